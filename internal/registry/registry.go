@@ -1,0 +1,429 @@
+// Package registry is the civil registry (anagrafe) domain: persons, families
+// and convivenze, addresses and residence history, identity documents and civil
+// events, and the Store interface every storage back end implements.
+//
+// The model follows ANPR's data model (github.com/italia/anpr, src/tab/*.rst):
+// civil status and family relationship use ANPR's code tables so records can be
+// exchanged with ANPR without translation. Nothing here knows about HTTP or a
+// particular database.
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Store implementations wrap them so callers can use errors.Is.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrAmbiguous = errors.New("ambiguous: several persons share this codice fiscale's base form")
+	ErrConflict  = errors.New("conflict with an existing record")
+	ErrInvalid   = errors.New("invalid record")
+)
+
+// PersonID, FamilyID and EventID are store-assigned, stable identifiers.
+// A codice fiscale is not used as the key because it can be corrected.
+type (
+	PersonID uint64
+	FamilyID uint64
+	EventID  uint64
+)
+
+// Sex as recorded in the registry and encoded in the codice fiscale.
+type Sex byte
+
+const (
+	Male   Sex = 'M'
+	Female Sex = 'F'
+)
+
+func (s Sex) String() string { return string(s) }
+
+// Valid reports whether s is one of the two values the registry records.
+func (s Sex) Valid() bool { return s == Male || s == Female }
+
+// CivilStatus is ANPR table 6 (stato civile).
+type CivilStatus uint8
+
+const (
+	Single                  CivilStatus = 1 // celibe/nubile
+	Married                 CivilStatus = 2 // coniugato/a
+	Widowed                 CivilStatus = 3 // vedovo/a
+	Divorced                CivilStatus = 4 // divorziato/a
+	CivilUnion              CivilStatus = 6 // unito civilmente
+	FreeAfterPartnerDeath   CivilStatus = 7 // stato libero a seguito di decesso della parte unita civilmente
+	FreeAfterUnionDissolved CivilStatus = 8 // stato libero a seguito di scioglimento dell'unione
+	CivilStatusUnknown      CivilStatus = 9 // non classificabile/ignoto/n.c.
+)
+
+var civilStatusText = map[CivilStatus][2]string{ // masculine, feminine (Italian)
+	Single:                  {"celibe", "nubile"},
+	Married:                 {"coniugato", "coniugata"},
+	Widowed:                 {"vedovo", "vedova"},
+	Divorced:                {"divorziato", "divorziata"},
+	CivilUnion:              {"unito civilmente", "unita civilmente"},
+	FreeAfterPartnerDeath:   {"stato libero a seguito di decesso della parte unita civilmente", "stato libero a seguito di decesso della parte unita civilmente"},
+	FreeAfterUnionDissolved: {"stato libero a seguito di scioglimento dell'unione", "stato libero a seguito di scioglimento dell'unione"},
+	CivilStatusUnknown:      {"non classificabile", "non classificabile"},
+}
+
+// Valid reports whether c is a code of ANPR table 6.
+func (c CivilStatus) Valid() bool { _, ok := civilStatusText[c]; return ok }
+
+// Italian returns the wording used on certificates, agreed with sex.
+func (c CivilStatus) Italian(s Sex) string {
+	t, ok := civilStatusText[c]
+	if !ok {
+		return fmt.Sprintf("stato civile %d", c)
+	}
+	if s == Female {
+		return t[1]
+	}
+	return t[0]
+}
+
+// Free reports whether the status allows a stato libero certificate:
+// neither married nor in a civil union.
+func (c CivilStatus) Free() bool {
+	switch c {
+	case Single, Widowed, Divorced, FreeAfterPartnerDeath, FreeAfterUnionDissolved:
+		return true
+	}
+	return false
+}
+
+// Relationship is ANPR table 5 (relazione di parentela): a member's
+// relationship to the head of the famiglia anagrafica (intestatario scheda).
+type Relationship uint8
+
+const (
+	Head                Relationship = 1  // intestatario scheda
+	Spouse              Relationship = 2  // marito / moglie
+	Child               Relationship = 3  // figlio / figlia
+	Grandchild          Relationship = 4  // nipote (discendente)
+	GreatGrandchild     Relationship = 5  // pronipote (discendente)
+	Parent              Relationship = 6  // padre / madre
+	Grandparent         Relationship = 7  // nonno / nonna
+	GreatGrandparent    Relationship = 8  // bisnonno / bisnonna
+	Sibling             Relationship = 9  // fratello / sorella
+	NephewNiece         Relationship = 10 // nipote (collaterale)
+	UncleAunt           Relationship = 11 // zio / zia (collaterale)
+	Cousin              Relationship = 12 // cugino / cugina
+	OtherRelative       Relationship = 13 // altro parente
+	Stepchild           Relationship = 14 // figliastro / figliastra
+	StepParent          Relationship = 15 // patrigno / matrigna
+	ChildInLaw          Relationship = 16 // genero / nuora
+	ParentInLaw         Relationship = 17 // suocero / suocera
+	SiblingInLaw        Relationship = 18 // cognato / cognata
+	HalfSibling         Relationship = 19 // fratellastro / sorellastra
+	NephewNieceInLaw    Relationship = 20 // nipote (affine)
+	UncleAuntInLaw      Relationship = 21 // zio / zia (affine)
+	OtherInLaw          Relationship = 22 // altro affine
+	Cohabitant          Relationship = 23 // convivente (con vincoli di adozione o affettivi)
+	ConvivenzaHead      Relationship = 24 // responsabile della convivenza non affettiva
+	ConvivenzaMember    Relationship = 25 // convivente in convivenza non affettiva
+	Guardian            Relationship = 26 // tutore
+	CivilPartner        Relationship = 28 // unito civilmente
+	Adopted             Relationship = 80 // adottato
+	Nephew              Relationship = 81 // nipote
+	RelationshipUnknown Relationship = 99 // non definito/comunicato
+)
+
+var relationshipText = map[Relationship][2]string{
+	Head: {"intestatario scheda", "intestataria scheda"}, Spouse: {"marito", "moglie"},
+	Child: {"figlio", "figlia"}, Grandchild: {"nipote", "nipote"}, GreatGrandchild: {"pronipote", "pronipote"},
+	Parent: {"padre", "madre"}, Grandparent: {"nonno", "nonna"}, GreatGrandparent: {"bisnonno", "bisnonna"},
+	Sibling: {"fratello", "sorella"}, NephewNiece: {"nipote", "nipote"}, UncleAunt: {"zio", "zia"},
+	Cousin: {"cugino", "cugina"}, OtherRelative: {"altro parente", "altra parente"},
+	Stepchild: {"figliastro", "figliastra"}, StepParent: {"patrigno", "matrigna"},
+	ChildInLaw: {"genero", "nuora"}, ParentInLaw: {"suocero", "suocera"}, SiblingInLaw: {"cognato", "cognata"},
+	HalfSibling: {"fratellastro", "sorellastra"}, NephewNieceInLaw: {"nipote", "nipote"},
+	UncleAuntInLaw: {"zio", "zia"}, OtherInLaw: {"altro affine", "altra affine"},
+	Cohabitant: {"convivente", "convivente"}, ConvivenzaHead: {"responsabile della convivenza", "responsabile della convivenza"},
+	ConvivenzaMember: {"convivente", "convivente"}, Guardian: {"tutore", "tutrice"},
+	CivilPartner: {"unito civilmente", "unita civilmente"}, Adopted: {"adottato", "adottata"},
+	Nephew: {"nipote", "nipote"}, RelationshipUnknown: {"non definito", "non definito"},
+}
+
+// Valid reports whether r is a code of ANPR table 5.
+func (r Relationship) Valid() bool { _, ok := relationshipText[r]; return ok }
+
+// Italian returns the wording used on a stato di famiglia, agreed with sex.
+func (r Relationship) Italian(s Sex) string {
+	t, ok := relationshipText[r]
+	if !ok {
+		return fmt.Sprintf("relazione %d", r)
+	}
+	if s == Female {
+		return t[1]
+	}
+	return t[0]
+}
+
+// Date is a calendar date with no time zone: birth dates and the like must not
+// shift by a day when a server runs in another zone.
+type Date struct {
+	Year  int        `json:"y"`
+	Month time.Month `json:"m"`
+	Day   int        `json:"d"`
+}
+
+// NewDate returns the date, or an error if it does not exist (30 February).
+func NewDate(y int, m time.Month, d int) (Date, error) {
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if t.Year() != y || t.Month() != m || t.Day() != d {
+		return Date{}, fmt.Errorf("%04d-%02d-%02d is not a calendar date", y, m, d)
+	}
+	return Date{y, m, d}, nil
+}
+
+// ParseDate reads YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date { return Date{t.Year(), t.Month(), t.Day()} }
+
+// IsZero reports whether d is unset.
+func (d Date) IsZero() bool { return d.Year == 0 && d.Month == 0 && d.Day == 0 }
+
+// Time returns midnight UTC of d.
+func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Italian formats d as on Italian documents: 02/01/2006.
+func (d Date) Italian() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year)
+}
+
+// Before reports whether d is strictly before e.
+func (d Date) Before(e Date) bool {
+	if d.Year != e.Year {
+		return d.Year < e.Year
+	}
+	if d.Month != e.Month {
+		return d.Month < e.Month
+	}
+	return d.Day < e.Day
+}
+
+// AgeAt returns the age in completed years on day at.
+func (d Date) AgeAt(at Date) int {
+	age := at.Year - d.Year
+	if at.Month < d.Month || (at.Month == d.Month && at.Day < d.Day) {
+		age--
+	}
+	return age
+}
+
+// Address is a dwelling. Comune is a Belfiore code; its name comes from the
+// places table so that a renamed comune is shown correctly.
+type Address struct {
+	Street   string `json:"street"`             // "Via Giuseppe Verdi" (DUG + denomination)
+	Number   string `json:"number"`             // civic number with any suffix: "12", "12/A", "12 bis"
+	Internal string `json:"internal,omitempty"` // staircase/flat: "scala B int. 4"
+	CAP      string `json:"cap"`
+	Comune   string `json:"comune"` // Belfiore code, e.g. F205
+	Locality string `json:"locality,omitempty"`
+}
+
+// Line formats the street part as it appears on certificates.
+func (a Address) Line() string {
+	s := a.Street
+	if a.Number != "" {
+		s += " " + a.Number
+	}
+	if a.Internal != "" {
+		s += ", " + a.Internal
+	}
+	return s
+}
+
+// Residence is one period of a person's residence history. To is zero for the
+// current residence. AIRE residences are abroad: Address.Comune is then the
+// Z-code of the foreign state and AIREComune the Italian comune of registration.
+type Residence struct {
+	Address    Address `json:"address"`
+	From       Date    `json:"from"`
+	To         Date    `json:"to,omitzero"`
+	AIREComune string  `json:"aire_comune,omitempty"`
+}
+
+// DocumentKind names an identity document type.
+type DocumentKind string
+
+const (
+	CIE      DocumentKind = "CIE"      // carta d'identità elettronica
+	Passport DocumentKind = "PASSPORT" // passaporto
+	Paper    DocumentKind = "CI"       // carta d'identità cartacea
+)
+
+// Document is an identity document. For a CIE, Number is the card number
+// printed on the front (e.g. CA12345AB) and NIS the 12-digit identification
+// number held in the chip's EF.ID_Servizi, read by kiosks without a PIN.
+type Document struct {
+	Kind    DocumentKind `json:"kind"`
+	Number  string       `json:"number"`
+	NIS     string       `json:"nis,omitempty"`
+	Issued  Date         `json:"issued"`
+	Expires Date         `json:"expires"`
+	Issuer  string       `json:"issuer,omitempty"` // Belfiore code of the issuing comune
+	Revoked bool         `json:"revoked,omitempty"`
+}
+
+// ValidOn reports whether the document may be used for identification on day d.
+func (doc Document) ValidOn(d Date) bool {
+	return !doc.Revoked && !d.Before(doc.Issued) && !doc.Expires.Before(d)
+}
+
+// Person is one individual in the registry.
+type Person struct {
+	ID           PersonID    `json:"id"`
+	CF           string      `json:"cf"`
+	Surname      string      `json:"surname"`
+	GivenNames   string      `json:"given_names"`
+	Sex          Sex         `json:"sex"`
+	BirthDate    Date        `json:"birth_date"`
+	BirthPlace   string      `json:"birth_place"`         // Belfiore code (Z### abroad)
+	BirthAct     string      `json:"birth_act,omitempty"` // atto di nascita reference: "anno 1985 parte I serie A n. 123"
+	Citizenships []string    `json:"citizenships"`        // Belfiore codes of states; "Z000" is Italy
+	CivilStatus  CivilStatus `json:"civil_status"`
+	DeathDate    Date        `json:"death_date,omitzero"`
+	DeathPlace   string      `json:"death_place,omitempty"`
+	AIRE         bool        `json:"aire,omitempty"` // registered in the Anagrafe degli Italiani Residenti all'Estero
+	// PartlyCertifiable marks a record whose data are only partly verified
+	// (ANPR "scheda parzialmente certificabile"): only residenza and stato di
+	// famiglia may be certified from it.
+	PartlyCertifiable bool         `json:"partly_certifiable,omitempty"`
+	Family            FamilyID     `json:"family,omitempty"`
+	Relationship      Relationship `json:"relationship,omitempty"`
+	Residences        []Residence  `json:"residences,omitempty"` // oldest first; last is current when its To is zero
+	Documents         []Document   `json:"documents,omitempty"`
+}
+
+// Italy is the Belfiore-style code ANPR uses for Italian citizenship.
+const Italy = "Z000"
+
+// Alive reports whether no death is recorded.
+func (p *Person) Alive() bool { return p.DeathDate.IsZero() }
+
+// FullName is "Surname Given names" as on Italian registry documents.
+func (p *Person) FullName() string { return p.Surname + " " + p.GivenNames }
+
+// CurrentResidence returns the open residence period, if any.
+func (p *Person) CurrentResidence() (Residence, bool) {
+	if n := len(p.Residences); n > 0 && p.Residences[n-1].To.IsZero() {
+		return p.Residences[n-1], true
+	}
+	return Residence{}, false
+}
+
+// Italian reports whether the person holds Italian citizenship.
+func (p *Person) Italian() bool {
+	for _, c := range p.Citizenships {
+		if c == Italy {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidDocument returns a valid CIE if there is one, else any valid document.
+func (p *Person) ValidDocument(on Date) (Document, bool) {
+	var found *Document
+	for i := range p.Documents {
+		d := &p.Documents[i]
+		if !d.ValidOn(on) {
+			continue
+		}
+		if d.Kind == CIE {
+			return *d, true
+		}
+		if found == nil {
+			found = d
+		}
+	}
+	if found == nil {
+		return Document{}, false
+	}
+	return *found, true
+}
+
+// Validate checks what any store must refuse to save.
+func (p *Person) Validate() error {
+	switch {
+	case len(p.CF) != 16:
+		return fmt.Errorf("%w: codice fiscale %q must have 16 characters", ErrInvalid, p.CF)
+	case p.Surname == "" || p.GivenNames == "":
+		return fmt.Errorf("%w: person %s has no surname or given names", ErrInvalid, p.CF)
+	case !p.Sex.Valid():
+		return fmt.Errorf("%w: person %s has sex %q, want M or F", ErrInvalid, p.CF, p.Sex)
+	case p.BirthDate.IsZero():
+		return fmt.Errorf("%w: person %s has no birth date", ErrInvalid, p.CF)
+	case !p.CivilStatus.Valid():
+		return fmt.Errorf("%w: person %s has civil status %d, not in ANPR table 6", ErrInvalid, p.CF, p.CivilStatus)
+	case p.Family != 0 && !p.Relationship.Valid():
+		return fmt.Errorf("%w: person %s has relationship %d, not in ANPR table 5", ErrInvalid, p.CF, p.Relationship)
+	}
+	return nil
+}
+
+// FamilyKind distinguishes a famiglia anagrafica from a convivenza anagrafica
+// (a religious community, barracks, care home: DPR 223/1989 art. 5).
+type FamilyKind uint8
+
+const (
+	Famiglia   FamilyKind = 1
+	Convivenza FamilyKind = 2
+)
+
+// Family is a famiglia anagrafica or a convivenza. Its address is its
+// members' current residence; it is not stored twice. Members are listed in
+// Person.Family and Person.Relationship, so membership has a single source.
+type Family struct {
+	ID   FamilyID   `json:"id"`
+	Kind FamilyKind `json:"kind"`
+	Name string     `json:"name,omitempty"` // a convivenza's name ("Istituto San Giuseppe")
+}
+
+// EventKind names a civil event.
+type EventKind string
+
+const (
+	Birth            EventKind = "nascita"
+	Marriage         EventKind = "matrimonio"
+	CivilUnionFormed EventKind = "unione_civile"
+	Divorce          EventKind = "divorzio"
+	UnionDissolved   EventKind = "scioglimento_unione_civile"
+	Death            EventKind = "morte"
+	ResidenceChange  EventKind = "cambio_residenza"
+	CohabitationPact EventKind = "contratto_di_convivenza" // L. 76/2016, art. 1 c. 50
+)
+
+// Event is a civil event involving one or more persons: a marriage has two,
+// a birth one (parents are recorded as Related).
+type Event struct {
+	ID      EventID    `json:"id"`
+	Kind    EventKind  `json:"kind"`
+	Date    Date       `json:"date"`
+	Place   string     `json:"place,omitempty"` // Belfiore code
+	Persons []PersonID `json:"persons"`
+	Related []PersonID `json:"related,omitempty"`
+	Act     string     `json:"act,omitempty"` // reference to the civil-status act or practice
+	Note    string     `json:"note,omitempty"`
+}
