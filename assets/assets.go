@@ -1,0 +1,11 @@
+// Package assets holds the data files both binaries embed: the default places
+// table, the synthetic population's name and street lists, and later fonts,
+// logos, translations and certificate templates.
+package assets
+
+import "embed"
+
+// FS is the embedded asset tree, rooted at this directory.
+//
+//go:embed places synth
+var FS embed.FS
