@@ -73,3 +73,14 @@ func variant(base string, mask uint8) string {
 	b[15] = CheckChar(string(b[:15]))
 	return string(b)
 }
+
+// Base returns the code with every omocodia substitution undone: the form
+// shared by all 128 variants of one set of birth data. It only normalises
+// case and shape; use Validate to check a code a person typed.
+func Base(code string) (string, error) {
+	c, err := normalize(code)
+	if err != nil {
+		return "", err
+	}
+	return baseForm(c), nil
+}
