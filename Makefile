@@ -1,0 +1,59 @@
+# Sportello — run `make help` for the list of targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+DEMO_DATA ?= demo-data
+DEMO_ADDR ?= 127.0.0.1:8080
+
+# Debian packages the test suite needs; installed by `make deps` when missing.
+TEST_PACKAGES := ca-certificates
+
+.PHONY: help
+help: ## Show this list of targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: check-go
+check-go:
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 is required: install it in /usr/local/go (https://go.dev/dl/)."; exit 1; }
+
+.PHONY: deps
+deps: ## Install the Debian packages the tests need (idempotent; as root).
+	@missing=""; for p in $(TEST_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+.PHONY: build
+build: check-go ## Build bin/hub (static, CGO_ENABLED=0).
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/hub ./cmd/hub
+
+.PHONY: test
+test: check-go deps ## Install test dependencies and run the whole suite.
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/hub
+	$(GO) test -count=1 ./...
+
+.PHONY: bench
+bench: check-go ## Run the benchmarks whose figures are in the README (slow: seeds 1.4M residents).
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/synth/
+	$(GO) test -run '^$$' -bench . ./internal/codicefiscale/ ./internal/places/ ./internal/registry/...
+
+.PHONY: fuzz
+fuzz: check-go ## Run each fuzz target for 30 s.
+	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime 30s ./internal/codicefiscale/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/codicefiscale/
+
+.PHONY: demo
+demo: build ## Start the hub with a synthetic demo city on http://127.0.0.1:8080.
+	./bin/hub serve --demo --data $(DEMO_DATA) --addr $(DEMO_ADDR)
+
+.PHONY: clean
+clean: ## Remove build output and demo data.
+	rm -rf bin $(DEMO_DATA)

@@ -1,0 +1,113 @@
+// Package hubapi is the hub's HTTP API: kiosks' signed requests, public keys,
+// verification pages, health and metrics. Handlers translate between HTTP and
+// the domain; domain errors map to status codes in one place (statusOf).
+package hubapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Store   registry.Store
+	Log     *slog.Logger
+	Now     func() time.Time
+	Version string
+	started time.Time
+}
+
+// Handler returns the hub's routes.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.started = s.Now()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return s.logRequests(mux)
+}
+
+// Problem is the body of every refusal: a machine code and a sentence.
+type Problem struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// statusOf maps domain errors to HTTP status and reason code.
+func statusOf(err error) (int, string) {
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, registry.ErrAmbiguous):
+		return http.StatusConflict, "ambiguous"
+	case errors.Is(err, registry.ErrConflict):
+		return http.StatusConflict, "conflict"
+	case errors.Is(err, registry.ErrInvalid):
+		return http.StatusUnprocessableEntity, "invalid"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "unavailable"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, reason := statusOf(err)
+	msg := err.Error()
+	if status == http.StatusInternalServerError {
+		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "the hub could not complete the request; the error has been logged"
+	}
+	writeJSON(w, status, Problem{Reason: reason, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	var n int
+	err := s.Store.View(r.Context(), func(rd registry.Reader) error {
+		var err error
+		n, err = rd.CountPersons()
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status":         "ok",
+		"version":        s.Version,
+		"persons":        n,
+		"uptime_seconds": int(s.Now().Sub(s.started).Seconds()),
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration_ms", time.Since(start).Milliseconds())
+	})
+}
