@@ -16,8 +16,8 @@ const (
 
 // Place is one validity period of a comune or a foreign state.
 type Place struct {
-	Code     string    `json:"code"`               // Belfiore code: F205, Z100
-	Name     string    `json:"name"`               // official Italian name in that period
+	Code     string    `json:"code"` // Belfiore code: F205, Z100
+	Name     string    `json:"name"` // official Italian name in that period
 	Kind     Kind      `json:"kind"`
 	Province string    `json:"province,omitempty"` // sigla automobilistica for comuni: MI
 	ISTAT    string    `json:"istat,omitempty"`    // ISTAT code of the comune or state
