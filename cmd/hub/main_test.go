@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests build the real binary and run it as a city's staff would.
+var hubBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hubtest")
+	if err != nil {
+		panic(err)
+	}
+	hubBin = filepath.Join(dir, "hub")
+	cmd := exec.Command("go", "build", "-o", hubBin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building hub: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func hub(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hubBin, args...)
+	cmd.Env = append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+// anprFile finds ANPR's reference data beside the repository (../shared).
+func anprFile(t *testing.T, name string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
+		p := filepath.Join(d, "shared", "data", "anpr", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("ANPR reference file %s not found beside the repository (expected ../shared/data/anpr)", name)
+	return ""
+}
+
+func TestCFCheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings
+		stderr []string
+	}{
+		{"valid", []string{"cf", "check", "CCCFBA85D03L219P"}, 0,
+			[]string{"CCCFBA85D03L219P is a valid codice fiscale", "male", "1985-04-03", "L219 TORINO (TO)"}, nil},
+		{"omocode", []string{"cf", "check", "CCCFBA85D03L21VE"}, 0,
+			[]string{"valid", "omocode of   CCCFBA85D03L219P", "1985-04-03"}, nil},
+		{"lower case", []string{"cf", "check", "mrtmra83t56a269b"}, 0, []string{"female", "1983-12-16"}, nil},
+		{"check character", []string{"cf", "check", "CCCFBA85D03L219X"}, 1, nil, []string{"character 16", "'P'"}},
+		{"too short", []string{"cf", "check", "CCCFBA85D03"}, 1, nil, []string{"16"}},
+		{"impossible date", []string{"cf", "check", "RSSMRA50B30A558I"}, 1, nil, []string{"date"}},
+		{"unknown place is not invalid", []string{"cf", "check", "RSSMRA50B17A558W"}, 0,
+			[]string{"valid", "A558: not in the loaded places tables"}, nil},
+		{"no argument", []string{"cf", "check"}, 2, nil, []string{"usage"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := hub(t, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			if tt.code != 0 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+				t.Errorf("error is not one clear sentence:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestCFEncode(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string // stdout, or a stderr substring when code != 0
+	}{
+		{[]string{"--surname", "Rossi", "--name", "Mario", "--sex", "M", "--birth", "1950-02-17", "--place", "F205"}, 0, "RSSMRA50B17F205"},
+		{[]string{"--surname", "Martini", "--name", "Maria", "--sex", "F", "--birth", "1983-12-16", "--place", "A269"}, 1, "A269"}, // not a capital: unknown until imported
+		{[]string{"--surname", "Rossi", "--name", "Mario", "--sex", "M", "--birth", "1950-02-30", "--place", "F205"}, 1, "does not exist"},
+		{[]string{"--surname", "Rossi", "--name", "Mario", "--sex", "X", "--birth", "1950-02-17", "--place", "F205"}, 2, "--sex"},
+		{[]string{"--surname", "Rossi", "--name", "Mario", "--sex", "M", "--birth", "17/02/1950", "--place", "F205"}, 2, "YYYY-MM-DD"},
+	}
+	for _, tt := range tests {
+		r := hub(t, append([]string{"cf", "encode"}, tt.args...)...)
+		if r.code != tt.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tt.args, r.code, tt.code, r.stderr)
+			continue
+		}
+		got := r.stdout
+		if tt.code != 0 {
+			got = r.stderr
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%v: output %q lacks %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestPlacesImportThenDecodeHistoricComune(t *testing.T) {
+	data := t.TempDir()
+	r := hub(t, "places", "import", "--data", data, anprFile(t, "ANPR_archivio_comuni.csv"))
+	if r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`imported \d{5} place records`).MatchString(r.stdout) {
+		t.Errorf("import said %q", r.stdout)
+	}
+	r = hub(t, "places", "import", "--data", data, anprFile(t, "stati_esteri.csv"))
+	if r.code != 0 {
+		t.Fatalf("import states: exit %d: %s", r.code, r.stderr)
+	}
+	r = hub(t, "cf", "check", "--data", data, "RSSMRA50B17A558W")
+	if r.code != 0 || !strings.Contains(r.stdout, "PORRETTA TERME") || !strings.Contains(r.stdout, " to 20") {
+		t.Errorf("historic comune: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = hub(t, "cf", "encode", "--data", data, "--surname", "Martini", "--name", "Maria", "--sex", "F", "--birth", "1983-12-16", "--place", "A269")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "MRTMRA83T56A269B" {
+		t.Errorf("encode after import: exit %d %q %s", r.code, r.stdout, r.stderr)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("a,b,c\n1,2,3\n"), 0o644)
+	r = hub(t, "places", "import", "--data", data, bad)
+	if r.code != 1 || !strings.Contains(r.stderr, "bad.csv") {
+		t.Errorf("bad file: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestSeedReopenShow(t *testing.T) {
+	data := t.TempDir()
+	r := hub(t, "seed", "--data", data, "--persons", "500", "--seed", "7")
+	if r.code != 0 {
+		t.Fatalf("seed: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, "seed", "--data", data, "--persons", "10"); r.code != 1 || !strings.Contains(r.stderr, "already holds") {
+		t.Errorf("second seed: exit %d: %s", r.code, r.stderr)
+	}
+	r = hub(t, "person", "list", "--data", data, "--limit", "5")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 5 {
+		t.Fatalf("person list: exit %d, %d lines: %s", r.code, len(lines), r.stderr)
+	}
+	cf := strings.Fields(lines[2])[0]
+	r = hub(t, "person", "show", "--data", data, "--cf", strings.ToLower(cf))
+	if r.code != 0 || !strings.Contains(r.stdout, "codice fiscale   "+cf) {
+		t.Errorf("person show: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = hub(t, "person", "show", "--data", data, "--cf", "CCCFBA85D03L219P")
+	if r.code != 1 || !strings.Contains(r.stderr, "no person") {
+		t.Errorf("unknown person: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, "person", "list", "--data", filepath.Join(data, "nothing")); r.code != 1 || !strings.Contains(r.stderr, "no registry") {
+		t.Errorf("missing registry: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestBadDataDirectory(t *testing.T) {
+	// Root ignores permission bits, so use a path under a regular file: it fails for everyone.
+	file := filepath.Join(t.TempDir(), "afile")
+	os.WriteFile(file, nil, 0o644)
+	r := hub(t, "seed", "--data", filepath.Join(file, "sub"), "--persons", "10")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot create the data directory") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+
+	corrupt := t.TempDir()
+	os.WriteFile(filepath.Join(corrupt, "registry.db"), bytes.Repeat([]byte("not a database "), 1000), 0o600)
+	r = hub(t, "person", "list", "--data", corrupt)
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("corrupt registry: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestServe starts a real hub, checks /healthz, runs staff commands while it
+// holds the registry, and stops it with SIGTERM.
+func TestServe(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hubBin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	var url string
+	for sc.Scan() {
+		if m := regexp.MustCompile(`hub listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+			break
+		}
+	}
+	if url == "" {
+		t.Fatalf("hub did not start:\n%s", logs.String())
+	}
+	go io.Copy(io.Discard, stdout)
+
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status  string `json:"status"`
+		Persons int    `json:"persons"`
+	}
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || health.Status != "ok" || health.Persons < demoPersons {
+		t.Errorf("healthz: %d %+v", resp.StatusCode, health)
+	}
+
+	// Staff commands work while the hub holds the bbolt file.
+	r := hub(t, "person", "list", "--data", data, "--limit", "3")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("person list through the running hub: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = hub(t, "places", "import", "--data", data, anprFile(t, "stati_esteri.csv"))
+	if r.code != 0 {
+		t.Errorf("places import through the running hub: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, "serve", "--data", data, "--addr", "127.0.0.1:0"); r.code != 1 || !strings.Contains(r.stderr, "already serving") {
+		t.Errorf("second serve: exit %d: %s", r.code, r.stderr)
+	}
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("hub did not stop cleanly: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "hub stopped") {
+		t.Errorf("no graceful shutdown in the logs:\n%s", logs.String())
+	}
+	// Restarting finds the seeded city and does not seed again.
+	r = hub(t, "person", "list", "--data", data)
+	if n := strings.Count(r.stdout, "\n"); r.code != 0 || n != health.Persons {
+		t.Errorf("after restart: exit %d, %d persons, want %d", r.code, n, health.Persons)
+	}
+}
