@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
@@ -31,7 +32,7 @@ func (c *cli) withPlaces(ctx context.Context, dataDir string, fn func(*places.Ta
 }
 
 func (c *cli) cfCheck(ctx context.Context, args []string) error {
-	fs := c.flags("cf check")
+	fs := cmdline.FlagSet("hub cf check")
 	data := c.dataFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -88,17 +89,15 @@ func describePlace(p places.Place) string {
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 func (c *cli) cfEncode(ctx context.Context, args []string) error {
-	fs := c.flags("cf encode")
+	fs := cmdline.FlagSet("hub cf encode")
 	data := c.dataFlag(fs)
 	surname := fs.String("surname", "", "surname(s)")
 	name := fs.String("name", "", "given name(s)")
 	sex := fs.String("sex", "", "M or F")
 	birth := fs.String("birth", "", "birth date, YYYY-MM-DD")
 	place := fs.String("place", "", "Belfiore code of the birthplace (Z### abroad)")
-	if pos, err := parse(fs, args); err != nil {
+	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	switch {
 	case *surname == "" || *name == "":

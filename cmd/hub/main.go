@@ -11,11 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
@@ -42,124 +41,39 @@ type cli struct {
 	store          registry.Store // non-nil only inside hub serve
 }
 
-type command struct {
-	name  string // one or two words: "serve", "person list"
-	usage string
-	help  string
-	run   func(c *cli, ctx context.Context, args []string) error
-}
+type command = cmdline.Command[*cli]
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--data DIR] [--addr HOST:PORT] [--demo]", "run the hub's HTTP server", (*cli).serve},
-		{"seed", "--data DIR --persons N [--seed S]", "fill an empty registry with a synthetic city", (*cli).seed},
-		{"person list", "--data DIR [--limit N]", "list residents: codice fiscale and name, one a line", (*cli).personList},
-		{"person show", "--data DIR --cf CF [--json]", "show one person's registry record", (*cli).personShow},
-		{"places import", "--data DIR FILE", "load ANPR's archive of comuni or table of foreign states", (*cli).placesImport},
-		{"cf check", "[--data DIR] CODE", "validate and decode a codice fiscale", (*cli).cfCheck},
-		{"cf encode", "--surname S --name N --sex M|F --birth YYYY-MM-DD --place CODE [--data DIR]", "compute a codice fiscale", (*cli).cfEncode},
+		{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		{Name: "seed", Usage: "--data DIR --persons N [--seed S]", Help: "fill an empty registry with a synthetic city", Run: (*cli).seed},
+		{Name: "person list", Usage: "--data DIR [--limit N]", Help: "list residents: codice fiscale and name, one a line", Run: (*cli).personList},
+		{Name: "person show", Usage: "--data DIR --cf CF | --nis NIS [--json]", Help: "show one person's registry record", Run: (*cli).personShow},
+		{Name: "places import", Usage: "--data DIR FILE", Help: "load ANPR's archive of comuni or table of foreign states", Run: (*cli).placesImport},
+		{Name: "cf check", Usage: "[--data DIR] CODE", Help: "validate and decode a codice fiscale", Run: (*cli).cfCheck},
+		{Name: "cf encode", Usage: "--surname S --name N --sex M|F --birth YYYY-MM-DD --place CODE [--data DIR]", Help: "compute a codice fiscale", Run: (*cli).cfEncode},
 	}
 }
 
-// usageError is bad usage: exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+const intro = "Sportello's central server and staff tools. DIR defaults to $SPORTELLO_DATA, else ./sportello-data."
 
 // errForward means the registry is held by a running hub: run the command there.
 var errForward = errors.New("registry held by a running hub")
 
 func (c *cli) run(ctx context.Context, args []string) int {
-	cmd, rest := lookup(args)
-	if cmd == nil {
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			c.usage(c.stdout)
-			return 0
-		}
-		fmt.Fprintf(c.stderr, "hub: unknown command %q; run \"hub help\" for the list.\n", strings.Join(args, " "))
-		return 2
-	}
-	err := cmd.run(c, ctx, rest)
+	cmd, err := cmdline.Exec(ctx, c, commands, args)
 	if errors.Is(err, errForward) {
 		return c.forward(ctx, args)
 	}
-	switch e := err.(type) {
-	case nil:
-		return 0
-	case usageError:
-		fmt.Fprintf(c.stderr, "hub %s: %s\nusage: hub %s %s\n", cmd.name, e.msg, cmd.name, cmd.usage)
-		return 2
-	default:
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(c.stderr, "hub %s: %s\n", cmd.name, sentence(err.Error()))
-		return 1
-	}
+	return cmdline.Report(c.stdout, c.stderr, "hub", intro, commands, cmd, args, err)
 }
 
-// sentence ends an error message with a full stop, as one clear sentence.
-func sentence(s string) string {
-	if s != "" && !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
-}
-
-func lookup(args []string) (*command, []string) {
-	for n := 2; n >= 1; n-- {
-		if len(args) < n {
-			continue
-		}
-		name := strings.Join(args[:n], " ")
-		for i := range commands {
-			if commands[i].name == name {
-				return &commands[i], args[n:]
-			}
-		}
-	}
-	return nil, nil
-}
-
-func (c *cli) usage(w io.Writer) {
-	fmt.Fprintln(w, "hub: Sportello's central server and staff tools.\n\nCommands:")
-	cmds := append([]command(nil), commands...)
-	sort.SliceStable(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
-	for _, cmd := range cmds {
-		fmt.Fprintf(w, "  hub %s %s\n      %s\n", cmd.name, cmd.usage, cmd.help)
-	}
-	fmt.Fprintln(w, "\nDIR defaults to $SPORTELLO_DATA, else ./sportello-data.")
-}
-
-// flags returns a FlagSet for a command whose errors are reported by run.
-func (c *cli) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("hub "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parse parses flags, allowing them after positional arguments too.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
+var (
+	usagef = cmdline.Usagef
+	parse  = cmdline.Parse
+)
 
 func defaultDataDir() string {
 	if d := os.Getenv("SPORTELLO_DATA"); d != "" {
@@ -229,14 +143,13 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 
 // forward runs the command line in the hub that holds the registry.
 func (c *cli) forward(ctx context.Context, args []string) int {
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := cmdline.FlagSet("")
 	data := c.dataFlag(fs)
 	_, _ = parse(fs, args[1:]) // already parsed once by the command itself
 	sock := filepath.Join(c.path(*data), control.SocketName)
 	code, err := control.Call(ctx, sock, control.Request{Args: args, Dir: c.dir}, c.stdout, c.stderr)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "hub: the registry is in use by a running hub, and it did not answer: %s\n", sentence(err.Error()))
+		fmt.Fprintf(c.stderr, "hub: the registry is in use by a running hub, and it did not answer: %s\n", cmdline.Sentence(err.Error()))
 		return 1
 	}
 	return code

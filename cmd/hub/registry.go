@@ -10,20 +10,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/synth"
 )
 
 func (c *cli) seed(ctx context.Context, args []string) error {
-	fs := c.flags("seed")
+	fs := cmdline.FlagSet("hub seed")
 	data := c.dataFlag(fs)
 	n := fs.Int("persons", 0, "number of residents")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same city")
-	if pos, err := parse(fs, args); err != nil {
+	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *n <= 0 {
 		return usagef("--persons must be a positive number of residents")
@@ -50,13 +49,11 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 }
 
 func (c *cli) personList(ctx context.Context, args []string) error {
-	fs := c.flags("person list")
+	fs := cmdline.FlagSet("hub person list")
 	data := c.dataFlag(fs)
 	limit := fs.Int("limit", 0, "list at most N persons (0: all)")
-	if pos, err := parse(fs, args); err != nil {
+	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *limit < 0 {
 		return usagef("--limit must not be negative")
@@ -76,15 +73,13 @@ func (c *cli) personList(ctx context.Context, args []string) error {
 }
 
 func (c *cli) personShow(ctx context.Context, args []string) error {
-	fs := c.flags("person show")
+	fs := cmdline.FlagSet("hub person show")
 	data := c.dataFlag(fs)
 	cf := fs.String("cf", "", "codice fiscale (any omocode of it)")
 	nis := fs.String("nis", "", "NIS of the person's CIE, instead of --cf")
 	asJSON := fs.Bool("json", false, "print the record as JSON")
-	if pos, err := parse(fs, args); err != nil {
+	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if (*cf == "") == (*nis == "") {
 		return usagef("give one of --cf or --nis")
@@ -247,7 +242,7 @@ func placeTable(r registry.Reader) (*places.Table, error) {
 }
 
 func (c *cli) placesImport(ctx context.Context, args []string) error {
-	fs := c.flags("places import")
+	fs := cmdline.FlagSet("hub places import")
 	data := c.dataFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {

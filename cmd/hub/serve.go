@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/registry"
@@ -22,14 +23,12 @@ import (
 const demoPersons = 3000
 
 func (c *cli) serve(ctx context.Context, args []string) error {
-	fs := c.flags("serve")
+	fs := cmdline.FlagSet("hub serve")
 	data := c.dataFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	demo := fs.Bool("demo", false, "seed a synthetic city on first start")
-	if pos, err := parse(fs, args); err != nil {
+	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if c.store != nil {
 		return errors.New("another hub is already serving from this data directory")

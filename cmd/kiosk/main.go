@@ -5,16 +5,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sportello/sportello/internal/cmdline"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,103 +30,16 @@ type cli struct {
 	now            func() time.Time
 }
 
-type command struct {
-	name  string // one or two words: "card read"
-	usage string
-	help  string
-	run   func(c *cli, ctx context.Context, args []string) error
-}
+type command = cmdline.Command[*cli]
 
 // commands is filled by each file's init: card.go, printer.go, …
 var commands []command
 
 func register(cmds ...command) { commands = append(commands, cmds...) }
 
-// usageError is bad usage: exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+const intro = "Sportello's shop-counter app and device tools."
 
 func (c *cli) run(ctx context.Context, args []string) int {
-	cmd, rest := lookup(args)
-	if cmd == nil {
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			c.usage(c.stdout)
-			return 0
-		}
-		fmt.Fprintf(c.stderr, "kiosk: unknown command %q; run \"kiosk help\" for the list.\n", strings.Join(args, " "))
-		return 2
-	}
-	err := cmd.run(c, ctx, rest)
-	var ue usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(c.stderr, "kiosk %s: %s\nusage: kiosk %s %s\n", cmd.name, ue.msg, cmd.name, cmd.usage)
-		return 2
-	default:
-		fmt.Fprintf(c.stderr, "kiosk %s: %s\n", cmd.name, sentence(err.Error()))
-		return 1
-	}
-}
-
-// sentence ends an error message with a full stop, as one clear sentence.
-func sentence(s string) string {
-	if s != "" && !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
-}
-
-func lookup(args []string) (*command, []string) {
-	for n := 2; n >= 1; n-- {
-		if len(args) < n {
-			continue
-		}
-		name := strings.Join(args[:n], " ")
-		for i := range commands {
-			if commands[i].name == name {
-				return &commands[i], args[n:]
-			}
-		}
-	}
-	return nil, nil
-}
-
-func (c *cli) usage(w io.Writer) {
-	fmt.Fprintln(w, "kiosk: Sportello's shop-counter app and device tools.\n\nCommands:")
-	cmds := append([]command(nil), commands...)
-	sort.SliceStable(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
-	for _, cmd := range cmds {
-		fmt.Fprintf(w, "  kiosk %s %s\n      %s\n", cmd.name, cmd.usage, cmd.help)
-	}
-}
-
-// flags returns a FlagSet whose errors are reported by run.
-func (c *cli) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("kiosk "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parse parses flags, allowing them after positional arguments too.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	cmd, err := cmdline.Exec(ctx, c, commands, args)
+	return cmdline.Report(c.stdout, c.stderr, "kiosk", intro, commands, cmd, args, err)
 }
