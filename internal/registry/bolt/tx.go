@@ -1,0 +1,510 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/codicefiscale"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+func u64key(v uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], v)
+	return k[:]
+}
+
+func pairKey(a, b uint64) []byte {
+	var k [16]byte
+	binary.BigEndian.PutUint64(k[:8], a)
+	binary.BigEndian.PutUint64(k[8:], b)
+	return k[:]
+}
+
+// normalizeCF returns the code as stored and looked up (upper case, no
+// surrounding spaces) and its omocodia base form.
+func normalizeCF(cf string) (code, base string, err error) {
+	base, err = codicefiscale.Base(cf)
+	if err != nil {
+		return "", "", err
+	}
+	return strings.ToUpper(strings.TrimSpace(cf)), base, nil
+}
+
+func placeKey(code string, p places.Place) []byte {
+	from := "00000000"
+	if !p.From.IsZero() {
+		from = p.From.Format("20060102")
+	}
+	return []byte(code + "\x00" + from)
+}
+
+type reader struct {
+	tx *bbolt.Tx
+}
+
+func (r *reader) bucket(name []byte) *bbolt.Bucket { return r.tx.Bucket(name) }
+
+func (r *reader) Person(id registry.PersonID) (*registry.Person, error) {
+	data := r.bucket(bucketPersons).Get(u64key(uint64(id)))
+	if data == nil {
+		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
+	}
+	return decodePerson(data)
+}
+
+// cfMatch scans the persons sharing base: exact is the one holding code,
+// count how many there are and any one of them.
+func (r *reader) cfMatch(code, base string) (exact, any registry.PersonID, count int) {
+	c := r.bucket(bucketCF).Cursor()
+	prefix := []byte(base)
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		id := registry.PersonID(binary.BigEndian.Uint64(k[len(prefix):]))
+		if string(v) == code {
+			exact = id
+		}
+		any = id
+		count++
+	}
+	return exact, any, count
+}
+
+func (r *reader) PersonByCF(cf string) (*registry.Person, error) {
+	code, base, err := normalizeCF(cf)
+	if err != nil {
+		return nil, err
+	}
+	exact, any, n := r.cfMatch(code, base)
+	if exact != 0 {
+		return r.Person(exact)
+	}
+	// Only an exact match may bypass the check character: registries do
+	// hold historic codes with a wrong one, but a typed code with a wrong
+	// check character must not resolve to somebody through its base form.
+	if want := codicefiscale.CheckChar(code[:15]); code[15] != want {
+		return nil, &codicefiscale.Error{Code: code, Pos: 16, Reason: fmt.Sprintf("is not the check character of the first 15, which is %q", want)}
+	}
+	switch {
+	case n == 1:
+		return r.Person(any)
+	case n > 1:
+		return nil, fmt.Errorf("codice fiscale %s matches nobody exactly and %d persons share its base form %s: %w", code, n, base, registry.ErrAmbiguous)
+	}
+	return nil, fmt.Errorf("no person in the registry has codice fiscale %s: %w", code, registry.ErrNotFound)
+}
+
+func (r *reader) PersonByNIS(nis string) (*registry.Person, error) {
+	nis = strings.TrimSpace(nis)
+	if nis == "" {
+		return nil, fmt.Errorf("the NIS is empty; a CIE's NIS has 12 digits: %w", registry.ErrNotFound)
+	}
+	v := r.bucket(bucketNIS).Get([]byte(nis))
+	if v == nil {
+		return nil, fmt.Errorf("no person in the registry holds a CIE with NIS %s: %w", nis, registry.ErrNotFound)
+	}
+	return r.Person(registry.PersonID(binary.BigEndian.Uint64(v)))
+}
+
+func (r *reader) Family(id registry.FamilyID) (*registry.Family, error) {
+	data := r.bucket(bucketFamilies).Get(u64key(uint64(id)))
+	if data == nil {
+		return nil, fmt.Errorf("no family with ID %d in the registry: %w", id, registry.ErrNotFound)
+	}
+	return decodeFamily(data)
+}
+
+func (r *reader) Members(id registry.FamilyID) ([]*registry.Person, error) {
+	if r.bucket(bucketFamilies).Get(u64key(uint64(id))) == nil {
+		return nil, fmt.Errorf("no family with ID %d in the registry: %w", id, registry.ErrNotFound)
+	}
+	var out []*registry.Person
+	prefix := u64key(uint64(id))
+	c := r.bucket(bucketMembers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		p, err := r.Person(registry.PersonID(binary.BigEndian.Uint64(k[8:])))
+		if err != nil {
+			return nil, fmt.Errorf("family %d lists a member that cannot be read: %w", id, err)
+		}
+		out = append(out, p)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.Relationship == registry.Head) != (b.Relationship == registry.Head) {
+			return a.Relationship == registry.Head
+		}
+		if a.Relationship != b.Relationship {
+			return a.Relationship < b.Relationship
+		}
+		if a.BirthDate != b.BirthDate {
+			return a.BirthDate.Before(b.BirthDate)
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
+}
+
+func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
+	if r.bucket(bucketPersons).Get(u64key(uint64(id))) == nil {
+		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
+	}
+	var out []*registry.Event
+	prefix := u64key(uint64(id))
+	events := r.bucket(bucketEvents)
+	c := r.bucket(bucketPEvents).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		data := events.Get(k[8:])
+		if data == nil {
+			return nil, fmt.Errorf("the registry is damaged: person %d refers to event %d, which is missing", id, binary.BigEndian.Uint64(k[8:]))
+		}
+		ev, err := decodeEvent(data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Date != out[j].Date {
+			return out[i].Date.Before(out[j].Date)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+func (r *reader) Persons(after registry.PersonID, fn func(*registry.Person) (bool, error)) error {
+	if after == math.MaxUint64 {
+		return nil
+	}
+	c := r.bucket(bucketPersons).Cursor()
+	for k, v := c.Seek(u64key(uint64(after) + 1)); k != nil; k, v = c.Next() {
+		p, err := decodePerson(v)
+		if err != nil {
+			return fmt.Errorf("person %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		more, err := fn(p)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) storedCount() (int, error) {
+	v := r.bucket(bucketMeta).Get(keyPersons)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("the registry is damaged: its person count has %d bytes, want 8", len(v))
+	}
+	return int(binary.BigEndian.Uint64(v)), nil
+}
+
+func (r *reader) CountPersons() (int, error) { return r.storedCount() }
+
+func (r *reader) Places() ([]places.Place, error) {
+	var out []places.Place
+	err := r.bucket(bucketPlaces).ForEach(func(k, v []byte) error {
+		var p places.Place
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("the registry is damaged: place %q cannot be read: %w", k, err)
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// writer adds the Put methods. bbolt keeps references to the keys and values
+// given to Put until commit, so they are carved from an arena that is never
+// overwritten instead of reused buffers.
+type writer struct {
+	reader
+	arena       []byte
+	scratch     []byte
+	assigned    []func() // undo ID assignments if the transaction fails
+	personDelta int
+}
+
+func newWriter(tx *bbolt.Tx) *writer {
+	w := &writer{reader: reader{tx: tx}}
+	// IDs only grow, so ID-keyed buckets are appended to: full pages
+	// halve their size compared with bbolt's default 50% split.
+	for _, name := range [][]byte{bucketPersons, bucketFamilies, bucketEvents} {
+		tx.Bucket(name).FillPercent = 0.95
+	}
+	return w
+}
+
+const arenaChunk = 1 << 20
+
+// alloc returns a fresh len-n slice from the arena.
+func (w *writer) alloc(n int) []byte {
+	if cap(w.arena)-len(w.arena) < n {
+		size := arenaChunk
+		if n > size {
+			size = n
+		}
+		w.arena = make([]byte, 0, size)
+	}
+	start := len(w.arena)
+	w.arena = w.arena[:start+n]
+	return w.arena[start : start+n : start+n]
+}
+
+func (w *writer) copyBytes(b []byte) []byte {
+	out := w.alloc(len(b))
+	copy(out, b)
+	return out
+}
+
+func (w *writer) forgetAssigned() {
+	for _, undo := range w.assigned {
+		undo()
+	}
+	w.assigned = nil
+}
+
+func (w *writer) flush() error {
+	if w.personDelta == 0 {
+		return nil
+	}
+	n, err := w.storedCount()
+	if err != nil {
+		return err
+	}
+	return w.bucket(bucketMeta).Put(keyPersons, u64key(uint64(n+w.personDelta)))
+}
+
+func (w *writer) CountPersons() (int, error) {
+	n, err := w.storedCount()
+	return n + w.personDelta, err
+}
+
+// cieNIS returns the distinct NIS of the person's CIE documents.
+func cieNIS(p *registry.Person) []string {
+	var out []string
+	for _, d := range p.Documents {
+		nis := strings.TrimSpace(d.NIS)
+		if d.Kind != registry.CIE || nis == "" {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o == nis
+		}
+		if !dup {
+			out = append(out, nis)
+		}
+	}
+	return out
+}
+
+func (w *writer) PutPerson(p *registry.Person) error {
+	if p == nil {
+		return fmt.Errorf("%w: no person given", registry.ErrInvalid)
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	code, base, err := normalizeCF(p.CF)
+	if err != nil {
+		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
+	}
+	if p.Family != 0 && w.bucket(bucketFamilies).Get(u64key(uint64(p.Family))) == nil {
+		return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
+	}
+	persons := w.bucket(bucketPersons)
+	var old *registry.Person
+	if p.ID != 0 {
+		if data := persons.Get(u64key(uint64(p.ID))); data != nil {
+			if old, err = decodePerson(data); err != nil {
+				return fmt.Errorf("cannot replace person %d: %w", p.ID, err)
+			}
+		}
+	}
+
+	// Every check comes before the first write, so a refused PutPerson
+	// leaves the transaction as it was even if fn goes on.
+	if exact, _, _ := w.cfMatch(code, base); exact != 0 && exact != p.ID {
+		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, exact, registry.ErrConflict)
+	}
+	niss := cieNIS(p)
+	nisBucket := w.bucket(bucketNIS)
+	for _, nis := range niss {
+		if v := nisBucket.Get([]byte(nis)); v != nil {
+			if holder := registry.PersonID(binary.BigEndian.Uint64(v)); holder != p.ID {
+				return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", nis, holder, registry.ErrConflict)
+			}
+		}
+	}
+
+	if p.ID == 0 {
+		seq, err := persons.NextSequence()
+		if err != nil {
+			return err
+		}
+		p.ID = registry.PersonID(seq)
+		w.assigned = append(w.assigned, func() { p.ID = 0 })
+	} else if uint64(p.ID) > persons.Sequence() {
+		if err := persons.SetSequence(uint64(p.ID)); err != nil {
+			return err
+		}
+	}
+	p.CF = code
+	id := uint64(p.ID)
+
+	cfBucket, members := w.bucket(bucketCF), w.bucket(bucketMembers)
+	if old != nil {
+		if _, oldBase, err := normalizeCF(old.CF); err == nil && oldBase != base {
+			if err := cfBucket.Delete([]byte(oldBase + string(u64key(id)))); err != nil {
+				return err
+			}
+		}
+		for _, nis := range cieNIS(old) {
+			still := false
+			for _, n := range niss {
+				still = still || n == nis
+			}
+			if !still {
+				if err := nisBucket.Delete([]byte(nis)); err != nil {
+					return err
+				}
+			}
+		}
+		if old.Family != 0 && old.Family != p.Family {
+			if err := members.Delete(pairKey(uint64(old.Family), id)); err != nil {
+				return err
+			}
+		}
+	} else {
+		w.personDelta++
+	}
+
+	cfKey := w.alloc(len(base) + 8)
+	copy(cfKey, base)
+	binary.BigEndian.PutUint64(cfKey[len(base):], id)
+	if err := cfBucket.Put(cfKey, w.copyBytes([]byte(code))); err != nil {
+		return err
+	}
+	idVal := w.copyBytes(u64key(id))
+	for _, nis := range niss {
+		if err := nisBucket.Put(w.copyBytes([]byte(nis)), idVal); err != nil {
+			return err
+		}
+	}
+	if p.Family != 0 {
+		if err := members.Put(w.copyBytes(pairKey(uint64(p.Family), id)), nil); err != nil {
+			return err
+		}
+	}
+	w.scratch = appendPerson(w.scratch[:0], p)
+	val := w.copyBytes(w.scratch)
+	return persons.Put(idVal, val)
+}
+
+func (w *writer) PutFamily(f *registry.Family) error {
+	if f == nil {
+		return fmt.Errorf("%w: no family given", registry.ErrInvalid)
+	}
+	if f.Kind != registry.Famiglia && f.Kind != registry.Convivenza {
+		return fmt.Errorf("%w: family kind %d is neither a famiglia (1) nor a convivenza (2)", registry.ErrInvalid, f.Kind)
+	}
+	b := w.bucket(bucketFamilies)
+	if f.ID == 0 {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		f.ID = registry.FamilyID(seq)
+		w.assigned = append(w.assigned, func() { f.ID = 0 })
+	} else if uint64(f.ID) > b.Sequence() {
+		if err := b.SetSequence(uint64(f.ID)); err != nil {
+			return err
+		}
+	}
+	return b.Put(w.copyBytes(u64key(uint64(f.ID))), appendFamily(nil, f))
+}
+
+func (w *writer) PutEvent(e *registry.Event) error {
+	if e == nil {
+		return fmt.Errorf("%w: no event given", registry.ErrInvalid)
+	}
+	if e.Kind == "" {
+		return fmt.Errorf("%w: the event has no kind", registry.ErrInvalid)
+	}
+	if e.Date.IsZero() {
+		return fmt.Errorf("%w: the %s event has no date", registry.ErrInvalid, e.Kind)
+	}
+	if len(e.Persons) == 0 {
+		return fmt.Errorf("%w: the %s event of %s involves nobody", registry.ErrInvalid, e.Kind, e.Date)
+	}
+	persons := w.bucket(bucketPersons)
+	for _, list := range [][]registry.PersonID{e.Persons, e.Related} {
+		for _, pid := range list {
+			if persons.Get(u64key(uint64(pid))) == nil {
+				return fmt.Errorf("%w: the %s event of %s refers to person %d, who is not in the registry", registry.ErrInvalid, e.Kind, e.Date, pid)
+			}
+		}
+	}
+	b, pevents := w.bucket(bucketEvents), w.bucket(bucketPEvents)
+	if e.ID != 0 {
+		if data := b.Get(u64key(uint64(e.ID))); data != nil {
+			old, err := decodeEvent(data)
+			if err != nil {
+				return fmt.Errorf("cannot replace event %d: %w", e.ID, err)
+			}
+			for _, pid := range old.Persons {
+				if err := pevents.Delete(pairKey(uint64(pid), uint64(e.ID))); err != nil {
+					return err
+				}
+			}
+		}
+		if uint64(e.ID) > b.Sequence() {
+			if err := b.SetSequence(uint64(e.ID)); err != nil {
+				return err
+			}
+		}
+	} else {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		e.ID = registry.EventID(seq)
+		w.assigned = append(w.assigned, func() { e.ID = 0 })
+	}
+	for _, pid := range e.Persons {
+		if err := pevents.Put(w.copyBytes(pairKey(uint64(pid), uint64(e.ID))), nil); err != nil {
+			return err
+		}
+	}
+	return b.Put(w.copyBytes(u64key(uint64(e.ID))), appendEvent(nil, e))
+}
+
+func (w *writer) PutPlaces(ps []places.Place) error {
+	b := w.bucket(bucketPlaces)
+	for i := range ps {
+		p := ps[i]
+		code := strings.ToUpper(strings.TrimSpace(p.Code))
+		if code == "" || strings.ContainsRune(code, 0) {
+			return fmt.Errorf("%w: place %q has no code", registry.ErrInvalid, p.Name)
+		}
+		p.Code = code
+		data, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("place %s: %w", code, err)
+		}
+		if err := b.Put(placeKey(code, p), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
