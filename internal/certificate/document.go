@@ -1,0 +1,84 @@
+package certificate
+
+import "time"
+
+// Document is a certificate ready to render: every word and number that will
+// appear on the page, already decided by the domain rules. Renderers (PDF,
+// screen preview, the verification page) only lay it out; they never look at
+// the registry. The same Document is what the QR seal signs.
+type Document struct {
+	ID       string    // certificate id: short, URL-safe, unique (shown and in the QR)
+	Types    []Type    // one, or several for a contestuale
+	Title    string    // "CERTIFICATO CONTESTUALE DI RESIDENZA E STATO DI FAMIGLIA"
+	Issuer   Issuer    // the comune and office that certifies
+	Issued   time.Time // issue instant; rendered in Europe/Rome
+	Protocol string    // protocol register number as shown: "2026/0000123"
+
+	Subject Subject // whom the certificate is about
+
+	// Body is the certifying text: an opening ("L'UFFICIALE D'ANAGRAFE, visti
+	// gli atti d'ufficio, CERTIFICA che"), then labelled facts and tables.
+	Opening  string
+	Sections []Section
+
+	Purpose string     // "Uso consentito ..." or the exemption sentence with its legal reference
+	Fees    []FeeLine  // as printed: one per component, integer cents
+	Notices []string   // the art. 40 DPR 445/2000 sentence and any other mandatory text
+
+	// Facts are the key facts the QR seal carries, in order, so a verifier
+	// can compare the paper with the signed token: e.g. "residenza" →
+	// "Via Giuseppe Verdi 12, 20121 Milano (MI)".
+	Facts []Fact
+
+	VerifyURL string // public page for this certificate: https://hub.example/v/{id}
+}
+
+// Issuer identifies the certifying comune.
+type Issuer struct {
+	Comune    string // "Comune di Milano"
+	Belfiore  string // "F205"
+	Office    string // "Servizi Civici — Ufficio Anagrafe"
+	Address   string // office address line
+	Officer   string // "L'Ufficiale d'Anagrafe" (delegated officer's name when known)
+	Place     string // place of issue as printed: "Milano"
+}
+
+// Subject is the person certified, as printed.
+type Subject struct {
+	Name        string // "ROSSI MARIO"
+	CF          string
+	BirthDate   string // as printed: 17/02/1950
+	BirthPlace  string // as printed: "MILANO (MI)"
+	Sex         string // "M" or "F"
+}
+
+// Section is a labelled block of the body: label/value lines, or a table
+// (the members of a family).
+type Section struct {
+	Heading string
+	Lines   []Line
+	Table   *Table
+}
+
+// Line is one labelled fact: "Residenza" — "Via Giuseppe Verdi 12 …".
+type Line struct {
+	Label, Value string
+}
+
+// Table is a small table with a header row.
+type Table struct {
+	Header []string
+	Rows   [][]string
+}
+
+// FeeLine is one fee component as printed on the certificate.
+type FeeLine struct {
+	Label string // "Imposta di bollo", "Diritti di segreteria", "Servizio dell'esercente"
+	Cents int64  // 0 when exempt
+	Note  string // "esente ai sensi di art. 16 tab. B DPR 642/1972"
+}
+
+// Fact is one key/value pair sealed in the QR.
+type Fact struct {
+	Key, Value string
+}
