@@ -94,7 +94,9 @@ func (c *cli) path(p string) string {
 	return filepath.Join(c.dir, p)
 }
 
-func registryPath(dataDir string) string { return filepath.Join(dataDir, "registry.db") }
+// registryPath is the one bbolt file that holds the registry and every other
+// record of the hub.
+func registryPath(dataDir string) string { return filepath.Join(dataDir, "hub.db") }
 
 // storeMode says whether a command writes and whether it may create the registry.
 type storeMode int

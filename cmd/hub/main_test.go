@@ -214,7 +214,7 @@ func TestBadDataDirectory(t *testing.T) {
 	}
 
 	corrupt := t.TempDir()
-	os.WriteFile(filepath.Join(corrupt, "registry.db"), bytes.Repeat([]byte("not a database "), 1000), 0o600)
+	os.WriteFile(filepath.Join(corrupt, "hub.db"), bytes.Repeat([]byte("not a database "), 1000), 0o600)
 	r = hub(t, "person", "list", "--data", corrupt)
 	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
 		t.Errorf("corrupt registry: exit %d: %s", r.code, r.stderr)
