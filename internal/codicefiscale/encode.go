@@ -110,9 +110,13 @@ const ignored = " '’‘`´-."
 // letters reduces a surname or name to the letters A–Z, dropping accents
 // (Nicolò → NICOLO, Müller → MULLER) and separators.
 func letters(field, s string) (string, error) {
-	decomposed, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn))), s)
-	if err != nil {
-		return "", fmt.Errorf("the %s %q is not valid text", field, s)
+	decomposed := s
+	if !isASCII(s) { // the transformer costs kilobytes of buffers: skip it when it has nothing to do
+		var err error
+		decomposed, _, err = transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn))), s)
+		if err != nil {
+			return "", fmt.Errorf("the %s %q is not valid text", field, s)
+		}
 	}
 	var b strings.Builder
 	for _, r := range decomposed {
@@ -132,4 +136,13 @@ func letters(field, s string) (string, error) {
 		return "", fmt.Errorf("the %s is empty: it needs at least one letter", field)
 	}
 	return b.String(), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

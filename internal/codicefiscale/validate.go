@@ -18,7 +18,7 @@ type fields struct {
 
 // letterReasons say what each letter-only position holds, so the error tells
 // a person which part of the code they mistyped.
-var letterReasons = map[int]string{
+var letterReasons = [16]string{
 	0:  "must be a letter: characters 1–3 come from the surname",
 	1:  "must be a letter: characters 1–3 come from the surname",
 	2:  "must be a letter: characters 1–3 come from the surname",
@@ -40,7 +40,7 @@ func parse(code string) (fields, error) {
 	}
 	for i := 0; i < 16; i++ {
 		ch := c[i]
-		if reason, ok := letterReasons[i]; ok {
+		if reason := letterReasons[i]; reason != "" {
 			if ch < 'A' || ch > 'Z' {
 				return fields{}, &Error{Code: c, Pos: i + 1, Reason: reason}
 			}

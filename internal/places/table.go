@@ -173,8 +173,10 @@ func stripMarks() transform.Transformer {
 // foldName reduces a name to upper-case letters and digits separated by
 // single spaces.
 func foldName(s string) string {
-	if folded, _, err := transform.String(stripMarks(), s); err == nil {
-		s = folded
+	if !isASCII(s) {
+		if folded, _, err := transform.String(stripMarks(), s); err == nil {
+			s = folded
+		}
 	}
 	var b strings.Builder
 	space := false
@@ -190,4 +192,13 @@ func foldName(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
