@@ -7,6 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO_DATA ?= demo-data
 DEMO_ADDR ?= 127.0.0.1:8080
+FUZZTIME ?= 30s
 
 # Debian packages the test suite needs; installed by `make deps` when missing.
 TEST_PACKAGES := ca-certificates
@@ -46,9 +47,12 @@ bench: check-go ## Run the benchmarks whose figures are in the README (slow: see
 	$(GO) test -run '^$$' -bench . ./internal/codicefiscale/ ./internal/places/ ./internal/registry/...
 
 .PHONY: fuzz
-fuzz: check-go ## Run each fuzz target for 30 s.
-	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime 30s ./internal/codicefiscale/
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/codicefiscale/
+fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do \
+		for t in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -d' ' -f2); do \
+			echo "== $$dir $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
 
 .PHONY: demo
 demo: build ## Start the hub with a synthetic demo city on http://127.0.0.1:8080.
