@@ -46,44 +46,9 @@ func (c *cli) cfCheck(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		w := c.stdout
-		fmt.Fprintf(w, "%s is a valid codice fiscale\n", info.Code)
-		if info.Omocode {
-			fmt.Fprintf(w, "omocode of   %s\n", info.Base)
-		}
-		sex := "male"
-		if info.Sex == 'F' {
-			sex = "female"
-		}
-		fmt.Fprintf(w, "sex          %s\n", sex)
-		fmt.Fprintf(w, "birth date   %s\n", info.Birth.Format("2006-01-02"))
-		if info.Place == nil {
-			fmt.Fprintf(w, "birth place  %s: not in the loaded places tables (import ANPR's archive with hub places import)\n", info.PlaceCode)
-			return nil
-		}
-		fmt.Fprintf(w, "birth place  %s %s\n", info.PlaceCode, describePlace(*info.Place))
+		fmt.Fprint(c.stdout, info.Describe())
 		return nil
 	})
-}
-
-func describePlace(p places.Place) string {
-	var b strings.Builder
-	b.WriteString(p.Name)
-	if p.Province != "" {
-		fmt.Fprintf(&b, " (%s)", p.Province)
-	}
-	if p.Kind == places.State {
-		b.WriteString(", foreign state")
-	} else {
-		b.WriteString(", comune")
-	}
-	if !p.From.IsZero() {
-		fmt.Fprintf(&b, ", valid from %s", p.From.Format("2006-01-02"))
-	}
-	if !p.To.IsZero() {
-		fmt.Fprintf(&b, " to %s", p.To.Format("2006-01-02"))
-	}
-	return b.String()
 }
 
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)

@@ -84,15 +84,15 @@ func TestCFCheck(t *testing.T) {
 		stderr []string
 	}{
 		{"valid", []string{"cf", "check", "CCCFBA85D03L219P"}, 0,
-			[]string{"CCCFBA85D03L219P is a valid codice fiscale", "male", "1985-04-03", "L219 TORINO (TO)"}, nil},
+			[]string{"CCCFBA85D03L219P (valid)", "male", "1985-04-03", "L219 TORINO (TO), comune"}, nil},
 		{"omocode", []string{"cf", "check", "CCCFBA85D03L21VE"}, 0,
-			[]string{"valid", "omocode of   CCCFBA85D03L219P", "1985-04-03"}, nil},
+			[]string{"valid", "omocode of: CCCFBA85D03L219P", "1985-04-03"}, nil},
 		{"lower case", []string{"cf", "check", "mrtmra83t56a269b"}, 0, []string{"female", "1983-12-16"}, nil},
 		{"check character", []string{"cf", "check", "CCCFBA85D03L219X"}, 1, nil, []string{"character 16", "'P'"}},
 		{"too short", []string{"cf", "check", "CCCFBA85D03"}, 1, nil, []string{"16"}},
 		{"impossible date", []string{"cf", "check", "RSSMRA50B30A558I"}, 1, nil, []string{"date"}},
 		{"unknown place is not invalid", []string{"cf", "check", "RSSMRA50B17A558W"}, 0,
-			[]string{"valid", "A558: not in the loaded places tables"}, nil},
+			[]string{"valid", "A558 is not in the loaded places tables"}, nil},
 		{"no argument", []string{"cf", "check"}, 2, nil, []string{"usage"}},
 	}
 	for _, tt := range tests {

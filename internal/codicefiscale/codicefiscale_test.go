@@ -306,7 +306,7 @@ func TestDecodePlaces(t *testing.T) {
 	if info.Place != nil {
 		t.Errorf("A558 found in the default table: %+v", info.Place)
 	}
-	if !strings.Contains(info.Describe(), "place A558 not in the loaded tables") {
+	if !strings.Contains(info.Describe(), "A558 is not in the loaded places tables") {
 		t.Errorf("Describe does not say the place is unknown:\n%s", info.Describe())
 	}
 	full := def.Clone()
@@ -322,7 +322,7 @@ func TestDecodePlaces(t *testing.T) {
 	if p == nil || p.Name != "PORRETTA TERME" || p.Province != "BO" || !p.From.Equal(day("1931-09-27")) || !p.To.Equal(day("2015-12-31")) {
 		t.Fatalf("A558 decoded to %+v, want PORRETTA TERME (BO) 1931-09-27 to 2015-12-31", p)
 	}
-	if d := info.Describe(); !strings.Contains(d, "PORRETTA TERME (BO), valid 1931-09-27 to 2015-12-31") {
+	if d := info.Describe(); !strings.Contains(d, "PORRETTA TERME (BO), comune, valid 1931-09-27 to 2015-12-31") {
 		t.Errorf("Describe:\n%s", d)
 	}
 

@@ -90,7 +90,7 @@ func (i Info) Describe() string {
 	fmt.Fprintf(&b, "born:       %s\n", i.Birth.Format("2006-01-02"))
 	switch {
 	case i.Place == nil:
-		fmt.Fprintf(&b, "place:      place %s not in the loaded tables\n", i.PlaceCode)
+		fmt.Fprintf(&b, "place:      %s is not in the loaded places tables (import ANPR's archive with hub places import)\n", i.PlaceCode)
 	default:
 		p := i.Place
 		name := p.Name
@@ -101,7 +101,11 @@ func (i Info) Describe() string {
 		if !p.To.IsZero() {
 			to = p.To.Format("2006-01-02")
 		}
-		fmt.Fprintf(&b, "place:      %s %s, valid %s to %s\n", i.PlaceCode, name, p.From.Format("2006-01-02"), to)
+		kind := "comune"
+		if p.Kind == places.State {
+			kind = "foreign state"
+		}
+		fmt.Fprintf(&b, "place:      %s %s, %s, valid %s to %s\n", i.PlaceCode, name, kind, p.From.Format("2006-01-02"), to)
 		if !i.PlaceValid {
 			fmt.Fprintf(&b, "warning:    %s was not a valid place code on the birth date\n", i.PlaceCode)
 		}
