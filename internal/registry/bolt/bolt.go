@@ -258,7 +258,8 @@ func (s *Store) View(ctx context.Context, fn func(registry.Reader) error) error 
 		return fmt.Errorf("registry read not started: %w", err)
 	}
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		return fn(&reader{tx: tx})
+		r := newReader(tx)
+		return fn(&r)
 	})
 	if errors.Is(err, bberrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("the registry %s is closed: %w", s.path, ErrClosed)

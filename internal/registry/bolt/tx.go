@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -48,8 +47,22 @@ func placeKey(code string, p places.Place) []byte {
 }
 
 type reader struct {
-	tx *bbolt.Tx
+	tx                       *bbolt.Tx
+	cf, nis, members, events *index
 }
+
+func newReader(tx *bbolt.Tx) reader {
+	w := tx.Writable()
+	return reader{
+		tx:      tx,
+		cf:      newIndex(tx.Bucket(bucketCF), cfBaseLen, w),
+		nis:     newIndex(tx.Bucket(bucketNIS), 0, w),
+		members: newIndex(tx.Bucket(bucketMembers), 8, w),
+		events:  newIndex(tx.Bucket(bucketPEvents), 8, w),
+	}
+}
+
+const cfBaseLen = 16
 
 func (r *reader) bucket(name []byte) *bbolt.Bucket { return r.tx.Bucket(name) }
 
@@ -64,16 +77,14 @@ func (r *reader) Person(id registry.PersonID) (*registry.Person, error) {
 // cfMatch scans the persons sharing base: exact is the one holding code,
 // count how many there are and any one of them.
 func (r *reader) cfMatch(code, base string) (exact, any registry.PersonID, count int) {
-	c := r.bucket(bucketCF).Cursor()
-	prefix := []byte(base)
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		id := registry.PersonID(binary.BigEndian.Uint64(k[len(prefix):]))
+	r.cf.scan([]byte(base), func(k, v []byte) {
+		id := registry.PersonID(binary.BigEndian.Uint64(k[cfBaseLen:]))
 		if string(v) == code {
 			exact = id
 		}
 		any = id
 		count++
-	}
+	})
 	return exact, any, count
 }
 
@@ -106,7 +117,7 @@ func (r *reader) PersonByNIS(nis string) (*registry.Person, error) {
 	if nis == "" {
 		return nil, fmt.Errorf("the NIS is empty; a CIE's NIS has 12 digits: %w", registry.ErrNotFound)
 	}
-	v := r.bucket(bucketNIS).Get([]byte(nis))
+	v := r.nis.get([]byte(nis))
 	if v == nil {
 		return nil, fmt.Errorf("no person in the registry holds a CIE with NIS %s: %w", nis, registry.ErrNotFound)
 	}
@@ -125,11 +136,13 @@ func (r *reader) Members(id registry.FamilyID) ([]*registry.Person, error) {
 	if r.bucket(bucketFamilies).Get(u64key(uint64(id))) == nil {
 		return nil, fmt.Errorf("no family with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
-	var out []*registry.Person
-	prefix := u64key(uint64(id))
-	c := r.bucket(bucketMembers).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		p, err := r.Person(registry.PersonID(binary.BigEndian.Uint64(k[8:])))
+	var ids []registry.PersonID
+	r.members.scan(u64key(uint64(id)), func(k, _ []byte) {
+		ids = append(ids, registry.PersonID(binary.BigEndian.Uint64(k[8:])))
+	})
+	out := make([]*registry.Person, 0, len(ids))
+	for _, pid := range ids {
+		p, err := r.Person(pid)
 		if err != nil {
 			return nil, fmt.Errorf("family %d lists a member that cannot be read: %w", id, err)
 		}
@@ -155,14 +168,14 @@ func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 	if r.bucket(bucketPersons).Get(u64key(uint64(id))) == nil {
 		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
-	var out []*registry.Event
-	prefix := u64key(uint64(id))
+	var eids [][]byte
+	r.events.scan(u64key(uint64(id)), func(k, _ []byte) { eids = append(eids, k[8:16:16]) })
+	out := make([]*registry.Event, 0, len(eids))
 	events := r.bucket(bucketEvents)
-	c := r.bucket(bucketPEvents).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		data := events.Get(k[8:])
+	for _, eid := range eids {
+		data := events.Get(eid)
 		if data == nil {
-			return nil, fmt.Errorf("the registry is damaged: person %d refers to event %d, which is missing", id, binary.BigEndian.Uint64(k[8:]))
+			return nil, fmt.Errorf("the registry is damaged: person %d refers to event %d, which is missing", id, binary.BigEndian.Uint64(eid))
 		}
 		ev, err := decodeEvent(data)
 		if err != nil {
@@ -235,7 +248,7 @@ type writer struct {
 }
 
 func newWriter(tx *bbolt.Tx) *writer {
-	w := &writer{reader: reader{tx: tx}}
+	w := &writer{reader: newReader(tx)}
 	// IDs only grow, so ID-keyed buckets are appended to: full pages
 	// halve their size compared with bbolt's default 50% split.
 	for _, name := range [][]byte{bucketPersons, bucketFamilies, bucketEvents} {
@@ -274,6 +287,11 @@ func (w *writer) forgetAssigned() {
 }
 
 func (w *writer) flush() error {
+	for _, ix := range []*index{w.cf, w.nis, w.members, w.events} {
+		if err := ix.flush(); err != nil {
+			return err
+		}
+	}
 	if w.personDelta == 0 {
 		return nil
 	}
@@ -338,9 +356,8 @@ func (w *writer) PutPerson(p *registry.Person) error {
 		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, exact, registry.ErrConflict)
 	}
 	niss := cieNIS(p)
-	nisBucket := w.bucket(bucketNIS)
 	for _, nis := range niss {
-		if v := nisBucket.Get([]byte(nis)); v != nil {
+		if v := w.nis.get([]byte(nis)); v != nil {
 			if holder := registry.PersonID(binary.BigEndian.Uint64(v)); holder != p.ID {
 				return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", nis, holder, registry.ErrConflict)
 			}
@@ -362,10 +379,9 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	p.CF = code
 	id := uint64(p.ID)
 
-	cfBucket, members := w.bucket(bucketCF), w.bucket(bucketMembers)
 	if old != nil {
 		if _, oldBase, err := normalizeCF(old.CF); err == nil && oldBase != base {
-			if err := cfBucket.Delete([]byte(oldBase + string(u64key(id)))); err != nil {
+			if err := w.cf.del([]byte(oldBase + string(u64key(id)))); err != nil {
 				return err
 			}
 		}
@@ -375,13 +391,13 @@ func (w *writer) PutPerson(p *registry.Person) error {
 				still = still || n == nis
 			}
 			if !still {
-				if err := nisBucket.Delete([]byte(nis)); err != nil {
+				if err := w.nis.del([]byte(nis)); err != nil {
 					return err
 				}
 			}
 		}
 		if old.Family != 0 && old.Family != p.Family {
-			if err := members.Delete(pairKey(uint64(old.Family), id)); err != nil {
+			if err := w.members.del(pairKey(uint64(old.Family), id)); err != nil {
 				return err
 			}
 		}
@@ -389,22 +405,13 @@ func (w *writer) PutPerson(p *registry.Person) error {
 		w.personDelta++
 	}
 
-	cfKey := w.alloc(len(base) + 8)
-	copy(cfKey, base)
-	binary.BigEndian.PutUint64(cfKey[len(base):], id)
-	if err := cfBucket.Put(cfKey, w.copyBytes([]byte(code))); err != nil {
-		return err
-	}
 	idVal := w.copyBytes(u64key(id))
+	w.cf.put([]byte(base+string(idVal)), w.copyBytes([]byte(code)))
 	for _, nis := range niss {
-		if err := nisBucket.Put(w.copyBytes([]byte(nis)), idVal); err != nil {
-			return err
-		}
+		w.nis.put([]byte(nis), idVal)
 	}
 	if p.Family != 0 {
-		if err := members.Put(w.copyBytes(pairKey(uint64(p.Family), id)), nil); err != nil {
-			return err
-		}
+		w.members.put(pairKey(uint64(p.Family), id), nil)
 	}
 	w.scratch = appendPerson(w.scratch[:0], p)
 	val := w.copyBytes(w.scratch)
@@ -455,7 +462,7 @@ func (w *writer) PutEvent(e *registry.Event) error {
 			}
 		}
 	}
-	b, pevents := w.bucket(bucketEvents), w.bucket(bucketPEvents)
+	b := w.bucket(bucketEvents)
 	if e.ID != 0 {
 		if data := b.Get(u64key(uint64(e.ID))); data != nil {
 			old, err := decodeEvent(data)
@@ -463,7 +470,7 @@ func (w *writer) PutEvent(e *registry.Event) error {
 				return fmt.Errorf("cannot replace event %d: %w", e.ID, err)
 			}
 			for _, pid := range old.Persons {
-				if err := pevents.Delete(pairKey(uint64(pid), uint64(e.ID))); err != nil {
+				if err := w.events.del(pairKey(uint64(pid), uint64(e.ID))); err != nil {
 					return err
 				}
 			}
@@ -482,9 +489,7 @@ func (w *writer) PutEvent(e *registry.Event) error {
 		w.assigned = append(w.assigned, func() { e.ID = 0 })
 	}
 	for _, pid := range e.Persons {
-		if err := pevents.Put(w.copyBytes(pairKey(uint64(pid), uint64(e.ID))), nil); err != nil {
-			return err
-		}
+		w.events.put(pairKey(uint64(pid), uint64(e.ID)), nil)
 	}
 	return b.Put(w.copyBytes(u64key(uint64(e.ID))), appendEvent(nil, e))
 }
