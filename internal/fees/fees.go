@@ -1,0 +1,241 @@
+// Package fees computes what a certificate costs, in integer euro cents: the
+// imposta di bollo, the diritti di segreteria, and the operator's service fee,
+// with the exemptions of ANPR table 39 (tab_esenzione_bollo).
+//
+// The package knows nothing about certificate types: the caller says whether
+// the document is exempt from bollo by law (see certificate.ExemptByLaw).
+package fees
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Amounts in cents.
+const (
+	// BolloCents is the imposta di bollo on a certificate: art. 4 of the
+	// tariffa, parte I, allegato A, DPR 642/1972, as set by DL 43/2013.
+	BolloCents int64 = 1600
+	// DirittiCents and DirittiExemptCents are the diritti di segreteria
+	// (L. 604/1962, tabella D): 0.52 EUR on a certificate in bollo, half
+	// when it is issued exempt from bollo.
+	DirittiCents       int64 = 52
+	DirittiExemptCents int64 = 26
+	// DefaultServiceCapCents is the most an operator may charge for its
+	// service when the city sets no cap of its own (Milan's 2.00 EUR).
+	DefaultServiceCapCents int64 = 200
+)
+
+// MaxExemptionText is the longest free-text exemption reason ANPR accepts
+// (DescrizioneEsenzioneBollo, 256 characters).
+const MaxExemptionText = 256
+
+// Kind names a fee component.
+type Kind string
+
+const (
+	Bollo   Kind = "bollo"
+	Diritti Kind = "diritti"
+	Service Kind = "servizio"
+)
+
+// Line is one fee component. Cents is 0 for a component that is waived;
+// Note then says why.
+type Line struct {
+	Kind  Kind   `json:"kind"`
+	Label string `json:"label"`
+	Cents int64  `json:"cents"`
+	Note  string `json:"note,omitempty"`
+}
+
+// Exemption is what the requester declares: an ANPR table 39 code (0 for
+// none) and, for code 99, the reason in words.
+type Exemption struct {
+	Code int    `json:"code"`
+	Text string `json:"text,omitempty"`
+}
+
+// Reason is one row of ANPR table 39.
+type Reason struct {
+	Code  int
+	Label string // the use the certificate is for, as printed
+	Legal string // the legal reference, as printed
+	// WaivesDiritti marks the "+diritti" codes: the law that exempts the
+	// use from bollo also exempts it from diritti di segreteria.
+	WaivesDiritti bool
+}
+
+// OtherReason is code 99, "altro motivo di esenzione": the requester must
+// name the law in words.
+const OtherReason = 99
+
+// reasons is ANPR table 39, written out here so the legal text printed on a
+// certificate does not depend on a file a city may not have imported.
+var reasons = []Reason{
+	{1, "ONLUS", "art. 27-bis, tabella allegato B, DPR 642/1972", false},
+	{2, "società sportive", "art. 8-bis, tabella allegato B, DPR 642/1972", false},
+	{3, "uso processuale (certificati da produrre nel procedimento)", "art. 18 DPR 115/2002 e circolare Agenzia delle entrate 70/E del 14.8.2002", false},
+	{4, "C.T.U. nominato dal Tribunale o dal Pubblico ministero; curatore fallimentare", "art. 16, tabella allegato B, DPR 642/1972", true},
+	{5, "interdizione, inabilitazione, amministrazione di sostegno (certificati da produrre nel procedimento)", "art. 13, tabella allegato B, DPR 642/1972 e circolare Min. Giustizia del 5.2.2007", false},
+	{6, "adozione, affidamento, tutela minori", "art. 13, tabella allegato B, DPR 642/1972 e art. 82 L. 184/1983", true},
+	{7, "separazione/divorzio", "art. 19 L. 74/1987", true},
+	{8, "variazione toponomastica stradale e numerazione civica", "art. 16, comma 8, L. 537/1993", false},
+	{9, "pensione estera", "art. 9, tabella allegato B, DPR 642/1972", false},
+	{10, "scambio di atti e documenti fra pubbliche amministrazioni", "art. 16, tabella allegato B, DPR 642/1972", true},
+	{OtherReason, "altro motivo di esenzione", "", false},
+}
+
+// LawExemptionNote is printed when the certificate type itself is exempt.
+// Art. 7, comma 5, L. 405/1990 exempts from bollo the certificates and
+// extracts concerning stato civile (births, marriages, civil unions), and
+// comuni apply it to the corresponding certificates.
+const LawExemptionNote = "esente ai sensi dell'art. 7, comma 5, L. 405/1990 (certificazione in materia di stato civile)"
+
+// Reasons returns ANPR table 39 in code order.
+func Reasons() []Reason { return append([]Reason(nil), reasons...) }
+
+// LookupReason returns the table 39 row for code.
+func LookupReason(code int) (Reason, bool) {
+	for _, r := range reasons {
+		if r.Code == code {
+			return r, true
+		}
+	}
+	return Reason{}, false
+}
+
+// Request is everything the fee depends on.
+type Request struct {
+	Exemption Exemption
+	// ExemptByLaw is true when the certificate type is exempt from bollo
+	// whatever its use (see LawExemptionNote).
+	ExemptByLaw bool
+	// ServiceCents is the operator's fee from its agreement; 0 at the
+	// registry office and for self-service.
+	ServiceCents int64
+	// ServiceCapCents is the city's cap; 0 means DefaultServiceCapCents.
+	ServiceCapCents int64
+}
+
+// Breakdown is the computed fee: one line per component and the total.
+type Breakdown struct {
+	Lines      []Line
+	TotalCents int64
+	Exemption  Exemption // as validated; Code 0 when none was declared
+	// Purpose is the sentence printed on the certificate about its use and
+	// the bollo: paid, or the exemption with its legal reference.
+	Purpose string
+}
+
+// Error is a refusal of the fee request: a machine reason and one sentence.
+type Error struct {
+	Reason  string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Reason codes of Error.
+const (
+	ReasonUnknownExemption   = "unknown_exemption"
+	ReasonExemptionTextEmpty = "exemption_reason_missing"
+	ReasonExemptionTextLong  = "exemption_reason_too_long"
+	ReasonExemptionTextStray = "exemption_text_without_code"
+	ReasonServiceFeeAboveCap = "service_fee_above_cap"
+	ReasonNegativeFee        = "negative_fee"
+)
+
+// Compute applies the rules. It never charges a refused request: any
+// inconsistency is an *Error and no Breakdown.
+func Compute(r Request) (Breakdown, error) {
+	capCents := r.ServiceCapCents
+	if capCents == 0 {
+		capCents = DefaultServiceCapCents
+	}
+	switch {
+	case r.ServiceCents < 0 || capCents < 0:
+		return Breakdown{}, &Error{ReasonNegativeFee, fmt.Sprintf("the service fee (%s) and the city's cap (%s) cannot be negative.", Euro(r.ServiceCents), Euro(capCents))}
+	case r.ServiceCents > capCents:
+		return Breakdown{}, &Error{ReasonServiceFeeAboveCap, fmt.Sprintf("the operator's service fee of %s is above the city's cap of %s, so the agreement must be corrected before certificates are issued.", Euro(r.ServiceCents), Euro(capCents))}
+	}
+
+	ex := Exemption{Code: r.Exemption.Code, Text: strings.TrimSpace(r.Exemption.Text)}
+	var reason Reason
+	if ex.Code != 0 {
+		var ok bool
+		if reason, ok = LookupReason(ex.Code); !ok {
+			return Breakdown{}, &Error{ReasonUnknownExemption, fmt.Sprintf("exemption code %d is not in ANPR's table of bollo exemptions (1 to 10, or 99 with a reason).", ex.Code)}
+		}
+	}
+	switch {
+	case ex.Code == OtherReason && ex.Text == "":
+		return Breakdown{}, &Error{ReasonExemptionTextEmpty, "exemption code 99 (altro motivo) needs the reason for the exemption in words."}
+	case ex.Code == OtherReason && utf8.RuneCountInString(ex.Text) > MaxExemptionText:
+		return Breakdown{}, &Error{ReasonExemptionTextLong, fmt.Sprintf("the exemption reason has %d characters; ANPR accepts at most %d.", utf8.RuneCountInString(ex.Text), MaxExemptionText)}
+	case ex.Code != OtherReason && ex.Text != "":
+		// Silently dropping the text would print a certificate that does
+		// not say what the requester declared.
+		return Breakdown{}, &Error{ReasonExemptionTextStray, fmt.Sprintf("an exemption reason in words is only accepted with code 99, not with code %d.", ex.Code)}
+	}
+
+	var b Breakdown
+	b.Exemption = ex
+	declared := ex.Code != 0
+	exempt := declared || r.ExemptByLaw
+
+	bollo := Line{Kind: Bollo, Label: "Imposta di bollo", Cents: BolloCents,
+		Note: "art. 4, tariffa allegato A, parte I, DPR 642/1972"}
+	switch {
+	case r.ExemptByLaw:
+		bollo.Cents, bollo.Note = 0, LawExemptionNote
+	case declared:
+		bollo.Cents, bollo.Note = 0, exemptionNote(reason, ex)
+	}
+	b.Lines = append(b.Lines, bollo)
+
+	diritti := Line{Kind: Diritti, Label: "Diritti di segreteria", Cents: DirittiCents, Note: "L. 604/1962, tabella D"}
+	switch {
+	case declared && reason.WaivesDiritti:
+		diritti.Cents, diritti.Note = 0, exemptionNote(reason, ex)
+	case exempt:
+		diritti.Cents, diritti.Note = DirittiExemptCents, "L. 604/1962, tabella D (certificato esente da bollo)"
+	}
+	b.Lines = append(b.Lines, diritti)
+
+	if r.ServiceCents > 0 {
+		b.Lines = append(b.Lines, Line{Kind: Service, Label: "Servizio dell'esercente", Cents: r.ServiceCents,
+			Note: "corrispettivo previsto dalla convenzione con il Comune"})
+	}
+	for _, l := range b.Lines {
+		b.TotalCents += l.Cents
+	}
+
+	switch {
+	case r.ExemptByLaw:
+		b.Purpose = "Esente dall'imposta di bollo ai sensi dell'art. 7, comma 5, L. 405/1990."
+	case ex.Code == OtherReason:
+		b.Purpose = "Rilasciato in esenzione dall'imposta di bollo per altro motivo di esenzione: " + ex.Text + "."
+	case declared:
+		b.Purpose = fmt.Sprintf("Rilasciato in esenzione dall'imposta di bollo per uso %s, ai sensi di %s.", reason.Label, reason.Legal)
+	default:
+		b.Purpose = "Rilasciato in bollo per gli usi consentiti dalla legge."
+	}
+	return b, nil
+}
+
+func exemptionNote(r Reason, ex Exemption) string {
+	if r.Code == OtherReason {
+		return "esente: " + ex.Text
+	}
+	return "esente ai sensi di " + r.Legal
+}
+
+// Euro formats cents as "16,00 EUR", the Italian way.
+func Euro(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d,%02d EUR", sign, cents/100, cents%100)
+}

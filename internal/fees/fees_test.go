@@ -1,0 +1,178 @@
+package fees
+
+import (
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// anprDir finds ../shared/data/anpr by walking up from the package.
+func anprDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", "anpr")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("ANPR reference data (shared/data/anpr) not found beside the repository")
+		}
+		dir = parent
+	}
+}
+
+// TestReasonsMatchANPR checks the embedded table against ANPR's table 39:
+// same codes, and each legal reference names the same law numbers.
+func TestReasonsMatchANPR(t *testing.T) {
+	f, err := os.Open(filepath.Join(anprDir(t), "esenzione_bollo.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, row := range rows[1:] {
+		code, err := strconv.Atoi(row[0])
+		if err != nil {
+			t.Fatalf("bad code %q", row[0])
+		}
+		seen[code] = true
+		r, ok := LookupReason(code)
+		if !ok {
+			t.Errorf("ANPR code %d (%s) missing from the table", code, row[1])
+			continue
+		}
+		for _, law := range []string{"642", "115", "184", "74", "537"} {
+			if strings.Contains(row[1], law+"/") && !strings.Contains(r.Legal, law) {
+				t.Errorf("code %d: ANPR cites %s, our reference %q does not", code, law, r.Legal)
+			}
+		}
+	}
+	for _, r := range Reasons() {
+		if !seen[r.Code] {
+			t.Errorf("code %d is not in ANPR's table", r.Code)
+		}
+	}
+}
+
+func TestCompute(t *testing.T) {
+	type want struct {
+		bollo, diritti, service, total int64
+		reason                         string // refusal reason; "" when computed
+	}
+	cases := []struct {
+		name string
+		req  Request
+		want want
+	}{
+		{"in bollo", Request{}, want{1600, 52, -1, 1652, ""}},
+		{"in bollo with operator fee", Request{ServiceCents: 200}, want{1600, 52, 200, 1852, ""}},
+		{"operator fee under a city's own cap", Request{ServiceCents: 250, ServiceCapCents: 300}, want{1600, 52, 250, 1902, ""}},
+		{"operator fee above default cap", Request{ServiceCents: 201}, want{reason: ReasonServiceFeeAboveCap}},
+		{"operator fee above city cap", Request{ServiceCents: 150, ServiceCapCents: 100}, want{reason: ReasonServiceFeeAboveCap}},
+		{"negative fee", Request{ServiceCents: -1}, want{reason: ReasonNegativeFee}},
+		{"exempt by law", Request{ExemptByLaw: true}, want{0, 26, -1, 26, ""}},
+		{"exempt by law with operator fee", Request{ExemptByLaw: true, ServiceCents: 200}, want{0, 26, 200, 226, ""}},
+		{"exempt by law and +diritti code", Request{ExemptByLaw: true, Exemption: Exemption{Code: 7}}, want{0, 0, -1, 0, ""}},
+		{"code 99 with reason", Request{Exemption: Exemption{Code: 99, Text: "art. 80 Reg. CE 883/2004"}}, want{0, 26, -1, 26, ""}},
+		{"code 99 without reason", Request{Exemption: Exemption{Code: 99, Text: "  "}}, want{reason: ReasonExemptionTextEmpty}},
+		{"code 99 reason too long", Request{Exemption: Exemption{Code: 99, Text: strings.Repeat("à", MaxExemptionText+1)}}, want{reason: ReasonExemptionTextLong}},
+		{"code 99 reason at limit", Request{Exemption: Exemption{Code: 99, Text: strings.Repeat("à", MaxExemptionText)}}, want{0, 26, -1, 26, ""}},
+		{"text without code 99", Request{Exemption: Exemption{Code: 1, Text: "x"}}, want{reason: ReasonExemptionTextStray}},
+		{"text without code", Request{Exemption: Exemption{Text: "x"}}, want{reason: ReasonExemptionTextStray}},
+		{"unknown code 11", Request{Exemption: Exemption{Code: 11}}, want{reason: ReasonUnknownExemption}},
+		{"unknown code -1", Request{Exemption: Exemption{Code: -1}}, want{reason: ReasonUnknownExemption}},
+	}
+	// Every code of table 39 but 99: bollo waived; diritti waived only for
+	// the +diritti codes, which DESIGN.md lists as 4, 6, 7 and 10.
+	plusDiritti := map[int]bool{4: true, 6: true, 7: true, 10: true}
+	for code := 1; code <= 10; code++ {
+		w := want{0, 26, -1, 26, ""}
+		if plusDiritti[code] {
+			w = want{0, 0, -1, 0, ""}
+		}
+		cases = append(cases, struct {
+			name string
+			req  Request
+			want want
+		}{"code " + strconv.Itoa(code), Request{Exemption: Exemption{Code: code}}, w})
+		w.service, w.total = 200, w.total+200
+		cases = append(cases, struct {
+			name string
+			req  Request
+			want want
+		}{"code " + strconv.Itoa(code) + " with operator fee", Request{Exemption: Exemption{Code: code}, ServiceCents: 200}, w})
+	}
+
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := Compute(c.req)
+			if c.want.reason != "" {
+				var fe *Error
+				if !errors.As(err, &fe) || fe.Reason != c.want.reason {
+					t.Fatalf("got %v (%#v), want refusal %s", b, err, c.want.reason)
+				}
+				if fe.Message == "" || !strings.HasSuffix(fe.Message, ".") {
+					t.Errorf("message %q is not a sentence", fe.Message)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[Kind]int64{Service: -1}
+			var sum int64
+			for _, l := range b.Lines {
+				if _, dup := got[l.Kind]; dup && l.Kind != Service {
+					t.Errorf("two %s lines", l.Kind)
+				}
+				got[l.Kind] = l.Cents
+				sum += l.Cents
+				if l.Label == "" {
+					t.Errorf("line %s has no label", l.Kind)
+				}
+				if l.Cents == 0 && !strings.Contains(l.Note, "esente") {
+					t.Errorf("waived %s line says no exemption: %q", l.Kind, l.Note)
+				}
+			}
+			if got[Bollo] != c.want.bollo || got[Diritti] != c.want.diritti || got[Service] != c.want.service {
+				t.Errorf("bollo %d diritti %d service %d, want %d %d %d", got[Bollo], got[Diritti], got[Service], c.want.bollo, c.want.diritti, c.want.service)
+			}
+			if b.TotalCents != c.want.total || sum != b.TotalCents {
+				t.Errorf("total %d (lines sum %d), want %d", b.TotalCents, sum, c.want.total)
+			}
+			if code := c.req.Exemption.Code; code != 0 && code != OtherReason && !c.req.ExemptByLaw {
+				r, _ := LookupReason(code)
+				if !strings.Contains(b.Purpose, r.Legal) {
+					t.Errorf("purpose %q lacks legal reference %q", b.Purpose, r.Legal)
+				}
+			}
+			if c.req.Exemption.Code == OtherReason && !strings.Contains(b.Purpose, strings.TrimSpace(c.req.Exemption.Text)) {
+				t.Errorf("purpose %q lacks the declared reason", b.Purpose)
+			}
+			if c.req.ExemptByLaw && !strings.Contains(b.Purpose, "405/1990") {
+				t.Errorf("purpose %q lacks the legal exemption", b.Purpose)
+			}
+		})
+	}
+}
+
+func TestEuro(t *testing.T) {
+	for cents, want := range map[int64]string{0: "0,00 EUR", 5: "0,05 EUR", 1652: "16,52 EUR", -26: "-0,26 EUR"} {
+		if got := Euro(cents); got != want {
+			t.Errorf("Euro(%d) = %q, want %q", cents, got, want)
+		}
+	}
+}
