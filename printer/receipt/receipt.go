@@ -1,0 +1,235 @@
+// Package receipt lays out the counter receipt a citizen takes home: who
+// issued what, what it cost, and a QR to check it. It knows nothing of fees
+// or certificates beyond the plain values the kiosk copies in.
+package receipt
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sportello/sportello/printer/escpos"
+)
+
+// Lang is a receipt language.
+type Lang string
+
+const (
+	Italian Lang = "it"
+	English Lang = "en"
+)
+
+// FeeKind says what a fee line is, so its label can be translated.
+type FeeKind int
+
+const (
+	Bollo     FeeKind = iota + 1 // imposta di bollo (stamp duty)
+	Exemption                    // bollo exemption: Code names the legal ground
+	Diritti                      // diritti di segreteria (municipal fee)
+	Service                      // the shop's service fee
+	Other                        // Label says what it is
+)
+
+// Fee is one line of the bill, in euro cents.
+type Fee struct {
+	Kind  FeeKind
+	Cents int64
+	Code  string // for Exemption: the exemption's code or short text
+	Label string // for Other; overrides the standard label when set
+}
+
+// Certificate is one certificate issued in this transaction.
+type Certificate struct {
+	Type     string // DESIGN.md identifier: "residenza", "stato_di_famiglia", …
+	Protocol string // protocol register number, e.g. "2026/000123"
+}
+
+// Receipt is everything printed on one receipt.
+type Receipt struct {
+	Shop         string
+	Address      string // optional second header line
+	OperatorID   string
+	Time         time.Time // printed in its own location
+	Certificates []Certificate
+	Fees         []Fee
+	// TotalCents, when not zero, must equal the sum of Fees: a guard
+	// against a mapping that drops a line.
+	TotalCents int64
+	VerifyURL  string // encoded in the QR
+	Lang       Lang
+}
+
+// Total is the sum of the fee lines.
+func (r Receipt) Total() int64 {
+	var t int64
+	for _, f := range r.Fees {
+		t += f.Cents
+	}
+	return t
+}
+
+// Validate reports the first thing that would make a misleading receipt.
+func (r Receipt) Validate() error {
+	switch {
+	case r.Lang != Italian && r.Lang != English:
+		return fmt.Errorf("receipt language %q is neither it nor en", r.Lang)
+	case strings.TrimSpace(r.Shop) == "":
+		return fmt.Errorf("receipt has no shop name")
+	case r.Time.IsZero():
+		return fmt.Errorf("receipt has no date and time")
+	case len(r.Certificates) == 0:
+		return fmt.Errorf("receipt lists no certificate")
+	case r.VerifyURL == "":
+		return fmt.Errorf("receipt has no verification URL for its QR code")
+	}
+	for _, c := range r.Certificates {
+		if c.Type == "" || c.Protocol == "" {
+			return fmt.Errorf("certificate line %+v lacks a type or a protocol number", c)
+		}
+	}
+	for _, f := range r.Fees {
+		if f.Cents < 0 {
+			return fmt.Errorf("fee line %v of %d cents is negative", f.Kind, f.Cents)
+		}
+		if f.Kind < Bollo || f.Kind > Other {
+			return fmt.Errorf("fee line kind %d is unknown", f.Kind)
+		}
+		if f.Kind == Exemption && f.Code == "" {
+			return fmt.Errorf("bollo exemption line has no exemption code")
+		}
+		if f.Kind == Other && f.Label == "" {
+			return fmt.Errorf("fee line of kind Other has no label")
+		}
+	}
+	if r.TotalCents != 0 && r.TotalCents != r.Total() {
+		return fmt.Errorf("receipt total %d cents differs from the sum of its fee lines, %d cents", r.TotalCents, r.Total())
+	}
+	return nil
+}
+
+// Encode renders the receipt as ESC/POS for a printer profile.
+func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	t := texts[r.Lang]
+	cols := p.Paper.Columns
+	cp := p.CodePage
+	e := escpos.NewEncoder(p)
+
+	e.Align(escpos.Center).Bold(true).Size(1, 2)
+	for _, l := range wrap(r.Shop, cols, cp) {
+		e.Line(l)
+	}
+	e.Size(1, 1).Bold(false)
+	if r.Address != "" {
+		for _, l := range wrap(r.Address, cols, cp) {
+			e.Line(l)
+		}
+	}
+	e.Line(t.operator + ": " + r.OperatorID)
+	e.Line(r.Time.Format(t.timeLayout))
+	e.Align(escpos.Left).Line(strings.Repeat("-", cols))
+
+	for _, c := range r.Certificates {
+		e.Bold(true)
+		for _, l := range wrap(t.certificate(c.Type), cols, cp) {
+			e.Line(l)
+		}
+		e.Bold(false).Line("  " + t.protocol + " " + c.Protocol)
+	}
+	e.Line(strings.Repeat("-", cols))
+
+	for _, f := range r.Fees {
+		label := f.Label
+		if label == "" {
+			label = t.fees[f.Kind]
+		}
+		if f.Kind == Exemption {
+			e.Line(columns(label, t.exempt, cols, cp))
+			for _, l := range wrap("  "+f.Code, cols, cp) {
+				e.Line(l)
+			}
+			continue
+		}
+		e.Line(columns(label, money(f.Cents, r.Lang), cols, cp))
+	}
+	e.Bold(true).Line(columns(t.total, money(r.Total(), r.Lang), cols, cp)).Bold(false)
+	e.Feed(1)
+
+	e.Align(escpos.Center)
+	e.QR(r.VerifyURL, qrModule(p), escpos.ECCMedium)
+	e.Line(t.verify)
+	for _, l := range wrap(r.VerifyURL, cols, cp) {
+		e.Line(l)
+	}
+	e.Feed(1).Align(escpos.Left)
+	for _, l := range wrap(t.privacy, cols, cp) {
+		e.Line(l)
+	}
+	e.Feed(3).Cut()
+	return e.Bytes()
+}
+
+// qrModule picks the largest module that keeps a typical verification URL
+// (QR version 4-5, 33-37 modules) within about half the paper, where phones
+// read it easily.
+func qrModule(p escpos.Profile) int {
+	return max(3, min(8, p.Paper.Dots/2/37))
+}
+
+// money formats cents the way each language writes euro amounts.
+func money(cents int64, l Lang) string {
+	s := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	if l == Italian {
+		return strings.Replace(s, ".", ",", 1) + " €"
+	}
+	return "€" + s
+}
+
+// columns puts left and right on one line of n characters, the left part
+// shortened if they do not fit.
+func columns(left, right string, n int, cp escpos.CodePage) string {
+	lw, rw := cp.Width(left), cp.Width(right)
+	if lw+1+rw > n {
+		left = truncate(left, max(0, n-1-rw))
+		lw = cp.Width(left)
+	}
+	return left + strings.Repeat(" ", max(1, n-lw-rw)) + right
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// wrap breaks text into lines of at most n printed characters at spaces,
+// splitting words longer than a line (URLs) where they must.
+func wrap(s string, n int, cp escpos.CodePage) []string {
+	var lines []string
+	cur := ""
+	for _, w := range strings.Fields(s) {
+		for cp.Width(w) > n {
+			if cur != "" {
+				lines, cur = append(lines, cur), ""
+			}
+			lines = append(lines, truncate(w, n))
+			w = string([]rune(w)[n:])
+		}
+		switch {
+		case cur == "":
+			cur = w
+		case cp.Width(cur)+1+cp.Width(w) <= n:
+			cur += " " + w
+		default:
+			lines, cur = append(lines, cur), w
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}

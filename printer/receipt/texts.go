@@ -1,0 +1,75 @@
+package receipt
+
+import "strings"
+
+type strs struct {
+	operator, protocol, total, exempt, verify, privacy string
+	timeLayout                                         string
+	fees                                               map[FeeKind]string
+	types                                              map[string]string
+}
+
+// certificate names a certificate type in the receipt's language; an
+// unknown identifier is printed legibly rather than refused, since the hub
+// may add types before kiosks are updated.
+func (s strs) certificate(id string) string {
+	if n, ok := s.types[id]; ok {
+		return n
+	}
+	return strings.ReplaceAll(id, "_", " ")
+}
+
+var texts = map[Lang]strs{
+	Italian: {
+		operator: "Operatore", protocol: "Prot.", total: "TOTALE", exempt: "esente",
+		verify:     "Verifica l'autenticità del certificato:",
+		privacy:    "Privacy: i dati personali sono trattati dal Comune solo per il rilascio del certificato (Reg. UE 2016/679); l'informativa è disponibile presso l'esercente.",
+		timeLayout: "02/01/2006 15:04",
+		fees: map[FeeKind]string{
+			Bollo: "Imposta di bollo", Exemption: "Bollo", Diritti: "Diritti di segreteria", Service: "Servizio",
+		},
+		types: map[string]string{
+			"nascita":                          "Certificato di nascita",
+			"matrimonio":                       "Certificato di matrimonio",
+			"cittadinanza":                     "Certificato di cittadinanza",
+			"esistenza_in_vita":                "Certificato di esistenza in vita",
+			"residenza":                        "Certificato di residenza",
+			"residenza_aire":                   "Certificato di residenza AIRE",
+			"stato_civile":                     "Certificato di stato civile",
+			"stato_di_famiglia":                "Certificato di stato di famiglia",
+			"stato_di_famiglia_e_stato_civile": "Certificato di stato di famiglia e di stato civile",
+			"residenza_in_convivenza":          "Certificato di residenza in convivenza",
+			"stato_di_famiglia_aire":           "Certificato di stato di famiglia AIRE",
+			"stato_di_famiglia_con_parentela":  "Certificato di stato di famiglia con rapporti di parentela",
+			"stato_libero":                     "Certificato di stato libero",
+			"unione_civile":                    "Certificato di unione civile",
+			"contratto_di_convivenza":          "Certificato di contratto di convivenza",
+		},
+	},
+	English: {
+		operator: "Operator", protocol: "Ref.", total: "TOTAL", exempt: "exempt",
+		verify:     "Check this certificate is genuine:",
+		privacy:    "Privacy: your personal data is processed by the municipality only to issue the certificate (EU Reg. 2016/679); the full notice is available from the shop.",
+		timeLayout: "2006-01-02 15:04",
+		fees: map[FeeKind]string{
+			Bollo: "Stamp duty (bollo)", Exemption: "Stamp duty", Diritti: "Registry fee", Service: "Service fee",
+		},
+		types: map[string]string{
+			"nascita":                          "Birth certificate",
+			"matrimonio":                       "Marriage certificate",
+			"cittadinanza":                     "Citizenship certificate",
+			"esistenza_in_vita":                "Certificate of life",
+			"residenza":                        "Certificate of residence",
+			"residenza_aire":                   "Certificate of residence (AIRE)",
+			"stato_civile":                     "Civil status certificate",
+			"stato_di_famiglia":                "Family status certificate",
+			"stato_di_famiglia_e_stato_civile": "Family and civil status certificate",
+			"residenza_in_convivenza":          "Certificate of residence in a cohabitation",
+			"stato_di_famiglia_aire":           "Family status certificate (AIRE)",
+			"stato_di_famiglia_con_parentela":  "Family status certificate with relationships",
+			"stato_libero":                     "Certificate of unmarried status",
+			"unione_civile":                    "Civil union certificate",
+			"contratto_di_convivenza":          "Cohabitation agreement certificate",
+		},
+	},
+}
