@@ -1,0 +1,644 @@
+package synth
+
+import (
+	"strconv"
+
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// household holds what one household's generation produces before it is
+// committed: members in the family, deceased relatives outside it, and
+// events, which need batch positions and so run after commit.
+type household struct {
+	home   int32
+	o      *origin
+	ms     []*member
+	dead   []*member
+	latest day // the household moved in no later than this (a deceased partner lived there)
+	later  []func()
+}
+
+func (g *generator) family(room int, aire bool) {
+	o := &origin{}
+	size := g.householdSize()
+	if aire {
+		a := g.t.aireAddresses[g.r.IntN(len(g.t.aireAddresses))]
+		o.aire, o.abroad, o.abroadFrom = true, a, g.t.stateByCode[a.state]
+		o.emigrated = g.between(g.today.addYears(-25), g.today-60)
+		size = 1 + g.r.IntN(3)
+	} else if g.chance(pForeignHousehold) {
+		o.st = g.t.states.pick(g.r)
+	}
+	size = min(size, room)
+	h := &household{home: g.newFamily(registry.Famiglia, ""), o: o, latest: g.today - 1}
+	spare := room - size // room for a deceased spouse record
+
+	switch u := g.r.Float64(); size {
+	case 1:
+		g.alone(h, spare)
+	case 2:
+		switch {
+		case u < 0.68:
+			g.couple(h, 0, false)
+		case u < 0.93:
+			g.singleParent(h, 1, spare)
+		default:
+			g.withParent(h)
+		}
+	case 3:
+		switch {
+		case u < 0.78:
+			g.couple(h, 1, false)
+		case u < 0.93:
+			g.singleParent(h, 2, spare)
+		default:
+			g.couple(h, 0, true)
+		}
+	case 4:
+		switch {
+		case u < 0.82:
+			g.couple(h, 2, false)
+		case u < 0.92:
+			g.couple(h, 1, true)
+		default:
+			g.singleParent(h, 3, spare)
+		}
+	default:
+		if u < 0.7 {
+			g.couple(h, size-2, false)
+		} else {
+			g.couple(h, size-3, true)
+		}
+	}
+	for _, d := range h.dead { // first: the children's birth events name them
+		d.i = g.addPerson(d.p, -1, d.birth)
+	}
+	g.commit(h.home, h.ms)
+	addr := g.cityAddress()
+	var since day
+	if aire {
+		g.settleAIRE(h, addr)
+	} else {
+		since = g.settle(h.ms, addr, h.latest)
+	}
+	for _, d := range h.dead {
+		r := g.allocResidences(1)
+		r[0] = registry.Residence{Address: addr, From: max(since, d.birth).date(), To: dayOf(d.p.DeathDate).date()}
+		d.p.Residences = r
+	}
+	for _, f := range h.later {
+		f()
+	}
+}
+
+// ageBand draws the age of someone living alone: young workers, middle
+// age, and many elderly (mostly widows).
+func (g *generator) aloneAge() int {
+	switch u := g.r.Float64(); {
+	case u < 0.35:
+		return 22 + g.r.IntN(23)
+	case u < 0.63:
+		return 45 + g.r.IntN(20)
+	}
+	return 65 + int(33*min(g.r.Float64(), g.r.Float64()))
+}
+
+func (g *generator) alone(h *household, spare int) {
+	age := g.aloneAge()
+	sex := registry.Male
+	if (age >= 65 && g.chance(0.68)) || (age < 65 && g.chance(0.48)) {
+		sex = registry.Female
+	}
+	birth := g.bornAged(age, age)
+	if h.o.aire {
+		birth = g.bornAged(max(age, 20), max(age, 20))
+	}
+	m := g.adult(h.home, registry.Head, sex, birth, h.o)
+	// Now and then someone with the same name, sex, birth date and place as
+	// an earlier resident: the case omocodia exists for.
+	if h.o.st == nil && !h.o.aire && g.ringN > 0 && g.chance(pClone) {
+		s := g.ring[g.r.IntN(min(g.ringN, ringSize))]
+		m.p.Surname, m.p.GivenNames, m.p.Sex, m.birth, m.p.BirthPlace = s.surname, s.given, s.sex, s.birth, s.place
+		m.p.BirthDate = s.birth.date()
+		m.from, m.arrival = nil, 0
+		if s.place[0] == 'Z' {
+			m.p.Citizenships = g.cityOnly
+		}
+		if s.place != g.city.Code && s.place[0] != 'Z' {
+			m.from = g.placeByCode(s.place)
+		}
+		age = g.age(m.birth)
+	}
+	if h.o.aire {
+		g.fixEmigration(h.o, m)
+	}
+	h.ms = append(h.ms, m)
+
+	var status registry.CivilStatus
+	u := g.r.Float64()
+	switch {
+	case age < 45:
+		status = pickStatus(u, 0.85, 0.07, 0.05, 0.01)
+	case age < 65:
+		status = pickStatus(u, 0.45, 0.32, 0.12, 0.08)
+	default:
+		status = pickStatus(u, 0.18, 0.14, 0.10, 0.58)
+	}
+	if status == registry.Single && age >= 30 && g.chance(0.01) {
+		status = registry.FreeAfterUnionDissolved
+	}
+	m.p.CivilStatus = status
+	switch status {
+	case registry.Divorced:
+		g.divorce(h, m)
+	case registry.FreeAfterUnionDissolved:
+		on := g.between(max(unionsLaw, m.birth.addYears(25)), g.today-30)
+		h.later = append(h.later, func() {
+			g.event(registry.UnionDissolved, on, g.city.Code, []int32{m.i}, nil, "", "scioglimento dell'unione civile")
+		})
+	case registry.Widowed:
+		if spare > 0 && g.chance(0.3) {
+			g.deceasedSpouse(h, m)
+		}
+	}
+}
+
+// pickStatus maps u in [0,1) to single, divorced, married (separated, living
+// apart) or widowed with the given shares.
+func pickStatus(u, single, divorced, married, widowed float64) registry.CivilStatus {
+	switch {
+	case u < single:
+		return registry.Single
+	case u < single+divorced:
+		return registry.Divorced
+	case u < single+divorced+married:
+		return registry.Married
+	}
+	return registry.Widowed
+}
+
+func (g *generator) placeByCode(code string) *italianPlace {
+	for _, pl := range g.t.italianPlaces.items {
+		if pl.code == code {
+			return &pl
+		}
+	}
+	return nil
+}
+
+func (g *generator) divorce(h *household, m *member) {
+	on := g.between(max(divorceLaw, m.birth.addYears(27)), g.today-30)
+	h.later = append(h.later, func() {
+		g.event(registry.Divorce, on, g.city.Code, []int32{m.i}, nil, "", "cessazione degli effetti civili del matrimonio")
+	})
+}
+
+// deceasedSpouse records the late husband or wife of a widowed member, with
+// the marriage and the death: certificates of death and of stato civile
+// need them.
+func (g *generator) deceasedSpouse(h *household, w *member) *member {
+	sex := registry.Female
+	shift := -g.r.IntN(4*365) + 365 // the wife is usually younger
+	if w.p.Sex == registry.Female {
+		sex = registry.Male
+		shift = g.r.IntN(6*365) - 365
+	}
+	birth := w.birth + day(shift)
+	if birth >= g.today.addYears(-20) {
+		birth = w.birth
+	}
+	o := &origin{st: nil}
+	if w.p.BirthPlace[0] == 'Z' && h.o.st != nil {
+		o.st = h.o.st
+	}
+	d := g.adult(-1, 0, sex, birth, o)
+	d.p.Relationship = 0
+	d.p.CivilStatus = registry.Married
+	d.p.AIRE = false
+	young := max(w.birth, birth)
+	married := g.between(young.addYears(20), min(young.addYears(38), g.today-3*365))
+	died := g.between(max(married+365, young.addYears(45)), g.today-7)
+	if died >= g.today {
+		died = g.today - 7
+	}
+	d.p.DeathDate = died.date()
+	d.p.DeathPlace = g.city.Code
+	w.p.CivilStatus = registry.Widowed
+	h.dead = append(h.dead, d)
+	h.latest = min(h.latest, died)
+	h.later = append(h.later, func() {
+		place := g.city.Code
+		if d.p.BirthPlace[0] == 'Z' && married < d.arrival {
+			place = d.p.BirthPlace
+		}
+		g.event(registry.Marriage, married, place, []int32{w.i, d.i}, nil, "", "")
+		g.event(registry.Death, died, g.city.Code, []int32{d.i}, nil, "", "")
+	})
+	return d
+}
+
+// partnerOrigin: most foreign residents live with a partner from their own
+// country; a few couples are mixed.
+func (g *generator) partnerOrigin(o *origin) *origin {
+	switch {
+	case o.aire:
+		return o
+	case o.st != nil && g.chance(0.12):
+		return &origin{}
+	case o.st == nil && g.chance(0.06):
+		return &origin{st: g.t.states.pick(g.r)}
+	}
+	return o
+}
+
+// couple creates a couple, kids children and, with parent, a parent of the head.
+func (g *generator) couple(h *household, kids int, parent bool) {
+	o := h.o
+	sameSex := kids == 0 && g.chance(0.03)
+
+	var motherAge int
+	var firstAt int // mother's age at the first child's birth
+	var headAge int
+	switch {
+	case kids > 0:
+		motherAge = 24 + g.r.IntN(37)
+		firstAt = max(20, motherAge-32) + g.r.IntN(max(1, min(42, motherAge)-max(20, motherAge-32)+1))
+		firstAt = min(firstAt, motherAge)
+	case parent:
+		headAge = 35 + g.r.IntN(31)
+	default:
+		switch u := g.r.Float64(); {
+		case u < 0.4:
+			headAge = 24 + g.r.IntN(21)
+		case u < 0.6:
+			headAge = 45 + g.r.IntN(20)
+		default:
+			headAge = 65 + int(28*min(g.r.Float64(), g.r.Float64()))
+		}
+	}
+
+	var man, woman, head, partner *member
+	po := g.partnerOrigin(o)
+	if sameSex {
+		sex := registry.Male
+		if g.chance(0.5) {
+			sex = registry.Female
+		}
+		head = g.adult(h.home, registry.Head, sex, g.bornAged(headAge, headAge), o)
+		pb := head.birth + day(g.r.IntN(16*365)-8*365)
+		pb = min(pb, g.today.addYears(-19))
+		partner = g.adult(h.home, registry.Cohabitant, sex, pb, po)
+	} else {
+		var wb day
+		if kids > 0 {
+			wb = g.bornAged(motherAge, motherAge)
+		} else {
+			wb = g.bornAged(headAge, headAge)
+		}
+		diff := day(g.r.IntN(5*365) + g.r.IntN(5*365) - 3*365) // man older by ~2 years, from -3 to +7
+		mb := min(wb-diff, g.today.addYears(-19))
+		if g.chance(0.75) {
+			man = g.adult(h.home, registry.Head, registry.Male, mb, o)
+			woman = g.adult(h.home, registry.Cohabitant, registry.Female, wb, po)
+			head, partner = man, woman
+		} else {
+			woman = g.adult(h.home, registry.Head, registry.Female, wb, o)
+			man = g.adult(h.home, registry.Cohabitant, registry.Male, mb, po)
+			head, partner = woman, man
+		}
+	}
+	h.ms = append(h.ms, head, partner)
+	if o.aire {
+		g.fixEmigration(o, head, partner)
+	}
+
+	young := max(head.birth, partner.birth)
+	lo := young.addYears(18)
+	hi := g.today - 30
+	firstChild := day(0)
+	if kids > 0 {
+		firstChild = min(woman.birth.addYears(firstAt)+day(g.r.IntN(365)), g.today-1)
+		hi = min(hi, firstChild)
+	}
+	switch u := g.r.Float64(); {
+	case sameSex && u < 0.7:
+		partner.p.Relationship = registry.CivilPartner
+		head.p.CivilStatus, partner.p.CivilStatus = registry.CivilUnion, registry.CivilUnion
+		on := g.between(max(lo, unionsLaw), g.today-30)
+		h.later = append(h.later, func() {
+			g.event(registry.CivilUnionFormed, on, g.city.Code, []int32{head.i, partner.i}, nil, "", "")
+		})
+	case !sameSex && u < 0.70:
+		partner.p.Relationship = registry.Spouse
+		head.p.CivilStatus, partner.p.CivilStatus = registry.Married, registry.Married
+		on := g.between(max(lo, hi-6*365), hi)
+		h.later = append(h.later, func() {
+			place := g.city.Code
+			if head.p.BirthPlace[0] == 'Z' && head.arrival != 0 && on < head.arrival {
+				place = head.p.BirthPlace // married abroad, act transcribed
+			}
+			g.event(registry.Marriage, on, place, []int32{head.i, partner.i}, nil, "", "")
+		})
+	default: // unmarried partners living together
+		for _, m := range []*member{head, partner} {
+			if g.age(m.birth) >= 35 && g.chance(0.25) {
+				m.p.CivilStatus = registry.Divorced
+				g.divorce(h, m)
+			}
+		}
+		if g.chance(0.15) && g.today-30 > max(lo, unionsLaw) {
+			on := g.between(max(lo, unionsLaw), g.today-30)
+			h.later = append(h.later, func() {
+				g.event(registry.CohabitationPact, on, g.city.Code, []int32{head.i, partner.i}, nil, "",
+					"contratto di convivenza registrato (L. 76/2016, art. 1 c. 50)")
+			})
+		}
+	}
+
+	if kids > 0 {
+		g.children(h, kids, firstChild, man, woman)
+	}
+	if parent {
+		g.elderParent(h, head)
+	}
+}
+
+// children adds kids children, the first born on first, then every one to
+// six years (twins now and then), all before today.
+func (g *generator) children(h *household, kids int, first day, father, mother *member) {
+	b := first
+	for k := 0; k < kids; k++ {
+		if k > 0 {
+			switch {
+			case g.chance(0.015):
+				// twins: same day
+			default:
+				next := b + day(365+g.r.IntN(5*365))
+				if next >= g.today {
+					next = g.between(b+1, g.today-1)
+				}
+				b = next
+			}
+		}
+		h.ms = append(h.ms, g.child(h.home, registry.Child, min(b, g.today-1), father, mother, h.o))
+	}
+}
+
+// singleParent is a parent (usually the mother) alone with kids children.
+func (g *generator) singleParent(h *household, kids, spare int) {
+	age := 24 + g.r.IntN(37)
+	firstAt := max(20, age-32) + g.r.IntN(max(1, min(42, age)-max(20, age-32)+1))
+	firstAt = min(firstAt, age)
+	sex := registry.Male
+	if g.chance(0.82) {
+		sex = registry.Female
+	}
+	m := g.adult(h.home, registry.Head, sex, g.bornAged(age, age), h.o)
+	h.ms = append(h.ms, m)
+	if h.o.aire {
+		g.fixEmigration(h.o, m)
+	}
+	var other *member
+	switch u := g.r.Float64(); {
+	case u < 0.45:
+		m.p.CivilStatus = registry.Divorced
+		g.divorce(h, m)
+	case u < 0.80:
+		m.p.CivilStatus = registry.Single
+	case u < 0.90:
+		m.p.CivilStatus = registry.Widowed
+		if spare > 0 && g.chance(0.5) {
+			other = g.deceasedSpouse(h, m)
+		}
+	default:
+		m.p.CivilStatus = registry.Married // separated
+	}
+	first := min(m.birth.addYears(firstAt)+day(g.r.IntN(365)), g.today-1)
+	if other != nil {
+		// the children were born while the other parent was alive
+		first = min(first, dayOf(other.p.DeathDate)-day(kids)*300)
+		first = max(first, m.birth.addYears(18))
+	}
+	father, mother := m, other
+	if sex == registry.Female {
+		father, mother = other, m
+	}
+	g.children(h, kids, first, father, mother)
+}
+
+// withParent is an adult living with an elderly parent.
+func (g *generator) withParent(h *household) {
+	age := 40 + g.r.IntN(26)
+	sex := registry.Male
+	if g.chance(0.5) {
+		sex = registry.Female
+	}
+	m := g.adult(h.home, registry.Head, sex, g.bornAged(age, age), h.o)
+	if h.o.aire {
+		g.fixEmigration(h.o, m)
+	}
+	if g.chance(0.3) {
+		m.p.CivilStatus = registry.Divorced
+		g.divorce(h, m)
+	}
+	h.ms = append(h.ms, m)
+	g.elderParent(h, m)
+}
+
+func (g *generator) elderParent(h *household, of *member) {
+	age := min(g.age(of.birth)+22+g.r.IntN(19), 101)
+	sex := registry.Female
+	if g.chance(0.3) {
+		sex = registry.Male
+	}
+	p := g.adult(h.home, registry.Parent, sex, g.bornAged(age, age), h.o)
+	switch u := g.r.Float64(); {
+	case u < 0.8:
+		p.p.CivilStatus = registry.Widowed
+	case u < 0.9:
+		p.p.CivilStatus = registry.Divorced
+	default:
+		p.p.CivilStatus = registry.Married
+	}
+	h.ms = append(h.ms, p)
+}
+
+// fixEmigration keeps an AIRE household's departure after its adults came
+// of age.
+func (g *generator) fixEmigration(o *origin, adults ...*member) {
+	for _, m := range adults {
+		o.emigrated = max(o.emigrated, m.birth.addYears(18))
+	}
+	o.emigrated = min(o.emigrated, g.today-30)
+}
+
+// convivenza is a care home or a religious community (DPR 223/1989 art. 5).
+func (g *generator) convivenza(room int) {
+	c := g.t.convivenze[g.r.IntN(len(g.t.convivenze))]
+	size := 15 + g.r.IntN(66)
+	if c.religious {
+		size = 4 + g.r.IntN(17)
+	}
+	size = min(size, room)
+	home := g.newFamily(registry.Convivenza, c.name)
+	ms := make([]*member, 0, size)
+	for k := 0; k < size; k++ {
+		o := &origin{}
+		if g.chance(0.1) || (c.religious && g.chance(0.1)) {
+			o.st = g.t.states.pick(g.r)
+		}
+		var age int
+		var sex registry.Sex
+		rel := registry.ConvivenzaMember
+		switch {
+		case k == 0 && c.religious:
+			age, sex, rel = 50+g.r.IntN(31), registry.Sex(c.sex), registry.ConvivenzaHead
+		case k == 0:
+			age, sex, rel = 40+g.r.IntN(26), registry.Female, registry.ConvivenzaHead
+			if g.chance(0.4) {
+				sex = registry.Male
+			}
+		case c.religious:
+			age, sex = 25+g.r.IntN(66), registry.Sex(c.sex)
+		default:
+			age, sex = 75+g.r.IntN(26), registry.Female
+			if g.chance(0.3) {
+				sex = registry.Male
+			}
+		}
+		m := g.adult(home, rel, sex, g.bornAged(age, age), o)
+		if !c.religious && k > 0 {
+			m.p.CivilStatus = pickStatus(g.r.Float64(), 0.2, 0.1, 0.1, 0.6)
+		}
+		ms = append(ms, m)
+	}
+	g.commit(home, ms)
+	addr := g.cityAddress()
+	for _, m := range ms {
+		g.settle([]*member{m}, addr, g.today-1)
+	}
+}
+
+func (g *generator) cityAddress() registry.Address {
+	s := g.city.Streets[g.r.IntN(len(g.city.Streets))]
+	cap := s.CAP
+	if cap == "" {
+		cap = g.city.CAPs[g.r.IntN(len(g.city.CAPs))]
+	}
+	a := registry.Address{Street: s.Name, Number: g.civicNumber(), CAP: cap, Comune: g.city.Code}
+	switch u := g.r.Float64(); {
+	case u < 0.15:
+		a.Internal = "scala " + string(rune('A'+g.r.IntN(4))) + " int. " + strconv.Itoa(1+g.r.IntN(30))
+	case u < 0.55:
+		a.Internal = "int. " + strconv.Itoa(1+g.r.IntN(40))
+	}
+	return a
+}
+
+func (g *generator) civicNumber() string {
+	n := strconv.Itoa(1 + min(int(g.r.ExpFloat64()*35), 250))
+	switch u := g.r.Float64(); {
+	case u < 0.06:
+		n += "/" + string(rune('A'+g.r.IntN(4)))
+	case u < 0.08:
+		n += " bis"
+	}
+	return n
+}
+
+// settle gives the members their current residence at addr, moved in on a
+// day no later than latest, and a previous residence where they had one,
+// with the change-of-residence event. It returns the moving-in day.
+func (g *generator) settle(ms []*member, addr registry.Address, latest day) day {
+	lo := day(-1 << 30)
+	for _, m := range ms {
+		if m.p.Relationship != registry.Child {
+			lo = max(lo, m.birth.addYears(18), m.arrival)
+		}
+	}
+	hi := min(latest, g.today-1)
+	lo = min(lo, hi)
+	since := g.between(lo, hi)
+	if g.chance(0.3) { // many moved recently
+		since = g.between(max(lo, hi-5*365), hi)
+	}
+	var moved []int32
+	note := ""
+	for k, m := range ms {
+		from := max(since, m.birth, m.arrival) // born later, or came later to join the family
+		var prev *registry.Address
+		var prevFrom day
+		switch {
+		case from == m.birth:
+		case m.p.BirthPlace == g.city.Code:
+			a := g.cityAddress()
+			prev, prevFrom = &a, m.birth
+			if k == 0 {
+				note = "trasferimento da altro indirizzo nel comune"
+			}
+		case m.from != nil:
+			a := registry.Address{Street: g.t.genericStreets[g.r.IntN(len(g.t.genericStreets))],
+				Number: g.civicNumber(), CAP: m.from.cap, Comune: m.from.code}
+			prev, prevFrom = &a, m.birth
+			if k == 0 {
+				note = "immigrazione dal comune di " + m.from.name + " (" + m.from.code + ")"
+			}
+		case m.arrival != 0 && m.arrival < from-30 && g.chance(0.5):
+			a := g.cityAddress()
+			prev, prevFrom = &a, m.arrival
+			if k == 0 {
+				note = "trasferimento da altro indirizzo nel comune"
+			}
+		default:
+			if k == 0 {
+				note = "immigrazione dall'estero (" + m.p.BirthPlace + ")"
+			}
+		}
+		if prev != nil {
+			r := g.allocResidences(2)
+			r[0] = registry.Residence{Address: *prev, From: prevFrom.date(), To: (from - 1).date()}
+			r[1] = registry.Residence{Address: addr, From: from.date()}
+			m.p.Residences = r
+		} else {
+			r := g.allocResidences(1)
+			r[0] = registry.Residence{Address: addr, From: from.date()}
+			m.p.Residences = r
+		}
+		if from == since && from != m.birth {
+			moved = append(moved, m.i)
+		}
+	}
+	if len(moved) > 0 {
+		if note == "" {
+			note = "trasferimento di residenza"
+		}
+		g.event(registry.ResidenceChange, since, g.city.Code, moved, nil, "", note)
+	}
+	return since
+}
+
+// settleAIRE gives an AIRE household its past address in the city and its
+// address abroad, with the emigration event.
+func (g *generator) settleAIRE(h *household, addr registry.Address) {
+	o := h.o
+	abroad := registry.Address{Street: o.abroad.street, Number: g.civicNumber(), CAP: o.abroad.cap,
+		Comune: o.abroad.state, Locality: o.abroad.locality}
+	var moved []int32
+	for _, m := range h.ms {
+		if m.birth >= o.emigrated {
+			r := g.allocResidences(1)
+			r[0] = registry.Residence{Address: abroad, From: m.birth.date(), AIREComune: g.city.Code}
+			m.p.Residences = r
+			continue
+		}
+		r := g.allocResidences(2)
+		r[0] = registry.Residence{Address: addr, From: max(m.birth, o.emigrated.addYears(-15)).date(), To: (o.emigrated - 1).date()}
+		r[1] = registry.Residence{Address: abroad, From: o.emigrated.date(), AIREComune: g.city.Code}
+		m.p.Residences = r
+		moved = append(moved, m.i)
+	}
+	if len(moved) > 0 {
+		g.event(registry.ResidenceChange, o.emigrated, o.abroad.state, moved, nil, "",
+			"emigrazione all'estero, iscrizione AIRE ("+o.abroad.locality+")")
+	}
+}
