@@ -1,0 +1,121 @@
+// Package httpsig signs and verifies HTTP messages with RFC 9421 HTTP Message
+// Signatures (alg "ed25519") and checks RFC 9530 Content-Digest fields.
+//
+// The hub verifies kiosk requests with Middleware and signs its answers with
+// SignResponses; the kiosk signs requests with Signer.SignRequest and checks
+// the hub's answers with Verifier.VerifyResponse against the key pinned at
+// enrolment. Every refusal is an *Error carrying a stable machine reason, so
+// clients, logs and metrics agree on why a message was turned away.
+package httpsig
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Sentinel errors a KeyResolver returns (possibly wrapped) so the verifier
+// can tell an unknown device from one that staff have switched off.
+var (
+	ErrUnknownKey   = errors.New("no key is enrolled under this key id")
+	ErrKeyRevoked   = errors.New("the key has been revoked")
+	ErrKeySuspended = errors.New("the key's operator is suspended")
+)
+
+// Reason is a stable, machine-readable code for why a message was refused.
+// The strings are part of the API: kiosks and dashboards match on them.
+type Reason string
+
+// Refusal reasons.
+const (
+	ReasonMissingSignature        Reason = "missing_signature"
+	ReasonMalformedSignatureInput Reason = "malformed_signature_input"
+	ReasonMalformedSignature      Reason = "malformed_signature"
+	ReasonUnsupportedAlgorithm    Reason = "unsupported_algorithm"
+	ReasonMissingParameter        Reason = "missing_parameter"
+	ReasonMissingComponent        Reason = "missing_component"
+	ReasonUnsupportedComponent    Reason = "unsupported_component"
+	ReasonUnknownKey              Reason = "unknown_key"
+	ReasonKeyRevoked              Reason = "key_revoked"
+	ReasonKeySuspended            Reason = "key_suspended"
+	ReasonSignatureExpired        Reason = "signature_expired"
+	ReasonSignatureNotYetValid    Reason = "signature_not_yet_valid"
+	ReasonValidityTooLong         Reason = "validity_too_long"
+	ReasonNonceReplayed           Reason = "nonce_replayed"
+	ReasonMissingDigest           Reason = "missing_digest"
+	ReasonMalformedDigest         Reason = "malformed_digest"
+	ReasonUnsupportedDigest       Reason = "unsupported_digest"
+	ReasonDigestMismatch          Reason = "digest_mismatch"
+	ReasonInvalidSignature        Reason = "invalid_signature"
+	ReasonBodyTooLarge            Reason = "body_too_large"
+	ReasonBodyUnreadable          Reason = "body_unreadable"
+	ReasonKeyLookupFailed         Reason = "key_lookup_failed"
+	ReasonNonceStoreFailed        Reason = "nonce_store_failed"
+)
+
+// Reasons lists every refusal reason, for metrics that want to publish a
+// zero for each before the first refusal happens.
+var Reasons = []Reason{
+	ReasonMissingSignature, ReasonMalformedSignatureInput, ReasonMalformedSignature,
+	ReasonUnsupportedAlgorithm, ReasonMissingParameter, ReasonMissingComponent,
+	ReasonUnsupportedComponent, ReasonUnknownKey, ReasonKeyRevoked, ReasonKeySuspended,
+	ReasonSignatureExpired, ReasonSignatureNotYetValid, ReasonValidityTooLong,
+	ReasonNonceReplayed, ReasonMissingDigest, ReasonMalformedDigest, ReasonUnsupportedDigest,
+	ReasonDigestMismatch, ReasonInvalidSignature, ReasonBodyTooLarge, ReasonBodyUnreadable,
+	ReasonKeyLookupFailed, ReasonNonceStoreFailed,
+}
+
+// Status is the HTTP status a refusal for this reason is answered with:
+// 403 when the signer is known but not allowed, 413 for an oversize body,
+// 400 for content that could not be read,
+// 503 when the hub itself could not decide, 401 otherwise.
+func (r Reason) Status() int {
+	switch r {
+	case ReasonKeyRevoked, ReasonKeySuspended:
+		return http.StatusForbidden
+	case ReasonBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case ReasonBodyUnreadable:
+		return http.StatusBadRequest
+	case ReasonKeyLookupFailed, ReasonNonceStoreFailed:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusUnauthorized
+	}
+}
+
+// Error is a refused message: the reason code, a sentence for people, and
+// the underlying cause when there is one.
+type Error struct {
+	Reason  Reason
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap exposes the cause, e.g. a resolver's wrapped ErrKeyRevoked.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Status is the HTTP status for this refusal.
+func (e *Error) Status() int { return e.Reason.Status() }
+
+// Is makes errors.Is(err, &Error{Reason: r}) match any refusal for reason r.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Reason == e.Reason && t.Message == "" && t.Err == nil
+}
+
+// ReasonOf returns the refusal reason of err, or "" if err is not a refusal.
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+func refuse(r Reason, msg string) *Error { return &Error{Reason: r, Message: msg} }
+
+func refuseErr(r Reason, msg string, err error) *Error {
+	return &Error{Reason: r, Message: msg, Err: err}
+}

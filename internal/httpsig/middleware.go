@@ -1,0 +1,168 @@
+package httpsig
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+type verifiedKey struct{}
+
+// VerifiedFrom returns the signature Middleware accepted for this request.
+func VerifiedFrom(ctx context.Context) (*Verified, bool) {
+	got, ok := ctx.Value(verifiedKey{}).(*Verified)
+	return got, ok
+}
+
+// KeyID returns the key id whose signature Middleware accepted for this
+// request: the device that sent it.
+func KeyID(ctx context.Context) (string, bool) {
+	got, ok := VerifiedFrom(ctx)
+	if !ok {
+		return "", false
+	}
+	return got.KeyID, true
+}
+
+// WithVerified returns ctx carrying got, for tests of handlers that sit
+// behind Middleware.
+func WithVerified(ctx context.Context, got *Verified) context.Context {
+	return context.WithValue(ctx, verifiedKey{}, got)
+}
+
+// Refusal is the JSON body of a refused request.
+type Refusal struct {
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
+}
+
+// Middleware lets through only requests that v accepts. It reads the body
+// (at most v.MaxBody bytes) so the Content-Digest can be checked, hands the
+// same bytes on to next, and puts the accepted signature in the context
+// (KeyID, VerifiedFrom). A refusal is answered with its status and a JSON
+// Refusal, and counted in v.Metrics.
+func Middleware(v *Verifier, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(w, r, v.maxBody())
+		if err != nil {
+			WriteRefusal(w, v.record(r.Context(), err, ""))
+			return
+		}
+		got, err := v.VerifyRequest(r.Context(), r, body)
+		if err != nil {
+			WriteRefusal(w, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r.WithContext(WithVerified(r.Context(), got)))
+	})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := func(n string) error {
+		return refuse(ReasonBodyTooLarge, fmt.Sprintf("the request content is %s bytes, more than the %d accepted", n, limit))
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(strconv.FormatInt(r.ContentLength, 10))
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge("over " + strconv.FormatInt(limit, 10))
+	case err != nil:
+		return nil, refuseErr(ReasonBodyUnreadable, "the request content could not be read: "+err.Error(), err)
+	}
+	return body, nil
+}
+
+// WriteRefusal answers err as JSON with the status of its reason; an error
+// that is not a refusal is answered 500 without detail.
+func WriteRefusal(w http.ResponseWriter, err error) {
+	ref := Refusal{Reason: ReasonOf(err), Message: "internal error"}
+	status := http.StatusInternalServerError
+	if ref.Reason != "" {
+		ref.Message = err.Error()
+		status = ref.Reason.Status()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(ref)
+}
+
+// ResponseSigner signs every response of next with s: it buffers the
+// response, then sets Content-Digest, Signature-Input and Signature bound to
+// the request (see ResponseComponents). Put it outside Middleware so
+// refusals are signed too, and outside nothing that rewrites the content
+// (compression would break the digest). Streaming responses are buffered.
+func ResponseSigner(s *Signer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bw := &bufferedWriter{w: w}
+		next.ServeHTTP(bw, r)
+		status := bw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		body := bw.buf.Bytes()
+		if r.Method == http.MethodHead || !bodyAllowed(status) {
+			body = nil
+		}
+		h := w.Header()
+		if len(body) > 0 && h.Get("Content-Type") == "" {
+			// net/http would sniff one after signing; fix it now so it is covered.
+			h.Set("Content-Type", http.DetectContentType(body))
+		}
+		if err := s.SignResponse(h, status, body, r); err != nil {
+			for _, k := range []string{"Content-Digest", "Signature-Input", "Signature", "Content-Type"} {
+				h.Del(k)
+			}
+			http.Error(w, "the response could not be signed", http.StatusInternalServerError)
+			return
+		}
+		if bodyAllowed(status) {
+			h.Set("Content-Length", strconv.Itoa(len(body)))
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// bufferedWriter holds a response until it is complete so it can be signed.
+type bufferedWriter struct {
+	w      http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.w.Header() }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		b.w.WriteHeader(code) // informational responses go out at once, unsigned
+		return
+	}
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.buf.Write(p)
+}

@@ -1,0 +1,359 @@
+package httpsig
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// KeyResolver finds the public key enrolled under a key id. It returns an
+// error wrapping ErrUnknownKey, ErrKeyRevoked or ErrKeySuspended when the
+// key must not be accepted; any other error is treated as an outage.
+type KeyResolver interface {
+	ResolveKey(ctx context.Context, keyID string) (ed25519.PublicKey, error)
+}
+
+// KeyResolverFunc adapts a function to KeyResolver.
+type KeyResolverFunc func(ctx context.Context, keyID string) (ed25519.PublicKey, error)
+
+// ResolveKey implements KeyResolver.
+func (f KeyResolverFunc) ResolveKey(ctx context.Context, keyID string) (ed25519.PublicKey, error) {
+	return f(ctx, keyID)
+}
+
+// StaticKey resolves one key id to one key: the kiosk's view of the hub key
+// it pinned at enrolment. An empty KeyID accepts any key id.
+type StaticKey struct {
+	KeyID string
+	Key   ed25519.PublicKey
+}
+
+// ResolveKey implements KeyResolver.
+func (s StaticKey) ResolveKey(_ context.Context, keyID string) (ed25519.PublicKey, error) {
+	if s.KeyID != "" && keyID != s.KeyID {
+		return nil, fmt.Errorf("key id %q is not the pinned key %q: %w", keyID, s.KeyID, ErrUnknownKey)
+	}
+	return s.Key, nil
+}
+
+// Metrics receives one call per refused message. The hub exports the counts
+// (RefusalCounter keeps them) to its monitoring.
+type Metrics interface {
+	Refused(reason Reason)
+}
+
+// MetricsFunc adapts a function to Metrics.
+type MetricsFunc func(Reason)
+
+// Refused implements Metrics.
+func (f MetricsFunc) Refused(r Reason) { f(r) }
+
+// RefusalCounter counts refusals by reason; safe for concurrent use.
+type RefusalCounter struct {
+	mu     sync.Mutex
+	counts map[Reason]uint64
+}
+
+// Refused implements Metrics.
+func (c *RefusalCounter) Refused(r Reason) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = make(map[Reason]uint64)
+	}
+	c.counts[r]++
+}
+
+// Count is the number of refusals for reason r so far.
+func (c *RefusalCounter) Count(r Reason) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[r]
+}
+
+// Snapshot copies the counts, one entry per reason seen.
+func (c *RefusalCounter) Snapshot() map[Reason]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[Reason]uint64, len(c.counts))
+	for k, v := range c.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Verifier checks signed messages against a policy: who may sign (Keys),
+// for how long a signature holds, that a nonce is used once, which
+// components must be covered, and how much content is read.
+// The zero value of each optional field selects the documented default.
+type Verifier struct {
+	Keys        KeyResolver
+	Nonces      NonceStore       // requests only; a MemoryNonceStore when nil
+	Clock       func() time.Time // time.Now when nil
+	Skew        time.Duration    // allowed clock difference; DefaultSkew when 0
+	MaxValidity time.Duration    // longest expires-created accepted; DefaultMaxValidity when 0
+	MaxBody     int64            // largest content read; DefaultMaxBody when 0
+	Label       string           // verify only this label; the first signed label when empty
+	Metrics     Metrics          // told of every refusal; may be nil
+	Logger      *slog.Logger     // refusals are logged at Info; may be nil
+
+	once        sync.Once
+	defaultNonc NonceStore
+}
+
+// Verified describes an accepted signature.
+type Verified struct {
+	Label      string
+	KeyID      string
+	Nonce      string
+	Created    time.Time
+	Expires    time.Time
+	Components []Component
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Clock != nil {
+		return v.Clock()
+	}
+	return time.Now()
+}
+
+func (v *Verifier) skew() time.Duration {
+	if v.Skew > 0 {
+		return v.Skew
+	}
+	return DefaultSkew
+}
+
+func (v *Verifier) maxValidity() time.Duration {
+	if v.MaxValidity > 0 {
+		return v.MaxValidity
+	}
+	return DefaultMaxValidity
+}
+
+func (v *Verifier) maxBody() int64 {
+	if v.MaxBody > 0 {
+		return v.MaxBody
+	}
+	return DefaultMaxBody
+}
+
+func (v *Verifier) nonces() NonceStore {
+	if v.Nonces != nil {
+		return v.Nonces
+	}
+	v.once.Do(func() { v.defaultNonc = NewMemoryNonceStore(0) })
+	return v.defaultNonc
+}
+
+// record tells metrics and the log about a refusal, and returns err.
+func (v *Verifier) record(ctx context.Context, err error, keyID string) error {
+	if err == nil {
+		return nil
+	}
+	r := ReasonOf(err)
+	if r == "" {
+		return err
+	}
+	if v.Metrics != nil {
+		v.Metrics.Refused(r)
+	}
+	if v.Logger != nil {
+		v.Logger.LogAttrs(ctx, slog.LevelInfo, "signed message refused",
+			slog.String("reason", string(r)), slog.String("keyid", keyID), slog.String("error", err.Error()))
+	}
+	return err
+}
+
+// VerifyRequest checks a request whose content is body (already read, at
+// most MaxBody bytes). On success it returns the accepted signature and has
+// used up its nonce.
+func (v *Verifier) VerifyRequest(ctx context.Context, r *http.Request, body []byte) (*Verified, error) {
+	m := RequestMessage(r)
+	if len(body) > 0 || m.ContentLength < 0 {
+		m.ContentLength = int64(len(body))
+	}
+	got, err := v.verify(ctx, m, body, RequestComponents(m, body), true)
+	return got, v.record(ctx, err, keyIDOf(got))
+}
+
+// VerifyResponse checks a response from the hub whose content is body; the
+// response's Request, when set, must be bound by @method;req and @path;req.
+func (v *Verifier) VerifyResponse(ctx context.Context, resp *http.Response, body []byte) (*Verified, error) {
+	m := ResponseMessage(resp.StatusCode, resp.Header, resp.Request)
+	got, err := v.verify(ctx, m, body, ResponseComponents(resp.Header, resp.Request), false)
+	return got, v.record(ctx, err, keyIDOf(got))
+}
+
+func keyIDOf(got *Verified) string {
+	if got == nil {
+		return ""
+	}
+	return got.KeyID
+}
+
+// verify applies the policy in order of cost: parsing and cheap checks
+// first, the key lookup, then the signature, and only for a genuine
+// message the content digest and the nonce, so forgeries cannot burn nonces.
+// On failure the returned Verified still carries the key id when known.
+func (v *Verifier) verify(ctx context.Context, m *Message, body []byte, required []Component, isRequest bool) (*Verified, error) {
+	if int64(len(body)) > v.maxBody() {
+		return nil, refuse(ReasonBodyTooLarge, fmt.Sprintf("the content is %d bytes, more than the %d accepted", len(body), v.maxBody()))
+	}
+	inputs := m.Header.Values("Signature-Input")
+	sigFields := m.Header.Values("Signature")
+	if len(inputs) == 0 && len(sigFields) == 0 {
+		return nil, refuse(ReasonMissingSignature, "the message has no Signature-Input and Signature fields")
+	}
+	in, sig, err := v.pick(inputs, sigFields)
+	if err != nil {
+		return nil, err
+	}
+	got := &Verified{Label: in.Label, KeyID: in.KeyID, Nonce: in.Nonce, Created: in.Created, Expires: in.Expires, Components: in.Components}
+
+	if in.Alg != "" && in.Alg != AlgEd25519 {
+		return got, refuse(ReasonUnsupportedAlgorithm, fmt.Sprintf("signature %q uses algorithm %q; only %q is accepted", in.Label, in.Alg, AlgEd25519))
+	}
+	if err := v.checkParams(in, isRequest); err != nil {
+		return got, err
+	}
+	if err := checkCovered(in, required); err != nil {
+		return got, err
+	}
+
+	if v.Keys == nil {
+		return got, refuse(ReasonKeyLookupFailed, "the verifier has no key resolver configured")
+	}
+	key, err := v.Keys.ResolveKey(ctx, in.KeyID)
+	if err != nil {
+		return got, keyRefusal(in.KeyID, err)
+	}
+	if err := VerifySignature(m, in, sig, key); err != nil {
+		return got, err
+	}
+	if cd := m.Header.Values("Content-Digest"); len(cd) > 0 || covers(in, "content-digest") {
+		if err := CheckContentDigest(cd, body); err != nil {
+			return got, err
+		}
+	}
+	if isRequest {
+		until := in.Expires.Add(v.skew())
+		fresh, err := v.nonces().Use(ctx, in.KeyID, in.Nonce, v.now(), until)
+		if err != nil {
+			return got, refuseErr(ReasonNonceStoreFailed, "the nonce could not be checked: "+err.Error(), err)
+		}
+		if !fresh {
+			return got, refuse(ReasonNonceReplayed, fmt.Sprintf("nonce %q of key %q was already used: the request is a replay", in.Nonce, in.KeyID))
+		}
+	}
+	return got, nil
+}
+
+// pick selects the signature to verify: the configured label, or the first
+// label of Signature-Input.
+func (v *Verifier) pick(inputs, sigFields []string) (*SignatureInput, []byte, error) {
+	parsed, err := ParseSignatureInput(inputs)
+	if err != nil {
+		return nil, nil, err
+	}
+	sigs, err := ParseSignature(sigFields)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(parsed) == 0 {
+		return nil, nil, refuse(ReasonMissingSignature, "the Signature-Input field names no signature")
+	}
+	in := &parsed[0]
+	if v.Label != "" {
+		in = nil
+		for i := range parsed {
+			if parsed[i].Label == v.Label {
+				in = &parsed[i]
+			}
+		}
+		if in == nil {
+			return nil, nil, refuse(ReasonMissingSignature, fmt.Sprintf("the message has no signature labelled %q", v.Label))
+		}
+	}
+	sig, ok := sigs[in.Label]
+	if !ok {
+		return nil, nil, refuse(ReasonMalformedSignature,
+			fmt.Sprintf("Signature-Input names signature %q but the Signature field has no value for it", in.Label))
+	}
+	return in, sig, nil
+}
+
+func (v *Verifier) checkParams(in *SignatureInput, isRequest bool) error {
+	missing := func(p string) error {
+		return refuse(ReasonMissingParameter, fmt.Sprintf("signature %q has no %s parameter, which is required", in.Label, p))
+	}
+	switch {
+	case in.Created.IsZero():
+		return missing("created")
+	case in.Expires.IsZero():
+		return missing("expires")
+	case in.KeyID == "":
+		return missing("keyid")
+	case isRequest && in.Nonce == "":
+		return missing("nonce")
+	}
+	if in.Expires.Before(in.Created) {
+		return refuse(ReasonMalformedSignatureInput, fmt.Sprintf("signature %q expires at %s, before it was created at %s",
+			in.Label, in.Expires.Format(time.RFC3339), in.Created.Format(time.RFC3339)))
+	}
+	if in.Expires.Sub(in.Created) > v.maxValidity() {
+		return refuse(ReasonValidityTooLong, fmt.Sprintf("signature %q is valid for %s, longer than the %s accepted",
+			in.Label, in.Expires.Sub(in.Created), v.maxValidity()))
+	}
+	now, skew := v.now(), v.skew()
+	if in.Created.After(now.Add(skew)) {
+		return refuse(ReasonSignatureNotYetValid, fmt.Sprintf("signature %q was created at %s, later than now (%s) by more than the %s allowed skew; check the signer's clock",
+			in.Label, in.Created.Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew))
+	}
+	if now.After(in.Expires.Add(skew)) {
+		return refuse(ReasonSignatureExpired, fmt.Sprintf("signature %q expired at %s; it is now %s",
+			in.Label, in.Expires.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+func covers(in *SignatureInput, id string) bool {
+	for _, c := range in.Components {
+		if c.Name == id && !c.Req && !c.BS && c.QueryName == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func checkCovered(in *SignatureInput, required []Component) error {
+	have := make(map[string]bool, len(in.Components))
+	for _, c := range in.Components {
+		have[c.String()] = true
+	}
+	for _, c := range required {
+		if !have[c.String()] {
+			return refuse(ReasonMissingComponent, fmt.Sprintf("signature %q does not cover %s, which this message must have signed", in.Label, c))
+		}
+	}
+	return nil
+}
+
+func keyRefusal(keyID string, err error) error {
+	switch {
+	case errors.Is(err, ErrUnknownKey):
+		return refuseErr(ReasonUnknownKey, fmt.Sprintf("key id %q is not enrolled", keyID), err)
+	case errors.Is(err, ErrKeyRevoked):
+		return refuseErr(ReasonKeyRevoked, fmt.Sprintf("key id %q has been revoked", keyID), err)
+	case errors.Is(err, ErrKeySuspended):
+		return refuseErr(ReasonKeySuspended, fmt.Sprintf("key id %q belongs to a suspended operator", keyID), err)
+	default:
+		return refuseErr(ReasonKeyLookupFailed, fmt.Sprintf("key id %q could not be looked up: %v", keyID, err), err)
+	}
+}
