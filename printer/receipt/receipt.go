@@ -160,7 +160,9 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 
 	e.Align(escpos.Center)
 	e.QR(r.VerifyURL, qrModule(p), escpos.ECCMedium)
-	e.Line(t.verify)
+	for _, l := range wrap(t.verify, cols, cp) {
+		e.Line(l)
+	}
 	for _, l := range wrap(r.VerifyURL, cols, cp) {
 		e.Line(l)
 	}

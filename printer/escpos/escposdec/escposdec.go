@@ -13,6 +13,8 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/skip2/go-qrcode"
@@ -391,4 +393,28 @@ func PNG(img image.Image, margin int) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Scan reads the QR code in a PNG with zbarimg (zbar-tools), a reader that
+// shares no code with what drew it.
+func Scan(pngData []byte) (string, error) {
+	bin, err := exec.LookPath("zbarimg")
+	if err != nil {
+		return "", fmt.Errorf("zbarimg is not installed; run make deps (it installs zbar-tools)")
+	}
+	f, err := os.CreateTemp("", "qr-*.png")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(pngData); err != nil {
+		f.Close()
+		return "", err
+	}
+	f.Close()
+	out, err := exec.Command(bin, "-q", "--raw", f.Name()).Output()
+	if err != nil {
+		return "", fmt.Errorf("zbarimg found no QR code in the image: %w", err)
+	}
+	return strings.TrimRight(string(out), "\n"), nil
 }
