@@ -5,7 +5,7 @@
 //	persons   ID → person record
 //	families  ID → family record
 //	events    ID → event record
-//	cf        Base(CF) ‖ ID → exact CF
+//	cf        Base(CF) ‖ ID → exact CF, empty when it is the base itself
 //	nis       NIS → person ID (every CIE the person holds)
 //	members   family ID ‖ person ID → ∅
 //	pevents   person ID ‖ event ID → ∅
@@ -92,6 +92,8 @@ type Store struct {
 	db       *bbolt.DB
 	path     string
 	readOnly bool
+
+	indexMaps [2]indexMaps // reused by each Update; bbolt runs one at a time
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -258,7 +260,7 @@ func (s *Store) View(ctx context.Context, fn func(registry.Reader) error) error 
 		return fmt.Errorf("registry read not started: %w", err)
 	}
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		r := newReader(tx)
+		r := newReader(tx, nil)
 		return fn(&r)
 	})
 	if errors.Is(err, bberrors.ErrDatabaseNotOpen) {
@@ -279,7 +281,7 @@ func (s *Store) Update(ctx context.Context, fn func(registry.Writer) error) erro
 	}
 	var w *writer
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		w = newWriter(tx)
+		w = newWriter(tx, &s.indexMaps)
 		if err := fn(w); err != nil {
 			return err
 		}

@@ -19,14 +19,34 @@ type index struct {
 	b         *bbolt.Bucket
 	prefixLen int               // length of the prefix scan looks up, 0 if none
 	puts      map[string][]byte // nil in a read transaction
-	byPrefix  map[string][]string
+	// byPrefix finds pending keys by prefix. Nearly every prefix (an
+	// omocodia base form) has one key, so the rare others go to more
+	// rather than costing every entry a slice.
+	byPrefix map[string]string
+	more     map[string][]string
 }
 
-func newIndex(b *bbolt.Bucket, prefixLen int, writable bool) *index {
+// indexMaps keeps an index's maps between write transactions: bbolt runs one
+// at a time, and growing maps of 50,000 entries from scratch in every batch
+// of a bulk load costs more than the inserts themselves.
+type indexMaps struct {
+	puts     map[string][]byte
+	byPrefix map[string]string
+	more     map[string][]string
+}
+
+func newIndex(b *bbolt.Bucket, prefixLen int, m *indexMaps) *index {
 	ix := &index{b: b, prefixLen: prefixLen}
-	if writable {
-		ix.puts = make(map[string][]byte)
-		ix.byPrefix = make(map[string][]string)
+	if m != nil {
+		if m.puts == nil {
+			m.puts = make(map[string][]byte)
+			m.byPrefix = make(map[string]string)
+			m.more = make(map[string][]string)
+		}
+		clear(m.puts)
+		clear(m.byPrefix)
+		clear(m.more)
+		ix.puts, ix.byPrefix, ix.more = m.puts, m.byPrefix, m.more
 	}
 	return ix
 }
@@ -47,8 +67,14 @@ func (ix *index) scan(prefix []byte, fn func(k, v []byte)) {
 			fn(k, v)
 		}
 	}
-	for _, k := range ix.byPrefix[string(prefix)] {
+	if len(ix.puts) == 0 {
+		return
+	}
+	if k, ok := ix.byPrefix[string(prefix)]; ok {
 		fn([]byte(k), ix.puts[k])
+		for _, k := range ix.more[string(prefix)] {
+			fn([]byte(k), ix.puts[k])
+		}
 	}
 }
 
@@ -57,7 +83,11 @@ func (ix *index) put(k, v []byte) {
 	key := string(k)
 	if _, ok := ix.puts[key]; !ok && ix.prefixLen > 0 {
 		p := key[:ix.prefixLen]
-		ix.byPrefix[p] = append(ix.byPrefix[p], key)
+		if _, taken := ix.byPrefix[p]; taken {
+			ix.more[p] = append(ix.more[p], key)
+		} else {
+			ix.byPrefix[p] = key
+		}
 	}
 	ix.puts[key] = v
 }
@@ -68,12 +98,25 @@ func (ix *index) del(k []byte) error {
 		delete(ix.puts, key)
 		if ix.prefixLen > 0 {
 			p := key[:ix.prefixLen]
-			keys := ix.byPrefix[p]
-			for i, o := range keys {
-				if o == key {
-					ix.byPrefix[p] = append(keys[:i:i], keys[i+1:]...)
-					break
+			rest := ix.more[p]
+			if ix.byPrefix[p] == key {
+				if len(rest) == 0 {
+					delete(ix.byPrefix, p)
+				} else {
+					ix.byPrefix[p], rest = rest[0], rest[1:]
 				}
+			} else {
+				for i, o := range rest {
+					if o == key {
+						rest = append(rest[:i:i], rest[i+1:]...)
+						break
+					}
+				}
+			}
+			if len(rest) == 0 {
+				delete(ix.more, p)
+			} else {
+				ix.more[p] = rest
 			}
 		}
 	}
@@ -101,7 +144,5 @@ func (ix *index) flush() error {
 			return err
 		}
 	}
-	clear(ix.puts)
-	clear(ix.byPrefix)
 	return nil
 }

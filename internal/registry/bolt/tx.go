@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -46,19 +47,25 @@ func placeKey(code string, p places.Place) []byte {
 	return []byte(code + "\x00" + from)
 }
 
+// reader reads through the cf and nis indexes so a writer's pending entries
+// are seen. Family members and person events are keyed by growing IDs, so
+// they are written straight to their buckets: appends are cheap.
 type reader struct {
-	tx                       *bbolt.Tx
-	cf, nis, members, events *index
+	tx      *bbolt.Tx
+	cf, nis *index
 }
 
-func newReader(tx *bbolt.Tx) reader {
-	w := tx.Writable()
+// newReader returns a reader on tx; maps is nil for a read transaction and
+// holds the reusable pending-entry maps of the cf and nis indexes otherwise.
+func newReader(tx *bbolt.Tx, maps *[2]indexMaps) reader {
+	var cfMaps, nisMaps *indexMaps
+	if maps != nil {
+		cfMaps, nisMaps = &maps[0], &maps[1]
+	}
 	return reader{
-		tx:      tx,
-		cf:      newIndex(tx.Bucket(bucketCF), cfBaseLen, w),
-		nis:     newIndex(tx.Bucket(bucketNIS), 0, w),
-		members: newIndex(tx.Bucket(bucketMembers), 8, w),
-		events:  newIndex(tx.Bucket(bucketPEvents), 8, w),
+		tx:  tx,
+		cf:  newIndex(tx.Bucket(bucketCF), cfBaseLen, cfMaps),
+		nis: newIndex(tx.Bucket(bucketNIS), 0, nisMaps),
 	}
 }
 
@@ -79,7 +86,7 @@ func (r *reader) Person(id registry.PersonID) (*registry.Person, error) {
 func (r *reader) cfMatch(code, base string) (exact, any registry.PersonID, count int) {
 	r.cf.scan([]byte(base), func(k, v []byte) {
 		id := registry.PersonID(binary.BigEndian.Uint64(k[cfBaseLen:]))
-		if string(v) == code {
+		if string(v) == code || len(v) == 0 && code == base {
 			exact = id
 		}
 		any = id
@@ -137,9 +144,11 @@ func (r *reader) Members(id registry.FamilyID) ([]*registry.Person, error) {
 		return nil, fmt.Errorf("no family with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
 	var ids []registry.PersonID
-	r.members.scan(u64key(uint64(id)), func(k, _ []byte) {
+	prefix := u64key(uint64(id))
+	c := r.bucket(bucketMembers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		ids = append(ids, registry.PersonID(binary.BigEndian.Uint64(k[8:])))
-	})
+	}
 	out := make([]*registry.Person, 0, len(ids))
 	for _, pid := range ids {
 		p, err := r.Person(pid)
@@ -169,7 +178,11 @@ func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
 	var eids [][]byte
-	r.events.scan(u64key(uint64(id)), func(k, _ []byte) { eids = append(eids, k[8:16:16]) })
+	prefix := u64key(uint64(id))
+	c := r.bucket(bucketPEvents).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		eids = append(eids, k[8:16:16])
+	}
 	out := make([]*registry.Event, 0, len(eids))
 	events := r.bucket(bucketEvents)
 	for _, eid := range eids {
@@ -247,8 +260,8 @@ type writer struct {
 	personDelta int
 }
 
-func newWriter(tx *bbolt.Tx) *writer {
-	w := &writer{reader: newReader(tx)}
+func newWriter(tx *bbolt.Tx, maps *[2]indexMaps) *writer {
+	w := &writer{reader: newReader(tx, maps)}
 	// IDs only grow, so ID-keyed buckets are appended to: full pages
 	// halve their size compared with bbolt's default 50% split.
 	for _, name := range [][]byte{bucketPersons, bucketFamilies, bucketEvents} {
@@ -287,7 +300,7 @@ func (w *writer) forgetAssigned() {
 }
 
 func (w *writer) flush() error {
-	for _, ix := range []*index{w.cf, w.nis, w.members, w.events} {
+	for _, ix := range []*index{w.cf, w.nis} {
 		if err := ix.flush(); err != nil {
 			return err
 		}
@@ -397,7 +410,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 			}
 		}
 		if old.Family != 0 && old.Family != p.Family {
-			if err := w.members.del(pairKey(uint64(old.Family), id)); err != nil {
+			if err := w.bucket(bucketMembers).Delete(pairKey(uint64(old.Family), id)); err != nil {
 				return err
 			}
 		}
@@ -406,12 +419,19 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	}
 
 	idVal := w.copyBytes(u64key(id))
-	w.cf.put([]byte(base+string(idVal)), w.copyBytes([]byte(code)))
+	// Almost every code is its own base form; only omocodes store the code.
+	var cfVal []byte
+	if code != base {
+		cfVal = w.copyBytes([]byte(code))
+	}
+	w.cf.put([]byte(base+string(idVal)), cfVal)
 	for _, nis := range niss {
 		w.nis.put([]byte(nis), idVal)
 	}
 	if p.Family != 0 {
-		w.members.put(pairKey(uint64(p.Family), id), nil)
+		if err := w.bucket(bucketMembers).Put(w.copyBytes(pairKey(uint64(p.Family), id)), nil); err != nil {
+			return err
+		}
 	}
 	w.scratch = appendPerson(w.scratch[:0], p)
 	val := w.copyBytes(w.scratch)
@@ -470,7 +490,7 @@ func (w *writer) PutEvent(e *registry.Event) error {
 				return fmt.Errorf("cannot replace event %d: %w", e.ID, err)
 			}
 			for _, pid := range old.Persons {
-				if err := w.events.del(pairKey(uint64(pid), uint64(e.ID))); err != nil {
+				if err := w.bucket(bucketPEvents).Delete(pairKey(uint64(pid), uint64(e.ID))); err != nil {
 					return err
 				}
 			}
@@ -489,7 +509,9 @@ func (w *writer) PutEvent(e *registry.Event) error {
 		w.assigned = append(w.assigned, func() { e.ID = 0 })
 	}
 	for _, pid := range e.Persons {
-		w.events.put(pairKey(uint64(pid), uint64(e.ID)), nil)
+		if err := w.bucket(bucketPEvents).Put(w.copyBytes(pairKey(uint64(pid), uint64(e.ID))), nil); err != nil {
+			return err
+		}
 	}
 	return b.Put(w.copyBytes(u64key(uint64(e.ID))), appendEvent(nil, e))
 }
