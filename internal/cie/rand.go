@@ -1,0 +1,5 @@
+package cie
+
+import "crypto/rand"
+
+var randReader = rand.Reader
