@@ -128,3 +128,14 @@ func joinConditions(cs []Condition) string {
 // ErrNoStatus is returned by transports that cannot ask the printer
 // anything (a file, a one-way cable). Printing goes ahead without a check.
 var ErrNoStatus = errors.New("this printer connection cannot report status")
+
+// PortStatus turns the IEEE 1284 port status byte (USB printer class
+// GET_PORT_STATUS, Linux LPGETSTATUS) into a Status: bit 5 paper empty,
+// bit 4 selected (online), bit 3 not-error. The port cannot say why it is
+// in error, so an error reads as offline.
+func PortStatus(b byte) Status {
+	return Status{
+		PaperOut: b&0x20 != 0,
+		Offline:  b&0x10 == 0 || b&0x08 == 0,
+	}
+}
