@@ -104,11 +104,11 @@ func (r *reader) PersonByCF(cf string) (*registry.Person, error) {
 	if exact != 0 {
 		return r.Person(exact)
 	}
-	// Only an exact match may bypass the check character: registries do
-	// hold historic codes with a wrong one, but a typed code with a wrong
-	// check character must not resolve to somebody through its base form.
-	if want := codicefiscale.CheckChar(code[:15]); code[15] != want {
-		return nil, &codicefiscale.Error{Code: code, Pos: 16, Reason: fmt.Sprintf("is not the check character of the first 15, which is %q", want)}
+	// Only an exact match may bypass validation: registries do hold
+	// historic codes with a wrong check character, but a mistyped code
+	// must not resolve to somebody through its base form.
+	if err := codicefiscale.Validate(code); err != nil {
+		return nil, err
 	}
 	switch {
 	case n == 1:

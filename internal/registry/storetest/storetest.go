@@ -41,21 +41,15 @@ const (
 	cfFerrA  = "FRRNNA40D45H501U" // Ferrari Anna, F, 1940-04-05, Roma
 )
 
-// omocode substitutes the n rightmost digit positions of a base-form code
-// with their omocodia letters and recomputes the check character.
-// (codicefiscale.Omocode will do the same; this keeps the suite independent.)
+// omocode returns the variant of code with its n rightmost digit positions
+// replaced by omocodia letters.
 func omocode(t *testing.T, code string, n int) string {
 	t.Helper()
-	positions := []int{14, 13, 12, 10, 9, 7, 6}
-	b := []byte(code)
-	for _, i := range positions[:n] {
-		if b[i] < '0' || b[i] > '9' {
-			t.Fatalf("omocode(%s, %d): position %d is not a digit", code, n, i+1)
-		}
-		b[i] = "LMNPQRSTUV"[b[i]-'0']
+	v, err := codicefiscale.Omocode(code, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	b[15] = codicefiscale.CheckChar(string(b[:15]))
-	return string(b)
+	return v
 }
 
 func date(t *testing.T, s string) registry.Date {
@@ -325,6 +319,7 @@ func testPersonByCF(t *testing.T, f Factory) {
 		{"other omocode of a stored omocode", omocode(t, cfMrt, 4), omo, nil},
 		{"unknown", cfVerdiG, nil, registry.ErrNotFound},
 		{"wrong check character", wrongCheck, nil, nil},
+		{"impossible month", "RSSMRA50Z17A558W", nil, nil},
 		{"too short", "RSSMRA50B17A558", nil, nil},
 		{"not alphanumeric", "RSSMRA50B17A55#W", nil, nil},
 	}
