@@ -21,9 +21,9 @@ type Document struct {
 	Opening  string
 	Sections []Section
 
-	Purpose string     // "Uso consentito ..." or the exemption sentence with its legal reference
-	Fees    []FeeLine  // as printed: one per component, integer cents
-	Notices []string   // the art. 40 DPR 445/2000 sentence and any other mandatory text
+	Purpose string    // "Uso consentito ..." or the exemption sentence with its legal reference
+	Fees    []FeeLine // as printed: one per component, integer cents
+	Notices []string  // the art. 40 DPR 445/2000 sentence and any other mandatory text
 
 	// Facts are the key facts the QR seal carries, in order, so a verifier
 	// can compare the paper with the signed token: e.g. "residenza" →
@@ -35,21 +35,21 @@ type Document struct {
 
 // Issuer identifies the certifying comune.
 type Issuer struct {
-	Comune    string // "Comune di Milano"
-	Belfiore  string // "F205"
-	Office    string // "Servizi Civici — Ufficio Anagrafe"
-	Address   string // office address line
-	Officer   string // "L'Ufficiale d'Anagrafe" (delegated officer's name when known)
-	Place     string // place of issue as printed: "Milano"
+	Comune   string // "Comune di Milano"
+	Belfiore string // "F205"
+	Office   string // "Servizi Civici — Ufficio Anagrafe"
+	Address  string // office address line
+	Officer  string // "L'Ufficiale d'Anagrafe" (delegated officer's name when known)
+	Place    string // place of issue as printed: "Milano"
 }
 
 // Subject is the person certified, as printed.
 type Subject struct {
-	Name        string // "ROSSI MARIO"
-	CF          string
-	BirthDate   string // as printed: 17/02/1950
-	BirthPlace  string // as printed: "MILANO (MI)"
-	Sex         string // "M" or "F"
+	Name       string // "ROSSI MARIO"
+	CF         string
+	BirthDate  string // as printed: 17/02/1950
+	BirthPlace string // as printed: "MILANO (MI)"
+	Sex        string // "M" or "F"
 }
 
 // Section is a labelled block of the body: label/value lines, or a table

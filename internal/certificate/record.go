@@ -1,0 +1,96 @@
+package certificate
+
+import (
+	"errors"
+	"time"
+
+	"github.com/sportello/sportello/internal/fees"
+)
+
+// Policy is the city's fee configuration.
+type Policy struct {
+	// ServiceCapCents caps the operator's service fee; 0 means
+	// fees.DefaultServiceCapCents.
+	ServiceCapCents int64
+	// NoLawExemption charges bollo on the birth, marriage and civil union
+	// certificates too (see ExemptByLaw).
+	NoLawExemption bool
+}
+
+// Fees computes the fee lines for a document of types. serviceCents is the
+// operator's fee from its agreement (0 at the office and for self-service).
+// A refused fee request is a *Refusal with fees' reason code.
+func Fees(types []Type, ex fees.Exemption, serviceCents int64, pol Policy) (fees.Breakdown, error) {
+	b, err := fees.Compute(fees.Request{
+		Exemption:       ex,
+		ExemptByLaw:     !pol.NoLawExemption && ExemptByLaw(types),
+		ServiceCents:    serviceCents,
+		ServiceCapCents: pol.ServiceCapCents,
+	})
+	var fe *fees.Error
+	if errors.As(err, &fe) {
+		return b, &Refusal{Reason: fe.Reason, Message: fe.Message, Err: err}
+	}
+	return b, err
+}
+
+// Status of an issued certificate.
+type Status string
+
+const (
+	Valid   Status = "valid"
+	Revoked Status = "revoked"
+)
+
+// Record is an issued certificate as the hub keeps it: enough to answer the
+// verification page, settle with operators, and replay an idempotent request.
+type Record struct {
+	ID          string         `json:"id"`
+	Protocol    string         `json:"protocol"` // "2026/0000123"
+	Types       []Type         `json:"types"`
+	Title       string         `json:"title"`
+	SubjectCF   string         `json:"subject_cf"`
+	SubjectName string         `json:"subject_name"`
+	RequesterCF string         `json:"requester_cf,omitempty"`
+	Requester   RequesterKind  `json:"requester_kind"`
+	Channel     Channel        `json:"channel"`
+	OperatorID  string         `json:"operator_id,omitempty"` // empty for the registry office and self-service
+	Exemption   fees.Exemption `json:"exemption"`
+	Fees        []fees.Line    `json:"fees"`
+	TotalCents  int64          `json:"total_cents"`
+	Facts       []Fact         `json:"facts"`
+	Issued      time.Time      `json:"issued"`
+	DocSHA256   string         `json:"doc_sha256"` // hex SHA-256 of the PDF as issued
+
+	Status       Status    `json:"status"`
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
+
+	// IdempotencyKey and RequestHash are the client's key and the hash of
+	// the request body it came with.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	RequestHash    string `json:"request_hash,omitempty"`
+}
+
+// NewRecord fills a Record from the Document and the request it answers.
+// DocSHA256, Status and idempotency fields are set by the store.
+func NewRecord(doc *Document, d *SubjectData, req Request, operatorID string, b fees.Breakdown) Record {
+	return Record{
+		ID:          doc.ID,
+		Protocol:    doc.Protocol,
+		Types:       append([]Type(nil), doc.Types...),
+		Title:       doc.Title,
+		SubjectCF:   doc.Subject.CF,
+		SubjectName: doc.Subject.Name,
+		RequesterCF: req.Requester.CF,
+		Requester:   req.Requester.KindFor(d.Person),
+		Channel:     req.Channel,
+		OperatorID:  operatorID,
+		Exemption:   b.Exemption,
+		Fees:        append([]fees.Line(nil), b.Lines...),
+		TotalCents:  b.TotalCents,
+		Facts:       append([]Fact(nil), doc.Facts...),
+		Issued:      doc.Issued,
+		Status:      Valid,
+	}
+}

@@ -1,0 +1,482 @@
+package certificate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// Refusal is why a certificate is not issued: a machine reason code and one
+// sentence for the person at the counter. Nothing is charged and no
+// protocol number is used for a refused request.
+type Refusal struct {
+	Reason  string
+	Message string
+	Err     error // underlying cause, if any (registry.ErrNotFound …)
+}
+
+func (r *Refusal) Error() string { return r.Message }
+func (r *Refusal) Unwrap() error { return r.Err }
+
+func refuse(reason, format string, args ...any) *Refusal {
+	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsRefusal returns the *Refusal in err's chain, if any.
+func AsRefusal(err error) (*Refusal, bool) {
+	var r *Refusal
+	ok := errors.As(err, &r)
+	return r, ok
+}
+
+// Reason codes of Refusal.
+const (
+	ReasonUnknownType         = "unknown_type"
+	ReasonNoType              = "no_type"
+	ReasonIncompatibleTypes   = "incompatible_types"
+	ReasonOperatorNotAllowed  = "operator_not_allowed"  // outside the operator's agreement
+	ReasonRequesterNotAllowed = "requester_not_allowed" // this requester, on this channel, may not have it
+	ReasonRequesterUnknown    = "requester_unidentified"
+	ReasonPAReferenceMissing  = "pa_reference_missing"
+	ReasonSubjectNotFound     = "subject_not_found"
+	ReasonSubjectAmbiguous    = "subject_ambiguous"
+	ReasonSubjectDeceased     = "subject_deceased"
+	ReasonSubjectCancelled    = "subject_cancelled" // no longer in the registry of residents nor in AIRE
+	ReasonPartlyCertifiable   = "partly_certifiable"
+	ReasonNotResident         = "not_resident"
+	ReasonNotAIRE             = "not_aire"
+	ReasonNotFree             = "not_free"
+	ReasonNoMarriage          = "no_marriage"
+	ReasonNoCivilUnion        = "no_civil_union"
+	ReasonNoCohabitation      = "no_cohabitation_contract"
+	ReasonNotInConvivenza     = "not_in_convivenza"
+	ReasonInConvivenza        = "in_convivenza"
+	ReasonNoFamily            = "no_family"
+	ReasonSingleMember        = "single_member_family"
+	ReasonNotItalian          = "not_italian"
+	ReasonNoCivilStatus       = "no_civil_status"
+	ReasonBornAbroadAIRE      = "born_abroad_aire"
+	ReasonInvalidChannel      = "invalid_channel"
+)
+
+// RequesterKind is ANPR's tipoRichiedente.
+type RequesterKind uint8
+
+const (
+	RequesterOther   RequesterKind = 1 // another person
+	RequesterSubject RequesterKind = 2 // the subject
+	RequesterPA      RequesterKind = 3 // a public administration
+)
+
+func (k RequesterKind) String() string {
+	switch k {
+	case RequesterOther:
+		return "altra persona"
+	case RequesterSubject:
+		return "intestatario"
+	case RequesterPA:
+		return "pubblica amministrazione"
+	}
+	return fmt.Sprintf("richiedente %d", k)
+}
+
+// Requester is who asks for the certificate.
+type Requester struct {
+	CF string
+	// Person is the requester's own registry record when there is one:
+	// it lets the rules see the requester's family and age.
+	Person *registry.Person
+	// Administration names a requesting public administration and the
+	// reference of its request (ANPR's estremi della richiesta); set only
+	// for a PA.
+	Administration string
+}
+
+// KindFor classifies the requester with respect to subject.
+func (q Requester) KindFor(subject *registry.Person) RequesterKind {
+	switch {
+	case strings.TrimSpace(q.Administration) != "":
+		return RequesterPA
+	case q.Person != nil && subject != nil && q.Person.ID == subject.ID,
+		subject != nil && q.CF != "" && strings.EqualFold(q.CF, subject.CF):
+		return RequesterSubject
+	}
+	return RequesterOther
+}
+
+// Channel is where the request is made.
+type Channel string
+
+const (
+	// Counter is an operator's shop: the operator identifies the requester
+	// with an identity document, and anyone so identified may ask for
+	// anagrafe certificates (art. 33 DPR 223/1989).
+	Counter Channel = "counter"
+	// SelfService is a kiosk or online, the requester identified by CIE:
+	// only for oneself or one's own famiglia anagrafica.
+	SelfService Channel = "self_service"
+	// Office is the comune's registry office, which also serves public
+	// administrations.
+	Office Channel = "office"
+)
+
+// Request is what the rules decide on.
+type Request struct {
+	Types     []Type
+	Requester Requester
+	Channel   Channel
+	// Allowed is the set of types the operator's agreement covers; nil
+	// means every type (the registry office).
+	Allowed map[Type]bool
+	Now     time.Time // for ages; in Rome
+}
+
+// SubjectData is what the rules and Compose read about the subject, taken
+// from one registry snapshot (see Load).
+type SubjectData struct {
+	Person  *registry.Person
+	Family  *registry.Family   // nil when the person belongs to none
+	Members []*registry.Person // the family's members, head first
+	Events  []*registry.Event  // the person's events, oldest first
+	// Others are the other parties of the person's events (spouse, civil
+	// partner, cohabitant), by ID.
+	Others map[registry.PersonID]*registry.Person
+}
+
+// Load reads the subject with codice fiscale cf and everything the rules
+// need. A subject not in the registry is a *Refusal.
+func Load(r registry.Reader, cf string) (*SubjectData, error) {
+	p, err := r.PersonByCF(cf)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		return nil, &Refusal{ReasonSubjectNotFound, fmt.Sprintf("no person with codice fiscale %s is in the registry.", cf), err}
+	case errors.Is(err, registry.ErrAmbiguous):
+		return nil, &Refusal{ReasonSubjectAmbiguous, fmt.Sprintf("codice fiscale %s matches several persons through omocodia; give the exact code.", cf), err}
+	case err != nil:
+		return nil, err
+	}
+	d := &SubjectData{Person: p, Others: map[registry.PersonID]*registry.Person{}}
+	if p.Family != 0 {
+		if d.Family, err = r.Family(p.Family); err != nil && !errors.Is(err, registry.ErrNotFound) {
+			return nil, err
+		}
+		if d.Family != nil {
+			if d.Members, err = r.Members(p.Family); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if d.Events, err = r.EventsOf(p.ID); err != nil {
+		return nil, err
+	}
+	for _, ev := range d.Events {
+		for _, id := range ev.Persons {
+			if id == p.ID || d.Others[id] != nil {
+				continue
+			}
+			o, err := r.Person(id)
+			if errors.Is(err, registry.ErrNotFound) {
+				continue // rules refuse when a needed party is missing
+			} else if err != nil {
+				return nil, err
+			}
+			d.Others[id] = o
+		}
+	}
+	return d, nil
+}
+
+// lastEvent returns the subject's most recent event of kind k.
+func (d *SubjectData) lastEvent(k registry.EventKind) *registry.Event {
+	for i := len(d.Events) - 1; i >= 0; i-- {
+		if d.Events[i].Kind == k {
+			return d.Events[i]
+		}
+	}
+	return nil
+}
+
+// otherParty returns the other person of a two-party event, if known.
+func (d *SubjectData) otherParty(ev *registry.Event) *registry.Person {
+	if ev == nil {
+		return nil
+	}
+	for _, id := range ev.Persons {
+		if id != d.Person.ID {
+			if o := d.Others[id]; o != nil {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+func (d *SubjectData) head() *registry.Person {
+	for _, m := range d.Members {
+		if m.Relationship == registry.Head {
+			return m
+		}
+	}
+	return nil
+}
+
+func (d *SubjectData) inFamily(p *registry.Person) bool {
+	if p == nil || d.Family == nil {
+		return false
+	}
+	for _, m := range d.Members {
+		if m.ID == p.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// Check decides whether the request may be granted. It returns the types in
+// the order the document lists them (ANPR code order), or a *Refusal.
+// Requester and channel are checked before anything about the subject, so a
+// refusal never tells a stranger what the registry holds.
+func Check(d *SubjectData, req Request) ([]Type, error) {
+	types, err := checkTypes(req.Types)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		if req.Allowed != nil && !req.Allowed[t] {
+			return nil, refuse(ReasonOperatorNotAllowed, "the operator's agreement with the comune does not cover the certificate %s.", strings.ToLower(specByType[t].Subject))
+		}
+	}
+	if d == nil || d.Person == nil {
+		return nil, refuse(ReasonSubjectNotFound, "the subject of the certificate is not in the registry.")
+	}
+	if err := checkRequester(d, req, types); err != nil {
+		return nil, err
+	}
+	if err := checkSubject(d, types); err != nil {
+		return nil, err
+	}
+	return types, nil
+}
+
+func checkTypes(in []Type) ([]Type, error) {
+	if len(in) == 0 {
+		return nil, refuse(ReasonNoType, "no certificate type was requested.")
+	}
+	seen := map[Type]bool{}
+	for _, t := range in {
+		if !t.Valid() {
+			return nil, refuse(ReasonUnknownType, "%q is not a certificate type; the types are %s.", string(t), typeList())
+		}
+		if seen[t] {
+			return nil, refuse(ReasonIncompatibleTypes, "the type %s is requested twice.", t)
+		}
+		seen[t] = true
+	}
+	types := canonical(in)
+	var familyType Type
+	var aireType, residentType Type
+	for _, t := range types {
+		s := specByType[t]
+		if s.family {
+			if familyType != "" {
+				return nil, refuse(ReasonIncompatibleTypes, "%s and %s both describe the household; one certificate can carry only one of them.", familyType, t)
+			}
+			familyType = t
+		}
+		switch s.scope {
+		case aire:
+			aireType = t
+		case residents:
+			residentType = t
+		}
+	}
+	if aireType != "" && residentType != "" {
+		return nil, refuse(ReasonIncompatibleTypes, "%s is for citizens living abroad and %s for residents; they cannot be combined.", aireType, residentType)
+	}
+	// ANPR's rules for cumulative certificates: stato civile goes with a
+	// household table only as the combined type 13, and stato libero
+	// cannot stand beside a marriage or a civil status certificate.
+	pairs := [][2]Type{
+		{StatoCivile, StatoDiFamiglia}, {StatoCivile, StatoDiFamigliaConParentela},
+		{StatoCivile, ResidenzaInConvivenza}, {StatoCivile, StatoDiFamigliaEStatoCivile},
+		{StatoLibero, Matrimonio}, {StatoLibero, StatoCivile}, {StatoLibero, UnioneCivile},
+		{Matrimonio, UnioneCivile},
+	}
+	for _, p := range pairs {
+		if seen[p[0]] && seen[p[1]] {
+			hint := ""
+			if p[1] == StatoDiFamiglia {
+				hint = fmt.Sprintf(" (ask for %s instead)", StatoDiFamigliaEStatoCivile)
+			}
+			return nil, refuse(ReasonIncompatibleTypes, "%s cannot be combined with %s in one certificate%s.", p[0], p[1], hint)
+		}
+	}
+	return types, nil
+}
+
+func checkRequester(d *SubjectData, req Request, types []Type) error {
+	q := req.Requester
+	kind := q.KindFor(d.Person)
+	switch req.Channel {
+	case Office:
+		if kind == RequesterPA {
+			return nil
+		}
+	case Counter, SelfService:
+		if kind == RequesterPA {
+			return refuse(ReasonRequesterNotAllowed, "a public administration requests certificates from the registry office, not at a %s.", channelName(req.Channel))
+		}
+	default:
+		return refuse(ReasonInvalidChannel, "%q is not a channel; it must be counter, self_service or office.", req.Channel)
+	}
+	if strings.TrimSpace(q.CF) == "" && q.Person == nil {
+		return refuse(ReasonRequesterUnknown, "the requester must be identified with a codice fiscale before a certificate is issued.")
+	}
+	if req.Channel == SelfService && kind != RequesterSubject {
+		// Online and at kiosks only oneself or one's own famiglia
+		// anagrafica (not a convivenza): anyone else goes to a counter.
+		if d.Family == nil || d.Family.Kind != registry.Famiglia || !d.inFamily(q.Person) {
+			return refuse(ReasonRequesterNotAllowed, "self-service certificates are only for yourself or members of your own family; for anyone else ask at a counter.")
+		}
+	}
+	for _, t := range types {
+		switch t {
+		case ContrattoDiConvivenza:
+			// ANPR issues it only to one of the two cohabitants.
+			if kind != RequesterSubject && !isParty(d, d.lastEvent(registry.CohabitationPact), q) {
+				return refuse(ReasonRequesterNotAllowed, "a certificate of contratto di convivenza is issued only to one of the two cohabitants.")
+			}
+		case StatoDiFamigliaConParentela, StatoDiFamigliaEStatoCivile:
+			// ANPR: not to a minor outside the family.
+			if q.Person != nil && kind != RequesterSubject && !d.inFamily(q.Person) &&
+				q.Person.BirthDate.AgeAt(registry.DateOf(req.Now.In(rome))) < 18 {
+				return refuse(ReasonRequesterNotAllowed, "a minor may not obtain the family certificate %s of another family.", t)
+			}
+		}
+	}
+	return nil
+}
+
+func isParty(d *SubjectData, ev *registry.Event, q Requester) bool {
+	if ev == nil {
+		return false
+	}
+	for _, id := range ev.Persons {
+		if q.Person != nil && q.Person.ID == id {
+			return true
+		}
+		if o := d.Others[id]; o != nil && q.CF != "" && strings.EqualFold(o.CF, q.CF) {
+			return true
+		}
+	}
+	return false
+}
+
+func channelName(c Channel) string {
+	if c == SelfService {
+		return "kiosk or online"
+	}
+	return "shop counter"
+}
+
+func checkSubject(d *SubjectData, types []Type) error {
+	p := d.Person
+	name := p.FullName()
+	if !p.Alive() {
+		return refuse(ReasonSubjectDeceased, "%s is recorded as deceased on %s; certificates about living persons cannot be issued.", name, p.DeathDate.Italian())
+	}
+	_, resident := p.CurrentResidence()
+	if !p.AIRE && !resident {
+		return refuse(ReasonSubjectCancelled, "%s is no longer registered as resident nor in AIRE, so the registry cannot certify them.", name)
+	}
+	if p.PartlyCertifiable {
+		for _, t := range types {
+			if t != Residenza && t != StatoDiFamiglia {
+				return refuse(ReasonPartlyCertifiable, "the registry record of %s is only partly certifiable, which allows residenza and stato di famiglia certificates only.", name)
+			}
+		}
+	}
+	for _, t := range types {
+		if err := checkType(d, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkType(d *SubjectData, t Type) error {
+	p := d.Person
+	name := p.FullName()
+	switch specByType[t].scope {
+	case residents:
+		if p.AIRE {
+			return refuse(ReasonNotResident, "%s lives abroad (AIRE), so the certificate %s, which is for residents, cannot be issued; AIRE certificates can.", name, t)
+		}
+	case aire:
+		if !p.AIRE {
+			return refuse(ReasonNotAIRE, "%s is not registered in AIRE, so the certificate %s cannot be issued.", name, t)
+		}
+		if res, ok := p.CurrentResidence(); !ok || res.AIREComune == "" {
+			return refuse(ReasonNotAIRE, "%s has no current address abroad in AIRE, so the certificate %s cannot be issued.", name, t)
+		}
+	}
+	switch t {
+	case Nascita:
+		if p.AIRE && strings.HasPrefix(p.BirthPlace, "Z") {
+			return refuse(ReasonBornAbroadAIRE, "%s was born abroad and lives abroad (AIRE); the birth is certified by the comune that transcribed the act.", name)
+		}
+	case Matrimonio:
+		switch p.CivilStatus {
+		case registry.Married, registry.Widowed, registry.Divorced:
+		default:
+			return refuse(ReasonNoMarriage, "%s is %s, so there is no marriage to certify.", name, p.CivilStatus.Italian(p.Sex))
+		}
+		if ev := d.lastEvent(registry.Marriage); ev == nil || d.otherParty(ev) == nil {
+			return refuse(ReasonNoMarriage, "the registry holds no marriage record with the spouse for %s.", name)
+		}
+	case UnioneCivile:
+		if p.CivilStatus != registry.CivilUnion {
+			return refuse(ReasonNoCivilUnion, "%s is %s, not in a civil union.", name, p.CivilStatus.Italian(p.Sex))
+		}
+		if ev := d.lastEvent(registry.CivilUnionFormed); ev == nil || d.otherParty(ev) == nil {
+			return refuse(ReasonNoCivilUnion, "the registry holds no civil union record with the partner for %s.", name)
+		}
+	case ContrattoDiConvivenza:
+		if ev := d.lastEvent(registry.CohabitationPact); ev == nil || d.otherParty(ev) == nil {
+			return refuse(ReasonNoCohabitation, "the registry holds no contratto di convivenza for %s.", name)
+		}
+	case Cittadinanza:
+		if !p.Italian() {
+			return refuse(ReasonNotItalian, "%s is not recorded as an Italian citizen, so Italian citizenship cannot be certified.", name)
+		}
+	case StatoCivile:
+		if !p.CivilStatus.Valid() || p.CivilStatus == registry.CivilStatusUnknown {
+			return refuse(ReasonNoCivilStatus, "the civil status of %s is not documented in the registry.", name)
+		}
+	case StatoLibero:
+		if !p.CivilStatus.Free() {
+			return refuse(ReasonNotFree, "%s is %s, so a certificate of stato libero cannot be issued.", name, p.CivilStatus.Italian(p.Sex))
+		}
+	case ResidenzaInConvivenza:
+		if d.Family == nil || d.Family.Kind != registry.Convivenza {
+			return refuse(ReasonNotInConvivenza, "%s does not live in a convivenza anagrafica (a community such as a care home or a religious house).", name)
+		}
+	case StatoDiFamiglia, StatoDiFamigliaEStatoCivile, StatoDiFamigliaConParentela, StatoDiFamigliaAIRE:
+		if d.Family == nil || len(d.Members) == 0 {
+			return refuse(ReasonNoFamily, "%s belongs to no famiglia anagrafica in the registry.", name)
+		}
+		if d.Family.Kind == registry.Convivenza {
+			return refuse(ReasonInConvivenza, "%s lives in a convivenza anagrafica; ask for %s instead.", name, ResidenzaInConvivenza)
+		}
+		if d.head() == nil {
+			return refuse(ReasonNoFamily, "the family of %s has no intestatario scheda in the registry, so it cannot be certified.", name)
+		}
+		if (t == StatoDiFamigliaConParentela || t == StatoDiFamigliaEStatoCivile) && len(d.Members) < 2 {
+			return refuse(ReasonSingleMember, "%s lives alone, so there are no family relationships to certify; ask for %s.", name, StatoDiFamiglia)
+		}
+	}
+	return nil
+}
