@@ -1,5 +1,5 @@
 // Package assets holds the data files both binaries embed: the default places
-// table, the synthetic population's name and street lists, and later fonts,
+// table, the synthetic population's name and street lists, the certificate fonts, and later
 // logos, translations and certificate templates.
 package assets
 
@@ -7,5 +7,5 @@ import "embed"
 
 // FS is the embedded asset tree, rooted at this directory.
 //
-//go:embed places synth
+//go:embed places synth fonts
 var FS embed.FS
