@@ -49,7 +49,7 @@ func TestPrint(t *testing.T) {
 		{"ready", &fakeTransport{}, nil, ""},
 		{"near end still prints", &fakeTransport{after: Status{PaperNearEnd: true}}, nil, ""},
 		{"no status", &fakeTransport{statusErr: ErrNoStatus}, nil, ""},
-		{"cover open before", &fakeTransport{before: Status{CoverOpen: true, Offline: true}}, CoverOpen, "the printer reports cover open and offline before printing"},
+		{"cover open before", &fakeTransport{before: Status{CoverOpen: true, Offline: true}}, CoverOpen, "the printer reports cover open before printing"},
 		{"paper out after", &fakeTransport{after: Status{PaperOut: true}}, PaperOut, "paper out after printing"},
 		{"send fails", &fakeTransport{sendErr: errors.New("connection reset")}, nil, "connection reset"},
 		{"status fails", &fakeTransport{statusErr: errors.New("timeout")}, nil, "timeout"},

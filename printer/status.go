@@ -59,9 +59,9 @@ func (s Status) Conditions() []Condition {
 	add(s.CutterError, CutterError)
 	add(s.Unrecoverable, PrinterError)
 	add(s.Recoverable, RecoverableError)
-	// Offline alone says nothing the operator can act on when a cause is
-	// known, but it is still reported.
-	add(s.Offline, Offline)
+	// A printer goes offline because of paper or cover; naming the cause
+	// alone tells the operator what to fix.
+	add(s.Offline && len(cs) == 0, Offline)
 	return cs
 }
 

@@ -142,7 +142,7 @@ func IPPStatus(state int, accepting bool, reasons []string) printer.Status {
 			st.PaperNearEnd = true
 		case "cover-open", "door-open", "interlock-open":
 			st.CoverOpen = !warning
-		case "offline", "shutdown", "connecting-to-device", "timed-out":
+		case "offline", "shutdown":
 			st.Offline = st.Offline || !warning
 		case "media-jam":
 			st.Recoverable = !warning

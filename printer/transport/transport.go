@@ -25,6 +25,10 @@ const DefaultTimeout = 10 * time.Second
 // Open connects to the printer a URI names. For usb:// it returns an error
 // pointing at transport/usb.
 func Open(ctx context.Context, uri string) (printer.Transport, error) {
+	if strings.HasPrefix(strings.ToLower(uri), "usb://") {
+		// Checked before parsing: VID:PID looks like a host with a bad port.
+		return nil, fmt.Errorf("printer %q needs the USB transport (printer/transport/usb), which this program was built without", uri)
+	}
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme == "" {
 		return nil, fmt.Errorf("printer %q is not a URI such as tcp://HOST:9100 or file:///PATH", uri)
@@ -44,8 +48,6 @@ func Open(ctx context.Context, uri string) (printer.Transport, error) {
 			return nil, fmt.Errorf("printer %q is not lp:///dev/usb/lpN", uri)
 		}
 		return OpenLP(u.Path)
-	case "usb":
-		return nil, fmt.Errorf("printer %q needs the USB transport (printer/transport/usb), which this program was built without", uri)
 	}
 	return nil, fmt.Errorf("printer URI scheme %q is not one of tcp, ipp, ipps, file, lp, usb", u.Scheme)
 }
