@@ -1,0 +1,263 @@
+package pcsc_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/cardreader"
+	"github.com/sportello/sportello/internal/cardreader/pcsc"
+	"github.com/sportello/sportello/internal/cardreader/pcsctest"
+	"github.com/sportello/sportello/internal/cie"
+	"github.com/sportello/sportello/internal/cie/virtual"
+)
+
+// These tests use slot 0 of the vpcd driver; cmd/kiosk's use slot 1.
+const reader, port = pcsctest.Reader0, pcsctest.Port0
+
+var now = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	stop, err := pcsctest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pcsc tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// insert attaches card to the vpcd reader and waits until pcscd sees it; the
+// returned function pulls it out and waits for pcscd to notice.
+func insert(t testing.TB, p *pcsc.Provider, card *virtual.Card, opt virtual.VPCDOptions) (remove func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	opt.Retry = 5 * time.Second
+	go func() { done <- virtual.Attach(ctx, port, card, opt) }()
+	if !waitFor(p, cardreader.Inserted, 10*time.Second) {
+		cancel()
+		t.Fatalf("pcscd did not see the virtual card in %q: %v", reader, <-done)
+	}
+	return func() {
+		cancel()
+		<-done
+		waitFor(p, cardreader.Removed, 10*time.Second)
+	}
+}
+
+func waitFor(p *pcsc.Provider, kind cardreader.EventKind, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	seen := false
+	p.Watch(ctx, []string{reader}, func(e cardreader.Event) bool {
+		seen = e.Kind == kind
+		return !seen
+	})
+	return seen
+}
+
+func provider(t testing.TB) *pcsc.Provider {
+	t.Helper()
+	p, err := pcsc.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func trust(t testing.TB) []*x509.Certificate {
+	ca, err := virtual.TestCSCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*x509.Certificate{ca}
+}
+
+func TestReadThroughPCSC(t *testing.T) {
+	p := provider(t)
+	tests := []struct {
+		mode virtual.Mode
+		nis  string
+		code cie.Code // "" for a verified card
+	}{
+		{virtual.Genuine, "345678901234", ""},
+		{virtual.Cloned, "", cie.ChipAuthFailed},
+		{virtual.Tampered, "", cie.NISHashMismatch},
+		{virtual.Expired, "", cie.SignerExpired},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			card, err := virtual.New(virtual.Config{NIS: tt.nis, Mode: tt.mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer insert(t, p, card, virtual.VPCDOptions{})()
+			c, err := p.Connect(context.Background(), reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if !bytes.Equal(c.ATR(), virtual.ATR) {
+				t.Errorf("ATR %X, want %X", c.ATR(), virtual.ATR)
+			}
+			r, err := cie.ReadLevel1(context.Background(), c, cie.Options{CSCAs: trust(t), Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.NIS != card.NIS() {
+				t.Errorf("NIS %q, want %q", r.NIS, card.NIS())
+			}
+			if tt.code == "" {
+				if !r.Verified() {
+					t.Fatalf("genuine card not verified: %v", r.Problems)
+				}
+				return
+			}
+			if r.Verified() || !r.Has(tt.code) {
+				t.Fatalf("problems %v, want %s", r.Problems, tt.code)
+			}
+		})
+	}
+}
+
+func TestRemovedMidRead(t *testing.T) {
+	p := provider(t)
+	card, _ := virtual.New(virtual.Config{})
+	// 5 commands in: during the reads of the key file.
+	defer insert(t, p, card, virtual.VPCDOptions{RemoveAfter: 5})()
+	c, err := p.Connect(context.Background(), reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = cie.ReadLevel1(context.Background(), c, cie.Options{CSCAs: trust(t), Now: now})
+	var re *cie.ReadError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a ReadError", err)
+	}
+	if !errors.Is(err, pcsc.ErrRemoved) {
+		t.Fatalf("err = %v, want it to say the card was removed", err)
+	}
+}
+
+func TestNoCard(t *testing.T) {
+	p := provider(t)
+	if _, err := p.Connect(context.Background(), reader); !errors.Is(err, cardreader.ErrNoCard) {
+		t.Fatalf("empty reader: %v, want ErrNoCard", err)
+	}
+	if _, err := p.Connect(context.Background(), "No Such Reader 99"); !errors.Is(err, cardreader.ErrNoReader) {
+		t.Fatalf("unknown reader: %v, want ErrNoReader", err)
+	}
+}
+
+// An independent PC/SC client (pcsc-tools' scriptor) sends the APDUs of
+// DESIGN.md to the virtual card; its NIS and signature must check out.
+func TestScriptor(t *testing.T) {
+	if _, err := exec.LookPath("scriptor"); err != nil {
+		t.Fatal("scriptor not installed: run `make deps` (package pcsc-tools)")
+	}
+	p := provider(t)
+	card, _ := virtual.New(virtual.Config{NIS: "555000111222"})
+	defer insert(t, p, card, virtual.VPCDOptions{})()
+	challenge := "01 02 03 04 05 06 07 08"
+	script := strings.Join([]string{
+		"00 A4 04 0C 0D A0 00 00 00 30 80 00 00 00 09 81 60 01",
+		"00 A4 04 0C 06 A0 00 00 00 00 39",
+		"00 B0 81 00 0C",
+		"00 B0 85 00 00",
+		"00 B0 01 00 00",
+		"00 22 41 A4 06 80 01 02 84 01 83",
+		"00 88 00 00 08 " + challenge + " 00",
+	}, "\n") + "\n"
+	cmd := exec.Command("scriptor", "-r", reader)
+	cmd.Stdin = strings.NewReader(script)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scriptor: %v\n%s", err, out)
+	}
+	resps := parseScriptor(string(out))
+	if len(resps) != 7 {
+		t.Fatalf("scriptor gave %d answers, want 7:\n%s", len(resps), out)
+	}
+	for i, r := range resps {
+		if !strings.HasSuffix(r, "9000") && !strings.HasSuffix(r, "6282") {
+			t.Fatalf("answer %d = %s:\n%s", i, r, out)
+		}
+	}
+	nis, _ := hex.DecodeString(strings.TrimSuffix(resps[2], "9000"))
+	if string(nis) != "555000111222" {
+		t.Fatalf("NIS via scriptor = %q", nis)
+	}
+	kpub, _ := hex.DecodeString(resps[3][:len(resps[3])-4] + resps[4][:len(resps[4])-4])
+	key, _, err := cie.ParseKpub(kpub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := hex.DecodeString(strings.TrimSuffix(resps[6], "9000"))
+	ch, _ := hex.DecodeString(strings.ReplaceAll(challenge, " ", ""))
+	if err := rsa.VerifyPKCS1v15(key, crypto.Hash(0), ch, sig); err != nil {
+		t.Fatalf("signature via scriptor does not verify with key 1005: %v", err)
+	}
+}
+
+var hexLine = regexp.MustCompile(`^[0-9A-F]{2}( [0-9A-F]{2})*$`)
+
+// parseScriptor collects the hex of each "<" answer, which scriptor may
+// spread over several lines.
+func parseScriptor(out string) []string {
+	var resps []string
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if i := strings.Index(l, " : "); i >= 0 {
+			l = l[:i]
+		}
+		switch {
+		case strings.HasPrefix(l, "<"):
+			in = true
+			resps = append(resps, "")
+			l = strings.TrimSpace(strings.TrimPrefix(l, "<"))
+			resps[len(resps)-1] += strings.ReplaceAll(l, " ", "")
+		case strings.HasPrefix(l, ">"):
+			in = false
+		case in && hexLine.MatchString(l):
+			resps[len(resps)-1] += strings.ReplaceAll(l, " ", "")
+		default:
+			in = in && l != ""
+		}
+	}
+	return resps
+}
+
+// BenchmarkReadLevel1PCSC is a full level-1 read through pcscd and vpcd.
+func BenchmarkReadLevel1PCSC(b *testing.B) {
+	p := provider(b)
+	card, _ := virtual.New(virtual.Config{})
+	defer insert(b, p, card, virtual.VPCDOptions{})()
+	opt := cie.Options{CSCAs: trust(b), Now: now}
+	for b.Loop() {
+		c, err := p.Connect(context.Background(), reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := cie.ReadLevel1(context.Background(), c, opt)
+		c.Close()
+		if err != nil || !r.Verified() {
+			b.Fatalf("%v %v", err, r)
+		}
+	}
+}
