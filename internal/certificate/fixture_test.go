@@ -48,8 +48,8 @@ func milano(street, n string) registry.Residence {
 // stranger living elsewhere and a minor stranger.
 type household struct {
 	mario, anna, giulia, stranger, minorStranger *registry.Person
-	family                                        *registry.Family
-	marriage                                      *registry.Event
+	family                                       *registry.Family
+	marriage                                     *registry.Event
 }
 
 func newHousehold() *household {

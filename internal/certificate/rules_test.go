@@ -63,7 +63,7 @@ func simple(name string, want string, pick func(h *household) *registry.Person, 
 	}, want}
 }
 
-func mario(h *household) *registry.Person { return h.mario }
+func mario(h *household) *registry.Person  { return h.mario }
 func giulia(h *household) *registry.Person { return h.giulia }
 
 func with(pick func(*household) *registry.Person, change func(*household, *registry.Person)) func(*household) *registry.Person {
@@ -86,7 +86,9 @@ func partly(_ *household, p *registry.Person) { p.PartlyCertifiable = true }
 func status(s registry.CivilStatus) func(*household, *registry.Person) {
 	return func(_ *household, p *registry.Person) { p.CivilStatus = s }
 }
-func cancelled(_ *household, p *registry.Person) { p.Residences[len(p.Residences)-1].To = date("2025-01-01") }
+func cancelled(_ *household, p *registry.Person) {
+	p.Residences[len(p.Residences)-1].To = date("2025-01-01")
+}
 
 func TestRules(t *testing.T) {
 	h0 := newHousehold()
