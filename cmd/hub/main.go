@@ -126,7 +126,9 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 	} else if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
 	}
-	st, err := bolt.Open(file, bolt.Options{ReadOnly: mode != writeCreate, Timeout: 300 * time.Millisecond})
+	// A large initial map spares a writer from waiting on open readers while
+	// the file grows; it reserves address space, not memory.
+	st, err := bolt.Open(file, bolt.Options{ReadOnly: mode != writeCreate, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
 	if errors.Is(err, bolt.ErrLocked) {
 		if _, serr := os.Stat(filepath.Join(dataDir, control.SocketName)); serr == nil {
 			return errForward
