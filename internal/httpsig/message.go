@@ -158,7 +158,8 @@ func (m *Message) queryParam(c Component) (string, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		if dk == c.QueryName {
+		// The identifier carries the name re-encoded, as the value is.
+		if formEncode(dk) == c.QueryName {
 			found = append(found, dv)
 		}
 	}

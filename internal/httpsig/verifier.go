@@ -102,8 +102,8 @@ type Verifier struct {
 	Metrics     Metrics          // told of every refusal; may be nil
 	Logger      *slog.Logger     // refusals are logged at Info; may be nil
 
-	once        sync.Once
-	defaultNonc NonceStore
+	once          sync.Once
+	defaultNonces NonceStore
 }
 
 // Verified describes an accepted signature.
@@ -148,8 +148,8 @@ func (v *Verifier) nonces() NonceStore {
 	if v.Nonces != nil {
 		return v.Nonces
 	}
-	v.once.Do(func() { v.defaultNonc = NewMemoryNonceStore(0) })
-	return v.defaultNonc
+	v.once.Do(func() { v.defaultNonces = NewMemoryNonceStore(0) })
+	return v.defaultNonces
 }
 
 // record tells metrics and the log about a refusal, and returns err.
