@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/printer"
+	"github.com/sportello/sportello/printer/escpos"
+	"github.com/sportello/sportello/printer/receipt"
+	"github.com/sportello/sportello/printer/testpage"
+	"github.com/sportello/sportello/printer/transport"
+	"github.com/sportello/sportello/printer/transport/usb"
+)
+
+func init() {
+	register(
+		command{Name: "printer list", Usage: "[--cups HOST:PORT]",
+			Help: "List USB printers with their IEEE 1284 IDs, /dev/usb/lp* devices and CUPS queues.",
+			Run:  (*cli).printerList},
+		command{Name: "printer test", Usage: "--printer URI [--model tm-t20|tm-t88|generic] [--paper MM] [--lang it|en] [--format auto|escpos|pdf] [--spool DIR]",
+			Help: "Print a demo receipt (or an A4 test page to IPP and .pdf printers) and report the printer's status.",
+			Run:  (*cli).printerTest},
+		command{Name: "printer jobs", Usage: "[--spool DIR]",
+			Help: "List print jobs kept for reprint because the printer could not print them.",
+			Run:  (*cli).printerJobs},
+		command{Name: "printer reprint", Usage: "--id ID [--printer URI] [--spool DIR]",
+			Help: "Print a kept job again, on its own printer or another one.",
+			Run:  (*cli).printerReprint},
+	)
+}
+
+// defaultSpool is where failed jobs wait for the operator.
+func defaultSpool() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "sportello", "print-spool")
+}
+
+func (c *cli) printerList(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("printer list")
+	cups := fs.String("cups", "127.0.0.1:631", "CUPS server `HOST:PORT`")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	host, portS, err := net.SplitHostPort(*cups)
+	port, perr := strconv.Atoi(portS)
+	if err != nil || perr != nil {
+		return cmdline.Usagef("--cups %q is not HOST:PORT", *cups)
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	defer w.Flush()
+
+	fmt.Fprintln(w, "USB printers:")
+	devs, err := usb.List()
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "  cannot list: %s\n", cmdline.Sentence(err.Error()))
+	case len(devs) == 0:
+		fmt.Fprintln(w, "  none connected")
+	}
+	for _, d := range devs {
+		id := d.ID.String()
+		if d.Err != nil {
+			id = "device ID unreadable: " + d.Err.Error()
+		}
+		fmt.Fprintf(w, "  %s\t%s\tprofile %s\n", d.URI(), id, escpos.ForDeviceID(d.ID.Model))
+	}
+
+	fmt.Fprintln(w, "Kernel printer devices:")
+	lps := transport.ListLP()
+	if len(lps) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, d := range lps {
+		id := d.ID.String()
+		if d.Err != nil {
+			id = "device ID unreadable: " + d.Err.Error()
+		}
+		fmt.Fprintf(w, "  lp://%s\t%s\n", d.Path, id)
+	}
+
+	fmt.Fprintf(w, "CUPS queues at %s:\n", *cups)
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	qs, err := transport.ListCUPS(lctx, host, port)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "  not reachable: %s\n", cmdline.Sentence(err.Error()))
+	case len(qs) == 0:
+		fmt.Fprintln(w, "  none")
+	}
+	for _, q := range qs {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", q.URI, q.MakeModel, q.DeviceURI, q.State)
+	}
+	return nil
+}
+
+// openPrinter opens a URI's transport, the USB one included, and says
+// which ESC/POS profile the device itself suggests ("" when it cannot).
+func openPrinter(ctx context.Context, uri string) (printer.Transport, string, error) {
+	if strings.HasPrefix(strings.ToLower(uri), "usb://") {
+		p, err := usb.Open(uri)
+		if err != nil {
+			return nil, "", err
+		}
+		if id, err := p.DeviceID(); err == nil {
+			return p, escpos.ForDeviceID(id.Model), nil
+		}
+		return p, "", nil
+	}
+	t, err := transport.Open(ctx, uri)
+	return t, "", err
+}
+
+func (c *cli) printerTest(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("printer test")
+	uri := fs.String("printer", "", "printer `URI`")
+	model := fs.String("model", "", "ESC/POS profile: "+strings.Join(escpos.Models(), ", ")+" (default: from the USB device ID, else tm-t20)")
+	paper := fs.Int("paper", 0, "paper width in `mm` (default: the model's usual roll)")
+	lang := fs.String("lang", "it", "receipt language, it or en")
+	format := fs.String("format", "auto", "auto, escpos or pdf (auto: pdf for ipp:// and *.pdf files)")
+	spoolDir := fs.String("spool", defaultSpool(), "`DIR` keeping jobs that could not print")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *uri == "" {
+		return cmdline.Usagef("--printer is required")
+	}
+	if *lang != "it" && *lang != "en" {
+		return cmdline.Usagef("--lang %q is neither it nor en", *lang)
+	}
+	switch *format {
+	case "auto":
+		*format = "escpos"
+		if l := strings.ToLower(*uri); strings.HasPrefix(l, "ipp") || strings.HasSuffix(l, ".pdf") {
+			*format = "pdf"
+		}
+	case "escpos", "pdf":
+	default:
+		return cmdline.Usagef("--format %q is not auto, escpos or pdf", *format)
+	}
+	if *model != "" {
+		if _, err := escpos.Lookup(*model, *paper); err != nil {
+			return cmdline.Usagef("%s", err)
+		}
+	}
+	spool, err := printer.NewDirSpool(*spoolDir)
+	if err != nil {
+		return err
+	}
+	tr, suggested, err := openPrinter(ctx, *uri)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+
+	now := c.now()
+	job := printer.Job{Printer: *uri, Created: now, ID: printer.NewJobID(now)}
+	var what string
+	if *format == "pdf" {
+		job.Format, job.Name = printer.FormatPDF, "Sportello test page"
+		job.Data = testpage.PDF("Sportello: pagina di prova / test page", []string{
+			"Stampante / printer: " + *uri,
+			"Data / date: " + now.Format("02/01/2006 15:04"),
+			"Caratteri / characters: àèéìòù ÀÈÉÌÒÙ €",
+		})
+		what = "an A4 test page"
+	} else {
+		name := *model
+		if name == "" {
+			name = suggested
+		}
+		if name == "" {
+			name = "tm-t20"
+		}
+		prof, err := escpos.Lookup(name, *paper)
+		if err != nil {
+			return err
+		}
+		job.Format, job.Name = printer.FormatESCPOS, "Sportello demo receipt"
+		if job.Data, err = receipt.Encode(receipt.Demo(now, receipt.Lang(*lang)), prof); err != nil {
+			return err
+		}
+		what = fmt.Sprintf("a demo receipt for %s on %d mm paper", prof.Model, prof.Paper.WidthMM)
+	}
+	p := &printer.Printer{URI: *uri, Transport: tr, Spool: spool, Now: c.now}
+	if err := p.Print(ctx, job); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "printed %s (%d bytes) to %s\n", what, len(job.Data), *uri)
+	if st, err := tr.Status(ctx); err == nil {
+		fmt.Fprintf(c.stdout, "printer status: %s\n", st)
+	} else if !errors.Is(err, printer.ErrNoStatus) {
+		fmt.Fprintf(c.stdout, "printer status: unknown (%v)\n", err)
+	}
+	return nil
+}
+
+func (c *cli) printerJobs(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("printer jobs")
+	spoolDir := fs.String("spool", defaultSpool(), "spool `DIR`")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	spool, err := printer.NewDirSpool(*spoolDir)
+	if err != nil {
+		return err
+	}
+	jobs, err := spool.List()
+	if err != nil {
+		return err
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(c.stdout, "no jobs waiting for reprint")
+		return nil
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tCREATED\tPRINTER\tNAME\tATTEMPTS\tLAST ERROR")
+	for _, j := range jobs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", j.ID, j.Created.Format(time.DateTime), j.Printer, j.Name, j.Attempts, j.LastError)
+	}
+	return w.Flush()
+}
+
+func (c *cli) printerReprint(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("printer reprint")
+	id := fs.String("id", "", "job `ID` from printer jobs")
+	uri := fs.String("printer", "", "printer `URI` (default: the job's own)")
+	spoolDir := fs.String("spool", defaultSpool(), "spool `DIR`")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return cmdline.Usagef("--id is required")
+	}
+	spool, err := printer.NewDirSpool(*spoolDir)
+	if err != nil {
+		return err
+	}
+	job, err := spool.Get(*id)
+	if err != nil {
+		return err
+	}
+	if *uri != "" {
+		job.Printer = *uri
+	}
+	tr, _, err := openPrinter(ctx, job.Printer)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	p := &printer.Printer{URI: job.Printer, Transport: tr, Spool: spool, Now: c.now}
+	if err := p.Print(ctx, job); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "reprinted job %s to %s\n", job.ID, job.Printer)
+	return nil
+}
