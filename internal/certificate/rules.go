@@ -40,7 +40,6 @@ const (
 	ReasonOperatorNotAllowed  = "operator_not_allowed"  // outside the operator's agreement
 	ReasonRequesterNotAllowed = "requester_not_allowed" // this requester, on this channel, may not have it
 	ReasonRequesterUnknown    = "requester_unidentified"
-	ReasonPAReferenceMissing  = "pa_reference_missing"
 	ReasonSubjectNotFound     = "subject_not_found"
 	ReasonSubjectAmbiguous    = "subject_ambiguous"
 	ReasonSubjectDeceased     = "subject_deceased"
