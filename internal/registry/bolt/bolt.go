@@ -295,3 +295,15 @@ func (s *Store) Update(ctx context.Context, fn func(registry.Writer) error) erro
 	}
 	return err
 }
+
+// DB returns the bbolt handle. The hub keeps all its records in one file:
+// sibling stores (issued certificates, the protocol register, operators) add
+// their own buckets to it and can share a transaction with the registry.
+func (s *Store) DB() *bbolt.DB { return s.db }
+
+// ReaderOf returns a registry Reader on a transaction begun on DB(), so a
+// write that also reads the registry (an issuance) sees one snapshot.
+func ReaderOf(tx *bbolt.Tx) registry.Reader {
+	r := newReader(tx, nil)
+	return &r
+}
