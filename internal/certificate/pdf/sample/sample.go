@@ -72,7 +72,8 @@ func StatoDiFamiglia() certificate.Document {
 	}
 	facts := []certificate.Fact{{Key: "residenza", Value: addr}}
 	for _, m := range members {
-		facts = append(facts, certificate.Fact{Key: "componente", Value: m[0] + " " + m[1]})
+		// Codici fiscali keep the QR small; the names are in the table.
+		facts = append(facts, certificate.Fact{Key: "componente", Value: m[1]})
 	}
 	return certificate.Document{
 		ID:       "F3H8W2NB6P",

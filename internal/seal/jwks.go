@@ -1,0 +1,104 @@
+package seal
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// JWK is one public key in RFC 7517 form; the hub publishes Ed25519 keys
+// as RFC 8037 OKP keys.
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Kid string `json:"kid"`
+	Use string `json:"use,omitempty"`
+	Alg string `json:"alg,omitempty"`
+}
+
+// KeySet is a JWKS document, served at /.well-known/jwks.json.
+type KeySet struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWKS is the hub's public key set: the issuing key (QR tokens and signed
+// responses). Keys retired after a rotation stay listed so older paper
+// still verifies; today there is one.
+func (k *Keys) JWKS() KeySet {
+	pub := k.TokenKey.Public().(ed25519.PublicKey)
+	return KeySet{Keys: []JWK{{
+		Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub),
+		Kid: k.KeyID, Use: "sig", Alg: "EdDSA",
+	}}}
+}
+
+// ParseKeySet reads a JWKS document, keeping the Ed25519 keys.
+func ParseKeySet(b []byte) (KeySet, error) {
+	var ks KeySet
+	if err := json.Unmarshal(b, &ks); err != nil {
+		return KeySet{}, fmt.Errorf("the key set is not a JWKS JSON document: %w", err)
+	}
+	out := KeySet{}
+	for _, k := range ks.Keys {
+		if _, ok := k.public(); ok {
+			out.Keys = append(out.Keys, k)
+		}
+	}
+	if len(out.Keys) == 0 {
+		return KeySet{}, errors.New("the key set holds no Ed25519 key")
+	}
+	return out, nil
+}
+
+func (j JWK) public() (ed25519.PublicKey, bool) {
+	if j.Kty != "OKP" || j.Crv != "Ed25519" {
+		return nil, false
+	}
+	x, err := base64.RawURLEncoding.DecodeString(j.X)
+	if err != nil || len(x) != ed25519.PublicKeySize {
+		return nil, false
+	}
+	return ed25519.PublicKey(x), true
+}
+
+func (ks KeySet) lookup(kid string) (ed25519.PublicKey, bool) {
+	for _, k := range ks.Keys {
+		if k.Kid == kid {
+			return k.public()
+		}
+	}
+	return nil, false
+}
+
+// NewTrust builds a verifier's trust from what the hub publishes: the CA
+// certificate (PEM) and the JWKS document.
+func NewTrust(caPEM, jwks []byte) (Trust, error) {
+	pool := x509.NewCertPool()
+	n := 0
+	for rest := caPEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return Trust{}, fmt.Errorf("the CA file holds an invalid certificate: %w", err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 {
+		return Trust{}, errors.New("the CA file holds no PEM certificate")
+	}
+	ks, err := ParseKeySet(jwks)
+	if err != nil {
+		return Trust{}, err
+	}
+	return Trust{Roots: pool, Keys: ks}, nil
+}

@@ -1,0 +1,319 @@
+// Package seal holds the hub's keys and everything that makes a certificate
+// checkable away from the hub: the signed QR token (Ed25519, published as a
+// JWKS), the PDF signature made with the hub's X.509 seal certificate, and
+// the verification of a certificate PDF.
+package seal
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Files in the key directory. Private keys are PKCS#8 PEM with mode 0600.
+const (
+	TokenKeyFile = "token-ed25519.pem" // issuing key: QR tokens and signed API responses
+	CACertFile   = "ca.pem"            // the hub CA, which offices trust
+	CAKeyFile    = "ca-key.pem"
+	SealCertFile = "seal.pem" // PDF seal certificate, issued by the hub CA
+	SealKeyFile  = "seal-key.pem"
+)
+
+// Validity of newly created certificates. The seal certificate must outlive
+// any certificate it signs for as long as offices check them; renewal is an
+// operator task (delete seal*.pem and restart: the CA stays).
+const (
+	caValidity   = 20 * 365 * 24 * time.Hour
+	sealValidity = 5 * 365 * 24 * time.Hour
+	// Backdating absorbs clock skew between the hub and verifiers.
+	backdate = time.Hour
+)
+
+// documentSigning is the RFC 9336 extended key usage for document signing.
+var documentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
+
+// Keys is the hub's key material.
+type Keys struct {
+	TokenKey ed25519.PrivateKey
+	KeyID    string // JWK "kid" of TokenKey: RFC 7638 thumbprint, shortened
+
+	CA       *x509.Certificate
+	SealCert *x509.Certificate
+	SealKey  *ecdsa.PrivateKey
+
+	caKey *ecdsa.PrivateKey // issues a new seal certificate when seal*.pem are removed
+}
+
+// LoadOrCreate reads the hub's keys from dir, creating the directory and
+// any missing key on first start. now dates new certificates. A directory
+// holding only part of the CA or seal pair is refused rather than silently
+// replaced, since replacing a CA would invalidate every issued PDF.
+func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("the key directory %s cannot be created: %w", dir, err)
+	}
+	k := &Keys{}
+	var err error
+	if k.TokenKey, err = loadOrCreateEd25519(filepath.Join(dir, TokenKeyFile)); err != nil {
+		return nil, err
+	}
+	k.KeyID = keyID(k.TokenKey.Public().(ed25519.PublicKey))
+
+	k.CA, k.caKey, err = loadPair(dir, CACertFile, CAKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if k.CA == nil {
+		if k.CA, k.caKey, err = newCA(now()); err != nil {
+			return nil, err
+		}
+		if err := savePair(dir, CACertFile, CAKeyFile, k.CA, k.caKey); err != nil {
+			return nil, err
+		}
+	}
+	k.SealCert, k.SealKey, err = loadPair(dir, SealCertFile, SealKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if k.SealCert == nil {
+		if k.SealCert, k.SealKey, err = newSealCert(k.CA, k.caKey, now()); err != nil {
+			return nil, err
+		}
+		if err := savePair(dir, SealCertFile, SealKeyFile, k.SealCert, k.SealKey); err != nil {
+			return nil, err
+		}
+	}
+	if err := k.SealCert.CheckSignatureFrom(k.CA); err != nil {
+		return nil, fmt.Errorf("the seal certificate in %s was not issued by the CA beside it: %w", dir, err)
+	}
+	return k, nil
+}
+
+// SignMessage signs msg with the issuing key (Ed25519), e.g. an API response.
+func (k *Keys) SignMessage(msg []byte) []byte { return ed25519.Sign(k.TokenKey, msg) }
+
+// CAPEM is the hub CA certificate in PEM, for offices to trust.
+func (k *Keys) CAPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.CA.Raw})
+}
+
+// Trust is what a verifier relies on: the hub CA for PDF signatures and the
+// published key set for QR tokens.
+func (k *Keys) Trust() Trust {
+	pool := x509.NewCertPool()
+	pool.AddCert(k.CA)
+	return Trust{Roots: pool, Keys: k.JWKS()}
+}
+
+func keyID(pub ed25519.PublicKey) string {
+	// RFC 7638: SHA-256 over the required members in lexicographic order.
+	thumb := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`))
+	return base64.RawURLEncoding.EncodeToString(thumb[:8])
+}
+
+func loadOrCreateEd25519(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeKey(path, priv); err != nil {
+			return nil, err
+		}
+		return priv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the issuing key %s cannot be read: %w", path, err)
+	}
+	key, err := parseKey(path, b)
+	if err != nil {
+		return nil, err
+	}
+	priv, ok := key.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("the issuing key %s is not an Ed25519 key", path)
+	}
+	return priv, nil
+}
+
+func loadPair(dir, certName, keyName string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	certPath, keyPath := filepath.Join(dir, certName), filepath.Join(dir, keyName)
+	cb, cerr := os.ReadFile(certPath)
+	kb, kerr := os.ReadFile(keyPath)
+	if errors.Is(cerr, fs.ErrNotExist) && errors.Is(kerr, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if cerr != nil || kerr != nil {
+		return nil, nil, fmt.Errorf("the key directory %s holds only part of %s and %s; restore both or remove both: %w",
+			dir, certName, keyName, errors.Join(cerr, kerr))
+	}
+	block, _ := pem.Decode(cb)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, nil, fmt.Errorf("%s is not a PEM certificate", certPath)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s is not a valid certificate: %w", certPath, err)
+	}
+	key, err := parseKey(keyPath, kb)
+	if err != nil {
+		return nil, nil, err
+	}
+	ec, ok := key.(*ecdsa.PrivateKey)
+	if !ok || !ec.PublicKey.Equal(cert.PublicKey) {
+		return nil, nil, fmt.Errorf("%s is not the ECDSA key of %s", keyPath, certPath)
+	}
+	return cert, ec, nil
+}
+
+func parseKey(path string, b []byte) (crypto.PrivateKey, error) {
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%s is not a PKCS#8 PEM private key", path)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a valid private key: %w", path, err)
+	}
+	return key, nil
+}
+
+func savePair(dir, certName, keyName string, cert *x509.Certificate, key *ecdsa.PrivateKey) error {
+	if err := writeKey(filepath.Join(dir, keyName), key); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644)
+}
+
+func writeKey(path string, key crypto.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	return writeFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+// writeFile writes through a temporary file and a rename, so a crash never
+// leaves a truncated key behind.
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("the key file %s cannot be written: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err == nil {
+		_, err = tmp.Write(data)
+		if err == nil {
+			err = tmp.Sync()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+		if err != nil {
+			return fmt.Errorf("the key file %s cannot be written: %w", path, err)
+		}
+		return nil
+	} else {
+		tmp.Close()
+		return fmt.Errorf("the key file %s cannot be protected: %w", path, err)
+	}
+}
+
+func serial() (*big.Int, error) {
+	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+}
+
+func newCA(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	sn, err := serial()
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          sn,
+		Subject:               pkix.Name{CommonName: "Sportello Hub CA", Organization: []string{"Sportello"}, Country: []string{"IT"}},
+		NotBefore:             now.Add(-backdate),
+		NotAfter:              now.Add(caValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	return cert, key, err
+}
+
+func newSealCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	if caKey == nil {
+		return nil, nil, errors.New("the hub CA key is missing, so no seal certificate can be issued")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	sn, err := serial()
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: sn,
+		Subject:      pkix.Name{CommonName: "Sportello Hub Seal", Organization: []string{"Sportello"}, Country: []string{"IT"}},
+		NotBefore:    now.Add(-backdate),
+		NotAfter:     now.Add(sealValidity),
+		// NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer:
+		// without emailProtection it reports the certificate as not trusted.
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{documentSigning},
+		BasicConstraintsValid: true,
+	}
+	if tmpl.NotAfter.After(ca.NotAfter) {
+		tmpl.NotAfter = ca.NotAfter
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	return cert, key, err
+}
+
+// deterministicSigner makes ECDSA signatures per RFC 6979, so a PDF sealed
+// at a fixed time is byte-for-byte reproducible.
+type deterministicSigner struct{ key *ecdsa.PrivateKey }
+
+func (s deterministicSigner) Public() crypto.PublicKey { return &s.key.PublicKey }
+
+func (s deterministicSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return s.key.Sign(nil, digest, opts)
+}

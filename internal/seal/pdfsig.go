@@ -1,0 +1,199 @@
+package seal
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/digitorus/pdfsign/sign"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+var (
+	oidData             = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidSignedData       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidContentType      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	oidMessageDigest    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidSigningTime      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+	oidSigningCertV2    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
+	oidSHA256           = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidECDSAWithSHA256  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	byteRangeExpression = regexp.MustCompile(`/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]`)
+)
+
+// SignPDF adds the hub's seal to a PDF as an incremental update: a
+// certification signature (adbe.pkcs7.detached, DocMDP "no changes") made
+// with the seal certificate, signed at the time given.
+//
+// pdfsign lays out the signature dictionary, byte range and placeholder;
+// the CMS inside is then rebuilt here, because pdfsign stamps it with the
+// wall clock while the hub's clock must decide the signing time (and fixed
+// clocks must give reproducible files).
+func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
+	rdr, err := openPDF(in)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	err = sign.Sign(bytes.NewReader(in), &out, rdr, int64(len(in)), sign.SignData{
+		Signature: sign.SignDataSignature{
+			Info: sign.SignDataSignatureInfo{
+				Name:   k.SealCert.Subject.CommonName,
+				Reason: "Sigillo elettronico del certificato anagrafico",
+				Date:   at,
+			},
+			CertType:   sign.CertificationSignature,
+			DocMDPPerm: sign.DoNotAllowAnyChangesPerms,
+		},
+		Signer:            deterministicSigner{k.SealKey},
+		DigestAlgorithm:   crypto.SHA256,
+		Certificate:       k.SealCert,
+		CertificateChains: [][]*x509.Certificate{{k.SealCert, k.CA}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the PDF could not be signed: %w", err)
+	}
+	signed := out.Bytes()
+	br, err := lastByteRange(signed)
+	if err != nil {
+		return nil, err
+	}
+	var content []byte
+	content = append(content, signed[br[0]:br[0]+br[1]]...)
+	content = append(content, signed[br[2]:br[2]+br[3]]...)
+	cms, err := k.cms(content, at)
+	if err != nil {
+		return nil, err
+	}
+	// The gap between the ranges is "<hex…>".
+	room := int(br[2]-br[1]) - 2
+	hexSig := hex.EncodeToString(cms)
+	if len(hexSig) > room {
+		return nil, fmt.Errorf("the signature (%d bytes) does not fit the space reserved for it (%d)", len(hexSig)/2, room/2)
+	}
+	gap := signed[br[1]+1 : br[2]-1]
+	copy(gap, hexSig)
+	for i := len(hexSig); i < len(gap); i++ {
+		gap[i] = '0'
+	}
+	return signed, nil
+}
+
+func lastByteRange(b []byte) ([4]int64, error) {
+	var br [4]int64
+	all := byteRangeExpression.FindAllSubmatch(b, -1)
+	if len(all) == 0 {
+		return br, errors.New("the PDF has no signature byte range")
+	}
+	m := all[len(all)-1]
+	for i := range 4 {
+		v, err := strconv.ParseInt(string(m[i+1]), 10, 64)
+		if err != nil {
+			return br, fmt.Errorf("the signature byte range is malformed: %w", err)
+		}
+		br[i] = v
+	}
+	if br[0] != 0 || br[1] <= 0 || br[2] <= br[1]+1 || br[3] < 0 || br[2]+br[3] > int64(len(b)) {
+		return br, fmt.Errorf("the signature byte range %v does not fit a file of %d bytes", br, len(b))
+	}
+	return br, nil
+}
+
+// cms builds a detached CMS SignedData (RFC 5652) over content with the
+// signed attributes PAdES asks for: content type, signing time, message
+// digest and signing-certificate-v2 (RFC 5035).
+func (k *Keys) cms(content []byte, at time.Time) ([]byte, error) {
+	digest := sha256.Sum256(content)
+	certHash := sha256.Sum256(k.SealCert.Raw)
+
+	attr := func(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oid)
+			b.AddASN1(cbasn1.SET, value)
+		})
+		return b.BytesOrPanic()
+	}
+	attrs := [][]byte{
+		attr(oidContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) }),
+		attr(oidSigningTime, func(b *cryptobyte.Builder) { b.AddASN1UTCTime(at.UTC().Truncate(time.Second)) }),
+		attr(oidMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
+		attr(oidSigningCertV2, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificateV2
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertIDv2, SHA-256 by default
+						b.AddASN1OctetString(certHash[:])
+					})
+				})
+			})
+		}),
+	}
+	// DER orders a SET OF by encoding.
+	sortDER(attrs)
+	attrSet := func(tag cbasn1.Tag) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(tag, func(b *cryptobyte.Builder) {
+			for _, a := range attrs {
+				b.AddBytes(a)
+			}
+		})
+		return b.BytesOrPanic()
+	}
+	// The signature covers the attributes encoded as a SET (RFC 5652 5.4).
+	toSign := sha256.Sum256(attrSet(cbasn1.SET))
+	sig, err := deterministicSigner{k.SealKey}.Sign(nil, toSign[:], crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	signedAttrs := attrSet(cbasn1.Tag(0).ContextSpecific().Constructed())
+
+	sha256Alg := func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidSHA256) })
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
+		b.AddASN1ObjectIdentifier(oidSignedData)
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
+				b.AddASN1Int64(1)
+				b.AddASN1(cbasn1.SET, sha256Alg)
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) })
+				b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+					b.AddBytes(k.SealCert.Raw)
+					b.AddBytes(k.CA.Raw)
+				})
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
+						b.AddASN1Int64(1)
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerAndSerialNumber
+							b.AddBytes(k.SealCert.RawIssuer)
+							b.AddASN1BigInt(k.SealCert.SerialNumber)
+						})
+						sha256Alg(b)
+						b.AddBytes(signedAttrs)
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
+						b.AddASN1OctetString(sig)
+					})
+				})
+			})
+		})
+	})
+	return b.Bytes()
+}
+
+func sortDER(items [][]byte) {
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && bytes.Compare(items[j], items[j-1]) < 0; j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+}

@@ -1,0 +1,454 @@
+package seal_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
+	"github.com/sportello/sportello/internal/certificate/pdf/sample"
+	"github.com/sportello/sportello/internal/seal"
+)
+
+func clock() time.Time { return sample.Issued }
+
+var (
+	keysOnce sync.Once
+	hubKeys  *seal.Keys
+	keysErr  error
+)
+
+// testKeys creates one hub key set per test binary: key generation is the
+// slow part and every test may share it.
+func testKeys(t testing.TB) *seal.Keys {
+	keysOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sealkeys")
+		if err != nil {
+			keysErr = err
+			return
+		}
+		hubKeys, keysErr = seal.LoadOrCreate(dir, clock)
+	})
+	if keysErr != nil {
+		t.Fatal(keysErr)
+	}
+	return hubKeys
+}
+
+func docs() map[string]certificate.Document {
+	return map[string]certificate.Document{
+		"residenza":         sample.Residenza(),
+		"stato_di_famiglia": sample.StatoDiFamiglia(),
+	}
+}
+
+func issue(t testing.TB, k *seal.Keys, d certificate.Document) ([]byte, string) {
+	t.Helper()
+	b, tok, err := k.IssuePDF(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, tok
+}
+
+func TestLoadOrCreatePersistsKeys(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := seal.LoadOrCreate(dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{seal.TokenKeyFile, seal.CAKeyFile, seal.SealKeyFile} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+	k2, err := seal.LoadOrCreate(dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.KeyID != k2.KeyID || !k1.CA.Equal(k2.CA) || !k1.SealCert.Equal(k2.SealCert) || !k1.TokenKey.Equal(k2.TokenKey) {
+		t.Error("keys loaded a second time differ from those created")
+	}
+	if !k1.SealCert.NotBefore.Before(clock()) || k1.SealCert.NotAfter.Before(clock().AddDate(4, 0, 0)) {
+		t.Errorf("seal certificate validity %v–%v does not come from the clock", k1.SealCert.NotBefore, k1.SealCert.NotAfter)
+	}
+
+	// Half a CA pair must not be silently replaced.
+	if err := os.Remove(filepath.Join(dir, seal.CAKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.LoadOrCreate(dir, clock); err == nil || !strings.Contains(err.Error(), "only part") {
+		t.Errorf("incomplete key directory: got %v, want a refusal", err)
+	}
+}
+
+func TestTokenRoundTripAndRefusals(t *testing.T) {
+	k := testKeys(t)
+	d := sample.StatoDiFamiglia()
+	c := seal.ClaimsOf(&d)
+	tok, err := k.SignToken(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seal.VerifyToken(tok, k.JWKS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != c.ID || got.CF != c.CF || got.Name != c.Name || !got.Issued.Equal(c.Issued) ||
+		got.Protocol != c.Protocol || len(got.Facts) != len(c.Facts) || got.Facts[1] != c.Facts[1] || got.Types[0] != c.Types[0] {
+		t.Errorf("claims changed in transit:\n got %+v\nwant %+v", got, c)
+	}
+
+	other, err := seal.LoadOrCreate(t.TempDir(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.SignToken(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(tok, ".")
+	altered := parts[0] + "." + strings.Replace(parts[1], parts[1][10:11], flip(parts[1][10:11]), 1) + "." + parts[2]
+	for name, bad := range map[string]string{
+		"other hub's key":  forged,
+		"altered payload":  altered,
+		"not a JWS":        "abc.def",
+		"empty":            "",
+		"signature cut":    parts[0] + "." + parts[1] + "." + parts[2][:20],
+		"alg none":         "eyJhbGciOiJub25lIiwia2lkIjoieCJ9." + parts[1] + ".",
+		"garbage segments": "!!.??.**",
+	} {
+		if _, err := seal.VerifyToken(bad, k.JWKS()); err == nil {
+			t.Errorf("%s: token accepted", name)
+		}
+	}
+}
+
+func flip(s string) string {
+	if s == "A" {
+		return "B"
+	}
+	return "A"
+}
+
+func TestJWKSIsRFC8037(t *testing.T) {
+	k := testKeys(t)
+	ks := k.JWKS()
+	if len(ks.Keys) != 1 {
+		t.Fatalf("got %d keys", len(ks.Keys))
+	}
+	j := ks.Keys[0]
+	if j.Kty != "OKP" || j.Crv != "Ed25519" || j.Kid != k.KeyID || len(j.X) != 43 {
+		t.Errorf("JWK %+v is not an RFC 8037 Ed25519 key", j)
+	}
+	b, err := jsonMarshal(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := seal.ParseKeySet(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := seal.NewTrust(k.CAPEM(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample.Residenza()
+	tok, _ := k.SignToken(seal.ClaimsOf(&d))
+	if _, err := seal.VerifyToken(tok, back); err != nil {
+		t.Errorf("token does not verify with the published key set: %v", err)
+	}
+	if _, err := seal.VerifyToken(tok, tr.Keys); err != nil {
+		t.Errorf("token does not verify with a trust built from published files: %v", err)
+	}
+}
+
+func TestQRTokenIsCompact(t *testing.T) {
+	k := testKeys(t)
+	for name, d := range docs() {
+		tok, err := k.SignToken(seal.ClaimsOf(&d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		qr := seal.QRContent(d.VerifyURL, tok)
+		got, err := seal.TokenFromQR(qr)
+		if err != nil || got != tok {
+			t.Errorf("%s: token from QR = %q, %v", name, got, err)
+		}
+		v := qrVersion(t, qr)
+		t.Logf("%s: QR content %d bytes, QR version %d (%d modules)", name, len(qr), v, 17+4*v)
+		// Version 20 (97 modules) printed 38 mm wide gives 0.39 mm modules,
+		// still readable by phone cameras; above that paper copies suffer.
+		if v > 20 {
+			t.Errorf("%s: QR version %d is too dense for paper", name, v)
+		}
+	}
+}
+
+func TestVerifyPDF(t *testing.T) {
+	k := testKeys(t)
+	trust := k.Trust()
+	res, _ := issue(t, k, sample.Residenza())
+	fam, _ := issue(t, k, sample.StatoDiFamiglia())
+
+	// The residence certificate printed with the family certificate's token.
+	pasted := func() []byte {
+		d := sample.Residenza()
+		f := sample.StatoDiFamiglia()
+		tok, err := k.SignToken(seal.ClaimsOf(&f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := certpdf.Render(&d, certpdf.Seal{Token: tok, QR: seal.QRContent(d.VerifyURL, tok)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := k.SignPDF(out, d.Issued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signed
+	}()
+	other, err := seal.LoadOrCreate(t.TempDir(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byOther, _ := issue(t, other, sample.Residenza())
+
+	flipAt := func(b []byte, frac float64) []byte {
+		c := bytes.Clone(b)
+		i := int(float64(len(c)) * frac)
+		c[i] ^= 0x01
+		return c
+	}
+	tests := []struct {
+		name   string
+		pdf    []byte
+		trust  seal.Trust
+		valid  bool
+		failed string // name of a check that must fail
+	}{
+		{"residenza", res, trust, true, ""},
+		{"stato di famiglia", fam, trust, true, ""},
+		{"one byte altered in the page", flipAt(res, 0.10), trust, false, "signature"},
+		{"one byte altered near the end", flipAt(res, 0.999), trust, false, ""},
+		{"one byte altered in the signature", flipAt(res, 0.97), trust, false, ""},
+		{"bytes appended", append(bytes.Clone(res), []byte("\n% more\n")...), trust, false, "whole-file"},
+		{"another certificate's token", pasted, trust, false, "token-matches-text"},
+		{"signed by another hub", byOther, trust, false, "signer"},
+		{"another hub trusted", res, other.Trust(), false, "token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := seal.VerifyPDF(tc.pdf, tc.trust)
+			if err != nil {
+				if tc.valid {
+					t.Fatal(err)
+				}
+				return // not even a PDF any more: refused
+			}
+			if r.Valid != tc.valid {
+				t.Fatalf("valid = %v, want %v\n%s\n%+v", r.Valid, tc.valid, r.Summary, r.Checks)
+			}
+			if tc.valid && (r.Claims == nil || !strings.HasPrefix(r.Summary, "VALID")) {
+				t.Errorf("valid result without claims or summary: %+v", r)
+			}
+			if tc.failed != "" {
+				found := false
+				for _, c := range r.Checks {
+					if c.Name == tc.failed && !c.OK {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("check %q did not fail: %+v", tc.failed, r.Checks)
+				}
+			}
+			t.Log(r.Summary)
+		})
+	}
+}
+
+func TestSignedPDFIsDeterministic(t *testing.T) {
+	k := testKeys(t)
+	a, _ := issue(t, k, sample.Residenza())
+	b, _ := issue(t, k, sample.Residenza())
+	if !bytes.Equal(a, b) {
+		t.Error("two seals of the same document at the same time differ")
+	}
+}
+
+func TestCompareDocumentNamesTheMismatch(t *testing.T) {
+	d := sample.Residenza()
+	c := seal.ClaimsOf(&d)
+	text := "Certificato n. C7Q2M9XK4T Protocollo n. 2026/0000123 del 23/11/2026 10:30 D'AMICO NICOLÒ DMCNCL85M12F205Q Via Giuseppe Verdi 12, 20121 Milano (MI)"
+	for _, ch := range seal.CompareDocument(c, text) {
+		if !ch.OK {
+			t.Errorf("matching text refused: %s", ch.Detail)
+		}
+	}
+	changed := strings.Replace(text, "Verdi 12", "Verdi 14", 1)
+	var bad []string
+	for _, ch := range seal.CompareDocument(c, changed) {
+		if !ch.OK {
+			bad = append(bad, ch.Name)
+		}
+	}
+	if len(bad) != 1 || bad[0] != "fact:residenza" {
+		t.Errorf("changed address: failed checks %v, want [fact:residenza]", bad)
+	}
+}
+
+// TestQRDecodesToEmbeddedToken renders the first page as an image, reads
+// the QR with zbarimg and checks it carries the token embedded in the PDF.
+func TestQRDecodesToEmbeddedToken(t *testing.T) {
+	need(t, "pdftoppm", "zbarimg")
+	k := testKeys(t)
+	for name, d := range docs() {
+		t.Run(name, func(t *testing.T) {
+			b, tok := issue(t, k, d)
+			dir := t.TempDir()
+			in := filepath.Join(dir, "c.pdf")
+			if err := os.WriteFile(in, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run(t, "pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page"))
+			out := run(t, "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", filepath.Join(dir, "page.png"))
+			qr := strings.TrimSpace(out)
+			got, err := seal.TokenFromQR(qr)
+			if err != nil {
+				t.Fatalf("QR %q: %v", qr, err)
+			}
+			if got != tok {
+				t.Fatalf("QR token differs from the embedded one:\n qr %s\npdf %s", got, tok)
+			}
+			if !strings.HasPrefix(qr, d.VerifyURL+"#t=") {
+				t.Errorf("QR %q does not open the verification page", qr)
+			}
+			c, err := seal.VerifyToken(got, k.JWKS())
+			if err != nil || c.ID != d.ID {
+				t.Errorf("decoded QR token: %v, id %q", err, c.ID)
+			}
+		})
+	}
+}
+
+// TestPdfsigTrustsTheHubCA runs poppler's pdfsig with an NSS database that
+// trusts the hub CA: the signature must be valid, the certificate trusted,
+// and the whole file signed; without the CA the certificate is untrusted.
+func TestPdfsigTrustsTheHubCA(t *testing.T) {
+	need(t, "pdfsig", "certutil")
+	k := testKeys(t)
+	b, _ := issue(t, k, sample.Residenza())
+	dir := t.TempDir()
+	in := filepath.Join(dir, "c.pdf")
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ca, k.CAPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trusted, empty := filepath.Join(dir, "nss"), filepath.Join(dir, "nss-empty")
+	for _, db := range []string{trusted, empty} {
+		if err := os.Mkdir(db, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		run(t, "certutil", "-N", "-d", "sql:"+db, "--empty-password")
+	}
+	run(t, "certutil", "-A", "-d", "sql:"+trusted, "-n", "Sportello Hub CA", "-t", "C,C,C", "-i", ca)
+
+	out := run(t, "pdfsig", "-nssdir", "sql:"+trusted, in)
+	t.Log(out)
+	for _, want := range []string{
+		"Signature Validation: Signature is Valid.",
+		"Certificate Validation: Certificate is Trusted.",
+		"Total document signed",
+		"Signer Certificate Common Name: Sportello Hub Seal",
+		"Signing Time: Nov 23 2026 09:30:00" /* sample.Issued, in UTC */,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pdfsig output lacks %q", want)
+		}
+	}
+	raw, _ := exec.Command("pdfsig", "-nssdir", "sql:"+empty, in).CombinedOutput()
+	if strings.Contains(string(raw), "Certificate is Trusted") {
+		t.Errorf("pdfsig trusts the seal without the hub CA:\n%s", raw)
+	}
+	bad := bytes.Clone(b)
+	bad[len(bad)/10] ^= 1
+	if err := os.WriteFile(in, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = exec.Command("pdfsig", "-nssdir", "sql:"+trusted, in).CombinedOutput()
+	if strings.Contains(string(raw), "Signature is Valid") {
+		t.Errorf("pdfsig accepts an altered file:\n%s", raw)
+	}
+}
+
+func need(t *testing.T, tools ...string) {
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make deps installs it)", tool)
+		}
+	}
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // zbarimg complains about D-Bus there
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	return string(out)
+}
+
+func BenchmarkIssuePDF(b *testing.B) {
+	k := testKeys(b)
+	d := sample.StatoDiFamiglia()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := k.IssuePDF(&d); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkIssuePDFSerial(b *testing.B) {
+	k := testKeys(b)
+	d := sample.Residenza()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := k.IssuePDF(&d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyPDF(b *testing.B) {
+	k := testKeys(b)
+	pdf, _ := issue(b, k, sample.Residenza())
+	trust := k.Trust()
+	for b.Loop() {
+		if r, err := seal.VerifyPDF(pdf, trust); err != nil || !r.Valid {
+			b.Fatal(err, r.Summary)
+		}
+	}
+}
