@@ -1,0 +1,223 @@
+package pdf
+
+import (
+	"bytes"
+	"flag"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/pdf/sample"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// A fixed stand-in seal: the renderer only prints it, and real tokens
+// (random keys) would change the golden images on every run.
+const fakeToken = "eyJhbGciOiJFZERTQSIsImtpZCI6InRlc3Qta2V5In0.eyJqdGkiOiJ0ZXN0In0.c2lnbmF0dXJl"
+
+func goldenDocs() map[string]certificate.Document {
+	return map[string]certificate.Document{
+		"residenza":         sample.Residenza(),
+		"stato_di_famiglia": sample.StatoDiFamiglia(),
+	}
+}
+
+func render(t testing.TB, d certificate.Document) []byte {
+	t.Helper()
+	b, err := Render(&d, Seal{Token: fakeToken, QR: d.VerifyURL + "#t=" + fakeToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	for name, d := range goldenDocs() {
+		if a, b := render(t, d), render(t, d); !bytes.Equal(a, b) {
+			t.Errorf("%s: two renderings differ", name)
+		}
+	}
+}
+
+func TestRenderRefusesIncompleteDocuments(t *testing.T) {
+	d := sample.Residenza()
+	noID := d
+	noID.ID = ""
+	for name, tc := range map[string]struct {
+		doc  *certificate.Document
+		seal Seal
+	}{
+		"nil document": {nil, Seal{QR: "x"}},
+		"no id":        {&noID, Seal{QR: "x"}},
+		"no QR":        {&d, Seal{}},
+	} {
+		if _, err := Render(tc.doc, tc.seal); err == nil {
+			t.Errorf("%s: rendered", name)
+		}
+	}
+}
+
+func TestEuro(t *testing.T) {
+	for cents, want := range map[int64]string{
+		0: "0,00 €", 26: "0,26 €", 52: "0,52 €", 1600: "16,00 €", 1852: "18,52 €",
+		123456: "1.234,56 €", 100000000: "1.000.000,00 €", -250: "-2,50 €",
+	} {
+		if got := Euro(cents); got != want {
+			t.Errorf("Euro(%d) = %q, want %q", cents, got, want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"D'AMICO NICOLÒ":       "D'AMICO NICOLÒ",
+		"Müller Jürgen":        "Müller Jürgen",
+		"Ștefănescu Țugui":     "Ștefănescu Țugui",
+		"Łukasz Wałęsa Dvořák": "Łukasz Wałęsa Dvořák",
+		"16,00 € – “ok”":       "16,00 € – “ok”",
+		"Nguyễn Thị Ánh":       "Nguyen Thi Ánh",
+		"Ōsaka ‘x’":            "Osaka 'x’",
+		"李":                    "?",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestGoldenText compares the text poppler extracts with testdata/*.txt:
+// it proves the font encoding round-trips accented names.
+func TestGoldenText(t *testing.T) {
+	need(t, "pdftotext")
+	for name, d := range goldenDocs() {
+		t.Run(name, func(t *testing.T) {
+			in := writeTemp(t, render(t, d))
+			got := run(t, "pdftotext", "-layout", "-enc", "UTF-8", in, "-")
+			for _, s := range []string{d.Subject.Name, d.Subject.CF, d.ID, d.Protocol, "Milano, 23/11/2026", d.Notices[0][:40]} {
+				if !strings.Contains(got, s) {
+					t.Errorf("extracted text lacks %q", s)
+				}
+			}
+			golden(t, filepath.Join("testdata", name+".txt"), []byte(got), func(want []byte) bool {
+				return bytes.Equal(want, []byte(got))
+			})
+		})
+	}
+}
+
+// TestGoldenImage rasterises page 1 and compares it with testdata/*.png.
+// Rendering is deterministic, so the images must match except for a few
+// anti-aliased pixels should poppler's rasteriser change.
+func TestGoldenImage(t *testing.T) {
+	need(t, "pdftoppm")
+	for name, d := range goldenDocs() {
+		t.Run(name, func(t *testing.T) {
+			in := writeTemp(t, render(t, d))
+			out := filepath.Join(t.TempDir(), "page")
+			run(t, "pdftoppm", "-r", "60", "-gray", "-png", "-singlefile", in, out)
+			got, err := os.ReadFile(out + ".png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", name+".png"), got, func(want []byte) bool {
+				diff, total, err := pixelDiff(want, got)
+				if err != nil {
+					t.Log(err)
+					return false
+				}
+				t.Logf("%d of %d pixels differ", diff, total)
+				return diff*1000 <= total // 0.1 %
+			})
+		})
+	}
+}
+
+func pixelDiff(a, b []byte) (diff, total int, err error) {
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		return 0, 0, err
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return 0, 0, err
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return 1, 1, nil
+	}
+	r := ia.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if gray(ia, x, y)-gray(ib, x, y) > 24 || gray(ib, x, y)-gray(ia, x, y) > 24 {
+				diff++
+			}
+			total++
+		}
+	}
+	return diff, total, nil
+}
+
+func gray(im image.Image, x, y int) int {
+	r, g, b, _ := im.At(x, y).RGBA()
+	return int((r + g + b) / 3 >> 8)
+}
+
+func golden(t *testing.T, path string, got []byte, same func(want []byte) bool) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !same(want) {
+		t.Errorf("%s differs from the rendering (run go test -update after checking it)", path)
+	}
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	p := filepath.Join(t.TempDir(), "c.pdf")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func need(t *testing.T, tools ...string) {
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make deps installs it)", tool)
+		}
+	}
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return string(out)
+}
+
+func BenchmarkRender(b *testing.B) {
+	d := sample.StatoDiFamiglia()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(&d, Seal{Token: fakeToken, QR: d.VerifyURL + "#t=" + fakeToken}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
