@@ -10,7 +10,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 30s
 
 # Debian packages the test suite needs; installed by `make deps` when missing.
-TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools libnss3-tools
+TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools
 
 .PHONY: help
 help: ## Show this list of targets.
