@@ -163,6 +163,21 @@ func TestMiddlewareAccepts(t *testing.T) {
 			}
 		})
 	}
+	t.Run("idempotency key covered", func(t *testing.T) {
+		r := f.request("POST", "/api/v1/certificates", `{"type":"residenza"}`)
+		r.Header.Set("Idempotency-Key", "7f1c0e5a-0b7e-4d0e-9a57-0c1f3e2b9d11")
+		s := f.signer("dev-1")
+		s.Extra = []string{"Idempotency-Key", "X-Absent"}
+		if err := s.SignRequest(r, []byte(`{"type":"residenza"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if in := r.Header.Get("Signature-Input"); !strings.Contains(in, `"idempotency-key"`) || strings.Contains(in, "x-absent") {
+			t.Errorf("Signature-Input %s", in)
+		}
+		if resp, raw := send(t, r); resp.StatusCode != http.StatusOK {
+			t.Errorf("status %d: %s", resp.StatusCode, raw)
+		}
+	})
 	if n := len(f.metrics.Snapshot()); n != 0 {
 		t.Errorf("accepted requests were counted as refusals: %v", f.metrics.Snapshot())
 	}
@@ -235,6 +250,17 @@ func TestMiddlewareRefuses(t *testing.T) {
 		{"query altered", func(f *fixture) *http.Request {
 			r := f.signed(f.signer("dev-1"), "GET", "/api/v1/directory?limit=5", "")
 			r.URL.RawQuery = "limit=5000"
+			return r
+		}, ReasonInvalidSignature},
+		{"idempotency key altered", func(f *fixture) *http.Request {
+			r := f.request("POST", "/api/v1/certificates", body)
+			r.Header.Set("Idempotency-Key", "7f1c0e5a-0b7e-4d0e-9a57-0c1f3e2b9d11")
+			s := f.signer("dev-1")
+			s.Extra = []string{"Idempotency-Key"}
+			if err := s.SignRequest(r, []byte(body)); err != nil {
+				f.t.Fatal(err)
+			}
+			r.Header.Set("Idempotency-Key", "00000000-0000-0000-0000-000000000000")
 			return r
 		}, ReasonInvalidSignature},
 		{"method altered", func(f *fixture) *http.Request {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type Signer struct {
 	Validity time.Duration    // expires = created + Validity; DefaultValidity when 0
 	Clock    func() time.Time // time.Now when nil
 	Rand     io.Reader        // nonce source; crypto/rand when nil
+	// Extra names further fields a request covers when it carries them,
+	// such as "idempotency-key", so they cannot be changed in transit.
+	Extra []string
 }
 
 func (s *Signer) now() time.Time {
@@ -101,7 +105,13 @@ func (s *Signer) SignRequest(r *http.Request, body []byte) error {
 	p.Nonce = nonce
 	m := RequestMessage(r)
 	m.ContentLength = int64(len(body))
-	signed, err := Sign(m, s.label(), RequestComponents(m, body), p, s.Key)
+	cs := RequestComponents(m, body)
+	for _, name := range s.Extra {
+		if r.Header.Get(name) != "" {
+			cs = append(cs, C(strings.ToLower(name)))
+		}
+	}
+	signed, err := Sign(m, s.label(), cs, p, s.Key)
 	if err != nil {
 		return err
 	}
