@@ -148,8 +148,8 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 		}
 		if f.Kind == Exemption {
 			e.Line(columns(label, t.exempt, cols, cp))
-			for _, l := range wrap("  "+f.Code, cols, cp) {
-				e.Line(l)
+			for _, l := range wrap(f.Code, cols-2, cp) {
+				e.Line("  " + l)
 			}
 			continue
 		}
