@@ -10,6 +10,8 @@ DEMO_ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 30s
 
 # Debian packages the test suite needs; installed by `make deps` when missing.
+# Node.js (for the RFC 9421 interoperability test) comes from Debian only when
+# no node is on the PATH already.
 TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools
 
 .PHONY: help
@@ -25,6 +27,7 @@ deps: ## Install the Debian packages the tests need (idempotent; as root).
 	@missing=""; for p in $(TEST_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
