@@ -21,12 +21,12 @@ func (c Condition) Error() string { return string(c) }
 // The conditions a receipt or office printer reports. PaperNearEnd is a
 // warning: the job still prints.
 const (
-	Offline       Condition = "offline"
-	CoverOpen     Condition = "cover open"
-	PaperOut      Condition = "paper out"
-	PaperNearEnd  Condition = "paper near end"
-	CutterError   Condition = "cutter error"
-	PrinterError  Condition = "unrecoverable printer error"
+	Offline          Condition = "offline"
+	CoverOpen        Condition = "cover open"
+	PaperOut         Condition = "paper out"
+	PaperNearEnd     Condition = "paper near end"
+	CutterError      Condition = "cutter error"
+	PrinterError     Condition = "unrecoverable printer error"
 	RecoverableError Condition = "recoverable printer error"
 )
 

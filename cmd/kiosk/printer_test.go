@@ -31,7 +31,7 @@ func TestPrinterTestFile(t *testing.T) {
 	for _, tt := range []struct {
 		model, euro, qrKind string
 	}{
-		{"tm-t20", "16,00 €", "qr"},       // native GS ( k
+		{"tm-t20", "16,00 €", "qr"},        // native GS ( k
 		{"generic", "16,00 EUR", "raster"}, // PC437, QR as an image
 	} {
 		t.Run(tt.model, func(t *testing.T) {
