@@ -15,6 +15,13 @@ import (
 
 // withPlaces runs fn with the places table of the registry in dataDir, or
 // the embedded default when there is no registry.
+func init() {
+	register(
+		command{Name: "cf check", Usage: "[--data DIR] CODE", Help: "validate and decode a codice fiscale", Run: (*cli).cfCheck},
+		command{Name: "cf encode", Usage: "--surname S --name N --sex M|F --birth YYYY-MM-DD --place CODE [--data DIR]", Help: "compute a codice fiscale", Run: (*cli).cfEncode},
+	)
+}
+
 func (c *cli) withPlaces(ctx context.Context, dataDir string, fn func(*places.Table) error) error {
 	return c.withStore(ctx, dataDir, readIfAny, func(st registry.Store) error {
 		if st == nil {

@@ -43,19 +43,10 @@ type cli struct {
 
 type command = cmdline.Command[*cli]
 
+// commands is filled by each file's init: registry.go, cf.go, serve.go, …
 var commands []command
 
-func init() {
-	commands = []command{
-		{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo]", Help: "run the hub's HTTP server", Run: (*cli).serve},
-		{Name: "seed", Usage: "--data DIR --persons N [--seed S]", Help: "fill an empty registry with a synthetic city", Run: (*cli).seed},
-		{Name: "person list", Usage: "--data DIR [--limit N]", Help: "list residents: codice fiscale and name, one a line", Run: (*cli).personList},
-		{Name: "person show", Usage: "--data DIR --cf CF | --nis NIS [--json]", Help: "show one person's registry record", Run: (*cli).personShow},
-		{Name: "places import", Usage: "--data DIR FILE", Help: "load ANPR's archive of comuni or table of foreign states", Run: (*cli).placesImport},
-		{Name: "cf check", Usage: "[--data DIR] CODE", Help: "validate and decode a codice fiscale", Run: (*cli).cfCheck},
-		{Name: "cf encode", Usage: "--surname S --name N --sex M|F --birth YYYY-MM-DD --place CODE [--data DIR]", Help: "compute a codice fiscale", Run: (*cli).cfEncode},
-	}
-}
+func register(cmds ...command) { commands = append(commands, cmds...) }
 
 const intro = "Sportello's central server and staff tools. DIR defaults to $SPORTELLO_DATA, else ./sportello-data."
 

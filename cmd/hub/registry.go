@@ -16,6 +16,15 @@ import (
 	"github.com/sportello/sportello/internal/synth"
 )
 
+func init() {
+	register(
+		command{Name: "seed", Usage: "--data DIR --persons N [--seed S]", Help: "fill an empty registry with a synthetic city", Run: (*cli).seed},
+		command{Name: "person list", Usage: "--data DIR [--limit N]", Help: "list residents: codice fiscale and name, one a line", Run: (*cli).personList},
+		command{Name: "person show", Usage: "--data DIR --cf CF | --nis NIS [--json]", Help: "show one person's registry record", Run: (*cli).personShow},
+		command{Name: "places import", Usage: "--data DIR FILE", Help: "load ANPR's archive of comuni or table of foreign states", Run: (*cli).placesImport},
+	)
+}
+
 func (c *cli) seed(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub seed")
 	data := c.dataFlag(fs)

@@ -22,6 +22,12 @@ import (
 // enough to browse and to find omocodes, small enough to start in seconds.
 const demoPersons = 3000
 
+func init() {
+	register(
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+	)
+}
+
 func (c *cli) serve(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub serve")
 	data := c.dataFlag(fs)
