@@ -170,6 +170,12 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 		res.add("signature", false, "The signature is not a DER structure.")
 		return
 	}
+	// The padding is outside the signed bytes: insist that it is empty,
+	// so no byte of the file can change unnoticed.
+	if len(bytes.Trim(der, "\x00")) != 0 {
+		res.add("signature", false, "The space after the signature value holds data.")
+		return
+	}
 	p7, err := pkcs7.Parse(elem)
 	if err != nil {
 		res.add("signature", false, "The signature is not a valid CMS structure: %v.", err)
