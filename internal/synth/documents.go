@@ -33,8 +33,11 @@ func (g *generator) documents(m *member) {
 	u := g.r.Float64()
 	switch {
 	case age < 3 && u < 0.25, age >= 3 && u < pCIE:
-		issue := g.between(max(cieStart, m.birth+30, m.arrival), g.today)
-		d := g.cie(m, issue)
+		lo := max(cieStart, m.birth+30, m.arrival)
+		if lo > g.today {
+			break // too young for a card yet
+		}
+		d := g.cie(m, g.between(lo, g.today))
 		ds[n] = d
 		n++
 		if exp := dayOf(d.Expires); exp < g.today && g.chance(0.75) {

@@ -157,7 +157,7 @@ func (g *generator) alone(h *household, spare int) {
 			g.event(registry.UnionDissolved, on, g.city.Code, []int32{m.i}, nil, "", "scioglimento dell'unione civile")
 		})
 	case registry.Widowed:
-		if spare > 0 && g.chance(0.3) {
+		if spare > 0 && age >= 40 && g.chance(0.3) {
 			g.deceasedSpouse(h, m)
 		}
 	}
@@ -187,7 +187,11 @@ func (g *generator) placeByCode(code string) *italianPlace {
 }
 
 func (g *generator) divorce(h *household, m *member) {
-	on := g.between(max(divorceLaw, m.birth.addYears(27)), g.today-30)
+	lo := max(divorceLaw, m.birth.addYears(27))
+	if lo > g.today-30 {
+		lo = max(divorceLaw, m.birth.addYears(19))
+	}
+	on := g.between(lo, g.today-30)
 	h.later = append(h.later, func() {
 		g.event(registry.Divorce, on, g.city.Code, []int32{m.i}, nil, "", "cessazione degli effetti civili del matrimonio")
 	})
@@ -217,10 +221,7 @@ func (g *generator) deceasedSpouse(h *household, w *member) *member {
 	d.p.AIRE = false
 	young := max(w.birth, birth)
 	married := g.between(young.addYears(20), min(young.addYears(38), g.today-3*365))
-	died := g.between(max(married+365, young.addYears(45)), g.today-7)
-	if died >= g.today {
-		died = g.today - 7
-	}
+	died := g.between(max(married+365, min(young.addYears(45), g.today-365)), g.today-7)
 	d.p.DeathDate = died.date()
 	d.p.DeathPlace = g.city.Code
 	w.p.CivilStatus = registry.Widowed
@@ -407,7 +408,7 @@ func (g *generator) singleParent(h *household, kids, spare int) {
 		m.p.CivilStatus = registry.Single
 	case u < 0.90:
 		m.p.CivilStatus = registry.Widowed
-		if spare > 0 && g.chance(0.5) {
+		if spare > 0 && age >= 40 && g.chance(0.5) {
 			other = g.deceasedSpouse(h, m)
 		}
 	default:

@@ -1,0 +1,146 @@
+package synth
+
+import (
+	"flag"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
+)
+
+const benchPersons = 1_400_000
+
+var batchFlag = flag.Int("synth.batch", 0, "persons per Update in BenchmarkSeed1400000 (0: the default)")
+
+var benchToday = registry.Date{Year: 2025, Month: 6, Day: 1}
+
+// bulkOptions are the options hub seed uses: no fsync per commit and the
+// map sized for a city-sized registry up front.
+func bulkOptions() bolt.Options {
+	return bolt.Options{NoSync: true, InitialMmapSize: 1 << 30}
+}
+
+// BenchmarkSeed1400000 seeds a Milan-sized registry into a bolt store:
+// run with -benchtime=1x.
+func BenchmarkSeed1400000(b *testing.B) {
+	cfg := Config{Persons: benchPersons, Seed: 1, Today: benchToday, BatchPersons: *batchFlag}
+	for b.Loop() {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "registry.db")
+		s, err := bolt.Open(path, bulkOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		st, err := Seed(context.Background(), s, cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		secs := time.Since(start).Seconds()
+		b.ReportMetric(secs, "s/seed")
+		b.ReportMetric(float64(st.Persons)/secs, "persons/s")
+		b.ReportMetric(float64(st.Events), "events")
+		if fi, err := os.Stat(path); err == nil {
+			b.ReportMetric(float64(fi.Size())/(1<<20), "MiB")
+		}
+	}
+}
+
+// BenchmarkGenerate1400000 is generation alone, without a store.
+func BenchmarkGenerate1400000(b *testing.B) {
+	cfg := Config{Persons: benchPersons, Seed: 1, Today: benchToday}
+	for b.Loop() {
+		start := time.Now()
+		if err := Generate(cfg, func(*Batch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(benchPersons)/time.Since(start).Seconds(), "persons/s")
+	}
+}
+
+var lookupStore struct {
+	once sync.Once
+	dir  string
+	s    *bolt.Store
+	cfs  []string
+	err  error
+}
+
+// seededStore seeds the 1.4M registry once per process.
+func seededStore(b *testing.B) (*bolt.Store, []string) {
+	ls := &lookupStore
+	ls.once.Do(func() {
+		if ls.dir, ls.err = os.MkdirTemp("", "synth-lookup-"); ls.err != nil {
+			return
+		}
+		if ls.s, ls.err = bolt.Open(filepath.Join(ls.dir, "registry.db"), bulkOptions()); ls.err != nil {
+			return
+		}
+		cfg := Config{Persons: benchPersons, Seed: 1, Today: benchToday}
+		if _, ls.err = Seed(context.Background(), ls.s, cfg, nil); ls.err != nil {
+			return
+		}
+		ls.err = ls.s.View(context.Background(), func(r registry.Reader) error {
+			n := 0
+			return r.Persons(0, func(p *registry.Person) (bool, error) {
+				if n%50 == 0 {
+					ls.cfs = append(ls.cfs, p.CF)
+				}
+				n++
+				return true, nil
+			})
+		})
+	})
+	if ls.err != nil {
+		b.Fatal(ls.err)
+	}
+	return ls.s, ls.cfs
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if lookupStore.s != nil {
+		lookupStore.s.Close()
+	}
+	if lookupStore.dir != "" {
+		os.RemoveAll(lookupStore.dir)
+	}
+	os.Exit(code)
+}
+
+// BenchmarkLookupByCF1400000 looks up random codici fiscali in a 1.4M
+// registry, each in its own read transaction as the hub serves them, and
+// reports the median and 99th percentile latency.
+func BenchmarkLookupByCF1400000(b *testing.B) {
+	s, cfs := seededStore(b)
+	r := rand.New(rand.NewPCG(7, 7))
+	var lat []time.Duration
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		cf := cfs[r.IntN(len(cfs))]
+		t0 := time.Now()
+		err := s.View(ctx, func(rd registry.Reader) error {
+			_, err := rd.PersonByCF(cf)
+			return err
+		})
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+}
