@@ -1,8 +1,8 @@
 package synth
 
 import (
-	"flag"
 	"context"
+	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"

@@ -56,11 +56,11 @@ const (
 )
 
 var (
-	cieStart        = ymd(2016, 7, 4)  // CIE 3.0 issued in Milan from July 2016
-	unionsLaw       = ymd(2016, 6, 5)  // L. 76/2016 in force: civil unions and cohabitation contracts
+	cieStart        = ymd(2016, 7, 4)   // CIE 3.0 issued in Milan from July 2016
+	unionsLaw       = ymd(2016, 6, 5)   // L. 76/2016 in force: civil unions and cohabitation contracts
 	divorceLaw      = ymd(1970, 12, 18) // L. 898/1970
-	doubleSurname   = ymd(2022, 6, 1)  // Corte cost. 131/2022: both parents' surnames
-	paperCIEnd      = ymd(2026, 8, 3)  // Reg. (UE) 2019/1157 art. 5: paper cards cease to be valid
+	doubleSurname   = ymd(2022, 6, 1)   // Corte cost. 131/2022: both parents' surnames
+	paperCIEnd      = ymd(2026, 8, 3)   // Reg. (UE) 2019/1157 art. 5: paper cards cease to be valid
 	earliestArrival = ymd(1985, 1, 1)
 )
 
