@@ -16,6 +16,7 @@ import (
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
+	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
 )
@@ -38,7 +39,8 @@ type cli struct {
 	stdout, stderr io.Writer
 	dir            string
 	now            func() time.Time
-	store          registry.Store // non-nil only inside hub serve
+	store          *hubFile          // non-nil only inside hub serve
+	desk           *issuance.Service // the serving hub's certificate desk
 }
 
 type command = cmdline.Command[*cli]
@@ -98,10 +100,28 @@ const (
 	writeCreate                   // create the data directory and registry if needed
 )
 
-// withStore runs fn with the registry in dataDir: the serving hub's own store
+// withStore runs fn with the registry in dataDir (nil in readIfAny mode when
+// there is none). See withHub.
+func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn func(registry.Store) error) error {
+	return c.withHub(ctx, dataDir, mode, func(h *hubFile) error {
+		if h == nil {
+			return fn(nil)
+		}
+		return fn(h.Store)
+	})
+}
+
+// hubFile is the hub's open data file: the registry store, whose bbolt
+// handle (Store.DB) the sibling stores share, and the data directory it is in.
+type hubFile struct {
+	*bolt.Store
+	Dir string
+}
+
+// withHub runs fn with the hub's data file in dataDir: the serving hub's own
 // inside hub serve, else the file opened directly. When a running hub holds
 // the file it returns errForward, so the command runs in that hub instead.
-func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn func(registry.Store) error) error {
+func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn func(*hubFile) error) error {
 	if c.store != nil {
 		return fn(c.store)
 	}
@@ -129,7 +149,7 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 	if err != nil {
 		return err
 	}
-	ferr := fn(st)
+	ferr := fn(&hubFile{Store: st, Dir: dataDir})
 	if err := st.Close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the registry %s: %w", file, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -33,6 +34,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	data := c.dataFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	demo := fs.Bool("demo", false, "seed a synthetic city on first start")
+	publicURL := fs.String("public-url", os.Getenv("SPORTELLO_PUBLIC_URL"), "the hub's public URL, printed in every certificate's QR (default: the listening address)")
+	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -42,9 +45,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	dataDir := c.path(*data)
 
-	return c.withStore(ctx, dataDir, writeCreate, func(st registry.Store) error {
+	return c.withHub(ctx, dataDir, writeCreate, func(h *hubFile) error {
 		if *demo {
-			if err := seedDemo(ctx, st, c.now(), log); err != nil {
+			if err := seedDemo(ctx, h.Store, c.now(), log); err != nil {
 				return err
 			}
 		}
@@ -57,7 +60,16 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ln.Close()
 			return err
 		}
-		api := &hubapi.Server{Store: st, Log: log, Now: c.now, Version: version}
+		if *publicURL == "" {
+			*publicURL = "http://" + ln.Addr().String()
+		}
+		desk, err := c.newDesk(h, *publicURL, *city, log)
+		if err != nil {
+			ln.Close()
+			ctl.Close()
+			return err
+		}
+		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version}
 		srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())
@@ -65,7 +77,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		go func() {
 			ctlDone <- control.Serve(ctlCtx, ctl, func(ctx context.Context, req control.Request, stdout, stderr io.Writer) int {
 				log.Info("staff command", "args", req.Args)
-				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: st}
+				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: h, desk: desk}
 				return inner.run(ctx, req.Args)
 			})
 		}()

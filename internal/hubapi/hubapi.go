@@ -11,16 +11,32 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 )
 
+// badRequest is a malformed request: 400 with its reason code.
+type badRequest struct{ reason, msg string }
+
+func (e badRequest) Error() string { return e.msg }
+
 // Server holds what the handlers need.
 type Server struct {
-	Store   registry.Store
-	Log     *slog.Logger
-	Now     func() time.Time
-	Version string
-	started time.Time
+	Store registry.Store
+	Desk  *issuance.Service // issues certificates; its Keys publish the JWKS
+	// Verifier checks RFC 9421 signatures on the kiosk routes; without one
+	// those routes refuse every request.
+	Verifier *httpsig.Verifier
+	// DeviceOperator returns the agreement of the operator whose device
+	// holds keyID, checked on every request.
+	DeviceOperator func(ctx context.Context, keyID string) (issuance.Operator, error)
+	Log            *slog.Logger
+	Now            func() time.Time
+	Version        string
+	started        time.Time
 }
 
 // Handler returns the hub's routes.
@@ -31,6 +47,7 @@ func (s *Server) Handler() http.Handler {
 	s.started = s.Now()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.certificateRoutes(mux)
 	return s.logRequests(mux)
 }
 
@@ -42,7 +59,27 @@ type Problem struct {
 
 // statusOf maps domain errors to HTTP status and reason code.
 func statusOf(err error) (int, string) {
+	var refusal *certificate.Refusal
+	var conflict *certbolt.ConflictError
+	var herr *httpsig.Error
+	var br badRequest
 	switch {
+	case errors.As(err, &herr):
+		return herr.Reason.Status(), string(herr.Reason)
+	case errors.As(err, &conflict):
+		return http.StatusConflict, "idempotency_conflict"
+	case errors.As(err, &refusal):
+		switch refusal.Reason {
+		case certificate.ReasonSubjectNotFound:
+			return http.StatusNotFound, refusal.Reason
+		case certificate.ReasonOperatorNotAllowed, certificate.ReasonRequesterNotAllowed:
+			return http.StatusForbidden, refusal.Reason
+		}
+		return http.StatusUnprocessableEntity, refusal.Reason
+	case errors.Is(err, certbolt.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.As(err, &br):
+		return http.StatusBadRequest, br.reason
 	case errors.Is(err, registry.ErrNotFound):
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, registry.ErrAmbiguous):

@@ -1,0 +1,348 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/seal"
+)
+
+func init() {
+	register(
+		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF] --out FILE.pdf",
+			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
+		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT", Help: "revoke an issued certificate", Run: (*cli).certificateRevoke},
+		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},
+		command{Name: "verify", Usage: "FILE.pdf [--data DIR | --ca CA.pem --jwks JWKS.json]",
+			Help: "check a certificate PDF's signature and QR seal; exit 0 only if both hold", Run: (*cli).verify},
+		command{Name: "protocol export", Usage: "--data DIR --day YYYY-MM-DD [--out FILE.csv]", Help: "write the daily protocol register", Run: (*cli).protocolExport},
+	)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// keysDir holds the hub's seal keys inside the data directory.
+func keysDir(dataDir string) string { return filepath.Join(dataDir, "keys") }
+
+// newDesk assembles the certificate desk on an open hub file. Inside hub
+// serve the serving hub's desk is reused, so an import's new places reach it.
+func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*issuance.Service, error) {
+	if c.desk != nil {
+		return c.desk, nil
+	}
+	certs, err := certbolt.New(h.DB())
+	if err != nil {
+		return nil, err
+	}
+	keys, err := seal.LoadOrCreate(keysDir(h.Dir), c.now)
+	if err != nil {
+		return nil, err
+	}
+	var table *places.Table
+	if err := h.View(context.Background(), func(r registry.Reader) (err error) { table, err = placeTable(r); return }); err != nil {
+		return nil, err
+	}
+	issuer, err := cityIssuer(city, table)
+	if err != nil {
+		return nil, err
+	}
+	d := &issuance.Service{Registry: h.Store, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: publicURL, Now: c.now, Log: log}
+	d.SetPlaces(table)
+	return d, nil
+}
+
+// cityIssuer names the certifying office after the comune's code.
+func cityIssuer(code string, t *places.Table) (certificate.Issuer, error) {
+	code = strings.ToUpper(code)
+	p, ok := t.Lookup(code, time.Time{})
+	if !ok || p.Kind != places.Comune {
+		return certificate.Issuer{}, fmt.Errorf("the city code %s is not a comune in the loaded places tables", code)
+	}
+	name := titleCase(p.Name)
+	return certificate.Issuer{
+		Comune: "Comune di " + name, Belfiore: code, Office: "Servizi Demografici — Ufficio Anagrafe",
+		Officer: "L'Ufficiale d'Anagrafe", Place: name,
+	}, nil
+}
+
+// titleCase turns ANPR's upper-case names into "Reggio nell'Emilia".
+func titleCase(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		switch {
+		case i > 0 && (w == "di" || w == "del" || w == "della" || w == "nell'emilia" || w == "e" || w == "sul" || w == "in"):
+			if w == "nell'emilia" {
+				words[i] = "nell'Emilia"
+			}
+		default:
+			r := []rune(w)
+			r[0] = []rune(strings.ToUpper(string(r[0])))[0]
+			for j := 1; j < len(r); j++ {
+				if r[j-1] == '\'' || r[j-1] == '-' {
+					r[j] = []rune(strings.ToUpper(string(r[j])))[0]
+				}
+			}
+			words[i] = string(r)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+func (c *cli) certificateIssue(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub certificate issue")
+	data := c.dataFlag(fs)
+	cf := fs.String("cf", "", "codice fiscale of the subject")
+	types := fs.String("type", "", "certificate type, or several separated by commas for a contestuale")
+	exemption := fs.Int("exemption", 0, "ANPR bollo exemption code (1–10, 99)")
+	exemptionText := fs.String("exemption-text", "", "the reason, required with code 99")
+	requesterCF := fs.String("requester", "", "codice fiscale of the person asking, if not the subject")
+	out := fs.String("out", "", "where to write the PDF")
+	publicURL := fs.String("public-url", envOr("SPORTELLO_PUBLIC_URL", "http://127.0.0.1:8080"), "the hub's public URL, printed in the QR")
+	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *cf == "":
+		return usagef("--cf is required")
+	case *types == "":
+		return usagef("--type is required; the types are %s", typeNames())
+	case *out == "":
+		return usagef("--out is required")
+	}
+	outPath := c.path(*out)
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		desk, err := c.newDesk(h, *publicURL, *city, nil)
+		if err != nil {
+			return err
+		}
+		res, err := desk.Issue(ctx, issuance.Request{
+			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF,
+			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText}, Channel: certificate.Office,
+		})
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(outPath, res.PDF); err != nil {
+			return fmt.Errorf("certificate %s (protocol %s) was issued but cannot be written to %s: %v; get it again with the same command using --id", res.Record.ID, res.Record.Protocol, outPath, err)
+		}
+		fmt.Fprintf(c.stdout, "issued %s, protocol %s, %s for %s (%s), total %s, written to %s\n",
+			res.Record.ID, res.Record.Protocol, res.Record.Title, res.Record.SubjectName, res.Record.SubjectCF, fees.Euro(res.Record.TotalCents), outPath)
+		return nil
+	})
+}
+
+func typeNames() string {
+	var names []string
+	for _, t := range certificate.Types() {
+		names = append(names, string(t))
+	}
+	return strings.Join(names, ", ")
+}
+
+// writeFileAtomic writes through a temporary file so a reader never sees half a PDF.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub certificate revoke")
+	data := c.dataFlag(fs)
+	id := fs.String("id", "", "certificate id")
+	reason := fs.String("reason", "", "why it is revoked (shown on the verification page)")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || strings.TrimSpace(*reason) == "" {
+		return usagef("--id and --reason are required")
+	}
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		certs, err := certbolt.New(h.DB())
+		if err != nil {
+			return err
+		}
+		rec, err := certs.Revoke(*id, *reason, c.now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "revoked %s (protocol %s) at %s\n", rec.ID, rec.Protocol, rec.RevokedAt.Format("2006-01-02 15:04:05"))
+		return nil
+	})
+}
+
+func (c *cli) certificateShow(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub certificate show")
+	data := c.dataFlag(fs)
+	id := fs.String("id", "", "certificate id")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usagef("--id is required")
+	}
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		certs, err := certbolt.New(h.DB())
+		if err != nil {
+			return err
+		}
+		rec, err := certs.Get(*id)
+		if err != nil {
+			return err
+		}
+		w := c.stdout
+		fmt.Fprintf(w, "%s  %s\n", rec.ID, rec.Title)
+		fmt.Fprintf(w, "  protocol   %s, issued %s\n", rec.Protocol, rec.Issued.In(protocol.Rome).Format("02/01/2006 15:04"))
+		fmt.Fprintf(w, "  subject    %s (%s)\n", rec.SubjectName, rec.SubjectCF)
+		fmt.Fprintf(w, "  channel    %s %s\n", rec.Channel, rec.OperatorID)
+		for _, l := range rec.Fees {
+			fmt.Fprintf(w, "  fee        %-28s %10s %s\n", l.Label, fees.Euro(l.Cents), l.Note)
+		}
+		fmt.Fprintf(w, "  total      %s\n", fees.Euro(rec.TotalCents))
+		fmt.Fprintf(w, "  sha-256    %s\n", rec.DocSHA256)
+		fmt.Fprintf(w, "  status     %s", rec.Status)
+		if rec.Status == certificate.Revoked {
+			fmt.Fprintf(w, " on %s: %s", rec.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"), rec.RevokeReason)
+		}
+		fmt.Fprintln(w)
+		return nil
+	})
+}
+
+func (c *cli) verify(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub verify")
+	data := c.dataFlag(fs)
+	caFile := fs.String("ca", "", "the hub CA certificate (PEM), instead of --data")
+	jwksFile := fs.String("jwks", "", "the hub's published key set (JSON), with --ca")
+	pos, err := cmdline.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one PDF file")
+	}
+	file := c.path(pos[0])
+	pdf, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %v", file, unwrapPath(err))
+	}
+	var trust seal.Trust
+	switch {
+	case *caFile != "" || *jwksFile != "":
+		if *caFile == "" || *jwksFile == "" {
+			return usagef("--ca and --jwks go together")
+		}
+		ca, err := os.ReadFile(c.path(*caFile))
+		if err != nil {
+			return fmt.Errorf("cannot read the CA certificate: %v", unwrapPath(err))
+		}
+		jwks, err := os.ReadFile(c.path(*jwksFile))
+		if err != nil {
+			return fmt.Errorf("cannot read the key set: %v", unwrapPath(err))
+		}
+		if trust, err = seal.NewTrust(ca, jwks); err != nil {
+			return err
+		}
+	default:
+		dir := keysDir(c.path(*data))
+		if _, err := os.Stat(filepath.Join(dir, seal.CACertFile)); err != nil {
+			return fmt.Errorf("there are no hub keys in %s; give --data DIR of the issuing hub, or --ca and --jwks", dir)
+		}
+		keys, err := seal.LoadOrCreate(dir, c.now)
+		if err != nil {
+			return err
+		}
+		trust = keys.Trust()
+	}
+	res, err := seal.VerifyPDF(pdf, trust)
+	if err != nil {
+		return fmt.Errorf("%s cannot be checked: %w", file, err)
+	}
+	for _, ch := range res.Checks {
+		mark := "ok  "
+		if !ch.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(c.stdout, "%s %-20s %s\n", mark, ch.Name, ch.Detail)
+	}
+	fmt.Fprintln(c.stdout, res.Summary)
+	if !res.Valid {
+		return errors.New("the certificate is not valid: " + strings.TrimPrefix(res.Summary, "NOT VALID: "))
+	}
+	return nil
+}
+
+func (c *cli) protocolExport(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub protocol export")
+	data := c.dataFlag(fs)
+	dayFlag := fs.String("day", "", "the day, YYYY-MM-DD")
+	out := fs.String("out", "", "write the CSV here instead of standard output")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	day, err := protocol.ParseDay(*dayFlag)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		certs, err := certbolt.New(h.DB())
+		if err != nil {
+			return err
+		}
+		entries, err := certs.ProtocolDay(day)
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			sum, err := protocol.WriteCSV(c.stdout, day, entries)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "%d entries, sha-256 %x\n", len(entries), sum)
+			return nil
+		}
+		var b strings.Builder
+		sum, err := protocol.WriteCSV(&b, day, entries)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(c.path(*out), []byte(b.String())); err != nil {
+			return fmt.Errorf("cannot write %s: %v", *out, err)
+		}
+		fmt.Fprintf(c.stdout, "wrote %d entries of %s to %s, sha-256 %x\n", len(entries), day, *out, sum)
+		return nil
+	})
+}

@@ -1,0 +1,229 @@
+package hubapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+func (s *Server) certificateRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/certificates", s.signed(http.HandlerFunc(s.issueCertificate)))
+	mux.Handle("GET /api/v1/certificates/{id}/pdf", s.signed(http.HandlerFunc(s.certificatePDF)))
+	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
+	mux.HandleFunc("GET /v/{id}", s.verificationPage)
+}
+
+// signed puts the RFC 9421 check in front of a kiosk route.
+func (s *Server) signed(h http.Handler) http.Handler {
+	if s.Verifier == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "this hub accepts no signed requests yet: no device verifier is configured"})
+		})
+	}
+	return httpsig.Middleware(s.Verifier, h)
+}
+
+// maxRequestBody bounds what a certificate request may weigh.
+const maxRequestBody = 64 << 10
+
+// certificateRequest is the JSON body of POST /api/v1/certificates.
+type certificateRequest struct {
+	CF          string         `json:"cf"`
+	Types       []string       `json:"types"`
+	Exemption   fees.Exemption `json:"exemption"`
+	RequesterCF string         `json:"requester_cf"`
+	Channel     string         `json:"channel,omitempty"` // "counter" (default) or "self_service"
+}
+
+// certificateResponse is the 201 answer.
+type certificateResponse struct {
+	ID         string      `json:"id"`
+	Protocol   string      `json:"protocol"`
+	Title      string      `json:"title"`
+	Types      []string    `json:"types"`
+	Fees       []fees.Line `json:"fees"`
+	TotalCents int64       `json:"total_cents"`
+	PDFURL     string      `json:"pdf_url"`
+	VerifyURL  string      `json:"verify_url"`
+	Issued     time.Time   `json:"issued"`
+	Replayed   bool        `json:"replayed,omitempty"`
+}
+
+func (s *Server) operatorOf(r *http.Request) (issuance.Operator, error) {
+	keyID, ok := httpsig.KeyID(r.Context())
+	if !ok {
+		return issuance.Operator{}, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"}
+	}
+	if s.DeviceOperator == nil {
+		return issuance.Operator{}, errors.New("no operator directory is configured")
+	}
+	return s.DeviceOperator(r.Context(), keyID)
+}
+
+func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
+	op, err := s.operatorOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if key == "" || len(key) > 200 {
+		s.fail(w, r, badRequest{"idempotency_key_required", "every certificate request needs an Idempotency-Key header of at most 200 characters, so a retry never issues or charges twice"})
+		return
+	}
+	var req certificateRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the request body is not the expected JSON: %v", err)})
+		return
+	}
+	channel := certificate.Counter
+	switch req.Channel {
+	case "", string(certificate.Counter):
+	case string(certificate.SelfService):
+		channel = certificate.SelfService
+	default:
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
+		return
+	}
+	// A key is scoped to the operator so two shops can never collide.
+	res, err := s.Desk.Issue(r.Context(), issuance.Request{
+		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, RequesterCF: req.RequesterCF,
+		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec := res.Record
+	types := make([]string, len(rec.Types))
+	for i, t := range rec.Types {
+		types[i] = string(t)
+	}
+	status := http.StatusCreated
+	if res.Replayed {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, certificateResponse{
+		ID: rec.ID, Protocol: rec.Protocol, Title: rec.Title, Types: types, Fees: rec.Fees, TotalCents: rec.TotalCents,
+		PDFURL: "/api/v1/certificates/" + rec.ID + "/pdf", VerifyURL: s.Desk.VerifyURL(rec.ID),
+		Issued: rec.Issued, Replayed: res.Replayed,
+	})
+}
+
+func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
+	op, err := s.operatorOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	rec, err := s.Desk.Certs.Get(id)
+	if err == nil && rec.OperatorID != op.ID {
+		// Another shop's certificate: answer as if it did not exist.
+		err = fmt.Errorf("certificate %s: %w", id, errNotYours)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pdf, err := s.Desk.Certs.PDF(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "certificato-"+id+".pdf"))
+	w.Write(pdf)
+}
+
+var errNotYours = errors.New("not found")
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, s.Desk.Keys.JWKS())
+}
+
+// verification is what the public page and its JSON twin say.
+type verification struct {
+	ID       string             `json:"id"`
+	Status   string             `json:"status"` // valid, revoked, unknown
+	Title    string             `json:"title,omitempty"`
+	Protocol string             `json:"protocol,omitempty"`
+	Issued   string             `json:"issued,omitempty"`
+	Subject  string             `json:"subject,omitempty"`
+	Facts    []certificate.Fact `json:"facts,omitempty"`
+	Revoked  string             `json:"revoked,omitempty"`
+	Reason   string             `json:"revoke_reason,omitempty"`
+	Issuer   string             `json:"issuer,omitempty"`
+}
+
+func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	v := verification{ID: id, Status: "unknown", Issuer: s.Desk.Issuer.Comune}
+	status := http.StatusNotFound
+	rec, err := s.Desk.Certs.Get(id)
+	switch {
+	case err == nil:
+		status = http.StatusOK
+		v.Status, v.Title, v.Protocol = string(rec.Status), rec.Title, rec.Protocol
+		v.Issued = rec.Issued.In(protocol.Rome).Format("02/01/2006 15:04")
+		v.Subject, v.Facts = rec.SubjectName, rec.Facts
+		if rec.Status == certificate.Revoked {
+			v.Revoked = rec.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04")
+			v.Reason = rec.RevokeReason
+		}
+	case !errors.Is(err, certbolt.ErrNotFound):
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, status, v)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := verifyTmpl.Execute(w, v); err != nil {
+		s.Log.Error("verification page", "err", err)
+	}
+}
+
+var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
+<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verifica certificato {{.ID}}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.5}
+.s{font-size:1.6rem;font-weight:700;padding:.6rem 1rem;border-radius:.4rem}
+.valid{background:#e3f4e1;color:#0b5d1e}.revoked{background:#fde2e1;color:#8a1010}.unknown{background:#eee;color:#333}
+dt{font-weight:600}dd{margin:0 0 .6rem 0}
+</style></head><body>
+<p>{{.Issuer}} — verifica dei certificati anagrafici / certificate verification</p>
+{{if eq .Status "valid"}}<p class="s valid" role="status">Certificato valido · Valid certificate</p>
+{{else if eq .Status "revoked"}}<p class="s revoked" role="status">Certificato revocato · Revoked certificate</p>
+{{else}}<p class="s unknown" role="status">Certificato sconosciuto · Unknown certificate</p>{{end}}
+<dl>
+<dt>Identificativo / Id</dt><dd>{{.ID}}</dd>
+{{if .Title}}<dt>Certificato</dt><dd>{{.Title}}</dd>
+<dt>Protocollo</dt><dd>{{.Protocol}}</dd>
+<dt>Rilasciato il / Issued</dt><dd>{{.Issued}}</dd>
+<dt>Intestatario / Subject</dt><dd>{{.Subject}}</dd>
+{{range .Facts}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>{{end}}{{end}}
+{{if .Revoked}}<dt>Revocato il / Revoked</dt><dd>{{.Revoked}}: {{.Reason}}</dd>{{end}}
+</dl>
+<p>Confronti questi dati con il certificato cartaceo. Compare these data with the paper certificate.</p>
+</body></html>
+`))

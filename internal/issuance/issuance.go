@@ -1,0 +1,199 @@
+// Package issuance is the hub's certificate desk: it takes a request from a
+// kiosk, the registry office or the command line, applies the rules and
+// fees, and issues one sealed, signed and protocol-registered PDF. It is the
+// one place where the registry, the certificate rules, the seal and the
+// stores meet, so the HTTP API and the staff commands behave the same.
+package issuance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/seal"
+)
+
+// Service issues certificates.
+type Service struct {
+	Registry registry.Store
+	Certs    *certbolt.Store
+	Keys     *seal.Keys
+	Issuer   certificate.Issuer
+	// PublicURL is the hub's public base URL; certificates link to
+	// PublicURL + "/v/" + id.
+	PublicURL string
+	Policy    certificate.Policy
+	Now       func() time.Time
+	Rand      io.Reader // certificate ids; nil is crypto/rand
+	Log       *slog.Logger
+
+	places atomic.Pointer[places.Table]
+}
+
+// SetPlaces replaces the table used to name places on certificates, after an
+// import.
+func (s *Service) SetPlaces(t *places.Table) { s.places.Store(t) }
+
+func (s *Service) placeTable() *places.Table {
+	if t := s.places.Load(); t != nil {
+		return t
+	}
+	return places.Default()
+}
+
+// Request is one certificate request, already authenticated by the caller.
+type Request struct {
+	SubjectCF   string
+	Types       []string
+	Exemption   fees.Exemption
+	RequesterCF string // the person at the counter; empty when the subject asks for themself
+	Channel     certificate.Channel
+	// Operator is the shop issuing it; zero at the registry office.
+	Operator Operator
+	// IdempotencyKey makes a retried request return the first result; it
+	// must already be scoped to the caller (device or operator).
+	IdempotencyKey string
+}
+
+// Operator is what issuance needs to know of a shop's agreement.
+type Operator struct {
+	ID           string
+	ServiceCents int64
+	Allowed      map[certificate.Type]bool // nil: every type
+}
+
+// Result is an issued (or replayed) certificate.
+type Result struct {
+	Record   certificate.Record
+	PDF      []byte
+	Replayed bool
+}
+
+// Hash is the request hash idempotency compares: what makes the request
+// this request, whatever order or spelling the client used.
+func (r Request) Hash() string {
+	types := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		types[i] = strings.ToLower(strings.TrimSpace(t))
+	}
+	b, _ := json.Marshal(struct {
+		CF, Requester string
+		Types         []string
+		Exemption     fees.Exemption
+		Channel       certificate.Channel
+		Operator      string
+	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), strings.ToUpper(strings.TrimSpace(r.RequesterCF)), types, r.Exemption, r.Channel, r.Operator.ID})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Issue decides, charges and issues. Refusals are *certificate.Refusal and
+// leave nothing behind: no protocol number, no record.
+func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
+	types := make([]certificate.Type, 0, len(req.Types))
+	for _, t := range req.Types {
+		ct, err := certificate.ParseType(t)
+		if err != nil {
+			return Result{}, err
+		}
+		types = append(types, ct)
+	}
+	now := s.Now()
+	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now}
+	var data *certificate.SubjectData
+	err := s.Registry.View(ctx, func(r registry.Reader) error {
+		var err error
+		if data, err = certificate.Load(r, req.SubjectCF); err != nil {
+			return err
+		}
+		creq.Requester, err = requester(r, req.RequesterCF, data.Person)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	types, err = certificate.Check(data, creq)
+	if err != nil {
+		return Result{}, err
+	}
+	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, s.Policy)
+	if err != nil {
+		return Result{}, err
+	}
+
+	var pdf []byte
+	idem := certbolt.Idempotency{Key: req.IdempotencyKey}
+	if idem.Key != "" {
+		idem.RequestHash = req.Hash()
+	}
+	names := s.placeTable()
+	rec, replayed, err := s.Certs.Issue(ctx, now, idem, func(n protocol.Number) (*certbolt.Built, error) {
+		id, err := certificate.NewID(s.Rand)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := certificate.Compose(data, types, names, certificate.Issue{
+			ID: id, Protocol: n.String(), Issued: now, Issuer: s.Issuer,
+			VerifyURL: s.VerifyURL(id), Fees: breakdown,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if pdf, _, err = s.Keys.IssuePDF(doc); err != nil {
+			return nil, fmt.Errorf("cannot seal certificate %s: %w", id, err)
+		}
+		return &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}, nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if replayed {
+		if pdf, err = s.Certs.PDF(rec.ID); err != nil {
+			return Result{}, err
+		}
+	}
+	if s.Log != nil {
+		s.Log.Info("certificate issued", "id", rec.ID, "protocol", rec.Protocol, "types", rec.Types,
+			"operator", rec.OperatorID, "channel", rec.Channel, "total_cents", rec.TotalCents, "replayed", replayed)
+	}
+	return Result{Record: rec, PDF: pdf, Replayed: replayed}, nil
+}
+
+// requester identifies the person at the counter; empty means the subject.
+func requester(r registry.Reader, cf string, subject *registry.Person) (certificate.Requester, error) {
+	cf = strings.ToUpper(strings.TrimSpace(cf))
+	if cf == "" || cf == subject.CF {
+		return certificate.Requester{CF: subject.CF, Person: subject}, nil
+	}
+	p, err := r.PersonByCF(cf)
+	switch {
+	case err == nil:
+		return certificate.Requester{CF: p.CF, Person: p}, nil
+	case errors.Is(err, registry.ErrNotFound):
+		// Not a resident: still a person who may ask at a counter after
+		// identification (art. 33 DPR 223/1989).
+		return certificate.Requester{CF: cf}, nil
+	default:
+		return certificate.Requester{}, &certificate.Refusal{Reason: certificate.ReasonRequesterUnknown,
+			Message: fmt.Sprintf("the requester's codice fiscale %s cannot be used: %v", cf, err), Err: err}
+	}
+}
+
+// VerifyURL is the public verification page of certificate id.
+func (s *Service) VerifyURL(id string) string {
+	return strings.TrimRight(s.PublicURL, "/") + "/v/" + id
+}
