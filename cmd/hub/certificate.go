@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -300,7 +299,13 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(c.stdout, res.Summary)
 	if !res.Valid {
-		return errors.New("the certificate is not valid: " + strings.TrimPrefix(res.Summary, "NOT VALID: "))
+		var failed []string
+		for _, ch := range res.Checks {
+			if !ch.OK {
+				failed = append(failed, ch.Name)
+			}
+		}
+		return fmt.Errorf("%s is not a valid certificate: the %s check failed (details above)", file, strings.Join(failed, ", "))
 	}
 	return nil
 }
