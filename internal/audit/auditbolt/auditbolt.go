@@ -1,0 +1,422 @@
+// Package auditbolt keeps the audit log in the hub's bbolt file, on
+// transactions the caller opens, so the record of a read commits together
+// with the work that read the data, or the read is not served.
+//
+// Layout (seq is the entry number, 8 bytes big-endian, so every bucket and
+// index lists entries in chain order; days are YYYYMMDD in Rome):
+//
+//	audit           seq → record (audit.Next's canonical encoding ‖ hash)
+//	audit_subject   CF ‖ 0x00 ‖ seq → ∅
+//	audit_actor     id ‖ 0x00 ‖ kind ‖ 0x00 ‖ seq → ∅
+//	audit_days      YYYYMMDD ‖ seq → ∅
+//	audit_anchors   YYYYMMDD → seq ‖ hash: the head at the end of that day
+//	audit_meta      "head" → seq ‖ hash ‖ YYYYMMDD of the latest entry
+//
+// The indexes are not chained, so Verify also checks that every entry is in
+// them: otherwise deleting index keys would hide reads from an auditor's
+// search while leaving the chain whole.
+package auditbolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+var (
+	bucketLog     = []byte("audit")
+	bucketSubject = []byte("audit_subject")
+	bucketActor   = []byte("audit_actor")
+	bucketDays    = []byte("audit_days")
+	bucketAnchors = []byte("audit_anchors")
+	bucketMeta    = []byte("audit_meta")
+
+	allBuckets = [][]byte{bucketLog, bucketSubject, bucketActor, bucketDays, bucketAnchors, bucketMeta}
+
+	keyHead = []byte("head")
+)
+
+// Errors; returned errors wrap them.
+var (
+	ErrNotInitialised = errors.New("audit log not initialised")
+	ErrDamaged        = errors.New("audit log metadata damaged")
+)
+
+// Init creates the log's buckets if they are missing. Call it once in a
+// write transaction when the hub opens its file.
+func Init(tx *bbolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("cannot create the audit log's bucket %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+func subjectKey(cf string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(cf), 0), seq)
+}
+
+func actorPrefix(a audit.Actor) []byte {
+	return append(append(append([]byte(a.ID), 0), a.Kind...), 0)
+}
+
+func actorKey(a audit.Actor, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(actorPrefix(a), seq)
+}
+
+func dayKey(d protocol.Day, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(d.Key(), seq)
+}
+
+// head is the chain head as kept in audit_meta, with the day of its entry,
+// which tells Append when a day has closed and needs its anchor.
+type head struct {
+	audit.Head
+	day []byte // YYYYMMDD, nil for the empty log
+}
+
+func readHead(tx *bbolt.Tx) (head, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return head{}, nil
+	}
+	v := meta.Get(keyHead)
+	if v == nil {
+		return head{}, nil
+	}
+	if len(v) != 8+len(audit.Hash{})+8 {
+		return head{}, fmt.Errorf("%w: the chain head record has %d bytes", ErrDamaged, len(v))
+	}
+	var h head
+	h.Seq = binary.BigEndian.Uint64(v)
+	copy(h.Hash[:], v[8:])
+	h.day = v[40:]
+	return h, nil
+}
+
+// Append numbers e, chains it after the current head and stores it with its
+// index keys, all in tx: if tx rolls back, so does the entry, and the
+// number is reused. It returns the entry as stored (Seq set, Subject upper
+// case, Time in UTC).
+func Append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, error) {
+	log := tx.Bucket(bucketLog)
+	meta := tx.Bucket(bucketMeta)
+	if log == nil || meta == nil {
+		return audit.Entry{}, fmt.Errorf("%w: call auditbolt.Init when opening the hub's file", ErrNotInitialised)
+	}
+	h, err := readHead(tx)
+	if err != nil {
+		return audit.Entry{}, err
+	}
+	record, next, err := audit.Next(h.Head, &e)
+	if err != nil {
+		return audit.Entry{}, err
+	}
+	seq := seqKey(e.Seq)
+	if log.Get(seq) != nil {
+		// Only a file edited behind the log's back gets here.
+		return audit.Entry{}, fmt.Errorf("%w: entry %d exists beyond the recorded head %d", ErrDamaged, e.Seq, h.Seq)
+	}
+	day := protocol.DayOf(e.Time)
+	dk := day.Key()
+	if err := log.Put(seq, record); err != nil {
+		return audit.Entry{}, err
+	}
+	for _, ix := range []struct {
+		bucket, key []byte
+	}{
+		{bucketSubject, subjectKey(e.Subject, e.Seq)},
+		{bucketActor, actorKey(e.Actor, e.Seq)},
+		{bucketDays, dayKey(day, e.Seq)},
+	} {
+		if err := tx.Bucket(ix.bucket).Put(ix.key, nil); err != nil {
+			return audit.Entry{}, err
+		}
+	}
+	headDay := dk
+	if h.day != nil {
+		switch c := bytes.Compare(h.day, dk); {
+		case c < 0:
+			// The first read of a new day closes the previous one: its
+			// last entry is the anchor. Never overwritten, so a clock
+			// that steps back cannot move a published anchor.
+			anchors := tx.Bucket(bucketAnchors)
+			if anchors.Get(h.day) == nil {
+				if err := anchors.Put(bytes.Clone(h.day), append(binary.BigEndian.AppendUint64(nil, h.Seq), h.Hash[:]...)); err != nil {
+					return audit.Entry{}, err
+				}
+			}
+		case c > 0:
+			headDay = h.day // the clock stepped back: the head's day stays the latest seen
+		}
+	}
+	v := binary.BigEndian.AppendUint64(nil, next.Seq)
+	v = append(v, next.Hash[:]...)
+	v = append(v, headDay...)
+	if err := meta.Put(keyHead, v); err != nil {
+		return audit.Entry{}, err
+	}
+	return e, nil
+}
+
+// Head returns the recorded chain head; the zero Head for an empty log.
+func Head(tx *bbolt.Tx) (audit.Head, error) {
+	h, err := readHead(tx)
+	return h.Head, err
+}
+
+// Anchors returns the anchors of the closed days, oldest first.
+func Anchors(tx *bbolt.Tx) ([]audit.Anchor, error) {
+	b := tx.Bucket(bucketAnchors)
+	if b == nil {
+		return nil, nil
+	}
+	var out []audit.Anchor
+	err := b.ForEach(func(k, v []byte) error {
+		d, err := parseDayKey(k)
+		if err != nil || len(v) != 8+len(audit.Hash{}) {
+			return fmt.Errorf("%w: the anchor stored under %q cannot be read", ErrDamaged, k)
+		}
+		a := audit.Anchor{Day: d}
+		a.Seq = binary.BigEndian.Uint64(v)
+		copy(a.Hash[:], v[8:])
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+func parseDayKey(k []byte) (protocol.Day, error) {
+	if len(k) != 8 {
+		return protocol.Day{}, fmt.Errorf("%q is not a day key", k)
+	}
+	return protocol.ParseDay(fmt.Sprintf("%s-%s-%s", k[:4], k[4:6], k[6:]))
+}
+
+// Count returns the number of entries stored.
+func Count(tx *bbolt.Tx) int {
+	if b := tx.Bucket(bucketLog); b != nil {
+		return b.Stats().KeyN
+	}
+	return 0
+}
+
+// Verify walks the whole chain and checks it against the recorded head,
+// the stored anchors and the anchors given (published ones: the stronger
+// check). It returns the verified head, or the first *audit.Break.
+func Verify(tx *bbolt.Tx, published ...audit.Anchor) (audit.Head, error) {
+	recorded, err := Head(tx)
+	if err != nil {
+		return audit.Head{}, err
+	}
+	stored, err := Anchors(tx)
+	if err != nil {
+		return audit.Head{}, err
+	}
+	v := audit.NewVerifier(append(stored, published...)...)
+	log := tx.Bucket(bucketLog)
+	if log != nil {
+		subj, act, days := tx.Bucket(bucketSubject), tx.Bucket(bucketActor), tx.Bucket(bucketDays)
+		c := log.Cursor()
+		for k, rec := c.First(); k != nil; k, rec = c.Next() {
+			if len(k) != 8 {
+				return audit.Head{}, fmt.Errorf("%w: a key of %d bytes is in the log, which numbers entries with 8", audit.ErrBroken, len(k))
+			}
+			seq := binary.BigEndian.Uint64(k)
+			e, err := v.Add(seq, rec)
+			if err != nil {
+				return audit.Head{}, err
+			}
+			for _, ix := range []struct {
+				b    *bbolt.Bucket
+				key  []byte
+				name string
+			}{
+				{subj, subjectKey(e.Subject, seq), "subject"},
+				{act, actorKey(e.Actor, seq), "actor"},
+				{days, dayKey(protocol.DayOf(e.Time), seq), "day"},
+			} {
+				if ix.b == nil || ix.b.Get(ix.key) == nil {
+					return audit.Head{}, &audit.Break{Seq: seq, Problem: fmt.Sprintf("is missing from the index by %s, so a search would hide it", ix.name)}
+				}
+			}
+		}
+	}
+	return v.Finish(recorded)
+}
+
+// Get returns entry seq.
+func Get(tx *bbolt.Tx, seq uint64) (audit.Entry, error) {
+	var rec []byte
+	if b := tx.Bucket(bucketLog); b != nil {
+		rec = b.Get(seqKey(seq))
+	}
+	if rec == nil {
+		return audit.Entry{}, fmt.Errorf("there is no audit entry %d", seq)
+	}
+	e, _, err := audit.Decode(rec)
+	if err != nil {
+		return audit.Entry{}, fmt.Errorf("audit entry %d: %w", seq, err)
+	}
+	return e, nil
+}
+
+// Search calls fn with the entries q selects, in number order, until fn
+// returns false or an error. It reads through the narrowest index q allows.
+func Search(tx *bbolt.Tx, q audit.Query, fn func(audit.Entry) (bool, error)) error {
+	var bucket, start, prefix []byte
+	switch {
+	case q.Subject != "":
+		bucket = bucketSubject
+		start = append([]byte(strings.ToUpper(strings.TrimSpace(q.Subject))), 0)
+		prefix = start
+	case q.Actor != "":
+		bucket = bucketActor
+		if a, err := audit.ParseActor(q.Actor); err == nil {
+			start = actorPrefix(a)
+		} else {
+			start = append([]byte(q.Actor), 0)
+		}
+		prefix = start
+	case q.From != (protocol.Day{}):
+		bucket, start = bucketDays, q.From.Key()
+	case q.To != (protocol.Day{}):
+		bucket = bucketDays
+	}
+	if bucket == nil {
+		return scanLog(tx, q, fn)
+	}
+	b := tx.Bucket(bucket)
+	if b == nil {
+		return nil
+	}
+	var end []byte
+	if bytes.Equal(bucket, bucketDays) && q.To != (protocol.Day{}) {
+		end = q.To.Key()
+	}
+	c := b.Cursor()
+	var k []byte
+	if start == nil {
+		k, _ = c.First()
+	} else {
+		k, _ = c.Seek(start)
+	}
+	for ; k != nil && len(k) >= 8; k, _ = c.Next() {
+		if prefix != nil && !bytes.HasPrefix(k, prefix) {
+			break
+		}
+		if end != nil && bytes.Compare(k[:len(k)-8], end) > 0 {
+			break
+		}
+		e, err := Get(tx, binary.BigEndian.Uint64(k[len(k)-8:]))
+		if err != nil {
+			return err
+		}
+		if !q.Match(&e) {
+			continue
+		}
+		if more, err := fn(e); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanLog(tx *bbolt.Tx, q audit.Query, fn func(audit.Entry) (bool, error)) error {
+	b := tx.Bucket(bucketLog)
+	if b == nil {
+		return nil
+	}
+	err := b.ForEach(func(k, rec []byte) error {
+		e, _, err := audit.Decode(rec)
+		if err != nil {
+			return fmt.Errorf("audit entry %x: %w", k, err)
+		}
+		if !q.Match(&e) {
+			return nil
+		}
+		more, err := fn(e)
+		if err == nil && !more {
+			return errStop
+		}
+		return err
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+var errStop = errors.New("stop")
+
+// Store wraps a *bbolt.DB for callers with no other work in the same
+// transaction. It is the audit.Recorder the hub's handlers are given.
+type Store struct {
+	db  *bbolt.DB
+	now func() time.Time
+}
+
+// New initialises the buckets in db (the hub's one file) and returns the
+// store; now stamps entries recorded without a time.
+func New(db *bbolt.DB, now func() time.Time) (*Store, error) {
+	if err := db.Update(Init); err != nil {
+		return nil, err
+	}
+	return &Store{db: db, now: now}, nil
+}
+
+var _ audit.Recorder = (*Store)(nil)
+
+// Record appends e through bbolt's Batch: concurrent handlers share one
+// commit and one fsync, so auditing every read does not make reads wait on
+// the disk one by one. It returns once the entry is on disk.
+func (s *Store) Record(ctx context.Context, e audit.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	// Batch may run the function again after another member fails; Append
+	// reads the head afresh each time, so a retry numbers the entry anew.
+	return s.db.Batch(func(tx *bbolt.Tx) error {
+		_, err := Append(tx, e)
+		return err
+	})
+}
+
+// Verify runs Verify on a snapshot and returns the verified head and the
+// number of entries.
+func (s *Store) Verify(published ...audit.Anchor) (h audit.Head, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error { h, err = Verify(tx, published...); return err })
+	return h, err
+}
+
+// Search returns the entries q selects, at most limit of them (0: all).
+func (s *Store) Search(q audit.Query, limit int) (es []audit.Entry, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		return Search(tx, q, func(e audit.Entry) (bool, error) {
+			es = append(es, e)
+			return limit == 0 || len(es) < limit, nil
+		})
+	})
+	return es, err
+}
+
+// Anchors returns the anchors of the closed days.
+func (s *Store) Anchors() (as []audit.Anchor, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error { as, err = Anchors(tx); return err })
+	return as, err
+}
