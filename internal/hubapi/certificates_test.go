@@ -1,0 +1,215 @@
+package hubapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/synth"
+)
+
+var testNow = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+
+type fixture struct {
+	srv    *httptest.Server
+	signer *httpsig.Signer
+	cfs    []string // residents, in registry order
+	desk   *issuance.Service
+}
+
+// newFixture serves the real handler stack over a seeded bbolt hub, with a
+// device key the verifier knows as belonging to operator "op-1".
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := func() time.Time { return testNow }
+	if _, err := synth.Seed(context.Background(), st, synth.Config{Persons: 200, Seed: 3, Today: registry.DateOf(testNow), City: synth.DefaultCity()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	certs, err := certbolt.New(st.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.LoadOrCreate(filepath.Join(dir, "keys"), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := &issuance.Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example",
+		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock}
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	api := &Server{
+		Store: st, Desk: desk, Now: clock, Log: slog.New(slog.DiscardHandler),
+		Verifier: &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: "dev-1", Key: pub}, Clock: clock},
+		DeviceOperator: func(_ context.Context, keyID string) (issuance.Operator, error) {
+			return issuance.Operator{ID: "op-1", ServiceCents: 150, Allowed: map[certificate.Type]bool{certificate.Residenza: true, certificate.StatoDiFamiglia: true}}, nil
+		},
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, desk: desk, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: clock, Extra: []string{"idempotency-key"}}}
+	st.View(context.Background(), func(r registry.Reader) error {
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if _, ok := p.CurrentResidence(); ok && p.Alive() && !p.AIRE && !p.PartlyCertifiable {
+				f.cfs = append(f.cfs, p.CF)
+			}
+			return len(f.cfs) < 5, nil
+		})
+	})
+	return f
+}
+
+func (f *fixture) post(t *testing.T, key string, body any, sign bool) (*http.Response, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/certificates", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if sign {
+		if err := f.signer.SignRequest(req, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+func TestIssueCertificateAPI(t *testing.T) {
+	f := newFixture(t)
+	cf := f.cfs[0]
+	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var got certificateResponse
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Protocol != "2026/0000001" || got.TotalCents != 1600+52+150 || len(got.Fees) != 3 || got.PDFURL == "" {
+		t.Errorf("response %+v", got)
+	}
+
+	// The same key and body is the same certificate, not a second one.
+	resp, body = f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	var again certificateResponse
+	json.Unmarshal(body, &again)
+	if resp.StatusCode != http.StatusOK || again.ID != got.ID || !again.Replayed {
+		t.Errorf("replay: status %d %+v", resp.StatusCode, again)
+	}
+
+	// The PDF is there for the issuing device, and public verification says valid.
+	req, _ := http.NewRequest("GET", f.srv.URL+got.PDFURL, nil)
+	f.signer.SignRequest(req, nil)
+	pr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(pr.Body)
+	pr.Body.Close()
+	if pr.StatusCode != 200 || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Fatalf("pdf: %d", pr.StatusCode)
+	}
+	if res, err := seal.VerifyPDF(pdf, f.desk.Keys.Trust()); err != nil || !res.Valid {
+		t.Errorf("downloaded PDF does not verify: %v %s", err, res.Summary)
+	}
+	vr, _ := http.Get(f.srv.URL + "/v/" + got.ID)
+	page, _ := io.ReadAll(vr.Body)
+	vr.Body.Close()
+	if vr.StatusCode != 200 || !strings.Contains(string(page), "Certificato valido") {
+		t.Errorf("verification page: %d\n%s", vr.StatusCode, page)
+	}
+	if _, err := f.desk.Certs.Revoke(got.ID, "issued to the wrong person", testNow); err != nil {
+		t.Fatal(err)
+	}
+	vr, _ = http.Get(f.srv.URL + "/v/" + got.ID)
+	page, _ = io.ReadAll(vr.Body)
+	vr.Body.Close()
+	if !strings.Contains(string(page), "Certificato revocato") || !strings.Contains(string(page), "wrong person") {
+		t.Errorf("revoked page:\n%s", page)
+	}
+	vr, _ = http.Get(f.srv.URL + "/v/nosuchcertificate")
+	vr.Body.Close()
+	if vr.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown id: %d", vr.StatusCode)
+	}
+
+	jr, _ := http.Get(f.srv.URL + "/.well-known/jwks.json")
+	var jwks struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	json.NewDecoder(jr.Body).Decode(&jwks)
+	jr.Body.Close()
+	if len(jwks.Keys) == 0 || jwks.Keys[0]["kty"] != "OKP" {
+		t.Errorf("jwks: %+v", jwks)
+	}
+}
+
+func TestIssueCertificateRefusals(t *testing.T) {
+	f := newFixture(t)
+	cf := f.cfs[1]
+	tests := []struct {
+		name   string
+		key    string
+		body   any
+		sign   bool
+		status int
+		reason string
+	}{
+		{"unsigned", "a", map[string]any{"cf": cf, "types": []string{"residenza"}}, false, 401, "missing_signature"},
+		{"no idempotency key", "", map[string]any{"cf": cf, "types": []string{"residenza"}}, true, 400, "idempotency_key_required"},
+		{"unknown field", "b", map[string]any{"cf": cf, "types": []string{"residenza"}, "price": 0}, true, 400, "bad_request"},
+		{"unknown type", "c", map[string]any{"cf": cf, "types": []string{"patente"}}, true, 422, "unknown_type"},
+		{"not in agreement", "d", map[string]any{"cf": cf, "types": []string{"cittadinanza"}}, true, 403, "operator_not_allowed"},
+		{"unknown subject", "e", map[string]any{"cf": "CCCFBA85D03L219P", "types": []string{"residenza"}}, true, 404, "subject_not_found"},
+		{"reason missing", "f", map[string]any{"cf": cf, "types": []string{"residenza"}, "exemption": map[string]any{"code": 99}}, true, 422, "exemption_reason_missing"},
+		{"key reused with another body", "k", map[string]any{"cf": f.cfs[2], "types": []string{"residenza"}}, true, 409, "idempotency_conflict"},
+	}
+	// The reused key's first use.
+	if resp, body := f.post(t, "k", map[string]any{"cf": cf, "types": []string{"residenza"}}, true); resp.StatusCode != 201 {
+		t.Fatalf("first use: %d %s", resp.StatusCode, body)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := f.post(t, tt.key, tt.body, tt.sign)
+			var p Problem
+			json.Unmarshal(body, &p)
+			if resp.StatusCode != tt.status || p.Reason != tt.reason || p.Message == "" {
+				t.Errorf("got %d %+v, want %d %s", resp.StatusCode, p, tt.status, tt.reason)
+			}
+		})
+	}
+	// Refusals consumed no protocol number: the next issuance is number 2.
+	resp, body := f.post(t, "next", map[string]any{"cf": f.cfs[3], "types": []string{"stato_di_famiglia"}}, true)
+	var got certificateResponse
+	json.Unmarshal(body, &got)
+	if resp.StatusCode != 201 || got.Protocol != "2026/0000002" {
+		t.Errorf("after refusals: %d %s", resp.StatusCode, body)
+	}
+}
