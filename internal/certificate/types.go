@@ -105,7 +105,7 @@ func Lookup(t Type) (Spec, bool) {
 
 // ParseType reads an API identifier; an unknown one is a *Refusal.
 func ParseType(s string) (Type, error) {
-	t := Type(strings.TrimSpace(s))
+	t := Type(strings.ToLower(strings.TrimSpace(s)))
 	if _, ok := specByType[t]; !ok {
 		return "", refuse(ReasonUnknownType, "%q is not a certificate type; the types are %s.", s, typeList())
 	}

@@ -1,0 +1,122 @@
+package issuance
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/synth"
+)
+
+var now = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+
+func newDesk(t testing.TB, persons int) (*Service, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := func() time.Time { return now }
+	if _, err := synth.Seed(context.Background(), st, synth.Config{Persons: persons, Seed: 5, Today: registry.DateOf(now), City: synth.DefaultCity()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	certs, err := certbolt.New(st.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.LoadOrCreate(filepath.Join(dir, "keys"), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example/",
+		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock}
+	var cfs []string
+	st.View(context.Background(), func(r registry.Reader) error {
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if _, ok := p.CurrentResidence(); ok && p.Alive() && !p.AIRE && !p.PartlyCertifiable {
+				cfs = append(cfs, p.CF)
+			}
+			return true, nil
+		})
+	})
+	return d, cfs
+}
+
+func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
+	d, cfs := newDesk(t, 100)
+	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/1"}
+	first, err := d.Issue(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Record.Protocol != "2026/0000001" || first.Replayed || len(first.PDF) == 0 {
+		t.Fatalf("first: %+v", first.Record)
+	}
+	if first.Record.TotalCents != fees.BolloCents+fees.DirittiCents {
+		t.Errorf("total %d", first.Record.TotalCents)
+	}
+	// Spelling differences do not make a different request.
+	req.SubjectCF, req.Types = " "+cfs[0]+" ", []string{"RESIDENZA "}
+	again, err := d.Issue(context.Background(), req)
+	if err != nil || !again.Replayed || again.Record.ID != first.Record.ID || string(again.PDF) != string(first.PDF) {
+		t.Fatalf("replay: %v %+v", err, again.Record)
+	}
+	req.SubjectCF = cfs[1]
+	if _, err := d.Issue(context.Background(), req); err == nil {
+		t.Fatal("same key, other subject: accepted")
+	}
+	for _, bad := range []Request{
+		{SubjectCF: cfs[1], Types: []string{"nope"}, Channel: certificate.Office},
+		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Exemption: fees.Exemption{Code: 99}},
+		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Counter, Operator: Operator{ID: "op", Allowed: map[certificate.Type]bool{certificate.StatoDiFamiglia: true}}},
+	} {
+		if _, err := d.Issue(context.Background(), bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		} else if _, ok := certificate.AsRefusal(err); !ok {
+			t.Errorf("%+v: %v is not a refusal", bad, err)
+		}
+	}
+	next, err := d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office})
+	if err != nil || next.Record.Protocol != "2026/0000002" {
+		t.Errorf("after refusals: %v %s", err, next.Record.Protocol)
+	}
+}
+
+// BenchmarkIssue measures a whole issuance: rules, fees, compose, PDF, QR
+// token, PDF signature and the protocol/record write with fsync.
+func BenchmarkIssue(b *testing.B) {
+	d, cfs := newDesk(b, 2000)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[i%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIssueParallel(b *testing.B) {
+	d, cfs := newDesk(b, 2000)
+	var n atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[int(i)%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: fmt.Sprint(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "certs/s")
+}
