@@ -1,0 +1,297 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Result is the hub's answer to a delivered operation.
+type Result struct {
+	Ref  string // the hub's reference (certificate id, protocol number); kept in the tombstone
+	Body []byte // the whole answer, passed to OnResult and never stored: it may hold personal data
+}
+
+// Refusal is a permanent refusal by the hub: sending the operation again
+// would be refused again, so it goes to the operator instead.
+type Refusal struct {
+	Reason  string `json:"reason"`  // machine code, e.g. "not_resident"
+	Message string `json:"message"` // sentence for the operator
+}
+
+func (r *Refusal) Error() string {
+	if r.Message == "" {
+		return fmt.Sprintf("the hub refused the operation (%s)", r.Reason)
+	}
+	return fmt.Sprintf("the hub refused the operation: %s (%s)", r.Message, r.Reason)
+}
+
+// RetryableError is a failure worth trying again: the network, a 5xx, a 429.
+// Any error a Deliverer returns that is not a *Refusal counts as retryable;
+// this type only adds the wait the hub asked for.
+type RetryableError struct {
+	Err   error
+	After time.Duration // the hub's Retry-After; 0 when it gave none
+}
+
+func (e *RetryableError) Error() string { return e.Err.Error() }
+func (e *RetryableError) Unwrap() error { return e.Err }
+
+// ClassifyHTTP turns a hub status code into nil (2xx), a *RetryableError
+// (408, 425, 429 and 5xx, where the hub or a proxy may do better later) or
+// a *Refusal (other 4xx, where the same request will be refused again).
+// reason and message are the hub's refusal body, if any.
+func ClassifyHTTP(status int, retryAfter time.Duration, reason, message string) error {
+	switch {
+	case status >= 200 && status < 300:
+		return nil
+	case status == http.StatusRequestTimeout, status == http.StatusTooEarly, status == http.StatusTooManyRequests, status >= 500:
+		return &RetryableError{Err: fmt.Errorf("the hub answered %d %s", status, http.StatusText(status)), After: retryAfter}
+	case status >= 400:
+		if reason == "" {
+			reason = fmt.Sprintf("http_%d", status)
+		}
+		if message == "" {
+			message = http.StatusText(status)
+		}
+		return &Refusal{Reason: reason, Message: message}
+	default:
+		return &RetryableError{Err: fmt.Errorf("the hub answered with unexpected status %d", status)}
+	}
+}
+
+// Deliverer sends one operation to the hub, with its idempotency key, and
+// classifies the outcome (see ClassifyHTTP).
+type Deliverer interface {
+	Deliver(ctx context.Context, e Entry) (Result, error)
+}
+
+// DelivererFunc adapts a function to Deliverer.
+type DelivererFunc func(ctx context.Context, e Entry) (Result, error)
+
+func (f DelivererFunc) Deliver(ctx context.Context, e Entry) (Result, error) { return f(ctx, e) }
+
+// Outcome reports an operation that left the queue: Entry.State is
+// Delivered (with Result) or Refused (with Entry.Refusal).
+type Outcome struct {
+	Entry  Entry
+	Result Result
+}
+
+// SenderOptions configures a Sender; zero values take the defaults.
+type SenderOptions struct {
+	BaseDelay      time.Duration // first retry wait; 1 s
+	MaxDelay       time.Duration // longest retry wait; 5 min
+	AttemptTimeout time.Duration // per delivery; 30 s
+	IdleTick       time.Duration // how often an idle sender compacts, purges and looks again; 1 min
+	PurgeEvery     time.Duration // 1 h
+	Rand           *rand.Rand    // jitter source; seeded randomly when nil
+	// OnResult is called from the sending goroutine after each outcome is
+	// committed, e.g. to print a fulfilled certificate. It should return
+	// quickly; the queue waits for it.
+	OnResult func(Outcome)
+	Logger   *slog.Logger
+}
+
+// Sender drains an outbox in order. Only one sender may run per outbox.
+type Sender struct {
+	o         *Outbox
+	d         Deliverer
+	opt       SenderOptions
+	log       *slog.Logger
+	kick      chan struct{}
+	mu        sync.Mutex // one Drain at a time
+	lastPurge time.Time
+}
+
+// NewSender returns a sender for o that delivers through d.
+func (o *Outbox) NewSender(d Deliverer, opt SenderOptions) *Sender {
+	if opt.BaseDelay <= 0 {
+		opt.BaseDelay = time.Second
+	}
+	if opt.MaxDelay <= 0 {
+		opt.MaxDelay = 5 * time.Minute
+	}
+	if opt.MaxDelay < opt.BaseDelay {
+		opt.MaxDelay = opt.BaseDelay
+	}
+	if opt.AttemptTimeout <= 0 {
+		opt.AttemptTimeout = 30 * time.Second
+	}
+	if opt.IdleTick <= 0 {
+		opt.IdleTick = time.Minute
+	}
+	if opt.PurgeEvery <= 0 {
+		opt.PurgeEvery = time.Hour
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	log := opt.Logger
+	if log == nil {
+		log = o.log
+	}
+	return &Sender{o: o, d: d, opt: opt, log: log, kick: make(chan struct{}, 1), lastPurge: o.clock.Now()}
+}
+
+// Kick ends the current wait, e.g. when the operator presses "retry now" or
+// the network comes back; the backoff starts again from BaseDelay.
+func (s *Sender) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Drain delivers pending operations in order until none is left, a delivery
+// fails with a retryable error (returned), or ctx ends. It returns how many
+// operations left the queue. When the queue is empty it also scrubs deleted
+// personal data from the file.
+func (s *Sender) Drain(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		e, ok, err := s.o.head()
+		if errors.Is(err, errUnsealed) && ok {
+			// Nothing will ever decrypt it; holding it would stop the
+			// whole queue, so it goes to the operator like a refusal.
+			if err := s.refuse(e, &Refusal{Reason: "undecryptable", Message: err.Error()}); err != nil {
+				return n, err
+			}
+			n++
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			if s.o.dirty() {
+				if err := s.o.Compact(); err != nil {
+					s.log.Warn("outbox compaction failed", slog.String("error", err.Error()))
+				}
+			}
+			return n, nil
+		}
+		actx, cancel := context.WithTimeout(ctx, s.opt.AttemptTimeout)
+		res, err := s.d.Deliver(actx, e)
+		cancel()
+		if err == nil {
+			done, err := s.o.delivered(e.ID, res)
+			if err != nil {
+				return n, err
+			}
+			n++
+			s.log.Debug("outbox delivered", slog.Uint64("id", e.ID), slog.String("kind", e.Kind), slog.String("ref", res.Ref))
+			if s.opt.OnResult != nil {
+				s.opt.OnResult(Outcome{Entry: done, Result: res})
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		var why *Refusal
+		if errors.As(err, &why) {
+			if err := s.refuse(e, why); err != nil {
+				return n, err
+			}
+			n++
+			continue
+		}
+		if ferr := s.o.failed(e.ID, err); ferr != nil {
+			return n, ferr
+		}
+		return n, err
+	}
+}
+
+func (s *Sender) refuse(e Entry, why *Refusal) error {
+	out, err := s.o.refused(e.ID, why)
+	if err != nil {
+		return err
+	}
+	s.log.Info("outbox operation refused", slog.Uint64("id", e.ID), slog.String("kind", e.Kind), slog.String("reason", why.Reason))
+	if s.opt.OnResult != nil {
+		s.opt.OnResult(Outcome{Entry: out})
+	}
+	return nil
+}
+
+// backoff returns the wait after the n-th consecutive failure (n ≥ 1):
+// "equal jitter", half of min(MaxDelay, BaseDelay·2^(n-1)) plus a random
+// part up to the other half, so that kiosks cut off together do not all
+// come back at the same instant, and never less than the hub's Retry-After.
+func (s *Sender) backoff(n int, err error) time.Duration {
+	d := s.opt.BaseDelay
+	for i := 1; i < n && d < s.opt.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, s.opt.MaxDelay)
+	half := d / 2
+	wait := half + time.Duration(s.opt.Rand.Int64N(int64(d-half)+1))
+	var re *RetryableError
+	if errors.As(err, &re) && re.After > wait {
+		wait = re.After
+	}
+	return wait
+}
+
+// Run drains the outbox until ctx ends: at once when something is enqueued,
+// after a backoff when the hub fails, and every IdleTick otherwise.
+func (s *Sender) Run(ctx context.Context) error {
+	s.o.sendMu.Lock()
+	if s.o.sending {
+		s.o.sendMu.Unlock()
+		return errors.New("another sender is already draining this outbox; two would deliver out of order")
+	}
+	s.o.sending = true
+	s.o.sendMu.Unlock()
+	defer func() {
+		s.o.sendMu.Lock()
+		s.o.sending = false
+		s.o.sendMu.Unlock()
+	}()
+
+	failures := 0
+	for {
+		_, err := s.Drain(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var wait time.Duration
+		var wake <-chan struct{}
+		if err != nil {
+			failures++
+			wait = s.backoff(failures, err)
+			s.log.Info("outbox delivery failed; will retry", slog.Int("failures", failures),
+				slog.Duration("wait", wait), slog.String("error", err.Error()))
+		} else {
+			failures = 0
+			wait = s.opt.IdleTick
+			wake = s.o.wake // a new operation is worth trying at once; during a backoff it is not
+			if now := s.o.clock.Now(); now.Sub(s.lastPurge) >= s.opt.PurgeEvery {
+				if _, err := s.o.Purge(); err != nil {
+					s.log.Warn("outbox purge failed", slog.String("error", err.Error()))
+				}
+				s.lastPurge = now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.o.clock.After(wait):
+		case <-wake:
+		case <-s.kick:
+			failures = 0
+		}
+	}
+}
