@@ -17,8 +17,8 @@ func TestPartitaIVA(t *testing.T) {
 		in, want string
 		err      string
 	}{
-		{in: "01199250158", want: "01199250158"},  // Comune di Milano
-		{in: "00905811006", want: "00905811006"},  // Eni S.p.A.
+		{in: "01199250158", want: "01199250158"},    // Comune di Milano
+		{in: "00905811006", want: "00905811006"},    // Eni S.p.A.
 		{in: "IT 01114601006", want: "01114601006"}, // Poste Italiane, as printed on invoices
 		{in: "01199250157", err: "check digit 7"},
 		{in: "01199250185", err: "check digit"}, // two digits swapped
