@@ -33,7 +33,7 @@ func (g *generator) documents(m *member) {
 	u := g.r.Float64()
 	switch {
 	case age < 3 && u < 0.25, age >= 3 && u < pCIE:
-		lo := max(cieStart, m.birth+30, m.arrival)
+		lo := max(cieStart, m.birth+30, m.arrival, g.registered(m))
 		if lo > g.today {
 			break // too young for a card yet
 		}
@@ -101,8 +101,28 @@ func (g *generator) cie(m *member, issue day) registry.Document {
 	g.nisSeq++
 	return registry.Document{
 		Kind: registry.CIE, Number: string(num[:]), NIS: string(nis[:]),
-		Issued: issue.date(), Expires: expiry(m.birth, issue.addYears(years)).date(), Issuer: g.city.Code,
+		Issued: issue.date(), Expires: expiry(m.birth, issue.addYears(years)).date(), Issuer: g.issuer(m, issue),
 	}
+}
+
+// registered is the first day of the member's registry history in Italy.
+func (g *generator) registered(m *member) day {
+	if len(m.p.Residences) == 0 {
+		return 0
+	}
+	return dayOf(m.p.Residences[0].From)
+}
+
+// issuer is the comune the member lived in on day on: identity cards are
+// issued by the comune of residence.
+func (g *generator) issuer(m *member, on day) string {
+	d := on.date()
+	for _, r := range m.p.Residences {
+		if !d.Before(r.From) && (r.To.IsZero() || !r.To.Before(d)) && r.Address.Comune[0] != 'Z' {
+			return r.Address.Comune
+		}
+	}
+	return g.city.Code
 }
 
 func (g *generator) passport(m *member) registry.Document {
@@ -116,11 +136,11 @@ func (g *generator) passport(m *member) registry.Document {
 // paperCard is a paper identity card: ten years to the birthday, but no
 // paper card is valid after 3 August 2026 (Reg. (UE) 2019/1157 art. 5).
 func (g *generator) paperCard(m *member) registry.Document {
-	issue := g.between(max(ymd(2009, 1, 1), m.birth.addYears(18), m.arrival), min(ymd(2019, 12, 31), g.today))
+	issue := g.between(max(ymd(2009, 1, 1), m.birth.addYears(18), m.arrival, g.registered(m)), min(ymd(2019, 12, 31), g.today))
 	exp := min(expiry(m.birth, issue.addYears(10)), paperCIEnd)
 	return registry.Document{
 		Kind: registry.Paper, Number: g.bookNumber('A', &g.paperSeq),
-		Issued: issue.date(), Expires: exp.date(), Issuer: g.city.Code,
+		Issued: issue.date(), Expires: exp.date(), Issuer: g.issuer(m, issue),
 	}
 }
 

@@ -81,6 +81,7 @@ func (g *generator) family(room int, aire bool) {
 	} else {
 		since = g.settle(h.ms, addr, h.latest)
 	}
+	g.equip(h.ms)
 	for _, d := range h.dead {
 		r := g.allocResidences(1)
 		r[0] = registry.Residence{Address: addr, From: max(since, d.birth).date(), To: dayOf(d.p.DeathDate).date()}
@@ -518,6 +519,7 @@ func (g *generator) convivenza(room int) {
 	for _, m := range ms {
 		g.settle([]*member{m}, addr, g.today-1)
 	}
+	g.equip(ms)
 }
 
 func (g *generator) cityAddress() registry.Address {

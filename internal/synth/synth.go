@@ -590,8 +590,8 @@ func (g *generator) child(home int32, rel registry.Relationship, birth day, fath
 	return m
 }
 
-// commit adds the members to the batch, then registers births, documents
-// and clone candidates.
+// commit adds the members to the batch, registers births in the city and
+// keeps adults as candidates for deliberate omocodia.
 func (g *generator) commit(home int32, ms []*member) {
 	for _, m := range ms {
 		m.i = g.addPerson(m.p, home, m.birth)
@@ -600,15 +600,24 @@ func (g *generator) commit(home int32, ms []*member) {
 		if m.p.BirthPlace == g.city.Code {
 			g.birthEvent(m)
 		}
-		if !m.p.AIRE {
-			g.documents(m)
-		} else if g.age(m.birth) >= 18 && g.chance(0.7) {
-			m.p.Documents = g.allocDocuments(1)
-			m.p.Documents[0] = g.passport(m)
-		}
 		if g.age(m.birth) >= 18 {
 			g.ring[g.ringN%ringSize] = subject{m.p.Surname, m.p.GivenNames, m.p.Sex, m.birth, m.p.BirthPlace}
 			g.ringN++
+		}
+	}
+}
+
+// equip issues the members' identity documents, once their residence
+// history is known: a card is issued by the comune of residence.
+func (g *generator) equip(ms []*member) {
+	for _, m := range ms {
+		switch {
+		case !m.p.AIRE:
+			g.documents(m)
+		case g.age(m.birth) >= 18 && g.chance(0.7):
+			m.p.Documents = g.allocDocuments(1)
+			m.p.Documents[0] = g.passport(m)
+			g.b.Stats.Documents++
 		}
 	}
 }

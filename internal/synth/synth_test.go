@@ -330,6 +330,17 @@ func TestRecordsValid(t *testing.T) {
 				if !d.Issued.Before(d.Expires) || testToday.Before(d.Issued) || d.Issued.Before(p.BirthDate) {
 					fail(p, "document %s issued %s expires %s", d.Number, d.Issued, d.Expires)
 				}
+				if d.Kind != registry.Passport && !p.AIRE {
+					where := ""
+					for _, r := range p.Residences {
+						if !d.Issued.Before(r.From) && (r.To.IsZero() || !r.To.Before(d.Issued)) {
+							where = r.Address.Comune
+						}
+					}
+					if where != d.Issuer {
+						fail(p, "%s %s issued %s by %s, but the holder then lived in %q", d.Kind, d.Number, d.Issued, d.Issuer, where)
+					}
+				}
 				switch d.Kind {
 				case registry.CIE:
 					if !cieNumber.MatchString(d.Number) || !nisRe.MatchString(d.NIS) {
