@@ -23,6 +23,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -226,6 +227,9 @@ func Verify(tx *bbolt.Tx, published ...audit.Anchor) (audit.Head, error) {
 		return audit.Head{}, err
 	}
 	v := audit.NewVerifier(append(stored, published...)...)
+	// A break in the chain says more than a missing index key, so the
+	// index is reported only once the chain is found whole.
+	var indexBreak *audit.Break
 	log := tx.Bucket(bucketLog)
 	if log != nil {
 		subj, act, days := tx.Bucket(bucketSubject), tx.Bucket(bucketActor), tx.Bucket(bucketDays)
@@ -248,13 +252,17 @@ func Verify(tx *bbolt.Tx, published ...audit.Anchor) (audit.Head, error) {
 				{act, actorKey(e.Actor, seq), "actor"},
 				{days, dayKey(protocol.DayOf(e.Time), seq), "day"},
 			} {
-				if ix.b == nil || ix.b.Get(ix.key) == nil {
-					return audit.Head{}, &audit.Break{Seq: seq, Problem: fmt.Sprintf("is missing from the index by %s, so a search would hide it", ix.name)}
+				if indexBreak == nil && (ix.b == nil || ix.b.Get(ix.key) == nil) {
+					indexBreak = &audit.Break{Seq: seq, Problem: fmt.Sprintf("is missing from the index by %s, so a search would hide it", ix.name)}
 				}
 			}
 		}
 	}
-	return v.Finish(recorded)
+	h, err := v.Finish(recorded)
+	if err == nil && indexBreak != nil {
+		return h, indexBreak
+	}
+	return h, err
 }
 
 // Get returns entry seq.
@@ -306,6 +314,9 @@ func Search(tx *bbolt.Tx, q audit.Query, fn func(audit.Entry) (bool, error)) err
 	if bytes.Equal(bucket, bucketDays) && q.To != (protocol.Day{}) {
 		end = q.To.Key()
 	}
+	// A bare actor id spans several kinds, each listed in its own run of
+	// keys: collect the numbers and sort them to return chain order.
+	var seqs []uint64
 	c := b.Cursor()
 	var k []byte
 	if start == nil {
@@ -320,7 +331,11 @@ func Search(tx *bbolt.Tx, q audit.Query, fn func(audit.Entry) (bool, error)) err
 		if end != nil && bytes.Compare(k[:len(k)-8], end) > 0 {
 			break
 		}
-		e, err := Get(tx, binary.BigEndian.Uint64(k[len(k)-8:]))
+		seqs = append(seqs, binary.BigEndian.Uint64(k[len(k)-8:]))
+	}
+	slices.Sort(seqs)
+	for _, seq := range seqs {
+		e, err := Get(tx, seq)
 		if err != nil {
 			return err
 		}
