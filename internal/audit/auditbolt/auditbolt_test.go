@@ -293,7 +293,9 @@ func TestSearch(t *testing.T) {
 		}
 		return out
 	}
-	dayOf := func(i int) int { return map[bool]int{true: 0, false: 1}[i < 3] + map[bool]int{true: 1, false: 0}[i >= 7] }
+	dayOf := func(i int) int {
+		return map[bool]int{true: 0, false: 1}[i < 3] + map[bool]int{true: 1, false: 0}[i >= 7]
+	}
 	tests := []struct {
 		name string
 		q    audit.Query
