@@ -179,6 +179,7 @@ var (
 	bPending = []byte("pending")  // id → record, in enqueue order
 	bRefused = []byte("refused")  // id → record
 	bDone    = []byte("done")     // id → tombstone
+	bPayload = []byte("payloads") // id → payload, sealed when personal; apart from the record so it is stored as is
 	bClaims  = []byte("claims")   // claim code → id
 	bKeys    = []byte("keys")     // idempotency key → id
 	kSalt    = []byte("salt")     // HKDF salt, random per file
@@ -186,7 +187,7 @@ var (
 	kCount   = []byte("count")    // pending operations
 	kAmount  = []byte("amount")   // pending amount in cents
 	kDirty   = []byte("dirty")    // personal data was deleted since the last compaction
-	buckets  = [][]byte{bMeta, bPending, bRefused, bDone, bClaims, bKeys}
+	buckets  = [][]byte{bMeta, bPending, bRefused, bDone, bPayload, bClaims, bKeys}
 )
 
 // record is the stored form of a pending or refused operation.
@@ -198,7 +199,7 @@ type record struct {
 	Amount      int64     `json:"amount,omitempty"`
 	Personal    bool      `json:"personal,omitempty"`
 	Enqueued    time.Time `json:"enqueued"`
-	Payload     []byte    `json:"payload,omitempty"` // sealed when Personal
+	Payload     []byte    `json:"-"` // sealed when Personal; loaded from bPayload by loadPayload
 	Fingerprint []byte    `json:"fp"`
 	Attempts    int       `json:"attempts,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -483,6 +484,9 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 			return err
 		}
 		idb := idKey(id)
+		if err := tx.Bucket(bPayload).Put(idb, payload); err != nil {
+			return err
+		}
 		if err := claims.Put([]byte(claim), idb); err != nil {
 			return err
 		}
@@ -569,6 +573,7 @@ func (o *Outbox) list(bucket []byte, st State, withPayload bool) ([]Entry, error
 			}
 			e := r.entry(st)
 			if withPayload {
+				loadPayload(tx, &r)
 				p, err := o.payload(&r)
 				if err != nil {
 					return err
@@ -643,7 +648,7 @@ func (o *Outbox) Dismiss(id uint64) error {
 		if r == nil {
 			return fmt.Errorf("operation %d is not among the refused operations", id)
 		}
-		if err := tx.Bucket(bRefused).Delete(idKey(id)); err != nil {
+		if err := errors.Join(tx.Bucket(bRefused).Delete(idKey(id)), tx.Bucket(bPayload).Delete(idKey(id))); err != nil {
 			return err
 		}
 		t := r.tombstone(Dismissed, now, "")
@@ -771,6 +776,7 @@ func (o *Outbox) head() (e Entry, ok bool, err error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
+		loadPayload(tx, &r)
 		e, ok = r.entry(Pending), true
 		p, perr := o.payload(&r)
 		if perr != nil {
@@ -795,7 +801,7 @@ func (o *Outbox) delivered(id uint64, res Result) (Entry, error) {
 			return fmt.Errorf("operation %d is no longer pending", id)
 		}
 		t := r.tombstone(Delivered, now, res.Ref)
-		if err := tx.Bucket(bPending).Delete(idKey(id)); err != nil {
+		if err := errors.Join(tx.Bucket(bPending).Delete(idKey(id)), tx.Bucket(bPayload).Delete(idKey(id))); err != nil {
 			return err
 		}
 		if err := putJSON(tx.Bucket(bDone), id, t); err != nil {
@@ -884,6 +890,12 @@ func getRecord(tx *bbolt.Tx, bucket []byte, id uint64) *record {
 		return nil
 	}
 	return &r
+}
+
+func loadPayload(tx *bbolt.Tx, r *record) {
+	if v := tx.Bucket(bPayload).Get(idKey(r.ID)); v != nil {
+		r.Payload = append([]byte(nil), v...)
+	}
 }
 
 func getTombstone(tx *bbolt.Tx, id uint64) *tombstone {
