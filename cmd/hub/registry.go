@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
@@ -20,7 +21,7 @@ func init() {
 	register(
 		command{Name: "seed", Usage: "--data DIR --persons N [--seed S]", Help: "fill an empty registry with a synthetic city", Run: (*cli).seed},
 		command{Name: "person list", Usage: "--data DIR [--limit N]", Help: "list residents: codice fiscale and name, one a line", Run: (*cli).personList},
-		command{Name: "person show", Usage: "--data DIR --cf CF | --nis NIS [--json]", Help: "show one person's registry record", Run: (*cli).personShow},
+		command{Name: "person show", Usage: "--data DIR --cf CF | --nis NIS [--purpose TEXT] [--json]", Help: "show one person's registry record (recorded in the audit log)", Run: (*cli).personShow},
 		command{Name: "places import", Usage: "--data DIR FILE", Help: "load ANPR's archive of comuni or table of foreign states", Run: (*cli).placesImport},
 	)
 }
@@ -87,14 +88,23 @@ func (c *cli) personShow(ctx context.Context, args []string) error {
 	cf := fs.String("cf", "", "codice fiscale (any omocode of it)")
 	nis := fs.String("nis", "", "NIS of the person's CIE, instead of --cf")
 	asJSON := fs.Bool("json", false, "print the record as JSON")
+	purpose := fs.String("purpose", noPurpose, "why you read this record (task, legal basis), kept in the audit log")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
 	if (*cf == "") == (*nis == "") {
 		return usagef("give one of --cf or --nis")
 	}
-	return c.withStore(ctx, *data, readExisting, func(st registry.Store) error {
-		return st.View(ctx, func(r registry.Reader) error {
+	actor, err := staffActor()
+	if err != nil {
+		return err
+	}
+	if err := c.requireRegistry(*data); err != nil {
+		return err
+	}
+	read := audit.Entry{Actor: actor, Purpose: *purpose, Data: "scheda anagrafica con famiglia ed eventi", Channel: "cli"}
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		return c.auditedRead(h, read, func(c *cli, r registry.Reader, read *audit.Entry) error {
 			var p *registry.Person
 			var err error
 			if *cf != "" {
@@ -105,6 +115,7 @@ func (c *cli) personShow(ctx context.Context, args []string) error {
 			if err != nil {
 				return personError(err, *cf, *nis)
 			}
+			read.Subject = p.CF
 			var members []*registry.Person
 			var fam *registry.Family
 			if p.Family != 0 {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
+)
+
+func init() {
+	register(
+		command{Name: "audit verify", Usage: "--data DIR [--anchor N:HASH]...", Help: "check the audit log's hash chain; exit 1 naming the first altered or missing entry", Run: (*cli).auditVerify},
+		command{Name: "audit search", Usage: "--data DIR [--cf CF] [--actor [KIND:]ID] [--from DAY] [--to DAY] [--limit N] [--json]", Help: "list recorded reads of personal data, oldest first", Run: (*cli).auditSearch},
+		command{Name: "audit anchors", Usage: "--data DIR", Help: "print each closed day's anchor and the current head, to publish or print in the protocol register", Run: (*cli).auditAnchors},
+	)
+}
+
+// noPurpose is recorded when a staff member gives no --purpose, so an
+// auditor can search for reads made without a declared reason.
+const noPurpose = "consultazione da riga di comando, motivo non indicato"
+
+// anchorList collects repeated --anchor flags.
+type anchorList []audit.Anchor
+
+func (l *anchorList) String() string { return fmt.Sprint(*l) }
+
+func (l *anchorList) Set(s string) error {
+	h, err := audit.ParseHead(s)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, audit.Anchor{Head: h})
+	return nil
+}
+
+func (c *cli) auditVerify(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub audit verify")
+	data := c.dataFlag(fs)
+	var published anchorList
+	fs.Var(&published, "anchor", "a chain point published earlier (N:HASH, as hub audit anchors prints it); repeatable")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
+		return h.DB().View(func(tx *bbolt.Tx) error {
+			head, err := auditbolt.Verify(tx, published...)
+			if err != nil {
+				return err
+			}
+			if head.Seq == 0 {
+				fmt.Fprintln(c.stdout, "0 entries, the audit log is empty")
+				return nil
+			}
+			fmt.Fprintf(c.stdout, "%d entries, chain intact, head %s\n", head.Seq, head.Hash)
+			return nil
+		})
+	})
+}
+
+func (c *cli) auditSearch(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub audit search")
+	data := c.dataFlag(fs)
+	var q audit.Query
+	fs.StringVar(&q.Subject, "cf", "", "codice fiscale of the person whose data was read")
+	fs.StringVar(&q.Actor, "actor", "", "who read it: KIND:ID (staff, operator, device, system) or a bare ID")
+	from := fs.String("from", "", "first day, YYYY-MM-DD")
+	to := fs.String("to", "", "last day, YYYY-MM-DD (default: --from)")
+	limit := fs.Int("limit", 0, "list at most N entries (0: all)")
+	asJSON := fs.Bool("json", false, "print one JSON object a line")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *limit < 0 {
+		return usagef("--limit must not be negative")
+	}
+	var err error
+	if *from != "" {
+		if q.From, err = protocol.ParseDay(*from); err != nil {
+			return usagef("--from: %v", err)
+		}
+		q.To = q.From
+	}
+	if *to != "" {
+		if q.To, err = protocol.ParseDay(*to); err != nil {
+			return usagef("--to: %v", err)
+		}
+	}
+	if *from != "" && string(q.To.Key()) < string(q.From.Key()) {
+		return usagef("--to %s is before --from %s", q.To, q.From)
+	}
+	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
+		return h.DB().View(func(tx *bbolt.Tx) error {
+			enc := json.NewEncoder(c.stdout)
+			n := 0
+			return auditbolt.Search(tx, q, func(e audit.Entry) (bool, error) {
+				var err error
+				if *asJSON {
+					err = enc.Encode(e)
+				} else {
+					_, err = fmt.Fprintf(c.stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq,
+						e.Time.In(protocol.Rome).Format("2006-01-02 15:04:05"), e.Actor, e.Subject, e.Data, e.Channel, e.Purpose, e.Request)
+				}
+				n++
+				return *limit == 0 || n < *limit, errors.Join(err, ctx.Err())
+			})
+		})
+	})
+}
+
+func (c *cli) auditAnchors(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub audit anchors")
+	data := c.dataFlag(fs)
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
+		return h.DB().View(func(tx *bbolt.Tx) error {
+			as, err := auditbolt.Anchors(tx)
+			if err != nil {
+				return err
+			}
+			for _, a := range as {
+				fmt.Fprintln(c.stdout, a)
+			}
+			head, err := auditbolt.Head(tx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "head %s\n", head)
+			return nil
+		})
+	})
+}
+
+// staffActor is the staff member running this command: the OS account, which
+// the city's log-in already ties to a person.
+func staffActor() (audit.Actor, error) {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if strings.TrimSpace(name) == "" {
+		return audit.Actor{}, errors.New("cannot tell which user is running this command, and a read of personal data must be recorded with who made it")
+	}
+	return audit.Actor{Kind: audit.Staff, ID: name}, nil
+}
+
+// requireRegistry refuses a data directory with no registry, for commands
+// that open the file for writing only to record an audit entry: they must
+// not create an empty registry.
+func (c *cli) requireRegistry(dataDir string) error {
+	if c.store != nil {
+		return nil
+	}
+	dir := c.path(dataDir)
+	if _, err := os.Stat(registryPath(dir)); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("there is no registry in %s (create one with hub seed or hub serve --demo)", dir)
+	}
+	return nil
+}
+
+// auditedRead runs fn on the registry and appends e, which fn completes
+// (Subject) once it knows whose data it read, in one write transaction.
+// fn's output is held back until the transaction commits: data is shown
+// only once its read is on record.
+func (c *cli) auditedRead(h *hubFile, e audit.Entry, fn func(c *cli, r registry.Reader, e *audit.Entry) error) error {
+	var out bytes.Buffer
+	inner := *c
+	inner.stdout = &out
+	e.Time = c.now()
+	err := h.DB().Update(func(tx *bbolt.Tx) error {
+		if err := auditbolt.Init(tx); err != nil {
+			return err
+		}
+		if err := fn(&inner, bolt.ReaderOf(tx), &e); err != nil {
+			return err
+		}
+		if _, err := auditbolt.Append(tx, e); err != nil {
+			return fmt.Errorf("the read cannot be recorded in the audit log, so nothing is shown: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.stdout.Write(out.Bytes())
+	return err
+}
