@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -33,10 +34,19 @@ type Server struct {
 	// DeviceOperator returns the agreement of the operator whose device
 	// holds keyID, checked on every request.
 	DeviceOperator func(ctx context.Context, keyID string) (issuance.Operator, error)
-	Log            *slog.Logger
-	Now            func() time.Time
-	Version        string
-	started        time.Time
+	// Operators holds operators, devices and enrolment codes: enrolment and
+	// the directory; it backs DeviceOperator when that is nil.
+	Operators *opbolt.Store
+	// HubSigner signs every /api/v1/ response (the seal's token key, which
+	// kiosks pin at enrolment); nil leaves responses unsigned.
+	HubSigner *httpsig.Signer
+	// Refusals counts signature refusals for /metrics; give the same
+	// counter to Verifier.Metrics.
+	Refusals *httpsig.RefusalCounter
+	Log      *slog.Logger
+	Now      func() time.Time
+	Version  string
+	started  time.Time
 }
 
 // Handler returns the hub's routes.
@@ -48,7 +58,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.certificateRoutes(mux)
-	return s.logRequests(mux)
+	s.deviceRoutes(mux)
+	return s.logRequests(s.signAPIResponses(mux))
 }
 
 // Problem is the body of every refusal: a machine code and a sentence.
@@ -63,7 +74,10 @@ func statusOf(err error) (int, string) {
 	var conflict *certbolt.ConflictError
 	var herr *httpsig.Error
 	var br badRequest
+	var ae apiError
 	switch {
+	case errors.As(err, &ae):
+		return ae.status, ae.reason
 	case errors.As(err, &herr):
 		return herr.Reason.Status(), string(herr.Reason)
 	case errors.As(err, &conflict):

@@ -1,0 +1,204 @@
+package hubapi
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/operators/opbolt"
+)
+
+// deviceRoutes registers enrolment, the directory, the API description and
+// the metrics, and backs DeviceOperator with the operator store.
+func (s *Server) deviceRoutes(mux *http.ServeMux) {
+	if s.DeviceOperator == nil && s.Operators != nil {
+		s.DeviceOperator = s.storeOperator
+	}
+	mux.HandleFunc("POST /api/v1/devices", s.enrol)
+	mux.Handle("GET /api/v1/devices/self", s.signed(http.HandlerFunc(s.deviceSelf)))
+	mux.Handle("GET /api/v1/directory", s.signed(http.HandlerFunc(s.directory)))
+	mux.Handle("GET /api/v1/directory.geojson", s.signed(http.HandlerFunc(s.directoryGeoJSON)))
+	mux.HandleFunc("GET /openapi.json", s.openAPI)
+	mux.HandleFunc("GET /metrics", s.metrics)
+}
+
+// signAPIResponses signs every /api/v1/ answer, refusals included, with the
+// hub's key so a kiosk can trust what it reads; other paths (pages, JWKS,
+// health) go out as they are.
+func (s *Server) signAPIResponses(next http.Handler) http.Handler {
+	if s.HubSigner == nil {
+		return next
+	}
+	signed := httpsig.ResponseSigner(s.HubSigner, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+			signed.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// enrolRequest is the body of POST /api/v1/devices.
+type enrolRequest struct {
+	Code      string `json:"code"`
+	PublicKey string `json:"public_key"` // base64 of the raw 32-byte Ed25519 key
+	Name      string `json:"name"`
+}
+
+// enrolResponse is its 201 answer. HubKeyID names the key the hub signs
+// responses with; the kiosk pins HubKey.
+type enrolResponse struct {
+	KeyID      string `json:"key_id"`
+	OperatorID string `json:"operator_id"`
+	HubKey     string `json:"hub_key"`
+	HubKeyID   string `json:"hub_key_id,omitempty"`
+}
+
+// maxEnrolBody bounds an enrolment request: a code, a key and a name.
+const maxEnrolBody = 4 << 10
+
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
+	if s.Operators == nil || s.HubSigner == nil {
+		s.fail(w, r, errors.New("enrolment needs the operator store and the hub's signing key"))
+		return
+	}
+	var req enrolRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxEnrolBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the enrolment request is not the expected JSON {code, public_key, name}: %v", err)})
+		return
+	}
+	if strings.TrimSpace(req.Code) == "" {
+		s.fail(w, r, badRequest{"bad_request", "the enrolment request has no code; city staff give one with hub operator enrol-code"})
+		return
+	}
+	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
+	if err != nil {
+		pub, err = base64.RawURLEncoding.DecodeString(req.PublicKey)
+	}
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		s.fail(w, r, badRequest{"bad_public_key", "public_key must be the base64 of a raw 32-byte Ed25519 public key"})
+		return
+	}
+	d, err := s.Operators.Enrol(req.Code, pub, req.Name)
+	if err != nil {
+		s.Log.Info("enrolment refused", "err", err, "remote", r.RemoteAddr)
+		s.fail(w, r, enrolError(err))
+		return
+	}
+	s.Log.Info("device enrolled", "key_id", d.KeyID, "operator", d.OperatorID, "name", d.Name)
+	hubPub := s.HubSigner.Key.Public().(ed25519.PublicKey)
+	writeJSON(w, http.StatusCreated, enrolResponse{
+		KeyID: d.KeyID, OperatorID: d.OperatorID,
+		HubKey: base64.StdEncoding.EncodeToString(hubPub), HubKeyID: s.HubSigner.KeyID,
+	})
+}
+
+// apiError is a refusal with its own status and reason code.
+type apiError struct {
+	status int
+	reason string
+	err    error
+}
+
+func (e apiError) Error() string { return e.err.Error() }
+func (e apiError) Unwrap() error { return e.err }
+
+func enrolError(err error) error {
+	switch {
+	case errors.Is(err, operators.ErrCodeUnknown):
+		return apiError{http.StatusForbidden, "enrolment_code_invalid", err}
+	case errors.Is(err, operators.ErrCodeUsed):
+		return apiError{http.StatusConflict, "enrolment_code_used", err}
+	case errors.Is(err, operators.ErrCodeExpired):
+		return apiError{http.StatusGone, "enrolment_code_expired", err}
+	case errors.Is(err, opbolt.ErrKeyInUse):
+		return apiError{http.StatusConflict, "key_in_use", err}
+	case errors.Is(err, operators.ErrTransition):
+		return apiError{http.StatusForbidden, "operator_not_allowed", err}
+	case errors.Is(err, operators.ErrInvalid):
+		return apiError{http.StatusBadRequest, "bad_request", err}
+	}
+	return err
+}
+
+// storeOperator is DeviceOperator backed by the operator store: the
+// device's operator must be active with an agreement in force today.
+func (s *Server) storeOperator(ctx context.Context, keyID string) (issuance.Operator, error) {
+	_, o, err := s.Operators.Authorise(keyID)
+	if err != nil {
+		return issuance.Operator{}, err
+	}
+	s.touch(keyID)
+	if err := o.MayIssue(s.Now()); err != nil {
+		return issuance.Operator{}, &certificate.Refusal{Reason: certificate.ReasonOperatorNotAllowed, Message: "this device may not issue certificates: " + err.Error() + "."}
+	}
+	op := issuance.Operator{ID: o.ID}
+	if a := o.Agreement; a != nil {
+		op.ServiceCents = int64(a.FeeCents)
+		op.Allowed = make(map[certificate.Type]bool, len(a.Types))
+		for _, t := range a.Types {
+			op.Allowed[t] = true
+		}
+	}
+	return op, nil
+}
+
+// touch records the device's last contact; a failure only costs freshness.
+func (s *Server) touch(keyID string) {
+	if err := s.Operators.Touch(keyID); err != nil {
+		s.Log.Warn("cannot record device contact", "key_id", keyID, "err", err)
+	}
+}
+
+// deviceView is what GET /api/v1/devices/self tells a kiosk about itself.
+type deviceView struct {
+	KeyID        string   `json:"key_id"`
+	Name         string   `json:"name"`
+	Status       string   `json:"status"`
+	OperatorID   string   `json:"operator_id"`
+	OperatorName string   `json:"operator_name"`
+	Operator     string   `json:"operator_status"`
+	FeeCents     int      `json:"fee_cents"`
+	Types        []string `json:"certificate_types"`
+	MayIssue     bool     `json:"may_issue"`
+	Why          string   `json:"why,omitempty"`
+}
+
+func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
+	keyID, _ := httpsig.KeyID(r.Context())
+	if s.Operators == nil {
+		s.fail(w, r, errors.New("no operator store is configured"))
+		return
+	}
+	d, o, err := s.Operators.Authorise(keyID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.touch(keyID)
+	v := deviceView{KeyID: d.KeyID, Name: d.Name, Status: string(d.Status), OperatorID: o.ID,
+		OperatorName: o.DisplayName(), Operator: string(o.Status), MayIssue: true, Types: []string{}}
+	if a := o.Agreement; a != nil {
+		v.FeeCents = a.FeeCents
+		for _, t := range a.Types {
+			v.Types = append(v.Types, string(t))
+		}
+	}
+	if err := o.MayIssue(s.Now()); err != nil {
+		v.MayIssue, v.Why = false, err.Error()
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,144 @@
+package hubapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sportello/sportello/internal/operators"
+)
+
+// directoryEntry is one point of service in GET /api/v1/directory.
+type directoryEntry struct {
+	ID            string             `json:"id"`
+	Name          string             `json:"name"`
+	Category      operators.Category `json:"category"`
+	CategoryLabel string             `json:"category_label"`
+	Address       string             `json:"address"`
+	Lat           float64            `json:"lat"`
+	Lon           float64            `json:"lon"`
+	DistanceM     int                `json:"distance_m"`
+	Open          bool               `json:"open"`
+	Today         todayView          `json:"today"`
+	Hours         operators.Hours    `json:"hours"`
+	Transit       operators.Transit  `json:"transit"`
+	FeeCents      *int               `json:"fee_cents,omitempty"`
+	Types         []string           `json:"certificate_types,omitempty"`
+}
+
+type todayView struct {
+	Date  string               `json:"date"`
+	Spans []operators.Interval `json:"spans"`
+	Note  string               `json:"note,omitempty"`
+}
+
+type directoryResponse struct {
+	At      time.Time        `json:"at"`
+	Near    operators.Point  `json:"near"`
+	Results []directoryEntry `json:"results"`
+}
+
+// Directory query limits: a kiosk screen shows a handful, a map a few dozen.
+const (
+	defaultDirectoryLimit = 10
+	maxDirectoryLimit     = 200
+)
+
+func (s *Server) directory(w http.ResponseWriter, r *http.Request) {
+	if s.Operators == nil {
+		s.fail(w, r, errors.New("no operator store is configured"))
+		return
+	}
+	q, err := s.directoryQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ops, err := s.Operators.List()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	resp := directoryResponse{At: q.At.UTC(), Near: q.Near, Results: []directoryEntry{}}
+	for _, l := range operators.Nearest(ops, q, s.Operators.Policy.Calendar) {
+		o := l.Operator
+		e := directoryEntry{
+			ID: o.ID, Name: o.DisplayName(), Category: o.Category, CategoryLabel: o.Category.Label(),
+			Address: o.Address.String(), Lat: o.Address.Lat, Lon: o.Address.Lon,
+			DistanceM: int(l.DistanceM + 0.5), Open: l.Open, Hours: o.Hours, Transit: o.Transit,
+			Today: todayView{Date: l.Today.Date.String(), Spans: l.Today.Spans, Note: l.Today.Why},
+		}
+		if e.Today.Spans == nil {
+			e.Today.Spans = []operators.Interval{}
+		}
+		if a := o.Agreement; a != nil {
+			fee := a.FeeCents
+			e.FeeCents = &fee
+			for _, t := range a.Types {
+				e.Types = append(e.Types, string(t))
+			}
+		}
+		resp.Results = append(resp.Results, e)
+	}
+	w.Header().Set("Cache-Control", "private, max-age=60")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) directoryQuery(r *http.Request) (operators.Query, error) {
+	v := r.URL.Query()
+	q := operators.Query{At: s.Now(), Limit: defaultDirectoryLimit}
+	coord := func(name string, max float64) (float64, error) {
+		x, err := strconv.ParseFloat(v.Get(name), 64)
+		if err != nil || x < -max || x > max {
+			return 0, badRequest{"bad_request", fmt.Sprintf("%s must be a number of degrees between -%g and %g", name, max, max)}
+		}
+		return x, nil
+	}
+	var err error
+	if q.Near.Lat, err = coord("lat", 90); err != nil {
+		return q, err
+	}
+	if q.Near.Lon, err = coord("lon", 180); err != nil {
+		return q, err
+	}
+	if at := v.Get("at"); at != "" {
+		if q.At, err = time.Parse(time.RFC3339, at); err != nil {
+			return q, badRequest{"bad_request", fmt.Sprintf("at must be an RFC 3339 time such as 2026-04-07T10:00:00+02:00, not %q", at)}
+		}
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxDirectoryLimit {
+			return q, badRequest{"bad_request", fmt.Sprintf("limit must be a whole number from 1 to %d", maxDirectoryLimit)}
+		}
+		q.Limit = n
+	}
+	switch v.Get("include_closed") {
+	case "", "false", "0":
+	case "true", "1":
+		q.IncludeClosed = true
+	default:
+		return q, badRequest{"bad_request", "include_closed must be true or false"}
+	}
+	return q, nil
+}
+
+func (s *Server) directoryGeoJSON(w http.ResponseWriter, r *http.Request) {
+	if s.Operators == nil {
+		s.fail(w, r, errors.New("no operator store is configured"))
+		return
+	}
+	ops, err := s.Operators.List()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.WriteHeader(http.StatusOK)
+	if err := jsonEncode(w, operators.GeoJSON(ops)); err != nil {
+		s.Log.Warn("directory export", "err", err)
+	}
+}
