@@ -15,7 +15,7 @@ func TestSenderBacksOffWithJitterInOrder(t *testing.T) {
 		maxDelay  = 16 * time.Second
 		idle      = time.Hour
 		failures  = 9
-		throttled = 4               // this attempt answers 429 with a Retry-After
+		throttled = 4 // this attempt answers 429 with a Retry-After
 		retryAft  = 100 * time.Second
 		kickAfter = 6 // the operator presses "retry now" during this wait
 	)
