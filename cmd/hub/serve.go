@@ -25,7 +25,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--tls-cert FILE --tls-key FILE | --tls-self-signed]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -36,7 +36,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	demo := fs.Bool("demo", false, "seed a synthetic city on first start")
 	publicURL := fs.String("public-url", os.Getenv("SPORTELLO_PUBLIC_URL"), "the hub's public URL, printed in every certificate's QR (default: the listening address)")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
+	apiFlags := addServeFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if err := apiFlags.check(); err != nil {
 		return err
 	}
 	if c.store != nil {
@@ -50,18 +54,25 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			if err := seedDemo(ctx, h.Store, c.now(), log); err != nil {
 				return err
 			}
+			if err := c.seedDemoOperators(h, log); err != nil {
+				return err
+			}
 		}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			return fmt.Errorf("cannot listen on %s: %v", *addr, err)
 		}
+		if ln, err = apiFlags.listen(ln, dataDir, c.now); err != nil {
+			return err
+		}
+		scheme := apiFlags.scheme()
 		ctl, err := control.Listen(filepath.Join(dataDir, control.SocketName))
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		if *publicURL == "" {
-			*publicURL = "http://" + ln.Addr().String()
+			*publicURL = scheme + "://" + ln.Addr().String()
 		}
 		desk, err := c.newDesk(h, *publicURL, *city, log)
 		if err != nil {
@@ -70,6 +81,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version}
+		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
+			ln.Close()
+			ctl.Close()
+			return err
+		}
 		srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())
@@ -77,14 +93,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		go func() {
 			ctlDone <- control.Serve(ctlCtx, ctl, func(ctx context.Context, req control.Request, stdout, stderr io.Writer) int {
 				log.Info("staff command", "args", req.Args)
-				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: h, desk: desk}
+				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: h, desk: desk, uid: req.UID}
 				return inner.run(ctx, req.Args)
 			})
 		}()
 		httpDone := make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ln) }()
-		log.Info("hub listening", "url", "http://"+ln.Addr().String(), "data", dataDir, "version", version)
-		fmt.Fprintf(c.stdout, "hub listening on http://%s\n", ln.Addr())
+		log.Info("hub listening", "url", scheme+"://"+ln.Addr().String(), "data", dataDir, "version", version)
+		fmt.Fprintf(c.stdout, "hub listening on %s://%s\n", scheme, ln.Addr())
 
 		select {
 		case <-ctx.Done():

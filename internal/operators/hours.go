@@ -322,3 +322,82 @@ func (e *Exception) UnmarshalJSON(b []byte) error {
 	*e = Exception{From: from, To: to, Spans: j.Spans, Note: j.Note}
 	return nil
 }
+
+var dayNames = map[string]time.Weekday{
+	"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday,
+	"fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday,
+	"lun": time.Monday, "mar": time.Tuesday, "mer": time.Wednesday, "gio": time.Thursday,
+	"ven": time.Friday, "sab": time.Saturday, "dom": time.Sunday,
+}
+
+// ParseWeek reads opening hours as staff type them on the command line:
+// "mon-fri 07:00-12:30 15:00-19:00; sat 07:30-13:00". Days are English or
+// Italian three-letter names; a range runs Monday to Sunday; a day not
+// named is closed.
+func ParseWeek(s string) (Week, error) {
+	var w Week
+	for _, part := range strings.Split(s, ";") {
+		fields := strings.Fields(part)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) < 2 {
+			return Week{}, fmt.Errorf("%w: %q names days but no opening spans", ErrInvalid, strings.TrimSpace(part))
+		}
+		days, err := parseDays(fields[0])
+		if err != nil {
+			return Week{}, err
+		}
+		var spans []Interval
+		for _, f := range fields[1:] {
+			iv, err := ParseInterval(f)
+			if err != nil {
+				return Week{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+			spans = append(spans, iv)
+		}
+		for _, d := range days {
+			w.Set(d, spans...)
+		}
+	}
+	h := Hours{Week: w}
+	if err := h.Validate(); err != nil {
+		return Week{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return w, nil
+}
+
+func parseDays(s string) ([]time.Weekday, error) {
+	day := func(n string) (time.Weekday, error) {
+		d, ok := dayNames[strings.ToLower(n)]
+		if !ok {
+			return 0, fmt.Errorf("%w: %q is not a day; use mon, tue, wed, thu, fri, sat, sun", ErrInvalid, n)
+		}
+		return d, nil
+	}
+	var out []time.Weekday
+	for _, item := range strings.Split(s, ",") {
+		a, b, isRange := strings.Cut(item, "-")
+		from, err := day(a)
+		if err != nil {
+			return nil, err
+		}
+		if !isRange {
+			out = append(out, from)
+			continue
+		}
+		to, err := day(b)
+		if err != nil {
+			return nil, err
+		}
+		// Count from Monday so "mon-sun" is the whole week.
+		idx := func(d time.Weekday) int { return (int(d) + 6) % 7 }
+		if idx(to) < idx(from) {
+			return nil, fmt.Errorf("%w: the day range %q runs backwards; weeks start on Monday", ErrInvalid, item)
+		}
+		for i := idx(from); i <= idx(to); i++ {
+			out = append(out, time.Weekday((i+1)%7))
+		}
+	}
+	return out, nil
+}

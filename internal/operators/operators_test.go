@@ -350,3 +350,27 @@ func TestMayIssue(t *testing.T) {
 		t.Error("a suspended operator may issue")
 	}
 }
+
+func TestParseWeek(t *testing.T) {
+	w, err := ParseWeek("mon-fri 07:00-12:30 15:00-19:00; sab 07:30-13:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.On(time.Wednesday); len(got) != 2 || got[1].String() != "15:00-19:00" {
+		t.Errorf("wednesday %v", got)
+	}
+	if got := w.On(time.Saturday); len(got) != 1 || got[0].String() != "07:30-13:00" {
+		t.Errorf("saturday %v", got)
+	}
+	if len(w.On(time.Sunday)) != 0 {
+		t.Error("sunday open")
+	}
+	if w, err := ParseWeek("mon-sun 06:00-24:00"); err != nil || len(w.On(time.Sunday)) != 1 {
+		t.Errorf("whole week: %v %v", w, err)
+	}
+	for _, bad := range []string{"fri-mon 08:00-12:00", "mon", "xyz 08:00-12:00", "mon 08:00-12:00 11:00-13:00", "mon 8-12"} {
+		if _, err := ParseWeek(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,564 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/hubapi"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+func init() {
+	register(
+		command{Name: "operator add", Usage: "--data DIR --name LEGAL_NAME --piva PIVA --category CAT --street S --number N --cap CAP --city CITY --lat LAT --lon LON [--hours SPEC] [--metro LINES] [--rail LINES] [--stop NAME] [--signed DATE --expires DATE --fee-cents N --types LIST] --by NAME",
+			Help: "record an operator's application (status applied)", Run: (*cli).operatorAdd},
+		command{Name: "operator list", Usage: "--data DIR [--status STATUS]", Help: "list operators: id, status, category, name", Run: (*cli).operatorList},
+		command{Name: "operator show", Usage: "--data DIR ID [--json]", Help: "show an operator, its history and devices", Run: (*cli).operatorShow},
+		command{Name: "operator approve", Usage: "--data DIR ID --by NAME [--reason TEXT]", Help: "approve an application", Run: lifecycle(operators.Approved)},
+		command{Name: "operator activate", Usage: "--data DIR ID --by NAME [--reason TEXT]", Help: "let an approved or suspended operator issue", Run: lifecycle(operators.Active)},
+		command{Name: "operator suspend", Usage: "--data DIR ID --by NAME --reason TEXT", Help: "stop an operator's devices from the next request", Run: lifecycle(operators.Suspended)},
+		command{Name: "operator revoke", Usage: "--data DIR ID --by NAME --reason TEXT", Help: "end an operator's participation for good", Run: lifecycle(operators.Revoked)},
+		command{Name: "operator enrol-code", Usage: "--data DIR ID --by NAME [--ttl DURATION]", Help: "issue a one-time code to enrol one of the operator's devices", Run: (*cli).operatorEnrolCode},
+		command{Name: "device revoke", Usage: "--data DIR KEY_ID --by NAME --reason TEXT", Help: "switch a device off from the next request", Run: (*cli).deviceRevoke},
+	)
+}
+
+// hubPolicy is the programme's policy: Milan's fee cap and holidays.
+var hubPolicy = operators.Policy{FeeCapCents: operators.DefaultFeeCapCents, Calendar: operators.Milan}
+
+func (c *cli) withOperators(ctx context.Context, data string, write bool, fn func(*opbolt.Store) error) error {
+	mode := readExisting
+	if write {
+		mode = writeCreate
+	}
+	return c.withHub(ctx, data, mode, func(h *hubFile) error {
+		ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+		if err != nil {
+			return err
+		}
+		return fn(ops)
+	})
+}
+
+// listFlag collects a comma-separated or repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+func (c *cli) operatorAdd(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub operator add")
+	data := c.dataFlag(fs)
+	name := fs.String("name", "", "legal name")
+	sign := fs.String("sign", "", "name over the door, when not the legal name")
+	piva := fs.String("piva", "", "partita IVA (11 digits)")
+	category := fs.String("category", "", "edicola, tabaccheria, cartoleria, access_point, self_service_kiosk or registry_office")
+	street := fs.String("street", "", "street")
+	number := fs.String("number", "", "civic number")
+	cap := fs.String("cap", "", "postcode")
+	city := fs.String("city", "Milano", "city")
+	lat := fs.Float64("lat", 0, "latitude (WGS 84)")
+	lon := fs.Float64("lon", 0, "longitude (WGS 84)")
+	hours := fs.String("hours", "", `opening hours, e.g. "mon-fri 07:00-12:30 15:00-19:00; sat 07:30-13:00"`)
+	holidays := fs.Bool("open-on-holidays", false, "keep the regular hours on public holidays")
+	var metro, rail, types listFlag
+	fs.Var(&metro, "metro", "nearest metro lines, e.g. M1,M3")
+	fs.Var(&rail, "rail", "nearest rail lines, e.g. S5,S6")
+	stop := fs.String("stop", "", "nearest station")
+	signed := fs.String("signed", "", "agreement signing date YYYY-MM-DD")
+	expires := fs.String("expires", "", "agreement expiry date YYYY-MM-DD")
+	fee := fs.Int("fee-cents", 0, "service fee per certificate in cents, within the city's cap")
+	fs.Var(&types, "types", "certificate types the agreement allows, e.g. residenza,stato_di_famiglia")
+	by := fs.String("by", "", "staff member recording the application")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *by == "" {
+		return usagef("say who records the application with --by NAME")
+	}
+	cat, err := operators.ParseCategory(*category)
+	if err != nil {
+		return usagef("%s", cmdline.Sentence(strings.TrimPrefix(err.Error(), operators.ErrInvalid.Error()+": ")))
+	}
+	o := &operators.Operator{
+		LegalName: *name, Name: *sign, PartitaIVA: *piva, Category: cat,
+		Address: operators.Address{Street: *street, Number: *number, CAP: *cap, City: *city, Lat: *lat, Lon: *lon},
+		Transit: operators.Transit{Metro: metro, Rail: rail, Stop: *stop},
+	}
+	if *hours != "" {
+		if o.Hours.Week, err = operators.ParseWeek(*hours); err != nil {
+			return usagef("--hours: %v", err)
+		}
+	}
+	o.Hours.OpenOnHolidays = *holidays
+	if *signed != "" || *expires != "" || len(types) > 0 || *fee != 0 {
+		a := &operators.Agreement{FeeCents: *fee}
+		if a.Signed, err = registry.ParseDate(*signed); err != nil {
+			return usagef("--signed: %v", err)
+		}
+		if a.Expires, err = registry.ParseDate(*expires); err != nil {
+			return usagef("--expires: %v", err)
+		}
+		for _, s := range types {
+			t, err := certificate.ParseType(s)
+			if err != nil {
+				return usagef("--types: %v", err)
+			}
+			a.Types = append(a.Types, t)
+		}
+		o.Agreement = a
+	}
+	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+		if err := ops.Add(o, *by); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%s %s %s\n", o.ID, o.Status, o.DisplayName())
+		return nil
+	})
+}
+
+func (c *cli) operatorList(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub operator list")
+	data := c.dataFlag(fs)
+	status := fs.String("status", "", "only operators in this status")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	var want operators.Status
+	if *status != "" {
+		var err error
+		if want, err = operators.ParseStatus(*status); err != nil {
+			return usagef("--status: %v", err)
+		}
+	}
+	return c.withOperators(ctx, *data, false, func(ops *opbolt.Store) error {
+		all, err := ops.List()
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		for _, o := range all {
+			if want != "" && o.Status != want {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.ID, o.Status, o.Category, o.DisplayName(), o.Address)
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) operatorShow(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub operator show")
+	data := c.dataFlag(fs)
+	asJSON := fs.Bool("json", false, "print the record as JSON")
+	id, err := oneArg(fs, args, "an operator id")
+	if err != nil {
+		return err
+	}
+	return c.withOperators(ctx, *data, false, func(ops *opbolt.Store) error {
+		o, err := ops.Get(id)
+		if err != nil {
+			return err
+		}
+		devs, err := ops.Devices(id)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(c.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				*operators.Operator
+				Devices []*operators.Device `json:"devices"`
+			}{o, devs})
+		}
+		w := c.stdout
+		fmt.Fprintf(w, "%s  %s (%s)\n", o.ID, o.DisplayName(), o.Category.Label())
+		fmt.Fprintf(w, "legal name       %s\npartita IVA      %s\nstatus           %s\naddress          %s (%.5f, %.5f)\n",
+			o.LegalName, o.PartitaIVA, o.Status, o.Address, o.Address.Lat, o.Address.Lon)
+		if t := o.Transit; len(t.Metro)+len(t.Rail) > 0 || t.Stop != "" {
+			fmt.Fprintf(w, "transit          %s %s %s\n", strings.Join(t.Metro, " "), strings.Join(t.Rail, " "), t.Stop)
+		}
+		for d := time.Monday; d <= time.Saturday+1; d++ {
+			wd := d % 7
+			var spans []string
+			for _, iv := range o.Hours.Week.On(wd) {
+				spans = append(spans, iv.String())
+			}
+			if len(spans) == 0 {
+				spans = []string{"closed"}
+			}
+			fmt.Fprintf(w, "%-17s%s\n", strings.ToLower(wd.String()[:3]), strings.Join(spans, " "))
+		}
+		if a := o.Agreement; a != nil {
+			var types []string
+			for _, t := range a.Types {
+				types = append(types, string(t))
+			}
+			fmt.Fprintf(w, "agreement        %s to %s, fee %d.%02d EUR, %s\n", a.Signed, a.Expires, a.FeeCents/100, a.FeeCents%100, strings.Join(types, ", "))
+		}
+		for _, h := range o.History {
+			fmt.Fprintf(w, "history          %s  %s → %s by %s", h.At.In(operators.Rome).Format("2006-01-02 15:04"), orDash(string(h.From)), h.To, h.By)
+			if h.Reason != "" {
+				fmt.Fprintf(w, ": %s", h.Reason)
+			}
+			fmt.Fprintln(w)
+		}
+		for _, d := range devs {
+			last := "never"
+			if !d.LastContact.IsZero() {
+				last = d.LastContact.In(operators.Rome).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(w, "device           %s  %s  %s, enrolled %s, last contact %s\n", d.KeyID, d.Status, d.Name,
+				d.EnrolledAt.In(operators.Rome).Format("2006-01-02 15:04"), last)
+		}
+		return nil
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usagef("give exactly one argument: %s", what)
+	}
+	return pos[0], nil
+}
+
+func lifecycle(to operators.Status) func(*cli, context.Context, []string) error {
+	return func(c *cli, ctx context.Context, args []string) error {
+		verb := map[operators.Status]string{operators.Approved: "approve", operators.Active: "activate", operators.Suspended: "suspend", operators.Revoked: "revoke"}[to]
+		fs := cmdline.FlagSet("hub operator " + verb)
+		data := c.dataFlag(fs)
+		by := fs.String("by", "", "staff member making the change")
+		reason := fs.String("reason", "", "why (required to suspend or revoke)")
+		id, err := oneArg(fs, args, "an operator id")
+		if err != nil {
+			return err
+		}
+		if *by == "" {
+			return usagef("say who makes the change with --by NAME")
+		}
+		if (to == operators.Suspended || to == operators.Revoked) && strings.TrimSpace(*reason) == "" {
+			return usagef("say why with --reason TEXT: the shop will ask")
+		}
+		return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+			o, err := ops.SetStatus(id, to, *by, *reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s %s\n", o.ID, o.Status)
+			return nil
+		})
+	}
+}
+
+func (c *cli) operatorEnrolCode(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub operator enrol-code")
+	data := c.dataFlag(fs)
+	by := fs.String("by", "", "staff member issuing the code")
+	ttl := fs.Duration("ttl", operators.DefaultCodeTTL, "how long the code stays usable")
+	id, err := oneArg(fs, args, "an operator id")
+	if err != nil {
+		return err
+	}
+	if *by == "" {
+		return usagef("say who issues the code with --by NAME")
+	}
+	if *ttl <= 0 {
+		return usagef("--ttl must be positive")
+	}
+	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+		code, rec, err := ops.IssueCode(id, *by, *ttl)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "enrolment code: %s\nfor operator %s, usable once until %s\n", code, id, rec.Expires.In(operators.Rome).Format("2006-01-02 15:04 MST"))
+		return nil
+	})
+}
+
+func (c *cli) deviceRevoke(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub device revoke")
+	data := c.dataFlag(fs)
+	by := fs.String("by", "", "staff member revoking the device")
+	reason := fs.String("reason", "", "why")
+	keyID, err := oneArg(fs, args, "a device key id")
+	if err != nil {
+		return err
+	}
+	if *by == "" || strings.TrimSpace(*reason) == "" {
+		return usagef("say who revokes the device and why with --by NAME --reason TEXT")
+	}
+	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+		d, err := ops.RevokeDevice(keyID, *by, *reason)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%s %s\n", d.KeyID, d.Status)
+		return nil
+	})
+}
+
+// serveFlags are hub serve's options for the signed API and TLS.
+type serveFlags struct {
+	tlsCert, tlsKey string
+	selfSigned      bool
+	skew            time.Duration
+}
+
+func addServeFlags(fs *flag.FlagSet) *serveFlags {
+	f := &serveFlags{}
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fs.BoolVar(&f.selfSigned, "tls-self-signed", false, "serve HTTPS with a certificate the hub makes and keeps in the data directory (demo)")
+	fs.DurationVar(&f.skew, "signature-skew", httpsig.DefaultSkew, "clock difference allowed between kiosks and the hub")
+	return f
+}
+
+func (f *serveFlags) check() error {
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usagef("give both --tls-cert and --tls-key, or neither")
+	}
+	if f.selfSigned && f.tlsCert != "" {
+		return usagef("give either --tls-cert/--tls-key or --tls-self-signed, not both")
+	}
+	if f.skew <= 0 {
+		return usagef("--signature-skew must be positive")
+	}
+	return nil
+}
+
+func (f *serveFlags) scheme() string {
+	if f.tlsCert != "" || f.selfSigned {
+		return "https"
+	}
+	return "http"
+}
+
+// listen wraps ln in TLS when asked to; on failure it closes ln.
+func (f *serveFlags) listen(ln net.Listener, dataDir string, now func() time.Time) (net.Listener, error) {
+	certFile, keyFile := f.tlsCert, f.tlsKey
+	if f.selfSigned {
+		var err error
+		if certFile, keyFile, err = selfSignedCert(filepath.Join(dataDir, "tls"), now()); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	if certFile == "" {
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("cannot load the TLS certificate %s and key %s: %v", certFile, keyFile, err)
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// selfSignedCert makes, once, a certificate for the demo hub valid for
+// localhost, the loopback addresses and this host's name, and keeps it in
+// dir so kiosks can pin it across restarts.
+func selfSignedCert(dir string, now time.Time) (string, string, error) {
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if _, err := os.Stat(certFile); err == nil {
+		return certFile, keyFile, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", fmt.Errorf("cannot create %s: %v", dir, err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return "", "", err
+	}
+	names := []string{"localhost"}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		names = append(names, h)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: "Sportello demo hub"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(2, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    names, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
+}
+
+// operatorAPI gives the HTTP API the operator store, the device verifier
+// (reading device and operator status on every request) and the hub's
+// response key: the seal's Ed25519 token key, published in the JWKS.
+func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service, f *serveFlags, log *slog.Logger) error {
+	ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+	if err != nil {
+		return err
+	}
+	refusals := &httpsig.RefusalCounter{}
+	api.Operators = ops
+	api.Refusals = refusals
+	api.Verifier = &httpsig.Verifier{Keys: ops, Clock: c.now, Skew: f.skew, Metrics: refusals, Logger: log}
+	api.HubSigner = &httpsig.Signer{Key: desk.Keys.TokenKey, KeyID: desk.Keys.KeyID, Clock: c.now}
+	return nil
+}
+
+// demoStaff signs the demo's records.
+const demoStaff = "demo"
+
+// seedDemoOperators adds, on first start, a few Milan shops and registry
+// offices with their hours and transit lines, and one pending application.
+// On every start it prints a fresh enrolment code for the demo shop's kiosk
+// (codes are kept hashed, so an old one cannot be shown again).
+func (c *cli) seedDemoOperators(h *hubFile, log *slog.Logger) error {
+	ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+	if err != nil {
+		return err
+	}
+	all, err := ops.List()
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		if err := addDemoOperators(ops, c.now()); err != nil {
+			return fmt.Errorf("cannot add the demo operators: %w", err)
+		}
+		log.Info("demo operators added")
+	}
+	code, _, err := ops.IssueCode(demoShopID, demoStaff, 0)
+	if err != nil {
+		return fmt.Errorf("cannot issue the demo shop's enrolment code: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "enrolment code: %s\n", code)
+	return nil
+}
+
+// demoShopID is the first demo operator: the shop whose kiosk enrols.
+const demoShopID = "op-0001"
+
+func addDemoOperators(ops *opbolt.Store, now time.Time) error {
+	today := registry.DateOf(now.In(operators.Rome))
+	agreement := func(fee int, types ...certificate.Type) *operators.Agreement {
+		return &operators.Agreement{
+			Signed:   registry.DateOf(today.Time().AddDate(0, -2, 0)),
+			Expires:  registry.DateOf(today.Time().AddDate(3, 0, 0)),
+			FeeCents: fee, Types: types,
+		}
+	}
+	all := certificate.Types()
+	week := func(s string) operators.Hours {
+		w, err := operators.ParseWeek(s)
+		if err != nil {
+			panic(err) // fixed demo data
+		}
+		return operators.Hours{Week: w}
+	}
+	type demo struct {
+		o      *operators.Operator
+		status operators.Status
+	}
+	demos := []demo{
+		{&operators.Operator{LegalName: "Edicola Loreto di Giulia Ferrari", Name: "Edicola Loreto", PartitaIVA: "12345670157", Category: operators.Edicola,
+			Address:   operators.Address{Street: "Piazzale Loreto", Number: "1", CAP: "20131", City: "Milano", Lat: 45.48593, Lon: 9.21652},
+			Hours:     week("mon-fri 06:30-13:00 15:00-19:30; sat 06:30-13:00; sun 07:00-12:00"),
+			Transit:   operators.Transit{Metro: []string{"M1", "M2"}, Stop: "Loreto", WalkMins: 1},
+			Agreement: agreement(200, all...)}, operators.Active},
+		{&operators.Operator{LegalName: "Tabaccheria Porta Romana S.n.c.", Name: "Tabacchi Porta Romana", PartitaIVA: "12345680156", Category: operators.Tabaccheria,
+			Address:   operators.Address{Street: "Corso di Porta Romana", Number: "116", CAP: "20122", City: "Milano", Lat: 45.45175, Lon: 9.20237},
+			Hours:     week("mon-sat 07:00-20:00"),
+			Transit:   operators.Transit{Metro: []string{"M3"}, Stop: "Porta Romana", WalkMins: 2},
+			Agreement: agreement(150, certificate.Residenza, certificate.StatoDiFamiglia, certificate.Cittadinanza, certificate.EsistenzaInVita)}, operators.Active},
+		{&operators.Operator{LegalName: "Cartoleria Garibaldi di Luca Colombo", Name: "Cartoleria Garibaldi", PartitaIVA: "12345690155", Category: operators.Cartoleria,
+			Address:   operators.Address{Street: "Corso Garibaldi", Number: "71", CAP: "20121", City: "Milano", Lat: 45.47797, Lon: 9.18487},
+			Hours:     week("mon-fri 09:00-13:00 15:00-19:00; sat 09:30-12:30"),
+			Transit:   operators.Transit{Metro: []string{"M2", "M5"}, Rail: []string{"S1", "S2", "S5", "S6", "S13"}, Stop: "Garibaldi FS", WalkMins: 6},
+			Agreement: agreement(100, certificate.Residenza, certificate.StatoDiFamiglia)}, operators.Active},
+		{&operators.Operator{LegalName: "Comune di Milano", Name: "Anagrafe centrale - Via Larga", PartitaIVA: "01199250158", Category: operators.RegistryOffice,
+			Address: operators.Address{Street: "Via Larga", Number: "12", CAP: "20122", City: "Milano", Lat: 45.46127, Lon: 9.19398},
+			Hours:   week("mon-fri 08:30-15:30"),
+			Transit: operators.Transit{Metro: []string{"M1", "M3"}, Stop: "Duomo", WalkMins: 6}}, operators.Active},
+		{&operators.Operator{LegalName: "Comune di Milano", Name: "Anagrafe Municipio 8 - Via Quarenghi", PartitaIVA: "01199250158", Category: operators.RegistryOffice,
+			Address: operators.Address{Street: "Via Giacomo Quarenghi", Number: "21", CAP: "20151", City: "Milano", Lat: 45.49837, Lon: 9.12218},
+			Hours:   week("mon-fri 08:30-13:30"),
+			Transit: operators.Transit{Metro: []string{"M1"}, Stop: "Bonola", WalkMins: 8}}, operators.Active},
+		{&operators.Operator{LegalName: "Edicola Città Studi di Paolo Galli", Name: "Edicola Città Studi", PartitaIVA: "12345700152", Category: operators.Edicola,
+			Address:   operators.Address{Street: "Piazza Leonardo da Vinci", Number: "2", CAP: "20133", City: "Milano", Lat: 45.47857, Lon: 9.22726},
+			Hours:     week("mon-sat 06:00-13:00"),
+			Transit:   operators.Transit{Metro: []string{"M2"}, Stop: "Piola", WalkMins: 4},
+			Agreement: agreement(200, certificate.Residenza)}, operators.Applied},
+	}
+	for _, d := range demos {
+		if err := ops.Add(d.o, demoStaff); err != nil {
+			return fmt.Errorf("%s: %w", d.o.DisplayName(), err)
+		}
+		if d.status == operators.Active {
+			for _, st := range []operators.Status{operators.Approved, operators.Active} {
+				if _, err := ops.SetStatus(d.o.ID, st, demoStaff, "demo programme"); err != nil {
+					return fmt.Errorf("%s: %w", d.o.DisplayName(), err)
+				}
+			}
+		}
+	}
+	if _, err := ops.Get(demoShopID); err != nil {
+		return errors.New("the demo shop did not get the expected id " + demoShopID)
+	}
+	return nil
+}
