@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"strconv"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -146,9 +147,19 @@ func (c *cli) auditAnchors(ctx context.Context, args []string) error {
 }
 
 // staffActor is the staff member running this command: the OS account, which
-// the city's log-in already ties to a person.
-func staffActor() (audit.Actor, error) {
+// the city's log-in already ties to a person. A command forwarded to a
+// serving hub is recorded under the caller's account as the kernel reports
+// it on the control socket, not under the hub's own.
+func (c *cli) staffActor() (audit.Actor, error) {
 	name := ""
+	if c.store != nil {
+		if u, err := user.LookupId(strconv.Itoa(c.uid)); err == nil {
+			name = u.Username
+		} else {
+			name = "uid" + strconv.Itoa(c.uid)
+		}
+		return audit.Actor{Kind: audit.Staff, ID: name}, nil
+	}
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}

@@ -41,6 +41,7 @@ type cli struct {
 	now            func() time.Time
 	store          *hubFile          // non-nil only inside hub serve
 	desk           *issuance.Service // the serving hub's certificate desk
+	uid            int               // inside hub serve: the caller's user id, from the control socket
 }
 
 type command = cmdline.Command[*cli]

@@ -95,7 +95,7 @@ func (c *cli) personShow(ctx context.Context, args []string) error {
 	if (*cf == "") == (*nis == "") {
 		return usagef("give one of --cf or --nis")
 	}
-	actor, err := staffActor()
+	actor, err := c.staffActor()
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ import (
 	"net"
 	"os"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // SocketName is the socket's file name inside the data directory.
@@ -26,6 +28,10 @@ const SocketName = "hub.sock"
 type Request struct {
 	Args []string `json:"args"` // the command line after the program name
 	Dir  string   `json:"dir"`  // the caller's working directory, for relative paths
+	// UID is the caller's user id as the kernel reports it for the socket
+	// (SO_PEERCRED), set by Serve: whatever a client sends here is ignored,
+	// so the audit log records who really ran the command.
+	UID int `json:"-"`
 }
 
 // frame is one message from the hub: output on a stream, or the exit status.
@@ -88,6 +94,14 @@ func serveConn(ctx context.Context, c net.Conn, run RunFunc) {
 		return
 	}
 	enc := &frameWriter{enc: json.NewEncoder(c)}
+	uid, err := peerUID(c)
+	if err != nil {
+		fmt.Fprintf(enc.stream("err"), "the hub cannot tell which user is calling: %v\n", err)
+		code := 1
+		enc.write(frame{Exit: &code})
+		return
+	}
+	req.UID = uid
 	code := run(ctx, req, enc.stream("out"), enc.stream("err"))
 	enc.write(frame{Exit: &code})
 }
@@ -120,6 +134,29 @@ func (s streamWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// peerUID asks the kernel which user is on the other end of a Unix socket.
+func peerUID(c net.Conn) (int, error) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return 0, errors.New("not a Unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if credErr != nil {
+		return 0, credErr
+	}
+	return int(cred.Uid), nil
 }
 
 // Call runs req in the hub listening at path and copies its output.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +22,9 @@ func TestCallRunsInServer(t *testing.T) {
 	go func() {
 		done <- Serve(ctx, ln, func(ctx context.Context, req Request, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "args=%s dir=%s\n", strings.Join(req.Args, ","), req.Dir)
+			if req.UID != os.Getuid() {
+				fmt.Fprintf(stderr, "uid %d, want the caller's %d\n", req.UID, os.Getuid())
+			}
 			fmt.Fprintln(stderr, "a warning")
 			return len(req.Args)
 		})
