@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/hubclient"
+)
+
+func init() {
+	register(
+		command{Name: "enrol", Usage: "--hub URL --code CODE [--profile DIR] [--name NAME] [--hub-ca FILE] [--force]",
+			Help: "enrol this device with the hub using a one-time code from city staff", Run: (*cli).enrol},
+	)
+}
+
+// defaultProfileDir is where the kiosk keeps its enrolment and data.
+func defaultProfileDir() string {
+	if d := os.Getenv("SPORTELLO_PROFILE"); d != "" {
+		return d
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "sportello-kiosk")
+	}
+	return "sportello-kiosk"
+}
+
+func (c *cli) enrol(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("kiosk enrol")
+	hub := fs.String("hub", os.Getenv("SPORTELLO_HUB"), "the hub's URL, e.g. https://hub.example.it")
+	code := fs.String("code", "", "one-time enrolment code from city staff")
+	profile := fs.String("profile", defaultProfileDir(), "kiosk profile directory")
+	host, _ := os.Hostname()
+	name := fs.String("name", host, "name of this device as staff will see it")
+	hubCA := fs.String("hub-ca", "", "PEM file of the certificate or CA the hub's TLS certificate is trusted by (a self-signed demo hub)")
+	force := fs.Bool("force", false, "replace an existing enrolment in the profile")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *hub == "" || *code == "" {
+		return cmdline.Usagef("give the hub's URL with --hub and the enrolment code with --code")
+	}
+	if !*force {
+		if p, err := hubclient.LoadProfile(*profile); err == nil {
+			return fmt.Errorf("the profile %s is already enrolled as %s with %s; use --force to enrol again", *profile, p.KeyID, p.HubURL)
+		}
+	}
+	var opt hubclient.EnrolOptions
+	if *hubCA != "" {
+		b, err := os.ReadFile(*hubCA)
+		if err != nil {
+			return fmt.Errorf("cannot read the hub's certificate file: %v", err)
+		}
+		opt.HubCAPEM = string(b)
+	}
+	cl := &hubclient.Client{Clock: c.now}
+	p, err := cl.Enrol(ctx, *hub, *code, *name, opt)
+	if err != nil {
+		return err
+	}
+	if err := p.Save(*profile); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "enrolled as %s for operator %s at %s\nprofile saved in %s\n", p.KeyID, p.OperatorID, p.HubURL, *profile)
+	return nil
+}

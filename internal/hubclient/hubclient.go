@@ -1,0 +1,595 @@
+// Package hubclient is the kiosk's signed client for the hub's API: every
+// request is signed with the device key enrolled with a one-time code
+// (RFC 9421), every answer is checked against the hub key pinned at
+// enrolment, writes carry an Idempotency-Key, and network failures and 5xx
+// answers are retried with exponential backoff and jitter, re-signed each
+// time under the same Idempotency-Key so the hub acts at most once.
+package hubclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/httpsig"
+)
+
+// ProfileFile is the device's enrolment in the kiosk profile directory.
+const ProfileFile = "device.json"
+
+// Profile is what enrolment leaves on the kiosk: its private key, its key
+// id, and the hub's public key, pinned.
+type Profile struct {
+	HubURL     string    `json:"hub_url"`
+	KeyID      string    `json:"key_id"`
+	OperatorID string    `json:"operator_id"`
+	Name       string    `json:"name"`
+	DeviceKey  []byte    `json:"device_key"` // Ed25519 seed, 32 bytes
+	HubKey     []byte    `json:"hub_key"`    // raw Ed25519 public key
+	HubKeyID   string    `json:"hub_key_id,omitempty"`
+	HubCAPEM   string    `json:"hub_ca_pem,omitempty"` // TLS roots for a hub with its own CA
+	EnrolledAt time.Time `json:"enrolled_at"`
+}
+
+func (p *Profile) privateKey() (ed25519.PrivateKey, error) {
+	if len(p.DeviceKey) != ed25519.SeedSize {
+		return nil, fmt.Errorf("the device profile's key has %d bytes, not an Ed25519 seed of %d", len(p.DeviceKey), ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(p.DeviceKey), nil
+}
+
+// LoadProfile reads the enrolment from profile directory dir.
+func LoadProfile(dir string) (*Profile, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ProfileFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("this kiosk is not enrolled: there is no %s in %s (run kiosk enrol)", ProfileFile, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the kiosk profile: %w", err)
+	}
+	var p Profile
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("the kiosk profile %s is damaged: %w", filepath.Join(dir, ProfileFile), err)
+	}
+	if _, err := p.privateKey(); err != nil {
+		return nil, err
+	}
+	if len(p.HubKey) != ed25519.PublicKeySize || p.KeyID == "" || p.HubURL == "" {
+		return nil, fmt.Errorf("the kiosk profile %s is incomplete: enrol again", filepath.Join(dir, ProfileFile))
+	}
+	return &p, nil
+}
+
+// Save writes the profile to dir, readable by the kiosk's user only: it
+// holds the device's private key.
+func (p *Profile) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the kiosk profile directory: %w", err)
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ProfileFile+".*")
+	if err != nil {
+		return fmt.Errorf("cannot write the kiosk profile: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cannot write the kiosk profile: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, ProfileFile))
+}
+
+// Retry is the retry policy: Attempts tries in all, waiting a random time
+// up to Base·2ⁿ (at most Max) before try n+1. Full jitter spreads a
+// hundred kiosks reconnecting after an outage.
+type Retry struct {
+	Attempts int           // 4 when 0
+	Base     time.Duration // 250 ms when 0
+	Max      time.Duration // 8 s when 0
+}
+
+func (r Retry) attempts() int {
+	if r.Attempts > 0 {
+		return r.Attempts
+	}
+	return 4
+}
+
+func (r Retry) delay(n int, random io.Reader) time.Duration {
+	base, max := r.Base, r.Max
+	if base <= 0 {
+		base = 250 * time.Millisecond
+	}
+	if max <= 0 {
+		max = 8 * time.Second
+	}
+	d := base << n
+	if d > max || d <= 0 {
+		d = max
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return d
+	}
+	return time.Duration(binary.BigEndian.Uint64(b[:]) % uint64(d+1))
+}
+
+// Client talks to the hub as one enrolled device.
+type Client struct {
+	Profile *Profile
+	HTTP    *http.Client     // built from the profile (TLS roots, timeout) when nil
+	Clock   func() time.Time // time.Now when nil
+	Rand    io.Reader        // nonces, keys, jitter; crypto/rand when nil
+	Retry   Retry
+	// Sleep waits between attempts; tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Log   *slog.Logger // may be nil
+}
+
+// New returns a client for an enrolled profile.
+func New(p *Profile) *Client { return &Client{Profile: p} }
+
+func (c *Client) now() time.Time {
+	if c.Clock != nil {
+		return c.Clock()
+	}
+	return time.Now()
+}
+
+func (c *Client) random() io.Reader {
+	if c.Rand != nil {
+		return c.Rand
+	}
+	return rand.Reader
+}
+
+func (c *Client) httpClient(caPEM string) (*http.Client, error) {
+	if c.HTTP != nil {
+		return c.HTTP, nil
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if caPEM != "" {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+			return nil, errors.New("the hub's TLS certificate file holds no PEM certificate")
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		hc.Transport = tr
+	}
+	c.HTTP = hc
+	return hc, nil
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// APIError is a refusal from the hub, with its machine reason.
+type APIError struct {
+	Status  int
+	Reason  string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	if e.Message != "" {
+		return fmt.Sprintf("the hub refused the request (%s): %s", e.Reason, e.Message)
+	}
+	return fmt.Sprintf("the hub answered HTTP %d", e.Status)
+}
+
+// ErrUnsignedResponse means an answer did not carry a valid signature by
+// the pinned hub key: it may not come from the hub, so it is not used.
+var ErrUnsignedResponse = errors.New("the answer is not signed by the hub key pinned at enrolment")
+
+// EnrolOptions are the optional parts of an enrolment.
+type EnrolOptions struct {
+	HubCAPEM string // trust this CA for the hub's TLS certificate
+}
+
+// Enrol makes a new device key, enrols it at hubURL with a one-time code,
+// checks that the answer is signed by the hub key it announces, and sets
+// c.Profile. It is not retried: a code works once, so a lost answer means
+// asking staff for a new code.
+func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...EnrolOptions) (*Profile, error) {
+	var opt EnrolOptions
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	u, err := url.Parse(strings.TrimRight(hubURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("the hub URL %q is not an http or https URL", hubURL)
+	}
+	hc, err := c.httpClient(opt.HubCAPEM)
+	if err != nil {
+		return nil, err
+	}
+	pub, priv, err := ed25519.GenerateKey(c.random())
+	if err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(map[string]string{"code": code, "public_key": base64.StdEncoding.EncodeToString(pub), "name": name})
+	req, err := http.NewRequestWithContext(ctx, "POST", u.String()+"/api/v1/devices", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the hub at %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("the hub's answer could not be read: %w", err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return nil, apiError(resp.StatusCode, answer)
+	}
+	var got struct {
+		KeyID      string `json:"key_id"`
+		OperatorID string `json:"operator_id"`
+		HubKey     string `json:"hub_key"`
+		HubKeyID   string `json:"hub_key_id"`
+	}
+	if err := json.Unmarshal(answer, &got); err != nil {
+		return nil, fmt.Errorf("the hub's enrolment answer is not the expected JSON: %w", err)
+	}
+	hubKey, err := base64.StdEncoding.DecodeString(got.HubKey)
+	if err != nil || len(hubKey) != ed25519.PublicKeySize {
+		return nil, errors.New("the hub's enrolment answer has no valid hub_key")
+	}
+	p := &Profile{
+		HubURL: u.String(), KeyID: got.KeyID, OperatorID: got.OperatorID, Name: name,
+		DeviceKey: priv.Seed(), HubKey: hubKey, HubKeyID: got.HubKeyID, HubCAPEM: opt.HubCAPEM,
+		EnrolledAt: c.now().UTC(),
+	}
+	// The answer must be signed by the key it hands over: proof that the
+	// hub holds it, and that nothing between rewrote the key.
+	if err := c.verify(ctx, p, resp, answer); err != nil {
+		return nil, err
+	}
+	c.Profile = p
+	return p, nil
+}
+
+func apiError(status int, body []byte) error {
+	var p struct{ Reason, Message string }
+	if json.Unmarshal(body, &p) != nil || p.Reason == "" {
+		return &APIError{Status: status, Reason: "http_" + strconv.Itoa(status)}
+	}
+	return &APIError{Status: status, Reason: p.Reason, Message: p.Message}
+}
+
+func (c *Client) verify(ctx context.Context, p *Profile, resp *http.Response, body []byte) error {
+	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: p.HubKeyID, Key: ed25519.PublicKey(p.HubKey)}, Clock: c.Clock}
+	if _, err := v.VerifyResponse(ctx, resp, body); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
+	}
+	return nil
+}
+
+// IdempotencyKey makes a fresh key for a write: 128 random bits.
+func IdempotencyKey(r io.Reader) (string, error) { return httpsig.NewNonce(r) }
+
+// call is one logical request: body is JSON-encoded when not nil, idemKey
+// is set on writes (generated when empty). It returns the answer's status
+// and content once its signature is verified; a non-2xx status is an
+// *APIError.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, idemKey string) (int, []byte, error) {
+	p := c.Profile
+	if p == nil {
+		return 0, nil, errors.New("the client has no device profile: enrol first")
+	}
+	key, err := p.privateKey()
+	if err != nil {
+		return 0, nil, err
+	}
+	hc, err := c.httpClient(p.HubCAPEM)
+	if err != nil {
+		return 0, nil, err
+	}
+	var payload []byte
+	if body != nil {
+		if payload, err = json.Marshal(body); err != nil {
+			return 0, nil, err
+		}
+	}
+	write := method != http.MethodGet && method != http.MethodHead
+	if write && idemKey == "" {
+		if idemKey, err = IdempotencyKey(c.random()); err != nil {
+			return 0, nil, err
+		}
+	}
+	target := p.HubURL + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	signer := &httpsig.Signer{Key: key, KeyID: p.KeyID, Clock: c.Clock, Rand: c.Rand, Extra: []string{"idempotency-key"}}
+	var lastErr error
+	for attempt := 0; attempt < c.Retry.attempts(); attempt++ {
+		if attempt > 0 {
+			d := c.Retry.delay(attempt-1, c.random())
+			if c.Log != nil {
+				c.Log.Info("retrying hub request", "path", path, "attempt", attempt+1, "wait", d, "err", lastErr)
+			}
+			if err := c.sleep(ctx, d); err != nil {
+				return 0, nil, fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(payload))
+		if err != nil {
+			return 0, nil, err
+		}
+		if payload == nil {
+			req.Body, req.ContentLength = http.NoBody, 0
+		} else {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Accept", "application/json")
+		if idemKey != "" {
+			req.Header.Set("Idempotency-Key", idemKey)
+		}
+		// Signed afresh each attempt: a new nonce and created time, since the
+		// hub refuses a replayed nonce even from its rightful sender.
+		if err := signer.SignRequest(req, payload); err != nil {
+			return 0, nil, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, nil, ctx.Err()
+			}
+			lastErr = fmt.Errorf("cannot reach the hub at %s: %w", p.HubURL, err)
+			continue
+		}
+		answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		resp.Body.Close()
+		if err != nil {
+			lastErr = fmt.Errorf("the hub's answer was cut off: %w", err)
+			continue
+		}
+		if verr := c.verify(ctx, p, resp, answer); verr != nil {
+			if resp.StatusCode >= 500 {
+				// A proxy's error page in front of a hub that is down.
+				lastErr = fmt.Errorf("the hub answered HTTP %d, unsigned", resp.StatusCode)
+				continue
+			}
+			return 0, nil, verr
+		}
+		if resp.StatusCode >= 500 {
+			lastErr = apiError(resp.StatusCode, answer)
+			continue
+		}
+		if resp.StatusCode >= 300 {
+			return resp.StatusCode, answer, apiError(resp.StatusCode, answer)
+		}
+		return resp.StatusCode, answer, nil
+	}
+	return 0, nil, lastErr
+}
+
+func (c *Client) callJSON(ctx context.Context, method, path string, query url.Values, body any, idemKey string, out any) (int, error) {
+	status, answer, err := c.call(ctx, method, path, query, body, idemKey)
+	if err != nil {
+		return status, err
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		return status, fmt.Errorf("the hub's answer to %s is not the expected JSON: %w", path, err)
+	}
+	return status, nil
+}
+
+// Health is the hub's liveness answer.
+type Health struct {
+	Status        string `json:"status"`
+	Version       string `json:"version"`
+	Persons       int    `json:"persons"`
+	UptimeSeconds int    `json:"uptime_seconds"`
+}
+
+// Health asks the hub whether it is up. /healthz is public and unsigned:
+// it tells the kiosk only whether to try, never anything it acts on.
+func (c *Client) Health(ctx context.Context) (*Health, error) {
+	if c.Profile == nil {
+		return nil, errors.New("the client has no device profile: enrol first")
+	}
+	hc, err := c.httpClient(c.Profile.HubCAPEM)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", c.Profile.HubURL+"/healthz", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the hub at %s: %w", c.Profile.HubURL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return nil, apiError(resp.StatusCode, b)
+	}
+	var h Health
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("the hub's health answer is not JSON: %w", err)
+	}
+	return &h, nil
+}
+
+// Device is what the hub says about this device.
+type Device struct {
+	KeyID          string   `json:"key_id"`
+	Name           string   `json:"name"`
+	Status         string   `json:"status"`
+	OperatorID     string   `json:"operator_id"`
+	OperatorName   string   `json:"operator_name"`
+	OperatorStatus string   `json:"operator_status"`
+	FeeCents       int      `json:"fee_cents"`
+	Types          []string `json:"certificate_types"`
+	MayIssue       bool     `json:"may_issue"`
+	Why            string   `json:"why,omitempty"`
+}
+
+// Self asks the hub about this device and its operator.
+func (c *Client) Self(ctx context.Context) (*Device, error) {
+	var d Device
+	_, err := c.callJSON(ctx, "GET", "/api/v1/devices/self", nil, nil, "", &d)
+	return &d, err
+}
+
+// DirectoryEntry is one shop or office near the asked point.
+type DirectoryEntry struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	Category      string  `json:"category"`
+	CategoryLabel string  `json:"category_label"`
+	Address       string  `json:"address"`
+	Lat           float64 `json:"lat"`
+	Lon           float64 `json:"lon"`
+	DistanceM     int     `json:"distance_m"`
+	Open          bool    `json:"open"`
+	Today         struct {
+		Date  string   `json:"date"`
+		Spans []string `json:"spans"`
+		Note  string   `json:"note,omitempty"`
+	} `json:"today"`
+	Hours   json.RawMessage `json:"hours"`
+	Transit struct {
+		Metro    []string `json:"metro,omitempty"`
+		Rail     []string `json:"rail,omitempty"`
+		Stop     string   `json:"stop,omitempty"`
+		WalkMins int      `json:"walk_minutes,omitempty"`
+	} `json:"transit"`
+	FeeCents *int     `json:"fee_cents,omitempty"`
+	Types    []string `json:"certificate_types,omitempty"`
+}
+
+// DirectoryQuery asks for the points of service near a place.
+type DirectoryQuery struct {
+	Lat, Lon      float64
+	At            time.Time // zero: now at the hub
+	Limit         int       // 0: the hub's default
+	IncludeClosed bool
+}
+
+// Directory lists the shops and offices nearest to q, open ones first.
+func (c *Client) Directory(ctx context.Context, q DirectoryQuery) ([]DirectoryEntry, error) {
+	v := url.Values{}
+	v.Set("lat", strconv.FormatFloat(q.Lat, 'f', -1, 64))
+	v.Set("lon", strconv.FormatFloat(q.Lon, 'f', -1, 64))
+	if !q.At.IsZero() {
+		v.Set("at", q.At.Format(time.RFC3339))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.IncludeClosed {
+		v.Set("include_closed", "true")
+	}
+	var out struct {
+		Results []DirectoryEntry `json:"results"`
+	}
+	_, err := c.callJSON(ctx, "GET", "/api/v1/directory", v, nil, "", &out)
+	return out.Results, err
+}
+
+// DirectoryGeoJSON fetches the whole directory as GeoJSON, for the kiosk to
+// keep and show offline.
+func (c *Client) DirectoryGeoJSON(ctx context.Context) ([]byte, error) {
+	_, b, err := c.call(ctx, "GET", "/api/v1/directory.geojson", nil, nil, "")
+	return b, err
+}
+
+// Exemption is a bollo exemption: ANPR's code and, for code 99, the text.
+type Exemption struct {
+	Code int    `json:"code"`
+	Text string `json:"text"`
+}
+
+// CertificateRequest is the body of POST /api/v1/certificates (DESIGN.md).
+type CertificateRequest struct {
+	CF          string    `json:"cf"`
+	Types       []string  `json:"types"`
+	Exemption   Exemption `json:"exemption"`
+	RequesterCF string    `json:"requester_cf"`
+	Channel     string    `json:"channel,omitempty"`
+	// IdempotencyKey identifies this request across retries and restarts
+	// (the outbox stores it); generated when empty.
+	IdempotencyKey string `json:"-"`
+}
+
+// Certificate is the hub's answer to an issuance.
+type Certificate struct {
+	ID         string          `json:"id"`
+	Protocol   string          `json:"protocol"`
+	Title      string          `json:"title"`
+	Types      []string        `json:"types"`
+	Fees       json.RawMessage `json:"fees"`
+	TotalCents int64           `json:"total_cents"`
+	PDFURL     string          `json:"pdf_url"`
+	VerifyURL  string          `json:"verify_url"`
+	Issued     time.Time       `json:"issued"`
+	Replayed   bool            `json:"replayed,omitempty"`
+}
+
+// IssueCertificate asks the hub to issue a certificate. A retry after a
+// lost answer carries the same Idempotency-Key, so the hub returns the
+// certificate it already issued rather than a second one.
+func (c *Client) IssueCertificate(ctx context.Context, req CertificateRequest) (*Certificate, error) {
+	var out Certificate
+	_, err := c.callJSON(ctx, "POST", "/api/v1/certificates", nil, req, req.IdempotencyKey, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CertificatePDF downloads an issued certificate's signed PDF.
+func (c *Client) CertificatePDF(ctx context.Context, id string) ([]byte, error) {
+	_, b, err := c.call(ctx, "GET", "/api/v1/certificates/"+url.PathEscape(id)+"/pdf", nil, nil, "")
+	return b, err
+}
