@@ -1,0 +1,122 @@
+package adminbolt
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+func open(t *testing.T, now *time.Time) *Store {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "hub.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := New(db, func() time.Time { return *now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestLoginSessionLockout(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	a, err := staff.NewAccount(nil, "anna", "Anna Bianchi", staff.Admin, "a long enough pass", now, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(a, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(a, false); !errors.Is(err, staff.ErrExists) {
+		t.Fatalf("second add: %v", err)
+	}
+	if _, _, _, err := s.Login("nobody", "a long enough pass", ""); !errors.Is(err, staff.ErrBadLogin) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	tok, sess, _, err := s.Login("anna", "a long enough pass", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, acc, err := s.Session(tok)
+	if err != nil || got.CSRF != sess.CSRF || acc.User != "anna" {
+		t.Fatalf("session: %v %+v", err, got)
+	}
+	if _, _, err := s.Session(tok + "x"); !errors.Is(err, staff.ErrNoSession) {
+		t.Fatalf("forged token: %v", err)
+	}
+	now = now.Add(31 * time.Minute)
+	if _, _, err := s.Session(tok); !errors.Is(err, staff.ErrNoSession) {
+		t.Fatalf("idle session: %v", err)
+	}
+	if n, err := s.PurgeSessions(); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+
+	for i := range 5 {
+		now = now.Add(time.Minute)
+		_, _, _, err = s.Login("anna", "wrong password", "")
+		if i < 4 && !errors.Is(err, staff.ErrBadLogin) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("fifth failure: %v", err)
+	}
+	if _, _, _, err := s.Login("anna", "a long enough pass", ""); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("locked account let in: %v", err)
+	}
+	now = now.Add(15 * time.Minute)
+	tok, _, _, err = s.Login("anna", "a long enough pass", "")
+	if err != nil {
+		t.Fatalf("after lock-out: %v", err)
+	}
+	if err := s.Logout(tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Session(tok); !errors.Is(err, staff.ErrNoSession) {
+		t.Fatalf("after log-out: %v", err)
+	}
+}
+
+func TestEvents(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	for _, e := range []struct {
+		at           time.Time
+		kind, reason string
+	}{
+		{now, EventRefused, "subject_not_found"},
+		{now, EventRefused, "subject_not_found"},
+		{now.Add(24 * time.Hour), EventVerifyUnknown, ""},
+		{now.Add(48 * time.Hour), EventRefused, "x"},
+	} {
+		if err := s.Count(e.at, e.kind, e.reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Events(protocol.DayOf(now), protocol.DayOf(now.Add(24*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []EventCount{
+		{protocol.DayOf(now), EventRefused, "subject_not_found", 2},
+		{protocol.DayOf(now.Add(24 * time.Hour)), EventVerifyUnknown, "", 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("event %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,296 @@
+// Package staff is the city staff's side of the console: accounts, roles
+// and what each role may see, password hashes, lock-out after repeated
+// failures, one-time codes (TOTP) and sessions.
+//
+// It is pure domain: no HTTP, no storage; time is always a parameter.
+package staff
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Errors; returned errors wrap them.
+var (
+	ErrInvalid     = errors.New("invalid staff data")
+	ErrBadLogin    = errors.New("wrong user name, password or code")
+	ErrLocked      = errors.New("account locked")
+	ErrDisabled    = errors.New("account disabled")
+	ErrNotFound    = errors.New("no such staff member")
+	ErrExists      = errors.New("staff member already exists")
+	ErrNoSession   = errors.New("no valid session")
+	ErrTOTPMissing = errors.New("one-time code required")
+)
+
+// Role is a staff member's job in the programme.
+type Role string
+
+// Roles. A clerk runs the operators' network and reads registry records;
+// finance settles fees; an auditor reads the access log and the figures but
+// changes nothing; an admin does everything, including staff accounts.
+const (
+	Admin   Role = "admin"
+	Clerk   Role = "clerk"
+	Finance Role = "finance"
+	Auditor Role = "auditor"
+)
+
+// Roles lists every role in a stable order.
+var Roles = []Role{Admin, Clerk, Finance, Auditor}
+
+// ParseRole reads a role; "registry_clerk" is accepted for clerk.
+func ParseRole(s string) (Role, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "registry_clerk" || s == "registry-clerk" {
+		s = string(Clerk)
+	}
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q is not a role; use admin, clerk, finance or auditor", ErrInvalid, s)
+}
+
+// Permission is one kind of page or action of the console.
+type Permission string
+
+// Permissions, one per group of pages.
+const (
+	ViewOperators   Permission = "view_operators"
+	ManageOperators Permission = "manage_operators" // approve, suspend, revoke, codes, hours, devices
+	ViewFees        Permission = "view_fees"
+	ViewSettlements Permission = "view_settlements"
+	ViewActivity    Permission = "view_activity"
+	SearchAudit     Permission = "search_audit"
+	ReadPersons     Permission = "read_persons" // registry records: every read is audited
+	ManageStaff     Permission = "manage_staff"
+)
+
+// grants is the permission table. Separation of duties: the auditor, who
+// checks who read personal data, reads none itself; finance settles but
+// does not change the network.
+var grants = map[Role][]Permission{
+	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff},
+	Clerk:   {ViewOperators, ManageOperators, ViewFees, ViewActivity, ReadPersons},
+	Finance: {ViewOperators, ViewFees, ViewSettlements, ViewActivity},
+	Auditor: {ViewOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit},
+}
+
+// Can reports whether role r has permission p.
+func (r Role) Can(p Permission) bool {
+	for _, g := range grants[r] {
+		if g == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is a staff member.
+type Account struct {
+	User         string    `json:"user"`
+	Name         string    `json:"name,omitempty"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"password_hash"` // PHC string, argon2id
+	TOTPSecret   []byte    `json:"totp_secret,omitempty"`
+	LastTOTPStep int64     `json:"last_totp_step,omitempty"` // a code is accepted once
+	Disabled     bool      `json:"disabled,omitempty"`
+	Created      time.Time `json:"created"`
+	CreatedBy    string    `json:"created_by"`
+	// Failures are the recent failed log-ins, pruned to the lock-out window.
+	Failures  []time.Time `json:"failures,omitempty"`
+	LastLogin time.Time   `json:"last_login,omitzero"`
+}
+
+// ValidateUser checks a user name: 2 to 32 lower-case letters, digits,
+// dots, dashes or underscores, so it reads the same in logs and URLs.
+func ValidateUser(u string) error {
+	if len(u) < 2 || len(u) > 32 {
+		return fmt.Errorf("%w: a user name has 2 to 32 characters, %q has %d", ErrInvalid, u, len(u))
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return fmt.Errorf("%w: user name %q may use only lower-case letters, digits, '.', '-' and '_'", ErrInvalid, u)
+		}
+	}
+	return nil
+}
+
+// MinPassword and MaxPassword bound a password's length in characters.
+// Length is the one rule worth enforcing (NIST SP 800-63B §5.1.1.2); the
+// upper bound keeps hashing cheap for an attacker's huge inputs.
+const (
+	MinPassword = 12
+	MaxPassword = 256
+)
+
+// ValidatePassword checks a new password's length.
+func ValidatePassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < MinPassword || n > MaxPassword {
+		return fmt.Errorf("%w: a password has %d to %d characters, this one has %d", ErrInvalid, MinPassword, MaxPassword, n)
+	}
+	return nil
+}
+
+// NewAccount makes an account with a hashed password.
+func NewAccount(r io.Reader, user, name string, role Role, password string, at time.Time, by string) (*Account, error) {
+	if err := ValidateUser(user); err != nil {
+		return nil, err
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(by) == "" {
+		return nil, fmt.Errorf("%w: say who creates the account", ErrInvalid)
+	}
+	h, err := HashPassword(r, password, DefaultParams)
+	if err != nil {
+		return nil, err
+	}
+	return &Account{User: user, Name: strings.TrimSpace(name), Role: role, PasswordHash: h, Created: at.UTC(), CreatedBy: by}, nil
+}
+
+// Lockout is the policy against password guessing: after Max failures
+// within Window the account refuses every attempt, right or wrong, until
+// the oldest of them leaves the window.
+type Lockout struct {
+	Max    int
+	Window time.Duration
+}
+
+// DefaultLockout is 5 failures in 15 minutes.
+var DefaultLockout = Lockout{Max: 5, Window: 15 * time.Minute}
+
+func (l Lockout) recent(failures []time.Time, now time.Time) []time.Time {
+	var out []time.Time
+	for _, f := range failures {
+		if now.Sub(f) < l.Window && !f.After(now) {
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
+// LockedUntil returns when the account opens again, if it is locked at now.
+func (l Lockout) LockedUntil(failures []time.Time, now time.Time) (time.Time, bool) {
+	r := l.recent(failures, now)
+	if l.Max <= 0 || len(r) < l.Max {
+		return time.Time{}, false
+	}
+	return r[len(r)-l.Max].Add(l.Window), true
+}
+
+// LockedError says until when an account is locked.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("too many failed log-ins: the account is locked until %s", e.Until.Format("15:04"))
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Attempt is one log-in attempt.
+type Attempt struct {
+	Password string
+	Code     string // TOTP code; needed when the account has a secret
+	At       time.Time
+}
+
+// Login checks an attempt against the account and updates its failures,
+// last TOTP step and last log-in. A locked account is refused before the
+// password is looked at, so guessing on goes nowhere.
+func (a *Account) Login(at Attempt, l Lockout) error {
+	if a.Disabled {
+		return fmt.Errorf("%w: ask an administrator", ErrDisabled)
+	}
+	if until, locked := l.LockedUntil(a.Failures, at.At); locked {
+		return &LockedError{Until: until}
+	}
+	fail := func(err error) error {
+		a.Failures = append(l.recent(a.Failures, at.At), at.At.UTC())
+		if until, locked := l.LockedUntil(a.Failures, at.At); locked {
+			return &LockedError{Until: until}
+		}
+		return err
+	}
+	ok, err := CheckPassword(a.PasswordHash, at.Password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fail(ErrBadLogin)
+	}
+	if len(a.TOTPSecret) > 0 {
+		if strings.TrimSpace(at.Code) == "" {
+			return fail(ErrTOTPMissing)
+		}
+		step, ok := VerifyTOTP(a.TOTPSecret, at.Code, at.At, a.LastTOTPStep)
+		if !ok {
+			return fail(ErrBadLogin)
+		}
+		a.LastTOTPStep = step
+	}
+	a.Failures = nil
+	a.LastLogin = at.At.UTC()
+	return nil
+}
+
+// Session is a signed-in browser. The cookie holds a random token; the
+// store keeps only its hash, so a copy of the database signs nobody in.
+type Session struct {
+	User     string    `json:"user"`
+	Created  time.Time `json:"created"`
+	LastSeen time.Time `json:"last_seen"`
+	CSRF     string    `json:"csrf"` // the token every form must carry
+}
+
+// Session lifetimes: idle sessions end after half an hour, any session
+// after a working day.
+const (
+	IdleTimeout     = 30 * time.Minute
+	AbsoluteTimeout = 12 * time.Hour
+)
+
+// Live reports whether the session is still valid at now.
+func (s *Session) Live(now time.Time) bool {
+	return now.Sub(s.LastSeen) < IdleTimeout && now.Sub(s.Created) < AbsoluteTimeout && !now.Before(s.Created)
+}
+
+// NewSession makes a session for user and returns the token for the
+// cookie.
+func NewSession(r io.Reader, user string, at time.Time) (token string, s *Session, err error) {
+	tok, err := RandomToken(r)
+	if err != nil {
+		return "", nil, err
+	}
+	csrf, err := RandomToken(r)
+	if err != nil {
+		return "", nil, err
+	}
+	return tok, &Session{User: user, Created: at.UTC(), LastSeen: at.UTC(), CSRF: csrf}, nil
+}
+
+// RandomToken returns 256 random bits, base64url.
+func RandomToken(r io.Reader) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [32]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("cannot read random bytes for a token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
