@@ -1,0 +1,121 @@
+package settlement
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+func rec(t *testing.T, id, op string, at time.Time, ex fees.Exemption, service int64, types ...certificate.Type) certificate.Record {
+	t.Helper()
+	b, err := certificate.Fees(types, ex, service, certificate.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certificate.Record{ID: id, Protocol: "2026/" + id, Types: types, OperatorID: op, Fees: b.Lines, TotalCents: b.TotalCents,
+		Issued: at, Status: certificate.Valid, Channel: certificate.Counter}
+}
+
+func TestSettle(t *testing.T) {
+	apr := func(day, hour int) time.Time { return time.Date(2026, 4, day, hour, 0, 0, 0, protocol.Rome) }
+	recs := []certificate.Record{
+		rec(t, "a", "op-1", apr(2, 10), fees.Exemption{}, 200, certificate.Residenza),
+		rec(t, "b", "op-1", apr(1, 9), fees.Exemption{}, 200, certificate.Nascita),           // exempt by law: diritti halved
+		rec(t, "c", "op-1", apr(30, 23), fees.Exemption{Code: 4}, 200, certificate.Residenza), // +diritti: no diritti
+		rec(t, "d", "op-1", apr(15, 12), fees.Exemption{}, 200, certificate.StatoDiFamiglia, certificate.Residenza),
+	}
+	recs[3].Status = certificate.Revoked
+	s, err := Settle(Operator{ID: "op-1", Name: "Edicola", District: "CAP 20131"}, Month{2026, time.April}, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Amounts{
+		Certificates: 4, Revoked: 1,
+		BolloCents:     2 * fees.BolloCents,
+		DirittiCents:   2*fees.DirittiCents + fees.DirittiExemptCents,
+		ServiceCents:   4 * 200,
+		CollectedCents: 2*fees.BolloCents + 2*fees.DirittiCents + fees.DirittiExemptCents + 4*200,
+	}
+	if s.Amounts != want {
+		t.Fatalf("amounts %+v, want %+v", s.Amounts, want)
+	}
+	if s.DueCents() != want.BolloCents+want.DirittiCents {
+		t.Errorf("due %d", s.DueCents())
+	}
+	if s.Lines[0].ID != "b" || s.Lines[3].ID != "c" {
+		t.Errorf("lines not in issue order: %s … %s", s.Lines[0].ID, s.Lines[3].ID)
+	}
+	if s.ByType[0].Type != certificate.Residenza || s.ByType[0].Certificates != 2 {
+		t.Errorf("by type: %+v", s.ByType)
+	}
+
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+4+1 {
+		t.Fatalf("%d CSV rows", len(rows))
+	}
+	last := rows[len(rows)-1]
+	if last[2] != "TOTALE" || last[8] != Euro(want.BolloCents) || last[11] != Euro(want.CollectedCents) {
+		t.Errorf("totals row %q", last)
+	}
+}
+
+func TestSettleRefuses(t *testing.T) {
+	apr := time.Date(2026, 4, 10, 10, 0, 0, 0, protocol.Rome)
+	other := rec(t, "x", "op-2", apr, fees.Exemption{}, 100, certificate.Residenza)
+	may := rec(t, "y", "op-1", time.Date(2026, 4, 30, 22, 30, 0, 0, time.UTC), fees.Exemption{}, 100, certificate.Residenza) // 1 May in Rome
+	bad := rec(t, "z", "op-1", apr, fees.Exemption{}, 100, certificate.Residenza)
+	bad.TotalCents++
+	odd := rec(t, "w", "op-1", apr, fees.Exemption{}, 100, certificate.Residenza)
+	odd.Fees = append(odd.Fees, fees.Line{Kind: "mancia"})
+	for name, r := range map[string]certificate.Record{"other operator": other, "other month": may, "sum": bad, "kind": odd} {
+		if _, err := Settle(Operator{ID: "op-1"}, Month{2026, time.April}, []certificate.Record{r}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestDistricts(t *testing.T) {
+	d := Districts{"20131": "Municipio 3"}
+	ss := []Settlement{
+		{Operator: Operator{ID: "a", District: d.Of("20131")}, Amounts: Amounts{Certificates: 2, BolloCents: 3200}},
+		{Operator: Operator{ID: "b", District: d.Of("20122")}, Amounts: Amounts{Certificates: 1, BolloCents: 1600}},
+		{Operator: Operator{ID: "c", District: d.Of("20131")}, Amounts: Amounts{Certificates: 1}},
+	}
+	got := ByDistrict(ss)
+	if len(got) != 2 || got[0].District != "CAP 20122" || got[1].District != "Municipio 3" || got[1].Operators != 2 || got[1].Certificates != 3 {
+		t.Fatalf("%+v", got)
+	}
+	if tot := Total(ss); tot.BolloCents != 4800 || tot.Certificates != 4 {
+		t.Errorf("total %+v", tot)
+	}
+}
+
+func TestMonth(t *testing.T) {
+	m, err := ParseMonth("2026-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Next().String() != "2027-01" || m.Prev().String() != "2026-11" {
+		t.Errorf("next %s prev %s", m.Next(), m.Prev())
+	}
+	from, to := Month{2024, time.February}.Days()
+	if from.String() != "2024-02-01" || to.String() != "2024-02-29" {
+		t.Errorf("days %s %s", from, to)
+	}
+	if _, err := ParseMonth("2026-13"); err == nil {
+		t.Error("month 13 accepted")
+	}
+}
