@@ -65,8 +65,12 @@ func (m Month) Days() (from, to protocol.Day) {
 }
 
 // Prev and Next are the neighbouring months.
-func (m Month) Prev() Month { return MonthOf(time.Date(m.Year, m.Month-1, 15, 12, 0, 0, 0, protocol.Rome)) }
-func (m Month) Next() Month { return MonthOf(time.Date(m.Year, m.Month+1, 15, 12, 0, 0, 0, protocol.Rome)) }
+func (m Month) Prev() Month {
+	return MonthOf(time.Date(m.Year, m.Month-1, 15, 12, 0, 0, 0, protocol.Rome))
+}
+func (m Month) Next() Month {
+	return MonthOf(time.Date(m.Year, m.Month+1, 15, 12, 0, 0, 0, protocol.Rome))
+}
 
 // Operator is what a settlement says about the operator.
 type Operator struct {
