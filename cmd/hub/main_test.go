@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/internal/places/anprtest"
 )
 
 // The tests build the real binary and run it as a city's staff would.
@@ -59,20 +61,6 @@ func hub(t *testing.T, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{out.String(), errOut.String(), code}
-}
-
-// anprFile finds ANPR's reference data beside the repository (../shared).
-func anprFile(t *testing.T, name string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "data", "anpr", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("ANPR reference file %s not found beside the repository (expected ../shared/data/anpr)", name)
-	return ""
 }
 
 func TestCFCheck(t *testing.T) {
@@ -148,14 +136,14 @@ func TestCFEncode(t *testing.T) {
 
 func TestPlacesImportThenDecodeHistoricComune(t *testing.T) {
 	data := t.TempDir()
-	r := hub(t, "places", "import", "--data", data, anprFile(t, "ANPR_archivio_comuni.csv"))
+	r := hub(t, "places", "import", "--data", data, anprtest.File(t, "ANPR_archivio_comuni.csv"))
 	if r.code != 0 {
 		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
 	}
 	if !regexp.MustCompile(`imported \d{5} place records`).MatchString(r.stdout) {
 		t.Errorf("import said %q", r.stdout)
 	}
-	r = hub(t, "places", "import", "--data", data, anprFile(t, "stati_esteri.csv"))
+	r = hub(t, "places", "import", "--data", data, anprtest.File(t, "stati_esteri.csv"))
 	if r.code != 0 {
 		t.Fatalf("import states: exit %d: %s", r.code, r.stderr)
 	}
@@ -267,7 +255,7 @@ func TestServe(t *testing.T) {
 	if r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
 		t.Errorf("person list through the running hub: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = hub(t, "places", "import", "--data", data, anprFile(t, "stati_esteri.csv"))
+	r = hub(t, "places", "import", "--data", data, anprtest.File(t, "stati_esteri.csv"))
 	if r.code != 0 {
 		t.Errorf("places import through the running hub: exit %d: %s", r.code, r.stderr)
 	}

@@ -1,33 +1,10 @@
 package certificate
 
 import (
-	"os"
-	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/registry"
 )
-
-// anprDir finds ../shared/data/anpr by walking up from the package.
-func anprDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "anpr")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("ANPR reference data (shared/data/anpr) not found beside the repository")
-		}
-		dir = parent
-	}
-}
 
 var testNow = time.Date(2026, 11, 23, 10, 30, 0, 0, rome)
 

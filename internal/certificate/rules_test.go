@@ -1,6 +1,8 @@
 package certificate
 
 import (
+	"github.com/sportello/sportello/internal/places/anprtest"
+
 	"encoding/csv"
 	"errors"
 	"os"
@@ -13,7 +15,7 @@ import (
 )
 
 func TestTypesMatchANPR(t *testing.T) {
-	f, err := os.Open(filepath.Join(anprDir(t), "tipo_certificato.csv"))
+	f, err := os.Open(filepath.Join(anprtest.Dir(t), "tipo_certificato.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

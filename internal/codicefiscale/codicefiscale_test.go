@@ -3,13 +3,13 @@ package codicefiscale
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/places/anprtest"
 )
 
 func day(s string) time.Time {
@@ -260,23 +260,16 @@ func TestOmocodes(t *testing.T) {
 
 func anprComuni(t testing.TB) []places.Place {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "data", "anpr", "ANPR_archivio_comuni.csv")
-		if f, err := os.Open(p); err == nil {
-			defer f.Close()
-			ps, err := places.ParseANPR(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ps
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no shared/data/anpr/ANPR_archivio_comuni.csv above the package")
-		}
-		dir = parent
+	f, err := os.Open(anprtest.File(t, "ANPR_archivio_comuni.csv"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer f.Close()
+	ps, err := places.ParseANPR(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
 }
 
 func TestDecodeVectors(t *testing.T) {

@@ -8,32 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// anprDir finds ../shared/data/anpr by walking up from the package.
-func anprDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "anpr")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("ANPR reference data (shared/data/anpr) not found beside the repository")
-		}
-		dir = parent
-	}
-}
+	"github.com/sportello/sportello/internal/places/anprtest"
+)
 
 // TestReasonsMatchANPR checks the embedded table against ANPR's table 39:
 // same codes, and each legal reference names the same law numbers.
 func TestReasonsMatchANPR(t *testing.T) {
-	f, err := os.Open(filepath.Join(anprDir(t), "esenzione_bollo.csv"))
+	f, err := os.Open(filepath.Join(anprtest.Dir(t), "esenzione_bollo.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,28 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// anprDir finds shared/data/anpr by walking up from the package directory:
-// the reference files live beside the repository, never in it.
-func anprDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "anpr")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no shared/data/anpr directory above the package: the ANPR reference files must sit beside the repository")
-		}
-		dir = parent
-	}
-}
+	"github.com/sportello/sportello/internal/places/anprtest"
+)
 
 var (
 	anprOnce   sync.Once
@@ -40,7 +21,7 @@ var (
 
 func loadANPR(tb testing.TB) (comuni, stati []Place) {
 	tb.Helper()
-	dir := anprDir(tb)
+	dir := anprtest.Dir(tb)
 	anprOnce.Do(func() {
 		for name, dst := range map[string]*[]Place{"ANPR_archivio_comuni.csv": &anprComuni, "stati_esteri.csv": &anprStati} {
 			f, err := os.Open(filepath.Join(dir, name))

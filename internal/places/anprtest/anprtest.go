@@ -1,0 +1,41 @@
+// Package anprtest finds ANPR's reference tables for tests. They live beside
+// the repository in shared/data/anpr (CC BY 4.0) and are never copied into it.
+package anprtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Dir returns the shared/data/anpr directory, found by walking up from the
+// test's working directory. A missing directory fails the test: CI always
+// has it beside the clone.
+func Dir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", "anpr")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no shared/data/anpr directory above the package: the ANPR reference files must sit beside the repository")
+		}
+		dir = parent
+	}
+}
+
+// File returns the path of one reference file, failing if it is absent.
+func File(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join(Dir(tb), name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatalf("ANPR reference file %s is missing: %v", name, err)
+	}
+	return p
+}
