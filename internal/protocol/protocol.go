@@ -68,7 +68,49 @@ type Direction string
 const (
 	Outgoing Direction = "out" // in uscita: certificates
 	Incoming Direction = "in"  // in entrata: filed requests
+	// Annulled marks a number that was assigned but never carried a
+	// document (a rendering or storage failure, a crash before the
+	// document was registered). The register may have no holes, and art.
+	// 54 DPR 445/2000 lets a registration be annulled only by recording
+	// the annulment with its reason, date, time and author, so the number
+	// gets an entry of its own rather than being skipped or reused.
+	Annulled Direction = "annulled"
 )
+
+// AnnulmentDocType is the document type of an annulment entry.
+const AnnulmentDocType = "annullamento di registrazione (art. 54 DPR 445/2000)"
+
+// annulledPrefix starts the subject of an annulment, so the word
+// "ANNULLATO" the article asks for is on the line whatever the reason.
+const annulledPrefix = "ANNULLATO: "
+
+// Annulment returns the entry that annuls number n at time at: by is the
+// author (a person or the procedure that annulled it), reason why. ref
+// names the document the number was meant for, if it has an identifier.
+// The entry's SHA-256 is that of its statement (AnnulmentStatement), so
+// the annulment, like any registration, is fixed by a digest a verifier
+// can recompute from the register alone.
+func Annulment(n Number, at time.Time, by, reason, ref string) Entry {
+	e := Entry{Number: n, Time: at, Direction: Annulled, Correspondent: strings.TrimSpace(by),
+		Subject: annulledPrefix + strings.TrimSpace(reason), DocType: AnnulmentDocType, Ref: ref}
+	e.DocSHA256 = sha256.Sum256([]byte(e.AnnulmentStatement()))
+	return e
+}
+
+// AnnulmentStatement is the text an annulment entry's SHA-256 covers: the
+// number, the time, the author and the reason, as one line.
+func (e *Entry) AnnulmentStatement() string {
+	return fmt.Sprintf("Registrazione di protocollo n. %s annullata il %s da %s. Motivo: %s", e.Number,
+		e.Time.In(Rome).Format(time.RFC3339Nano), e.Correspondent, strings.TrimPrefix(e.Subject, annulledPrefix))
+}
+
+// Reason returns the reason of an annulment entry, empty for others.
+func (e *Entry) Reason() string {
+	if e.Direction != Annulled {
+		return ""
+	}
+	return strings.TrimPrefix(e.Subject, annulledPrefix)
+}
 
 // Entry is one registration. Once written it is never changed.
 type Entry struct {
@@ -95,8 +137,12 @@ func (e *Entry) Validate() error {
 	switch {
 	case e.Time.IsZero():
 		missing = "time"
-	case e.Direction != Outgoing && e.Direction != Incoming:
-		return fmt.Errorf("%w: direction %q is neither %q nor %q", ErrInvalid, e.Direction, Outgoing, Incoming)
+	case e.Direction != Outgoing && e.Direction != Incoming && e.Direction != Annulled:
+		return fmt.Errorf("%w: direction %q is none of %q, %q and %q", ErrInvalid, e.Direction, Outgoing, Incoming, Annulled)
+	case e.Direction == Annulled && strings.TrimSpace(e.Correspondent) == "":
+		missing = "author of the annulment"
+	case e.Direction == Annulled && strings.TrimSpace(e.Reason()) == "":
+		missing = "reason for the annulment"
 	case strings.TrimSpace(e.Correspondent) == "":
 		missing = "sender or recipient"
 	case strings.TrimSpace(e.Subject) == "":
@@ -108,6 +154,14 @@ func (e *Entry) Validate() error {
 	}
 	if missing != "" {
 		return fmt.Errorf("%w: the entry has no %s, which the register must fix at registration", ErrInvalid, missing)
+	}
+	if e.Direction == Annulled {
+		if e.DocType != AnnulmentDocType {
+			return fmt.Errorf("%w: an annulment has document type %q, not %q", ErrInvalid, AnnulmentDocType, e.DocType)
+		}
+		if e.DocSHA256 != sha256.Sum256([]byte(e.AnnulmentStatement())) {
+			return fmt.Errorf("%w: the SHA-256 of annulment %s is not that of its statement; build it with protocol.Annulment", ErrInvalid, e.Number)
+		}
 	}
 	return nil
 }
@@ -148,10 +202,11 @@ func (d Day) Start() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 
 // csvHeader names the daily register's columns.
 var csvHeader = []string{"numero", "data_ora", "direzione", "mittente_destinatario", "oggetto", "tipo_documento", "sha256_documento", "riferimento"}
 
-var directionText = map[Direction]string{Outgoing: "uscita", Incoming: "entrata"}
+var directionText = map[Direction]string{Outgoing: "uscita", Incoming: "entrata", Annulled: "annullato"}
 
 // WriteCSV writes the daily register for day: a header, then entries in
-// number order (they are sorted here; entries of other days are refused, so a
+// number order. An annulment shows "annullato" as its direction, its author
+// as correspondent and "ANNULLATO: reason" as its subject (they are sorted here; entries of other days are refused, so a
 // caller's mistake cannot produce a register that mixes days). It returns
 // the SHA-256 of exactly the bytes written, which the comune keeps to show
 // later that the export was not altered.

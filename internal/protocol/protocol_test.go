@@ -124,3 +124,41 @@ func TestWriteCSV(t *testing.T) {
 		t.Error("a duplicate number was accepted")
 	}
 }
+
+func TestAnnulment(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, Rome)
+	a := Annulment(Number{2026, 7}, at, "Ufficio protocollo", "emissione non riuscita", "c7")
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Reason() != "emissione non riuscita" || a.DocSHA256 != sha256.Sum256([]byte(a.AnnulmentStatement())) {
+		t.Errorf("annulment %+v", a)
+	}
+	if out := entry(Number{2026, 8}, at); out.Reason() != "" {
+		t.Error("a registration has an annulment reason")
+	}
+	for name, mutate := range map[string]func(*Entry){
+		"no author":       func(e *Entry) { e.Correspondent = "" },
+		"no reason":       func(e *Entry) { e.Subject = "ANNULLATO: " },
+		"reason changed":  func(e *Entry) { e.Subject = "ANNULLATO: altro" },
+		"time changed":    func(e *Entry) { e.Time = e.Time.Add(time.Second) },
+		"number changed":  func(e *Entry) { e.Number.Seq++ },
+		"other doc type":  func(e *Entry) { e.DocType = "certificato anagrafico" },
+		"document digest": func(e *Entry) { e.DocSHA256 = sha256.Sum256([]byte("pdf")) },
+	} {
+		e := a
+		mutate(&e)
+		if err := e.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := WriteCSV(&buf, DayOf(at), []Entry{entry(Number{2026, 8}, at), a}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "2026/0000007,2026-11-23T10:00:00+01:00,annullato,Ufficio protocollo,ANNULLATO: emissione non riuscita,annullamento di registrazione (art. 54 DPR 445/2000),") ||
+		!strings.HasSuffix(lines[1], ",c7") {
+		t.Errorf("register:\n%s", buf.String())
+	}
+}

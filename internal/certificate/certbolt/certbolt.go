@@ -2,9 +2,13 @@
 // record of each issuance, its PDF for re-download, the idempotency keys of
 // the requests, and indexes by day and by operator for settlements.
 //
-// Issuance is one transaction: the protocol number, the certificate record
-// with its fee lines, the PDF and the idempotency key commit together or not
-// at all, so a refused or failed issuance consumes no protocol number.
+// An issuance reserves its protocol number in memory (protobolt.Allocator),
+// renders outside any transaction, so a hub's cores render in parallel, and
+// then commits the protocol entry, the record, the PDF, the indexes and the
+// idempotency key in one transaction, shared with the other issuances ready
+// at that moment (a group commit: one fsync for many, and no waiting when
+// the hub is idle). A number whose issuance fails after its reservation is
+// given back or annulled in the register, never left as a hole; see Issue.
 //
 // Layout (all keys are byte strings; days are YYYYMMDD in Rome; seq is the
 // protocol progressive, 8 bytes big-endian, so indexes list certificates in
@@ -21,10 +25,7 @@ package certbolt
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,98 +102,6 @@ type Built struct {
 type idemValue struct {
 	ID   string `json:"id"`
 	Hash string `json:"hash"`
-}
-
-// Issue runs one issuance in tx. If idem.Key was seen before with the same
-// request hash it returns the stored record and replayed = true without
-// calling build; with another hash it returns a *ConflictError. Otherwise it
-// assigns the next protocol number for at, calls build with it, and stores
-// the protocol entry, the record, the PDF and the key. Any error from build
-// (a refusal, a rendering failure) leaves nothing behind once the caller
-// rolls tx back, which bbolt does when the Update function returns it.
-func Issue(tx *bbolt.Tx, at time.Time, idem Idempotency, build func(protocol.Number) (*Built, error)) (rec certificate.Record, replayed bool, err error) {
-	if tx.Bucket(bucketCerts) == nil {
-		return rec, false, fmt.Errorf("%w: call certbolt.Init when opening the hub's file", ErrNotInitialised)
-	}
-	if idem.Key != "" {
-		if v := tx.Bucket(bucketIdem).Get([]byte(idem.Key)); v != nil {
-			var iv idemValue
-			if err := json.Unmarshal(v, &iv); err != nil {
-				return rec, false, fmt.Errorf("the idempotency record of key %q is damaged: %w", idem.Key, err)
-			}
-			if iv.Hash != idem.RequestHash {
-				return rec, false, &ConflictError{Key: idem.Key, ID: iv.ID}
-			}
-			rec, err := Get(tx, iv.ID)
-			return rec, err == nil, err
-		}
-	}
-
-	var built *Built
-	var sum [32]byte
-	entry, err := protobolt.Register(tx, at, func(n protocol.Number) (protocol.Entry, error) {
-		b, err := build(n)
-		if err != nil {
-			return protocol.Entry{}, err
-		}
-		if b == nil || b.Record.ID == "" {
-			return protocol.Entry{}, errors.New("the issued certificate has no id")
-		}
-		if b.Record.Protocol != n.String() {
-			return protocol.Entry{}, fmt.Errorf("the certificate carries protocol number %q but was assigned %s", b.Record.Protocol, n)
-		}
-		if tx.Bucket(bucketCerts).Get([]byte(b.Record.ID)) != nil {
-			return protocol.Entry{}, fmt.Errorf("%w: %s", ErrDuplicateID, b.Record.ID)
-		}
-		if len(b.PDF) == 0 {
-			return protocol.Entry{}, errors.New("the issued certificate has no document")
-		}
-		built, sum = b, sha256.Sum256(b.PDF)
-		docType := b.DocType
-		if docType == "" {
-			docType = "certificato anagrafico"
-		}
-		return protocol.Entry{
-			Direction:     protocol.Outgoing,
-			Correspondent: correspondent(&b.Record),
-			Subject:       fmt.Sprintf("%s, %s (%s)", b.Record.Title, b.Record.SubjectName, b.Record.SubjectCF),
-			DocType:       docType,
-			DocSHA256:     sum,
-			Ref:           b.Record.ID,
-		}, nil
-	})
-	if err != nil {
-		return rec, false, err
-	}
-
-	rec = built.Record
-	rec.Issued = entry.Time
-	rec.DocSHA256 = hex.EncodeToString(sum[:])
-	rec.Status = certificate.Valid
-	rec.RevokedAt, rec.RevokeReason = time.Time{}, ""
-	rec.IdempotencyKey, rec.RequestHash = idem.Key, idem.RequestHash
-	if err := put(tx, &rec); err != nil {
-		return rec, false, err
-	}
-	if err := tx.Bucket(bucketPDF).Put([]byte(rec.ID), built.PDF); err != nil {
-		return rec, false, err
-	}
-	day := protocol.DayOf(entry.Time)
-	if err := tx.Bucket(bucketDays).Put(indexKey(nil, day, entry.Number, rec.ID), nil); err != nil {
-		return rec, false, err
-	}
-	if rec.OperatorID != "" {
-		if err := tx.Bucket(bucketOps).Put(indexKey(opPrefix(rec.OperatorID), day, entry.Number, rec.ID), nil); err != nil {
-			return rec, false, err
-		}
-	}
-	if idem.Key != "" {
-		v, _ := json.Marshal(idemValue{ID: rec.ID, Hash: idem.RequestHash})
-		if err := tx.Bucket(bucketIdem).Put([]byte(idem.Key), v); err != nil {
-			return rec, false, err
-		}
-	}
-	return rec, false, nil
 }
 
 // correspondent is the protocol register's recipient of an outgoing
@@ -317,56 +226,6 @@ func scan(tx *bbolt.Tx, bucket, start, end []byte) ([]certificate.Record, error)
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// Store wraps a *bbolt.DB for callers that need no other work in the same
-// transaction. The hub opens one file for everything; pass its handle.
-type Store struct{ db *bbolt.DB }
-
-// New initialises the buckets in db and returns the store.
-func New(db *bbolt.DB) (*Store, error) {
-	if err := db.Update(Init); err != nil {
-		return nil, err
-	}
-	return &Store{db: db}, nil
-}
-
-// Issue runs Issue in its own write transaction.
-func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build func(protocol.Number) (*Built, error)) (rec certificate.Record, replayed bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return rec, false, err
-	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		var err error
-		rec, replayed, err = Issue(tx, at, idem, build)
-		return err
-	})
-	if err != nil {
-		return certificate.Record{}, false, err
-	}
-	return rec, replayed, nil
-}
-
-// IssueBatched is Issue through bbolt's Batch: concurrent issuances share
-// one commit and one fsync, which is what lets a busy hub go past the disk's
-// fsync rate. The price: build may run more than once (bbolt retries the
-// other members of a batch alone when one fails, with a fresh transaction
-// and so possibly another protocol number), so it must have no effect
-// outside its return value; and a lone request waits up to the DB's
-// MaxBatchDelay (set it to a millisecond or two on the hub).
-func (s *Store) IssueBatched(ctx context.Context, at time.Time, idem Idempotency, build func(protocol.Number) (*Built, error)) (rec certificate.Record, replayed bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return rec, false, err
-	}
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
-		var err error
-		rec, replayed, err = Issue(tx, at, idem, build)
-		return err
-	})
-	if err != nil {
-		return certificate.Record{}, false, err
-	}
-	return rec, replayed, nil
 }
 
 // Get returns the record of certificate id.

@@ -1,8 +1,11 @@
 package protobolt
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -110,7 +113,9 @@ func TestFailedRegistrationConsumesNoNumber(t *testing.T) {
 	}
 	// An entry that fails validation is refused too, and consumes nothing.
 	err = db.Update(func(tx *bbolt.Tx) error {
-		_, err := Register(tx, at, func(protocol.Number) (protocol.Entry, error) { return protocol.Entry{Direction: protocol.Outgoing}, nil })
+		_, err := Register(tx, at, func(protocol.Number) (protocol.Entry, error) {
+			return protocol.Entry{Direction: protocol.Outgoing}, nil
+		})
 		return err
 	})
 	if !errors.Is(err, protocol.ErrInvalid) {
@@ -174,5 +179,184 @@ func TestNotInitialised(t *testing.T) {
 	})
 	if !errors.Is(err, ErrNotInitialised) {
 		t.Errorf("got %v", err)
+	}
+}
+
+func entryAt(n protocol.Number, at time.Time, subject string) protocol.Entry {
+	e, _ := fill(subject)(n)
+	e.Number, e.Time = n, at
+	return e
+}
+
+func TestAllocatorReserveWriteAbandon(t *testing.T) {
+	db := openDB(t)
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, protocol.Rome)
+	register(t, db, at, "before the allocator") // 2026/0000001, the old way
+	clock := at.Add(time.Hour)
+	a, err := AllocatorFor(db, AllocatorOptions{Now: func() time.Time { return clock }, Author: "Mario Rossi, responsabile del protocollo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := AllocatorFor(db, AllocatorOptions{}); again != a {
+		t.Fatal("a second allocator for the same file")
+	}
+	reserve := func() protocol.Number {
+		n, err := a.Reserve(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n2, n3, n4 := reserve(), reserve(), reserve()
+	if n2.String() != "2026/0000002" || n4.String() != "2026/0000004" {
+		t.Fatalf("reserved %s..%s", n2, n4)
+	}
+	// The last one fails: given back, nothing written.
+	if e, err := a.Abandon(n4, "prova", ""); e != nil || err != nil {
+		t.Fatalf("give back: %+v %v", e, err)
+	}
+	if n := reserve(); n != n4 {
+		t.Fatalf("after a give-back got %s, want %s again", n, n4)
+	}
+	// Registered out of order: 4, then 2; 3 fails while 4 is taken.
+	for _, n := range []protocol.Number{n4, n2} {
+		if err := db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(n, at, "doc "+n.String())) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		if got := (buckets{complete: tx.Bucket(bucketComplete)}).completeUpTo(2026); got != 2 {
+			t.Errorf("complete up to %d, want 2 while 3 is in flight", got)
+		}
+		return nil
+	})
+	e, err := a.Abandon(n3, "rendering failed", "cert-3")
+	if err != nil || e == nil || e.Direction != protocol.Annulled || e.Number != n3 || !e.Time.Equal(clock) ||
+		e.Correspondent != "Mario Rossi, responsabile del protocollo" || e.Reason() != "rendering failed" || e.Ref != "cert-3" {
+		t.Fatalf("annulment %+v %v", e, err)
+	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		es, _ := Day(tx, protocol.DayOf(at))
+		if len(es) != 4 {
+			t.Fatalf("%d entries", len(es))
+		}
+		for i, e := range es {
+			if e.Number.Seq != uint64(i+1) {
+				t.Errorf("entry %d is %s", i, e.Number)
+			}
+		}
+		if got := (buckets{complete: tx.Bucket(bucketComplete)}).completeUpTo(2026); got != 4 {
+			t.Errorf("complete up to %d, want 4", got)
+		}
+		return nil
+	})
+	if n := reserve(); n.String() != "2026/0000005" {
+		t.Errorf("next %s", n)
+	}
+	// A number cannot be written twice, nor in a year not its own.
+	err = db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(n2, at, "again")) })
+	if !errors.Is(err, ErrImmutable) {
+		t.Errorf("rewrite: %v", err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		return Write(tx, entryAt(protocol.Number{Year: 2025, Seq: 9}, at, "last year"))
+	})
+	if !errors.Is(err, protocol.ErrInvalid) {
+		t.Errorf("wrong year: %v", err)
+	}
+	// Register would hand out numbers the allocator already gave.
+	err = db.Update(func(tx *bbolt.Tx) error { _, err := Register(tx, at, fill("x")); return err })
+	if !errors.Is(err, ErrAllocated) {
+		t.Errorf("Register beside an allocator: %v", err)
+	}
+}
+
+func TestRecoverAnnulsHoles(t *testing.T) {
+	db := openDB(t)
+	// What a crash leaves: numbers written out of order with holes, in
+	// two years, the last of 2026 registered after New Year.
+	dec := time.Date(2026, 12, 31, 23, 0, 0, 0, protocol.Rome)
+	jan := time.Date(2027, 1, 1, 0, 10, 0, 0, protocol.Rome)
+	for _, e := range []protocol.Entry{
+		entryAt(protocol.Number{Year: 2026, Seq: 1}, dec, "a"),
+		entryAt(protocol.Number{Year: 2026, Seq: 2}, dec, "b"),
+		entryAt(protocol.Number{Year: 2026, Seq: 5}, dec, "e"),
+		entryAt(protocol.Number{Year: 2027, Seq: 2}, jan, "y"),
+	} {
+		if err := db.Update(func(tx *bbolt.Tx) error { return Write(tx, e) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restart := jan.Add(time.Hour)
+	a, err := AllocatorFor(db, AllocatorOptions{Now: func() time.Time { return restart }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range a.Recovered() {
+		if e.Direction != protocol.Annulled || e.Reason() != ReasonRecovered || e.Correspondent != DefaultAuthor || !e.Time.Equal(restart) {
+			t.Errorf("recovered %+v", e)
+		}
+		got = append(got, e.Number.String())
+	}
+	if want := []string{"2026/0000003", "2026/0000004", "2027/0000001"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("annulled %v, want %v", got, want)
+	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		// The 2026 annulments are in the register of the day they were made.
+		es, _ := Day(tx, protocol.DayOf(restart))
+		if len(es) != 4 || es[0].Number.String() != "2026/0000003" || es[3].Number.String() != "2027/0000002" {
+			t.Errorf("day of the restart: %v", es)
+		}
+		var csv bytes.Buffer
+		if _, err := protocol.WriteCSV(&csv, protocol.DayOf(restart), es); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(csv.String(), "2026/0000003,2027-01-01T01:10:00+01:00,annullato,") {
+			t.Errorf("export:\n%s", csv.String())
+		}
+		return nil
+	})
+	if n, _ := a.Reserve(jan); n.String() != "2027/0000003" {
+		t.Errorf("next of 2027: %s", n)
+	}
+	if n, _ := a.Reserve(dec); n.String() != "2026/0000006" {
+		t.Errorf("next of 2026: %s", n)
+	}
+	// A second scan finds nothing: the complete-up-to marks moved.
+	err = db.Update(func(tx *bbolt.Tx) error {
+		es, err := Recover(tx, restart, "x")
+		if len(es) != 0 {
+			t.Errorf("second scan annulled %v", es)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAbandonOnAClosedFileIsReported(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "hub.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := AllocatorFor(db, AllocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, protocol.Rome)
+	first, _ := a.Reserve(at)
+	a.Reserve(at)
+	db.Close()
+	if _, err := a.Abandon(first, "x", ""); err == nil || !strings.Contains(err.Error(), "retried") {
+		t.Errorf("annulment on a closed file: %v", err)
+	}
+	if !a.retry.Load() || len(a.unsettled) != 1 {
+		t.Error("the failed annulment was not kept for a retry")
+	}
+	a.Settle() // still closed: kept again
+	if len(a.unsettled) != 1 {
+		t.Errorf("%d unsettled after a failed retry", len(a.unsettled))
 	}
 }
