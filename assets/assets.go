@@ -7,5 +7,5 @@ import "embed"
 
 // FS is the embedded asset tree, rooted at this directory.
 //
-//go:embed places synth fonts
+//go:embed places synth fonts i18n
 var FS embed.FS

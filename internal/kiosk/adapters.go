@@ -1,0 +1,429 @@
+package kiosk
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sportello/sportello/internal/cardreader"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/cie"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/outbox"
+	"github.com/sportello/sportello/printer"
+	"github.com/sportello/sportello/printer/escpos"
+	"github.com/sportello/sportello/printer/receipt"
+)
+
+// ---- card reader ----
+
+// CIEReader reads CIEs through a cardreader.Provider (PC/SC, CCID or the
+// in-process virtual card), trusting CSCAs.
+type CIEReader struct {
+	Provider cardreader.Provider
+	Reader   string // "" for the first reader holding a card
+	CSCAs    []*x509.Certificate
+	// PIN configures the secure channel the self-service PIN travels in.
+	PIN cie.PINOptions
+	Now func() time.Time
+
+	mu   sync.Mutex
+	card cardreader.Card // the card read last, for the PIN
+}
+
+// ReadCard waits for a card and reads it at level 1.
+func (r *CIEReader) ReadCard(ctx context.Context) (string, error) {
+	card, err := r.connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	res, err := cie.ReadLevel1(ctx, card, cie.Options{CSCAs: r.CSCAs, Now: now()})
+	if err != nil {
+		card.Close()
+		return "", err
+	}
+	if !res.Verified() {
+		card.Close()
+		detail := "the card did not prove itself genuine"
+		if len(res.Problems) > 0 {
+			detail = res.Problems[0].Detail
+		}
+		return "", problem("card_not_genuine", "the card is not a genuine CIE: "+detail, nil)
+	}
+	r.mu.Lock()
+	if r.card != nil {
+		r.card.Close()
+	}
+	r.card = card
+	r.mu.Unlock()
+	return res.NIS, nil
+}
+
+func (r *CIEReader) connect(ctx context.Context) (cardreader.Card, error) {
+	card, err := r.Provider.Connect(ctx, r.Reader)
+	if err == nil || !errors.Is(err, cardreader.ErrNoCard) {
+		return card, err
+	}
+	var readers []string
+	if r.Reader != "" {
+		readers = []string{r.Reader}
+	}
+	var got string
+	r.Provider.Watch(ctx, readers, func(e cardreader.Event) bool {
+		if e.Kind == cardreader.Inserted {
+			got = e.Reader
+			return false
+		}
+		return true
+	})
+	if got == "" {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, cardreader.ErrNoCard
+	}
+	return r.Provider.Connect(ctx, got)
+}
+
+// VerifyPIN checks the PIN on the card read last.
+func (r *CIEReader) VerifyPIN(ctx context.Context, pin string) error {
+	r.mu.Lock()
+	card := r.card
+	r.mu.Unlock()
+	if card == nil {
+		return problem("card_unreadable", "tap the card again before typing the PIN", nil)
+	}
+	err := cie.VerifyPIN(ctx, card, []byte(pin), r.PIN)
+	var pe *cie.PINError
+	if errors.As(err, &pe) {
+		return &PINError{TriesLeft: pe.TriesLeft, Blocked: pe.Blocked}
+	}
+	return err
+}
+
+// Status says whether a reader is there.
+func (r *CIEReader) Status(ctx context.Context) string {
+	names, err := r.Provider.Readers(ctx)
+	switch {
+	case err != nil:
+		return err.Error()
+	case len(names) == 0:
+		return cardreader.ErrNoReader.Error()
+	}
+	return ""
+}
+
+// Close releases the card.
+func (r *CIEReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.card != nil {
+		err := r.card.Close()
+		r.card = nil
+		return err
+	}
+	return nil
+}
+
+// ---- printers ----
+
+// DevicePrinters prints A4 certificates (PDF) and ESC/POS receipts through
+// printer.Printer, which keeps failed jobs in its spool for reprint.
+type DevicePrinters struct {
+	A4      *printer.Printer
+	Receipt *printer.Printer
+	Profile escpos.Profile
+	Now     func() time.Time
+}
+
+func (p *DevicePrinters) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *DevicePrinters) PrintA4(ctx context.Context, name string, pdf []byte) error {
+	now := p.now()
+	return p.A4.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatPDF, Printer: p.A4.URI, Created: now, Data: pdf})
+}
+
+func (p *DevicePrinters) PrintReceipt(ctx context.Context, r receipt.Receipt) error {
+	data, err := receipt.Encode(r, p.Profile)
+	if err != nil {
+		return err
+	}
+	now := p.now()
+	name := "ricevuta"
+	if len(r.Certificates) > 0 {
+		name += " " + r.Certificates[0].Protocol
+	}
+	return p.Receipt.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatESCPOS, Printer: p.Receipt.URI, Created: now, Data: data})
+}
+
+func (p *DevicePrinters) Status(ctx context.Context) string {
+	for _, pr := range []*printer.Printer{p.A4, p.Receipt} {
+		st, err := pr.Transport.Status(ctx)
+		if errors.Is(err, printer.ErrNoStatus) {
+			continue
+		}
+		if err != nil {
+			return err.Error()
+		}
+		if err := st.Err(); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+// ---- hub over HTTP ----
+
+// HTTPHub is the hub's JSON API. Client must sign requests (a
+// SigningTransport, or the hub client's); HTTPHub only maps JSON and errors.
+type HTTPHub struct {
+	Base   string // e.g. http://127.0.0.1:8080
+	Client *http.Client
+}
+
+func (h *HTTPHub) url(path string) string { return strings.TrimRight(h.Base, "/") + path }
+
+// do sends a request and decodes a 2xx JSON answer into out. A transport
+// failure or a 5xx is ErrOffline, so the flow queues; a 4xx is a *Refusal.
+func (h *HTTPHub) do(ctx context.Context, method, path string, body any, header http.Header, out any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, h.url(path), rd)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := h.Client.Do(req)
+	if err != nil {
+		var ne net.Error
+		var ue *url.Error
+		if errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: %v", ErrOffline, err)
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOffline, err)
+	}
+	switch {
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return nil, fmt.Errorf("%w: the hub answered %s", ErrOffline, resp.Status)
+	case resp.StatusCode >= 400:
+		var p struct{ Reason, Message string }
+		if json.Unmarshal(data, &p) != nil || p.Message == "" {
+			p.Reason, p.Message = "refused", fmt.Sprintf("the hub refused the request: %s", resp.Status)
+		}
+		return nil, &Refusal{Status: resp.StatusCode, Reason: p.Reason, Message: p.Message}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, fmt.Errorf("the hub's answer is not the expected JSON: %w", err)
+		}
+	}
+	return data, nil
+}
+
+func (h *HTTPHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
+	v := url.Values{}
+	if q.NIS != "" {
+		v.Set("nis", q.NIS)
+	} else {
+		v.Set("cf", q.CF)
+		v.Set("document", q.Document)
+	}
+	if q.Channel == certificate.SelfService {
+		v.Set("channel", "self-service")
+	}
+	var pv struct {
+		CF         string `json:"cf"`
+		Surname    string `json:"surname"`
+		GivenNames string `json:"given_names"`
+		BirthDate  string `json:"birth_date"`
+		Family     []struct {
+			CF           string `json:"cf"`
+			Surname      string `json:"surname"`
+			GivenNames   string `json:"given_names"`
+			BirthDate    string `json:"birth_date"`
+			Relationship int    `json:"relationship"`
+		} `json:"family"`
+	}
+	if _, err := h.do(ctx, "GET", "/api/v1/persons?"+v.Encode(), nil, nil, &pv); err != nil {
+		return nil, err
+	}
+	p := &Person{CF: pv.CF, Surname: pv.Surname, GivenNames: pv.GivenNames, BirthDate: pv.BirthDate}
+	for _, m := range pv.Family {
+		p.Family = append(p.Family, Member{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames, BirthDate: m.BirthDate, Relationship: m.Relationship})
+	}
+	return p, nil
+}
+
+// issueBody is POST /api/v1/certificates' body (DESIGN.md).
+type issueBody struct {
+	CF          string         `json:"cf"`
+	Types       []string       `json:"types"`
+	Exemption   fees.Exemption `json:"exemption"`
+	RequesterCF string         `json:"requester_cf"`
+	Channel     string         `json:"channel,omitempty"`
+}
+
+func bodyOf(req IssueRequest) issueBody {
+	return issueBody{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption, RequesterCF: req.RequesterCF, Channel: string(req.Channel)}
+}
+
+func (h *HTTPHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	var out struct {
+		ID         string      `json:"id"`
+		Protocol   string      `json:"protocol"`
+		Title      string      `json:"title"`
+		Types      []string    `json:"types"`
+		Fees       []fees.Line `json:"fees"`
+		TotalCents int64       `json:"total_cents"`
+		VerifyURL  string      `json:"verify_url"`
+		Issued     time.Time   `json:"issued"`
+	}
+	hdr := http.Header{"Idempotency-Key": {req.Key}}
+	if _, err := h.do(ctx, "POST", "/api/v1/certificates", bodyOf(req), hdr, &out); err != nil {
+		return nil, err
+	}
+	return &Issued{ID: out.ID, Protocol: out.Protocol, Title: out.Title, Types: out.Types, Fees: out.Fees,
+		TotalCents: out.TotalCents, VerifyURL: out.VerifyURL, Issued: out.Issued}, nil
+}
+
+func (h *HTTPHub) PDF(ctx context.Context, id string) ([]byte, error) {
+	data, err := h.do(ctx, "GET", "/api/v1/certificates/"+url.PathEscape(id)+"/pdf", nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(data, []byte("%PDF")) {
+		return nil, errors.New("the hub's answer is not a PDF")
+	}
+	return data, nil
+}
+
+func (h *HTTPHub) Ping(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", h.url("/healthz"), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := h.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOffline, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: /healthz answered %s", ErrOffline, resp.Status)
+	}
+	return nil
+}
+
+// SigningTransport signs every /api/v1/ request with the device key and,
+// when HubKey is set, refuses answers the hub did not sign.
+type SigningTransport struct {
+	Signer *httpsig.Signer
+	HubKey ed25519.PublicKey
+	HubKID string
+	Base   http.RoundTripper // http.DefaultTransport when nil
+}
+
+func (t *SigningTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
+		return base.RoundTrip(req)
+	}
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	if err := t.Signer.SignRequest(r, body); err != nil {
+		return nil, err
+	}
+	resp, err := base.RoundTrip(r)
+	if err != nil || t.HubKey == nil {
+		return resp, err
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: t.HubKID, Key: t.HubKey}, Clock: t.Signer.Clock}
+	resp.Request = r
+	if _, err := v.VerifyResponse(req.Context(), resp, data); err != nil {
+		return nil, fmt.Errorf("the hub's answer is not signed by the hub this kiosk enrolled with: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return resp, nil
+}
+
+// ---- outbox ----
+
+// QueueKind is the outbox operation kind of a queued certificate request.
+const QueueKind = "certificate.request"
+
+// Queue puts requests in the kiosk's bbolt outbox.
+type Queue struct{ Outbox *outbox.Outbox }
+
+func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64) (string, error) {
+	payload, err := json.Marshal(struct {
+		Key  string    `json:"key"`
+		Body issueBody `json:"body"`
+	}{req.Key, bodyOf(req)})
+	if err != nil {
+		return "", err
+	}
+	e, err := q.Outbox.Enqueue(ctx, outbox.Op{Kind: QueueKind, IdempotencyKey: req.Key, Payload: payload, PersonalData: true, AmountCents: amountCents})
+	if err != nil {
+		return "", err
+	}
+	return e.ClaimCode, nil
+}
+
+func (q *Queue) Pending() (int, error) {
+	st, err := q.Outbox.Stats()
+	return st.Pending, err
+}

@@ -1,0 +1,854 @@
+package kiosk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/codicefiscale"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer/receipt"
+)
+
+// Step is the screen a flow is on.
+type Step string
+
+const (
+	StepStart    Step = "start"    // self-service: language choice and "tap your card"
+	StepLogin    Step = "login"    // operator: staff PIN
+	StepIdentify Step = "identify" // operator: CIE tap, or codice fiscale and document
+	StepPIN      Step = "pin"      // self-service: the CIE PIN
+	StepChoose   Step = "choose"   // subject, certificates, purpose
+	StepReview   Step = "review"   // fee lines and total, confirm
+	StepWorking  Step = "working"  // issuing and printing, with progress
+	StepDone     Step = "done"     // printed (or queued), reprint, next
+	StepSummary  Step = "summary"  // operator: end-of-day account
+)
+
+// Config is what a flow needs to know of its kiosk.
+type Config struct {
+	Mode       Mode
+	Shop       string // printed on receipts
+	Address    string
+	OperatorID string
+	// ServiceCents is the shop's service fee from its agreement; it is
+	// shown in the preview, the hub charges it.
+	ServiceCents int64
+	Policy       certificate.Policy
+	Staff        []Staff
+	// Types the kiosk offers; every type when empty.
+	Types []certificate.Type
+	// IdleTimeout wipes a self-service session (default 60 s) and logs an
+	// operator out (OperatorIdle, default 15 min).
+	IdleTimeout  time.Duration
+	OperatorIdle time.Duration
+	Lang         Lang // the start language; Italian when empty
+	// Timeout bounds each call to the hub, card or printer (default 20 s).
+	Timeout time.Duration
+}
+
+// Deps are the flow's connections to the world. Outbox and Journal may be nil.
+type Deps struct {
+	Hub      Hub
+	Reader   CardReader
+	Printers Printers
+	Outbox   Outbox
+	Journal  Journal
+	Clock    Clock
+	Rand     io.Reader // idempotency keys; crypto/rand when nil
+	Log      *slog.Logger
+}
+
+// Progress is how far issuing and printing have got.
+type Progress struct {
+	Done, Total int
+	Key         string // translation key of the current stage
+}
+
+// Status is what the status bar shows.
+type Status struct {
+	HubOnline  bool
+	HubChecked bool // false until the first Ping answered or failed
+	Queued     int
+	Printer    string // "" when ready, else a short state
+	Reader     string
+}
+
+// Choice is what the citizen asks for.
+type Choice struct {
+	SubjectCF string
+	Types     []certificate.Type
+	Exemption fees.Exemption
+}
+
+// Result is what the hub (or the outbox) made of a confirmed request.
+type Result struct {
+	Issued *Issued // nil when queued
+	Claim  string  // the claim code when queued
+}
+
+// View is a snapshot of a flow for a screen to render. It shares nothing
+// with the flow, so a renderer can keep it while the flow moves on.
+type View struct {
+	Mode     Mode
+	Step     Step
+	Lang     Lang
+	Staff    *Staff // logged-in operator
+	Person   *Person
+	Choice   Choice
+	Preview  *fees.Breakdown
+	Result   *Result
+	Progress Progress
+	Status   Status
+	Problem  *Problem // the last refusal or failure, shown on the current screen
+	Summary  *Summary
+	Busy     bool // an action is running
+	Types    []certificate.Type
+	Exempt   []fees.Reason // ANPR table 39, for the purpose choice
+	Shop     string
+	Subject  string // the chosen subject's name
+}
+
+// Flow is one kiosk's state machine. Its actions may be called from any
+// goroutine; they run one at a time, and OnChange is called after every
+// change of the view.
+type Flow struct {
+	cfg  Config
+	deps Deps
+
+	// OnChange is called (without locks held) after the view changed.
+	OnChange func()
+
+	act sync.Mutex // one action at a time
+
+	mu       sync.Mutex
+	v        View
+	last     time.Time // last citizen or operator activity
+	tries    map[string]int
+	lockedTo map[string]time.Time
+	pdf      []byte // last certificate, kept for reprint until the next customer
+	rcpt     *receipt.Receipt
+	key      string // idempotency key of the request under review
+	nis      string
+}
+
+// New makes a flow on its first screen.
+func New(cfg Config, deps Deps) (*Flow, error) {
+	if cfg.Mode != Operator && cfg.Mode != SelfService {
+		return nil, fmt.Errorf("mode %q is neither operator nor self-service", cfg.Mode)
+	}
+	if deps.Hub == nil || deps.Reader == nil || deps.Printers == nil {
+		return nil, errors.New("a kiosk flow needs a hub, a card reader and printers")
+	}
+	if cfg.Mode == Operator && len(cfg.Staff) == 0 {
+		return nil, errors.New("operator mode needs at least one staff member with a PIN")
+	}
+	if cfg.Shop == "" {
+		return nil, errors.New("the kiosk needs the shop's name for its receipts")
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.OperatorIdle <= 0 {
+		cfg.OperatorIdle = 15 * time.Minute
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 20 * time.Second
+	}
+	if cfg.Lang == "" {
+		cfg.Lang = Italian
+	}
+	if len(cfg.Types) == 0 {
+		cfg.Types = certificate.Types()
+	}
+	if deps.Clock == nil {
+		deps.Clock = ClockFunc(time.Now)
+	}
+	if deps.Rand == nil {
+		deps.Rand = rand.Reader
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Journal == nil {
+		deps.Journal = &MemJournal{}
+	}
+	f := &Flow{cfg: cfg, deps: deps, tries: map[string]int{}, lockedTo: map[string]time.Time{}}
+	f.reset(true)
+	return f, nil
+}
+
+// reset returns to the first screen and forgets the customer; full also
+// forgets the operator and the language.
+func (f *Flow) reset(full bool) {
+	st := f.v.Status
+	staff, lang := f.v.Staff, f.v.Lang
+	if full {
+		staff, lang = nil, f.cfg.Lang
+	}
+	for i := range f.pdf {
+		f.pdf[i] = 0
+	}
+	f.pdf, f.rcpt, f.key, f.nis = nil, nil, "", ""
+	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop}
+	switch {
+	case f.cfg.Mode == SelfService:
+		f.v.Step = StepStart
+	case staff == nil:
+		f.v.Step = StepLogin
+	default:
+		f.v.Step = StepIdentify
+	}
+	f.last = f.deps.Clock.Now()
+}
+
+// View returns a snapshot for rendering.
+func (f *Flow) View() View {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v := f.v
+	if v.Person != nil {
+		p := *v.Person
+		p.Family = slices.Clone(p.Family)
+		v.Person = &p
+	}
+	v.Choice.Types = slices.Clone(v.Choice.Types)
+	if v.Preview != nil {
+		b := *v.Preview
+		b.Lines = slices.Clone(b.Lines)
+		v.Preview = &b
+	}
+	return v
+}
+
+// update changes the view under the lock and tells the renderer.
+func (f *Flow) update(fn func(v *View)) {
+	f.mu.Lock()
+	fn(&f.v)
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
+}
+
+// begin starts an action: it waits for the previous one, checks the step,
+// records activity and clears the last problem.
+func (f *Flow) begin(steps ...Step) (func(), error) {
+	f.act.Lock()
+	f.mu.Lock()
+	if !slices.Contains(steps, f.v.Step) {
+		step := f.v.Step
+		f.mu.Unlock()
+		f.act.Unlock()
+		return nil, problem("wrong_step", fmt.Sprintf("this action is not available on the %s screen", step), nil)
+	}
+	f.last = f.deps.Clock.Now()
+	f.v.Problem = nil
+	f.v.Busy = true
+	f.mu.Unlock()
+	return func() {
+		f.update(func(v *View) { v.Busy = false })
+		f.act.Unlock()
+	}, nil
+}
+
+// fail shows err on the current screen and returns it.
+func (f *Flow) fail(err error) error {
+	var p *Problem
+	if !errors.As(err, &p) {
+		p = problem("unexpected", err.Error(), err)
+	}
+	f.deps.Log.Info("kiosk action refused", "key", p.Key, "err", p.Error())
+	f.update(func(v *View) { v.Problem = p })
+	return p
+}
+
+func (f *Flow) ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, f.cfg.Timeout)
+}
+
+// Touch records activity (a key press, a scroll) so the idle timer restarts.
+func (f *Flow) Touch() {
+	f.mu.Lock()
+	f.last = f.deps.Clock.Now()
+	f.mu.Unlock()
+}
+
+// Tick applies the idle timeouts; the UI calls it every second or so. It
+// reports whether the session was wiped.
+func (f *Flow) Tick() bool {
+	if !f.act.TryLock() { // an action is running: it is not idle
+		return false
+	}
+	defer f.act.Unlock()
+	f.mu.Lock()
+	idle := f.deps.Clock.Now().Sub(f.last)
+	wipe := false
+	switch f.cfg.Mode {
+	case SelfService:
+		wipe = f.v.Step != StepStart && idle >= f.cfg.IdleTimeout
+		if wipe {
+			f.reset(true)
+		}
+	case Operator:
+		wipe = f.v.Staff != nil && idle >= f.cfg.OperatorIdle
+		if wipe {
+			f.reset(true)
+		}
+	}
+	f.mu.Unlock()
+	if wipe && f.OnChange != nil {
+		f.OnChange()
+	}
+	return wipe
+}
+
+// SetLang changes the language of the screens (self-service's start screen,
+// or the operator's choice at any time).
+func (f *Flow) SetLang(l Lang) error {
+	if !slices.Contains(Langs, l) {
+		return problem("unknown_lang", fmt.Sprintf("language %q is not offered", l), nil)
+	}
+	f.Touch()
+	f.update(func(v *View) { v.Lang = l })
+	return nil
+}
+
+// Login checks a staff member's PIN.
+func (f *Flow) Login(staffID, pin string) error {
+	done, err := f.begin(StepLogin)
+	if err != nil {
+		return err
+	}
+	defer done()
+	now := f.deps.Clock.Now()
+	var who *Staff
+	for i := range f.cfg.Staff {
+		if f.cfg.Staff[i].ID == staffID {
+			who = &f.cfg.Staff[i]
+		}
+	}
+	if who == nil {
+		return f.fail(problem("staff_unknown", fmt.Sprintf("no staff member %q is configured on this kiosk", staffID), nil, staffID))
+	}
+	f.mu.Lock()
+	until := f.lockedTo[staffID]
+	f.mu.Unlock()
+	if now.Before(until) {
+		return f.fail(problem("staff_locked", fmt.Sprintf("too many wrong PINs: %s may try again at %s", who.Name, until.Format("15:04")), nil, who.Name, until.Format("15:04")))
+	}
+	if !checkPIN(who.PINHash, pin) {
+		f.mu.Lock()
+		f.tries[staffID]++
+		n := f.tries[staffID]
+		if n >= MaxStaffTries {
+			f.lockedTo[staffID] = now.Add(StaffLockout)
+			f.tries[staffID] = 0
+		}
+		f.mu.Unlock()
+		return f.fail(problem("staff_pin_wrong", "the PIN is wrong", nil, MaxStaffTries-n))
+	}
+	f.update(func(v *View) {
+		f.tries[staffID] = 0
+		s := *who
+		s.PINHash = ""
+		v.Staff = &s
+		v.Step = StepIdentify
+	})
+	return nil
+}
+
+// Logout ends the operator's session.
+func (f *Flow) Logout() {
+	f.act.Lock()
+	defer f.act.Unlock()
+	f.mu.Lock()
+	f.reset(true)
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
+}
+
+// TapCard reads the citizen's CIE. In operator mode the verified NIS
+// identifies the citizen at once; in self-service the PIN comes next.
+func (f *Flow) TapCard(ctx context.Context) error {
+	done, err := f.begin(StepStart, StepIdentify)
+	if err != nil {
+		return err
+	}
+	defer done()
+	rctx, cancel := f.ctx(ctx)
+	defer cancel()
+	nis, err := f.deps.Reader.ReadCard(rctx)
+	if err != nil {
+		return f.fail(cardProblem(err))
+	}
+	if f.cfg.Mode == SelfService {
+		f.update(func(v *View) {
+			f.nis = nis
+			v.Step = StepPIN
+		})
+		return nil
+	}
+	return f.lookup(ctx, PersonQuery{NIS: nis, Channel: certificate.Counter})
+}
+
+func cardProblem(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return problem("card_timeout", "no card was presented in time", err)
+	}
+	return problem("card_unreadable", "the card could not be read: "+err.Error(), err)
+}
+
+// EnterPIN checks the self-service citizen's CIE PIN, then identifies them.
+func (f *Flow) EnterPIN(ctx context.Context, pin string) error {
+	done, err := f.begin(StepPIN)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if len(pin) != 8 || strings.Trim(pin, "0123456789") != "" {
+		return f.fail(problem("cie_pin_format", "the CIE PIN is 8 digits", nil))
+	}
+	rctx, cancel := f.ctx(ctx)
+	defer cancel()
+	if err := f.deps.Reader.VerifyPIN(rctx, pin); err != nil {
+		var pe *PINError
+		switch {
+		case errors.As(err, &pe) && pe.Blocked:
+			f.mu.Lock()
+			f.reset(true)
+			f.mu.Unlock()
+			return f.fail(problem("cie_pin_blocked", pe.Error(), err))
+		case errors.As(err, &pe):
+			return f.fail(problem("cie_pin_wrong", pe.Error(), err, pe.TriesLeft))
+		}
+		return f.fail(cardProblem(err))
+	}
+	f.mu.Lock()
+	nis := f.nis
+	f.mu.Unlock()
+	return f.lookup(ctx, PersonQuery{NIS: nis, Channel: certificate.SelfService})
+}
+
+// IdentifyByCF identifies the citizen at the counter by codice fiscale and
+// the number of the document the operator has checked.
+func (f *Flow) IdentifyByCF(ctx context.Context, cf, document string) error {
+	done, err := f.begin(StepIdentify)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if f.cfg.Mode != Operator {
+		return f.fail(problem("wrong_step", "self-service identifies citizens by CIE and PIN only", nil))
+	}
+	cf = strings.ToUpper(strings.TrimSpace(cf))
+	document = strings.ToUpper(strings.TrimSpace(document))
+	if err := codicefiscale.Validate(cf); err != nil {
+		return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", cf, err), err, cf))
+	}
+	if len(document) < 5 {
+		return f.fail(problem("document_missing", "type the number of the identity document the citizen shows", nil))
+	}
+	return f.lookup(ctx, PersonQuery{CF: cf, Document: document, Channel: certificate.Counter})
+}
+
+func (f *Flow) lookup(ctx context.Context, q PersonQuery) error {
+	hctx, cancel := f.ctx(ctx)
+	defer cancel()
+	p, err := f.deps.Hub.LookupPerson(hctx, q)
+	if err != nil {
+		f.noteHub(err)
+		return f.fail(hubProblem(err))
+	}
+	f.noteHub(nil)
+	f.update(func(v *View) {
+		v.Person = p
+		v.Choice = Choice{SubjectCF: p.CF}
+		v.Subject = p.Name()
+		v.Step = StepChoose
+	})
+	return nil
+}
+
+func hubProblem(err error) *Problem {
+	var r *Refusal
+	switch {
+	case errors.As(err, &r):
+		return problem("hub_"+r.Reason, r.Message, err)
+	case errors.Is(err, ErrOffline):
+		return problem("hub_offline", "the hub cannot be reached; try again in a moment", err)
+	}
+	return problem("hub_error", err.Error(), err)
+}
+
+// noteHub keeps the status bar's hub light in step with the last call.
+func (f *Flow) noteHub(err error) {
+	online := err == nil || !errors.Is(err, ErrOffline)
+	f.update(func(v *View) { v.Status.HubOnline, v.Status.HubChecked = online, true })
+}
+
+// Choose sets the subject, the certificates and the purpose and shows the
+// fee lines for review.
+func (f *Flow) Choose(c Choice) error {
+	done, err := f.begin(StepChoose)
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	p := f.v.Person
+	f.mu.Unlock()
+	c.SubjectCF = strings.ToUpper(strings.TrimSpace(c.SubjectCF))
+	subject := ""
+	switch {
+	case c.SubjectCF == p.CF:
+		subject = p.Name()
+	default:
+		for _, m := range p.Family {
+			if m.CF == c.SubjectCF {
+				subject = m.Name()
+			}
+		}
+	}
+	if subject == "" {
+		if f.cfg.Mode == SelfService {
+			return f.fail(problem("subject_not_family", "online, certificates are issued only for oneself and one's own family", nil))
+		}
+		// At the counter anyone identified may ask about anyone (art. 33 DPR 223/1989).
+		if err := codicefiscale.Validate(c.SubjectCF); err != nil {
+			return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", c.SubjectCF, err), err, c.SubjectCF))
+		}
+		subject = c.SubjectCF
+	}
+	if len(c.Types) == 0 {
+		return f.fail(problem("no_type", "choose at least one certificate", nil))
+	}
+	for _, t := range c.Types {
+		if !slices.Contains(f.cfg.Types, t) {
+			return f.fail(problem("type_not_offered", fmt.Sprintf("this kiosk does not issue %s certificates", t), nil, string(t)))
+		}
+	}
+	c.Types = slices.Clone(c.Types)
+	slices.Sort(c.Types)
+	c.Types = slices.Compact(c.Types)
+	svc := f.cfg.ServiceCents
+	b, err := certificate.Fees(c.Types, c.Exemption, svc, f.cfg.Policy)
+	if err != nil {
+		var fe *fees.Error
+		if errors.As(err, &fe) {
+			return f.fail(problem("fee_"+fe.Reason, fe.Message, err))
+		}
+		return f.fail(err)
+	}
+	key, err := newKey(f.deps.Rand)
+	if err != nil {
+		return f.fail(err)
+	}
+	f.update(func(v *View) {
+		f.key = key
+		v.Choice, v.Preview, v.Subject = c, &b, subject
+		v.Step = StepReview
+	})
+	return nil
+}
+
+// newKey is an idempotency key: random, so it names no person.
+func newKey(r io.Reader) (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return "kiosk-" + hex.EncodeToString(b), nil
+}
+
+// Back returns from review to the choice, or from the choice to identification.
+func (f *Flow) Back() error {
+	done, err := f.begin(StepReview, StepChoose, StepPIN, StepSummary)
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	step := f.v.Step
+	f.mu.Unlock()
+	switch step {
+	case StepReview:
+		f.update(func(v *View) { v.Step, v.Preview = StepChoose, nil; f.key = "" })
+	case StepSummary:
+		f.update(func(v *View) {
+			v.Summary = nil
+			v.Step = StepIdentify
+		})
+	default:
+		f.mu.Lock()
+		f.reset(false)
+		f.mu.Unlock()
+		f.update(func(*View) {})
+	}
+	return nil
+}
+
+// Confirm issues the reviewed request and prints the certificate and the
+// receipt. When the hub cannot be reached the request goes to the outbox
+// and the citizen gets a claim code.
+func (f *Flow) Confirm(ctx context.Context) error {
+	done, err := f.begin(StepReview)
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	v := f.v
+	key := f.key
+	f.mu.Unlock()
+	channel := certificate.Counter
+	if f.cfg.Mode == SelfService {
+		channel = certificate.SelfService
+	}
+	req := IssueRequest{Key: key, SubjectCF: v.Choice.SubjectCF, Types: v.Choice.Types, Exemption: v.Choice.Exemption,
+		RequesterCF: v.Person.CF, Channel: channel}
+	staff := ""
+	if v.Staff != nil {
+		staff = v.Staff.ID
+	}
+	f.progress(StepWorking, 0, 4, "progress_issuing")
+
+	hctx, cancel := f.ctx(ctx)
+	issued, err := f.deps.Hub.Issue(hctx, req)
+	cancel()
+	f.noteHub(err)
+	if errors.Is(err, ErrOffline) && f.deps.Outbox != nil {
+		claim, qerr := f.deps.Outbox.Enqueue(ctx, req, v.Preview.TotalCents)
+		if qerr != nil {
+			f.update(func(v *View) { v.Step = StepReview })
+			return f.fail(problem("queue_refused", "the hub is offline and the request could not be queued: "+qerr.Error(), qerr))
+		}
+		f.journal(Sale{Time: f.deps.Clock.Now(), Staff: staff, Claim: claim, Types: typeNames(req.Types), Fees: v.Preview.Lines, Total: v.Preview.TotalCents})
+		f.refreshQueue()
+		f.update(func(v *View) {
+			v.Result = &Result{Claim: claim}
+			v.Step = StepDone
+			v.Progress = Progress{}
+		})
+		return nil
+	}
+	if err != nil {
+		f.update(func(v *View) { v.Step = StepReview; v.Progress = Progress{} })
+		return f.fail(hubProblem(err))
+	}
+	// Issued: the sale is final whatever happens to the paper.
+	f.journal(Sale{Time: f.deps.Clock.Now(), Staff: staff, Protocol: issued.Protocol, Types: issued.Types, Fees: issued.Fees, Total: issued.TotalCents})
+	f.update(func(v *View) { v.Result = &Result{Issued: issued} })
+
+	f.progress(StepWorking, 1, 4, "progress_downloading")
+	hctx, cancel = f.ctx(ctx)
+	pdf, err := f.deps.Hub.PDF(hctx, issued.ID)
+	cancel()
+	if err != nil {
+		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+		return f.fail(problem("pdf_unavailable", "the certificate was issued but could not be downloaded; use reprint", err))
+	}
+	rc := f.receipt(issued, staff, v.Lang)
+	f.mu.Lock()
+	f.pdf, f.rcpt = pdf, &rc
+	f.mu.Unlock()
+	perr := f.print(ctx, issued, pdf, rc)
+	f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+	if perr != nil {
+		return f.fail(perr)
+	}
+	return nil
+}
+
+func (f *Flow) progress(step Step, done, total int, key string) {
+	f.update(func(v *View) {
+		v.Step = step
+		v.Progress = Progress{Done: done, Total: total, Key: key}
+	})
+}
+
+func (f *Flow) print(ctx context.Context, issued *Issued, pdf []byte, rc receipt.Receipt) error {
+	f.progress(StepWorking, 2, 4, "progress_printing_a4")
+	pctx, cancel := f.ctx(ctx)
+	err := f.deps.Printers.PrintA4(pctx, "certificato "+issued.Protocol, pdf)
+	cancel()
+	if err != nil {
+		return problem("print_a4_failed", "the certificate could not be printed: "+err.Error(), err)
+	}
+	f.progress(StepWorking, 3, 4, "progress_printing_receipt")
+	pctx, cancel = f.ctx(ctx)
+	err = f.deps.Printers.PrintReceipt(pctx, rc)
+	cancel()
+	if err != nil {
+		return problem("print_receipt_failed", "the receipt could not be printed: "+err.Error(), err)
+	}
+	f.update(func(v *View) { v.Progress = Progress{Done: 4, Total: 4, Key: "progress_printed"} })
+	return nil
+}
+
+// Reprint prints the last certificate and receipt again.
+func (f *Flow) Reprint(ctx context.Context) error {
+	done, err := f.begin(StepDone)
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	res, pdf, rc := f.v.Result, f.pdf, f.rcpt
+	f.mu.Unlock()
+	if res == nil || res.Issued == nil {
+		return f.fail(problem("nothing_to_reprint", "there is no printed certificate to print again", nil))
+	}
+	if pdf == nil {
+		hctx, cancel := f.ctx(ctx)
+		pdf, err = f.deps.Hub.PDF(hctx, res.Issued.ID)
+		cancel()
+		if err != nil {
+			return f.fail(problem("pdf_unavailable", "the certificate could not be downloaded: "+err.Error(), err))
+		}
+		staff := ""
+		if s := f.View().Staff; s != nil {
+			staff = s.ID
+		}
+		r := f.receipt(res.Issued, staff, f.View().Lang)
+		rc = &r
+		f.mu.Lock()
+		f.pdf, f.rcpt = pdf, rc
+		f.mu.Unlock()
+	}
+	err = f.print(ctx, res.Issued, pdf, *rc)
+	f.update(func(v *View) { v.Step = StepDone })
+	if err != nil {
+		return f.fail(err)
+	}
+	return nil
+}
+
+// Next forgets the customer and goes back to the first screen (self-service)
+// or to identification (operator).
+func (f *Flow) Next() {
+	f.act.Lock()
+	defer f.act.Unlock()
+	f.mu.Lock()
+	f.reset(f.cfg.Mode == SelfService)
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
+}
+
+// ShowSummary shows today's account (operator mode).
+func (f *Flow) ShowSummary() error {
+	done, err := f.begin(StepIdentify, StepDone)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if f.cfg.Mode != Operator {
+		return f.fail(problem("wrong_step", "the day's summary is for the shop's staff", nil))
+	}
+	s, err := f.Summary()
+	if err != nil {
+		return f.fail(err)
+	}
+	f.mu.Lock()
+	f.reset(false)
+	f.mu.Unlock()
+	f.update(func(v *View) { v.Summary = &s; v.Step = StepSummary })
+	return nil
+}
+
+// Summary adds up today's sales from the journal.
+func (f *Flow) Summary() (Summary, error) {
+	day := startOfDay(f.deps.Clock.Now())
+	sales, err := f.deps.Journal.Since(day)
+	if err != nil {
+		return Summary{}, err
+	}
+	return Summarise(day, sales), nil
+}
+
+func (f *Flow) journal(s Sale) {
+	if err := f.deps.Journal.Append(s); err != nil {
+		f.deps.Log.Error("cannot record the sale in the journal", "err", err, "protocol", s.Protocol, "claim", s.Claim)
+	}
+}
+
+// receipt maps the hub's fee lines to receipt lines.
+func (f *Flow) receipt(is *Issued, staff string, lang Lang) receipt.Receipt {
+	r := receipt.Receipt{Shop: f.cfg.Shop, Address: f.cfg.Address, OperatorID: f.cfg.OperatorID, Time: is.Issued,
+		TotalCents: is.TotalCents, VerifyURL: is.VerifyURL, Lang: receipt.Lang(lang)}
+	if r.Time.IsZero() {
+		r.Time = f.deps.Clock.Now()
+	}
+	for _, t := range is.Types {
+		r.Certificates = append(r.Certificates, receipt.Certificate{Type: t, Protocol: is.Protocol})
+	}
+	for _, l := range is.Fees {
+		switch {
+		case l.Kind == fees.Bollo && l.Cents == 0:
+			code := l.Note
+			if code == "" {
+				code = "esente"
+			}
+			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Exemption, Code: code})
+		case l.Kind == fees.Bollo:
+			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Bollo, Cents: l.Cents})
+		case l.Kind == fees.Diritti:
+			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Diritti, Cents: l.Cents})
+		case l.Kind == fees.Service:
+			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Service, Cents: l.Cents})
+		default:
+			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Other, Cents: l.Cents, Label: l.Label})
+		}
+	}
+	return r
+}
+
+func typeNames(ts []certificate.Type) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
+}
+
+// RefreshStatus asks the hub, the outbox, the printers and the reader how
+// they are, for the status bar. The UI calls it every few seconds.
+func (f *Flow) RefreshStatus(ctx context.Context) Status {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var st Status
+	st.HubChecked = true
+	st.HubOnline = f.deps.Hub.Ping(ctx) == nil
+	if f.deps.Outbox != nil {
+		if n, err := f.deps.Outbox.Pending(); err == nil {
+			st.Queued = n
+		}
+	}
+	st.Printer = f.deps.Printers.Status(ctx)
+	st.Reader = f.deps.Reader.Status(ctx)
+	f.update(func(v *View) { v.Status = st })
+	return st
+}
+
+func (f *Flow) refreshQueue() {
+	if n, err := f.deps.Outbox.Pending(); err == nil {
+		f.update(func(v *View) { v.Status.Queued = n })
+	}
+}

@@ -1,0 +1,471 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer/receipt"
+)
+
+var ctx = context.Background()
+
+func TestOperatorIssueAndPrint(t *testing.T) {
+	tests := []struct {
+		name      string
+		identify  func(r *rig) error
+		choice    Choice
+		wantTotal int64
+		wantLines int
+	}{
+		{"CIE tap, residenza in bollo", func(r *rig) error { return r.flow.TapCard(ctx) },
+			Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}, 1600 + 52 + 150, 3},
+		{"codice fiscale and document, exempt for a pension abroad", func(r *rig) error { return r.flow.IdentifyByCF(ctx, " rssmra50b17a558w ", "ca12345ab") },
+			Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 9}}, 26 + 150, 3},
+		{"for a family member, contestuale", func(r *rig) error { return r.flow.TapCard(ctx) },
+			Choice{SubjectCF: cfMaria, Types: []certificate.Type{certificate.StatoDiFamiglia, certificate.Residenza}}, 1600 + 52 + 150, 3},
+		{"for someone else at the counter", func(r *rig) error { return r.flow.TapCard(ctx) },
+			Choice{SubjectCF: cfOther, Types: []certificate.Type{certificate.Residenza}}, 1600 + 52 + 150, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, Operator)
+			r.step(t, StepLogin)
+			if err := r.flow.Login("anna", "2468"); err != nil {
+				t.Fatal(err)
+			}
+			r.step(t, StepIdentify)
+			if err := tt.identify(r); err != nil {
+				t.Fatal(err)
+			}
+			r.step(t, StepChoose)
+			if v := r.flow.View(); v.Person.CF != cfMario || len(v.Person.Family) != 1 {
+				t.Fatalf("person %+v", v.Person)
+			}
+			if err := r.flow.Choose(tt.choice); err != nil {
+				t.Fatal(err)
+			}
+			r.step(t, StepReview)
+			v := r.flow.View()
+			if v.Preview.TotalCents != tt.wantTotal || len(v.Preview.Lines) != tt.wantLines {
+				t.Fatalf("preview %+v, want total %d in %d lines", v.Preview, tt.wantTotal, tt.wantLines)
+			}
+			if err := r.flow.Confirm(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r.step(t, StepDone)
+			v = r.flow.View()
+			if v.Result == nil || v.Result.Issued == nil || v.Result.Issued.TotalCents != v.Preview.TotalCents {
+				t.Fatalf("result %+v; preview said %d", v.Result, v.Preview.TotalCents)
+			}
+			if len(r.hub.issued) != 1 || r.hub.issued[0].SubjectCF != tt.choice.SubjectCF || r.hub.issued[0].RequesterCF != cfMario ||
+				r.hub.issued[0].Channel != certificate.Counter || r.hub.issued[0].Key == "" {
+				t.Fatalf("hub got %+v", r.hub.issued)
+			}
+			if len(r.prn.a4) != 1 || len(r.prn.receipts) != 1 {
+				t.Fatalf("printed %d A4 and %d receipts", len(r.prn.a4), len(r.prn.receipts))
+			}
+			rc := r.prn.receipts[0]
+			if rc.Total() != tt.wantTotal || rc.Certificates[0].Protocol != "2026/0000001" || len(rc.Certificates) != len(tt.choice.Types) {
+				t.Errorf("receipt %+v", rc)
+			}
+			// Reprint sends both again, and the hub is not asked twice.
+			if err := r.flow.Reprint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.prn.a4) != 2 || len(r.prn.receipts) != 2 || len(r.hub.issued) != 1 {
+				t.Errorf("after reprint: %d A4, %d receipts, %d issued", len(r.prn.a4), len(r.prn.receipts), len(r.hub.issued))
+			}
+			r.flow.Next()
+			r.step(t, StepIdentify)
+			if v := r.flow.View(); v.Person != nil || v.Result != nil || v.Staff == nil {
+				t.Errorf("next customer kept %+v", v)
+			}
+		})
+	}
+}
+
+func TestOperatorRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(r *rig)
+		act     func(r *rig) error
+		wantKey string
+		step    Step
+	}{
+		{"wrong staff PIN", nil, func(r *rig) error { return r.flow.Login("anna", "1111") }, "staff_pin_wrong", StepLogin},
+		{"unknown staff", nil, func(r *rig) error { return r.flow.Login("bob", "2468") }, "staff_unknown", StepLogin},
+		{"bad codice fiscale", login, func(r *rig) error { return r.flow.IdentifyByCF(ctx, "RSSMRA50B17A558X", "CA12345AB") }, "cf_invalid", StepIdentify},
+		{"no document", login, func(r *rig) error { return r.flow.IdentifyByCF(ctx, cfMario, "") }, "document_missing", StepIdentify},
+		{"document not matching", login, func(r *rig) error { return r.flow.IdentifyByCF(ctx, cfMario, "CA99999ZZ") }, "hub_not_found", StepIdentify},
+		{"cloned card", func(r *rig) { login(r); r.reader.err = problem("card_not_genuine", "cloned", nil) },
+			func(r *rig) error { return r.flow.TapCard(ctx) }, "card_not_genuine", StepIdentify},
+		{"no card in time", func(r *rig) { login(r); r.reader.err = context.DeadlineExceeded },
+			func(r *rig) error { return r.flow.TapCard(ctx) }, "card_timeout", StepIdentify},
+		{"hub offline at identification", func(r *rig) { login(r); r.hub.offline = true },
+			func(r *rig) error { return r.flow.TapCard(ctx) }, "hub_offline", StepIdentify},
+		{"no certificate chosen", identified, func(r *rig) error { return r.flow.Choose(Choice{SubjectCF: cfMario}) }, "no_type", StepChoose},
+		{"exemption 99 without text", identified, func(r *rig) error {
+			return r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 99}})
+		}, "fee_exemption_reason_missing", StepChoose},
+		{"hub refuses", func(r *rig) {
+			reviewed(r)
+			r.hub.refuse = &Refusal{Status: 422, Reason: "not_eligible", Message: "not resident"}
+		}, func(r *rig) error { return r.flow.Confirm(ctx) }, "hub_not_eligible", StepReview},
+		{"A4 printer fails after issue", func(r *rig) { reviewed(r); r.prn.a4Err = errors.New("paper out") },
+			func(r *rig) error { return r.flow.Confirm(ctx) }, "print_a4_failed", StepDone},
+		{"offline and the outbox full", func(r *rig) { reviewed(r); r.hub.offline = true; r.out.full = true },
+			func(r *rig) error { return r.flow.Confirm(ctx) }, "queue_refused", StepReview},
+		{"action on the wrong screen", nil, func(r *rig) error { return r.flow.Confirm(ctx) }, "wrong_step", StepLogin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, Operator)
+			if tt.setup != nil {
+				tt.setup(r)
+			}
+			err := tt.act(r)
+			var p *Problem
+			if !errors.As(err, &p) || p.Key != tt.wantKey {
+				t.Fatalf("error %v (key %v), want key %s", err, p, tt.wantKey)
+			}
+			r.step(t, tt.step)
+			if tt.wantKey != "wrong_step" {
+				if v := r.flow.View(); v.Problem == nil || v.Problem.Key != tt.wantKey {
+					t.Errorf("view shows problem %v", v.Problem)
+				}
+			}
+		})
+	}
+}
+
+func login(r *rig) {
+	if err := r.flow.Login("anna", "2468"); err != nil {
+		panic(err)
+	}
+}
+
+func identified(r *rig) {
+	login(r)
+	if err := r.flow.TapCard(ctx); err != nil {
+		panic(err)
+	}
+}
+
+func reviewed(r *rig) {
+	identified(r)
+	if err := r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+		panic(err)
+	}
+}
+
+func TestStaffLockout(t *testing.T) {
+	r := newRig(t, Operator)
+	for i := 0; i < MaxStaffTries; i++ {
+		r.flow.Login("anna", "0000")
+	}
+	var p *Problem
+	if err := r.flow.Login("anna", "2468"); !errors.As(err, &p) || p.Key != "staff_locked" {
+		t.Fatalf("right PIN while locked out: %v", err)
+	}
+	r.clock.Add(StaffLockout)
+	if err := r.flow.Login("anna", "2468"); err != nil {
+		t.Fatalf("after the lock-out: %v", err)
+	}
+}
+
+func TestOfflineQueuesWithClaimCode(t *testing.T) {
+	r := newRig(t, Operator)
+	reviewed(r)
+	key := r.flow.key
+	r.hub.offline = true
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.step(t, StepDone)
+	v := r.flow.View()
+	if v.Result == nil || v.Result.Claim != "CLAIM1" || v.Result.Issued != nil {
+		t.Fatalf("result %+v", v.Result)
+	}
+	if len(r.out.queued) != 1 || r.out.queued[0].Key != key || r.out.amount != 1600+52+150 {
+		t.Fatalf("queued %+v amount %d", r.out.queued, r.out.amount)
+	}
+	if v.Status.HubOnline || v.Status.Queued != 1 {
+		t.Errorf("status %+v", v.Status)
+	}
+	if len(r.prn.a4) != 0 {
+		t.Error("printed a certificate that was not issued")
+	}
+	s, _ := r.flow.Summary()
+	if s.Queued != 1 || s.Transactions != 1 {
+		t.Errorf("summary %+v", s)
+	}
+}
+
+func TestConfirmRetryKeepsKey(t *testing.T) {
+	// A refusal then a retry of the same review reuses the idempotency key,
+	// so a hub that did issue the first time answers with the same certificate.
+	r := newRig(t, Operator)
+	reviewed(r)
+	r.hub.refuse = &Refusal{Status: 409, Reason: "busy", Message: "busy"}
+	r.flow.Confirm(ctx)
+	r.hub.refuse = nil
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.flow.Next()
+	r.flow.TapCard(ctx)
+	r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}})
+	r.flow.Confirm(ctx)
+	if len(r.hub.issued) != 2 || r.hub.issued[0].Key == r.hub.issued[1].Key {
+		t.Fatalf("keys %+v", r.hub.issued)
+	}
+}
+
+func TestDaySummary(t *testing.T) {
+	r := newRig(t, Operator)
+	login(r)
+	sales := []Choice{
+		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}},
+		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia}, Exemption: fees.Exemption{Code: 10}},
+		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Nascita}},
+	}
+	var want Summary
+	for _, c := range sales {
+		if err := r.flow.TapCard(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.flow.Choose(c); err != nil {
+			t.Fatal(err)
+		}
+		b := r.flow.View().Preview
+		for _, l := range b.Lines {
+			switch l.Kind {
+			case fees.Bollo:
+				want.State += l.Cents
+			case fees.Diritti:
+				want.City += l.Cents
+			case fees.Service:
+				want.Shop += l.Cents
+			}
+		}
+		want.Collected += b.TotalCents
+		want.Certificates += len(c.Types)
+		if err := r.flow.Confirm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.flow.Next()
+	}
+	// Yesterday's sale is not today's.
+	r.journal.Append(Sale{Time: testNow.Add(-24 * time.Hour), Types: []string{"residenza"}, Fees: []fees.Line{{Kind: fees.Bollo, Cents: 1600}}, Total: 1600})
+	if err := r.flow.ShowSummary(); err != nil {
+		t.Fatal(err)
+	}
+	r.step(t, StepSummary)
+	s := r.flow.View().Summary
+	if s.Transactions != 3 || s.Certificates != want.Certificates || s.Collected != want.Collected ||
+		s.State != want.State || s.City != want.City || s.Shop != want.Shop || s.ByType["residenza"] != 2 {
+		t.Fatalf("summary %+v, want %+v", s, want)
+	}
+	if s.State+s.City+s.Shop != s.Collected {
+		t.Errorf("the shares %d+%d+%d do not add up to %d", s.State, s.City, s.Shop, s.Collected)
+	}
+	if s.State != 1600 || s.Shop != 3*150 {
+		t.Errorf("bollo %d (want one: the exempt contestuale and the birth certificate pay none), service %d", s.State, s.Shop)
+	}
+	r.flow.Back()
+	r.step(t, StepIdentify)
+}
+
+func TestSelfService(t *testing.T) {
+	tests := []struct {
+		name    string
+		pins    []string
+		subject string
+		wantKey string // of the last action; "" for success
+		step    Step
+	}{
+		{"own residenza", []string{"12345678"}, cfMario, "", StepDone},
+		{"for the spouse", []string{"12345678"}, cfMaria, "", StepDone},
+		{"not family", []string{"12345678"}, cfOther, "subject_not_family", StepChoose},
+		{"wrong PIN then right", []string{"00000000", "12345678"}, cfMario, "", StepDone},
+		{"PIN too short", []string{"1234"}, "", "cie_pin_format", StepPIN},
+		{"PIN blocked after three wrong", []string{"00000000", "00000000", "00000000"}, "", "cie_pin_blocked", StepStart},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, SelfService)
+			r.step(t, StepStart)
+			if err := r.flow.SetLang(English); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.flow.TapCard(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r.step(t, StepPIN)
+			var err error
+			for _, pin := range tt.pins {
+				err = r.flow.EnterPIN(ctx, pin)
+			}
+			if err == nil && tt.subject != "" {
+				if err = r.flow.Choose(Choice{SubjectCF: tt.subject, Types: []certificate.Type{certificate.Residenza}}); err == nil {
+					if v := r.flow.View(); v.Preview.TotalCents != 1600+52 {
+						t.Errorf("self-service preview %d: no service fee expected", v.Preview.TotalCents)
+					}
+					err = r.flow.Confirm(ctx)
+				}
+			}
+			var p *Problem
+			switch {
+			case tt.wantKey == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantKey != "" && (!errors.As(err, &p) || p.Key != tt.wantKey):
+				t.Fatalf("error %v, want key %s", err, tt.wantKey)
+			}
+			r.step(t, tt.step)
+			if tt.step == StepDone {
+				if got := r.hub.issued[0]; got.Channel != certificate.SelfService || got.RequesterCF != cfMario {
+					t.Errorf("request %+v", got)
+				}
+				if r.prn.receipts[0].Lang != receipt.English {
+					t.Errorf("receipt in %s, the citizen chose English", r.prn.receipts[0].Lang)
+				}
+			}
+		})
+	}
+}
+
+func TestIdleTimeoutWipes(t *testing.T) {
+	r := newRig(t, SelfService)
+	r.flow.SetLang(English)
+	r.flow.TapCard(ctx)
+	r.flow.EnterPIN(ctx, "12345678")
+	r.step(t, StepChoose)
+	r.clock.Add(59 * time.Second)
+	if r.flow.Tick() {
+		t.Fatal("wiped before the timeout")
+	}
+	r.flow.Touch()
+	r.clock.Add(59 * time.Second)
+	if r.flow.Tick() {
+		t.Fatal("activity did not restart the idle timer")
+	}
+	r.clock.Add(time.Second)
+	if !r.flow.Tick() {
+		t.Fatal("not wiped after the timeout")
+	}
+	v := r.flow.View()
+	if v.Step != StepStart || v.Person != nil || v.Lang != Italian || v.Preview != nil || r.flow.nis != "" {
+		t.Errorf("after the wipe: %+v nis %q", v, r.flow.nis)
+	}
+	// The start screen itself never times out.
+	r.clock.Add(time.Hour)
+	if r.flow.Tick() {
+		t.Error("wiped the start screen")
+	}
+
+	// An operator is logged out after a longer idle time.
+	o := newRig(t, Operator)
+	login(o)
+	o.clock.Add(14 * time.Minute)
+	if o.flow.Tick() {
+		t.Fatal("operator logged out early")
+	}
+	o.clock.Add(time.Minute)
+	if !o.flow.Tick() || o.flow.View().Step != StepLogin || o.flow.View().Staff != nil {
+		t.Fatalf("operator not logged out: %+v", o.flow.View())
+	}
+}
+
+func TestOnChangeAndSnapshots(t *testing.T) {
+	r := newRig(t, Operator)
+	n := 0
+	r.flow.OnChange = func() { n++ }
+	identified(r)
+	if n == 0 {
+		t.Fatal("OnChange never called")
+	}
+	v := r.flow.View()
+	v.Person.Family[0].CF = "changed"
+	if r.flow.View().Person.Family[0].CF == "changed" {
+		t.Error("View shares the family slice with the flow")
+	}
+}
+
+func TestRefreshStatus(t *testing.T) {
+	r := newRig(t, Operator)
+	st := r.flow.RefreshStatus(ctx)
+	if !st.HubOnline || !st.HubChecked {
+		t.Errorf("status %+v", st)
+	}
+	r.hub.offline = true
+	r.out.queued = append(r.out.queued, IssueRequest{})
+	if st := r.flow.RefreshStatus(ctx); st.HubOnline || st.Queued != 1 {
+		t.Errorf("offline status %+v", st)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	deps := Deps{Hub: newFakeHub(testNow), Reader: &fakeReader{}, Printers: &fakePrinters{}}
+	for _, cfg := range []Config{
+		{Mode: "kiosk", Shop: "x"},
+		{Mode: Operator, Shop: "x"},
+		{Mode: SelfService},
+	} {
+		if _, err := New(cfg, deps); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+	if _, err := New(Config{Mode: SelfService, Shop: "x"}, Deps{}); err == nil {
+		t.Error("New without dependencies accepted")
+	}
+}
+
+func TestHashPIN(t *testing.T) {
+	h, err := HashPIN("2468", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		pin  string
+		want bool
+	}{{"2468", true}, {"2469", false}, {"", false}, {"24680", false}} {
+		if got := checkPIN(h, tt.pin); got != tt.want {
+			t.Errorf("checkPIN(%q) = %v", tt.pin, got)
+		}
+	}
+	for _, bad := range []string{"12", "abcd", "1234567890123"} {
+		if _, err := HashPIN(bad, nil); err == nil {
+			t.Errorf("HashPIN(%q) accepted", bad)
+		}
+	}
+	for _, bad := range []string{"", "md5$1$00$00", "pbkdf2-sha256$x$00$00", "pbkdf2-sha256$1$zz$00"} {
+		if checkPIN(bad, "2468") {
+			t.Errorf("hash %q accepted", bad)
+		}
+	}
+}
+
+func TestFileJournal(t *testing.T) {
+	j := &FileJournal{Path: t.TempDir() + "/sales.jsonl"}
+	if s, err := j.Since(testNow); err != nil || len(s) != 0 {
+		t.Fatalf("empty journal: %v %v", s, err)
+	}
+	for i, d := range []time.Duration{-25 * time.Hour, 0, time.Minute} {
+		if err := j.Append(Sale{Time: testNow.Add(d), Protocol: string(rune('a' + i)), Types: []string{"residenza"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := j.Since(startOfDay(testNow))
+	if err != nil || len(got) != 2 || got[0].Protocol != "b" {
+		t.Fatalf("since today: %+v %v", got, err)
+	}
+	types := Summarise(startOfDay(testNow), got).TypesSorted()
+	if !slices.Equal(types, []string{"residenza"}) {
+		t.Errorf("types %v", types)
+	}
+}

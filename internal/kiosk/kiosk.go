@@ -1,0 +1,209 @@
+// Package kiosk holds the kiosk's flows as state machines with no user
+// interface: the shop operator's counter (staff log-in, identification by CIE
+// or by codice fiscale and document, choice of certificates and purpose, fee
+// preview, issue, print, reprint, end-of-day summary) and the citizen's
+// self-service (language, CIE and PIN, certificates for oneself and one's
+// family, an idle timeout that forgets everything).
+//
+// A Flow talks to the world only through the small interfaces below (Hub,
+// CardReader, Printers, Outbox, Clock), so every path is tested with fakes;
+// adapters.go binds them to the real hub client, card stack, printers and
+// outbox. internal/kiosk/ui renders a Flow's View and calls its actions.
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer/receipt"
+)
+
+// Mode is how the kiosk is used.
+type Mode string
+
+const (
+	Operator    Mode = "operator"     // a shop's counter, run by its staff
+	SelfService Mode = "self-service" // a citizen alone at a kiosk
+)
+
+// ParseMode reads a --mode value.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case Operator, SelfService:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("mode %q is neither operator nor self-service", s)
+}
+
+// Lang is a language of the screens and receipts.
+type Lang string
+
+const (
+	Italian Lang = "it"
+	English Lang = "en"
+)
+
+// Langs lists the languages offered on the start screen.
+var Langs = []Lang{Italian, English}
+
+// Person is who the hub found: the citizen identified, with the other members
+// of the famiglia anagrafica, for whom self-service may also ask.
+type Person struct {
+	CF         string
+	Surname    string
+	GivenNames string
+	BirthDate  string // YYYY-MM-DD
+	Family     []Member
+}
+
+// Name is "Given names Surname", as a screen greets someone.
+func (p Person) Name() string { return p.GivenNames + " " + p.Surname }
+
+// Member is another member of the person's family.
+type Member struct {
+	CF           string
+	Surname      string
+	GivenNames   string
+	BirthDate    string
+	Relationship int // ANPR table 5, to the head of the family
+}
+
+// Name is "Given names Surname".
+func (m Member) Name() string { return m.GivenNames + " " + m.Surname }
+
+// PersonQuery identifies the citizen at the hub: a NIS read from a verified
+// CIE chip, or a codice fiscale with the number of a document the operator
+// has looked at.
+type PersonQuery struct {
+	NIS      string
+	CF       string
+	Document string
+	Channel  certificate.Channel
+}
+
+// IssueRequest is one certificate request as the hub's API takes it.
+type IssueRequest struct {
+	// Key is the Idempotency-Key: fixed when the citizen confirms, so a
+	// retry or a queued delivery never issues or charges twice.
+	Key         string
+	SubjectCF   string
+	Types       []certificate.Type
+	Exemption   fees.Exemption
+	RequesterCF string
+	Channel     certificate.Channel
+}
+
+// Issued is the hub's answer to an issued request.
+type Issued struct {
+	ID         string
+	Protocol   string
+	Title      string
+	Types      []string
+	Fees       []fees.Line
+	TotalCents int64
+	VerifyURL  string
+	Issued     time.Time
+}
+
+// Hub is the part of the hub the flows use.
+type Hub interface {
+	LookupPerson(ctx context.Context, q PersonQuery) (*Person, error)
+	Issue(ctx context.Context, req IssueRequest) (*Issued, error)
+	PDF(ctx context.Context, id string) ([]byte, error)
+	// Ping tells whether the hub answers, for the status bar.
+	Ping(ctx context.Context) error
+}
+
+// ErrOffline wraps every Hub error that means the hub could not be reached
+// (as opposed to a refusal): the flow then queues the request.
+var ErrOffline = errors.New("the hub cannot be reached")
+
+// Refusal is the hub's 4xx answer: a machine reason and a sentence.
+type Refusal struct {
+	Status  int
+	Reason  string
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+// CardReader reads the citizen's CIE.
+type CardReader interface {
+	// ReadCard waits for a card until ctx ends and reads it at level 1. It
+	// returns the NIS only when the chip proved itself genuine and its data
+	// signed by the issuer; otherwise an error saying why.
+	ReadCard(ctx context.Context) (nis string, err error)
+	// VerifyPIN checks the PIN on the card read last (self-service's
+	// level 2). A refusal is a *PINError.
+	VerifyPIN(ctx context.Context, pin string) error
+	// Status is a short state for the status bar: "" when ready.
+	Status(ctx context.Context) string
+}
+
+// PINError is a refused PIN: TriesLeft more attempts before the card blocks.
+type PINError struct {
+	TriesLeft int
+	Blocked   bool
+}
+
+func (e *PINError) Error() string {
+	if e.Blocked {
+		return "the card's PIN is blocked after too many wrong attempts"
+	}
+	return fmt.Sprintf("the PIN is wrong; %d attempts left before the card blocks", e.TriesLeft)
+}
+
+// Printers prints certificates and receipts.
+type Printers interface {
+	PrintA4(ctx context.Context, name string, pdf []byte) error
+	PrintReceipt(ctx context.Context, r receipt.Receipt) error
+	// Status is a short state for the status bar: "" when ready.
+	Status(ctx context.Context) string
+}
+
+// Outbox keeps requests the hub could not take, to deliver them later.
+type Outbox interface {
+	// Enqueue stores req durably and returns the claim code printed for
+	// the citizen.
+	Enqueue(ctx context.Context, req IssueRequest, amountCents int64) (claim string, err error)
+	// Pending is how many operations wait for the hub.
+	Pending() (int, error)
+}
+
+// Clock tells the time; tests fix it.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+func (f ClockFunc) Now() time.Time { return f() }
+
+// Problem is an error a screen shows: Key names the sentence in the
+// translations (assets/i18n), Args fill it, Detail is the English text for
+// logs and for keys a translation lacks.
+type Problem struct {
+	Key    string
+	Args   []any
+	Detail string
+	Err    error
+}
+
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return p.Detail
+	}
+	if p.Err != nil {
+		return p.Err.Error()
+	}
+	return p.Key
+}
+
+func (p *Problem) Unwrap() error { return p.Err }
+
+func problem(key, detail string, err error, args ...any) *Problem {
+	return &Problem{Key: key, Detail: detail, Err: err, Args: args}
+}
