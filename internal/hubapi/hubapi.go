@@ -59,6 +59,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.certificateRoutes(mux)
 	s.deviceRoutes(mux)
+	s.personRoutes(mux)
 	return s.logRequests(s.signAPIResponses(mux))
 }
 
