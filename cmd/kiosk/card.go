@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ import (
 
 func init() {
 	register(
-		command{Name: "card read", Usage: "[--reader NAME] [--csca FILE]... [--demo] [--wait DURATION] [--pin-stdin] [--virtual MODE]",
+		command{Name: "card read", Usage: "[--reader NAME] [--csca FILE]... [--demo] [--wait DURATION] [--pin-stdin] [--ias-ca-key FILE] [--virtual MODE]",
 			Help: "read the CIE in a reader: NIS, chip authenticity and the issuer's signature", Run: (*cli).cardRead},
 		command{Name: "card simulate", Usage: "[--vpcd HOST:PORT] [--mode genuine|cloned|tampered|expired|pin-blocked] [--nis NIS] [--new-chip]",
 			Help: "attach a virtual CIE to pcscd through the vsmartcard-vpcd driver until interrupted", Run: (*cli).cardSimulate},
@@ -43,6 +44,7 @@ func (c *cli) cardRead(ctx context.Context, args []string) error {
 	wait := fs.Duration("wait", 0, "wait this long for a card to be inserted")
 	pinStdin := fs.Bool("pin-stdin", false, "read the 8-digit PIN from standard input and verify it (level 2)")
 	virt := fs.String("virtual", "", "read an in-process virtual card in this mode instead of a reader (implies --demo)")
+	caKeyFile := fs.String("ias-ca-key", "", "file holding, in hex, the private exponent of the CIE's external-authentication CA key (needed for --pin-stdin on real cards)")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -100,11 +102,17 @@ func (c *cli) cardRead(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.stdout, "note: no trusted CSCA configured; pass --csca FILE (or --demo for the virtual card's test CSCA)")
 	}
 	if *pinStdin {
-		pin, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		pin, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("could not read the PIN from standard input: %w", err)
 		}
-		perr := cie.VerifyPIN(ctx, card, []byte(strings.TrimSpace(pin)), nil)
+		auth, err := deviceAuth(*caKeyFile, *demo || *virt != "")
+		if err != nil {
+			return err
+		}
+		pinb := []byte(strings.TrimSpace(pin))
+		perr := cie.VerifyPIN(ctx, card, pinb, cie.PINOptions{Auth: auth})
+		clear(pinb)
 		var pe *cie.PINError
 		switch {
 		case perr == nil:
@@ -122,6 +130,29 @@ func (c *cli) cardRead(ctx context.Context, args []string) error {
 		return fmt.Errorf("the card did not pass verification: %s", res.Problems[0].Detail)
 	}
 	return nil
+}
+
+// stdin is where --pin-stdin reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// deviceAuth loads the IAS CA exponent from file or, in demo mode, takes the
+// virtual card's test one.
+func deviceAuth(file string, demo bool) (cie.DeviceAuth, error) {
+	if file == "" {
+		if demo {
+			return virtual.TestDeviceAuth()
+		}
+		return cie.DeviceAuth{}, nil // VerifyPIN says what is missing
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return cie.DeviceAuth{}, fmt.Errorf("could not read the IAS CA key file: %w", err)
+	}
+	d, err := hex.DecodeString(strings.Join(strings.Fields(strings.ReplaceAll(string(b), ",", " ")), ""))
+	if err != nil || len(d) == 0 {
+		return cie.DeviceAuth{}, fmt.Errorf("%s does not hold the CA exponent in hex", file)
+	}
+	return cie.DeviceAuth{CAExponent: d}, nil
 }
 
 func connect(ctx context.Context, prov cardreader.Provider, reader string, wait time.Duration) (cardreader.Card, string, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,47 @@ func TestCardReadVirtual(t *testing.T) {
 	code, out, _ = runKiosk(context.Background(), "card", "read", "--virtual", "cloned")
 	if code != 1 || !strings.Contains(out, "chip-auth-failed") {
 		t.Fatalf("cloned: exit %d\n%s", code, out)
+	}
+}
+
+// The PIN goes through pcscd inside the IAS secure channel; the output
+// never shows it.
+func TestCardReadPIN(t *testing.T) {
+	stop, err := pcsctest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	defer func(r io.Reader) { stdin = r }(stdin)
+	tests := []struct {
+		mode, pin string
+		code      int
+		want      string
+	}{
+		{"genuine", "12345678", 0, "PIN: accepted"},
+		{"genuine", "87654321", 1, "PIN: refused: wrong PIN: 2 tries left"},
+		{"pin-blocked", "12345678", 1, "PIN: refused: the card's PIN is blocked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode+" "+tt.pin, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			simDone := make(chan struct{})
+			go func() {
+				runKiosk(ctx, "card", "simulate", "--vpcd", pcsctest.Port1, "--mode", tt.mode, "--nis", "222333444555")
+				close(simDone)
+			}()
+			stdin = strings.NewReader(tt.pin + "\n")
+			code, out, errOut := runKiosk(context.Background(), "card", "read", "--reader", pcsctest.Reader1, "--demo", "--wait", "10s", "--pin-stdin")
+			cancel()
+			<-simDone
+			waitEmpty(t)
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Fatalf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", code, tt.code, tt.want, out, errOut)
+			}
+			if strings.Contains(out+errOut, tt.pin) {
+				t.Fatalf("the PIN was printed:\n%s%s", out, errOut)
+			}
+		})
 	}
 }
 

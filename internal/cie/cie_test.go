@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"math/rand"
 	"testing"
 	"time"
@@ -170,67 +171,154 @@ func TestAlteredInTransit(t *testing.T) {
 	}
 }
 
-func TestVerifyPIN(t *testing.T) {
-	ctx := context.Background()
-	card := newCard(t, virtual.Config{})
-	if n, err := cie.PINTriesLeft(ctx, card, nil); err != nil || n != 3 {
-		t.Fatalf("PINTriesLeft = %d, %v; want 3", n, err)
+func pinOpt(t testing.TB) cie.PINOptions {
+	t.Helper()
+	auth, err := virtual.TestDeviceAuth()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := cie.VerifyPIN(ctx, card, []byte("1234"), nil); !errors.Is(err, cie.ErrPINFormat) {
-		t.Fatalf("short PIN: %v", err)
-	}
-	for _, want := range []int{2, 1} {
-		err := cie.VerifyPIN(ctx, card, []byte("00000000"), nil)
-		var pe *cie.PINError
-		if !errors.As(err, &pe) || pe.TriesLeft != want || pe.Blocked {
-			t.Fatalf("wrong PIN: %v, want %d tries left", err, want)
-		}
-	}
-	if err := cie.VerifyPIN(ctx, card, []byte(virtual.DemoPIN), nil); err != nil {
-		t.Fatalf("right PIN: %v", err)
-	}
-	if n, _ := cie.PINTriesLeft(ctx, card, nil); n != 3 {
-		t.Fatalf("a right PIN did not reset the counter: %d", n)
-	}
-	for i := 0; i < 3; i++ {
-		cie.VerifyPIN(ctx, card, []byte("00000000"), nil)
-	}
-	var pe *cie.PINError
-	if err := cie.VerifyPIN(ctx, card, []byte(virtual.DemoPIN), nil); !errors.As(err, &pe) || !pe.Blocked {
-		t.Fatalf("after 3 wrong PINs: %v, want blocked", err)
-	}
+	return cie.PINOptions{Auth: auth}
+}
 
+func TestVerifyPIN(t *testing.T) {
+	for _, newChip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("new chip %v", newChip), func(t *testing.T) {
+			ctx := context.Background()
+			opt := pinOpt(t)
+			card := newCard(t, virtual.Config{NewChip: newChip})
+			if n, err := cie.PINTriesLeft(ctx, card, opt); err != nil || n != 3 {
+				t.Fatalf("PINTriesLeft = %d, %v; want 3", n, err)
+			}
+			if err := cie.VerifyPIN(ctx, card, []byte("1234"), opt); !errors.Is(err, cie.ErrPINFormat) {
+				t.Fatalf("short PIN: %v", err)
+			}
+			for _, want := range []int{2, 1} {
+				err := cie.VerifyPIN(ctx, card, []byte("00000000"), opt)
+				var pe *cie.PINError
+				if !errors.As(err, &pe) || pe.TriesLeft != want || pe.Blocked {
+					t.Fatalf("wrong PIN: %v, want %d tries left", err, want)
+				}
+			}
+			if err := cie.VerifyPIN(ctx, card, []byte(virtual.DemoPIN), opt); err != nil {
+				t.Fatalf("right PIN: %v", err)
+			}
+			if n, _ := cie.PINTriesLeft(ctx, card, opt); n != 3 {
+				t.Fatalf("a right PIN did not reset the counter: %d", n)
+			}
+			for i := 0; i < 3; i++ {
+				cie.VerifyPIN(ctx, card, []byte("00000000"), opt)
+			}
+			var pe *cie.PINError
+			if err := cie.VerifyPIN(ctx, card, []byte(virtual.DemoPIN), opt); !errors.As(err, &pe) || !pe.Blocked {
+				t.Fatalf("after 3 wrong PINs: %v, want blocked", err)
+			}
+		})
+	}
+	cloned := newCard(t, virtual.Config{Mode: virtual.Cloned})
+	if err := cie.VerifyPIN(context.Background(), cloned, []byte(virtual.DemoPIN), pinOpt(t)); !errors.Is(err, cie.ErrChipDAPP) {
+		t.Fatalf("cloned card: %v, want ErrChipDAPP", err)
+	}
 	blocked := newCard(t, virtual.Config{Mode: virtual.PINBlocked})
-	if err := cie.VerifyPIN(ctx, blocked, []byte(virtual.DemoPIN), nil); !errors.As(err, &pe) || !pe.Blocked {
+	var pe *cie.PINError
+	if err := cie.VerifyPIN(context.Background(), blocked, []byte(virtual.DemoPIN), pinOpt(t)); !errors.As(err, &pe) || !pe.Blocked {
 		t.Fatalf("pin-blocked card: %v, want blocked", err)
 	}
 }
 
-// The PIN must never cross the reader in clear, and a tampered secure
-// response must be refused.
-func TestPINSecureChannel(t *testing.T) {
-	ctx := context.Background()
-	card := newCard(t, virtual.Config{})
-	var seen [][]byte
-	card.Log = func(cmd, _ []byte) { seen = append(seen, append([]byte(nil), cmd...)) }
-	if err := cie.VerifyPIN(ctx, card, []byte(virtual.DemoPIN), rand.New(rand.NewSource(1))); err != nil {
+// Without the CA key, or with a wrong one, the PIN is never sent.
+func TestVerifyPINDeviceAuth(t *testing.T) {
+	p, err := virtual.TestPKI()
+	if err != nil {
 		t.Fatal(err)
 	}
+	good := pinOpt(t)
+	tests := []struct {
+		name string
+		auth cie.DeviceAuth
+		want error
+	}{
+		{"no CA key", cie.DeviceAuth{}, cie.ErrNoDeviceAuth},
+		{"another key's exponent", cie.DeviceAuth{CAExponent: p.DSKey.D.Bytes(), DeviceKey: good.Auth.DeviceKey}, cie.ErrCAExponent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			card := newCard(t, virtual.Config{})
+			var seen [][]byte
+			card.Log = func(cmd, _ []byte) { seen = append(seen, append([]byte(nil), cmd...)) }
+			if err := cie.VerifyPIN(context.Background(), card, []byte(virtual.DemoPIN), cie.PINOptions{Auth: tt.auth}); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			for _, c := range seen {
+				if c[1] == 0x20 {
+					t.Fatalf("VERIFY was sent: %X", c)
+				}
+			}
+		})
+	}
+}
+
+// The PIN must never cross the reader in clear, and a tampered secure
+// message must be refused by either side.
+func TestPINSecureChannel(t *testing.T) {
+	ctx := context.Background()
+	opt := pinOpt(t)
+	card := newCard(t, virtual.Config{})
+	var seen [][]byte
+	card.Log = func(cmd, resp []byte) { seen = append(seen, append([]byte(nil), cmd...), append([]byte(nil), resp...)) }
+	opt.Rand = rand.New(rand.NewSource(1))
+	if err := cie.VerifyPIN(ctx, card, []byte(virtual.DemoPIN), opt); err != nil {
+		t.Fatal(err)
+	}
+	opt.Rand = nil
+	sawVerify := false
 	for _, c := range seen {
 		if bytes.Contains(c, []byte(virtual.DemoPIN)) {
 			t.Fatalf("the PIN crossed in clear: %X", c)
 		}
+		sawVerify = sawVerify || len(c) > 4 && c[0] == 0x0C && c[1] == 0x20
+	}
+	if !sawVerify {
+		t.Fatal("no protected VERIFY was sent")
 	}
 	plain := iso7816.Command{INS: 0x20, P2: cie.PINRef, Data: []byte(virtual.DemoPIN)}
 	raw, _ := plain.Bytes()
 	if r, _ := card.Transmit(ctx, raw); !bytes.Equal(r, []byte{0x69, 0x87}) {
 		t.Fatalf("VERIFY in clear answered %X, want 6987", r)
 	}
+
+	isVerify := func(b []byte) bool { return b[0]&0x0C != 0 && b[1] == 0x20 }
 	card.Reset()
-	err := cie.VerifyPIN(ctx, &tamper{T: card, match: func(b []byte) bool { return b[0]&0x0C != 0 }, at: 1}, []byte(virtual.DemoPIN), nil)
+	err := cie.VerifyPIN(ctx, &tamper{T: card, match: isVerify, at: 1}, []byte(virtual.DemoPIN), opt)
 	if !errors.Is(err, cie.ErrSMResponse) {
 		t.Fatalf("tampered SM response: %v, want ErrSMResponse", err)
 	}
+
+	// A flipped bit in the command's MAC: the card refuses with 6988 and
+	// does not count a try.
+	card.Reset()
+	err = cie.VerifyPIN(ctx, &tamperCmd{T: card, match: isVerify}, []byte("00000000"), opt)
+	var se *iso7816.StatusError
+	var pe *cie.PINError
+	if !errors.As(err, &se) || se.SW != 0x6988 || errors.As(err, &pe) {
+		t.Fatalf("tampered SM command: %v, want status 6988", err)
+	}
+	if n, err := cie.PINTriesLeft(ctx, card, opt); err != nil || n != 3 {
+		t.Fatalf("after a refused command: %d tries, %v; want 3", n, err)
+	}
+}
+
+// tamperCmd flips the last MAC byte of chosen commands.
+type tamperCmd struct {
+	T     iso7816.Transport
+	match func(cmd []byte) bool
+}
+
+func (tp *tamperCmd) Transmit(ctx context.Context, b []byte) ([]byte, error) {
+	if tp.match(b) {
+		b = append([]byte(nil), b...)
+		b[len(b)-2] ^= 0x01 // the byte before Le
+	}
+	return tp.T.Transmit(ctx, b)
 }
 
 func TestParseSODRejects(t *testing.T) {

@@ -33,11 +33,32 @@ func (e *PINError) Error() string {
 // sees it, so a typo does not cost a try.
 var ErrPINFormat = errors.New("the CIE PIN is 8 digits")
 
-// VerifyPIN selects the CIE application, opens the secure channel and
-// verifies pin. It returns nil when the card accepts it and a *PINError when
-// it refuses. The PIN is never logged or kept: the buffer holding it is
-// cleared before returning.
-func VerifyPIN(ctx context.Context, t iso7816.Transport, pin []byte, rnd io.Reader) error {
+// PINOptions configures the secure channel the PIN travels in.
+type PINOptions struct {
+	Auth DeviceAuth
+	// Rand supplies the DH key, paddings and challenges; crypto/rand when nil.
+	Rand io.Reader
+}
+
+// OpenSecureChannel selects the CIE application and opens the IAS secure
+// channel (ias.go); commands sent on the returned channel are protected.
+func OpenSecureChannel(ctx context.Context, t iso7816.Transport, opt PINOptions) (*iso7816.Channel, error) {
+	rnd := opt.Rand
+	if rnd == nil {
+		rnd = randReader
+	}
+	by, err := SelectCIE(ctx, iso7816.NewChannel(t))
+	if err != nil {
+		return nil, err
+	}
+	return openIAS(ctx, t, by, opt.Auth, rnd)
+}
+
+// VerifyPIN opens the secure channel and verifies pin. It returns nil when
+// the card accepts it and a *PINError when it refuses. The PIN is never
+// logged or kept: the buffer holding it is cleared before returning, and it
+// reaches the card only encrypted.
+func VerifyPIN(ctx context.Context, t iso7816.Transport, pin []byte, opt PINOptions) error {
 	if len(pin) != 8 {
 		return ErrPINFormat
 	}
@@ -46,10 +67,7 @@ func VerifyPIN(ctx context.Context, t iso7816.Transport, pin []byte, rnd io.Read
 			return ErrPINFormat
 		}
 	}
-	if _, err := SelectCIE(ctx, iso7816.NewChannel(t)); err != nil {
-		return err
-	}
-	ch, err := OpenSecureChannel(ctx, t, rnd)
+	ch, err := OpenSecureChannel(ctx, t, opt)
 	if err != nil {
 		return err
 	}
@@ -63,12 +81,10 @@ func VerifyPIN(ctx context.Context, t iso7816.Transport, pin []byte, rnd io.Read
 }
 
 // PINTriesLeft asks the card how many tries are left without spending one
-// (VERIFY with no data).
-func PINTriesLeft(ctx context.Context, t iso7816.Transport, rnd io.Reader) (int, error) {
-	if _, err := SelectCIE(ctx, iso7816.NewChannel(t)); err != nil {
-		return 0, err
-	}
-	ch, err := OpenSecureChannel(ctx, t, rnd)
+// (VERIFY with no data, inside the secure channel). The middleware does not
+// use this ISO 7816-4 form; cards that refuse it give an error.
+func PINTriesLeft(ctx context.Context, t iso7816.Transport, opt PINOptions) (int, error) {
+	ch, err := OpenSecureChannel(ctx, t, opt)
 	if err != nil {
 		return 0, err
 	}

@@ -2,45 +2,73 @@ package cie
 
 import (
 	"bytes"
-	"context"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/ecdh"
+	"crypto/des"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/sportello/sportello/internal/iso7816"
 )
 
-// The PIN travels only inside a secure channel, as in the public CIE
-// middleware. This one follows the same shape (key agreement with the card,
-// then ISO 7816-4 secure messaging with an encrypted data object 87, the
-// protected Le 97, status 99 and a MAC 8E, with a send-sequence counter), but
-// it is simplified: ECDH on P-256 through GENERAL AUTHENTICATE instead of the
-// IAS's DH with the card's parameters, AES-128 and CMAC as in ICAO 9303-11 §9.8
-// instead of 3DES, and no DAPP device authentication. Against a real CIE the
-// key agreement must be swapped for the IAS one; the messaging layer stays.
+// IAS secure messaging, as the CIE runs it after the Diffie-Hellman key
+// exchange (ias.go): ISO 7816-4 §10 with two-key 3DES.
+//
+//   - Session keys: K_enc = SHA-256(Z || 00000001)[:16] and
+//     K_mac = SHA-256(Z || 00000002)[:16], where Z is the DH shared secret as
+//     many bytes long as p.
+//   - Send sequence counter: 8 bytes, 00..01 after the key exchange, then
+//     the last 4 bytes of the card's challenge and the last 4 of the
+//     terminal's random once device authentication succeeds. It is
+//     incremented before protecting each command and before checking each
+//     response.
+//   - Command: CLA gets bits 0x0C; data padded (ISO 9797-1 method 2, always
+//     at least one byte) and encrypted 3DES-CBC with a zero IV in DO 87
+//     (first byte 01, the padding indicator); Le in DO 97; a MAC over
+//     pad(SSC || header) || DO87 || DO97, padded, in DO 8E.
+//   - Response: DO 87 (encrypted data), DO 99 (the real status word) and DO
+//     8E, the MAC over SSC || DO87 || DO99, padded; the outer status is 9000.
+//   - MAC: ISO 9797-1 algorithm 3 (the "retail MAC"): single-DES CBC with the
+//     first key half over all blocks, then decrypt with the second half and
+//     encrypt with the first on the last; zero IV; 8 bytes.
+//
+// Unlike ICAO 9303 secure messaging, the IV is zero rather than the
+// encrypted counter: the counter protects only the MAC.
 
 type session struct {
-	enc, mac cipher.Block
-	ssc      [16]byte
+	enc    cipher.Block // 3DES K1 K2 K1
+	ka, kb cipher.Block // single-DES halves of the MAC key
+	ssc    [8]byte
+}
+
+// sessionKeys derives the IAS session keys from the DH shared secret.
+func sessionKeys(secret []byte) (kenc, kmac []byte) {
+	e := sha256.Sum256(append(append([]byte(nil), secret...), 0, 0, 0, 1))
+	m := sha256.Sum256(append(append([]byte(nil), secret...), 0, 0, 0, 2))
+	return e[:16], m[:16]
 }
 
 func newSession(secret []byte) (*session, error) {
-	kenc := sha256.Sum256(append(append([]byte(nil), secret...), 0, 0, 0, 1))
-	kmac := sha256.Sum256(append(append([]byte(nil), secret...), 0, 0, 0, 2))
-	enc, err := aes.NewCipher(kenc[:16])
+	return newSessionKeys(sessionKeys(secret))
+}
+
+func newSessionKeys(kenc, kmac []byte) (*session, error) {
+	enc, err := des.NewTripleDESCipher(append(append([]byte(nil), kenc...), kenc[:8]...))
 	if err != nil {
 		return nil, err
 	}
-	mac, err := aes.NewCipher(kmac[:16])
+	ka, err := des.NewCipher(kmac[:8])
 	if err != nil {
 		return nil, err
 	}
-	return &session{enc: enc, mac: mac}, nil
+	kb, err := des.NewCipher(kmac[8:])
+	if err != nil {
+		return nil, err
+	}
+	s := &session{enc: enc, ka: ka, kb: kb}
+	s.ssc[7] = 1
+	return s, nil
 }
 
 func (s *session) inc() {
@@ -52,9 +80,10 @@ func (s *session) inc() {
 	}
 }
 
+// pad is ISO 9797-1 padding method 2 to 8-byte blocks.
 func pad(b []byte) []byte {
 	out := append(append([]byte(nil), b...), 0x80)
-	for len(out)%16 != 0 {
+	for len(out)%8 != 0 {
 		out = append(out, 0)
 	}
 	return out
@@ -62,7 +91,7 @@ func pad(b []byte) []byte {
 
 func unpad(b []byte) ([]byte, error) {
 	i := bytes.LastIndexByte(b, 0x80)
-	if i < 0 || !allZero(b[i+1:]) {
+	if i < 0 || len(b)-i > 8 || !allZero(b[i+1:]) {
 		return nil, errors.New("secure messaging padding is invalid")
 	}
 	return b[:i], nil
@@ -77,91 +106,55 @@ func allZero(b []byte) bool {
 	return true
 }
 
-func (s *session) iv() []byte {
-	iv := make([]byte, 16)
-	s.enc.Encrypt(iv, s.ssc[:])
-	return iv
-}
+var zeroIV = make([]byte, 8)
 
 func (s *session) encrypt(b []byte) []byte {
 	p := pad(b)
-	cipher.NewCBCEncrypter(s.enc, s.iv()).CryptBlocks(p, p)
+	cipher.NewCBCEncrypter(s.enc, zeroIV).CryptBlocks(p, p)
 	return p
 }
 
 func (s *session) decrypt(b []byte) ([]byte, error) {
-	if len(b) == 0 || len(b)%16 != 0 {
+	if len(b) == 0 || len(b)%8 != 0 {
 		return nil, errors.New("secure messaging cryptogram length is not a multiple of the block size")
 	}
 	p := make([]byte, len(b))
-	cipher.NewCBCDecrypter(s.enc, s.iv()).CryptBlocks(p, b)
+	cipher.NewCBCDecrypter(s.enc, zeroIV).CryptBlocks(p, b)
 	return unpad(p)
 }
 
-// cmac is AES-CMAC (NIST SP 800-38B), truncated to 8 bytes as secure messaging uses it.
-func (s *session) cmac(parts ...[]byte) []byte {
-	msg := append([]byte(nil), s.ssc[:]...)
-	for _, p := range parts {
-		msg = append(msg, p...)
-	}
-	l := make([]byte, 16)
-	s.mac.Encrypt(l, l)
-	k1 := dbl(l)
-	k2 := dbl(k1)
-	var last []byte
-	n := (len(msg) + 15) / 16
-	if n == 0 {
-		n = 1
-	}
-	if len(msg) > 0 && len(msg)%16 == 0 {
-		last = xor(msg[(n-1)*16:], k1)
-	} else {
-		tail := append([]byte(nil), msg[(n-1)*16:]...)
-		tail = append(tail, 0x80)
-		for len(tail) < 16 {
-			tail = append(tail, 0)
+// mac is the retail MAC of msg, which must already be padded.
+func (s *session) mac(msg []byte) []byte {
+	x := make([]byte, 8)
+	for i := 0; i < len(msg); i += 8 {
+		for j := range x {
+			x[j] ^= msg[i+j]
 		}
-		last = xor(tail, k2)
+		s.ka.Encrypt(x, x)
 	}
-	x := make([]byte, 16)
-	for i := 0; i < n-1; i++ {
-		x = xor(x, msg[i*16:(i+1)*16])
-		s.mac.Encrypt(x, x)
-	}
-	x = xor(x, last)
-	s.mac.Encrypt(x, x)
-	return x[:8]
+	s.kb.Decrypt(x, x)
+	s.ka.Encrypt(x, x)
+	return x
 }
 
-func dbl(b []byte) []byte {
-	out := make([]byte, 16)
-	carry := byte(0)
-	for i := 15; i >= 0; i-- {
-		out[i] = b[i]<<1 | carry
-		carry = b[i] >> 7
-	}
-	if carry != 0 {
-		out[15] ^= 0x87
-	}
-	return out
+// commandMAC is the MAC of a protected command: the counter and header as
+// one padded block run, then the data objects, padded.
+func (s *session) commandMAC(header [4]byte, dos []byte) []byte {
+	in := pad(append(append([]byte(nil), s.ssc[:]...), header[:]...))
+	return s.mac(pad(append(in, dos...)))
 }
 
-func xor(a, b []byte) []byte {
-	out := make([]byte, 16)
-	for i := range out {
-		out[i] = a[i] ^ b[i]
-	}
-	return out
+func (s *session) responseMAC(dos []byte) []byte {
+	return s.mac(pad(append(append([]byte(nil), s.ssc[:]...), dos...)))
 }
 
 // TerminalSession protects commands and checks responses on the reader's side.
 type TerminalSession struct{ s *session }
 
-// Wrap turns cmd into its secure-messaging form.
+// Wrap turns cmd into its secure-messaging form. The chaining bit of CLA is kept.
 func (t *TerminalSession) Wrap(cmd iso7816.Command) (iso7816.Command, error) {
 	t.s.inc()
 	cla := cmd.CLA | 0x0C
-	header := pad([]byte{cla, cmd.INS, cmd.P1, cmd.P2})
 	var dos []byte
 	if len(cmd.Data) > 0 {
 		dos = iso7816.AppendTLV(dos, 0x87, append([]byte{0x01}, t.s.encrypt(cmd.Data)...))
@@ -173,30 +166,23 @@ func (t *TerminalSession) Wrap(cmd iso7816.Command) (iso7816.Command, error) {
 		}
 		dos = iso7816.AppendTLV(dos, 0x97, le)
 	}
-	var mac []byte
-	if len(dos) > 0 {
-		mac = t.s.cmac(header, pad(dos))
-	} else {
-		mac = t.s.cmac(header)
-	}
+	mac := t.s.commandMAC([4]byte{cla, cmd.INS, cmd.P1, cmd.P2}, dos)
 	dos = iso7816.AppendTLV(dos, 0x8E, mac)
 	return iso7816.Command{CLA: cla, INS: cmd.INS, P1: cmd.P1, P2: cmd.P2, Data: dos, Ne: 256}, nil
 }
 
-// ErrSMResponse is a response whose MAC or format is wrong: the channel was
-// tampered with or lost sync.
+// ErrSMResponse is a secure-messaging response whose MAC or format is wrong:
+// the channel was tampered with or lost sync.
 var ErrSMResponse = errors.New("the card's secure-messaging response does not verify")
 
 // Unwrap checks a protected response and returns the plain one.
 func (t *TerminalSession) Unwrap(r iso7816.Response) (iso7816.Response, error) {
-	t.s.inc()
-	if len(r.Data) == 0 {
-		// A card answers errors in the SM layer itself (6987, 6988) in clear.
-		if r.SW != iso7816.SWOK {
-			return r, nil
-		}
-		return r, ErrSMResponse
+	if len(r.Data) == 0 && r.SW != iso7816.SWOK {
+		// The card refuses in clear when the SM layer itself fails (6987,
+		// 6988: MAC wrong, objects missing); the session is over then.
+		return r, nil
 	}
+	t.s.inc()
 	objs, err := iso7816.ParseAllTLV(r.Data)
 	if err != nil {
 		return r, fmt.Errorf("%w: %v", ErrSMResponse, err)
@@ -212,9 +198,11 @@ func (t *TerminalSession) Unwrap(r iso7816.Response) (iso7816.Response, error) {
 			macd = append(macd, o.Bytes()...)
 		case 0x8E:
 			mac = o.Value
+		default:
+			return r, fmt.Errorf("%w: unexpected object %X", ErrSMResponse, o.Tag)
 		}
 	}
-	if len(sw) != 2 || mac == nil || subtle.ConstantTimeCompare(mac, t.s.cmac(pad(macd))) != 1 {
+	if len(sw) != 2 || len(mac) != 8 || subtle.ConstantTimeCompare(mac, t.s.responseMAC(macd)) != 1 {
 		return r, ErrSMResponse
 	}
 	out := iso7816.Response{SW: iso7816.SW(uint16(sw[0])<<8 | uint16(sw[1]))}
@@ -232,7 +220,21 @@ func (t *TerminalSession) Unwrap(r iso7816.Response) (iso7816.Response, error) {
 // CardSession is the card's side of the secure channel (the virtual card uses it).
 type CardSession struct{ s *session }
 
-// UnwrapCommand checks and opens a protected command.
+// NewCardSession derives the session keys from the DH shared secret, as
+// long as p, and starts the counter at 1.
+func NewCardSession(secret []byte) (*CardSession, error) {
+	s, err := newSession(secret)
+	if err != nil {
+		return nil, err
+	}
+	return &CardSession{s}, nil
+}
+
+// SetSSC sets the counter, as device authentication does.
+func (c *CardSession) SetSSC(ssc [8]byte) { c.s.ssc = ssc }
+
+// UnwrapCommand checks and opens a protected command; the chaining bit of
+// CLA survives, the SM bits do not.
 func (c *CardSession) UnwrapCommand(cmd iso7816.Command) (iso7816.Command, error) {
 	c.s.inc()
 	objs, err := iso7816.ParseAllTLV(cmd.Data)
@@ -256,16 +258,12 @@ func (c *CardSession) UnwrapCommand(cmd iso7816.Command) (iso7816.Command, error
 			}
 		case 0x8E:
 			mac = o.Value
+		default:
+			return cmd, ErrSMResponse
 		}
 	}
-	header := pad([]byte{cmd.CLA, cmd.INS, cmd.P1, cmd.P2})
-	var want []byte
-	if len(macd) > 0 {
-		want = c.s.cmac(header, pad(macd))
-	} else {
-		want = c.s.cmac(header)
-	}
-	if mac == nil || subtle.ConstantTimeCompare(mac, want) != 1 {
+	want := c.s.commandMAC([4]byte{cmd.CLA, cmd.INS, cmd.P1, cmd.P2}, macd)
+	if len(mac) != 8 || subtle.ConstantTimeCompare(mac, want) != 1 {
 		return cmd, ErrSMResponse
 	}
 	out := iso7816.Command{CLA: cmd.CLA &^ 0x0C, INS: cmd.INS, P1: cmd.P1, P2: cmd.P2, Ne: ne}
@@ -288,76 +286,6 @@ func (c *CardSession) WrapResponse(r iso7816.Response) iso7816.Response {
 		dos = iso7816.AppendTLV(dos, 0x87, append([]byte{0x01}, c.s.encrypt(r.Data)...))
 	}
 	dos = iso7816.AppendTLV(dos, 0x99, []byte{r.SW.SW1(), r.SW.SW2()})
-	dos = iso7816.AppendTLV(dos, 0x8E, c.s.cmac(pad(dos)))
+	dos = iso7816.AppendTLV(dos, 0x8E, c.s.responseMAC(dos))
 	return iso7816.Response{Data: dos, SW: iso7816.SWOK}
-}
-
-// Key agreement: GENERAL AUTHENTICATE 00 86 00 00 with 7C{81 terminal key},
-// answered by 7C{82 card key}.
-const (
-	tagDynAuth     = 0x7C
-	tagTerminalKey = 0x81
-	tagCardKey     = 0x82
-)
-
-// CardKeyAgreement is the card's half: given the GENERAL AUTHENTICATE data,
-// it returns the answer and the session.
-func CardKeyAgreement(data []byte, rnd io.Reader) ([]byte, *CardSession, error) {
-	o, ok := iso7816.FindTLV(data, tagTerminalKey)
-	if !ok {
-		return nil, nil, errors.New("key agreement without the terminal's key")
-	}
-	peer, err := ecdh.P256().NewPublicKey(o.Value)
-	if err != nil {
-		return nil, nil, err
-	}
-	priv, err := ecdh.P256().GenerateKey(rnd)
-	if err != nil {
-		return nil, nil, err
-	}
-	z, err := priv.ECDH(peer)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := newSession(z)
-	if err != nil {
-		return nil, nil, err
-	}
-	return iso7816.AppendTLV(nil, tagDynAuth, iso7816.AppendTLV(nil, tagCardKey, priv.PublicKey().Bytes())), &CardSession{s}, nil
-}
-
-// OpenSecureChannel agrees keys with the card and returns a channel whose
-// commands are protected.
-func OpenSecureChannel(ctx context.Context, t iso7816.Transport, rnd io.Reader) (*iso7816.Channel, error) {
-	if rnd == nil {
-		rnd = randReader
-	}
-	priv, err := ecdh.P256().GenerateKey(rnd)
-	if err != nil {
-		return nil, err
-	}
-	plain := iso7816.NewChannel(t)
-	data := iso7816.AppendTLV(nil, tagDynAuth, iso7816.AppendTLV(nil, tagTerminalKey, priv.PublicKey().Bytes()))
-	resp, err := plain.Do(ctx, "open the secure channel (GENERAL AUTHENTICATE)", iso7816.Command{INS: 0x86, Data: data, Ne: 256})
-	if err != nil {
-		return nil, err
-	}
-	o, ok := iso7816.FindTLV(resp, tagCardKey)
-	if !ok {
-		return nil, errors.New("the card's key-agreement answer lacks its key")
-	}
-	peer, err := ecdh.P256().NewPublicKey(o.Value)
-	if err != nil {
-		return nil, fmt.Errorf("the card's key-agreement key is invalid: %w", err)
-	}
-	z, err := priv.ECDH(peer)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newSession(z)
-	if err != nil {
-		return nil, err
-	}
-	ts := &TerminalSession{s}
-	return &iso7816.Channel{T: t, Wrap: ts.Wrap, Unwrap: ts.Unwrap}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/cardreader/pcsctest"
 	"github.com/sportello/sportello/internal/cie"
 	"github.com/sportello/sportello/internal/cie/virtual"
+	"github.com/sportello/sportello/internal/iso7816"
 )
 
 // These tests use slot 0 of the vpcd driver; cmd/kiosk's use slot 1.
@@ -131,6 +132,89 @@ func TestReadThroughPCSC(t *testing.T) {
 				t.Fatalf("problems %v, want %s", r.Problems, tt.code)
 			}
 		})
+	}
+}
+
+// VERIFY PIN inside the IAS secure channel, through pcscd: tries left, the
+// right PIN, a blocked PIN, and a command whose MAC was altered on the way.
+func TestPINThroughPCSC(t *testing.T) {
+	p := provider(t)
+	auth, err := virtual.TestDeviceAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := cie.PINOptions{Auth: auth}
+	ctx := context.Background()
+	card, _ := virtual.New(virtual.Config{})
+	remove := insert(t, p, card, virtual.VPCDOptions{})
+	c, err := p.Connect(ctx, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pe *cie.PINError
+	if err := cie.VerifyPIN(ctx, c, []byte("11111111"), opt); !errors.As(err, &pe) || pe.TriesLeft != 2 {
+		t.Fatalf("wrong PIN: %v, want 2 tries left", err)
+	}
+	altered := &flipMAC{T: c}
+	var se *iso7816.StatusError
+	if err := cie.VerifyPIN(ctx, altered, []byte(virtual.DemoPIN), opt); !errors.As(err, &se) || se.SW != 0x6988 || !altered.done {
+		t.Fatalf("altered VERIFY: %v, want the card to refuse it with 6988", err)
+	}
+	if n, err := cie.PINTriesLeft(ctx, c, opt); err != nil || n != 2 {
+		t.Fatalf("tries left = %d, %v; want 2 (an altered command costs no try)", n, err)
+	}
+	if err := cie.VerifyPIN(ctx, c, []byte(virtual.DemoPIN), opt); err != nil {
+		t.Fatalf("right PIN: %v", err)
+	}
+	c.Close()
+	remove()
+
+	blocked, _ := virtual.New(virtual.Config{Mode: virtual.PINBlocked, NewChip: true})
+	defer insert(t, p, blocked, virtual.VPCDOptions{})()
+	c, err = p.Connect(ctx, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := cie.VerifyPIN(ctx, c, []byte(virtual.DemoPIN), opt); !errors.As(err, &pe) || !pe.Blocked {
+		t.Fatalf("blocked card: %v, want blocked", err)
+	}
+}
+
+// flipMAC alters the MAC of the protected VERIFY on its way to the card.
+type flipMAC struct {
+	T    iso7816.Transport
+	done bool
+}
+
+func (f *flipMAC) Transmit(ctx context.Context, b []byte) ([]byte, error) {
+	if b[0]&0x0C != 0 && b[1] == 0x20 {
+		b = append([]byte(nil), b...)
+		b[len(b)-2] ^= 0x80
+		f.done = true
+	}
+	return f.T.Transmit(ctx, b)
+}
+
+// BenchmarkVerifyPINPCSC opens the IAS secure channel (DH, DAPP) and
+// verifies the PIN through pcscd and vpcd.
+func BenchmarkVerifyPINPCSC(b *testing.B) {
+	p := provider(b)
+	auth, err := virtual.TestDeviceAuth()
+	if err != nil {
+		b.Fatal(err)
+	}
+	card, _ := virtual.New(virtual.Config{})
+	defer insert(b, p, card, virtual.VPCDOptions{})()
+	c, err := p.Connect(context.Background(), reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for b.Loop() {
+		if err := cie.VerifyPIN(context.Background(), c, []byte(virtual.DemoPIN), cie.PINOptions{Auth: auth}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"errors"
@@ -69,15 +69,43 @@ type Card struct {
 	key   *rsa.PrivateKey // what the chip signs with
 	KeyIA *rsa.PublicKey  // the public key in EF.Servizi_Int.Kpub
 
+	dapp    *rsa.PrivateKey // what the chip signs DAPP answers with
+	dappPub *rsa.PublicKey  // what EF 1004 shows
+	ca      *cie.CAKey      // verifies terminal certificates
+	dh      cie.DHParams
+	snICC   []byte
+
 	mu       sync.Mutex
 	df       int // 0 none, 1 IAS, 2 DF_CIE
 	cur      []byte
 	mseOK    bool
 	tries    int
-	sm       *cie.CardSession
 	verified bool
+	// pending is the rest of a response longer than Le, for GET RESPONSE;
+	// pendingSW its final status.
+	pending   []byte
+	pendingSW iso7816.SW
+	// chain collects the data of a command sent in pieces (CLA bit 0x10).
+	chain    []byte
+	chainHdr [3]byte
+	ias      iasState
 	// Log, when set, receives each command and response (tests, -v).
 	Log func(cmd, resp []byte)
+}
+
+// iasState is the card's half of the IAS secure channel (cie/ias.go).
+type iasState struct {
+	sm         *cie.CardSession
+	yIFD, yICC []byte
+	certKeySel bool           // MSE SET 81 B6: the CA key verifies certificates
+	devCHR     []byte         // from the verified terminal certificate
+	devKey     *rsa.PublicKey // ditto
+	extKeySel  bool           // MSE SET 81 A4 named devCHR
+	challenge  []byte
+	extAuthOK  bool
+	dappKeySel bool // MSE SET 41 A4 {84 82}
+	dappOK     bool // device authentication complete: VERIFY allowed
+	afterResp  func()
 }
 
 // New makes a virtual card.
@@ -105,9 +133,12 @@ func New(cfg Config) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Card{cfg: cfg, key: p.CardKey, KeyIA: &p.CardKey.PublicKey, tries: 3}
+	c := &Card{cfg: cfg, key: p.CardKey, KeyIA: &p.CardKey.PublicKey, tries: 3, dapp: p.DAPPKey, dappPub: &p.DAPPKey.PublicKey, ca: p.caKey(), dh: p.DH}
+	sn := sha256.Sum256([]byte("SN.ICC " + cfg.NIS))
+	c.snICC = sn[:8]
 	if cfg.Mode == Cloned {
-		c.key = p.CloneKey
+		// A clone knows neither private key: its DAPP answers fail too.
+		c.key, c.dapp = p.CloneKey, p.CloneKey
 	}
 	if cfg.Mode == PINBlocked {
 		c.tries = 0
@@ -144,7 +175,8 @@ func (c *Card) ATR() []byte { return append([]byte(nil), ATR...) }
 func (c *Card) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.df, c.cur, c.mseOK, c.sm, c.verified = 0, nil, false, nil, false
+	c.df, c.cur, c.mseOK, c.verified = 0, nil, false, false
+	c.pending, c.chain, c.ias = nil, nil, iasState{}
 }
 
 // Transmit makes Card an iso7816.Transport for in-process use.
@@ -173,14 +205,69 @@ func (c *Card) process(apdu []byte) []byte {
 	if err != nil {
 		return sw(iso7816.SWWrongLength)
 	}
-	if cmd.CLA&0x0C != 0 {
-		return c.secure(cmd)
+	if cmd.INS == 0xC0 && cmd.CLA&^0x0C == 0 {
+		return c.getResponse(cmd)
 	}
-	if cmd.CLA != 0x00 {
+	c.pending = nil
+	if cmd.CLA&0x0C != 0 {
+		return c.deliver(c.secure(cmd), cmd.Ne)
+	}
+	if cmd.CLA&^0x10 != 0 {
 		return sw(iso7816.SWCLANotSupported)
 	}
-	r := c.plain(cmd)
-	return r.Bytes()
+	return c.deliver(c.chained(cmd, c.plain), cmd.Ne)
+}
+
+// deliver sends at most Le bytes (256 when Le is absent) and keeps the rest
+// for GET RESPONSE, announcing it with 61xx.
+func (c *Card) deliver(r iso7816.Response, ne int) []byte {
+	if ne == 0 {
+		ne = 256
+	}
+	if len(r.Data) <= ne {
+		return r.Bytes()
+	}
+	c.pending, c.pendingSW = r.Data[ne:], r.SW
+	return iso7816.Response{Data: r.Data[:ne], SW: 0x6100 | iso7816.SW(min(len(c.pending), 256)&0xFF)}.Bytes()
+}
+
+func (c *Card) getResponse(cmd iso7816.Command) []byte {
+	if c.pending == nil {
+		return sw(iso7816.SWConditionsNotMet)
+	}
+	rest, final := c.pending, c.pendingSW
+	c.pending = nil
+	return c.deliver(iso7816.Response{Data: rest, SW: final}, cmd.Ne)
+}
+
+// maxChain bounds a chained command's data.
+const maxChain = 4096
+
+// chained collects the pieces of a chained command and hands the whole one
+// to handle.
+func (c *Card) chained(cmd iso7816.Command, handle func(iso7816.Command) iso7816.Response) iso7816.Response {
+	hdr := [3]byte{cmd.INS, cmd.P1, cmd.P2}
+	if c.chain != nil && hdr != c.chainHdr {
+		c.chain = nil
+		return iso7816.Response{SW: 0x6883} // last command of the chain expected
+	}
+	if cmd.CLA&0x10 != 0 {
+		if len(c.chain)+len(cmd.Data) > maxChain {
+			c.chain = nil
+			return iso7816.Response{SW: iso7816.SWWrongLength}
+		}
+		c.chain, c.chainHdr = append(c.chain, cmd.Data...), hdr
+		if c.chain == nil {
+			c.chain = []byte{}
+		}
+		return iso7816.Response{SW: iso7816.SWOK}
+	}
+	if c.chain != nil {
+		cmd.Data = append(c.chain, cmd.Data...)
+		c.chain = nil
+	}
+	cmd.CLA &^= 0x10
+	return handle(cmd)
 }
 
 func (c *Card) plain(cmd iso7816.Command) iso7816.Response {
@@ -194,20 +281,32 @@ func (c *Card) plain(cmd iso7816.Command) iso7816.Response {
 			c.mseOK = true
 			return iso7816.Response{SW: iso7816.SWOK}
 		}
+		if cmd.P1 == 0x41 && cmd.P2 == 0xA6 {
+			return c.keyAgreement(cmd)
+		}
 		return iso7816.Response{SW: iso7816.SWWrongP1P2}
 	case 0x88:
 		return c.internalAuth(cmd)
-	case 0x86:
-		return c.generalAuth(cmd)
+	case 0xCB:
+		return c.getData(cmd)
 	case 0x20:
 		// VERIFY only inside the secure channel: a PIN never crosses in clear.
-		return iso7816.Response{SW: 0x6987}
+		return iso7816.Response{SW: swNoSMInClear}
 	}
 	return iso7816.Response{SW: iso7816.SWINSNotSupported}
 }
 
 func (c *Card) selectFile(cmd iso7816.Command) iso7816.Response {
 	c.mseOK = false
+	if cmd.P1 == 0x02 {
+		// An EF of DF_CIE by identifier: only 1004 (the DAPP key) is needed.
+		if c.df != 2 || !bytes.Equal(cmd.Data, []byte{cie.FIDDAPPKey >> 8, cie.FIDDAPPKey & 0xFF}) {
+			return iso7816.Response{SW: iso7816.SWFileNotFound}
+		}
+		c.cur = x509.MarshalPKCS1PublicKey(c.dappPub)
+		return iso7816.Response{SW: iso7816.SWOK}
+	}
+	c.ias = iasState{} // a secure channel lives in the application that opened it
 	switch {
 	case cmd.P1 == 0x04 && bytes.Equal(cmd.Data, cie.AIDIAS):
 		if c.cfg.NewChip {
@@ -275,39 +374,6 @@ func (c *Card) internalAuth(cmd iso7816.Command) iso7816.Response {
 		return iso7816.Response{SW: 0x6C00 | iso7816.SW(len(sig)&0xFF)}
 	}
 	return iso7816.Response{Data: sig, SW: iso7816.SWOK}
-}
-
-func (c *Card) generalAuth(cmd iso7816.Command) iso7816.Response {
-	if c.df == 0 {
-		return iso7816.Response{SW: iso7816.SWConditionsNotMet}
-	}
-	answer, sess, err := cie.CardKeyAgreement(cmd.Data, rand.Reader)
-	if err != nil {
-		return iso7816.Response{SW: 0x6A80}
-	}
-	c.sm = sess
-	return iso7816.Response{Data: answer, SW: iso7816.SWOK}
-}
-
-// secure handles a command protected by secure messaging: only VERIFY is
-// offered there, which is all the kiosk needs.
-func (c *Card) secure(cmd iso7816.Command) []byte {
-	if c.sm == nil {
-		return sw(0x6882)
-	}
-	plain, err := c.sm.UnwrapCommand(cmd)
-	if err != nil {
-		c.sm = nil // a bad MAC ends the session, as on a real card
-		return sw(0x6988)
-	}
-	var r iso7816.Response
-	switch plain.INS {
-	case 0x20:
-		r = c.verify(plain)
-	default:
-		r = iso7816.Response{SW: iso7816.SWINSNotSupported}
-	}
-	return c.sm.WrapResponse(r).Bytes()
 }
 
 func (c *Card) verify(cmd iso7816.Command) iso7816.Response {

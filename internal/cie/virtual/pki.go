@@ -11,11 +11,14 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"embed"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"sync"
 	"time"
+
+	"github.com/sportello/sportello/internal/cie"
 )
 
 // The keys are test keys committed with the code: generating RSA-2048 keys
@@ -31,6 +34,15 @@ type PKI struct {
 	DSKey    *rsa.PrivateKey
 	CardKey  *rsa.PrivateKey // the genuine chip's internal-authentication key
 	CloneKey *rsa.PrivateKey // what a clone holds instead: it cannot know CardKey
+
+	// The IAS secure channel (cie/ias.go): the CA that certifies terminals
+	// (the card holds its public half; on real cards the private exponent
+	// is in the public CIE middleware, here it is this test key's), the
+	// card's DAPP key (EF 1004), a terminal key for tests and the DH group.
+	IASCAKey  *rsa.PrivateKey
+	DAPPKey   *rsa.PrivateKey
+	DeviceKey *rsa.PrivateKey
+	DH        cie.DHParams
 
 	mu  sync.Mutex
 	dss map[bool]*x509.Certificate
@@ -92,10 +104,14 @@ func loadPKI() (*PKI, error) {
 	for _, k := range []struct {
 		name string
 		dst  **rsa.PrivateKey
-	}{{"csca", &p.CSCAKey}, {"ds", &p.DSKey}, {"card", &p.CardKey}, {"clone", &p.CloneKey}} {
+	}{{"csca", &p.CSCAKey}, {"ds", &p.DSKey}, {"card", &p.CardKey}, {"clone", &p.CloneKey},
+		{"iasca", &p.IASCAKey}, {"dapp", &p.DAPPKey}, {"device", &p.DeviceKey}} {
 		if *k.dst, err = loadKey(k.name); err != nil {
 			return nil, err
 		}
+	}
+	if p.DH, err = loadDH(); err != nil {
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -117,6 +133,46 @@ func loadPKI() (*PKI, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// loadDH reads the X9.42 DH parameters (p, g, q; openssl genpkey -genparam
+// -algorithm DHX, 2048/256 bits). Like a Gemalto card, the virtual one gives
+// g as long as p.
+func loadDH() (cie.DHParams, error) {
+	b, err := keyFiles.ReadFile("keys/dh.pem")
+	if err != nil {
+		return cie.DHParams{}, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return cie.DHParams{}, fmt.Errorf("virtual card DH parameters are not PEM")
+	}
+	var v struct{ P, G, Q *big.Int }
+	if _, err := asn1.Unmarshal(blk.Bytes, &v); err != nil {
+		return cie.DHParams{}, fmt.Errorf("virtual card DH parameters: %w", err)
+	}
+	n := (v.P.BitLen() + 7) / 8
+	return cie.DHParams{G: v.G.FillBytes(make([]byte, n)), P: v.P.FillBytes(make([]byte, n)), Q: v.Q.Bytes()}, nil
+}
+
+// TestDeviceAuth is what a terminal needs to open the virtual card's IAS
+// secure channel: the test CA's private exponent and a test terminal key.
+func TestDeviceAuth() (cie.DeviceAuth, error) {
+	p, err := TestPKI()
+	if err != nil {
+		return cie.DeviceAuth{}, err
+	}
+	return cie.DeviceAuth{CAExponent: p.IASCAKey.D.Bytes(), DeviceKey: p.DeviceKey}, nil
+}
+
+// caKey is how the virtual card describes its external-authentication CA.
+func (p *PKI) caKey() *cie.CAKey {
+	return &cie.CAKey{
+		N:   p.IASCAKey.N,
+		E:   p.IASCAKey.E,
+		CHR: append([]byte{0, 0, 0, 0}, "SPTESTCA"...),
+		CHA: append(append([]byte(nil), cie.AIDCIE...), 0x01),
+	}
 }
 
 func ski(k *rsa.PublicKey) []byte {
