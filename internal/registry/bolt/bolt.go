@@ -94,6 +94,9 @@ type Store struct {
 	readOnly bool
 
 	indexMaps [2]indexMaps // reused by each Update; bbolt runs one at a time
+	// filters of the cf and nis buckets, built by the first Update large
+	// enough to pay for them; only write transactions touch them.
+	filters [2]*keyFilter
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -281,7 +284,7 @@ func (s *Store) Update(ctx context.Context, fn func(registry.Writer) error) erro
 	}
 	var w *writer
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		w = newWriter(tx, &s.indexMaps)
+		w = newWriter(tx, s)
 		if err := fn(w); err != nil {
 			return err
 		}

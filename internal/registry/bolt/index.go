@@ -24,6 +24,23 @@ type index struct {
 	// rather than costing every entry a slice.
 	byPrefix map[string]string
 	more     map[string][]string
+	// filter, when set, holds every key (prefix, if prefixLen > 0) in b,
+	// so a miss skips the B-tree search. Only write transactions have one.
+	filter *keyFilter
+}
+
+// filterKey is what the filter holds of a key: the prefix scan looks up.
+func (ix *index) filterKey(k []byte) []byte {
+	if ix.prefixLen > 0 {
+		return k[:ix.prefixLen]
+	}
+	return k
+}
+
+// inBucket reports whether b may hold k (or, with a prefix, keys starting
+// with k's prefix).
+func (ix *index) inBucket(k []byte) bool {
+	return ix.filter == nil || ix.filter.mayContain(ix.filterKey(k))
 }
 
 // indexMaps keeps an index's maps between write transactions: bbolt runs one
@@ -55,16 +72,21 @@ func (ix *index) get(k []byte) []byte {
 	if v, ok := ix.puts[string(k)]; ok {
 		return v
 	}
+	if !ix.inBucket(k) {
+		return nil
+	}
 	return ix.b.Get(k)
 }
 
 // scan calls fn for every entry whose key starts with prefix, which must be
 // prefixLen long. Order is unspecified.
 func (ix *index) scan(prefix []byte, fn func(k, v []byte)) {
-	c := ix.b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if _, pending := ix.puts[string(k)]; !pending {
-			fn(k, v)
+	if ix.inBucket(prefix) {
+		c := ix.b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if _, pending := ix.puts[string(k)]; !pending {
+				fn(k, v)
+			}
 		}
 	}
 	if len(ix.puts) == 0 {
@@ -140,9 +162,26 @@ func (ix *index) flush() error {
 	for _, k := range keys {
 		start := len(buf)
 		buf = append(buf, k...)
-		if err := ix.b.Put(buf[start:len(buf):len(buf)], ix.puts[k]); err != nil {
+		key := buf[start:len(buf):len(buf)]
+		// Into the filter before the Put: a key in the bucket but not in
+		// the filter would let a duplicate through, the reverse is harmless.
+		if ix.filter != nil {
+			ix.filter.add(ix.filterKey(key))
+		}
+		if err := ix.b.Put(key, ix.puts[k]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// buildFilter returns a filter holding every key now in the bucket, sized
+// for capacity keys.
+func (ix *index) buildFilter(capacity int) *keyFilter {
+	f := newKeyFilter(capacity)
+	c := ix.b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		f.add(ix.filterKey(k))
+	}
+	return f
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -174,6 +175,12 @@ func (r *reader) Members(id registry.FamilyID) ([]*registry.Person, error) {
 }
 
 func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
+	return r.eventsOf(id, nil)
+}
+
+// eventsOf reads the events the pevents bucket lists for id, and those in
+// pending (event IDs of a writer's entries not yet in the bucket).
+func (r *reader) eventsOf(id registry.PersonID, pending []uint64) ([]*registry.Event, error) {
 	if r.bucket(bucketPersons).Get(u64key(uint64(id))) == nil {
 		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
@@ -182,6 +189,9 @@ func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 	c := r.bucket(bucketPEvents).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		eids = append(eids, k[8:16:16])
+	}
+	for _, eid := range pending {
+		eids = append(eids, u64key(eid))
 	}
 	out := make([]*registry.Event, 0, len(eids))
 	events := r.bucket(bucketEvents)
@@ -254,20 +264,142 @@ func (r *reader) Places() ([]places.Place, error) {
 // overwritten instead of reused buffers.
 type writer struct {
 	reader
+	store       *Store
 	arena       []byte
 	scratch     []byte
 	assigned    []func() // undo ID assignments if the transaction fails
 	personDelta int
+	personPuts  int
+	buildAt     int // personPuts at which to build the cf and nis filters
+
+	// The last runs of person and family IDs this transaction assigned
+	// one after the other and stored. Records are never deleted, so an ID
+	// in a run exists without a B-tree search: events refer to the persons
+	// just put, persons to the family just put.
+	persons, families idRun
+
+	// pevents entries wait here and go into the bucket sorted, at commit,
+	// like the cf and nis indexes: an event lists several persons, so its
+	// entries arrive out of key order.
+	pev       []pevKey
+	pevSorted bool
 }
 
-func newWriter(tx *bbolt.Tx, maps *[2]indexMaps) *writer {
-	w := &writer{reader: newReader(tx, maps)}
-	// IDs only grow, so ID-keyed buckets are appended to: full pages
-	// halve their size compared with bbolt's default 50% split.
-	for _, name := range [][]byte{bucketPersons, bucketFamilies, bucketEvents} {
+type idRun struct{ lo, hi uint64 }
+
+func (r *idRun) has(id uint64) bool { return r.lo != 0 && id >= r.lo && id <= r.hi }
+
+// stored records that id was just assigned and stored.
+func (r *idRun) stored(id uint64) {
+	if r.lo != 0 && id == r.hi+1 {
+		r.hi = id
+	} else {
+		r.lo, r.hi = id, id
+	}
+}
+
+type pevKey struct{ person, event uint64 }
+
+func comparePEv(a, b pevKey) int {
+	if a.person != b.person {
+		if a.person < b.person {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.event < b.event:
+		return -1
+	case a.event > b.event:
+		return 1
+	}
+	return 0
+}
+
+func newWriter(tx *bbolt.Tx, s *Store) *writer {
+	w := &writer{reader: newReader(tx, &s.indexMaps), store: s, pevSorted: true}
+	w.cf.filter, w.nis.filter = s.filters[0], s.filters[1]
+	// Building a filter reads the whole index, which pays only for a
+	// bulk load.
+	n, _ := w.storedCount()
+	w.buildAt = max(4096, n/8)
+	// IDs only grow, so ID-keyed buckets, and the indexes led by a new
+	// record's ID, are appended to: full pages halve their size compared
+	// with bbolt's default 50% split.
+	for _, name := range [][]byte{bucketPersons, bucketFamilies, bucketEvents, bucketMembers, bucketPEvents} {
 		tx.Bucket(name).FillPercent = 0.95
 	}
 	return w
+}
+
+func (w *writer) buildFilters() {
+	n, _ := w.storedCount()
+	// A CIE per person at most, one cf entry each: sized for the registry
+	// to quadruple before the filter must be rebuilt.
+	capacity := max(1<<22, 4*n)
+	for i, ix := range []*index{w.cf, w.nis} {
+		if w.store.filters[i] == nil {
+			w.store.filters[i] = ix.buildFilter(capacity)
+		}
+		ix.filter = w.store.filters[i]
+	}
+}
+
+// exists reports whether a person (or family) ID is stored.
+func (w *writer) exists(b []byte, run *idRun, id uint64) bool {
+	return run.has(id) || w.bucket(b).Get(u64key(id)) != nil
+}
+
+// pendingEvents returns the event IDs of pevents entries of id not yet in
+// the bucket.
+func (w *writer) pendingEvents(id registry.PersonID) []uint64 {
+	w.sortPEv()
+	i, _ := slices.BinarySearchFunc(w.pev, pevKey{uint64(id), 0}, comparePEv)
+	var out []uint64
+	for ; i < len(w.pev) && w.pev[i].person == uint64(id); i++ {
+		out = append(out, w.pev[i].event)
+	}
+	return out
+}
+
+func (w *writer) sortPEv() {
+	if !w.pevSorted {
+		slices.SortFunc(w.pev, comparePEv)
+		w.pev = slices.Compact(w.pev)
+		w.pevSorted = true
+	}
+}
+
+func (w *writer) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
+	return w.eventsOf(id, w.pendingEvents(id))
+}
+
+// delPEv removes a pevents entry, pending or stored.
+func (w *writer) delPEv(k pevKey) error {
+	w.sortPEv()
+	if i, found := slices.BinarySearchFunc(w.pev, k, comparePEv); found {
+		w.pev = slices.Delete(w.pev, i, i+1)
+	}
+	return w.bucket(bucketPEvents).Delete(pairKey(k.person, k.event))
+}
+
+func (w *writer) flushPEv() error {
+	if len(w.pev) == 0 {
+		return nil
+	}
+	w.sortPEv()
+	b := w.bucket(bucketPEvents)
+	// bbolt holds on to keys until commit: carve them from one buffer.
+	buf := make([]byte, 16*len(w.pev))
+	for i, k := range w.pev {
+		key := buf[16*i : 16*i+16 : 16*i+16]
+		binary.BigEndian.PutUint64(key[:8], k.person)
+		binary.BigEndian.PutUint64(key[8:], k.event)
+		if err := b.Put(key, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const arenaChunk = 1 << 20
@@ -300,10 +432,18 @@ func (w *writer) forgetAssigned() {
 }
 
 func (w *writer) flush() error {
-	for _, ix := range []*index{w.cf, w.nis} {
+	for i, ix := range []*index{w.cf, w.nis} {
 		if err := ix.flush(); err != nil {
 			return err
 		}
+		if f := w.store.filters[i]; f != nil && f.full() {
+			// Its error rate would only grow: the next bulk load
+			// builds a bigger one.
+			w.store.filters[i] = nil
+		}
+	}
+	if err := w.flushPEv(); err != nil {
+		return err
 	}
 	if w.personDelta == 0 {
 		return nil
@@ -350,7 +490,10 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
 	}
-	if p.Family != 0 && w.bucket(bucketFamilies).Get(u64key(uint64(p.Family))) == nil {
+	if w.personPuts++; w.personPuts == w.buildAt && (w.cf.filter == nil || w.nis.filter == nil) {
+		w.buildFilters()
+	}
+	if p.Family != 0 && !w.exists(bucketFamilies, &w.families, uint64(p.Family)) {
 		return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
 	}
 	persons := w.bucket(bucketPersons)
@@ -435,7 +578,13 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	}
 	w.scratch = appendPerson(w.scratch[:0], p)
 	val := w.copyBytes(w.scratch)
-	return persons.Put(idVal, val)
+	if err := persons.Put(idVal, val); err != nil {
+		return err
+	}
+	if old == nil {
+		w.persons.stored(id)
+	}
+	return nil
 }
 
 func (w *writer) PutFamily(f *registry.Family) error {
@@ -458,7 +607,11 @@ func (w *writer) PutFamily(f *registry.Family) error {
 			return err
 		}
 	}
-	return b.Put(w.copyBytes(u64key(uint64(f.ID))), appendFamily(nil, f))
+	if err := b.Put(w.copyBytes(u64key(uint64(f.ID))), appendFamily(nil, f)); err != nil {
+		return err
+	}
+	w.families.stored(uint64(f.ID))
+	return nil
 }
 
 func (w *writer) PutEvent(e *registry.Event) error {
@@ -474,10 +627,9 @@ func (w *writer) PutEvent(e *registry.Event) error {
 	if len(e.Persons) == 0 {
 		return fmt.Errorf("%w: the %s event of %s involves nobody", registry.ErrInvalid, e.Kind, e.Date)
 	}
-	persons := w.bucket(bucketPersons)
 	for _, list := range [][]registry.PersonID{e.Persons, e.Related} {
 		for _, pid := range list {
-			if persons.Get(u64key(uint64(pid))) == nil {
+			if !w.exists(bucketPersons, &w.persons, uint64(pid)) {
 				return fmt.Errorf("%w: the %s event of %s refers to person %d, who is not in the registry", registry.ErrInvalid, e.Kind, e.Date, pid)
 			}
 		}
@@ -490,7 +642,7 @@ func (w *writer) PutEvent(e *registry.Event) error {
 				return fmt.Errorf("cannot replace event %d: %w", e.ID, err)
 			}
 			for _, pid := range old.Persons {
-				if err := w.bucket(bucketPEvents).Delete(pairKey(uint64(pid), uint64(e.ID))); err != nil {
+				if err := w.delPEv(pevKey{uint64(pid), uint64(e.ID)}); err != nil {
 					return err
 				}
 			}
@@ -509,9 +661,11 @@ func (w *writer) PutEvent(e *registry.Event) error {
 		w.assigned = append(w.assigned, func() { e.ID = 0 })
 	}
 	for _, pid := range e.Persons {
-		if err := w.bucket(bucketPEvents).Put(w.copyBytes(pairKey(uint64(pid), uint64(e.ID))), nil); err != nil {
-			return err
+		k := pevKey{uint64(pid), uint64(e.ID)}
+		if n := len(w.pev); n > 0 && comparePEv(w.pev[n-1], k) >= 0 {
+			w.pevSorted = false
 		}
+		w.pev = append(w.pev, k)
 	}
 	return b.Put(w.copyBytes(u64key(uint64(e.ID))), appendEvent(nil, e))
 }
