@@ -852,3 +852,12 @@ func (f *Flow) refreshQueue() {
 		f.update(func(v *View) { v.Status.Queued = n })
 	}
 }
+
+// Staff lists the staff members who may log in, without their PIN hashes.
+func (f *Flow) Staff() []Staff {
+	out := make([]Staff, len(f.cfg.Staff))
+	for i, s := range f.cfg.Staff {
+		out[i] = Staff{ID: s.ID, Name: s.Name}
+	}
+	return out
+}

@@ -1,0 +1,236 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/printer/receipt"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden screens in testdata/")
+
+var now = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+
+type hub struct{ offline bool }
+
+func (h *hub) LookupPerson(context.Context, kiosk.PersonQuery) (*kiosk.Person, error) {
+	return &kiosk.Person{CF: "RSSMRA50B17A558W", Surname: "ROSSI", GivenNames: "MARIO", BirthDate: "1950-02-17",
+		Family: []kiosk.Member{{CF: "MRTMRA83T56A269B", Surname: "MORETTI", GivenNames: "MARIA", BirthDate: "1983-12-16", Relationship: 2}}}, nil
+}
+
+func (h *hub) Issue(_ context.Context, r kiosk.IssueRequest) (*kiosk.Issued, error) {
+	if h.offline {
+		return nil, fmt.Errorf("%w: down", kiosk.ErrOffline)
+	}
+	b, err := certificate.Fees(r.Types, r.Exemption, 150, certificate.Policy{})
+	if err != nil {
+		return nil, err
+	}
+	return &kiosk.Issued{ID: "c1", Protocol: "2026/0000042", Title: certificate.Title(r.Types), Types: []string{"residenza"},
+		Fees: b.Lines, TotalCents: b.TotalCents, VerifyURL: "https://hub.example/v/c1", Issued: now}, nil
+}
+func (h *hub) PDF(context.Context, string) ([]byte, error) { return []byte("%PDF-1.7"), nil }
+func (h *hub) Ping(context.Context) error {
+	if h.offline {
+		return kiosk.ErrOffline
+	}
+	return nil
+}
+
+type reader struct{}
+
+func (reader) ReadCard(context.Context) (string, error) { return "012345678901", nil }
+func (reader) VerifyPIN(context.Context, string) error  { return nil }
+func (reader) Status(context.Context) string            { return "" }
+
+type printers struct{ n int }
+
+func (p *printers) PrintA4(context.Context, string, []byte) error       { p.n++; return nil }
+func (p *printers) PrintReceipt(context.Context, receipt.Receipt) error { p.n++; return nil }
+func (p *printers) Status(context.Context) string                       { return "" }
+
+type outbox struct{ n int }
+
+func (o *outbox) Enqueue(context.Context, kiosk.IssueRequest, int64) (string, error) {
+	o.n++
+	return "K7QX-M2PA", nil
+}
+func (o *outbox) Pending() (int, error) { return o.n, nil }
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func newFlow(t *testing.T, mode kiosk.Mode, h *hub) *kiosk.Flow {
+	t.Helper()
+	hash, err := kiosk.HashPIN("2468", bytes.NewReader(make([]byte, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kiosk.Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
+		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna Bianchi", PINHash: hash}},
+		Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia, certificate.Nascita, certificate.Cittadinanza, certificate.StatoCivile}}
+	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{}, Clock: &clock{now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func catalog(t *testing.T) *kiosk.Catalog {
+	c, err := kiosk.LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// golden compares the window with testdata/NAME.png, or rewrites it with -update.
+func golden(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	img := w.Canvas().Capture()
+	path := filepath.Join("testdata", name+".png")
+	if *update {
+		writePNG(t, path, img)
+		return
+	}
+	test.AssertImageMatches(t, name+".png", img)
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		mode     kiosk.Mode
+		offline  bool
+		contrast bool
+		steps    func(f *kiosk.Flow) error
+		want     kiosk.Step
+	}{
+		{"selfservice_start", kiosk.SelfService, false, false, func(f *kiosk.Flow) error { return nil }, kiosk.StepStart},
+		{"selfservice_start_en_contrast", kiosk.SelfService, false, true, func(f *kiosk.Flow) error { return f.SetLang(kiosk.English) }, kiosk.StepStart},
+		{"selfservice_pin", kiosk.SelfService, false, false, func(f *kiosk.Flow) error { return f.TapCard(ctx) }, kiosk.StepPIN},
+		{"operator_login", kiosk.Operator, false, false, func(f *kiosk.Flow) error { return nil }, kiosk.StepLogin},
+		{"operator_identify_wrong_cf", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			f.IdentifyByCF(ctx, "RSSMRA50B17A558X", "CA12345AB")
+			return nil
+		}, kiosk.StepIdentify},
+		{"operator_choose", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			return f.TapCard(ctx)
+		}, kiosk.StepChoose},
+		{"operator_review", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			f.TapCard(ctx)
+			return f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
+		}, kiosk.StepReview},
+		{"operator_done", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			f.TapCard(ctx)
+			f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
+			return f.Confirm(ctx)
+		}, kiosk.StepDone},
+		{"operator_queued_offline", kiosk.Operator, true, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			f.TapCard(ctx)
+			f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 9}})
+			return f.Confirm(ctx)
+		}, kiosk.StepDone},
+		{"operator_summary", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			for _, ts := range [][]certificate.Type{{certificate.Residenza}, {certificate.Nascita}} {
+				f.TapCard(ctx)
+				f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: ts})
+				f.Confirm(ctx)
+				f.Next()
+			}
+			return f.ShowSummary()
+		}, kiosk.StepSummary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := test.NewTempApp(t)
+			f := newFlow(t, tt.mode, &hub{offline: tt.offline})
+			u := New(a, f, catalog(t))
+			if tt.contrast {
+				u.SetHighContrast(true)
+			}
+			w := test.NewTempWindow(t, u.Content())
+			w.Resize(fyne.NewSize(1024, 720))
+			if err := tt.steps(f); err != nil {
+				t.Fatal(err)
+			}
+			f.RefreshStatus(ctx)
+			if got := f.View().Step; got != tt.want {
+				t.Fatalf("step %s, want %s (%v)", got, tt.want, f.View().Problem)
+			}
+			golden(t, w, tt.name)
+		})
+	}
+}
+
+// TestStatusBarFollowsTheFlow checks the bar's text changes with the hub's
+// state, without an image.
+func TestStatusBarFollowsTheFlow(t *testing.T) {
+	a := test.NewTempApp(t)
+	h := &hub{}
+	f := newFlow(t, kiosk.Operator, h)
+	u := New(a, f, catalog(t))
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(fyne.NewSize(1024, 720))
+	f.RefreshStatus(context.Background())
+	if !hasText(u.Content(), "Comune: collegato") {
+		t.Fatal("online hub not shown")
+	}
+	h.offline = true
+	f.RefreshStatus(context.Background())
+	if !hasText(u.Content(), "Comune: non raggiungibile") {
+		t.Fatal("offline hub not shown")
+	}
+}
+
+func hasText(o fyne.CanvasObject, s string) bool {
+	switch o := o.(type) {
+	case *widget.Label:
+		return strings.Contains(o.Text, s)
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			if hasText(c, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
