@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/cardreader"
+	"github.com/sportello/sportello/internal/cardreader/ccid"
 	"github.com/sportello/sportello/internal/cardreader/pcsc"
 	"github.com/sportello/sportello/internal/cie"
 	"github.com/sportello/sportello/internal/cie/virtual"
@@ -22,7 +23,7 @@ import (
 
 func init() {
 	register(
-		command{Name: "card read", Usage: "[--reader NAME] [--csca FILE]... [--demo] [--wait DURATION] [--pin-stdin] [--ias-ca-key FILE] [--virtual MODE]",
+		command{Name: "card read", Usage: "[--reader NAME] [--csca FILE]... [--demo] [--wait DURATION] [--pin-stdin] [--ias-ca-key FILE] [--ccid] [--virtual MODE]",
 			Help: "read the CIE in a reader: NIS, chip authenticity and the issuer's signature", Run: (*cli).cardRead},
 		command{Name: "card simulate", Usage: "[--vpcd HOST:PORT] [--mode genuine|cloned|tampered|expired|pin-blocked] [--nis NIS] [--new-chip]",
 			Help: "attach a virtual CIE to pcscd through the vsmartcard-vpcd driver until interrupted", Run: (*cli).cardSimulate},
@@ -37,13 +38,14 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func (c *cli) cardRead(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("card read")
-	reader := fs.String("reader", "", "PC/SC reader name (default: the first reader holding a card)")
+	reader := fs.String("reader", "", "reader name as PC/SC or, with --ccid, this program lists it (default: the first reader holding a card)")
 	var cscaFiles listFlag
 	fs.Var(&cscaFiles, "csca", "PEM file of trusted CSCA certificates (repeatable)")
 	demo := fs.Bool("demo", false, "also trust the virtual card's TEST CSCA (demo and test only)")
 	wait := fs.Duration("wait", 0, "wait this long for a card to be inserted")
 	pinStdin := fs.Bool("pin-stdin", false, "read the 8-digit PIN from standard input and verify it (level 2)")
 	virt := fs.String("virtual", "", "read an in-process virtual card in this mode instead of a reader (implies --demo)")
+	useCCID := fs.Bool("ccid", false, "talk to USB CCID readers directly instead of through pcscd")
 	caKeyFile := fs.String("ias-ca-key", "", "file holding, in hex, the private exponent of the CIE's external-authentication CA key (needed for --pin-stdin on real cards)")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
@@ -78,6 +80,8 @@ func (c *cli) cardRead(ctx context.Context, args []string) error {
 			return err
 		}
 		prov = cardreader.NewInProcess("Sportello virtual CIE", card)
+	} else if *useCCID {
+		prov = ccid.NewUSBProvider()
 	} else {
 		p, err := pcsc.New()
 		if err != nil {

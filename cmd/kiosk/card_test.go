@@ -103,6 +103,12 @@ func TestCardReadVirtual(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "NIS: 012345678901") || !strings.Contains(out, "result: VERIFIED") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	defer func(r io.Reader) { stdin = r }(stdin)
+	stdin = strings.NewReader("12345678\n")
+	code, _, errOut = runKiosk(context.Background(), "card", "read", "--virtual", "genuine", "--pin-stdin", "--ias-ca-key", "/nonexistent")
+	if code != 1 || !strings.Contains(errOut, "could not read the IAS CA key file") {
+		t.Fatalf("missing CA key file: exit %d, %s", code, errOut)
+	}
 	code, out, _ = runKiosk(context.Background(), "card", "read", "--virtual", "cloned")
 	if code != 1 || !strings.Contains(out, "chip-auth-failed") {
 		t.Fatalf("cloned: exit %d\n%s", code, out)

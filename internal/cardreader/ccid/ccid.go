@@ -1,9 +1,11 @@
 // Package ccid talks to a USB smart-card reader directly with the CCID
 // protocol (USB Device Class: Smart Card, rev 1.1), for kiosks without pcscd.
 // The message framing here is pure Go and tested against recorded transfers;
-// usb.go moves the bytes with github.com/google/gousb. Only readers with
-// short- or extended-APDU level exchange are supported (nearly all
-// contactless ones): TPDU-level readers would need T=1 framing on top.
+// usb.go moves the bytes with github.com/google/gousb and provider.go makes
+// the readers a cardreader.Provider. Readers exchanging short or extended
+// APDUs (nearly all contactless ones) carry each APDU in one XfrBlock;
+// TPDU-level readers get ISO 7816-3 T=1 blocks (t1.go). Character-level
+// readers and T=0 cards on TPDU readers are not supported.
 package ccid
 
 import (
@@ -11,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sportello/sportello/internal/cardreader"
 )
@@ -21,6 +24,9 @@ const (
 	PCtoRDRIccPowerOff    = 0x63
 	PCtoRDRGetSlotStatus  = 0x65
 	PCtoRDRXfrBlock       = 0x6F
+	PCtoRDRSetParameters  = 0x61
+	RDRtoPCParameters     = 0x82
+	RDRtoPCNotifySlot     = 0x50
 	RDRtoPCDataBlock      = 0x80
 	RDRtoPCSlotStatus     = 0x81
 	headerSize            = 10
@@ -50,12 +56,20 @@ type Bulk interface {
 type Slot struct {
 	bulk Bulk
 	slot byte
-	seq  byte
+	// A reader has one bulk pipe and one sequence counter for all its
+	// slots, and one exchange at a time on it.
+	line *line
 	atr  []byte
+	t1   *t1 // set when the reader exchanges TPDUs and the card speaks T=1
+}
+
+type line struct {
+	mu  sync.Mutex
+	seq byte
 }
 
 // NewSlot speaks to slot n of the reader behind bulk.
-func NewSlot(bulk Bulk, n byte) *Slot { return &Slot{bulk: bulk, slot: n} }
+func NewSlot(bulk Bulk, n byte) *Slot { return &Slot{bulk: bulk, slot: n, line: &line{}} }
 
 // Encode builds a PC_to_RDR message.
 func Encode(msgType, slot, seq byte, specific [3]byte, data []byte) []byte {
@@ -120,8 +134,11 @@ func (r Reply) err(op string) error {
 // exchange sends one message and waits for its reply, skipping the
 // time-extension replies a reader sends while the card is still working.
 func (s *Slot) exchange(ctx context.Context, op string, msgType byte, specific [3]byte, data []byte, want byte) (Reply, error) {
-	s.seq++
-	if err := s.bulk.Write(ctx, Encode(msgType, s.slot, s.seq, specific, data)); err != nil {
+	s.line.mu.Lock()
+	defer s.line.mu.Unlock()
+	s.line.seq++
+	seq := s.line.seq
+	if err := s.bulk.Write(ctx, Encode(msgType, s.slot, seq, specific, data)); err != nil {
 		return Reply{}, fmt.Errorf("%s: %w", op, err)
 	}
 	for i := 0; ; i++ {
@@ -133,7 +150,7 @@ func (s *Slot) exchange(ctx context.Context, op string, msgType byte, specific [
 		if err != nil {
 			return Reply{}, fmt.Errorf("%s: %w", op, err)
 		}
-		if r.Seq != s.seq || r.Slot != s.slot {
+		if r.Seq != seq || r.Slot != s.slot {
 			continue // a late reply to an aborted command
 		}
 		if r.Status>>6 == statusTimeExtension {
@@ -177,8 +194,16 @@ func (s *Slot) Present(ctx context.Context) (bool, error) {
 	return r.Status&0x03 != iccStatusNotPresent, nil
 }
 
-// Transmit sends one APDU with XfrBlock.
+// Transmit sends one APDU: in one XfrBlock on APDU-level readers, as T=1
+// blocks on TPDU-level ones (after UseT1).
 func (s *Slot) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
+	if s.t1 != nil {
+		return s.t1.transmit(ctx, apdu)
+	}
+	return s.xfr(ctx, apdu)
+}
+
+func (s *Slot) xfr(ctx context.Context, apdu []byte) ([]byte, error) {
 	if len(apdu)+headerSize > maxMessage {
 		return nil, fmt.Errorf("APDU of %d bytes is too long for one CCID message", len(apdu))
 	}

@@ -19,7 +19,9 @@ type USBReader struct {
 	done func()
 	in   *gousb.InEndpoint
 	out  *gousb.OutEndpoint
+	intr *gousb.InEndpoint
 	Name string
+	info Info
 }
 
 // ErrNoUSBReader means no USB device offers a smart-card interface.
@@ -27,6 +29,20 @@ var ErrNoUSBReader = errors.New("no USB smart-card (CCID) reader is connected")
 
 // OpenUSB opens the first USB device with a CCID interface and claims it.
 func OpenUSB() (*USBReader, error) {
+	devs, err := OpenUSBAll()
+	if err != nil {
+		return nil, err
+	}
+	first, last := devs[0].(*USBReader), devs[len(devs)-1].(*USBReader)
+	first.usb, last.usb = last.usb, first.usb // the one kept owns the context
+	for _, d := range devs[1:] {
+		d.Close()
+	}
+	return first, nil
+}
+
+// OpenUSBAll opens and claims every USB device with a CCID interface.
+func OpenUSBAll() ([]Device, error) {
 	uc := gousb.NewContext()
 	devs, err := uc.OpenDevices(func(d *gousb.DeviceDesc) bool {
 		for _, cfg := range d.Configs {
@@ -40,9 +56,6 @@ func OpenUSB() (*USBReader, error) {
 		}
 		return false
 	})
-	for _, d := range devs[min(1, len(devs)):] {
-		d.Close()
-	}
 	if len(devs) == 0 {
 		uc.Close()
 		if err != nil {
@@ -50,16 +63,100 @@ func OpenUSB() (*USBReader, error) {
 		}
 		return nil, ErrNoUSBReader
 	}
-	dev := devs[0]
-	dev.SetAutoDetach(true)
-	r := &USBReader{usb: uc, dev: dev}
-	if err := r.claim(); err != nil {
-		dev.Close()
+	var out []Device
+	var errs []error
+	for i, dev := range devs {
+		dev.SetAutoDetach(true)
+		// One libusb context serves all readers; the last one closes it.
+		r := &USBReader{dev: dev}
+		if i == len(devs)-1 {
+			r.usb = uc
+		}
+		if err := r.claim(); err != nil {
+			errs = append(errs, err)
+			dev.Close()
+			continue
+		}
+		r.Name, _ = dev.Product()
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("USB CCID %s:%s", dev.Desc.Vendor, dev.Desc.Product)
+		}
+		r.info = r.readInfo()
+		out = append(out, r)
+	}
+	if len(out) == 0 {
 		uc.Close()
+		return nil, fmt.Errorf("no CCID reader could be claimed: %w", errors.Join(errs...))
+	}
+	return out, nil
+}
+
+// readInfo reads the CCID class descriptor from the raw configuration
+// descriptor, which gousb does not parse.
+func (r *USBReader) readInfo() Info {
+	info := Info{Name: r.Name, Slots: 1, Level: LevelShortAPDU}
+	head := make([]byte, 9)
+	if n, err := r.dev.Control(0x80, 0x06, 0x0200, 0, head); err != nil || n < 4 {
+		return info
+	}
+	raw := make([]byte, binary.LittleEndian.Uint16(head[2:4]))
+	n, err := r.dev.Control(0x80, 0x06, 0x0200, 0, raw)
+	if err != nil {
+		return info
+	}
+	if slots, level, ok := ParseClassDescriptor(raw[:n]); ok {
+		info.Slots, info.Level = slots, level
+	}
+	return info
+}
+
+// ParseClassDescriptor finds the CCID class descriptor (type 21h, after a
+// smart-card interface descriptor) in a raw configuration descriptor and
+// returns the slot count and exchange level.
+func ParseClassDescriptor(raw []byte) (slots int, level Level, ok bool) {
+	class := -1
+	for len(raw) >= 2 {
+		l := int(raw[0])
+		if l < 2 || l > len(raw) {
+			return 0, 0, false
+		}
+		d := raw[:l]
+		raw = raw[l:]
+		switch {
+		case d[1] == 0x04 && l >= 9:
+			class = int(d[5])
+		case d[1] == 0x21 && class == ClassSmartCard && l >= 0x36:
+			features := binary.LittleEndian.Uint32(d[40:44])
+			switch {
+			case features&0x00040000 != 0:
+				level = LevelExtendedAPDU
+			case features&0x00020000 != 0:
+				level = LevelShortAPDU
+			case features&0x00010000 != 0:
+				level = LevelTPDU
+			default:
+				level = LevelCharacter
+			}
+			return int(d[4]) + 1, level, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Info describes the reader.
+func (r *USBReader) Info() Info { return r.info }
+
+// Interrupt waits for a NotifySlotChange message.
+func (r *USBReader) Interrupt(ctx context.Context) ([]byte, error) {
+	if r.intr == nil {
+		return nil, ErrNoInterrupt
+	}
+	buf := make([]byte, 64)
+	n, err := r.intr.ReadContext(ctx, buf)
+	if err != nil {
 		return nil, err
 	}
-	r.Name, _ = dev.Product()
-	return r, nil
+	return buf[:n], nil
 }
 
 func (r *USBReader) claim() error {
@@ -80,6 +177,12 @@ func (r *USBReader) claim() error {
 				}
 				r.done = func() { i.Close(); c.Close() }
 				for _, ep := range alt.Endpoints {
+					if ep.TransferType == gousb.TransferTypeInterrupt && ep.Direction == gousb.EndpointDirectionIn && r.intr == nil {
+						if r.intr, err = i.InEndpoint(ep.Number); err != nil {
+							return err
+						}
+						continue
+					}
 					if ep.TransferType != gousb.TransferTypeBulk {
 						continue
 					}
@@ -137,6 +240,9 @@ func (r *USBReader) Close() error {
 	if r.done != nil {
 		r.done()
 	}
-	r.dev.Close()
-	return r.usb.Close()
+	err := r.dev.Close()
+	if r.usb != nil {
+		err = errors.Join(err, r.usb.Close())
+	}
+	return err
 }
