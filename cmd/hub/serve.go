@@ -86,6 +86,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
+		if err := c.adminConsole(h, api, desk, *demo, log); err != nil {
+			ln.Close()
+			ctl.Close()
+			return err
+		}
 		srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())

@@ -46,7 +46,10 @@ type Server struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
-	started  time.Time
+	// Admin wraps the API's routes with the staff console and the public
+	// pages (internal/admin's Console.Wrap); nil serves the API alone.
+	Admin   func(api http.Handler) http.Handler
+	started time.Time
 }
 
 // Handler returns the hub's routes.
@@ -60,7 +63,11 @@ func (s *Server) Handler() http.Handler {
 	s.certificateRoutes(mux)
 	s.deviceRoutes(mux)
 	s.personRoutes(mux)
-	return s.logRequests(s.signAPIResponses(mux))
+	var h http.Handler = mux
+	if s.Admin != nil {
+		h = s.Admin(mux)
+	}
+	return s.logRequests(s.signAPIResponses(h))
 }
 
 // Problem is the body of every refusal: a machine code and a sentence.

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sportello/sportello/internal/admin"
+	"github.com/sportello/sportello/internal/admin/adminbolt"
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/hubapi"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// DemoStaffPassword is the password of the demo's staff accounts (admin,
+// clerk, finance, auditor), printed at start-up. Demo data only.
+const DemoStaffPassword = "sportello-demo"
+
+// adminConsole mounts the staff console and the public pages on the API.
+// With demo it makes, on first start, one staff account per role and a
+// month of certificates from the demo shops, so settlements and charts
+// have something to show.
+func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Service, demo bool, log *slog.Logger) error {
+	st, err := adminbolt.New(h.DB(), c.now)
+	if err != nil {
+		return err
+	}
+	aud, err := auditbolt.New(h.DB(), c.now)
+	if err != nil {
+		return err
+	}
+	if api.Operators == nil {
+		return errors.New("the console needs the operator store")
+	}
+	if demo {
+		if err := c.seedDemoStaff(st); err != nil {
+			return err
+		}
+		if err := seedDemoCertificates(h, desk, api, c.now(), log); err != nil {
+			return fmt.Errorf("cannot issue the demo certificates: %w", err)
+		}
+	}
+	con := &admin.Console{
+		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: aud,
+		City: desk.Issuer.Place, FeeCapCents: api.Operators.Policy.FeeCapCents, Now: c.now, Log: log,
+	}
+	api.Admin = con.Wrap
+	go purgeSessions(st, log)
+	return nil
+}
+
+// purgeSessions drops dead sessions now and then; a live hub would
+// otherwise keep every session ever opened.
+func purgeSessions(st *adminbolt.Store, log *slog.Logger) {
+	for {
+		if n, err := st.PurgeSessions(); err != nil {
+			log.Warn("admin: cannot purge sessions", "err", err)
+			return
+		} else if n > 0 {
+			log.Info("admin: sessions purged", "count", n)
+		}
+		time.Sleep(time.Hour)
+	}
+}
+
+func (c *cli) seedDemoStaff(st *adminbolt.Store) error {
+	as, err := st.Accounts()
+	if err != nil {
+		return err
+	}
+	if len(as) == 0 {
+		for _, d := range []struct {
+			user, name string
+			role       staff.Role
+		}{{"admin", "Amministratore demo", staff.Admin}, {"clerk", "Addetto anagrafe demo", staff.Clerk},
+			{"finance", "Ragioneria demo", staff.Finance}, {"auditor", "Revisore demo", staff.Auditor}} {
+			a, err := staff.NewAccount(nil, d.user, d.name, d.role, DemoStaffPassword, c.now(), demoStaff)
+			if err != nil {
+				return err
+			}
+			if err := st.Add(a, false); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(c.stdout, "staff log-in: admin / %s (also clerk, finance, auditor) at /admin/\n", DemoStaffPassword)
+	return nil
+}
+
+// seedDemoCertificates issues, once, certificates from the active demo
+// shops on the days of this month so far, through the real desk with its
+// clock set back, so every record, protocol entry and PDF is genuine.
+func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server, now time.Time, log *slog.Logger) error {
+	today := protocol.DayOf(now)
+	first := protocol.Day{Year: today.Year, Month: today.Month, Day: 1}
+	var existing int
+	for d := first; ; {
+		recs, err := desk.Certs.ByDay(d)
+		if err != nil {
+			return err
+		}
+		existing += len(recs)
+		if d == today {
+			break
+		}
+		d = protocol.DayOf(d.Start().Add(36 * time.Hour))
+	}
+	if existing > 0 {
+		return nil
+	}
+	ops, err := api.Operators.List()
+	if err != nil {
+		return err
+	}
+	var shops []*operators.Operator
+	for _, o := range ops {
+		if o.Status == operators.Active && o.Agreement != nil {
+			shops = append(shops, o)
+		}
+	}
+	var cfs []string
+	var table *places.Table
+	if err := h.View(context.Background(), func(r registry.Reader) error {
+		var err error
+		if table, err = placeTable(r); err != nil {
+			return err
+		}
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if p.Alive() && !p.AIRE && !p.PartlyCertifiable && p.BirthDate.Time().Before(now.AddDate(-18, 0, 0)) {
+				cfs = append(cfs, p.CF)
+			}
+			return len(cfs) < 400, nil
+		})
+	}); err != nil {
+		return err
+	}
+	if len(shops) == 0 || len(cfs) == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(1, uint64(today.Year*100+int(today.Month))))
+	issued, refused := 0, 0
+	for d := first; ; {
+		for range 2 + rng.IntN(5) {
+			at := d.Start().Add(time.Duration(8*60+rng.IntN(10*60)) * time.Minute)
+			if at.After(now) {
+				break
+			}
+			shop := shops[rng.IntN(len(shops))]
+			t := shop.Agreement.Types[rng.IntN(len(shop.Agreement.Types))]
+			ex := 0
+			if rng.IntN(8) == 0 {
+				ex = 1 + rng.IntN(10)
+			}
+			channel := certificate.Counter
+			if rng.IntN(6) == 0 {
+				channel = certificate.SelfService
+			}
+			subj := cfs[rng.IntN(len(cfs))]
+			req := issuance.Request{SubjectCF: subj, Types: []string{string(t)}, Exemption: fees.Exemption{Code: ex}, Channel: channel,
+				Operator: issuance.Operator{ID: shop.ID, ServiceCents: int64(shop.Agreement.FeeCents)}}
+			if channel == certificate.Counter {
+				req.RequesterCF = subj
+			}
+			clock := func() time.Time { return at }
+			back := &issuance.Service{Registry: desk.Registry, Certs: desk.Certs, Keys: desk.Keys, Issuer: desk.Issuer,
+				PublicURL: desk.PublicURL, Policy: desk.Policy, Now: clock, Log: slog.New(slog.DiscardHandler)}
+			back.SetPlaces(table)
+			if _, err := back.Issue(context.Background(), req); err != nil {
+				var ref *certificate.Refusal
+				if errors.As(err, &ref) {
+					refused++
+					continue
+				}
+				return err
+			}
+			issued++
+		}
+		if d == today {
+			break
+		}
+		d = protocol.DayOf(d.Start().Add(36 * time.Hour))
+	}
+	log.Info("demo certificates issued", "issued", issued, "refused", refused)
+	return nil
+}

@@ -1,0 +1,297 @@
+// Package admin is the city staff's console and the hub's public pages,
+// served with html/template from embedded files: no front-end build, no
+// script needed to use any page. Staff sign in with a password (and a TOTP
+// code when they enabled one); each page needs a permission of the staff
+// member's role; every form carries a CSRF token; every read of a person's
+// data through the console is written to the audit log before it is shown.
+//
+// Routes (mounted beside the API by Console.Wrap):
+//
+//	/admin/…             the console (see routes)
+//	/directory           the public directory: map, hours, transit lines
+//	/static/sportello.css
+//
+// Wrap also watches the API's answers to count refused certificate
+// requests, refused signatures and failed verifications per day.
+package admin
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/admin/adminbolt"
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/settlement"
+)
+
+//go:embed templates/*.html static/*
+var files embed.FS
+
+// Console holds what the pages need. All stores share the hub's one file.
+type Console struct {
+	DB        *bbolt.DB // the hub's file: audited registry reads run in one transaction with their audit entry
+	Staff     *adminbolt.Store
+	Operators *opbolt.Store
+	Certs     *certbolt.Store
+	Audit     *auditbolt.Store
+	// City is the comune's name, shown in page headers.
+	City string
+	// FeeCapCents is the city's cap on the operator's service fee.
+	FeeCapCents int
+	// Districts maps CAPs to district names for settlements (see package
+	// settlement); nil gives one district per CAP.
+	Districts settlement.Districts
+	Now       func() time.Time
+	Log       *slog.Logger
+	Rand      io.Reader // codes and tokens; crypto/rand when nil
+
+	tmpl map[string]map[string]*template.Template // lang → page → template
+}
+
+// Cookie names. The session cookie is scoped to /admin/.
+const (
+	sessionCookie = "sportello_session"
+	loginCookie   = "sportello_login"
+	langCookie    = "sportello_lang"
+)
+
+// Wrap returns a handler that serves the console and the public pages and
+// passes every other request to api, counting its refusals.
+func (c *Console) Wrap(api http.Handler) http.Handler {
+	if err := c.init(); err != nil {
+		panic(err) // embedded templates: a broken build, caught by the tests
+	}
+	mux := http.NewServeMux()
+	c.routes(mux)
+	mux.HandleFunc("GET /directory", c.publicDirectory)
+	static, _ := fs.Sub(files, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	mux.Handle("/", c.observe(api))
+	return mux
+}
+
+func cacheFor(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(d.Seconds())))
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (c *Console) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
+
+func (c *Console) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
+}
+
+func (c *Console) init() error {
+	if c.tmpl != nil {
+		return nil
+	}
+	pages, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	c.tmpl = map[string]map[string]*template.Template{}
+	for _, lang := range languages {
+		c.tmpl[lang] = map[string]*template.Template{}
+		base, err := template.New("layout.html").Funcs(funcs(lang)).ParseFS(files, "templates/layout.html")
+		if err != nil {
+			return err
+		}
+		for _, p := range pages {
+			name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+			if name == "layout" {
+				continue
+			}
+			t, err := template.Must(base.Clone()).ParseFS(files, p)
+			if err != nil {
+				return fmt.Errorf("template %s: %w", p, err)
+			}
+			c.tmpl[lang][name] = t
+		}
+	}
+	return nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Lang      string
+	Other     string // the language to switch to
+	Path      string // the current URL, for the language switch
+	Title     string
+	City      string
+	User      *staff.Account
+	CSRF      string
+	Nav       []navItem
+	Flash     string
+	Error     string
+	Public    bool
+	Data      any
+	NowString string
+}
+
+type navItem struct {
+	Href, Key string
+	Current   bool
+}
+
+// nav lists the pages the role may open.
+var navPages = []struct {
+	href, key string
+	perm      staff.Permission
+}{
+	{"/admin/", "nav.home", ""},
+	{"/admin/operators", "nav.operators", staff.ViewOperators},
+	{"/admin/map", "nav.map", staff.ViewOperators},
+	{"/admin/fees", "nav.fees", staff.ViewFees},
+	{"/admin/settlements", "nav.settlements", staff.ViewSettlements},
+	{"/admin/activity", "nav.activity", staff.ViewActivity},
+	{"/admin/persons", "nav.persons", staff.ReadPersons},
+	{"/admin/audit", "nav.audit", staff.SearchAudit},
+	{"/admin/staff", "nav.staff", staff.ManageStaff},
+	{"/admin/account", "nav.account", ""},
+}
+
+func (c *Console) newView(r *http.Request, titleKey string) *view {
+	lang := langOf(r)
+	v := &view{Lang: lang, Other: otherLang(lang), Path: r.URL.RequestURI(), Title: tr(lang, titleKey), City: c.City,
+		NowString: c.now().In(operators.Rome).Format("02/01/2006 15:04")}
+	if a, s := authOf(r); a != nil {
+		v.User, v.CSRF = a, s.CSRF
+		for _, p := range navPages {
+			if p.perm == "" || a.Role.Can(p.perm) {
+				cur := r.URL.Path == p.href || (p.href != "/admin/" && strings.HasPrefix(r.URL.Path, p.href))
+				v.Nav = append(v.Nav, navItem{Href: p.href, Key: p.key, Current: cur})
+			}
+		}
+	}
+	if k := r.URL.Query().Get("done"); k != "" && knownKey(lang, "done."+k) {
+		v.Flash = tr(lang, "done."+k)
+	}
+	return v
+}
+
+// render writes page name with v; a template failure is logged and
+// answered with a plain 500, before anything was written.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	t := c.tmpl[v.Lang][name]
+	if t == nil {
+		c.log().Error("admin: no template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		c.log().Error("admin: template", "name", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+}
+
+// fail shows an error page with one sentence.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	v := c.newView(r, "error.title")
+	if status >= 500 {
+		c.log().Error("admin", "method", r.Method, "path", r.URL.Path, "err", err)
+		v.Error = tr(v.Lang, "error.internal")
+	} else {
+		v.Error = err.Error()
+	}
+	c.render(w, r, status, "error", v)
+}
+
+// statusOf maps domain errors of the stores to HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, operators.ErrNotFound), errors.Is(err, certbolt.ErrNotFound), errors.Is(err, staff.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, operators.ErrInvalid), errors.Is(err, operators.ErrTransition), errors.Is(err, staff.ErrInvalid),
+		errors.Is(err, staff.ErrExists), errors.Is(err, settlement.ErrInvalid), errors.As(err, new(badInput)):
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
+}
+
+// badInput is a form value the console refuses.
+type badInput string
+
+func (b badInput) Error() string { return string(b) }
+
+// redirect answers a POST with 303 to a page, with a flash key.
+func redirect(w http.ResponseWriter, r *http.Request, to, done string) {
+	if done != "" {
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "done=" + url.QueryEscape(done)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// sameSite refuses a state-changing request that a browser says came from
+// another origin: a second line behind the CSRF token.
+func sameSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return false
+		}
+	}
+	return true
+}
+
+func tokensEqual(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// safeBack accepts only a local path to go back to.
+func safeBack(s string) string {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.Contains(s, "\\") {
+		return "/admin/"
+	}
+	return s
+}

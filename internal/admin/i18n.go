@@ -1,0 +1,239 @@
+package admin
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/operators"
+)
+
+// languages: Italian first, the default; English for staff and visitors
+// who need it.
+var languages = []string{"it", "en"}
+
+func validLang(l string) bool { return l == "it" || l == "en" }
+
+func otherLang(l string) string {
+	if l == "en" {
+		return "it"
+	}
+	return "en"
+}
+
+// langOf is ?lang=, else the cookie set by the switch, else Italian.
+func langOf(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); validLang(l) {
+		return l
+	}
+	if ck, err := r.Cookie(langCookie); err == nil && validLang(ck.Value) {
+		return ck.Value
+	}
+	return "it"
+}
+
+func tr(lang, key string) string {
+	if m, ok := messages[key]; ok {
+		if lang == "en" {
+			return m[1]
+		}
+		return m[0]
+	}
+	return "[" + key + "]"
+}
+
+func trf(lang, key string, args ...any) string { return fmt.Sprintf(tr(lang, key), args...) }
+
+func knownKey(lang, key string) bool { _, ok := messages[key]; return ok }
+
+func romeZone() *time.Location { return operators.Rome }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// euro writes cents the Italian way: "16,00 €".
+func euro(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d,%02d €", sign, cents/100, cents%100)
+}
+
+func toCents(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	}
+	return 0
+}
+
+func funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":         func(key string) string { return tr(lang, key) },
+		"euro":      func(v any) string { return euro(toCents(v)) },
+		"europlain": func(v any) string { c := toCents(v); return fmt.Sprintf("%d,%02d", c/100, c%100) },
+		"when":      func(t time.Time) string { return t.In(operators.Rome).Format("02/01/2006 15:04") },
+		"list":      func(xs ...int) []int { return xs },
+		"lower":     strings.ToLower,
+	}
+}
+
+// messages: key → {Italian, English}.
+var messages = map[string][2]string{
+	"skip":            {"Vai al contenuto", "Skip to content"},
+	"console":         {"Console del personale", "Staff console"},
+	"nav.lang":        {"Lingua", "Language"},
+	"lang.other":      {"English", "Italiano"},
+	"nav.main":        {"Sezioni", "Sections"},
+	"logout":          {"Esci", "Sign out"},
+	"back.home":       {"Torna alla pagina iniziale", "Back to the start page"},
+	"error.title":     {"Errore", "Error"},
+	"error.internal":  {"Il hub non ha potuto completare la richiesta; l'errore è stato registrato.", "The hub could not complete the request; the error has been logged."},
+	"error.csrf":      {"Il modulo è scaduto o non proviene da questa console: ricarichi la pagina e riprovi.", "The form has expired or did not come from this console: reload the page and try again."},
+	"error.forbidden": {"Il suo ruolo non consente di aprire questa pagina.", "Your role does not allow this page."},
+	"error.session":   {"La sessione è scaduta: acceda di nuovo.", "Your session has expired: sign in again."},
+
+	"nav.home": {"Riepilogo", "Overview"}, "nav.operators": {"Esercenti", "Operators"}, "nav.map": {"Mappa", "Map"},
+	"nav.fees": {"Tariffe", "Fees"}, "nav.settlements": {"Rendiconti", "Settlements"}, "nav.activity": {"Attività", "Activity"},
+	"nav.persons": {"Anagrafe", "Registry"}, "nav.audit": {"Registro accessi", "Access log"}, "nav.staff": {"Personale", "Staff"},
+	"nav.account": {"Il mio account", "My account"},
+
+	"login.title":    {"Accesso del personale", "Staff sign-in"},
+	"login.user":     {"Nome utente", "User name"},
+	"login.password": {"Password", "Password"},
+	"login.code":     {"Codice monouso (se attivato)", "One-time code (if enabled)"},
+	"login.codehelp": {"Sei cifre dall'app di autenticazione.", "Six digits from your authenticator app."},
+	"login.submit":   {"Accedi", "Sign in"},
+	"login.failed":   {"Nome utente, password o codice errati.", "Wrong user name, password or code."},
+	"login.locked":   {"Troppi tentativi falliti: l'account è bloccato fino alle %s.", "Too many failed attempts: the account is locked until %s."},
+	"login.needcode": {"Inserisca anche il codice monouso.", "Enter your one-time code too."},
+	"login.expired":  {"Il modulo di accesso è scaduto: riprovi.", "The sign-in form expired: try again."},
+
+	"role.admin": {"amministratore", "administrator"}, "role.clerk": {"addetto anagrafe", "registry clerk"},
+	"role.finance": {"ragioneria", "finance"}, "role.auditor": {"revisore", "auditor"},
+
+	"dash.figures": {"Cifre", "Figures"}, "dash.pending": {"domande in attesa", "pending applications"},
+	"dash.active": {"esercenti attivi", "active operators"}, "dash.suspended": {"sospesi", "suspended"},
+	"dash.devices": {"dispositivi", "devices"}, "dash.offline": {"non in linea", "offline"},
+	"dash.today": {"certificati oggi", "certificates today"}, "dash.month": {"certificati nel mese", "certificates this month"},
+	"dash.queue": {"Domande da esaminare", "Applications to review"}, "dash.noqueue": {"Nessuna domanda in attesa.", "No pending applications."},
+
+	"filter": {"Filtra", "Filter"}, "save": {"Salva", "Save"}, "yes": {"sì", "yes"}, "no": {"no", "no"},
+	"ops.filter": {"Stato", "Status"}, "ops.all": {"tutti", "all"}, "ops.caption": {"Esercenti e uffici, domande in attesa per prime", "Operators and offices, pending applications first"},
+	"ops.id": {"Codice", "Id"}, "ops.name": {"Nome", "Name"}, "ops.category": {"Tipo", "Kind"}, "ops.address": {"Indirizzo", "Address"},
+	"ops.status": {"Stato", "Status"}, "ops.devices": {"Dispositivi attivi", "Active devices"}, "ops.none": {"Nessun esercente.", "No operators."},
+
+	"status.applied": {"domanda presentata", "applied"}, "status.approved": {"approvato", "approved"}, "status.active": {"attivo", "active"},
+	"status.suspended": {"sospeso", "suspended"}, "status.revoked": {"revocato", "revoked"},
+	"action.approved": {"Approva", "Approve"}, "action.active": {"Attiva", "Activate"}, "action.suspended": {"Sospendi", "Suspend"}, "action.revoked": {"Revoca", "Revoke"},
+	"done.approved": {"Domanda approvata. Ora può emettere il codice di attivazione.", "Application approved. You can now issue the enrolment code."},
+	"done.active":   {"Esercente attivato.", "Operator activated."}, "done.suspended": {"Esercente sospeso.", "Operator suspended."},
+	"done.revoked": {"Esercente revocato.", "Operator revoked."}, "done.hours": {"Orari salvati.", "Hours saved."},
+	"done.agreement": {"Convenzione salvata.", "Agreement saved."}, "done.device": {"Dispositivo revocato.", "Device revoked."},
+	"done.staff": {"Account creato.", "Account created."}, "done.logout": {"Sessione chiusa.", "Signed out."},
+	"done.totp_on": {"Codici monouso attivati.", "One-time codes enabled."}, "done.totp_off": {"Codici monouso disattivati.", "One-time codes disabled."},
+
+	"cat.edicola": {"Edicola", "Newsagent"}, "cat.tabaccheria": {"Tabaccheria", "Tobacconist"}, "cat.cartoleria": {"Cartoleria", "Stationer"},
+	"cat.access_point": {"Punto di accesso", "Access point"}, "cat.self_service_kiosk": {"Totem self-service", "Self-service kiosk"},
+	"cat.registry_office": {"Ufficio anagrafe", "Registry office"},
+
+	"operator.title": {"Esercente", "Operator"}, "op.details": {"Dati", "Details"}, "op.legal": {"Ragione sociale", "Legal name"},
+	"op.piva": {"Partita IVA", "VAT number"}, "op.transit": {"Mezzi pubblici", "Public transport"},
+	"op.agreement": {"Convenzione", "Agreement"}, "op.signed": {"Firmata il", "Signed"}, "op.expires": {"Scade il", "Expires"},
+	"op.fee": {"Corrispettivo di servizio", "Service fee"}, "op.types": {"Certificati ammessi", "Certificates allowed"},
+	"op.noagreement": {"Nessuna convenzione.", "No agreement."}, "op.actions": {"Azioni", "Actions"},
+	"op.reason": {"Motivo", "Reason"}, "op.reasonhelp": {"Obbligatorio per sospendere o revocare: l'esercente lo leggerà.", "Required to suspend or revoke: the operator will read it."},
+	"op.issuecode": {"Emetti codice di attivazione", "Issue enrolment code"},
+	"op.newcode":   {"Codice di attivazione", "Enrolment code"}, "op.codeuntil": {"Valido una sola volta fino al", "Usable once until"},
+	"op.codeonce": {"Lo comunichi all'esercente ora: non sarà più mostrato.", "Give it to the operator now: it will not be shown again."},
+	"op.devices":  {"Dispositivi", "Devices"}, "op.codes": {"Codici emessi", "Codes issued"},
+	"op.hours": {"Orari di apertura", "Opening hours"}, "op.hoursedit": {"Modifica orari", "Edit hours"},
+	"op.hourshelp":     {"Un giorno o intervallo per riga, es. «lun-ven 07:00-12:30 15:00-19:00» o «sat 08:00-13:00»; i giorni non indicati sono chiusi.", "One day or range a line, e.g. \"mon-fri 07:00-12:30 15:00-19:00\" or \"sat 08:00-13:00\"; days not named are closed."},
+	"op.holidays":      {"Aperto anche nei giorni festivi", "Open on public holidays too"},
+	"op.agreementedit": {"Modifica convenzione", "Edit agreement"}, "op.history": {"Storico", "History"},
+	"op.settlement": {"Rendiconto mensile", "Monthly settlement"},
+	"dev.key":       {"Chiave", "Key"}, "dev.name": {"Nome", "Name"}, "dev.enrolled": {"Attivato il", "Enrolled"},
+	"dev.last": {"Ultimo contatto", "Last contact"}, "dev.backlog": {"Coda offline", "Offline backlog"},
+	"dev.never": {"mai", "never"}, "dev.offline": {"non in linea", "offline"}, "dev.notreported": {"non segnalata", "not reported"},
+	"dev.active": {"attivo", "active"}, "dev.revoked": {"revocato", "revoked"}, "dev.revoke": {"Revoca", "Revoke"},
+	"dev.none":   {"Nessun dispositivo attivato.", "No devices enrolled."},
+	"code.until": {"valido fino al", "valid until"}, "code.used": {"usato il", "used on"},
+	"hours.closed": {"chiuso", "closed"},
+	"day.Mon":      {"lunedì", "Monday"}, "day.Tue": {"martedì", "Tuesday"}, "day.Wed": {"mercoledì", "Wednesday"}, "day.Thu": {"giovedì", "Thursday"},
+	"day.Fri": {"venerdì", "Friday"}, "day.Sat": {"sabato", "Saturday"}, "day.Sun": {"domenica", "Sunday"},
+
+	"map.title":    {"Mappa degli sportelli", "Map of the service points"},
+	"map.desc":     {"%d sportelli disegnati dalle loro coordinate; la griglia è di un chilometro.", "%d service points drawn from their coordinates; the grid is one kilometre."},
+	"map.operator": {"esercente", "operator"}, "map.office": {"ufficio anagrafe", "registry office"}, "map.table": {"Sportelli sulla mappa", "Service points on the map"},
+
+	"fees.schedule": {"Tariffe per certificato", "Fees per certificate"}, "fees.item": {"Voce", "Item"}, "fees.amount": {"Importo", "Amount"},
+	"fees.basis": {"Riferimento", "Legal basis"}, "fees.bollo": {"Imposta di bollo", "Stamp duty (bollo)"},
+	"fees.diritti": {"Diritti di segreteria", "Secretariat fees (diritti)"}, "fees.dirittiexempt": {"Diritti di segreteria, certificato esente da bollo", "Secretariat fees, certificate exempt from bollo"},
+	"fees.cap": {"Tetto al corrispettivo dell'esercente", "Cap on the operator's service fee"}, "fees.capbasis": {"fissato dal Comune nelle convenzioni", "set by the city in its agreements"},
+	"fees.operators": {"Corrispettivi degli esercenti", "Operators' service fees"}, "fees.exemptions": {"Esenzioni dal bollo (tabella ANPR)", "Bollo exemptions (ANPR table)"},
+	"fees.code": {"Codice", "Code"}, "fees.use": {"Uso", "Use"}, "fees.waives": {"Esenta anche dai diritti", "Waives diritti too"},
+
+	"set.months": {"Mesi", "Months"}, "set.summarycsv": {"Scarica il riepilogo (CSV)", "Download the summary (CSV)"},
+	"set.caption": {"Rendiconti degli esercenti,", "Operators' settlements,"}, "set.district": {"Zona", "District"},
+	"set.certs": {"Certificati", "Certificates"}, "set.bollo": {"Bollo (allo Stato)", "Bollo (to the State)"},
+	"set.diritti": {"Diritti (al Comune)", "Diritti (to the city)"}, "set.service": {"Servizio (all'esercente)", "Service (kept by operator)"},
+	"set.due": {"Da versare", "Due"}, "set.files": {"File", "Files"}, "set.none": {"Nessun esercente da rendicontare.", "No operator to settle."},
+	"set.total": {"Totale", "Total"}, "set.districts": {"Totali per zona", "Totals per district"},
+	"set.districtnote": {"La zona è ricavata dal CAP dell'indirizzo dell'esercente.", "The district is derived from the CAP (postcode) of the operator's address."},
+	"set.operators":    {"Esercenti", "Operators"}, "set.collected": {"Incassato", "Collected"},
+	"settlement.title": {"Rendiconto", "Settlement"}, "set.csv": {"Scarica CSV", "Download CSV"}, "set.pdf": {"Scarica PDF", "Download PDF"},
+	"set.revoked": {"revocati", "revoked"}, "set.lines": {"Certificati del mese", "Certificates of the month"},
+	"set.protocol": {"Protocollo", "Protocol"}, "set.issued": {"Rilasciato", "Issued"}, "set.type": {"Tipo", "Type"},
+	"set.nolines": {"Nessun certificato nel mese.", "No certificates this month."},
+
+	"activity.days": {"Giorni", "Days"}, "activity.certs": {"certificati", "certificates"},
+	"activity.perday":    {"Certificati al giorno per canale", "Certificates per day by channel"},
+	"activity.bychannel": {"Per canale", "By channel"}, "activity.bytype": {"Per tipo", "By type"}, "activity.byoperator": {"Per esercente", "By operator"},
+	"activity.nooperator": {"uffici e self-service", "offices and self-service"},
+	"activity.failures":   {"Richieste rifiutate e verifiche fallite", "Refused requests and failed verifications"},
+	"activity.refused":    {"richieste rifiutate", "refused requests"}, "activity.signature": {"firme rifiutate", "refused signatures"},
+	"activity.verify_unknown": {"verifiche di certificati sconosciuti", "verifications of unknown certificates"},
+	"activity.verify_revoked": {"verifiche di certificati revocati", "verifications of revoked certificates"},
+	"activity.verify_valid":   {"verifiche di certificati validi", "verifications of valid certificates"},
+	"activity.reasons":        {"Motivi dei rifiuti", "Refusal reasons"}, "activity.verifications": {"Verifiche", "Verifications"},
+	"activity.nonerefused": {"Nessun rifiuto.", "No refusals."},
+	"channel.counter":      {"sportello dell'esercente", "operator's counter"}, "channel.self_service": {"self-service", "self-service"}, "channel.office": {"ufficio anagrafe", "registry office"},
+
+	"audit.cf": {"Codice fiscale", "Codice fiscale"}, "audit.actor": {"Chi", "Who"},
+	"audit.actorhelp": {"Tipo:identificativo (staff:mrossi, operator:op-0001, device:…) o solo l'identificativo.", "Kind:id (staff:mrossi, operator:op-0001, device:…) or just the id."},
+	"audit.from":      {"Dal", "From"}, "audit.to": {"Al", "To"}, "audit.search": {"Cerca", "Search"},
+	"audit.verify": {"Verifica la catena", "Verify the chain"}, "audit.intact": {"Catena integra:", "Chain intact:"}, "audit.broken": {"Catena alterata:", "Chain altered:"},
+	"audit.results": {"accessi", "reads"}, "audit.limited": {"primi risultati: restringa la ricerca", "first results: narrow the search"},
+	"audit.when": {"Quando", "When"}, "audit.data": {"Dati letti", "Data read"}, "audit.channel": {"Canale", "Channel"}, "audit.purpose": {"Motivo", "Purpose"},
+	"audit.none":     {"Nessun accesso registrato.", "No reads recorded."},
+	"audit.recorded": {"Questa ricerca per codice fiscale è stata a sua volta registrata.", "This search by codice fiscale has itself been recorded."},
+
+	"persons.note": {"Ogni consultazione è registrata nel registro degli accessi con il suo nome e il motivo.", "Every look-up is recorded in the access log with your name and the purpose."},
+	"persons.show": {"Mostra", "Show"}, "persons.purposehelp": {"Pratica e base giuridica, es. «rilascio certificato allo sportello, art. 33 DPR 223/1989».", "Task and legal basis, e.g. \"certificate at the counter, art. 33 DPR 223/1989\"."},
+	"persons.needpurpose": {"Indichi il motivo della consultazione: la legge lo richiede per ogni accesso ai dati.", "Give the purpose of the look-up: the law requires it for every access to personal data."},
+	"persons.notfound":    {"Nessuna persona ha codice fiscale %s.", "No person has codice fiscale %s."},
+	"persons.born":        {"Nascita", "Born"}, "persons.sex": {"Sesso", "Sex"}, "persons.civil": {"Stato civile", "Civil status"},
+	"persons.residence": {"Residenza", "Residence"}, "persons.death": {"Morte", "Death"}, "persons.family": {"Famiglia anagrafica", "Registry family"},
+
+	"staff.caption": {"Account del personale", "Staff accounts"}, "staff.name": {"Nome e cognome", "Full name"}, "staff.role": {"Ruolo", "Role"},
+	"staff.last": {"Ultimo accesso", "Last sign-in"}, "staff.add": {"Nuovo account", "New account"}, "staff.create": {"Crea", "Create"},
+	"account.totpon": {"attivi", "enabled"}, "account.totpoff": {"non attivi", "not enabled"},
+	"account.setup": {"Attivazione dei codici monouso", "Setting up one-time codes"},
+	"account.scan":  {"Inquadri il codice con l'app di autenticazione, poi inserisca il codice che mostra.", "Scan the code with your authenticator app, then enter the code it shows."},
+	"account.key":   {"Oppure inserisca la chiave:", "Or type the key:"}, "account.confirm": {"Conferma", "Confirm"},
+	"account.badcode":     {"Il codice non corrisponde: controlli l'ora del telefono e riprovi.", "The code does not match: check the phone's clock and try again."},
+	"account.badpassword": {"Password errata.", "Wrong password."}, "account.disable": {"Disattiva i codici monouso", "Disable one-time codes"},
+	"account.why":    {"Con i codici monouso, una password rubata non basta per accedere.", "With one-time codes, a stolen password is not enough to sign in."},
+	"account.enable": {"Attiva i codici monouso", "Enable one-time codes"},
+
+	"directory.title":   {"Dove chiedere un certificato", "Where to get a certificate"},
+	"directory.lead":    {"Edicole, tabaccherie e uffici dove ottenere i certificati anagrafici, con orari e mezzi pubblici.", "Newsagents, tobacconists and offices issuing registry certificates, with opening hours and public transport."},
+	"directory.mapnote": {"Quadrati: uffici anagrafe; cerchi: esercenti convenzionati.", "Squares: registry offices; circles: partner shops."},
+	"directory.fee":     {"servizio", "service fee"}, "directory.open": {"aperto ora", "open now"}, "directory.closed": {"chiuso ora", "closed now"},
+	"directory.today": {"Oggi", "Today"}, "directory.walk": {"a piedi", "on foot"},
+}

@@ -1,0 +1,264 @@
+package admin
+
+import (
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+	"rsc.io/qr"
+
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
+)
+
+// auditLimit bounds one page of audit results.
+const auditLimit = 500
+
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var aq audit.Query
+	aq.Subject = strings.ToUpper(strings.TrimSpace(q.Get("cf")))
+	aq.Actor = strings.TrimSpace(q.Get("actor"))
+	var err error
+	if s := q.Get("from"); s != "" {
+		if aq.From, err = protocol.ParseDay(s); err != nil {
+			c.fail(w, r, http.StatusUnprocessableEntity, badInput(err.Error()))
+			return
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if aq.To, err = protocol.ParseDay(s); err != nil {
+			c.fail(w, r, http.StatusUnprocessableEntity, badInput(err.Error()))
+			return
+		}
+	}
+	searched := q.Has("cf") || q.Has("actor") || q.Has("from")
+	var entries []audit.Entry
+	if searched {
+		// Looking up who read a person's data reads that person's data
+		// trail: it goes on the record too, before the results are shown.
+		if aq.Subject != "" {
+			if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+				Purpose: "controllo degli accessi ai dati (audit)", Subject: aq.Subject, Data: "registro degli accessi", Channel: "admin"}); err != nil {
+				c.fail(w, r, http.StatusInternalServerError, err)
+				return
+			}
+		}
+		if entries, err = c.Audit.Search(aq, auditLimit); err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	}
+	var verified string
+	var broken error
+	if q.Get("verify") == "1" {
+		h, err := c.Audit.Verify()
+		if errors.Is(err, audit.ErrBroken) {
+			broken = err
+		} else if err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		} else {
+			verified = fmt.Sprintf("%d · %s", h.Seq, h.Hash)
+		}
+	}
+	v := c.newView(r, "nav.audit")
+	v.Data = struct {
+		Q         map[string]string
+		Searched  bool
+		Entries   []audit.Entry
+		Limited   bool
+		Verified  string
+		Broken    error
+		Anchorset bool
+	}{map[string]string{"cf": q.Get("cf"), "actor": q.Get("actor"), "from": q.Get("from"), "to": q.Get("to")},
+		searched, entries, len(entries) == auditLimit, verified, broken, false}
+	c.render(w, r, http.StatusOK, "audit", v)
+}
+
+type personData struct {
+	CF, Purpose string
+	Person      *registry.Person
+	Family      []*registry.Person
+	Residence   string
+}
+
+// personsPage shows one registry record. The read and its audit entry are
+// one transaction: if the entry cannot be written, nothing is shown.
+func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	cf := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("cf")))
+	purpose := strings.TrimSpace(r.URL.Query().Get("purpose"))
+	d := personData{CF: cf, Purpose: purpose}
+	v := c.newView(r, "nav.persons")
+	v.Data = &d
+	if cf == "" {
+		c.render(w, r, http.StatusOK, "persons", v)
+		return
+	}
+	if len(purpose) < 5 {
+		v.Error = tr(lang, "persons.needpurpose")
+		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
+		return
+	}
+	err := c.DB.Update(func(tx *bbolt.Tx) error {
+		rd := bolt.ReaderOf(tx)
+		p, err := rd.PersonByCF(cf)
+		if err != nil {
+			return err
+		}
+		d.Person = p
+		if p.Family != 0 {
+			if d.Family, err = rd.Members(p.Family); err != nil {
+				return err
+			}
+		}
+		if res, ok := p.CurrentResidence(); ok {
+			d.Residence = strings.TrimSpace(res.Address.Line() + ", " + res.Address.CAP)
+		}
+		_, err = auditbolt.Append(tx, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+			Purpose: purpose, Subject: p.CF, Data: "scheda anagrafica e famiglia", Channel: "admin", Request: r.URL.Path})
+		return err
+	})
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		v.Error = fmt.Sprintf(tr(lang, "persons.notfound"), cf)
+		c.render(w, r, http.StatusNotFound, "persons", v)
+		return
+	case errors.Is(err, registry.ErrInvalid), errors.Is(err, registry.ErrAmbiguous):
+		v.Error = err.Error()
+		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
+		return
+	case err != nil:
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "persons", v)
+}
+
+func (c *Console) staffPage(w http.ResponseWriter, r *http.Request) {
+	as, err := c.Staff.Accounts()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	v := c.newView(r, "nav.staff")
+	v.Data = struct {
+		Accounts []*staff.Account
+		Roles    []staff.Role
+	}{as, staff.Roles}
+	c.render(w, r, http.StatusOK, "staff", v)
+}
+
+func (c *Console) staffAdd(w http.ResponseWriter, r *http.Request) {
+	role, err := staff.ParseRole(r.PostFormValue("role"))
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
+	a, err := staff.NewAccount(c.Rand, strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("name"), role, r.PostFormValue("password"), c.now(), "staff:"+userOf(r))
+	if err == nil {
+		err = c.Staff.Add(a, false)
+	}
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
+	c.log().Info("admin: staff account added", "user", a.User, "role", a.Role, "by", userOf(r))
+	redirect(w, r, "/admin/staff", "staff")
+}
+
+type accountData struct {
+	Acc    *staff.Account
+	Secret string
+	URI    string
+	QR     template.HTML
+}
+
+func (c *Console) accountPage(w http.ResponseWriter, r *http.Request) {
+	a, _ := authOf(r)
+	v := c.newView(r, "nav.account")
+	v.Data = accountData{Acc: a}
+	c.render(w, r, http.StatusOK, "account", v)
+}
+
+// accountTOTP starts, confirms or turns off the one-time codes of the
+// signed-in staff member. The new secret travels in the confirmation form
+// (its page is the staff member's own, behind the session and CSRF token)
+// and is stored only once a code from it has been typed back.
+func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
+	a, _ := authOf(r)
+	v := c.newView(r, "nav.account")
+	switch r.PostFormValue("action") {
+	case "start":
+		secret, err := staff.NewTOTPSecret(c.Rand)
+		if err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		d := accountData{Acc: a, Secret: staff.SecretText(secret), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
+		d.QR = qrSVG(d.URI)
+		v.Data = d
+		c.render(w, r, http.StatusOK, "account", v)
+	case "confirm":
+		secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(r.PostFormValue("secret"))
+		if err != nil || len(secret) < 10 {
+			c.fail(w, r, http.StatusUnprocessableEntity, badInput("the one-time code secret in the form is damaged; start again"))
+			return
+		}
+		step, ok := staff.VerifyTOTP(secret, r.PostFormValue("code"), c.now(), 0)
+		if !ok {
+			d := accountData{Acc: a, Secret: r.PostFormValue("secret"), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
+			d.QR = qrSVG(d.URI)
+			v.Data, v.Error = d, tr(v.Lang, "account.badcode")
+			c.render(w, r, http.StatusUnprocessableEntity, "account", v)
+			return
+		}
+		if err := c.Staff.Update(a.User, func(acc *staff.Account) error { acc.TOTPSecret, acc.LastTOTPStep = secret, step; return nil }); err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		redirect(w, r, "/admin/account", "totp_on")
+	case "off":
+		ok, err := staff.CheckPassword(a.PasswordHash, r.PostFormValue("password"))
+		if err != nil || !ok {
+			c.fail(w, r, http.StatusForbidden, badInput(tr(v.Lang, "account.badpassword")))
+			return
+		}
+		if err := c.Staff.Update(a.User, func(acc *staff.Account) error { acc.TOTPSecret, acc.LastTOTPStep = nil, 0; return nil }); err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		redirect(w, r, "/admin/account", "totp_off")
+	default:
+		c.fail(w, r, http.StatusBadRequest, badInput("unknown action"))
+	}
+}
+
+// qrSVG draws a QR code as SVG squares, for authenticator apps to scan.
+func qrSVG(text string) template.HTML {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return ""
+	}
+	n := code.Size
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="qr" viewBox="-4 -4 %d %d" role="img" aria-label="QR" xmlns="http://www.w3.org/2000/svg"><rect x="-4" y="-4" width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n+8, n+8, n+8, n+8)
+	for y := range n {
+		for x := range n {
+			if code.Black(x, y) {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x, y)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return template.HTML(b.String())
+}
