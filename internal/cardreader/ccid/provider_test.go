@@ -349,3 +349,16 @@ func TestParseNotifySlotChange(t *testing.T) {
 		t.Fatal("a hardware-error message parsed as a slot change")
 	}
 }
+
+// The reader and card are untrusted: no ATR, block or descriptor may panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte{0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65})
+	f.Add(t1Block(0x20, []byte{1, 2, 3}))
+	f.Add([]byte{0x09, 0x04, 0, 0, 3, 0x0B, 0, 0, 0, 0x36, 0x21})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ParseATR(b)
+		parseBlock(b)
+		ParseClassDescriptor(b)
+		ParseNotifySlotChange(b)
+	})
+}

@@ -51,7 +51,7 @@ func t1Block(pcb byte, inf []byte) []byte {
 // parseBlock checks a block's length and LRC and returns PCB and INF.
 func parseBlock(b []byte) (byte, []byte, error) {
 	if len(b) < 4 || int(b[2]) != len(b)-4 || b[2] == 0xFF {
-		return 0, nil, fmt.Errorf("%w: a block of %d bytes with LEN %d", ErrT1, len(b), b[min(2, len(b)-1)])
+		return 0, nil, fmt.Errorf("%w: a block of %d bytes does not match its LEN", ErrT1, len(b))
 	}
 	if lrc(b[:len(b)-1]) != b[len(b)-1] {
 		return 0, nil, fmt.Errorf("%w: LRC mismatch", ErrT1)
