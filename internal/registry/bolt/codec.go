@@ -199,10 +199,21 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 	return e.b
 }
 
+// personBlock lets decodePerson allocate a person with the usual single
+// citizenship, residence and document at once: it is on the path of every
+// look-up.
+type personBlock struct {
+	p   registry.Person
+	cit [1]string
+	res [1]registry.Residence
+	doc [1]registry.Document
+}
+
 func decodePerson(data []byte) (*registry.Person, error) {
 	var d decoder
 	d.start(data, "person")
-	p := &registry.Person{}
+	block := &personBlock{}
+	p := &block.p
 	p.ID = registry.PersonID(d.uvarint())
 	p.CF = d.str()
 	p.Surname = d.str()
@@ -211,7 +222,10 @@ func decodePerson(data []byte) (*registry.Person, error) {
 	p.BirthDate = d.date()
 	p.BirthPlace = d.str()
 	p.BirthAct = d.str()
-	if n := d.count(1); n > 0 {
+	if n := d.count(1); n == 1 {
+		p.Citizenships = block.cit[:]
+		p.Citizenships[0] = d.str()
+	} else if n > 1 {
 		p.Citizenships = make([]string, n)
 		for i := range p.Citizenships {
 			p.Citizenships[i] = d.str()
@@ -224,33 +238,37 @@ func decodePerson(data []byte) (*registry.Person, error) {
 	p.PartlyCertifiable = d.bool()
 	p.Family = registry.FamilyID(d.uvarint())
 	p.Relationship = registry.Relationship(d.byte())
-	if n := d.count(13); n > 0 {
+	if n := d.count(13); n == 1 {
+		p.Residences = block.res[:]
+	} else if n > 1 {
 		p.Residences = make([]registry.Residence, n)
-		for i := range p.Residences {
-			r := &p.Residences[i]
-			r.Address.Street = d.str()
-			r.Address.Number = d.str()
-			r.Address.Internal = d.str()
-			r.Address.CAP = d.str()
-			r.Address.Comune = d.str()
-			r.Address.Locality = d.str()
-			r.From = d.date()
-			r.To = d.date()
-			r.AIREComune = d.str()
-		}
 	}
-	if n := d.count(11); n > 0 {
+	for i := range p.Residences {
+		r := &p.Residences[i]
+		r.Address.Street = d.str()
+		r.Address.Number = d.str()
+		r.Address.Internal = d.str()
+		r.Address.CAP = d.str()
+		r.Address.Comune = d.str()
+		r.Address.Locality = d.str()
+		r.From = d.date()
+		r.To = d.date()
+		r.AIREComune = d.str()
+	}
+	if n := d.count(11); n == 1 {
+		p.Documents = block.doc[:]
+	} else if n > 1 {
 		p.Documents = make([]registry.Document, n)
-		for i := range p.Documents {
-			doc := &p.Documents[i]
-			doc.Kind = registry.DocumentKind(d.str())
-			doc.Number = d.str()
-			doc.NIS = d.str()
-			doc.Issued = d.date()
-			doc.Expires = d.date()
-			doc.Issuer = d.str()
-			doc.Revoked = d.bool()
-		}
+	}
+	for i := range p.Documents {
+		doc := &p.Documents[i]
+		doc.Kind = registry.DocumentKind(d.str())
+		doc.Number = d.str()
+		doc.NIS = d.str()
+		doc.Issued = d.date()
+		doc.Expires = d.date()
+		doc.Issuer = d.str()
+		doc.Revoked = d.bool()
 	}
 	if err := d.finish("person"); err != nil {
 		return nil, err

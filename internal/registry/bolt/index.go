@@ -16,7 +16,9 @@ import (
 //
 // Deletions, rare (replaced records), go straight to the bucket.
 type index struct {
-	b         *bbolt.Bucket
+	tx        *bbolt.Tx
+	name      []byte
+	b         *bbolt.Bucket     // opened on first use: a look-up by CF needs no nis bucket
 	prefixLen int               // length of the prefix scan looks up, 0 if none
 	puts      map[string][]byte // nil in a read transaction
 	// byPrefix finds pending keys by prefix. Nearly every prefix (an
@@ -52,8 +54,8 @@ type indexMaps struct {
 	more     map[string][]string
 }
 
-func newIndex(b *bbolt.Bucket, prefixLen int, m *indexMaps) *index {
-	ix := &index{b: b, prefixLen: prefixLen}
+func newIndex(tx *bbolt.Tx, name []byte, prefixLen int, m *indexMaps) index {
+	ix := index{tx: tx, name: name, prefixLen: prefixLen}
 	if m != nil {
 		if m.puts == nil {
 			m.puts = make(map[string][]byte)
@@ -68,6 +70,13 @@ func newIndex(b *bbolt.Bucket, prefixLen int, m *indexMaps) *index {
 	return ix
 }
 
+func (ix *index) bucket() *bbolt.Bucket {
+	if ix.b == nil {
+		ix.b = ix.tx.Bucket(ix.name)
+	}
+	return ix.b
+}
+
 func (ix *index) get(k []byte) []byte {
 	if v, ok := ix.puts[string(k)]; ok {
 		return v
@@ -75,14 +84,14 @@ func (ix *index) get(k []byte) []byte {
 	if !ix.inBucket(k) {
 		return nil
 	}
-	return ix.b.Get(k)
+	return ix.bucket().Get(k)
 }
 
 // scan calls fn for every entry whose key starts with prefix, which must be
 // prefixLen long. Order is unspecified.
 func (ix *index) scan(prefix []byte, fn func(k, v []byte)) {
 	if ix.inBucket(prefix) {
-		c := ix.b.Cursor()
+		c := ix.bucket().Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			if _, pending := ix.puts[string(k)]; !pending {
 				fn(k, v)
@@ -142,7 +151,7 @@ func (ix *index) del(k []byte) error {
 			}
 		}
 	}
-	return ix.b.Delete(k)
+	return ix.bucket().Delete(k)
 }
 
 // flush writes the pending entries in key order.
@@ -168,7 +177,7 @@ func (ix *index) flush() error {
 		if ix.filter != nil {
 			ix.filter.add(ix.filterKey(key))
 		}
-		if err := ix.b.Put(key, ix.puts[k]); err != nil {
+		if err := ix.bucket().Put(key, ix.puts[k]); err != nil {
 			return err
 		}
 	}
@@ -179,7 +188,7 @@ func (ix *index) flush() error {
 // for capacity keys.
 func (ix *index) buildFilter(capacity int) *keyFilter {
 	f := newKeyFilter(capacity)
-	c := ix.b.Cursor()
+	c := ix.bucket().Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		f.add(ix.filterKey(k))
 	}

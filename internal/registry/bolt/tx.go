@@ -17,6 +17,14 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 )
 
+// u64array is u64key for keys that need not outlive the call, without the
+// allocation of a returned slice.
+func u64array(v uint64) [8]byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], v)
+	return k
+}
+
 func u64key(v uint64) []byte {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], v)
@@ -53,7 +61,8 @@ func placeKey(code string, p places.Place) []byte {
 // they are written straight to their buckets: appends are cheap.
 type reader struct {
 	tx      *bbolt.Tx
-	cf, nis *index
+	cf, nis index
+	persons *bbolt.Bucket // opened on first use, like the indexes
 }
 
 // newReader returns a reader on tx; maps is nil for a read transaction and
@@ -65,8 +74,8 @@ func newReader(tx *bbolt.Tx, maps *[2]indexMaps) reader {
 	}
 	return reader{
 		tx:  tx,
-		cf:  newIndex(tx.Bucket(bucketCF), cfBaseLen, cfMaps),
-		nis: newIndex(tx.Bucket(bucketNIS), 0, nisMaps),
+		cf:  newIndex(tx, bucketCF, cfBaseLen, cfMaps),
+		nis: newIndex(tx, bucketNIS, 0, nisMaps),
 	}
 }
 
@@ -74,8 +83,18 @@ const cfBaseLen = 16
 
 func (r *reader) bucket(name []byte) *bbolt.Bucket { return r.tx.Bucket(name) }
 
+// personsBucket is opened once per transaction: a read transaction opens a
+// bucket with a search of the root and three allocations each time.
+func (r *reader) personsBucket() *bbolt.Bucket {
+	if r.persons == nil {
+		r.persons = r.tx.Bucket(bucketPersons)
+	}
+	return r.persons
+}
+
 func (r *reader) Person(id registry.PersonID) (*registry.Person, error) {
-	data := r.bucket(bucketPersons).Get(u64key(uint64(id)))
+	key := u64array(uint64(id))
+	data := r.personsBucket().Get(key[:])
 	if data == nil {
 		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
@@ -85,7 +104,9 @@ func (r *reader) Person(id registry.PersonID) (*registry.Person, error) {
 // cfMatch scans the persons sharing base: exact is the one holding code,
 // count how many there are and any one of them.
 func (r *reader) cfMatch(code, base string) (exact, any registry.PersonID, count int) {
-	r.cf.scan([]byte(base), func(k, v []byte) {
+	var prefix [cfBaseLen]byte
+	copy(prefix[:], base)
+	r.cf.scan(prefix[:], func(k, v []byte) {
 		id := registry.PersonID(binary.BigEndian.Uint64(k[cfBaseLen:]))
 		if string(v) == code || len(v) == 0 && code == base {
 			exact = id
@@ -181,7 +202,7 @@ func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 // eventsOf reads the events the pevents bucket lists for id, and those in
 // pending (event IDs of a writer's entries not yet in the bucket).
 func (r *reader) eventsOf(id registry.PersonID, pending []uint64) ([]*registry.Event, error) {
-	if r.bucket(bucketPersons).Get(u64key(uint64(id))) == nil {
+	if key := u64array(uint64(id)); r.personsBucket().Get(key[:]) == nil {
 		return nil, fmt.Errorf("no person with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
 	var eids [][]byte
@@ -219,7 +240,7 @@ func (r *reader) Persons(after registry.PersonID, fn func(*registry.Person) (boo
 	if after == math.MaxUint64 {
 		return nil
 	}
-	c := r.bucket(bucketPersons).Cursor()
+	c := r.personsBucket().Cursor()
 	for k, v := c.Seek(u64key(uint64(after) + 1)); k != nil; k, v = c.Next() {
 		p, err := decodePerson(v)
 		if err != nil {
@@ -337,7 +358,7 @@ func (w *writer) buildFilters() {
 	// A CIE per person at most, one cf entry each: sized for the registry
 	// to quadruple before the filter must be rebuilt.
 	capacity := max(1<<22, 4*n)
-	for i, ix := range []*index{w.cf, w.nis} {
+	for i, ix := range []*index{&w.cf, &w.nis} {
 		if w.store.filters[i] == nil {
 			w.store.filters[i] = ix.buildFilter(capacity)
 		}
@@ -432,7 +453,7 @@ func (w *writer) forgetAssigned() {
 }
 
 func (w *writer) flush() error {
-	for i, ix := range []*index{w.cf, w.nis} {
+	for i, ix := range []*index{&w.cf, &w.nis} {
 		if err := ix.flush(); err != nil {
 			return err
 		}
@@ -496,7 +517,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if p.Family != 0 && !w.exists(bucketFamilies, &w.families, uint64(p.Family)) {
 		return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
 	}
-	persons := w.bucket(bucketPersons)
+	persons := w.personsBucket()
 	var old *registry.Person
 	if p.ID != 0 {
 		if data := persons.Get(u64key(uint64(p.ID))); data != nil {
