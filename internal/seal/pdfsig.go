@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"time"
@@ -44,6 +45,7 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 		return nil, err
 	}
 	var out bytes.Buffer
+	out.Grow(len(in) + 16<<10) // the incremental update: signature dictionary, its room, xref
 	err = sign.Sign(bytes.NewReader(in), &out, rdr, int64(len(in)), sign.SignData{
 		Signature: sign.SignDataSignature{
 			Info: sign.SignDataSignatureInfo{
@@ -54,7 +56,7 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 			CertType:   sign.CertificationSignature,
 			DocMDPPerm: sign.DoNotAllowAnyChangesPerms,
 		},
-		Signer:            deterministicSigner{k.SealKey},
+		Signer:            placeholderSigner{&k.SealKey.PublicKey},
 		DigestAlgorithm:   crypto.SHA256,
 		Certificate:       k.SealCert,
 		CertificateChains: [][]*x509.Certificate{{k.SealCert, k.CA}},
@@ -67,10 +69,11 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var content []byte
-	content = append(content, signed[br[0]:br[0]+br[1]]...)
-	content = append(content, signed[br[2]:br[2]+br[3]]...)
-	cms, err := k.cms(content, at)
+	h := sha256.New()
+	h.Write(signed[br[0] : br[0]+br[1]])
+	h.Write(signed[br[2] : br[2]+br[3]])
+	var digest [sha256.Size]byte
+	cms, err := k.cms(h.Sum(digest[:0]), at)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +89,19 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 		gap[i] = '0'
 	}
 	return signed, nil
+}
+
+// placeholderSigner stands in for the seal key while pdfsign lays the
+// signature out. Its CMS is overwritten below by the one k.cms makes, so a
+// real signature there cost an ECDSA signing per certificate for nothing.
+// The value has the largest size of a P-256 ECDSA signature in DER, so
+// pdfsign's layout is the one a real signature would give.
+type placeholderSigner struct{ pub crypto.PublicKey }
+
+func (s placeholderSigner) Public() crypto.PublicKey { return s.pub }
+
+func (placeholderSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return make([]byte, 72), nil
 }
 
 func lastByteRange(b []byte) ([4]int64, error) {
@@ -108,11 +124,10 @@ func lastByteRange(b []byte) ([4]int64, error) {
 	return br, nil
 }
 
-// cms builds a detached CMS SignedData (RFC 5652) over content with the
-// signed attributes PAdES asks for: content type, signing time, message
+// cms builds a detached CMS SignedData (RFC 5652) over the content whose
+// SHA-256 is digest, with the signed attributes PAdES asks for: content type, signing time, message
 // digest and signing-certificate-v2 (RFC 5035).
-func (k *Keys) cms(content []byte, at time.Time) ([]byte, error) {
-	digest := sha256.Sum256(content)
+func (k *Keys) cms(digest []byte, at time.Time) ([]byte, error) {
 	certHash := sha256.Sum256(k.SealCert.Raw)
 
 	attr := func(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
@@ -126,7 +141,7 @@ func (k *Keys) cms(content []byte, at time.Time) ([]byte, error) {
 	attrs := [][]byte{
 		attr(oidContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) }),
 		attr(oidSigningTime, func(b *cryptobyte.Builder) { b.AddASN1UTCTime(at.UTC().Truncate(time.Second)) }),
-		attr(oidMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
+		attr(oidMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) }),
 		attr(oidSigningCertV2, func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificateV2
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs

@@ -242,7 +242,16 @@ func TestVerifyPDF(t *testing.T) {
 		{"stato di famiglia", fam, trust, true, ""},
 		{"one byte altered in the page", flipAt(res, 0.10), trust, false, "signature"},
 		{"one byte altered near the end", flipAt(res, 0.999), trust, false, ""},
-		{"one byte altered in the signature", flipAt(res, 0.97), trust, false, ""},
+		{"one byte altered in the signature", func() []byte {
+			// The last hex digit of the CMS structure, inside the signature
+			// value: a fixed fraction of the file lands elsewhere in the
+			// structure as the page's size changes.
+			c := bytes.Clone(res)
+			i := bytes.LastIndex(c, []byte("/Contents<"))
+			end := i + len("/Contents<") + len(bytes.TrimRight(c[i+len("/Contents<"):bytes.IndexByte(c[i:], '>')+i], "0"))
+			c[end-1] ^= 0x01
+			return c
+		}(), trust, false, ""},
 		{"one byte altered in the signature padding", func() []byte {
 			c := bytes.Clone(res)
 			i := bytes.LastIndex(c, []byte("000000>"))
