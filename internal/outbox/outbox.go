@@ -574,11 +574,9 @@ func (o *Outbox) list(bucket []byte, st State, withPayload bool) ([]Entry, error
 			e := r.entry(st)
 			if withPayload {
 				loadPayload(tx, &r)
-				p, err := o.payload(&r)
-				if err != nil {
-					return err
-				}
-				e.Payload = p
+				// One unreadable payload must not hide the others from
+				// the operator; its entry is listed without it.
+				e.Payload, _ = o.payload(&r)
 			} else {
 				e.Payload = nil
 			}

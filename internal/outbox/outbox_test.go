@@ -487,3 +487,90 @@ func TestOpenFinishesAnInterruptedCompaction(t *testing.T) {
 		t.Errorf("after reopening, LookupKey = %+v, %v; want the tombstone", got, err)
 	}
 }
+
+func TestUndecryptablePayloadDoesNotBlockTheQueue(t *testing.T) {
+	o, _ := openTest(t, Options{Key: testKey})
+	bad := mustEnqueue(t, o, Op{Kind: "certificate.request", IdempotencyKey: "u1", Payload: []byte("personal"), PersonalData: true})
+	mustEnqueue(t, o, Op{Kind: "certificate.request", IdempotencyKey: "u2", Payload: []byte("personal too"), PersonalData: true})
+	// Flip one bit of the first ciphertext, as a damaged disk would.
+	err := o.update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bPayload)
+		v := append([]byte(nil), b.Get(idKey(bad.ID))...)
+		v[len(v)/2] ^= 0x10
+		return b.Put(idKey(bad.ID), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := newFakeHub()
+	n, err := o.NewSender(hub, SenderOptions{}).Drain(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("Drain = %d, %v; want both out of the queue", n, err)
+	}
+	if _, ok := hub.effects["u1"]; ok || string(hub.payloads["u2"]) != "personal too" {
+		t.Errorf("the hub acted on %v, want only u2 with its payload", hub.effects)
+	}
+	refused, err := o.Refused()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refused) != 1 || refused[0].ID != bad.ID || refused[0].Refusal.Reason != "undecryptable" || refused[0].Payload != nil {
+		t.Errorf("Refused() = %+v, want u1 set aside as undecryptable", refused)
+	}
+}
+
+// Run with -race: the kiosk enqueues from the UI while the sender drains
+// and the status bar polls.
+func TestConcurrentEnqueueDrainAndStats(t *testing.T) {
+	o, _ := openTest(t, Options{Key: testKey})
+	hub := newFakeHub()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := o.NewSender(hub, SenderOptions{BaseDelay: time.Millisecond, IdleTick: 5 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	const writers, each = 3, 15
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				_, err := o.Enqueue(ctx, Op{Kind: "audit.event", IdempotencyKey: fmt.Sprintf("c%d-%d", w, i), Payload: []byte("x"), PersonalData: i%2 == 0})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := o.Stats(); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := o.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d operations still pending", st.Pending)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	if len(hub.effects) != writers*each {
+		t.Errorf("the hub acted on %d operations, want %d", len(hub.effects), writers*each)
+	}
+}

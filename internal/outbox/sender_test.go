@@ -44,8 +44,7 @@ func TestSenderBacksOffWithJitterInOrder(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	defer func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
+		if err := stopSender(cancel, done, clk); !errors.Is(err, context.Canceled) {
 			t.Errorf("Run returned %v, want context.Canceled", err)
 		}
 	}()
@@ -124,8 +123,7 @@ func TestOnlyOneSenderRuns(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another sender") {
 		t.Errorf("a second Run: %v, want a refusal", err)
 	}
-	cancel()
-	<-done
+	stopSender(cancel, done, clk)
 }
 
 func TestEnqueueWakesAnIdleSender(t *testing.T) {
@@ -137,7 +135,7 @@ func TestEnqueueWakesAnIdleSender(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer stopSender(cancel, done, clk)
 	<-clk.waits // idle; the fake clock never fires this wait
 	e := mustEnqueue(t, o, Op{Kind: "audit.event", IdempotencyKey: "w1"})
 	select {
@@ -149,4 +147,18 @@ func TestEnqueueWakesAnIdleSender(t *testing.T) {
 		t.Fatal("the idle sender did not deliver a new operation")
 	}
 	<-clk.waits
+}
+
+// stopSender cancels a running sender and waits for Run to return, while
+// answering any wait it asks for meanwhile (an idle sender may look again
+// before it sees the cancellation).
+func stopSender(cancel context.CancelFunc, done <-chan error, clk *fakeClock) error {
+	cancel()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-clk.waits:
+		}
+	}
 }
