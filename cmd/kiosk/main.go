@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,6 +41,10 @@ func register(cmds ...command) { commands = append(commands, cmds...) }
 const intro = "Sportello's shop-counter app and device tools."
 
 func (c *cli) run(ctx context.Context, args []string) int {
+	// `kiosk` alone, or with flags only, is the app (DESIGN.md).
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
+		args = append([]string{appCommand}, args...)
+	}
 	cmd, err := cmdline.Exec(ctx, c, commands, args)
 	return cmdline.Report(c.stdout, c.stderr, "kiosk", intro, commands, cmd, args, err)
 }

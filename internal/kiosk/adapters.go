@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -427,3 +429,74 @@ func (q *Queue) Pending() (int, error) {
 	st, err := q.Outbox.Stats()
 	return st.Pending, err
 }
+
+// queued is a queued request as stored in the outbox.
+type queued struct {
+	Key  string    `json:"key"`
+	Body issueBody `json:"body"`
+}
+
+// DecodeQueued reads a queued certificate request back from its payload.
+func DecodeQueued(payload []byte) (IssueRequest, error) {
+	var q queued
+	if err := json.Unmarshal(payload, &q); err != nil {
+		return IssueRequest{}, fmt.Errorf("the queued request is not the expected JSON: %w", err)
+	}
+	req := IssueRequest{Key: q.Key, SubjectCF: q.Body.CF, Exemption: q.Body.Exemption, RequesterCF: q.Body.RequesterCF,
+		Channel: certificate.Channel(q.Body.Channel)}
+	for _, t := range q.Body.Types {
+		req.Types = append(req.Types, certificate.Type(t))
+	}
+	return req, nil
+}
+
+// Deliverer sends queued certificate requests to hub, for the outbox's
+// Sender. The hub's answer (an Issued, as JSON) goes to OnResult, which
+// prints it.
+func Deliverer(hub Hub) outbox.Deliverer {
+	return outbox.DelivererFunc(func(ctx context.Context, e outbox.Entry) (outbox.Result, error) {
+		if e.Kind != QueueKind {
+			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "unknown_kind", fmt.Sprintf("this kiosk cannot deliver %q operations", e.Kind))
+		}
+		req, err := DecodeQueued(e.Payload)
+		if err != nil {
+			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "bad_payload", err.Error())
+		}
+		is, err := hub.Issue(ctx, req)
+		var r *Refusal
+		switch {
+		case errors.As(err, &r):
+			return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
+		case err != nil:
+			return outbox.Result{}, err
+		}
+		body, _ := json.Marshal(is)
+		return outbox.Result{Ref: is.Protocol, Body: body}, nil
+	})
+}
+
+// DirTransport is a file printer that keeps every job: DIR/ID.EXT, with
+// .pdf for A4 and .bin for ESC/POS. It is the demo's printer.
+type DirTransport struct{ Dir string }
+
+func (d *DirTransport) Send(_ context.Context, job printer.Job) error {
+	ext := ".bin"
+	if job.Format == printer.FormatPDF {
+		ext = ".pdf"
+	}
+	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+		return err
+	}
+	name := filepath.Join(d.Dir, job.ID+ext)
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, job.Data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}
+
+func (d *DirTransport) Status(context.Context) (printer.Status, error) {
+	return printer.Status{}, printer.ErrNoStatus
+}
+
+func (d *DirTransport) Close() error { return nil }

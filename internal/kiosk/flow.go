@@ -861,3 +861,21 @@ func (f *Flow) Staff() []Staff {
 	}
 	return out
 }
+
+// Fulfil prints a request the outbox delivered after the citizen left with
+// a claim code: the certificate and its receipt, in the kiosk's language.
+// The screen is not touched: another citizen may be using it.
+func (f *Flow) Fulfil(ctx context.Context, is *Issued) error {
+	hctx, cancel := f.ctx(ctx)
+	pdf, err := f.deps.Hub.PDF(hctx, is.ID)
+	cancel()
+	if err != nil {
+		return err
+	}
+	pctx, cancel := f.ctx(ctx)
+	defer cancel()
+	if err := f.deps.Printers.PrintA4(pctx, "certificato "+is.Protocol, pdf); err != nil {
+		return err
+	}
+	return f.deps.Printers.PrintReceipt(pctx, f.receipt(is, "", f.cfg.Lang))
+}

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+		"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/cardreader"
+	"github.com/sportello/sportello/internal/cardreader/pcsc"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/cie"
+	"github.com/sportello/sportello/internal/cie/virtual"
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/internal/kiosk/ui"
+	"github.com/sportello/sportello/internal/outbox"
+	"github.com/sportello/sportello/printer"
+	"github.com/sportello/sportello/printer/escpos"
+)
+
+// appCommand is the app itself: `kiosk [flags]` runs it (see main.go).
+const appCommand = "run"
+
+func init() {
+	register(command{Name: appCommand,
+		Usage: "[--hub URL] [--profile DIR] [--mode operator|self-service] [--demo] [--lang it|en] [--high-contrast] [--windowed] [--nis NIS] [--shots DIR]",
+		Help:  "run the kiosk app (the default: `kiosk --demo` is `kiosk run --demo`)", Run: (*cli).app})
+}
+
+// shopConfig is PROFILE/kiosk.json: what the shop sets up once.
+type shopConfig struct {
+	Shop           string        `json:"shop"`
+	Address        string        `json:"address,omitempty"`
+	Mode           string        `json:"mode,omitempty"`
+	Staff          []kiosk.Staff `json:"staff"`
+	A4Printer      string        `json:"a4_printer"`      // URI; dir:PATH keeps every job as a file
+	ReceiptPrinter string        `json:"receipt_printer"` // URI
+	ReceiptModel   string        `json:"receipt_model,omitempty"`
+	IdleSeconds    int           `json:"idle_seconds,omitempty"`
+	DemoNIS        string        `json:"demo_nis,omitempty"` // the virtual card's NIS in --demo
+}
+
+const shopFile = "kiosk.json"
+
+// demoPIN is the demo staff member's PIN, printed at start.
+const demoPIN = "1234"
+
+func loadShop(dir string, demo bool) (*shopConfig, error) {
+	path := filepath.Join(dir, shopFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && demo {
+		hash, herr := kiosk.HashPIN(demoPIN, nil)
+		if herr != nil {
+			return nil, herr
+		}
+		cfg := &shopConfig{Shop: "Edicola Demo", Address: "Piazza del Duomo 1, Milano",
+			Staff:          []kiosk.Staff{{ID: "demo", Name: "Operatore Demo", PINHash: hash}},
+			A4Printer:      "dir:" + filepath.Join(dir, "print", "a4"),
+			ReceiptPrinter: "dir:" + filepath.Join(dir, "print", "receipts"), ReceiptModel: "tm-t20"}
+		b, _ := json.MarshalIndent(cfg, "", "  ")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("cannot write the demo shop's configuration: %w", err)
+		}
+		return cfg, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the profile %s has no %s: write the shop's name, staff and printers there, or run with --demo", dir, shopFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var cfg shopConfig
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("%s is not the expected JSON: %w", path, err)
+	}
+	return &cfg, nil
+}
+
+// openJobPrinter opens a printer URI, dir:PATH included, with the spool in the profile.
+func openJobPrinter(ctx context.Context, uri, spoolDir string) (*printer.Printer, error) {
+	spool, err := printer.NewDirSpool(spoolDir)
+	if err != nil {
+		return nil, err
+	}
+	if dir, ok := strings.CutPrefix(uri, "dir:"); ok {
+		return &printer.Printer{URI: uri, Transport: &kiosk.DirTransport{Dir: dir}, Spool: spool}, nil
+	}
+	tr, _, err := openPrinter(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	return &printer.Printer{URI: uri, Transport: tr, Spool: spool}, nil
+}
+
+func (c *cli) app(ctx context.Context, args []string) error {
+	start := time.Now()
+	fs := cmdline.FlagSet("kiosk")
+	hubURL := fs.String("hub", "", "the hub's URL (default: the one the profile enrolled with)")
+	profile := fs.String("profile", defaultProfileDir(), "kiosk profile `DIR`: enrolment, shop configuration, outbox, journal")
+	modeName := fs.String("mode", "", "operator or self-service (default: the shop configuration's, else operator)")
+	demo := fs.Bool("demo", false, "virtual CIE in-process, file printers under the profile, a demo staff member (PIN "+demoPIN+")")
+	lang := fs.String("lang", "it", "start language, it or en")
+	contrast := fs.Bool("high-contrast", false, "start with the high-contrast palette")
+	windowed := fs.Bool("windowed", false, "self-service in a window rather than full screen")
+	nis := fs.String("nis", "", "the virtual card's NIS in --demo (a person of the demo registry)")
+	var cscaFiles listFlag
+	fs.Var(&cscaFiles, "csca", "PEM file of trusted CSCA certificates (repeatable)")
+	shots := fs.String("shots", "", "walk through the main screens, save each as DIR/NAME.png, and quit (documentation)")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if *lang != "it" && *lang != "en" {
+		return cmdline.Usagef("--lang %q is neither it nor en", *lang)
+	}
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	prof, err := hubclient.LoadProfile(*profile)
+	if err != nil {
+		return fmt.Errorf("this kiosk is not enrolled (%v): run kiosk enrol --hub URL --code CODE --profile %s first", err, *profile)
+	}
+	if *hubURL != "" {
+		prof.HubURL = *hubURL
+	}
+	shop, err := loadShop(*profile, *demo)
+	if err != nil {
+		return err
+	}
+	mode := kiosk.Operator
+	if m := firstNonEmpty(*modeName, shop.Mode); m != "" {
+		if mode, err = kiosk.ParseMode(m); err != nil {
+			return cmdline.Usagef("%s", err)
+		}
+	}
+
+	client := hubclient.New(prof)
+	client.Clock = c.now
+	client.Retry = hubclient.Retry{Attempts: 2}
+	hub := kiosk.NewClientHub(client)
+
+	// What the agreement allows and charges, from the hub when it answers.
+	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID, Staff: shop.Staff,
+		Lang: kiosk.Lang(*lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
+	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	if dev, err := client.Self(sctx); err == nil {
+		cfg.ServiceCents = int64(dev.FeeCents)
+		for _, t := range dev.Types {
+			if ct, err := certificate.ParseType(t); err == nil {
+				cfg.Types = append(cfg.Types, ct)
+			}
+		}
+		if cfg.Shop == "" {
+			cfg.Shop = dev.OperatorName
+		}
+	} else {
+		log.Warn("the hub did not say what this device may issue; offering every type", "err", err)
+	}
+	cancel()
+	if mode == kiosk.SelfService {
+		cfg.ServiceCents = 0
+	}
+
+	// Card reader.
+	var cscas []*x509.Certificate
+	for _, f := range cscaFiles {
+		certs, err := loadCerts(f)
+		if err != nil {
+			return err
+		}
+		cscas = append(cscas, certs...)
+	}
+	var prov cardreader.Provider
+	var pinOpt cie.PINOptions
+	if *demo {
+		ca, err := virtual.TestCSCA()
+		if err != nil {
+			return err
+		}
+		cscas = append(cscas, ca)
+		if pinOpt.Auth, err = virtual.TestDeviceAuth(); err != nil {
+			return err
+		}
+		card, err := virtual.New(virtual.Config{NIS: firstNonEmpty(*nis, shop.DemoNIS)})
+		if err != nil {
+			return cmdline.Usagef("%s", err)
+		}
+		prov = cardreader.NewInProcess("Sportello virtual CIE", card)
+		fmt.Fprintf(c.stdout, "demo: virtual CIE with NIS %s (PIN %s); staff %q PIN %s; printing to %s\n",
+			card.NIS(), virtual.DemoPIN, "Operatore Demo", demoPIN, filepath.Join(*profile, "print"))
+	} else {
+		p, err := pcsc.New()
+		if err != nil {
+			return err
+		}
+		prov = p
+	}
+	defer prov.Close()
+	reader := &kiosk.CIEReader{Provider: prov, CSCAs: cscas, PIN: pinOpt, Now: c.now}
+	defer reader.Close()
+
+	// Printers.
+	spool := filepath.Join(*profile, "print-spool")
+	a4, err := openJobPrinter(ctx, shop.A4Printer, spool)
+	if err != nil {
+		return fmt.Errorf("A4 printer %s: %w", shop.A4Printer, err)
+	}
+	defer a4.Transport.Close()
+	rp, err := openJobPrinter(ctx, shop.ReceiptPrinter, spool)
+	if err != nil {
+		return fmt.Errorf("receipt printer %s: %w", shop.ReceiptPrinter, err)
+	}
+	defer rp.Transport.Close()
+	prof58, err := escpos.Lookup(firstNonEmpty(shop.ReceiptModel, "tm-t20"), 0)
+	if err != nil {
+		return err
+	}
+	printers := &kiosk.DevicePrinters{A4: a4, Receipt: rp, Profile: prof58, Now: c.now}
+
+	// Outbox: requests the hub could not take wait here, encrypted with the device key.
+	ob, err := outbox.Open(filepath.Join(*profile, "outbox.db"), outbox.Options{Key: prof.DeviceKey, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer ob.Close()
+
+	flow, err := kiosk.New(cfg, kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: ob},
+		Journal: &kiosk.FileJournal{Path: filepath.Join(*profile, "sales.jsonl")}, Clock: kiosk.ClockFunc(c.now), Log: log})
+	if err != nil {
+		return err
+	}
+	sender := ob.NewSender(kiosk.Deliverer(hub), outbox.SenderOptions{Logger: log, OnResult: func(o outbox.Outcome) {
+		if o.Entry.State != outbox.Delivered {
+			return
+		}
+		var is kiosk.Issued
+		if json.Unmarshal(o.Result.Body, &is) == nil {
+			if err := flow.Fulfil(ctx, &is); err != nil {
+				log.Error("a delivered request could not be printed; reprint it from the spool", "protocol", is.Protocol, "err", err)
+			}
+		}
+	}})
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go sender.Run(runCtx)
+
+	cat, err := kiosk.LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID("it.sportello.kiosk")
+	u := ui.New(a, flow, cat)
+	if *contrast {
+		u.SetHighContrast(true)
+	}
+	w := a.NewWindow(cat.T(kiosk.Lang(*lang), "app_title"))
+	w.SetContent(u.Content())
+	w.Resize(fyne.NewSize(1024, 720))
+	if mode == kiosk.SelfService && !*windowed && *shots == "" {
+		w.SetFullScreen(true)
+	}
+	u.Start(runCtx)
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	if *shots != "" {
+		go func() {
+			if err := walkScreens(runCtx, flow, u, w, *shots, mode, start, c); err != nil {
+				fmt.Fprintf(c.stderr, "kiosk: screenshots: %s\n", cmdline.Sentence(err.Error()))
+			}
+			fyne.Do(a.Quit)
+		}()
+	}
+	w.ShowAndRun()
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// walkScreens drives the demo through the main screens and saves each as
+// rendered in the real window, for the README.
+func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window, dir string, mode kiosk.Mode, start time.Time, c *cli) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// Fyne's Capture of a GL window reads a buffer Mesa has already swapped
+	// away under Xvfb, so the screen itself is read, as a user's screenshot
+	// would be: xwd (x11-apps) and netpbm, cut to the window (at 0,0 with no
+	// window manager).
+	shot := func(name string) error {
+		time.Sleep(700 * time.Millisecond) // let the window draw the change
+		var size fyne.Size
+		var scale float32
+		fyne.DoAndWait(func() { size, scale = w.Canvas().Size(), w.Canvas().Scale() })
+		path := filepath.Join(dir, name+".png")
+		script := fmt.Sprintf("set -o pipefail; xwd -root -silent | xwdtopnm 2>/dev/null | pnmcut -left 0 -top 0 -width %d -height %d | pnmtopng > %q",
+			int(size.Width*scale), int(size.Height*scale), path)
+		if out, err := exec.CommandContext(ctx, "bash", "-c", script).CombinedOutput(); err != nil {
+			return fmt.Errorf("capturing the screen with xwd and netpbm (Debian x11-apps, netpbm): %v: %s", err, out)
+		}
+		fmt.Fprintf(c.stdout, "screenshot %s\n", path)
+		return nil
+	}
+	flow.RefreshStatus(ctx)
+	var steps []struct {
+		name string
+		act  func() error
+	}
+	add := func(name string, act func() error) {
+		steps = append(steps, struct {
+			name string
+			act  func() error
+		}{name, act})
+	}
+	first := true
+	if mode == kiosk.SelfService {
+		add("selfservice-start", func() error { return nil })
+		add("selfservice-start-en-high-contrast", func() error {
+			fyne.DoAndWait(func() { u.SetHighContrast(true) })
+			return flow.SetLang(kiosk.English)
+		})
+		add("selfservice-pin", func() error {
+			fyne.DoAndWait(func() { u.SetHighContrast(false) })
+			return flow.TapCard(ctx)
+		})
+		add("selfservice-choose", func() error { return flow.EnterPIN(ctx, virtual.DemoPIN) })
+		add("selfservice-review", func() error {
+			v := flow.View()
+			return flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia}})
+		})
+		add("selfservice-done", func() error { return flow.Confirm(ctx) })
+	} else {
+		add("operator-login", func() error { return nil })
+		add("operator-identify", func() error { return flow.Login("demo", demoPIN) })
+		add("operator-choose", func() error { return flow.TapCard(ctx) })
+		add("operator-review", func() error {
+			v := flow.View()
+			return flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza}})
+		})
+		add("operator-done", func() error { return flow.Confirm(ctx) })
+		add("operator-summary", func() error { return flow.ShowSummary() })
+	}
+	for _, s := range steps {
+		if err := s.act(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if err := shot(s.name); err != nil {
+			return err
+		}
+		if first {
+			fmt.Fprintf(c.stdout, "first screen captured %d ms after start\n", time.Since(start).Milliseconds())
+			first = false
+		}
+	}
+	return nil
+}
