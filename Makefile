@@ -12,7 +12,7 @@ FUZZTIME ?= 30s
 # Debian packages the test suite needs; installed by `make deps` when missing.
 # Node.js (for the RFC 9421 interoperability test) comes from Debian only when
 # no node is on the PATH already.
-TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools
+TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools chromium
 
 .PHONY: help
 help: ## Show this list of targets.

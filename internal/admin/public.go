@@ -66,6 +66,7 @@ func (c *Console) publicDirectory(w http.ResponseWriter, r *http.Request) {
 		Entries []publicEntry
 		Map     mapView
 	}{entries, buildMap(listed, "", lang, "#", 760, 460)}
-	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Vary", "Cookie")
 	c.render(w, r, http.StatusOK, "directory", v)
 }

@@ -90,7 +90,12 @@ func buildMap(ops []*operators.Operator, highlight, lang, linkPrefix string, w, 
 		} else {
 			fmt.Fprintf(&b, `<circle class="%s" cx="%.1f" cy="%.1f" r="%g"><title>%s</title></circle>`, cls, p.X, p.Y, r, title)
 		}
-		fmt.Fprintf(&b, `<text class="pt-label" x="%.1f" y="%.1f">%s</text>`, p.X+r+3, p.Y+4, esc(p.Name))
+		// Labels near the right edge go to the left of their marker.
+		if p.X > w*0.7 {
+			fmt.Fprintf(&b, `<text class="pt-label" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, p.X-r-3, p.Y+4, esc(p.Name))
+		} else {
+			fmt.Fprintf(&b, `<text class="pt-label" x="%.1f" y="%.1f">%s</text>`, p.X+r+3, p.Y+4, esc(p.Name))
+		}
 		if linkPrefix != "" {
 			b.WriteString(`</a>`)
 		}

@@ -1,0 +1,368 @@
+// Package browsertest drives the staff console and the public pages in
+// headless Chromium against a real `hub serve --demo`, as a city's staff
+// would use them: log-in, lock-out, approving an operator and issuing its
+// enrolment code, downloading a settlement, verifying certificates.
+//
+// It needs Debian's chromium (make deps installs it). With -screenshots
+// it also refreshes docs/screenshots/admin-*.png for the README.
+package browsertest
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+var screenshots = flag.Bool("screenshots", false, "save screenshots of the main pages in docs/screenshots")
+
+const demoPassword = "sportello-demo" // printed by hub serve --demo
+
+type hubProc struct {
+	url, data, bin string
+	cmd            *exec.Cmd
+}
+
+func repoRoot(t *testing.T) string {
+	dir, _ := os.Getwd()
+	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	t.Fatal("go.mod not found above the test directory")
+	return ""
+}
+
+// startHub builds the hub and starts `hub serve --demo` on a free port.
+func startHub(t *testing.T) *hubProc {
+	t.Helper()
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "hub")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/hub")
+	build.Dir = repoRoot(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building hub: %v\n%s", err, out)
+	}
+	data := filepath.Join(tmp, "data")
+	cmd := exec.Command(bin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
+	cmd.Stderr = nil
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &hubProc{data: data, bin: bin, cmd: cmd}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(90 * time.Second)
+	sawStaff := false
+	for h.url == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("hub serve --demo exited before listening")
+			}
+			if strings.HasPrefix(l, "staff log-in: admin / "+demoPassword) {
+				sawStaff = true
+			}
+			if u, ok := strings.CutPrefix(l, "hub listening on "); ok {
+				h.url = u
+			}
+		case <-deadline:
+			t.Fatal("hub serve --demo did not start within 90 s")
+		}
+	}
+	if !sawStaff {
+		t.Error("hub serve --demo did not print the staff log-in line")
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return h
+}
+
+func (h *hubProc) run(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(h.bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hub %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// newBrowser starts headless Chromium with the flags DESIGN.md lists.
+func newBrowser(t *testing.T) (context.Context, context.CancelFunc) {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (make deps installs Debian's chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	return ctx, func() { cancelT(); cancelC(); cancelA() }
+}
+
+func login(user, password string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.WaitVisible(`#user`, chromedp.ByQuery),
+		chromedp.SetValue(`#user`, user, chromedp.ByQuery),
+		chromedp.SetValue(`#password`, password, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitReady(`main h1`, chromedp.ByQuery),
+	}
+}
+
+func text(sel string, out *string) chromedp.Action { return chromedp.Text(sel, out, chromedp.ByQuery) }
+
+func TestConsole(t *testing.T) {
+	ctx, cancel := newBrowser(t)
+	defer cancel()
+	h := startHub(t)
+	shots := []string{}
+	shoot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			if !*screenshots {
+				return nil
+			}
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+				return err
+			}
+			dir := filepath.Join(repoRoot(t), "docs", "screenshots")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			p := filepath.Join(dir, "admin-"+name+".png")
+			shots = append(shots, p)
+			return os.WriteFile(p, buf, 0o644)
+		})
+	}
+	if err := chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(1280, 900, 1, false)); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("log-in", func(t *testing.T) {
+		var h1 string
+		if err := chromedp.Run(ctx, chromedp.Navigate(h.url+"/admin/"), shoot("login"), login("admin", demoPassword), text(`main h1`, &h1), shoot("dashboard")); err != nil {
+			t.Fatal(err)
+		}
+		if h1 != "Riepilogo" {
+			t.Fatalf("after log-in the page is %q, want the overview", h1)
+		}
+	})
+
+	t.Run("lock-out", func(t *testing.T) {
+		lctx, lcancel := chromedp.NewContext(ctx) // a second tab shares cookies: sign out first
+		defer lcancel()
+		var msg string
+		tasks := chromedp.Tasks{chromedp.Navigate(h.url + "/admin/login")}
+		for range 5 {
+			tasks = append(tasks, login("clerk", "not the password"))
+		}
+		tasks = append(tasks, text(`[role=alert]`, &msg))
+		if err := chromedp.Run(lctx, tasks); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(msg, "bloccato") {
+			t.Fatalf("after 5 failures the page says %q, want the lock-out", msg)
+		}
+		// The right password is refused while locked.
+		if err := chromedp.Run(lctx, login("clerk", demoPassword), text(`[role=alert]`, &msg)); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(msg, "bloccato") {
+			t.Fatalf("the right password during the lock-out: %q", msg)
+		}
+	})
+
+	t.Run("approve operator", func(t *testing.T) {
+		var status, flash, code, href string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/operators?status=applied"), shoot("operators"),
+			chromedp.AttributeValue(`table tbody a`, "href", &href, nil, chromedp.ByQuery),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = chromedp.Run(ctx,
+			chromedp.Navigate(h.url+href),
+			chromedp.SetValue(`#reason`, "convenzione firmata, documenti verificati", chromedp.ByQuery),
+			chromedp.Click(`button[value=approved]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+			text(`.flash`, &flash), text(`#op-status`, &status),
+			chromedp.Click(`#issue-code`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#enrol-code`, chromedp.ByQuery),
+			text(`#enrol-code`, &code), shoot("operator"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != "approvato" || !strings.Contains(flash, "approvata") {
+			t.Fatalf("after approval: status %q, message %q", status, flash)
+		}
+		if !regexp.MustCompile(`^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$`).MatchString(strings.TrimSpace(code)) {
+			t.Fatalf("enrolment code %q is not XXXX-XXXX-XXXX-XXXX", code)
+		}
+		id := strings.TrimPrefix(href, "/admin/operators/")
+		if out := h.run(t, "operator", "show", "--data", h.data, id); !strings.Contains(out, "approved") || !strings.Contains(out, "staff:admin") {
+			t.Errorf("hub operator show after the approval:\n%s", out)
+		}
+	})
+
+	var certIDs []string
+	t.Run("settlement CSV", func(t *testing.T) {
+		dir := t.TempDir()
+		done := make(chan string, 1)
+		chromedp.ListenTarget(ctx, func(ev any) {
+			if e, ok := ev.(*browser.EventDownloadProgress); ok && e.State == browser.DownloadProgressStateCompleted {
+				select {
+				case done <- e.GUID:
+				default:
+				}
+			}
+		})
+		err := chromedp.Run(ctx,
+			browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(dir).WithEventsEnabled(true),
+			chromedp.Navigate(h.url+"/admin/settlements"), shoot("settlements"),
+			chromedp.Navigate(h.url+"/admin/settlements/op-0001"), shoot("settlement"),
+			chromedp.Click(`#op-csv`, chromedp.ByQuery),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var guid string
+		select {
+		case guid = <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the CSV download did not complete")
+		}
+		f, err := os.Open(filepath.Join(dir, guid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatalf("the settlement is not CSV: %v", err)
+		}
+		if len(rows) < 3 || rows[0][0] != "operatore" || rows[len(rows)-1][2] != "TOTALE" {
+			t.Fatalf("unexpected CSV: %q", rows)
+		}
+		// The totals row is the sum of the lines.
+		var sum [4]int64
+		for _, r := range rows[1 : len(rows)-1] {
+			certIDs = append(certIDs, r[2])
+			for i := range sum {
+				sum[i] += cents(t, r[8+i])
+			}
+		}
+		for i := range sum {
+			if got := cents(t, rows[len(rows)-1][8+i]); got != sum[i] {
+				t.Errorf("column %s totals %d cents, the lines add up to %d", rows[0][8+i], got, sum[i])
+			}
+		}
+	})
+
+	t.Run("verification", func(t *testing.T) {
+		if len(certIDs) < 2 {
+			t.Skip("no demo certificates to verify")
+		}
+		h.run(t, "certificate", "revoke", "--data", h.data, "--id", certIDs[1], "--reason", "rilasciato per errore")
+		var valid, revoked, unknown string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/v/"+certIDs[0]), text(`[role=status]`, &valid), shoot("verify-valid"),
+			chromedp.Navigate(h.url+"/v/"+certIDs[1]), text(`[role=status]`, &revoked), shoot("verify-revoked"),
+			chromedp.Navigate(h.url+"/v/NOTACERTIFICATE"), text(`[role=status]`, &unknown),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(valid, "valido") || !strings.Contains(revoked, "revocato") || !strings.Contains(unknown, "sconosciuto") {
+			t.Fatalf("verification pages say %q, %q, %q", valid, revoked, unknown)
+		}
+		// The console counted the failed and revoked verifications.
+		var page string
+		if err := chromedp.Run(ctx, chromedp.Navigate(h.url+"/admin/activity"), text(`main`, &page), shoot("activity")); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"verifiche di certificati sconosciuti", "verifiche di certificati revocati"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the activity page does not list %q", want)
+			}
+		}
+	})
+
+	t.Run("other pages", func(t *testing.T) {
+		var audit, dir string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/map"), shoot("map"),
+			chromedp.Navigate(h.url+"/admin/fees"), shoot("fees"),
+			chromedp.Navigate(h.url+"/admin/audit?cf=&actor=admin"), text(`main`, &audit), shoot("audit"),
+			chromedp.Navigate(h.url+"/directory"), text(`main`, &dir), shoot("directory"),
+			chromedp.Click(`.lang a`, chromedp.ByQuery), chromedp.WaitReady(`main h1`, chromedp.ByQuery),
+			text(`main h1`, &dir),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dir != "Where to get a certificate" {
+			t.Errorf("after the language switch the directory's title is %q", dir)
+		}
+		_ = audit
+	})
+	if *screenshots {
+		t.Logf("screenshots: %s", strings.Join(shots, " "))
+	}
+}
+
+func cents(t *testing.T, s string) int64 {
+	t.Helper()
+	whole, frac, ok := strings.Cut(s, ".")
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if !ok || err1 != nil || err2 != nil || len(frac) != 2 {
+		t.Fatalf("%q is not an amount with two decimals", s)
+	}
+	return w*100 + f
+}
