@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"rsc.io/qr"
+
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/pdf/sample"
 )
@@ -219,5 +221,33 @@ func BenchmarkRender(b *testing.B) {
 		if _, err := Render(&d, Seal{Token: fakeToken, QR: d.VerifyURL + "#t=" + fakeToken}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEncodeQRMatchesRSCQR: the cached plans give the symbols qr.Encode
+// gives, for the three data encodings and several versions.
+func TestEncodeQRMatchesRSCQR(t *testing.T) {
+	for _, text := range []string{
+		"12345678901234567890",
+		"HTTPS://EXAMPLE.IT/V/ABC",
+		"https://hub.example/v/C7Q2M9XK4T#t=" + fakeToken,
+		"https://hub.example/v/C7Q2M9XK4T#t=" + strings.Repeat(fakeToken, 4),
+	} {
+		for range 2 { // the second time from the cache
+			got, err := encodeQR(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := qr.Encode(text, qr.M)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Size != want.Size || !bytes.Equal(got.Bitmap, want.Bitmap) {
+				t.Errorf("%q: the symbols differ", text)
+			}
+		}
+	}
+	if _, err := encodeQR(strings.Repeat("x", 4000)); err == nil {
+		t.Error("a text too long for any version was encoded")
 	}
 }
