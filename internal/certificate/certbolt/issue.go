@@ -92,7 +92,19 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 	if err != nil {
 		return certificate.Record{}, false, err
 	}
+	settled := false
+	defer func() {
+		// A panicking renderer still must not leave its number behind; the
+		// panic goes on to the caller (net/http recovers it per request).
+		if r := recover(); r != nil {
+			if !settled {
+				_ = s.abandon(n, nil, ReasonFailed(fmt.Errorf("%v", r)))
+			}
+			panic(r)
+		}
+	}()
 	p, err := prepare(n, at, idem, build)
+	settled = err != nil // abandoned just below
 	if err != nil {
 		return certificate.Record{}, false, s.abandon(n, err, ReasonFailed(err))
 	}

@@ -312,3 +312,19 @@ func TestStoresShareTheNumbering(t *testing.T) {
 		t.Errorf("Register beside the allocator: %v", err)
 	}
 }
+
+func TestPanickingRendererLeavesNoNumberBehind(t *testing.T) {
+	s, _ := openStore(t, true)
+	func() {
+		defer func() {
+			if r := recover(); r != "fpdf: broken font" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		s.Issue(context.Background(), at, Idempotency{Key: "p", RequestHash: "h"}, func(protocol.Number) (*Built, error) { panic("fpdf: broken font") })
+	}()
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{Key: "p", RequestHash: "h"}, (&issuer{}).build(subject(), request(certificate.Residenza), "", at))
+	if err != nil || rec.Protocol != "2026/0000001" {
+		t.Errorf("after the panic: %s %v", rec.Protocol, err)
+	}
+}
