@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/certificate"
@@ -240,5 +239,3 @@ func (c *capture) reason() string {
 	}
 	return p.Reason
 }
-
-var _ = time.Now
