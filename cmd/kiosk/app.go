@@ -169,9 +169,8 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		log.Warn("the hub did not say what this device may issue; offering every type", "err", err)
 	}
 	cancel()
-	if mode == kiosk.SelfService {
-		cfg.ServiceCents = 0
-	}
+	// The hub charges the agreement's fee on every channel: the preview
+	// shows the same (a city's own self-service kiosks have a fee of 0).
 
 	// Card reader.
 	var cscas []*x509.Certificate

@@ -50,7 +50,7 @@ type UI struct {
 func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	scale := float32(1.2)
 	if flow.View().Mode == kiosk.SelfService {
-		scale = 1.6
+		scale = 1.5
 	}
 	u := &UI{flow: flow, cat: cat, app: a, theme: &Theme{Scale: scale}, ctx: context.Background(),
 		types: map[certificate.Type]bool{}}
@@ -351,13 +351,13 @@ func (u *UI) pinScreen(v kiosk.View) fyne.CanvasObject {
 			})
 		}
 		u.busy(v, b)
-		keys = append(keys, container.NewGridWrap(fyne.NewSize(150, 80), b))
+		keys = append(keys, container.NewGridWrap(fyne.NewSize(140, 64), b))
 	}
 	back := widget.NewButton(u.t(v, "cancel_button"), func() { u.flow.Back() })
 	hint := widget.NewLabel(u.t(v, "pin_hint"))
 	hint.Wrapping = fyne.TextWrapWord
 	return container.NewBorder(container.NewVBox(heading(u.t(v, "pin_title")), hint), container.NewHBox(back), nil, nil,
-		container.NewCenter(container.NewVBox(container.NewGridWrap(fyne.NewSize(470, 60), u.cardPIN), container.NewGridWithColumns(3, keys...))))
+		container.NewCenter(container.NewVBox(container.NewGridWrap(fyne.NewSize(440, 56), u.cardPIN), container.NewGridWithColumns(3, keys...))))
 }
 
 func (u *UI) typeLabel(v kiosk.View, t certificate.Type) string { return u.t(v, "type_"+string(t)) }
@@ -445,7 +445,6 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 			exBox.Hide()
 		}
 	})
-	purpose.Horizontal = true
 	purpose.Required = true
 	purpose.Selected = purposes[0]
 	if u.exempt {
@@ -477,7 +476,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	left.Add(exBox)
 	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), types)
 	return container.NewBorder(hello, container.NewHBox(back, layout.NewSpacer(), next), nil, nil,
-		container.NewGridWithColumns(2, container.NewVScroll(left), container.NewVScroll(right)))
+		container.NewGridWithColumns(2, container.NewScroll(left), container.NewScroll(right)))
 }
 
 // feeLabel is a fee line in the screen's language: the kind's name, or the
