@@ -12,7 +12,7 @@ FUZZTIME ?= 30s
 # Debian packages the test suite needs; installed by `make deps` when missing.
 # Node.js (for the RFC 9421 interoperability test) comes from Debian only when
 # no node is on the PATH already.
-TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools chromium
+TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools chromium libgl1-mesa-dev xorg-dev libxkbcommon-dev xvfb x11-apps netpbm
 
 .PHONY: help
 help: ## Show this list of targets.
@@ -59,7 +59,7 @@ fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
 
 .PHONY: demo
 demo: build ## Start the hub with a synthetic demo city on http://127.0.0.1:8080.
-	./bin/hub serve --demo --data $(DEMO_DATA) --addr $(DEMO_ADDR)
+	DEMO_DATA=$(DEMO_DATA) DEMO_ADDR=$(DEMO_ADDR) GO=$(GO) scripts/demo.sh
 
 .PHONY: clean
 clean: ## Remove build output and demo data.

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The demo: the hub with a synthetic city, and a kiosk enrolled to it with a
+# virtual CIE and file printers. Run by `make demo`; stops the hub when the
+# kiosk's window is closed.
+#
+#   DEMO_DATA     hub data directory (default demo-data); the kiosk's profile is DEMO_DATA/kiosk
+#   DEMO_ADDR     where the hub listens (default 127.0.0.1:8080)
+#   DEMO_MODE     operator or self-service (default operator)
+#   DEMO_SHOTS    when set, walk through the main screens, save them there and quit
+#
+# Without a display the kiosk runs under xvfb-run and saves its screens in
+# DEMO_DATA/screenshots, so the demo still shows that everything works.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DATA=${DEMO_DATA:-demo-data}
+ADDR=${DEMO_ADDR:-127.0.0.1:8080}
+MODE=${DEMO_MODE:-operator}
+PROFILE=$DATA/kiosk
+HUB=./bin/hub
+KIOSK=./bin/kiosk
+GO=${GO:-go}
+
+die() { echo "demo: $*" >&2; exit 1; }
+
+# Fyne logs an error for the C locale; any UTF-8 locale will do.
+case "${LANG:-C}" in C|C.*|POSIX|"") export LANG=en_US.UTF-8 ;; esac
+
+[ -x "$HUB" ] || CGO_ENABLED=0 "$GO" build -o "$HUB" ./cmd/hub
+echo "demo: building the kiosk (the first Fyne build takes a few minutes)"
+"$GO" build -o "$KIOSK" ./cmd/kiosk || die "the kiosk did not build: it needs gcc and Debian's libgl1-mesa-dev xorg-dev libxkbcommon-dev (make deps)"
+
+mkdir -p "$DATA"
+HUB_OUT=$DATA/hub.out
+: > "$HUB_OUT"
+"$HUB" serve --demo --data "$DATA" --addr "$ADDR" > "$HUB_OUT" 2> "$DATA/hub.log" &
+HUB_PID=$!
+stop_hub() {
+	if kill -0 "$HUB_PID" 2>/dev/null; then
+		kill "$HUB_PID" 2>/dev/null || true
+		wait "$HUB_PID" 2>/dev/null || true
+		echo "demo: hub stopped"
+	fi
+}
+trap stop_hub EXIT
+trap 'exit 130' INT TERM
+
+# Seeding the demo city takes a while on first start.
+URL=""
+for _ in $(seq 1 300); do
+	kill -0 "$HUB_PID" 2>/dev/null || die "the hub stopped: $(tail -n 3 "$DATA/hub.log")"
+	URL=$(sed -n 's/^hub listening on //p' "$HUB_OUT" | head -n 1)
+	if [ -n "$URL" ] && curl -fsS "$URL/healthz" > /dev/null 2>&1; then
+		break
+	fi
+	URL=""
+	sleep 0.5
+done
+[ -n "$URL" ] || die "the hub did not answer on $ADDR within 150 s"
+echo "demo: hub up at $URL (staff console: $URL/admin/)"
+
+if [ ! -f "$PROFILE/device.json" ]; then
+	CODE=$(sed -n 's/^enrolment code: //p' "$HUB_OUT" | head -n 1)
+	[ -n "$CODE" ] || die "the demo hub printed no enrolment code"
+	"$KIOSK" enrol --hub "$URL" --code "$CODE" --profile "$PROFILE" --name demo-kiosk
+fi
+
+# The virtual card becomes a resident of the demo city holding a valid CIE.
+NIS_FILE=$PROFILE/demo-nis
+if [ ! -s "$NIS_FILE" ]; then
+	for cf in $("$HUB" person list --data "$DATA" --limit 80 | awk '{print $1}'); do
+		nis=$("$HUB" person show --data "$DATA" --cf "$cf" --purpose "demo: scelta del titolare della CIE virtuale" \
+			| sed -n 's/.*document *CIE .* NIS \([0-9]\{12\}\),.*(valid).*/\1/p' | head -n 1)
+		if [ -n "$nis" ]; then
+			echo "$nis" > "$NIS_FILE"
+			break
+		fi
+	done
+fi
+[ -s "$NIS_FILE" ] || die "no resident of the demo city holds a valid CIE"
+NIS=$(cat "$NIS_FILE")
+
+ARGS=(--demo --profile "$PROFILE" --mode "$MODE" --nis "$NIS" --hub "$URL")
+if [ -n "${DEMO_SHOTS:-}" ]; then
+	ARGS+=(--shots "$DEMO_SHOTS")
+fi
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+	command -v xvfb-run > /dev/null || die "no display, and no xvfb-run to make one (Debian xvfb)"
+	SHOTS=${DEMO_SHOTS:-$DATA/screenshots}
+	echo "demo: no display; running the kiosk under Xvfb and saving its screens in $SHOTS"
+	[ -n "${DEMO_SHOTS:-}" ] || ARGS+=(--shots "$SHOTS")
+	xvfb-run -a -s "-screen 0 1280x800x24" "$KIOSK" "${ARGS[@]}"
+else
+	echo "demo: kiosk window open; close it to stop the demo"
+	"$KIOSK" "${ARGS[@]}"
+fi
