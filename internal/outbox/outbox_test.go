@@ -145,7 +145,7 @@ func TestLimits(t *testing.T) {
 	}{
 		{"count reached", Options{MaxCount: 3}, []int64{0, 0, 0}, 0, 0, LimitCount},
 		{"count below", Options{MaxCount: 3}, []int64{0, 0}, 0, 0, ""},
-		{"count off", Options{MaxCount: -1}, make([]int64, DefaultMaxCount+1), 0, 0, ""},
+		{"count off", Options{MaxCount: -1, MaxAge: -1}, []int64{0, 0, 0}, 0, 0, ""}, // with TestOptionsSetLimits
 		{"age default exceeded", Options{}, []int64{0}, 24*time.Hour + time.Minute, 0, LimitAge},
 		{"age default at the limit", Options{}, []int64{0}, 24 * time.Hour, 0, ""},
 		{"age custom", Options{MaxAge: time.Hour}, []int64{0}, 2 * time.Hour, 0, LimitAge},
@@ -190,6 +190,29 @@ func TestLimits(t *testing.T) {
 				t.Errorf("after draining, Enqueue still refused: %v", err)
 			}
 		})
+	}
+}
+
+func TestOptionsSetLimits(t *testing.T) {
+	tests := []struct {
+		opts Options
+		want Limits
+	}{
+		{Options{}, Limits{MaxAge: DefaultMaxAge, MaxCount: DefaultMaxCount}},
+		{Options{MaxAge: time.Hour, MaxCount: 7, MaxAmountCents: 5000}, Limits{MaxAge: time.Hour, MaxCount: 7, MaxAmountCents: 5000}},
+		{Options{MaxAge: -1, MaxCount: -1}, Limits{}},
+	}
+	for _, tt := range tests {
+		o, _ := openTest(t, tt.opts)
+		if got := o.Limits(); got != tt.want {
+			t.Errorf("Open(%+v).Limits() = %+v, want %+v", tt.opts, got, tt.want)
+		}
+		if st, _ := o.Stats(); st.Limits != tt.want {
+			t.Errorf("Stats().Limits = %+v, want %+v", st.Limits, tt.want)
+		}
+	}
+	if _, err := Open(t.TempDir()+"/x.db", Options{MaxAmountCents: -1}); err == nil {
+		t.Error("Open accepted a negative amount cap")
 	}
 }
 
