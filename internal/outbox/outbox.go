@@ -697,7 +697,8 @@ func (o *Outbox) Purge() (int, error) {
 // Compact rewrites the file with only its live data and replaces the old
 // file atomically. bbolt deletes by freeing pages, not by overwriting them,
 // so until a compaction the bytes of a deleted payload (encrypted) can stay
-// in the file's free space. The Sender compacts when idle, Close and Open
+// in the file's free space. The Sender compacts when idle (at most every
+// SenderOptions.CompactEvery); Close and Open
 // compact when anything personal was deleted since the last compaction.
 func (o *Outbox) Compact() error {
 	o.mu.Lock()

@@ -335,6 +335,20 @@ func TestDeliveredPersonalDataIsDeleted(t *testing.T) {
 	if !bytes.Contains(raw, []byte("del-1")) || !bytes.Contains(raw, []byte(e.ClaimCode)) {
 		t.Error("the tombstone (idempotency key, claim code) is missing from the file")
 	}
+
+	// Online, the next delivery comes soon after: its scrub waits for
+	// CompactEvery instead of stalling the counter again.
+	s := o.NewSender(hub, SenderOptions{CompactEvery: time.Minute})
+	for i, wantDirty := range []bool{false, true, false} {
+		mustEnqueue(t, o, Op{Kind: "certificate.request", IdempotencyKey: fmt.Sprint("next-", i), Payload: []byte(secret), PersonalData: true})
+		if _, err := s.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if o.dirty() != wantDirty {
+			t.Errorf("after delivery %d, dirty = %v, want %v", i, o.dirty(), wantDirty)
+		}
+		clk.Advance(40 * time.Second)
+	}
 }
 
 func TestRefusedOperationsWaitForTheOperator(t *testing.T) {

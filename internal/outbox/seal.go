@@ -81,11 +81,12 @@ func (s *sealer) open(id uint64, key string, sealed []byte) ([]byte, error) {
 
 // fingerprint identifies an operation's content so that enqueuing the same
 // idempotency key twice can tell a retry from a conflicting reuse. It is
-// keyed when a device key exists, because a bare hash of personal data
-// could be confirmed by guessing.
+// keyed for personal data, because a bare hash of it could be confirmed by
+// guessing; other operations use no key, so their fingerprints do not
+// change if a device key is added later.
 func fingerprint(s *sealer, op Op) []byte {
 	var h []byte
-	if s != nil {
+	if op.PersonalData && s != nil {
 		h = s.fpKey
 	}
 	m := hmac.New(sha256.New, h)

@@ -90,7 +90,12 @@ type SenderOptions struct {
 	AttemptTimeout time.Duration // per delivery; 30 s
 	IdleTick       time.Duration // how often an idle sender compacts, purges and looks again; 1 min
 	PurgeEvery     time.Duration // 1 h
-	Rand           *rand.Rand    // jitter source; seeded randomly when nil
+	// CompactEvery spaces out the compactions that scrub delivered
+	// personal data from the file's free pages; 1 min. Online, every
+	// delivery empties the queue, and one compaction per certificate
+	// would stall the counter for nothing.
+	CompactEvery time.Duration
+	Rand         *rand.Rand // jitter source; seeded randomly when nil
 	// OnResult is called from the sending goroutine after each outcome is
 	// committed, e.g. to print a fulfilled certificate. It should return
 	// quickly; the queue waits for it.
@@ -100,13 +105,14 @@ type SenderOptions struct {
 
 // Sender drains an outbox in order. Only one sender may run per outbox.
 type Sender struct {
-	o         *Outbox
-	d         Deliverer
-	opt       SenderOptions
-	log       *slog.Logger
-	kick      chan struct{}
-	mu        sync.Mutex // one Drain at a time
-	lastPurge time.Time
+	o           *Outbox
+	d           Deliverer
+	opt         SenderOptions
+	log         *slog.Logger
+	kick        chan struct{}
+	mu          sync.Mutex // one Drain at a time
+	lastPurge   time.Time
+	lastCompact time.Time // zero: the first idle Drain compacts
 }
 
 // NewSender returns a sender for o that delivers through d.
@@ -128,6 +134,9 @@ func (o *Outbox) NewSender(d Deliverer, opt SenderOptions) *Sender {
 	}
 	if opt.PurgeEvery <= 0 {
 		opt.PurgeEvery = time.Hour
+	}
+	if opt.CompactEvery <= 0 {
+		opt.CompactEvery = time.Minute
 	}
 	if opt.Rand == nil {
 		opt.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -151,7 +160,7 @@ func (s *Sender) Kick() {
 // Drain delivers pending operations in order until none is left, a delivery
 // fails with a retryable error (returned), or ctx ends. It returns how many
 // operations left the queue. When the queue is empty it also scrubs deleted
-// personal data from the file.
+// personal data from the file, at most once every CompactEvery.
 func (s *Sender) Drain(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,10 +183,12 @@ func (s *Sender) Drain(ctx context.Context) (int, error) {
 			return n, err
 		}
 		if !ok {
-			if s.o.dirty() {
+			now := s.o.clock.Now()
+			if s.o.dirty() && (s.lastCompact.IsZero() || now.Sub(s.lastCompact) >= s.opt.CompactEvery) {
 				if err := s.o.Compact(); err != nil {
 					s.log.Warn("outbox compaction failed", slog.String("error", err.Error()))
 				}
+				s.lastCompact = now
 			}
 			return n, nil
 		}
