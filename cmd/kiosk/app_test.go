@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/cardreader"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/cie/virtual"
+	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/internal/outbox"
+	"github.com/sportello/sportello/printer"
+	"github.com/sportello/sportello/printer/escpos"
+	"github.com/sportello/sportello/printer/escpos/escposdec"
+)
+
+var (
+	hubOnce sync.Once
+	hubBin  string
+	hubErr  error
+)
+
+// buildHub builds the real hub binary once for the package's tests.
+func buildHub(tb testing.TB) string {
+	tb.Helper()
+	hubOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kiosk-e2e-hub")
+		if err != nil {
+			hubErr = err
+			return
+		}
+		hubBin = filepath.Join(dir, "hub")
+		cmd := exec.Command("go", "build", "-o", hubBin, "../hub")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			hubErr = fmt.Errorf("building the hub: %v\n%s", err, out)
+		}
+	})
+	if hubErr != nil {
+		tb.Fatal(hubErr)
+	}
+	return hubBin
+}
+
+// demoHub is a running `hub serve --demo` on a loopback port.
+type demoHub struct {
+	bin, data, url, code string
+	cmd                  *exec.Cmd
+}
+
+func startHub(tb testing.TB, data string) *demoHub {
+	tb.Helper()
+	h := &demoHub{bin: buildHub(tb), data: data}
+	h.cmd = exec.Command(h.bin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
+	h.cmd.Env = append(os.Environ(), "SPORTELLO_PUBLIC_URL=")
+	out, err := h.cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.cmd.Stderr = io.Discard
+	if err := h.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { h.stop() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(2 * time.Minute)
+	for h.url == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				tb.Fatal("the hub exited before listening")
+			}
+			if c, ok := strings.CutPrefix(l, "enrolment code: "); ok {
+				h.code = c
+			}
+			if u, ok := strings.CutPrefix(l, "hub listening on "); ok {
+				h.url = u
+			}
+		case <-timeout:
+			tb.Fatal("the hub did not start within 2 minutes")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return h
+}
+
+func (h *demoHub) stop() {
+	if h.cmd.ProcessState == nil {
+		h.cmd.Process.Signal(syscall.SIGTERM)
+		h.cmd.Wait()
+	}
+}
+
+// run runs a hub staff command (it goes through the serving hub).
+func (h *demoHub) run(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, err := exec.Command(h.bin, args...).Output()
+	if err != nil {
+		tb.Fatalf("hub %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+var validCIE = regexp.MustCompile(`document\s+CIE \S+ NIS (\d{12}),.*\(valid\)`)
+
+// residentNIS finds a demo resident holding a valid CIE, as scripts/demo.sh does.
+func (h *demoHub) residentNIS(tb testing.TB) string {
+	tb.Helper()
+	for _, line := range strings.Split(h.run(tb, "person list", "--data", h.data, "--limit", "80"), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		show := h.run(tb, "person", "show", "--data", h.data, "--cf", f[0], "--purpose", "test: titolare della CIE virtuale")
+		if m := validCIE.FindStringSubmatch(show); m != nil {
+			return m[1]
+		}
+	}
+	tb.Fatal("no demo resident holds a valid CIE")
+	return ""
+}
+
+// kioskRig is the kiosk's flow wired to the real adapters, as app.go does.
+type kioskRig struct {
+	flow           *kiosk.Flow
+	hub            *kiosk.ClientHub
+	a4Dir, rcptDir string
+	ob             *outbox.Outbox
+	profile        *hubclient.Profile
+}
+
+func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	cl := &hubclient.Client{}
+	prof, err := cl.Enrol(ctx, h.url, h.code, "e2e-kiosk")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	client := hubclient.New(prof)
+	client.Retry = hubclient.Retry{Attempts: 1}
+	hub := kiosk.NewClientHub(client)
+	nis := h.residentNIS(tb)
+	card, err := virtual.New(virtual.Config{NIS: nis})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ca, _ := virtual.TestCSCA()
+	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca}}
+	tb.Cleanup(func() { reader.Close() })
+	if reader.PIN.Auth, err = virtual.TestDeviceAuth(); err != nil {
+		tb.Fatal(err)
+	}
+	r := &kioskRig{hub: hub, a4Dir: filepath.Join(dir, "a4"), rcptDir: filepath.Join(dir, "receipts"), profile: prof}
+	spool := printer.NewMemSpool()
+	prof58, _ := escpos.Lookup("tm-t20", 0)
+	printers := &kiosk.DevicePrinters{
+		A4:      &printer.Printer{URI: "dir:" + r.a4Dir, Transport: &kiosk.DirTransport{Dir: r.a4Dir}, Spool: spool},
+		Receipt: &printer.Printer{URI: "dir:" + r.rcptDir, Transport: &kiosk.DirTransport{Dir: r.rcptDir}, Spool: spool},
+		Profile: prof58}
+	if r.ob, err = outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: prof.DeviceKey}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.ob.Close() })
+	hash, err := kiosk.HashPIN("2468", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dev, err := client.Self(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: int64(dev.FeeCents),
+		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna", PINHash: hash}}},
+		kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: r.ob}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func files(tb testing.TB, dir, ext string) []string {
+	tb.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "*"+ext))
+	return m
+}
+
+// issueResidenza runs one customer: tap, residenza in bollo, confirm.
+func (r *kioskRig) issueResidenza(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := r.flow.TapCard(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	v := r.flow.View()
+	if err := r.flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := r.flow.Confirm(ctx); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestEndToEnd: a real demo hub on loopback, the kiosk enrolled with its
+// code, the virtual CIE of a demo resident, a residenza issued and printed
+// to files; the receipt decoded as a printer would read it.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real hub")
+	}
+	h := startHub(t, t.TempDir())
+	r := newKiosk(t, h, kiosk.Operator)
+	if err := r.flow.Login("anna", "2468"); err != nil {
+		t.Fatal(err)
+	}
+	r.issueResidenza(t)
+	v := r.flow.View()
+	if v.Step != kiosk.StepDone || v.Result == nil || v.Result.Issued == nil {
+		t.Fatalf("after confirming: step %s, result %+v, problem %v", v.Step, v.Result, v.Problem)
+	}
+	is := v.Result.Issued
+	if !regexp.MustCompile(`^\d{4}/\d{7}$`).MatchString(is.Protocol) || is.TotalCents != v.Preview.TotalCents {
+		t.Errorf("issued %+v; the preview said %d cents", is, v.Preview.TotalCents)
+	}
+	pdfs, bins := files(t, r.a4Dir, ".pdf"), files(t, r.rcptDir, ".bin")
+	if len(pdfs) != 1 || len(bins) != 1 {
+		t.Fatalf("printed %v and %v", pdfs, bins)
+	}
+	pdf, _ := os.ReadFile(pdfs[0])
+	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Errorf("the A4 job is not a PDF")
+	}
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		txt, err := exec.Command("pdftotext", pdfs[0], "-").Output()
+		if err != nil || !strings.Contains(string(txt), is.Protocol) || !strings.Contains(strings.ToUpper(string(txt)), "RESIDENZA") {
+			t.Errorf("the certificate's text lacks its protocol %s or RESIDENZA (%v)", is.Protocol, err)
+		}
+	}
+	raw, _ := os.ReadFile(bins[0])
+	doc, err := escposdec.Decode(raw)
+	if err != nil {
+		t.Fatalf("the receipt is not clean ESC/POS: %v", err)
+	}
+	if _, ok := doc.Find(is.Protocol); !ok {
+		t.Errorf("the receipt does not show protocol %s:\n%s", is.Protocol, doc.Text())
+	}
+	total := fmt.Sprintf("%d,%02d", is.TotalCents/100, is.TotalCents%100)
+	if _, ok := doc.Find(total); !ok {
+		t.Errorf("the receipt does not show the total %s:\n%s", total, doc.Text())
+	}
+	qr := ""
+	for _, im := range doc.Images {
+		if im.Kind == "qr" {
+			qr = im.QRData
+		}
+	}
+	if doc.Cuts != 1 || qr != is.VerifyURL || !strings.HasPrefix(qr, h.url+"/v/") {
+		t.Errorf("receipt: %d cuts, QR %q, want the verification URL %s", doc.Cuts, qr, is.VerifyURL)
+	}
+	s, err := r.flow.Summary()
+	if err != nil || s.Certificates != 1 || s.Collected != is.TotalCents {
+		t.Errorf("summary %+v %v", s, err)
+	}
+}
+
+// TestOfflineThenOnline: with the hub stopped, a confirmed request is queued
+// with a claim code; once the hub is back the sender delivers it exactly once
+// and the kiosk prints it.
+func TestOfflineThenOnline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real hub")
+	}
+	data := t.TempDir()
+	h := startHub(t, data)
+	r := newKiosk(t, h, kiosk.Operator)
+	r.flow.Login("anna", "2468")
+	ctx := context.Background()
+	if err := r.flow.TapCard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v := r.flow.View()
+	if err := r.flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v = r.flow.View()
+	if v.Result == nil || v.Result.Claim == "" || v.Status.HubOnline {
+		t.Fatalf("offline confirm: %+v status %+v", v.Result, v.Status)
+	}
+	if st, _ := r.ob.Stats(); st.Pending != 1 {
+		t.Fatalf("outbox pending %d", st.Pending)
+	}
+
+	// The hub comes back (on a new port): point the client there and drain.
+	h2 := startHub(t, data)
+	r.profile.HubURL = h2.url
+	r.hub.Lookup.Base = h2.url
+	delivered := 0
+	sender := r.ob.NewSender(kiosk.Deliverer(r.hub), outbox.SenderOptions{OnResult: func(o outbox.Outcome) {
+		if o.Entry.State == outbox.Delivered {
+			delivered++
+			var is kiosk.Issued
+			if err := json.Unmarshal(o.Result.Body, &is); err != nil {
+				t.Error(err)
+			} else if err := r.flow.Fulfil(ctx, &is); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	for i := 0; i < 2; i++ { // a second drain finds nothing to send again
+		if _, err := sender.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if delivered != 1 {
+		t.Fatalf("delivered %d times", delivered)
+	}
+	if len(files(t, r.a4Dir, ".pdf")) != 1 || len(files(t, r.rcptDir, ".bin")) != 1 {
+		t.Errorf("the delivered certificate was not printed")
+	}
+	if e, err := r.ob.Lookup(v.Result.Claim); err != nil || e.State != outbox.Delivered || e.ResultRef == "" {
+		t.Errorf("claim %s: %+v %v", v.Result.Claim, e, err)
+	}
+}
+
+// BenchmarkTapToPrinted measures one customer from card tap to both
+// printouts written, with the hub on loopback.
+func BenchmarkTapToPrinted(b *testing.B) {
+	h := startHub(b, b.TempDir())
+	r := newKiosk(b, h, kiosk.Operator)
+	r.flow.Login("anna", "2468")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.issueResidenza(b)
+		r.flow.Next()
+	}
+}
