@@ -276,6 +276,9 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		fyne.Do(a.Quit)
 	}()
 	if *shots != "" {
+		a.Lifecycle().SetOnStarted(func() {
+			fmt.Fprintf(c.stdout, "window shown %d ms after start\n", time.Since(start).Milliseconds())
+		})
 		go func() {
 			if err := walkScreens(runCtx, flow, u, w, *shots, mode, start, c); err != nil {
 				fmt.Fprintf(c.stderr, "kiosk: screenshots: %s\n", cmdline.Sentence(err.Error()))
@@ -331,7 +334,6 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 			act  func() error
 		}{name, act})
 	}
-	first := true
 	if mode == kiosk.SelfService {
 		add("selfservice-start", func() error { return nil })
 		add("selfservice-start-en-high-contrast", func() error {
@@ -365,10 +367,6 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 		}
 		if err := shot(s.name); err != nil {
 			return err
-		}
-		if first {
-			fmt.Fprintf(c.stdout, "first screen captured %d ms after start\n", time.Since(start).Milliseconds())
-			first = false
 		}
 	}
 	return nil

@@ -364,3 +364,31 @@ func BenchmarkTapToPrinted(b *testing.B) {
 		r.flow.Next()
 	}
 }
+
+// TestAppCommandLine: `kiosk` with flags only is the app, `kiosk help` is
+// still the list of commands, and the app refuses bad flags and an
+// unenrolled profile before opening any window.
+func TestAppCommandLine(t *testing.T) {
+	empty := t.TempDir()
+	tests := []struct {
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{[]string{"help"}, 0, "kiosk enrol", ""},
+		{[]string{"--help"}, 0, "kiosk run", ""},
+		{[]string{"--bogus"}, 2, "", "usage: kiosk run"},
+		{[]string{"--lang", "fr", "--profile", empty}, 2, "", "neither it nor en"},
+		{[]string{"--demo", "--profile", empty}, 1, "", "not enrolled"},
+		{[]string{"run", "--mode", "kiosk", "--profile", empty}, 1, "", "not enrolled"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runPrinterCmd(t, tt.args...)
+			if code != tt.code || !strings.Contains(stdout, tt.inStdout) || !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d with %q / %q", code, stdout, stderr, tt.code, tt.inStdout, tt.inStderr)
+			}
+		})
+	}
+}

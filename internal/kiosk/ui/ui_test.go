@@ -234,3 +234,30 @@ func hasText(o fyne.CanvasObject, s string) bool {
 	}
 	return false
 }
+
+// BenchmarkColdStart measures what the app does before its first screen:
+// load the translations, make the flow and the views, lay out and render the
+// first frame (with Fyne's software test driver).
+func BenchmarkColdStart(b *testing.B) {
+	hash, _ := kiosk.HashPIN("2468", bytes.NewReader(make([]byte, 16)))
+	for i := 0; i < b.N; i++ {
+		a := test.NewApp()
+		cat, err := kiosk.LoadCatalog(assets.FS, "i18n")
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola", Staff: []kiosk.Staff{{ID: "a", Name: "A", PINHash: hash}}},
+			kiosk.Deps{Hub: &hub{}, Reader: reader{}, Printers: &printers{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		u := New(a, f, cat)
+		w := test.NewWindow(u.Content())
+		w.Resize(fyne.NewSize(1024, 720))
+		if img := w.Canvas().Capture(); img.Bounds().Dx() == 0 {
+			b.Fatal("empty first frame")
+		}
+		w.Close()
+		a.Quit()
+	}
+}
