@@ -471,3 +471,20 @@ func BenchmarkVerifyPDF(b *testing.B) {
 		}
 	}
 }
+
+// TestEveryByteCounts flips one bit at positions spread over the whole file,
+// signature and embedded certificates included: no position may leave the
+// certificate valid.
+func TestEveryByteCounts(t *testing.T) {
+	k := testKeys(t)
+	pdf, _ := issue(t, k, sample.Residenza())
+	step := len(pdf)/150 + 1
+	for at := 0; at < len(pdf); at += step {
+		bad := append([]byte(nil), pdf...)
+		bad[at] ^= 0x04
+		res, err := seal.VerifyPDF(bad, k.Trust())
+		if err == nil && res.Valid {
+			t.Errorf("byte %d of %d (%q) changed and the certificate still verifies", at, len(pdf), pdf[max(0, at-20):min(len(pdf), at+20)])
+		}
+	}
+}

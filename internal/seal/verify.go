@@ -213,13 +213,28 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 		res.add("signer", false, "No trusted hub CA was given.")
 		return
 	}
-	_, err = signer.Verify(x509.VerifyOptions{
+	chains, err := signer.Verify(x509.VerifyOptions{
 		Roots: trust.Roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 	})
 	if err != nil {
 		res.add("signer", false, "The signing certificate is not issued by a trusted hub CA: %v.", err)
 		return
+	}
+	// The certificates a signature carries sit outside the signed bytes, so
+	// an altered copy of the CA would otherwise pass unnoticed: each one
+	// must be, byte for byte, part of a chain that verified.
+	inChain := map[string]bool{}
+	for _, chain := range chains {
+		for _, c := range chain {
+			inChain[string(c.Raw)] = true
+		}
+	}
+	for _, c := range p7.Certificates {
+		if !inChain[string(c.Raw)] {
+			res.add("signer", false, "The signature carries a certificate (%q) that is not part of its verified chain: it was altered or added after sealing.", c.Subject.CommonName)
+			return
+		}
 	}
 	res.add("signer", true, "The signing certificate chains to the trusted hub CA.")
 }
