@@ -129,11 +129,23 @@ func newBrowser(t *testing.T) (context.Context, context.CancelFunc) {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium is not installed (make deps installs Debian's chromium)")
+		t.Fatal("chromium is not installed: run `make deps` (Debian package chromium)")
 	}
+	// Not t.TempDir: Chromium's helper processes can still be writing to the
+	// profile for a moment after the browser is gone, which fails TempDir's
+	// cleanup. Remove it with retries instead.
+	profile, err := os.MkdirTemp("", "sportello-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900),
 	}
