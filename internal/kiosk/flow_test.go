@@ -469,3 +469,32 @@ func TestFileJournal(t *testing.T) {
 		t.Errorf("types %v", types)
 	}
 }
+
+// TestConcurrentUse: the UI reads views, ticks and refreshes the status bar
+// while an action runs on another goroutine (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	r := newRig(t, Operator)
+	reviewed(r)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = r.flow.View()
+				r.flow.Tick()
+				r.flow.Touch()
+			}
+		}
+	}()
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.flow.RefreshStatus(ctx)
+	close(stop)
+	<-done
+	r.step(t, StepDone)
+}
