@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/cmdline"
@@ -64,7 +65,11 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err != nil {
 		return nil, err
 	}
-	d := &issuance.Service{Registry: h.Store, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: publicURL, Now: c.now, Log: log}
+	aud, err := auditbolt.New(h.DB(), c.now)
+	if err != nil {
+		return nil, err
+	}
+	d := &issuance.Service{Registry: h.Store, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: publicURL, Now: c.now, Log: log, Audit: aud}
 	d.SetPlaces(table)
 	return d, nil
 }
@@ -129,6 +134,10 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 		return usagef("--out is required")
 	}
 	outPath := c.path(*out)
+	actor, err := c.staffActor()
+	if err != nil {
+		return err
+	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
 		desk, err := c.newDesk(h, *publicURL, *city, nil)
 		if err != nil {
@@ -136,7 +145,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 		}
 		res, err := desk.Issue(ctx, issuance.Request{
 			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF,
-			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText}, Channel: certificate.Office,
+			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText}, Channel: certificate.Office, Actor: actor,
 		})
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/fees"
@@ -102,7 +103,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 	// A key is scoped to the operator so two shops can never collide.
 	res, err := s.Desk.Issue(r.Context(), issuance.Request{
 		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, RequesterCF: req.RequesterCF,
-		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key,
+		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r),
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -148,6 +149,13 @@ func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "certificato-"+id+".pdf"))
 	w.Write(pdf)
+}
+
+// deviceActor is the enrolled device a verified request came from, as the
+// audit log names it.
+func deviceActor(r *http.Request) audit.Actor {
+	keyID, _ := httpsig.KeyID(r.Context())
+	return audit.Actor{Kind: audit.Device, ID: keyID}
 }
 
 var errNotYours = errors.New("not found")

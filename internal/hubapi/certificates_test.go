@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
@@ -55,7 +57,11 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk := &issuance.Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example",
+	aud, err := auditbolt.New(st.DB(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := &issuance.Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example", Audit: aud,
 		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock}
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	api := &Server{
@@ -114,6 +120,11 @@ func TestIssueCertificateAPI(t *testing.T) {
 	}
 	if got.Protocol != "2026/0000001" || got.TotalCents != 1600+52+150 || len(got.Fees) != 3 || got.PDFURL == "" {
 		t.Errorf("response %+v", got)
+	}
+
+	// The read is in the audit log under the device that asked.
+	if es, err := f.desk.Audit.Search(audit.Query{Actor: "device:dev-1"}, 10); err != nil || len(es) != 1 || es[0].Subject != cf || es[0].Request != got.ID {
+		t.Errorf("audit entries %+v, %v", es, err)
 	}
 
 	// The same key and body is the same certificate, not a second one.

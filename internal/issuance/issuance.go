@@ -18,6 +18,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/fees"
@@ -40,6 +44,10 @@ type Service struct {
 	Now       func() time.Time
 	Rand      io.Reader // certificate ids; nil is crypto/rand
 	Log       *slog.Logger
+	// Audit records every read of a person's data. The entry of an issued
+	// certificate commits with it; a refused request's read is recorded
+	// on its own. Nil only in tests of other concerns.
+	Audit *auditbolt.Store
 
 	places atomic.Pointer[places.Table]
 }
@@ -67,6 +75,9 @@ type Request struct {
 	// IdempotencyKey makes a retried request return the first result; it
 	// must already be scoped to the caller (device or operator).
 	IdempotencyKey string
+	// Actor is who reads the registry for this request: the device at a
+	// counter, the staff member at the office. Required when Audit is set.
+	Actor audit.Actor
 }
 
 // Operator is what issuance needs to know of a shop's agreement.
@@ -126,13 +137,14 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	read := s.readEntry(req, data, types, now)
 	types, err = certificate.Check(data, creq)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refused(ctx, read, err)
 	}
 	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, s.Policy)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.refused(ctx, read, err)
 	}
 
 	var pdf []byte
@@ -156,7 +168,13 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		if pdf, _, err = s.Keys.IssuePDF(doc); err != nil {
 			return nil, fmt.Errorf("cannot seal certificate %s: %w", id, err)
 		}
-		return &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}, nil
+		built := &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}
+		if s.Audit != nil {
+			entry := read
+			entry.Request = id
+			built.Also = func(tx *bbolt.Tx) error { _, err := auditbolt.Append(tx, entry); return err }
+		}
+		return built, nil
 	})
 	if err != nil {
 		return Result{}, err
@@ -171,6 +189,32 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			"operator", rec.OperatorID, "channel", rec.Channel, "total_cents", rec.TotalCents, "replayed", replayed)
 	}
 	return Result{Record: rec, PDF: pdf, Replayed: replayed}, nil
+}
+
+// readEntry is the audit entry of this request's read of the registry.
+func (s *Service) readEntry(req Request, data *certificate.SubjectData, types []certificate.Type, now time.Time) audit.Entry {
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	return audit.Entry{
+		Time: now, Actor: req.Actor, Subject: data.Person.CF, Data: "certificato " + strings.Join(names, "+"),
+		Purpose: "rilascio certificato anagrafico (art. 33 DPR 223/1989)", Channel: string(req.Channel),
+		Request: req.IdempotencyKey,
+	}
+}
+
+// refused records the read behind a refusal and returns the refusal; a
+// failure to record wins, since a read must never go unrecorded.
+func (s *Service) refused(ctx context.Context, read audit.Entry, refusal error) error {
+	if s.Audit == nil {
+		return refusal
+	}
+	read.Purpose += ", richiesta rifiutata"
+	if err := s.Audit.Record(ctx, read); err != nil {
+		return fmt.Errorf("the request was refused (%v), and its read of the registry could not be recorded: %w", refusal, err)
+	}
+	return refusal
 }
 
 // requester identifies the person at the counter; empty means the subject.

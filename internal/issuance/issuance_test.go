@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/fees"
@@ -42,7 +45,11 @@ func newDesk(t testing.TB, persons int) (*Service, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example/",
+	aud, err := auditbolt.New(st.DB(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example/", Audit: aud,
 		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock}
 	var cfs []string
 	st.View(context.Background(), func(r registry.Reader) error {
@@ -56,9 +63,46 @@ func newDesk(t testing.TB, persons int) (*Service, []string) {
 	return d, cfs
 }
 
+var clerk = audit.Actor{Kind: audit.Staff, ID: "clerk1"}
+
+// TestEveryReadIsAudited: an issued certificate's read commits with it; a
+// refused request's read is recorded too.
+func TestEveryReadIsAudited(t *testing.T) {
+	d, cfs := newDesk(t, 100)
+	res, err := d.Issue(context.Background(), Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk,
+		Exemption: fees.Exemption{Code: 99}})
+	if _, ok := certificate.AsRefusal(err); !ok {
+		t.Fatalf("want a refusal, got %v", err)
+	}
+	es, err := d.Audit.Search(audit.Query{Actor: "staff:clerk1"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 {
+		t.Fatalf("%d audit entries, want 2: %+v", len(es), es)
+	}
+	if es[0].Subject != cfs[0] || es[0].Request != res.Record.ID || !strings.Contains(es[0].Data, "residenza") {
+		t.Errorf("issuance entry %+v", es[0])
+	}
+	if es[1].Subject != cfs[1] || !strings.Contains(es[1].Purpose, "rifiutata") {
+		t.Errorf("refusal entry %+v", es[1])
+	}
+	// An issuance with no actor cannot be recorded, so it is not issued.
+	if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[2], Types: []string{"residenza"}, Channel: certificate.Office}); err == nil {
+		t.Error("an unattributable read issued a certificate")
+	}
+	if _, err := d.Audit.Verify(); err != nil {
+		t.Errorf("audit chain: %v", err)
+	}
+}
+
 func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
 	d, cfs := newDesk(t, 100)
-	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/1"}
+	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/1", Actor: clerk}
 	first, err := d.Issue(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -80,9 +124,9 @@ func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
 		t.Fatal("same key, other subject: accepted")
 	}
 	for _, bad := range []Request{
-		{SubjectCF: cfs[1], Types: []string{"nope"}, Channel: certificate.Office},
-		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Exemption: fees.Exemption{Code: 99}},
-		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Counter, Operator: Operator{ID: "op", Allowed: map[certificate.Type]bool{certificate.StatoDiFamiglia: true}}},
+		{SubjectCF: cfs[1], Types: []string{"nope"}, Channel: certificate.Office, Actor: clerk},
+		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Exemption: fees.Exemption{Code: 99}, Actor: clerk},
+		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Counter, Operator: Operator{ID: "op", Allowed: map[certificate.Type]bool{certificate.StatoDiFamiglia: true}}, Actor: clerk},
 	} {
 		if _, err := d.Issue(context.Background(), bad); err == nil {
 			t.Errorf("%+v accepted", bad)
@@ -90,7 +134,7 @@ func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
 			t.Errorf("%+v: %v is not a refusal", bad, err)
 		}
 	}
-	next, err := d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office})
+	next, err := d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk})
 	if err != nil || next.Record.Protocol != "2026/0000002" {
 		t.Errorf("after refusals: %v %s", err, next.Record.Protocol)
 	}
@@ -103,7 +147,7 @@ func BenchmarkIssue(b *testing.B) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[i%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office}); err != nil {
+		if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[i%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -124,7 +168,7 @@ func BenchmarkIssueParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[int(i)%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: fmt.Sprint(i)}); err != nil {
+			if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[int(i)%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: fmt.Sprint(i), Actor: clerk}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -149,7 +193,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 func TestConcurrentDuplicatesIssueOneCertificate(t *testing.T) {
 	d, cfs := newDesk(t, 60)
-	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/dup"}
+	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/dup", Actor: clerk}
 	results := make([]Result, 8)
 	errs := make([]error, 8)
 	var wg sync.WaitGroup

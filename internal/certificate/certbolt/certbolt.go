@@ -97,6 +97,9 @@ type Built struct {
 	// DocType is the protocol register's document type; default
 	// "certificato anagrafico".
 	DocType string
+	// Also, when set, makes further writes that must commit with the
+	// issuance or not at all, such as the audit entry of the read.
+	Also func(tx *bbolt.Tx) error
 }
 
 type idemValue struct {

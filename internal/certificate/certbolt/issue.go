@@ -171,6 +171,7 @@ type pending struct {
 	rec   certificate.Record
 	pdf   []byte
 	idem  Idempotency
+	also  func(tx *bbolt.Tx) error
 
 	err  error
 	wake chan bool // true: lead the next commit; false: err is the result
@@ -208,6 +209,7 @@ func prepare(n protocol.Number, at time.Time, idem Idempotency, build func(proto
 		rec:  b.Record,
 		pdf:  b.PDF,
 		idem: idem,
+		also: b.Also,
 	}
 	if err := p.entry.Validate(); err != nil {
 		return nil, err
@@ -269,6 +271,9 @@ func (p *pending) write(tx *bbolt.Tx) error {
 		if err := tx.Bucket(bucketIdem).Put([]byte(p.idem.Key), v); err != nil {
 			return err
 		}
+	}
+	if p.also != nil {
+		return p.also(tx)
 	}
 	return nil
 }
