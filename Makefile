@@ -9,10 +9,14 @@ DEMO_DATA ?= demo-data
 DEMO_ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 30s
 
-# Debian packages the test suite needs; installed by `make deps` when missing.
-# Node.js (for the RFC 9421 interoperability test) comes from Debian only when
-# no node is on the PATH already.
-TEST_PACKAGES := ca-certificates cups poppler-utils zbar-tools libusb-1.0-0-dev pkg-config gcc pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools libnss3-tools chromium libgl1-mesa-dev xorg-dev libxkbcommon-dev xvfb x11-apps netpbm
+# Debian packages, installed with apt-get only when missing (idempotent).
+# The demo builds the Fyne kiosk (cgo: GL, X11, PC/SC, libusb) and runs it
+# under Xvfb when there is no display; the tests add CUPS, pcscd with the
+# virtual reader driver, poppler, zbar, NSS tools and Chromium. Node.js (for
+# the RFC 9421 interoperability test) comes from Debian only when no node is
+# on the PATH already.
+DEMO_PACKAGES := ca-certificates curl gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libpcsclite-dev libusb-1.0-0-dev xvfb x11-apps netpbm
+TEST_PACKAGES := $(DEMO_PACKAGES) cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium
 
 .PHONY: help
 help: ## Show this list of targets.
@@ -22,17 +26,26 @@ help: ## Show this list of targets.
 check-go:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 is required: install it in /usr/local/go (https://go.dev/dl/)."; exit 1; }
 
-.PHONY: deps
-deps: ## Install the Debian packages the tests need (idempotent; as root).
-	@missing=""; for p in $(TEST_PACKAGES); do \
+# apt_install installs the packages of list $(1) that are not installed yet.
+define apt_install
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
-	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	$(2) \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+.PHONY: deps
+deps: ## Install the Debian packages the tests need (idempotent; as root).
+	$(call apt_install,$(TEST_PACKAGES),command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm";)
+
+.PHONY: demo-deps
+demo-deps:
+	$(call apt_install,$(DEMO_PACKAGES),)
 
 .PHONY: build
 build: check-go ## Build bin/hub (static, CGO_ENABLED=0).
@@ -45,9 +58,8 @@ test: check-go deps ## Install test dependencies and run the whole suite.
 	$(GO) test -count=1 ./...
 
 .PHONY: bench
-bench: check-go ## Run the benchmarks whose figures are in the README (slow: seeds 1.4M residents).
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/synth/
-	$(GO) test -run '^$$' -bench . ./internal/codicefiscale/ ./internal/places/ ./internal/registry/...
+bench: check-go deps ## Run every benchmark; the README's performance table comes from it (slow: seeds 1.4M residents).
+	$(GO) test -run '^$$' -bench . ./...
 
 .PHONY: fuzz
 fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
@@ -58,7 +70,7 @@ fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
 	done
 
 .PHONY: demo
-demo: build ## Start the hub with a synthetic demo city on http://127.0.0.1:8080.
+demo: check-go demo-deps build ## Start the demo hub on http://127.0.0.1:8080 and a kiosk enrolled to it (virtual CIE, file printers).
 	DEMO_DATA=$(DEMO_DATA) DEMO_ADDR=$(DEMO_ADDR) GO=$(GO) scripts/demo.sh
 
 .PHONY: clean
