@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/sportello/sportello/internal/admin"
@@ -150,8 +151,14 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 	rng := rand.New(rand.NewPCG(1, uint64(today.Year*100+int(today.Month))))
 	issued, refused := 0, 0
 	for d := first; ; {
-		for range 2 + rng.IntN(5) {
-			at := d.Start().Add(time.Duration(8*60+rng.IntN(10*60)) * time.Minute)
+		// The protocol register numbers in time order, so the day's
+		// issuances happen in time order too.
+		times := make([]time.Time, 2+rng.IntN(5))
+		for i := range times {
+			times[i] = d.Start().Add(time.Duration(8*60+rng.IntN(10*60)) * time.Minute)
+		}
+		slices.SortFunc(times, time.Time.Compare)
+		for _, at := range times {
 			if at.After(now) {
 				break
 			}
