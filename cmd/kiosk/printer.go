@@ -24,16 +24,16 @@ import (
 func init() {
 	register(
 		command{Name: "printer list", Usage: "[--cups HOST:PORT]",
-			Help: "List USB printers with their IEEE 1284 IDs, /dev/usb/lp* devices and CUPS queues.",
+			Help: "list USB printers with their IEEE 1284 IDs, /dev/usb/lp* devices and CUPS queues",
 			Run:  (*cli).printerList},
 		command{Name: "printer test", Usage: "--printer URI [--model tm-t20|tm-t88|generic] [--paper MM] [--lang it|en] [--format auto|escpos|pdf] [--spool DIR]",
-			Help: "Print a demo receipt (or an A4 test page to IPP and .pdf printers) and report the printer's status.",
+			Help: "print a demo receipt (or an A4 test page to IPP and .pdf printers) and report the printer's status",
 			Run:  (*cli).printerTest},
 		command{Name: "printer jobs", Usage: "[--spool DIR]",
-			Help: "List print jobs kept for reprint because the printer could not print them.",
+			Help: "list print jobs kept for reprint because the printer could not print them",
 			Run:  (*cli).printerJobs},
 		command{Name: "printer reprint", Usage: "--id ID [--printer URI] [--spool DIR]",
-			Help: "Print a kept job again, on its own printer or another one.",
+			Help: "print a kept job again, on its own printer or another one",
 			Run:  (*cli).printerReprint},
 	)
 }
