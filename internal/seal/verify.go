@@ -17,6 +17,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
+	"github.com/sportello/sportello/internal/protocol"
 )
 
 // Check is one verdict of a verification.
@@ -306,7 +307,7 @@ func PageText(rdr *pdf.Reader) (text string, err error) {
 // page shows them.
 func CompareDocument(c Claims, text string) []Check {
 	page := squeeze(text)
-	issued := c.Issued.In(rome).Format("02/01/2006 15:04")
+	issued := c.Issued.In(protocol.Rome).Format("02/01/2006 15:04")
 	want := []struct{ name, what, value string }{
 		{"id", "certificate id", c.ID},
 		{"protocol", "protocol number", c.Protocol},
@@ -341,14 +342,6 @@ func squeeze(s string) string {
 		return r
 	}, s)
 }
-
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err) // certificate/pdf links time/tzdata
-	}
-	return loc
-}()
 
 // IssuePDF seals a Document: signs its token, renders it with the QR and
 // signs the PDF at the document's issue time. It returns the signed PDF and

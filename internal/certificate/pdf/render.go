@@ -12,12 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // a static hub binary may run where /usr/share/zoneinfo is absent
 
 	"github.com/go-pdf/fpdf"
 	"rsc.io/qr/coding"
 
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/protocol"
 )
 
 // Seal is what the hub's issuing key produced for the Document.
@@ -42,16 +42,6 @@ const (
 	qrSize       = 38.0
 	footerSpace  = 12.0 // below the last line: page numbers
 )
-
-var rome = mustRome()
-
-func mustRome() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err) // time/tzdata is linked in: cannot happen
-	}
-	return loc
-}
 
 // Render lays out doc with its seal and returns the PDF.
 func Render(doc *certificate.Document, s Seal) ([]byte, error) {
@@ -78,7 +68,7 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 
 	r := &renderer{f: fpdf.New("P", "mm", "A4", ""), fo: fo, doc: doc}
 	f := r.f
-	issued := doc.Issued.In(rome)
+	issued := doc.Issued.In(protocol.Rome)
 	f.SetCatalogSort(true)
 	// Uncompressed page streams: fpdf allocates a new zlib writer (about a
 	// megabyte, then zeroed and collected) for every page, which cost 40 %
