@@ -8,6 +8,7 @@ package fees
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -231,11 +232,30 @@ func exemptionNote(r Reason, ex Exemption) string {
 	return "esente ai sensi di " + r.Legal
 }
 
-// Euro formats cents as "16,00 EUR", the Italian way.
-func Euro(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
+// Euro formats cents as "16,00 EUR", the Italian way, with the currency's
+// code rather than its sign, which terminals and logs always show.
+func Euro(cents int64) string { return Amount(cents, ',', 0) + " EUR" }
+
+// Amount writes cents as units and two decimals after the mark decimal,
+// grouping the units by three with thousands unless it is 0: with ',' and
+// '.', 123456 is "1.234,56". The screen, certificate and CSV formats are
+// all cases of it, so they cannot disagree on signs or digits.
+func Amount(cents int64, decimal, thousands byte) string {
+	neg := cents < 0
+	if neg {
+		cents = -cents
 	}
-	return fmt.Sprintf("%s%d,%02d EUR", sign, cents/100, cents%100)
+	units := strconv.FormatInt(cents/100, 10)
+	b := make([]byte, 0, len(units)+len(units)/3+4)
+	if neg {
+		b = append(b, '-')
+	}
+	for i := range len(units) {
+		if thousands != 0 && i > 0 && (len(units)-i)%3 == 0 {
+			b = append(b, thousands)
+		}
+		b = append(b, units[i])
+	}
+	frac := cents % 100
+	return string(append(b, decimal, byte('0'+frac/10), byte('0'+frac%10)))
 }

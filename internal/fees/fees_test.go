@@ -158,3 +158,23 @@ func TestEuro(t *testing.T) {
 		}
 	}
 }
+
+func TestAmount(t *testing.T) {
+	for _, c := range []struct {
+		cents              int64
+		decimal, thousands byte
+		want               string
+	}{
+		{0, ',', '.', "0,00"},
+		{7, '.', 0, "0.07"},
+		{-250, '.', 0, "-2.50"},
+		{99999, ',', '.', "999,99"},
+		{100000, ',', '.', "1.000,00"},
+		{123456, ',', 0, "1234,56"},
+		{-123456789, ',', '.', "-1.234.567,89"},
+	} {
+		if got := Amount(c.cents, c.decimal, c.thousands); got != c.want {
+			t.Errorf("Amount(%d, %q, %q) = %q, want %q", c.cents, c.decimal, c.thousands, got, c.want)
+		}
+	}
+}

@@ -256,13 +256,7 @@ func ByDistrict(ss []Settlement) []DistrictTotal {
 
 // Euro writes cents as "16.00": a dot, so spreadsheets in any locale read
 // the CSV column as a number.
-func Euro(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
-}
+func Euro(cents int64) string { return fees.Amount(cents, '.', 0) }
 
 // WriteCSV writes the settlement as RFC 4180 CSV: one row per certificate,
 // then a totals row. Times are Rome's.
