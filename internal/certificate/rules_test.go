@@ -1,31 +1,18 @@
 package certificate
 
 import (
-	"github.com/sportello/sportello/internal/places/anprtest"
-
-	"encoding/csv"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/places/anprtest"
 	"github.com/sportello/sportello/internal/registry"
 )
 
 func TestTypesMatchANPR(t *testing.T) {
-	f, err := os.Open(filepath.Join(anprtest.Dir(t), "tipo_certificato.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	byCode := map[int]string{}
-	for _, r := range rows[1:] {
+	for _, r := range anprtest.Rows(t, "tipo_certificato.csv") {
 		code, _ := strconv.Atoi(r[0])
 		byCode[code] = strings.ToUpper(r[1])
 	}

@@ -1,10 +1,7 @@
 package fees
 
 import (
-	"encoding/csv"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,17 +12,8 @@ import (
 // TestReasonsMatchANPR checks the embedded table against ANPR's table 39:
 // same codes, and each legal reference names the same law numbers.
 func TestReasonsMatchANPR(t *testing.T) {
-	f, err := os.Open(filepath.Join(anprtest.Dir(t), "esenzione_bollo.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[int]bool{}
-	for _, row := range rows[1:] {
+	for _, row := range anprtest.Rows(t, "esenzione_bollo.csv") {
 		code, err := strconv.Atoi(row[0])
 		if err != nil {
 			t.Fatalf("bad code %q", row[0])

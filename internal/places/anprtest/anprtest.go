@@ -3,6 +3,7 @@
 package anprtest
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,4 +39,23 @@ func File(tb testing.TB, name string) string {
 		tb.Fatalf("ANPR reference file %s is missing: %v", name, err)
 	}
 	return p
+}
+
+// Rows returns the records of one reference CSV file below its header line,
+// failing if the file is absent, malformed or has no header.
+func Rows(tb testing.TB, name string) [][]string {
+	tb.Helper()
+	f, err := os.Open(File(tb, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		tb.Fatalf("ANPR reference file %s is not valid CSV: %v", name, err)
+	}
+	if len(rows) == 0 {
+		tb.Fatalf("ANPR reference file %s is empty: it should start with a header line", name)
+	}
+	return rows[1:]
 }
