@@ -221,42 +221,28 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("the key file %s cannot be written: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err == nil {
-		_, err = tmp.Write(data)
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-		if err != nil {
-			return fmt.Errorf("the key file %s cannot be written: %w", path, err)
-		}
-		return nil
-	} else {
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("the key file %s cannot be protected: %w", path, err)
 	}
-}
-
-func serial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("the key file %s cannot be written: %w", path, err)
+	}
+	return nil
 }
 
 func newCA(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          sn,
+	return issue(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: "Sportello Hub CA", Organization: []string{"Sportello"}, Country: []string{"IT"}},
 		NotBefore:             now.Add(-backdate),
 		NotAfter:              now.Add(caValidity),
@@ -264,32 +250,17 @@ func newCA(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	return cert, key, err
+	}, nil, nil)
 }
 
 func newSealCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	if caKey == nil {
 		return nil, nil, errors.New("the hub CA key is missing, so no seal certificate can be issued")
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, nil, err
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber: sn,
-		Subject:      pkix.Name{CommonName: "Sportello Hub Seal", Organization: []string{"Sportello"}, Country: []string{"IT"}},
-		NotBefore:    now.Add(-backdate),
-		NotAfter:     now.Add(sealValidity),
+		Subject:   pkix.Name{CommonName: "Sportello Hub Seal", Organization: []string{"Sportello"}, Country: []string{"IT"}},
+		NotBefore: now.Add(-backdate),
+		NotAfter:  now.Add(sealValidity),
 		// NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer:
 		// without emailProtection it reports the certificate as not trusted.
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
@@ -300,7 +271,24 @@ func newSealCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time) (
 	if tmpl.NotAfter.After(ca.NotAfter) {
 		tmpl.NotAfter = ca.NotAfter
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	return issue(tmpl, ca, caKey)
+}
+
+// issue makes a new P-256 key and a certificate for it from tmpl with a
+// random serial, signed by parentKey as parent, or self-signed when parent
+// is nil.
+func issue(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tmpl.SerialNumber, err = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127)); err != nil {
+		return nil, nil, err
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		return nil, nil, err
 	}
