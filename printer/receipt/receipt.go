@@ -88,19 +88,8 @@ func (r Receipt) Validate() error {
 			return fmt.Errorf("certificate line %+v lacks a type or a protocol number", c)
 		}
 	}
-	for _, f := range r.Fees {
-		if f.Cents < 0 {
-			return fmt.Errorf("fee line %v of %d cents is negative", f.Kind, f.Cents)
-		}
-		if f.Kind < Bollo || f.Kind > Other {
-			return fmt.Errorf("fee line kind %d is unknown", f.Kind)
-		}
-		if f.Kind == Exemption && f.Code == "" {
-			return fmt.Errorf("bollo exemption line has no exemption code")
-		}
-		if f.Kind == Other && f.Label == "" {
-			return fmt.Errorf("fee line of kind Other has no label")
-		}
+	if err := validFees(r.Fees); err != nil {
+		return err
 	}
 	if r.TotalCents != 0 && r.TotalCents != r.Total() {
 		return fmt.Errorf("receipt total %d cents differs from the sum of its fee lines, %d cents", r.TotalCents, r.Total())
@@ -118,19 +107,7 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 	cp := p.CodePage
 	e := escpos.NewEncoder(p)
 
-	e.Align(escpos.Center).Bold(true).Size(1, 2)
-	for _, l := range wrap(r.Shop, cols, cp) {
-		e.Line(l)
-	}
-	e.Size(1, 1).Bold(false)
-	if r.Address != "" {
-		for _, l := range wrap(r.Address, cols, cp) {
-			e.Line(l)
-		}
-	}
-	e.Line(t.operator + ": " + r.OperatorID)
-	e.Line(r.Time.Format(t.timeLayout))
-	e.Align(escpos.Left).Line(strings.Repeat("-", cols))
+	header(e, t, r.Shop, r.Address, r.OperatorID, r.Time)
 
 	for _, c := range r.Certificates {
 		e.Bold(true)
@@ -141,21 +118,7 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 	}
 	e.Line(strings.Repeat("-", cols))
 
-	for _, f := range r.Fees {
-		label := f.Label
-		if label == "" {
-			label = t.fees[f.Kind]
-		}
-		if f.Kind == Exemption {
-			e.Line(columns(label, t.exempt, cols, cp))
-			for _, l := range wrap(f.Code, cols-2, cp) {
-				e.Line("  " + l)
-			}
-			continue
-		}
-		e.Line(columns(label, money(f.Cents, r.Lang), cols, cp))
-	}
-	e.Bold(true).Line(columns(t.total, money(r.Total(), r.Lang), cols, cp)).Bold(false)
+	feeLines(e, t, r.Fees, r.Lang)
 	e.Feed(1)
 
 	e.Align(escpos.Center)
@@ -167,11 +130,74 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 		e.Line(l)
 	}
 	e.Feed(1).Align(escpos.Left)
-	for _, l := range wrap(t.privacy, cols, cp) {
+	footer(e, t)
+	return e.Bytes()
+}
+
+// header is the shop, the operator and the time, as every receipt begins.
+func header(e *escpos.Encoder, t strs, shop, address, operatorID string, at time.Time) {
+	cols, cp := e.Profile().Paper.Columns, e.Profile().CodePage
+	e.Align(escpos.Center).Bold(true).Size(1, 2)
+	for _, l := range wrap(shop, cols, cp) {
+		e.Line(l)
+	}
+	e.Size(1, 1).Bold(false)
+	if address != "" {
+		for _, l := range wrap(address, cols, cp) {
+			e.Line(l)
+		}
+	}
+	e.Line(t.operator + ": " + operatorID)
+	e.Line(at.Format(t.timeLayout))
+	e.Align(escpos.Left).Line(strings.Repeat("-", cols))
+}
+
+// feeLines prints the bill and its bold total.
+func feeLines(e *escpos.Encoder, t strs, fs []Fee, lang Lang) {
+	cols, cp := e.Profile().Paper.Columns, e.Profile().CodePage
+	var total int64
+	for _, f := range fs {
+		total += f.Cents
+		label := f.Label
+		if label == "" {
+			label = t.fees[f.Kind]
+		}
+		if f.Kind == Exemption {
+			e.Line(columns(label, t.exempt, cols, cp))
+			for _, l := range wrap(f.Code, cols-2, cp) {
+				e.Line("  " + l)
+			}
+			continue
+		}
+		e.Line(columns(label, money(f.Cents, lang), cols, cp))
+	}
+	e.Bold(true).Line(columns(t.total, money(total, lang), cols, cp)).Bold(false)
+}
+
+// footer is the privacy notice and the cut.
+func footer(e *escpos.Encoder, t strs) {
+	for _, l := range wrap(t.privacy, e.Profile().Paper.Columns, e.Profile().CodePage) {
 		e.Line(l)
 	}
 	e.Feed(3).Cut()
-	return e.Bytes()
+}
+
+func validFees(fs []Fee) error {
+	for _, f := range fs {
+		if f.Cents < 0 {
+			return fmt.Errorf("fee line %v of %d cents is negative", f.Kind, f.Cents)
+		}
+		if f.Kind < Bollo || f.Kind > Other {
+			return fmt.Errorf("fee line kind %d is unknown", f.Kind)
+		}
+		if f.Kind == Exemption && f.Code == "" {
+			return fmt.Errorf("bollo exemption line has no exemption code")
+		}
+		if f.Kind == Other && f.Label == "" {
+			return fmt.Errorf("fee line of kind Other has no label")
+		}
+	}
+	return nil
 }
 
 // qrModule picks the largest module that keeps a typical verification URL

@@ -5,8 +5,10 @@ import "strings"
 type strs struct {
 	operator, protocol, total, exempt, verify, privacy string
 	timeLayout                                         string
-	fees                                               map[FeeKind]string
-	types                                              map[string]string
+	// The claim receipt's own sentences (claim.go).
+	claimTitle, notCertificate, claimCode, claimWait string
+	fees                                             map[FeeKind]string
+	types                                            map[string]string
 }
 
 // certificate names a certificate type in the receipt's language; an
@@ -25,6 +27,9 @@ var texts = map[Lang]strs{
 		verify:     "Verifica l'autenticità del certificato:",
 		privacy:    "Privacy: i dati personali sono trattati dal Comune solo per il rilascio del certificato (Reg. UE 2016/679); l'informativa è disponibile presso l'esercente.",
 		timeLayout: "02/01/2006 15:04",
+		claimTitle: "RICEVUTA DI PRENOTAZIONE", notCertificate: "Questa ricevuta non è un certificato.",
+		claimCode: "Codice di ritiro",
+		claimWait: "Il collegamento con il Comune è momentaneamente assente: il certificato sarà stampato qui appena tornerà, oppure quando tornerai con questa ricevuta.",
 		fees: map[FeeKind]string{
 			Bollo: "Imposta di bollo", Exemption: "Bollo", Diritti: "Diritti di segreteria", Service: "Servizio",
 		},
@@ -51,6 +56,9 @@ var texts = map[Lang]strs{
 		verify:     "Check this certificate is genuine:",
 		privacy:    "Privacy: your personal data is processed by the municipality only to issue the certificate (EU Reg. 2016/679); the full notice is available from the shop.",
 		timeLayout: "2006-01-02 15:04",
+		claimTitle: "CLAIM RECEIPT", notCertificate: "This receipt is not a certificate.",
+		claimCode: "Claim code",
+		claimWait: "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",
 		fees: map[FeeKind]string{
 			Bollo: "Stamp duty (bollo)", Exemption: "Stamp duty", Diritti: "Registry fee", Service: "Service fee",
 		},

@@ -1,0 +1,123 @@
+package receipt
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/printer/escpos"
+)
+
+// Claim is the receipt of a request the kiosk accepted while the hub could
+// not be reached: no certificate and no protocol number exist yet, so it
+// carries the claim code (printed large and in a QR the counter can scan)
+// that finds the request again when the citizen comes back.
+type Claim struct {
+	Shop       string
+	Address    string
+	OperatorID string
+	Time       time.Time
+	Types      []string // DESIGN.md identifiers of the certificates asked for
+	Fees       []Fee    // as agreed at the counter
+	// TotalCents, when not zero, must equal the sum of Fees.
+	TotalCents int64
+	Code       string // the outbox's claim code, "ABC-DEF-GHJ"
+	Lang       Lang
+}
+
+// Total is the sum of the fee lines.
+func (c Claim) Total() int64 {
+	var t int64
+	for _, f := range c.Fees {
+		t += f.Cents
+	}
+	return t
+}
+
+// Validate reports the first thing that would make a misleading claim receipt.
+func (c Claim) Validate() error {
+	switch {
+	case c.Lang != Italian && c.Lang != English:
+		return fmt.Errorf("claim receipt language %q is neither it nor en", c.Lang)
+	case strings.TrimSpace(c.Shop) == "":
+		return fmt.Errorf("claim receipt has no shop name")
+	case c.Time.IsZero():
+		return fmt.Errorf("claim receipt has no date and time")
+	case len(c.Types) == 0:
+		return fmt.Errorf("claim receipt lists no certificate")
+	case strings.TrimSpace(c.Code) == "":
+		return fmt.Errorf("claim receipt has no claim code, so the citizen could not collect the certificate")
+	}
+	for _, t := range c.Types {
+		if t == "" {
+			return fmt.Errorf("claim receipt has an empty certificate type")
+		}
+	}
+	if err := validFees(c.Fees); err != nil {
+		return err
+	}
+	if c.TotalCents != 0 && c.TotalCents != c.Total() {
+		return fmt.Errorf("claim receipt total %d cents differs from the sum of its fee lines, %d cents", c.TotalCents, c.Total())
+	}
+	return nil
+}
+
+// EncodeClaim renders a claim receipt as ESC/POS for a printer profile. It
+// begins and ends like the counter receipt, so a citizen recognises it, and
+// says plainly that it is not a certificate.
+func EncodeClaim(c Claim, p escpos.Profile) ([]byte, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	t := texts[c.Lang]
+	cols, cp := p.Paper.Columns, p.CodePage
+	e := escpos.NewEncoder(p)
+	header(e, t, c.Shop, c.Address, c.OperatorID, c.Time)
+
+	e.Align(escpos.Center).Bold(true).Line(t.claimTitle).Bold(false)
+	for _, l := range wrap(t.notCertificate, cols, cp) {
+		e.Line(l)
+	}
+	e.Align(escpos.Left).Line(strings.Repeat("-", cols))
+	e.Bold(true)
+	for _, ty := range c.Types {
+		for _, l := range wrap(t.certificate(ty), cols, cp) {
+			e.Line(l)
+		}
+	}
+	e.Bold(false).Line(strings.Repeat("-", cols))
+	feeLines(e, t, c.Fees, c.Lang)
+	e.Feed(1)
+
+	e.Align(escpos.Center).Line(t.claimCode)
+	// Double width and height: read aloud or typed from across the counter.
+	e.Bold(true).Size(2, 2).Line(c.Code).Size(1, 1).Bold(false)
+	e.QR(c.Code, qrModule(p), escpos.ECCMedium)
+	e.Align(escpos.Left)
+	for _, l := range wrap(t.claimWait, cols, cp) {
+		e.Line(l)
+	}
+	e.Feed(1)
+	footer(e, t)
+	return e.Bytes()
+}
+
+// DemoClaim is a claim receipt with an exemption line and accented text,
+// for tests and `kiosk printer test`.
+func DemoClaim(at time.Time, lang Lang) Claim {
+	return Claim{
+		Shop:       "Edicola Città Studi",
+		Address:    "Piazza Leonardo da Vinci 32, Milano",
+		OperatorID: "OP-0042",
+		Time:       at,
+		Types:      []string{"residenza", "stato_di_famiglia"},
+		Fees: []Fee{
+			{Kind: Exemption, Code: "9 - pensione estera"},
+			{Kind: Diritti, Cents: 26},
+			{Kind: Service, Cents: 200},
+		},
+		TotalCents: 226,
+		Code:       "7KX-M4Q-TZ2",
+		Lang:       lang,
+	}
+}
