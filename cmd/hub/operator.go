@@ -25,6 +25,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/httpsig/noncebolt"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
@@ -453,10 +454,16 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	if err != nil {
 		return err
 	}
+	// Used nonces live in the hub's file, so a request captured on the
+	// wire is still a replay after a restart inside its validity window.
+	nonces, err := noncebolt.Open(h.DB(), 0)
+	if err != nil {
+		return err
+	}
 	refusals := &httpsig.RefusalCounter{}
 	api.Operators = ops
 	api.Refusals = refusals
-	api.Verifier = &httpsig.Verifier{Keys: ops, Clock: c.now, Skew: f.skew, Metrics: refusals, Logger: log}
+	api.Verifier = &httpsig.Verifier{Keys: ops, Nonces: nonces, Clock: c.now, Skew: f.skew, Metrics: refusals, Logger: log}
 	api.HubSigner = &httpsig.Signer{Key: desk.Keys.TokenKey, KeyID: desk.Keys.KeyID, Clock: c.now}
 	return nil
 }
