@@ -8,7 +8,6 @@
 package control
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,7 +67,7 @@ func Listen(path string) (net.Listener, error) {
 
 // Serve answers requests on ln until ctx ends or ln is closed.
 func Serve(ctx context.Context, ln net.Listener, run RunFunc) error {
-	go func() { <-ctx.Done(); ln.Close() }()
+	defer context.AfterFunc(ctx, func() { ln.Close() })()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -90,7 +89,7 @@ func Serve(ctx context.Context, ln net.Listener, run RunFunc) error {
 
 func serveConn(ctx context.Context, c net.Conn, run RunFunc) {
 	var req Request
-	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
+	if err := json.NewDecoder(c).Decode(&req); err != nil {
 		return
 	}
 	enc := &frameWriter{enc: json.NewEncoder(c)}
@@ -167,11 +166,11 @@ func Call(ctx context.Context, path string, req Request, stdout, stderr io.Write
 		return 0, fmt.Errorf("%w (%s): %v", ErrNoHub, path, err)
 	}
 	defer c.Close()
-	go func() { <-ctx.Done(); c.Close() }()
+	defer context.AfterFunc(ctx, func() { c.Close() })()
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return 0, fmt.Errorf("cannot send the command to the hub: %w", err)
 	}
-	dec := json.NewDecoder(bufio.NewReader(c))
+	dec := json.NewDecoder(c)
 	for {
 		var f frame
 		if err := dec.Decode(&f); err != nil {
