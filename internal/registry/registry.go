@@ -72,10 +72,14 @@ var civilStatusText = map[CivilStatus][2]string{ // masculine, feminine (Italian
 func (c CivilStatus) Valid() bool { _, ok := civilStatusText[c]; return ok }
 
 // Italian returns the wording used on certificates, agreed with sex.
-func (c CivilStatus) Italian(s Sex) string {
-	t, ok := civilStatusText[c]
+func (c CivilStatus) Italian(s Sex) string { return agreed(civilStatusText, c, s, "stato civile %d") }
+
+// agreed returns the masculine or feminine wording of code, as s asks, or
+// unknown filled in with the code when words has none.
+func agreed[K ~uint8](words map[K][2]string, code K, s Sex, unknown string) string {
+	t, ok := words[code]
 	if !ok {
-		return fmt.Sprintf("stato civile %d", c)
+		return fmt.Sprintf(unknown, code)
 	}
 	if s == Female {
 		return t[1]
@@ -150,16 +154,7 @@ var relationshipText = map[Relationship][2]string{
 func (r Relationship) Valid() bool { _, ok := relationshipText[r]; return ok }
 
 // Italian returns the wording used on a stato di famiglia, agreed with sex.
-func (r Relationship) Italian(s Sex) string {
-	t, ok := relationshipText[r]
-	if !ok {
-		return fmt.Sprintf("relazione %d", r)
-	}
-	if s == Female {
-		return t[1]
-	}
-	return t[0]
-}
+func (r Relationship) Italian(s Sex) string { return agreed(relationshipText, r, s, "relazione %d") }
 
 // Date is a calendar date with no time zone: birth dates and the like must not
 // shift by a day when a server runs in another zone.
