@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 )
 
 // ANPR publishes its reference tables as CSV (CC BY 4.0, "Fonte: ANPR —
@@ -73,69 +72,29 @@ func hasAll(cols map[string]int, want []string) bool {
 const anprEnd = "9999-12-31"
 
 func parseComuni(cr *csv.Reader, cols map[string]int) ([]Place, error) {
-	const what = "ANPR archive of comuni"
 	code, name, from, to := cols["CODCATASTALE"], cols["DENOMINAZIONE_IT"], cols["DATAISTITUZIONE"], cols["DATACESSAZIONE"]
 	prov, istat := cols["SIGLAPROVINCIA"], cols["CODISTAT"]
-	out := make([]Place, 0, 20000)
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, csvError(what, err)
-		}
-		line, _ := cr.FieldPos(0)
+	return readPlaces(cr, "ANPR archive of comuni", func(rec []string) (p Place, ok bool, err error) {
 		if rec[code] == "ND" {
-			continue
+			return p, false, nil
 		}
-		p := Place{Code: rec[code], Name: rec[name], Kind: Comune, Province: rec[prov], ISTAT: rec[istat]}
-		if p.From, err = time.Parse(isoDate, rec[from]); err != nil {
-			return nil, fmt.Errorf("%s line %d has DATAISTITUZIONE %q, which is not a YYYY-MM-DD date", what, line, rec[from])
-		}
-		if rec[to] != anprEnd {
-			if p.To, err = time.Parse(isoDate, rec[to]); err != nil {
-				return nil, fmt.Errorf("%s line %d has DATACESSAZIONE %q, which is not a YYYY-MM-DD date", what, line, rec[to])
-			}
-		}
-		if err := checkPlace(p); err != nil {
-			return nil, fmt.Errorf("%s line %d %s", what, line, err)
-		}
-		out = append(out, p)
-	}
+		p = Place{Code: rec[code], Name: rec[name], Kind: Comune, Province: rec[prov], ISTAT: rec[istat]}
+		p.From, p.To, err = span(isoDate, "DATAISTITUZIONE", rec[from], "DATACESSAZIONE", rec[to], anprEnd)
+		return p, true, err
+	})
 }
 
 const anprStatiDate = "02/01/2006"
 
 func parseStati(cr *csv.Reader, cols map[string]int) ([]Place, error) {
-	const what = "ANPR foreign states table"
 	code, name, from, to := cols["CODAT"], cols["DENOMINAZIONE"], cols["DATAINIZIOVALIDITA"], cols["DATAFINEVALIDITA"]
 	iso3, istat := cols["CODISO3166_1_ALPHA3"], cols["CODISTAT"]
-	var out []Place
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, csvError(what, err)
-		}
-		line, _ := cr.FieldPos(0)
+	return readPlaces(cr, "ANPR foreign states table", func(rec []string) (p Place, ok bool, err error) {
 		if strings.TrimSpace(rec[code]) == "" {
-			continue
+			return p, false, nil
 		}
-		p := Place{Code: rec[code], Name: rec[name], Kind: State, ISO3: rec[iso3], ISTAT: rec[istat]}
-		if p.From, err = time.Parse(anprStatiDate, rec[from]); err != nil {
-			return nil, fmt.Errorf("%s line %d has DATAINIZIOVALIDITA %q, which is not a dd/mm/yyyy date", what, line, rec[from])
-		}
-		if rec[to] != "31/12/9999" {
-			if p.To, err = time.Parse(anprStatiDate, rec[to]); err != nil {
-				return nil, fmt.Errorf("%s line %d has DATAFINEVALIDITA %q, which is not a dd/mm/yyyy date", what, line, rec[to])
-			}
-		}
-		if err := checkPlace(p); err != nil {
-			return nil, fmt.Errorf("%s line %d %s", what, line, err)
-		}
-		out = append(out, p)
-	}
+		p = Place{Code: rec[code], Name: rec[name], Kind: State, ISO3: rec[iso3], ISTAT: rec[istat]}
+		p.From, p.To, err = span(anprStatiDate, "DATAINIZIOVALIDITA", rec[from], "DATAFINEVALIDITA", rec[to], "31/12/9999")
+		return p, true, err
+	})
 }

@@ -31,6 +31,25 @@ func ParseCSV(r io.Reader) ([]Place, error) {
 	if strings.Join(head, ",") != strings.Join(csvHeader, ",") {
 		return nil, fmt.Errorf("places file line 1 has header %q, want %q", strings.Join(head, ","), strings.Join(csvHeader, ","))
 	}
+	return readPlaces(cr, "places file", func(rec []string) (p Place, ok bool, err error) {
+		p = Place{Code: rec[0], Name: rec[2], Province: rec[3], ISTAT: rec[4], ISO3: rec[5]}
+		switch rec[1] {
+		case "comune":
+			p.Kind = Comune
+		case "state":
+			p.Kind = State
+		default:
+			return p, false, fmt.Errorf("has kind %q, which is neither \"comune\" nor \"state\"", rec[1])
+		}
+		p.From, p.To, err = span(isoDate, "from date", rec[6], "to date", rec[7], "")
+		return p, true, err
+	})
+}
+
+// readPlaces reads cr to its end, turning each record into a Place with
+// row, which says ok=false for a record to skip. row's error, like
+// checkPlace's, is the rest of a sentence starting "… line N".
+func readPlaces(cr *csv.Reader, what string, row func(rec []string) (p Place, ok bool, err error)) ([]Place, error) {
 	var out []Place
 	for {
 		rec, err := cr.Read()
@@ -38,31 +57,39 @@ func ParseCSV(r io.Reader) ([]Place, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, csvError("places file", err)
+			return nil, csvError(what, err)
 		}
 		line, _ := cr.FieldPos(0)
-		p := Place{Code: rec[0], Name: rec[2], Province: rec[3], ISTAT: rec[4], ISO3: rec[5]}
-		switch rec[1] {
-		case "comune":
-			p.Kind = Comune
-		case "state":
-			p.Kind = State
-		default:
-			return nil, fmt.Errorf("places file line %d has kind %q, which is neither \"comune\" nor \"state\"", line, rec[1])
+		p, ok, err := row(rec)
+		if err == nil && ok {
+			err = checkPlace(p)
 		}
-		if p.From, err = time.Parse(isoDate, rec[6]); err != nil {
-			return nil, fmt.Errorf("places file line %d has from date %q, which is not a YYYY-MM-DD date", line, rec[6])
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d %s", what, line, err)
 		}
-		if rec[7] != "" {
-			if p.To, err = time.Parse(isoDate, rec[7]); err != nil {
-				return nil, fmt.Errorf("places file line %d has to date %q, which is not a YYYY-MM-DD date", line, rec[7])
-			}
+		if ok {
+			out = append(out, p)
 		}
-		if err := checkPlace(p); err != nil {
-			return nil, fmt.Errorf("places file line %d %s", line, err)
-		}
-		out = append(out, p)
 	}
+}
+
+// span parses a validity period laid out as layout. An end equal to open,
+// the file's way of saying "still valid", leaves to zero. The error is the
+// rest of a sentence starting "… line N", naming the column.
+func span(layout, fromCol, from, toCol, to, open string) (start, end time.Time, err error) {
+	shape := "YYYY-MM-DD"
+	if layout == anprStatiDate {
+		shape = "dd/mm/yyyy"
+	}
+	if start, err = time.Parse(layout, from); err != nil {
+		return start, end, fmt.Errorf("has %s %q, which is not a %s date", fromCol, from, shape)
+	}
+	if to != open {
+		if end, err = time.Parse(layout, to); err != nil {
+			return start, end, fmt.Errorf("has %s %q, which is not a %s date", toCol, to, shape)
+		}
+	}
+	return start, end, nil
 }
 
 // WriteCSV writes places in the format ParseCSV reads.
