@@ -48,9 +48,35 @@ type Service struct {
 	// certificate commits with it; a refused request's read is recorded
 	// on its own. Nil only in tests of other concerns.
 	Audit *auditbolt.Store
+	// Current, when set, gives the city's settings at each issuance in
+	// place of Issuer, PublicURL and Policy, so a change staff make while
+	// the hub runs applies from the next certificate.
+	Current func() (Settings, error)
 
 	places atomic.Pointer[places.Table]
 }
+
+// Settings are the city's choices a certificate is issued under.
+type Settings struct {
+	Issuer    certificate.Issuer
+	PublicURL string
+	Policy    certificate.Policy
+}
+
+// Settings returns the settings the next certificate is issued under.
+func (s *Service) Settings() (Settings, error) {
+	if s.Current != nil {
+		st, err := s.Current()
+		if err != nil {
+			return st, fmt.Errorf("cannot read the city's settings: %w", err)
+		}
+		return st, nil
+	}
+	return Settings{Issuer: s.Issuer, PublicURL: s.PublicURL, Policy: s.Policy}, nil
+}
+
+// Places is the table places are named from.
+func (s *Service) Places() *places.Table { return s.placeTable() }
 
 // SetPlaces replaces the table used to name places on certificates, after an
 // import.
@@ -124,9 +150,13 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		types = append(types, ct)
 	}
 	now := s.Now()
+	settings, err := s.Settings()
+	if err != nil {
+		return Result{}, err
+	}
 	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now}
 	var data *certificate.SubjectData
-	err := s.Registry.View(ctx, func(r registry.Reader) error {
+	err = s.Registry.View(ctx, func(r registry.Reader) error {
 		var err error
 		if data, err = certificate.Load(r, req.SubjectCF); err != nil {
 			return err
@@ -142,7 +172,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, s.refused(ctx, read, err)
 	}
-	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, s.Policy)
+	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, settings.Policy)
 	if err != nil {
 		return Result{}, s.refused(ctx, read, err)
 	}
@@ -159,8 +189,8 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			return nil, err
 		}
 		doc, err := certificate.Compose(data, types, names, certificate.Issue{
-			ID: id, Protocol: n.String(), Issued: now, Issuer: s.Issuer,
-			VerifyURL: s.VerifyURL(id), Fees: breakdown,
+			ID: id, Protocol: n.String(), Issued: now, Issuer: settings.Issuer,
+			VerifyURL: verifyURL(settings.PublicURL, id), Fees: breakdown,
 		})
 		if err != nil {
 			return nil, err
@@ -239,5 +269,11 @@ func requester(r registry.Reader, cf string, subject *registry.Person) (certific
 
 // VerifyURL is the public verification page of certificate id.
 func (s *Service) VerifyURL(id string) string {
-	return strings.TrimRight(s.PublicURL, "/") + "/v/" + id
+	st, err := s.Settings()
+	if err != nil {
+		st.PublicURL = s.PublicURL
+	}
+	return verifyURL(st.PublicURL, id)
 }
+
+func verifyURL(base, id string) string { return strings.TrimRight(base, "/") + "/v/" + id }

@@ -225,3 +225,36 @@ func TestConcurrentDuplicatesIssueOneCertificate(t *testing.T) {
 		t.Errorf("register %v", es)
 	}
 }
+
+// TestSettingsChangeApplies: with Current set, the city's cap and public
+// URL are read at each issuance, so a change holds from the next request;
+// unreadable settings issue nothing.
+func TestSettingsChangeApplies(t *testing.T) {
+	d, cfs := newDesk(t, 60)
+	var mu sync.Mutex
+	st := Settings{Issuer: d.Issuer, PublicURL: "https://old.example", Policy: certificate.Policy{ServiceCapCents: 100}}
+	var fail error
+	d.Current = func() (Settings, error) { mu.Lock(); defer mu.Unlock(); return st, fail }
+	req := Request{SubjectCF: cfs[0], RequesterCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Counter, Actor: clerk,
+		Operator: Operator{ID: "op-0001", ServiceCents: 150}}
+	_, err := d.Issue(context.Background(), req)
+	if ref, ok := certificate.AsRefusal(err); !ok || ref.Reason != fees.ReasonServiceFeeAboveCap {
+		t.Fatalf("fee of 1.50 under a cap of 1.00: %v, want %s", err, fees.ReasonServiceFeeAboveCap)
+	}
+	mu.Lock()
+	st.Policy.ServiceCapCents, st.PublicURL = 150, "https://new.example/"
+	mu.Unlock()
+	res, err := d.Issue(context.Background(), req)
+	if err != nil {
+		t.Fatalf("after raising the cap: %v", err)
+	}
+	if got, want := d.VerifyURL(res.Record.ID), "https://new.example/v/"+res.Record.ID; got != want {
+		t.Errorf("verify URL %s, want %s", got, want)
+	}
+	mu.Lock()
+	fail = fmt.Errorf("disk on fire")
+	mu.Unlock()
+	if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk}); err == nil || !strings.Contains(err.Error(), "city's settings") {
+		t.Errorf("with unreadable settings: %v", err)
+	}
+}

@@ -309,10 +309,16 @@ func Authorise(tx *bbolt.Tx, keyID string) (*operators.Device, *operators.Operat
 // Store runs the functions above in their own transactions on the hub's
 // file, and resolves request keys for httpsig.
 type Store struct {
-	db     *bbolt.DB
-	now    func() time.Time
+	db  *bbolt.DB
+	now func() time.Time
+	// Policy is the city's policy when PolicyIn is nil.
 	Policy operators.Policy
-	Rand   io.Reader // enrolment codes; crypto/rand when nil
+	// PolicyIn, when set, reads the city's policy inside a transaction:
+	// settings kept in the same file (package city) change while the hub
+	// runs, and an agreement is checked against the cap the transaction
+	// that stores it sees.
+	PolicyIn func(*bbolt.Tx) (operators.Policy, error)
+	Rand     io.Reader // enrolment codes; crypto/rand when nil
 }
 
 // New opens the operator store on db, creating its buckets if needed
@@ -340,9 +346,40 @@ func (s *Store) View(fn func(*bbolt.Tx) error) error { return s.db.View(fn) }
 // Update runs fn in a write transaction.
 func (s *Store) Update(fn func(*bbolt.Tx) error) error { return s.db.Update(fn) }
 
+// PolicyAt is the city's policy as of tx.
+func (s *Store) PolicyAt(tx *bbolt.Tx) (operators.Policy, error) {
+	if s.PolicyIn == nil {
+		return s.Policy, nil
+	}
+	return s.PolicyIn(tx)
+}
+
+// CurrentPolicy is the city's policy now. Should the settings be
+// unreadable it falls back to Policy, so the directory still answers; a
+// write checks the policy with PolicyAt and fails instead.
+func (s *Store) CurrentPolicy() operators.Policy {
+	p := s.Policy
+	if s.PolicyIn != nil {
+		_ = s.db.View(func(tx *bbolt.Tx) error {
+			got, err := s.PolicyIn(tx)
+			if err == nil {
+				p = got
+			}
+			return nil
+		})
+	}
+	return p
+}
+
 // Add records a new application; it returns the operator with its id.
 func (s *Store) Add(o *operators.Operator, by string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error { return AddOperator(tx, o, s.Policy, s.now(), by) })
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		p, err := s.PolicyAt(tx)
+		if err != nil {
+			return err
+		}
+		return AddOperator(tx, o, p, s.now(), by)
+	})
 }
 
 // Get returns one operator.

@@ -1,0 +1,338 @@
+// Package city is what a comune sets for its programme and may change while
+// the hub runs: the cap on the operators' service fee, the patron saint's
+// day that joins the national holidays, the office that issues certificates
+// and the hub's public address printed in their QR codes.
+//
+// A Config holds only what staff set; every other field falls back to the
+// hub's defaults (Effective), so a field never set follows the defaults as
+// they change. Each change is recorded with who made it and when.
+//
+// It is pure domain: no storage, no HTTP; time is a parameter.
+package city
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// ErrInvalid is wrapped by the errors of bad settings.
+var ErrInvalid = errors.New("invalid city setting")
+
+// DefaultOffice is the issuing office when none is set.
+const DefaultOffice = "Servizi Demografici — Ufficio Anagrafe"
+
+// MaxFeeCapCents bounds the cap: a fee above 10 EUR per certificate is a
+// typing error, not a policy.
+const MaxFeeCapCents = 1000
+
+// Config is the city's settings. Empty or zero fields are unset.
+type Config struct {
+	Belfiore    string             `json:"belfiore,omitempty"`      // the certifying comune's code
+	Office      string             `json:"office,omitempty"`        // issuing office, as printed
+	Address     string             `json:"address,omitempty"`       // the office's address, as printed
+	PublicURL   string             `json:"public_url,omitempty"`    // base of every certificate's verification link
+	FeeCapCents int                `json:"fee_cap_cents,omitempty"` // cap on an agreement's service fee
+	PatronSaint operators.MonthDay `json:"patron_saint,omitzero"`   // local holiday
+	History     []Change           `json:"history,omitempty"`
+}
+
+// Change is one recorded edit.
+type Change struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	What string    `json:"what"` // "fee cap: 2,00 EUR → 1,50 EUR"
+}
+
+// Milan is the programme's model: the defaults of a hub given no settings
+// (the comune code and public URL come from the hub's own flags).
+func Milan() Config {
+	return Config{
+		Belfiore: "F205", Office: DefaultOffice, FeeCapCents: operators.DefaultFeeCapCents,
+		PatronSaint: operators.MonthDay{Month: time.December, Day: 7, Name: "Sant'Ambrogio"},
+	}
+}
+
+// Effective is c with every unset field taken from defaults.
+func (c Config) Effective(defaults Config) Config {
+	e := c
+	if e.Belfiore == "" {
+		e.Belfiore = defaults.Belfiore
+	}
+	if e.Office == "" {
+		e.Office = defaults.Office
+	}
+	if e.Address == "" {
+		e.Address = defaults.Address
+	}
+	if e.PublicURL == "" {
+		e.PublicURL = defaults.PublicURL
+	}
+	if e.FeeCapCents == 0 {
+		e.FeeCapCents = defaults.FeeCapCents
+	}
+	if e.PatronSaint.Month == 0 {
+		e.PatronSaint = defaults.PatronSaint
+	}
+	return e
+}
+
+// Policy is the operators' policy under c: fee cap and holidays.
+func (c Config) Policy() operators.Policy {
+	p := operators.Policy{FeeCapCents: c.FeeCapCents}
+	if c.PatronSaint.Month != 0 {
+		p.Calendar.Local = []operators.MonthDay{c.PatronSaint}
+	}
+	return p
+}
+
+// CertificatePolicy is the fee policy certificates are charged under.
+func (c Config) CertificatePolicy() certificate.Policy {
+	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents)}
+}
+
+// Issuer names the certifying office after the comune's code in t.
+func (c Config) Issuer(t *places.Table) (certificate.Issuer, error) {
+	code := strings.ToUpper(c.Belfiore)
+	p, ok := t.Lookup(code, time.Time{})
+	if !ok || p.Kind != places.Comune {
+		return certificate.Issuer{}, fmt.Errorf("the city code %s is not a comune in the loaded places tables", code)
+	}
+	name := TitleCase(p.Name)
+	office := c.Office
+	if office == "" {
+		office = DefaultOffice
+	}
+	return certificate.Issuer{
+		Comune: "Comune di " + name, Belfiore: code, Office: office, Address: c.Address,
+		Officer: "L'Ufficiale d'Anagrafe", Place: name,
+	}, nil
+}
+
+// TitleCase turns ANPR's upper-case names into "Reggio nell'Emilia".
+func TitleCase(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		switch {
+		case i > 0 && (w == "di" || w == "del" || w == "della" || w == "nell'emilia" || w == "e" || w == "sul" || w == "in"):
+			if w == "nell'emilia" {
+				words[i] = "nell'Emilia"
+			}
+		default:
+			r := []rune(w)
+			r[0] = []rune(strings.ToUpper(string(r[0])))[0]
+			for j := 1; j < len(r); j++ {
+				if r[j-1] == '\'' || r[j-1] == '-' {
+					r[j] = []rune(strings.ToUpper(string(r[j])))[0]
+				}
+			}
+			words[i] = string(r)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// Edit is a change staff ask for; nil fields stay as they are.
+type Edit struct {
+	Belfiore    *string
+	Office      *string
+	Address     *string
+	PublicURL   *string
+	FeeCapCents *int
+	PatronSaint *operators.MonthDay
+}
+
+// Empty reports whether the edit changes nothing.
+func (e Edit) Empty() bool {
+	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil
+}
+
+// Apply makes edit e to c, made by by at instant at, and records it.
+// defaults are the values unset fields stand for, so the history shows what
+// really changed. A cap below the fee of an agreement still in force among
+// ops is refused, naming those operators: lowering the cap must not leave
+// agreements that break it, so their fees are lowered first.
+func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at time.Time, by string) error {
+	if strings.TrimSpace(by) == "" {
+		return fmt.Errorf("%w: say who changes the city's settings", ErrInvalid)
+	}
+	if e.Empty() {
+		return fmt.Errorf("%w: nothing to change; give at least one setting", ErrInvalid)
+	}
+	old := c.Effective(defaults)
+	next := *c
+	var what []string
+	text := func(field *string, v *string, check func(string) (string, error)) error {
+		if v == nil {
+			return nil
+		}
+		s := strings.TrimSpace(*v)
+		if check != nil {
+			var err error
+			if s, err = check(s); err != nil {
+				return err
+			}
+		}
+		*field = s
+		return nil
+	}
+	if err := text(&next.Belfiore, e.Belfiore, checkBelfiore); err != nil {
+		return err
+	}
+	if err := text(&next.Office, e.Office, func(s string) (string, error) { return s, checkLine("office name", s, 120) }); err != nil {
+		return err
+	}
+	if err := text(&next.Address, e.Address, func(s string) (string, error) { return s, checkLine("office address", s, 200) }); err != nil {
+		return err
+	}
+	if err := text(&next.PublicURL, e.PublicURL, CheckPublicURL); err != nil {
+		return err
+	}
+	if e.FeeCapCents != nil {
+		if err := CheckCap(*e.FeeCapCents, ops, registry.DateOf(at.In(operators.Rome))); err != nil {
+			return err
+		}
+		next.FeeCapCents = *e.FeeCapCents
+	}
+	if e.PatronSaint != nil {
+		if err := checkMonthDay(*e.PatronSaint); err != nil {
+			return err
+		}
+		next.PatronSaint = *e.PatronSaint
+	}
+	now := next.Effective(defaults)
+	diff := func(name, a, b string) {
+		if a != b {
+			what = append(what, fmt.Sprintf("%s: %s → %s", name, orNone(a), orNone(b)))
+		}
+	}
+	diff("comune", old.Belfiore, now.Belfiore)
+	diff("office", old.Office, now.Office)
+	diff("address", old.Address, now.Address)
+	diff("public URL", old.PublicURL, now.PublicURL)
+	if old.FeeCapCents != now.FeeCapCents {
+		diff("fee cap", fees.Euro(int64(old.FeeCapCents)), fees.Euro(int64(now.FeeCapCents)))
+	}
+	diff("patron saint", FormatMonthDay(old.PatronSaint), FormatMonthDay(now.PatronSaint))
+	if len(what) == 0 {
+		return fmt.Errorf("%w: the settings already hold these values", ErrInvalid)
+	}
+	for _, w := range what {
+		next.History = append(next.History, Change{At: at.UTC(), By: by, What: w})
+	}
+	*c = next
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// CheckCap refuses a cap outside 1 cent to MaxFeeCapCents, or below the
+// service fee of an agreement in force on day or later (the operator not
+// revoked), naming each such operator.
+func CheckCap(capCents int, ops []*operators.Operator, day registry.Date) error {
+	if capCents < 1 || capCents > MaxFeeCapCents {
+		return fmt.Errorf("%w: the fee cap must be between 0,01 and %s; a city that wants no service fee sets its agreements' fees to 0", ErrInvalid, fees.Euro(MaxFeeCapCents))
+	}
+	var over []*operators.Operator
+	for _, o := range ops {
+		if a := o.Agreement; a != nil && o.Status != operators.Revoked && !a.Expires.Before(day) && a.FeeCents > capCents {
+			over = append(over, o)
+		}
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	sort.Slice(over, func(i, j int) bool { return over[i].ID < over[j].ID })
+	names := make([]string, len(over))
+	for i, o := range over {
+		names[i] = fmt.Sprintf("%s %s (%s)", o.ID, o.DisplayName(), fees.Euro(int64(o.Agreement.FeeCents)))
+	}
+	return fmt.Errorf("%w: a fee cap of %s is below the service fee agreed with %s; lower those agreements' fees first",
+		ErrInvalid, fees.Euro(int64(capCents)), strings.Join(names, ", "))
+}
+
+func checkBelfiore(s string) (string, error) {
+	s = strings.ToUpper(s)
+	if len(s) != 4 || s[0] < 'A' || s[0] > 'Z' {
+		return "", fmt.Errorf("%w: %q is not a Belfiore code such as F205 (a letter and three digits)", ErrInvalid, s)
+	}
+	if _, err := strconv.Atoi(s[1:]); err != nil {
+		return "", fmt.Errorf("%w: %q is not a Belfiore code such as F205 (a letter and three digits)", ErrInvalid, s)
+	}
+	return s, nil
+}
+
+func checkLine(what, s string, max int) error {
+	if len([]rune(s)) > max {
+		return fmt.Errorf("%w: the %s has more than %d characters", ErrInvalid, what, max)
+	}
+	if strings.ContainsAny(s, "\r\n\x00") {
+		return fmt.Errorf("%w: the %s must fit on one line", ErrInvalid, what)
+	}
+	return nil
+}
+
+// CheckPublicURL accepts an absolute http or https URL with no query or
+// fragment, and drops a trailing slash: certificates append /v/ID to it.
+func CheckPublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%w: %q is not a public URL such as https://certificati.comune.milano.it", ErrInvalid, s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// ParseMonthDay reads "MM-DD" or "MM-DD Name" (the saint's name).
+func ParseMonthDay(s string) (operators.MonthDay, error) {
+	s = strings.TrimSpace(s)
+	date, name, _ := strings.Cut(s, " ")
+	bad := fmt.Errorf("%w: %q is not a day of the year as MM-DD, e.g. 12-07 for Sant'Ambrogio", ErrInvalid, s)
+	mm, dd, ok := strings.Cut(date, "-")
+	if !ok || len(mm) != 2 || len(dd) != 2 {
+		return operators.MonthDay{}, bad
+	}
+	m, err1 := strconv.Atoi(mm)
+	d, err2 := strconv.Atoi(dd)
+	if err1 != nil || err2 != nil {
+		return operators.MonthDay{}, bad
+	}
+	md := operators.MonthDay{Month: time.Month(m), Day: d, Name: strings.TrimSpace(name)}
+	if md.Name == "" {
+		md.Name = "Santo patrono"
+	}
+	if checkMonthDay(md) != nil {
+		return operators.MonthDay{}, bad
+	}
+	return md, nil
+}
+
+func checkMonthDay(md operators.MonthDay) error {
+	// 2024 is a leap year, so 29 February is a day that exists.
+	if md.Month < 1 || md.Month > 12 || md.Day < 1 || time.Date(2024, md.Month, md.Day, 0, 0, 0, 0, time.UTC).Day() != md.Day {
+		return fmt.Errorf("%w: %02d-%02d is not a day of the year", ErrInvalid, int(md.Month), md.Day)
+	}
+	return nil
+}
+
+// FormatMonthDay writes "12-07 Sant'Ambrogio".
+func FormatMonthDay(md operators.MonthDay) string {
+	if md.Month == 0 {
+		return ""
+	}
+	return strings.TrimSpace(fmt.Sprintf("%02d-%02d %s", int(md.Month), md.Day, md.Name))
+}

@@ -1,0 +1,158 @@
+package city
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+var at = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func shop(id string, fee int, status operators.Status, expires string) *operators.Operator {
+	exp, err := registry.ParseDate(expires)
+	if err != nil {
+		panic(err)
+	}
+	return &operators.Operator{ID: id, LegalName: "Shop " + id, Status: status,
+		Agreement: &operators.Agreement{Signed: registry.DateOf(at.AddDate(-1, 0, 0)), Expires: exp, FeeCents: fee}}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestApply(t *testing.T) {
+	ops := []*operators.Operator{
+		shop("op-0002", 200, operators.Active, "2029-01-01"),
+		shop("op-0001", 180, operators.Suspended, "2029-01-01"),
+		shop("op-0003", 250, operators.Revoked, "2029-01-01"),            // revoked: its fee no longer counts
+		shop("op-0004", 250, operators.Active, "2026-11-22"),             // expired yesterday
+		{ID: "op-0005", LegalName: "Anagrafe", Status: operators.Active}, // registry office, no agreement
+	}
+	tests := []struct {
+		name    string
+		edit    Edit
+		by      string
+		err     string   // substring; "" for success
+		names   []string // operators the refusal must name
+		history string   // substring of the recorded change
+	}{
+		{"cap above every fee", Edit{FeeCapCents: ptr(220)}, "staff:anna", "", nil, "fee cap: 2,00 EUR → 2,20 EUR"},
+		{"cap equal to the highest fee", Edit{FeeCapCents: ptr(180 + 20), Office: ptr("Anagrafe")}, "staff:anna", "", nil, ""},
+		{"cap below two agreements", Edit{FeeCapCents: ptr(150)}, "staff:anna", "lower those agreements' fees first", []string{"op-0001 Shop op-0001 (1,80 EUR)", "op-0002"}, ""},
+		{"zero cap", Edit{FeeCapCents: ptr(0)}, "staff:anna", "between 0,01", nil, ""},
+		{"nobody", Edit{FeeCapCents: ptr(220)}, " ", "say who", nil, ""},
+		{"nothing", Edit{}, "staff:anna", "nothing to change", nil, ""},
+		{"office and address", Edit{Office: ptr("Anagrafe centrale"), Address: ptr("Via Larga 12, 20122 Milano")}, "cli:root", "", nil, "address: (none) → Via Larga 12"},
+		{"public URL", Edit{PublicURL: ptr("https://certificati.example.it/")}, "cli:root", "", nil, "public URL: (none) → https://certificati.example.it"},
+		{"public URL with a query", Edit{PublicURL: ptr("https://x.example/?a=1")}, "cli:root", "not a public URL", nil, ""},
+		{"office on two lines", Edit{Office: ptr("a\nb")}, "cli:root", "one line", nil, ""},
+		{"bad comune", Edit{Belfiore: ptr("F20")}, "cli:root", "Belfiore", nil, ""},
+		{"patron saint", Edit{PatronSaint: &operators.MonthDay{Month: 6, Day: 24, Name: "San Giovanni"}}, "cli:root", "", nil, "patron saint: 12-07 Sant'Ambrogio → 06-24 San Giovanni"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Config
+			err := c.Apply(tt.edit, Milan(), ops, at, tt.by)
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.history != "" && (len(c.History) == 0 || !strings.Contains(c.History[len(c.History)-1].What, tt.history)) {
+					t.Errorf("history %+v lacks %q", c.History, tt.history)
+				}
+				for _, h := range c.History {
+					if h.By != tt.by || !h.At.Equal(at) {
+						t.Errorf("change %+v not attributed to %s at %s", h, tt.by, at)
+					}
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error %v, want one containing %q", err, tt.err)
+			}
+			for _, n := range tt.names {
+				if !strings.Contains(err.Error(), n) {
+					t.Errorf("error does not name %q: %v", n, err)
+				}
+			}
+			for _, n := range []string{"op-0003", "op-0004", "op-0005"} {
+				if strings.Contains(err.Error(), n) {
+					t.Errorf("error names %s, whose agreement does not count: %v", n, err)
+				}
+			}
+			if len(c.History) != 0 {
+				t.Errorf("a refused edit left history %+v", c.History)
+			}
+		})
+	}
+}
+
+func TestSettingTheDefaultIsNoChange(t *testing.T) {
+	var c Config
+	err := c.Apply(Edit{FeeCapCents: ptr(200)}, Milan(), nil, at, "x")
+	if err == nil || !strings.Contains(err.Error(), "already hold") {
+		t.Errorf("setting the default cap: %v", err)
+	}
+}
+
+func TestEffectiveAndPolicy(t *testing.T) {
+	defaults := Milan()
+	defaults.PublicURL = "http://127.0.0.1:8080"
+	c := Config{FeeCapCents: 150, Address: "Via Larga 12"}
+	e := c.Effective(defaults)
+	if e.FeeCapCents != 150 || e.Belfiore != "F205" || e.PublicURL != defaults.PublicURL || e.Office != DefaultOffice || e.Address != "Via Larga 12" {
+		t.Errorf("effective %+v", e)
+	}
+	p := e.Policy()
+	if p.FeeCapCents != 150 {
+		t.Errorf("policy cap %d", p.FeeCapCents)
+	}
+	if name, ok := p.Calendar.Holiday(registry.Date{Year: 2026, Month: 12, Day: 7}); !ok || name != "Sant'Ambrogio" {
+		t.Errorf("7 December: %q %v", name, ok)
+	}
+	if e.CertificatePolicy().ServiceCapCents != 150 {
+		t.Errorf("certificate policy %+v", e.CertificatePolicy())
+	}
+	iss, err := e.Issuer(places.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iss.Comune != "Comune di Milano" || iss.Address != "Via Larga 12" || iss.Office != DefaultOffice {
+		t.Errorf("issuer %+v", iss)
+	}
+	if _, err := (Config{Belfiore: "Z999"}).Issuer(places.Default()); err == nil {
+		t.Error("an unknown comune gave an issuer")
+	}
+}
+
+func TestParseMonthDay(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // FormatMonthDay, or "" for an error
+	}{
+		{"12-07", "12-07 Santo patrono"},
+		{"12-07 Sant'Ambrogio", "12-07 Sant'Ambrogio"},
+		{"02-29", "02-29 Santo patrono"},
+		{"02-30", ""},
+		{"13-01", ""},
+		{"7-12", ""},
+		{"12/07", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		md, err := ParseMonthDay(tt.in)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("%q: parsed as %+v", tt.in, md)
+			}
+			continue
+		}
+		if err != nil || FormatMonthDay(md) != tt.want {
+			t.Errorf("%q: %q %v, want %q", tt.in, FormatMonthDay(md), err, tt.want)
+		}
+	}
+}
