@@ -241,15 +241,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		return err
 	}
 	sender := ob.NewSender(kiosk.Deliverer(hub), outbox.SenderOptions{Logger: log, OnResult: func(o outbox.Outcome) {
-		if o.Entry.State != outbox.Delivered {
-			return
-		}
-		var is kiosk.Issued
-		if json.Unmarshal(o.Result.Body, &is) == nil {
-			if err := flow.Fulfil(ctx, &is); err != nil {
-				log.Error("a delivered request could not be printed; reprint it from the spool", "protocol", is.Protocol, "err", err)
-			}
-		}
+		settleOutcome(ctx, flow, o, log)
 	}})
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -288,6 +280,34 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	}
 	w.ShowAndRun()
 	return nil
+}
+
+// settleOutcome tells the flow what the hub made of a queued request: the
+// day's journal records it, and an issued certificate is printed for the
+// citizen who left with a claim receipt.
+func settleOutcome(ctx context.Context, flow *kiosk.Flow, o outbox.Outcome, log *slog.Logger) {
+	e := o.Entry
+	c := kiosk.Claimed{Code: e.ClaimCode, Queued: e.EnqueuedAt, Settled: e.DoneAt, AmountCents: e.AmountCents}
+	switch e.State {
+	case outbox.Delivered:
+		var is kiosk.Issued
+		if err := json.Unmarshal(o.Result.Body, &is); err != nil {
+			log.Error("the hub's answer to a delivered request is not readable", "claim", e.ClaimCode, "err", err)
+			return
+		}
+		c.State, c.Issued = kiosk.ClaimIssued, &is
+		flow.Settle(c)
+		if err := flow.Fulfil(ctx, &is); err != nil {
+			log.Error("a delivered request could not be printed; reprint it from the spool", "protocol", is.Protocol, "err", err)
+		}
+	case outbox.Refused:
+		c.State = kiosk.ClaimRefused
+		if e.Refusal != nil {
+			c.Reason, c.Message = e.Refusal.Reason, e.Refusal.Message
+		}
+		flow.Settle(c)
+		log.Warn("the hub refused a queued request", "claim", e.ClaimCode, "reason", c.Reason)
+	}
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,22 +319,46 @@ func TestOfflineThenOnline(t *testing.T) {
 	if st, _ := r.ob.Stats(); st.Pending != 1 {
 		t.Fatalf("outbox pending %d", st.Pending)
 	}
+	// The citizen leaves with a claim receipt: no certificate, the code
+	// large and in the QR, the fees agreed, the promise.
+	claimBins := files(t, r.rcptDir, ".bin")
+	if len(claimBins) != 1 || len(files(t, r.a4Dir, ".pdf")) != 0 {
+		t.Fatalf("offline, printed %v receipts and %v certificates; want one claim receipt", claimBins, files(t, r.a4Dir, ".pdf"))
+	}
+	raw, _ := os.ReadFile(claimBins[0])
+	doc, err := escposdec.Decode(raw)
+	if err != nil {
+		t.Fatalf("the claim receipt is not clean ESC/POS: %v", err)
+	}
+	if l, ok := doc.Find(v.Result.Claim); !ok || l.Width != 2 {
+		t.Errorf("the claim receipt does not show the code %s large:\n%s", v.Result.Claim, doc.Text())
+	}
+	total := fmt.Sprintf("%d,%02d", v.Preview.TotalCents/100, v.Preview.TotalCents%100)
+	text := strings.Join(strings.Fields(doc.Text()), " ")
+	for _, w := range []string{"RICEVUTA DI PRENOTAZIONE", "Certificato di residenza", total, "quando tornerai con questa ricevuta"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the claim receipt does not say %q:\n%s", w, doc.Text())
+		}
+	}
+	if len(doc.Images) != 1 || doc.Images[0].QRData != v.Result.Claim {
+		t.Errorf("the claim receipt's QR does not hold the claim code %s", v.Result.Claim)
+	}
+	if c, err := (&kiosk.Queue{Outbox: r.ob}).Lookup(ctx, strings.ToLower(v.Result.Claim)); err != nil || c.State != kiosk.ClaimQueued {
+		t.Errorf("the typed claim code finds %+v, %v; want it queued", c, err)
+	}
+	r.flow.Next()
 
 	// The hub comes back (on a new port): point the client there and drain.
 	h2 := startHub(t, data)
 	r.profile.HubURL = h2.url
 	r.hub.Lookup.Base = h2.url
 	delivered := 0
+	var log bytes.Buffer
 	sender := r.ob.NewSender(kiosk.Deliverer(r.hub), outbox.SenderOptions{OnResult: func(o outbox.Outcome) {
 		if o.Entry.State == outbox.Delivered {
 			delivered++
-			var is kiosk.Issued
-			if err := json.Unmarshal(o.Result.Body, &is); err != nil {
-				t.Error(err)
-			} else if err := r.flow.Fulfil(ctx, &is); err != nil {
-				t.Error(err)
-			}
 		}
+		settleOutcome(ctx, r.flow, o, slog.New(slog.NewTextHandler(&log, nil)))
 	}})
 	for i := 0; i < 2; i++ { // a second drain finds nothing to send again
 		if _, err := sender.Drain(ctx); err != nil {
@@ -344,11 +368,32 @@ func TestOfflineThenOnline(t *testing.T) {
 	if delivered != 1 {
 		t.Fatalf("delivered %d times", delivered)
 	}
-	if len(files(t, r.a4Dir, ".pdf")) != 1 || len(files(t, r.rcptDir, ".bin")) != 1 {
-		t.Errorf("the delivered certificate was not printed")
+	if len(files(t, r.a4Dir, ".pdf")) != 1 || len(files(t, r.rcptDir, ".bin")) != 2 {
+		t.Errorf("the delivered certificate was not printed (%s)", log.String())
 	}
 	if e, err := r.ob.Lookup(v.Result.Claim); err != nil || e.State != outbox.Delivered || e.ResultRef == "" {
 		t.Errorf("claim %s: %+v %v", v.Result.Claim, e, err)
+	}
+	// The day's account counts it as issued, with its protocol number.
+	s, err := r.flow.Summary()
+	if err != nil || s.Queued != 0 || s.Certificates != 1 || len(s.Protocols) != 1 || s.Collected != v.Preview.TotalCents || s.QueuedCents != 0 {
+		t.Fatalf("summary after delivery %+v %v", s, err)
+	}
+	// The citizen comes back with the receipt: the operator types the code
+	// and the certificate is printed again, from the hub, without a second issuance.
+	if err := r.flow.Redeem(ctx, v.Result.Claim); err != nil {
+		t.Fatal(err)
+	}
+	w := r.flow.View()
+	if w.Step != kiosk.StepDone || w.Result == nil || w.Result.Issued == nil || w.Result.Issued.Protocol != s.Protocols[0] {
+		t.Fatalf("after redeeming: step %s, result %+v, problem %v", w.Step, w.Result, w.Problem)
+	}
+	pdfs := files(t, r.a4Dir, ".pdf")
+	if len(pdfs) != 2 || len(files(t, r.rcptDir, ".bin")) != 3 {
+		t.Errorf("redeeming printed %d certificates in all, want 2", len(pdfs))
+	}
+	if s2, _ := r.flow.Summary(); s2.Certificates != 1 || s2.Transactions != 1 {
+		t.Errorf("redeeming changed the day's account: %+v", s2)
 	}
 }
 

@@ -179,6 +179,15 @@ func (p *DevicePrinters) PrintReceipt(ctx context.Context, r receipt.Receipt) er
 	return p.Receipt.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatESCPOS, Printer: p.Receipt.URI, Created: now, Data: data})
 }
 
+func (p *DevicePrinters) PrintClaim(ctx context.Context, c receipt.Claim) error {
+	data, err := receipt.EncodeClaim(c, p.Profile)
+	if err != nil {
+		return err
+	}
+	now := p.now()
+	return p.Receipt.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: "ricevuta di prenotazione " + c.Code, Format: printer.FormatESCPOS, Printer: p.Receipt.URI, Created: now, Data: data})
+}
+
 func (p *DevicePrinters) Status(ctx context.Context) string {
 	for _, pr := range []*printer.Printer{p.A4, p.Receipt} {
 		st, err := pr.Transport.Status(ctx)
@@ -430,6 +439,65 @@ func (q *Queue) Pending() (int, error) {
 	return st.Pending, err
 }
 
+// Lookup reads a claim code's operation back from the outbox: its state,
+// and for a delivered one the issued certificate kept in its tombstone.
+func (q *Queue) Lookup(_ context.Context, code string) (*Claimed, error) {
+	e, err := q.Outbox.Lookup(code)
+	switch {
+	case errors.Is(err, outbox.ErrNotFound):
+		return nil, fmt.Errorf("%w: %s", ErrClaimUnknown, code)
+	case err != nil:
+		return nil, err
+	}
+	if e.Kind != QueueKind {
+		return nil, fmt.Errorf("%w: %s names a %s operation, not a certificate request", ErrClaimUnknown, code, e.Kind)
+	}
+	c := &Claimed{Code: e.ClaimCode, Queued: e.EnqueuedAt, Settled: e.DoneAt, AmountCents: e.AmountCents,
+		Attempts: e.Attempts, LastError: e.LastError}
+	switch e.State {
+	case outbox.Pending:
+		c.State = ClaimQueued
+	case outbox.Delivered:
+		c.State = ClaimIssued
+		c.Issued = decodeDelivery(e.ResultRef)
+	default: // refused, or refused and dismissed by the operator
+		c.State = ClaimRefused
+		if e.Refusal != nil {
+			c.Reason, c.Message = e.Refusal.Reason, e.Refusal.Message
+		}
+	}
+	return c, nil
+}
+
+// delivery is what an outbox tombstone keeps of an issued certificate: enough
+// to print it and its receipt again when the citizen returns with the claim
+// code, and nothing that names the person.
+type delivery struct {
+	ID         string      `json:"id"`
+	Protocol   string      `json:"protocol"`
+	Types      []string    `json:"types"`
+	Fees       []fees.Line `json:"fees"`
+	TotalCents int64       `json:"total_cents"`
+	VerifyURL  string      `json:"verify_url"`
+	Issued     time.Time   `json:"issued"`
+}
+
+func encodeDelivery(is *Issued) string {
+	b, _ := json.Marshal(delivery{ID: is.ID, Protocol: is.Protocol, Types: is.Types, Fees: is.Fees, TotalCents: is.TotalCents,
+		VerifyURL: is.VerifyURL, Issued: is.Issued})
+	return string(b)
+}
+
+// decodeDelivery reads a tombstone's reference; one that is not JSON is a
+// bare protocol number, as kiosks kept before.
+func decodeDelivery(ref string) *Issued {
+	var d delivery
+	if !strings.HasPrefix(ref, "{") || json.Unmarshal([]byte(ref), &d) != nil {
+		return &Issued{Protocol: ref}
+	}
+	return &Issued{ID: d.ID, Protocol: d.Protocol, Types: d.Types, Fees: d.Fees, TotalCents: d.TotalCents, VerifyURL: d.VerifyURL, Issued: d.Issued}
+}
+
 // queued is a queued request as stored in the outbox.
 type queued struct {
 	Key  string    `json:"key"`
@@ -471,7 +539,7 @@ func Deliverer(hub Hub) outbox.Deliverer {
 			return outbox.Result{}, err
 		}
 		body, _ := json.Marshal(is)
-		return outbox.Result{Ref: is.Protocol, Body: body}, nil
+		return outbox.Result{Ref: encodeDelivery(is), Body: body}, nil
 	})
 }
 

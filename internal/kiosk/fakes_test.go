@@ -119,7 +119,20 @@ func (r *fakeReader) Status(context.Context) string { return "" }
 type fakePrinters struct {
 	a4       [][]byte
 	receipts []receipt.Receipt
+	claims   []receipt.Claim
 	a4Err    error
+	claimErr error
+}
+
+func (p *fakePrinters) PrintClaim(_ context.Context, c receipt.Claim) error {
+	if p.claimErr != nil {
+		return p.claimErr
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	p.claims = append(p.claims, c)
+	return nil
 }
 
 func (p *fakePrinters) PrintA4(_ context.Context, _ string, pdf []byte) error {
@@ -142,6 +155,28 @@ type fakeOutbox struct {
 	queued []IssueRequest
 	amount int64
 	full   bool
+	claims map[string]*Claimed // what Lookup answers, by code
+}
+
+func (o *fakeOutbox) Lookup(_ context.Context, code string) (*Claimed, error) {
+	if code == "" || code == "???" {
+		return nil, fmt.Errorf("claim code %q is not a claim code", code)
+	}
+	c, ok := o.claims[code]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrClaimUnknown, code)
+	}
+	cc := *c
+	return &cc, nil
+}
+
+// settle makes the fake outbox report claim as delivered or refused.
+func (o *fakeOutbox) settle(code string, c Claimed) {
+	if o.claims == nil {
+		o.claims = map[string]*Claimed{}
+	}
+	c.Code = code
+	o.claims[code] = &c
 }
 
 func (o *fakeOutbox) Enqueue(_ context.Context, req IssueRequest, cents int64) (string, error) {
@@ -150,7 +185,9 @@ func (o *fakeOutbox) Enqueue(_ context.Context, req IssueRequest, cents int64) (
 	}
 	o.queued = append(o.queued, req)
 	o.amount += cents
-	return fmt.Sprintf("CLAIM%d", len(o.queued)), nil
+	code := fmt.Sprintf("CLAIM%d", len(o.queued))
+	o.settle(code, Claimed{State: ClaimQueued, AmountCents: cents})
+	return code, nil
 }
 func (o *fakeOutbox) Pending() (int, error) { return len(o.queued), nil }
 

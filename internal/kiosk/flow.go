@@ -32,6 +32,7 @@ const (
 	StepWorking  Step = "working"  // issuing and printing, with progress
 	StepDone     Step = "done"     // printed (or queued), reprint, next
 	StepSummary  Step = "summary"  // operator: end-of-day account
+	StepClaim    Step = "claim"    // operator: a claim code's request, still queued or refused
 )
 
 // Config is what a flow needs to know of its kiosk.
@@ -111,7 +112,8 @@ type View struct {
 	Status   Status
 	Problem  *Problem // the last refusal or failure, shown on the current screen
 	Summary  *Summary
-	Busy     bool // an action is running
+	Claimed  *Claimed // StepClaim: the request a returning citizen's claim code names
+	Busy     bool     // an action is running
 	Types    []certificate.Type
 	Exempt   []fees.Reason // ANPR table 39, for the purpose choice
 	Shop     string
@@ -137,7 +139,8 @@ type Flow struct {
 	lockedTo map[string]time.Time
 	pdf      []byte // last certificate, kept for reprint until the next customer
 	rcpt     *receipt.Receipt
-	key      string // idempotency key of the request under review
+	claim    *receipt.Claim // last claim receipt, kept for reprint until the next customer
+	key      string         // idempotency key of the request under review
 	nis      string
 }
 
@@ -198,7 +201,7 @@ func (f *Flow) reset(full bool) {
 	for i := range f.pdf {
 		f.pdf[i] = 0
 	}
-	f.pdf, f.rcpt, f.key, f.nis = nil, nil, "", ""
+	f.pdf, f.rcpt, f.claim, f.key, f.nis = nil, nil, nil, "", ""
 	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop}
 	switch {
 	case f.cfg.Mode == SelfService:
@@ -222,6 +225,10 @@ func (f *Flow) View() View {
 		v.Person = &p
 	}
 	v.Choice.Types = slices.Clone(v.Choice.Types)
+	if v.Claimed != nil {
+		c := *v.Claimed
+		v.Claimed = &c
+	}
 	if v.Preview != nil {
 		b := *v.Preview
 		b.Lines = slices.Clone(b.Lines)
@@ -578,7 +585,7 @@ func newKey(r io.Reader) (string, error) {
 
 // Back returns from review to the choice, or from the choice to identification.
 func (f *Flow) Back() error {
-	done, err := f.begin(StepReview, StepChoose, StepPIN, StepSummary)
+	done, err := f.begin(StepReview, StepChoose, StepPIN, StepSummary, StepClaim)
 	if err != nil {
 		return err
 	}
@@ -589,9 +596,9 @@ func (f *Flow) Back() error {
 	switch step {
 	case StepReview:
 		f.update(func(v *View) { v.Step, v.Preview = StepChoose, nil; f.key = "" })
-	case StepSummary:
+	case StepSummary, StepClaim:
 		f.update(func(v *View) {
-			v.Summary = nil
+			v.Summary, v.Claimed = nil, nil
 			v.Step = StepIdentify
 		})
 	default:
@@ -638,13 +645,20 @@ func (f *Flow) Confirm(ctx context.Context) error {
 			f.update(func(v *View) { v.Step = StepReview })
 			return f.fail(problem("queue_refused", "the hub is offline and the request could not be queued: "+qerr.Error(), qerr))
 		}
-		f.journal(Sale{Time: f.deps.Clock.Now(), Staff: staff, Claim: claim, Types: typeNames(req.Types), Fees: v.Preview.Lines, Total: v.Preview.TotalCents})
+		now := f.deps.Clock.Now()
+		f.journal(Sale{Time: now, Staff: staff, Claim: claim, Types: typeNames(req.Types), Fees: v.Preview.Lines, Total: v.Preview.TotalCents})
 		f.refreshQueue()
+		cr := receipt.Claim{Shop: f.cfg.Shop, Address: f.cfg.Address, OperatorID: f.cfg.OperatorID, Time: now,
+			Types: typeNames(req.Types), Fees: receiptFees(v.Preview.Lines), TotalCents: v.Preview.TotalCents, Code: claim, Lang: receipt.Lang(v.Lang)}
 		f.update(func(v *View) {
+			f.claim = &cr
 			v.Result = &Result{Claim: claim}
-			v.Step = StepDone
-			v.Progress = Progress{}
 		})
+		perr := f.printClaim(ctx, cr)
+		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+		if perr != nil {
+			return f.fail(perr)
+		}
 		return nil
 	}
 	if err != nil {
@@ -682,6 +696,20 @@ func (f *Flow) progress(step Step, done, total int, key string) {
 	})
 }
 
+// printClaim prints the claim receipt: the request is queued whatever
+// happens to the paper, and the screen shows the code too.
+func (f *Flow) printClaim(ctx context.Context, c receipt.Claim) error {
+	f.progress(StepWorking, 1, 2, "progress_printing_claim")
+	pctx, cancel := f.ctx(ctx)
+	err := f.deps.Printers.PrintClaim(pctx, c)
+	cancel()
+	if err != nil {
+		return problem("print_claim_failed", "the claim receipt could not be printed: "+err.Error(), err, c.Code)
+	}
+	f.update(func(v *View) { v.Progress = Progress{Done: 2, Total: 2, Key: "progress_printed"} })
+	return nil
+}
+
 func (f *Flow) print(ctx context.Context, issued *Issued, pdf []byte, rc receipt.Receipt) error {
 	f.progress(StepWorking, 2, 4, "progress_printing_a4")
 	pctx, cancel := f.ctx(ctx)
@@ -709,8 +737,16 @@ func (f *Flow) Reprint(ctx context.Context) error {
 	}
 	defer done()
 	f.mu.Lock()
-	res, pdf, rc := f.v.Result, f.pdf, f.rcpt
+	res, pdf, rc, cr := f.v.Result, f.pdf, f.rcpt, f.claim
 	f.mu.Unlock()
+	if res != nil && res.Issued == nil && cr != nil {
+		err := f.printClaim(ctx, *cr)
+		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+		if err != nil {
+			return f.fail(err)
+		}
+		return nil
+	}
 	if res == nil || res.Issued == nil {
 		return f.fail(problem("nothing_to_reprint", "there is no printed certificate to print again", nil))
 	}
@@ -773,14 +809,60 @@ func (f *Flow) ShowSummary() error {
 	return nil
 }
 
-// Summary adds up today's sales from the journal.
+// Summary adds up today's sales from the journal. Queued sales the journal
+// has no settlement for yet are looked up in the outbox, which knows what
+// the hub made of them even when the app missed the news (it was closed, or
+// crashed between the delivery and the journal); what it learns goes into
+// the journal.
 func (f *Flow) Summary() (Summary, error) {
 	day := startOfDay(f.deps.Clock.Now())
 	sales, err := f.deps.Journal.Since(day)
 	if err != nil {
 		return Summary{}, err
 	}
+	if f.deps.Outbox != nil {
+		for _, code := range unsettled(sales) {
+			c, err := f.deps.Outbox.Lookup(context.Background(), code)
+			if err != nil {
+				f.deps.Log.Warn("a queued sale's claim code is not in the outbox", "claim", code, "err", err)
+				continue
+			}
+			if s, ok := f.settlement(c); ok {
+				f.journal(s)
+				sales = append(sales, s)
+			}
+		}
+	}
 	return Summarise(day, sales), nil
+}
+
+// settlement is the journal record of what the hub made of a claim, if it
+// has decided.
+func (f *Flow) settlement(c *Claimed) (Sale, bool) {
+	at := c.Settled
+	if at.IsZero() {
+		at = f.deps.Clock.Now()
+	}
+	switch {
+	case c.State == ClaimIssued && c.Issued != nil:
+		return Sale{Time: at, Settles: c.Code, Protocol: c.Issued.Protocol, Types: c.Issued.Types, Fees: c.Issued.Fees, Total: c.Issued.TotalCents}, true
+	case c.State == ClaimRefused:
+		reason := c.Reason
+		if reason == "" {
+			reason = "refused"
+		}
+		return Sale{Time: at, Settles: c.Code, Refused: reason}, true
+	}
+	return Sale{}, false
+}
+
+// Settle records in the day's journal what the hub made of a queued
+// request, as the outbox's sender reports it. Settling a claim twice is
+// harmless: the summary reads the first settlement.
+func (f *Flow) Settle(c Claimed) {
+	if s, ok := f.settlement(&c); ok {
+		f.journal(s)
+	}
 }
 
 func (f *Flow) journal(s Sale) {
@@ -799,25 +881,32 @@ func (f *Flow) receipt(is *Issued, staff string, lang Lang) receipt.Receipt {
 	for _, t := range is.Types {
 		r.Certificates = append(r.Certificates, receipt.Certificate{Type: t, Protocol: is.Protocol})
 	}
-	for _, l := range is.Fees {
+	r.Fees = receiptFees(is.Fees)
+	return r
+}
+
+// receiptFees maps fee lines to receipt lines.
+func receiptFees(lines []fees.Line) []receipt.Fee {
+	var out []receipt.Fee
+	for _, l := range lines {
 		switch {
 		case l.Kind == fees.Bollo && l.Cents == 0:
 			code := l.Note
 			if code == "" {
 				code = "esente"
 			}
-			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Exemption, Code: code})
+			out = append(out, receipt.Fee{Kind: receipt.Exemption, Code: code})
 		case l.Kind == fees.Bollo:
-			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Bollo, Cents: l.Cents})
+			out = append(out, receipt.Fee{Kind: receipt.Bollo, Cents: l.Cents})
 		case l.Kind == fees.Diritti:
-			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Diritti, Cents: l.Cents})
+			out = append(out, receipt.Fee{Kind: receipt.Diritti, Cents: l.Cents})
 		case l.Kind == fees.Service:
-			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Service, Cents: l.Cents})
+			out = append(out, receipt.Fee{Kind: receipt.Service, Cents: l.Cents})
 		default:
-			r.Fees = append(r.Fees, receipt.Fee{Kind: receipt.Other, Cents: l.Cents, Label: l.Label})
+			out = append(out, receipt.Fee{Kind: receipt.Other, Cents: l.Cents, Label: l.Label})
 		}
 	}
-	return r
+	return out
 }
 
 func typeNames(ts []certificate.Type) []string {
@@ -860,6 +949,65 @@ func (f *Flow) Staff() []Staff {
 		out[i] = Staff{ID: s.ID, Name: s.Name}
 	}
 	return out
+}
+
+// Redeem serves a citizen who comes back with a claim receipt: the operator
+// types the claim code or scans its QR. A request the hub has issued is
+// printed (certificate and receipt) and the screen shows it as done; one
+// still queued or refused is shown with its state and, for a refusal, the
+// hub's reason.
+func (f *Flow) Redeem(ctx context.Context, code string) error {
+	done, err := f.begin(StepIdentify)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if f.cfg.Mode != Operator {
+		return f.fail(problem("wrong_step", "claim codes are redeemed at the counter", nil))
+	}
+	if f.deps.Outbox == nil {
+		return f.fail(problem("claim_unknown", "this kiosk keeps no queue, so it knows no claim code", nil, strings.TrimSpace(code)))
+	}
+	c, err := f.deps.Outbox.Lookup(ctx, code)
+	switch {
+	case errors.Is(err, ErrClaimUnknown):
+		return f.fail(problem("claim_unknown", err.Error(), err, strings.TrimSpace(code)))
+	case err != nil:
+		return f.fail(problem("claim_invalid", err.Error(), err))
+	}
+	f.Settle(*c)
+	if c.State != ClaimIssued || c.Issued == nil || c.Issued.ID == "" {
+		f.update(func(v *View) {
+			v.Claimed = c
+			v.Step = StepClaim
+		})
+		return nil
+	}
+	is := c.Issued
+	staff := ""
+	if s := f.View().Staff; s != nil {
+		staff = s.ID
+	}
+	f.update(func(v *View) { v.Result = &Result{Issued: is, Claim: c.Code}; v.Claimed = c })
+	f.progress(StepWorking, 1, 4, "progress_downloading")
+	hctx, cancel := f.ctx(ctx)
+	pdf, err := f.deps.Hub.PDF(hctx, is.ID)
+	cancel()
+	f.noteHub(err)
+	if err != nil {
+		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+		return f.fail(problem("pdf_unavailable", "the certificate was issued but could not be downloaded; use reprint", err))
+	}
+	rc := f.receipt(is, staff, f.View().Lang)
+	f.mu.Lock()
+	f.pdf, f.rcpt = pdf, &rc
+	f.mu.Unlock()
+	perr := f.print(ctx, is, pdf, rc)
+	f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+	if perr != nil {
+		return f.fail(perr)
+	}
+	return nil
 }
 
 // Fulfil prints a request the outbox delivered after the citizen left with

@@ -161,6 +161,9 @@ func (e *PINError) Error() string {
 type Printers interface {
 	PrintA4(ctx context.Context, name string, pdf []byte) error
 	PrintReceipt(ctx context.Context, r receipt.Receipt) error
+	// PrintClaim prints the receipt of a request queued while the hub
+	// could not be reached.
+	PrintClaim(ctx context.Context, c receipt.Claim) error
 	// Status is a short state for the status bar: "" when ready.
 	Status(ctx context.Context) string
 }
@@ -172,6 +175,38 @@ type Outbox interface {
 	Enqueue(ctx context.Context, req IssueRequest, amountCents int64) (claim string, err error)
 	// Pending is how many operations wait for the hub.
 	Pending() (int, error)
+	// Lookup finds a request by the claim code on its receipt: an error
+	// saying what is wrong with a mistyped code, ErrClaimUnknown for one
+	// this kiosk never issued (or forgot after its retention).
+	Lookup(ctx context.Context, code string) (*Claimed, error)
+}
+
+// ErrClaimUnknown is a well-formed claim code the outbox does not know.
+var ErrClaimUnknown = errors.New("no request with this claim code is known to this kiosk")
+
+// ClaimState is where a queued request stands.
+type ClaimState string
+
+const (
+	ClaimQueued  ClaimState = "queued"  // still waiting for the hub
+	ClaimIssued  ClaimState = "issued"  // the hub issued it: Claimed.Issued says what
+	ClaimRefused ClaimState = "refused" // the hub refused it: Reason and Message say why
+)
+
+// Claimed is what the kiosk knows of a claim code. It holds no personal
+// data: the request itself is encrypted in the outbox and deleted once
+// delivered.
+type Claimed struct {
+	Code        string
+	State       ClaimState
+	Queued      time.Time // when the citizen's request was accepted
+	Settled     time.Time // when the hub issued or refused it
+	AmountCents int64     // the total agreed at the counter
+	Attempts    int       // failed deliveries so far (ClaimQueued)
+	LastError   string
+	Issued      *Issued // ClaimIssued; its ID is empty for requests delivered before kiosks kept it
+	Reason      string  // ClaimRefused: the hub's machine code
+	Message     string  // ClaimRefused: the hub's sentence, while the outbox still holds it
 }
 
 // Clock tells the time; tests fix it.

@@ -15,7 +15,11 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 )
 
-// Sale is one transaction at the counter, as the day's summary counts it.
+// Sale is one transaction at the counter, as the day's summary counts it,
+// or the settlement of an earlier queued one: a record with Settles set
+// says what the hub made of the request with that claim code (issued with
+// Protocol and the hub's Fees, or refused with Refused), without rewriting
+// the append-only journal.
 type Sale struct {
 	Time     time.Time   `json:"time"`
 	Staff    string      `json:"staff,omitempty"` // staff ID; empty in self-service
@@ -24,6 +28,8 @@ type Sale struct {
 	Types    []string    `json:"types"`
 	Fees     []fees.Line `json:"fees"`
 	Total    int64       `json:"total_cents"`
+	Settles  string      `json:"settles,omitempty"` // a settlement: the claim code it settles
+	Refused  string      `json:"refused,omitempty"` // a settlement: the hub's reason for refusing
 }
 
 // Journal keeps the day's sales across restarts of the app.
@@ -36,26 +42,62 @@ type Journal interface {
 // Summary is the end-of-day account: what was issued, what was collected,
 // and whom the money is owed to. Bollo goes to the State (paid through the
 // shop's virtual stamp duty authorisation), diritti di segreteria to the
-// city, the service fee stays with the shop.
+// city, the service fee stays with the shop. A request queued while the hub
+// was unreachable counts as issued once the hub issued it; until then its
+// money is held (QueuedCents) and owed to no one yet; a refused one was
+// not charged and its money goes back to the citizen (RefusedCents).
 type Summary struct {
 	Day          time.Time      // midnight in Rome
-	Transactions int            // sales, each of one or more certificates
+	Transactions int            // sales, each of one or more certificates, whatever became of them
 	Certificates int            // certificate types issued, a contestuale counting each
+	Protocols    []string       // protocol numbers issued, in sale order
 	Queued       int            // sales still waiting for the hub
-	ByType       map[string]int // certificate type → count
-	Collected    int64          // everything the citizens paid
+	Refused      int            // queued sales the hub refused
+	ByType       map[string]int // certificate type → count issued
+	Collected    int64          // what the till holds for the day: issued and queued
+	QueuedCents  int64          // part of Collected still waiting for the hub
+	RefusedCents int64          // taken for refused requests: to give back, not in Collected
 	State        int64          // imposta di bollo, owed to the State
 	City         int64          // diritti di segreteria, owed to the city
 	Shop         int64          // service fees, the shop's own
 }
 
-// Summarise adds up sales.
+// Summarise adds up sales, applying the settlements among them to the
+// queued sales they name. A settlement for a sale outside sales (queued
+// on an earlier day) is left to that day's account.
 func Summarise(day time.Time, sales []Sale) Summary {
 	s := Summary{Day: day, ByType: map[string]int{}}
+	settled := map[string]Sale{}
 	for _, sale := range sales {
+		if sale.Settles != "" {
+			if _, dup := settled[sale.Settles]; !dup {
+				settled[sale.Settles] = sale
+			}
+		}
+	}
+	for _, sale := range sales {
+		if sale.Settles != "" {
+			continue
+		}
 		s.Transactions++
 		if sale.Claim != "" && sale.Protocol == "" {
-			s.Queued++
+			st, ok := settled[sale.Claim]
+			switch {
+			case !ok:
+				s.Queued++
+				s.Collected += sale.Total
+				s.QueuedCents += sale.Total
+				continue
+			case st.Refused != "":
+				s.Refused++
+				s.RefusedCents += sale.Total
+				continue
+			}
+			// Issued later: what the hub charged is what counts.
+			sale.Protocol, sale.Types, sale.Fees = st.Protocol, st.Types, st.Fees
+		}
+		if sale.Protocol != "" {
+			s.Protocols = append(s.Protocols, sale.Protocol)
 		}
 		for _, t := range sale.Types {
 			s.Certificates++
@@ -74,6 +116,23 @@ func Summarise(day time.Time, sales []Sale) Summary {
 		}
 	}
 	return s
+}
+
+// unsettled lists the claim codes of queued sales no settlement names yet.
+func unsettled(sales []Sale) []string {
+	done := map[string]bool{}
+	for _, s := range sales {
+		if s.Settles != "" {
+			done[s.Settles] = true
+		}
+	}
+	var out []string
+	for _, s := range sales {
+		if s.Settles == "" && s.Claim != "" && s.Protocol == "" && !done[s.Claim] {
+			out = append(out, s.Claim)
+		}
+	}
+	return out
 }
 
 // TypesSorted lists ByType's keys in order, for stable screens.

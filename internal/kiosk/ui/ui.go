@@ -36,6 +36,7 @@ type UI struct {
 	cardPIN   *widget.Entry
 	otherCF   *widget.Entry
 	exText    *widget.Entry
+	claimCode *widget.Entry // typed, or filled by a QR scanner that types like a keyboard
 	subject   string
 	types     map[certificate.Type]bool
 	exempt    bool
@@ -61,6 +62,7 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.cardPIN = widget.NewPasswordEntry()
 	u.otherCF = widget.NewEntry()
 	u.exText = widget.NewEntry()
+	u.claimCode = widget.NewEntry()
 	u.root = container.NewStack()
 	flow.OnChange = func() { fyne.Do(u.Refresh) }
 	u.Refresh()
@@ -132,6 +134,7 @@ func (u *UI) enter(v kiosk.View) {
 		u.docEntry.SetText("")
 		u.otherCF.SetText("")
 		u.exText.SetText("")
+		u.claimCode.SetText("")
 		u.types = map[certificate.Type]bool{}
 		u.exempt, u.exCode, u.subject = false, 0, ""
 	case kiosk.StepChoose:
@@ -214,6 +217,8 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.doneScreen(v)
 	case kiosk.StepSummary:
 		body = u.summaryScreen(v)
+	case kiosk.StepClaim:
+		body = u.claimScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
@@ -311,11 +316,20 @@ func (u *UI) identifyScreen(v kiosk.View) fyne.CanvasObject {
 		u.run(func(ctx context.Context) error { return u.flow.IdentifyByCF(ctx, cf, doc) })
 	})
 	summary := widget.NewButtonWithIcon(u.t(v, "summary_button"), theme.ListIcon(), func() { u.run(func(context.Context) error { return u.flow.ShowSummary() }) })
-	u.busy(v, tap, ident, summary)
+	redeem := func() {
+		code := u.claimCode.Text
+		u.run(func(ctx context.Context) error { return u.flow.Redeem(ctx, code) })
+	}
+	u.claimCode.SetPlaceHolder("ABC-DEF-GHJ")
+	u.claimCode.OnSubmitted = func(string) { redeem() }
+	claim := widget.NewButtonWithIcon(u.t(v, "claim_button"), theme.DocumentPrintIcon(), redeem)
+	u.busy(v, tap, ident, summary, claim)
 	form := widget.NewForm(widget.NewFormItem(u.t(v, "identify_cf"), u.cfEntry), widget.NewFormItem(u.t(v, "identify_document"), u.docEntry))
 	return container.NewVBox(heading(u.t(v, "identify_title")),
 		widget.NewLabel(u.t(v, "identify_tap")), tap, widget.NewSeparator(),
 		widget.NewLabel(u.t(v, "identify_or")), form, container.NewHBox(ident),
+		widget.NewSeparator(), widget.NewLabel(u.t(v, "identify_claim")),
+		container.NewBorder(nil, nil, nil, claim, u.claimCode),
 		layout.NewSpacer(), container.NewHBox(summary))
 }
 
@@ -546,8 +560,12 @@ func (u *UI) doneScreen(v kiosk.View) fyne.CanvasObject {
 		claim := heading(u.t(v, "done_claim", v.Result.Claim))
 		msg := widget.NewLabel(u.t(v, "done_queued"))
 		msg.Wrapping = fyne.TextWrapWord
-		return container.NewBorder(heading(u.t(v, "done_queued_title")), container.NewHBox(layout.NewSpacer(), next), nil, nil,
-			container.NewVBox(msg, claim))
+		give := widget.NewLabel(u.t(v, "done_claim_printed"))
+		give.Wrapping = fyne.TextWrapWord
+		reprint := widget.NewButtonWithIcon(u.t(v, "reprint_button"), theme.DocumentPrintIcon(), func() { u.run(u.flow.Reprint) })
+		u.busy(v, reprint, next)
+		return container.NewBorder(heading(u.t(v, "done_queued_title")), container.NewHBox(reprint, layout.NewSpacer(), next), nil, nil,
+			container.NewVBox(msg, claim, give))
 	}
 	is := v.Result.Issued
 	reprint := widget.NewButtonWithIcon(u.t(v, "reprint_button"), theme.DocumentPrintIcon(), func() { u.run(u.flow.Reprint) })
@@ -576,10 +594,58 @@ func (u *UI) summaryScreen(v kiosk.View) fyne.CanvasObject {
 	if s.Queued > 0 {
 		row(u.t(v, "summary_queued"), strconv.Itoa(s.Queued), false)
 	}
+	if s.Refused > 0 {
+		row(u.t(v, "summary_refused"), fmt.Sprintf("%d · %s", s.Refused, fees.Euro(s.RefusedCents)), false)
+	}
 	row(u.t(v, "summary_collected"), fees.Euro(s.Collected), true)
+	if s.QueuedCents > 0 {
+		row("   "+u.t(v, "summary_queued_cents"), fees.Euro(s.QueuedCents), false)
+	}
 	row(u.t(v, "summary_state"), fees.Euro(s.State), false)
 	row(u.t(v, "summary_city"), fees.Euro(s.City), false)
 	row(u.t(v, "summary_shop"), fees.Euro(s.Shop), false)
+	if len(s.Protocols) > 0 {
+		prot := widget.NewLabel(strings.Join(s.Protocols, ", "))
+		prot.Wrapping = fyne.TextWrapWord
+		f.Add(widget.NewLabel(u.t(v, "summary_protocols")))
+		f.Add(prot)
+	}
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	return container.NewBorder(heading(u.t(v, "summary_title", day)), container.NewHBox(back), nil, nil, container.NewVScroll(f))
+}
+
+// claimScreen tells the operator what became of a returning citizen's
+// request that could not be printed now: still queued, refused and why, or
+// issued without a copy this kiosk can fetch.
+func (u *UI) claimScreen(v kiosk.View) fyne.CanvasObject {
+	c := v.Claimed
+	when := c.Queued.In(protocol.Rome).Format("02/01/2006 15:04")
+	var lines []string
+	switch c.State {
+	case kiosk.ClaimQueued:
+		lines = append(lines, u.t(v, "claim_queued", when))
+		if c.Attempts > 0 {
+			lines = append(lines, u.t(v, "claim_attempts", c.Attempts, c.LastError))
+		}
+	case kiosk.ClaimRefused:
+		why := c.Message
+		if why == "" {
+			why = c.Reason
+		}
+		lines = append(lines, u.t(v, "claim_refused", when, why, fees.Euro(c.AmountCents)))
+	default:
+		prot := ""
+		if c.Issued != nil {
+			prot = c.Issued.Protocol
+		}
+		lines = append(lines, u.t(v, "claim_issued_no_copy", prot))
+	}
+	body := container.NewVBox()
+	for _, l := range lines {
+		lab := widget.NewLabel(l)
+		lab.Wrapping = fyne.TextWrapWord
+		body.Add(lab)
+	}
+	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
+	return container.NewBorder(heading(u.t(v, "claim_title", c.Code)), container.NewHBox(back), nil, nil, body)
 }

@@ -65,6 +65,7 @@ type printers struct{ n int }
 func (p *printers) PrintA4(context.Context, string, []byte) error       { p.n++; return nil }
 func (p *printers) PrintReceipt(context.Context, receipt.Receipt) error { p.n++; return nil }
 func (p *printers) Status(context.Context) string                       { return "" }
+func (p *printers) PrintClaim(context.Context, receipt.Claim) error     { p.n++; return nil }
 
 type outbox struct{ n int }
 
@@ -73,6 +74,15 @@ func (o *outbox) Enqueue(context.Context, kiosk.IssueRequest, int64) (string, er
 	return "K7QX-M2PA", nil
 }
 func (o *outbox) Pending() (int, error) { return o.n, nil }
+
+// Lookup knows one refused request, for the claim screen.
+func (o *outbox) Lookup(_ context.Context, code string) (*kiosk.Claimed, error) {
+	if code != "K7Q-XM2-PA4" {
+		return nil, kiosk.ErrClaimUnknown
+	}
+	return &kiosk.Claimed{Code: code, State: kiosk.ClaimRefused, Queued: now.Add(-26 * time.Hour), AmountCents: 1802,
+		Reason: "not_resident", Message: "the subject is no longer resident in the city"}, nil
+}
 
 type clock struct{ t time.Time }
 
@@ -178,6 +188,10 @@ func TestGoldenScreens(t *testing.T) {
 			}
 			return f.ShowSummary()
 		}, kiosk.StepSummary},
+		{"operator_claim_refused", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			return f.Redeem(ctx, "K7Q-XM2-PA4")
+		}, kiosk.StepClaim},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
