@@ -36,6 +36,8 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/settlement"
@@ -53,8 +55,12 @@ type Console struct {
 	Audit     *auditbolt.Store
 	// City is the comune's name, shown in page headers.
 	City string
-	// FeeCapCents is the city's cap on the operator's service fee.
+	// FeeCapCents is the city's cap on the operator's service fee when
+	// Settings is nil.
 	FeeCapCents int
+	// Settings are the city's settings in the hub's file; with them the
+	// admin may change the fee cap from the fee page.
+	Settings *citybolt.Store
 	// Districts maps CAPs to district names for settlements (see package
 	// settlement); nil gives one district per CAP.
 	Districts settlement.Districts
@@ -245,7 +251,7 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, operators.ErrNotFound), errors.Is(err, certbolt.ErrNotFound), errors.Is(err, staff.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, operators.ErrInvalid), errors.Is(err, operators.ErrTransition), errors.Is(err, staff.ErrInvalid),
+	case errors.Is(err, operators.ErrInvalid), errors.Is(err, operators.ErrTransition), errors.Is(err, staff.ErrInvalid), errors.Is(err, city.ErrInvalid),
 		errors.Is(err, staff.ErrExists), errors.Is(err, settlement.ErrInvalid), errors.As(err, new(badInput)):
 		return http.StatusUnprocessableEntity
 	}

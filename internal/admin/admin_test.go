@@ -19,6 +19,8 @@ import (
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/protocol"
@@ -85,7 +87,12 @@ func newFixture(t *testing.T) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	con := &Console{DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Now: clock}
+	settings, err := citybolt.New(db, clock, city.Milan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops.PolicyIn = settings.PolicyIn
+	con := &Console{DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)

@@ -40,6 +40,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/map", c.require(staff.ViewOperators, c.mapPage))
 
 	mux.Handle("GET /admin/fees", c.require(staff.ViewFees, c.feesPage))
+	mux.Handle("POST /admin/fees/cap", c.require(staff.ManageCity, c.feeCapSet))
 	mux.Handle("GET /admin/settlements", c.require(staff.ViewSettlements, c.settlementsPage))
 	mux.Handle("GET /admin/settlements.csv", c.require(staff.ViewSettlements, c.settlementsCSV))
 	mux.Handle("GET /admin/settlements/{id}", c.require(staff.ViewSettlements, c.settlementPage))
@@ -51,6 +52,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/persons", c.require(staff.ReadPersons, c.personsPage))
 	mux.Handle("GET /admin/staff", c.require(staff.ManageStaff, c.staffPage))
 	mux.Handle("POST /admin/staff", c.require(staff.ManageStaff, c.staffAdd))
+	c.staffRoutes(mux)
 	mux.Handle("GET /admin/account", c.require("", c.accountPage))
 	mux.Handle("POST /admin/account/totp", c.require("", c.accountTOTP))
 }
@@ -211,7 +213,10 @@ func (c *Console) operatorData(r *http.Request, id string) (*operatorPageData, e
 	}
 	now := c.now()
 	d := &operatorPageData{Op: o, Codes: codes, Next: nextStatuses[o.Status], WeekSpec: weekSpec(o.Hours.Week),
-		Types: certificate.Types(), Allowed: map[certificate.Type]bool{}, FeeCap: c.FeeCapCents}
+		Types: certificate.Types(), Allowed: map[certificate.Type]bool{}}
+	if d.FeeCap, err = c.feeCap(); err != nil {
+		return nil, err
+	}
 	a, _ := authOf(r)
 	d.CanManage = a != nil && a.Role.Can(staff.ManageOperators)
 	for _, dv := range devs {
@@ -321,7 +326,13 @@ func (c *Console) updateOperator(id string, fn func(*operators.Operator) error) 
 		if err := fn(o); err != nil {
 			return err
 		}
-		if err := o.Validate(c.Operators.Policy); err != nil {
+		// The cap as this transaction sees it: a cap lowered meanwhile
+		// cannot let an agreement above it through.
+		p, err := c.Operators.PolicyAt(tx)
+		if err != nil {
+			return err
+		}
+		if err := o.Validate(p); err != nil {
 			return err
 		}
 		return opbolt.PutOperator(tx, o)

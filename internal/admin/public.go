@@ -29,7 +29,7 @@ func (c *Console) publicDirectory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := c.now()
-	cal := c.Operators.Policy.Calendar
+	cal := c.Operators.CurrentPolicy().Calendar
 	today := registry.DateOf(now.In(operators.Rome))
 	var listed []*operators.Operator
 	var entries []publicEntry

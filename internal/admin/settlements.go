@@ -10,6 +10,8 @@ import (
 	"github.com/go-pdf/fpdf"
 
 	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
@@ -294,6 +296,11 @@ type feeRow struct {
 }
 
 func (c *Console) feesPage(w http.ResponseWriter, r *http.Request) {
+	c.showFees(w, r, http.StatusOK, "")
+}
+
+// showFees renders the fee page, with msg as its error when not empty.
+func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ops, err := c.Operators.List()
 	if err != nil {
 		c.fail(w, r, statusOf(err), err)
@@ -306,12 +313,32 @@ func (c *Console) feesPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].FeeCents > rows[j].FeeCents })
+	capCents, err := c.feeCap()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	var history []city.Change
+	if c.Settings != nil {
+		stored, err := c.Settings.Stored()
+		if err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		history = stored.History
+	}
+	a, _ := authOf(r)
 	v := c.newView(r, "nav.fees")
+	v.Error = msg
 	v.Data = struct {
 		Bollo, Diritti, DirittiExempt int64
 		Cap                           int
+		CapInput                      string
+		CanEdit                       bool
+		History                       []city.Change
 		Reasons                       []fees.Reason
 		Rows                          []feeRow
-	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, c.FeeCapCents, fees.Reasons(), rows}
-	c.render(w, r, http.StatusOK, "fees", v)
+	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, capCents, fmt.Sprintf("%d,%02d", capCents/100, capCents%100),
+		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows}
+	c.render(w, r, status, "fees", v)
 }

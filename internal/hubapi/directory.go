@@ -62,7 +62,7 @@ func (s *Server) directory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := directoryResponse{At: q.At.UTC(), Near: q.Near, Results: []directoryEntry{}}
-	for _, l := range operators.Nearest(ops, q, s.Operators.Policy.Calendar) {
+	for _, l := range operators.Nearest(ops, q, s.Operators.CurrentPolicy().Calendar) {
 		o := l.Operator
 		e := directoryEntry{
 			ID: o.ID, Name: o.DisplayName(), Category: o.Category, CategoryLabel: o.Category.Label(),

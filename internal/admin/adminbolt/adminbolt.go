@@ -170,6 +170,68 @@ func (s *Store) Update(user string, fn func(*staff.Account) error) error {
 	})
 }
 
+// Change applies an administrator's change to user's account (see
+// staff.Account's Disable, Enable and ResetPassword) and ends its sessions,
+// so a disabled account or a replaced password locks out a browser signed
+// in before. Disabling the last enabled admin is refused: nobody could
+// manage staff any more.
+func (s *Store) Change(user string, fn func(*staff.Account) error) (*staff.Account, error) {
+	var a *staff.Account
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		var err error
+		if a, err = Account(tx, user); err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+		if a.Disabled && a.Role == staff.Admin {
+			all, err := Accounts(tx)
+			if err != nil {
+				return err
+			}
+			left := 0
+			for _, o := range all {
+				if o.Role == staff.Admin && !o.Disabled && o.User != a.User {
+					left++
+				}
+			}
+			if left == 0 {
+				return fmt.Errorf("%w: %q is the last enabled admin; enable or add another admin first", staff.ErrInvalid, a.User)
+			}
+		}
+		if err := PutAccount(tx, a); err != nil {
+			return err
+		}
+		return endSessions(tx, user)
+	})
+	return a, err
+}
+
+// endSessions deletes every session of user.
+func endSessions(tx *bbolt.Tx, user string) error {
+	b, err := bucket(tx, bucketSessions)
+	if err != nil {
+		return err
+	}
+	var dead [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		var sess staff.Session
+		if json.Unmarshal(v, &sess) == nil && sess.User == user {
+			dead = append(dead, bytes.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Login checks an attempt and, on success, opens a session: it returns the
 // cookie token. The password is hashed outside any transaction, so a
 // log-in never holds the file's write lock for the length of argon2; the

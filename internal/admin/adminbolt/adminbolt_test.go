@@ -3,6 +3,7 @@ package adminbolt
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +119,41 @@ func TestEvents(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("event %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// The last enabled admin cannot be disabled: nobody could manage staff.
+func TestLastAdminStays(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "hub.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
+	s, err := New(db, func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"anna", "bruno"} {
+		a, err := staff.NewAccount(nil, u, "", staff.Admin, "una-password-lunga", at, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	disable := func(u string) error {
+		_, err := s.Change(u, func(a *staff.Account) error { return a.Disable(at, "staff:x") })
+		return err
+	}
+	if err := disable("anna"); err != nil {
+		t.Fatalf("disabling one of two admins: %v", err)
+	}
+	if err := disable("bruno"); err == nil || !strings.Contains(err.Error(), "last enabled admin") {
+		t.Errorf("disabling the last admin: %v", err)
+	}
+	if a, _ := s.Account("bruno"); a.Disabled {
+		t.Error("the refused change was stored")
 	}
 }

@@ -72,13 +72,14 @@ const (
 	SearchAudit     Permission = "search_audit"
 	ReadPersons     Permission = "read_persons" // registry records: every read is audited
 	ManageStaff     Permission = "manage_staff"
+	ManageCity      Permission = "manage_city" // the city's settings: the fee cap
 )
 
 // grants is the permission table. Separation of duties: the auditor, who
 // checks who read personal data, reads none itself; finance settles but
 // does not change the network.
 var grants = map[Role][]Permission{
-	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff},
+	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff, ManageCity},
 	Clerk:   {ViewOperators, ManageOperators, ViewFees, ViewActivity, ReadPersons},
 	Finance: {ViewOperators, ViewFees, ViewSettlements, ViewActivity},
 	Auditor: {ViewOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit},
@@ -108,6 +109,62 @@ type Account struct {
 	// Failures are the recent failed log-ins, pruned to the lock-out window.
 	Failures  []time.Time `json:"failures,omitempty"`
 	LastLogin time.Time   `json:"last_login,omitzero"`
+	// History records who disabled, enabled or reset the account, and when.
+	History []Change `json:"history,omitempty"`
+}
+
+// Change is one administrative change to an account.
+type Change struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	What string    `json:"what"` // "disabled", "enabled", "password reset"
+}
+
+// Disable stops the account from signing in; its sessions end with it.
+func (a *Account) Disable(at time.Time, by string) error {
+	if a.Disabled {
+		return fmt.Errorf("%w: the account %q is already disabled", ErrInvalid, a.User)
+	}
+	return a.record(at, by, "disabled", func() { a.Disabled = true })
+}
+
+// Enable lets a disabled account sign in again, with no past failures
+// held against it.
+func (a *Account) Enable(at time.Time, by string) error {
+	if !a.Disabled {
+		return fmt.Errorf("%w: the account %q is not disabled", ErrInvalid, a.User)
+	}
+	return a.record(at, by, "enabled", func() { a.Disabled, a.Failures = false, nil })
+}
+
+// ResetPassword sets a new password chosen by an administrator and lifts a
+// lock-out; the staff member's one-time codes stay as they were.
+func (a *Account) ResetPassword(r io.Reader, password string, at time.Time, by string) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	h, err := HashPassword(r, password, DefaultParams)
+	if err != nil {
+		return err
+	}
+	return a.record(at, by, "password reset", func() { a.PasswordHash, a.Failures = h, nil })
+}
+
+// LastChange is the latest administrative change, nil when none.
+func (a *Account) LastChange() *Change {
+	if len(a.History) == 0 {
+		return nil
+	}
+	return &a.History[len(a.History)-1]
+}
+
+func (a *Account) record(at time.Time, by, what string, apply func()) error {
+	if strings.TrimSpace(by) == "" {
+		return fmt.Errorf("%w: say who changes the account %q", ErrInvalid, a.User)
+	}
+	apply()
+	a.History = append(a.History, Change{At: at.UTC(), By: by, What: what})
+	return nil
 }
 
 // ValidateUser checks a user name: 2 to 32 lower-case letters, digits,

@@ -1,0 +1,141 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp, b.String()
+}
+
+// TestFeeCap: only an admin changes the cap, with the form's CSRF token; a
+// cap below an agreement in force is refused naming the shop; a change is
+// recorded with who made it and reaches the operators' policy.
+func TestFeeCap(t *testing.T) {
+	f := newFixture(t) // the shop's agreement charges 1,50 EUR
+	admin, tok := f.login(t, "admin")
+	clerk, clerkTok := f.login(t, "clerk")
+	_, page := get(t, admin, f.srv.URL+"/admin/fees")
+	if !strings.Contains(page, `action="/admin/fees/cap"`) {
+		t.Fatal("the admin's fee page has no cap form")
+	}
+	if _, page := get(t, clerk, f.srv.URL+"/admin/fees"); strings.Contains(page, `action="/admin/fees/cap"`) {
+		t.Error("the clerk's fee page offers the cap form")
+	}
+	tests := []struct {
+		name   string
+		c      *http.Client
+		form   url.Values
+		status int
+		want   string // in the answer
+		cap    int    // the cap after
+	}{
+		{"clerk", clerk, url.Values{"csrf": {clerkTok}, "cap": {"1,80"}}, http.StatusForbidden, "", 200},
+		{"no token", admin, url.Values{"cap": {"1,80"}}, http.StatusForbidden, "", 200},
+		{"not an amount", admin, url.Values{"csrf": {tok}, "cap": {"due"}}, http.StatusUnprocessableEntity, "not an amount", 200},
+		{"below the agreement", admin, url.Values{"csrf": {tok}, "cap": {"1,20"}}, http.StatusUnprocessableEntity, "Edicola Test (1,50 EUR)", 200},
+		{"admin", admin, url.Values{"csrf": {tok}, "cap": {"1,80"}}, http.StatusSeeOther, "", 180},
+	}
+	for _, tt := range tests {
+		resp, body := post(t, tt.c, f.srv.URL+"/admin/fees/cap", tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %s, want %d with %q", tt.name, resp.Status, tt.status, tt.want)
+		}
+		if got := f.ops.CurrentPolicy().FeeCapCents; got != tt.cap {
+			t.Errorf("%s: the operators' cap is %d, want %d", tt.name, got, tt.cap)
+		}
+	}
+	_, page = get(t, admin, f.srv.URL+"/admin/fees")
+	if !strings.Contains(page, "1,80") || !strings.Contains(page, "staff:admin") || !strings.Contains(page, "fee cap: 2,00 EUR → 1,80 EUR") {
+		t.Errorf("the fee page does not show the new cap and who set it")
+	}
+	// An agreement above the new cap is refused.
+	resp, _ := post(t, admin, f.srv.URL+"/admin/operators/"+f.opID+"/agreement", url.Values{"csrf": {tok},
+		"signed": {"2026-03-07"}, "expires": {"2027-04-07"}, "fee": {"2,00"}, "types": {"residenza"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("an agreement of 2,00 EUR under a cap of 1,80: %s", resp.Status)
+	}
+}
+
+// TestStaffManagement: an admin disables, re-enables and resets the
+// password of an account; each ends the account's sessions and is recorded
+// with who and when; other roles cannot, and an admin cannot disable
+// themself.
+func TestStaffManagement(t *testing.T) {
+	f := newFixture(t)
+	admin, tok := f.login(t, "admin")
+	clerk, clerkTok := f.login(t, "clerk")
+	staffURL := f.srv.URL + "/admin/staff/"
+
+	if resp, _ := post(t, clerk, staffURL+"finance/disable", url.Values{"csrf": {clerkTok}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("clerk disabling: %s", resp.Status)
+	}
+	if resp, _ := post(t, admin, staffURL+"clerk/disable", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("disable without the CSRF token: %s", resp.Status)
+	}
+	if resp, body := post(t, admin, staffURL+"admin/disable", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "tuo stesso account") {
+		t.Errorf("admin disabling themself: %s", resp.Status)
+	}
+	if resp, _ := post(t, admin, staffURL+"ghost/disable", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("disabling an unknown account: %s", resp.Status)
+	}
+
+	if resp, _ := post(t, admin, staffURL+"clerk/disable", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %s", resp.Status)
+	}
+	if resp, _ := get(t, clerk, f.srv.URL+"/admin/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the disabled clerk's session still opens pages: %s", resp.Status)
+	}
+	acc, err := f.con.Staff.Account("clerk")
+	if err != nil || !acc.Disabled || acc.LastChange() == nil || acc.LastChange().By != "staff:admin" || acc.LastChange().What != "disabled" {
+		t.Fatalf("after disabling: %+v %v", acc, err)
+	}
+	if resp, _ := post(t, admin, staffURL+"clerk/disable", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("disabling twice: %s", resp.Status)
+	}
+	_, page := get(t, admin, f.srv.URL+"/admin/staff")
+	if !strings.Contains(page, "disattivato") || !strings.Contains(page, `action="/admin/staff/clerk/enable"`) {
+		t.Error("the staff page does not show the clerk disabled with a button to re-enable")
+	}
+
+	if resp, _ := post(t, admin, staffURL+"clerk/enable", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("enable: %s", resp.Status)
+	}
+	f.login(t, "clerk") // signs in again
+
+	if resp, _ := post(t, admin, staffURL+"clerk/password", url.Values{"csrf": {tok}, "password": {"short"}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a too short password: %s", resp.Status)
+	}
+	newPW := "una-password-nuova-lunga"
+	if resp, _ := post(t, admin, staffURL+"clerk/password", url.Values{"csrf": {tok}, "password": {newPW}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password reset: %s", resp.Status)
+	}
+	if _, _, _, err := f.con.Staff.Login("clerk", pw, ""); err == nil {
+		t.Error("the old password still signs in")
+	}
+	if _, _, _, err := f.con.Staff.Login("clerk", newPW, ""); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	acc, _ = f.con.Staff.Account("clerk")
+	if len(acc.History) != 3 || acc.History[2].What != "password reset" {
+		t.Errorf("history %+v", acc.History)
+	}
+}
