@@ -488,3 +488,41 @@ func TestEveryByteCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestEverySignatureByteCounts changes each hex digit of the signature value
+// in turn: the signature checks must fail for every one.
+func TestEverySignatureByteCounts(t *testing.T) {
+	k := testKeys(t)
+	pdf, _ := issue(t, k, sample.Residenza())
+	start := bytes.LastIndex(pdf, []byte("/Contents<"))
+	if start < 0 {
+		t.Fatal("no signature value in the PDF")
+	}
+	start += len("/Contents<")
+	end := start + bytes.IndexByte(pdf[start:], '>')
+	// The DER ends where the zero padding starts.
+	der := bytes.TrimRight(pdf[start:end], "0")
+	failed := 0
+	for i := range der {
+		bad := append([]byte(nil), pdf...)
+		if bad[start+i] == '1' {
+			bad[start+i] = '2'
+		} else {
+			bad[start+i] = '1'
+		}
+		checks, err := seal.SignatureChecks(bad, k.Trust())
+		ok := err == nil
+		for _, c := range checks {
+			ok = ok && c.OK
+		}
+		if ok && len(checks) > 0 {
+			failed++
+			if failed < 5 {
+				t.Errorf("hex digit %d of the signature changed (%q → %q) and the signature still verifies", i, pdf[start+i], bad[start+i])
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d signature digits can change unnoticed", failed, len(der))
+	}
+}

@@ -3,9 +3,11 @@ package seal
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 	"unicode"
@@ -177,6 +179,13 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 		res.add("signature", false, "The space after the signature value holds data.")
 		return
 	}
+	// pkcs7.Parse is lenient and verifies what it re-encodes, so a changed
+	// length inside the signed attributes could leave the signature valid:
+	// insist on well-formed DER all the way down first.
+	if !strictDER(elem) {
+		res.add("signature", false, "The signature is not well-formed DER: it was altered after sealing.")
+		return
+	}
 	p7, err := pkcs7.Parse(elem)
 	if err != nil {
 		res.add("signature", false, "The signature is not a valid CMS structure: %v.", err)
@@ -195,6 +204,10 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 	var at time.Time
 	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &at); err != nil {
 		res.add("signature", false, "The signature has no signing time.")
+		return
+	}
+	if err := checkShape(elem, signer); err != nil {
+		res.add("signature", false, "The signature's structure was altered after sealing: %v.", err)
 		return
 	}
 	res.SignedAt, res.Signer = at.UTC(), signer.Subject.CommonName
@@ -238,6 +251,71 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 		}
 	}
 	res.add("signer", true, "The signing certificate chains to the trusted hub CA.")
+}
+
+// checkShape pins the parts of the CMS SignedData (RFC 5652 §5) that
+// pkcs7.Verify reads past without checking — versions, the digest algorithm
+// set, the content type, the signer's issuer name — to the one shape the
+// hub writes, so that none of their bytes can change unnoticed either.
+func checkShape(der []byte, signer *x509.Certificate) error {
+	in := cryptobyte.String(der)
+	var ci, sd, alg, algs, encap, sis, si cryptobyte.String
+	var oid, content asn1.ObjectIdentifier
+	var version int
+	switch {
+	case !in.ReadASN1(&ci, cbasn1.SEQUENCE),
+		!ci.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSignedData),
+		!ci.ReadASN1(&sd, cbasn1.Tag(0).Constructed().ContextSpecific()) || !ci.Empty(),
+		!sd.ReadASN1(&sd, cbasn1.SEQUENCE):
+		return errors.New("it is not CMS SignedData")
+	case !sd.ReadASN1Integer(&version) || version != 1:
+		return errors.New("the SignedData version is not 1")
+	case !sd.ReadASN1(&algs, cbasn1.SET) || !algs.ReadASN1Element(&alg, cbasn1.SEQUENCE) || !algs.Empty():
+		return errors.New("the digest algorithm set does not hold exactly one algorithm")
+	case !sd.ReadASN1(&encap, cbasn1.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&content) ||
+		!content.Equal(oidData) || !encap.Empty():
+		// Detached: the signed content is the PDF's byte ranges.
+		return errors.New("the content type is not detached data")
+	}
+	sd.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) // certificates, checked by chain
+	if sd.PeekASN1Tag(cbasn1.Tag(1).Constructed().ContextSpecific()) {
+		return errors.New("the signature carries revocation lists the hub never writes")
+	}
+	var sid, issuer, siAlg cryptobyte.String
+	var siVersion int
+	serial := new(big.Int)
+	switch {
+	case !sd.ReadASN1(&sis, cbasn1.SET) || !sd.Empty():
+		return errors.New("the signer information is misplaced")
+	case !sis.ReadASN1(&si, cbasn1.SEQUENCE) || !sis.Empty():
+		return errors.New("there is not exactly one signer")
+	case !si.ReadASN1Integer(&siVersion) || siVersion != 1:
+		return errors.New("the signer information version is not 1")
+	case !si.ReadASN1(&sid, cbasn1.SEQUENCE) || !sid.ReadASN1Element(&issuer, cbasn1.SEQUENCE) ||
+		!sid.ReadASN1Integer(serial) || !sid.Empty():
+		return errors.New("the signer is not identified by issuer and serial number")
+	case !bytes.Equal(issuer, signer.RawIssuer) || serial.Cmp(signer.SerialNumber) != 0:
+		return errors.New("the signer's issuer and serial number are not its certificate's")
+	case !si.ReadASN1Element(&siAlg, cbasn1.SEQUENCE) || !bytes.Equal(siAlg, alg):
+		return errors.New("the digest algorithm set differs from the signer's digest algorithm")
+	}
+	return nil
+}
+
+// strictDER reports whether b is a run of DER elements whose constructed
+// elements are, recursively, exactly filled by DER elements.
+func strictDER(b cryptobyte.String) bool {
+	for !b.Empty() {
+		var body cryptobyte.String
+		var tag cbasn1.Tag
+		if !b.ReadAnyASN1(&body, &tag) {
+			return false
+		}
+		if tag&0x20 != 0 && !strictDER(body) { // constructed
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(b []byte) bool {
