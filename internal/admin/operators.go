@@ -167,6 +167,7 @@ func (c *Console) operatorList(w http.ResponseWriter, r *http.Request) {
 type deviceView struct {
 	*operators.Device
 	Offline bool
+	Backlog *opbolt.Backlog // the device's last report of its offline queue; nil if none
 }
 
 type operatorPageData struct {
@@ -220,7 +221,11 @@ func (c *Console) operatorData(r *http.Request, id string) (*operatorPageData, e
 	a, _ := authOf(r)
 	d.CanManage = a != nil && a.Role.Can(staff.ManageOperators)
 	for _, dv := range devs {
-		d.Devices = append(d.Devices, deviceView{dv, offline(dv, now)})
+		bl, err := c.Operators.Backlog(dv.KeyID)
+		if err != nil {
+			return nil, err
+		}
+		d.Devices = append(d.Devices, deviceView{dv, offline(dv, now), bl})
 	}
 	lang := langOf(r)
 	for _, wd := range weekOrder {

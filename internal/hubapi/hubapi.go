@@ -62,6 +62,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.certificateRoutes(mux)
 	s.deviceRoutes(mux)
+	s.deviceStatusRoutes(mux)
 	s.personRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {

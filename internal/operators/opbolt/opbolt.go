@@ -8,6 +8,7 @@
 //	op_devices    key id → operators.Device
 //	op_opdevices  operator id ‖ 0x00 ‖ key id → ∅
 //	op_codes      code hash → operators.EnrolmentCode
+//	op_backlog    key id → Backlog, the device's last report of its offline queue
 //
 // Operator ids are "op-" and the bucket's sequence, so they roll back with
 // a failed transaction and are never reused.
@@ -34,7 +35,8 @@ var (
 	bucketDevices   = []byte("op_devices")
 	bucketOpDevices = []byte("op_opdevices")
 	bucketCodes     = []byte("op_codes")
-	allBuckets      = [][]byte{bucketOperators, bucketDevices, bucketOpDevices, bucketCodes}
+	bucketBacklog   = []byte("op_backlog") // backlog.go
+	allBuckets      = [][]byte{bucketOperators, bucketDevices, bucketOpDevices, bucketCodes, bucketBacklog}
 )
 
 // Errors; returned errors wrap them (and operators' own errors).

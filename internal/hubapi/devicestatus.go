@@ -1,0 +1,76 @@
+package hubapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/operators/opbolt"
+)
+
+// deviceStatusRoutes registers the kiosks' reports of their offline
+// backlog, which the staff console shows beside each device's last contact.
+func (s *Server) deviceStatusRoutes(mux *http.ServeMux) {
+	mux.Handle("PUT /api/v1/devices/self/status", s.signed(http.HandlerFunc(s.putDeviceStatus)))
+}
+
+// deviceStatus is the body of PUT /api/v1/devices/self/status: the figures of
+// the kiosk's outbox. The age is in seconds, not an instant, so a kiosk with
+// a wrong clock still reports it right.
+type deviceStatus struct {
+	Pending          int   `json:"pending"`
+	Refused          int   `json:"refused"`
+	OldestAgeSeconds int64 `json:"oldest_age_seconds"`
+	AmountCents      int64 `json:"amount_cents"`
+}
+
+// deviceStatusView is the answer: the report as stored, with the hub's time.
+type deviceStatusView struct {
+	KeyID string `json:"key_id"`
+	deviceStatus
+	Reported time.Time `json:"reported"`
+}
+
+// maxStatusBody bounds a status report: four numbers.
+const maxStatusBody = 1 << 10
+
+func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
+	keyID, _ := httpsig.KeyID(r.Context())
+	if s.Operators == nil {
+		s.fail(w, r, errors.New("no operator store is configured"))
+		return
+	}
+	var in deviceStatus
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxStatusBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the status report is not the expected JSON {pending, refused, oldest_age_seconds, amount_cents}: %v", err)})
+		return
+	}
+	if in.OldestAgeSeconds < 0 || in.OldestAgeSeconds > int64(opbolt.MaxBacklogAge/time.Second) {
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(opbolt.MaxBacklogAge/time.Second))})
+		return
+	}
+	b, err := s.Operators.SetBacklog(keyID, opbolt.Backlog{Pending: in.Pending, Refused: in.Refused,
+		OldestAge: time.Duration(in.OldestAgeSeconds) * time.Second, AmountCents: in.AmountCents})
+	if err != nil {
+		s.fail(w, r, statusError(err))
+		return
+	}
+	s.touch(keyID)
+	writeJSON(w, http.StatusOK, deviceStatusView{KeyID: b.KeyID, Reported: b.Reported, deviceStatus: deviceStatus{
+		Pending: b.Pending, Refused: b.Refused, OldestAgeSeconds: int64(b.OldestAge / time.Second), AmountCents: b.AmountCents}})
+}
+
+// statusError maps an impossible report to 400; other errors keep theirs.
+func statusError(err error) error {
+	if errors.Is(err, operators.ErrInvalid) {
+		return badRequest{"bad_request", err.Error()}
+	}
+	return err
+}
