@@ -53,7 +53,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 	}
 	con := &admin.Console{
 		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: aud,
-		City: desk.Issuer.Place, FeeCapCents: api.Operators.Policy.FeeCapCents, Now: c.now, Log: log,
+		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Now: c.now, Log: log,
 	}
 	api.Admin = con.Wrap
 	go purgeSessions(st, log)

@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/issuance"
@@ -61,7 +61,17 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err := h.View(context.Background(), func(r registry.Reader) (err error) { table, err = placeTable(r); return }); err != nil {
 		return nil, err
 	}
-	issuer, err := cityIssuer(city, table)
+	// The city's settings, kept in the file, win over the flags, which
+	// stand for what the settings leave unset.
+	cs, err := citybolt.New(h.DB(), c.now, cityDefaults(city, publicURL))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := cs.Current()
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := cfg.Issuer(table)
 	if err != nil {
 		return nil, err
 	}
@@ -69,46 +79,12 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err != nil {
 		return nil, err
 	}
-	d := &issuance.Service{Registry: h.Store, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: publicURL, Now: c.now, Log: log, Audit: aud}
+	d := &issuance.Service{Registry: h.Store, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
+		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud}
 	d.SetPlaces(table)
+	d.Current = deskSettings(cs, d)
+	h.city = cs
 	return d, nil
-}
-
-// cityIssuer names the certifying office after the comune's code.
-func cityIssuer(code string, t *places.Table) (certificate.Issuer, error) {
-	code = strings.ToUpper(code)
-	p, ok := t.Lookup(code, time.Time{})
-	if !ok || p.Kind != places.Comune {
-		return certificate.Issuer{}, fmt.Errorf("the city code %s is not a comune in the loaded places tables", code)
-	}
-	name := titleCase(p.Name)
-	return certificate.Issuer{
-		Comune: "Comune di " + name, Belfiore: code, Office: "Servizi Demografici — Ufficio Anagrafe",
-		Officer: "L'Ufficiale d'Anagrafe", Place: name,
-	}, nil
-}
-
-// titleCase turns ANPR's upper-case names into "Reggio nell'Emilia".
-func titleCase(s string) string {
-	words := strings.Fields(strings.ToLower(s))
-	for i, w := range words {
-		switch {
-		case i > 0 && (w == "di" || w == "del" || w == "della" || w == "nell'emilia" || w == "e" || w == "sul" || w == "in"):
-			if w == "nell'emilia" {
-				words[i] = "nell'Emilia"
-			}
-		default:
-			r := []rune(w)
-			r[0] = []rune(strings.ToUpper(string(r[0])))[0]
-			for j := 1; j < len(r); j++ {
-				if r[j-1] == '\'' || r[j-1] == '-' {
-					r[j] = []rune(strings.ToUpper(string(r[j])))[0]
-				}
-			}
-			words[i] = string(r)
-		}
-	}
-	return strings.Join(words, " ")
 }
 
 func (c *cli) certificateIssue(ctx context.Context, args []string) error {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/issuance"
@@ -116,7 +117,8 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 // handle (Store.DB) the sibling stores share, and the data directory it is in.
 type hubFile struct {
 	*bolt.Store
-	Dir string
+	Dir  string
+	city *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
 }
 
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own

@@ -48,16 +48,13 @@ func init() {
 	)
 }
 
-// hubPolicy is the programme's policy: Milan's fee cap and holidays.
-var hubPolicy = operators.Policy{FeeCapCents: operators.DefaultFeeCapCents, Calendar: operators.Milan}
-
 func (c *cli) withOperators(ctx context.Context, data string, write bool, fn func(*opbolt.Store) error) error {
 	mode := readExisting
 	if write {
 		mode = writeCreate
 	}
 	return c.withHub(ctx, data, mode, func(h *hubFile) error {
-		ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+		ops, err := c.newOperators(h)
 		if err != nil {
 			return err
 		}
@@ -450,7 +447,7 @@ func selfSignedCert(dir string, now time.Time) (string, string, error) {
 // (reading device and operator status on every request) and the hub's
 // response key: the seal's Ed25519 token key, published in the JWKS.
 func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service, f *serveFlags, log *slog.Logger) error {
-	ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+	ops, err := c.newOperators(h)
 	if err != nil {
 		return err
 	}
@@ -476,7 +473,7 @@ const demoStaff = "demo"
 // On every start it prints a fresh enrolment code for the demo shop's kiosk
 // (codes are kept hashed, so an old one cannot be shown again).
 func (c *cli) seedDemoOperators(h *hubFile, log *slog.Logger) error {
-	ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+	ops, err := c.newOperators(h)
 	if err != nil {
 		return err
 	}

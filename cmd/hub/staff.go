@@ -25,7 +25,54 @@ func init() {
 		command{Name: "staff add", Usage: "--data DIR --user USER --role admin|clerk|finance|auditor [--name \"FULL NAME\"] [--replace]",
 			Help: "create a staff account for the console; the password is read from stdin (prompted on a terminal)", Run: (*cli).staffAdd},
 		command{Name: "staff list", Usage: "--data DIR", Help: "list the console's staff accounts", Run: (*cli).staffList},
+		command{Name: "staff disable", Usage: "--data DIR --user USER [--by NAME]", Help: "stop an account from signing in; its sessions end at once", Run: staffSwitch(true)},
+		command{Name: "staff enable", Usage: "--data DIR --user USER [--by NAME]", Help: "let a disabled account sign in again", Run: staffSwitch(false)},
 	)
+}
+
+// staffSwitch disables or re-enables an account, recording who and when.
+func staffSwitch(disable bool) func(*cli, context.Context, []string) error {
+	verb := map[bool]string{true: "disable", false: "enable"}[disable]
+	return func(c *cli, ctx context.Context, args []string) error {
+		fs := cmdline.FlagSet("hub staff " + verb)
+		data := c.dataFlag(fs)
+		user := fs.String("user", "", "the account's user name")
+		by := fs.String("by", "", "who makes the change (default: the user running the command)")
+		if err := cmdline.NoArgs(fs, args); err != nil {
+			return err
+		}
+		if *user == "" {
+			return usagef("say which account with --user USER")
+		}
+		who := *by
+		if who == "" {
+			a, err := c.staffActor()
+			if err != nil {
+				return usagef("say who makes the change with --by NAME")
+			}
+			who = a.String()
+		}
+		if err := c.requireRegistry(*data); err != nil {
+			return err
+		}
+		return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+			st, err := adminbolt.New(h.DB(), c.now)
+			if err != nil {
+				return err
+			}
+			a, err := st.Change(*user, func(a *staff.Account) error {
+				if disable {
+					return a.Disable(c.now(), who)
+				}
+				return a.Enable(c.now(), who)
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "staff %s %sd\n", a.User, verb)
+			return nil
+		})
+	}
 }
 
 // stdin is where staff add reads the password; tests replace it.
@@ -183,6 +230,9 @@ func (c *cli) staffList(ctx context.Context, args []string) error {
 			totp := ""
 			if len(a.TOTPSecret) > 0 {
 				totp = " totp"
+			}
+			if a.Disabled {
+				totp += " disabled"
 			}
 			fmt.Fprintf(c.stdout, "%s\t%s\t%s%s\n", a.User, a.Role, a.Name, totp)
 		}

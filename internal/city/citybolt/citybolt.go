@@ -9,6 +9,7 @@ package citybolt
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -120,7 +121,8 @@ func (s *Store) Set(e city.Edit, by string) (c city.Config, err error) {
 		}
 		var ops []*operators.Operator
 		if e.FeeCapCents != nil {
-			if ops, err = opbolt.Operators(tx); err != nil {
+			// A file that never held operators has no agreements to break.
+			if ops, err = opbolt.Operators(tx); err != nil && !errors.Is(err, opbolt.ErrNotInitialised) {
 				return err
 			}
 		}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/city/citybolt"
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+func init() {
+	register(
+		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, holidays, issuing office, public URL", Run: (*cli).cityShow},
+		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--by NAME]",
+			Help: "change the city's settings; a running hub applies them from the next request", Run: (*cli).citySet},
+	)
+}
+
+// hubPolicy is the operators' policy where no city settings apply: Milan's.
+var hubPolicy = city.Milan().Policy()
+
+// cityDefaults are what unset city settings stand for: Milan's programme,
+// with the comune and public URL the hub was started with.
+func cityDefaults(belfiore, publicURL string) city.Config {
+	d := city.Milan()
+	if belfiore != "" {
+		d.Belfiore = strings.ToUpper(belfiore)
+	}
+	d.PublicURL = publicURL
+	return d
+}
+
+// cityStore is the serving hub's settings store, or one on h with the
+// defaults of the environment (SPORTELLO_CITY, SPORTELLO_PUBLIC_URL).
+func (c *cli) cityStore(h *hubFile) (*citybolt.Store, error) {
+	if h.city != nil {
+		return h.city, nil
+	}
+	return citybolt.New(h.DB(), c.now, cityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", "")))
+}
+
+// newOperators opens the operator store reading the city's policy from the
+// file in each transaction.
+func (c *cli) newOperators(h *hubFile) (*opbolt.Store, error) {
+	cs, err := c.cityStore(h)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := opbolt.New(h.DB(), c.now, hubPolicy)
+	if err != nil {
+		return nil, err
+	}
+	ops.PolicyIn = cs.PolicyIn
+	return ops, nil
+}
+
+// deskSettings reads the city's settings for each issuance of desk.
+func deskSettings(cs *citybolt.Store, desk *issuance.Service) func() (issuance.Settings, error) {
+	return func() (issuance.Settings, error) {
+		cfg, err := cs.Current()
+		if err != nil {
+			return issuance.Settings{}, err
+		}
+		iss, err := cfg.Issuer(desk.Places())
+		if err != nil {
+			return issuance.Settings{}, err
+		}
+		return issuance.Settings{Issuer: iss, PublicURL: cfg.PublicURL, Policy: cfg.CertificatePolicy()}, nil
+	}
+}
+
+func (c *cli) cityShow(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub city show")
+	data := c.dataFlag(fs)
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
+		cs, err := c.cityStore(h)
+		if err != nil {
+			return err
+		}
+		stored, err := cs.Stored()
+		if err != nil {
+			return err
+		}
+		cur := stored.Effective(cs.Defaults)
+		src := func(set bool) string {
+			if set {
+				return ""
+			}
+			return "\t(default)"
+		}
+		publicURL := cur.PublicURL
+		if publicURL == "" {
+			publicURL = "the listening address"
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "comune\t%s%s\n", cur.Belfiore, src(stored.Belfiore != ""))
+		fmt.Fprintf(tw, "office\t%s%s\n", cur.Office, src(stored.Office != ""))
+		fmt.Fprintf(tw, "address\t%s%s\n", orDash(cur.Address), src(stored.Address != ""))
+		fmt.Fprintf(tw, "public URL\t%s%s\n", publicURL, src(stored.PublicURL != ""))
+		fmt.Fprintf(tw, "fee cap\t%d cents (%d.%02d EUR)%s\n", cur.FeeCapCents, cur.FeeCapCents/100, cur.FeeCapCents%100, src(stored.FeeCapCents != 0))
+		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
+		for _, ch := range stored.History {
+			fmt.Fprintf(tw, "changed\t%s by %s: %s\n", ch.At.In(operators.Rome).Format("2006-01-02 15:04"), ch.By, ch.What)
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) citySet(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub city set")
+	data := c.dataFlag(fs)
+	var e city.Edit
+	feeCap := fs.Int("fee-cap", -1, "cap on an operator's service fee per certificate, in cents")
+	office := fs.String("office", "", "the issuing office's name, as printed on certificates")
+	address := fs.String("address", "", "the issuing office's address, as printed on certificates")
+	patron := fs.String("patron-saint", "", `the patron saint's day, a local holiday: "MM-DD" or "MM-DD Name"`)
+	publicURL := fs.String("public-url", "", "the hub's public URL, printed in every certificate's QR")
+	comune := fs.String("comune", "", "Belfiore code of the certifying comune, e.g. F205")
+	by := fs.String("by", "", "who makes the change (default: the user running the command)")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["fee-cap"] {
+		e.FeeCapCents = feeCap
+	}
+	if given["office"] {
+		e.Office = office
+	}
+	if given["address"] {
+		e.Address = address
+	}
+	if given["public-url"] {
+		e.PublicURL = publicURL
+	}
+	if given["comune"] {
+		e.Belfiore = comune
+	}
+	if given["patron-saint"] {
+		md, err := city.ParseMonthDay(*patron)
+		if err != nil {
+			return usagef("--patron-saint: %s", strings.TrimPrefix(err.Error(), city.ErrInvalid.Error()+": "))
+		}
+		e.PatronSaint = &md
+	}
+	if e.Empty() {
+		return usagef("give at least one setting to change, e.g. --fee-cap 150")
+	}
+	who := *by
+	if who == "" {
+		a, err := c.staffActor()
+		if err != nil {
+			return usagef("say who makes the change with --by NAME")
+		}
+		who = a.String()
+	}
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		cs, err := c.cityStore(h)
+		if err != nil {
+			return err
+		}
+		if e.Belfiore != nil {
+			table, err := c.placesOf(ctx, h)
+			if err != nil {
+				return err
+			}
+			// A code the places tables do not know would stop the desk.
+			if _, err := (city.Config{Belfiore: *e.Belfiore}).Issuer(table); err != nil {
+				return err
+			}
+		}
+		before, err := cs.Stored()
+		if err != nil {
+			return err
+		}
+		if _, err := cs.Set(e, who); err != nil {
+			return err
+		}
+		after, err := cs.Stored()
+		if err != nil {
+			return err
+		}
+		for _, ch := range after.History[len(before.History):] {
+			fmt.Fprintf(c.stdout, "%s\n", ch.What)
+		}
+		return nil
+	})
+}
+
+// placesOf is the places table: the serving desk's, else the file's.
+func (c *cli) placesOf(ctx context.Context, h *hubFile) (*places.Table, error) {
+	if c.desk != nil {
+		return c.desk.Places(), nil
+	}
+	var t *places.Table
+	err := h.View(ctx, func(r registry.Reader) (err error) { t, err = placeTable(r); return })
+	return t, err
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCityCommands(t *testing.T) {
+	data := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"show, no registry", []string{"city", "show", "--data", data}, 1, "", "no registry"},
+		{"set cap", []string{"city", "set", "--data", data, "--fee-cap", "150", "--by", "m.bianchi"}, 0, "fee cap: 2,00 EUR → 1,50 EUR", ""},
+		{"show", []string{"city", "show", "--data", data}, 0, "fee cap       150 cents (1.50 EUR)\n", ""},
+		{"defaults marked", []string{"city", "show", "--data", data}, 0, "Sant'Ambrogio  (default)", ""},
+		{"history", []string{"city", "show", "--data", data}, 0, "by m.bianchi: fee cap: 2,00 EUR → 1,50 EUR", ""},
+		{"office, address, patron saint, URL", []string{"city", "set", "--data", data, "--office", "Anagrafe centrale", "--address", "Via Larga 12, Milano",
+			"--patron-saint", "06-24 San Giovanni", "--public-url", "https://certificati.example.it/", "--by", "m.bianchi"}, 0, "patron saint: 12-07 Sant'Ambrogio → 06-24 San Giovanni", ""},
+		{"shown", []string{"city", "show", "--data", data}, 0, "public URL    https://certificati.example.it\n", ""},
+		{"same value", []string{"city", "set", "--data", data, "--fee-cap", "150", "--by", "x"}, 1, "", "already hold"},
+		{"nothing", []string{"city", "set", "--data", data, "--by", "x"}, 2, "", "at least one setting"},
+		{"bad day", []string{"city", "set", "--data", data, "--patron-saint", "02-30", "--by", "x"}, 2, "", "MM-DD"},
+		{"cap zero", []string{"city", "set", "--data", data, "--fee-cap", "0", "--by", "x"}, 1, "", "between 0,01"},
+		{"unknown comune", []string{"city", "set", "--data", data, "--comune", "Z999", "--by", "x"}, 1, "", "Z999"},
+		{"bad URL", []string{"city", "set", "--data", data, "--public-url", "certificati", "--by", "x"}, 1, "", "not a public URL"},
+	}
+	for _, tt := range tests {
+		r := hub(t, tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", tt.name, r.code, tt.code, r.stdout, r.stderr)
+		}
+		if tt.code != 0 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+			t.Errorf("%s: error is not one clear sentence:\n%s", tt.name, r.stderr)
+		}
+	}
+}
+
+// TestCityThroughRunningHub changes the cap while the hub serves: a cap
+// below the demo shops' fees is refused naming them, and a raised cap lets
+// the running hub accept an agreement it refused before.
+func TestCityThroughRunningHub(t *testing.T) {
+	data := t.TempDir()
+	startHub(t, data, "127.0.0.1:0")
+	r := hub(t, "city", "set", "--data", data, "--fee-cap", "120", "--by", "m.bianchi")
+	if r.code != 1 || !strings.Contains(r.stderr, "op-0001 Edicola Loreto (2,00 EUR)") || !strings.Contains(r.stderr, "op-0002 Tabacchi Porta Romana (1,50 EUR)") ||
+		strings.Contains(r.stderr, "op-0003") {
+		t.Errorf("cap below the demo shops' fees: exit %d: %s", r.code, r.stderr)
+	}
+	add := []string{"operator", "add", "--data", data, "--name", "Edicola Rossi", "--piva", "01199250158", "--category", "edicola",
+		"--street", "Corso Buenos Aires", "--number", "33", "--cap", "20124", "--lat", "45.4781", "--lon", "9.2096",
+		"--signed", "2026-01-15", "--expires", "2099-01-14", "--fee-cents", "250", "--types", "residenza", "--by", "m.bianchi"}
+	if r := hub(t, add...); r.code != 1 || !strings.Contains(r.stderr, "cap") {
+		t.Fatalf("a fee of 2.50 under the default cap: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, "city", "set", "--data", data, "--fee-cap", "250", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("raising the cap: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, add...); r.code != 0 {
+		t.Errorf("a fee of 2.50 under the raised cap: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, "city", "show", "--data", data); !strings.Contains(r.stdout, "fee cap       250 cents") || !strings.Contains(r.stdout, "http://127.0.0.1:") {
+		t.Errorf("city show through the hub:\n%s%s", r.stdout, r.stderr)
+	}
+}
