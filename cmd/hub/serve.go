@@ -34,8 +34,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	data := c.dataFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	demo := fs.Bool("demo", false, "seed a synthetic city on first start")
-	publicURL := fs.String("public-url", os.Getenv("SPORTELLO_PUBLIC_URL"), "the hub's public URL, printed in every certificate's QR (default: the listening address)")
-	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
+	publicURL := fs.String("public-url", os.Getenv("SPORTELLO_PUBLIC_URL"), "the hub's public URL, printed in every certificate's QR, unless hub city set stored one (default: the listening address)")
+	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune, unless hub city set stored one")
 	apiFlags := addServeFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
