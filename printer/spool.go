@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/sportello/sportello/internal/atomicfile"
 )
 
 // ErrNoJob is returned for a job ID the spool does not hold.
@@ -104,23 +106,8 @@ func (s *DirSpool) Put(j Job) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := os.CreateTemp(s.dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), s.path(j.ID))
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("cannot write job %s to the spool: %w", j.ID, werr)
+	if err := atomicfile.Write(s.path(j.ID), b, 0o600); err != nil {
+		return fmt.Errorf("cannot write job %s to the spool: %w", j.ID, err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sportello/sportello/internal/atomicfile"
+
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
@@ -126,7 +128,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(outPath, res.PDF); err != nil {
+		if err := atomicfile.Write(outPath, res.PDF, 0o644); err != nil {
 			return fmt.Errorf("certificate %s (protocol %s) was issued but cannot be written to %s: %v; get it again with the same command using --id", res.Record.ID, res.Record.Protocol, outPath, err)
 		}
 		fmt.Fprintf(c.stdout, "issued %s, protocol %s, %s for %s (%s), total %s, written to %s\n",
@@ -141,26 +143,6 @@ func typeNames() string {
 		names = append(names, string(t))
 	}
 	return strings.Join(names, ", ")
-}
-
-// writeFileAtomic writes through a temporary file so a reader never sees half a PDF.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
@@ -329,7 +311,7 @@ func (c *cli) protocolExport(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(c.path(*out), []byte(b.String())); err != nil {
+		if err := atomicfile.Write(c.path(*out), []byte(b.String()), 0o644); err != nil {
 			return fmt.Errorf("cannot write %s: %v", *out, err)
 		}
 		fmt.Fprintf(c.stdout, "wrote %d entries of %s to %s, sha-256 %x\n", len(entries), day, *out, sum)

@@ -24,6 +24,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sportello/sportello/internal/atomicfile"
 )
 
 // Files in the key directory. Private keys are PKCS#8 PEM with mode 0600.
@@ -216,26 +218,7 @@ func writeKey(path string, key crypto.PrivateKey) error {
 // writeFile writes through a temporary file and a rename, so a crash never
 // leaves a truncated key behind.
 func writeFile(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("the key file %s cannot be written: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("the key file %s cannot be protected: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("the key file %s cannot be written: %w", path, err)
 	}
 	return nil
