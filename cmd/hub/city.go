@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sportello/sportello/internal/fees"
+
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
@@ -109,7 +111,7 @@ func (c *cli) cityShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "office\t%s%s\n", cur.Office, src(stored.Office != ""))
 		fmt.Fprintf(tw, "address\t%s%s\n", orDash(cur.Address), src(stored.Address != ""))
 		fmt.Fprintf(tw, "public URL\t%s%s\n", publicURL, src(stored.PublicURL != ""))
-		fmt.Fprintf(tw, "fee cap\t%d cents (%d.%02d EUR)%s\n", cur.FeeCapCents, cur.FeeCapCents/100, cur.FeeCapCents%100, src(stored.FeeCapCents != 0))
+		fmt.Fprintf(tw, "fee cap\t%d cents (%s)%s\n", cur.FeeCapCents, fees.Euro(int64(cur.FeeCapCents)), src(stored.FeeCapCents != 0))
 		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
 		for _, ch := range stored.History {
 			fmt.Fprintf(tw, "changed\t%s by %s: %s\n", ch.At.In(operators.Rome).Format("2006-01-02 15:04"), ch.By, ch.What)

@@ -16,7 +16,7 @@ func TestCityCommands(t *testing.T) {
 	}{
 		{"show, no registry", []string{"city", "show", "--data", data}, 1, "", "no registry"},
 		{"set cap", []string{"city", "set", "--data", data, "--fee-cap", "150", "--by", "m.bianchi"}, 0, "fee cap: 2,00 EUR → 1,50 EUR", ""},
-		{"show", []string{"city", "show", "--data", data}, 0, "fee cap       150 cents (1.50 EUR)\n", ""},
+		{"show", []string{"city", "show", "--data", data}, 0, "fee cap       150 cents (1,50 EUR)\n", ""},
 		{"defaults marked", []string{"city", "show", "--data", data}, 0, "Sant'Ambrogio  (default)", ""},
 		{"history", []string{"city", "show", "--data", data}, 0, "by m.bianchi: fee cap: 2,00 EUR → 1,50 EUR", ""},
 		{"office, address, patron saint, URL", []string{"city", "set", "--data", data, "--office", "Anagrafe centrale", "--address", "Via Larga 12, Milano",

@@ -22,6 +22,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sportello/sportello/internal/fees"
+
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/httpsig"
@@ -224,7 +226,7 @@ func (c *cli) operatorShow(ctx context.Context, args []string) error {
 			for _, t := range a.Types {
 				types = append(types, string(t))
 			}
-			fmt.Fprintf(w, "agreement        %s to %s, fee %d.%02d EUR, %s\n", a.Signed, a.Expires, a.FeeCents/100, a.FeeCents%100, strings.Join(types, ", "))
+			fmt.Fprintf(w, "agreement        %s to %s, fee %s, %s\n", a.Signed, a.Expires, fees.Euro(int64(a.FeeCents)), strings.Join(types, ", "))
 		}
 		for _, h := range o.History {
 			fmt.Fprintf(w, "history          %s  %s → %s by %s", h.At.In(operators.Rome).Format("2006-01-02 15:04"), orDash(string(h.From)), h.To, h.By)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/fees"
+
 	"github.com/sportello/sportello/internal/operators"
 )
 
@@ -53,14 +55,8 @@ func romeZone() *time.Location { return operators.Rome }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
-// euro writes cents the Italian way: "16,00 €".
-func euro(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d,%02d €", sign, cents/100, cents%100)
-}
+// euro writes cents the Italian way: "16,00 €", "1.234,56 €".
+func euro(cents int64) string { return fees.Amount(cents, ',', '.') + " €" }
 
 func toCents(v any) int64 {
 	switch n := v.(type) {
@@ -76,7 +72,7 @@ func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":         func(key string) string { return tr(lang, key) },
 		"euro":      func(v any) string { return euro(toCents(v)) },
-		"europlain": func(v any) string { c := toCents(v); return fmt.Sprintf("%d,%02d", c/100, c%100) },
+		"europlain": func(v any) string { return fees.Amount(toCents(v), ',', 0) },
 		"when":      func(t time.Time) string { return t.In(operators.Rome).Format("02/01/2006 15:04") },
 		"list":      func(xs ...int) []int { return xs },
 		"lower":     strings.ToLower,

@@ -338,7 +338,7 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		History                       []city.Change
 		Reasons                       []fees.Reason
 		Rows                          []feeRow
-	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, capCents, fmt.Sprintf("%d,%02d", capCents/100, capCents%100),
+	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, capCents, fees.Amount(int64(capCents), ',', 0),
 		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows}
 	c.render(w, r, status, "fees", v)
 }

@@ -8,19 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // opening hours are Rome's wherever the hub runs
 
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
 
 // Rome is the zone every opening time is in.
-var Rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err) // time/tzdata is linked in: cannot happen
-	}
-	return loc
-}()
+var Rome = protocol.Rome
 
 // Interval is one opening span of a day, in minutes after midnight; Close
 // may be 24:00. Spans across midnight are written as two days' spans.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/fees"
+
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -124,7 +126,7 @@ func (a *Agreement) Validate(capCents int) error {
 	case a.FeeCents < 0:
 		return fmt.Errorf("%w: the service fee cannot be negative (%d cents)", ErrInvalid, a.FeeCents)
 	case a.FeeCents > capCents:
-		return fmt.Errorf("%w: the service fee of %s exceeds the city's cap of %s per certificate", ErrInvalid, euros(a.FeeCents), euros(capCents))
+		return fmt.Errorf("%w: the service fee of %s exceeds the city's cap of %s per certificate", ErrInvalid, fees.Euro(int64(a.FeeCents)), fees.Euro(int64(capCents)))
 	case len(a.Types) == 0:
 		return fmt.Errorf("%w: the agreement allows no certificate type", ErrInvalid)
 	}
@@ -155,8 +157,6 @@ func (a *Agreement) Allows(t certificate.Type) bool {
 	}
 	return false
 }
-
-func euros(cents int) string { return fmt.Sprintf("%d.%02d EUR", cents/100, cents%100) }
 
 // Status is where an operator is in its lifecycle.
 type Status string

@@ -249,7 +249,7 @@ func TestValidate(t *testing.T) {
 		{"bad category", func(o *Operator) { o.Category = "bar" }, "not a category"},
 		{"no coordinates", func(o *Operator) { o.Address.Lat, o.Address.Lon = 0, 0 }, "no coordinates"},
 		{"latitude out of range", func(o *Operator) { o.Address.Lat = 95 }, "latitude"},
-		{"fee over the cap", func(o *Operator) { o.Agreement.FeeCents = 201 }, "exceeds the city's cap of 2.00 EUR"},
+		{"fee over the cap", func(o *Operator) { o.Agreement.FeeCents = 201 }, "exceeds the city's cap of 2,00 EUR"},
 		{"negative fee", func(o *Operator) { o.Agreement.FeeCents = -1 }, "negative"},
 		{"unknown type", func(o *Operator) { o.Agreement.Types = []certificate.Type{"patente"} }, "not a certificate type"},
 		{"no type", func(o *Operator) { o.Agreement.Types = nil }, "no certificate type"},
