@@ -52,6 +52,10 @@ type shopConfig struct {
 	ReceiptModel   string        `json:"receipt_model,omitempty"`
 	IdleSeconds    int           `json:"idle_seconds,omitempty"`
 	DemoNIS        string        `json:"demo_nis,omitempty"` // the virtual card's NIS in --demo
+	// Lat and Lon place the shop for the directory of nearby points of
+	// service; without them the kiosk shows no directory.
+	Lat float64 `json:"lat,omitempty"`
+	Lon float64 `json:"lon,omitempty"`
 }
 
 const shopFile = "kiosk.json"
@@ -70,7 +74,7 @@ func loadShop(dir string, demo bool) (*shopConfig, error) {
 		cfg := &shopConfig{Shop: "Edicola Demo", Address: "Piazza del Duomo 1, Milano",
 			Staff:          []kiosk.Staff{{ID: "demo", Name: "Operatore Demo", PINHash: hash}},
 			A4Printer:      "dir:" + filepath.Join(dir, "print", "a4"),
-			ReceiptPrinter: "dir:" + filepath.Join(dir, "print", "receipts"), ReceiptModel: "tm-t20"}
+			ReceiptPrinter: "dir:" + filepath.Join(dir, "print", "receipts"), ReceiptModel: "tm-t20", Lat: 45.4642, Lon: 9.1900}
 		b, _ := json.MarshalIndent(cfg, "", "  ")
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			return nil, fmt.Errorf("cannot write the demo shop's configuration: %w", err)
@@ -151,19 +155,20 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	client.Retry = hubclient.Retry{Attempts: 2}
 	hub := kiosk.NewClientHub(client)
 
-	// What the agreement allows and charges, from the hub when it answers.
+	// What the agreement allows and charges: from the hub when it answers,
+	// else from the copy kept in the profile when it last did.
 	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID, Staff: shop.Staff,
 		Lang: kiosk.Lang(*lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
+	cache := &kiosk.Cache{Path: kiosk.CachePath(*profile)}
+	fetchAgreement := kiosk.FetchAgreement(client, c.now)
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	if dev, err := client.Self(sctx); err == nil {
-		cfg.ServiceCents = int64(dev.FeeCents)
-		for _, t := range dev.Types {
-			if ct, err := certificate.ParseType(t); err == nil {
-				cfg.Types = append(cfg.Types, ct)
-			}
-		}
+	if a, err := cache.Agreement(sctx, fetchAgreement); err == nil {
+		cfg.ServiceCents, cfg.Types, cfg.AgreementAsOf, cfg.AgreementCached = a.FeeCents, a.Types, a.Fetched, a.Cached
 		if cfg.Shop == "" {
-			cfg.Shop = dev.OperatorName
+			cfg.Shop = a.OperatorName
+		}
+		if a.Cached {
+			log.Warn("the hub cannot be reached: fees and types come from the kept copy", "as_of", a.Fetched)
 		}
 	} else {
 		log.Warn("the hub did not say what this device may issue; offering every type", "err", err)
@@ -235,8 +240,37 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	}
 	defer ob.Close()
 
-	flow, err := kiosk.New(cfg, kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: ob},
-		Journal: &kiosk.FileJournal{Path: filepath.Join(*profile, "sales.jsonl")}, Clock: kiosk.ClockFunc(c.now), Log: log})
+	var places func(context.Context) (kiosk.Directory, error)
+	fetchPlaces := kiosk.FetchDirectory(client, shop.Lat, shop.Lon, c.now)
+	if shop.Lat != 0 || shop.Lon != 0 {
+		places = func(ctx context.Context) (kiosk.Directory, error) { return cache.Directory(ctx, fetchPlaces) }
+	}
+	var flow *kiosk.Flow
+	// On each status poll that reaches the hub: the backlog report (sent
+	// when it changed), and the caches' refresh every quarter of an hour.
+	reporter := &kiosk.BacklogReporter{Stats: ob.Stats, Send: client.ReportBacklog, Now: c.now}
+	refresh := kiosk.Throttle(15*time.Minute, c.now, func(ctx context.Context) error {
+		a, err := cache.Agreement(ctx, fetchAgreement)
+		if err == nil && !a.Cached {
+			flow.SetAgreement(a)
+		}
+		if places != nil {
+			_, derr := places(ctx)
+			err = errors.Join(err, derr)
+		}
+		return err
+	})
+	onContact := func(ctx context.Context) {
+		if err := reporter.Report(ctx); err != nil {
+			log.Info("the offline backlog could not be reported to the hub", "err", err)
+		}
+		if err := refresh(ctx); err != nil {
+			log.Info("the agreement and directory copies could not be refreshed", "err", err)
+		}
+	}
+	flow, err = kiosk.New(cfg, kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: ob},
+		Journal: &kiosk.FileJournal{Path: filepath.Join(*profile, "sales.jsonl")}, Clock: kiosk.ClockFunc(c.now), Log: log,
+		Places: places, OnContact: onContact})
 	if err != nil {
 		return err
 	}

@@ -308,7 +308,25 @@ func TestOfflineThenOnline(t *testing.T) {
 	if err := r.flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza}}); err != nil {
 		t.Fatal(err)
 	}
+	// The agreement and the directory are kept while the hub answers...
+	cache := &kiosk.Cache{Path: filepath.Join(t.TempDir(), "cache.json")}
+	client := r.hub.C
+	fresh, err := cache.Agreement(ctx, kiosk.FetchAgreement(client, time.Now))
+	if err != nil || fresh.Cached || len(fresh.Types) == 0 {
+		t.Fatalf("agreement from the hub: %+v %v", fresh, err)
+	}
+	places := kiosk.FetchDirectory(client, 45.4642, 9.19, time.Now)
+	if d, err := cache.Directory(ctx, places); err != nil || d.Cached || len(d.Places) == 0 {
+		t.Fatalf("directory from the hub: %+v %v", d, err)
+	}
 	h.stop()
+	// ...and read back, with their age, once it does not.
+	if a, err := cache.Agreement(ctx, kiosk.FetchAgreement(client, time.Now)); err != nil || !a.Cached || a.FeeCents != fresh.FeeCents || !a.Fetched.Equal(fresh.Fetched) {
+		t.Errorf("agreement with the hub down: %+v %v", a, err)
+	}
+	if d, err := cache.Directory(ctx, places); err != nil || !d.Cached || len(d.Places) == 0 {
+		t.Errorf("directory with the hub down: %+v %v", d, err)
+	}
 	if err := r.flow.Confirm(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -352,6 +370,15 @@ func TestOfflineThenOnline(t *testing.T) {
 	h2 := startHub(t, data)
 	r.profile.HubURL = h2.url
 	r.hub.Lookup.Base = h2.url
+	// The first contact reports the backlog: one request, its amount.
+	var reported []hubclient.Backlog
+	reporter := &kiosk.BacklogReporter{Stats: r.ob.Stats, Send: func(ctx context.Context, b hubclient.Backlog) error {
+		reported = append(reported, b)
+		return r.hub.C.ReportBacklog(ctx, b)
+	}}
+	if err := reporter.Report(ctx); err != nil || len(reported) != 1 || reported[0].Pending != 1 || reported[0].AmountCents != v.Preview.TotalCents {
+		t.Fatalf("backlog report to the real hub: %+v %v", reported, err)
+	}
 	delivered := 0
 	var log bytes.Buffer
 	sender := r.ob.NewSender(kiosk.Deliverer(r.hub), outbox.SenderOptions{OnResult: func(o outbox.Outcome) {

@@ -593,3 +593,19 @@ func (c *Client) CertificatePDF(ctx context.Context, id string) ([]byte, error) 
 	_, b, err := c.call(ctx, "GET", "/api/v1/certificates/"+url.PathEscape(id)+"/pdf", nil, nil, "")
 	return b, err
 }
+
+// Backlog is what the kiosk tells the hub of its offline queue, so city
+// staff see devices holding requests (and money) the hub has not had yet.
+type Backlog struct {
+	Pending          int   `json:"pending"`
+	Refused          int   `json:"refused"`
+	OldestAgeSeconds int64 `json:"oldest_age_seconds"` // an age: the kiosk's clock may be wrong
+	AmountCents      int64 `json:"amount_cents"`
+}
+
+// ReportBacklog sends the outbox's figures to the hub
+// (PUT /api/v1/devices/self/status); the last report replaces the others.
+func (c *Client) ReportBacklog(ctx context.Context, b Backlog) error {
+	_, _, err := c.call(ctx, "PUT", "/api/v1/devices/self/status", nil, b, "")
+	return err
+}

@@ -33,6 +33,7 @@ const (
 	StepDone     Step = "done"     // printed (or queued), reprint, next
 	StepSummary  Step = "summary"  // operator: end-of-day account
 	StepClaim    Step = "claim"    // operator: a claim code's request, still queued or refused
+	StepPlaces   Step = "places"   // the nearest other points of service, from the hub or the cached copy
 )
 
 // Config is what a flow needs to know of its kiosk.
@@ -55,6 +56,11 @@ type Config struct {
 	Lang         Lang // the start language; Italian when empty
 	// Timeout bounds each call to the hub, card or printer (default 20 s).
 	Timeout time.Duration
+	// AgreementAsOf is when the hub stated ServiceCents and Types;
+	// AgreementCached says they come from the profile's copy because the
+	// hub could not be reached at start. The screens say how old it is.
+	AgreementAsOf   time.Time
+	AgreementCached bool
 }
 
 // Deps are the flow's connections to the world. Outbox and Journal may be nil.
@@ -67,6 +73,12 @@ type Deps struct {
 	Clock    Clock
 	Rand     io.Reader // idempotency keys; crypto/rand when nil
 	Log      *slog.Logger
+	// Places lists the nearest points of service (Cache.Directory); nil
+	// hides the directory.
+	Places func(ctx context.Context) (Directory, error)
+	// OnContact runs after each status poll that reached the hub: the
+	// backlog report and the caches' refresh. May be nil.
+	OnContact func(ctx context.Context)
 }
 
 // Progress is how far issuing and printing have got.
@@ -112,12 +124,20 @@ type View struct {
 	Status   Status
 	Problem  *Problem // the last refusal or failure, shown on the current screen
 	Summary  *Summary
-	Claimed  *Claimed // StepClaim: the request a returning citizen's claim code names
-	Busy     bool     // an action is running
-	Types    []certificate.Type
-	Exempt   []fees.Reason // ANPR table 39, for the purpose choice
-	Shop     string
-	Subject  string // the chosen subject's name
+	Claimed  *Claimed   // StepClaim: the request a returning citizen's claim code names
+	Places   *Directory // StepPlaces
+	// PlacesAge and AgreementAge are how old the directory shown and the
+	// fees previewed are, when they come from the cached copy (else 0).
+	PlacesAge       time.Duration
+	AgreementAsOf   time.Time
+	AgreementCached bool
+	AgreementAge    time.Duration
+	HasPlaces       bool // the directory can be shown
+	Busy            bool // an action is running
+	Types           []certificate.Type
+	Exempt          []fees.Reason // ANPR table 39, for the purpose choice
+	Shop            string
+	Subject         string // the chosen subject's name
 }
 
 // Flow is one kiosk's state machine. Its actions may be called from any
@@ -202,7 +222,8 @@ func (f *Flow) reset(full bool) {
 		f.pdf[i] = 0
 	}
 	f.pdf, f.rcpt, f.claim, f.key, f.nis = nil, nil, nil, "", ""
-	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop}
+	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop,
+		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil}
 	switch {
 	case f.cfg.Mode == SelfService:
 		f.v.Step = StepStart
@@ -228,6 +249,18 @@ func (f *Flow) View() View {
 	if v.Claimed != nil {
 		c := *v.Claimed
 		v.Claimed = &c
+	}
+	now := f.deps.Clock.Now()
+	if v.AgreementCached {
+		v.AgreementAge = now.Sub(v.AgreementAsOf)
+	}
+	if v.Places != nil {
+		d := *v.Places
+		d.Places = slices.Clone(d.Places)
+		v.Places = &d
+		if d.Cached {
+			v.PlacesAge = now.Sub(d.Fetched)
+		}
 	}
 	if v.Preview != nil {
 		b := *v.Preview
@@ -585,7 +618,7 @@ func newKey(r io.Reader) (string, error) {
 
 // Back returns from review to the choice, or from the choice to identification.
 func (f *Flow) Back() error {
-	done, err := f.begin(StepReview, StepChoose, StepPIN, StepSummary, StepClaim)
+	done, err := f.begin(StepReview, StepChoose, StepPIN, StepSummary, StepClaim, StepPlaces)
 	if err != nil {
 		return err
 	}
@@ -601,6 +634,11 @@ func (f *Flow) Back() error {
 			v.Summary, v.Claimed = nil, nil
 			v.Step = StepIdentify
 		})
+	case StepPlaces:
+		f.mu.Lock()
+		f.reset(false)
+		f.mu.Unlock()
+		f.update(func(*View) {})
 	default:
 		f.mu.Lock()
 		f.reset(false)
@@ -925,6 +963,9 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 	var st Status
 	st.HubChecked = true
 	st.HubOnline = f.deps.Hub.Ping(ctx) == nil
+	if st.HubOnline && f.deps.OnContact != nil {
+		f.deps.OnContact(ctx)
+	}
 	if f.deps.Outbox != nil {
 		if n, err := f.deps.Outbox.Pending(); err == nil {
 			st.Queued = n
@@ -1008,6 +1049,49 @@ func (f *Flow) Redeem(ctx context.Context, code string) error {
 		return f.fail(perr)
 	}
 	return nil
+}
+
+// ShowPlaces shows the nearest other points of service: from the hub, or
+// from the copy kept when it last answered, with its age.
+func (f *Flow) ShowPlaces(ctx context.Context) error {
+	done, err := f.begin(StepIdentify, StepStart)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if f.deps.Places == nil {
+		return f.fail(problem("places_unavailable", "this kiosk has no directory of points of service", nil))
+	}
+	hctx, cancel := f.ctx(ctx)
+	d, err := f.deps.Places(hctx)
+	cancel()
+	if err != nil {
+		return f.fail(problem("places_unavailable", "the directory cannot be shown: "+err.Error(), err))
+	}
+	f.update(func(v *View) { v.Places, v.Step = &d, StepPlaces })
+	return nil
+}
+
+// SetAgreement applies what the hub now says of the shop's agreement (the
+// caches' refresh calls it): the fee previewed and the types offered from
+// the next customer on.
+func (f *Flow) SetAgreement(a Agreement) {
+	f.act.Lock()
+	defer f.act.Unlock()
+	f.mu.Lock()
+	f.cfg.ServiceCents = a.FeeCents
+	if len(a.Types) > 0 {
+		f.cfg.Types = slices.Clone(a.Types)
+	}
+	f.cfg.AgreementAsOf, f.cfg.AgreementCached = a.Fetched, a.Cached
+	f.v.AgreementAsOf, f.v.AgreementCached = a.Fetched, a.Cached
+	if f.v.Step == StepStart || f.v.Step == StepLogin || f.v.Step == StepIdentify {
+		f.v.Types = f.cfg.Types
+	}
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
 }
 
 // Fulfil prints a request the outbox delivered after the citizen left with

@@ -186,6 +186,9 @@ func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
 	dot.Resize(fyne.NewSize(12, 12))
 	items := []fyne.CanvasObject{container.NewGridWrap(fyne.NewSize(14, 14), dot), widget.NewLabel(hub), widget.NewSeparator(),
 		widget.NewLabel(printerText), widget.NewSeparator(), widget.NewLabel(readerText)}
+	if v.AgreementCached {
+		items = append(items, widget.NewSeparator(), widget.NewLabel(u.t(v, "status_agreement_cached", age(v.AgreementAge))))
+	}
 	if v.Progress.Total > 0 {
 		pb := widget.NewProgressBar()
 		pb.Max = float64(v.Progress.Total)
@@ -219,6 +222,8 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.summaryScreen(v)
 	case kiosk.StepClaim:
 		body = u.claimScreen(v)
+	case kiosk.StepPlaces:
+		body = u.placesScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
@@ -273,9 +278,15 @@ func (u *UI) startScreen(v kiosk.View) fyne.CanvasObject {
 	icon := widget.NewIcon(theme.AccountIcon())
 	btn := big(u.t(v, "start_button"), func() { u.run(u.flow.TapCard) })
 	u.busy(v, btn)
-	return container.NewCenter(container.NewVBox(title, sub,
+	box := container.NewVBox(title, sub,
 		container.NewGridWithColumns(len(langs), langs...),
-		container.NewCenter(container.NewGridWrap(fyne.NewSize(96, 96), icon)), tap, btn))
+		container.NewCenter(container.NewGridWrap(fyne.NewSize(96, 96), icon)), tap, btn)
+	if v.HasPlaces {
+		places := widget.NewButtonWithIcon(u.t(v, "places_button"), theme.SearchIcon(), func() { u.run(u.flow.ShowPlaces) })
+		u.busy(v, places)
+		box.Add(places)
+	}
+	return container.NewCenter(box)
 }
 
 func (u *UI) loginScreen(v kiosk.View) fyne.CanvasObject {
@@ -330,7 +341,7 @@ func (u *UI) identifyScreen(v kiosk.View) fyne.CanvasObject {
 		widget.NewLabel(u.t(v, "identify_or")), form, container.NewHBox(ident),
 		widget.NewSeparator(), widget.NewLabel(u.t(v, "identify_claim")),
 		container.NewBorder(nil, nil, nil, claim, u.claimCode),
-		layout.NewSpacer(), container.NewHBox(summary))
+		layout.NewSpacer(), container.NewHBox(u.placesButton(v, summary)...))
 }
 
 func (u *UI) pinScreen(v kiosk.View) fyne.CanvasObject {
@@ -533,8 +544,14 @@ func (u *UI) reviewScreen(v kiosk.View) fyne.CanvasObject {
 	confirm := big(u.t(v, "confirm_button"), func() { u.run(u.flow.Confirm) })
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	u.busy(v, confirm, back)
-	return container.NewBorder(heading(u.t(v, "review_title")), container.NewHBox(back, layout.NewSpacer(), confirm), nil, nil,
-		container.NewVBox(info, widget.NewSeparator(), u.feeTable(v, v.Preview.Lines, v.Preview.TotalCents)))
+	body := container.NewVBox(info, widget.NewSeparator(), u.feeTable(v, v.Preview.Lines, v.Preview.TotalCents))
+	if v.AgreementCached {
+		note := widget.NewLabel(u.t(v, "review_fees_cached", v.AgreementAsOf.In(protocol.Rome).Format("02/01/2006 15:04"), age(v.AgreementAge)))
+		note.Wrapping = fyne.TextWrapWord
+		note.Importance = widget.WarningImportance
+		body.Add(note)
+	}
+	return container.NewBorder(heading(u.t(v, "review_title")), container.NewHBox(back, layout.NewSpacer(), confirm), nil, nil, body)
 }
 
 func (u *UI) workingScreen(v kiosk.View) fyne.CanvasObject {
@@ -648,4 +665,56 @@ func (u *UI) claimScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	return container.NewBorder(heading(u.t(v, "claim_title", c.Code)), container.NewHBox(back), nil, nil, body)
+}
+
+// placesButton puts the directory's button beside the others when the
+// kiosk has a directory.
+func (u *UI) placesButton(v kiosk.View, others ...fyne.CanvasObject) []fyne.CanvasObject {
+	if !v.HasPlaces {
+		return others
+	}
+	b := widget.NewButtonWithIcon(u.t(v, "places_button"), theme.SearchIcon(), func() { u.run(u.flow.ShowPlaces) })
+	u.busy(v, b)
+	return append(others, b)
+}
+
+// placesScreen lists the nearest points of service, saying how old the
+// list is when it is the kept copy.
+func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
+	d := v.Places
+	list := container.NewVBox()
+	if d.Cached {
+		note := widget.NewLabel(u.t(v, "places_cached", d.Fetched.In(protocol.Rome).Format("02/01/2006 15:04"), age(v.PlacesAge)))
+		note.Wrapping = fyne.TextWrapWord
+		note.Importance = widget.WarningImportance
+		list.Add(note)
+	}
+	for _, p := range d.Places {
+		state := u.t(v, "places_closed")
+		if p.Open {
+			state = u.t(v, "places_open")
+		}
+		name := widget.NewLabelWithStyle(fmt.Sprintf("%s · %s", p.Name, state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		detail := fmt.Sprintf("%s · %s · %d m", p.Category, p.Address, p.DistanceM)
+		if p.Transit != "" {
+			detail += " · " + p.Transit
+		}
+		if len(p.Spans) > 0 {
+			detail += " · " + u.t(v, "places_today", strings.Join(p.Spans, ", "))
+		}
+		dl := widget.NewLabel(detail)
+		dl.Wrapping = fyne.TextWrapWord
+		list.Add(name)
+		list.Add(dl)
+	}
+	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
+	return container.NewBorder(heading(u.t(v, "places_title")), container.NewHBox(back), nil, nil, container.NewVScroll(list))
+}
+
+// age says how old a copy is, in the units an operator reads at a glance.
+func age(d time.Duration) string {
+	if d < time.Hour {
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%d h %02d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }

@@ -84,6 +84,14 @@ func (o *outbox) Lookup(_ context.Context, code string) (*kiosk.Claimed, error) 
 		Reason: "not_resident", Message: "the subject is no longer resident in the city"}, nil
 }
 
+// places is the directory's kept copy, two hours old.
+func places(context.Context) (kiosk.Directory, error) {
+	return kiosk.Directory{Cached: true, Fetched: now.Add(-2 * time.Hour), Places: []kiosk.Place{
+		{Name: "Tabacchi Loreto", Category: "Tabaccheria", Address: "Piazzale Loreto 9, Milano", DistanceM: 450, Open: true, Spans: []string{"07:00-13:00", "15:00-19:30"}, Transit: "M1, M2"},
+		{Name: "Anagrafe centrale", Category: "Ufficio comunale", Address: "Via Larga 12, Milano", DistanceM: 3100, Spans: []string{"08:30-15:30"}},
+	}}, nil
+}
+
 type clock struct{ t time.Time }
 
 func (c *clock) Now() time.Time { return c.t }
@@ -97,7 +105,7 @@ func newFlow(t *testing.T, mode kiosk.Mode, h *hub) *kiosk.Flow {
 	cfg := kiosk.Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
 		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna Bianchi", PINHash: hash}},
 		Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia, certificate.Nascita, certificate.Cittadinanza, certificate.StatoCivile}}
-	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{}, Clock: &clock{now}})
+	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{}, Clock: &clock{now}, Places: places})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +196,16 @@ func TestGoldenScreens(t *testing.T) {
 			}
 			return f.ShowSummary()
 		}, kiosk.StepSummary},
+		{"operator_review_cached_fees", kiosk.Operator, true, false, func(f *kiosk.Flow) error {
+			f.SetAgreement(kiosk.Agreement{FeeCents: 150, Fetched: now.Add(-26*time.Hour - 20*time.Minute), Cached: true})
+			f.Login("anna", "2468")
+			f.TapCard(ctx)
+			return f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
+		}, kiosk.StepReview},
+		{"operator_places_cached", kiosk.Operator, true, false, func(f *kiosk.Flow) error {
+			f.Login("anna", "2468")
+			return f.ShowPlaces(ctx)
+		}, kiosk.StepPlaces},
 		{"operator_claim_refused", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
 			f.Login("anna", "2468")
 			return f.Redeem(ctx, "K7Q-XM2-PA4")
