@@ -47,9 +47,7 @@ func NewMemoryNonceStore(capacity int) *MemoryNonceStore {
 
 // Use implements NonceStore.
 func (s *MemoryNonceStore) Use(_ context.Context, keyID, nonce string, now, until time.Time) (bool, error) {
-	// The key id is length-checked by the parser, so the separator cannot be
-	// forged into a collision between two devices' nonces.
-	k := keyID + "\x00" + nonce
+	k := nonceKey(keyID, nonce)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
@@ -59,9 +57,41 @@ func (s *MemoryNonceStore) Use(_ context.Context, keyID, nonce string, now, unti
 	if len(s.seen) >= s.capacity {
 		return false, ErrNonceStoreFull
 	}
+	s.remember(k, until)
+	return true, nil
+}
+
+// Remember records a nonce known to be used, such as one read back from
+// durable storage at start: it is refused until it expires.
+func (s *MemoryNonceStore) Remember(keyID, nonce string, until time.Time) {
+	k := nonceKey(keyID, nonce)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.seen[k]; !ok || until.After(cur) {
+		s.remember(k, until)
+	}
+}
+
+// Withdraw forgets a nonce that Use accepted until the given time, for a
+// store that could not make the acceptance durable: the request is refused,
+// so its nonce must not block a genuine retry.
+func (s *MemoryNonceStore) Withdraw(keyID, nonce string, until time.Time) {
+	k := nonceKey(keyID, nonce)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.seen[k]; ok && cur.Equal(until) {
+		delete(s.seen, k)
+	}
+}
+
+// nonceKey joins a key id and a nonce. Key ids are length-checked printable
+// ASCII, so the separator cannot be forged into a collision between two
+// devices' nonces.
+func nonceKey(keyID, nonce string) string { return keyID + "\x00" + nonce }
+
+func (s *MemoryNonceStore) remember(k string, until time.Time) {
 	s.seen[k] = until
 	heap.Push(&s.byExpiry, entry{key: k, until: until})
-	return true, nil
 }
 
 // Len is the number of nonces currently remembered.

@@ -22,7 +22,6 @@ package noncebolt
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -50,18 +49,18 @@ func Init(tx *bbolt.Tx) error {
 	return nil
 }
 
-// Store is a durable httpsig.NonceStore. Only one process writes the hub's
-// file (bbolt locks it), so the memory copy is the whole truth.
+// Store is a durable httpsig.NonceStore: an in-memory store answers, and
+// each fresh nonce is committed to the file before it is reported fresh.
+// Only one process writes the hub's file (bbolt locks it), so the memory
+// copy is the whole truth.
 type Store struct {
-	db       *bbolt.DB
-	capacity int
+	db  *bbolt.DB
+	mem *httpsig.MemoryNonceStore
 
-	mu       sync.Mutex
-	seen     map[string]time.Time // key id ‖ 0 ‖ nonce → until
-	byExpiry expiryHeap
-	open     *batch    // gathering entries; nil when none waits
-	lastNow  time.Time // the latest verifier clock seen: what purging deems past
-	commit   chan struct{}
+	mu      sync.Mutex
+	open    *batch    // gathering entries; nil when none waits
+	lastNow time.Time // the latest verifier clock seen: what purging deems past
+	commit  chan struct{}
 }
 
 // batch is the nonces one commit writes; done closes once it is committed.
@@ -71,58 +70,57 @@ type batch struct {
 	err     error
 }
 
+// entry is one nonce as the file keys it: expiry, key id, 0, nonce.
 type entry struct {
-	key   string
-	until time.Time
+	keyID, nonce string
+	until        time.Time
 }
 
 // Open loads the nonces in db (creating the bucket if db is writable) and
 // returns a store holding at most capacity of them
 // (httpsig.DefaultNonceCapacity when capacity is 0 or less).
 func Open(db *bbolt.DB, capacity int) (*Store, error) {
-	if capacity <= 0 {
-		capacity = httpsig.DefaultNonceCapacity
-	}
 	if !db.IsReadOnly() {
 		if err := db.Update(Init); err != nil {
 			return nil, err
 		}
 	}
-	s := &Store{db: db, capacity: capacity, seen: make(map[string]time.Time), commit: make(chan struct{}, 1)}
+	s := &Store{db: db, mem: httpsig.NewMemoryNonceStore(capacity), commit: make(chan struct{}, 1)}
 	err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketNonces)
 		if b == nil {
 			return fmt.Errorf("the hub's file has no nonce bucket; open it writable once")
 		}
 		return b.ForEach(func(k, _ []byte) error {
-			until, key, err := splitKey(k)
+			e, err := splitKey(k)
 			if err != nil {
 				return err
 			}
-			if cur, ok := s.seen[key]; !ok || until.After(cur) {
-				s.seen[key] = until
-				s.byExpiry = append(s.byExpiry, entry{key, until})
-			}
+			s.mem.Remember(e.keyID, e.nonce, e.until)
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	heap.Init(&s.byExpiry)
 	return s, nil
 }
 
 func dbKey(e entry) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(e.key)), uint64(e.until.UnixNano()))
-	return append(k, e.key...)
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 9+len(e.keyID)+len(e.nonce)), uint64(e.until.UnixNano()))
+	k = append(append(k, e.keyID...), 0)
+	return append(k, e.nonce...)
 }
 
-func splitKey(k []byte) (time.Time, string, error) {
-	if len(k) < 10 || bytes.IndexByte(k[8:], 0) < 0 {
-		return time.Time{}, "", fmt.Errorf("the stored nonce key %x is damaged", k)
+func splitKey(k []byte) (entry, error) {
+	if len(k) < 10 {
+		return entry{}, fmt.Errorf("the stored nonce key %x is damaged", k)
 	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))), string(k[8:]), nil
+	keyID, nonce, ok := bytes.Cut(k[8:], []byte{0})
+	if !ok {
+		return entry{}, fmt.Errorf("the stored nonce key %x is damaged", k)
+	}
+	return entry{keyID: string(keyID), nonce: string(nonce), until: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))}, nil
 }
 
 // Use implements httpsig.NonceStore. A fresh nonce is reserved in memory at
@@ -130,25 +128,16 @@ func splitKey(k []byte) (time.Time, string, error) {
 // fresh only after its commit; if the commit fails the reservation is
 // withdrawn and the error returned, so the request is refused, never
 // accepted unrecorded.
-func (s *Store) Use(_ context.Context, keyID, nonce string, now, until time.Time) (bool, error) {
-	// httpsig's parser admits only printable ASCII in key ids, so the
-	// separator cannot be forged into a collision between two devices.
-	e := entry{key: keyID + "\x00" + nonce, until: until}
+func (s *Store) Use(ctx context.Context, keyID, nonce string, now, until time.Time) (bool, error) {
+	fresh, err := s.mem.Use(ctx, keyID, nonce, now, until)
+	if !fresh || err != nil {
+		return fresh, err
+	}
+	e := entry{keyID: keyID, nonce: nonce, until: until}
 	s.mu.Lock()
 	if now.After(s.lastNow) {
 		s.lastNow = now
 	}
-	s.expire(now)
-	if exp, ok := s.seen[e.key]; ok && exp.After(now) {
-		s.mu.Unlock()
-		return false, nil
-	}
-	if len(s.seen) >= s.capacity {
-		s.mu.Unlock()
-		return false, httpsig.ErrNonceStoreFull
-	}
-	s.seen[e.key] = until
-	heap.Push(&s.byExpiry, e)
 	b, first := s.open, false
 	if b == nil {
 		b, first = &batch{done: make(chan struct{})}, true
@@ -207,30 +196,13 @@ func (s *Store) write(entries []entry, now time.Time) error {
 
 // withdraw forgets reservations whose commit failed.
 func (s *Store) withdraw(entries []entry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, e := range entries {
-		if cur, ok := s.seen[e.key]; ok && cur.Equal(e.until) {
-			delete(s.seen, e.key)
-		}
-	}
-}
-
-func (s *Store) expire(now time.Time) {
-	for len(s.byExpiry) > 0 && !s.byExpiry[0].until.After(now) {
-		e := heap.Pop(&s.byExpiry).(entry)
-		if cur, ok := s.seen[e.key]; ok && cur.Equal(e.until) {
-			delete(s.seen, e.key)
-		}
+		s.mem.Withdraw(e.keyID, e.nonce, e.until)
 	}
 }
 
 // Len is the number of nonces remembered in memory.
-func (s *Store) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.seen)
-}
+func (s *Store) Len() int { return s.mem.Len() }
 
 // Stored is the number of nonce records in the file, expired ones not yet
 // purged included.
@@ -245,16 +217,3 @@ func (s *Store) Stored() (n int, err error) {
 }
 
 var _ httpsig.NonceStore = (*Store)(nil)
-
-type expiryHeap []entry
-
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(entry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
-}
