@@ -9,21 +9,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/issuance/issuancetest"
+
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/seal"
-	"github.com/sportello/sportello/internal/synth"
 )
 
 var testNow = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
@@ -39,30 +35,9 @@ type fixture struct {
 // device key the verifier knows as belonging to operator "op-1".
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	clock := func() time.Time { return testNow }
-	if _, err := synth.Seed(context.Background(), st, synth.Config{Persons: 200, Seed: 3, Today: registry.DateOf(testNow), City: synth.DefaultCity()}, nil); err != nil {
-		t.Fatal(err)
-	}
-	certs, err := certbolt.New(st.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.LoadOrCreate(filepath.Join(dir, "keys"), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud, err := auditbolt.New(st.DB(), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desk := &issuance.Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example", Audit: aud,
-		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock}
+	d := issuancetest.New(t, 200, 3, testNow)
+	st, desk := d.Store, d.Service
+	clock := desk.Now
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	api := &Server{
 		Store: st, Desk: desk, Now: clock, Log: slog.New(slog.DiscardHandler),
@@ -74,14 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, desk: desk, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: clock, Extra: []string{"idempotency-key"}}}
-	st.View(context.Background(), func(r registry.Reader) error {
-		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			if _, ok := p.CurrentResidence(); ok && p.Alive() && !p.AIRE && !p.PartlyCertifiable {
-				f.cfs = append(f.cfs, p.CF)
-			}
-			return len(f.cfs) < 5, nil
-		})
-	})
+	f.cfs = d.Residents[:5]
 	return f
 }
 

@@ -1,9 +1,8 @@
-package issuance
+package issuance_test
 
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,56 +10,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/issuance/issuancetest"
+
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/protocol"
-	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
-	"github.com/sportello/sportello/internal/seal"
-	"github.com/sportello/sportello/internal/synth"
 )
 
 var now = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 
-func newDesk(t testing.TB, persons int) (*Service, []string) {
+func newDesk(t testing.TB, persons int) (*issuance.Service, []string) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	clock := func() time.Time { return now }
-	if _, err := synth.Seed(context.Background(), st, synth.Config{Persons: persons, Seed: 5, Today: registry.DateOf(now), City: synth.DefaultCity()}, nil); err != nil {
-		t.Fatal(err)
-	}
-	certs, err := certbolt.New(st.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.LoadOrCreate(filepath.Join(dir, "keys"), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud, err := auditbolt.New(st.DB(), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &Service{Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example/", Audit: aud,
-		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock}
-	var cfs []string
-	st.View(context.Background(), func(r registry.Reader) error {
-		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			if _, ok := p.CurrentResidence(); ok && p.Alive() && !p.AIRE && !p.PartlyCertifiable {
-				cfs = append(cfs, p.CF)
-			}
-			return true, nil
-		})
-	})
-	return d, cfs
+	d := issuancetest.New(t, persons, 5, now)
+	return d.Service, d.Residents
 }
 
 var clerk = audit.Actor{Kind: audit.Staff, ID: "clerk1"}
@@ -69,11 +33,11 @@ var clerk = audit.Actor{Kind: audit.Staff, ID: "clerk1"}
 // refused request's read is recorded too.
 func TestEveryReadIsAudited(t *testing.T) {
 	d, cfs := newDesk(t, 100)
-	res, err := d.Issue(context.Background(), Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk})
+	res, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk,
+	_, err = d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk,
 		Exemption: fees.Exemption{Code: 99}})
 	if _, ok := certificate.AsRefusal(err); !ok {
 		t.Fatalf("want a refusal, got %v", err)
@@ -92,7 +56,7 @@ func TestEveryReadIsAudited(t *testing.T) {
 		t.Errorf("refusal entry %+v", es[1])
 	}
 	// An issuance with no actor cannot be recorded, so it is not issued.
-	if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[2], Types: []string{"residenza"}, Channel: certificate.Office}); err == nil {
+	if _, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[2], Types: []string{"residenza"}, Channel: certificate.Office}); err == nil {
 		t.Error("an unattributable read issued a certificate")
 	}
 	if _, err := d.Audit.Verify(); err != nil {
@@ -102,7 +66,7 @@ func TestEveryReadIsAudited(t *testing.T) {
 
 func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
 	d, cfs := newDesk(t, 100)
-	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/1", Actor: clerk}
+	req := issuance.Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/1", Actor: clerk}
 	first, err := d.Issue(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -123,10 +87,10 @@ func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
 	if _, err := d.Issue(context.Background(), req); err == nil {
 		t.Fatal("same key, other subject: accepted")
 	}
-	for _, bad := range []Request{
+	for _, bad := range []issuance.Request{
 		{SubjectCF: cfs[1], Types: []string{"nope"}, Channel: certificate.Office, Actor: clerk},
 		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Exemption: fees.Exemption{Code: 99}, Actor: clerk},
-		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Counter, Operator: Operator{ID: "op", Allowed: map[certificate.Type]bool{certificate.StatoDiFamiglia: true}}, Actor: clerk},
+		{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Counter, Operator: issuance.Operator{ID: "op", Allowed: map[certificate.Type]bool{certificate.StatoDiFamiglia: true}}, Actor: clerk},
 	} {
 		if _, err := d.Issue(context.Background(), bad); err == nil {
 			t.Errorf("%+v accepted", bad)
@@ -134,7 +98,7 @@ func TestIssueIdempotentAndRefusalsLeaveNoTrace(t *testing.T) {
 			t.Errorf("%+v: %v is not a refusal", bad, err)
 		}
 	}
-	next, err := d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk})
+	next, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk})
 	if err != nil || next.Record.Protocol != "2026/0000002" {
 		t.Errorf("after refusals: %v %s", err, next.Record.Protocol)
 	}
@@ -147,7 +111,7 @@ func BenchmarkIssue(b *testing.B) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[i%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk}); err != nil {
+		if _, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[i%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -168,7 +132,7 @@ func BenchmarkIssueParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[int(i)%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: fmt.Sprint(i), Actor: clerk}); err != nil {
+			if _, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[int(i)%len(cfs)], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: fmt.Sprint(i), Actor: clerk}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -193,8 +157,8 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 func TestConcurrentDuplicatesIssueOneCertificate(t *testing.T) {
 	d, cfs := newDesk(t, 60)
-	req := Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/dup", Actor: clerk}
-	results := make([]Result, 8)
+	req := issuance.Request{SubjectCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Office, IdempotencyKey: "office/dup", Actor: clerk}
+	results := make([]issuance.Result, 8)
 	errs := make([]error, 8)
 	var wg sync.WaitGroup
 	for i := range results {
@@ -232,11 +196,11 @@ func TestConcurrentDuplicatesIssueOneCertificate(t *testing.T) {
 func TestSettingsChangeApplies(t *testing.T) {
 	d, cfs := newDesk(t, 60)
 	var mu sync.Mutex
-	st := Settings{Issuer: d.Issuer, PublicURL: "https://old.example", Policy: certificate.Policy{ServiceCapCents: 100}}
+	st := issuance.Settings{Issuer: d.Issuer, PublicURL: "https://old.example", Policy: certificate.Policy{ServiceCapCents: 100}}
 	var fail error
-	d.Current = func() (Settings, error) { mu.Lock(); defer mu.Unlock(); return st, fail }
-	req := Request{SubjectCF: cfs[0], RequesterCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Counter, Actor: clerk,
-		Operator: Operator{ID: "op-0001", ServiceCents: 150}}
+	d.Current = func() (issuance.Settings, error) { mu.Lock(); defer mu.Unlock(); return st, fail }
+	req := issuance.Request{SubjectCF: cfs[0], RequesterCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Counter, Actor: clerk,
+		Operator: issuance.Operator{ID: "op-0001", ServiceCents: 150}}
 	_, err := d.Issue(context.Background(), req)
 	if ref, ok := certificate.AsRefusal(err); !ok || ref.Reason != fees.ReasonServiceFeeAboveCap {
 		t.Fatalf("fee of 1.50 under a cap of 1.00: %v, want %s", err, fees.ReasonServiceFeeAboveCap)
@@ -254,7 +218,7 @@ func TestSettingsChangeApplies(t *testing.T) {
 	mu.Lock()
 	fail = fmt.Errorf("disk on fire")
 	mu.Unlock()
-	if _, err := d.Issue(context.Background(), Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk}); err == nil || !strings.Contains(err.Error(), "city's settings") {
+	if _, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[1], Types: []string{"residenza"}, Channel: certificate.Office, Actor: clerk}); err == nil || !strings.Contains(err.Error(), "city's settings") {
 		t.Errorf("with unreadable settings: %v", err)
 	}
 }

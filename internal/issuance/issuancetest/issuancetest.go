@@ -1,0 +1,75 @@
+// Package issuancetest builds a working certificate desk for tests: a
+// seeded registry in a temporary bbolt file, the hub's keys, the stores of
+// issued certificates and the audit log, all on a fixed clock.
+package issuancetest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/synth"
+)
+
+// Desk is a desk over its own hub file.
+type Desk struct {
+	*issuance.Service
+	Store *bolt.Store
+	// Residents are the codici fiscali of living residents with an address
+	// (not AIRE, fully certifiable), in registry order: subjects any
+	// residenza request accepts.
+	Residents []string
+}
+
+// New seeds a city of persons residents with seed and assembles the desk,
+// whose clock always says now. The file is closed when the test ends.
+func New(tb testing.TB, persons int, seed int64, now time.Time) *Desk {
+	tb.Helper()
+	dir := tb.TempDir()
+	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	clock := func() time.Time { return now }
+	cfg := synth.Config{Persons: persons, Seed: seed, Today: registry.DateOf(now), City: synth.DefaultCity()}
+	if _, err := synth.Seed(context.Background(), st, cfg, nil); err != nil {
+		tb.Fatal(err)
+	}
+	certs, err := certbolt.New(st.DB())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys, err := seal.LoadOrCreate(filepath.Join(dir, "keys"), clock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	aud, err := auditbolt.New(st.DB(), clock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := &Desk{Store: st, Service: &issuance.Service{
+		Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example", Audit: aud,
+		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock,
+	}}
+	err = st.View(context.Background(), func(r registry.Reader) error {
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if _, ok := p.CurrentResidence(); ok && p.Alive() && !p.AIRE && !p.PartlyCertifiable {
+				d.Residents = append(d.Residents, p.CF)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
