@@ -280,6 +280,12 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go sender.Run(runCtx)
+	// A real reader says when a card is placed: the start and identification
+	// screens read it at once. The demo's virtual card is always "on the
+	// reader", so there the buttons stay the way in.
+	if !*demo {
+		go flow.WatchCards(runCtx, reader, 0)
+	}
 
 	cat, err := kiosk.LoadCatalog(assets.FS, "i18n")
 	if err != nil {

@@ -103,6 +103,19 @@ func (r *CIEReader) connect(ctx context.Context) (cardreader.Card, error) {
 	return r.Provider.Connect(ctx, got)
 }
 
+// WatchCards reports cards placed on and taken off the configured reader
+// (every reader when none is configured).
+func (r *CIEReader) WatchCards(ctx context.Context, fn func(placed bool)) error {
+	var readers []string
+	if r.Reader != "" {
+		readers = []string{r.Reader}
+	}
+	return r.Provider.Watch(ctx, readers, func(e cardreader.Event) bool {
+		fn(e.Kind == cardreader.Inserted)
+		return true
+	})
+}
+
 // VerifyPIN checks the PIN on the card read last.
 func (r *CIEReader) VerifyPIN(ctx context.Context, pin string) error {
 	r.mu.Lock()

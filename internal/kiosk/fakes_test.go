@@ -97,9 +97,15 @@ type fakeReader struct {
 	pin      string
 	tries    int
 	verified int
+	onRead   func()
 }
 
-func (r *fakeReader) ReadCard(context.Context) (string, error) { return r.nis, r.err }
+func (r *fakeReader) ReadCard(context.Context) (string, error) {
+	if r.onRead != nil {
+		r.onRead()
+	}
+	return r.nis, r.err
+}
 func (r *fakeReader) VerifyPIN(_ context.Context, pin string) error {
 	if r.tries == 0 {
 		return &PINError{Blocked: true}

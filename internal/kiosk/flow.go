@@ -133,6 +133,7 @@ type View struct {
 	AgreementCached bool
 	AgreementAge    time.Duration
 	HasPlaces       bool // the directory can be shown
+	CardPresent     bool // a card is on the reader (with a CardWatcher running)
 	Busy            bool // an action is running
 	Types           []certificate.Type
 	Exempt          []fees.Reason // ANPR table 39, for the purpose choice
@@ -213,7 +214,7 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 // reset returns to the first screen and forgets the customer; full also
 // forgets the operator and the language.
 func (f *Flow) reset(full bool) {
-	st := f.v.Status
+	st, card := f.v.Status, f.v.CardPresent
 	staff, lang := f.v.Staff, f.v.Lang
 	if full {
 		staff, lang = nil, f.cfg.Lang
@@ -223,7 +224,7 @@ func (f *Flow) reset(full bool) {
 	}
 	f.pdf, f.rcpt, f.claim, f.key, f.nis = nil, nil, nil, "", ""
 	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop,
-		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil}
+		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card}
 	switch {
 	case f.cfg.Mode == SelfService:
 		f.v.Step = StepStart
@@ -1049,6 +1050,62 @@ func (f *Flow) Redeem(ctx context.Context, code string) error {
 		return f.fail(perr)
 	}
 	return nil
+}
+
+// CardEvent tells the flow a card was placed on the reader or taken off.
+// On the self-service start screen and on the operator's identification
+// screen a placed card is read at once, as the button would; elsewhere (a
+// card left on the reader while the citizen chooses) it is only shown.
+func (f *Flow) CardEvent(ctx context.Context, placed bool) error {
+	f.mu.Lock()
+	f.v.CardPresent = placed
+	step, busy, staff := f.v.Step, f.v.Busy, f.v.Staff
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
+	if !placed || busy {
+		return nil
+	}
+	switch {
+	case step == StepStart && f.cfg.Mode == SelfService, step == StepIdentify && staff != nil:
+		f.Touch()
+		return f.TapCard(ctx)
+	}
+	return nil
+}
+
+// WatchCards feeds w's card events to the flow until ctx ends, watching
+// again after retry (default 2 s) when the reader fails or is unplugged.
+func (f *Flow) WatchCards(ctx context.Context, w CardWatcher, retry time.Duration) {
+	if retry <= 0 {
+		retry = 2 * time.Second
+	}
+	// Events are applied in order, off the watcher's goroutine, so a card
+	// being read does not hold up the reader's own event loop.
+	events := make(chan bool, 8)
+	defer close(events)
+	go func() {
+		for placed := range events {
+			f.CardEvent(ctx, placed)
+		}
+	}()
+	for ctx.Err() == nil {
+		err := w.WatchCards(ctx, func(placed bool) {
+			select {
+			case events <- placed:
+			case <-ctx.Done():
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		f.deps.Log.Info("watching the card reader failed; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(retry):
+		}
+	}
 }
 
 // ShowPlaces shows the nearest other points of service: from the hub, or

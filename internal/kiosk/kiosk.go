@@ -144,6 +144,14 @@ type CardReader interface {
 	Status(ctx context.Context) string
 }
 
+// CardWatcher reports cards placed on and taken off the reader, so a screen
+// can react to the card itself rather than to a button.
+type CardWatcher interface {
+	// WatchCards calls fn for each change until ctx ends or the reader
+	// fails; a card already on the reader is reported as placed first.
+	WatchCards(ctx context.Context, fn func(placed bool)) error
+}
+
 // PINError is a refused PIN: TriesLeft more attempts before the card blocks.
 type PINError struct {
 	TriesLeft int

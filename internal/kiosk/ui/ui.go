@@ -179,8 +179,11 @@ func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
 		printerText = u.t(v, "status_printer", st.Printer)
 	}
 	readerText := u.t(v, "status_reader_ok")
-	if st.Reader != "" {
+	switch {
+	case st.Reader != "":
 		readerText = u.t(v, "status_reader", st.Reader)
+	case v.CardPresent:
+		readerText = u.t(v, "status_reader_card")
 	}
 	dot := canvas.NewCircle(u.theme.Color(hubColor, theme.VariantLight))
 	dot.Resize(fyne.NewSize(12, 12))

@@ -251,6 +251,13 @@ func TestStatusBarFollowsTheFlow(t *testing.T) {
 	if !hasText(u.Content(), "Comune: non raggiungibile") {
 		t.Fatal("offline hub not shown")
 	}
+	// A card placed on the log-in screen is shown, not read.
+	if err := f.CardEvent(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if !hasText(u.Content(), "Lettore: carta appoggiata") || f.View().Step != kiosk.StepLogin {
+		t.Fatalf("placed card not shown, or read before log-in (step %s)", f.View().Step)
+	}
 }
 
 func hasText(o fyne.CanvasObject, s string) bool {
