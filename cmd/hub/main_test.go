@@ -45,12 +45,22 @@ type result struct {
 	code           int
 }
 
+// hub runs the hub binary as staff would, with no input.
 func hub(t *testing.T, args ...string) result {
+	t.Helper()
+	return hubIn(t, "", args...)
+}
+
+// hubIn runs the hub binary with stdin. SPORTELLO_DATA points nowhere
+// useful, so a command that forgets --data fails rather than touching a
+// real directory.
+func hubIn(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hubBin, args...)
 	cmd.Env = append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"))
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
