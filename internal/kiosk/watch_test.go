@@ -46,13 +46,12 @@ func TestCardEvent(t *testing.T) {
 	}
 }
 
-// TestWatchCards drives the flow from an in-process reader's events: the
-// self-service start screen starts on insertion, and the card's presence
-// follows removal; a failing reader is watched again.
+// TestWatchCards drives the flow from a reader's events: the self-service
+// start screen starts on insertion, and the card's presence follows
+// removal; a failing reader is watched again.
 func TestWatchCards(t *testing.T) {
 	r := newRig(t, SelfService)
-	prov := cardreader.NewInProcess("virtual", nil)
-	w := &flakyWatcher{CIEReader: &CIEReader{Provider: prov}, fails: 1}
+	w := &chanWatcher{events: make(chan bool), fails: 1}
 	changed := make(chan struct{}, 64)
 	r.flow.OnChange = func() { changed <- struct{}{} }
 	c, cancel := context.WithCancel(ctx)
@@ -71,23 +70,24 @@ func TestWatchCards(t *testing.T) {
 			}
 		}
 	}
-	prov.Insert(dummyCard{})
+	w.events <- true // blocks until the second watch, after the failed first, takes it
 	waitFor("insertion starts the flow", func(v View) bool { return v.Step == StepPIN && v.CardPresent })
-	prov.Remove()
+	w.events <- false
 	waitFor("removal is shown", func(v View) bool { return !v.CardPresent })
-	if w.calls() < 2 {
-		t.Errorf("the watcher was called %d times; a failure should be followed by another watch", w.calls())
+	if w.calls() != 2 {
+		t.Errorf("the watcher was called %d times; want a failure followed by another watch", w.calls())
 	}
 }
 
-type flakyWatcher struct {
-	*CIEReader
-	mu    sync.Mutex
-	n     int
-	fails int
+// chanWatcher fails its first fails watches, then reports what events carries.
+type chanWatcher struct {
+	events chan bool
+	mu     sync.Mutex
+	n      int
+	fails  int
 }
 
-func (w *flakyWatcher) WatchCards(ctx context.Context, fn func(bool)) error {
+func (w *chanWatcher) WatchCards(ctx context.Context, fn func(bool)) error {
 	w.mu.Lock()
 	w.n++
 	fail := w.n <= w.fails
@@ -95,10 +95,36 @@ func (w *flakyWatcher) WatchCards(ctx context.Context, fn func(bool)) error {
 	if fail {
 		return errors.New("reader unplugged")
 	}
-	return w.CIEReader.WatchCards(ctx, fn)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case placed := <-w.events:
+			fn(placed)
+		}
+	}
 }
 
-func (w *flakyWatcher) calls() int { w.mu.Lock(); defer w.mu.Unlock(); return w.n }
+func (w *chanWatcher) calls() int { w.mu.Lock(); defer w.mu.Unlock(); return w.n }
+
+// TestCIEReaderWatchCards: a card already on the reader is reported as
+// placed, through the card reader provider.
+func TestCIEReaderWatchCards(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		reader string
+	}{{"any reader", ""}, {"the configured reader", "virtual"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			rd := &CIEReader{Provider: cardreader.NewInProcess("virtual", dummyCard{}), Reader: tt.reader}
+			c, cancel := context.WithCancel(ctx)
+			var got []bool
+			err := rd.WatchCards(c, func(placed bool) { got = append(got, placed); cancel() })
+			if !errors.Is(err, context.Canceled) || len(got) != 1 || !got[0] {
+				t.Errorf("WatchCards = %v, events %v; want one placement", err, got)
+			}
+		})
+	}
+}
 
 type dummyCard struct{}
 
