@@ -7,6 +7,7 @@ package cardreader
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/sportello/sportello/internal/iso7816"
 )
@@ -70,8 +71,10 @@ type Processor interface {
 // InProcess is a Provider with one reader holding an in-process card.
 type InProcess struct {
 	Name string
-	card Processor
 	ch   chan Event
+
+	mu   sync.Mutex // guards card: a test inserts and removes while a watcher reads
+	card Processor
 }
 
 // NewInProcess puts card in a reader called name.
@@ -85,26 +88,39 @@ func (p *InProcess) Connect(_ context.Context, reader string) (Card, error) {
 	if reader != "" && reader != p.Name {
 		return nil, ErrNoReader
 	}
-	if p.card == nil {
+	card := p.current()
+	if card == nil {
 		return nil, ErrNoCard
 	}
-	p.card.Reset()
-	return inProcessCard{p.card}, nil
+	card.Reset()
+	return inProcessCard{card}, nil
+}
+
+func (p *InProcess) current() Processor {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.card
+}
+
+func (p *InProcess) set(card Processor) {
+	p.mu.Lock()
+	p.card = card
+	p.mu.Unlock()
 }
 
 // Insert and Remove change the card, reporting the event to watchers.
 func (p *InProcess) Insert(card Processor) {
-	p.card = card
+	p.set(card)
 	p.ch <- Event{Reader: p.Name, Kind: Inserted, ATR: card.ATR()}
 }
 
 func (p *InProcess) Remove() {
-	p.card = nil
+	p.set(nil)
 	p.ch <- Event{Reader: p.Name, Kind: Removed}
 }
 
 func (p *InProcess) Watch(ctx context.Context, _ []string, fn func(Event) bool) error {
-	if p.card != nil && !fn(Event{Reader: p.Name, Kind: Inserted, ATR: p.card.ATR()}) {
+	if card := p.current(); card != nil && !fn(Event{Reader: p.Name, Kind: Inserted, ATR: card.ATR()}) {
 		return nil
 	}
 	for {
