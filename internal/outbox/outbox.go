@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/fees"
 )
 
 // Defaults for Options fields left zero.
@@ -528,7 +530,9 @@ func (o *Outbox) checkLimits(tx *bbolt.Tx, now time.Time, amount int64) error {
 	return nil
 }
 
-func euros(c int64) string { return fmt.Sprintf("%d.%02d EUR", c/100, c%100) }
+// euros keeps the point as the decimal separator these English messages have
+// always used; fees.Amount does the digits so no second formatter exists.
+func euros(c int64) string { return fees.Amount(c, '.', 0) + " EUR" }
 
 func readStats(tx *bbolt.Tx, now time.Time) Stats {
 	meta := tx.Bucket(bMeta)
