@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/printer/escpos"
 )
 
@@ -207,13 +208,13 @@ func qrModule(p escpos.Profile) int {
 	return max(3, min(8, p.Paper.Dots/2/37))
 }
 
-// money formats cents the way each language writes euro amounts.
+// money formats cents the way each language writes euro amounts, without
+// grouping thousands, as the golden receipts in testdata hold.
 func money(cents int64, l Lang) string {
-	s := fmt.Sprintf("%d.%02d", cents/100, cents%100)
 	if l == Italian {
-		return strings.Replace(s, ".", ",", 1) + " €"
+		return fees.Amount(cents, ',', 0) + " €"
 	}
-	return "€" + s
+	return "€" + fees.Amount(cents, '.', 0)
 }
 
 // columns puts left and right on one line of n characters, the left part
