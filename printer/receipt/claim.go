@@ -26,13 +26,7 @@ type Claim struct {
 }
 
 // Total is the sum of the fee lines.
-func (c Claim) Total() int64 {
-	var t int64
-	for _, f := range c.Fees {
-		t += f.Cents
-	}
-	return t
-}
+func (c Claim) Total() int64 { return sum(c.Fees) }
 
 // Validate reports the first thing that would make a misleading claim receipt.
 func (c Claim) Validate() error {
@@ -53,13 +47,7 @@ func (c Claim) Validate() error {
 			return fmt.Errorf("claim receipt has an empty certificate type")
 		}
 	}
-	if err := validFees(c.Fees); err != nil {
-		return err
-	}
-	if c.TotalCents != 0 && c.TotalCents != c.Total() {
-		return fmt.Errorf("claim receipt total %d cents differs from the sum of its fee lines, %d cents", c.TotalCents, c.Total())
-	}
-	return nil
+	return validFees("claim receipt", c.Fees, c.TotalCents)
 }
 
 // EncodeClaim renders a claim receipt as ESC/POS for a printer profile. It

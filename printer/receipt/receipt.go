@@ -62,13 +62,7 @@ type Receipt struct {
 }
 
 // Total is the sum of the fee lines.
-func (r Receipt) Total() int64 {
-	var t int64
-	for _, f := range r.Fees {
-		t += f.Cents
-	}
-	return t
-}
+func (r Receipt) Total() int64 { return sum(r.Fees) }
 
 // Validate reports the first thing that would make a misleading receipt.
 func (r Receipt) Validate() error {
@@ -89,13 +83,7 @@ func (r Receipt) Validate() error {
 			return fmt.Errorf("certificate line %+v lacks a type or a protocol number", c)
 		}
 	}
-	if err := validFees(r.Fees); err != nil {
-		return err
-	}
-	if r.TotalCents != 0 && r.TotalCents != r.Total() {
-		return fmt.Errorf("receipt total %d cents differs from the sum of its fee lines, %d cents", r.TotalCents, r.Total())
-	}
-	return nil
+	return validFees("receipt", r.Fees, r.TotalCents)
 }
 
 // Encode renders the receipt as ESC/POS for a printer profile.
@@ -156,9 +144,7 @@ func header(e *escpos.Encoder, t strs, shop, address, operatorID string, at time
 // feeLines prints the bill and its bold total.
 func feeLines(e *escpos.Encoder, t strs, fs []Fee, lang Lang) {
 	cols, cp := e.Profile().Paper.Columns, e.Profile().CodePage
-	var total int64
 	for _, f := range fs {
-		total += f.Cents
 		label := f.Label
 		if label == "" {
 			label = t.fees[f.Kind]
@@ -172,7 +158,7 @@ func feeLines(e *escpos.Encoder, t strs, fs []Fee, lang Lang) {
 		}
 		e.Line(columns(label, money(f.Cents, lang), cols, cp))
 	}
-	e.Bold(true).Line(columns(t.total, money(total, lang), cols, cp)).Bold(false)
+	e.Bold(true).Line(columns(t.total, money(sum(fs), lang), cols, cp)).Bold(false)
 }
 
 // footer is the privacy notice and the cut.
@@ -183,7 +169,17 @@ func footer(e *escpos.Encoder, t strs) {
 	e.Feed(3).Cut()
 }
 
-func validFees(fs []Fee) error {
+func sum(fs []Fee) int64 {
+	var t int64
+	for _, f := range fs {
+		t += f.Cents
+	}
+	return t
+}
+
+// validFees checks the fee lines of the receipt called what, and that total,
+// when not zero, is their sum.
+func validFees(what string, fs []Fee, total int64) error {
 	for _, f := range fs {
 		if f.Cents < 0 {
 			return fmt.Errorf("fee line %v of %d cents is negative", f.Kind, f.Cents)
@@ -197,6 +193,9 @@ func validFees(fs []Fee) error {
 		if f.Kind == Other && f.Label == "" {
 			return fmt.Errorf("fee line of kind Other has no label")
 		}
+	}
+	if s := sum(fs); total != 0 && total != s {
+		return fmt.Errorf("%s total %d cents differs from the sum of its fee lines, %d cents", what, total, s)
 	}
 	return nil
 }
