@@ -64,50 +64,59 @@ func TestEncode(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, name, got)
-
-			doc, err := escposdec.Decode(got)
-			if err != nil {
-				t.Fatalf("our own output does not decode: %v", err)
-			}
-			have := map[string]bool{}
-			for _, l := range doc.Lines {
-				have[l.Text] = true
-				if w := len([]rune(l.Text)) * l.Width; w > p.Paper.Columns {
-					t.Errorf("line %q is %d columns wide, paper has %d", l.Text, w, p.Paper.Columns)
-				}
-			}
-			for _, w := range tt.want {
-				if !have[w] {
-					t.Errorf("receipt lacks the line %q; it reads:\n%s", w, doc.Text())
-				}
-			}
+			doc := readBack(t, got, p, tt.want, tt.native, r.VerifyURL)
 			if l, ok := doc.Find("Edicola"); !ok || !l.Bold || l.Align != 1 || l.Height != 2 {
 				t.Errorf("shop name line is %+v, want bold, centred, double height", l)
 			}
-			if l, ok := doc.Find("TOT"); !ok || !l.Bold {
-				t.Errorf("total line is %+v, want bold", l)
-			}
-			if doc.Cuts != 1 {
-				t.Errorf("receipt cuts %d times, want 1", doc.Cuts)
-			}
-			if !strings.Contains(doc.Text(), "2016/679") {
-				t.Errorf("receipt has no privacy notice:\n%s", doc.Text())
-			}
-			if len(doc.Images) != 1 {
-				t.Fatalf("receipt has %d images, want one QR", len(doc.Images))
-			}
-			img := doc.Images[0]
-			if tt.native != (img.Kind == "qr") {
-				t.Errorf("QR printed as %s on %s", img.Kind, tt.model)
-			}
-			if img.Kind == "qr" && img.QRData != r.VerifyURL {
-				t.Errorf("native QR holds %q, want %q", img.QRData, r.VerifyURL)
-			}
-			if got := scanQR(t, img.Img); got != r.VerifyURL {
-				t.Errorf("zbarimg reads %q from the QR, want %q", got, r.VerifyURL)
-			}
 		})
 	}
+}
+
+// readBack decodes a receipt as a printer would print it and checks what
+// every receipt must hold: no line wider than the paper, each line of want,
+// a bold total, one cut, the privacy notice, and one QR (the printer's own
+// when native) that scans to qr.
+func readBack(t *testing.T, got []byte, p escpos.Profile, want []string, native bool, qr string) *escposdec.Document {
+	t.Helper()
+	doc, err := escposdec.Decode(got)
+	if err != nil {
+		t.Fatalf("our own output does not decode: %v", err)
+	}
+	have := map[string]bool{}
+	for _, l := range doc.Lines {
+		have[l.Text] = true
+		if w := len([]rune(l.Text)) * l.Width; w > p.Paper.Columns {
+			t.Errorf("line %q is %d columns wide, paper has %d", l.Text, w, p.Paper.Columns)
+		}
+	}
+	for _, w := range want {
+		if !have[w] {
+			t.Errorf("receipt lacks the line %q; it reads:\n%s", w, doc.Text())
+		}
+	}
+	if l, ok := doc.Find("TOT"); !ok || !l.Bold {
+		t.Errorf("total line is %+v, want bold", l)
+	}
+	if doc.Cuts != 1 {
+		t.Errorf("receipt cuts %d times, want 1", doc.Cuts)
+	}
+	if !strings.Contains(doc.Text(), "2016/679") {
+		t.Errorf("receipt has no privacy notice:\n%s", doc.Text())
+	}
+	if len(doc.Images) != 1 {
+		t.Fatalf("receipt has %d images, want one QR", len(doc.Images))
+	}
+	img := doc.Images[0]
+	if native != (img.Kind == "qr") {
+		t.Errorf("QR printed as %s on %s", img.Kind, p.Name)
+	}
+	if img.Kind == "qr" && img.QRData != qr {
+		t.Errorf("native QR holds %q, want %q", img.QRData, qr)
+	}
+	if got := scanQR(t, img.Img); got != qr {
+		t.Errorf("zbarimg reads %q from the QR, want %q", got, qr)
+	}
+	return doc
 }
 
 func TestValidate(t *testing.T) {
