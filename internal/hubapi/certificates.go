@@ -8,12 +8,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
-	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/protocol"
@@ -39,29 +38,6 @@ func (s *Server) signed(h http.Handler) http.Handler {
 // maxRequestBody bounds what a certificate request may weigh.
 const maxRequestBody = 64 << 10
 
-// certificateRequest is the JSON body of POST /api/v1/certificates.
-type certificateRequest struct {
-	CF          string         `json:"cf"`
-	Types       []string       `json:"types"`
-	Exemption   fees.Exemption `json:"exemption"`
-	RequesterCF string         `json:"requester_cf"`
-	Channel     string         `json:"channel,omitempty"` // "counter" (default) or "self_service"
-}
-
-// certificateResponse is the 201 answer.
-type certificateResponse struct {
-	ID         string      `json:"id"`
-	Protocol   string      `json:"protocol"`
-	Title      string      `json:"title"`
-	Types      []string    `json:"types"`
-	Fees       []fees.Line `json:"fees"`
-	TotalCents int64       `json:"total_cents"`
-	PDFURL     string      `json:"pdf_url"`
-	VerifyURL  string      `json:"verify_url"`
-	Issued     time.Time   `json:"issued"`
-	Replayed   bool        `json:"replayed,omitempty"`
-}
-
 func (s *Server) operatorOf(r *http.Request) (issuance.Operator, error) {
 	keyID, ok := httpsig.KeyID(r.Context())
 	if !ok {
@@ -84,7 +60,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"idempotency_key_required", "every certificate request needs an Idempotency-Key header of at most 200 characters, so a retry never issues or charges twice"})
 		return
 	}
-	var req certificateRequest
+	var req api.CertificateRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -93,8 +69,8 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 	}
 	channel := certificate.Counter
 	switch req.Channel {
-	case "", string(certificate.Counter):
-	case string(certificate.SelfService):
+	case "", api.ChannelCounter:
+	case api.ChannelSelfService:
 		channel = certificate.SelfService
 	default:
 		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
@@ -118,7 +94,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 	if res.Replayed {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, certificateResponse{
+	writeJSON(w, status, api.Certificate{
 		ID: rec.ID, Protocol: rec.Protocol, Title: rec.Title, Types: types, Fees: rec.Fees, TotalCents: rec.TotalCents,
 		PDFURL: "/api/v1/certificates/" + rec.ID + "/pdf", VerifyURL: s.Desk.VerifyURL(rec.ID),
 		Issued: rec.Issued, Replayed: res.Replayed,

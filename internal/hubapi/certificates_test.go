@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 
 	"github.com/sportello/sportello/internal/audit"
@@ -82,7 +83,7 @@ func TestIssueCertificateAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	var got certificateResponse
+	var got api.Certificate
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestIssueCertificateAPI(t *testing.T) {
 
 	// The same key and body is the same certificate, not a second one.
 	resp, body = f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
-	var again certificateResponse
+	var again api.Certificate
 	json.Unmarshal(body, &again)
 	if resp.StatusCode != http.StatusOK || again.ID != got.ID || !again.Replayed {
 		t.Errorf("replay: status %d %+v", resp.StatusCode, again)
@@ -177,7 +178,7 @@ func TestIssueCertificateRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := f.post(t, tt.key, tt.body, tt.sign)
-			var p Problem
+			var p api.Problem
 			json.Unmarshal(body, &p)
 			if resp.StatusCode != tt.status || p.Reason != tt.reason || p.Message == "" {
 				t.Errorf("got %d %+v, want %d %s", resp.StatusCode, p, tt.status, tt.reason)
@@ -186,7 +187,7 @@ func TestIssueCertificateRefusals(t *testing.T) {
 	}
 	// Refusals consumed no protocol number: the next issuance is number 2.
 	resp, body := f.post(t, "next", map[string]any{"cf": f.cfs[3], "types": []string{"stato_di_famiglia"}}, true)
-	var got certificateResponse
+	var got api.Certificate
 	json.Unmarshal(body, &got)
 	if resp.StatusCode != 201 || got.Protocol != "2026/0000002" {
 		t.Errorf("after refusals: %d %s", resp.StatusCode, body)

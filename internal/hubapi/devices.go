@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -49,22 +50,6 @@ func (s *Server) signAPIResponses(next http.Handler) http.Handler {
 	})
 }
 
-// enrolRequest is the body of POST /api/v1/devices.
-type enrolRequest struct {
-	Code      string `json:"code"`
-	PublicKey string `json:"public_key"` // base64 of the raw 32-byte Ed25519 key
-	Name      string `json:"name"`
-}
-
-// enrolResponse is its 201 answer. HubKeyID names the key the hub signs
-// responses with; the kiosk pins HubKey.
-type enrolResponse struct {
-	KeyID      string `json:"key_id"`
-	OperatorID string `json:"operator_id"`
-	HubKey     string `json:"hub_key"`
-	HubKeyID   string `json:"hub_key_id,omitempty"`
-}
-
 // maxEnrolBody bounds an enrolment request: a code, a key and a name.
 const maxEnrolBody = 4 << 10
 
@@ -73,7 +58,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errors.New("enrolment needs the operator store and the hub's signing key"))
 		return
 	}
-	var req enrolRequest
+	var req api.EnrolRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxEnrolBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -100,7 +85,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Log.Info("device enrolled", "key_id", d.KeyID, "operator", d.OperatorID, "name", d.Name)
 	hubPub := s.HubSigner.Key.Public().(ed25519.PublicKey)
-	writeJSON(w, http.StatusCreated, enrolResponse{
+	writeJSON(w, http.StatusCreated, api.Enrolment{
 		KeyID: d.KeyID, OperatorID: d.OperatorID,
 		HubKey: base64.StdEncoding.EncodeToString(hubPub), HubKeyID: s.HubSigner.KeyID,
 	})
@@ -163,20 +148,6 @@ func (s *Server) touch(keyID string) {
 	}
 }
 
-// deviceView is what GET /api/v1/devices/self tells a kiosk about itself.
-type deviceView struct {
-	KeyID        string   `json:"key_id"`
-	Name         string   `json:"name"`
-	Status       string   `json:"status"`
-	OperatorID   string   `json:"operator_id"`
-	OperatorName string   `json:"operator_name"`
-	Operator     string   `json:"operator_status"`
-	FeeCents     int      `json:"fee_cents"`
-	Types        []string `json:"certificate_types"`
-	MayIssue     bool     `json:"may_issue"`
-	Why          string   `json:"why,omitempty"`
-}
-
 func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
 	keyID, _ := httpsig.KeyID(r.Context())
 	if s.Operators == nil {
@@ -189,8 +160,8 @@ func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.touch(keyID)
-	v := deviceView{KeyID: d.KeyID, Name: d.Name, Status: string(d.Status), OperatorID: o.ID,
-		OperatorName: o.DisplayName(), Operator: string(o.Status), MayIssue: true, Types: []string{}}
+	v := api.Device{KeyID: d.KeyID, Name: d.Name, Status: string(d.Status), OperatorID: o.ID,
+		OperatorName: o.DisplayName(), OperatorStatus: string(o.Status), MayIssue: true, Types: []string{}}
 	if a := o.Agreement; a != nil {
 		v.FeeCents = a.FeeCents
 		for _, t := range a.Types {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
@@ -19,23 +20,6 @@ func (s *Server) deviceStatusRoutes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/devices/self/status", s.signed(http.HandlerFunc(s.putDeviceStatus)))
 }
 
-// deviceStatus is the body of PUT /api/v1/devices/self/status: the figures of
-// the kiosk's outbox. The age is in seconds, not an instant, so a kiosk with
-// a wrong clock still reports it right.
-type deviceStatus struct {
-	Pending          int   `json:"pending"`
-	Refused          int   `json:"refused"`
-	OldestAgeSeconds int64 `json:"oldest_age_seconds"`
-	AmountCents      int64 `json:"amount_cents"`
-}
-
-// deviceStatusView is the answer: the report as stored, with the hub's time.
-type deviceStatusView struct {
-	KeyID string `json:"key_id"`
-	deviceStatus
-	Reported time.Time `json:"reported"`
-}
-
 // maxStatusBody bounds a status report: four numbers.
 const maxStatusBody = 1 << 10
 
@@ -45,7 +29,7 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errors.New("no operator store is configured"))
 		return
 	}
-	var in deviceStatus
+	var in api.Backlog
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxStatusBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
@@ -63,7 +47,7 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.touch(keyID)
-	writeJSON(w, http.StatusOK, deviceStatusView{KeyID: b.KeyID, Reported: b.Reported, deviceStatus: deviceStatus{
+	writeJSON(w, http.StatusOK, api.DeviceStatus{KeyID: b.KeyID, Reported: b.Reported, Backlog: api.Backlog{
 		Pending: b.Pending, Refused: b.Refused, OldestAgeSeconds: int64(b.OldestAge / time.Second), AmountCents: b.AmountCents}})
 }
 

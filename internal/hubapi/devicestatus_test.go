@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/operators"
 )
 
@@ -58,7 +59,7 @@ func TestDeviceStatusReport(t *testing.T) {
 				t.Errorf("stored %s, want %s", got, tt.stored)
 			}
 			if tt.status == 200 {
-				var v deviceStatusView
+				var v api.DeviceStatus
 				if err := json.Unmarshal(body, &v); err != nil || v.KeyID != d.keyID || !v.Reported.Equal(f.clock.now()) || !b.Reported.Equal(f.clock.now()) {
 					t.Errorf("answer %s (%v); stored at %s, hub time %s", body, err, b.Reported, f.clock.now())
 				}

@@ -7,38 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/operators"
 )
-
-// directoryEntry is one point of service in GET /api/v1/directory.
-type directoryEntry struct {
-	ID            string             `json:"id"`
-	Name          string             `json:"name"`
-	Category      operators.Category `json:"category"`
-	CategoryLabel string             `json:"category_label"`
-	Address       string             `json:"address"`
-	Lat           float64            `json:"lat"`
-	Lon           float64            `json:"lon"`
-	DistanceM     int                `json:"distance_m"`
-	Open          bool               `json:"open"`
-	Today         todayView          `json:"today"`
-	Hours         operators.Hours    `json:"hours"`
-	Transit       operators.Transit  `json:"transit"`
-	FeeCents      *int               `json:"fee_cents,omitempty"`
-	Types         []string           `json:"certificate_types,omitempty"`
-}
-
-type todayView struct {
-	Date  string               `json:"date"`
-	Spans []operators.Interval `json:"spans"`
-	Note  string               `json:"note,omitempty"`
-}
-
-type directoryResponse struct {
-	At      time.Time        `json:"at"`
-	Near    operators.Point  `json:"near"`
-	Results []directoryEntry `json:"results"`
-}
 
 // Directory query limits: a kiosk screen shows a handful, a map a few dozen.
 const (
@@ -61,14 +32,14 @@ func (s *Server) directory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	resp := directoryResponse{At: q.At.UTC(), Near: q.Near, Results: []directoryEntry{}}
+	resp := api.Directory{At: q.At.UTC(), Near: q.Near, Results: []api.DirectoryEntry{}}
 	for _, l := range operators.Nearest(ops, q, s.Operators.CurrentPolicy().Calendar) {
 		o := l.Operator
-		e := directoryEntry{
+		e := api.DirectoryEntry{
 			ID: o.ID, Name: o.DisplayName(), Category: o.Category, CategoryLabel: o.Category.Label(),
 			Address: o.Address.String(), Lat: o.Address.Lat, Lon: o.Address.Lon,
 			DistanceM: int(l.DistanceM + 0.5), Open: l.Open, Hours: o.Hours, Transit: o.Transit,
-			Today: todayView{Date: l.Today.Date.String(), Spans: l.Today.Spans, Note: l.Today.Why},
+			Today: api.DirectoryDay{Date: l.Today.Date.String(), Spans: l.Today.Spans, Note: l.Today.Why},
 		}
 		if e.Today.Spans == nil {
 			e.Today.Spans = []operators.Interval{}

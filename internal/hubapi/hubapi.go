@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
@@ -71,12 +72,6 @@ func (s *Server) Handler() http.Handler {
 	return s.logRequests(s.signAPIResponses(h))
 }
 
-// Problem is the body of every refusal: a machine code and a sentence.
-type Problem struct {
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
-}
-
 // statusOf maps domain errors to HTTP status and reason code.
 func statusOf(err error) (int, string) {
 	var refusal *certificate.Refusal
@@ -124,7 +119,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "the hub could not complete the request; the error has been logged"
 	}
-	writeJSON(w, status, Problem{Reason: reason, Message: msg})
+	writeJSON(w, status, api.Problem{Reason: reason, Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -144,12 +139,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"status":         "ok",
-		"version":        s.Version,
-		"persons":        n,
-		"uptime_seconds": int(s.Now().Sub(s.started).Seconds()),
-	})
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Version: s.Version, Persons: n,
+		UptimeSeconds: int(s.Now().Sub(s.started).Seconds())})
 }
 
 type statusRecorder struct {

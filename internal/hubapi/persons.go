@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/codicefiscale"
@@ -27,24 +28,6 @@ func (s *Server) personRoutes(mux *http.ServeMux) {
 
 // personPurpose is the legal basis written in the audit log for each read.
 const personPurpose = "identificazione del richiedente per il rilascio di certificati anagrafici, art. 33 DPR 223/1989"
-
-// PersonView is the JSON answer of GET /api/v1/persons.
-type PersonView struct {
-	CF         string       `json:"cf"`
-	Surname    string       `json:"surname"`
-	GivenNames string       `json:"given_names"`
-	BirthDate  string       `json:"birth_date"` // YYYY-MM-DD
-	Family     []FamilyView `json:"family,omitempty"`
-}
-
-// FamilyView is one other member of the person's famiglia anagrafica.
-type FamilyView struct {
-	CF           string `json:"cf"`
-	Surname      string `json:"surname"`
-	GivenNames   string `json:"given_names"`
-	BirthDate    string `json:"birth_date"`
-	Relationship int    `json:"relationship"` // ANPR table 5, to the head of the family
-}
 
 // auditStores holds one audit store per hub file, so its buckets are set up
 // once rather than in a write transaction on every look-up.
@@ -76,12 +59,12 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	nis, cf, doc := strings.TrimSpace(q.Get("nis")), strings.ToUpper(strings.TrimSpace(q.Get("cf"))), strings.ToUpper(strings.TrimSpace(q.Get("document")))
-	channel := q.Get("channel")
+	nis, cf, doc := strings.TrimSpace(q.Get(api.PersonNIS)), strings.ToUpper(strings.TrimSpace(q.Get(api.PersonCF))), strings.ToUpper(strings.TrimSpace(q.Get(api.PersonDocument)))
+	channel := q.Get(api.PersonChannel)
 	switch channel {
 	case "":
-		channel = "counter"
-	case "counter", "self-service":
+		channel = api.PersonChannelCounter
+	case api.PersonChannelCounter, api.PersonChannelSelfService:
 	default:
 		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self-service", channel)})
 		return
@@ -114,7 +97,7 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var view PersonView
+	var view api.Person
 	today := registry.DateOf(s.Now())
 	err = s.Store.View(r.Context(), func(rd registry.Reader) error {
 		var p *registry.Person
@@ -139,7 +122,7 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 		if !p.Alive() {
 			return apiError{http.StatusUnprocessableEntity, "deceased", errors.New("the registry records this person as deceased")}
 		}
-		view = PersonView{CF: p.CF, Surname: p.Surname, GivenNames: p.GivenNames, BirthDate: p.BirthDate.String()}
+		view = api.Person{CF: p.CF, Surname: p.Surname, GivenNames: p.GivenNames, BirthDate: p.BirthDate.String()}
 		if p.Family == 0 {
 			return nil
 		}
@@ -151,7 +134,7 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 			if m.ID == p.ID || !m.Alive() {
 				continue
 			}
-			view.Family = append(view.Family, FamilyView{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames,
+			view.Family = append(view.Family, api.FamilyMember{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames,
 				BirthDate: m.BirthDate.String(), Relationship: int(m.Relationship)})
 		}
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/registry"
@@ -89,14 +90,14 @@ func TestPersonLookup(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
 			if tt.status != 200 {
-				var p Problem
+				var p api.Problem
 				json.Unmarshal(body, &p)
 				if p.Reason != tt.reason || p.Message == "" {
 					t.Errorf("problem %+v, want reason %s", p, tt.reason)
 				}
 				return
 			}
-			var v PersonView
+			var v api.Person
 			if err := json.Unmarshal(body, &v); err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,189 @@
+// Package api declares the JSON bodies of the hub's HTTP API, version 1,
+// shared by the server (internal/hubapi) and its clients
+// (internal/hubclient). openapi.json in internal/hubapi publishes the same
+// shapes; a field changes here, or nowhere.
+//
+// Where a body carries a domain value whose JSON the domain already fixes
+// (fee lines, exemptions, opening hours, transit), it embeds that type
+// rather than a copy of it, so the wire format cannot drift from it.
+package api
+
+import (
+	"time"
+
+	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/operators"
+)
+
+// Problem is the body of every refusal (4xx) and failure (5xx): a machine
+// reason a client can branch on and a sentence a person can read.
+type Problem struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// Health is the answer of GET /healthz. It is public and unsigned, so a
+// kiosk uses it only to decide whether to try the hub.
+type Health struct {
+	Status        string `json:"status"`
+	Version       string `json:"version"`
+	Persons       int    `json:"persons"`
+	UptimeSeconds int    `json:"uptime_seconds"`
+}
+
+// EnrolRequest is the body of POST /api/v1/devices, authenticated by the
+// one-time code city staff gave the shop.
+type EnrolRequest struct {
+	Code      string `json:"code"`
+	PublicKey string `json:"public_key"` // base64 of the raw 32-byte Ed25519 key
+	Name      string `json:"name"`
+}
+
+// Enrolment is the 201 answer of POST /api/v1/devices. HubKeyID names the
+// key the hub signs responses with; the kiosk pins HubKey.
+type Enrolment struct {
+	KeyID      string `json:"key_id"`
+	OperatorID string `json:"operator_id"`
+	HubKey     string `json:"hub_key"` // base64 of the raw Ed25519 public key
+	HubKeyID   string `json:"hub_key_id,omitempty"`
+}
+
+// Device is the answer of GET /api/v1/devices/self: the calling device,
+// its operator and what the operator's agreement lets it issue.
+type Device struct {
+	KeyID          string   `json:"key_id"`
+	Name           string   `json:"name"`
+	Status         string   `json:"status"`
+	OperatorID     string   `json:"operator_id"`
+	OperatorName   string   `json:"operator_name"`
+	OperatorStatus string   `json:"operator_status"`
+	FeeCents       int      `json:"fee_cents"`
+	Types          []string `json:"certificate_types"`
+	MayIssue       bool     `json:"may_issue"`
+	Why            string   `json:"why,omitempty"` // why not, when MayIssue is false
+}
+
+// Backlog is the body of PUT /api/v1/devices/self/status: the figures of
+// the kiosk's offline outbox, so city staff see devices holding requests
+// (and money) the hub has not had yet. The oldest operation is given as an
+// age, not an instant, because the kiosk's clock may be wrong.
+type Backlog struct {
+	Pending          int   `json:"pending"`
+	Refused          int   `json:"refused"`
+	OldestAgeSeconds int64 `json:"oldest_age_seconds"`
+	AmountCents      int64 `json:"amount_cents"`
+}
+
+// DeviceStatus is the answer of PUT /api/v1/devices/self/status: the
+// report as the hub stored it, stamped with the hub's time.
+type DeviceStatus struct {
+	KeyID string `json:"key_id"`
+	Backlog
+	Reported time.Time `json:"reported"`
+}
+
+// Directory is the answer of GET /api/v1/directory: the points of service
+// nearest to Near at the instant At, open ones first.
+type Directory struct {
+	At      time.Time        `json:"at"`
+	Near    operators.Point  `json:"near"`
+	Results []DirectoryEntry `json:"results"`
+}
+
+// DirectoryEntry is one shop or office in a Directory.
+type DirectoryEntry struct {
+	ID            string             `json:"id"`
+	Name          string             `json:"name"`
+	Category      operators.Category `json:"category"`
+	CategoryLabel string             `json:"category_label"`
+	Address       string             `json:"address"`
+	Lat           float64            `json:"lat"`
+	Lon           float64            `json:"lon"`
+	DistanceM     int                `json:"distance_m"`
+	Open          bool               `json:"open"`
+	Today         DirectoryDay       `json:"today"`
+	Hours         operators.Hours    `json:"hours"`
+	Transit       operators.Transit  `json:"transit"`
+	// FeeCents is the operator's service fee; absent for the city's own
+	// offices, which have no agreement and charge none.
+	FeeCents *int     `json:"fee_cents,omitempty"`
+	Types    []string `json:"certificate_types,omitempty"`
+}
+
+// DirectoryDay is an entry's opening on the day asked about, holidays and
+// exceptions applied.
+type DirectoryDay struct {
+	Date  string               `json:"date"` // YYYY-MM-DD
+	Spans []operators.Interval `json:"spans"`
+	Note  string               `json:"note,omitempty"` // why the day differs from the week
+}
+
+// Channels of a certificate request. The person look-up spells
+// self-service with a hyphen (PersonChannelSelfService): both spellings are
+// version 1 of the API and kiosks in the field send them.
+const (
+	ChannelCounter     = "counter"
+	ChannelSelfService = "self_service"
+)
+
+// CertificateRequest is the body of POST /api/v1/certificates, which also
+// needs an Idempotency-Key header.
+type CertificateRequest struct {
+	CF          string         `json:"cf"`
+	Types       []string       `json:"types"`
+	Exemption   fees.Exemption `json:"exemption"`
+	RequesterCF string         `json:"requester_cf"`
+	Channel     string         `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
+	// IdempotencyKey travels as the Idempotency-Key header, never in the
+	// body: a client keeps it with the request so every retry, even after
+	// a restart, carries the same one.
+	IdempotencyKey string `json:"-"`
+}
+
+// Certificate is the answer of POST /api/v1/certificates: 201 for a new
+// certificate, 200 with Replayed for one a retried key already issued.
+type Certificate struct {
+	ID         string      `json:"id"`
+	Protocol   string      `json:"protocol"`
+	Title      string      `json:"title"`
+	Types      []string    `json:"types"`
+	Fees       []fees.Line `json:"fees"`
+	TotalCents int64       `json:"total_cents"`
+	PDFURL     string      `json:"pdf_url"` // GET it, signed, for the PDF
+	VerifyURL  string      `json:"verify_url"`
+	Issued     time.Time   `json:"issued"`
+	Replayed   bool        `json:"replayed,omitempty"`
+}
+
+// Query parameters and channels of GET /api/v1/persons: a person is found
+// by the NIS read from a CIE chip, or by a codice fiscale with the number of
+// the identity document the citizen shows.
+const (
+	PersonNIS      = "nis"
+	PersonCF       = "cf"
+	PersonDocument = "document"
+	PersonChannel  = "channel"
+
+	PersonChannelCounter     = "counter"
+	PersonChannelSelfService = "self-service"
+)
+
+// Person is the answer of GET /api/v1/persons: only what the kiosk's
+// screen needs for the operator to pick whom a certificate is about.
+type Person struct {
+	CF         string         `json:"cf"`
+	Surname    string         `json:"surname"`
+	GivenNames string         `json:"given_names"`
+	BirthDate  string         `json:"birth_date"` // YYYY-MM-DD
+	Family     []FamilyMember `json:"family,omitempty"`
+}
+
+// FamilyMember is one other living member of the person's famiglia
+// anagrafica.
+type FamilyMember struct {
+	CF           string `json:"cf"`
+	Surname      string `json:"surname"`
+	GivenNames   string `json:"given_names"`
+	BirthDate    string `json:"birth_date"`   // YYYY-MM-DD
+	Relationship int    `json:"relationship"` // ANPR table 5, to the head of the family
+}
