@@ -210,26 +210,37 @@ func (s *Store) Change(user string, fn func(*staff.Account) error) (*staff.Accou
 
 // endSessions deletes every session of user.
 func endSessions(tx *bbolt.Tx, user string) error {
+	_, err := deleteSessions(tx, func(sess staff.Session, damaged bool) bool {
+		return !damaged && sess.User == user
+	})
+	return err
+}
+
+// deleteSessions deletes the sessions gone picks and returns how many;
+// damaged marks a stored session that no longer decodes. Keys are gathered
+// first because bbolt forbids deleting during ForEach.
+func deleteSessions(tx *bbolt.Tx, gone func(sess staff.Session, damaged bool) bool) (int, error) {
 	b, err := bucket(tx, bucketSessions)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var dead [][]byte
 	if err := b.ForEach(func(k, v []byte) error {
 		var sess staff.Session
-		if json.Unmarshal(v, &sess) == nil && sess.User == user {
+		damaged := json.Unmarshal(v, &sess) != nil
+		if gone(sess, damaged) {
 			dead = append(dead, bytes.Clone(k))
 		}
 		return nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	for _, k := range dead {
 		if err := b.Delete(k); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(dead), nil
 }
 
 // Login checks an attempt and, on success, opens a session: it returns the
@@ -360,27 +371,10 @@ func (s *Store) Logout(token string) error {
 func (s *Store) PurgeSessions() (n int, err error) {
 	now := s.now()
 	err = s.db.Update(func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketSessions)
-		if err != nil {
-			return err
-		}
-		var dead [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
-			var sess staff.Session
-			if json.Unmarshal(v, &sess) != nil || !sess.Live(now) {
-				dead = append(dead, bytes.Clone(k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range dead {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(dead)
-		return nil
+		n, err = deleteSessions(tx, func(sess staff.Session, damaged bool) bool {
+			return damaged || !sess.Live(now)
+		})
+		return err
 	})
 	return n, err
 }
