@@ -124,16 +124,8 @@ func TestEvents(t *testing.T) {
 
 // The last enabled admin cannot be disabled: nobody could manage staff.
 func TestLastAdminStays(t *testing.T) {
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "hub.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
-	s, err := New(db, func() time.Time { return at })
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, &at)
 	for _, u := range []string{"anna", "bruno"} {
 		a, err := staff.NewAccount(nil, u, "", staff.Admin, "una-password-lunga", at, "test")
 		if err != nil {
@@ -155,5 +147,36 @@ func TestLastAdminStays(t *testing.T) {
 	}
 	if a, _ := s.Account("bruno"); a.Disabled {
 		t.Error("the refused change was stored")
+	}
+}
+
+// An administrator's change ends the sessions of the account changed, so a
+// browser signed in with the old password is out; other accounts stay in.
+func TestChangeEndsSessions(t *testing.T) {
+	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
+	s := open(t, &at)
+	tokens := map[string]string{}
+	for _, u := range []string{"anna", "bruno"} {
+		a, err := staff.NewAccount(nil, u, "", staff.Clerk, "una-password-lunga", at, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(a, false); err != nil {
+			t.Fatal(err)
+		}
+		if tokens[u], _, _, err = s.Login(u, "una-password-lunga", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Change("anna", func(a *staff.Account) error {
+		return a.ResetPassword(nil, "un'altra-password-lunga", at, "staff:x")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Session(tokens["anna"]); !errors.Is(err, staff.ErrNoSession) {
+		t.Errorf("anna's session after her password was reset: %v, want ErrNoSession", err)
+	}
+	if _, _, err := s.Session(tokens["bruno"]); err != nil {
+		t.Errorf("bruno's session after anna's change: %v", err)
 	}
 }
