@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 )
 
@@ -206,7 +208,8 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// APIError is a refusal from the hub, with its machine reason.
+// APIError is a refusal from the hub: the HTTP status and the hub's
+// api.Problem.
 type APIError struct {
 	Status  int
 	Reason  string
@@ -223,6 +226,11 @@ func (e *APIError) Error() string {
 // ErrUnsignedResponse means an answer did not carry a valid signature by
 // the pinned hub key: it may not come from the hub, so it is not used.
 var ErrUnsignedResponse = errors.New("the answer is not signed by the hub key pinned at enrolment")
+
+// ErrBadAnswer means the hub answered, signed, but not with the JSON the
+// API declares for the route: the hub was reached, so this is not a network
+// failure, and it is not a refusal either.
+var ErrBadAnswer = errors.New("the hub's answer is not the expected JSON")
 
 // EnrolOptions are the optional parts of an enrolment.
 type EnrolOptions struct {
@@ -250,7 +258,7 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	if err != nil {
 		return nil, err
 	}
-	body, _ := json.Marshal(map[string]string{"code": code, "public_key": base64.StdEncoding.EncodeToString(pub), "name": name})
+	body, _ := json.Marshal(api.EnrolRequest{Code: code, PublicKey: base64.StdEncoding.EncodeToString(pub), Name: name})
 	req, err := http.NewRequestWithContext(ctx, "POST", u.String()+"/api/v1/devices", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -268,14 +276,9 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	if resp.StatusCode != http.StatusCreated {
 		return nil, apiError(resp.StatusCode, answer)
 	}
-	var got struct {
-		KeyID      string `json:"key_id"`
-		OperatorID string `json:"operator_id"`
-		HubKey     string `json:"hub_key"`
-		HubKeyID   string `json:"hub_key_id"`
-	}
+	var got api.Enrolment
 	if err := json.Unmarshal(answer, &got); err != nil {
-		return nil, fmt.Errorf("the hub's enrolment answer is not the expected JSON: %w", err)
+		return nil, fmt.Errorf("%w: /api/v1/devices: %v", ErrBadAnswer, err)
 	}
 	hubKey, err := base64.StdEncoding.DecodeString(got.HubKey)
 	if err != nil || len(hubKey) != ed25519.PublicKeySize {
@@ -296,7 +299,7 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 }
 
 func apiError(status int, body []byte) error {
-	var p struct{ Reason, Message string }
+	var p api.Problem
 	if json.Unmarshal(body, &p) != nil || p.Reason == "" {
 		return &APIError{Status: status, Reason: "http_" + strconv.Itoa(status)}
 	}
@@ -417,18 +420,22 @@ func (c *Client) callJSON(ctx context.Context, method, path string, query url.Va
 		return status, err
 	}
 	if err := json.Unmarshal(answer, out); err != nil {
-		return status, fmt.Errorf("the hub's answer to %s is not the expected JSON: %w", path, err)
+		return status, fmt.Errorf("%w: %s: %v", ErrBadAnswer, path, err)
 	}
 	return status, nil
 }
 
-// Health is the hub's liveness answer.
-type Health struct {
-	Status        string `json:"status"`
-	Version       string `json:"version"`
-	Persons       int    `json:"persons"`
-	UptimeSeconds int    `json:"uptime_seconds"`
-}
+// The API's bodies under the names this package has always used for them.
+type (
+	Health             = api.Health
+	Device             = api.Device
+	DirectoryEntry     = api.DirectoryEntry
+	Exemption          = fees.Exemption
+	CertificateRequest = api.CertificateRequest
+	Certificate        = api.Certificate
+	Backlog            = api.Backlog
+	Person             = api.Person
+)
 
 // Health asks the hub whether it is up. /healthz is public and unsigned:
 // it tells the kiosk only whether to try, never anything it acts on.
@@ -455,23 +462,9 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 	}
 	var h Health
 	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("the hub's health answer is not JSON: %w", err)
+		return nil, fmt.Errorf("%w: /healthz: %v", ErrBadAnswer, err)
 	}
 	return &h, nil
-}
-
-// Device is what the hub says about this device.
-type Device struct {
-	KeyID          string   `json:"key_id"`
-	Name           string   `json:"name"`
-	Status         string   `json:"status"`
-	OperatorID     string   `json:"operator_id"`
-	OperatorName   string   `json:"operator_name"`
-	OperatorStatus string   `json:"operator_status"`
-	FeeCents       int      `json:"fee_cents"`
-	Types          []string `json:"certificate_types"`
-	MayIssue       bool     `json:"may_issue"`
-	Why            string   `json:"why,omitempty"`
 }
 
 // Self asks the hub about this device and its operator.
@@ -479,33 +472,6 @@ func (c *Client) Self(ctx context.Context) (*Device, error) {
 	var d Device
 	_, err := c.callJSON(ctx, "GET", "/api/v1/devices/self", nil, nil, "", &d)
 	return &d, err
-}
-
-// DirectoryEntry is one shop or office near the asked point.
-type DirectoryEntry struct {
-	ID            string  `json:"id"`
-	Name          string  `json:"name"`
-	Category      string  `json:"category"`
-	CategoryLabel string  `json:"category_label"`
-	Address       string  `json:"address"`
-	Lat           float64 `json:"lat"`
-	Lon           float64 `json:"lon"`
-	DistanceM     int     `json:"distance_m"`
-	Open          bool    `json:"open"`
-	Today         struct {
-		Date  string   `json:"date"`
-		Spans []string `json:"spans"`
-		Note  string   `json:"note,omitempty"`
-	} `json:"today"`
-	Hours   json.RawMessage `json:"hours"`
-	Transit struct {
-		Metro    []string `json:"metro,omitempty"`
-		Rail     []string `json:"rail,omitempty"`
-		Stop     string   `json:"stop,omitempty"`
-		WalkMins int      `json:"walk_minutes,omitempty"`
-	} `json:"transit"`
-	FeeCents *int     `json:"fee_cents,omitempty"`
-	Types    []string `json:"certificate_types,omitempty"`
 }
 
 // DirectoryQuery asks for the points of service near a place.
@@ -530,9 +496,7 @@ func (c *Client) Directory(ctx context.Context, q DirectoryQuery) ([]DirectoryEn
 	if q.IncludeClosed {
 		v.Set("include_closed", "true")
 	}
-	var out struct {
-		Results []DirectoryEntry `json:"results"`
-	}
+	var out api.Directory
 	_, err := c.callJSON(ctx, "GET", "/api/v1/directory", v, nil, "", &out)
 	return out.Results, err
 }
@@ -542,38 +506,6 @@ func (c *Client) Directory(ctx context.Context, q DirectoryQuery) ([]DirectoryEn
 func (c *Client) DirectoryGeoJSON(ctx context.Context) ([]byte, error) {
 	_, b, err := c.call(ctx, "GET", "/api/v1/directory.geojson", nil, nil, "")
 	return b, err
-}
-
-// Exemption is a bollo exemption: ANPR's code and, for code 99, the text.
-type Exemption struct {
-	Code int    `json:"code"`
-	Text string `json:"text"`
-}
-
-// CertificateRequest is the body of POST /api/v1/certificates (DESIGN.md).
-type CertificateRequest struct {
-	CF          string    `json:"cf"`
-	Types       []string  `json:"types"`
-	Exemption   Exemption `json:"exemption"`
-	RequesterCF string    `json:"requester_cf"`
-	Channel     string    `json:"channel,omitempty"`
-	// IdempotencyKey identifies this request across retries and restarts
-	// (the outbox stores it); generated when empty.
-	IdempotencyKey string `json:"-"`
-}
-
-// Certificate is the hub's answer to an issuance.
-type Certificate struct {
-	ID         string          `json:"id"`
-	Protocol   string          `json:"protocol"`
-	Title      string          `json:"title"`
-	Types      []string        `json:"types"`
-	Fees       json.RawMessage `json:"fees"`
-	TotalCents int64           `json:"total_cents"`
-	PDFURL     string          `json:"pdf_url"`
-	VerifyURL  string          `json:"verify_url"`
-	Issued     time.Time       `json:"issued"`
-	Replayed   bool            `json:"replayed,omitempty"`
 }
 
 // IssueCertificate asks the hub to issue a certificate. A retry after a
@@ -594,18 +526,44 @@ func (c *Client) CertificatePDF(ctx context.Context, id string) ([]byte, error) 
 	return b, err
 }
 
-// Backlog is what the kiosk tells the hub of its offline queue, so city
-// staff see devices holding requests (and money) the hub has not had yet.
-type Backlog struct {
-	Pending          int   `json:"pending"`
-	Refused          int   `json:"refused"`
-	OldestAgeSeconds int64 `json:"oldest_age_seconds"` // an age: the kiosk's clock may be wrong
-	AmountCents      int64 `json:"amount_cents"`
-}
-
 // ReportBacklog sends the outbox's figures to the hub
 // (PUT /api/v1/devices/self/status); the last report replaces the others.
 func (c *Client) ReportBacklog(ctx context.Context, b Backlog) error {
 	_, _, err := c.call(ctx, "PUT", "/api/v1/devices/self/status", nil, b, "")
 	return err
+}
+
+// PersonQuery identifies the citizen at the counter for GET
+// /api/v1/persons: by NIS, or by CF with the number of the document shown.
+type PersonQuery struct {
+	NIS      string
+	CF       string
+	Document string
+	// Channel is api.PersonChannelCounter (the default when empty) or
+	// api.PersonChannelSelfService; the hub writes it in the audit log.
+	Channel string
+}
+
+// LookupPerson finds the citizen the kiosk identified and their family. The
+// hub records the read in its audit log; a person it cannot find, or whose
+// document does not match, is an *APIError with the hub's reason.
+func (c *Client) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
+	v := url.Values{}
+	if q.NIS != "" {
+		v.Set(api.PersonNIS, q.NIS)
+	}
+	if q.CF != "" {
+		v.Set(api.PersonCF, q.CF)
+	}
+	if q.Document != "" {
+		v.Set(api.PersonDocument, q.Document)
+	}
+	if q.Channel != "" {
+		v.Set(api.PersonChannel, q.Channel)
+	}
+	var p Person
+	if _, err := c.callJSON(ctx, "GET", "/api/v1/persons", v, nil, "", &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }

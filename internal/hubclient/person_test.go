@@ -1,0 +1,86 @@
+package hubclient_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/hubapi"
+	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/issuance/issuancetest"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// TestLookupPerson asks the hub's real handler, over a seeded registry, for
+// a resident by NIS and by codice fiscale with document, and checks what
+// the hub wrote in its audit log: the look-up reached it as asked.
+func TestLookupPerson(t *testing.T) {
+	d := issuancetest.New(t, 120, 5, now)
+	var who *registry.Person
+	var cie registry.Document
+	d.Store.View(context.Background(), func(r registry.Reader) error {
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			doc, ok := p.ValidDocument(registry.DateOf(now))
+			if ok && doc.Kind == registry.CIE && p.Family != 0 && p.Alive() {
+				who, cie = p, doc
+				return false, nil
+			}
+			return true, nil
+		})
+	})
+	if who == nil {
+		t.Fatal("no resident with a valid CIE in the seeded registry")
+	}
+	devPub, devPriv, _ := ed25519.GenerateKey(nil)
+	hubPub, hubPriv, _ := ed25519.GenerateKey(nil)
+	srv := httptest.NewServer((&hubapi.Server{Store: d.Store, Desk: d.Service, Now: clock, Log: slog.New(slog.DiscardHandler),
+		Verifier:       &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: "dev-1", Key: devPub}, Clock: clock},
+		HubSigner:      &httpsig.Signer{Key: hubPriv, KeyID: "hub", Clock: clock},
+		DeviceOperator: func(context.Context, string) (issuance.Operator, error) { return issuance.Operator{ID: "op-1"}, nil },
+	}).Handler())
+	t.Cleanup(srv.Close)
+	c := &hubclient.Client{Clock: clock, Profile: &hubclient.Profile{HubURL: srv.URL, KeyID: "dev-1", DeviceKey: devPriv.Seed(), HubKey: hubPub, HubKeyID: "hub"}}
+
+	tests := []struct {
+		name    string
+		q       hubclient.PersonQuery
+		reason  string // the hub's refusal; "" for a person
+		channel string // as the audit log records it
+	}{
+		{"by NIS", hubclient.PersonQuery{NIS: cie.NIS, Channel: api.PersonChannelSelfService}, "", "self-service"},
+		{"by CF and document", hubclient.PersonQuery{CF: who.CF, Document: cie.Number}, "", "counter"},
+		{"CF without document", hubclient.PersonQuery{CF: who.CF}, "document_required", ""},
+		{"another document", hubclient.PersonQuery{CF: who.CF, Document: "XX00000XX"}, "document_mismatch", ""},
+		{"unknown NIS", hubclient.PersonQuery{NIS: "999999999999"}, "not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := c.LookupPerson(context.Background(), tt.q)
+			if tt.reason != "" {
+				if !isReason(err, tt.reason) {
+					t.Fatalf("err %v, want the hub's refusal %s", err, tt.reason)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.CF != who.CF || p.Surname != who.Surname || p.BirthDate != who.BirthDate.String() {
+				t.Errorf("person %+v, want %s %s", p, who.CF, who.Surname)
+			}
+			es, err := d.Audit.Search(audit.Query{Subject: who.CF}, 0)
+			if err != nil || len(es) == 0 {
+				t.Fatalf("no audit entry for the subject: %v", err)
+			}
+			if last := es[len(es)-1]; last.Channel != tt.channel || last.Actor.ID != "dev-1" {
+				t.Errorf("last audit entry for the subject: %+v; want channel %s by dev-1", last, tt.channel)
+			}
+		})
+	}
+}
