@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
@@ -114,20 +115,27 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.Get(u)
+	return page(t, resp, err)
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	return page(t, resp, err)
+}
+
+// page reads the whole answer to a request that must have reached the server.
+func page(t *testing.T, resp *http.Response, err error) (*http.Response, string) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return resp, b.String()
+	return resp, string(b)
 }
 
 func csrfOf(t *testing.T, page string) string {
@@ -257,29 +265,10 @@ func TestApproveNeedsCSRF(t *testing.T) {
 		t.Fatalf("approval: %s, status %s, history %+v", resp.Status, o.Status, o.History)
 	}
 	// The enrolment code is shown once, in the answer to the POST.
-	resp, body := postPage(t, c, f.srv.URL+"/admin/operators/"+f.opID+"/code", url.Values{"csrf": {tok}})
+	resp, body := post(t, c, f.srv.URL+"/admin/operators/"+f.opID+"/code", url.Values{"csrf": {tok}})
 	if resp.StatusCode != 200 || !regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}`).MatchString(body) {
 		t.Fatalf("enrolment code page: %s", resp.Status)
 	}
-}
-
-func postPage(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.PostForm(u, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp, b.String()
 }
 
 func TestPersonReadIsAudited(t *testing.T) {
@@ -324,7 +313,7 @@ func TestObserveCountsRefusals(t *testing.T) {
 	}
 	resp.Body.Close()
 	day := f.con.now()
-	evs, err := f.con.Staff.Events(dayOf(day), dayOf(day))
+	evs, err := f.con.Staff.Events(protocol.DayOf(day), protocol.DayOf(day))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,5 +364,3 @@ func TestParseEuro(t *testing.T) {
 		}
 	}
 }
-
-func dayOf(t time.Time) protocol.Day { return protocol.DayOf(t) }

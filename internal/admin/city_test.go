@@ -7,25 +7,6 @@ import (
 	"testing"
 )
 
-func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.PostForm(u, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp, b.String()
-}
-
 // TestFeeCap: only an admin changes the cap, with the form's CSRF token; a
 // cap below an agreement in force is refused naming the shop; a change is
 // recorded with who made it and reaches the operators' policy.
