@@ -1,28 +1,12 @@
 package opbolt
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/operators"
 )
-
-func enrolled(t *testing.T, s *Store) *operators.Device {
-	t.Helper()
-	o := activeShop(t, s)
-	code, _, err := s.IssueCode(o.ID, "staff", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, _ := ed25519.GenerateKey(nil)
-	d, err := s.Enrol(code, pub, "Cassa 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 func TestBacklog(t *testing.T) {
 	s, c := open(t)

@@ -61,6 +61,22 @@ func activeShop(t *testing.T, s *Store) *operators.Operator {
 	return o
 }
 
+// enrolled is a device of an active shop, enrolled with a fresh key.
+func enrolled(t *testing.T, s *Store) *operators.Device {
+	t.Helper()
+	o := activeShop(t, s)
+	code, _, err := s.IssueCode(o.ID, "staff", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _ := ed25519.GenerateKey(nil)
+	d, err := s.Enrol(code, pub, "Cassa 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestAddListStatus(t *testing.T) {
 	s, _ := open(t)
 	o := activeShop(t, s)
@@ -154,10 +170,7 @@ func TestEnrolAndResolve(t *testing.T) {
 
 func TestTouch(t *testing.T) {
 	s, c := open(t)
-	o := activeShop(t, s)
-	code, _, _ := s.IssueCode(o.ID, "staff", 0)
-	pub, _, _ := ed25519.GenerateKey(nil)
-	d, _ := s.Enrol(code, pub, "x")
+	d := enrolled(t, s)
 	first := c.t
 	for i, step := range []time.Duration{0, time.Minute, ContactInterval} {
 		c.t = c.t.Add(step)
