@@ -113,24 +113,22 @@ type series struct {
 
 // barChart draws vertical stacked bars, one per label, with a y axis.
 func barChart(title string, labels []string, ss []series, w, h float64) template.HTML {
-	max := 1
+	peak := 1
 	for i := range labels {
 		t := 0
 		for _, s := range ss {
 			t += s.Values[i]
 		}
-		if t > max {
-			max = t
-		}
+		peak = max(peak, t)
 	}
 	esc := template.HTMLEscapeString
 	left, bottom, top := 36.0, 28.0, 10.0
 	plotH := h - bottom - top
-	bw := (w - left - 8) / float64(max1(len(labels)))
+	bw := (w - left - 8) / float64(max(1, len(labels)))
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, w, h, esc(title))
-	for _, tick := range ticks(max) {
-		y := top + plotH - float64(tick)/float64(max)*plotH
+	for _, tick := range ticks(peak) {
+		y := top + plotH - float64(tick)/float64(peak)*plotH
 		fmt.Fprintf(&b, `<line class="grid" x1="%g" y1="%.1f" x2="%g" y2="%.1f"/><text class="tick" x="%g" y="%.1f" text-anchor="end">%d</text>`, left, y, w-4, y, left-4, y+4, tick)
 	}
 	for i, l := range labels {
@@ -142,7 +140,7 @@ func barChart(title string, labels []string, ss []series, w, h float64) template
 			if v == 0 {
 				continue
 			}
-			hh := float64(v) / float64(max) * plotH
+			hh := float64(v) / float64(peak) * plotH
 			y -= hh
 			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, s.Class, x+1, y, math.Max(bw-2, 1), hh)
 			parts = append(parts, fmt.Sprintf("%s %d", s.Name, v))
@@ -150,7 +148,7 @@ func barChart(title string, labels []string, ss []series, w, h float64) template
 		if len(parts) > 0 {
 			fmt.Fprintf(&b, `<rect class="hit" x="%.1f" y="%g" width="%.1f" height="%.1f"><title>%s: %s</title></rect>`, x, top, bw, plotH, esc(l), esc(strings.Join(parts, ", ")))
 		}
-		if len(labels) <= 12 || i%max1(len(labels)/10) == 0 {
+		if len(labels) <= 12 || i%max(1, len(labels)/10) == 0 {
 			fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%g" text-anchor="middle">%s</text>`, x+bw/2, h-10, esc(l))
 		}
 	}
@@ -160,11 +158,9 @@ func barChart(title string, labels []string, ss []series, w, h float64) template
 
 // hbarChart draws horizontal bars with their labels and values.
 func hbarChart(title string, labels []string, values []int, w float64) template.HTML {
-	max := 1
+	peak := 1
 	for _, v := range values {
-		if v > max {
-			max = v
-		}
+		peak = max(peak, v)
 	}
 	esc := template.HTMLEscapeString
 	row, left := 22.0, 220.0
@@ -173,7 +169,7 @@ func hbarChart(title string, labels []string, values []int, w float64) template.
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, w, h, esc(title))
 	for i, l := range labels {
 		y := 4 + float64(i)*row
-		bw := float64(values[i]) / float64(max) * (w - left - 50)
+		bw := float64(values[i]) / float64(peak) * (w - left - 50)
 		fmt.Fprintf(&b, `<text class="tick" x="%g" y="%.1f" text-anchor="end">%s</text>`, left-6, y+14, esc(l))
 		fmt.Fprintf(&b, `<rect class="s0" x="%g" y="%.1f" width="%.1f" height="%g"><title>%s: %d</title></rect>`, left, y+3, math.Max(bw, 1), row-6, esc(l), values[i])
 		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f">%d</text>`, left+bw+4, y+14, values[i])
@@ -182,24 +178,17 @@ func hbarChart(title string, labels []string, values []int, w float64) template.
 	return template.HTML(b.String())
 }
 
-func max1(n int) int {
-	if n < 1 {
-		return 1
-	}
-	return n
-}
-
-// ticks returns up to five round values from 0 to max.
-func ticks(max int) []int {
+// ticks returns up to five round values from 0 to peak.
+func ticks(peak int) []int {
 	step := 1
 	for _, s := range []int{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
 		step = s
-		if max/s <= 5 {
+		if peak/s <= 5 {
 			break
 		}
 	}
 	var out []int
-	for t := 0; t <= max; t += step {
+	for t := 0; t <= peak; t += step {
 		out = append(out, t)
 	}
 	return out
