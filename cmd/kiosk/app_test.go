@@ -369,7 +369,6 @@ func TestOfflineThenOnline(t *testing.T) {
 	// The hub comes back (on a new port): point the client there and drain.
 	h2 := startHub(t, data)
 	r.profile.HubURL = h2.url
-	r.hub.Lookup.Base = h2.url
 	// The first contact reports the backlog: one request, its amount.
 	var reported []hubclient.Backlog
 	reporter := &kiosk.BacklogReporter{Stats: r.ob.Stats, Send: func(ctx context.Context, b hubclient.Backlog) error {

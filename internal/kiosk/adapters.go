@@ -1,28 +1,23 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/cardreader"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie"
 	"github.com/sportello/sportello/internal/fees"
-	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/outbox"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/escpos"
@@ -217,213 +212,6 @@ func (p *DevicePrinters) Status(ctx context.Context) string {
 	return ""
 }
 
-// ---- hub over HTTP ----
-
-// HTTPHub is the hub's JSON API. Client must sign requests (a
-// SigningTransport, or the hub client's); HTTPHub only maps JSON and errors.
-type HTTPHub struct {
-	Base   string // e.g. http://127.0.0.1:8080
-	Client *http.Client
-}
-
-func (h *HTTPHub) url(path string) string { return strings.TrimRight(h.Base, "/") + path }
-
-// do sends a request and decodes a 2xx JSON answer into out. A transport
-// failure or a 5xx is ErrOffline, so the flow queues; a 4xx is a *Refusal.
-func (h *HTTPHub) do(ctx context.Context, method, path string, body any, header http.Header, out any) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, h.url(path), rd)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := h.Client.Do(req)
-	if err != nil {
-		var ne net.Error
-		var ue *url.Error
-		if errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w: %v", ErrOffline, err)
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrOffline, err)
-	}
-	switch {
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("%w: the hub answered %s", ErrOffline, resp.Status)
-	case resp.StatusCode >= 400:
-		var p struct{ Reason, Message string }
-		if json.Unmarshal(data, &p) != nil || p.Message == "" {
-			p.Reason, p.Message = "refused", fmt.Sprintf("the hub refused the request: %s", resp.Status)
-		}
-		return nil, &Refusal{Status: resp.StatusCode, Reason: p.Reason, Message: p.Message}
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("the hub's answer is not the expected JSON: %w", err)
-		}
-	}
-	return data, nil
-}
-
-func (h *HTTPHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
-	v := url.Values{}
-	if q.NIS != "" {
-		v.Set("nis", q.NIS)
-	} else {
-		v.Set("cf", q.CF)
-		v.Set("document", q.Document)
-	}
-	if q.Channel == certificate.SelfService {
-		v.Set("channel", "self-service")
-	}
-	var pv struct {
-		CF         string `json:"cf"`
-		Surname    string `json:"surname"`
-		GivenNames string `json:"given_names"`
-		BirthDate  string `json:"birth_date"`
-		Family     []struct {
-			CF           string `json:"cf"`
-			Surname      string `json:"surname"`
-			GivenNames   string `json:"given_names"`
-			BirthDate    string `json:"birth_date"`
-			Relationship int    `json:"relationship"`
-		} `json:"family"`
-	}
-	if _, err := h.do(ctx, "GET", "/api/v1/persons?"+v.Encode(), nil, nil, &pv); err != nil {
-		return nil, err
-	}
-	p := &Person{CF: pv.CF, Surname: pv.Surname, GivenNames: pv.GivenNames, BirthDate: pv.BirthDate}
-	for _, m := range pv.Family {
-		p.Family = append(p.Family, Member{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames, BirthDate: m.BirthDate, Relationship: m.Relationship})
-	}
-	return p, nil
-}
-
-// issueBody is POST /api/v1/certificates' body (DESIGN.md).
-type issueBody struct {
-	CF          string         `json:"cf"`
-	Types       []string       `json:"types"`
-	Exemption   fees.Exemption `json:"exemption"`
-	RequesterCF string         `json:"requester_cf"`
-	Channel     string         `json:"channel,omitempty"`
-}
-
-func bodyOf(req IssueRequest) issueBody {
-	return issueBody{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption, RequesterCF: req.RequesterCF, Channel: string(req.Channel)}
-}
-
-func (h *HTTPHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
-	var out struct {
-		ID         string      `json:"id"`
-		Protocol   string      `json:"protocol"`
-		Title      string      `json:"title"`
-		Types      []string    `json:"types"`
-		Fees       []fees.Line `json:"fees"`
-		TotalCents int64       `json:"total_cents"`
-		VerifyURL  string      `json:"verify_url"`
-		Issued     time.Time   `json:"issued"`
-	}
-	hdr := http.Header{"Idempotency-Key": {req.Key}}
-	if _, err := h.do(ctx, "POST", "/api/v1/certificates", bodyOf(req), hdr, &out); err != nil {
-		return nil, err
-	}
-	return &Issued{ID: out.ID, Protocol: out.Protocol, Title: out.Title, Types: out.Types, Fees: out.Fees,
-		TotalCents: out.TotalCents, VerifyURL: out.VerifyURL, Issued: out.Issued}, nil
-}
-
-func (h *HTTPHub) PDF(ctx context.Context, id string) ([]byte, error) {
-	data, err := h.do(ctx, "GET", "/api/v1/certificates/"+url.PathEscape(id)+"/pdf", nil, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.HasPrefix(data, []byte("%PDF")) {
-		return nil, errors.New("the hub's answer is not a PDF")
-	}
-	return data, nil
-}
-
-func (h *HTTPHub) Ping(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", h.url("/healthz"), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := h.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrOffline, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: /healthz answered %s", ErrOffline, resp.Status)
-	}
-	return nil
-}
-
-// SigningTransport signs every /api/v1/ request with the device key and,
-// when HubKey is set, refuses answers the hub did not sign.
-type SigningTransport struct {
-	Signer *httpsig.Signer
-	HubKey ed25519.PublicKey
-	HubKID string
-	Base   http.RoundTripper // http.DefaultTransport when nil
-}
-
-func (t *SigningTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
-		return base.RoundTrip(req)
-	}
-	var body []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		body = b
-	}
-	r := req.Clone(req.Context())
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	if err := t.Signer.SignRequest(r, body); err != nil {
-		return nil, err
-	}
-	resp, err := base.RoundTrip(r)
-	if err != nil || t.HubKey == nil {
-		return resp, err
-	}
-	data, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: t.HubKID, Key: t.HubKey}, Clock: t.Signer.Clock}
-	resp.Request = r
-	if _, err := v.VerifyResponse(req.Context(), resp, data); err != nil {
-		return nil, fmt.Errorf("the hub's answer is not signed by the hub this kiosk enrolled with: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return resp, nil
-}
-
 // ---- outbox ----
 
 // QueueKind is the outbox operation kind of a queued certificate request.
@@ -433,10 +221,7 @@ const QueueKind = "certificate.request"
 type Queue struct{ Outbox *outbox.Outbox }
 
 func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64) (string, error) {
-	payload, err := json.Marshal(struct {
-		Key  string    `json:"key"`
-		Body issueBody `json:"body"`
-	}{req.Key, bodyOf(req)})
+	payload, err := json.Marshal(queued{req.Key, requestOf(req)})
 	if err != nil {
 		return "", err
 	}
@@ -511,10 +296,11 @@ func decodeDelivery(ref string) *Issued {
 	return &Issued{ID: d.ID, Protocol: d.Protocol, Types: d.Types, Fees: d.Fees, TotalCents: d.TotalCents, VerifyURL: d.VerifyURL, Issued: d.Issued}
 }
 
-// queued is a queued request as stored in the outbox.
+// queued is a queued request as stored in the outbox: the key and the
+// API's body, so a delivery sends exactly what the citizen confirmed.
 type queued struct {
-	Key  string    `json:"key"`
-	Body issueBody `json:"body"`
+	Key  string                 `json:"key"`
+	Body api.CertificateRequest `json:"body"`
 }
 
 // DecodeQueued reads a queued certificate request back from its payload.

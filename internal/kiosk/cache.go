@@ -181,7 +181,10 @@ func FetchDirectory(c *hubclient.Client, lat, lon float64, now func() time.Time)
 		d := &Directory{Fetched: now()}
 		for _, e := range es {
 			p := Place{Name: e.Name, Category: e.CategoryLabel, Address: e.Address, DistanceM: e.DistanceM, Open: e.Open,
-				Today: e.Today.Date, Spans: e.Today.Spans}
+				Today: e.Today.Date, Spans: []string{}}
+			for _, iv := range e.Today.Spans {
+				p.Spans = append(p.Spans, iv.String())
+			}
 			switch {
 			case len(e.Transit.Metro) > 0:
 				p.Transit = strings.Join(e.Transit.Metro, ", ")

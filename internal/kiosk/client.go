@@ -1,76 +1,92 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
-	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/sportello/sportello/internal/fees"
-	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/hubclient"
 )
 
-// ClientHub is the Hub over the kiosk's signed hub client: issuance, PDFs and
-// health through hubclient (retries under one Idempotency-Key), the person
-// look-up through an HTTPHub signed with the same enrolled key.
+// ClientHub is the Hub over the kiosk's signed hub client: every call is
+// signed with the enrolled device key, every answer checked against the
+// pinned hub key, and retried under one Idempotency-Key.
 type ClientHub struct {
-	C      *hubclient.Client
-	Lookup *HTTPHub
+	C *hubclient.Client
 }
 
-// NewClientHub binds an enrolled profile.
-func NewClientHub(c *hubclient.Client) *ClientHub {
-	p := c.Profile
-	signer := &httpsig.Signer{Key: ed25519.NewKeyFromSeed(p.DeviceKey), KeyID: p.KeyID, Clock: c.Clock, Extra: []string{"idempotency-key"}}
-	base := http.DefaultTransport
-	if c.HTTP != nil && c.HTTP.Transport != nil {
-		base = c.HTTP.Transport
-	}
-	tr := &SigningTransport{Signer: signer, HubKey: ed25519.PublicKey(p.HubKey), HubKID: p.HubKeyID, Base: base}
-	return &ClientHub{C: c, Lookup: &HTTPHub{Base: p.HubURL, Client: &http.Client{Transport: tr}}}
-}
+// NewClientHub binds an enrolled client.
+func NewClientHub(c *hubclient.Client) *ClientHub { return &ClientHub{C: c} }
 
-// clientErr maps the client's errors onto the flow's: a refusal, or offline.
+// clientErr maps the client's errors onto the flow's, for every call the
+// kiosk makes to the hub: the hub's 4xx is a *Refusal; an answer that is not
+// the declared JSON stays a plain error, since the hub was reached; anything
+// else (no connection, 5xx, 429, an answer the pinned key did not sign)
+// is ErrOffline, so the flow queues.
 func clientErr(err error) error {
 	var ae *hubclient.APIError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusTooManyRequests:
-		return &Refusal{Status: ae.Status, Reason: ae.Reason, Message: ae.Message}
-	case errors.Is(err, context.Canceled):
+		msg := ae.Message
+		if msg == "" {
+			msg = ae.Error()
+		}
+		return &Refusal{Status: ae.Status, Reason: ae.Reason, Message: msg}
+	case errors.Is(err, context.Canceled), errors.Is(err, hubclient.ErrBadAnswer):
 		return err
 	}
 	return fmt.Errorf("%w: %v", ErrOffline, err)
 }
 
 func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
-	return h.Lookup.LookupPerson(ctx, q)
-}
-
-func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
-	c, err := h.C.IssueCertificate(ctx, hubclient.CertificateRequest{CF: req.SubjectCF, Types: typeNames(req.Types),
-		Exemption: hubclient.Exemption{Code: req.Exemption.Code, Text: req.Exemption.Text}, RequesterCF: req.RequesterCF,
-		Channel: string(req.Channel), IdempotencyKey: req.Key})
+	hq := hubclient.PersonQuery{NIS: q.NIS, CF: q.CF, Document: q.Document}
+	if q.NIS != "" {
+		hq.CF, hq.Document = "", ""
+	}
+	if q.Channel == certificate.SelfService {
+		hq.Channel = api.PersonChannelSelfService
+	}
+	pv, err := h.C.LookupPerson(ctx, hq)
 	if err != nil {
 		return nil, clientErr(err)
 	}
-	var lines []fees.Line
-	if len(c.Fees) > 0 {
-		if err := json.Unmarshal(c.Fees, &lines); err != nil {
-			return nil, fmt.Errorf("the hub's fee lines are not the expected JSON: %w", err)
-		}
+	p := &Person{CF: pv.CF, Surname: pv.Surname, GivenNames: pv.GivenNames, BirthDate: pv.BirthDate}
+	for _, m := range pv.Family {
+		p.Family = append(p.Family, Member{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames, BirthDate: m.BirthDate, Relationship: m.Relationship})
 	}
-	return &Issued{ID: c.ID, Protocol: c.Protocol, Title: c.Title, Types: c.Types, Fees: lines, TotalCents: c.TotalCents,
+	return p, nil
+}
+
+// requestOf is the API's body for a request; the outbox keeps it too.
+func requestOf(req IssueRequest) api.CertificateRequest {
+	return api.CertificateRequest{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption,
+		RequesterCF: req.RequesterCF, Channel: string(req.Channel), IdempotencyKey: req.Key}
+}
+
+func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	c, err := h.C.IssueCertificate(ctx, requestOf(req))
+	if err != nil {
+		return nil, clientErr(err)
+	}
+	return &Issued{ID: c.ID, Protocol: c.Protocol, Title: c.Title, Types: c.Types, Fees: c.Fees, TotalCents: c.TotalCents,
 		VerifyURL: c.VerifyURL, Issued: c.Issued}, nil
 }
 
 func (h *ClientHub) PDF(ctx context.Context, id string) ([]byte, error) {
 	b, err := h.C.CertificatePDF(ctx, id)
-	return b, clientErr(err)
+	if err != nil {
+		return nil, clientErr(err)
+	}
+	if !bytes.HasPrefix(b, []byte("%PDF")) {
+		return nil, errors.New("the hub's answer is not a PDF")
+	}
+	return b, nil
 }
 
 func (h *ClientHub) Ping(ctx context.Context) error {
