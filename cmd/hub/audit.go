@@ -146,6 +146,19 @@ func (c *cli) auditAnchors(ctx context.Context, args []string) error {
 	})
 }
 
+// changer is who makes a change: the --by value when given, else the staff
+// member running the command.
+func (c *cli) changer(by string) (string, error) {
+	if by != "" {
+		return by, nil
+	}
+	a, err := c.staffActor()
+	if err != nil {
+		return "", usagef("say who makes the change with --by NAME")
+	}
+	return a.String(), nil
+}
+
 // staffActor is the staff member running this command: the OS account, which
 // the city's log-in already ties to a person. A command forwarded to a
 // serving hub is recorded under the caller's account as the kernel reports

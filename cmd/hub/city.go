@@ -161,13 +161,9 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	if e.Empty() {
 		return usagef("give at least one setting to change, e.g. --fee-cap 150")
 	}
-	who := *by
-	if who == "" {
-		a, err := c.staffActor()
-		if err != nil {
-			return usagef("say who makes the change with --by NAME")
-		}
-		who = a.String()
+	who, err := c.changer(*by)
+	if err != nil {
+		return err
 	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
 		cs, err := c.cityStore(h)

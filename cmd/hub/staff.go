@@ -44,13 +44,9 @@ func staffSwitch(disable bool) func(*cli, context.Context, []string) error {
 		if *user == "" {
 			return usagef("say which account with --user USER")
 		}
-		who := *by
-		if who == "" {
-			a, err := c.staffActor()
-			if err != nil {
-				return usagef("say who makes the change with --by NAME")
-			}
-			who = a.String()
+		who, err := c.changer(*by)
+		if err != nil {
+			return err
 		}
 		if err := c.requireRegistry(*data); err != nil {
 			return err
