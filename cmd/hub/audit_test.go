@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
-	"io"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -154,27 +149,7 @@ func TestAuditLog(t *testing.T) {
 // file: the commands run inside the hub over the control socket.
 func TestAuditThroughRunningHub(t *testing.T) {
 	data := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, hubBin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	sc := bufio.NewScanner(stdout)
-	for started := false; !started; {
-		if !sc.Scan() {
-			t.Fatalf("hub did not start:\n%s", logs.String())
-		}
-		started = strings.HasPrefix(sc.Text(), "hub listening on ")
-	}
-	go io.Copy(io.Discard, stdout)
+	startHub(t, data, "127.0.0.1:0")
 
 	r := hub(t, "person", "list", "--data", data, "--limit", "1")
 	cf, _, _ := strings.Cut(r.stdout, " ")

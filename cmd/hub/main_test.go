@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -223,28 +220,11 @@ func TestBadDataDirectory(t *testing.T) {
 // holds the registry, and stops it with SIGTERM.
 func TestServe(t *testing.T) {
 	data := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, hubBin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	h := startHub(t, data, "127.0.0.1:0")
+	url := h.URL
+	if !strings.HasPrefix(url, "http://") {
+		t.Fatalf("hub listens on %s, want plain http", url)
 	}
-	defer cmd.Process.Kill()
-	sc := bufio.NewScanner(stdout)
-	var url string
-	for sc.Scan() {
-		if m := regexp.MustCompile(`hub listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-			break
-		}
-	}
-	if url == "" {
-		t.Fatalf("hub did not start:\n%s", logs.String())
-	}
-	go io.Copy(io.Discard, stdout)
 
 	resp, err := http.Get(url + "/healthz")
 	if err != nil {
@@ -273,12 +253,9 @@ func TestServe(t *testing.T) {
 		t.Errorf("second serve: exit %d: %s", r.code, r.stderr)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("hub did not stop cleanly: %v\n%s", err, logs.String())
-	}
-	if !strings.Contains(logs.String(), "hub stopped") {
-		t.Errorf("no graceful shutdown in the logs:\n%s", logs.String())
+	h.stop(t)
+	if !strings.Contains(h.logs.String(), "hub stopped") {
+		t.Errorf("no graceful shutdown in the logs:\n%s", h.logs.String())
 	}
 	// Restarting finds the seeded city and does not seed again.
 	r = hub(t, "person", "list", "--data", data)

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,32 +72,11 @@ func TestEnrolAndIssueEndToEnd(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hubBin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0", "--tls-self-signed")
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	h := startHub(t, data, "127.0.0.1:0", "--tls-self-signed")
+	url, code := h.URL, h.Code
+	if !strings.HasPrefix(url, "https://") || code == "" {
+		t.Fatalf("hub did not start on https with an enrolment code (url %q, code %q):\n%s", url, code, h.logs.String())
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	sc := bufio.NewScanner(stdout)
-	var url, code string
-	for sc.Scan() {
-		if m := regexp.MustCompile(`^enrolment code: (\S+)$`).FindStringSubmatch(sc.Text()); m != nil {
-			code = m[1]
-		}
-		if m := regexp.MustCompile(`hub listening on (https://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-			break
-		}
-	}
-	if url == "" || code == "" {
-		t.Fatalf("hub did not start with an enrolment code (url %q, code %q):\n%s", url, code, logs.String())
-	}
-	go io.Copy(io.Discard, stdout)
 	ca, err := os.ReadFile(filepath.Join(data, "tls", "cert.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +85,7 @@ func TestEnrolAndIssueEndToEnd(t *testing.T) {
 	c := &hubclient.Client{}
 	p, err := c.Enrol(ctx, url, code, "Cassa demo", hubclient.EnrolOptions{HubCAPEM: string(ca)})
 	if err != nil {
-		t.Fatalf("enrol: %v\n%s", err, logs.String())
+		t.Fatalf("enrol: %v\n%s", err, h.logs.String())
 	}
 	if p.OperatorID != demoShopID {
 		t.Errorf("enrolled for %s, want the demo shop %s", p.OperatorID, demoShopID)
@@ -136,7 +110,7 @@ func TestEnrolAndIssueEndToEnd(t *testing.T) {
 	req := hubclient.CertificateRequest{CF: cf, Types: []string{"residenza"}, RequesterCF: cf, IdempotencyKey: "e2e-1"}
 	cert, err := c.IssueCertificate(ctx, req)
 	if err != nil {
-		t.Fatalf("issue: %v\n%s", err, logs.String())
+		t.Fatalf("issue: %v\n%s", err, h.logs.String())
 	}
 	if cert.ID == "" || cert.Protocol == "" || cert.TotalCents <= 200 || cert.Replayed {
 		t.Errorf("certificate %+v", cert)
