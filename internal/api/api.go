@@ -118,9 +118,8 @@ type DirectoryDay struct {
 	Note  string               `json:"note,omitempty"` // why the day differs from the week
 }
 
-// Channels of a certificate request. The person look-up spells
-// self-service with a hyphen (PersonChannelSelfService): both spellings are
-// version 1 of the API and kiosks in the field send them.
+// Channels of a request, in the request body or the look-up's query: one
+// vocabulary, which the audit log records as given.
 const (
 	ChannelCounter     = "counter"
 	ChannelSelfService = "self_service"
@@ -163,9 +162,6 @@ const (
 	PersonCF       = "cf"
 	PersonDocument = "document"
 	PersonChannel  = "channel"
-
-	PersonChannelCounter     = "counter"
-	PersonChannelSelfService = "self-service"
 )
 
 // Person is the answer of GET /api/v1/persons: only what the kiosk's

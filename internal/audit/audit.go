@@ -94,7 +94,7 @@ type Entry struct {
 	// Data is what was read: "scheda anagrafica", a certificate type.
 	Data string `json:"data"`
 	// Channel is where the read came from: "cli", "admin", "counter",
-	// "self-service", "office".
+	// "self_service", "office".
 	Channel string `json:"channel"`
 	// Request ties the entry to the request or certificate it served.
 	Request string `json:"request,omitempty"`

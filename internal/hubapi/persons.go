@@ -63,10 +63,10 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 	channel := q.Get(api.PersonChannel)
 	switch channel {
 	case "":
-		channel = api.PersonChannelCounter
-	case api.PersonChannelCounter, api.PersonChannelSelfService:
+		channel = api.ChannelCounter
+	case api.ChannelCounter, api.ChannelSelfService:
 	default:
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self-service", channel)})
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", channel)})
 		return
 	}
 	switch {

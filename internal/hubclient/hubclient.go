@@ -539,8 +539,8 @@ type PersonQuery struct {
 	NIS      string
 	CF       string
 	Document string
-	// Channel is api.PersonChannelCounter (the default when empty) or
-	// api.PersonChannelSelfService; the hub writes it in the audit log.
+	// Channel is api.ChannelCounter (the default when empty) or
+	// api.ChannelSelfService; the hub writes it in the audit log.
 	Channel string
 }
 

@@ -53,7 +53,7 @@ func TestLookupPerson(t *testing.T) {
 		reason  string // the hub's refusal; "" for a person
 		channel string // as the audit log records it
 	}{
-		{"by NIS", hubclient.PersonQuery{NIS: cie.NIS, Channel: api.PersonChannelSelfService}, "", "self-service"},
+		{"by NIS", hubclient.PersonQuery{NIS: cie.NIS, Channel: api.ChannelSelfService}, "", "self_service"},
 		{"by CF and document", hubclient.PersonQuery{CF: who.CF, Document: cie.Number}, "", "counter"},
 		{"CF without document", hubclient.PersonQuery{CF: who.CF}, "document_required", ""},
 		{"another document", hubclient.PersonQuery{CF: who.CF, Document: "XX00000XX"}, "document_mismatch", ""},

@@ -50,7 +50,7 @@ func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, e
 		hq.CF, hq.Document = "", ""
 	}
 	if q.Channel == certificate.SelfService {
-		hq.Channel = api.PersonChannelSelfService
+		hq.Channel = api.ChannelSelfService
 	}
 	pv, err := h.C.LookupPerson(ctx, hq)
 	if err != nil {

@@ -183,7 +183,7 @@ func TestClientHubLookup(t *testing.T) {
 				}
 				want := "counter"
 				if tt.q.Channel == certificate.SelfService {
-					want = "self-service"
+					want = "self_service"
 				}
 				if last := es[len(es)-1]; last.Channel != want || last.Actor.ID != "dev-1" {
 					t.Errorf("audit entry %+v, want channel %s by dev-1", last, want)
