@@ -27,6 +27,18 @@ func open(t *testing.T, now *time.Time) *Store {
 	return s
 }
 
+// addAccount adds user with role and the password "una-password-lunga".
+func addAccount(t *testing.T, s *Store, user string, role staff.Role, at time.Time) {
+	t.Helper()
+	a, err := staff.NewAccount(nil, user, "", role, "una-password-lunga", at, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(a, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLoginSessionLockout(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
 	s := open(t, &now)
@@ -127,13 +139,7 @@ func TestLastAdminStays(t *testing.T) {
 	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
 	s := open(t, &at)
 	for _, u := range []string{"anna", "bruno"} {
-		a, err := staff.NewAccount(nil, u, "", staff.Admin, "una-password-lunga", at, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Add(a, false); err != nil {
-			t.Fatal(err)
-		}
+		addAccount(t, s, u, staff.Admin, at)
 	}
 	disable := func(u string) error {
 		_, err := s.Change(u, func(a *staff.Account) error { return a.Disable(at, "staff:x") })
@@ -157,13 +163,8 @@ func TestChangeEndsSessions(t *testing.T) {
 	s := open(t, &at)
 	tokens := map[string]string{}
 	for _, u := range []string{"anna", "bruno"} {
-		a, err := staff.NewAccount(nil, u, "", staff.Clerk, "una-password-lunga", at, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Add(a, false); err != nil {
-			t.Fatal(err)
-		}
+		addAccount(t, s, u, staff.Clerk, at)
+		var err error
 		if tokens[u], _, _, err = s.Login(u, "una-password-lunga", ""); err != nil {
 			t.Fatal(err)
 		}
