@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/synth"
 )
 
@@ -42,6 +44,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	if err := apiFlags.check(); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" { // an operator's explicit GOGC wins
+		debug.SetGCPercent(bolt.ServeGCPercent)
 	}
 	if c.store != nil {
 		return errors.New("another hub is already serving from this data directory")

@@ -41,6 +41,15 @@ import (
 // FormatVersion is the layout this package writes and reads.
 const FormatVersion = 1
 
+// ServeGCPercent is the GOGC a process serving look-ups from a store should
+// run with. The registry lives in the mapped file, so such a process has a
+// small live heap while every look-up allocates a little: at the default of
+// 100 the collector runs every few thousand look-ups and its pauses make the
+// latency tail (BenchmarkLookupByCF1400000 on 1.4M residents: p99 45 µs at
+// 100, 27–31 µs at 400; issuance goes from 436 to 661 certificates a second),
+// for a few tens of MB more.
+const ServeGCPercent = 400
+
 // Sentinel errors; the errors returned wrap them (test with errors.Is) and
 // carry a full sentence for the user.
 var (
