@@ -30,6 +30,13 @@ func (e UsageError) Error() string { return e.Msg }
 // Usagef returns a UsageError.
 func Usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }
 
+// helpRequest is -h or --help on a command: flag.ErrHelp carrying the
+// command's flags as the flag package describes them.
+type helpRequest struct{ flags string }
+
+func (h helpRequest) Error() string        { return flag.ErrHelp.Error() }
+func (h helpRequest) Is(target error) bool { return target == flag.ErrHelp }
+
 // ErrUnknown is returned by Exec for a command line that names no command.
 var ErrUnknown = errors.New("unknown command")
 
@@ -58,6 +65,10 @@ func Report[C any](stdout, stderr io.Writer, prog, intro string, cmds []Command[
 			PrintUsage(stdout, prog, intro, cmds)
 		} else {
 			fmt.Fprintf(stdout, "usage: %s %s %s\n  %s\n", prog, cmd.Name, cmd.Usage, cmd.Help)
+			var h helpRequest
+			if errors.As(err, &h) && h.flags != "" {
+				fmt.Fprintf(stdout, "\nflags:\n%s", h.flags)
+			}
 		}
 		return 0
 	case cmd == nil:
@@ -120,7 +131,10 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				var b strings.Builder
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				return nil, helpRequest{b.String()}
 			}
 			return nil, UsageError{err.Error()}
 		}

@@ -13,7 +13,7 @@ type state struct{ got []string }
 var cmds = []Command[*state]{
 	{Name: "person list", Usage: "[--limit N]", Help: "list", Run: func(s *state, _ context.Context, args []string) error {
 		fs := FlagSet("person list")
-		limit := fs.Int("limit", 0, "")
+		limit := fs.Int("limit", 0, "list at most N")
 		pos, err := Parse(fs, args)
 		if err != nil {
 			return err
@@ -43,6 +43,7 @@ func TestExecAndReport(t *testing.T) {
 		{[]string{"nothing"}, 2, "", "", `unknown command "nothing"`},
 		{nil, 0, "", "Commands:", ""},
 		{[]string{"help"}, 0, "", "prog person list [--limit N]", ""},
+		{[]string{"person", "list", "--help"}, 0, "", "flags:\n  -limit int", ""},
 	}
 	for _, tt := range tests {
 		s := &state{}
