@@ -37,16 +37,16 @@ import (
 
 func init() {
 	register(
-		command{Name: "operator add", Usage: "--data DIR --name LEGAL_NAME --piva PIVA --category CAT --street S --number N --cap CAP --city CITY --lat LAT --lon LON [--hours SPEC] [--metro LINES] [--rail LINES] [--stop NAME] [--signed DATE --expires DATE --fee-cents N --types LIST] --by NAME",
+		command{Name: "operator add", Usage: "--data DIR --name LEGAL_NAME --piva PIVA --category CAT --street S --number N --cap CAP --city CITY --lat LAT --lon LON [--hours SPEC] [--metro LINES] [--rail LINES] [--stop NAME] [--signed DATE --expires DATE --fee-cents N --types LIST] [--by NAME]",
 			Help: "record an operator's application (status applied)", Run: (*cli).operatorAdd},
 		command{Name: "operator list", Usage: "--data DIR [--status STATUS]", Help: "list operators: id, status, category, name", Run: (*cli).operatorList},
 		command{Name: "operator show", Usage: "--data DIR ID [--json]", Help: "show an operator, its history and devices", Run: (*cli).operatorShow},
-		command{Name: "operator approve", Usage: "--data DIR ID --by NAME [--reason TEXT]", Help: "approve an application", Run: lifecycle(operators.Approved)},
-		command{Name: "operator activate", Usage: "--data DIR ID --by NAME [--reason TEXT]", Help: "let an approved or suspended operator issue", Run: lifecycle(operators.Active)},
-		command{Name: "operator suspend", Usage: "--data DIR ID --by NAME --reason TEXT", Help: "stop an operator's devices from the next request", Run: lifecycle(operators.Suspended)},
-		command{Name: "operator revoke", Usage: "--data DIR ID --by NAME --reason TEXT", Help: "end an operator's participation for good", Run: lifecycle(operators.Revoked)},
-		command{Name: "operator enrol-code", Usage: "--data DIR ID --by NAME [--ttl DURATION]", Help: "issue a one-time code to enrol one of the operator's devices", Run: (*cli).operatorEnrolCode},
-		command{Name: "device revoke", Usage: "--data DIR KEY_ID --by NAME --reason TEXT", Help: "switch a device off from the next request", Run: (*cli).deviceRevoke},
+		command{Name: "operator approve", Usage: "--data DIR ID [--by NAME] [--reason TEXT]", Help: "approve an application", Run: lifecycle(operators.Approved)},
+		command{Name: "operator activate", Usage: "--data DIR ID [--by NAME] [--reason TEXT]", Help: "let an approved or suspended operator issue", Run: lifecycle(operators.Active)},
+		command{Name: "operator suspend", Usage: "--data DIR ID [--by NAME] --reason TEXT", Help: "stop an operator's devices from the next request", Run: lifecycle(operators.Suspended)},
+		command{Name: "operator revoke", Usage: "--data DIR ID [--by NAME] --reason TEXT", Help: "end an operator's participation for good", Run: lifecycle(operators.Revoked)},
+		command{Name: "operator enrol-code", Usage: "--data DIR ID [--by NAME] [--ttl DURATION]", Help: "issue a one-time code to enrol one of the operator's devices", Run: (*cli).operatorEnrolCode},
+		command{Name: "device revoke", Usage: "--data DIR KEY_ID [--by NAME] --reason TEXT", Help: "switch a device off from the next request", Run: (*cli).deviceRevoke},
 	)
 }
 
@@ -100,13 +100,15 @@ func (c *cli) operatorAdd(ctx context.Context, args []string) error {
 	expires := fs.String("expires", "", "agreement expiry date YYYY-MM-DD")
 	fee := fs.Int("fee-cents", 0, "service fee per certificate in cents, within the city's cap")
 	fs.Var(&types, "types", "certificate types the agreement allows, e.g. residenza,stato_di_famiglia")
-	by := fs.String("by", "", "staff member recording the application")
+	by := fs.String("by", "", "staff member recording the application (default: the user running the command)")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	if *by == "" {
-		return usagef("say who records the application with --by NAME")
+	who, err := c.changer(*by)
+	if err != nil {
+		return err
 	}
+	*by = who
 	cat, err := operators.ParseCategory(*category)
 	if err != nil {
 		return usagef("%s", cmdline.Sentence(strings.TrimPrefix(err.Error(), operators.ErrInvalid.Error()+": ")))
@@ -270,15 +272,17 @@ func lifecycle(to operators.Status) func(*cli, context.Context, []string) error 
 		verb := map[operators.Status]string{operators.Approved: "approve", operators.Active: "activate", operators.Suspended: "suspend", operators.Revoked: "revoke"}[to]
 		fs := cmdline.FlagSet("hub operator " + verb)
 		data := c.dataFlag(fs)
-		by := fs.String("by", "", "staff member making the change")
+		by := fs.String("by", "", "staff member making the change (default: the user running the command)")
 		reason := fs.String("reason", "", "why (required to suspend or revoke)")
 		id, err := oneArg(fs, args, "an operator id")
 		if err != nil {
 			return err
 		}
-		if *by == "" {
-			return usagef("say who makes the change with --by NAME")
+		who, err := c.changer(*by)
+		if err != nil {
+			return err
 		}
+		*by = who
 		if (to == operators.Suspended || to == operators.Revoked) && strings.TrimSpace(*reason) == "" {
 			return usagef("say why with --reason TEXT: the shop will ask")
 		}
@@ -296,15 +300,17 @@ func lifecycle(to operators.Status) func(*cli, context.Context, []string) error 
 func (c *cli) operatorEnrolCode(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub operator enrol-code")
 	data := c.dataFlag(fs)
-	by := fs.String("by", "", "staff member issuing the code")
+	by := fs.String("by", "", "staff member issuing the code (default: the user running the command)")
 	ttl := fs.Duration("ttl", operators.DefaultCodeTTL, "how long the code stays usable")
 	id, err := oneArg(fs, args, "an operator id")
 	if err != nil {
 		return err
 	}
-	if *by == "" {
-		return usagef("say who issues the code with --by NAME")
+	who, err := c.changer(*by)
+	if err != nil {
+		return err
 	}
+	*by = who
 	if *ttl <= 0 {
 		return usagef("--ttl must be positive")
 	}
@@ -321,15 +327,20 @@ func (c *cli) operatorEnrolCode(ctx context.Context, args []string) error {
 func (c *cli) deviceRevoke(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub device revoke")
 	data := c.dataFlag(fs)
-	by := fs.String("by", "", "staff member revoking the device")
+	by := fs.String("by", "", "staff member revoking the device (default: the user running the command)")
 	reason := fs.String("reason", "", "why")
 	keyID, err := oneArg(fs, args, "a device key id")
 	if err != nil {
 		return err
 	}
-	if *by == "" || strings.TrimSpace(*reason) == "" {
-		return usagef("say who revokes the device and why with --by NAME --reason TEXT")
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("say why the device is revoked with --reason TEXT")
 	}
+	who, err := c.changer(*by)
+	if err != nil {
+		return err
+	}
+	*by = who
 	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
 		d, err := ops.RevokeDevice(keyID, *by, *reason)
 		if err != nil {

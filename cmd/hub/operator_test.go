@@ -31,7 +31,6 @@ func TestOperatorCommands(t *testing.T) {
 		{"fee over cap", replace(replace(add, "200", "250"), "33", "35"), 1, "", "cap"},
 		{"bad category", replace(add, "edicola", "bar"), 2, "", "not a category"},
 		{"bad type", replace(add, "residenza,stato_di_famiglia", "patente"), 2, "", "patente"},
-		{"no --by", add[:len(add)-2], 2, "", "--by"},
 		{"code before approval", []string{"operator", "enrol-code", "--data", data, "op-0001", "--by", "x"}, 1, "", "approved or active"},
 		{"activate before approval", []string{"operator", "activate", "--data", data, "op-0001", "--by", "x"}, 1, "", "allowed next: approved, revoked"},
 		{"approve", []string{"operator", "approve", "--data", data, "op-0001", "--by", "m.bianchi"}, 0, "op-0001 approved", ""},
@@ -41,6 +40,9 @@ func TestOperatorCommands(t *testing.T) {
 		{"list", []string{"operator", "list", "--data", data, "--status", "active"}, 0, "op-0001  active  edicola", ""},
 		{"show", []string{"operator", "show", "--data", data, "op-0001"}, 0, "approved → active by m.bianchi", ""},
 		{"unknown operator", []string{"operator", "approve", "--data", data, "op-0042", "--by", "x"}, 1, "", "op-0042"},
+		// Without --by the change is recorded under the account running it.
+		{"suspend, no --by", []string{"operator", "suspend", "--data", data, "op-0001", "--reason", "verifica"}, 0, "op-0001 suspended", ""},
+		{"show the account", []string{"operator", "show", "--data", data, "op-0001"}, 0, "active → suspended by staff:", ""},
 	}
 	for _, tt := range tests {
 		r := hub(t, tt.args...)
