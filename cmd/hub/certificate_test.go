@@ -2,43 +2,20 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/internal/debtest"
 )
-
-// need fails the test when a Debian tool the suite relies on is missing:
-// `make test` installs it, so a missing one is a set-up error, not a skip.
-func need(t *testing.T, tool, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Fatalf("%s is not installed: run `make deps` (Debian package %s)", tool, pkg)
-	}
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	var errOut strings.Builder
-	cmd.Stderr = &errOut
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, errOut.String())
-	}
-	return string(out)
-}
 
 // TestCertificateLifecycle is issue 3's "done when": a residenza issued on
 // the demo city reads right, its QR decodes, hub verify and pdfsig accept it,
 // and one altered byte is caught.
 func TestCertificateLifecycle(t *testing.T) {
-	need(t, "pdftotext", "poppler-utils")
-	need(t, "pdfsig", "poppler-utils")
-	need(t, "zbarimg", "zbar-tools")
-	need(t, "certutil", "libnss3-tools")
+	debtest.Need(t, "pdftotext", "pdfsig", "zbarimg", "certutil")
 	data := t.TempDir()
 	if r := hub(t, "seed", "--data", data, "--persons", "300"); r.code != 0 {
 		t.Fatalf("seed: %s", r.stderr)
@@ -70,15 +47,15 @@ func TestCertificateLifecycle(t *testing.T) {
 	}
 	street := m[1]
 
-	text := run(t, "pdftotext", "-layout", pdf, "-")
+	text := debtest.Run(t, "pdftotext", "-layout", pdf, "-")
 	for _, want := range []string{"CERTIFICATO DI RESIDENZA", cf, street, "Il presente certificato non può essere prodotto"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("certificate text lacks %q:\n%s", want, text)
 		}
 	}
 
-	run(t, "pdftoppm", "-r", "150", "-png", "-singlefile", pdf, filepath.Join(dir, "page"))
-	qr := run(t, "zbarimg", "-q", "--raw", filepath.Join(dir, "page.png"))
+	debtest.Run(t, "pdftoppm", "-r", "150", "-png", "-singlefile", pdf, filepath.Join(dir, "page"))
+	qr := debtest.Run(t, "zbarimg", "-q", "--raw", filepath.Join(dir, "page.png"))
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:8080/v/\w+#t=[\w-]+\.[\w-]+\.[\w-]+\s*$`).MatchString(qr) {
 		t.Errorf("QR content %q is not a verification URL with a token", qr)
 	}
@@ -88,9 +65,9 @@ func TestCertificateLifecycle(t *testing.T) {
 	}
 	// An office that only has the published CA and key set can check it too.
 	nss := t.TempDir()
-	run(t, "certutil", "-N", "-d", "sql:"+nss, "--empty-password")
-	run(t, "certutil", "-A", "-d", "sql:"+nss, "-n", "Sportello Hub CA", "-t", "C,C,C", "-i", filepath.Join(data, "keys", "ca.pem"))
-	sig := run(t, "pdfsig", "-nssdir", "sql:"+nss, pdf)
+	debtest.Run(t, "certutil", "-N", "-d", "sql:"+nss, "--empty-password")
+	debtest.Run(t, "certutil", "-A", "-d", "sql:"+nss, "-n", "Sportello Hub CA", "-t", "C,C,C", "-i", filepath.Join(data, "keys", "ca.pem"))
+	sig := debtest.Run(t, "pdfsig", "-nssdir", "sql:"+nss, pdf)
 	for _, want := range []string{"Signature Validation: Signature is Valid.", "Certificate Validation: Certificate is Trusted."} {
 		if !strings.Contains(sig, want) {
 			t.Errorf("pdfsig lacks %q:\n%s", want, sig)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/debtest"
+
 	"github.com/sportello/sportello/internal/certificate"
 	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
 	"github.com/sportello/sportello/internal/certificate/pdf/sample"
@@ -327,7 +329,7 @@ func TestCompareDocumentNamesTheMismatch(t *testing.T) {
 // TestQRDecodesToEmbeddedToken renders the first page as an image, reads
 // the QR with zbarimg and checks it carries the token embedded in the PDF.
 func TestQRDecodesToEmbeddedToken(t *testing.T) {
-	need(t, "pdftoppm", "zbarimg")
+	debtest.Need(t, "pdftoppm", "zbarimg")
 	k := testKeys(t)
 	for name, d := range docs() {
 		t.Run(name, func(t *testing.T) {
@@ -337,8 +339,8 @@ func TestQRDecodesToEmbeddedToken(t *testing.T) {
 			if err := os.WriteFile(in, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			run(t, "pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page"))
-			out := run(t, "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", filepath.Join(dir, "page.png"))
+			debtest.Run(t, "pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page"))
+			out := debtest.Run(t, "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", filepath.Join(dir, "page.png"))
 			qr := strings.TrimSpace(out)
 			got, err := seal.TokenFromQR(qr)
 			if err != nil {
@@ -362,7 +364,7 @@ func TestQRDecodesToEmbeddedToken(t *testing.T) {
 // trusts the hub CA: the signature must be valid, the certificate trusted,
 // and the whole file signed; without the CA the certificate is untrusted.
 func TestPdfsigTrustsTheHubCA(t *testing.T) {
-	need(t, "pdfsig", "certutil")
+	debtest.Need(t, "pdfsig", "certutil")
 	k := testKeys(t)
 	b, _ := issue(t, k, sample.Residenza())
 	dir := t.TempDir()
@@ -379,11 +381,11 @@ func TestPdfsigTrustsTheHubCA(t *testing.T) {
 		if err := os.Mkdir(db, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		run(t, "certutil", "-N", "-d", "sql:"+db, "--empty-password")
+		debtest.Run(t, "certutil", "-N", "-d", "sql:"+db, "--empty-password")
 	}
-	run(t, "certutil", "-A", "-d", "sql:"+trusted, "-n", "Sportello Hub CA", "-t", "C,C,C", "-i", ca)
+	debtest.Run(t, "certutil", "-A", "-d", "sql:"+trusted, "-n", "Sportello Hub CA", "-t", "C,C,C", "-i", ca)
 
-	out := run(t, "pdfsig", "-nssdir", "sql:"+trusted, in)
+	out := debtest.Run(t, "pdfsig", "-nssdir", "sql:"+trusted, in)
 	t.Log(out)
 	for _, want := range []string{
 		"Signature Validation: Signature is Valid.",
@@ -409,27 +411,6 @@ func TestPdfsigTrustsTheHubCA(t *testing.T) {
 	if strings.Contains(string(raw), "Signature is Valid") {
 		t.Errorf("pdfsig accepts an altered file:\n%s", raw)
 	}
-}
-
-func need(t *testing.T, tools ...string) {
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (make deps installs it)", tool)
-		}
-	}
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr // zbarimg complains about D-Bus there
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
-	}
-	return string(out)
 }
 
 func BenchmarkIssuePDF(b *testing.B) {

@@ -6,10 +6,11 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sportello/sportello/internal/debtest"
 
 	"rsc.io/qr"
 
@@ -96,11 +97,11 @@ func TestPrintable(t *testing.T) {
 // TestGoldenText compares the text poppler extracts with testdata/*.txt:
 // it proves the font encoding round-trips accented names.
 func TestGoldenText(t *testing.T) {
-	need(t, "pdftotext")
+	debtest.Need(t, "pdftotext")
 	for name, d := range goldenDocs() {
 		t.Run(name, func(t *testing.T) {
 			in := writeTemp(t, render(t, d))
-			got := run(t, "pdftotext", "-layout", "-enc", "UTF-8", in, "-")
+			got := debtest.Run(t, "pdftotext", "-layout", "-enc", "UTF-8", in, "-")
 			for _, s := range []string{d.Subject.Name, d.Subject.CF, d.ID, d.Protocol, "Milano, 23/11/2026", d.Notices[0][:40]} {
 				if !strings.Contains(got, s) {
 					t.Errorf("extracted text lacks %q", s)
@@ -117,12 +118,12 @@ func TestGoldenText(t *testing.T) {
 // Rendering is deterministic, so the images must match except for a few
 // anti-aliased pixels should poppler's rasteriser change.
 func TestGoldenImage(t *testing.T) {
-	need(t, "pdftoppm")
+	debtest.Need(t, "pdftoppm")
 	for name, d := range goldenDocs() {
 		t.Run(name, func(t *testing.T) {
 			in := writeTemp(t, render(t, d))
 			out := filepath.Join(t.TempDir(), "page")
-			run(t, "pdftoppm", "-r", "60", "-gray", "-png", "-singlefile", in, out)
+			debtest.Run(t, "pdftoppm", "-r", "60", "-gray", "-png", "-singlefile", in, out)
 			got, err := os.ReadFile(out + ".png")
 			if err != nil {
 				t.Fatal(err)
@@ -192,26 +193,6 @@ func writeTemp(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func need(t *testing.T, tools ...string) {
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (make deps installs it)", tool)
-		}
-	}
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	var stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return string(out)
 }
 
 func BenchmarkRender(b *testing.B) {
