@@ -259,3 +259,29 @@ func Amount(cents int64, decimal, thousands byte) string {
 	frac := cents % 100
 	return string(append(b, decimal, byte('0'+frac/10), byte('0'+frac%10)))
 }
+
+// Shares is how collected fees divide between whom they are owed to: the
+// imposta di bollo to the State, the diritti di segreteria to the city,
+// the service fee to the operator who kept it.
+type Shares struct {
+	State, City, Operator int64
+}
+
+// Add counts one fee line. A negative amount or an unknown kind is an error
+// and leaves the shares unchanged: money nobody can account for.
+func (s *Shares) Add(l Line) error {
+	if l.Cents < 0 {
+		return fmt.Errorf("a negative %s fee of %d cents", l.Kind, l.Cents)
+	}
+	switch l.Kind {
+	case Bollo:
+		s.State += l.Cents
+	case Diritti:
+		s.City += l.Cents
+	case Service:
+		s.Operator += l.Cents
+	default:
+		return fmt.Errorf("a fee line of unknown kind %q", l.Kind)
+	}
+	return nil
+}

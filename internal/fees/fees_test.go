@@ -166,3 +166,28 @@ func TestAmount(t *testing.T) {
 		}
 	}
 }
+
+func TestShares(t *testing.T) {
+	tests := []struct {
+		lines []Line
+		want  Shares
+		bad   int // index of the line Add refuses, -1 for none
+	}{
+		{[]Line{{Kind: Bollo, Cents: 1600}, {Kind: Diritti, Cents: 52}, {Kind: Service, Cents: 200}}, Shares{1600, 52, 200}, -1},
+		{[]Line{{Kind: Bollo}, {Kind: Diritti, Cents: 26}}, Shares{0, 26, 0}, -1},
+		{[]Line{{Kind: Bollo, Cents: 1600}, {Kind: "mancia", Cents: 100}}, Shares{1600, 0, 0}, 1},
+		{[]Line{{Kind: Diritti, Cents: -52}}, Shares{}, 0},
+	}
+	for _, tt := range tests {
+		var s Shares
+		bad := -1
+		for i, l := range tt.lines {
+			if err := s.Add(l); err != nil && bad < 0 {
+				bad = i
+			}
+		}
+		if s != tt.want || bad != tt.bad {
+			t.Errorf("%v: shares %+v refused %d, want %+v refused %d", tt.lines, s, bad, tt.want, tt.bad)
+		}
+	}
+}

@@ -75,6 +75,7 @@ func Summarise(day time.Time, sales []Sale) Summary {
 			}
 		}
 	}
+	var shares fees.Shares
 	for _, sale := range sales {
 		if sale.Settles != "" {
 			continue
@@ -105,16 +106,10 @@ func Summarise(day time.Time, sales []Sale) Summary {
 		}
 		for _, l := range sale.Fees {
 			s.Collected += l.Cents
-			switch l.Kind {
-			case fees.Bollo:
-				s.State += l.Cents
-			case fees.Diritti:
-				s.City += l.Cents
-			case fees.Service:
-				s.Shop += l.Cents
-			}
+			_ = shares.Add(l) // the hub charges no other kind: the hub's settlement refuses one
 		}
 	}
+	s.State, s.City, s.Shop = shares.State, shares.City, shares.Operator
 	return s
 }
 

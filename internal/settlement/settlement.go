@@ -181,22 +181,14 @@ func amountsOf(r *certificate.Record) (Amounts, error) {
 		a.Revoked = 1
 	}
 	var sum int64
+	var sh fees.Shares
 	for _, l := range r.Fees {
-		if l.Cents < 0 {
-			return a, fmt.Errorf("%w: certificate %s has a negative %s fee", ErrInvalid, r.ID, l.Kind)
-		}
-		switch l.Kind {
-		case fees.Bollo:
-			a.BolloCents += l.Cents
-		case fees.Diritti:
-			a.DirittiCents += l.Cents
-		case fees.Service:
-			a.ServiceCents += l.Cents
-		default:
-			return a, fmt.Errorf("%w: certificate %s has a fee line of unknown kind %q", ErrInvalid, r.ID, l.Kind)
+		if err := sh.Add(l); err != nil {
+			return a, fmt.Errorf("%w: certificate %s has %v", ErrInvalid, r.ID, err)
 		}
 		sum += l.Cents
 	}
+	a.BolloCents, a.DirittiCents, a.ServiceCents = sh.State, sh.City, sh.Operator
 	if sum != r.TotalCents {
 		return a, fmt.Errorf("%w: the fee lines of certificate %s add up to %s but %s was charged", ErrInvalid, r.ID, fees.Euro(sum), fees.Euro(r.TotalCents))
 	}
