@@ -71,13 +71,14 @@ type Card struct {
 
 	dapp    *rsa.PrivateKey // what the chip signs DAPP answers with
 	dappPub *rsa.PublicKey  // what EF 1004 shows
+	dappDER []byte          // EF 1004's content
 	ca      *cie.CAKey      // verifies terminal certificates
 	dh      cie.DHParams
 	snICC   []byte
 
 	mu       sync.Mutex
-	df       int // 0 none, 1 IAS, 2 DF_CIE
-	cur      []byte
+	df       int    // 0 none, 1 IAS, 2 DF_CIE
+	ef       uint16 // the current EF's identifier, 0 none
 	mseOK    bool
 	tries    int
 	verified bool
@@ -136,6 +137,7 @@ func New(cfg Config) (*Card, error) {
 	c := &Card{cfg: cfg, key: p.CardKey, KeyIA: &p.CardKey.PublicKey, tries: 3, dapp: p.DAPPKey, dappPub: &p.DAPPKey.PublicKey, ca: p.caKey(), dh: p.DH}
 	sn := sha256.Sum256([]byte("SN.ICC " + cfg.NIS))
 	c.snICC = sn[:8]
+	c.dappDER = x509.MarshalPKCS1PublicKey(c.dappPub)
 	if cfg.Mode == Cloned {
 		// A clone knows neither private key: its DAPP answers fail too.
 		c.key, c.dapp = p.CloneKey, p.CloneKey
@@ -175,7 +177,7 @@ func (c *Card) ATR() []byte { return append([]byte(nil), ATR...) }
 func (c *Card) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.df, c.cur, c.mseOK, c.verified = 0, nil, false, false
+	c.df, c.ef, c.mseOK, c.verified = 0, 0, false, false
 	c.pending, c.chain, c.ias = nil, nil, iasState{}
 }
 
@@ -297,15 +299,10 @@ func (c *Card) plain(cmd iso7816.Command) iso7816.Response {
 }
 
 func (c *Card) selectFile(cmd iso7816.Command) iso7816.Response {
-	c.mseOK = false
 	if cmd.P1 == 0x02 {
-		// An EF of DF_CIE by identifier: only 1004 (the DAPP key) is needed.
-		if c.df != 2 || !bytes.Equal(cmd.Data, []byte{cie.FIDDAPPKey >> 8, cie.FIDDAPPKey & 0xFF}) {
-			return iso7816.Response{SW: iso7816.SWFileNotFound}
-		}
-		c.cur = x509.MarshalPKCS1PublicKey(c.dappPub)
-		return iso7816.Response{SW: iso7816.SWOK}
+		return c.selectEF(cmd)
 	}
+	c.mseOK = false
 	c.ias = iasState{} // a secure channel lives in the application that opened it
 	switch {
 	case cmd.P1 == 0x04 && bytes.Equal(cmd.Data, cie.AIDIAS):
@@ -320,32 +317,89 @@ func (c *Card) selectFile(cmd iso7816.Command) iso7816.Response {
 	default:
 		return iso7816.Response{SW: iso7816.SWFileNotFound}
 	}
-	c.cur = nil
+	c.ef = 0
 	return iso7816.Response{SW: iso7816.SWOK}
 }
 
+// selectEF is SELECT with P1 02: an EF of the current DF by its file
+// identifier, as the CIE middleware and the CIE SDK select 1001–1006 before
+// reading them with plain offsets. P2 0C answers no data; P2 04 (FCP) or 00
+// answer the file's control parameters when the command has an Le. Selecting
+// an EF leaves the DF, and so its security environment, as it was; a failed
+// SELECT leaves the current EF as it was.
+func (c *Card) selectEF(cmd iso7816.Command) iso7816.Response {
+	if cmd.P2 != 0x0C && cmd.P2 != 0x04 && cmd.P2 != 0x00 {
+		return iso7816.Response{SW: iso7816.SWWrongP1P2}
+	}
+	if len(cmd.Data) != 2 {
+		return iso7816.Response{SW: iso7816.SWWrongLength}
+	}
+	fid := uint16(cmd.Data[0])<<8 | uint16(cmd.Data[1])
+	data, found := c.efCIE(fid)
+	if c.df != 2 || !found {
+		return iso7816.Response{SW: iso7816.SWFileNotFound}
+	}
+	c.ef = fid
+	if cmd.P2 == 0x0C || cmd.Ne == 0 {
+		return iso7816.Response{SW: iso7816.SWOK}
+	}
+	return iso7816.Response{Data: fcp(fid, data), SW: iso7816.SWOK}
+}
+
+// fcp is an EF's file control parameters (ISO 7816-4 tag 62): 80 the number
+// of data bytes (left out for a file the card does not show in clear), 82 a
+// transparent working EF, 83 the file identifier.
+func fcp(fid uint16, data []byte) []byte {
+	var in []byte
+	if data != nil {
+		in = iso7816.AppendTLV(in, 0x80, []byte{byte(len(data) >> 8), byte(len(data))})
+	}
+	in = iso7816.AppendTLV(in, 0x82, []byte{0x01})
+	in = iso7816.AppendTLV(in, 0x83, []byte{byte(fid >> 8), byte(fid)})
+	return iso7816.AppendTLV(nil, 0x62, in)
+}
+
+// efCIE is DF_CIE's elementary file fid: found says whether it exists. Real
+// cards give 1002 (EF.Seriale) and 1003 (EF.Cert_CIE) only inside the IAS
+// secure channel (the CIE middleware reads them with secure messaging); the
+// virtual card holds neither, so data is nil for them and a plain READ
+// BINARY is refused with 6982, as their access condition asks.
+func (c *Card) efCIE(fid uint16) (data []byte, found bool) {
+	switch fid {
+	case 0x1000 | cie.SFINIS:
+		return c.nis, true
+	case 0x1002, 0x1003:
+		return nil, true
+	case cie.FIDDAPPKey:
+		return c.dappDER, true
+	case 0x1000 | cie.SFIKpub:
+		return c.kpub, true
+	case 0x1000 | cie.SFISOD:
+		return c.sod, true
+	}
+	return nil, false
+}
+
+// readBinary reads the EF named by a short file identifier (P1 0x80|SFI,
+// offset in P2), which also makes it the current EF, or the current EF at
+// the offset in P1-P2.
 func (c *Card) readBinary(cmd iso7816.Command) iso7816.Response {
 	off := int(cmd.P1)<<8 | int(cmd.P2)
 	if cmd.P1&0x80 != 0 {
-		if c.df != 2 {
+		sfi := uint16(cmd.P1 & 0x1F)
+		if _, found := c.efCIE(0x1000 | sfi); c.df != 2 || sfi == 0 || !found {
 			return iso7816.Response{SW: iso7816.SWFileNotFound}
 		}
-		switch cmd.P1 & 0x1F {
-		case cie.SFINIS:
-			c.cur = c.nis
-		case cie.SFIKpub:
-			c.cur = c.kpub
-		case cie.SFISOD:
-			c.cur = c.sod
-		default:
-			return iso7816.Response{SW: iso7816.SWFileNotFound}
-		}
-		off = int(cmd.P2)
+		c.ef, off = 0x1000|sfi, int(cmd.P2)
 	}
-	if c.cur == nil {
-		return iso7816.Response{SW: 0x6986}
+	if c.ef == 0 {
+		return iso7816.Response{SW: 0x6986} // no current EF
 	}
-	if off >= len(c.cur) {
+	cur, _ := c.efCIE(c.ef)
+	if cur == nil {
+		return iso7816.Response{SW: iso7816.SWSecurityNotSatisfied}
+	}
+	if off >= len(cur) {
 		return iso7816.Response{SW: iso7816.SWWrongParameters}
 	}
 	n := cmd.Ne
@@ -353,10 +407,10 @@ func (c *Card) readBinary(cmd iso7816.Command) iso7816.Response {
 		n = 256
 	}
 	end := off + n
-	if end > len(c.cur) {
-		return iso7816.Response{Data: c.cur[off:], SW: iso7816.SWEndOfFile}
+	if end > len(cur) {
+		return iso7816.Response{Data: cur[off:], SW: iso7816.SWEndOfFile}
 	}
-	return iso7816.Response{Data: c.cur[off:end], SW: iso7816.SWOK}
+	return iso7816.Response{Data: cur[off:end], SW: iso7816.SWOK}
 }
 
 func (c *Card) internalAuth(cmd iso7816.Command) iso7816.Response {
