@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/frontdoor"
 )
 
 type ctxKey struct{}
@@ -81,7 +82,7 @@ func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: frontdoor.HTTPS(r), // behind a trusted TLS proxy too
 	})
 }
 
@@ -172,7 +173,7 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
 	if !validLang(lang) {
 		lang = languages[0]
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: frontdoor.HTTPS(r)})
 	back := r.URL.Query().Get("back")
 	if !strings.HasPrefix(back, "/directory") {
 		back = safeBack(back)
