@@ -110,8 +110,10 @@ func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rec, err := s.Desk.Certs.Get(id)
 	if err == nil && rec.OperatorID != op.ID {
-		// Another shop's certificate: answer as if it did not exist.
-		err = fmt.Errorf("certificate %s: %w", id, errNotYours)
+		// Another shop's certificate: answer exactly as for an id that does
+		// not exist, so a device learns nothing of other shops' records.
+		s.Log.Warn("a device asked for another operator's certificate", "key_id", deviceActor(r).ID, "operator", op.ID, "certificate", id)
+		err = unknownCertificate(id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -134,7 +136,10 @@ func deviceActor(r *http.Request) audit.Actor {
 	return audit.Actor{Kind: audit.Device, ID: keyID}
 }
 
-var errNotYours = errors.New("not found")
+// unknownCertificate is certbolt's answer for an unknown certificate id.
+func unknownCertificate(id string) error {
+	return fmt.Errorf("%w: no certificate has id %q", certbolt.ErrNotFound, id)
+}
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")

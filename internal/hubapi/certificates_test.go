@@ -193,3 +193,56 @@ func TestIssueCertificateRefusals(t *testing.T) {
 		t.Errorf("after refusals: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestAnotherShopsPDF: a device asking for the PDF of a certificate another
+// shop issued gets the very answer an unknown id gets (404, same reason and
+// sentence), not a server error: the hub neither fails nor tells it the id
+// exists.
+func TestAnotherShopsPDF(t *testing.T) {
+	d := issuancetest.New(t, 200, 3, testNow)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	shop := "op-1"
+	var logs bytes.Buffer
+	hub := &Server{
+		Store: d.Store, Desk: d.Service, Now: d.Service.Now, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+		Verifier: &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: "dev-1", Key: pub}, Clock: d.Service.Now},
+		DeviceOperator: func(context.Context, string) (issuance.Operator, error) {
+			return issuance.Operator{ID: shop, ServiceCents: 150, Allowed: map[certificate.Type]bool{certificate.Residenza: true}}, nil
+		},
+	}
+	srv := httptest.NewServer(hub.Handler())
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, desk: d.Service, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: d.Service.Now, Extra: []string{"idempotency-key"}}}
+	cf := d.Residents[0]
+	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	var got api.Certificate
+	if err := json.Unmarshal(body, &got); resp.StatusCode != http.StatusCreated || err != nil {
+		t.Fatalf("issue: %d %s", resp.StatusCode, body)
+	}
+	pdf := func(id string) (int, api.Problem) {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/certificates/"+id+"/pdf", nil)
+		f.signer.SignRequest(req, nil)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var p api.Problem
+		json.NewDecoder(r.Body).Decode(&p)
+		return r.StatusCode, p
+	}
+	if code, _ := pdf(got.ID); code != 200 {
+		t.Fatalf("the issuing shop's own PDF: %d", code)
+	}
+	shop = "op-2" // the same device key, now another shop's
+	code, theirs := pdf(got.ID)
+	const unknownID = "C0000000000000000000000000"
+	ucode, unknown := pdf(unknownID)
+	if code != http.StatusNotFound || ucode != http.StatusNotFound || theirs.Reason != unknown.Reason ||
+		strings.ReplaceAll(theirs.Message, got.ID, "ID") != strings.ReplaceAll(unknown.Message, unknownID, "ID") {
+		t.Errorf("another shop's PDF: %d %+v; an unknown id: %d %+v", code, theirs, ucode, unknown)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("an ERROR was logged:\n%s", logs.String())
+	}
+}
