@@ -37,7 +37,7 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.OldestAgeSeconds < 0 || in.OldestAgeSeconds > int64(opbolt.MaxBacklogAge/time.Second) {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(opbolt.MaxBacklogAge/time.Second))})
+		s.fail(w, r, badRequest{reasonBacklog, fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(opbolt.MaxBacklogAge/time.Second))})
 		return
 	}
 	b, err := s.Operators.SetBacklog(keyID, opbolt.Backlog{Pending: in.Pending, Refused: in.Refused,
@@ -51,10 +51,15 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		Pending: b.Pending, Refused: b.Refused, OldestAgeSeconds: int64(b.OldestAge / time.Second), AmountCents: b.AmountCents}})
 }
 
+// reasonBacklog refuses a report whose figures cannot be true of a kiosk's
+// queue (negative, beyond opbolt's bounds, or inconsistent): the console
+// must never show them, nor add them up.
+const reasonBacklog = "implausible_backlog"
+
 // statusError maps an impossible report to 400; other errors keep theirs.
 func statusError(err error) error {
 	if errors.Is(err, operators.ErrInvalid) {
-		return badRequest{"bad_request", err.Error()}
+		return badRequest{reasonBacklog, err.Error()}
 	}
 	return err
 }

@@ -40,9 +40,13 @@ func TestDeviceStatusReport(t *testing.T) {
 		{"drained", d, `{"pending":0,"refused":1,"oldest_age_seconds":0,"amount_cents":0}`, 200, "", "0/1/0s/0"},
 		{"not JSON", d, `pending=3`, 400, "bad_request", "0/1/0s/0"},
 		{"a field the hub does not know", d, `{"pending":1,"backlog":"large"}`, 400, "bad_request", "0/1/0s/0"},
-		{"negative amount", d, `{"pending":1,"oldest_age_seconds":5,"amount_cents":-100}`, 400, "bad_request", "0/1/0s/0"},
-		{"age from a broken clock", d, `{"pending":1,"oldest_age_seconds":99999999999}`, 400, "bad_request", "0/1/0s/0"},
-		{"money without a queue", d, `{"pending":0,"amount_cents":200}`, 400, "bad_request", "0/1/0s/0"},
+		{"negative amount", d, `{"pending":1,"oldest_age_seconds":5,"amount_cents":-100}`, 400, "implausible_backlog", "0/1/0s/0"},
+		{"age from a broken clock", d, `{"pending":1,"oldest_age_seconds":99999999999}`, 400, "implausible_backlog", "0/1/0s/0"},
+		{"money without a queue", d, `{"pending":0,"amount_cents":200}`, 400, "implausible_backlog", "0/1/0s/0"},
+		{"92 quadrillion euro", d, `{"pending":1,"oldest_age_seconds":60,"amount_cents":9223372036854775807}`, 400, "implausible_backlog", "0/1/0s/0"},
+		{"more than a thousand euro an operation", d, `{"pending":3,"oldest_age_seconds":60,"amount_cents":300001}`, 400, "implausible_backlog", "0/1/0s/0"},
+		{"more queued than a kiosk holds", d, `{"pending":4611686018427387904,"oldest_age_seconds":60,"amount_cents":1}`, 400, "implausible_backlog", "0/1/0s/0"},
+		{"more refused than a kiosk holds", d, `{"pending":0,"refused":10001}`, 400, "implausible_backlog", "0/1/0s/0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,13 +39,28 @@ func (b *Backlog) Oldest() time.Time {
 // day offline by default, so a year means a broken report.
 const MaxBacklogAge = 366 * 24 * time.Hour
 
+// MaxBacklogOps bounds the operations a report may count, pending or
+// refused: a kiosk stops taking requests at 500 queued by default
+// (outbox.DefaultMaxCount), so ten thousand means a broken or forged report.
+const MaxBacklogOps = 10_000
+
+// MaxBacklogOpCents bounds the fees one queued operation may have collected:
+// a certificate's bollo (16,00 EUR), diritti and the shop's fee stay far
+// below a thousand euro, and the bound keeps any sum of reports from
+// overflowing.
+const MaxBacklogOpCents = 1000_00
+
 // Validate reports the first figure that cannot be true of a queue.
 func (b Backlog) Validate() error {
 	switch {
 	case b.Pending < 0 || b.Refused < 0:
 		return fmt.Errorf("%w: a backlog of %d pending and %d refused operations cannot be negative", operators.ErrInvalid, b.Pending, b.Refused)
+	case b.Pending > MaxBacklogOps || b.Refused > MaxBacklogOps:
+		return fmt.Errorf("%w: a backlog of %d pending and %d refused operations is more than the %d a kiosk can hold", operators.ErrInvalid, b.Pending, b.Refused, MaxBacklogOps)
 	case b.AmountCents < 0:
 		return fmt.Errorf("%w: a backlog of %d cents cannot be negative", operators.ErrInvalid, b.AmountCents)
+	case b.AmountCents > int64(b.Pending)*MaxBacklogOpCents:
+		return fmt.Errorf("%w: %d pending operations cannot have collected %d cents, more than %d cents each", operators.ErrInvalid, b.Pending, b.AmountCents, MaxBacklogOpCents)
 	case b.OldestAge < 0 || b.OldestAge > MaxBacklogAge:
 		return fmt.Errorf("%w: the oldest queued operation's age %s is not between zero and %s", operators.ErrInvalid, b.OldestAge, MaxBacklogAge)
 	case b.Pending == 0 && (b.OldestAge != 0 || b.AmountCents != 0):

@@ -30,6 +30,11 @@ func TestBacklog(t *testing.T) {
 		{"negative amount", d.KeyID, Backlog{Pending: 1, AmountCents: -200}, operators.ErrInvalid},
 		{"age from a broken clock", d.KeyID, Backlog{Pending: 1, OldestAge: 2 * MaxBacklogAge}, operators.ErrInvalid},
 		{"an empty queue with money in it", d.KeyID, Backlog{AmountCents: 200}, operators.ErrInvalid},
+		{"92 quadrillion euro", d.KeyID, Backlog{Pending: 1, OldestAge: time.Minute, AmountCents: 1<<63 - 1}, operators.ErrInvalid},
+		{"more than a thousand euro an operation", d.KeyID, Backlog{Pending: 2, OldestAge: time.Minute, AmountCents: 2*MaxBacklogOpCents + 1}, operators.ErrInvalid},
+		{"a thousand euro an operation", d.KeyID, Backlog{Pending: 2, OldestAge: time.Minute, AmountCents: 2 * MaxBacklogOpCents}, nil},
+		{"more operations than a kiosk holds", d.KeyID, Backlog{Pending: MaxBacklogOps + 1, OldestAge: time.Minute}, operators.ErrInvalid},
+		{"more refusals than a kiosk holds", d.KeyID, Backlog{Refused: 1 << 62}, operators.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
