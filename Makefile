@@ -16,7 +16,7 @@ FUZZTIME ?= 30s
 # the RFC 9421 interoperability test) comes from Debian only when no node is
 # on the PATH already.
 DEMO_PACKAGES := ca-certificates curl gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libpcsclite-dev libusb-1.0-0-dev xvfb x11-apps netpbm
-TEST_PACKAGES := $(DEMO_PACKAGES) cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium
+TEST_PACKAGES := $(DEMO_PACKAGES) systemd cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium
 
 .PHONY: help
 help: ## Show this list of targets.

@@ -42,3 +42,20 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// PrivateDir creates dir and any missing parents readable by the owner
+// only (0700), and tightens dir itself to 0700 when it already exists with
+// a looser mode: it is where keys and personal data are kept.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o700 {
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
+}

@@ -15,7 +15,7 @@ import (
 // packages names the Debian package of each tool.
 var packages = map[string]string{
 	"pdftotext": "poppler-utils", "pdftoppm": "poppler-utils", "pdfsig": "poppler-utils",
-	"zbarimg": "zbar-tools", "certutil": "libnss3-tools",
+	"zbarimg": "zbar-tools", "certutil": "libnss3-tools", "systemd-creds": "systemd",
 }
 
 // Need fails the test unless every tool is on the PATH.
