@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/cardreader/pcsc"
 	"github.com/sportello/sportello/internal/cardreader/pcsctest"
 )
 
@@ -37,14 +39,31 @@ func runKiosk(ctx context.Context, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// Through the real pcscd, on the vpcd driver's slot 1 (the cardreader/pcsc
-// tests use slot 0): "card simulate" in one goroutine, "card read" in another.
-func TestCardSimulateAndRead(t *testing.T) {
-	stop, err := pcsctest.Start()
+// TestCardPCSC runs "card simulate" and "card read" through a real pcscd: a
+// private one, on its vpcd driver's slot 1. It is one test because the PC/SC
+// library reads the daemon's socket from the environment once per process.
+func TestCardPCSC(t *testing.T) {
+	d, err := pcsctest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
+	t.Cleanup(d.Stop)
+	t.Setenv(pcsctest.SocketEnv, d.Socket)
+	p, err := pcsc.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := p.Readers(context.Background())
+	p.Close()
+	if !slices.Contains(names, pcsctest.Reader1) {
+		t.Fatalf("the PC/SC library lists %q, %v, not the private pcscd's %q: was it used in this process before the test set %s?", names, err, pcsctest.Reader1, pcsctest.SocketEnv)
+	}
+	t.Run("read", func(t *testing.T) { testCardSimulateAndRead(t, d) })
+	t.Run("PIN", func(t *testing.T) { testCardReadPIN(t, d) })
+}
+
+// "card simulate" in one goroutine, "card read" in another.
+func testCardSimulateAndRead(t *testing.T, d *pcsctest.PCSCD) {
 	tests := []struct {
 		mode, nis string
 		code      int
@@ -58,7 +77,7 @@ func TestCardSimulateAndRead(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
-			args := []string{"card", "simulate", "--vpcd", pcsctest.Port1, "--mode", tt.mode}
+			args := []string{"card", "simulate", "--vpcd", d.Port1, "--mode", tt.mode}
 			if tt.nis != "" {
 				args = append(args, "--nis", tt.nis)
 			}
@@ -67,7 +86,7 @@ func TestCardSimulateAndRead(t *testing.T) {
 			code, out, errOut := runKiosk(context.Background(), "card", "read", "--reader", pcsctest.Reader1, "--demo", "--wait", "10s")
 			cancel()
 			sim := <-simDone
-			if !strings.Contains(sim, "attaching to vpcd at "+pcsctest.Port1) {
+			if !strings.Contains(sim, "attaching to vpcd at "+d.Port1) {
 				t.Errorf("simulate printed %q", sim)
 			}
 			if code != tt.code {
@@ -117,12 +136,7 @@ func TestCardReadVirtual(t *testing.T) {
 
 // The PIN goes through pcscd inside the IAS secure channel; the output
 // never shows it.
-func TestCardReadPIN(t *testing.T) {
-	stop, err := pcsctest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+func testCardReadPIN(t *testing.T, d *pcsctest.PCSCD) {
 	defer func(r io.Reader) { stdin = r }(stdin)
 	tests := []struct {
 		mode, pin string
@@ -138,7 +152,7 @@ func TestCardReadPIN(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			simDone := make(chan struct{})
 			go func() {
-				runKiosk(ctx, "card", "simulate", "--vpcd", pcsctest.Port1, "--mode", tt.mode, "--nis", "222333444555")
+				runKiosk(ctx, "card", "simulate", "--vpcd", d.Port1, "--mode", tt.mode, "--nis", "222333444555")
 				close(simDone)
 			}()
 			stdin = strings.NewReader(tt.pin + "\n")

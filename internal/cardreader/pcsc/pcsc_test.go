@@ -24,19 +24,28 @@ import (
 	"github.com/sportello/sportello/internal/iso7816"
 )
 
-// These tests use slot 0 of the vpcd driver; cmd/kiosk's use slot 1.
-const reader, port = pcsctest.Reader0, pcsctest.Port0
+// These tests use slot 0 of the private pcscd's vpcd driver.
+const reader = pcsctest.Reader0
+
+// port is where the virtual card attaches to reader; TestMain sets it once,
+// from the private pcscd it starts.
+var port string
 
 var now = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 
+// TestMain starts a private pcscd and points this process's PC/SC library
+// (and scriptor, which inherits the environment) at it, so that a pcscd the
+// machine runs is never used.
 func TestMain(m *testing.M) {
-	stop, err := pcsctest.Start()
+	d, err := pcsctest.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pcsc tests:", err)
 		os.Exit(1)
 	}
+	os.Setenv(pcsctest.SocketEnv, d.Socket)
+	port = d.Port0
 	code := m.Run()
-	stop()
+	d.Stop()
 	os.Exit(code)
 }
 
@@ -295,6 +304,70 @@ func TestScriptor(t *testing.T) {
 	ch, _ := hex.DecodeString(strings.ReplaceAll(challenge, " ", ""))
 	if err := rsa.VerifyPKCS1v15(key, crypto.Hash(0), ch, sig); err != nil {
 		t.Fatalf("signature via scriptor does not verify with key 1005: %v", err)
+	}
+}
+
+// An independent reader that selects each EF by its file identifier and
+// then reads it with plain offsets, as the CIE middleware does, gets the same
+// files through pcscd; an unknown identifier answers 6A82.
+func TestScriptorSelectByID(t *testing.T) {
+	if _, err := exec.LookPath("scriptor"); err != nil {
+		t.Fatal("scriptor not installed: run `make deps` (package pcsc-tools)")
+	}
+	p := provider(t)
+	card, _ := virtual.New(virtual.Config{NIS: "555000111333"})
+	defer insert(t, p, card, virtual.VPCDOptions{})()
+	challenge := "08 07 06 05 04 03 02 01"
+	script := strings.Join([]string{
+		"00 A4 04 0C 0D A0 00 00 00 30 80 00 00 00 09 81 60 01",
+		"00 A4 04 0C 06 A0 00 00 00 00 39",
+		"00 A4 02 0C 02 10 01",
+		"00 B0 00 00 0C",
+		"00 A4 02 04 02 10 05 00",
+		"00 B0 00 00 00",
+		"00 B0 01 00 00",
+		"00 A4 02 0C 02 10 09",
+		"00 22 41 A4 06 80 01 02 84 01 83",
+		"00 88 00 00 08 " + challenge + " 00",
+	}, "\n") + "\n"
+	cmd := exec.Command("scriptor", "-r", reader)
+	cmd.Stdin = strings.NewReader(script)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scriptor: %v\n%s", err, out)
+	}
+	resps := parseScriptor(string(out))
+	if len(resps) != 10 {
+		t.Fatalf("scriptor gave %d answers, want 10:\n%s", len(resps), out)
+	}
+	wantSW := []string{"9000", "9000", "9000", "9000", "9000", "9000", "6282", "6A82", "9000", "9000"}
+	for i, r := range resps {
+		if !strings.HasSuffix(r, wantSW[i]) {
+			t.Fatalf("answer %d = %s, want status %s:\n%s", i, r, wantSW[i], out)
+		}
+	}
+	if resps[2] != "9000" {
+		t.Fatalf("SELECT 1001 with P2 0C answered data: %s", resps[2])
+	}
+	nis, _ := hex.DecodeString(strings.TrimSuffix(resps[3], "9000"))
+	if string(nis) != "555000111333" {
+		t.Fatalf("NIS read after SELECT 1001 = %q", nis)
+	}
+	fcp, _ := hex.DecodeString(strings.TrimSuffix(resps[4], "9000"))
+	kpub, _ := hex.DecodeString(resps[5][:len(resps[5])-4] + resps[6][:len(resps[6])-4])
+	tmpl, ok := iso7816.FindTLV(fcp, 0x62)
+	size, ok2 := iso7816.FindTLV(tmpl.Value, 0x80)
+	if !ok || !ok2 || len(size.Value) != 2 || int(size.Value[0])<<8|int(size.Value[1]) != len(kpub) {
+		t.Fatalf("FCP %X does not give the %d bytes EF 1005 holds", fcp, len(kpub))
+	}
+	key, _, err := cie.ParseKpub(kpub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := hex.DecodeString(strings.TrimSuffix(resps[9], "9000"))
+	ch, _ := hex.DecodeString(strings.ReplaceAll(challenge, " ", ""))
+	if err := rsa.VerifyPKCS1v15(key, crypto.Hash(0), ch, sig); err != nil {
+		t.Fatalf("signature does not verify with the key read from EF 1005 by identifier: %v", err)
 	}
 }
 

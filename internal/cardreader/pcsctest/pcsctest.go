@@ -1,13 +1,27 @@
-// Package pcsctest starts the real pcscd with the vsmartcard-vpcd driver for
-// tests, shared safely between test packages that go test runs in parallel:
-// a lock file serialises start and stop, and a use count lets the last user
-// stop the daemon, by the process id it was started with. A pcscd that was
-// already running before any test is used and never stopped.
+// Package pcsctest starts a private pcscd with the vsmartcard-vpcd driver for
+// tests, so that a pcscd the machine already runs neither helps nor breaks
+// them, and a machine where pcscd was just installed (and never started)
+// works the same.
+//
+// pcsc-lite 1.9.9 (Debian 12) builds its socket and pid file paths into the
+// daemon (/run/pcscd/pcscd.comm, /run/pcscd/pcscd.pid; only the client
+// library reads PCSCLITE_CSOCK_NAME) and refuses to start while another
+// pcscd's pid file names a live process. So the private daemon runs in its
+// own mount namespace (unshare, as root) where a temporary directory is bound
+// over /run/pcscd: its socket is that directory's pcscd.comm, which clients
+// reach by setting PCSCLITE_CSOCK_NAME, and the machine's /run/pcscd is never
+// touched. Its reader configuration (pcscd -c) is its own too: the vpcd
+// driver listens on a pair of free TCP ports instead of 35963/35964, and the
+// readers get their own name. The USB driver directory is hidden from it so
+// it never claims a real reader the machine's pcscd serves.
 package pcsctest
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,19 +31,35 @@ import (
 	"time"
 )
 
-// Readers of the vpcd driver (/etc/reader.conf.d/vpcd) and their card ports.
+// SocketEnv is the variable through which libpcsclite (and so ebfe/scard,
+// scriptor and every other client) finds the daemon's socket. The library
+// reads it once, on its first use in a process: set it before any PC/SC call.
+const SocketEnv = "PCSCLITE_CSOCK_NAME"
+
+// FriendlyName names the private daemon's readers. It differs from the system
+// configuration's "Virtual PCD" so that a test that reached the machine's
+// pcscd instead of its own fails, naming a reader that is not there.
+const FriendlyName = "Sportello Test PCD"
+
+// The private daemon's readers.
 const (
-	Reader0 = "Virtual PCD 00 00"
-	Reader1 = "Virtual PCD 00 01"
-	Port0   = "127.0.0.1:35963"
-	Port1   = "127.0.0.1:35964"
+	Reader0 = FriendlyName + " 00 00"
+	Reader1 = FriendlyName + " 00 01"
 )
 
-const (
-	lockPath  = "/tmp/sportello-pcscd.lock"
-	statePath = "/tmp/sportello-pcscd.state" // "users startedPID"
-	socket    = "/run/pcscd/pcscd.comm"
-)
+// PCSCD is one private pcscd.
+type PCSCD struct {
+	Socket       string // the daemon's socket: the value for SocketEnv
+	Port0, Port1 string // where a virtual card attaches to Reader0 and Reader1 (host:port)
+
+	dir  string
+	pid  int
+	done chan struct{} // closed when the daemon has exited
+}
+
+// vpcdConf is the configuration Debian's vsmartcard-vpcd installs; its
+// LIBPATH names the driver.
+const vpcdConf = "/etc/reader.conf.d/vpcd"
 
 // Missing says what is not installed, or "" when everything is.
 func Missing() string {
@@ -37,8 +67,13 @@ func Missing() string {
 	if _, err := exec.LookPath("pcscd"); err != nil {
 		miss = append(miss, "pcscd")
 	}
-	if _, err := os.Stat("/etc/reader.conf.d/vpcd"); err != nil {
+	if _, err := vpcdDriver(); err != nil {
 		miss = append(miss, "vsmartcard-vpcd")
+	}
+	for _, tool := range []struct{ cmd, pkg string }{{"unshare", "util-linux"}, {"mount", "mount"}} {
+		if _, err := exec.LookPath(tool.cmd); err != nil {
+			miss = append(miss, tool.pkg)
+		}
 	}
 	if len(miss) == 0 {
 		return ""
@@ -46,50 +81,244 @@ func Missing() string {
 	return strings.Join(miss, ", ") + " not installed: run `make deps` (as root) to install the test packages"
 }
 
-// Start makes sure pcscd runs and returns the function that releases it.
-func Start() (stop func(), err error) {
+// vpcdDriver is the path of the vpcd driver library.
+func vpcdDriver() (string, error) {
+	b, err := os.ReadFile(vpcdConf)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "LIBPATH" {
+			if _, err := os.Stat(f[1]); err != nil {
+				return "", err
+			}
+			return f[1], nil
+		}
+	}
+	return "", fmt.Errorf("%s names no LIBPATH", vpcdConf)
+}
+
+// Start starts a private pcscd; Stop ends it.
+func Start() (*PCSCD, error) {
 	if m := Missing(); m != "" {
 		return nil, errors.New(m)
 	}
-	unlock, err := lock()
+	if os.Geteuid() != 0 {
+		return nil, errors.New("a private pcscd for the tests needs root: it runs in its own mount namespace so that it leaves the machine's /run/pcscd alone (run the tests as root, as `make test` does)")
+	}
+	driver, err := vpcdDriver()
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	users, pid := readState()
-	if users == 0 || !alive(pid) {
-		users = 0
-		if pid != 0 || !running() {
-			if pid, err = launch(); err != nil {
-				return nil, err
-			}
-		} else {
-			pid = 0 // someone else's pcscd: use it, never stop it
+	ipcDir, dropDir, err := builtInDirs()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "sportello-pcscd-")
+	if err != nil {
+		return nil, err
+	}
+	d := &PCSCD{dir: dir, Socket: filepath.Join(dir, "ipc", "pcscd.comm")}
+	if err := d.start(driver, ipcDir, dropDir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return d, nil
+}
+
+// builtInDirs reads from `pcscd --version` the directories compiled into the
+// daemon: where its socket and pid file go and where USB drivers are found.
+func builtInDirs() (ipc, usbDrop string, err error) {
+	out, _ := exec.Command("pcscd", "--version").CombinedOutput()
+	for _, f := range strings.Fields(string(out)) {
+		if v, ok := strings.CutPrefix(f, "ipcdir="); ok {
+			ipc = v
+		}
+		if v, ok := strings.CutPrefix(f, "usbdropdir="); ok {
+			usbDrop = v
 		}
 	}
-	writeState(users+1, pid)
-	return func() {
-		unlock, err := lock()
+	if ipc == "" || usbDrop == "" {
+		return "", "", fmt.Errorf("`pcscd --version` names no ipcdir and usbdropdir:\n%s", out)
+	}
+	return ipc, usbDrop, nil
+}
+
+// script runs inside the new mount namespace, where the mounts it makes are
+// private: the driver library is reached through a file bound into the
+// temporary directory (so that the USB driver directory, which holds it, can
+// be hidden behind an empty one), and the temporary ipc directory stands in
+// for /run/pcscd. Arguments: the temporary directory, the driver, the
+// daemon's USB driver directory and its ipc directory.
+const script = `set -e
+mount --bind "$2" "$1/libifdvpcd.so"
+mount --bind "$1/nodrivers" "$3"
+mount --bind "$1/ipc" "$4"
+exec pcscd --foreground -c "$1/reader.conf.d"
+`
+
+func (d *PCSCD) start(driver, ipcDir, dropDir string) error {
+	for _, sub := range []string{"ipc", "nodrivers", "reader.conf.d"} {
+		if err := os.Mkdir(filepath.Join(d.dir, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(d.dir, "libifdvpcd.so"), nil, 0o644); err != nil {
+		return err
+	}
+	// The mount point must exist; on a machine where pcscd never ran it
+	// does not yet (pcscd itself would create it, with the same mode).
+	if err := os.MkdirAll(ipcDir, 0o755); err != nil {
+		return err
+	}
+	// Parallel test binaries each start a daemon: the lock keeps two from
+	// choosing the same free ports before either daemon holds them.
+	unlock, err := lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	port, err := freePortPair()
+	if err != nil {
+		return err
+	}
+	// vpcd listens on CHANNELID for slot 0 and the next port for slot 1
+	// (DEVICENAME /dev/null:<port>: wait for the card, do not dial it).
+	conf := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%X\nLIBPATH %s\nCHANNELID 0x%X\n",
+		FriendlyName, port, filepath.Join(d.dir, "libifdvpcd.so"), port)
+	if err := os.WriteFile(filepath.Join(d.dir, "reader.conf.d", "vpcd"), []byte(conf), 0o644); err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(d.dir, "pcscd.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", d.dir, driver, dropDir, ipcDir)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// unshare and sh exec into pcscd, which keeps this process id; should
+	// the test binary die without stopping it, the kernel ends it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("could not start pcscd: %w", err)
+	}
+	d.pid, d.done = cmd.Process.Pid, make(chan struct{})
+	go func() { cmd.Wait(); close(d.done) }()
+	d.Port0, d.Port1 = fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
+
+	if err := d.waitReady(port); err != nil {
+		d.Stop()
+		return err
+	}
+	return nil
+}
+
+// waitReady waits for the daemon's socket; by then pcscd has loaded its
+// readers, so vpcd must be listening on both ports.
+func (d *PCSCD) waitReady(port int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(d.Socket); err == nil {
+			break
+		}
+		select {
+		case <-d.done:
+			return fmt.Errorf("the private pcscd ended before opening its socket:\n%s", d.log())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the private pcscd did not open its socket %s within 10 s:\n%s", d.Socket, d.log())
+		}
+	}
+	for _, p := range []int{port, port + 1} {
+		ok, err := listensOn(d.pid, p)
 		if err != nil {
-			return
+			return err
 		}
-		defer unlock()
-		users, pid := readState()
-		users--
-		if users <= 0 {
-			users = 0
-			if pid > 0 {
-				syscall.Kill(pid, syscall.SIGTERM)
-				waitGone(pid)
-			}
-			pid = 0
+		if !ok {
+			return fmt.Errorf("the private pcscd's vpcd driver is not listening on port %d:\n%s", p, d.log())
 		}
-		writeState(users, pid)
-	}, nil
+	}
+	return nil
+}
+
+func (d *PCSCD) log() string {
+	b, _ := os.ReadFile(filepath.Join(d.dir, "pcscd.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// Stop ends the daemon, by the process id it was started with, and removes
+// its directory; its mounts end with its namespace.
+func (d *PCSCD) Stop() {
+	syscall.Kill(d.pid, syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(d.pid, syscall.SIGKILL)
+		<-d.done
+	}
+	os.RemoveAll(d.dir)
+}
+
+// freePortPair finds a port p such that p and p+1 are both free on every
+// address, as vpcd binds them (INADDR_ANY).
+func freePortPair() (int, error) {
+	for range 50 {
+		l0, err := net.Listen("tcp4", "0.0.0.0:0")
+		if err != nil {
+			return 0, err
+		}
+		p := l0.Addr().(*net.TCPAddr).Port
+		l1, err := net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", p+1))
+		l0.Close()
+		if err == nil {
+			l1.Close()
+			return p, nil
+		}
+	}
+	return 0, errors.New("found no two consecutive free TCP ports for the vpcd driver")
+}
+
+// listensOn reports whether process pid holds a TCP socket listening on port:
+// one of its descriptors is the socket inode /proc/net/tcp lists there.
+func listensOn(pid, port int) (bool, error) {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return false, err
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if ino, ok := strings.CutPrefix(target, "socket:["); err == nil && ok {
+			inodes[strings.TrimSuffix(ino, "]")] = true
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
+	if err != nil {
+		return false, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Scan() // header
+	for sc.Scan() {
+		// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+			continue
+		}
+		_, hexPort, ok := strings.Cut(f[1], ":")
+		p, err := strconv.ParseUint(hexPort, 16, 16)
+		if ok && err == nil && int(p) == port && inodes[f[9]] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func lock() (func(), error) {
-	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "sportello-pcscd.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -98,68 +327,4 @@ func lock() (func(), error) {
 		return nil, err
 	}
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
-func readState() (users, pid int) {
-	b, err := os.ReadFile(statePath)
-	if err != nil {
-		return 0, 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return 0, 0
-	}
-	users, _ = strconv.Atoi(f[0])
-	pid, _ = strconv.Atoi(f[1])
-	return users, pid
-}
-
-func writeState(users, pid int) {
-	os.WriteFile(statePath, []byte(fmt.Sprintf("%d %d\n", users, pid)), 0o600)
-}
-
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
-	return err == nil && strings.TrimSpace(string(b)) == "pcscd"
-}
-
-func running() bool {
-	b, err := os.ReadFile("/run/pcscd/pcscd.pid")
-	if err != nil {
-		return false
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return alive(pid)
-}
-
-func launch() (int, error) {
-	// A stale socket from a killed daemon makes pcscd refuse to start.
-	if !running() {
-		os.Remove(socket)
-		os.Remove("/run/pcscd/pcscd.pid")
-	}
-	cmd := exec.Command("pcscd", "--foreground")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // outlives this test binary until the last user stops it
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("could not start pcscd: %w", err)
-	}
-	go cmd.Wait()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(socket); err == nil {
-			return cmd.Process.Pid, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	return 0, errors.New("pcscd did not open its socket within 5 s")
-}
-
-func waitGone(pid int) {
-	for i := 0; i < 50 && alive(pid); i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
 }
