@@ -1,6 +1,8 @@
 package hubapi
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,6 +182,7 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	verifyHeaders(w.Header())
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {
 		writeJSON(w, status, v)
 		return
@@ -191,15 +194,30 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
-<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Verifica certificato {{.ID}}</title>
-<style>
+// verifyStyle is the verification page's one inline style sheet; the
+// page's Content-Security-Policy allows it by its hash and nothing else.
+const verifyStyle = `
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.5}
 .s{font-size:1.6rem;font-weight:700;padding:.6rem 1rem;border-radius:.4rem}
 .valid{background:#e3f4e1;color:#0b5d1e}.revoked{background:#fde2e1;color:#8a1010}.unknown{background:#eee;color:#333}
 dt{font-weight:600}dd{margin:0 0 .6rem 0}
-</style></head><body>
+`
+
+// verifyHeaders are the verification page's security headers: no script,
+// no frames around it (a page that says "valid" must not be dressed up
+// inside another site's), no content sniffing.
+func verifyHeaders(h http.Header) {
+	sum := sha256.Sum256([]byte(verifyStyle))
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
+<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verifica certificato {{.ID}}</title>
+<style>` + verifyStyle + `</style></head><body>
 <p>{{.Issuer}} — verifica dei certificati anagrafici / certificate verification</p>
 {{if eq .Status "valid"}}<p class="s valid" role="status">Certificato valido · Valid certificate</p>
 {{else if eq .Status "revoked"}}<p class="s revoked" role="status">Certificato revocato · Revoked certificate</p>

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
@@ -44,9 +45,14 @@ type Server struct {
 	// Refusals counts signature refusals for /metrics; give the same
 	// counter to Verifier.Metrics.
 	Refusals *httpsig.RefusalCounter
-	Log      *slog.Logger
-	Now      func() time.Time
-	Version  string
+	// MetricsAllow are the client addresses that may read /metrics; when
+	// empty, loopback only. MetricsToken, when set, lets any address read
+	// them with "Authorization: Bearer <token>".
+	MetricsAllow []netip.Prefix
+	MetricsToken string
+	Log          *slog.Logger
+	Now          func() time.Time
+	Version      string
 	// Admin wraps the API's routes with the staff console and the public
 	// pages (internal/admin's Console.Wrap); nil serves the API alone.
 	Admin   func(api http.Handler) http.Handler

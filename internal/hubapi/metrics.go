@@ -2,11 +2,15 @@ package hubapi
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
@@ -14,9 +18,47 @@ import (
 
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
+// metricsAllowed lets through a request from MetricsAllow (loopback when
+// that is empty) or one bearing MetricsToken. The metrics tell who is
+// probing the signed API and how many shops and devices there are: not
+// for anyone on the internet. The address is the connection's peer, or
+// the client a trusted proxy named (see package frontdoor): behind a
+// proxy on the same machine that the hub was not told about, every
+// request looks local, so such a set-up must use the token.
+func (s *Server) metricsAllowed(r *http.Request) (apiError, bool) {
+	if s.MetricsToken != "" {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.MetricsToken)) == 1 {
+			return apiError{}, true
+		}
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		a := ap.Addr().Unmap()
+		if len(s.MetricsAllow) == 0 && a.IsLoopback() {
+			return apiError{}, true
+		}
+		for _, p := range s.MetricsAllow {
+			if p.Contains(a) {
+				return apiError{}, true
+			}
+		}
+	}
+	if s.MetricsToken != "" {
+		return apiError{http.StatusUnauthorized, "metrics_token_required", errors.New("from this address the metrics need the bearer token configured on the hub (hub serve --metrics-token-file)")}, false
+	}
+	return apiError{http.StatusForbidden, "metrics_forbidden", errors.New("the metrics are served only to the addresses configured on the hub (hub serve --metrics-allow), loopback by default")}, false
+}
+
 // metrics writes the Prometheus text exposition format (version 0.0.4) by
 // hand: a few counters and gauges do not need a client library.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if err, ok := s.metricsAllowed(r); !ok {
+		if err.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+		}
+		s.fail(w, r, err)
+		return
+	}
 	var b bytes.Buffer
 	fmt.Fprintln(&b, "# HELP sportello_signature_refusals_total Signed requests refused, by reason.")
 	fmt.Fprintln(&b, "# TYPE sportello_signature_refusals_total counter")
