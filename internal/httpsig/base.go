@@ -86,8 +86,10 @@ func VerifySignature(m *Message, in *SignatureInput, sig []byte, key ed25519.Pub
 		return refuse(ReasonUnsupportedAlgorithm,
 			fmt.Sprintf("signature %q uses algorithm %q; only %q is accepted", in.Label, in.Alg, AlgEd25519))
 	}
-	if len(key) != ed25519.PublicKeySize {
-		return refuse(ReasonInvalidSignature, fmt.Sprintf("the key for signature %q is not an Ed25519 public key", in.Label))
+	// A key of small order would let one fixed signature pass for every
+	// message, so a key enrolled before enrolment checked is refused here too.
+	if err := CheckPublicKey(key); err != nil {
+		return refuseErr(ReasonWeakPublicKey, fmt.Sprintf("the key for signature %q cannot be trusted: %v", in.Label, err), err)
 	}
 	if len(sig) != ed25519.SignatureSize {
 		return refuse(ReasonMalformedSignature,

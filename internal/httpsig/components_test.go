@@ -55,7 +55,14 @@ Host: www.example.com
 		{fields, `"example-header";bs`, ":dmFsdWUsIHdpdGgsIGxvdHM=:, :b2YsIGNvbW1hcw==:", ""},
 		{fields, `"host"`, "www.example.com", ""},
 		{fields, `"x-missing"`, "", ReasonMissingComponent},
-		{fields, `"example-dict";key="a"`, "", ReasonUnsupportedComponent},
+		// Section 2.1.2: one member of a Dictionary field, re-serialized.
+		{fields, `"example-dict";key="a"`, "1", ""},
+		{fields, `"example-dict";key="b"`, "2;x=1;y=2", ""},
+		{fields, `"example-dict";key="c"`, "(a b c)", ""},
+		{fields, `"example-dict";key="z"`, "", ReasonMissingComponent},
+		{fields, `"x-ows-header";key="a"`, "", ReasonMissingComponent}, // not a Dictionary
+		{fields, `"example-dict";key="a";bs`, "", ReasonUnsupportedComponent},
+		{post, `"@method";key="a"`, "", ReasonUnsupportedComponent},
 		{fields, `"example-dict";sf`, "", ReasonUnsupportedComponent},
 		{post, `"@method"`, "POST", ""},
 		{post, `"@target-uri"`, "https://www.example.com/path?param=value", ""},

@@ -50,6 +50,9 @@ const (
 	ReasonBodyUnreadable          Reason = "body_unreadable"
 	ReasonKeyLookupFailed         Reason = "key_lookup_failed"
 	ReasonNonceStoreFailed        Reason = "nonce_store_failed"
+	// ReasonWeakPublicKey: the key is not one a private key made (see
+	// CheckPublicKey), so no signature by it proves anything.
+	ReasonWeakPublicKey Reason = "weak_public_key"
 )
 
 // Reasons lists every refusal reason, for metrics that want to publish a
@@ -61,7 +64,7 @@ var Reasons = []Reason{
 	ReasonSignatureExpired, ReasonSignatureNotYetValid, ReasonValidityTooLong,
 	ReasonNonceReplayed, ReasonMissingDigest, ReasonMalformedDigest, ReasonUnsupportedDigest,
 	ReasonDigestMismatch, ReasonInvalidSignature, ReasonBodyTooLarge, ReasonBodyUnreadable,
-	ReasonKeyLookupFailed, ReasonNonceStoreFailed,
+	ReasonKeyLookupFailed, ReasonNonceStoreFailed, ReasonWeakPublicKey,
 }
 
 // Status is the HTTP status a refusal for this reason is answered with:

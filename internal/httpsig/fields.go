@@ -22,6 +22,10 @@ type Component struct {
 	Req       bool   // the value comes from the request a response answers (";req")
 	BS        bool   // field values are wrapped as byte sequences (";bs")
 	QueryName string // the ";name" parameter of "@query-param"
+	// Key is the ";key" parameter: the value is that member of a Dictionary
+	// field (RFC 9421 section 2.1.2), such as one label of a request's
+	// Signature field, which a response covers to answer that request only.
+	Key string
 
 	// id is the identifier exactly as a received Signature-Input serialized
 	// it, parameters in their order; empty for components built locally.
@@ -52,6 +56,9 @@ func (c Component) item() httpsfv.Item {
 	if c.Req {
 		it.Params.Add("req", true)
 	}
+	if c.Key != "" {
+		it.Params.Add("key", c.Key)
+	}
 	if c.BS {
 		it.Params.Add("bs", true)
 	}
@@ -60,6 +67,13 @@ func (c Component) item() httpsfv.Item {
 
 // C is shorthand for a plain component identifier such as C("@method").
 func C(name string) Component { return Component{Name: name} }
+
+// same reports whether c and d name the same component, whatever the order
+// their parameters were serialized in.
+func (c Component) same(d Component) bool {
+	return c.Name == d.Name && c.Req == d.Req && c.BS == d.BS && c.QueryName == d.QueryName && c.Key == d.Key &&
+		c.unsupported == "" && d.unsupported == ""
+}
 
 // Params are the signature parameters of RFC 9421 section 2.3. A zero time
 // or empty string leaves the parameter out.
@@ -198,6 +212,12 @@ func parseInnerList(label string, il httpsfv.InnerList) (*SignatureInput, error)
 					return nil, bad("the name parameter of %s must be a string", id)
 				}
 				c.QueryName = s
+			case "key":
+				s, ok := v.(string)
+				if !ok || s == "" {
+					return nil, bad("the key parameter of %s must be a non-empty string", id)
+				}
+				c.Key = s
 			default:
 				c.unsupported = k
 			}

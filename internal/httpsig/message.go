@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/dunglas/httpsfv"
 )
 
 // Message is the view of an HTTP message that component values are read
@@ -75,6 +77,9 @@ func (m *Message) value(c Component) (string, error) {
 		src = m.Request
 	}
 	if strings.HasPrefix(c.Name, "@") {
+		if c.Key != "" {
+			return "", refuse(ReasonUnsupportedComponent, fmt.Sprintf("component %s: the key parameter only applies to Dictionary fields", c))
+		}
 		return src.derived(c)
 	}
 	if c.QueryName != "" {
@@ -93,6 +98,9 @@ func (m *Message) value(c Component) (string, error) {
 	if !ok {
 		return "", refuse(ReasonMissingComponent, fmt.Sprintf("covered field %s is not present in the message", c))
 	}
+	if c.Key != "" {
+		return dictionaryMember(c, lines)
+	}
 	parts := make([]string, len(lines))
 	for i, l := range lines {
 		l = strings.Trim(l, " \t")
@@ -102,6 +110,28 @@ func (m *Message) value(c Component) (string, error) {
 		parts[i] = l
 	}
 	return strings.Join(parts, ", "), nil
+}
+
+// dictionaryMember is the value of a field component with the key
+// parameter: the named member of the field parsed as a Dictionary,
+// re-serialized with its parameters (RFC 9421 section 2.1.2).
+func dictionaryMember(c Component, lines []string) (string, error) {
+	if c.BS {
+		return "", refuse(ReasonUnsupportedComponent, fmt.Sprintf("component %s: the key and bs parameters cannot be combined", c))
+	}
+	d, err := httpsfv.UnmarshalDictionary(lines)
+	if err != nil {
+		return "", refuseErr(ReasonMissingComponent, fmt.Sprintf("component %s: the field is not a Dictionary: %v", c, err), err)
+	}
+	member, ok := d.Get(c.Key)
+	if !ok {
+		return "", refuse(ReasonMissingComponent, fmt.Sprintf("component %s: the field has no member %q", c, c.Key))
+	}
+	v, err := httpsfv.Marshal(httpsfv.List{member})
+	if err != nil {
+		return "", refuseErr(ReasonMissingComponent, fmt.Sprintf("component %s: member %q cannot be serialized: %v", c, c.Key, err), err)
+	}
+	return v, nil
 }
 
 func (m *Message) derived(c Component) (string, error) {

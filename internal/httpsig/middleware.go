@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 type verifiedKey struct{}
@@ -41,35 +42,61 @@ type Refusal struct {
 	Message string `json:"message"`
 }
 
-// Middleware lets through only requests that v accepts. It reads the body
-// (at most v.MaxBody bytes) so the Content-Digest can be checked, hands the
-// same bytes on to next, and puts the accepted signature in the context
-// (KeyID, VerifiedFrom). A refusal is answered with its status and a JSON
-// Refusal, and counted in v.Metrics.
+// Middleware lets through only requests that v accepts. It checks the
+// signature, its key, validity and nonce from the header first, and only
+// then reads the body (at most v.MaxBody bytes) to check the Content-Digest,
+// so an unsigned or wrongly signed request costs no body, however large or
+// slow. It hands the same bytes on to next, and puts the accepted signature
+// in the context (KeyID, VerifiedFrom). A refusal is answered with its
+// status and a JSON Refusal, and counted in v.Metrics.
 func Middleware(v *Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(w, r, v.maxBody())
-		if err != nil {
-			WriteRefusal(w, v.record(r.Context(), err, ""))
+		ctx := r.Context()
+		if limit := v.maxBody(); r.ContentLength > limit {
+			refuseUnread(w, r)
+			WriteRefusal(w, v.record(ctx, refuse(ReasonBodyTooLarge,
+				fmt.Sprintf("the request content is %d bytes, more than the %d accepted", r.ContentLength, limit)), ""))
 			return
 		}
-		got, err := v.VerifyRequest(r.Context(), r, body)
+		in, got, err := v.verifyRequestHead(ctx, r)
 		if err != nil {
+			refuseUnread(w, r)
 			WriteRefusal(w, err)
+			return
+		}
+		body, err := readBody(w, r, v.maxBody())
+		if err == nil {
+			m := RequestMessage(r)
+			m.ContentLength = int64(len(body))
+			err = checkContent(in, m, body, true)
+		}
+		if err != nil {
+			WriteRefusal(w, v.record(ctx, err, got.KeyID))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
-		next.ServeHTTP(w, r.WithContext(WithVerified(r.Context(), got)))
+		next.ServeHTTP(w, r.WithContext(WithVerified(ctx, got)))
 	})
+}
+
+// refuseUnread prepares the refusal of a request whose body will not be
+// read. Over HTTP/1 net/http would read up to 256 KiB of the body before
+// answering, to keep the connection, waiting as long as a slow client
+// likes; closing the connection instead answers at once, and the read
+// deadline stops the server from waiting for the rest of the body after
+// the answer. HTTP/2 resets the stream by itself.
+func refuseUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 || r.ContentLength == 0 {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	tooLarge := func(n string) error {
 		return refuse(ReasonBodyTooLarge, fmt.Sprintf("the request content is %s bytes, more than the %d accepted", n, limit))
-	}
-	if r.ContentLength > limit {
-		return nil, tooLarge(strconv.FormatInt(r.ContentLength, 10))
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -149,6 +176,10 @@ type bufferedWriter struct {
 }
 
 func (b *bufferedWriter) Header() http.Header { return b.w.Header() }
+
+// Unwrap lets http.ResponseController reach the connection, for
+// Middleware's read deadline on a refused request.
+func (b *bufferedWriter) Unwrap() http.ResponseWriter { return b.w }
 
 func (b *bufferedWriter) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {

@@ -454,7 +454,7 @@ func TestResponsesAreSigned(t *testing.T) {
 		{"answer to another request", func() *http.Request {
 			return f.signed(f.signer("dev-1"), "GET", "/api/v1/directory", "")
 		}, func(resp *http.Response, b []byte) []byte {
-			resp.Request = f.request("DELETE", "/api/v1/directory", "")
+			resp.Request = f.signed(f.signer("dev-1"), "DELETE", "/api/v1/directory", "")
 			return b
 		}, ReasonInvalidSignature},
 		{"signature stripped", func() *http.Request {

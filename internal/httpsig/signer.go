@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -70,8 +71,10 @@ func NewNonce(r io.Reader) (string, error) {
 }
 
 // RequestComponents are the components a request must cover: method,
-// authority and path always, the query when there is one, and the content
-// digest and type when there is content.
+// authority and path always, the query when there is one, the content
+// digest and type when there is content, and the Idempotency-Key whenever
+// the request carries one: uncovered, it could be added or changed in
+// transit, and the hub would take the request for a retry of another.
 func RequestComponents(m *Message, body []byte) []Component {
 	cs := []Component{C("@method"), C("@authority"), C("@path")}
 	if m.URL != nil && m.URL.RawQuery != "" {
@@ -80,8 +83,15 @@ func RequestComponents(m *Message, body []byte) []Component {
 	if hasBody(m.Header, body) || m.ContentLength > 0 {
 		cs = append(cs, C("content-digest"), C("content-type"))
 	}
+	if _, ok := m.Header[http.CanonicalHeaderKey(IdempotencyKeyField)]; ok {
+		cs = append(cs, C(IdempotencyKeyField))
+	}
 	return cs
 }
+
+// IdempotencyKeyField is the field a write carries so that a retry is
+// recognised; a request signature must cover it whenever it is present.
+const IdempotencyKeyField = "idempotency-key"
 
 // SignRequest signs r, whose content is body (nil for none): it sets
 // Content-Digest when there is content, then Signature-Input and Signature
@@ -107,8 +117,9 @@ func (s *Signer) SignRequest(r *http.Request, body []byte) error {
 	m.ContentLength = int64(len(body))
 	cs := RequestComponents(m, body)
 	for _, name := range s.Extra {
-		if r.Header.Get(name) != "" {
-			cs = append(cs, C(strings.ToLower(name)))
+		c := C(strings.ToLower(name))
+		if r.Header.Get(name) != "" && !slices.ContainsFunc(cs, c.same) {
+			cs = append(cs, c)
 		}
 	}
 	signed, err := Sign(m, s.label(), cs, p, s.Key)
@@ -121,20 +132,57 @@ func (s *Signer) SignRequest(r *http.Request, body []byte) error {
 }
 
 // ResponseComponents are the components a response from the hub covers:
-// status, content digest, content type when set, and the request's method,
-// path and query so an answer cannot be passed off as one to another call.
+// status, content digest, content type when set, and, from the request it
+// answers (RFC 9421 section 2.4), its method, path and query, its content
+// digest when it has one, and each of its signatures with their inputs
+// ("signature";req;key=label, "signature-input";req;key=label). A request
+// signature is unique to its request (its nonce sees to that), so an answer
+// bound to it cannot be passed off as the answer to any other request, even
+// one to the same route with another body: another person's certificate.
+// Both sides work the list out from the request alone, the hub from the one
+// it received and the kiosk from the one it sent.
 func ResponseComponents(h http.Header, req *http.Request) []Component {
 	cs := []Component{C("@status"), C("content-digest")}
 	if h.Get("Content-Type") != "" {
 		cs = append(cs, C("content-type"))
 	}
-	if req != nil {
-		cs = append(cs, Component{Name: "@method", Req: true}, Component{Name: "@path", Req: true})
-		if req.URL.RawQuery != "" {
-			cs = append(cs, Component{Name: "@query", Req: true})
-		}
+	if req == nil {
+		return cs
+	}
+	cs = append(cs, Component{Name: "@method", Req: true}, Component{Name: "@path", Req: true})
+	if req.URL.RawQuery != "" {
+		cs = append(cs, Component{Name: "@query", Req: true})
+	}
+	if len(req.Header.Values("Content-Digest")) > 0 {
+		cs = append(cs, Component{Name: "content-digest", Req: true})
+	}
+	for _, label := range signatureLabels(req.Header) {
+		cs = append(cs, Component{Name: "signature", Req: true, Key: label},
+			Component{Name: "signature-input", Req: true, Key: label})
 	}
 	return cs
+}
+
+// signatureLabels lists the labels a message both declares in
+// Signature-Input and signs in Signature, in Signature-Input order; none
+// when either field is absent or malformed (such a request is refused, and
+// its refusal binds to what else the request has).
+func signatureLabels(h http.Header) []string {
+	ins, err := ParseSignatureInput(h.Values("Signature-Input"))
+	if err != nil {
+		return nil
+	}
+	sigs, err := ParseSignature(h.Values("Signature"))
+	if err != nil {
+		return nil
+	}
+	var labels []string
+	for _, in := range ins {
+		if _, ok := sigs[in.Label]; ok {
+			labels = append(labels, in.Label)
+		}
+	}
+	return labels
 }
 
 // SignResponse sets Content-Digest, Signature-Input and Signature on h for a

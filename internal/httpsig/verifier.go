@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -173,21 +174,46 @@ func (v *Verifier) record(ctx context.Context, err error, keyID string) error {
 
 // VerifyRequest checks a request whose content is body (already read, at
 // most MaxBody bytes). On success it returns the accepted signature and has
-// used up its nonce.
+// used up its nonce. Middleware does the same without reading the content
+// of a request it can refuse from its headers.
 func (v *Verifier) VerifyRequest(ctx context.Context, r *http.Request, body []byte) (*Verified, error) {
+	if int64(len(body)) > v.maxBody() {
+		return nil, v.record(ctx, refuse(ReasonBodyTooLarge, fmt.Sprintf("the content is %d bytes, more than the %d accepted", len(body), v.maxBody())), "")
+	}
 	m := RequestMessage(r)
 	if len(body) > 0 || m.ContentLength < 0 {
 		m.ContentLength = int64(len(body))
 	}
-	got, err := v.verify(ctx, m, body, RequestComponents(m, body), true)
+	in, got, err := v.verifyHead(ctx, m, RequestComponents(m, body), true)
+	if err == nil {
+		err = checkContent(in, m, body, true)
+	}
 	return got, v.record(ctx, err, keyIDOf(got))
 }
 
-// VerifyResponse checks a response from the hub whose content is body; the
-// response's Request, when set, must be bound by @method;req and @path;req.
+// verifyRequestHead checks everything of a request that its header says:
+// the signature's parameters and covered components, its key, the
+// signature itself (it covers the Content-Digest field, not the content),
+// and its nonce, which it uses up. The content is checked afterwards by
+// checkContent, so a request refused here is never read further.
+func (v *Verifier) verifyRequestHead(ctx context.Context, r *http.Request) (*SignatureInput, *Verified, error) {
+	m := RequestMessage(r)
+	in, got, err := v.verifyHead(ctx, m, RequestComponents(m, nil), true)
+	return in, got, v.record(ctx, err, keyIDOf(got))
+}
+
+// VerifyResponse checks a response from the hub whose content is body. The
+// response's Request must be the request as sent: the answer has to be
+// bound to it (see ResponseComponents), so it cannot be another's answer.
 func (v *Verifier) VerifyResponse(ctx context.Context, resp *http.Response, body []byte) (*Verified, error) {
+	if int64(len(body)) > v.maxBody() {
+		return nil, v.record(ctx, refuse(ReasonBodyTooLarge, fmt.Sprintf("the content is %d bytes, more than the %d accepted", len(body), v.maxBody())), "")
+	}
 	m := ResponseMessage(resp.StatusCode, resp.Header, resp.Request)
-	got, err := v.verify(ctx, m, body, ResponseComponents(resp.Header, resp.Request), false)
+	in, got, err := v.verifyHead(ctx, m, ResponseComponents(resp.Header, resp.Request), false)
+	if err == nil {
+		err = checkContent(in, m, body, false)
+	}
 	return got, v.record(ctx, err, keyIDOf(got))
 }
 
@@ -198,61 +224,80 @@ func keyIDOf(got *Verified) string {
 	return got.KeyID
 }
 
-// verify applies the policy in order of cost: parsing and cheap checks
+// verifyHead applies the policy in order of cost: parsing and cheap checks
 // first, the key lookup, then the signature, and only for a genuine
-// message the content digest and the nonce, so forgeries cannot burn nonces.
+// signature the nonce, so forgeries cannot burn nonces. It needs no
+// content: a request is refused for its key, validity or nonce before a
+// byte of its body is read.
+//
+// The nonce is used up before the content is checked. The signature is
+// genuine by then, so only the device, or someone replaying what it sent,
+// can present it; if the content then fails its digest the request was
+// damaged or tampered with in transit, and the device retries under a new
+// nonce anyway. Using it first means a captured request can be presented
+// once, not on many connections at a time each making the hub read a body.
 // On failure the returned Verified still carries the key id when known.
-func (v *Verifier) verify(ctx context.Context, m *Message, body []byte, required []Component, isRequest bool) (*Verified, error) {
-	if int64(len(body)) > v.maxBody() {
-		return nil, refuse(ReasonBodyTooLarge, fmt.Sprintf("the content is %d bytes, more than the %d accepted", len(body), v.maxBody()))
-	}
+func (v *Verifier) verifyHead(ctx context.Context, m *Message, required []Component, isRequest bool) (*SignatureInput, *Verified, error) {
 	inputs := m.Header.Values("Signature-Input")
 	sigFields := m.Header.Values("Signature")
 	if len(inputs) == 0 && len(sigFields) == 0 {
-		return nil, refuse(ReasonMissingSignature, "the message has no Signature-Input and Signature fields")
+		return nil, nil, refuse(ReasonMissingSignature, "the message has no Signature-Input and Signature fields")
 	}
 	in, sig, err := v.pick(inputs, sigFields)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	got := &Verified{Label: in.Label, KeyID: in.KeyID, Nonce: in.Nonce, Created: in.Created, Expires: in.Expires, Components: in.Components}
 
 	if in.Alg != "" && in.Alg != AlgEd25519 {
-		return got, refuse(ReasonUnsupportedAlgorithm, fmt.Sprintf("signature %q uses algorithm %q; only %q is accepted", in.Label, in.Alg, AlgEd25519))
+		return in, got, refuse(ReasonUnsupportedAlgorithm, fmt.Sprintf("signature %q uses algorithm %q; only %q is accepted", in.Label, in.Alg, AlgEd25519))
 	}
 	if err := v.checkParams(in, isRequest); err != nil {
-		return got, err
+		return in, got, err
 	}
 	if err := checkCovered(in, required); err != nil {
-		return got, err
+		return in, got, err
 	}
 
 	if v.Keys == nil {
-		return got, refuse(ReasonKeyLookupFailed, "the verifier has no key resolver configured")
+		return in, got, refuse(ReasonKeyLookupFailed, "the verifier has no key resolver configured")
 	}
 	key, err := v.Keys.ResolveKey(ctx, in.KeyID)
 	if err != nil {
-		return got, keyRefusal(in.KeyID, err)
+		return in, got, keyRefusal(in.KeyID, err)
 	}
 	if err := VerifySignature(m, in, sig, key); err != nil {
-		return got, err
-	}
-	if cd := m.Header.Values("Content-Digest"); len(cd) > 0 || covers(in, "content-digest") {
-		if err := CheckContentDigest(cd, body); err != nil {
-			return got, err
-		}
+		return in, got, err
 	}
 	if isRequest {
 		until := in.Expires.Add(v.skew())
 		fresh, err := v.nonces().Use(ctx, in.KeyID, in.Nonce, v.now(), until)
 		if err != nil {
-			return got, refuseErr(ReasonNonceStoreFailed, "the nonce could not be checked: "+err.Error(), err)
+			return in, got, refuseErr(ReasonNonceStoreFailed, "the nonce could not be checked: "+err.Error(), err)
 		}
 		if !fresh {
-			return got, refuse(ReasonNonceReplayed, fmt.Sprintf("nonce %q of key %q was already used: the request is a replay", in.Nonce, in.KeyID))
+			return in, got, refuse(ReasonNonceReplayed, fmt.Sprintf("nonce %q of key %q was already used: the request is a replay", in.Nonce, in.KeyID))
 		}
 	}
-	return got, nil
+	return in, got, nil
+}
+
+// checkContent checks the content of a message whose header verifyHead
+// accepted: a request with content must have covered its digest and type
+// (a chunked request only shows it has content once read), and the
+// Content-Digest must match.
+func checkContent(in *SignatureInput, m *Message, body []byte, isRequest bool) error {
+	if isRequest && len(body) > 0 {
+		withBody := *m
+		withBody.ContentLength = int64(len(body))
+		if err := checkCovered(in, RequestComponents(&withBody, body)); err != nil {
+			return err
+		}
+	}
+	if cd := m.Header.Values("Content-Digest"); len(cd) > 0 || covers(in, "content-digest") {
+		return CheckContentDigest(cd, body)
+	}
+	return nil
 }
 
 // pick selects the signature to verify: the configured label, or the first
@@ -324,21 +369,12 @@ func (v *Verifier) checkParams(in *SignatureInput, isRequest bool) error {
 }
 
 func covers(in *SignatureInput, id string) bool {
-	for _, c := range in.Components {
-		if c.Name == id && !c.Req && !c.BS && c.QueryName == "" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(in.Components, C(id).same)
 }
 
 func checkCovered(in *SignatureInput, required []Component) error {
-	have := make(map[string]bool, len(in.Components))
-	for _, c := range in.Components {
-		have[c.String()] = true
-	}
 	for _, c := range required {
-		if !have[c.String()] {
+		if !slices.ContainsFunc(in.Components, c.same) {
 			return refuse(ReasonMissingComponent, fmt.Sprintf("signature %q does not cover %s, which this message must have signed", in.Label, c))
 		}
 	}

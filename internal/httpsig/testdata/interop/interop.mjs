@@ -4,7 +4,10 @@
 //
 //   mode "sign":      sign the described request and print its headers.
 //   mode "roundtrip": sign the request, send it with fetch to the Go hub,
-//                     and verify the hub's signed response with the hub key.
+//                     and verify the hub's signed response with the hub key,
+//                     both against that request and against another one
+//                     (the same request under another nonce), for which it
+//                     must fail: the answer covers the request's signature.
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { httpbis, createSigner, createVerifier } from 'http-message-signatures';
 
@@ -18,7 +21,7 @@ const job = JSON.parse(await new Promise((resolve, reject) => {
 
 const contentDigest = (buf) => `sha-256=:${createHash('sha256').update(buf).digest('base64')}:`;
 
-async function signRequest() {
+async function signRequest(nonce = job.nonce) {
   const url = new URL(job.url);
   const headers = {};
   const fields = ['@method', '@authority', '@path'];
@@ -37,7 +40,7 @@ async function signRequest() {
     paramValues: {
       created: new Date(job.created * 1000),
       expires: new Date(job.expires * 1000),
-      nonce: job.nonce,
+      nonce,
     },
   }, { method: job.method, url: job.url, headers });
 }
@@ -49,25 +52,29 @@ async function roundtrip() {
   const resBody = Buffer.from(await res.arrayBuffer());
   const resHeaders = Object.fromEntries(res.headers.entries());
   const hubKey = createPublicKey(job.hubPublicKeyPem);
-  let verified = false;
-  let verifyError = '';
-  try {
-    verified = await httpbis.verifyMessage({
-      keyLookup: async (params) => (params.keyid === job.hubKeyid
-        ? { id: params.keyid, algs: ['ed25519'], verify: createVerifier(hubKey, 'ed25519') }
-        : null),
-      requiredFields: ['@status', 'content-digest'],
-      requiredParams: ['created', 'expires', 'keyid'],
-      tolerance: 60,
-    }, { status: res.status, headers: resHeaders }, req) === true;
-  } catch (e) {
-    verifyError = String(e);
-  }
+  const verify = async (request) => {
+    try {
+      return await httpbis.verifyMessage({
+        keyLookup: async (params) => (params.keyid === job.hubKeyid
+          ? { id: params.keyid, algs: ['ed25519'], verify: createVerifier(hubKey, 'ed25519') }
+          : null),
+        // The library matches names only: ";req" and ";key" are not checked here.
+        requiredFields: ['@status', 'content-digest', 'signature', 'signature-input'],
+        requiredParams: ['created', 'expires', 'keyid'],
+        tolerance: 60,
+      }, { status: res.status, headers: resHeaders }, request) === true ? [true, ''] : [false, 'not verified'];
+    } catch (e) {
+      return [false, String(e)];
+    }
+  };
+  const [verified, verifyError] = await verify(req);
+  const [otherVerified] = await verify(await signRequest(job.nonce + 'x'));
   return {
     status: res.status,
     body: resBody.toString('utf8'),
     responseVerified: verified,
     responseVerifyError: verifyError,
+    otherRequestVerified: otherVerified,
     responseDigestMatches: resHeaders['content-digest'] === contentDigest(resBody),
   };
 }
