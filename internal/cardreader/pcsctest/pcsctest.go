@@ -14,6 +14,12 @@
 // driver listens on a pair of free TCP ports instead of 35963/35964, and the
 // readers get their own name. The USB driver directory is hidden from it so
 // it never claims a real reader the machine's pcscd serves.
+//
+// Where no mount namespace can be made (a container without CAP_SYS_ADMIN),
+// the daemon gets its socket the way systemd socket activation hands it one
+// (LISTEN_FDS), which skips the check for another pcscd; it still writes and
+// at exit removes /run/pcscd/pcscd.pid, so Start and Stop put back what that
+// file held, and it sees the machine's USB readers.
 package pcsctest
 
 import (
@@ -25,8 +31,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -55,6 +63,12 @@ type PCSCD struct {
 	dir  string
 	pid  int
 	done chan struct{} // closed when the daemon has exited
+	// Without a mount namespace pcscd writes the machine's pid file:
+	// restorePID says to put back savedPID, what pidFile held before.
+	pidFile    string
+	savedPID   saved
+	restorePID bool
+	stop       sync.Once
 }
 
 // vpcdConf is the configuration Debian's vsmartcard-vpcd installs; its
@@ -69,11 +83,6 @@ func Missing() string {
 	}
 	if _, err := vpcdDriver(); err != nil {
 		miss = append(miss, "vsmartcard-vpcd")
-	}
-	for _, tool := range []struct{ cmd, pkg string }{{"unshare", "util-linux"}, {"mount", "mount"}} {
-		if _, err := exec.LookPath(tool.cmd); err != nil {
-			miss = append(miss, tool.pkg)
-		}
 	}
 	if len(miss) == 0 {
 		return ""
@@ -100,11 +109,24 @@ func vpcdDriver() (string, error) {
 
 // Start starts a private pcscd; Stop ends it.
 func Start() (*PCSCD, error) {
+	return start(canUnshare())
+}
+
+// canUnshare reports whether this process may make a mount namespace and
+// mount in it (unshare and mount are util-linux's and Debian's mount's).
+func canUnshare() bool {
+	if _, err := exec.LookPath("mount"); err != nil {
+		return false
+	}
+	return exec.Command("unshare", "--mount", "--propagation", "private", "true").Run() == nil
+}
+
+func start(namespace bool) (*PCSCD, error) {
 	if m := Missing(); m != "" {
 		return nil, errors.New(m)
 	}
 	if os.Geteuid() != 0 {
-		return nil, errors.New("a private pcscd for the tests needs root: it runs in its own mount namespace so that it leaves the machine's /run/pcscd alone (run the tests as root, as `make test` does)")
+		return nil, errors.New("a private pcscd for the tests needs root: it needs /run/pcscd and, to leave the machine's alone, its own mount namespace (run the tests as root, as `make test` does)")
 	}
 	driver, err := vpcdDriver()
 	if err != nil {
@@ -118,8 +140,8 @@ func Start() (*PCSCD, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &PCSCD{dir: dir, Socket: filepath.Join(dir, "ipc", "pcscd.comm")}
-	if err := d.start(driver, ipcDir, dropDir); err != nil {
+	d := &PCSCD{dir: dir, Socket: filepath.Join(dir, "ipc", "pcscd.comm"), pidFile: filepath.Join(ipcDir, "pcscd.pid")}
+	if err := d.start(namespace, driver, ipcDir, dropDir); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -144,27 +166,31 @@ func builtInDirs() (ipc, usbDrop string, err error) {
 	return ipc, usbDrop, nil
 }
 
-// script runs inside the new mount namespace, where the mounts it makes are
-// private: the driver library is reached through a file bound into the
+// nsScript runs inside the new mount namespace, where the mounts it makes
+// are private: the driver library is reached through a file bound into the
 // temporary directory (so that the USB driver directory, which holds it, can
 // be hidden behind an empty one), and the temporary ipc directory stands in
 // for /run/pcscd. Arguments: the temporary directory, the driver, the
 // daemon's USB driver directory and its ipc directory.
-const script = `set -e
+const nsScript = `set -e
 mount --bind "$2" "$1/libifdvpcd.so"
 mount --bind "$1/nodrivers" "$3"
 mount --bind "$1/ipc" "$4"
 exec pcscd --foreground -c "$1/reader.conf.d"
 `
 
-func (d *PCSCD) start(driver, ipcDir, dropDir string) error {
+// activatedScript starts pcscd on the socket passed as descriptor 3, as
+// systemd would; sd_listen_fds wants LISTEN_PID to be pcscd's own process
+// id, which sh's is after exec.
+const activatedScript = `export LISTEN_PID=$$ LISTEN_FDS=1
+exec pcscd --foreground -c "$1/reader.conf.d"
+`
+
+func (d *PCSCD) start(namespace bool, driver, ipcDir, dropDir string) error {
 	for _, sub := range []string{"ipc", "nodrivers", "reader.conf.d"} {
 		if err := os.Mkdir(filepath.Join(d.dir, sub), 0o755); err != nil {
 			return err
 		}
-	}
-	if err := os.WriteFile(filepath.Join(d.dir, "libifdvpcd.so"), nil, 0o644); err != nil {
-		return err
 	}
 	// The mount point must exist; on a machine where pcscd never ran it
 	// does not yet (pcscd itself would create it, with the same mode).
@@ -182,64 +208,140 @@ func (d *PCSCD) start(driver, ipcDir, dropDir string) error {
 	if err != nil {
 		return err
 	}
-	// vpcd listens on CHANNELID for slot 0 and the next port for slot 1
-	// (DEVICENAME /dev/null:<port>: wait for the card, do not dial it).
-	conf := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%X\nLIBPATH %s\nCHANNELID 0x%X\n",
-		FriendlyName, port, filepath.Join(d.dir, "libifdvpcd.so"), port)
-	if err := os.WriteFile(filepath.Join(d.dir, "reader.conf.d", "vpcd"), []byte(conf), 0o644); err != nil {
-		return err
-	}
+	d.Port0, d.Port1 = fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
 	logf, err := os.Create(filepath.Join(d.dir, "pcscd.log"))
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", d.dir, driver, dropDir, ipcDir)
+
+	var cmd *exec.Cmd
+	libpath := driver
+	if namespace {
+		libpath = filepath.Join(d.dir, "libifdvpcd.so")
+		if err := os.WriteFile(libpath, nil, 0o644); err != nil {
+			return err
+		}
+		cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", nsScript, "sh", d.dir, driver, dropDir, ipcDir)
+	} else {
+		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: d.Socket, Net: "unix"})
+		if err != nil {
+			return err
+		}
+		l.SetUnlinkOnClose(false) // the socket file outlives this copy of the listener
+		f, err := l.File()
+		l.Close()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cmd = exec.Command("sh", "-c", activatedScript, "sh", d.dir)
+		cmd.ExtraFiles = []*os.File{f}
+		d.savedPID = readSaved(d.pidFile)
+		d.restorePID = true
+	}
+	// vpcd listens on CHANNELID for slot 0 and the next port for slot 1
+	// (DEVICENAME /dev/null:<port>: wait for the card, do not dial it).
+	conf := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%X\nLIBPATH %s\nCHANNELID 0x%X\n",
+		FriendlyName, port, libpath, port)
+	if err := os.WriteFile(filepath.Join(d.dir, "reader.conf.d", "vpcd"), []byte(conf), 0o644); err != nil {
+		return err
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// unshare and sh exec into pcscd, which keeps this process id; should
-	// the test binary die without stopping it, the kernel ends it.
+	// the test binary die without stopping it, the kernel ends it. That
+	// follows the thread that started it, so the goroutine that starts and
+	// waits for it keeps its thread for as long as the daemon runs.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	d.done = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		cmd.Wait()
+		close(d.done)
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("could not start pcscd: %w", err)
 	}
-	d.pid, d.done = cmd.Process.Pid, make(chan struct{})
-	go func() { cmd.Wait(); close(d.done) }()
-	d.Port0, d.Port1 = fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
-
+	d.pid = cmd.Process.Pid
 	if err := d.waitReady(port); err != nil {
 		d.Stop()
 		return err
 	}
+	if d.restorePID {
+		d.savedPID.restore(d.pidFile)
+	}
 	return nil
 }
 
-// waitReady waits for the daemon's socket; by then pcscd has loaded its
-// readers, so vpcd must be listening on both ports.
+// saved is what a file held: present false when there was none.
+type saved struct {
+	data    []byte
+	present bool
+}
+
+func readSaved(path string) saved {
+	b, err := os.ReadFile(path)
+	return saved{b, err == nil}
+}
+
+func (s saved) restore(path string) {
+	if s.present {
+		os.WriteFile(path, s.data, 0o644)
+	} else {
+		os.Remove(path)
+	}
+}
+
+// waitReady waits until the daemon is ready: its socket exists and its
+// vpcd driver listens on both ports (pcscd loads its readers before it
+// opens its socket or, activated, writes its pid file; it then accepts
+// clients that connected meanwhile).
 func (d *PCSCD) waitReady(port int) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(d.Socket); err == nil {
-			break
+		ready, err := d.ready(port)
+		if err != nil {
+			return err
+		}
+		if ready {
+			return nil
 		}
 		select {
 		case <-d.done:
-			return fmt.Errorf("the private pcscd ended before opening its socket:\n%s", d.log())
+			return fmt.Errorf("the private pcscd ended before it was ready:\n%s", d.log())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the private pcscd did not open its socket %s within 10 s:\n%s", d.Socket, d.log())
+			return fmt.Errorf("the private pcscd (socket %s, vpcd ports %d and %d) was not ready within 10 s:\n%s", d.Socket, port, port+1, d.log())
+		}
+	}
+}
+
+func (d *PCSCD) ready(port int) (bool, error) {
+	if _, err := os.Stat(d.Socket); err != nil {
+		return false, nil
+	}
+	if d.restorePID {
+		// Wait for its pid file too, so that what the file held is put
+		// back after pcscd wrote it, not before.
+		b, err := os.ReadFile(d.pidFile)
+		if first, _, _ := strings.Cut(string(b), "\n"); err != nil || first != strconv.Itoa(d.pid) {
+			return false, nil
 		}
 	}
 	for _, p := range []int{port, port + 1} {
 		ok, err := listensOn(d.pid, p)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("the private pcscd's vpcd driver is not listening on port %d:\n%s", p, d.log())
+		if err != nil || !ok {
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 func (d *PCSCD) log() string {
@@ -252,13 +354,19 @@ func (d *PCSCD) log() string {
 
 // Stop ends the daemon, by the process id it was started with, and removes
 // its directory; its mounts end with its namespace.
-func (d *PCSCD) Stop() {
+// A second Stop does nothing.
+func (d *PCSCD) Stop() { d.stop.Do(d.stopOnce) }
+
+func (d *PCSCD) stopOnce() {
 	syscall.Kill(d.pid, syscall.SIGTERM)
 	select {
 	case <-d.done:
 	case <-time.After(10 * time.Second):
 		syscall.Kill(d.pid, syscall.SIGKILL)
 		<-d.done
+	}
+	if d.restorePID {
+		d.savedPID.restore(d.pidFile)
 	}
 	os.RemoveAll(d.dir)
 }

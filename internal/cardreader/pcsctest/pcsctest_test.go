@@ -15,8 +15,10 @@ import (
 )
 
 // machineIPC is the state of the machine's own /run/pcscd files: a private
-// daemon must neither create, replace nor remove them.
-func machineIPC(t *testing.T) map[string]string {
+// daemon must neither create, replace nor remove them. Without a mount
+// namespace pcscd rewrites the pid file and Start and Stop put its content
+// back, so strict false compares only the pid file's content.
+func machineIPC(t *testing.T, strict bool) map[string]string {
 	t.Helper()
 	ipc, _, err := builtInDirs()
 	if err != nil {
@@ -30,7 +32,10 @@ func machineIPC(t *testing.T) map[string]string {
 			continue
 		}
 		b, _ := os.ReadFile(filepath.Join(ipc, f))
-		st[f] = fmt.Sprintf("inode %d, modified %d, %q", s.Ino, s.Mtim.Nano(), b)
+		st[f] = fmt.Sprintf("%q", b)
+		if strict || f == "pcscd.comm" {
+			st[f] += fmt.Sprintf(", inode %d, modified %d", s.Ino, s.Mtim.Nano())
+		}
 	}
 	return st
 }
@@ -48,21 +53,33 @@ func scriptor(t *testing.T, socket string) (string, error) {
 
 // Two private daemons run side by side, each with its own socket, ports and
 // card, and the machine's /run/pcscd stays as it was, whether or not the
-// machine runs a pcscd of its own.
+// machine runs a pcscd of its own: in a mount namespace, and (where none can
+// be made) started on a socket handed to them.
 func TestPrivateDaemons(t *testing.T) {
 	if _, err := exec.LookPath("scriptor"); err != nil {
 		t.Fatal("scriptor not installed: run `make deps` (package pcsc-tools)")
 	}
-	before := machineIPC(t)
-	d1, err := Start()
+	t.Run("namespace", func(t *testing.T) {
+		if !canUnshare() {
+			t.Skip("this machine lets no process make a mount namespace; Start uses socket activation")
+		}
+		testPrivateDaemons(t, true)
+	})
+	t.Run("activated", func(t *testing.T) { testPrivateDaemons(t, false) })
+}
+
+func testPrivateDaemons(t *testing.T, namespace bool) {
+	before := machineIPC(t, namespace)
+	d1, err := start(namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, err := Start()
+	t.Cleanup(d1.Stop)
+	d2, err := start(namespace)
 	if err != nil {
-		d1.Stop()
 		t.Fatal(err)
 	}
+	t.Cleanup(d2.Stop)
 	if d1.Socket == d2.Socket || d1.Port0 == d2.Port0 || d1.Port0 == d2.Port1 || d1.Port1 == d2.Port0 {
 		t.Fatalf("two daemons share a socket or a port: %+v %+v", d1, d2)
 	}
@@ -95,12 +112,12 @@ func TestPrivateDaemons(t *testing.T) {
 	cancel()
 	<-attached
 
-	if after := machineIPC(t); after["pcscd.comm"] != before["pcscd.comm"] || after["pcscd.pid"] != before["pcscd.pid"] {
+	if after := machineIPC(t, namespace); after["pcscd.comm"] != before["pcscd.comm"] || after["pcscd.pid"] != before["pcscd.pid"] {
 		t.Fatalf("the machine's /run/pcscd changed while private daemons ran: %v, then %v", before, after)
 	}
 	for _, d := range []*PCSCD{d1, d2} {
 		pid, dir := d.pid, d.dir
-		d.Stop()
+		d.Stop() // and again at cleanup: a second Stop does nothing
 		if err := syscall.Kill(pid, 0); err == nil {
 			t.Errorf("pcscd %d still runs after Stop", pid)
 		}
@@ -108,7 +125,7 @@ func TestPrivateDaemons(t *testing.T) {
 			t.Errorf("%s still exists after Stop: %v", dir, err)
 		}
 	}
-	if after := machineIPC(t); after["pcscd.comm"] != before["pcscd.comm"] || after["pcscd.pid"] != before["pcscd.pid"] {
+	if after := machineIPC(t, namespace); after["pcscd.comm"] != before["pcscd.comm"] || after["pcscd.pid"] != before["pcscd.pid"] {
 		t.Fatalf("the machine's /run/pcscd changed when private daemons stopped: %v, then %v", before, after)
 	}
 }
