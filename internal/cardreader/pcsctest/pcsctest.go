@@ -270,7 +270,7 @@ func (d *PCSCD) start(namespace bool, driver, ipcDir, dropDir string) error {
 	}
 	d.pid = cmd.Process.Pid
 	if err := d.waitReady(port); err != nil {
-		d.Stop()
+		d.stop.Do(func() { d.halt(false) }) // this goroutine holds the lock
 		return err
 	}
 	if d.restorePID {
@@ -355,9 +355,18 @@ func (d *PCSCD) log() string {
 // Stop ends the daemon, by the process id it was started with, and removes
 // its directory; its mounts end with its namespace.
 // A second Stop does nothing.
-func (d *PCSCD) Stop() { d.stop.Do(d.stopOnce) }
+func (d *PCSCD) Stop() { d.stop.Do(func() { d.halt(true) }) }
 
-func (d *PCSCD) stopOnce() {
+// halt ends the daemon. Where pcscd writes the machine's pid file, putting
+// its content back happens under the lock (unless the caller holds it), so
+// that a daemon starting meanwhile in another test binary saves the
+// machine's content and not the gap left by this one's exit.
+func (d *PCSCD) halt(lockFirst bool) {
+	if d.restorePID && lockFirst {
+		if unlock, err := lock(); err == nil {
+			defer unlock()
+		}
+	}
 	syscall.Kill(d.pid, syscall.SIGTERM)
 	select {
 	case <-d.done:
