@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,15 +20,20 @@ import (
 	"github.com/sportello/sportello/printer/testpage"
 )
 
-// startCUPS makes sure a CUPS scheduler answers on 127.0.0.1:631, starting
-// `cupsd -f` when none does and stopping that one (by its pid) at the end,
-// as DESIGN.md's recipe says. A missing cupsd fails the test: make test
-// installs it.
-func startCUPS(t *testing.T) {
+// cups is a private CUPS scheduler for one test: its own configuration,
+// spool, state and logs under a temporary directory, listening on a free
+// loopback port and on its own Unix socket. The machine's own cupsd on 631
+// (if any) neither helps nor breaks the test: DESIGN.md's recipe.
+type cups struct {
+	dir, sock string
+	port      int
+}
+
+// startCUPS starts `cupsd -f` with a private configuration and stops it
+// (by its pid) when the test ends. A missing cupsd fails the test: make
+// test installs it.
+func startCUPS(t *testing.T) *cups {
 	t.Helper()
-	if portOpen("127.0.0.1:631") {
-		return
-	}
 	bin, err := exec.LookPath("cupsd")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/cupsd"); serr != nil {
@@ -34,19 +41,82 @@ func startCUPS(t *testing.T) {
 		}
 		bin = "/usr/sbin/cupsd"
 	}
-	// The Debian package creates /run/cups at boot through systemd, which
-	// containers and CI runners skip; cupsd needs it for its socket and pid.
-	if err := os.MkdirAll("/run/cups", 0o755); err != nil {
-		t.Fatalf("cannot create /run/cups for cupsd (run the tests as root): %v", err)
+	if os.Geteuid() != 0 {
+		t.Fatal("a private cupsd runs its backends as user lp and is administered as root: run the tests as root, as make test does")
 	}
+	lp, err := user.Lookup("lp")
+	if err != nil {
+		t.Fatalf("the cups package's user lp is missing: %v", err)
+	}
+	uid, _ := strconv.Atoi(lp.Uid)
+	gid, _ := strconv.Atoi(lp.Gid)
+
+	// Not t.TempDir: its 0700 parents would keep the backend (user lp)
+	// from reading the spooled job.
+	dir, err := os.MkdirTemp("", "sportello-cups-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"spool", "spool/tmp", "cache", "state", "log", "ppd"} {
+		p := filepath.Join(dir, sub)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	c := &cups{dir: dir, sock: filepath.Join(dir, "cups.sock"), port: port}
+	conf := fmt.Sprintf(`LogLevel warn
+Listen 127.0.0.1:%d
+Listen %s
+WebInterface No
+Browsing No
+DefaultAuthType None
+<Location />
+  Order allow,deny
+  Allow 127.0.0.1
+</Location>
+<Location /admin>
+  Order allow,deny
+  Allow 127.0.0.1
+</Location>
+`, port, c.sock)
+	files := fmt.Sprintf(`ServerRoot %[1]s
+RequestRoot %[1]s/spool
+TempDir %[1]s/spool/tmp
+CacheDir %[1]s/cache
+StateDir %[1]s/state
+AccessLog %[1]s/log/access_log
+ErrorLog %[1]s/log/error_log
+PageLog %[1]s/log/page_log
+User lp
+Group lp
+SystemGroup root
+`, dir)
+	if err := os.WriteFile(filepath.Join(dir, "cupsd.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cups-files.conf"), []byte(files), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "-f")
+	cmd := exec.Command(bin, "-f", "-c", filepath.Join(dir, "cupsd.conf"), "-s", filepath.Join(dir, "cups-files.conf"))
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting cupsd: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// done is closed when cupsd exits, waitErr then says how; closing
+	// rather than sending lets both the start loop and the clean-up see it.
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -56,18 +126,38 @@ func startCUPS(t *testing.T) {
 			<-done
 		}
 	})
+	errorLog := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "log", "error_log"))
+		return log.String() + string(b)
+	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !portOpen("127.0.0.1:631") {
+	for !portOpen(fmt.Sprintf("127.0.0.1:%d", port)) {
 		select {
-		case err := <-done:
-			t.Fatalf("cupsd exited (%v) before listening on 631:\n%s", err, log.String())
+		case <-done:
+			t.Fatalf("cupsd exited (%v) before listening on port %d:\n%s", waitErr, port, errorLog())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("cupsd did not listen on 127.0.0.1:631 within 15 s:\n%s", log.String())
+			t.Fatalf("cupsd did not listen on 127.0.0.1:%d within 15 s:\n%s", port, errorLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return c
+}
+
+// lpadmin administers the private scheduler through its own socket.
+func (c *cups) lpadmin(args ...string) ([]byte, error) {
+	return exec.Command("lpadmin", append([]string{"-h", c.sock}, args...)...).CombinedOutput()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func portOpen(addr string) bool {
@@ -82,7 +172,7 @@ func portOpen(addr string) bool {
 // TestCUPSA4 prints an A4 PDF through a real CUPS to a raw queue whose
 // device is a socket this test listens on, and reads back what arrived.
 func TestCUPSA4(t *testing.T) {
-	startCUPS(t)
+	srv := startCUPS(t)
 	for _, tool := range []string{"lpadmin", "pdftotext"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed; run make deps", tool)
@@ -96,15 +186,14 @@ func TestCUPSA4(t *testing.T) {
 	queue := fmt.Sprintf("SportelloTest%d", os.Getpid())
 	// Raw queues print a deprecation warning on stderr but work, and are
 	// the only kind that delivers the PDF byte for byte.
-	if out, err := exec.Command("lpadmin", "-p", queue, "-E", "-v", "socket://"+ln.Addr().String()).CombinedOutput(); err != nil {
+	if out, err := srv.lpadmin("-p", queue, "-E", "-v", "socket://"+ln.Addr().String()); err != nil {
 		t.Fatalf("lpadmin: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("lpadmin", "-x", queue).Run() })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	uri := "ipp://127.0.0.1:631/printers/" + queue
-	tr, err := Open(ctx, uri)
+	uri := fmt.Sprintf("ipp://127.0.0.1:%d/printers/%s", srv.port, queue)
+	tr, err := Open(ctx, uri, Options{Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}

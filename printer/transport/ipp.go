@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,10 +25,14 @@ type IPP struct {
 	httpURL    string // the same resource over HTTP
 	adapter    *goipp.HttpAdapter
 	User       string
+	// Language is the attributes-natural-language of every request, and so
+	// the language of the status messages the printer answers in.
+	Language string
 }
 
-// NewIPP builds an IPP transport; it does not connect until used.
-func NewIPP(u *url.URL) (*IPP, error) {
+// NewIPP builds an IPP transport that speaks lang (see IPPLanguage); it
+// does not connect until used.
+func NewIPP(u *url.URL, lang string) (*IPP, error) {
 	if u.Host == "" || u.Path == "" {
 		return nil, fmt.Errorf("printer %q is not ipp://HOST[:PORT]/PATH", u.String())
 	}
@@ -57,7 +63,31 @@ func NewIPP(u *url.URL) (*IPP, error) {
 		httpURL:    httpScheme + "://" + hostport + u.Path,
 		adapter:    goipp.NewHttpAdapter(host, p, "", "", tls, goipp.WithHttpClient(client)),
 		User:       "sportello",
+		Language:   IPPLanguage(lang),
 	}, nil
+}
+
+// IPPLanguage is the natural-language tag sent with every IPP request.
+// RFC 8011 (section 5.1.10) makes naturalLanguage values lower case, and
+// current CUPS (2.4.2-3+deb12u11 and later) refuses anything else with
+// "Bad attributes-natural-language value": go-ipp's own default is
+// "en-US", so it is never left to the library. Empty means Italian, the
+// language of the certificates.
+func IPPLanguage(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if lang == "" {
+		return "it"
+	}
+	return lang
+}
+
+// newIPPRequest starts a request with the charset and the lower-case
+// natural language that every IPP operation must carry first.
+func newIPPRequest(op int16, lang string) *goipp.Request {
+	req := goipp.NewRequest(op, 1)
+	req.OperationAttributes[goipp.AttributeCharset] = goipp.Charset
+	req.OperationAttributes[goipp.AttributeNaturalLanguage] = IPPLanguage(lang)
+	return req
 }
 
 // Send submits the job; PDF as application/pdf, anything else (ESC/POS for
@@ -67,7 +97,7 @@ func (t *IPP) Send(ctx context.Context, job printer.Job) error {
 	if job.Format == printer.FormatPDF {
 		format = "application/pdf"
 	}
-	req := goipp.NewRequest(goipp.OperationPrintJob, 1)
+	req := newIPPRequest(goipp.OperationPrintJob, t.Language)
 	req.OperationAttributes[goipp.AttributePrinterURI] = t.printerURI
 	req.OperationAttributes[goipp.AttributeRequestingUserName] = t.User
 	req.OperationAttributes[goipp.AttributeJobName] = nonEmpty(job.Name, job.ID, "sportello")
@@ -86,7 +116,7 @@ func (t *IPP) Send(ctx context.Context, job printer.Job) error {
 
 // Status reads printer-state and printer-state-reasons (RFC 8011 5.4.11-12).
 func (t *IPP) Status(ctx context.Context) (printer.Status, error) {
-	req := goipp.NewRequest(goipp.OperationGetPrinterAttributes, 1)
+	req := newIPPRequest(goipp.OperationGetPrinterAttributes, t.Language)
 	req.OperationAttributes[goipp.AttributePrinterURI] = t.printerURI
 	req.OperationAttributes[goipp.AttributeRequestingUserName] = t.User
 	req.OperationAttributes[goipp.AttributeRequestedAttributes] = []string{
@@ -183,18 +213,25 @@ type Queue struct {
 }
 
 // ListCUPS lists the queues of the CUPS server at host:port with
-// CUPS-Get-Printers.
-func ListCUPS(ctx context.Context, host string, port int) ([]Queue, error) {
-	client := goipp.NewCUPSClient(host, port, "", "", false)
-	ps, err := client.GetPrintersContext(ctx, []string{
-		goipp.AttributePrinterUriSupported, goipp.AttributePrinterInfo, goipp.AttributePrinterMakeAndModel,
+// CUPS-Get-Printers, asking in lang (see IPPLanguage). The request is built
+// here rather than by go-ipp's CUPS client, which sends "en-US".
+func ListCUPS(ctx context.Context, host string, port int, lang string) ([]Queue, error) {
+	adapter := goipp.NewHttpAdapter(host, port, "", "", false, goipp.WithHttpClient(&http.Client{Timeout: time.Minute}))
+	req := newIPPRequest(goipp.OperationCupsGetPrinters, lang)
+	req.OperationAttributes[goipp.AttributeRequestedAttributes] = []string{
+		goipp.AttributePrinterName, goipp.AttributePrinterInfo, goipp.AttributePrinterMakeAndModel,
 		goipp.AttributeDeviceURI, goipp.AttributePrinterState, goipp.AttributePrinterStateReasons, goipp.AttributePrinterIsAcceptingJobs,
-	})
+	}
+	resp, err := adapter.SendRequestContext(ctx, fmt.Sprintf("http://%s/", net.JoinHostPort(host, strconv.Itoa(port))), req, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list CUPS queues at %s:%d: %w", host, port, describeIPP(err))
 	}
 	var qs []Queue
-	for name, a := range ps {
+	for _, a := range resp.PrinterAttributes {
+		name, _ := firstValue(a, goipp.AttributePrinterName).(string)
+		if name == "" {
+			continue // CUPS names every queue; an entry without one is not a queue to offer
+		}
 		str := func(k string) string {
 			if v := a[k]; len(v) > 0 {
 				s, _ := v[0].Value.(string)
@@ -214,7 +251,7 @@ func ListCUPS(ctx context.Context, host string, port int) ([]Queue, error) {
 			}
 		}
 		qs = append(qs, Queue{
-			Name: name, URI: fmt.Sprintf("ipp://%s:%d/printers/%s", host, port, name),
+			Name: name, URI: fmt.Sprintf("ipp://%s/printers/%s", net.JoinHostPort(host, strconv.Itoa(port)), name),
 			Info: str(goipp.AttributePrinterInfo), MakeModel: str(goipp.AttributePrinterMakeAndModel),
 			DeviceURI: str(goipp.AttributeDeviceURI), State: IPPStatus(state, accepting, reasons),
 		})
@@ -231,9 +268,5 @@ func firstValue(a goipp.Attributes, k string) any {
 }
 
 func sortQueues(qs []Queue) {
-	for i := 1; i < len(qs); i++ {
-		for j := i; j > 0 && qs[j].Name < qs[j-1].Name; j-- {
-			qs[j], qs[j-1] = qs[j-1], qs[j]
-		}
-	}
+	slices.SortFunc(qs, func(a, b Queue) int { return strings.Compare(a.Name, b.Name) })
 }

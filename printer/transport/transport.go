@@ -22,9 +22,16 @@ import (
 // taking bytes for this long is reported, not waited on forever.
 const DefaultTimeout = 10 * time.Second
 
+// Options are what a transport needs to know of the program using it.
+type Options struct {
+	// Language ("it", "en") is the language printers that talk back (IPP)
+	// answer in; see IPPLanguage.
+	Language string
+}
+
 // Open connects to the printer a URI names. For usb:// it returns an error
 // pointing at transport/usb.
-func Open(ctx context.Context, uri string) (printer.Transport, error) {
+func Open(ctx context.Context, uri string, opts Options) (printer.Transport, error) {
 	if strings.HasPrefix(strings.ToLower(uri), "usb://") {
 		// Checked before parsing: VID:PID looks like a host with a bad port.
 		return nil, fmt.Errorf("printer %q needs the USB transport (printer/transport/usb), which this program was built without", uri)
@@ -37,7 +44,7 @@ func Open(ctx context.Context, uri string) (printer.Transport, error) {
 	case "tcp", "socket":
 		return openTCP(ctx, u)
 	case "ipp", "ipps", "http", "https":
-		return NewIPP(u)
+		return NewIPP(u, opts.Language)
 	case "file":
 		if u.Path == "" || u.Host != "" {
 			return nil, fmt.Errorf("printer %q is not file:///ABSOLUTE/PATH", uri)
