@@ -18,23 +18,21 @@ import (
 // crypto/ed25519 itself accepts such keys, so whoever enrols or trusts a key
 // checks it here first.
 func CheckPublicKey(key ed25519.PublicKey) error {
-	weak := func(why string) error {
-		return refuse(ReasonWeakPublicKey, "the public key "+why+", so it cannot be an Ed25519 key made by ed25519.GenerateKey")
-	}
+	weak := func(why string) error { return refuse(ReasonWeakPublicKey, "the public key "+why) }
 	if len(key) != ed25519.PublicKeySize {
 		return refuse(ReasonWeakPublicKey, fmt.Sprintf("the public key has %d bytes, an Ed25519 public key has %d", len(key), ed25519.PublicKeySize))
 	}
 	p, err := new(edwards25519.Point).SetBytes(key)
 	if err != nil {
-		return weak("is not a point on the curve")
+		return weak("is not a point of the Ed25519 curve")
 	}
 	// SetBytes accepts the non-canonical encodings too; only a canonical one
 	// encodes back to the same bytes.
 	if !bytes.Equal(p.Bytes(), key) {
-		return weak("is not canonically encoded")
+		return weak("is not canonically encoded (RFC 8032 section 5.1.3)")
 	}
 	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return weak("is a point of small order")
+		return weak("is a point of small order, which no private key has as its public key")
 	}
 	// [L-1]P + P = [L]P is the identity exactly when P has no component
 	// of small order. Honest keys, [a]B for the base point B, never do.
@@ -42,7 +40,7 @@ func CheckPublicKey(key ed25519.PublicKey) error {
 	one, _ := edwards25519.NewScalar().SetCanonicalBytes(append([]byte{1}, make([]byte, 31)...)) // 1 is canonical
 	q := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(edwards25519.NewScalar().Negate(one), p, edwards25519.NewScalar())
 	if q.Add(q, p).Equal(edwards25519.NewIdentityPoint()) != 1 {
-		return weak("has a small-order component")
+		return weak("has a component of small order, which no generated key has")
 	}
 	return nil
 }

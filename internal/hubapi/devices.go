@@ -77,6 +77,13 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"bad_public_key", "public_key must be the base64 of a raw 32-byte Ed25519 public key"})
 		return
 	}
+	// Checked before the code is redeemed, so a kiosk whose key is refused
+	// can make a new key and enrol with the same code.
+	if err := httpsig.CheckPublicKey(pub); err != nil {
+		s.Log.Info("enrolment refused", "err", err, "remote", r.RemoteAddr)
+		s.fail(w, r, badRequest{string(httpsig.ReasonWeakPublicKey), err.Error() + "; make a new key with the kiosk's enrol command"})
+		return
+	}
 	d, err := s.Operators.Enrol(req.Code, pub, req.Name)
 	if err != nil {
 		s.Log.Info("enrolment refused", "err", err, "remote", r.RemoteAddr)

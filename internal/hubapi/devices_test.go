@@ -219,6 +219,9 @@ func TestEnrolment(t *testing.T) {
 		{"unknown code", req("0000-0000-0000-0000", otherKey), http.StatusForbidden, "enrolment_code_invalid"},
 		{"no code", req("", otherKey), http.StatusBadRequest, "bad_request"},
 		{"short key", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(other[:31])), http.StatusBadRequest, "bad_public_key"},
+		{"identity point as key", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(identityKey)), http.StatusBadRequest, "weak_public_key"},
+		{"identity point, non-canonical", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(nonCanonicalIdentity)), http.StatusBadRequest, "weak_public_key"},
+		{"point of order 8", req(f.code(t, f.shop.ID, 0), "xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA3o="), http.StatusBadRequest, "weak_public_key"},
 		{"not JSON", "code=x", http.StatusBadRequest, "bad_request"},
 		{"unknown field", `{"code":"x","public_key":"y","operator_id":"op-0001"}`, http.StatusBadRequest, "bad_request"},
 		{"same key again", req(f.code(t, f.shop.ID, 0), key), http.StatusConflict, "key_in_use"},
@@ -361,9 +364,15 @@ func TestSignatureRefusals(t *testing.T) {
 		{"content-digest mismatch", func(t *testing.T) *http.Request {
 			r := post(body)
 			r.Header.Set("Content-Digest", httpsig.ContentDigest([]byte("something else")))
-			signWith(t, good, r, []byte(body), "@method", "@authority", "@path", "content-digest", "content-type")
+			signWith(t, good, r, []byte(body), "@method", "@authority", "@path", "content-digest", "content-type", "idempotency-key")
 			return r
 		}, 401, httpsig.ReasonDigestMismatch},
+		{"idempotency key not covered", func(t *testing.T) *http.Request {
+			r := post(body)
+			r.Header.Set("Content-Digest", httpsig.ContentDigest([]byte(body)))
+			signWith(t, good, r, []byte(body), "@method", "@authority", "@path", "content-digest", "content-type")
+			return r
+		}, 401, httpsig.ReasonMissingComponent},
 		{"covered header altered", func(t *testing.T) *http.Request {
 			r := post(body)
 			sign(t, good, r, body)
