@@ -224,8 +224,10 @@ func (e *APIError) Error() string {
 }
 
 // ErrUnsignedResponse means an answer did not carry a valid signature by
-// the pinned hub key: it may not come from the hub, so it is not used.
-var ErrUnsignedResponse = errors.New("the answer is not signed by the hub key pinned at enrolment")
+// the pinned hub key for the request it answers: it may not come from the
+// hub, or be the hub's answer to another request served again by someone
+// in between, so it is not used.
+var ErrUnsignedResponse = errors.New("the answer is not signed by the hub key pinned at enrolment for this request")
 
 // ErrBadAnswer means the hub answered, signed, but not with the JSON the
 // API declares for the route: the hub was reached, so this is not a network
@@ -264,6 +266,9 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// Not checked by the hub, but covered by its answer ("content-digest";req):
+	// the answer is then this enrolment's, not another kiosk's served again.
+	req.Header.Set("Content-Digest", httpsig.ContentDigest(body))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the hub at %s: %w", u, err)
@@ -291,7 +296,7 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	}
 	// The answer must be signed by the key it hands over: proof that the
 	// hub holds it, and that nothing between rewrote the key.
-	if err := c.verify(ctx, p, resp, answer); err != nil {
+	if err := c.verify(ctx, p, req, resp, answer); err != nil {
 		return nil, err
 	}
 	c.Profile = p
@@ -306,9 +311,16 @@ func apiError(status int, body []byte) error {
 	return &APIError{Status: status, Reason: p.Reason, Message: p.Message}
 }
 
-func (c *Client) verify(ctx context.Context, p *Profile, resp *http.Response, body []byte) error {
+// verify checks that resp is the hub's answer to req, the request this
+// client sent: signed by the pinned hub key and bound to req's signature
+// (or, for enrolment, its content), so that no answer to another request,
+// such as another citizen's certificate, passes for it. req is given
+// rather than taken from resp, which a RoundTripper may fill in.
+func (c *Client) verify(ctx context.Context, p *Profile, req *http.Request, resp *http.Response, body []byte) error {
 	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: p.HubKeyID, Key: ed25519.PublicKey(p.HubKey)}, Clock: c.Clock}
-	if _, err := v.VerifyResponse(ctx, resp, body); err != nil {
+	bound := *resp
+	bound.Request = req
+	if _, err := v.VerifyResponse(ctx, &bound, body); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
 	}
 	return nil
@@ -394,7 +406,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			lastErr = fmt.Errorf("the hub's answer was cut off: %w", err)
 			continue
 		}
-		if verr := c.verify(ctx, p, resp, answer); verr != nil {
+		if verr := c.verify(ctx, p, req, resp, answer); verr != nil {
 			if resp.StatusCode >= 500 {
 				// A proxy's error page in front of a hub that is down.
 				lastErr = fmt.Errorf("the hub answered HTTP %d, unsigned", resp.StatusCode)
