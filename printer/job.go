@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -84,12 +85,7 @@ func (p *Printer) Print(ctx context.Context, job Job) error {
 	}
 	err := p.attempt(ctx, job)
 	if err == nil {
-		// A reprint that succeeds leaves the spool; a first print was
-		// never in it.
-		if derr := p.Spool.Delete(job.ID); derr != nil && !errors.Is(derr, ErrNoJob) {
-			return fmt.Errorf("job %s printed but could not be removed from the spool: %w", job.ID, derr)
-		}
-		return nil
+		return p.forget(job)
 	}
 	job.Attempts++
 	job.LastError = err.Error()
@@ -97,6 +93,31 @@ func (p *Printer) Print(ctx context.Context, job Job) error {
 		return fmt.Errorf("%v, and the job could not be kept for reprint: %v", err, serr)
 	}
 	return &JobError{ID: job.ID, Err: err}
+}
+
+// forget removes a printed job from the spool: a reprint that succeeds
+// leaves it (a first print was never in it), and so does every copy kept
+// from an earlier failed attempt at the same document on the same printer,
+// which the kiosk's reprint button sends as a new job. What is on paper
+// must not stay on disk: jobs hold certificates with personal data.
+func (p *Printer) forget(job Job) error {
+	if err := p.Spool.Delete(job.ID); err != nil && !errors.Is(err, ErrNoJob) {
+		return fmt.Errorf("job %s printed but could not be removed from the spool: %w", job.ID, err)
+	}
+	kept, err := p.Spool.List()
+	if err != nil {
+		// A damaged job cannot be matched anyway; the print succeeded.
+		return nil
+	}
+	for _, k := range kept {
+		if k.Printer != job.Printer || !bytes.Equal(k.Data, job.Data) {
+			continue
+		}
+		if err := p.Spool.Delete(k.ID); err != nil && !errors.Is(err, ErrNoJob) {
+			return fmt.Errorf("job %s printed but its earlier copy %s could not be removed from the spool: %w", job.ID, k.ID, err)
+		}
+	}
+	return nil
 }
 
 func (p *Printer) attempt(ctx context.Context, job Job) error {

@@ -89,7 +89,7 @@ func TestPrint(t *testing.T) {
 }
 
 func TestSpools(t *testing.T) {
-	dir, err := NewDirSpool(t.TempDir())
+	dir, err := NewDirSpool(t.TempDir(), spoolKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestSpools(t *testing.T) {
 		})
 	}
 	// A new DirSpool on the same directory sees the jobs: they survive a restart.
-	again, _ := NewDirSpool(dir.Dir())
+	again, _ := NewDirSpool(dir.Dir(), spoolKey)
 	if jobs, _ := again.List(); len(jobs) != 2 {
 		t.Errorf("reopened spool lists %d jobs, want 2", len(jobs))
 	}

@@ -1,6 +1,8 @@
 package printer
 
 import (
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/sportello/sportello/internal/atomicfile"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // ErrNoJob is returned for a job ID the spool does not hold.
@@ -76,25 +79,57 @@ func (s *MemSpool) Delete(id string) error {
 	return nil
 }
 
-// DirSpool is a Spool of one JSON file per job in a directory, so a job
-// that failed survives a kiosk restart. Files are written to a temporary
-// name and renamed, so a crash never leaves half a job.
+// DirSpool is a Spool of one sealed file per job in a directory, so a job
+// that failed survives a kiosk restart while what it holds — certificates,
+// with personal data — cannot be read from the disk: each file is
+// XChaCha20-Poly1305 under the kiosk's spool key (kept sealed with the
+// device's other keys, see internal/keystore), bound to the job's ID.
+// Files are written to a temporary name and renamed, so a crash never
+// leaves half a job, and readable by the kiosk's user only.
 type DirSpool struct {
-	dir string
-	mu  sync.Mutex
+	dir  string
+	aead cipher.AEAD
+	mu   sync.Mutex
 }
 
-// NewDirSpool opens (creating if needed) a spool directory.
-func NewDirSpool(dir string) (*DirSpool, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// SpoolKeyLen is the length of a DirSpool's key.
+const SpoolKeyLen = chacha20poly1305.KeySize
+
+// Job files: sealed ones, and the clear JSON spools wrote before they were
+// sealed, which NewDirSpool seals.
+const (
+	jobExt   = ".job"
+	clearExt = ".json"
+)
+
+// NewDirSpool opens (creating if needed) a spool directory whose jobs are
+// sealed with key. Jobs an earlier version kept in the clear are sealed
+// and their clear files removed.
+func NewDirSpool(dir string, key []byte) (*DirSpool, error) {
+	if len(key) != SpoolKeyLen {
+		return nil, fmt.Errorf("the print spool's key has %d bytes, not %d", len(key), SpoolKeyLen)
+	}
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.PrivateDir(dir); err != nil {
 		return nil, fmt.Errorf("cannot create the print spool directory: %w", err)
 	}
-	return &DirSpool{dir: dir}, nil
+	s := &DirSpool{dir: dir, aead: aead}
+	if err := s.sealClear(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *DirSpool) Dir() string { return s.dir }
 
-func (s *DirSpool) path(id string) string { return filepath.Join(s.dir, id+".json") }
+func (s *DirSpool) path(id string) string { return filepath.Join(s.dir, id+jobExt) }
+
+// aad binds a sealed job to its ID: a file renamed to another job's name
+// does not open.
+func aad(id string) []byte { return []byte("sportello print job v1 " + id) }
 
 func (s *DirSpool) Put(j Job) error {
 	if err := checkID(j.ID); err != nil {
@@ -104,9 +139,16 @@ func (s *DirSpool) Put(j Job) error {
 	if err != nil {
 		return err
 	}
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(b)+s.aead.Overhead())
+	// XChaCha20's 192-bit nonce makes random nonces safe under one key.
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sealed := s.aead.Seal(nonce, nonce, b, aad(j.ID))
+	clear(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := atomicfile.Write(s.path(j.ID), b, 0o600); err != nil {
+	if err := atomicfile.Write(s.path(j.ID), sealed, 0o600); err != nil {
 		return fmt.Errorf("cannot write job %s to the spool: %w", j.ID, err)
 	}
 	return nil
@@ -123,8 +165,16 @@ func (s *DirSpool) Get(id string) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
+	n := s.aead.NonceSize()
+	if len(b) < n+s.aead.Overhead() {
+		return Job{}, fmt.Errorf("spooled job %s is cut short", id)
+	}
+	plain, err := s.aead.Open(nil, b[:n], b[n:], aad(id))
+	if err != nil {
+		return Job{}, fmt.Errorf("spooled job %s does not open with this kiosk's spool key: it was altered, or written by another kiosk", id)
+	}
 	var j Job
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := json.Unmarshal(plain, &j); err != nil {
 		return Job{}, fmt.Errorf("spooled job %s is unreadable: %w", id, err)
 	}
 	return j, nil
@@ -137,7 +187,7 @@ func (s *DirSpool) List() ([]Job, error) {
 	}
 	var out []Job
 	for _, e := range ents {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
+		id, ok := strings.CutSuffix(e.Name(), jobExt)
 		if !ok || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
@@ -160,6 +210,37 @@ func (s *DirSpool) Delete(id string) error {
 		return fmt.Errorf("job %q: %w", id, ErrNoJob)
 	}
 	return err
+}
+
+// sealClear seals the jobs a spool of an earlier version kept as clear
+// JSON, and removes the clear files.
+func (s *DirSpool) sealClear() error {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		id, ok := strings.CutSuffix(e.Name(), clearExt)
+		if !ok || strings.HasPrefix(e.Name(), ".") || checkID(id) != nil {
+			continue
+		}
+		path := filepath.Join(s.dir, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var j Job
+		if err := json.Unmarshal(b, &j); err != nil || j.ID != id {
+			return fmt.Errorf("the clear spooled job %s is unreadable; print or remove it before the spool can be sealed", path)
+		}
+		if err := s.Put(j); err != nil {
+			return err
+		}
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("job %s is sealed, but its clear copy could not be removed: %w", id, err)
+		}
+	}
+	return nil
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)

@@ -15,7 +15,8 @@ type File struct {
 }
 
 func (f *File) Send(_ context.Context, job printer.Job) error {
-	if err := os.WriteFile(f.Path, job.Data, 0o644); err != nil {
+	// 0600: a job is a document for one person, not for every user of the machine.
+	if err := os.WriteFile(f.Path, job.Data, 0o600); err != nil {
 		return fmt.Errorf("cannot write the print job to %s: %w", f.Path, err)
 	}
 	return nil

@@ -30,12 +30,12 @@ func demoReceipt(t *testing.T) []byte {
 func TestTCPPrint(t *testing.T) {
 	fake := transporttest.Start(t)
 	ctx := context.Background()
-	tr, err := Open(ctx, fake.URI())
+	tr, err := Open(ctx, fake.URI(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	spool, err := printer.NewDirSpool(t.TempDir())
+	spool, err := printer.NewDirSpool(t.TempDir(), bytes.Repeat([]byte{1}, printer.SpoolKeyLen))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestTCPSilentPrinter(t *testing.T) {
 	if _, err := tr.Status(ctx); err == nil || !strings.Contains(err.Error(), "status=off") {
 		t.Errorf("Status from a silent printer = %v, want a timeout that suggests status=off", err)
 	}
-	off, err := Open(ctx, fake.URI()+"?status=off")
+	off, err := Open(ctx, fake.URI()+"?status=off", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestTCPSilentPrinter(t *testing.T) {
 }
 
 func TestTCPUnreachable(t *testing.T) {
-	_, err := Open(context.Background(), "tcp://127.0.0.1:1")
+	_, err := Open(context.Background(), "tcp://127.0.0.1:1", Options{})
 	if err == nil || !strings.Contains(err.Error(), "cannot connect to the printer") {
 		t.Errorf("Open of a closed port = %v", err)
 	}
@@ -146,7 +146,7 @@ func TestOpenURIs(t *testing.T) {
 		{"tcp://h:9100?status=maybe", "neither on nor off"},
 	}
 	for _, tt := range tests {
-		tr, err := Open(context.Background(), tt.uri)
+		tr, err := Open(context.Background(), tt.uri, Options{})
 		if tt.err == "" {
 			if err != nil {
 				t.Errorf("Open(%q): %v", tt.uri, err)
@@ -159,7 +159,7 @@ func TestOpenURIs(t *testing.T) {
 			t.Errorf("Open(%q) error %v, want one containing %q", tt.uri, err, tt.err)
 		}
 	}
-	tr, _ := Open(context.Background(), "ipps://printer.local/ipp/print")
+	tr, _ := Open(context.Background(), "ipps://printer.local/ipp/print", Options{})
 	if ipp := tr.(*IPP); ipp.printerURI != "ipps://printer.local:631/ipp/print" || ipp.httpURL != "https://printer.local:631/ipp/print" {
 		t.Errorf("ipps URI maps to %s and %s", ipp.printerURI, ipp.httpURL)
 	}
@@ -167,7 +167,7 @@ func TestOpenURIs(t *testing.T) {
 
 func TestFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.bin")
-	tr, err := Open(context.Background(), "file://"+path)
+	tr, err := Open(context.Background(), "file://"+path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
