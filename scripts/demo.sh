@@ -7,6 +7,10 @@
 #   DEMO_ADDR     where the hub listens (default 127.0.0.1:8080)
 #   DEMO_MODE     operator or self-service (default operator)
 #   DEMO_SHOTS    when set, walk through the main screens, save them there and quit
+#   SPORTELLO_DEMO_SECRET  the passphrase the kiosk's keys are sealed with where
+#                 there is no TPM2 (default demo-only-passphrase); an environment
+#                 variable is for demos and tests only: a shop types it at start,
+#                 or pipes it with --secret-stdin
 #
 # Without a display the kiosk runs under xvfb-run and saves its screens in
 # DEMO_DATA/screenshots, so the demo still shows that everything works.
@@ -59,6 +63,10 @@ done
 [ -n "$URL" ] || die "the hub did not answer on $ADDR within 150 s"
 echo "demo: hub up at $URL (staff console: $URL/admin/)"
 
+# The kiosk seals its keys with the TPM2 where there is one, else with a
+# passphrase: the demo's comes from the environment, so nobody is asked.
+export SPORTELLO_DEMO_SECRET=${SPORTELLO_DEMO_SECRET:-demo-only-passphrase}
+
 if [ ! -f "$PROFILE/device.json" ]; then
 	CODE=$(sed -n 's/^enrolment code: //p' "$HUB_OUT" | head -n 1)
 	[ -n "$CODE" ] || die "the demo hub printed no enrolment code"
@@ -72,7 +80,7 @@ if [ ! -s "$NIS_FILE" ]; then
 		nis=$("$HUB" person show --data "$DATA" --cf "$cf" --purpose "demo: scelta del titolare della CIE virtuale" \
 			| sed -n 's/.*document *CIE .* NIS \([0-9]\{12\}\),.*(valid).*/\1/p' | head -n 1)
 		if [ -n "$nis" ]; then
-			echo "$nis" > "$NIS_FILE"
+			(umask 077 && echo "$nis" > "$NIS_FILE")
 			break
 		fi
 	done

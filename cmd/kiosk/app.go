@@ -18,6 +18,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/cardreader"
 	"github.com/sportello/sportello/internal/cardreader/pcsc"
 	"github.com/sportello/sportello/internal/certificate"
@@ -25,6 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/keystore"
 	"github.com/sportello/sportello/internal/kiosk"
 	"github.com/sportello/sportello/internal/kiosk/ui"
 	"github.com/sportello/sportello/internal/outbox"
@@ -37,7 +39,7 @@ const appCommand = "run"
 
 func init() {
 	register(command{Name: appCommand,
-		Usage: "[--hub URL] [--profile DIR] [--mode operator|self-service] [--demo] [--lang it|en] [--high-contrast] [--windowed] [--nis NIS] [--shots DIR]",
+		Usage: "[--hub URL] [--profile DIR] [--mode operator|self-service] [--demo] [--lang it|en] [--high-contrast] [--windowed] [--nis NIS] [--shots DIR] [--secret-stdin | --secret-file FILE]",
 		Help:  "run the kiosk app (the default: `kiosk --demo` is `kiosk run --demo`)", Run: (*cli).app})
 }
 
@@ -94,20 +96,86 @@ func loadShop(dir string, demo bool) (*shopConfig, error) {
 	return &cfg, nil
 }
 
-// openJobPrinter opens a printer URI, dir:PATH included, with the spool in the profile.
-func openJobPrinter(ctx context.Context, uri, spoolDir string) (*printer.Printer, error) {
-	spool, err := printer.NewDirSpool(spoolDir)
-	if err != nil {
-		return nil, err
-	}
+// openJobPrinter opens a printer URI, dir:PATH included, with the spool in
+// the profile; lang is the kiosk's start language, for printers that answer.
+func openJobPrinter(ctx context.Context, uri string, spool printer.Spool, lang string) (*printer.Printer, error) {
 	if dir, ok := strings.CutPrefix(uri, "dir:"); ok {
 		return &printer.Printer{URI: uri, Transport: &kiosk.DirTransport{Dir: dir}, Spool: spool}, nil
 	}
-	tr, _, err := openPrinter(ctx, uri)
+	tr, _, err := openPrinter(ctx, uri, lang)
 	if err != nil {
 		return nil, err
 	}
 	return &printer.Printer{URI: uri, Transport: tr, Spool: spool}, nil
+}
+
+// station is the kiosk's profile opened: the enrolment with its keys
+// unsealed, the shop's configuration, the printers with the sealed spool of
+// jobs that did not print, the outbox, the caches and the day's journal.
+type station struct {
+	prof    *hubclient.Profile
+	keys    keystore.Keys
+	shop    *shopConfig
+	a4, rp  *printer.Printer
+	outbox  *outbox.Outbox
+	cache   *kiosk.Cache
+	journal *kiosk.FileJournal
+}
+
+// spoolDir is where jobs that did not print wait, sealed, in the profile.
+func spoolDir(profile string) string { return filepath.Join(profile, "print-spool") }
+
+// openStation opens what the kiosk keeps in its profile directory dir.
+func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang string, sf *secretFlags, log *slog.Logger) (_ *station, err error) {
+	// The profile holds keys and personal data: the kiosk user's only,
+	// even when someone made it by hand with a looser mode.
+	if _, serr := os.Stat(dir); serr == nil {
+		if err := atomicfile.PrivateDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	prof, keys, err := c.openProfile(dir, sf)
+	if err != nil {
+		return nil, err
+	}
+	shop, err := loadShop(dir, demo)
+	if err != nil {
+		return nil, err
+	}
+	st := &station{prof: prof, keys: keys, shop: shop, cache: &kiosk.Cache{Path: kiosk.CachePath(dir)},
+		journal: &kiosk.FileJournal{Path: filepath.Join(dir, "sales.jsonl")}}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	spool, err := printer.NewDirSpool(spoolDir(dir), keys.Spool)
+	if err != nil {
+		return nil, err
+	}
+	if st.a4, err = openJobPrinter(ctx, shop.A4Printer, spool, lang); err != nil {
+		return nil, fmt.Errorf("A4 printer %s: %w", shop.A4Printer, err)
+	}
+	if st.rp, err = openJobPrinter(ctx, shop.ReceiptPrinter, spool, lang); err != nil {
+		return nil, fmt.Errorf("receipt printer %s: %w", shop.ReceiptPrinter, err)
+	}
+	// Requests the hub could not take wait here, their personal data
+	// encrypted with the outbox key.
+	if st.outbox, err = outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: keys.Outbox, Logger: log}); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *station) Close() {
+	if s.outbox != nil {
+		s.outbox.Close()
+	}
+	for _, p := range []*printer.Printer{s.a4, s.rp} {
+		if p != nil {
+			p.Transport.Close()
+		}
+	}
 }
 
 func (c *cli) app(ctx context.Context, args []string) error {
@@ -124,6 +192,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	var cscaFiles listFlag
 	fs.Var(&cscaFiles, "csca", "PEM file of trusted CSCA certificates (repeatable)")
 	shots := fs.String("shots", "", "walk through the main screens, save each as DIR/NAME.png, and quit (documentation)")
+	sf := addSecretFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -132,16 +201,14 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	prof, err := hubclient.LoadProfile(*profile)
-	if err != nil {
-		return fmt.Errorf("this kiosk is not enrolled (%v): run kiosk enrol --hub URL --code CODE --profile %s first", err, *profile)
-	}
-	if *hubURL != "" {
-		prof.HubURL = *hubURL
-	}
-	shop, err := loadShop(*profile, *demo)
+	st, err := c.openStation(ctx, *profile, *demo, *lang, sf, log)
 	if err != nil {
 		return err
+	}
+	defer st.Close()
+	prof, shop := st.prof, st.shop
+	if *hubURL != "" {
+		prof.HubURL = *hubURL
 	}
 	mode := kiosk.Operator
 	if m := firstNonEmpty(*modeName, shop.Mode); m != "" {
@@ -159,7 +226,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	// else from the copy kept in the profile when it last did.
 	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID, Staff: shop.Staff,
 		Lang: kiosk.Lang(*lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
-	cache := &kiosk.Cache{Path: kiosk.CachePath(*profile)}
+	cache := st.cache
 	fetchAgreement := kiosk.FetchAgreement(client, c.now)
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	if a, err := cache.Agreement(sctx, fetchAgreement); err == nil {
@@ -215,30 +282,12 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	reader := &kiosk.CIEReader{Provider: prov, CSCAs: cscas, PIN: pinOpt, Now: c.now}
 	defer reader.Close()
 
-	// Printers.
-	spool := filepath.Join(*profile, "print-spool")
-	a4, err := openJobPrinter(ctx, shop.A4Printer, spool)
-	if err != nil {
-		return fmt.Errorf("A4 printer %s: %w", shop.A4Printer, err)
-	}
-	defer a4.Transport.Close()
-	rp, err := openJobPrinter(ctx, shop.ReceiptPrinter, spool)
-	if err != nil {
-		return fmt.Errorf("receipt printer %s: %w", shop.ReceiptPrinter, err)
-	}
-	defer rp.Transport.Close()
 	prof58, err := escpos.Lookup(firstNonEmpty(shop.ReceiptModel, "tm-t20"), 0)
 	if err != nil {
 		return err
 	}
-	printers := &kiosk.DevicePrinters{A4: a4, Receipt: rp, Profile: prof58, Now: c.now}
-
-	// Outbox: requests the hub could not take wait here, encrypted with the device key.
-	ob, err := outbox.Open(filepath.Join(*profile, "outbox.db"), outbox.Options{Key: prof.DeviceKey, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer ob.Close()
+	printers := &kiosk.DevicePrinters{A4: st.a4, Receipt: st.rp, Profile: prof58, Now: c.now}
+	ob := st.outbox
 
 	var places func(context.Context) (kiosk.Directory, error)
 	fetchPlaces := kiosk.FetchDirectory(client, shop.Lat, shop.Lon, c.now)
@@ -269,7 +318,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		}
 	}
 	flow, err = kiosk.New(cfg, kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: ob},
-		Journal: &kiosk.FileJournal{Path: filepath.Join(*profile, "sales.jsonl")}, Clock: kiosk.ClockFunc(c.now), Log: log,
+		Journal: st.journal, Clock: kiosk.ClockFunc(c.now), Log: log,
 		Places: places, OnContact: onContact})
 	if err != nil {
 		return err
@@ -362,7 +411,8 @@ func firstNonEmpty(ss ...string) string {
 // walkScreens drives the demo through the main screens and saves each as
 // rendered in the real window, for the README.
 func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window, dir string, mode kiosk.Mode, start time.Time, c *cli) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The screens show a person's data: the kiosk user's only.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	// Fyne's Capture of a GL window reads a buffer Mesa has already swapped
@@ -375,6 +425,15 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 		var scale float32
 		fyne.DoAndWait(func() { size, scale = w.Canvas().Size(), w.Canvas().Scale() })
 		path := filepath.Join(dir, name+".png")
+		// The shell's redirection keeps the mode of the file it truncates.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		f.Close()
+		if err := os.Chmod(path, 0o600); err != nil {
+			return err
+		}
 		script := fmt.Sprintf("set -o pipefail; xwd -root -silent | xwdtopnm 2>/dev/null | pnmcut -left 0 -top 0 -width %d -height %d | pnmtopng > %q",
 			int(size.Width*scale), int(size.Height*scale), path)
 		if out, err := exec.CommandContext(ctx, "bash", "-c", script).CombinedOutput(); err != nil {

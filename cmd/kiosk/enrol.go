@@ -8,11 +8,12 @@ import (
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/keystore"
 )
 
 func init() {
 	register(
-		command{Name: "enrol", Usage: "--hub URL --code CODE [--profile DIR] [--name NAME] [--hub-ca FILE] [--force]",
+		command{Name: "enrol", Usage: "--hub URL --code CODE [--profile DIR] [--name NAME] [--hub-ca FILE] [--seal auto|tpm2|dpapi|passphrase] [--secret-stdin | --secret-file FILE] [--force]",
 			Help: "enrol this device with the hub using a one-time code from city staff", Run: (*cli).enrol},
 	)
 }
@@ -37,6 +38,9 @@ func (c *cli) enrol(ctx context.Context, args []string) error {
 	name := fs.String("name", host, "name of this device as staff will see it")
 	hubCA := fs.String("hub-ca", "", "PEM file of the certificate or CA the hub's TLS certificate is trusted by (a self-signed demo hub)")
 	force := fs.Bool("force", false, "replace an existing enrolment in the profile")
+	seal := fs.String("seal", keystore.SealAuto, "how the device's keys are sealed on disk: tpm2 (systemd-creds), dpapi (Windows), passphrase (typed by staff at every start), "+
+		"or auto, the first of these this machine has")
+	sf := addSecretFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -44,9 +48,15 @@ func (c *cli) enrol(ctx context.Context, args []string) error {
 		return cmdline.Usagef("give the hub's URL with --hub and the enrolment code with --code")
 	}
 	if !*force {
-		if p, err := hubclient.LoadProfile(*profile); err == nil {
-			return fmt.Errorf("the profile %s is already enrolled as %s with %s; use --force to enrol again", *profile, p.KeyID, p.HubURL)
+		if id, url, ok := keystore.Enrolled(*profile); ok {
+			return fmt.Errorf("the profile %s is already enrolled as %s with %s; use --force to enrol again", *profile, id, url)
 		}
+	}
+	// The sealing is settled, and the passphrase typed, before the
+	// one-time code is spent.
+	sealer, note, err := keystore.Choose(*seal, nil, c.secret(sf, true))
+	if err != nil {
+		return err
 	}
 	var opt hubclient.EnrolOptions
 	if *hubCA != "" {
@@ -61,9 +71,13 @@ func (c *cli) enrol(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := p.Save(*profile); err != nil {
+	keys, err := keystore.NewKeys(p.DeviceKey, nil)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "enrolled as %s for operator %s at %s\nprofile saved in %s\n", p.KeyID, p.OperatorID, p.HubURL, *profile)
+	if err := keystore.Save(*profile, p, keys, sealer); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "enrolled as %s for operator %s at %s\nprofile saved in %s; %s\n", p.KeyID, p.OperatorID, p.HubURL, *profile, note)
 	return nil
 }

@@ -21,12 +21,13 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c := &cli{stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
 	os.Exit(c.run(ctx, os.Args[1:]))
 }
 
-// cli is one invocation: output streams and clock, replaceable in tests.
+// cli is one invocation: streams and clock, replaceable in tests.
 type cli struct {
+	stdin          io.Reader // os.Stdin when nil
 	stdout, stderr io.Writer
 	now            func() time.Time
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -26,25 +24,26 @@ func init() {
 		command{Name: "printer list", Usage: "[--cups HOST:PORT]",
 			Help: "list USB printers with their IEEE 1284 IDs, /dev/usb/lp* devices and CUPS queues",
 			Run:  (*cli).printerList},
-		command{Name: "printer test", Usage: "--printer URI [--model tm-t20|tm-t88|generic] [--paper MM] [--lang it|en] [--format auto|escpos|pdf] [--spool DIR]",
+		command{Name: "printer test", Usage: "--printer URI [--model tm-t20|tm-t88|generic] [--paper MM] [--lang it|en] [--format auto|escpos|pdf]",
 			Help: "print a demo receipt (or an A4 test page to IPP and .pdf printers) and report the printer's status",
 			Run:  (*cli).printerTest},
-		command{Name: "printer jobs", Usage: "[--spool DIR]",
-			Help: "list print jobs kept for reprint because the printer could not print them",
+		command{Name: "printer jobs", Usage: "[--profile DIR] [--secret-stdin | --secret-file FILE]",
+			Help: "list the kiosk's print jobs kept for reprint because the printer could not print them",
 			Run:  (*cli).printerJobs},
-		command{Name: "printer reprint", Usage: "--id ID [--printer URI] [--spool DIR]",
+		command{Name: "printer reprint", Usage: "--id ID [--printer URI] [--profile DIR] [--secret-stdin | --secret-file FILE]",
 			Help: "print a kept job again, on its own printer or another one",
 			Run:  (*cli).printerReprint},
 	)
 }
 
-// defaultSpool is where failed jobs wait for the operator.
-func defaultSpool() string {
-	dir, err := os.UserConfigDir()
+// openSpool opens the kiosk's spool in profile dir: its jobs are sealed
+// with the profile's spool key, so the profile is unsealed first.
+func (c *cli) openSpool(dir string, sf *secretFlags) (*printer.DirSpool, error) {
+	_, keys, err := c.openProfile(dir, sf)
 	if err != nil {
-		dir = os.TempDir()
+		return nil, err
 	}
-	return filepath.Join(dir, "sportello", "print-spool")
+	return printer.NewDirSpool(spoolDir(dir), keys.Spool)
 }
 
 func (c *cli) printerList(ctx context.Context, args []string) error {
@@ -93,7 +92,7 @@ func (c *cli) printerList(ctx context.Context, args []string) error {
 	fmt.Fprintf(w, "CUPS queues at %s:\n", *cups)
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	qs, err := transport.ListCUPS(lctx, host, port)
+	qs, err := transport.ListCUPS(lctx, host, port, "it")
 	switch {
 	case err != nil:
 		fmt.Fprintf(w, "  not reachable: %s\n", cmdline.Sentence(err.Error()))
@@ -108,7 +107,8 @@ func (c *cli) printerList(ctx context.Context, args []string) error {
 
 // openPrinter opens a URI's transport, the USB one included, and says
 // which ESC/POS profile the device itself suggests ("" when it cannot).
-func openPrinter(ctx context.Context, uri string) (printer.Transport, string, error) {
+// lang is the language printers that answer in words (IPP) answer in.
+func openPrinter(ctx context.Context, uri, lang string) (printer.Transport, string, error) {
 	if strings.HasPrefix(strings.ToLower(uri), "usb://") {
 		p, err := usb.Open(uri)
 		if err != nil {
@@ -119,7 +119,7 @@ func openPrinter(ctx context.Context, uri string) (printer.Transport, string, er
 		}
 		return p, "", nil
 	}
-	t, err := transport.Open(ctx, uri)
+	t, err := transport.Open(ctx, uri, transport.Options{Language: lang})
 	return t, "", err
 }
 
@@ -130,7 +130,6 @@ func (c *cli) printerTest(ctx context.Context, args []string) error {
 	paper := fs.Int("paper", 0, "paper width in `mm` (default: the model's usual roll)")
 	lang := fs.String("lang", "it", "receipt language, it or en")
 	format := fs.String("format", "auto", "auto, escpos or pdf (auto: pdf for ipp:// and *.pdf files)")
-	spoolDir := fs.String("spool", defaultSpool(), "`DIR` keeping jobs that could not print")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -155,11 +154,7 @@ func (c *cli) printerTest(ctx context.Context, args []string) error {
 			return cmdline.Usagef("%s", err)
 		}
 	}
-	spool, err := printer.NewDirSpool(*spoolDir)
-	if err != nil {
-		return err
-	}
-	tr, suggested, err := openPrinter(ctx, *uri)
+	tr, suggested, err := openPrinter(ctx, *uri, *lang)
 	if err != nil {
 		return err
 	}
@@ -194,9 +189,15 @@ func (c *cli) printerTest(ctx context.Context, args []string) error {
 		}
 		what = fmt.Sprintf("a demo receipt for %s on %d mm paper", prof.Model, prof.Paper.WidthMM)
 	}
-	p := &printer.Printer{URI: *uri, Transport: tr, Spool: spool, Now: c.now}
+	// A test page that does not print is not kept: the printer's
+	// condition is the answer.
+	p := &printer.Printer{URI: *uri, Transport: tr, Spool: printer.NewMemSpool(), Now: c.now}
 	if err := p.Print(ctx, job); err != nil {
-		return err
+		var je *printer.JobError
+		if errors.As(err, &je) {
+			err = je.Err
+		}
+		return fmt.Errorf("the test did not print: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "printed %s (%d bytes) to %s\n", what, len(job.Data), *uri)
 	if st, err := tr.Status(ctx); err == nil {
@@ -209,11 +210,12 @@ func (c *cli) printerTest(ctx context.Context, args []string) error {
 
 func (c *cli) printerJobs(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("printer jobs")
-	spoolDir := fs.String("spool", defaultSpool(), "spool `DIR`")
+	profile := fs.String("profile", defaultProfileDir(), "kiosk profile `DIR`")
+	sf := addSecretFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	spool, err := printer.NewDirSpool(*spoolDir)
+	spool, err := c.openSpool(*profile, sf)
 	if err != nil {
 		return err
 	}
@@ -237,14 +239,15 @@ func (c *cli) printerReprint(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("printer reprint")
 	id := fs.String("id", "", "job `ID` from printer jobs")
 	uri := fs.String("printer", "", "printer `URI` (default: the job's own)")
-	spoolDir := fs.String("spool", defaultSpool(), "spool `DIR`")
+	profile := fs.String("profile", defaultProfileDir(), "kiosk profile `DIR`")
+	sf := addSecretFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
 	if *id == "" {
 		return cmdline.Usagef("--id is required")
 	}
-	spool, err := printer.NewDirSpool(*spoolDir)
+	spool, err := c.openSpool(*profile, sf)
 	if err != nil {
 		return err
 	}
@@ -255,7 +258,7 @@ func (c *cli) printerReprint(ctx context.Context, args []string) error {
 	if *uri != "" {
 		job.Printer = *uri
 	}
-	tr, _, err := openPrinter(ctx, job.Printer)
+	tr, _, err := openPrinter(ctx, job.Printer, "it")
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/keystore"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/escpos/escposdec"
 	"github.com/sportello/sportello/printer/receipt"
@@ -19,12 +21,38 @@ import (
 
 func runPrinterCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runKioskIn(t, "", args...)
+}
+
+// runKioskIn runs a kiosk command with stdin; stdin is never a terminal, so
+// nothing is prompted.
+func runKioskIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	c := &cli{stdout: &out, stderr: &errb, now: func() time.Time {
+	c := &cli{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, now: func() time.Time {
 		return time.Date(2026, 3, 12, 14, 5, 0, 0, time.UTC)
 	}}
 	code := c.run(context.Background(), args)
 	return code, out.String(), errb.String()
+}
+
+// sealedProfile is an enrolled profile, its keys sealed with passphrase
+// (quickly: the KDF's cost is the tests' to choose).
+func sealedProfile(t *testing.T, passphrase string) (string, keystore.Keys) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "kiosk")
+	_, dev, _ := ed25519.GenerateKey(nil)
+	hubPub, _, _ := ed25519.GenerateKey(nil)
+	p := &hubclient.Profile{HubURL: "https://hub.example.it", KeyID: "dev-1", OperatorID: "op-0001", DeviceKey: dev.Seed(), HubKey: hubPub}
+	keys, err := keystore.NewKeys(p.DeviceKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &keystore.Passphrase{Secret: []byte(passphrase), KDF: keystore.KDF{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}}
+	if err := keystore.Save(dir, p, keys, s); err != nil {
+		t.Fatal(err)
+	}
+	return dir, keys
 }
 
 func TestPrinterTestFile(t *testing.T) {
@@ -36,7 +64,7 @@ func TestPrinterTestFile(t *testing.T) {
 	} {
 		t.Run(tt.model, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "r.bin")
-			code, stdout, stderr := runPrinterCmd(t, "printer", "test", "--printer", "file://"+path, "--model", tt.model, "--spool", t.TempDir())
+			code, stdout, stderr := runPrinterCmd(t, "printer", "test", "--printer", "file://"+path, "--model", tt.model)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -84,7 +112,7 @@ func TestPrinterTestPDFFile(t *testing.T) {
 		t.Fatal("pdftotext is not installed; run make deps")
 	}
 	path := filepath.Join(t.TempDir(), "page.pdf")
-	if code, _, stderr := runPrinterCmd(t, "printer", "test", "--printer", "file://"+path, "--spool", t.TempDir()); code != 0 {
+	if code, _, stderr := runPrinterCmd(t, "printer", "test", "--printer", "file://"+path); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	out, err := exec.Command("pdftotext", path, "-").CombinedOutput()
@@ -95,36 +123,57 @@ func TestPrinterTestPDFFile(t *testing.T) {
 
 func TestPrinterPaperOutAndReprint(t *testing.T) {
 	fake := transporttest.Start(t)
-	spool := t.TempDir()
 	fake.PaperOutAfter(300)
-	code, _, stderr := runPrinterCmd(t, "printer", "test", "--printer", fake.URI(), "--spool", spool)
-	if code != 1 || !strings.Contains(stderr, "paper out") || !strings.Contains(stderr, "kept as") {
-		t.Fatalf("exit %d, stderr %q; want 1 and a paper-out message saying the job is kept", code, stderr)
+	// A test page that does not print says why, and is not kept.
+	code, _, stderr := runPrinterCmd(t, "printer", "test", "--printer", fake.URI())
+	if code != 1 || !strings.Contains(stderr, "paper out") || strings.Contains(stderr, "kept as") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a paper-out message", code, stderr)
 	}
-	id := regexp.MustCompile(`kept as (\S+) for reprint`).FindStringSubmatch(stderr)
-	if id == nil {
-		t.Fatalf("stderr %q names no job", stderr)
+
+	// The kiosk's own jobs wait in its profile's sealed spool: printer jobs
+	// and printer reprint unseal the profile to read them.
+	const pass = "banco-lotto-42"
+	profile, keys := sealedProfile(t, pass)
+	sp, err := printer.NewDirSpool(filepath.Join(profile, "print-spool"), keys.Spool)
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, stdout, _ := runPrinterCmd(t, "printer", "jobs", "--spool", spool)
-	if code != 0 || !strings.Contains(stdout, id[1]) || !strings.Contains(stdout, "paper out") {
-		t.Fatalf("printer jobs: exit %d\n%s", code, stdout)
+	data := fake.Received()
+	if len(data) == 0 {
+		t.Fatal("the printer received nothing")
 	}
-	first := fake.Received()
+	job := printer.Job{ID: "20260312T140500-0a1b2c3d", Name: "ricevuta 2026/0000001", Format: printer.FormatESCPOS, Printer: fake.URI(),
+		Created: time.Date(2026, 3, 12, 14, 5, 0, 0, time.UTC), Data: data, Attempts: 1, LastError: "the printer reports paper out after printing"}
+	if err := sp.Put(job); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runPrinterCmd(t, "printer", "jobs", "--profile", profile); code != 1 || !strings.Contains(stderr, "--secret-stdin") {
+		t.Errorf("printer jobs without the passphrase: exit %d, %q", code, stderr)
+	}
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secretFile, []byte(pass+"\n"), 0o644)
+	if code, _, stderr := runPrinterCmd(t, "printer", "jobs", "--profile", profile, "--secret-file", secretFile); code != 1 || !strings.Contains(stderr, "chmod 600") {
+		t.Errorf("a passphrase file others can read: exit %d, %q", code, stderr)
+	}
+	os.Chmod(secretFile, 0o600)
+	code, stdout, stderr := runPrinterCmd(t, "printer", "jobs", "--profile", profile, "--secret-file", secretFile)
+	if code != 0 || !strings.Contains(stdout, job.ID) || !strings.Contains(stdout, "paper out") {
+		t.Fatalf("printer jobs: exit %d\n%s%s", code, stdout, stderr)
+	}
 
 	fake.PaperOutAfter(-1)
 	fake.Reset()
-	code, stdout, stderr = runPrinterCmd(t, "printer", "reprint", "--id", id[1], "--spool", spool)
+	code, stdout, stderr = runKioskIn(t, pass+"\n", "printer", "reprint", "--id", job.ID, "--profile", profile, "--secret-stdin")
 	if code != 0 || !strings.Contains(stdout, "reprinted") {
 		t.Fatalf("reprint: exit %d, %s%s", code, stdout, stderr)
 	}
-	if !bytes.Equal(fake.Received(), first) {
+	if !bytes.Equal(fake.Received(), data) {
 		t.Error("the reprint is not the same job")
 	}
-	sp, _ := printer.NewDirSpool(spool)
-	if jobs, _ := sp.List(); len(jobs) != 0 {
-		t.Errorf("%d jobs still kept after the reprint", len(jobs))
+	if ents, _ := os.ReadDir(filepath.Join(profile, "print-spool")); len(ents) != 0 {
+		t.Errorf("after the reprint the spool still holds %v", ents)
 	}
-	if _, stdout, _ := runPrinterCmd(t, "printer", "jobs", "--spool", spool); !strings.Contains(stdout, "no jobs") {
+	if _, stdout, _ := runKioskIn(t, pass+"\n", "printer", "jobs", "--profile", profile, "--secret-stdin"); !strings.Contains(stdout, "no jobs") {
 		t.Errorf("printer jobs after reprint: %s", stdout)
 	}
 }
@@ -141,7 +190,7 @@ func TestPrinterUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, stderr)
 		}
 	}
-	if code, _, stderr := runPrinterCmd(t, "printer", "test", "--printer", "lpt://x", "--spool", t.TempDir()); code != 1 || !strings.Contains(stderr, "scheme") {
+	if code, _, stderr := runPrinterCmd(t, "printer", "test", "--printer", "lpt://x"); code != 1 || !strings.Contains(stderr, "scheme") {
 		t.Errorf("unknown scheme: exit %d, %q", code, stderr)
 	}
 }

@@ -22,8 +22,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -33,18 +31,16 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 )
 
-// ProfileFile is the device's enrolment in the kiosk profile directory.
-const ProfileFile = "device.json"
-
 // Profile is what enrolment leaves on the kiosk: its private key, its key
-// id, and the hub's public key, pinned.
+// id, and the hub's public key, pinned. internal/keystore keeps it on disk,
+// with the private key sealed.
 type Profile struct {
 	HubURL     string    `json:"hub_url"`
 	KeyID      string    `json:"key_id"`
 	OperatorID string    `json:"operator_id"`
 	Name       string    `json:"name"`
-	DeviceKey  []byte    `json:"device_key"` // Ed25519 seed, 32 bytes
-	HubKey     []byte    `json:"hub_key"`    // raw Ed25519 public key
+	DeviceKey  []byte    `json:"-"`       // Ed25519 seed, 32 bytes: never marshalled in the clear
+	HubKey     []byte    `json:"hub_key"` // raw Ed25519 public key
 	HubKeyID   string    `json:"hub_key_id,omitempty"`
 	HubCAPEM   string    `json:"hub_ca_pem,omitempty"` // TLS roots for a hub with its own CA
 	EnrolledAt time.Time `json:"enrolled_at"`
@@ -55,61 +51,6 @@ func (p *Profile) privateKey() (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("the device profile's key has %d bytes, not an Ed25519 seed of %d", len(p.DeviceKey), ed25519.SeedSize)
 	}
 	return ed25519.NewKeyFromSeed(p.DeviceKey), nil
-}
-
-// LoadProfile reads the enrolment from profile directory dir.
-func LoadProfile(dir string) (*Profile, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ProfileFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("this kiosk is not enrolled: there is no %s in %s (run kiosk enrol)", ProfileFile, dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the kiosk profile: %w", err)
-	}
-	var p Profile
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("the kiosk profile %s is damaged: %w", filepath.Join(dir, ProfileFile), err)
-	}
-	if _, err := p.privateKey(); err != nil {
-		return nil, err
-	}
-	if len(p.HubKey) != ed25519.PublicKeySize || p.KeyID == "" || p.HubURL == "" {
-		return nil, fmt.Errorf("the kiosk profile %s is incomplete: enrol again", filepath.Join(dir, ProfileFile))
-	}
-	return &p, nil
-}
-
-// Save writes the profile to dir, readable by the kiosk's user only: it
-// holds the device's private key.
-func (p *Profile) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the kiosk profile directory: %w", err)
-	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ProfileFile+".*")
-	if err != nil {
-		return fmt.Errorf("cannot write the kiosk profile: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the kiosk profile: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, ProfileFile))
 }
 
 // Retry is the retry policy: Attempts tries in all, waiting a random time

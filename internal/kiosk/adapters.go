@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/cardreader"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie"
@@ -343,7 +344,9 @@ func Deliverer(hub Hub) outbox.Deliverer {
 }
 
 // DirTransport is a file printer that keeps every job: DIR/ID.EXT, with
-// .pdf for A4 and .bin for ESC/POS. It is the demo's printer.
+// .pdf for A4 and .bin for ESC/POS. It is the demo's printer. Jobs are
+// certificates and receipts of people: the files and a directory it makes
+// are the kiosk user's only.
 type DirTransport struct{ Dir string }
 
 func (d *DirTransport) Send(_ context.Context, job printer.Job) error {
@@ -351,15 +354,10 @@ func (d *DirTransport) Send(_ context.Context, job printer.Job) error {
 	if job.Format == printer.FormatPDF {
 		ext = ".pdf"
 	}
-	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 		return err
 	}
-	name := filepath.Join(d.Dir, job.ID+ext)
-	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, job.Data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, name)
+	return atomicfile.Write(filepath.Join(d.Dir, job.ID+ext), job.Data, 0o600)
 }
 
 func (d *DirTransport) Status(context.Context) (printer.Status, error) {

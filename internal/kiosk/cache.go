@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/hubclient"
 )
@@ -89,11 +90,12 @@ func (c *Cache) write(fn func(*cacheFile)) error {
 	if err != nil {
 		return err
 	}
-	tmp := c.Path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	// atomicfile sets 0600 on every write; os.WriteFile would keep the
+	// mode of a leftover temporary file.
+	if err := atomicfile.Write(c.Path, b, 0o600); err != nil {
 		return fmt.Errorf("cannot write the kiosk's cache: %w", err)
 	}
-	return os.Rename(tmp, c.Path)
+	return nil
 }
 
 func (c *Cache) load() (cacheFile, error) {

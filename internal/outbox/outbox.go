@@ -11,7 +11,7 @@
 // 24 hours; Stripe Terminal caps the offline amount).
 //
 // Personal data in payloads is encrypted at rest with a key derived from the
-// device key, removed from the B+tree in the same transaction that records
+// outbox key (which the kiosk keeps sealed, see internal/keystore), removed from the B+tree in the same transaction that records
 // its delivery, and scrubbed from the file's free pages by compaction (see
 // Outbox.Compact). What stays after delivery is a tombstone with no personal
 // data, so a citizen who comes back with a claim code can be told what
@@ -63,7 +63,9 @@ var SystemClock Clock = systemClock{}
 // Options configures Open. Zero values take the defaults above; a negative
 // MaxAge or MaxCount switches that limit off.
 type Options struct {
-	// Key is the device key. Operations with personal data are refused
+	// Key is the outbox key, at least MinKeyLen random bytes the kiosk
+	// keeps sealed with its device key (internal/keystore), never beside
+	// the file in the clear. Operations with personal data are refused
 	// without one; once an outbox has been opened with a key, it must be
 	// opened with the same key.
 	Key            []byte
@@ -167,7 +169,7 @@ type Outbox struct {
 	limits Limits
 	clock  Clock
 	log    *slog.Logger
-	seal   *sealer // nil without a device key
+	seal   *sealer // nil without an outbox key
 
 	mu      sync.RWMutex // write-held only while Compact swaps the file
 	db      *bbolt.DB
@@ -185,7 +187,7 @@ var (
 	bClaims  = []byte("claims")   // claim code → id
 	bKeys    = []byte("keys")     // idempotency key → id
 	kSalt    = []byte("salt")     // HKDF salt, random per file
-	kCheck   = []byte("keycheck") // proves the device key is the one the file was written with
+	kCheck   = []byte("keycheck") // proves the outbox key is the one the file was written with
 	kCount   = []byte("count")    // pending operations
 	kAmount  = []byte("amount")   // pending amount in cents
 	kDirty   = []byte("dirty")    // personal data was deleted since the last compaction
@@ -254,7 +256,7 @@ func Open(path string, opts Options) (*Outbox, error) {
 		o.opts.Retention = DefaultRetention
 	}
 	if opts.Key != nil && len(opts.Key) < MinKeyLen {
-		return nil, fmt.Errorf("the device key has %d bytes, fewer than the %d needed to protect personal data", len(opts.Key), MinKeyLen)
+		return nil, fmt.Errorf("the outbox key has %d bytes, fewer than the %d needed to protect personal data", len(opts.Key), MinKeyLen)
 	}
 
 	db, err := openDB(path)
@@ -288,7 +290,7 @@ func Open(path string, opts Options) (*Outbox, error) {
 		stored := meta.Get(kCheck)
 		if opts.Key == nil {
 			if stored != nil {
-				return fmt.Errorf("the outbox %s holds data encrypted with a device key, but no device key was given", path)
+				return fmt.Errorf("the outbox %s holds data encrypted with an outbox key, but no outbox key was given", path)
 			}
 			return nil
 		}
@@ -301,7 +303,7 @@ func Open(path string, opts Options) (*Outbox, error) {
 				return err
 			}
 		} else if !bytes.Equal(stored, s.check) {
-			return fmt.Errorf("the device key does not match the one the outbox %s was written with", path)
+			return fmt.Errorf("the outbox key does not match the one the outbox %s was written with", path)
 		}
 		o.seal = s
 		return nil
@@ -421,7 +423,7 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 		return Entry{}, err
 	}
 	if op.PersonalData && o.seal == nil {
-		return Entry{}, errors.New("the operation carries personal data, but the outbox has no device key to encrypt it with")
+		return Entry{}, errors.New("the operation carries personal data, but the outbox has no key to encrypt it with")
 	}
 	if err := ctx.Err(); err != nil {
 		return Entry{}, err

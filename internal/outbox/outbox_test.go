@@ -85,7 +85,7 @@ func TestEnqueueRejectsBadOperations(t *testing.T) {
 		{"long key", Op{Kind: "x", IdempotencyKey: strings.Repeat("k", MaxKeyLen+1)}, "idempotency key has"},
 		{"negative amount", Op{Kind: "x", IdempotencyKey: "k", AmountCents: -1}, "pay money out"},
 		{"big payload", Op{Kind: "x", IdempotencyKey: "k", Payload: make([]byte, MaxPayload+1)}, "payload has"},
-		{"personal without key", Op{Kind: "x", IdempotencyKey: "k", PersonalData: true}, "no device key"},
+		{"personal without key", Op{Kind: "x", IdempotencyKey: "k", PersonalData: true}, "no key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +241,7 @@ func TestPersonalDataIsEncryptedAtRest(t *testing.T) {
 	if _, err := Open(path, Options{Key: []byte("another key of thirty-two bytes!")}); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Errorf("Open with another device key: %v, want a key mismatch error", err)
 	}
-	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "no device key") {
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "no outbox key") {
 		t.Errorf("Open without the device key: %v, want an error", err)
 	}
 	if _, err := Open(path, Options{Key: []byte("short")}); err == nil || !strings.Contains(err.Error(), "fewer than") {

@@ -14,11 +14,11 @@ import (
 	"golang.org/x/crypto/hkdf"
 )
 
-// MinKeyLen is the shortest device key accepted: HKDF cannot add entropy the
+// MinKeyLen is the shortest outbox key accepted: HKDF cannot add entropy the
 // key does not have.
 const MinKeyLen = 16
 
-// sealer holds the keys derived from the device key. Separate HKDF labels
+// sealer holds the keys derived from the outbox key. Separate HKDF labels
 // keep the encryption key, the fingerprint key and the key check independent,
 // so publishing one never helps with another.
 type sealer struct {
@@ -29,7 +29,7 @@ type sealer struct {
 
 func newSealer(deviceKey, salt []byte) (*sealer, error) {
 	if len(deviceKey) < MinKeyLen {
-		return nil, fmt.Errorf("the device key has %d bytes, fewer than the %d needed to protect personal data", len(deviceKey), MinKeyLen)
+		return nil, fmt.Errorf("the outbox key has %d bytes, fewer than the %d needed to protect personal data", len(deviceKey), MinKeyLen)
 	}
 	derive := func(label string) []byte {
 		k := make([]byte, 32)
@@ -65,7 +65,7 @@ func (s *sealer) seal(id uint64, key string, plain []byte) ([]byte, error) {
 	return s.aead.Seal(nonce, nonce, plain, aad(id, key)), nil
 }
 
-var errUnsealed = errors.New("the queued payload cannot be decrypted with this device key; the file was altered or the key changed")
+var errUnsealed = errors.New("the queued payload cannot be decrypted with this outbox key; the file was altered or the key changed")
 
 func (s *sealer) open(id uint64, key string, sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
@@ -83,7 +83,7 @@ func (s *sealer) open(id uint64, key string, sealed []byte) ([]byte, error) {
 // idempotency key twice can tell a retry from a conflicting reuse. It is
 // keyed for personal data, because a bare hash of it could be confirmed by
 // guessing; other operations use no key, so their fingerprints do not
-// change if a device key is added later.
+// change if an outbox key is added later.
 func fingerprint(s *sealer, op Op) []byte {
 	var h []byte
 	if op.PersonalData && s != nil {
