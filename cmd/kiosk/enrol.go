@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/keystore"
@@ -57,6 +58,9 @@ func (c *cli) enrol(ctx context.Context, args []string) error {
 	sealer, note, err := keystore.Choose(*seal, nil, c.secret(sf, true))
 	if err != nil {
 		return err
+	}
+	if err := atomicfile.PrivateDir(*profile); err != nil {
+		return fmt.Errorf("cannot create the kiosk profile directory: %w", err)
 	}
 	var opt hubclient.EnrolOptions
 	if *hubCA != "" {

@@ -76,6 +76,9 @@ func (c *cli) readSecret(sf *secretFlags, confirm bool) ([]byte, error) {
 			return pass, err
 		}
 	}
+	if confirm {
+		return nil, errors.New("the kiosk's keys are to be sealed with a passphrase: type it at a terminal, or give it with --secret-stdin or --secret-file FILE")
+	}
 	return nil, errors.New("the kiosk profile is sealed with a passphrase: run the kiosk from a terminal to type it, or give it with --secret-stdin or --secret-file FILE")
 }
 
