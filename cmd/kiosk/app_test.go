@@ -159,7 +159,15 @@ func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
 	ctx := context.Background()
 	dir := tb.TempDir()
 	cl := &hubclient.Client{}
-	prof, err := cl.Enrol(ctx, h.url, h.code, "e2e-kiosk")
+	var opt hubclient.EnrolOptions
+	if strings.HasPrefix(h.url, "https:") { // the demo hub's own certificate
+		ca, err := os.ReadFile(filepath.Join(h.data, "tls", "cert.pem"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opt.HubCAPEM = string(ca)
+	}
+	prof, err := cl.Enrol(ctx, h.url, h.code, "e2e-kiosk", opt)
 	if err != nil {
 		tb.Fatal(err)
 	}
