@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"unicode"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -146,17 +147,25 @@ func (c *cli) auditAnchors(ctx context.Context, args []string) error {
 	})
 }
 
-// changer is who makes a change: the --by value when given, else the staff
-// member running the command.
+// changer is who makes a change: the account running the command, as the
+// operating system (or, for a command forwarded to a serving hub, the
+// kernel on the control socket) vouches for it. --by cannot replace it: a
+// name given there is kept beside it as a note, "staff:account (--by name)",
+// so the record still shows who really acted.
 func (c *cli) changer(by string) (string, error) {
-	if by != "" {
-		return by, nil
+	by = strings.TrimSpace(by)
+	if strings.ContainsFunc(by, unicode.IsControl) {
+		return "", usagef("--by must be a name on one line, without control characters")
 	}
 	a, err := c.staffActor()
 	if err != nil {
-		return "", usagef("say who makes the change with --by NAME")
+		// No user name for this process: its user id is still certain.
+		a = audit.Actor{Kind: audit.Staff, ID: "uid" + strconv.Itoa(os.Getuid())}
 	}
-	return a.String(), nil
+	if by == "" || by == a.ID || by == a.String() {
+		return a.String(), nil
+	}
+	return a.String() + " (--by " + by + ")", nil
 }
 
 // staffActor is the staff member running this command: the OS account, which

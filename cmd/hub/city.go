@@ -130,7 +130,7 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	patron := fs.String("patron-saint", "", `the patron saint's day, a local holiday: "MM-DD" or "MM-DD Name"`)
 	publicURL := fs.String("public-url", "", "the hub's public URL, printed in every certificate's QR")
 	comune := fs.String("comune", "", "Belfiore code of the certifying comune, e.g. F205")
-	by := fs.String("by", "", "who makes the change (default: the user running the command)")
+	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func TestCityCommands(t *testing.T) {
 		{"set cap", []string{"city", "set", "--data", data, "--fee-cap", "150", "--by", "m.bianchi"}, 0, "fee cap: 2,00 EUR → 1,50 EUR", ""},
 		{"show", []string{"city", "show", "--data", data}, 0, "fee cap       150 cents (1,50 EUR)\n", ""},
 		{"defaults marked", []string{"city", "show", "--data", data}, 0, "Sant'Ambrogio  (default)", ""},
-		{"history", []string{"city", "show", "--data", data}, 0, "by m.bianchi: fee cap: 2,00 EUR → 1,50 EUR", ""},
+		{"history", []string{"city", "show", "--data", data}, 0, "by " + me(t) + " (--by m.bianchi): fee cap: 2,00 EUR → 1,50 EUR", ""},
 		{"office, address, patron saint, URL", []string{"city", "set", "--data", data, "--office", "Anagrafe centrale", "--address", "Via Larga 12, Milano",
 			"--patron-saint", "06-24 San Giovanni", "--public-url", "https://certificati.example.it/", "--by", "m.bianchi"}, 0, "patron saint: 12-07 Sant'Ambrogio → 06-24 San Giovanni", ""},
 		{"shown", []string{"city", "show", "--data", data}, 0, "public URL    https://certificati.example.it\n", ""},
@@ -63,7 +63,7 @@ func TestCityThroughRunningHub(t *testing.T) {
 	if r := hub(t, add...); r.code != 0 {
 		t.Errorf("a fee of 2.50 under the raised cap: exit %d: %s", r.code, r.stderr)
 	}
-	if r := hub(t, "city", "show", "--data", data); !strings.Contains(r.stdout, "fee cap       250 cents") || !strings.Contains(r.stdout, "http://127.0.0.1:") {
+	if r := hub(t, "city", "show", "--data", data); !strings.Contains(r.stdout, "fee cap       250 cents") || !strings.Contains(r.stdout, "https://127.0.0.1:") {
 		t.Errorf("city show through the hub:\n%s%s", r.stdout, r.stderr)
 	}
 }

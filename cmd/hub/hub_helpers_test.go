@@ -4,9 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
+	"net/http"
+	"os"
 	"os/exec"
+	"os/user"
 	"regexp"
 	"sync"
 	"syscall"
@@ -17,6 +22,7 @@ import (
 // runningHub is a hub serve process started by a test.
 type runningHub struct {
 	URL, Code string
+	CA        string // the certificate file the hub made for itself, when it did
 	cmd       *exec.Cmd
 	logs      *lockedBuffer
 }
@@ -43,9 +49,14 @@ func (l *lockedBuffer) String() string {
 // test unless stopped before.
 func startHub(t *testing.T, data, addr string, extra ...string) *runningHub {
 	t.Helper()
+	return startServe(t, append([]string{"--demo", "--data", data, "--addr", addr}, extra...)...)
+}
+
+// startServe runs hub serve with args and waits until it listens.
+func startServe(t *testing.T, args ...string) *runningHub {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	args := append([]string{"serve", "--demo", "--data", data, "--addr", addr}, extra...)
-	cmd := exec.CommandContext(ctx, hubBin, args...)
+	cmd := exec.CommandContext(ctx, hubBin, append([]string{"serve"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	h := &runningHub{cmd: cmd, logs: &lockedBuffer{}}
 	cmd.Stderr = h.logs
@@ -59,6 +70,9 @@ func startHub(t *testing.T, data, addr string, extra ...string) *runningHub {
 		if m := regexp.MustCompile(`^enrolment code: (\S+)$`).FindStringSubmatch(sc.Text()); m != nil {
 			h.Code = m[1]
 		}
+		if m := regexp.MustCompile(`^TLS certificate: (.+) \(SHA-256 [0-9A-F:]{95}\)$`).FindStringSubmatch(sc.Text()); m != nil {
+			h.CA = m[1]
+		}
 		if m := regexp.MustCompile(`hub listening on (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
 			h.URL = m[1]
 			break
@@ -69,6 +83,40 @@ func startHub(t *testing.T, data, addr string, extra ...string) *runningHub {
 	}
 	go io.Copy(io.Discard, stdout)
 	return h
+}
+
+// Transport reaches the hub as a kiosk enrolled with kiosk enrol --hub-ca
+// does: trusting the certificate the hub made, and nothing else.
+func (h *runningHub) Transport(t *testing.T) *http.Transport {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if h.CA != "" {
+		pem, err := os.ReadFile(h.CA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("%s holds no certificate", h.CA)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return tr
+}
+
+// Client is an HTTP client for the hub (see Transport).
+func (h *runningHub) Client(t *testing.T) *http.Client {
+	return &http.Client{Transport: h.Transport(t)}
+}
+
+// CAPEM is the hub's certificate as kiosk enrol --hub-ca reads it.
+func (h *runningHub) CAPEM(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(h.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // stop ends the hub with SIGTERM and waits for it; a second call does nothing.
@@ -91,4 +139,14 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// me is the account running the tests as the hub records it.
+func me(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil || u.Username == "" {
+		t.Fatalf("no user name for this process: %v", err)
+	}
+	return "staff:" + u.Username
 }

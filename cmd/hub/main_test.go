@@ -222,13 +222,19 @@ func TestServe(t *testing.T) {
 	data := t.TempDir()
 	h := startHub(t, data, "127.0.0.1:0")
 	url := h.URL
-	if !strings.HasPrefix(url, "http://") {
-		t.Fatalf("hub listens on %s, want plain http", url)
+	if !strings.HasPrefix(url, "https://") || h.CA != filepath.Join(data, "tls", "cert.pem") {
+		t.Fatalf("the demo hub listens on %s with certificate %q, want https with its own", url, h.CA)
 	}
 
-	resp, err := http.Get(url + "/healthz")
+	resp, err := h.Client(t).Get(url + "/healthz")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") {
+		t.Errorf("HTTPS answer without HSTS: %q", got)
+	}
+	if plain, err := http.Get("http://" + strings.TrimPrefix(url, "https://") + "/healthz"); err == nil && plain.StatusCode == 200 {
+		t.Error("the demo hub answered plain HTTP")
 	}
 	var health struct {
 		Status  string `json:"status"`

@@ -12,6 +12,7 @@ import (
 
 // recorder keeps a copy of the last request a client sent.
 type recorder struct {
+	tr   http.RoundTripper
 	last *http.Request
 	body []byte
 }
@@ -26,7 +27,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.body = b
 	}
 	r.last = req.Clone(req.Context())
-	return http.DefaultTransport.RoundTrip(req)
+	return r.tr.RoundTrip(req)
 }
 
 // TestReplayAfterRestart captures a signed request a kiosk sent, restarts
@@ -35,7 +36,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestReplayAfterRestart(t *testing.T) {
 	data, addr := t.TempDir(), freeAddr(t)
 	h := startHub(t, data, addr)
-	rec := &recorder{}
+	rec := &recorder{tr: h.Transport(t)}
 	c := &hubclient.Client{HTTP: &http.Client{Transport: rec}}
 	p, err := c.Enrol(t.Context(), h.URL, h.Code, "Cassa")
 	if err != nil {
@@ -52,7 +53,7 @@ func TestReplayAfterRestart(t *testing.T) {
 	replay := captured.Clone(t.Context())
 	replay.Body = io.NopCloser(bytes.NewReader(body))
 	replay.RequestURI = ""
-	resp, err := http.DefaultTransport.RoundTrip(replay)
+	resp, err := h.Transport(t).RoundTrip(replay)
 	if err != nil {
 		t.Fatal(err)
 	}

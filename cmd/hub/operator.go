@@ -2,22 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -100,7 +89,7 @@ func (c *cli) operatorAdd(ctx context.Context, args []string) error {
 	expires := fs.String("expires", "", "agreement expiry date YYYY-MM-DD")
 	fee := fs.Int("fee-cents", 0, "service fee per certificate in cents, within the city's cap")
 	fs.Var(&types, "types", "certificate types the agreement allows, e.g. residenza,stato_di_famiglia")
-	by := fs.String("by", "", "staff member recording the application (default: the user running the command)")
+	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -272,7 +261,7 @@ func lifecycle(to operators.Status) func(*cli, context.Context, []string) error 
 		verb := map[operators.Status]string{operators.Approved: "approve", operators.Active: "activate", operators.Suspended: "suspend", operators.Revoked: "revoke"}[to]
 		fs := cmdline.FlagSet("hub operator " + verb)
 		data := c.dataFlag(fs)
-		by := fs.String("by", "", "staff member making the change (default: the user running the command)")
+		by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 		reason := fs.String("reason", "", "why (required to suspend or revoke)")
 		id, err := oneArg(fs, args, "an operator id")
 		if err != nil {
@@ -300,7 +289,7 @@ func lifecycle(to operators.Status) func(*cli, context.Context, []string) error 
 func (c *cli) operatorEnrolCode(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub operator enrol-code")
 	data := c.dataFlag(fs)
-	by := fs.String("by", "", "staff member issuing the code (default: the user running the command)")
+	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 	ttl := fs.Duration("ttl", operators.DefaultCodeTTL, "how long the code stays usable")
 	id, err := oneArg(fs, args, "an operator id")
 	if err != nil {
@@ -327,7 +316,7 @@ func (c *cli) operatorEnrolCode(ctx context.Context, args []string) error {
 func (c *cli) deviceRevoke(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub device revoke")
 	data := c.dataFlag(fs)
-	by := fs.String("by", "", "staff member revoking the device (default: the user running the command)")
+	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 	reason := fs.String("reason", "", "why")
 	keyID, err := oneArg(fs, args, "a device key id")
 	if err != nil {
@@ -349,111 +338,6 @@ func (c *cli) deviceRevoke(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "%s %s\n", d.KeyID, d.Status)
 		return nil
 	})
-}
-
-// serveFlags are hub serve's options for the signed API and TLS.
-type serveFlags struct {
-	tlsCert, tlsKey string
-	selfSigned      bool
-	skew            time.Duration
-}
-
-func addServeFlags(fs *flag.FlagSet) *serveFlags {
-	f := &serveFlags{}
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
-	fs.BoolVar(&f.selfSigned, "tls-self-signed", false, "serve HTTPS with a certificate the hub makes and keeps in the data directory (demo)")
-	fs.DurationVar(&f.skew, "signature-skew", httpsig.DefaultSkew, "clock difference allowed between kiosks and the hub")
-	return f
-}
-
-func (f *serveFlags) check() error {
-	if (f.tlsCert == "") != (f.tlsKey == "") {
-		return usagef("give both --tls-cert and --tls-key, or neither")
-	}
-	if f.selfSigned && f.tlsCert != "" {
-		return usagef("give either --tls-cert/--tls-key or --tls-self-signed, not both")
-	}
-	if f.skew <= 0 {
-		return usagef("--signature-skew must be positive")
-	}
-	return nil
-}
-
-func (f *serveFlags) scheme() string {
-	if f.tlsCert != "" || f.selfSigned {
-		return "https"
-	}
-	return "http"
-}
-
-// listen wraps ln in TLS when asked to; on failure it closes ln.
-func (f *serveFlags) listen(ln net.Listener, dataDir string, now func() time.Time) (net.Listener, error) {
-	certFile, keyFile := f.tlsCert, f.tlsKey
-	if f.selfSigned {
-		var err error
-		if certFile, keyFile, err = selfSignedCert(filepath.Join(dataDir, "tls"), now()); err != nil {
-			ln.Close()
-			return nil, err
-		}
-	}
-	if certFile == "" {
-		return ln, nil
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("cannot load the TLS certificate %s and key %s: %v", certFile, keyFile, err)
-	}
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
-}
-
-// selfSignedCert makes, once, a certificate for the demo hub valid for
-// localhost, the loopback addresses and this host's name, and keeps it in
-// dir so kiosks can pin it across restarts.
-func selfSignedCert(dir string, now time.Time) (string, string, error) {
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if _, err := os.Stat(certFile); err == nil {
-		return certFile, keyFile, nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", fmt.Errorf("cannot create %s: %v", dir, err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", "", err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return "", "", err
-	}
-	names := []string{"localhost"}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		names = append(names, h)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "Sportello demo hub"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(2, 0, 0),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:    names, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return "", "", err
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return "", "", err
-	}
-	return certFile, keyFile, nil
 }
 
 // operatorAPI gives the HTTP API the operator store, the device verifier

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
+	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
@@ -27,7 +27,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -35,14 +35,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub serve")
 	data := c.dataFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	demo := fs.Bool("demo", false, "seed a synthetic city on first start")
+	demo := fs.Bool("demo", false, "seed a synthetic city on first start and serve HTTPS with a certificate of its own; refuses a data directory with other data")
 	publicURL := fs.String("public-url", os.Getenv("SPORTELLO_PUBLIC_URL"), "the hub's public URL, printed in every certificate's QR, unless hub city set stored one (default: the listening address)")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune, unless hub city set stored one")
 	apiFlags := addServeFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	if err := apiFlags.check(); err != nil {
+	if err := apiFlags.check(*demo); err != nil {
 		return err
 	}
 	if os.Getenv("GOGC") == "" { // an operator's explicit GOGC wins
@@ -53,6 +53,22 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	dataDir := c.path(*data)
+	if *demo {
+		if err := demoDir(dataDir); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", *addr, err)
+	}
+	defer ln.Close() // Shutdown closes it too; this covers every early return
+	if err := apiFlags.refusePlain(ln); err != nil {
+		return err
+	}
+	if apiFlags.plainHTTP && len(apiFlags.proxies) == 0 {
+		log.Warn("plain HTTP with no --trusted-proxy: no request counts as HTTPS, so cookies are not Secure and no HSTS is sent")
+	}
 
 	return c.withHub(ctx, dataDir, writeCreate, func(h *hubFile) error {
 		if *demo {
@@ -63,11 +79,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		ln, err := net.Listen("tcp", *addr)
+		ln, madeCert, err := apiFlags.listen(ln, dataDir, c.now) // the TLS listener, when serving HTTPS
 		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %v", *addr, err)
-		}
-		if ln, err = apiFlags.listen(ln, dataDir, c.now); err != nil {
 			return err
 		}
 		scheme := apiFlags.scheme()
@@ -96,13 +109,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
-		srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		front := frontdoor.Config{Proxies: apiFlags.proxies}
+		srv := frontdoor.NewServer(front.Wrap(api.Handler()), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())
 		ctlDone := make(chan error, 1)
 		go func() {
 			ctlDone <- control.Serve(ctlCtx, ctl, func(ctx context.Context, req control.Request, stdout, stderr io.Writer) int {
-				log.Info("staff command", "args", req.Args)
+				log.Info("staff command", "args", req.Args, "uid", req.UID)
 				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: h, desk: desk, uid: req.UID}
 				return inner.run(ctx, req.Args)
 			})
@@ -110,6 +124,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		httpDone := make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ln) }()
 		log.Info("hub listening", "url", scheme+"://"+ln.Addr().String(), "data", dataDir, "version", version)
+		if madeCert != "" {
+			// Kiosks trust this certificate with kiosk enrol --hub-ca FILE;
+			// staff compare the fingerprint with what a shop was given.
+			fmt.Fprintf(c.stdout, "TLS certificate: %s (SHA-256 %s)\n", madeCert, fingerprint(madeCert))
+		}
 		fmt.Fprintf(c.stdout, "hub listening on %s://%s\n", scheme, ln.Addr())
 
 		select {
@@ -128,6 +147,34 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		log.Info("hub stopped")
 		return err
 	})
+}
+
+// demoMarker is the file hub serve --demo leaves in a data directory it
+// made, so that it never seeds a synthetic city, demo shops with fresh
+// enrolment codes and staff accounts with a published password into a
+// city's real records.
+const demoMarker = "DEMO"
+
+// demoDir lets the demo use dataDir only when the demo made it or nothing
+// of a hub is there yet, and marks it as the demo's.
+func demoDir(dataDir string) error {
+	marker := filepath.Join(dataDir, demoMarker)
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	for _, p := range []string{registryPath(dataDir), keysDir(dataDir)} {
+		if _, err := os.Stat(p); err == nil {
+			return fmt.Errorf("hub serve --demo refuses %s: it holds a hub's records that the demo did not make (there is no %s file), so give --data an empty directory", dataDir, demoMarker)
+		}
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
+	}
+	note := "This data directory was made by hub serve --demo: a synthetic city with demo shops and published staff passwords. Never put real data here.\n"
+	if err := os.WriteFile(marker, []byte(note), 0o600); err != nil {
+		return fmt.Errorf("cannot mark %s as the demo's: %v", dataDir, unwrapPath(err))
+	}
+	return nil
 }
 
 // seedDemo fills an empty registry with the demo city, once.

@@ -37,7 +37,7 @@ func staffSwitch(disable bool) func(*cli, context.Context, []string) error {
 		fs := cmdline.FlagSet("hub staff " + verb)
 		data := c.dataFlag(fs)
 		user := fs.String("user", "", "the account's user name")
-		by := fs.String("by", "", "who makes the change (default: the user running the command)")
+		by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 		if err := cmdline.NoArgs(fs, args); err != nil {
 			return err
 		}

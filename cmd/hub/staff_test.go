@@ -49,10 +49,11 @@ func TestStaffCommands(t *testing.T) {
 }
 
 // consoleLogin signs in to a hub's console and reports the answer's status.
-func consoleLogin(t *testing.T, base, user, password string) int {
+func consoleLogin(t *testing.T, h *runningHub, user, password string) int {
 	t.Helper()
+	base := h.URL
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Jar: jar, Transport: h.Transport(t), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(base + "/admin/login")
 	if err != nil {
 		t.Fatal(err)
@@ -87,13 +88,13 @@ func TestStaffThroughRunningHub(t *testing.T) {
 	if r := hubIn(t, testPassword+"\n", "staff", "add", "--data", data, "--user", "dario", "--role", "finance"); r.code != 0 {
 		t.Fatalf("staff add through the hub: exit %d: %s", r.code, r.stderr)
 	}
-	if code := consoleLogin(t, h.URL, "dario", testPassword); code != http.StatusSeeOther {
+	if code := consoleLogin(t, h, "dario", testPassword); code != http.StatusSeeOther {
 		t.Fatalf("log-in with the new account: %d", code)
 	}
 	if r := hub(t, "staff", "disable", "--data", data, "--user", "dario", "--by", "m.bianchi"); r.code != 0 || !strings.Contains(r.stdout, "dario disabled") {
 		t.Fatalf("staff disable through the hub: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
-	if code := consoleLogin(t, h.URL, "dario", testPassword); code != http.StatusUnauthorized {
+	if code := consoleLogin(t, h, "dario", testPassword); code != http.StatusUnauthorized {
 		t.Errorf("log-in with a disabled account: %d, want 401", code)
 	}
 	if r := hub(t, "staff", "list", "--data", data); !strings.Contains(r.stdout, "dario\tfinance\t disabled") {
