@@ -88,7 +88,7 @@ func VerifySignature(m *Message, in *SignatureInput, sig []byte, key ed25519.Pub
 	}
 	// A key of small order would let one fixed signature pass for every
 	// message, so a key enrolled before enrolment checked is refused here too.
-	if err := CheckPublicKey(key); err != nil {
+	if _, err := usableKey(key); err != nil {
 		return refuseErr(ReasonWeakPublicKey, fmt.Sprintf("the key for signature %q cannot be trusted: %v", in.Label, err), err)
 	}
 	if len(sig) != ed25519.SignatureSize {

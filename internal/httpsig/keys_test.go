@@ -39,6 +39,9 @@ func TestCheckPublicKey(t *testing.T) {
 		if err := CheckPublicKey(b); ReasonOf(err) != ReasonWeakPublicKey {
 			t.Errorf("small-order key %s: %v", h, err)
 		}
+		if _, err := usableKey(b); ReasonOf(err) != ReasonWeakPublicKey {
+			t.Errorf("small-order key %s, per request: %v", h, err)
+		}
 	}
 
 	nonCanonical := map[string][]byte{
@@ -54,6 +57,9 @@ func TestCheckPublicKey(t *testing.T) {
 		if err := CheckPublicKey(b); ReasonOf(err) != ReasonWeakPublicKey {
 			t.Errorf("%s: %v", name, err)
 		}
+		if _, err := usableKey(b); ReasonOf(err) != ReasonWeakPublicKey {
+			t.Errorf("%s, per request: %v", name, err)
+		}
 	}
 
 	// An honest key passes; the same key plus a point of order 8 does not,
@@ -68,6 +74,11 @@ func TestCheckPublicKey(t *testing.T) {
 		mixed := new(edwards25519.Point).Add(a, tor).Bytes()
 		if err := CheckPublicKey(mixed); ReasonOf(err) != ReasonWeakPublicKey {
 			t.Errorf("honest key %d with a torsion component: %v", seed, err)
+		}
+		// Enrolment refuses it; signing with it still takes the private
+		// scalar, so verification need not pay for the check.
+		if _, err := usableKey(mixed); err != nil {
+			t.Errorf("honest key %d with a torsion component, per request: %v", seed, err)
 		}
 	}
 
