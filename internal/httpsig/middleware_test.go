@@ -430,6 +430,25 @@ func TestForgeryDoesNotBurnNonce(t *testing.T) {
 	}
 }
 
+// A genuine signature over content that arrives changed uses up its nonce:
+// the signature is checked, and its nonce used, before the body is read.
+// The device retries under a new nonce; whoever changed the content cannot
+// present the signature again, on this connection or any other.
+func TestDigestFailureUsesNonce(t *testing.T) {
+	f := newFixture(t)
+	const body = `{"type":"residenza"}`
+	genuine := f.signed(f.signer("dev-1"), "POST", "/api/v1/certificates", body)
+	tampered := genuine.Clone(context.Background())
+	setBody(tampered, `{"type":"nascita!!"}`)
+	setBody(genuine, body)
+
+	resp, raw := send(t, tampered)
+	checkRefusal(t, f, resp, raw, ReasonDigestMismatch)
+	if resp, raw := send(t, genuine); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(raw), string(ReasonNonceReplayed)) {
+		t.Errorf("the same signature again after a digest failure: %d %s", resp.StatusCode, raw)
+	}
+}
+
 func TestResponsesAreSigned(t *testing.T) {
 	f := newFixture(t)
 	hubPub := f.hub.Public().(ed25519.PublicKey)
