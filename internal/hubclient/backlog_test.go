@@ -22,7 +22,7 @@ func TestReportBacklog(t *testing.T) {
 	}{
 		{hubclient.Backlog{Pending: 2, OldestAgeSeconds: 600, AmountCents: 3604}, ""},
 		{hubclient.Backlog{Pending: 0, Refused: 1}, ""},
-		{hubclient.Backlog{Pending: 1, AmountCents: -1}, "bad_request"},
+		{hubclient.Backlog{Pending: 1, AmountCents: -1}, "implausible_backlog"},
 	}
 	for _, tt := range tests {
 		err := c.ReportBacklog(ctx, tt.b)
