@@ -199,6 +199,9 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	if *lang != "it" && *lang != "en" {
 		return cmdline.Usagef("--lang %q is neither it nor en", *lang)
 	}
+	if err := plainHubURL(*hubURL); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	st, err := c.openStation(ctx, *profile, *demo, *lang, sf, log)

@@ -459,6 +459,7 @@ func TestAppCommandLine(t *testing.T) {
 		{[]string{"--help"}, 0, "kiosk run", ""},
 		{[]string{"--bogus"}, 2, "", "usage: kiosk run"},
 		{[]string{"--lang", "fr", "--profile", empty}, 2, "", "neither it nor en"},
+		{[]string{"--hub", "http://hub.example.it", "--profile", empty}, 2, "", "https://"},
 		{[]string{"--demo", "--profile", empty}, 1, "", "not enrolled"},
 		{[]string{"run", "--mode", "kiosk", "--profile", empty}, 1, "", "not enrolled"},
 	}

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/cmdline"
@@ -48,6 +51,9 @@ func (c *cli) enrol(ctx context.Context, args []string) error {
 	if *hub == "" || *code == "" {
 		return cmdline.Usagef("give the hub's URL with --hub and the enrolment code with --code")
 	}
+	if err := plainHubURL(*hub); err != nil {
+		return err
+	}
 	if !*force {
 		if id, url, ok := keystore.Enrolled(*profile); ok {
 			return fmt.Errorf("the profile %s is already enrolled as %s with %s; use --force to enrol again", *profile, id, url)
@@ -84,4 +90,25 @@ func (c *cli) enrol(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "enrolled as %s for operator %s at %s\nprofile saved in %s; %s\n", p.KeyID, p.OperatorID, p.HubURL, *profile, note)
 	return nil
+}
+
+// plainHubURL refuses a plain http:// hub that is not on this machine: the
+// one-time code, the device's new key and every later request would cross
+// the network in the clear, for anyone on the shop's Wi-Fi to read.
+func plainHubURL(hub string) error {
+	u, err := url.Parse(hub)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") || loopbackHost(u.Hostname()) {
+		return nil // hubclient names any other fault of the URL
+	}
+	return cmdline.Usagef("the hub's URL %s is plain http://, which only a hub on this machine may use: give its https:// URL", hub)
+}
+
+// loopbackHost reports whether host is this machine: localhost or a
+// loopback address, never a name that merely looks like one.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
