@@ -90,7 +90,23 @@ func (c *Console) Wrap(api http.Handler) http.Handler {
 	static, _ := fs.Sub(files, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.Handle("/", c.observe(api))
-	return mux
+	return baseHeaders(mux)
+}
+
+// baseHeaders gives every answer, whoever writes it (a redirect, a plain
+// error, a download, the API, a style sheet), the headers that keep it
+// from being sniffed into another type or framed by another site, and a
+// Content-Security-Policy that allows nothing. Pages replace that policy
+// with their own (render, and the verification page of package hubapi).
+func baseHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {
@@ -156,6 +172,7 @@ type view struct {
 	Nav       []navItem
 	Flash     string
 	Error     string
+	Reason    string // the machine reason code of Error, sent as Sportello-Reason too
 	Public    bool
 	Data      any
 	NowString string
@@ -219,13 +236,26 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if v.Reason != "" {
+		w.Header().Set(reasonHeader, v.Reason)
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
+// reasonHeader carries the machine reason code of a refusal on the
+// console's pages, as the API's Problem body does.
+const reasonHeader = "Sportello-Reason"
+
+// pageCSP is the policy of every page the console renders: style sheets
+// and images from the hub only (the maps and QR codes are inline SVG
+// markup, which needs no exception), no script at all (no page needs
+// one), never inside a frame, forms posted only to the hub.
+const pageCSP = "default-src 'none'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
@@ -263,8 +293,10 @@ type badInput string
 
 func (b badInput) Error() string { return string(b) }
 
-// redirect answers a POST with 303 to a page, with a flash key.
+// redirect answers a POST with 303 to a page of this site, with a flash
+// key.
 func redirect(w http.ResponseWriter, r *http.Request, to, done string) {
+	to = safeBack(to)
 	if done != "" {
 		sep := "?"
 		if strings.Contains(to, "?") {
@@ -294,10 +326,32 @@ func tokensEqual(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// safeBack accepts only a local path to go back to.
+// safeBack returns s when it is a path on this site, and /admin/
+// otherwise; see localPath.
 func safeBack(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.Contains(s, "\\") {
+	if !localPath(s) {
 		return "/admin/"
 	}
 	return s
+}
+
+// localPath reports whether s is a path on this site however a browser
+// reads it. Browsers drop tabs and newlines inside a URL and read a
+// backslash as a slash, so "/<tab>/evil.example" and "/\evil.example" both
+// become "//evil.example", another site; s must therefore start with one
+// slash followed by something else than a slash or backslash, and hold
+// only printable ASCII without backslashes (a path and query the hub
+// wrote are percent-encoded, so this refuses none of them), and parse as a
+// path with no scheme or host.
+func localPath(s string) bool {
+	if len(s) == 0 || len(s) > 2048 || s[0] != '/' || (len(s) > 1 && (s[1] == '/' || s[1] == '\\')) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == "" && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "//")
 }

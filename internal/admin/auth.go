@@ -3,10 +3,14 @@ package admin
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/frontdoor"
 )
@@ -96,12 +100,12 @@ type loginView struct {
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	c.showLogin(w, r, http.StatusOK, loginView{User: r.URL.Query().Get("user"), Next: r.URL.Query().Get("next")}, "")
+	c.showLogin(w, r, http.StatusOK, loginView{User: r.URL.Query().Get("user"), Next: r.URL.Query().Get("next")}, "", "")
 }
 
 // showLogin renders the form with a fresh log-in CSRF token, kept in a
 // cookie and a hidden field: a forged cross-site log-in carries neither.
-func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, lv loginView, msg string) {
+func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, lv loginView, reason, msg string) {
 	tok, err := staff.RandomToken(c.Rand)
 	if err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
@@ -110,7 +114,7 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 	setCookie(w, r, loginCookie, tok, "/admin/", 600)
 	lv.Token = tok
 	v := c.newView(r, "login.title")
-	v.Error = msg
+	v.Error, v.Reason = msg, reason
 	v.Data = lv
 	c.render(w, r, status, "login", v)
 }
@@ -124,36 +128,65 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	lv := loginView{User: strings.TrimSpace(r.PostFormValue("user")), Next: r.PostFormValue("next")}
 	ck, err := r.Cookie(loginCookie)
 	if err != nil || !sameSite(r) || !tokensEqual(ck.Value, r.PostFormValue("csrf")) {
-		c.showLogin(w, r, http.StatusForbidden, lv, tr(lang, "login.expired"))
+		c.showLogin(w, r, http.StatusForbidden, lv, "login_expired", tr(lang, "login.expired"))
 		return
 	}
-	token, _, _, err := c.Staff.Login(lv.User, r.PostFormValue("password"), r.PostFormValue("code"))
-	var locked *staff.LockedError
-	switch {
-	case errors.As(err, &locked):
-		c.log().Warn("admin: account locked", "user", lv.User)
-		c.showLogin(w, r, http.StatusTooManyRequests, lv, trf(lang, "login.locked", locked.Until.In(romeZone()).Format("15:04")))
-		return
-	case errors.Is(err, staff.ErrTOTPMissing):
-		lv.NeedCode = true
-		c.showLogin(w, r, http.StatusUnauthorized, lv, tr(lang, "login.needcode"))
-		return
-	case errors.Is(err, staff.ErrBadLogin), errors.Is(err, staff.ErrDisabled):
-		c.log().Info("admin: failed log-in", "user", lv.User)
-		c.showLogin(w, r, http.StatusUnauthorized, lv, tr(lang, "login.failed"))
-		return
-	case err != nil:
-		c.fail(w, r, http.StatusInternalServerError, err)
+	token, _, _, err := c.Staff.Login(r.Context(), adminbolt.Attempt{User: lv.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("code"), From: clientAddr(r)})
+	if err != nil {
+		// One answer for a wrong password, an unknown user name and a
+		// disabled account: the page does not tell which names exist.
+		reason, status, msg := c.loginRefusal(w, lang, err)
+		if status == 0 {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		c.log().Info("admin: failed log-in", "user", lv.User, "from", clientAddr(r), "reason", reason)
+		lv.NeedCode = reason == "login_code_required"
+		c.showLogin(w, r, status, lv, reason, msg)
 		return
 	}
 	clearCookie(w, r, loginCookie, "/admin/")
 	setCookie(w, r, sessionCookie, token, "/admin/", int(staff.AbsoluteTimeout/time.Second))
 	c.log().Info("admin: log-in", "user", lv.User)
-	next := "/admin/"
-	if lv.Next != "" && strings.HasPrefix(lv.Next, "/admin/") && !strings.HasPrefix(lv.Next, "/admin/login") {
-		next = safeBack(lv.Next)
+	next := safeBack(lv.Next)
+	if !strings.HasPrefix(next, "/admin/") || strings.HasPrefix(next, "/admin/login") {
+		next = "/admin/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// loginRefusal maps a refused log-in or password confirmation to its
+// reason code, status and sentence, and sets Retry-After when waiting
+// helps; status 0 means err is no refusal but a failure of the hub.
+func (c *Console) loginRefusal(w http.ResponseWriter, lang string, err error) (reason string, status int, msg string) {
+	var locked *staff.LockedError
+	switch {
+	case errors.As(err, &locked):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(locked.Until.Sub(c.now()).Seconds())))))
+		return "login_locked", http.StatusTooManyRequests, trf(lang, "login.locked", locked.Until.In(romeZone()).Format("15:04"))
+	case errors.Is(err, staff.ErrBusy):
+		// The hub's own load, not this client's doing: 503, not 429.
+		w.Header().Set("Retry-After", "1")
+		return "login_busy", http.StatusServiceUnavailable, tr(lang, "login.busy")
+	case errors.Is(err, staff.ErrTOTPMissing):
+		return "login_code_required", http.StatusUnauthorized, tr(lang, "login.needcode")
+	case errors.Is(err, staff.ErrBadLogin), errors.Is(err, staff.ErrDisabled):
+		return "login_failed", http.StatusUnauthorized, tr(lang, "login.failed")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "login_busy", http.StatusServiceUnavailable, tr(lang, "login.busy")
+	}
+	return "", 0, ""
+}
+
+// clientAddr is the address the request came from: the connection's
+// peer, or the client a trusted proxy named (frontdoor rewrites
+// RemoteAddr then). The zero Addr when it cannot be read.
+func clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
@@ -174,9 +207,5 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
 		lang = languages[0]
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: frontdoor.HTTPS(r)})
-	back := r.URL.Query().Get("back")
-	if !strings.HasPrefix(back, "/directory") {
-		back = safeBack(back)
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	http.Redirect(w, r, safeBack(r.URL.Query().Get("back")), http.StatusSeeOther)
 }

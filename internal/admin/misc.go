@@ -11,6 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	"rsc.io/qr"
 
+	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
@@ -194,9 +195,22 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request) {
 // signed-in staff member. The new secret travels in the confirmation form
 // (its page is the staff member's own, behind the session and CSRF token)
 // and is stored only once a code from it has been typed back.
+//
+// Storing a secret or removing one decides how the account signs in from
+// then on, so a session alone is not enough: confirming needs the current
+// password, and, when the account already has codes, a current code from
+// the old secret too. Otherwise whoever borrowed a signed-in browser could
+// put the account's codes on their own phone, or turn them off. The check
+// counts against the log-in limits like a log-in (adminbolt.Store.Reauth).
 func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.account")
+	setup := func(secret []byte) accountData {
+		d := accountData{Acc: a, Secret: staff.SecretText(secret), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
+		d.QR = qrSVG(d.URI)
+		return d
+	}
+	attempt := adminbolt.Attempt{User: a.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("current"), From: clientAddr(r)}
 	switch r.PostFormValue("action") {
 	case "start":
 		secret, err := staff.NewTOTPSecret(c.Rand)
@@ -204,9 +218,7 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, http.StatusInternalServerError, err)
 			return
 		}
-		d := accountData{Acc: a, Secret: staff.SecretText(secret), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
-		d.QR = qrSVG(d.URI)
-		v.Data = d
+		v.Data = setup(secret)
 		c.render(w, r, http.StatusOK, "account", v)
 	case "confirm":
 		secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(r.PostFormValue("secret"))
@@ -216,31 +228,52 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 		}
 		step, ok := staff.VerifyTOTP(secret, r.PostFormValue("code"), c.now(), 0)
 		if !ok {
-			d := accountData{Acc: a, Secret: r.PostFormValue("secret"), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
-			d.QR = qrSVG(d.URI)
-			v.Data, v.Error = d, tr(v.Lang, "account.badcode")
+			v.Data, v.Error, v.Reason = setup(secret), tr(v.Lang, "account.badcode"), "totp_code_mismatch"
 			c.render(w, r, http.StatusUnprocessableEntity, "account", v)
 			return
 		}
-		if err := c.Staff.Update(a.User, func(acc *staff.Account) error { acc.TOTPSecret, acc.LastTOTPStep = secret, step; return nil }); err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+		err = c.Staff.Reauth(r.Context(), attempt, func(acc *staff.Account) error {
+			acc.TOTPSecret, acc.LastTOTPStep = secret, step
+			return nil
+		})
+		if err != nil {
+			v.Data = setup(secret)
+			c.reauthRefused(w, r, v, err)
 			return
 		}
+		c.log().Info("admin: one-time codes set", "user", a.User, "from", clientAddr(r))
 		redirect(w, r, "/admin/account", "totp_on")
 	case "off":
-		ok, err := staff.CheckPassword(a.PasswordHash, r.PostFormValue("password"))
-		if err != nil || !ok {
-			c.fail(w, r, http.StatusForbidden, badInput(tr(v.Lang, "account.badpassword")))
+		err := c.Staff.Reauth(r.Context(), attempt, func(acc *staff.Account) error {
+			acc.TOTPSecret, acc.LastTOTPStep = nil, 0
+			return nil
+		})
+		if err != nil {
+			v.Data = accountData{Acc: a}
+			c.reauthRefused(w, r, v, err)
 			return
 		}
-		if err := c.Staff.Update(a.User, func(acc *staff.Account) error { acc.TOTPSecret, acc.LastTOTPStep = nil, 0; return nil }); err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
-			return
-		}
+		c.log().Info("admin: one-time codes turned off", "user", a.User, "from", clientAddr(r))
 		redirect(w, r, "/admin/account", "totp_off")
 	default:
 		c.fail(w, r, http.StatusBadRequest, badInput("unknown action"))
 	}
+}
+
+// reauthRefused shows the account page again with why the password (or
+// code) was not accepted.
+func (c *Console) reauthRefused(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	reason, status, msg := c.loginRefusal(w, v.Lang, err)
+	switch {
+	case status == 0:
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	case reason == "login_failed" || reason == "login_code_required":
+		reason, status, msg = "reauth_failed", http.StatusForbidden, tr(v.Lang, "account.badpassword")
+	}
+	c.log().Info("admin: password confirmation refused", "user", userOf(r), "from", clientAddr(r), "reason", reason)
+	v.Error, v.Reason = msg, reason
+	c.render(w, r, status, "account", v)
 }
 
 // qrSVG draws a QR code as SVG squares, for authenticator apps to scan.

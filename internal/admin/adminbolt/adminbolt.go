@@ -7,10 +7,16 @@
 //	adm_staff     user → staff.Account
 //	adm_sessions  hex SHA-256 of the cookie token → staff.Session
 //	adm_events    YYYYMMDD ‖ 0x00 ‖ kind ‖ 0x00 ‖ reason → count (8 bytes big-endian)
+//	adm_throttle  "p" ‖ 0x00 ‖ user ‖ 0x00 ‖ source, "s" ‖ 0x00 ‖ source, "a" ‖ 0x00 ‖ user → staff.Tally
+//
+// Throttle keys use the user name as typed, known or not (a name longer
+// than 64 bytes or holding a 0 byte by its SHA-256), so that unknown names
+// are counted like real ones.
 package adminbolt
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -18,7 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"net/netip"
+	"strings"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -31,7 +38,8 @@ var (
 	bucketStaff    = []byte("adm_staff")
 	bucketSessions = []byte("adm_sessions")
 	bucketEvents   = []byte("adm_events")
-	allBuckets     = [][]byte{bucketStaff, bucketSessions, bucketEvents}
+	bucketThrottle = []byte("adm_throttle")
+	allBuckets     = [][]byte{bucketStaff, bucketSessions, bucketEvents, bucketThrottle}
 )
 
 // ErrNotInitialised means Init was not run on the file.
@@ -63,6 +71,9 @@ func AddAccount(tx *bbolt.Tx, a *staff.Account, replace bool) error {
 	}
 	if !replace && b.Get([]byte(a.User)) != nil {
 		return fmt.Errorf("%w: %q; give --replace to set a new password and role", staff.ErrExists, a.User)
+	}
+	if err := clearTallies(tx, a.User); err != nil {
+		return err
 	}
 	return PutAccount(tx, a)
 }
@@ -122,10 +133,12 @@ func tokenKey(token string) []byte {
 
 // Store runs the functions above in their own transactions.
 type Store struct {
-	db      *bbolt.DB
-	now     func() time.Time
-	Rand    io.Reader // tokens and salts; crypto/rand when nil
-	Lockout staff.Lockout
+	db       *bbolt.DB
+	now      func() time.Time
+	Rand     io.Reader // tokens and salts; crypto/rand when nil
+	Throttle staff.Throttle
+	// Gate bounds the password checks running at once (staff.DefaultGate).
+	Gate *staff.Gate
 }
 
 // New creates the buckets in db and returns the store.
@@ -136,7 +149,7 @@ func New(db *bbolt.DB, now func() time.Time) (*Store, error) {
 	if err := db.Update(Init); err != nil {
 		return nil, err
 	}
-	return &Store{db: db, now: now, Lockout: staff.DefaultLockout}, nil
+	return &Store{db: db, now: now, Throttle: staff.DefaultThrottle, Gate: staff.DefaultGate()}, nil
 }
 
 // Add stores a new account.
@@ -173,7 +186,8 @@ func (s *Store) Update(user string, fn func(*staff.Account) error) error {
 // Change applies an administrator's change to user's account (see
 // staff.Account's Disable, Enable and ResetPassword) and ends its sessions,
 // so a disabled account or a replaced password locks out a browser signed
-// in before. Disabling the last enabled admin is refused: nobody could
+// in before. It clears the account's failed log-ins: an administrator
+// who enables an account or sets its password lifts its lock-outs. Disabling the last enabled admin is refused: nobody could
 // manage staff any more.
 func (s *Store) Change(user string, fn func(*staff.Account) error) (*staff.Account, error) {
 	var a *staff.Account
@@ -201,6 +215,9 @@ func (s *Store) Change(user string, fn func(*staff.Account) error) (*staff.Accou
 			}
 		}
 		if err := PutAccount(tx, a); err != nil {
+			return err
+		}
+		if err := clearTallies(tx, user); err != nil {
 			return err
 		}
 		return endSessions(tx, user)
@@ -243,61 +260,229 @@ func deleteSessions(tx *bbolt.Tx, gone func(sess staff.Session, damaged bool) bo
 	return len(dead), nil
 }
 
+// Attempt is one log-in, or one confirmation of the password (and code)
+// of a signed-in staff member: what was typed, and from where.
+type Attempt struct {
+	User, Password, Code string
+	From                 netip.Addr // the client's address; see staff.SourceOf
+}
+
 // Login checks an attempt and, on success, opens a session: it returns the
-// cookie token. The password is hashed outside any transaction, so a
-// log-in never holds the file's write lock for the length of argon2; the
-// outcome is then written against the account as it is by then.
-func (s *Store) Login(user, password, code string) (token string, sess *staff.Session, a *staff.Account, err error) {
-	at := s.now()
-	a, err = s.Account(user)
-	if errors.Is(err, staff.ErrNotFound) {
-		staff.Waste(password)
-		return "", nil, nil, staff.ErrBadLogin
-	}
-	if err != nil {
-		return "", nil, nil, err
-	}
-	loginErr := a.Login(staff.Attempt{Password: password, Code: code, At: at}, s.Lockout)
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		cur, err := Account(tx, user)
-		if err != nil {
-			return err
-		}
-		// Keep failures recorded meanwhile by concurrent attempts.
-		if loginErr != nil {
-			cur.Failures = mergeTimes(cur.Failures, a.Failures)
-		} else {
-			cur.Failures, cur.LastLogin, cur.LastTOTPStep = nil, a.LastLogin, max(cur.LastTOTPStep, a.LastTOTPStep)
-		}
-		if err := PutAccount(tx, cur); err != nil || loginErr != nil {
-			return err
-		}
-		token, sess, err = staff.NewSession(s.Rand, user, at)
+// cookie token. See attempt for how guessing is bounded.
+func (s *Store) Login(ctx context.Context, at Attempt) (token string, sess *staff.Session, a *staff.Account, err error) {
+	a, err = s.attempt(ctx, at, func(tx *bbolt.Tx, a *staff.Account, now time.Time) error {
+		token, sess, err = staff.NewSession(s.Rand, a.User, now)
 		if err != nil {
 			return err
 		}
 		return putSession(tx, token, sess)
 	})
-	if err == nil {
-		err = loginErr
-	}
 	if err != nil {
 		return "", nil, a, err
 	}
 	return token, sess, a, nil
 }
 
-func mergeTimes(a, b []time.Time) []time.Time {
-	seen := map[int64]bool{}
-	var out []time.Time
-	for _, t := range append(append([]time.Time(nil), a...), b...) {
-		if !seen[t.UnixNano()] {
-			seen[t.UnixNano()] = true
-			out = append(out, t)
+// Reauth checks a signed-in staff member's password (and current code,
+// when they have codes) before a change to how they sign in, and applies
+// change in the same transaction as the success. Wrong passwords count
+// against the same limits as log-ins: a stolen session is no oracle for
+// guessing the password.
+func (s *Store) Reauth(ctx context.Context, at Attempt, change func(*staff.Account) error) error {
+	_, err := s.attempt(ctx, at, func(tx *bbolt.Tx, a *staff.Account, _ time.Time) error { return change(a) })
+	return err
+}
+
+// attempt runs one password check against the throttle (staff.Throttle):
+//
+//  1. In one write transaction it checks the limits and counts the attempt
+//     as failed before anything else: concurrent attempts therefore see
+//     each other, and a burst gets at most Max checks, not one each. (The
+//     count was once read before and written after the hash, outside any
+//     transaction: 39 guesses fired at once were all checked against a
+//     limit of 5, and the right one among them signed in.)
+//  2. It hashes the password outside any transaction, through the Gate, so
+//     a log-in never holds the file's write lock for the length of
+//     argon2id and never more than a few run at once. An unknown user name
+//     is checked against staff.DummyHash: the same work, the same writes
+//     and the same answer as a wrong password.
+//  3. In a second write transaction it decides against the account as it
+//     is by then (a password reset or a used code meanwhile counts), turns
+//     the reservation into a failure or gives it back, and on success
+//     calls done with the account before storing it.
+func (s *Store) attempt(ctx context.Context, at Attempt, done func(tx *bbolt.Tx, a *staff.Account, now time.Time) error) (*staff.Account, error) {
+	now := s.now()
+	source := staff.SourceOf(at.From)
+	var snap *staff.Account
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		a, err := Account(tx, at.User)
+		switch {
+		case err == nil:
+			snap = a
+		case !errors.Is(err, staff.ErrNotFound):
+			return err
+		}
+		var known []string
+		if snap != nil {
+			known = snap.Sources
+		}
+		t, err := getTallies(tx, at.User, source, now)
+		if err != nil {
+			return err
+		}
+		if err := s.Throttle.Check(t, known, source, now); err != nil {
+			return err
+		}
+		s.Throttle.Reserve(&t, now)
+		return putTallies(tx, at.User, source, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	hash := staff.DummyHash
+	if snap != nil {
+		hash = snap.PasswordHash
+	}
+	ok, err := s.Gate.Check(ctx, hash, at.Password)
+	if errors.Is(err, staff.ErrBusy) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// Never checked: the attempt is not held against anyone.
+		if rerr := s.updateTallies(at.User, source, now, func(t *staff.Tallies) { s.Throttle.Release(t, now) }); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err // a damaged stored hash: the reservation stays, as a failure would
+	}
+	var verdict error
+	var cur *staff.Account
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		verdict = staff.ErrBadLogin
+		var err error
+		cur, err = Account(tx, at.User)
+		if err != nil && !errors.Is(err, staff.ErrNotFound) {
+			return err
+		}
+		if snap != nil && cur != nil && cur.PasswordHash == snap.PasswordHash {
+			verdict = cur.Admit(ok, at.Code, now, source)
+		}
+		t, err := getTallies(tx, at.User, source, now)
+		if err != nil {
+			return err
+		}
+		if verdict != nil {
+			s.Throttle.Fail(&t, now)
+			if lerr := s.Throttle.Check(t, knownOf(cur), source, now); lerr != nil {
+				verdict = lerr // this failure reached a limit: say so now
+			}
+			return putTallies(tx, at.User, source, t)
+		}
+		s.Throttle.Succeed(&t, now)
+		if err := putTallies(tx, at.User, source, t); err != nil {
+			return err
+		}
+		if err := done(tx, cur, now); err != nil {
+			return err
+		}
+		return PutAccount(tx, cur)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if verdict != nil {
+		return nil, verdict
+	}
+	return cur, nil
+}
+
+func knownOf(a *staff.Account) []string {
+	if a == nil {
+		return nil
+	}
+	return a.Sources
+}
+
+// throttle keys of one attempt: pair, source, account.
+func tallyKeys(user, source string) [3][]byte {
+	if len(user) > 64 || strings.IndexByte(user, 0) >= 0 {
+		sum := sha256.Sum256([]byte(user))
+		user = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return [3][]byte{
+		[]byte("p\x00" + user + "\x00" + source),
+		[]byte("s\x00" + source),
+		[]byte("a\x00" + user),
+	}
+}
+
+func getTallies(tx *bbolt.Tx, user, source string, now time.Time) (staff.Tallies, error) {
+	var t staff.Tallies
+	b, err := bucket(tx, bucketThrottle)
+	if err != nil {
+		return t, err
+	}
+	for i, k := range tallyKeys(user, source) {
+		v := b.Get(k)
+		if v == nil {
+			continue
+		}
+		dst := [3]*staff.Tally{&t.Pair, &t.Source, &t.Account}[i]
+		if err := json.Unmarshal(v, dst); err != nil {
+			// A damaged counter must not open the door: count it as full.
+			*dst = staff.Tally{Until: now.Add(time.Minute)}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
+	return t, nil
+}
+
+func putTallies(tx *bbolt.Tx, user, source string, t staff.Tallies) error {
+	b, err := bucket(tx, bucketThrottle)
+	if err != nil {
+		return err
+	}
+	for i, k := range tallyKeys(user, source) {
+		v, err := json.Marshal([3]staff.Tally{t.Pair, t.Source, t.Account}[i])
+		if err != nil {
+			return err
+		}
+		if err := b.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) updateTallies(user, source string, now time.Time, fn func(*staff.Tallies)) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		t, err := getTallies(tx, user, source, now)
+		if err != nil {
+			return err
+		}
+		fn(&t)
+		return putTallies(tx, user, source, t)
+	})
+}
+
+// clearTallies forgets user's failed log-ins from every source.
+func clearTallies(tx *bbolt.Tx, user string) error {
+	b, err := bucket(tx, bucketThrottle)
+	if err != nil {
+		return err
+	}
+	keys := tallyKeys(user, "")
+	pairs := keys[0] // "p" 0 user 0
+	var dead [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(pairs); k != nil && bytes.HasPrefix(k, pairs); k, _ = c.Next() {
+		dead = append(dead, bytes.Clone(k))
+	}
+	dead = append(dead, keys[2])
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func putSession(tx *bbolt.Tx, token string, sess *staff.Session) error {
@@ -367,16 +552,52 @@ func (s *Store) Logout(token string) error {
 	})
 }
 
-// PurgeSessions deletes sessions no longer live; it returns how many.
+// PurgeSessions deletes sessions no longer live and returns how many; it
+// also drops failed-log-in counters that hold nothing any more, so user
+// names tried once do not pile up.
 func (s *Store) PurgeSessions() (n int, err error) {
 	now := s.now()
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		n, err = deleteSessions(tx, func(sess staff.Session, damaged bool) bool {
 			return damaged || !sess.Live(now)
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.purgeTallies(tx, now)
 	})
 	return n, err
+}
+
+func (s *Store) purgeTallies(tx *bbolt.Tx, now time.Time) error {
+	b, err := bucket(tx, bucketThrottle)
+	if err != nil {
+		return err
+	}
+	var dead [][]byte
+	err = b.ForEach(func(k, v []byte) error {
+		var t staff.Tally
+		r := s.Throttle.Account
+		switch {
+		case bytes.HasPrefix(k, []byte("p\x00")):
+			r = s.Throttle.Pair
+		case bytes.HasPrefix(k, []byte("s\x00")):
+			r = s.Throttle.Source
+		}
+		if json.Unmarshal(v, &t) != nil || r.Idle(t, now) {
+			dead = append(dead, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Event kinds counted per day.

@@ -1,9 +1,14 @@
 package adminbolt
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +44,16 @@ func addAccount(t *testing.T, s *Store, user string, role staff.Role, at time.Ti
 	}
 }
 
+var (
+	desk     = netip.MustParseAddr("192.0.2.10")   // the clerk's usual address
+	attacker = netip.MustParseAddr("198.51.100.7") // someone else's
+)
+
+func login(s *Store, user, password string, from netip.Addr) (string, *staff.Session, error) {
+	tok, sess, _, err := s.Login(context.Background(), Attempt{User: user, Password: password, From: from})
+	return tok, sess, err
+}
+
 func TestLoginSessionLockout(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
 	s := open(t, &now)
@@ -52,10 +67,10 @@ func TestLoginSessionLockout(t *testing.T) {
 	if err := s.Add(a, false); !errors.Is(err, staff.ErrExists) {
 		t.Fatalf("second add: %v", err)
 	}
-	if _, _, _, err := s.Login("nobody", "a long enough pass", ""); !errors.Is(err, staff.ErrBadLogin) {
+	if _, _, err := login(s, "nobody", "a long enough pass", desk); !errors.Is(err, staff.ErrBadLogin) {
 		t.Fatalf("unknown user: %v", err)
 	}
-	tok, sess, _, err := s.Login("anna", "a long enough pass", "")
+	tok, sess, err := login(s, "anna", "a long enough pass", desk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +91,7 @@ func TestLoginSessionLockout(t *testing.T) {
 
 	for i := range 5 {
 		now = now.Add(time.Minute)
-		_, _, _, err = s.Login("anna", "wrong password", "")
+		_, _, err = login(s, "anna", "wrong password", desk)
 		if i < 4 && !errors.Is(err, staff.ErrBadLogin) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
@@ -84,11 +99,11 @@ func TestLoginSessionLockout(t *testing.T) {
 	if !errors.Is(err, staff.ErrLocked) {
 		t.Fatalf("fifth failure: %v", err)
 	}
-	if _, _, _, err := s.Login("anna", "a long enough pass", ""); !errors.Is(err, staff.ErrLocked) {
+	if _, _, err := login(s, "anna", "a long enough pass", desk); !errors.Is(err, staff.ErrLocked) {
 		t.Fatalf("locked account let in: %v", err)
 	}
 	now = now.Add(15 * time.Minute)
-	tok, _, _, err = s.Login("anna", "a long enough pass", "")
+	tok, _, err = login(s, "anna", "a long enough pass", desk)
 	if err != nil {
 		t.Fatalf("after lock-out: %v", err)
 	}
@@ -97,6 +112,291 @@ func TestLoginSessionLockout(t *testing.T) {
 	}
 	if _, _, err := s.Session(tok); !errors.Is(err, staff.ErrNoSession) {
 		t.Fatalf("after log-out: %v", err)
+	}
+}
+
+// countChecks makes s's gate count the password checks that start.
+func countChecks(s *Store) *atomic.Int32 {
+	var n atomic.Int32
+	s.Gate.OnRun = func(d int) {
+		if d > 0 {
+			n.Add(1)
+		}
+	}
+	return &n
+}
+
+// A burst of wrong guesses fired at once gets 5 checks, not one each, and
+// the right password after it is refused: the failure count is read and
+// written in the transaction that lets an attempt through.
+func TestBurstIsCountedInOneTransaction(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now) // the clock stands still: every guess at the same instant
+	addAccount(t, s, "anna", staff.Clerk, now)
+	checks := countChecks(s)
+	const burst = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, burst)
+	for range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := login(s, "anna", "a wrong guess, again", attacker)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	locked := 0
+	for err := range errs {
+		switch {
+		case errors.Is(err, staff.ErrLocked):
+			locked++
+		case !errors.Is(err, staff.ErrBadLogin):
+			t.Errorf("a guess: %v", err)
+		}
+	}
+	if n := checks.Load(); n != int32(s.Throttle.Pair.Max) {
+		t.Errorf("%d of %d guesses fired at once were checked, want %d", n, burst, s.Throttle.Pair.Max)
+	}
+	if locked < burst-s.Throttle.Pair.Max {
+		t.Errorf("%d guesses refused as locked, want at least %d", locked, burst-s.Throttle.Pair.Max)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", attacker); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("the right password after the burst: %v, want locked", err)
+	}
+}
+
+// The right password arriving while 5 guesses are still being checked is
+// refused without a check: attempts in flight count.
+func TestRightPasswordInsideBurst(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	s.Gate = staff.NewGate(8, 8)
+	inside := make(chan struct{}, 8)
+	release := make(chan struct{})
+	var checks atomic.Int32
+	s.Gate.OnRun = func(d int) {
+		if d > 0 && checks.Add(1) <= 5 {
+			inside <- struct{}{}
+			<-release // hold the guess in its check
+		}
+	}
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() { _, _, err := login(s, "anna", "a wrong guess, again", attacker); errs <- err }()
+	}
+	for range 5 {
+		<-inside
+	}
+	_, _, err := login(s, "anna", "una-password-lunga", attacker)
+	close(release)
+	if !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("the right password while 5 guesses are in flight: %v, want locked", err)
+	}
+	for range 5 {
+		<-errs
+	}
+	if n := checks.Load(); n != 5 {
+		t.Errorf("%d checks, want the 5 guesses only", n)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", attacker); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("the right password after the guesses failed: %v, want locked", err)
+	}
+}
+
+// Guessing from elsewhere does not lock the clerk out: not from one
+// address, nor from many (the account-wide limit spares the clerk's usual
+// address); a source guessing across user names is stopped as a whole.
+func TestStrangerCannotLockOutClerk(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	addAccount(t, s, "bruno", staff.Clerk, now)
+	if _, _, err := login(s, "anna", "una-password-lunga", desk); err != nil { // yesterday, at her desk
+		t.Fatal(err)
+	}
+	now = now.Add(24 * time.Hour)
+	for range 12 {
+		now = now.Add(time.Second)
+		login(s, "anna", "a wrong guess, again", attacker)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", attacker); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("the guessing address: %v, want locked", err)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", desk); err != nil {
+		t.Fatalf("the clerk at her desk while another address guesses: %v", err)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", netip.MustParseAddr("192.0.2.77")); err != nil {
+		t.Fatalf("the clerk at a new address while one address guesses: %v", err)
+	}
+	// A botnet: one guess from each of many addresses.
+	for i := range s.Throttle.Account.Max {
+		login(s, "anna", "a wrong guess, again", netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}))
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", netip.MustParseAddr("203.0.113.250")); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("a new address after %d guesses from many: %v, want locked", s.Throttle.Account.Max, err)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", desk); err != nil {
+		t.Fatalf("the clerk at her desk during a distributed attack: %v", err)
+	}
+	// Spraying: one address, one guess per user name, known or not.
+	sprayer := netip.MustParseAddr("198.51.100.99")
+	for i := range s.Throttle.Source.Max {
+		login(s, fmt.Sprintf("user%02d", i), "a wrong guess, again", sprayer)
+	}
+	if _, _, err := login(s, "bruno", "una-password-lunga", sprayer); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("a sprayer's next guess: %v, want locked", err)
+	}
+	if _, _, err := login(s, "bruno", "una-password-lunga", desk); err != nil {
+		t.Fatalf("bruno at the office: %v", err)
+	}
+}
+
+// An unknown user name, a wrong password and a disabled account answer
+// alike, lock out alike and cost one password check each.
+func TestUnknownUserAnswersLikeWrongPassword(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	addAccount(t, s, "carla", staff.Clerk, now)
+	if _, err := s.Change("carla", func(a *staff.Account) error { return a.Disable(now, "test") }); err != nil {
+		t.Fatal(err)
+	}
+	checks := countChecks(s)
+	outcome := func(err error) string {
+		var le *staff.LockedError
+		switch {
+		case errors.As(err, &le):
+			return "locked until " + le.Until.Format(time.RFC3339)
+		case errors.Is(err, staff.ErrBadLogin), errors.Is(err, staff.ErrDisabled):
+			return "failed"
+		}
+		return fmt.Sprint(err)
+	}
+	var runs []string
+	start := now
+	for i, c := range []struct{ user, pw string }{{"anna", "a wrong guess, again"}, {"ghost", "a wrong guess, again"}, {"carla", "una-password-lunga"}} {
+		from := netip.AddrFrom4([4]byte{198, 51, 100, byte(10 + i)})
+		now = start // each run at the same times, so the lock-outs read alike
+		before := checks.Load()
+		var seq []string
+		for range 7 {
+			now = now.Add(time.Second)
+			_, _, err := login(s, c.user, c.pw, from)
+			seq = append(seq, outcome(err))
+		}
+		runs = append(runs, strings.Join(seq, ", "))
+		if n := checks.Load() - before; n != int32(s.Throttle.Pair.Max) {
+			t.Errorf("%s: %d password checks in 7 attempts, want %d (one per attempt let through)", c.user, n, s.Throttle.Pair.Max)
+		}
+	}
+	if runs[0] != runs[1] || runs[0] != runs[2] {
+		t.Errorf("answers differ:\nwrong password: %s\nunknown user:   %s\ndisabled:       %s", runs[0], runs[1], runs[2])
+	}
+}
+
+// Beyond the gate's queue a log-in is refused at once with ErrBusy, and is
+// not counted as a failure.
+func TestLoginBusy(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	s.Gate = staff.NewGate(1, 0)
+	running := make(chan struct{})
+	hold := make(chan struct{})
+	go s.Gate.Do(context.Background(), func() { close(running); <-hold })
+	<-running
+	for range 10 {
+		if _, _, err := login(s, "anna", "una-password-lunga", desk); !errors.Is(err, staff.ErrBusy) {
+			t.Fatalf("a log-in while the gate is full: %v, want ErrBusy", err)
+		}
+	}
+	close(hold)
+	if _, _, err := login(s, "anna", "una-password-lunga", desk); err != nil {
+		t.Fatalf("after the gate emptied: %v (refused attempts must not count as failures)", err)
+	}
+}
+
+// However many log-ins arrive at once, at most the gate's size of
+// password checks run at the same time.
+func TestConcurrentChecksBounded(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	const size, n = 2, 24
+	s.Gate = staff.NewGate(size, n)
+	var mu sync.Mutex
+	running, peak, total := 0, 0, 0
+	s.Gate.OnRun = func(d int) {
+		mu.Lock()
+		defer mu.Unlock()
+		running += d
+		peak = max(peak, running)
+		if d > 0 {
+			total++
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := []string{"anna", fmt.Sprintf("nobody%d", i)}[i%2]
+			login(s, user, "a wrong guess, again", netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}))
+		}()
+	}
+	wg.Wait()
+	if peak > size || total != n {
+		t.Errorf("%d checks ran at once (gate %d), %d ran in all (want %d)", peak, size, total, n)
+	}
+}
+
+// An administrator's change lifts the account's lock-outs; Reauth counts
+// wrong passwords like log-ins and applies its change only on success.
+func TestAdminClearsLockoutAndReauth(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	for range 5 {
+		login(s, "anna", "a wrong guess, again", desk)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", desk); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("after 5 failures: %v", err)
+	}
+	if _, err := s.Change("anna", func(a *staff.Account) error { return a.ResetPassword(nil, "una-password-nuova", now, "admin") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := login(s, "anna", "una-password-nuova", desk); err != nil {
+		t.Fatalf("after the reset: %v", err)
+	}
+	changed := 0
+	change := func(*staff.Account) error { changed++; return nil }
+	for range 4 {
+		if err := s.Reauth(context.Background(), Attempt{User: "anna", Password: "nope, not this", From: desk}, change); !errors.Is(err, staff.ErrBadLogin) {
+			t.Fatalf("reauth with a wrong password: %v", err)
+		}
+	}
+	if err := s.Reauth(context.Background(), Attempt{User: "anna", Password: "nope, not this", From: desk}, change); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("fifth wrong reauth: %v, want locked", err)
+	}
+	if err := s.Reauth(context.Background(), Attempt{User: "anna", Password: "una-password-nuova", From: desk}, change); !errors.Is(err, staff.ErrLocked) || changed != 0 {
+		t.Fatalf("reauth while locked: %v, changed %d", err, changed)
+	}
+	now = now.Add(time.Hour)
+	if err := s.Reauth(context.Background(), Attempt{User: "anna", Password: "una-password-nuova", From: desk}, change); err != nil || changed != 1 {
+		t.Fatalf("reauth: %v, changed %d", err, changed)
+	}
+	// Counters that hold nothing are purged.
+	now = now.Add(8 * 24 * time.Hour)
+	if _, err := s.PurgeSessions(); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	s.db.View(func(tx *bbolt.Tx) error { left = tx.Bucket(bucketThrottle).Stats().KeyN; return nil })
+	if left != 0 {
+		t.Errorf("%d idle counters left after the purge", left)
 	}
 }
 
@@ -165,7 +465,7 @@ func TestChangeEndsSessions(t *testing.T) {
 	for _, u := range []string{"anna", "bruno"} {
 		addAccount(t, s, u, staff.Clerk, at)
 		var err error
-		if tokens[u], _, _, err = s.Login(u, "una-password-lunga", ""); err != nil {
+		if tokens[u], _, err = login(s, u, "una-password-lunga", desk); err != nil {
 			t.Fatal(err)
 		}
 	}

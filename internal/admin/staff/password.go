@@ -45,41 +45,58 @@ func HashPassword(r io.Reader, pw string, p Params) (string, error) {
 // hash exhaust the hub's memory at the next log-in.
 const maxMemory = 1 << 20 // KiB: 1 GiB
 
-// CheckPassword compares pw with a PHC string in constant time. A
-// malformed hash is an error, not a failed log-in.
-func CheckPassword(phc, pw string) (bool, error) {
-	parts := strings.Split(phc, "$")
+// phc is a parsed PHC string.
+type phc struct {
+	p         Params
+	salt, key []byte
+}
+
+func parseHash(s string) (phc, error) {
+	parts := strings.Split(s, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return false, fmt.Errorf("%w: the stored password hash is not an argon2id PHC string", ErrInvalid)
+		return phc{}, fmt.Errorf("%w: the stored password hash is not an argon2id PHC string", ErrInvalid)
 	}
 	var v int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false, fmt.Errorf("%w: the stored password hash has argon2 version %q, not %d", ErrInvalid, parts[2], argon2.Version)
+		return phc{}, fmt.Errorf("%w: the stored password hash has argon2 version %q, not %d", ErrInvalid, parts[2], argon2.Version)
 	}
 	var p Params
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
 		p.Memory == 0 || p.Memory > maxMemory || p.Time == 0 || p.Time > 100 || p.Threads == 0 {
-		return false, fmt.Errorf("%w: the stored password hash has unusable parameters %q", ErrInvalid, parts[3])
+		return phc{}, fmt.Errorf("%w: the stored password hash has unusable parameters %q", ErrInvalid, parts[3])
 	}
 	b64 := base64.RawStdEncoding
 	salt, err1 := b64.DecodeString(parts[4])
 	want, err2 := b64.DecodeString(parts[5])
 	if err1 != nil || err2 != nil || len(salt) < 8 || len(want) < 16 || len(want) > 64 {
-		return false, fmt.Errorf("%w: the stored password hash has a damaged salt or key", ErrInvalid)
+		return phc{}, fmt.Errorf("%w: the stored password hash has a damaged salt or key", ErrInvalid)
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	p.KeyLen = uint32(len(want))
+	return phc{p, salt, want}, nil
 }
 
-// dummyHash is checked when the user name is unknown, so a wrong name
-// takes as long as a wrong password and does not reveal who has an account.
-var dummyHash = func() string {
-	h, err := HashPassword(nil, "not a password", DefaultParams)
-	if err != nil {
-		panic(err)
-	}
-	return h
-}()
+// ValidHash checks that s is a usable argon2id PHC string without
+// computing anything.
+func ValidHash(s string) error {
+	_, err := parseHash(s)
+	return err
+}
 
-// Waste spends the time of one password check: call it for unknown users.
-func Waste(pw string) { _, _ = CheckPassword(dummyHash, pw) }
+// CheckPassword compares pw with a PHC string in constant time. A
+// malformed hash is an error, not a failed log-in. It takes tens of
+// megabytes for tens of milliseconds: callers that answer the network run
+// it through a Gate.
+func CheckPassword(hash, pw string) (bool, error) {
+	h, err := parseHash(hash)
+	if err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(pw), h.salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
+	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+}
+
+// DummyHash is checked when the user name is unknown, so a wrong name
+// costs as much as a wrong password and does not reveal who has an
+// account. It has DefaultParams and matches no password anyone types (its
+// key is random bytes, not a hash).
+const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$k7Mcy7zt01gqnXVfQQn/wQ$Yr8AZgFO0qS0794j7zxaaWYwwhOP3maE5zkvphzzaAI"

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -106,9 +105,10 @@ type Account struct {
 	Disabled     bool      `json:"disabled,omitempty"`
 	Created      time.Time `json:"created"`
 	CreatedBy    string    `json:"created_by"`
-	// Failures are the recent failed log-ins, pruned to the lock-out window.
-	Failures  []time.Time `json:"failures,omitempty"`
-	LastLogin time.Time   `json:"last_login,omitzero"`
+	LastLogin    time.Time `json:"last_login,omitzero"`
+	// Sources are where the account last signed in from (see SourceOf),
+	// newest first: the account-wide lock-out spares them (see Throttle).
+	Sources []string `json:"sources,omitempty"`
 	// History records who disabled, enabled or reset the account, and when.
 	History []Change `json:"history,omitempty"`
 }
@@ -128,17 +128,18 @@ func (a *Account) Disable(at time.Time, by string) error {
 	return a.record(at, by, "disabled", func() { a.Disabled = true })
 }
 
-// Enable lets a disabled account sign in again, with no past failures
-// held against it.
+// Enable lets a disabled account sign in again (the store clears its
+// failed log-ins too).
 func (a *Account) Enable(at time.Time, by string) error {
 	if !a.Disabled {
 		return fmt.Errorf("%w: the account %q is not disabled", ErrInvalid, a.User)
 	}
-	return a.record(at, by, "enabled", func() { a.Disabled, a.Failures = false, nil })
+	return a.record(at, by, "enabled", func() { a.Disabled = false })
 }
 
-// ResetPassword sets a new password chosen by an administrator and lifts a
-// lock-out; the staff member's one-time codes stay as they were.
+// ResetPassword sets a new password chosen by an administrator (the store
+// lifts a lock-out too); the staff member's one-time codes stay as they
+// were.
 func (a *Account) ResetPassword(r io.Reader, password string, at time.Time, by string) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
@@ -147,7 +148,7 @@ func (a *Account) ResetPassword(r io.Reader, password string, at time.Time, by s
 	if err != nil {
 		return err
 	}
-	return a.record(at, by, "password reset", func() { a.PasswordHash, a.Failures = h, nil })
+	return a.record(at, by, "password reset", func() { a.PasswordHash = h })
 }
 
 // LastChange is the latest administrative change, nil when none.
@@ -219,89 +220,40 @@ func NewAccount(r io.Reader, user, name string, role Role, password string, at t
 	return &Account{User: user, Name: strings.TrimSpace(name), Role: role, PasswordHash: h, Created: at.UTC(), CreatedBy: by}, nil
 }
 
-// Lockout is the policy against password guessing: after Max failures
-// within Window the account refuses every attempt, right or wrong, until
-// the oldest of them leaves the window.
-type Lockout struct {
-	Max    int
-	Window time.Duration
-}
-
-// DefaultLockout is 5 failures in 15 minutes.
-var DefaultLockout = Lockout{Max: 5, Window: 15 * time.Minute}
-
-func (l Lockout) recent(failures []time.Time, now time.Time) []time.Time {
-	var out []time.Time
-	for _, f := range failures {
-		if now.Sub(f) < l.Window && !f.After(now) {
-			out = append(out, f)
-		}
+// Admit decides a log-in attempt once its password has been checked
+// (passwordOK), so that the slow hash runs outside any lock. A disabled
+// account is refused only now, after the hash, so it answers as slowly as
+// any other. On success it records the code's step (a code is accepted
+// once), the time and the source.
+func (a *Account) Admit(passwordOK bool, code string, at time.Time, source string) error {
+	if !passwordOK {
+		return ErrBadLogin
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
-}
-
-// LockedUntil returns when the account opens again, if it is locked at now.
-func (l Lockout) LockedUntil(failures []time.Time, now time.Time) (time.Time, bool) {
-	r := l.recent(failures, now)
-	if l.Max <= 0 || len(r) < l.Max {
-		return time.Time{}, false
-	}
-	return r[len(r)-l.Max].Add(l.Window), true
-}
-
-// LockedError says until when an account is locked.
-type LockedError struct{ Until time.Time }
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("too many failed log-ins: the account is locked until %s", e.Until.Format("15:04"))
-}
-
-func (e *LockedError) Unwrap() error { return ErrLocked }
-
-// Attempt is one log-in attempt.
-type Attempt struct {
-	Password string
-	Code     string // TOTP code; needed when the account has a secret
-	At       time.Time
-}
-
-// Login checks an attempt against the account and updates its failures,
-// last TOTP step and last log-in. A locked account is refused before the
-// password is looked at, so guessing on goes nowhere.
-func (a *Account) Login(at Attempt, l Lockout) error {
 	if a.Disabled {
 		return fmt.Errorf("%w: ask an administrator", ErrDisabled)
 	}
-	if until, locked := l.LockedUntil(a.Failures, at.At); locked {
-		return &LockedError{Until: until}
-	}
-	fail := func(err error) error {
-		a.Failures = append(l.recent(a.Failures, at.At), at.At.UTC())
-		if until, locked := l.LockedUntil(a.Failures, at.At); locked {
-			return &LockedError{Until: until}
-		}
+	if err := a.CheckCode(code, at); err != nil {
 		return err
 	}
-	ok, err := CheckPassword(a.PasswordHash, at.Password)
-	if err != nil {
-		return err
+	a.LastLogin = at.UTC()
+	a.rememberSource(source)
+	return nil
+}
+
+// CheckCode checks the account's current one-time code, when it has
+// them, and records its step so it is not accepted again.
+func (a *Account) CheckCode(code string, at time.Time) error {
+	if len(a.TOTPSecret) == 0 {
+		return nil
 	}
+	if strings.TrimSpace(code) == "" {
+		return ErrTOTPMissing
+	}
+	step, ok := VerifyTOTP(a.TOTPSecret, code, at, a.LastTOTPStep)
 	if !ok {
-		return fail(ErrBadLogin)
+		return ErrBadLogin
 	}
-	if len(a.TOTPSecret) > 0 {
-		if strings.TrimSpace(at.Code) == "" {
-			return fail(ErrTOTPMissing)
-		}
-		step, ok := VerifyTOTP(a.TOTPSecret, at.Code, at.At, a.LastTOTPStep)
-		if !ok {
-			return fail(ErrBadLogin)
-		}
-		a.LastTOTPStep = step
-	}
-	a.Failures = nil
-	a.LastLogin = at.At.UTC()
+	a.LastTOTPStep = step
 	return nil
 }
 
