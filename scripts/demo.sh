@@ -34,6 +34,10 @@ case "${LANG:-C}" in C|C.*|POSIX|"") export LANG=en_US.UTF-8 ;; esac
 echo "demo: building the kiosk (the first Fyne build takes a few minutes)"
 "$GO" build -o "$KIOSK" ./cmd/kiosk || die "the kiosk did not build: it needs gcc and Debian's libgl1-mesa-dev xorg-dev libxkbcommon-dev (make deps)"
 
+# hub serve --demo refuses a directory with a hub it did not make.
+if [ -e "$DATA/hub.db" ] && [ ! -e "$DATA/DEMO" ]; then
+	die "$DATA holds a hub the demo did not make (real data, or a demo older than its DEMO marker): remove it (make clean) or set DEMO_DATA"
+fi
 mkdir -p "$DATA"
 HUB_OUT=$DATA/hub.out
 : > "$HUB_OUT"
@@ -49,19 +53,24 @@ stop_hub() {
 trap stop_hub EXIT
 trap 'exit 130' INT TERM
 
-# Seeding the demo city takes a while on first start.
+# Seeding the demo city takes a while on first start. The demo hub serves
+# HTTPS with a certificate of its own (DATA/tls/cert.pem), which curl and
+# the kiosk trust by that file and nothing else.
 URL=""
 for _ in $(seq 1 300); do
 	kill -0 "$HUB_PID" 2>/dev/null || die "the hub stopped: $(tail -n 3 "$DATA/hub.log")"
 	URL=$(sed -n 's/^hub listening on //p' "$HUB_OUT" | head -n 1)
-	if [ -n "$URL" ] && curl -fsS "$URL/healthz" > /dev/null 2>&1; then
+	CA=$(sed -n 's/^TLS certificate: \(.*\) (SHA-256 .*)$/\1/p' "$HUB_OUT" | head -n 1)
+	if [ -n "$URL" ] && [ -n "$CA" ] && curl -fsS --cacert "$CA" "$URL/healthz" > /dev/null 2>&1; then
 		break
 	fi
 	URL=""
 	sleep 0.5
 done
 [ -n "$URL" ] || die "the hub did not answer on $ADDR within 150 s"
+FINGERPRINT=$(sed -n 's/^TLS certificate: .* (SHA-256 \(.*\))$/\1/p' "$HUB_OUT" | head -n 1)
 echo "demo: hub up at $URL (staff console: $URL/admin/)"
+echo "demo: its certificate is its own ($CA); a browser asks before trusting it: SHA-256 $FINGERPRINT"
 
 # The kiosk seals its keys with the TPM2 where there is one, else with a
 # passphrase: the demo's comes from the environment, so nobody is asked.
@@ -70,7 +79,7 @@ export SPORTELLO_DEMO_SECRET=${SPORTELLO_DEMO_SECRET:-demo-only-passphrase}
 if [ ! -f "$PROFILE/device.json" ]; then
 	CODE=$(sed -n 's/^enrolment code: //p' "$HUB_OUT" | head -n 1)
 	[ -n "$CODE" ] || die "the demo hub printed no enrolment code"
-	"$KIOSK" enrol --hub "$URL" --code "$CODE" --profile "$PROFILE" --name demo-kiosk
+	"$KIOSK" enrol --hub "$URL" --hub-ca "$CA" --code "$CODE" --profile "$PROFILE" --name demo-kiosk
 fi
 
 # The virtual card becomes a resident of the demo city holding a valid CIE.

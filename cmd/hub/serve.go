@@ -164,7 +164,7 @@ func demoDir(dataDir string) error {
 	}
 	for _, p := range []string{registryPath(dataDir), keysDir(dataDir)} {
 		if _, err := os.Stat(p); err == nil {
-			return fmt.Errorf("hub serve --demo refuses %s: it holds a hub's records that the demo did not make (there is no %s file), so give --data an empty directory", dataDir, demoMarker)
+			return fmt.Errorf("--demo refuses %s: it holds a hub's records that the demo did not make (there is no %s file there); give --data an empty directory", dataDir, demoMarker)
 		}
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {

@@ -10,7 +10,11 @@ package browsertest
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/csv"
+	"encoding/pem"
 	"flag"
 	"os"
 	"os/exec"
@@ -33,6 +37,7 @@ const demoPassword = "sportello-demo" // printed by hub serve --demo
 
 type hubProc struct {
 	url, data, bin string
+	cert           string // the certificate the demo hub made for its HTTPS
 	cmd            *exec.Cmd
 }
 
@@ -98,6 +103,9 @@ func startHub(t *testing.T) *hubProc {
 			if strings.HasPrefix(l, "staff log-in: admin / "+demoPassword) {
 				sawStaff = true
 			}
+			if c, ok := strings.CutPrefix(l, "TLS certificate: "); ok {
+				h.cert, _, _ = strings.Cut(c, " (SHA-256 ")
+			}
 			if u, ok := strings.CutPrefix(l, "hub listening on "); ok {
 				h.url = u
 			}
@@ -107,6 +115,9 @@ func startHub(t *testing.T) *hubProc {
 	}
 	if !sawStaff {
 		t.Error("hub serve --demo did not print the staff log-in line")
+	}
+	if !strings.HasPrefix(h.url, "https://") || h.cert == "" {
+		t.Fatalf("hub serve --demo serves %s with certificate %q, want HTTPS with its own", h.url, h.cert)
 	}
 	go func() {
 		for range lines {
@@ -124,9 +135,11 @@ func (h *hubProc) run(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// newBrowser starts headless Chromium with the flags DESIGN.md lists.
-func newBrowser(t *testing.T) (context.Context, context.CancelFunc) {
+// newBrowser starts headless Chromium with the flags DESIGN.md lists,
+// trusting h's own certificate (by its public key) and no other error.
+func newBrowser(t *testing.T, h *hubProc) (context.Context, context.CancelFunc) {
 	t.Helper()
+	spki := spkiHash(t, h.cert)
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium is not installed: run `make deps` (Debian package chromium)")
@@ -148,11 +161,32 @@ func newBrowser(t *testing.T) (context.Context, context.CancelFunc) {
 		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("ignore-certificate-errors-spki-list", spki),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	return ctx, func() { cancelT(); cancelC(); cancelA() }
+}
+
+// spkiHash is Chromium's pin of a certificate: the base64 SHA-256 of its
+// public key.
+func spkiHash(t *testing.T, certFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s holds no PEM certificate", certFile)
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 func login(user, password string) chromedp.Tasks {
@@ -168,9 +202,9 @@ func login(user, password string) chromedp.Tasks {
 func text(sel string, out *string) chromedp.Action { return chromedp.Text(sel, out, chromedp.ByQuery) }
 
 func TestConsole(t *testing.T) {
-	ctx, cancel := newBrowser(t)
-	defer cancel()
 	h := startHub(t)
+	ctx, cancel := newBrowser(t, h)
+	defer cancel()
 	shots := []string{}
 	shoot := func(name string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
