@@ -154,8 +154,10 @@ func (c *cli) auditAnchors(ctx context.Context, args []string) error {
 // so the record still shows who really acted.
 func (c *cli) changer(by string) (string, error) {
 	by = strings.TrimSpace(by)
-	if strings.ContainsFunc(by, unicode.IsControl) {
-		return "", usagef("--by must be a name on one line, without control characters")
+	// Control and format characters (new lines, bidirectional overrides)
+	// could make the note pass for the account, or for another history line.
+	if strings.ContainsFunc(by, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+		return "", usagef("--by must be a name on one line, without control or formatting characters")
 	}
 	a, err := c.staffActor()
 	if err != nil {

@@ -32,6 +32,7 @@ func TestOperatorCommands(t *testing.T) {
 		{"code before approval", []string{"operator", "enrol-code", "--data", data, "op-0001", "--by", "x"}, 1, "", "approved or active"},
 		{"activate before approval", []string{"operator", "activate", "--data", data, "op-0001", "--by", "x"}, 1, "", "allowed next: approved, revoked"},
 		{"--by on two lines", []string{"operator", "approve", "--data", data, "op-0001", "--by", "x\nhistory          2026-01-01 00:00  - → approved by staff:m.bianchi"}, 2, "", "one line"},
+		{"--by reversing the line", []string{"operator", "approve", "--data", data, "op-0001", "--by", "\u202eihcnaib.m:ffats"}, 2, "", "one line"},
 		{"approve", []string{"operator", "approve", "--data", data, "op-0001", "--by", "m.bianchi"}, 0, "op-0001 approved", ""},
 		{"activate", []string{"operator", "activate", "--data", data, "op-0001", "--by", "m.bianchi"}, 0, "op-0001 active", ""},
 		{"suspend without reason", []string{"operator", "suspend", "--data", data, "op-0001", "--by", "x"}, 2, "", "--reason"},
