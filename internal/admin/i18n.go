@@ -190,7 +190,8 @@ var messages = map[string][2]string{
 	"set.districtnote": {"La zona è ricavata dal CAP dell'indirizzo dell'esercente.", "The district is derived from the CAP (postcode) of the operator's address."},
 	"set.operators":    {"Esercenti", "Operators"}, "set.collected": {"Incassato", "Collected"},
 	"settlement.title": {"Rendiconto", "Settlement"}, "set.csv": {"Scarica CSV", "Download CSV"}, "set.pdf": {"Scarica PDF", "Download PDF"},
-	"set.revoked": {"revocati", "revoked"}, "set.lines": {"Certificati del mese", "Certificates of the month"},
+	"set.csvcomma": {"CSV con virgole e punti decimali", "CSV with commas and decimal points"},
+	"set.revoked":  {"revocati", "revoked"}, "set.lines": {"Certificati del mese", "Certificates of the month"},
 	"set.protocol": {"Protocollo", "Protocol"}, "set.issued": {"Rilasciato", "Issued"}, "set.type": {"Tipo", "Type"},
 	"set.nolines": {"Nessun certificato nel mese.", "No certificates this month."},
 

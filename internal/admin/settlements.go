@@ -18,6 +18,19 @@ import (
 	"github.com/sportello/sportello/internal/settlement"
 )
 
+// csvFormatOf reads ?sep=: the Italian format (';' and decimal commas) by
+// default or with "semicolon", the comma one (',' and decimal points)
+// with "comma".
+func csvFormatOf(r *http.Request) (settlement.CSVFormat, error) {
+	switch r.URL.Query().Get("sep") {
+	case "", "semicolon":
+		return settlement.ItalianCSV, nil
+	case "comma":
+		return settlement.CommaCSV, nil
+	}
+	return 0, badInput(fmt.Sprintf("sep=%q is neither semicolon nor comma", r.URL.Query().Get("sep")))
+}
+
 // monthOf reads ?month=YYYY-MM, this month by default.
 func (c *Console) monthOf(r *http.Request) (settlement.Month, error) {
 	if s := r.URL.Query().Get("month"); s != "" {
@@ -88,13 +101,18 @@ func (c *Console) settlementsCSV(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, statusOf(err), err)
 		return
 	}
+	format, err := csvFormatOf(r)
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
 	_, ss, err := c.monthSettlements(m)
 	if err != nil {
 		c.fail(w, r, statusOf(err), err)
 		return
 	}
 	var buf bytes.Buffer
-	if err := settlement.WriteSummaryCSV(&buf, m, ss); err != nil {
+	if err := settlement.WriteSummaryCSV(&buf, m, ss, format); err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
@@ -131,13 +149,18 @@ func (c *Console) settlementPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) settlementCSV(w http.ResponseWriter, r *http.Request) {
+	format, err := csvFormatOf(r)
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
 	o, s, err := c.oneSettlement(r)
 	if err != nil {
 		c.fail(w, r, statusOf(err), err)
 		return
 	}
 	var buf bytes.Buffer
-	if err := settlement.WriteCSV(&buf, s); err != nil {
+	if err := settlement.WriteCSV(&buf, s, format); err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}

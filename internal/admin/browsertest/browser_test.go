@@ -22,12 +22,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 )
 
@@ -224,9 +226,28 @@ func TestConsole(t *testing.T) {
 			return os.WriteFile(p, buf, 0o644)
 		})
 	}
-	if err := chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(1280, 900, 1, false)); err != nil {
+	if err := chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(1280, 900, 1, false), cdplog.Enable()); err != nil {
 		t.Fatal(err)
 	}
+	// Every page runs under a Content-Security-Policy with no inline
+	// script or style allowed except by hash: Chromium reports anything it
+	// blocks, and nothing may be.
+	var cspMu sync.Mutex
+	var blocked []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "Content Security Policy") {
+			cspMu.Lock()
+			blocked = append(blocked, e.Entry.URL+": "+e.Entry.Text)
+			cspMu.Unlock()
+		}
+	})
+	defer func() {
+		cspMu.Lock()
+		defer cspMu.Unlock()
+		for _, b := range blocked {
+			t.Errorf("the browser blocked: %s", b)
+		}
+	}()
 
 	t.Run("log-in", func(t *testing.T) {
 		var h1 string
@@ -328,9 +349,11 @@ func TestConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		rows, err := csv.NewReader(f).ReadAll()
+		r := csv.NewReader(f)
+		r.Comma = ';' // for Italian spreadsheets: ';' between fields, decimal commas
+		rows, err := r.ReadAll()
 		if err != nil {
-			t.Fatalf("the settlement is not CSV: %v", err)
+			t.Fatalf("the settlement is not CSV separated by ';': %v", err)
 		}
 		if len(rows) < 3 || rows[0][0] != "operatore" || rows[len(rows)-1][2] != "TOTALE" {
 			t.Fatalf("unexpected CSV: %q", rows)
@@ -355,9 +378,11 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("the demo hub issued %d certificates; the verification page needs two", len(certIDs))
 		}
 		h.run(t, "certificate", "revoke", "--data", h.data, "--id", certIDs[1], "--reason", "rilasciato per errore")
-		var valid, revoked, unknown string
+		var valid, revoked, unknown, background string
 		err := chromedp.Run(ctx,
 			chromedp.Navigate(h.url+"/v/"+certIDs[0]), text(`[role=status]`, &valid), shoot("verify-valid"),
+			// The page's inline style sheet applies: its CSP allows it by hash.
+			chromedp.Evaluate(`getComputedStyle(document.querySelector('[role=status]')).backgroundColor`, &background),
 			chromedp.Navigate(h.url+"/v/"+certIDs[1]), text(`[role=status]`, &revoked), shoot("verify-revoked"),
 			chromedp.Navigate(h.url+"/v/NOTACERTIFICATE"), text(`[role=status]`, &unknown),
 		)
@@ -366,6 +391,9 @@ func TestConsole(t *testing.T) {
 		}
 		if !strings.Contains(valid, "valido") || !strings.Contains(revoked, "revocato") || !strings.Contains(unknown, "sconosciuto") {
 			t.Fatalf("verification pages say %q, %q, %q", valid, revoked, unknown)
+		}
+		if background != "rgb(227, 244, 225)" { // .valid{background:#e3f4e1}
+			t.Errorf("the valid certificate's status has background %q: its style sheet did not apply", background)
 		}
 		// The console counted the failed and revoked verifications.
 		var page string
@@ -404,11 +432,11 @@ func TestConsole(t *testing.T) {
 
 func cents(t *testing.T, s string) int64 {
 	t.Helper()
-	whole, frac, ok := strings.Cut(s, ".")
+	whole, frac, ok := strings.Cut(s, ",")
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
 	if !ok || err1 != nil || err2 != nil || len(frac) != 2 {
-		t.Fatalf("%q is not an amount with two decimals", s)
+		t.Fatalf("%q is not an amount with a decimal comma and two decimals", s)
 	}
 	return w*100 + f
 }
