@@ -27,7 +27,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--metrics-allow CIDR]... [--metrics-token-file FILE]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -39,10 +39,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", os.Getenv("SPORTELLO_PUBLIC_URL"), "the hub's public URL, printed in every certificate's QR, unless hub city set stored one (default: the listening address)")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune, unless hub city set stored one")
 	apiFlags := addServeFlags(fs)
+	metrics := addMetricsFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := apiFlags.check(*demo); err != nil {
+		return err
+	}
+	if err := metrics.check(); err != nil {
 		return err
 	}
 	if os.Getenv("GOGC") == "" { // an operator's explicit GOGC wins
@@ -99,6 +103,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version}
+		metrics.apply(api)
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
 			ln.Close()
 			ctl.Close()
