@@ -167,6 +167,24 @@ func TestBurstIsCountedInOneTransaction(t *testing.T) {
 	}
 }
 
+// Concurrent attempts take their time before they take the file's write
+// lock, so the transactions may see their timestamps out of order: an
+// attempt stamped earlier than failures already recorded must count them.
+// (Here each attempt's clock reads a second earlier than the last.)
+func TestOutOfOrderAttemptsCount(t *testing.T) {
+	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
+	s := open(t, &now)
+	addAccount(t, s, "anna", staff.Clerk, now)
+	back := now
+	s.now = func() time.Time { back = back.Add(-time.Second); return back }
+	for range 10 {
+		login(s, "anna", "a wrong guess, again", attacker)
+	}
+	if _, _, err := login(s, "anna", "una-password-lunga", attacker); !errors.Is(err, staff.ErrLocked) {
+		t.Fatalf("the right password after 10 guesses stamped out of order: %v, want locked", err)
+	}
+}
+
 // The right password arriving while 5 guesses are still being checked is
 // refused without a check: attempts in flight count.
 func TestRightPasswordInsideBurst(t *testing.T) {

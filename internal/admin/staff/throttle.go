@@ -72,11 +72,14 @@ type Tally struct {
 	Level    int         `json:"level,omitempty"` // lock-outs so far: the next lasts Lock << Level
 }
 
-// recent returns the failures within the window before now.
+// recent returns the failures within the window around now. Failures
+// stamped after now count too: concurrent attempts read the clock before
+// they wait for the file's write lock, so one stamped earlier may well be
+// checked after others were recorded, and must see them.
 func (r Rule) recent(fs []time.Time, now time.Time) []time.Time {
 	var out []time.Time
 	for _, f := range fs {
-		if now.Sub(f) < r.Window && !f.After(now) {
+		if d := now.Sub(f); d < r.Window && d > -r.Window {
 			out = append(out, f)
 		}
 	}
