@@ -59,6 +59,9 @@ const (
 	ReasonNoCivilStatus       = "no_civil_status"
 	ReasonBornAbroadAIRE      = "born_abroad_aire"
 	ReasonInvalidChannel      = "invalid_channel"
+	// ReasonInvalidCF: a codice fiscale in the request is not well formed
+	// (length, alphabet, date, check character); no look-up can find it.
+	ReasonInvalidCF = "invalid_cf"
 )
 
 // RequesterKind is ANPR's tipoRichiedente.

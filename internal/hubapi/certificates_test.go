@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -244,5 +245,53 @@ func TestAnotherShopsPDF(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("an ERROR was logged:\n%s", logs.String())
+	}
+}
+
+// TestIssueCertificateValidation: whatever is wrong with a request's
+// content is a 4xx refusal with a reason code, never a 500: a kiosk retries a
+// 500, and one malformed request queued offline would then block every
+// request behind it. A malformed codice fiscale is 422 invalid_cf.
+func TestIssueCertificateValidation(t *testing.T) {
+	f := newFixture(t)
+	cf := f.cfs[1]
+	res := []string{"residenza"}
+	tests := []struct {
+		name   string
+		body   map[string]any
+		status int    // 0: any 4xx
+		reason string // "": any reason
+	}{
+		{"wrong check character", map[string]any{"cf": "RSSMRA50B17F205X", "types": res}, 422, "invalid_cf"},
+		{"too short", map[string]any{"cf": "RSSMRA50B17", "types": res}, 422, "invalid_cf"},
+		{"empty", map[string]any{"cf": "", "types": res}, 422, "invalid_cf"},
+		{"symbols", map[string]any{"cf": "RSSMRA50B17F20$W", "types": res}, 422, "invalid_cf"},
+		{"impossible month", map[string]any{"cf": "RSSMRA50Z17F205W", "types": res}, 422, "invalid_cf"},
+		{"control characters", map[string]any{"cf": "RSSMRA50B17F205\x00", "types": res}, 422, "invalid_cf"},
+		{"long", map[string]any{"cf": strings.Repeat("A", 5000), "types": res}, 422, "invalid_cf"},
+		{"requester malformed", map[string]any{"cf": cf, "requester_cf": "NOTACODE", "types": res}, 422, "invalid_cf"},
+		{"no types", map[string]any{"cf": cf, "types": []string{}}, 0, ""},
+		{"types null", map[string]any{"cf": cf, "types": nil}, 0, ""},
+		{"empty type", map[string]any{"cf": cf, "types": []string{""}}, 0, ""},
+		{"unknown exemption", map[string]any{"cf": cf, "types": res, "exemption": map[string]any{"code": 12345}}, 0, ""},
+		{"negative exemption", map[string]any{"cf": cf, "types": res, "exemption": map[string]any{"code": -1}}, 0, ""},
+		{"cf as a number", map[string]any{"cf": 42, "types": res}, 400, "bad_request"},
+		{"channel unknown", map[string]any{"cf": cf, "types": res, "channel": "web"}, 400, "bad_request"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := f.post(t, fmt.Sprint("v", i), tt.body, true)
+			var p api.Problem
+			json.Unmarshal(body, &p)
+			if resp.StatusCode < 400 || resp.StatusCode >= 500 || p.Reason == "" || p.Message == "" {
+				t.Fatalf("got %d %s, want a 4xx refusal with a reason and a message", resp.StatusCode, body)
+			}
+			if (tt.status != 0 && resp.StatusCode != tt.status) || (tt.reason != "" && p.Reason != tt.reason) {
+				t.Errorf("got %d %+v, want %d %s", resp.StatusCode, p, tt.status, tt.reason)
+			}
+			if api.Decide(resp.StatusCode, p.Reason) != api.Refuse {
+				t.Errorf("a kiosk would %v %d %s; a validation error must be refused, not retried", api.Decide(resp.StatusCode, p.Reason), resp.StatusCode, p.Reason)
+			}
+		})
 	}
 }

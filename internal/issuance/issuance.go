@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
@@ -159,7 +160,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	err = s.Registry.View(ctx, func(r registry.Reader) error {
 		var err error
 		if data, err = certificate.Load(r, req.SubjectCF); err != nil {
-			return err
+			return malformedCF("subject's", err)
 		}
 		creq.Requester, err = requester(r, req.RequesterCF, data.Person)
 		return err
@@ -254,6 +255,11 @@ func requester(r registry.Reader, cf string, subject *registry.Person) (certific
 		return certificate.Requester{CF: subject.CF, Person: subject}, nil
 	}
 	p, err := r.PersonByCF(cf)
+	if err != nil {
+		if bad := malformedCF("requester's", err); bad != err {
+			return certificate.Requester{}, bad
+		}
+	}
 	switch {
 	case err == nil:
 		return certificate.Requester{CF: p.CF, Person: p}, nil
@@ -265,6 +271,18 @@ func requester(r registry.Reader, cf string, subject *registry.Person) (certific
 		return certificate.Requester{}, &certificate.Refusal{Reason: certificate.ReasonRequesterUnknown,
 			Message: fmt.Sprintf("the requester's codice fiscale %s cannot be used: %v", cf, err), Err: err}
 	}
+}
+
+// malformedCF turns a look-up that failed because the code itself is not a
+// codice fiscale into a refusal: the request is wrong, not the hub, and a
+// kiosk that took it for the hub's failure would retry it for ever. Other
+// errors pass unchanged.
+func malformedCF(whose string, err error) error {
+	var cfe *codicefiscale.Error
+	if !errors.As(err, &cfe) {
+		return err
+	}
+	return &certificate.Refusal{Reason: certificate.ReasonInvalidCF, Message: "the " + whose + " " + cfe.Error(), Err: err}
 }
 
 // VerifyURL is the public verification page of certificate id.
