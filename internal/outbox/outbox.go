@@ -91,6 +91,17 @@ type Op struct {
 	Payload        []byte
 	PersonalData   bool  // the payload names or identifies a person: encrypt it at rest
 	AmountCents    int64 // fees the operation collects, counted against MaxAmountCents
+	// Now marks an operation its caller sends at once itself with
+	// Outbox.Deliver, as the kiosk does for the citizen at the counter: it
+	// is written before the first byte goes to the hub, and the Sender
+	// leaves it alone until that delivery ends.
+	Now bool
+	// Online says the hub answered just before the operation was written.
+	// The offline limits bound what a kiosk takes while it cannot reach
+	// the hub, so they are not applied to it; should its delivery fail it
+	// waits like any other (the hub may have acted on it) and counts
+	// against the limits of the operations after it.
+	Online bool
 }
 
 // State is where an operation is in its life.
@@ -176,6 +187,9 @@ type Outbox struct {
 	wake    chan struct{}
 	sending bool
 	sendMu  sync.Mutex
+
+	heldMu sync.Mutex
+	held   map[uint64]bool // operations being delivered by Outbox.Deliver, in this process only
 }
 
 var (
@@ -191,7 +205,8 @@ var (
 	kCount   = []byte("count")    // pending operations
 	kAmount  = []byte("amount")   // pending amount in cents
 	kDirty   = []byte("dirty")    // personal data was deleted since the last compaction
-	buckets  = [][]byte{bMeta, bPending, bRefused, bDone, bPayload, bClaims, bKeys}
+	bJobs    = []byte("jobs")     // print job id → sealed job, committed with the delivery it prints (print.go)
+	buckets  = [][]byte{bMeta, bPending, bRefused, bDone, bPayload, bClaims, bKeys, bJobs}
 )
 
 // record is the stored form of a pending or refused operation.
@@ -229,7 +244,7 @@ type tombstone struct {
 
 // Open opens or creates the outbox file at path.
 func Open(path string, opts Options) (*Outbox, error) {
-	o := &Outbox{path: path, opts: opts, clock: opts.Clock, log: opts.Logger, wake: make(chan struct{}, 1)}
+	o := &Outbox{path: path, opts: opts, clock: opts.Clock, log: opts.Logger, wake: make(chan struct{}, 1), held: map[uint64]bool{}}
 	if o.clock == nil {
 		o.clock = SystemClock
 	}
@@ -458,8 +473,10 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 				return nil
 			}
 		}
-		if err := o.checkLimits(tx, now, op.AmountCents); err != nil {
-			return err
+		if !op.Online {
+			if err := o.checkLimits(tx, now, op.AmountCents); err != nil {
+				return err
+			}
 		}
 		pending := tx.Bucket(bPending)
 		id, err := pending.NextSequence()
@@ -500,14 +517,23 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 		if err := addCounters(tx, 1, op.AmountCents); err != nil {
 			return err
 		}
+		if op.Now {
+			// Held before the commit makes it visible to the Sender.
+			o.hold(id)
+		}
 		e = r.entry(Pending)
 		return nil
 	})
 	if err != nil {
+		if op.Now && e.ID != 0 {
+			o.release(e.ID)
+		}
 		return Entry{}, err
 	}
 	e.Payload = nil
-	o.wakeup()
+	if !op.Now {
+		o.wakeup()
+	}
 	return e, nil
 }
 
@@ -770,7 +796,8 @@ func syncDir(dir string) error {
 }
 
 // head returns the oldest pending operation with its payload, or ok false
-// when nothing is pending.
+// when nothing is pending, or when the oldest is being delivered by
+// Outbox.Deliver: the queue goes on in order once that delivery ends.
 func (o *Outbox) head() (e Entry, ok bool, err error) {
 	err = o.view(func(tx *bbolt.Tx) error {
 		_, v := tx.Bucket(bPending).Cursor().First()
@@ -780,6 +807,9 @@ func (o *Outbox) head() (e Entry, ok bool, err error) {
 		var r record
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
+		}
+		if o.isHeld(r.ID) {
+			return nil
 		}
 		loadPayload(tx, &r)
 		e, ok = r.entry(Pending), true
@@ -796,11 +826,18 @@ func (o *Outbox) head() (e Entry, ok bool, err error) {
 	return e, ok, err
 }
 
-// delivered replaces a pending operation with its tombstone.
+// delivered replaces a pending operation with its tombstone, and puts the
+// result's print jobs in the spool in the same commit: a crash leaves
+// either the operation pending (to be sent again under its key) or
+// delivered with every document still to print.
 func (o *Outbox) delivered(id uint64, res Result) (Entry, error) {
 	now := o.clock.Now()
+	sealed, err := o.sealJobs(res.Jobs)
+	if err != nil {
+		return Entry{}, err
+	}
 	var e Entry
-	err := o.update(func(tx *bbolt.Tx) error {
+	err = o.update(func(tx *bbolt.Tx) error {
 		r := getRecord(tx, bPending, id)
 		if r == nil {
 			return fmt.Errorf("operation %d is no longer pending", id)
@@ -813,6 +850,9 @@ func (o *Outbox) delivered(id uint64, res Result) (Entry, error) {
 			return err
 		}
 		if err := addCounters(tx, -1, -r.Amount); err != nil {
+			return err
+		}
+		if err := putJobs(tx, sealed); err != nil {
 			return err
 		}
 		e = t.entry()

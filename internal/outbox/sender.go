@@ -15,6 +15,9 @@ import (
 type Result struct {
 	Ref  string // the hub's reference (certificate id, protocol number); kept in the tombstone
 	Body []byte // the whole answer, passed to OnResult and never stored: it may hold personal data
+	// Jobs are the documents to print for it (a certificate, its receipt),
+	// put in the outbox's spool in the commit that records the delivery.
+	Jobs []Job
 }
 
 // Refusal is a permanent refusal by the hub: sending the operation again
