@@ -29,6 +29,11 @@ type Job struct {
 	// Attempts and LastError record why the job is still in the spool.
 	Attempts  int    `json:"attempts"`
 	LastError string `json:"last_error,omitempty"`
+	// Started is when a print of this spooled job began that was neither
+	// confirmed nor failed: the kiosk stopped while the printer had it.
+	// Such a job may be on paper already, so it is never printed again by
+	// itself; it waits for the operator to look and reprint.
+	Started time.Time `json:"started,omitzero"`
 }
 
 // NewJobID returns a random identifier for a job, sortable by creation time
@@ -67,6 +72,10 @@ type Printer struct {
 	Transport Transport
 	Spool     Spool
 	Now       func() time.Time
+	// Sent, when set, is called once the printer has taken a spooled job
+	// (PrintSpooled) and before the spool lets it go. It is a test hook:
+	// the kiosk's crash test stops the process there.
+	Sent func(Job)
 }
 
 // Print checks the printer, sends the job and checks again, because a
@@ -91,6 +100,36 @@ func (p *Printer) Print(ctx context.Context, job Job) error {
 	job.LastError = err.Error()
 	if serr := p.Spool.Put(job); serr != nil {
 		return fmt.Errorf("%v, and the job could not be kept for reprint: %v", err, serr)
+	}
+	return &JobError{ID: job.ID, Err: err}
+}
+
+// PrintSpooled prints a job the spool holds and lets it go only once the
+// printer confirms it. Before the first byte goes out the job is marked
+// Started in the spool, so that after a crash a job that may be on paper is
+// told from one that is not: the first waits for the operator, the second
+// can be printed. A failure clears the mark, records the attempt and
+// returns a *JobError; the job stays in the spool.
+func (p *Printer) PrintSpooled(ctx context.Context, job Job) error {
+	if job.Printer == "" {
+		job.Printer = p.URI
+	}
+	job.Started = p.now()
+	if err := p.Spool.Put(job); err != nil {
+		return fmt.Errorf("job %s could not be marked as printing in the spool, so it was not sent: %w", job.ID, err)
+	}
+	err := p.attempt(ctx, job)
+	if err == nil {
+		if p.Sent != nil {
+			p.Sent(job)
+		}
+		return p.forget(job)
+	}
+	job.Started = time.Time{}
+	job.Attempts++
+	job.LastError = err.Error()
+	if serr := p.Spool.Put(job); serr != nil {
+		return fmt.Errorf("%v, and the attempt could not be recorded in the spool: %v", err, serr)
 	}
 	return &JobError{ID: job.ID, Err: err}
 }

@@ -177,3 +177,67 @@ func FuzzParseDeviceID(f *testing.F) {
 		}
 	})
 }
+
+// spoolWatcher is a transport that records, at each send, what the spool
+// holds for the job: the mark that it is being printed must be there
+// before the first byte goes out.
+type spoolWatcher struct {
+	fakeTransport
+	spool   Spool
+	started []time.Time
+}
+
+func (w *spoolWatcher) Send(ctx context.Context, j Job) error {
+	kept, err := w.spool.Get(j.ID)
+	if err != nil {
+		return err
+	}
+	w.started = append(w.started, kept.Started)
+	return w.fakeTransport.Send(ctx, j)
+}
+
+// TestPrintSpooled: a spooled job is marked as printing before it is sent,
+// leaves the spool once the printer confirms it, and after a failure stays
+// with the attempt recorded and the mark cleared (so it is not taken for a
+// job that may be on paper).
+func TestPrintSpooled(t *testing.T) {
+	now := time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
+	sp := NewMemSpool()
+	w := &spoolWatcher{spool: sp}
+	var sent []string
+	p := &Printer{URI: "tcp://x:9100", Transport: w, Spool: sp, Now: func() time.Time { return now },
+		Sent: func(j Job) {
+			if _, err := sp.Get(j.ID); err != nil {
+				t.Errorf("at the Sent hook job %s has already left the spool", j.ID)
+			}
+			sent = append(sent, j.ID)
+		}}
+	job := Job{ID: "j1", Format: FormatESCPOS, Created: now, Data: []byte("ricevuta")}
+	if err := sp.Put(job); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PrintSpooled(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.started) != 1 || !w.started[0].Equal(now) || len(sent) != 1 {
+		t.Fatalf("the spool said started %v at the send, hook saw %v", w.started, sent)
+	}
+	if _, err := sp.Get("j1"); !errors.Is(err, ErrNoJob) {
+		t.Errorf("a printed job is still in the spool: %v", err)
+	}
+
+	job2 := Job{ID: "j2", Format: FormatESCPOS, Created: now, Data: []byte("altra")}
+	sp.Put(job2)
+	w.after = Status{PaperOut: true}
+	var je *JobError
+	if err := p.PrintSpooled(context.Background(), job2); !errors.As(err, &je) || !errors.Is(err, PaperOut) {
+		t.Fatalf("printing without paper: %v", err)
+	}
+	kept, err := sp.Get("j2")
+	if err != nil || !kept.Started.IsZero() || kept.Attempts != 1 || !strings.Contains(kept.LastError, "paper out") {
+		t.Errorf("after a failed print the spool keeps %+v, %v", kept, err)
+	}
+	if len(sent) != 1 {
+		t.Errorf("the Sent hook ran for a job the printer did not confirm")
+	}
+}
