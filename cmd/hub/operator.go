@@ -357,8 +357,11 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	refusals := &httpsig.RefusalCounter{}
 	api.Operators = ops
 	api.Refusals = refusals
-	api.Verifier = &httpsig.Verifier{Keys: ops, Nonces: nonces, Clock: c.now, Skew: f.skew, Metrics: refusals, Logger: log}
-	api.HubSigner = &httpsig.Signer{Key: desk.Keys.TokenKey, KeyID: desk.Keys.KeyID, Clock: c.now}
+	// One window for the requests the hub checks and the answers it signs.
+	window := httpsig.DefaultWindow
+	window.Skew = f.skew
+	api.Verifier = &httpsig.Verifier{Keys: ops, Nonces: nonces, Clock: c.now, Window: window, Metrics: refusals, Logger: log}
+	api.HubSigner = &httpsig.Signer{Key: desk.Keys.TokenKey, KeyID: desk.Keys.KeyID, Clock: c.now, Window: window}
 	return nil
 }
 

@@ -217,7 +217,7 @@ func TestMiddlewareRefuses(t *testing.T) {
 		}, ReasonSignatureNotYetValid},
 		{"validity window too long", func(f *fixture) *http.Request {
 			s := f.signer("dev-1")
-			s.Validity = time.Hour
+			s.Window.Validity = time.Hour
 			return f.signed(s, "GET", "/api/v1/directory", "")
 		}, ReasonValidityTooLong},
 		{"body changed after signing", func(f *fixture) *http.Request {

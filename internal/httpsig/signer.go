@@ -22,14 +22,43 @@ const (
 	DefaultMaxBody     = 1 << 20
 )
 
+// Window is the time a signature holds: a signer makes it valid from
+// created to created+Validity, and a verifier accepts it while its own clock
+// is within Skew of that span. One Window is the setting for both ends, the
+// hub signing answers and checking requests with the same one the kiosk
+// signs and checks with, so neither accepts what the other would refuse.
+// Zero fields take the defaults above.
+type Window struct {
+	Validity    time.Duration // expires = created + Validity
+	Skew        time.Duration // how far apart the two clocks may be
+	MaxValidity time.Duration // the longest expires-created a verifier accepts
+}
+
+// DefaultWindow is the window of a hub and kiosk given no other.
+var DefaultWindow = Window{Validity: DefaultValidity, Skew: DefaultSkew, MaxValidity: DefaultMaxValidity}
+
+// orDefault fills w's zero fields from DefaultWindow.
+func (w Window) orDefault() Window {
+	if w.Validity <= 0 {
+		w.Validity = DefaultValidity
+	}
+	if w.Skew <= 0 {
+		w.Skew = DefaultSkew
+	}
+	if w.MaxValidity <= 0 {
+		w.MaxValidity = DefaultMaxValidity
+	}
+	return w
+}
+
 // Signer signs requests (the kiosk) or responses (the hub) with one key.
 type Signer struct {
-	Key      ed25519.PrivateKey
-	KeyID    string
-	Label    string           // DefaultLabel when empty
-	Validity time.Duration    // expires = created + Validity; DefaultValidity when 0
-	Clock    func() time.Time // time.Now when nil
-	Rand     io.Reader        // nonce source; crypto/rand when nil
+	Key    ed25519.PrivateKey
+	KeyID  string
+	Label  string           // DefaultLabel when empty
+	Window Window           // its Validity sets expires; DefaultWindow's when zero
+	Clock  func() time.Time // time.Now when nil
+	Rand   io.Reader        // nonce source; crypto/rand when nil
 	// Extra names further fields a request covers when it carries them,
 	// such as "idempotency-key", so they cannot be changed in transit.
 	Extra []string
@@ -51,11 +80,7 @@ func (s *Signer) label() string {
 
 func (s *Signer) params() Params {
 	created := s.now().Truncate(time.Second)
-	v := s.Validity
-	if v <= 0 {
-		v = DefaultValidity
-	}
-	return Params{Created: created, Expires: created.Add(v), KeyID: s.KeyID, Alg: AlgEd25519}
+	return Params{Created: created, Expires: created.Add(s.Window.orDefault().Validity), KeyID: s.KeyID, Alg: AlgEd25519}
 }
 
 // NewNonce returns 128 random bits, base64url-encoded without padding.

@@ -96,12 +96,21 @@ type Verifier struct {
 	Keys        KeyResolver
 	Nonces      NonceStore       // requests only; a MemoryNonceStore when nil
 	Clock       func() time.Time // time.Now when nil
-	Skew        time.Duration    // allowed clock difference; DefaultSkew when 0
-	MaxValidity time.Duration    // longest expires-created accepted; DefaultMaxValidity when 0
+	Window      Window           // its Skew and MaxValidity; DefaultWindow's when zero
 	MaxBody     int64            // largest content read; DefaultMaxBody when 0
 	Label       string           // verify only this label; the first signed label when empty
 	Metrics     Metrics          // told of every refusal; may be nil
 	Logger      *slog.Logger     // refusals are logged at Info; may be nil
+	// SignerClock, for responses only, checks the validity window against
+	// the signer's own created instead of the local clock, and so accepts
+	// a genuine answer whatever the local clock says. It is for a client
+	// that learns the hub's time from the answers' signatures (see
+	// Verified.Created): an answer is bound to the request it answers,
+	// whose nonce is new (ResponseComponents), so it cannot be an old one
+	// served again, and refusing it for the local clock would only stop
+	// the client from learning the time it needs to be heard. Requests are
+	// always checked against the local clock.
+	SignerClock bool
 
 	once          sync.Once
 	defaultNonces NonceStore
@@ -124,19 +133,9 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
-func (v *Verifier) skew() time.Duration {
-	if v.Skew > 0 {
-		return v.Skew
-	}
-	return DefaultSkew
-}
+func (v *Verifier) skew() time.Duration { return v.Window.orDefault().Skew }
 
-func (v *Verifier) maxValidity() time.Duration {
-	if v.MaxValidity > 0 {
-		return v.MaxValidity
-	}
-	return DefaultMaxValidity
-}
+func (v *Verifier) maxValidity() time.Duration { return v.Window.orDefault().MaxValidity }
 
 func (v *Verifier) maxBody() int64 {
 	if v.MaxBody > 0 {
@@ -357,6 +356,9 @@ func (v *Verifier) checkParams(in *SignatureInput, isRequest bool) error {
 			in.Label, in.Expires.Sub(in.Created), v.maxValidity()))
 	}
 	now, skew := v.now(), v.skew()
+	if v.SignerClock && !isRequest {
+		now = in.Created
+	}
 	if in.Created.After(now.Add(skew)) {
 		return refuse(ReasonSignatureNotYetValid, fmt.Sprintf("signature %q was created at %s, later than now (%s) by more than the %s allowed skew; check the signer's clock",
 			in.Label, in.Created.Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew))

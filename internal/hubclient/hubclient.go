@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
@@ -89,15 +90,36 @@ func (r Retry) delay(n int, random io.Reader) time.Duration {
 }
 
 // Client talks to the hub as one enrolled device.
+//
+// It keeps the hub's time: every answer is signed by the hub, and the
+// signature's created parameter is the hub's clock when it answered, so
+// the client learns how far its own clock is off from each answer and signs
+// its requests with the hub's time (HubNow). A kiosk whose clock is minutes
+// or hours wrong is then heard all the same; its first request, signed
+// before it knew, is refused for the time with an answer that is itself
+// signed, so it learns from that and signs again at once.
 type Client struct {
 	Profile *Profile
 	HTTP    *http.Client     // built from the profile (TLS roots, timeout) when nil
-	Clock   func() time.Time // time.Now when nil
+	Clock   func() time.Time // the device's clock; time.Now when nil
 	Rand    io.Reader        // nonces, keys, jitter; crypto/rand when nil
 	Retry   Retry
+	// Window is the signatures' validity window, the one the hub uses
+	// (httpsig.DefaultWindow when zero).
+	Window httpsig.Window
 	// Sleep waits between attempts; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger // may be nil
+
+	hubTime hubTime
+}
+
+// hubTime is what the client knows of the hub's clock: how far it is from
+// the device's, as of the last signed answer.
+type hubTime struct {
+	mu     sync.Mutex
+	offset time.Duration // hub's clock minus the device's
+	known  bool
 }
 
 // New returns a client for an enrolled profile.
@@ -108,6 +130,36 @@ func (c *Client) now() time.Time {
 		return c.Clock()
 	}
 	return time.Now()
+}
+
+// HubNow is the time by the hub's clock, as far as the client has learnt it
+// from signed answers; the device's own clock until the first one.
+func (c *Client) HubNow() time.Time {
+	off, _ := c.ClockOffset()
+	return c.now().Add(off)
+}
+
+// ClockOffset is how far the hub's clock is ahead of the device's (negative
+// when behind), and whether any signed answer has said so yet.
+func (c *Client) ClockOffset() (time.Duration, bool) {
+	c.hubTime.mu.Lock()
+	defer c.hubTime.mu.Unlock()
+	return c.hubTime.offset, c.hubTime.known
+}
+
+// learnTime takes the hub's time from an answer whose signature, created at
+// hubAt by the hub's clock, was verified when the device's clock said
+// localAt. The hub's created is whole seconds, so the offset may be up to a
+// second short, well inside the window's skew. It reports whether the
+// offset moved by more than a second: a request refused for its time is
+// worth signing again only then.
+func (c *Client) learnTime(hubAt, localAt time.Time) bool {
+	off := hubAt.Sub(localAt)
+	c.hubTime.mu.Lock()
+	defer c.hubTime.mu.Unlock()
+	moved := !c.hubTime.known || (off-c.hubTime.offset).Abs() > time.Second
+	c.hubTime.offset, c.hubTime.known = off, true
+	return moved
 }
 
 func (c *Client) random() io.Reader {
@@ -150,12 +202,16 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // APIError is a refusal from the hub: the HTTP status and the hub's
-// api.Problem.
+// api.Problem, with the wait it asked for in Retry-After.
 type APIError struct {
-	Status  int
-	Reason  string
-	Message string
+	Status     int
+	Reason     string
+	Message    string
+	RetryAfter time.Duration
 }
+
+// Disposition is what to do about the refusal (api.Decide).
+func (e *APIError) Disposition() api.Disposition { return api.Decide(e.Status, e.Reason) }
 
 func (e *APIError) Error() string {
 	if e.Message != "" {
@@ -220,7 +276,7 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 		return nil, fmt.Errorf("the hub's answer could not be read: %w", err)
 	}
 	if resp.StatusCode != http.StatusCreated {
-		return nil, apiError(resp.StatusCode, answer)
+		return nil, apiError(resp, answer)
 	}
 	var got api.Enrolment
 	if err := json.Unmarshal(answer, &got); err != nil {
@@ -237,19 +293,23 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	}
 	// The answer must be signed by the key it hands over: proof that the
 	// hub holds it, and that nothing between rewrote the key.
-	if err := c.verify(ctx, p, req, resp, answer); err != nil {
+	if _, err := c.verify(ctx, p, req, resp, answer); err != nil {
 		return nil, err
 	}
 	c.Profile = p
 	return p, nil
 }
 
-func apiError(status int, body []byte) error {
+func apiError(resp *http.Response, body []byte) error {
+	e := &APIError{Status: resp.StatusCode, Reason: "http_" + strconv.Itoa(resp.StatusCode)}
 	var p api.Problem
-	if json.Unmarshal(body, &p) != nil || p.Reason == "" {
-		return &APIError{Status: status, Reason: "http_" + strconv.Itoa(status)}
+	if json.Unmarshal(body, &p) == nil && p.Reason != "" {
+		e.Reason, e.Message = p.Reason, p.Message
 	}
-	return &APIError{Status: status, Reason: p.Reason, Message: p.Message}
+	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(min(secs, 24*3600)) * time.Second
+	}
+	return e
 }
 
 // verify checks that resp is the hub's answer to req, the request this
@@ -257,14 +317,22 @@ func apiError(status int, body []byte) error {
 // (or, for enrolment, its content), so that no answer to another request,
 // such as another citizen's certificate, passes for it. req is given
 // rather than taken from resp, which a RoundTripper may fill in.
-func (c *Client) verify(ctx context.Context, p *Profile, req *http.Request, resp *http.Response, body []byte) error {
-	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: p.HubKeyID, Key: ed25519.PublicKey(p.HubKey)}, Clock: c.Clock}
+//
+// The answer's time is not checked against the device's clock, which may be
+// the very thing that is wrong: the binding to req, whose nonce is new,
+// already shows the answer is no old one, and its signed created is how the
+// client learns the hub's time (learnTime). It reports whether that moved
+// the client's idea of the hub's clock.
+func (c *Client) verify(ctx context.Context, p *Profile, req *http.Request, resp *http.Response, body []byte) (bool, error) {
+	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: p.HubKeyID, Key: ed25519.PublicKey(p.HubKey)},
+		Clock: c.Clock, Window: c.Window, SignerClock: true}
 	bound := *resp
 	bound.Request = req
-	if _, err := v.VerifyResponse(ctx, &bound, body); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
+	got, err := v.VerifyResponse(ctx, &bound, body)
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
 	}
-	return nil
+	return c.learnTime(got.Created, c.now()), nil
 }
 
 // IdempotencyKey makes a fresh key for a write: 128 random bits.
@@ -303,8 +371,10 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
-	signer := &httpsig.Signer{Key: key, KeyID: p.KeyID, Clock: c.Clock, Rand: c.Rand, Extra: []string{"idempotency-key"}}
+	// Signed by the hub's clock as last learnt, with the hub's window.
+	signer := &httpsig.Signer{Key: key, KeyID: p.KeyID, Clock: c.HubNow, Window: c.Window, Rand: c.Rand, Extra: []string{"idempotency-key"}}
 	var lastErr error
+	corrected := false
 	for attempt := 0; attempt < c.Retry.attempts(); attempt++ {
 		if attempt > 0 {
 			d := c.Retry.delay(attempt-1, c.random())
@@ -347,7 +417,8 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			lastErr = fmt.Errorf("the hub's answer was cut off: %w", err)
 			continue
 		}
-		if verr := c.verify(ctx, p, req, resp, answer); verr != nil {
+		moved, verr := c.verify(ctx, p, req, resp, answer)
+		if verr != nil {
 			if resp.StatusCode >= 500 {
 				// A proxy's error page in front of a hub that is down.
 				lastErr = fmt.Errorf("the hub answered HTTP %d, unsigned", resp.StatusCode)
@@ -355,16 +426,34 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			}
 			return 0, nil, verr
 		}
-		if resp.StatusCode >= 500 {
-			lastErr = apiError(resp.StatusCode, answer)
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return resp.StatusCode, answer, nil
+		}
+		aerr := apiError(resp, answer)
+		ae := aerr.(*APIError)
+		if ae.Disposition() != api.Retry {
+			return resp.StatusCode, answer, aerr
+		}
+		lastErr = aerr
+		if isTimeRefusal(ae.Reason) && moved && !corrected {
+			// Refused for the device's clock, and the refusal taught the
+			// hub's time: sign again at once, without counting a try.
+			corrected = true
+			attempt--
+			if c.Log != nil {
+				off, _ := c.ClockOffset()
+				c.Log.Warn("the device's clock is off the hub's; signing with the hub's time", "offset", off.Round(time.Second))
+			}
 			continue
 		}
-		if resp.StatusCode >= 300 {
-			return resp.StatusCode, answer, apiError(resp.StatusCode, answer)
-		}
-		return resp.StatusCode, answer, nil
 	}
 	return 0, nil, lastErr
+}
+
+// isTimeRefusal reports a signature refused for its time, which the
+// client's own clock caused.
+func isTimeRefusal(reason string) bool {
+	return reason == string(httpsig.ReasonSignatureExpired) || reason == string(httpsig.ReasonSignatureNotYetValid)
 }
 
 func (c *Client) callJSON(ctx context.Context, method, path string, query url.Values, body any, idemKey string, out any) (int, error) {
@@ -411,7 +500,7 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return nil, apiError(resp.StatusCode, b)
+		return nil, apiError(resp, b)
 	}
 	var h Health
 	if err := json.Unmarshal(b, &h); err != nil {
