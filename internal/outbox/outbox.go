@@ -73,15 +73,19 @@ type Options struct {
 	MaxAge         time.Duration // refuse new operations while the oldest queued one is older
 	MaxCount       int           // refuse new operations while this many are queued
 	MaxAmountCents int64         // refuse an operation that would bring the queued amount above this; 0: no cap
-	Retention      time.Duration // how long tombstones of delivered or dismissed operations are kept
+	// MaxOperationCents refuses an operation that collects more than this
+	// by itself; 0: no cap.
+	MaxOperationCents int64
+	Retention         time.Duration // how long tombstones of delivered or dismissed operations are kept
 	Logger         *slog.Logger
 }
 
 // Limits are the offline limits in force, for showing to the operator.
 type Limits struct {
-	MaxAge         time.Duration // 0: no limit
-	MaxCount       int           // 0: no limit
-	MaxAmountCents int64         // 0: no limit
+	MaxAge            time.Duration // 0: no limit
+	MaxCount          int           // 0: no limit
+	MaxAmountCents    int64         // all queued operations together; 0: no limit
+	MaxOperationCents int64         // any one operation; 0: no limit
 }
 
 // Op is one write for the hub.
@@ -148,6 +152,8 @@ const (
 	LimitAge    LimitKind = "max_age"
 	LimitCount  LimitKind = "max_count"
 	LimitAmount LimitKind = "max_amount"
+	// LimitOperationAmount is the cap on what one operation collects.
+	LimitOperationAmount LimitKind = "max_operation_amount"
 )
 
 // ErrLimit is matched by every *LimitError with errors.Is.
@@ -177,8 +183,14 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 type Outbox struct {
 	path   string
 	opts   Options
-	limits Limits
-	clock  Clock
+	limits Limits // under lc.mu: SetLimits changes them while the kiosk runs
+	lc     struct {
+		mu   sync.Mutex
+		at   time.Time // the limit clock (limits.go)
+		wall time.Time // the wall clock when at was read
+		kept time.Time // the limit clock as last written to the file
+	}
+	clock Clock
 	log    *slog.Logger
 	seal   *sealer // nil without an outbox key
 
@@ -218,7 +230,8 @@ type record struct {
 	Amount      int64     `json:"amount,omitempty"`
 	Personal    bool      `json:"personal,omitempty"`
 	Enqueued    time.Time `json:"enqueued"`
-	Payload     []byte    `json:"-"` // sealed when Personal; loaded from bPayload by loadPayload
+	Stamp       time.Time `json:"stamp,omitzero"` // the limit clock when it was queued (limits.go)
+	Payload     []byte    `json:"-"`              // sealed when Personal; loaded from bPayload by loadPayload
 	Fingerprint []byte    `json:"fp"`
 	Attempts    int       `json:"attempts,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -251,21 +264,10 @@ func Open(path string, opts Options) (*Outbox, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	o.limits = Limits{MaxAge: opts.MaxAge, MaxCount: opts.MaxCount, MaxAmountCents: opts.MaxAmountCents}
-	switch {
-	case o.limits.MaxAge == 0:
-		o.limits.MaxAge = DefaultMaxAge
-	case o.limits.MaxAge < 0:
-		o.limits.MaxAge = 0
-	}
-	switch {
-	case o.limits.MaxCount == 0:
-		o.limits.MaxCount = DefaultMaxCount
-	case o.limits.MaxCount < 0:
-		o.limits.MaxCount = 0
-	}
-	if o.limits.MaxAmountCents < 0 {
-		return nil, fmt.Errorf("the offline amount cap is %d cents; it must be zero (no cap) or positive", o.limits.MaxAmountCents)
+	var err error
+	if o.limits, err = normalizeLimits(Limits{MaxAge: opts.MaxAge, MaxCount: opts.MaxCount,
+		MaxAmountCents: opts.MaxAmountCents, MaxOperationCents: opts.MaxOperationCents}); err != nil {
+		return nil, err
 	}
 	if o.opts.Retention <= 0 {
 		o.opts.Retention = DefaultRetention
@@ -342,6 +344,10 @@ func Open(path string, opts Options) (*Outbox, error) {
 		o.Close()
 		return nil, err
 	}
+	if err := o.startLimitClock(); err != nil {
+		o.Close()
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -377,9 +383,6 @@ func (o *Outbox) Close() error {
 	}
 	return errors.Join(cerr, err)
 }
-
-// Limits returns the offline limits in force.
-func (o *Outbox) Limits() Limits { return o.limits }
 
 // Wake is signalled after each Enqueue; the Sender waits on it when idle.
 func (o *Outbox) wakeup() {
@@ -445,6 +448,7 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 	}
 	fp := fingerprint(o.seal, op)
 	now := o.clock.Now()
+	stamp := o.limitNow()
 	var e Entry
 	err := o.update(func(tx *bbolt.Tx) error {
 		if idb := tx.Bucket(bKeys).Get([]byte(op.IdempotencyKey)); idb != nil {
@@ -474,9 +478,12 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 			}
 		}
 		if !op.Online {
-			if err := o.checkLimits(tx, now, op.AmountCents); err != nil {
+			if err := o.checkLimits(tx, stamp, op.AmountCents); err != nil {
 				return err
 			}
+		}
+		if err := o.keepLimitClock(tx); err != nil {
+			return err
 		}
 		pending := tx.Bucket(bPending)
 		id, err := pending.NextSequence()
@@ -500,7 +507,7 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 			}
 		}
 		r := &record{ID: id, Kind: op.Kind, Key: op.IdempotencyKey, Claim: claim, Amount: op.AmountCents,
-			Personal: op.PersonalData, Enqueued: now, Payload: payload, Fingerprint: fp}
+			Personal: op.PersonalData, Enqueued: now, Stamp: stamp, Payload: payload, Fingerprint: fp}
 		if err := putJSON(pending, id, r); err != nil {
 			return err
 		}
@@ -528,6 +535,14 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 		if op.Now && e.ID != 0 {
 			o.release(e.ID)
 		}
+		if errors.Is(err, ErrLimit) {
+			// The refusal's transaction wrote nothing; the limit clock
+			// that decided it is kept all the same, so no restart with
+			// the wall clock set back makes the queue younger.
+			if kerr := o.keepLimitClockIfDue(); kerr != nil {
+				err = errors.Join(err, kerr)
+			}
+		}
 		return Entry{}, err
 	}
 	e.Payload = nil
@@ -537,31 +552,12 @@ func (o *Outbox) Enqueue(ctx context.Context, op Op) (Entry, error) {
 	return e, nil
 }
 
-func (o *Outbox) checkLimits(tx *bbolt.Tx, now time.Time, amount int64) error {
-	st := readStats(tx, now)
-	st.Limits = o.limits
-	l := o.limits
-	fail := func(kind LimitKind, format string, args ...any) error {
-		return &LimitError{Kind: kind, Limits: l, Stats: st, message: fmt.Sprintf(format, args...)}
-	}
-	if l.MaxCount > 0 && st.Pending >= l.MaxCount {
-		return fail(LimitCount, "the kiosk already holds %d operations waiting for the hub, the most allowed offline; reconnect to the hub before accepting more", st.Pending)
-	}
-	if l.MaxAge > 0 && st.Pending > 0 && st.OldestAge > l.MaxAge {
-		return fail(LimitAge, "the oldest operation waiting for the hub was queued %s ago, longer than the %s allowed offline; reconnect to the hub before accepting more",
-			st.OldestAge.Round(time.Minute), l.MaxAge)
-	}
-	if l.MaxAmountCents > 0 && st.AmountCents+amount > l.MaxAmountCents {
-		return fail(LimitAmount, "accepting %s would bring the fees waiting for the hub to %s, over the %s allowed offline; reconnect to the hub before accepting more",
-			euros(amount), euros(st.AmountCents+amount), euros(l.MaxAmountCents))
-	}
-	return nil
-}
-
 // euros keeps the point as the decimal separator these English messages have
 // always used; fees.Amount does the digits so no second formatter exists.
 func euros(c int64) string { return fees.Amount(c, '.', 0) + " EUR" }
 
+// readStats reads the queue's figures; ages are measured at now on the
+// limit clock (limits.go).
 func readStats(tx *bbolt.Tx, now time.Time) Stats {
 	meta := tx.Bucket(bMeta)
 	st := Stats{Pending: int(getUint(meta, kCount)), AmountCents: int64(getUint(meta, kAmount))}
@@ -569,22 +565,27 @@ func readStats(tx *bbolt.Tx, now time.Time) Stats {
 		var r record
 		if json.Unmarshal(v, &r) == nil {
 			st.Oldest = r.Enqueued
-			st.OldestAge = now.Sub(r.Enqueued)
+			st.OldestAge = now.Sub(r.stampOf())
 		}
 	}
 	st.Refused = tx.Bucket(bRefused).Stats().KeyN
 	return st
 }
 
-// Stats returns the queue's figures for the status bar.
+// Stats returns the queue's figures for the status bar. The status bar
+// asks every few seconds, so this is also where the limit clock is kept in
+// the file while nothing else is written.
 func (o *Outbox) Stats() (Stats, error) {
-	now := o.clock.Now()
+	now := o.limitNow()
 	var st Stats
 	err := o.view(func(tx *bbolt.Tx) error {
 		st = readStats(tx, now)
 		return nil
 	})
-	st.Limits = o.limits
+	if err == nil {
+		err = o.keepLimitClockIfDue()
+	}
+	st.Limits = o.Limits()
 	return st, err
 }
 
