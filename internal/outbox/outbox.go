@@ -128,6 +128,7 @@ type Entry struct {
 	State       State
 	EnqueuedAt  time.Time
 	Attempts    int       // deliveries tried and failed with a retryable error
+	Failures    int       // of those, the latest in a row where the hub failed on the operation itself
 	LastError   string    // the latest of those failures
 	LastAttempt time.Time // when it happened
 	Refusal     *Refusal  // why the hub refused it (Refused, Dismissed)
@@ -234,6 +235,7 @@ type record struct {
 	Payload     []byte    `json:"-"`              // sealed when Personal; loaded from bPayload by loadPayload
 	Fingerprint []byte    `json:"fp"`
 	Attempts    int       `json:"attempts,omitempty"`
+	Failures    int       `json:"failures,omitempty"` // the hub's own failures on it in a row (RetryableError.SetAside)
 	LastError   string    `json:"last_error,omitempty"`
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
 	Refusal     *Refusal  `json:"refusal,omitempty"`
@@ -901,6 +903,11 @@ func (o *Outbox) failed(id uint64, cause error) error {
 		}
 		r.Attempts++
 		r.LastError, r.LastAttempt = cause.Error(), now
+		if re := (*RetryableError)(nil); errors.As(cause, &re) && re.SetAside {
+			r.Failures++
+		} else {
+			r.Failures = 0
+		}
 		return putJSON(tx.Bucket(bPending), id, r)
 	})
 }
@@ -977,7 +984,7 @@ func addCounters(tx *bbolt.Tx, count, amount int64) error {
 
 func (r *record) entry(st State) Entry {
 	return Entry{ID: r.ID, Op: Op{Kind: r.Kind, IdempotencyKey: r.Key, Payload: r.Payload, PersonalData: r.Personal, AmountCents: r.Amount},
-		ClaimCode: r.Claim, State: st, EnqueuedAt: r.Enqueued, Attempts: r.Attempts, LastError: r.LastError,
+		ClaimCode: r.Claim, State: st, EnqueuedAt: r.Enqueued, Attempts: r.Attempts, Failures: r.Failures, LastError: r.LastError,
 		LastAttempt: r.LastAttempt, Refusal: r.Refusal, DoneAt: r.DoneAt}
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sportello/sportello/internal/api"
 )
 
 // Result is the hub's answer to a delivered operation.
@@ -20,52 +22,70 @@ type Result struct {
 	Jobs []Job
 }
 
-// Refusal is a permanent refusal by the hub: sending the operation again
-// would be refused again, so it goes to the operator instead.
+// Refusal is why an operation left the queue for the operator: a
+// permanent refusal by the hub (sending it again would be refused again),
+// or, with SetAside, an operation the hub failed on again and again, set
+// aside so that it stops holding up the operations behind it.
 type Refusal struct {
 	Reason  string `json:"reason"`  // machine code, e.g. "not_resident"
 	Message string `json:"message"` // sentence for the operator
+	// SetAside: the hub did not refuse it; it failed on it SetAsideAfter
+	// times in a row. Outbox.Requeue puts it back in the queue.
+	SetAside bool `json:"set_aside,omitempty"`
 }
 
 func (r *Refusal) Error() string {
-	if r.Message == "" {
-		return fmt.Sprintf("the hub refused the operation (%s)", r.Reason)
+	who := "the hub refused the operation"
+	if r.SetAside {
+		who = "the operation was set aside"
 	}
-	return fmt.Sprintf("the hub refused the operation: %s (%s)", r.Message, r.Reason)
+	if r.Message == "" {
+		return fmt.Sprintf("%s (%s)", who, r.Reason)
+	}
+	return fmt.Sprintf("%s: %s (%s)", who, r.Message, r.Reason)
 }
 
-// RetryableError is a failure worth trying again: the network, a 5xx, a 429.
-// Any error a Deliverer returns that is not a *Refusal counts as retryable;
-// this type only adds the wait the hub asked for.
+// RetryableError is a failure worth trying again: the network, the hub
+// unavailable, a 429. Any error a Deliverer returns that is not a *Refusal
+// counts as retryable; this type adds the wait the hub asked for, and
+// whether the hub failed on this very operation (SetAside).
 type RetryableError struct {
 	Err   error
 	After time.Duration // the hub's Retry-After; 0 when it gave none
+	// Reason is the hub's reason code, when it gave one.
+	Reason string
+	// SetAside: the hub failed on the operation itself (api.SetAside);
+	// after SenderOptions.SetAsideAfter such failures in a row the
+	// operation is set aside, so that it cannot block the queue.
+	SetAside bool
 }
 
 func (e *RetryableError) Error() string { return e.Err.Error() }
 func (e *RetryableError) Unwrap() error { return e.Err }
 
-// ClassifyHTTP turns a hub status code into nil (2xx), a *RetryableError
-// (408, 425, 429 and 5xx, where the hub or a proxy may do better later) or
-// a *Refusal (other 4xx, where the same request will be refused again).
-// reason and message are the hub's refusal body, if any.
+// ClassifyHTTP turns the hub's answer into nil (2xx), a *Refusal (the hub
+// decided: the same request will be refused again) or a *RetryableError,
+// as api.Decide says: the one table the kiosk's client and flow follow too.
+// A request the device may not send just now (api.Hold) stays in the queue,
+// in order; one the hub failed on (api.SetAside) is marked so, for the
+// Sender to set aside after a few tries. reason and message are the hub's
+// refusal body, if any.
 func ClassifyHTTP(status int, retryAfter time.Duration, reason, message string) error {
-	switch {
-	case status >= 200 && status < 300:
+	d := api.Decide(status, reason)
+	if d == 0 {
 		return nil
-	case status == http.StatusRequestTimeout, status == http.StatusTooEarly, status == http.StatusTooManyRequests, status >= 500:
-		return &RetryableError{Err: fmt.Errorf("the hub answered %d %s", status, http.StatusText(status)), After: retryAfter}
-	case status >= 400:
-		if reason == "" {
-			reason = fmt.Sprintf("http_%d", status)
-		}
-		if message == "" {
-			message = http.StatusText(status)
-		}
-		return &Refusal{Reason: reason, Message: message}
-	default:
-		return &RetryableError{Err: fmt.Errorf("the hub answered with unexpected status %d", status)}
 	}
+	if reason == "" {
+		reason = fmt.Sprintf("http_%d", status)
+	}
+	if message == "" {
+		message = http.StatusText(status)
+	}
+	if d == api.Refuse {
+		return &Refusal{Reason: reason, Message: message}
+	}
+	return &RetryableError{Err: fmt.Errorf("the hub answered %d %s: %s (%s)", status, http.StatusText(status), message, reason),
+		After: retryAfter, Reason: reason, SetAside: d == api.SetAside}
 }
 
 // Deliverer sends one operation to the hub, with its idempotency key, and
@@ -104,6 +124,10 @@ type SenderOptions struct {
 	// quickly; the queue waits for it.
 	OnResult func(Outcome)
 	Logger   *slog.Logger
+	// SetAsideAfter is how many times in a row the hub may fail on one
+	// operation (a RetryableError with SetAside) before it is set aside
+	// for the operator and the next one goes; 3.
+	SetAsideAfter int
 }
 
 // Sender drains an outbox in order. Only one sender may run per outbox.
@@ -140,6 +164,9 @@ func (o *Outbox) NewSender(d Deliverer, opt SenderOptions) *Sender {
 	}
 	if opt.CompactEvery <= 0 {
 		opt.CompactEvery = time.Minute
+	}
+	if opt.SetAsideAfter <= 0 {
+		opt.SetAsideAfter = 3
 	}
 	if opt.Rand == nil {
 		opt.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -223,6 +250,18 @@ func (s *Sender) Drain(ctx context.Context) (int, error) {
 		}
 		if ferr := s.o.failed(e.ID, err); ferr != nil {
 			return n, ferr
+		}
+		var re *RetryableError
+		if errors.As(err, &re) && re.SetAside && e.Failures+1 >= s.opt.SetAsideAfter {
+			// The hub fails on this one and not, as far as we know, on
+			// the others: it goes to the operator, the queue goes on.
+			why := &Refusal{Reason: re.Reason, SetAside: true,
+				Message: fmt.Sprintf("set aside after the hub failed on it %d times in a row: %v", e.Failures+1, re.Err)}
+			if err := s.refuse(e, why); err != nil {
+				return n, err
+			}
+			n++
+			continue
 		}
 		return n, err
 	}
