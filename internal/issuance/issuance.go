@@ -184,13 +184,16 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		idem.RequestHash = req.Hash()
 	}
 	names := s.placeTable()
-	rec, replayed, err := s.Certs.Issue(ctx, now, idem, func(n protocol.Number) (*certbolt.Built, error) {
+	// The certificate is dated when its number is registered, which is now
+	// unless the clock has stepped back a little behind the register
+	// (protocol.Stamp): the document and the register say the same time.
+	rec, replayed, err := s.Certs.Issue(ctx, now, idem, func(n protocol.Number, registered time.Time) (*certbolt.Built, error) {
 		id, err := certificate.NewID(s.Rand)
 		if err != nil {
 			return nil, err
 		}
 		doc, err := certificate.Compose(data, types, names, certificate.Issue{
-			ID: id, Protocol: n.String(), Issued: now, Issuer: settings.Issuer,
+			ID: id, Protocol: n.String(), Issued: registered, Issuer: settings.Issuer,
 			VerifyURL: verifyURL(settings.PublicURL, id), Fees: breakdown,
 		})
 		if err != nil {
@@ -203,7 +206,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		if s.Audit != nil {
 			entry := read
 			entry.Request = id
-			built.Also = func(tx *bbolt.Tx) error { _, err := auditbolt.Append(tx, entry); return err }
+			built.Also = func(tx *bbolt.Tx) error { _, err := s.Audit.Append(tx, entry); return err }
 		}
 		return built, nil
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/outbox"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/escpos"
@@ -332,9 +333,14 @@ func Deliverer(hub Hub) outbox.Deliverer {
 		}
 		is, err := hub.Issue(ctx, req)
 		var r *Refusal
+		var ae *hubclient.APIError
 		switch {
 		case errors.As(err, &r):
 			return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
+		case errors.As(err, &ae):
+			// The hub answered, unavailable or failing on this request:
+			// the outbox retries the one and sets the other aside.
+			return outbox.Result{}, outbox.ClassifyHTTP(ae.Status, ae.RetryAfter, ae.Reason, ae.Message)
 		case err != nil:
 			return outbox.Result{}, err
 		}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
@@ -23,16 +22,19 @@ type ClientHub struct {
 func NewClientHub(c *hubclient.Client) *ClientHub { return &ClientHub{C: c} }
 
 // clientErr maps the client's errors onto the flow's, for every call the
-// kiosk makes to the hub: the hub's 4xx is a *Refusal; an answer that is not
-// the declared JSON stays a plain error, since the hub was reached; anything
-// else (no connection, 5xx, 429, an answer the pinned key did not sign)
-// is ErrOffline, so the flow queues.
+// kiosk makes to the hub, as api.Decide says: an answer the hub will give
+// again (a refusal, or a device it will not hear now) is a *Refusal; an
+// answer that is not the declared JSON stays a plain error, since the hub
+// was reached; anything else (no connection, the hub unavailable or failing
+// on the request, an answer the pinned key did not sign) is ErrOffline, so
+// the flow queues. The hub's answer stays in the chain (*hubclient.APIError)
+// for the outbox to classify the same way.
 func clientErr(err error) error {
 	var ae *hubclient.APIError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusTooManyRequests:
+	case errors.As(err, &ae) && (ae.Disposition() == api.Refuse || ae.Disposition() == api.Hold):
 		msg := ae.Message
 		if msg == "" {
 			msg = ae.Error()
@@ -41,7 +43,7 @@ func clientErr(err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, hubclient.ErrBadAnswer):
 		return err
 	}
-	return fmt.Errorf("%w: %v", ErrOffline, err)
+	return fmt.Errorf("%w: %w", ErrOffline, err)
 }
 
 func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {

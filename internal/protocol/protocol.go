@@ -131,6 +131,59 @@ type Entry struct {
 // ErrInvalid is wrapped by Validate's errors.
 var ErrInvalid = errors.New("invalid protocol entry")
 
+// Errors of a registration refused for the register's sake, not the
+// document's: the same request succeeds once the clock is right again (or,
+// for a day closed under an issuance in flight, at once with a new date).
+var (
+	ErrClockBehind = errors.New("the clock is behind the protocol register")
+	ErrDayClosed   = errors.New("that day's protocol register is closed")
+)
+
+// MaxStepBack is how far behind the register's latest time the clock may
+// read and the register still take entries (see Stamp).
+const MaxStepBack = 2 * time.Minute
+
+// Stamp returns the registration time of an entry made when the clock reads
+// now, in a register whose entries so far reach floor (the latest time of
+// an entry, or the first instant after the last closed day).
+//
+// The date of registration is assigned by the system and cannot be changed
+// afterwards (art. 53 c. 1 lett. b DPR 445/2000), and the numbering is
+// progressive (art. 57): a later number dated before an earlier one would
+// make the register contradict itself about which document came first.
+// So when the clock reads before floor (an NTP correction, a virtual
+// machine resumed) the entry takes floor itself, as long as the clock is
+// less than MaxStepBack behind: the date is then off by less than that
+// from any reading of the truth, and order is kept. Further back, the hub
+// cannot tell which reading is true (the entries before may carry a date
+// from a clock that was fast), and stamping every document with one frozen
+// instant would fix a false date in a public record; so registration stops
+// with ErrClockBehind until the clock is put right or catches up.
+func Stamp(now, floor time.Time) (time.Time, error) {
+	if !now.Before(floor) {
+		return now, nil
+	}
+	if behind := floor.Sub(now); behind > MaxStepBack {
+		return time.Time{}, fmt.Errorf("%w: the clock reads %s, %s before the register's latest entry (%s); entries are not registered out of date order, so the hub registers none until its clock is right",
+			ErrClockBehind, now.In(Rome).Format(time.RFC3339), behind.Round(time.Second), floor.In(Rome).Format(time.RFC3339))
+	}
+	return floor, nil
+}
+
+// Closing is the record of a closed daily register: once the day's
+// register is exported after the day is over, it is closed (its content
+// is what went to the conservation system, DPCM 3.12.2013 art. 7 c. 5,
+// and must not change), and no entry is filed into that day or any day
+// before it.
+type Closing struct {
+	Day     Day       `json:"day"`
+	Closed  time.Time `json:"closed"`
+	Entries int       `json:"entries"`
+	// SHA256 is that of the CSV WriteCSV writes for the day: a later
+	// export of the closed day must give the same bytes.
+	SHA256 [32]byte `json:"sha256"`
+}
+
 // Validate checks what must be present before a number is assigned.
 func (e *Entry) Validate() error {
 	var missing string
@@ -198,6 +251,13 @@ func (d Day) Key() []byte { return fmt.Appendf(nil, "%04d%02d%02d", d.Year, int(
 
 // Start returns the first instant of d in Rome.
 func (d Day) Start() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, Rome) }
+
+// End returns the first instant after d in Rome (days are 23 to 25 hours
+// long there).
+func (d Day) End() time.Time { return time.Date(d.Year, d.Month, d.Day+1, 0, 0, 0, 0, Rome) }
+
+// Before reports whether d comes before o.
+func (d Day) Before(o Day) bool { return string(d.Key()) < string(o.Key()) }
 
 // csvHeader names the daily register's columns.
 var csvHeader = []string{"numero", "data_ora", "direzione", "mittente_destinatario", "oggetto", "tipo_documento", "sha256_documento", "riferimento"}

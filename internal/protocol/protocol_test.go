@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,26 @@ func TestAnnulment(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "2026/0000007,2026-11-23T10:00:00+01:00,annullato,Ufficio protocollo,ANNULLATO: emissione non riuscita,annullamento di registrazione (art. 54 DPR 445/2000),") ||
 		!strings.HasSuffix(lines[1], ",c7") {
 		t.Errorf("register:\n%s", buf.String())
+	}
+}
+
+func TestStamp(t *testing.T) {
+	floor := time.Date(2026, 5, 4, 9, 0, 0, 0, Rome)
+	for _, c := range []struct {
+		now, floor, want time.Time
+		err              error
+	}{
+		{floor.Add(time.Second), floor, floor.Add(time.Second), nil},
+		{floor, floor, floor, nil},
+		{floor.Add(-time.Second), floor, floor, nil},
+		{floor.Add(-MaxStepBack), floor, floor, nil},
+		{floor.Add(-MaxStepBack - time.Second), floor, time.Time{}, ErrClockBehind},
+		{floor.Add(-48 * time.Hour), floor, time.Time{}, ErrClockBehind},
+		{floor, time.Time{}, floor, nil}, // an empty register takes any time
+	} {
+		got, err := Stamp(c.now, c.floor)
+		if !errors.Is(err, c.err) || !got.Equal(c.want) {
+			t.Errorf("Stamp(%v, %v) = %v, %v; want %v, %v", c.now, c.floor, got, err, c.want, c.err)
+		}
 	}
 }

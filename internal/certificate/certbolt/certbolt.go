@@ -271,3 +271,9 @@ func (s *Store) ProtocolDay(d protocol.Day) (es []protocol.Entry, err error) {
 	err = s.db.View(func(tx *bbolt.Tx) error { es, err = protobolt.Day(tx, d); return err })
 	return es, err
 }
+
+// CloseDay closes the protocol register of d, a day that is over, and
+// returns its closing and entries; see protobolt.Allocator.CloseDay.
+func (s *Store) CloseDay(d protocol.Day) (protocol.Closing, []protocol.Entry, error) {
+	return s.numbers.CloseDay(d)
+}

@@ -29,7 +29,7 @@ func openStore(t testing.TB, noSync bool) (*Store, *bbolt.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, err := New(db)
+	s, err := New(db, Options{Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +55,10 @@ type issuer struct {
 	fail error // returned by the renderer when set
 }
 
-func (is *issuer) build(d *certificate.SubjectData, req certificate.Request, op string, at time.Time) func(protocol.Number) (*Built, error) {
-	return func(n protocol.Number) (*Built, error) {
+// build returns the renderer of a certificate, dated when its number is
+// registered.
+func (is *issuer) build(d *certificate.SubjectData, req certificate.Request, op string) func(protocol.Number, time.Time) (*Built, error) {
+	return func(n protocol.Number, stamped time.Time) (*Built, error) {
 		types, err := certificate.Check(d, req)
 		if err != nil {
 			return nil, err
@@ -66,7 +68,7 @@ func (is *issuer) build(d *certificate.SubjectData, req certificate.Request, op 
 			return nil, err
 		}
 		is.seq++
-		doc, err := certificate.Compose(d, types, names, certificate.Issue{ID: fmt.Sprintf("id%014d", is.seq), Protocol: n.String(), Issued: at, Fees: b})
+		doc, err := certificate.Compose(d, types, names, certificate.Issue{ID: fmt.Sprintf("id%014d", is.seq), Protocol: n.String(), Issued: stamped, Fees: b})
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +91,7 @@ func TestIssue(t *testing.T) {
 	s, _ := openStore(t, true)
 	is := &issuer{}
 	d := subject()
-	rec, replayed, err := s.Issue(context.Background(), at, Idempotency{"k1", "h1"}, is.build(d, request(certificate.Residenza), "op-1", at))
+	rec, replayed, err := s.Issue(context.Background(), at, Idempotency{"k1", "h1"}, is.build(d, request(certificate.Residenza), "op-1"))
 	if err != nil || replayed {
 		t.Fatalf("%v %v", err, replayed)
 	}
@@ -117,7 +119,7 @@ func TestIssue(t *testing.T) {
 	next := at.Add(24 * time.Hour)
 	office := request(certificate.StatoDiFamiglia)
 	office.Channel = certificate.Office
-	rec2, _, err := s.Issue(context.Background(), next, Idempotency{}, is.build(d, office, "", next))
+	rec2, _, err := s.Issue(context.Background(), next, Idempotency{}, is.build(d, office, ""))
 	if err != nil || rec2.Protocol != "2026/0000002" {
 		t.Fatalf("%+v %v", rec2, err)
 	}
@@ -142,25 +144,25 @@ func TestIdempotency(t *testing.T) {
 	s, _ := openStore(t, true)
 	is := &issuer{}
 	d := subject()
-	first, _, err := s.Issue(context.Background(), at, Idempotency{"key", "hash-a"}, is.build(d, request(certificate.Residenza), "op-1", at))
+	first, _, err := s.Issue(context.Background(), at, Idempotency{"key", "hash-a"}, is.build(d, request(certificate.Residenza), "op-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	called := false
-	again, replayed, err := s.Issue(context.Background(), at.Add(time.Minute), Idempotency{"key", "hash-a"}, func(protocol.Number) (*Built, error) {
+	again, replayed, err := s.Issue(context.Background(), at.Add(time.Minute), Idempotency{"key", "hash-a"}, func(protocol.Number, time.Time) (*Built, error) {
 		called = true
 		return nil, errors.New("must not build")
 	})
 	if err != nil || !replayed || called || again.ID != first.ID || again.Protocol != first.Protocol {
 		t.Fatalf("replay: %+v %v %v called=%v", again, replayed, err, called)
 	}
-	_, _, err = s.Issue(context.Background(), at, Idempotency{"key", "hash-b"}, is.build(d, request(certificate.StatoDiFamiglia), "op-1", at))
+	_, _, err = s.Issue(context.Background(), at, Idempotency{"key", "hash-b"}, is.build(d, request(certificate.StatoDiFamiglia), "op-1"))
 	var ce *ConflictError
 	if !errors.As(err, &ce) || ce.ID != first.ID || !errors.Is(err, ErrIdempotency) {
 		t.Fatalf("conflict: %v", err)
 	}
 	// Neither the replay nor the conflict used a number.
-	rec, _, err := s.Issue(context.Background(), at, Idempotency{"other", "hash-b"}, is.build(d, request(certificate.StatoDiFamiglia), "op-1", at))
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{"other", "hash-b"}, is.build(d, request(certificate.StatoDiFamiglia), "op-1"))
 	if err != nil || rec.Protocol != "2026/0000002" {
 		t.Errorf("next issuance: %s %v", rec.Protocol, err)
 	}
@@ -171,20 +173,20 @@ func TestFailedIssuanceLeavesNothing(t *testing.T) {
 	d := subject()
 	cases := []struct {
 		name  string
-		build func(protocol.Number) (*Built, error)
+		build func(protocol.Number, time.Time) (*Built, error)
 		check func(error) bool
 	}{
-		{"refusal", (&issuer{}).build(d, request(certificate.ResidenzaAIRE), "op-1", at),
+		{"refusal", (&issuer{}).build(d, request(certificate.ResidenzaAIRE), "op-1"),
 			func(err error) bool { _, ok := certificate.AsRefusal(err); return ok }},
-		{"render failure", (&issuer{fail: errors.New("font missing")}).build(d, request(certificate.Residenza), "op-1", at),
+		{"render failure", (&issuer{fail: errors.New("font missing")}).build(d, request(certificate.Residenza), "op-1"),
 			func(err error) bool { return err != nil && err.Error() == "font missing" }},
-		{"wrong protocol on the document", func(n protocol.Number) (*Built, error) {
-			b, err := (&issuer{}).build(d, request(certificate.Residenza), "op-1", at)(n)
+		{"wrong protocol on the document", func(n protocol.Number, stamped time.Time) (*Built, error) {
+			b, err := (&issuer{}).build(d, request(certificate.Residenza), "op-1")(n, stamped)
 			b.Record.Protocol = "2026/0000999"
 			return b, err
 		}, func(err error) bool { return err != nil }},
-		{"no document", func(n protocol.Number) (*Built, error) {
-			b, err := (&issuer{}).build(d, request(certificate.Residenza), "op-1", at)(n)
+		{"no document", func(n protocol.Number, stamped time.Time) (*Built, error) {
+			b, err := (&issuer{}).build(d, request(certificate.Residenza), "op-1")(n, stamped)
 			b.PDF = nil
 			return b, err
 		}, func(err error) bool { return err != nil }},
@@ -206,12 +208,12 @@ func TestFailedIssuanceLeavesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	rec, _, err := s.Issue(context.Background(), at, Idempotency{"k", "h"}, (&issuer{}).build(d, request(certificate.Residenza), "", at))
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{"k", "h"}, (&issuer{}).build(d, request(certificate.Residenza), ""))
 	if err != nil || rec.Protocol != "2026/0000001" {
 		t.Errorf("after failures: %s %v", rec.Protocol, err)
 	}
 	// The same certificate id twice is refused and consumes nothing.
-	_, _, err = s.Issue(context.Background(), at, Idempotency{}, (&issuer{}).build(d, request(certificate.Residenza), "", at))
+	_, _, err = s.Issue(context.Background(), at, Idempotency{}, (&issuer{}).build(d, request(certificate.Residenza), ""))
 	if !errors.Is(err, ErrDuplicateID) {
 		t.Errorf("duplicate id: %v", err)
 	}
@@ -222,7 +224,7 @@ func TestFailedIssuanceLeavesNothing(t *testing.T) {
 
 func TestRevoke(t *testing.T) {
 	s, _ := openStore(t, true)
-	rec, _, err := s.Issue(context.Background(), at, Idempotency{}, (&issuer{}).build(subject(), request(certificate.Residenza), "", at))
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{}, (&issuer{}).build(subject(), request(certificate.Residenza), ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +265,7 @@ func BenchmarkIssue(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				i++
-				_, _, err := s.Issue(context.Background(), at, Idempotency{Key: fmt.Sprint("k", i), RequestHash: "h"}, func(n protocol.Number) (*Built, error) {
+				_, _, err := s.Issue(context.Background(), at, Idempotency{Key: fmt.Sprint("k", i), RequestHash: "h"}, func(n protocol.Number, stamped time.Time) (*Built, error) {
 					types, err := certificate.Check(d, req)
 					if err != nil {
 						return nil, err
@@ -298,7 +300,7 @@ func BenchmarkIssueParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := ids.Add(1)
-			_, _, err := s.Issue(context.Background(), at, Idempotency{Key: fmt.Sprint("k", i), RequestHash: "h"}, func(n protocol.Number) (*Built, error) {
+			_, _, err := s.Issue(context.Background(), at, Idempotency{Key: fmt.Sprint("k", i), RequestHash: "h"}, func(n protocol.Number, stamped time.Time) (*Built, error) {
 				types, err := certificate.Check(d, req)
 				if err != nil {
 					return nil, err

@@ -13,6 +13,8 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/protocol/protobolt"
@@ -21,10 +23,34 @@ import (
 // Options tune New; the zero value is right for a hub.
 type Options struct {
 	// Now dates the annulments of protocol numbers whose issuance failed,
-	// and those of the recovery scan New runs; nil is time.Now.
+	// and those of the recovery scan New runs, and the closing of days;
+	// nil is time.Now.
 	Now func() time.Time
 	// Author signs those annulments; empty is protobolt.DefaultAuthor.
 	Author string
+}
+
+// recordRecovery appends to the audit log, in the recovery scan's
+// transaction, one entry per annulment the scan made, so that numbers
+// annulled at start, when nobody is at a console, still show in the log
+// staff and the DPO read. No person's data was read: the subject is "-".
+func recordRecovery(tx *bbolt.Tx, annulled []protocol.Entry) error {
+	if err := auditbolt.Init(tx); err != nil {
+		return err
+	}
+	for _, e := range annulled {
+		_, err := auditbolt.Append(tx, audit.Entry{
+			// The actor is the hub's protocol procedure, not a person.
+			Time: e.Time, Actor: audit.Actor{Kind: audit.System, ID: "protocollo"}, Subject: "-", Channel: "recovery",
+			Purpose: "annullamento della registrazione di protocollo (art. 54 DPR 445/2000): " + e.Reason(),
+			Data:    "registro di protocollo, numero " + e.Number.String() + " (nessun dato personale letto)",
+			Request: e.Number.String(),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Store issues and keeps certificates in the hub's bbolt file. The hub
@@ -39,7 +65,8 @@ type Store struct {
 
 // New initialises the buckets in db and returns the store. The first store
 // on a handle runs the protocol register's recovery scan: numbers left
-// without an entry by a crash during issuances are annulled.
+// without an entry by a crash during issuances are annulled, each with an
+// entry in the audit log committed together with it.
 func New(db *bbolt.DB, opts ...Options) (*Store, error) {
 	var o Options
 	if len(opts) > 0 {
@@ -48,7 +75,7 @@ func New(db *bbolt.DB, opts ...Options) (*Store, error) {
 	if err := db.Update(Init); err != nil {
 		return nil, err
 	}
-	numbers, err := protobolt.AllocatorFor(db, protobolt.AllocatorOptions{Now: o.Now, Author: o.Author})
+	numbers, err := protobolt.AllocatorFor(db, protobolt.AllocatorOptions{Now: o.Now, Author: o.Author, Recovered: recordRecovery})
 	if err != nil {
 		return nil, err
 	}
@@ -63,16 +90,21 @@ func (s *Store) Recovered() []protocol.Entry { return s.numbers.Recovered() }
 // request hash it returns the stored record and replayed = true without
 // calling build; with another hash it returns a *ConflictError; concurrent
 // requests with one key are served one after the other, so only the first
-// issues. Otherwise it reserves the next protocol number for at, calls
-// build with it outside any transaction, and commits the protocol entry,
-// the record, the PDF, the indexes and the key together, durably, before
-// returning.
+// issues. Otherwise it reserves the next protocol number and its
+// registration time for a clock reading at (at, or the register's latest
+// time when the clock is a little behind it: protocol.Stamp), calls build
+// with both outside any transaction, and commits the protocol entry, the
+// record, the PDF, the indexes and the key together, durably, before
+// returning. The certificate must say it was issued at the registration
+// time: the record's Issued is set to it.
 //
 // Refuse before calling Issue: build runs once a number is reserved. If
-// build fails, or the commit does, the number is given back when no later
-// one was handed out meanwhile, and otherwise annulled in the register
-// (protocol.Annulment), so the register has no hole either way.
-func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build func(protocol.Number) (*Built, error)) (certificate.Record, bool, error) {
+// build fails, or the commit does, the number is given back unless a later
+// number is registered meanwhile, and then annulled in the register
+// (protocol.Annulment) with the failure as its reason; so a full disk,
+// which fails every issuance in flight together, burns no number, and the
+// register has no hole either way.
+func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build func(protocol.Number, time.Time) (*Built, error)) (certificate.Record, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return certificate.Record{}, false, err
 	}
@@ -88,7 +120,7 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 	}
 	// From here on the number must end registered, given back or annulled,
 	// whatever happens to ctx: a reserved number is not left behind.
-	n, err := s.numbers.Reserve(at)
+	n, stamped, err := s.numbers.Reserve(at)
 	if err != nil {
 		return certificate.Record{}, false, err
 	}
@@ -103,7 +135,7 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 			panic(r)
 		}
 	}()
-	p, err := prepare(n, at, idem, build)
+	p, err := prepare(n, stamped, idem, build)
 	settled = err != nil // abandoned just below
 	if err != nil {
 		return certificate.Record{}, false, s.abandon(n, err, ReasonFailed(err))
@@ -121,6 +153,8 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 		rec, _, err := s.replay(idem)
 		return rec, err == nil, err
 	}
+	s.numbers.Registered(n)
+	s.numbers.Settle() // annuls numbers that failed below this one, if any
 	return p.rec, false, nil
 }
 
@@ -178,8 +212,8 @@ type pending struct {
 }
 
 // prepare calls build and checks what it made against the number.
-func prepare(n protocol.Number, at time.Time, idem Idempotency, build func(protocol.Number) (*Built, error)) (*pending, error) {
-	b, err := build(n)
+func prepare(n protocol.Number, at time.Time, idem Idempotency, build func(protocol.Number, time.Time) (*Built, error)) (*pending, error) {
+	b, err := build(n, at)
 	switch {
 	case err != nil:
 		return nil, err

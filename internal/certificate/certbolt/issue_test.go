@@ -77,7 +77,7 @@ func TestIssueConcurrent(t *testing.T) {
 			if i%5 == 0 {
 				is.fail = errors.New("renderer out of memory") // after the number was reserved
 			}
-			_, _, err := s.Issue(context.Background(), at, Idempotency{Key: fmt.Sprint("k", i), RequestHash: "h"}, is.build(d, request(certificate.Residenza), "op-1", at))
+			_, _, err := s.Issue(context.Background(), at, Idempotency{Key: fmt.Sprint("k", i), RequestHash: "h"}, is.build(d, request(certificate.Residenza), "op-1"))
 			if err != nil && i%5 != 0 || err == nil && i%5 == 0 {
 				errs <- fmt.Errorf("issuance %d: %v", i, err)
 			}
@@ -105,7 +105,7 @@ func TestFailureAfterALaterReservationIsAnnulled(t *testing.T) {
 	reserved := make(chan struct{})
 	done := make(chan error)
 	go func() {
-		_, _, err := s.Issue(context.Background(), at, Idempotency{}, func(n protocol.Number) (*Built, error) {
+		_, _, err := s.Issue(context.Background(), at, Idempotency{}, func(n protocol.Number, stamped time.Time) (*Built, error) {
 			close(first)
 			<-reserved
 			return nil, errors.New("the seal key is unreadable")
@@ -113,9 +113,9 @@ func TestFailureAfterALaterReservationIsAnnulled(t *testing.T) {
 		done <- err
 	}()
 	<-first // the first issuance holds number 1, so this one gets 2
-	rec, _, err := s.Issue(context.Background(), at, Idempotency{}, func(n protocol.Number) (*Built, error) {
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{}, func(n protocol.Number, stamped time.Time) (*Built, error) {
 		close(reserved)
-		return (&issuer{}).build(d, request(certificate.Residenza), "", at)(n)
+		return (&issuer{}).build(d, request(certificate.Residenza), "")(n, stamped)
 	})
 	if err != nil || rec.Protocol != "2026/0000002" {
 		t.Fatalf("second: %s %v", rec.Protocol, err)
@@ -140,7 +140,7 @@ func TestFailureAfterALaterReservationIsAnnulled(t *testing.T) {
 		t.Errorf("export:\n%s", csv.String())
 	}
 	// The next issuance continues after both.
-	rec, _, err = s.Issue(context.Background(), at, Idempotency{}, (&issuer{seq: 50}).build(d, request(certificate.Residenza), "", at))
+	rec, _, err = s.Issue(context.Background(), at, Idempotency{}, (&issuer{seq: 50}).build(d, request(certificate.Residenza), ""))
 	if err != nil || rec.Protocol != "2026/0000003" {
 		t.Errorf("third: %s %v", rec.Protocol, err)
 	}
@@ -157,15 +157,15 @@ func TestCrashBetweenReservationAndCommit(t *testing.T) {
 	release := make(chan struct{})
 	done := make(chan error)
 	go func() {
-		_, _, err := s.Issue(context.Background(), at, Idempotency{Key: "lost", RequestHash: "h"}, func(n protocol.Number) (*Built, error) {
+		_, _, err := s.Issue(context.Background(), at, Idempotency{Key: "lost", RequestHash: "h"}, func(n protocol.Number, stamped time.Time) (*Built, error) {
 			close(reserved)
 			<-release
-			return (&issuer{seq: 900}).build(d, request(certificate.Residenza), "", at)(n)
+			return (&issuer{seq: 900}).build(d, request(certificate.Residenza), "")(n, stamped)
 		})
 		done <- err
 	}()
 	<-reserved
-	rec, _, err := s.Issue(context.Background(), at, Idempotency{}, (&issuer{}).build(d, request(certificate.Residenza), "", at))
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{}, (&issuer{}).build(d, request(certificate.Residenza), ""))
 	if err != nil || rec.Protocol != "2026/0000002" {
 		t.Fatalf("%s %v", rec.Protocol, err)
 	}
@@ -187,7 +187,7 @@ func TestCrashBetweenReservationAndCommit(t *testing.T) {
 		t.Errorf("%d certificates, %d annulments", out, annulled)
 	}
 	// The lost request, retried with its key, is issued anew.
-	rec, replayed, err := s2.Issue(context.Background(), at, Idempotency{Key: "lost", RequestHash: "h"}, (&issuer{seq: 901}).build(d, request(certificate.Residenza), "", at))
+	rec, replayed, err := s2.Issue(context.Background(), restart, Idempotency{Key: "lost", RequestHash: "h"}, (&issuer{seq: 901}).build(d, request(certificate.Residenza), ""))
 	if err != nil || replayed || rec.Protocol != "2026/0000003" {
 		t.Errorf("retry: %s %v %v", rec.Protocol, replayed, err)
 	}
@@ -208,11 +208,11 @@ func TestConcurrentDuplicatesIssueOnce(t *testing.T) {
 			if i == 11 {
 				hash = "other body"
 			}
-			build := (&issuer{seq: i * 10}).build(d, request(certificate.Residenza), "op-1", at)
-			rec, _, err := s.Issue(context.Background(), at, Idempotency{Key: "dup", RequestHash: hash}, func(n protocol.Number) (*Built, error) {
+			build := (&issuer{seq: i * 10}).build(d, request(certificate.Residenza), "op-1")
+			rec, _, err := s.Issue(context.Background(), at, Idempotency{Key: "dup", RequestHash: hash}, func(n protocol.Number, stamped time.Time) (*Built, error) {
 				builds.Add(1)
 				time.Sleep(2 * time.Millisecond) // let the duplicates pile up
-				return build(n)
+				return build(n, stamped)
 			})
 			ids[i], errs[i] = rec.ID, err
 		}()
@@ -249,11 +249,11 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	d := subject()
 	var batch []*pending
 	for i := range 5 {
-		n, err := s.numbers.Reserve(at)
+		n, stamped, err := s.numbers.Reserve(at)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := prepare(n, at, Idempotency{Key: fmt.Sprint("g", i), RequestHash: "h"}, (&issuer{seq: i}).build(d, request(certificate.Residenza), "op-1", at))
+		p, err := prepare(n, stamped, Idempotency{Key: fmt.Sprint("g", i), RequestHash: "h"}, (&issuer{seq: i}).build(d, request(certificate.Residenza), "op-1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestStoresShareTheNumbering(t *testing.T) {
 	}
 	d := subject()
 	for i, st := range []*Store{s, s2, s} {
-		rec, _, err := st.Issue(context.Background(), at, Idempotency{}, (&issuer{seq: i}).build(d, request(certificate.Residenza), "", at))
+		rec, _, err := st.Issue(context.Background(), at, Idempotency{}, (&issuer{seq: i}).build(d, request(certificate.Residenza), ""))
 		if want := fmt.Sprintf("2026/%07d", i+1); err != nil || rec.Protocol != want {
 			t.Errorf("store %d: %s %v, want %s", i, rec.Protocol, err, want)
 		}
@@ -321,9 +321,9 @@ func TestPanickingRendererLeavesNoNumberBehind(t *testing.T) {
 				t.Errorf("recovered %v", r)
 			}
 		}()
-		s.Issue(context.Background(), at, Idempotency{Key: "p", RequestHash: "h"}, func(protocol.Number) (*Built, error) { panic("fpdf: broken font") })
+		s.Issue(context.Background(), at, Idempotency{Key: "p", RequestHash: "h"}, func(protocol.Number, time.Time) (*Built, error) { panic("fpdf: broken font") })
 	}()
-	rec, _, err := s.Issue(context.Background(), at, Idempotency{Key: "p", RequestHash: "h"}, (&issuer{}).build(subject(), request(certificate.Residenza), "", at))
+	rec, _, err := s.Issue(context.Background(), at, Idempotency{Key: "p", RequestHash: "h"}, (&issuer{}).build(subject(), request(certificate.Residenza), ""))
 	if err != nil || rec.Protocol != "2026/0000001" {
 		t.Errorf("after the panic: %s %v", rec.Protocol, err)
 	}

@@ -33,7 +33,13 @@ type Desk struct {
 // whose clock always says now. The file is closed when the test ends.
 func New(tb testing.TB, persons int, seed int64, now time.Time) *Desk {
 	tb.Helper()
-	dir := tb.TempDir()
+	return NewIn(tb, tb.TempDir(), persons, seed, now)
+}
+
+// NewIn is New with the hub's file and keys in dir, an existing directory
+// (a small file system a test fills, say).
+func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *Desk {
+	tb.Helper()
 	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
 	if err != nil {
 		tb.Fatal(err)

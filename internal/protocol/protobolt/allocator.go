@@ -30,6 +30,10 @@ type AllocatorOptions struct {
 	Now func() time.Time
 	// Author signs annulments; empty is DefaultAuthor.
 	Author string
+	// Recovered, when set, is called in the recovery scan's transaction
+	// with the annulments it made (if any), so that what records them (the
+	// audit log) commits with them or not at all.
+	Recovered func(tx *bbolt.Tx, annulled []protocol.Entry) error
 }
 
 // Allocator hands out protocol numbers in memory so that documents can be
@@ -38,19 +42,42 @@ type AllocatorOptions struct {
 // AllocatorFor gives one per open *bbolt.DB and Register refuses to run
 // beside it, and on bbolt's file lock keeping other processes out.
 //
-// Every number Reserve returns must end in exactly one of: an entry written
-// with Write, or Abandon.
+// Every number Reserve returns must end in exactly one of: Registered, once
+// its entry committed (Write), or Abandon.
+//
+// A number is annulled only when it can no longer be given back: its
+// document failed and a later number of its year was registered. While
+// every later number is still in flight the decision waits, so when a
+// whole run of issuances fails together (a full disk) every number comes
+// back and none is annulled.
 type Allocator struct {
 	db     weak.Pointer[bbolt.DB] // weak, so the process-wide table does not keep closed files alive
 	now    func() time.Time
 	author string
 
-	mu        sync.Mutex
-	last      map[int]uint64 // year → last number handed out
+	mu sync.Mutex
+	// years holds the numbering of each year in use.
+	years map[int]*numbering
+	// latest is the latest time handed out or registered, or the first
+	// instant after the last closed day: the next entry is dated no
+	// earlier (protocol.Stamp).
+	latest    time.Time
 	unsettled []protocol.Entry
 	retry     atomic.Bool // unsettled is not empty
 	recovered []protocol.Entry
 }
+
+// numbering is one year's state of an Allocator.
+type numbering struct {
+	last       uint64 // highest number handed out
+	registered uint64 // highest number known to be registered
+	// back holds the abandoned numbers above registered, waiting for the
+	// numbers above them: given back if those are too, annulled with
+	// their reason if one of those is registered.
+	back map[uint64]abandoned
+}
+
+type abandoned struct{ reason, ref string }
 
 // The allocators of the open files of this process.
 var allocators struct {
@@ -75,7 +102,7 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 	if a := allocators.m[key]; a != nil {
 		return a, nil
 	}
-	a := &Allocator{db: key, now: opts.Now, author: opts.Author, last: map[int]uint64{}}
+	a := &Allocator{db: key, now: opts.Now, author: opts.Author, years: map[int]*numbering{}}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -87,7 +114,15 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 			return err
 		}
 		var err error
-		a.recovered, err = Recover(tx, a.now(), a.author)
+		if a.recovered, err = Recover(tx, a.now(), a.author); err != nil {
+			return err
+		}
+		if len(a.recovered) > 0 && opts.Recovered != nil {
+			if err := opts.Recovered(tx, a.recovered); err != nil {
+				return fmt.Errorf("the annulments of the recovery scan could not be recorded: %w", err)
+			}
+		}
+		a.latest, err = Floor(tx)
 		return err
 	})
 	if err != nil {
@@ -117,45 +152,115 @@ func (a *Allocator) file() (*bbolt.DB, error) {
 	return db, nil
 }
 
-// Reserve hands out the next number of at's year (in Rome). It fails only
+// Reserve hands out the next number and its registration time for an entry
+// made when the clock reads at: at itself, or the register's latest time if
+// at is a little before it; protocol.ErrClockBehind if at is further back
+// (protocol.Stamp). The number is of the registration time's year, in
+// Rome, and numbers are handed out in time order. It fails otherwise only
 // if the year's register cannot be read on its first use.
-func (a *Allocator) Reserve(at time.Time) (protocol.Number, error) {
+func (a *Allocator) Reserve(at time.Time) (protocol.Number, time.Time, error) {
 	a.Settle()
-	n := protocol.Number{Year: protocol.YearOf(at)}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	last, ok := a.last[n.Year]
-	if !ok {
-		db, err := a.file()
-		if err != nil {
-			return n, err
-		}
-		if err := db.View(func(tx *bbolt.Tx) error { last = Last(tx, n.Year).Seq; return nil }); err != nil {
-			return n, fmt.Errorf("cannot read the %d protocol register: %w", n.Year, err)
+	t, err := protocol.Stamp(at, a.latest)
+	if err != nil {
+		return protocol.Number{}, t, err
+	}
+	n := protocol.Number{Year: protocol.YearOf(t)}
+	y, err := a.year(n.Year)
+	if err != nil {
+		return n, t, err
+	}
+	y.last++
+	n.Seq = y.last
+	a.latest = t
+	return n, t, nil
+}
+
+// year returns the numbering of year y, read from the file on first use.
+// a.mu is held.
+func (a *Allocator) year(y int) (*numbering, error) {
+	if nb := a.years[y]; nb != nil {
+		return nb, nil
+	}
+	db, err := a.file()
+	if err != nil {
+		return nil, err
+	}
+	var last uint64
+	if err := db.View(func(tx *bbolt.Tx) error { last = Last(tx, y).Seq; return nil }); err != nil {
+		return nil, fmt.Errorf("cannot read the %d protocol register: %w", y, err)
+	}
+	nb := &numbering{last: last, registered: last, back: map[uint64]abandoned{}}
+	a.years[y] = nb
+	return nb, nil
+}
+
+// Registered tells the allocator that n's entry has committed. Abandoned
+// numbers below n can then no longer be given back: their annulments are
+// queued, and Settle (which Reserve calls) writes them; call it after
+// Registered to have them written at once.
+func (a *Allocator) Registered(n protocol.Number) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.registered(n)
+}
+
+// registered is Registered with a.mu held.
+func (a *Allocator) registered(n protocol.Number) {
+	y := a.years[n.Year]
+	if y == nil {
+		return // not a number this allocator handed out
+	}
+	delete(y.back, n.Seq)
+	y.last = max(y.last, n.Seq)
+	if n.Seq <= y.registered {
+		return
+	}
+	y.registered = n.Seq
+	for seq, ab := range y.back {
+		if seq < y.registered {
+			delete(y.back, seq)
+			// Dated when written, by Settle.
+			a.unsettled = append(a.unsettled, protocol.Annulment(protocol.Number{Year: n.Year, Seq: seq}, a.latest, a.author, ab.reason, ab.ref))
+			a.retry.Store(true)
 		}
 	}
-	n.Seq = last + 1
-	a.last[n.Year] = n.Seq
-	return n, nil
 }
 
 // Abandon ends a reserved number whose document will not be registered.
-// If no later number of its year was handed out it is given back, and the
-// next Reserve returns it again: nothing was registered under it, so nothing
-// is lost. Otherwise it is annulled at once with reason (ref names the
-// document it was meant for, if any), and the annulment is returned. An
-// annulment that cannot be written is kept and retried by Settle, and, if the
-// process ends first, made by the next recovery scan: the error says so.
+// If no later number of its year was registered it is held back: given back
+// once every number above it is given back too (the next Reserve then
+// returns it again: nothing was registered under it, so nothing is lost),
+// or annulled with reason (ref names the document it was meant for, if
+// any) as soon as one above it is registered. If a later number is already
+// registered it is annulled at once, and the annulment is returned. An
+// annulment that cannot be written is kept and retried by Settle, and, if
+// the process ends first, made by the next recovery scan: the error says
+// so.
 func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.Entry, error) {
 	a.mu.Lock()
-	if a.last[n.Year] == n.Seq {
-		a.last[n.Year]--
+	y := a.years[n.Year]
+	if y == nil || n.Seq > y.last {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("protocol number %s was not handed out by this register's allocator", n)
+	}
+	if n.Seq > y.registered {
+		y.back[n.Seq] = abandoned{reason, ref}
+		for y.last > y.registered {
+			if _, ok := y.back[y.last]; !ok {
+				break
+			}
+			delete(y.back, y.last)
+			y.last--
+		}
 		a.mu.Unlock()
 		return nil, nil
 	}
 	a.mu.Unlock()
 	e := protocol.Annulment(n, a.now(), a.author, reason, ref)
-	if err := a.write(e); err != nil {
+	e, err := a.write(e)
+	if err != nil {
 		a.mu.Lock()
 		a.unsettled = append(a.unsettled, e)
 		a.retry.Store(true)
@@ -165,8 +270,10 @@ func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.En
 	return &e, nil
 }
 
-// Settle retries the annulments Abandon could not write. Reserve calls it;
-// it costs an atomic load when there is nothing to do.
+// Settle writes the annulments waiting to be written: those Abandon could
+// not write, and those of numbers held back when a later number was
+// registered. Reserve calls it; it costs an atomic load when there is
+// nothing to do.
 func (a *Allocator) Settle() {
 	if !a.retry.Load() {
 		return
@@ -181,7 +288,7 @@ func (a *Allocator) Settle() {
 		// Dated now, not when first attempted: the register records when
 		// the annulment was made.
 		e = protocol.Annulment(e.Number, a.now(), e.Correspondent, e.Reason(), e.Ref)
-		if err := a.write(e); err != nil && !errors.Is(err, ErrImmutable) {
+		if e, err := a.write(e); err != nil && !errors.Is(err, ErrImmutable) {
 			failed = append(failed, e)
 		}
 	}
@@ -193,15 +300,68 @@ func (a *Allocator) Settle() {
 	}
 }
 
-func (a *Allocator) write(e protocol.Entry) error {
+// write registers annulment e, dated no earlier than anything the register
+// holds or the allocator handed out (an annulment is never refused for the
+// clock: it only records that a number carries no document), and returns
+// it as written.
+func (a *Allocator) write(e protocol.Entry) (protocol.Entry, error) {
 	db, err := a.file()
 	if err != nil {
-		return err
+		return e, err
 	}
-	return db.Update(func(tx *bbolt.Tx) error { return Write(tx, e) })
+	a.mu.Lock()
+	if e.Time.Before(a.latest) {
+		e = protocol.Annulment(e.Number, a.latest, e.Correspondent, e.Reason(), e.Ref)
+	}
+	a.latest = e.Time
+	a.mu.Unlock()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		floor, err := Floor(tx)
+		if err != nil {
+			return err
+		}
+		if e.Time.Before(floor) {
+			e = protocol.Annulment(e.Number, floor, e.Correspondent, e.Reason(), e.Ref)
+		}
+		return Write(tx, e)
+	})
+	if err == nil {
+		a.Registered(e.Number)
+	}
+	return e, err
 }
 
-// Recover annuls, at time at and signed by, every number without an entry
+// CloseDay closes the register of d, which must be over: the SHA-256 of
+// its CSV (protocol.WriteCSV) is fixed, and from then on nothing is filed
+// into d or any day before it; a registration still in flight with a date
+// in d fails with protocol.ErrDayClosed when it commits, and its issuance
+// is retried under a new number and date. It returns the closing and the
+// day's entries, the ones the closing covers. Closing a closed day changes
+// nothing and checks the day still matches its closing.
+func (a *Allocator) CloseDay(d protocol.Day) (c protocol.Closing, es []protocol.Entry, err error) {
+	db, err := a.file()
+	if err != nil {
+		return c, nil, err
+	}
+	a.mu.Lock()
+	now := a.now()
+	if now.Before(a.latest) {
+		now = a.latest
+	}
+	a.mu.Unlock()
+	if err := db.Update(func(tx *bbolt.Tx) (err error) { c, es, err = closeDay(tx, d, now); return err }); err != nil {
+		return c, nil, err
+	}
+	a.mu.Lock()
+	if d.End().After(a.latest) {
+		a.latest = d.End()
+	}
+	a.mu.Unlock()
+	return c, es, nil
+}
+
+// Recover annuls, at time at (or the register's latest time, if later) and
+// signed by, every number without an entry
 // below the highest registered number of each year: the numbers an
 // allocator had handed out when its process stopped, whose documents were
 // never registered while later ones were. Numbers above the highest are not
@@ -210,6 +370,15 @@ func Recover(tx *bbolt.Tx, at time.Time, by string) ([]protocol.Entry, error) {
 	bs, err := open(tx)
 	if err != nil {
 		return nil, err
+	}
+	// Dated no earlier than the register's latest entry, whatever the
+	// clock says at start: an annulment is never refused for the clock.
+	floor, err := Floor(tx)
+	if err != nil {
+		return nil, err
+	}
+	if at.Before(floor) {
+		at = floor
 	}
 	var out []protocol.Entry
 	for _, y := range Years(tx) {

@@ -201,9 +201,9 @@ func TestAllocatorReserveWriteAbandon(t *testing.T) {
 		t.Fatal("a second allocator for the same file")
 	}
 	reserve := func() protocol.Number {
-		n, err := a.Reserve(at)
-		if err != nil {
-			t.Fatal(err)
+		n, when, err := a.Reserve(at)
+		if err != nil || !when.Equal(at) {
+			t.Fatalf("reserved %s at %s: %v", n, when, err)
 		}
 		return n
 	}
@@ -223,6 +223,7 @@ func TestAllocatorReserveWriteAbandon(t *testing.T) {
 		if err := db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(n, at, "doc "+n.String())) }); err != nil {
 			t.Fatal(err)
 		}
+		a.Registered(n)
 	}
 	_ = db.View(func(tx *bbolt.Tx) error {
 		if got := (buckets{complete: tx.Bucket(bucketComplete)}).completeUpTo(2026); got != 2 {
@@ -250,8 +251,10 @@ func TestAllocatorReserveWriteAbandon(t *testing.T) {
 		}
 		return nil
 	})
-	if n := reserve(); n.String() != "2026/0000005" {
-		t.Errorf("next %s", n)
+	// The annulment is dated when it was made: a reservation 30 s behind it
+	// takes its time.
+	if n, when, err := a.Reserve(clock.Add(-30 * time.Second)); n.String() != "2026/0000005" || !when.Equal(clock) || err != nil {
+		t.Errorf("next %s at %s: %v", n, when, err)
 	}
 	// A number cannot be written twice, nor in a year not its own.
 	err = db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(n2, at, "again")) })
@@ -317,11 +320,12 @@ func TestRecoverAnnulsHoles(t *testing.T) {
 		}
 		return nil
 	})
-	if n, _ := a.Reserve(jan); n.String() != "2027/0000003" {
-		t.Errorf("next of 2027: %s", n)
+	if n, _, err := a.Reserve(restart); n.String() != "2027/0000003" {
+		t.Errorf("next of 2027: %s %v", n, err)
 	}
-	if n, _ := a.Reserve(dec); n.String() != "2026/0000006" {
-		t.Errorf("next of 2026: %s", n)
+	// 2026 is over: the register takes no entry dated back in it.
+	if n, _, err := a.Reserve(dec); !errors.Is(err, protocol.ErrClockBehind) {
+		t.Errorf("a reservation dated in December after January's entries: %s %v", n, err)
 	}
 	// A second scan finds nothing: the complete-up-to marks moved.
 	err = db.Update(func(tx *bbolt.Tx) error {
@@ -346,8 +350,12 @@ func TestAbandonOnAClosedFileIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 5, 4, 9, 0, 0, 0, protocol.Rome)
-	first, _ := a.Reserve(at)
-	a.Reserve(at)
+	first, _, _ := a.Reserve(at)
+	second, _, _ := a.Reserve(at)
+	if err := db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(second, at, "second")) }); err != nil {
+		t.Fatal(err)
+	}
+	a.Registered(second)
 	db.Close()
 	if _, err := a.Abandon(first, "x", ""); err == nil || !strings.Contains(err.Error(), "retried") {
 		t.Errorf("annulment on a closed file: %v", err)
@@ -358,5 +366,206 @@ func TestAbandonOnAClosedFileIsReported(t *testing.T) {
 	a.Settle() // still closed: kept again
 	if len(a.unsettled) != 1 {
 		t.Errorf("%d unsettled after a failed retry", len(a.unsettled))
+	}
+}
+
+// annulments lists the annulled numbers of day d.
+func annulments(t *testing.T, db *bbolt.DB, d protocol.Day) []string {
+	t.Helper()
+	var out []string
+	_ = db.View(func(tx *bbolt.Tx) error {
+		es, err := Day(tx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Direction == protocol.Annulled {
+				out = append(out, e.Number.String()+" "+e.Reason())
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// TestAbandonWaitsForTheNumbersAbove: numbers that fail together while
+// none above them is registered all come back, in any order, and none is
+// annulled; a number that failed below one that is then registered is
+// annulled once, with its own reason.
+func TestAbandonWaitsForTheNumbersAbove(t *testing.T) {
+	db := openDB(t)
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, protocol.Rome)
+	a, err := AllocatorFor(db, AllocatorOptions{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserve := func() protocol.Number {
+		n, _, err := a.Reserve(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	abandon := func(n protocol.Number, reason string) {
+		if e, err := a.Abandon(n, reason, ""); e != nil || err != nil {
+			t.Fatalf("abandoning %s: %+v %v", n, e, err)
+		}
+	}
+	// Three issuances fail with the disk full, the lowest first.
+	n1, n2, n3 := reserve(), reserve(), reserve()
+	abandon(n1, "disk full")
+	abandon(n3, "disk full")
+	abandon(n2, "disk full")
+	if n := reserve(); n != n1 {
+		t.Fatalf("after three failures the next number is %s, want %s again", n, n1)
+	}
+	// Now 1 fails and 2, handed out after it, is registered: 1 can no
+	// longer come back.
+	n2 = reserve()
+	abandon(n1, "rendering failed")
+	if err := db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(n2, at, "two")) }); err != nil {
+		t.Fatal(err)
+	}
+	a.Registered(n2)
+	a.Settle()
+	if got := annulments(t, db, protocol.DayOf(at)); fmt.Sprint(got) != "[2026/0000001 rendering failed]" {
+		t.Errorf("annulments %v", got)
+	}
+	if n := reserve(); n.Seq != 3 {
+		t.Errorf("next %s", n)
+	}
+}
+
+// TestRegisterKeepsDateOrder: whatever its callers do, the register files
+// no registration dated before a lower number's or after a higher one's,
+// and no annulment dated before its latest entry.
+func TestRegisterKeepsDateOrder(t *testing.T) {
+	db := openDB(t)
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, protocol.Rome)
+	write := func(seq uint64, when time.Time) error {
+		return db.Update(func(tx *bbolt.Tx) error {
+			return Write(tx, entryAt(protocol.Number{Year: 2026, Seq: seq}, when, fmt.Sprint("doc ", seq)))
+		})
+	}
+	if err := write(2, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(4, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(3, at.Add(2*time.Minute)); !errors.Is(err, protocol.ErrInvalid) {
+		t.Errorf("3 dated after 4: %v", err)
+	}
+	if err := write(1, at.Add(time.Second)); !errors.Is(err, protocol.ErrInvalid) {
+		t.Errorf("1 dated after 2: %v", err)
+	}
+	if err := write(3, at.Add(30*time.Second)); err != nil {
+		t.Errorf("3 between 2 and 4: %v", err)
+	}
+	// An annulment between them in number, but dated when it is made.
+	err := db.Update(func(tx *bbolt.Tx) error {
+		return Write(tx, protocol.Annulment(protocol.Number{Year: 2026, Seq: 1}, at.Add(30*time.Second), "x", "lost", ""))
+	})
+	if !errors.Is(err, protocol.ErrInvalid) {
+		t.Errorf("an annulment dated before the latest entry: %v", err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		return Write(tx, protocol.Annulment(protocol.Number{Year: 2026, Seq: 1}, at.Add(time.Hour), "x", "lost", ""))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered later than 4 but numbered after the annulment of 1 (dated
+	// later still): annulments do not count for the order.
+	if err := write(5, at.Add(2*time.Minute)); err != nil {
+		t.Errorf("5 after an annulment dated later: %v", err)
+	}
+}
+
+// TestClosedDayStaysClosed closes a day's register once it is over: its
+// CSV is fixed, nothing more is filed into it (not an issuance that was in
+// flight at midnight, not one from a clock stepped back), and a closed day
+// exports as it was closed.
+func TestClosedDayStaysClosed(t *testing.T) {
+	db := openDB(t)
+	day := protocol.Day{Year: 2026, Month: 3, Day: 28} // the day before summer time: 23 hours after it
+	clock := day.Start().Add(10 * time.Hour)
+	a, err := AllocatorFor(db, AllocatorOptions{Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(when time.Time) (protocol.Number, error) {
+		n, stamped, err := a.Reserve(when)
+		if err != nil {
+			return n, err
+		}
+		err = db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(n, stamped, "doc "+n.String())) })
+		if err != nil {
+			a.Abandon(n, "commit failed", "")
+			return n, err
+		}
+		a.Registered(n)
+		return n, nil
+	}
+	for range 3 {
+		if _, err := issue(clock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := a.CloseDay(day); err == nil {
+		t.Fatal("the register of a day not over was closed")
+	}
+	// Just before midnight an issuance takes its number and date, and is
+	// still being made when the day is closed.
+	clock = day.End().Add(-10 * time.Second)
+	late, lateAt, err := a.Reserve(clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = day.End().Add(10 * time.Second)
+	closing, es, err := a.CloseDay(day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv bytes.Buffer
+	sum, _ := protocol.WriteCSV(&csv, day, es)
+	if closing.Entries != 3 || len(es) != 3 || closing.SHA256 != sum || !closing.Closed.Equal(clock) {
+		t.Fatalf("closing %+v of %d entries, CSV sum %x", closing, len(es), sum)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error { return Write(tx, entryAt(late, lateAt, "late")) })
+	if !errors.Is(err, protocol.ErrDayClosed) {
+		t.Errorf("an entry in flight at midnight was filed into the closed day: %v", err)
+	}
+	a.Abandon(late, "day closed", "")
+	// A clock stepped back into the closed day: a minute is taken up by
+	// dating the entry at the start of the next day, an hour is refused.
+	n, err := issue(day.End().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		e, err := Get(tx, n)
+		if err != nil || !e.Time.Equal(day.End()) {
+			t.Errorf("entry %s after a step back: %+v %v", n, e, err)
+		}
+		return nil
+	})
+	if _, err := issue(day.End().Add(-time.Hour)); !errors.Is(err, protocol.ErrClockBehind) {
+		t.Errorf("with the clock an hour back in the closed day: %v", err)
+	}
+	// Closing again changes nothing, and the day still gives the same CSV.
+	again, es2, err := a.CloseDay(day)
+	if err != nil || again.SHA256 != closing.SHA256 || !again.Closed.Equal(closing.Closed) || again.Day != day || len(es2) != 3 {
+		t.Errorf("closing again: %+v %d %v", again, len(es2), err)
+	}
+	// A file changed behind the register's back no longer matches.
+	err = db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDays).Delete(dayKey(day, es[2].Number))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.CloseDay(day); err == nil || !strings.Contains(err.Error(), "no longer matches") {
+		t.Errorf("a closed day that lost an entry: %v", err)
 	}
 }
