@@ -180,6 +180,9 @@ func ParseHead(s string) (Head, error) {
 type Anchor struct {
 	Day protocol.Day `json:"day"`
 	Head
+	// Source names where an anchor that is not a day's came from, for the
+	// Verifier's messages: "the anchor at line 12 of …/audit-anchors.log".
+	Source string `json:"-"`
 }
 
 // String is the line to publish.

@@ -27,6 +27,9 @@ type Verifier struct {
 	head    Head
 	anchors map[uint64][]Anchor
 	broken  *Break
+	// matched is the last entry whose hash an anchor confirmed: a rewrite
+	// found at a later anchor began after it.
+	matched uint64
 }
 
 // NewVerifier returns a Verifier that also checks the chain against anchors:
@@ -44,6 +47,9 @@ func NewVerifier(anchors ...Anchor) *Verifier {
 }
 
 func anchorName(a Anchor) string {
+	if a.Source != "" {
+		return a.Source
+	}
 	if a.Day == (protocol.Day{}) {
 		return "the anchor " + a.Head.String() + " given"
 	}
@@ -86,8 +92,15 @@ func (v *Verifier) Add(key uint64, record []byte) (Entry, error) {
 	}
 	for _, a := range v.anchors[key] {
 		if a.Hash != stored {
+			if v.matched > 0 {
+				return Entry{}, v.fail(key, "has hash %s, not the %s recorded in %s: the log was rewritten after entry %d, the last that matches an anchor",
+					stored, a.Hash, anchorName(a), v.matched)
+			}
 			return Entry{}, v.fail(key, "has hash %s, not the %s recorded in %s: the log was rewritten", stored, a.Hash, anchorName(a))
 		}
+	}
+	if len(v.anchors[key]) > 0 {
+		v.matched = key
 	}
 	v.head = Head{Seq: key, Hash: stored}
 	return e, nil
@@ -109,14 +122,20 @@ func (v *Verifier) Finish(recorded Head) (Head, error) {
 	case recorded.Hash != v.head.Hash:
 		return v.head, v.fail(last, "has hash %s, not the %s of the recorded head: the log was rewritten", v.head.Hash, recorded.Hash)
 	}
-	var beyond uint64
+	var beyond, furthest uint64
 	for seq := range v.anchors {
 		if seq > last && (beyond == 0 || seq < beyond) {
 			beyond = seq
 		}
+		furthest = max(furthest, seq)
 	}
 	if beyond > 0 {
-		return v.head, v.fail(last+1, "is missing: %s names entry %d but the log ends at entry %d, so its tail was cut", anchorName(v.anchors[beyond][0]), beyond, last)
+		reach := ""
+		if furthest > beyond {
+			reach = fmt.Sprintf(" (the anchors reach entry %d)", furthest)
+		}
+		return v.head, v.fail(last+1, "is missing: %s names entry %d but the log ends at entry %d, so its tail was cut%s",
+			anchorName(v.anchors[beyond][0]), beyond, last, reach)
 	}
 	return v.head, nil
 }

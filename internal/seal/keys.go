@@ -110,6 +110,25 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 	return k, nil
 }
 
+// LoadIssuingKey reads the issuing key (Ed25519) and its key id from dir
+// without creating anything, for commands that only check what it signed.
+func LoadIssuingKey(dir string) (ed25519.PrivateKey, string, error) {
+	path := filepath.Join(dir, TokenKeyFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("the issuing key %s cannot be read: %w", path, err)
+	}
+	key, err := parseKey(path, b)
+	if err != nil {
+		return nil, "", err
+	}
+	priv, ok := key.(ed25519.PrivateKey)
+	if !ok {
+		return nil, "", fmt.Errorf("the issuing key %s is not an Ed25519 key", path)
+	}
+	return priv, keyID(priv.Public().(ed25519.PublicKey)), nil
+}
+
 // SignMessage signs msg with the issuing key (Ed25519), e.g. an API response.
 func (k *Keys) SignMessage(msg []byte) []byte { return ed25519.Sign(k.TokenKey, msg) }
 

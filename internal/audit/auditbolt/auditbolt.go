@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -111,29 +112,38 @@ func readHead(tx *bbolt.Tx) (head, error) {
 // index keys, all in tx: if tx rolls back, so does the entry, and the
 // number is reused. It returns the entry as stored (Seq set, Subject upper
 // case, Time in UTC).
+//
+// Append does not anchor the new head: the hub appends through
+// Store.Append, which does, and a head appended here is anchored with the
+// next one that is.
 func Append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, error) {
+	e, _, err := appendEntry(tx, e)
+	return e, err
+}
+
+func appendEntry(tx *bbolt.Tx, e audit.Entry) (audit.Entry, audit.Head, error) {
 	log := tx.Bucket(bucketLog)
 	meta := tx.Bucket(bucketMeta)
 	if log == nil || meta == nil {
-		return audit.Entry{}, fmt.Errorf("%w: call auditbolt.Init when opening the hub's file", ErrNotInitialised)
+		return audit.Entry{}, audit.Head{}, fmt.Errorf("%w: call auditbolt.Init when opening the hub's file", ErrNotInitialised)
 	}
 	h, err := readHead(tx)
 	if err != nil {
-		return audit.Entry{}, err
+		return audit.Entry{}, audit.Head{}, err
 	}
 	record, next, err := audit.Next(h.Head, &e)
 	if err != nil {
-		return audit.Entry{}, err
+		return audit.Entry{}, audit.Head{}, err
 	}
 	seq := seqKey(e.Seq)
 	if log.Get(seq) != nil {
 		// Only a file edited behind the log's back gets here.
-		return audit.Entry{}, fmt.Errorf("%w: entry %d exists beyond the recorded head %d", ErrDamaged, e.Seq, h.Seq)
+		return audit.Entry{}, audit.Head{}, fmt.Errorf("%w: entry %d exists beyond the recorded head %d", ErrDamaged, e.Seq, h.Seq)
 	}
 	day := protocol.DayOf(e.Time)
 	dk := day.Key()
 	if err := log.Put(seq, record); err != nil {
-		return audit.Entry{}, err
+		return audit.Entry{}, audit.Head{}, err
 	}
 	for _, ix := range []struct {
 		bucket, key []byte
@@ -143,7 +153,7 @@ func Append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, error) {
 		{bucketDays, dayKey(day, e.Seq)},
 	} {
 		if err := tx.Bucket(ix.bucket).Put(ix.key, nil); err != nil {
-			return audit.Entry{}, err
+			return audit.Entry{}, audit.Head{}, err
 		}
 	}
 	headDay := dk
@@ -156,7 +166,7 @@ func Append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, error) {
 			anchors := tx.Bucket(bucketAnchors)
 			if anchors.Get(h.day) == nil {
 				if err := anchors.Put(bytes.Clone(h.day), append(binary.BigEndian.AppendUint64(nil, h.Seq), h.Hash[:]...)); err != nil {
-					return audit.Entry{}, err
+					return audit.Entry{}, audit.Head{}, err
 				}
 			}
 		case c > 0:
@@ -167,9 +177,9 @@ func Append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, error) {
 	v = append(v, next.Hash[:]...)
 	v = append(v, headDay...)
 	if err := meta.Put(keyHead, v); err != nil {
-		return audit.Entry{}, err
+		return audit.Entry{}, audit.Head{}, err
 	}
-	return e, nil
+	return e, next, nil
 }
 
 // Head returns the recorded chain head; the zero Head for an empty log.
@@ -378,9 +388,30 @@ var errStop = errors.New("stop")
 
 // Store wraps a *bbolt.DB for callers with no other work in the same
 // transaction. It is the audit.Recorder the hub's handlers are given.
+//
+// Once AnchorTo gives it an anchorer, every transaction that appends
+// through the store anchors the head it leaves when it commits, inside
+// bbolt's Commit: after the commit is on disk (so an anchor never names an
+// entry a crash could lose) and before Update or Batch returns to the
+// caller, who acknowledges nothing before then. A group commit anchors
+// once for all its entries.
 type Store struct {
 	db  *bbolt.DB
 	now func() time.Time
+
+	mu       sync.Mutex
+	anchorer *audit.Anchorer
+	onErr    func(error)
+	// The write transaction appending now and its pending anchor: bbolt
+	// runs one write transaction at a time, so one is enough.
+	cur     *bbolt.Tx
+	pending *txAnchor
+}
+
+// txAnchor is the head a transaction leaves, and how anchoring it went.
+type txAnchor struct {
+	head audit.Head
+	err  error
 }
 
 // New initialises the buckets in db (the hub's one file) and returns the
@@ -394,9 +425,108 @@ func New(db *bbolt.DB, now func() time.Time) (*Store, error) {
 
 var _ audit.Recorder = (*Store)(nil)
 
+// ErrBehindAnchor means the store's chain does not reach, or does not
+// match, the last signed anchor: its tail was cut, it was rewritten, or it
+// is a backup older than the anchor file beside it.
+var ErrBehindAnchor = errors.New("audit log behind its last anchor")
+
+// AnchorTo makes the store anchor every head it commits with a, whose Last
+// is the last anchor kept. It first checks that the stored chain reaches
+// that anchor with the same hash: a store that does not is refused (and
+// nothing is appended to it through this store), since carrying on would
+// number new entries over the missing ones. Entries recorded after the last
+// anchor (a crash between a commit and its anchor, or a write by a program
+// that does not anchor) are anchored at once. onErr hears of anchors that
+// fail after their commit succeeded (nil: ignored).
+func (s *Store) AnchorTo(a *audit.Anchorer, onErr func(error)) error {
+	last := a.Last()
+	var head audit.Head
+	var at []byte
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		if head, err = Head(tx); err != nil {
+			return err
+		}
+		if last.Seq > 0 {
+			if b := tx.Bucket(bucketLog); b != nil {
+				if rec := b.Get(seqKey(last.Seq)); rec != nil {
+					at = rec[len(rec)-len(audit.Hash{}):]
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case last.Seq > head.Seq || (last.Seq > 0 && at == nil):
+		return fmt.Errorf("%w: the last anchor names entry %d but the log ends at entry %d: its tail was cut, or the file was restored from a backup older than the anchors", ErrBehindAnchor, last.Seq, head.Seq)
+	case last.Seq > 0 && !bytes.Equal(at, last.Hash[:]):
+		return fmt.Errorf("%w: entry %d is not the one anchored (its hash differs): the log was rewritten, or the file is not the one the anchors were written for", ErrBehindAnchor, last.Seq)
+	}
+	s.mu.Lock()
+	s.anchorer, s.onErr = a, onErr
+	s.mu.Unlock()
+	if head.Seq > last.Seq {
+		return a.Anchor(head)
+	}
+	return nil
+}
+
+// Anchored is the last head anchored; the zero Head when the store does not
+// anchor or nothing was anchored yet.
+func (s *Store) Anchored() audit.Head {
+	s.mu.Lock()
+	a := s.anchorer
+	s.mu.Unlock()
+	if a == nil {
+		return audit.Head{}
+	}
+	return a.Last()
+}
+
+// Append appends e in tx, as the package's Append does, and when the store
+// anchors, anchors the head tx leaves once tx commits.
+func (s *Store) Append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, error) {
+	e, _, err := s.append(tx, e)
+	return e, err
+}
+
+func (s *Store) append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, *txAnchor, error) {
+	e, head, err := appendEntry(tx, e)
+	if err != nil {
+		return e, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.anchorer == nil {
+		return e, nil, nil
+	}
+	if s.cur != tx {
+		// The first entry of this transaction: one anchor at its commit
+		// covers every entry it appends, since each chains the ones before.
+		p, a, onErr := &txAnchor{}, s.anchorer, s.onErr
+		s.cur, s.pending = tx, p
+		tx.OnCommit(func() {
+			s.mu.Lock()
+			if s.cur == tx {
+				s.cur, s.pending = nil, nil
+			}
+			s.mu.Unlock()
+			if p.err = a.Anchor(p.head); p.err != nil && onErr != nil {
+				onErr(p.err)
+			}
+		})
+	}
+	s.pending.head = head
+	return e, s.pending, nil
+}
+
 // Record appends e through bbolt's Batch: concurrent handlers share one
-// commit and one fsync, so auditing every read does not make reads wait on
-// the disk one by one. It returns once the entry is on disk.
+// commit, one fsync and one anchor, so auditing every read does not make
+// reads wait on the disk one by one. It returns once the entry is on disk
+// and, when the store anchors, anchored: a read whose anchor failed is
+// recorded but not served.
 func (s *Store) Record(ctx context.Context, e audit.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -406,10 +536,16 @@ func (s *Store) Record(ctx context.Context, e audit.Entry) error {
 	}
 	// Batch may run the function again after another member fails; Append
 	// reads the head afresh each time, so a retry numbers the entry anew.
-	return s.db.Batch(func(tx *bbolt.Tx) error {
-		_, err := Append(tx, e)
+	var p *txAnchor
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		var err error
+		_, p, err = s.append(tx, e)
 		return err
 	})
+	if err == nil && p != nil && p.err != nil {
+		return fmt.Errorf("the read is recorded but its anchor could not be written, so it is not served: %w", p.err)
+	}
+	return err
 }
 
 // Verify runs Verify on a snapshot and returns the verified head and the
