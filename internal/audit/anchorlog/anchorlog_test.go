@@ -29,7 +29,9 @@ func (b *lineBuffer) Anchor(s audit.SignedHead) error {
 	return nil
 }
 
-func head(seq uint64) audit.Head { return audit.Head{Seq: seq, Hash: audit.Hash{byte(seq), byte(seq >> 8)}} }
+func head(seq uint64) audit.Head {
+	return audit.Head{Seq: seq, Hash: audit.Hash{byte(seq), byte(seq >> 8)}}
+}
 
 func TestFileAppendsSignedLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
