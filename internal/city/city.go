@@ -44,7 +44,11 @@ type Config struct {
 	PublicURL   string             `json:"public_url,omitempty"`    // base of every certificate's verification link
 	FeeCapCents int                `json:"fee_cap_cents,omitempty"` // cap on an agreement's service fee
 	PatronSaint operators.MonthDay `json:"patron_saint,omitzero"`   // local holiday
-	History     []Change           `json:"history,omitempty"`
+	// Offline is what a kiosk may take while it cannot reach the hub:
+	// caps per sale and in total, how many sales and for how long. Each
+	// kiosk receives them with its agreement.
+	Offline operators.OfflineLimits `json:"offline,omitzero"`
+	History []Change                `json:"history,omitempty"`
 }
 
 // Change is one recorded edit.
@@ -60,6 +64,7 @@ func Milan() Config {
 	return Config{
 		Belfiore: "F205", Office: DefaultOffice, FeeCapCents: operators.DefaultFeeCapCents,
 		PatronSaint: operators.MonthDay{Month: time.December, Day: 7, Name: "Sant'Ambrogio"},
+		Offline:     operators.DefaultOfflineLimits,
 	}
 }
 
@@ -84,12 +89,25 @@ func (c Config) Effective(defaults Config) Config {
 	if e.PatronSaint.Month == 0 {
 		e.PatronSaint = defaults.PatronSaint
 	}
+	o, d := &e.Offline, defaults.Offline
+	if o.OperationCents == 0 {
+		o.OperationCents = d.OperationCents
+	}
+	if o.TotalCents == 0 {
+		o.TotalCents = d.TotalCents
+	}
+	if o.Count == 0 {
+		o.Count = d.Count
+	}
+	if o.AgeHours == 0 {
+		o.AgeHours = d.AgeHours
+	}
 	return e
 }
 
 // Policy is the operators' policy under c: fee cap and holidays.
 func (c Config) Policy() operators.Policy {
-	p := operators.Policy{FeeCapCents: c.FeeCapCents}
+	p := operators.Policy{FeeCapCents: c.FeeCapCents, Offline: c.Offline.Effective()}
 	if c.PatronSaint.Month != 0 {
 		p.Calendar.Local = []operators.MonthDay{c.PatronSaint}
 	}
@@ -150,11 +168,17 @@ type Edit struct {
 	PublicURL   *string
 	FeeCapCents *int
 	PatronSaint *operators.MonthDay
+	// The offline limits, one by one (see operators.OfflineLimits).
+	OfflineOperationCents *int64
+	OfflineTotalCents     *int64
+	OfflineCount          *int
+	OfflineAgeHours       *int
 }
 
 // Empty reports whether the edit changes nothing.
 func (e Edit) Empty() bool {
-	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil
+	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil &&
+		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil
 }
 
 // Apply makes edit e to c, made by by at instant at, and records it.
@@ -210,6 +234,9 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		}
 		next.PatronSaint = *e.PatronSaint
 	}
+	if err := applyOffline(&next.Offline, e, defaults.Offline); err != nil {
+		return err
+	}
 	now := next.Effective(defaults)
 	diff := func(name, a, b string) {
 		if a != b {
@@ -224,6 +251,14 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		diff("fee cap", fees.Euro(int64(old.FeeCapCents)), fees.Euro(int64(now.FeeCapCents)))
 	}
 	diff("patron saint", FormatMonthDay(old.PatronSaint), FormatMonthDay(now.PatronSaint))
+	if old.Offline.OperationCents != now.Offline.OperationCents {
+		diff("offline cap per sale", fees.Euro(old.Offline.OperationCents), fees.Euro(now.Offline.OperationCents))
+	}
+	if old.Offline.TotalCents != now.Offline.TotalCents {
+		diff("offline total cap", fees.Euro(old.Offline.TotalCents), fees.Euro(now.Offline.TotalCents))
+	}
+	diff("offline sales", strconv.Itoa(old.Offline.Count), strconv.Itoa(now.Offline.Count))
+	diff("offline age limit", fmt.Sprintf("%d h", old.Offline.AgeHours), fmt.Sprintf("%d h", now.Offline.AgeHours))
 	if len(what) == 0 {
 		return fmt.Errorf("%w: the settings already hold these values", ErrInvalid)
 	}
@@ -232,6 +267,55 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	}
 	*c = next
 	return nil
+}
+
+// applyOffline sets the offline limits e gives, each of which must be
+// positive (a city that wants no offline sales still lets a kiosk hold the
+// one it was taking when the line went), and checks the result together.
+func applyOffline(o *operators.OfflineLimits, e Edit, defaults operators.OfflineLimits) error {
+	next := *o
+	positive := func(what string, v int64) error {
+		if v < 1 {
+			return fmt.Errorf("%w: the %s must be positive", ErrInvalid, what)
+		}
+		return nil
+	}
+	if v := e.OfflineOperationCents; v != nil {
+		if err := positive("offline cap per sale", *v); err != nil {
+			return err
+		}
+		next.OperationCents = *v
+	}
+	if v := e.OfflineTotalCents; v != nil {
+		if err := positive("offline total cap", *v); err != nil {
+			return err
+		}
+		next.TotalCents = *v
+	}
+	if v := e.OfflineCount; v != nil {
+		if err := positive("number of offline sales", int64(*v)); err != nil {
+			return err
+		}
+		next.Count = *v
+	}
+	if v := e.OfflineAgeHours; v != nil {
+		if err := positive("offline age limit", int64(*v)); err != nil {
+			return err
+		}
+		next.AgeHours = *v
+	}
+	// Checked as they will be in force: unset fields stand for defaults.
+	withDefaults := (Config{Offline: next}).Effective(Config{Offline: defaults}).Offline
+	if err := withDefaults.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, unwrapInvalid(err))
+	}
+	*o = next
+	return nil
+}
+
+// unwrapInvalid drops operators' "invalid" prefix, for one under city's.
+func unwrapInvalid(err error) string {
+	return strings.TrimPrefix(err.Error(), operators.ErrInvalid.Error()+": ")
 }
 
 func orNone(s string) string {

@@ -156,3 +156,45 @@ func TestParseMonthDay(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineLimits: the city sets what a kiosk may take offline, one
+// limit at a time; unset ones stand for the defaults; the change is in the
+// history; nonsense (a sale's cap above the total's, zero, out of bounds) is
+// refused; the operators' policy carries the limits in force to the kiosks.
+func TestOfflineLimits(t *testing.T) {
+	defaults := Milan()
+	var c Config
+	if got := c.Effective(defaults).Policy().Offline; got != operators.DefaultOfflineLimits {
+		t.Errorf("unset: %+v, want the defaults %+v", got, operators.DefaultOfflineLimits)
+	}
+	if err := c.Apply(Edit{OfflineOperationCents: ptr(int64(2500)), OfflineAgeHours: ptr(12)}, defaults, nil, at, "staff:anna"); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Effective(defaults).Policy().Offline
+	want := operators.OfflineLimits{OperationCents: 2500, TotalCents: operators.DefaultOfflineLimits.TotalCents, Count: operators.DefaultOfflineLimits.Count, AgeHours: 12}
+	if got != want {
+		t.Errorf("after the edit: %+v, want %+v", got, want)
+	}
+	var hist []string
+	for _, h := range c.History {
+		hist = append(hist, h.What)
+	}
+	if h := strings.Join(hist, "; "); !strings.Contains(h, "offline cap per sale: 50,00 EUR → 25,00 EUR") || !strings.Contains(h, "offline age limit: 24 h → 12 h") {
+		t.Errorf("history %q", h)
+	}
+	for name, e := range map[string]Edit{
+		"a sale's cap above the total": {OfflineOperationCents: ptr(int64(60000))},
+		"zero total":                   {OfflineTotalCents: ptr(int64(0))},
+		"negative count":               {OfflineCount: ptr(-3)},
+		"a month":                      {OfflineAgeHours: ptr(24 * 30)},
+		"a million euros a sale":       {OfflineOperationCents: ptr(int64(100000000)), OfflineTotalCents: ptr(int64(100000000))},
+	} {
+		before := c
+		if err := c.Apply(e, defaults, nil, at, "staff:anna"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+		if c.Offline != before.Offline {
+			t.Errorf("%s: a refused edit changed the limits", name)
+		}
+	}
+}

@@ -225,6 +225,9 @@ func (o *Operator) DisplayName() string {
 type Policy struct {
 	FeeCapCents int      // DefaultFeeCapCents when 0
 	Calendar    Calendar // public holidays, for opening hours
+	// Offline is what a kiosk may take while it cannot reach the hub,
+	// handed to it with its agreement; see OfflineLimits.Effective.
+	Offline OfflineLimits
 }
 
 func (p Policy) feeCap() int {
