@@ -61,6 +61,9 @@ type Device struct {
 	Types          []string `json:"certificate_types"`
 	MayIssue       bool     `json:"may_issue"`
 	Why            string   `json:"why,omitempty"` // why not, when MayIssue is false
+	// Offline is what the city lets the kiosk take while it cannot reach
+	// the hub: its outbox refuses, naming the limit, what would pass one.
+	Offline *operators.OfflineLimits `json:"offline,omitempty"`
 }
 
 // Backlog is the body of PUT /api/v1/devices/self/status: the figures of

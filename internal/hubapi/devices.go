@@ -178,5 +178,9 @@ func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
 	if err := o.MayIssue(s.Now()); err != nil {
 		v.MayIssue, v.Why = false, err.Error()
 	}
+	// The city's offline limits travel with the agreement, as they stand
+	// now: the kiosk keeps the copy for when it cannot ask.
+	offline := s.Operators.CurrentPolicy().Offline.Effective()
+	v.Offline = &offline
 	writeJSON(w, http.StatusOK, v)
 }
