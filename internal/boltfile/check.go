@@ -221,7 +221,7 @@ func metaProblem(m meta) string {
 }
 
 func has(set []uint64, id uint64) bool { return set[id/64]&(1<<(id%64)) != 0 }
-func (c *checker) mark(id uint64)     { c.reach[id/64] |= 1 << (id % 64) }
+func (c *checker) mark(id uint64)      { c.reach[id/64] |= 1 << (id % 64) }
 
 // read reads page id with its overflow pages into the buffer of depth.
 func (c *checker) read(id uint64, depth int) ([]byte, pageHeader, bool) {
