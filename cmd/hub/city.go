@@ -21,8 +21,8 @@ import (
 
 func init() {
 	register(
-		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, holidays, issuing office, public URL", Run: (*cli).cityShow},
-		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--by NAME]",
+		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, holidays, issuing office, public URL", Run: (*cli).cityShow},
+		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--by NAME]",
 			Help: "change the city's settings; a running hub applies them from the next request", Run: (*cli).citySet},
 	)
 }
@@ -112,6 +112,10 @@ func (c *cli) cityShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "address\t%s%s\n", orDash(cur.Address), src(stored.Address != ""))
 		fmt.Fprintf(tw, "public URL\t%s%s\n", publicURL, src(stored.PublicURL != ""))
 		fmt.Fprintf(tw, "fee cap\t%d cents (%s)%s\n", cur.FeeCapCents, fees.Euro(int64(cur.FeeCapCents)), src(stored.FeeCapCents != 0))
+		fmt.Fprintf(tw, "offline cap per sale\t%d cents (%s)%s\n", cur.Offline.OperationCents, fees.Euro(cur.Offline.OperationCents), src(stored.Offline.OperationCents != 0))
+		fmt.Fprintf(tw, "offline total cap\t%d cents (%s)%s\n", cur.Offline.TotalCents, fees.Euro(cur.Offline.TotalCents), src(stored.Offline.TotalCents != 0))
+		fmt.Fprintf(tw, "offline sales\t%d%s\n", cur.Offline.Count, src(stored.Offline.Count != 0))
+		fmt.Fprintf(tw, "offline age limit\t%d hours%s\n", cur.Offline.AgeHours, src(stored.Offline.AgeHours != 0))
 		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
 		for _, ch := range stored.History {
 			fmt.Fprintf(tw, "changed\t%s by %s: %s\n", ch.At.In(operators.Rome).Format("2006-01-02 15:04"), ch.By, ch.What)
@@ -125,6 +129,12 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	data := c.dataFlag(fs)
 	var e city.Edit
 	feeCap := fs.Int("fee-cap", -1, "cap on an operator's service fee per certificate, in cents")
+	// What a kiosk may take while it cannot reach the hub; each kiosk gets
+	// them with its agreement when it next reaches the hub.
+	saleCap := fs.Int64("offline-sale-cap", 0, "the most one sale taken offline may collect, in cents")
+	totalCap := fs.Int64("offline-total-cap", 0, "the most all the sales a kiosk holds offline may collect together, in cents")
+	offCount := fs.Int("offline-count", 0, "how many sales a kiosk may hold offline")
+	offHours := fs.Int("offline-hours", 0, "how many hours the oldest sale held offline may wait before a kiosk takes no more")
 	office := fs.String("office", "", "the issuing office's name, as printed on certificates")
 	address := fs.String("address", "", "the issuing office's address, as printed on certificates")
 	patron := fs.String("patron-saint", "", `the patron saint's day, a local holiday: "MM-DD" or "MM-DD Name"`)
@@ -138,6 +148,18 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if given["fee-cap"] {
 		e.FeeCapCents = feeCap
+	}
+	if given["offline-sale-cap"] {
+		e.OfflineOperationCents = saleCap
+	}
+	if given["offline-total-cap"] {
+		e.OfflineTotalCents = totalCap
+	}
+	if given["offline-count"] {
+		e.OfflineCount = offCount
+	}
+	if given["offline-hours"] {
+		e.OfflineAgeHours = offHours
 	}
 	if given["office"] {
 		e.Office = office
