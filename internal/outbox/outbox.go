@@ -34,6 +34,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/fees"
 )
 
@@ -353,8 +354,12 @@ func Open(path string, opts Options) (*Outbox, error) {
 	return o, nil
 }
 
+// openDB opens the file after checking it whole (boltfile): a file cut
+// short or with a changed bit is refused with a *boltfile.DamageError
+// rather than crashing the kiosk. The outbox is small, so the check costs
+// little.
 func openDB(path string) (*bbolt.DB, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	db, err := boltfile.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("opening the outbox %s: %w", path, err)
 	}
@@ -749,7 +754,7 @@ func (o *Outbox) compactLocked() error {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	dst, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second})
+	dst, err := boltfile.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
 		return fmt.Errorf("compacting the outbox: %w", err)
 	}

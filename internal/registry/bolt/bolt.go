@@ -35,6 +35,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
+	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -148,9 +149,11 @@ func Open(path string, opts Options) (*Store, error) {
 	case !existed && opts.ReadOnly:
 		return nil, &openError{msg: fmt.Sprintf("there is no registry file at %s", path), sentinel: registry.ErrNotFound, cause: statErr}
 	}
-	fresh := !existed || info.Size() == 0
+	// An existing empty file is not new: boltfile refuses it as a file cut
+	// to nothing, since bbolt writes its first pages before anything else.
+	fresh := !existed
 
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	db, err := boltfile.Open(path, 0o600, &bbolt.Options{
 		Timeout:         timeout,
 		ReadOnly:        opts.ReadOnly,
 		NoSync:          opts.NoSync,
@@ -176,6 +179,11 @@ func Open(path string, opts Options) (*Store, error) {
 
 func openFailure(path string, existed bool, err error) error {
 	dir := filepath.Dir(path)
+	if d, ok := boltfile.AsDamage(err); ok {
+		// The damage names the file already; a garbage file and a
+		// registry with a changed bit look alike from here.
+		return &openError{msg: fmt.Sprintf("the file %s is not a Sportello registry or is damaged: %s", path, d.Problem), sentinel: ErrNotRegistry, cause: err}
+	}
 	switch {
 	case errors.Is(err, bberrors.ErrTimeout):
 		return &openError{msg: fmt.Sprintf("the registry file %s is in use by another process (is hub serve running?)", path), sentinel: ErrLocked, cause: err}

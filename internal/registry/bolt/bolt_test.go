@@ -13,6 +13,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/storetest"
 )
@@ -226,12 +227,13 @@ func TestOpenFailedCreateLeavesNothing(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed Open of a new file left %d files behind", len(entries))
 	}
-	// An existing file is never removed, even empty.
+	// An existing file is never removed, even empty (what is left of a
+	// registry cut to nothing, refused as damaged).
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, Options{}); !errors.Is(err, broken) {
-		t.Fatalf("Open = %v, want the set-up failure", err)
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrNotRegistry) || !errors.Is(err, boltfile.ErrDamaged) {
+		t.Fatalf("Open = %v, want the empty file refused as damaged", err)
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("Open removed a file it did not create: %v", err)
