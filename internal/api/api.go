@@ -22,6 +22,27 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// Reasons of the 503 answers the protocol register gives (besides
+// ReasonStorageFull and ReasonUnavailable): the request is sound, the
+// client keeps it and tries again after Retry-After.
+const (
+	// ReasonRegisterClockBehind: the hub's clock reads well before the
+	// protocol register's latest entry, and the register is never dated
+	// back (protocol.Stamp).
+	ReasonRegisterClockBehind = "register_clock_behind"
+	// ReasonRegisterDayClosed: the day the request was being registered
+	// in was closed meanwhile (at midnight); a retry is dated anew.
+	ReasonRegisterDayClosed = "register_day_closed"
+)
+
+// Health statuses: a healthy hub answers 200 with StatusOK; one that
+// cannot store anything answers 503 with StatusDegraded and, like a
+// Problem, the reason and a sentence.
+const (
+	StatusOK       = "ok"
+	StatusDegraded = "degraded"
+)
+
 // Health is the answer of GET /healthz. It is public and unsigned, so a
 // kiosk uses it only to decide whether to try the hub.
 type Health struct {
@@ -29,6 +50,12 @@ type Health struct {
 	Version       string `json:"version"`
 	Persons       int    `json:"persons"`
 	UptimeSeconds int    `json:"uptime_seconds"`
+	// Reason and Message say why the hub is degraded, under the names a
+	// Problem uses, so a client reading the 503 as a Problem finds them.
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Since is when the hub became degraded.
+	Since *time.Time `json:"since,omitempty"`
 }
 
 // EnrolRequest is the body of POST /api/v1/devices, authenticated by the

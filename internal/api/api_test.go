@@ -28,6 +28,8 @@ func TestWireFormat(t *testing.T) {
 	}{
 		{"problem", Problem{Reason: "not_found", Message: "no person holds a CIE with this NIS"}},
 		{"health", Health{Status: "ok", Version: "v1.2.3", Persons: 1200, UptimeSeconds: 60}},
+		{"health_degraded", Health{Status: StatusDegraded, Version: "v1.2.3", Persons: 1200, UptimeSeconds: 60, Reason: ReasonStorageFull,
+			Message: "the hub's storage is full: nothing can be stored until space is freed", Since: &at}},
 		{"enrol_request", EnrolRequest{Code: "ABCD-EFGH", PublicKey: "MCowBQYDK2VwAyEA", Name: "Cassa 1"}},
 		{"enrolment", Enrolment{KeyID: "dev-0001", OperatorID: "op-0001", HubKey: "MCowBQYDK2VwAyEA", HubKeyID: "hub-1"}},
 		{"device", Device{KeyID: "dev-0001", Name: "Cassa 1", Status: "active", OperatorID: "op-0001", OperatorName: "Edicola Loreto",

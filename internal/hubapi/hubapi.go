@@ -18,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -55,8 +56,14 @@ type Server struct {
 	Version      string
 	// Admin wraps the API's routes with the staff console and the public
 	// pages (internal/admin's Console.Wrap); nil serves the API alone.
-	Admin   func(api http.Handler) http.Handler
-	started time.Time
+	Admin func(api http.Handler) http.Handler
+	// StorageProbe tells whether the hub's storage takes a write again
+	// (nil when it does). While a write has failed for lack of space,
+	// /healthz runs it and is ok again once it succeeds; without it only a
+	// later write that succeeds (an issuance) ends the degraded state.
+	StorageProbe func() error
+	started      time.Time
+	storage      storageHealth
 }
 
 // Handler returns the hub's routes.
@@ -113,17 +120,39 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, registry.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, "unavailable"
+		return http.StatusServiceUnavailable, api.ReasonUnavailable
+	case errors.Is(err, protocol.ErrClockBehind):
+		return http.StatusServiceUnavailable, api.ReasonRegisterClockBehind
+	case errors.Is(err, protocol.ErrDayClosed):
+		return http.StatusServiceUnavailable, api.ReasonRegisterDayClosed
+	case storageFull(err):
+		return http.StatusServiceUnavailable, api.ReasonStorageFull
 	}
 	return http.StatusInternalServerError, "internal"
 }
 
+// storageFullMessage is what clients read of a full disk: not the paths
+// and errors of the hub's files, which the log has.
+const storageFullMessage = "the hub's storage is full: nothing of the request was stored; try again later"
+
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, reason := statusOf(err)
 	msg := err.Error()
-	if status == http.StatusInternalServerError {
+	switch {
+	case status == http.StatusInternalServerError:
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "the hub could not complete the request; the error has been logged"
+	case reason == api.ReasonStorageFull:
+		if s.storage.failed(s.Now()) {
+			s.Log.Error("the hub's storage is full: requests that store anything are answered 503 storage_full and /healthz says degraded until a write succeeds again",
+				"method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		msg = storageFullMessage
+	case reason == api.ReasonRegisterClockBehind:
+		s.Log.Error("the protocol register refused an entry for the hub's clock", "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter(reason))
 	}
 	writeJSON(w, status, api.Problem{Reason: reason, Message: msg})
 }
@@ -134,6 +163,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// healthz answers 200 {"status": "ok", …} while the hub can serve, as
+// monitors and kiosks expect, and 503 {"status": "degraded", "reason": …}
+// with Retry-After while it cannot store anything; a degraded hub checks
+// its storage again at each call, so it is ok again by itself once space
+// is freed.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	var n int
 	err := s.Store.View(r.Context(), func(rd registry.Reader) error {
@@ -145,8 +179,38 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Version: s.Version, Persons: n,
-		UptimeSeconds: int(s.Now().Sub(s.started).Seconds())})
+	h := api.Health{Status: api.StatusOK, Version: s.Version, Persons: n, UptimeSeconds: int(s.Now().Sub(s.started).Seconds())}
+	if full, since := s.probeStorage(); full {
+		h.Status, h.Reason, h.Message, h.Since = api.StatusDegraded, api.ReasonStorageFull, storageFullMessage, &since
+		w.Header().Set("Retry-After", retryAfter(api.ReasonStorageFull))
+		writeJSON(w, http.StatusServiceUnavailable, h)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+// probeStorage reports whether the storage is still full: when it was, it
+// runs StorageProbe (one at a time) and ends the degraded state if the
+// probe can write.
+func (s *Server) probeStorage() (bool, time.Time) {
+	full, since := s.storage.state()
+	if !full || s.StorageProbe == nil || !s.storage.probing.TryLock() {
+		return full, since
+	}
+	defer s.storage.probing.Unlock()
+	if err := s.StorageProbe(); err != nil {
+		return true, since
+	}
+	s.storageWrote()
+	return false, time.Time{}
+}
+
+// storageWrote records that a write succeeded, and logs the end of a
+// degraded state.
+func (s *Server) storageWrote() {
+	if s.storage.wrote() {
+		s.Log.Info("the hub's storage takes writes again: /healthz is ok")
+	}
 }
 
 type statusRecorder struct {
@@ -168,6 +232,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		if rec.status == http.StatusCreated {
+			// Something was stored (a certificate, an enrolment): the
+			// storage takes writes, whatever it did before.
+			s.storageWrote()
+		}
 		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"duration_ms", time.Since(start).Milliseconds())
 	})
