@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
 
@@ -51,9 +53,15 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if c.desk != nil {
 		return c.desk, nil
 	}
-	certs, err := certbolt.New(h.DB())
+	certs, err := certbolt.New(h.DB(), certbolt.Options{Now: c.now})
 	if err != nil {
 		return nil, err
+	}
+	if log != nil {
+		for _, e := range certs.Recovered() {
+			log.Warn("protocol number annulled at start: it was handed out before the hub stopped and its certificate was never registered",
+				"protocol", e.Number.String(), "reason", e.Reason())
+		}
 	}
 	keys, err := seal.LoadOrCreate(keysDir(h.Dir), c.now)
 	if err != nil {
@@ -290,31 +298,48 @@ func (c *cli) protocolExport(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
-		certs, err := certbolt.New(h.DB())
+		certs, err := certbolt.New(h.DB(), certbolt.Options{Now: c.now})
 		if err != nil {
 			return err
 		}
-		entries, err := certs.ProtocolDay(day)
+		// A day that is over is closed by its export: the register sent to
+		// conservation must not change afterwards, so nothing more is filed
+		// into it, and every later export of it gives the same bytes. A day
+		// not over yet is exported as it stands, and stays open.
+		var entries []protocol.Entry
+		var closing protocol.Closing
+		over := day.Before(protocol.DayOf(c.now()))
+		if over {
+			closing, entries, err = certs.CloseDay(day)
+		} else {
+			entries, err = certs.ProtocolDay(day)
+		}
 		if err != nil {
 			return err
 		}
-		if *out == "" {
-			sum, err := protocol.WriteCSV(c.stdout, day, entries)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stderr, "%d entries, sha-256 %x\n", len(entries), sum)
-			return nil
+		state := fmt.Sprintf("%s is not over: the register is provisional and the day stays open", day)
+		if over {
+			state = fmt.Sprintf("the register of %s is closed (since %s)", day, closing.Closed.In(protocol.Rome).Format(time.RFC3339))
 		}
 		var b strings.Builder
 		sum, err := protocol.WriteCSV(&b, day, entries)
 		if err != nil {
 			return err
 		}
+		if over && sum != closing.SHA256 {
+			return fmt.Errorf("the register of %s was closed with SHA-256 %x but exports as %x; restore the backup", day, closing.SHA256, sum)
+		}
+		if *out == "" {
+			if _, err := io.WriteString(c.stdout, b.String()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "%d entries, sha-256 %x; %s\n", len(entries), sum, state)
+			return nil
+		}
 		if err := atomicfile.Write(c.path(*out), []byte(b.String()), 0o644); err != nil {
 			return fmt.Errorf("cannot write %s: %v", *out, err)
 		}
-		fmt.Fprintf(c.stdout, "wrote %d entries of %s to %s, sha-256 %x\n", len(entries), day, *out, sum)
+		fmt.Fprintf(c.stdout, "wrote %d entries of %s to %s, sha-256 %x; %s\n", len(entries), day, *out, sum, state)
 		return nil
 	})
 }

@@ -102,7 +102,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
-		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version}
+		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
 		metrics.apply(api)
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
 			ln.Close()

@@ -2,9 +2,13 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/operators"
 )
 
 // feeCap is the city's cap now: from the settings in the file when the
@@ -42,4 +46,71 @@ func (c *Console) feeCapSet(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log().Info("admin: fee cap changed", "cap_cents", capCents, "by", userOf(r))
 	redirect(w, r, "/admin/fees", "feecap")
+}
+
+// offlineLimits are the limits kiosks receive with their agreements now:
+// the city's settings when the console has them, else the defaults.
+func (c *Console) offlineLimits() (operators.OfflineLimits, error) {
+	if c.Settings == nil {
+		return operators.DefaultOfflineLimits, nil
+	}
+	cfg, err := c.Settings.Current()
+	return cfg.Offline.Effective(), err
+}
+
+// offlineSet changes what a kiosk may take while it cannot reach the hub;
+// a field left empty stays as it is. Each kiosk receives the new limits
+// with its agreement the next time it reaches the hub.
+func (c *Console) offlineSet(w http.ResponseWriter, r *http.Request) {
+	if c.Settings == nil {
+		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+		return
+	}
+	var e city.Edit
+	field := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+	if v := field("sale"); v != "" {
+		cents, err := parseEuroUpTo(v, operators.MaxOfflineOperationCents/100)
+		if err != nil {
+			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		e.OfflineOperationCents = &cents
+	}
+	if v := field("total"); v != "" {
+		cents, err := parseEuroUpTo(v, operators.MaxOfflineTotalCents/100)
+		if err != nil {
+			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		e.OfflineTotalCents = &cents
+	}
+	for _, f := range []struct {
+		name string
+		to   **int
+	}{{"count", &e.OfflineCount}, {"hours", &e.OfflineAgeHours}} {
+		v := field(f.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			c.showFees(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("%q is not a whole number", v))
+			return
+		}
+		*f.to = &n
+	}
+	if e.Empty() {
+		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one offline limit to change")
+		return
+	}
+	if _, err := c.Settings.Set(e, "staff:"+userOf(r)); err != nil {
+		if errors.Is(err, city.ErrInvalid) {
+			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	c.log().Info("admin: offline limits changed", "by", userOf(r))
+	redirect(w, r, "/admin/fees", "offline")
 }

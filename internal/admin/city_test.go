@@ -123,3 +123,52 @@ func TestStaffManagement(t *testing.T) {
 		t.Errorf("history %+v", acc.History)
 	}
 }
+
+// TestOfflineLimitsPage: the fee page shows the offline limits kiosks
+// receive; only an admin changes them, one field at a time, with the CSRF
+// token; nonsense is refused with the reason; a change is recorded with who
+// made it and reaches the operators' policy, which the agreement hands on.
+func TestOfflineLimitsPage(t *testing.T) {
+	f := newFixture(t)
+	admin, tok := f.login(t, "admin")
+	clerk, clerkTok := f.login(t, "clerk")
+	_, page := get(t, admin, f.srv.URL+"/admin/fees")
+	if !strings.Contains(page, `action="/admin/fees/offline"`) || !strings.Contains(page, "50,00") || !strings.Contains(page, "500,00") {
+		t.Fatal("the admin's fee page shows no offline limits and no form for them")
+	}
+	if _, page := get(t, clerk, f.srv.URL+"/admin/fees"); strings.Contains(page, `action="/admin/fees/offline"`) || !strings.Contains(page, "Limiti delle vendite fuori linea") {
+		t.Error("the clerk's fee page offers the form, or does not show the limits")
+	}
+	tests := []struct {
+		name   string
+		c      *http.Client
+		form   url.Values
+		status int
+		want   string
+		sale   int64 // the cap per sale after
+	}{
+		{"clerk", clerk, url.Values{"csrf": {clerkTok}, "sale": {"20,00"}}, http.StatusForbidden, "", 5000},
+		{"no token", admin, url.Values{"sale": {"20,00"}}, http.StatusForbidden, "", 5000},
+		{"nothing", admin, url.Values{"csrf": {tok}}, http.StatusUnprocessableEntity, "at least one", 5000},
+		{"not an amount", admin, url.Values{"csrf": {tok}, "sale": {"venti"}}, http.StatusUnprocessableEntity, "not an amount", 5000},
+		{"over the total", admin, url.Values{"csrf": {tok}, "sale": {"600,00"}}, http.StatusUnprocessableEntity, "above the offline total cap", 5000},
+		{"hours not a number", admin, url.Values{"csrf": {tok}, "hours": {"mezza"}}, http.StatusUnprocessableEntity, "whole number", 5000},
+		{"admin", admin, url.Values{"csrf": {tok}, "sale": {"20,00"}, "hours": {"8"}}, http.StatusSeeOther, "", 2000},
+	}
+	for _, tt := range tests {
+		resp, body := post(t, tt.c, f.srv.URL+"/admin/fees/offline", tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %s, want %d with %q", tt.name, resp.Status, tt.status, tt.want)
+		}
+		if got := f.ops.CurrentPolicy().Offline.OperationCents; got != tt.sale {
+			t.Errorf("%s: the policy's cap per sale is %d, want %d", tt.name, got, tt.sale)
+		}
+	}
+	if got := f.ops.CurrentPolicy().Offline; got.AgeHours != 8 || got.TotalCents != 50000 {
+		t.Errorf("policy %+v, want 8 hours and the default total", got)
+	}
+	_, page = get(t, admin, f.srv.URL+"/admin/fees")
+	if !strings.Contains(page, "offline cap per sale: 50,00 EUR → 20,00 EUR") || !strings.Contains(page, "staff:admin") {
+		t.Error("the fee page does not show the change and who made it")
+	}
+}

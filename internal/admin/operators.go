@@ -41,6 +41,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /admin/fees", c.require(staff.ViewFees, c.feesPage))
 	mux.Handle("POST /admin/fees/cap", c.require(staff.ManageCity, c.feeCapSet))
+	mux.Handle("POST /admin/fees/offline", c.require(staff.ManageCity, c.offlineSet))
 	mux.Handle("GET /admin/settlements", c.require(staff.ViewSettlements, c.settlementsPage))
 	mux.Handle("GET /admin/settlements.csv", c.require(staff.ViewSettlements, c.settlementsCSV))
 	mux.Handle("GET /admin/settlements/{id}", c.require(staff.ViewSettlements, c.settlementPage))
@@ -400,7 +401,10 @@ func (c *Console) operatorAgreement(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseEuro reads "1,50", "1.50" or "2" as cents.
-func parseEuro(s string) (int64, error) {
+func parseEuro(s string) (int64, error) { return parseEuroUpTo(s, 1000) }
+
+// parseEuroUpTo reads an amount in euro, of at most max whole euros.
+func parseEuroUpTo(s string, max int64) (int64, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "€"))
 	s = strings.ReplaceAll(s, ",", ".")
 	whole, frac, _ := strings.Cut(s, ".")
@@ -412,7 +416,7 @@ func parseEuro(s string) (int64, error) {
 	}
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || w > 1000 || f < 0 {
+	if err1 != nil || err2 != nil || w < 0 || w > max || f < 0 {
 		return 0, badInput(fmt.Sprintf("%q is not an amount in euro such as 1,50", s))
 	}
 	return w*100 + f, nil

@@ -350,6 +350,11 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		}
 		history = stored.History
 	}
+	offline, err := c.offlineLimits()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.fees")
 	v.Error = msg
@@ -361,7 +366,8 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		History                       []city.Change
 		Reasons                       []fees.Reason
 		Rows                          []feeRow
+		Offline                       operators.OfflineLimits
 	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, capCents, fees.Amount(int64(capCents), ',', 0),
-		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows}
+		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows, offline}
 	c.render(w, r, status, "fees", v)
 }
