@@ -12,7 +12,6 @@ import (
 	"github.com/sportello/sportello/internal/admin"
 	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/hubapi"
@@ -36,10 +35,6 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 	if err != nil {
 		return err
 	}
-	aud, err := auditbolt.New(h.DB(), c.now)
-	if err != nil {
-		return err
-	}
 	if api.Operators == nil {
 		return errors.New("the console needs the operator store")
 	}
@@ -52,7 +47,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 		}
 	}
 	con := &admin.Console{
-		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: aud,
+		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: desk.Audit,
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Now: c.now, Log: log,
 	}
 	api.Admin = con.Wrap

@@ -3,28 +3,34 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/seal"
 )
 
 func init() {
 	register(
-		command{Name: "audit verify", Usage: "--data DIR [--anchor N:HASH]...", Help: "check the audit log's hash chain; exit 1 naming the first altered or missing entry", Run: (*cli).auditVerify},
+		command{Name: "audit verify", Usage: "--data DIR [--anchor N:HASH]... [--anchors FILE]... [--no-anchor-file]", Help: "check the audit log's hash chain against its signed anchors; exit 1 naming the first altered or missing entry", Run: (*cli).auditVerify},
 		command{Name: "audit search", Usage: "--data DIR [--cf CF] [--actor [KIND:]ID] [--from DAY] [--to DAY] [--limit N] [--json]", Help: "list recorded reads of personal data, oldest first", Run: (*cli).auditSearch},
 		command{Name: "audit anchors", Usage: "--data DIR", Help: "print each closed day's anchor and the current head, to publish or print in the protocol register", Run: (*cli).auditAnchors},
 	)
@@ -53,23 +59,148 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 	data := c.dataFlag(fs)
 	var published anchorList
 	fs.Var(&published, "anchor", "a chain point published earlier (N:HASH, as hub audit anchors prints it); repeatable")
+	var copies fileList
+	fs.Var(&copies, "anchors", "a copy of anchor lines kept elsewhere (from the journal, say) to check too; repeatable")
+	noFile := fs.Bool("no-anchor-file", false, "the store was restored or moved without its "+anchorlog.FileName+": check the chain alone, knowing a cut tail would not show")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
 	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
-		return h.DB().View(func(tx *bbolt.Tx) error {
-			head, err := auditbolt.Verify(tx, published...)
+		// The anchors are read before the log: every anchor in them was
+		// written after its commit, so the snapshot taken next holds
+		// every entry they name, even while a serving hub appends.
+		path := anchorPath(h.Dir)
+		lines, err := anchorlog.Read(path)
+		missing := errors.Is(err, os.ErrNotExist)
+		if err != nil && !missing {
+			return err
+		}
+		for _, f := range copies {
+			more, err := anchorlog.Read(c.path(f))
 			if err != nil {
-				return err
+				return fmt.Errorf("cannot read the anchor copy %s: %w", f, err)
 			}
-			if head.Seq == 0 {
-				fmt.Fprintln(c.stdout, "0 entries, the audit log is empty")
-				return nil
+			lines = append(lines, more...)
+		}
+		var check audit.AnchorCheck
+		if len(lines) > 0 {
+			key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir))
+			if err != nil {
+				return fmt.Errorf("the audit anchors cannot be checked: %w", err)
 			}
-			fmt.Fprintf(c.stdout, "%d entries, chain intact, head %s\n", head.Seq, head.Hash)
-			return nil
+			check = audit.CheckAnchors(lines, map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)})
+		}
+		var head audit.Head
+		err = h.DB().View(func(tx *bbolt.Tx) (err error) {
+			head, err = auditbolt.Verify(tx, append(published, check.Anchors...)...)
+			return err
 		})
+		switch {
+		case err != nil:
+			return err
+		case check.Err() != nil:
+			return check.Err()
+		case missing && head.Seq > 0 && !*noFile:
+			return fmt.Errorf("there is no %s beside the log's %d entries, so a cut tail would not show: the hub writes it as it records; if this store was restored or moved without it, check the chain alone with --no-anchor-file", path, head.Seq)
+		}
+		if head.Seq == 0 {
+			fmt.Fprintln(c.stdout, "0 entries, the audit log is empty")
+		} else {
+			fmt.Fprintf(c.stdout, "%d entries, chain intact, head %s\n", head.Seq, head.Hash)
+		}
+		for _, u := range check.Unreadable {
+			fmt.Fprintf(c.stdout, "skipped: %s; it names no entry, so it changes nothing checked\n", u)
+		}
+		if check.Last.Seq > 0 {
+			fmt.Fprintf(c.stdout, "last anchored: entry %d at %s (%s)\n", check.Last.Seq, check.Last.Time.Format(time.RFC3339Nano), check.LastWhere)
+		}
+		switch n := head.Seq - check.Last.Seq; {
+		case missing && head.Seq > 0:
+			fmt.Fprintf(c.stdout, "no anchor file: the chain was checked alone, a cut tail would not show\n")
+		case n == 1:
+			fmt.Fprintf(c.stdout, "not yet anchored: entry %d\n", head.Seq)
+		case n > 1:
+			fmt.Fprintf(c.stdout, "not yet anchored: entries %d–%d\n", check.Last.Seq+1, head.Seq)
+		}
+		return nil
 	})
+}
+
+// fileList collects a repeated file flag.
+type fileList []string
+
+func (l *fileList) String() string     { return strings.Join(*l, ",") }
+func (l *fileList) Set(s string) error { *l = append(*l, s); return nil }
+
+// anchorPath is where the hub keeps the audit chain's signed anchors.
+func anchorPath(dataDir string) string { return filepath.Join(dataDir, anchorlog.FileName) }
+
+// hubAudit is a hub file's audit store, anchoring as it records.
+type hubAudit struct {
+	store   *auditbolt.Store
+	file    *anchorlog.File
+	journal *anchorlog.Journal
+}
+
+// auditStore is the hub file's one audit store, made on first use: every
+// head it commits is signed with the hub's issuing key and appended to
+// DIR/audit-anchors.log (and sent to the journal at h.auditJournal, when
+// set) before the commit returns. keys are the hub's keys when the caller
+// has them (nil: loaded, or made on first use, from DIR/keys); log hears of
+// anchors that fail after their commit (nil: the command's stderr).
+func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*auditbolt.Store, error) {
+	if h.audit != nil {
+		return h.audit.store, nil
+	}
+	st, err := auditbolt.New(h.DB(), c.now)
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		if keys, err = seal.LoadOrCreate(keysDir(h.Dir), c.now); err != nil {
+			return nil, err
+		}
+	}
+	onErr := func(err error) { fmt.Fprintf(c.stderr, "hub: %s\n", cmdline.Sentence(err.Error())) }
+	if log != nil {
+		onErr = func(err error) { log.Error("audit anchor", "err", err) }
+	}
+	path := anchorPath(h.Dir)
+	pub := map[string]ed25519.PublicKey{keys.KeyID: keys.TokenKey.Public().(ed25519.PublicKey)}
+	last, _, err := anchorlog.LastSigned(path, pub)
+	if err != nil {
+		return nil, err
+	}
+	file, err := anchorlog.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	a := &hubAudit{store: st, file: file}
+	sinks := []audit.AnchorSink{file}
+	if h.auditJournal != "" {
+		a.journal = &anchorlog.Journal{Socket: h.auditJournal, OnError: onErr}
+		sinks = append(sinks, a.journal)
+	}
+	anchorer := audit.NewAnchorer(keys.TokenKey, keys.KeyID, c.now, last.Head, sinks...)
+	if err := st.AnchorTo(anchorer, onErr); err != nil {
+		a.close()
+		if errors.Is(err, auditbolt.ErrBehindAnchor) {
+			return nil, fmt.Errorf("%w; nothing is recorded over it: run hub audit verify --data %s to see what is missing, and if the file was restored on purpose, move %s aside to start a new anchor file", err, h.Dir, path)
+		}
+		return nil, err
+	}
+	h.audit = a
+	return st, nil
+}
+
+func (a *hubAudit) close() error {
+	if a == nil {
+		return nil
+	}
+	if a.journal != nil {
+		a.journal.Close()
+	}
+	return a.file.Close()
 }
 
 func (c *cli) auditSearch(ctx context.Context, args []string) error {
@@ -219,20 +350,27 @@ func (c *cli) auditedRead(h *hubFile, e audit.Entry, fn func(c *cli, r registry.
 	inner := *c
 	inner.stdout = &out
 	e.Time = c.now()
-	err := h.DB().Update(func(tx *bbolt.Tx) error {
-		if err := auditbolt.Init(tx); err != nil {
-			return err
-		}
+	aud, err := c.auditStore(h, nil, nil)
+	if err != nil {
+		return fmt.Errorf("the read cannot be recorded in the audit log, so nothing is shown: %w", err)
+	}
+	var seq uint64
+	err = h.DB().Update(func(tx *bbolt.Tx) error {
 		if err := fn(&inner, bolt.ReaderOf(tx), &e); err != nil {
 			return err
 		}
-		if _, err := auditbolt.Append(tx, e); err != nil {
+		got, err := aud.Append(tx, e)
+		if err != nil {
 			return fmt.Errorf("the read cannot be recorded in the audit log, so nothing is shown: %w", err)
 		}
+		seq = got.Seq
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if aud.Anchored().Seq < seq {
+		return fmt.Errorf("the read is recorded as audit entry %d but its anchor could not be written to %s, so nothing is shown", seq, anchorPath(h.Dir))
 	}
 	_, err = c.stdout.Write(out.Bytes())
 	return err

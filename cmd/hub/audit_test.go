@@ -46,7 +46,7 @@ func TestAuditLog(t *testing.T) {
 	}
 
 	r = hub(t, "audit", "verify", "--data", data)
-	m := regexp.MustCompile(`^3 entries, chain intact, head ([0-9a-f]{64})\n$`).FindStringSubmatch(r.stdout)
+	m := regexp.MustCompile(`^3 entries, chain intact, head ([0-9a-f]{64})\nlast anchored: entry 3 at \S+ \(line 3 of \S+/audit-anchors.log\)\n$`).FindStringSubmatch(r.stdout)
 	if r.code != 0 || m == nil {
 		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sportello/sportello/internal/atomicfile"
 
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/city/citybolt"
@@ -85,7 +84,7 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err != nil {
 		return nil, err
 	}
-	aud, err := auditbolt.New(h.DB(), c.now)
+	aud, err := c.auditStore(h, keys, log)
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,10 @@ type hubFile struct {
 	*bolt.Store
 	Dir  string
 	city *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
+	// audit is the audit store that anchors as it records (auditStore);
+	// auditJournal, hub serve's --audit-journal, is where it copies anchors.
+	audit        *hubAudit
+	auditJournal string
 }
 
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own
@@ -152,7 +156,11 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err != nil {
 		return err
 	}
-	ferr := fn(&hubFile{Store: st, Dir: dataDir})
+	hf := &hubFile{Store: st, Dir: dataDir}
+	ferr := fn(hf)
+	if err := hf.audit.close(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
+	}
 	if err := st.Close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the registry %s: %w", file, err)
 	}

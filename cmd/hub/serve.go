@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/frontdoor"
@@ -27,7 +28,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--metrics-allow CIDR]... [--metrics-token-file FILE]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -40,6 +41,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune, unless hub city set stored one")
 	apiFlags := addServeFlags(fs)
 	metrics := addMetricsFlags(fs)
+	auditJournal := fs.String("audit-journal", "", "also copy each signed audit anchor to the systemd journal at this socket (usually "+anchorlog.JournalSocket+"); off by default")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +77,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 
 	return c.withHub(ctx, dataDir, writeCreate, func(h *hubFile) error {
+		h.auditJournal = *auditJournal
 		if *demo {
 			if err := seedDemo(ctx, h.Store, c.now(), log); err != nil {
 				return err

@@ -14,7 +14,6 @@ import (
 	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
@@ -125,7 +124,7 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 		if res, ok := p.CurrentResidence(); ok {
 			d.Residence = strings.TrimSpace(res.Address.Line() + ", " + res.Address.CAP)
 		}
-		_, err = auditbolt.Append(tx, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+		_, err = c.Audit.Append(tx, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 			Purpose: purpose, Subject: p.CF, Data: "scheda anagrafica e famiglia", Channel: "admin", Request: r.URL.Path})
 		return err
 	})

@@ -36,6 +36,10 @@ var auditStores sync.Map // *bbolt.DB → *auditbolt.Store
 // auditRecorder is where reads are recorded: the audit chain in the
 // registry's own bbolt file, as `hub person show` and `hub audit` use it.
 func (s *Server) auditRecorder() (audit.Recorder, error) {
+	// The desk's store is the hub's one, which anchors what it records.
+	if s.Desk != nil && s.Desk.Audit != nil {
+		return s.Desk.Audit, nil
+	}
 	holder, ok := s.Store.(interface{ DB() *bbolt.DB })
 	if !ok {
 		return nil, errors.New("the hub has no audit log to record reads in, so it serves none")
