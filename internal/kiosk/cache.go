@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/operators"
 )
 
 // Agreement is what the shop's agreement with the city lets this kiosk do:
@@ -27,6 +28,9 @@ type Agreement struct {
 	Why          string             `json:"why,omitempty"`
 	Fetched      time.Time          `json:"fetched"` // when the hub said so
 	Cached       bool               `json:"-"`       // read from the profile's copy, the hub being unreachable
+	// Offline is what the city lets this kiosk take while it cannot reach
+	// the hub (nil from a hub that does not say: the defaults hold).
+	Offline *operators.OfflineLimits `json:"offline,omitempty"`
 }
 
 // Place is one shop or office of the city's directory, as the kiosk shows
@@ -162,7 +166,8 @@ func FetchAgreement(c *hubclient.Client, now func() time.Time) func(context.Cont
 		if err != nil {
 			return nil, clientErr(err)
 		}
-		a := &Agreement{OperatorName: dev.OperatorName, FeeCents: int64(dev.FeeCents), MayIssue: dev.MayIssue, Why: dev.Why, Fetched: now()}
+		a := &Agreement{OperatorName: dev.OperatorName, FeeCents: int64(dev.FeeCents), MayIssue: dev.MayIssue, Why: dev.Why, Fetched: now(),
+			Offline: dev.Offline}
 		for _, t := range dev.Types {
 			if ct, err := certificate.ParseType(t); err == nil {
 				a.Types = append(a.Types, ct)
