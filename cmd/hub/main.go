@@ -58,7 +58,11 @@ const intro = "Sportello's central server and staff tools. DIR defaults to $SPOR
 var errForward = errors.New("registry held by a running hub")
 
 func (c *cli) run(ctx context.Context, args []string) int {
-	cmd, err := cmdline.Exec(ctx, c, commands, args)
+	var cmd *command
+	err := c.guard(args, func() (err error) {
+		cmd, err = cmdline.Exec(ctx, c, commands, args)
+		return err
+	})
 	if errors.Is(err, errForward) {
 		return c.forward(ctx, args)
 	}

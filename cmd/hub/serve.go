@@ -118,7 +118,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
-		srv := frontdoor.NewServer(front.Wrap(api.Handler()), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+		damaged := make(chan error, 1) // a request met damage in the file: stop
+		srv := frontdoor.NewServer(front.Wrap(guardHTTP(api.Handler(), h.Path(), log, damaged)), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())
 		ctlDone := make(chan error, 1)
@@ -139,9 +140,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.stdout, "hub listening on %s://%s\n", scheme, ln.Addr())
 
+		var stopped error
 		select {
 		case <-ctx.Done():
 			log.Info("shutting down", "reason", "signal")
+		case stopped = <-damaged:
+			log.Info("shutting down", "reason", "damaged file")
 		case err := <-httpDone:
 			stopCtl()
 			<-ctlDone
@@ -153,6 +157,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		stopCtl()
 		<-ctlDone
 		log.Info("hub stopped")
+		if stopped != nil {
+			return stopped
+		}
 		return err
 	})
 }

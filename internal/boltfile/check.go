@@ -122,7 +122,7 @@ func (c *checker) run() {
 		if m0.magic != magic {
 			c.problem("it is not a bbolt file, or both its meta pages are destroyed: the first page does not start with bbolt's magic number")
 		} else {
-			c.problem("both its meta pages are damaged (meta page 0: %s), so the file cannot be read", metaProblem(m0))
+			c.problem("both its meta pages are damaged (meta page 0 %s), so the file cannot be read", metaProblem(m0))
 		}
 		return
 	}
@@ -149,7 +149,7 @@ func (c *checker) run() {
 		h, m := readHeader(b), readMeta(b)
 		metas[i] = m
 		if p := metaProblem(m); p != "" {
-			c.problem("meta page %d is damaged: %s", i, p)
+			c.problem("meta page %d %s", i, p)
 			continue
 		}
 		valid[i] = true
@@ -158,7 +158,7 @@ func (c *checker) run() {
 			c.problem("meta page %d says pages are %d bytes, the other meta page %d", i, m.pageSize, ps)
 			valid[i] = false
 		case h.id != uint64(i) || h.flags != flagMeta:
-			c.problem("meta page %d is damaged: its page header says page %d of kind %s", i, h.id, pageKind(h.flags))
+			c.problem("meta page %d has a damaged page header: it says page %d of kind %s", i, h.id, pageKind(h.flags))
 		case m.txid%2 != uint64(i):
 			c.problem("meta page %d holds transaction %d, which belongs in the other meta page", i, m.txid)
 		}
@@ -209,13 +209,13 @@ func (c *checker) run() {
 func metaProblem(m meta) string {
 	switch {
 	case m.magic != magic:
-		return "it does not carry bbolt's magic number"
+		return "does not carry bbolt's magic number"
 	case m.version != formatVersion:
-		return fmt.Sprintf("it says format version %d, not %d", m.version, formatVersion)
+		return fmt.Sprintf("says format version %d, not %d", m.version, formatVersion)
 	case m.checksum != m.sum:
-		return "its checksum does not match its content"
+		return "fails its checksum: its content changed"
 	case m.pageSize < minPageSize || m.pageSize > maxPageSize:
-		return fmt.Sprintf("its page size of %d bytes is impossible", m.pageSize)
+		return fmt.Sprintf("gives an impossible page size of %d bytes", m.pageSize)
 	}
 	return ""
 }

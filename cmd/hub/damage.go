@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/boltfile"
+	"github.com/sportello/sportello/internal/cmdline"
+)
+
+// damagedFile is a damaged hub.db as the staff read it: what is wrong,
+// and what to do.
+type damagedFile struct{ d *boltfile.DamageError }
+
+func (e damagedFile) Error() string {
+	return fmt.Sprintf("%s; stop using it, restore it from the last backup and run `hub check --data %s`", e.d, filepath.Dir(e.d.Path))
+}
+
+func (e damagedFile) Unwrap() error { return e.d }
+
+// adviseDamage replaces an error that comes from a damaged file, however
+// deep in a store's message it is, with the sentence that says so.
+func adviseDamage(err error) error {
+	if d, ok := boltfile.AsDamage(err); ok {
+		return damagedFile{d}
+	}
+	return err
+}
+
+// guard runs a command so that damage in the hub's file met on the way (a
+// panic inside bbolt, a memory fault) ends it with one sentence, as damage
+// found when the file is opened does. The command's own --data names the
+// file; inside hub serve it is the serving hub's.
+func (c *cli) guard(args []string, fn func() error) error {
+	var file string
+	if c.store != nil {
+		file = c.store.Path()
+	} else {
+		fs := cmdline.FlagSet("")
+		data := c.dataFlag(fs)
+		if len(args) > 1 {
+			_, _ = parse(fs, args[1:]) // the command parses them again, and reports what is wrong
+		}
+		file = registryPath(c.path(*data))
+	}
+	return adviseDamage(boltfile.Guard(file, fn))
+}
+
+// guardHTTP answers 503 to a request that meets damage in the hub's file
+// (a panic inside bbolt, a memory fault), and reports the damage on
+// damaged so that hub serve stops: writing on to a damaged file would
+// spread the damage. Kiosks retry a 503 later, against a restored file.
+func guardHTTP(next http.Handler, file string, log *slog.Logger, damaged chan<- error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			d := boltfile.FromPanic(file, v)
+			if d == nil {
+				panic(v)
+			}
+			err := adviseDamage(d)
+			log.Error("the hub stops: its file is damaged", "method", r.Method, "path", r.URL.Path, "err", err)
+			select {
+			case damaged <- err:
+			default:
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(api.Problem{Reason: api.ReasonUnavailable,
+				Message: "the hub's storage is damaged and the hub is stopping; try again later"})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

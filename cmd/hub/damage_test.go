@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/boltfile/bolttest"
+)
+
+// damageRig is a hub data directory with every kind of record (the demo's
+// registry, operators, staff and certificates, one certificate issued at
+// the command line, reads in the audit log), and the command lines that
+// open its hub.db.
+type damageRig struct {
+	data     string
+	commands [][]string // each with DATA where the data directory goes
+}
+
+func newDamageRig(t *testing.T) *damageRig {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	h := startHub(t, data, "127.0.0.1:0")
+	h.stop(t)
+	r := hub(t, "person", "list", "--data", data, "--limit", "40")
+	var cf, id string
+	out := filepath.Join(t.TempDir(), "c.pdf")
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		candidate := strings.Fields(line)[0]
+		if r := hub(t, "certificate", "issue", "--data", data, "--cf", candidate, "--type", "residenza", "--out", out); r.code == 0 {
+			cf, id = candidate, regexp.MustCompile(`issued (\w+)`).FindStringSubmatch(r.stdout)[1]
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no resident among the first 40 could get a residenza")
+	}
+	// Enough reads that the audit log has pages of its own.
+	for range 12 {
+		if r := hub(t, "person", "show", "--data", data, "--cf", cf, "--purpose", "pratica 12/2026"); r.code != 0 {
+			t.Fatalf("person show: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	day := time.Now().Format("2006-01-02")
+	return &damageRig{data: data, commands: [][]string{
+		{"serve", "--demo", "--data", "DATA", "--addr", "127.0.0.1:0"},
+		{"check", "--data", "DATA"},
+		{"person", "list", "--data", "DATA"},
+		{"person", "show", "--data", "DATA", "--cf", cf},
+		{"certificate", "issue", "--data", "DATA", "--cf", cf, "--type", "residenza", "--out", filepath.Join(t.TempDir(), "again.pdf")},
+		{"certificate", "show", "--data", "DATA", "--id", id},
+		{"audit", "verify", "--data", "DATA"},
+		{"operator", "list", "--data", "DATA"},
+		{"staff", "list", "--data", "DATA"},
+		{"city", "show", "--data", "DATA"},
+		{"protocol", "export", "--data", "DATA", "--day", day, "--out", filepath.Join(t.TempDir(), "register.csv")},
+	}}
+}
+
+// copyData copies the rig's data directory to a new one.
+func (r *damageRig) copyData(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "data")
+	if err := os.CopyFS(dst, os.DirFS(r.data)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// runBounded runs the hub with a time limit: a damaged file must not make
+// a command, hub serve included, run on.
+func runBounded(t *testing.T, args []string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hubBin, args...)
+	cmd.Env = append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"))
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("hub %s still ran after a minute", strings.Join(args, " "))
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func withData(args []string, data string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strings.ReplaceAll(a, "DATA", data)
+	}
+	return out
+}
+
+// TestDamagedHubFile: a hub.db cut short or with one bit changed, in each
+// of the table's ways, makes every command that opens it (hub serve and
+// hub check included) exit 1 with one sentence naming the file and saying
+// what to do; never a crash, a stack dump or a hub that serves on.
+func TestDamagedHubFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every command on a dozen damaged files")
+	}
+	rig := newDamageRig(t)
+	// On the intact file every command works (hub serve is started and
+	// stopped by the rig), so a refusal below is the damage's.
+	for _, args := range rig.commands[1:] {
+		data := rig.copyData(t)
+		if r := runBounded(t, withData(args, data)); r.code != 0 {
+			t.Fatalf("intact: hub %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	damages, err := bolttest.Damages(registryPath(rig.data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range damages {
+		t.Run(d.Name, func(t *testing.T) {
+			data := rig.copyData(t)
+			file := registryPath(data)
+			if err := d.Apply(file); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range rig.commands {
+				args := withData(args, data)
+				r := runBounded(t, args)
+				msg := strings.TrimSpace(r.stderr)
+				if r.code != 1 || strings.Contains(msg, "\n") || !strings.Contains(msg, file) ||
+					strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") || !strings.Contains(msg, "hub check --data") {
+					t.Errorf("hub %s: exit %d, want 1 and one sentence naming %s and what to do:\n%s", strings.Join(args[:2], " "), r.code, file, firstLines(r.stderr, 5))
+				}
+			}
+		})
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}
