@@ -110,20 +110,27 @@ func openJobPrinter(ctx context.Context, uri string, spool printer.Spool, lang s
 }
 
 // station is the kiosk's profile opened: the enrolment with its keys
-// unsealed, the shop's configuration, the printers with the sealed spool of
-// jobs that did not print, the outbox, the caches and the day's journal.
+// unsealed, the shop's configuration, the outbox (the journal of every
+// request, with the spool of print jobs in the same file), the printers,
+// the caches and the day's journal of sales.
 type station struct {
 	prof    *hubclient.Profile
 	keys    keystore.Keys
 	shop    *shopConfig
 	a4, rp  *printer.Printer
 	outbox  *outbox.Outbox
+	spool   *kiosk.JobSpool
 	cache   *kiosk.Cache
 	journal *kiosk.FileJournal
 }
 
-// spoolDir is where jobs that did not print wait, sealed, in the profile.
+// spoolDir is where kiosks before the spool moved into the outbox file kept
+// the jobs that did not print, sealed with the spool key; openStation moves
+// them into the outbox.
 func spoolDir(profile string) string { return filepath.Join(profile, "print-spool") }
+
+// outboxPath is the outbox file in a profile.
+func outboxPath(profile string) string { return filepath.Join(profile, "outbox.db") }
 
 // openStation opens what the kiosk keeps in its profile directory dir.
 func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang string, sf *secretFlags, log *slog.Logger) (_ *station, err error) {
@@ -149,22 +156,50 @@ func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang strin
 			st.Close()
 		}
 	}()
-	spool, err := printer.NewDirSpool(spoolDir(dir), keys.Spool)
-	if err != nil {
+	// Every request is written here before it is sent, its personal data
+	// encrypted with the outbox key; so are the print jobs, committed
+	// with the hub's answer.
+	if st.outbox, err = outbox.Open(outboxPath(dir), outbox.Options{Key: keys.Outbox, Logger: log}); err != nil {
 		return nil, err
 	}
-	if st.a4, err = openJobPrinter(ctx, shop.A4Printer, spool, lang); err != nil {
+	st.spool = &kiosk.JobSpool{Outbox: st.outbox}
+	if err := migrateSpool(dir, keys.Spool, st.spool); err != nil {
+		return nil, err
+	}
+	if st.a4, err = openJobPrinter(ctx, shop.A4Printer, st.spool, lang); err != nil {
 		return nil, fmt.Errorf("A4 printer %s: %w", shop.A4Printer, err)
 	}
-	if st.rp, err = openJobPrinter(ctx, shop.ReceiptPrinter, spool, lang); err != nil {
+	if st.rp, err = openJobPrinter(ctx, shop.ReceiptPrinter, st.spool, lang); err != nil {
 		return nil, fmt.Errorf("receipt printer %s: %w", shop.ReceiptPrinter, err)
 	}
-	// Requests the hub could not take wait here, their personal data
-	// encrypted with the outbox key.
-	if st.outbox, err = outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: keys.Outbox, Logger: log}); err != nil {
-		return nil, err
-	}
 	return st, nil
+}
+
+// migrateSpool moves the jobs an earlier kiosk kept in the profile's spool
+// directory into the outbox's spool, and removes the directory once empty.
+func migrateSpool(profile string, key []byte, to printer.Spool) error {
+	if _, err := os.Stat(spoolDir(profile)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	old, err := printer.NewDirSpool(spoolDir(profile), key)
+	if err != nil {
+		return err
+	}
+	jobs, err := old.List()
+	if err != nil {
+		return fmt.Errorf("the jobs kept in %s cannot be moved to the outbox: %w", spoolDir(profile), err)
+	}
+	for _, j := range jobs {
+		if err := to.Put(j); err != nil {
+			return err
+		}
+		if err := old.Delete(j.ID); err != nil {
+			return err
+		}
+	}
+	// Only an empty directory goes; anything else left there is for a person to look at.
+	os.Remove(spoolDir(profile))
+	return nil
 }
 
 func (s *station) Close() {
@@ -223,7 +258,6 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	client := hubclient.New(prof)
 	client.Clock = c.now
 	client.Retry = hubclient.Retry{Attempts: 2}
-	hub := kiosk.NewClientHub(client)
 
 	// What the agreement allows and charges: from the hub when it answers,
 	// else from the copy kept in the profile when it last did.
@@ -285,11 +319,6 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	reader := &kiosk.CIEReader{Provider: prov, CSCAs: cscas, PIN: pinOpt, Now: c.now}
 	defer reader.Close()
 
-	prof58, err := escpos.Lookup(firstNonEmpty(shop.ReceiptModel, "tm-t20"), 0)
-	if err != nil {
-		return err
-	}
-	printers := &kiosk.DevicePrinters{A4: st.a4, Receipt: st.rp, Profile: prof58, Now: c.now}
 	ob := st.outbox
 
 	var places func(context.Context) (kiosk.Directory, error)
@@ -320,18 +349,14 @@ func (c *cli) app(ctx context.Context, args []string) error {
 			log.Info("the agreement and directory copies could not be refreshed", "err", err)
 		}
 	}
-	flow, err = kiosk.New(cfg, kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: ob},
-		Journal: st.journal, Clock: kiosk.ClockFunc(c.now), Log: log,
-		Places: places, OnContact: onContact})
+	k, err := c.counter(st, client, cfg, kiosk.Deps{Reader: reader, Clock: kiosk.ClockFunc(c.now), Log: log, Places: places, OnContact: onContact})
 	if err != nil {
 		return err
 	}
-	sender := ob.NewSender(kiosk.Deliverer(hub), outbox.SenderOptions{Logger: log, OnResult: func(o outbox.Outcome) {
-		settleOutcome(ctx, flow, o, log)
-	}})
+	flow = k.flow
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	go sender.Run(runCtx)
+	go k.run(runCtx)
 	// A real reader says when a card is placed: the start and identification
 	// screens read it at once. The demo's virtual card is always "on the
 	// reader", so there the buttons stay the way in.
@@ -374,9 +399,97 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	return nil
 }
 
+// counter is the sale's machinery as the app runs it, and as the crash test
+// runs it without a window: the flow over the signed hub client, the outbox
+// as the journal of every request with its print spool, the printers, and
+// the outbox's sender.
+type counter struct {
+	flow   *kiosk.Flow
+	sender *outbox.Sender
+	log    *slog.Logger
+}
+
+// crashEnv names a step of a sale at which the kiosk kills itself with
+// SIGKILL: journal, sent, answered, delivered, print-a4 or print-receipt
+// (see crashSteps). It is for the crash test only (cmd/kiosk
+// TestKillAtEachStep), which proves that a restart finishes whatever a kill
+// there leaves: one certificate, one charge, every print done once or
+// waiting in `kiosk printer jobs`.
+const crashEnv = "SPORTELLO_CRASH_AT"
+
+// crashSteps are the steps crashEnv may name, from "Conferma" to the
+// printed receipt.
+var crashSteps = []string{"journal", "sent", "answered", "delivered", "print-a4", "print-receipt"}
+
+// crashAt returns a function that kills this process if crashEnv names
+// step, else nil.
+func crashAt(step string) func() {
+	if os.Getenv(crashEnv) != step {
+		return nil
+	}
+	return func() {
+		p, err := os.FindProcess(os.Getpid())
+		if err == nil {
+			p.Kill() // SIGKILL: no deferred function, no flush, no close
+		}
+		select {} // the signal is on its way
+	}
+}
+
+// counter wires the flow for station st. deps brings what the caller
+// chooses (card reader, clock, log, directory, contact hook); the hub, the
+// printers, the outbox and the journal are the station's.
+func (c *cli) counter(st *station, client *hubclient.Client, cfg kiosk.Config, deps kiosk.Deps) (*counter, error) {
+	log := deps.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hub := kiosk.NewClientHub(client)
+	hub.Sent = crashAt("sent")
+	prof58, err := escpos.Lookup(firstNonEmpty(st.shop.ReceiptModel, "tm-t20"), 0)
+	if err != nil {
+		return nil, err
+	}
+	if kill := crashAt("print-a4"); kill != nil {
+		st.a4.Sent = func(printer.Job) { kill() }
+	}
+	if kill := crashAt("print-receipt"); kill != nil {
+		st.rp.Sent = func(printer.Job) { kill() }
+	}
+	queue := &kiosk.Queue{Outbox: st.outbox, Hub: hub, Answered: crashAt("answered")}
+	deps.Hub, deps.Outbox, deps.Journal = hub, queue, st.journal
+	deps.Printers = &kiosk.DevicePrinters{A4: st.a4, Receipt: st.rp, Profile: prof58, Now: c.now}
+	if os.Getenv(crashEnv) != "" {
+		deps.Checkpoint = func(step string) {
+			if kill := crashAt(step); kill != nil {
+				kill()
+			}
+		}
+	}
+	flow, err := kiosk.New(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	k := &counter{flow: flow, log: log}
+	k.sender = st.outbox.NewSender(kiosk.Deliverer(hub, flow.Render()), outbox.SenderOptions{Logger: log, OnResult: func(o outbox.Outcome) {
+		settleOutcome(context.Background(), flow, o, log)
+	}})
+	return k, nil
+}
+
+// run first finishes what the last run left unfinished (the screen then
+// says what), then drains the outbox until ctx ends.
+func (k *counter) run(ctx context.Context) {
+	if _, err := k.flow.Recover(ctx); err != nil && ctx.Err() == nil {
+		k.log.Warn("finishing what the last run left failed", "err", err)
+	}
+	k.sender.Run(ctx)
+}
+
 // settleOutcome tells the flow what the hub made of a queued request: the
-// day's journal records it, and an issued certificate is printed for the
-// citizen who left with a claim receipt.
+// day's journal records it, and an issued certificate's jobs, committed
+// with the answer, are printed for the citizen who left with a claim
+// receipt.
 func settleOutcome(ctx context.Context, flow *kiosk.Flow, o outbox.Outcome, log *slog.Logger) {
 	e := o.Entry
 	c := kiosk.Claimed{Code: e.ClaimCode, Queued: e.EnqueuedAt, Settled: e.DoneAt, AmountCents: e.AmountCents}
@@ -389,8 +502,12 @@ func settleOutcome(ctx context.Context, flow *kiosk.Flow, o outbox.Outcome, log 
 		}
 		c.State, c.Issued = kiosk.ClaimIssued, &is
 		flow.Settle(c)
-		if err := flow.Fulfil(ctx, &is); err != nil {
-			log.Error("a delivered request could not be printed; reprint it from the spool", "protocol", is.Protocol, "err", err)
+		var ids []string
+		for _, j := range o.Result.Jobs {
+			ids = append(ids, j.ID)
+		}
+		if err := flow.PrintJobs(ctx, ids); err != nil {
+			log.Error("a delivered request did not print; it waits in the spool (kiosk printer jobs)", "protocol", is.Protocol, "err", err)
 		}
 	case outbox.Refused:
 		c.State = kiosk.ClaimRefused

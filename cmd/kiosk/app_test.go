@@ -186,16 +186,16 @@ func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
 		tb.Fatal(err)
 	}
 	r := &kioskRig{hub: hub, a4Dir: filepath.Join(dir, "a4"), rcptDir: filepath.Join(dir, "receipts"), profile: prof}
-	spool := printer.NewMemSpool()
+	if r.ob, err = outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: prof.DeviceKey}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.ob.Close() })
+	spool := &kiosk.JobSpool{Outbox: r.ob}
 	prof58, _ := escpos.Lookup("tm-t20", 0)
 	printers := &kiosk.DevicePrinters{
 		A4:      &printer.Printer{URI: "dir:" + r.a4Dir, Transport: &kiosk.DirTransport{Dir: r.a4Dir}, Spool: spool},
 		Receipt: &printer.Printer{URI: "dir:" + r.rcptDir, Transport: &kiosk.DirTransport{Dir: r.rcptDir}, Spool: spool},
 		Profile: prof58}
-	if r.ob, err = outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: prof.DeviceKey}); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { r.ob.Close() })
 	hash, err := kiosk.HashPIN("2468", nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -206,7 +206,7 @@ func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
 	}
 	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: int64(dev.FeeCents),
 		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna", PINHash: hash}}},
-		kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: r.ob}})
+		kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: r.ob, Hub: hub}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestOfflineThenOnline(t *testing.T) {
 	}
 	delivered := 0
 	var log bytes.Buffer
-	sender := r.ob.NewSender(kiosk.Deliverer(r.hub), outbox.SenderOptions{OnResult: func(o outbox.Outcome) {
+	sender := r.ob.NewSender(kiosk.Deliverer(r.hub, r.flow.Render()), outbox.SenderOptions{OnResult: func(o outbox.Outcome) {
 		if o.Entry.State == outbox.Delivered {
 			delivered++
 		}

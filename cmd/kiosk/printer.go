@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/internal/outbox"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/escpos"
 	"github.com/sportello/sportello/printer/receipt"
@@ -36,14 +38,25 @@ func init() {
 	)
 }
 
-// openSpool opens the kiosk's spool in profile dir: its jobs are sealed
-// with the profile's spool key, so the profile is unsealed first.
-func (c *cli) openSpool(dir string, sf *secretFlags) (*printer.DirSpool, error) {
+// openSpool opens the kiosk's spool in profile dir: it is in the outbox
+// file, sealed with the profile's outbox key, so the profile is unsealed
+// first. The outbox is one process's at a time: while the app runs, its
+// screen prints and reprints. close releases it.
+func (c *cli) openSpool(dir string, sf *secretFlags) (spool *kiosk.JobSpool, close func(), err error) {
 	_, keys, err := c.openProfile(dir, sf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return printer.NewDirSpool(spoolDir(dir), keys.Spool)
+	ob, err := outbox.Open(outboxPath(dir), outbox.Options{Key: keys.Outbox})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (is the kiosk app running? its screen shows the jobs; close it to use this command)", err)
+	}
+	spool = &kiosk.JobSpool{Outbox: ob}
+	if err := migrateSpool(dir, keys.Spool, spool); err != nil {
+		ob.Close()
+		return nil, nil, err
+	}
+	return spool, func() { ob.Close() }, nil
 }
 
 func (c *cli) printerList(ctx context.Context, args []string) error {
@@ -215,24 +228,36 @@ func (c *cli) printerJobs(ctx context.Context, args []string) error {
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	spool, err := c.openSpool(*profile, sf)
+	spool, done, err := c.openSpool(*profile, sf)
 	if err != nil {
 		return err
 	}
+	defer done()
 	jobs, err := spool.List()
 	if err != nil {
 		return err
 	}
 	if len(jobs) == 0 {
-		fmt.Fprintln(c.stdout, "no jobs waiting for reprint")
+		fmt.Fprintln(c.stdout, "no jobs waiting to print")
 		return nil
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tCREATED\tPRINTER\tNAME\tATTEMPTS\tLAST ERROR")
+	fmt.Fprintln(w, "ID\tCREATED\tPRINTER\tNAME\tSTATE\tATTEMPTS\tLAST ERROR")
 	for _, j := range jobs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", j.ID, j.Created.Format(time.DateTime), j.Printer, j.Name, j.Attempts, j.LastError)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", j.ID, j.Created.Format(time.DateTime), j.Printer, j.Name, jobState(j), j.Attempts, j.LastError)
 	}
 	return w.Flush()
+}
+
+// jobState says why a job is in the spool, in words for the operator.
+func jobState(j printer.Job) string {
+	switch {
+	case !j.Started.IsZero():
+		return "printing when the kiosk stopped at " + j.Started.Format(time.TimeOnly) + ": check the paper, reprint if missing"
+	case j.Attempts > 0:
+		return "failed"
+	}
+	return "waiting"
 }
 
 func (c *cli) printerReprint(ctx context.Context, args []string) error {
@@ -247,10 +272,11 @@ func (c *cli) printerReprint(ctx context.Context, args []string) error {
 	if *id == "" {
 		return cmdline.Usagef("--id is required")
 	}
-	spool, err := c.openSpool(*profile, sf)
+	spool, done, err := c.openSpool(*profile, sf)
 	if err != nil {
 		return err
 	}
+	defer done()
 	job, err := spool.Get(*id)
 	if err != nil {
 		return err
@@ -258,13 +284,13 @@ func (c *cli) printerReprint(ctx context.Context, args []string) error {
 	if *uri != "" {
 		job.Printer = *uri
 	}
-	tr, _, err := openPrinter(ctx, job.Printer, "it")
+	p, err := openJobPrinter(ctx, job.Printer, spool, "it")
 	if err != nil {
 		return err
 	}
-	defer tr.Close()
-	p := &printer.Printer{URI: job.Printer, Transport: tr, Spool: spool, Now: c.now}
-	if err := p.Print(ctx, job); err != nil {
+	defer p.Transport.Close()
+	p.Now = c.now
+	if err := p.PrintSpooled(ctx, job); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "reprinted job %s to %s\n", job.ID, job.Printer)

@@ -156,12 +156,15 @@ func (r *CIEReader) Close() error {
 // ---- printers ----
 
 // DevicePrinters prints A4 certificates (PDF) and ESC/POS receipts through
-// printer.Printer, which keeps failed jobs in its spool for reprint.
+// printer.Printer, which keeps failed jobs in its spool for reprint. Both
+// printers share one spool (the kiosk's is JobSpool, in the outbox file).
 type DevicePrinters struct {
 	A4      *printer.Printer
 	Receipt *printer.Printer
 	Profile escpos.Profile
 	Now     func() time.Time
+
+	mu sync.Mutex // one job at a time: the sender prints while the counter does
 }
 
 func (p *DevicePrinters) now() time.Time {
@@ -172,21 +175,37 @@ func (p *DevicePrinters) now() time.Time {
 }
 
 func (p *DevicePrinters) PrintA4(ctx context.Context, name string, pdf []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.A4.Print(ctx, p.a4Job(name, pdf))
+}
+
+func (p *DevicePrinters) a4Job(name string, pdf []byte) printer.Job {
 	now := p.now()
-	return p.A4.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatPDF, Printer: p.A4.URI, Created: now, Data: pdf})
+	return printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatPDF, Printer: p.A4.URI, Created: now, Data: pdf}
 }
 
 func (p *DevicePrinters) PrintReceipt(ctx context.Context, r receipt.Receipt) error {
-	data, err := receipt.Encode(r, p.Profile)
+	job, err := p.receiptJob(r)
 	if err != nil {
 		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Receipt.Print(ctx, job)
+}
+
+func (p *DevicePrinters) receiptJob(r receipt.Receipt) (printer.Job, error) {
+	data, err := receipt.Encode(r, p.Profile)
+	if err != nil {
+		return printer.Job{}, err
 	}
 	now := p.now()
 	name := "ricevuta"
 	if len(r.Certificates) > 0 {
 		name += " " + r.Certificates[0].Protocol
 	}
-	return p.Receipt.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatESCPOS, Printer: p.Receipt.URI, Created: now, Data: data})
+	return printer.Job{ID: printer.NewJobID(now), Name: name, Format: printer.FormatESCPOS, Printer: p.Receipt.URI, Created: now, Data: data}, nil
 }
 
 func (p *DevicePrinters) PrintClaim(ctx context.Context, c receipt.Claim) error {
@@ -195,8 +214,38 @@ func (p *DevicePrinters) PrintClaim(ctx context.Context, c receipt.Claim) error 
 		return err
 	}
 	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return p.Receipt.Print(ctx, printer.Job{ID: printer.NewJobID(now), Name: "ricevuta di prenotazione " + c.Code, Format: printer.FormatESCPOS, Printer: p.Receipt.URI, Created: now, Data: data})
 }
+
+// Jobs renders a sale's certificate and receipt, in that order.
+func (p *DevicePrinters) Jobs(name string, pdf []byte, r receipt.Receipt) ([]printer.Job, error) {
+	rj, err := p.receiptJob(r)
+	if err != nil {
+		return nil, err
+	}
+	return []printer.Job{p.a4Job(name, pdf), rj}, nil
+}
+
+// PrintJob prints a spooled job on the printer for its format (the A4 one
+// for PDFs, the receipt one for ESC/POS) and lets it go once printed.
+func (p *DevicePrinters) PrintJob(ctx context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	job, err := p.A4.Spool.Get(id)
+	if err != nil {
+		return err
+	}
+	pr := p.Receipt
+	if job.Format == printer.FormatPDF {
+		pr = p.A4
+	}
+	return pr.PrintSpooled(ctx, job)
+}
+
+// Spooled lists the jobs waiting in the spool.
+func (p *DevicePrinters) Spooled() ([]printer.Job, error) { return p.A4.Spool.List() }
 
 func (p *DevicePrinters) Status(ctx context.Context) string {
 	for _, pr := range []*printer.Printer{p.A4, p.Receipt} {
@@ -219,19 +268,98 @@ func (p *DevicePrinters) Status(ctx context.Context) string {
 // QueueKind is the outbox operation kind of a queued certificate request.
 const QueueKind = "certificate.request"
 
-// Queue puts requests in the kiosk's bbolt outbox.
-type Queue struct{ Outbox *outbox.Outbox }
+// Queue is the kiosk's journal of requests in its bbolt outbox: each
+// request is written there before it is sent, delivered through Hub, and
+// committed with its print jobs.
+type Queue struct {
+	Outbox *outbox.Outbox
+	Hub    Hub
+	// Answered, when set, is called once the hub's answer to a request
+	// sent at the counter is read, before it is committed. It is a test
+	// hook: the kiosk's crash test stops the process there.
+	Answered func()
+}
 
-func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64) (string, error) {
+func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64, online bool) (string, error) {
 	payload, err := json.Marshal(queued{req.Key, requestOf(req)})
 	if err != nil {
 		return "", err
 	}
-	e, err := q.Outbox.Enqueue(ctx, outbox.Op{Kind: QueueKind, IdempotencyKey: req.Key, Payload: payload, PersonalData: true, AmountCents: amountCents})
+	e, err := q.Outbox.Enqueue(ctx, outbox.Op{Kind: QueueKind, IdempotencyKey: req.Key, Payload: payload, PersonalData: true,
+		AmountCents: amountCents, Now: true, Online: online})
 	if err != nil {
 		return "", err
 	}
 	return e.ClaimCode, nil
+}
+
+func (q *Queue) Deliver(ctx context.Context, key string, render Render) (*Delivery, error) {
+	e, err := q.Outbox.LookupKey(key)
+	if err != nil {
+		return nil, err
+	}
+	out, derr := q.Outbox.Deliver(ctx, e.ID, deliverer(q.Hub, render, q.Answered))
+	switch out.Entry.State {
+	case outbox.Delivered:
+		d := &Delivery{Claim: out.Entry.ClaimCode}
+		if out.Result.Body == nil {
+			// Delivered before (by the sender): its jobs were committed then.
+			d.Issued = decodeDelivery(out.Entry.ResultRef)
+			return d, nil
+		}
+		var is Issued
+		if err := json.Unmarshal(out.Result.Body, &is); err != nil {
+			return nil, fmt.Errorf("the hub's answer kept for claim %s is unreadable: %w", d.Claim, err)
+		}
+		d.Issued = &is
+		for _, j := range out.Result.Jobs {
+			d.Jobs = append(d.Jobs, j.ID)
+		}
+		return d, nil
+	case outbox.Refused, outbox.Dismissed:
+		r := &Refusal{Reason: "refused"}
+		if out.Entry.Refusal != nil {
+			r.Reason, r.Message = out.Entry.Refusal.Reason, out.Entry.Refusal.Message
+		}
+		if r.Message == "" {
+			r.Message = "the hub refused the request (" + r.Reason + ")"
+		}
+		return nil, r
+	}
+	if derr == nil {
+		derr = errors.New("the request is still waiting for the hub")
+	}
+	return nil, derr
+}
+
+func (q *Queue) Dismiss(_ context.Context, key string) error {
+	e, err := q.Outbox.LookupKey(key)
+	if err != nil {
+		return err
+	}
+	if e.State != outbox.Refused {
+		return nil
+	}
+	return q.Outbox.Dismiss(e.ID)
+}
+
+func (q *Queue) Unfinished(context.Context) ([]Unfinished, error) {
+	es, err := q.Outbox.PendingPayloads()
+	if err != nil {
+		return nil, err
+	}
+	var out []Unfinished
+	for _, e := range es {
+		if e.Kind != QueueKind {
+			continue
+		}
+		u := Unfinished{Key: e.IdempotencyKey, Claim: e.ClaimCode, Queued: e.EnqueuedAt, AmountCents: e.AmountCents}
+		if req, err := DecodeQueued(e.Payload); err == nil {
+			u.Types = typeNames(req.Types)
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 func (q *Queue) Pending() (int, error) {
@@ -320,9 +448,14 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 }
 
 // Deliverer sends queued certificate requests to hub, for the outbox's
-// Sender. The hub's answer (an Issued, as JSON) goes to OnResult, which
-// prints it.
-func Deliverer(hub Hub) outbox.Deliverer {
+// Sender. A request is delivered once the hub issued it and its PDF is in
+// hand: the answer (an Issued, as JSON) and the print jobs render makes of
+// it are committed together, and OnResult prints the jobs. A PDF that
+// cannot be downloaded leaves the request pending, to be sent again under
+// its key (the hub answers the same certificate).
+func Deliverer(hub Hub, render Render) outbox.Deliverer { return deliverer(hub, render, nil) }
+
+func deliverer(hub Hub, render Render, answered func()) outbox.Deliverer {
 	return outbox.DelivererFunc(func(ctx context.Context, e outbox.Entry) (outbox.Result, error) {
 		if e.Kind != QueueKind {
 			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "unknown_kind", fmt.Sprintf("this kiosk cannot deliver %q operations", e.Kind))
@@ -344,10 +477,108 @@ func Deliverer(hub Hub) outbox.Deliverer {
 		case err != nil:
 			return outbox.Result{}, err
 		}
-		body, _ := json.Marshal(is)
-		return outbox.Result{Ref: encodeDelivery(is), Body: body}, nil
+		if answered != nil {
+			answered()
+		}
+		pdf, err := hub.PDF(ctx, is.ID)
+		if err != nil {
+			// A refusal here is no refusal of the request: it was issued.
+			return outbox.Result{}, &outbox.RetryableError{Err: fmt.Errorf("the hub issued certificate %s but its PDF could not be downloaded: %w", is.Protocol, keepOffline(err))}
+		}
+		res := outbox.Result{Ref: encodeDelivery(is)}
+		if render != nil {
+			jobs, err := render(is, pdf)
+			if err != nil {
+				return outbox.Result{}, fmt.Errorf("the print jobs of certificate %s cannot be made: %w", is.Protocol, err)
+			}
+			for _, j := range jobs {
+				oj, err := spoolJob(j)
+				if err != nil {
+					return outbox.Result{}, err
+				}
+				res.Jobs = append(res.Jobs, oj)
+			}
+		}
+		res.Body, _ = json.Marshal(is)
+		return res, nil
 	})
 }
+
+// keepOffline keeps ErrOffline in an error's chain and nothing else, so
+// that a failure after the issue is never taken for a refusal of it.
+func keepOffline(err error) error {
+	if errors.Is(err, ErrOffline) {
+		return fmt.Errorf("%w: %v", ErrOffline, err)
+	}
+	return errors.New(err.Error())
+}
+
+// JobSpool is the kiosk's print spool kept in its outbox file, where a
+// sale's jobs are committed together with the hub's answer (see
+// outbox.Job): a printer.Spool for printer.Printer and the kiosk's
+// commands. Jobs are sealed with the outbox key there.
+type JobSpool struct{ Outbox *outbox.Outbox }
+
+func spoolJob(j printer.Job) (outbox.Job, error) {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return outbox.Job{}, err
+	}
+	return outbox.Job{ID: j.ID, Data: b}, nil
+}
+
+func unspoolJob(oj outbox.Job) (printer.Job, error) {
+	var j printer.Job
+	if err := json.Unmarshal(oj.Data, &j); err != nil {
+		return printer.Job{}, fmt.Errorf("print job %s in the outbox is not a print job: %w", oj.ID, err)
+	}
+	if j.ID != oj.ID {
+		return printer.Job{}, fmt.Errorf("print job %s in the outbox holds job %s", oj.ID, j.ID)
+	}
+	return j, nil
+}
+
+func noJob(id string, err error) error {
+	if errors.Is(err, outbox.ErrNoJob) {
+		return fmt.Errorf("job %q: %w", id, printer.ErrNoJob)
+	}
+	return err
+}
+
+func (s *JobSpool) Put(j printer.Job) error {
+	oj, err := spoolJob(j)
+	if err != nil {
+		return err
+	}
+	return s.Outbox.PutJob(oj)
+}
+
+func (s *JobSpool) Get(id string) (printer.Job, error) {
+	oj, err := s.Outbox.Job(id)
+	if err != nil {
+		return printer.Job{}, noJob(id, err)
+	}
+	return unspoolJob(oj)
+}
+
+// List returns the jobs in the order they came into the spool.
+func (s *JobSpool) List() ([]printer.Job, error) {
+	ojs, err := s.Outbox.Jobs()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]printer.Job, 0, len(ojs))
+	for _, oj := range ojs {
+		j, err := unspoolJob(oj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func (s *JobSpool) Delete(id string) error { return noJob(id, s.Outbox.DeleteJob(id)) }
 
 // DirTransport is a file printer that keeps every job: DIR/ID.EXT, with
 // .pdf for A4 and .bin for ESC/POS. It is the demo's printer. Jobs are

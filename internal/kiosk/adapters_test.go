@@ -12,9 +12,11 @@ import (
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/outbox"
 	"github.com/sportello/sportello/printer"
+	"github.com/sportello/sportello/printer/escpos"
 )
 
 func TestQueuedRoundTrip(t *testing.T) {
+	ctx := context.Background()
 	req := IssueRequest{Key: "kiosk-abc", SubjectCF: cfMaria, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia},
 		Exemption: fees.Exemption{Code: 99, Text: "art. 1 legge"}, RequesterCF: cfMario, Channel: certificate.SelfService}
 	dir := t.TempDir()
@@ -23,32 +25,152 @@ func TestQueuedRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ob.Close()
-	q := &Queue{Outbox: ob}
-	claim, err := q.Enqueue(context.Background(), req, 1652)
+	hub := newFakeHub(testNow)
+	q := &Queue{Outbox: ob, Hub: hub}
+	claim, err := q.Enqueue(ctx, req, 1652, false)
 	if err != nil || claim == "" {
 		t.Fatalf("enqueue: %q %v", claim, err)
 	}
 	if n, _ := q.Pending(); n != 1 {
 		t.Fatalf("pending %d", n)
 	}
-	// The sender hands the hub exactly what was confirmed, and a refusal
-	// leaves the queue as refused rather than retried for ever.
-	hub := newFakeHub(testNow)
-	if _, err := ob.NewSender(Deliverer(hub), outbox.SenderOptions{}).Drain(context.Background()); err != nil {
+	// Sent at once while the hub is away: it stays, and the sender hands
+	// the hub exactly what was confirmed once it is back.
+	hub.offline = true
+	if _, err := q.Deliver(ctx, req.Key, nil); !errors.Is(err, ErrOffline) {
+		t.Fatalf("deliver with the hub away: %v", err)
+	}
+	if u, err := q.Unfinished(ctx); err != nil || len(u) != 1 || u[0].Claim != claim || u[0].AmountCents != 1652 || !reflect.DeepEqual(u[0].Types, []string{"residenza", "stato_di_famiglia"}) {
+		t.Fatalf("unfinished %+v %v", u, err)
+	}
+	hub.offline = false
+	if _, err := ob.NewSender(Deliverer(hub, nil), outbox.SenderOptions{}).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if len(hub.issued) != 1 || !reflect.DeepEqual(hub.issued[0], req) {
 		t.Fatalf("delivered %+v, want %+v", hub.issued, req)
 	}
+	// A refusal at the counter is the hub's word, and is dismissed once seen.
 	hub.refuse = &Refusal{Status: 422, Reason: "not_eligible", Message: "no"}
-	q.Enqueue(context.Background(), IssueRequest{Key: "kiosk-def", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}, 0)
-	ob.NewSender(Deliverer(hub), outbox.SenderOptions{}).Drain(context.Background())
+	q.Enqueue(ctx, IssueRequest{Key: "kiosk-def", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}, 0, false)
+	var r *Refusal
+	if _, err := q.Deliver(ctx, "kiosk-def", nil); !errors.As(err, &r) || r.Reason != "not_eligible" {
+		t.Fatalf("a refused delivery: %v", err)
+	}
 	if st, _ := ob.Stats(); st.Pending != 0 || st.Refused != 1 {
 		t.Errorf("after a refusal: %+v", st)
+	}
+	if err := q.Dismiss(ctx, "kiosk-def"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ob.Stats(); st.Refused != 0 {
+		t.Errorf("after dismissing: %+v", st)
 	}
 	if _, err := DecodeQueued([]byte("{")); err == nil {
 		t.Error("a broken payload decoded")
 	}
+}
+
+// TestQueueDeliverSpoolsAndPrints: the real outbox and printers. A sale
+// sent at the counter is committed with its certificate and receipt in the
+// spool (sealed in the outbox file), each leaves the spool only once
+// printed, and one the printer fails on stays, with the attempt, for a
+// reprint. A PDF that cannot be downloaded after the issue leaves the
+// request pending, and the sender's next try gets the same certificate.
+func TestQueueDeliverSpoolsAndPrints(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ob, err := outbox.Open(filepath.Join(dir, "o.db"), outbox.Options{Key: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	hub := newFakeHub(testNow)
+	q := &Queue{Outbox: ob, Hub: hub}
+	spool := &JobSpool{Outbox: ob}
+	a4 := &flakyTransport{DirTransport: DirTransport{Dir: filepath.Join(dir, "a4")}}
+	prof, _ := escpos.Lookup("tm-t20", 0)
+	prn := &DevicePrinters{A4: &printer.Printer{URI: "dir:a4", Transport: a4, Spool: spool},
+		Receipt: &printer.Printer{URI: "dir:rc", Transport: &DirTransport{Dir: filepath.Join(dir, "rc")}, Spool: spool}, Profile: prof}
+	f, err := New(Config{Mode: Operator, Shop: "Edicola", Staff: demoStaff(t)}, Deps{Hub: hub, Reader: &fakeReader{}, Printers: prn, Outbox: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := IssueRequest{Key: "kiosk-1", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Channel: certificate.Counter}
+	if _, err := q.Enqueue(ctx, req, 1802, false); err != nil {
+		t.Fatal(err)
+	}
+	d, err := q.Deliver(ctx, req.Key, f.Render())
+	if err != nil || d.Issued.Protocol != "2026/0000001" || len(d.Jobs) != 2 {
+		t.Fatalf("deliver: %+v %v", d, err)
+	}
+	jobs, err := prn.Spooled()
+	if err != nil || len(jobs) != 2 || jobs[0].ID != d.Jobs[0] || jobs[0].Format != printer.FormatPDF || jobs[1].Format != printer.FormatESCPOS {
+		t.Fatalf("the spool after the delivery: %+v %v", jobs, err)
+	}
+	if e, _ := ob.LookupKey(req.Key); e.State != outbox.Delivered {
+		t.Fatalf("the request is %s", e.State)
+	}
+	a4.fail = errors.New("paper jam")
+	if err := prn.PrintJob(ctx, d.Jobs[0]); err == nil {
+		t.Fatal("printed on a jammed printer")
+	}
+	if err := prn.PrintJob(ctx, d.Jobs[1]); err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ = prn.Spooled()
+	if len(jobs) != 1 || jobs[0].ID != d.Jobs[0] || jobs[0].Attempts != 1 || !jobs[0].Started.IsZero() {
+		t.Fatalf("after a failed A4 the spool holds %+v", jobs)
+	}
+	a4.fail = nil
+	if err := prn.PrintJob(ctx, d.Jobs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := prn.Spooled(); len(jobs) != 0 {
+		t.Errorf("printed jobs left in the spool: %+v", jobs)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "a4", "*.pdf")); len(m) != 1 {
+		t.Errorf("A4 printed %d times", len(m))
+	}
+
+	// The PDF does not come: the request stays pending, nothing is spooled.
+	req2 := IssueRequest{Key: "kiosk-2", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario}
+	q.Enqueue(ctx, req2, 1802, false)
+	hub.pdfFails = true
+	if _, err := q.Deliver(ctx, req2.Key, f.Render()); !errors.Is(err, ErrOffline) {
+		t.Fatalf("deliver without the PDF: %v", err)
+	}
+	if e, _ := ob.LookupKey(req2.Key); e.State != outbox.Pending {
+		t.Fatalf("without its PDF the request is %s", e.State)
+	}
+	if jobs, _ := prn.Spooled(); len(jobs) != 0 {
+		t.Errorf("jobs spooled without a delivery: %+v", jobs)
+	}
+	hub.pdfFails = false
+	var got []outbox.Outcome
+	s := ob.NewSender(Deliverer(hub, f.Render()), outbox.SenderOptions{OnResult: func(o outbox.Outcome) { got = append(got, o) }})
+	if _, err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Result.Jobs) != 2 || hub.n != 3 {
+		t.Fatalf("the sender's outcome %+v; the hub issued %d times", got, hub.n)
+	}
+	if jobs, _ := prn.Spooled(); len(jobs) != 2 {
+		t.Errorf("the sender's delivery spooled %d jobs", len(jobs))
+	}
+}
+
+// flakyTransport is a file printer that fails while fail is set.
+type flakyTransport struct {
+	DirTransport
+	fail error
+}
+
+func (f *flakyTransport) Send(ctx context.Context, j printer.Job) error {
+	if f.fail != nil {
+		return f.fail
+	}
+	return f.DirTransport.Send(ctx, j)
 }
 
 func TestDirTransport(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
@@ -16,6 +17,10 @@ import (
 // pinned hub key, and retried under one Idempotency-Key.
 type ClientHub struct {
 	C *hubclient.Client
+	// Sent, when set, is called once a certificate request has been
+	// written to the connection, before the hub's answer is read. It is a
+	// test hook: the kiosk's crash test stops the process there.
+	Sent func()
 }
 
 // NewClientHub binds an enrolled client.
@@ -72,6 +77,14 @@ func requestOf(req IssueRequest) api.CertificateRequest {
 }
 
 func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	if h.Sent != nil {
+		sent := h.Sent
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+			if w.Err == nil {
+				sent()
+			}
+		}})
+	}
 	c, err := h.C.IssueCertificate(ctx, requestOf(req))
 	if err != nil {
 		return nil, clientErr(err)

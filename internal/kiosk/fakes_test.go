@@ -3,13 +3,17 @@ package kiosk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/receipt"
 )
 
@@ -30,6 +34,7 @@ type fakeHub struct {
 	pdfFails bool
 	n        int
 	now      time.Time
+	onIssue  func(IssueRequest) // called as the request reaches the hub
 }
 
 func newFakeHub(now time.Time) *fakeHub {
@@ -64,6 +69,9 @@ func (h *fakeHub) Issue(_ context.Context, req IssueRequest) (*Issued, error) {
 	}
 	if h.refuse != nil {
 		return nil, h.refuse
+	}
+	if h.onIssue != nil {
+		h.onIssue(req)
 	}
 	h.issued = append(h.issued, req)
 	h.n++
@@ -128,7 +136,50 @@ type fakePrinters struct {
 	claims   []receipt.Claim
 	a4Err    error
 	claimErr error
+	spool    *printer.MemSpool // where a sale's jobs wait, shared with the fake outbox
+	n        int
 }
+
+// receiptJSON is the fake's format for a receipt job: the receipt itself,
+// so the tests read what was printed.
+const receiptJSON = "application/x-test-receipt+json"
+
+func (p *fakePrinters) Jobs(name string, pdf []byte, r receipt.Receipt) ([]printer.Job, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	rj, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	p.n += 2
+	return []printer.Job{{ID: fmt.Sprintf("job-%d", p.n-1), Name: name, Format: printer.FormatPDF, Data: bytes.Clone(pdf)},
+		{ID: fmt.Sprintf("job-%d", p.n), Name: "ricevuta", Format: receiptJSON, Data: rj}}, nil
+}
+
+func (p *fakePrinters) PrintJob(ctx context.Context, id string) error {
+	j, err := p.spool.Get(id)
+	if err != nil {
+		return err
+	}
+	if j.Format == printer.FormatPDF {
+		err = p.PrintA4(ctx, j.Name, j.Data)
+	} else {
+		var r receipt.Receipt
+		if err = json.Unmarshal(j.Data, &r); err == nil {
+			err = p.PrintReceipt(ctx, r)
+		}
+	}
+	if err != nil {
+		j.Attempts++
+		j.LastError = err.Error()
+		p.spool.Put(j)
+		return err
+	}
+	return p.spool.Delete(id)
+}
+
+func (p *fakePrinters) Spooled() ([]printer.Job, error) { return p.spool.List() }
 
 func (p *fakePrinters) PrintClaim(_ context.Context, c receipt.Claim) error {
 	if p.claimErr != nil {
@@ -157,11 +208,20 @@ func (p *fakePrinters) PrintReceipt(_ context.Context, r receipt.Receipt) error 
 }
 func (p *fakePrinters) Status(context.Context) string { return "" }
 
+// fakeOutbox journals requests in memory and delivers them through the
+// fake hub, putting their jobs in the printers' spool.
 type fakeOutbox struct {
-	queued []IssueRequest
-	amount int64
-	full   bool
-	claims map[string]*Claimed // what Lookup answers, by code
+	hub     *fakeHub
+	spool   *printer.MemSpool
+	queued  []IssueRequest // every request written, in order
+	amount  int64
+	full    bool                // the offline limits refuse what is not online
+	claims  map[string]*Claimed // what Lookup answers, by code
+	codes   map[string]string   // key → claim code
+	pending []string            // keys not answered yet
+	fail    error               // every Enqueue fails with it while set
+	now     func() time.Time
+	at      map[string]time.Time // key → when written
 }
 
 func (o *fakeOutbox) Lookup(_ context.Context, code string) (*Claimed, error) {
@@ -185,17 +245,86 @@ func (o *fakeOutbox) settle(code string, c Claimed) {
 	o.claims[code] = &c
 }
 
-func (o *fakeOutbox) Enqueue(_ context.Context, req IssueRequest, cents int64) (string, error) {
-	if o.full {
+func (o *fakeOutbox) Enqueue(_ context.Context, req IssueRequest, cents int64, online bool) (string, error) {
+	if o.fail != nil {
+		return "", o.fail
+	}
+	if o.full && !online {
 		return "", fmt.Errorf("offline limit reached")
+	}
+	if o.codes == nil {
+		o.codes, o.at = map[string]string{}, map[string]time.Time{}
+	}
+	if code, ok := o.codes[req.Key]; ok {
+		return code, nil
 	}
 	o.queued = append(o.queued, req)
 	o.amount += cents
 	code := fmt.Sprintf("CLAIM%d", len(o.queued))
+	o.codes[req.Key] = code
+	o.at[req.Key] = o.now()
+	o.pending = append(o.pending, req.Key)
 	o.settle(code, Claimed{State: ClaimQueued, AmountCents: cents})
 	return code, nil
 }
-func (o *fakeOutbox) Pending() (int, error) { return len(o.queued), nil }
+
+func (o *fakeOutbox) request(key string) IssueRequest {
+	for _, r := range o.queued {
+		if r.Key == key {
+			return r
+		}
+	}
+	return IssueRequest{}
+}
+
+func (o *fakeOutbox) Deliver(ctx context.Context, key string, render Render) (*Delivery, error) {
+	code, ok := o.codes[key]
+	if !ok {
+		return nil, errors.New("no request written under this key")
+	}
+	if c := o.claims[code]; c.State == ClaimIssued {
+		return &Delivery{Issued: c.Issued, Claim: code}, nil
+	}
+	is, err := o.hub.Issue(ctx, o.request(key))
+	var r *Refusal
+	switch {
+	case errors.As(err, &r):
+		o.pending = slices.DeleteFunc(o.pending, func(k string) bool { return k == key })
+		o.settle(code, Claimed{State: ClaimRefused, Reason: r.Reason, Message: r.Message})
+		return nil, r
+	case err != nil:
+		return nil, err
+	}
+	pdf, err := o.hub.PDF(ctx, is.ID)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := render(is, pdf)
+	if err != nil {
+		return nil, err
+	}
+	d := &Delivery{Issued: is, Claim: code}
+	for _, j := range jobs {
+		o.spool.Put(j)
+		d.Jobs = append(d.Jobs, j.ID)
+	}
+	o.pending = slices.DeleteFunc(o.pending, func(k string) bool { return k == key })
+	o.settle(code, Claimed{State: ClaimIssued, Issued: is})
+	return d, nil
+}
+
+func (o *fakeOutbox) Dismiss(context.Context, string) error { return nil }
+
+func (o *fakeOutbox) Unfinished(context.Context) ([]Unfinished, error) {
+	var out []Unfinished
+	for _, k := range o.pending {
+		r := o.request(k)
+		out = append(out, Unfinished{Key: k, Claim: o.codes[k], Queued: o.at[k], Types: typeNames(r.Types), AmountCents: o.claims[o.codes[k]].AmountCents})
+	}
+	return out, nil
+}
+
+func (o *fakeOutbox) Pending() (int, error) { return len(o.pending), nil }
 
 type fakeClock struct {
 	mu sync.Mutex
@@ -239,8 +368,10 @@ func demoStaff(t testing.TB) []Staff {
 
 func newRig(t testing.TB, mode Mode) *rig {
 	t.Helper()
-	r := &rig{hub: newFakeHub(testNow), reader: &fakeReader{nis: nisMario, pin: "12345678", tries: 3},
-		prn: &fakePrinters{}, out: &fakeOutbox{}, clock: &fakeClock{t: testNow}, journal: &MemJournal{}}
+	spool := printer.NewMemSpool()
+	hub := newFakeHub(testNow)
+	r := &rig{hub: hub, reader: &fakeReader{nis: nisMario, pin: "12345678", tries: 3},
+		prn: &fakePrinters{spool: spool}, out: &fakeOutbox{hub: hub, spool: spool}, clock: &fakeClock{t: testNow}, journal: &MemJournal{}}
 	cfg := Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150, Staff: demoStaff(t)}
 	if mode == SelfService {
 		cfg.ServiceCents = 0
@@ -249,6 +380,7 @@ func newRig(t testing.TB, mode Mode) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.out.now = r.clock.Now
 	r.flow = f
 	return r
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/receipt"
 )
 
@@ -63,7 +64,8 @@ type Config struct {
 	AgreementCached bool
 }
 
-// Deps are the flow's connections to the world. Outbox and Journal may be nil.
+// Deps are the flow's connections to the world. Journal may be nil (the
+// day's sales are then kept in memory).
 type Deps struct {
 	Hub      Hub
 	Reader   CardReader
@@ -79,6 +81,12 @@ type Deps struct {
 	// OnContact runs after each status poll that reached the hub: the
 	// backlog report and the caches' refresh. May be nil.
 	OnContact func(ctx context.Context)
+	// Checkpoint, when set, is called at the steps of a sale the flow
+	// itself takes, by name: "journal" (the request is written, nothing
+	// sent) and "delivered" (the hub's answer and the print jobs are
+	// committed, nothing printed). It is a test hook: the kiosk's crash
+	// test stops the process there (see cmd/kiosk, SPORTELLO_CRASH_AT).
+	Checkpoint func(step string)
 }
 
 // Progress is how far issuing and printing have got.
@@ -123,9 +131,13 @@ type View struct {
 	Progress Progress
 	Status   Status
 	Problem  *Problem // the last refusal or failure, shown on the current screen
-	Summary  *Summary
-	Claimed  *Claimed   // StepClaim: the request a returning citizen's claim code names
-	Places   *Directory // StepPlaces
+	// Recovered says what the kiosk found unfinished when it started
+	// again after a stop, and what it did about it; shown until the
+	// operator dismisses it.
+	Recovered *Recovered
+	Summary   *Summary
+	Claimed   *Claimed   // StepClaim: the request a returning citizen's claim code names
+	Places    *Directory // StepPlaces
 	// PlacesAge and AgreementAge are how old the directory shown and the
 	// fees previewed are, when they come from the cached copy (else 0).
 	PlacesAge       time.Duration
@@ -160,6 +172,7 @@ type Flow struct {
 	lockedTo map[string]time.Time
 	pdf      []byte // last certificate, kept for reprint until the next customer
 	rcpt     *receipt.Receipt
+	jobs     []string       // the last sale's print jobs, printed from the spool while it holds them
 	claim    *receipt.Claim // last claim receipt, kept for reprint until the next customer
 	key      string         // idempotency key of the request under review
 	nis      string
@@ -170,8 +183,8 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if cfg.Mode != Operator && cfg.Mode != SelfService {
 		return nil, fmt.Errorf("mode %q is neither operator nor self-service", cfg.Mode)
 	}
-	if deps.Hub == nil || deps.Reader == nil || deps.Printers == nil {
-		return nil, errors.New("a kiosk flow needs a hub, a card reader and printers")
+	if deps.Hub == nil || deps.Reader == nil || deps.Printers == nil || deps.Outbox == nil {
+		return nil, errors.New("a kiosk flow needs a hub, a card reader, printers and an outbox (every sale is written there before it is sent)")
 	}
 	if cfg.Mode == Operator && len(cfg.Staff) == 0 {
 		return nil, errors.New("operator mode needs at least one staff member with a PIN")
@@ -222,8 +235,9 @@ func (f *Flow) reset(full bool) {
 	for i := range f.pdf {
 		f.pdf[i] = 0
 	}
-	f.pdf, f.rcpt, f.claim, f.key, f.nis = nil, nil, nil, "", ""
-	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop,
+	rec := f.v.Recovered
+	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.nis = nil, nil, nil, nil, "", ""
+	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop, Recovered: rec,
 		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card}
 	switch {
 	case f.cfg.Mode == SelfService:
@@ -650,8 +664,13 @@ func (f *Flow) Back() error {
 }
 
 // Confirm issues the reviewed request and prints the certificate and the
-// receipt. When the hub cannot be reached the request goes to the outbox
-// and the citizen gets a claim code.
+// receipt. The request is first written to the outbox with its
+// Idempotency-Key, before the first byte goes to the hub; the hub's answer
+// is committed together with the sale's print jobs; the jobs leave the
+// spool only when the printer confirms them. A kiosk that stops anywhere
+// in between finishes the sale when it starts again (Recover). When the
+// hub cannot be reached the request stays in the outbox and the citizen
+// gets a claim code.
 func (f *Flow) Confirm(ctx context.Context) error {
 	done, err := f.begin(StepReview)
 	if err != nil {
@@ -672,23 +691,63 @@ func (f *Flow) Confirm(ctx context.Context) error {
 	if v.Staff != nil {
 		staff = v.Staff.ID
 	}
+	total := v.Preview.TotalCents
 	f.progress(StepWorking, 0, 4, "progress_issuing")
 
+	claim, err := f.deps.Outbox.Enqueue(ctx, req, total, false)
+	if err != nil {
+		// The offline limits bound what the kiosk takes while the hub is
+		// away; if it answers now they do not apply.
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		online := f.deps.Hub.Ping(pctx) == nil
+		cancel()
+		if !online {
+			f.noteHub(ErrOffline)
+			f.update(func(v *View) { v.Step = StepReview; v.Progress = Progress{} })
+			return f.fail(problem("queue_refused", "the hub is offline and the request could not be queued: "+err.Error(), err))
+		}
+		if claim, err = f.deps.Outbox.Enqueue(ctx, req, total, true); err != nil {
+			f.update(func(v *View) { v.Step = StepReview; v.Progress = Progress{} })
+			return f.fail(problem("journal_failed", "the request could not be written to the kiosk's journal, so it was not sent: "+err.Error(), err))
+		}
+	}
+	now := f.deps.Clock.Now()
+	// The day's account has the sale from now on, as waiting for the hub
+	// until its answer settles it.
+	f.journal(Sale{Time: now, Staff: staff, Claim: claim, Types: typeNames(req.Types), Fees: v.Preview.Lines, Total: total})
+	f.checkpoint("journal")
+
 	hctx, cancel := f.ctx(ctx)
-	issued, err := f.deps.Hub.Issue(hctx, req)
+	d, err := f.deps.Outbox.Deliver(hctx, key, f.render(staff, v.Lang))
 	cancel()
 	f.noteHub(err)
-	if errors.Is(err, ErrOffline) && f.deps.Outbox != nil {
-		claim, qerr := f.deps.Outbox.Enqueue(ctx, req, v.Preview.TotalCents)
-		if qerr != nil {
-			f.update(func(v *View) { v.Step = StepReview })
-			return f.fail(problem("queue_refused", "the hub is offline and the request could not be queued: "+qerr.Error(), qerr))
+	var refusal *Refusal
+	switch {
+	case errors.As(err, &refusal):
+		// Nothing was issued or charged. The operator has the hub's
+		// reason on the screen; the outbox keeps only its code, and a
+		// second try is a new request with a new key.
+		if derr := f.deps.Outbox.Dismiss(ctx, key); derr != nil {
+			f.deps.Log.Warn("a refused request could not be dismissed from the outbox", "claim", claim, "err", derr)
 		}
-		now := f.deps.Clock.Now()
-		f.journal(Sale{Time: now, Staff: staff, Claim: claim, Types: typeNames(req.Types), Fees: v.Preview.Lines, Total: v.Preview.TotalCents})
+		f.journal(Sale{Time: f.deps.Clock.Now(), Settles: claim, Refused: refusal.Reason, Void: true})
+		newKey, kerr := newKey(f.deps.Rand)
+		f.update(func(v *View) {
+			if kerr == nil {
+				f.key = newKey
+			}
+			v.Step = StepReview
+			v.Progress = Progress{}
+		})
+		return f.fail(hubProblem(err))
+	case err != nil:
+		// Not answered: the request waits in the outbox, whose sender
+		// delivers it under the same key (the hub may even have issued
+		// it already: it then answers the same certificate).
+		f.deps.Log.Info("the request waits in the outbox", "claim", claim, "err", err)
 		f.refreshQueue()
 		cr := receipt.Claim{Shop: f.cfg.Shop, Address: f.cfg.Address, OperatorID: f.cfg.OperatorID, Time: now,
-			Types: typeNames(req.Types), Fees: receiptFees(v.Preview.Lines), TotalCents: v.Preview.TotalCents, Code: claim, Lang: receipt.Lang(v.Lang)}
+			Types: typeNames(req.Types), Fees: receiptFees(v.Preview.Lines), TotalCents: total, Code: claim, Lang: receipt.Lang(v.Lang)}
 		f.update(func(v *View) {
 			f.claim = &cr
 			v.Result = &Result{Claim: claim}
@@ -700,32 +759,75 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err != nil {
-		f.update(func(v *View) { v.Step = StepReview; v.Progress = Progress{} })
-		return f.fail(hubProblem(err))
-	}
-	// Issued: the sale is final whatever happens to the paper.
-	f.journal(Sale{Time: f.deps.Clock.Now(), Staff: staff, Protocol: issued.Protocol, Types: issued.Types, Fees: issued.Fees, Total: issued.TotalCents})
-	f.update(func(v *View) { v.Result = &Result{Issued: issued} })
-
-	f.progress(StepWorking, 1, 4, "progress_downloading")
-	hctx, cancel = f.ctx(ctx)
-	pdf, err := f.deps.Hub.PDF(hctx, issued.ID)
-	cancel()
-	if err != nil {
-		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
-		return f.fail(problem("pdf_unavailable", "the certificate was issued but could not be downloaded; use reprint", err))
-	}
-	rc := f.receipt(issued, staff, v.Lang)
-	f.mu.Lock()
-	f.pdf, f.rcpt = pdf, &rc
-	f.mu.Unlock()
-	perr := f.print(ctx, issued, pdf, rc)
+	// Issued, and its certificate and receipt are in the spool: the sale
+	// is final whatever happens to the paper.
+	f.checkpoint("delivered")
+	issued := d.Issued
+	f.Settle(Claimed{Code: claim, State: ClaimIssued, Settled: f.deps.Clock.Now(), Issued: issued})
+	f.refreshQueue()
+	f.update(func(v *View) {
+		f.jobs = d.Jobs
+		v.Result = &Result{Issued: issued}
+	})
+	perr := f.printJobs(ctx, d.Jobs, true)
 	f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
 	if perr != nil {
 		return f.fail(perr)
 	}
 	return nil
+}
+
+// render makes a sale's print jobs: the certificate, then its receipt.
+func (f *Flow) render(staff string, lang Lang) Render {
+	return func(is *Issued, pdf []byte) ([]printer.Job, error) {
+		return f.deps.Printers.Jobs("certificato "+is.Protocol, pdf, f.receipt(is, staff, lang))
+	}
+}
+
+// Render makes the print jobs of a request delivered after the citizen
+// left with a claim code (the outbox's sender), in the kiosk's language.
+func (f *Flow) Render() Render { return f.render("", f.cfg.Lang) }
+
+func (f *Flow) checkpoint(step string) {
+	if f.deps.Checkpoint != nil {
+		f.deps.Checkpoint(step)
+	}
+}
+
+// printJobs prints a sale's jobs from the spool, the certificate first,
+// then the receipt. A job that fails stays in the spool and the others are
+// still printed; the first failure is returned. With progress the screen
+// follows along.
+func (f *Flow) printJobs(ctx context.Context, ids []string, progress bool) error {
+	var first error
+	for i, id := range ids {
+		stage, key := 2, "progress_printing_a4"
+		fail, what := "print_a4_failed", "the certificate"
+		if i > 0 {
+			stage, key = 3, "progress_printing_receipt"
+			fail, what = "print_receipt_failed", "the receipt"
+		}
+		if progress {
+			f.progress(StepWorking, stage, 4, key)
+		}
+		pctx, cancel := f.ctx(ctx)
+		err := f.deps.Printers.PrintJob(pctx, id)
+		cancel()
+		if err != nil && first == nil {
+			first = problem(fail, what+" could not be printed: "+err.Error(), err)
+		}
+	}
+	if first == nil && progress {
+		f.update(func(v *View) { v.Progress = Progress{Done: 4, Total: 4, Key: "progress_printed"} })
+	}
+	return first
+}
+
+// PrintJobs prints the jobs of a request the outbox's sender delivered
+// after the citizen left. The screen is not touched: another citizen may
+// be using it.
+func (f *Flow) PrintJobs(ctx context.Context, ids []string) error {
+	return f.printJobs(ctx, ids, false)
 }
 
 func (f *Flow) progress(step Step, done, total int, key string) {
@@ -789,6 +891,15 @@ func (f *Flow) Reprint(ctx context.Context) error {
 	if res == nil || res.Issued == nil {
 		return f.fail(problem("nothing_to_reprint", "there is no printed certificate to print again", nil))
 	}
+	if waiting := f.waitingJobs(); len(waiting) > 0 {
+		// Not printed yet (the printer failed): these copies, not new ones.
+		err := f.printJobs(ctx, waiting, true)
+		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+		if err != nil {
+			return f.fail(err)
+		}
+		return nil
+	}
 	if pdf == nil {
 		hctx, cancel := f.ctx(ctx)
 		pdf, err = f.deps.Hub.PDF(hctx, res.Issued.ID)
@@ -812,6 +923,27 @@ func (f *Flow) Reprint(ctx context.Context) error {
 		return f.fail(err)
 	}
 	return nil
+}
+
+// waitingJobs are the current sale's jobs the spool still holds, in order.
+func (f *Flow) waitingJobs() []string {
+	f.mu.Lock()
+	ids := f.jobs
+	f.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	spooled, err := f.deps.Printers.Spooled()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, id := range ids {
+		if slices.ContainsFunc(spooled, func(j printer.Job) bool { return j.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Next forgets the customer and goes back to the first screen (self-service)
@@ -1149,22 +1281,4 @@ func (f *Flow) SetAgreement(a Agreement) {
 	if f.OnChange != nil {
 		f.OnChange()
 	}
-}
-
-// Fulfil prints a request the outbox delivered after the citizen left with
-// a claim code: the certificate and its receipt, in the kiosk's language.
-// The screen is not touched: another citizen may be using it.
-func (f *Flow) Fulfil(ctx context.Context, is *Issued) error {
-	hctx, cancel := f.ctx(ctx)
-	pdf, err := f.deps.Hub.PDF(hctx, is.ID)
-	cancel()
-	if err != nil {
-		return err
-	}
-	pctx, cancel := f.ctx(ctx)
-	defer cancel()
-	if err := f.deps.Printers.PrintA4(pctx, "certificato "+is.Protocol, pdf); err != nil {
-		return err
-	}
-	return f.deps.Printers.PrintReceipt(pctx, f.receipt(is, "", f.cfg.Lang))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/receipt"
 )
 
@@ -206,23 +207,144 @@ func TestOfflineQueuesWithClaimCode(t *testing.T) {
 	}
 }
 
-func TestConfirmRetryKeepsKey(t *testing.T) {
-	// A refusal then a retry of the same review reuses the idempotency key,
-	// so a hub that did issue the first time answers with the same certificate.
+// TestRefusedThenRetried: a refusal is the hub's decision, made before
+// anything was issued: the request is dropped from the outbox (only its
+// reason code is kept), the day's account leaves it out, and a retry is a
+// new request under a new key.
+func TestRefusedThenRetried(t *testing.T) {
 	r := newRig(t, Operator)
 	reviewed(r)
-	r.hub.refuse = &Refusal{Status: 409, Reason: "busy", Message: "busy"}
-	r.flow.Confirm(ctx)
+	first := r.flow.key
+	r.hub.refuse = &Refusal{Status: 422, Reason: "not_eligible", Message: "not resident"}
+	if err := r.flow.Confirm(ctx); err == nil {
+		t.Fatal("a refused request confirmed")
+	}
 	r.hub.refuse = nil
 	if err := r.flow.Confirm(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if len(r.hub.issued) != 1 || r.hub.issued[0].Key == first || len(r.out.queued) != 2 || r.out.queued[0].Key != first {
+		t.Fatalf("issued %+v after writing %+v", r.hub.issued, r.out.queued)
+	}
+	if n, _ := r.out.Pending(); n != 0 {
+		t.Errorf("%d requests left pending", n)
+	}
+	if s, _ := r.flow.Summary(); s.Transactions != 1 || s.Refused != 0 || s.RefusedCents != 0 || s.Certificates != 1 {
+		t.Errorf("the day's account counts the refusal at the counter: %+v", s)
+	}
+}
+
+// TestConfirmJournalsBeforeSending: when the first byte goes to the hub,
+// the request is already in the outbox under the key it is sent with, and
+// its sale in the day's journal.
+func TestConfirmJournalsBeforeSending(t *testing.T) {
+	r := newRig(t, Operator)
+	reviewed(r)
+	var steps []string
+	r.flow.deps.Checkpoint = func(s string) { steps = append(steps, s) }
+	r.hub.onIssue = func(req IssueRequest) {
+		code, ok := r.out.codes[req.Key]
+		if !ok {
+			t.Errorf("the hub got request %s before the outbox had it", req.Key)
+		}
+		sales, _ := r.journal.Since(time.Time{})
+		if len(sales) != 1 || sales[0].Claim != code {
+			t.Errorf("the hub got the request before the day's journal had it: %+v", sales)
+		}
+		steps = append(steps, "sent")
+	}
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(steps, []string{"journal", "sent", "delivered"}) {
+		t.Errorf("steps %v", steps)
+	}
+	if len(r.prn.a4) != 1 || len(r.prn.receipts) != 1 {
+		t.Errorf("printed %d A4 and %d receipts", len(r.prn.a4), len(r.prn.receipts))
+	}
+	if jobs, _ := r.prn.Spooled(); len(jobs) != 0 {
+		t.Errorf("printed jobs left in the spool: %+v", jobs)
+	}
+}
+
+// TestOnlinePastOfflineLimits: the outbox's offline limits refuse a request
+// while the hub is away, not while it answers.
+func TestOnlinePastOfflineLimits(t *testing.T) {
+	r := newRig(t, Operator)
+	reviewed(r)
+	r.out.full = true
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.flow.View(); v.Result == nil || v.Result.Issued == nil || len(r.hub.issued) != 1 {
+		t.Fatalf("with the hub online and the offline queue full: %+v", v.Result)
+	}
+	// A journal that cannot be written sends nothing.
 	r.flow.Next()
-	r.flow.TapCard(ctx)
-	r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}})
-	r.flow.Confirm(ctx)
-	if len(r.hub.issued) != 2 || r.hub.issued[0].Key == r.hub.issued[1].Key {
-		t.Fatalf("keys %+v", r.hub.issued)
+	reviewed2 := func() {
+		r.flow.TapCard(ctx)
+		r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}})
+	}
+	reviewed2()
+	r.out.full = false
+	r.out.fail = errors.New("disk full")
+	err := r.flow.Confirm(ctx)
+	var p *Problem
+	if !errors.As(err, &p) || p.Key != "journal_failed" || len(r.hub.issued) != 1 {
+		t.Fatalf("a failed journal write: %v, %d issued", err, len(r.hub.issued))
+	}
+	r.step(t, StepReview)
+}
+
+// TestRecover: a kiosk that starts again after a stop finishes the request
+// written but never answered (the same key: the hub answers it once),
+// puts it in the day's account if the stop came before its line, prints
+// what the spool holds but for the job that was printing at the stop, and
+// says so.
+func TestRecover(t *testing.T) {
+	r := newRig(t, Operator)
+	req := IssueRequest{Key: "kiosk-left", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Channel: certificate.Counter}
+	claim, _ := r.out.Enqueue(ctx, req, 1802, false)
+	r.prn.spool.Put(printer.Job{ID: "old-a4", Name: "certificato 2026/0000099", Format: printer.FormatPDF, Data: []byte("%PDF-1.7 99"), Created: testNow.Add(-time.Minute)})
+	r.prn.spool.Put(printer.Job{ID: "old-rc", Name: "ricevuta 2026/0000099", Format: printer.FormatPDF, Data: []byte("%PDF-1.7 was printing"),
+		Created: testNow.Add(-time.Minute), Started: testNow.Add(-time.Minute)})
+	rec, err := r.flow.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Issued) != 1 || rec.Issued[0].Claim != claim || rec.Issued[0].Protocol != "2026/0000001" || len(r.hub.issued) != 1 || r.hub.issued[0].Key != req.Key {
+		t.Fatalf("recovered %+v; the hub issued %+v", rec, r.hub.issued)
+	}
+	if len(r.prn.a4) != 2 || len(r.prn.receipts) != 1 || !slices.Contains(rec.Printed, "certificato 2026/0000099") ||
+		!slices.Equal(rec.Uncertain, []string{"ricevuta 2026/0000099"}) {
+		t.Errorf("printed %d A4, %d receipts; recovered %+v", len(r.prn.a4), len(r.prn.receipts), rec)
+	}
+	if jobs, _ := r.prn.Spooled(); len(jobs) != 1 || jobs[0].ID != "old-rc" {
+		t.Errorf("the spool holds %+v, want only the job that was printing", jobs)
+	}
+	if v := r.flow.View(); v.Recovered == nil || len(v.Recovered.Issued) != 1 {
+		t.Errorf("the screen does not say what was finished: %+v", v.Recovered)
+	}
+	s, _ := r.flow.Summary()
+	if s.Transactions != 1 || s.Certificates != 1 || len(s.Protocols) != 1 {
+		t.Errorf("the recovered sale in the day's account: %+v", s)
+	}
+	// The report stays across customers until the operator dismisses it.
+	login(r)
+	if v := r.flow.View(); v.Recovered == nil {
+		t.Error("the report went with the log-in")
+	}
+	r.flow.DismissRecovered()
+	if v := r.flow.View(); v.Recovered != nil {
+		t.Error("the report stays after it was dismissed")
+	}
+	// With the hub away the request waits, and the report says so.
+	r2 := newRig(t, Operator)
+	claim2, _ := r2.out.Enqueue(ctx, req, 1802, false)
+	r2.hub.offline = true
+	rec2, err := r2.flow.Recover(ctx)
+	if err != nil || !slices.Equal(rec2.Queued, []string{claim2}) || len(rec2.Issued) != 0 {
+		t.Errorf("recovering with the hub away: %+v %v", rec2, err)
 	}
 }
 
@@ -403,7 +525,7 @@ func TestRefreshStatus(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 	r.hub.offline = true
-	r.out.queued = append(r.out.queued, IssueRequest{})
+	r.out.pending = append(r.out.pending, "kiosk-x")
 	if st := r.flow.RefreshStatus(ctx); st.HubOnline || st.Queued != 1 {
 		t.Errorf("offline status %+v", st)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/receipt"
 )
 
@@ -166,27 +167,81 @@ func (e *PINError) Error() string {
 }
 
 // Printers prints certificates and receipts.
+//
+// A sale's certificate and receipt are print jobs in the spool from the
+// commit that records the hub's answer (see Outbox.Deliver) until the
+// printer confirms them: Jobs renders them, PrintJob prints one.
+// PrintA4 and PrintReceipt print a fresh copy (reprint, a claim redeemed),
+// kept in the spool only if it fails.
 type Printers interface {
 	PrintA4(ctx context.Context, name string, pdf []byte) error
 	PrintReceipt(ctx context.Context, r receipt.Receipt) error
 	// PrintClaim prints the receipt of a request queued while the hub
 	// could not be reached.
 	PrintClaim(ctx context.Context, c receipt.Claim) error
+	// Jobs renders an issued sale's certificate (name, PDF) and receipt as
+	// print jobs for the spool, without printing them.
+	Jobs(name string, pdf []byte, r receipt.Receipt) ([]printer.Job, error)
+	// PrintJob prints a job the spool holds and lets it go only once the
+	// printer confirms it; a failure leaves it there with the attempt.
+	PrintJob(ctx context.Context, id string) error
+	// Spooled lists the jobs the spool holds, oldest first.
+	Spooled() ([]printer.Job, error)
 	// Status is a short state for the status bar: "" when ready.
 	Status(ctx context.Context) string
 }
 
-// Outbox keeps requests the hub could not take, to deliver them later.
+// Outbox is the kiosk's durable journal of requests for the hub: every
+// request is written there with its Idempotency-Key before the first byte
+// goes to the hub, online or not, so that a crash at any point is finished
+// by sending it again under the same key (the hub answers the same
+// certificate, never a second charge).
 type Outbox interface {
-	// Enqueue stores req durably and returns the claim code printed for
-	// the citizen.
-	Enqueue(ctx context.Context, req IssueRequest, amountCents int64) (claim string, err error)
+	// Enqueue writes req durably, to be sent at once with Deliver, and
+	// returns the claim code printed for the citizen should it have to
+	// wait. online says the hub answered just now: the offline limits
+	// are then not applied.
+	Enqueue(ctx context.Context, req IssueRequest, amountCents int64, online bool) (claim string, err error)
+	// Deliver sends the written request with this key and commits the
+	// hub's answer together with the sale's print jobs (render makes
+	// them). A refusal is a *Refusal; a request the hub did not answer
+	// stays queued for the outbox's sender and the error says why
+	// (ErrOffline when the hub could not be reached).
+	Deliver(ctx context.Context, key string, render Render) (*Delivery, error)
+	// Dismiss drops a refused request the operator has seen.
+	Dismiss(ctx context.Context, key string) error
+	// Unfinished lists the requests still waiting for the hub, oldest
+	// first: a kiosk that starts again finishes them.
+	Unfinished(ctx context.Context) ([]Unfinished, error)
 	// Pending is how many operations wait for the hub.
 	Pending() (int, error)
 	// Lookup finds a request by the claim code on its receipt: an error
 	// saying what is wrong with a mistyped code, ErrClaimUnknown for one
 	// this kiosk never issued (or forgot after its retention).
 	Lookup(ctx context.Context, code string) (*Claimed, error)
+}
+
+// Render makes the print jobs of an issued sale from the hub's answer and
+// the certificate's PDF.
+type Render func(is *Issued, pdf []byte) ([]printer.Job, error)
+
+// Delivery is a request the hub issued, as committed in the outbox.
+type Delivery struct {
+	Issued *Issued
+	Claim  string
+	// Jobs are the ids of the print jobs committed with it; nil when it
+	// had been delivered already (its jobs were committed then).
+	Jobs []string
+}
+
+// Unfinished is a request written to the outbox that the hub has not yet
+// answered.
+type Unfinished struct {
+	Key         string
+	Claim       string
+	Queued      time.Time
+	AmountCents int64
+	Types       []string // empty when the request cannot be read back
 }
 
 // ErrClaimUnknown is a well-formed claim code the outbox does not know.

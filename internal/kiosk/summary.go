@@ -30,6 +30,11 @@ type Sale struct {
 	Total    int64       `json:"total_cents"`
 	Settles  string      `json:"settles,omitempty"` // a settlement: the claim code it settles
 	Refused  string      `json:"refused,omitempty"` // a settlement: the hub's reason for refusing
+	// Void marks a refusal given while the citizen was at the counter:
+	// the sale never happened and nothing was taken, so the day's
+	// account leaves it out. (Every request is written down before it
+	// is sent, hence before the hub can refuse it.)
+	Void bool `json:"void,omitempty"`
 }
 
 // Journal keeps the day's sales across restarts of the app.
@@ -78,6 +83,9 @@ func Summarise(day time.Time, sales []Sale) Summary {
 	var shares fees.Shares
 	for _, sale := range sales {
 		if sale.Settles != "" {
+			continue
+		}
+		if st, ok := settled[sale.Claim]; ok && sale.Claim != "" && st.Void {
 			continue
 		}
 		s.Transactions++

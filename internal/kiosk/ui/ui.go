@@ -230,14 +230,56 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
-	if v.Problem == nil {
+	var top []fyne.CanvasObject
+	if v.Recovered != nil {
+		top = append(top, u.recovered(v))
+	}
+	if v.Problem != nil {
+		msg := widget.NewLabel(u.cat.Problem(v.Lang, v.Problem))
+		msg.Importance = widget.DangerImportance
+		msg.Wrapping = fyne.TextWrapWord
+		msg.TextStyle.Bold = true
+		top = append(top, msg)
+	}
+	if len(top) == 0 {
 		return body
 	}
-	msg := widget.NewLabel(u.cat.Problem(v.Lang, v.Problem))
-	msg.Importance = widget.DangerImportance
-	msg.Wrapping = fyne.TextWrapWord
-	msg.TextStyle.Bold = true
-	return container.NewBorder(msg, nil, nil, nil, body)
+	return container.NewBorder(container.NewVBox(top...), nil, nil, nil, body)
+}
+
+// recovered is the report of a restart: what the kiosk found unfinished
+// from its last run and what became of it, above whatever screen is on
+// until the operator has read it.
+func (u *UI) recovered(v kiosk.View) fyne.CanvasObject {
+	r := v.Recovered
+	line := func(importance widget.Importance, key string, args ...any) *widget.Label {
+		l := widget.NewLabel(u.t(v, key, args...))
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = importance
+		return l
+	}
+	items := []fyne.CanvasObject{heading(u.t(v, "recovered_title"))}
+	for _, s := range r.Issued {
+		items = append(items, line(widget.SuccessImportance, "recovered_issued", s.Claim, s.Protocol))
+	}
+	for _, s := range r.Refused {
+		items = append(items, line(widget.WarningImportance, "recovered_refused", s.Claim, s.Reason))
+	}
+	for _, c := range r.Queued {
+		items = append(items, line(widget.MediumImportance, "recovered_queued", c))
+	}
+	for _, n := range r.Printed {
+		items = append(items, line(widget.MediumImportance, "recovered_printed", n))
+	}
+	for _, n := range r.Uncertain {
+		items = append(items, line(widget.DangerImportance, "recovered_uncertain", n))
+	}
+	for _, n := range r.Waiting {
+		items = append(items, line(widget.WarningImportance, "recovered_waiting", n))
+	}
+	ok := widget.NewButton(u.t(v, "recovered_ok"), func() { u.flow.DismissRecovered() })
+	items = append(items, container.NewHBox(ok), widget.NewSeparator())
+	return container.NewVBox(items...)
 }
 
 func heading(s string) *widget.Label {

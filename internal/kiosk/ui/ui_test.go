@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/receipt"
 )
 
@@ -66,14 +67,51 @@ func (p *printers) PrintA4(context.Context, string, []byte) error       { p.n++;
 func (p *printers) PrintReceipt(context.Context, receipt.Receipt) error { p.n++; return nil }
 func (p *printers) Status(context.Context) string                       { return "" }
 func (p *printers) PrintClaim(context.Context, receipt.Claim) error     { p.n++; return nil }
-
-type outbox struct{ n int }
-
-func (o *outbox) Enqueue(context.Context, kiosk.IssueRequest, int64) (string, error) {
-	o.n++
-	return "K7QX-M2PA", nil
+func (p *printers) Jobs(name string, pdf []byte, _ receipt.Receipt) ([]printer.Job, error) {
+	return []printer.Job{{ID: "a4", Name: name, Data: pdf}, {ID: "rc", Name: "ricevuta"}}, nil
 }
-func (o *outbox) Pending() (int, error) { return o.n, nil }
+func (p *printers) PrintJob(context.Context, string) error { p.n++; return nil }
+func (p *printers) Spooled() ([]printer.Job, error)        { return nil, nil }
+
+// outbox writes nothing down and delivers through the hub at once.
+type outbox struct {
+	hub     *hub
+	n       int
+	written int
+	last    kiosk.IssueRequest
+	left    []kiosk.Unfinished // what a stop left unanswered
+}
+
+// claims are the codes Enqueue hands out, one per request.
+var claims = []string{"K7QX-M2PA", "B3NR-8TW2", "H5JK-9MP3"}
+
+func (o *outbox) Enqueue(_ context.Context, r kiosk.IssueRequest, _ int64, _ bool) (string, error) {
+	o.n++
+	o.last = r
+	o.written++
+	return claims[(o.written-1)%len(claims)], nil
+}
+
+func (o *outbox) Deliver(ctx context.Context, _ string, render kiosk.Render) (*kiosk.Delivery, error) {
+	is, err := o.hub.Issue(ctx, o.last)
+	if err != nil {
+		return nil, err
+	}
+	o.n--
+	jobs, _ := render(is, []byte("%PDF-1.7"))
+	d := &kiosk.Delivery{Issued: is, Claim: claims[(o.written-1)%len(claims)]}
+	for _, j := range jobs {
+		d.Jobs = append(d.Jobs, j.ID)
+	}
+	return d, nil
+}
+func (o *outbox) Dismiss(context.Context, string) error                  { return nil }
+func (o *outbox) Unfinished(context.Context) ([]kiosk.Unfinished, error) {
+	left := o.left
+	o.left = nil
+	return left, nil
+}
+func (o *outbox) Pending() (int, error)                                  { return o.n, nil }
 
 // Lookup knows one refused request, for the claim screen.
 func (o *outbox) Lookup(_ context.Context, code string) (*kiosk.Claimed, error) {
@@ -105,7 +143,7 @@ func newFlow(t *testing.T, mode kiosk.Mode, h *hub) *kiosk.Flow {
 	cfg := kiosk.Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
 		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna Bianchi", PINHash: hash}},
 		Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia, certificate.Nascita, certificate.Cittadinanza, certificate.StatoCivile}}
-	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{}, Clock: &clock{now}, Places: places})
+	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{now}, Places: places})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,5 +336,37 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		w.Close()
 		a.Quit()
+	}
+}
+
+// TestRecoveredReport: after a restart that finished a request left by a
+// stop, the screen says so above whatever is on, until the operator has
+// read it.
+func TestRecoveredReport(t *testing.T) {
+	a := test.NewTempApp(t)
+	h := &hub{}
+	hash, _ := kiosk.HashPIN("2468", bytes.NewReader(make([]byte, 16)))
+	ob := &outbox{hub: h, left: []kiosk.Unfinished{{Key: "k", Claim: "K7QX-M2PA", Types: []string{"residenza"}}}}
+	ob.last, ob.written = kiosk.IssueRequest{Types: []certificate.Type{certificate.Residenza}}, 1
+	f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola", Staff: []kiosk.Staff{{ID: "anna", Name: "Anna", PINHash: hash}}},
+		kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: ob, Clock: &clock{now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := New(a, f, catalog(t))
+	test.NewTempWindow(t, u.Content())
+	if _, err := f.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !hasText(u.Content(), "Dopo il riavvio") || !hasText(u.Content(), "Richiesta K7QX-M2PA completata: certificato 2026/0000042") {
+		t.Fatal("the restart's report is not on the screen")
+	}
+	f.SetLang(kiosk.English)
+	if !hasText(u.Content(), "Request K7QX-M2PA finished: certificate 2026/0000042 issued") {
+		t.Fatal("the report is not in English")
+	}
+	f.DismissRecovered()
+	if hasText(u.Content(), "K7QX-M2PA") {
+		t.Error("the report stays after the operator read it")
 	}
 }
