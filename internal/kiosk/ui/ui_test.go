@@ -105,13 +105,13 @@ func (o *outbox) Deliver(ctx context.Context, _ string, render kiosk.Render) (*k
 	}
 	return d, nil
 }
-func (o *outbox) Dismiss(context.Context, string) error                  { return nil }
+func (o *outbox) Dismiss(context.Context, string) error { return nil }
 func (o *outbox) Unfinished(context.Context) ([]kiosk.Unfinished, error) {
 	left := o.left
 	o.left = nil
 	return left, nil
 }
-func (o *outbox) Pending() (int, error)                                  { return o.n, nil }
+func (o *outbox) Pending() (int, error) { return o.n, nil }
 
 // Lookup knows one refused request, for the claim screen.
 func (o *outbox) Lookup(_ context.Context, code string) (*kiosk.Claimed, error) {
