@@ -189,6 +189,15 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*auditb
 		}
 		return nil, err
 	}
+	if now := st.Anchored(); log != nil && now.Seq > last.Seq {
+		if last.Seq == 0 {
+			log.Warn("audit anchors: none found, so anchoring starts at the head; entries before it are anchored from now, not from when they were recorded",
+				"file", path, "head", now.Seq)
+		} else {
+			log.Warn("audit anchors: entries recorded after the last anchor (by the protocol register's recovery at start, a crash between a commit and its anchor, or a program that does not anchor) are anchored now",
+				"file", path, "from", last.Seq+1, "to", now.Seq)
+		}
+	}
 	h.audit = a
 	return st, nil
 }

@@ -2,6 +2,7 @@ package auditbolt
 
 import (
 	"context"
+	"crypto/ed25519"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/anchorlog"
 )
 
 func benchDB(b *testing.B) *bbolt.DB {
@@ -46,12 +48,35 @@ func BenchmarkAppendInTx(b *testing.B) {
 	}
 }
 
+// anchored makes st anchor every commit to an anchor file in a temporary
+// directory, as the hub does.
+func anchored(b *testing.B, st *Store) {
+	f, err := anchorlog.Open(filepath.Join(b.TempDir(), anchorlog.FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	if err := st.AnchorTo(audit.NewAnchorer(key, "kid", time.Now, audit.Head{}, f), nil); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkRecordSerial is one read recorded on its own: one commit and
 // one fsync each.
-func BenchmarkRecordSerial(b *testing.B) {
+func BenchmarkRecordSerial(b *testing.B) { benchRecordSerial(b, false) }
+
+// BenchmarkRecordSerialAnchored adds the anchor: a signature, a line
+// appended to the anchor file and its fsync, after each commit.
+func BenchmarkRecordSerialAnchored(b *testing.B) { benchRecordSerial(b, true) }
+
+func benchRecordSerial(b *testing.B, anchor bool) {
 	st, err := New(benchDB(b), time.Now)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if anchor {
+		anchored(b, st)
 	}
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
@@ -63,10 +88,18 @@ func BenchmarkRecordSerial(b *testing.B) {
 
 // BenchmarkRecordParallel is many handlers recording at once: Batch lets
 // them share commits.
-func BenchmarkRecordParallel(b *testing.B) {
+func BenchmarkRecordParallel(b *testing.B) { benchRecordParallel(b, false) }
+
+// BenchmarkRecordParallelAnchored adds one anchor per shared commit.
+func BenchmarkRecordParallelAnchored(b *testing.B) { benchRecordParallel(b, true) }
+
+func benchRecordParallel(b *testing.B, anchor bool) {
 	st, err := New(benchDB(b), time.Now)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if anchor {
+		anchored(b, st)
 	}
 	ctx := context.Background()
 	b.SetParallelism(16)

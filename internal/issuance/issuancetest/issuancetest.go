@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
@@ -60,6 +62,15 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 	}
 	aud, err := auditbolt.New(st.DB(), clock)
 	if err != nil {
+		tb.Fatal(err)
+	}
+	// Every commit's audit head is anchored, as in the hub.
+	anchors, err := anchorlog.Open(filepath.Join(dir, anchorlog.FileName))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { anchors.Close() })
+	if err := aud.AnchorTo(audit.NewAnchorer(keys.TokenKey, keys.KeyID, clock, audit.Head{}, anchors), nil); err != nil {
 		tb.Fatal(err)
 	}
 	d := &Desk{Store: st, Service: &issuance.Service{
