@@ -13,13 +13,21 @@ import (
 // storageFull reports whether err is the disk, or the account's quota,
 // being full. bbolt returns the write(2) error wrapped, but reports a
 // failure to grow its file with the cause formatted as text ("file resize
-// error: %s"), hence the second test.
+// error: %s", "file sync error: %s"), hence the second test, kept to those
+// two sentences so that no text a client sends can pass for a full disk.
 func storageFull(err error) bool {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		return true
 	}
 	msg := err.Error()
-	return strings.Contains(msg, syscall.ENOSPC.Error()) || strings.Contains(msg, syscall.EDQUOT.Error())
+	for _, op := range []string{"file resize error: ", "file sync error: "} {
+		for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+			if i := strings.Index(msg, op); i >= 0 && strings.Contains(msg[i:], errno.Error()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // retryAfter is the Retry-After, in seconds, of a 503 answer with reason:

@@ -179,8 +179,13 @@ func TestStorageErrorsAre503(t *testing.T) {
 			t.Errorf("%v: %d %s, want 503 %s", c.err, status, reason, c.reason)
 		}
 	}
-	if status, reason := statusOf(errors.New("write /x: input/output error")); status != 500 || reason != "internal" {
-		t.Errorf("an I/O error: %d %s", status, reason)
+	for _, err := range []error{
+		errors.New("write /x: input/output error"),
+		errors.New(`the subject "no space left on device" is not a codice fiscale`), // text a client chose
+	} {
+		if status, reason := statusOf(err); status != 500 || reason != "internal" {
+			t.Errorf("%v: %d %s", err, status, reason)
+		}
 	}
 
 	d := issuancetest.New(t, 20, 1, testNow)

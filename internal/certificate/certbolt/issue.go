@@ -142,7 +142,15 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 	}
 	if err := s.group.commit(s.db, p); err != nil {
 		var dup *keyTaken
-		if !errors.As(err, &dup) {
+		switch {
+		case errors.Is(err, protobolt.ErrImmutable):
+			// The file already holds this number: a commit reported as
+			// failed that reached the file after all (an fsync error after
+			// the write). The number is used; giving it back would fail
+			// every issuance after this one on it.
+			s.numbers.Registered(n)
+			return certificate.Record{}, false, err
+		case !errors.As(err, &dup):
 			return certificate.Record{}, false, s.abandon(n, err, ReasonFailed(err))
 		}
 		// Only another process or a bug gets here (keys are locked above);

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
@@ -170,5 +172,34 @@ func TestRecoveryAnnulmentsAudited(t *testing.T) {
 	}
 	if _, err := aud.Verify(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestCommitThatReachedTheFileIsNotReused: a commit reported as failed
+// whose entry is in the file all the same (an fsync error after the write)
+// uses its number; the next issuance takes the next one instead of failing
+// on it for ever.
+func TestCommitThatReachedTheFileIsNotReused(t *testing.T) {
+	s, db := openStore(t, true)
+	_, _, err := s.Issue(context.Background(), at, Idempotency{}, func(n protocol.Number, stamped time.Time) (*Built, error) {
+		b, err := (&issuer{seq: 1}).build(subject(), request(certificate.Residenza), "")(n, stamped)
+		if err != nil {
+			return nil, err
+		}
+		// What the failed commit left in the file.
+		err = db.Update(func(tx *bbolt.Tx) error {
+			return protobolt.Write(tx, protocol.Entry{Number: n, Time: stamped, Direction: protocol.Outgoing, Correspondent: "x",
+				Subject: "already there", DocType: "certificato anagrafico", DocSHA256: [32]byte{1}})
+		})
+		return b, err
+	})
+	if !errors.Is(err, protobolt.ErrImmutable) {
+		t.Fatalf("the commit over a registered number: %v", err)
+	}
+	for i := range 2 {
+		rec, _, err := s.Issue(context.Background(), at, Idempotency{}, (&issuer{seq: 10 + i}).build(subject(), request(certificate.Residenza), ""))
+		if want := fmt.Sprintf("2026/%07d", i+2); err != nil || rec.Protocol != want {
+			t.Errorf("issuance %d after it: %s %v, want %s", i, rec.Protocol, err, want)
+		}
 	}
 }
