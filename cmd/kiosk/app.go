@@ -432,7 +432,9 @@ func crashAt(step string) func() {
 		if err == nil {
 			p.Kill() // SIGKILL: no deferred function, no flush, no close
 		}
-		select {} // the signal is on its way
+		for {
+			time.Sleep(time.Second) // the signal is on its way
+		}
 	}
 }
 
