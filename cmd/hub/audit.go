@@ -185,7 +185,7 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*auditb
 	if err := st.AnchorTo(anchorer, onErr); err != nil {
 		a.close()
 		if errors.Is(err, auditbolt.ErrBehindAnchor) {
-			return nil, fmt.Errorf("%w; nothing is recorded over it: run hub audit verify --data %s to see what is missing, and if the file was restored on purpose, move %s aside to start a new anchor file", err, h.Dir, path)
+			return nil, fmt.Errorf("%w; nothing is recorded over the gap: hub audit verify --data %s shows what is missing, and if the file was restored on purpose, move %s aside to start a new anchor file", err, h.Dir, path)
 		}
 		return nil, err
 	}

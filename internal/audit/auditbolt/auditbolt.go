@@ -460,9 +460,9 @@ func (s *Store) AnchorTo(a *audit.Anchorer, onErr func(error)) error {
 	}
 	switch {
 	case last.Seq > head.Seq || (last.Seq > 0 && at == nil):
-		return fmt.Errorf("%w: the last anchor names entry %d but the log ends at entry %d: its tail was cut, or the file was restored from a backup older than the anchors", ErrBehindAnchor, last.Seq, head.Seq)
+		return fmt.Errorf("%w: the last anchor names entry %d but the log ends at entry %d (its tail was cut, or the file is a backup older than the anchors)", ErrBehindAnchor, last.Seq, head.Seq)
 	case last.Seq > 0 && !bytes.Equal(at, last.Hash[:]):
-		return fmt.Errorf("%w: entry %d is not the one anchored (its hash differs): the log was rewritten, or the file is not the one the anchors were written for", ErrBehindAnchor, last.Seq)
+		return fmt.Errorf("%w: entry %d is not the one anchored (the log was rewritten, or the file is not the one the anchors were written for)", ErrBehindAnchor, last.Seq)
 	}
 	s.mu.Lock()
 	s.anchorer, s.onErr = a, onErr
