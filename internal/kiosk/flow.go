@@ -704,6 +704,10 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		if !online {
 			f.noteHub(ErrOffline)
 			f.update(func(v *View) { v.Step = StepReview; v.Progress = Progress{} })
+			if p := limitProblem(err); p != nil {
+				// The limit by name and value, in the operator's language.
+				return f.fail(p)
+			}
 			return f.fail(problem("queue_refused", "the hub is offline and the request could not be queued: "+err.Error(), err))
 		}
 		if claim, err = f.deps.Outbox.Enqueue(ctx, req, total, true); err != nil {

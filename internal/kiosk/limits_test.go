@@ -2,12 +2,14 @@ package kiosk
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/outbox"
 )
@@ -75,5 +77,70 @@ func TestOfflineLimitsRefuseWithTheirReason(t *testing.T) {
 				t.Errorf("%s in %s: %q", kind, l, s)
 			}
 		}
+	}
+}
+
+// TestFlowRefusesPastOfflineLimits: at the counter, with the hub away, a
+// sale over the cap per sale, or one that would take what is waiting over
+// the total cap, is refused on the review screen with the limit named; a
+// sale within them is queued with its claim code.
+func TestFlowRefusesPastOfflineLimits(t *testing.T) {
+	r := newRig(t, Operator)
+	ob, err := outbox.Open(filepath.Join(t.TempDir(), "o.db"), outbox.Options{Key: make([]byte, 32), Clock: &skewClock{t: testNow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	cat, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Mode: Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150, Staff: demoStaff(t)}
+	r.flow, err = New(cfg, Deps{Hub: r.hub, Reader: r.reader, Printers: r.prn, Outbox: &Queue{Outbox: ob, Hub: r.hub}, Journal: r.journal, Clock: r.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := true
+	confirm := func() (*Problem, *Result) {
+		t.Helper()
+		if first {
+			reviewed(r)
+			first = false
+		} else {
+			r.flow.TapCard(ctx)
+			r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}})
+		}
+		r.hub.offline = true // the line goes as the operator confirms
+		err := r.flow.Confirm(ctx)
+		r.hub.offline = false
+		var p *Problem
+		errors.As(err, &p)
+		v := r.flow.View()
+		r.flow.Next()
+		return p, v.Result
+	}
+
+	ob.SetLimits(OutboxLimits(&Agreement{Offline: &operators.OfflineLimits{OperationCents: 1000}}))
+	p, _ := confirm()
+	if p == nil || p.Key != "offline_limit_max_operation_amount" {
+		t.Fatalf("a sale over the cap per sale: %+v", p)
+	}
+	if s := cat.T(Italian, p.Key, p.Args...); !strings.Contains(s, "al massimo 10,00 EUR") {
+		t.Errorf("the operator reads %q; it does not name the cap", s)
+	}
+	if st, _ := ob.Stats(); st.Pending != 0 {
+		t.Errorf("a refused sale was queued: %+v", st)
+	}
+
+	ob.SetLimits(OutboxLimits(&Agreement{Offline: &operators.OfflineLimits{OperationCents: 5000, TotalCents: 3000}}))
+	if p, res := confirm(); p != nil || res == nil || res.Claim == "" {
+		t.Fatalf("a sale within the limits: %+v %+v, want it queued with a claim code", p, res)
+	}
+	p, _ = confirm()
+	if p == nil || p.Key != "offline_limit_max_amount" {
+		t.Fatalf("a sale over the total cap: %+v", p)
+	}
+	if s := cat.T(English, p.Key, p.Args...); !strings.Contains(s, "at most 30,00 EUR") {
+		t.Errorf("the operator reads %q; it does not name the total cap", s)
 	}
 }
