@@ -266,7 +266,11 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	cache := st.cache
 	fetchAgreement := kiosk.FetchAgreement(client, c.now)
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	// The offline limits are the city's, with the agreement; the defaults
+	// until the hub has ever said.
+	var offline *kiosk.Agreement
 	if a, err := cache.Agreement(sctx, fetchAgreement); err == nil {
+		offline = &a
 		cfg.ServiceCents, cfg.Types, cfg.AgreementAsOf, cfg.AgreementCached = a.FeeCents, a.Types, a.Fetched, a.Cached
 		if cfg.Shop == "" {
 			cfg.Shop = a.OperatorName
@@ -278,6 +282,9 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		log.Warn("the hub did not say what this device may issue; offering every type", "err", err)
 	}
 	cancel()
+	if err := st.outbox.SetLimits(kiosk.OutboxLimits(offline)); err != nil {
+		return err
+	}
 	// The hub charges the agreement's fee on every channel: the preview
 	// shows the same (a city's own self-service kiosks have a fee of 0).
 
@@ -334,6 +341,9 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		a, err := cache.Agreement(ctx, fetchAgreement)
 		if err == nil && !a.Cached {
 			flow.SetAgreement(a)
+			if lerr := ob.SetLimits(kiosk.OutboxLimits(&a)); lerr != nil {
+				log.Warn("the city's offline limits could not be applied", "err", lerr)
+			}
 		}
 		if places != nil {
 			_, derr := places(ctx)
