@@ -99,7 +99,9 @@ type Op struct {
 	// Now marks an operation its caller sends at once itself with
 	// Outbox.Deliver, as the kiosk does for the citizen at the counter: it
 	// is written before the first byte goes to the hub, and the Sender
-	// leaves it alone until that delivery ends.
+	// leaves it alone until that delivery ends. The caller must call
+	// Deliver; a process that stops first leaves it to the next one, whose
+	// Sender (or its own Deliver) sends it under the same key.
 	Now bool
 	// Online says the hub answered just before the operation was written.
 	// The offline limits bound what a kiosk takes while it cannot reach
