@@ -12,10 +12,11 @@
 //     the number is reserved before the document is made, so documents can
 //     be rendered in parallel and registered later with Write, several to a
 //     commit. A reserved number whose document is never registered is given
-//     back if no later number was handed out, and otherwise annulled with a
-//     protocol.Annulment entry (art. 54 DPR 445/2000) at once, or, after a
-//     crash, by the recovery scan the next Allocator runs on the file: the
-//     register never keeps a hole.
+//     back unless a later number is registered, and then annulled with a
+//     protocol.Annulment entry (art. 54 DPR 445/2000) giving the failure as
+//     its reason, or, after a crash, by the recovery scan the next Allocator
+//     runs on the file: the register never keeps a hole, and a failure of
+//     every issuance at once (a full disk) annuls nothing.
 //
 // Layout:
 //
