@@ -100,7 +100,10 @@ type Status struct {
 	HubOnline  bool
 	HubChecked bool // false until the first Ping answered or failed
 	Queued     int
-	Printer    string // "" when ready, else a short state
+	// SetAside counts the sales the hub refused, or failed on again and
+	// again, waiting for the operator (kiosk outbox list shows them).
+	SetAside int
+	Printer  string // "" when ready, else a short state
 	Reader     string
 }
 
@@ -1106,6 +1109,11 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 	if f.deps.Outbox != nil {
 		if n, err := f.deps.Outbox.Pending(); err == nil {
 			st.Queued = n
+		}
+		if c, ok := f.deps.Outbox.(setAsideCounter); ok {
+			if n, err := c.SetAside(); err == nil {
+				st.SetAside = n
+			}
 		}
 	}
 	st.Printer = f.deps.Printers.Status(ctx)

@@ -39,3 +39,16 @@ func limitProblem(err error) *Problem {
 	}
 	return problem("offline_limit", le.Error(), err)
 }
+
+// setAsideCounter is an Outbox that also counts the sales set aside for
+// the operator, for the status bar; Queue is one.
+type setAsideCounter interface {
+	SetAside() (int, error)
+}
+
+// SetAside counts the sales the hub refused, or failed on SetAsideAfter
+// times in a row, that wait for the operator.
+func (q *Queue) SetAside() (int, error) {
+	st, err := q.Outbox.Stats()
+	return st.Refused, err
+}

@@ -144,3 +144,24 @@ func TestFlowRefusesPastOfflineLimits(t *testing.T) {
 		t.Errorf("the operator reads %q; it does not name the total cap", s)
 	}
 }
+
+// TestQueueCountsSetAside: the status bar's count of sales set aside is the
+// outbox's list of them.
+func TestQueueCountsSetAside(t *testing.T) {
+	ob, err := outbox.Open(filepath.Join(t.TempDir(), "o.db"), outbox.Options{Key: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	q := &Queue{Outbox: ob}
+	var c setAsideCounter = q
+	if _, err := ob.Enqueue(context.Background(), outbox.Op{Kind: QueueKind, IdempotencyKey: "bad", Payload: []byte("{}"), PersonalData: true}); err != nil {
+		t.Fatal(err)
+	}
+	ob.NewSender(outbox.DelivererFunc(func(context.Context, outbox.Entry) (outbox.Result, error) {
+		return outbox.Result{}, outbox.ClassifyHTTP(422, 0, "invalid_cf", "not a codice fiscale")
+	}), outbox.SenderOptions{}).Drain(context.Background())
+	if n, err := c.SetAside(); n != 1 || err != nil {
+		t.Errorf("SetAside = %d, %v; want 1", n, err)
+	}
+}

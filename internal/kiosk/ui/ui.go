@@ -174,6 +174,9 @@ func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
 	if st.Queued > 0 {
 		hub += " · " + u.t(v, "status_queued", st.Queued)
 	}
+	if st.SetAside > 0 {
+		hub += " · " + u.t(v, "status_set_aside", st.SetAside)
+	}
 	printerText := u.t(v, "status_printer_ok")
 	if st.Printer != "" {
 		printerText = u.t(v, "status_printer", st.Printer)
