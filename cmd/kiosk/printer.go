@@ -233,11 +233,12 @@ func (c *cli) printerJobs(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	jobs, err := spool.List()
-	if err != nil {
-		return err
-	}
+	// Jobs that cannot be read are named after the ones that can.
+	jobs, lerr := spool.List()
 	if len(jobs) == 0 {
+		if lerr != nil {
+			return lerr
+		}
 		fmt.Fprintln(c.stdout, "no jobs waiting to print")
 		return nil
 	}
@@ -246,7 +247,7 @@ func (c *cli) printerJobs(ctx context.Context, args []string) error {
 	for _, j := range jobs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", j.ID, j.Created.Format(time.DateTime), j.Printer, j.Name, jobState(j), j.Attempts, j.LastError)
 	}
-	return w.Flush()
+	return errors.Join(w.Flush(), lerr)
 }
 
 // jobState says why a job is in the spool, in words for the operator.

@@ -561,21 +561,20 @@ func (s *JobSpool) Get(id string) (printer.Job, error) {
 	return unspoolJob(oj)
 }
 
-// List returns the jobs in the order they came into the spool.
+// List returns the jobs in the order they came into the spool. One that
+// cannot be read is named in the error and does not hide the others.
 func (s *JobSpool) List() ([]printer.Job, error) {
 	ojs, err := s.Outbox.Jobs()
-	if err != nil {
-		return nil, err
-	}
 	out := make([]printer.Job, 0, len(ojs))
 	for _, oj := range ojs {
-		j, err := unspoolJob(oj)
-		if err != nil {
-			return nil, err
+		j, jerr := unspoolJob(oj)
+		if jerr != nil {
+			err = errors.Join(err, jerr)
+			continue
 		}
 		out = append(out, j)
 	}
-	return out, nil
+	return out, err
 }
 
 func (s *JobSpool) Delete(id string) error { return noJob(id, s.Outbox.DeleteJob(id)) }

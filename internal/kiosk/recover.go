@@ -90,10 +90,10 @@ func (f *Flow) Recover(ctx context.Context) (Recovered, error) {
 		break
 	}
 
-	jobs, err := f.deps.Printers.Spooled()
-	if err != nil {
-		f.setRecovered(rec)
-		return rec, err
+	// A job that cannot be read does not keep the others from printing.
+	jobs, jerr := f.deps.Printers.Spooled()
+	if jerr != nil {
+		f.deps.Log.Error("the print spool holds jobs that cannot be read", "err", jerr)
 	}
 	for _, j := range jobs {
 		switch {
@@ -115,7 +115,7 @@ func (f *Flow) Recover(ctx context.Context) (Recovered, error) {
 	}
 	f.setRecovered(rec)
 	f.refreshQueue()
-	return rec, nil
+	return rec, jerr
 }
 
 func (f *Flow) setRecovered(rec Recovered) {

@@ -146,18 +146,23 @@ func (o *Outbox) Job(id string) (Job, error) {
 	return j, err
 }
 
-// Jobs lists the print jobs in the spool in the order they came in.
+// Jobs lists the print jobs in the spool in the order they came in. A job
+// that does not open (the file was altered, or the key is not the one it
+// was sealed with) does not hide the others: they are listed, and the
+// error names it.
 func (o *Outbox) Jobs() ([]Job, error) {
 	type seqJob struct {
 		seq uint64
 		j   Job
 	}
 	var all []seqJob
+	var bad []error
 	err := o.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bJobs).ForEach(func(k, v []byte) error {
 			j, seq, err := o.openJob(string(k), v)
 			if err != nil {
-				return err
+				bad = append(bad, err)
+				return nil
 			}
 			all = append(all, seqJob{seq, j})
 			return nil
@@ -179,7 +184,7 @@ func (o *Outbox) Jobs() ([]Job, error) {
 	for i, s := range all {
 		out[i] = s.j
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 // DeleteJob takes a job out of the spool: the printer confirmed it, or the

@@ -3,9 +3,12 @@ package outbox
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
+
+	"go.etcd.io/bbolt"
 )
 
 // jobsFor is a Deliverer that answers like the hub and hands back the
@@ -160,5 +163,55 @@ func TestJobsNeedAKey(t *testing.T) {
 	o, _ := openTest(t, Options{})
 	if err := o.PutJob(Job{ID: "a", Data: []byte("%PDF")}); err == nil {
 		t.Error("a print job was stored without an outbox key")
+	}
+}
+
+// TestJobsBoundToTheirID: someone with write access to the file but not the
+// key swaps two sealed jobs, or moves an operation's sealed payload in as a
+// job: neither opens, so the kiosk never prints one citizen's certificate
+// under another's name or a request as a document.
+func TestJobsBoundToTheirID(t *testing.T) {
+	o, path := openTest(t, Options{Key: testKey})
+	for _, j := range []Job{{ID: "a", Data: []byte("%PDF ROSSI")}, {ID: "b", Data: []byte("%PDF BIANCHI")}} {
+		if err := o.PutJob(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := mustEnqueue(t, o, Op{Kind: "certificate.request", IdempotencyKey: "k", Payload: []byte(`{"cf":"X"}`), PersonalData: true})
+	o.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		jobs := tx.Bucket(bJobs)
+		a, b := bytes.Clone(jobs.Get([]byte("a"))), bytes.Clone(jobs.Get([]byte("b")))
+		payload := bytes.Clone(tx.Bucket(bPayload).Get(idKey(e.ID)))
+		forged, _ := json.Marshal(sealedJob{Seq: 99, Data: payload})
+		return errors.Join(jobs.Put([]byte("a"), b), jobs.Put([]byte("b"), a), jobs.Put([]byte("c"), forged))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o2, err := Open(path, Options{Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o2.Close()
+	for _, id := range []string{"a", "b", "c"} {
+		if j, err := o2.Job(id); err == nil {
+			t.Errorf("job %s opened as %q after the file was altered", id, j.Data)
+		}
+	}
+	if jobs, err := o2.Jobs(); err == nil || len(jobs) != 0 {
+		t.Errorf("the altered spool lists %d jobs, error %v", len(jobs), err)
+	}
+	// A job that still opens is not hidden by the others.
+	if err := o2.PutJob(Job{ID: "d", Data: []byte("%PDF VERDI")}); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := o2.Jobs(); err == nil || len(jobs) != 1 || jobs[0].ID != "d" {
+		t.Errorf("with three altered jobs and a good one: %v, %v", jobs, err)
 	}
 }
