@@ -178,7 +178,7 @@ var messages = map[string][2]string{
 	"fees.caphelp": {"Non può scendere sotto il corrispettivo di una convenzione in vigore.", "It cannot go below the fee of an agreement in force."},
 	"fees.history": {"Modifiche alle impostazioni del Comune", "Changes to the city's settings"},
 	"fees.when":    {"Quando", "When"}, "fees.who": {"Chi", "Who"}, "fees.what": {"Cosa", "What"},
-	"done.feecap": {"Tetto al corrispettivo aggiornato.", "Fee cap updated."},
+	"done.feecap":  {"Tetto al corrispettivo aggiornato.", "Fee cap updated."},
 	"fees.offline": {"Limiti delle vendite fuori linea", "Offline sales limits"},
 	"fees.offlinehelp": {"Quanto un chiosco può accettare mentre non raggiunge il Comune, come un terminale di pagamento: ogni chiosco li riceve con la convenzione al collegamento successivo e rifiuta, dicendo quale limite, la vendita che lo supererebbe.",
 		"What a kiosk may take while it cannot reach the city's hub, like a payment terminal: each kiosk receives them with its agreement when it next connects, and refuses, naming the limit, a sale that would pass one."},
@@ -190,7 +190,7 @@ var messages = map[string][2]string{
 	"fees.offlinesave":  {"Cambia i limiti", "Change the limits"},
 	"fees.offlineempty": {"I campi lasciati vuoti restano come sono.", "Fields left empty stay as they are."},
 	"done.offline":      {"Limiti delle vendite fuori linea aggiornati.", "Offline sales limits updated."},
-	"fees.code":   {"Codice", "Code"}, "fees.use": {"Uso", "Use"}, "fees.waives": {"Esenta anche dai diritti", "Waives diritti too"},
+	"fees.code":         {"Codice", "Code"}, "fees.use": {"Uso", "Use"}, "fees.waives": {"Esenta anche dai diritti", "Waives diritti too"},
 
 	"set.months": {"Mesi", "Months"}, "set.summarycsv": {"Scarica il riepilogo (CSV)", "Download the summary (CSV)"},
 	"set.caption": {"Rendiconti degli esercenti,", "Operators' settlements,"}, "set.district": {"Zona", "District"},

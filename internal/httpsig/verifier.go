@@ -93,14 +93,14 @@ func (c *RefusalCounter) Snapshot() map[Reason]uint64 {
 // components must be covered, and how much content is read.
 // The zero value of each optional field selects the documented default.
 type Verifier struct {
-	Keys        KeyResolver
-	Nonces      NonceStore       // requests only; a MemoryNonceStore when nil
-	Clock       func() time.Time // time.Now when nil
-	Window      Window           // its Skew and MaxValidity; DefaultWindow's when zero
-	MaxBody     int64            // largest content read; DefaultMaxBody when 0
-	Label       string           // verify only this label; the first signed label when empty
-	Metrics     Metrics          // told of every refusal; may be nil
-	Logger      *slog.Logger     // refusals are logged at Info; may be nil
+	Keys    KeyResolver
+	Nonces  NonceStore       // requests only; a MemoryNonceStore when nil
+	Clock   func() time.Time // time.Now when nil
+	Window  Window           // its Skew and MaxValidity; DefaultWindow's when zero
+	MaxBody int64            // largest content read; DefaultMaxBody when 0
+	Label   string           // verify only this label; the first signed label when empty
+	Metrics Metrics          // told of every refusal; may be nil
+	Logger  *slog.Logger     // refusals are logged at Info; may be nil
 	// SignerClock, for responses only, checks the validity window against
 	// the signer's own created instead of the local clock, and so accepts
 	// a genuine answer whatever the local clock says. It is for a client

@@ -104,7 +104,7 @@ type Status struct {
 	// again, waiting for the operator (kiosk outbox list shows them).
 	SetAside int
 	Printer  string // "" when ready, else a short state
-	Reader     string
+	Reader   string
 }
 
 // Choice is what the citizen asks for.

@@ -78,7 +78,7 @@ type Options struct {
 	// by itself; 0: no cap.
 	MaxOperationCents int64
 	Retention         time.Duration // how long tombstones of delivered or dismissed operations are kept
-	Logger         *slog.Logger
+	Logger            *slog.Logger
 }
 
 // Limits are the offline limits in force, for showing to the operator.
@@ -195,8 +195,8 @@ type Outbox struct {
 		kept time.Time // the limit clock as last written to the file
 	}
 	clock Clock
-	log    *slog.Logger
-	seal   *sealer // nil without an outbox key
+	log   *slog.Logger
+	seal  *sealer // nil without an outbox key
 
 	mu      sync.RWMutex // write-held only while Compact swaps the file
 	db      *bbolt.DB
