@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -142,6 +143,10 @@ const (
 	ReasonUnknownExemption   = "unknown_exemption"
 	ReasonExemptionTextEmpty = "exemption_reason_missing"
 	ReasonExemptionTextLong  = "exemption_reason_too_long"
+	// ReasonExemptionTextInvalid: the reason is printed on the certificate
+	// as one line, so control and formatting characters (a NUL, a line
+	// break, a right-to-left override) are refused.
+	ReasonExemptionTextInvalid = "exemption_reason_invalid"
 	ReasonExemptionTextStray = "exemption_text_without_code"
 	ReasonServiceFeeAboveCap = "service_fee_above_cap"
 	ReasonNegativeFee        = "negative_fee"
@@ -174,6 +179,8 @@ func Compute(r Request) (Breakdown, error) {
 		return Breakdown{}, &Error{ReasonExemptionTextEmpty, "exemption code 99 (altro motivo) needs the reason for the exemption in words."}
 	case ex.Code == OtherReason && utf8.RuneCountInString(ex.Text) > MaxExemptionText:
 		return Breakdown{}, &Error{ReasonExemptionTextLong, fmt.Sprintf("the exemption reason has %d characters; ANPR accepts at most %d.", utf8.RuneCountInString(ex.Text), MaxExemptionText)}
+	case strings.IndexFunc(ex.Text, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError }) >= 0:
+		return Breakdown{}, &Error{ReasonExemptionTextInvalid, "the exemption reason must be one line of printable text: it is printed on the certificate as given."}
 	case ex.Code != OtherReason && ex.Text != "":
 		// Silently dropping the text would print a certificate that does
 		// not say what the requester declared.

@@ -277,6 +277,12 @@ func TestIssueCertificateValidation(t *testing.T) {
 		{"negative exemption", map[string]any{"cf": cf, "types": res, "exemption": map[string]any{"code": -1}}, 0, ""},
 		{"cf as a number", map[string]any{"cf": 42, "types": res}, 400, "bad_request"},
 		{"channel unknown", map[string]any{"cf": cf, "types": res, "channel": "web"}, 400, "bad_request"},
+		{"exemption text huge", map[string]any{"cf": cf, "types": res, "exemption": map[string]any{"code": 99, "text": strings.Repeat("x", 30000)}}, 0, ""},
+		{"exemption text control characters", map[string]any{"cf": cf, "types": res, "exemption": map[string]any{"code": 99, "text": "a\x00b\nc"}}, 0, ""},
+		{"every type at once", map[string]any{"cf": cf, "types": []string{"residenza", "nascita", "matrimonio", "cittadinanza", "esistenza_in_vita",
+			"residenza_aire", "stato_civile", "stato_di_famiglia", "stato_di_famiglia_e_stato_civile", "residenza_in_convivenza", "stato_di_famiglia_aire",
+			"stato_di_famiglia_con_parentela", "stato_libero", "unione_civile", "contratto_di_convivenza"}}, 0, ""},
+		{"a thousand types", map[string]any{"cf": cf, "types": strings.Split(strings.Repeat("residenza,", 999)+"residenza", ",")}, 0, ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
