@@ -33,7 +33,8 @@ func TestWireFormat(t *testing.T) {
 		{"enrol_request", EnrolRequest{Code: "ABCD-EFGH", PublicKey: "MCowBQYDK2VwAyEA", Name: "Cassa 1"}},
 		{"enrolment", Enrolment{KeyID: "dev-0001", OperatorID: "op-0001", HubKey: "MCowBQYDK2VwAyEA", HubKeyID: "hub-1"}},
 		{"device", Device{KeyID: "dev-0001", Name: "Cassa 1", Status: "active", OperatorID: "op-0001", OperatorName: "Edicola Loreto",
-			OperatorStatus: "active", FeeCents: 200, Types: []string{"residenza"}, MayIssue: false, Why: "the agreement has expired"}},
+			OperatorStatus: "active", FeeCents: 200, Types: []string{"residenza"}, MayIssue: false, Why: "the agreement has expired",
+			Offline: &operators.OfflineLimits{OperationCents: 5000, TotalCents: 50000, Count: 100, AgeHours: 24}}},
 		{"backlog", Backlog{Pending: 2, Refused: 1, OldestAgeSeconds: 3600, AmountCents: 3704}},
 		{"device_status", DeviceStatus{KeyID: "dev-0001", Backlog: Backlog{Pending: 2, OldestAgeSeconds: 3600, AmountCents: 3704}, Reported: at}},
 		{"directory", Directory{At: at, Near: operators.Point{Lat: 45.4642, Lon: 9.19}, Results: []DirectoryEntry{{
