@@ -69,6 +69,8 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.limits.Read, "read-timeout", f.limits.Read, "time a client has to send a whole request, headers and body")
 	fs.DurationVar(&f.limits.Write, "write-timeout", f.limits.Write, "time the hub has to send an answer")
 	fs.DurationVar(&f.limits.Idle, "idle-timeout", f.limits.Idle, "how long a kept-alive connection may wait for its next request")
+	fs.IntVar(&f.limits.MaxConns, "max-connections", f.limits.MaxConns, "connections held at once; past it idle ones are closed first (0: no bound)")
+	fs.IntVar(&f.limits.PerSourceConns, "max-connections-per-address", f.limits.PerSourceConns, "connections from one address (IPv6: one /64) at once; trusted proxies are exempt (0: no bound)")
 	fs.DurationVar(&f.skew, "signature-skew", httpsig.DefaultSkew, "clock difference allowed between kiosks and the hub")
 	return f
 }
@@ -89,6 +91,9 @@ func (f *serveFlags) check(demo bool) error {
 	}
 	if f.skew <= 0 {
 		return usagef("--signature-skew must be positive")
+	}
+	if f.limits.MaxConns < 0 || f.limits.PerSourceConns < 0 {
+		return usagef("--max-connections and --max-connections-per-address are counts, 0 for no bound")
 	}
 	if f.limits.Read <= 0 || f.limits.Write <= 0 || f.limits.Idle <= 0 {
 		return usagef("--read-timeout, --write-timeout and --idle-timeout must be positive")
@@ -137,7 +142,7 @@ func (f *serveFlags) listen(ln net.Listener, dataDir string, now func() time.Tim
 		ln.Close()
 		return nil, "", fmt.Errorf("cannot load the TLS certificate %s and key %s: %v", certFile, keyFile, err)
 	}
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), made, nil
+	return tls.NewListener(ln, serverTLS(cert)), made, nil
 }
 
 // fingerprint is the SHA-256 of the first certificate in a PEM file, as
@@ -205,4 +210,19 @@ func selfSignedCert(dir string, now time.Time) (string, string, error) {
 		return "", "", err
 	}
 	return certFile, keyFile, nil
+}
+
+// serverTLS is the hub's TLS configuration: TLS 1.2 and 1.3 only, and on
+// 1.2 only forward-secret AEAD suites (Mozilla's "intermediate" profile),
+// none of the CBC and SHA-1 suites Go still accepts by default.
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
 }

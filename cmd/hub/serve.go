@@ -28,7 +28,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -119,7 +119,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
 		damaged := make(chan error, 1) // a request met damage in the file: stop
-		srv := frontdoor.NewServer(front.Wrap(guardHTTP(api.Handler(), h.Path(), log, damaged)), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+		srv := front.NewServer(front.Wrap(guardHTTP(api.Handler(), h.Path(), log, damaged)), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())
 		ctlDone := make(chan error, 1)

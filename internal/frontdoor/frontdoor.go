@@ -92,13 +92,34 @@ func (c Config) client(peer netip.Addr, values []string) netip.Addr {
 	}
 	addr := peer
 	for i := len(hops) - 1; i >= 0 && c.trusted(addr); i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		a, ok := parseHop(hops[i])
+		if !ok {
 			break
 		}
-		addr = a.Unmap()
+		addr = a
 	}
 	return addr
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address
+// with the client's port as some proxies write it ("198.51.100.7:51234",
+// "[2001:db8::1]:443"). Reading only bare addresses made such an entry
+// unreadable, and the request was then taken as the proxy's own, which
+// every allow-list trusts and every per-address throttle shares.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.Trim(strings.TrimSpace(s), `"`)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return a.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // lastValue is the rightmost element of a comma-separated header: the one
@@ -149,6 +170,9 @@ type Limits struct {
 	Write          time.Duration // from the end of the headers to the end of the answer
 	Idle           time.Duration // a kept-alive connection waiting for its next request
 	MaxHeaderBytes int
+	// MaxConns bounds the connections held in all, PerSourceConns those
+	// from one address (IPv6: one /64); see connGuard. 0 is no bound.
+	MaxConns, PerSourceConns int
 }
 
 // DefaultLimits suit kiosks on a shop's mobile link and staff browsers:
@@ -160,17 +184,29 @@ func DefaultLimits() Limits {
 		Write:          60 * time.Second,
 		Idle:           90 * time.Second,
 		MaxHeaderBytes: 64 << 10,
+		// Well under the file limit Go raises itself to at start, so the
+		// hub keeps descriptors for its own files; an office of a hundred
+		// browsers behind one address stays under the per-source bound.
+		MaxConns:       4096,
+		PerSourceConns: 256,
 	}
 }
 
 // NewServer is the hub's http.Server for h with limits l. A header timeout
-// longer than the whole-request one is cut to it.
-func NewServer(h http.Handler, l Limits, errorLog *log.Logger) *http.Server {
+// longer than the whole-request one is cut to it. Connections from c's
+// proxies are not counted per source: every client behind them shares
+// their address.
+func (c Config) NewServer(h http.Handler, l Limits, errorLog *log.Logger) *http.Server {
 	rh := l.ReadHeader
 	if rh <= 0 || (l.Read > 0 && l.Read < rh) {
 		rh = l.Read
 	}
+	var connState func(net.Conn, http.ConnState)
+	if l.MaxConns > 0 || l.PerSourceConns > 0 {
+		connState = newConnGuard(l.MaxConns, l.PerSourceConns, c.Proxies).track
+	}
 	return &http.Server{
+		ConnState:         connState,
 		Handler:           h,
 		ReadHeaderTimeout: rh,
 		ReadTimeout:       l.Read,

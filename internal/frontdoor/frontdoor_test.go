@@ -84,3 +84,24 @@ func TestParseProxy(t *testing.T) {
 		}
 	}
 }
+
+// Proxies that write the client's port into X-Forwarded-For (Azure's
+// Application Gateway does) must still name the client, not leave the
+// request looking like the proxy's own.
+func TestForwardedForWithPort(t *testing.T) {
+	proxy := Config{Proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}}
+	for xff, want := range map[string]string{
+		"198.51.100.7:51234":        "198.51.100.7:0",
+		"[2001:db8::1]:443":         "[2001:db8::1]:0",
+		"[2001:db8::1]":             "[2001:db8::1]:0",
+		`"198.51.100.7"`:            "198.51.100.7:0",
+		"192.0.2.1, 10.0.0.4:8080":  "192.0.2.1:0",
+		"unknown":                   "10.0.0.3:4000", // nothing to believe: the proxy itself
+		"203.0.113.5:1, 10.0.0.4:2": "203.0.113.5:0",
+	} {
+		s := through(t, proxy, "10.0.0.3:4000", false, map[string]string{"X-Forwarded-For": xff})
+		if s.remote != want {
+			t.Errorf("X-Forwarded-For %q: client %s, want %s", xff, s.remote, want)
+		}
+	}
+}
