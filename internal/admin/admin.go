@@ -90,7 +90,24 @@ func (c *Console) Wrap(api http.Handler) http.Handler {
 	static, _ := fs.Sub(files, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.Handle("/", c.observe(api))
-	return baseHeaders(mux)
+	return baseHeaders(limitForms(mux))
+}
+
+// maxFormBytes bounds what a console form may send. The largest, an
+// agreement or a week of opening hours, is a few kilobytes; without a bound
+// Go reads up to 10 MB of any urlencoded body into memory, and a hundred
+// anonymous posts to the log-in page took the hub to 3 GiB.
+const maxFormBytes = 64 << 10
+
+// limitForms caps the body of every console request that is not a GET;
+// the kiosk API, under /api/, keeps its own limits.
+func limitForms(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && strings.HasPrefix(r.URL.Path, "/admin/") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // baseHeaders gives every answer, whoever writes it (a redirect, a plain

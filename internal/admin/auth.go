@@ -59,7 +59,7 @@ func (c *Console) require(perm staff.Permission, h http.HandlerFunc) http.Handle
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &authInfo{acc: acc, sess: sess, token: ck.Value}))
 		if r.Method == http.MethodPost {
 			if err := r.ParseForm(); err != nil {
-				c.fail(w, r, http.StatusBadRequest, badInput("the form could not be read"))
+				c.formFailed(w, r, err)
 				return
 			}
 			if !sameSite(r) || !tokensEqual(r.PostFormValue("csrf"), sess.CSRF) {
@@ -122,7 +122,7 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r)
 	if err := r.ParseForm(); err != nil {
-		c.fail(w, r, http.StatusBadRequest, badInput("the form could not be read"))
+		c.formFailed(w, r, err)
 		return
 	}
 	lv := loginView{User: strings.TrimSpace(r.PostFormValue("user")), Next: r.PostFormValue("next")}
@@ -208,4 +208,14 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: frontdoor.HTTPS(r)})
 	http.Redirect(w, r, safeBack(r.URL.Query().Get("back")), http.StatusSeeOther)
+}
+
+// formFailed answers a form that could not be parsed: 413 when it was
+// larger than maxFormBytes, 400 otherwise.
+func (c *Console) formFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		c.fail(w, r, http.StatusRequestEntityTooLarge, badInput(tr(langOf(r), "error.form_size")))
+		return
+	}
+	c.fail(w, r, http.StatusBadRequest, badInput(tr(langOf(r), "error.form")))
 }

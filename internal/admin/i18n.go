@@ -93,6 +93,8 @@ var messages = map[string][2]string{
 	"error.csrf":      {"Il modulo è scaduto o non proviene da questa console: ricarichi la pagina e riprovi.", "The form has expired or did not come from this console: reload the page and try again."},
 	"error.forbidden": {"Il suo ruolo non consente di aprire questa pagina.", "Your role does not allow this page."},
 	"error.session":   {"La sessione è scaduta: acceda di nuovo.", "Your session has expired: sign in again."},
+	"error.form":      {"Il modulo non si è potuto leggere: ricarichi la pagina e riprovi.", "The form could not be read: reload the page and try again."},
+	"error.form_size": {"Il modulo inviato è troppo grande.", "The form sent is too large."},
 
 	"nav.home": {"Riepilogo", "Overview"}, "nav.operators": {"Esercenti", "Operators"}, "nav.map": {"Mappa", "Map"},
 	"nav.fees": {"Tariffe", "Fees"}, "nav.settlements": {"Rendiconti", "Settlements"}, "nav.activity": {"Attività", "Activity"},
