@@ -70,29 +70,35 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 		// written after its commit, so the snapshot taken next holds
 		// every entry they name, even while a serving hub appends.
 		path := anchorPath(h.Dir)
-		lines, err := anchorlog.Read(path)
+		var check *audit.AnchorCheck
+		anchored := func(file string) error {
+			if check == nil {
+				key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir))
+				if err != nil {
+					return fmt.Errorf("the audit anchors cannot be checked: %w", err)
+				}
+				check = audit.NewAnchorCheck(map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)})
+			}
+			return anchorlog.Each(file, check.Add)
+		}
+		_, err := os.Stat(path)
 		missing := errors.Is(err, os.ErrNotExist)
-		if err != nil && !missing {
-			return err
+		if !missing {
+			if err := anchored(path); err != nil {
+				return err
+			}
 		}
 		for _, f := range copies {
-			more, err := anchorlog.Read(c.path(f))
-			if err != nil {
+			if err := anchored(c.path(f)); err != nil {
 				return fmt.Errorf("cannot read the anchor copy %s: %w", f, err)
 			}
-			lines = append(lines, more...)
 		}
-		var check audit.AnchorCheck
-		if len(lines) > 0 {
-			key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir))
-			if err != nil {
-				return fmt.Errorf("the audit anchors cannot be checked: %w", err)
-			}
-			check = audit.CheckAnchors(lines, map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)})
+		if check == nil {
+			check = audit.NewAnchorCheck(nil)
 		}
 		var head audit.Head
 		err = h.DB().View(func(tx *bbolt.Tx) (err error) {
-			head, err = auditbolt.Verify(tx, append(published, check.Anchors...)...)
+			head, err = auditbolt.Verify(tx, append(published, check.Anchors()...)...)
 			return err
 		})
 		switch {
@@ -110,6 +116,9 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 		}
 		for _, u := range check.Unreadable {
 			fmt.Fprintf(c.stdout, "skipped: %s; it names no entry, so it changes nothing checked\n", u)
+		}
+		if more := check.UnreadableN - len(check.Unreadable); more > 0 {
+			fmt.Fprintf(c.stdout, "skipped: %d more lines that cannot be read\n", more)
 		}
 		if check.Last.Seq > 0 {
 			fmt.Fprintf(c.stdout, "last anchored: entry %d at %s (%s)\n", check.Last.Seq, check.Last.Time.Format(time.RFC3339Nano), check.LastWhere)

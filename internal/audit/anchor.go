@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,51 +192,115 @@ type AnchorLine struct {
 	Torn bool
 }
 
-// AnchorCheck is what a set of anchor lines says, checked against the
-// hub's keys.
+// AnchorCheck is what a stream of anchor lines says, checked against the
+// hub's keys line by line (Add), so an anchor file of millions of lines is
+// checked in bounded memory: every signature is verified, but only some
+// anchors are kept for the Verifier. That loses no detection: the anchor
+// with the highest number alone shows a cut tail or a rewrite anywhere
+// before it (its hash depends on every entry up to it); the others only
+// narrow down where a rewrite began. So the recent anchors are all kept,
+// and one in every anchorStride before them.
 type AnchorCheck struct {
-	// Anchors are the lines whose signature holds, for the Verifier.
-	Anchors []Anchor
+	keys map[string]ed25519.PublicKey
+
+	// Lines is the number of lines added, Valid of those the hub signed.
+	Lines, Valid int
 	// Last is the anchor with the highest entry number, and where it is.
 	Last      SignedHead
 	LastWhere string
-	// Forged are the lines that read as anchors but whose signature fails:
-	// someone wrote them, or changed them, who is not the hub.
-	Forged []string
-	// Unreadable are lines that are not anchors at all. They assert
-	// nothing, so they cannot make a cut chain pass; a crash can leave one.
-	Unreadable []string
+	// Forged are the first lines (up to maxReported) that read as
+	// anchors but whose signature fails: someone wrote them, or changed
+	// them, who is not the hub. ForgedN counts them all.
+	Forged  []string
+	ForgedN int
+	// Unreadable are the first lines (up to maxReported) that are not
+	// anchors at all; UnreadableN counts them all. They assert nothing, so
+	// they cannot make a cut chain pass; a crash can leave one.
+	Unreadable  []string
+	UnreadableN int
+
+	sparse []Anchor // one in every anchorStride valid anchors
+	recent []Anchor // the last anchorRecent valid anchors, a ring
+	next   int      // where the ring writes next
+	last   Anchor   // Last, as the Verifier takes it
 }
 
-// CheckAnchors checks each line's signature with keys (by key id).
-func CheckAnchors(lines []AnchorLine, keys map[string]ed25519.PublicKey) AnchorCheck {
-	var c AnchorCheck
+const (
+	anchorRecent = 8192
+	anchorStride = 1024
+	maxReported  = 10
+)
+
+// NewAnchorCheck checks anchors against keys (by key id).
+func NewAnchorCheck(keys map[string]ed25519.PublicKey) *AnchorCheck {
+	return &AnchorCheck{keys: keys}
+}
+
+// CheckAnchors checks every line of lines.
+func CheckAnchors(lines []AnchorLine, keys map[string]ed25519.PublicKey) *AnchorCheck {
+	c := NewAnchorCheck(keys)
 	for _, l := range lines {
-		if l.Err != nil {
-			c.Unreadable = append(c.Unreadable, fmt.Sprintf("%s cannot be read (%v)", l.Where, l.Err))
-			continue
-		}
-		if err := l.Signed.Check(keys); err != nil {
-			c.Forged = append(c.Forged, fmt.Sprintf("%s (the anchor of entry %d): %s, so it was forged or altered", l.Where,
-				l.Signed.Seq, strings.TrimPrefix(err.Error(), ErrAnchorForged.Error()+": ")))
-			continue
-		}
-		c.Anchors = append(c.Anchors, Anchor{Head: l.Signed.Head, Source: "the anchor at " + l.Where})
-		if l.Signed.Seq >= c.Last.Seq {
-			c.Last, c.LastWhere = l.Signed, l.Where
-		}
+		c.Add(l)
 	}
 	return c
 }
 
+// Add checks one line.
+func (c *AnchorCheck) Add(l AnchorLine) {
+	c.Lines++
+	if l.Err != nil {
+		if c.UnreadableN++; len(c.Unreadable) < maxReported {
+			c.Unreadable = append(c.Unreadable, fmt.Sprintf("%s cannot be read (%v)", l.Where, l.Err))
+		}
+		return
+	}
+	if err := l.Signed.Check(c.keys); err != nil {
+		if c.ForgedN++; len(c.Forged) < maxReported {
+			c.Forged = append(c.Forged, fmt.Sprintf("%s (the anchor of entry %d): %s, so it was forged or altered", l.Where,
+				l.Signed.Seq, strings.TrimPrefix(err.Error(), ErrAnchorForged.Error()+": ")))
+		}
+		return
+	}
+	a := Anchor{Head: l.Signed.Head, Source: "the anchor at " + l.Where}
+	if c.Valid%anchorStride == 0 {
+		c.sparse = append(c.sparse, a)
+	}
+	if len(c.recent) < anchorRecent {
+		c.recent = append(c.recent, a)
+	} else {
+		c.recent[c.next] = a
+		c.next = (c.next + 1) % anchorRecent
+	}
+	c.Valid++
+	if l.Signed.Seq >= c.Last.Seq {
+		c.Last, c.LastWhere, c.last = l.Signed, l.Where, a
+	}
+}
+
+// Anchors are the anchors kept for the Verifier, the last among them.
+func (c *AnchorCheck) Anchors() []Anchor {
+	if c.Valid == 0 {
+		return nil
+	}
+	var out []Anchor
+	seen := map[Anchor]bool{}
+	for _, a := range slices.Concat(c.sparse, c.recent, []Anchor{c.last}) {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Err is the first forged line, as an error wrapping ErrAnchorForged; nil
 // when every readable line is the hub's.
-func (c AnchorCheck) Err() error {
-	switch len(c.Forged) {
+func (c *AnchorCheck) Err() error {
+	switch c.ForgedN {
 	case 0:
 		return nil
 	case 1:
 		return fmt.Errorf("%w: %s", ErrAnchorForged, c.Forged[0])
 	}
-	return fmt.Errorf("%w: %s (and %d more lines)", ErrAnchorForged, c.Forged[0], len(c.Forged)-1)
+	return fmt.Errorf("%w: %s (and %d more lines)", ErrAnchorForged, c.Forged[0], c.ForgedN-1)
 }

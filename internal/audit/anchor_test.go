@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,14 +147,14 @@ func TestCheckAnchors(t *testing.T) {
 		{Where: "line 4", Signed: sink.got[1]},
 	}
 	c := CheckAnchors(lines, keys)
-	if len(c.Anchors) != 2 || c.Last.Seq != 7 || c.LastWhere != "line 4" || len(c.Unreadable) != 1 || len(c.Forged) != 1 {
+	if len(c.Anchors()) != 2 || c.Valid != 2 || c.Lines != 4 || c.Last.Seq != 7 || c.LastWhere != "line 4" || c.UnreadableN != 1 || c.ForgedN != 1 {
 		t.Fatalf("%+v", c)
 	}
 	if err := c.Err(); !errors.Is(err, ErrAnchorForged) || !strings.Contains(err.Error(), "line 3 (the anchor of entry 9)") {
 		t.Errorf("forged line: %v", err)
 	}
-	if c.Anchors[1].Source != "the anchor at line 4" {
-		t.Errorf("source %q", c.Anchors[1].Source)
+	if a := c.Anchors(); a[len(a)-1].Source != "the anchor at line 4" {
+		t.Errorf("source %q", a[len(a)-1].Source)
 	}
 	if err := CheckAnchors(lines[:2], keys).Err(); err != nil {
 		t.Errorf("no forged line: %v", err)
@@ -220,5 +221,75 @@ func TestVerifierWithSignedAnchors(t *testing.T) {
 	}
 	if !errors.As(err, &b) || b.Seq != 8 || !strings.Contains(err.Error(), "not the "+hashes[7].String()+" recorded in the anchor at line 8: the log was rewritten after entry 4, the last that matches an anchor") {
 		t.Errorf("rewritten: %v", err)
+	}
+}
+
+// TestAnchorCheckIsBounded checks an anchor for every entry of a long chain:
+// the anchors kept for the Verifier stay bounded, and still show a rewrite
+// of an old entry (at the first kept anchor after it) and a cut tail.
+func TestAnchorCheckIsBounded(t *testing.T) {
+	const n = anchorRecent + 3*anchorStride + 10
+	var recs [][]byte
+	var head Head
+	for i := 0; i < n; i++ {
+		e := entry(i % 50)
+		rec, next, err := Next(head, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, head = append(recs, rec), next
+	}
+	key, keys := testKey(t, 1)
+	sink := &memSink{}
+	a := NewAnchorer(key, "kid1", time.Now, Head{}, sink)
+	c := NewAnchorCheck(keys)
+	for i, r := range recs {
+		_, h, err := Decode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Anchor(Head{Seq: uint64(i + 1), Hash: h}); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(AnchorLine{Where: fmt.Sprintf("line %d", i+1), Signed: sink.got[i]})
+	}
+	kept := c.Anchors()
+	if c.Valid != n || len(kept) > anchorRecent+n/anchorStride+2 || !slices.ContainsFunc(kept, func(a Anchor) bool { return a.Head == head }) {
+		t.Fatalf("%d valid, %d kept, the head %v among them: %v", c.Valid, len(kept), head, slices.ContainsFunc(kept, func(a Anchor) bool { return a.Head == head }))
+	}
+	walk := func(recs [][]byte) error {
+		v := NewVerifier(kept...)
+		for i, r := range recs {
+			if _, err := v.Add(uint64(i+1), r); err != nil {
+				return err
+			}
+		}
+		_, last, _ := Decode(recs[len(recs)-1])
+		_, err := v.Finish(Head{Seq: uint64(len(recs)), Hash: last})
+		return err
+	}
+	err := walk(recs[:n-5])
+	var b *Break
+	if !errors.As(err, &b) || b.Seq != n-4 || !strings.Contains(err.Error(), "so its tail was cut") {
+		t.Errorf("cut tail: %v", err)
+	}
+	// Entry 100 rewritten, and every hash after it recomputed.
+	re := append([][]byte(nil), recs[:99]...)
+	_, prev, _ := Decode(recs[98])
+	h := Head{Seq: 99, Hash: prev}
+	for i := 99; i < n; i++ {
+		e := entry(i % 50)
+		if i == 99 {
+			e.Purpose = "altro"
+		}
+		rec, next, err := Next(h, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re, h = append(re, rec), next
+	}
+	err = walk(re)
+	if !errors.As(err, &b) || b.Seq != anchorStride+1 || !strings.Contains(err.Error(), "the log was rewritten after entry 1,") {
+		t.Errorf("old entry rewritten: %v", err)
 	}
 }

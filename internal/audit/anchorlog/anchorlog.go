@@ -133,29 +133,37 @@ func (a *File) Close() error {
 // such as lines taken from the journal), naming each "line N of PATH". A
 // missing file is an error wrapping os.ErrNotExist.
 func Read(path string) ([]audit.AnchorLine, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ReadFrom(f, path)
+	var out []audit.AnchorLine
+	err := Each(path, func(l audit.AnchorLine) { out = append(out, l) })
+	return out, err
 }
 
-// ReadFrom reads anchor lines from r, naming them after name.
-func ReadFrom(r io.Reader, name string) ([]audit.AnchorLine, error) {
-	var out []audit.AnchorLine
+// Each calls fn with every line of the anchor file at path, in order, as
+// Read names them, holding one line at a time: the file grows by a line a
+// commit, for as long as the hub runs.
+func Each(path string, fn func(audit.AnchorLine)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return EachFrom(f, path, fn)
+}
+
+// EachFrom is Each on lines read from r, named after name.
+func EachFrom(r io.Reader, name string, fn func(audit.AnchorLine)) error {
 	br := bufio.NewReader(r)
 	for n := 1; ; n++ {
 		line, err := br.ReadString('\n')
 		if line == "" && err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil && err != io.EOF {
-			return out, fmt.Errorf("cannot read the audit anchors in %s: %w", name, err)
+			return fmt.Errorf("cannot read the audit anchors in %s: %w", name, err)
 		}
-		out = append(out, parseLine(line, fmt.Sprintf("line %d of %s", n, name)))
+		fn(parseLine(line, fmt.Sprintf("line %d of %s", n, name)))
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 	}
 }

@@ -58,7 +58,7 @@ func TestFileAppendsSignedLines(t *testing.T) {
 		t.Fatalf("%d lines, %v", len(lines), err)
 	}
 	c := audit.CheckAnchors(lines, keys)
-	if len(c.Anchors) != 3 || c.Last.Head != head(3) || c.LastWhere != "line 3 of "+path || len(c.Forged)+len(c.Unreadable) != 0 {
+	if len(c.Anchors()) != 3 || c.Last.Head != head(3) || c.LastWhere != "line 3 of "+path || c.ForgedN+c.UnreadableN != 0 {
 		t.Errorf("%+v", c)
 	}
 
