@@ -41,12 +41,7 @@ func (c *cli) guard(args []string, fn func() error) error {
 	if c.store != nil {
 		file = c.store.Path()
 	} else {
-		fs := cmdline.FlagSet("")
-		data := c.dataFlag(fs)
-		if len(args) > 1 {
-			_, _ = parse(fs, args[1:]) // the command parses them again, and reports what is wrong
-		}
-		file = registryPath(c.path(*data))
+		file = registryPath(c.path(cmdline.FlagValue(args, "data", defaultDataDir())))
 	}
 	return adviseDamage(boltfile.Guard(file, fn))
 }

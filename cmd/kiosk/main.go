@@ -46,6 +46,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
 		args = append([]string{appCommand}, args...)
 	}
-	cmd, err := cmdline.Exec(ctx, c, commands, args)
+	var cmd *command
+	err := c.guard(args, func() (err error) {
+		cmd, err = cmdline.Exec(ctx, c, commands, args)
+		return err
+	})
 	return cmdline.Report(c.stdout, c.stderr, "kiosk", intro, commands, cmd, args, err)
 }

@@ -155,3 +155,27 @@ func NoArgs(fs *flag.FlagSet, args []string) error {
 	}
 	return err
 }
+
+// FlagValue is the value args give flag name (-name V, --name V, -name=V
+// or --name=V; the last one counts), or def: for what must be known about a
+// command line before its command parses it, whatever else it holds.
+func FlagValue(args []string, name, def string) string {
+	v := def
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if val, ok := strings.CutPrefix(a, name+"="); ok {
+			v = val
+		} else if a == name && i+1 < len(args) {
+			v = args[i+1]
+			i++
+		}
+	}
+	return v
+}

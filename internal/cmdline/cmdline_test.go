@@ -64,3 +64,20 @@ func TestExecAndReport(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagValue(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"person", "list", "--unknown", "x", "--data", "d1"}, "d1"},
+		{[]string{"serve", "-data=d2", "--demo"}, "d2"},
+		{[]string{"check", "--data=d3", "-data", "d4"}, "d4"},
+		{[]string{"check", "--", "--data", "d5"}, "def"},
+		{[]string{"check", "--data"}, "def"},
+	} {
+		if got := FlagValue(tt.args, "data", "def"); got != tt.want {
+			t.Errorf("FlagValue(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
