@@ -126,6 +126,26 @@ func TestDamagedOutbox(t *testing.T) {
 			t.Fatalf("intact: kiosk %s: exit %d: %s", strings.Join(args, " "), code, stderr)
 		}
 	}
+	// A bit changed inside a sealed payload leaves the structure sound:
+	// kiosk check finds it when it opens the payloads with the key, and
+	// cannot without.
+	t.Run("a bit changed in a sealed payload", func(t *testing.T) {
+		dir := copyProfile(t)
+		off, err := bolttest.ValueOffset(outboxPath(dir), "payloads")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bolttest.FlipBit(outboxPath(dir), off, 5); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runKioskProcess(t, pass+"\n", "check", "--profile", dir, "--secret-stdin")
+		if code != 1 || !strings.Contains(stdout, "its sealed payload does not open") || strings.Contains(strings.TrimSpace(stderr), "\n") {
+			t.Errorf("kiosk check: exit %d\n%s%s", code, stdout, stderr)
+		}
+		if code, stdout, stderr := runKioskProcess(t, "", "check", "--profile", dir, "--without-key"); code != 0 || !strings.Contains(stdout, "not opened") {
+			t.Errorf("kiosk check --without-key: exit %d\n%s%s", code, stdout, stderr)
+		}
+	})
 	damages, err := bolttest.Damages(outboxPath(profile))
 	if err != nil {
 		t.Fatal(err)
