@@ -361,86 +361,105 @@ func (c *checker) visit(bucket string, id uint64, lo, hi []byte, depth int) {
 	if c.layout {
 		c.rep.layout = append(c.rep.layout, PageInfo{ID: id, Kind: pageKind(h.flags), Bucket: bucket, Depth: depth})
 	}
-	c.elements(fmt.Sprintf("page %d of %s", id, bucketName(bucket)), buf, h, bucket, lo, hi, depth)
+	c.elements(where{id: id, bucket: bucket}, buf, h, lo, hi, depth)
+}
+
+// where names a page for a problem: built only when there is one, since
+// the check visits every page of files of a gigabyte.
+type where struct {
+	id     uint64 // 0 for an inline bucket's page
+	bucket string
+}
+
+func (w where) String() string {
+	if w.id == 0 {
+		return "the inline page of " + bucketName(w.bucket)
+	}
+	return fmt.Sprintf("page %d of %s", w.id, bucketName(w.bucket))
+}
+
+// element is one element of a branch or leaf page whose header says
+// flags; ok is false when its key and value are not inside the page.
+func element(buf []byte, flags uint16, i, dataStart int) (key, value []byte, kind uint32, child uint64, ok bool) {
+	e := pageHeaderSize + i*elementSize
+	var pos, ksize, vsize uint64
+	if flags == flagBranch {
+		pos, ksize = uint64(order.Uint32(buf[e:])), uint64(order.Uint32(buf[e+4:]))
+		child = order.Uint64(buf[e+8:])
+	} else {
+		kind = order.Uint32(buf[e:])
+		pos, ksize, vsize = uint64(order.Uint32(buf[e+4:])), uint64(order.Uint32(buf[e+8:])), uint64(order.Uint32(buf[e+12:]))
+	}
+	start := uint64(e) + pos
+	end := start + ksize + vsize
+	if start < uint64(dataStart) || end > uint64(len(buf)) || ksize == 0 {
+		return nil, nil, 0, 0, false
+	}
+	return buf[start : start+ksize], buf[start+ksize : end], kind, child, true
 }
 
 // elements checks the elements of a branch or leaf page held in buf (a
-// page read from the file, or an inline bucket's page inside a value).
-func (c *checker) elements(where string, buf []byte, h pageHeader, bucket string, lo, hi []byte, depth int) {
+// page read from the file, or an inline bucket's page inside a value),
+// then the pages and buckets they lead to.
+func (c *checker) elements(at where, buf []byte, h pageHeader, lo, hi []byte, depth int) {
 	count := int(h.count)
 	dataStart := pageHeaderSize + count*elementSize
 	if dataStart > len(buf) {
-		c.problem("%s claims %d elements, more than fit in it", where, count)
+		c.problem("%s claims %d elements, more than fit in it", at, count)
 		return
 	}
 	if h.flags == flagBranch && count == 0 {
-		c.problem("%s is a branch page without elements", where)
+		c.problem("%s is a branch page without elements", at)
 		return
 	}
-	keys := make([][]byte, count)
-	values := make([][]byte, count)
-	kinds := make([]uint32, count)
-	children := make([]uint64, count)
+	var prev []byte
 	for i := range count {
-		e := pageHeaderSize + i*elementSize
-		var pos, ksize, vsize uint64
-		if h.flags == flagBranch {
-			pos, ksize = uint64(order.Uint32(buf[e:])), uint64(order.Uint32(buf[e+4:]))
-			children[i] = order.Uint64(buf[e+8:])
-		} else {
-			kinds[i] = order.Uint32(buf[e:])
-			pos, ksize, vsize = uint64(order.Uint32(buf[e+4:])), uint64(order.Uint32(buf[e+8:])), uint64(order.Uint32(buf[e+12:]))
-		}
-		start := uint64(e) + pos
-		end := start + ksize + vsize
-		if start < uint64(dataStart) || end > uint64(len(buf)) || ksize == 0 {
-			c.problem("%s: element %d has its key and value outside the page (offset %d, %d bytes)", where, i, start, ksize+vsize)
-			return
-		}
-		keys[i] = buf[start : start+ksize]
-		values[i] = buf[start+ksize : end]
+		key, value, kind, _, ok := element(buf, h.flags, i, dataStart)
 		switch {
-		case i > 0 && bytes.Compare(keys[i-1], keys[i]) >= 0:
-			c.problem("%s: key %d is not after key %d, the keys are out of order", where, i, i-1)
+		case !ok:
+			c.problem("%s: element %d has its key and value outside the page", at, i)
 			return
-		case i == 0 && lo != nil && bytes.Compare(keys[i], lo) < 0,
-			i == count-1 && hi != nil && bytes.Compare(keys[i], hi) >= 0:
-			c.problem("%s: key %d lies outside the range its parent page gives it", where, i)
+		case i > 0 && bytes.Compare(prev, key) >= 0:
+			c.problem("%s: key %d is not after key %d, the keys are out of order", at, i, i-1)
+			return
+		case i == 0 && lo != nil && bytes.Compare(key, lo) < 0,
+			i == count-1 && hi != nil && bytes.Compare(key, hi) >= 0:
+			c.problem("%s: key %d lies outside the range its parent page gives it", at, i)
+			return
+		case kind&^leafFlagBucket != 0:
+			c.problem("%s: element %d has unknown flags %#x", at, i, kind)
+			return
+		case kind&leafFlagBucket != 0 && len(value) < bucketHeader:
+			c.problem("%s: element %d is a bucket with a %d-byte header, shorter than bbolt's %d", at, i, len(value), bucketHeader)
 			return
 		}
-		if kinds[i]&^leafFlagBucket != 0 {
-			c.problem("%s: element %d has unknown flags %#x", where, i, kinds[i])
-			return
-		}
+		prev = key
 	}
 	for i := range count {
+		key, value, kind, child, _ := element(buf, h.flags, i, dataStart)
 		if h.flags == flagBranch {
 			next := hi
 			if i+1 < count {
-				next = keys[i+1]
+				next, _, _, _, _ = element(buf, h.flags, i+1, dataStart)
 			}
-			c.visit(bucket, children[i], keys[i], next, depth+1)
+			c.visit(at.bucket, child, key, next, depth+1)
 			continue
 		}
-		if kinds[i]&leafFlagBucket == 0 {
+		if kind&leafFlagBucket == 0 {
 			c.rep.Keys++
 			continue
 		}
 		c.rep.Buckets++
-		name := string(keys[i])
-		if bucket != "" {
-			name = bucket + "/" + name
+		name := string(key)
+		if at.bucket != "" {
+			name = at.bucket + "/" + name
 		}
-		c.bucket(name, values[i], depth)
+		c.bucket(name, value, depth)
 	}
 }
 
 // bucket checks a bucket from its value in the parent's leaf.
 func (c *checker) bucket(name string, v []byte, depth int) {
-	if len(v) < bucketHeader {
-		c.problem("%s has a %d-byte header, shorter than bbolt's %d", bucketName(name), len(v), bucketHeader)
-		return
-	}
 	root := order.Uint64(v)
 	if root != 0 {
 		c.visit(name, root, nil, nil, depth+1)
@@ -456,7 +475,7 @@ func (c *checker) bucket(name string, v []byte, depth int) {
 		c.problem("%s is kept inline but its page is of kind %s", bucketName(name), pageKind(h.flags))
 		return
 	}
-	c.elements(fmt.Sprintf("the inline page of %s", bucketName(name)), page, h, name, nil, nil, depth+1)
+	c.elements(where{bucket: name}, page, h, nil, nil, depth+1)
 }
 
 // unaccounted reports pages that are neither reachable nor free: a
