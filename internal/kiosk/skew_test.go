@@ -172,3 +172,66 @@ func TestMalformedQueuedRequestDoesNotBlock(t *testing.T) {
 		t.Errorf("the hub issued %d certificates, want 1", len(got))
 	}
 }
+
+// TestClientAndOutboxDecideAlike: the counter and the queue take the hub's
+// answers the same way, from api.Decide: what is retried is offline at the
+// counter and retried in the queue; what the hub decided is refused at the
+// counter and set aside in the queue; a device the hub will not hear is
+// refused at the counter and holds the queue; the hub's failure on one
+// request is offline at the counter and set aside in the queue after a few
+// tries. (A 408 used to be a refusal at the counter and a retry in the queue.)
+func TestClientAndOutboxDecideAlike(t *testing.T) {
+	h := newRealHub(t)
+	const (
+		offline = "offline"
+		refused = "refused"
+	)
+	tests := []struct {
+		status  int
+		body    string
+		counter string // offline or refused
+		queue   string // "retry", "set aside", "refuse"
+	}{
+		{408, `{"reason":"request_timeout","message":"the proxy gave up"}`, offline, "retry"},
+		{429, `{"reason":"too_many_requests","message":"slow down"}`, offline, "retry"},
+		{503, `{"reason":"storage_full","message":"the hub's disk is full"}`, offline, "retry"},
+		{401, `{"reason":"nonce_replayed","message":"seen before"}`, offline, "retry"},
+		{403, `{"reason":"key_suspended","message":"the operator is suspended"}`, refused, "retry"},
+		{401, `{"reason":"unknown_key","message":"not enrolled"}`, refused, "retry"},
+		{422, `{"reason":"invalid_cf","message":"not a codice fiscale"}`, refused, "refuse"},
+		{404, `{"reason":"subject_not_found","message":"nobody"}`, refused, "refuse"},
+		{500, `{"reason":"internal","message":"the hub could not complete the request"}`, offline, "set aside"},
+	}
+	req := IssueRequest{Key: "k-decide", SubjectCF: h.desk.Residents[0], Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
+	for _, tt := range tests {
+		var p struct{ Reason string }
+		json.Unmarshal([]byte(tt.body), &p)
+		t.Run(fmt.Sprint(tt.status, " ", p.Reason), func(t *testing.T) {
+			h.answer(h.hubSign, tt.status, tt.body)
+			_, err := h.hub.Issue(context.Background(), req)
+			var r *Refusal
+			switch {
+			case tt.counter == offline && !errors.Is(err, ErrOffline):
+				t.Errorf("at the counter: %v, want offline (the sale is queued)", err)
+			case tt.counter == refused && (!errors.As(err, &r) || r.Status != tt.status):
+				t.Errorf("at the counter: %v, want the hub's refusal", err)
+			}
+			payload, _ := json.Marshal(queued{req.Key, requestOf(req)})
+			_, err = Deliverer(h.hub, nil).Deliver(context.Background(), outbox.Entry{Op: outbox.Op{Kind: QueueKind, IdempotencyKey: req.Key, Payload: payload}})
+			var re *outbox.RetryableError
+			var rf *outbox.Refusal
+			got := "other"
+			switch {
+			case errors.As(err, &rf):
+				got = "refuse"
+			case errors.As(err, &re) && re.SetAside:
+				got = "set aside"
+			case err != nil:
+				got = "retry"
+			}
+			if got != tt.queue {
+				t.Errorf("in the queue: %v (%s), want %s", err, got, tt.queue)
+			}
+		})
+	}
+}
