@@ -147,9 +147,9 @@ const (
 	// as one line, so control and formatting characters (a NUL, a line
 	// break, a right-to-left override) are refused.
 	ReasonExemptionTextInvalid = "exemption_reason_invalid"
-	ReasonExemptionTextStray = "exemption_text_without_code"
-	ReasonServiceFeeAboveCap = "service_fee_above_cap"
-	ReasonNegativeFee        = "negative_fee"
+	ReasonExemptionTextStray   = "exemption_text_without_code"
+	ReasonServiceFeeAboveCap   = "service_fee_above_cap"
+	ReasonNegativeFee          = "negative_fee"
 )
 
 // Compute applies the rules. It never charges a refused request: any
