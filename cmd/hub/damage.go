@@ -35,7 +35,7 @@ func adviseDamage(err error) error {
 // guard runs a command so that damage in the hub's file met on the way (a
 // panic inside bbolt, a memory fault) ends it with one sentence, as damage
 // found when the file is opened does. The command's own --data names the
-// file; inside hub serve it is the serving hub's.
+// file; inside hub serve it is the serving hub's, which stops.
 func (c *cli) guard(args []string, fn func() error) error {
 	var file string
 	if c.store != nil {
@@ -43,7 +43,14 @@ func (c *cli) guard(args []string, fn func() error) error {
 	} else {
 		file = registryPath(c.path(cmdline.FlagValue(args, "data", defaultDataDir())))
 	}
-	return adviseDamage(boltfile.Guard(file, fn))
+	err := adviseDamage(boltfile.Guard(file, fn))
+	if _, ok := boltfile.AsDamage(err); ok && c.damaged != nil {
+		select {
+		case c.damaged <- err:
+		default:
+		}
+	}
+	return err
 }
 
 // guardHTTP answers 503 to a request that meets damage in the hub's file

@@ -171,36 +171,48 @@ func TestHubCheckFindsDataFlips(t *testing.T) {
 }
 
 // TestServeStopsOnDamage: a hub.db cut short under a serving hub (the
-// disk, or another program) makes the next read fault; the request is
-// answered 503, and the hub stops with exit 1 and the sentence, rather
-// than crash or write on.
+// disk, or another program) makes the next read fault. Met by a request,
+// it is answered 503; met by a staff command the hub runs for the command
+// line, that command exits 1 with the sentence. Either way the hub stops
+// with exit 1 and the sentence, rather than crash or write on.
 func TestServeStopsOnDamage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a hub")
 	}
-	data := filepath.Join(t.TempDir(), "data")
-	h := startHub(t, data, "127.0.0.1:0")
-	client := h.Client(t)
-	if resp, err := client.Get(h.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz before: %v %v", resp, err)
-	}
-	if err := os.Truncate(registryPath(data), 8192); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := client.Get(h.URL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 503 {
-		t.Errorf("healthz on a cut file: %d, want 503", resp.StatusCode)
-	}
-	err = h.cmd.Wait()
-	logs := strings.TrimSpace(h.logs.String())
-	last := logs[strings.LastIndex(logs, "\n")+1:]
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || strings.Contains(logs, "goroutine") ||
-		!strings.HasPrefix(last, "hub serve: the file "+registryPath(data)+" is damaged") || !strings.Contains(last, "hub check --data") {
-		t.Errorf("hub serve: %v, want exit 1 ending with the sentence:\n%s", err, logs)
+	for _, via := range []string{"request", "staff command"} {
+		t.Run(via, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			h := startHub(t, data, "127.0.0.1:0")
+			client := h.Client(t)
+			if resp, err := client.Get(h.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("healthz before: %v %v", resp, err)
+			}
+			if err := os.Truncate(registryPath(data), 8192); err != nil {
+				t.Fatal(err)
+			}
+			if via == "request" {
+				resp, err := client.Get(h.URL + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 503 {
+					t.Errorf("healthz on a cut file: %d, want 503", resp.StatusCode)
+				}
+			} else {
+				r := runBounded(t, []string{"person", "list", "--data", data})
+				if msg := strings.TrimSpace(r.stderr); r.code != 1 || strings.Contains(msg, "\n") || !strings.Contains(msg, "is damaged") {
+					t.Errorf("hub person list in the serving hub: exit %d: %s", r.code, r.stderr)
+				}
+			}
+			err := h.cmd.Wait()
+			logs := strings.TrimSpace(h.logs.String())
+			last := logs[strings.LastIndex(logs, "\n")+1:]
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || strings.Contains(logs, "goroutine") ||
+				!strings.HasPrefix(last, "hub serve: the file "+registryPath(data)+" is damaged") || !strings.Contains(last, "hub check --data") {
+				t.Errorf("hub serve: %v, want exit 1 ending with the sentence:\n%s", err, logs)
+			}
+		})
 	}
 }
 

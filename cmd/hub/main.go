@@ -43,6 +43,7 @@ type cli struct {
 	store          *hubFile          // non-nil only inside hub serve
 	desk           *issuance.Service // the serving hub's certificate desk
 	uid            int               // inside hub serve: the caller's user id, from the control socket
+	damaged        chan<- error      // inside hub serve: told when the command meets damage in the file, to stop the hub
 }
 
 type command = cmdline.Command[*cli]
@@ -63,6 +64,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		cmd, err = cmdline.Exec(ctx, c, commands, args)
 		return err
 	})
+	if cmd == nil { // the command met damage before Exec returned it
+		cmd, _ = cmdline.Lookup(commands, args)
+	}
 	if errors.Is(err, errForward) {
 		return c.forward(ctx, args)
 	}

@@ -126,7 +126,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		go func() {
 			ctlDone <- control.Serve(ctlCtx, ctl, func(ctx context.Context, req control.Request, stdout, stderr io.Writer) int {
 				log.Info("staff command", "args", req.Args, "uid", req.UID)
-				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: h, desk: desk, uid: req.UID}
+				inner := &cli{stdout: stdout, stderr: stderr, dir: req.Dir, now: c.now, store: h, desk: desk, uid: req.UID, damaged: damaged}
 				return inner.run(ctx, req.Args)
 			})
 		}()

@@ -51,5 +51,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		cmd, err = cmdline.Exec(ctx, c, commands, args)
 		return err
 	})
+	if cmd == nil { // the command met damage before Exec returned it
+		cmd, _ = cmdline.Lookup(commands, args)
+	}
 	return cmdline.Report(c.stdout, c.stderr, "kiosk", intro, commands, cmd, args, err)
 }
