@@ -180,6 +180,28 @@ func TestDataFlipNotStructural(t *testing.T) {
 	}
 }
 
+// TestNoFreelist: a file whose freelist bbolt does not store (the
+// NoFreelistSync option) is not damaged for it.
+func TestNoFreelist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nofreelist.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{NoFreelistSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bbolt.Tx) error {
+		b, _ := tx.CreateBucket([]byte("b"))
+		for i := range 500 {
+			b.Put(fmt.Appendf(nil, "%04d", i), bytes.Repeat([]byte("v"), 100))
+		}
+		return nil
+	})
+	db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte("b")) })
+	db.Close()
+	if rep, err := boltfile.Check(path, time.Second); err != nil || !rep.OK() {
+		t.Fatalf("Check = %v, %v", rep.Problems, err)
+	}
+}
+
 func TestNewFileAndEmptyFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "new.db")
