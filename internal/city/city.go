@@ -89,19 +89,7 @@ func (c Config) Effective(defaults Config) Config {
 	if e.PatronSaint.Month == 0 {
 		e.PatronSaint = defaults.PatronSaint
 	}
-	o, d := &e.Offline, defaults.Offline
-	if o.OperationCents == 0 {
-		o.OperationCents = d.OperationCents
-	}
-	if o.TotalCents == 0 {
-		o.TotalCents = d.TotalCents
-	}
-	if o.Count == 0 {
-		o.Count = d.Count
-	}
-	if o.AgeHours == 0 {
-		o.AgeHours = d.AgeHours
-	}
+	e.Offline = e.Offline.Or(defaults.Offline)
 	return e
 }
 

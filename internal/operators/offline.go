@@ -39,8 +39,10 @@ const (
 )
 
 // Effective is l with each zero field taken from DefaultOfflineLimits.
-func (l OfflineLimits) Effective() OfflineLimits {
-	d := DefaultOfflineLimits
+func (l OfflineLimits) Effective() OfflineLimits { return l.Or(DefaultOfflineLimits) }
+
+// Or is l with each zero field taken from d.
+func (l OfflineLimits) Or(d OfflineLimits) OfflineLimits {
 	if l.OperationCents == 0 {
 		l.OperationCents = d.OperationCents
 	}
