@@ -17,31 +17,17 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// identityKey is the Ed25519 encoding of the curve's neutral element, and
-// nonCanonicalIdentity the same point with y = p+1. Neither is the public
-// half of any private key.
-var (
-	identityKey          = ed25519.PublicKey(append([]byte{1}, make([]byte, 31)...))
-	nonCanonicalIdentity = ed25519.PublicKey(append(append([]byte{0xee}, bytes.Repeat([]byte{0xff}, 30)...), 0x7f))
+	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
 )
-
-// keylessSignature is R = identity, S = 0: against a key of small order it
-// satisfies [S]B = R + [k]A for every message, since [k]A vanishes.
-func keylessSignature() []byte {
-	sig := make([]byte, ed25519.SignatureSize)
-	sig[0] = 1
-	return sig
-}
 
 // TestKeylessSignatureRefused: with the identity point enrolled as a
 // device key, a fixed signature made without any private key verified on
 // every request.
 func TestKeylessSignatureRefused(t *testing.T) {
-	for name, key := range map[string]ed25519.PublicKey{"identity": identityKey, "non-canonical identity": nonCanonicalIdentity} {
+	for name, key := range map[string]ed25519.PublicKey{"identity": httpsigtest.IdentityKey, "non-canonical identity": httpsigtest.NonCanonicalIdentity} {
 		t.Run(name, func(t *testing.T) {
-			if !ed25519.Verify(key, []byte("any message at all"), keylessSignature()) {
+			if !ed25519.Verify(key, []byte("any message at all"), httpsigtest.KeylessSignature()) {
 				t.Fatal("crypto/ed25519 no longer accepts the keyless signature; the test's premise is gone")
 			}
 			metrics := &RefusalCounter{}
@@ -59,7 +45,7 @@ func TestKeylessSignatureRefused(t *testing.T) {
 			if err := (&Signer{Key: seededKey(7), KeyID: "dev-weak", Clock: fixedClock(testNow)}).SignRequest(r, nil); err != nil {
 				t.Fatal(err)
 			}
-			r.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(keylessSignature())+":")
+			r.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(httpsigtest.KeylessSignature())+":")
 			resp, raw := send(t, r)
 			if resp.StatusCode != http.StatusUnauthorized || reached != 0 || !strings.Contains(string(raw), `"weak_public_key"`) {
 				t.Fatalf("keyless signature: status %d, handler ran %d times, answer %s", resp.StatusCode, reached, raw)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"filippo.io/edwards25519"
+
+	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
 )
 
 func mustHex(t testing.TB, s string) []byte {
@@ -45,7 +47,7 @@ func TestCheckPublicKey(t *testing.T) {
 	}
 
 	nonCanonical := map[string][]byte{
-		"identity, y = p+1":      nonCanonicalIdentity,
+		"identity, y = p+1":      httpsigtest.NonCanonicalIdentity,
 		"identity, x = 0 signed": mustHex(t, "0100000000000000000000000000000000000000000000000000000000000080"),
 		"order 2, x = 0 signed":  mustHex(t, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
 		"order 4, y = p":         mustHex(t, "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),

@@ -5,7 +5,6 @@ package hubapi
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -18,23 +17,9 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
 	"github.com/sportello/sportello/internal/operators"
 )
-
-// identityKey encodes the curve's neutral element; nonCanonicalIdentity is
-// the same point with y = p+1. No private key has either as its public key.
-var (
-	identityKey          = ed25519.PublicKey(append([]byte{1}, make([]byte, 31)...))
-	nonCanonicalIdentity = ed25519.PublicKey(append(append([]byte{0xee}, bytes.Repeat([]byte{0xff}, 30)...), 0x7f))
-)
-
-// keylessSignature is R = identity, S = 0, which crypto/ed25519 accepts for
-// every message under the identity key.
-func keylessSignature() []byte {
-	sig := make([]byte, ed25519.SignatureSize)
-	sig[0] = 1
-	return sig
-}
 
 // TestIdentityKeyEnrolmentAndKeylessSignature: the identity point enrolled
 // as a device key, and then a fixed signature made without any private key
@@ -42,7 +27,7 @@ func keylessSignature() []byte {
 func TestIdentityKeyEnrolmentAndKeylessSignature(t *testing.T) {
 	f := newDevFixture(t)
 	code := f.code(t, f.shop.ID, 0)
-	for _, key := range []ed25519.PublicKey{identityKey, nonCanonicalIdentity} {
+	for _, key := range []ed25519.PublicKey{httpsigtest.IdentityKey, httpsigtest.NonCanonicalIdentity} {
 		b, _ := json.Marshal(map[string]string{"code": code, "public_key": base64.StdEncoding.EncodeToString(key), "name": "Cassa"})
 		if status, ref, _ := f.enrolRaw(t, string(b)); status != http.StatusBadRequest || ref.Reason != httpsig.ReasonWeakPublicKey || ref.Message == "" {
 			t.Errorf("enrolling %x: %d %+v, want 400 weak_public_key", key, status, ref)
@@ -57,7 +42,7 @@ func TestIdentityKeyEnrolmentAndKeylessSignature(t *testing.T) {
 
 	// A weak key already in the store (enrolled before the check) is
 	// refused when it signs, on every route.
-	for _, key := range []ed25519.PublicKey{identityKey, nonCanonicalIdentity} {
+	for _, key := range []ed25519.PublicKey{httpsigtest.IdentityKey, httpsigtest.NonCanonicalIdentity} {
 		d, err := f.ops.Enrol(f.code(t, f.shop.ID, 0), key, "Cassa vecchia")
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +74,7 @@ func TestIdentityKeyEnrolmentAndKeylessSignature(t *testing.T) {
 			if err := s.SignRequest(req, []byte(rt.body)); err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(keylessSignature())+":")
+			req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(httpsigtest.KeylessSignature())+":")
 			resp, body := f.do(t, req)
 			if resp.StatusCode != http.StatusUnauthorized || reasonOf(body) != string(httpsig.ReasonWeakPublicKey) {
 				t.Errorf("%s %s with the keyless signature of %x: %d %s", rt.method, rt.path, key, resp.StatusCode, body)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
@@ -219,8 +220,8 @@ func TestEnrolment(t *testing.T) {
 		{"unknown code", req("0000-0000-0000-0000", otherKey), http.StatusForbidden, "enrolment_code_invalid"},
 		{"no code", req("", otherKey), http.StatusBadRequest, "bad_request"},
 		{"short key", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(other[:31])), http.StatusBadRequest, "bad_public_key"},
-		{"identity point as key", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(identityKey)), http.StatusBadRequest, "weak_public_key"},
-		{"identity point, non-canonical", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(nonCanonicalIdentity)), http.StatusBadRequest, "weak_public_key"},
+		{"identity point as key", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(httpsigtest.IdentityKey)), http.StatusBadRequest, "weak_public_key"},
+		{"identity point, non-canonical", req(f.code(t, f.shop.ID, 0), base64.StdEncoding.EncodeToString(httpsigtest.NonCanonicalIdentity)), http.StatusBadRequest, "weak_public_key"},
 		{"point of order 8", req(f.code(t, f.shop.ID, 0), "xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA3o="), http.StatusBadRequest, "weak_public_key"},
 		{"not JSON", "code=x", http.StatusBadRequest, "bad_request"},
 		{"unknown field", `{"code":"x","public_key":"y","operator_id":"op-0001"}`, http.StatusBadRequest, "bad_request"},
