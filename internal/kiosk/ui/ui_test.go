@@ -354,13 +354,15 @@ func TestRecoveredReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := New(a, f, catalog(t))
-	test.NewTempWindow(t, u.Content())
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(fyne.NewSize(1024, 720))
 	if _, err := f.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if !hasText(u.Content(), "Dopo il riavvio") || !hasText(u.Content(), "Richiesta K7QX-M2PA completata: certificato 2026/0000042") {
 		t.Fatal("the restart's report is not on the screen")
 	}
+	golden(t, w, "operator_recovered")
 	f.SetLang(kiosk.English)
 	if !hasText(u.Content(), "Request K7QX-M2PA finished: certificate 2026/0000042 issued") {
 		t.Fatal("the report is not in English")
