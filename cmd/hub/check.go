@@ -48,15 +48,9 @@ func (c *cli) check(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot check %s: %v", file, unwrapPath(err))
 	}
-	fmt.Fprintf(c.stdout, "file       %s, %d bytes\n", file, rep.Size)
-	if rep.PageSize > 0 {
-		fmt.Fprintf(c.stdout, "bbolt      pages of %d bytes, %d in use, %d free, last transaction %d\n", rep.PageSize, rep.Pages, rep.Free, rep.TxID)
+	if err := cmdline.PrintStructure(c.stdout, file, rep); err != nil {
+		return err
 	}
-	if !rep.OK() {
-		report(c, "structure", rep.Problems, rep.More)
-		return &boltfile.DamageError{Path: file, Problem: rep.Summary()}
-	}
-	fmt.Fprintf(c.stdout, "structure  %d buckets, %d keys: intact\n", rep.Buckets, rep.Keys)
 
 	// The structure is sound, so bbolt can read the file; a panic or a
 	// fault on the way is still caught (cli.guard).
@@ -67,7 +61,7 @@ func (c *cli) check(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(rc.Problems) > 0 {
-			report(c, "registry", rc.Problems, rc.More)
+			cmdline.PrintDamage(c.stdout, "registry", rc.Problems, rc.More)
 			problems = append(problems, rc.Problems[0])
 		} else {
 			fmt.Fprintf(c.stdout, "registry   %d persons, %d families, %d events and their indexes: intact\n", rc.Persons, rc.Families, rc.Events)
@@ -75,7 +69,7 @@ func (c *cli) check(ctx context.Context, args []string) error {
 		err = h.DB().View(func(tx *bbolt.Tx) error {
 			head, err := auditbolt.Verify(tx)
 			if err != nil {
-				report(c, "audit log", []string{err.Error()}, 0)
+				cmdline.PrintDamage(c.stdout, "audit log", []string{err.Error()}, 0)
 				problems = append(problems, "the audit log: "+err.Error())
 				return nil
 			}
@@ -90,13 +84,4 @@ func (c *cli) check(ctx context.Context, args []string) error {
 		}
 		return nil
 	})
-}
-
-func report(c *cli, what string, problems []string, more int) {
-	for _, p := range problems {
-		fmt.Fprintf(c.stdout, "DAMAGED    %s: %s\n", what, p)
-	}
-	if more > 0 {
-		fmt.Fprintf(c.stdout, "DAMAGED    %s: and %d more problems\n", what, more)
-	}
 }

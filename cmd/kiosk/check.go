@@ -54,15 +54,9 @@ func (c *cli) check(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot check %s: %v", file, err)
 	}
-	fmt.Fprintf(c.stdout, "file       %s, %d bytes\n", file, rep.Size)
-	if rep.PageSize > 0 {
-		fmt.Fprintf(c.stdout, "bbolt      pages of %d bytes, %d in use, %d free, last transaction %d\n", rep.PageSize, rep.Pages, rep.Free, rep.TxID)
+	if err := cmdline.PrintStructure(c.stdout, file, rep); err != nil {
+		return err
 	}
-	if !rep.OK() {
-		listProblems(c, "structure", rep.Problems, rep.More)
-		return &boltfile.DamageError{Path: file, Problem: rep.Summary()}
-	}
-	fmt.Fprintf(c.stdout, "structure  %d buckets, %d keys: intact\n", rep.Buckets, rep.Keys)
 
 	var key []byte
 	if !*withoutKey {
@@ -81,20 +75,11 @@ func (c *cli) check(ctx context.Context, args []string) error {
 		opened = "sealed payloads and print jobs opened with the profile's key"
 	}
 	if len(fc.Problems) > 0 {
-		listProblems(c, "outbox", fc.Problems, fc.More)
+		cmdline.PrintDamage(c.stdout, "outbox", fc.Problems, fc.More)
 		return &boltfile.DamageError{Path: file, Problem: fc.Problems[0]}
 	}
 	fmt.Fprintf(c.stdout, "outbox     %d pending, %d set aside, %d done, %d print jobs; %s: intact\n", fc.Pending, fc.Refused, fc.Done, fc.Jobs, opened)
 	return nil
-}
-
-func listProblems(c *cli, what string, problems []string, more int) {
-	for _, p := range problems {
-		fmt.Fprintf(c.stdout, "DAMAGED    %s: %s\n", what, p)
-	}
-	if more > 0 {
-		fmt.Fprintf(c.stdout, "DAMAGED    %s: and %d more problems\n", what, more)
-	}
 }
 
 // damagedFile is a damaged outbox as the shop reads it: what is wrong, and
