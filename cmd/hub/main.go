@@ -59,14 +59,7 @@ const intro = "Sportello's central server and staff tools. DIR defaults to $SPOR
 var errForward = errors.New("registry held by a running hub")
 
 func (c *cli) run(ctx context.Context, args []string) int {
-	var cmd *command
-	err := c.guard(args, func() (err error) {
-		cmd, err = cmdline.Exec(ctx, c, commands, args)
-		return err
-	})
-	if cmd == nil { // the command met damage before Exec returned it
-		cmd, _ = cmdline.Lookup(commands, args)
-	}
+	cmd, err := cmdline.ExecGuarded(ctx, c, commands, args, func(fn func() error) error { return c.guard(args, fn) })
 	if errors.Is(err, errForward) {
 		return c.forward(ctx, args)
 	}

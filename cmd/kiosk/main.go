@@ -46,13 +46,6 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
 		args = append([]string{appCommand}, args...)
 	}
-	var cmd *command
-	err := c.guard(args, func() (err error) {
-		cmd, err = cmdline.Exec(ctx, c, commands, args)
-		return err
-	})
-	if cmd == nil { // the command met damage before Exec returned it
-		cmd, _ = cmdline.Lookup(commands, args)
-	}
+	cmd, err := cmdline.ExecGuarded(ctx, c, commands, args, func(fn func() error) error { return c.guard(args, fn) })
 	return cmdline.Report(c.stdout, c.stderr, "kiosk", intro, commands, cmd, args, err)
 }

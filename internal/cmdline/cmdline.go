@@ -54,6 +54,22 @@ func Exec[C any](ctx context.Context, c C, cmds []Command[C], args []string) (*C
 	return cmd, cmd.Run(c, ctx, rest)
 }
 
+// ExecGuarded is Exec run inside guard, which ends a command that meets
+// damage on the way (a panic, a memory fault) with an error of its own.
+// The command is still returned, for Report, when guard ended it before
+// Exec returned it.
+func ExecGuarded[C any](ctx context.Context, c C, cmds []Command[C], args []string, guard func(fn func() error) error) (*Command[C], error) {
+	var cmd *Command[C]
+	err := guard(func() (err error) {
+		cmd, err = Exec(ctx, c, cmds, args)
+		return err
+	})
+	if cmd == nil { // the command met damage before Exec returned it
+		cmd, _ = Lookup(cmds, args)
+	}
+	return cmd, err
+}
+
 // Report prints err the way DESIGN.md asks and returns the exit status.
 func Report[C any](stdout, stderr io.Writer, prog, intro string, cmds []Command[C], cmd *Command[C], args []string, err error) int {
 	var ue UsageError
