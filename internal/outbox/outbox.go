@@ -663,20 +663,29 @@ func (o *Outbox) lookup(index []byte, k string) (Entry, error) {
 		if idb == nil {
 			return ErrNotFound
 		}
-		id := binary.BigEndian.Uint64(idb)
-		if r := getRecord(tx, bPending, id); r != nil {
-			e = r.entry(Pending)
-		} else if r := getRecord(tx, bRefused, id); r != nil {
-			e = r.entry(Refused)
-		} else if t := getTombstone(tx, id); t != nil {
-			e = t.entry()
-		} else {
+		var ok bool
+		if e, ok = entryOf(tx, binary.BigEndian.Uint64(idb)); !ok {
 			return ErrNotFound
 		}
 		return nil
 	})
 	e.Payload = nil
 	return e, err
+}
+
+// entryOf finds operation id in tx in whatever state it is: pending, set
+// aside (refused) or done (its tombstone).
+func entryOf(tx *bbolt.Tx, id uint64) (Entry, bool) {
+	if r := getRecord(tx, bPending, id); r != nil {
+		return r.entry(Pending), true
+	}
+	if r := getRecord(tx, bRefused, id); r != nil {
+		return r.entry(Refused), true
+	}
+	if t := getTombstone(tx, id); t != nil {
+		return t.entry(), true
+	}
+	return Entry{}, false
 }
 
 // Dismiss drops a refused operation once the operator has seen it: its

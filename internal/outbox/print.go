@@ -290,13 +290,8 @@ func (o *Outbox) Deliver(ctx context.Context, id uint64, d Deliverer) (Outcome, 
 func (o *Outbox) byID(id uint64) (Entry, error) {
 	var e Entry
 	err := o.view(func(tx *bbolt.Tx) error {
-		if r := getRecord(tx, bPending, id); r != nil {
-			e = r.entry(Pending)
-		} else if r := getRecord(tx, bRefused, id); r != nil {
-			e = r.entry(Refused)
-		} else if t := getTombstone(tx, id); t != nil {
-			e = t.entry()
-		} else {
+		var ok bool
+		if e, ok = entryOf(tx, id); !ok {
 			return fmt.Errorf("operation %d: %w", id, ErrNotFound)
 		}
 		return nil
