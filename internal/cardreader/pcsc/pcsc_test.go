@@ -267,7 +267,7 @@ func TestScriptor(t *testing.T) {
 	card, _ := virtual.New(virtual.Config{NIS: "555000111222"})
 	defer insert(t, p, card, virtual.VPCDOptions{})()
 	challenge := "01 02 03 04 05 06 07 08"
-	script := strings.Join([]string{
+	resps, out := runScriptor(t, []string{
 		"00 A4 04 0C 0D A0 00 00 00 30 80 00 00 00 09 81 60 01",
 		"00 A4 04 0C 06 A0 00 00 00 00 39",
 		"00 B0 81 00 0C",
@@ -275,17 +275,7 @@ func TestScriptor(t *testing.T) {
 		"00 B0 01 00 00",
 		"00 22 41 A4 06 80 01 02 84 01 83",
 		"00 88 00 00 08 " + challenge + " 00",
-	}, "\n") + "\n"
-	cmd := exec.Command("scriptor", "-r", reader)
-	cmd.Stdin = strings.NewReader(script)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("scriptor: %v\n%s", err, out)
-	}
-	resps := parseScriptor(string(out))
-	if len(resps) != 7 {
-		t.Fatalf("scriptor gave %d answers, want 7:\n%s", len(resps), out)
-	}
+	})
 	for i, r := range resps {
 		if !strings.HasSuffix(r, "9000") && !strings.HasSuffix(r, "6282") {
 			t.Fatalf("answer %d = %s:\n%s", i, r, out)
@@ -318,7 +308,7 @@ func TestScriptorSelectByID(t *testing.T) {
 	card, _ := virtual.New(virtual.Config{NIS: "555000111333"})
 	defer insert(t, p, card, virtual.VPCDOptions{})()
 	challenge := "08 07 06 05 04 03 02 01"
-	script := strings.Join([]string{
+	resps, out := runScriptor(t, []string{
 		"00 A4 04 0C 0D A0 00 00 00 30 80 00 00 00 09 81 60 01",
 		"00 A4 04 0C 06 A0 00 00 00 00 39",
 		"00 A4 02 0C 02 10 01",
@@ -329,17 +319,7 @@ func TestScriptorSelectByID(t *testing.T) {
 		"00 A4 02 0C 02 10 09",
 		"00 22 41 A4 06 80 01 02 84 01 83",
 		"00 88 00 00 08 " + challenge + " 00",
-	}, "\n") + "\n"
-	cmd := exec.Command("scriptor", "-r", reader)
-	cmd.Stdin = strings.NewReader(script)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("scriptor: %v\n%s", err, out)
-	}
-	resps := parseScriptor(string(out))
-	if len(resps) != 10 {
-		t.Fatalf("scriptor gave %d answers, want 10:\n%s", len(resps), out)
-	}
+	})
 	wantSW := []string{"9000", "9000", "9000", "9000", "9000", "9000", "6282", "6A82", "9000", "9000"}
 	for i, r := range resps {
 		if !strings.HasSuffix(r, wantSW[i]) {
@@ -369,6 +349,23 @@ func TestScriptorSelectByID(t *testing.T) {
 	if err := rsa.VerifyPKCS1v15(key, crypto.Hash(0), ch, sig); err != nil {
 		t.Fatalf("signature does not verify with the key read from EF 1005 by identifier: %v", err)
 	}
+}
+
+// runScriptor sends apdus to the virtual reader with pcsc-tools' scriptor
+// and returns its answers, one for each APDU, and its whole output.
+func runScriptor(t *testing.T, apdus []string) ([]string, []byte) {
+	t.Helper()
+	cmd := exec.Command("scriptor", "-r", reader)
+	cmd.Stdin = strings.NewReader(strings.Join(apdus, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scriptor: %v\n%s", err, out)
+	}
+	resps := parseScriptor(string(out))
+	if len(resps) != len(apdus) {
+		t.Fatalf("scriptor gave %d answers, want %d:\n%s", len(resps), len(apdus), out)
+	}
+	return resps, out
 }
 
 var hexLine = regexp.MustCompile(`^[0-9A-F]{2}( [0-9A-F]{2})*$`)
