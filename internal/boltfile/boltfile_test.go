@@ -257,13 +257,7 @@ func TestGuardPanic(t *testing.T) {
 	if err := bolttest.FlipBit(path, int64(leaf)*int64(os.Getpagesize())+2, 0); err != nil {
 		t.Fatal(err)
 	}
-	err = boltfile.Guard(path, func() error {
-		return db.View(func(tx *bbolt.Tx) error { readAll(tx); return nil })
-	})
-	if d, ok := boltfile.AsDamage(err); !ok || d.Path != path {
-		t.Fatalf("Guard = %v, want damage of %s", err, path)
-	}
-	t.Log(err)
+	wantGuardedDamage(t, db, path)
 }
 
 // TestGuardFault: a file cut short while it is mapped makes a read fault
@@ -278,7 +272,14 @@ func TestGuardFault(t *testing.T) {
 	if err := os.Truncate(path, 2*int64(os.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
-	err = boltfile.Guard(path, func() error {
+	wantGuardedDamage(t, db, path)
+}
+
+// wantGuardedDamage reads all of db, the file at path, under Guard, which
+// must return the damage met on the way as damage of path.
+func wantGuardedDamage(t *testing.T, db *bbolt.DB, path string) {
+	t.Helper()
+	err := boltfile.Guard(path, func() error {
 		return db.View(func(tx *bbolt.Tx) error { readAll(tx); return nil })
 	})
 	if d, ok := boltfile.AsDamage(err); !ok || d.Path != path {
