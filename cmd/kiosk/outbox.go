@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/keystore"
 	"github.com/sportello/sportello/internal/kiosk"
 	"github.com/sportello/sportello/internal/outbox"
 )
@@ -32,13 +32,9 @@ func init() {
 // the agreement last kept there (the defaults when there is none). It is
 // one process's at a time: while the app runs, its screen shows the queue.
 func (c *cli) openOutbox(ctx context.Context, dir string, sf *secretFlags) (*outbox.Outbox, error) {
-	_, keys, err := c.openProfile(dir, sf)
+	ob, _, err := c.openOutboxFile(dir, sf, "the queue")
 	if err != nil {
 		return nil, err
-	}
-	ob, err := outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: keys.Outbox})
-	if err != nil {
-		return nil, fmt.Errorf("%w (is the kiosk app running? its screen shows the queue; close it to use this command)", err)
 	}
 	var agreement *kiosk.Agreement
 	cache := &kiosk.Cache{Path: kiosk.CachePath(dir)}
@@ -50,6 +46,22 @@ func (c *cli) openOutbox(ctx context.Context, dir string, sf *secretFlags) (*out
 		return nil, err
 	}
 	return ob, nil
+}
+
+// openOutboxFile opens the outbox of profile dir with the key of the
+// profile, unsealed first, and returns the profile's keys too. While the
+// app holds the outbox, the error says to close it: its screen shows what
+// the command would.
+func (c *cli) openOutboxFile(dir string, sf *secretFlags, shows string) (*outbox.Outbox, keystore.Keys, error) {
+	_, keys, err := c.openProfile(dir, sf)
+	if err != nil {
+		return nil, keys, err
+	}
+	ob, err := outbox.Open(outboxPath(dir), outbox.Options{Key: keys.Outbox})
+	if err != nil {
+		return nil, keys, fmt.Errorf("%w (is the kiosk app running? its screen shows %s; close it to use this command)", err, shows)
+	}
+	return ob, keys, nil
 }
 
 func (c *cli) outboxList(ctx context.Context, args []string) error {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/kiosk"
-	"github.com/sportello/sportello/internal/outbox"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/escpos"
 	"github.com/sportello/sportello/printer/receipt"
@@ -43,13 +42,9 @@ func init() {
 // first. The outbox is one process's at a time: while the app runs, its
 // screen prints and reprints. close releases it.
 func (c *cli) openSpool(dir string, sf *secretFlags) (spool *kiosk.JobSpool, close func(), err error) {
-	_, keys, err := c.openProfile(dir, sf)
+	ob, keys, err := c.openOutboxFile(dir, sf, "the jobs")
 	if err != nil {
 		return nil, nil, err
-	}
-	ob, err := outbox.Open(outboxPath(dir), outbox.Options{Key: keys.Outbox})
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w (is the kiosk app running? its screen shows the jobs; close it to use this command)", err)
 	}
 	spool = &kiosk.JobSpool{Outbox: ob}
 	if err := migrateSpool(dir, keys.Spool, spool); err != nil {
