@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -54,7 +55,33 @@ func TestCheckFile(t *testing.T) {
 	}
 	alter(bPayload, idKey(personal.ID))
 	alter(bPayload, idKey(clear.ID))
-	alter(bJobs, []byte("job-1"))
+	// A job is JSON around its sealed bytes: the bit is flipped in those
+	// bytes, not in their base64 text, which a flip could make unreadable
+	// ("does not decode") instead of altered.
+	alterJob := func(k []byte) {
+		db, err := bbolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		err = db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bJobs)
+			var sj sealedJob
+			if err := json.Unmarshal(b.Get(k), &sj); err != nil {
+				return err
+			}
+			sj.Data[len(sj.Data)-3] ^= 0x04
+			v, err := json.Marshal(sj)
+			if err != nil {
+				return err
+			}
+			return b.Put(k, v)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	alterJob([]byte("job-1"))
 	c, err := CheckFile(path, testKey)
 	if err != nil {
 		t.Fatal(err)
