@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -39,16 +40,41 @@ func runKiosk(ctx context.Context, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// TestCardPCSC runs "card simulate" and "card read" through a real pcscd: a
-// private one, on its vpcd driver's slot 1. It is one test because the PC/SC
-// library reads the daemon's socket from the environment once per process.
-func TestCardPCSC(t *testing.T) {
-	d, err := pcsctest.Start()
-	if err != nil {
-		t.Fatal(err)
+// processPCSCD is the private pcscd of this test process. The PC/SC
+// library reads the daemon's socket from the environment once per process,
+// so one daemon serves every run of the test (go test -count=N) and is
+// stopped by TestMain when the process ends.
+var processPCSCD struct {
+	once sync.Once
+	d    *pcsctest.PCSCD
+	err  error
+}
+
+func privatePCSCD(t *testing.T) *pcsctest.PCSCD {
+	t.Helper()
+	processPCSCD.once.Do(func() {
+		processPCSCD.d, processPCSCD.err = pcsctest.Start()
+		if processPCSCD.err == nil {
+			os.Setenv(pcsctest.SocketEnv, processPCSCD.d.Socket)
+		}
+	})
+	if processPCSCD.err != nil {
+		t.Fatal(processPCSCD.err)
 	}
-	t.Cleanup(d.Stop)
-	t.Setenv(pcsctest.SocketEnv, d.Socket)
+	return processPCSCD.d
+}
+
+// stopPCSCD stops the process's private pcscd, if a test started one.
+func stopPCSCD() {
+	if processPCSCD.d != nil {
+		processPCSCD.d.Stop()
+	}
+}
+
+// TestCardPCSC runs "card simulate" and "card read" through a real pcscd: a
+// private one, on its vpcd driver's slot 1.
+func TestCardPCSC(t *testing.T) {
+	d := privatePCSCD(t)
 	p, err := pcsc.New()
 	if err != nil {
 		t.Fatal(err)

@@ -42,7 +42,9 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(envChild); role != "" {
 		os.Exit(kioskChild(role))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopPCSCD()
+	os.Exit(code)
 }
 
 func kioskChild(role string) int {
