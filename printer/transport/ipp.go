@@ -81,11 +81,10 @@ func IPPLanguage(lang string) string {
 	return lang
 }
 
-// newIPPRequest starts a request with the charset and the lower-case
-// natural language that every IPP operation must carry first.
+// newIPPRequest starts a request with the lower-case natural language
+// every IPP operation must carry (go-ipp's encoder adds the charset).
 func newIPPRequest(op int16, lang string) *goipp.Request {
 	req := goipp.NewRequest(op, 1)
-	req.OperationAttributes[goipp.AttributeCharset] = goipp.Charset
 	req.OperationAttributes[goipp.AttributeNaturalLanguage] = IPPLanguage(lang)
 	return req
 }
