@@ -11,6 +11,7 @@
 package keystore
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -139,7 +140,7 @@ func Save(dir string, p *hubclient.Profile, k Keys, s Sealer) error {
 	if err := k.check(); err != nil {
 		return err
 	}
-	if !equalBytes(p.DeviceKey, k.Device) {
+	if !bytes.Equal(p.DeviceKey, k.Device) {
 		return errors.New("the profile's device key is not the one being sealed")
 	}
 	plain, err := json.Marshal(sealedKeys{KeyID: p.KeyID, Device: k.Device, Outbox: k.Outbox, Spool: k.Spool})
@@ -302,8 +303,4 @@ func Migrate(dir string, s Sealer) (*hubclient.Profile, Keys, error) {
 		}
 	}
 	return p, k, nil
-}
-
-func equalBytes(a, b []byte) bool {
-	return string(a) == string(b)
 }
