@@ -322,15 +322,11 @@ func (s *Store) attempt(ctx context.Context, at Attempt, done func(tx *bbolt.Tx,
 		case !errors.Is(err, staff.ErrNotFound):
 			return err
 		}
-		var known []string
-		if snap != nil {
-			known = snap.Sources
-		}
 		t, err := getTallies(tx, at.User, source, now)
 		if err != nil {
 			return err
 		}
-		if err := s.Throttle.Check(t, known, source, now); err != nil {
+		if err := s.Throttle.Check(t, knownOf(snap), source, now); err != nil {
 			return err
 		}
 		s.Throttle.Reserve(&t, now)
@@ -395,6 +391,8 @@ func (s *Store) attempt(ctx context.Context, at Attempt, done func(tx *bbolt.Tx,
 	return cur, nil
 }
 
+// knownOf is the sources the account-wide limit spares: a's recent ones,
+// none for an unknown user name (nil a).
 func knownOf(a *staff.Account) []string {
 	if a == nil {
 		return nil
