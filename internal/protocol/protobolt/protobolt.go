@@ -405,23 +405,6 @@ func closeDay(tx *bbolt.Tx, d protocol.Day, now time.Time) (protocol.Closing, []
 	return c, es, bs.closed.Put(d.Key(), v)
 }
 
-// Closed returns the closing record of d, if d was closed.
-func Closed(tx *bbolt.Tx, d protocol.Day) (protocol.Closing, bool, error) {
-	var c protocol.Closing
-	b := tx.Bucket(bucketClosed)
-	if b == nil {
-		return c, false, nil
-	}
-	v := b.Get(d.Key())
-	if v == nil {
-		return c, false, nil
-	}
-	if err := json.Unmarshal(v, &c); err != nil {
-		return c, false, fmt.Errorf("the closing record of %s is damaged: %w", d, err)
-	}
-	return c, true, nil
-}
-
 func (bs buckets) completeUpTo(year int) uint64 {
 	if v := bs.complete.Get(yearKey(year)); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
