@@ -54,8 +54,7 @@ func Middleware(v *Verifier, next http.Handler) http.Handler {
 		ctx := r.Context()
 		if limit := v.maxBody(); r.ContentLength > limit {
 			refuseUnread(w, r)
-			WriteRefusal(w, v.record(ctx, refuse(ReasonBodyTooLarge,
-				fmt.Sprintf("the request content is %d bytes, more than the %d accepted", r.ContentLength, limit)), ""))
+			WriteRefusal(w, v.record(ctx, bodyTooLarge(strconv.FormatInt(r.ContentLength, 10), limit), ""))
 			return
 		}
 		in, got, err := v.verifyRequestHead(ctx, r)
@@ -66,9 +65,7 @@ func Middleware(v *Verifier, next http.Handler) http.Handler {
 		}
 		body, err := readBody(w, r, v.maxBody())
 		if err == nil {
-			m := RequestMessage(r)
-			m.ContentLength = int64(len(body))
-			err = checkContent(in, m, body, true)
+			err = checkContent(in, RequestMessage(r), body, true)
 		}
 		if err != nil {
 			WriteRefusal(w, v.record(ctx, err, got.KeyID))
@@ -94,10 +91,12 @@ func refuseUnread(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
+// bodyTooLarge refuses a request whose content, n bytes, is over limit.
+func bodyTooLarge(n string, limit int64) error {
+	return refuse(ReasonBodyTooLarge, fmt.Sprintf("the request content is %s bytes, more than the %d accepted", n, limit))
+}
+
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := func(n string) error {
-		return refuse(ReasonBodyTooLarge, fmt.Sprintf("the request content is %s bytes, more than the %d accepted", n, limit))
-	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -105,7 +104,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return nil, tooLarge("over " + strconv.FormatInt(limit, 10))
+		return nil, bodyTooLarge("over "+strconv.FormatInt(limit, 10), limit)
 	case err != nil:
 		return nil, refuseErr(ReasonBodyUnreadable, "the request content could not be read: "+err.Error(), err)
 	}

@@ -287,9 +287,9 @@ func (v *Verifier) verifyHead(ctx context.Context, m *Message, required []Compon
 // Content-Digest must match.
 func checkContent(in *SignatureInput, m *Message, body []byte, isRequest bool) error {
 	if isRequest && len(body) > 0 {
-		withBody := *m
-		withBody.ContentLength = int64(len(body))
-		if err := checkCovered(in, RequestComponents(&withBody, body)); err != nil {
+		// With content in hand RequestComponents asks for its digest and
+		// type whatever m's ContentLength says.
+		if err := checkCovered(in, RequestComponents(m, body)); err != nil {
 			return err
 		}
 	}
