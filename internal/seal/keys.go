@@ -113,18 +113,9 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 // LoadIssuingKey reads the issuing key (Ed25519) and its key id from dir
 // without creating anything, for commands that only check what it signed.
 func LoadIssuingKey(dir string) (ed25519.PrivateKey, string, error) {
-	path := filepath.Join(dir, TokenKeyFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("the issuing key %s cannot be read: %w", path, err)
-	}
-	key, err := parseKey(path, b)
+	priv, err := loadEd25519(filepath.Join(dir, TokenKeyFile))
 	if err != nil {
 		return nil, "", err
-	}
-	priv, ok := key.(ed25519.PrivateKey)
-	if !ok {
-		return nil, "", fmt.Errorf("the issuing key %s is not an Ed25519 key", path)
 	}
 	return priv, keyID(priv.Public().(ed25519.PublicKey)), nil
 }
@@ -152,17 +143,24 @@ func keyID(pub ed25519.PublicKey) string {
 }
 
 func loadOrCreateEd25519(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		if err := writeKey(path, priv); err != nil {
-			return nil, err
-		}
-		return priv, nil
+	priv, err := loadEd25519(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return priv, err
 	}
+	_, priv, err = ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeKey(path, priv); err != nil {
+		return nil, err
+	}
+	return priv, nil
+}
+
+// loadEd25519 reads the Ed25519 private key at path; a missing file is an
+// error wrapping fs.ErrNotExist.
+func loadEd25519(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("the issuing key %s cannot be read: %w", path, err)
 	}
