@@ -49,11 +49,10 @@ func newConnGuard(max, perSource int, proxies []netip.Prefix) *connGuard {
 // sourceOf groups a peer address the way one client holds addresses: one
 // IPv4 address, or one IPv6 /64 (a home or office gets a whole /64).
 func sourceOf(remote net.Addr) (netip.Addr, netip.Prefix, bool) {
-	ap, err := netip.ParseAddrPort(remote.String())
-	if err != nil {
+	a, ok := addrOf(remote.String())
+	if !ok {
 		return netip.Addr{}, netip.Prefix{}, false
 	}
-	a := ap.Addr().Unmap()
 	bits := 32
 	if a.Is6() {
 		bits = 64
@@ -141,11 +140,4 @@ func (g *connGuard) remove(c net.Conn) {
 	}
 }
 
-func (g *connGuard) exempt(a netip.Addr) bool {
-	for _, p := range g.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
+func (g *connGuard) exempt(a netip.Addr) bool { return inAny(g.proxies, a) }

@@ -73,8 +73,11 @@ func HTTPS(r *http.Request) bool {
 	return r.TLS != nil
 }
 
-func (c Config) trusted(a netip.Addr) bool {
-	for _, p := range c.Proxies {
+func (c Config) trusted(a netip.Addr) bool { return inAny(c.Proxies, a) }
+
+// inAny reports whether a is in one of ps.
+func inAny(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
 		if p.Contains(a) {
 			return true
 		}
@@ -134,6 +137,11 @@ func lastValue(values []string) string {
 	}
 	return strings.TrimSpace(v)
 }
+
+// ClientAddr is the address r came from: the connection's peer, or the
+// client a trusted proxy named once Wrap has rewritten RemoteAddr. False
+// when RemoteAddr is not an address and port.
+func ClientAddr(r *http.Request) (netip.Addr, bool) { return addrOf(r.RemoteAddr) }
 
 func addrOf(remote string) (netip.Addr, bool) {
 	ap, err := netip.ParseAddrPort(remote)

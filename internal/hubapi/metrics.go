@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"sort"
 	"strings"
 
+	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -32,8 +32,7 @@ func (s *Server) metricsAllowed(r *http.Request) (apiError, bool) {
 			return apiError{}, true
 		}
 	}
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		a := ap.Addr().Unmap()
+	if a, ok := frontdoor.ClientAddr(r); ok {
 		if len(s.MetricsAllow) == 0 && a.IsLoopback() {
 			return apiError{}, true
 		}
