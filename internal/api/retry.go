@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
 )
 
@@ -59,7 +60,6 @@ const (
 	ReasonUnavailable = "unavailable"  // 503: the hub could not decide now
 	ReasonStorageFull = "storage_full" // 503: the hub's disk is full
 	ReasonInternal    = "internal"     // 500: the hub failed on the request
-	ReasonInvalidCF   = "invalid_cf"   // 422: a codice fiscale that is not well formed
 )
 
 // byReason decides the reasons whose status alone would say otherwise (the
@@ -105,7 +105,7 @@ var byReason = map[string]Disposition{
 	ReasonInternal:    SetAside,
 	// A validation refusal stays one whatever status carries it: a
 	// malformed codice fiscale must never block a queue.
-	ReasonInvalidCF: Refuse,
+	certificate.ReasonInvalidCF: Refuse,
 }
 
 // Decide says what to do with an answer of this status and reason code:
