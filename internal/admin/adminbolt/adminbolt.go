@@ -234,30 +234,45 @@ func endSessions(tx *bbolt.Tx, user string) error {
 }
 
 // deleteSessions deletes the sessions gone picks and returns how many;
-// damaged marks a stored session that no longer decodes. Keys are gathered
-// first because bbolt forbids deleting during ForEach.
+// damaged marks a stored session that no longer decodes.
 func deleteSessions(tx *bbolt.Tx, gone func(sess staff.Session, damaged bool) bool) (int, error) {
 	b, err := bucket(tx, bucketSessions)
 	if err != nil {
 		return 0, err
 	}
-	var dead [][]byte
-	if err := b.ForEach(func(k, v []byte) error {
+	return deleteWhere(b, func(_, v []byte) bool {
 		var sess staff.Session
 		damaged := json.Unmarshal(v, &sess) != nil
-		if gone(sess, damaged) {
+		return gone(sess, damaged)
+	})
+}
+
+// deleteWhere deletes the entries of b that gone picks and returns how
+// many. Keys are gathered first because bbolt forbids deleting during
+// ForEach.
+func deleteWhere(b *bbolt.Bucket, gone func(k, v []byte) bool) (int, error) {
+	var dead [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		if gone(k, v) {
 			dead = append(dead, bytes.Clone(k))
 		}
 		return nil
 	}); err != nil {
 		return 0, err
 	}
-	for _, k := range dead {
-		if err := b.Delete(k); err != nil {
-			return 0, err
-		}
+	if err := deleteKeys(b, dead); err != nil {
+		return 0, err
 	}
 	return len(dead), nil
+}
+
+func deleteKeys(b *bbolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Attempt is one log-in, or one confirmation of the password (and code)
@@ -474,13 +489,7 @@ func clearTallies(tx *bbolt.Tx, user string) error {
 	for k, _ := c.Seek(pairs); k != nil && bytes.HasPrefix(k, pairs); k, _ = c.Next() {
 		dead = append(dead, bytes.Clone(k))
 	}
-	dead = append(dead, keys[2])
-	for _, k := range dead {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteKeys(b, append(dead, keys[2]))
 }
 
 func putSession(tx *bbolt.Tx, token string, sess *staff.Session) error {
@@ -572,8 +581,7 @@ func (s *Store) purgeTallies(tx *bbolt.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	var dead [][]byte
-	err = b.ForEach(func(k, v []byte) error {
+	_, err = deleteWhere(b, func(k, v []byte) bool {
 		var t staff.Tally
 		r := s.Throttle.Account
 		switch {
@@ -582,20 +590,9 @@ func (s *Store) purgeTallies(tx *bbolt.Tx, now time.Time) error {
 		case bytes.HasPrefix(k, []byte("s\x00")):
 			r = s.Throttle.Source
 		}
-		if json.Unmarshal(v, &t) != nil || r.Idle(t, now) {
-			dead = append(dead, bytes.Clone(k))
-		}
-		return nil
+		return json.Unmarshal(v, &t) != nil || r.Idle(t, now)
 	})
-	if err != nil {
-		return err
-	}
-	for _, k := range dead {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // Event kinds counted per day.
