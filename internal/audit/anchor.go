@@ -222,7 +222,6 @@ type AnchorCheck struct {
 	sparse []Anchor // one in every anchorStride valid anchors
 	recent []Anchor // the last anchorRecent valid anchors, a ring
 	next   int      // where the ring writes next
-	last   Anchor   // Last, as the Verifier takes it
 }
 
 const (
@@ -261,7 +260,7 @@ func (c *AnchorCheck) Add(l AnchorLine) {
 		}
 		return
 	}
-	a := Anchor{Head: l.Signed.Head, Source: "the anchor at " + l.Where}
+	a := anchorAt(l.Signed.Head, l.Where)
 	if c.Valid%anchorStride == 0 {
 		c.sparse = append(c.sparse, a)
 	}
@@ -273,9 +272,12 @@ func (c *AnchorCheck) Add(l AnchorLine) {
 	}
 	c.Valid++
 	if l.Signed.Seq >= c.Last.Seq {
-		c.Last, c.LastWhere, c.last = l.Signed, l.Where, a
+		c.Last, c.LastWhere = l.Signed, l.Where
 	}
 }
+
+// anchorAt is the anchor of h read at where, as the Verifier takes it.
+func anchorAt(h Head, where string) Anchor { return Anchor{Head: h, Source: "the anchor at " + where} }
 
 // Anchors are the anchors kept for the Verifier, the last among them.
 func (c *AnchorCheck) Anchors() []Anchor {
@@ -284,7 +286,7 @@ func (c *AnchorCheck) Anchors() []Anchor {
 	}
 	var out []Anchor
 	seen := map[Anchor]bool{}
-	for _, a := range slices.Concat(c.sparse, c.recent, []Anchor{c.last}) {
+	for _, a := range slices.Concat(c.sparse, c.recent, []Anchor{anchorAt(c.Last.Head, c.LastWhere)}) {
 		if !seen[a] {
 			seen[a] = true
 			out = append(out, a)
