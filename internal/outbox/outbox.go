@@ -830,19 +830,28 @@ func (o *Outbox) head() (e Entry, ok bool, err error) {
 		if o.isHeld(r.ID) {
 			return nil
 		}
-		loadPayload(tx, &r)
-		e, ok = r.entry(Pending), true
-		p, perr := o.payload(&r)
-		if perr != nil {
-			// Reported to the sender with the entry, so the operation
-			// can be set aside instead of blocking the queue.
-			e.Payload = nil
-			return perr
-		}
-		e.Payload = p
-		return nil
+		// An error is reported to the sender with the entry, so the
+		// operation can be set aside instead of blocking the queue.
+		var perr error
+		e, perr = o.pendingEntry(tx, &r)
+		ok = true
+		return perr
 	})
 	return e, ok, err
+}
+
+// pendingEntry is pending record r with its payload opened; when the
+// payload cannot be opened the entry comes without it, with the error.
+func (o *Outbox) pendingEntry(tx *bbolt.Tx, r *record) (Entry, error) {
+	loadPayload(tx, r)
+	e := r.entry(Pending)
+	p, err := o.payload(r)
+	if err != nil {
+		e.Payload = nil
+		return e, err
+	}
+	e.Payload = p
+	return e, nil
 }
 
 // delivered replaces a pending operation with its tombstone, and puts the

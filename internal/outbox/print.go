@@ -242,10 +242,9 @@ func (o *Outbox) Deliver(ctx context.Context, id uint64, d Deliverer) (Outcome, 
 		if r == nil {
 			return nil
 		}
-		loadPayload(tx, r)
-		e, pending = r.entry(Pending), true
-		p, err := o.payload(r)
-		e.Payload = p
+		var err error
+		e, err = o.pendingEntry(tx, r)
+		pending = true
 		return err
 	})
 	if errors.Is(err, errUnsealed) && pending {
