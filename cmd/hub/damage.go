@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/boltfile"
@@ -59,28 +58,20 @@ func (c *cli) guard(args []string, fn func() error) error {
 // spread the damage. Kiosks retry a 503 later, against a restored file.
 func guardHTTP(next http.Handler, file string, log *slog.Logger, damaged chan<- error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			d := boltfile.FromPanic(file, v)
-			if d == nil {
-				panic(v)
-			}
-			err := adviseDamage(d)
-			log.Error("the hub stops: its file is damaged", "method", r.Method, "path", r.URL.Path, "err", err)
-			select {
-			case damaged <- err:
-			default:
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Retry-After", "3600")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			json.NewEncoder(w).Encode(api.Problem{Reason: api.ReasonUnavailable,
-				Message: "the hub's storage is damaged and the hub is stopping; try again later"})
-		}()
-		next.ServeHTTP(w, r)
+		err := boltfile.Guard(file, func() error { next.ServeHTTP(w, r); return nil })
+		if err == nil {
+			return
+		}
+		err = adviseDamage(err)
+		log.Error("the hub stops: its file is damaged", "method", r.Method, "path", r.URL.Path, "err", err)
+		select {
+		case damaged <- err:
+		default:
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(api.Problem{Reason: api.ReasonUnavailable,
+			Message: "the hub's storage is damaged and the hub is stopping; try again later"})
 	})
 }

@@ -159,7 +159,7 @@ func Guard(path string, fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			d := FromPanic(path, r)
+			d := fromPanic(path, r)
 			if d == nil {
 				panic(r)
 			}
@@ -169,13 +169,12 @@ func Guard(path string, fn func() error) (err error) {
 	return fn()
 }
 
-// FromPanic turns the value r of a panic into a *DamageError when the panic
+// fromPanic turns the value r of a panic into a *DamageError when the panic
 // is bbolt's or a memory fault, and returns nil otherwise. It must be
 // called by the deferred function that recovered r, while the panicking
 // frames are still on the stack: that is how a panic from bbolt is told
-// from the program's own. Handlers that recover panics themselves (an
-// HTTP server's middleware) use it with debug.SetPanicOnFault.
-func FromPanic(path string, r any) *DamageError {
+// from the program's own.
+func fromPanic(path string, r any) *DamageError {
 	if f, ok := r.(interface{ Addr() uintptr }); ok {
 		return &DamageError{Path: path, Problem: fmt.Sprintf("reading it hit an unmapped address (%#x): it was cut short or changed while in use", f.Addr())}
 	}
