@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -26,7 +27,6 @@ import (
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/hubclient"
-	"github.com/sportello/sportello/internal/keystore"
 	"github.com/sportello/sportello/internal/kiosk"
 	"github.com/sportello/sportello/internal/kiosk/ui"
 	"github.com/sportello/sportello/internal/outbox"
@@ -115,7 +115,6 @@ func openJobPrinter(ctx context.Context, uri string, spool printer.Spool, lang s
 // the caches and the day's journal of sales.
 type station struct {
 	prof    *hubclient.Profile
-	keys    keystore.Keys
 	shop    *shopConfig
 	a4, rp  *printer.Printer
 	outbox  *outbox.Outbox
@@ -149,7 +148,7 @@ func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang strin
 	if err != nil {
 		return nil, err
 	}
-	st := &station{prof: prof, keys: keys, shop: shop, cache: &kiosk.Cache{Path: kiosk.CachePath(dir)},
+	st := &station{prof: prof, shop: shop, cache: &kiosk.Cache{Path: kiosk.CachePath(dir)},
 		journal: &kiosk.FileJournal{Path: filepath.Join(dir, "sales.jsonl")}}
 	defer func() {
 		if err != nil {
@@ -557,19 +556,18 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 		var scale float32
 		fyne.DoAndWait(func() { size, scale = w.Canvas().Size(), w.Canvas().Scale() })
 		path := filepath.Join(dir, name+".png")
-		// The shell's redirection keeps the mode of the file it truncates.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		script := fmt.Sprintf("set -o pipefail; xwd -root -silent | xwdtopnm 2>/dev/null | pnmcut -left 0 -top 0 -width %d -height %d | pnmtopng",
+			int(size.Width*scale), int(size.Height*scale))
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, "bash", "-c", script)
+		cmd.Stderr = &stderr
+		png, err := cmd.Output()
 		if err != nil {
-			return err
+			return fmt.Errorf("capturing the screen with xwd and netpbm (Debian x11-apps, netpbm): %v: %s", err, stderr.Bytes())
 		}
-		f.Close()
-		if err := os.Chmod(path, 0o600); err != nil {
+		// 0600 whether or not the file was there before, with a looser mode.
+		if err := atomicfile.Write(path, png, 0o600); err != nil {
 			return err
-		}
-		script := fmt.Sprintf("set -o pipefail; xwd -root -silent | xwdtopnm 2>/dev/null | pnmcut -left 0 -top 0 -width %d -height %d | pnmtopng > %q",
-			int(size.Width*scale), int(size.Height*scale), path)
-		if out, err := exec.CommandContext(ctx, "bash", "-c", script).CombinedOutput(); err != nil {
-			return fmt.Errorf("capturing the screen with xwd and netpbm (Debian x11-apps, netpbm): %v: %s", err, out)
 		}
 		fmt.Fprintf(c.stdout, "screenshot %s\n", path)
 		return nil
