@@ -270,12 +270,11 @@ const reasonHeader = "Sportello-Reason"
 // one), never inside a frame, forms posted only to the hub.
 const pageCSP = "default-src 'none'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
+// securityHeaders gives a page its own policy; baseHeaders (Wrap) has set
+// nosniff, X-Frame-Options and Referrer-Policy on every answer already.
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}

@@ -184,8 +184,7 @@ func (c *Console) settlementPDF(w http.ResponseWriter, r *http.Request) {
 func download(w http.ResponseWriter, ctype, name string, body []byte) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store") // nosniff: baseHeaders
 	w.Write(body)
 }
 
