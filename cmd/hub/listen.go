@@ -121,15 +121,14 @@ func (f *serveFlags) refusePlain(ln net.Listener) error {
 }
 
 // listen wraps ln in TLS when asked to and returns the file kiosks trust
-// the hub's certificate by, for a certificate the hub made itself; on
-// failure it closes ln.
+// the hub's certificate by, for a certificate the hub made itself. It
+// leaves ln open on failure: serve's defer closes it.
 func (f *serveFlags) listen(ln net.Listener, dataDir string, now func() time.Time) (net.Listener, string, error) {
 	certFile, keyFile := f.tlsCert, f.tlsKey
 	made := ""
 	if f.selfSigned {
 		var err error
 		if certFile, keyFile, err = selfSignedCert(filepath.Join(dataDir, "tls"), now()); err != nil {
-			ln.Close()
 			return nil, "", err
 		}
 		made = certFile
@@ -139,7 +138,6 @@ func (f *serveFlags) listen(ln net.Listener, dataDir string, now func() time.Tim
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		ln.Close()
 		return nil, "", fmt.Errorf("cannot load the TLS certificate %s and key %s: %v", certFile, keyFile, err)
 	}
 	return tls.NewListener(ln, serverTLS(cert)), made, nil

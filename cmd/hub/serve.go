@@ -93,7 +93,6 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		scheme := apiFlags.scheme()
 		ctl, err := control.Listen(filepath.Join(dataDir, control.SocketName))
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		if *publicURL == "" {
@@ -101,19 +100,16 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		desk, err := c.newDesk(h, *publicURL, *city, log)
 		if err != nil {
-			ln.Close()
 			ctl.Close()
 			return err
 		}
 		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
 		metrics.apply(api)
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
-			ln.Close()
 			ctl.Close()
 			return err
 		}
 		if err := c.adminConsole(h, api, desk, *demo, log); err != nil {
-			ln.Close()
 			ctl.Close()
 			return err
 		}
