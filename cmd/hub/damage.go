@@ -2,34 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/cmdline"
 )
 
-// damagedFile is a damaged hub.db as the staff read it: what is wrong,
-// and what to do.
-type damagedFile struct{ d *boltfile.DamageError }
-
-func (e damagedFile) Error() string {
-	return fmt.Sprintf("%s; stop using it, restore it from the last backup and run `hub check --data %s`", e.d, filepath.Dir(e.d.Path))
-}
-
-func (e damagedFile) Unwrap() error { return e.d }
-
-// adviseDamage replaces an error that comes from a damaged file, however
-// deep in a store's message it is, with the sentence that says so.
-func adviseDamage(err error) error {
-	if d, ok := boltfile.AsDamage(err); ok {
-		return damagedFile{d}
-	}
-	return err
-}
+// adviseDamage is cmdline.AdviseDamage for hub.db.
+func adviseDamage(err error) error { return cmdline.AdviseDamage(err, "hub check --data") }
 
 // guard runs a command so that damage in the hub's file met on the way (a
 // panic inside bbolt, a memory fault) ends it with one sentence, as damage

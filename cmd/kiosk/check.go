@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	bberrors "go.etcd.io/bbolt/errors"
@@ -82,25 +81,11 @@ func (c *cli) check(ctx context.Context, args []string) error {
 	return nil
 }
 
-// damagedFile is a damaged outbox as the shop reads it: what is wrong, and
-// what to do.
-type damagedFile struct{ d *boltfile.DamageError }
-
-func (e damagedFile) Error() string {
-	return fmt.Sprintf("%s; stop using it, restore it from the last backup and run `kiosk check --profile %s`", e.d, filepath.Dir(e.d.Path))
-}
-
-func (e damagedFile) Unwrap() error { return e.d }
-
 // guard runs a command so that damage in the outbox met on the way (a
 // panic inside bbolt, a memory fault) ends it with one sentence, as damage
 // found when the file is opened does; the command's --profile names the
 // file. Damage anywhere in an error's chain is told the same way.
 func (c *cli) guard(args []string, fn func() error) error {
 	profile := cmdline.FlagValue(args, "profile", defaultProfileDir())
-	err := boltfile.Guard(outboxPath(profile), fn)
-	if d, ok := boltfile.AsDamage(err); ok {
-		return damagedFile{d}
-	}
-	return err
+	return cmdline.AdviseDamage(boltfile.Guard(outboxPath(profile), fn), "kiosk check --profile")
 }

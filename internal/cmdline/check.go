@@ -3,6 +3,7 @@ package cmdline
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/sportello/sportello/internal/boltfile"
 )
@@ -34,3 +35,25 @@ func PrintDamage(w io.Writer, what string, problems []string, more int) {
 		fmt.Fprintf(w, "DAMAGED    %s: and %d more problems\n", what, more)
 	}
 }
+
+// AdviseDamage replaces an error that comes from a damaged file, however
+// deep in a store's message it is, with the sentence the staff read: what
+// is wrong, and what to do. check is the command that checks the file, to
+// which the file's directory is given ("hub check --data").
+func AdviseDamage(err error, check string) error {
+	if d, ok := boltfile.AsDamage(err); ok {
+		return damagedFile{d, check}
+	}
+	return err
+}
+
+type damagedFile struct {
+	d     *boltfile.DamageError
+	check string
+}
+
+func (e damagedFile) Error() string {
+	return fmt.Sprintf("%s; stop using it, restore it from the last backup and run `%s %s`", e.d, e.check, filepath.Dir(e.d.Path))
+}
+
+func (e damagedFile) Unwrap() error { return e.d }
