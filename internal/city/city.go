@@ -262,42 +262,33 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 // one it was taking when the line went), and checks the result together.
 func applyOffline(o *operators.OfflineLimits, e Edit, defaults operators.OfflineLimits) error {
 	next := *o
-	positive := func(what string, v int64) error {
-		if v < 1 {
-			return fmt.Errorf("%w: the %s must be positive", ErrInvalid, what)
-		}
-		return nil
-	}
-	if v := e.OfflineOperationCents; v != nil {
-		if err := positive("offline cap per sale", *v); err != nil {
+	for _, err := range []error{
+		setPositive(&next.OperationCents, e.OfflineOperationCents, "offline cap per sale"),
+		setPositive(&next.TotalCents, e.OfflineTotalCents, "offline total cap"),
+		setPositive(&next.Count, e.OfflineCount, "number of offline sales"),
+		setPositive(&next.AgeHours, e.OfflineAgeHours, "offline age limit"),
+	} {
+		if err != nil {
 			return err
 		}
-		next.OperationCents = *v
-	}
-	if v := e.OfflineTotalCents; v != nil {
-		if err := positive("offline total cap", *v); err != nil {
-			return err
-		}
-		next.TotalCents = *v
-	}
-	if v := e.OfflineCount; v != nil {
-		if err := positive("number of offline sales", int64(*v)); err != nil {
-			return err
-		}
-		next.Count = *v
-	}
-	if v := e.OfflineAgeHours; v != nil {
-		if err := positive("offline age limit", int64(*v)); err != nil {
-			return err
-		}
-		next.AgeHours = *v
 	}
 	// Checked as they will be in force: unset fields stand for defaults.
-	withDefaults := (Config{Offline: next}).Effective(Config{Offline: defaults}).Offline
-	if err := withDefaults.Validate(); err != nil {
+	if err := next.Or(defaults).Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, unwrapInvalid(err))
 	}
 	*o = next
+	return nil
+}
+
+// setPositive sets *to to *v when the edit gives v, which must be positive.
+func setPositive[T int | int64](to, v *T, what string) error {
+	if v == nil {
+		return nil
+	}
+	if *v < 1 {
+		return fmt.Errorf("%w: the %s must be positive", ErrInvalid, what)
+	}
+	*to = *v
 	return nil
 }
 
