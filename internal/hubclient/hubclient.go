@@ -300,7 +300,7 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	return p, nil
 }
 
-func apiError(resp *http.Response, body []byte) error {
+func apiError(resp *http.Response, body []byte) *APIError {
 	e := &APIError{Status: resp.StatusCode, Reason: "http_" + strconv.Itoa(resp.StatusCode)}
 	var p api.Problem
 	if json.Unmarshal(body, &p) == nil && p.Reason != "" {
@@ -429,12 +429,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return resp.StatusCode, answer, nil
 		}
-		aerr := apiError(resp, answer)
-		ae := aerr.(*APIError)
+		ae := apiError(resp, answer)
 		if ae.Disposition() != api.Retry {
-			return resp.StatusCode, answer, aerr
+			return resp.StatusCode, answer, ae
 		}
-		lastErr = aerr
+		lastErr = ae
 		if isTimeRefusal(ae.Reason) && moved && !corrected {
 			// Refused for the device's clock, and the refusal taught the
 			// hub's time: sign again at once, without counting a try.
