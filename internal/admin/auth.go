@@ -178,15 +178,11 @@ func (c *Console) loginRefusal(w http.ResponseWriter, lang string, err error) (r
 	return "", 0, ""
 }
 
-// clientAddr is the address the request came from: the connection's
-// peer, or the client a trusted proxy named (frontdoor rewrites
-// RemoteAddr then). The zero Addr when it cannot be read.
+// clientAddr is frontdoor.ClientAddr, the zero Addr when it cannot be
+// read.
 func clientAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
+	a, _ := frontdoor.ClientAddr(r)
+	return a
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
