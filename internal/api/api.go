@@ -158,11 +158,18 @@ const (
 // CertificateRequest is the body of POST /api/v1/certificates, which also
 // needs an Idempotency-Key header.
 type CertificateRequest struct {
-	CF          string         `json:"cf"`
-	Types       []string       `json:"types"`
-	Exemption   fees.Exemption `json:"exemption"`
-	RequesterCF string         `json:"requester_cf"`
-	Channel     string         `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
+	CF        string         `json:"cf"`
+	Types     []string       `json:"types"`
+	Exemption fees.Exemption `json:"exemption"`
+	// Requester is who asks, as the kiosk identified them; the hub
+	// refuses a request without it (ReasonRequesterEvidenceRequired) and
+	// checks it itself in the transaction that issues.
+	Requester *RequesterEvidence `json:"requester"`
+	// RequesterCF is the old bare codice fiscale of the person at the
+	// counter. Deprecated: the hub stops accepting it once it requires
+	// Requester (issue 13); it is removed then.
+	RequesterCF string `json:"requester_cf,omitempty"`
+	Channel     string `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
 	// IdempotencyKey travels as the Idempotency-Key header, never in the
 	// body: a client keeps it with the request so every retry, even after
 	// a restart, carries the same one.
@@ -213,3 +220,34 @@ type FamilyMember struct {
 	BirthDate    string `json:"birth_date"`   // YYYY-MM-DD
 	Relationship int    `json:"relationship"` // ANPR table 5, to the head of the family
 }
+
+// PathIdentify is the look-up a kiosk makes once it has identified the
+// citizen in front of it: POST, signed, with an IdentifyRequest; the answer
+// is a Person. It replaces GET /api/v1/persons, which took a bare NIS or
+// codice fiscale in the query.
+const PathIdentify = "/api/v1/persons/identify"
+
+// IdentifyRequest is the body of POST /api/v1/persons/identify: the same
+// evidence a certificate request carries, which the hub verifies the same
+// way, and the channel the audit log records.
+type IdentifyRequest struct {
+	Requester RequesterEvidence `json:"requester"`
+	Channel   string            `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
+}
+
+// Reasons of the refusals about who asks (issue 13). They are all the
+// hub says: the precise cause of a failed identification, and anything
+// about a subject the requester may not see, stay in the hub's log and
+// audit entry, so a refusal cannot be used to map the registry.
+const (
+	// ReasonRequesterEvidenceRequired: the request names no requester
+	// evidence (400).
+	ReasonRequesterEvidenceRequired = "requester_evidence_required"
+	// ReasonIdentificationFailed: the evidence does not identify a living
+	// person of the registry (403).
+	ReasonIdentificationFailed = "identification_failed"
+	// ReasonNotRequesterHousehold: the subject is neither the requester
+	// nor in the requester's famiglia anagrafica (403); the same answer
+	// whether or not the subject exists.
+	ReasonNotRequesterHousehold = "not_requester_household"
+)

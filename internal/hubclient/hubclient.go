@@ -608,3 +608,15 @@ func (c *Client) LookupPerson(ctx context.Context, q PersonQuery) (*Person, erro
 	}
 	return &p, nil
 }
+
+// Identify sends the evidence of who stands at the kiosk to POST
+// /api/v1/persons/identify; the hub verifies it (CIE tap or document) and
+// answers the person and their famiglia anagrafica. Every failed
+// identification is one *APIError, api.ReasonIdentificationFailed.
+func (c *Client) Identify(ctx context.Context, req api.IdentifyRequest) (*Person, error) {
+	var p Person
+	if _, err := c.callJSON(ctx, "POST", api.PathIdentify, nil, req, "", &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
