@@ -57,7 +57,7 @@ func (r retention) Retention() (Retention, error) { return Retention(r), nil }
 type settings []Setting
 
 func (s settings) Limits(string) ([]Setting, error) { return s, nil }
-func (s settings) AccessLog() ([]Setting, error)   { return s, nil }
+func (s settings) AccessLog() ([]Setting, error)    { return s, nil }
 
 type requesters Requesters
 
@@ -108,8 +108,8 @@ func fixture(t *testing.T) (Sources, *operators.Device, *operators.Device) {
 		entry(2, "2026-02-01 11:00", audit.Actor{Kind: audit.Device, ID: db.KeyID}, "BNCLRA85M41F205Y"), // the other shop
 		entry(3, "2026-02-02 09:30", audit.Actor{Kind: audit.Staff, ID: "m.bianchi"}, "VRDGPP70C03F205Z"),
 		entry(4, "2026-02-03 16:45", audit.Actor{Kind: audit.Operator, ID: "op-0001"}, "=HYPERLINK(\"x\")"),
-		entry(5, "2026-01-10 08:00", audit.Actor{Kind: audit.Device, ID: da.KeyID}, "PRIMA000000000000"), // before the period
-		entry(6, "2026-02-04 12:00", audit.Actor{Kind: audit.Device, ID: "op-0001"}, "NOTSHOP0000000000"),  // same id, another kind
+		entry(5, "2026-01-10 08:00", audit.Actor{Kind: audit.Device, ID: da.KeyID}, "PRIMA000000000000"),  // before the period
+		entry(6, "2026-02-04 12:00", audit.Actor{Kind: audit.Device, ID: "op-0001"}, "NOTSHOP0000000000"), // same id, another kind
 	}
 	return Sources{
 		Operators: shops{ops: map[string]*operators.Operator{a.ID: a, b.ID: b}, devs: map[string][]*operators.Device{a.ID: {da}, b.ID: {db}}},
