@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/operators/opbolt"
+)
+
+// conventionHub seeds a small city with the demo shops, enrols a device for
+// the first two shops and records one read by each device, one by staff
+// and one by the first shop itself. It returns the data directory and the
+// subjects read by the first shop and by the others.
+func conventionHub(t *testing.T) (data string, mine, others []string) {
+	t.Helper()
+	data = filepath.Join(t.TempDir(), "data")
+	if r := hub(t, "seed", "--data", data, "--persons", "40", "--seed", "3"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	db, err := bbolt.Open(registryPath(data), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ops, err := opbolt.New(db, time.Now, hubPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := addDemoOperators(ops, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	enrol := func(op string) string {
+		code, _, err := ops.IssueCode(op, "staff:test", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _, _ := ed25519.GenerateKey(nil)
+		d, err := ops.Enrol(code, pub, "Cassa di "+op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.KeyID
+	}
+	first, second := enrol(demoShopID), enrol("op-0002")
+	mine = []string{"RSSMRA80A01F205X", "FRRGLI80A41F205X"}
+	others = []string{"BNCLRA85M41F205Y", "VRDGPP70C03F205Z"}
+	entries := []audit.Entry{
+		{Actor: audit.Actor{Kind: audit.Device, ID: first}, Subject: mine[0]},
+		{Actor: audit.Actor{Kind: audit.Device, ID: second}, Subject: others[0]},
+		{Actor: audit.Actor{Kind: audit.Staff, ID: "m.bianchi"}, Subject: others[1]},
+		{Actor: audit.Actor{Kind: audit.Operator, ID: demoShopID}, Subject: mine[1]},
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := auditbolt.Init(tx); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			e.Time, e.Data, e.Channel = time.Now(), "certificato residenza", "counter"
+			e.Purpose = "rilascio certificato anagrafico (art. 33 DPR 223/1989)"
+			if _, err := auditbolt.Append(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, mine, others
+}
+
+func pdfToText(t *testing.T, file string) string {
+	t.Helper()
+	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v (make deps installs poppler-utils)", file, err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+func TestConventionExport(t *testing.T) {
+	data, mine, others := conventionHub(t)
+	out := filepath.Join(t.TempDir(), "kit")
+	r := hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", out)
+	if r.code != 0 {
+		t.Fatalf("export: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "2 audit entries") {
+		t.Errorf("the command does not say how many entries it exported:\n%s", r.stdout)
+	}
+
+	// Every file the manifest names is there with its digest, and nothing else.
+	manifest, err := os.ReadFile(filepath.Join(out, convention.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := []string{convention.ManifestName}
+	for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok {
+			t.Fatalf("manifest line %q", line)
+		}
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
+			t.Errorf("%s does not match its SHA-256 in the manifest", name)
+		}
+		listed = append(listed, name)
+	}
+	des, _ := os.ReadDir(out)
+	var present []string
+	for _, de := range des {
+		present = append(present, de.Name())
+	}
+	slices.Sort(listed)
+	if !slices.Equal(present, listed) {
+		t.Errorf("the kit holds %v, the manifest lists %v", present, listed)
+	}
+
+	csvs, _ := filepath.Glob(filepath.Join(out, "registro-accessi-"+demoShopID+"-*.csv"))
+	if len(csvs) != 1 {
+		t.Fatalf("audit extract CSVs: %v", csvs)
+	}
+	b, _ := os.ReadFile(csvs[0])
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("the audit extract does not parse: %v\n%s", err, b)
+	}
+	if !slices.Equal(rows[0], convention.AuditHeader) {
+		t.Errorf("header %v", rows[0])
+	}
+	var subjects []string
+	for _, row := range rows[1:] {
+		subjects = append(subjects, row[4])
+		if row[2] != demoShopID {
+			t.Errorf("row %v is not the shop's", row)
+		}
+	}
+	if !slices.Equal(subjects, mine) {
+		t.Errorf("the extract reads %v, want the shop's own %v", subjects, mine)
+	}
+
+	text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
+	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("the agreement does not say %q:\n%s", s, text)
+		}
+	}
+	auditPDFs, _ := filepath.Glob(filepath.Join(out, "registro-accessi-"+demoShopID+"-*.pdf"))
+	if len(auditPDFs) != 1 {
+		t.Fatalf("audit extract PDFs: %v", auditPDFs)
+	}
+	extract := pdfToText(t, auditPDFs[0])
+	for _, cf := range mine {
+		if !strings.Contains(extract, cf) {
+			t.Errorf("the audit extract PDF lacks the shop's read of %s", cf)
+		}
+	}
+	for _, cf := range others {
+		if strings.Contains(extract, cf) || strings.Contains(string(b), cf) {
+			t.Errorf("the audit extract shows %s, read by someone else", cf)
+		}
+	}
+}
+
+func TestConventionExportRefuses(t *testing.T) {
+	data, _, _ := conventionHub(t)
+	dir := t.TempDir()
+
+	// An unknown shop: one sentence, non-zero, nothing written.
+	out := filepath.Join(dir, "unknown")
+	r := hub(t, "convention", "export", "--data", data, "--operator", "op-0042", "--out", out)
+	if r.code == 0 || !strings.Contains(r.stderr, "op-0042") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("unknown operator: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused export left %s behind", out)
+	}
+	// A registry office works under no agreement.
+	r = hub(t, "convention", "export", "--data", data, "--operator", "op-0004", "--out", out)
+	if r.code == 0 || !strings.Contains(r.stderr, "registry office") {
+		t.Errorf("registry office: exit %d\n%s", r.code, r.stderr)
+	}
+	r = hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", out, "--from", "2026-03-01", "--to", "2026-02-01")
+	if r.code != 2 || !strings.Contains(r.stderr, "before") {
+		t.Errorf("reversed period: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// A directory with something in it is refused, and left as it was.
+	full := filepath.Join(dir, "full")
+	if err := os.MkdirAll(full, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(full, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", full)
+	if r.code == 0 || !strings.Contains(r.stderr, "not empty") || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("non-empty --out: exit %d\n%s", r.code, r.stderr)
+	}
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Errorf("the refused export touched %s: %q %v", keep, b, err)
+	}
+	// With --force the kit replaces it whole: nothing of the old directory
+	// stays, and no temporary directory is left beside it.
+	r = hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", full, "--force")
+	if r.code != 0 {
+		t.Fatalf("--force: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(keep); !os.IsNotExist(err) {
+		t.Errorf("--force kept %s in the kit", keep)
+	}
+	if _, err := os.Stat(filepath.Join(full, convention.ManifestName)); err != nil {
+		t.Errorf("--force wrote no kit: %v", err)
+	}
+	// An empty directory is used as is.
+	empty := filepath.Join(dir, "empty")
+	os.MkdirAll(empty, 0o755)
+	if r := hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", empty); r.code != 0 {
+		t.Errorf("empty --out: exit %d\n%s", r.code, r.stderr)
+	}
+	left, _ := os.ReadDir(dir)
+	var names []string
+	for _, de := range left {
+		names = append(names, de.Name())
+	}
+	if !slices.Equal(names, []string{"empty", "full"}) {
+		t.Errorf("beside the kits: %v, want only the kits", names)
+	}
+}
