@@ -28,7 +28,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET] [--appio-url URL --appio-key-file FILE] [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-require-tls]] [--notify-retry D]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -42,7 +42,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	apiFlags := addServeFlags(fs)
 	metrics := addMetricsFlags(fs)
 	auditJournal := fs.String("audit-journal", "", "also copy each signed audit anchor to the systemd journal at this socket (usually "+anchorlog.JournalSocket+"); off by default")
+	notices := addNotifyFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	if err := notices.check(); err != nil {
 		return err
 	}
 	if err := apiFlags.check(*demo); err != nil {
@@ -103,6 +107,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
+		stopNotifier, err := c.startNotifier(h, desk, notices, log)
+		if err != nil {
+			ctl.Close()
+			return err
+		}
+		defer stopNotifier()
 		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
 		metrics.apply(api)
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {

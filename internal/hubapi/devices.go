@@ -137,7 +137,7 @@ func (s *Server) storeOperator(ctx context.Context, keyID string) (issuance.Oper
 	if err := o.MayIssue(s.Now()); err != nil {
 		return issuance.Operator{}, &certificate.Refusal{Reason: certificate.ReasonOperatorNotAllowed, Message: "this device may not issue certificates: " + err.Error() + "."}
 	}
-	op := issuance.Operator{ID: o.ID}
+	op := issuance.Operator{ID: o.ID, Name: o.DisplayName()}
 	if a := o.Agreement; a != nil {
 		op.ServiceCents = int64(a.FeeCents)
 		op.Allowed = make(map[certificate.Type]bool, len(a.Types))

@@ -53,8 +53,27 @@ type Service struct {
 	// place of Issuer, PublicURL and Policy, so a change staff make while
 	// the hub runs applies from the next certificate.
 	Current func() (Settings, error)
+	// Notices, when set, is told in the issuing transaction of each
+	// certificate issued about a person at someone else's request, so the
+	// subject's notification is queued with the certificate or not at all.
+	Notices Notices
 
 	places atomic.Pointer[places.Table]
+}
+
+// Notices queues the notice a certificate's subject is sent.
+type Notices interface {
+	Notice(tx *bbolt.Tx, n Notice) error
+}
+
+// Notice is what the subject of a certificate issued at someone else's
+// request is told.
+type Notice struct {
+	CertificateID, Protocol, Title string
+	Issued                         time.Time
+	SubjectCF, SubjectEmail        string
+	RequesterName                  string
+	Place                          string // the shop or the office, by name
 }
 
 // Settings are the city's choices a certificate is issued under.
@@ -110,6 +129,7 @@ type Request struct {
 // Operator is what issuance needs to know of a shop's agreement.
 type Operator struct {
 	ID           string
+	Name         string // as citizens know the shop, for notices
 	ServiceCents int64
 	Allowed      map[certificate.Type]bool // nil: every type
 }
@@ -208,6 +228,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			entry.Request = id
 			built.Also = func(tx *bbolt.Tx) error { _, err := s.Audit.Append(tx, entry); return err }
 		}
+		s.alsoNotice(built, data, creq.Requester, req.Operator, settings.Issuer)
 		return built, nil
 	})
 	if err != nil {
@@ -223,6 +244,32 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			"operator", rec.OperatorID, "channel", rec.Channel, "total_cents", rec.TotalCents, "replayed", replayed)
 	}
 	return Result{Record: rec, PDF: pdf, Replayed: replayed}, nil
+}
+
+// alsoNotice adds the subject's notice to the issuing transaction when the
+// certificate is about someone other than the requester.
+func (s *Service) alsoNotice(built *certbolt.Built, data *certificate.SubjectData, rq certificate.Requester, op Operator, issuer certificate.Issuer) {
+	subject := data.Person
+	if s.Notices == nil || rq.CF == "" || rq.CF == subject.CF || !subject.Alive() {
+		return
+	}
+	n := Notice{CertificateID: built.Record.ID, Protocol: built.Record.Protocol, Title: built.Record.Title, Issued: built.Record.Issued,
+		SubjectCF: subject.CF, SubjectEmail: subject.Email, RequesterName: rq.CF, Place: op.Name}
+	if rq.Person != nil {
+		n.RequesterName = rq.Person.FullName()
+	}
+	if n.Place == "" {
+		n.Place = strings.TrimSpace(strings.Trim(issuer.Office+", "+issuer.Comune, ", "))
+	}
+	prev := built.Also
+	built.Also = func(tx *bbolt.Tx) error {
+		if prev != nil {
+			if err := prev(tx); err != nil {
+				return err
+			}
+		}
+		return s.Notices.Notice(tx, n)
+	}
 }
 
 // readEntry is the audit entry of this request's read of the registry.

@@ -195,8 +195,17 @@ func (s *Sender) backoff(n int) time.Duration {
 
 // RunOnce tries every delivery due now, one at a time, and returns how many
 // the servers accepted. It stops at the first error of the queue itself.
-func (s *Sender) RunOnce(ctx context.Context) (int, error) {
-	items, err := s.Queue.Due(s.Now(), s.channels())
+func (s *Sender) RunOnce(ctx context.Context) (int, error) { return s.run(ctx, false) }
+
+// run is RunOnce; early also tries the deliveries still waiting out a
+// backoff, as the hub does once when it starts: a restart is when staff
+// have fixed what made deliveries fail.
+func (s *Sender) run(ctx context.Context, early bool) (int, error) {
+	due := s.Now()
+	if early {
+		due = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	items, err := s.Queue.Due(due, s.channels())
 	if err != nil {
 		return 0, err
 	}
@@ -206,7 +215,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 			if err := ctx.Err(); err != nil {
 				return sent, err
 			}
-			ok, err := s.deliver(ctx, &it, n)
+			ok, err := s.deliver(ctx, &it, n, early)
 			if err != nil {
 				return sent, err
 			}
@@ -221,11 +230,11 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 // deliver sends it on n's channel if that delivery is due. The Sending mark
 // is committed before the send and replaced right after it: the window in
 // the package comment.
-func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier) (bool, error) {
+func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) (bool, error) {
 	ch := n.Channel()
 	d := it.Delivery(ch)
 	now := s.Now()
-	if d.Done() || (d.State == Pending && d.NextAt.After(now)) {
+	if d.Done() || (d.State == Pending && d.NextAt.After(now) && !early) {
 		return false, nil
 	}
 	if d.State == Sending {
@@ -271,12 +280,13 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier) (bool, error
 	return d.State == Sent, nil
 }
 
-// Run delivers until ctx ends: at once, then whenever wake fires or the
-// next retry is due (Next tells when; it may be nil for "only on wake").
+// Run delivers until ctx ends: every delivery not done at once (backoffs
+// included), then those due whenever wake fires or the next retry is due
+// (next tells when; it may be nil for "only on wake").
 func (s *Sender) Run(ctx context.Context, wake <-chan struct{}, next func() (time.Time, bool)) {
-	for {
+	for early := true; ; early = false {
 		wait := time.Minute
-		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.run(ctx, early); err != nil && ctx.Err() == nil {
 			s.Log.Error("the notification queue cannot be read or written; trying again in a minute", "err", err)
 		} else if next != nil {
 			if at, ok := next(); ok {

@@ -242,3 +242,23 @@ func TestAppIODoubleRefusesBadRequests(t *testing.T) {
 func asRefused(err error, ref **notify.Refused) bool {
 	return errors.As(err, ref)
 }
+
+// Run's first pass, at the hub's start, tries deliveries still waiting out
+// their backoff; it stops when ctx ends.
+func TestRunStartsWithEveryPendingDelivery(t *testing.T) {
+	r := newRig(t)
+	r.io.FailNext(http.StatusServiceUnavailable)
+	r.smtp.FailNext("451 4.3.0 try again later")
+	r.enqueue(t, issued().Item(r.clk.t))
+	r.s.RunOnce(context.Background())
+	if d := r.delivery(t, "C1", "appio"); d.State != notify.Pending || !d.NextAt.After(r.clk.t) {
+		t.Fatalf("after a failure: %+v", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.s.Run(ctx, nil, func() (time.Time, bool) { cancel(); return time.Time{}, false }) }()
+	<-done
+	if len(r.io.Messages()) != 1 || len(r.smtp.Messages()) != 1 {
+		t.Fatalf("start pass delivered %d App IO and %d e-mail messages, want 1 and 1", len(r.io.Messages()), len(r.smtp.Messages()))
+	}
+}

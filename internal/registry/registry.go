@@ -309,6 +309,9 @@ type Person struct {
 	Relationship      Relationship `json:"relationship,omitempty"`
 	Residences        []Residence  `json:"residences,omitempty"` // oldest first; last is current when its To is zero
 	Documents         []Document   `json:"documents,omitempty"`
+	// Email is a contact address the person gave the registry office, for
+	// notices such as a certificate issued about them; not certified data.
+	Email string `json:"email,omitempty"`
 }
 
 // Italy is the Belfiore-style code ANPR uses for Italian citizenship.

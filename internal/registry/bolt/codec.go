@@ -15,6 +15,9 @@ import (
 // layout can be read side by side with this one.
 const recordV1 = 1
 
+// personV2 is a person record with the contact e-mail at its end.
+const personV2 = 2
+
 var errShort = errors.New("record is truncated")
 
 type encoder struct{ b []byte }
@@ -152,7 +155,14 @@ func (d *decoder) finish(what string) error {
 
 func appendPerson(b []byte, p *registry.Person) []byte {
 	e := encoder{b}
-	e.byte(recordV1)
+	// A person with a contact e-mail is written in format 2, which adds it
+	// at the end; the others keep format 1's bytes, so files written before
+	// the e-mail existed read and check as they did.
+	if p.Email != "" {
+		e.byte(personV2)
+	} else {
+		e.byte(recordV1)
+	}
 	e.uvarint(uint64(p.ID))
 	e.str(p.CF)
 	e.str(p.Surname)
@@ -196,6 +206,9 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 		e.str(doc.Issuer)
 		e.bool(doc.Revoked)
 	}
+	if p.Email != "" {
+		e.str(p.Email)
+	}
 	return e.b
 }
 
@@ -211,6 +224,11 @@ type personBlock struct {
 
 func decodePerson(data []byte) (*registry.Person, error) {
 	var d decoder
+	v2 := len(data) > 0 && data[0] == personV2
+	if v2 {
+		// Format 2 is format 1 with the e-mail at the end.
+		data = append([]byte{recordV1}, data[1:]...)
+	}
 	d.start(data, "person")
 	block := &personBlock{}
 	p := &block.p
@@ -269,6 +287,11 @@ func decodePerson(data []byte) (*registry.Person, error) {
 		doc.Expires = d.date()
 		doc.Issuer = d.str()
 		doc.Revoked = d.bool()
+	}
+	if v2 {
+		if p.Email = d.str(); p.Email == "" && d.err == nil {
+			d.fail(errors.New("format 2 record with no e-mail"))
+		}
 	}
 	if err := d.finish("person"); err != nil {
 		return nil, err

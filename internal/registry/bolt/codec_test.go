@@ -19,6 +19,7 @@ func TestPersonCodecRoundTrip(t *testing.T) {
 		From:    registry.Date{Year: 2015, Month: 1, Day: 1}, AIREComune: "F205",
 	})
 	full.Documents[0].Revoked = true
+	full.Email = "contact@example.org"
 	tests := []struct {
 		name string
 		p    *registry.Person
