@@ -256,7 +256,10 @@ func TestRunStartsWithEveryPendingDelivery(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); r.s.Run(ctx, nil, func() (time.Time, bool) { cancel(); return time.Time{}, false }) }()
+	go func() {
+		defer close(done)
+		r.s.Run(ctx, nil, func() (time.Time, bool) { cancel(); return time.Time{}, false })
+	}()
 	<-done
 	if len(r.io.Messages()) != 1 || len(r.smtp.Messages()) != 1 {
 		t.Fatalf("start pass delivered %d App IO and %d e-mail messages, want 1 and 1", len(r.io.Messages()), len(r.smtp.Messages()))
