@@ -37,6 +37,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/operators/{id}/hours", c.require(staff.ManageOperators, c.operatorHours))
 	mux.Handle("POST /admin/operators/{id}/agreement", c.require(staff.ManageOperators, c.operatorAgreement))
 	mux.Handle("POST /admin/devices/{key}/revoke", c.require(staff.ManageOperators, c.deviceRevoke))
+	mux.Handle("GET /admin/operators/{id}/convention.zip", c.require(staff.SearchAudit, c.conventionKit))
 	mux.Handle("GET /admin/map", c.require(staff.ViewOperators, c.mapPage))
 
 	mux.Handle("GET /admin/fees", c.require(staff.ViewFees, c.feesPage))
@@ -184,6 +185,9 @@ type operatorPageData struct {
 	NewCode   string
 	CodeUntil time.Time
 	CanManage bool
+	// CanExport: the kit holds the shop's audit extract, so only staff
+	// who may search the audit log get it.
+	CanExport bool
 	Map       mapView
 }
 
@@ -221,6 +225,7 @@ func (c *Console) operatorData(r *http.Request, id string) (*operatorPageData, e
 	}
 	a, _ := authOf(r)
 	d.CanManage = a != nil && a.Role.Can(staff.ManageOperators)
+	d.CanExport = a != nil && a.Role.Can(staff.SearchAudit)
 	for _, dv := range devs {
 		bl, err := c.Operators.Backlog(dv.KeyID)
 		if err != nil {

@@ -311,3 +311,30 @@ func TestGatherRefuses(t *testing.T) {
 		t.Errorf("reversed period: %v", err)
 	}
 }
+
+// A kit's PDFs are dated when the kit was gathered, not when they were
+// rendered: the same kit renders to the same bytes, so a digest taken today
+// can be checked against an export made again later from the same data.
+func TestKitIsReproducible(t *testing.T) {
+	src, _, _ := fixture(t)
+	k, err := Gather(src, milano, "op-0001", Period{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := k.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, ".pdf") && !bytes.Contains(f.Data, []byte("/CreationDate (D:20260310090000)")) {
+			t.Errorf("%s is not dated at the kit's time", f.Name)
+		}
+	}
+	again, err := k.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m1, m2 := files[len(files)-1].Data, again[len(again)-1].Data; !bytes.Equal(m1, m2) {
+		t.Errorf("two renderings of one kit differ:\n%s\n%s", m1, m2)
+	}
+}

@@ -1,12 +1,14 @@
 package convention
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/settlement"
@@ -152,4 +154,30 @@ func days(n int) string {
 		return "1 giorno"
 	}
 	return strconv.Itoa(n) + " giorni"
+}
+
+// Zip packs files into one archive under the folder dir, for a download
+// that gives the same files as the command line.
+func Zip(dir string, files []File, modified time.Time) ([]byte, error) {
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for _, f := range files {
+		fw, err := w.CreateHeader(&zip.FileHeader{Name: dir + "/" + f.Name, Method: zip.Deflate, Modified: modified})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := fw.Write(f.Data); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// DirName is the kit's folder name for operator id at instant at:
+// "convenzione-op-0001-2026-03-10".
+func DirName(id string, at time.Time) string {
+	return "convenzione-" + id + "-" + protocol.DayOf(at).String()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-pdf/fpdf"
 
@@ -25,7 +26,9 @@ type doc struct {
 	margin float64
 }
 
-func newDoc(orientation, title, footer string) (*doc, error) {
+// newDoc starts a document dated at: the same kit gives the same bytes, so
+// the digests in the manifest and in the agreement can be checked again.
+func newDoc(orientation, title, footer string, at time.Time) (*doc, error) {
 	regular, err := assets.FS.ReadFile("fonts/DejaVuSans.ttf")
 	if err != nil {
 		return nil, fmt.Errorf("the embedded font is missing: %w", err)
@@ -37,6 +40,9 @@ func newDoc(orientation, title, footer string) (*doc, error) {
 	f := fpdf.New(orientation, "mm", "A4", "")
 	f.SetCreator("Sportello", true)
 	f.SetTitle(title, true)
+	f.SetCreationDate(at)
+	f.SetModificationDate(at)
+	f.SetCatalogSort(true) // fonts in a fixed order, not Go's map order
 	f.AddUTF8FontFromBytes("dejavu", "", regular)
 	f.AddUTF8FontFromBytes("dejavu", "B", bold)
 	const margin = 18
@@ -160,7 +166,7 @@ func (k *Kit) generated() string {
 // written before it, listed with their digests.
 func (k *Kit) agreementPDF(annexes []File) ([]byte, error) {
 	o, a := k.Operator, k.Operator.Agreement
-	d, err := newDoc("P", "Convenzione "+o.ID, k.footer("convenzione"))
+	d, err := newDoc("P", "Convenzione "+o.ID, k.footer("convenzione"), k.Generated)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +310,7 @@ func (k *Kit) agreementPDF(annexes []File) ([]byte, error) {
 // auditPDF is the shop's extract of the audit log, one line per entry.
 func (k *Kit) auditPDF() ([]byte, error) {
 	o := k.Operator
-	d, err := newDoc("L", "Registro degli accessi "+o.ID, k.footer("registro degli accessi "+k.Period.String()))
+	d, err := newDoc("L", "Registro degli accessi "+o.ID, k.footer("registro degli accessi "+k.Period.String()), k.Generated)
 	if err != nil {
 		return nil, err
 	}
