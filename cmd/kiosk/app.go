@@ -322,7 +322,9 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		prov = p
 	}
 	defer prov.Close()
-	reader := &kiosk.CIEReader{Provider: prov, CSCAs: cscas, PIN: pinOpt, Now: c.now}
+	// Each tap is bound to this device's key and stamped with the clock
+	// its requests are signed with, as the hub judges a tap's age by its own.
+	reader := &kiosk.CIEReader{Provider: prov, CSCAs: cscas, PIN: pinOpt, Now: c.now, KeyID: prof.KeyID, TapClock: client.HubNow}
 	defer reader.Close()
 
 	ob := st.outbox

@@ -180,7 +180,8 @@ func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
 		tb.Fatal(err)
 	}
 	ca, _ := virtual.TestCSCA()
-	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca}}
+	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca},
+		KeyID: prof.KeyID, TapClock: client.HubNow}
 	tb.Cleanup(func() { reader.Close() })
 	if reader.PIN.Auth, err = virtual.TestDeviceAuth(); err != nil {
 		tb.Fatal(err)

@@ -103,7 +103,8 @@ func TestProfileAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca, _ := virtual.TestCSCA()
-	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca}}
+	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca},
+		KeyID: st.prof.KeyID, TapClock: client.HubNow}
 	defer reader.Close()
 	if reader.PIN.Auth, err = virtual.TestDeviceAuth(); err != nil {
 		t.Fatal(err)

@@ -73,7 +73,8 @@ func kioskChild(role string) int {
 		return fail(err)
 	}
 	ca, _ := virtual.TestCSCA()
-	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca}}
+	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca},
+		KeyID: st.prof.KeyID, TapClock: client.HubNow}
 	defer reader.Close()
 	cfg := kiosk.Config{Mode: kiosk.Operator, Shop: st.shop.Shop, OperatorID: st.prof.OperatorID, ServiceCents: int64(dev.FeeCents), Staff: st.shop.Staff}
 	k, err := c.counter(st, client, cfg, kiosk.Deps{Reader: reader, Clock: kiosk.ClockFunc(time.Now), Log: log})

@@ -1,11 +1,14 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/cie"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/iso7816"
 	"github.com/sportello/sportello/internal/outbox"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/escpos"
@@ -34,36 +38,70 @@ type CIEReader struct {
 	Provider cardreader.Provider
 	Reader   string // "" for the first reader holding a card
 	CSCAs    []*x509.Certificate
+	// KeyID is the key id the hub knows this device by (its profile's):
+	// each tap's challenge is bound to it, so the chip's answer proves the
+	// card was read here and by no other device.
+	KeyID string
 	// PIN configures the secure channel the self-service PIN travels in.
 	PIN cie.PINOptions
+	// Now checks the card's certificates; it also stamps each tap (whole
+	// seconds) unless TapClock is set.
 	Now func() time.Time
+	// TapClock stamps each tap. The hub bounds how old a tap it accepts
+	// is, by its own clock, so a kiosk sets the clock it signs its
+	// requests with (hubclient.Client.HubNow): a device clock that is off
+	// does not make every tap look stale.
+	TapClock func() time.Time
+	Rand     io.Reader // the tap nonces; crypto/rand when nil
 
 	mu   sync.Mutex
 	card cardreader.Card // the card read last, for the PIN
 }
 
-// ReadCard waits for a card and reads it at level 1.
-func (r *CIEReader) ReadCard(ctx context.Context) (string, error) {
-	card, err := r.connect(ctx)
-	if err != nil {
-		return "", err
+// ReadCard waits for a card, reads it at level 1 over a challenge bound to
+// this device, a fresh nonce and the tap's time (cie.TapChallenge), and
+// returns what the hub needs to check the tap itself. It still verifies
+// the card here, so a clone or a card the issuer did not sign is refused
+// at once.
+func (r *CIEReader) ReadCard(ctx context.Context) (*api.RequesterEvidence, error) {
+	if r.KeyID == "" {
+		return nil, problem("card_unreadable", "the card reader does not know this device's key id, which every tap is bound to", nil)
 	}
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
-	res, err := cie.ReadLevel1(ctx, card, cie.Options{CSCAs: r.CSCAs, Now: now()})
+	tapClock := now
+	if r.TapClock != nil {
+		tapClock = r.TapClock
+	}
+	rnd := r.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	nonce := make([]byte, cie.TapNonceSize)
+	if _, err := io.ReadFull(rnd, nonce); err != nil {
+		return nil, fmt.Errorf("could not draw the tap's nonce: %w", err)
+	}
+	card, err := r.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tapped := tapClock().UTC().Truncate(time.Second)
+	challenge := cie.TapChallenge(r.KeyID, nonce, tapped)
+	c, err := cie.Collect(ctx, iso7816.NewChannel(card), bytes.NewReader(challenge))
 	if err != nil {
 		card.Close()
-		return "", err
+		return nil, err
 	}
+	res := cie.Verify(c, cie.Options{CSCAs: r.CSCAs, Now: now()})
 	if !res.Verified() {
 		card.Close()
 		detail := "the card did not prove itself genuine"
 		if len(res.Problems) > 0 {
 			detail = res.Problems[0].Detail
 		}
-		return "", problem("card_not_genuine", "the card is not a genuine CIE: "+detail, nil)
+		return nil, problem("card_not_genuine", "the card is not a genuine CIE: "+detail, nil)
 	}
 	r.mu.Lock()
 	if r.card != nil {
@@ -71,7 +109,8 @@ func (r *CIEReader) ReadCard(ctx context.Context) (string, error) {
 	}
 	r.card = card
 	r.mu.Unlock()
-	return res.NIS, nil
+	return &api.RequesterEvidence{Method: api.EvidenceCIE, NIS: res.NIS, Kpub: c.Kpub, SOD: c.SOD,
+		TapNonce: nonce, TappedAt: tapped, Response: c.Response}, nil
 }
 
 func (r *CIEReader) connect(ctx context.Context) (cardreader.Card, error) {
@@ -268,6 +307,11 @@ func (p *DevicePrinters) Status(ctx context.Context) string {
 // QueueKind is the outbox operation kind of a queued certificate request.
 const QueueKind = "certificate.request"
 
+// ReasonEvidenceRequired is the hub's reason for a certificate request
+// that does not say who asked; the kiosk gives it to a queued request from
+// before requester evidence without sending it.
+const ReasonEvidenceRequired = "requester_evidence_required"
+
 // Queue is the kiosk's journal of requests in its bbolt outbox: each
 // request is written there before it is sent, delivered through Hub, and
 // committed with its print jobs.
@@ -439,8 +483,8 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 	if err := json.Unmarshal(payload, &q); err != nil {
 		return IssueRequest{}, fmt.Errorf("the queued request is not the expected JSON: %w", err)
 	}
-	req := IssueRequest{Key: q.Key, SubjectCF: q.Body.CF, Exemption: q.Body.Exemption, RequesterCF: q.Body.RequesterCF,
-		Channel: certificate.Channel(q.Body.Channel)}
+	req := IssueRequest{Key: q.Key, SubjectCF: q.Body.CF, Exemption: q.Body.Exemption, Requester: q.Body.Requester,
+		RequesterCF: q.Body.RequesterCF, Channel: certificate.Channel(q.Body.Channel)}
 	for _, t := range q.Body.Types {
 		req.Types = append(req.Types, certificate.Type(t))
 	}
@@ -463,6 +507,13 @@ func deliverer(hub Hub, render Render, answered func()) outbox.Deliverer {
 		req, err := DecodeQueued(e.Payload)
 		if err != nil {
 			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "bad_payload", err.Error())
+		}
+		if req.Requester == nil {
+			// Queued by a kiosk from before requester evidence: the hub
+			// refuses it, and nobody can add the tap now. A refusal the
+			// operator sees, not a retry for ever.
+			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, ReasonEvidenceRequired,
+				"the request was queued without the evidence of who asked for it, which the hub requires: the citizen must ask again")
 		}
 		is, err := hub.Issue(ctx, req)
 		var r *Refusal

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/outbox"
@@ -18,7 +19,8 @@ import (
 func TestQueuedRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	req := IssueRequest{Key: "kiosk-abc", SubjectCF: cfMaria, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia},
-		Exemption: fees.Exemption{Code: 99, Text: "art. 1 legge"}, RequesterCF: cfMario, Channel: certificate.SelfService}
+		Exemption: fees.Exemption{Code: 99, Text: "art. 1 legge"}, RequesterCF: cfMario, Channel: certificate.SelfService,
+		Requester: withPIN(fakeTap(nisMario, 7))}
 	dir := t.TempDir()
 	ob, err := outbox.Open(filepath.Join(dir, "o.db"), outbox.Options{Key: make([]byte, 32)})
 	if err != nil {
@@ -47,12 +49,14 @@ func TestQueuedRoundTrip(t *testing.T) {
 	if _, err := ob.NewSender(Deliverer(hub, nil), outbox.SenderOptions{}).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The tap's evidence (its bytes, its time, the PIN) is in what the
+	// sender hands the hub: the hub checks it again, after the wait.
 	if len(hub.issued) != 1 || !reflect.DeepEqual(hub.issued[0], req) {
 		t.Fatalf("delivered %+v, want %+v", hub.issued, req)
 	}
 	// A refusal at the counter is the hub's word, and is dismissed once seen.
 	hub.refuse = &Refusal{Status: 422, Reason: "not_eligible", Message: "no"}
-	q.Enqueue(ctx, IssueRequest{Key: "kiosk-def", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}, 0, false)
+	q.Enqueue(ctx, IssueRequest{Key: "kiosk-def", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Requester: fakeTap(nisMario, 8)}, 0, false)
 	var r *Refusal
 	if _, err := q.Deliver(ctx, "kiosk-def", nil); !errors.As(err, &r) || r.Reason != "not_eligible" {
 		t.Fatalf("a refused delivery: %v", err)
@@ -68,6 +72,55 @@ func TestQueuedRoundTrip(t *testing.T) {
 	}
 	if _, err := DecodeQueued([]byte("{")); err == nil {
 		t.Error("a broken payload decoded")
+	}
+}
+
+func withPIN(ev *api.RequesterEvidence) *api.RequesterEvidence {
+	ev.PINProved = true
+	return ev
+}
+
+// TestQueuedBeforeEvidence: a request a kiosk queued before it sent
+// requester evidence (its payload has none, as old outbox files hold) still
+// opens, and is refused for the operator with the hub's reason for it, at
+// once: it is never sent (the hub must refuse it, and no tap can be added
+// now) and never retried; the request behind it is delivered.
+func TestQueuedBeforeEvidence(t *testing.T) {
+	ctx := context.Background()
+	ob, err := outbox.Open(filepath.Join(t.TempDir(), "o.db"), outbox.Options{Key: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	// The payload exactly as kiosks wrote it before requester evidence.
+	old := `{"key":"kiosk-old","body":{"cf":"` + cfMario + `","types":["residenza"],"exemption":{"code":0},"requester_cf":"` + cfMario + `","channel":"counter"}}`
+	if _, err := ob.Enqueue(ctx, outbox.Op{Kind: QueueKind, IdempotencyKey: "kiosk-old", Payload: []byte(old), PersonalData: true, AmountCents: 1802}); err != nil {
+		t.Fatal(err)
+	}
+	hub := newFakeHub(testNow)
+	q := &Queue{Outbox: ob, Hub: hub}
+	if u, err := q.Unfinished(ctx); err != nil || len(u) != 1 || !reflect.DeepEqual(u[0].Types, []string{"residenza"}) {
+		t.Fatalf("the old request read back as %+v %v", u, err)
+	}
+	queueRequest(t, ob, IssueRequest{Key: "kiosk-new", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Requester: fakeTap(nisMario, 1)})
+	var outcomes []outbox.Outcome
+	s := ob.NewSender(Deliverer(hub, nil), outbox.SenderOptions{OnResult: func(o outbox.Outcome) { outcomes = append(outcomes, o) }})
+	if _, err := s.Drain(ctx); err != nil {
+		t.Fatalf("a round with the old request failed, so it would be retried: %v", err)
+	}
+	if len(hub.issued) != 1 || hub.issued[0].Key != "kiosk-new" {
+		t.Errorf("the hub was sent %+v, want only the new request", hub.issued)
+	}
+	e, err := ob.LookupKey("kiosk-old")
+	if err != nil || e.State != outbox.Refused || e.Refusal == nil || e.Refusal.Reason != ReasonEvidenceRequired || e.Attempts > 1 {
+		t.Fatalf("the old request: %+v %v, want refused for %s", e, err, ReasonEvidenceRequired)
+	}
+	c, err := q.Lookup(ctx, e.ClaimCode)
+	if err != nil || c.State != ClaimRefused || c.Reason != ReasonEvidenceRequired || c.Message == "" {
+		t.Errorf("its claim code says %+v %v", c, err)
+	}
+	if len(outcomes) != 2 || outcomes[0].Entry.State != outbox.Refused {
+		t.Errorf("outcomes %+v, want the refusal for the operator, then the delivery", outcomes)
 	}
 }
 
@@ -96,7 +149,8 @@ func TestQueueDeliverSpoolsAndPrints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := IssueRequest{Key: "kiosk-1", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Channel: certificate.Counter}
+	req := IssueRequest{Key: "kiosk-1", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Channel: certificate.Counter,
+		Requester: fakeTap(nisMario, 1)}
 	if _, err := q.Enqueue(ctx, req, 1802, false); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +188,7 @@ func TestQueueDeliverSpoolsAndPrints(t *testing.T) {
 	}
 
 	// The PDF does not come: the request stays pending, nothing is spooled.
-	req2 := IssueRequest{Key: "kiosk-2", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario}
+	req2 := IssueRequest{Key: "kiosk-2", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Requester: fakeTap(nisMario, 2)}
 	q.Enqueue(ctx, req2, 1802, false)
 	hub.pdfFails = true
 	if _, err := q.Deliver(ctx, req2.Key, f.Render()); !errors.Is(err, ErrOffline) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
@@ -63,7 +64,7 @@ func newRealHub(t *testing.T) *realHub {
 	devPub, devKey, _ := ed25519.GenerateKey(nil)
 	hubPub, hubKey, _ := ed25519.GenerateKey(nil)
 	h.hubSign = &httpsig.Signer{Key: hubKey, KeyID: "hub", Clock: clock}
-	api := (&hubapi.Server{Store: h.desk.Store, Desk: h.desk.Service, Now: clock, Log: slog.New(slog.DiscardHandler),
+	handler := (&hubapi.Server{Store: h.desk.Store, Desk: h.desk.Service, Now: clock, Log: slog.New(slog.DiscardHandler),
 		Verifier:  &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: "dev-1", Key: devPub}, Clock: clock},
 		HubSigner: h.hubSign,
 		DeviceOperator: func(context.Context, string) (issuance.Operator, error) {
@@ -81,7 +82,7 @@ func newRealHub(t *testing.T) *realHub {
 			front.ServeHTTP(w, r)
 			return
 		}
-		api.ServeHTTP(w, r)
+		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
 	c := hubclient.New(&hubclient.Profile{HubURL: h.srv.URL, KeyID: "dev-1", DeviceKey: devKey.Seed(), HubKey: hubPub, HubKeyID: "hub"})
@@ -89,6 +90,12 @@ func newRealHub(t *testing.T) *realHub {
 	c.Retry = hubclient.Retry{Attempts: 1}
 	h.hub = NewClientHub(c)
 	return h
+}
+
+// asker is the evidence of h.who at the counter: their codice fiscale and
+// the number of their valid CIE, which the hub checks in its registry.
+func (h *realHub) asker() *api.RequesterEvidence {
+	return &api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: h.cie.Number}
 }
 
 // answer makes the front answer every request with status and body, signed
@@ -129,17 +136,17 @@ func TestClientHubLookup(t *testing.T) {
 		reason string // of a refusal
 		status int    // of a refusal
 	}{
-		{"by NIS, self-service", PersonQuery{NIS: h.cie.NIS, Channel: certificate.SelfService}, nil, person, "", 0},
-		{"by CF and document", PersonQuery{CF: h.who.CF, Document: h.cie.Number, Channel: certificate.Counter}, nil, person, "", 0},
-		{"unknown NIS", PersonQuery{NIS: "999999999999"}, nil, refusal, "not_found", 404},
-		{"another document", PersonQuery{CF: h.who.CF, Document: "XX00000XX"}, nil, refusal, "document_mismatch", 422},
-		{"malformed NIS", PersonQuery{NIS: "12ab"}, nil, refusal, "bad_nis", 400},
-		{"refused without a body", PersonQuery{NIS: h.cie.NIS}, func() { h.answer(h.hubSign, 403, "") }, refusal, "http_403", 403},
-		{"server error", PersonQuery{NIS: h.cie.NIS}, func() { h.answer(h.hubSign, 503, `{"reason":"unavailable","message":"down"}`) }, offline, "", 0},
-		{"a proxy's error page", PersonQuery{NIS: h.cie.NIS}, func() { h.answer(nil, 502, "<html>bad gateway</html>") }, offline, "", 0},
-		{"too many requests", PersonQuery{NIS: h.cie.NIS}, func() { h.answer(h.hubSign, 429, "") }, offline, "", 0},
-		{"signed by another key", PersonQuery{NIS: h.cie.NIS}, func() { h.answer(impostor, 200, `{"cf":"RSSMRA50B17A558W"}`) }, offline, "", 0},
-		{"not JSON", PersonQuery{NIS: h.cie.NIS}, func() { h.answer(h.hubSign, 200, "<html>") }, plain, "", 0},
+		{"by NIS, self-service", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}, Channel: certificate.SelfService}, nil, person, "", 0},
+		{"by CF and document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: h.cie.Number}, Channel: certificate.Counter}, nil, person, "", 0},
+		{"unknown NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "999999999999"}}, nil, refusal, "not_found", 404},
+		{"another document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: "XX00000XX"}}, nil, refusal, "document_mismatch", 422},
+		{"malformed NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "12ab"}}, nil, refusal, "bad_nis", 400},
+		{"refused without a body", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 403, "") }, refusal, "http_403", 403},
+		{"server error", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 503, `{"reason":"unavailable","message":"down"}`) }, offline, "", 0},
+		{"a proxy's error page", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(nil, 502, "<html>bad gateway</html>") }, offline, "", 0},
+		{"too many requests", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 429, "") }, offline, "", 0},
+		{"signed by another key", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(impostor, 200, `{"cf":"RSSMRA50B17A558W"}`) }, offline, "", 0},
+		{"not JSON", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 200, "<html>") }, plain, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +206,7 @@ func TestClientHubLookup(t *testing.T) {
 func TestClientHubIssue(t *testing.T) {
 	h := newRealHub(t)
 	ctx := context.Background()
-	req := IssueRequest{Key: "kiosk-1", SubjectCF: h.desk.Residents[0], RequesterCF: h.desk.Residents[0],
+	req := IssueRequest{Key: "kiosk-1", SubjectCF: h.who.CF, RequesterCF: h.who.CF, Requester: h.asker(),
 		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
 	is, err := h.hub.Issue(ctx, req)
 	if err != nil {
@@ -231,7 +238,7 @@ func TestClientHubIssue(t *testing.T) {
 	}
 	// Refused by the hub: the flow shows the reason and does not queue.
 	var r *Refusal
-	_, err = h.hub.Issue(ctx, IssueRequest{Key: "kiosk-2", SubjectCF: h.desk.Residents[0], RequesterCF: h.desk.Residents[0],
+	_, err = h.hub.Issue(ctx, IssueRequest{Key: "kiosk-2", SubjectCF: h.who.CF, RequesterCF: h.who.CF, Requester: h.asker(),
 		Types: []certificate.Type{certificate.StatoLibero}})
 	if !errors.As(err, &r) || r.Status != 403 || r.Message == "" {
 		t.Errorf("a type the agreement does not allow: %v", err)
@@ -247,7 +254,7 @@ func TestClientHubIssue(t *testing.T) {
 	if _, err := h.hub.Issue(ctx, IssueRequest{Key: "k", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}); !errors.Is(err, ErrOffline) {
 		t.Errorf("closed port: %v", err)
 	}
-	if _, err := h.hub.LookupPerson(ctx, PersonQuery{NIS: h.cie.NIS}); !errors.Is(err, ErrOffline) {
+	if _, err := h.hub.LookupPerson(ctx, PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}); !errors.Is(err, ErrOffline) {
 		t.Errorf("look-up on a closed port: %v", err)
 	}
 	if err := h.hub.Ping(ctx); !errors.Is(err, ErrOffline) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/printer"
@@ -28,6 +29,7 @@ const (
 type fakeHub struct {
 	mu       sync.Mutex
 	persons  map[string]*Person // by NIS and by CF+"/"+document
+	lookups  []PersonQuery
 	offline  bool
 	refuse   *Refusal
 	issued   []IssueRequest
@@ -49,9 +51,10 @@ func (h *fakeHub) LookupPerson(_ context.Context, q PersonQuery) (*Person, error
 	if h.offline {
 		return nil, fmt.Errorf("%w: dial refused", ErrOffline)
 	}
-	key := q.NIS
-	if key == "" {
-		key = q.CF + "/" + q.Document
+	h.lookups = append(h.lookups, q)
+	key := q.Requester.NIS
+	if q.Requester.Method == api.EvidenceDocument {
+		key = q.Requester.CF + "/" + q.Requester.Document
 	}
 	p, ok := h.persons[key]
 	if !ok {
@@ -101,6 +104,7 @@ func (h *fakeHub) Ping(context.Context) error {
 
 type fakeReader struct {
 	nis      string
+	taps     int // each tap's evidence differs: its nonce counts them
 	err      error
 	pin      string
 	tries    int
@@ -108,11 +112,21 @@ type fakeReader struct {
 	onRead   func()
 }
 
-func (r *fakeReader) ReadCard(context.Context) (string, error) {
+func (r *fakeReader) ReadCard(context.Context) (*api.RequesterEvidence, error) {
 	if r.onRead != nil {
 		r.onRead()
 	}
-	return r.nis, r.err
+	if r.err != nil {
+		return nil, r.err
+	}
+	r.taps++
+	return fakeTap(r.nis, r.taps), nil
+}
+
+// fakeTap is the evidence of tap n of the card holding nis.
+func fakeTap(nis string, n int) *api.RequesterEvidence {
+	return &api.RequesterEvidence{Method: api.EvidenceCIE, NIS: nis, Kpub: []byte("kpub"), SOD: []byte("sod"),
+		TapNonce: bytes.Repeat([]byte{byte(n)}, 16), TappedAt: time.Date(2026, 3, 2, 10, 0, n, 0, time.UTC), Response: []byte{byte(n), 0xAA}}
 }
 func (r *fakeReader) VerifyPIN(_ context.Context, pin string) error {
 	if r.tries == 0 {

@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
@@ -178,7 +180,10 @@ type Flow struct {
 	jobs     []string       // the last sale's print jobs, printed from the spool while it holds them
 	claim    *receipt.Claim // last claim receipt, kept for reprint until the next customer
 	key      string         // idempotency key of the request under review
-	nis      string
+	// requester is how the citizen of this visit was identified (the CIE
+	// tap, or codice fiscale and document), sent with the look-up and
+	// with every request, and forgotten with the customer.
+	requester *api.RequesterEvidence
 }
 
 // New makes a flow on its first screen.
@@ -239,7 +244,8 @@ func (f *Flow) reset(full bool) {
 		f.pdf[i] = 0
 	}
 	rec := f.v.Recovered
-	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.nis = nil, nil, nil, nil, "", ""
+	wipeEvidence(f.requester)
+	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.requester = nil, nil, nil, nil, "", nil
 	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop, Recovered: rec,
 		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card}
 	switch {
@@ -251,6 +257,30 @@ func (f *Flow) reset(full bool) {
 		f.v.Step = StepIdentify
 	}
 	f.last = f.deps.Clock.Now()
+}
+
+// wipeEvidence overwrites what a tap read, as the certificate's PDF is, so
+// a session's card data do not outlive it in memory longer than the GC
+// takes.
+func wipeEvidence(ev *api.RequesterEvidence) {
+	if ev == nil {
+		return
+	}
+	for _, b := range [][]byte{ev.Kpub, ev.SOD, ev.TapNonce, ev.Response} {
+		clear(b)
+	}
+	*ev = api.RequesterEvidence{}
+}
+
+// cloneEvidence is a copy sharing no bytes with ev, for a request that
+// outlives the visit (the outbox keeps it until the hub answers).
+func cloneEvidence(ev *api.RequesterEvidence) *api.RequesterEvidence {
+	if ev == nil {
+		return nil
+	}
+	c := *ev
+	c.Kpub, c.SOD, c.TapNonce, c.Response = bytes.Clone(ev.Kpub), bytes.Clone(ev.SOD), bytes.Clone(ev.TapNonce), bytes.Clone(ev.Response)
+	return &c
 }
 
 // View returns a snapshot for rendering.
@@ -447,18 +477,19 @@ func (f *Flow) TapCard(ctx context.Context) error {
 	defer done()
 	rctx, cancel := f.ctx(ctx)
 	defer cancel()
-	nis, err := f.deps.Reader.ReadCard(rctx)
+	ev, err := f.deps.Reader.ReadCard(rctx)
 	if err != nil {
 		return f.fail(cardProblem(err))
 	}
 	if f.cfg.Mode == SelfService {
 		f.update(func(v *View) {
-			f.nis = nis
+			wipeEvidence(f.requester)
+			f.requester = ev
 			v.Step = StepPIN
 		})
 		return nil
 	}
-	return f.lookup(ctx, PersonQuery{NIS: nis, Channel: certificate.Counter})
+	return f.lookup(ctx, ev, certificate.Counter)
 }
 
 func cardProblem(err error) *Problem {
@@ -497,10 +528,18 @@ func (f *Flow) EnterPIN(ctx context.Context, pin string) error {
 		}
 		return f.fail(cardProblem(err))
 	}
+	// The card took the PIN: the tap is the citizen's own, which the hub
+	// requires of self-service.
 	f.mu.Lock()
-	nis := f.nis
+	ev := f.requester
+	if ev != nil {
+		ev.PINProved = true
+	}
 	f.mu.Unlock()
-	return f.lookup(ctx, PersonQuery{NIS: nis, Channel: certificate.SelfService})
+	if ev == nil {
+		return f.fail(problem("card_unreadable", "tap the card again before typing the PIN", nil))
+	}
+	return f.lookup(ctx, ev, certificate.SelfService)
 }
 
 // IdentifyByCF identifies the citizen at the counter by codice fiscale and
@@ -522,19 +561,25 @@ func (f *Flow) IdentifyByCF(ctx context.Context, cf, document string) error {
 	if len(document) < 5 {
 		return f.fail(problem("document_missing", "type the number of the identity document the citizen shows", nil))
 	}
-	return f.lookup(ctx, PersonQuery{CF: cf, Document: document, Channel: certificate.Counter})
+	return f.lookup(ctx, &api.RequesterEvidence{Method: api.EvidenceDocument, CF: cf, Document: document}, certificate.Counter)
 }
 
-func (f *Flow) lookup(ctx context.Context, q PersonQuery) error {
+// lookup identifies the citizen at the hub with ev and, when the hub knows
+// them, keeps ev as this visit's requester.
+func (f *Flow) lookup(ctx context.Context, ev *api.RequesterEvidence, channel certificate.Channel) error {
 	hctx, cancel := f.ctx(ctx)
 	defer cancel()
-	p, err := f.deps.Hub.LookupPerson(hctx, q)
+	p, err := f.deps.Hub.LookupPerson(hctx, PersonQuery{Requester: *cloneEvidence(ev), Channel: channel})
 	if err != nil {
 		f.noteHub(err)
 		return f.fail(hubProblem(err))
 	}
 	f.noteHub(nil)
 	f.update(func(v *View) {
+		if f.requester != ev {
+			wipeEvidence(f.requester)
+		}
+		f.requester = ev
 		v.Person = p
 		v.Choice = Choice{SubjectCF: p.CF}
 		v.Subject = p.Name()
@@ -683,13 +728,14 @@ func (f *Flow) Confirm(ctx context.Context) error {
 	f.mu.Lock()
 	v := f.v
 	key := f.key
+	requester := cloneEvidence(f.requester)
 	f.mu.Unlock()
 	channel := certificate.Counter
 	if f.cfg.Mode == SelfService {
 		channel = certificate.SelfService
 	}
 	req := IssueRequest{Key: key, SubjectCF: v.Choice.SubjectCF, Types: v.Choice.Types, Exemption: v.Choice.Exemption,
-		RequesterCF: v.Person.CF, Channel: channel}
+		Requester: requester, RequesterCF: v.Person.CF, Channel: channel}
 	staff := ""
 	if v.Staff != nil {
 		staff = v.Staff.ID

@@ -1,12 +1,15 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
+	"reflect"
 	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/printer"
@@ -19,17 +22,19 @@ func TestOperatorIssueAndPrint(t *testing.T) {
 	tests := []struct {
 		name      string
 		identify  func(r *rig) error
+		evidence  *api.RequesterEvidence // what identified the citizen, sent with the request
 		choice    Choice
 		wantTotal int64
 		wantLines int
 	}{
-		{"CIE tap, residenza in bollo", func(r *rig) error { return r.flow.TapCard(ctx) },
+		{"CIE tap, residenza in bollo", func(r *rig) error { return r.flow.TapCard(ctx) }, fakeTap(nisMario, 1),
 			Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}, 1600 + 52 + 150, 3},
 		{"codice fiscale and document, exempt for a pension abroad", func(r *rig) error { return r.flow.IdentifyByCF(ctx, " rssmra50b17a558w ", "ca12345ab") },
+			&api.RequesterEvidence{Method: api.EvidenceDocument, CF: cfMario, Document: "CA12345AB"},
 			Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 9}}, 26 + 150, 3},
-		{"for a family member, contestuale", func(r *rig) error { return r.flow.TapCard(ctx) },
+		{"for a family member, contestuale", func(r *rig) error { return r.flow.TapCard(ctx) }, fakeTap(nisMario, 1),
 			Choice{SubjectCF: cfMaria, Types: []certificate.Type{certificate.StatoDiFamiglia, certificate.Residenza}}, 1600 + 52 + 150, 3},
-		{"for someone else at the counter", func(r *rig) error { return r.flow.TapCard(ctx) },
+		{"for someone else at the counter", func(r *rig) error { return r.flow.TapCard(ctx) }, fakeTap(nisMario, 1),
 			Choice{SubjectCF: cfOther, Types: []certificate.Type{certificate.Residenza}}, 1600 + 52 + 150, 3},
 	}
 	for _, tt := range tests {
@@ -66,6 +71,15 @@ func TestOperatorIssueAndPrint(t *testing.T) {
 			if len(r.hub.issued) != 1 || r.hub.issued[0].SubjectCF != tt.choice.SubjectCF || r.hub.issued[0].RequesterCF != cfMario ||
 				r.hub.issued[0].Channel != certificate.Counter || r.hub.issued[0].Key == "" {
 				t.Fatalf("hub got %+v", r.hub.issued)
+			}
+			// The look-up and the request carry the same evidence, the
+			// one the card or the operator gave; the outbox wrote it with
+			// the request.
+			if len(r.hub.lookups) != 1 || !reflect.DeepEqual(r.hub.lookups[0].Requester, *tt.evidence) {
+				t.Errorf("look-ups %+v, want one with %+v", r.hub.lookups, tt.evidence)
+			}
+			if !reflect.DeepEqual(r.hub.issued[0].Requester, tt.evidence) || !reflect.DeepEqual(r.out.queued[0].Requester, tt.evidence) {
+				t.Errorf("request sent with evidence %+v, queued with %+v; want %+v", r.hub.issued[0].Requester, r.out.queued[0].Requester, tt.evidence)
 			}
 			if len(r.prn.a4) != 1 || len(r.prn.receipts) != 1 {
 				t.Fatalf("printed %d A4 and %d receipts", len(r.prn.a4), len(r.prn.receipts))
@@ -453,6 +467,16 @@ func TestSelfService(t *testing.T) {
 				if got := r.hub.issued[0]; got.Channel != certificate.SelfService || got.RequesterCF != cfMario {
 					t.Errorf("request %+v", got)
 				}
+				// The card took the citizen's PIN: the hub is told so, with
+				// the tap, on the look-up and on the request.
+				want := fakeTap(nisMario, 1)
+				want.PINProved = true
+				if got := r.hub.issued[0].Requester; !reflect.DeepEqual(got, want) {
+					t.Errorf("request's evidence %+v, want %+v", got, want)
+				}
+				if got := r.hub.lookups[len(r.hub.lookups)-1].Requester; !reflect.DeepEqual(got, *want) {
+					t.Errorf("look-up's evidence %+v, want %+v", got, want)
+				}
 				if r.prn.receipts[0].Lang != receipt.English {
 					t.Errorf("receipt in %s, the citizen chose English", r.prn.receipts[0].Lang)
 				}
@@ -467,6 +491,11 @@ func TestIdleTimeoutWipes(t *testing.T) {
 	r.flow.TapCard(ctx)
 	r.flow.EnterPIN(ctx, "12345678")
 	r.step(t, StepChoose)
+	tap := r.flow.requester
+	if tap == nil || tap.NIS != nisMario {
+		t.Fatalf("the visit's evidence is %+v", tap)
+	}
+	response := tap.Response
 	r.clock.Add(59 * time.Second)
 	if r.flow.Tick() {
 		t.Fatal("wiped before the timeout")
@@ -481,8 +510,11 @@ func TestIdleTimeoutWipes(t *testing.T) {
 		t.Fatal("not wiped after the timeout")
 	}
 	v := r.flow.View()
-	if v.Step != StepStart || v.Person != nil || v.Lang != Italian || v.Preview != nil || r.flow.nis != "" {
-		t.Errorf("after the wipe: %+v nis %q", v, r.flow.nis)
+	if v.Step != StepStart || v.Person != nil || v.Lang != Italian || v.Preview != nil || r.flow.requester != nil {
+		t.Errorf("after the wipe: %+v evidence %+v", v, r.flow.requester)
+	}
+	if tap.NIS != "" || tap.PINProved || !bytes.Equal(response, make([]byte, len(response))) {
+		t.Errorf("the wiped tap still holds NIS %q, PIN proved %v, the chip's answer %x", tap.NIS, tap.PINProved, response)
 	}
 	// The start screen itself never times out.
 	r.clock.Add(time.Hour)

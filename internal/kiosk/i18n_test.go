@@ -90,3 +90,24 @@ func TestCatalogFallbacks(t *testing.T) {
 		t.Errorf("missing catalog: %v", err)
 	}
 }
+
+// TestRequesterRefusalsTranslated: the hub's refusals about who asks reach
+// the screen as the catalogue's own sentence in both languages, not as the
+// hub's English message inside the generic "the city refused" line; the
+// same sentence whatever the hub's message said, so the screen adds
+// nothing to what the reason code tells.
+func TestRequesterRefusalsTranslated(t *testing.T) {
+	c, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reason := range []string{"identification_failed", "not_requester_household", ReasonEvidenceRequired} {
+		for _, lang := range Langs {
+			a := c.Problem(lang, hubProblem(&Refusal{Status: 403, Reason: reason, Message: "about person A"}))
+			b := c.Problem(lang, hubProblem(&Refusal{Status: 403, Reason: reason, Message: "about person B"}))
+			if !c.Has(lang, "hub_"+reason) || a != b || strings.Contains(a, "person") {
+				t.Errorf("%s in %s shows %q and %q, want the catalogue's own sentence", reason, lang, a, b)
+			}
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/printer"
@@ -76,24 +77,27 @@ type Member struct {
 // Name is "Given names Surname".
 func (m Member) Name() string { return m.GivenNames + " " + m.Surname }
 
-// PersonQuery identifies the citizen at the hub: a NIS read from a verified
-// CIE chip, or a codice fiscale with the number of a document the operator
-// has looked at.
+// PersonQuery identifies the citizen at the hub by the evidence the kiosk
+// gathered: a CIE tap (the chip's answer over a challenge bound to this
+// device, checked by the hub itself) or a codice fiscale with the number of
+// a document the operator has looked at.
 type PersonQuery struct {
-	NIS      string
-	CF       string
-	Document string
-	Channel  certificate.Channel
+	Requester api.RequesterEvidence
+	Channel   certificate.Channel
 }
 
 // IssueRequest is one certificate request as the hub's API takes it.
 type IssueRequest struct {
 	// Key is the Idempotency-Key: fixed when the citizen confirms, so a
 	// retry or a queued delivery never issues or charges twice.
-	Key         string
-	SubjectCF   string
-	Types       []certificate.Type
-	Exemption   fees.Exemption
+	Key       string
+	SubjectCF string
+	Types     []certificate.Type
+	Exemption fees.Exemption
+	// Requester is how the citizen asking was identified at this visit;
+	// the hub checks it again in the transaction that issues, and a
+	// request without it is refused.
+	Requester   *api.RequesterEvidence
 	RequesterCF string
 	Channel     certificate.Channel
 }
@@ -134,10 +138,12 @@ func (r *Refusal) Error() string { return r.Message }
 
 // CardReader reads the citizen's CIE.
 type CardReader interface {
-	// ReadCard waits for a card until ctx ends and reads it at level 1. It
-	// returns the NIS only when the chip proved itself genuine and its data
-	// signed by the issuer; otherwise an error saying why.
-	ReadCard(ctx context.Context) (nis string, err error)
+	// ReadCard waits for a card until ctx ends and reads it at level 1,
+	// the chip answering a challenge bound to this device, a fresh nonce
+	// and the tap's time (cie.TapChallenge). It returns the tap's evidence
+	// for the hub only when the chip proved itself genuine and its data
+	// signed by the issuer here too; otherwise an error saying why.
+	ReadCard(ctx context.Context) (*api.RequesterEvidence, error)
 	// VerifyPIN checks the PIN on the card read last (self-service's
 	// level 2). A refusal is a *PINError.
 	VerifyPIN(ctx context.Context, pin string) error

@@ -85,8 +85,8 @@ func TestQueuedRequestsSurviveClockSkew(t *testing.T) {
 			// The hub is down: a proxy answers in its place.
 			h.answer(nil, 502, "<html>bad gateway</html>")
 			var keys []string
-			for i, cf := range h.desk.Residents[:4] {
-				req := IssueRequest{Key: fmt.Sprintf("sale-%d", i), SubjectCF: cf, RequesterCF: cf,
+			for i := range 4 {
+				req := IssueRequest{Key: fmt.Sprintf("sale-%d", i), SubjectCF: h.who.CF, RequesterCF: h.who.CF, Requester: h.asker(),
 					Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
 				if _, err := h.hub.Issue(context.Background(), req); !errors.Is(err, ErrOffline) {
 					t.Fatalf("with the hub down: %v, want offline", err)
@@ -143,10 +143,10 @@ func TestMalformedQueuedRequestDoesNotBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ob.Close()
-	good := h.desk.Residents[0]
-	queueRequest(t, ob, IssueRequest{Key: "bad", SubjectCF: "RSSMRA50B17F205X", RequesterCF: good,
+	good := h.who.CF
+	queueRequest(t, ob, IssueRequest{Key: "bad", SubjectCF: "RSSMRA50B17F205X", RequesterCF: good, Requester: h.asker(),
 		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter})
-	queueRequest(t, ob, IssueRequest{Key: "good", SubjectCF: good, RequesterCF: good,
+	queueRequest(t, ob, IssueRequest{Key: "good", SubjectCF: good, RequesterCF: good, Requester: h.asker(),
 		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter})
 	var outcomes []outbox.Outcome
 	s := ob.NewSender(Deliverer(h.hub, nil), outbox.SenderOptions{OnResult: func(o outbox.Outcome) { outcomes = append(outcomes, o) }})
@@ -202,7 +202,7 @@ func TestClientAndOutboxDecideAlike(t *testing.T) {
 		{404, `{"reason":"subject_not_found","message":"nobody"}`, refused, "refuse"},
 		{500, `{"reason":"internal","message":"the hub could not complete the request"}`, offline, "set aside"},
 	}
-	req := IssueRequest{Key: "k-decide", SubjectCF: h.desk.Residents[0], Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
+	req := IssueRequest{Key: "k-decide", SubjectCF: h.who.CF, Requester: h.asker(), Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
 	for _, tt := range tests {
 		var p struct{ Reason string }
 		json.Unmarshal([]byte(tt.body), &p)

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/kiosk"
@@ -57,9 +58,11 @@ func (h *hub) Ping(context.Context) error {
 
 type reader struct{}
 
-func (reader) ReadCard(context.Context) (string, error) { return "012345678901", nil }
-func (reader) VerifyPIN(context.Context, string) error  { return nil }
-func (reader) Status(context.Context) string            { return "" }
+func (reader) ReadCard(context.Context) (*api.RequesterEvidence, error) {
+	return &api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "012345678901"}, nil
+}
+func (reader) VerifyPIN(context.Context, string) error { return nil }
+func (reader) Status(context.Context) string           { return "" }
 
 type printers struct{ n int }
 
