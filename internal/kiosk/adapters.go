@@ -307,11 +307,6 @@ func (p *DevicePrinters) Status(ctx context.Context) string {
 // QueueKind is the outbox operation kind of a queued certificate request.
 const QueueKind = "certificate.request"
 
-// ReasonEvidenceRequired is the hub's reason for a certificate request
-// that does not say who asked; the kiosk gives it to a queued request from
-// before requester evidence without sending it.
-const ReasonEvidenceRequired = "requester_evidence_required"
-
 // Queue is the kiosk's journal of requests in its bbolt outbox: each
 // request is written there before it is sent, delivered through Hub, and
 // committed with its print jobs.
@@ -512,7 +507,7 @@ func deliverer(hub Hub, render Render, answered func()) outbox.Deliverer {
 			// Queued by a kiosk from before requester evidence: the hub
 			// refuses it, and nobody can add the tap now. A refusal the
 			// operator sees, not a retry for ever.
-			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, ReasonEvidenceRequired,
+			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, api.ReasonRequesterEvidenceRequired,
 				"the request was queued without the evidence of who asked for it, which the hub requires: the citizen must ask again")
 		}
 		is, err := hub.Issue(ctx, req)

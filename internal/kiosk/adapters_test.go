@@ -112,11 +112,11 @@ func TestQueuedBeforeEvidence(t *testing.T) {
 		t.Errorf("the hub was sent %+v, want only the new request", hub.issued)
 	}
 	e, err := ob.LookupKey("kiosk-old")
-	if err != nil || e.State != outbox.Refused || e.Refusal == nil || e.Refusal.Reason != ReasonEvidenceRequired || e.Attempts > 1 {
-		t.Fatalf("the old request: %+v %v, want refused for %s", e, err, ReasonEvidenceRequired)
+	if err != nil || e.State != outbox.Refused || e.Refusal == nil || e.Refusal.Reason != api.ReasonRequesterEvidenceRequired || e.Attempts > 1 {
+		t.Fatalf("the old request: %+v %v, want refused for %s", e, err, api.ReasonRequesterEvidenceRequired)
 	}
 	c, err := q.Lookup(ctx, e.ClaimCode)
-	if err != nil || c.State != ClaimRefused || c.Reason != ReasonEvidenceRequired || c.Message == "" {
+	if err != nil || c.State != ClaimRefused || c.Reason != api.ReasonRequesterEvidenceRequired || c.Message == "" {
 		t.Errorf("its claim code says %+v %v", c, err)
 	}
 	if len(outcomes) != 2 || outcomes[0].Entry.State != outbox.Refused {

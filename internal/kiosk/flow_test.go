@@ -3,8 +3,8 @@ package kiosk
 import (
 	"bytes"
 	"context"
-	"reflect"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 )
 
@@ -101,11 +102,11 @@ func TestRequesterRefusalsTranslated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, reason := range []string{"identification_failed", "not_requester_household", ReasonEvidenceRequired} {
+	for _, reason := range []string{api.ReasonIdentificationFailed, api.ReasonNotRequesterHousehold, api.ReasonRequesterEvidenceRequired} {
 		for _, lang := range Langs {
-			a := c.Problem(lang, hubProblem(&Refusal{Status: 403, Reason: reason, Message: "about person A"}))
-			b := c.Problem(lang, hubProblem(&Refusal{Status: 403, Reason: reason, Message: "about person B"}))
-			if !c.Has(lang, "hub_"+reason) || a != b || strings.Contains(a, "person") {
+			a := c.Problem(lang, hubProblem(&Refusal{Status: 403, Reason: reason, Message: "about Qx9 A"}))
+			b := c.Problem(lang, hubProblem(&Refusal{Status: 403, Reason: reason, Message: "about Qx9 B"}))
+			if !c.Has(lang, "hub_"+reason) || a != b || strings.Contains(a, "Qx9") {
 				t.Errorf("%s in %s shows %q and %q, want the catalogue's own sentence", reason, lang, a, b)
 			}
 		}
