@@ -62,6 +62,9 @@ type Server struct {
 	// /healthz runs it and is ok again once it succeeds; without it only a
 	// later write that succeeds (an issuance) ends the degraded state.
 	StorageProbe func() error
+	// IdentifyRequester verifies the evidence of who asks for their own
+	// access log; nil refuses every such request.
+	IdentifyRequester RequesterIdentifier
 	started      time.Time
 	storage      storageHealth
 }
@@ -78,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	s.deviceRoutes(mux)
 	s.deviceStatusRoutes(mux)
 	s.personRoutes(mux)
+	s.accessLogRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)

@@ -1,0 +1,181 @@
+package hubapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/sportello/sportello/internal/accesslog"
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// RequesterIdentifier returns the living registry person the evidence a
+// signed request carries identifies (selfService: only a CIE whose PIN the
+// card accepted will do). The hub's verifier of requester evidence is wired
+// here; an error it returns that is not the registry's is a failed
+// identification.
+type RequesterIdentifier func(r *http.Request, ev api.RequesterEvidence, selfService bool) (*registry.Person, error)
+
+// ErrIdentification wraps the failures a RequesterIdentifier reports, so
+// they answer 403 identification_failed whatever their cause.
+var ErrIdentification = errors.New("identification failed")
+
+func (s *Server) accessLogRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/access-log", s.signed(http.HandlerFunc(s.accessLog)))
+}
+
+// identificationFailed is the one answer to every failed identification: the
+// cause stays in the hub's log, so the answer cannot probe the registry.
+var identificationFailed = apiError{http.StatusForbidden, api.ReasonIdentificationFailed,
+	errors.New("the card or document does not identify a person of the registry; nothing about anyone was read")}
+
+func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
+	keyID, ok := httpsig.KeyID(r.Context())
+	if !ok {
+		s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"})
+		return
+	}
+	var req api.AccessLogRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the request body is not the expected JSON {requester, channel, page}: %v", err)})
+		return
+	}
+	switch req.Channel {
+	case "":
+		req.Channel = api.ChannelSelfService
+	case api.ChannelSelfService, api.ChannelCounter:
+	default:
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
+		return
+	}
+	if req.Requester.Method == "" {
+		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the access log is shown only to the person it is about: send their CIE tap (or, at a counter, their document)"})
+		return
+	}
+	if req.Page == 0 {
+		req.Page = 1
+	}
+	if req.PageSize == 0 {
+		req.PageSize = api.DefaultAccessLogPage
+	}
+	if s.IdentifyRequester == nil {
+		s.fail(w, r, errors.New("no verifier of requester evidence is configured, so no access log can be shown"))
+		return
+	}
+	who, err := s.IdentifyRequester(r, req.Requester, req.Channel == api.ChannelSelfService)
+	if err != nil {
+		if errors.Is(err, ErrIdentification) {
+			s.Log.Info("access log refused: identification failed", "key_id", keyID, "cause", err)
+			err = identificationFailed
+		}
+		s.fail(w, r, err)
+		return
+	}
+	rec, err := s.auditRecorder()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	src, ok := rec.(accesslog.Source)
+	if !ok {
+		s.fail(w, r, errors.New("the hub's audit log cannot be searched"))
+		return
+	}
+	// The look-up is a read of the citizen's data like any other: recorded
+	// before it is served, and shown in the log it returns.
+	read := audit.Entry{Actor: audit.Actor{Kind: audit.Device, ID: keyID}, Purpose: accesslog.ConsultPurpose, Subject: who.CF,
+		Data: accesslog.ConsultData, Channel: req.Channel}
+	if err := rec.Record(r.Context(), read); err != nil {
+		s.fail(w, r, fmt.Errorf("cannot record the look-up in the audit log: %w", err))
+		return
+	}
+	page, err := accesslog.Query(src, s.placeNames(), s.protocols, who.CF, s.Now(), req.Page, req.PageSize)
+	if errors.Is(err, accesslog.ErrBadPage) {
+		err = badRequest{api.ReasonBadPage, err.Error()}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := api.AccessLog{CF: who.CF, Name: who.FullName(), From: page.From.String(), To: page.To.String(),
+		Page: page.Page, Pages: page.Pages, Total: page.Total, Lines: make([]api.AccessLine, len(page.Lines))}
+	for i, l := range page.Lines {
+		out.Lines[i] = api.AccessLine{Time: l.Time, Kind: string(l.Kind), Place: l.Place, Clerk: l.Clerk, Channel: l.Channel,
+			What: l.What, Why: l.Why, Reference: l.Reference}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// protocols gives a certificate's protocol number for the log's lines.
+func (s *Server) protocols(id string) (string, bool) {
+	if s.Desk == nil || s.Desk.Certs == nil {
+		return "", false
+	}
+	rec, err := s.Desk.Certs.Get(id)
+	return rec.Protocol, err == nil
+}
+
+// placeNames names the actors of audit entries as citizens know them: a
+// device or a shop by the shop's name, staff by the city's office.
+type placeNames struct {
+	s      *Server
+	office string
+	cache  map[audit.Actor]string
+}
+
+func (s *Server) placeNames() *placeNames {
+	n := &placeNames{s: s, cache: map[audit.Actor]string{}}
+	if s.Desk != nil {
+		if st, err := s.Desk.Settings(); err == nil {
+			n.office = strings.Trim(strings.TrimSpace(st.Issuer.Office+", "+st.Issuer.Comune), ", ")
+		}
+	}
+	if n.office == "" {
+		n.office = "Ufficio anagrafe del Comune"
+	}
+	return n
+}
+
+func (n *placeNames) Place(a audit.Actor) string {
+	if p, ok := n.cache[a]; ok {
+		return p
+	}
+	p := n.place(a)
+	n.cache[a] = p
+	return p
+}
+
+func (n *placeNames) place(a audit.Actor) string {
+	ops := n.s.Operators
+	switch a.Kind {
+	case audit.Staff:
+		return n.office
+	case audit.System:
+		return "Sistema informatico del Comune"
+	case audit.Device:
+		if ops != nil {
+			if d, err := ops.Device(a.ID); err == nil {
+				if o, err := ops.Get(d.OperatorID); err == nil {
+					return o.DisplayName()
+				}
+			}
+		}
+		return "Postazione convenzionata non più registrata"
+	case audit.Operator:
+		if ops != nil {
+			if o, err := ops.Get(a.ID); err == nil {
+				return o.DisplayName()
+			}
+		}
+		return "Esercizio convenzionato non più registrato"
+	}
+	return n.office
+}
