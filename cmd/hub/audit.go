@@ -66,53 +66,91 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
-		// The anchors are read before the log: every anchor in them was
-		// written after its commit, so the snapshot taken next holds
-		// every entry they name, even while a serving hub appends.
 		path := anchorPath(h.Dir)
-		var check *audit.AnchorCheck
-		anchored := func(file string) error {
-			if check == nil {
-				key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir))
-				if err != nil {
-					return fmt.Errorf("the audit anchors cannot be checked: %w", err)
-				}
-				check = audit.NewAnchorCheck(map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)})
-			}
-			return anchorlog.Each(file, check.Add)
-		}
-		_, err := os.Stat(path)
-		missing := errors.Is(err, os.ErrNotExist)
-		if !missing {
-			if err := anchored(path); err != nil {
+		var (
+			check   *audit.AnchorCheck
+			missing bool
+			head    audit.Head
+			pruned  audit.Pruned
+		)
+		// A retention run in a serving hub may move the checkpoint while
+		// the anchors are read: read them again for the new one.
+		for try := 0; ; try++ {
+			var err error
+			if err = h.DB().View(func(tx *bbolt.Tx) (err error) { pruned, err = auditbolt.Pruned(tx); return err }); err != nil {
 				return err
 			}
-		}
-		for _, f := range copies {
-			if err := anchored(c.path(f)); err != nil {
-				return fmt.Errorf("cannot read the anchor copy %s: %w", f, err)
+			// The anchors are read before the log: every anchor in them
+			// was written after its commit, so the snapshot taken next
+			// holds every entry they name, even while a serving hub
+			// appends.
+			check = nil
+			anchored := func(file string) error {
+				if check == nil {
+					key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir))
+					if err != nil {
+						return fmt.Errorf("the audit anchors cannot be checked: %w", err)
+					}
+					check = audit.NewAnchorCheck(map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)})
+					check.Watch(pruned.At)
+				}
+				return anchorlog.Each(file, check.Add)
+			}
+			_, err = os.Stat(path)
+			missing = errors.Is(err, os.ErrNotExist)
+			if !missing {
+				if err := anchored(path); err != nil {
+					return err
+				}
+			}
+			for _, f := range copies {
+				if err := anchored(c.path(f)); err != nil {
+					return fmt.Errorf("cannot read the anchor copy %s: %w", f, err)
+				}
+			}
+			if check == nil {
+				check = audit.NewAnchorCheck(nil)
+			}
+			var now audit.Pruned
+			err = h.DB().View(func(tx *bbolt.Tx) (err error) {
+				if now, err = auditbolt.Pruned(tx); err != nil {
+					return err
+				}
+				head, err = auditbolt.Verify(tx, append(published, check.Anchors()...)...)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if now == pruned || try == 2 {
+				pruned = now
+				break
 			}
 		}
-		if check == nil {
-			check = audit.NewAnchorCheck(nil)
-		}
-		var head audit.Head
-		err = h.DB().View(func(tx *bbolt.Tx) (err error) {
-			head, err = auditbolt.Verify(tx, append(published, check.Anchors()...)...)
-			return err
-		})
 		switch {
-		case err != nil:
-			return err
 		case check.Err() != nil:
 			return check.Err()
 		case missing && head.Seq > 0 && !*noFile:
 			return fmt.Errorf("there is no %s beside the log's %d entries, so a cut tail would not show: the hub writes it as it records; if this store was restored or moved without it, check the chain alone with --no-anchor-file", path, head.Seq)
+		case !missing || len(copies) > 0:
+			// Entries removed by retention are vouched for only by the
+			// signed anchor of the point they were removed up to, and by
+			// the hub's signed clock showing they were old enough.
+			if err := check.ConfirmPruned(pruned, audit.MinRetentionMonths); err != nil {
+				return err
+			}
 		}
 		if head.Seq == 0 {
 			fmt.Fprintln(c.stdout, "0 entries, the audit log is empty")
 		} else {
 			fmt.Fprintf(c.stdout, "%d entries, chain intact, head %s\n", head.Seq, head.Hash)
+		}
+		switch {
+		case pruned.IsZero():
+		case missing && len(copies) == 0:
+			fmt.Fprintf(c.stdout, "entries 1–%d were removed by retention; without anchors that removal is not confirmed\n", pruned.Through.Seq)
+		default:
+			fmt.Fprintf(c.stdout, "entries 1–%d were removed by retention at the point %d, which a signed anchor confirms\n", pruned.Through.Seq, pruned.At.Seq)
 		}
 		for _, u := range check.Unreadable {
 			fmt.Fprintf(c.stdout, "skipped: %s; it names no entry, so it changes nothing checked\n", u)

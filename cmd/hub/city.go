@@ -21,8 +21,8 @@ import (
 
 func init() {
 	register(
-		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, holidays, issuing office, public URL", Run: (*cli).cityShow},
-		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--by NAME]",
+		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, retention periods, holidays, issuing office, public URL", Run: (*cli).cityShow},
+		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--by NAME]",
 			Help: "change the city's settings; a running hub applies them from the next request", Run: (*cli).citySet},
 	)
 }
@@ -116,6 +116,8 @@ func (c *cli) cityShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "offline total cap\t%d cents (%s)%s\n", cur.Offline.TotalCents, fees.Euro(cur.Offline.TotalCents), src(stored.Offline.TotalCents != 0))
 		fmt.Fprintf(tw, "offline sales\t%d%s\n", cur.Offline.Count, src(stored.Offline.Count != 0))
 		fmt.Fprintf(tw, "offline age limit\t%d hours%s\n", cur.Offline.AgeHours, src(stored.Offline.AgeHours != 0))
+		fmt.Fprintf(tw, "records kept\t%d months%s\n", cur.Retention.RecordsMonths, src(stored.Retention.RecordsMonths != 0))
+		fmt.Fprintf(tw, "PDF re-download window\t%d days%s\n", cur.Retention.PDFDays, src(stored.Retention.PDFDays != 0))
 		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
 		for _, ch := range stored.History {
 			fmt.Fprintf(tw, "changed\t%s by %s: %s\n", ch.At.In(operators.Rome).Format("2006-01-02 15:04"), ch.By, ch.What)
@@ -135,6 +137,8 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	totalCap := fs.Int64("offline-total-cap", 0, "the most all the sales a kiosk holds offline may collect together, in cents")
 	offCount := fs.Int("offline-count", 0, "how many sales a kiosk may hold offline")
 	offHours := fs.Int("offline-hours", 0, "how many hours the oldest sale held offline may wait before a kiosk takes no more")
+	keepMonths := fs.Int("retention-months", 0, "how many months issuance records and their audit entries are kept (at least 36, the law's model)")
+	keepPDFDays := fs.Int("retention-pdf-days", 0, "how many days an issued PDF is kept for re-download")
 	office := fs.String("office", "", "the issuing office's name, as printed on certificates")
 	address := fs.String("address", "", "the issuing office's address, as printed on certificates")
 	patron := fs.String("patron-saint", "", `the patron saint's day, a local holiday: "MM-DD" or "MM-DD Name"`)
@@ -160,6 +164,12 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	}
 	if given["offline-hours"] {
 		e.OfflineAgeHours = offHours
+	}
+	if given["retention-months"] {
+		e.RetentionRecordsMonths = keepMonths
+	}
+	if given["retention-pdf-days"] {
+		e.RetentionPDFDays = keepPDFDays
 	}
 	if given["office"] {
 		e.Office = office

@@ -136,6 +136,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 				return inner.run(ctx, req.Args)
 			})
 		}()
+		// Retention runs daily with the hub's clock; it ends before the
+		// file closes.
+		retCtx, stopRet := context.WithCancel(context.Background())
+		retDone := make(chan struct{})
+		go func() { defer close(retDone); c.retentionDaily(retCtx, h, log) }()
+		defer func() { stopRet(); <-retDone }()
 		httpDone := make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ln) }()
 		log.Info("hub listening", "url", scheme+"://"+ln.Addr().String(), "data", dataDir, "version", version)

@@ -35,6 +35,11 @@ const (
 	ReasonRegisterDayClosed = "register_day_closed"
 )
 
+// ReasonPDFExpired (410) answers GET /api/v1/certificates/{id}/pdf once
+// the city's re-download window is over: the PDF was deleted, the record
+// and the document's hash are kept and /v/{id} still verifies the paper.
+const ReasonPDFExpired = "pdf_expired"
+
 // Health statuses: a healthy hub answers 200 with StatusOK; one that
 // cannot store anything answers 503 with StatusDegraded and, like a
 // Problem, the reason and a sentence.

@@ -219,6 +219,14 @@ type AnchorCheck struct {
 	Unreadable  []string
 	UnreadableN int
 
+	// Newest is the latest time a valid anchor was signed at: the hub's
+	// own signed clock, which ConfirmPruned reads.
+	Newest time.Time
+
+	watch        Head       // the anchor Watch asked for
+	watched      SignedHead // the line kept for it
+	watchedWhere string
+
 	sparse []Anchor // one in every anchorStride valid anchors
 	recent []Anchor // the last anchorRecent valid anchors, a ring
 	next   int      // where the ring writes next
@@ -260,6 +268,10 @@ func (c *AnchorCheck) Add(l AnchorLine) {
 		}
 		return
 	}
+	if l.Signed.Time.After(c.Newest) {
+		c.Newest = l.Signed.Time
+	}
+	c.keepWatched(l.Signed, l.Where)
 	a := anchorAt(l.Signed.Head, l.Where)
 	if c.Valid%anchorStride == 0 {
 		c.sparse = append(c.sparse, a)

@@ -61,6 +61,10 @@ type Record struct {
 	Facts       []Fact         `json:"facts"`
 	Issued      time.Time      `json:"issued"`
 	DocSHA256   string         `json:"doc_sha256"` // hex SHA-256 of the PDF as issued
+	// PDFDeleted is when retention deleted the PDF at the end of the
+	// city's re-download window; zero while it is kept. The record and
+	// DocSHA256 stay, so the certificate can still be verified.
+	PDFDeleted time.Time `json:"pdf_deleted,omitzero"`
 
 	Status       Status    `json:"status"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`

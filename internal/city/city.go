@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/retention"
 )
 
 // ErrInvalid is wrapped by the errors of bad settings.
@@ -48,7 +49,10 @@ type Config struct {
 	// caps per sale and in total, how many sales and for how long. Each
 	// kiosk receives them with its agreement.
 	Offline operators.OfflineLimits `json:"offline,omitzero"`
-	History []Change                `json:"history,omitempty"`
+	// Retention is how long issuance records, their audit entries and
+	// the issued PDFs are kept (see package retention).
+	Retention retention.Policy `json:"retention,omitzero"`
+	History   []Change         `json:"history,omitempty"`
 }
 
 // Change is one recorded edit.
@@ -65,6 +69,7 @@ func Milan() Config {
 		Belfiore: "F205", Office: DefaultOffice, FeeCapCents: operators.DefaultFeeCapCents,
 		PatronSaint: operators.MonthDay{Month: time.December, Day: 7, Name: "Sant'Ambrogio"},
 		Offline:     operators.DefaultOfflineLimits,
+		Retention:   retention.Defaults,
 	}
 }
 
@@ -90,6 +95,7 @@ func (c Config) Effective(defaults Config) Config {
 		e.PatronSaint = defaults.PatronSaint
 	}
 	e.Offline = e.Offline.Or(defaults.Offline)
+	e.Retention = e.Retention.Or(defaults.Retention)
 	return e
 }
 
@@ -161,12 +167,16 @@ type Edit struct {
 	OfflineTotalCents     *int64
 	OfflineCount          *int
 	OfflineAgeHours       *int
+	// How long records (months) and PDFs (days) are kept.
+	RetentionRecordsMonths *int
+	RetentionPDFDays       *int
 }
 
 // Empty reports whether the edit changes nothing.
 func (e Edit) Empty() bool {
 	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil &&
-		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil
+		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil &&
+		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil
 }
 
 // Apply makes edit e to c, made by by at instant at, and records it.
@@ -225,6 +235,9 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	if err := applyOffline(&next.Offline, e, defaults.Offline); err != nil {
 		return err
 	}
+	if err := applyRetention(&next.Retention, e, defaults.Retention); err != nil {
+		return err
+	}
 	now := next.Effective(defaults)
 	diff := func(name, a, b string) {
 		if a != b {
@@ -247,6 +260,8 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	}
 	diff("offline sales", strconv.Itoa(old.Offline.Count), strconv.Itoa(now.Offline.Count))
 	diff("offline age limit", fmt.Sprintf("%d h", old.Offline.AgeHours), fmt.Sprintf("%d h", now.Offline.AgeHours))
+	diff("records kept", fmt.Sprintf("%d months", old.Retention.RecordsMonths), fmt.Sprintf("%d months", now.Retention.RecordsMonths))
+	diff("PDF re-download window", fmt.Sprintf("%d days", old.Retention.PDFDays), fmt.Sprintf("%d days", now.Retention.PDFDays))
 	if len(what) == 0 {
 		return fmt.Errorf("%w: the settings already hold these values", ErrInvalid)
 	}
@@ -277,6 +292,26 @@ func applyOffline(o *operators.OfflineLimits, e Edit, defaults operators.Offline
 		return fmt.Errorf("%w: %v", ErrInvalid, unwrapInvalid(err))
 	}
 	*o = next
+	return nil
+}
+
+// applyRetention sets the retention periods e gives, checked as they will
+// be in force: records at least the law's 36 months, PDFs for a window no
+// longer than the records themselves.
+func applyRetention(r *retention.Policy, e Edit, defaults retention.Policy) error {
+	next := *r
+	for _, err := range []error{
+		setPositive(&next.RecordsMonths, e.RetentionRecordsMonths, "records retention period"),
+		setPositive(&next.PDFDays, e.RetentionPDFDays, "PDF re-download window"),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if err := next.Or(defaults).Validate(); err != nil {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), retention.ErrInvalid.Error()+": "))
+	}
+	*r = next
 	return nil
 }
 

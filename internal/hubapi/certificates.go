@@ -151,7 +151,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 // verification is what the public page and its JSON twin say.
 type verification struct {
 	ID       string             `json:"id"`
-	Status   string             `json:"status"` // valid, revoked, unknown
+	Status   string             `json:"status"` // valid, revoked, purged, unknown
 	Title    string             `json:"title,omitempty"`
 	Protocol string             `json:"protocol,omitempty"`
 	Issued   string             `json:"issued,omitempty"`
@@ -167,7 +167,13 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
 	v := verification{ID: id, Status: "unknown", Issuer: s.Desk.Issuer.Comune}
 	status := http.StatusNotFound
 	rec, err := s.Desk.Certs.Get(id)
+	var gone *certificate.PurgedError
 	switch {
+	case errors.As(err, &gone):
+		// Issued here, its record purged at the end of the retention
+		// period: the day alone, never who it was about.
+		status = http.StatusGone
+		v.Status, v.Issued = "purged", gone.Issued.Italian()
 	case err == nil:
 		status = http.StatusOK
 		v.Status, v.Title, v.Protocol = string(rec.Status), rec.Title, rec.Protocol
@@ -226,6 +232,7 @@ var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
 <p>{{.Issuer}} — verifica dei certificati anagrafici / certificate verification</p>
 {{if eq .Status "valid"}}<p class="s valid" role="status">Certificato valido · Valid certificate</p>
 {{else if eq .Status "revoked"}}<p class="s revoked" role="status">Certificato revocato · Revoked certificate</p>
+{{else if eq .Status "purged"}}<p class="s unknown" role="status">Certificato rilasciato da questo comune, dati non più conservati · Certificate issued here, details no longer held</p>
 {{else}}<p class="s unknown" role="status">Certificato sconosciuto · Unknown certificate</p>{{end}}
 <dl>
 <dt>Identificativo / Id</dt><dd>{{.ID}}</dd>
@@ -234,6 +241,8 @@ var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
 <dt>Rilasciato il / Issued</dt><dd>{{.Issued}}</dd>
 <dt>Intestatario / Subject</dt><dd>{{.Subject}}</dd>
 {{range .Facts}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>{{end}}{{end}}
+{{if eq .Status "purged"}}<dt>Rilasciato il / Issued on</dt><dd>{{.Issued}}</dd>
+<dt>Conservazione / Retention</dt><dd>I dati del rilascio sono stati cancellati al termine del periodo di conservazione; il numero di protocollo resta nel registro del comune. The issuance record was deleted at the end of its retention period; the protocol register still holds its entry.</dd>{{end}}
 {{if .Revoked}}<dt>Revocato il / Revoked</dt><dd>{{.Revoked}}: {{.Reason}}</dd>{{end}}
 </dl>
 <p>Confronti questi dati con il certificato cartaceo. Compare these data with the paper certificate.</p>

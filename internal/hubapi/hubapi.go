@@ -111,6 +111,8 @@ func statusOf(err error) (int, string) {
 			return http.StatusForbidden, refusal.Reason
 		}
 		return http.StatusUnprocessableEntity, refusal.Reason
+	case errors.Is(err, certificate.ErrPDFExpired):
+		return http.StatusGone, api.ReasonPDFExpired
 	case errors.Is(err, certbolt.ErrNotFound):
 		return http.StatusNotFound, "not_found"
 	case errors.As(err, &br):

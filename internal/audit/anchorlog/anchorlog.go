@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/sportello/sportello/internal/audit"
 )
@@ -220,4 +221,30 @@ func LastSigned(path string, keys map[string]ed25519.PublicKey) (s audit.SignedH
 		end = start
 	}
 	return s, false, nil
+}
+
+// Signed reads the anchor file at Path, keeping the lines one of Keys
+// signed. It is retention's view of the anchors (retention.Anchors).
+type Signed struct {
+	Path string
+	Keys map[string]ed25519.PublicKey
+}
+
+// Before returns the anchor with the highest entry number at most max
+// among the valid ones signed before cutoff; false when there is none or
+// no file. Lines that are torn, unreadable or forged are passed over: they
+// vouch for nothing.
+func (s Signed) Before(max uint64, cutoff time.Time) (best audit.SignedHead, ok bool, err error) {
+	err = Each(s.Path, func(l audit.AnchorLine) {
+		if l.Err != nil || l.Signed.Seq > max || !l.Signed.Time.Before(cutoff) || l.Signed.Check(s.Keys) != nil {
+			return
+		}
+		if !ok || l.Signed.Seq > best.Seq {
+			best, ok = l.Signed, true
+		}
+	})
+	if errors.Is(err, os.ErrNotExist) {
+		return best, false, nil
+	}
+	return best, ok, err
 }

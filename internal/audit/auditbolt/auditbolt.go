@@ -11,6 +11,8 @@
 //	audit_days      YYYYMMDD ‖ seq → ∅
 //	audit_anchors   YYYYMMDD → seq ‖ hash: the head at the end of that day
 //	audit_meta      "head" → seq ‖ hash ‖ YYYYMMDD of the latest entry
+//	                "pruned" → the retention checkpoint (audit.Pruned), once
+//	                retention has removed the oldest entries (see Prune)
 //
 // The indexes are not chained, so Verify also checks that every entry is in
 // them: otherwise deleting index keys would hide reads from an auditor's
@@ -236,7 +238,14 @@ func Verify(tx *bbolt.Tx, published ...audit.Anchor) (audit.Head, error) {
 	if err != nil {
 		return audit.Head{}, err
 	}
+	pruned, err := Pruned(tx)
+	if err != nil {
+		return audit.Head{}, err
+	}
 	v := audit.NewVerifier(append(stored, published...)...)
+	// Retention removed the oldest entries: the walk starts after them,
+	// and the checkpoint's own anchor ties it to what was removed.
+	v.StartAfter(pruned)
 	// A break in the chain says more than a missing index key, so the
 	// index is reported only once the chain is found whole.
 	var indexBreak *audit.Break
@@ -447,10 +456,19 @@ func (s *Store) AnchorTo(a *audit.Anchorer, onErr func(error)) error {
 			return err
 		}
 		if last.Seq > 0 {
-			if b := tx.Bucket(bucketLog); b != nil {
-				if rec := b.Get(seqKey(last.Seq)); rec != nil {
-					at = rec[len(rec)-len(audit.Hash{}):]
-				}
+			at = hashAt(tx, last.Seq)
+			// Retention may have removed the anchored entry since: the
+			// checkpoint then stands for it (and Verify ties the
+			// checkpoint to the anchors).
+			p, err := Pruned(tx)
+			if err != nil {
+				return err
+			}
+			switch {
+			case at == nil && last.Seq == p.Through.Seq:
+				at = p.Through.Hash[:]
+			case at == nil && last.Seq < p.Through.Seq:
+				at = last.Hash[:]
 			}
 		}
 		return nil

@@ -20,6 +20,8 @@
 //	cert_days   YYYYMMDD ‖ seq ‖ id → ∅
 //	cert_ops    operator id ‖ 0x00 ‖ YYYYMMDD ‖ seq ‖ id → ∅
 //
+// and retention's two (retention.go), cert_purged and cert_retention.
+//
 // The protocol register lives in the same file (protocol/protobolt).
 package certbolt
 
@@ -77,6 +79,9 @@ func Init(tx *bbolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("cannot create the certificates' bucket %q: %w", name, err)
 		}
+	}
+	if err := initRetention(tx); err != nil {
+		return err
 	}
 	return protobolt.Init(tx)
 }
@@ -144,6 +149,9 @@ func Get(tx *bbolt.Tx, id string) (certificate.Record, error) {
 	}
 	v := b.Get([]byte(id))
 	if v == nil {
+		if err := purged(tx, id); err != nil {
+			return certificate.Record{}, err
+		}
 		return certificate.Record{}, fmt.Errorf("%w: no certificate has id %q", ErrNotFound, id)
 	}
 	var r certificate.Record
@@ -162,6 +170,11 @@ func PDF(tx *bbolt.Tx, id string) ([]byte, error) {
 	}
 	v := b.Get([]byte(id))
 	if v == nil {
+		r, err := Get(tx, id)
+		if err == nil && !r.PDFDeleted.IsZero() {
+			return nil, fmt.Errorf("%w: the document of certificate %s was deleted on %s, at the end of the re-download window; the record is kept and the certificate can still be verified",
+				certificate.ErrPDFExpired, id, r.PDFDeleted.In(protocol.Rome).Format("02/01/2006"))
+		}
 		return nil, fmt.Errorf("%w: no document for certificate %q", ErrNotFound, id)
 	}
 	return v, nil

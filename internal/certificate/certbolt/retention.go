@@ -1,0 +1,276 @@
+package certbolt
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// Retention's buckets:
+//
+//	cert_purged     id → certificate.Purged (JSON): what is kept of a
+//	                certificate whose record was purged, no personal data
+//	cert_retention  "pdf_through" → YYYYMMDD: every PDF of the days before
+//	                it is deleted, so the next run starts there
+//
+// The protocol register (protobolt) is not touched: it is the register of
+// the documents the comune issued, kept under the archival rules of DPR
+// 445/2000 and the comune's conservation plan, not the record of a read.
+var (
+	bucketPurged    = []byte("cert_purged")
+	bucketRetention = []byte("cert_retention")
+	keyPDFThrough   = []byte("pdf_through")
+)
+
+func initRetention(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketPurged, bucketRetention} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("cannot create the certificates' bucket %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// purged returns the error of a look-up of a purged certificate, or nil
+// when id was never purged.
+func purged(tx *bbolt.Tx, id string) error {
+	b := tx.Bucket(bucketPurged)
+	if b == nil {
+		return nil
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil
+	}
+	var p certificate.Purged
+	if err := json.Unmarshal(v, &p); err != nil {
+		return fmt.Errorf("what is kept of the purged certificate %s is damaged: %w", id, err)
+	}
+	return fmt.Errorf("%w: %w", ErrNotFound, &certificate.PurgedError{Purged: p})
+}
+
+// dayIndex walks cert_days from the first day (or from, when set) through
+// day last, calling fn with each certificate's id until fn says stop.
+// The keys are collected first, so fn may change the buckets.
+func dayIndex(tx *bbolt.Tx, from []byte, last protocol.Day, fn func(id string) (more bool, err error)) error {
+	b := tx.Bucket(bucketDays)
+	if b == nil {
+		return fmt.Errorf("%w: call certbolt.Init when opening the hub's file", ErrNotInitialised)
+	}
+	end := last.Key()
+	var ids []string
+	c := b.Cursor()
+	k, _ := c.First()
+	if from != nil {
+		k, _ = c.Seek(from)
+	}
+	for ; k != nil && len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+		ids = append(ids, string(k[16:]))
+	}
+	for _, id := range ids {
+		more, err := fn(id)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpiredPDFs counts the PDFs still kept of certificates issued before
+// cutoff.
+func ExpiredPDFs(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
+	pdfs := tx.Bucket(bucketPDF)
+	err = dayIndex(tx, pdfFrom(tx), protocol.DayOf(cutoff), func(id string) (bool, error) {
+		r, err := Get(tx, id)
+		if err != nil {
+			return false, err
+		}
+		if r.Issued.Before(cutoff) && pdfs.Get([]byte(id)) != nil {
+			n++
+		}
+		return true, nil
+	})
+	return n, err
+}
+
+func pdfFrom(tx *bbolt.Tx) []byte {
+	if b := tx.Bucket(bucketRetention); b != nil {
+		return bytes.Clone(b.Get(keyPDFThrough))
+	}
+	return nil
+}
+
+// DeletePDFs deletes at most limit PDFs of certificates issued before
+// cutoff, noting on each record when (at); it returns how many went, and
+// 0 once none is left. The record, with the document's hash, stays.
+func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error) {
+	if err := initRetention(tx); err != nil {
+		return 0, err
+	}
+	pdfs := tx.Bucket(bucketPDF)
+	last := protocol.DayOf(cutoff)
+	complete := true
+	err = dayIndex(tx, pdfFrom(tx), last, func(id string) (bool, error) {
+		if pdfs.Get([]byte(id)) == nil {
+			return true, nil
+		}
+		r, err := Get(tx, id)
+		if err != nil {
+			return false, err
+		}
+		if !r.Issued.Before(cutoff) {
+			return true, nil
+		}
+		if n == limit {
+			complete = false
+			return false, nil
+		}
+		if err := pdfs.Delete([]byte(id)); err != nil {
+			return false, err
+		}
+		r.PDFDeleted = at.UTC()
+		n++
+		return true, put(tx, &r)
+	})
+	if err == nil && complete {
+		// Every day before the cutoff's is done; the cutoff's own day may
+		// still hold PDFs issued after the cutoff's time.
+		err = tx.Bucket(bucketRetention).Put(keyPDFThrough, last.Key())
+	}
+	return n, err
+}
+
+// ExpiredRecords counts the records of certificates issued before cutoff.
+func ExpiredRecords(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
+	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(id string) (bool, error) {
+		r, err := Get(tx, id)
+		if err != nil {
+			return false, err
+		}
+		if r.Issued.Before(cutoff) {
+			n++
+		}
+		return true, nil
+	})
+	return n, err
+}
+
+// PurgeRecords purges at most limit records of certificates issued before
+// cutoff, at instant at, and returns how many went (0 once none is left).
+// Of each it removes the record, the PDF if still kept, the index keys and
+// the idempotency key, and keeps a certificate.Purged: the id and the day,
+// no personal data. The protocol register's entry stays.
+func PurgeRecords(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error) {
+	if err := initRetention(tx); err != nil {
+		return 0, err
+	}
+	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(id string) (bool, error) {
+		r, err := Get(tx, id)
+		if err != nil {
+			return false, err
+		}
+		if !r.Issued.Before(cutoff) {
+			return true, nil
+		}
+		if n == limit {
+			return false, nil
+		}
+		if err := purge(tx, &r, at); err != nil {
+			return false, err
+		}
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+func purge(tx *bbolt.Tx, r *certificate.Record, at time.Time) error {
+	n, err := protocol.ParseNumber(r.Protocol)
+	if err != nil {
+		return fmt.Errorf("the record of certificate %s has a protocol number that cannot be read: %w", r.ID, err)
+	}
+	day := protocol.DayOf(r.Issued)
+	v, err := json.Marshal(certificate.Purged{ID: r.ID, Issued: registry.DateOf(r.Issued.In(protocol.Rome)), At: at.UTC()})
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketPurged).Put([]byte(r.ID), v); err != nil {
+		return err
+	}
+	deletes := []struct {
+		bucket, key []byte
+	}{
+		{bucketCerts, []byte(r.ID)},
+		{bucketPDF, []byte(r.ID)},
+		{bucketDays, indexKey(nil, day, n, r.ID)},
+	}
+	if r.OperatorID != "" {
+		deletes = append(deletes, struct{ bucket, key []byte }{bucketOps, indexKey(opPrefix(r.OperatorID), day, n, r.ID)})
+	}
+	if r.IdempotencyKey != "" {
+		deletes = append(deletes, struct{ bucket, key []byte }{bucketIdem, []byte(r.IdempotencyKey)})
+	}
+	for _, d := range deletes {
+		if err := tx.Bucket(d.bucket).Delete(d.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OldestIssued is when the oldest certificate issued at or after since was
+// issued; false when there is none.
+func OldestIssued(tx *bbolt.Tx, since time.Time) (t time.Time, ok bool, err error) {
+	b := tx.Bucket(bucketDays)
+	if b == nil {
+		return t, false, fmt.Errorf("%w: call certbolt.Init when opening the hub's file", ErrNotInitialised)
+	}
+	c := b.Cursor()
+	for k, _ := c.Seek(protocol.DayOf(since).Key()); k != nil && len(k) > 16; k, _ = c.Next() {
+		r, err := Get(tx, string(k[16:]))
+		if err != nil {
+			return t, false, err
+		}
+		if !r.Issued.Before(since) {
+			return r.Issued, true, nil
+		}
+	}
+	return t, false, nil
+}
+
+// Retention is the certificates' side of retention (retention.Certificates)
+// on db: each batch its own transaction, so a large hub never holds one
+// huge transaction, and a dry run only reads.
+type Retention struct{ DB *bbolt.DB }
+
+func (s Retention) ExpiredPDFs(cutoff time.Time) (n int, err error) {
+	err = s.DB.View(func(tx *bbolt.Tx) error { n, err = ExpiredPDFs(tx, cutoff); return err })
+	return n, err
+}
+
+func (s Retention) DeletePDFs(cutoff, at time.Time, limit int) (n int, err error) {
+	err = s.DB.Update(func(tx *bbolt.Tx) error { n, err = DeletePDFs(tx, cutoff, at, limit); return err })
+	return n, err
+}
+
+func (s Retention) ExpiredRecords(cutoff time.Time) (n int, err error) {
+	err = s.DB.View(func(tx *bbolt.Tx) error { n, err = ExpiredRecords(tx, cutoff); return err })
+	return n, err
+}
+
+func (s Retention) PurgeRecords(cutoff, at time.Time, limit int) (n int, err error) {
+	err = s.DB.Update(func(tx *bbolt.Tx) error { n, err = PurgeRecords(tx, cutoff, at, limit); return err })
+	return n, err
+}
+
+func (s Retention) OldestIssued(since time.Time) (t time.Time, ok bool, err error) {
+	err = s.DB.View(func(tx *bbolt.Tx) error { t, ok, err = OldestIssued(tx, since); return err })
+	return t, ok, err
+}
