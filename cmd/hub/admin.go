@@ -49,6 +49,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 	con := &admin.Console{
 		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: desk.Audit,
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Now: c.now, Log: log,
+		Kit: c.kitSections(h, true),
 	}
 	api.Admin = con.Wrap
 	go purgeSessions(st, log)

@@ -121,7 +121,50 @@ func (c *cli) conventionSources(ctx context.Context, h *hubFile) (convention.Sou
 	if err != nil {
 		return convention.Sources{}, convention.City{}, err
 	}
-	return convention.Sources{Operators: ops, Audit: auditReader{h.DB()}}, city, nil
+	src := c.kitSections(h, c.store != nil)
+	src.Operators, src.Audit = ops, auditReader{h.DB()}
+	return src, city, nil
+}
+
+// kitSections wires the kit's sections whose features a hub may lack or
+// switch off to what this hub applies; the console's download gets the
+// same. serving says whether h is a running hub's, which alone knows its
+// serving flags.
+func (c *cli) kitSections(h *hubFile, serving bool) convention.Sources {
+	var src convention.Sources
+	if !serving || len(h.notifyChannels) > 0 {
+		src.Notices = kitNotices{serving: serving, channels: h.notifyChannels}
+	}
+	return src
+}
+
+// kitNotices describes the notices of package notify as hub serve runs
+// them (cmd/hub/notify.go).
+type kitNotices struct {
+	serving  bool
+	channels []string
+}
+
+func (n kitNotices) Notices() ([]convention.Setting, error) {
+	out := []convention.Setting{{Label: "Quando",
+		Value: "Quando un certificato che riguarda una persona è rilasciato su richiesta di un altro componente della sua famiglia anagrafica, " +
+			"l'avviso all'interessato è registrato nella stessa operazione del rilascio e recapitato con nuovi tentativi finché il canale lo accetta."}}
+	if !n.serving {
+		return append(out, convention.Setting{Label: "Canali",
+			Value: "Attivi solo se il server è avviato con App IO o con un server di posta; questo kit è stato prodotto a server fermo, che non può dire quali lo siano."}), nil
+	}
+	var names []string
+	for _, ch := range n.channels {
+		switch ch {
+		case "appio":
+			names = append(names, "App IO (per codice fiscale)")
+		case "email":
+			names = append(names, "e-mail (all'indirizzo di contatto registrato in anagrafe)")
+		default:
+			names = append(names, ch)
+		}
+	}
+	return append(out, convention.Setting{Label: "Canali", Value: strings.Join(names, "; ")}), nil
 }
 
 // auditReader searches the audit log without opening it for writing:

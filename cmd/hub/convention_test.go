@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/notify/mail/smtptest"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 )
 
@@ -160,7 +162,10 @@ func TestConventionExport(t *testing.T) {
 	}
 
 	text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
-	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati"} {
+	// Exported with no hub running, the kit cannot know the serving
+	// hub's notification channels, and says so rather than guess.
+	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati",
+		"prodotto a server fermo, che non può dire quali lo siano"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
 		}
@@ -246,5 +251,40 @@ func TestConventionExportRefuses(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"empty", "full"}) {
 		t.Errorf("beside the kits: %v, want only the kits", names)
+	}
+}
+
+// Exported through a running hub, the kit names the notification
+// channels that hub was started with, and calls notices not applied when
+// it was started with none.
+func TestConventionExportThroughRunningHub(t *testing.T) {
+	smtp, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close()
+	data, mine, _ := conventionHub(t)
+	for _, tt := range []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"e-mail", []string{"--smtp-addr", smtp.Addr, "--smtp-from", "Comune di Milano <anagrafe@comune.example>"}, "Canali e-mail (all'indirizzo di contatto registrato in anagrafe)"},
+		{"none", nil, "11. Avvisi all'interessato Controllo non applicato"},
+	} {
+		h := startServe(t, append([]string{"--data", data, "--addr", "127.0.0.1:0", "--insecure-plain-http"}, tt.flags...)...)
+		out := filepath.Join(t.TempDir(), "kit")
+		r := hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", out)
+		h.stop(t)
+		if r.code != 0 {
+			t.Fatalf("%s: export through the hub: exit %d\n%s%s", tt.name, r.code, r.stdout, r.stderr)
+		}
+		text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
+		if !strings.Contains(text, tt.want) || strings.Contains(text, "server fermo") {
+			t.Errorf("%s: the agreement does not say %q:\n%s", tt.name, tt.want, text)
+		}
+		if !strings.Contains(r.stdout, fmt.Sprintf("%d audit entries", len(mine))) {
+			t.Errorf("%s: %s", tt.name, r.stdout)
+		}
 	}
 }

@@ -147,6 +147,9 @@ type hubFile struct {
 	// auditJournal, hub serve's --audit-journal, is where it copies anchors.
 	audit        *hubAudit
 	auditJournal string
+	// notifyChannels are, inside hub serve, the channels citizens'
+	// notices go out on ("appio", "email"); none when they are off.
+	notifyChannels []string
 }
 
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own

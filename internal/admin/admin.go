@@ -38,6 +38,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/city/citybolt"
+	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/settlement"
@@ -64,9 +65,12 @@ type Console struct {
 	// Districts maps CAPs to district names for settlements (see package
 	// settlement); nil gives one district per CAP.
 	Districts settlement.Districts
-	Now       func() time.Time
-	Log       *slog.Logger
-	Rand      io.Reader // codes and tokens; crypto/rand when nil
+	// Kit are the convention kit's sections beyond the operator and the
+	// audit log, which the console adds from its own stores.
+	Kit  convention.Sources
+	Now  func() time.Time
+	Log  *slog.Logger
+	Rand io.Reader // codes and tokens; crypto/rand when nil
 
 	tmpl map[string]map[string]*template.Template // lang → page → template
 }

@@ -18,7 +18,9 @@ func (c *Console) conventionSources() (convention.Sources, convention.City, erro
 		}
 		city.Office, city.Address = cfg.Office, cfg.Address
 	}
-	return convention.Sources{Operators: c.Operators, Audit: c.Audit}, city, nil
+	src := c.Kit
+	src.Operators, src.Audit = c.Operators, c.Audit
+	return src, city, nil
 }
 
 // conventionKit downloads the operator's convention kit as one zip: the

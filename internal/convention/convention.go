@@ -97,6 +97,7 @@ type Sources struct {
 	Limits    LimitSource
 	Retention RetentionSource
 	AccessLog AccessLogSource
+	Notices   NoticeSource
 }
 
 // OperatorSource is the shop and its devices.
@@ -132,9 +133,15 @@ type RetentionSource interface {
 }
 
 // AccessLogSource describes what the citizen sees of the reads and
-// certificates about them and how they are told.
+// certificates about them.
 type AccessLogSource interface {
 	AccessLog() ([]Setting, error)
+}
+
+// NoticeSource describes how the subject of a certificate obtained by
+// someone else is told of it.
+type NoticeSource interface {
+	Notices() ([]Setting, error)
 }
 
 // Period is the inclusive range of days of the audit extract, in Rome.
@@ -164,6 +171,7 @@ type Kit struct {
 	Limits     *[]Setting
 	Retention  *Retention
 	AccessLog  *[]Setting
+	Notices    *[]Setting
 
 	// Audit is the shop's extract: entries made by the shop or any of its
 	// devices (revoked ones too) in Period, in log order.
@@ -235,6 +243,13 @@ func Gather(src Sources, city City, id string, p Period, now time.Time) (*Kit, e
 			return nil, err
 		}
 		k.AccessLog = &a
+	}
+	if src.Notices != nil {
+		n, err := src.Notices.Notices()
+		if err != nil {
+			return nil, err
+		}
+		k.Notices = &n
 	}
 	return k, nil
 }
@@ -323,7 +338,10 @@ func (k *Kit) NotApplied() []string {
 		out = append(out, "retention")
 	}
 	if k.AccessLog == nil {
-		out = append(out, "the citizen's access log and notifications")
+		out = append(out, "the citizen's access log")
+	}
+	if k.Notices == nil {
+		out = append(out, "notices to the subject")
 	}
 	return out
 }

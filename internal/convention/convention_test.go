@@ -58,6 +58,7 @@ type settings []Setting
 
 func (s settings) Limits(string) ([]Setting, error) { return s, nil }
 func (s settings) AccessLog() ([]Setting, error)    { return s, nil }
+func (s settings) Notices() ([]Setting, error)      { return s, nil }
 
 type requesters Requesters
 
@@ -172,7 +173,8 @@ func TestKitWithEverySection(t *testing.T) {
 	}
 	src.Retention = retention{RecordMonths: 36, PDFDays: 30}
 	src.Limits = settings{{"Richieste al minuto per dispositivo", "12"}}
-	src.AccessLog = settings{{"Notifica al cittadino", "App IO ed e-mail"}}
+	src.AccessLog = settings{{"Consultazione", "al totem con CIE e PIN"}}
+	src.Notices = settings{{"Canali", "App IO ed e-mail"}}
 	src.Requester = requesters{Identification: []string{"CIE con autenticazione del chip"}, Widening: &Widening{Scope: "certificati di residenza per terzi", Basis: "art. 33 DPR 223/1989, delibera n. 12/2026"}}
 	k, err := Gather(src, milano, "op-0001", Period{From: day("2026-02-01"), To: day("2026-02-28")}, now)
 	if err != nil {
@@ -225,7 +227,7 @@ func TestKitWithEverySection(t *testing.T) {
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "dal 15/01/2026 al 14/01/2029",
 		"1,50 EUR per certificato", "residenza; stato di famiglia",
 		"Ferrari Giulia", "FRRGLI80A41F205X", "Colombo Marco", "CIE e PIN", "36 mesi", "30 giorni",
-		"Richieste al minuto per", "12", "art. 33 DPR 223/1989, delibera n. 12/2026", "CIE con autenticazione del chip",
+		"Richieste al minuto per", "12", "al totem con CIE e PIN", "App IO ed e-mail", "art. 33 DPR 223/1989, delibera n. 12/2026", "CIE con autenticazione del chip",
 		"Cassa 1", da.KeyID, "2 accessi registrati", "art. 28 del Regolamento (UE) 2016/679"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
@@ -281,13 +283,13 @@ func TestKitStatesWhatIsNotApplied(t *testing.T) {
 		}
 	}
 	text := pdfText(t, fileNamed(t, files, "convenzione", ".pdf").Data)
-	if n := strings.Count(text, "Controllo non applicato"); n != 6 {
-		t.Errorf("%d sections say they are not applied, want 6 (requesters, identification, clerks, limits, retention, access log):\n%s", n, text)
+	if n := strings.Count(text, "Controllo non applicato"); n != 7 {
+		t.Errorf("%d sections say they are not applied, want 7 (requesters, identification, clerks, limits, retention, access log, notices):\n%s", n, text)
 	}
 	if strings.Contains(text, "mesi") {
 		t.Errorf("the agreement prints a retention with no retention source:\n%s", text)
 	}
-	if len(k.NotApplied()) != 5 {
+	if len(k.NotApplied()) != 6 {
 		t.Errorf("NotApplied: %v", k.NotApplied())
 	}
 	// The entry before the signing day is outside the default period.

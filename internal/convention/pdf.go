@@ -275,18 +275,25 @@ func (k *Kit) agreementPDF(annexes []File) ([]byte, error) {
 		d.pairs(k.retentionSettings())
 	}
 
-	d.heading("10. Registro degli accessi del cittadino e notifiche")
+	d.heading("10. Registro degli accessi consultabile dal cittadino")
 	if k.AccessLog == nil {
 		d.para(notApplied)
 	} else {
 		d.pairs(*k.AccessLog)
 	}
 
-	d.heading("11. Estratto del registro degli accessi dell'esercente")
+	d.heading("11. Avvisi all'interessato")
+	if k.Notices == nil {
+		d.para(notApplied)
+	} else {
+		d.pairs(*k.Notices)
+	}
+
+	d.heading("12. Estratto del registro degli accessi dell'esercente")
 	d.para(fmt.Sprintf("Periodo dal %s al %s: %s, dell'esercente e dei suoi dispositivi, nei file allegati (CSV e PDF).",
 		italianDay(k.Period.From), italianDay(k.Period.To), entries(len(k.Audit))))
 
-	d.heading("12. Allegati e impronte")
+	d.heading("13. Allegati e impronte")
 	d.para("Ogni allegato è identificato dalla sua impronta SHA-256: un file che non le corrisponde non è quello consegnato con questa convenzione.")
 	var rows [][]string
 	for _, f := range annexes {
