@@ -9,6 +9,7 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/retention"
 )
 
 var at = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -195,6 +196,46 @@ func TestOfflineLimits(t *testing.T) {
 		}
 		if c.Offline != before.Offline {
 			t.Errorf("%s: a refused edit changed the limits", name)
+		}
+	}
+}
+
+// TestRetentionSettings: records are kept 36 months and PDFs 30 days
+// unless the city says otherwise; it may keep records longer, never under
+// the law's 36 months; a PDF window must be at least a day; each change is
+// in the history, and a refused one changes nothing.
+func TestRetentionSettings(t *testing.T) {
+	defaults := Milan()
+	var c Config
+	if got := c.Effective(defaults).Retention; got != (retention.Policy{RecordsMonths: 36, PDFDays: 30}) {
+		t.Errorf("unset: %+v", got)
+	}
+	if err := c.Apply(Edit{RetentionRecordsMonths: ptr(48), RetentionPDFDays: ptr(14)}, defaults, nil, at, "staff:anna"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Effective(defaults).Retention; got != (retention.Policy{RecordsMonths: 48, PDFDays: 14}) {
+		t.Errorf("after the edit: %+v", got)
+	}
+	var hist []string
+	for _, h := range c.History {
+		hist = append(hist, h.What)
+	}
+	if h := strings.Join(hist, "; "); h != "records kept: 36 months → 48 months; PDF re-download window: 30 days → 14 days" {
+		t.Errorf("history %q", h)
+	}
+	for name, e := range map[string]Edit{
+		"under the law's 36 months": {RetentionRecordsMonths: ptr(24)},
+		"zero months":               {RetentionRecordsMonths: ptr(0)},
+		"a century":                 {RetentionRecordsMonths: ptr(1200)},
+		"no PDF window":             {RetentionPDFDays: ptr(0)},
+		"two years of PDFs":         {RetentionPDFDays: ptr(730)},
+	} {
+		before := c
+		if err := c.Apply(e, defaults, nil, at, "staff:anna"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+		if c.Retention != before.Retention || len(c.History) != len(before.History) {
+			t.Errorf("%s: a refused edit changed the settings", name)
 		}
 	}
 }
