@@ -82,19 +82,28 @@ if [ ! -f "$PROFILE/device.json" ]; then
 	"$KIOSK" enrol --hub "$URL" --hub-ca "$CA" --code "$CODE" --profile "$PROFILE" --name demo-kiosk
 fi
 
-# The virtual card becomes a resident of the demo city holding a valid CIE.
-NIS_FILE=$PROFILE/demo-nis
+# The virtual card becomes a living resident of the demo city holding a
+# valid CIE, in a famiglia anagrafica with others: the hub identifies the
+# citizen by the card itself and issues only about them and their household,
+# so the demo shows both. (demo-household-nis: a demo-nis of an older demo
+# may name someone who lives alone.)
+NIS_FILE=$PROFILE/demo-household-nis
 if [ ! -s "$NIS_FILE" ]; then
-	for cf in $("$HUB" person list --data "$DATA" --limit 80 | awk '{print $1}'); do
-		nis=$("$HUB" person show --data "$DATA" --cf "$cf" --purpose "demo: scelta del titolare della CIE virtuale" \
-			| sed -n 's/.*document *CIE .* NIS \([0-9]\{12\}\),.*(valid).*/\1/p' | head -n 1)
+	for cf in $("$HUB" person list --data "$DATA" --limit 200 | awk '{print $1}'); do
+		nis=$("$HUB" person show --data "$DATA" --cf "$cf" --purpose "demo: scelta del titolare della CIE virtuale" | awk '
+			/^  died / || /^  AIRE / { gone = 1 }
+			/^  document +CIE .* NIS [0-9]+,.*[(]valid[)]/ && nis == "" { match($0, /NIS [0-9]+/); nis = substr($0, RSTART + 4, RLENGTH - 4) }
+			/^  famiglia anagrafica / { fam = 1; next }
+			fam && /^    [A-Z0-9]+ / { members++; next }
+			{ fam = 0 }
+			END { if (!gone && length(nis) == 12 && members >= 2) print nis }')
 		if [ -n "$nis" ]; then
 			(umask 077 && echo "$nis" > "$NIS_FILE")
 			break
 		fi
 	done
 fi
-[ -s "$NIS_FILE" ] || die "no resident of the demo city holds a valid CIE"
+[ -s "$NIS_FILE" ] || die "no living resident of the demo city with a family holds a valid CIE"
 NIS=$(cat "$NIS_FILE")
 
 ARGS=(--demo --profile "$PROFILE" --mode "$MODE" --nis "$NIS" --hub "$URL")

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/cardreader"
+	"github.com/sportello/sportello/internal/cardreader/pcsc"
+	"github.com/sportello/sportello/internal/cardreader/pcsctest"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/hubclient"
@@ -61,6 +63,9 @@ func buildHub(tb testing.TB) string {
 type demoHub struct {
 	bin, data, url, code string
 	cmd                  *exec.Cmd
+	// enrolled is the demo shop's operator once its printed code is
+	// used: another kiosk needs a code of its own.
+	enrolled string
 }
 
 func startHub(tb testing.TB, data string) *demoHub {
@@ -126,28 +131,54 @@ func (h *demoHub) run(tb testing.TB, args ...string) string {
 	return string(out)
 }
 
-var validCIE = regexp.MustCompile(`document\s+CIE \S+ NIS (\d{12}),.*\(valid\)`)
+var (
+	validCIE   = regexp.MustCompile(`(?m)^  document\s+CIE \S+ NIS (\d{12}),.*\(valid\)$`)
+	gone       = regexp.MustCompile(`(?m)^  (died|AIRE) `)
+	famMembers = regexp.MustCompile(`(?m)^  famiglia anagrafica \d+:\n((?:    [A-Z0-9]{16} .*\n?)+)`)
+)
 
-// residentNIS finds a demo resident holding a valid CIE, as scripts/demo.sh does.
-func (h *demoHub) residentNIS(tb testing.TB) string {
+// demoResident is a living resident of the demo city with a valid CIE, in
+// a famiglia anagrafica with others: the hub identifies the citizen by the
+// card and issues only about them and their household.
+type demoResident struct {
+	NIS, CF string
+	Family  []string // the other members' codici fiscali
+}
+
+// resident finds one, as scripts/demo.sh does.
+func (h *demoHub) resident(tb testing.TB) demoResident {
 	tb.Helper()
-	for _, line := range strings.Split(h.run(tb, "person list", "--data", h.data, "--limit", "80"), "\n") {
+	for _, line := range strings.Split(h.run(tb, "person list", "--data", h.data, "--limit", "200"), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
 		show := h.run(tb, "person", "show", "--data", h.data, "--cf", f[0], "--purpose", "test: titolare della CIE virtuale")
-		if m := validCIE.FindStringSubmatch(show); m != nil {
-			return m[1]
+		m, fam := validCIE.FindStringSubmatch(show), famMembers.FindStringSubmatch(show)
+		if m == nil || fam == nil || gone.MatchString(show) {
+			continue
+		}
+		r := demoResident{NIS: m[1], CF: f[0]}
+		for _, ml := range strings.Split(strings.TrimSpace(fam[1]), "\n") {
+			if cf := strings.Fields(ml)[0]; cf != f[0] {
+				r.Family = append(r.Family, cf)
+			}
+		}
+		if len(r.Family) > 0 {
+			return r
 		}
 	}
-	tb.Fatal("no demo resident holds a valid CIE")
-	return ""
+	tb.Fatal("no living demo resident with a family holds a valid CIE")
+	return demoResident{}
 }
+
+// residentNIS is the NIS of such a resident's CIE.
+func (h *demoHub) residentNIS(tb testing.TB) string { return h.resident(tb).NIS }
 
 // kioskRig is the kiosk's flow wired to the real adapters, as app.go does.
 type kioskRig struct {
 	flow           *kiosk.Flow
+	reader         *kiosk.CIEReader
 	hub            *kiosk.ClientHub
 	a4Dir, rcptDir string
 	ob             *outbox.Outbox
@@ -155,6 +186,13 @@ type kioskRig struct {
 }
 
 func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
+	tb.Helper()
+	return newKioskOn(tb, h, mode, nil, "")
+}
+
+// newKioskOn is newKiosk reading cards from prov's reader; nil is an
+// in-process virtual CIE of a demo resident.
+func newKioskOn(tb testing.TB, h *demoHub, mode kiosk.Mode, prov cardreader.Provider, readerName string) *kioskRig {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -167,26 +205,38 @@ func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
 		}
 		opt.HubCAPEM = string(ca)
 	}
-	prof, err := cl.Enrol(ctx, h.url, h.code, "e2e-kiosk", opt)
+	code := h.code
+	if h.enrolled != "" {
+		out := h.run(tb, "operator", "enrol-code", "--data", h.data, h.enrolled, "--by", "test")
+		m := regexp.MustCompile(`enrolment code: (\S+)`).FindStringSubmatch(out)
+		if m == nil {
+			tb.Fatalf("hub operator enrol-code printed %q", out)
+		}
+		code = m[1]
+	}
+	prof, err := cl.Enrol(ctx, h.url, code, "e2e-kiosk", opt)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	h.enrolled = prof.OperatorID
 	client := hubclient.New(prof)
 	client.Retry = hubclient.Retry{Attempts: 1}
 	hub := kiosk.NewClientHub(client)
-	nis := h.residentNIS(tb)
-	card, err := virtual.New(virtual.Config{NIS: nis})
-	if err != nil {
-		tb.Fatal(err)
+	if prov == nil {
+		card, err := virtual.New(virtual.Config{NIS: h.residentNIS(tb)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		prov = cardreader.NewInProcess("virtual", card)
 	}
 	ca, _ := virtual.TestCSCA()
-	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca},
+	reader := &kiosk.CIEReader{Provider: prov, Reader: readerName, CSCAs: []*x509.Certificate{ca},
 		KeyID: prof.KeyID, TapClock: client.HubNow}
 	tb.Cleanup(func() { reader.Close() })
 	if reader.PIN.Auth, err = virtual.TestDeviceAuth(); err != nil {
 		tb.Fatal(err)
 	}
-	r := &kioskRig{hub: hub, a4Dir: filepath.Join(dir, "a4"), rcptDir: filepath.Join(dir, "receipts"), profile: prof}
+	r := &kioskRig{reader: reader, hub: hub, a4Dir: filepath.Join(dir, "a4"), rcptDir: filepath.Join(dir, "receipts"), profile: prof}
 	if r.ob, err = outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{Key: prof.DeviceKey}); err != nil {
 		tb.Fatal(err)
 	}
@@ -295,6 +345,77 @@ func TestEndToEnd(t *testing.T) {
 	s, err := r.flow.Summary()
 	if err != nil || s.Certificates != 1 || s.Collected != is.TotalCents {
 		t.Errorf("summary %+v %v", s, err)
+	}
+}
+
+// TestEndToEndPCSC: the demo hub, and the virtual CIE of a demo resident
+// with a family on a private pcscd's vpcd reader, read by the kiosk through
+// the real PC/SC stack. At the counter the tap identifies the citizen and a
+// certificate about a member of their household is issued; at the
+// self-service kiosk the same after the card took the PIN. The hub checks
+// each tap itself: the chip answered a challenge bound to this device.
+func TestEndToEndPCSC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real hub and pcscd")
+	}
+	d := privatePCSCD(t)
+	h := startHub(t, t.TempDir())
+	who := h.resident(t)
+	card, err := virtual.New(virtual.Config{NIS: who.NIS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	attached := make(chan error, 1)
+	go func() { attached <- virtual.Attach(ctx, d.Port1, card, virtual.VPCDOptions{Retry: 10 * time.Second}) }()
+	defer func() { cancel(); <-attached; waitEmpty(t) }()
+	prov, err := pcsc.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prov.Close()
+
+	for _, mode := range []kiosk.Mode{kiosk.Operator, kiosk.SelfService} {
+		t.Run(string(mode), func(t *testing.T) {
+			r := newKioskOn(t, h, mode, prov, pcsctest.Reader1)
+			defer r.reader.Close()
+			if mode == kiosk.Operator {
+				if err := r.flow.Login("anna", "2468"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var err error
+			for i := 0; i < 100; i++ { // until pcscd has the card in slot 1
+				if err = r.flow.TapCard(context.Background()); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mode == kiosk.SelfService {
+				if err := r.flow.EnterPIN(context.Background(), virtual.DemoPIN); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v := r.flow.View()
+			if v.Person == nil || v.Person.CF != who.CF || len(v.Person.Family) == 0 {
+				t.Fatalf("identified %+v, want %s with a family", v.Person, who.CF)
+			}
+			if err := r.flow.Choose(kiosk.Choice{SubjectCF: who.Family[0], Types: []certificate.Type{certificate.Residenza}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.flow.Confirm(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if v := r.flow.View(); v.Step != kiosk.StepDone || v.Result == nil || v.Result.Issued == nil {
+				t.Fatalf("after confirming: step %s, result %+v, problem %v", v.Step, v.Result, v.Problem)
+			}
+			if pdfs := files(t, r.a4Dir, ".pdf"); len(pdfs) != 1 {
+				t.Errorf("printed %v", pdfs)
+			}
+		})
 	}
 }
 
