@@ -143,6 +143,7 @@ type View struct {
 	Summary   *Summary
 	Claimed   *Claimed   // StepClaim: the request a returning citizen's claim code names
 	Places    *Directory // StepPlaces
+	AccessLog *AccessLog // StepAccessLog: the page shown
 	// PlacesAge and AgreementAge are how old the directory shown and the
 	// fees previewed are, when they come from the cached copy (else 0).
 	PlacesAge       time.Duration

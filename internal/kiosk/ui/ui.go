@@ -230,6 +230,8 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.claimScreen(v)
 	case kiosk.StepPlaces:
 		body = u.placesScreen(v)
+	case kiosk.StepAccessLog:
+		body = u.accessLogScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
@@ -548,7 +550,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	left.Add(purpose)
 	left.Add(exBox)
 	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), types)
-	return container.NewBorder(hello, container.NewHBox(back, layout.NewSpacer(), next), nil, nil,
+	return container.NewBorder(hello, container.NewHBox(back, u.accessLogButton(v), layout.NewSpacer(), next), nil, nil,
 		container.NewGridWithColumns(2, container.NewScroll(left), container.NewScroll(right)))
 }
 
