@@ -65,8 +65,8 @@ type Server struct {
 	// IdentifyRequester verifies the evidence of who asks for their own
 	// access log; nil refuses every such request.
 	IdentifyRequester RequesterIdentifier
-	started      time.Time
-	storage      storageHealth
+	started           time.Time
+	storage           storageHealth
 }
 
 // Handler returns the hub's routes.

@@ -17,7 +17,7 @@ import (
 
 type words struct {
 	title, period, when, where, what, why, clerk, protocol, more, page, empty string
-	kinds                                                                    map[string]string
+	kinds                                                                     map[string]string
 }
 
 var languages = map[string]words{
@@ -66,7 +66,7 @@ func Render(l *api.AccessLog, lang string, at time.Time) ([]byte, error) {
 	f.SetFont("dejavu", "B", 13)
 	f.MultiCell(0, 6, fmt.Sprintf(w.title, l.Name, l.CF), "", "L", false)
 	f.SetFont("dejavu", "", 8.5)
-	f.MultiCell(0, 5, fmt.Sprintf(w.period, l.From, l.To, l.Total, at.In(protocol.Rome).Format("02/01/2006 15:04")), "", "L", false)
+	f.MultiCell(0, 5, fmt.Sprintf(w.period, day(l.From), day(l.To), l.Total, at.In(protocol.Rome).Format("02/01/2006 15:04")), "", "L", false)
 	f.Ln(2)
 	if len(l.Lines) == 0 {
 		f.MultiCell(0, 5, w.empty, "", "L", false)
@@ -125,4 +125,13 @@ func Render(l *api.AccessLog, lang string, at time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("cannot render the access log: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// day writes a YYYY-MM-DD date as Italian documents do.
+func day(s string) string {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	return t.Format("02/01/2006")
 }
