@@ -46,10 +46,14 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 			return fmt.Errorf("cannot issue the demo certificates: %w", err)
 		}
 	}
+	kit, err := c.kitSections(h, true)
+	if err != nil {
+		return err
+	}
 	con := &admin.Console{
 		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: desk.Audit,
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Now: c.now, Log: log,
-		Kit: c.kitSections(h, true),
+		Kit: kit,
 	}
 	api.Admin = con.Wrap
 	go purgeSessions(st, log)

@@ -12,10 +12,12 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/retention"
 )
 
 func init() {
@@ -121,7 +123,10 @@ func (c *cli) conventionSources(ctx context.Context, h *hubFile) (convention.Sou
 	if err != nil {
 		return convention.Sources{}, convention.City{}, err
 	}
-	src := c.kitSections(h, c.store != nil)
+	src, err := c.kitSections(h, c.store != nil)
+	if err != nil {
+		return convention.Sources{}, convention.City{}, err
+	}
 	src.Operators, src.Audit = ops, auditReader{h.DB()}
 	return src, city, nil
 }
@@ -130,12 +135,35 @@ func (c *cli) conventionSources(ctx context.Context, h *hubFile) (convention.Sou
 // switch off to what this hub applies; the console's download gets the
 // same. serving says whether h is a running hub's, which alone knows its
 // serving flags.
-func (c *cli) kitSections(h *hubFile, serving bool) convention.Sources {
-	var src convention.Sources
+func (c *cli) kitSections(h *hubFile, serving bool) (convention.Sources, error) {
+	cs, err := c.cityStore(h)
+	if err != nil {
+		return convention.Sources{}, err
+	}
+	src := convention.Sources{Retention: kitRetention{cs}}
 	if !serving || len(h.notifyChannels) > 0 {
 		src.Notices = kitNotices{serving: serving, channels: h.notifyChannels}
 	}
-	return src
+	return src, nil
+}
+
+// kitRetention is the city's retention policy (package retention) as the
+// hub applies it: the daily job of hub serve and hub retention run.
+type kitRetention struct{ cs *citybolt.Store }
+
+func (k kitRetention) Retention() (convention.Retention, error) {
+	cfg, err := k.cs.Current()
+	if err != nil {
+		return convention.Retention{}, err
+	}
+	p := cfg.Retention.Effective()
+	return convention.Retention{RecordMonths: p.RecordsMonths, PDFDays: p.PDFDays, Other: []convention.Setting{
+		{Label: "Periodo minimo", Value: fmt.Sprintf("%d mesi, come nel modello Polis: il sistema non accetta un periodo più breve", retention.MinRecordsMonths)},
+		{Label: "Eliminazione", Value: "Ogni giorno il server elimina i dati di rilascio e le voci del registro degli accessi più vecchi del periodo; " +
+			"del certificato restano solo l'identificativo e il giorno di rilascio, e la catena del registro resta verificabile dalle sue ancore firmate."},
+		{Label: "PDF dopo la finestra", Value: "Eliminato; restano i dati del rilascio e l'impronta del documento, così la verifica del certificato stampato continua a funzionare."},
+		{Label: "Registro di protocollo", Value: "Non eliminato: è il registro dei documenti del Comune (DPR 445/2000, artt. 53–57), conservato secondo le regole di archivio."},
+	}}, nil
 }
 
 // kitNotices describes the notices of package notify as hub serve runs

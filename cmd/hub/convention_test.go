@@ -165,11 +165,30 @@ func TestConventionExport(t *testing.T) {
 	// Exported with no hub running, the kit cannot know the serving
 	// hub's notification channels, and says so rather than guess.
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati",
-		"prodotto a server fermo, che non può dire quali lo siano"} {
+		"prodotto a server fermo, che non può dire quali lo siano", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
 		}
 	}
+	// The retention section is the city's setting, as staff change it.
+	if r := hub(t, "city", "set", "--data", data, "--retention-months", "48", "--retention-pdf-days", "15"); r.code != 0 {
+		t.Fatalf("city set: %s", r.stderr)
+	}
+	again := filepath.Join(t.TempDir(), "kit")
+	if r := hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", again); r.code != 0 {
+		t.Fatalf("export after city set: %s", r.stderr)
+	}
+	ret, err := os.ReadFile(filepath.Join(again, "conservazione.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ret), ";48;mesi\n") || !strings.Contains(string(ret), ";15;giorni\n") {
+		t.Errorf("conservazione.csv after city set:\n%s", ret)
+	}
+	if text := pdfToText(t, filepath.Join(again, "convenzione-"+demoShopID+".pdf")); !strings.Contains(text, "Conservazione 48 mesi") || !strings.Contains(text, "PDF riscaricabile 15 giorni") {
+		t.Errorf("the agreement does not follow the city's retention:\n%s", text)
+	}
+
 	auditPDFs, _ := filepath.Glob(filepath.Join(out, "registro-accessi-"+demoShopID+"-*.pdf"))
 	if len(auditPDFs) != 1 {
 		t.Fatalf("audit extract PDFs: %v", auditPDFs)

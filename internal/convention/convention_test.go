@@ -219,14 +219,14 @@ func TestKitWithEverySection(t *testing.T) {
 		t.Errorf("clerks CSV: %v", clerkRows)
 	}
 	ret := readCSV(t, fileNamed(t, files, "conservazione", ".csv").Data)
-	if len(ret) != 3 || ret[1][1] != "36 mesi" || ret[2][1] != "30 giorni" {
+	if !slices.Equal(ret[0], RetentionHeader) || len(ret) != 3 || ret[1][1] != "36" || ret[1][2] != "mesi" || ret[2][1] != "30" || ret[2][2] != "giorni" {
 		t.Errorf("retention CSV: %v", ret)
 	}
 
 	text := pdfText(t, fileNamed(t, files, "convenzione", ".pdf").Data)
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "dal 15/01/2026 al 14/01/2029",
 		"1,50 EUR per certificato", "residenza; stato di famiglia",
-		"Ferrari Giulia", "FRRGLI80A41F205X", "Colombo Marco", "CIE e PIN", "36 mesi", "30 giorni",
+		"Ferrari Giulia", "FRRGLI80A41F205X", "Colombo Marco", "CIE e PIN", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
 		"Richieste al minuto per", "12", "al totem con CIE e PIN", "App IO ed e-mail", "art. 33 DPR 223/1989, delibera n. 12/2026", "CIE con autenticazione del chip",
 		"Cassa 1", da.KeyID, "2 accessi registrati", "art. 28 del Regolamento (UE) 2016/679"} {
 		if !strings.Contains(text, s) {

@@ -123,21 +123,21 @@ func (k *Kit) clerksCSV() ([]byte, error) {
 }
 
 // RetentionHeader is the header of the retention settings' CSV.
-var RetentionHeader = []string{"voce", "valore"}
+var RetentionHeader = []string{"voce", "valore", "unita"}
 
 func (k *Kit) retentionCSV() ([]byte, error) {
-	rows := [][]string{RetentionHeader}
-	for _, s := range k.retentionSettings() {
-		rows = append(rows, []string{s.Label, s.Value})
-	}
-	return italianCSV(rows)
+	r := k.Retention
+	return italianCSV([][]string{RetentionHeader,
+		{"conservazione_dati_rilascio_e_registro_accessi", strconv.Itoa(r.RecordMonths), "mesi"},
+		{"pdf_riscaricabile", strconv.Itoa(r.PDFDays), "giorni"},
+	})
 }
 
 func (k *Kit) retentionSettings() []Setting {
 	r := k.Retention
 	out := []Setting{
-		{"Conservazione dei dati di rilascio e delle voci del registro degli accessi", months(r.RecordMonths)},
-		{"Riscaricabilità del PDF del certificato rilasciato", days(r.PDFDays)},
+		{"Conservazione", months(r.RecordMonths) + " (dati di rilascio e voci del registro degli accessi)"},
+		{"PDF riscaricabile", days(r.PDFDays) + " dal rilascio"},
 	}
 	return append(out, r.Other...)
 }
