@@ -127,4 +127,3 @@ func TestPurgeRecords(t *testing.T) {
 		t.Errorf("a record issued after the last one")
 	}
 }
-
