@@ -8,6 +8,7 @@
 package browsertest
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -369,6 +371,51 @@ func TestConsole(t *testing.T) {
 		for i := range sum {
 			if got := cents(t, rows[len(rows)-1][8+i]); got != sum[i] {
 				t.Errorf("column %s totals %d cents, the lines add up to %d", rows[0][8+i], got, sum[i])
+			}
+		}
+	})
+
+	t.Run("convention kit", func(t *testing.T) {
+		dir := t.TempDir()
+		done := make(chan string, 1)
+		chromedp.ListenTarget(ctx, func(ev any) {
+			if e, ok := ev.(*browser.EventDownloadProgress); ok && e.State == browser.DownloadProgressStateCompleted {
+				select {
+				case done <- e.GUID:
+				default:
+				}
+			}
+		})
+		var label string
+		err := chromedp.Run(ctx,
+			browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(dir).WithEventsEnabled(true),
+			chromedp.Navigate(h.url+"/admin/operators/op-0001"), text(`#convention-kit`, &label), shoot("operator-kit"),
+			chromedp.Click(`#convention-kit`, chromedp.ByQuery),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if label != "Scarica il kit della convenzione" {
+			t.Errorf("the kit's button reads %q", label)
+		}
+		var guid string
+		select {
+		case guid = <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the kit's download did not complete")
+		}
+		zr, err := zip.OpenReader(filepath.Join(dir, guid))
+		if err != nil {
+			t.Fatalf("the kit is not a zip: %v", err)
+		}
+		defer zr.Close()
+		var names []string
+		for _, f := range zr.File {
+			names = append(names, filepath.Base(f.Name))
+		}
+		for _, want := range []string{"convenzione-op-0001.pdf", "SHA256SUMS", "conservazione.csv"} {
+			if !slices.Contains(names, want) {
+				t.Errorf("the kit holds %v, not %s", names, want)
 			}
 		}
 	})
