@@ -55,6 +55,9 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Now: c.now, Log: log,
 		Kit: kit,
 	}
+	if h.notices != nil {
+		con.Notices = h.notices
+	}
 	api.Admin = con.Wrap
 	go purgeSessions(st, log)
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/notify/notifybolt"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
 )
@@ -150,6 +151,9 @@ type hubFile struct {
 	// notifyChannels are, inside hub serve, the channels citizens'
 	// notices go out on ("appio", "email"); none when they are off.
 	notifyChannels []string
+	// notices is, inside hub serve with notifications on, their queue,
+	// which the console lists for staff.
+	notices *notifybolt.Store
 }
 
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own

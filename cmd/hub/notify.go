@@ -118,7 +118,7 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 	for _, n := range ns {
 		channels = append(channels, n.Channel())
 	}
-	h.notifyChannels = channels
+	h.notifyChannels, h.notices = channels, q
 	log.Info("citizen notifications on", "channels", strings.Join(channels, ","))
 	s := &notify.Sender{Queue: q, Notifiers: ns, Now: c.now, Log: log, Base: f.retry}
 	ctx, cancel := context.WithCancel(context.Background())

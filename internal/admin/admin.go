@@ -67,10 +67,13 @@ type Console struct {
 	Districts settlement.Districts
 	// Kit are the convention kit's sections beyond the operator and the
 	// audit log, which the console adds from its own stores.
-	Kit  convention.Sources
-	Now  func() time.Time
-	Log  *slog.Logger
-	Rand io.Reader // codes and tokens; crypto/rand when nil
+	Kit convention.Sources
+	// Notices is the citizens' notification queue; nil says notifications
+	// are off.
+	Notices NoticeList
+	Now     func() time.Time
+	Log     *slog.Logger
+	Rand    io.Reader // codes and tokens; crypto/rand when nil
 
 	tmpl map[string]map[string]*template.Template // lang → page → template
 }
@@ -217,6 +220,7 @@ var navPages = []struct {
 	{"/admin/activity", "nav.activity", staff.ViewActivity},
 	{"/admin/persons", "nav.persons", staff.ReadPersons},
 	{"/admin/audit", "nav.audit", staff.SearchAudit},
+	{"/admin/notices", "nav.notices", staff.ViewActivity},
 	{"/admin/staff", "nav.staff", staff.ManageStaff},
 	{"/admin/account", "nav.account", ""},
 }

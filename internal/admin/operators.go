@@ -51,6 +51,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /admin/activity", c.require(staff.ViewActivity, c.activityPage))
 	mux.Handle("GET /admin/audit", c.require(staff.SearchAudit, c.auditPage))
+	mux.Handle("GET /admin/notices", c.require(staff.ViewActivity, c.noticesPage))
 	mux.Handle("GET /admin/persons", c.require(staff.ReadPersons, c.personsPage))
 	mux.Handle("GET /admin/staff", c.require(staff.ManageStaff, c.staffPage))
 	mux.Handle("POST /admin/staff", c.require(staff.ManageStaff, c.staffAdd))

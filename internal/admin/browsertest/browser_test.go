@@ -455,8 +455,9 @@ func TestConsole(t *testing.T) {
 	})
 
 	t.Run("other pages", func(t *testing.T) {
-		var audit, dir string
+		var audit, dir, notices string
 		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/notices"), text(`main`, &notices), shoot("notices"),
 			chromedp.Navigate(h.url+"/admin/map"), shoot("map"),
 			chromedp.Navigate(h.url+"/admin/fees"), shoot("fees"),
 			chromedp.Navigate(h.url+"/admin/audit?cf=&actor=admin"), text(`main`, &audit), shoot("audit"),
@@ -466,6 +467,10 @@ func TestConsole(t *testing.T) {
 		)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The demo hub runs with no notification channel, and says so.
+		if !strings.Contains(notices, "Le notifiche ai cittadini sono spente") {
+			t.Errorf("the notifications page says %q", notices)
 		}
 		if dir != "Where to get a certificate" {
 			t.Errorf("after the language switch the directory's title is %q", dir)
