@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/retention"
 )
 
 // feeCap is the city's cap now: from the settings in the file when the
@@ -113,4 +114,54 @@ func (c *Console) offlineSet(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log().Info("admin: offline limits changed", "by", userOf(r))
 	redirect(w, r, "/admin/fees", "offline")
+}
+
+// retentionPolicy is how long records and PDFs are kept now: the city's
+// settings when the console has them, else the defaults.
+func (c *Console) retentionPolicy() (retention.Policy, error) {
+	if c.Settings == nil {
+		return retention.Defaults, nil
+	}
+	cfg, err := c.Settings.Current()
+	return cfg.Retention.Effective(), err
+}
+
+// retentionSet changes how long issuance records (months) and PDFs (days)
+// are kept; a field left empty stays as it is. The daily retention run
+// applies them from its next run.
+func (c *Console) retentionSet(w http.ResponseWriter, r *http.Request) {
+	if c.Settings == nil {
+		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+		return
+	}
+	var e city.Edit
+	for _, f := range []struct {
+		name string
+		to   **int
+	}{{"months", &e.RetentionRecordsMonths}, {"pdfdays", &e.RetentionPDFDays}} {
+		v := strings.TrimSpace(r.PostFormValue(f.name))
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			c.showFees(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("%q is not a whole number", v))
+			return
+		}
+		*f.to = &n
+	}
+	if e.Empty() {
+		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one retention period to change")
+		return
+	}
+	if _, err := c.Settings.Set(e, "staff:"+userOf(r)); err != nil {
+		if errors.Is(err, city.ErrInvalid) {
+			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	c.log().Info("admin: retention periods changed", "by", userOf(r))
+	redirect(w, r, "/admin/fees", "retention")
 }

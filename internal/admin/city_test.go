@@ -172,3 +172,49 @@ func TestOfflineLimitsPage(t *testing.T) {
 		t.Error("the fee page does not show the change and who made it")
 	}
 }
+
+// TestRetentionPage: the fee page, the city's settings page, shows how long
+// records and PDFs are kept; only an admin changes them, with the CSRF
+// token; a period under the law's 36 months is refused with the reason; a
+// change is recorded with who made it.
+func TestRetentionPage(t *testing.T) {
+	f := newFixture(t)
+	admin, tok := f.login(t, "admin")
+	clerk, clerkTok := f.login(t, "clerk")
+	_, page := get(t, admin, f.srv.URL+"/admin/fees")
+	if !strings.Contains(page, `action="/admin/fees/retention"`) || !strings.Contains(page, `id="retention-months">36<`) || !strings.Contains(page, `id="retention-pdf-days">30<`) {
+		t.Fatal("the admin's fee page shows no retention periods and no form for them")
+	}
+	if _, page := get(t, clerk, f.srv.URL+"/admin/fees"); strings.Contains(page, `action="/admin/fees/retention"`) || !strings.Contains(page, "Conservazione dei dati") {
+		t.Error("the clerk's fee page offers the form, or does not show the periods")
+	}
+	tests := []struct {
+		name           string
+		c              *http.Client
+		form           url.Values
+		status         int
+		want           string
+		months, pdfDay int // in force after
+	}{
+		{"clerk", clerk, url.Values{"csrf": {clerkTok}, "months": {"48"}}, http.StatusForbidden, "", 36, 30},
+		{"no token", admin, url.Values{"months": {"48"}}, http.StatusForbidden, "", 36, 30},
+		{"nothing", admin, url.Values{"csrf": {tok}}, http.StatusUnprocessableEntity, "at least one", 36, 30},
+		{"under 36 months", admin, url.Values{"csrf": {tok}, "months": {"12"}}, http.StatusUnprocessableEntity, "between 36 and 120 months", 36, 30},
+		{"not a number", admin, url.Values{"csrf": {tok}, "pdfdays": {"trenta"}}, http.StatusUnprocessableEntity, "whole number", 36, 30},
+		{"admin", admin, url.Values{"csrf": {tok}, "months": {"48"}, "pdfdays": {"14"}}, http.StatusSeeOther, "", 48, 14},
+	}
+	for _, tt := range tests {
+		resp, body := post(t, tt.c, f.srv.URL+"/admin/fees/retention", tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %s, want %d with %q", tt.name, resp.Status, tt.status, tt.want)
+		}
+		cfg, _ := f.con.Settings.Current()
+		if cfg.Retention.RecordsMonths != tt.months || cfg.Retention.PDFDays != tt.pdfDay {
+			t.Errorf("%s: in force %+v, want %d months and %d days", tt.name, cfg.Retention, tt.months, tt.pdfDay)
+		}
+	}
+	_, page = get(t, admin, f.srv.URL+"/admin/fees")
+	if !strings.Contains(page, "records kept: 36 months → 48 months") || !strings.Contains(page, `id="retention-months">48<`) {
+		t.Error("the fee page does not show the change")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/settlement"
 )
 
@@ -354,6 +355,11 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
+	keep, err := c.retentionPolicy()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.fees")
 	v.Error = msg
@@ -366,7 +372,8 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		Reasons                       []fees.Reason
 		Rows                          []feeRow
 		Offline                       operators.OfflineLimits
+		Retention                     retention.Policy
 	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, capCents, fees.Amount(int64(capCents), ',', 0),
-		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows, offline}
+		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows, offline, keep}
 	c.render(w, r, status, "fees", v)
 }

@@ -113,6 +113,9 @@ type Line struct {
 	Types    []certificate.Type
 	Channel  certificate.Channel
 	Status   certificate.Status
+	// PDFGone: retention deleted the PDF at the end of the city's
+	// re-download window; the record and its hash are kept.
+	PDFGone bool
 	Amounts
 }
 
@@ -152,7 +155,7 @@ func Settle(op Operator, m Month, recs []certificate.Record) (Settlement, error)
 			return s, err
 		}
 		s.add(a)
-		s.Lines = append(s.Lines, Line{ID: r.ID, Protocol: r.Protocol, Issued: r.Issued, Types: r.Types, Channel: r.Channel, Status: r.Status, Amounts: a})
+		s.Lines = append(s.Lines, Line{ID: r.ID, Protocol: r.Protocol, Issued: r.Issued, Types: r.Types, Channel: r.Channel, Status: r.Status, PDFGone: !r.PDFDeleted.IsZero(), Amounts: a})
 		t := certificate.Type("")
 		if len(r.Types) > 0 {
 			t = r.Types[0]

@@ -175,3 +175,18 @@ func TestMonth(t *testing.T) {
 		t.Error("month 13 accepted")
 	}
 }
+
+// A line says when retention deleted its certificate's PDF, so the console
+// can say "PDF no longer kept"; the amounts do not change.
+func TestLineSaysPDFGone(t *testing.T) {
+	apr := time.Date(2026, 4, 2, 10, 0, 0, 0, protocol.Rome)
+	recs := []certificate.Record{rec(t, "a", "op-1", apr, fees.Exemption{}, 200, certificate.Residenza), rec(t, "b", "op-1", apr.Add(time.Hour), fees.Exemption{}, 200, certificate.Residenza)}
+	recs[0].PDFDeleted = apr.AddDate(0, 1, 1)
+	s, err := Settle(Operator{ID: "op-1"}, Month{2026, time.April}, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Lines[0].PDFGone || s.Lines[1].PDFGone || s.Lines[0].Amounts != s.Lines[1].Amounts {
+		t.Errorf("lines %+v", s.Lines)
+	}
+}
