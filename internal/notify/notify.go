@@ -151,6 +151,11 @@ type Queue interface {
 	Mark(id, channel string, d Delivery) error
 	// List returns every item, newest first, for staff.
 	List() ([]Item, error)
+	// Settle drops the text and the e-mail address of an item whose every
+	// delivery is done: what stays (the certificate it was about, the
+	// recipient's codice fiscale, each channel's outcome) is what staff
+	// need, and a delivered message is not kept twice.
+	Settle(id string) error
 }
 
 // ErrNotFound is returned by Mark for an unknown item.
@@ -211,6 +216,7 @@ func (s *Sender) run(ctx context.Context, early bool) (int, error) {
 	}
 	sent := 0
 	for _, it := range items {
+		done := true
 		for _, n := range s.Notifiers {
 			if err := ctx.Err(); err != nil {
 				return sent, err
@@ -221,6 +227,12 @@ func (s *Sender) run(ctx context.Context, early bool) (int, error) {
 			}
 			if ok {
 				sent++
+			}
+			done = done && it.Delivery(n.Channel()).Done()
+		}
+		if done {
+			if err := s.Queue.Settle(it.ID); err != nil {
+				return sent, err
 			}
 		}
 	}

@@ -142,6 +142,11 @@ func TestRetriedThenDeliveredOnce(t *testing.T) {
 	if !strings.Contains(mails[0].Data, "ROSSI ANNA") {
 		t.Fatalf("the e-mail does not carry the text:\n%s", mails[0].Data)
 	}
+	// Delivered everywhere: the queue keeps the outcome, not the text.
+	items, _ := r.queue.List()
+	if m := items[0].Message; m.Markdown != "" || m.Email != "" || m.CF != cf {
+		t.Errorf("the settled item keeps %+v", m)
+	}
 }
 
 // A refusal for the message's shape (400) or the key (401) is permanent:

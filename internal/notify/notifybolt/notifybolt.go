@@ -141,6 +141,20 @@ func (s *Store) Next(channels []string) (at time.Time, ok bool, err error) {
 
 // Mark implements notify.Queue: it commits before returning.
 func (s *Store) Mark(id, channel string, d notify.Delivery) error {
+	return s.change(id, func(it *notify.Item) {
+		if it.Deliveries == nil {
+			it.Deliveries = map[string]notify.Delivery{}
+		}
+		it.Deliveries[channel] = d
+	})
+}
+
+// Settle implements notify.Queue.
+func (s *Store) Settle(id string) error {
+	return s.change(id, func(it *notify.Item) { it.Message.Markdown, it.Message.Email = "", "" })
+}
+
+func (s *Store) change(id string, fn func(*notify.Item)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.db.Update(func(tx *bbolt.Tx) error {
@@ -156,10 +170,7 @@ func (s *Store) Mark(id, channel string, d notify.Delivery) error {
 		if err != nil {
 			return err
 		}
-		if it.Deliveries == nil {
-			it.Deliveries = map[string]notify.Delivery{}
-		}
-		it.Deliveries[channel] = d
+		fn(&it)
 		data, err := json.Marshal(it)
 		if err != nil {
 			return err
