@@ -57,42 +57,64 @@ func purged(tx *bbolt.Tx, id string) error {
 }
 
 // dayIndex walks cert_days from the first day (or from, when set) through
-// day last, calling fn with each certificate's id until fn says stop.
-// The keys are collected first, so fn may change the buckets.
-func dayIndex(tx *bbolt.Tx, from []byte, last protocol.Day, fn func(id string) (more bool, err error)) error {
+// day last, calling fn with each certificate's index key until fn says
+// stop. It reads the keys a chunk at a time and seeks past the last one
+// handled, so fn may change the buckets (even delete the key) and a walk
+// over years of certificates holds only a chunk of keys.
+func dayIndex(tx *bbolt.Tx, from []byte, last protocol.Day, fn func(key []byte) (more bool, err error)) error {
 	b := tx.Bucket(bucketDays)
 	if b == nil {
 		return fmt.Errorf("%w: call certbolt.Init when opening the hub's file", ErrNotInitialised)
 	}
 	end := last.Key()
-	var ids []string
-	c := b.Cursor()
-	k, _ := c.First()
-	if from != nil {
-		k, _ = c.Seek(from)
-	}
-	for ; k != nil && len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
-		ids = append(ids, string(k[16:]))
-	}
-	for _, id := range ids {
-		more, err := fn(id)
-		if err != nil || !more {
-			return err
+	var after []byte
+	for {
+		c := b.Cursor()
+		var k []byte
+		switch {
+		case after != nil:
+			if k, _ = c.Seek(after); bytes.Equal(k, after) {
+				k, _ = c.Next()
+			}
+		case from != nil:
+			k, _ = c.Seek(from)
+		default:
+			k, _ = c.First()
 		}
+		var keys [][]byte
+		for ; k != nil && len(keys) < 256 && len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		for _, key := range keys {
+			more, err := fn(key)
+			if err != nil || !more {
+				return err
+			}
+		}
+		after = keys[len(keys)-1]
 	}
-	return nil
 }
+
+// idOf is the certificate id in a cert_days key.
+func idOf(key []byte) string { return string(key[16:]) }
 
 // ExpiredPDFs counts the PDFs still kept of certificates issued before
 // cutoff.
 func ExpiredPDFs(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
 	pdfs := tx.Bucket(bucketPDF)
-	err = dayIndex(tx, pdfFrom(tx), protocol.DayOf(cutoff), func(id string) (bool, error) {
+	err = dayIndex(tx, pdfFrom(tx), protocol.DayOf(cutoff), func(key []byte) (bool, error) {
+		id := idOf(key)
+		if pdfs.Get([]byte(id)) == nil {
+			return true, nil
+		}
 		r, err := Get(tx, id)
 		if err != nil {
 			return false, err
 		}
-		if r.Issued.Before(cutoff) && pdfs.Get([]byte(id)) != nil {
+		if r.Issued.Before(cutoff) {
 			n++
 		}
 		return true, nil
@@ -116,8 +138,9 @@ func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error
 	}
 	pdfs := tx.Bucket(bucketPDF)
 	last := protocol.DayOf(cutoff)
-	complete := true
-	err = dayIndex(tx, pdfFrom(tx), last, func(id string) (bool, error) {
+	through := last.Key()
+	err = dayIndex(tx, pdfFrom(tx), last, func(key []byte) (bool, error) {
+		id := idOf(key)
 		if pdfs.Get([]byte(id)) == nil {
 			return true, nil
 		}
@@ -129,7 +152,9 @@ func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error
 			return true, nil
 		}
 		if n == limit {
-			complete = false
+			// The days before this one are done: the next batch starts
+			// here, not at the first day again.
+			through = bytes.Clone(key[:8])
 			return false, nil
 		}
 		if err := pdfs.Delete([]byte(id)); err != nil {
@@ -139,18 +164,18 @@ func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error
 		n++
 		return true, put(tx, &r)
 	})
-	if err == nil && complete {
-		// Every day before the cutoff's is done; the cutoff's own day may
-		// still hold PDFs issued after the cutoff's time.
-		err = tx.Bucket(bucketRetention).Put(keyPDFThrough, last.Key())
+	if err == nil {
+		// Every day before through is done; through itself may still hold
+		// PDFs (the cutoff's day, those issued after the cutoff's time).
+		err = tx.Bucket(bucketRetention).Put(keyPDFThrough, through)
 	}
 	return n, err
 }
 
 // ExpiredRecords counts the records of certificates issued before cutoff.
 func ExpiredRecords(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
-	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(id string) (bool, error) {
-		r, err := Get(tx, id)
+	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(key []byte) (bool, error) {
+		r, err := Get(tx, idOf(key))
 		if err != nil {
 			return false, err
 		}
@@ -171,8 +196,8 @@ func PurgeRecords(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err err
 	if err := initRetention(tx); err != nil {
 		return 0, err
 	}
-	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(id string) (bool, error) {
-		r, err := Get(tx, id)
+	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(key []byte) (bool, error) {
+		r, err := Get(tx, idOf(key))
 		if err != nil {
 			return false, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
@@ -125,5 +126,43 @@ func TestPurgeRecords(t *testing.T) {
 	}
 	if _, ok, _ := r.OldestIssued(at.AddDate(0, 0, 10)); ok {
 		t.Errorf("a record issued after the last one")
+	}
+}
+
+// Over more certificates than the index walk reads at a time, batches
+// still take every one exactly once, whether they keep the index keys
+// (PDFs) or delete them as they go (records).
+func TestRetentionBatchesOverManyCertificates(t *testing.T) {
+	s, db := openStore(t, true)
+	is := &issuer{}
+	for i := range 300 {
+		when := at.AddDate(0, 0, i/100).Add(time.Duration(i%100) * time.Minute)
+		if _, _, err := s.Issue(context.Background(), when, Idempotency{}, is.build(subject(), request(certificate.Residenza), "op-1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := Retention{DB: db}
+	cutoff := at.AddDate(0, 0, 5)
+	var batches []int
+	for {
+		n, err := r.DeletePDFs(cutoff, cutoff, 120)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if batches = append(batches, n); n == 0 {
+			break
+		}
+	}
+	if fmt.Sprint(batches) != "[120 120 60 0]" {
+		t.Errorf("PDF batches %v", batches)
+	}
+	if n, err := r.ExpiredRecords(cutoff); n != 300 || err != nil {
+		t.Fatalf("expired records: %d %v", n, err)
+	}
+	if n, err := r.PurgeRecords(cutoff, cutoff, 1000); n != 300 || err != nil {
+		t.Errorf("purged %d in one batch, %v", n, err)
+	}
+	if n, _ := r.ExpiredRecords(cutoff); n != 0 {
+		t.Errorf("%d records left", n)
 	}
 }
