@@ -356,6 +356,9 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	}
 	refusals := &httpsig.RefusalCounter{}
 	api.Operators = ops
+	// Clerk log-in is served, and counter requests name the clerk the
+	// kiosk logged in.
+	api.Clerks = ops
 	api.Refusals = refusals
 	// One window for the requests the hub checks and the answers it signs.
 	window := httpsig.DefaultWindow
@@ -392,7 +395,7 @@ func (c *cli) seedDemoOperators(h *hubFile, log *slog.Logger) error {
 		return fmt.Errorf("cannot issue the demo shop's enrolment code: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "enrolment code: %s\n", code)
-	return nil
+	return c.seedDemoClerks(h, ops, log)
 }
 
 // demoShopID is the first demo operator: the shop whose kiosk enrols.

@@ -28,7 +28,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET] [--appio-url URL --appio-key-file FILE] [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-require-tls]] [--notify-retry D]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET] [--appio-url URL --appio-key-file FILE] [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-require-tls]] [--notify-retry D] [--csca FILE]...", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -41,6 +41,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune, unless hub city set stored one")
 	apiFlags := addServeFlags(fs)
 	metrics := addMetricsFlags(fs)
+	var cscaFiles listFlag
+	fs.Var(&cscaFiles, "csca", "PEM `FILE` of the CSCA certificates CIEs are checked against (repeatable; --demo adds the virtual cards' test CSCA)")
 	auditJournal := fs.String("audit-journal", "", "also copy each signed audit anchor to the systemd journal at this socket (usually "+anchorlog.JournalSocket+"); off by default")
 	notices := addNotifyFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
@@ -116,6 +118,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
 		metrics.apply(api)
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
+			ctl.Close()
+			return err
+		}
+		if api.CSCAs, err = c.loadCSCAs(cscaFiles, *demo); err != nil {
 			ctl.Close()
 			return err
 		}

@@ -98,6 +98,25 @@ type Entry struct {
 	Channel string `json:"channel"`
 	// Request ties the entry to the request or certificate it served.
 	Request string `json:"request,omitempty"`
+	// Clerk is the named person logged in at the shop's device, besides
+	// the device itself (Actor): zero for reads with no clerk. It is
+	// encoded only when set, so entries written before clerks existed
+	// keep their bytes and their hashes.
+	Clerk Clerk `json:"clerk,omitzero"`
+}
+
+// Clerk names a shop's clerk in an entry: the clerk record's id and the
+// person's name as it was when they read.
+type Clerk struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+func (c Clerk) String() string {
+	if c.Name == "" {
+		return "clerk:" + c.ID
+	}
+	return "clerk:" + c.ID + " (" + c.Name + ")"
 }
 
 // ErrInvalid is wrapped by Validate's errors.
@@ -127,7 +146,10 @@ func (e *Entry) Validate() error {
 	if missing != "" {
 		return fmt.Errorf("%w: the entry has no %s", ErrInvalid, missing)
 	}
-	for _, s := range []string{e.Purpose, e.Subject, e.Data, e.Channel, e.Request} {
+	if e.Clerk.ID == "" && e.Clerk.Name != "" || strings.ContainsRune(e.Clerk.ID, 0) {
+		return fmt.Errorf("%w: the clerk %q has no usable identifier", ErrInvalid, e.Clerk.Name)
+	}
+	for _, s := range []string{e.Purpose, e.Subject, e.Data, e.Channel, e.Request, e.Clerk.ID, e.Clerk.Name} {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("%w: the text %q is not valid UTF-8", ErrInvalid, s)
 		}
@@ -200,7 +222,12 @@ func (e *Entry) AppendCanonical(b []byte) []byte {
 	b = append(b, version)
 	b = binary.BigEndian.AppendUint64(b, e.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano()))
-	for _, s := range []string{string(e.Actor.Kind), e.Actor.ID, e.Purpose, e.Subject, e.Data, e.Channel, e.Request} {
+	fields := []string{string(e.Actor.Kind), e.Actor.ID, e.Purpose, e.Subject, e.Data, e.Channel, e.Request}
+	if e.Clerk.ID != "" {
+		// Only when set: an entry with no clerk encodes as before.
+		fields = append(fields, e.Clerk.ID, e.Clerk.Name)
+	}
+	for _, s := range fields {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -253,13 +280,18 @@ func Decode(record []byte) (Entry, Hash, error) {
 	e.Time = time.Unix(0, int64(binary.BigEndian.Uint64(body[9:]))).UTC()
 	rest := body[17:]
 	fields := []*string{(*string)(&e.Actor.Kind), &e.Actor.ID, &e.Purpose, &e.Subject, &e.Data, &e.Channel, &e.Request}
-	for i, f := range fields {
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
 		n, w := binary.Uvarint(rest)
 		if w <= 0 || n > uint64(len(rest)-w) {
 			return e, h, fmt.Errorf("%w: field %d overruns the record", ErrDamaged, i+1)
 		}
 		*f = string(rest[w : w+int(n)])
 		rest = rest[w+int(n):]
+		if i == 6 && len(rest) > 0 {
+			// More after the request: the clerk's id and name.
+			fields = append(fields, &e.Clerk.ID, &e.Clerk.Name)
+		}
 	}
 	if len(rest) != 0 {
 		return e, h, fmt.Errorf("%w: %d stray bytes after the last field", ErrDamaged, len(rest))

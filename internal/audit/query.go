@@ -10,7 +10,7 @@ import (
 type Query struct {
 	Subject string // codice fiscale, exact (case does not matter)
 	// Actor is "kind:id" for one actor, or a bare id for that id under any
-	// kind.
+	// kind; "clerk:ID" selects the entries naming that clerk.
 	Actor    string
 	From, To protocol.Day // inclusive, in Rome
 }
@@ -20,7 +20,8 @@ func (q Query) Match(e *Entry) bool {
 	if q.Subject != "" && !strings.EqualFold(strings.TrimSpace(q.Subject), e.Subject) {
 		return false
 	}
-	if q.Actor != "" && q.Actor != e.Actor.ID && q.Actor != e.Actor.String() {
+	if q.Actor != "" && q.Actor != e.Actor.ID && q.Actor != e.Actor.String() &&
+		(e.Clerk.ID == "" || q.Actor != "clerk:"+e.Clerk.ID) {
 		return false
 	}
 	if q.From != (protocol.Day{}) || q.To != (protocol.Day{}) {

@@ -45,22 +45,26 @@ const (
 // Record is an issued certificate as the hub keeps it: enough to answer the
 // verification page, settle with operators, and replay an idempotent request.
 type Record struct {
-	ID          string         `json:"id"`
-	Protocol    string         `json:"protocol"` // "2026/0000123"
-	Types       []Type         `json:"types"`
-	Title       string         `json:"title"`
-	SubjectCF   string         `json:"subject_cf"`
-	SubjectName string         `json:"subject_name"`
-	RequesterCF string         `json:"requester_cf,omitempty"`
-	Requester   RequesterKind  `json:"requester_kind"`
-	Channel     Channel        `json:"channel"`
-	OperatorID  string         `json:"operator_id,omitempty"` // empty for the registry office and self-service
-	Exemption   fees.Exemption `json:"exemption"`
-	Fees        []fees.Line    `json:"fees"`
-	TotalCents  int64          `json:"total_cents"`
-	Facts       []Fact         `json:"facts"`
-	Issued      time.Time      `json:"issued"`
-	DocSHA256   string         `json:"doc_sha256"` // hex SHA-256 of the PDF as issued
+	ID          string        `json:"id"`
+	Protocol    string        `json:"protocol"` // "2026/0000123"
+	Types       []Type        `json:"types"`
+	Title       string        `json:"title"`
+	SubjectCF   string        `json:"subject_cf"`
+	SubjectName string        `json:"subject_name"`
+	RequesterCF string        `json:"requester_cf,omitempty"`
+	Requester   RequesterKind `json:"requester_kind"`
+	Channel     Channel       `json:"channel"`
+	OperatorID  string        `json:"operator_id,omitempty"` // empty for the registry office and self-service
+	// ClerkID and ClerkName are the named clerk logged in at the shop's
+	// device; empty on self-service, at the office and before clerks.
+	ClerkID    string         `json:"clerk_id,omitempty"`
+	ClerkName  string         `json:"clerk_name,omitempty"`
+	Exemption  fees.Exemption `json:"exemption"`
+	Fees       []fees.Line    `json:"fees"`
+	TotalCents int64          `json:"total_cents"`
+	Facts      []Fact         `json:"facts"`
+	Issued     time.Time      `json:"issued"`
+	DocSHA256  string         `json:"doc_sha256"` // hex SHA-256 of the PDF as issued
 	// PDFDeleted is when retention deleted the PDF at the end of the
 	// city's re-download window; zero while it is kept. The record and
 	// DocSHA256 stay, so the certificate can still be verified.

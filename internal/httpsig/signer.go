@@ -99,7 +99,8 @@ func NewNonce(r io.Reader) (string, error) {
 // authority and path always, the query when there is one, the content
 // digest and type when there is content, and the Idempotency-Key whenever
 // the request carries one: uncovered, it could be added or changed in
-// transit, and the hub would take the request for a retry of another.
+// transit, and the hub would take the request for a retry of another. The
+// same holds for the clerk's session (ClerkField).
 func RequestComponents(m *Message, body []byte) []Component {
 	cs := []Component{C("@method"), C("@authority"), C("@path")}
 	if m.URL != nil && m.URL.RawQuery != "" {
@@ -111,8 +112,16 @@ func RequestComponents(m *Message, body []byte) []Component {
 	if _, ok := m.Header[http.CanonicalHeaderKey(IdempotencyKeyField)]; ok {
 		cs = append(cs, C(IdempotencyKeyField))
 	}
+	if _, ok := m.Header[http.CanonicalHeaderKey(ClerkField)]; ok {
+		cs = append(cs, C(ClerkField))
+	}
 	return cs
 }
+
+// ClerkField carries the session of the clerk logged in at a shop's
+// device. Uncovered, a session token seen once could be put on another
+// request, or taken off one so that it reads as no clerk's.
+const ClerkField = "sportello-clerk"
 
 // IdempotencyKeyField is the field a write carries so that a retry is
 // recognised; a request signature must cover it whenever it is present.

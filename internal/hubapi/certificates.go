@@ -27,8 +27,14 @@ func (s *Server) certificateRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v/{id}", s.verificationPage)
 }
 
-// signed puts the RFC 9421 check in front of a kiosk route.
+// signed puts the RFC 9421 check in front of a kiosk route, and then the
+// clerk session the request names (withClerk).
 func (s *Server) signed(h http.Handler) http.Handler {
+	return s.signedOnly(s.withClerk(h))
+}
+
+// signedOnly is the RFC 9421 check alone.
+func (s *Server) signedOnly(h http.Handler) http.Handler {
 	if s.Verifier == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "this hub accepts no signed requests yet: no device verifier is configured"})
@@ -78,10 +84,15 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
 		return
 	}
+	clerk, err := s.counterClerk(r, string(channel))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	// A key is scoped to the operator so two shops can never collide.
 	res, err := s.Desk.Issue(r.Context(), issuance.Request{
 		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, RequesterCF: req.RequesterCF,
-		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r),
+		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r), Clerk: clerk,
 	})
 	if err != nil {
 		s.fail(w, r, err)

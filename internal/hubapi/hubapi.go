@@ -5,6 +5,7 @@ package hubapi
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
@@ -40,6 +42,14 @@ type Server struct {
 	// Operators holds operators, devices and enrolment codes: enrolment and
 	// the directory; it backs DeviceOperator when that is nil.
 	Operators *opbolt.Store
+	// Clerks keeps the shops' named clerks and their sessions (clerks.go);
+	// nil serves no clerk log-in.
+	Clerks operators.ClerkStore
+	// RequireClerk refuses counter look-ups and issuances that name no
+	// clerk logged in at the device (clerk_login_required).
+	RequireClerk bool
+	// CSCAs are the Country Signing CAs a tapped CIE must chain to.
+	CSCAs []*x509.Certificate
 	// HubSigner signs every /api/v1/ response (the seal's token key, which
 	// kiosks pin at enrolment); nil leaves responses unsigned.
 	HubSigner *httpsig.Signer
@@ -82,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	s.deviceStatusRoutes(mux)
 	s.personRoutes(mux)
 	s.accessLogRoutes(mux)
+	s.clerkRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)

@@ -95,6 +95,11 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"bad_request", "give nis, or cf and document, to look a person up"})
 		return
 	}
+	clerk, err := s.counterClerk(r, channel)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rec, err := s.auditRecorder()
 	if err != nil {
 		s.fail(w, r, err)
@@ -149,10 +154,10 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 	}
 	// The read is served only once every person shown is in the audit log.
 	actor := audit.Actor{Kind: audit.Device, ID: keyID}
-	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica", Channel: channel}}
+	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica", Channel: channel, Clerk: clerk}}
 	for _, m := range view.Family {
 		entries = append(entries, audit.Entry{Actor: actor, Purpose: personPurpose, Subject: m.CF,
-			Data: "nome e data di nascita, come componente della famiglia di " + view.CF, Channel: channel})
+			Data: "nome e data di nascita, come componente della famiglia di " + view.CF, Channel: channel, Clerk: clerk})
 	}
 	for _, e := range entries {
 		if err := rec.Record(r.Context(), e); err != nil {

@@ -112,6 +112,30 @@ type Client struct {
 	Log   *slog.Logger // may be nil
 
 	hubTime hubTime
+	clerk   clerkToken
+}
+
+// clerkToken is the session of the clerk logged in at the device, sent
+// with every request while set. It lives in memory only: a restart, a
+// log-out or the idle timeout drops it and the next clerk logs in again.
+type clerkToken struct {
+	mu    sync.Mutex
+	token string
+}
+
+// SetClerk sets the clerk session every later request carries in its
+// Sportello-Clerk header (covered by the signature); "" sends none.
+func (c *Client) SetClerk(token string) {
+	c.clerk.mu.Lock()
+	c.clerk.token = token
+	c.clerk.mu.Unlock()
+}
+
+// Clerk is the clerk session requests carry now, "" for none.
+func (c *Client) Clerk() string {
+	c.clerk.mu.Lock()
+	defer c.clerk.mu.Unlock()
+	return c.clerk.token
 }
 
 // hubTime is what the client knows of the hub's clock: how far it is from
@@ -398,6 +422,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		if idemKey != "" {
 			req.Header.Set("Idempotency-Key", idemKey)
 		}
+		if tok := c.Clerk(); tok != "" {
+			req.Header.Set(httpsig.ClerkField, tok)
+		}
 		// Signed afresh each attempt: a new nonce and created time, since the
 		// hub refuses a replayed nonce even from its rightful sender.
 		if err := signer.SignRequest(req, payload); err != nil {
@@ -619,4 +646,28 @@ func (c *Client) Identify(ctx context.Context, req api.IdentifyRequest) (*Person
 		return nil, err
 	}
 	return &p, nil
+}
+
+// LogInClerk opens a clerk session at this device. It does not set it:
+// the caller does (SetClerk) once it has what it wants of the answer.
+func (c *Client) LogInClerk(ctx context.Context, req api.ClerkLogin) (*api.ClerkSession, error) {
+	var s api.ClerkSession
+	if _, err := c.callJSON(ctx, "POST", api.ClerkSessionsPath, nil, req, "", &s); err != nil {
+		return nil, err
+	}
+	if s.Token == "" {
+		return nil, fmt.Errorf("%w: the clerk session has no token", ErrBadAnswer)
+	}
+	return &s, nil
+}
+
+// LogOutClerk ends the session set with SetClerk at the hub, and drops it
+// here whatever the hub answered.
+func (c *Client) LogOutClerk(ctx context.Context) error {
+	if c.Clerk() == "" {
+		return nil
+	}
+	defer c.SetClerk("")
+	_, _, err := c.call(ctx, "DELETE", api.ClerkSessionsPath+"/current", nil, nil, "")
+	return err
 }

@@ -124,6 +124,10 @@ type Request struct {
 	// Actor is who reads the registry for this request: the device at a
 	// counter, the staff member at the office. Required when Audit is set.
 	Actor audit.Actor
+	// Clerk is the named clerk logged in at the shop's device; zero on
+	// self-service and at the office. It is recorded on the certificate
+	// and in every audit entry of the request.
+	Clerk audit.Clerk
 }
 
 // Operator is what issuance needs to know of a shop's agreement.
@@ -223,6 +227,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			return nil, fmt.Errorf("cannot seal certificate %s: %w", id, err)
 		}
 		built := &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}
+		built.Record.ClerkID, built.Record.ClerkName = req.Clerk.ID, req.Clerk.Name
 		if s.Audit != nil {
 			entry := read
 			entry.Request = id
@@ -281,7 +286,7 @@ func (s *Service) readEntry(req Request, data *certificate.SubjectData, types []
 	return audit.Entry{
 		Time: now, Actor: req.Actor, Subject: data.Person.CF, Data: "certificato " + strings.Join(names, "+"),
 		Purpose: "rilascio certificato anagrafico (art. 33 DPR 223/1989)", Channel: string(req.Channel),
-		Request: req.IdempotencyKey,
+		Request: req.IdempotencyKey, Clerk: req.Clerk,
 	}
 }
 

@@ -9,6 +9,7 @@
 //	op_opdevices  operator id ‖ 0x00 ‖ key id → ∅
 //	op_codes      code hash → operators.EnrolmentCode
 //	op_backlog    key id → Backlog, the device's last report of its offline queue
+//	op_clerks, op_clerksessions  clerks.go
 //
 // Operator ids are "op-" and the bucket's sequence, so they roll back with
 // a failed transaction and are never reused.
@@ -36,7 +37,7 @@ var (
 	bucketOpDevices = []byte("op_opdevices")
 	bucketCodes     = []byte("op_codes")
 	bucketBacklog   = []byte("op_backlog") // backlog.go
-	allBuckets      = [][]byte{bucketOperators, bucketDevices, bucketOpDevices, bucketCodes, bucketBacklog}
+	allBuckets      = [][]byte{bucketOperators, bucketDevices, bucketOpDevices, bucketCodes, bucketBacklog, bucketClerks, bucketClerkSessions}
 )
 
 // Errors; returned errors wrap them (and operators' own errors).
