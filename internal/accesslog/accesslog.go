@@ -116,10 +116,14 @@ func Build(entries []audit.Entry, names Names, protocols Protocols) []Line {
 	return lines
 }
 
-// clerkOf is the named clerk an entry records. Entries record the device
-// and the shop; the named clerk comes with the clerks' log-in (issue 13),
-// and is shown as soon as entries carry it.
-func clerkOf(e audit.Entry) string { return "" }
+// clerkOf is the named clerk an entry records: the name as it was when
+// they read, or the clerk's record id when the entry kept no name.
+func clerkOf(e audit.Entry) string {
+	if e.Clerk.Name != "" {
+		return e.Clerk.Name
+	}
+	return e.Clerk.ID
+}
 
 // what turns "certificato residenza+stato_di_famiglia" into "certificato di
 // residenza e stato di famiglia"; other descriptions are already words.

@@ -41,7 +41,8 @@ func TestLogFromWhatTheHubRecords(t *testing.T) {
 		}
 	}
 	rec(audit.Entry{Time: now.AddDate(0, -13, 0), Actor: kiosk, Purpose: "identificazione", Subject: cf, Data: "nome", Channel: "counter"})
-	rec(audit.Entry{Time: now.Add(-2 * time.Hour), Actor: kiosk, Purpose: "identificazione del richiedente", Subject: cf, Data: "nome, data di nascita, famiglia anagrafica", Channel: "counter"})
+	rec(audit.Entry{Time: now.Add(-2 * time.Hour), Actor: kiosk, Purpose: "identificazione del richiedente", Subject: cf, Data: "nome, data di nascita, famiglia anagrafica", Channel: "counter",
+		Clerk: audit.Clerk{ID: "clk-0001", Name: "Luca Verdi"}})
 	rec(audit.Entry{Time: now.Add(-time.Hour), Actor: other, Purpose: "identificazione del richiedente", Subject: someoneElse, Data: "nome", Channel: "counter"})
 	res, err := d.Issue(ctx, issuance.Request{SubjectCF: cf, Types: []string{"residenza", "stato_di_famiglia"}, Channel: certificate.Office, Actor: officer})
 	if err != nil {
@@ -68,14 +69,14 @@ func TestLogFromWhatTheHubRecords(t *testing.T) {
 		byKind[l.Kind] = l
 	}
 	c := byKind[accesslog.Certificate]
-	if c.Place != "Ufficio anagrafe, Comune di Milano" || c.Reference != res.Record.Protocol || c.What != "certificato contestuale di residenza e stato di famiglia" {
+	if c.Place != "Ufficio anagrafe, Comune di Milano" || c.Clerk != "" || c.Reference != res.Record.Protocol || c.What != "certificato contestuale di residenza e stato di famiglia" {
 		t.Errorf("certificate line %+v", c)
 	}
 	if r := byKind[accesslog.Refusal]; r.Why != "rilascio certificato anagrafico (art. 33 DPR 223/1989)" || r.Place == "" {
 		t.Errorf("refusal line %+v", r)
 	}
 	read := p.Lines[2]
-	if read.Kind != accesslog.Read || read.Place != "Edicola Centrale" || read.What != "nome, data di nascita, famiglia anagrafica" || !read.Time.Equal(now.Add(-2*time.Hour)) {
+	if read.Kind != accesslog.Read || read.Place != "Edicola Centrale" || read.Clerk != "Luca Verdi" || read.What != "nome, data di nascita, famiglia anagrafica" || !read.Time.Equal(now.Add(-2*time.Hour)) {
 		t.Errorf("oldest line %+v, want the shop's read", read)
 	}
 	// Pages: two of two lines, then one.

@@ -79,6 +79,13 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// At a counter the clerk who prints it is named in the audit log, as
+	// for every read there.
+	clerk, err := s.counterClerk(r, req.Channel)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rec, err := s.auditRecorder()
 	if err != nil {
 		s.fail(w, r, err)
@@ -92,7 +99,7 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 	// The look-up is a read of the citizen's data like any other: recorded
 	// before it is served, and shown in the log it returns.
 	read := audit.Entry{Actor: audit.Actor{Kind: audit.Device, ID: keyID}, Purpose: accesslog.ConsultPurpose, Subject: who.CF,
-		Data: accesslog.ConsultData, Channel: req.Channel}
+		Data: accesslog.ConsultData, Channel: req.Channel, Clerk: clerk}
 	if err := rec.Record(r.Context(), read); err != nil {
 		s.fail(w, r, fmt.Errorf("cannot record the look-up in the audit log: %w", err))
 		return
