@@ -222,3 +222,30 @@ func waitLog(t *testing.T, h *runningHub, s string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestRetentionSettings: hub city set takes the retention periods, refuses
+// records kept under the law's 36 months with one sentence and exit 1, and
+// hub city show says what is in force; hub retention run then keeps
+// records for that period.
+func TestRetentionSettings(t *testing.T) {
+	data := t.TempDir()
+	if r := hub(t, "seed", "--data", data, "--persons", "20"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	r := hub(t, "city", "set", "--data", data, "--retention-months", "24")
+	if r.code != 1 || !strings.Contains(r.stderr, "between 36 and 120 months") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("24 months: exit %d\n%s", r.code, r.stderr)
+	}
+	r = hub(t, "city", "set", "--data", data, "--retention-months", "48", "--retention-pdf-days", "7")
+	if r.code != 0 || !strings.Contains(r.stdout, "records kept: 36 months → 48 months") || !strings.Contains(r.stdout, "PDF re-download window: 30 days → 7 days") {
+		t.Fatalf("48 months: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = hub(t, "city", "show", "--data", data)
+	if !regexp.MustCompile(`records kept\s+48 months\n`).MatchString(r.stdout) || !regexp.MustCompile(`PDF re-download window\s+7 days\n`).MatchString(r.stdout) {
+		t.Errorf("city show:\n%s", r.stdout)
+	}
+	r = hub(t, "retention", "run", "--data", data, "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "policy: records and audit entries kept 48 months, PDFs 7 days") {
+		t.Errorf("dry run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

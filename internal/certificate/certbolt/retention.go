@@ -64,7 +64,7 @@ func purged(tx *bbolt.Tx, id string) error {
 func dayIndex(tx *bbolt.Tx, from []byte, last protocol.Day, fn func(key []byte) (more bool, err error)) error {
 	b := tx.Bucket(bucketDays)
 	if b == nil {
-		return fmt.Errorf("%w: call certbolt.Init when opening the hub's file", ErrNotInitialised)
+		return nil // a file that never held a certificate: nothing to walk
 	}
 	end := last.Key()
 	var after []byte
@@ -255,7 +255,7 @@ func purge(tx *bbolt.Tx, r *certificate.Record, at time.Time) error {
 func OldestIssued(tx *bbolt.Tx, since time.Time) (t time.Time, ok bool, err error) {
 	b := tx.Bucket(bucketDays)
 	if b == nil {
-		return t, false, fmt.Errorf("%w: call certbolt.Init when opening the hub's file", ErrNotInitialised)
+		return t, false, nil
 	}
 	c := b.Cursor()
 	for k, _ := c.Seek(protocol.DayOf(since).Key()); k != nil && len(k) > 16; k, _ = c.Next() {
