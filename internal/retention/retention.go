@@ -185,9 +185,9 @@ var Actor = audit.Actor{Kind: audit.System, ID: "retention"}
 // Run applies policy at now: PDFs past their window, records past the
 // records period, and the audit entries past it, from the start of the
 // chain up to the latest point a signed anchor recorded before the
-// cutoff. A real run that has anything to remove first records its own
-// audit entry ("retention run"), whose anchor is the hub's signed clock
-// reading that verification later checks the pruning against. Everything is removed in batches of Batch.
+// cutoff. A real run that purges records or prunes the log first records
+// its own audit entry ("retention run"), whose anchor is the hub's signed
+// clock reading that verification later checks the pruning against. Everything is removed in batches of Batch.
 func (j *Job) Run(ctx context.Context, policy Policy, now time.Time, dryRun bool) (Report, error) {
 	policy = policy.Effective()
 	if err := policy.Validate(); err != nil {
@@ -215,12 +215,16 @@ func (j *Job) Run(ctx context.Context, policy Policy, now time.Time, dryRun bool
 		return r, err
 	}
 	if r.PDFs+r.Records+r.Entries == 0 {
-		// Nothing to remove, nothing to record: a daily job that found
-		// nothing would otherwise fill the log with its own runs.
 		r.OldestRecord, r.HasOldRecord, err = j.Certs.OldestIssued(r.RecordsCutoff)
 		return r, err
 	}
-	if j.Record != nil {
+	// The run is recorded when it purges records or prunes the log: its
+	// entry, and that entry's signed anchor, are what shows later when and
+	// by what clock the log lost its start. A run that only deletes PDFs
+	// reads and removes no record (each notes its PDF's deletion itself),
+	// so it is logged, not recorded: a daily job would otherwise add an
+	// entry to the log of reads of personal data most days.
+	if j.Record != nil && r.Records+r.Entries > 0 {
 		if err := j.Record(ctx, r.entry()); err != nil {
 			return r, fmt.Errorf("the retention run cannot be recorded in the audit log, so nothing was removed: %w", err)
 		}

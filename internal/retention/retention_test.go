@@ -221,6 +221,16 @@ func TestLongerPeriod(t *testing.T) {
 	}
 }
 
+// A run that only deletes PDFs is not recorded in the log of reads: the
+// records note the deletion themselves.
+func TestPDFOnlyRunIsNotRecorded(t *testing.T) {
+	j, c, l, order := rig()
+	r, err := j.Run(context.Background(), Policy{}, now.AddDate(0, -37, 5), false)
+	if err != nil || r.PDFs != 2 || r.Records+r.Entries != 0 || len(l.record) != 0 || c.pdf[0] || c.pdf[1] || !c.pdf[2] {
+		t.Errorf("report %+v, %v; recorded %v, order %v", r, err, l.record, *order)
+	}
+}
+
 // A run that cannot record itself removes nothing.
 func TestUnrecordedRunRemovesNothing(t *testing.T) {
 	j, c, l, _ := rig()
