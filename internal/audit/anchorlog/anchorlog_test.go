@@ -216,3 +216,44 @@ func TestJournal(t *testing.T) {
 		t.Errorf("after the journal came back: %q %v", buf[:n], err)
 	}
 }
+
+// Signed.Before picks, among the hub's own anchors signed before the
+// cutoff, the one with the highest entry number not beyond max; a forged
+// line with a better number and an unreadable line are passed over, and no
+// file means no anchor.
+func TestSignedBefore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	key, keys := testKey(1)
+	other, _ := testKey(2)
+	start := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	clock := start
+	var b lineBuffer
+	a := audit.NewAnchorer(key, "kid", func() time.Time { return clock }, audit.Head{}, &b)
+	for seq := uint64(1); seq <= 10; seq++ {
+		clock = start.Add(time.Duration(seq) * time.Hour)
+		a.Anchor(head(seq))
+	}
+	clock = start.Add(5*time.Hour + 30*time.Minute)
+	audit.NewAnchorer(other, "kid", func() time.Time { return clock }, audit.Head{Seq: 6}, &b).Anchor(head(7))
+	fmt.Fprintln(&b, "not an anchor")
+	os.WriteFile(path, b.Bytes(), 0o600)
+	s := Signed{Path: path, Keys: keys}
+	for _, tt := range []struct {
+		max    uint64
+		cutoff time.Time
+		want   uint64
+	}{
+		{10, start.Add(24 * time.Hour), 10},
+		{8, start.Add(24 * time.Hour), 8},
+		{10, start.Add(6*time.Hour + time.Minute), 6}, // the forged 7, signed at 5:30, is not the hub's
+		{10, start.Add(time.Hour), 0},                 // entry 1 was anchored at 1:00, not before
+	} {
+		got, ok, err := s.Before(tt.max, tt.cutoff)
+		if err != nil || ok != (tt.want > 0) || (ok && got.Head != head(tt.want)) {
+			t.Errorf("Before(%d, %s) = %v %v %v, want entry %d", tt.max, tt.cutoff.Format(time.Kitchen), got.Head, ok, err, tt.want)
+		}
+	}
+	if _, ok, err := (Signed{Path: filepath.Join(t.TempDir(), "none"), Keys: keys}).Before(10, start.Add(24*time.Hour)); ok || err != nil {
+		t.Errorf("no file: %v %v", ok, err)
+	}
+}
