@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/places"
@@ -21,9 +22,9 @@ import (
 
 func init() {
 	register(
-		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, retention periods, holidays, issuing office, public URL", Run: (*cli).cityShow},
-		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--by NAME]",
-			Help: "change the city's settings; a running hub applies them from the next request", Run: (*cli).citySet},
+		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, retention periods, request limits, holidays, issuing office, public URL", Run: (*cli).cityShow},
+		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--limit-NAME N ...] [--by NAME]",
+			Help: "change the city's settings; a running hub applies them from the next request; the --limit-… flags set the rate limits, daily caps and anomaly thresholds (see --help)", Run: (*cli).citySet},
 	)
 }
 
@@ -119,6 +120,9 @@ func (c *cli) cityShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "records kept\t%d months%s\n", cur.Retention.RecordsMonths, src(stored.Retention.RecordsMonths != 0))
 		fmt.Fprintf(tw, "PDF re-download window\t%d days%s\n", cur.Retention.PDFDays, src(stored.Retention.PDFDays != 0))
 		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
+		for _, f := range limits.Fields() {
+			fmt.Fprintf(tw, "limit %s\t%d%s\n", f.Name, cur.Limits.Get(f.Name), src(stored.Limits.Get(f.Name) != 0))
+		}
 		for _, ch := range stored.History {
 			fmt.Fprintf(tw, "changed\t%s by %s: %s\n", ch.At.In(operators.Rome).Format("2006-01-02 15:04"), ch.By, ch.What)
 		}
@@ -145,6 +149,11 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", "", "the hub's public URL, printed in every certificate's QR")
 	comune := fs.String("comune", "", "Belfiore code of the certifying comune, e.g. F205")
 	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
+	// The limits of package limits, one flag each, named after the setting.
+	limitFlags := map[string]*int{}
+	for _, f := range limits.Fields() {
+		limitFlags[f.Name] = fs.Int("limit-"+f.Name, 0, fmt.Sprintf("%s; %d to %d, default %d", f.Help, f.Min, f.Max, f.Default))
+	}
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -182,6 +191,14 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	}
 	if given["comune"] {
 		e.Belfiore = comune
+	}
+	for name, v := range limitFlags {
+		if given["limit-"+name] {
+			if e.Limits == nil {
+				e.Limits = map[string]int{}
+			}
+			e.Limits[name] = *v
+		}
 	}
 	if given["patron-saint"] {
 		md, err := city.ParseMonthDay(*patron)

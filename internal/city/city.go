@@ -21,6 +21,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
@@ -52,7 +53,10 @@ type Config struct {
 	// Retention is how long issuance records, their audit entries and
 	// the issued PDFs are kept (see package retention).
 	Retention retention.Policy `json:"retention,omitzero"`
-	History   []Change         `json:"history,omitempty"`
+	// Limits are the thresholds of the rate limits, daily caps and
+	// anomaly flags the hub applies to shops' devices (package limits).
+	Limits  limits.Settings `json:"limits,omitzero"`
+	History []Change        `json:"history,omitempty"`
 }
 
 // Change is one recorded edit.
@@ -70,6 +74,7 @@ func Milan() Config {
 		PatronSaint: operators.MonthDay{Month: time.December, Day: 7, Name: "Sant'Ambrogio"},
 		Offline:     operators.DefaultOfflineLimits,
 		Retention:   retention.Defaults,
+		Limits:      limits.Defaults(),
 	}
 }
 
@@ -96,6 +101,7 @@ func (c Config) Effective(defaults Config) Config {
 	}
 	e.Offline = e.Offline.Or(defaults.Offline)
 	e.Retention = e.Retention.Or(defaults.Retention)
+	e.Limits = e.Limits.Or(defaults.Limits).Effective()
 	return e
 }
 
@@ -170,13 +176,15 @@ type Edit struct {
 	// How long records (months) and PDFs (days) are kept.
 	RetentionRecordsMonths *int
 	RetentionPDFDays       *int
+	// Limits sets the limits named (limits.Fields) to the values given.
+	Limits map[string]int
 }
 
 // Empty reports whether the edit changes nothing.
 func (e Edit) Empty() bool {
 	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil &&
 		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil &&
-		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil
+		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0
 }
 
 // Apply makes edit e to c, made by by at instant at, and records it.
@@ -238,6 +246,9 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	if err := applyRetention(&next.Retention, e, defaults.Retention); err != nil {
 		return err
 	}
+	if err := applyLimits(&next.Limits, e.Limits, defaults.Limits); err != nil {
+		return err
+	}
 	now := next.Effective(defaults)
 	diff := func(name, a, b string) {
 		if a != b {
@@ -262,6 +273,9 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	diff("offline age limit", fmt.Sprintf("%d h", old.Offline.AgeHours), fmt.Sprintf("%d h", now.Offline.AgeHours))
 	diff("records kept", fmt.Sprintf("%d months", old.Retention.RecordsMonths), fmt.Sprintf("%d months", now.Retention.RecordsMonths))
 	diff("PDF re-download window", fmt.Sprintf("%d days", old.Retention.PDFDays), fmt.Sprintf("%d days", now.Retention.PDFDays))
+	for _, f := range limits.Fields() {
+		diff("limit "+f.Name, strconv.Itoa(old.Limits.Get(f.Name)), strconv.Itoa(now.Limits.Get(f.Name)))
+	}
 	if len(what) == 0 {
 		return fmt.Errorf("%w: the settings already hold these values", ErrInvalid)
 	}
@@ -312,6 +326,27 @@ func applyRetention(r *retention.Policy, e Edit, defaults retention.Policy) erro
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), retention.ErrInvalid.Error()+": "))
 	}
 	*r = next
+	return nil
+}
+
+// applyLimits sets the limits named in edit, each within its bounds, and
+// checks them together as they will be in force.
+func applyLimits(l *limits.Settings, edit map[string]int, defaults limits.Settings) error {
+	next := *l
+	names := make([]string, 0, len(edit))
+	for name := range edit {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := next.Set(name, edit[name]); err != nil {
+			return fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), limits.ErrInvalid.Error()+": "))
+		}
+	}
+	if err := next.Or(defaults).Validate(); err != nil {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), limits.ErrInvalid.Error()+": "))
+	}
+	*l = next
 	return nil
 }
 

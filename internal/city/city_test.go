@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
@@ -236,6 +237,42 @@ func TestRetentionSettings(t *testing.T) {
 		}
 		if c.Retention != before.Retention || len(c.History) != len(before.History) {
 			t.Errorf("%s: a refused edit changed the settings", name)
+		}
+	}
+}
+func TestLimits(t *testing.T) {
+	defaults := Milan()
+	var c Config
+	if got := c.Effective(defaults).Limits; got != limits.Defaults() {
+		t.Errorf("unset: %+v, want the defaults", got)
+	}
+	if err := c.Apply(Edit{Limits: map[string]int{"device-rate": 5, "flood-suspend": 30}}, defaults, nil, at, "staff:anna"); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Effective(defaults).Limits
+	if got.DeviceRate != 5 || got.FloodSuspend != 30 || got.ShopRate != limits.Defaults().ShopRate {
+		t.Errorf("after the edit: %+v", got)
+	}
+	var hist []string
+	for _, h := range c.History {
+		hist = append(hist, h.What)
+	}
+	if h := strings.Join(hist, "; "); !strings.Contains(h, "limit device-rate: 20 → 5") || !strings.Contains(h, "limit flood-suspend: 50 → 30") {
+		t.Errorf("history %q", h)
+	}
+	for name, e := range map[string]Edit{
+		"an unknown limit":           {Limits: map[string]int{"speed": 3}},
+		"a zero rate":                {Limits: map[string]int{"device-rate": 0}},
+		"suspension below the alert": {Limits: map[string]int{"flood-alert": 40}},
+		"a percentage above 100":     {Limits: map[string]int{"refusal-suspend": 120}},
+		"a night that never ends":    {Limits: map[string]int{"night-from": 6}},
+	} {
+		before := c.Limits
+		if err := c.Apply(e, defaults, nil, at, "staff:anna"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+		if c.Limits != before {
+			t.Errorf("%s: a refused edit changed the limits", name)
 		}
 	}
 }

@@ -390,7 +390,7 @@ func keyRefusal(keyID string, err error) error {
 	case errors.Is(err, ErrKeyRevoked):
 		return refuseErr(ReasonKeyRevoked, fmt.Sprintf("key id %q has been revoked", keyID), err)
 	case errors.Is(err, ErrKeySuspended):
-		return refuseErr(ReasonKeySuspended, fmt.Sprintf("key id %q belongs to a suspended operator", keyID), err)
+		return refuseErr(ReasonKeySuspended, fmt.Sprintf("key id %q is suspended (its device or its operator)", keyID), err)
 	default:
 		return refuseErr(ReasonKeyLookupFailed, fmt.Sprintf("key id %q could not be looked up: %v", keyID, err), err)
 	}

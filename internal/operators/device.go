@@ -17,10 +17,14 @@ import (
 // DeviceStatus is whether a device's key is still accepted.
 type DeviceStatus string
 
-// Device statuses. Revocation is final: a replaced till enrols again.
+// Device statuses. Revocation is final: a replaced till enrols again. A
+// suspension is not: the hub suspends a device that went past a second
+// threshold of the limits (package limits) and staff reinstate it after a
+// review.
 const (
-	DeviceActive  DeviceStatus = "active"
-	DeviceRevoked DeviceStatus = "revoked"
+	DeviceActive    DeviceStatus = "active"
+	DeviceSuspended DeviceStatus = "suspended"
+	DeviceRevoked   DeviceStatus = "revoked"
 )
 
 // Device is a kiosk or counter PC enrolled for an operator. Its private key
@@ -34,6 +38,9 @@ type Device struct {
 	LastContact time.Time         `json:"last_contact,omitzero"`
 	Status      DeviceStatus      `json:"status"`
 	Revoked     *Change           `json:"revoked,omitempty"`
+	// History are the device's suspensions and reinstatements, oldest
+	// first: who, when and why.
+	History []Change `json:"history,omitempty"`
 }
 
 // KeyIDFor derives a device's key id from its public key, so the same key
@@ -75,11 +82,39 @@ func (d *Device) Revoke(at time.Time, by, reason string) error {
 	if d.Status == DeviceRevoked {
 		return fmt.Errorf("%w: device %s is already revoked", ErrTransition, d.KeyID)
 	}
+	from := d.Status
 	if strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "" {
 		return fmt.Errorf("%w: say who revokes device %s and why", ErrTransition, d.KeyID)
 	}
 	d.Status = DeviceRevoked
-	d.Revoked = &Change{At: at.UTC(), By: by, From: Status(DeviceActive), To: Status(DeviceRevoked), Reason: reason}
+	d.Revoked = &Change{At: at.UTC(), By: by, From: Status(from), To: Status(DeviceRevoked), Reason: reason}
+	return nil
+}
+
+// Suspend stops the device until staff reinstate it.
+func (d *Device) Suspend(at time.Time, by, reason string) error {
+	if d.Status != DeviceActive {
+		return fmt.Errorf("%w: device %s is %s, not active", ErrTransition, d.KeyID, d.Status)
+	}
+	if strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("%w: say who suspends device %s and why", ErrTransition, d.KeyID)
+	}
+	d.Status = DeviceSuspended
+	d.History = append(d.History, Change{At: at.UTC(), By: by, From: Status(DeviceActive), To: Status(DeviceSuspended), Reason: reason})
+	return nil
+}
+
+// Reinstate lets a suspended device sign requests again, with staff's note
+// of what their review found.
+func (d *Device) Reinstate(at time.Time, by, note string) error {
+	if d.Status != DeviceSuspended {
+		return fmt.Errorf("%w: device %s is %s, not suspended", ErrTransition, d.KeyID, d.Status)
+	}
+	if strings.TrimSpace(by) == "" || strings.TrimSpace(note) == "" {
+		return fmt.Errorf("%w: say who reinstates device %s and what the review found", ErrTransition, d.KeyID)
+	}
+	d.Status = DeviceActive
+	d.History = append(d.History, Change{At: at.UTC(), By: by, From: Status(DeviceSuspended), To: Status(DeviceActive), Reason: note})
 	return nil
 }
 

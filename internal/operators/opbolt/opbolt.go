@@ -258,6 +258,27 @@ func RevokeDevice(tx *bbolt.Tx, keyID string, at time.Time, by, reason string) (
 	return d, put(tx, bucketDevices, d.KeyID, d)
 }
 
+// SuspendDevice stops a device until staff reinstate it.
+func SuspendDevice(tx *bbolt.Tx, keyID string, at time.Time, by, reason string) (*operators.Device, error) {
+	return changeDevice(tx, keyID, func(d *operators.Device) error { return d.Suspend(at, by, reason) })
+}
+
+// ReinstateDevice lets a suspended device sign requests again.
+func ReinstateDevice(tx *bbolt.Tx, keyID string, at time.Time, by, note string) (*operators.Device, error) {
+	return changeDevice(tx, keyID, func(d *operators.Device) error { return d.Reinstate(at, by, note) })
+}
+
+func changeDevice(tx *bbolt.Tx, keyID string, change func(*operators.Device) error) (*operators.Device, error) {
+	d, err := Device(tx, keyID)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(d); err != nil {
+		return nil, err
+	}
+	return d, put(tx, bucketDevices, d.KeyID, d)
+}
+
 // ContactInterval is how stale a device's last contact may get before a
 // request rewrites it: a write per request would cost a disk sync each.
 const ContactInterval = 5 * time.Minute
@@ -289,7 +310,11 @@ func Authorise(tx *bbolt.Tx, keyID string) (*operators.Device, *operators.Operat
 	if err != nil {
 		return nil, nil, err
 	}
-	if d.Status != operators.DeviceActive {
+	switch d.Status {
+	case operators.DeviceActive:
+	case operators.DeviceSuspended:
+		return d, nil, fmt.Errorf("device %s is suspended until city staff review it: %w", keyID, httpsig.ErrKeySuspended)
+	default:
 		return d, nil, fmt.Errorf("device %s: %w", keyID, httpsig.ErrKeyRevoked)
 	}
 	o, err := Operator(tx, d.OperatorID)
@@ -431,6 +456,18 @@ func (s *Store) Devices(id string) (ds []*operators.Device, err error) {
 // RevokeDevice switches a device off.
 func (s *Store) RevokeDevice(keyID, by, reason string) (d *operators.Device, err error) {
 	err = s.db.Update(func(tx *bbolt.Tx) error { d, err = RevokeDevice(tx, keyID, s.now(), by, reason); return err })
+	return d, err
+}
+
+// SuspendDevice stops a device until staff reinstate it.
+func (s *Store) SuspendDevice(keyID, by, reason string) (d *operators.Device, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error { d, err = SuspendDevice(tx, keyID, s.now(), by, reason); return err })
+	return d, err
+}
+
+// ReinstateDevice lets a suspended device sign requests again.
+func (s *Store) ReinstateDevice(keyID, by, note string) (d *operators.Device, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error { d, err = ReinstateDevice(tx, keyID, s.now(), by, note); return err })
 	return d, err
 }
 

@@ -187,3 +187,29 @@ func TestTouch(t *testing.T) {
 		}
 	}
 }
+
+// A device suspended by the limits is refused as suspended, not revoked,
+// until staff reinstate it; both changes are kept with who and why.
+func TestSuspendAndReinstateDevice(t *testing.T) {
+	s, _ := open(t)
+	d := enrolled(t, s)
+	if _, err := s.ReinstateDevice(d.KeyID, "staff:rossi", "fine"); !errors.Is(err, operators.ErrTransition) {
+		t.Fatalf("reinstating an active device: %v", err)
+	}
+	if _, err := s.SuspendDevice(d.KeyID, "system:limits", "flood: 50 rate-limited requests in 10 minutes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResolveKey(context.Background(), d.KeyID); !errors.Is(err, httpsig.ErrKeySuspended) {
+		t.Fatalf("a suspended device's key: %v, want ErrKeySuspended", err)
+	}
+	if _, err := s.ReinstateDevice(d.KeyID, "staff:rossi", ""); !errors.Is(err, operators.ErrTransition) {
+		t.Fatalf("reinstating without a note: %v", err)
+	}
+	got, err := s.ReinstateDevice(d.KeyID, "staff:rossi", "the shop's test script; stopped")
+	if err != nil || got.Status != operators.DeviceActive || len(got.History) != 2 || got.History[1].By != "staff:rossi" {
+		t.Fatalf("reinstated: %+v %v", got, err)
+	}
+	if _, err := s.ResolveKey(context.Background(), d.KeyID); err != nil {
+		t.Fatalf("a reinstated device's key: %v", err)
+	}
+}
