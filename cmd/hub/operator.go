@@ -19,6 +19,8 @@ import (
 	"github.com/sportello/sportello/internal/httpsig/noncebolt"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/limits"
+	"github.com/sportello/sportello/internal/limits/limitsbolt"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
@@ -365,6 +367,21 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	window.Skew = f.skew
 	api.Verifier = &httpsig.Verifier{Keys: ops, Nonces: nonces, Clock: c.now, Window: window, Metrics: refusals, Logger: log}
 	api.HubSigner = &httpsig.Signer{Key: desk.Keys.TokenKey, KeyID: desk.Keys.KeyID, Clock: c.now, Window: window}
+	// The limits read the city's thresholds at each request, so `hub city
+	// set --limit-…` holds from the next one; their alerts and daily counts
+	// live in the hub's file, their rate buckets in memory.
+	cs, err := c.cityStore(h)
+	if err != nil {
+		return err
+	}
+	lim, err := limitsbolt.New(h.DB())
+	if err != nil {
+		return err
+	}
+	api.Limits = &limits.Guard{Store: lim, Now: c.now, Settings: func() (limits.Settings, error) {
+		cfg, err := cs.Current()
+		return cfg.Limits, err
+	}}
 	return nil
 }
 

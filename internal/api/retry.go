@@ -5,6 +5,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/limits"
 )
 
 // Disposition is what a client does with a request the hub did not accept.
@@ -106,6 +107,19 @@ var byReason = map[string]Disposition{
 	// A validation refusal stays one whatever status carries it: a
 	// malformed codice fiscale must never block a queue.
 	certificate.ReasonInvalidCF: Refuse,
+
+	// The limits (package limits). Over the rate, the request is sound:
+	// the same one, after Retry-After, will go through.
+	limits.ReasonRateLimited: Retry,
+	// Over the day's cap or outside opening hours, a sale must not wait
+	// for tomorrow with the citizen's money taken today: the operator
+	// tells the citizen now, and a queued sale is set aside with the
+	// reason for the operator.
+	limits.ReasonDailyCap:     Refuse,
+	limits.ReasonOutsideHours: Refuse,
+	// The device was suspended: nothing it sends will be heard until
+	// staff reinstate it.
+	limits.ReasonDeviceSuspended: Hold,
 }
 
 // Decide says what to do with an answer of this status and reason code:

@@ -51,6 +51,13 @@ func TestDecide(t *testing.T) {
 		{401, "invalid_signature", Hold},
 		{401, "missing_signature", Hold},
 		{401, "validity_too_long", Hold},
+		// The limits: a rate is waited out, a day's cap or closed shop
+		// refused now, a suspended device held, whatever status carries them.
+		{429, "rate_limited", Retry},
+		{403, "rate_limited", Retry},
+		{429, "daily_cap_reached", Refuse},
+		{403, "outside_opening_hours", Refuse},
+		{403, "device_suspended", Hold},
 		// The hub failed on this request: set it aside after a few tries.
 		{500, "internal", SetAside},
 		{500, "", SetAside},

@@ -21,7 +21,7 @@ import (
 )
 
 func (s *Server) certificateRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/certificates", s.signed(http.HandlerFunc(s.issueCertificate)))
+	mux.Handle("POST /api/v1/certificates", s.signed(s.limited(limitIssuance, http.HandlerFunc(s.issueCertificate))))
 	mux.Handle("GET /api/v1/certificates/{id}/pdf", s.signed(http.HandlerFunc(s.certificatePDF)))
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /v/{id}", s.verificationPage)

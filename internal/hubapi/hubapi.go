@@ -18,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/protocol"
@@ -75,8 +76,19 @@ type Server struct {
 	// IdentifyRequester verifies the evidence of who asks for their own
 	// access log; nil refuses every such request.
 	IdentifyRequester RequesterIdentifier
-	started           time.Time
-	storage           storageHealth
+	// Limits weighs every signed request of a limited route (rates, daily
+	// caps, opening hours, anomaly flags; see limited); nil applies none.
+	Limits *limits.Guard
+	// ClerkOf names the clerk a verified request carries (header
+	// Sportello-Clerk, resolved by the clerks' sessions), to key the
+	// clerk's limits; nil, or "", keys them by device and shop only.
+	ClerkOf func(r *http.Request) string
+	// AnyHours lets devices issue outside their shop's opening hours: the
+	// demo, which people try at any time of day. Never on a city's hub.
+	AnyHours    bool
+	limitCounts limitCounter
+	started     time.Time
+	storage     storageHealth
 }
 
 // Handler returns the hub's routes.

@@ -2,6 +2,7 @@ package hubapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 )
 
@@ -101,8 +103,14 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintln(&b, "# HELP sportello_devices Enrolled devices, by status.")
 		fmt.Fprintln(&b, "# TYPE sportello_devices gauge")
-		for _, st := range []operators.DeviceStatus{operators.DeviceActive, operators.DeviceRevoked} {
+		for _, st := range []operators.DeviceStatus{operators.DeviceActive, operators.DeviceSuspended, operators.DeviceRevoked} {
 			fmt.Fprintf(&b, "sportello_devices{status=%q} %d\n", st, devices[st])
+		}
+	}
+	if s.Limits != nil {
+		if err := s.limitMetrics(r.Context(), &b); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
 	fmt.Fprintln(&b, "# HELP sportello_uptime_seconds Seconds since the hub started.")
@@ -111,6 +119,39 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b.Bytes())
+}
+
+// limitMetrics writes the limits' counters: refusals since the hub
+// started, and, from the limits' store (so they survive a restart), the
+// alerts raised by kind and the devices suspended.
+func (s *Server) limitMetrics(ctx context.Context, b *bytes.Buffer) error {
+	alerts, err := s.Limits.Store.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	byKind := map[limits.Kind]int{}
+	suspended := 0
+	for _, a := range alerts {
+		byKind[a.Kind]++
+		if a.Level == limits.LevelSuspend {
+			suspended++
+		}
+	}
+	refusals := s.limitCounts.snapshot()
+	fmt.Fprintln(b, "# HELP sportello_limit_refusals_total Signed requests the limits refused since the hub started, by reason: rate_limited (429, a device, clerk or shop over its rate), daily_cap_reached (429, over a daily cap), outside_opening_hours (403, issuance while the shop is closed), device_suspended (403, the request that took the device past a second threshold).")
+	fmt.Fprintln(b, "# TYPE sportello_limit_refusals_total counter")
+	for _, reason := range limits.Reasons() {
+		fmt.Fprintf(b, "sportello_limit_refusals_total{reason=%q} %d\n", reason, refusals[reason])
+	}
+	fmt.Fprintln(b, "# HELP sportello_anomaly_alerts_total Anomaly alerts raised, by kind: flood (rate-limited requests of one device), repeated_subject (one subject asked about across a shop's devices), night_burst (a device's requests at night), refusal_ratio (share of a device's requests refused). Kept in the hub's file: it survives a restart.")
+	fmt.Fprintln(b, "# TYPE sportello_anomaly_alerts_total counter")
+	for _, k := range limits.Kinds() {
+		fmt.Fprintf(b, "sportello_anomaly_alerts_total{kind=%q} %d\n", k, byKind[k])
+	}
+	fmt.Fprintln(b, "# HELP sportello_devices_suspended_total Devices suspended by the limits past a second threshold, until staff reinstate them in the console (sportello_devices{status=\"suspended\"} is how many are suspended now).")
+	fmt.Fprintln(b, "# TYPE sportello_devices_suspended_total counter")
+	fmt.Fprintf(b, "sportello_devices_suspended_total %d\n", suspended)
+	return nil
 }
 
 func containsReason(rs []httpsig.Reason, r httpsig.Reason) bool {

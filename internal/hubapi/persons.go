@@ -23,7 +23,7 @@ import (
 // answer is only what the screen needs (names, birth dates, the family) so
 // the operator can pick whom the certificate is about.
 func (s *Server) personRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/persons", s.signed(http.HandlerFunc(s.lookupPerson)))
+	mux.Handle("GET /api/v1/persons", s.signed(s.limited(limitLookup, http.HandlerFunc(s.lookupPerson))))
 }
 
 // personPurpose is the legal basis written in the audit log for each read.
