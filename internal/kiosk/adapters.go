@@ -337,7 +337,13 @@ func (q *Queue) Deliver(ctx context.Context, key string, render Render) (*Delive
 	if err != nil {
 		return nil, err
 	}
-	out, derr := q.Outbox.Deliver(ctx, e.ID, deliverer(q.Hub, render, q.Answered))
+	// A request never sent before is a sale nobody was promised yet (the
+	// claim code is printed only once a delivery failed): if the hub will
+	// not hear this device (api.Hold, e.g. a suspended device) it is
+	// refused, with nothing charged, rather than queued behind a claim
+	// code for a device that may not be heard for days. One sent before
+	// has its claim code and stays queued, in order, as the Sender keeps it.
+	out, derr := q.Outbox.Deliver(ctx, e.ID, deliverer(q.Hub, render, q.Answered, e.Attempts == 0))
 	switch out.Entry.State {
 	case outbox.Delivered:
 		d := &Delivery{Claim: out.Entry.ClaimCode}
@@ -492,9 +498,12 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 // it are committed together, and OnResult prints the jobs. A PDF that
 // cannot be downloaded leaves the request pending, to be sent again under
 // its key (the hub answers the same certificate).
-func Deliverer(hub Hub, render Render) outbox.Deliverer { return deliverer(hub, render, nil) }
+func Deliverer(hub Hub, render Render) outbox.Deliverer { return deliverer(hub, render, nil, false) }
 
-func deliverer(hub Hub, render Render, answered func()) outbox.Deliverer {
+// deliverer is Deliverer; live, for a sale the citizen waits for at the
+// counter, turns a Hold into a refusal (the Sender, delivering what was
+// queued, keeps it in the queue until the device may speak again).
+func deliverer(hub Hub, render Render, answered func(), live bool) outbox.Deliverer {
 	return outbox.DelivererFunc(func(ctx context.Context, e outbox.Entry) (outbox.Result, error) {
 		if e.Kind != QueueKind {
 			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "unknown_kind", fmt.Sprintf("this kiosk cannot deliver %q operations", e.Kind))
@@ -515,11 +524,17 @@ func deliverer(hub Hub, render Render, answered func()) outbox.Deliverer {
 		var ae *hubclient.APIError
 		switch {
 		case errors.As(err, &r):
+			if live && api.Decide(r.Status, r.Reason) == api.Hold {
+				return outbox.Result{}, &outbox.Refusal{Reason: r.Reason, Message: r.Message}
+			}
+			// Not the *Refusal as the cause: a request held in the queue
+			// is no refusal to whoever reads the error.
 			return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
 		case errors.As(err, &ae):
 			// The hub answered, unavailable or failing on this request:
-			// the outbox retries the one and sets the other aside.
-			return outbox.Result{}, outbox.ClassifyHTTP(ae.Status, ae.RetryAfter, ae.Reason, ae.Message)
+			// the outbox retries the one and sets the other aside. The
+			// client's error stays in the chain: a 503 is ErrOffline.
+			return outbox.Result{}, outbox.ClassifyCause(err, ae.Status, ae.RetryAfter, ae.Reason, ae.Message)
 		case err != nil:
 			return outbox.Result{}, err
 		}

@@ -58,10 +58,25 @@ type RetryableError struct {
 	// after SenderOptions.SetAsideAfter such failures in a row the
 	// operation is set aside, so that it cannot block the queue.
 	SetAside bool
+	// Hold: the hub will not hear this device just now (api.Hold): the
+	// queue keeps the operation, in order; a sale being made at the
+	// counter is refused instead, since it cannot be delivered either.
+	Hold bool
+	// Cause is the error the answer arrived as (the client's, say, which
+	// may say the hub could not be reached), kept in the chain so callers
+	// can still tell it with errors.Is and errors.As.
+	Cause error
 }
 
 func (e *RetryableError) Error() string { return e.Err.Error() }
-func (e *RetryableError) Unwrap() error { return e.Err }
+
+// Unwrap gives both the description and the cause to errors.Is and As.
+func (e *RetryableError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Cause}
+}
 
 // ClassifyHTTP turns the hub's answer into nil (2xx), a *Refusal (the hub
 // decided: the same request will be refused again) or a *RetryableError,
@@ -71,6 +86,12 @@ func (e *RetryableError) Unwrap() error { return e.Err }
 // Sender to set aside after a few tries. reason and message are the hub's
 // refusal body, if any.
 func ClassifyHTTP(status int, retryAfter time.Duration, reason, message string) error {
+	return ClassifyCause(nil, status, retryAfter, reason, message)
+}
+
+// ClassifyCause is ClassifyHTTP keeping cause, the error the hub's answer
+// arrived as, in a RetryableError's chain.
+func ClassifyCause(cause error, status int, retryAfter time.Duration, reason, message string) error {
 	d := api.Decide(status, reason)
 	if d == 0 {
 		return nil
@@ -85,7 +106,7 @@ func ClassifyHTTP(status int, retryAfter time.Duration, reason, message string) 
 		return &Refusal{Reason: reason, Message: message}
 	}
 	return &RetryableError{Err: fmt.Errorf("the hub answered %d %s: %s (%s)", status, http.StatusText(status), message, reason),
-		After: retryAfter, Reason: reason, SetAside: d == api.SetAside}
+		After: retryAfter, Reason: reason, SetAside: d == api.SetAside, Hold: d == api.Hold, Cause: cause}
 }
 
 // Deliverer sends one operation to the hub, with its idempotency key, and

@@ -162,3 +162,45 @@ func stopSender(cancel context.CancelFunc, done <-chan error, clk *fakeClock) er
 		}
 	}
 }
+
+// TestQueueAndTheLimits: how the queue treats the hub's limits (package
+// limits, decided in api.Decide). Over the rate the request is sound: it
+// stays first in the queue and waits the hub's Retry-After, then goes.
+// Over the day's cap it leaves the queue for the operator, with the
+// reason. A suspended device holds it, and everything behind it, in order.
+func TestQueueAndTheLimits(t *testing.T) {
+	clk := newFakeClock()
+	o, _ := openTest(t, Options{Clock: clk})
+	mustEnqueue(t, o, Op{Kind: "fee.record", IdempotencyKey: "a", AmountCents: 200})
+	mustEnqueue(t, o, Op{Kind: "fee.record", IdempotencyKey: "b", AmountCents: 200})
+	hub := newFakeHub()
+	answer := map[string]error{"a": ClassifyHTTP(429, 12*time.Second, "rate_limited", "too many requests: try again in 12 seconds")}
+	hub.fail = func(e Entry, attempt int) error { return answer[e.IdempotencyKey] }
+	s := o.NewSender(hub, SenderOptions{})
+	ctx := context.Background()
+
+	n, err := s.Drain(ctx)
+	var re *RetryableError
+	if n != 0 || !errors.As(err, &re) || re.After != 12*time.Second || re.Hold || re.SetAside || re.Reason != "rate_limited" {
+		t.Fatalf("a 429 rate_limited: %d delivered, %v (%+v), want it retried after the hub's 12 s", n, err, re)
+	}
+	if p, _ := o.Pending(); len(p) != 2 || p[0].IdempotencyKey != "a" {
+		t.Fatalf("pending %+v, want a still first", p)
+	}
+	answer["a"] = nil
+	answer["b"] = ClassifyHTTP(403, 0, "device_suspended", "this device has been suspended")
+	n, err = s.Drain(ctx)
+	if n != 1 || !errors.As(err, &re) || !re.Hold {
+		t.Fatalf("a delivered, b held: %d delivered, %v", n, err)
+	}
+	if p, _ := o.Pending(); len(p) != 1 || p[0].IdempotencyKey != "b" {
+		t.Fatalf("pending %+v, want b kept", p)
+	}
+	answer["b"] = ClassifyHTTP(429, 3600*time.Second, "daily_cap_reached", "this shop has reached its cap")
+	if n, err = s.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("over the day's cap: %d, %v; want it out of the queue", n, err)
+	}
+	if rs, _ := o.Refused(); len(rs) != 1 || rs[0].Refusal.Reason != "daily_cap_reached" {
+		t.Fatalf("refused %+v", rs)
+	}
+}
