@@ -27,7 +27,7 @@ type RequesterIdentifier func(r *http.Request, ev api.RequesterEvidence, selfSer
 var ErrIdentification = errors.New("identification failed")
 
 func (s *Server) accessLogRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/access-log", s.signed(http.HandlerFunc(s.accessLog)))
+	mux.Handle("POST /api/v1/access-log", s.signed(s.limited(limitAccessLog, http.HandlerFunc(s.accessLog))))
 }
 
 // identificationFailed is the one answer to every failed identification: the

@@ -46,6 +46,10 @@ var (
 	limitIssuance = limitRoute{issuance: true, subject: bodySubject}
 	// limitLookup is a read about a person named in the query (cf or nis).
 	limitLookup = limitRoute{subject: querySubject}
+	// limitAccessLog is a citizen's own access log: rates, caps and the
+	// refusal ratio apply; the subject is the requester, whom only the
+	// evidence in the body names, so the repeated-subject flag does not.
+	limitAccessLog = limitRoute{}
 )
 
 // limited puts the limits (package limits) in front of a signed kiosk route:

@@ -28,9 +28,11 @@ type splitHub struct {
 	real *ClientHub
 }
 
-func (s splitHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) { return s.real.Issue(ctx, req) }
-func (s splitHub) PDF(ctx context.Context, id string) ([]byte, error)          { return s.real.PDF(ctx, id) }
-func (s splitHub) Ping(ctx context.Context) error                              { return s.real.Ping(ctx) }
+func (s splitHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	return s.real.Issue(ctx, req)
+}
+func (s splitHub) PDF(ctx context.Context, id string) ([]byte, error) { return s.real.PDF(ctx, id) }
+func (s splitHub) Ping(ctx context.Context) error                     { return s.real.Ping(ctx) }
 
 func newHoldRig(t *testing.T) *holdRig {
 	t.Helper()
