@@ -39,6 +39,7 @@ import (
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/settlement"
@@ -62,6 +63,10 @@ type Console struct {
 	// Settings are the city's settings in the hub's file; with them the
 	// admin may change the fee cap from the fee page.
 	Settings *citybolt.Store
+	// Limits are the hub's rate limits and anomaly flags (package limits):
+	// their alerts page and the review that reinstates a suspended device.
+	// nil hides the alerts.
+	Limits *limits.Guard
 	// Districts maps CAPs to district names for settlements (see package
 	// settlement); nil gives one district per CAP.
 	Districts settlement.Districts
@@ -218,6 +223,7 @@ var navPages = []struct {
 	{"/admin/fees", "nav.fees", staff.ViewFees},
 	{"/admin/settlements", "nav.settlements", staff.ViewSettlements},
 	{"/admin/activity", "nav.activity", staff.ViewActivity},
+	{"/admin/alerts", "nav.alerts", staff.ViewOperators},
 	{"/admin/persons", "nav.persons", staff.ReadPersons},
 	{"/admin/audit", "nav.audit", staff.SearchAudit},
 	{"/admin/notices", "nav.notices", staff.ViewActivity},

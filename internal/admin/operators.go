@@ -57,15 +57,19 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/staff", c.require(staff.ManageStaff, c.staffPage))
 	mux.Handle("POST /admin/staff", c.require(staff.ManageStaff, c.staffAdd))
 	c.staffRoutes(mux)
+	c.alertRoutes(mux)
 	mux.Handle("GET /admin/account", c.require("", c.accountPage))
 	mux.Handle("POST /admin/account/totp", c.require("", c.accountTOTP))
 }
 
 type dashboardData struct {
 	Pending, Active, Suspended, Devices, Offline int
-	Today, Month                                 int
-	MonthAmounts                                 settlement.Amounts
-	Queue                                        []*operators.Operator
+	// Alerts are the limits' alerts staff have not reviewed (-1: the hub
+	// keeps no limits).
+	Alerts       int
+	Today, Month int
+	MonthAmounts settlement.Amounts
+	Queue        []*operators.Operator
 }
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
@@ -112,6 +116,13 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.MonthAmounts, d.Month = a, a.Certificates
+	d.Alerts = -1
+	if c.Limits != nil {
+		if d.Alerts, err = c.openAlerts(r); err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	}
 	v := c.newView(r, "nav.home")
 	v.Data = d
 	c.render(w, r, http.StatusOK, "dashboard", v)
