@@ -16,6 +16,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -33,6 +34,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
+
+	"github.com/sportello/sportello/internal/hubclient"
 )
 
 var screenshots = flag.Bool("screenshots", false, "save screenshots of the main pages in docs/screenshots")
@@ -451,6 +454,64 @@ func TestConsole(t *testing.T) {
 			if !strings.Contains(page, want) {
 				t.Errorf("the activity page does not list %q", want)
 			}
+		}
+	})
+
+	// A kiosk of the demo shop floods the hub: past the first threshold
+	// the console shows an alert, past the second the device is suspended;
+	// staff review it with a note from the alerts page, which reinstates it.
+	t.Run("alerts", func(t *testing.T) {
+		h.run(t, "city", "set", "--data", h.data, "--limit-device-rate", "2", "--limit-flood-alert", "2", "--limit-flood-suspend", "4", "--by", "browser test")
+		m := regexp.MustCompile(`enrolment code: (\S+)`).FindStringSubmatch(h.run(t, "operator", "enrol-code", "--data", h.data, "op-0001"))
+		if m == nil {
+			t.Fatal("hub operator enrol-code printed no code")
+		}
+		ca, err := os.ReadFile(h.cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kiosk := &hubclient.Client{Retry: hubclient.Retry{Attempts: 1}}
+		dev, err := kiosk.Enrol(context.Background(), h.url, m[1], "Cassa di prova", hubclient.EnrolOptions{HubCAPEM: string(ca)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last error
+		for range 8 {
+			_, last = kiosk.LookupPerson(context.Background(), hubclient.PersonQuery{CF: "RSSMRA50B17A558W", Document: "CA00000AA"})
+		}
+		var ae *hubclient.APIError
+		if !errors.As(last, &ae) || ae.Reason != "key_suspended" {
+			t.Fatalf("the flooding kiosk's last answer: %v, want key_suspended", last)
+		}
+		var badge, page, flash string
+		err = chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/"), text(`#alerts-badge`, &badge),
+			chromedp.Navigate(h.url+"/admin/alerts"), text(`main`, &page), shoot("alerts"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(badge, "1") || !strings.Contains(badge, "allerte da esaminare") {
+			t.Errorf("the dashboard's badge says %q", badge)
+		}
+		for _, want := range []string{"Cassa di prova", "Edicola Loreto", "raffica di richieste oltre il limite", "sospensione", "sospeso"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the alerts page does not show %q:\n%s", want, page)
+			}
+		}
+		err = chromedp.Run(ctx,
+			chromedp.SetValue(`#note-`+dev.KeyID, "telefonato all'edicola: prova del personale", chromedp.ByQuery),
+			chromedp.Submit(`#note-`+dev.KeyID, chromedp.ByQuery),
+			chromedp.WaitVisible(`.flash`, chromedp.ByQuery), text(`.flash`, &flash),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(flash, "riattivato") {
+			t.Errorf("after the review the page says %q", flash)
+		}
+		if _, err := kiosk.LookupPerson(context.Background(), hubclient.PersonQuery{CF: "RSSMRA50B17A558W", Document: "CA00000AA"}); errors.As(err, &ae) && ae.Reason == "key_suspended" {
+			t.Errorf("the reviewed kiosk is still suspended: %v", err)
 		}
 	})
 
