@@ -34,7 +34,7 @@ const MaxClerkTapAge = 5 * time.Minute
 func (s *Server) clerkRoutes(mux *http.ServeMux) {
 	// Log-in reads no session: a kiosk still holding an ended one must be
 	// able to open the next.
-	mux.Handle("POST /api/v1/clerk-sessions", s.signedOnly(http.HandlerFunc(s.clerkLogIn)))
+	mux.Handle("POST /api/v1/clerk-sessions", s.signedOnly(s.limited(limitClerkLogIn, http.HandlerFunc(s.clerkLogIn))))
 	mux.Handle("DELETE /api/v1/clerk-sessions/current", s.signed(http.HandlerFunc(s.clerkLogOut)))
 }
 

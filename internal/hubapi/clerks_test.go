@@ -33,6 +33,7 @@ import (
 // resident with a valid CIE who is a clerk of shop A.
 type clerkFixture struct {
 	srv        *httptest.Server
+	api        *Server
 	ops        *opbolt.Store
 	desk       *issuance.Service
 	mu         sync.Mutex
@@ -70,7 +71,7 @@ func newClerkFixture(t *testing.T) *clerkFixture {
 		Now: f.clock, Log: slog.New(slog.DiscardHandler),
 		Verifier: &httpsig.Verifier{Keys: ops, Clock: f.clock},
 	}
-	f.srv = httptest.NewServer(s.Handler())
+	f.srv, f.api = httptest.NewServer(s.Handler()), s
 	t.Cleanup(f.srv.Close)
 	shop := func(piva string) *operators.Operator {
 		o := &operators.Operator{

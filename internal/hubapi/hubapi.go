@@ -79,10 +79,6 @@ type Server struct {
 	// Limits weighs every signed request of a limited route (rates, daily
 	// caps, opening hours, anomaly flags; see limited); nil applies none.
 	Limits *limits.Guard
-	// ClerkOf names the clerk a verified request carries (header
-	// Sportello-Clerk, resolved by the clerks' sessions), to key the
-	// clerk's limits; nil, or "", keys them by device and shop only.
-	ClerkOf func(r *http.Request) string
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
 	AnyHours    bool

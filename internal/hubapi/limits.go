@@ -50,6 +50,10 @@ var (
 	// refusal ratio apply; the subject is the requester, whom only the
 	// evidence in the body names, so the repeated-subject flag does not.
 	limitAccessLog = limitRoute{}
+	// limitClerkLogIn is a clerk's log-in (CIE and PIN, or password and
+	// TOTP): rates and caps bound guessing, and failed log-ins feed the
+	// refusal ratio, which suspends a device that keeps guessing.
+	limitClerkLogIn = limitRoute{}
 )
 
 // limited puts the limits (package limits) in front of a signed kiosk route:
@@ -110,7 +114,7 @@ type limitedRequest struct {
 }
 
 // limitRequest gathers what the Guard weighs: the device, its shop and its
-// hours, the clerk (ClerkOf) and the subject.
+// hours, the clerk logged in (ClerkOf) and the subject.
 func (s *Server) limitRequest(r *http.Request, route limitRoute) (limitedRequest, error) {
 	keyID, ok := httpsig.KeyID(r.Context())
 	if !ok {
@@ -137,8 +141,10 @@ func (s *Server) limitRequest(r *http.Request, route limitRoute) (limitedRequest
 	default:
 		return req, errors.New("no operator directory is configured")
 	}
-	if s.ClerkOf != nil {
-		req.Clerk = s.ClerkOf(r)
+	// The clerk's session, resolved from Sportello-Clerk by s.signed: the
+	// clerk's own limits apply on whatever device of the shop they use.
+	if c, ok := ClerkOf(r.Context()); ok {
+		req.Clerk = c.ID
 	}
 	if route.subject != nil {
 		subject, channel := route.subject(r)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
@@ -22,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/limits/limitsbolt"
+	"github.com/sportello/sportello/internal/limits/limitstest"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
@@ -78,8 +80,6 @@ func newLimitFixture(t *testing.T, set limits.Settings) *limitFixture {
 		Store: d.Store, Desk: d.Service, Operators: ops, Now: f.clock.now, Log: slog.New(slog.DiscardHandler),
 		Verifier: &httpsig.Verifier{Keys: ops, Clock: f.clock.now, MaxBody: 64 << 10},
 		Limits:   f.guard,
-		// The clerks' hook: here the header as sent, as if resolved.
-		ClerkOf: func(r *http.Request) string { return r.Header.Get("Sportello-Clerk") },
 	}
 	f.srv = httptest.NewServer(f.api.Handler())
 	t.Cleanup(f.srv.Close)
@@ -305,23 +305,29 @@ func TestDailyCap(t *testing.T) {
 	}
 }
 
+// A named clerk's rate holds across the shop's devices: the clerk's
+// session (Sportello-Clerk, resolved by the clerks' sessions) keys it.
 func TestClerkRateAcrossDevices(t *testing.T) {
+	f := newClerkFixture(t)
 	set := quiet
 	set.ClerkRate = 2
-	f := newLimitFixture(t, set)
-	a, b := f.enrol(t), f.enrol(t)
-	as := func(d device, clerk string) answer {
-		req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/persons?"+url.Values{"cf": {f.who.CF}, "document": {f.doc.Number}}.Encode(), nil)
-		req.Header.Set("Sportello-Clerk", clerk)
-		return f.send(t, d, req, nil)
+	f.api.Limits = &limits.Guard{Store: limitstest.NewMemory(), Now: f.clock, Settings: func() (limits.Settings, error) { return set, nil }}
+	token := func(d device) string {
+		status, reason, s := f.logIn(t, d, api.ClerkLogin{CIE: f.tap(t, d.keyID)})
+		if status != http.StatusCreated {
+			t.Fatalf("log-in: %d %s", status, reason)
+		}
+		return s.Token
 	}
-	as(a, "clerk-1")
-	as(b, "clerk-1")
-	if got := as(a, "clerk-1"); got.reason != limits.ReasonRateLimited {
-		t.Fatalf("the clerk's third request in a minute on two devices: %+v", got)
+	on1, on2 := token(f.a1), token(f.a2)
+	if status, reason := f.lookup(t, f.a1, on1); status != http.StatusOK {
+		t.Fatalf("first look-up: %d %s", status, reason)
 	}
-	if got := as(a, "clerk-2"); got.status != http.StatusOK {
-		t.Fatalf("another clerk on the same device: %+v", got)
+	if status, reason := f.lookup(t, f.a2, on2); status != http.StatusOK {
+		t.Fatalf("the clerk's second look-up, on the other till: %d %s", status, reason)
+	}
+	if status, reason := f.lookup(t, f.a1, on1); status != http.StatusTooManyRequests || reason != limits.ReasonRateLimited {
+		t.Fatalf("the clerk's third look-up in a minute at 2 a minute, on two tills: %d %s, want 429 rate_limited", status, reason)
 	}
 }
 
