@@ -137,7 +137,7 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 			// signed anchor of the point they were removed up to, and by
 			// the hub's signed clock showing they were old enough.
 			if err := check.ConfirmPruned(pruned, audit.MinRetentionMonths); err != nil {
-				return err
+				return fmt.Errorf("%w (if %s was started anew since, give the old one too with --anchors FILE)", err, anchorlog.FileName)
 			}
 		}
 		if head.Seq == 0 {
