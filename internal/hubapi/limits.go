@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -91,9 +92,12 @@ func (s *Server) limited(route limitRoute, h http.Handler) http.Handler {
 		var refused bool
 		switch {
 		case rec.status >= 200 && rec.status < 300:
+			s.limitCounts.outcome(outcomeServed)
 		case rec.status >= 400 && rec.status < 500:
+			s.limitCounts.outcome(outcomeRefused)
 			refused = true
 		default:
+			s.limitCounts.outcome(outcomeFailed)
 			return // the hub's own failure says nothing of the device
 		}
 		// The answer is written: a breach now weighs on the next request.
@@ -205,6 +209,7 @@ func limitStatus(reason string) int {
 // audit log: a refusal that could not be audited is answered 503.
 func (s *Server) refuseLimited(w http.ResponseWriter, r *http.Request, req limitedRequest, d limits.Decision) {
 	s.limitCounts.refused(d.Reason)
+	s.limitCounts.outcome(outcomeLimited)
 	subject := req.Subject
 	if subject == "" {
 		subject = "-"
@@ -260,12 +265,31 @@ func querySubject(r *http.Request) (string, string) {
 	return "", q.Get(api.PersonChannel)
 }
 
-// limitCounter counts the limits' refusals by reason since the hub
-// started, for /metrics. (Alerts and suspensions are counted from the
-// limits' store, so those counters survive a restart.)
+// Outcomes of the requests of the limited routes, for /metrics.
+const (
+	outcomeServed  = "served"  // answered 2xx
+	outcomeRefused = "refused" // refused by the route itself (4xx): counts for the refusal ratio
+	outcomeFailed  = "failed"  // the hub failed (5xx)
+	outcomeLimited = "limited" // refused by the limits
+)
+
+// limitCounter counts the limits' refusals by reason and the limited
+// routes' requests by outcome since the hub started, for /metrics.
+// (Alerts and suspensions are counted from the limits' store, so those
+// counters survive a restart.)
 type limitCounter struct {
-	mu       sync.Mutex
-	byReason map[string]uint64
+	mu        sync.Mutex
+	byReason  map[string]uint64
+	byOutcome map[string]uint64
+}
+
+func (c *limitCounter) outcome(o string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byOutcome == nil {
+		c.byOutcome = map[string]uint64{}
+	}
+	c.byOutcome[o]++
 }
 
 func (c *limitCounter) refused(reason string) {
@@ -277,12 +301,8 @@ func (c *limitCounter) refused(reason string) {
 	c.byReason[reason]++
 }
 
-func (c *limitCounter) snapshot() map[string]uint64 {
+func (c *limitCounter) snapshot() (byReason, byOutcome map[string]uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]uint64, len(c.byReason))
-	for k, v := range c.byReason {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(c.byReason), maps.Clone(c.byOutcome)
 }

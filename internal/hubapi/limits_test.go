@@ -238,6 +238,8 @@ func TestFloodIsLimitedAlertedThenSuspendedUntilReinstated(t *testing.T) {
 		`sportello_anomaly_alerts_total{kind="flood"} 1`,
 		`sportello_devices_suspended_total 1`,
 		`sportello_devices{status="suspended"} 1`,
+		`sportello_limited_requests_total{outcome="served"} 6`,
+		`sportello_limited_requests_total{outcome="limited"} 6`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, m)

@@ -137,7 +137,12 @@ func (s *Server) limitMetrics(ctx context.Context, b *bytes.Buffer) error {
 			suspended++
 		}
 	}
-	refusals := s.limitCounts.snapshot()
+	refusals, outcomes := s.limitCounts.snapshot()
+	fmt.Fprintln(b, "# HELP sportello_limited_requests_total Signed requests of the routes the limits guard (certificates, look-ups, access log, clerk log-ins) since the hub started, by outcome: served (2xx), refused (refused by the route itself, 4xx; these feed the refusal-ratio flag), failed (5xx), limited (refused by the limits, see sportello_limit_refusals_total).")
+	fmt.Fprintln(b, "# TYPE sportello_limited_requests_total counter")
+	for _, o := range []string{outcomeFailed, outcomeLimited, outcomeRefused, outcomeServed} {
+		fmt.Fprintf(b, "sportello_limited_requests_total{outcome=%q} %d\n", o, outcomes[o])
+	}
 	fmt.Fprintln(b, "# HELP sportello_limit_refusals_total Signed requests the limits refused since the hub started, by reason: rate_limited (429, a device, clerk or shop over its rate), daily_cap_reached (429, over a daily cap), outside_opening_hours (403, issuance while the shop is closed), device_suspended (403, the request that took the device past a second threshold).")
 	fmt.Fprintln(b, "# TYPE sportello_limit_refusals_total counter")
 	for _, reason := range limits.Reasons() {
