@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/retention"
@@ -140,7 +143,11 @@ func (c *cli) kitSections(h *hubFile, serving bool) (convention.Sources, error) 
 	if err != nil {
 		return convention.Sources{}, err
 	}
-	src := convention.Sources{Retention: kitRetention{cs}}
+	ops, err := c.newOperators(h)
+	if err != nil {
+		return convention.Sources{}, err
+	}
+	src := convention.Sources{Retention: kitRetention{cs}, Clerks: kitClerks{ops: ops, now: c.now, h: h, serving: serving}}
 	if !serving || len(h.notifyChannels) > 0 {
 		src.Notices = kitNotices{serving: serving, channels: h.notifyChannels}
 	}
@@ -294,4 +301,56 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// kitClerks lists a shop's named clerks (operators.Clerk) with whether each
+// may work today, and the rules of their log-in as this hub applies them.
+type kitClerks struct {
+	ops     *opbolt.Store
+	now     func() time.Time
+	h       *hubFile
+	serving bool
+}
+
+func (k kitClerks) Clerks(operatorID string) ([]convention.Clerk, error) {
+	cs, err := k.ops.Clerks(operatorID)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	out := make([]convention.Clerk, 0, len(cs))
+	for _, c := range cs {
+		status := convention.StatusEnabled
+		switch err := c.MayWork(operatorID, now); {
+		case err == nil:
+		case c.Status == operators.ClerkSuspended:
+			status = "sospeso"
+		case errors.Is(err, operators.ErrClerkExpired):
+			status = "abilitazione scaduta"
+		default:
+			status = "non abilitato"
+		}
+		login := "CIE e PIN"
+		if c.HasPassword() {
+			login = "CIE e PIN, oppure password e codice TOTP"
+		}
+		out = append(out, convention.Clerk{Name: c.Name, CF: c.CF, TrainedOn: c.Trained, EnabledUntil: c.EnabledUntil, Status: status, Login: login})
+	}
+	return out, nil
+}
+
+func (k kitClerks) ClerkRules() ([]convention.Setting, error) {
+	without := "Dipende dal server in funzione; questo kit è stato prodotto a server fermo, che non può dirlo."
+	if k.serving && k.h.api != nil {
+		if k.h.api.RequireClerk {
+			without = "Il sistema rifiuta consultazioni e rilasci allo sportello."
+		} else {
+			without = "Il sistema non li rifiuta ancora: consultazioni e rilasci allo sportello senza addetto collegato sono registrati con il solo dispositivo."
+		}
+	}
+	return []convention.Setting{
+		{Label: "Accesso", Value: fmt.Sprintf("Con la propria CIE e il PIN al dispositivo dell'esercente, verificati dal sistema centrale; dove non c'è un lettore, con password personale e codice TOTP. Una sessione dura al più %d ore.", int(operators.MaxClerkSession.Hours()))},
+		{Label: "Senza addetto collegato", Value: without},
+		{Label: "Registro", Value: "Consultazioni e rilasci fatti con un addetto collegato ne registrano il nome nel registro degli accessi."},
+	}, nil
 }

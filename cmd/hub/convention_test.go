@@ -97,10 +97,35 @@ func pdfToText(t *testing.T, file string) string {
 
 func TestConventionExport(t *testing.T) {
 	data, mine, others := conventionHub(t)
+	// Two named clerks of the shop, one suspended, and one of another shop.
+	for _, args := range [][]string{
+		{"clerk", "add", "--data", data, "--operator", demoShopID, "--cf", "RSSMRA50B17A558W", "--name", "Mario Rossi", "--trained", "2026-01-20", "--until", "2099-01-19"},
+		{"clerk", "add", "--data", data, "--operator", demoShopID, "--cf", "CCCFBA85D03L219P", "--name", "Fabio Cicco", "--trained", "2026-01-20", "--until", "2099-01-19"},
+		{"clerk", "add", "--data", data, "--operator", "op-0002", "--cf", "MRTMRA83T56A269B", "--name", "Maria Martini", "--trained", "2026-01-20", "--until", "2099-01-19"},
+		{"clerk", "suspend", "--data", data, "cl-0002", "--reason", "ha lasciato il negozio"},
+	} {
+		if r := hub(t, args...); r.code != 0 {
+			t.Fatalf("%v: %s", args, r.stderr)
+		}
+	}
 	out := filepath.Join(t.TempDir(), "kit")
 	r := hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", out)
 	if r.code != 0 {
 		t.Fatalf("export: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "addetti-"+demoShopID+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.Comma = ';'
+	clerks, err := cr.ReadAll()
+	if err != nil || len(clerks) != 3 || !slices.Equal(clerks[0], convention.ClerksHeader) {
+		t.Fatalf("addetti CSV (%v):\n%s", err, b)
+	}
+	if got := [][]string{clerks[1][1:6], clerks[2][1:6]}; !slices.Equal(got[0], []string{"Mario Rossi", "RSSMRA50B17A558W", "2026-01-20", "2099-01-19", "abilitato"}) ||
+		!slices.Equal(got[1], []string{"Fabio Cicco", "CCCFBA85D03L219P", "2026-01-20", "2099-01-19", "sospeso"}) {
+		t.Errorf("addetti CSV rows %v", got)
 	}
 	if !strings.Contains(r.stdout, "2 audit entries") {
 		t.Errorf("the command does not say how many entries it exported:\n%s", r.stdout)
@@ -140,8 +165,8 @@ func TestConventionExport(t *testing.T) {
 	if len(csvs) != 1 {
 		t.Fatalf("audit extract CSVs: %v", csvs)
 	}
-	b, _ := os.ReadFile(csvs[0])
-	cr := csv.NewReader(bytes.NewReader(b))
+	b, _ = os.ReadFile(csvs[0])
+	cr = csv.NewReader(bytes.NewReader(b))
 	cr.Comma = ';'
 	rows, err := cr.ReadAll()
 	if err != nil {
@@ -152,7 +177,7 @@ func TestConventionExport(t *testing.T) {
 	}
 	var subjects []string
 	for _, row := range rows[1:] {
-		subjects = append(subjects, row[4])
+		subjects = append(subjects, row[5])
 		if row[2] != demoShopID {
 			t.Errorf("row %v is not the shop's", row)
 		}
@@ -165,11 +190,16 @@ func TestConventionExport(t *testing.T) {
 	// Exported with no hub running, the kit cannot know the serving
 	// hub's notification channels, and says so rather than guess.
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati",
-		"prodotto a server fermo, che non può dire quali lo siano", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni"} {
+		"prodotto a server fermo, che non può dire quali lo siano", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
+		"Mario Rossi RSSMRA50B17A558W 20/01/2026 19/01/2099 abilitato CIE e PIN", "Fabio Cicco", "sospeso"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
 		}
 	}
+	if strings.Contains(text, "Maria Martini") || strings.Contains(string(b), "Maria Martini") {
+		t.Error("the kit lists another shop's clerk")
+	}
+
 	// The retention section is the city's setting, as staff change it.
 	if r := hub(t, "city", "set", "--data", data, "--retention-months", "48", "--retention-pdf-days", "15"); r.code != 0 {
 		t.Fatalf("city set: %s", r.stderr)
@@ -299,7 +329,7 @@ func TestConventionExportThroughRunningHub(t *testing.T) {
 			t.Fatalf("%s: export through the hub: exit %d\n%s%s", tt.name, r.code, r.stdout, r.stderr)
 		}
 		text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
-		if !strings.Contains(text, tt.want) || strings.Contains(text, "server fermo") {
+		if !strings.Contains(text, tt.want) || !strings.Contains(text, "senza addetto collegato sono registrati con il solo dispositivo") || strings.Contains(text, "server fermo") {
 			t.Errorf("%s: the agreement does not say %q:\n%s", tt.name, tt.want, text)
 		}
 		if !strings.Contains(r.stdout, fmt.Sprintf("%d audit entries", len(mine))) {

@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
+	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/notify/notifybolt"
 	"github.com/sportello/sportello/internal/registry"
@@ -154,6 +155,9 @@ type hubFile struct {
 	// notices is, inside hub serve with notifications on, their queue,
 	// which the console lists for staff.
 	notices *notifybolt.Store
+	// api is, inside hub serve, the serving API, whose settings the
+	// convention kit reports.
+	api *hubapi.Server
 }
 
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own

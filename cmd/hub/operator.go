@@ -361,6 +361,7 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	// Clerk log-in is served, and counter requests name the clerk the
 	// kiosk logged in.
 	api.Clerks = ops
+	h.api = api
 	api.Refusals = refusals
 	// One window for the requests the hub checks and the answers it signs.
 	window := httpsig.DefaultWindow

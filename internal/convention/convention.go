@@ -116,9 +116,11 @@ type RequesterSource interface {
 	Requesters(o *operators.Operator) (Requesters, error)
 }
 
-// ClerkSource lists the shop's clerks, enabled or not.
+// ClerkSource lists the shop's clerks, enabled or not, and the rules
+// their log-in is held to.
 type ClerkSource interface {
 	Clerks(operatorID string) ([]Clerk, error)
+	ClerkRules() ([]Setting, error)
 }
 
 // LimitSource gives the limits and anomaly thresholds that apply to the
@@ -168,6 +170,7 @@ type Kit struct {
 	// Each pointer is nil when its source is: the control is not applied.
 	Requesters *Requesters
 	Clerks     *[]Clerk
+	ClerkRules []Setting
 	Limits     *[]Setting
 	Retention  *Retention
 	AccessLog  *[]Setting
@@ -222,6 +225,9 @@ func Gather(src Sources, city City, id string, p Period, now time.Time) (*Kit, e
 			return nil, err
 		}
 		k.Clerks = &cs
+		if k.ClerkRules, err = src.Clerks.ClerkRules(); err != nil {
+			return nil, err
+		}
 	}
 	if src.Limits != nil {
 		ls, err := src.Limits.Limits(o.ID)
@@ -306,7 +312,7 @@ func (k *Kit) EnabledClerks() []Clerk {
 // StatusEnabled is the status a clerk source gives an enabled clerk.
 const StatusEnabled = "abilitato"
 
-// deviceName says which device an audit actor is, for the extract.
+// actorLabel says which device or shop an audit actor is, for the extract.
 func (k *Kit) actorLabel(a audit.Actor) string {
 	if a.Kind == audit.Device {
 		for _, d := range k.Devices {
@@ -319,6 +325,17 @@ func (k *Kit) actorLabel(a audit.Actor) string {
 		return "esercente " + a.ID
 	}
 	return a.String()
+}
+
+// clerkLabel names the clerk an entry records, if any.
+func clerkLabel(c audit.Clerk) string {
+	switch {
+	case c.ID == "":
+		return ""
+	case c.Name == "":
+		return c.ID
+	}
+	return c.Name + " (" + c.ID + ")"
 }
 
 // NotApplied names, in English for the command line, the controls whose

@@ -49,6 +49,9 @@ func (l log) Search(q audit.Query, limit int) ([]audit.Entry, error) {
 type clerks []Clerk
 
 func (c clerks) Clerks(string) ([]Clerk, error) { return c, nil }
+func (c clerks) ClerkRules() ([]Setting, error) {
+	return []Setting{{"Senza addetto collegato", "rifiutato"}}, nil
+}
 
 type retention Retention
 
@@ -105,7 +108,7 @@ func fixture(t *testing.T) (Sources, *operators.Device, *operators.Device) {
 			Purpose: "rilascio certificato anagrafico (art. 33 DPR 223/1989)", Channel: "counter", Request: "req-" + cf}
 	}
 	l := log{
-		entry(1, "2026-02-01 10:00", audit.Actor{Kind: audit.Device, ID: da.KeyID}, "RSSMRA80A01F205X"),
+		withClerk(entry(1, "2026-02-01 10:00", audit.Actor{Kind: audit.Device, ID: da.KeyID}, "RSSMRA80A01F205X"), audit.Clerk{ID: "cl-0001", Name: "Giulia Ferrari"}),
 		entry(2, "2026-02-01 11:00", audit.Actor{Kind: audit.Device, ID: db.KeyID}, "BNCLRA85M41F205Y"), // the other shop
 		entry(3, "2026-02-02 09:30", audit.Actor{Kind: audit.Staff, ID: "m.bianchi"}, "VRDGPP70C03F205Z"),
 		entry(4, "2026-02-03 16:45", audit.Actor{Kind: audit.Operator, ID: "op-0001"}, "=HYPERLINK(\"x\")"),
@@ -117,6 +120,8 @@ func fixture(t *testing.T) (Sources, *operators.Device, *operators.Device) {
 		Audit:     l,
 	}, da, db
 }
+
+func withClerk(e audit.Entry, c audit.Clerk) audit.Entry { e.Clerk = c; return e }
 
 var milano = City{Comune: "Comune di Milano", Office: "Servizi Demografici — Ufficio Anagrafe"}
 
@@ -199,7 +204,7 @@ func TestKitWithEverySection(t *testing.T) {
 	}
 	var seqs, subjects []string
 	for _, r := range rows[1:] {
-		seqs, subjects = append(seqs, r[0]), append(subjects, r[4])
+		seqs, subjects = append(seqs, r[0]), append(subjects, r[5])
 		if r[2] != "op-0001" {
 			t.Errorf("row %v is not the shop's", r)
 		}
@@ -207,7 +212,7 @@ func TestKitWithEverySection(t *testing.T) {
 	if !slices.Equal(seqs, []string{"1", "4"}) {
 		t.Errorf("extract has entries %v, want 1 and 4", seqs)
 	}
-	if rows[1][3] != "device:"+da.KeyID || rows[1][1] != "2026-02-01 10:00:00" {
+	if rows[1][3] != "device:"+da.KeyID || rows[1][1] != "2026-02-01 10:00:00" || rows[1][4] != "Giulia Ferrari (cl-0001)" || rows[2][4] != "" {
 		t.Errorf("first row %v", rows[1])
 	}
 	if subjects[1] != `'=HYPERLINK("x")` {
@@ -226,7 +231,7 @@ func TestKitWithEverySection(t *testing.T) {
 	text := pdfText(t, fileNamed(t, files, "convenzione", ".pdf").Data)
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "dal 15/01/2026 al 14/01/2029",
 		"1,50 EUR per certificato", "residenza; stato di famiglia",
-		"Ferrari Giulia", "FRRGLI80A41F205X", "Colombo Marco", "CIE e PIN", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
+		"Ferrari Giulia", "FRRGLI80A41F205X", "Colombo Marco", "CIE e PIN", "Senza addetto collegato rifiutato", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
 		"Richieste al minuto per", "12", "al totem con CIE e PIN", "App IO ed e-mail", "art. 33 DPR 223/1989, delibera n. 12/2026", "CIE con autenticazione del chip",
 		"Cassa 1", da.KeyID, "2 accessi registrati", "art. 28 del Regolamento (UE) 2016/679"} {
 		if !strings.Contains(text, s) {
@@ -243,7 +248,7 @@ func TestKitWithEverySection(t *testing.T) {
 		}
 	}
 	audit := pdfText(t, fileNamed(t, files, "registro-accessi", ".pdf").Data)
-	for _, s := range []string{"RSSMRA80A01F205X", "dispositivo Cassa 1", "esercente op-0001", "01/02/2026 10:00:00"} {
+	for _, s := range []string{"RSSMRA80A01F205X", "dispositivo Cassa 1", "esercente op-0001", "01/02/2026 10:00:00", "addetto Giulia Ferrari (cl-0001)"} {
 		if !strings.Contains(audit, s) {
 			t.Errorf("the audit extract PDF does not say %q:\n%s", s, audit)
 		}

@@ -98,14 +98,14 @@ func italianCSV(rows [][]string) ([]byte, error) {
 }
 
 // AuditHeader is the header of the audit extract's CSV.
-var AuditHeader = []string{"n", "data_ora", "esercente", "attore", "interessato_cf", "dati", "canale", "finalita", "richiesta"}
+var AuditHeader = []string{"n", "data_ora", "esercente", "attore", "addetto", "interessato_cf", "dati", "canale", "finalita", "richiesta"}
 
 func (k *Kit) auditCSV() ([]byte, error) {
 	rows := [][]string{AuditHeader}
 	for _, e := range k.Audit {
 		rows = append(rows, []string{
 			strconv.FormatUint(e.Seq, 10), e.Time.In(protocol.Rome).Format("2006-01-02 15:04:05"), k.Operator.ID,
-			e.Actor.String(), e.Subject, e.Data, e.Channel, e.Purpose, e.Request,
+			e.Actor.String(), clerkLabel(e.Clerk), e.Subject, e.Data, e.Channel, e.Purpose, e.Request,
 		})
 	}
 	return italianCSV(rows)

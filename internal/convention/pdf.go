@@ -238,7 +238,9 @@ func (k *Kit) agreementPDF(annexes []File) ([]byte, error) {
 	if k.Clerks == nil {
 		d.para(notApplied)
 	} else {
-		d.para("Rilasciano certificati solo le persone indicate, abilitate dal Comune per questo esercente, ciascuna con il proprio accesso personale (CIE e PIN, smart card). Ogni rilascio, consultazione e rifiuto registra l'addetto che ha operato.")
+		d.para("Persone abilitate dal Comune per questo esercente, ciascuna con il proprio accesso personale.")
+		d.pairs(k.ClerkRules)
+		d.Ln(1)
 		var rows [][]string
 		for _, c := range *k.Clerks {
 			rows = append(rows, []string{c.Name, c.CF, c.TrainedOn.Italian(), c.EnabledUntil.Italian(), c.Status, c.Login})
@@ -333,8 +335,12 @@ func (k *Kit) auditPDF() ([]byte, error) {
 	}
 	var rows [][]string
 	for _, e := range k.Audit {
+		who := k.actorLabel(e.Actor)
+		if c := clerkLabel(e.Clerk); c != "" {
+			who += "\naddetto " + c
+		}
 		rows = append(rows, []string{strconv.FormatUint(e.Seq, 10), e.Time.In(protocol.Rome).Format("02/01/2006 15:04:05"),
-			k.actorLabel(e.Actor), e.Subject, e.Data, e.Channel, e.Purpose})
+			who, e.Subject, e.Data, e.Channel, e.Purpose})
 	}
 	d.table([]float64{14, 33, 49, 36, 50, 22, 57}, []string{"N.", "Data e ora", "Chi", "Interessato", "Dati", "Canale", "Finalità"}, rows, 7.5)
 	return d.bytes()
