@@ -147,7 +147,7 @@ func (c *cli) kitSections(h *hubFile, serving bool) (convention.Sources, error) 
 	if err != nil {
 		return convention.Sources{}, err
 	}
-	src := convention.Sources{Retention: kitRetention{cs}, Clerks: kitClerks{ops: ops, now: c.now, h: h, serving: serving}}
+	src := convention.Sources{Retention: kitRetention{cs}, Clerks: kitClerks{ops: ops, now: c.now, h: h, serving: serving}, Limits: kitLimits{cs}}
 	if !serving || len(h.notifyChannels) > 0 {
 		src.Notices = kitNotices{serving: serving, channels: h.notifyChannels}
 	}
@@ -352,5 +352,29 @@ func (k kitClerks) ClerkRules() ([]convention.Setting, error) {
 		{Label: "Accesso", Value: fmt.Sprintf("Con la propria CIE e il PIN al dispositivo dell'esercente, verificati dal sistema centrale; dove non c'è un lettore, con password personale e codice TOTP. Una sessione dura al più %d ore.", int(operators.MaxClerkSession.Hours()))},
 		{Label: "Senza addetto collegato", Value: without},
 		{Label: "Registro", Value: "Consultazioni e rilasci fatti con un addetto collegato ne registrano il nome nel registro degli accessi."},
+	}, nil
+}
+
+// kitLimits are the city's thresholds (package limits) that hub serve's
+// guard applies to every shop's devices and clerks, worded for the
+// agreement.
+type kitLimits struct{ cs *citybolt.Store }
+
+func (k kitLimits) Limits(string) ([]convention.Setting, error) {
+	cfg, err := k.cs.Current()
+	if err != nil {
+		return nil, err
+	}
+	l := cfg.Limits.Effective()
+	return []convention.Setting{
+		{Label: "Richieste al minuto", Value: fmt.Sprintf("%d per dispositivo, %d per addetto (su qualsiasi dispositivo), %d per esercente (tutti i dispositivi insieme)", l.DeviceRate, l.ClerkRate, l.ShopRate)},
+		{Label: "Richieste al giorno", Value: fmt.Sprintf("%d per dispositivo, %d per addetto, %d per esercente", l.DeviceDaily, l.ClerkDaily, l.ShopDaily)},
+		{Label: "Oltre il limite", Value: "La richiesta è respinta con l'indicazione di quando riprovare; le respinte sono registrate e contate."},
+		{Label: "Orari", Value: "Rilasci solo negli orari di apertura dell'esercente registrati dal Comune."},
+		{Label: "Raffica di richieste", Value: fmt.Sprintf("Richieste respinte per frequenza da un dispositivo in %d minuti: allerta a %d, sospensione del dispositivo a %d", l.FloodWindow, l.FloodAlert, l.FloodSuspend)},
+		{Label: "Stessa persona", Value: fmt.Sprintf("Richieste sulla stessa persona dai dispositivi dell'esercente in %d minuti: allerta a %d, sospensione a %d", l.RepeatWindow, l.RepeatAlert, l.RepeatSuspend)},
+		{Label: "Notte", Value: fmt.Sprintf("Richieste da un dispositivo tra le %d e le %d di una notte: allerta a %d, sospensione a %d", l.NightFrom%24, l.NightTo%24, l.NightAlert, l.NightSuspend)},
+		{Label: "Rifiuti", Value: fmt.Sprintf("Quota di richieste rifiutate a un dispositivo in %d minuti, su almeno %d richieste: allerta al %d per cento, sospensione al %d per cento", l.RefusalWindow, l.RefusalMin, l.RefusalAlert, l.RefusalSuspend)},
+		{Label: "Sospensione", Value: "Un dispositivo sospeso non può operare finché il personale del Comune non esamina l'allerta e lo riattiva, con una nota; le allerte compaiono nella console del Comune."},
 	}, nil
 }

@@ -191,7 +191,8 @@ func TestConventionExport(t *testing.T) {
 	// hub's notification channels, and says so rather than guess.
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati",
 		"prodotto a server fermo, che non può dire quali lo siano", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
-		"Mario Rossi RSSMRA50B17A558W 20/01/2026 19/01/2099 abilitato CIE e PIN", "Fabio Cicco", "sospeso"} {
+		"Mario Rossi RSSMRA50B17A558W 20/01/2026 19/01/2099 abilitato CIE e PIN", "Fabio Cicco", "sospeso",
+		"Richieste al minuto 20 per dispositivo, 20 per addetto", "Richieste al giorno 300 per dispositivo"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
 		}
@@ -200,8 +201,8 @@ func TestConventionExport(t *testing.T) {
 		t.Error("the kit lists another shop's clerk")
 	}
 
-	// The retention section is the city's setting, as staff change it.
-	if r := hub(t, "city", "set", "--data", data, "--retention-months", "48", "--retention-pdf-days", "15"); r.code != 0 {
+	// The retention and limits sections are the city's settings, as staff change them.
+	if r := hub(t, "city", "set", "--data", data, "--retention-months", "48", "--retention-pdf-days", "15", "--limit-device-rate", "7"); r.code != 0 {
 		t.Fatalf("city set: %s", r.stderr)
 	}
 	again := filepath.Join(t.TempDir(), "kit")
@@ -215,8 +216,8 @@ func TestConventionExport(t *testing.T) {
 	if !strings.Contains(string(ret), ";48;mesi\n") || !strings.Contains(string(ret), ";15;giorni\n") {
 		t.Errorf("conservazione.csv after city set:\n%s", ret)
 	}
-	if text := pdfToText(t, filepath.Join(again, "convenzione-"+demoShopID+".pdf")); !strings.Contains(text, "Conservazione 48 mesi") || !strings.Contains(text, "PDF riscaricabile 15 giorni") {
-		t.Errorf("the agreement does not follow the city's retention:\n%s", text)
+	if text := pdfToText(t, filepath.Join(again, "convenzione-"+demoShopID+".pdf")); !strings.Contains(text, "Conservazione 48 mesi") || !strings.Contains(text, "PDF riscaricabile 15 giorni") || !strings.Contains(text, "Richieste al minuto 7 per dispositivo") {
+		t.Errorf("the agreement does not follow the city's retention and limits:\n%s", text)
 	}
 
 	auditPDFs, _ := filepath.Glob(filepath.Join(out, "registro-accessi-"+demoShopID+"-*.pdf"))
