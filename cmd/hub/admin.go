@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +15,11 @@ import (
 	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/cie"
+	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/hubapi"
+	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
@@ -132,7 +137,11 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 			shops = append(shops, o)
 		}
 	}
+	// Each demo citizen asks about themself and is identified as at a
+	// real counter: their document, or at self-service a tap of a virtual
+	// CIE carrying their NIS, which the demo hub trusts.
 	var cfs []string
+	docs := map[string]registry.Document{}
 	var table *places.Table
 	if err := h.View(context.Background(), func(r registry.Reader) error {
 		var err error
@@ -140,8 +149,10 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 			return err
 		}
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			if p.Alive() && !p.AIRE && !p.PartlyCertifiable && p.BirthDate.Time().Before(now.AddDate(-18, 0, 0)) {
+			doc, ok := p.ValidDocument(registry.DateOf(first.Start()))
+			if _, res := p.CurrentResidence(); ok && res && p.Alive() && !p.AIRE && !p.PartlyCertifiable && p.BirthDate.Time().Before(now.AddDate(-18, 0, 0)) {
 				cfs = append(cfs, p.CF)
+				docs[p.CF] = doc
 			}
 			return len(cfs) < 400, nil
 		})
@@ -151,6 +162,11 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 	if len(shops) == 0 || len(cfs) == 0 {
 		return nil
 	}
+	csca, err := virtual.TestCSCA()
+	if err != nil {
+		return err
+	}
+	trust := &identify.Verifier{CSCAs: []*x509.Certificate{csca}}
 	rng := rand.New(rand.NewPCG(1, uint64(today.Year*100+int(today.Month))))
 	issued, refused := 0, 0
 	for d := first; ; {
@@ -171,19 +187,21 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 			if rng.IntN(8) == 0 {
 				ex = 1 + rng.IntN(10)
 			}
-			channel := certificate.Counter
-			if rng.IntN(6) == 0 {
-				channel = certificate.SelfService
-			}
 			subj := cfs[rng.IntN(len(cfs))]
-			req := issuance.Request{SubjectCF: subj, Types: []string{string(t)}, Exemption: fees.Exemption{Code: ex}, Channel: channel,
-				Operator: issuance.Operator{ID: shop.ID, ServiceCents: int64(shop.Agreement.FeeCents)}}
-			if channel == certificate.Counter {
-				req.RequesterCF = subj
+			doc := docs[subj]
+			channel := certificate.Counter
+			ev := identify.Evidence{Method: identify.Document, CF: subj, Document: doc.Number}
+			if rng.IntN(6) == 0 && doc.NIS != "" && !doc.Expires.Before(registry.DateOf(at)) {
+				channel = certificate.SelfService
+				if ev, err = demoTap(doc.NIS, at); err != nil {
+					return err
+				}
 			}
+			req := issuance.Request{SubjectCF: subj, Types: []string{string(t)}, Exemption: fees.Exemption{Code: ex}, Channel: channel,
+				Evidence: ev, Operator: issuance.Operator{ID: shop.ID, ServiceCents: int64(shop.Agreement.FeeCents)}}
 			clock := func() time.Time { return at }
 			back := &issuance.Service{Registry: desk.Registry, Certs: desk.Certs, Keys: desk.Keys, Issuer: desk.Issuer,
-				PublicURL: desk.PublicURL, Policy: desk.Policy, Now: clock, Log: slog.New(slog.DiscardHandler)}
+				PublicURL: desk.PublicURL, Policy: desk.Policy, Now: clock, Log: slog.New(slog.DiscardHandler), Identify: trust}
 			back.SetPlaces(table)
 			if _, err := back.Issue(context.Background(), req); err != nil {
 				var ref *certificate.Refusal
@@ -202,4 +220,25 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 	}
 	log.Info("demo certificates issued", "issued", issued, "refused", refused)
 	return nil
+}
+
+// demoDevice is the key id the demo's self-service taps are bound to.
+const demoDevice = "demo-kiosk"
+
+// demoTap is a virtual CIE's tap carrying nis at the given time, with its
+// PIN proved, as a self-service kiosk sends it.
+func demoTap(nis string, at time.Time) (identify.Evidence, error) {
+	card, err := virtual.New(virtual.Config{NIS: nis})
+	if err != nil {
+		return identify.Evidence{}, err
+	}
+	nonce := make([]byte, cie.TapNonceSize)
+	binary.BigEndian.PutUint64(nonce, uint64(at.Unix()))
+	at = at.UTC().Truncate(time.Second)
+	read, err := card.Tap(context.Background(), demoDevice, nonce, at)
+	if err != nil {
+		return identify.Evidence{}, err
+	}
+	return identify.Evidence{Method: identify.CIE, Device: demoDevice, NIS: nis, Kpub: read.Kpub, SOD: read.SOD,
+		TapNonce: nonce, TappedAt: at, Response: read.Response, PINProved: true}, nil
 }

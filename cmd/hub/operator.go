@@ -36,6 +36,8 @@ func init() {
 		command{Name: "operator activate", Usage: "--data DIR ID [--by NAME] [--reason TEXT]", Help: "let an approved or suspended operator issue", Run: lifecycle(operators.Active)},
 		command{Name: "operator suspend", Usage: "--data DIR ID [--by NAME] --reason TEXT", Help: "stop an operator's devices from the next request", Run: lifecycle(operators.Suspended)},
 		command{Name: "operator revoke", Usage: "--data DIR ID [--by NAME] --reason TEXT", Help: "end an operator's participation for good", Run: lifecycle(operators.Revoked)},
+		command{Name: "operator widening", Usage: "--data DIR ID (--basis TEXT | --clear)",
+			Help: "let a shop's counter issue beyond the requester's own household, naming the legal basis; --clear restores self and household only", Run: (*cli).operatorWidening},
 		command{Name: "operator enrol-code", Usage: "--data DIR ID [--by NAME] [--ttl DURATION]", Help: "issue a one-time code to enrol one of the operator's devices", Run: (*cli).operatorEnrolCode},
 		command{Name: "device revoke", Usage: "--data DIR KEY_ID [--by NAME] --reason TEXT", Help: "switch a device off from the next request", Run: (*cli).deviceRevoke},
 	)
@@ -66,6 +68,39 @@ func (l *listFlag) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// operatorWidening sets or clears an agreement's widening: off by default,
+// and when on it must say on what legal basis, since outside the registry
+// office the law lets certificates go only to the person and their own
+// household (DM Interno 3 November 2021 art. 2).
+func (c *cli) operatorWidening(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub operator widening")
+	data := c.dataFlag(fs)
+	basis := fs.String("basis", "", `the legal basis, written out, e.g. "art. 33 DPR 223/1989 — certificati a chiunque ne faccia richiesta, convenzione n. 12/2026"`)
+	clear := fs.Bool("clear", false, "remove the widening: self and household only")
+	id, err := oneArg(fs, args, "an operator id")
+	if err != nil {
+		return err
+	}
+	switch {
+	case *clear && *basis != "":
+		return usagef("give either --basis or --clear, not both")
+	case !*clear && strings.TrimSpace(*basis) == "":
+		return usagef("--basis TEXT (the legal basis) or --clear is required")
+	}
+	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+		o, err := ops.SetWidening(id, *basis)
+		if err != nil {
+			return err
+		}
+		if o.Agreement.Widening == "" {
+			fmt.Fprintf(c.stdout, "%s: self and household only\n", o.ID)
+		} else {
+			fmt.Fprintf(c.stdout, "%s: widened on the basis of: %s\n", o.ID, o.Agreement.Widening)
+		}
+		return nil
+	})
 }
 
 func (c *cli) operatorAdd(ctx context.Context, args []string) error {
@@ -220,6 +255,11 @@ func (c *cli) operatorShow(ctx context.Context, args []string) error {
 				types = append(types, string(t))
 			}
 			fmt.Fprintf(w, "agreement        %s to %s, fee %s, %s\n", a.Signed, a.Expires, fees.Euro(int64(a.FeeCents)), strings.Join(types, ", "))
+			widening := "none: the requester and their own famiglia anagrafica only (DM Interno 3.11.2021 art. 2)"
+			if a.Widening != "" {
+				widening = a.Widening
+			}
+			fmt.Fprintf(w, "widening         %s\n", widening)
 		}
 		for _, h := range o.History {
 			fmt.Fprintf(w, "history          %s  %s → %s by %s", h.At.In(operators.Rome).Format("2006-01-02 15:04"), orDash(string(h.From)), h.To, h.By)

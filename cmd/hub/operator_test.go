@@ -11,6 +11,8 @@ import (
 	"github.com/sportello/sportello/internal/hubclient"
 )
 
+const wideBasis = "art. 33 DPR 223/1989 — certificati a chiunque ne faccia richiesta, convenzione n. 12/2026"
+
 func TestOperatorCommands(t *testing.T) {
 	data := t.TempDir()
 	add := []string{"operator", "add", "--data", data, "--name", "Edicola Rossi", "--piva", "01199250158", "--category", "edicola",
@@ -43,6 +45,16 @@ func TestOperatorCommands(t *testing.T) {
 		// Without --by the change is recorded under the account running it.
 		{"suspend, no --by", []string{"operator", "suspend", "--data", data, "op-0001", "--reason", "verifica"}, 0, "op-0001 suspended", ""},
 		{"show the account", []string{"operator", "show", "--data", data, "op-0001"}, 0, "active → suspended by staff:", ""},
+		// The household rule is the default, shown as such; a widening must
+		// name its legal basis, is shown, and can be cleared.
+		{"no widening by default", []string{"operator", "show", "--data", data, "op-0001"}, 0, "widening         none: the requester and their own famiglia anagrafica only", ""},
+		{"widening without a basis", []string{"operator", "widening", "--data", data, "op-0001"}, 2, "", "--basis"},
+		{"widening with a word", []string{"operator", "widening", "--data", data, "op-0001", "--basis", "yes"}, 1, "", "legal basis"},
+		{"widening and clear", []string{"operator", "widening", "--data", data, "op-0001", "--basis", "x", "--clear"}, 2, "", "not both"},
+		{"widen", []string{"operator", "widening", "--data", data, "op-0001", "--basis", wideBasis}, 0, "widened on the basis of: " + wideBasis, ""},
+		{"show the widening", []string{"operator", "show", "--data", data, "op-0001"}, 0, "widening         " + wideBasis, ""},
+		{"clear the widening", []string{"operator", "widening", "--data", data, "op-0001", "--clear"}, 0, "op-0001: self and household only", ""},
+		{"show it cleared", []string{"operator", "show", "--data", data, "op-0001"}, 0, "widening         none:", ""},
 	}
 	for _, tt := range tests {
 		r := hub(t, tt.args...)
@@ -93,20 +105,8 @@ func TestEnrolAndIssueEndToEnd(t *testing.T) {
 		t.Error("the one-time code worked twice")
 	}
 
-	r := hub(t, "person", "list", "--data", data, "--limit", "40")
-	var cf string
-	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		cand := strings.Fields(line)[0]
-		pr := hub(t, "person", "show", "--data", data, "--cf", cand, "--json")
-		if strings.Contains(pr.stdout, `"residence"`) || strings.Contains(pr.stdout, `"address"`) {
-			cf = cand
-			break
-		}
-	}
-	if cf == "" {
-		t.Fatalf("no resident found: %s", r.stderr)
-	}
-	req := hubclient.CertificateRequest{CF: cf, Types: []string{"residenza"}, RequesterCF: cf, IdempotencyKey: "e2e-1"}
+	cf, ev := identifiedResident(t, data)
+	req := hubclient.CertificateRequest{CF: cf, Types: []string{"residenza"}, Requester: ev, IdempotencyKey: "e2e-1"}
 	cert, err := c.IssueCertificate(ctx, req)
 	if err != nil {
 		t.Fatalf("issue: %v\n%s", err, h.logs.String())
@@ -132,7 +132,7 @@ func TestEnrolAndIssueEndToEnd(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Reason != "key_suspended" || ae.Status != 403 {
 		t.Errorf("after suspension: %v", err)
 	}
-	r = hub(t, "operator", "show", "--data", data, demoShopID)
+	r := hub(t, "operator", "show", "--data", data, demoShopID)
 	// Through the control socket too, --by is a note beside the caller's
 	// account as the kernel reports it, never instead of it.
 	if !strings.Contains(r.stdout, "active → suspended by "+me(t)+" (--by m.bianchi): inspection") || !strings.Contains(r.stdout, p.KeyID) {

@@ -128,6 +128,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		// People try the demo at any hour; a city's hub keeps issuance
 		// within each shop's opening hours.
 		api.AnyHours = *demo
+		// The same CSCA list identifies requesters by their CIE taps.
+		desk.Identify = requesterVerifier(api.CSCAs, api, log)
 		if err := c.adminConsole(h, api, desk, *demo, log); err != nil {
 			ctl.Close()
 			return err

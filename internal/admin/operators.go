@@ -389,6 +389,11 @@ func (c *Console) operatorAgreement(w http.ResponseWriter, r *http.Request) {
 			return badInput("a registry office is the city's own and has no agreement")
 		}
 		a := &operators.Agreement{}
+		if o.Agreement != nil {
+			// Set apart, with its legal basis, by hub operator widening:
+			// editing dates, fee or types keeps it.
+			a.Widening = o.Agreement.Widening
+		}
 		var err error
 		if a.Signed, err = registry.ParseDate(r.PostFormValue("signed")); err != nil {
 			return badInput(fmt.Sprintf("the signing date: %v", err))

@@ -62,7 +62,32 @@ const (
 	// ReasonInvalidCF: a codice fiscale in the request is not well formed
 	// (length, alphabet, date, check character); no look-up can find it.
 	ReasonInvalidCF = "invalid_cf"
+	// ReasonRequesterEvidenceRequired: a counter or self-service request
+	// names no evidence of who asks.
+	ReasonRequesterEvidenceRequired = "requester_evidence_required"
+	// ReasonIdentificationFailed: the evidence does not identify a living
+	// person of the registry. One answer whatever the cause (unknown NIS,
+	// expired or someone else's document, a chip that fails, a stale tap),
+	// which only the hub's log and audit entry record.
+	ReasonIdentificationFailed = "identification_failed"
+	// ReasonNotRequesterHousehold: the subject is neither the requester
+	// nor in the requester's famiglia anagrafica. One answer whether the
+	// subject exists, is dead, is in AIRE or does not exist at all.
+	ReasonNotRequesterHousehold = "not_requester_household"
 )
+
+// The one sentence of each refusal about who asks, identical for every
+// cause, so a refusal never tells a requester what the registry holds.
+const (
+	MessageIdentificationFailed  = "the requester could not be identified: check the identity document or the CIE and try again."
+	MessageNotRequesterHousehold = "a certificate is issued only about the requester or a member of the requester's own famiglia anagrafica."
+)
+
+// IdentificationFailed is the refusal of a failed identification; cause is
+// kept as Err for the log and the audit entry, never shown.
+func IdentificationFailed(cause error) *Refusal {
+	return &Refusal{Reason: ReasonIdentificationFailed, Message: MessageIdentificationFailed, Err: cause}
+}
 
 // RequesterKind is ANPR's tipoRichiedente.
 type RequesterKind uint8
@@ -95,6 +120,86 @@ type Requester struct {
 	// reference of its request (ANPR's estremi della richiesta); set only
 	// for a PA.
 	Administration string
+	// Household is the requester's own famiglia anagrafica, the requester
+	// included (LoadHousehold): whom they may have certificates about on
+	// a counter or self-service. Empty for a requester living in a
+	// convivenza or in no family: then only themself.
+	Household []*registry.Person
+}
+
+// LoadHousehold fills q.Household from the registry: the members of the
+// requester's family when it is a famiglia anagrafica, not a convivenza
+// (DM Interno 3 November 2021 art. 2 names the famiglia only), else the
+// requester alone.
+func LoadHousehold(r registry.Reader, q *Requester) error {
+	p := q.Person
+	if p == nil {
+		return nil
+	}
+	q.Household = []*registry.Person{p}
+	if p.Family == 0 {
+		return nil
+	}
+	f, err := r.Family(p.Family)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if f.Kind != registry.Famiglia {
+		return nil
+	}
+	members, err := r.Members(p.Family)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.ID != p.ID {
+			q.Household = append(q.Household, m)
+		}
+	}
+	return nil
+}
+
+// CheckHousehold decides, before anything about the subject is looked at,
+// whether the requester may have certificates about subject at all (nil
+// when the registry has no such person). At a counter and at self-service
+// only about themself or a member of their own famiglia anagrafica (DM
+// Interno 3 November 2021 art. 2; circolare Interno 115/2022; the Polis
+// model, DL 50/2022 art. 38); the registry office is exempt (art. 33 DPR
+// 223/1989), and so is a counter whose agreement names a legal basis that
+// widens it (req.Widening). Every refusal is the same one, whatever the
+// subject is or whether it exists.
+func CheckHousehold(req Request, subject *registry.Person) error {
+	switch req.Channel {
+	case Office:
+		return nil
+	case Counter:
+		if strings.TrimSpace(req.Widening) != "" {
+			return nil
+		}
+	case SelfService:
+	default:
+		return refuse(ReasonInvalidChannel, "%q is not a channel; it must be counter, self_service or office.", req.Channel)
+	}
+	if InHousehold(req.Requester, subject) {
+		return nil
+	}
+	return &Refusal{Reason: ReasonNotRequesterHousehold, Message: MessageNotRequesterHousehold}
+}
+
+// InHousehold reports whether subject is the requester or a member of the
+// requester's own famiglia anagrafica.
+func InHousehold(q Requester, subject *registry.Person) bool {
+	if subject == nil {
+		return false
+	}
+	for _, m := range q.Household {
+		if m.ID == subject.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // KindFor classifies the requester with respect to subject.
@@ -113,9 +218,10 @@ func (q Requester) KindFor(subject *registry.Person) RequesterKind {
 type Channel string
 
 const (
-	// Counter is an operator's shop: the operator identifies the requester
-	// with an identity document, and anyone so identified may ask for
-	// anagrafe certificates (art. 33 DPR 223/1989).
+	// Counter is an operator's shop: the requester, identified by CIE or
+	// by an identity document the hub checks, may ask about themself and
+	// their own famiglia anagrafica (DM Interno 3 November 2021 art. 2),
+	// or more only where the agreement names a legal basis (Widening).
 	Counter Channel = "counter"
 	// SelfService is a kiosk or online, the requester identified by CIE:
 	// only for oneself or one's own famiglia anagrafica.
@@ -134,6 +240,10 @@ type Request struct {
 	// means every type (the registry office).
 	Allowed map[Type]bool
 	Now     time.Time // for ages; in Rome
+	// Widening is the legal basis an operator's agreement names to issue
+	// at its counter about persons outside the requester's household;
+	// empty (the default) keeps the household rule (CheckHousehold).
+	Widening string
 }
 
 // SubjectData is what the rules and Compose read about the subject, taken

@@ -57,7 +57,7 @@ func TestIdentityKeyEnrolmentAndKeylessSignature(t *testing.T) {
 			{"PUT", "/api/v1/devices/self/status", `{"pending":0}`},
 			{"POST", "/api/v1/certificates", `{"cf":"RSSMRA50B17F205X","types":["residenza"]}`},
 			{"GET", "/api/v1/certificates/C1/pdf", ""},
-			{"GET", "/api/v1/persons?nis=123456789012", ""},
+			{"POST", "/api/v1/persons/identify", `{"requester":{"method":"document","cf":"RSSMRA50B17F205X","document":"CA00000AA"}}`},
 		}
 		for _, rt := range routes {
 			req, _ := http.NewRequest(rt.method, f.srv.URL+rt.path, strings.NewReader(rt.body))

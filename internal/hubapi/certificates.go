@@ -16,6 +16,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/protocol"
 )
@@ -89,9 +90,18 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if req.RequesterCF != "" {
+		// A bare codice fiscale identifies nobody: anyone can type one.
+		s.fail(w, r, badRequest{"bad_request", "requester_cf is no longer accepted: send the requester's evidence (CIE tap, or codice fiscale and identity document) as requester"})
+		return
+	}
+	if req.Requester == nil || req.Requester.Method == "" {
+		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"})
+		return
+	}
 	// A key is scoped to the operator so two shops can never collide.
 	res, err := s.Desk.Issue(r.Context(), issuance.Request{
-		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, RequesterCF: req.RequesterCF,
+		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, Evidence: evidenceOf(r, *req.Requester),
 		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r), Clerk: clerk,
 	})
 	if err != nil {
@@ -140,6 +150,15 @@ func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "certificato-"+id+".pdf"))
 	w.Write(pdf)
+}
+
+// evidenceOf is the requester evidence of a verified request: the body's,
+// bound to the device whose signature the request carries (a CIE tap's
+// challenge names it), never to one the body could claim.
+func evidenceOf(r *http.Request, e api.RequesterEvidence) identify.Evidence {
+	keyID, _ := httpsig.KeyID(r.Context())
+	return identify.Evidence{Method: identify.Method(e.Method), Device: keyID, NIS: e.NIS, Kpub: e.Kpub, SOD: e.SOD,
+		TapNonce: e.TapNonce, TappedAt: e.TappedAt, Response: e.Response, PINProved: e.PINProved, CF: e.CF, Document: e.Document}
 }
 
 // deviceActor is the enrolled device a verified request came from, as the

@@ -31,13 +31,20 @@ type fixture struct {
 	signer *httpsig.Signer
 	cfs    []string // residents, in registry order
 	desk   *issuance.Service
+	d      *issuancetest.Desk
 }
 
 // newFixture serves the real handler stack over a seeded bbolt hub, with a
 // device key the verifier knows as belonging to operator "op-1".
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	d := issuancetest.New(t, 200, 3, testNow)
+	return newFixtureOf(t, 200)
+}
+
+// newFixtureOf is newFixture over a city of the given size.
+func newFixtureOf(t *testing.T, persons int) *fixture {
+	t.Helper()
+	d := issuancetest.New(t, persons, 3, testNow)
 	st, desk := d.Store, d.Service
 	clock := desk.Now
 	pub, priv, _ := ed25519.GenerateKey(nil)
@@ -50,13 +57,33 @@ func newFixture(t *testing.T) *fixture {
 	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, desk: desk, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: clock, Extra: []string{"idempotency-key"}}}
-	f.cfs = d.Residents[:5]
+	f := &fixture{srv: srv, desk: desk, d: d, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: clock, Extra: []string{"idempotency-key"}}}
+	f.cfs = d.Identifiable(t, 5)
 	return f
 }
 
+// ev is document evidence identifying the resident with codice fiscale cf.
+func (f *fixture) ev(t *testing.T, cf string) *api.RequesterEvidence {
+	t.Helper()
+	return issuancetest.API(f.d.Evidence(t, cf))
+}
+
+// post sends a certificate request. A map body without a "requester" gets
+// the evidence of the subject when the subject is one of f.cfs (asking for
+// themself), else of f.cfs[1]: each test states only what it is about.
 func (f *fixture) post(t *testing.T, key string, body any, sign bool) (*http.Response, []byte) {
 	t.Helper()
+	if m, ok := body.(map[string]any); ok && f.d != nil {
+		if _, given := m["requester"]; !given {
+			who := f.cfs[1]
+			for _, cf := range f.cfs {
+				if m["cf"] == cf {
+					who = cf
+				}
+			}
+			m["requester"] = f.ev(t, who)
+		}
+	}
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/certificates", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
@@ -80,7 +107,7 @@ func (f *fixture) post(t *testing.T, key string, body any, sign bool) (*http.Res
 func TestIssueCertificateAPI(t *testing.T) {
 	f := newFixture(t)
 	cf := f.cfs[0]
-	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}}, true)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -98,7 +125,7 @@ func TestIssueCertificateAPI(t *testing.T) {
 	}
 
 	// The same key and body is the same certificate, not a second one.
-	resp, body = f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	resp, body = f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}}, true)
 	var again api.Certificate
 	json.Unmarshal(body, &again)
 	if resp.StatusCode != http.StatusOK || again.ID != got.ID || !again.Replayed {
@@ -168,7 +195,9 @@ func TestIssueCertificateRefusals(t *testing.T) {
 		{"unknown field", "b", map[string]any{"cf": cf, "types": []string{"residenza"}, "price": 0}, true, 400, "bad_request"},
 		{"unknown type", "c", map[string]any{"cf": cf, "types": []string{"patente"}}, true, 422, "unknown_type"},
 		{"not in agreement", "d", map[string]any{"cf": cf, "types": []string{"cittadinanza"}}, true, 403, "operator_not_allowed"},
-		{"unknown subject", "e", map[string]any{"cf": "CCCFBA85D03L219P", "types": []string{"residenza"}}, true, 404, "subject_not_found"},
+		{"unknown subject", "e", map[string]any{"cf": "CCCFBA85D03L219P", "types": []string{"residenza"}}, true, 403, "not_requester_household"},
+		{"no requester evidence", "e2", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester": nil}, true, 400, "requester_evidence_required"},
+		{"a bare requester codice fiscale", "e3", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf, "requester": nil}, true, 400, "bad_request"},
 		{"reason missing", "f", map[string]any{"cf": cf, "types": []string{"residenza"}, "exemption": map[string]any{"code": 99}}, true, 422, "exemption_reason_missing"},
 		{"key reused with another body", "k", map[string]any{"cf": f.cfs[2], "types": []string{"residenza"}}, true, 409, "idempotency_conflict"},
 	}
@@ -213,9 +242,9 @@ func TestAnotherShopsPDF(t *testing.T) {
 	}
 	srv := httptest.NewServer(hub.Handler())
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, desk: d.Service, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: d.Service.Now, Extra: []string{"idempotency-key"}}}
-	cf := d.Residents[0]
-	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	f := &fixture{srv: srv, desk: d.Service, d: d, cfs: d.Identifiable(t, 5), signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: d.Service.Now, Extra: []string{"idempotency-key"}}}
+	cf := f.cfs[0]
+	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}}, true)
 	var got api.Certificate
 	if err := json.Unmarshal(body, &got); resp.StatusCode != http.StatusCreated || err != nil {
 		t.Fatalf("issue: %d %s", resp.StatusCode, body)
@@ -269,7 +298,8 @@ func TestIssueCertificateValidation(t *testing.T) {
 		{"impossible month", map[string]any{"cf": "RSSMRA50Z17F205W", "types": res}, 422, "invalid_cf"},
 		{"control characters", map[string]any{"cf": "RSSMRA50B17F205\x00", "types": res}, 422, "invalid_cf"},
 		{"long", map[string]any{"cf": strings.Repeat("A", 5000), "types": res}, 422, "invalid_cf"},
-		{"requester malformed", map[string]any{"cf": cf, "requester_cf": "NOTACODE", "types": res}, 422, "invalid_cf"},
+		{"requester malformed", map[string]any{"cf": cf, "requester": api.RequesterEvidence{Method: "document", CF: "NOTACODE", Document: "X"}, "types": res}, 403, "identification_failed"},
+		{"requester method unknown", map[string]any{"cf": cf, "requester": api.RequesterEvidence{Method: "spid"}, "types": res}, 403, "identification_failed"},
 		{"no types", map[string]any{"cf": cf, "types": []string{}}, 0, ""},
 		{"types null", map[string]any{"cf": cf, "types": nil}, 0, ""},
 		{"empty type", map[string]any{"cf": cf, "types": []string{""}}, 0, ""},

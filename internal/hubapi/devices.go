@@ -140,6 +140,7 @@ func (s *Server) storeOperator(ctx context.Context, keyID string) (issuance.Oper
 	op := issuance.Operator{ID: o.ID, Name: o.DisplayName()}
 	if a := o.Agreement; a != nil {
 		op.ServiceCents = int64(a.FeeCents)
+		op.Widening = a.Widening
 		op.Allowed = make(map[certificate.Type]bool, len(a.Types))
 		for _, t := range a.Types {
 			op.Allowed[t] = true

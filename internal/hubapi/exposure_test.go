@@ -19,7 +19,7 @@ import (
 func TestVerificationPageHeaders(t *testing.T) {
 	f := newFixture(t)
 	cf := f.cfs[0]
-	resp, body := f.post(t, "k-csp", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	resp, body := f.post(t, "k-csp", map[string]any{"cf": cf, "types": []string{"residenza"}}, true)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("issue: %d %s", resp.StatusCode, body)
 	}

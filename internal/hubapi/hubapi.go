@@ -126,8 +126,11 @@ func statusOf(err error) (int, string) {
 		switch refusal.Reason {
 		case certificate.ReasonSubjectNotFound:
 			return http.StatusNotFound, refusal.Reason
-		case certificate.ReasonOperatorNotAllowed, certificate.ReasonRequesterNotAllowed:
+		case certificate.ReasonOperatorNotAllowed, certificate.ReasonRequesterNotAllowed,
+			certificate.ReasonIdentificationFailed, certificate.ReasonNotRequesterHousehold:
 			return http.StatusForbidden, refusal.Reason
+		case certificate.ReasonRequesterEvidenceRequired:
+			return http.StatusBadRequest, refusal.Reason
 		}
 		return http.StatusUnprocessableEntity, refusal.Reason
 	case errors.Is(err, certificate.ErrPDFExpired):

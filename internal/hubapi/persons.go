@@ -1,8 +1,10 @@
 package hubapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,18 +14,20 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
-	"github.com/sportello/sportello/internal/codicefiscale"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/registry"
 )
 
 // personRoutes registers the look-up a kiosk makes once it has identified
-// the citizen at the counter: by the NIS read from a CIE chip, or by a codice
-// fiscale checked against the number of a document the citizen shows. The
-// answer is only what the screen needs (names, birth dates, the family) so
-// the operator can pick whom the certificate is about.
+// the citizen at the counter: it sends the same evidence a certificate
+// request carries (a CIE tap, or a codice fiscale with the number of a
+// document the citizen shows), which the hub verifies itself. The answer is
+// only what the screen needs (names, birth dates, the famiglia anagrafica)
+// so the operator can pick whom the certificate is about; every failed
+// identification is one answer, identification_failed, whatever its cause.
 func (s *Server) personRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/persons", s.signed(s.limited(limitLookup, http.HandlerFunc(s.lookupPerson))))
+	mux.Handle("POST /api/v1/persons/identify", s.signed(s.limited(limitLookup, http.HandlerFunc(s.identifyPerson))))
 }
 
 // personPurpose is the legal basis written in the audit log for each read.
@@ -56,46 +60,32 @@ func (s *Server) auditRecorder() (audit.Recorder, error) {
 	return got.(audit.Recorder), nil
 }
 
-func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
-	keyID, ok := httpsig.KeyID(r.Context())
-	if !ok {
+func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
+	if _, ok := httpsig.KeyID(r.Context()); !ok {
 		s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"})
 		return
 	}
-	q := r.URL.Query()
-	nis, cf, doc := strings.TrimSpace(q.Get(api.PersonNIS)), strings.ToUpper(strings.TrimSpace(q.Get(api.PersonCF))), strings.ToUpper(strings.TrimSpace(q.Get(api.PersonDocument)))
-	channel := q.Get(api.PersonChannel)
-	switch channel {
-	case "":
-		channel = api.ChannelCounter
-	case api.ChannelCounter, api.ChannelSelfService:
-	default:
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", channel)})
+	var req api.IdentifyRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the request body is not the expected JSON {requester, channel}: %v", err)})
 		return
 	}
-	switch {
-	case nis != "" && cf != "":
-		s.fail(w, r, badRequest{"bad_request", "give either nis or cf with document, not both, so the look-up has one identification"})
-		return
-	case nis != "":
-		if len(nis) != 12 || strings.Trim(nis, "0123456789") != "" {
-			s.fail(w, r, badRequest{"bad_nis", fmt.Sprintf("NIS %q is not the 12 digits a CIE chip holds", nis)})
-			return
-		}
-	case cf != "":
-		if err := codicefiscale.Validate(cf); err != nil {
-			s.fail(w, r, badRequest{"bad_cf", fmt.Sprintf("codice fiscale %q is not valid: %v", cf, err)})
-			return
-		}
-		if doc == "" {
-			s.fail(w, r, badRequest{"document_required", "a codice fiscale alone does not identify the person at the counter: give the number of the identity document they show"})
-			return
-		}
+	channel := certificate.Counter
+	switch req.Channel {
+	case "", api.ChannelCounter:
+	case api.ChannelSelfService:
+		channel = certificate.SelfService
 	default:
-		s.fail(w, r, badRequest{"bad_request", "give nis, or cf and document, to look a person up"})
+		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
 		return
 	}
-	clerk, err := s.counterClerk(r, channel)
+	if req.Requester.Method == "" {
+		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: send the CIE tap, or the codice fiscale and the number of the identity document shown"})
+		return
+	}
+	clerk, err := s.counterClerk(r, string(channel))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -105,41 +95,20 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ev := evidenceOf(r, req.Requester)
+	actor := deviceActor(r)
 
 	var view api.Person
-	today := registry.DateOf(s.Now())
 	err = s.Store.View(r.Context(), func(rd registry.Reader) error {
-		var p *registry.Person
-		var err error
-		if nis != "" {
-			p, err = rd.PersonByNIS(nis)
-			if err != nil {
-				return notFound(err, "no person holds a CIE with this NIS")
-			}
-			if !holdsValid(p, today, func(d registry.Document) bool { return d.NIS == nis }) {
-				return apiError{http.StatusUnprocessableEntity, "document_not_valid", errors.New("the CIE with this NIS is expired or revoked, so it cannot identify its holder")}
-			}
-		} else {
-			p, err = rd.PersonByCF(cf)
-			if err != nil {
-				return notFound(err, "no person has this codice fiscale")
-			}
-			if !holdsValid(p, today, func(d registry.Document) bool { return strings.EqualFold(d.Number, doc) }) {
-				return apiError{http.StatusUnprocessableEntity, "document_mismatch", errors.New("the registry holds no valid identity document with this number for this codice fiscale")}
-			}
-		}
-		if !p.Alive() {
-			return apiError{http.StatusUnprocessableEntity, "deceased", errors.New("the registry records this person as deceased")}
-		}
-		view = api.Person{CF: p.CF, Surname: p.Surname, GivenNames: p.GivenNames, BirthDate: p.BirthDate.String()}
-		if p.Family == 0 {
-			return nil
-		}
-		members, err := rd.Members(p.Family)
+		q, err := s.Desk.Requester(rd, ev, channel, s.Now())
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
+		p := q.Person
+		view = api.Person{CF: p.CF, Surname: p.Surname, GivenNames: p.GivenNames, BirthDate: p.BirthDate.String()}
+		// Only whom the requester may have certificates about: their own
+		// famiglia anagrafica, living (LoadHousehold leaves a convivenza out).
+		for _, m := range q.Household {
 			if m.ID == p.ID || !m.Alive() {
 				continue
 			}
@@ -148,16 +117,29 @@ func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	if ref, ok := certificate.AsRefusal(err); ok && ref.Reason == certificate.ReasonIdentificationFailed {
+		// The precise cause goes to the log and the audit log, never to
+		// the answer, which is the same for every cause.
+		s.Log.Warn("identification failed", "key_id", actor.ID, "channel", channel, "cause", ref.Err)
+		who := strings.ToUpper(strings.TrimSpace(ev.CF))
+		if who == "" {
+			who = "NIS " + ev.NIS
+		}
+		if aerr := rec.Record(r.Context(), audit.Entry{Actor: actor, Purpose: personPurpose + ", identificazione non riuscita: " + ref.Err.Error(),
+			Subject: who, Data: "documento d'identità o CIE", Channel: string(channel), Clerk: clerk}); aerr != nil {
+			s.fail(w, r, fmt.Errorf("the identification failed (%v), and it could not be recorded in the audit log: %w", ref.Err, aerr))
+			return
+		}
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	// The read is served only once every person shown is in the audit log.
-	actor := audit.Actor{Kind: audit.Device, ID: keyID}
-	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica", Channel: channel, Clerk: clerk}}
+	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica", Channel: string(channel), Clerk: clerk}}
 	for _, m := range view.Family {
 		entries = append(entries, audit.Entry{Actor: actor, Purpose: personPurpose, Subject: m.CF,
-			Data: "nome e data di nascita, come componente della famiglia di " + view.CF, Channel: channel, Clerk: clerk})
+			Data: "nome e data di nascita, come componente della famiglia di " + view.CF, Channel: string(channel), Clerk: clerk})
 	}
 	for _, e := range entries {
 		if err := rec.Record(r.Context(), e); err != nil {
@@ -176,11 +158,4 @@ func holdsValid(p *registry.Person, today registry.Date, match func(registry.Doc
 		}
 	}
 	return false
-}
-
-func notFound(err error, msg string) error {
-	if errors.Is(err, registry.ErrNotFound) {
-		return apiError{http.StatusNotFound, "not_found", errors.New(msg)}
-	}
-	return err
 }

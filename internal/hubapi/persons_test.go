@@ -1,11 +1,10 @@
 package hubapi
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -14,7 +13,8 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
-	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/cie/virtual"
+	"github.com/sportello/sportello/internal/issuance/issuancetest"
 )
 
 func (f *fixture) get(t *testing.T, path string, sign bool) (*http.Response, []byte) {
@@ -34,52 +34,53 @@ func (f *fixture) get(t *testing.T, path string, sign bool) (*http.Response, []b
 	return resp, b
 }
 
-func TestPersonLookup(t *testing.T) {
-	f := newFixture(t)
-	st := f.desk.Registry
-	// A person with a valid CIE and a family of at least two.
-	var who *registry.Person
-	var members int
-	var cie registry.Document
-	st.View(context.Background(), func(r registry.Reader) error {
-		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			d, ok := p.ValidDocument(registry.DateOf(testNow))
-			if !ok || d.Kind != registry.CIE || p.Family == 0 || !p.Alive() {
-				return true, nil
-			}
-			ms, err := r.Members(p.Family)
-			if err != nil || len(ms) < 2 {
-				return true, err
-			}
-			who, cie, members = p, d, len(ms)
-			return false, nil
-		})
-	})
-	if who == nil {
-		t.Fatal("no resident with a CIE and a family in the fixture")
+// identify posts body to the look-up, signed as dev-1 when sign is set.
+func (f *fixture) identify(t *testing.T, body any, sign bool) (*http.Response, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", f.srv.URL+api.PathIdentify, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if sign {
+		if err := f.signer.SignRequest(req, b); err != nil {
+			t.Fatal(err)
+		}
 	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+// TestPersonLookup: the kiosk's look-up identifies the requester from the
+// evidence the hub verifies itself, and answers them with their famiglia
+// anagrafica; each person shown is in the audit log.
+func TestPersonLookup(t *testing.T) {
+	f := newFixtureOf(t, 400)
+	c := f.d.Cast(t)
+	nis := issuancetest.CIENIS(t, f.d.Store, c.Requester, testNow)
+	tap := issuancetest.API(issuancetest.CIETap(t, virtual.Genuine, "dev-1", nis, testNow, true))
+	doc := f.ev(t, c.Requester)
+
 	tests := []struct {
 		name   string
-		query  url.Values
+		body   any
 		sign   bool
 		status int
 		reason string
 	}{
-		{"by NIS", url.Values{"nis": {cie.NIS}}, true, 200, ""},
-		{"by CF and document", url.Values{"cf": {who.CF}, "document": {cie.Number}, "channel": {"counter"}}, true, 200, ""},
-		{"unsigned", url.Values{"nis": {cie.NIS}}, false, 401, ""},
-		{"CF without document", url.Values{"cf": {who.CF}}, true, 400, "document_required"},
-		{"CF with another document", url.Values{"cf": {who.CF}, "document": {"XX00000XX"}}, true, 422, "document_mismatch"},
-		{"unknown NIS", url.Values{"nis": {"999999999999"}}, true, 404, "not_found"},
-		{"malformed NIS", url.Values{"nis": {"12ab"}}, true, 400, "bad_nis"},
-		{"bad CF", url.Values{"cf": {"RSSMRA50B17A558X"}, "document": {"CA1"}}, true, 400, "bad_cf"},
-		{"both", url.Values{"nis": {cie.NIS}, "cf": {who.CF}}, true, 400, "bad_request"},
-		{"nothing", url.Values{}, true, 400, "bad_request"},
-		{"bad channel", url.Values{"nis": {cie.NIS}, "channel": {"web"}}, true, 400, "bad_request"},
+		{"by CIE tap at self-service", api.IdentifyRequest{Requester: *tap, Channel: api.ChannelSelfService}, true, 200, ""},
+		{"by CF and document", api.IdentifyRequest{Requester: *doc, Channel: api.ChannelCounter}, true, 200, ""},
+		{"unsigned", api.IdentifyRequest{Requester: *doc}, false, 401, ""},
+		{"no evidence", api.IdentifyRequest{}, true, 400, api.ReasonRequesterEvidenceRequired},
+		{"bad channel", api.IdentifyRequest{Requester: *doc, Channel: "web"}, true, 400, "bad_request"},
+		{"a bare codice fiscale", map[string]any{"cf": c.Requester}, true, 400, "bad_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := f.get(t, "/api/v1/persons?"+tt.query.Encode(), tt.sign)
+			resp, body := f.identify(t, tt.body, tt.sign)
 			if tt.status == 401 {
 				if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 					t.Fatalf("unsigned look-up answered %d", resp.StatusCode)
@@ -101,32 +102,41 @@ func TestPersonLookup(t *testing.T) {
 			if err := json.Unmarshal(body, &v); err != nil {
 				t.Fatal(err)
 			}
-			if v.CF != who.CF || v.Surname != who.Surname || len(v.Family) == 0 || len(v.Family) > members-1 {
-				t.Errorf("view %+v", v)
-			}
+			member := false
 			for _, m := range v.Family {
-				if m.CF == who.CF || m.Relationship == 0 {
+				member = member || m.CF == c.Member
+				if m.CF == c.Requester || m.Relationship == 0 {
 					t.Errorf("family member %+v", m)
 				}
+			}
+			if v.CF != c.Requester || !member {
+				t.Errorf("view %+v, want %s with %s in the family", v, c.Requester, c.Member)
 			}
 		})
 	}
 
-	// Two successful look-ups: each person shown was recorded, as the device.
+	// A lodger of a convivenza is answered alone: a convivenza is not a
+	// household, so its members are not whom they may ask about.
+	resp, body := f.identify(t, api.IdentifyRequest{Requester: *f.ev(t, c.Lodger)}, true)
+	var lodger api.Person
+	if json.Unmarshal(body, &lodger); resp.StatusCode != 200 || lodger.CF != c.Lodger || len(lodger.Family) != 0 {
+		t.Errorf("a lodger's look-up: %d %s", resp.StatusCode, body)
+	}
+
+	// Two successful look-ups of the requester: each recorded, as the device.
 	db := f.desk.Registry.(interface{ DB() *bbolt.DB }).DB()
 	rec, err := auditbolt.New(db, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	es, err := rec.Search(audit.Query{Subject: who.CF}, 100)
+	es, err := rec.Search(audit.Query{Subject: c.Requester}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 2 || es[0].Actor != (audit.Actor{Kind: audit.Device, ID: "dev-1"}) || es[0].Channel != "counter" {
-		t.Fatalf("audit entries for the subject: %+v", es)
+	if len(es) != 2 || es[0].Actor != (audit.Actor{Kind: audit.Device, ID: "dev-1"}) || es[0].Channel != "self_service" || es[1].Channel != "counter" {
+		t.Fatalf("audit entries for the requester: %+v", es)
 	}
-	// And so was every family member shown, once per look-up.
-	if h, err := rec.Verify(); err != nil || h.Seq != uint64(2*members) {
-		t.Errorf("audit chain head %+v (%v), want %d entries: two look-ups of %d persons", h, err, 2*members, members)
+	if es, _ := rec.Search(audit.Query{Subject: c.Member}, 100); len(es) != 2 {
+		t.Errorf("the family member shown twice has %d audit entries", len(es))
 	}
 }

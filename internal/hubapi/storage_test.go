@@ -61,9 +61,9 @@ func TestDiskFull(t *testing.T) {
 	}
 	srv := httptest.NewServer(hub.Handler())
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, desk: d.Service, signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: d.Service.Now, Extra: []string{"idempotency-key"}}}
-	cf := d.Residents[0]
-	body := map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}
+	f := &fixture{srv: srv, desk: d.Service, d: d, cfs: d.Identifiable(t, 5), signer: &httpsig.Signer{Key: priv, KeyID: "dev-1", Clock: d.Service.Now, Extra: []string{"idempotency-key"}}}
+	cf := f.cfs[0]
+	body := map[string]any{"cf": cf, "types": []string{"residenza"}}
 	issued := 0
 	if resp, b := f.post(t, "before", body, true); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("before the disk filled: %d %s", resp.StatusCode, b)

@@ -97,8 +97,9 @@ func TestAnswerReplayedForAnotherPersonRefused(t *testing.T) {
 		Profile: &hubclient.Profile{HubURL: srv.URL, KeyID: "dev-1", DeviceKey: devPriv.Seed(), HubKey: hubPub, HubKeyID: "hub"}}
 	ctx := context.Background()
 
-	a, b := d.Residents[0], d.Residents[1]
-	certA, err := c.IssueCertificate(ctx, hubclient.CertificateRequest{CF: a, RequesterCF: a, Types: []string{"residenza"}})
+	ab := d.Identifiable(t, 2)
+	a, b := ab[0], ab[1]
+	certA, err := c.IssueCertificate(ctx, hubclient.CertificateRequest{CF: a, Requester: issuancetest.API(d.Evidence(t, a)), Types: []string{"residenza"}})
 	if err != nil {
 		t.Fatalf("the genuine certificate for %s: %v", a, err)
 	}
@@ -111,7 +112,7 @@ func TestAnswerReplayedForAnotherPersonRefused(t *testing.T) {
 		mitm.mu.Lock()
 		mitm.orphan = orphan
 		mitm.mu.Unlock()
-		certB, err := c.IssueCertificate(ctx, hubclient.CertificateRequest{CF: b, RequesterCF: b, Types: []string{"residenza"}})
+		certB, err := c.IssueCertificate(ctx, hubclient.CertificateRequest{CF: b, Requester: issuancetest.API(d.Evidence(t, b)), Types: []string{"residenza"}})
 		if err == nil {
 			t.Fatalf("answer without its request %v: the kiosk took the answer for %s (certificate %s) as the answer for %s (certificate %s)",
 				orphan, a, certA.ID, b, certB.ID)
@@ -125,7 +126,7 @@ func TestAnswerReplayedForAnotherPersonRefused(t *testing.T) {
 	mitm.mu.Lock()
 	mitm.replay = -1
 	mitm.mu.Unlock()
-	certB, err := c.IssueCertificate(ctx, hubclient.CertificateRequest{CF: b, RequesterCF: b, Types: []string{"residenza"}})
+	certB, err := c.IssueCertificate(ctx, hubclient.CertificateRequest{CF: b, Requester: issuancetest.API(d.Evidence(t, b)), Types: []string{"residenza"}})
 	if err != nil || certB.ID == certA.ID {
 		t.Fatalf("the genuine certificate for %s: %+v, %v", b, certB, err)
 	}

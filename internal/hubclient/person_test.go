@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/hubclient"
@@ -17,17 +18,18 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 )
 
-// TestLookupPerson asks the hub's real handler, over a seeded registry, for
-// a resident by NIS and by codice fiscale with document, and checks what
-// the hub wrote in its audit log: the look-up reached it as asked.
-func TestLookupPerson(t *testing.T) {
+// TestIdentify asks the hub's real handler, over a seeded registry, to
+// identify a resident by a CIE tap and by codice fiscale with document, and
+// checks what the hub wrote in its audit log: the look-up reached it as
+// asked. Every failure is the hub's one refusal, identification_failed.
+func TestIdentify(t *testing.T) {
 	d := issuancetest.New(t, 120, 5, now)
 	var who *registry.Person
 	var cie registry.Document
 	d.Store.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
 			doc, ok := p.ValidDocument(registry.DateOf(now))
-			if ok && doc.Kind == registry.CIE && p.Family != 0 && p.Alive() {
+			if _, res := p.CurrentResidence(); ok && res && doc.Kind == registry.CIE && p.Family != 0 && p.Alive() && !p.AIRE {
 				who, cie = p, doc
 				return false, nil
 			}
@@ -47,21 +49,24 @@ func TestLookupPerson(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := &hubclient.Client{Clock: clock, Profile: &hubclient.Profile{HubURL: srv.URL, KeyID: "dev-1", DeviceKey: devPriv.Seed(), HubKey: hubPub, HubKeyID: "hub"}}
 
+	tap := *issuancetest.API(issuancetest.CIETap(t, virtual.Genuine, "dev-1", cie.NIS, clock(), true))
+	doc := api.RequesterEvidence{Method: api.EvidenceDocument, CF: who.CF, Document: cie.Number}
+	other := doc
+	other.Document = "XX00000XX"
 	tests := []struct {
 		name    string
-		q       hubclient.PersonQuery
+		q       api.IdentifyRequest
 		reason  string // the hub's refusal; "" for a person
 		channel string // as the audit log records it
 	}{
-		{"by NIS", hubclient.PersonQuery{NIS: cie.NIS, Channel: api.ChannelSelfService}, "", "self_service"},
-		{"by CF and document", hubclient.PersonQuery{CF: who.CF, Document: cie.Number}, "", "counter"},
-		{"CF without document", hubclient.PersonQuery{CF: who.CF}, "document_required", ""},
-		{"another document", hubclient.PersonQuery{CF: who.CF, Document: "XX00000XX"}, "document_mismatch", ""},
-		{"unknown NIS", hubclient.PersonQuery{NIS: "999999999999"}, "not_found", ""},
+		{"by CIE tap", api.IdentifyRequest{Requester: tap, Channel: api.ChannelSelfService}, "", "self_service"},
+		{"by CF and document", api.IdentifyRequest{Requester: doc}, "", "counter"},
+		{"no evidence", api.IdentifyRequest{}, api.ReasonRequesterEvidenceRequired, ""},
+		{"another document", api.IdentifyRequest{Requester: other}, api.ReasonIdentificationFailed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := c.LookupPerson(context.Background(), tt.q)
+			p, err := c.Identify(context.Background(), tt.q)
 			if tt.reason != "" {
 				if !isReason(err, tt.reason) {
 					t.Fatalf("err %v, want the hub's refusal %s", err, tt.reason)

@@ -26,6 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
@@ -57,6 +58,10 @@ type Service struct {
 	// certificate issued about a person at someone else's request, so the
 	// subject's notification is queued with the certificate or not at all.
 	Notices Notices
+	// Identify checks the requester's evidence on counter and
+	// self-service requests; nil checks document evidence only (no CSCA
+	// is trusted, so no CIE tap identifies anyone).
+	Identify *identify.Verifier
 
 	places atomic.Pointer[places.Table]
 }
@@ -111,10 +116,17 @@ func (s *Service) placeTable() *places.Table {
 
 // Request is one certificate request, already authenticated by the caller.
 type Request struct {
-	SubjectCF   string
-	Types       []string
-	Exemption   fees.Exemption
-	RequesterCF string // the person at the counter; empty when the subject asks for themself
+	SubjectCF string
+	Types     []string
+	Exemption fees.Exemption
+	// Evidence identifies the requester on a counter or self-service
+	// request, which is refused without it. The desk verifies it in the
+	// same registry view that loads the subject.
+	Evidence identify.Evidence
+	// RequesterCF names the requester at the registry office, whom staff
+	// identified in person; empty when the subject asks for themself.
+	// Other channels ignore it: only Evidence identifies there.
+	RequesterCF string
 	Channel     certificate.Channel
 	// Operator is the shop issuing it; zero at the registry office.
 	Operator Operator
@@ -136,6 +148,10 @@ type Operator struct {
 	Name         string // as citizens know the shop, for notices
 	ServiceCents int64
 	Allowed      map[certificate.Type]bool // nil: every type
+	// Widening is the legal basis the agreement names for issuing at the
+	// counter about persons outside the requester's household; empty,
+	// the default, keeps the household rule.
+	Widening string
 }
 
 // Result is an issued (or replayed) certificate.
@@ -158,9 +174,23 @@ func (r Request) Hash() string {
 		Exemption     fees.Exemption
 		Channel       certificate.Channel
 		Operator      string
-	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), strings.ToUpper(strings.TrimSpace(r.RequesterCF)), types, r.Exemption, r.Channel, r.Operator.ID})
+	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), r.requesterKey(), types, r.Exemption, r.Channel, r.Operator.ID})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// requesterKey is who asks, as the request names them: a retry carries the
+// same evidence (the kiosk's outbox keeps the body), another requester is
+// another request.
+func (r Request) requesterKey() string {
+	e := r.Evidence
+	switch e.Method {
+	case identify.CIE:
+		return "cie|" + e.NIS + "|" + hex.EncodeToString(e.TapNonce) + "|" + e.TappedAt.UTC().Format(time.RFC3339)
+	case identify.Document:
+		return "document|" + strings.ToUpper(strings.TrimSpace(e.CF)) + "|" + strings.ToUpper(strings.TrimSpace(e.Document))
+	}
+	return strings.ToUpper(strings.TrimSpace(r.RequesterCF))
 }
 
 // Issue decides, charges and issues. Refusals are *certificate.Refusal and
@@ -179,27 +209,66 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now}
+	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now, Widening: req.Operator.Widening}
+	read := s.readEntry(req, types, now)
 	var data *certificate.SubjectData
+	// The order is the no-oracle rule (issue 13): who asks, then whether
+	// they may see the subject at all, and only then anything about the
+	// subject, so a refusal about a stranger says nothing of them.
 	err = s.Registry.View(ctx, func(r registry.Reader) error {
-		var err error
-		if data, err = certificate.Load(r, req.SubjectCF); err != nil {
-			return malformedCF("subject's", err)
+		if req.Channel != certificate.Office {
+			if err := s.identify(r, req, now, &creq.Requester); err != nil {
+				return err
+			}
 		}
-		creq.Requester, err = requester(r, req.RequesterCF, data.Person)
-		return err
+		d, err := certificate.Load(r, req.SubjectCF)
+		if err != nil {
+			if bad := malformedCF("subject's", err); bad != err {
+				return bad
+			}
+			if _, ok := certificate.AsRefusal(err); !ok {
+				return err
+			}
+		}
+		var subject *registry.Person
+		if d != nil {
+			subject = d.Person
+		}
+		if herr := certificate.CheckHousehold(creq, subject); herr != nil {
+			return herr
+		}
+		if err != nil {
+			return err
+		}
+		data = d
+		if req.Channel == certificate.Office {
+			creq.Requester, err = requester(r, req.RequesterCF, d.Person)
+			return err
+		}
+		if w := strings.TrimSpace(creq.Widening); w != "" && !certificate.InHousehold(creq.Requester, d.Person) {
+			// The agreement's legal basis is what let this requester see
+			// this subject: the audit entry names it.
+			read.Purpose += "; fuori dalla famiglia anagrafica del richiedente, in base a: " + w
+		}
+		return nil
 	})
+	if creq.Requester.CF != "" && req.Channel != certificate.Office {
+		read.Purpose += "; richiedente " + creq.Requester.CF
+	}
 	if err != nil {
+		if _, ok := certificate.AsRefusal(err); ok {
+			return Result{}, s.refused(ctx, req, read, err)
+		}
 		return Result{}, err
 	}
-	read := s.readEntry(req, data, types, now)
+	read.Subject = data.Person.CF
 	types, err = certificate.Check(data, creq)
 	if err != nil {
-		return Result{}, s.refused(ctx, read, err)
+		return Result{}, s.refused(ctx, req, read, err)
 	}
 	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, settings.Policy)
 	if err != nil {
-		return Result{}, s.refused(ctx, read, err)
+		return Result{}, s.refused(ctx, req, read, err)
 	}
 
 	var pdf []byte
@@ -277,26 +346,85 @@ func (s *Service) alsoNotice(built *certbolt.Built, data *certificate.SubjectDat
 	}
 }
 
-// readEntry is the audit entry of this request's read of the registry.
-func (s *Service) readEntry(req Request, data *certificate.SubjectData, types []certificate.Type, now time.Time) audit.Entry {
+// identify checks the requester's evidence and loads their household into
+// q; a failure is one refusal whatever its cause, which it keeps as Err for
+// the log and the audit entry.
+func (s *Service) identify(r registry.Reader, req Request, now time.Time, q *certificate.Requester) error {
+	var err error
+	*q, err = s.Requester(r, req.Evidence, req.Channel, now)
+	return err
+}
+
+// Requester identifies who asks on channel from their evidence, within the
+// caller's registry view, with their own famiglia anagrafica: the hub's one
+// way, for issuance and for the kiosk's look-up alike. A missing or failed
+// identification is a *certificate.Refusal whose message is the same
+// whatever the cause (kept as its Err).
+func (s *Service) Requester(r registry.Reader, ev identify.Evidence, channel certificate.Channel, now time.Time) (certificate.Requester, error) {
+	if ev.Zero() {
+		return certificate.Requester{}, &certificate.Refusal{Reason: certificate.ReasonRequesterEvidenceRequired,
+			Message: "the requester must be identified (CIE, or codice fiscale and identity document) before a certificate is requested."}
+	}
+	v := s.Identify
+	if v == nil {
+		v = &identify.Verifier{}
+	}
+	p, err := v.Identify(r, ev, channel == certificate.SelfService, now)
+	var f *identify.Failure
+	if errors.As(err, &f) {
+		return certificate.Requester{}, certificate.IdentificationFailed(f)
+	} else if err != nil {
+		return certificate.Requester{}, err
+	}
+	q := certificate.Requester{CF: p.CF, Person: p}
+	return q, certificate.LoadHousehold(r, &q)
+}
+
+// readEntry is the audit entry of this request's read of the registry,
+// naming the subject as the request gave it until the registry has
+// resolved it.
+func (s *Service) readEntry(req Request, types []certificate.Type, now time.Time) audit.Entry {
 	names := make([]string, len(types))
 	for i, t := range types {
 		names[i] = string(t)
 	}
 	return audit.Entry{
-		Time: now, Actor: req.Actor, Subject: data.Person.CF, Data: "certificato " + strings.Join(names, "+"),
+		Time: now, Actor: req.Actor, Subject: strings.ToUpper(strings.TrimSpace(req.SubjectCF)), Data: "certificato " + strings.Join(names, "+"),
 		Purpose: "rilascio certificato anagrafico (art. 33 DPR 223/1989)", Channel: string(req.Channel),
 		Request: req.IdempotencyKey, Clerk: req.Clerk,
 	}
 }
 
 // refused records the read behind a refusal and returns the refusal; a
-// failure to record wins, since a read must never go unrecorded.
-func (s *Service) refused(ctx context.Context, read audit.Entry, refusal error) error {
-	if s.Audit == nil {
+// failure to record wins, since a read must never go unrecorded. The
+// precise cause of a refusal whose answer hides it (a failed
+// identification) goes to the log and the audit entry only.
+func (s *Service) refused(ctx context.Context, req Request, read audit.Entry, refusal error) error {
+	ref, _ := certificate.AsRefusal(refusal)
+	cause := ""
+	if ref != nil && ref.Err != nil {
+		cause = ref.Err.Error()
+	}
+	if s.Log != nil && ref != nil {
+		s.Log.Warn("certificate request refused", "reason", ref.Reason, "cause", cause, "subject", read.Subject,
+			"channel", req.Channel, "operator", req.Operator.ID, "actor", req.Actor.ID)
+	}
+	if s.Audit == nil || ref != nil && (ref.Reason == certificate.ReasonInvalidCF || ref.Reason == certificate.ReasonRequesterEvidenceRequired) {
+		// Nothing of the registry was read: a code that is no codice
+		// fiscale finds nobody, and without evidence nobody is looked up.
 		return refusal
 	}
+	if strings.TrimSpace(read.Subject) == "" {
+		read.Subject = "-" // the request named no subject; the entry still records the requester's read
+	}
 	read.Purpose += ", richiesta rifiutata"
+	if ref != nil {
+		read.Purpose += " (" + ref.Reason
+		if cause != "" {
+			read.Purpose += ": " + cause
+		}
+		read.Purpose += ")"
+	}
 	if err := s.Audit.Record(ctx, read); err != nil {
 		return fmt.Errorf("the request was refused (%v), and its read of the registry could not be recorded: %w", refusal, err)
 	}

@@ -194,12 +194,13 @@ func TestConcurrentDuplicatesIssueOneCertificate(t *testing.T) {
 // URL are read at each issuance, so a change holds from the next request;
 // unreadable settings issue nothing.
 func TestSettingsChangeApplies(t *testing.T) {
-	d, cfs := newDesk(t, 60)
+	desk := issuancetest.New(t, 60, 5, now)
+	d, cfs := desk.Service, desk.Residents
 	var mu sync.Mutex
 	st := issuance.Settings{Issuer: d.Issuer, PublicURL: "https://old.example", Policy: certificate.Policy{ServiceCapCents: 100}}
 	var fail error
 	d.Current = func() (issuance.Settings, error) { mu.Lock(); defer mu.Unlock(); return st, fail }
-	req := issuance.Request{SubjectCF: cfs[0], RequesterCF: cfs[0], Types: []string{"residenza"}, Channel: certificate.Counter, Actor: clerk,
+	req := issuance.Request{SubjectCF: cfs[0], Evidence: desk.Evidence(t, cfs[0]), Types: []string{"residenza"}, Channel: certificate.Counter, Actor: clerk,
 		Operator: issuance.Operator{ID: "op-0001", ServiceCents: 150}}
 	_, err := d.Issue(context.Background(), req)
 	if ref, ok := certificate.AsRefusal(err); !ok || ref.Reason != fees.ReasonServiceFeeAboveCap {

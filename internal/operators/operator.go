@@ -114,7 +114,19 @@ type Agreement struct {
 	// bollo and diritti, within the city's cap.
 	FeeCents int                `json:"fee_cents"`
 	Types    []certificate.Type `json:"types"`
+	// Widening, when set, lets the shop's counter issue about persons
+	// outside the requester's own famiglia anagrafica, which DM Interno
+	// 3 November 2021 art. 2 otherwise forbids outside the registry
+	// office. It is the legal basis the city relies on, written out (say
+	// "art. 33 DPR 223/1989 — certificati a chiunque ne faccia richiesta,
+	// convenzione n. 12/2026"): the audit log names it on every issuance
+	// it allows. Empty, the default: self and household only.
+	Widening string `json:"widening,omitempty"`
 }
+
+// MinWideningBasis is the shortest legal basis a widening may name: a
+// word like "yes" is a switch, not the article and convention it must cite.
+const MinWideningBasis = 20
 
 // Validate checks the agreement against the city's fee cap.
 func (a *Agreement) Validate(capCents int) error {
@@ -129,6 +141,8 @@ func (a *Agreement) Validate(capCents int) error {
 		return fmt.Errorf("%w: the service fee of %s exceeds the city's cap of %s per certificate", ErrInvalid, fees.Euro(int64(a.FeeCents)), fees.Euro(int64(capCents)))
 	case len(a.Types) == 0:
 		return fmt.Errorf("%w: the agreement allows no certificate type", ErrInvalid)
+	case a.Widening != "" && len([]rune(strings.TrimSpace(a.Widening))) < MinWideningBasis:
+		return fmt.Errorf("%w: a widening beyond the requester's household must name its legal basis (article and convention), at least %d characters; %q is not one", ErrInvalid, MinWideningBasis, a.Widening)
 	}
 	seen := map[certificate.Type]bool{}
 	for _, t := range a.Types {

@@ -5,6 +5,7 @@ package issuancetest
 
 import (
 	"context"
+	"crypto/x509"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/cie/virtual"
+	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
@@ -73,9 +76,15 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 	if err := aud.AnchorTo(audit.NewAnchorer(keys.TokenKey, keys.KeyID, clock, audit.Head{}, anchors), nil); err != nil {
 		tb.Fatal(err)
 	}
+	csca, err := virtual.TestCSCA()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	d := &Desk{Store: st, Service: &issuance.Service{
 		Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example", Audit: aud,
-		Issuer: certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock,
+		// The virtual CIE's issuer is trusted, so CIETap's taps identify.
+		Identify: &identify.Verifier{CSCAs: []*x509.Certificate{csca}},
+		Issuer:   certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock,
 	}}
 	err = st.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
@@ -89,4 +98,39 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 		tb.Fatal(err)
 	}
 	return d
+}
+
+// Evidence is document evidence for the person with codice fiscale cf,
+// valid on the desk's registry today: the usual way a test's requester is
+// identified at a counter.
+func (d *Desk) Evidence(tb testing.TB, cf string) identify.Evidence {
+	tb.Helper()
+	return DocumentEvidence(tb, d.Store, cf, d.Now())
+}
+
+// Identifiable are the first n of Residents holding a valid identity
+// document today, so each can be the requester of a certificate about
+// themself; the test fails when there are fewer.
+func (d *Desk) Identifiable(tb testing.TB, n int) []string {
+	tb.Helper()
+	var cfs []string
+	err := d.Store.View(context.Background(), func(r registry.Reader) error {
+		for _, cf := range d.Residents {
+			if len(cfs) == n {
+				break
+			}
+			p, err := r.PersonByCF(cf)
+			if err != nil {
+				return err
+			}
+			if _, ok := p.ValidDocument(registry.DateOf(d.Now())); ok {
+				cfs = append(cfs, cf)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(cfs) < n {
+		tb.Fatalf("%d residents with a valid document, want %d (%v)", len(cfs), n, err)
+	}
+	return cfs
 }

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -425,6 +426,30 @@ func (s *Store) List() (ops []*operators.Operator, err error) {
 // SetStatus applies a lifecycle change.
 func (s *Store) SetStatus(id string, to operators.Status, by, reason string) (o *operators.Operator, err error) {
 	err = s.db.Update(func(tx *bbolt.Tx) error { o, err = SetStatus(tx, id, to, s.now(), by, reason); return err })
+	return o, err
+}
+
+// SetWidening sets (basis non-empty) or clears the legal basis on which
+// operator id's agreement lets its counter issue about persons outside the
+// requester's household (operators.Agreement.Widening).
+func (s *Store) SetWidening(id, basis string) (o *operators.Operator, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		if o, err = Operator(tx, id); err != nil {
+			return err
+		}
+		if o.Agreement == nil {
+			return fmt.Errorf("%w: operator %s has no agreement to widen", operators.ErrInvalid, id)
+		}
+		o.Agreement.Widening = strings.TrimSpace(basis)
+		p, err := s.PolicyAt(tx)
+		if err != nil {
+			return err
+		}
+		if err := o.Validate(p); err != nil {
+			return err
+		}
+		return PutOperator(tx, o)
+	})
 	return o, err
 }
 
