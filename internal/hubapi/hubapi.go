@@ -93,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 		s.Now = time.Now
 	}
 	s.started = s.Now()
+	if s.IdentifyRequester == nil && s.Desk != nil {
+		s.IdentifyRequester = s.identifyWithDesk
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.certificateRoutes(mux)

@@ -159,3 +159,23 @@ func holdsValid(p *registry.Person, today registry.Date, match func(registry.Doc
 	}
 	return false
 }
+
+// identifyWithDesk is the RequesterIdentifier of a hub with a desk: the
+// desk's one identification path (issuance.Service.Requester), the same
+// the certificates and the look-up use.
+func (s *Server) identifyWithDesk(r *http.Request, ev api.RequesterEvidence, selfService bool) (*registry.Person, error) {
+	channel := certificate.Counter
+	if selfService {
+		channel = certificate.SelfService
+	}
+	var who *registry.Person
+	err := s.Store.View(r.Context(), func(rd registry.Reader) error {
+		q, err := s.Desk.Requester(rd, evidenceOf(r, ev), channel, s.Now())
+		who = q.Person
+		return err
+	})
+	if ref, ok := certificate.AsRefusal(err); ok && ref.Reason == certificate.ReasonIdentificationFailed {
+		return nil, fmt.Errorf("%w: %v", ErrIdentification, ref.Err)
+	}
+	return who, err
+}
