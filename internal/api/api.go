@@ -170,11 +170,7 @@ type CertificateRequest struct {
 	// refuses a request without it (ReasonRequesterEvidenceRequired) and
 	// checks it itself in the transaction that issues.
 	Requester *RequesterEvidence `json:"requester"`
-	// RequesterCF is the old bare codice fiscale of the person at the
-	// counter. Deprecated: the hub stops accepting it once it requires
-	// Requester (issue 13); it is removed then.
-	RequesterCF string `json:"requester_cf,omitempty"`
-	Channel     string `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
+	Channel   string             `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
 	// IdempotencyKey travels as the Idempotency-Key header, never in the
 	// body: a client keeps it with the request so every retry, even after
 	// a restart, carries the same one.
@@ -196,17 +192,7 @@ type Certificate struct {
 	Replayed   bool        `json:"replayed,omitempty"`
 }
 
-// Query parameters and channels of GET /api/v1/persons: a person is found
-// by the NIS read from a CIE chip, or by a codice fiscale with the number of
-// the identity document the citizen shows.
-const (
-	PersonNIS      = "nis"
-	PersonCF       = "cf"
-	PersonDocument = "document"
-	PersonChannel  = "channel"
-)
-
-// Person is the answer of GET /api/v1/persons: only what the kiosk's
+// Person is the answer of POST /api/v1/persons/identify: only what the kiosk's
 // screen needs for the operator to pick whom a certificate is about.
 type Person struct {
 	CF         string         `json:"cf"`

@@ -134,7 +134,7 @@ func TestAccessLogShowsReadsAndCertificates(t *testing.T) {
 		Data: "nome, data di nascita, famiglia anagrafica", Channel: "counter"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.desk.Issue(ctx, issuance.Request{SubjectCF: who.CF, RequesterCF: who.CF, Types: []string{"residenza"}, Channel: certificate.Counter,
+	res, err := f.desk.Issue(ctx, issuance.Request{SubjectCF: who.CF, Evidence: f.desk.Evidence(t, who.CF), Types: []string{"residenza"}, Channel: certificate.Counter,
 		Operator: issuance.Operator{ID: "op"}, Actor: device})
 	if err != nil {
 		t.Fatal(err)

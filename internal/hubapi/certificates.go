@@ -90,11 +90,6 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if req.RequesterCF != "" {
-		// A bare codice fiscale identifies nobody: anyone can type one.
-		s.fail(w, r, badRequest{"bad_request", "requester_cf is no longer accepted: send the requester's evidence (CIE tap, or codice fiscale and identity document) as requester"})
-		return
-	}
 	if req.Requester == nil || req.Requester.Method == "" {
 		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"})
 		return

@@ -601,41 +601,6 @@ func (c *Client) ReportBacklog(ctx context.Context, b Backlog) error {
 	return err
 }
 
-// PersonQuery identifies the citizen at the counter for GET
-// /api/v1/persons: by NIS, or by CF with the number of the document shown.
-type PersonQuery struct {
-	NIS      string
-	CF       string
-	Document string
-	// Channel is api.ChannelCounter (the default when empty) or
-	// api.ChannelSelfService; the hub writes it in the audit log.
-	Channel string
-}
-
-// LookupPerson finds the citizen the kiosk identified and their family. The
-// hub records the read in its audit log; a person it cannot find, or whose
-// document does not match, is an *APIError with the hub's reason.
-func (c *Client) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
-	v := url.Values{}
-	if q.NIS != "" {
-		v.Set(api.PersonNIS, q.NIS)
-	}
-	if q.CF != "" {
-		v.Set(api.PersonCF, q.CF)
-	}
-	if q.Document != "" {
-		v.Set(api.PersonDocument, q.Document)
-	}
-	if q.Channel != "" {
-		v.Set(api.PersonChannel, q.Channel)
-	}
-	var p Person
-	if _, err := c.callJSON(ctx, "GET", "/api/v1/persons", v, nil, "", &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
 // Identify sends the evidence of who stands at the kiosk to POST
 // /api/v1/persons/identify; the hub verifies it (CIE tap or document) and
 // answers the person and their famiglia anagrafica. Every failed

@@ -346,6 +346,10 @@ func (s *Service) alsoNotice(built *certbolt.Built, data *certificate.SubjectDat
 	}
 }
 
+// householdMark is what a refusal's audit entry says of a subject outside
+// the requester's household.
+const householdMark = "soggetto fuori dalla famiglia anagrafica del richiedente"
+
 // identify checks the requester's evidence and loads their household into
 // q; a failure is one refusal whatever its cause, which it keeps as Err for
 // the log and the audit entry.
@@ -417,14 +421,15 @@ func (s *Service) refused(ctx context.Context, req Request, read audit.Entry, re
 	if strings.TrimSpace(read.Subject) == "" {
 		read.Subject = "-" // the request named no subject; the entry still records the requester's read
 	}
-	read.Purpose += ", richiesta rifiutata"
-	if ref != nil {
-		read.Purpose += " (" + ref.Reason
-		if cause != "" {
-			read.Purpose += ": " + cause
-		}
-		read.Purpose += ")"
+	if ref != nil && ref.Reason == certificate.ReasonIdentificationFailed && cause != "" {
+		// The answer hides the cause; the audit log keeps it. It stays
+		// before the refusal mark, which the access log strips.
+		read.Purpose += "; identificazione non riuscita: " + cause
 	}
+	if ref != nil && ref.Reason == certificate.ReasonNotRequesterHousehold {
+		read.Purpose += "; " + householdMark
+	}
+	read.Purpose += ", richiesta rifiutata"
 	if err := s.Audit.Record(ctx, read); err != nil {
 		return fmt.Errorf("the request was refused (%v), and its read of the registry could not be recorded: %w", refusal, err)
 	}

@@ -35,8 +35,11 @@ func household(t *testing.T, d *issuancetest.Desk) (a, b *registry.Person) {
 	}
 	err := d.Store.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			if p.Family == 0 || !resident[p.CF] {
-				return true, nil
+			if _, ok := p.ValidDocument(registry.DateOf(d.Now())); p.Family == 0 || !resident[p.CF] || !ok {
+				return true, nil // a requester shows a valid document
+			}
+			if f, err := r.Family(p.Family); err != nil || f.Kind != registry.Famiglia {
+				return true, err // a convivenza is not a household
 			}
 			ms, err := r.Members(p.Family)
 			if err != nil {
@@ -80,14 +83,14 @@ func TestNoticeQueuedWithCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	op := issuance.Operator{ID: "op-1", Name: "Edicola Centrale"}
-	self := issuance.Request{SubjectCF: requester.CF, RequesterCF: requester.CF, Types: []string{"residenza"}, Channel: certificate.Counter, Operator: op, Actor: clerk, IdempotencyKey: "k0"}
+	self := issuance.Request{SubjectCF: requester.CF, Evidence: d.Evidence(t, requester.CF), Types: []string{"residenza"}, Channel: certificate.Counter, Operator: op, Actor: clerk, IdempotencyKey: "k0"}
 	if _, err := d.Issue(context.Background(), self); err != nil {
 		t.Fatal(err)
 	}
 	if items, _ := q.List(); len(items) != 0 {
 		t.Fatalf("a certificate about oneself queued %d notices", len(items))
 	}
-	other := issuance.Request{SubjectCF: subject.CF, RequesterCF: requester.CF, Types: []string{"residenza"}, Channel: certificate.Counter, Operator: op, Actor: clerk, IdempotencyKey: "k1"}
+	other := issuance.Request{SubjectCF: subject.CF, Evidence: d.Evidence(t, requester.CF), Types: []string{"residenza"}, Channel: certificate.Counter, Operator: op, Actor: clerk, IdempotencyKey: "k1"}
 	res, err := d.Issue(context.Background(), other)
 	if err != nil {
 		t.Fatal(err)

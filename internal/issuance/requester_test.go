@@ -118,7 +118,7 @@ func TestNoOracleAtTheDesk(t *testing.T) {
 	}
 	// The audit entry of a refusal records the subject as given.
 	es, err := d.Audit.Search(audit.Query{Subject: c.Missing}, 10)
-	if err != nil || len(es) == 0 || !strings.Contains(es[0].Purpose, certificate.ReasonNotRequesterHousehold) {
+	if err != nil || len(es) == 0 || !strings.Contains(es[0].Purpose, "fuori dalla famiglia anagrafica") {
 		t.Errorf("refusal about a code nobody has: %v %+v", err, es)
 	}
 }
@@ -222,7 +222,7 @@ func TestIdentification(t *testing.T) {
 	}
 	found := false
 	for _, e := range es {
-		found = found || strings.Contains(e.Purpose, certificate.ReasonIdentificationFailed) && strings.Contains(e.Purpose, "older than")
+		found = found || strings.Contains(e.Purpose, "identificazione non riuscita") && strings.Contains(e.Purpose, "older than")
 	}
 	if !found {
 		t.Errorf("no audit entry records the stale tap's cause: %+v", es)

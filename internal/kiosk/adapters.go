@@ -485,7 +485,7 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 		return IssueRequest{}, fmt.Errorf("the queued request is not the expected JSON: %w", err)
 	}
 	req := IssueRequest{Key: q.Key, SubjectCF: q.Body.CF, Exemption: q.Body.Exemption, Requester: q.Body.Requester,
-		RequesterCF: q.Body.RequesterCF, Channel: certificate.Channel(q.Body.Channel)}
+		Channel: certificate.Channel(q.Body.Channel)}
 	for _, t := range q.Body.Types {
 		req.Types = append(req.Types, certificate.Type(t))
 	}

@@ -52,19 +52,11 @@ func clientErr(err error) error {
 }
 
 func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
-	var hq hubclient.PersonQuery
-	switch q.Requester.Method {
-	case api.EvidenceCIE:
-		hq.NIS = q.Requester.NIS
-	case api.EvidenceDocument:
-		hq.CF, hq.Document = q.Requester.CF, q.Requester.Document
-	default:
-		return nil, fmt.Errorf("the kiosk identified the citizen by %q, which the hub does not know", q.Requester.Method)
-	}
+	hq := api.IdentifyRequest{Requester: q.Requester, Channel: api.ChannelCounter}
 	if q.Channel == certificate.SelfService {
 		hq.Channel = api.ChannelSelfService
 	}
-	pv, err := h.C.LookupPerson(ctx, hq)
+	pv, err := h.C.Identify(ctx, hq)
 	if err != nil {
 		return nil, clientErr(err)
 	}
@@ -78,7 +70,7 @@ func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, e
 // requestOf is the API's body for a request; the outbox keeps it too.
 func requestOf(req IssueRequest) api.CertificateRequest {
 	return api.CertificateRequest{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption,
-		Requester: req.Requester, RequesterCF: req.RequesterCF, Channel: string(req.Channel), IdempotencyKey: req.Key}
+		Requester: req.Requester, Channel: string(req.Channel), IdempotencyKey: req.Key}
 }
 
 func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/hubapi"
@@ -47,8 +48,14 @@ func newRealHub(t *testing.T) *realHub {
 	h.desk.Store.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
 			d, ok := p.ValidDocument(registry.DateOf(testNow))
-			if !ok || d.Kind != registry.CIE || p.Family == 0 || !p.Alive() {
+			_, resident := p.CurrentResidence()
+			if !ok || d.Kind != registry.CIE || p.Family == 0 || !p.Alive() || !resident || p.AIRE {
 				return true, nil
+			}
+			// A famiglia anagrafica: the look-up shows the requester's
+			// household, which a convivenza is not.
+			if f, err := r.Family(p.Family); err != nil || f.Kind != registry.Famiglia {
+				return true, err
 			}
 			ms, err := r.Members(p.Family)
 			if err != nil || len(ms) < 2 {
@@ -136,11 +143,11 @@ func TestClientHubLookup(t *testing.T) {
 		reason string // of a refusal
 		status int    // of a refusal
 	}{
-		{"by NIS, self-service", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}, Channel: certificate.SelfService}, nil, person, "", 0},
+		{"by CIE tap, self-service", PersonQuery{Requester: *issuancetest.API(issuancetest.CIETap(t, virtual.Genuine, "dev-1", h.cie.NIS, testNow, true)), Channel: certificate.SelfService}, nil, person, "", 0},
 		{"by CF and document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: h.cie.Number}, Channel: certificate.Counter}, nil, person, "", 0},
-		{"unknown NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "999999999999"}}, nil, refusal, "not_found", 404},
-		{"another document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: "XX00000XX"}}, nil, refusal, "document_mismatch", 422},
-		{"malformed NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "12ab"}}, nil, refusal, "bad_nis", 400},
+		{"unknown NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "999999999999"}}, nil, refusal, api.ReasonIdentificationFailed, 403},
+		{"another document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: "XX00000XX"}}, nil, refusal, api.ReasonIdentificationFailed, 403},
+		{"malformed NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "12ab"}}, nil, refusal, api.ReasonIdentificationFailed, 403},
 		{"refused without a body", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 403, "") }, refusal, "http_403", 403},
 		{"server error", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 503, `{"reason":"unavailable","message":"down"}`) }, offline, "", 0},
 		{"a proxy's error page", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(nil, 502, "<html>bad gateway</html>") }, offline, "", 0},
