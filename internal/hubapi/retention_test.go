@@ -22,7 +22,7 @@ import (
 func TestRetainedCertificateAnswers(t *testing.T) {
 	f := newFixture(t)
 	cf := f.cfs[0]
-	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}, "requester_cf": cf}, true)
+	resp, body := f.post(t, "k1", map[string]any{"cf": cf, "types": []string{"residenza"}}, true)
 	var got api.Certificate
 	if err := json.Unmarshal(body, &got); resp.StatusCode != http.StatusCreated || err != nil {
 		t.Fatalf("issue: %d %s", resp.StatusCode, body)
