@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +42,8 @@ type clerkFixture struct {
 	a1, a2, b1 device
 	clerk      *operators.Clerk // of shop A, holding card
 	card       *virtual.Card
-	subject    string // a resident to look up and certify
+	subject    string                 // a resident to look up and certify
+	subjectEv  *api.RequesterEvidence // the subject identified by their document, asking for themself
 }
 
 func (f *clerkFixture) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
@@ -129,12 +129,13 @@ func newClerkFixture(t *testing.T) *clerkFixture {
 	if err := ops.AddClerk(f.clerk, "staff"); err != nil {
 		t.Fatal(err)
 	}
-	for _, cf := range d.Residents {
+	for _, cf := range d.Identifiable(t, 2) {
 		if cf != who.CF {
 			f.subject = cf
 			break
 		}
 	}
+	f.subjectEv = issuancetest.API(d.Evidence(t, f.subject))
 	return f
 }
 
@@ -188,14 +189,13 @@ func (f *clerkFixture) logIn(t *testing.T, d device, login api.ClerkLogin) (int,
 
 func (f *clerkFixture) lookup(t *testing.T, d device, token string) (int, string) {
 	t.Helper()
-	q := url.Values{api.PersonNIS: {f.card.NIS()}}
-	status, body := f.send(t, d, "GET", "/api/v1/persons?"+q.Encode(), nil, token)
+	status, body := f.send(t, d, "POST", api.PathIdentify, api.IdentifyRequest{Requester: *f.subjectEv}, token)
 	return status, reasonOf(body)
 }
 
 func (f *clerkFixture) issue(t *testing.T, d device, token string) (int, []byte) {
 	t.Helper()
-	return f.send(t, d, "POST", "/api/v1/certificates", map[string]any{"cf": f.subject, "types": []string{"residenza"}, "requester_cf": f.subject}, token)
+	return f.send(t, d, "POST", "/api/v1/certificates", map[string]any{"cf": f.subject, "types": []string{"residenza"}, "requester": f.subjectEv}, token)
 }
 
 func TestClerkLogInWithCIENamesTheClerk(t *testing.T) {
@@ -371,9 +371,10 @@ func TestClerkPasswordAndTOTP(t *testing.T) {
 func TestClerkHeaderMustBeSigned(t *testing.T) {
 	f := newClerkFixture(t)
 	_, _, sess := f.logIn(t, f.a1, api.ClerkLogin{CIE: f.tap(t, f.a1.keyID)})
-	q := url.Values{api.PersonNIS: {f.card.NIS()}}
-	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/persons?"+q.Encode(), nil)
-	if err := (&httpsig.Signer{Key: f.a1.priv, KeyID: f.a1.keyID, Clock: f.clock}).SignRequest(req, nil); err != nil {
+	b, _ := json.Marshal(api.IdentifyRequest{Requester: *f.subjectEv})
+	req, _ := http.NewRequest("POST", f.srv.URL+api.PathIdentify, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if err := (&httpsig.Signer{Key: f.a1.priv, KeyID: f.a1.keyID, Clock: f.clock}).SignRequest(req, b); err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Sportello-Clerk", sess.Token)
