@@ -46,7 +46,7 @@ var (
 	// subject is the body's "cf".
 	limitIssuance = limitRoute{issuance: true, subject: bodySubject}
 	// limitLookup is a read about a person named in the query (cf or nis).
-	limitLookup = limitRoute{subject: querySubject}
+	limitLookup = limitRoute{subject: identifySubject}
 	// limitAccessLog is a citizen's own access log: rates, caps and the
 	// refusal ratio apply; the subject is the requester, whom only the
 	// evidence in the body names, so the repeated-subject flag does not.
@@ -252,17 +252,29 @@ func bodySubject(r *http.Request) (string, string) {
 	return strings.ToUpper(strings.TrimSpace(in.CF)), in.Channel
 }
 
-// querySubject is the person a look-up names: the codice fiscale, or the
-// NIS of the CIE.
-func querySubject(r *http.Request) (string, string) {
-	q := r.URL.Query()
-	if cf := strings.ToUpper(strings.TrimSpace(q.Get(api.PersonCF))); cf != "" {
-		return cf, q.Get(api.PersonChannel)
+// identifySubject is the person a look-up names (POST
+// /api/v1/persons/identify): the requester's codice fiscale, or the NIS of
+// their CIE; the body is put back for the handler.
+func identifySubject(r *http.Request) (string, string) {
+	if r.Body == nil {
+		return "", ""
 	}
-	if nis := strings.TrimSpace(q.Get(api.PersonNIS)); nis != "" {
-		return "NIS " + nis, q.Get(api.PersonChannel)
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
+	if err != nil {
+		return "", ""
 	}
-	return "", q.Get(api.PersonChannel)
+	var in api.IdentifyRequest
+	if json.Unmarshal(b, &in) != nil {
+		return "", ""
+	}
+	if cf := strings.ToUpper(strings.TrimSpace(in.Requester.CF)); cf != "" {
+		return cf, in.Channel
+	}
+	if nis := strings.TrimSpace(in.Requester.NIS); nis != "" {
+		return "NIS " + nis, in.Channel
+	}
+	return "", in.Channel
 }
 
 // Outcomes of the requests of the limited routes, for /metrics.

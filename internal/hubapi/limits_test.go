@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +85,8 @@ func newLimitFixture(t *testing.T, set limits.Settings) *limitFixture {
 	d.Store.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
 			doc, ok := p.ValidDocument(registry.DateOf(testNow))
-			if !ok || !p.Alive() {
-				return true, nil
+			if _, resident := p.CurrentResidence(); !ok || !p.Alive() || !resident {
+				return true, nil // the requester must identify
 			}
 			f.who, f.doc = p, doc
 			return false, nil
@@ -140,13 +139,15 @@ func (f *limitFixture) lookup(t *testing.T, d device, cf, doc string) answer {
 	if cf == "" {
 		cf, doc = f.who.CF, f.doc.Number
 	}
-	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/persons?"+url.Values{"cf": {cf}, "document": {doc}}.Encode(), nil)
-	return f.send(t, d, req, nil)
+	b, _ := json.Marshal(api.IdentifyRequest{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: cf, Document: doc}})
+	req, _ := http.NewRequest("POST", f.srv.URL+api.PathIdentify, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	return f.send(t, d, req, b)
 }
 
 func (f *limitFixture) issue(t *testing.T, d device, key string) answer {
 	t.Helper()
-	b, _ := json.Marshal(map[string]any{"cf": f.who.CF, "types": []string{"residenza"}, "requester_cf": f.who.CF})
+	b, _ := json.Marshal(map[string]any{"cf": f.who.CF, "types": []string{"residenza"}, "requester": &api.RequesterEvidence{Method: api.EvidenceDocument, CF: f.who.CF, Document: f.doc.Number}})
 	req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/certificates", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
@@ -346,7 +347,7 @@ func TestRepeatedSubjectAndRefusalRatioFlags(t *testing.T) {
 	// Device b: one success, then look-ups the hub refuses (a document
 	// that is not the person's): 3 refused of 4 is 75%, the suspension.
 	for i := range 3 {
-		if got := f.lookup(t, b, f.who.CF, fmt.Sprintf("XX%05dXX", i)); got.status != http.StatusUnprocessableEntity {
+		if got := f.lookup(t, b, f.who.CF, fmt.Sprintf("XX%05dXX", i)); got.status != http.StatusForbidden || got.reason != api.ReasonIdentificationFailed {
 			t.Fatalf("a refused look-up: %+v", got)
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/hubclient"
 )
 
@@ -477,7 +478,7 @@ func TestConsole(t *testing.T) {
 		}
 		var last error
 		for range 8 {
-			_, last = kiosk.LookupPerson(context.Background(), hubclient.PersonQuery{CF: "RSSMRA50B17A558W", Document: "CA00000AA"})
+			_, last = kiosk.Identify(context.Background(), api.IdentifyRequest{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: "RSSMRA50B17A558W", Document: "CA00000AA"}})
 		}
 		var ae *hubclient.APIError
 		if !errors.As(last, &ae) || ae.Reason != "key_suspended" {
@@ -510,7 +511,7 @@ func TestConsole(t *testing.T) {
 		if !strings.Contains(flash, "riattivato") {
 			t.Errorf("after the review the page says %q", flash)
 		}
-		if _, err := kiosk.LookupPerson(context.Background(), hubclient.PersonQuery{CF: "RSSMRA50B17A558W", Document: "CA00000AA"}); errors.As(err, &ae) && ae.Reason == "key_suspended" {
+		if _, err := kiosk.Identify(context.Background(), api.IdentifyRequest{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: "RSSMRA50B17A558W", Document: "CA00000AA"}}); errors.As(err, &ae) && ae.Reason == "key_suspended" {
 			t.Errorf("the reviewed kiosk is still suspended: %v", err)
 		}
 	})
