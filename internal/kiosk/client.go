@@ -51,12 +51,15 @@ func clientErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrOffline, err)
 }
 
+// LookupPerson sends the evidence of who stands at the kiosk to the hub,
+// which verifies it (the CIE tap against its own CSCA list, or the document
+// in its registry) and answers the person and their famiglia anagrafica.
 func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, error) {
-	hq := api.IdentifyRequest{Requester: q.Requester, Channel: api.ChannelCounter}
+	req := api.IdentifyRequest{Requester: q.Requester, Channel: api.ChannelCounter}
 	if q.Channel == certificate.SelfService {
-		hq.Channel = api.ChannelSelfService
+		req.Channel = api.ChannelSelfService
 	}
-	pv, err := h.C.Identify(ctx, hq)
+	pv, err := h.C.Identify(ctx, req)
 	if err != nil {
 		return nil, clientErr(err)
 	}
@@ -70,7 +73,7 @@ func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, e
 // requestOf is the API's body for a request; the outbox keeps it too.
 func requestOf(req IssueRequest) api.CertificateRequest {
 	return api.CertificateRequest{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption,
-		Requester: req.Requester, Channel: string(req.Channel), IdempotencyKey: req.Key}
+		Requester: req.Requester, RequesterCF: req.RequesterCF, Channel: string(req.Channel), IdempotencyKey: req.Key}
 }
 
 func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
