@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,28 +145,37 @@ var (
 type demoResident struct {
 	NIS, CF string
 	Family  []string // the other members' codici fiscali
+	Other   string   // a person of the registry outside the family
 }
 
 // resident finds one, as scripts/demo.sh does.
 func (h *demoHub) resident(tb testing.TB) demoResident {
 	tb.Helper()
+	var list []string // codici fiscali, the first field of each line
 	for _, line := range strings.Split(h.run(tb, "person list", "--data", h.data, "--limit", "200"), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
+		if f := strings.Fields(line); len(f) > 0 {
+			list = append(list, f[0])
 		}
-		show := h.run(tb, "person", "show", "--data", h.data, "--cf", f[0], "--purpose", "test: titolare della CIE virtuale")
+	}
+	for _, cf := range list {
+		show := h.run(tb, "person", "show", "--data", h.data, "--cf", cf, "--purpose", "test: titolare della CIE virtuale")
 		m, fam := validCIE.FindStringSubmatch(show), famMembers.FindStringSubmatch(show)
 		if m == nil || fam == nil || gone.MatchString(show) {
 			continue
 		}
-		r := demoResident{NIS: m[1], CF: f[0]}
+		r := demoResident{NIS: m[1], CF: cf}
 		for _, ml := range strings.Split(strings.TrimSpace(fam[1]), "\n") {
-			if cf := strings.Fields(ml)[0]; cf != f[0] {
-				r.Family = append(r.Family, cf)
+			if member := strings.Fields(ml)[0]; member != cf {
+				r.Family = append(r.Family, member)
 			}
 		}
-		if len(r.Family) > 0 {
+		for _, w := range list {
+			if w != r.CF && !slices.Contains(r.Family, w) {
+				r.Other = w
+				break
+			}
+		}
+		if len(r.Family) > 0 && r.Other != "" {
 			return r
 		}
 	}
@@ -402,6 +413,21 @@ func TestEndToEndPCSC(t *testing.T) {
 			v := r.flow.View()
 			if v.Person == nil || v.Person.CF != who.CF || len(v.Person.Family) == 0 {
 				t.Fatalf("identified %+v, want %s with a family", v.Person, who.CF)
+			}
+			if mode == kiosk.Operator {
+				// At the counter anyone may be chosen; the hub refuses a
+				// subject outside the requester's household, with its one
+				// reason, and nothing is issued.
+				if err := r.flow.Choose(kiosk.Choice{SubjectCF: who.Other, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+					t.Fatal(err)
+				}
+				var p *kiosk.Problem
+				if err := r.flow.Confirm(context.Background()); !errors.As(err, &p) || p.Key != "hub_not_requester_household" {
+					t.Fatalf("a certificate about someone else: %v, want hub_not_requester_household", err)
+				}
+				if err := r.flow.Back(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := r.flow.Choose(kiosk.Choice{SubjectCF: who.Family[0], Types: []certificate.Type{certificate.Residenza}}); err != nil {
 				t.Fatal(err)

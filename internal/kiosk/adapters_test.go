@@ -19,7 +19,7 @@ import (
 func TestQueuedRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	req := IssueRequest{Key: "kiosk-abc", SubjectCF: cfMaria, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia},
-		Exemption: fees.Exemption{Code: 99, Text: "art. 1 legge"}, RequesterCF: cfMario, Channel: certificate.SelfService,
+		Exemption: fees.Exemption{Code: 99, Text: "art. 1 legge"}, Channel: certificate.SelfService,
 		Requester: withPIN(fakeTap(nisMario, 7))}
 	dir := t.TempDir()
 	ob, err := outbox.Open(filepath.Join(dir, "o.db"), outbox.Options{Key: make([]byte, 32)})
@@ -51,12 +51,8 @@ func TestQueuedRoundTrip(t *testing.T) {
 	}
 	// The tap's evidence (its bytes, its time, the PIN) is in what the
 	// sender hands the hub: the hub checks it again, after the wait.
-	// The hub identifies the requester from the evidence alone: the CF the
-	// kiosk showed on screen is not sent.
-	want := req
-	want.RequesterCF = ""
-	if len(hub.issued) != 1 || !reflect.DeepEqual(hub.issued[0], want) {
-		t.Fatalf("delivered %+v, want %+v", hub.issued, want)
+	if len(hub.issued) != 1 || !reflect.DeepEqual(hub.issued[0], req) {
+		t.Fatalf("delivered %+v, want %+v", hub.issued, req)
 	}
 	// A refusal at the counter is the hub's word, and is dismissed once seen.
 	hub.refuse = &Refusal{Status: 422, Reason: "not_eligible", Message: "no"}
@@ -153,7 +149,7 @@ func TestQueueDeliverSpoolsAndPrints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := IssueRequest{Key: "kiosk-1", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Channel: certificate.Counter,
+	req := IssueRequest{Key: "kiosk-1", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter,
 		Requester: fakeTap(nisMario, 1)}
 	if _, err := q.Enqueue(ctx, req, 1802, false); err != nil {
 		t.Fatal(err)
@@ -192,7 +188,7 @@ func TestQueueDeliverSpoolsAndPrints(t *testing.T) {
 	}
 
 	// The PDF does not come: the request stays pending, nothing is spooled.
-	req2 := IssueRequest{Key: "kiosk-2", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Requester: fakeTap(nisMario, 2)}
+	req2 := IssueRequest{Key: "kiosk-2", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Requester: fakeTap(nisMario, 2)}
 	q.Enqueue(ctx, req2, 1802, false)
 	hub.pdfFails = true
 	if _, err := q.Deliver(ctx, req2.Key, f.Render()); !errors.Is(err, ErrOffline) {

@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/cardreader"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/fees"
@@ -35,6 +37,8 @@ type realHub struct {
 	hub     *ClientHub
 	who     *registry.Person  // a living resident with a valid CIE and a family
 	cie     registry.Document // that CIE
+	family  []string          // the other members of who's famiglia anagrafica
+	other   string            // a living resident of another family
 
 	mu    sync.Mutex
 	front http.Handler // answers instead of the hub when set
@@ -48,8 +52,7 @@ func newRealHub(t *testing.T) *realHub {
 	h.desk.Store.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
 			d, ok := p.ValidDocument(registry.DateOf(testNow))
-			_, resident := p.CurrentResidence()
-			if !ok || d.Kind != registry.CIE || p.Family == 0 || !p.Alive() || !resident || p.AIRE {
+			if _, resident := p.CurrentResidence(); !ok || d.Kind != registry.CIE || p.Family == 0 || !p.Alive() || !resident || p.AIRE {
 				return true, nil
 			}
 			// A famiglia anagrafica: the look-up shows the requester's
@@ -62,7 +65,21 @@ func newRealHub(t *testing.T) *realHub {
 				return true, err
 			}
 			h.who, h.cie = p, d
+			for _, m := range ms {
+				if m.CF != p.CF {
+					h.family = append(h.family, m.CF)
+				}
+			}
 			return false, nil
+		})
+	})
+	h.desk.Store.View(context.Background(), func(r registry.Reader) error {
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if h.who != nil && p.Family != h.who.Family && p.Alive() {
+				h.other = p.CF
+				return false, nil
+			}
+			return true, nil
 		})
 	})
 	if h.who == nil {
@@ -105,6 +122,30 @@ func (h *realHub) asker() *api.RequesterEvidence {
 	return &api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: h.cie.Number}
 }
 
+// tap is what the kiosk's reader gives for a tap of a genuine virtual CIE
+// holding nis, bound to device keyID, at the hub's time; pin says the
+// card then took the citizen's PIN.
+func (h *realHub) tap(t *testing.T, nis, keyID string, pin bool) *api.RequesterEvidence {
+	t.Helper()
+	card, err := virtual.New(virtual.Config{NIS: nis})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csca, err := virtual.TestCSCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := &CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{csca}, KeyID: keyID,
+		Now: func() time.Time { return testNow }}
+	defer rd.Close()
+	ev, err := rd.ReadCard(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.PINProved = pin
+	return ev
+}
+
 // answer makes the front answer every request with status and body, signed
 // by signer when it is not nil.
 func (h *realHub) answer(signer *httpsig.Signer, status int, body string) {
@@ -143,17 +184,21 @@ func TestClientHubLookup(t *testing.T) {
 		reason string // of a refusal
 		status int    // of a refusal
 	}{
-		{"by CIE tap, self-service", PersonQuery{Requester: *issuancetest.API(issuancetest.CIETap(t, virtual.Genuine, "dev-1", h.cie.NIS, testNow, true)), Channel: certificate.SelfService}, nil, person, "", 0},
-		{"by CF and document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: h.cie.Number}, Channel: certificate.Counter}, nil, person, "", 0},
-		{"unknown NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "999999999999"}}, nil, refusal, api.ReasonIdentificationFailed, 403},
+		{"by CIE tap, self-service", PersonQuery{Requester: *h.tap(t, h.cie.NIS, "dev-1", true), Channel: certificate.SelfService}, nil, person, "", 0},
+		{"by CIE tap at the counter", PersonQuery{Requester: *h.tap(t, h.cie.NIS, "dev-1", false), Channel: certificate.Counter}, nil, person, "", 0},
+		{"by CF and document", PersonQuery{Requester: *h.asker(), Channel: certificate.Counter}, nil, person, "", 0},
+		// Every failure is the one refusal, whatever its cause.
+		{"self-service tap without the PIN", PersonQuery{Requester: *h.tap(t, h.cie.NIS, "dev-1", false), Channel: certificate.SelfService}, nil, refusal, api.ReasonIdentificationFailed, 403},
+		{"a tap read by another device", PersonQuery{Requester: *h.tap(t, h.cie.NIS, "dev-2", false)}, nil, refusal, api.ReasonIdentificationFailed, 403},
+		{"a genuine CIE nobody holds", PersonQuery{Requester: *h.tap(t, "999999999999", "dev-1", false)}, nil, refusal, api.ReasonIdentificationFailed, 403},
 		{"another document", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceDocument, CF: h.who.CF, Document: "XX00000XX"}}, nil, refusal, api.ReasonIdentificationFailed, 403},
-		{"malformed NIS", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: "12ab"}}, nil, refusal, api.ReasonIdentificationFailed, 403},
-		{"refused without a body", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 403, "") }, refusal, "http_403", 403},
-		{"server error", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 503, `{"reason":"unavailable","message":"down"}`) }, offline, "", 0},
-		{"a proxy's error page", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(nil, 502, "<html>bad gateway</html>") }, offline, "", 0},
-		{"too many requests", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 429, "") }, offline, "", 0},
-		{"signed by another key", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(impostor, 200, `{"cf":"RSSMRA50B17A558W"}`) }, offline, "", 0},
-		{"not JSON", PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}, func() { h.answer(h.hubSign, 200, "<html>") }, plain, "", 0},
+		{"no evidence", PersonQuery{}, nil, refusal, api.ReasonRequesterEvidenceRequired, 400},
+		{"refused without a body", PersonQuery{Requester: *h.asker()}, func() { h.answer(h.hubSign, 403, "") }, refusal, "http_403", 403},
+		{"server error", PersonQuery{Requester: *h.asker()}, func() { h.answer(h.hubSign, 503, `{"reason":"unavailable","message":"down"}`) }, offline, "", 0},
+		{"a proxy's error page", PersonQuery{Requester: *h.asker()}, func() { h.answer(nil, 502, "<html>bad gateway</html>") }, offline, "", 0},
+		{"too many requests", PersonQuery{Requester: *h.asker()}, func() { h.answer(h.hubSign, 429, "") }, offline, "", 0},
+		{"signed by another key", PersonQuery{Requester: *h.asker()}, func() { h.answer(impostor, 200, `{"cf":"RSSMRA50B17A558W"}`) }, offline, "", 0},
+		{"not JSON", PersonQuery{Requester: *h.asker()}, func() { h.answer(h.hubSign, 200, "<html>") }, plain, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,7 +258,7 @@ func TestClientHubLookup(t *testing.T) {
 func TestClientHubIssue(t *testing.T) {
 	h := newRealHub(t)
 	ctx := context.Background()
-	req := IssueRequest{Key: "kiosk-1", SubjectCF: h.who.CF, RequesterCF: h.who.CF, Requester: h.asker(),
+	req := IssueRequest{Key: "kiosk-1", SubjectCF: h.who.CF, Requester: h.asker(),
 		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
 	is, err := h.hub.Issue(ctx, req)
 	if err != nil {
@@ -245,10 +290,22 @@ func TestClientHubIssue(t *testing.T) {
 	}
 	// Refused by the hub: the flow shows the reason and does not queue.
 	var r *Refusal
-	_, err = h.hub.Issue(ctx, IssueRequest{Key: "kiosk-2", SubjectCF: h.who.CF, RequesterCF: h.who.CF, Requester: h.asker(),
+	_, err = h.hub.Issue(ctx, IssueRequest{Key: "kiosk-2", SubjectCF: h.who.CF, Requester: h.asker(),
 		Types: []certificate.Type{certificate.StatoLibero}})
 	if !errors.As(err, &r) || r.Status != 403 || r.Message == "" {
 		t.Errorf("a type the agreement does not allow: %v", err)
+	}
+	// A tap identifies the citizen; a certificate about a member of their
+	// household is issued, about anyone else refused with the one reason.
+	tap := h.tap(t, h.cie.NIS, "dev-1", false)
+	if _, err := h.hub.Issue(ctx, IssueRequest{Key: "kiosk-3", SubjectCF: h.family[0], Requester: tap,
+		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}); err != nil {
+		t.Errorf("a household member's residenza: %v", err)
+	}
+	_, err = h.hub.Issue(ctx, IssueRequest{Key: "kiosk-4", SubjectCF: h.other, Requester: tap,
+		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter})
+	if !errors.As(err, &r) || r.Reason != api.ReasonNotRequesterHousehold || r.Status != 403 {
+		t.Errorf("someone else's residenza: %v, want %s", err, api.ReasonNotRequesterHousehold)
 	}
 	// Not a PDF where one is expected.
 	h.answer(h.hubSign, 200, `{"not":"a pdf"}`)
@@ -261,7 +318,7 @@ func TestClientHubIssue(t *testing.T) {
 	if _, err := h.hub.Issue(ctx, IssueRequest{Key: "k", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}); !errors.Is(err, ErrOffline) {
 		t.Errorf("closed port: %v", err)
 	}
-	if _, err := h.hub.LookupPerson(ctx, PersonQuery{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: h.cie.NIS}}); !errors.Is(err, ErrOffline) {
+	if _, err := h.hub.LookupPerson(ctx, PersonQuery{Requester: *h.asker()}); !errors.Is(err, ErrOffline) {
 		t.Errorf("look-up on a closed port: %v", err)
 	}
 	if err := h.hub.Ping(ctx); !errors.Is(err, ErrOffline) {

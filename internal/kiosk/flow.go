@@ -736,7 +736,7 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		channel = certificate.SelfService
 	}
 	req := IssueRequest{Key: key, SubjectCF: v.Choice.SubjectCF, Types: v.Choice.Types, Exemption: v.Choice.Exemption,
-		Requester: requester, RequesterCF: v.Person.CF, Channel: channel}
+		Requester: requester, Channel: channel}
 	staff := ""
 	if v.Staff != nil {
 		staff = v.Staff.ID

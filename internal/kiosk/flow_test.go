@@ -68,7 +68,7 @@ func TestOperatorIssueAndPrint(t *testing.T) {
 			if v.Result == nil || v.Result.Issued == nil || v.Result.Issued.TotalCents != v.Preview.TotalCents {
 				t.Fatalf("result %+v; preview said %d", v.Result, v.Preview.TotalCents)
 			}
-			if len(r.hub.issued) != 1 || r.hub.issued[0].SubjectCF != tt.choice.SubjectCF || r.hub.issued[0].RequesterCF != cfMario ||
+			if len(r.hub.issued) != 1 || r.hub.issued[0].SubjectCF != tt.choice.SubjectCF ||
 				r.hub.issued[0].Channel != certificate.Counter || r.hub.issued[0].Key == "" {
 				t.Fatalf("hub got %+v", r.hub.issued)
 			}
@@ -317,7 +317,7 @@ func TestOnlinePastOfflineLimits(t *testing.T) {
 // says so.
 func TestRecover(t *testing.T) {
 	r := newRig(t, Operator)
-	req := IssueRequest{Key: "kiosk-left", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, RequesterCF: cfMario, Channel: certificate.Counter}
+	req := IssueRequest{Key: "kiosk-left", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
 	claim, _ := r.out.Enqueue(ctx, req, 1802, false)
 	r.prn.spool.Put(printer.Job{ID: "old-a4", Name: "certificato 2026/0000099", Format: printer.FormatPDF, Data: []byte("%PDF-1.7 99"), Created: testNow.Add(-time.Minute)})
 	r.prn.spool.Put(printer.Job{ID: "old-rc", Name: "ricevuta 2026/0000099", Format: printer.FormatPDF, Data: []byte("%PDF-1.7 was printing"),
@@ -464,7 +464,7 @@ func TestSelfService(t *testing.T) {
 			}
 			r.step(t, tt.step)
 			if tt.step == StepDone {
-				if got := r.hub.issued[0]; got.Channel != certificate.SelfService || got.RequesterCF != cfMario {
+				if got := r.hub.issued[0]; got.Channel != certificate.SelfService {
 					t.Errorf("request %+v", got)
 				}
 				// The card took the citizen's PIN: the hub is told so, with

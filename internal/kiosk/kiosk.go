@@ -97,9 +97,8 @@ type IssueRequest struct {
 	// Requester is how the citizen asking was identified at this visit;
 	// the hub checks it again in the transaction that issues, and a
 	// request without it is refused.
-	Requester   *api.RequesterEvidence
-	RequesterCF string
-	Channel     certificate.Channel
+	Requester *api.RequesterEvidence
+	Channel   certificate.Channel
 }
 
 // Issued is the hub's answer to an issued request.

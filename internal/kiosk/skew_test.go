@@ -86,7 +86,7 @@ func TestQueuedRequestsSurviveClockSkew(t *testing.T) {
 			h.answer(nil, 502, "<html>bad gateway</html>")
 			var keys []string
 			for i := range 4 {
-				req := IssueRequest{Key: fmt.Sprintf("sale-%d", i), SubjectCF: h.who.CF, RequesterCF: h.who.CF, Requester: h.asker(),
+				req := IssueRequest{Key: fmt.Sprintf("sale-%d", i), SubjectCF: h.who.CF, Requester: h.asker(),
 					Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter}
 				if _, err := h.hub.Issue(context.Background(), req); !errors.Is(err, ErrOffline) {
 					t.Fatalf("with the hub down: %v, want offline", err)
@@ -144,9 +144,9 @@ func TestMalformedQueuedRequestDoesNotBlock(t *testing.T) {
 	}
 	defer ob.Close()
 	good := h.who.CF
-	queueRequest(t, ob, IssueRequest{Key: "bad", SubjectCF: "RSSMRA50B17F205X", RequesterCF: good, Requester: h.asker(),
+	queueRequest(t, ob, IssueRequest{Key: "bad", SubjectCF: "RSSMRA50B17F205X", Requester: h.asker(),
 		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter})
-	queueRequest(t, ob, IssueRequest{Key: "good", SubjectCF: good, RequesterCF: good, Requester: h.asker(),
+	queueRequest(t, ob, IssueRequest{Key: "good", SubjectCF: good, Requester: h.asker(),
 		Types: []certificate.Type{certificate.Residenza}, Channel: certificate.Counter})
 	var outcomes []outbox.Outcome
 	s := ob.NewSender(Deliverer(h.hub, nil), outbox.SenderOptions{OnResult: func(o outbox.Outcome) { outcomes = append(outcomes, o) }})
