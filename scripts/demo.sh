@@ -92,11 +92,12 @@ if [ ! -s "$NIS_FILE" ]; then
 	for cf in $("$HUB" person list --data "$DATA" --limit 200 | awk '{print $1}'); do
 		nis=$("$HUB" person show --data "$DATA" --cf "$cf" --purpose "demo: scelta del titolare della CIE virtuale" | awk '
 			/^  died / || /^  AIRE / { gone = 1 }
+			/^  residence / { residing = 1 }
 			/^  document +CIE .* NIS [0-9]+,.*[(]valid[)]/ && nis == "" { match($0, /NIS [0-9]+/); nis = substr($0, RSTART + 4, RLENGTH - 4) }
 			/^  famiglia anagrafica / { fam = 1; next }
 			fam && /^    [A-Z0-9]+ / { members++; next }
 			{ fam = 0 }
-			END { if (!gone && length(nis) == 12 && members >= 2) print nis }')
+			END { if (!gone && residing && length(nis) == 12 && members >= 2) print nis }')
 		if [ -n "$nis" ]; then
 			(umask 077 && echo "$nis" > "$NIS_FILE")
 			break

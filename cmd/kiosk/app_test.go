@@ -136,6 +136,7 @@ func (h *demoHub) run(tb testing.TB, args ...string) string {
 var (
 	validCIE   = regexp.MustCompile(`(?m)^  document\s+CIE \S+ NIS (\d{12}),.*\(valid\)$`)
 	gone       = regexp.MustCompile(`(?m)^  (died|AIRE) `)
+	residing   = regexp.MustCompile(`(?m)^  residence `)
 	famMembers = regexp.MustCompile(`(?m)^  famiglia anagrafica \d+:\n((?:    [A-Z0-9]{16} .*\n?)+)`)
 )
 
@@ -160,7 +161,7 @@ func (h *demoHub) resident(tb testing.TB) demoResident {
 	for _, cf := range list {
 		show := h.run(tb, "person", "show", "--data", h.data, "--cf", cf, "--purpose", "test: titolare della CIE virtuale")
 		m, fam := validCIE.FindStringSubmatch(show), famMembers.FindStringSubmatch(show)
-		if m == nil || fam == nil || gone.MatchString(show) {
+		if m == nil || fam == nil || gone.MatchString(show) || !residing.MatchString(show) {
 			continue
 		}
 		r := demoResident{NIS: m[1], CF: cf}

@@ -118,19 +118,25 @@ func kioskChild(role string) int {
 // crashRig is an enrolled kiosk profile against a running demo hub.
 type crashRig struct {
 	h                 *demoHub
-	data, dir, nis    string
+	data, dir         string
 	a4Dir, rcDir, day string
-	subjects          []string
+	// citizens ask, one a step, each for a certificate about themselves
+	// (the hub issues only about the requester or their household): NIS
+	// of their CIE → codice fiscale.
+	citizens []demoCitizen
 }
+
+// demoCitizen is a living resident of the demo city with a valid CIE.
+type demoCitizen struct{ NIS, CF string }
 
 // child runs the kiosk child in role; with step set it must die by its
 // own SIGKILL there.
-func (r *crashRig) child(t *testing.T, role, step, subject string) string {
+func (r *crashRig) child(t *testing.T, role, step string, who demoCitizen) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+role, envProfile+"="+r.dir, envNIS+"="+r.nis, envSubject+"="+subject, crashEnv+"="+step)
+	cmd.Env = append(os.Environ(), envChild+"="+role, envProfile+"="+r.dir, envNIS+"="+who.NIS, envSubject+"="+who.CF, crashEnv+"="+step)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -212,22 +218,27 @@ func TestKillAtEachStep(t *testing.T) {
 		t.Fatalf("kiosk enrol: exit %d: %s", code, errs)
 	}
 	t.Setenv(demoSecretEnv, pass)
-	r.nis = r.h.residentNIS(t)
-	for _, line := range strings.Split(r.h.run(t, "person", "list", "--data", r.data, "--limit", "60"), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && len(r.subjects) < len(crashSteps) && len(r.register(t, f[0])) == 0 {
-			r.subjects = append(r.subjects, f[0])
+	for _, line := range strings.Split(r.h.run(t, "person", "list", "--data", r.data, "--limit", "80"), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || len(r.citizens) == len(crashSteps) || len(r.register(t, f[0])) != 0 {
+			continue
+		}
+		show := r.h.run(t, "person", "show", "--data", r.data, "--cf", f[0], "--purpose", "test: titolare della CIE virtuale")
+		if m := validCIE.FindStringSubmatch(show); m != nil && !gone.MatchString(show) && residing.MatchString(show) {
+			r.citizens = append(r.citizens, demoCitizen{NIS: m[1], CF: f[0]})
 		}
 	}
-	if len(r.subjects) < len(crashSteps) {
-		t.Fatalf("only %d demo residents without a certificate today", len(r.subjects))
+	if len(r.citizens) < len(crashSteps) {
+		t.Fatalf("only %d living demo residents with a valid CIE and without a certificate today", len(r.citizens))
 	}
 
 	for i, step := range crashSteps {
 		t.Run(step, func(t *testing.T) {
-			cf := r.subjects[i]
+			who := r.citizens[i]
+			cf := who.CF
 			a4Before, rcBefore := files(t, r.a4Dir, ".pdf"), files(t, r.rcDir, ".bin")
-			r.child(t, "sale", step, cf)
-			out := r.child(t, "restart", "", cf)
+			r.child(t, "sale", step, who)
+			out := r.child(t, "restart", "", who)
 			line := out[strings.LastIndex(out, "recovered ")+len("recovered "):]
 			var rec kiosk.Recovered
 			if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &rec); err != nil {
@@ -237,7 +248,7 @@ func TestKillAtEachStep(t *testing.T) {
 				// The screen says nothing of the sale: as far as the
 				// operator can tell it never happened, and is done again.
 				t.Logf("after a kill at %s the restart reports nothing; the operator sells again", step)
-				r.child(t, "sale", "", cf)
+				r.child(t, "sale", "", who)
 			}
 
 			issued := r.register(t, cf)
