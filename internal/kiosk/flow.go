@@ -633,7 +633,11 @@ func (f *Flow) Choose(c Choice) error {
 		if f.cfg.Mode == SelfService {
 			return f.fail(problem("subject_not_family", "online, certificates are issued only for oneself and one's own family", nil))
 		}
-		// At the counter anyone identified may ask about anyone (art. 33 DPR 223/1989).
+		// At the counter the operator may type another codice fiscale:
+		// the hub decides, in the transaction that issues (the
+		// requester's household only, unless the city's agreement
+		// widens it as the law allows), and refuses with one reason
+		// whoever the subject is.
 		if err := codicefiscale.Validate(c.SubjectCF); err != nil {
 			return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", c.SubjectCF, err), err, c.SubjectCF))
 		}
