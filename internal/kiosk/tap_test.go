@@ -18,9 +18,8 @@ import (
 // challenge for the device that sent it and verify the chip's answer and
 // the issuer's signature with its own CSCA list.
 func hubCheck(ev *api.RequesterEvidence, keyID string, csca *x509.Certificate, now time.Time) *cie.Result {
-	return cie.Verify(&cie.Card{NIS: []byte(ev.NIS), Kpub: ev.Kpub, SOD: ev.SOD,
-		Challenge: cie.TapChallenge(keyID, ev.TapNonce, ev.TappedAt), Response: ev.Response},
-		cie.Options{CSCAs: []*x509.Certificate{csca}, Now: now})
+	return cie.VerifyTap(cie.Tap{NIS: ev.NIS, Kpub: ev.Kpub, SOD: ev.SOD, Nonce: ev.TapNonce, TappedAt: ev.TappedAt, Response: ev.Response},
+		keyID, cie.Options{CSCAs: []*x509.Certificate{csca}, Now: now})
 }
 
 // TestCIEReaderTapEvidence: the in-process virtual CIE read by the real
