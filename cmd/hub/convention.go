@@ -147,7 +147,8 @@ func (c *cli) kitSections(h *hubFile, serving bool) (convention.Sources, error) 
 	if err != nil {
 		return convention.Sources{}, err
 	}
-	src := convention.Sources{Retention: kitRetention{cs}, Clerks: kitClerks{ops: ops, now: c.now, h: h, serving: serving}, Limits: kitLimits{cs}}
+	src := convention.Sources{Retention: kitRetention{cs}, Clerks: kitClerks{ops: ops, now: c.now, h: h, serving: serving}, Limits: kitLimits{cs},
+		Requester: kitRequesters{h: h, serving: serving}}
 	if !serving || len(h.notifyChannels) > 0 {
 		src.Notices = kitNotices{serving: serving, channels: h.notifyChannels}
 	}
@@ -377,4 +378,35 @@ func (k kitLimits) Limits(string) ([]convention.Setting, error) {
 		{Label: "Rifiuti", Value: fmt.Sprintf("Quota di richieste rifiutate a un dispositivo in %d minuti, su almeno %d richieste: allerta al %d per cento, sospensione al %d per cento", l.RefusalWindow, l.RefusalMin, l.RefusalAlert, l.RefusalSuspend)},
 		{Label: "Sospensione", Value: "Un dispositivo sospeso non può operare finché il personale del Comune non esamina l'allerta e lo riattiva, con una nota; le allerte compaiono nella console del Comune."},
 	}, nil
+}
+
+// kitRequesters is who may obtain what through a shop and how the
+// requester is identified, as the desk checks it in the issuing
+// transaction (package identify; issuance.Service.Requester): self and
+// household on every channel but the office, unless the agreement names a
+// widening (operators.Agreement.Widening).
+type kitRequesters struct {
+	h       *hubFile
+	serving bool
+}
+
+func (k kitRequesters) Requesters(o *operators.Operator) (convention.Requesters, error) {
+	cie := "CIE: il richiedente appoggia la propria carta; il sistema centrale verifica la risposta del chip a una sfida legata al dispositivo e al momento, " +
+		"la catena dei certificati fino alla CSCA e che la carta sia valida e registrata in anagrafe. Al totem self-service serve anche il PIN della carta."
+	var r convention.Requesters
+	switch {
+	case !k.serving:
+		r.Identification = append(r.Identification, cie+" Il server la accetta se è avviato con l'elenco delle CSCA; questo kit è stato prodotto a server fermo, che non può dirlo.")
+	case k.h.api != nil && len(k.h.api.CSCAs) > 0:
+		r.Identification = append(r.Identification, cie)
+	default:
+		r.Identification = append(r.Identification, "CIE: non accettata da questo server, avviato senza l'elenco delle CSCA.")
+	}
+	r.Identification = append(r.Identification, "Solo allo sportello, dove l'addetto controlla il documento: codice fiscale e numero di un documento d'identità valido del richiedente, "+
+		"che il sistema centrale confronta con quelli registrati in anagrafe.")
+	if a := o.Agreement; a != nil && strings.TrimSpace(a.Widening) != "" {
+		r.Widening = &convention.Widening{Scope: "Certificati anche su persone fuori dalla famiglia anagrafica del richiedente; il registro degli accessi riporta la base giuridica a ogni rilascio così consentito.",
+			Basis: a.Widening}
+	}
+	return r, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
+	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/notify/mail/smtptest"
 	"github.com/sportello/sportello/internal/operators/opbolt"
@@ -192,7 +194,9 @@ func TestConventionExport(t *testing.T) {
 	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati",
 		"prodotto a server fermo, che non può dire quali lo siano", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
 		"Mario Rossi RSSMRA50B17A558W 20/01/2026 19/01/2099 abilitato CIE e PIN", "Fabio Cicco", "sospeso",
-		"Richieste al minuto 20 per dispositivo, 20 per addetto", "Richieste al giorno 300 per dispositivo"} {
+		"Richieste al minuto 20 per dispositivo, 20 per addetto", "Richieste al giorno 300 per dispositivo",
+		"componente della sua famiglia anagrafica (non una convivenza). La verifica", "Estensione della regola nessuna (impostazione predefinita)",
+		"Solo allo sportello, dove l'addetto controlla il documento", "questo kit è stato prodotto a server fermo, che non può dirlo"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
 		}
@@ -205,6 +209,11 @@ func TestConventionExport(t *testing.T) {
 	if r := hub(t, "city", "set", "--data", data, "--retention-months", "48", "--retention-pdf-days", "15", "--limit-device-rate", "7"); r.code != 0 {
 		t.Fatalf("city set: %s", r.stderr)
 	}
+	// A widening shows with the legal basis the city named.
+	basis := "art. 33 DPR 223/1989, convenzione n. 12/2026 con l'Ordine degli Avvocati"
+	if r := hub(t, "operator", "widening", "--data", data, demoShopID, "--basis", basis); r.code != 0 {
+		t.Fatalf("operator widening: %s", r.stderr)
+	}
 	again := filepath.Join(t.TempDir(), "kit")
 	if r := hub(t, "convention", "export", "--data", data, "--operator", demoShopID, "--out", again); r.code != 0 {
 		t.Fatalf("export after city set: %s", r.stderr)
@@ -216,8 +225,9 @@ func TestConventionExport(t *testing.T) {
 	if !strings.Contains(string(ret), ";48;mesi\n") || !strings.Contains(string(ret), ";15;giorni\n") {
 		t.Errorf("conservazione.csv after city set:\n%s", ret)
 	}
-	if text := pdfToText(t, filepath.Join(again, "convenzione-"+demoShopID+".pdf")); !strings.Contains(text, "Conservazione 48 mesi") || !strings.Contains(text, "PDF riscaricabile 15 giorni") || !strings.Contains(text, "Richieste al minuto 7 per dispositivo") {
-		t.Errorf("the agreement does not follow the city's retention and limits:\n%s", text)
+	if text := pdfToText(t, filepath.Join(again, "convenzione-"+demoShopID+".pdf")); !strings.Contains(text, "Conservazione 48 mesi") || !strings.Contains(text, "PDF riscaricabile 15 giorni") || !strings.Contains(text, "Richieste al minuto 7 per dispositivo") ||
+		!strings.Contains(text, "Base giuridica dell'estensione "+basis) || !strings.Contains(text, "salvo l'estensione indicata sotto") {
+		t.Errorf("the agreement does not follow the city's retention and limits, or the shop's widening:\n%s", text)
 	}
 
 	auditPDFs, _ := filepath.Glob(filepath.Join(out, "registro-accessi-"+demoShopID+"-*.pdf"))
@@ -314,13 +324,24 @@ func TestConventionExportThroughRunningHub(t *testing.T) {
 	}
 	defer smtp.Close()
 	data, mine, _ := conventionHub(t)
+	ca, err := virtual.TestCSCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cscaFile := filepath.Join(t.TempDir(), "csca.pem")
+	if err := os.WriteFile(cscaFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cieAccepted := "il sistema centrale verifica la risposta del chip"
+	cieRefused := "CIE: non accettata da questo server, avviato senza l'elenco delle CSCA"
 	for _, tt := range []struct {
-		name  string
-		flags []string
-		want  string
+		name      string
+		flags     []string
+		want, cie string
+		notCIE    string
 	}{
-		{"e-mail", []string{"--smtp-addr", smtp.Addr, "--smtp-from", "Comune di Milano <anagrafe@comune.example>"}, "Canali e-mail (all'indirizzo di contatto registrato in anagrafe)"},
-		{"none", nil, "11. Avvisi all'interessato Controllo non applicato"},
+		{"e-mail", []string{"--smtp-addr", smtp.Addr, "--smtp-from", "Comune di Milano <anagrafe@comune.example>"}, "Canali e-mail (all'indirizzo di contatto registrato in anagrafe)", cieRefused, cieAccepted},
+		{"none, with a CSCA", []string{"--csca", cscaFile}, "11. Avvisi all'interessato Controllo non applicato", cieAccepted, cieRefused},
 	} {
 		h := startServe(t, append([]string{"--data", data, "--addr", "127.0.0.1:0", "--insecure-plain-http"}, tt.flags...)...)
 		out := filepath.Join(t.TempDir(), "kit")
@@ -330,8 +351,9 @@ func TestConventionExportThroughRunningHub(t *testing.T) {
 			t.Fatalf("%s: export through the hub: exit %d\n%s%s", tt.name, r.code, r.stdout, r.stderr)
 		}
 		text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
-		if !strings.Contains(text, tt.want) || !strings.Contains(text, "senza addetto collegato sono registrati con il solo dispositivo") || strings.Contains(text, "server fermo") {
-			t.Errorf("%s: the agreement does not say %q:\n%s", tt.name, tt.want, text)
+		if !strings.Contains(text, tt.want) || !strings.Contains(text, "senza addetto collegato sono registrati con il solo dispositivo") ||
+			!strings.Contains(text, tt.cie) || strings.Contains(text, tt.notCIE) || strings.Contains(text, "server fermo") {
+			t.Errorf("%s: the agreement does not say %q and %q (or says %q):\n%s", tt.name, tt.want, tt.cie, tt.notCIE, text)
 		}
 		if !strings.Contains(r.stdout, fmt.Sprintf("%d audit entries", len(mine))) {
 			t.Errorf("%s: %s", tt.name, r.stdout)

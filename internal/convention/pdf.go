@@ -215,8 +215,11 @@ func (k *Kit) agreementPDF(annexes []File) ([]byte, error) {
 		d.para("Regola: i certificati anagrafici rilasciati tramite ANPR fuori dall'ufficio anagrafe riguardano solo il richiedente e i componenti della sua famiglia anagrafica.")
 		d.para(notApplied)
 	} else {
-		d.para("Il sistema rilascia un certificato solo se riguarda il richiedente stesso o un componente della sua famiglia anagrafica (non una convivenza). " +
-			"La verifica è fatta dal sistema centrale nella stessa operazione del rilascio; un rifiuto non rivela nulla della persona cui il certificato si riferirebbe.")
+		rule := "Il sistema rilascia un certificato solo se riguarda il richiedente stesso o un componente della sua famiglia anagrafica (non una convivenza)"
+		if r.Widening != nil {
+			rule += ", salvo l'estensione indicata sotto"
+		}
+		d.para(rule + ". La verifica è fatta dal sistema centrale nella stessa operazione del rilascio; un rifiuto non rivela nulla della persona cui il certificato si riferirebbe.")
 		if r.Widening == nil {
 			d.pairs([]Setting{{"Estensione della regola", "nessuna (impostazione predefinita)"}})
 		} else {
