@@ -652,3 +652,58 @@ func TestConcurrentUse(t *testing.T) {
 	<-done
 	r.step(t, StepDone)
 }
+
+// TestEvidenceIsTheVisits: the evidence that identified a citizen goes
+// with every request of their visit, the one queued while the hub is away
+// included, and is forgotten with them: the next customer's requests carry
+// the next customer's evidence only, and the first tap's bytes are
+// overwritten.
+func TestEvidenceIsTheVisits(t *testing.T) {
+	r := newRig(t, Operator)
+	reviewed(r) // customer A: a CIE tap
+	tapA := r.flow.requester
+	answerA := tapA.Response
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.flow.Next()
+	r.step(t, StepIdentify)
+	if r.flow.requester != nil || !bytes.Equal(answerA, make([]byte, len(answerA))) {
+		t.Fatalf("the next customer starts with %+v; the first tap's answer is %x", r.flow.requester, answerA)
+	}
+	// Customer B: codice fiscale and document; the hub goes away before
+	// the request, which is queued with B's evidence.
+	if err := r.flow.IdentifyByCF(ctx, cfMario, "CA12345AB"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.Choose(Choice{SubjectCF: cfMaria, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+		t.Fatal(err)
+	}
+	r.hub.offline = true
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.flow.View(); v.Result == nil || v.Result.Claim == "" {
+		t.Fatalf("not queued: %+v", v.Result)
+	}
+	docB := &api.RequesterEvidence{Method: api.EvidenceDocument, CF: cfMario, Document: "CA12345AB"}
+	if len(r.out.queued) != 2 || !reflect.DeepEqual(r.out.queued[0].Requester, fakeTap(nisMario, 1)) || !reflect.DeepEqual(r.out.queued[1].Requester, docB) {
+		t.Fatalf("queued %+v, want A's tap then B's document", r.out.queued)
+	}
+	if len(r.hub.issued) != 1 || !reflect.DeepEqual(r.hub.issued[0].Requester, fakeTap(nisMario, 1)) {
+		t.Errorf("issued %+v, want A's request with A's tap", r.hub.issued)
+	}
+	// What the outbox keeps is its own copy: wiping the visit leaves the
+	// queued request's evidence whole, for its delivery.
+	r.flow.Next()
+	if !reflect.DeepEqual(r.out.queued[1].Requester, docB) {
+		t.Errorf("the queued request's evidence changed with the visit's wipe: %+v", r.out.queued[1].Requester)
+	}
+	r.hub.offline = false
+	if _, err := r.out.Deliver(ctx, r.out.queued[1].Key, r.flow.Render()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.hub.issued) != 2 || !reflect.DeepEqual(r.hub.issued[1].Requester, docB) {
+		t.Errorf("delivered %+v, want B's request with B's document", r.hub.issued)
+	}
+}
