@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/city/citybolt"
@@ -148,7 +149,7 @@ func (c *cli) kitSections(h *hubFile, serving bool) (convention.Sources, error) 
 		return convention.Sources{}, err
 	}
 	src := convention.Sources{Retention: kitRetention{cs}, Clerks: kitClerks{ops: ops, now: c.now, h: h, serving: serving}, Limits: kitLimits{cs},
-		Requester: kitRequesters{h: h, serving: serving}}
+		Requester: kitRequesters{h: h, serving: serving}, AccessLog: kitAccessLog{}}
 	if !serving || len(h.notifyChannels) > 0 {
 		src.Notices = kitNotices{serving: serving, channels: h.notifyChannels}
 	}
@@ -409,4 +410,17 @@ func (k kitRequesters) Requesters(o *operators.Operator) (convention.Requesters,
 			Basis: a.Widening}
 	}
 	return r, nil
+}
+
+// kitAccessLog is the citizen's own access log (package accesslog) as the
+// hub serves it to the kiosk: POST /api/v1/access-log.
+type kitAccessLog struct{}
+
+func (kitAccessLog) AccessLog() ([]convention.Setting, error) {
+	return []convention.Setting{
+		{Label: "Cosa vede il cittadino", Value: "Ogni consultazione dei propri dati, ogni certificato che lo riguarda e ogni richiesta rifiutata che ha letto la sua scheda: quando, quale esercente o ufficio, quale addetto, quali dati e perché."},
+		{Label: "Periodo", Value: fmt.Sprintf("Gli ultimi %d mesi, dal più recente.", accesslog.Window)},
+		{Label: "Dove", Value: "Al totem self-service, dopo CIE e PIN («Chi ha consultato i miei dati»); allo sportello, stampato dall'addetto su richiesta del cittadino."},
+		{Label: "Identificazione", Value: "Il sistema centrale identifica il cittadino con gli stessi mezzi del rilascio (sezione 5); ogni consultazione del registro è a sua volta registrata, con l'addetto che l'ha stampato."},
+	}, nil
 }

@@ -129,8 +129,8 @@ func TestConventionExport(t *testing.T) {
 		!slices.Equal(got[1], []string{"Fabio Cicco", "CCCFBA85D03L219P", "2026-01-20", "2099-01-19", "sospeso"}) {
 		t.Errorf("addetti CSV rows %v", got)
 	}
-	if !strings.Contains(r.stdout, "2 audit entries") {
-		t.Errorf("the command does not say how many entries it exported:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "2 audit entries") || strings.Contains(r.stdout, "not applied") {
+		t.Errorf("the command does not say how many entries it exported, or names a control not applied:\n%s", r.stdout)
 	}
 
 	// Every file the manifest names is there with its digest, and nothing else.
@@ -196,10 +196,15 @@ func TestConventionExport(t *testing.T) {
 		"Mario Rossi RSSMRA50B17A558W 20/01/2026 19/01/2099 abilitato CIE e PIN", "Fabio Cicco", "sospeso",
 		"Richieste al minuto 20 per dispositivo, 20 per addetto", "Richieste al giorno 300 per dispositivo",
 		"componente della sua famiglia anagrafica (non una convivenza). La verifica", "Estensione della regola nessuna (impostazione predefinita)",
-		"Solo allo sportello, dove l'addetto controlla il documento", "questo kit è stato prodotto a server fermo, che non può dirlo"} {
+		"Solo allo sportello, dove l'addetto controlla il documento", "questo kit è stato prodotto a server fermo, che non può dirlo",
+		"Periodo Gli ultimi 12 mesi, dal più recente."} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the agreement does not say %q:\n%s", s, text)
 		}
+	}
+	// Every control of issue 13 has landed: none is stated as not applied.
+	if strings.Contains(text, "Controllo non applicato") {
+		t.Errorf("the agreement states a control as not applied:\n%s", text)
 	}
 	if strings.Contains(text, "Maria Martini") || strings.Contains(string(b), "Maria Martini") {
 		t.Error("the kit lists another shop's clerk")
