@@ -73,8 +73,22 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 	who, err := s.IdentifyRequester(r, req.Requester, req.Channel == api.ChannelSelfService)
 	if err != nil {
 		if errors.Is(err, ErrIdentification) {
+			// Refusals are audited like reads: under the card or code given,
+			// with the precise cause, which the answer does not carry.
 			s.Log.Info("access log refused: identification failed", "key_id", keyID, "cause", err)
-			err = identificationFailed
+			who := strings.ToUpper(strings.TrimSpace(req.Requester.CF))
+			if who == "" {
+				who = "NIS " + req.Requester.NIS
+			}
+			if rec, aerr := s.auditRecorder(); aerr != nil {
+				err = aerr
+			} else if aerr := rec.Record(r.Context(), audit.Entry{Actor: audit.Actor{Kind: audit.Device, ID: keyID},
+				Purpose: accesslog.ConsultPurpose + ", identificazione non riuscita: " + err.Error(), Subject: who,
+				Data: accesslog.ConsultData, Channel: req.Channel}); aerr != nil {
+				err = fmt.Errorf("the identification failed (%v), and it could not be recorded in the audit log: %w", err, aerr)
+			} else {
+				err = identificationFailed
+			}
 		}
 		s.fail(w, r, err)
 		return

@@ -197,6 +197,9 @@ func TestAccessLogShowsReadsAndCertificates(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Errorf("identification failures differ:\n%s\n%s", a, b)
 	}
+	if es, _ := f.desk.Audit.Search(audit.Query{Subject: "NIS 999999999999"}, 0); len(es) != 1 || !strings.Contains(es[0].Purpose, "identificazione non riuscita") {
+		t.Errorf("the failed identification is not audited: %+v", es)
+	}
 	for _, tt := range []struct {
 		name   string
 		body   any
