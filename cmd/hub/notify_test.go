@@ -1,7 +1,8 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,47 +10,46 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/notify/appio/appiotest"
 	"github.com/sportello/sportello/internal/notify/mail/smtptest"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 )
 
-// householdOf finds, in a seeded registry no hub holds, two living
-// residents of one famiglia anagrafica.
-func householdOf(t *testing.T, data string) (requester, subject *registry.Person) {
+// householdOf finds, through the running hub, a living resident with a
+// valid identity document (the requester at the counter) and another living
+// member of their famiglia anagrafica (the subject).
+func householdOf(t *testing.T, data string) (requester, subject *registry.Person, ev *api.RequesterEvidence) {
 	t.Helper()
-	st, err := bolt.Open(registryPath(data), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ok := func(p *registry.Person) bool {
+	today := registry.DateOf(time.Now())
+	usable := func(p *registry.Person) bool {
 		_, res := p.CurrentResidence()
 		return p.Alive() && res && !p.AIRE && !p.PartlyCertifiable
 	}
-	err = st.View(context.Background(), func(r registry.Reader) error {
-		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			if p.Family == 0 || !ok(p) {
-				return true, nil
+	list := hub(t, "person", "list", "--data", data, "--limit", "200")
+	for _, line := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+		var rec struct {
+			Person  registry.Person    `json:"person"`
+			Family  *registry.Family   `json:"family"`
+			Members []*registry.Person `json:"members"`
+		}
+		show := hub(t, "person", "show", "--data", data, "--cf", strings.Fields(line)[0], "--json")
+		if json.Unmarshal([]byte(show.stdout), &rec) != nil || rec.Family == nil || rec.Family.Kind != registry.Famiglia || !usable(&rec.Person) {
+			continue
+		}
+		d, ok := rec.Person.ValidDocument(today)
+		if !ok {
+			continue
+		}
+		for _, m := range rec.Members {
+			if m.CF != rec.Person.CF && usable(m) {
+				return &rec.Person, m, &api.RequesterEvidence{Method: api.EvidenceDocument, CF: rec.Person.CF, Document: d.Number}
 			}
-			ms, err := r.Members(p.Family)
-			if err != nil {
-				return false, err
-			}
-			for _, m := range ms {
-				if m.ID != p.ID && ok(m) {
-					requester, subject = p, m
-					return false, nil
-				}
-			}
-			return true, nil
-		})
-	})
-	if err != nil || subject == nil {
-		t.Fatalf("no household of two residents: %v", err)
+		}
 	}
-	return requester, subject
+	t.Fatalf("no household of two residents, one with a valid document, among: %s", list.stdout)
+	return nil, nil, nil
 }
 
 // waitFor polls cond until it holds; the hub delivers in the background.
@@ -64,7 +64,9 @@ func waitFor(t *testing.T, what string, h *runningHub, cond func() bool) {
 
 // TestNotificationsExactlyOnceAcrossRestart is issue 13's "App IO and SMTP
 // notifications arrive at the local test servers exactly once across a hub
-// restart": a certificate about a household member is issued, its first
+// restart": a shop's enrolled kiosk issues, through the signed API, a
+// certificate about a household member of the requester it identified by
+// their document; the notice's first
 // delivery fails on both channels, the hub stops and starts again, and each
 // server then holds the message once; a further restart sends nothing again,
 // and a message App IO refuses for its shape is recorded as failed for staff
@@ -79,44 +81,69 @@ func TestNotificationsExactlyOnceAcrossRestart(t *testing.T) {
 	defer smtp.Close()
 
 	data := t.TempDir()
-	if r := hub(t, "seed", "--data", data, "--persons", "300"); r.code != 0 {
-		t.Fatalf("seed: %s", r.stderr)
-	}
-	requester, subject := householdOf(t, data)
-	io.AddProfile(subject.CF, true)
 	keyFile := filepath.Join(t.TempDir(), "appio.key")
 	if err := os.WriteFile(keyFile, []byte("service-key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--data", data, "--addr", "127.0.0.1:0", "--insecure-plain-http",
-		"--appio-url", io.URL, "--appio-key-file", keyFile,
+	// The same address each time: the enrolled kiosk signs for it.
+	addr := freeAddr(t)
+	flags := []string{"--appio-url", io.URL, "--appio-key-file", keyFile,
 		"--smtp-addr", smtp.Addr, "--smtp-from", "Comune di Milano <anagrafe@comune.example>",
 		"--notify-retry", "1h"} // no retry while the first hub runs: only the restart delivers
 
 	io.FailNext(http.StatusServiceUnavailable)
 	smtp.FailNext("451 4.3.0 mailbox busy, try later")
-	h := startServe(t, args...)
+	h := startHub(t, data, addr, flags...)
+	requester, subject, ev := householdOf(t, data)
+	io.AddProfile(subject.CF, true)
 	if r := hub(t, "person", "contact", "--data", data, "--cf", subject.CF, "--email", "subject@example.org"); r.code != 0 {
 		t.Fatalf("person contact: %s", r.stderr)
 	}
+	// A shop's kiosk, enrolled with the demo's code, issues at the
+	// counter a certificate about the subject to the requester, who shows
+	// their identity document: the shop path of issue 13.
+	ctx := t.Context()
+	kiosk := &hubclient.Client{}
+	if _, err := kiosk.Enrol(ctx, h.URL, h.Code, "Cassa", hubclient.EnrolOptions{HubCAPEM: h.CAPEM(t)}); err != nil {
+		t.Fatalf("enrol: %v", err)
+	}
+	n := 0
 	issue := func() {
 		t.Helper()
-		r := hub(t, "certificate", "issue", "--data", data, "--cf", subject.CF, "--requester", requester.CF, "--type", "residenza",
-			"--out", filepath.Join(t.TempDir(), "c.pdf"))
-		if r.code != 0 {
-			t.Fatalf("certificate issue: %s", r.stderr)
+		n++
+		req := hubclient.CertificateRequest{CF: subject.CF, Types: []string{"residenza"}, Requester: ev, IdempotencyKey: fmt.Sprintf("notify-%d", n)}
+		if _, err := kiosk.IssueCertificate(ctx, req); err != nil {
+			t.Fatalf("issue: %v\n%s", err, h.logs.String())
 		}
 	}
 	issue()
-	list := func() string { return hub(t, "notify", "list", "--data", data).stdout }
+	// What staff see of the subject's notices (the demo's own certificates
+	// may queue others).
+	list := func() string {
+		var out []string
+		for _, l := range strings.Split(hub(t, "notify", "list", "--data", data).stdout, "\n") {
+			if strings.Contains(l, subject.CF) {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	mine := func(ms []appiotest.Message) (out []appiotest.Message) {
+		for _, m := range ms {
+			if m.FiscalCode == subject.CF {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 	waitFor(t, "the first deliveries to fail", h, func() bool { return strings.Count(list(), "pending") == 2 })
 	h.stop(t)
-	if len(io.Messages())+len(smtp.Messages()) != 0 {
+	if len(mine(io.Messages()))+len(smtp.Messages()) != 0 {
 		t.Fatal("a failed delivery was recorded as received")
 	}
 
-	h = startServe(t, args...)
-	waitFor(t, "delivery after the restart", h, func() bool { return len(io.Messages()) == 1 && len(smtp.Messages()) == 1 })
+	h = startHub(t, data, addr, flags...)
+	waitFor(t, "delivery after the restart", h, func() bool { return len(mine(io.Messages())) == 1 && len(smtp.Messages()) == 1 })
 	waitFor(t, "both deliveries marked sent", h, func() bool { return strings.Count(list(), " sent ") == 2 })
 	h.stop(t)
 
@@ -124,18 +151,18 @@ func TestNotificationsExactlyOnceAcrossRestart(t *testing.T) {
 	// certificate's notice shows the start pass has run. App IO refuses
 	// that one for its shape (400): failed, for staff, not retried.
 	io.FailNext(http.StatusBadRequest)
-	h = startServe(t, args...)
+	h = startHub(t, data, addr, flags...)
 	issue()
 	waitFor(t, "the second notice", h, func() bool { return len(smtp.Messages()) == 2 && strings.Contains(list(), "failed") })
 	out := list()
 	h.stop(t)
-	if n := len(io.Messages()); n != 1 {
-		t.Errorf("App IO received %d messages, want 1", n)
+	if n := len(mine(io.Messages())); n != 1 {
+		t.Errorf("App IO received %d messages for the subject, want 1", n)
 	}
 	if n := len(smtp.Messages()); n != 2 {
 		t.Errorf("the SMTP server received %d messages, want 2", n)
 	}
-	m := io.Messages()[0]
+	m := mine(io.Messages())[0]
 	if m.FiscalCode != subject.CF || !strings.Contains(m.Markdown, requester.FullName()) {
 		t.Errorf("App IO message %+v", m)
 	}
