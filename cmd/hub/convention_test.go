@@ -191,7 +191,7 @@ func TestConventionExport(t *testing.T) {
 	text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
 	// Exported with no hub running, the kit cannot know the serving
 	// hub's notification channels, and says so rather than guess.
-	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "Cassa di " + demoShopID, "2 accessi registrati",
+	for _, s := range []string{"Comune di Milano", "Edicola Loreto di Giulia Ferrari", "12345670157", "2,00 EUR per certificato", "residenza AIRE; stato civile", "Cassa di " + demoShopID, "2 accessi registrati",
 		"prodotto a server fermo, che non può dire quali lo siano", "Conservazione 36 mesi", "PDF riscaricabile 30 giorni",
 		"Mario Rossi RSSMRA50B17A558W 20/01/2026 19/01/2099 abilitato CIE e PIN", "Fabio Cicco", "sospeso",
 		"Richieste al minuto 20 per dispositivo, 20 per addetto", "Richieste al giorno 300 per dispositivo",

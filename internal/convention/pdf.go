@@ -365,7 +365,8 @@ func capital(s string) string {
 
 func typeName(t certificate.Type) string {
 	if s, ok := certificate.Lookup(t); ok {
-		return strings.ToLower(s.Part)
+		// ANPR's titles are upper case; AIRE stays an acronym.
+		return strings.ReplaceAll(strings.ToLower(s.Part), " aire", " AIRE")
 	}
 	return string(t)
 }
