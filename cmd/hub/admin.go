@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/binary"
@@ -234,11 +235,10 @@ func demoTap(nis string, at time.Time) (identify.Evidence, error) {
 	}
 	nonce := make([]byte, cie.TapNonceSize)
 	binary.BigEndian.PutUint64(nonce, uint64(at.Unix()))
-	at = at.UTC().Truncate(time.Second)
-	read, err := card.Tap(context.Background(), demoDevice, nonce, at)
+	tap, err := cie.ReadTap(context.Background(), card, demoDevice, bytes.NewReader(nonce), at)
 	if err != nil {
 		return identify.Evidence{}, err
 	}
-	return identify.Evidence{Method: identify.CIE, Device: demoDevice, NIS: nis, Kpub: read.Kpub, SOD: read.SOD,
-		TapNonce: nonce, TappedAt: at, Response: read.Response, PINProved: true}, nil
+	return identify.Evidence{Method: identify.CIE, Device: demoDevice, NIS: tap.NIS, Kpub: tap.Kpub, SOD: tap.SOD,
+		TapNonce: tap.Nonce, TappedAt: tap.TappedAt, Response: tap.Response, PINProved: true}, nil
 }

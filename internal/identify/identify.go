@@ -153,9 +153,8 @@ func (v *Verifier) cie(r registry.Reader, ev Evidence, selfService bool, now tim
 	case ev.TappedAt.Before(now.Add(-maxAge)):
 		return nil, fail("the tap of %s is older than the %s a tap may wait", ev.TappedAt.UTC().Format(time.RFC3339), maxAge)
 	}
-	card := &cie.Card{NIS: []byte(ev.NIS), Kpub: ev.Kpub, SOD: ev.SOD,
-		Challenge: cie.TapChallenge(ev.Device, ev.TapNonce, ev.TappedAt), Response: ev.Response}
-	res := cie.Verify(card, cie.Options{CSCAs: v.CSCAs, Now: now})
+	res := cie.VerifyTap(cie.Tap{NIS: ev.NIS, Kpub: ev.Kpub, SOD: ev.SOD, Nonce: ev.TapNonce, TappedAt: ev.TappedAt, Response: ev.Response},
+		ev.Device, cie.Options{CSCAs: v.CSCAs, Now: now})
 	if !res.Verified() || res.NIS != ev.NIS {
 		codes := make([]string, len(res.Problems))
 		for i, pr := range res.Problems {

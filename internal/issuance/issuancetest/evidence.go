@@ -73,13 +73,13 @@ func CIETap(tb testing.TB, mode virtual.Mode, device, nis string, at time.Time, 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	nonce := bytes.Repeat([]byte{byte(at.Unix())}, cie.TapNonceSize)
-	read, err := card.Tap(context.Background(), device, nonce, at)
+	nonce := bytes.NewReader(bytes.Repeat([]byte{byte(at.Unix())}, cie.TapNonceSize))
+	tap, err := cie.ReadTap(context.Background(), card, device, nonce, at)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return identify.Evidence{Method: identify.CIE, Device: device, NIS: string(read.NIS), Kpub: read.Kpub, SOD: read.SOD,
-		TapNonce: nonce, TappedAt: at.UTC().Truncate(time.Second), Response: read.Response, PINProved: pinProved}
+	return identify.Evidence{Method: identify.CIE, Device: device, NIS: tap.NIS, Kpub: tap.Kpub, SOD: tap.SOD,
+		TapNonce: tap.Nonce, TappedAt: tap.TappedAt, Response: tap.Response, PINProved: pinProved}
 }
 
 // API is ev as a kiosk sends it (the device travels as the request's
