@@ -71,6 +71,10 @@ done
 FINGERPRINT=$(sed -n 's/^TLS certificate: .* (SHA-256 \(.*\))$/\1/p' "$HUB_OUT" | head -n 1)
 echo "demo: hub up at $URL (staff console: $URL/admin/)"
 echo "demo: its certificate is its own ($CA); a browser asks before trusting it: SHA-256 $FINGERPRINT"
+# The counter needs a named clerk logged in: the demo hub enables one at
+# each shop, whose CIE is the kiosk's virtual card (the same resident).
+CLERK=$(sed -n 's/^demo clerk: //p' "$HUB_OUT" | head -n 1)
+[ -z "$CLERK" ] || echo "demo: clerk $CLERK (log-in screen: type the PIN, then \"Entra con la CIE\")"
 
 # The kiosk seals its keys with the TPM2 where there is one, else with a
 # passphrase: the demo's comes from the environment, so nobody is asked.

@@ -264,7 +264,7 @@ func (c *cli) auditSearch(ctx context.Context, args []string) error {
 	data := c.dataFlag(fs)
 	var q audit.Query
 	fs.StringVar(&q.Subject, "cf", "", "codice fiscale of the person whose data was read")
-	fs.StringVar(&q.Actor, "actor", "", "who read it: KIND:ID (staff, operator, device, system) or a bare ID")
+	fs.StringVar(&q.Actor, "actor", "", "who read it: KIND:ID (staff, operator, device, system), a bare ID, or clerk:ID for a shop's named clerk")
 	from := fs.String("from", "", "first day, YYYY-MM-DD")
 	to := fs.String("to", "", "last day, YYYY-MM-DD (default: --from)")
 	limit := fs.Int("limit", 0, "list at most N entries (0: all)")
@@ -299,8 +299,13 @@ func (c *cli) auditSearch(ctx context.Context, args []string) error {
 				if *asJSON {
 					err = enc.Encode(e)
 				} else {
+					// The clerk, when one was logged in, beside the device.
+					actor := e.Actor.String()
+					if e.Clerk.ID != "" {
+						actor += " " + e.Clerk.String()
+					}
 					_, err = fmt.Fprintf(c.stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq,
-						e.Time.In(protocol.Rome).Format("2006-01-02 15:04:05"), e.Actor, e.Subject, e.Data, e.Channel, e.Purpose, e.Request)
+						e.Time.In(protocol.Rome).Format("2006-01-02 15:04:05"), actor, e.Subject, e.Data, e.Channel, e.Purpose, e.Request)
 				}
 				n++
 				return *limit == 0 || n < *limit, errors.Join(err, ctx.Err())

@@ -201,6 +201,9 @@ func (c *cli) certificateShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "  protocol   %s, issued %s\n", rec.Protocol, rec.Issued.In(protocol.Rome).Format("02/01/2006 15:04"))
 		fmt.Fprintf(w, "  subject    %s (%s)\n", rec.SubjectName, rec.SubjectCF)
 		fmt.Fprintf(w, "  channel    %s %s\n", rec.Channel, rec.OperatorID)
+		if rec.ClerkID != "" {
+			fmt.Fprintf(w, "  clerk      %s (%s)\n", rec.ClerkName, rec.ClerkID)
+		}
 		for _, l := range rec.Fees {
 			fmt.Fprintf(w, "  fee        %-28s %10s %s\n", l.Label, fees.Euro(l.Cents), l.Note)
 		}

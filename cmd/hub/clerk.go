@@ -168,20 +168,29 @@ func (c *cli) loadCSCAs(files []string, demo bool) ([]*x509.Certificate, error) 
 }
 
 // seedDemoClerks enables, on first start, one clerk at each active demo
-// shop: the first resident holding a valid CIE, the one whose card the demo
-// kiosk simulates (scripts/demo.sh picks it the same way), so the demo's
-// clerk logs in with the virtual CIE and its PIN. On every start it says so.
+// shop: the first living resident with a family who holds a valid CIE, the
+// one whose card the demo kiosk simulates (scripts/demo.sh and the kiosk's
+// end-to-end tests pick it the same way), so the demo's clerk logs in with
+// the virtual CIE and its PIN. On every start it says so.
 func (c *cli) seedDemoClerks(h *hubFile, ops *opbolt.Store, log *slog.Logger) error {
 	today := registry.DateOf(c.now().In(operators.Rome))
 	var who *registry.Person
 	var nis string
 	if err := h.Store.View(context.Background(), func(r registry.Reader) error {
 		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if !p.Alive() || p.AIRE || p.Family == 0 {
+				return true, nil
+			}
 			for _, d := range p.Documents {
-				if d.Kind == registry.CIE && d.NIS != "" && d.ValidOn(today) {
-					who, nis = p, d.NIS
-					return false, nil
+				if d.Kind != registry.CIE || d.NIS == "" || !d.ValidOn(today) {
+					continue
 				}
+				ms, err := r.Members(p.Family)
+				if err != nil || len(ms) < 2 {
+					return err == nil, err
+				}
+				who, nis = p, d.NIS
+				return false, nil
 			}
 			return true, nil
 		})

@@ -398,9 +398,10 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	}
 	refusals := &httpsig.RefusalCounter{}
 	api.Operators = ops
-	// Clerk log-in is served, and counter requests name the clerk the
-	// kiosk logged in.
+	// Counter look-ups and issuances need a named clerk logged in at the
+	// device (issue 13: a shared shop PIN is not enough).
 	api.Clerks = ops
+	api.RequireClerk = true
 	h.api = api
 	api.Refusals = refusals
 	// One window for the requests the hub checks and the answers it signs.

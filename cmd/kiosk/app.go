@@ -48,7 +48,6 @@ type shopConfig struct {
 	Shop           string        `json:"shop"`
 	Address        string        `json:"address,omitempty"`
 	Mode           string        `json:"mode,omitempty"`
-	Staff          []kiosk.Staff `json:"staff"`
 	A4Printer      string        `json:"a4_printer"`      // URI; dir:PATH keeps every job as a file
 	ReceiptPrinter string        `json:"receipt_printer"` // URI
 	ReceiptModel   string        `json:"receipt_model,omitempty"`
@@ -62,19 +61,11 @@ type shopConfig struct {
 
 const shopFile = "kiosk.json"
 
-// demoPIN is the demo staff member's PIN, printed at start.
-const demoPIN = "1234"
-
 func loadShop(dir string, demo bool) (*shopConfig, error) {
 	path := filepath.Join(dir, shopFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && demo {
-		hash, herr := kiosk.HashPIN(demoPIN, nil)
-		if herr != nil {
-			return nil, herr
-		}
 		cfg := &shopConfig{Shop: "Edicola Demo", Address: "Piazza del Duomo 1, Milano",
-			Staff:          []kiosk.Staff{{ID: "demo", Name: "Operatore Demo", PINHash: hash}},
 			A4Printer:      "dir:" + filepath.Join(dir, "print", "a4"),
 			ReceiptPrinter: "dir:" + filepath.Join(dir, "print", "receipts"), ReceiptModel: "tm-t20", Lat: 45.4642, Lon: 9.1900}
 		b, _ := json.MarshalIndent(cfg, "", "  ")
@@ -84,7 +75,7 @@ func loadShop(dir string, demo bool) (*shopConfig, error) {
 		return cfg, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("the profile %s has no %s: write the shop's name, staff and printers there, or run with --demo", dir, shopFile)
+		return nil, fmt.Errorf("the profile %s has no %s: write the shop's name and printers there, or run with --demo", dir, shopFile)
 	}
 	if err != nil {
 		return nil, err
@@ -218,7 +209,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	hubURL := fs.String("hub", "", "the hub's URL (default: the one the profile enrolled with)")
 	profile := fs.String("profile", defaultProfileDir(), "kiosk profile `DIR`: enrolment, shop configuration, outbox, journal")
 	modeName := fs.String("mode", "", "operator or self-service (default: the shop configuration's, else operator)")
-	demo := fs.Bool("demo", false, "virtual CIE in-process, file printers under the profile, a demo staff member (PIN "+demoPIN+")")
+	demo := fs.Bool("demo", false, "virtual CIE in-process (the demo hub's clerk logs in with it, PIN "+virtual.DemoPIN+"), file printers under the profile")
 	lang := fs.String("lang", "it", "start language, it or en")
 	contrast := fs.Bool("high-contrast", false, "start with the high-contrast palette")
 	windowed := fs.Bool("windowed", false, "self-service in a window rather than full screen")
@@ -260,7 +251,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 
 	// What the agreement allows and charges: from the hub when it answers,
 	// else from the copy kept in the profile when it last did.
-	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID, Staff: shop.Staff,
+	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID,
 		Lang: kiosk.Lang(*lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
 	cache := st.cache
 	fetchAgreement := kiosk.FetchAgreement(client, c.now)
@@ -312,8 +303,8 @@ func (c *cli) app(ctx context.Context, args []string) error {
 			return cmdline.Usagef("%s", err)
 		}
 		prov = cardreader.NewInProcess("Sportello virtual CIE", card)
-		fmt.Fprintf(c.stdout, "demo: virtual CIE with NIS %s (PIN %s); staff %q PIN %s; printing to %s\n",
-			card.NIS(), virtual.DemoPIN, "Operatore Demo", demoPIN, filepath.Join(*profile, "print"))
+		fmt.Fprintf(c.stdout, "demo: virtual CIE with NIS %s (PIN %s): the demo hub's clerk logs in with it, and it identifies the citizen too; printing to %s\n",
+			card.NIS(), virtual.DemoPIN, filepath.Join(*profile, "print"))
 	} else {
 		p, err := pcsc.New()
 		if err != nil {
@@ -603,7 +594,7 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 		add("selfservice-done", func() error { return flow.Confirm(ctx) })
 	} else {
 		add("operator-login", func() error { return nil })
-		add("operator-identify", func() error { return flow.Login("demo", demoPIN) })
+		add("operator-identify", func() error { return flow.LoginCard(ctx, virtual.DemoPIN) })
 		add("operator-choose", func() error { return flow.TapCard(ctx) })
 		add("operator-review", func() error {
 			v := flow.View()

@@ -259,16 +259,11 @@ func newKioskOn(tb testing.TB, h *demoHub, mode kiosk.Mode, prov cardreader.Prov
 		A4:      &printer.Printer{URI: "dir:" + r.a4Dir, Transport: &kiosk.DirTransport{Dir: r.a4Dir}, Spool: spool},
 		Receipt: &printer.Printer{URI: "dir:" + r.rcptDir, Transport: &kiosk.DirTransport{Dir: r.rcptDir}, Spool: spool},
 		Profile: prof58}
-	hash, err := kiosk.HashPIN("2468", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	dev, err := client.Self(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: int64(dev.FeeCents),
-		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna", PINHash: hash}}},
+	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: int64(dev.FeeCents)},
 		kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: r.ob, Hub: hub}})
 	if err != nil {
 		tb.Fatal(err)
@@ -307,7 +302,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	h := startHub(t, t.TempDir())
 	r := newKiosk(t, h, kiosk.Operator)
-	if err := r.flow.Login("anna", "2468"); err != nil {
+	if err := r.flow.LoginCard(context.Background(), virtual.DemoPIN); err != nil {
 		t.Fatal(err)
 	}
 	r.issueResidenza(t)
@@ -392,7 +387,7 @@ func TestEndToEndPCSC(t *testing.T) {
 			r := newKioskOn(t, h, mode, prov, pcsctest.Reader1)
 			defer r.reader.Close()
 			if mode == kiosk.Operator {
-				if err := r.flow.Login("anna", "2468"); err != nil {
+				if err := r.flow.LoginCard(context.Background(), virtual.DemoPIN); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -456,7 +451,7 @@ func TestOfflineThenOnline(t *testing.T) {
 	data := t.TempDir()
 	h := startHub(t, data)
 	r := newKiosk(t, h, kiosk.Operator)
-	r.flow.Login("anna", "2468")
+	r.flow.LoginCard(context.Background(), virtual.DemoPIN)
 	ctx := context.Background()
 	if err := r.flow.TapCard(ctx); err != nil {
 		t.Fatal(err)
@@ -585,7 +580,7 @@ func TestOfflineThenOnline(t *testing.T) {
 func BenchmarkTapToPrinted(b *testing.B) {
 	h := startHub(b, b.TempDir())
 	r := newKiosk(b, h, kiosk.Operator)
-	r.flow.Login("anna", "2468")
+	r.flow.LoginCard(context.Background(), virtual.DemoPIN)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r.issueResidenza(b)

@@ -114,13 +114,13 @@ func TestProfileAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flow, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: st.shop.Shop, OperatorID: st.prof.OperatorID, ServiceCents: int64(dev.FeeCents), Staff: st.shop.Staff},
+	flow, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: st.shop.Shop, OperatorID: st.prof.OperatorID, ServiceCents: int64(dev.FeeCents)},
 		kiosk.Deps{Hub: hub, Reader: reader, Printers: &kiosk.DevicePrinters{A4: st.a4, Receipt: st.rp, Profile: prof58},
 			Outbox: &kiosk.Queue{Outbox: st.outbox, Hub: hub}, Journal: st.journal})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := flow.Login("demo", demoPIN); err != nil {
+	if err := flow.LoginCard(ctx, virtual.DemoPIN); err != nil {
 		t.Fatal(err)
 	}
 	customer := func() error {

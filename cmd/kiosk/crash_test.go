@@ -76,7 +76,10 @@ func kioskChild(role string) int {
 	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca},
 		KeyID: st.prof.KeyID, TapClock: client.HubNow}
 	defer reader.Close()
-	cfg := kiosk.Config{Mode: kiosk.Operator, Shop: st.shop.Shop, OperatorID: st.prof.OperatorID, ServiceCents: int64(dev.FeeCents), Staff: st.shop.Staff}
+	if reader.PIN.Auth, err = virtual.TestDeviceAuth(); err != nil {
+		return fail(err)
+	}
+	cfg := kiosk.Config{Mode: kiosk.Operator, Shop: st.shop.Shop, OperatorID: st.prof.OperatorID, ServiceCents: int64(dev.FeeCents)}
 	k, err := c.counter(st, client, cfg, kiosk.Deps{Reader: reader, Clock: kiosk.ClockFunc(time.Now), Log: log})
 	if err != nil {
 		return fail(err)
@@ -84,7 +87,7 @@ func kioskChild(role string) int {
 	flow := k.flow
 	switch role {
 	case "sale":
-		if err := flow.Login("demo", demoPIN); err != nil {
+		if err := flow.LoginCard(ctx, virtual.DemoPIN); err != nil {
 			return fail(err)
 		}
 		if err := flow.TapCard(ctx); err != nil {
@@ -103,6 +106,11 @@ func kioskChild(role string) int {
 			fmt.Println("queued")
 		}
 	case "restart":
+		// The hub takes a counter sale only under a clerk's session: the
+		// clerk logs in again after the restart, as at the shop.
+		if err := flow.LoginCard(ctx, virtual.DemoPIN); err != nil {
+			return fail(err)
+		}
 		rec, err := flow.Recover(ctx)
 		if err != nil {
 			return fail(err)

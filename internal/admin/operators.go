@@ -37,6 +37,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/operators/{id}/hours", c.require(staff.ManageOperators, c.operatorHours))
 	mux.Handle("POST /admin/operators/{id}/agreement", c.require(staff.ManageOperators, c.operatorAgreement))
 	mux.Handle("POST /admin/devices/{key}/revoke", c.require(staff.ManageOperators, c.deviceRevoke))
+	c.clerkRoutes(mux)
 	mux.Handle("GET /admin/operators/{id}/convention.zip", c.require(staff.SearchAudit, c.conventionKit))
 	mux.Handle("GET /admin/map", c.require(staff.ViewOperators, c.mapPage))
 
@@ -202,6 +203,7 @@ type operatorPageData struct {
 	// who may search the audit log get it.
 	CanExport bool
 	Map       mapView
+	Clerks    []*operators.Clerk // the shop's named clerks (clerks.go)
 }
 
 type dayHours struct {
@@ -239,6 +241,9 @@ func (c *Console) operatorData(r *http.Request, id string) (*operatorPageData, e
 	a, _ := authOf(r)
 	d.CanManage = a != nil && a.Role.Can(staff.ManageOperators)
 	d.CanExport = a != nil && a.Role.Can(staff.SearchAudit)
+	if d.Clerks, err = c.Operators.Clerks(id); err != nil {
+		return nil, err
+	}
 	for _, dv := range devs {
 		bl, err := c.Operators.Backlog(dv.KeyID)
 		if err != nil {

@@ -100,6 +100,15 @@ var byReason = map[string]Disposition{
 	string(httpsig.ReasonInvalidSignature):        Hold,
 	// This request's content is too large, and will always be.
 	string(httpsig.ReasonBodyTooLarge): Refuse,
+	// No clerk may work at the device just now (none logged in, the
+	// session over, the clerk suspended or no longer enabled): nothing is
+	// wrong with a queued sale, which waits for the next clerk's log-in.
+	ReasonClerkLoginRequired:  Hold,
+	ReasonClerkSessionExpired: Hold,
+	ReasonClerkSuspended:      Hold,
+	ReasonClerkExpired:        Hold,
+	ReasonClerkNotEnabled:     Hold,
+	ReasonClerkNotTrained:     Hold,
 
 	ReasonUnavailable: Retry,
 	ReasonStorageFull: Retry,

@@ -32,6 +32,12 @@ func TestDecide(t *testing.T) {
 		{503, "nonce_store_failed", Retry},
 		{503, "key_lookup_failed", Retry},
 		{400, "body_unreadable", Retry},
+		// No clerk may work at the device: a queued sale waits for one.
+		{401, "clerk_login_required", Hold},
+		{401, "clerk_session_expired", Hold},
+		{403, "clerk_suspended", Hold},
+		// A log-in's own refusal is a refusal.
+		{401, "clerk_password_wrong", Refuse},
 		// Validation and the hub's decisions: refused for good.
 		{422, "invalid_cf", Refuse},
 		{500, "invalid_cf", Refuse}, // even from a hub that still answers 500

@@ -422,7 +422,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		if idemKey != "" {
 			req.Header.Set("Idempotency-Key", idemKey)
 		}
-		if tok := c.Clerk(); tok != "" {
+		tok, over := ctx.Value(clerkOverride{}).(string)
+		if !over {
+			tok = c.Clerk()
+		}
+		if tok != "" {
 			req.Header.Set(httpsig.ClerkField, tok)
 		}
 		// Signed afresh each attempt: a new nonce and created time, since the
@@ -626,13 +630,13 @@ func (c *Client) LogInClerk(ctx context.Context, req api.ClerkLogin) (*api.Clerk
 	return &s, nil
 }
 
-// LogOutClerk ends the session set with SetClerk at the hub, and drops it
-// here whatever the hub answered.
-func (c *Client) LogOutClerk(ctx context.Context) error {
-	if c.Clerk() == "" {
-		return nil
-	}
-	defer c.SetClerk("")
-	_, _, err := c.call(ctx, "DELETE", api.ClerkSessionsPath+"/current", nil, nil, "")
+// EndClerkSession ends the clerk session token at the hub (log-out); the
+// caller has already dropped it (SetClerk("")) so nothing else sends it.
+func (c *Client) EndClerkSession(ctx context.Context, token string) error {
+	_, _, err := c.call(context.WithValue(ctx, clerkOverride{}, token), "DELETE", api.ClerkSessionsPath+"/current", nil, nil, "")
 	return err
 }
+
+// clerkOverride names, in a call's context, the session to send instead of
+// the client's own.
+type clerkOverride struct{}

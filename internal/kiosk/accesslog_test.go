@@ -41,7 +41,7 @@ func newLogRig(t *testing.T, mode Mode) (*rig, *logHub) {
 	t.Helper()
 	r := newRig(t, mode)
 	lh := &logHub{fakeHub: r.hub}
-	cfg := Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", Staff: demoStaff(t)}
+	cfg := Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1"}
 	f, err := New(cfg, Deps{Hub: lh, Reader: r.reader, Printers: r.prn, Outbox: r.out, Journal: r.journal, Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestSelfServiceAccessLog(t *testing.T) {
 func TestCounterPrintsAccessLog(t *testing.T) {
 	ctx := context.Background()
 	r, lh := newLogRig(t, Operator)
-	if err := r.flow.Login("anna", "2468"); err != nil {
+	if err := r.logIn(); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.flow.TapCard(ctx); err != nil {

@@ -83,6 +83,15 @@ func (r *CIEReader) ReadCard(ctx context.Context) (*api.RequesterEvidence, error
 	if _, err := io.ReadFull(rnd, nonce); err != nil {
 		return nil, fmt.Errorf("could not draw the tap's nonce: %w", err)
 	}
+	// The card read last is let go first: a PC/SC reader shares a card
+	// with one connection, and the clerk's own card, read at log-in, may
+	// still be on it.
+	r.mu.Lock()
+	if r.card != nil {
+		r.card.Close()
+		r.card = nil
+	}
+	r.mu.Unlock()
 	card, err := r.connect(ctx)
 	if err != nil {
 		return nil, err

@@ -145,7 +145,7 @@ func TestQueueDeliverSpoolsAndPrints(t *testing.T) {
 	prof, _ := escpos.Lookup("tm-t20", 0)
 	prn := &DevicePrinters{A4: &printer.Printer{URI: "dir:a4", Transport: a4, Spool: spool},
 		Receipt: &printer.Printer{URI: "dir:rc", Transport: &DirTransport{Dir: filepath.Join(dir, "rc")}, Spool: spool}, Profile: prof}
-	f, err := New(Config{Mode: Operator, Shop: "Edicola", Staff: demoStaff(t)}, Deps{Hub: hub, Reader: &fakeReader{}, Printers: prn, Outbox: q})
+	f, err := New(Config{Mode: Operator, Shop: "Edicola"}, Deps{Hub: hub, Reader: &fakeReader{}, Printers: prn, Outbox: q})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptrace"
+	"time"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
@@ -110,4 +111,32 @@ func (h *ClientHub) Ping(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", ErrOffline, err)
 	}
 	return nil
+}
+
+func (h *ClientHub) LogInClerk(ctx context.Context, req api.ClerkLogin) (*Staff, error) {
+	s, err := h.C.LogInClerk(ctx, req)
+	if err != nil {
+		return nil, clientErr(err)
+	}
+	// The token stays in the client, in memory: the flow never sees it.
+	h.C.SetClerk(s.Token)
+	return &Staff{ID: s.ClerkID, Name: s.Name, CF: s.CF, Until: s.Expires}, nil
+}
+
+// LogOutClerkTimeout bounds the background log-out call.
+const LogOutClerkTimeout = 10 * time.Second
+
+func (h *ClientHub) LogOutClerk() {
+	token := h.C.Clerk()
+	h.C.SetClerk("")
+	if token == "" {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), LogOutClerkTimeout)
+		defer cancel()
+		// An ended session the hub did not hear of still ends at midnight,
+		// and no kiosk holds its token any more.
+		h.C.EndClerkSession(ctx, token)
+	}()
 }

@@ -27,7 +27,7 @@ type Step string
 
 const (
 	StepStart    Step = "start"    // self-service: language choice and "tap your card"
-	StepLogin    Step = "login"    // operator: staff PIN
+	StepLogin    Step = "login"    // operator: the clerk's own CIE and PIN (or password and code)
 	StepIdentify Step = "identify" // operator: CIE tap, or codice fiscale and document
 	StepPIN      Step = "pin"      // self-service: the CIE PIN
 	StepChoose   Step = "choose"   // subject, certificates, purpose
@@ -49,7 +49,6 @@ type Config struct {
 	// shown in the preview, the hub charges it.
 	ServiceCents int64
 	Policy       certificate.Policy
-	Staff        []Staff
 	// Types the kiosk offers; every type when empty.
 	Types []certificate.Type
 	// IdleTimeout wipes a self-service session (default 60 s) and logs an
@@ -128,7 +127,7 @@ type View struct {
 	Mode     Mode
 	Step     Step
 	Lang     Lang
-	Staff    *Staff // logged-in operator
+	Staff    *Staff // the clerk logged in (operator mode)
 	Person   *Person
 	Choice   Choice
 	Preview  *fees.Breakdown
@@ -174,8 +173,6 @@ type Flow struct {
 	mu       sync.Mutex
 	v        View
 	last     time.Time // last citizen or operator activity
-	tries    map[string]int
-	lockedTo map[string]time.Time
 	pdf      []byte // last certificate, kept for reprint until the next customer
 	rcpt     *receipt.Receipt
 	jobs     []string       // the last sale's print jobs, printed from the spool while it holds them
@@ -194,9 +191,6 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	}
 	if deps.Hub == nil || deps.Reader == nil || deps.Printers == nil || deps.Outbox == nil {
 		return nil, errors.New("a kiosk flow needs a hub, a card reader, printers and an outbox (every sale is written there before it is sent)")
-	}
-	if cfg.Mode == Operator && len(cfg.Staff) == 0 {
-		return nil, errors.New("operator mode needs at least one staff member with a PIN")
 	}
 	if cfg.Shop == "" {
 		return nil, errors.New("the kiosk needs the shop's name for its receipts")
@@ -228,7 +222,7 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if deps.Journal == nil {
 		deps.Journal = &MemJournal{}
 	}
-	f := &Flow{cfg: cfg, deps: deps, tries: map[string]int{}, lockedTo: map[string]time.Time{}}
+	f := &Flow{cfg: cfg, deps: deps}
 	f.reset(true)
 	return f, nil
 }
@@ -239,6 +233,7 @@ func (f *Flow) reset(full bool) {
 	st, card := f.v.Status, f.v.CardPresent
 	staff, lang := f.v.Staff, f.v.Lang
 	if full {
+		f.endSession()
 		staff, lang = nil, f.cfg.Lang
 	}
 	for i := range f.pdf {
@@ -357,7 +352,14 @@ func (f *Flow) fail(err error) error {
 		p = problem("unexpected", err.Error(), err)
 	}
 	f.deps.Log.Info("kiosk action refused", "key", p.Key, "err", p.Error())
-	f.update(func(v *View) { v.Problem = p })
+	f.update(func(v *View) {
+		if f.cfg.Mode == Operator && v.Staff != nil && slices.Contains(clerkSessionEnds, strings.TrimPrefix(p.Key, "hub_")) {
+			// The hub no longer takes this clerk's session (ended,
+			// suspended, enablement over): back to the log-in screen.
+			f.reset(true)
+		}
+		v.Problem = p
+	})
 	return p
 }
 
@@ -409,50 +411,6 @@ func (f *Flow) SetLang(l Lang) error {
 	}
 	f.Touch()
 	f.update(func(v *View) { v.Lang = l })
-	return nil
-}
-
-// Login checks a staff member's PIN.
-func (f *Flow) Login(staffID, pin string) error {
-	done, err := f.begin(StepLogin)
-	if err != nil {
-		return err
-	}
-	defer done()
-	now := f.deps.Clock.Now()
-	var who *Staff
-	for i := range f.cfg.Staff {
-		if f.cfg.Staff[i].ID == staffID {
-			who = &f.cfg.Staff[i]
-		}
-	}
-	if who == nil {
-		return f.fail(problem("staff_unknown", fmt.Sprintf("no staff member %q is configured on this kiosk", staffID), nil, staffID))
-	}
-	f.mu.Lock()
-	until := f.lockedTo[staffID]
-	f.mu.Unlock()
-	if now.Before(until) {
-		return f.fail(problem("staff_locked", fmt.Sprintf("too many wrong PINs: %s may try again at %s", who.Name, until.Format("15:04")), nil, who.Name, until.Format("15:04")))
-	}
-	if !checkPIN(who.PINHash, pin) {
-		f.mu.Lock()
-		f.tries[staffID]++
-		n := f.tries[staffID]
-		if n >= MaxStaffTries {
-			f.lockedTo[staffID] = now.Add(StaffLockout)
-			f.tries[staffID] = 0
-		}
-		f.mu.Unlock()
-		return f.fail(problem("staff_pin_wrong", "the PIN is wrong", nil, MaxStaffTries-n))
-	}
-	f.update(func(v *View) {
-		f.tries[staffID] = 0
-		s := *who
-		s.PINHash = ""
-		v.Staff = &s
-		v.Step = StepIdentify
-	})
 	return nil
 }
 
@@ -1177,15 +1135,6 @@ func (f *Flow) refreshQueue() {
 	if n, err := f.deps.Outbox.Pending(); err == nil {
 		f.update(func(v *View) { v.Status.Queued = n })
 	}
-}
-
-// Staff lists the staff members who may log in, without their PIN hashes.
-func (f *Flow) Staff() []Staff {
-	out := make([]Staff, len(f.cfg.Staff))
-	for i, s := range f.cfg.Staff {
-		out[i] = Staff{ID: s.ID, Name: s.Name}
-	}
-	return out
 }
 
 // Redeem serves a citizen who comes back with a claim receipt: the operator

@@ -41,7 +41,7 @@ func TestOperatorIssueAndPrint(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, Operator)
 			r.step(t, StepLogin)
-			if err := r.flow.Login("anna", "2468"); err != nil {
+			if err := r.logIn(); err != nil {
 				t.Fatal(err)
 			}
 			r.step(t, StepIdentify)
@@ -112,8 +112,20 @@ func TestOperatorRefusals(t *testing.T) {
 		wantKey string
 		step    Step
 	}{
-		{"wrong staff PIN", nil, func(r *rig) error { return r.flow.Login("anna", "1111") }, "staff_pin_wrong", StepLogin},
-		{"unknown staff", nil, func(r *rig) error { return r.flow.Login("bob", "2468") }, "staff_unknown", StepLogin},
+		{"clerk's wrong CIE PIN", nil, func(r *rig) error { return r.flow.LoginCard(ctx, "11111111") }, "cie_pin_wrong", StepLogin},
+		{"clerk's PIN not 8 digits", nil, func(r *rig) error { return r.flow.LoginCard(ctx, "2468") }, "cie_pin_format", StepLogin},
+		{"clerk not enabled here", func(r *rig) {
+			r.hub.clerkRefuse = &Refusal{Status: 403, Reason: api.ReasonClerkNotEnabled, Message: "not a clerk of this shop"}
+		}, func(r *rig) error { return r.flow.LoginCard(ctx, "12345678") }, "hub_clerk_not_enabled", StepLogin},
+		{"clerk suspended", func(r *rig) {
+			r.hub.clerkRefuse = &Refusal{Status: 403, Reason: api.ReasonClerkSuspended, Message: "suspended"}
+		}, func(r *rig) error { return r.flow.LoginCard(ctx, "12345678") }, "hub_clerk_suspended", StepLogin},
+		{"hub offline at log-in", func(r *rig) { r.hub.offline = true }, func(r *rig) error { return r.flow.LoginCard(ctx, "12345678") }, "clerk_offline", StepLogin},
+		{"password log-in without a code", nil, func(r *rig) error { return r.flow.LoginPassword(ctx, cfMaria, "secret password", "") }, "clerk_password_format", StepLogin},
+		{"session ended by the hub", func(r *rig) {
+			reviewed(r)
+			r.hub.refuse = &Refusal{Status: 403, Reason: api.ReasonClerkSuspended, Message: "suspended"}
+		}, func(r *rig) error { return r.flow.Confirm(ctx) }, "hub_clerk_suspended", StepLogin},
 		{"bad codice fiscale", login, func(r *rig) error { return r.flow.IdentifyByCF(ctx, "RSSMRA50B17A558X", "CA12345AB") }, "cf_invalid", StepIdentify},
 		{"no document", login, func(r *rig) error { return r.flow.IdentifyByCF(ctx, cfMario, "") }, "document_missing", StepIdentify},
 		{"document not matching", login, func(r *rig) error { return r.flow.IdentifyByCF(ctx, cfMario, "CA99999ZZ") }, "hub_not_found", StepIdentify},
@@ -159,7 +171,7 @@ func TestOperatorRefusals(t *testing.T) {
 }
 
 func login(r *rig) {
-	if err := r.flow.Login("anna", "2468"); err != nil {
+	if err := r.logIn(); err != nil {
 		panic(err)
 	}
 }
@@ -178,18 +190,40 @@ func reviewed(r *rig) {
 	}
 }
 
-func TestStaffLockout(t *testing.T) {
+// The clerk logs in with their own card and PIN: the hub gets the tap with
+// the PIN proved, the view names the clerk; log-out forgets them at the hub
+// client at once.
+func TestClerkLoginWithCard(t *testing.T) {
 	r := newRig(t, Operator)
-	for i := 0; i < MaxStaffTries; i++ {
-		r.flow.Login("anna", "0000")
+	if err := r.flow.LoginCard(ctx, "12345678"); err != nil {
+		t.Fatal(err)
 	}
-	var p *Problem
-	if err := r.flow.Login("anna", "2468"); !errors.As(err, &p) || p.Key != "staff_locked" {
-		t.Fatalf("right PIN while locked out: %v", err)
+	r.step(t, StepIdentify)
+	if len(r.hub.logins) != 1 || r.hub.logins[0].CIE == nil || !r.hub.logins[0].CIE.PINProved || r.hub.logins[0].CIE.NIS != nisMario || r.hub.logins[0].CF != "" {
+		t.Fatalf("log-ins sent %+v", r.hub.logins)
 	}
-	r.clock.Add(StaffLockout)
-	if err := r.flow.Login("anna", "2468"); err != nil {
-		t.Fatalf("after the lock-out: %v", err)
+	if v := r.flow.View(); v.Staff == nil || v.Staff.ID != "cl-0001" || v.Staff.Name != "Anna Bianchi" {
+		t.Errorf("view's clerk %+v", v.Staff)
+	}
+	r.flow.Logout()
+	r.step(t, StepLogin)
+	if r.hub.logouts != 1 || r.flow.View().Staff != nil {
+		t.Errorf("after log-out: %d hub log-outs, clerk %+v", r.hub.logouts, r.flow.View().Staff)
+	}
+	// A wrong PIN sends nothing to the hub.
+	if err := r.flow.LoginCard(ctx, "00000000"); err == nil || len(r.hub.logins) != 1 {
+		t.Errorf("wrong PIN: %v, %d log-ins sent", err, len(r.hub.logins))
+	}
+}
+
+func TestClerkLoginWithPassword(t *testing.T) {
+	r := newRig(t, Operator)
+	if err := r.flow.LoginPassword(ctx, " mrtmra83t56a269b ", "una password lunga", "123456"); err != nil {
+		t.Fatal(err)
+	}
+	r.step(t, StepIdentify)
+	if len(r.hub.logins) != 1 || r.hub.logins[0].CIE != nil || r.hub.logins[0].CF != cfMaria || r.hub.logins[0].TOTP != "123456" || r.reader.taps != 0 {
+		t.Fatalf("log-ins sent %+v, %d taps", r.hub.logins, r.reader.taps)
 	}
 }
 
@@ -579,30 +613,6 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-func TestHashPIN(t *testing.T) {
-	h, err := HashPIN("2468", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		pin  string
-		want bool
-	}{{"2468", true}, {"2469", false}, {"", false}, {"24680", false}} {
-		if got := checkPIN(h, tt.pin); got != tt.want {
-			t.Errorf("checkPIN(%q) = %v", tt.pin, got)
-		}
-	}
-	for _, bad := range []string{"12", "abcd", "1234567890123"} {
-		if _, err := HashPIN(bad, nil); err == nil {
-			t.Errorf("HashPIN(%q) accepted", bad)
-		}
-	}
-	for _, bad := range []string{"", "md5$1$00$00", "pbkdf2-sha256$x$00$00", "pbkdf2-sha256$1$zz$00"} {
-		if checkPIN(bad, "2468") {
-			t.Errorf("hash %q accepted", bad)
-		}
-	}
-}
 
 func TestFileJournal(t *testing.T) {
 	j := &FileJournal{Path: t.TempDir() + "/sales.jsonl"}

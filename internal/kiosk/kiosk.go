@@ -120,6 +120,12 @@ type Hub interface {
 	PDF(ctx context.Context, id string) ([]byte, error)
 	// Ping tells whether the hub answers, for the status bar.
 	Ping(ctx context.Context) error
+	// LogInClerk opens a clerk's session at the hub; every later call
+	// names it, until LogOutClerk.
+	LogInClerk(ctx context.Context, req api.ClerkLogin) (*Staff, error)
+	// LogOutClerk forgets the session at once and tells the hub in the
+	// background; it never blocks.
+	LogOutClerk()
 }
 
 // ErrOffline wraps every Hub error that means the hub could not be reached

@@ -95,7 +95,7 @@ func TestFlowRefusesPastOfflineLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Mode: Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150, Staff: demoStaff(t)}
+	cfg := Config{Mode: Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150}
 	r.flow, err = New(cfg, Deps{Hub: r.hub, Reader: r.reader, Printers: r.prn, Outbox: &Queue{Outbox: ob, Hub: r.hub}, Journal: r.journal, Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)

@@ -1,82 +1,110 @@
 package kiosk
 
 import (
-	"crypto/pbkdf2"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
+	"context"
+	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/codicefiscale"
 )
 
-// Staff is one member of the shop's staff who may run the counter.
+// Staff is the named clerk logged in at the counter (issue 13): a person
+// the city enabled for this shop, who logged in with their own CIE and PIN
+// or with a password and a TOTP code. The hub holds who they are; the
+// kiosk keeps their name for the screens and receipts, and the session
+// token only in the hub client's memory, dropped at log-out and idle.
 type Staff struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	// PINHash is HashPIN's output: the PIN itself is never stored.
-	PINHash string `json:"pin_hash"`
+	ID    string    `json:"id"` // the hub's clerk id, "cl-0001"
+	Name  string    `json:"name"`
+	CF    string    `json:"cf,omitempty"`
+	Until time.Time `json:"until,omitzero"` // the session's end
 }
 
-// pinIterations makes guessing a 4–8 digit PIN from a stolen profile cost
-// real time, while a log-in stays well under a tenth of a second.
-const pinIterations = 60000
+// clerkSessionEnds are the hub's reasons that end the clerk's session: the
+// kiosk goes back to the log-in screen and says why.
+var clerkSessionEnds = []string{api.ReasonClerkLoginRequired, api.ReasonClerkSessionExpired, api.ReasonClerkSuspended,
+	api.ReasonClerkExpired, api.ReasonClerkNotEnabled, api.ReasonClerkNotTrained}
 
-// Staff PIN rules: long enough not to be guessed at the counter, short
-// enough to type between customers.
-const (
-	MinStaffPIN = 4
-	MaxStaffPIN = 12
-	// MaxStaffTries wrong PINs in a row lock a staff member out for StaffLockout.
-	MaxStaffTries = 5
-	StaffLockout  = 5 * time.Minute
-)
-
-// HashPIN returns "pbkdf2-sha256$ITER$SALT$HASH" for a staff PIN; r
-// supplies the salt (crypto/rand when nil).
-func HashPIN(pin string, r io.Reader) (string, error) {
-	if err := checkStaffPIN(pin); err != nil {
-		return "", err
-	}
-	if r == nil {
-		r = rand.Reader
-	}
-	salt := make([]byte, 16)
-	if _, err := io.ReadFull(r, salt); err != nil {
-		return "", err
-	}
-	key, err := pbkdf2.Key(sha256.New, pin, salt, pinIterations, 32)
+// LoginCard logs a clerk in with their own CIE and its PIN: the card is
+// read over a challenge bound to this device, the PIN verified on the card
+// in the IAS secure channel, and the hub, which checks the tap itself and
+// that the clerk is enabled for this shop, opens the session. A clerk
+// cannot log in while the hub cannot be reached.
+func (f *Flow) LoginCard(ctx context.Context, pin string) error {
+	done, err := f.begin(StepLogin)
 	if err != nil {
-		return "", err
+		return err
 	}
-	return fmt.Sprintf("pbkdf2-sha256$%d$%x$%x", pinIterations, salt, key), nil
+	defer done()
+	if len(pin) != 8 || strings.Trim(pin, "0123456789") != "" {
+		return f.fail(problem("cie_pin_format", "the CIE PIN is 8 digits", nil))
+	}
+	rctx, cancel := f.ctx(ctx)
+	defer cancel()
+	ev, err := f.deps.Reader.ReadCard(rctx)
+	if err != nil {
+		return f.fail(cardProblem(err))
+	}
+	defer wipeEvidence(ev)
+	if err := f.deps.Reader.VerifyPIN(rctx, pin); err != nil {
+		var pe *PINError
+		switch {
+		case errors.As(err, &pe) && pe.Blocked:
+			return f.fail(problem("cie_pin_blocked", pe.Error(), err))
+		case errors.As(err, &pe):
+			return f.fail(problem("cie_pin_wrong", pe.Error(), err, pe.TriesLeft))
+		}
+		return f.fail(cardProblem(err))
+	}
+	ev.PINProved = true
+	return f.openSession(ctx, api.ClerkLogin{CIE: ev})
 }
 
-func checkStaffPIN(pin string) error {
-	if len(pin) < MinStaffPIN || len(pin) > MaxStaffPIN || strings.Trim(pin, "0123456789") != "" {
-		return problem("staff_pin_format", fmt.Sprintf("a staff PIN is %d to %d digits", MinStaffPIN, MaxStaffPIN), nil, MinStaffPIN, MaxStaffPIN)
+// LoginPassword logs a clerk in at a shop without a card reader: codice
+// fiscale, personal password and the code of their authenticator app.
+func (f *Flow) LoginPassword(ctx context.Context, cf, password, code string) error {
+	done, err := f.begin(StepLogin)
+	if err != nil {
+		return err
 	}
+	defer done()
+	cf = strings.ToUpper(strings.TrimSpace(cf))
+	code = strings.TrimSpace(code)
+	if err := codicefiscale.Validate(cf); err != nil {
+		return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", cf, err), err, cf))
+	}
+	if password == "" || len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return f.fail(problem("clerk_password_format", "type the password and the 6-digit code of the authenticator app", nil))
+	}
+	return f.openSession(ctx, api.ClerkLogin{CF: cf, Password: password, TOTP: code})
+}
+
+func (f *Flow) openSession(ctx context.Context, req api.ClerkLogin) error {
+	hctx, cancel := f.ctx(ctx)
+	defer cancel()
+	s, err := f.deps.Hub.LogInClerk(hctx, req)
+	f.noteHub(err)
+	if errors.Is(err, ErrOffline) {
+		return f.fail(problem("clerk_offline", "the hub cannot be reached, and a clerk logs in only through it: check the connection and try again", err))
+	}
+	if err != nil {
+		return f.fail(hubProblem(err))
+	}
+	f.update(func(v *View) {
+		v.Staff = s
+		v.Step = StepIdentify
+	})
+	f.deps.Log.Info("clerk logged in", "clerk", s.ID)
 	return nil
 }
 
-// checkPIN reports whether pin matches hash, in constant time.
-func checkPIN(hash, pin string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
-		return false
+// endSession forgets the logged-in clerk at the hub client (at once) and at
+// the hub (in the background: a log-out must not wait for the network).
+func (f *Flow) endSession() {
+	if f.v.Staff != nil {
+		f.deps.Hub.LogOutClerk()
 	}
-	iter, err := strconv.Atoi(parts[1])
-	if err != nil || iter < 1 {
-		return false
-	}
-	salt, err1 := hex.DecodeString(parts[2])
-	want, err2 := hex.DecodeString(parts[3])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got, err := pbkdf2.Key(sha256.New, pin, salt, iter, len(want))
-	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
 }

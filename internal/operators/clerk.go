@@ -90,6 +90,14 @@ type Clerk struct {
 	History []ClerkChange `json:"history"`
 }
 
+// LastChange is the clerk's latest history entry: why they are as they are.
+func (c *Clerk) LastChange() ClerkChange {
+	if len(c.History) == 0 {
+		return ClerkChange{}
+	}
+	return c.History[len(c.History)-1]
+}
+
 // HasPassword reports whether the clerk may log in without a card.
 func (c *Clerk) HasPassword() bool { return c.PasswordHash != "" && c.TOTPSecret != "" }
 

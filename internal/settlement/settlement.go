@@ -116,6 +116,9 @@ type Line struct {
 	// PDFGone: retention deleted the PDF at the end of the city's
 	// re-download window; the record and its hash are kept.
 	PDFGone bool
+	// ClerkID is the clerk who issued it at the counter (the shop knows
+	// its clerks by id; the name stays out of the accountant's papers).
+	ClerkID string
 	Amounts
 }
 
@@ -155,7 +158,7 @@ func Settle(op Operator, m Month, recs []certificate.Record) (Settlement, error)
 			return s, err
 		}
 		s.add(a)
-		s.Lines = append(s.Lines, Line{ID: r.ID, Protocol: r.Protocol, Issued: r.Issued, Types: r.Types, Channel: r.Channel, Status: r.Status, PDFGone: !r.PDFDeleted.IsZero(), Amounts: a})
+		s.Lines = append(s.Lines, Line{ID: r.ID, Protocol: r.Protocol, Issued: r.Issued, Types: r.Types, Channel: r.Channel, Status: r.Status, PDFGone: !r.PDFDeleted.IsZero(), ClerkID: r.ClerkID, Amounts: a})
 		t := certificate.Type("")
 		if len(r.Types) > 0 {
 			t = r.Types[0]

@@ -323,6 +323,35 @@ func TestConsole(t *testing.T) {
 		}
 	})
 
+	t.Run("clerks", func(t *testing.T) {
+		// The demo enables one named clerk per active shop; staff suspend
+		// them with a reason on the operator page, and reinstate them.
+		var list, flash string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/operators/op-0001"),
+			text(`#clerk-list`, &list), shoot("operator-clerks"),
+			chromedp.SetValue(`#clerk-list input[name=reason]`, "formazione da rinnovare", chromedp.ByQuery),
+			chromedp.Click(`#clerk-list button[value=suspended]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+			text(`.flash`, &flash),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(list, "cl-0001") || !strings.Contains(list, "abilitato") || !strings.Contains(flash, "sospeso") {
+			t.Fatalf("clerk list %q, message after suspending %q", list, flash)
+		}
+		if out := h.run(t, "clerk", "list", "--data", h.data, "--operator", "op-0001"); !strings.Contains(out, "suspended") {
+			t.Errorf("hub clerk list after the suspension:\n%s", out)
+		}
+		if err := chromedp.Run(ctx, chromedp.Click(`#clerk-list button[value=active]`, chromedp.ByQuery), chromedp.WaitVisible(`.flash`, chromedp.ByQuery), text(`.flash`, &flash)); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(flash, "riabilitato") {
+			t.Errorf("message after reinstating %q", flash)
+		}
+	})
+
 	var certIDs []string
 	t.Run("settlement CSV", func(t *testing.T) {
 		dir := t.TempDir()

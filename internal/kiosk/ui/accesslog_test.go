@@ -47,7 +47,7 @@ func TestAccessLogScreens(t *testing.T) {
 			return f.ShowAccessLog(ctx)
 		}},
 		{"operator_access_log_en", kiosk.Operator, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			f.SetLang(kiosk.English)
 			f.TapCard(ctx)
 			return f.ShowAccessLog(ctx)

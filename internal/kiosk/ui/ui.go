@@ -29,8 +29,10 @@ type UI struct {
 	root  *fyne.Container
 
 	// Inputs live across redraws so typed text survives a status update.
-	staffSel  *widget.Select
-	staffPIN  *widget.Entry
+	staffPIN  *widget.Entry // the clerk's CIE PIN
+	clerkCF   *widget.Entry
+	clerkPass *widget.Entry
+	clerkTOTP *widget.Entry
 	cfEntry   *widget.Entry
 	docEntry  *widget.Entry
 	cardPIN   *widget.Entry
@@ -57,6 +59,9 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 		types: map[certificate.Type]bool{}}
 	a.Settings().SetTheme(u.theme)
 	u.staffPIN = widget.NewPasswordEntry()
+	u.clerkCF = widget.NewEntry()
+	u.clerkPass = widget.NewPasswordEntry()
+	u.clerkTOTP = widget.NewEntry()
 	u.cfEntry = widget.NewEntry()
 	u.docEntry = widget.NewEntry()
 	u.cardPIN = widget.NewPasswordEntry()
@@ -127,9 +132,12 @@ func (u *UI) Refresh() {
 // enter clears what the previous screen left in the inputs.
 func (u *UI) enter(v kiosk.View) {
 	u.staffPIN.SetText("")
+	u.clerkPass.SetText("")
+	u.clerkTOTP.SetText("")
 	u.cardPIN.SetText("")
 	switch v.Step {
 	case kiosk.StepStart, kiosk.StepLogin, kiosk.StepIdentify:
+		u.clerkCF.SetText("")
 		u.cfEntry.SetText("")
 		u.docEntry.SetText("")
 		u.otherCF.SetText("")
@@ -339,33 +347,44 @@ func (u *UI) startScreen(v kiosk.View) fyne.CanvasObject {
 	return container.NewCenter(box)
 }
 
+// loginScreen is the clerk's log-in: their own CIE and its PIN, or, at a
+// shop without a reader, codice fiscale, password and the app's code.
 func (u *UI) loginScreen(v kiosk.View) fyne.CanvasObject {
-	staff := u.flow.Staff()
-	names := make([]string, len(staff))
-	for i, s := range staff {
-		names[i] = s.Name
-	}
-	if u.staffSel == nil {
-		u.staffSel = widget.NewSelect(names, nil)
-		if len(names) > 0 {
-			u.staffSel.SetSelectedIndex(0)
-		}
-	}
-	u.staffPIN.SetPlaceHolder("••••")
+	u.staffPIN.SetPlaceHolder("••••••••")
 	login := func() {
-		i := u.staffSel.SelectedIndex()
-		if i < 0 {
-			return
-		}
-		id, pin := staff[i].ID, u.staffPIN.Text
+		pin := u.staffPIN.Text
 		u.staffPIN.SetText("")
-		u.run(func(context.Context) error { return u.flow.Login(id, pin) })
+		u.run(func(ctx context.Context) error { return u.flow.LoginCard(ctx, pin) })
 	}
 	u.staffPIN.OnSubmitted = func(string) { login() }
 	btn := big(u.t(v, "login_button"), login)
-	u.busy(v, btn)
-	form := widget.NewForm(widget.NewFormItem(u.t(v, "login_staff"), u.staffSel), widget.NewFormItem(u.t(v, "login_pin"), u.staffPIN))
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(520, 300), container.NewVBox(heading(u.t(v, "login_title")), form, btn)))
+	u.clerkCF.SetPlaceHolder("RSSMRA50B17A558W")
+	u.clerkTOTP.SetPlaceHolder("123456")
+	pwLogin := func() {
+		cf, pw, code := u.clerkCF.Text, u.clerkPass.Text, u.clerkTOTP.Text
+		u.clerkPass.SetText("")
+		u.clerkTOTP.SetText("")
+		u.run(func(ctx context.Context) error { return u.flow.LoginPassword(ctx, cf, pw, code) })
+	}
+	u.clerkTOTP.OnSubmitted = func(string) { pwLogin() }
+	pwBtn := widget.NewButton(u.t(v, "login_password_button"), pwLogin)
+	u.busy(v, btn, pwBtn)
+	hint := widget.NewLabel(u.t(v, "login_card_hint"))
+	hint.Wrapping = fyne.TextWrapWord
+	card := widget.NewForm(widget.NewFormItem(u.t(v, "login_pin"), u.staffPIN))
+	pw := widget.NewForm(widget.NewFormItem(u.t(v, "login_cf"), u.clerkCF), widget.NewFormItem(u.t(v, "login_password"), u.clerkPass),
+		widget.NewFormItem(u.t(v, "login_totp"), u.clerkTOTP))
+	box := container.NewVBox(heading(u.t(v, "login_title")), hint, card, btn, widget.NewSeparator(),
+		widget.NewLabel(u.t(v, "login_password_title")), pw, container.NewHBox(pwBtn))
+	// As tall as the form needs at this width, so a report above it (after
+	// a restart) pushes it down rather than under it.
+	const width = 560
+	box.Resize(fyne.NewSize(width, box.MinSize().Height))
+	h := float32(0)
+	for _, o := range box.Objects {
+		h += o.MinSize().Height + theme.Padding()
+	}
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(width, h), box))
 }
 
 func (u *UI) identifyScreen(v kiosk.View) fyne.CanvasObject {

@@ -49,6 +49,12 @@ func (h *hub) Issue(_ context.Context, r kiosk.IssueRequest) (*kiosk.Issued, err
 		Fees: b.Lines, TotalCents: b.TotalCents, VerifyURL: "https://hub.example/v/c1", Issued: now}, nil
 }
 func (h *hub) PDF(context.Context, string) ([]byte, error) { return []byte("%PDF-1.7"), nil }
+// LogInClerk answers even while offline: the offline screens are of a
+// clerk who logged in before the connection went.
+func (h *hub) LogInClerk(context.Context, api.ClerkLogin) (*kiosk.Staff, error) {
+	return &kiosk.Staff{ID: "cl-0001", Name: "Anna Bianchi"}, nil
+}
+func (h *hub) LogOutClerk() {}
 func (h *hub) Ping(context.Context) error {
 	if h.offline {
 		return kiosk.ErrOffline
@@ -139,12 +145,7 @@ func (c *clock) Now() time.Time { return c.t }
 
 func newFlow(t *testing.T, mode kiosk.Mode, h *hub) *kiosk.Flow {
 	t.Helper()
-	hash, err := kiosk.HashPIN("2468", bytes.NewReader(make([]byte, 16)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := kiosk.Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
-		Staff: []kiosk.Staff{{ID: "anna", Name: "Anna Bianchi", PINHash: hash}},
 		Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia, certificate.Nascita, certificate.Cittadinanza, certificate.StatoCivile}}
 	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{now}, Places: places})
 	if err != nil {
@@ -202,33 +203,33 @@ func TestGoldenScreens(t *testing.T) {
 		{"selfservice_pin", kiosk.SelfService, false, false, func(f *kiosk.Flow) error { return f.TapCard(ctx) }, kiosk.StepPIN},
 		{"operator_login", kiosk.Operator, false, false, func(f *kiosk.Flow) error { return nil }, kiosk.StepLogin},
 		{"operator_identify_wrong_cf", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			f.IdentifyByCF(ctx, "RSSMRA50B17A558X", "CA12345AB")
 			return nil
 		}, kiosk.StepIdentify},
 		{"operator_choose", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			return f.TapCard(ctx)
 		}, kiosk.StepChoose},
 		{"operator_review", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			f.TapCard(ctx)
 			return f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
 		}, kiosk.StepReview},
 		{"operator_done", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			f.TapCard(ctx)
 			f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
 			return f.Confirm(ctx)
 		}, kiosk.StepDone},
 		{"operator_queued_offline", kiosk.Operator, true, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			f.TapCard(ctx)
 			f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 9}})
 			return f.Confirm(ctx)
 		}, kiosk.StepDone},
 		{"operator_summary", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			for _, ts := range [][]certificate.Type{{certificate.Residenza}, {certificate.Nascita}} {
 				f.TapCard(ctx)
 				f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: ts})
@@ -239,16 +240,16 @@ func TestGoldenScreens(t *testing.T) {
 		}, kiosk.StepSummary},
 		{"operator_review_cached_fees", kiosk.Operator, true, false, func(f *kiosk.Flow) error {
 			f.SetAgreement(kiosk.Agreement{FeeCents: 150, Fetched: now.Add(-26*time.Hour - 20*time.Minute), Cached: true})
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			f.TapCard(ctx)
 			return f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
 		}, kiosk.StepReview},
 		{"operator_places_cached", kiosk.Operator, true, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			return f.ShowPlaces(ctx)
 		}, kiosk.StepPlaces},
 		{"operator_claim_refused", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
-			f.Login("anna", "2468")
+			f.LoginCard(ctx, "12345678")
 			return f.Redeem(ctx, "K7Q-XM2-PA4")
 		}, kiosk.StepClaim},
 	}
@@ -319,14 +320,13 @@ func hasText(o fyne.CanvasObject, s string) bool {
 // load the translations, make the flow and the views, lay out and render the
 // first frame (with Fyne's software test driver).
 func BenchmarkColdStart(b *testing.B) {
-	hash, _ := kiosk.HashPIN("2468", bytes.NewReader(make([]byte, 16)))
 	for i := 0; i < b.N; i++ {
 		a := test.NewApp()
 		cat, err := kiosk.LoadCatalog(assets.FS, "i18n")
 		if err != nil {
 			b.Fatal(err)
 		}
-		f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola", Staff: []kiosk.Staff{{ID: "a", Name: "A", PINHash: hash}}},
+		f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola"},
 			kiosk.Deps{Hub: &hub{}, Reader: reader{}, Printers: &printers{}})
 		if err != nil {
 			b.Fatal(err)
@@ -348,10 +348,9 @@ func BenchmarkColdStart(b *testing.B) {
 func TestRecoveredReport(t *testing.T) {
 	a := test.NewTempApp(t)
 	h := &hub{}
-	hash, _ := kiosk.HashPIN("2468", bytes.NewReader(make([]byte, 16)))
 	ob := &outbox{hub: h, left: []kiosk.Unfinished{{Key: "k", Claim: "K7QX-M2PA", Types: []string{"residenza"}}}}
 	ob.last, ob.written = kiosk.IssueRequest{Types: []certificate.Type{certificate.Residenza}}, 1
-	f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola", Staff: []kiosk.Staff{{ID: "anna", Name: "Anna", PINHash: hash}}},
+	f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola"},
 		kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: ob, Clock: &clock{now}})
 	if err != nil {
 		t.Fatal(err)
