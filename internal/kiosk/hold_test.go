@@ -43,7 +43,7 @@ func newHoldRig(t *testing.T) *holdRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	cfg := Config{Mode: Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150, Staff: demoStaff(t)}
+	cfg := Config{Mode: Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150}
 	hub := splitHub{r.hub, real.hub}
 	r.flow, err = New(cfg, Deps{Hub: hub, Reader: r.reader, Printers: r.prn, Outbox: &Queue{Outbox: ob, Hub: hub}, Journal: r.journal, Clock: r.clock})
 	if err != nil {
