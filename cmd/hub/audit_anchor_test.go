@@ -60,10 +60,11 @@ func TestAuditAnchorsCatchACutTail(t *testing.T) {
 	// Thirty certificates about one person from one till within seconds
 	// is a flood to the limits (issue 13), which would suspend the till;
 	// this test is about the audit anchors, so the city allows it.
-	if r := hub(t, "city", "set", "--data", data, "--limit-device-rate", "100", "--limit-shop-rate", "100",
+	if r := hub(t, "city", "set", "--data", data, "--limit-device-rate", "100", "--limit-shop-rate", "100", "--limit-clerk-rate", "100",
 		"--limit-repeat-alert", "100", "--limit-repeat-suspend", "200", "--by", "test"); r.code != 0 {
 		t.Fatalf("city set: %s", r.stderr)
 	}
+	logInClerk(t, t.Context(), c, data)
 	for i := 0; i < 30; i++ {
 		req := hubclient.CertificateRequest{CF: cf, Types: []string{"residenza"}, Requester: ev, IdempotencyKey: fmt.Sprintf("anchor-%d", i)}
 		if _, err := c.IssueCertificate(t.Context(), req); err != nil {

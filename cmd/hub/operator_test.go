@@ -106,6 +106,7 @@ func TestEnrolAndIssueEndToEnd(t *testing.T) {
 	}
 
 	cf, ev := identifiedResident(t, data)
+	logInClerk(t, ctx, c, data)
 	req := hubclient.CertificateRequest{CF: cf, Types: []string{"residenza"}, Requester: ev, IdempotencyKey: "e2e-1"}
 	cert, err := c.IssueCertificate(ctx, req)
 	if err != nil {
