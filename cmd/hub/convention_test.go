@@ -356,7 +356,7 @@ func TestConventionExportThroughRunningHub(t *testing.T) {
 			t.Fatalf("%s: export through the hub: exit %d\n%s%s", tt.name, r.code, r.stdout, r.stderr)
 		}
 		text := pdfToText(t, filepath.Join(out, "convenzione-"+demoShopID+".pdf"))
-		if !strings.Contains(text, tt.want) || !strings.Contains(text, "senza addetto collegato sono registrati con il solo dispositivo") ||
+		if !strings.Contains(text, tt.want) || !strings.Contains(text, "rifiuta consultazioni e rilasci") ||
 			!strings.Contains(text, tt.cie) || strings.Contains(text, tt.notCIE) || strings.Contains(text, "server fermo") {
 			t.Errorf("%s: the agreement does not say %q and %q (or says %q):\n%s", tt.name, tt.want, tt.cie, tt.notCIE, text)
 		}

@@ -107,6 +107,7 @@ func TestNotificationsExactlyOnceAcrossRestart(t *testing.T) {
 	if _, err := kiosk.Enrol(ctx, h.URL, h.Code, "Cassa", hubclient.EnrolOptions{HubCAPEM: h.CAPEM(t)}); err != nil {
 		t.Fatalf("enrol: %v", err)
 	}
+	logInClerk(t, ctx, kiosk, data)
 	n := 0
 	issue := func() {
 		t.Helper()

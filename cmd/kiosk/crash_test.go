@@ -36,6 +36,7 @@ const (
 	envProfile = "KIOSK_TEST_PROFILE"
 	envNIS     = "KIOSK_TEST_NIS"
 	envSubject = "KIOSK_TEST_SUBJECT"
+	envClerk   = "KIOSK_TEST_CLERK_NIS" // the demo clerk's CIE, for the log-in
 )
 
 func TestMain(m *testing.M) {
@@ -72,8 +73,14 @@ func kioskChild(role string) int {
 	if err != nil {
 		return fail(err)
 	}
+	clerkCard, err := virtual.New(virtual.Config{NIS: os.Getenv(envClerk)})
+	if err != nil {
+		return fail(err)
+	}
+	// The clerk's own card on the reader to log in; then the citizen's.
+	prov := cardreader.NewInProcess("virtual", clerkCard)
 	ca, _ := virtual.TestCSCA()
-	reader := &kiosk.CIEReader{Provider: cardreader.NewInProcess("virtual", card), CSCAs: []*x509.Certificate{ca},
+	reader := &kiosk.CIEReader{Provider: prov, CSCAs: []*x509.Certificate{ca},
 		KeyID: st.prof.KeyID, TapClock: client.HubNow}
 	defer reader.Close()
 	if reader.PIN.Auth, err = virtual.TestDeviceAuth(); err != nil {
@@ -90,6 +97,7 @@ func kioskChild(role string) int {
 		if err := flow.LoginCard(ctx, virtual.DemoPIN); err != nil {
 			return fail(err)
 		}
+		prov.Insert(card)
 		if err := flow.TapCard(ctx); err != nil {
 			return fail(err)
 		}
@@ -132,6 +140,8 @@ type crashRig struct {
 	// (the hub issues only about the requester or their household): NIS
 	// of their CIE → codice fiscale.
 	citizens []demoCitizen
+	// clerkNIS is the CIE of the clerk the demo hub enables at the shop.
+	clerkNIS string
 }
 
 // demoCitizen is a living resident of the demo city with a valid CIE.
@@ -144,7 +154,7 @@ func (r *crashRig) child(t *testing.T, role, step string, who demoCitizen) strin
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+role, envProfile+"="+r.dir, envNIS+"="+who.NIS, envSubject+"="+who.CF, crashEnv+"="+step)
+	cmd.Env = append(os.Environ(), envChild+"="+role, envProfile+"="+r.dir, envNIS+"="+who.NIS, envSubject+"="+who.CF, envClerk+"="+r.clerkNIS, crashEnv+"="+step)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -226,6 +236,7 @@ func TestKillAtEachStep(t *testing.T) {
 		t.Fatalf("kiosk enrol: exit %d: %s", code, errs)
 	}
 	t.Setenv(demoSecretEnv, pass)
+	r.clerkNIS = r.h.resident(t).NIS // the demo hub enables this resident as the shop's clerk
 	for _, line := range strings.Split(r.h.run(t, "person", "list", "--data", r.data, "--limit", "80"), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 || len(r.citizens) == len(crashSteps) || len(r.register(t, f[0])) != 0 {
