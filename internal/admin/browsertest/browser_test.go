@@ -344,7 +344,9 @@ func TestConsole(t *testing.T) {
 		if out := h.run(t, "clerk", "list", "--data", h.data, "--operator", "op-0001"); !strings.Contains(out, "suspended") {
 			t.Errorf("hub clerk list after the suspension:\n%s", out)
 		}
-		if err := chromedp.Run(ctx, chromedp.Click(`#clerk-list button[value=active]`, chromedp.ByQuery), chromedp.WaitVisible(`.flash`, chromedp.ByQuery), text(`.flash`, &flash)); err != nil {
+		// Reinstated, the clerk's row offers the suspension again.
+		if err := chromedp.Run(ctx, chromedp.Click(`#clerk-list button[value=active]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#clerk-list button[value=suspended]`, chromedp.ByQuery), text(`.flash`, &flash)); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(flash, "riabilitato") {
