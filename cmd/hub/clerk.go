@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -75,6 +76,10 @@ func (c *cli) clerkAdd(ctx context.Context, args []string) error {
 	}
 	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
 		if err := ops.AddClerk(k, who); err != nil {
+			if errors.Is(err, operators.ErrInvalid) {
+				// The sentence without the store's generic prefix.
+				return errors.New(strings.TrimPrefix(err.Error(), operators.ErrInvalid.Error()+": "))
+			}
 			return err
 		}
 		fmt.Fprintf(c.stdout, "%s %s %s (%s) at %s until %s\n", k.ID, k.Status, k.Name, k.CF, k.OperatorID, k.EnabledUntil)
