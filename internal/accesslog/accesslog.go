@@ -83,7 +83,37 @@ const (
 const (
 	refusedMark       = "richiesta rifiutata"
 	certificatePrefix = "certificato "
+	// requesterMark precedes the codice fiscale of the requester the hub
+	// identified; failedMark precedes the precise cause of a failed
+	// identification (which names the codice fiscale, document or card
+	// tried). Both are for the inspector reading the audit log, not for
+	// the person the request was about: citizenWhy leaves them out.
+	requesterMark = "; richiedente "
+	failedMark    = "identificazione non riuscita"
 )
+
+// citizenWhy is an entry's purpose as its subject may read it: the legal
+// basis and the outcome, without another person's codice fiscale nor the
+// cause of someone else's failed identification (the person at the
+// counter may have tried a document that is not theirs; that is theirs to
+// be told, not the subject's).
+func citizenWhy(purpose string) string {
+	if i := strings.Index(purpose, failedMark); i >= 0 {
+		purpose = purpose[:i+len(failedMark)]
+	}
+	for {
+		i := strings.Index(purpose, requesterMark)
+		if i < 0 {
+			return purpose
+		}
+		rest := purpose[i+len(requesterMark):]
+		end := strings.IndexAny(rest, ";,")
+		if end < 0 {
+			end = len(rest)
+		}
+		purpose = purpose[:i] + rest[end:]
+	}
+}
 
 // Build returns the lines of subject's log from the entries, newest first
 // (entries of the same instant: the later in the chain first).
@@ -92,11 +122,11 @@ func Build(entries []audit.Entry, names Names, protocols Protocols) []Line {
 	slices.SortStableFunc(entries, func(a, b audit.Entry) int { return cmp.Compare(b.Seq, a.Seq) })
 	lines := make([]Line, 0, len(entries))
 	for _, e := range entries {
-		l := Line{Time: e.Time, Place: names.Place(e.Actor), Clerk: clerkOf(e), Channel: e.Channel, What: e.Data, Why: e.Purpose}
+		l := Line{Time: e.Time, Place: names.Place(e.Actor), Clerk: clerkOf(e), Channel: e.Channel, What: e.Data, Why: citizenWhy(e.Purpose)}
 		switch {
 		case strings.Contains(e.Purpose, refusedMark):
 			l.Kind = Refusal
-			l.Why = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(e.Purpose, refusedMark), ", "))
+			l.Why = citizenWhy(strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(e.Purpose, refusedMark), ", ")))
 			l.What = what(e.Data)
 		case strings.HasPrefix(e.Data, certificatePrefix) && e.Request != "":
 			l.Kind, l.What = Certificate, what(e.Data)
@@ -105,7 +135,7 @@ func Build(entries []audit.Entry, names Names, protocols Protocols) []Line {
 					l.Reference = n
 				}
 			}
-		case e.Purpose == ConsultPurpose:
+		case strings.HasPrefix(e.Purpose, ConsultPurpose):
 			l.Kind = Consulted
 		default:
 			l.Kind = Read

@@ -3,6 +3,7 @@ package accesslog_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 )
@@ -93,5 +95,62 @@ func TestLogFromWhatTheHubRecords(t *testing.T) {
 	}
 	if _, err := accesslog.Query(d.Audit, places, protocols, cf, now, 1, 0); !errors.Is(err, accesslog.ErrBadPage) {
 		t.Errorf("page size 0: %v", err)
+	}
+}
+
+// A citizen's log says which shop, which clerk, what and why, but never
+// another person's codice fiscale nor why someone else's identification
+// failed: the requester who asked about them (a household member, or a
+// stranger refused) and whoever tried a wrong document stay out of it,
+// although the audit log itself keeps them for the inspector.
+func TestLogNamesNoOtherPersonsCodiceFiscale(t *testing.T) {
+	d := issuancetest.New(t, 400, 5, now)
+	c := d.Cast(t)
+	ctx := context.Background()
+	counter := func(subject string, ev identify.Evidence) issuance.Request {
+		return issuance.Request{SubjectCF: subject, Types: []string{"residenza"}, Evidence: ev, Channel: certificate.Counter,
+			Operator: issuance.Operator{ID: "op-0001"}, Actor: kiosk, Clerk: audit.Clerk{ID: "clk-0001", Name: "Luca Verdi"}}
+	}
+	ev := d.Evidence(t, c.Requester)
+	if _, err := d.Issue(ctx, counter(c.Member, ev)); err != nil {
+		t.Fatalf("about a household member: %v", err)
+	}
+	if _, err := d.Issue(ctx, counter(c.Stranger, ev)); err == nil {
+		t.Fatal("a stranger's certificate was issued")
+	}
+	wrong := identify.Evidence{Method: identify.Document, CF: c.Requester, Document: "ZZ9999999"}
+	if _, err := d.Issue(ctx, counter(c.Member, wrong)); err == nil {
+		t.Fatal("issued on a document the registry does not hold")
+	}
+	for _, subj := range []string{c.Member, c.Stranger} {
+		p, err := accesslog.Query(d.Audit, places, nil, subj, now, 1, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total == 0 {
+			t.Fatalf("%s's log is empty", subj)
+		}
+		for _, l := range p.Lines {
+			all := strings.Join([]string{l.Place, l.Clerk, l.What, l.Why, l.Reference}, " | ")
+			if strings.Contains(all, c.Requester) || strings.Contains(all, "ZZ9999999") || strings.Contains(all, "registry holds no document") {
+				t.Errorf("%s's log shows another person's identification: %s", subj, all)
+			}
+			if l.Place != "Edicola Centrale" || l.Clerk != "Luca Verdi" || l.Why == "" {
+				t.Errorf("%s's line lost its shop, clerk or purpose: %+v", subj, l)
+			}
+		}
+	}
+	// The inspector's audit log still names the requester and the cause.
+	es, err := d.Audit.Search(audit.Query{Subject: c.Member}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requester, cause bool
+	for _, e := range es {
+		requester = requester || strings.Contains(e.Purpose, c.Requester)
+		cause = cause || strings.Contains(e.Purpose, "ZZ9999999")
+	}
+	if !requester || !cause {
+		t.Errorf("the audit log lost the requester (%v) or the failure's cause (%v): %+v", requester, cause, es)
 	}
 }
