@@ -74,7 +74,7 @@ func (f *Flow) accessLogPage(ctx context.Context, page int, from Step) error {
 	wipeEvidence(ev)
 	f.noteHub(err)
 	if err != nil {
-		if errors.Is(err, ErrOffline) {
+		if errors.Is(err, ErrOffline) && !rateLimited(err) {
 			// Nothing to queue: the log is read live or not at all.
 			return f.fail(problem("access_log_offline", "the hub cannot be reached, and the access log is kept only there", err))
 		}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptrace"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/limits"
 )
 
 // ClientHub is the Hub over the kiosk's signed hub client: every call is
@@ -50,6 +52,15 @@ func clientErr(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrOffline, err)
+}
+
+// rateLimited reports whether err is the hub's 429 rate_limited: the
+// client keeps it in ErrOffline's chain so that a sale waits in the outbox
+// for the Retry-After, but the hub answered, and the clerk is told to
+// slow down rather than that the hub cannot be reached.
+func rateLimited(err error) bool {
+	var ae *hubclient.APIError
+	return errors.As(err, &ae) && (ae.Reason == limits.ReasonRateLimited || ae.Reason == "" && ae.Status == http.StatusTooManyRequests)
 }
 
 // LookupPerson sends the evidence of who stands at the kiosk to the hub,

@@ -27,16 +27,18 @@ const (
 )
 
 type fakeHub struct {
-	mu       sync.Mutex
-	persons  map[string]*Person // by NIS and by CF+"/"+document
-	lookups  []PersonQuery
-	offline  bool
-	refuse   *Refusal
-	issued   []IssueRequest
-	pdfFails bool
-	n        int
-	now      time.Time
-	onIssue  func(IssueRequest) // called as the request reaches the hub
+	mu      sync.Mutex
+	persons map[string]*Person // by NIS and by CF+"/"+document
+	lookups []PersonQuery
+	offline bool
+	refuse  *Refusal
+	// lookupErr, when set, is the look-up's answer (as ClientHub maps it).
+	lookupErr error
+	issued    []IssueRequest
+	pdfFails  bool
+	n         int
+	now       time.Time
+	onIssue   func(IssueRequest) // called as the request reaches the hub
 	// Clerk log-ins: what was asked, what to answer, how many log-outs.
 	logins      []api.ClerkLogin
 	clerkRefuse *Refusal
@@ -54,6 +56,9 @@ func (h *fakeHub) LookupPerson(_ context.Context, q PersonQuery) (*Person, error
 	defer h.mu.Unlock()
 	if h.offline {
 		return nil, fmt.Errorf("%w: dial refused", ErrOffline)
+	}
+	if h.lookupErr != nil {
+		return nil, h.lookupErr
 	}
 	h.lookups = append(h.lookups, q)
 	key := q.Requester.NIS

@@ -552,6 +552,8 @@ func hubProblem(err error) *Problem {
 	switch {
 	case errors.As(err, &r):
 		return problem("hub_"+r.Reason, r.Message, err)
+	case rateLimited(err):
+		return problem("hub_rate_limited", "the hub asks this device to slow down: try again in a moment", err)
 	case errors.Is(err, ErrOffline):
 		return problem("hub_offline", "the hub cannot be reached; try again in a moment", err)
 	}
@@ -560,7 +562,7 @@ func hubProblem(err error) *Problem {
 
 // noteHub keeps the status bar's hub light in step with the last call.
 func (f *Flow) noteHub(err error) {
-	online := err == nil || !errors.Is(err, ErrOffline)
+	online := err == nil || !errors.Is(err, ErrOffline) || rateLimited(err)
 	f.update(func(v *View) { v.Status.HubOnline, v.Status.HubChecked = online, true })
 }
 

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/outbox"
 )
 
@@ -115,5 +117,37 @@ func TestUnavailableHubQueuesAndShowsOffline(t *testing.T) {
 	}
 	if st, _ := h.ob.Stats(); st.Pending != 1 {
 		t.Errorf("outbox %+v, want the sale pending", st)
+	}
+}
+
+// TestRateLimitedIsNotOffline: a 429 rate_limited is the hub answering
+// "slow down", not the hub away. At the look-up the clerk reads the
+// limit's sentence and the status bar stays "online"; a sale over the rate
+// waits in the outbox for the Retry-After (as the limits decided) with the
+// bar still online. Before the fix both said the hub could not be reached.
+func TestRateLimitedIsNotOffline(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, Operator)
+	if err := r.flow.LoginCard(ctx, "12345678"); err != nil {
+		t.Fatal(err)
+	}
+	r.hub.lookupErr = clientErr(&hubclient.APIError{Status: 429, Reason: "rate_limited", Message: "too many requests", RetryAfter: 30 * time.Second})
+	err := r.flow.TapCard(ctx)
+	var p *Problem
+	if !errors.As(err, &p) || p.Key != "hub_rate_limited" {
+		t.Fatalf("TapCard: %v, want hub_rate_limited", err)
+	}
+	if v := r.flow.View(); !v.Status.HubOnline || !v.Status.HubChecked {
+		t.Errorf("after a 429 look-up the status bar says online=%v checked=%v; want online", v.Status.HubOnline, v.Status.HubChecked)
+	}
+
+	h := newHoldRig(t)
+	h.real.answer(h.real.hubSign, 429, `{"reason":"rate_limited","message":"too many requests"}`)
+	reviewed(h.rig)
+	if err := h.flow.Confirm(ctx); err != nil {
+		t.Fatalf("Confirm: %v", err)
+	}
+	if v := h.flow.View(); !v.Status.HubOnline {
+		t.Error("after a 429 sale the status bar says the hub cannot be reached")
 	}
 }

@@ -87,7 +87,7 @@ func (f *Flow) openSession(ctx context.Context, req api.ClerkLogin) error {
 	defer cancel()
 	s, err := f.deps.Hub.LogInClerk(hctx, req)
 	f.noteHub(err)
-	if errors.Is(err, ErrOffline) {
+	if errors.Is(err, ErrOffline) && !rateLimited(err) {
 		return f.fail(problem("clerk_offline", "the hub cannot be reached, and a clerk logs in only through it: check the connection and try again", err))
 	}
 	if err != nil {
