@@ -179,6 +179,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		err = srv.Shutdown(shutCtx)
 		stopCtl()
 		<-ctlDone
+		// The limits write their daily counts behind; no request is left
+		// to count, so what they hold goes to the file now.
+		if h.api != nil && h.api.Limits != nil {
+			if ferr := h.api.Limits.Store.Flush(shutCtx); ferr != nil {
+				log.Error("the day's request counts could not be written", "err", ferr)
+			}
+		}
 		log.Info("hub stopped")
 		if stopped != nil {
 			return stopped

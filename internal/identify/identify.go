@@ -133,7 +133,7 @@ func (v *Verifier) cie(r registry.Reader, ev Evidence, selfService bool, now tim
 		return nil, fail("the tap names no device")
 	}
 	if len(v.CSCAs) == 0 {
-		return nil, fail("no CSCA is configured, so no CIE can be trusted (hub serve --cie-csca)")
+		return nil, fail("no CSCA is configured, so no CIE can be trusted (hub serve --csca)")
 	}
 	skew := v.Skew
 	if skew <= 0 {

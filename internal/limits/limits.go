@@ -130,6 +130,10 @@ type Store interface {
 	// nothing is counted and full is that cap's index; else every count
 	// goes up by one and full is -1. counts are the counts after.
 	TakeDaily(ctx context.Context, day string, caps []Cap) (full int, counts []int, err error)
+	// Flush makes every count taken so far survive a restart. A store may
+	// write counts behind, so that a request does not wait for the disk;
+	// the hub flushes when it stops.
+	Flush(ctx context.Context) error
 	// Raise records a, or, when the device already has an open alert of
 	// a's kind, updates that one (figure, threshold, level only upwards)
 	// and returns it. changed is true when the alert is new or its level

@@ -17,6 +17,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -34,8 +36,22 @@ var (
 // others are there for an operator reading the file.
 const KeepDays = 7
 
-// Store is a limits.Store on a bbolt file.
-type Store struct{ db *bbolt.DB }
+// Store is a limits.Store on a bbolt file. The day's counts are kept in
+// memory and written behind (TakeDaily); alerts are written at once.
+type Store struct {
+	db *bbolt.DB
+	// FlushEvery is how often the counts are written behind
+	// (DefaultFlushEvery when zero); Now reads the time it is measured on
+	// (time.Now when nil).
+	FlushEvery time.Duration
+	Now        func() time.Time
+
+	mu      sync.Mutex
+	day     string          // the day counts holds
+	counts  map[string]int  // that day's counts read or taken so far
+	dirty   map[string]bool // counts taken since the last write
+	flushed time.Time
+}
 
 // New returns the store on db, creating its buckets when db is writable.
 func New(db *bbolt.DB) (*Store, error) {
@@ -44,7 +60,7 @@ func New(db *bbolt.DB) (*Store, error) {
 			return nil, err
 		}
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, dirty: map[string]bool{}}, nil
 }
 
 // Init creates the buckets.
@@ -65,42 +81,130 @@ func bucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
 	return b, nil
 }
 
+// TakeDaily decides in memory and writes the counts behind, at most every
+// FlushEvery: a durable commit for each signed request would cost every
+// kiosk request an fsync (about 8 ms here, more than a whole issuance) and
+// serialise them all on the file's one writer. A crash loses at most the
+// counts of the last FlushEvery, which lets a device go over its daily cap
+// by that much once; a clean stop loses none (Flush).
 func (s *Store) TakeDaily(ctx context.Context, day string, caps []limits.Cap) (full int, counts []int, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if day != s.day {
+		// The day's first request: what the previous day still holds in
+		// memory goes to the file first, then today's counts are read
+		// back (a restart in the middle of a day continues from them).
+		if err := s.flushLocked(); err != nil {
+			return 0, nil, err
+		}
+		s.day, s.counts = day, map[string]int{}
+	}
 	full = -1
 	counts = make([]int, len(caps))
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	for i, c := range caps {
+		n, ok := s.counts[c.Key]
+		if !ok {
+			if n, err = s.stored(day, c.Key); err != nil {
+				return 0, nil, err
+			}
+			s.counts[c.Key] = n
+		}
+		counts[i] = n
+		if n >= c.Max && full < 0 {
+			full = i
+		}
+	}
+	if full >= 0 {
+		return full, counts, nil
+	}
+	for i, c := range caps {
+		counts[i]++
+		s.counts[c.Key] = counts[i]
+		s.dirty[c.Key] = true
+	}
+	if now := s.clock(); now.Sub(s.flushed) >= s.flushEvery() {
+		if err := s.flushLocked(); err != nil {
+			return 0, nil, err
+		}
+	}
+	return full, counts, nil
+}
+
+// DefaultFlushEvery is how often TakeDaily writes the counts behind.
+const DefaultFlushEvery = time.Second
+
+func (s *Store) flushEvery() time.Duration {
+	if s.FlushEvery > 0 {
+		return s.FlushEvery
+	}
+	return DefaultFlushEvery
+}
+
+func (s *Store) clock() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// stored is the count of key on day in the file.
+func (s *Store) stored(day, key string) (n int, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		root, err := bucket(tx, bucketDaily)
 		if err != nil {
 			return err
 		}
-		b := root.Bucket([]byte(day))
+		if b := root.Bucket([]byte(day)); b != nil {
+			n = count(b.Get([]byte(key)))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Flush writes the counts taken since the last write; the hub calls it
+// when it stops.
+func (s *Store) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *Store) flushLocked() error {
+	s.flushed = s.clock()
+	if len(s.dirty) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		root, err := bucket(tx, bucketDaily)
+		if err != nil {
+			return err
+		}
+		b := root.Bucket([]byte(s.day))
 		if b == nil {
-			if err := prune(root, day); err != nil {
+			if err := prune(root, s.day); err != nil {
 				return err
 			}
-			if b, err = root.CreateBucket([]byte(day)); err != nil {
+			if b, err = root.CreateBucket([]byte(s.day)); err != nil {
 				return err
 			}
 		}
-		for i, c := range caps {
-			counts[i] = count(b.Get([]byte(c.Key)))
-			if counts[i] >= c.Max {
-				full = i
-				return nil
-			}
-		}
-		for i, c := range caps {
-			counts[i]++
-			if err := b.Put([]byte(c.Key), binary.BigEndian.AppendUint64(nil, uint64(counts[i]))); err != nil {
+		for k := range s.dirty {
+			if err := b.Put([]byte(k), binary.BigEndian.AppendUint64(nil, uint64(s.counts[k]))); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	return full, counts, err
+	if err != nil {
+		// The counts stay in memory and dirty: the next flush tries again.
+		return fmt.Errorf("cannot write the day's request counts: %w", err)
+	}
+	clear(s.dirty)
+	return nil
 }
 
 // prune drops the days more than KeepDays before day.

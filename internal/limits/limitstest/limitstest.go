@@ -28,6 +28,9 @@ type Memory struct {
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory { return &Memory{daily: map[string]map[string]int{}} }
 
+// Flush has nothing to write: a Memory store lives as long as its process.
+func (m *Memory) Flush(context.Context) error { return nil }
+
 func (m *Memory) TakeDaily(_ context.Context, day string, caps []limits.Cap) (int, []int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -127,6 +130,9 @@ func Run(t *testing.T, open func(t *testing.T) limits.Store, reopen func(t *test
 			t.Fatalf("next day: full %d counts %v", full, counts)
 		}
 		if reopen != nil {
+			if err := s.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
 			s = reopen(t, s)
 			if full, counts, _ := s.TakeDaily(ctx, "2026-12-06", caps); full != -1 || counts[0] != 2 {
 				t.Fatalf("after reopening: full %d counts %v, want the day's count kept (2)", full, counts)
