@@ -8,12 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
@@ -31,31 +33,61 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	wd, _ := os.Getwd()
-	now, err := movedClock(os.Getenv(clockOffsetEnv))
+	now, offset, err := movedClock(os.Getenv(clockOffsetEnv))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hub: %s\n", err)
 		os.Exit(2)
 	}
-	c := &cli{stdout: os.Stdout, stderr: os.Stderr, dir: wd, now: now}
+	c := &cli{stdout: os.Stdout, stderr: os.Stderr, dir: wd, now: now, clockOffset: offset}
 	os.Exit(c.run(ctx, os.Args[1:]))
 }
 
 // clockOffsetEnv moves the hub's clock by a duration ("+27000h"), as
 // moving the machine's clock would, for every command: tests use it to run
 // retention and the daily jobs months ahead. Whoever can set it could set
-// the system clock too; each command says on stderr that it is set.
+// the system clock too, but a moved system clock shows in every log of
+// the machine and an environment variable does not: each command says on
+// stderr that it is set, and hub serve and hub retention run also say so
+// in the audit log (noteClockOffset), since a clock moved ahead purges
+// records early.
 const clockOffsetEnv = "SPORTELLO_CLOCK_OFFSET"
 
-func movedClock(offset string) (func() time.Time, error) {
+func movedClock(offset string) (func() time.Time, time.Duration, error) {
 	if offset == "" {
-		return time.Now, nil
+		return time.Now, 0, nil
 	}
 	d, err := time.ParseDuration(offset)
 	if err != nil {
-		return nil, fmt.Errorf("%s=%q is not a duration such as +720h", clockOffsetEnv, offset)
+		return nil, 0, fmt.Errorf("%s=%q is not a duration such as +720h", clockOffsetEnv, offset)
 	}
 	fmt.Fprintf(os.Stderr, "hub: the clock is moved by %s (%s)\n", d, clockOffsetEnv)
-	return func() time.Time { return time.Now().Add(d) }, nil
+	return func() time.Time { return time.Now().Add(d) }, d, nil
+}
+
+// clockActor is who the audit log names for a moved clock.
+var clockActor = audit.Actor{Kind: audit.System, ID: "clock"}
+
+// noteClockOffset records in the audit log, and warns in the log, that
+// this command runs on a clock moved by SPORTELLO_CLOCK_OFFSET: the chain
+// then shows that the entries after it were dated, and retention decided,
+// on that clock. Nothing is recorded when the clock is not moved.
+func (c *cli) noteClockOffset(ctx context.Context, command string, record func(context.Context, audit.Entry) error, log *slog.Logger) error {
+	if c.clockOffset == 0 {
+		return nil
+	}
+	now := c.now()
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(c.stderr, nil))
+	}
+	log.Warn("THE HUB'S CLOCK IS MOVED: every date it writes and every retention cutoff it applies follows the moved clock, not the machine's",
+		"env", clockOffsetEnv, "offset", c.clockOffset.String(), "hub_now", now.UTC().Format(time.RFC3339), "machine_now", now.Add(-c.clockOffset).UTC().Format(time.RFC3339), "command", command)
+	err := record(ctx, audit.Entry{Time: now, Actor: clockActor, Subject: "-", Data: "orologio del hub", Channel: "cli",
+		Purpose: fmt.Sprintf("%s avviato con l'orologio spostato di %s (%s): ora del hub %s, ora della macchina %s",
+			command, c.clockOffset, clockOffsetEnv, now.UTC().Format(time.RFC3339), now.Add(-c.clockOffset).UTC().Format(time.RFC3339))})
+	if err != nil {
+		return fmt.Errorf("the hub's clock is moved by %s (%s) and this cannot be recorded in the audit log: %w", c.clockOffset, clockOffsetEnv, err)
+	}
+	return nil
 }
 
 // cli is one invocation of a hub command: its output streams, the directory
@@ -65,6 +97,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	dir            string
 	now            func() time.Time
+	clockOffset    time.Duration     // SPORTELLO_CLOCK_OFFSET's, zero when the clock is the machine's
 	store          *hubFile          // non-nil only inside hub serve
 	desk           *issuance.Service // the serving hub's certificate desk
 	uid            int               // inside hub serve: the caller's user id, from the control socket

@@ -74,6 +74,9 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 			return retention.Report{}, fmt.Errorf("the retention run cannot be recorded in the audit log, so nothing was removed: %w", err)
 		}
 		job.Record = aud.Record
+		if err := c.noteClockOffset(ctx, "hub retention run", aud.Record, log); err != nil {
+			return retention.Report{}, err
+		}
 	}
 	return job.Run(ctx, cfg.Retention, c.now(), dry)
 }

@@ -109,6 +109,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
+		if err := c.noteClockOffset(ctx, "hub serve", desk.Audit.Record, log); err != nil {
+			ctl.Close()
+			return err
+		}
 		stopNotifier, err := c.startNotifier(h, desk, notices, log)
 		if err != nil {
 			ctl.Close()
