@@ -99,12 +99,14 @@ func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
 	actor := deviceActor(r)
 
 	var view api.Person
+	var name string // the requester's, as their family members' access log names them
 	err = s.Store.View(r.Context(), func(rd registry.Reader) error {
 		q, err := s.Desk.Requester(rd, ev, channel, s.Now())
 		if err != nil {
 			return err
 		}
 		p := q.Person
+		name = p.FullName()
 		view = api.Person{CF: p.CF, Surname: p.Surname, GivenNames: p.GivenNames, BirthDate: p.BirthDate.String()}
 		// Only whom the requester may have certificates about: their own
 		// famiglia anagrafica, living (LoadHousehold leaves a convivenza out).
@@ -137,9 +139,12 @@ func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
 	}
 	// The read is served only once every person shown is in the audit log.
 	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica", Channel: string(channel), Clerk: clerk}}
+	// A member's entry names the requester by name for the member's own
+	// access log, and by codice fiscale after the requester mark, which
+	// the inspector reads and the access log leaves out.
 	for _, m := range view.Family {
-		entries = append(entries, audit.Entry{Actor: actor, Purpose: personPurpose, Subject: m.CF,
-			Data: "nome e data di nascita, come componente della famiglia di " + view.CF, Channel: string(channel), Clerk: clerk})
+		entries = append(entries, audit.Entry{Actor: actor, Purpose: personPurpose + "; richiedente " + view.CF, Subject: m.CF,
+			Data: "nome e data di nascita, come componente della famiglia di " + name, Channel: string(channel), Clerk: clerk})
 	}
 	for _, e := range entries {
 		if err := rec.Record(r.Context(), e); err != nil {

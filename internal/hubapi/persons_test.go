@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
@@ -136,7 +138,28 @@ func TestPersonLookup(t *testing.T) {
 	if len(es) != 2 || es[0].Actor != (audit.Actor{Kind: audit.Device, ID: "dev-1"}) || es[0].Channel != "self_service" || es[1].Channel != "counter" {
 		t.Fatalf("audit entries for the requester: %+v", es)
 	}
-	if es, _ := rec.Search(audit.Query{Subject: c.Member}, 100); len(es) != 2 {
-		t.Errorf("the family member shown twice has %d audit entries", len(es))
+	mes, _ := rec.Search(audit.Query{Subject: c.Member}, 100)
+	if len(mes) != 2 {
+		t.Errorf("the family member shown twice has %d audit entries", len(mes))
+	}
+	// The member's own access log says they were shown as a member of
+	// the requester's family, by name, without the requester's codice
+	// fiscale, which the audit log keeps for the inspector.
+	for _, l := range accesslog.Build(mes, oneShop{}, nil) {
+		if strings.Contains(l.What+l.Why, c.Requester) {
+			t.Errorf("the member's access log shows the requester's codice fiscale: %+v", l)
+		}
+		if !strings.Contains(l.What, "famiglia di") {
+			t.Errorf("the member's access log does not say whose family: %+v", l)
+		}
+	}
+	for _, e := range mes {
+		if !strings.Contains(e.Purpose+e.Data, c.Requester) {
+			t.Errorf("the audit entry of the member's read lost the requester: %+v", e)
+		}
 	}
 }
+
+type oneShop struct{}
+
+func (oneShop) Place(audit.Actor) string { return "Edicola" }
