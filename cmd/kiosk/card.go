@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -227,29 +226,13 @@ func loadCerts(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("could not read the CSCA file: %w", err)
 	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s holds an unreadable certificate: %w", path, err)
-		}
-		out = append(out, c)
+	// The hub reads its --csca files with the same parser, so a file one
+	// accepts the other accepts too.
+	certs, err := cie.ParseCSCAs(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(out) == 0 {
-		if c, err := x509.ParseCertificate(b); err == nil { // a single DER certificate
-			return []*x509.Certificate{c}, nil
-		}
-		return nil, fmt.Errorf("%s holds no PEM or DER certificate", path)
-	}
-	return out, nil
+	return certs, nil
 }
 
 func (c *cli) cardSimulate(ctx context.Context, args []string) error {

@@ -1,17 +1,14 @@
 package hubapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -36,24 +33,18 @@ var identificationFailed = apiError{http.StatusForbidden, api.ReasonIdentificati
 	errors.New("the card or document does not identify a person of the registry; nothing about anyone was read")}
 
 func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
-	keyID, ok := httpsig.KeyID(r.Context())
-	if !ok {
-		s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"})
+	keyID, err := signedKey(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	var req api.AccessLogRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the request body is not the expected JSON {requester, channel, page}: %v", err)})
+	if err := decodeBody(r, maxRequestBody, &req, "the request body is not the expected JSON {requester, channel, page}"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	switch req.Channel {
-	case "":
-		req.Channel = api.ChannelSelfService
-	case api.ChannelSelfService, api.ChannelCounter:
-	default:
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
+	if req.Channel, err = requestChannel(req.Channel, api.ChannelSelfService); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if req.Requester.Method == "" {

@@ -3,11 +3,9 @@ package hubapi
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"strings"
 
@@ -48,9 +46,9 @@ func (s *Server) signedOnly(h http.Handler) http.Handler {
 const maxRequestBody = 64 << 10
 
 func (s *Server) operatorOf(r *http.Request) (issuance.Operator, error) {
-	keyID, ok := httpsig.KeyID(r.Context())
-	if !ok {
-		return issuance.Operator{}, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"}
+	keyID, err := signedKey(r)
+	if err != nil {
+		return issuance.Operator{}, err
 	}
 	if s.DeviceOperator == nil {
 		return issuance.Operator{}, errors.New("no operator directory is configured")
@@ -70,21 +68,16 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.CertificateRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the request body is not the expected JSON: %v", err)})
+	if err := decodeBody(r, maxRequestBody, &req, "the request body is not the expected JSON"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	channel := certificate.Counter
-	switch req.Channel {
-	case "", api.ChannelCounter:
-	case api.ChannelSelfService:
-		channel = certificate.SelfService
-	default:
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
+	ch, err := requestChannel(req.Channel, api.ChannelCounter)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
+	channel := certificate.Channel(ch)
 	clerk, err := s.counterClerk(r, string(channel))
 	if err != nil {
 		s.fail(w, r, err)

@@ -2,10 +2,8 @@ package hubapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -146,9 +144,9 @@ func clerkError(err error) error {
 const maxClerkLoginBody = 32 << 10
 
 func (s *Server) clerkLogIn(w http.ResponseWriter, r *http.Request) {
-	keyID, ok := httpsig.KeyID(r.Context())
-	if !ok {
-		s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"})
+	keyID, err := signedKey(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if s.Clerks == nil || s.Operators == nil {
@@ -161,10 +159,8 @@ func (s *Server) clerkLogIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.ClerkLogin
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxClerkLoginBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the log-in is not the expected JSON {cie} or {cf, password, totp}: %v", err)})
+	if err := decodeBody(r, maxClerkLoginBody, &req, "the log-in is not the expected JSON {cie} or {cf, password, totp}"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	now := s.Now()

@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -59,10 +56,8 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.EnrolRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxEnrolBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the enrolment request is not the expected JSON {code, public_key, name}: %v", err)})
+	if err := decodeBody(r, maxEnrolBody, &req, "the enrolment request is not the expected JSON {code, public_key, name}"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if strings.TrimSpace(req.Code) == "" {

@@ -1,10 +1,8 @@
 package hubapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -30,10 +28,8 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in api.Backlog
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxStatusBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the status report is not the expected JSON {pending, refused, oldest_age_seconds, amount_cents}: %v", err)})
+	if err := decodeBody(r, maxStatusBody, &in, "the status report is not the expected JSON {pending, refused, oldest_age_seconds, amount_cents}"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if in.OldestAgeSeconds < 0 || in.OldestAgeSeconds > int64(opbolt.MaxBacklogAge/time.Second) {

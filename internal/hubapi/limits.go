@@ -1,12 +1,10 @@
 package hubapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"net/http"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -120,9 +117,9 @@ type limitedRequest struct {
 // limitRequest gathers what the Guard weighs: the device, its shop and its
 // hours, the clerk logged in (ClerkOf) and the subject.
 func (s *Server) limitRequest(r *http.Request, route limitRoute) (limitedRequest, error) {
-	keyID, ok := httpsig.KeyID(r.Context())
-	if !ok {
-		return limitedRequest{}, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"}
+	keyID, err := signedKey(r)
+	if err != nil {
+		return limitedRequest{}, err
 	}
 	req := limitedRequest{Request: limits.Request{Device: keyID, Issuance: route.issuance}, channel: api.ChannelCounter}
 	switch {
@@ -234,12 +231,8 @@ func (s *Server) refuseLimited(w http.ResponseWriter, r *http.Request, req limit
 // bodySubject reads the certificate request's subject and channel and puts
 // the body back for the handler.
 func bodySubject(r *http.Request) (string, string) {
-	if r.Body == nil {
-		return "", ""
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
-	if err != nil {
+	b, ok := peekBody(r)
+	if !ok {
 		return "", ""
 	}
 	var in struct {
@@ -256,12 +249,8 @@ func bodySubject(r *http.Request) (string, string) {
 // /api/v1/persons/identify): the requester's codice fiscale, or the NIS of
 // their CIE; the body is put back for the handler.
 func identifySubject(r *http.Request) (string, string) {
-	if r.Body == nil {
-		return "", ""
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
-	if err != nil {
+	b, ok := peekBody(r)
+	if !ok {
 		return "", ""
 	}
 	var in api.IdentifyRequest

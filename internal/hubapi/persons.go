@@ -1,10 +1,8 @@
 package hubapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -61,26 +58,21 @@ func (s *Server) auditRecorder() (audit.Recorder, error) {
 }
 
 func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
-	if _, ok := httpsig.KeyID(r.Context()); !ok {
-		s.fail(w, r, &httpsig.Error{Reason: "missing_signature", Message: "the request is not signed by an enrolled device"})
+	if _, err := signedKey(r); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	var req api.IdentifyRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("the request body is not the expected JSON {requester, channel}: %v", err)})
+	if err := decodeBody(r, maxRequestBody, &req, "the request body is not the expected JSON {requester, channel}"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	channel := certificate.Counter
-	switch req.Channel {
-	case "", api.ChannelCounter:
-	case api.ChannelSelfService:
-		channel = certificate.SelfService
-	default:
-		s.fail(w, r, badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", req.Channel)})
+	ch, err := requestChannel(req.Channel, api.ChannelCounter)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
+	channel := certificate.Channel(ch)
 	if req.Requester.Method == "" {
 		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: send the CIE tap, or the codice fiscale and the number of the identity document shown"})
 		return

@@ -462,6 +462,16 @@ func cardProblem(err error) *Problem {
 	return problem("card_unreadable", "the card could not be read: "+err.Error(), err)
 }
 
+// pinFormat refuses what cannot be a CIE PIN before it reaches the card, so a
+// typo never costs one of the card's tries; the citizen's and the clerk's
+// PIN are the same kind.
+func pinFormat(pin string) *Problem {
+	if len(pin) != 8 || strings.Trim(pin, "0123456789") != "" {
+		return problem("cie_pin_format", "the CIE PIN is 8 digits", nil)
+	}
+	return nil
+}
+
 // EnterPIN checks the self-service citizen's CIE PIN, then identifies them.
 func (f *Flow) EnterPIN(ctx context.Context, pin string) error {
 	done, err := f.begin(StepPIN)
@@ -469,8 +479,8 @@ func (f *Flow) EnterPIN(ctx context.Context, pin string) error {
 		return err
 	}
 	defer done()
-	if len(pin) != 8 || strings.Trim(pin, "0123456789") != "" {
-		return f.fail(problem("cie_pin_format", "the CIE PIN is 8 digits", nil))
+	if p := pinFormat(pin); p != nil {
+		return f.fail(p)
 	}
 	rctx, cancel := f.ctx(ctx)
 	defer cancel()

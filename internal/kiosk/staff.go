@@ -39,8 +39,8 @@ func (f *Flow) LoginCard(ctx context.Context, pin string) error {
 		return err
 	}
 	defer done()
-	if len(pin) != 8 || strings.Trim(pin, "0123456789") != "" {
-		return f.fail(problem("cie_pin_format", "the CIE PIN is 8 digits", nil))
+	if p := pinFormat(pin); p != nil {
+		return f.fail(p)
 	}
 	rctx, cancel := f.ctx(ctx)
 	defer cancel()
