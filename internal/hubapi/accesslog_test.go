@@ -3,11 +3,9 @@ package hubapi
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,8 +19,6 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
-	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -53,36 +49,14 @@ type logFixture struct {
 func newLogFixture(t *testing.T) *logFixture {
 	t.Helper()
 	d := issuancetest.New(t, 200, 3, testNow)
-	ops, err := opbolt.New(d.Store.DB(), d.Now, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &operators.Operator{LegalName: "Rossi Giornali S.n.c.", Name: "Edicola Centrale", PartitaIVA: "01199250158", Category: operators.Edicola,
-		Address:   operators.Address{Street: "Piazza Duomo", Number: "1", CAP: "20121", City: "Milano", Lat: 45.46, Lon: 9.19},
-		Agreement: &operators.Agreement{Signed: registry.Date{Year: 2026, Month: 1, Day: 1}, Expires: registry.Date{Year: 2027, Month: 12, Day: 31}, FeeCents: 200, Types: []certificate.Type{certificate.Residenza}}}
-	if err := ops.Add(o, "staff"); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range []operators.Status{operators.Approved, operators.Active} {
-		if o, err = ops.SetStatus(o.ID, st, "staff", "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	code, _, err := ops.IssueCode(o.ID, "staff", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	dev, err := ops.Enrol(code, pub, "banco 1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := newActiveShop(t, d)
+	ops := shop.ops
 	s := &Server{Store: d.Store, Desk: d.Service, Operators: ops, Now: d.Now, Log: slog.New(slog.DiscardHandler),
 		Verifier:          &httpsig.Verifier{Keys: ops, Clock: d.Now},
 		IdentifyRequester: nisIdentifier(d.Store)}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &logFixture{srv: srv, desk: d, keyID: dev.KeyID, signer: &httpsig.Signer{Key: priv, KeyID: dev.KeyID, Clock: d.Now}}
+	return &logFixture{srv: srv, desk: d, keyID: shop.keyID, signer: &httpsig.Signer{Key: shop.key, KeyID: shop.keyID, Clock: d.Now}}
 }
 
 func (f *logFixture) post(t *testing.T, body any, sign bool) (int, []byte) {
@@ -90,17 +64,7 @@ func (f *logFixture) post(t *testing.T, body any, sign bool) (int, []byte) {
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", f.srv.URL+api.PathAccessLog, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	if sign {
-		if err := f.signer.SignRequest(req, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	resp, out := send(t, req, signerIf(sign, f.signer), b)
 	return resp.StatusCode, out
 }
 

@@ -90,18 +90,7 @@ func (f *fixture) post(t *testing.T, key string, body any, sign bool) (*http.Res
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	if sign {
-		if err := f.signer.SignRequest(req, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return send(t, req, signerIf(sign, f.signer), b)
 }
 
 func TestIssueCertificateAPI(t *testing.T) {

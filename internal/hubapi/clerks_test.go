@@ -166,16 +166,7 @@ func (f *clerkFixture) send(t *testing.T, d device, method, path string, body an
 	if token != "" {
 		req.Header.Set("Sportello-Clerk", token)
 	}
-	s := &httpsig.Signer{Key: d.priv, KeyID: d.keyID, Clock: f.clock}
-	if err := s.SignRequest(req, b); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	resp, out := send(t, req, &httpsig.Signer{Key: d.priv, KeyID: d.keyID, Clock: f.clock}, b)
 	return resp.StatusCode, out
 }
 

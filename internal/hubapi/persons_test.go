@@ -3,7 +3,6 @@ package hubapi
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,18 +21,7 @@ import (
 func (f *fixture) get(t *testing.T, path string, sign bool) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
-	if sign {
-		if err := f.signer.SignRequest(req, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return send(t, req, signerIf(sign, f.signer), nil)
 }
 
 // identify posts body to the look-up, signed as dev-1 when sign is set.
@@ -42,18 +30,7 @@ func (f *fixture) identify(t *testing.T, body any, sign bool) (*http.Response, [
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", f.srv.URL+api.PathIdentify, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	if sign {
-		if err := f.signer.SignRequest(req, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return send(t, req, signerIf(sign, f.signer), b)
 }
 
 // TestPersonLookup: the kiosk's look-up identifies the requester from the
