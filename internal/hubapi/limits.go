@@ -284,22 +284,19 @@ type limitCounter struct {
 	byOutcome map[string]uint64
 }
 
-func (c *limitCounter) outcome(o string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byOutcome == nil {
-		c.byOutcome = map[string]uint64{}
-	}
-	c.byOutcome[o]++
-}
+func (c *limitCounter) outcome(o string) { c.add(&c.byOutcome, o) }
 
-func (c *limitCounter) refused(reason string) {
+func (c *limitCounter) refused(reason string) { c.add(&c.byReason, reason) }
+
+// add counts one more k in *m, which is made on first use, so the zero
+// limitCounter is ready.
+func (c *limitCounter) add(m *map[string]uint64, k string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.byReason == nil {
-		c.byReason = map[string]uint64{}
+	if *m == nil {
+		*m = map[string]uint64{}
 	}
-	c.byReason[reason]++
+	(*m)[k]++
 }
 
 func (c *limitCounter) snapshot() (byReason, byOutcome map[string]uint64) {
