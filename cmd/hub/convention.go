@@ -12,6 +12,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/accesslog"
+	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/city/citybolt"
@@ -254,11 +255,11 @@ func writeKit(dir string, files []convention.File, force bool) error {
 	}
 	defer os.RemoveAll(tmp) // nothing is left once renamed
 	for _, f := range files {
-		if err := writeSynced(filepath.Join(tmp, f.Name), f.Data); err != nil {
+		if err := atomicfile.Create(filepath.Join(tmp, f.Name), f.Data, 0o600); err != nil {
 			return fmt.Errorf("cannot write the kit's %s: %v", f.Name, unwrapPath(err))
 		}
 	}
-	syncDir(tmp)
+	atomicfile.SyncDir(tmp)
 	if err := kitTarget(dir, force); err != nil { // it may have changed while the kit was made
 		return err
 	}
@@ -275,34 +276,11 @@ func writeKit(dir string, files []convention.File, force bool) error {
 		}
 		return fmt.Errorf("cannot move the kit into %s: %v", dir, unwrapPath(err))
 	}
-	syncDir(parent)
+	atomicfile.SyncDir(parent)
 	if old != "" {
 		os.RemoveAll(old)
 	}
 	return nil
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // kitClerks lists a shop's named clerks (operators.Clerk) with whether each

@@ -7,13 +7,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-pdf/fpdf"
-
-	"github.com/sportello/sportello/assets"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/pdffont"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/settlement"
@@ -192,19 +190,11 @@ func download(w http.ResponseWriter, ctype, name string, body []byte) {
 // SettlementPDF renders one operator's monthly settlement on A4 with the
 // certificate renderer's embedded DejaVu Sans.
 func SettlementPDF(city string, o *operators.Operator, s settlement.Settlement, now interface{ Format(string) string }) ([]byte, error) {
-	regular, err := assets.FS.ReadFile("fonts/DejaVuSans.ttf")
+	f, err := pdffont.NewA4("P")
 	if err != nil {
-		return nil, fmt.Errorf("the embedded font is missing: %w", err)
+		return nil, err
 	}
-	bold, err := assets.FS.ReadFile("fonts/DejaVuSans-Bold.ttf")
-	if err != nil {
-		return nil, fmt.Errorf("the embedded font is missing: %w", err)
-	}
-	f := fpdf.New("P", "mm", "A4", "")
-	f.SetCreator("Sportello", true)
 	f.SetTitle("Rendiconto "+o.ID+" "+s.Month.String(), true)
-	f.AddUTF8FontFromBytes("dejavu", "", regular)
-	f.AddUTF8FontFromBytes("dejavu", "B", bold)
 	f.SetMargins(18, 18, 18)
 	f.SetAutoPageBreak(true, 18)
 	f.AliasNbPages("{nb}")

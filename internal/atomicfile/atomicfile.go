@@ -22,25 +22,50 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
+	if err := writeClose(tmp, data); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
+	SyncDir(dir)
+	return nil
+}
+
+// Create writes data to path, which must not exist yet, with mode perm and
+// syncs it. It is for the files of a new directory that is itself renamed
+// into place once whole (hub convention export): the rename, not each
+// file, is what makes the set appear at once.
+func Create(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	return writeClose(f, data)
+}
+
+// SyncDir syncs dir so that the names created or renamed in it survive a
+// power cut. It is best effort: not every file system can sync a
+// directory, and the data itself is already synced.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return nil
+}
+
+// writeClose writes data to f, syncs and closes it; f is closed whatever
+// fails.
+func writeClose(f *os.File, data []byte) error {
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // PrivateDir creates dir and any missing parents readable by the owner

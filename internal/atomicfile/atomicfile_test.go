@@ -36,3 +36,23 @@ func TestWrite(t *testing.T) {
 		t.Errorf("a failed write left files: %v", entries)
 	}
 }
+
+func TestCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.csv")
+	if err := Create(path, []byte("first"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "first" {
+		t.Errorf("content %q, %v; want %q", got, err, "first")
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+	// A kit file written twice would mean two writers in one directory.
+	if err := Create(path, []byte("second"), 0o600); err == nil {
+		t.Error("creating over an existing file succeeded")
+	}
+	if got, _ := os.ReadFile(path); string(got) != "first" {
+		t.Errorf("a refused create changed the file to %q", got)
+	}
+}

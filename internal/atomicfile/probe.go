@@ -18,13 +18,5 @@ func Probe(dir string, size int) error {
 	defer os.Remove(f.Name())
 	b := make([]byte, size)
 	rand.Read(b)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeClose(f, b)
 }

@@ -9,9 +9,9 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
-	"github.com/sportello/sportello/assets"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/pdffont"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
@@ -29,22 +29,14 @@ type doc struct {
 // newDoc starts a document dated at: the same kit gives the same bytes, so
 // the digests in the manifest and in the agreement can be checked again.
 func newDoc(orientation, title, footer string, at time.Time) (*doc, error) {
-	regular, err := assets.FS.ReadFile("fonts/DejaVuSans.ttf")
+	f, err := pdffont.NewA4(orientation)
 	if err != nil {
-		return nil, fmt.Errorf("the embedded font is missing: %w", err)
+		return nil, err
 	}
-	bold, err := assets.FS.ReadFile("fonts/DejaVuSans-Bold.ttf")
-	if err != nil {
-		return nil, fmt.Errorf("the embedded font is missing: %w", err)
-	}
-	f := fpdf.New(orientation, "mm", "A4", "")
-	f.SetCreator("Sportello", true)
 	f.SetTitle(title, true)
 	f.SetCreationDate(at)
 	f.SetModificationDate(at)
 	f.SetCatalogSort(true) // fonts in a fixed order, not Go's map order
-	f.AddUTF8FontFromBytes("dejavu", "", regular)
-	f.AddUTF8FontFromBytes("dejavu", "B", bold)
 	const margin = 18
 	f.SetMargins(margin, margin, margin)
 	f.SetAutoPageBreak(true, margin)

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-pdf/fpdf"
-
-	"github.com/sportello/sportello/assets"
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/pdffont"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
@@ -39,21 +37,13 @@ func Render(l *api.AccessLog, lang string, at time.Time) ([]byte, error) {
 	if !ok {
 		w = languages["it"]
 	}
-	regular, err := assets.FS.ReadFile("fonts/DejaVuSans.ttf")
+	f, err := pdffont.NewA4("P")
 	if err != nil {
-		return nil, fmt.Errorf("the embedded font is missing: %w", err)
+		return nil, err
 	}
-	bold, err := assets.FS.ReadFile("fonts/DejaVuSans-Bold.ttf")
-	if err != nil {
-		return nil, fmt.Errorf("the embedded font is missing: %w", err)
-	}
-	f := fpdf.New("P", "mm", "A4", "")
-	f.SetCreator("Sportello", true)
 	f.SetCreationDate(at)
 	f.SetModificationDate(at)
 	f.SetCatalogSort(true)
-	f.AddUTF8FontFromBytes("dejavu", "", regular)
-	f.AddUTF8FontFromBytes("dejavu", "B", bold)
 	f.SetMargins(15, 15, 15)
 	f.SetAutoPageBreak(true, 15)
 	f.AliasNbPages("{nb}")
