@@ -205,12 +205,7 @@ func (c *Console) limitsSet(w http.ResponseWriter, r *http.Request) {
 		c.showAlerts(w, r, http.StatusUnprocessableEntity, tr(langOf(r), "alerts.nothing"))
 		return
 	}
-	if _, err := c.Settings.Set(e, "staff:"+userOf(r)); err != nil {
-		if errors.Is(err, city.ErrInvalid) {
-			c.showAlerts(w, r, http.StatusUnprocessableEntity, err.Error())
-			return
-		}
-		c.fail(w, r, http.StatusInternalServerError, err)
+	if !c.applySettings(w, r, e, c.showAlerts) {
 		return
 	}
 	c.log().Info("admin: limits changed", "by", userOf(r))

@@ -37,12 +37,7 @@ func (c *Console) feeCapSet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	capCents := int(cents)
-	if _, err := c.Settings.Set(city.Edit{FeeCapCents: &capCents}, "staff:"+userOf(r)); err != nil {
-		if errors.Is(err, city.ErrInvalid) {
-			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
-			return
-		}
-		c.fail(w, r, http.StatusInternalServerError, err)
+	if !c.applySettings(w, r, city.Edit{FeeCapCents: &capCents}, c.showFees) {
 		return
 	}
 	c.log().Info("admin: fee cap changed", "cap_cents", capCents, "by", userOf(r))
@@ -85,31 +80,15 @@ func (c *Console) offlineSet(w http.ResponseWriter, r *http.Request) {
 		}
 		e.OfflineTotalCents = &cents
 	}
-	for _, f := range []struct {
-		name string
-		to   **int
-	}{{"count", &e.OfflineCount}, {"hours", &e.OfflineAgeHours}} {
-		v := field(f.name)
-		if v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			c.showFees(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("%q is not a whole number", v))
-			return
-		}
-		*f.to = &n
+	if err := wholeNumbers(r, []intField{{"count", &e.OfflineCount}, {"hours", &e.OfflineAgeHours}}); err != nil {
+		c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+		return
 	}
 	if e.Empty() {
 		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one offline limit to change")
 		return
 	}
-	if _, err := c.Settings.Set(e, "staff:"+userOf(r)); err != nil {
-		if errors.Is(err, city.ErrInvalid) {
-			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
-			return
-		}
-		c.fail(w, r, http.StatusInternalServerError, err)
+	if !c.applySettings(w, r, e, c.showFees) {
 		return
 	}
 	c.log().Info("admin: offline limits changed", "by", userOf(r))
@@ -135,33 +114,59 @@ func (c *Console) retentionSet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var e city.Edit
-	for _, f := range []struct {
-		name string
-		to   **int
-	}{{"months", &e.RetentionRecordsMonths}, {"pdfdays", &e.RetentionPDFDays}} {
+	if err := wholeNumbers(r, []intField{{"months", &e.RetentionRecordsMonths}, {"pdfdays", &e.RetentionPDFDays}}); err != nil {
+		c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	if e.Empty() {
+		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one retention period to change")
+		return
+	}
+	if !c.applySettings(w, r, e, c.showFees) {
+		return
+	}
+	c.log().Info("admin: retention periods changed", "by", userOf(r))
+	redirect(w, r, "/admin/fees", "retention")
+}
+
+// applySettings records e as the signed-in staff member's change to the
+// city settings. A change the settings refuse (city.ErrInvalid) is shown
+// on the form's own page by show; any other failure is a server error.
+// It reports whether e was recorded.
+func (c *Console) applySettings(w http.ResponseWriter, r *http.Request, e city.Edit, show func(http.ResponseWriter, *http.Request, int, string)) bool {
+	_, err := c.Settings.Set(e, "staff:"+userOf(r))
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, city.ErrInvalid):
+		show(w, r, http.StatusUnprocessableEntity, err.Error())
+	default:
+		c.fail(w, r, http.StatusInternalServerError, err)
+	}
+	return false
+}
+
+// intField is a form field holding a whole number and the setting it
+// changes.
+type intField struct {
+	name string
+	to   **int
+}
+
+// wholeNumbers sets each field's setting from the form; a field left empty
+// leaves its setting nil, that is unchanged. It fails on the first field
+// that is not a whole number.
+func wholeNumbers(r *http.Request, fields []intField) error {
+	for _, f := range fields {
 		v := strings.TrimSpace(r.PostFormValue(f.name))
 		if v == "" {
 			continue
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			c.showFees(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("%q is not a whole number", v))
-			return
+			return fmt.Errorf("%q is not a whole number", v)
 		}
 		*f.to = &n
 	}
-	if e.Empty() {
-		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one retention period to change")
-		return
-	}
-	if _, err := c.Settings.Set(e, "staff:"+userOf(r)); err != nil {
-		if errors.Is(err, city.ErrInvalid) {
-			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
-			return
-		}
-		c.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	c.log().Info("admin: retention periods changed", "by", userOf(r))
-	redirect(w, r, "/admin/fees", "retention")
+	return nil
 }

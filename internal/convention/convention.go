@@ -229,35 +229,37 @@ func Gather(src Sources, city City, id string, p Period, now time.Time) (*Kit, e
 			return nil, err
 		}
 	}
+	// A nil source is a control this hub does not apply: its section stays
+	// nil and the agreement says so instead of printing a value.
 	if src.Limits != nil {
-		ls, err := src.Limits.Limits(o.ID)
-		if err != nil {
+		if k.Limits, err = present(src.Limits.Limits(o.ID)); err != nil {
 			return nil, err
 		}
-		k.Limits = &ls
 	}
 	if src.Retention != nil {
-		r, err := src.Retention.Retention()
-		if err != nil {
+		if k.Retention, err = present(src.Retention.Retention()); err != nil {
 			return nil, err
 		}
-		k.Retention = &r
 	}
 	if src.AccessLog != nil {
-		a, err := src.AccessLog.AccessLog()
-		if err != nil {
+		if k.AccessLog, err = present(src.AccessLog.AccessLog()); err != nil {
 			return nil, err
 		}
-		k.AccessLog = &a
 	}
 	if src.Notices != nil {
-		n, err := src.Notices.Notices()
-		if err != nil {
+		if k.Notices, err = present(src.Notices.Notices()); err != nil {
 			return nil, err
 		}
-		k.Notices = &n
 	}
 	return k, nil
+}
+
+// present turns a source's answer into a kit section: v, now known.
+func present[T any](v T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // shopActors are the audit actors that act for o: the shop itself and

@@ -90,6 +90,17 @@ func (d *doc) pairs(kv []Setting) {
 	}
 }
 
+// control prints a control's heading and its settings, or notApplied when
+// this hub does not apply it (nil settings).
+func (d *doc) control(heading string, settings *[]Setting) {
+	d.heading(heading)
+	if settings == nil {
+		d.para(notApplied)
+		return
+	}
+	d.pairs(*settings)
+}
+
 // table prints a header and rows in columns of widths, each cell wrapping
 // within its column and a row never split across pages.
 func (d *doc) table(widths []float64, head []string, rows [][]string, size float64) {
@@ -258,33 +269,15 @@ func (k *Kit) agreementPDF(annexes []File) ([]byte, error) {
 		d.table([]float64{50, 62, 30, 32}, []string{"Nome", "Identificativo della chiave", "Registrato il", "Stato"}, rows, 8.5)
 	}
 
-	d.heading("8. Limiti e soglie di anomalia")
-	if k.Limits == nil {
-		d.para(notApplied)
-	} else {
-		d.pairs(*k.Limits)
+	d.control("8. Limiti e soglie di anomalia", k.Limits)
+	var retention *[]Setting
+	if k.Retention != nil {
+		r := k.retentionSettings()
+		retention = &r
 	}
-
-	d.heading("9. Conservazione")
-	if k.Retention == nil {
-		d.para(notApplied)
-	} else {
-		d.pairs(k.retentionSettings())
-	}
-
-	d.heading("10. Registro degli accessi consultabile dal cittadino")
-	if k.AccessLog == nil {
-		d.para(notApplied)
-	} else {
-		d.pairs(*k.AccessLog)
-	}
-
-	d.heading("11. Avvisi all'interessato")
-	if k.Notices == nil {
-		d.para(notApplied)
-	} else {
-		d.pairs(*k.Notices)
-	}
+	d.control("9. Conservazione", retention)
+	d.control("10. Registro degli accessi consultabile dal cittadino", k.AccessLog)
+	d.control("11. Avvisi all'interessato", k.Notices)
 
 	d.heading("12. Estratto del registro degli accessi dell'esercente")
 	d.para(fmt.Sprintf("Periodo dal %s al %s: %s, dell'esercente e dei suoi dispositivi, nei file allegati (CSV e PDF).",
