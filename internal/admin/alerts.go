@@ -184,8 +184,7 @@ func (c *Console) alertReview(w http.ResponseWriter, r *http.Request) {
 
 // limitsSet changes the thresholds; a field left empty stays as it is.
 func (c *Console) limitsSet(w http.ResponseWriter, r *http.Request) {
-	if c.Settings == nil {
-		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+	if !c.haveSettings(w, r) {
 		return
 	}
 	e := city.Edit{Limits: map[string]int{}}

@@ -27,8 +27,7 @@ func (c *Console) feeCap() (int, error) {
 // from what to what; a refusal names the operators whose fees stand above
 // it, on the fee page itself.
 func (c *Console) feeCapSet(w http.ResponseWriter, r *http.Request) {
-	if c.Settings == nil {
-		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+	if !c.haveSettings(w, r) {
 		return
 	}
 	cents, err := parseEuro(r.PostFormValue("cap"))
@@ -58,8 +57,7 @@ func (c *Console) offlineLimits() (operators.OfflineLimits, error) {
 // a field left empty stays as it is. Each kiosk receives the new limits
 // with its agreement the next time it reaches the hub.
 func (c *Console) offlineSet(w http.ResponseWriter, r *http.Request) {
-	if c.Settings == nil {
-		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+	if !c.haveSettings(w, r) {
 		return
 	}
 	var e city.Edit
@@ -109,8 +107,7 @@ func (c *Console) retentionPolicy() (retention.Policy, error) {
 // are kept; a field left empty stays as it is. The daily retention run
 // applies them from its next run.
 func (c *Console) retentionSet(w http.ResponseWriter, r *http.Request) {
-	if c.Settings == nil {
-		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+	if !c.haveSettings(w, r) {
 		return
 	}
 	var e city.Edit
@@ -127,6 +124,16 @@ func (c *Console) retentionSet(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log().Info("admin: retention periods changed", "by", userOf(r))
 	redirect(w, r, "/admin/fees", "retention")
+}
+
+// haveSettings answers a change to the city settings on a hub that keeps
+// none with a 404, and reports whether there are settings to change.
+func (c *Console) haveSettings(w http.ResponseWriter, r *http.Request) bool {
+	if c.Settings == nil {
+		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+		return false
+	}
+	return true
 }
 
 // applySettings records e as the signed-in staff member's change to the
