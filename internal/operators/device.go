@@ -93,28 +93,27 @@ func (d *Device) Revoke(at time.Time, by, reason string) error {
 
 // Suspend stops the device until staff reinstate it.
 func (d *Device) Suspend(at time.Time, by, reason string) error {
-	if d.Status != DeviceActive {
-		return fmt.Errorf("%w: device %s is %s, not active", ErrTransition, d.KeyID, d.Status)
-	}
-	if strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "" {
-		return fmt.Errorf("%w: say who suspends device %s and why", ErrTransition, d.KeyID)
-	}
-	d.Status = DeviceSuspended
-	d.History = append(d.History, Change{At: at.UTC(), By: by, From: Status(DeviceActive), To: Status(DeviceSuspended), Reason: reason})
-	return nil
+	return d.move(DeviceActive, DeviceSuspended, at, by, reason, "say who suspends device %s and why")
 }
 
 // Reinstate lets a suspended device sign requests again, with staff's note
 // of what their review found.
 func (d *Device) Reinstate(at time.Time, by, note string) error {
-	if d.Status != DeviceSuspended {
-		return fmt.Errorf("%w: device %s is %s, not suspended", ErrTransition, d.KeyID, d.Status)
+	return d.move(DeviceSuspended, DeviceActive, at, by, note, "say who reinstates device %s and what the review found")
+}
+
+// move changes a device from status from to status to, recording who did
+// it and why in its history; both are required, and missing (one %s, the
+// key id) says so.
+func (d *Device) move(from, to DeviceStatus, at time.Time, by, reason, missing string) error {
+	if d.Status != from {
+		return fmt.Errorf("%w: device %s is %s, not %s", ErrTransition, d.KeyID, d.Status, from)
 	}
-	if strings.TrimSpace(by) == "" || strings.TrimSpace(note) == "" {
-		return fmt.Errorf("%w: say who reinstates device %s and what the review found", ErrTransition, d.KeyID)
+	if strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("%w: "+missing, ErrTransition, d.KeyID)
 	}
-	d.Status = DeviceActive
-	d.History = append(d.History, Change{At: at.UTC(), By: by, From: Status(DeviceSuspended), To: Status(DeviceActive), Reason: note})
+	d.Status = to
+	d.History = append(d.History, Change{At: at.UTC(), By: by, From: Status(from), To: Status(to), Reason: reason})
 	return nil
 }
 

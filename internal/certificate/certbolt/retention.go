@@ -101,22 +101,34 @@ func dayIndex(tx *bbolt.Tx, from []byte, last protocol.Day, fn func(key []byte) 
 // idOf is the certificate id in a cert_days key.
 func idOf(key []byte) string { return string(key[16:]) }
 
-// ExpiredPDFs counts the PDFs still kept of certificates issued before
-// cutoff.
-func ExpiredPDFs(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
-	pdfs := tx.Bucket(bucketPDF)
-	err = dayIndex(tx, pdfFrom(tx), protocol.DayOf(cutoff), func(key []byte) (bool, error) {
+// expired walks the certificates issued before cutoff, by day from from
+// (all days when nil) through cutoff's day, calling fn with each one's
+// index key and record until fn says stop; with pdfs, only those whose PDF
+// is still kept. The counts and the batches of a run walk alike, so what a
+// dry run counts is what the run deletes.
+func expired(tx *bbolt.Tx, from []byte, cutoff time.Time, pdfs bool, fn func(key []byte, r *certificate.Record) (more bool, err error)) error {
+	pdf := tx.Bucket(bucketPDF)
+	return dayIndex(tx, from, protocol.DayOf(cutoff), func(key []byte) (bool, error) {
 		id := idOf(key)
-		if pdfs.Get([]byte(id)) == nil {
+		if pdfs && pdf.Get([]byte(id)) == nil {
 			return true, nil
 		}
 		r, err := Get(tx, id)
 		if err != nil {
 			return false, err
 		}
-		if r.Issued.Before(cutoff) {
-			n++
+		if !r.Issued.Before(cutoff) {
+			return true, nil
 		}
+		return fn(key, &r)
+	})
+}
+
+// ExpiredPDFs counts the PDFs still kept of certificates issued before
+// cutoff.
+func ExpiredPDFs(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
+	err = expired(tx, pdfFrom(tx), cutoff, true, func([]byte, *certificate.Record) (bool, error) {
+		n++
 		return true, nil
 	})
 	return n, err
@@ -137,32 +149,20 @@ func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error
 		return 0, err
 	}
 	pdfs := tx.Bucket(bucketPDF)
-	last := protocol.DayOf(cutoff)
-	through := last.Key()
-	err = dayIndex(tx, pdfFrom(tx), last, func(key []byte) (bool, error) {
-		id := idOf(key)
-		if pdfs.Get([]byte(id)) == nil {
-			return true, nil
-		}
-		r, err := Get(tx, id)
-		if err != nil {
-			return false, err
-		}
-		if !r.Issued.Before(cutoff) {
-			return true, nil
-		}
+	through := protocol.DayOf(cutoff).Key()
+	err = expired(tx, pdfFrom(tx), cutoff, true, func(key []byte, r *certificate.Record) (bool, error) {
 		if n == limit {
 			// The days before this one are done: the next batch starts
 			// here, not at the first day again.
 			through = bytes.Clone(key[:8])
 			return false, nil
 		}
-		if err := pdfs.Delete([]byte(id)); err != nil {
+		if err := pdfs.Delete([]byte(idOf(key))); err != nil {
 			return false, err
 		}
 		r.PDFDeleted = at.UTC()
 		n++
-		return true, put(tx, &r)
+		return true, put(tx, r)
 	})
 	if err == nil {
 		// Every day before through is done; through itself may still hold
@@ -174,14 +174,8 @@ func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error
 
 // ExpiredRecords counts the records of certificates issued before cutoff.
 func ExpiredRecords(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
-	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(key []byte) (bool, error) {
-		r, err := Get(tx, idOf(key))
-		if err != nil {
-			return false, err
-		}
-		if r.Issued.Before(cutoff) {
-			n++
-		}
+	err = expired(tx, nil, cutoff, false, func([]byte, *certificate.Record) (bool, error) {
+		n++
 		return true, nil
 	})
 	return n, err
@@ -196,18 +190,11 @@ func PurgeRecords(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err err
 	if err := initRetention(tx); err != nil {
 		return 0, err
 	}
-	err = dayIndex(tx, nil, protocol.DayOf(cutoff), func(key []byte) (bool, error) {
-		r, err := Get(tx, idOf(key))
-		if err != nil {
-			return false, err
-		}
-		if !r.Issued.Before(cutoff) {
-			return true, nil
-		}
+	err = expired(tx, nil, cutoff, false, func(_ []byte, r *certificate.Record) (bool, error) {
 		if n == limit {
 			return false, nil
 		}
-		if err := purge(tx, &r, at); err != nil {
+		if err := purge(tx, r, at); err != nil {
 			return false, err
 		}
 		n++

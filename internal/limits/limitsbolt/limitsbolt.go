@@ -238,6 +238,18 @@ func openKey(device string, kind limits.Kind) []byte {
 	return []byte(device + "\x00" + string(kind))
 }
 
+// alertBuckets are the alerts and the index of the open ones, which Raise
+// and Close change together.
+func alertBuckets(tx *bbolt.Tx) (alerts, open *bbolt.Bucket, err error) {
+	if alerts, err = bucket(tx, bucketAlerts); err != nil {
+		return nil, nil, err
+	}
+	if open, err = bucket(tx, bucketOpen); err != nil {
+		return nil, nil, err
+	}
+	return alerts, open, nil
+}
+
 func getAlert(b *bbolt.Bucket, id []byte) (limits.Alert, error) {
 	var a limits.Alert
 	v := b.Get(id)
@@ -263,11 +275,7 @@ func (s *Store) Raise(ctx context.Context, a limits.Alert) (stored limits.Alert,
 		return a, false, err
 	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
-		alerts, err := bucket(tx, bucketAlerts)
-		if err != nil {
-			return err
-		}
-		open, err := bucket(tx, bucketOpen)
+		alerts, open, err := alertBuckets(tx)
 		if err != nil {
 			return err
 		}
@@ -321,11 +329,7 @@ func (s *Store) Close(ctx context.Context, device string, r limits.Review) (out 
 		return nil, err
 	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
-		alerts, err := bucket(tx, bucketAlerts)
-		if err != nil {
-			return err
-		}
-		open, err := bucket(tx, bucketOpen)
+		alerts, open, err := alertBuckets(tx)
 		if err != nil {
 			return err
 		}
