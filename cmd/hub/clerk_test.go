@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/totp"
 )
 
 var totpSecret = regexp.MustCompile(`TOTP secret [^:]*: ([A-Z2-7]+)`)
@@ -34,7 +35,7 @@ func logInClerk(t *testing.T, ctx context.Context, c *hubclient.Client, data str
 	if r.code != 0 || m == nil {
 		t.Fatalf("hub clerk add: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	code, err := operators.TOTPCode(m[1], operators.TOTPStepAt(time.Now()))
+	code, err := operators.TOTPCode(m[1], totp.StepAt(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/base32"
 	"encoding/csv"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/totp"
 )
 
 // loginForm posts a log-in as a browser tab with one log-in token would.
@@ -140,7 +140,7 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return staff.TOTPAt(b, at, 6, sha1.New)
+	return totp.At(b, at)
 }
 
 // Turning one-time codes on needs the password; replacing or turning them

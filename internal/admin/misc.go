@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/totp"
 )
 
 // auditLimit bounds one page of audit results.
@@ -205,14 +206,14 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.account")
 	setup := func(secret []byte) accountData {
-		d := accountData{Acc: a, Secret: staff.SecretText(secret), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
+		d := accountData{Acc: a, Secret: totp.Text(secret), URI: staff.TOTPURI("Sportello "+c.City, a.User, secret)}
 		d.QR = qrSVG(d.URI)
 		return d
 	}
 	attempt := adminbolt.Attempt{User: a.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("current"), From: clientAddr(r)}
 	switch r.PostFormValue("action") {
 	case "start":
-		secret, err := staff.NewTOTPSecret(c.Rand)
+		secret, err := totp.NewSecret(c.Rand)
 		if err != nil {
 			c.fail(w, r, http.StatusInternalServerError, err)
 			return

@@ -25,6 +25,7 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/totp"
 )
 
 // clerkFixture is the real handler stack with the operator store keeping
@@ -336,7 +337,7 @@ func TestClerkPasswordAndTOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := func() string {
-		s, _ := operators.TOTPCode(secret, operators.TOTPStepAt(f.clock()))
+		s, _ := operators.TOTPCode(secret, totp.StepAt(f.clock()))
 		return s
 	}
 	if st, reason, _ := f.logIn(t, f.b1, api.ClerkLogin{CF: c.CF, Password: "una password sbagliata", TOTP: code()}); st != http.StatusUnauthorized || reason != api.ReasonClerkPasswordWrong {

@@ -1,15 +1,11 @@
 package operators
 
 import (
-	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,6 +17,7 @@ import (
 
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/totp"
 )
 
 // A clerk is a named person who works the counter of one shop. The law that
@@ -227,26 +224,14 @@ func checkClerkPassword(hash, password string) bool {
 	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// TOTP parameters, RFC 6238's defaults that every authenticator app reads
-// from an otpauth:// URI: HMAC-SHA1, 30-second steps, 6 digits.
-const (
-	TOTPStep   = 30 * time.Second
-	TOTPDigits = 6
-)
-
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
 // NewTOTPSecret draws a 20-byte secret and returns it in base32, as
-// authenticator apps take it.
+// authenticator apps take it and as the clerk's record keeps it.
 func NewTOTPSecret(r io.Reader) (string, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	b := make([]byte, 20)
-	if _, err := io.ReadFull(r, b); err != nil {
+	b, err := totp.NewSecret(r)
+	if err != nil {
 		return "", err
 	}
-	return b32.EncodeToString(b), nil
+	return totp.Text(b), nil
 }
 
 // TOTPURI is the otpauth:// URI an authenticator app scans.
@@ -254,25 +239,14 @@ func TOTPURI(secret, account string) string {
 	return "otpauth://totp/Sportello:" + strings.ReplaceAll(account, " ", "%20") + "?secret=" + secret + "&issuer=Sportello"
 }
 
-// TOTPCode is the code for secret at step (RFC 4226 §5.3 over the step
-// counter, RFC 6238).
+// TOTPCode is the code for the base32 secret at step (see totp.StepAt).
 func TOTPCode(secret string, step int64) (string, error) {
-	key, err := b32.DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
-	if err != nil || len(key) == 0 {
-		return "", fmt.Errorf("%w: the TOTP secret is not base32", ErrInvalid)
+	key, err := totp.Parse(secret)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(step))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := binary.BigEndian.Uint32(sum[off:]) & 0x7fffffff
-	return fmt.Sprintf("%06d", v%1_000_000), nil
+	return totp.Code(key, step), nil
 }
-
-// TOTPStepAt is the RFC 6238 time step of instant at.
-func TOTPStepAt(at time.Time) int64 { return at.Unix() / int64(TOTPStep/time.Second) }
 
 // CheckPassword checks a password log-in at instant at: the password, and
 // a TOTP code of the current step or the one before or after (a phone's
@@ -282,26 +256,21 @@ func (c *Clerk) CheckPassword(password, code string, at time.Time) (int64, error
 	if !c.HasPassword() {
 		return 0, fmt.Errorf("%w: %s has no password log-in; use the CIE", ErrClerkCredentials, c.Name)
 	}
-	pwOK := checkClerkPassword(c.PasswordHash, password)
-	code = strings.TrimSpace(code)
-	now := TOTPStepAt(at)
-	for _, step := range []int64{now, now - 1, now + 1} {
-		want, err := TOTPCode(c.TOTPSecret, step)
-		if err != nil {
-			return 0, err
-		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) != 1 {
-			continue
-		}
-		if !pwOK {
-			break
-		}
-		if step <= c.LastTOTPStep {
-			return 0, fmt.Errorf("%w: wait for the next code", ErrClerkTOTPReused)
-		}
-		return step, nil
+	key, err := totp.Parse(c.TOTPSecret)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return 0, fmt.Errorf("%w: the password or the code is wrong", ErrClerkCredentials)
+	pwOK := checkClerkPassword(c.PasswordHash, password)
+	step, err := totp.Verify(key, code, at, c.LastTOTPStep)
+	// A reused code is told apart only with the right password, so a
+	// guesser learns nothing of the codes.
+	if pwOK && errors.Is(err, totp.ErrReused) {
+		return 0, fmt.Errorf("%w: wait for the next code", ErrClerkTOTPReused)
+	}
+	if !pwOK || err != nil {
+		return 0, fmt.Errorf("%w: the password or the code is wrong", ErrClerkCredentials)
+	}
+	return step, nil
 }
 
 // Log-in methods, as a session records them.

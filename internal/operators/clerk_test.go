@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/totp"
 )
 
 func testClerk() *Clerk {
@@ -42,7 +43,7 @@ func TestClerkMayWork(t *testing.T) {
 
 // RFC 6238 Appendix B, SHA-1, truncated to six digits.
 func TestTOTPCode(t *testing.T) {
-	secret := b32.EncodeToString([]byte("12345678901234567890"))
+	secret := totp.Text([]byte("12345678901234567890"))
 	for _, v := range []struct {
 		unix int64
 		want string
@@ -67,15 +68,15 @@ func TestClerkCheckPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, Rome)
-	code, _ := TOTPCode(c.TOTPSecret, TOTPStepAt(at))
+	code, _ := TOTPCode(c.TOTPSecret, totp.StepAt(at))
 	step, err := c.CheckPassword("correct horse battery", code, at)
-	if err != nil || step != TOTPStepAt(at) {
+	if err != nil || step != totp.StepAt(at) {
 		t.Fatalf("right password and code: step %d, %v", step, err)
 	}
 	if _, err := c.CheckPassword("wrong horse battery", code, at); !errors.Is(err, ErrClerkCredentials) {
 		t.Errorf("wrong password: %v", err)
 	}
-	old, _ := TOTPCode(c.TOTPSecret, TOTPStepAt(at)-5)
+	old, _ := TOTPCode(c.TOTPSecret, totp.StepAt(at)-5)
 	if _, err := c.CheckPassword("correct horse battery", old, at); !errors.Is(err, ErrClerkCredentials) {
 		t.Errorf("code of 2.5 minutes ago: %v", err)
 	}
