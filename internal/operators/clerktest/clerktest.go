@@ -19,18 +19,28 @@ func Clerk(cf, name, op string) *operators.Clerk {
 		Trained: registry.Date{Year: 2020, Month: 1, Day: 10}, EnabledUntil: registry.Date{Year: 2099, Month: 12, Day: 31}}
 }
 
+// add adds c to s, ending the test when s refuses it.
+func add(t *testing.T, s operators.ClerkStore, c *operators.Clerk) *operators.Clerk {
+	t.Helper()
+	if err := s.AddClerk(c, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// withClerk opens a store with one clerk at its first shop.
+func withClerk(t *testing.T, open Open) (operators.ClerkStore, *operators.Clerk) {
+	t.Helper()
+	s, a, _ := open(t)
+	return s, add(t, s, Clerk("RSSMRA50B17A558W", "Mario Rossi", a))
+}
+
 // Run runs the suite.
 func Run(t *testing.T, open Open) {
 	t.Run("AddGetList", func(t *testing.T) {
 		s, a, b := open(t)
-		c1 := Clerk("RSSMRA50B17A558W", "Mario Rossi", a)
-		if err := s.AddClerk(c1, "staff"); err != nil {
-			t.Fatal(err)
-		}
-		c2 := Clerk("RSSMRA50B17A558W", "Mario Rossi", b)
-		if err := s.AddClerk(c2, "staff"); err != nil {
-			t.Fatal(err)
-		}
+		c1 := add(t, s, Clerk("RSSMRA50B17A558W", "Mario Rossi", a))
+		c2 := add(t, s, Clerk("RSSMRA50B17A558W", "Mario Rossi", b))
 		if c1.ID == "" || c1.ID == c2.ID {
 			t.Fatalf("ids %q and %q: want two distinct ids", c1.ID, c2.ID)
 		}
@@ -84,11 +94,7 @@ func Run(t *testing.T, open Open) {
 		}
 	})
 	t.Run("ReinstateEndsSessions", func(t *testing.T) {
-		s, a, _ := open(t)
-		c := Clerk("RSSMRA50B17A558W", "Mario Rossi", a)
-		if err := s.AddClerk(c, "staff"); err != nil {
-			t.Fatal(err)
-		}
+		s, c := withClerk(t, open)
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, operators.Rome)
 		token, sess, err := operators.NewClerkSession(nil, c, "dev-1", operators.LoginCIE, at)
 		if err != nil {
@@ -120,11 +126,7 @@ func Run(t *testing.T, open Open) {
 		}
 	})
 	t.Run("EndSession", func(t *testing.T) {
-		s, a, _ := open(t)
-		c := Clerk("RSSMRA50B17A558W", "Mario Rossi", a)
-		if err := s.AddClerk(c, "staff"); err != nil {
-			t.Fatal(err)
-		}
+		s, c := withClerk(t, open)
 		_, sess, _ := operators.NewClerkSession(nil, c, "dev-1", operators.LoginPassword, time.Now())
 		if err := s.StartClerkSession(sess); err != nil {
 			t.Fatal(err)
@@ -137,11 +139,7 @@ func Run(t *testing.T, open Open) {
 		}
 	})
 	t.Run("TOTPStep", func(t *testing.T) {
-		s, a, _ := open(t)
-		c := Clerk("RSSMRA50B17A558W", "Mario Rossi", a)
-		if err := s.AddClerk(c, "staff"); err != nil {
-			t.Fatal(err)
-		}
+		s, c := withClerk(t, open)
 		if err := s.UseTOTPStep(c.ID, 100); err != nil {
 			t.Fatal(err)
 		}

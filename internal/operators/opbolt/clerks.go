@@ -45,15 +45,9 @@ func AddClerk(tx *bbolt.Tx, c *operators.Clerk, at time.Time, by string) error {
 	if len(others) > 0 {
 		return fmt.Errorf("%w: %s is already clerk %s of operator %s; reinstate that record instead", operators.ErrInvalid, c.CF, others[0].ID, c.OperatorID)
 	}
-	b, err := bucket(tx, bucketClerks)
-	if err != nil {
+	if c.ID, err = nextID(tx, bucketClerks, "cl"); err != nil {
 		return err
 	}
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	c.ID = fmt.Sprintf("cl-%04d", seq)
 	return put(tx, bucketClerks, c.ID, c)
 }
 

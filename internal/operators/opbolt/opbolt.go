@@ -66,6 +66,20 @@ func bucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
 	return b, nil
 }
 
+// nextID draws the next id of bucket name: prefix, a dash and at least
+// four digits ("op-0001").
+func nextID(tx *bbolt.Tx, name []byte, prefix string) (string, error) {
+	b, err := bucket(tx, name)
+	if err != nil {
+		return "", err
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s-%04d", prefix, seq), nil
+}
+
 func get[T any](tx *bbolt.Tx, name []byte, key string, what string) (*T, error) {
 	b, err := bucket(tx, name)
 	if err != nil {
@@ -117,11 +131,9 @@ func AddOperator(tx *bbolt.Tx, o *operators.Operator, p operators.Policy, at tim
 	}); err != nil {
 		return err
 	}
-	seq, err := b.NextSequence()
-	if err != nil {
+	if o.ID, err = nextID(tx, bucketOperators, "op"); err != nil {
 		return err
 	}
-	o.ID = fmt.Sprintf("op-%04d", seq)
 	return put(tx, bucketOperators, o.ID, o)
 }
 
