@@ -12,18 +12,25 @@ import (
 	"github.com/sportello/sportello/internal/limits/limitstest"
 )
 
+// openFile opens the store on the bbolt file at path.
+func openFile(t *testing.T, path string) (*bbolt.DB, *Store) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, s
+}
+
 func TestStore(t *testing.T) {
 	paths := map[limits.Store]string{}
 	dbs := map[limits.Store]*bbolt.DB{}
 	openAt := func(t *testing.T, path string) limits.Store {
-		db, err := bbolt.Open(path, 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(db)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db, s := openFile(t, path)
 		t.Cleanup(func() { db.Close() })
 		paths[s], dbs[s] = path, db
 		return s
@@ -47,14 +54,7 @@ func TestCountsWrittenBehind(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	open := func() (*bbolt.DB, *Store) {
-		db, err := bbolt.Open(path, 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(db)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db, s := openFile(t, path)
 		s.FlushEvery, s.Now = time.Minute, func() time.Time { return now }
 		return db, s
 	}
