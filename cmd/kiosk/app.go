@@ -45,14 +45,14 @@ func init() {
 
 // shopConfig is PROFILE/kiosk.json: what the shop sets up once.
 type shopConfig struct {
-	Shop           string        `json:"shop"`
-	Address        string        `json:"address,omitempty"`
-	Mode           string        `json:"mode,omitempty"`
-	A4Printer      string        `json:"a4_printer"`      // URI; dir:PATH keeps every job as a file
-	ReceiptPrinter string        `json:"receipt_printer"` // URI
-	ReceiptModel   string        `json:"receipt_model,omitempty"`
-	IdleSeconds    int           `json:"idle_seconds,omitempty"`
-	DemoNIS        string        `json:"demo_nis,omitempty"` // the virtual card's NIS in --demo
+	Shop           string `json:"shop"`
+	Address        string `json:"address,omitempty"`
+	Mode           string `json:"mode,omitempty"`
+	A4Printer      string `json:"a4_printer"`      // URI; dir:PATH keeps every job as a file
+	ReceiptPrinter string `json:"receipt_printer"` // URI
+	ReceiptModel   string `json:"receipt_model,omitempty"`
+	IdleSeconds    int    `json:"idle_seconds,omitempty"`
+	DemoNIS        string `json:"demo_nis,omitempty"` // the virtual card's NIS in --demo
 	// Lat and Lon place the shop for the directory of nearby points of
 	// service; without them the kiosk shows no directory.
 	Lat float64 `json:"lat,omitempty"`

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/admin/staff"
 )
 
 // Named clerks on the operator page (issue 13): city staff enable each

@@ -170,14 +170,14 @@ type Flow struct {
 
 	act sync.Mutex // one action at a time
 
-	mu       sync.Mutex
-	v        View
-	last     time.Time // last citizen or operator activity
-	pdf      []byte // last certificate, kept for reprint until the next customer
-	rcpt     *receipt.Receipt
-	jobs     []string       // the last sale's print jobs, printed from the spool while it holds them
-	claim    *receipt.Claim // last claim receipt, kept for reprint until the next customer
-	key      string         // idempotency key of the request under review
+	mu    sync.Mutex
+	v     View
+	last  time.Time // last citizen or operator activity
+	pdf   []byte    // last certificate, kept for reprint until the next customer
+	rcpt  *receipt.Receipt
+	jobs  []string       // the last sale's print jobs, printed from the spool while it holds them
+	claim *receipt.Claim // last claim receipt, kept for reprint until the next customer
+	key   string         // idempotency key of the request under review
 	// requester is how the citizen of this visit was identified (the CIE
 	// tap, or codice fiscale and document), sent with the look-up and
 	// with every request, and forgotten with the customer.

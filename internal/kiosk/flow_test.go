@@ -613,7 +613,6 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-
 func TestFileJournal(t *testing.T) {
 	j := &FileJournal{Path: t.TempDir() + "/sales.jsonl"}
 	if s, err := j.Since(testNow); err != nil || len(s) != 0 {

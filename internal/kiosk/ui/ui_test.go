@@ -49,6 +49,7 @@ func (h *hub) Issue(_ context.Context, r kiosk.IssueRequest) (*kiosk.Issued, err
 		Fees: b.Lines, TotalCents: b.TotalCents, VerifyURL: "https://hub.example/v/c1", Issued: now}, nil
 }
 func (h *hub) PDF(context.Context, string) ([]byte, error) { return []byte("%PDF-1.7"), nil }
+
 // LogInClerk answers even while offline: the offline screens are of a
 // clerk who logged in before the connection went.
 func (h *hub) LogInClerk(context.Context, api.ClerkLogin) (*kiosk.Staff, error) {
