@@ -56,6 +56,10 @@ const (
 	ReasonNoFamily            = "no_family"
 	ReasonSingleMember        = "single_member_family"
 	ReasonNotItalian          = "not_italian"
+	// ReasonSeveralCitizenships: cittadinanza is not certified for a
+	// person holding more than one citizenship (ANPR, controlli certificato
+	// di cittadinanza, "Controlli specifici").
+	ReasonSeveralCitizenships = "several_citizenships"
 	ReasonNoCivilStatus       = "no_civil_status"
 	ReasonBornAbroadAIRE      = "born_abroad_aire"
 	ReasonInvalidChannel      = "invalid_channel"
@@ -564,6 +568,14 @@ func checkType(d *SubjectData, t Type) error {
 		if !p.Italian() {
 			return refuse(ReasonNotItalian, "%s is not recorded as an Italian citizen, so Italian citizenship cannot be certified.", name)
 		}
+		// ANPR, "Controlli applicati alla produzione di certificati",
+		// certificato di cittadinanza, controlli specifici: "Se il
+		// soggetto è in possesso di più cittadinanze" the certificate is
+		// not issued (italia/anpr src/controllo-certificati/
+		// CERTIFICATO_cittadinanza.rst).
+		if distinct(p.Citizenships) > 1 {
+			return refuse(ReasonSeveralCitizenships, "%s holds more than one citizenship, for which ANPR issues no certificate of cittadinanza.", name)
+		}
 	case StatoCivile:
 		if !p.CivilStatus.Valid() || p.CivilStatus == registry.CivilStatusUnknown {
 			return refuse(ReasonNoCivilStatus, "the civil status of %s is not documented in the registry.", name)
@@ -591,4 +603,14 @@ func checkType(d *SubjectData, t Type) error {
 		}
 	}
 	return nil
+}
+
+// distinct counts the different codes in cs, so a citizenship recorded twice
+// is one citizenship.
+func distinct(cs []string) int {
+	seen := map[string]bool{}
+	for _, c := range cs {
+		seen[c] = true
+	}
+	return len(seen)
 }

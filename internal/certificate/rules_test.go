@@ -108,6 +108,8 @@ func TestRules(t *testing.T) {
 		simple("cittadinanza", "", mario, Cittadinanza),
 		simple("cittadinanza AIRE", "", with(mario, toAIRE), Cittadinanza),
 		simple("cittadinanza foreigner", ReasonNotItalian, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = []string{"Z110"} }), Cittadinanza),
+		simple("cittadinanza two citizenships", ReasonSeveralCitizenships, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = []string{registry.Italy, "Z110"} }), Cittadinanza),
+		simple("cittadinanza Italy recorded twice", "", with(mario, func(_ *household, p *registry.Person) { p.Citizenships = []string{registry.Italy, registry.Italy} }), Cittadinanza),
 		simple("cittadinanza unknown", ReasonNotItalian, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = nil }), Cittadinanza),
 		// esistenza in vita
 		simple("esistenza in vita", "", mario, EsistenzaInVita),
