@@ -80,6 +80,12 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		Facts:     []Fact{{"nome", upperName(p)}, {"cf", p.CF}},
 	}
 	for _, l := range in.Fees.Lines {
+		// The shop's service fee is the shop's own charge, not the comune's:
+		// it is printed on the shop's receipt (with its VAT treatment) and
+		// kept in the record for settlement, never on the certificate.
+		if l.Kind == fees.Service {
+			continue
+		}
 		doc.Fees = append(doc.Fees, FeeLine{Label: l.Label, Cents: l.Cents, Note: l.Note})
 	}
 	for _, t := range types {

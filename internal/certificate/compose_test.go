@@ -115,7 +115,7 @@ func TestComposeInvariants(t *testing.T) {
 				t.Errorf("%v: the document mentions %q", types, never)
 			}
 		}
-		if doc.Subject.BirthPlace != "MILANO (MI)" || doc.Purpose == "" || len(doc.Fees) != 3 {
+		if doc.Subject.BirthPlace != "MILANO (MI)" || doc.Purpose == "" || len(doc.Fees) != 2 {
 			t.Errorf("%v: subject %+v purpose %q fees %v", types, doc.Subject, doc.Purpose, doc.Fees)
 		}
 	}
@@ -191,5 +191,36 @@ func BenchmarkRulesFeesCompose(b *testing.B) {
 		if _, err := Compose(d, types, names, Issue{ID: "abcdefghijklmnop", Protocol: "2026/0000123", Issued: testNow, Issuer: testIssuer, Fees: br}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestShopFeeNotOnCertificate: the shop's service fee is the shop's charge,
+// printed on its receipt; the comune's certificate lists only the comune's
+// bollo and diritti, and its total is theirs alone.
+func TestShopFeeNotOnCertificate(t *testing.T) {
+	h := newHousehold()
+	b, err := Fees([]Type{Residenza}, fees.Exemption{}, 200, Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var service int64
+	for _, l := range b.Lines {
+		if l.Kind == fees.Service {
+			service += l.Cents
+		}
+	}
+	if service != 200 {
+		t.Fatalf("the breakdown carries a service fee of %d cents, want 200: the test needs one", service)
+	}
+	doc := compose(t, h.data(h.mario), Residenza)
+	var total int64
+	for _, f := range doc.Fees {
+		total += f.Cents
+		if strings.Contains(strings.ToLower(f.Label), "servizio") || strings.Contains(strings.ToLower(f.Label), "esercente") {
+			t.Errorf("the certificate prints the shop's fee line %+v", f)
+		}
+	}
+	if total != fees.BolloCents+fees.DirittiCents {
+		t.Errorf("the certificate's fees add up to %d cents, want bollo and diritti only (%d)", total, fees.BolloCents+fees.DirittiCents)
 	}
 }

@@ -22,7 +22,7 @@ type Document struct {
 	Sections []Section
 
 	Purpose string    // "Uso consentito ..." or the exemption sentence with its legal reference
-	Fees    []FeeLine // as printed: one per component, integer cents
+	Fees    []FeeLine // the comune's charges as printed (bollo, diritti), integer cents; never the shop's fee
 	Notices []string  // the art. 40 DPR 445/2000 sentence and any other mandatory text
 
 	// Facts are the key facts the QR seal carries, in order, so a verifier
@@ -73,7 +73,7 @@ type Table struct {
 
 // FeeLine is one fee component as printed on the certificate.
 type FeeLine struct {
-	Label string // "Imposta di bollo", "Diritti di segreteria", "Servizio dell'esercente"
+	Label string // "Imposta di bollo", "Diritti di segreteria"
 	Cents int64  // 0 when exempt
 	Note  string // "esente ai sensi di art. 16 tab. B DPR 642/1972"
 }

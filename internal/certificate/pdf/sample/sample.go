@@ -52,7 +52,6 @@ func Residenza() certificate.Document {
 		Fees: []certificate.FeeLine{
 			{Label: "Imposta di bollo", Cents: 1600},
 			{Label: "Diritti di segreteria", Cents: 52},
-			{Label: "Servizio dell'esercente", Cents: 200},
 		},
 		Notices:   []string{art40},
 		Facts:     []certificate.Fact{{Key: "residenza", Value: addr}},
@@ -98,7 +97,6 @@ func StatoDiFamiglia() certificate.Document {
 		Fees: []certificate.FeeLine{
 			{Label: "Imposta di bollo", Cents: 0, Note: "esente, art. 19 L. 74/1987"},
 			{Label: "Diritti di segreteria", Cents: 0, Note: "esenti"},
-			{Label: "Servizio dell'esercente", Cents: 150},
 		},
 		Notices:   []string{art40},
 		Facts:     facts,
