@@ -26,7 +26,7 @@ import (
 
 func init() {
 	register(
-		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF] --out FILE.pdf",
+		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF | --administration TEXT] --out FILE.pdf",
 			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
 		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT", Help: "revoke an issued certificate", Run: (*cli).certificateRevoke},
 		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},
@@ -104,6 +104,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 	exemption := fs.Int("exemption", 0, "ANPR bollo exemption code (1–10, 99)")
 	exemptionText := fs.String("exemption-text", "", "the reason, required with code 99")
 	requesterCF := fs.String("requester", "", "codice fiscale of the person asking, if not the subject")
+	administration := fs.String("administration", "", "the public administration asking and its request's reference (needed for exemption 10)")
 	out := fs.String("out", "", "where to write the PDF")
 	publicURL := fs.String("public-url", envOr("SPORTELLO_PUBLIC_URL", "http://127.0.0.1:8080"), "the hub's public URL, printed in the QR")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
@@ -129,7 +130,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 			return err
 		}
 		res, err := desk.Issue(ctx, issuance.Request{
-			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF,
+			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF, Administration: *administration,
 			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText}, Channel: certificate.Office, Actor: actor,
 		})
 		if err != nil {

@@ -115,6 +115,7 @@ func TestCertificateRefusals(t *testing.T) {
 		{"unknown subject", []string{"--cf", "CCCFBA85D03L219P", "--type", "residenza"}, 1, "registry"},
 		{"exemption 99 without reason", []string{"--cf", cf, "--type", "residenza", "--exemption", "99"}, 1, "reason"},
 		{"unknown exemption", []string{"--cf", cf, "--type", "residenza", "--exemption", "42"}, 1, "42"},
+		{"exemption 10 for a private person", []string{"--cf", cf, "--type", "residenza", "--exemption", "10"}, 1, "public administration"},
 		{"no type", []string{"--cf", cf}, 2, "--type"},
 	}
 	for _, tt := range tests {

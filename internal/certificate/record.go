@@ -2,6 +2,7 @@ package certificate
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/sportello/sportello/internal/fees"
@@ -101,4 +102,37 @@ func NewRecord(doc *Document, d *SubjectData, req Request, operatorID string, b 
 		Issued:      doc.Issued,
 		Status:      Valid,
 	}
+}
+
+// ReasonExemptionNotAllowed: the declared bollo exemption is not one this
+// requester may claim on this channel.
+const ReasonExemptionNotAllowed = "exemption_not_allowed"
+
+// exemptionLimits are the table 39 codes that only some requesters on some
+// channels may claim, each with the source of its constraint. Codes not
+// listed are declared by the requester on any channel.
+var exemptionLimits = map[int]struct {
+	channels   []Channel
+	requesters []RequesterKind
+	why        string
+}{
+	// Code 10: art. 16, tabella allegato B, DPR 642/1972 exempts the acts
+	// exchanged between public administrations, so only an administration
+	// may claim it, and administrations ask at the registry office; ANPR
+	// issues it only with tipoRichiedente 3 (pubblica amministrazione).
+	10: {[]Channel{Office}, []RequesterKind{RequesterPA},
+		"exemption code 10 (exchanges between public administrations) is only for a public administration's request at the registry office."},
+}
+
+// CheckExemption refuses an exemption code the requester of kind may not
+// claim on channel ch, before anything is charged or numbered.
+func CheckExemption(ex fees.Exemption, ch Channel, kind RequesterKind) error {
+	lim, ok := exemptionLimits[ex.Code]
+	if !ok {
+		return nil
+	}
+	if slices.Contains(lim.channels, ch) && slices.Contains(lim.requesters, kind) {
+		return nil
+	}
+	return &Refusal{Reason: ReasonExemptionNotAllowed, Message: lim.why}
 }

@@ -2,6 +2,7 @@ package certificate
 
 import (
 	"errors"
+	"github.com/sportello/sportello/internal/fees"
 	"strconv"
 	"strings"
 	"testing"
@@ -400,4 +401,28 @@ func (f *fakeReader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 		return []*registry.Event{f.h.marriage}, nil
 	}
 	return nil, nil
+}
+
+// TestCheckExemption: code 10 only for a public administration at the
+// registry office; other codes on any channel.
+func TestCheckExemption(t *testing.T) {
+	for _, c := range []struct {
+		code int
+		ch   Channel
+		kind RequesterKind
+		ok   bool
+	}{
+		{10, Office, RequesterPA, true},
+		{10, Office, RequesterSubject, false},
+		{10, Counter, RequesterSubject, false},
+		{10, Counter, RequesterPA, false},
+		{10, SelfService, RequesterSubject, false},
+		{7, Counter, RequesterSubject, true},
+		{0, SelfService, RequesterOther, true},
+	} {
+		err := CheckExemption(fees.Exemption{Code: c.code}, c.ch, c.kind)
+		if r, refused := AsRefusal(err); refused != !c.ok || (refused && r.Reason != ReasonExemptionNotAllowed) {
+			t.Errorf("code %d on %s by %v: %v", c.code, c.ch, c.kind, err)
+		}
+	}
 }

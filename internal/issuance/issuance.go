@@ -127,7 +127,11 @@ type Request struct {
 	// identified in person; empty when the subject asks for themself.
 	// Other channels ignore it: only Evidence identifies there.
 	RequesterCF string
-	Channel     certificate.Channel
+	// Administration names a public administration asking at the registry
+	// office and its request's reference; other channels ignore it. Only
+	// such a request may claim bollo exemption 10.
+	Administration string
+	Channel        certificate.Channel
 	// Operator is the shop issuing it; zero at the registry office.
 	Operator Operator
 	// IdempotencyKey makes a retried request return the first result; it
@@ -243,6 +247,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		data = d
 		if req.Channel == certificate.Office {
 			creq.Requester, err = requester(r, req.RequesterCF, d.Person)
+			creq.Requester.Administration = strings.TrimSpace(req.Administration)
 			return err
 		}
 		if w := strings.TrimSpace(creq.Widening); w != "" && !certificate.InHousehold(creq.Requester, d.Person) {
@@ -264,6 +269,9 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	read.Subject = data.Person.CF
 	types, err = certificate.Check(data, creq)
 	if err != nil {
+		return Result{}, s.refused(ctx, req, read, err)
+	}
+	if err := certificate.CheckExemption(req.Exemption, req.Channel, creq.Requester.KindFor(data.Person)); err != nil {
 		return Result{}, s.refused(ctx, req, read, err)
 	}
 	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, settings.Policy)

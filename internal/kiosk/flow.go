@@ -625,7 +625,19 @@ func (f *Flow) Choose(c Choice) error {
 	slices.Sort(c.Types)
 	c.Types = slices.Compact(c.Types)
 	svc := f.cfg.ServiceCents
+	// A kiosk is never the registry office, so an exemption kept for
+	// administrations there is refused here before the hub is asked.
+	ch := certificate.Counter
+	if f.cfg.Mode == SelfService {
+		ch = certificate.SelfService
+	}
 	b, err := certificate.Fees(c.Types, c.Exemption, svc, f.cfg.Policy)
+	if err == nil {
+		if xerr := certificate.CheckExemption(c.Exemption, ch, certificate.RequesterOther); xerr != nil {
+			r, _ := certificate.AsRefusal(xerr)
+			return f.fail(problem("fee_"+r.Reason, r.Message, xerr))
+		}
+	}
 	if err != nil {
 		var fe *fees.Error
 		if errors.As(err, &fe) {

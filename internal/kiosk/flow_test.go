@@ -139,6 +139,9 @@ func TestOperatorRefusals(t *testing.T) {
 		{"exemption 99 without text", identified, func(r *rig) error {
 			return r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 99}})
 		}, "fee_exemption_reason_missing", StepChoose},
+		{"exemption 10 at a shop", identified, func(r *rig) error {
+			return r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Exemption: fees.Exemption{Code: 10}})
+		}, "fee_exemption_not_allowed", StepChoose},
 		{"hub refuses", func(r *rig) {
 			reviewed(r)
 			r.hub.refuse = &Refusal{Status: 422, Reason: "not_eligible", Message: "not resident"}
@@ -401,7 +404,7 @@ func TestDaySummary(t *testing.T) {
 	login(r)
 	sales := []Choice{
 		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}},
-		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia}, Exemption: fees.Exemption{Code: 10}},
+		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia}, Exemption: fees.Exemption{Code: 7}},
 		{SubjectCF: cfMario, Types: []certificate.Type{certificate.Nascita}},
 	}
 	var want Summary

@@ -112,3 +112,19 @@ func TestRequesterRefusalsTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestExemptionRefusalTranslated: a refused exemption, whether the kiosk
+// or the hub refuses it, has its own sentence in both languages.
+func TestExemptionRefusalTranslated(t *testing.T) {
+	c, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Langs {
+		for _, key := range []string{"fee_" + certificate.ReasonExemptionNotAllowed, "hub_" + certificate.ReasonExemptionNotAllowed} {
+			if !c.Has(lang, key) {
+				t.Errorf("no %s sentence for %s", lang, key)
+			}
+		}
+	}
+}
