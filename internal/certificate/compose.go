@@ -168,7 +168,7 @@ func (c composer) personLine(o *registry.Person) string {
 	if o.Sex == registry.Female {
 		born = "nata"
 	}
-	s := fmt.Sprintf("%s, %s il %s", upperName(o), born, o.BirthDate.Italian())
+	s := fmt.Sprintf("%s, %s %s", upperName(o), born, DatedArticle("il", o.BirthDate.Italian()))
 	if pl := c.place(o.BirthPlace, o.BirthDate); pl != "" {
 		s += " a " + pl
 	}
@@ -199,7 +199,7 @@ func (c composer) section(t Type) (Section, string, error) {
 		}}, a + "; AIRE " + com, nil
 
 	case EsistenzaInVita:
-		v := "in vita alla data del " + c.today().Italian()
+		v := "in vita alla data " + DatedArticle("del", c.today().Italian())
 		return Section{Heading: "Esistenza in vita", Lines: []Line{{"Risulta", v}}}, v, nil
 
 	case Cittadinanza:

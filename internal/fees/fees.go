@@ -225,7 +225,13 @@ func Compute(r Request) (Breakdown, error) {
 	case ex.Code == OtherReason:
 		b.Purpose = "Rilasciato in esenzione dall'imposta di bollo per altro motivo di esenzione: " + ex.Text + "."
 	case declared:
-		b.Purpose = fmt.Sprintf("Rilasciato in esenzione dall'imposta di bollo per uso %s, ai sensi di %s.", reason.Label, reason.Legal)
+		// Some of table 39's labels already start with "uso" ("uso
+		// processuale"): printing "per uso uso processuale" reads as a typo.
+		use := reason.Label
+		if !strings.HasPrefix(use, "uso ") {
+			use = "uso " + use
+		}
+		b.Purpose = fmt.Sprintf("Rilasciato in esenzione dall'imposta di bollo per %s, ai sensi %s.", use, legalOf(reason.Legal))
 	default:
 		b.Purpose = "Rilasciato in bollo per gli usi consentiti dalla legge."
 	}
@@ -236,7 +242,22 @@ func exemptionNote(r Reason, ex Exemption) string {
 	if r.Code == OtherReason {
 		return "esente: " + ex.Text
 	}
-	return "esente ai sensi di " + r.Legal
+	return "esente ai sensi " + legalOf(r.Legal)
+}
+
+// legalOf joins "ai sensi" to a legal reference with the articulated
+// preposition Italian requires: "dell'art. 16", "della L. 74/1987", "del
+// DPR 642/1972".
+func legalOf(ref string) string {
+	switch {
+	case strings.HasPrefix(ref, "art."):
+		return "dell'" + ref
+	case strings.HasPrefix(ref, "L.") || strings.HasPrefix(ref, "legge"):
+		return "della " + ref
+	case strings.HasPrefix(ref, "DPR") || strings.HasPrefix(ref, "D.") || strings.HasPrefix(ref, "DL"):
+		return "del " + ref
+	}
+	return "di " + ref
 }
 
 // Euro formats cents as "16,00 EUR", the Italian way, with the currency's

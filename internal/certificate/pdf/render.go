@@ -188,7 +188,7 @@ func (r *renderer) subject() {
 		if len(parts) == 0 {
 			parts = append(parts, born)
 		}
-		parts = append(parts, "il "+s.BirthDate)
+		parts = append(parts, certificate.DatedArticle("il", s.BirthDate))
 	}
 	if len(parts) > 0 {
 		f.MultiCell(contentW, 5, r.t(strings.Join(parts, " ")), "", "C", false)
@@ -410,7 +410,7 @@ func (r *renderer) seal(bits [][]bool, issued time.Time) {
 	f.MultiCell(w, 4.6, r.t("Certificato n. "+d.ID), "", "L", false)
 	f.SetX(x)
 	r.font(false, 9)
-	f.MultiCell(w, 4.6, r.t("Protocollo n. "+d.Protocol+" del "+issued.Format("02/01/2006 15:04")), "", "L", false)
+	f.MultiCell(w, 4.6, r.t("Protocollo n. "+d.Protocol+" "+certificate.DatedArticle("del", issued.Format("02/01/2006 15:04"))), "", "L", false)
 	f.Ln(1.5)
 	f.SetX(x)
 	r.font(false, 8)

@@ -232,3 +232,23 @@ func TestEncodeQRMatchesRSCQR(t *testing.T) {
 		t.Error("a text too long for any version was encoded")
 	}
 }
+
+// TestElisionInPDF: a subject born on the 11th is "nato ... l'11/08/1985"
+// and a protocol of the 11th is "dell'11/...", never "il 11" or "del 11".
+func TestElisionInPDF(t *testing.T) {
+	debtest.Need(t, "pdftotext")
+	d := sample.Residenza()
+	d.Subject.BirthDate = "11/08/1985"
+	d.Issued = d.Issued.AddDate(0, 0, 11-d.Issued.Day())
+	got := debtest.Run(t, "pdftotext", "-layout", "-enc", "UTF-8", writeTemp(t, render(t, d)), "-")
+	for _, want := range []string{"l'11/08/1985", "Protocollo n. " + d.Protocol + " dell'11/"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the PDF lacks %q:\n%s", want, got)
+		}
+	}
+	for _, bad := range []string{"il 11/", "del 11/"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("the PDF prints %q", bad)
+		}
+	}
+}
