@@ -72,6 +72,15 @@ func toAIRE(_ *household, p *registry.Person) {
 		From:    date("2020-01-01"), AIREComune: "F205"})
 	p.Residences[len(p.Residences)-2].To = date("2019-12-31")
 }
+
+// pastAIRE puts an AIRE period from..to before p's current residence in
+// Milan.
+func pastAIRE(p *registry.Person, from, to string) {
+	cur := p.Residences[len(p.Residences)-1]
+	p.Residences = []registry.Residence{{
+		Address: registry.Address{Street: "Rue de Rivoli", Number: "12", CAP: "75001", Comune: "Z110", Locality: "Paris"},
+		From:    date(from), To: date(to), AIREComune: "F205"}, cur}
+}
 func partly(_ *household, p *registry.Person) { p.PartlyCertifiable = true }
 func status(s registry.CivilStatus) func(*household, *registry.Person) {
 	return func(_ *household, p *registry.Person) { p.CivilStatus = s }
@@ -105,6 +114,22 @@ func TestRules(t *testing.T) {
 			d.Others = nil
 			return d, counterBy(h.mario, Matrimonio)
 		}, ReasonNoMarriage},
+		// matrimonio and AIRE (ANPR: refused when the marriage happened
+		// while the person was already in AIRE)
+		simple("matrimonio AIRE married before leaving", "", with(mario, toAIRE), Matrimonio),
+		{"matrimonio while in AIRE", func(h *household) (*SubjectData, Request) {
+			toAIRE(h, h.mario)
+			h.marriage.Date = date("2021-03-06")
+			return h.data(h.mario), counterBy(h.mario, Matrimonio)
+		}, ReasonEventDuringAIRE},
+		{"matrimonio during a past AIRE period", func(h *household) (*SubjectData, Request) {
+			pastAIRE(h.mario, "1977-01-01", "1979-12-31")
+			return h.data(h.mario), counterBy(h.mario, Matrimonio)
+		}, ReasonEventDuringAIRE},
+		{"matrimonio the day after a past AIRE period", func(h *household) (*SubjectData, Request) {
+			pastAIRE(h.mario, "1975-01-01", "1978-06-09")
+			return h.data(h.mario), counterBy(h.mario, Matrimonio)
+		}, ""},
 		// cittadinanza
 		simple("cittadinanza", "", mario, Cittadinanza),
 		simple("cittadinanza AIRE", "", with(mario, toAIRE), Cittadinanza),
@@ -188,11 +213,33 @@ func TestRules(t *testing.T) {
 			h.marriage.Kind = registry.CivilUnionFormed
 			return h.data(h.mario), counterBy(h.mario, UnioneCivile)
 		}, ""},
+		{"unione civile while in AIRE", func(h *household) (*SubjectData, Request) {
+			toAIRE(h, h.mario)
+			h.mario.CivilStatus, h.anna.CivilStatus = registry.CivilUnion, registry.CivilUnion
+			h.marriage.Kind, h.marriage.Date = registry.CivilUnionFormed, date("2020-01-01")
+			return h.data(h.mario), counterBy(h.mario, UnioneCivile)
+		}, ReasonEventDuringAIRE},
+		{"unione civile before AIRE", func(h *household) (*SubjectData, Request) {
+			toAIRE(h, h.mario)
+			h.mario.CivilStatus, h.anna.CivilStatus = registry.CivilUnion, registry.CivilUnion
+			h.marriage.Kind, h.marriage.Date = registry.CivilUnionFormed, date("2019-12-31")
+			return h.data(h.mario), counterBy(h.mario, UnioneCivile)
+		}, ""},
 		simple("unione civile married", ReasonNoCivilUnion, mario, UnioneCivile),
 		simple("unione civile status without record", ReasonNoCivilUnion, with(mario, status(registry.CivilUnion)), UnioneCivile),
 		// contratto di convivenza
 		{"contratto di convivenza", func(h *household) (*SubjectData, Request) {
 			h.marriage.Kind = registry.CohabitationPact
+			return h.data(h.mario), counterBy(h.mario, ContrattoDiConvivenza)
+		}, ""},
+		{"contratto di convivenza registered after the move abroad", func(h *household) (*SubjectData, Request) {
+			toAIRE(h, h.mario)
+			h.marriage.Kind, h.marriage.Date = registry.CohabitationPact, date("2022-05-02")
+			return h.data(h.mario), counterBy(h.mario, ContrattoDiConvivenza)
+		}, ReasonEventDuringAIRE},
+		{"contratto di convivenza registered before the move abroad", func(h *household) (*SubjectData, Request) {
+			toAIRE(h, h.mario)
+			h.marriage.Kind, h.marriage.Date = registry.CohabitationPact, date("2018-05-02")
 			return h.data(h.mario), counterBy(h.mario, ContrattoDiConvivenza)
 		}, ""},
 		{"contratto di convivenza asked by the other party", func(h *household) (*SubjectData, Request) {
