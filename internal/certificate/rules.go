@@ -513,9 +513,14 @@ func checkSubject(d *SubjectData, types []Type) error {
 		return refuse(ReasonSubjectCancelled, "%s is no longer registered as resident nor in AIRE, so the registry cannot certify them.", name)
 	}
 	if p.PartlyCertifiable {
+		// ANPR's controls refuse a partly certifiable record for every
+		// certificate that lists "Soggetto parzialmente certificabile"
+		// among its subject checks; residenza in convivenza does not list
+		// it (italia/anpr src/controllo-certificati/
+		// CERTIFICATO_residenza_in_convivenza.rst), so it is issued.
 		for _, t := range types {
-			if t != Residenza && t != StatoDiFamiglia {
-				return refuse(ReasonPartlyCertifiable, "the registry record of %s is only partly certifiable, which allows residenza and stato di famiglia certificates only.", name)
+			if t != Residenza && t != StatoDiFamiglia && t != ResidenzaInConvivenza {
+				return refuse(ReasonPartlyCertifiable, "the registry record of %s is only partly certifiable, which allows residenza, residenza in convivenza and stato di famiglia certificates only.", name)
 			}
 		}
 	}

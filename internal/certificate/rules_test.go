@@ -184,6 +184,11 @@ func TestRules(t *testing.T) {
 			h.family.Kind, h.family.Name = registry.Convivenza, "Istituto San Giuseppe"
 			return h.data(h.mario), counterBy(h.mario, ResidenzaInConvivenza)
 		}, ""},
+		{"residenza in convivenza partly certifiable", func(h *household) (*SubjectData, Request) {
+			h.family.Kind, h.family.Name = registry.Convivenza, "Istituto San Giuseppe"
+			h.mario.PartlyCertifiable = true
+			return h.data(h.mario), counterBy(h.mario, ResidenzaInConvivenza)
+		}, ""},
 		simple("residenza in convivenza in a famiglia", ReasonNotInConvivenza, mario, ResidenzaInConvivenza),
 		// stato di famiglia AIRE
 		simple("stato di famiglia aire", "", with(mario, toAIRE), StatoDiFamigliaAIRE),
