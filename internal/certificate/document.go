@@ -75,7 +75,7 @@ type Table struct {
 type FeeLine struct {
 	Label string // "Imposta di bollo", "Diritti di segreteria"
 	Cents int64  // 0 when exempt
-	Note  string // "esente ai sensi di art. 16 tab. B DPR 642/1972"
+	Note  string // "esente ai sensi dell'art. 16 tab. B DPR 642/1972"
 }
 
 // Fact is one key/value pair sealed in the QR.

@@ -260,24 +260,46 @@ func (r *renderer) table(t *certificate.Table) {
 		return
 	}
 	const size, lh = 8.5, 4.2
+	// want is each column's longest cell; least is its longest word, the
+	// width below which a word — a codice fiscale, a date — would be broken
+	// in the middle, which makes it unreadable and uncheckable.
 	want := make([]float64, cols)
+	least := make([]float64, cols)
 	measure := func(row []string, bold bool) {
 		r.font(bold, size)
 		for i, c := range row {
 			want[i] = max(want[i], min(f.GetStringWidth(r.t(c))+3, contentW*0.45))
+			for _, w := range strings.Fields(c) {
+				// 3 mm of cell margins as for want, and 1.5 mm more:
+				// SplitLines rounds the width down and breaks a word that
+				// only just fits.
+				least[i] = max(least[i], f.GetStringWidth(r.t(w))+4.5)
+			}
 		}
 	}
 	measure(t.Header, true)
 	for _, row := range t.Rows {
 		measure(row, false)
 	}
-	var sum float64
-	for _, w := range want {
-		sum += max(w, 8)
+	var sum, floor, spare float64
+	for i, w := range want {
+		want[i] = max(w, least[i], 8)
+		sum += want[i]
+		floor += least[i]
+		spare += want[i] - least[i]
 	}
 	widths := make([]float64, cols)
 	for i, w := range want {
-		widths[i] = max(w, 8) * contentW / sum
+		switch {
+		case sum <= contentW || floor >= contentW || spare == 0:
+			// Room for every cell, or not even for every word: share the
+			// width in proportion to the cells.
+			widths[i] = w * contentW / sum
+		default:
+			// Every column gets its longest word; the rest of the width
+			// goes to the columns whose cells would wrap anyway.
+			widths[i] = least[i] + (w-least[i])*(contentW-floor)/spare
+		}
 	}
 	drawRow := func(row []string, bold, fill bool) {
 		height := lh

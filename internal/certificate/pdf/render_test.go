@@ -252,3 +252,25 @@ func TestElisionInPDF(t *testing.T) {
 		}
 	}
 }
+
+// TestCodiceFiscaleNeverSplit: in a crowded family table (long names and
+// places, five columns) every codice fiscale and date stays whole on one
+// line, since a CF broken in two cannot be read or checked.
+func TestCodiceFiscaleNeverSplit(t *testing.T) {
+	debtest.Need(t, "pdftotext")
+	d := sample.StatoDiFamiglia()
+	long := "SAN GIOVANNI IN PERSICETO DI SOTTO (BO)"
+	tab := &certificate.Table{Header: []string{"Cognome e nome", "Data di nascita", "Luogo di nascita", "Codice fiscale", "Rapporto con l'intestatario"}}
+	for _, m := range d.Sections[0].Table.Rows {
+		tab.Rows = append(tab.Rows, []string{m[0] + " DETTO ANCHE " + m[0] + " DE' BERNARDINIS", m[2], long, m[1], "intestatario della scheda di famiglia"})
+	}
+	d.Sections[0].Table = tab
+	got := debtest.Run(t, "pdftotext", "-raw", "-enc", "UTF-8", writeTemp(t, render(t, d)), "-")
+	for _, row := range tab.Rows {
+		for _, whole := range []string{row[3], row[1]} { // the CF, and the date of birth
+			if !strings.Contains(got, whole) {
+				t.Errorf("%s is split across lines:\n%s", whole, got)
+			}
+		}
+	}
+}
