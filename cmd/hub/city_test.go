@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -79,3 +80,36 @@ func TestCityThroughRunningHub(t *testing.T) {
 
 // words is s with every run of white space one space.
 func words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestBirthMarriageExemptSetting: a nascita is in bollo by default, as ANPR
+// issues it; a city that turns the exemption on issues it free of bollo and
+// diritti.
+func TestBirthMarriageExemptSetting(t *testing.T) {
+	data := t.TempDir()
+	if r := hub(t, "seed", "--data", data, "--persons", "50"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	cf := strings.Fields(hub(t, "person", "list", "--data", data, "--limit", "1").stdout)[0]
+	issue := func(out string) string {
+		r := hub(t, "certificate", "issue", "--data", data, "--cf", cf, "--type", "nascita", "--out", filepath.Join(t.TempDir(), out))
+		if r.code != 0 {
+			t.Fatalf("issue: %s", r.stderr)
+		}
+		return r.stdout
+	}
+	if got := issue("a.pdf"); !strings.Contains(got, "total 16,52 EUR") {
+		t.Errorf("by default: %s", got)
+	}
+	if r := hub(t, "city", "set", "--data", data, "--birth-marriage-exempt", "on", "--by", "m.bianchi"); r.code != 0 || !strings.Contains(r.stdout, "off → on") {
+		t.Fatalf("set: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := hub(t, "city", "show", "--data", data); !strings.Contains(words(r.stdout), "birth, marriage and civil union exemption on") {
+		t.Errorf("show: %s", r.stdout)
+	}
+	if got := issue("b.pdf"); !strings.Contains(got, "total 0,00 EUR") {
+		t.Errorf("turned on: %s", got)
+	}
+	if r := hub(t, "city", "set", "--data", data, "--birth-marriage-exempt", "maybe", "--by", "x"); r.code != 2 || !strings.Contains(r.stderr, "on or off") {
+		t.Errorf("bad value: %d %s", r.code, r.stderr)
+	}
+}

@@ -137,11 +137,14 @@ func TestFeesByType(t *testing.T) {
 		bollo int64
 	}{
 		{[]Type{Residenza}, Policy{}, fees.BolloCents},
-		{[]Type{Nascita}, Policy{}, 0},
-		{[]Type{Matrimonio, Nascita}, Policy{}, 0},
-		{[]Type{UnioneCivile}, Policy{}, 0},
-		{[]Type{Nascita, Residenza}, Policy{}, fees.BolloCents}, // an anagrafe part brings the bollo back
-		{[]Type{Nascita}, Policy{NoLawExemption: true}, fees.BolloCents},
+		// ANPR issues them in bollo: the exemption is the city's choice.
+		{[]Type{Nascita}, Policy{}, fees.BolloCents},
+		{[]Type{Matrimonio}, Policy{}, fees.BolloCents},
+		{[]Type{UnioneCivile}, Policy{}, fees.BolloCents},
+		{[]Type{Nascita}, Policy{LawExemption: true}, 0},
+		{[]Type{Matrimonio, Nascita}, Policy{LawExemption: true}, 0},
+		{[]Type{UnioneCivile}, Policy{LawExemption: true}, 0},
+		{[]Type{Nascita, Residenza}, Policy{LawExemption: true}, fees.BolloCents}, // an anagrafe part brings the bollo back
 		{[]Type{StatoCivile}, Policy{}, fees.BolloCents},
 	}
 	for _, c := range cases {

@@ -13,9 +13,10 @@ type Policy struct {
 	// ServiceCapCents caps the operator's service fee; 0 means
 	// fees.DefaultServiceCapCents.
 	ServiceCapCents int64
-	// NoLawExemption charges bollo on the birth, marriage and civil union
-	// certificates too (see ExemptByLaw).
-	NoLawExemption bool
+	// LawExemption issues the birth, marriage and civil union
+	// certificates exempt from bollo and diritti (see ExemptByLaw). Off by
+	// default: ANPR issues them in bollo.
+	LawExemption bool
 }
 
 // Fees computes the fee lines for a document of types. serviceCents is the
@@ -24,7 +25,7 @@ type Policy struct {
 func Fees(types []Type, ex fees.Exemption, serviceCents int64, pol Policy) (fees.Breakdown, error) {
 	b, err := fees.Compute(fees.Request{
 		Exemption:       ex,
-		ExemptByLaw:     !pol.NoLawExemption && ExemptByLaw(types),
+		ExemptByLaw:     pol.LawExemption && ExemptByLaw(types),
 		ServiceCents:    serviceCents,
 		ServiceCapCents: pol.ServiceCapCents,
 	})

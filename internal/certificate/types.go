@@ -174,10 +174,10 @@ func canonical(types []Type) []Type {
 //
 // Art. 7, comma 5, L. 405/1990 exempts the certificates, extracts and copies
 // of stato civile acts; comuni apply it to the birth, marriage and civil
-// union certificates. ANPR's own statistics show it charging bollo on its
-// "anagrafico" versions of these, which are drawn from the anagrafe rather
-// than the stato civile registers: a city that follows that reading sets
-// Policy.NoLawExemption.
+// union certificates. ANPR charges bollo on its "anagrafico" versions of
+// these, which are drawn from the anagrafe rather than the stato civile
+// registers, so the exemption applies only where the city turns it on
+// (Policy.LawExemption).
 func ExemptByLaw(types []Type) bool {
 	if len(types) == 0 {
 		return false

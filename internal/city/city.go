@@ -55,8 +55,13 @@ type Config struct {
 	Retention retention.Policy `json:"retention,omitzero"`
 	// Limits are the thresholds of the rate limits, daily caps and
 	// anomaly flags the hub applies to shops' devices (package limits).
-	Limits  limits.Settings `json:"limits,omitzero"`
-	History []Change        `json:"history,omitempty"`
+	Limits limits.Settings `json:"limits,omitzero"`
+	// BirthMarriageExempt applies the exemption of art. 7, comma 5,
+	// L. 405/1990 to the birth, marriage and civil union certificates,
+	// waiving bollo and diritti; nil or false issues them in bollo, as
+	// ANPR does.
+	BirthMarriageExempt *bool    `json:"birth_marriage_exempt,omitempty"`
+	History             []Change `json:"history,omitempty"`
 }
 
 // Change is one recorded edit.
@@ -99,6 +104,9 @@ func (c Config) Effective(defaults Config) Config {
 	if e.PatronSaint.Month == 0 {
 		e.PatronSaint = defaults.PatronSaint
 	}
+	if e.BirthMarriageExempt == nil {
+		e.BirthMarriageExempt = defaults.BirthMarriageExempt
+	}
 	e.Offline = e.Offline.Or(defaults.Offline)
 	e.Retention = e.Retention.Or(defaults.Retention)
 	e.Limits = e.Limits.Or(defaults.Limits).Effective()
@@ -116,7 +124,19 @@ func (c Config) Policy() operators.Policy {
 
 // CertificatePolicy is the fee policy certificates are charged under.
 func (c Config) CertificatePolicy() certificate.Policy {
-	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents)}
+	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents), LawExemption: c.LawExempt()}
+}
+
+// LawExempt reports whether the city applies the stato civile exemption to
+// birth, marriage and civil union certificates (off unless set).
+func (c Config) LawExempt() bool { return c.BirthMarriageExempt != nil && *c.BirthMarriageExempt }
+
+// OnOff writes a switch as the command line takes it.
+func OnOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // Issuer names the certifying office after the comune's code in t.
@@ -178,13 +198,15 @@ type Edit struct {
 	RetentionPDFDays       *int
 	// Limits sets the limits named (limits.Fields) to the values given.
 	Limits map[string]int
+	// BirthMarriageExempt turns the stato civile exemption on or off.
+	BirthMarriageExempt *bool
 }
 
 // Empty reports whether the edit changes nothing.
 func (e Edit) Empty() bool {
 	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil &&
 		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil &&
-		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0
+		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0 && e.BirthMarriageExempt == nil
 }
 
 // Apply makes edit e to c, made by by at instant at, and records it.
@@ -240,6 +262,10 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		}
 		next.PatronSaint = *e.PatronSaint
 	}
+	if e.BirthMarriageExempt != nil {
+		on := *e.BirthMarriageExempt
+		next.BirthMarriageExempt = &on
+	}
 	if err := applyOffline(&next.Offline, e, defaults.Offline); err != nil {
 		return err
 	}
@@ -263,6 +289,7 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		diff("fee cap", fees.Euro(int64(old.FeeCapCents)), fees.Euro(int64(now.FeeCapCents)))
 	}
 	diff("patron saint", FormatMonthDay(old.PatronSaint), FormatMonthDay(now.PatronSaint))
+	diff("birth, marriage and civil union exemption", OnOff(old.LawExempt()), OnOff(now.LawExempt()))
 	if old.Offline.OperationCents != now.Offline.OperationCents {
 		diff("offline cap per sale", fees.Euro(old.Offline.OperationCents), fees.Euro(now.Offline.OperationCents))
 	}

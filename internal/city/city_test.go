@@ -276,3 +276,25 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestBirthMarriageExempt: off unless the city turns it on, as ANPR issues
+// these certificates in bollo; turning it on is recorded and reaches the
+// certificates' policy.
+func TestBirthMarriageExempt(t *testing.T) {
+	var c Config
+	if c.Effective(Milan()).CertificatePolicy().LawExemption {
+		t.Fatal("the stato civile exemption is on by default")
+	}
+	if err := c.Apply(Edit{BirthMarriageExempt: ptr(false)}, Milan(), nil, at, "x"); err == nil {
+		t.Error("turning off what is off is a change")
+	}
+	if err := c.Apply(Edit{BirthMarriageExempt: ptr(true)}, Milan(), nil, at, "m.bianchi"); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Effective(Milan()).CertificatePolicy().LawExemption {
+		t.Error("turned on, the policy still charges bollo")
+	}
+	if n := len(c.History); n != 1 || c.History[n-1].What != "birth, marriage and civil union exemption: off → on" {
+		t.Errorf("history %+v", c.History)
+	}
+}

@@ -111,7 +111,8 @@ func LookupReason(code int) (Reason, bool) {
 type Request struct {
 	Exemption Exemption
 	// ExemptByLaw is true when the certificate type is exempt from bollo
-	// whatever its use (see LawExemptionNote).
+	// whatever its use (see LawExemptionNote) and the city applies that
+	// exemption; the diritti are then waived too.
 	ExemptByLaw bool
 	// ServiceCents is the operator's fee from its agreement; 0 at the
 	// registry office and for self-service.
@@ -204,6 +205,10 @@ func Compute(r Request) (Breakdown, error) {
 
 	diritti := Line{Kind: Diritti, Label: "Diritti di segreteria", Cents: DirittiCents, Note: "L. 604/1962, tabella D"}
 	switch {
+	case r.ExemptByLaw:
+		// The city that applies the stato civile exemption waives the
+		// diritti with the bollo: the acts of stato civile carry none.
+		diritti.Cents, diritti.Note = 0, LawExemptionNote
 	case declared && reason.WaivesDiritti:
 		diritti.Cents, diritti.Note = 0, exemptionNote(reason, ex)
 	case exempt:

@@ -27,7 +27,7 @@ func TestSettle(t *testing.T) {
 	apr := func(day, hour int) time.Time { return time.Date(2026, 4, day, hour, 0, 0, 0, protocol.Rome) }
 	recs := []certificate.Record{
 		rec(t, "a", "op-1", apr(2, 10), fees.Exemption{}, 200, certificate.Residenza),
-		rec(t, "b", "op-1", apr(1, 9), fees.Exemption{}, 200, certificate.Nascita),            // exempt by law: diritti halved
+		rec(t, "b", "op-1", apr(1, 9), fees.Exemption{Code: 1}, 200, certificate.Nascita),     // exempt from bollo: diritti halved
 		rec(t, "c", "op-1", apr(30, 23), fees.Exemption{Code: 4}, 200, certificate.Residenza), // +diritti: no diritti
 		rec(t, "d", "op-1", apr(15, 12), fees.Exemption{}, 200, certificate.StatoDiFamiglia, certificate.Residenza),
 	}
