@@ -100,6 +100,7 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 		r.section(sec)
 	}
 	r.purposeAndFees()
+	r.keepClosingTogether()
 	r.placeAndDate(issued)
 	r.notices()
 	r.seal(bitmap(code), issued)
@@ -376,6 +377,25 @@ func (r *renderer) purposeAndFees() {
 	f.CellFormat(contentW-amountW, 5.5, r.t("Totale"), "T", 0, "L", false, 0, "")
 	f.CellFormat(amountW, 5.5, r.t(Euro(total)), "T", 1, "R", false, 0, "")
 	f.Ln(3)
+}
+
+// closingHeight is the height of the closing block: place, date and
+// officer (placeAndDate reserves 18 mm), the notices, and the QR seal.
+func (r *renderer) closingHeight() float64 {
+	h := 18.0 + 2
+	for _, n := range r.doc.Notices {
+		h += 4.2*float64(len(r.split(n, contentW, true, 8.5))) + 1
+	}
+	return h + qrSize + 2
+}
+
+// keepClosingTogether starts a new page when the closing block does not fit
+// on this one, so the QR seal never stands alone on a last page, cut off
+// from the signature and the notices it seals.
+func (r *renderer) keepClosingTogether() {
+	if r.f.GetY()+r.closingHeight() > pageH-margin-footerSpace {
+		r.f.AddPage()
+	}
 }
 
 func (r *renderer) placeAndDate(issued time.Time) {

@@ -274,3 +274,36 @@ func TestCodiceFiscaleNeverSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestSealNeverAlone: however long the family table, the page that carries
+// the QR seal also carries the signature line and the art. 40 notice.
+func TestSealNeverAlone(t *testing.T) {
+	debtest.Need(t, "pdftotext", "pdfinfo")
+	base := sample.StatoDiFamiglia()
+	rows := base.Sections[0].Table.Rows
+	for n := 1; n <= 30; n++ {
+		d := sample.StatoDiFamiglia()
+		tab := &certificate.Table{Header: d.Sections[0].Table.Header}
+		for i := range n {
+			tab.Rows = append(tab.Rows, rows[i%len(rows)])
+		}
+		d.Sections[0].Table = tab
+		in := writeTemp(t, render(t, d))
+		info := debtest.Run(t, "pdfinfo", in)
+		pages := ""
+		for _, l := range strings.Split(info, "\n") {
+			if strings.HasPrefix(l, "Pages:") {
+				pages = strings.TrimSpace(strings.TrimPrefix(l, "Pages:"))
+			}
+		}
+		last := debtest.Run(t, "pdftotext", "-f", pages, "-l", pages, "-raw", "-enc", "UTF-8", in, "-")
+		if !strings.Contains(last, "Certificato n. "+d.ID) {
+			t.Fatalf("%d members: the seal is not on the last page (%s):\n%s", n, pages, last)
+		}
+		for _, want := range []string{"firma sostituita", d.Notices[0][:30]} {
+			if !strings.Contains(last, want) {
+				t.Errorf("%d members: the seal's page %s lacks %q:\n%s", n, pages, want, last)
+			}
+		}
+	}
+}
