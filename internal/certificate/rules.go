@@ -45,17 +45,20 @@ const (
 	ReasonSubjectDeceased     = "subject_deceased"
 	ReasonSubjectCancelled    = "subject_cancelled" // no longer in the registry of residents nor in AIRE
 	ReasonPartlyCertifiable   = "partly_certifiable"
-	ReasonNotResident         = "not_resident"
-	ReasonNotAIRE             = "not_aire"
-	ReasonNotFree             = "not_free"
-	ReasonNoMarriage          = "no_marriage"
-	ReasonNoCivilUnion        = "no_civil_union"
-	ReasonNoCohabitation      = "no_cohabitation_contract"
-	ReasonNotInConvivenza     = "not_in_convivenza"
-	ReasonInConvivenza        = "in_convivenza"
-	ReasonNoFamily            = "no_family"
-	ReasonSingleMember        = "single_member_family"
-	ReasonNotItalian          = "not_italian"
+	// ReasonOpenProcedure: an administrative procedure on the subject is
+	// open (registry.Person.ProcedureOpen).
+	ReasonOpenProcedure   = "open_procedure"
+	ReasonNotResident     = "not_resident"
+	ReasonNotAIRE         = "not_aire"
+	ReasonNotFree         = "not_free"
+	ReasonNoMarriage      = "no_marriage"
+	ReasonNoCivilUnion    = "no_civil_union"
+	ReasonNoCohabitation  = "no_cohabitation_contract"
+	ReasonNotInConvivenza = "not_in_convivenza"
+	ReasonInConvivenza    = "in_convivenza"
+	ReasonNoFamily        = "no_family"
+	ReasonSingleMember    = "single_member_family"
+	ReasonNotItalian      = "not_italian"
 	// ReasonSeveralCitizenships: cittadinanza is not certified for a
 	// person holding more than one citizenship (ANPR, controlli certificato
 	// di cittadinanza, "Controlli specifici").
@@ -511,6 +514,14 @@ func checkSubject(d *SubjectData, types []Type) error {
 	_, resident := p.CurrentResidence()
 	if !p.AIRE && !resident {
 		return refuse(ReasonSubjectCancelled, "%s is no longer registered as resident nor in AIRE, so the registry cannot certify them.", name)
+	}
+	// ANPR's controls for every certificate, "Procedimento
+	// amministrativo": not issued "se procedimento aperto" (italia/anpr
+	// src/controllo-certificati/, each CERTIFICATO_*.rst). Checked here,
+	// with the other subject facts, after the requester and household
+	// checks, so only someone entitled to the subject learns of it.
+	if !p.ProcedureOpen.IsZero() {
+		return refuse(ReasonOpenProcedure, "an administrative procedure on %s has been open since %s, and no certificate is issued until it is closed.", name, p.ProcedureOpen.Italian())
 	}
 	if p.PartlyCertifiable {
 		// ANPR's controls refuse a partly certifiable record for every

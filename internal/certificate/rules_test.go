@@ -81,7 +81,8 @@ func pastAIRE(p *registry.Person, from, to string) {
 		Address: registry.Address{Street: "Rue de Rivoli", Number: "12", CAP: "75001", Comune: "Z110", Locality: "Paris"},
 		From:    date(from), To: date(to), AIREComune: "F205"}, cur}
 }
-func partly(_ *household, p *registry.Person) { p.PartlyCertifiable = true }
+func openProcedure(_ *household, p *registry.Person) { p.ProcedureOpen = date("2026-11-02") }
+func partly(_ *household, p *registry.Person)        { p.PartlyCertifiable = true }
 func status(s registry.CivilStatus) func(*household, *registry.Person) {
 	return func(_ *household, p *registry.Person) { p.CivilStatus = s }
 }
@@ -114,6 +115,13 @@ func TestRules(t *testing.T) {
 			d.Others = nil
 			return d, counterBy(h.mario, Matrimonio)
 		}, ReasonNoMarriage},
+		// open procedure (ANPR: no certificate while one is open)
+		simple("residenza with an open procedure", ReasonOpenProcedure, with(mario, openProcedure), Residenza),
+		simple("cittadinanza with an open procedure", ReasonOpenProcedure, with(mario, openProcedure), Cittadinanza),
+		{"open procedure of a stranger at a counter", func(h *household) (*SubjectData, Request) {
+			openProcedure(h, h.mario)
+			return h.data(h.mario), counterBy(h.minorStranger, StatoDiFamigliaConParentela)
+		}, ReasonRequesterNotAllowed},
 		// matrimonio and AIRE (ANPR: refused when the marriage happened
 		// while the person was already in AIRE)
 		simple("matrimonio AIRE married before leaving", "", with(mario, toAIRE), Matrimonio),

@@ -312,6 +312,10 @@ type Person struct {
 	// Email is a contact address the person gave the registry office, for
 	// notices such as a certificate issued about them; not certified data.
 	Email string `json:"email,omitempty"`
+	// ProcedureOpen is the start of an administrative procedure open on
+	// the person (a residence change being examined, say); zero when none
+	// is open. ANPR issues no certificate while one is open.
+	ProcedureOpen Date `json:"procedure_open,omitzero"`
 }
 
 // Italy is the Belfiore-style code ANPR uses for Italian citizenship.

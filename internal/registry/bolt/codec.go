@@ -18,6 +18,11 @@ const recordV1 = 1
 // personV2 is a person record with the contact e-mail at its end.
 const personV2 = 2
 
+// personV3 is format 2 with the e-mail always written (empty allowed) and
+// then the start of an open procedure; used only when a procedure is open,
+// so every other record keeps the bytes of format 1 or 2.
+const personV3 = 3
+
 var errShort = errors.New("record is truncated")
 
 type encoder struct{ b []byte }
@@ -158,9 +163,12 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 	// A person with a contact e-mail is written in format 2, which adds it
 	// at the end; the others keep format 1's bytes, so files written before
 	// the e-mail existed read and check as they did.
-	if p.Email != "" {
+	switch {
+	case !p.ProcedureOpen.IsZero():
+		e.byte(personV3)
+	case p.Email != "":
 		e.byte(personV2)
-	} else {
+	default:
 		e.byte(recordV1)
 	}
 	e.uvarint(uint64(p.ID))
@@ -206,7 +214,11 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 		e.str(doc.Issuer)
 		e.bool(doc.Revoked)
 	}
-	if p.Email != "" {
+	switch {
+	case !p.ProcedureOpen.IsZero():
+		e.str(p.Email)
+		e.date(p.ProcedureOpen)
+	case p.Email != "":
 		e.str(p.Email)
 	}
 	return e.b
@@ -225,8 +237,9 @@ type personBlock struct {
 func decodePerson(data []byte) (*registry.Person, error) {
 	var d decoder
 	v2 := len(data) > 0 && data[0] == personV2
-	if v2 {
-		// Format 2 is format 1 with the e-mail at the end.
+	v3 := len(data) > 0 && data[0] == personV3
+	if v2 || v3 {
+		// Formats 2 and 3 are format 1 with fields at the end.
 		data = append([]byte{recordV1}, data[1:]...)
 	}
 	d.start(data, "person")
@@ -291,6 +304,12 @@ func decodePerson(data []byte) (*registry.Person, error) {
 	if v2 {
 		if p.Email = d.str(); p.Email == "" && d.err == nil {
 			d.fail(errors.New("format 2 record with no e-mail"))
+		}
+	}
+	if v3 {
+		p.Email = d.str()
+		if p.ProcedureOpen = d.date(); p.ProcedureOpen.IsZero() && d.err == nil {
+			d.fail(errors.New("format 3 record with no open procedure"))
 		}
 	}
 	if err := d.finish("person"); err != nil {

@@ -20,6 +20,7 @@ func TestPersonCodecRoundTrip(t *testing.T) {
 	})
 	full.Documents[0].Revoked = true
 	full.Email = "contact@example.org"
+	full.ProcedureOpen = registry.Date{Year: 2026, Month: 10, Day: 1}
 	tests := []struct {
 		name string
 		p    *registry.Person
@@ -27,6 +28,8 @@ func TestPersonCodecRoundTrip(t *testing.T) {
 		{"minimal", &registry.Person{ID: 1, CF: "RSSMRA50B17A558W", Surname: "Rossi", GivenNames: "Mario", Sex: registry.Male,
 			BirthDate: registry.Date{Year: 1950, Month: 2, Day: 17}, CivilStatus: registry.Single}},
 		{"full", full},
+		{"open procedure, no e-mail", &registry.Person{ID: 2, CF: "RSSMRA50B17A558W", Surname: "Rossi", GivenNames: "Mario", Sex: registry.Male,
+			BirthDate: registry.Date{Year: 1950, Month: 2, Day: 17}, ProcedureOpen: registry.Date{Year: 2026, Month: 11, Day: 2}}},
 		{"negative year and large ID", &registry.Person{ID: 1<<64 - 1, BirthDate: registry.Date{Year: -5, Month: 12, Day: 31}}},
 		{"non-ASCII names", &registry.Person{ID: 9, Surname: "D'Alò", GivenNames: "Niccolò Maria", BirthDate: registry.Date{Year: 2000, Month: 1, Day: 1}}},
 	}
