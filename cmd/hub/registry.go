@@ -189,7 +189,10 @@ func writePerson(c *cli, pt *places.Table, p *registry.Person, fam *registry.Fam
 		fmt.Fprintf(w, "  AIRE             registered as resident abroad\n")
 	}
 	if p.PartlyCertifiable {
-		fmt.Fprintf(w, "  certifiable      partly: only residenza and stato di famiglia\n")
+		fmt.Fprintf(w, "  certifiable      partly: only residenza, residenza in convivenza and stato di famiglia\n")
+	}
+	if !p.ProcedureOpen.IsZero() {
+		fmt.Fprintf(w, "  procedure        open since %s: no certificate is issued\n", p.ProcedureOpen.Italian())
 	}
 	for i := len(p.Residences) - 1; i >= 0; i-- {
 		res := p.Residences[i]

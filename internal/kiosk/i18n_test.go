@@ -128,3 +128,21 @@ func TestExemptionRefusalTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenProcedureTranslated: the hub's refusal for an open procedure on
+// the subject shows the catalogue's own sentence in Italian and English,
+// not the hub's English message inside the generic line.
+func TestOpenProcedureTranslated(t *testing.T) {
+	c, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, lang := range Langs {
+		got := c.Problem(lang, hubProblem(&Refusal{Status: 422, Reason: certificate.ReasonOpenProcedure, Message: "hub sentence Qx9"}))
+		if !c.Has(lang, "hub_"+certificate.ReasonOpenProcedure) || strings.Contains(got, "Qx9") || seen[got] {
+			t.Errorf("open procedure in %s shows %q, want the catalogue's own sentence", lang, got)
+		}
+		seen[got] = true
+	}
+}
