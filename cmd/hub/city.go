@@ -23,7 +23,7 @@ import (
 func init() {
 	register(
 		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, retention periods, request limits, holidays, issuing office, public URL", Run: (*cli).cityShow},
-		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--birth-marriage-exempt on|off] [--limit-NAME N ...] [--by NAME]",
+		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--birth-marriage-exempt on|off] [--bollo-authorisation \"n. NUMBER del DD/MM/YYYY\"] [--limit-NAME N ...] [--by NAME]",
 			Help: "change the city's settings; a running hub applies them from the next request; the --limit-… flags set the rate limits, daily caps and anomaly thresholds (see --help)", Run: (*cli).citySet},
 	)
 }
@@ -120,6 +120,7 @@ func (c *cli) cityShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "records kept\t%d months%s\n", cur.Retention.RecordsMonths, src(stored.Retention.RecordsMonths != 0))
 		fmt.Fprintf(tw, "PDF re-download window\t%d days%s\n", cur.Retention.PDFDays, src(stored.Retention.PDFDays != 0))
 		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
+		fmt.Fprintf(tw, "bollo authorisation\t%s%s\n", orDash(cur.BolloAuthorisation), src(stored.BolloAuthorisation != ""))
 		fmt.Fprintf(tw, "birth, marriage and civil union exemption\t%s%s\n", city.OnOff(cur.LawExempt()), src(stored.BirthMarriageExempt != nil))
 		for _, f := range limits.Fields() {
 			fmt.Fprintf(tw, "limit %s\t%d%s\n", f.Name, cur.Limits.Get(f.Name), src(stored.Limits.Get(f.Name) != 0))
@@ -150,6 +151,7 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", "", "the hub's public URL, printed in every certificate's QR")
 	comune := fs.String("comune", "", "Belfiore code of the certifying comune, e.g. F205")
 	lawExempt := fs.String("birth-marriage-exempt", "", "on: issue birth, marriage and civil union certificates exempt from bollo and diritti (art. 7 c. 5 L. 405/1990); off (the default): in bollo, as ANPR does")
+	bolloAuth := fs.String("bollo-authorisation", "", `the Agenzia delle Entrate's authorisation to pay the bollo virtually, "n. NUMBER del DD/MM/YYYY", printed on every certificate in bollo`)
 	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 	// The limits of package limits, one flag each, named after the setting.
 	limitFlags := map[string]*int{}
@@ -201,6 +203,9 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 			}
 			e.Limits[name] = *v
 		}
+	}
+	if given["bollo-authorisation"] {
+		e.BolloAuthorisation = bolloAuth
 	}
 	if given["birth-marriage-exempt"] {
 		var on bool

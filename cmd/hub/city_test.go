@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sportello/sportello/internal/debtest"
 )
 
 func TestCityCommands(t *testing.T) {
@@ -111,5 +113,38 @@ func TestBirthMarriageExemptSetting(t *testing.T) {
 	}
 	if r := hub(t, "city", "set", "--data", data, "--birth-marriage-exempt", "maybe", "--by", "x"); r.code != 2 || !strings.Contains(r.stderr, "on or off") {
 		t.Errorf("bad value: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestVirtualBolloAuthorisation: once the city records its authorisation,
+// a certificate in bollo prints it (art. 15 DPR 642/1972); an exempt one
+// prints its exemption and no payment.
+func TestVirtualBolloAuthorisation(t *testing.T) {
+	debtest.Need(t, "pdftotext")
+	data := t.TempDir()
+	if r := hub(t, "seed", "--data", data, "--persons", "50"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	if r := hub(t, "city", "set", "--data", data, "--bollo-authorisation", "n. 123/2019 del 15/01/2019", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("set: %s", r.stderr)
+	}
+	if r := hub(t, "city", "set", "--data", data, "--bollo-authorisation", "123/2019", "--by", "x"); r.code == 0 || !strings.Contains(r.stderr, "n. NUMBER del DD/MM/YYYY") {
+		t.Errorf("a malformed authorisation: %d %s", r.code, r.stderr)
+	}
+	cf := strings.Fields(hub(t, "person", "list", "--data", data, "--limit", "1").stdout)[0]
+	text := func(extra ...string) string {
+		out := filepath.Join(t.TempDir(), "c.pdf")
+		r := hub(t, append([]string{"certificate", "issue", "--data", data, "--cf", cf, "--type", "residenza", "--out", out}, extra...)...)
+		if r.code != 0 {
+			t.Fatalf("issue: %s", r.stderr)
+		}
+		return words(debtest.Run(t, "pdftotext", out, "-"))
+	}
+	want := "Imposta di bollo assolta in modo virtuale – autorizzazione Agenzia delle Entrate n. 123/2019 del 15/01/2019."
+	if got := text(); !strings.Contains(got, want) {
+		t.Errorf("in bollo, the certificate does not say %q:\n%s", want, got)
+	}
+	if got := text("--exemption", "7"); strings.Contains(got, "virtuale") || !strings.Contains(got, "L. 74/1987") {
+		t.Errorf("exempt, the certificate reads:\n%s", got)
 	}
 }

@@ -17,6 +17,9 @@ type Policy struct {
 	// certificates exempt from bollo and diritti (see ExemptByLaw). Off by
 	// default: ANPR issues them in bollo.
 	LawExemption bool
+	// BolloAuthorisation is the city's authorisation to pay the bollo
+	// virtually, printed on every certificate in bollo (fees.Request).
+	BolloAuthorisation string
 }
 
 // Fees computes the fee lines for a document of types. serviceCents is the
@@ -24,10 +27,11 @@ type Policy struct {
 // A refused fee request is a *Refusal with fees' reason code.
 func Fees(types []Type, ex fees.Exemption, serviceCents int64, pol Policy) (fees.Breakdown, error) {
 	b, err := fees.Compute(fees.Request{
-		Exemption:       ex,
-		ExemptByLaw:     pol.LawExemption && ExemptByLaw(types),
-		ServiceCents:    serviceCents,
-		ServiceCapCents: pol.ServiceCapCents,
+		Exemption:          ex,
+		ExemptByLaw:        pol.LawExemption && ExemptByLaw(types),
+		ServiceCents:       serviceCents,
+		ServiceCapCents:    pol.ServiceCapCents,
+		BolloAuthorisation: pol.BolloAuthorisation,
 	})
 	var fe *fees.Error
 	if errors.As(err, &fe) {

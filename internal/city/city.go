@@ -60,8 +60,12 @@ type Config struct {
 	// L. 405/1990 to the birth, marriage and civil union certificates,
 	// waiving bollo and diritti; nil or false issues them in bollo, as
 	// ANPR does.
-	BirthMarriageExempt *bool    `json:"birth_marriage_exempt,omitempty"`
-	History             []Change `json:"history,omitempty"`
+	BirthMarriageExempt *bool `json:"birth_marriage_exempt,omitempty"`
+	// BolloAuthorisation is the Agenzia delle Entrate's authorisation to
+	// pay the bollo virtually, "n. 123/2019 del 15/01/2019", printed on
+	// every certificate in bollo (art. 15 DPR 642/1972).
+	BolloAuthorisation string   `json:"bollo_authorisation,omitempty"`
+	History            []Change `json:"history,omitempty"`
 }
 
 // Change is one recorded edit.
@@ -104,6 +108,9 @@ func (c Config) Effective(defaults Config) Config {
 	if e.PatronSaint.Month == 0 {
 		e.PatronSaint = defaults.PatronSaint
 	}
+	if e.BolloAuthorisation == "" {
+		e.BolloAuthorisation = defaults.BolloAuthorisation
+	}
 	if e.BirthMarriageExempt == nil {
 		e.BirthMarriageExempt = defaults.BirthMarriageExempt
 	}
@@ -124,7 +131,7 @@ func (c Config) Policy() operators.Policy {
 
 // CertificatePolicy is the fee policy certificates are charged under.
 func (c Config) CertificatePolicy() certificate.Policy {
-	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents), LawExemption: c.LawExempt()}
+	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents), LawExemption: c.LawExempt(), BolloAuthorisation: c.BolloAuthorisation}
 }
 
 // LawExempt reports whether the city applies the stato civile exemption to
@@ -200,13 +207,16 @@ type Edit struct {
 	Limits map[string]int
 	// BirthMarriageExempt turns the stato civile exemption on or off.
 	BirthMarriageExempt *bool
+	// BolloAuthorisation sets the virtual bollo authorisation,
+	// "n. NUMBER del DD/MM/YYYY".
+	BolloAuthorisation *string
 }
 
 // Empty reports whether the edit changes nothing.
 func (e Edit) Empty() bool {
 	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil &&
 		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil &&
-		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0 && e.BirthMarriageExempt == nil
+		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0 && e.BirthMarriageExempt == nil && e.BolloAuthorisation == nil
 }
 
 // Apply makes edit e to c, made by by at instant at, and records it.
@@ -262,6 +272,9 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		}
 		next.PatronSaint = *e.PatronSaint
 	}
+	if err := text(&next.BolloAuthorisation, e.BolloAuthorisation, CheckBolloAuthorisation); err != nil {
+		return err
+	}
 	if e.BirthMarriageExempt != nil {
 		on := *e.BirthMarriageExempt
 		next.BirthMarriageExempt = &on
@@ -289,6 +302,7 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		diff("fee cap", fees.Euro(int64(old.FeeCapCents)), fees.Euro(int64(now.FeeCapCents)))
 	}
 	diff("patron saint", FormatMonthDay(old.PatronSaint), FormatMonthDay(now.PatronSaint))
+	diff("bollo authorisation", old.BolloAuthorisation, now.BolloAuthorisation)
 	diff("birth, marriage and civil union exemption", OnOff(old.LawExempt()), OnOff(now.LawExempt()))
 	if old.Offline.OperationCents != now.Offline.OperationCents {
 		diff("offline cap per sale", fees.Euro(old.Offline.OperationCents), fees.Euro(now.Offline.OperationCents))
@@ -445,6 +459,28 @@ func checkLine(what, s string, max int) error {
 		return fmt.Errorf("%w: the %s must fit on one line", ErrInvalid, what)
 	}
 	return nil
+}
+
+// CheckBolloAuthorisation accepts the authorisation as printed after
+// "autorizzazione Agenzia delle Entrate": "n. NUMBER del DD/MM/YYYY", the
+// number as the Agenzia wrote it and a real date.
+func CheckBolloAuthorisation(s string) (string, error) {
+	bad := fmt.Errorf("%w: %q is not an authorisation as \"n. NUMBER del DD/MM/YYYY\", e.g. \"n. 123/2019 del 15/01/2019\"", ErrInvalid, s)
+	if err := checkLine("bollo authorisation", s, 80); err != nil {
+		return "", err
+	}
+	rest, ok := strings.CutPrefix(s, "n. ")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "N. ")
+	}
+	num, date, found := strings.Cut(rest, " del ")
+	if !ok || !found || strings.TrimSpace(num) == "" || strings.Contains(strings.TrimSpace(num), " ") {
+		return "", bad
+	}
+	if _, err := time.Parse("02/01/2006", strings.TrimSpace(date)); err != nil {
+		return "", bad
+	}
+	return "n. " + strings.TrimSpace(num) + " del " + strings.TrimSpace(date), nil
 }
 
 // CheckPublicURL accepts an absolute http or https URL with no query or

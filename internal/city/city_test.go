@@ -298,3 +298,21 @@ func TestBirthMarriageExempt(t *testing.T) {
 		t.Errorf("history %+v", c.History)
 	}
 }
+
+func TestBolloAuthorisation(t *testing.T) {
+	var c Config
+	if err := c.Apply(Edit{BolloAuthorisation: ptr("N. 123/2019 del 15/01/2019")}, Milan(), nil, at, "m.bianchi"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Effective(Milan()).CertificatePolicy().BolloAuthorisation; got != "n. 123/2019 del 15/01/2019" {
+		t.Errorf("policy authorisation %q", got)
+	}
+	if n := len(c.History); n != 1 || c.History[0].What != "bollo authorisation: (none) → n. 123/2019 del 15/01/2019" {
+		t.Errorf("history %+v", c.History)
+	}
+	for _, bad := range []string{"123/2019", "n. 123 del 31/02/2019", "n.  del 15/01/2019", "n. 1 2 del 15/01/2019", "n. 1 del 15/01/2019\nx"} {
+		if err := c.Apply(Edit{BolloAuthorisation: ptr(bad)}, Milan(), nil, at, "x"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -119,6 +119,11 @@ type Request struct {
 	ServiceCents int64
 	// ServiceCapCents is the city's cap; 0 means DefaultServiceCapCents.
 	ServiceCapCents int64
+	// BolloAuthorisation is the Agenzia delle Entrate's authorisation
+	// to pay the bollo virtually, "n. 123/2019 del 15/01/2019"; art. 15
+	// DPR 642/1972 wants it on every certificate so paid. Empty when the
+	// city has none on record.
+	BolloAuthorisation string
 }
 
 // Breakdown is the computed fee: one line per component and the total.
@@ -239,8 +244,17 @@ func Compute(r Request) (Breakdown, error) {
 		b.Purpose = fmt.Sprintf("Rilasciato in esenzione dall'imposta di bollo per %s, ai sensi %s.", use, legalOf(reason.Legal))
 	default:
 		b.Purpose = "Rilasciato in bollo per gli usi consentiti dalla legge."
+		if a := strings.TrimSpace(r.BolloAuthorisation); a != "" {
+			b.Purpose += " " + VirtualBolloSentence(a)
+		}
 	}
 	return b, nil
+}
+
+// VirtualBolloSentence is the wording art. 15 DPR 642/1972 asks of a
+// certificate whose bollo is paid virtually, naming the authorisation.
+func VirtualBolloSentence(authorisation string) string {
+	return "Imposta di bollo assolta in modo virtuale – autorizzazione Agenzia delle Entrate " + authorisation + "."
 }
 
 func exemptionNote(r Reason, ex Exemption) string {

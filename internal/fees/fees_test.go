@@ -196,3 +196,21 @@ func TestShares(t *testing.T) {
 		}
 	}
 }
+
+// TestVirtualBolloWording: a certificate in bollo names the authorisation
+// to pay it virtually (art. 15 DPR 642/1972); an exempt one prints its
+// exemption as before and no payment.
+func TestVirtualBolloWording(t *testing.T) {
+	const auth = "n. 123/2019 del 15/01/2019"
+	want := "Imposta di bollo assolta in modo virtuale – autorizzazione Agenzia delle Entrate n. 123/2019 del 15/01/2019."
+	b, err := Compute(Request{BolloAuthorisation: auth})
+	if err != nil || !strings.Contains(b.Purpose, want) {
+		t.Errorf("in bollo: %q %v", b.Purpose, err)
+	}
+	for _, r := range []Request{{BolloAuthorisation: auth, Exemption: Exemption{Code: 7}}, {BolloAuthorisation: auth, ExemptByLaw: true}} {
+		b, err := Compute(r)
+		if err != nil || strings.Contains(b.Purpose, "virtuale") || !strings.Contains(b.Purpose, "esenzione") && !strings.Contains(b.Purpose, "Esente") {
+			t.Errorf("exempt %+v: %q %v", r, b.Purpose, err)
+		}
+	}
+}
