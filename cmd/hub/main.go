@@ -156,9 +156,10 @@ func registryPath(dataDir string) string { return filepath.Join(dataDir, "hub.db
 type storeMode int
 
 const (
-	readExisting storeMode = iota // the registry must exist
-	readIfAny                     // no registry is not an error: fn gets nil
-	writeCreate                   // create the data directory and registry if needed
+	readExisting  storeMode = iota // the registry must exist
+	readIfAny                      // no registry is not an error: fn gets nil
+	writeCreate                    // create the data directory and registry if needed
+	writeExisting                  // the registry must exist and is changed
 )
 
 // withStore runs fn with the registry in dataDir (nil in readIfAny mode when
@@ -214,7 +215,7 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	}
 	// A large initial map spares a writer from waiting on open readers while
 	// the file grows; it reserves address space, not memory.
-	st, err := bolt.Open(file, bolt.Options{ReadOnly: mode != writeCreate, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
+	st, err := bolt.Open(file, bolt.Options{ReadOnly: mode == readExisting || mode == readIfAny, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
 	if errors.Is(err, bolt.ErrLocked) {
 		if _, serr := os.Stat(filepath.Join(dataDir, control.SocketName)); serr == nil {
 			return errForward

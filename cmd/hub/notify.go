@@ -196,7 +196,7 @@ func (c *cli) personContact(ctx context.Context, args []string) error {
 		}
 		addr = a.Address
 	}
-	return c.withStore(ctx, *data, readExisting, func(st registry.Store) error {
+	return c.withStore(ctx, *data, writeExisting, func(st registry.Store) error {
 		return st.Update(ctx, func(w registry.Writer) error {
 			p, err := w.PersonByCF(*cf)
 			if errors.Is(err, registry.ErrNotFound) {

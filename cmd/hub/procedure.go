@@ -43,7 +43,7 @@ func (c *cli) personProcedure(ctx context.Context, args []string) error {
 			return usagef("--open %s is in the future; give the day the procedure was opened", *open)
 		}
 	}
-	return c.withStore(ctx, *data, writeCreate, func(st registry.Store) error {
+	return c.withStore(ctx, *data, writeExisting, func(st registry.Store) error {
 		return st.Update(ctx, func(w registry.Writer) error {
 			p, err := w.PersonByCF(*cf)
 			if errors.Is(err, registry.ErrNotFound) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,14 @@ func TestPersonProcedure(t *testing.T) {
 	}
 	if r := hub(t, "person", "show", "--data", data, "--cf", cf); r.code != 0 || strings.Contains(r.stdout, "procedure") {
 		t.Errorf("person show after close:\n%s%s", r.stdout, r.stderr)
+	}
+	// hub person contact changes the same record without a running hub
+	// too (it opened the registry read-only and always failed).
+	if r := hub(t, "person", "contact", "--data", data, "--cf", cf, "--email", "a@example.org"); r.code != 0 {
+		t.Errorf("person contact: exit %d: %s", r.code, r.stderr)
+	}
+	if r := hub(t, "person", "procedure", "--data", filepath.Join(data, "nothing"), "--cf", cf, "--close"); r.code == 0 || !strings.Contains(r.stderr, "no registry") {
+		t.Errorf("missing registry: exit %d: %s", r.code, r.stderr)
 	}
 	for _, bad := range [][]string{
 		{"--cf", cf},
