@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -196,25 +195,13 @@ func (c *cli) personContact(ctx context.Context, args []string) error {
 		}
 		addr = a.Address
 	}
-	return c.withStore(ctx, *data, writeExisting, func(st registry.Store) error {
-		return st.Update(ctx, func(w registry.Writer) error {
-			p, err := w.PersonByCF(*cf)
-			if errors.Is(err, registry.ErrNotFound) {
-				return fmt.Errorf("no person has codice fiscale %s", *cf)
-			}
-			if err != nil {
-				return err
-			}
-			p.Email = addr
-			if err := w.PutPerson(p); err != nil {
-				return err
-			}
-			if addr == "" {
-				fmt.Fprintf(c.stdout, "%s %s: contact e-mail removed\n", p.CF, p.FullName())
-			} else {
-				fmt.Fprintf(c.stdout, "%s %s: contact e-mail %s\n", p.CF, p.FullName(), addr)
-			}
-			return nil
-		})
+	return c.editPerson(ctx, *data, *cf, func(p *registry.Person) {
+		p.Email = addr
+	}, func(p *registry.Person) {
+		if addr == "" {
+			fmt.Fprintf(c.stdout, "%s %s: contact e-mail removed\n", p.CF, p.FullName())
+		} else {
+			fmt.Fprintf(c.stdout, "%s %s: contact e-mail %s\n", p.CF, p.FullName(), addr)
+		}
 	})
 }

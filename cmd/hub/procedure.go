@@ -43,24 +43,34 @@ func (c *cli) personProcedure(ctx context.Context, args []string) error {
 			return usagef("--open %s is in the future; give the day the procedure was opened", *open)
 		}
 	}
-	return c.withStore(ctx, *data, writeExisting, func(st registry.Store) error {
+	return c.editPerson(ctx, *data, *cf, func(p *registry.Person) {
+		p.ProcedureOpen = since
+	}, func(p *registry.Person) {
+		if since.IsZero() {
+			fmt.Fprintf(c.stdout, "%s %s: no procedure open\n", p.CF, p.FullName())
+		} else {
+			fmt.Fprintf(c.stdout, "%s %s: procedure open since %s\n", p.CF, p.FullName(), since.Italian())
+		}
+	})
+}
+
+// editPerson changes one person's record, found by codice fiscale, in one
+// registry transaction, then reports the record as written.
+func (c *cli) editPerson(ctx context.Context, data, cf string, edit, report func(*registry.Person)) error {
+	return c.withStore(ctx, data, writeExisting, func(st registry.Store) error {
 		return st.Update(ctx, func(w registry.Writer) error {
-			p, err := w.PersonByCF(*cf)
+			p, err := w.PersonByCF(cf)
 			if errors.Is(err, registry.ErrNotFound) {
-				return fmt.Errorf("no person has codice fiscale %s", *cf)
+				return fmt.Errorf("no person has codice fiscale %s", cf)
 			}
 			if err != nil {
 				return err
 			}
-			p.ProcedureOpen = since
+			edit(p)
 			if err := w.PutPerson(p); err != nil {
 				return err
 			}
-			if since.IsZero() {
-				fmt.Fprintf(c.stdout, "%s %s: no procedure open\n", p.CF, p.FullName())
-			} else {
-				fmt.Fprintf(c.stdout, "%s %s: procedure open since %s\n", p.CF, p.FullName(), since.Italian())
-			}
+			report(p)
 			return nil
 		})
 	})
