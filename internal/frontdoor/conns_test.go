@@ -15,6 +15,15 @@ import (
 // serveGuarded runs NewServer with the given connection bounds on a
 // loopback port and returns its address.
 func serveGuarded(t *testing.T, c Config, l Limits) string {
+	addr, _ := serveGuardedIdle(t, c, l)
+	return addr
+}
+
+// serveGuardedIdle is serveGuarded that also tells when the guard has seen
+// a connection go idle: the server marks a connection idle after the
+// client already has its answer, and on a loaded machine that can come
+// after a later connection's.
+func serveGuardedIdle(t *testing.T, c Config, l Limits) (string, <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -23,9 +32,21 @@ func serveGuarded(t *testing.T, c Config, l Limits) string {
 	srv := c.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}), l, nil)
+	idle := make(chan struct{}, 64)
+	if guard := srv.ConnState; guard != nil {
+		srv.ConnState = func(conn net.Conn, st http.ConnState) {
+			guard(conn, st)
+			if st == http.StateIdle {
+				select {
+				case idle <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String()
+	return ln.Addr().String(), idle
 }
 
 // dialFrom opens a connection from a given loopback source address.
@@ -101,12 +122,19 @@ func TestPerSourceConnectionBound(t *testing.T) {
 // An attacker holding idle kept-alive connections from many addresses
 // cannot keep a kiosk out: at the bound, the oldest idle ones make room.
 func TestIdleConnectionsMakeRoom(t *testing.T) {
-	addr := serveGuarded(t, Config{}, Limits{Read: time.Minute, Idle: time.Minute, MaxConns: 8})
+	addr, wentIdle := serveGuardedIdle(t, Config{}, Limits{Read: time.Minute, Idle: time.Minute, MaxConns: 8})
 	var idle []net.Conn
 	for i := range 8 {
 		c := dialFrom(t, fmt.Sprintf("127.0.3.%d", i+1), addr)
 		if !get(c) {
 			t.Fatal("a connection within the bound was not served")
+		}
+		// The order the test relies on is the order the guard saw them
+		// go idle: wait for it before the next one.
+		select {
+		case <-wentIdle:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the server never marked a served connection idle")
 		}
 		idle = append(idle, c)
 	}
