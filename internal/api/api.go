@@ -171,6 +171,18 @@ type CertificateRequest struct {
 	// checks it itself in the transaction that issues.
 	Requester *RequesterEvidence `json:"requester"`
 	Channel   string             `json:"channel,omitempty"` // ChannelCounter (default) or ChannelSelfService
+	// Contrassegno is the 14-digit identifier of the contrassegno
+	// telematico (marca da bollo) the counter applied to the certificate;
+	// empty when the bollo is paid virtually. The hub refuses one already
+	// used.
+	Contrassegno string `json:"contrassegno,omitempty"`
+	// Use is the declared destination of use (certificate.Use: "estero",
+	// "giudiziario", ...); empty for the ordinary use under art. 40 DPR
+	// 445/2000.
+	Use string `json:"use,omitempty"`
+	// At is the date, YYYY-MM-DD, a historical certificate (residenza
+	// storica, stato di famiglia storico) describes; empty otherwise.
+	At string `json:"at,omitempty"`
 	// IdempotencyKey travels as the Idempotency-Key header, never in the
 	// body: a client keeps it with the request so every retry, even after
 	// a restart, carries the same one.

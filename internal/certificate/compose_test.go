@@ -21,7 +21,7 @@ var testIssuer = Issuer{Comune: "Comune di Milano", Belfiore: "F205", Office: "S
 
 func compose(t testing.TB, d *SubjectData, types ...Type) *Document {
 	t.Helper()
-	b, err := Fees(types, fees.Exemption{}, 200, Policy{})
+	b, err := Fees(FeeRequest{Types: types, Exemption: fees.Exemption{}, ServiceCents: 200, Channel: Counter}, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,15 +148,15 @@ func TestFeesByType(t *testing.T) {
 		{[]Type{StatoCivile}, Policy{}, fees.BolloCents},
 	}
 	for _, c := range cases {
-		b, err := Fees(c.types, fees.Exemption{}, 0, c.pol)
+		b, err := Fees(FeeRequest{Types: c.types, Exemption: fees.Exemption{}, ServiceCents: 0, Channel: Counter}, c.pol)
 		if err != nil || b.Lines[0].Cents != c.bollo {
 			t.Errorf("%v %+v: bollo %v, want %d (%v)", c.types, c.pol, b.Lines, c.bollo, err)
 		}
 	}
-	if _, err := Fees([]Type{Residenza}, fees.Exemption{Code: 99}, 0, Policy{}); !isRefusal(err, fees.ReasonExemptionTextEmpty) {
+	if _, err := Fees(FeeRequest{Types: []Type{Residenza}, Exemption: fees.Exemption{Code: 99}, ServiceCents: 0, Channel: Counter}, Policy{}); !isRefusal(err, fees.ReasonExemptionTextEmpty) {
 		t.Errorf("missing reason: %v", err)
 	}
-	if _, err := Fees([]Type{Residenza}, fees.Exemption{}, 300, Policy{ServiceCapCents: 250}); !isRefusal(err, fees.ReasonServiceFeeAboveCap) {
+	if _, err := Fees(FeeRequest{Types: []Type{Residenza}, Exemption: fees.Exemption{}, ServiceCents: 300, Channel: Counter}, Policy{ServiceCapCents: 250}); !isRefusal(err, fees.ReasonServiceFeeAboveCap) {
 		t.Errorf("fee above cap: %v", err)
 	}
 }
@@ -187,7 +187,7 @@ func BenchmarkRulesFeesCompose(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		br, err := Fees(types, fees.Exemption{}, 200, Policy{})
+		br, err := Fees(FeeRequest{Types: types, Exemption: fees.Exemption{}, ServiceCents: 200, Channel: Counter}, Policy{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func BenchmarkRulesFeesCompose(b *testing.B) {
 // bollo and diritti, and its total is theirs alone.
 func TestShopFeeNotOnCertificate(t *testing.T) {
 	h := newHousehold()
-	b, err := Fees([]Type{Residenza}, fees.Exemption{}, 200, Policy{})
+	b, err := Fees(FeeRequest{Types: []Type{Residenza}, Exemption: fees.Exemption{}, ServiceCents: 200, Channel: Counter}, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}

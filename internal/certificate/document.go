@@ -41,6 +41,13 @@ type Issuer struct {
 	Address  string // office address line
 	Officer  string // "L'Ufficiale d'Anagrafe" (delegated officer's name when known)
 	Place    string // place of issue as printed: "Milano"
+	// OfficerName is the delegated registry officer ("Mario Rossi") and
+	// Delegation the act delegating them; SealRule is the rule under which
+	// the comune's electronic seal replaces the signature. City settings;
+	// empty when the city has set none.
+	OfficerName string
+	Delegation  string
+	SealRule    string
 }
 
 // Subject is the person certified, as printed.

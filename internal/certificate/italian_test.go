@@ -35,7 +35,7 @@ func TestItalianTypography(t *testing.T) {
 	if !strings.Contains(string(text), "nata l'11/08/1952") || strings.Contains(string(text), "il 11/") {
 		t.Errorf("the spouse's birth date is not elided: %s", text)
 	}
-	b, err := Fees([]Type{EsistenzaInVita}, fees.Exemption{}, 0, Policy{})
+	b, err := Fees(FeeRequest{Types: []Type{EsistenzaInVita}, Exemption: fees.Exemption{}, ServiceCents: 0, Channel: Counter}, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestItalianTypography(t *testing.T) {
 		if r.Code == fees.OtherReason {
 			continue
 		}
-		b, err := Fees([]Type{Residenza}, fees.Exemption{Code: r.Code}, 0, Policy{})
+		b, err := Fees(FeeRequest{Types: []Type{Residenza}, Exemption: fees.Exemption{Code: r.Code}, ServiceCents: 0, Channel: Counter}, Policy{})
 		if err != nil {
 			continue // a code this request may not use is another test's business
 		}

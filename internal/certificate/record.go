@@ -20,18 +20,47 @@ type Policy struct {
 	// BolloAuthorisation is the city's authorisation to pay the bollo
 	// virtually, printed on every certificate in bollo (fees.Request).
 	BolloAuthorisation string
+	// Diritti are the diritti di segreteria per channel; a channel not
+	// listed is charged fees.DefaultRates.
+	Diritti map[Channel]fees.Rates
 }
 
-// Fees computes the fee lines for a document of types. serviceCents is the
-// operator's fee from its agreement (0 at the office and for self-service).
-// A refused fee request is a *Refusal with fees' reason code.
-func Fees(types []Type, ex fees.Exemption, serviceCents int64, pol Policy) (fees.Breakdown, error) {
+// DirittiOn returns the diritti charged on channel ch.
+func (p Policy) DirittiOn(ch Channel) fees.Rates {
+	if r, ok := p.Diritti[ch]; ok {
+		return r
+	}
+	return fees.DefaultRates
+}
+
+// FeeRequest is what a certificate's fees depend on.
+type FeeRequest struct {
+	Types     []Type
+	Exemption fees.Exemption
+	// ServiceCents is the operator's fee from its agreement (0 at the
+	// office and for self-service).
+	ServiceCents int64
+	Channel      Channel
+	// Contrassegno is the contrassegno telematico's 14-digit identifier
+	// when the counter applied one; empty for virtual bollo.
+	Contrassegno string
+	// Use is the declared destination of use; empty for the ordinary one.
+	Use string
+}
+
+// Fees computes the fee lines for a document. A refused fee request is a
+// *Refusal with fees' reason code.
+func Fees(fr FeeRequest, pol Policy) (fees.Breakdown, error) {
+	rates := pol.DirittiOn(fr.Channel)
 	b, err := fees.Compute(fees.Request{
-		Exemption:          ex,
-		ExemptByLaw:        pol.LawExemption && ExemptByLaw(types),
-		ServiceCents:       serviceCents,
+		Exemption:          fr.Exemption,
+		ExemptByLaw:        pol.LawExemption && ExemptByLaw(fr.Types),
+		ServiceCents:       fr.ServiceCents,
 		ServiceCapCents:    pol.ServiceCapCents,
 		BolloAuthorisation: pol.BolloAuthorisation,
+		Diritti:            &rates,
+		Contrassegno:       fr.Contrassegno,
+		Use:                fr.Use,
 	})
 	var fe *fees.Error
 	if errors.As(err, &fe) {

@@ -64,8 +64,27 @@ type Config struct {
 	// BolloAuthorisation is the Agenzia delle Entrate's authorisation to
 	// pay the bollo virtually, "n. 123/2019 del 15/01/2019", printed on
 	// every certificate in bollo (art. 15 DPR 642/1972).
-	BolloAuthorisation string   `json:"bollo_authorisation,omitempty"`
-	History            []Change `json:"history,omitempty"`
+	BolloAuthorisation string `json:"bollo_authorisation,omitempty"`
+	// Diritti are the diritti di segreteria per channel; a channel not
+	// set is charged fees.DefaultRates (a self-service kiosk may be set to
+	// charge none).
+	Diritti map[certificate.Channel]fees.Rates `json:"diritti,omitempty"`
+	// OfficerName is the registry officer who certifies by delegation of
+	// the mayor, printed on every certificate ("Mario Rossi"), and
+	// Delegation the act that delegates them ("decreto sindacale n. 12 del
+	// 03/02/2025"); SealRule is the rule under which the comune's
+	// electronic seal replaces the handwritten signature, as printed.
+	OfficerName string `json:"officer_name,omitempty"`
+	Delegation  string `json:"delegation,omitempty"`
+	SealRule    string `json:"seal_rule,omitempty"`
+	// IPACode, AOOCode and RegisterCode name the certificates' own
+	// register (art. 53 c. 5 DPR 445/2000): the administration's code in
+	// the Indice PA ("c_f205"), its area organizzativa omogenea and the
+	// register's identifier; they are part of every certificate number.
+	IPACode      string   `json:"ipa_code,omitempty"`
+	AOOCode      string   `json:"aoo_code,omitempty"`
+	RegisterCode string   `json:"register_code,omitempty"`
+	History      []Change `json:"history,omitempty"`
 }
 
 // Change is one recorded edit.
@@ -114,6 +133,24 @@ func (c Config) Effective(defaults Config) Config {
 	if e.BirthMarriageExempt == nil {
 		e.BirthMarriageExempt = defaults.BirthMarriageExempt
 	}
+	for _, f := range []struct{ to, from *string }{
+		{&e.OfficerName, &defaults.OfficerName}, {&e.Delegation, &defaults.Delegation}, {&e.SealRule, &defaults.SealRule},
+		{&e.IPACode, &defaults.IPACode}, {&e.AOOCode, &defaults.AOOCode}, {&e.RegisterCode, &defaults.RegisterCode},
+	} {
+		if *f.to == "" {
+			*f.to = *f.from
+		}
+	}
+	if len(defaults.Diritti) > 0 {
+		d := make(map[certificate.Channel]fees.Rates, len(defaults.Diritti)+len(e.Diritti))
+		for ch, r := range defaults.Diritti {
+			d[ch] = r
+		}
+		for ch, r := range e.Diritti {
+			d[ch] = r
+		}
+		e.Diritti = d
+	}
 	e.Offline = e.Offline.Or(defaults.Offline)
 	e.Retention = e.Retention.Or(defaults.Retention)
 	e.Limits = e.Limits.Or(defaults.Limits).Effective()
@@ -131,7 +168,7 @@ func (c Config) Policy() operators.Policy {
 
 // CertificatePolicy is the fee policy certificates are charged under.
 func (c Config) CertificatePolicy() certificate.Policy {
-	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents), LawExemption: c.LawExempt(), BolloAuthorisation: c.BolloAuthorisation}
+	return certificate.Policy{ServiceCapCents: int64(c.FeeCapCents), LawExemption: c.LawExempt(), BolloAuthorisation: c.BolloAuthorisation, Diritti: c.Diritti}
 }
 
 // LawExempt reports whether the city applies the stato civile exemption to
@@ -161,6 +198,7 @@ func (c Config) Issuer(t *places.Table) (certificate.Issuer, error) {
 	return certificate.Issuer{
 		Comune: "Comune di " + name, Belfiore: code, Office: office, Address: c.Address,
 		Officer: "L'Ufficiale d'Anagrafe", Place: name,
+		OfficerName: c.OfficerName, Delegation: c.Delegation, SealRule: c.SealRule,
 	}, nil
 }
 

@@ -29,6 +29,18 @@ const (
 	DefaultServiceCapCents int64 = 200
 )
 
+// Rates are the diritti di segreteria a city charges on one channel, in
+// cents: on a certificate in bollo and on one exempt from it. A city sets
+// them per channel (a self-service kiosk may charge none); the zero Rates
+// charge nothing.
+type Rates struct {
+	InBolloCents int64 `json:"in_bollo_cents"`
+	ExemptCents  int64 `json:"exempt_cents"`
+}
+
+// DefaultRates are the national amounts, 0,52 EUR and 0,26 EUR.
+var DefaultRates = Rates{InBolloCents: DirittiCents, ExemptCents: DirittiExemptCents}
+
 // MaxExemptionText is the longest free-text exemption reason ANPR accepts
 // (DescrizioneEsenzioneBollo, 256 characters).
 const MaxExemptionText = 256
@@ -124,6 +136,16 @@ type Request struct {
 	// DPR 642/1972 wants it on every certificate so paid. Empty when the
 	// city has none on record.
 	BolloAuthorisation string
+	// Diritti are the diritti di segreteria of the channel the
+	// certificate is issued on; nil charges DefaultRates.
+	Diritti *Rates
+	// Contrassegno is the 14-digit identifier of the contrassegno
+	// telematico (marca da bollo) the counter applied; empty when the
+	// bollo is paid virtually. Set by issue 14's bollo work.
+	Contrassegno string
+	// Use is the destination of use declared (see certificate.Use);
+	// empty for the ordinary use.
+	Use string
 }
 
 // Breakdown is the computed fee: one line per component and the total.
@@ -208,7 +230,11 @@ func Compute(r Request) (Breakdown, error) {
 	}
 	b.Lines = append(b.Lines, bollo)
 
-	diritti := Line{Kind: Diritti, Label: "Diritti di segreteria", Cents: DirittiCents, Note: "L. 604/1962, tabella D"}
+	rates := DefaultRates
+	if r.Diritti != nil {
+		rates = *r.Diritti
+	}
+	diritti := Line{Kind: Diritti, Label: "Diritti di segreteria", Cents: rates.InBolloCents, Note: "L. 604/1962, tabella D"}
 	switch {
 	case r.ExemptByLaw:
 		// The city that applies the stato civile exemption waives the
@@ -217,7 +243,7 @@ func Compute(r Request) (Breakdown, error) {
 	case declared && reason.WaivesDiritti:
 		diritti.Cents, diritti.Note = 0, exemptionNote(reason, ex)
 	case exempt:
-		diritti.Cents, diritti.Note = DirittiExemptCents, "L. 604/1962, tabella D (certificato esente da bollo)"
+		diritti.Cents, diritti.Note = rates.ExemptCents, "L. 604/1962, tabella D (certificato esente da bollo)"
 	}
 	b.Lines = append(b.Lines, diritti)
 

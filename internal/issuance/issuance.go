@@ -132,6 +132,13 @@ type Request struct {
 	// such a request may claim bollo exemption 10.
 	Administration string
 	Channel        certificate.Channel
+	// Contrassegno is the contrassegno telematico's 14-digit identifier
+	// when the counter applied one; empty for virtual bollo.
+	Contrassegno string
+	// Use is the declared destination of use; empty for the ordinary one.
+	Use string
+	// At is the date a historical certificate describes; zero otherwise.
+	At registry.Date
 	// Operator is the shop issuing it; zero at the registry office.
 	Operator Operator
 	// IdempotencyKey makes a retried request return the first result; it
@@ -274,7 +281,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	if err := certificate.CheckExemption(req.Exemption, req.Channel, creq.Requester.KindFor(data.Person)); err != nil {
 		return Result{}, s.refused(ctx, req, read, err)
 	}
-	breakdown, err := certificate.Fees(types, req.Exemption, req.Operator.ServiceCents, settings.Policy)
+	breakdown, err := certificate.Fees(certificate.FeeRequest{Types: types, Exemption: req.Exemption, ServiceCents: req.Operator.ServiceCents, Channel: req.Channel, Contrassegno: req.Contrassegno, Use: req.Use}, settings.Policy)
 	if err != nil {
 		return Result{}, s.refused(ctx, req, read, err)
 	}

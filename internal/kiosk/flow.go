@@ -113,6 +113,16 @@ type Choice struct {
 	SubjectCF string
 	Types     []certificate.Type
 	Exemption fees.Exemption
+	// Contrassegno is the 14-digit identifier of the marca da bollo the
+	// counter applies (typed or read from its barcode); empty for virtual
+	// bollo.
+	Contrassegno string
+	// Use is the destination of use the requester declares (see
+	// certificate.Use); empty for the ordinary use.
+	Use string
+	// At is the date a historical certificate is about (residenza storica,
+	// stato di famiglia storico), YYYY-MM-DD; empty otherwise.
+	At string
 }
 
 // Result is what the hub (or the outbox) made of a confirmed request.
@@ -631,7 +641,7 @@ func (f *Flow) Choose(c Choice) error {
 	if f.cfg.Mode == SelfService {
 		ch = certificate.SelfService
 	}
-	b, err := certificate.Fees(c.Types, c.Exemption, svc, f.cfg.Policy)
+	b, err := certificate.Fees(certificate.FeeRequest{Types: c.Types, Exemption: c.Exemption, ServiceCents: svc, Channel: ch, Contrassegno: c.Contrassegno, Use: c.Use}, f.cfg.Policy)
 	if err == nil {
 		if xerr := certificate.CheckExemption(c.Exemption, ch, certificate.RequesterOther); xerr != nil {
 			r, _ := certificate.AsRefusal(xerr)

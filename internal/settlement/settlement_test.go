@@ -15,7 +15,7 @@ import (
 
 func rec(t *testing.T, id, op string, at time.Time, ex fees.Exemption, service int64, types ...certificate.Type) certificate.Record {
 	t.Helper()
-	b, err := certificate.Fees(types, ex, service, certificate.Policy{})
+	b, err := certificate.Fees(certificate.FeeRequest{Types: types, Exemption: ex, ServiceCents: service, Channel: certificate.Counter}, certificate.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/protocol/protobolt"
@@ -63,7 +62,7 @@ func (is *issuer) build(d *certificate.SubjectData, req certificate.Request, op 
 		if err != nil {
 			return nil, err
 		}
-		b, err := certificate.Fees(types, fees.Exemption{}, 200, certificate.Policy{})
+		b, err := certificate.Fees(certificate.FeeRequest{Types: types, ServiceCents: 200, Channel: certificate.Counter}, certificate.Policy{})
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +269,7 @@ func BenchmarkIssue(b *testing.B) {
 					if err != nil {
 						return nil, err
 					}
-					fb, err := certificate.Fees(types, fees.Exemption{}, 200, certificate.Policy{})
+					fb, err := certificate.Fees(certificate.FeeRequest{Types: types, ServiceCents: 200, Channel: certificate.Counter}, certificate.Policy{})
 					if err != nil {
 						return nil, err
 					}
@@ -305,7 +304,7 @@ func BenchmarkIssueParallel(b *testing.B) {
 				if err != nil {
 					return nil, err
 				}
-				fb, _ := certificate.Fees(types, fees.Exemption{}, 200, certificate.Policy{})
+				fb, _ := certificate.Fees(certificate.FeeRequest{Types: types, ServiceCents: 200, Channel: certificate.Counter}, certificate.Policy{})
 				doc, err := certificate.Compose(d, types, names, certificate.Issue{ID: fmt.Sprintf("p%015d", i), Protocol: n.String(), Issued: at, Fees: fb})
 				if err != nil {
 					return nil, err

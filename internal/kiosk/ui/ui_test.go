@@ -41,7 +41,7 @@ func (h *hub) Issue(_ context.Context, r kiosk.IssueRequest) (*kiosk.Issued, err
 	if h.offline {
 		return nil, fmt.Errorf("%w: down", kiosk.ErrOffline)
 	}
-	b, err := certificate.Fees(r.Types, r.Exemption, 150, certificate.Policy{})
+	b, err := certificate.Fees(certificate.FeeRequest{Types: r.Types, Exemption: r.Exemption, ServiceCents: 150, Channel: certificate.Counter}, certificate.Policy{})
 	if err != nil {
 		return nil, err
 	}
