@@ -28,7 +28,7 @@ func init() {
 	register(
 		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF | --administration TEXT] --out FILE.pdf",
 			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
-		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT", Help: "revoke an issued certificate", Run: (*cli).certificateRevoke},
+		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT --authorised-by NAME", Help: "revoke an issued certificate, naming who authorised it", Run: (*cli).certificateRevoke},
 		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},
 		command{Name: "verify", Usage: "FILE.pdf [--data DIR | --ca CA.pem --jwks JWKS.json]",
 			Help: "check a certificate PDF's signature and QR seal; exit 0 only if both hold", Run: (*cli).verify},
@@ -158,22 +158,26 @@ func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
 	data := c.dataFlag(fs)
 	id := fs.String("id", "", "certificate id")
 	reason := fs.String("reason", "", "why it is revoked (shown on the verification page)")
+	by := fs.String("authorised-by", "", "the staff member who authorised the revocation (kept with it, art. 54 DPR 445/2000)")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	if *id == "" || strings.TrimSpace(*reason) == "" {
-		return usagef("--id and --reason are required")
+	if *id == "" {
+		return usagef("--id is required")
+	}
+	if err := certificate.CheckRevocation(*reason, *by); err != nil {
+		return usagef("%v (give --reason TEXT and --authorised-by NAME)", err)
 	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
 		certs, err := certbolt.New(h.DB())
 		if err != nil {
 			return err
 		}
-		rec, err := certs.Revoke(*id, *reason, c.now())
+		rec, err := certs.Revoke(*id, *reason, *by, c.now())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "revoked %s (protocol %s) at %s\n", rec.ID, rec.Protocol, rec.RevokedAt.Format("2006-01-02 15:04:05"))
+		fmt.Fprintf(c.stdout, "revoked %s (protocol %s) at %s, authorised by %s\n", rec.ID, rec.Protocol, rec.RevokedAt.In(protocol.Rome).Format("2006-01-02 15:04:05"), rec.RevokedBy)
 		return nil
 	})
 }
@@ -213,6 +217,9 @@ func (c *cli) certificateShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "  status     %s", rec.Status)
 		if rec.Status == certificate.Revoked {
 			fmt.Fprintf(w, " on %s: %s", rec.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"), rec.RevokeReason)
+			if rec.RevokedBy != "" {
+				fmt.Fprintf(w, " (authorised by %s)", rec.RevokedBy)
+			}
 		}
 		fmt.Fprintln(w)
 		return nil

@@ -108,6 +108,9 @@ type Record struct {
 	Status       Status    `json:"status"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 	RevokeReason string    `json:"revoke_reason,omitempty"`
+	// RevokedBy is the staff member who authorised the revocation
+	// (CheckRevocation); empty on records revoked before it was kept.
+	RevokedBy string `json:"revoked_by,omitempty"`
 
 	// IdempotencyKey and RequestHash are the client's key and the hash of
 	// the request body it came with.

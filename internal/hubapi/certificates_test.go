@@ -142,7 +142,7 @@ func TestIssueCertificateAPI(t *testing.T) {
 	if vr.StatusCode != 200 || !strings.Contains(string(page), "Certificato valido") {
 		t.Errorf("verification page: %d\n%s", vr.StatusCode, page)
 	}
-	if _, err := f.desk.Certs.Revoke(got.ID, "issued to the wrong person", testNow); err != nil {
+	if _, err := f.desk.Certs.Revoke(got.ID, "issued to the wrong person", "Laura Bianchi", testNow); err != nil {
 		t.Fatal(err)
 	}
 	vr, _ = http.Get(f.srv.URL + "/v/" + got.ID)

@@ -180,12 +180,14 @@ func PDF(tx *bbolt.Tx, id string) ([]byte, error) {
 	return v, nil
 }
 
-// Revoke marks certificate id revoked at at, for reason. The protocol entry
-// and the PDF stay: revocation is recorded, never erased.
-func Revoke(tx *bbolt.Tx, id, reason string, at time.Time) (certificate.Record, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return certificate.Record{}, errors.New("a revocation needs a reason, which the verification page shows")
+// Revoke marks certificate id revoked at at, for reason, as authorised by
+// the staff member authorisedBy; an empty reason or authoriser is refused
+// with a *certificate.Refusal (certificate.CheckRevocation) and nothing is
+// written. The protocol entry and the PDF stay: revocation is recorded,
+// never erased.
+func Revoke(tx *bbolt.Tx, id, reason, authorisedBy string, at time.Time) (certificate.Record, error) {
+	if err := certificate.CheckRevocation(reason, authorisedBy); err != nil {
+		return certificate.Record{}, err
 	}
 	r, err := Get(tx, id)
 	if err != nil {
@@ -194,7 +196,8 @@ func Revoke(tx *bbolt.Tx, id, reason string, at time.Time) (certificate.Record, 
 	if r.Status == certificate.Revoked {
 		return r, fmt.Errorf("%w: certificate %s was revoked on %s", ErrAlreadyRevoked, id, r.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"))
 	}
-	r.Status, r.RevokedAt, r.RevokeReason = certificate.Revoked, at, reason
+	r.Status, r.RevokedAt = certificate.Revoked, at
+	r.RevokeReason, r.RevokedBy = strings.TrimSpace(reason), strings.TrimSpace(authorisedBy)
 	return r, put(tx, &r)
 }
 
@@ -260,9 +263,11 @@ func (s *Store) PDF(id string) (pdf []byte, err error) {
 	return pdf, err
 }
 
-// Revoke marks certificate id revoked.
-func (s *Store) Revoke(id, reason string, at time.Time) (rec certificate.Record, err error) {
-	err = s.db.Update(func(tx *bbolt.Tx) error { rec, err = Revoke(tx, id, reason, at); return err })
+// Revoke marks certificate id revoked at at, for reason, as authorised by
+// the staff member authorisedBy (see Revoke). The console and the command
+// line both call it.
+func (s *Store) Revoke(id, reason, authorisedBy string, at time.Time) (rec certificate.Record, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error { rec, err = Revoke(tx, id, reason, authorisedBy, at); return err })
 	return rec, err
 }
 

@@ -227,22 +227,32 @@ func TestRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Revoke(rec.ID, "  ", at); err == nil {
-		t.Error("revocation without reason accepted")
+	for _, c := range []struct{ reason, by, code string }{
+		{"  ", "Dott.ssa Laura Bianchi", certificate.ReasonRevocationNoReason},
+		{"dati anagrafici rettificati", " ", certificate.ReasonRevocationNoAuthoriser},
+		{"dati anagrafici rettificati", "Laura\nBianchi", certificate.ReasonRevocationBadText},
+	} {
+		_, err := s.Revoke(rec.ID, c.reason, c.by, at)
+		if r, ok := certificate.AsRefusal(err); !ok || r.Reason != c.code {
+			t.Errorf("revocation with reason %q by %q: %v, want refusal %s", c.reason, c.by, err, c.code)
+		}
+		if got, _ := s.Get(rec.ID); got.Status != certificate.Valid {
+			t.Fatalf("a refused revocation changed the record: %+v", got)
+		}
 	}
 	later := at.Add(time.Hour)
-	r, err := s.Revoke(rec.ID, "dati anagrafici rettificati", later)
+	r, err := s.Revoke(rec.ID, " dati anagrafici rettificati ", " Dott.ssa Laura Bianchi ", later)
 	if err != nil || r.Status != certificate.Revoked || !r.RevokedAt.Equal(later) {
 		t.Fatalf("%+v %v", r, err)
 	}
 	got, _ := s.Get(rec.ID)
-	if got.Status != certificate.Revoked || got.RevokeReason != "dati anagrafici rettificati" || got.Protocol != rec.Protocol {
+	if got.Status != certificate.Revoked || got.RevokeReason != "dati anagrafici rettificati" || got.RevokedBy != "Dott.ssa Laura Bianchi" || got.Protocol != rec.Protocol {
 		t.Errorf("stored %+v", got)
 	}
-	if _, err := s.Revoke(rec.ID, "again", later); !errors.Is(err, ErrAlreadyRevoked) {
+	if _, err := s.Revoke(rec.ID, "again", "Laura Bianchi", later); !errors.Is(err, ErrAlreadyRevoked) {
 		t.Errorf("second revocation: %v", err)
 	}
-	if _, err := s.Revoke("nope", "x", later); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Revoke("nope", "x", "Laura Bianchi", later); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown: %v", err)
 	}
 	if pdf, err := s.PDF(rec.ID); err != nil || len(pdf) == 0 {

@@ -260,7 +260,7 @@ func prepare(n protocol.Number, at time.Time, idem Idempotency, build func(proto
 	r.Issued = at
 	r.DocSHA256 = hex.EncodeToString(sum[:])
 	r.Status = certificate.Valid
-	r.RevokedAt, r.RevokeReason = time.Time{}, ""
+	r.RevokedAt, r.RevokeReason, r.RevokedBy = time.Time{}, "", ""
 	r.IdempotencyKey, r.RequestHash = idem.Key, idem.RequestHash
 	return p, nil
 }
