@@ -7,11 +7,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/sportello/sportello/internal/fees"
-
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
@@ -22,8 +22,8 @@ import (
 
 func init() {
 	register(
-		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, offline limits, retention periods, request limits, holidays, issuing office, public URL", Run: (*cli).cityShow},
-		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--birth-marriage-exempt on|off] [--bollo-authorisation \"n. NUMBER del DD/MM/YYYY\"] [--limit-NAME N ...] [--by NAME]",
+		command{Name: "city show", Usage: "--data DIR", Help: "show the city's settings: fee cap, bollo and diritti, officer and seal, register codes, offline limits, retention periods, request limits, holidays, issuing office, public URL", Run: (*cli).cityShow},
+		command{Name: "city set", Usage: "--data DIR [--fee-cap CENTS] [--offline-sale-cap CENTS] [--offline-total-cap CENTS] [--offline-count N] [--offline-hours H] [--retention-months N] [--retention-pdf-days N] [--office NAME] [--address TEXT] [--patron-saint \"MM-DD [NAME]\"] [--public-url URL] [--comune BELFIORE] [--birth-marriage-exempt on|off] [--bollo-authorisation \"n. NUMBER del DD/MM/YYYY\"] [--diritti-counter|--diritti-self-service|--diritti-office IN-BOLLO/EXEMPT] [--officer NAME] [--delegation TEXT] [--seal-rule TEXT] [--ipa-code CODE] [--aoo-code CODE] [--register-code CODE] [--limit-NAME N ...] [--by NAME]",
 			Help: "change the city's settings; a running hub applies them from the next request; the --limit-… flags set the rate limits, daily caps and anomaly thresholds (see --help)", Run: (*cli).citySet},
 	)
 }
@@ -122,6 +122,16 @@ func (c *cli) cityShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "patron saint\t%s%s\n", city.FormatMonthDay(cur.PatronSaint), src(stored.PatronSaint.Month != 0))
 		fmt.Fprintf(tw, "bollo authorisation\t%s%s\n", orDash(cur.BolloAuthorisation), src(stored.BolloAuthorisation != ""))
 		fmt.Fprintf(tw, "birth, marriage and civil union exemption\t%s%s\n", city.OnOff(cur.LawExempt()), src(stored.BirthMarriageExempt != nil))
+		for _, ch := range city.Channels {
+			_, set := stored.Diritti[ch]
+			fmt.Fprintf(tw, "diritti %s (in bollo/exempt)\t%s%s\n", ch, city.FormatRates(cur.CertificatePolicy().DirittiOn(ch)), src(set))
+		}
+		for _, f := range []struct{ name, cur, stored string }{
+			{"officer", cur.OfficerName, stored.OfficerName}, {"delegation", cur.Delegation, stored.Delegation}, {"seal rule", cur.SealRule, stored.SealRule},
+			{"IPA code", cur.IPACode, stored.IPACode}, {"AOO code", cur.AOOCode, stored.AOOCode}, {"register code", cur.RegisterCode, stored.RegisterCode},
+		} {
+			fmt.Fprintf(tw, "%s\t%s%s\n", f.name, orDash(f.cur), src(f.stored != ""))
+		}
 		for _, f := range limits.Fields() {
 			fmt.Fprintf(tw, "limit %s\t%d%s\n", f.Name, cur.Limits.Get(f.Name), src(stored.Limits.Get(f.Name) != 0))
 		}
@@ -152,6 +162,31 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	comune := fs.String("comune", "", "Belfiore code of the certifying comune, e.g. F205")
 	lawExempt := fs.String("birth-marriage-exempt", "", "on: issue birth, marriage and civil union certificates exempt from bollo and diritti (art. 7 c. 5 L. 405/1990); off (the default): in bollo, as ANPR does")
 	bolloAuth := fs.String("bollo-authorisation", "", `the Agenzia delle Entrate's authorisation to pay the bollo virtually, "n. NUMBER del DD/MM/YYYY", printed on every certificate in bollo`)
+	// The diritti di segreteria per channel, "IN-BOLLO/EXEMPT" in euro.
+	dirittiFlags := map[certificate.Channel]*string{}
+	for _, ch := range city.Channels {
+		help := fmt.Sprintf(`the diritti di segreteria on the %s channel, "IN-BOLLO/EXEMPT" in euro, e.g. "0,52/0,26" (the national amounts, L. 604/1962 tabella D)`, dirittiFlag(ch))
+		if ch == certificate.SelfService {
+			help += `; "0" charges none`
+		}
+		dirittiFlags[ch] = fs.String("diritti-"+dirittiFlag(ch), "", help)
+	}
+	texts := []struct {
+		flag string
+		to   **string
+		help string
+	}{
+		{"officer", &e.OfficerName, `the registry officer who certifies by the mayor's delegation, printed on every certificate, e.g. "Maria Rossi"`},
+		{"delegation", &e.Delegation, `the act delegating the officer, as printed, e.g. "decreto sindacale n. 12 del 03/02/2025"`},
+		{"seal-rule", &e.SealRule, "the rule under which the comune's electronic seal replaces the signature, as printed"},
+		{"ipa-code", &e.IPACode, `the comune's code in the Indice PA, e.g. "c_f205"; part of every certificate's register number`},
+		{"aoo-code", &e.AOOCode, "the code of the area organizzativa omogenea in the Indice PA that keeps the certificates' register"},
+		{"register-code", &e.RegisterCode, `the identifier of the certificates' own register (art. 53 c. 5 DPR 445/2000), e.g. "CERT"`},
+	}
+	textFlags := make([]*string, len(texts))
+	for i, f := range texts {
+		textFlags[i] = fs.String(f.flag, "", f.help+"; an empty value clears it")
+	}
 	by := fs.String("by", "", "a name to note beside the account running the command, which is always recorded")
 	// The limits of package limits, one flag each, named after the setting.
 	limitFlags := map[string]*int{}
@@ -206,6 +241,25 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 	}
 	if given["bollo-authorisation"] {
 		e.BolloAuthorisation = bolloAuth
+	}
+	for i, f := range texts {
+		if given[f.flag] {
+			*f.to = textFlags[i]
+		}
+	}
+	for _, ch := range city.Channels {
+		name := "diritti-" + dirittiFlag(ch)
+		if !given[name] {
+			continue
+		}
+		r, err := city.ParseRates(*dirittiFlags[ch])
+		if err != nil {
+			return usagef("--%s: %s", name, strings.TrimPrefix(err.Error(), city.ErrInvalid.Error()+": "))
+		}
+		if e.Diritti == nil {
+			e.Diritti = map[certificate.Channel]fees.Rates{}
+		}
+		e.Diritti[ch] = r
 	}
 	if given["birth-marriage-exempt"] {
 		var on bool
@@ -264,6 +318,9 @@ func (c *cli) citySet(ctx context.Context, args []string) error {
 		return nil
 	})
 }
+
+// dirittiFlag is the channel as its --diritti-… flag names it.
+func dirittiFlag(ch certificate.Channel) string { return strings.ReplaceAll(string(ch), "_", "-") }
 
 // placesOf is the places table: the serving desk's, else the file's.
 func (c *cli) placesOf(ctx context.Context, h *hubFile) (*places.Table, error) {

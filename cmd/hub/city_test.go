@@ -39,6 +39,18 @@ func TestCityCommands(t *testing.T) {
 		{"cap zero", []string{"city", "set", "--data", data, "--fee-cap", "0", "--by", "x"}, 1, "", "between 0,01"},
 		{"unknown comune", []string{"city", "set", "--data", data, "--comune", "Z999", "--by", "x"}, 1, "", "Z999"},
 		{"bad URL", []string{"city", "set", "--data", data, "--public-url", "certificati", "--by", "x"}, 1, "", "not a public URL"},
+		{"diritti defaults", []string{"city", "show", "--data", data}, 0, "diritti counter (in bollo/exempt) 0,52/0,26 EUR (default) diritti self_service (in bollo/exempt) 0,52/0,26 EUR (default)", ""},
+		{"diritti", []string{"city", "set", "--data", data, "--diritti-counter", "0,60/0,30", "--diritti-self-service", "0", "--by", "m.bianchi"}, 0,
+			"diritti counter: 0,52/0,26 EUR → 0,60/0,30 EUR diritti self_service: 0,52/0,26 EUR → 0,00/0,00 EUR", ""},
+		{"diritti shown", []string{"city", "show", "--data", data}, 0, "diritti counter (in bollo/exempt) 0,60/0,30 EUR diritti self_service (in bollo/exempt) 0,00/0,00 EUR diritti office (in bollo/exempt) 0,52/0,26 EUR (default)", ""},
+		{"no diritti at the office", []string{"city", "set", "--data", data, "--diritti-office", "0", "--by", "x"}, 1, "", "only the self-service kiosk may charge no diritti"},
+		{"diritti malformed", []string{"city", "set", "--data", data, "--diritti-counter", "0,60", "--by", "x"}, 2, "", "--diritti-counter: \"0,60\" is not diritti as IN-BOLLO/EXEMPT"},
+		{"officer and register", []string{"city", "set", "--data", data, "--officer", "Maria Rossi", "--delegation", "decreto sindacale n. 12 del 03/02/2025",
+			"--seal-rule", "art. 20 D.Lgs. 82/2005", "--ipa-code", "c_f205", "--aoo-code", "A1B2C3D", "--register-code", "CERT", "--by", "m.bianchi"}, 0,
+			"officer: (none) → Maria Rossi delegation: (none) → decreto sindacale n. 12 del 03/02/2025 seal rule: (none) → art. 20 D.Lgs. 82/2005 IPA code: (none) → c_f205 AOO code: (none) → A1B2C3D register code: (none) → CERT", ""},
+		{"officer shown", []string{"city", "show", "--data", data}, 0, "officer Maria Rossi delegation decreto sindacale n. 12 del 03/02/2025 seal rule art. 20 D.Lgs. 82/2005 IPA code c_f205 AOO code A1B2C3D register code CERT", ""},
+		{"bad IPA code", []string{"city", "set", "--data", data, "--ipa-code", "comune di milano", "--by", "x"}, 1, "", "not an Indice PA code such as c_f205"},
+		{"bad register code", []string{"city", "set", "--data", data, "--register-code", "REG/1", "--by", "x"}, 1, "", "not a register code"},
 	}
 	for _, tt := range tests {
 		r := hub(t, tt.args...)
@@ -113,6 +125,18 @@ func TestBirthMarriageExemptSetting(t *testing.T) {
 	}
 	if r := hub(t, "city", "set", "--data", data, "--birth-marriage-exempt", "maybe", "--by", "x"); r.code != 2 || !strings.Contains(r.stderr, "on or off") {
 		t.Errorf("bad value: %d %s", r.code, r.stderr)
+	}
+	// The office's diritti, once the city sets them, are what a
+	// certificate in bollo is charged there; the exempt nascita stays free.
+	if r := hub(t, "city", "set", "--data", data, "--diritti-office", "0,60/0,30", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("diritti: %s", r.stderr)
+	}
+	r := hub(t, "certificate", "issue", "--data", data, "--cf", cf, "--type", "residenza", "--out", filepath.Join(t.TempDir(), "c.pdf"))
+	if r.code != 0 || !strings.Contains(r.stdout, "total 16,60 EUR") {
+		t.Errorf("residenza at the office after setting its diritti: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if got := issue("d.pdf"); !strings.Contains(got, "total 0,00 EUR") {
+		t.Errorf("exempt nascita after setting diritti: %s", got)
 	}
 }
 

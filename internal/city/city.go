@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -248,13 +249,27 @@ type Edit struct {
 	// BolloAuthorisation sets the virtual bollo authorisation,
 	// "n. NUMBER del DD/MM/YYYY".
 	BolloAuthorisation *string
+	// Diritti sets the diritti di segreteria of the channels it names.
+	Diritti map[certificate.Channel]fees.Rates
+	// The delegated officer, the delegation's act and the seal's rule, as
+	// printed; an empty string clears the setting.
+	OfficerName *string
+	Delegation  *string
+	SealRule    *string
+	// The certificates' register: the Indice PA code, the AOO and the
+	// register's identifier; an empty string clears the setting.
+	IPACode      *string
+	AOOCode      *string
+	RegisterCode *string
 }
 
 // Empty reports whether the edit changes nothing.
 func (e Edit) Empty() bool {
 	return e.Belfiore == nil && e.Office == nil && e.Address == nil && e.PublicURL == nil && e.FeeCapCents == nil && e.PatronSaint == nil &&
 		e.OfflineOperationCents == nil && e.OfflineTotalCents == nil && e.OfflineCount == nil && e.OfflineAgeHours == nil &&
-		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0 && e.BirthMarriageExempt == nil && e.BolloAuthorisation == nil
+		e.RetentionRecordsMonths == nil && e.RetentionPDFDays == nil && len(e.Limits) == 0 && e.BirthMarriageExempt == nil && e.BolloAuthorisation == nil &&
+		len(e.Diritti) == 0 && e.OfficerName == nil && e.Delegation == nil && e.SealRule == nil &&
+		e.IPACode == nil && e.AOOCode == nil && e.RegisterCode == nil
 }
 
 // Apply makes edit e to c, made by by at instant at, and records it.
@@ -313,6 +328,14 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	if err := text(&next.BolloAuthorisation, e.BolloAuthorisation, CheckBolloAuthorisation); err != nil {
 		return err
 	}
+	for _, f := range certificateTexts(&next, e) {
+		if err := text(f.field, f.edit, f.check); err != nil {
+			return err
+		}
+	}
+	if err := applyDiritti(&next, e.Diritti); err != nil {
+		return err
+	}
 	if e.BirthMarriageExempt != nil {
 		on := *e.BirthMarriageExempt
 		next.BirthMarriageExempt = &on
@@ -342,6 +365,13 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	diff("patron saint", FormatMonthDay(old.PatronSaint), FormatMonthDay(now.PatronSaint))
 	diff("bollo authorisation", old.BolloAuthorisation, now.BolloAuthorisation)
 	diff("birth, marriage and civil union exemption", OnOff(old.LawExempt()), OnOff(now.LawExempt()))
+	for _, ch := range Channels {
+		diff("diritti "+string(ch), FormatRates(old.CertificatePolicy().DirittiOn(ch)), FormatRates(now.CertificatePolicy().DirittiOn(ch)))
+	}
+	oldTexts, nowTexts := certificateTexts(&old, e), certificateTexts(&now, e)
+	for i, f := range nowTexts {
+		diff(f.name, *oldTexts[i].field, *f.field)
+	}
 	if old.Offline.OperationCents != now.Offline.OperationCents {
 		diff("offline cap per sale", fees.Euro(old.Offline.OperationCents), fees.Euro(now.Offline.OperationCents))
 	}
@@ -363,6 +393,190 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	}
 	*c = next
 	return nil
+}
+
+// certificateText is one of the texts printed on, or numbering, every
+// certificate: the setting, its edit and how it is checked.
+type certificateText struct {
+	name  string // as the history and the refusals write it
+	field *string
+	edit  *string
+	check func(string) (string, error)
+}
+
+// certificateTexts are c's officer, delegation, seal rule and register
+// codes with e's edits of them, in the order the history lists them.
+func certificateTexts(c *Config, e Edit) []certificateText {
+	line := func(what string, max int) func(string) (string, error) {
+		return func(s string) (string, error) { return s, checkLine(what, s, max) }
+	}
+	return []certificateText{
+		{"officer", &c.OfficerName, e.OfficerName, line("officer's name", 80)},
+		{"delegation", &c.Delegation, e.Delegation, line("delegation", 160)},
+		{"seal rule", &c.SealRule, e.SealRule, line("seal rule", 200)},
+		{"IPA code", &c.IPACode, e.IPACode, CheckIPACode},
+		{"AOO code", &c.AOOCode, e.AOOCode, CheckAOOCode},
+		{"register code", &c.RegisterCode, e.RegisterCode, CheckRegisterCode},
+	}
+}
+
+// Channels are the channels a city sets diritti for, in the order they
+// are shown.
+var Channels = []certificate.Channel{certificate.Counter, certificate.SelfService, certificate.Office}
+
+// MaxDirittiCents bounds each diritti amount: the national amounts are
+// 0,52 and 0,26 EUR (L. 604/1962, tabella D), so more than 10 EUR on one
+// certificate is a typing error, not a policy.
+const MaxDirittiCents = 1000
+
+// applyDiritti sets the diritti of the channels edit names. Each amount is
+// between 0 and MaxDirittiCents and the exempt one is not above the one in
+// bollo (tabella D halves it). Only the self-service kiosk may charge
+// none: ANPR's own online certificates carry no diritti, while a counter
+// or the office issues under tabella D.
+func applyDiritti(c *Config, edit map[certificate.Channel]fees.Rates) error {
+	if len(edit) == 0 {
+		return nil
+	}
+	next := make(map[certificate.Channel]fees.Rates, len(c.Diritti)+len(edit))
+	for ch, r := range c.Diritti {
+		next[ch] = r
+	}
+	for _, ch := range Channels {
+		r, ok := edit[ch]
+		if !ok {
+			continue
+		}
+		if err := CheckRates(ch, r); err != nil {
+			return err
+		}
+		next[ch] = r
+	}
+	for ch := range edit {
+		if !slices.Contains(Channels, ch) {
+			return fmt.Errorf("%w: %q is not a channel; diritti are set for counter, self_service or office", ErrInvalid, ch)
+		}
+	}
+	c.Diritti = next
+	return nil
+}
+
+// CheckRates refuses diritti on channel ch that no city could mean.
+func CheckRates(ch certificate.Channel, r fees.Rates) error {
+	switch {
+	case r.InBolloCents < 0 || r.ExemptCents < 0 || r.InBolloCents > MaxDirittiCents || r.ExemptCents > MaxDirittiCents:
+		return fmt.Errorf("%w: the diritti on %s must be between 0,00 and %s", ErrInvalid, ch, fees.Euro(MaxDirittiCents))
+	case r.ExemptCents > r.InBolloCents:
+		return fmt.Errorf("%w: the diritti on %s for a certificate exempt from bollo (%s) cannot be above those in bollo (%s)", ErrInvalid, ch, fees.Euro(r.ExemptCents), fees.Euro(r.InBolloCents))
+	case ch != certificate.SelfService && r.InBolloCents == 0:
+		return fmt.Errorf("%w: only the self-service kiosk may charge no diritti; at the %s the diritti of L. 604/1962, tabella D are due", ErrInvalid, ch)
+	}
+	return nil
+}
+
+// FormatRates writes diritti as the history shows them: "0,52/0,26 EUR",
+// in bollo then exempt.
+func FormatRates(r fees.Rates) string {
+	return fees.Amount(r.InBolloCents, ',', 0) + "/" + fees.Amount(r.ExemptCents, ',', 0) + " EUR"
+}
+
+// ParseRates reads diritti as FormatRates writes them, with or without
+// "EUR": "0,60/0,30" or "0.60/0.30"; "0" alone charges none.
+func ParseRates(s string) (fees.Rates, error) {
+	bad := fmt.Errorf("%w: %q is not diritti as IN-BOLLO/EXEMPT in euro, e.g. 0,52/0,26 (or 0 for none)", ErrInvalid, s)
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "EUR"))
+	a, b, found := strings.Cut(s, "/")
+	if !found {
+		b = a
+	}
+	in, err1 := parseCents(a)
+	ex, err2 := parseCents(b)
+	if err1 != nil || err2 != nil || (!found && in != 0) {
+		return fees.Rates{}, bad
+	}
+	return fees.Rates{InBolloCents: in, ExemptCents: ex}, nil
+}
+
+// parseCents reads "0,52", "0.52" or "1" as cents.
+func parseCents(s string) (int64, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	units, frac, _ := strings.Cut(s, ".")
+	if units == "" || len(frac) > 2 {
+		return 0, errors.New("not an amount")
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	for _, r := range units + frac {
+		if r < '0' || r > '9' {
+			return 0, errors.New("not an amount")
+		}
+	}
+	if len(units) > 6 {
+		return 0, errors.New("too large")
+	}
+	u, _ := strconv.ParseInt(units, 10, 64)
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	return u*100 + f, nil
+}
+
+// CheckIPACode accepts an administration's code in the Indice PA (IPA,
+// art. 6-ter CAD; the code the segnatura di protocollo carries as
+// CodiceAmministrazione, circolare AgID 60/2013): lower-case letters,
+// digits and underscores, starting with a letter, as "c_f205" (a comune's
+// is "c_" and its Belfiore code), "agid" or "r_lazio". It is written
+// lower-case.
+func CheckIPACode(s string) (string, error) {
+	if s == "" {
+		return s, nil
+	}
+	low := strings.ToLower(s)
+	if !codeShape(low, 2, 30, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' }) || low[0] < 'a' || low[0] > 'z' {
+		return "", fmt.Errorf("%w: %q is not an Indice PA code such as c_f205 (letters, digits and underscores, from 2 to 30, starting with a letter)", ErrInvalid, s)
+	}
+	return low, nil
+}
+
+// CheckAOOCode accepts the code the Indice PA gives the area organizzativa
+// omogenea (CodiceAOO of the segnatura, circolare AgID 60/2013): letters,
+// digits, underscores and hyphens, up to 16, as "A1B2C3D" or "AOO_MI".
+func CheckAOOCode(s string) (string, error) {
+	if s == "" {
+		return s, nil
+	}
+	if !codeShape(s, 1, 16, codeRune) {
+		return "", fmt.Errorf("%w: %q is not an AOO code such as A1B2C3D (letters, digits, underscores and hyphens, up to 16)", ErrInvalid, s)
+	}
+	return s, nil
+}
+
+// CheckRegisterCode accepts the register's identifier within its AOO
+// (CodiceRegistro of the segnatura, circolare AgID 60/2013), same shape
+// as an AOO code: "CERT", "REG_CERTIFICATI".
+func CheckRegisterCode(s string) (string, error) {
+	if s == "" {
+		return s, nil
+	}
+	if !codeShape(s, 1, 16, codeRune) {
+		return "", fmt.Errorf("%w: %q is not a register code such as CERT (letters, digits, underscores and hyphens, up to 16)", ErrInvalid, s)
+	}
+	return s, nil
+}
+
+func codeRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+}
+
+func codeShape(s string, min, max int, ok func(rune) bool) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if !ok(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // applyOffline sets the offline limits e gives, each of which must be

@@ -2,10 +2,13 @@ package city
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
@@ -314,5 +317,124 @@ func TestBolloAuthorisation(t *testing.T) {
 		if err := c.Apply(Edit{BolloAuthorisation: ptr(bad)}, Milan(), nil, at, "x"); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// TestDiritti: diritti are set per channel and recorded as the history
+// writes amounts; a channel not set keeps the national 0,52/0,26; only
+// self-service may charge none, and amounts no city could mean are refused
+// with the reason.
+func TestDiritti(t *testing.T) {
+	var c Config
+	set := map[certificate.Channel]fees.Rates{certificate.Counter: {InBolloCents: 60, ExemptCents: 30}, certificate.SelfService: {}}
+	if err := c.Apply(Edit{Diritti: set}, Milan(), nil, at, "m.bianchi"); err != nil {
+		t.Fatal(err)
+	}
+	pol := c.Effective(Milan()).CertificatePolicy()
+	if got := pol.DirittiOn(certificate.Counter); got != (fees.Rates{InBolloCents: 60, ExemptCents: 30}) {
+		t.Errorf("counter %+v", got)
+	}
+	if got := pol.DirittiOn(certificate.SelfService); got != (fees.Rates{}) {
+		t.Errorf("self-service %+v", got)
+	}
+	if got := pol.DirittiOn(certificate.Office); got != fees.DefaultRates {
+		t.Errorf("office, never set: %+v", got)
+	}
+	var what []string
+	for _, h := range c.History {
+		what = append(what, h.What)
+	}
+	want := []string{"diritti counter: 0,52/0,26 EUR → 0,60/0,30 EUR", "diritti self_service: 0,52/0,26 EUR → 0,00/0,00 EUR"}
+	if strings.Join(what, "|") != strings.Join(want, "|") {
+		t.Errorf("history %q, want %q", what, want)
+	}
+	// Setting the office's to the national amounts it already charges is no change.
+	if err := c.Apply(Edit{Diritti: map[certificate.Channel]fees.Rates{certificate.Office: fees.DefaultRates}}, Milan(), nil, at, "x"); err == nil || !strings.Contains(err.Error(), "already hold") {
+		t.Errorf("no change: %v", err)
+	}
+	for _, bad := range []struct {
+		ch   certificate.Channel
+		r    fees.Rates
+		want string
+	}{
+		{certificate.Counter, fees.Rates{}, "only the self-service kiosk may charge no diritti"},
+		{certificate.Office, fees.Rates{InBolloCents: 0, ExemptCents: 0}, "only the self-service kiosk"},
+		{certificate.Counter, fees.Rates{InBolloCents: 52, ExemptCents: 60}, "cannot be above those in bollo"},
+		{certificate.Counter, fees.Rates{InBolloCents: 1001, ExemptCents: 26}, "between 0,00 and 10,00 EUR"},
+		{certificate.SelfService, fees.Rates{InBolloCents: -1}, "between 0,00"},
+		{"kiosk", fees.Rates{InBolloCents: 52, ExemptCents: 26}, "not a channel"},
+	} {
+		before := c
+		err := c.Apply(Edit{Diritti: map[certificate.Channel]fees.Rates{bad.ch: bad.r}}, Milan(), nil, at, "x")
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s %+v: %v, want %q", bad.ch, bad.r, err, bad.want)
+		}
+		if len(c.History) != len(before.History) || c.Diritti[certificate.Counter] != before.Diritti[certificate.Counter] {
+			t.Errorf("%s %+v: a refused edit changed the settings", bad.ch, bad.r)
+		}
+	}
+}
+
+func TestParseRates(t *testing.T) {
+	for in, want := range map[string]fees.Rates{
+		"0,60/0,30": {InBolloCents: 60, ExemptCents: 30}, "0.6/0.3 EUR": {InBolloCents: 60, ExemptCents: 30},
+		"1/0,5": {InBolloCents: 100, ExemptCents: 50}, "0": {}, " 0,52 / 0,26 ": {InBolloCents: 52, ExemptCents: 26},
+	} {
+		if got, err := ParseRates(in); err != nil || got != want {
+			t.Errorf("%q: %+v %v, want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0,52", "a/b", "0,521/0,26", "-1/0", "0,52/", "1e3/1"} {
+		if _, err := ParseRates(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestCertificateTexts: the officer, delegation, seal rule and register
+// codes are set, recorded, reach the issuer, and malformed codes are
+// refused; an empty value clears a setting.
+func TestCertificateTexts(t *testing.T) {
+	var c Config
+	e := Edit{OfficerName: ptr(" Maria Rossi "), Delegation: ptr("decreto sindacale n. 12 del 03/02/2025"),
+		SealRule: ptr("art. 20 D.Lgs. 82/2005 e art. 35 Reg. UE 910/2014"), IPACode: ptr("C_F205"), AOOCode: ptr("A1B2C3D"), RegisterCode: ptr("CERT")}
+	if err := c.Apply(e, Milan(), nil, at, "m.bianchi"); err != nil {
+		t.Fatal(err)
+	}
+	eff := c.Effective(Milan())
+	if eff.OfficerName != "Maria Rossi" || eff.IPACode != "c_f205" || eff.AOOCode != "A1B2C3D" || eff.RegisterCode != "CERT" {
+		t.Errorf("effective %+v", eff)
+	}
+	var what []string
+	for _, h := range c.History {
+		what = append(what, h.What)
+	}
+	for _, w := range []string{"officer: (none) → Maria Rossi", "delegation: (none) → decreto sindacale n. 12 del 03/02/2025", "IPA code: (none) → c_f205", "AOO code: (none) → A1B2C3D", "register code: (none) → CERT"} {
+		if !slices.Contains(what, w) {
+			t.Errorf("history %q lacks %q", what, w)
+		}
+	}
+	for _, bad := range []struct {
+		e    Edit
+		want string
+	}{
+		{Edit{IPACode: ptr("c f205")}, "not an Indice PA code"},
+		{Edit{IPACode: ptr("_f205")}, "not an Indice PA code"},
+		{Edit{IPACode: ptr("c_f205_è")}, "not an Indice PA code"},
+		{Edit{AOOCode: ptr("AOO MILANO")}, "not an AOO code"},
+		{Edit{AOOCode: ptr("A234567890123456X")}, "not an AOO code"},
+		{Edit{RegisterCode: ptr("REG/CERT")}, "not a register code"},
+		{Edit{OfficerName: ptr("Maria\nRossi")}, "one line"},
+		{Edit{SealRule: ptr(strings.Repeat("x", 201))}, "more than 200"},
+	} {
+		if err := c.Apply(bad.e, Milan(), nil, at, "x"); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%+v: %v, want %q", bad.e, err, bad.want)
+		}
+	}
+	if err := c.Apply(Edit{AOOCode: ptr("")}, Milan(), nil, at, "x"); err != nil || c.Effective(Milan()).AOOCode != "" {
+		t.Errorf("clearing the AOO: %v %q", err, c.AOOCode)
+	}
+	if got := c.History[len(c.History)-1].What; got != "AOO code: A1B2C3D → (none)" {
+		t.Errorf("clearing recorded as %q", got)
 	}
 }
