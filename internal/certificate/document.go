@@ -1,6 +1,9 @@
 package certificate
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Document is a certificate ready to render: every word and number that will
 // appear on the page, already decided by the domain rules. Renderers (PDF,
@@ -48,6 +51,51 @@ type Issuer struct {
 	OfficerName string
 	Delegation  string
 	SealRule    string
+}
+
+// DefaultSealRule is printed under the officer when the city names no rule
+// of its own. The seal of a legal person is the eIDAS electronic seal (art.
+// 35 Regolamento UE 910/2014: it may not be denied legal effect, and a
+// qualified one is presumed to ensure the data's origin and integrity); the
+// PDF is an informatic document whose probative value art. 20 c. 1-bis D.Lgs.
+// 82/2005 (CAD) sets. It says "sigillo elettronico", not "qualificato", since
+// the demo seal is not qualified: a city sealing with a qualified seal from
+// its trust service names that in its own rule.
+const DefaultSealRule = "Firma autografa sostituita dal sigillo elettronico del Comune ai sensi dell'art. 35 del Regolamento UE 910/2014 (eIDAS) e dell'art. 20 del D.Lgs. 82/2005 (CAD)."
+
+// Officer is the registry officer's role as printed when the city names
+// none: the mayor is ufficiale d'anagrafe as officer of the government
+// (art. 14 D.Lgs. 267/2000, art. 2 DPR 223/1989).
+const Officer = "L'Ufficiale d'Anagrafe"
+
+// Signatory is the closing block under the place and date: who certifies
+// and how the signature is replaced.
+type Signatory struct {
+	Role       string // "L'Ufficiale d'Anagrafe delegato", or the role alone
+	Name       string // "Mario Rossi"; empty when the city names no officer
+	Delegation string // "(delega: decreto sindacale n. 12 del 03/02/2025)"; empty without one
+	SealRule   string // the sentence replacing the handwritten signature
+}
+
+// Signatory words the closing block from the city's settings. The mayor
+// may delegate the functions of ufficiale d'anagrafe to an assessore, the
+// segretario comunale or the comune's staff (art. 2 DPR 223/1989), and the delegated officer signs as such, naming
+// the act; with no officer named the certificate keeps the role alone.
+func (i Issuer) Signatory() Signatory {
+	s := Signatory{Role: i.Officer, Name: strings.TrimSpace(i.OfficerName), SealRule: strings.TrimSpace(i.SealRule)}
+	if s.Role == "" {
+		s.Role = Officer
+	}
+	if s.Name != "" {
+		if d := strings.TrimSpace(i.Delegation); d != "" {
+			s.Role = strings.TrimSuffix(s.Role, " delegato") + " delegato"
+			s.Delegation = "(delega: " + d + ")"
+		}
+	}
+	if s.SealRule == "" {
+		s.SealRule = DefaultSealRule
+	}
+	return s
 }
 
 // Subject is the person certified, as printed.

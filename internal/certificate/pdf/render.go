@@ -380,9 +380,9 @@ func (r *renderer) purposeAndFees() {
 }
 
 // closingHeight is the height of the closing block: place, date and
-// officer (placeAndDate reserves 18 mm), the notices, and the QR seal.
+// signatory (signatoryHeight), the notices, and the QR seal.
 func (r *renderer) closingHeight() float64 {
-	h := 18.0 + 2
+	h := r.signatoryHeight() + 2
 	for _, n := range r.doc.Notices {
 		h += 4.2*float64(len(r.split(n, contentW, true, 8.5))) + 1
 	}
@@ -398,31 +398,71 @@ func (r *renderer) keepClosingTogether() {
 	}
 }
 
+// Signatory block sizes: the role and name in 10 pt on 5 mm lines, the
+// delegation and the seal sentence in 7.5 pt on 3.6 mm lines, in the right
+// half of the page, with 4 mm below.
+const (
+	signatoryW       = contentW / 2
+	signatoryLine    = 5.0
+	signatorySmall   = 3.6
+	signatoryAfter   = 4.0
+	signatoryMinimum = 18.0 // what the block took before it named the officer
+)
+
+// signatoryHeight is the height placeAndDate takes for the document's
+// signatory, worked out with the same line breaks it will print.
+func (r *renderer) signatoryHeight() float64 {
+	s := r.doc.Issuer.Signatory()
+	h := signatoryLine * float64(len(r.split(s.Role, signatoryW, false, 10)))
+	if s.Name != "" {
+		h += signatoryLine * float64(len(r.split(s.Name, signatoryW, true, 10)))
+	}
+	if s.Delegation != "" {
+		h += signatorySmall * float64(len(r.split(s.Delegation, signatoryW, false, 7.5)))
+	}
+	h += 1 + signatorySmall*float64(len(r.split(s.SealRule, signatoryW, false, 7.5)))
+	return max(h+signatoryAfter, signatoryMinimum)
+}
+
+// placeAndDate prints the place and date of issue on the left and, on the
+// right, the signatory: role, the delegated officer's name and delegation,
+// and the sentence saying the comune's electronic seal replaces the
+// handwritten signature (certificate.Issuer.Signatory words all of it).
 func (r *renderer) placeAndDate(issued time.Time) {
 	f := r.f
 	d := r.doc
+	sig := d.Issuer.Signatory()
+	height := r.signatoryHeight()
 	r.font(false, 10)
 	place := d.Issuer.Place
 	if place == "" {
 		place = strings.TrimPrefix(d.Issuer.Comune, "Comune di ")
 	}
-	if f.GetY()+18 > pageH-margin-footerSpace {
+	if f.GetY()+height > pageH-margin-footerSpace {
 		f.AddPage()
 	}
 	y := f.GetY()
-	f.CellFormat(contentW/2, 5, r.t(place+", "+issued.Format("02/01/2006")), "", 0, "L", false, 0, "")
-	officer := d.Issuer.Officer
-	if officer == "" {
-		officer = "L'Ufficiale d'Anagrafe"
+	r.font(false, 10)
+	f.CellFormat(contentW/2, signatoryLine, r.t(place+", "+issued.Format("02/01/2006")), "", 0, "L", false, 0, "")
+	right := margin + contentW/2
+	f.SetXY(right, y)
+	f.MultiCell(signatoryW, signatoryLine, r.t(sig.Role), "", "C", false)
+	if sig.Name != "" {
+		f.SetX(right)
+		r.font(true, 10)
+		f.MultiCell(signatoryW, signatoryLine, r.t(sig.Name), "", "C", false)
 	}
-	f.SetXY(margin+contentW/2, y)
-	f.MultiCell(contentW/2, 5, r.t(officer), "", "C", false)
-	f.SetX(margin + contentW/2)
 	r.font(false, 7.5)
 	r.gray(90)
-	f.MultiCell(contentW/2, 3.6, r.t("firma sostituita dal sigillo elettronico del Comune"), "", "C", false)
+	if sig.Delegation != "" {
+		f.SetX(right)
+		f.MultiCell(signatoryW, signatorySmall, r.t(sig.Delegation), "", "C", false)
+	}
+	f.Ln(1)
+	f.SetX(right)
+	f.MultiCell(signatoryW, signatorySmall, r.t(sig.SealRule), "", "C", false)
 	r.gray(0)
-	f.Ln(4)
+	f.SetY(max(f.GetY()+signatoryAfter, y+height))
 }
 
 func (r *renderer) notices() {

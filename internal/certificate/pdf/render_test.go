@@ -283,6 +283,10 @@ func TestSealNeverAlone(t *testing.T) {
 	rows := base.Sections[0].Table.Rows
 	for n := 1; n <= 30; n++ {
 		d := sample.StatoDiFamiglia()
+		// A long rule of the city's own makes the signatory block taller.
+		d.Issuer.SealRule = "Firma autografa sostituita dal sigillo elettronico qualificato del Comune di Milano, " +
+			"il cui certificato è rilasciato da un prestatore di servizi fiduciari qualificato, ai sensi dell'art. 35 " +
+			"del Regolamento UE 910/2014 (eIDAS) e degli artt. 20 e 24 del D.Lgs. 82/2005 (CAD)."
 		tab := &certificate.Table{Header: d.Sections[0].Table.Header}
 		for i := range n {
 			tab.Rows = append(tab.Rows, rows[i%len(rows)])
@@ -300,10 +304,58 @@ func TestSealNeverAlone(t *testing.T) {
 		if !strings.Contains(last, "Certificato n. "+d.ID) {
 			t.Fatalf("%d members: the seal is not on the last page (%s):\n%s", n, pages, last)
 		}
-		for _, want := range []string{"firma sostituita", d.Notices[0][:30]} {
+		for _, want := range []string{"Firma autografa sostituita", "Maria Grazia Colombo", d.Notices[0][:30]} {
 			if !strings.Contains(last, want) {
 				t.Errorf("%d members: the seal's page %s lacks %q:\n%s", n, pages, want, last)
 			}
 		}
 	}
 }
+
+// TestSignatoryPrinted: the closing block names the delegated officer with
+// the act that delegates them and says the comune's seal replaces the
+// signature under the city's rule; with no officer set it keeps the role
+// alone, and with no rule set it prints the default one.
+func TestSignatoryPrinted(t *testing.T) {
+	debtest.Need(t, "pdftotext")
+	const rule = "Documento sottoscritto con sigillo elettronico qualificato del Comune di Milano (art. 35 Reg. UE 910/2014)."
+	tests := []struct {
+		name          string
+		issuer        func(*certificate.Issuer)
+		want, wantNot []string
+	}{
+		{"delegated officer, default rule", func(*certificate.Issuer) {},
+			[]string{"L'Ufficiale d'Anagrafe delegato", "Maria Grazia Colombo", "(delega: decreto sindacale n. 12 del 03/02/2025)", certificate.DefaultSealRule},
+			nil},
+		{"the city's own rule", func(i *certificate.Issuer) { i.SealRule = rule },
+			[]string{"Maria Grazia Colombo", rule},
+			[]string{certificate.DefaultSealRule}},
+		{"no officer named", func(i *certificate.Issuer) { i.OfficerName, i.Delegation = "", "" },
+			[]string{"L'Ufficiale d'Anagrafe", certificate.DefaultSealRule},
+			[]string{"delegato", "delega:", "Colombo"}},
+		{"officer without a delegation", func(i *certificate.Issuer) { i.Delegation = "" },
+			[]string{"L'Ufficiale d'Anagrafe", "Maria Grazia Colombo"},
+			[]string{"delegato", "delega:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := sample.Residenza()
+			tc.issuer(&d.Issuer)
+			// -raw keeps the reading order; the comparison ignores line
+			// breaks, since the half-page column wraps the sentences.
+			got := squash(debtest.Run(t, "pdftotext", "-raw", "-enc", "UTF-8", writeTemp(t, render(t, d)), "-"))
+			for _, w := range tc.want {
+				if !strings.Contains(got, squash(w)) {
+					t.Errorf("the certificate lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(got, squash(w)) {
+					t.Errorf("the certificate prints %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }

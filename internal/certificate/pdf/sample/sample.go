@@ -21,6 +21,9 @@ func milano() certificate.Issuer {
 		Address:  "Via Larga 12, 20122 Milano",
 		Officer:  "L'Ufficiale d'Anagrafe",
 		Place:    "Milano",
+		// The delegated officer, as a city sets them (city.Config).
+		OfficerName: "Maria Grazia Colombo",
+		Delegation:  "decreto sindacale n. 12 del 03/02/2025",
 	}
 }
 
