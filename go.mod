@@ -21,6 +21,7 @@ require (
 	golang.org/x/sys v0.45.0
 	golang.org/x/text v0.35.0
 	rsc.io/qr v0.2.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

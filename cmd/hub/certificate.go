@@ -26,11 +26,11 @@ import (
 
 func init() {
 	register(
-		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF | --administration TEXT] --out FILE.pdf",
+		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF | --administration TEXT] [--seal-p12 FILE --seal-p12-password-file FILE] --out FILE.pdf",
 			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
 		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT --authorised-by NAME", Help: "revoke an issued certificate, naming who authorised it", Run: (*cli).certificateRevoke},
 		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},
-		command{Name: "verify", Usage: "FILE.pdf [--data DIR | --ca CA.pem --jwks JWKS.json]",
+		command{Name: "verify", Usage: "FILE.pdf [--data DIR [--ca ROOT.pem] | --ca CA.pem --jwks JWKS.json]",
 			Help: "check a certificate PDF's signature and QR seal; exit 0 only if both hold", Run: (*cli).verify},
 		command{Name: "protocol export", Usage: "--data DIR --day YYYY-MM-DD [--out FILE.csv]", Help: "write the daily protocol register", Run: (*cli).protocolExport},
 	)
@@ -64,6 +64,9 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	}
 	keys, err := seal.LoadOrCreate(keysDir(h.Dir), c.now)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.useSeal(keys, log); err != nil {
 		return nil, err
 	}
 	var table *places.Table
@@ -108,8 +111,15 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "where to write the PDF")
 	publicURL := fs.String("public-url", envOr("SPORTELLO_PUBLIC_URL", "http://127.0.0.1:8080"), "the hub's public URL, printed in the QR")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
+	c.addSealFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
+	}
+	if err := c.seal.check(); err != nil {
+		return err
+	}
+	if c.desk != nil && c.seal.p12 != "" {
+		return usagef("the running hub seals with the seal it was started with; give --seal-p12 to hub serve instead")
 	}
 	switch {
 	case *cf == "":
@@ -229,7 +239,7 @@ func (c *cli) certificateShow(ctx context.Context, args []string) error {
 func (c *cli) verify(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub verify")
 	data := c.dataFlag(fs)
-	caFile := fs.String("ca", "", "the hub CA certificate (PEM), instead of --data")
+	caFile := fs.String("ca", "", "the CA certificates (PEM) to trust: with --jwks instead of --data, or with --data beside the hub's own CA (the root of the comune's trust service)")
 	jwksFile := fs.String("jwks", "", "the hub's published key set (JSON), with --ca")
 	pos, err := cmdline.Parse(fs, args)
 	if err != nil {
@@ -245,9 +255,9 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 	}
 	var trust seal.Trust
 	switch {
-	case *caFile != "" || *jwksFile != "":
-		if *caFile == "" || *jwksFile == "" {
-			return usagef("--ca and --jwks go together")
+	case *jwksFile != "":
+		if *caFile == "" {
+			return usagef("--jwks needs --ca")
 		}
 		ca, err := os.ReadFile(c.path(*caFile))
 		if err != nil {
@@ -270,6 +280,15 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 			return err
 		}
 		trust = keys.Trust()
+		if *caFile != "" {
+			ca, err := os.ReadFile(c.path(*caFile))
+			if err != nil {
+				return fmt.Errorf("cannot read the CA certificate: %v", unwrapPath(err))
+			}
+			if trust, err = trust.WithRoots(ca); err != nil {
+				return err
+			}
+		}
 	}
 	res, err := seal.VerifyPDF(pdf, trust)
 	if err != nil {

@@ -102,6 +102,7 @@ type cli struct {
 	desk           *issuance.Service // the serving hub's certificate desk
 	uid            int               // inside hub serve: the caller's user id, from the control socket
 	damaged        chan<- error      // inside hub serve: told when the command meets damage in the file, to stop the hub
+	seal           sealFlags         // the comune's own seal (PKCS#12) for the desk, when the command was given one
 }
 
 type command = cmdline.Command[*cli]

@@ -79,6 +79,31 @@ func (ks KeySet) lookup(kid string) (ed25519.PublicKey, bool) {
 // certificate (PEM) and the JWKS document.
 func NewTrust(caPEM, jwks []byte) (Trust, error) {
 	pool := x509.NewCertPool()
+	if err := addPEM(pool, caPEM); err != nil {
+		return Trust{}, err
+	}
+	ks, err := ParseKeySet(jwks)
+	if err != nil {
+		return Trust{}, err
+	}
+	return Trust{Roots: pool, Keys: ks}, nil
+}
+
+// WithRoots is t trusting also the CA certificates in caPEM: the trust
+// service's root of a comune that seals with its own certificate.
+func (t Trust) WithRoots(caPEM []byte) (Trust, error) {
+	pool := x509.NewCertPool()
+	if t.Roots != nil {
+		pool = t.Roots.Clone()
+	}
+	if err := addPEM(pool, caPEM); err != nil {
+		return Trust{}, err
+	}
+	t.Roots = pool
+	return t, nil
+}
+
+func addPEM(pool *x509.CertPool, caPEM []byte) error {
 	n := 0
 	for rest := caPEM; ; {
 		var block *pem.Block
@@ -88,17 +113,13 @@ func NewTrust(caPEM, jwks []byte) (Trust, error) {
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return Trust{}, fmt.Errorf("the CA file holds an invalid certificate: %w", err)
+			return fmt.Errorf("the CA file holds an invalid certificate: %w", err)
 		}
 		pool.AddCert(cert)
 		n++
 	}
 	if n == 0 {
-		return Trust{}, errors.New("the CA file holds no PEM certificate")
+		return errors.New("the CA file holds no PEM certificate")
 	}
-	ks, err := ParseKeySet(jwks)
-	if err != nil {
-		return Trust{}, err
-	}
-	return Trust{Roots: pool, Keys: ks}, nil
+	return nil
 }

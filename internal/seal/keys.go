@@ -18,7 +18,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -55,9 +54,12 @@ type Keys struct {
 	TokenKey ed25519.PrivateKey
 	KeyID    string // JWK "kid" of TokenKey: RFC 7638 thumbprint, shortened
 
-	CA       *x509.Certificate
-	SealCert *x509.Certificate
-	SealKey  *ecdsa.PrivateKey
+	// CA is the hub's own CA, made on first start, which issues the demo
+	// seal certificate.
+	CA *x509.Certificate
+	// Seal signs the certificate PDFs: the demo seal issued by CA unless
+	// the hub was given the comune's own (LoadPKCS12), or another Signer.
+	Seal Signer
 
 	caKey *ecdsa.PrivateKey // issues a new seal certificate when seal*.pem are removed
 }
@@ -92,21 +94,22 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 			return nil, err
 		}
 	}
-	k.SealCert, k.SealKey, err = loadPair(dir, SealCertFile, SealKeyFile)
+	sealCert, sealKey, err := loadPair(dir, SealCertFile, SealKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	if k.SealCert == nil {
-		if k.SealCert, k.SealKey, err = newSealCert(k.CA, k.caKey, now()); err != nil {
+	if sealCert == nil {
+		if sealCert, sealKey, err = newSealCert(k.CA, k.caKey, now()); err != nil {
 			return nil, err
 		}
-		if err := savePair(dir, SealCertFile, SealKeyFile, k.SealCert, k.SealKey); err != nil {
+		if err := savePair(dir, SealCertFile, SealKeyFile, sealCert, sealKey); err != nil {
 			return nil, err
 		}
 	}
-	if err := k.SealCert.CheckSignatureFrom(k.CA); err != nil {
+	if err := sealCert.CheckSignatureFrom(k.CA); err != nil {
 		return nil, fmt.Errorf("the seal certificate in %s was not issued by the CA beside it: %w", dir, err)
 	}
+	k.Seal = &memorySigner{cert: sealCert, chain: []*x509.Certificate{k.CA}, key: sealKey}
 	return k, nil
 }
 
@@ -128,12 +131,25 @@ func (k *Keys) CAPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.CA.Raw})
 }
 
-// Trust is what a verifier relies on: the hub CA for PDF signatures and the
-// published key set for QR tokens.
+// Trust is what a verifier relies on: the hub CA and, when the seal's
+// chain ends in a root, that root for PDF signatures, and the published key
+// set for QR tokens.
 func (k *Keys) Trust() Trust {
 	pool := x509.NewCertPool()
 	pool.AddCert(k.CA)
+	if k.Seal != nil {
+		if chain := k.Seal.Chain(); len(chain) > 0 && selfSigned(chain[len(chain)-1]) {
+			pool.AddCert(chain[len(chain)-1])
+		}
+	}
 	return Trust{Roots: pool, Keys: k.JWKS()}
+}
+
+// SealedBy names the seal as the verification page shows it: the seal
+// certificate's subject and the CA that issued it.
+func (k *Keys) SealedBy() string {
+	c := k.Seal.Certificate()
+	return fmt.Sprintf("%s (certificato n. %X, rilasciato da %s)", c.Subject.CommonName, c.SerialNumber, c.Issuer.CommonName)
 }
 
 func keyID(pub ed25519.PublicKey) string {
@@ -294,14 +310,4 @@ func issue(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.C
 	}
 	cert, err := x509.ParseCertificate(der)
 	return cert, key, err
-}
-
-// deterministicSigner makes ECDSA signatures per RFC 6979, so a PDF sealed
-// at a fixed time is byte-for-byte reproducible.
-type deterministicSigner struct{ key *ecdsa.PrivateKey }
-
-func (s deterministicSigner) Public() crypto.PublicKey { return &s.key.PublicKey }
-
-func (s deterministicSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	return s.key.Sign(nil, digest, opts)
 }

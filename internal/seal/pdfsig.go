@@ -44,22 +44,28 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	cert := k.Seal.Certificate()
+	certs := embedded(k.Seal)
+	sigSize, err := maxSignatureSize(k.Seal.Public())
+	if err != nil {
+		return nil, err
+	}
 	var out bytes.Buffer
 	out.Grow(len(in) + 16<<10) // the incremental update: signature dictionary, its room, xref
 	err = sign.Sign(bytes.NewReader(in), &out, rdr, int64(len(in)), sign.SignData{
 		Signature: sign.SignDataSignature{
 			Info: sign.SignDataSignatureInfo{
-				Name:   k.SealCert.Subject.CommonName,
+				Name:   cert.Subject.CommonName,
 				Reason: "Sigillo elettronico del certificato anagrafico",
 				Date:   at,
 			},
 			CertType:   sign.CertificationSignature,
 			DocMDPPerm: sign.DoNotAllowAnyChangesPerms,
 		},
-		Signer:            placeholderSigner{&k.SealKey.PublicKey},
+		Signer:            placeholderSigner{k.Seal.Public(), sigSize},
 		DigestAlgorithm:   crypto.SHA256,
-		Certificate:       k.SealCert,
-		CertificateChains: [][]*x509.Certificate{{k.SealCert, k.CA}},
+		Certificate:       cert,
+		CertificateChains: [][]*x509.Certificate{certs},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("the PDF could not be signed: %w", err)
@@ -73,7 +79,7 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 	h.Write(signed[br[0] : br[0]+br[1]])
 	h.Write(signed[br[2] : br[2]+br[3]])
 	var digest [sha256.Size]byte
-	cms, err := k.cms(h.Sum(digest[:0]), at)
+	cms, err := cmsSignedData(k.Seal, certs, h.Sum(digest[:0]), at)
 	if err != nil {
 		return nil, err
 	}
@@ -92,16 +98,20 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 }
 
 // placeholderSigner stands in for the seal key while pdfsign lays the
-// signature out. Its CMS is overwritten below by the one k.cms makes, so a
-// real signature there cost an ECDSA signing per certificate for nothing.
-// The value has the largest size of a P-256 ECDSA signature in DER, so
-// pdfsign's layout is the one a real signature would give.
-type placeholderSigner struct{ pub crypto.PublicKey }
+// signature out. Its CMS is overwritten below by the one cmsSignedData
+// makes, so a real signature there cost a signing per certificate for
+// nothing (and a round trip, were the key in an HSM or a remote service).
+// The value has the largest size of the key's signature, so pdfsign's
+// layout is the one a real signature would give.
+type placeholderSigner struct {
+	pub  crypto.PublicKey
+	size int
+}
 
 func (s placeholderSigner) Public() crypto.PublicKey { return s.pub }
 
-func (placeholderSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
-	return make([]byte, 72), nil
+func (s placeholderSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return make([]byte, s.size), nil
 }
 
 func lastByteRange(b []byte) ([4]int64, error) {
@@ -124,11 +134,17 @@ func lastByteRange(b []byte) ([4]int64, error) {
 	return br, nil
 }
 
-// cms builds a detached CMS SignedData (RFC 5652) over the content whose
-// SHA-256 is digest, with the signed attributes PAdES asks for: content type, signing time, message
-// digest and signing-certificate-v2 (RFC 5035).
-func (k *Keys) cms(digest []byte, at time.Time) ([]byte, error) {
-	certHash := sha256.Sum256(k.SealCert.Raw)
+// cmsSignedData builds a detached CMS SignedData (RFC 5652) signed by s
+// over the content whose SHA-256 is digest, with the signed attributes
+// PAdES asks for: content type, signing time, message digest and
+// signing-certificate-v2 (RFC 5035); certs are the certificates it carries.
+func cmsSignedData(s Signer, certs []*x509.Certificate, digest []byte, at time.Time) ([]byte, error) {
+	cert := s.Certificate()
+	sigAlg, err := signatureAlgorithm(s.Public())
+	if err != nil {
+		return nil, err
+	}
+	certHash := sha256.Sum256(cert.Raw)
 
 	attr := func(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
 		var b cryptobyte.Builder
@@ -165,9 +181,9 @@ func (k *Keys) cms(digest []byte, at time.Time) ([]byte, error) {
 	}
 	// The signature covers the attributes encoded as a SET (RFC 5652 5.4).
 	toSign := sha256.Sum256(attrSet(cbasn1.SET))
-	sig, err := deterministicSigner{k.SealKey}.Sign(nil, toSign[:], crypto.SHA256)
+	sig, err := s.Sign(nil, toSign[:], crypto.SHA256)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the seal key did not sign: %w", err)
 	}
 	signedAttrs := attrSet(cbasn1.Tag(0).ContextSpecific().Constructed())
 
@@ -183,19 +199,20 @@ func (k *Keys) cms(digest []byte, at time.Time) ([]byte, error) {
 				b.AddASN1(cbasn1.SET, sha256Alg)
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) })
 				b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
-					b.AddBytes(k.SealCert.Raw)
-					b.AddBytes(k.CA.Raw)
+					for _, c := range certs {
+						b.AddBytes(c.Raw)
+					}
 				})
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
 						b.AddASN1Int64(1)
 						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerAndSerialNumber
-							b.AddBytes(k.SealCert.RawIssuer)
-							b.AddASN1BigInt(k.SealCert.SerialNumber)
+							b.AddBytes(cert.RawIssuer)
+							b.AddASN1BigInt(cert.SerialNumber)
 						})
 						sha256Alg(b)
 						b.AddBytes(signedAttrs)
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
+						b.AddBytes(sigAlg)
 						b.AddASN1OctetString(sig)
 					})
 				})

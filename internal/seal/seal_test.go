@@ -78,11 +78,11 @@ func TestLoadOrCreatePersistsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k1.KeyID != k2.KeyID || !k1.CA.Equal(k2.CA) || !k1.SealCert.Equal(k2.SealCert) || !k1.TokenKey.Equal(k2.TokenKey) {
+	if k1.KeyID != k2.KeyID || !k1.CA.Equal(k2.CA) || !k1.Seal.Certificate().Equal(k2.Seal.Certificate()) || !k1.TokenKey.Equal(k2.TokenKey) {
 		t.Error("keys loaded a second time differ from those created")
 	}
-	if !k1.SealCert.NotBefore.Before(clock()) || k1.SealCert.NotAfter.Before(clock().AddDate(4, 0, 0)) {
-		t.Errorf("seal certificate validity %v–%v does not come from the clock", k1.SealCert.NotBefore, k1.SealCert.NotAfter)
+	if sc := k1.Seal.Certificate(); !sc.NotBefore.Before(clock()) || sc.NotAfter.Before(clock().AddDate(4, 0, 0)) {
+		t.Errorf("seal certificate validity %v–%v does not come from the clock", sc.NotBefore, sc.NotAfter)
 	}
 
 	// Half a CA pair must not be silently replaced.

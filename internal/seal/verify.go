@@ -227,12 +227,19 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 		res.add("signer", false, "No trusted hub CA was given.")
 		return
 	}
+	// The seal certificate's own usages are checked as LoadPKCS12 checks
+	// them (a trust service's seal may carry document signing alone, which
+	// Go's chain check cannot name); the chain itself for any usage.
+	if err := checkSealUsage(signer); err != nil {
+		res.add("signer", false, "The signing certificate may not seal documents: %v.", err)
+		return
+	}
 	chains, err := signer.Verify(x509.VerifyOptions{
 		Roots: trust.Roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err != nil {
-		res.add("signer", false, "The signing certificate is not issued by a trusted hub CA: %v.", err)
+		res.add("signer", false, "The signing certificate is not issued by a trusted CA (the hub's own or the comune's trust service's): %v.", err)
 		return
 	}
 	// The certificates a signature carries sit outside the signed bytes, so
@@ -250,7 +257,7 @@ func (res *Result) verifySignature(b []byte, rdr *pdf.Reader, trust Trust) {
 			return
 		}
 	}
-	res.add("signer", true, "The signing certificate chains to the trusted hub CA.")
+	res.add("signer", true, "The signing certificate %q chains to the trusted CA %q.", signer.Subject.CommonName, chains[0][len(chains[0])-1].Subject.CommonName)
 }
 
 // checkShape pins the parts of the CMS SignedData (RFC 5652 §5) that

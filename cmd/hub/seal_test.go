@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/debtest"
+	"github.com/sportello/sportello/internal/seal/sealtest"
+)
+
+// TestCertificateSealedWithPKCS12 is issue 14's "the officer's name is
+// printed" and "the seal from PKCS#12 with its chain verified by pdfsig" at
+// the command line: the city names its delegated officer, a certificate is
+// issued with the comune's seal from a trust service's PKCS#12 file, the
+// PDF names the officer and the delegation, pdfsig trusts it with only the
+// trust service's root in its NSS database, and hub verify accepts it once
+// told that root. A wrong password is refused in one sentence, before
+// the desk opens, so nothing is issued.
+func TestCertificateSealedWithPKCS12(t *testing.T) {
+	debtest.Need(t, "pdftotext", "pdfsig", "certutil")
+	data := t.TempDir()
+	if r := hub(t, "seed", "--data", data, "--persons", "120"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	if r := hub(t, "city", "set", "--data", data, "--officer", "Maria Grazia Colombo",
+		"--delegation", "decreto sindacale n. 12 del 03/02/2025", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("city set: %s", r.stderr)
+	}
+	dir := t.TempDir()
+	files := sealtest.New(t, time.Now()).Write(t, dir)
+	wrong := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrong, []byte("nope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cfs := strings.Split(strings.TrimSpace(hub(t, "person", "list", "--data", data, "--limit", "40").stdout), "\n")
+	bad := filepath.Join(dir, "bad.pdf")
+	r := hub(t, "certificate", "issue", "--data", data, "--cf", strings.Fields(cfs[0])[0], "--type", "residenza", "--out", bad,
+		"--seal-p12", files.P12, "--seal-p12-password-file", wrong)
+	if r.code != 1 || !strings.Contains(r.stderr, "does not open with the password") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("wrong password: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Error("a certificate was written with a seal that did not open")
+	}
+	if r := hub(t, "certificate", "issue", "--data", data, "--cf", "X", "--type", "residenza", "--out", bad, "--seal-p12", files.P12); r.code != 2 || !strings.Contains(r.stderr, "--seal-p12-password-file") {
+		t.Errorf("--seal-p12 without a password file: exit %d: %s", r.code, r.stderr)
+	}
+
+	pdf := filepath.Join(dir, "c.pdf")
+	issued := false
+	for _, line := range cfs {
+		r := hub(t, "certificate", "issue", "--data", data, "--cf", strings.Fields(line)[0], "--type", "residenza", "--out", pdf,
+			"--seal-p12", files.P12, "--seal-p12-password-file", files.Password)
+		if r.code == 0 {
+			issued = true
+			break
+		} else if r.code != 1 {
+			t.Fatalf("issue: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	if !issued {
+		t.Fatal("no resident among the first 40 could get a residenza")
+	}
+	text := words(debtest.Run(t, "pdftotext", "-raw", pdf, "-"))
+	for _, want := range []string{"L'Ufficiale d'Anagrafe delegato", "Maria Grazia Colombo", "(delega: decreto sindacale n. 12 del 03/02/2025)", "Firma autografa sostituita dal sigillo elettronico del Comune"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("certificate text lacks %q:\n%s", want, text)
+		}
+	}
+
+	nss := t.TempDir()
+	debtest.Run(t, "certutil", "-N", "-d", "sql:"+nss, "--empty-password")
+	debtest.Run(t, "certutil", "-A", "-d", "sql:"+nss, "-n", "Prova Root", "-t", "C,C,C", "-i", files.RootPEM)
+	sig := debtest.Run(t, "pdfsig", "-nssdir", "sql:"+nss, pdf)
+	for _, want := range []string{"Signer Certificate Common Name: " + sealtest.SealName, "Signature Validation: Signature is Valid.", "Certificate Validation: Certificate is Trusted."} {
+		if !strings.Contains(sig, want) {
+			t.Errorf("pdfsig lacks %q:\n%s", want, sig)
+		}
+	}
+
+	if r := hub(t, "verify", "--data", data, "--ca", files.RootPEM, pdf); r.code != 0 || !strings.Contains(r.stdout, "VALID") || !strings.Contains(r.stdout, sealtest.SealName) {
+		t.Errorf("verify with the trust service's root: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := hub(t, "verify", "--data", data, pdf); r.code != 1 || !strings.Contains(r.stdout, "not issued by a trusted CA") {
+		t.Errorf("verify with the hub's demo CA alone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
