@@ -60,6 +60,10 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 	}
 	p := d.Person
 	c := composer{d: d, names: names, now: in.Issued}
+	bornPrep, bornAt := c.birthPlace(p)
+	if bornPrep == "a" {
+		bornPrep = "" // the usual case, left out of the sealed JSON
+	}
 	doc := &Document{
 		ID:       in.ID,
 		Types:    types,
@@ -71,7 +75,8 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 			Name:       upperName(p),
 			CF:         p.CF,
 			BirthDate:  p.BirthDate.Italian(),
-			BirthPlace: c.place(p.BirthPlace, p.BirthDate),
+			BirthPlace: bornAt,
+			BirthPrep:  bornPrep,
 			Sex:        p.Sex.String(),
 		},
 		Opening:   Opening,
@@ -132,6 +137,21 @@ func (c composer) place(code string, on registry.Date) string {
 	return code
 }
 
+// birthPlace returns where p was born as certificates print it, with the
+// preposition that goes before it: "a MILANO (MI)"; for a birth abroad "a
+// IL CAIRO (EGITTO)" when the registry keeps the foreign town, else "in
+// EGITTO", since Italian puts "in" before a state and "a" before a town.
+func (c composer) birthPlace(p *registry.Person) (prep, place string) {
+	place = c.place(p.BirthPlace, p.BirthDate)
+	if !strings.HasPrefix(p.BirthPlace, "Z") {
+		return "a", place
+	}
+	if loc := strings.TrimSpace(p.BirthLocality); loc != "" {
+		return "a", strings.ToUpper(loc) + " (" + place + ")"
+	}
+	return "in", place
+}
+
 func (c composer) today() registry.Date { return registry.DateOf(c.now.In(rome)) }
 
 // address prints "Via Giuseppe Verdi 12, 20121 MILANO (MI)", or for an
@@ -169,8 +189,8 @@ func (c composer) personLine(o *registry.Person) string {
 		born = "nata"
 	}
 	s := fmt.Sprintf("%s, %s %s", upperName(o), born, DatedArticle("il", o.BirthDate.Italian()))
-	if pl := c.place(o.BirthPlace, o.BirthDate); pl != "" {
-		s += " a " + pl
+	if prep, pl := c.birthPlace(o); pl != "" {
+		s += " " + prep + " " + pl
 	}
 	return s
 }
@@ -206,7 +226,7 @@ func (c composer) section(t Type) (Section, string, error) {
 		return Section{Heading: "Cittadinanza", Lines: []Line{{"Cittadinanza", "italiana"}}}, "italiana", nil
 
 	case Nascita:
-		pl := c.place(p.BirthPlace, p.BirthDate)
+		_, pl := c.birthPlace(p)
 		lines := []Line{{"Data di nascita", p.BirthDate.Italian()}, {"Luogo di nascita", pl}}
 		if p.BirthAct != "" {
 			lines = append(lines, Line{"Atto di nascita", p.BirthAct})
@@ -284,7 +304,76 @@ func (c composer) union(t Type) (Section, string, error) {
 		lines = append(lines, Line{"Estremi dell'atto", ev.Act})
 	}
 	fact := strings.TrimSpace(ev.Date.Italian()+" "+where) + ", con " + upperName(o)
+	if a := ev.Authentication; t == ContrattoDiConvivenza && a != nil {
+		v := authentication(a)
+		lines = append(lines, Line{"Autenticato da", v})
+		fact += "; autenticato da " + v
+	}
+	if t != ContrattoDiConvivenza {
+		if end := c.ending(t, ev, o); end != "" {
+			lines = append(lines, Line{"Cessazione", end})
+			fact += "; cessato " + end
+		}
+	}
 	return Section{Heading: heading, Lines: lines}, fact, nil
+}
+
+// authentication prints who authenticated a contratto di convivenza and
+// when, as L. 76/2016 art. 1 c. 51 requires it to be: "notaio Mario
+// Bianchi, in data 03/02/2020, rep. n. 1234".
+func authentication(a *registry.Authentication) string {
+	s := strings.TrimSpace(string(a.Professional) + " " + a.Name)
+	if !a.Date.IsZero() {
+		s += ", in data " + a.Date.Italian()
+	}
+	if a.Reference != "" {
+		s += ", " + a.Reference
+	}
+	return s
+}
+
+// ending says how and when the marriage or civil union ev with o ended, or
+// "" while it lasts: "per divorzio il 12/03/2004", "per morte del coniuge
+// l'11/08/2019", "per scioglimento dell'unione civile il …". The ways are
+// ANPR's (table 31, tipo cessazione matrimonio; table 43, cessazione unione
+// civile): the registry records divorce (L. 898/1970: scioglimento or
+// cessazione degli effetti civili) and dissolution of a union (L. 76/2016
+// art. 1 c. 22-24) as the subject's events, and the other party's death on
+// their record; whichever came first after the celebration ended it.
+func (c composer) ending(t Type, ev *registry.Event, o *registry.Person) string {
+	kind, by := registry.Divorce, "per divorzio"
+	if t == UnioneCivile {
+		kind, by = registry.UnionDissolved, "per scioglimento dell'unione civile"
+	}
+	var when registry.Date
+	var act string
+	for _, e := range c.d.Events {
+		if e.Kind == kind && ev.Date.Before(e.Date) && (when.IsZero() || e.Date.Before(when)) {
+			when, act = e.Date, e.Act
+			if kind == registry.Divorce && e.Note != "" {
+				by = "per divorzio (" + e.Note + ")"
+			}
+		}
+	}
+	if !o.Alive() && ev.Date.Before(o.DeathDate) && (when.IsZero() || o.DeathDate.Before(when)) {
+		when, act = o.DeathDate, ""
+		switch {
+		case t == UnioneCivile:
+			by = "per morte dell'altra parte"
+		case o.Sex == registry.Female:
+			by = "per morte della coniuge"
+		default:
+			by = "per morte del coniuge"
+		}
+	}
+	if when.IsZero() {
+		return ""
+	}
+	s := by + " " + DatedArticle("il", when.Italian())
+	if act != "" {
+		s += " (" + act + ")"
+	}
+	return s
 }
 
 // certifiedRelationship is the relationship as it may be printed: adoption
@@ -317,7 +406,8 @@ func (c composer) family(t Type) (Section, string, error) {
 		if !m.Alive() {
 			continue
 		}
-		row := []string{upperName(m), m.BirthDate.Italian(), c.place(m.BirthPlace, m.BirthDate), m.CF}
+		_, bornAt := c.birthPlace(m)
+		row := []string{upperName(m), m.BirthDate.Italian(), bornAt, m.CF}
 		switch t {
 		case StatoDiFamigliaEStatoCivile:
 			row = append(row, m.CivilStatus.Italian(m.Sex))

@@ -103,8 +103,12 @@ type Subject struct {
 	Name       string // "ROSSI MARIO"
 	CF         string
 	BirthDate  string // as printed: 17/02/1950
-	BirthPlace string // as printed: "MILANO (MI)"
-	Sex        string // "M" or "F"
+	BirthPlace string // as printed: "MILANO (MI)", "IL CAIRO (EGITTO)", "EGITTO"
+	// BirthPrep is the preposition before BirthPlace when it is not "a":
+	// "in" before a foreign state named alone ("nata in EGITTO"); empty
+	// before a town ("nata a MILANO (MI)").
+	BirthPrep string `json:",omitempty"`
+	Sex       string // "M" or "F"
 }
 
 // Section is a labelled block of the body: label/value lines, or a table

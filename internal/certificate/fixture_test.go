@@ -27,6 +27,7 @@ type household struct {
 	mario, anna, giulia, stranger, minorStranger *registry.Person
 	family                                       *registry.Family
 	marriage                                     *registry.Event
+	extra                                        []*registry.Event // Mario's further events, after the marriage in the list
 }
 
 func newHousehold() *household {
@@ -64,6 +65,9 @@ func (h *household) data(p *registry.Person) *SubjectData {
 	}
 	if p.ID == 1 || p.ID == 2 {
 		d.Events = []*registry.Event{h.marriage}
+		if p.ID == 1 {
+			d.Events = append(d.Events, h.extra...)
+		}
 		for _, q := range all {
 			if q.ID != p.ID && (q.ID == 1 || q.ID == 2) {
 				d.Others[q.ID] = q

@@ -134,20 +134,31 @@ const (
 	RelationshipUnknown Relationship = 99 // non definito/comunicato
 )
 
+// relationshipText words each code of table 5 as ANPR's own description
+// does (italia/anpr src/tab/tabelle.rst, table 5 "relazione di
+// parentela"; shared/data/anpr/relazione_parentela.csv), agreed with sex,
+// so that no two codes print alike: the four kinds of "nipote" keep ANPR's
+// qualifier (discendente: a child's child; collaterale: a sibling's child;
+// affine: by marriage; code 81 is ANPR's unqualified "Nipote"), and so do
+// the two kinds of "zio" and of "convivente".
 var relationshipText = map[Relationship][2]string{
 	Head: {"intestatario scheda", "intestataria scheda"}, Spouse: {"marito", "moglie"},
-	Child: {"figlio", "figlia"}, Grandchild: {"nipote", "nipote"}, GreatGrandchild: {"pronipote", "pronipote"},
-	Parent: {"padre", "madre"}, Grandparent: {"nonno", "nonna"}, GreatGrandparent: {"bisnonno", "bisnonna"},
-	Sibling: {"fratello", "sorella"}, NephewNiece: {"nipote", "nipote"}, UncleAunt: {"zio", "zia"},
-	Cousin: {"cugino", "cugina"}, OtherRelative: {"altro parente", "altra parente"},
+	Child: {"figlio", "figlia"}, Grandchild: {"nipote (discendente)", "nipote (discendente)"},
+	GreatGrandchild: {"pronipote (discendente)", "pronipote (discendente)"},
+	Parent:          {"padre", "madre"}, Grandparent: {"nonno", "nonna"}, GreatGrandparent: {"bisnonno", "bisnonna"},
+	Sibling: {"fratello", "sorella"}, NephewNiece: {"nipote (collaterale)", "nipote (collaterale)"},
+	UncleAunt: {"zio (collaterale)", "zia (collaterale)"},
+	Cousin:    {"cugino", "cugina"}, OtherRelative: {"altro parente", "altra parente"},
 	Stepchild: {"figliastro", "figliastra"}, StepParent: {"patrigno", "matrigna"},
 	ChildInLaw: {"genero", "nuora"}, ParentInLaw: {"suocero", "suocera"}, SiblingInLaw: {"cognato", "cognata"},
-	HalfSibling: {"fratellastro", "sorellastra"}, NephewNieceInLaw: {"nipote", "nipote"},
-	UncleAuntInLaw: {"zio", "zia"}, OtherInLaw: {"altro affine", "altra affine"},
-	Cohabitant: {"convivente", "convivente"}, ConvivenzaHead: {"responsabile della convivenza", "responsabile della convivenza"},
-	ConvivenzaMember: {"convivente", "convivente"}, Guardian: {"tutore", "tutrice"},
-	CivilPartner: {"unito civilmente", "unita civilmente"}, Adopted: {"adottato", "adottata"},
-	Nephew: {"nipote", "nipote"}, RelationshipUnknown: {"non definito", "non definito"},
+	HalfSibling: {"fratellastro", "sorellastra"}, NephewNieceInLaw: {"nipote (affine)", "nipote (affine)"},
+	UncleAuntInLaw: {"zio (affine)", "zia (affine)"}, OtherInLaw: {"altro affine", "altra affine"},
+	Cohabitant:       {"convivente (con vincoli di adozione o affettivi)", "convivente (con vincoli di adozione o affettivi)"},
+	ConvivenzaHead:   {"responsabile della convivenza", "responsabile della convivenza"},
+	ConvivenzaMember: {"convivente in convivenza non affettiva", "convivente in convivenza non affettiva"},
+	Guardian:         {"tutore", "tutrice"},
+	CivilPartner:     {"unito civilmente", "unita civilmente"}, Adopted: {"adottato", "adottata"},
+	Nephew: {"nipote", "nipote"}, RelationshipUnknown: {"non definito/comunicato", "non definito/comunicato"},
 }
 
 // Valid reports whether r is a code of ANPR table 5.
@@ -316,10 +327,25 @@ type Person struct {
 	// the person (a residence change being examined, say); zero when none
 	// is open. ANPR issues no certificate while one is open.
 	ProcedureOpen Date `json:"procedure_open,omitzero"`
+	// BirthLocality is the town of a birth abroad as the foreign act (or
+	// its transcription) names it, "IL CAIRO"; empty for a birth in Italy,
+	// where BirthPlace's comune says it all, or when the act names only
+	// the state. ANPR keeps it beside the state (luogoNascita:
+	// localitaEstera) and certificates print "nata a IL CAIRO (EGITTO)".
+	BirthLocality string `json:"birth_locality,omitempty"`
 }
 
 // Italy is the Belfiore-style code ANPR uses for Italian citizenship.
 const Italy = "Z000"
+
+// ANPR's citizenship codes that name no state (stati_esteri.csv, CODISTAT
+// 997, 998, 999, with no Belfiore code): the registry records them in
+// Person.Citizenships as they are.
+const (
+	CitizenshipPending      = "997" // in corso di definizione
+	CitizenshipUnassignable = "998" // non attribuibile
+	Stateless               = "999" // apolide
+)
 
 // Alive reports whether no death is recorded.
 func (p *Person) Alive() bool { return p.DeathDate.IsZero() }
@@ -428,4 +454,29 @@ type Event struct {
 	Related []PersonID `json:"related,omitempty"`
 	Act     string     `json:"act,omitempty"` // reference to the civil-status act or practice
 	Note    string     `json:"note,omitempty"`
+	// Authentication is who authenticated a contratto di convivenza and
+	// when: L. 76/2016 art. 1 c. 51 requires a public act or a private deed
+	// whose signatures a notaio or an avvocato authenticates, and c. 52 has
+	// that professional send it to the comune for registration. Nil for
+	// other events.
+	Authentication *Authentication `json:"authentication,omitempty"`
+}
+
+// Professional is who may authenticate a contratto di convivenza (L.
+// 76/2016 art. 1 c. 51).
+type Professional string
+
+const (
+	Notary Professional = "notaio"
+	Lawyer Professional = "avvocato"
+)
+
+// Authentication is the authentication of a contratto di convivenza: the
+// professional, their name, the date of the act and its reference (the
+// notary's repertorio number, say).
+type Authentication struct {
+	Professional Professional `json:"professional"`
+	Name         string       `json:"name"`
+	Date         Date         `json:"date"`
+	Reference    string       `json:"reference,omitempty"`
 }

@@ -183,7 +183,11 @@ func (r *renderer) subject() {
 	}
 	var parts []string
 	if s.BirthPlace != "" {
-		parts = append(parts, born+" a "+s.BirthPlace)
+		prep := s.BirthPrep
+		if prep == "" {
+			prep = "a"
+		}
+		parts = append(parts, born+" "+prep+" "+s.BirthPlace)
 	}
 	if s.BirthDate != "" {
 		if len(parts) == 0 {
