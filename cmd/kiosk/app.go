@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -27,6 +28,7 @@ import (
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/hubclient"
+	"github.com/sportello/sportello/internal/keystore"
 	"github.com/sportello/sportello/internal/kiosk"
 	"github.com/sportello/sportello/internal/kiosk/ui"
 	"github.com/sportello/sportello/internal/outbox"
@@ -43,48 +45,28 @@ func init() {
 		Help:  "run the kiosk app (the default: `kiosk --demo` is `kiosk run --demo`)", Run: (*cli).app})
 }
 
-// shopConfig is PROFILE/kiosk.json: what the shop sets up once.
-type shopConfig struct {
-	Shop           string `json:"shop"`
-	Address        string `json:"address,omitempty"`
-	Mode           string `json:"mode,omitempty"`
-	A4Printer      string `json:"a4_printer"`      // URI; dir:PATH keeps every job as a file
-	ReceiptPrinter string `json:"receipt_printer"` // URI
-	ReceiptModel   string `json:"receipt_model,omitempty"`
-	IdleSeconds    int    `json:"idle_seconds,omitempty"`
-	DemoNIS        string `json:"demo_nis,omitempty"` // the virtual card's NIS in --demo
-	// Lat and Lon place the shop for the directory of nearby points of
-	// service; without them the kiosk shows no directory.
-	Lat float64 `json:"lat,omitempty"`
-	Lon float64 `json:"lon,omitempty"`
-}
+// shopConfig is PROFILE/kiosk.json: what the set-up writes once (see
+// kiosk.ShopConfig for its format).
+type shopConfig = kiosk.ShopConfig
 
-const shopFile = "kiosk.json"
-
+// loadShop reads the profile's kiosk.json. Without one, the demo writes the
+// demo shop's; anything else is kiosk.ErrNoShopConfig, and the app starts
+// into its set-up screen.
 func loadShop(dir string, demo bool) (*shopConfig, error) {
-	path := filepath.Join(dir, shopFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) && demo {
-		cfg := &shopConfig{Shop: "Edicola Demo", Address: "Piazza del Duomo 1, Milano",
+	cfg, err := kiosk.ReadShopConfig(dir)
+	if errors.Is(err, kiosk.ErrNoShopConfig) && demo {
+		cfg = &shopConfig{Shop: "Edicola Demo", Address: "Piazza del Duomo 1, Milano",
 			A4Printer:      "dir:" + filepath.Join(dir, "print", "a4"),
 			ReceiptPrinter: "dir:" + filepath.Join(dir, "print", "receipts"), ReceiptModel: "tm-t20", Lat: 45.4642, Lon: 9.1900}
-		b, _ := json.MarshalIndent(cfg, "", "  ")
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		if err := kiosk.WriteShopConfig(dir, *cfg); err != nil {
 			return nil, fmt.Errorf("cannot write the demo shop's configuration: %w", err)
 		}
 		return cfg, nil
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("the profile %s has no %s: write the shop's name and printers there, or run with --demo", dir, shopFile)
+	if errors.Is(err, kiosk.ErrNoShopConfig) {
+		return nil, fmt.Errorf("%w: run kiosk (its set-up screen) or kiosk setup --profile %s, which write it from the hub's agreement and the printers found", err, dir)
 	}
-	if err != nil {
-		return nil, err
-	}
-	var cfg shopConfig
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("%s is not the expected JSON: %w", path, err)
-	}
-	return &cfg, nil
+	return cfg, err
 }
 
 // openJobPrinter opens a printer URI, dir:PATH included, with the spool in
@@ -124,17 +106,27 @@ func outboxPath(profile string) string { return filepath.Join(profile, "outbox.d
 
 // openStation opens what the kiosk keeps in its profile directory dir.
 func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang string, sf *secretFlags, log *slog.Logger) (_ *station, err error) {
-	// The profile holds keys and personal data: the kiosk user's only,
-	// even when someone made it by hand with a looser mode.
-	if _, serr := os.Stat(dir); serr == nil {
-		if err := atomicfile.PrivateDir(dir); err != nil {
-			return nil, err
-		}
-	}
-	prof, keys, err := c.openProfile(dir, sf)
+	prof, keys, err := c.openPrivateProfile(dir, sf)
 	if err != nil {
 		return nil, err
 	}
+	return c.openStationWith(ctx, dir, demo, lang, prof, keys, log)
+}
+
+// openPrivateProfile is openProfile on a profile made the kiosk user's
+// only: it holds keys and personal data, even when someone made it by hand
+// with a looser mode.
+func (c *cli) openPrivateProfile(dir string, sf *secretFlags) (*hubclient.Profile, keystore.Keys, error) {
+	if _, serr := os.Stat(dir); serr == nil {
+		if err := atomicfile.PrivateDir(dir); err != nil {
+			return nil, keystore.Keys{}, err
+		}
+	}
+	return c.openProfile(dir, sf)
+}
+
+// openStationWith is openStation with the profile already unsealed.
+func (c *cli) openStationWith(ctx context.Context, dir string, demo bool, lang string, prof *hubclient.Profile, keys keystore.Keys, log *slog.Logger) (_ *station, err error) {
 	shop, err := loadShop(dir, demo)
 	if err != nil {
 		return nil, err
@@ -203,45 +195,182 @@ func (s *station) Close() {
 	}
 }
 
+// appOptions are the app's flags.
+type appOptions struct {
+	hubURL, profile, modeName, lang, nis, shots string
+	demo, contrast, windowed                    bool
+	cscaFiles                                   []string
+}
+
 func (c *cli) app(ctx context.Context, args []string) error {
 	start := time.Now()
+	var o appOptions
 	fs := cmdline.FlagSet("kiosk")
-	hubURL := fs.String("hub", "", "the hub's URL (default: the one the profile enrolled with)")
-	profile := fs.String("profile", defaultProfileDir(), "kiosk profile `DIR`: enrolment, shop configuration, outbox, journal")
-	modeName := fs.String("mode", "", "operator or self-service (default: the shop configuration's, else operator)")
-	demo := fs.Bool("demo", false, "virtual CIE in-process (the demo hub's clerk logs in with it, PIN "+virtual.DemoPIN+"), file printers under the profile")
-	lang := fs.String("lang", "it", "start language, it or en")
-	contrast := fs.Bool("high-contrast", false, "start with the high-contrast palette")
-	windowed := fs.Bool("windowed", false, "self-service in a window rather than full screen")
-	nis := fs.String("nis", "", "the virtual card's NIS in --demo (a person of the demo registry)")
+	fs.StringVar(&o.hubURL, "hub", "", "the hub's URL (default: the one the profile enrolled with)")
+	fs.StringVar(&o.profile, "profile", defaultProfileDir(), "kiosk profile `DIR`: enrolment, shop configuration, outbox, journal")
+	fs.StringVar(&o.modeName, "mode", "", "operator or self-service (default: the shop configuration's, which the set-up takes from the enrolment)")
+	fs.BoolVar(&o.demo, "demo", false, "virtual CIE in-process (the demo hub's clerk logs in with it, PIN "+virtual.DemoPIN+"), file printers under the profile")
+	fs.StringVar(&o.lang, "lang", "it", "start language, it or en")
+	fs.BoolVar(&o.contrast, "high-contrast", false, "start with the high-contrast palette")
+	fs.BoolVar(&o.windowed, "windowed", false, "self-service in a window rather than full screen")
+	fs.StringVar(&o.nis, "nis", "", "the virtual card's NIS in --demo (a person of the demo registry)")
 	var cscaFiles listFlag
 	fs.Var(&cscaFiles, "csca", "PEM file of trusted CSCA certificates (repeatable)")
-	shots := fs.String("shots", "", "walk through the main screens, save each as DIR/NAME.png, and quit (documentation)")
+	fs.StringVar(&o.shots, "shots", "", "walk through the main screens, save each as DIR/NAME.png, and quit (documentation)")
 	sf := addSecretFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	if *lang != "it" && *lang != "en" {
-		return cmdline.Usagef("--lang %q is neither it nor en", *lang)
+	o.cscaFiles = cscaFiles
+	if o.lang != "it" && o.lang != "en" {
+		return cmdline.Usagef("--lang %q is neither it nor en", o.lang)
 	}
-	if err := plainHubURL(*hubURL); err != nil {
+	if err := plainHubURL(o.hubURL); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	st, err := c.openStation(ctx, *profile, *demo, *lang, sf, log)
+	prof, keys, err := c.openPrivateProfile(o.profile, sf)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	prof, shop := st.prof, st.shop
-	if *hubURL != "" {
-		prof.HubURL = *hubURL
-	}
-	mode := kiosk.Operator
-	if m := firstNonEmpty(*modeName, shop.Mode); m != "" {
-		if mode, err = kiosk.ParseMode(m); err != nil {
+	if o.modeName != "" {
+		if _, err := kiosk.ParseMode(o.modeName); err != nil {
 			return cmdline.Usagef("%s", err)
+		}
+	}
+	if o.hubURL != "" {
+		prof.HubURL = o.hubURL
+	}
+	// A profile enrolled but never set up starts into the set-up screen,
+	// which writes kiosk.json from the hub's agreement and the printers
+	// found; then the kiosk starts in the same window.
+	_, err = loadShop(o.profile, o.demo)
+	needSetup := errors.Is(err, kiosk.ErrNoShopConfig)
+	if err != nil && !needSetup {
+		return err
+	}
+	if needSetup && o.shots != "" {
+		return fmt.Errorf("%w: --shots walks the screens of a set-up kiosk; run kiosk setup --profile %s first", kiosk.ErrNoShopConfig, o.profile)
+	}
+
+	cat, err := kiosk.LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID("it.sportello.kiosk")
+	w := a.NewWindow(cat.T(kiosk.Lang(o.lang), "app_title"))
+	w.Resize(fyne.NewSize(1024, 720))
+	var (
+		mu       sync.Mutex
+		running  *kioskRun
+		startErr error
+	)
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if running != nil {
+			running.close()
+		}
+	}()
+	// show puts the running kiosk's screens in the window; on the UI goroutine.
+	show := func(r *kioskRun) {
+		u := ui.New(a, r.flow, cat)
+		if o.contrast {
+			u.SetHighContrast(true)
+		}
+		w.SetContent(u.Content())
+		if r.mode == kiosk.SelfService && !o.windowed && o.shots == "" {
+			w.SetFullScreen(true)
+		}
+		u.Start(r.ctx)
+		if o.shots != "" {
+			a.Lifecycle().SetOnStarted(func() {
+				fmt.Fprintf(c.stdout, "window shown %d ms after start\n", time.Since(start).Milliseconds())
+			})
+			go func() {
+				if err := walkScreens(r.ctx, r.flow, u, w, o.shots, r.mode, start, c); err != nil {
+					fmt.Fprintf(c.stderr, "kiosk: screenshots: %s\n", cmdline.Sentence(err.Error()))
+				}
+				fyne.Do(a.Quit)
+			}()
+		}
+	}
+	if needSetup {
+		client := hubclient.New(prof)
+		client.Clock = c.now
+		env := &setupEnv{client: client, dir: o.profile, cups: defaultCUPS}
+		s, err := kiosk.NewSetup(env.deps(c.now), kiosk.Lang(o.lang))
+		if err != nil {
+			return err
+		}
+		su := ui.NewSetup(a, s, cat)
+		su.Saved = func(kiosk.ShopConfig) {
+			go func() {
+				r, err := c.startKiosk(ctx, o, prof, keys, log)
+				mu.Lock()
+				running, startErr = r, err
+				mu.Unlock()
+				if err != nil {
+					fyne.Do(a.Quit)
+					return
+				}
+				fyne.Do(func() { show(r) })
+			}()
+		}
+		w.SetContent(su.Content())
+		su.Detect(ctx)
+	} else {
+		r, err := c.startKiosk(ctx, o, prof, keys, log)
+		if err != nil {
+			return err
+		}
+		running = r
+		show(r)
+	}
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	w.ShowAndRun()
+	mu.Lock()
+	defer mu.Unlock()
+	return startErr
+}
+
+// kioskRun is the kiosk started: its flow, its mode, the context its
+// sender and watchers run in, and what close stops and releases.
+type kioskRun struct {
+	flow  *kiosk.Flow
+	mode  kiosk.Mode
+	ctx   context.Context
+	close func()
+}
+
+// startKiosk opens the set-up profile's station, the hub client, the card
+// reader and the flow, and starts the sender; nothing of it is a window.
+func (c *cli) startKiosk(ctx context.Context, o appOptions, prof *hubclient.Profile, keys keystore.Keys, log *slog.Logger) (_ *kioskRun, err error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	st, err := c.openStationWith(ctx, o.profile, o.demo, o.lang, prof, keys, log)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, st.Close)
+	shop := st.shop
+	mode := kiosk.Operator
+	if m := firstNonEmpty(o.modeName, shop.Mode); m != "" {
+		if mode, err = kiosk.ParseMode(m); err != nil {
+			return nil, cmdline.Usagef("%s", err)
 		}
 	}
 
@@ -252,7 +381,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	// What the agreement allows and charges: from the hub when it answers,
 	// else from the copy kept in the profile when it last did.
 	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID,
-		Lang: kiosk.Lang(*lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
+		Lang: kiosk.Lang(o.lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
 	cache := st.cache
 	fetchAgreement := kiosk.FetchAgreement(client, c.now)
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -273,50 +402,50 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	}
 	cancel()
 	if err := st.outbox.SetLimits(kiosk.OutboxLimits(offline)); err != nil {
-		return err
+		return nil, err
 	}
 	// The hub charges the agreement's fee on every channel: the preview
 	// shows the same (a city's own self-service kiosks have a fee of 0).
 
 	// Card reader.
 	var cscas []*x509.Certificate
-	for _, f := range cscaFiles {
+	for _, f := range o.cscaFiles {
 		certs, err := loadCerts(f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cscas = append(cscas, certs...)
 	}
 	var prov cardreader.Provider
 	var pinOpt cie.PINOptions
-	if *demo {
+	if o.demo {
 		ca, err := virtual.TestCSCA()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cscas = append(cscas, ca)
 		if pinOpt.Auth, err = virtual.TestDeviceAuth(); err != nil {
-			return err
+			return nil, err
 		}
-		card, err := virtual.New(virtual.Config{NIS: firstNonEmpty(*nis, shop.DemoNIS)})
+		card, err := virtual.New(virtual.Config{NIS: firstNonEmpty(o.nis, shop.DemoNIS)})
 		if err != nil {
-			return cmdline.Usagef("%s", err)
+			return nil, cmdline.Usagef("%s", err)
 		}
 		prov = cardreader.NewInProcess("Sportello virtual CIE", card)
 		fmt.Fprintf(c.stdout, "demo: virtual CIE with NIS %s (PIN %s): the demo hub's clerk logs in with it, and it identifies the citizen too; printing to %s\n",
-			card.NIS(), virtual.DemoPIN, filepath.Join(*profile, "print"))
+			card.NIS(), virtual.DemoPIN, filepath.Join(o.profile, "print"))
 	} else {
 		p, err := pcsc.New()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		prov = p
 	}
-	defer prov.Close()
+	closers = append(closers, func() { prov.Close() })
 	// Each tap is bound to this device's key and stamped with the clock
 	// its requests are signed with, as the hub judges a tap's age by its own.
 	reader := &kiosk.CIEReader{Provider: prov, CSCAs: cscas, PIN: pinOpt, Now: c.now, KeyID: prof.KeyID, TapClock: client.HubNow}
-	defer reader.Close()
+	closers = append(closers, func() { reader.Close() })
 
 	ob := st.outbox
 
@@ -353,52 +482,19 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	}
 	k, err := c.counter(st, client, cfg, kiosk.Deps{Reader: reader, Clock: kiosk.ClockFunc(c.now), Log: log, Places: places, OnContact: onContact})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	flow = k.flow
 	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
+	closers = append(closers, stopRun)
 	go k.run(runCtx)
 	// A real reader says when a card is placed: the start and identification
 	// screens read it at once. The demo's virtual card is always "on the
 	// reader", so there the buttons stay the way in.
-	if !*demo {
+	if !o.demo {
 		go flow.WatchCards(runCtx, reader, 0)
 	}
-
-	cat, err := kiosk.LoadCatalog(assets.FS, "i18n")
-	if err != nil {
-		return err
-	}
-	a := fyneapp.NewWithID("it.sportello.kiosk")
-	u := ui.New(a, flow, cat)
-	if *contrast {
-		u.SetHighContrast(true)
-	}
-	w := a.NewWindow(cat.T(kiosk.Lang(*lang), "app_title"))
-	w.SetContent(u.Content())
-	w.Resize(fyne.NewSize(1024, 720))
-	if mode == kiosk.SelfService && !*windowed && *shots == "" {
-		w.SetFullScreen(true)
-	}
-	u.Start(runCtx)
-	go func() {
-		<-ctx.Done()
-		fyne.Do(a.Quit)
-	}()
-	if *shots != "" {
-		a.Lifecycle().SetOnStarted(func() {
-			fmt.Fprintf(c.stdout, "window shown %d ms after start\n", time.Since(start).Milliseconds())
-		})
-		go func() {
-			if err := walkScreens(runCtx, flow, u, w, *shots, mode, start, c); err != nil {
-				fmt.Fprintf(c.stderr, "kiosk: screenshots: %s\n", cmdline.Sentence(err.Error()))
-			}
-			fyne.Do(a.Quit)
-		}()
-	}
-	w.ShowAndRun()
-	return nil
+	return &kioskRun{flow: flow, mode: mode, ctx: runCtx, close: closeAll}, nil
 }
 
 // counter is the sale's machinery as the app runs it, and as the crash test

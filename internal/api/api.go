@@ -93,9 +93,27 @@ type Device struct {
 	Types          []string `json:"certificate_types"`
 	MayIssue       bool     `json:"may_issue"`
 	Why            string   `json:"why,omitempty"` // why not, when MayIssue is false
+	// Shop is the operator as the city registered it in the agreement:
+	// the kiosk's set-up writes it into its kiosk.json, so the shop
+	// never types it. Channel is how this device issues:
+	// ChannelSelfService for a self-service kiosk operator's devices,
+	// else ChannelCounter.
+	Shop    *DeviceShop `json:"shop,omitempty"`
+	Channel string      `json:"channel,omitempty"`
 	// Offline is what the city lets the kiosk take while it cannot reach
 	// the hub: its outbox refuses, naming the limit, what would pass one.
 	Offline *operators.OfflineLimits `json:"offline,omitempty"`
+}
+
+// DeviceShop is the registered identity of a device's operator.
+type DeviceShop struct {
+	Name       string  `json:"name"` // the sign over the door, else the legal name
+	LegalName  string  `json:"legal_name"`
+	PartitaIVA string  `json:"partita_iva"`
+	Category   string  `json:"category"`
+	Address    string  `json:"address"`
+	Lat        float64 `json:"lat,omitempty"`
+	Lon        float64 `json:"lon,omitempty"`
 }
 
 // Backlog is the body of PUT /api/v1/devices/self/status: the figures of

@@ -165,6 +165,7 @@ func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
 	s.touch(keyID)
 	v := api.Device{KeyID: d.KeyID, Name: d.Name, Status: string(d.Status), OperatorID: o.ID,
 		OperatorName: o.DisplayName(), OperatorStatus: string(o.Status), MayIssue: true, Types: []string{}}
+	v.Shop, v.Channel = deviceShop(o)
 	if a := o.Agreement; a != nil {
 		v.FeeCents = a.FeeCents
 		for _, t := range a.Types {
@@ -179,4 +180,16 @@ func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
 	offline := s.Operators.CurrentPolicy().Offline.Effective()
 	v.Offline = &offline
 	writeJSON(w, http.StatusOK, v)
+}
+
+// deviceShop is the operator's registered identity and the channel its
+// devices issue on: a self-service kiosk operator's devices are
+// self-service, every shop's are its counter.
+func deviceShop(o *operators.Operator) (*api.DeviceShop, string) {
+	channel := api.ChannelCounter
+	if o.Category == operators.SelfService {
+		channel = api.ChannelSelfService
+	}
+	return &api.DeviceShop{Name: o.DisplayName(), LegalName: o.LegalName, PartitaIVA: o.PartitaIVA, Category: string(o.Category),
+		Address: o.Address.String(), Lat: o.Address.Lat, Lon: o.Address.Lon}, channel
 }

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
@@ -83,12 +84,18 @@ func newDevFixture(t *testing.T) *devFixture {
 
 func (f *devFixture) addShop(t *testing.T, name string, lat, lon float64, st operators.Status) *operators.Operator {
 	t.Helper()
+	return f.addShopOf(t, name, operators.Edicola, lat, lon, st)
+}
+
+// addShopOf is addShop with the operator's category.
+func (f *devFixture) addShopOf(t *testing.T, name string, cat operators.Category, lat, lon float64, st operators.Status) *operators.Operator {
+	t.Helper()
 	var h operators.Hours
 	for d := time.Monday; d <= time.Saturday; d++ {
 		h.Week.Set(d, operators.Interval{Open: 7 * 60, Close: 19 * 60})
 	}
 	o := &operators.Operator{
-		LegalName: name, PartitaIVA: "01199250158", Category: operators.Edicola, Hours: h,
+		LegalName: name, PartitaIVA: "01199250158", Category: cat, Hours: h,
 		Address:   operators.Address{Street: "Piazzale Loreto", Number: strconv.Itoa(int(lat * 1e4)), CAP: "20131", City: "Milano", Lat: lat, Lon: lon},
 		Transit:   operators.Transit{Metro: []string{"M1", "M2"}, Stop: "Loreto"},
 		Agreement: &operators.Agreement{Signed: registry.Date{Year: 2026, Month: 1, Day: 1}, Expires: registry.Date{Year: 2027, Month: 12, Day: 31}, FeeCents: 200, Types: []certificate.Type{certificate.Residenza}},
@@ -254,6 +261,23 @@ func TestDeviceSelfAndLiveStatus(t *testing.T) {
 		}
 	}
 	check("enrolled", 200, "")
+	// The agreement's identity of the shop travels with the answer: the
+	// kiosk's set-up writes it, and the shop never types it.
+	_, body := f.get(t, d, "/api/v1/devices/self")
+	var self api.Device
+	if err := json.Unmarshal(body, &self); err != nil {
+		t.Fatal(err)
+	}
+	want := api.DeviceShop{Name: "Edicola Loreto", LegalName: "Edicola Loreto", PartitaIVA: "01199250158", Category: "edicola",
+		Address: f.shop.Address.String(), Lat: 45.4857, Lon: 9.2163}
+	if self.Shop == nil || *self.Shop != want || self.Channel != api.ChannelCounter {
+		t.Errorf("shop %+v channel %q, want %+v on the counter", self.Shop, self.Channel, want)
+	}
+	kioskOp := f.addShopOf(t, "Totem Stazione Centrale", operators.SelfService, 45.4859, 9.2040, operators.Active)
+	_, body = f.get(t, f.enrol(t, kioskOp.ID), "/api/v1/devices/self")
+	if err := json.Unmarshal(body, &self); err != nil || self.Channel != api.ChannelSelfService {
+		t.Errorf("a self-service kiosk operator's device: channel %q (%v), want %s", self.Channel, err, api.ChannelSelfService)
+	}
 	if _, err := f.ops.SetStatus(f.shop.ID, operators.Suspended, "staff", "unpaid fees"); err != nil {
 		t.Fatal(err)
 	}
