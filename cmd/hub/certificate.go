@@ -224,6 +224,12 @@ func (c *cli) certificateShow(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(w, "  total      %s\n", fees.Euro(rec.TotalCents))
 		fmt.Fprintf(w, "  sha-256    %s\n", rec.DocSHA256)
+		if rec.Signatory != "" {
+			fmt.Fprintf(w, "  signed by  %s\n", rec.Signatory)
+		}
+		if rec.Seal != "" {
+			fmt.Fprintf(w, "  seal       %s\n", rec.Seal)
+		}
 		fmt.Fprintf(w, "  status     %s", rec.Status)
 		if rec.Status == certificate.Revoked {
 			fmt.Fprintf(w, " on %s: %s", rec.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"), rec.RevokeReason)

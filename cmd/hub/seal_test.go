@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -51,12 +52,12 @@ func TestCertificateSealedWithPKCS12(t *testing.T) {
 	}
 
 	pdf := filepath.Join(dir, "c.pdf")
-	issued := false
+	issued, out := false, ""
 	for _, line := range cfs {
 		r := hub(t, "certificate", "issue", "--data", data, "--cf", strings.Fields(line)[0], "--type", "residenza", "--out", pdf,
 			"--seal-p12", files.P12, "--seal-p12-password-file", files.Password)
 		if r.code == 0 {
-			issued = true
+			issued, out = true, r.stdout
 			break
 		} else if r.code != 1 {
 			t.Fatalf("issue: exit %d: %s", r.code, r.stderr)
@@ -80,6 +81,16 @@ func TestCertificateSealedWithPKCS12(t *testing.T) {
 		if !strings.Contains(sig, want) {
 			t.Errorf("pdfsig lacks %q:\n%s", want, sig)
 		}
+	}
+
+	// The record says who signed, for the verification page and the staff.
+	id := regexp.MustCompile(`issued (\w+),`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("issue said %q", out)
+	}
+	if r := hub(t, "certificate", "show", "--data", data, "--id", id[1]); !strings.Contains(r.stdout, "signed by  L'Ufficiale d'Anagrafe delegato Maria Grazia Colombo") ||
+		!strings.Contains(r.stdout, "seal       "+sealtest.SealName+" (certificato rilasciato da Prova Qualified eSeal CA)") {
+		t.Errorf("certificate show:\n%s%s", r.stdout, r.stderr)
 	}
 
 	if r := hub(t, "verify", "--data", data, "--ca", files.RootPEM, pdf); r.code != 0 || !strings.Contains(r.stdout, "VALID") || !strings.Contains(r.stdout, sealtest.SealName) {

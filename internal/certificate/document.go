@@ -77,6 +77,9 @@ type Signatory struct {
 	SealRule   string // the sentence replacing the handwritten signature
 }
 
+// Signs is the signatory in one line: the role and the name.
+func (s Signatory) Signs() string { return strings.TrimSpace(s.Role + " " + s.Name) }
+
 // Signatory words the closing block from the city's settings. The mayor
 // may delegate the functions of ufficiale d'anagrafe to an assessore, the
 // segretario comunale or the comune's staff (art. 2 DPR 223/1989), and the delegated officer signs as such, naming

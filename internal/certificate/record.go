@@ -116,6 +116,13 @@ type Record struct {
 	// the request body it came with.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	RequestHash    string `json:"request_hash,omitempty"`
+
+	// Signatory is who certified, as the certificate names them ("L'Ufficiale
+	// d'Anagrafe delegato Maria Grazia Colombo"), and Seal the electronic
+	// seal that signed the PDF (its holder and issuing CA), so the public
+	// verification page says who signed even after the seal is renewed.
+	Signatory string `json:"signatory,omitempty"`
+	Seal      string `json:"seal,omitempty"`
 }
 
 // NewRecord fills a Record from the Document and the request it answers.
@@ -138,6 +145,7 @@ func NewRecord(doc *Document, d *SubjectData, req Request, operatorID string, b 
 		Facts:       append([]Fact(nil), doc.Facts...),
 		Issued:      doc.Issued,
 		Status:      Valid,
+		Signatory:   doc.Issuer.Signatory().Signs(),
 	}
 }
 

@@ -178,6 +178,10 @@ type verification struct {
 	Revoked  string             `json:"revoked,omitempty"`
 	Reason   string             `json:"revoke_reason,omitempty"`
 	Issuer   string             `json:"issuer,omitempty"`
+	// Signatory and Seal say who signed: the certifying officer and the
+	// electronic seal on the PDF, as recorded at issue.
+	Signatory string `json:"signatory,omitempty"`
+	Seal      string `json:"seal,omitempty"`
 }
 
 func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
@@ -197,6 +201,7 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
 		v.Status, v.Title, v.Protocol = string(rec.Status), rec.Title, rec.Protocol
 		v.Issued = rec.Issued.In(protocol.Rome).Format("02/01/2006 15:04")
 		v.Subject, v.Facts = rec.SubjectName, rec.Facts
+		v.Signatory, v.Seal = rec.Signatory, rec.Seal
 		if rec.Status == certificate.Revoked {
 			v.Revoked = rec.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04")
 			v.Reason = rec.RevokeReason
@@ -258,7 +263,9 @@ var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
 <dt>Protocollo</dt><dd>{{.Protocol}}</dd>
 <dt>Rilasciato il / Issued</dt><dd>{{.Issued}}</dd>
 <dt>Intestatario / Subject</dt><dd>{{.Subject}}</dd>
-{{range .Facts}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>{{end}}{{end}}
+{{range .Facts}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>{{end}}
+{{if .Signatory}}<dt>Firmato da / Signed by</dt><dd>{{.Signatory}}</dd>{{end}}
+{{if .Seal}}<dt>Sigillo elettronico / Electronic seal</dt><dd>{{.Seal}}</dd>{{end}}{{end}}
 {{if eq .Status "purged"}}<dt>Rilasciato il / Issued on</dt><dd>{{.Issued}}</dd>
 <dt>Conservazione / Retention</dt><dd>I dati del rilascio sono stati cancellati al termine del periodo di conservazione; il numero di protocollo resta nel registro del comune. The issuance record was deleted at the end of its retention period; the protocol register still holds its entry.</dd>{{end}}
 {{if .Revoked}}<dt>Revocato il / Revoked</dt><dd>{{.Revoked}}: {{.Reason}}</dd>{{end}}

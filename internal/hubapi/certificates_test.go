@@ -142,6 +142,12 @@ func TestIssueCertificateAPI(t *testing.T) {
 	if vr.StatusCode != 200 || !strings.Contains(string(page), "Certificato valido") {
 		t.Errorf("verification page: %d\n%s", vr.StatusCode, page)
 	}
+	// It says who signed: the officer and the seal on the PDF.
+	for _, want := range []string{"Ufficiale d&#39;Anagrafe", "Sigillo elettronico / Electronic seal", f.desk.Keys.Seal.Certificate().Subject.CommonName} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("verification page lacks %q:\n%s", want, page)
+		}
+	}
 	if _, err := f.desk.Certs.Revoke(got.ID, "issued to the wrong person", "Laura Bianchi", testNow); err != nil {
 		t.Fatal(err)
 	}

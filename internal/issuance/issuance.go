@@ -312,6 +312,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		}
 		built := &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}
 		built.Record.ClerkID, built.Record.ClerkName = req.Clerk.ID, req.Clerk.Name
+		built.Record.Seal = s.Keys.SealedBy()
 		if s.Audit != nil {
 			entry := read
 			entry.Request = id

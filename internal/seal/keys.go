@@ -146,10 +146,11 @@ func (k *Keys) Trust() Trust {
 }
 
 // SealedBy names the seal as the verification page shows it: the seal
-// certificate's subject and the CA that issued it.
+// certificate's holder and the CA that issued it, as pdfsig and PDF
+// readers name them.
 func (k *Keys) SealedBy() string {
 	c := k.Seal.Certificate()
-	return fmt.Sprintf("%s (certificato n. %X, rilasciato da %s)", c.Subject.CommonName, c.SerialNumber, c.Issuer.CommonName)
+	return fmt.Sprintf("%s (certificato rilasciato da %s)", c.Subject.CommonName, c.Issuer.CommonName)
 }
 
 func keyID(pub ed25519.PublicKey) string {
