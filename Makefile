@@ -72,7 +72,7 @@ fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
 	done
 
 .PHONY: demo
-demo: check-go demo-deps build ## Start the demo hub on https://127.0.0.1:8080 (its own certificate) and a kiosk enrolled to it (virtual CIE, file printers).
+demo: check-go demo-deps build ## Start the demo hub on https://127.0.0.1:8080 (its own certificate) and a kiosk enrolled and set up with it (virtual CIE, file printers); without a display, save the kiosk's screens and keep the hub up until Ctrl-C.
 	DEMO_DATA=$(DEMO_DATA) DEMO_ADDR=$(DEMO_ADDR) GO=$(GO) scripts/demo.sh
 
 .PHONY: clean

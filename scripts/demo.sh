@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: the hub with a synthetic city, and a kiosk enrolled to it with a
-# virtual CIE and file printers. Run by `make demo`; stops the hub when the
-# kiosk's window is closed.
+# The demo: the hub with a synthetic city, and a kiosk enrolled to it and
+# set up (kiosk setup) with a virtual CIE and file printers. Run by `make
+# demo`; stops the hub when the kiosk's window is closed, or, without a
+# display, on Ctrl-C after the kiosk's screens are saved.
 #
 #   DEMO_DATA     hub data directory (default demo-data); the kiosk's profile is DEMO_DATA/kiosk
 #   DEMO_ADDR     where the hub listens (default 127.0.0.1:8080)
@@ -13,7 +14,9 @@
 #                 or pipes it with --secret-stdin
 #
 # Without a display the kiosk runs under xvfb-run and saves its screens in
-# DEMO_DATA/screenshots, so the demo still shows that everything works.
+# DEMO_DATA/screenshots, so the demo still shows that everything works; the
+# hub then keeps running, its log-ins and an enrolment code for another
+# kiosk printed, until Ctrl-C.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -75,15 +78,26 @@ echo "demo: its certificate is its own ($CA); a browser asks before trusting it:
 # each shop, whose CIE is the kiosk's virtual card (the same resident).
 CLERK=$(sed -n 's/^demo clerk: //p' "$HUB_OUT" | head -n 1)
 [ -z "$CLERK" ] || echo "demo: clerk $CLERK (log-in screen: type the PIN, then \"Entra con la CIE\")"
+STAFF=$(sed -n 's/^staff log-in: //p' "$HUB_OUT" | head -n 1)
+[ -z "$STAFF" ] || echo "demo: staff console log-in: $STAFF"
 
 # The kiosk seals its keys with the TPM2 where there is one, else with a
 # passphrase: the demo's comes from the environment, so nobody is asked.
 export SPORTELLO_DEMO_SECRET=${SPORTELLO_DEMO_SECRET:-demo-only-passphrase}
 
+# The hub prints a fresh enrolment code at every start; the kiosk spends it
+# when it enrols, so a code for another kiosk is issued at the end.
+CODE=$(sed -n 's/^enrolment code: //p' "$HUB_OUT" | head -n 1)
+[ -n "$CODE" ] || die "the demo hub printed no enrolment code"
 if [ ! -f "$PROFILE/device.json" ]; then
-	CODE=$(sed -n 's/^enrolment code: //p' "$HUB_OUT" | head -n 1)
-	[ -n "$CODE" ] || die "the demo hub printed no enrolment code"
 	"$KIOSK" enrol --hub "$URL" --hub-ca "$CA" --code "$CODE" --profile "$PROFILE" --name demo-kiosk
+	CODE=""
+fi
+# The first run's set-up, as a shop does it with kiosk setup (or the
+# kiosk's set-up screen): the shop's name, legal name, partita IVA and
+# address from the hub's agreement, the printers files under the profile.
+if [ ! -f "$PROFILE/kiosk.json" ]; then
+	"$KIOSK" setup --profile "$PROFILE" --a4 "dir:$PROFILE/print/a4" --receipt "dir:$PROFILE/print/receipts" --cups ""
 fi
 
 # The virtual card becomes a living resident of the demo city holding a
@@ -120,7 +134,30 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 	SHOTS=${DEMO_SHOTS:-$DATA/screenshots}
 	echo "demo: no display; running the kiosk under Xvfb and saving its screens in $SHOTS"
 	[ -n "${DEMO_SHOTS:-}" ] || ARGS+=(--shots "$SHOTS")
-	xvfb-run -a -s "-screen 0 1280x800x24" "$KIOSK" "${ARGS[@]}"
+	xvfb-run -a -s "-screen 0 1280x800x24" "$KIOSK" "${ARGS[@]}" || echo "demo: the kiosk stopped with an error (above); the hub keeps running"
+	# The hub stays up for the console and for other kiosks: what they
+	# need, once more, at the end of the output.
+	if [ -z "$CODE" ]; then
+		OPERATOR=$(sed -n 's/^ *"operator_id": *"\([^"]*\)".*/\1/p' "$PROFILE/device.json" | head -n 1)
+		CODE=$("$HUB" operator enrol-code --data "$DATA" --by demo "$OPERATOR" 2>/dev/null | sed -n 's/^enrolment code: //p' | head -n 1)
+	fi
+	echo
+	echo "demo: the kiosk's screens are in $SHOTS"
+	echo "demo: hub running at $URL (its certificate: $CA)"
+	echo "demo: staff console $URL/admin/, log-in ${STAFF% at /admin/}"
+	[ -z "$CLERK" ] || echo "demo: clerk $CLERK"
+	if [ -n "$CODE" ]; then
+		echo "demo: enrolment code for another kiosk: $CODE"
+		echo "      kiosk enrol --hub $URL --hub-ca $CA --code $CODE --profile DIR, then kiosk setup --profile DIR (or kiosk --profile DIR for its set-up screen)"
+	fi
+	echo "demo: press Ctrl-C to stop the hub"
+	# Ctrl-C reaches the hub too (the terminal's whole process group): it
+	# shuts down cleanly and exits 0; any other end is a fault to show.
+	if wait "$HUB_PID"; then
+		echo "demo: hub stopped"
+		exit 0
+	fi
+	die "the hub stopped: $(tail -n 3 "$DATA/hub.log")"
 else
 	echo "demo: kiosk window open; close it to stop the demo"
 	"$KIOSK" "${ARGS[@]}"

@@ -202,6 +202,7 @@ func (u *SetupUI) printerRow(v kiosk.SetupView, k kiosk.PrinterKind) fyne.Canvas
 		}
 	}
 	sel := widget.NewSelect(options, nil)
+	sel.PlaceHolder = u.t(v, "setup_choose_printer")
 	sel.Selected = selected
 	sel.OnChanged = func(o string) { u.setup.Choose(k, uris[o]) }
 	test := widget.NewButtonWithIcon(u.t(v, "setup_test"), theme.DocumentPrintIcon(), func() {
