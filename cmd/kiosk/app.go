@@ -391,6 +391,7 @@ func (c *cli) startKiosk(ctx context.Context, o appOptions, prof *hubclient.Prof
 	if a, err := cache.Agreement(sctx, fetchAgreement); err == nil {
 		offline = &a
 		cfg.ServiceCents, cfg.Types, cfg.AgreementAsOf, cfg.AgreementCached = a.FeeCents, a.Types, a.Fetched, a.Cached
+		cfg.Policy = a.Policy(cfg.Policy)
 		if cfg.Shop == "" {
 			cfg.Shop = a.OperatorName
 		}

@@ -259,11 +259,12 @@ func newKioskOn(tb testing.TB, h *demoHub, mode kiosk.Mode, prov cardreader.Prov
 		A4:      &printer.Printer{URI: "dir:" + r.a4Dir, Transport: &kiosk.DirTransport{Dir: r.a4Dir}, Spool: spool},
 		Receipt: &printer.Printer{URI: "dir:" + r.rcptDir, Transport: &kiosk.DirTransport{Dir: r.rcptDir}, Spool: spool},
 		Profile: prof58}
-	dev, err := client.Self(ctx)
+	// The agreement as app.go reads it: the fee and the city's fee policy.
+	a, err := kiosk.FetchAgreement(client, time.Now)(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: int64(dev.FeeCents)},
+	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: a.FeeCents, Policy: a.Policy(certificate.Policy{})},
 		kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: r.ob, Hub: hub}})
 	if err != nil {
 		tb.Fatal(err)
@@ -352,6 +353,49 @@ func TestEndToEnd(t *testing.T) {
 	s, err := r.flow.Summary()
 	if err != nil || s.Certificates != 1 || s.Collected != is.TotalCents {
 		t.Errorf("summary %+v %v", s, err)
+	}
+}
+
+// TestPreviewChargesWhatTheHubCharges: a city that changes the counter's
+// diritti and turns on the stato civile exemption while kiosks run; a
+// kiosk that fetches its agreement afterwards previews, for a residenza in
+// bollo and for an exempt nascita, the total the hub then charges.
+func TestPreviewChargesWhatTheHubCharges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real hub")
+	}
+	h := startHub(t, t.TempDir())
+	h.run(t, "city", "set", "--data", h.data, "--diritti-counter", "0,60/0,30", "--birth-marriage-exempt", "on", "--by", "test")
+	r := newKiosk(t, h, kiosk.Operator)
+	ctx := context.Background()
+	if err := r.flow.LoginCard(ctx, virtual.DemoPIN); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		typ   certificate.Type
+		total int64 // bollo, the city's diritti and the shop's 2,00 EUR
+	}{
+		{certificate.Residenza, 1600 + 60 + 200},
+		{certificate.Nascita, 0 + 0 + 200},
+	} {
+		if err := r.flow.TapCard(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.flow.Choose(kiosk.Choice{SubjectCF: r.flow.View().Person.CF, Types: []certificate.Type{c.typ}}); err != nil {
+			t.Fatalf("%s: %v", c.typ, err)
+		}
+		preview := r.flow.View().Preview.TotalCents
+		if err := r.flow.Confirm(ctx); err != nil {
+			t.Fatalf("%s: %v", c.typ, err)
+		}
+		v := r.flow.View()
+		if v.Result == nil || v.Result.Issued == nil {
+			t.Fatalf("%s: step %s, problem %v", c.typ, v.Step, v.Problem)
+		}
+		if got := v.Result.Issued.TotalCents; got != preview || got != c.total {
+			t.Errorf("%s: the kiosk previewed %d cents, the hub charged %d; the city's settings make it %d", c.typ, preview, got, c.total)
+		}
+		r.flow.Next()
 	}
 }
 

@@ -103,6 +103,22 @@ type Device struct {
 	// Offline is what the city lets the kiosk take while it cannot reach
 	// the hub: its outbox refuses, naming the limit, what would pass one.
 	Offline *operators.OfflineLimits `json:"offline,omitempty"`
+	// FeePolicy is the city's certificate fee policy as it stands now,
+	// so the kiosk's preview charges what the hub will; absent from a hub
+	// that does not say (the kiosk then previews under the defaults).
+	FeePolicy *FeePolicy `json:"fee_policy,omitempty"`
+}
+
+// FeePolicy is what a certificate's fees depend on besides the request:
+// the city's cap on the service fee, whether it exempts birth, marriage
+// and civil union certificates (art. 7 c. 5 L. 405/1990), its virtual
+// bollo authorisation and the diritti di segreteria per channel (the
+// kiosk's two, ChannelCounter and ChannelSelfService).
+type FeePolicy struct {
+	ServiceCapCents     int64                 `json:"service_cap_cents"`
+	BirthMarriageExempt bool                  `json:"birth_marriage_exempt"`
+	BolloAuthorisation  string                `json:"bollo_authorisation,omitempty"`
+	Diritti             map[string]fees.Rates `json:"diritti"`
 }
 
 // DeviceShop is the registered identity of a device's operator.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
@@ -179,6 +180,16 @@ func (s *Server) deviceSelf(w http.ResponseWriter, r *http.Request) {
 	// now: the kiosk keeps the copy for when it cannot ask.
 	offline := s.Operators.CurrentPolicy().Offline.Effective()
 	v.Offline = &offline
+	// So does the fee policy: a kiosk previewing under its own defaults
+	// would show a total the hub then does not charge.
+	if s.Desk != nil {
+		st, err := s.Desk.Settings()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.FeePolicy = feePolicy(st.Policy)
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -192,4 +203,14 @@ func deviceShop(o *operators.Operator) (*api.DeviceShop, string) {
 	}
 	return &api.DeviceShop{Name: o.DisplayName(), LegalName: o.LegalName, PartitaIVA: o.PartitaIVA, Category: string(o.Category),
 		Address: o.Address.String(), Lat: o.Address.Lat, Lon: o.Address.Lon}, channel
+}
+
+// feePolicy is pol as a kiosk receives it: the diritti of the channels a
+// kiosk issues on.
+func feePolicy(pol certificate.Policy) *api.FeePolicy {
+	return &api.FeePolicy{ServiceCapCents: pol.ServiceCapCents, BirthMarriageExempt: pol.LawExemption, BolloAuthorisation: pol.BolloAuthorisation,
+		Diritti: map[string]fees.Rates{
+			api.ChannelCounter:     pol.DirittiOn(certificate.Counter),
+			api.ChannelSelfService: pol.DirittiOn(certificate.SelfService),
+		}}
 }

@@ -26,8 +26,10 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
+	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
@@ -57,6 +59,13 @@ var devNow = time.Date(2026, 4, 7, 8, 0, 0, 0, time.UTC)
 
 func newDevFixture(t *testing.T) *devFixture {
 	t.Helper()
+	return newDevFixtureWith(t, nil)
+}
+
+// newDevFixtureWith is newDevFixture with the server changed by with
+// before it serves.
+func newDevFixtureWith(t *testing.T, with func(*Server)) *devFixture {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "hub.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +83,9 @@ func newDevFixture(t *testing.T) *devFixture {
 		Verifier:  &httpsig.Verifier{Keys: ops, Clock: clock.now, Metrics: refusals, MaxBody: 64 << 10},
 		HubSigner: &httpsig.Signer{Key: hubPriv, KeyID: "hub-test", Clock: clock.now},
 		Refusals:  refusals,
+	}
+	if with != nil {
+		with(api)
 	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -293,6 +305,26 @@ func TestDeviceSelfAndLiveStatus(t *testing.T) {
 	dev, _ := f.ops.Device(d.keyID)
 	if !dev.LastContact.Equal(devNow) {
 		t.Errorf("last contact %s, want %s", dev.LastContact, devNow)
+	}
+}
+
+// TestDeviceSelfFeePolicy: the agreement a kiosk fetches carries the
+// city's certificate fee policy as the desk issues under it, so the
+// kiosk's preview charges what the hub will.
+func TestDeviceSelfFeePolicy(t *testing.T) {
+	pol := certificate.Policy{ServiceCapCents: 250, LawExemption: true, BolloAuthorisation: "n. 123/2019 del 15/01/2019",
+		Diritti: map[certificate.Channel]fees.Rates{certificate.SelfService: {}, certificate.Office: {InBolloCents: 70, ExemptCents: 35}}}
+	f := newDevFixtureWith(t, func(s *Server) { s.Desk = &issuance.Service{Policy: pol} })
+	resp, body := f.get(t, f.enrol(t, f.shop.ID), "/api/v1/devices/self")
+	var dev api.Device
+	if err := json.Unmarshal(body, &dev); err != nil || resp.StatusCode != 200 || dev.FeePolicy == nil {
+		t.Fatalf("%d %s %v", resp.StatusCode, body, err)
+	}
+	want := api.FeePolicy{ServiceCapCents: 250, BirthMarriageExempt: true, BolloAuthorisation: "n. 123/2019 del 15/01/2019",
+		Diritti: map[string]fees.Rates{"counter": fees.DefaultRates, "self_service": {}}}
+	if got := *dev.FeePolicy; got.ServiceCapCents != want.ServiceCapCents || got.BirthMarriageExempt != want.BirthMarriageExempt ||
+		got.BolloAuthorisation != want.BolloAuthorisation || fmt.Sprint(got.Diritti) != fmt.Sprint(want.Diritti) {
+		t.Errorf("fee policy %+v, want %+v", got, want)
 	}
 }
 

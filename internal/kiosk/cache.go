@@ -12,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -31,6 +33,28 @@ type Agreement struct {
 	// Offline is what the city lets this kiosk take while it cannot reach
 	// the hub (nil from a hub that does not say: the defaults hold).
 	Offline *operators.OfflineLimits `json:"offline,omitempty"`
+	// FeePolicy is the city's certificate fee policy the hub stated with
+	// the agreement (nil from a hub that does not say).
+	FeePolicy *api.FeePolicy `json:"fee_policy,omitempty"`
+}
+
+// Policy is the fee policy the preview computes under: the one the hub
+// stated with the agreement, else fallback. The diritti, the stato civile
+// exemption and the cap are the city's and change while kiosks run; a
+// preview under anything else shows a total the hub does not charge.
+func (a Agreement) Policy(fallback certificate.Policy) certificate.Policy {
+	fp := a.FeePolicy
+	if fp == nil {
+		return fallback
+	}
+	p := certificate.Policy{ServiceCapCents: fp.ServiceCapCents, LawExemption: fp.BirthMarriageExempt, BolloAuthorisation: fp.BolloAuthorisation}
+	if len(fp.Diritti) > 0 {
+		p.Diritti = make(map[certificate.Channel]fees.Rates, len(fp.Diritti))
+		for ch, r := range fp.Diritti {
+			p.Diritti[certificate.Channel(ch)] = r
+		}
+	}
+	return p
 }
 
 // Place is one shop or office of the city's directory, as the kiosk shows
@@ -167,7 +191,7 @@ func FetchAgreement(c *hubclient.Client, now func() time.Time) func(context.Cont
 			return nil, clientErr(err)
 		}
 		a := &Agreement{OperatorName: dev.OperatorName, FeeCents: int64(dev.FeeCents), MayIssue: dev.MayIssue, Why: dev.Why, Fetched: now(),
-			Offline: dev.Offline}
+			Offline: dev.Offline, FeePolicy: dev.FeePolicy}
 		for _, t := range dev.Types {
 			if ct, err := certificate.ParseType(t); err == nil {
 				a.Types = append(a.Types, ct)

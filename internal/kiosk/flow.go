@@ -1308,13 +1308,14 @@ func (f *Flow) ShowPlaces(ctx context.Context) error {
 }
 
 // SetAgreement applies what the hub now says of the shop's agreement (the
-// caches' refresh calls it): the fee previewed and the types offered from
-// the next customer on.
+// caches' refresh calls it): the fee and fee policy previewed and the
+// types offered from the next customer on.
 func (f *Flow) SetAgreement(a Agreement) {
 	f.act.Lock()
 	defer f.act.Unlock()
 	f.mu.Lock()
 	f.cfg.ServiceCents = a.FeeCents
+	f.cfg.Policy = a.Policy(f.cfg.Policy)
 	if len(a.Types) > 0 {
 		f.cfg.Types = slices.Clone(a.Types)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
 )
@@ -86,6 +87,15 @@ func TestOfflinePreviewAndPlaces(t *testing.T) {
 	v = r.flow.View()
 	if v.AgreementCached || v.AgreementAge != 0 || v.Preview.TotalCents != 1600+52+200 {
 		t.Errorf("after the refresh: cached %v age %s total %d", v.AgreementCached, v.AgreementAge, v.Preview.TotalCents)
+	}
+	// The city changed the counter's diritti: the next refresh brings them
+	// with the agreement and the preview charges them.
+	r.flow.Back()
+	r.flow.SetAgreement(Agreement{FeeCents: 200, Types: []certificate.Type{certificate.Residenza}, Fetched: testNow,
+		FeePolicy: &api.FeePolicy{Diritti: map[string]fees.Rates{api.ChannelCounter: {InBolloCents: 60, ExemptCents: 30}}}})
+	r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}})
+	if v = r.flow.View(); v.Preview == nil || v.Preview.TotalCents != 1600+60+200 {
+		t.Errorf("after the city changed the diritti: preview %+v", v.Preview)
 	}
 }
 
