@@ -35,7 +35,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/convention"
@@ -53,7 +53,7 @@ type Console struct {
 	DB        *bbolt.DB // the hub's file: audited registry reads run in one transaction with their audit entry
 	Staff     *adminbolt.Store
 	Operators *opbolt.Store
-	Certs     *certbolt.Store
+	Certs     certificate.Store // certificate/certbolt on the hub's file
 	Audit     *auditbolt.Store
 	// City is the comune's name, shown in page headers.
 	City string
@@ -225,6 +225,8 @@ var navPages = []struct {
 	{"/admin/activity", "nav.activity", staff.ViewActivity},
 	{"/admin/alerts", "nav.alerts", staff.ViewOperators},
 	{"/admin/persons", "nav.persons", staff.ReadPersons},
+	{"/admin/certificates", "nav.certificates", staff.ReadCertificates},
+	{"/admin/register", "nav.register", staff.ReadCertificates},
 	{"/admin/audit", "nav.audit", staff.SearchAudit},
 	{"/admin/notices", "nav.notices", staff.ViewActivity},
 	{"/admin/staff", "nav.staff", staff.ManageStaff},
@@ -309,7 +311,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, err e
 // statusOf maps domain errors of the stores to HTTP status.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, operators.ErrNotFound), errors.Is(err, certbolt.ErrNotFound), errors.Is(err, staff.ErrNotFound):
+	case errors.Is(err, operators.ErrNotFound), errors.Is(err, certificate.ErrNotFound), errors.Is(err, staff.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, operators.ErrInvalid), errors.Is(err, operators.ErrTransition), errors.Is(err, staff.ErrInvalid), errors.Is(err, city.ErrInvalid),
 		errors.Is(err, staff.ErrExists), errors.Is(err, settlement.ErrInvalid), errors.As(err, new(badInput)):

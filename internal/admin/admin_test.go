@@ -32,11 +32,12 @@ import (
 const pw = "a long enough password"
 
 type fixture struct {
-	srv  *httptest.Server
-	con  *Console
-	ops  *opbolt.Store
-	cf   string
-	opID string
+	srv   *httptest.Server
+	con   *Console
+	ops   *opbolt.Store
+	certs *certbolt.Store
+	cf    string
+	opID  string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -101,7 +102,7 @@ func newFixture(t *testing.T) *fixture {
 	})
 	srv := httptest.NewServer(con.Wrap(api))
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, con: con, ops: ops, cf: cf, opID: o.ID}
+	return &fixture{srv: srv, con: con, ops: ops, certs: certs, cf: cf, opID: o.ID}
 }
 
 // client is a browser: a cookie jar, no automatic redirects.

@@ -42,7 +42,7 @@ func parse(code string) (fields, error) {
 		ch := c[i]
 		if reason := letterReasons[i]; reason != "" {
 			if ch < 'A' || ch > 'Z' {
-				return fields{}, &Error{Code: c, Pos: i + 1, Reason: reason}
+				return fields{}, &Error{Code: c, Pos: i + 1, Reason: reason, Rule: RuleLetter}
 			}
 			continue
 		}
@@ -51,7 +51,7 @@ func parse(code string) (fields, error) {
 			continue
 		}
 		if _, ok := omocodeDigit(ch); !ok {
-			return fields{}, &Error{Code: c, Pos: i + 1, Reason: "must be a digit or one of the omocodia letters L M N P Q R S T U V"}
+			return fields{}, &Error{Code: c, Pos: i + 1, Reason: "must be a digit or one of the omocodia letters L M N P Q R S T U V", Rule: RuleDigit}
 		}
 	}
 	base := baseForm(c)
@@ -59,7 +59,7 @@ func parse(code string) (fields, error) {
 	f.yy = int(base[6]-'0')*10 + int(base[7]-'0')
 	m := strings.IndexByte(monthLetters, base[8])
 	if m < 0 {
-		return fields{}, &Error{Code: c, Pos: 9, Reason: "is not a month letter (A B C D E H L M P R S T for January to December)"}
+		return fields{}, &Error{Code: c, Pos: 9, Reason: "is not a month letter (A B C D E H L M P R S T for January to December)", Rule: RuleMonth}
 	}
 	f.month = time.Month(m + 1)
 	d := int(base[9]-'0')*10 + int(base[10]-'0')
@@ -69,18 +69,18 @@ func parse(code string) (fields, error) {
 	case d >= 41 && d <= 71:
 		f.day, f.female = d-40, true
 	default:
-		return fields{}, &Error{Code: c, Pos: 10, Reason: fmt.Sprintf("begins the day of birth %02d, which is neither 01–31 (men) nor 41–71 (women)", d)}
+		return fields{}, &Error{Code: c, Pos: 10, Reason: fmt.Sprintf("begins the day of birth %02d, which is neither 01–31 (men) nor 41–71 (women)", d), Rule: RuleDay}
 	}
 	if f.day > daysIn[f.month] {
-		return fields{}, &Error{Code: c, Pos: 10, Reason: fmt.Sprintf("begins the day of birth %02d, and %d %s is an impossible date", d, f.day, f.month)}
+		return fields{}, &Error{Code: c, Pos: 10, Reason: fmt.Sprintf("begins the day of birth %02d, and %d %s is an impossible date", d, f.day, f.month), Rule: RuleDate}
 	}
 	// 29 February exists in 20YY whenever YY is a multiple of 4 (2000 is a
 	// leap year), so the code is possible; Decode picks a fitting century.
 	if f.month == time.February && f.day == 29 && f.yy%4 != 0 {
-		return fields{}, &Error{Code: c, Pos: 10, Reason: fmt.Sprintf("begins the day of birth %02d, and 29 February is an impossible date in a year ending in %02d, which is never a leap year", d, f.yy)}
+		return fields{}, &Error{Code: c, Pos: 10, Reason: fmt.Sprintf("begins the day of birth %02d, and 29 February is an impossible date in a year ending in %02d, which is never a leap year", d, f.yy), Rule: RuleLeap}
 	}
 	if want := CheckChar(c[:15]); c[15] != want {
-		return fields{}, &Error{Code: c, Pos: 16, Reason: fmt.Sprintf("is not the check character: for the first 15 characters it should be '%c', so one of them is probably mistyped", want)}
+		return fields{}, &Error{Code: c, Pos: 16, Reason: fmt.Sprintf("is not the check character: for the first 15 characters it should be '%c', so one of them is probably mistyped", want), Rule: RuleCheck, Want: want}
 	}
 	return f, nil
 }

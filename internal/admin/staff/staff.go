@@ -72,14 +72,19 @@ const (
 	ReadPersons     Permission = "read_persons" // registry records: every read is audited
 	ManageStaff     Permission = "manage_staff"
 	ManageCity      Permission = "manage_city" // the city's settings: the fee cap
+	// ReadCertificates opens issued certificates, their PDFs and the
+	// certificates' protocol register: personal data, every read audited.
+	ReadCertificates Permission = "read_certificates"
+	// RevokeCertificates revokes an issued certificate with a reason.
+	RevokeCertificates Permission = "revoke_certificates"
 )
 
 // grants is the permission table. Separation of duties: the auditor, who
 // checks who read personal data, reads none itself; finance settles but
 // does not change the network.
 var grants = map[Role][]Permission{
-	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff, ManageCity},
-	Clerk:   {ViewOperators, ManageOperators, ViewFees, ViewActivity, ReadPersons},
+	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff, ManageCity, ReadCertificates, RevokeCertificates},
+	Clerk:   {ViewOperators, ManageOperators, ViewFees, ViewActivity, ReadPersons, ReadCertificates, RevokeCertificates},
 	Finance: {ViewOperators, ViewFees, ViewSettlements, ViewActivity},
 	Auditor: {ViewOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit},
 }

@@ -548,19 +548,30 @@ func (s *Store) append(tx *bbolt.Tx, e audit.Entry) (audit.Entry, *txAnchor, err
 // and, when the store anchors, anchored: a read whose anchor failed is
 // recorded but not served.
 func (s *Store) Record(ctx context.Context, e audit.Entry) error {
+	return s.RecordAll(ctx, []audit.Entry{e})
+}
+
+// RecordAll appends es together, all or none, as Record appends one: a
+// page that shows several persons' data (a day's protocol register) is
+// served only once every one of those reads is on the record.
+func (s *Store) RecordAll(ctx context.Context, es []audit.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if e.Time.IsZero() {
-		e.Time = s.now()
-	}
 	// Batch may run the function again after another member fails; Append
-	// reads the head afresh each time, so a retry numbers the entry anew.
+	// reads the head afresh each time, so a retry numbers the entries anew.
 	var p *txAnchor
 	err := s.db.Batch(func(tx *bbolt.Tx) error {
-		var err error
-		_, p, err = s.append(tx, e)
-		return err
+		for _, e := range es {
+			if e.Time.IsZero() {
+				e.Time = s.now()
+			}
+			var err error
+			if _, p, err = s.append(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil && p != nil && p.err != nil {
 		return fmt.Errorf("the read is recorded but its anchor could not be written, so it is not served: %w", p.err)

@@ -20,7 +20,8 @@
 //	cert_days   YYYYMMDD ‖ seq ‖ id → ∅
 //	cert_ops    operator id ‖ 0x00 ‖ YYYYMMDD ‖ seq ‖ id → ∅
 //
-// and retention's two (retention.go), cert_purged and cert_retention.
+// retention's two (retention.go), cert_purged and cert_retention, and the
+// staff's search indexes (search.go), cert_cfs and cert_protocols.
 //
 // The protocol register lives in the same file (protocol/protobolt).
 package certbolt
@@ -52,8 +53,8 @@ var (
 
 // Errors; returned errors wrap them.
 var (
-	ErrNotFound       = errors.New("certificate not found")
-	ErrAlreadyRevoked = errors.New("certificate already revoked")
+	ErrNotFound       = certificate.ErrNotFound
+	ErrAlreadyRevoked = certificate.ErrAlreadyRevoked
 	ErrDuplicateID    = errors.New("certificate id already used")
 	ErrNotInitialised = errors.New("certificate store not initialised")
 	ErrIdempotency    = errors.New("idempotency key reused with a different request")
@@ -81,6 +82,9 @@ func Init(tx *bbolt.Tx) error {
 		}
 	}
 	if err := initRetention(tx); err != nil {
+		return err
+	}
+	if err := initSearch(tx); err != nil {
 		return err
 	}
 	return protobolt.Init(tx)

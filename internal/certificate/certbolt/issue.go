@@ -308,6 +308,9 @@ func (p *pending) write(tx *bbolt.Tx) error {
 			return err
 		}
 	}
+	if err := indexSearch(tx, rec, day, p.entry.Number); err != nil {
+		return err
+	}
 	if p.idem.Key != "" {
 		v, _ := json.Marshal(idemValue{ID: rec.ID, Hash: p.idem.RequestHash})
 		if err := tx.Bucket(bucketIdem).Put([]byte(p.idem.Key), v); err != nil {

@@ -234,7 +234,7 @@ func purge(tx *bbolt.Tx, r *certificate.Record, at time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return unindexSearch(tx, r, day, n)
 }
 
 // OldestIssued is when the oldest certificate issued at or after since was

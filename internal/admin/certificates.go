@@ -1,0 +1,482 @@
+package admin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+// Certificate work for the registry's clerks: find an issued certificate
+// by id, protocol number, codice fiscale (of the person it is about or of
+// who asked for it) or day; see it; revoke it with a reason; browse and
+// export the certificates' protocol register by day.
+//
+// A certificate names a person, so, as on the persons page, every page
+// that shows whose certificate it is needs a purpose and is written to the
+// access log (audit) before it is shown: the view, the PDF, a search by
+// codice fiscale and the day's register (whose correspondents are
+// requesters' codes). A day's list of certificates shows no one's name or
+// code, so it needs neither.
+
+func (c *Console) certificateRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /admin/certificates", c.require(staff.ReadCertificates, c.certificateSearch))
+	mux.Handle("GET /admin/certificates/{id}", c.require(staff.ReadCertificates, c.certificatePage))
+	mux.Handle("GET /admin/certificates/{id}/pdf", c.require(staff.ReadCertificates, c.certificatePDF))
+	mux.Handle("POST /admin/certificates/{id}/revoke", c.require(staff.RevokeCertificates, c.certificateRevoke))
+	mux.Handle("GET /admin/register", c.require(staff.ReadCertificates, c.registerPage))
+	mux.Handle("GET /admin/register.csv", c.require(staff.ReadCertificates, c.registerCSV))
+}
+
+// certListLimit bounds one search's results by codice fiscale.
+const certListLimit = 200
+
+type certSearchData struct {
+	Q, Purpose string
+	Kind       string // "cf", "day" when a list is shown
+	Day        string // the day listed, YYYY-MM-DD
+	Prev, Next string // the days around Day
+	Records    []certRow
+	Limited    bool
+	CF         *cfExplanation // a mistyped codice fiscale, explained
+}
+
+type certRow struct {
+	certificate.Record
+	Shop string
+}
+
+// purposeOK is the persons page's rule: a purpose of at least five
+// characters.
+func purposeOK(p string) bool { return len(strings.TrimSpace(p)) >= 5 }
+
+func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := certSearchData{Q: strings.TrimSpace(q.Get("q")), Purpose: strings.TrimSpace(q.Get("purpose"))}
+	v := c.newView(r, "nav.certificates")
+	v.Data = &d
+	if d.Q == "" {
+		if day := q.Get("day"); day != "" {
+			d.Q = day
+		} else {
+			c.render(w, r, http.StatusOK, "certificates", v)
+			return
+		}
+	}
+	refuse := func(status int, reason, msg string) {
+		v.Error, v.Reason = msg, reason
+		c.render(w, r, status, "certificates", v)
+	}
+	// A day: the list shows no personal data.
+	if day, ok := parseDayInput(d.Q); ok {
+		recs, err := c.Certs.ByDay(day)
+		if err != nil {
+			c.fail(w, r, statusOf(err), err)
+			return
+		}
+		d.Kind, d.Day = "day", day.String()
+		d.Prev, d.Next = protocol.DayOf(day.Start().Add(-12*time.Hour)).String(), protocol.DayOf(day.End().Add(12*time.Hour)).String()
+		d.Records = c.rows(recs)
+		c.render(w, r, http.StatusOK, "certificates", v)
+		return
+	}
+	// A protocol number or an id: open the certificate (its page asks for
+	// the purpose if none was given).
+	if strings.Contains(d.Q, "/") {
+		n, err := parseProtocolInput(d.Q)
+		if err != nil {
+			refuse(http.StatusUnprocessableEntity, "bad_protocol", trf(v.Lang, "cert.badprotocol", d.Q))
+			return
+		}
+		rec, err := c.Certs.ByProtocol(n)
+		if errors.Is(err, certificate.ErrNotFound) {
+			refuse(http.StatusNotFound, "certificate_not_found", trf(v.Lang, "cert.noprotocol", n.String()))
+			return
+		}
+		if err != nil {
+			c.fail(w, r, statusOf(err), err)
+			return
+		}
+		http.Redirect(w, r, certURL(rec.ID, d.Purpose), http.StatusSeeOther)
+		return
+	}
+	code := strings.ToUpper(strings.ReplaceAll(d.Q, " ", ""))
+	if rec, err := c.Certs.Get(code); err == nil {
+		http.Redirect(w, r, certURL(rec.ID, d.Purpose), http.StatusSeeOther)
+		return
+	} else if pe := (*certificate.PurgedError)(nil); errors.As(err, &pe) {
+		refuse(http.StatusGone, "certificate_purged", trf(v.Lang, "cert.purged", pe.ID, pe.Issued.Italian(), pe.At.In(operators.Rome).Format("02/01/2006")))
+		return
+	} else if !errors.Is(err, certificate.ErrNotFound) {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
+	// Then it must be a codice fiscale.
+	if len(code) != 16 {
+		refuse(http.StatusUnprocessableEntity, "bad_query", trf(v.Lang, "cert.badquery", d.Q))
+		return
+	}
+	if ex := explainCF(code, v.Lang); ex != nil {
+		d.CF = ex
+		refuse(http.StatusUnprocessableEntity, "invalid_cf", trf(v.Lang, "cert.notfoundorcf", code))
+		return
+	}
+	if !purposeOK(d.Purpose) {
+		refuse(http.StatusUnprocessableEntity, "purpose_required", tr(v.Lang, "persons.needpurpose"))
+		return
+	}
+	recs, err := c.Certs.ByCF(code, certListLimit)
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
+	if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+		Purpose: d.Purpose, Subject: code, Data: "elenco dei certificati rilasciati", Channel: "admin", Request: r.URL.Path}); err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	d.Kind, d.Q, d.Records, d.Limited = "cf", code, c.rows(recs), len(recs) == certListLimit
+	c.render(w, r, http.StatusOK, "certificates", v)
+}
+
+func certURL(id, purpose string) string {
+	u := "/admin/certificates/" + url.PathEscape(id)
+	if purpose != "" {
+		u += "?purpose=" + url.QueryEscape(purpose)
+	}
+	return u
+}
+
+// rows adds the shop's name to each record.
+func (c *Console) rows(recs []certificate.Record) []certRow {
+	names := map[string]string{}
+	out := make([]certRow, len(recs))
+	for i, rec := range recs {
+		out[i] = certRow{Record: rec}
+		if rec.OperatorID == "" {
+			continue
+		}
+		n, ok := names[rec.OperatorID]
+		if !ok {
+			n = rec.OperatorID
+			if o, err := c.Operators.Get(rec.OperatorID); err == nil {
+				n = o.DisplayName()
+			}
+			names[rec.OperatorID] = n
+		}
+		out[i].Shop = n
+	}
+	return out
+}
+
+// parseDayInput reads a day as YYYY-MM-DD or DD/MM/YYYY.
+func parseDayInput(s string) (protocol.Day, bool) {
+	if d, err := protocol.ParseDay(s); err == nil {
+		return d, true
+	}
+	if t, err := time.ParseInLocation("2/1/2006", s, operators.Rome); err == nil {
+		return protocol.DayOf(t), true
+	}
+	return protocol.Day{}, false
+}
+
+// parseProtocolInput reads a protocol number as a clerk types it:
+// "2026/0000123", "2026/123", or with the register's codes before them
+// ("c_f205/…/2026/0000123"): the last two parts are the year and the
+// progressive.
+func parseProtocolInput(s string) (protocol.Number, error) {
+	parts := strings.Split(strings.TrimSpace(s), "/")
+	y, q := parts[len(parts)-2], parts[len(parts)-1]
+	year, err1 := strconv.Atoi(y)
+	seq, err2 := strconv.ParseUint(q, 10, 64)
+	if err1 != nil || err2 != nil || len(y) != 4 || seq == 0 {
+		return protocol.Number{}, fmt.Errorf("%q is not a protocol number", s)
+	}
+	return protocol.Number{Year: year, Seq: seq}, nil
+}
+
+type certPageData struct {
+	Rec        certificate.Record
+	Purpose    string
+	Shop       string
+	ShopID     string
+	PDFKept    bool
+	Confirm    bool   // the revocation's confirmation step
+	Reason     string // the reason typed, on the confirmation step
+	Requester  string // the requester kind, in words
+	ChannelKey string
+}
+
+// certificatePage shows one certificate. Without a purpose it asks for
+// one; with it, the read is audited (subject, and requester when another
+// person) before anything is shown.
+func (c *Console) certificatePage(w http.ResponseWriter, r *http.Request) {
+	purpose := strings.TrimSpace(r.URL.Query().Get("purpose"))
+	d, ok := c.loadCertificate(w, r, purpose)
+	if !ok {
+		return
+	}
+	v := c.newView(r, "cert.title")
+	v.Data = d
+	if d.Purpose == "" {
+		c.render(w, r, http.StatusOK, "certificate", v)
+		return
+	}
+	if err := c.auditCertificate(r, &d.Rec, purpose, "certificato "+d.Rec.ID); err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "certificate", v)
+}
+
+// loadCertificate reads the record of the {id} in the path; on failure
+// it has answered. A purpose too short is dropped, so the page asks again.
+func (c *Console) loadCertificate(w http.ResponseWriter, r *http.Request, purpose string) (*certPageData, bool) {
+	id := r.PathValue("id")
+	rec, err := c.Certs.Get(id)
+	if err != nil {
+		lang := langOf(r)
+		var pe *certificate.PurgedError
+		switch {
+		case errors.As(err, &pe):
+			c.refusal(w, r, http.StatusGone, "certificate_purged", trf(lang, "cert.purged", pe.ID, pe.Issued.Italian(), pe.At.In(operators.Rome).Format("02/01/2006")))
+		case errors.Is(err, certificate.ErrNotFound):
+			c.refusal(w, r, http.StatusNotFound, "certificate_not_found", trf(lang, "cert.notfound", id))
+		default:
+			c.fail(w, r, statusOf(err), err)
+		}
+		return nil, false
+	}
+	d := &certPageData{Rec: rec, ShopID: rec.OperatorID, Shop: rec.OperatorID, PDFKept: rec.PDFDeleted.IsZero(),
+		ChannelKey: "channel." + string(rec.Channel), Requester: fmt.Sprintf("cert.reqkind.%d", int(rec.Requester))}
+	if purposeOK(purpose) {
+		d.Purpose = purpose
+	}
+	if rec.OperatorID != "" {
+		if o, err := c.Operators.Get(rec.OperatorID); err == nil {
+			d.Shop = o.DisplayName()
+		}
+	}
+	return d, true
+}
+
+// refusal shows the error page with a reason code.
+func (c *Console) refusal(w http.ResponseWriter, r *http.Request, status int, reason, msg string) {
+	v := c.newView(r, "error.title")
+	v.Error, v.Reason = msg, reason
+	c.render(w, r, status, "error", v)
+}
+
+// auditCertificate records a staff read of rec: one entry for its
+// subject, and one for its requester when that is another person, whose
+// code the page shows too.
+func (c *Console) auditCertificate(r *http.Request, rec *certificate.Record, purpose, data string) error {
+	es := []audit.Entry{}
+	for _, cf := range []string{rec.SubjectCF, rec.RequesterCF} {
+		if cf == "" || slices.ContainsFunc(es, func(e audit.Entry) bool { return e.Subject == cf }) {
+			continue
+		}
+		es = append(es, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+			Purpose: purpose, Subject: cf, Data: data, Channel: "admin", Request: rec.ID})
+	}
+	return c.Audit.RecordAll(r.Context(), es)
+}
+
+// certificatePDF serves the issued PDF to staff while it is kept: 410
+// once retention deleted it, as the kiosk API answers.
+func (c *Console) certificatePDF(w http.ResponseWriter, r *http.Request) {
+	purpose := strings.TrimSpace(r.URL.Query().Get("purpose"))
+	d, ok := c.loadCertificate(w, r, purpose)
+	if !ok {
+		return
+	}
+	lang := langOf(r)
+	if d.Purpose == "" {
+		c.refusal(w, r, http.StatusUnprocessableEntity, "purpose_required", tr(lang, "persons.needpurpose"))
+		return
+	}
+	pdf, err := c.Certs.PDF(d.Rec.ID)
+	switch {
+	case errors.Is(err, certificate.ErrPDFExpired):
+		c.refusal(w, r, http.StatusGone, "pdf_expired", trf(lang, "cert.pdfgone", d.Rec.PDFDeleted.In(operators.Rome).Format("02/01/2006")))
+		return
+	case err != nil:
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
+	if err := c.auditCertificate(r, &d.Rec, d.Purpose, "PDF del certificato "+d.Rec.ID); err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "certificato-"+d.Rec.ID+".pdf"))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(pdf)
+}
+
+// maxRevokeReason bounds the reason, printed on the verification page.
+const maxRevokeReason = 500
+
+// certificateRevoke revokes in two steps: the first POST shows what will
+// be revoked and the reason for a confirmation, the second (confirm=1)
+// revokes. Both carry the session's CSRF token (require). The revocation
+// is written to the access log with who revoked and why.
+func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	purpose := strings.TrimSpace(r.PostFormValue("purpose"))
+	d, ok := c.loadCertificate(w, r, purpose)
+	if !ok {
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	v := c.newView(r, "cert.title")
+	v.Data = d
+	d.Reason = reason
+	switch {
+	case d.Rec.Status == certificate.Revoked:
+		v.Error, v.Reason = trf(lang, "cert.already", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")), "already_revoked"
+		c.render(w, r, http.StatusConflict, "certificate", v)
+		return
+	case len([]rune(reason)) < 5 || len(reason) > maxRevokeReason || !unicode.IsPrint([]rune(reason)[0]):
+		v.Error, v.Reason = tr(lang, "cert.needreason"), "revoke_reason_required"
+		c.render(w, r, http.StatusUnprocessableEntity, "certificate", v)
+		return
+	case r.PostFormValue("confirm") != "1":
+		d.Confirm = true
+		c.render(w, r, http.StatusOK, "certificate", v)
+		return
+	}
+	who := userOf(r)
+	if a, _ := authOf(r); a != nil && a.Name != "" {
+		who += " (" + a.Name + ")"
+	}
+	if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+		Purpose: "revoca del certificato: " + reason, Subject: d.Rec.SubjectCF, Data: "revoca del certificato " + d.Rec.ID, Channel: "admin", Request: d.Rec.ID}); err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	rec, err := c.Certs.Revoke(d.Rec.ID, reason, c.now())
+	if errors.Is(err, certificate.ErrAlreadyRevoked) {
+		v.Error, v.Reason = err.Error(), "already_revoked"
+		c.render(w, r, http.StatusConflict, "certificate", v)
+		return
+	}
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return
+	}
+	c.log().Info("admin: certificate revoked", "id", rec.ID, "protocol", rec.Protocol, "by", who, "reason", reason)
+	to := "/admin/certificates/" + url.PathEscape(rec.ID)
+	if d.Purpose != "" {
+		to += "?purpose=" + url.QueryEscape(d.Purpose)
+	}
+	redirect(w, r, to, "cert_revoked")
+}
+
+type registerData struct {
+	Day, Prev, Next, Purpose string
+	Entries                  []protocol.Entry
+	Shown                    bool
+}
+
+// registerDay reads the day and purpose of a register request and the
+// day's entries; it audits a read of every codice fiscale the register
+// names. On failure it has answered.
+func (c *Console) registerDay(w http.ResponseWriter, r *http.Request, v *view) (*registerData, bool) {
+	q := r.URL.Query()
+	d := &registerData{Purpose: strings.TrimSpace(q.Get("purpose"))}
+	v.Data = d
+	day := protocol.DayOf(c.now())
+	if s := strings.TrimSpace(q.Get("day")); s != "" {
+		var ok bool
+		if day, ok = parseDayInput(s); !ok {
+			v.Error, v.Reason = trf(v.Lang, "register.badday", s), "bad_day"
+			c.render(w, r, http.StatusUnprocessableEntity, "register", v)
+			return nil, false
+		}
+	}
+	d.Day = day.String()
+	d.Prev, d.Next = protocol.DayOf(day.Start().Add(-12*time.Hour)).String(), protocol.DayOf(day.End().Add(12*time.Hour)).String()
+	if !q.Has("purpose") {
+		c.render(w, r, http.StatusOK, "register", v)
+		return nil, false
+	}
+	if !purposeOK(d.Purpose) {
+		v.Error, v.Reason = tr(v.Lang, "persons.needpurpose"), "purpose_required"
+		c.render(w, r, http.StatusUnprocessableEntity, "register", v)
+		return nil, false
+	}
+	es, err := c.Certs.ProtocolDay(day)
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return nil, false
+	}
+	// The register's correspondents are the requesters' codes; its
+	// certificates are about their subjects.
+	recs, err := c.Certs.ByDay(day)
+	if err != nil {
+		c.fail(w, r, statusOf(err), err)
+		return nil, false
+	}
+	var audits []audit.Entry
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		for _, cf := range []string{rec.SubjectCF, rec.RequesterCF} {
+			if cf != "" && !seen[cf] {
+				seen[cf] = true
+				audits = append(audits, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+					Purpose: d.Purpose, Subject: cf, Data: "registro di protocollo dei certificati del " + day.String(), Channel: "admin", Request: r.URL.Path})
+			}
+		}
+	}
+	if len(audits) > 0 {
+		if err := c.Audit.RecordAll(r.Context(), audits); err != nil {
+			c.fail(w, r, http.StatusInternalServerError, err)
+			return nil, false
+		}
+	}
+	d.Entries, d.Shown = es, true
+	return d, true
+}
+
+func (c *Console) registerPage(w http.ResponseWriter, r *http.Request) {
+	v := c.newView(r, "nav.register")
+	if _, ok := c.registerDay(w, r, v); ok {
+		c.render(w, r, http.StatusOK, "register", v)
+	}
+}
+
+// registerCSV downloads the day's register as protocol.WriteCSV writes
+// it, with its SHA-256 in a header so the comune can keep the digest of
+// what it exported.
+func (c *Console) registerCSV(w http.ResponseWriter, r *http.Request) {
+	v := c.newView(r, "nav.register")
+	d, ok := c.registerDay(w, r, v)
+	if !ok {
+		return
+	}
+	day, _ := protocol.ParseDay(d.Day)
+	var buf bytes.Buffer
+	sum, err := protocol.WriteCSV(&buf, day, d.Entries)
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "registro-certificati-"+d.Day+".csv"))
+	w.Header().Set("Sportello-SHA256", fmt.Sprintf("%x", sum))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
