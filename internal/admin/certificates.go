@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
@@ -341,6 +340,12 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	// The record names who authorised the revocation (art. 54 DPR
+	// 445/2000): the signed-in staff member, by account and name.
+	who := "staff:" + userOf(r)
+	if a, _ := authOf(r); a != nil && a.Name != "" {
+		who += " (" + a.Name + ")"
+	}
 	v := c.newView(r, "cert.title")
 	v.Data = d
 	d.Reason = reason
@@ -349,8 +354,12 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 		v.Error, v.Reason = trf(lang, "cert.already", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")), "already_revoked"
 		c.render(w, r, http.StatusConflict, "certificate", v)
 		return
-	case len([]rune(reason)) < 5 || len(reason) > maxRevokeReason || !unicode.IsPrint([]rune(reason)[0]):
+	case len([]rune(reason)) < 5 || len(reason) > maxRevokeReason:
 		v.Error, v.Reason = tr(lang, "cert.needreason"), "revoke_reason_required"
+		c.render(w, r, http.StatusUnprocessableEntity, "certificate", v)
+		return
+	case certificate.CheckRevocation(reason, who) != nil:
+		v.Error, v.Reason = tr(lang, "cert.badtext"), certificate.ReasonRevocationBadText
 		c.render(w, r, http.StatusUnprocessableEntity, "certificate", v)
 		return
 	case r.PostFormValue("confirm") != "1":
@@ -358,16 +367,12 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusOK, "certificate", v)
 		return
 	}
-	who := userOf(r)
-	if a, _ := authOf(r); a != nil && a.Name != "" {
-		who += " (" + a.Name + ")"
-	}
 	if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 		Purpose: "revoca del certificato: " + reason, Subject: d.Rec.SubjectCF, Data: "revoca del certificato " + d.Rec.ID, Channel: "admin", Request: d.Rec.ID}); err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	rec, err := c.Certs.Revoke(d.Rec.ID, reason, c.now())
+	rec, err := c.Certs.Revoke(d.Rec.ID, reason, who, c.now())
 	if errors.Is(err, certificate.ErrAlreadyRevoked) {
 		v.Error, v.Reason = err.Error(), "already_revoked"
 		c.render(w, r, http.StatusConflict, "certificate", v)

@@ -146,6 +146,9 @@ func TestCertificateRevoke(t *testing.T) {
 	if resp, _ := post(t, c, u, url.Values{"csrf": {csrf}, "reason": {" "}, "confirm": {"1"}}); resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get(reasonHeader) != "revoke_reason_required" {
 		t.Fatalf("revocation without a reason: %s", resp.Status)
 	}
+	if resp, _ := post(t, c, u, url.Values{"csrf": {csrf}, "reason": {"rilasciato\u202eper errore"}, "confirm": {"1"}}); resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get(reasonHeader) != certificate.ReasonRevocationBadText {
+		t.Fatalf("a reason with a formatting character: %s", resp.Status)
+	}
 	resp, body := post(t, c, u, url.Values{"csrf": {csrf}, "reason": {"rilasciato per errore"}, "purpose": {purpose}})
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="revoke-confirm"`) || !strings.Contains(body, "rilasciato per errore") {
 		t.Fatalf("the first step: %s", resp.Status)
@@ -163,7 +166,7 @@ func TestCertificateRevoke(t *testing.T) {
 		t.Fatalf("the confirmation: %s %q", resp.Status, resp.Header.Get("Location"))
 	}
 	got, _ := f.certs.Get(rec.ID)
-	if got.Status != certificate.Revoked || got.RevokeReason != "rilasciato per errore" || !got.RevokedAt.Equal(f.con.now()) {
+	if got.Status != certificate.Revoked || got.RevokeReason != "rilasciato per errore" || !got.RevokedAt.Equal(f.con.now()) || got.RevokedBy != "staff:clerk" {
 		t.Fatalf("the record after revocation: %+v", got)
 	}
 	es := f.auditOf(t, f.cf, "staff:clerk")
@@ -171,7 +174,7 @@ func TestCertificateRevoke(t *testing.T) {
 		t.Errorf("the revocation's audit entry: %+v", es)
 	}
 	_, body = get(t, c, f.srv.URL+resp.Header.Get("Location"))
-	if !strings.Contains(body, "Certificato revocato.") || !strings.Contains(body, `id="cert-status" class="revoked"`) || !strings.Contains(body, "rilasciato per errore") || strings.Contains(body, `id="revoke"`) {
+	if !strings.Contains(body, "Certificato revocato.") || !strings.Contains(body, `id="cert-status" class="revoked"`) || !strings.Contains(body, "rilasciato per errore") || !strings.Contains(body, `<dd id="cert-revokedby">staff:clerk</dd>`) || strings.Contains(body, `id="revoke"`) {
 		t.Errorf("the page after revocation:\n%s", body)
 	}
 	if resp, _ := post(t, c, u, url.Values{"csrf": {csrf}, "reason": {"di nuovo per errore"}, "confirm": {"1"}}); resp.StatusCode != http.StatusConflict {

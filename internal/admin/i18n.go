@@ -346,6 +346,8 @@ var messages = map[string][2]string{
 	"cert.needreason":   {"Scriva il motivo della revoca (almeno 5 caratteri, al massimo 500).", "Write the reason for the revocation (at least 5 characters, at most 500)."},
 	"cert.confirmtitle": {"Confermi la revoca", "Confirm the revocation"},
 	"cert.confirmtext":  {"La revoca non si può annullare: da ora la pagina di verifica dirà che il certificato è revocato, con il motivo.", "A revocation cannot be undone: from now on the verification page says the certificate is revoked, with the reason."},
+	"cert.revokedby":    {"Revoca autorizzata da", "Revocation authorised by"},
+	"cert.badtext":      {"Il motivo della revoca deve stare su una riga, senza caratteri di controllo.", "The reason for the revocation must be one line, without control characters."},
 	"cert.confirm":      {"Sì, revoca", "Yes, revoke"}, "cert.cancel": {"Annulla", "Cancel"},
 	"done.cert_revoked": {"Certificato revocato.", "Certificate revoked."},
 	"cert.already":      {"Il certificato è già stato revocato il %s.", "The certificate was already revoked on %s."},

@@ -34,9 +34,10 @@ type Store interface {
 	// ByProtocol returns the certificate registered with protocol number n
 	// (ErrNotFound when none is).
 	ByProtocol(n protocol.Number) (Record, error)
-	// Revoke marks certificate id revoked at at, for reason
-	// (ErrAlreadyRevoked when it is).
-	Revoke(id, reason string, at time.Time) (Record, error)
+	// Revoke marks certificate id revoked at at, for reason, as
+	// authorised by the staff member authorisedBy (CheckRevocation;
+	// ErrAlreadyRevoked when it is).
+	Revoke(id, reason, authorisedBy string, at time.Time) (Record, error)
 	// ProtocolDay returns the protocol register of day d, for
 	// protocol.WriteCSV.
 	ProtocolDay(d protocol.Day) ([]protocol.Entry, error)
