@@ -100,3 +100,48 @@ func TestCertificateSealedWithPKCS12(t *testing.T) {
 		t.Errorf("verify with the hub's demo CA alone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestServeSealsWithPKCS12: hub serve given the comune's PKCS#12 seal
+// seals what it issues with it, including a certificate issued from the
+// command line through the running hub, and logs which seal it uses; a
+// command that tries to bring its own seal to the running hub is refused.
+// A wrong password stops hub serve at start with one sentence.
+func TestServeSealsWithPKCS12(t *testing.T) {
+	debtest.Need(t, "pdfsig")
+	dir := t.TempDir()
+	files := sealtest.New(t, time.Now()).Write(t, dir)
+	wrong := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrong, []byte("nope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := hub(t, "serve", "--demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--seal-p12", files.P12, "--seal-p12-password-file", wrong); r.code != 1 ||
+		!strings.Contains(r.stderr, "does not open with the password") {
+		t.Errorf("serve with a wrong seal password: exit %d: %s", r.code, r.stderr)
+	}
+
+	data := t.TempDir()
+	h := startHub(t, data, "127.0.0.1:0", "--seal-p12", files.P12, "--seal-p12-password-file", files.Password)
+	if logs := h.logs.String(); !strings.Contains(logs, "sealed with the comune's own seal") || !strings.Contains(logs, sealtest.SealName) {
+		t.Errorf("hub serve does not say which seal it uses:\n%s", logs)
+	}
+	pdf := filepath.Join(dir, "c.pdf")
+	list := strings.Split(strings.TrimSpace(hub(t, "person", "list", "--data", data, "--limit", "40").stdout), "\n")
+	if r := hub(t, "certificate", "issue", "--data", data, "--cf", strings.Fields(list[0])[0], "--type", "residenza", "--out", pdf,
+		"--seal-p12", files.P12, "--seal-p12-password-file", files.Password); r.code != 2 || !strings.Contains(r.stderr, "give --seal-p12 to hub serve") {
+		t.Errorf("a seal brought to the running hub: exit %d: %s", r.code, r.stderr)
+	}
+	issued := false
+	for _, line := range list {
+		r := hub(t, "certificate", "issue", "--data", data, "--cf", strings.Fields(line)[0], "--type", "residenza", "--out", pdf)
+		if r.code == 0 {
+			issued = true
+			break
+		}
+	}
+	if !issued {
+		t.Fatal("no resident among the first 40 could get a residenza")
+	}
+	if sig := debtest.Run(t, "pdfsig", "-nocert", pdf); !strings.Contains(sig, "Signer Certificate Common Name: "+sealtest.SealName) {
+		t.Errorf("the running hub did not seal with the PKCS#12 seal:\n%s", sig)
+	}
+}

@@ -35,8 +35,11 @@ func LoadPKCS12(path, passwordFile string, now time.Time) (Signer, error) {
 	switch {
 	case errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption):
 		return nil, fmt.Errorf("the seal file %s does not open with the password in %s", path, passwordFile)
+	case err != nil && strings.Contains(err.Error(), "asn1:"):
+		// The parser's structure dump helps no one: the file is not PKCS#12.
+		return nil, fmt.Errorf("the seal file %s is not a PKCS#12 file", path)
 	case err != nil:
-		return nil, fmt.Errorf("the seal file %s is not a PKCS#12 file holding one key and its certificate: %v", path, err)
+		return nil, fmt.Errorf("the seal file %s is not a PKCS#12 file holding one key and its certificate (%s)", path, strings.TrimPrefix(err.Error(), "pkcs12: "))
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {

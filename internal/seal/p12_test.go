@@ -1,6 +1,7 @@
 package seal_test
 
 import (
+	"crypto/elliptic"
 	"crypto/x509"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/digitorus/pdf"
 	"github.com/digitorus/pkcs7"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/sportello/sportello/internal/certificate/pdf/sample"
 	"github.com/sportello/sportello/internal/debtest"
@@ -171,6 +173,9 @@ func TestLoadPKCS12Refusals(t *testing.T) {
 		{name: "weak RSA key", at: func() sealtest.Files {
 			return withSeal(pki.Reissue(t, sealtest.RSAKey(t, 1024)))
 		}, want: "fewer than the 2048"},
+		{name: "expired intermediate", at: func() sealtest.Files {
+			return withSeal(pki.ExpireIntermediate(t, clock()))
+		}, want: `the CA certificate "Prova Qualified eSeal CA"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,4 +242,47 @@ func jwks(t *testing.T, k *seal.Keys) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestPKCS12SealKinds: older trust-service files (RC2 and 3DES encryption,
+// SHA-1 MAC) open as well as modern ones, and an ECDSA P-384 seal signs a
+// PDF that the hub's verifier and pdfsig accept, its signature fitting the
+// room reserved for it.
+func TestPKCS12SealKinds(t *testing.T) {
+	pki := sealtest.New(t, clock())
+	for name, enc := range map[string]*pkcs12.Encoder{"legacy RC2": pkcs12.LegacyRC2, "legacy 3DES": pkcs12.LegacyDES, "modern 2026": pkcs12.Modern2026} {
+		f := pki.WriteEncoded(t, t.TempDir(), enc)
+		if s, err := seal.LoadPKCS12(f.P12, f.Password, clock()); err != nil || !s.Certificate().Equal(pki.Seal) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+
+	debtest.Need(t, "pdfsig", "certutil")
+	ec := pki.Reissue(t, sealtest.ECKey(t, elliptic.P384()))
+	files := ec.Write(t, t.TempDir())
+	s, err := seal.LoadPKCS12(files.P12, files.Password, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := *testKeys(t)
+	k.Seal = s
+	b, _ := issue(t, &k, sample.StatoDiFamiglia())
+	trust, err := k.Trust().WithRoots(mustRead(t, files.RootPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := seal.VerifyPDF(b, trust); !res.Valid {
+		t.Errorf("P-384 seal: %s", res.Summary)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "c.pdf")
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	debtest.Run(t, "certutil", "-N", "-d", "sql:"+dir, "--empty-password")
+	debtest.Run(t, "certutil", "-A", "-d", "sql:"+dir, "-n", "Prova Root", "-t", "C,C,C", "-i", files.RootPEM)
+	out := debtest.Run(t, "pdfsig", "-nssdir", "sql:"+dir, in)
+	if !strings.Contains(out, "Signature is Valid") || !strings.Contains(out, "Certificate is Trusted") {
+		t.Errorf("pdfsig on the P-384 seal:\n%s", out)
+	}
 }

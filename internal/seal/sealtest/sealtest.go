@@ -142,6 +142,50 @@ func RSAKey(t testing.TB, bits int) crypto.Signer {
 	return k
 }
 
+// ECKey is a new ECDSA key on curve, for a seal certificate of that kind.
+func ECKey(t testing.TB, curve elliptic.Curve) crypto.Signer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(curve, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// WriteEncoded writes the PKCS#12 file with enc (e.g. pkcs12.LegacyRC2, the
+// encryption older trust-service files use) instead of the modern one.
+func (p *PKI) WriteEncoded(t testing.TB, dir string, enc *pkcs12.Encoder) Files {
+	t.Helper()
+	f := p.WriteWith(t, dir, p.SealKey, []*x509.Certificate{p.Root, p.Intermediate})
+	der, err := enc.Encode(p.SealKey, p.Seal, []*x509.Certificate{p.Root, p.Intermediate}, Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, f.P12, der, 0o600)
+	return f
+}
+
+// ExpireIntermediate reissues the intermediate CA, expired before now, and
+// the seal under it.
+func (p *PKI) ExpireIntermediate(t testing.TB, now time.Time) *PKI {
+	t.Helper()
+	q := *p
+	tmpl := &x509.Certificate{
+		Subject:   p.Intermediate.Subject,
+		NotBefore: now.AddDate(-10, 0, 0), NotAfter: now.AddDate(0, 0, -1),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true,
+	}
+	q.Intermediate = issue(t, tmpl, p.Root, p.InterKey, p.RootKey)
+	seal := *p.Seal
+	q.Seal = issue(t, &x509.Certificate{
+		Subject: seal.Subject, NotBefore: seal.NotBefore, NotAfter: seal.NotAfter,
+		KeyUsage: seal.KeyUsage, ExtKeyUsage: seal.ExtKeyUsage, UnknownExtKeyUsage: seal.UnknownExtKeyUsage,
+		BasicConstraintsValid: true,
+	}, q.Intermediate, p.SealKey, p.InterKey)
+	return &q
+}
+
 // issue signs tmpl for key's public half with parentKey under parent, or
 // self-signed when parent is nil.
 func issue(t testing.TB, tmpl, parent *x509.Certificate, key, parentKey crypto.Signer) *x509.Certificate {
