@@ -96,6 +96,7 @@ type state struct {
 	male, female  []string
 	dual          []string // citizenships of a naturalised Italian: Italy and this state
 	only          []string // citizenship of a foreign national
+	towns         []string // towns a birth there is recorded in (foreign_towns.csv)
 }
 
 type convivenza struct {
@@ -324,6 +325,17 @@ func parseTables(fsys fs.FS) (*tables, error) {
 		if !slices.Contains(t.emigration, s) {
 			t.emigration = append(t.emigration, s)
 		}
+	}
+
+	if recs, err = readCSV(fsys, "foreign_towns.csv", "state", "town"); err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		s := t.stateByCode[r[0]]
+		if s == nil {
+			return nil, fmt.Errorf("foreign_towns.csv names state %s, which neither foreign_states.csv nor aire_addresses.csv lists", r[0])
+		}
+		s.towns = append(s.towns, r[1])
 	}
 	return t, nil
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/sportello/sportello/internal/registry"
@@ -121,6 +122,7 @@ func (g *generator) alone(h *household, spare int) {
 		s := g.ring[g.r.IntN(min(g.ringN, ringSize))]
 		m.p.Surname, m.p.GivenNames, m.p.Sex, m.birth, m.p.BirthPlace = s.surname, s.given, s.sex, s.birth, s.place
 		m.p.BirthDate = s.birth.date()
+		m.p.BirthLocality = ""
 		m.from, m.arrival = nil, 0
 		if s.place[0] == 'Z' {
 			m.p.Citizenships = g.cityOnly
@@ -141,7 +143,7 @@ func (g *generator) alone(h *household, spare int) {
 	case age < 45:
 		status = pickStatus(u, 0.85, 0.07, 0.05, 0.01)
 	case age < 65:
-		status = pickStatus(u, 0.45, 0.32, 0.12, 0.08)
+		status = pickStatus(u, 0.48, 0.32, 0.12, 0.05) // widowhood before 65 is rare (ISTAT)
 	default:
 		status = pickStatus(u, 0.18, 0.14, 0.10, 0.58)
 	}
@@ -158,7 +160,9 @@ func (g *generator) alone(h *household, spare int) {
 			g.event(registry.UnionDissolved, on, g.city.Code, []int32{m.i}, nil, "", "scioglimento dell'unione civile")
 		})
 	case registry.Widowed:
-		if spare > 0 && age >= 40 && g.chance(0.3) {
+		// Most widows are old, and so were their spouses when they died:
+		// their deaths are the registry's usual ones.
+		if spare > 0 && ((age >= 65 && g.chance(0.5)) || (age >= 40 && g.chance(0.3))) {
 			g.deceasedSpouse(h, m)
 		}
 	}
@@ -222,17 +226,14 @@ func (g *generator) deceasedSpouse(h *household, w *member) *member {
 	d.p.AIRE = false
 	young := max(w.birth, birth)
 	married := g.between(young.addYears(20), min(young.addYears(38), g.today-3*365))
-	died := g.between(max(married+365, min(young.addYears(45), g.today-365)), g.today-7)
+	died := g.deathDay(birth, married+365, g.today-7)
 	d.p.DeathDate = died.date()
 	d.p.DeathPlace = g.city.Code
 	w.p.CivilStatus = registry.Widowed
 	h.dead = append(h.dead, d)
 	h.latest = min(h.latest, died)
 	h.later = append(h.later, func() {
-		place := g.city.Code
-		if d.p.BirthPlace[0] == 'Z' && married < d.arrival {
-			place = d.p.BirthPlace
-		}
+		place := g.marriagePlace(married, w, d)
 		g.event(registry.Marriage, married, place, []int32{w.i, d.i}, nil, "", "")
 		g.event(registry.Death, died, g.city.Code, []int32{d.i}, nil, "", "")
 	})
@@ -333,12 +334,9 @@ func (g *generator) couple(h *household, kids int, parent bool) {
 	case !sameSex && u < 0.70:
 		partner.p.Relationship = registry.Spouse
 		head.p.CivilStatus, partner.p.CivilStatus = registry.Married, registry.Married
-		on := g.between(max(lo, hi-6*365), hi)
+		on := g.weddingDay(woman.birth, lo, hi, kids > 0)
 		h.later = append(h.later, func() {
-			place := g.city.Code
-			if head.p.BirthPlace[0] == 'Z' && head.arrival != 0 && on < head.arrival {
-				place = head.p.BirthPlace // married abroad, act transcribed
-			}
+			place := g.marriagePlace(on, head, partner)
 			g.event(registry.Marriage, on, place, []int32{head.i, partner.i}, nil, "", "")
 		})
 	default: // unmarried partners living together
@@ -353,6 +351,7 @@ func (g *generator) couple(h *household, kids int, parent bool) {
 			h.later = append(h.later, func() {
 				g.event(registry.CohabitationPact, on, g.city.Code, []int32{head.i, partner.i}, nil, "",
 					"contratto di convivenza registrato (L. 76/2016, art. 1 c. 50)")
+				g.events[len(g.events)-1].Authentication = g.authentication(on)
 			})
 		}
 	}
@@ -405,9 +404,9 @@ func (g *generator) singleParent(h *household, kids, spare int) {
 	case u < 0.45:
 		m.p.CivilStatus = registry.Divorced
 		g.divorce(h, m)
-	case u < 0.80:
+	case u < 0.81:
 		m.p.CivilStatus = registry.Single
-	case u < 0.90:
+	case u < 0.86: // widowed: about one single parent in twenty below 60 (ISTAT)
 		m.p.CivilStatus = registry.Widowed
 		if spare > 0 && age >= 40 && g.chance(0.5) {
 			other = g.deceasedSpouse(h, m)
@@ -466,12 +465,103 @@ func (g *generator) elderParent(h *household, of *member) {
 }
 
 // fixEmigration keeps an AIRE household's departure after its adults came
-// of age.
+// of age, and at an age people emigrate at: an adult who would have left
+// before 18 leaves instead some years after, once school or university is
+// over, not on their eighteenth birthday.
 func (g *generator) fixEmigration(o *origin, adults ...*member) {
 	for _, m := range adults {
-		o.emigrated = max(o.emigrated, m.birth.addYears(18))
+		if grown := m.birth.addYears(18); o.emigrated < grown {
+			lo := min(grown+day(g.r.IntN(8*365)), g.today-60)
+			o.emigrated = g.between(lo, g.today-60)
+		}
 	}
 	o.emigrated = min(o.emigrated, g.today-30)
+}
+
+// weddingDay draws the day a man and a woman married. With children, in
+// the few years before the first (hi). Without, at the bride's age at
+// marriage: mostly 22 to 34 (ISTAT, matrimoni: brides' mean age at first
+// marriage rose from about 24 in the 1970s to 33 in 2022), one in ten later
+// (a late or second marriage); a couple too young for the age drawn married
+// lately. So a couple of seventy married decades ago, not last year.
+func (g *generator) weddingDay(bride, lo, hi day, withKids bool) day {
+	if withKids {
+		return g.between(max(lo, hi-6*365), hi)
+	}
+	age := 22 + g.r.IntN(7) + g.r.IntN(7)
+	if bride < ymd(1960, 1, 1) {
+		age -= 3 // their generation married younger
+	}
+	if g.chance(0.1) {
+		age = 35 + g.r.IntN(16)
+	}
+	on := bride.addYears(age) + day(g.r.IntN(365))
+	if on > hi {
+		on = g.between(max(lo, hi-6*365), hi)
+	}
+	return min(max(on, lo), max(hi, lo))
+}
+
+// marriagePlace is where spouses married on day on: in the city, unless a
+// spouse born abroad had not yet come to live in Italy (the registry's first
+// residence for them starts later), when the marriage was celebrated
+// abroad, in that spouse's state of birth, and its act transcribed (DPR
+// 396/2000 art. 17). It runs after the residences are settled.
+func (g *generator) marriagePlace(on day, spouses ...*member) string {
+	for _, m := range spouses {
+		if m.p.BirthPlace[0] != 'Z' {
+			continue
+		}
+		if len(m.p.Residences) == 0 || on < dayOf(m.p.Residences[0].From) {
+			return m.p.BirthPlace
+		}
+	}
+	return g.city.Code
+}
+
+// Gompertz's law of adult mortality with Italy's parameters (ISTAT, tavole
+// di mortalità: the risk of dying doubles about every seven years of age,
+// and the modal age at death is about 87).
+const (
+	gompertzB = 0.1         // per year
+	gompertzA = 1.6e-5 // hazard extrapolated to birth: ln(B/A)/B ≈ 87 years
+)
+
+// deathDay draws the day someone born on birth died, between lo and hi,
+// from Gompertz's law truncated to that span: most die old, and a death
+// before 50 is as rare as it is, unless the span allows nothing else.
+func (g *generator) deathDay(birth, lo, hi day) day {
+	if hi <= lo {
+		return lo
+	}
+	cdf := func(d day) float64 {
+		x := float64(d-birth) / 365.25
+		return -math.Expm1(-gompertzA / gompertzB * math.Expm1(gompertzB*x))
+	}
+	fl, fh := cdf(lo), cdf(hi)
+	u := fl + g.r.Float64()*(fh-fl)
+	x := math.Log1p(-gompertzB/gompertzA*math.Log1p(-u)) / gompertzB
+	return min(max(birth+day(x*365.25), lo), hi)
+}
+
+// authentication draws who authenticated a contratto di convivenza
+// registered on day on: a notaio or an avvocato (L. 76/2016 art. 1 c. 51),
+// who sends it to the comune within ten days (c. 52).
+func (g *generator) authentication(on day) *registry.Authentication {
+	sex := 0
+	if g.chance(0.5) {
+		sex = 1
+	}
+	a := &registry.Authentication{
+		Professional: registry.Lawyer,
+		Name:         g.t.given[sex][cohortMid].pick(g.r) + " " + g.t.surnames.pick(g.r),
+		Date:         (on - day(1+g.r.IntN(10))).date(),
+	}
+	if g.chance(0.55) {
+		a.Professional = registry.Notary
+		a.Reference = "rep. n. " + strconv.Itoa(1000+g.r.IntN(90000))
+	}
+	return a
 }
 
 // convivenza is a care home or a religious community (DPR 223/1989 art. 5).

@@ -68,10 +68,34 @@ var (
 // Batch at a time, in a deterministic order. It stops at emit's first error
 // and returns it.
 func Generate(cfg Config, emit func(*Batch) error) error {
+	// Birth acts are numbered in date order within each year, as the
+	// register of births is kept (DPR 396/2000 art. 12-14), but births are
+	// drawn household by household. So a first pass draws the whole city
+	// and counts the births of each day (the stream is deterministic: the
+	// second pass draws the same ones), and the second numbers each birth
+	// after all the earlier ones of its year.
+	count, err := newGenerator(cfg)
+	if err != nil {
+		return err
+	}
+	count.births = make([]int32, actDays(count.today))
+	for count.made < cfg.Persons {
+		count.household()
+		if count.err != nil {
+			return count.err
+		}
+		if len(count.b.Persons) >= count.batchPersons {
+			count.b = count.newBatch()
+		}
+	}
+	actBase := count.actBase()
+	count = nil
+
 	g, err := newGenerator(cfg)
 	if err != nil {
 		return err
 	}
+	g.actNext = actBase
 	for g.made < cfg.Persons {
 		g.household()
 		if g.err != nil {
@@ -112,6 +136,11 @@ type generator struct {
 	passSeq        uint64
 	paperSeq       uint64
 	acts           [256]int32 // birth act numbers by year-1850
+
+	// births counts the city's births per day since actEpoch (the
+	// counting pass); actNext is the next act number for each day (the
+	// numbering pass): every earlier birth of the same year comes first.
+	births, actNext []int32
 
 	ring  [ringSize]subject
 	ringN int
@@ -288,6 +317,7 @@ func (g *generator) addPerson(p *registry.Person, home int32, birth day) int32 {
 	st.Persons++
 	if p.BirthPlace[0] == 'Z' {
 		st.ForeignBorn++
+		g.foreignTown(p)
 	}
 	if p.AIRE {
 		st.AIRE++
@@ -300,6 +330,22 @@ func (g *generator) addPerson(p *registry.Person, home int32, birth day) int32 {
 		st.PartlyCertifiable++
 	}
 	return int32(len(g.b.Persons) - 1)
+}
+
+// pForeignTown is the share of births abroad that the registry records
+// with the town as well as the state (the foreign act or its
+// transcription names it; older records and some consular ones name the
+// state alone).
+const pForeignTown = 0.8
+
+// foreignTown records the town of a birth abroad, now and then.
+func (g *generator) foreignTown(p *registry.Person) {
+	if p.BirthLocality != "" {
+		return
+	}
+	if st := g.t.stateByCode[p.BirthPlace]; st != nil && len(st.towns) > 0 && g.chance(pForeignTown) {
+		p.BirthLocality = st.towns[g.r.IntN(len(st.towns))]
+	}
 }
 
 // assignCF encodes p's codice fiscale and, when another person already holds
@@ -622,12 +668,46 @@ func (g *generator) equip(ms []*member) {
 	}
 }
 
+// actEpoch is the first day birth acts are numbered from: the oldest
+// resident was born after it.
+var actEpoch = ymd(1850, 1, 1)
+
+func actDays(today day) int { return int(today-actEpoch) + 1 }
+
+// actBase turns the counted births per day into the first act number of
+// each day: one more than the births of the same year on earlier days.
+func (g *generator) actBase() []int32 {
+	next := make([]int32, len(g.births))
+	var n int32
+	for k := range g.births {
+		d := actEpoch + day(k)
+		if dt := d.date(); dt.Month == 1 && dt.Day == 1 {
+			n = 0
+		}
+		next[k] = n + 1
+		n += g.births[k]
+	}
+	return next
+}
+
 func (g *generator) birthEvent(m *member) {
 	y := m.p.BirthDate.Year
+	born := dayOf(m.p.BirthDate) // m.birth, or the day after when omocodia ran out of variants
 	n := int32(0)
-	if k := y - 1850; k >= 0 && k < len(g.acts) {
-		g.acts[k]++
-		n = g.acts[k]
+	k := int(born - actEpoch)
+	switch {
+	case k < 0 || k >= actDays(g.today):
+	case g.births != nil: // counting
+		g.births[k]++
+	case g.actNext != nil: // numbering, in date order
+		n = g.actNext[k]
+		g.actNext[k]++
+	}
+	if n == 0 {
+		if k := y - 1850; k >= 0 && k < len(g.acts) {
+			g.acts[k]++
+			n = g.acts[k]
+		}
 	}
 	// "anno 1985 parte I serie A n. 123" (DPR 396/2000 registers)
 	b := make([]byte, 0, 40)
@@ -646,5 +726,5 @@ func (g *generator) birthEvent(m *member) {
 			}
 		}
 	}
-	g.event(registry.Birth, m.birth, g.city.Code, []int32{m.i}, rel, act, "")
+	g.event(registry.Birth, born, g.city.Code, []int32{m.i}, rel, act, "")
 }
