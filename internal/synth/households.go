@@ -523,7 +523,7 @@ func (g *generator) marriagePlace(on day, spouses ...*member) string {
 // di mortalità: the risk of dying doubles about every seven years of age,
 // and the modal age at death is about 87).
 const (
-	gompertzB = 0.1         // per year
+	gompertzB = 0.1    // per year
 	gompertzA = 1.6e-5 // hazard extrapolated to birth: ln(B/A)/B ≈ 87 years
 )
 

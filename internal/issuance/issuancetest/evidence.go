@@ -112,6 +112,7 @@ func (d *Desk) Cast(tb testing.TB) Cast {
 	today := registry.DateOf(d.Now())
 	var c Cast
 	var lodgers []*registry.Person
+	var emigrant *registry.Person
 	err := d.Store.Update(context.Background(), func(w registry.Writer) error {
 		usable := func(p *registry.Person) bool {
 			_, res := p.CurrentResidence()
@@ -172,7 +173,28 @@ func (d *Desk) Cast(tb testing.TB) Cast {
 			} else if len(lodgers) < 2 {
 				lodgers = append(lodgers, p)
 				used[p.Family] = true
+			} else if emigrant == nil {
+				emigrant = p
+				used[p.Family] = true
 			}
+		}
+		// A small synthetic city may have no family in AIRE (one in three
+		// hundred households): then a resident of another family emigrates.
+		if c.AIRE == "" && emigrant != nil {
+			n := len(emigrant.Residences)
+			left := today.Time().AddDate(0, -2, 0)
+			if from := emigrant.Residences[n-1].From.Time(); !from.Before(left) {
+				left = from.AddDate(0, 0, 1)
+			}
+			emigrant.Residences[n-1].To = registry.DateOf(left.AddDate(0, 0, -1))
+			emigrant.Residences = append(emigrant.Residences, registry.Residence{
+				Address: registry.Address{Street: "Rue de Rivoli", Number: "10", CAP: "75001", Comune: "Z110", Locality: "Paris"},
+				From:    registry.DateOf(left), AIREComune: emigrant.Residences[n-1].Address.Comune})
+			emigrant.AIRE = true
+			if err := w.PutPerson(emigrant); err != nil {
+				return err
+			}
+			c.AIRE = emigrant.CF
 		}
 		if c.Requester == "" || c.Stranger == "" || c.Dead == "" || c.AIRE == "" || len(lodgers) < 2 {
 			tb.Fatalf("the registry lacks a role: %+v, %d lodgers", c, len(lodgers))
