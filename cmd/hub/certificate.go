@@ -26,7 +26,7 @@ import (
 
 func init() {
 	register(
-		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT]] [--requester CF | --administration TEXT] [--seal-p12 FILE --seal-p12-password-file FILE] --out FILE.pdf",
+		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT [--diritti-exempt]]] [--use estero|immigrazione|giudiziario] [--contrassegno ID] [--requester CF | --administration TEXT] [--seal-p12 FILE --seal-p12-password-file FILE] --out FILE.pdf",
 			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
 		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT --authorised-by NAME", Help: "revoke an issued certificate, naming who authorised it", Run: (*cli).certificateRevoke},
 		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},
@@ -106,6 +106,9 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 	types := fs.String("type", "", "certificate type, or several separated by commas for a contestuale")
 	exemption := fs.Int("exemption", 0, "ANPR bollo exemption code (1–10, 99)")
 	exemptionText := fs.String("exemption-text", "", "the reason, required with code 99")
+	dirittiExempt := fs.Bool("diritti-exempt", false, "with code 99: the law in --exemption-text waives the diritti di segreteria too (ANPR's esenzioneDiritti)")
+	use := fs.String("use", "", "destination of use: estero, immigrazione or giudiziario (replaces the art. 40 sentence); empty for the ordinary use")
+	contrassegno := fs.String("contrassegno", "", "14-digit identifier of a contrassegno telematico (marca da bollo); accepted only at a shop's counter, so the registry office refuses it")
 	requesterCF := fs.String("requester", "", "codice fiscale of the person asking, if not the subject")
 	administration := fs.String("administration", "", "the public administration asking and its request's reference (needed for exemption 10)")
 	out := fs.String("out", "", "where to write the PDF")
@@ -141,7 +144,8 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 		}
 		res, err := desk.Issue(ctx, issuance.Request{
 			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF, Administration: *administration,
-			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText}, Channel: certificate.Office, Actor: actor,
+			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText, DirittiExempt: *dirittiExempt}, Channel: certificate.Office, Actor: actor,
+			Use: *use, Contrassegno: *contrassegno,
 		})
 		if err != nil {
 			return err
@@ -223,6 +227,9 @@ func (c *cli) certificateShow(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "  fee        %-28s %10s %s\n", l.Label, fees.Euro(l.Cents), l.Note)
 		}
 		fmt.Fprintf(w, "  total      %s\n", fees.Euro(rec.TotalCents))
+		if rec.Use != certificate.UseOrdinary {
+			fmt.Fprintf(w, "  use        %s\n", rec.Use)
+		}
 		fmt.Fprintf(w, "  sha-256    %s\n", rec.DocSHA256)
 		if rec.Signatory != "" {
 			fmt.Fprintf(w, "  signed by  %s\n", rec.Signatory)

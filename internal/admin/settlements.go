@@ -232,6 +232,7 @@ func SettlementPDF(city string, o *operators.Operator, s settlement.Settlement, 
 		{"Imposta di bollo incassata, dovuta allo Stato", fees.Euro(s.BolloCents)},
 		{"Diritti di segreteria incassati, dovuti al Comune", fees.Euro(s.DirittiCents)},
 		{"Corrispettivi di servizio trattenuti dall'esercente", fees.Euro(s.ServiceCents)},
+		{"Bollo pagato con contrassegno (non dovuto al Comune)", fees.Euro(s.ContrassegnoCents)},
 		{"Totale incassato dai cittadini", fees.Euro(s.CollectedCents)},
 		{"Da versare al Comune (bollo e diritti)", fees.Euro(s.DueCents())},
 	}

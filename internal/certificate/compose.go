@@ -45,6 +45,9 @@ type Issue struct {
 	Issuer    Issuer
 	VerifyURL string
 	Fees      fees.Breakdown
+	// Use is the destination of use declared; its wording replaces the
+	// art. 40 sentence (Use.Notice).
+	Use Use
 }
 
 // Compose builds the Document for types (as returned by Check) from the
@@ -101,7 +104,7 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		doc.Sections = append(doc.Sections, sec)
 		doc.Facts = append(doc.Facts, Fact{string(t), fact})
 	}
-	doc.Notices = []string{Art40Notice, ValiditySixMonths}
+	doc.Notices = []string{in.Use.Notice(), ValiditySixMonths}
 	if len(types) == 1 && types[0] == Nascita {
 		doc.Notices[1] = ValidityUnlimited
 	}

@@ -26,7 +26,7 @@ type Document struct {
 
 	Purpose string    // "Uso consentito ..." or the exemption sentence with its legal reference
 	Fees    []FeeLine // the comune's charges as printed (bollo, diritti), integer cents; never the shop's fee
-	Notices []string  // the art. 40 DPR 445/2000 sentence and any other mandatory text
+	Notices []string  // the art. 40 DPR 445/2000 sentence (or the use's, Use.Notice) and any other mandatory text
 
 	// Facts are the key facts the QR seal carries, in order, so a verifier
 	// can compare the paper with the signed token: e.g. "residenza" →

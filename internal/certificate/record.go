@@ -3,6 +3,7 @@ package certificate
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/fees"
@@ -48,9 +49,38 @@ type FeeRequest struct {
 	Use string
 }
 
+// Reason codes of the contrassegno checks (fees has the format's).
+const (
+	// ReasonContrassegnoNotAtCounter: a contrassegno on a channel other
+	// than a shop's counter.
+	ReasonContrassegnoNotAtCounter = "contrassegno_not_at_counter"
+	// ReasonContrassegnoUsed: the contrassegno is already on another
+	// certificate (the store refuses it in the issuing transaction).
+	ReasonContrassegnoUsed = "contrassegno_used"
+)
+
+// ContrassegnoUsed is the refusal of a contrassegno already on certificate
+// certID.
+func ContrassegnoUsed(id, certID string) *Refusal {
+	return &Refusal{Reason: ReasonContrassegnoUsed,
+		Message: "the contrassegno telematico n. " + id + " has already been used for another certificate: a marca da bollo pays for one document only."}
+}
+
 // Fees computes the fee lines for a document. A refused fee request is a
-// *Refusal with fees' reason code.
+// *Refusal with fees' reason code, or the use's. It checks the use and
+// the contrassegno's channel too, so a preview and the issuance agree.
 func Fees(fr FeeRequest, pol Policy) (fees.Breakdown, error) {
+	use, err := ParseUse(fr.Use)
+	if err != nil {
+		return fees.Breakdown{}, err
+	}
+	if strings.TrimSpace(fr.Contrassegno) != "" && fr.Channel != Counter {
+		// A tobacconist sells the marca and applies it at its counter; a
+		// self-service kiosk has nobody to apply one and the registry
+		// office pays the bollo virtually under the city's authorisation
+		// (art. 15 DPR 642/1972).
+		return fees.Breakdown{}, refuse(ReasonContrassegnoNotAtCounter, "a contrassegno telematico (marca da bollo) is applied only at a shop's counter; here the bollo is paid virtually.")
+	}
 	rates := pol.DirittiOn(fr.Channel)
 	b, err := fees.Compute(fees.Request{
 		Exemption:          fr.Exemption,
@@ -66,7 +96,13 @@ func Fees(fr FeeRequest, pol Policy) (fees.Breakdown, error) {
 	if errors.As(err, &fe) {
 		return b, &Refusal{Reason: fe.Reason, Message: fe.Message, Err: err}
 	}
-	return b, err
+	if err != nil {
+		return b, err
+	}
+	if err := CheckUse(use, b); err != nil {
+		return fees.Breakdown{}, err
+	}
+	return b, nil
 }
 
 // Status of an issued certificate.
@@ -92,14 +128,19 @@ type Record struct {
 	OperatorID  string        `json:"operator_id,omitempty"` // empty for the registry office and self-service
 	// ClerkID and ClerkName are the named clerk logged in at the shop's
 	// device; empty on self-service, at the office and before clerks.
-	ClerkID    string         `json:"clerk_id,omitempty"`
-	ClerkName  string         `json:"clerk_name,omitempty"`
-	Exemption  fees.Exemption `json:"exemption"`
-	Fees       []fees.Line    `json:"fees"`
-	TotalCents int64          `json:"total_cents"`
-	Facts      []Fact         `json:"facts"`
-	Issued     time.Time      `json:"issued"`
-	DocSHA256  string         `json:"doc_sha256"` // hex SHA-256 of the PDF as issued
+	ClerkID   string         `json:"clerk_id,omitempty"`
+	ClerkName string         `json:"clerk_name,omitempty"`
+	Exemption fees.Exemption `json:"exemption"`
+	// Contrassegno is the identifier of the contrassegno telematico that
+	// paid the bollo at the counter; empty when paid virtually or exempt.
+	Contrassegno string `json:"contrassegno,omitempty"`
+	// Use is the destination of use declared; empty for the ordinary one.
+	Use        Use         `json:"use,omitempty"`
+	Fees       []fees.Line `json:"fees"`
+	TotalCents int64       `json:"total_cents"`
+	Facts      []Fact      `json:"facts"`
+	Issued     time.Time   `json:"issued"`
+	DocSHA256  string      `json:"doc_sha256"` // hex SHA-256 of the PDF as issued
 	// PDFDeleted is when retention deleted the PDF at the end of the
 	// city's re-download window; zero while it is kept. The record and
 	// DocSHA256 stay, so the certificate can still be verified.
@@ -126,26 +167,28 @@ type Record struct {
 }
 
 // NewRecord fills a Record from the Document and the request it answers.
-// DocSHA256, Status and idempotency fields are set by the store.
+// DocSHA256, Status and idempotency fields are set by the store; Use by
+// the caller, who declared it.
 func NewRecord(doc *Document, d *SubjectData, req Request, operatorID string, b fees.Breakdown) Record {
 	return Record{
-		ID:          doc.ID,
-		Protocol:    doc.Protocol,
-		Types:       append([]Type(nil), doc.Types...),
-		Title:       doc.Title,
-		SubjectCF:   doc.Subject.CF,
-		SubjectName: doc.Subject.Name,
-		RequesterCF: req.Requester.CF,
-		Requester:   req.Requester.KindFor(d.Person),
-		Channel:     req.Channel,
-		OperatorID:  operatorID,
-		Exemption:   b.Exemption,
-		Fees:        append([]fees.Line(nil), b.Lines...),
-		TotalCents:  b.TotalCents,
-		Facts:       append([]Fact(nil), doc.Facts...),
-		Issued:      doc.Issued,
-		Status:      Valid,
-		Signatory:   doc.Issuer.Signatory().Signs(),
+		ID:           doc.ID,
+		Protocol:     doc.Protocol,
+		Types:        append([]Type(nil), doc.Types...),
+		Title:        doc.Title,
+		SubjectCF:    doc.Subject.CF,
+		SubjectName:  doc.Subject.Name,
+		RequesterCF:  req.Requester.CF,
+		Requester:    req.Requester.KindFor(d.Person),
+		Channel:      req.Channel,
+		OperatorID:   operatorID,
+		Exemption:    b.Exemption,
+		Contrassegno: b.Contrassegno,
+		Fees:         append([]fees.Line(nil), b.Lines...),
+		TotalCents:   b.TotalCents,
+		Facts:        append([]Fact(nil), doc.Facts...),
+		Issued:       doc.Issued,
+		Status:       Valid,
+		Signatory:    doc.Issuer.Signatory().Signs(),
 	}
 }
 
@@ -154,19 +197,61 @@ func NewRecord(doc *Document, d *SubjectData, req Request, operatorID string, b 
 const ReasonExemptionNotAllowed = "exemption_not_allowed"
 
 // exemptionLimits are the table 39 codes that only some requesters on some
-// channels may claim, each with the source of its constraint. Codes not
-// listed are declared by the requester on any channel.
+// channels may claim, each with the source of its constraint. A code not
+// listed (6, 7, 9, 99) is declared by the requester on any channel: its
+// law exempts the certificate for what it is used for, and the person it
+// is about, or their family, declares that use. ANPR's controls of the
+// 6001 request check only code 99's text and the diritti flag
+// (src/controllo-certificati, "Esenzione bolli"); the constraints below
+// come from who the law exempts.
 var exemptionLimits = map[int]struct {
 	channels   []Channel
 	requesters []RequesterKind
 	why        string
 }{
+	// Code 1: art. 27-bis, tabella allegato B, DPR 642/1972 (and art. 82
+	// c. 5 D.Lgs. 117/2017 for the enti del terzo settore) exempts the
+	// papers "richiesti da" an ONLUS: the entity asks, and only the
+	// registry office sees its request and its representative's powers.
+	1: {[]Channel{Office}, []RequesterKind{RequesterOther, RequesterSubject, RequesterPA},
+		"exemption code 1 (ONLUS) is for a request made by the organisation itself, which the registry office takes."},
+	// Code 2: art. 8-bis, tabella allegato B, DPR 642/1972 exempts the
+	// papers "richiesti da" sports federations and amateur clubs
+	// recognised by CONI: as code 1, the club asks at the office.
+	2: {[]Channel{Office}, []RequesterKind{RequesterOther, RequesterSubject, RequesterPA},
+		"exemption code 2 (sports clubs) is for a request made by the club itself, which the registry office takes."},
+	// Code 3: art. 18 DPR 115/2002 exempts what a party produces in a
+	// civil proceeding; the party (the person or family) declares it,
+	// on any channel. Its use is a court case (see CheckUse).
+	// Code 4: the court's consultant (C.T.U.) or the bankruptcy trustee
+	// asks in that role, appointed by the court (art. 16, tabella
+	// allegato B, DPR 642/1972): a person outside the subject's
+	// household, whom only the registry office may serve and whose
+	// appointment it checks (art. 33 DPR 223/1989; at counters and
+	// self-service DM Interno 3.11.2021 art. 2 keeps to the household).
+	4: {[]Channel{Office}, []RequesterKind{RequesterOther, RequesterPA},
+		"exemption code 4 (court's consultant or bankruptcy trustee) is for the court's appointee asking at the registry office with the appointment."},
+	// Code 5: art. 13, tabella allegato B, DPR 642/1972 and circolare
+	// Min. Giustizia 5.2.2007: interdizione, inabilitazione and
+	// amministrazione di sostegno proceedings, whose party declares it on
+	// any channel, like code 3.
+	// Codes 6 (adoption, custody, guardianship of minors: art. 82 L.
+	// 184/1983), 7 (separation and divorce: art. 19 L. 74/1987) and 9
+	// (foreign pension: art. 9 tabella B) are declared by the person
+	// concerned on any channel.
+	// Code 8: art. 16 c. 8 L. 537/1993 exempts the papers needed because
+	// the comune itself renamed a street or renumbered a door: a
+	// resident's own request about their address, on any channel.
 	// Code 10: art. 16, tabella allegato B, DPR 642/1972 exempts the acts
 	// exchanged between public administrations, so only an administration
 	// may claim it, and administrations ask at the registry office; ANPR
-	// issues it only with tipoRichiedente 3 (pubblica amministrazione).
+	// issues it only with tipoRichiedente 3 (pubblica amministrazione),
+	// whose request's reference (estremiDocRiconoscimento) it requires.
 	10: {[]Channel{Office}, []RequesterKind{RequesterPA},
 		"exemption code 10 (exchanges between public administrations) is only for a public administration's request at the registry office."},
+	// Code 99 (altro motivo): any channel, with the law in words
+	// (fees.Compute) and, if that law says so, the diritti waived too
+	// (fees.Exemption.DirittiExempt, ANPR's esenzioneDiritti).
 }
 
 // CheckExemption refuses an exemption code the requester of kind may not

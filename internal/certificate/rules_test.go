@@ -464,7 +464,8 @@ func (f *fakeReader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 }
 
 // TestCheckExemption: code 10 only for a public administration at the
-// registry office; other codes on any channel.
+// registry office, 1 and 2 only at the office (the entity asks), 4 only
+// for the court's appointee at the office; the others on any channel.
 func TestCheckExemption(t *testing.T) {
 	for _, c := range []struct {
 		code int
@@ -479,6 +480,22 @@ func TestCheckExemption(t *testing.T) {
 		{10, SelfService, RequesterSubject, false},
 		{7, Counter, RequesterSubject, true},
 		{0, SelfService, RequesterOther, true},
+		// Codes 1 and 2: the ONLUS or club asks, at the office.
+		{1, Office, RequesterOther, true},
+		{1, Counter, RequesterSubject, false},
+		{2, SelfService, RequesterSubject, false},
+		{2, Office, RequesterPA, true},
+		// Code 4: the court's appointee, someone other than the subject.
+		{4, Office, RequesterOther, true},
+		{4, Office, RequesterSubject, false},
+		{4, Counter, RequesterOther, false},
+		// Codes the person concerned declares on any channel.
+		{3, Counter, RequesterSubject, true},
+		{5, SelfService, RequesterOther, true},
+		{6, Counter, RequesterOther, true},
+		{8, SelfService, RequesterSubject, true},
+		{9, SelfService, RequesterSubject, true},
+		{99, Counter, RequesterSubject, true},
 	} {
 		err := CheckExemption(fees.Exemption{Code: c.code}, c.ch, c.kind)
 		if r, refused := AsRefusal(err); refused != !c.ok || (refused && r.Reason != ReasonExemptionNotAllowed) {

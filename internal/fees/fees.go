@@ -61,6 +61,11 @@ type Line struct {
 	Label string `json:"label"`
 	Cents int64  `json:"cents"`
 	Note  string `json:"note,omitempty"`
+	// Contrassegno is set on a bollo line paid with a contrassegno
+	// telematico (marca da bollo) the counter sold and applied: its
+	// 14-digit identifier. Such a bollo reached the State when the marca
+	// was printed, so Shares does not count it as owed to the State.
+	Contrassegno string `json:"contrassegno,omitempty"`
 }
 
 // Exemption is what the requester declares: an ANPR table 39 code (0 for
@@ -68,6 +73,13 @@ type Line struct {
 type Exemption struct {
 	Code int    `json:"code"`
 	Text string `json:"text,omitempty"`
+	// DirittiExempt waives the diritti di segreteria too, under the law
+	// Text names: ANPR's esenzioneDiritti flag (6001 richiesta
+	// certificati, tipoEsenzioneDiritti 0 = non esente, 1 = esente), which
+	// its certificate controls accept with code 99 (altro motivo) and
+	// then require the diritti to be 0. The other codes' diritti follow
+	// the table (Reason.WaivesDiritti), so the flag is refused with them.
+	DirittiExempt bool `json:"diritti_exempt,omitempty"`
 }
 
 // Reason is one row of ANPR table 39.
@@ -156,6 +168,10 @@ type Breakdown struct {
 	// Purpose is the sentence printed on the certificate about its use and
 	// the bollo: paid, or the exemption with its legal reference.
 	Purpose string
+	// Contrassegno is the validated identifier of the contrassegno
+	// telematico that pays the bollo; empty when it is paid virtually or
+	// the certificate is exempt.
+	Contrassegno string
 }
 
 // Error is a refusal of the fee request: a machine reason and one sentence.
@@ -178,7 +194,37 @@ const (
 	ReasonExemptionTextStray   = "exemption_text_without_code"
 	ReasonServiceFeeAboveCap   = "service_fee_above_cap"
 	ReasonNegativeFee          = "negative_fee"
+	// ReasonDirittiExemptNot99: the diritti exemption flag came with a
+	// code other than 99 (see Exemption.DirittiExempt).
+	ReasonDirittiExemptNot99 = "diritti_exemption_not_99"
+	// ReasonContrassegnoInvalid: the contrassegno's identifier is not the
+	// 14 digits printed on the marca.
+	ReasonContrassegnoInvalid = "contrassegno_invalid"
+	// ReasonContrassegnoExempt: a contrassegno was given for a
+	// certificate exempt from bollo, which takes none.
+	ReasonContrassegnoExempt = "contrassegno_on_exempt"
 )
+
+// ContrassegnoDigits is the length of a contrassegno telematico's
+// identifier, the number printed on the marca under its barcode (the
+// "identificativo" of 14 digits, Provvedimento Agenzia delle Entrate
+// 26.4.2005 on the contrassegno sostitutivo delle marche da bollo).
+const ContrassegnoDigits = 14
+
+// ValidContrassegno checks a contrassegno identifier as typed or scanned:
+// exactly ContrassegnoDigits ASCII digits once surrounding space is
+// trimmed. It returns the identifier as printed.
+func ValidContrassegno(id string) (string, error) {
+	id = strings.TrimSpace(id)
+	ok := len(id) == ContrassegnoDigits
+	for i := 0; ok && i < len(id); i++ {
+		ok = id[i] >= '0' && id[i] <= '9'
+	}
+	if !ok {
+		return "", &Error{ReasonContrassegnoInvalid, fmt.Sprintf("the contrassegno telematico's identifier must be the %d digits printed on the marca da bollo.", ContrassegnoDigits)}
+	}
+	return id, nil
+}
 
 // Compute applies the rules. It never charges a refused request: any
 // inconsistency is an *Error and no Breakdown.
@@ -213,10 +259,24 @@ func Compute(r Request) (Breakdown, error) {
 		// Silently dropping the text would print a certificate that does
 		// not say what the requester declared.
 		return Breakdown{}, &Error{ReasonExemptionTextStray, fmt.Sprintf("an exemption reason in words is only accepted with code 99, not with code %d.", ex.Code)}
+	case r.Exemption.DirittiExempt && ex.Code != OtherReason:
+		return Breakdown{}, &Error{ReasonDirittiExemptNot99, fmt.Sprintf("a separate exemption from diritti di segreteria is only accepted with code 99 and the law that grants it, not with code %d.", ex.Code)}
+	}
+	ex.DirittiExempt = r.Exemption.DirittiExempt
+	contrassegno := ""
+	if strings.TrimSpace(r.Contrassegno) != "" {
+		var err error
+		if contrassegno, err = ValidContrassegno(r.Contrassegno); err != nil {
+			return Breakdown{}, err
+		}
+		if ex.Code != 0 || r.ExemptByLaw {
+			return Breakdown{}, &Error{ReasonContrassegnoExempt, "this certificate is exempt from bollo, so no contrassegno telematico is applied to it."}
+		}
 	}
 
 	var b Breakdown
 	b.Exemption = ex
+	b.Contrassegno = contrassegno
 	declared := ex.Code != 0
 	exempt := declared || r.ExemptByLaw
 
@@ -227,6 +287,8 @@ func Compute(r Request) (Breakdown, error) {
 		bollo.Cents, bollo.Note = 0, LawExemptionNote
 	case declared:
 		bollo.Cents, bollo.Note = 0, exemptionNote(reason, ex)
+	case contrassegno != "":
+		bollo.Note, bollo.Contrassegno = "assolta mediante contrassegno telematico n. "+contrassegno, contrassegno
 	}
 	b.Lines = append(b.Lines, bollo)
 
@@ -241,6 +303,8 @@ func Compute(r Request) (Breakdown, error) {
 		// diritti with the bollo: the acts of stato civile carry none.
 		diritti.Cents, diritti.Note = 0, LawExemptionNote
 	case declared && reason.WaivesDiritti:
+		diritti.Cents, diritti.Note = 0, exemptionNote(reason, ex)
+	case ex.DirittiExempt:
 		diritti.Cents, diritti.Note = 0, exemptionNote(reason, ex)
 	case exempt:
 		diritti.Cents, diritti.Note = rates.ExemptCents, "L. 604/1962, tabella D (certificato esente da bollo)"
@@ -258,6 +322,8 @@ func Compute(r Request) (Breakdown, error) {
 	switch {
 	case r.ExemptByLaw:
 		b.Purpose = "Esente dall'imposta di bollo ai sensi dell'art. 7, comma 5, L. 405/1990."
+	case ex.Code == OtherReason && ex.DirittiExempt:
+		b.Purpose = "Rilasciato in esenzione dall'imposta di bollo e dai diritti di segreteria per altro motivo di esenzione: " + ex.Text + "."
 	case ex.Code == OtherReason:
 		b.Purpose = "Rilasciato in esenzione dall'imposta di bollo per altro motivo di esenzione: " + ex.Text + "."
 	case declared:
@@ -269,12 +335,23 @@ func Compute(r Request) (Breakdown, error) {
 		}
 		b.Purpose = fmt.Sprintf("Rilasciato in esenzione dall'imposta di bollo per %s, ai sensi %s.", use, legalOf(reason.Legal))
 	default:
+		// The certificate states how its bollo was paid (art. 15 DPR
+		// 642/1972; ANPR's bolloVirtuale: 1 virtually, 2 by contrassegno).
 		b.Purpose = "Rilasciato in bollo per gli usi consentiti dalla legge."
-		if a := strings.TrimSpace(r.BolloAuthorisation); a != "" {
+		if contrassegno != "" {
+			b.Purpose += " " + ContrassegnoSentence(contrassegno)
+		} else if a := strings.TrimSpace(r.BolloAuthorisation); a != "" {
 			b.Purpose += " " + VirtualBolloSentence(a)
 		}
 	}
 	return b, nil
+}
+
+// ContrassegnoSentence is the payment mode printed on a certificate whose
+// bollo is paid by the contrassegno telematico id (ANPR's bolloVirtuale 2,
+// "bollo assolto tramite contrassegno").
+func ContrassegnoSentence(id string) string {
+	return "Imposta di bollo assolta mediante contrassegno telematico n. " + id + "."
 }
 
 // VirtualBolloSentence is the wording art. 15 DPR 642/1972 asks of a
@@ -336,8 +413,15 @@ func Amount(cents int64, decimal, thousands byte) string {
 // Shares is how collected fees divide between whom they are owed to: the
 // imposta di bollo to the State, the diritti di segreteria to the city,
 // the service fee to the operator who kept it.
+//
+// Contrassegno is the bollo paid with a contrassegno telematico the shop
+// sold and applied: the State was paid when the marca was printed (the
+// shop's own account with the marca's dealer, not the city's virtual
+// bollo authorisation), so it is owed to nobody in the city's
+// settlement; what the citizen paid for the marca settles the shop's
+// purchase of it.
 type Shares struct {
-	State, City, Operator int64
+	State, City, Operator, Contrassegno int64
 }
 
 // Add counts one fee line. A negative amount or an unknown kind is an error
@@ -348,6 +432,10 @@ func (s *Shares) Add(l Line) error {
 	}
 	switch l.Kind {
 	case Bollo:
+		if l.Contrassegno != "" {
+			s.Contrassegno += l.Cents
+			break
+		}
 		s.State += l.Cents
 	case Diritti:
 		s.City += l.Cents

@@ -178,9 +178,9 @@ func TestShares(t *testing.T) {
 		want  Shares
 		bad   int // index of the line Add refuses, -1 for none
 	}{
-		{[]Line{{Kind: Bollo, Cents: 1600}, {Kind: Diritti, Cents: 52}, {Kind: Service, Cents: 200}}, Shares{1600, 52, 200}, -1},
-		{[]Line{{Kind: Bollo}, {Kind: Diritti, Cents: 26}}, Shares{0, 26, 0}, -1},
-		{[]Line{{Kind: Bollo, Cents: 1600}, {Kind: "mancia", Cents: 100}}, Shares{1600, 0, 0}, 1},
+		{[]Line{{Kind: Bollo, Cents: 1600}, {Kind: Diritti, Cents: 52}, {Kind: Service, Cents: 200}}, Shares{1600, 52, 200, 0}, -1},
+		{[]Line{{Kind: Bollo}, {Kind: Diritti, Cents: 26}}, Shares{0, 26, 0, 0}, -1},
+		{[]Line{{Kind: Bollo, Cents: 1600}, {Kind: "mancia", Cents: 100}}, Shares{1600, 0, 0, 0}, 1},
 		{[]Line{{Kind: Diritti, Cents: -52}}, Shares{}, 0},
 	}
 	for _, tt := range tests {
@@ -212,5 +212,85 @@ func TestVirtualBolloWording(t *testing.T) {
 		if err != nil || strings.Contains(b.Purpose, "virtuale") || !strings.Contains(b.Purpose, "esenzione") && !strings.Contains(b.Purpose, "Esente") {
 			t.Errorf("exempt %+v: %q %v", r, b.Purpose, err)
 		}
+	}
+}
+
+// TestContrassegno: a contrassegno telematico is 14 digits, pays the
+// bollo in full, is printed as the payment mode in place of the virtual
+// bollo sentence, and is refused on a certificate exempt from bollo.
+func TestContrassegno(t *testing.T) {
+	const auth = "n. 123/2019 del 15/01/2019"
+	const id = "01234567890123"
+	b, err := Compute(Request{BolloAuthorisation: auth, Contrassegno: " " + id + " ", ServiceCents: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Lines[0].Kind != Bollo || b.Lines[0].Cents != BolloCents || b.Lines[0].Contrassegno != id || !strings.Contains(b.Lines[0].Note, id) {
+		t.Errorf("bollo line %+v", b.Lines[0])
+	}
+	if b.Contrassegno != id || b.TotalCents != BolloCents+DirittiCents+200 {
+		t.Errorf("breakdown %+v", b)
+	}
+	if !strings.Contains(b.Purpose, "Imposta di bollo assolta mediante contrassegno telematico n. 01234567890123.") || strings.Contains(b.Purpose, "virtuale") {
+		t.Errorf("purpose %q", b.Purpose)
+	}
+	for _, bad := range []string{"0123456789012", "012345678901234", "0123456789012a", "０１２３４５６７８９０１２３", "01234 567890123"} {
+		_, err := Compute(Request{Contrassegno: bad})
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Reason != ReasonContrassegnoInvalid {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	for _, r := range []Request{{Contrassegno: id, Exemption: Exemption{Code: 9}}, {Contrassegno: id, ExemptByLaw: true}} {
+		_, err := Compute(r)
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Reason != ReasonContrassegnoExempt {
+			t.Errorf("%+v: %v", r, err)
+		}
+	}
+}
+
+// TestSharesContrassegno: the bollo paid by a contrassegno the shop sold
+// is not owed to the State through the city (it was paid when the marca
+// was printed); the diritti still are owed to the city.
+func TestSharesContrassegno(t *testing.T) {
+	b, err := Compute(Request{Contrassegno: "01234567890123", ServiceCents: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Shares
+	for _, l := range b.Lines {
+		if err := s.Add(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s != (Shares{State: 0, City: DirittiCents, Operator: 150, Contrassegno: BolloCents}) {
+		t.Errorf("shares %+v", s)
+	}
+}
+
+// TestDirittiExempt: ANPR's esenzioneDiritti flag rides only on code 99,
+// waives the diritti and is printed with the reason.
+func TestDirittiExempt(t *testing.T) {
+	b, err := Compute(Request{Exemption: Exemption{Code: 99, Text: "art. 80 Reg. CE 883/2004", DirittiExempt: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Lines[1].Kind != Diritti || b.Lines[1].Cents != 0 || b.TotalCents != 0 || !strings.Contains(b.Lines[1].Note, "883/2004") {
+		t.Errorf("lines %+v", b.Lines)
+	}
+	if !b.Exemption.DirittiExempt || !strings.Contains(b.Purpose, "dai diritti di segreteria") || !strings.Contains(b.Purpose, "883/2004") {
+		t.Errorf("breakdown %+v", b)
+	}
+	for _, code := range []int{0, 3, 9} {
+		_, err := Compute(Request{Exemption: Exemption{Code: code, DirittiExempt: true}})
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Reason != ReasonDirittiExemptNot99 {
+			t.Errorf("code %d: %v", code, err)
+		}
+	}
+	// Without the flag, code 99 keeps the halved diritti.
+	if b, _ := Compute(Request{Exemption: Exemption{Code: 99, Text: "x"}}); b.Lines[1].Cents != DirittiExemptCents {
+		t.Errorf("code 99 without the flag: %+v", b.Lines)
 	}
 }

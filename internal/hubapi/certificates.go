@@ -90,6 +90,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 	// A key is scoped to the operator so two shops can never collide.
 	res, err := s.Desk.Issue(r.Context(), issuance.Request{
 		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, Evidence: evidenceOf(r, *req.Requester),
+		Contrassegno: req.Contrassegno, Use: req.Use,
 		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r), Clerk: clerk,
 	})
 	if err != nil {

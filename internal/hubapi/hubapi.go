@@ -134,6 +134,10 @@ func statusOf(err error) (int, string) {
 			return http.StatusForbidden, refusal.Reason
 		case certificate.ReasonRequesterEvidenceRequired:
 			return http.StatusBadRequest, refusal.Reason
+		case certificate.ReasonContrassegnoUsed:
+			// The marca is already on another certificate: the request
+			// conflicts with the hub's state, not with its own form.
+			return http.StatusConflict, refusal.Reason
 		}
 		return http.StatusUnprocessableEntity, refusal.Reason
 	case errors.Is(err, certificate.ErrPDFExpired):

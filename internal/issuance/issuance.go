@@ -179,13 +179,18 @@ func (r Request) Hash() string {
 	for i, t := range r.Types {
 		types[i] = strings.ToLower(strings.TrimSpace(t))
 	}
+	// Fields added later are left out when empty, so the hash of a request
+	// without them, perhaps waiting in a kiosk's outbox, does not change.
 	b, _ := json.Marshal(struct {
 		CF, Requester string
 		Types         []string
 		Exemption     fees.Exemption
 		Channel       certificate.Channel
 		Operator      string
-	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), r.requesterKey(), types, r.Exemption, r.Channel, r.Operator.ID})
+		Contrassegno  string `json:",omitempty"`
+		Use           string `json:",omitempty"`
+	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), r.requesterKey(), types, r.Exemption, r.Channel, r.Operator.ID,
+		strings.TrimSpace(r.Contrassegno), strings.ToLower(strings.TrimSpace(r.Use))})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -288,6 +293,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 
 	var pdf []byte
 	idem := certbolt.Idempotency{Key: req.IdempotencyKey}
+	use, _ := certificate.ParseUse(req.Use) // certificate.Fees refused an unknown one
 	if idem.Key != "" {
 		idem.RequestHash = req.Hash()
 	}
@@ -295,14 +301,14 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	// The certificate is dated when its number is registered, which is now
 	// unless the clock has stepped back a little behind the register
 	// (protocol.Stamp): the document and the register say the same time.
-	rec, replayed, err := s.Certs.Issue(ctx, now, idem, func(n protocol.Number, registered time.Time) (*certbolt.Built, error) {
+	rec, replayed, err := s.Certs.IssueWithContrassegno(ctx, now, idem, breakdown.Contrassegno, func(n protocol.Number, registered time.Time) (*certbolt.Built, error) {
 		id, err := certificate.NewID(s.Rand)
 		if err != nil {
 			return nil, err
 		}
 		doc, err := certificate.Compose(data, types, names, certificate.Issue{
 			ID: id, Protocol: n.String(), Issued: registered, Issuer: settings.Issuer,
-			VerifyURL: verifyURL(settings.PublicURL, id), Fees: breakdown,
+			VerifyURL: verifyURL(settings.PublicURL, id), Fees: breakdown, Use: use,
 		})
 		if err != nil {
 			return nil, err
@@ -313,6 +319,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		built := &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}
 		built.Record.ClerkID, built.Record.ClerkName = req.Clerk.ID, req.Clerk.Name
 		built.Record.Seal = s.Keys.SealedBy()
+		built.Record.Use = use
 		if s.Audit != nil {
 			entry := read
 			entry.Request = id
@@ -321,6 +328,11 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		s.alsoNotice(built, data, creq.Requester, req.Operator, settings.Issuer)
 		return built, nil
 	})
+	if _, ok := certificate.AsRefusal(err); ok {
+		// A contrassegno already used, found by the store before any
+		// number was reserved, is a refusal like the others.
+		return Result{}, s.refused(ctx, req, read, err)
+	}
 	if err != nil {
 		return Result{}, err
 	}

@@ -86,13 +86,19 @@ type Amounts struct {
 	BolloCents   int64 `json:"bollo_cents"`   // owed to the State
 	DirittiCents int64 `json:"diritti_cents"` // owed to the city
 	ServiceCents int64 `json:"service_cents"` // kept by the operator
+	// ContrassegnoCents is the bollo paid with contrassegni telematici
+	// (marche da bollo) the operator sold and applied: the State was paid
+	// through the marca when the shop printed it, so it is owed neither to
+	// the city nor, through the city, to the State (fees.Shares).
+	ContrassegnoCents int64 `json:"contrassegno_cents"`
 	// CollectedCents is what citizens paid at the counter.
 	CollectedCents int64 `json:"collected_cents"`
 }
 
 // DueCents is what the operator transfers to the city: bollo and diritti.
 // The city accounts for the bollo to the State (it is paid "in modo
-// virtuale" under art. 15 DPR 642/1972 by the issuing comune).
+// virtuale" under art. 15 DPR 642/1972 by the issuing comune). A bollo
+// paid by contrassegno is not part of it (ContrassegnoCents).
 func (a Amounts) DueCents() int64 { return a.BolloCents + a.DirittiCents }
 
 func (a *Amounts) add(b Amounts) {
@@ -101,6 +107,7 @@ func (a *Amounts) add(b Amounts) {
 	a.BolloCents += b.BolloCents
 	a.DirittiCents += b.DirittiCents
 	a.ServiceCents += b.ServiceCents
+	a.ContrassegnoCents += b.ContrassegnoCents
 	a.CollectedCents += b.CollectedCents
 }
 
@@ -194,7 +201,7 @@ func amountsOf(r *certificate.Record) (Amounts, error) {
 		}
 		sum += l.Cents
 	}
-	a.BolloCents, a.DirittiCents, a.ServiceCents = sh.State, sh.City, sh.Operator
+	a.BolloCents, a.DirittiCents, a.ServiceCents, a.ContrassegnoCents = sh.State, sh.City, sh.Operator, sh.Contrassegno
 	if sum != r.TotalCents {
 		return a, fmt.Errorf("%w: the fee lines of certificate %s add up to %s but %s was charged", ErrInvalid, r.ID, fees.Euro(sum), fees.Euro(r.TotalCents))
 	}
@@ -349,7 +356,9 @@ func (c csvWriter) flush() error {
 func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
 	cw := newCSV(w, f)
 	eur := f.Amount
-	cw.row("operatore", "mese", "certificato", "protocollo", "rilasciato", "tipi", "canale", "stato", "bollo_eur", "diritti_eur", "servizio_eur", "totale_eur")
+	// contrassegno_eur comes last so the earlier columns keep their place
+	// for the spreadsheets already built on them.
+	cw.row("operatore", "mese", "certificato", "protocollo", "rilasciato", "tipi", "canale", "stato", "bollo_eur", "diritti_eur", "servizio_eur", "totale_eur", "contrassegno_eur")
 	for _, l := range s.Lines {
 		types := make([]string, len(l.Types))
 		for i, t := range l.Types {
@@ -357,10 +366,10 @@ func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
 		}
 		cw.row(s.Operator.ID, s.Month.String(), l.ID, l.Protocol, l.Issued.In(protocol.Rome).Format(time.RFC3339),
 			strings.Join(types, "+"), string(l.Channel), string(l.Status),
-			eur(l.BolloCents), eur(l.DirittiCents), eur(l.ServiceCents), eur(l.CollectedCents))
+			eur(l.BolloCents), eur(l.DirittiCents), eur(l.ServiceCents), eur(l.CollectedCents), eur(l.ContrassegnoCents))
 	}
 	cw.row(s.Operator.ID, s.Month.String(), "TOTALE", fmt.Sprint(s.Certificates), "", "", "", fmt.Sprintf("%d revocati", s.Revoked),
-		eur(s.BolloCents), eur(s.DirittiCents), eur(s.ServiceCents), eur(s.CollectedCents))
+		eur(s.BolloCents), eur(s.DirittiCents), eur(s.ServiceCents), eur(s.CollectedCents), eur(s.ContrassegnoCents))
 	return cw.flush()
 }
 
@@ -368,10 +377,10 @@ func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
 func WriteSummaryCSV(w io.Writer, m Month, ss []Settlement, f CSVFormat) error {
 	cw := newCSV(w, f)
 	eur := f.Amount
-	cw.row("mese", "livello", "operatore", "nome", "zona", "certificati", "revocati", "bollo_eur", "diritti_eur", "servizio_eur", "incassato_eur", "dovuto_al_comune_eur")
+	cw.row("mese", "livello", "operatore", "nome", "zona", "certificati", "revocati", "bollo_eur", "diritti_eur", "servizio_eur", "incassato_eur", "dovuto_al_comune_eur", "contrassegno_eur")
 	row := func(level, id, name, district string, a Amounts) {
 		cw.row(m.String(), level, id, name, district, fmt.Sprint(a.Certificates), fmt.Sprint(a.Revoked),
-			eur(a.BolloCents), eur(a.DirittiCents), eur(a.ServiceCents), eur(a.CollectedCents), eur(a.DueCents()))
+			eur(a.BolloCents), eur(a.DirittiCents), eur(a.ServiceCents), eur(a.CollectedCents), eur(a.DueCents()), eur(a.ContrassegnoCents))
 	}
 	for _, s := range ss {
 		row("operatore", s.Operator.ID, s.Operator.Name, s.Operator.District, s.Amounts)

@@ -71,7 +71,7 @@ func TestSettle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 1+4+1 || len(rows[0]) != 12 {
+		if len(rows) != 1+4+1 || len(rows[0]) != 13 {
 			t.Fatalf("%d CSV rows of %d columns", len(rows), len(rows[0]))
 		}
 		last := rows[len(rows)-1]
@@ -188,5 +188,38 @@ func TestLineSaysPDFGone(t *testing.T) {
 	}
 	if !s.Lines[0].PDFGone || s.Lines[1].PDFGone || s.Lines[0].Amounts != s.Lines[1].Amounts {
 		t.Errorf("lines %+v", s.Lines)
+	}
+}
+
+// TestSettleContrassegno: a bollo paid with a contrassegno the shop sold is
+// not owed to the city: the State had it when the marca was printed. The
+// diritti still are, and what the citizens paid still adds up.
+func TestSettleContrassegno(t *testing.T) {
+	apr := time.Date(2026, 4, 10, 10, 0, 0, 0, protocol.Rome)
+	virtual := rec(t, "v", "op-1", apr, fees.Exemption{}, 100, certificate.Residenza)
+	b, err := certificate.Fees(certificate.FeeRequest{Types: []certificate.Type{certificate.Residenza}, ServiceCents: 100, Channel: certificate.Counter, Contrassegno: "01234567890123"}, certificate.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marca := virtual
+	marca.ID, marca.Fees, marca.TotalCents, marca.Contrassegno = "m", b.Lines, b.TotalCents, b.Contrassegno
+	s, err := Settle(Operator{ID: "op-1"}, Month{2026, time.April}, []certificate.Record{virtual, marca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.BolloCents != fees.BolloCents || s.ContrassegnoCents != fees.BolloCents || s.DirittiCents != 2*fees.DirittiCents ||
+		s.CollectedCents != 2*(fees.BolloCents+fees.DirittiCents+100) || s.DueCents() != fees.BolloCents+2*fees.DirittiCents {
+		t.Errorf("amounts %+v, due %d", s.Amounts, s.DueCents())
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, s, CommaCSV); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := rows[len(rows)-1]; last[8] != "16.00" || last[12] != "16.00" {
+		t.Errorf("totals row %q", last)
 	}
 }

@@ -48,7 +48,7 @@ var (
 	bucketIdem  = []byte("cert_idem")
 	bucketDays  = []byte("cert_days")
 	bucketOps   = []byte("cert_ops")
-	allBuckets  = [][]byte{bucketCerts, bucketPDF, bucketIdem, bucketDays, bucketOps}
+	allBuckets  = [][]byte{bucketCerts, bucketPDF, bucketIdem, bucketDays, bucketOps, bucketContrassegni}
 )
 
 // Errors; returned errors wrap them.

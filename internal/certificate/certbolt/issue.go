@@ -60,6 +60,7 @@ type Store struct {
 	db      *bbolt.DB
 	numbers *protobolt.Allocator
 	keys    keyLocks
+	marks   keyLocks // contrassegni being issued
 	group   group
 }
 
@@ -105,6 +106,16 @@ func (s *Store) Recovered() []protocol.Entry { return s.numbers.Recovered() }
 // which fails every issuance in flight together, burns no number, and the
 // register has no hole either way.
 func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build func(protocol.Number, time.Time) (*Built, error)) (certificate.Record, bool, error) {
+	return s.IssueWithContrassegno(ctx, at, idem, "", build)
+}
+
+// IssueWithContrassegno is Issue for a certificate whose bollo is paid by
+// the contrassegno telematico contrassegno (empty: none), which the built
+// record must carry. Like an idempotency key, a contrassegno is used once:
+// one already on a certificate is refused (certificate.ContrassegnoUsed)
+// before a number is reserved, and the store records it with the
+// certificate in the same transaction (bucketContrassegni).
+func (s *Store) IssueWithContrassegno(ctx context.Context, at time.Time, idem Idempotency, contrassegno string, build func(protocol.Number, time.Time) (*Built, error)) (certificate.Record, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return certificate.Record{}, false, err
 	}
@@ -118,6 +129,11 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 			return rec, err == nil, err
 		}
 	}
+	unmark, err := s.claimContrassegno(ctx, contrassegno)
+	if err != nil {
+		return certificate.Record{}, false, err
+	}
+	defer unmark()
 	// From here on the number must end registered, given back or annulled,
 	// whatever happens to ctx: a reserved number is not left behind.
 	n, stamped, err := s.numbers.Reserve(at)
@@ -136,12 +152,20 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 		}
 	}()
 	p, err := prepare(n, stamped, idem, build)
+	if err == nil && p.rec.Contrassegno != contrassegno {
+		err = fmt.Errorf("the certificate carries contrassegno %q but %q was claimed", p.rec.Contrassegno, contrassegno)
+	}
 	settled = err != nil // abandoned just below
 	if err != nil {
 		return certificate.Record{}, false, s.abandon(n, err, ReasonFailed(err))
 	}
 	if err := s.group.commit(s.db, p); err != nil {
 		var dup *keyTaken
+		if r, ok := certificate.AsRefusal(err); ok && r.Reason == certificate.ReasonContrassegnoUsed {
+			// Another process used the marca meanwhile: this issuance
+			// wrote nothing and its number goes back.
+			return certificate.Record{}, false, s.abandon(n, err, ReasonFailed(err))
+		}
 		switch {
 		case errors.Is(err, protobolt.ErrImmutable):
 			// The file already holds this number: a commit reported as
@@ -285,6 +309,9 @@ func (p *pending) check(tx *bbolt.Tx) error {
 	if tx.Bucket(bucketCerts).Get([]byte(p.rec.ID)) != nil {
 		return fmt.Errorf("%w: %s", ErrDuplicateID, p.rec.ID)
 	}
+	if owner := contrassegnoOwner(tx, p.rec.Contrassegno); owner != "" {
+		return certificate.ContrassegnoUsed(p.rec.Contrassegno, owner)
+	}
 	return nil
 }
 
@@ -310,6 +337,11 @@ func (p *pending) write(tx *bbolt.Tx) error {
 	}
 	if err := indexSearch(tx, rec, day, p.entry.Number); err != nil {
 		return err
+	}
+	if rec.Contrassegno != "" {
+		if err := tx.Bucket(bucketContrassegni).Put([]byte(rec.Contrassegno), []byte(rec.ID)); err != nil {
+			return err
+		}
 	}
 	if p.idem.Key != "" {
 		v, _ := json.Marshal(idemValue{ID: rec.ID, Hash: p.idem.RequestHash})
