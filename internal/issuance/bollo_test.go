@@ -56,7 +56,7 @@ func TestContrassegnoUsedOnce(t *testing.T) {
 	if err != nil || !again.Replayed || again.Record.ID != first.Record.ID {
 		t.Fatalf("retry: %+v %v", again.Record, err)
 	}
-	if _, err := d.Certs.Revoke(first.Record.ID, "errore materiale", now); err != nil {
+	if _, err := d.Certs.Revoke(first.Record.ID, "errore materiale", "Responsabile Anagrafe", now); err != nil {
 		t.Fatal(err)
 	}
 	second := req
