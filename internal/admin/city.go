@@ -7,7 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/retention"
 )
@@ -146,7 +149,11 @@ func (c *Console) applySettings(w http.ResponseWriter, r *http.Request, e city.E
 	case err == nil:
 		return true
 	case errors.Is(err, city.ErrInvalid):
-		show(w, r, http.StatusUnprocessableEntity, err.Error())
+		msg, reason := settingRefusal(langOf(r), err)
+		if reason != "" {
+			w.Header().Set(reasonHeader, reason)
+		}
+		show(w, r, http.StatusUnprocessableEntity, msg)
 	default:
 		c.fail(w, r, http.StatusInternalServerError, err)
 	}
@@ -176,4 +183,205 @@ func wholeNumbers(r *http.Request, fields []intField) error {
 		*f.to = &n
 	}
 	return nil
+}
+
+// citySettingsRoutes are the forms of the city's certificate settings on
+// the fee page: diritti per channel, the bollo (authorisation and the
+// stato civile exemption) and the officer, seal and register codes.
+func (c *Console) citySettingsRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /admin/fees/diritti", c.require(staff.ManageCity, c.dirittiSet))
+	mux.Handle("POST /admin/fees/bollo", c.require(staff.ManageCity, c.bolloSet))
+	mux.Handle("POST /admin/fees/certificates", c.require(staff.ManageCity, c.certificateTextsSet))
+}
+
+// dirittiRow is one channel's diritti on the fee page.
+type dirittiRow struct {
+	Channel certificate.Channel
+	Rates   fees.Rates
+	Set     bool // set by the city, not the national default
+}
+
+// certificateField is one of the texts printed on, or numbering, every
+// certificate, as the fee page shows and edits it.
+type certificateField struct {
+	Name  string // the form field and the label's key (fees.cert.NAME)
+	Value string
+	Set   bool
+}
+
+// certificateSettings is what the fee page shows of the city's
+// certificate settings: the current values, defaults filled in.
+type certificateSettings struct {
+	Diritti            []dirittiRow
+	LawExempt          bool
+	BolloAuthorisation string
+	Fields             []certificateField
+}
+
+// certificateSettingsNow reads them; without settings in the file the
+// defaults stand (the national diritti, no exemption, nothing named).
+func (c *Console) certificateSettingsNow() (certificateSettings, error) {
+	var stored, cur city.Config
+	if c.Settings != nil {
+		var err error
+		if stored, err = c.Settings.Stored(); err != nil {
+			return certificateSettings{}, err
+		}
+		cur = stored.Effective(c.Settings.Defaults)
+	}
+	s := certificateSettings{LawExempt: cur.LawExempt(), BolloAuthorisation: cur.BolloAuthorisation}
+	pol := cur.CertificatePolicy()
+	for _, ch := range city.Channels {
+		_, set := stored.Diritti[ch]
+		s.Diritti = append(s.Diritti, dirittiRow{Channel: ch, Rates: pol.DirittiOn(ch), Set: set})
+	}
+	for _, f := range []struct {
+		name        string
+		cur, stored string
+	}{
+		{"officer", cur.OfficerName, stored.OfficerName}, {"delegation", cur.Delegation, stored.Delegation}, {"seal_rule", cur.SealRule, stored.SealRule},
+		{"ipa", cur.IPACode, stored.IPACode}, {"aoo", cur.AOOCode, stored.AOOCode}, {"register", cur.RegisterCode, stored.RegisterCode},
+	} {
+		s.Fields = append(s.Fields, certificateField{Name: f.name, Value: f.cur, Set: f.stored != ""})
+	}
+	return s, nil
+}
+
+// dirittiSet changes the diritti of the channels whose amounts the form
+// changes; the others stay as they are (set or default).
+func (c *Console) dirittiSet(w http.ResponseWriter, r *http.Request) {
+	if !c.haveSettings(w, r) {
+		return
+	}
+	now, err := c.certificateSettingsNow()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	lang := langOf(r)
+	e := city.Edit{Diritti: map[certificate.Channel]fees.Rates{}}
+	for _, row := range now.Diritti {
+		var rates fees.Rates
+		for _, f := range []struct {
+			name string
+			to   *int64
+		}{{"bollo", &rates.InBolloCents}, {"exempt", &rates.ExemptCents}} {
+			v := strings.TrimSpace(r.PostFormValue("diritti-" + string(row.Channel) + "-" + f.name))
+			cents, err := parseEuroUpTo(v, city.MaxDirittiCents/100)
+			if err != nil {
+				c.refuseSetting(w, r, "setting_amount", trf(lang, "city.setting_amount", v))
+				return
+			}
+			*f.to = cents
+		}
+		if rates != row.Rates {
+			e.Diritti[row.Channel] = rates
+		}
+	}
+	if len(e.Diritti) == 0 {
+		c.refuseSetting(w, r, "setting_unchanged", tr(lang, "city.setting_unchanged"))
+		return
+	}
+	if !c.applySettings(w, r, e, c.showFees) {
+		return
+	}
+	c.log().Info("admin: diritti changed", "by", userOf(r))
+	redirect(w, r, "/admin/fees", "diritti")
+}
+
+// bolloSet changes the virtual bollo authorisation and the stato civile
+// exemption, each only when the form changes it.
+func (c *Console) bolloSet(w http.ResponseWriter, r *http.Request) {
+	if !c.haveSettings(w, r) {
+		return
+	}
+	now, err := c.certificateSettingsNow()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	var e city.Edit
+	if auth := strings.TrimSpace(r.PostFormValue("authorisation")); auth != now.BolloAuthorisation {
+		e.BolloAuthorisation = &auth
+	}
+	switch v := r.PostFormValue("exempt"); v {
+	case "on", "off":
+		if on := v == "on"; on != now.LawExempt {
+			e.BirthMarriageExempt = &on
+		}
+	default:
+		c.fail(w, r, http.StatusBadRequest, badInput("the exemption is on or off"))
+		return
+	}
+	if e.Empty() {
+		c.refuseSetting(w, r, "setting_unchanged", tr(langOf(r), "city.setting_unchanged"))
+		return
+	}
+	if !c.applySettings(w, r, e, c.showFees) {
+		return
+	}
+	c.log().Info("admin: bollo settings changed", "by", userOf(r))
+	redirect(w, r, "/admin/fees", "bollo")
+}
+
+// certificateTextsSet changes the officer, delegation, seal rule and
+// register codes the form changes; an emptied field clears its setting.
+func (c *Console) certificateTextsSet(w http.ResponseWriter, r *http.Request) {
+	if !c.haveSettings(w, r) {
+		return
+	}
+	now, err := c.certificateSettingsNow()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	var e city.Edit
+	edits := map[string]**string{"officer": &e.OfficerName, "delegation": &e.Delegation, "seal_rule": &e.SealRule,
+		"ipa": &e.IPACode, "aoo": &e.AOOCode, "register": &e.RegisterCode}
+	for _, f := range now.Fields {
+		if v := strings.TrimSpace(r.PostFormValue(f.Name)); v != f.Value {
+			*edits[f.Name] = &v
+		}
+	}
+	if e.Empty() {
+		c.refuseSetting(w, r, "setting_unchanged", tr(langOf(r), "city.setting_unchanged"))
+		return
+	}
+	if !c.applySettings(w, r, e, c.showFees) {
+		return
+	}
+	c.log().Info("admin: certificate settings changed", "by", userOf(r))
+	redirect(w, r, "/admin/fees", "certificates")
+}
+
+// refuseSetting shows the fee page with msg, its reason code in the
+// Sportello-Reason header.
+func (c *Console) refuseSetting(w http.ResponseWriter, r *http.Request, reason, msg string) {
+	w.Header().Set(reasonHeader, reason)
+	c.showFees(w, r, http.StatusUnprocessableEntity, msg)
+}
+
+// settingRefusal is the sentence for a change the settings refused, in
+// the staff member's language when the catalogue has its reason (the
+// channel and field arguments translated too), else as the settings
+// wrote it; and its reason code.
+func settingRefusal(lang string, err error) (msg, reason string) {
+	var ce *city.Error
+	if !errors.As(err, &ce) || !knownKey(lang, "city."+ce.Reason) {
+		return err.Error(), ""
+	}
+	args := make([]any, len(ce.Args))
+	for i, a := range ce.Args {
+		args[i] = a
+	}
+	// The diritti's first argument is a channel, the texts' a field: keys
+	// the catalogue names. The codes' is the value typed, kept as is.
+	switch {
+	case len(args) == 0:
+	case strings.HasPrefix(ce.Reason, "diritti_") && knownKey(lang, "channel."+ce.Args[0]):
+		args[0] = tr(lang, "channel."+ce.Args[0])
+	case strings.HasPrefix(ce.Reason, "setting_") && knownKey(lang, "fees.cert."+ce.Args[0]):
+		args[0] = tr(lang, "fees.cert."+ce.Args[0])
+	}
+	return trf(lang, "city."+ce.Reason, args...), ce.Reason
 }

@@ -218,3 +218,91 @@ func TestRetentionPage(t *testing.T) {
 		t.Error("the fee page does not show the change")
 	}
 }
+
+// TestCertificateSettings: an admin changes the diritti of one channel,
+// turns the stato civile exemption on with the bollo authorisation and
+// names the officer and register codes; each change reaches the settings
+// and the page with its history, only what the form changed is recorded,
+// and a refused value shows its sentence in the staff member's language
+// with its reason code, changing nothing. A clerk sees the values and no
+// form.
+func TestCertificateSettings(t *testing.T) {
+	f := newFixture(t)
+	admin, tok := f.login(t, "admin")
+	clerk, clerkTok := f.login(t, "clerk")
+	_, page := get(t, admin, f.srv.URL+"/admin/fees")
+	for _, want := range []string{`action="/admin/fees/diritti"`, `action="/admin/fees/bollo"`, `action="/admin/fees/certificates"`,
+		`id="diritti-counter">0,52 € / 0,26 €`, "in bollo, come li rilascia ANPR (predefinito)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the admin's fee page lacks %q", want)
+		}
+	}
+	if _, page := get(t, clerk, f.srv.URL+"/admin/fees"); strings.Contains(page, `action="/admin/fees/diritti"`) || !strings.Contains(page, `id="diritti-office">0,52 € / 0,26 €`) {
+		t.Error("the clerk's fee page offers the diritti form or hides the diritti")
+	}
+	diritti := func(counter, self string) url.Values {
+		v := url.Values{"csrf": {tok}}
+		for ch, r := range map[string]string{"counter": counter, "self_service": self, "office": "0,52/0,26"} {
+			a, b, _ := strings.Cut(r, "/")
+			v.Set("diritti-"+ch+"-bollo", a)
+			v.Set("diritti-"+ch+"-exempt", b)
+		}
+		return v
+	}
+	tests := []struct {
+		name, path string
+		c          *http.Client
+		form       url.Values
+		status     int
+		want       string // in the answer
+		reason     string // Sportello-Reason
+	}{
+		{"clerk", "diritti", clerk, url.Values{"csrf": {clerkTok}}, http.StatusForbidden, "", ""},
+		{"none at the counter", "diritti", admin, diritti("0,00/0,00", "0,52/0,26"), http.StatusUnprocessableEntity,
+			"Solo il chiosco self-service può non applicare diritti: sul canale «sportello dell&#39;esercente»", "diritti_none_not_allowed"},
+		{"exempt above in bollo", "diritti", admin, diritti("0,52/0,60", "0,52/0,26"), http.StatusUnprocessableEntity, "non possono superare quelli in bollo (0,52 EUR)", "diritti_exempt_above"},
+		{"not an amount", "diritti", admin, diritti("zero/0,26", "0,52/0,26"), http.StatusUnprocessableEntity, "«zero» non è un importo in euro", "setting_amount"},
+		{"unchanged", "diritti", admin, diritti("0,52/0,26", "0,52/0,26"), http.StatusUnprocessableEntity, "Nessun valore è cambiato", "setting_unchanged"},
+		{"diritti", "diritti", admin, diritti("0,60/0,30", "0/0"), http.StatusSeeOther, "", ""},
+		{"bad authorisation", "bollo", admin, url.Values{"csrf": {tok}, "authorisation": {"123/2019"}, "exempt": {"off"}}, http.StatusUnprocessableEntity,
+			"«123/2019» non è un&#39;autorizzazione nella forma", "bollo_authorisation_invalid"},
+		{"bollo", "bollo", admin, url.Values{"csrf": {tok}, "authorisation": {"n. 123/2019 del 15/01/2019"}, "exempt": {"on"}}, http.StatusSeeOther, "", ""},
+		{"bad IPA", "certificates", admin, url.Values{"csrf": {tok}, "ipa": {"comune di milano"}}, http.StatusUnprocessableEntity, "non è un codice dell&#39;Indice PA come c_f205", "ipa_code_invalid"},
+		{"officer and codes", "certificates", admin, url.Values{"csrf": {tok}, "officer": {"Maria Rossi"}, "delegation": {"decreto sindacale n. 12 del 03/02/2025"},
+			"seal_rule": {""}, "ipa": {"C_F205"}, "aoo": {"A1B2C3D"}, "register": {"CERT"}}, http.StatusSeeOther, "", ""},
+	}
+	for _, tt := range tests {
+		before, _ := f.con.Settings.Stored()
+		resp, body := post(t, tt.c, f.srv.URL+"/admin/fees/"+tt.path, tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) || resp.Header.Get("Sportello-Reason") != tt.reason {
+			t.Errorf("%s: %s %q, want %d with %q and reason %q", tt.name, resp.Status, resp.Header.Get("Sportello-Reason"), tt.status, tt.want, tt.reason)
+		}
+		if after, _ := f.con.Settings.Stored(); tt.status != http.StatusSeeOther && len(after.History) != len(before.History) {
+			t.Errorf("%s: a refused change was recorded: %v", tt.name, after.History[len(before.History):])
+		}
+	}
+	cfg, _ := f.con.Settings.Current()
+	pol := cfg.CertificatePolicy()
+	if pol.DirittiOn("counter").InBolloCents != 60 || pol.DirittiOn("self_service").InBolloCents != 0 || !pol.LawExemption ||
+		cfg.OfficerName != "Maria Rossi" || cfg.IPACode != "c_f205" || cfg.SealRule != "" {
+		t.Errorf("settings after the forms: %+v", cfg)
+	}
+	stored, _ := f.con.Settings.Stored()
+	if _, set := stored.Diritti["office"]; set {
+		t.Error("the office's diritti, unchanged in the form, were recorded as set")
+	}
+	_, page = get(t, admin, f.srv.URL+"/admin/fees")
+	for _, want := range []string{`id="diritti-counter">0,60 € / 0,30 €`, `id="diritti-self_service">0,00 € / 0,00 €`,
+		"diritti counter: 0,52/0,26 EUR → 0,60/0,30 EUR", "birth, marriage and civil union exemption: off → on", "IPA code: (none) → c_f205",
+		"esenti da bollo e diritti (art. 7, comma 5, L. 405/1990)", `value="Maria Rossi"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("after the changes the fee page lacks %q", want)
+		}
+	}
+	// In English, a refusal reads in English.
+	en := url.Values{"csrf": {tok}, "ipa": {"c_f205"}, "aoo": {"AOO MI"}, "officer": {"Maria Rossi"}, "delegation": {"decreto sindacale n. 12 del 03/02/2025"}, "register": {"CERT"}}
+	if resp, body := post(t, admin, f.srv.URL+"/admin/fees/certificates?lang=en", en); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "«AOO MI» is not an AOO code such as A1B2C3D") {
+		t.Errorf("English refusal: %s\n%s", resp.Status, body)
+	}
+}

@@ -45,6 +45,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/fees/cap", c.require(staff.ManageCity, c.feeCapSet))
 	mux.Handle("POST /admin/fees/offline", c.require(staff.ManageCity, c.offlineSet))
 	mux.Handle("POST /admin/fees/retention", c.require(staff.ManageCity, c.retentionSet))
+	c.citySettingsRoutes(mux)
 	mux.Handle("GET /admin/settlements", c.require(staff.ViewSettlements, c.settlementsPage))
 	mux.Handle("GET /admin/settlements.csv", c.require(staff.ViewSettlements, c.settlementsCSV))
 	mux.Handle("GET /admin/settlements/{id}", c.require(staff.ViewSettlements, c.settlementPage))

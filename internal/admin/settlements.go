@@ -351,20 +351,27 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
+	// The diritti are the city's, per channel, as the hub charges them.
+	certs, err := c.certificateSettingsNow()
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.fees")
 	v.Error = msg
 	v.Data = struct {
-		Bollo, Diritti, DirittiExempt int64
-		Cap                           int
-		CapInput                      string
-		CanEdit                       bool
-		History                       []city.Change
-		Reasons                       []fees.Reason
-		Rows                          []feeRow
-		Offline                       operators.OfflineLimits
-		Retention                     retention.Policy
-	}{fees.BolloCents, fees.DirittiCents, fees.DirittiExemptCents, capCents, fees.Amount(int64(capCents), ',', 0),
-		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows, offline, keep}
+		Bollo        int64
+		Cap          int
+		CapInput     string
+		CanEdit      bool
+		History      []city.Change
+		Reasons      []fees.Reason
+		Rows         []feeRow
+		Offline      operators.OfflineLimits
+		Retention    retention.Policy
+		Certificates certificateSettings
+	}{fees.BolloCents, capCents, fees.Amount(int64(capCents), ',', 0),
+		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows, offline, keep, certs}
 	c.render(w, r, status, "fees", v)
 }

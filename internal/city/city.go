@@ -32,6 +32,40 @@ import (
 // ErrInvalid is wrapped by the errors of bad settings.
 var ErrInvalid = errors.New("invalid city setting")
 
+// Error is a refused setting with a reason code and the values its
+// sentence names, so the console can say it in Italian or English from
+// its catalogue; Error() is the English sentence the command line prints.
+// It wraps ErrInvalid.
+type Error struct {
+	Reason string
+	Args   []string
+	msg    string
+}
+
+func (e *Error) Error() string { return ErrInvalid.Error() + ": " + e.msg }
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+// Reasons of Error. The channel and field arguments are keys: a channel
+// (certificate.Channel) and the setting's name as certificateTexts and
+// checkLine's callers write it (officer, delegation, seal_rule, office,
+// address, bollo_authorisation).
+const (
+	ReasonDirittiRange       = "diritti_out_of_range"        // channel, most
+	ReasonDirittiExemptAbove = "diritti_exempt_above"        // channel, exempt, in bollo
+	ReasonDirittiNone        = "diritti_none_not_allowed"    // channel
+	ReasonDirittiChannel     = "diritti_unknown_channel"     // channel
+	ReasonIPACode            = "ipa_code_invalid"            // value
+	ReasonAOOCode            = "aoo_code_invalid"            // value
+	ReasonRegisterCode       = "register_code_invalid"       // value
+	ReasonBolloAuthorisation = "bollo_authorisation_invalid" // value
+	ReasonTextTooLong        = "setting_too_long"            // field, most characters
+	ReasonTextLines          = "setting_not_one_line"        // field
+)
+
+func refuse(reason string, args []string, format string, a ...any) error {
+	return &Error{Reason: reason, Args: args, msg: fmt.Sprintf(format, a...)}
+}
+
 // DefaultOffice is the issuing office when none is set.
 const DefaultOffice = "Servizi Demografici — Ufficio Anagrafe"
 
@@ -304,10 +338,10 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	if err := text(&next.Belfiore, e.Belfiore, checkBelfiore); err != nil {
 		return err
 	}
-	if err := text(&next.Office, e.Office, func(s string) (string, error) { return s, checkLine("office name", s, 120) }); err != nil {
+	if err := text(&next.Office, e.Office, func(s string) (string, error) { return s, checkLine("office", "office name", s, 120) }); err != nil {
 		return err
 	}
-	if err := text(&next.Address, e.Address, func(s string) (string, error) { return s, checkLine("office address", s, 200) }); err != nil {
+	if err := text(&next.Address, e.Address, func(s string) (string, error) { return s, checkLine("address", "office address", s, 200) }); err != nil {
 		return err
 	}
 	if err := text(&next.PublicURL, e.PublicURL, CheckPublicURL); err != nil {
@@ -407,13 +441,13 @@ type certificateText struct {
 // certificateTexts are c's officer, delegation, seal rule and register
 // codes with e's edits of them, in the order the history lists them.
 func certificateTexts(c *Config, e Edit) []certificateText {
-	line := func(what string, max int) func(string) (string, error) {
-		return func(s string) (string, error) { return s, checkLine(what, s, max) }
+	line := func(field, what string, max int) func(string) (string, error) {
+		return func(s string) (string, error) { return s, checkLine(field, what, s, max) }
 	}
 	return []certificateText{
-		{"officer", &c.OfficerName, e.OfficerName, line("officer's name", 80)},
-		{"delegation", &c.Delegation, e.Delegation, line("delegation", 160)},
-		{"seal rule", &c.SealRule, e.SealRule, line("seal rule", 200)},
+		{"officer", &c.OfficerName, e.OfficerName, line("officer", "officer's name", 80)},
+		{"delegation", &c.Delegation, e.Delegation, line("delegation", "delegation", 160)},
+		{"seal rule", &c.SealRule, e.SealRule, line("seal_rule", "seal rule", 200)},
 		{"IPA code", &c.IPACode, e.IPACode, CheckIPACode},
 		{"AOO code", &c.AOOCode, e.AOOCode, CheckAOOCode},
 		{"register code", &c.RegisterCode, e.RegisterCode, CheckRegisterCode},
@@ -454,7 +488,7 @@ func applyDiritti(c *Config, edit map[certificate.Channel]fees.Rates) error {
 	}
 	for ch := range edit {
 		if !slices.Contains(Channels, ch) {
-			return fmt.Errorf("%w: %q is not a channel; diritti are set for counter, self_service or office", ErrInvalid, ch)
+			return refuse(ReasonDirittiChannel, []string{string(ch)}, "%q is not a channel; diritti are set for counter, self_service or office", ch)
 		}
 	}
 	c.Diritti = next
@@ -465,11 +499,12 @@ func applyDiritti(c *Config, edit map[certificate.Channel]fees.Rates) error {
 func CheckRates(ch certificate.Channel, r fees.Rates) error {
 	switch {
 	case r.InBolloCents < 0 || r.ExemptCents < 0 || r.InBolloCents > MaxDirittiCents || r.ExemptCents > MaxDirittiCents:
-		return fmt.Errorf("%w: the diritti on %s must be between 0,00 and %s", ErrInvalid, ch, fees.Euro(MaxDirittiCents))
+		return refuse(ReasonDirittiRange, []string{string(ch), fees.Euro(MaxDirittiCents)}, "the diritti on %s must be between 0,00 and %s", ch, fees.Euro(MaxDirittiCents))
 	case r.ExemptCents > r.InBolloCents:
-		return fmt.Errorf("%w: the diritti on %s for a certificate exempt from bollo (%s) cannot be above those in bollo (%s)", ErrInvalid, ch, fees.Euro(r.ExemptCents), fees.Euro(r.InBolloCents))
+		return refuse(ReasonDirittiExemptAbove, []string{string(ch), fees.Euro(r.ExemptCents), fees.Euro(r.InBolloCents)},
+			"the diritti on %s for a certificate exempt from bollo (%s) cannot be above those in bollo (%s)", ch, fees.Euro(r.ExemptCents), fees.Euro(r.InBolloCents))
 	case ch != certificate.SelfService && r.InBolloCents == 0:
-		return fmt.Errorf("%w: only the self-service kiosk may charge no diritti; at the %s the diritti of L. 604/1962, tabella D are due", ErrInvalid, ch)
+		return refuse(ReasonDirittiNone, []string{string(ch)}, "only the self-service kiosk may charge no diritti; at the %s the diritti of L. 604/1962, tabella D are due", ch)
 	}
 	return nil
 }
@@ -532,7 +567,7 @@ func CheckIPACode(s string) (string, error) {
 	}
 	low := strings.ToLower(s)
 	if !codeShape(low, 2, 30, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' }) || low[0] < 'a' || low[0] > 'z' {
-		return "", fmt.Errorf("%w: %q is not an Indice PA code such as c_f205 (letters, digits and underscores, from 2 to 30, starting with a letter)", ErrInvalid, s)
+		return "", refuse(ReasonIPACode, []string{s}, "%q is not an Indice PA code such as c_f205 (letters, digits and underscores, from 2 to 30, starting with a letter)", s)
 	}
 	return low, nil
 }
@@ -545,7 +580,7 @@ func CheckAOOCode(s string) (string, error) {
 		return s, nil
 	}
 	if !codeShape(s, 1, 16, codeRune) {
-		return "", fmt.Errorf("%w: %q is not an AOO code such as A1B2C3D (letters, digits, underscores and hyphens, up to 16)", ErrInvalid, s)
+		return "", refuse(ReasonAOOCode, []string{s}, "%q is not an AOO code such as A1B2C3D (letters, digits, underscores and hyphens, up to 16)", s)
 	}
 	return s, nil
 }
@@ -558,7 +593,7 @@ func CheckRegisterCode(s string) (string, error) {
 		return s, nil
 	}
 	if !codeShape(s, 1, 16, codeRune) {
-		return "", fmt.Errorf("%w: %q is not a register code such as CERT (letters, digits, underscores and hyphens, up to 16)", ErrInvalid, s)
+		return "", refuse(ReasonRegisterCode, []string{s}, "%q is not a register code such as CERT (letters, digits, underscores and hyphens, up to 16)", s)
 	}
 	return s, nil
 }
@@ -703,12 +738,15 @@ func checkBelfiore(s string) (string, error) {
 	return s, nil
 }
 
-func checkLine(what, s string, max int) error {
+// checkLine refuses a printed setting longer than max characters or on
+// more than one line; field is its key in Error's arguments, what its
+// name in the English sentence.
+func checkLine(field, what, s string, max int) error {
 	if len([]rune(s)) > max {
-		return fmt.Errorf("%w: the %s has more than %d characters", ErrInvalid, what, max)
+		return refuse(ReasonTextTooLong, []string{field, strconv.Itoa(max)}, "the %s has more than %d characters", what, max)
 	}
 	if strings.ContainsAny(s, "\r\n\x00") {
-		return fmt.Errorf("%w: the %s must fit on one line", ErrInvalid, what)
+		return refuse(ReasonTextLines, []string{field}, "the %s must fit on one line", what)
 	}
 	return nil
 }
@@ -717,8 +755,8 @@ func checkLine(what, s string, max int) error {
 // "autorizzazione Agenzia delle Entrate": "n. NUMBER del DD/MM/YYYY", the
 // number as the Agenzia wrote it and a real date.
 func CheckBolloAuthorisation(s string) (string, error) {
-	bad := fmt.Errorf("%w: %q is not an authorisation as \"n. NUMBER del DD/MM/YYYY\", e.g. \"n. 123/2019 del 15/01/2019\"", ErrInvalid, s)
-	if err := checkLine("bollo authorisation", s, 80); err != nil {
+	bad := refuse(ReasonBolloAuthorisation, []string{s}, "%q is not an authorisation as \"n. NUMBER del DD/MM/YYYY\", e.g. \"n. 123/2019 del 15/01/2019\"", s)
+	if err := checkLine("bollo_authorisation", "bollo authorisation", s, 80); err != nil {
 		return "", err
 	}
 	rest, ok := strings.CutPrefix(s, "n. ")

@@ -438,3 +438,30 @@ func TestCertificateTexts(t *testing.T) {
 		t.Errorf("clearing recorded as %q", got)
 	}
 }
+
+// TestRefusalReasons: each refusal the console shows carries its reason
+// code and the values its sentence names, for the console's catalogue.
+func TestRefusalReasons(t *testing.T) {
+	for _, c := range []struct {
+		e      Edit
+		reason string
+		args   []string
+	}{
+		{Edit{Diritti: map[certificate.Channel]fees.Rates{certificate.Counter: {}}}, ReasonDirittiNone, []string{"counter"}},
+		{Edit{Diritti: map[certificate.Channel]fees.Rates{certificate.Office: {InBolloCents: 52, ExemptCents: 60}}}, ReasonDirittiExemptAbove, []string{"office", "0,60 EUR", "0,52 EUR"}},
+		{Edit{Diritti: map[certificate.Channel]fees.Rates{certificate.SelfService: {InBolloCents: 2000}}}, ReasonDirittiRange, []string{"self_service", "10,00 EUR"}},
+		{Edit{IPACode: ptr("comune milano")}, ReasonIPACode, []string{"comune milano"}},
+		{Edit{AOOCode: ptr("A/1")}, ReasonAOOCode, []string{"A/1"}},
+		{Edit{RegisterCode: ptr("R 1")}, ReasonRegisterCode, []string{"R 1"}},
+		{Edit{BolloAuthorisation: ptr("123")}, ReasonBolloAuthorisation, []string{"123"}},
+		{Edit{Delegation: ptr(strings.Repeat("d", 161))}, ReasonTextTooLong, []string{"delegation", "160"}},
+		{Edit{SealRule: ptr("a\nb")}, ReasonTextLines, []string{"seal_rule"}},
+	} {
+		var cfg Config
+		err := cfg.Apply(c.e, Milan(), nil, at, "x")
+		var ce *Error
+		if !errors.As(err, &ce) || !errors.Is(err, ErrInvalid) || ce.Reason != c.reason || !slices.Equal(ce.Args, c.args) {
+			t.Errorf("%+v: %#v, want %s %q", c.e, err, c.reason, c.args)
+		}
+	}
+}
