@@ -112,7 +112,9 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := strings.ToUpper(strings.ReplaceAll(d.Q, " ", ""))
-	if rec, err := c.Certs.Get(code); err == nil {
+	// Ids are lower-case base32 (certificate.NewID); a clerk reading one
+	// off the paper may type it either way.
+	if rec, err := c.Certs.Get(strings.ToLower(code)); err == nil {
 		http.Redirect(w, r, certURL(rec.ID, d.Purpose), http.StatusSeeOther)
 		return
 	} else if pe := (*certificate.PurgedError)(nil); errors.As(err, &pe) {

@@ -52,7 +52,7 @@ func (f *fixture) auditOf(t *testing.T, cf, actor string) []audit.Entry {
 // are on the access log.
 func TestCertificateSearchAndView(t *testing.T) {
 	f := newFixture(t)
-	rec := f.issue(t, "AAAABBBBCCCCDDDD")
+	rec := f.issue(t, "aaaabbbbccccdddd")
 	c, _ := f.login(t, "clerk")
 	purpose := "verifica su richiesta dell'interessato"
 
@@ -68,8 +68,9 @@ func TestCertificateSearchAndView(t *testing.T) {
 		t.Fatalf("the search by CF is recorded as %+v", es)
 	}
 
-	// By protocol number, as printed or short: straight to the certificate.
-	for _, q := range []string{rec.Protocol, "2026/1"} {
+	// By protocol number, as printed or short, or by id typed in upper
+	// case: straight to the certificate.
+	for _, q := range []string{rec.Protocol, "2026/1", strings.ToUpper(rec.ID)} {
 		resp, _ := get(t, c, f.srv.URL+"/admin/certificates?q="+url.QueryEscape(q)+"&purpose="+url.QueryEscape(purpose))
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/certificates/"+rec.ID) {
 			t.Fatalf("search by protocol %q: %s to %q", q, resp.Status, loc)
@@ -136,7 +137,7 @@ func TestCertificateSearchAndView(t *testing.T) {
 // page shows it revoked with the reason; a second revocation is refused.
 func TestCertificateRevoke(t *testing.T) {
 	f := newFixture(t)
-	rec := f.issue(t, "EEEEFFFFGGGGHHHH")
+	rec := f.issue(t, "eeeeffffgggghhhh")
 	c, csrf := f.login(t, "clerk")
 	u := f.srv.URL + "/admin/certificates/" + rec.ID + "/revoke"
 	purpose := "richiesta di revoca dell'ufficio"
@@ -185,7 +186,7 @@ func TestCertificateRevoke(t *testing.T) {
 // Roles that read no personal data do not see certificates.
 func TestCertificatePermissions(t *testing.T) {
 	f := newFixture(t)
-	rec := f.issue(t, "JJJJKKKKLLLLMMMM")
+	rec := f.issue(t, "jjjjkkkkllllmmmm")
 	for _, role := range []string{"finance", "auditor"} {
 		c, _ := f.login(t, role)
 		for _, p := range []string{"/admin/certificates?q=" + requesterCF + "&purpose=verifica+ufficio", "/admin/certificates/" + rec.ID + "?purpose=verifica+ufficio", "/admin/register?day=2026-04-07&purpose=verifica+ufficio"} {
@@ -200,7 +201,7 @@ func TestCertificatePermissions(t *testing.T) {
 // each is recorded.
 func TestRegisterByDay(t *testing.T) {
 	f := newFixture(t)
-	rec := f.issue(t, "NNNNPPPPQQQQRRRR")
+	rec := f.issue(t, "nnnnppppqqqqrrrr")
 	c, _ := f.login(t, "clerk")
 	if resp, body := get(t, c, f.srv.URL+"/admin/register?day=2026-04-07"); resp.StatusCode != 200 || strings.Contains(body, requesterCF) {
 		t.Fatalf("the register without a purpose shows it: %s", resp.Status)

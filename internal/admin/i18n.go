@@ -76,6 +76,8 @@ func funcs(lang string) template.FuncMap {
 		"when":      func(t time.Time) string { return t.In(operators.Rome).Format("02/01/2006 15:04") },
 		"list":      func(xs ...int) []int { return xs },
 		"lower":     strings.ToLower,
+		// words turns a machine key ("esistenza_in_vita") into words.
+		"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	}
 }
 

@@ -459,7 +459,7 @@ func TestConsole(t *testing.T) {
 		if len(certIDs) < 2 {
 			t.Fatalf("the demo hub issued %d certificates; the verification page needs two", len(certIDs))
 		}
-		h.run(t, "certificate", "revoke", "--data", h.data, "--id", certIDs[1], "--reason", "rilasciato per errore")
+		h.run(t, "certificate", "revoke", "--data", h.data, "--id", certIDs[1], "--reason", "rilasciato per errore", "--authorised-by", "Mario Rossi, ufficiale d'anagrafe")
 		var valid, revoked, unknown, background string
 		err := chromedp.Run(ctx,
 			chromedp.Navigate(h.url+"/v/"+certIDs[0]), text(`[role=status]`, &valid), shoot("verify-valid"),
@@ -570,6 +570,100 @@ func TestConsole(t *testing.T) {
 		}
 		_ = audit
 	})
+	// A registry clerk, in a browser of their own, finds a certificate by
+	// the codice fiscale of the person it is about, opens it, revokes it
+	// with a reason through the confirmation step, and sees it revoked,
+	// with their name as the authoriser; the public page says so too.
+	t.Run("certificate revoke", func(t *testing.T) {
+		// The demo's clerk is locked out by now: a clerk of their own,
+		// added as a city would, with the password on standard input.
+		const password = "una password abbastanza lunga"
+		add := exec.Command(h.bin, "staff", "add", "--data", h.data, "--user", "anagrafe", "--role", "clerk", "--name", "Giulia Neri")
+		add.Stdin = strings.NewReader(password + "\n")
+		if out, err := add.CombinedOutput(); err != nil {
+			t.Fatalf("hub staff add: %v\n%s", err, out)
+		}
+		cctx, ccancel := newBrowser(t, h)
+		defer ccancel()
+		if err := chromedp.Run(cctx, emulation.SetDeviceMetricsOverride(1280, 900, 1, false), chromedp.Navigate(h.url+"/admin/"), login("anagrafe", password)); err != nil {
+			t.Fatal(err)
+		}
+		// A day with certificates, from today back: the day's list names no one.
+		var href string
+		rome, err := time.LoadLocation("Europe/Rome")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for back := 0; back < 40 && href == ""; back++ {
+			day := time.Now().In(rome).AddDate(0, 0, -back).Format("2006-01-02")
+			var n int
+			if err := chromedp.Run(cctx, chromedp.Navigate(h.url+"/admin/certificates?day="+day),
+				chromedp.Evaluate(`document.querySelectorAll('#cert-results tbody a').length`, &n)); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				if err := chromedp.Run(cctx, shoot("certificates-day"), chromedp.AttributeValue(`#cert-results tbody a`, "href", &href, nil, chromedp.ByQuery)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if href == "" {
+			t.Fatal("the demo hub shows no certificates in the console")
+		}
+		id, _, _ := strings.Cut(strings.TrimPrefix(href, "/admin/certificates/"), "?")
+		m := regexp.MustCompile(`subject +.* \(([A-Z0-9]{16})\)`).FindStringSubmatch(h.run(t, "certificate", "show", "--data", h.data, "--id", id))
+		if m == nil {
+			t.Fatalf("hub certificate show names no subject for %s", id)
+		}
+		cf := m[1]
+		var results, status, confirm, flash, by, verify string
+		err = chromedp.Run(cctx,
+			chromedp.Navigate(h.url+"/admin/certificates"),
+			chromedp.SetValue(`#q`, strings.ToLower(cf), chromedp.ByQuery),
+			chromedp.SetValue(`#purpose`, "verifica su richiesta dell'interessato", chromedp.ByQuery),
+			chromedp.Submit(`#q`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#cert-results`, chromedp.ByQuery), text(`#cert-results`, &results), shoot("certificates-cf"),
+			chromedp.Click(`#cert-results a[href^="/admin/certificates/`+id+`"]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#cert-status`, chromedp.ByQuery), text(`#cert-status`, &status), shoot("certificate"),
+			chromedp.SetValue(`#reason`, "rilasciato per errore: dati da correggere", chromedp.ByQuery),
+			chromedp.Click(`#revoke-start`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#revoke-confirm`, chromedp.ByQuery), text(`#confirm-reason`, &confirm), shoot("certificate-confirm"),
+			chromedp.Click(`#revoke-yes`, chromedp.ByQuery),
+			chromedp.WaitVisible(`.flash`, chromedp.ByQuery), text(`.flash`, &flash),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(results, cf) || !strings.Contains(results, "intestatario") {
+			t.Errorf("the search by %s lists %q", cf, results)
+		}
+		if strings.TrimSpace(status) != "valido" || confirm != "rilasciato per errore: dati da correggere" {
+			t.Fatalf("before the revocation the status is %q, the confirmation shows %q", status, confirm)
+		}
+		if err := chromedp.Run(cctx, text(`#cert-status`, &status), text(`#cert-revokedby`, &by), shoot("certificate-revoked"),
+			chromedp.Navigate(h.url+"/v/"+id), text(`[role=status]`, &verify)); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(flash, "Certificato revocato") || !strings.HasPrefix(status, "revocato") || !strings.Contains(by, "staff:anagrafe (Giulia Neri)") {
+			t.Errorf("after the revocation: message %q, status %q, authorised by %q", flash, status, by)
+		}
+		if !strings.Contains(verify, "revocato") {
+			t.Errorf("the verification page of the revoked certificate says %q", verify)
+		}
+		if out := h.run(t, "certificate", "show", "--data", h.data, "--id", id); !strings.Contains(out, "revoked") || !strings.Contains(out, "dati da correggere") || !strings.Contains(out, "staff:anagrafe") {
+			t.Errorf("hub certificate show after the revocation:\n%s", out)
+		}
+		// The day's register, with its CSV link.
+		var reg string
+		day := time.Now().In(rome).Format("2006-01-02")
+		if err := chromedp.Run(cctx, chromedp.Navigate(h.url+"/admin/register?day="+day+"&purpose=controllo+del+registro"), text(`#register`, &reg), shoot("register")); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(reg, "Registro di protocollo del "+day) {
+			t.Errorf("the register page shows %q", reg)
+		}
+	})
+
 	if *screenshots {
 		t.Logf("screenshots: %s", strings.Join(shots, " "))
 	}
