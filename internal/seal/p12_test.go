@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/digitorus/pdf"
 	"github.com/digitorus/pkcs7"
@@ -284,5 +285,20 @@ func TestPKCS12SealKinds(t *testing.T) {
 	out := debtest.Run(t, "pdfsig", "-nssdir", "sql:"+dir, in)
 	if !strings.Contains(out, "Signature is Valid") || !strings.Contains(out, "Certificate is Trusted") {
 		t.Errorf("pdfsig on the P-384 seal:\n%s", out)
+	}
+}
+
+// TestSealRefusesOutsideItsValidity: a hub running past its seal's expiry
+// stops sealing, saying so, rather than issuing PDFs validators reject.
+func TestSealRefusesOutsideItsValidity(t *testing.T) {
+	k, pki, _ := p12Keys(t)
+	d := sample.Residenza()
+	d.Issued = pki.Seal.NotAfter.Add(time.Minute)
+	if _, _, err := k.IssuePDF(&d); err == nil || !strings.Contains(err.Error(), "expired on") || !strings.Contains(err.Error(), "renew it") {
+		t.Errorf("sealing after the seal expired: %v", err)
+	}
+	d.Issued = pki.Seal.NotAfter.Add(-time.Minute)
+	if _, _, err := k.IssuePDF(&d); err != nil {
+		t.Errorf("sealing a minute before expiry: %v", err)
 	}
 }

@@ -45,6 +45,13 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 		return nil, err
 	}
 	cert := k.Seal.Certificate()
+	// A hub that runs past its seal's expiry must stop sealing rather than
+	// issue PDFs every validator rejects: the comune renews the seal with
+	// its trust service (or the demo seal by removing seal*.pem). Only
+	// expiry: the demo city's history is sealed at dates before its seal.
+	if at.After(cert.NotAfter) {
+		return nil, fmt.Errorf("the seal certificate %q expired on %s: renew it before issuing", cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339))
+	}
 	certs := embedded(k.Seal)
 	sigSize, err := maxSignatureSize(k.Seal.Public())
 	if err != nil {
