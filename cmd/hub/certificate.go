@@ -112,6 +112,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 	requesterCF := fs.String("requester", "", "codice fiscale of the person asking, if not the subject")
 	administration := fs.String("administration", "", "the public administration asking and its request's reference (needed for exemption 10)")
 	out := fs.String("out", "", "where to write the PDF")
+	force := fs.Bool("force", false, "force the certificate as the registry officer (ANPR's forzaCertificazione): a partly certifiable record, an open procedure, or cittadinanza for a non-Italian")
 	publicURL := fs.String("public-url", envOr("SPORTELLO_PUBLIC_URL", "http://127.0.0.1:8080"), "the hub's public URL, printed in the QR")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
 	c.addSealFlags(fs)
@@ -145,7 +146,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 		res, err := desk.Issue(ctx, issuance.Request{
 			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF, Administration: *administration,
 			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText, DirittiExempt: *dirittiExempt}, Channel: certificate.Office, Actor: actor,
-			Use: *use, Contrassegno: *contrassegno,
+			Use: *use, Contrassegno: *contrassegno, Force: *force,
 		})
 		if err != nil {
 			return err

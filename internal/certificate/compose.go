@@ -226,7 +226,18 @@ func (c composer) section(t Type) (Section, string, error) {
 		return Section{Heading: "Esistenza in vita", Lines: []Line{{"Risulta", v}}}, v, nil
 
 	case Cittadinanza:
-		return Section{Heading: "Cittadinanza", Lines: []Line{{"Cittadinanza", "italiana"}}}, "italiana", nil
+		// Check lets a non-Italian through only when the officer forced
+		// the certificate (Request.Force): it then says what the registry
+		// holds, "apolide" for ANPR's code 999 or the state.
+		v := "italiana"
+		if !p.Italian() && len(p.Citizenships) > 0 {
+			if code := p.Citizenships[0]; code == registry.Stateless {
+				v = "apolide"
+			} else {
+				v = c.place(code, registry.Date{})
+			}
+		}
+		return Section{Heading: "Cittadinanza", Lines: []Line{{"Cittadinanza", v}}}, v, nil
 
 	case Nascita:
 		_, pl := c.birthPlace(p)

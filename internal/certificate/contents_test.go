@@ -171,3 +171,102 @@ func TestKinshipWordsDistinct(t *testing.T) {
 		}
 	}
 }
+
+func officeBy(p *registry.Person, force bool, types ...Type) Request {
+	return Request{Types: types, Requester: Requester{CF: p.CF, Person: p}, Channel: Office, Now: testNow, Force: force}
+}
+
+// TestCittadinanzaSpecialCodes: ANPR's citizenship codes that name no
+// state (stati_esteri.csv CODISTAT 997 "in corso di definizione", 998 "non
+// attribuibile", 999 "apolide") on the cittadinanza certificate, per ANPR's
+// controls (italia/anpr src/controllo-certificati/CERTIFICATO_cittadinanza.rst):
+// 997 and 998 are refused even when forced; 999 is a subject who "non è
+// cittadino italiano", refused unless the officer forces it
+// (forzaCertificazione), and then the certificate says "apolide"; a forced
+// certificate for a foreigner names the state.
+func TestCittadinanzaSpecialCodes(t *testing.T) {
+	cases := []struct {
+		name   string
+		cs     []string
+		force  bool
+		reason string
+		words  string
+	}{
+		{"in definizione", []string{registry.CitizenshipPending}, false, ReasonCitizenshipUndetermined, ""},
+		{"in definizione, forced", []string{registry.CitizenshipPending}, true, ReasonCitizenshipUndetermined, ""},
+		{"non attribuibile, forced", []string{registry.CitizenshipUnassignable}, true, ReasonCitizenshipUndetermined, ""},
+		{"Italian and in definizione", []string{registry.Italy, registry.CitizenshipPending}, true, ReasonCitizenshipUndetermined, ""},
+		{"no data, forced", nil, true, ReasonCitizenshipUndetermined, ""},
+		{"apolide", []string{registry.Stateless}, false, ReasonNotItalian, ""},
+		{"apolide, forced", []string{registry.Stateless}, true, "", "apolide"},
+		{"foreigner", []string{"Z336"}, false, ReasonNotItalian, ""},
+		{"foreigner, forced", []string{"Z336"}, true, "", "EGITTO"},
+		{"two foreign, forced", []string{"Z336", "Z110"}, true, ReasonSeveralCitizenships, ""},
+		{"Italian", []string{registry.Italy}, false, "", "italiana"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHousehold()
+			h.mario.Citizenships = c.cs
+			d := h.data(h.mario)
+			_, err := Check(d, officeBy(h.mario, c.force, Cittadinanza))
+			if c.reason != "" {
+				if r, ok := AsRefusal(err); !ok || r.Reason != c.reason {
+					t.Fatalf("got %v, want refusal %s", err, c.reason)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := lineOf(compose(t, d, Cittadinanza), "Cittadinanza"); v != c.words {
+				t.Errorf("Cittadinanza = %q, want %q", v, c.words)
+			}
+		})
+	}
+}
+
+// TestForzaCertificazione: ANPR's forzaCertificazione lets the registry
+// officer issue despite the conditions ANPR marks "forzaCertificazione
+// assente o uguale a 0" (a partly certifiable record, an open procedure),
+// only at the office; a shop counter or a kiosk asking to force is refused
+// before anything else, and conditions ANPR never forces (a deceased
+// subject) stay refused.
+func TestForzaCertificazione(t *testing.T) {
+	partly := func(p *registry.Person) { p.PartlyCertifiable = true }
+	open := func(p *registry.Person) { p.ProcedureOpen = date("2026-10-01") }
+	dead := func(p *registry.Person) { p.DeathDate = date("2026-10-01") }
+	cases := []struct {
+		name   string
+		set    func(*registry.Person)
+		ch     Channel
+		force  bool
+		reason string
+	}{
+		{"partly certifiable", partly, Office, false, ReasonPartlyCertifiable},
+		{"partly certifiable, forced", partly, Office, true, ""},
+		{"open procedure", open, Office, false, ReasonOpenProcedure},
+		{"open procedure, forced", open, Office, true, ""},
+		{"deceased, forced", dead, Office, true, ReasonSubjectDeceased},
+		{"forced at a shop", partly, Counter, true, ReasonForceNotAllowed},
+		{"forced at a kiosk", func(*registry.Person) {}, SelfService, true, ReasonForceNotAllowed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHousehold()
+			c.set(h.mario)
+			req := officeBy(h.mario, c.force, StatoCivile)
+			req.Channel = c.ch
+			_, err := Check(h.data(h.mario), req)
+			if c.reason == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if r, ok := AsRefusal(err); !ok || r.Reason != c.reason {
+				t.Fatalf("got %v, want refusal %s", err, c.reason)
+			}
+		})
+	}
+}

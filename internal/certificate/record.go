@@ -146,6 +146,10 @@ type Record struct {
 	// DocSHA256 stay, so the certificate can still be verified.
 	PDFDeleted time.Time `json:"pdf_deleted,omitzero"`
 
+	// Forced marks a certificate the registry officer forced at the
+	// office (ANPR's forzaCertificazione, Request.Force).
+	Forced bool `json:"forced,omitempty"`
+
 	Status       Status    `json:"status"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 	RevokeReason string    `json:"revoke_reason,omitempty"`
@@ -187,6 +191,7 @@ func NewRecord(doc *Document, d *SubjectData, req Request, operatorID string, b 
 		TotalCents:   b.TotalCents,
 		Facts:        append([]Fact(nil), doc.Facts...),
 		Issued:       doc.Issued,
+		Forced:       req.Force,
 		Status:       Valid,
 		Signatory:    doc.Issuer.Signatory().Signs(),
 	}

@@ -63,8 +63,15 @@ const (
 	// person holding more than one citizenship (ANPR, controlli certificato
 	// di cittadinanza, "Controlli specifici").
 	ReasonSeveralCitizenships = "several_citizenships"
-	ReasonNoCivilStatus       = "no_civil_status"
-	ReasonBornAbroadAIRE      = "born_abroad_aire"
+	// ReasonCitizenshipUndetermined: the citizenship is being determined
+	// (ANPR code 997) or cannot be attributed (998), or the registry holds
+	// none at all; cittadinanza is not certified, even when forced.
+	ReasonCitizenshipUndetermined = "citizenship_undetermined"
+	// ReasonForceNotAllowed: only the registry officer at the office may
+	// force a certificate (ANPR's forzaCertificazione).
+	ReasonForceNotAllowed = "force_not_allowed"
+	ReasonNoCivilStatus   = "no_civil_status"
+	ReasonBornAbroadAIRE  = "born_abroad_aire"
 	// ReasonEventDuringAIRE: the marriage, civil union or contratto di
 	// convivenza happened while the person was registered in AIRE, so the
 	// comune's registry is not where it is certified.
@@ -255,6 +262,15 @@ type Request struct {
 	// at its counter about persons outside the requester's household;
 	// empty (the default) keeps the household rule (CheckHousehold).
 	Widening string
+	// Force is ANPR's forzaCertificazione: the registry officer, at the
+	// office, takes responsibility for issuing despite the conditions
+	// ANPR lets be forced (italia/anpr src/controllo-certificati/, each
+	// CERTIFICATO_*.rst): a partly certifiable record, an open
+	// administrative procedure, and for cittadinanza a subject who is not
+	// an Italian citizen. Other conditions (death, cancellation, several
+	// citizenships, citizenship undetermined) are never forced. Refused on
+	// any channel but Office: a shop or a kiosk has no officer to decide.
+	Force bool
 }
 
 // SubjectData is what the rules and Compose read about the subject, taken
@@ -367,6 +383,9 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Force && req.Channel != Office {
+		return nil, refuse(ReasonForceNotAllowed, "only the registry officer at the office may force a certificate (ANPR's forzaCertificazione); a request from a %s cannot.", channelName(req.Channel))
+	}
 	for _, t := range types {
 		if req.Allowed != nil && !req.Allowed[t] {
 			return nil, refuse(ReasonOperatorNotAllowed, "the operator's agreement with the comune does not cover the certificate %s.", strings.ToLower(specByType[t].Subject))
@@ -378,7 +397,7 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 	if err := checkRequester(d, req, types); err != nil {
 		return nil, err
 	}
-	if err := checkSubject(d, types); err != nil {
+	if err := checkSubject(d, types, req.Force); err != nil {
 		return nil, err
 	}
 	return types, nil
@@ -505,7 +524,7 @@ func channelName(c Channel) string {
 	return "shop counter"
 }
 
-func checkSubject(d *SubjectData, types []Type) error {
+func checkSubject(d *SubjectData, types []Type, force bool) error {
 	p := d.Person
 	name := p.FullName()
 	if !p.Alive() {
@@ -520,10 +539,10 @@ func checkSubject(d *SubjectData, types []Type) error {
 	// src/controllo-certificati/, each CERTIFICATO_*.rst). Checked here,
 	// with the other subject facts, after the requester and household
 	// checks, so only someone entitled to the subject learns of it.
-	if !p.ProcedureOpen.IsZero() {
+	if !p.ProcedureOpen.IsZero() && !force {
 		return refuse(ReasonOpenProcedure, "an administrative procedure on %s has been open since %s, and no certificate is issued until it is closed.", name, p.ProcedureOpen.Italian())
 	}
-	if p.PartlyCertifiable {
+	if p.PartlyCertifiable && !force {
 		// ANPR's controls refuse a partly certifiable record for every
 		// certificate that lists "Soggetto parzialmente certificabile"
 		// among its subject checks; residenza in convivenza does not list
@@ -536,14 +555,14 @@ func checkSubject(d *SubjectData, types []Type) error {
 		}
 	}
 	for _, t := range types {
-		if err := checkType(d, t); err != nil {
+		if err := checkType(d, t, force); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func checkType(d *SubjectData, t Type) error {
+func checkType(d *SubjectData, t Type, force bool) error {
 	p := d.Person
 	name := p.FullName()
 	switch specByType[t].scope {
@@ -611,16 +630,30 @@ func checkType(d *SubjectData, t Type) error {
 			return refuse(ReasonEventDuringAIRE, "the contratto di convivenza of %s was registered on %s, after the move abroad (AIRE), so it is not certified by this registry.", name, ev.Date.Italian())
 		}
 	case Cittadinanza:
-		if !p.Italian() {
-			return refuse(ReasonNotItalian, "%s is not recorded as an Italian citizen, so Italian citizenship cannot be certified.", name)
-		}
 		// ANPR, "Controlli applicati alla produzione di certificati",
-		// certificato di cittadinanza, controlli specifici: "Se il
-		// soggetto è in possesso di più cittadinanze" the certificate is
-		// not issued (italia/anpr src/controllo-certificati/
-		// CERTIFICATO_cittadinanza.rst).
+		// certificato di cittadinanza, controlli specifici (italia/anpr
+		// src/controllo-certificati/CERTIFICATO_cittadinanza.rst), in its
+		// order: not issued "se la cittadinanza risulta in definizione o
+		// non attribuibile (codice cittadinanza = 997 o 998)", "se il
+		// soggetto è in possesso di più cittadinanze", "se i dati della
+		// cittadinanza sono integralmente assenti", and "se il soggetto
+		// non è cittadino italiano; questa condizione può essere forzata
+		// con il campo forzaCertificazione" — the one a forced request
+		// passes, so a stateless person (999, apolide) or a foreigner gets
+		// a certificate saying so only when the officer forces it.
+		for _, c := range p.Citizenships {
+			if c == registry.CitizenshipPending || c == registry.CitizenshipUnassignable {
+				return refuse(ReasonCitizenshipUndetermined, "the citizenship of %s is still being determined or cannot be attributed (ANPR code %s), so it cannot be certified.", name, c)
+			}
+		}
 		if distinct(p.Citizenships) > 1 {
 			return refuse(ReasonSeveralCitizenships, "%s holds more than one citizenship, for which ANPR issues no certificate of cittadinanza.", name)
+		}
+		if len(p.Citizenships) == 0 {
+			return refuse(ReasonCitizenshipUndetermined, "the registry holds no citizenship for %s, so none can be certified.", name)
+		}
+		if !p.Italian() && !force {
+			return refuse(ReasonNotItalian, "%s is not recorded as an Italian citizen, so Italian citizenship cannot be certified.", name)
 		}
 	case StatoCivile:
 		if !p.CivilStatus.Valid() || p.CivilStatus == registry.CivilStatusUnknown {

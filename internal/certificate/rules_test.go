@@ -144,7 +144,9 @@ func TestRules(t *testing.T) {
 		simple("cittadinanza foreigner", ReasonNotItalian, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = []string{"Z110"} }), Cittadinanza),
 		simple("cittadinanza two citizenships", ReasonSeveralCitizenships, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = []string{registry.Italy, "Z110"} }), Cittadinanza),
 		simple("cittadinanza Italy recorded twice", "", with(mario, func(_ *household, p *registry.Person) { p.Citizenships = []string{registry.Italy, registry.Italy} }), Cittadinanza),
-		simple("cittadinanza unknown", ReasonNotItalian, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = nil }), Cittadinanza),
+		// ANPR: not issued "se i dati della cittadinanza sono integralmente
+		// assenti", a condition of its own (CERTIFICATO_cittadinanza.rst).
+		simple("cittadinanza unknown", ReasonCitizenshipUndetermined, with(mario, func(_ *household, p *registry.Person) { p.Citizenships = nil }), Cittadinanza),
 		// esistenza in vita
 		simple("esistenza in vita", "", mario, EsistenzaInVita),
 		simple("esistenza in vita deceased", ReasonSubjectDeceased, with(mario, deceased), EsistenzaInVita),

@@ -139,6 +139,10 @@ type Request struct {
 	Use string
 	// At is the date a historical certificate describes; zero otherwise.
 	At registry.Date
+	// Force is ANPR's forzaCertificazione, the registry officer's
+	// decision at the office (certificate.Request.Force); refused on
+	// other channels. The record and its audit entry say it was forced.
+	Force bool
 	// Operator is the shop issuing it; zero at the registry office.
 	Operator Operator
 	// IdempotencyKey makes a retried request return the first result; it
@@ -225,7 +229,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now, Widening: req.Operator.Widening}
+	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now, Widening: req.Operator.Widening, Force: req.Force}
 	read := s.readEntry(req, types, now)
 	var data *certificate.SubjectData
 	// The order is the no-oracle rule (issue 13): who asks, then whether
@@ -271,6 +275,11 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	})
 	if creq.Requester.CF != "" && req.Channel != certificate.Office {
 		read.Purpose += "; richiedente " + creq.Requester.CF
+	}
+	if req.Force {
+		// ANPR's forzaCertificazione: the audit entry says the officer
+		// took the decision, whoever the Actor is.
+		read.Purpose += "; certificazione forzata dall'ufficiale d'anagrafe"
 	}
 	if err != nil {
 		if _, ok := certificate.AsRefusal(err); ok {
