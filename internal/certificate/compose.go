@@ -385,7 +385,7 @@ func (c composer) ending(t Type, ev *registry.Event, o *registry.Person) string 
 	}
 	s := by + " " + DatedArticle("il", when.Italian())
 	if act != "" {
-		s += " (" + act + ")"
+		s += ", " + act
 	}
 	return s
 }

@@ -73,7 +73,7 @@ func TestMarriageEnding(t *testing.T) {
 			h.mario.CivilStatus = registry.Divorced
 			h.extra = append(h.extra, &registry.Event{Kind: registry.Divorce, Date: date("2004-03-12"), Persons: []registry.PersonID{1},
 				Note: "cessazione degli effetti civili del matrimonio", Act: "sentenza Tribunale di Milano n. 321/2004"})
-		}, Matrimonio, "per divorzio (cessazione degli effetti civili del matrimonio) il 12/03/2004 (sentenza Tribunale di Milano n. 321/2004)"},
+		}, Matrimonio, "per divorzio (cessazione degli effetti civili del matrimonio) il 12/03/2004, sentenza Tribunale di Milano n. 321/2004"},
 		{"wife's death, elided date", func(h *household) {
 			h.mario.CivilStatus = registry.Widowed
 			h.anna.DeathDate = date("2019-08-11")
