@@ -26,7 +26,7 @@ import (
 
 func init() {
 	register(
-		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT [--diritti-exempt]]] [--use estero|immigrazione|giudiziario] [--contrassegno ID] [--requester CF | --administration TEXT] [--seal-p12 FILE --seal-p12-password-file FILE] --out FILE.pdf",
+		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT [--diritti-exempt]]] [--use estero|immigrazione|giudiziario] [--contrassegno ID] [--requester CF | --administration TEXT] [--seal-p12 FILE --seal-p12-password-file FILE] [--force] --out FILE.pdf",
 			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
 		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT --authorised-by NAME", Help: "revoke an issued certificate, naming who authorised it", Run: (*cli).certificateRevoke},
 		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},

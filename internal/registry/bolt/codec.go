@@ -23,6 +23,17 @@ const personV2 = 2
 // so every other record keeps the bytes of format 1 or 2.
 const personV3 = 3
 
+// personV5 is format 3 with the e-mail and the open procedure always
+// written (either may be empty) and then the town of a birth abroad
+// (Person.BirthLocality); used only for a person born abroad whose town
+// the registry keeps, so every other record keeps its bytes.
+const personV5 = 5
+
+// eventV2 is an event record with the authentication of a contratto di
+// convivenza at its end (professional, name, date, reference); used only
+// for an event that has one.
+const eventV2 = 2
+
 var errShort = errors.New("record is truncated")
 
 type encoder struct{ b []byte }
@@ -164,6 +175,8 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 	// at the end; the others keep format 1's bytes, so files written before
 	// the e-mail existed read and check as they did.
 	switch {
+	case p.BirthLocality != "":
+		e.byte(personV5)
 	case !p.ProcedureOpen.IsZero():
 		e.byte(personV3)
 	case p.Email != "":
@@ -215,6 +228,10 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 		e.bool(doc.Revoked)
 	}
 	switch {
+	case p.BirthLocality != "":
+		e.str(p.Email)
+		e.date(p.ProcedureOpen)
+		e.str(p.BirthLocality)
 	case !p.ProcedureOpen.IsZero():
 		e.str(p.Email)
 		e.date(p.ProcedureOpen)
@@ -238,8 +255,9 @@ func decodePerson(data []byte) (*registry.Person, error) {
 	var d decoder
 	v2 := len(data) > 0 && data[0] == personV2
 	v3 := len(data) > 0 && data[0] == personV3
-	if v2 || v3 {
-		// Formats 2 and 3 are format 1 with fields at the end.
+	v5 := len(data) > 0 && data[0] == personV5
+	if v2 || v3 || v5 {
+		// Formats 2, 3 and 5 are format 1 with fields at the end.
 		data = append([]byte{recordV1}, data[1:]...)
 	}
 	d.start(data, "person")
@@ -312,6 +330,13 @@ func decodePerson(data []byte) (*registry.Person, error) {
 			d.fail(errors.New("format 3 record with no open procedure"))
 		}
 	}
+	if v5 {
+		p.Email = d.str()
+		p.ProcedureOpen = d.date()
+		if p.BirthLocality = d.str(); p.BirthLocality == "" && d.err == nil {
+			d.fail(errors.New("format 5 record with no town of birth"))
+		}
+	}
 	if err := d.finish("person"); err != nil {
 		return nil, err
 	}
@@ -342,7 +367,11 @@ func decodeFamily(data []byte) (*registry.Family, error) {
 
 func appendEvent(b []byte, ev *registry.Event) []byte {
 	e := encoder{b}
-	e.byte(recordV1)
+	if ev.Authentication != nil {
+		e.byte(eventV2)
+	} else {
+		e.byte(recordV1)
+	}
 	e.uvarint(uint64(ev.ID))
 	e.str(string(ev.Kind))
 	e.date(ev.Date)
@@ -357,11 +386,22 @@ func appendEvent(b []byte, ev *registry.Event) []byte {
 	}
 	e.str(ev.Act)
 	e.str(ev.Note)
+	if a := ev.Authentication; a != nil {
+		e.str(string(a.Professional))
+		e.str(a.Name)
+		e.date(a.Date)
+		e.str(a.Reference)
+	}
 	return e.b
 }
 
 func decodeEvent(data []byte) (*registry.Event, error) {
 	var d decoder
+	v2 := len(data) > 0 && data[0] == eventV2
+	if v2 {
+		// Format 2 is format 1 with the authentication at the end.
+		data = append([]byte{recordV1}, data[1:]...)
+	}
 	d.start(data, "event")
 	ev := &registry.Event{}
 	ev.ID = registry.EventID(d.uvarint())
@@ -382,6 +422,10 @@ func decodeEvent(data []byte) (*registry.Event, error) {
 	}
 	ev.Act = d.str()
 	ev.Note = d.str()
+	if v2 {
+		ev.Authentication = &registry.Authentication{
+			Professional: registry.Professional(d.str()), Name: d.str(), Date: d.date(), Reference: d.str()}
+	}
 	if err := d.finish("event"); err != nil {
 		return nil, err
 	}

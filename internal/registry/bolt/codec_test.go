@@ -31,6 +31,15 @@ func TestPersonCodecRoundTrip(t *testing.T) {
 		{"open procedure, no e-mail", &registry.Person{ID: 2, CF: "RSSMRA50B17A558W", Surname: "Rossi", GivenNames: "Mario", Sex: registry.Male,
 			BirthDate: registry.Date{Year: 1950, Month: 2, Day: 17}, ProcedureOpen: registry.Date{Year: 2026, Month: 11, Day: 2}}},
 		{"negative year and large ID", &registry.Person{ID: 1<<64 - 1, BirthDate: registry.Date{Year: -5, Month: 12, Day: 31}}},
+		// Format 5: a birth abroad with its town, with and without an
+		// e-mail and an open procedure.
+		{"born abroad with town", &registry.Person{ID: 3, CF: "SDAHMD90B24Z336W", Surname: "Said", GivenNames: "Ahmed", Sex: registry.Male,
+			BirthDate: registry.Date{Year: 1990, Month: 2, Day: 24}, BirthPlace: "Z336", BirthLocality: "Il Cairo"}},
+		{"born abroad with town, e-mail and procedure", func() *registry.Person {
+			p := *full
+			p.BirthPlace, p.BirthLocality = "Z336", "Alessandria d'Egitto"
+			return &p
+		}()},
 		{"non-ASCII names", &registry.Person{ID: 9, Surname: "D'Alò", GivenNames: "Niccolò Maria", BirthDate: registry.Date{Year: 2000, Month: 1, Day: 1}}},
 	}
 	for _, tt := range tests {
@@ -64,6 +73,24 @@ func TestFamilyAndEventCodec(t *testing.T) {
 	gotE, err := decodeEvent(appendEvent(nil, e))
 	if err != nil || !reflect.DeepEqual(gotE, e) {
 		t.Errorf("event round trip = %+v, %v; want %+v", gotE, err, e)
+	}
+	// Format 2: a contratto di convivenza keeps who authenticated it.
+	pact := &registry.Event{ID: 6, Kind: registry.CohabitationPact, Date: registry.Date{Year: 2019, Month: 10, Day: 10}, Place: "F205",
+		Persons: []registry.PersonID{1, 2}, Authentication: &registry.Authentication{Professional: registry.Notary, Name: "Carla Ferri",
+			Date: registry.Date{Year: 2019, Month: 10, Day: 8}, Reference: "rep. n. 18234"}}
+	data := appendEvent(nil, pact)
+	gotE, err = decodeEvent(data)
+	if err != nil || !reflect.DeepEqual(gotE, pact) {
+		t.Errorf("contratto round trip = %+v, %v; want %+v", gotE, err, pact)
+	}
+	for n := 0; n < len(data); n++ {
+		if _, err := decodeEvent(data[:n]); err == nil {
+			t.Fatalf("decoding %d of %d bytes of a contratto succeeded", n, len(data))
+		}
+	}
+	// Events without one keep format 1's bytes.
+	if b := appendEvent(nil, e); b[0] != recordV1 {
+		t.Errorf("an event with no authentication is written in format %d", b[0])
 	}
 }
 
