@@ -259,6 +259,18 @@ var exemptionLimits = map[int]struct {
 	// (fees.Exemption.DirittiExempt, ANPR's esenzioneDiritti).
 }
 
+// ExemptionsOn lists the table 39 rows a person (not an administration)
+// may claim on channel ch: what a kiosk offers.
+func ExemptionsOn(ch Channel) []fees.Reason {
+	var out []fees.Reason
+	for _, r := range fees.Reasons() {
+		if CheckExemption(fees.Exemption{Code: r.Code}, ch, RequesterSubject) == nil || CheckExemption(fees.Exemption{Code: r.Code}, ch, RequesterOther) == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // CheckExemption refuses an exemption code the requester of kind may not
 // claim on channel ch, before anything is charged or numbered.
 func CheckExemption(ex fees.Exemption, ch Channel, kind RequesterKind) error {

@@ -494,7 +494,7 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 		return IssueRequest{}, fmt.Errorf("the queued request is not the expected JSON: %w", err)
 	}
 	req := IssueRequest{Key: q.Key, SubjectCF: q.Body.CF, Exemption: q.Body.Exemption, Requester: q.Body.Requester,
-		Channel: certificate.Channel(q.Body.Channel)}
+		Channel: certificate.Channel(q.Body.Channel), Contrassegno: q.Body.Contrassegno, Use: q.Body.Use}
 	for _, t := range q.Body.Types {
 		req.Types = append(req.Types, certificate.Type(t))
 	}

@@ -85,7 +85,8 @@ func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, e
 // requestOf is the API's body for a request; the outbox keeps it too.
 func requestOf(req IssueRequest) api.CertificateRequest {
 	return api.CertificateRequest{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption,
-		Requester: req.Requester, Channel: string(req.Channel), IdempotencyKey: req.Key}
+		Requester: req.Requester, Channel: string(req.Channel), IdempotencyKey: req.Key,
+		Contrassegno: req.Contrassegno, Use: req.Use}
 }
 
 func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {

@@ -252,7 +252,7 @@ func (f *Flow) reset(full bool) {
 	rec := f.v.Recovered
 	wipeEvidence(f.requester)
 	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.requester = nil, nil, nil, nil, "", nil
-	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: fees.Reasons(), Shop: f.cfg.Shop, Recovered: rec,
+	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: certificate.ExemptionsOn(f.channel()), Shop: f.cfg.Shop, Recovered: rec,
 		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card}
 	switch {
 	case f.cfg.Mode == SelfService:
@@ -641,6 +641,7 @@ func (f *Flow) Choose(c Choice) error {
 	if f.cfg.Mode == SelfService {
 		ch = certificate.SelfService
 	}
+	c.Contrassegno = ContrassegnoFromScan(c.Contrassegno)
 	b, err := certificate.Fees(certificate.FeeRequest{Types: c.Types, Exemption: c.Exemption, ServiceCents: svc, Channel: ch, Contrassegno: c.Contrassegno, Use: c.Use}, f.cfg.Policy)
 	if err == nil {
 		if xerr := certificate.CheckExemption(c.Exemption, ch, certificate.RequesterOther); xerr != nil {
@@ -652,6 +653,10 @@ func (f *Flow) Choose(c Choice) error {
 		var fe *fees.Error
 		if errors.As(err, &fe) {
 			return f.fail(problem("fee_"+fe.Reason, fe.Message, err))
+		}
+		if r, ok := certificate.AsRefusal(err); ok {
+			// The use's and the contrassegno's own checks.
+			return f.fail(problem("fee_"+r.Reason, r.Message, err))
 		}
 		return f.fail(err)
 	}
@@ -665,6 +670,36 @@ func (f *Flow) Choose(c Choice) error {
 		v.Step = StepReview
 	})
 	return nil
+}
+
+// channel is the channel this kiosk issues on.
+func (f *Flow) channel() certificate.Channel {
+	if f.cfg.Mode == SelfService {
+		return certificate.SelfService
+	}
+	return certificate.Counter
+}
+
+// ContrassegnoFromScan reads a contrassegno's identifier as typed or as a
+// USB barcode reader types it (a keyboard to the kiosk): it drops an AIM
+// symbology identifier some readers put first ("]C0" for Code 128, whose
+// digit is not the marca's), then everything but digits, such as spaces
+// and the Enter the reader sends last. What remains is checked by the fee
+// rules as the 14 digits printed under the marca's barcode; a reader
+// whose barcode gives more digits than the identifier is refused there,
+// and the clerk types the printed number instead (the barcode's content
+// is not published by the Agenzia delle Entrate).
+func ContrassegnoFromScan(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 3 && s[0] == ']' {
+		s = s[3:]
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // newKey is an idempotency key: random, so it names no person.
@@ -732,7 +767,7 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		channel = certificate.SelfService
 	}
 	req := IssueRequest{Key: key, SubjectCF: v.Choice.SubjectCF, Types: v.Choice.Types, Exemption: v.Choice.Exemption,
-		Requester: requester, Channel: channel}
+		Requester: requester, Channel: channel, Contrassegno: v.Choice.Contrassegno, Use: v.Choice.Use}
 	staff := ""
 	if v.Staff != nil {
 		staff = v.Staff.ID

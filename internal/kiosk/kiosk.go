@@ -99,6 +99,10 @@ type IssueRequest struct {
 	// request without it is refused.
 	Requester *api.RequesterEvidence
 	Channel   certificate.Channel
+	// Contrassegno is the marca da bollo's 14-digit identifier when the
+	// counter applied one; Use the destination of use declared.
+	Contrassegno string
+	Use          string
 }
 
 // Issued is the hub's answer to an issued request.

@@ -65,6 +65,10 @@ type Summary struct {
 	State        int64          // imposta di bollo, owed to the State
 	City         int64          // diritti di segreteria, owed to the city
 	Shop         int64          // service fees, the shop's own
+	// Contrassegno is the bollo paid with marche da bollo (contrassegni
+	// telematici) the shop sold and applied: the State had it when the
+	// shop printed the marca, so it is owed to nobody here (fees.Shares).
+	Contrassegno int64
 }
 
 // Summarise adds up sales, applying the settlements among them to the
@@ -117,7 +121,7 @@ func Summarise(day time.Time, sales []Sale) Summary {
 			_ = shares.Add(l) // the hub charges no other kind: the hub's settlement refuses one
 		}
 	}
-	s.State, s.City, s.Shop = shares.State, shares.City, shares.Operator
+	s.State, s.City, s.Shop, s.Contrassegno = shares.State, shares.City, shares.Operator, shares.Contrassegno
 	return s
 }
 

@@ -38,11 +38,14 @@ type UI struct {
 	cardPIN   *widget.Entry
 	otherCF   *widget.Entry
 	exText    *widget.Entry
+	marca     *widget.Entry // the contrassegno's identifier: typed, or by a barcode reader that types like a keyboard
 	claimCode *widget.Entry // typed, or filled by a QR scanner that types like a keyboard
 	subject   string
 	types     map[certificate.Type]bool
 	exempt    bool
 	exCode    int
+	withMarca bool            // the bollo is paid with a contrassegno applied at the counter
+	use       certificate.Use // the destination of use chosen
 	lastStep  kiosk.Step
 	ctx       context.Context
 	drawCount int
@@ -67,6 +70,7 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.cardPIN = widget.NewPasswordEntry()
 	u.otherCF = widget.NewEntry()
 	u.exText = widget.NewEntry()
+	u.marca = widget.NewEntry()
 	u.claimCode = widget.NewEntry()
 	u.root = container.NewStack()
 	flow.OnChange = func() { fyne.Do(u.Refresh) }
@@ -142,9 +146,11 @@ func (u *UI) enter(v kiosk.View) {
 		u.docEntry.SetText("")
 		u.otherCF.SetText("")
 		u.exText.SetText("")
+		u.marca.SetText("")
 		u.claimCode.SetText("")
 		u.types = map[certificate.Type]bool{}
 		u.exempt, u.exCode, u.subject = false, 0, ""
+		u.withMarca, u.use = false, certificate.UseOrdinary
 	case kiosk.StepChoose:
 		if u.subject == "" && v.Person != nil {
 			u.subject = v.Person.CF
@@ -527,23 +533,44 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 		}
 	}
 	purposes := []string{u.t(v, "purpose_bollo"), u.t(v, "purpose_exempt")}
-	exBox := container.NewVBox(widget.NewLabel(u.t(v, "exemption_code")), exSel, widget.NewLabel(u.t(v, "exemption_text")), u.exText)
-	if !u.exempt {
-		exBox.Hide()
+	if v.Mode == kiosk.Operator {
+		// Only a shop's counter sells and applies a marca da bollo; a
+		// self-service kiosk pays the bollo virtually.
+		purposes = append(purposes, u.t(v, "purpose_contrassegno"))
 	}
+	exBox := container.NewVBox(widget.NewLabel(u.t(v, "exemption_code")), exSel, widget.NewLabel(u.t(v, "exemption_text")), u.exText)
+	marcaBox := container.NewVBox(widget.NewLabel(u.t(v, "contrassegno_label")), u.marca)
+	show := func() {
+		exBox.Hidden = !u.exempt
+		marcaBox.Hidden = !u.withMarca
+		exBox.Refresh()
+		marcaBox.Refresh()
+	}
+	show()
 	purpose := widget.NewRadioGroup(purposes, func(s string) {
 		u.exempt = s == purposes[1]
-		if u.exempt {
-			exBox.Show()
-		} else {
-			exBox.Hide()
-		}
+		u.withMarca = len(purposes) > 2 && s == purposes[2]
+		show()
 	})
 	purpose.Required = true
 	purpose.Selected = purposes[0]
-	if u.exempt {
+	switch {
+	case u.exempt:
 		purpose.Selected = purposes[1]
+	case u.withMarca && len(purposes) > 2:
+		purpose.Selected = purposes[2]
 	}
+	// Destination of use (ANPR's paEstera): its wording replaces the art.
+	// 40 sentence on the certificate.
+	var useLabels []string
+	byUse := map[string]certificate.Use{}
+	for _, us := range certificate.Uses() {
+		l := u.t(v, "use_"+us.String())
+		useLabels = append(useLabels, l)
+		byUse[l] = us
+	}
+	useSel := widget.NewSelect(useLabels, func(s string) { u.use = byUse[s] })
+	useSel.Selected = u.t(v, "use_"+u.use.String())
 	next := big(u.t(v, "choose_button"), func() {
 		c := kiosk.Choice{SubjectCF: u.subject}
 		if c.SubjectCF == "" {
@@ -557,6 +584,10 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 		if u.exempt {
 			c.Exemption = fees.Exemption{Code: u.exCode, Text: strings.TrimSpace(u.exText.Text)}
 		}
+		if u.withMarca && v.Mode == kiosk.Operator {
+			c.Contrassegno = u.marca.Text
+		}
+		c.Use = string(u.use)
 		u.run(func(context.Context) error { return u.flow.Choose(c) })
 	})
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
@@ -568,7 +599,9 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	left.Add(widget.NewLabelWithStyle(u.t(v, "choose_purpose"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	left.Add(purpose)
 	left.Add(exBox)
-	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), types)
+	left.Add(marcaBox)
+	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), types,
+		widget.NewLabelWithStyle(u.t(v, "choose_use"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), useSel)
 	return container.NewBorder(hello, container.NewHBox(back, u.accessLogButton(v), layout.NewSpacer(), next), nil, nil,
 		container.NewGridWithColumns(2, container.NewScroll(left), container.NewScroll(right)))
 }
@@ -610,6 +643,12 @@ func (u *UI) reviewScreen(v kiosk.View) fyne.CanvasObject {
 	info := widget.NewForm(
 		widget.NewFormItem(u.t(v, "review_subject"), widget.NewLabel(v.Subject)),
 		widget.NewFormItem(u.t(v, "review_certificates"), widget.NewLabel(strings.Join(names, "\n"))))
+	if us := certificate.Use(v.Choice.Use); us != certificate.UseOrdinary {
+		info.Append(u.t(v, "review_use"), widget.NewLabel(u.t(v, "use_"+us.String())))
+	}
+	if v.Choice.Contrassegno != "" {
+		info.Append(u.t(v, "review_contrassegno"), widget.NewLabel(v.Choice.Contrassegno))
+	}
 	confirm := big(u.t(v, "confirm_button"), func() { u.run(u.flow.Confirm) })
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	u.busy(v, confirm, back)
@@ -690,6 +729,9 @@ func (u *UI) summaryScreen(v kiosk.View) fyne.CanvasObject {
 	row(u.t(v, "summary_state"), fees.Euro(s.State), false)
 	row(u.t(v, "summary_city"), fees.Euro(s.City), false)
 	row(u.t(v, "summary_shop"), fees.Euro(s.Shop), false)
+	if s.Contrassegno > 0 {
+		row(u.t(v, "summary_contrassegno"), fees.Euro(s.Contrassegno), false)
+	}
 	if len(s.Protocols) > 0 {
 		prot := widget.NewLabel(strings.Join(s.Protocols, ", "))
 		prot.Wrapping = fyne.TextWrapWord

@@ -217,6 +217,14 @@ func TestGoldenScreens(t *testing.T) {
 			f.TapCard(ctx)
 			return f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza}})
 		}, kiosk.StepReview},
+		// A marca da bollo read by a USB barcode reader (its AIM prefix
+		// and Enter dropped) and a use abroad, shown for review.
+		{"operator_review_contrassegno", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
+			f.LoginCard(ctx, "12345678")
+			f.TapCard(ctx)
+			return f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.Residenza},
+				Contrassegno: "]C001234567890123\n", Use: "estero"})
+		}, kiosk.StepReview},
 		{"operator_done", kiosk.Operator, false, false, func(f *kiosk.Flow) error {
 			f.LoginCard(ctx, "12345678")
 			f.TapCard(ctx)
