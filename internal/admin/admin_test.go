@@ -36,6 +36,7 @@ type fixture struct {
 	con   *Console
 	ops   *opbolt.Store
 	certs *certbolt.Store
+	reg   registry.Store
 	cf    string
 	opID  string
 }
@@ -102,7 +103,7 @@ func newFixture(t *testing.T) *fixture {
 	})
 	srv := httptest.NewServer(con.Wrap(api))
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, con: con, ops: ops, certs: certs, cf: cf, opID: o.ID}
+	return &fixture{srv: srv, con: con, ops: ops, certs: certs, reg: st, cf: cf, opID: o.ID}
 }
 
 // client is a browser: a cookie jar, no automatic redirects.

@@ -8,15 +8,12 @@ import (
 	"net/http"
 	"strings"
 
-	bbolt "go.etcd.io/bbolt"
 	"rsc.io/qr"
 
 	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/protocol"
-	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/totp"
 )
 
@@ -83,66 +80,6 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 	}{map[string]string{"cf": q.Get("cf"), "actor": q.Get("actor"), "from": q.Get("from"), "to": q.Get("to")},
 		searched, entries, len(entries) == auditLimit, verified, broken, false}
 	c.render(w, r, http.StatusOK, "audit", v)
-}
-
-type personData struct {
-	CF, Purpose string
-	Person      *registry.Person
-	Family      []*registry.Person
-	Residence   string
-}
-
-// personsPage shows one registry record. The read and its audit entry are
-// one transaction: if the entry cannot be written, nothing is shown.
-func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
-	lang := langOf(r)
-	cf := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("cf")))
-	purpose := strings.TrimSpace(r.URL.Query().Get("purpose"))
-	d := personData{CF: cf, Purpose: purpose}
-	v := c.newView(r, "nav.persons")
-	v.Data = &d
-	if cf == "" {
-		c.render(w, r, http.StatusOK, "persons", v)
-		return
-	}
-	if len(purpose) < 5 {
-		v.Error = tr(lang, "persons.needpurpose")
-		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
-		return
-	}
-	err := c.DB.Update(func(tx *bbolt.Tx) error {
-		rd := bolt.ReaderOf(tx)
-		p, err := rd.PersonByCF(cf)
-		if err != nil {
-			return err
-		}
-		d.Person = p
-		if p.Family != 0 {
-			if d.Family, err = rd.Members(p.Family); err != nil {
-				return err
-			}
-		}
-		if res, ok := p.CurrentResidence(); ok {
-			d.Residence = strings.TrimSpace(res.Address.Line() + ", " + res.Address.CAP)
-		}
-		_, err = c.Audit.Append(tx, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
-			Purpose: purpose, Subject: p.CF, Data: "scheda anagrafica e famiglia", Channel: "admin", Request: r.URL.Path})
-		return err
-	})
-	switch {
-	case errors.Is(err, registry.ErrNotFound):
-		v.Error = fmt.Sprintf(tr(lang, "persons.notfound"), cf)
-		c.render(w, r, http.StatusNotFound, "persons", v)
-		return
-	case errors.Is(err, registry.ErrInvalid), errors.Is(err, registry.ErrAmbiguous):
-		v.Error = err.Error()
-		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
-		return
-	case err != nil:
-		c.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	c.render(w, r, http.StatusOK, "persons", v)
 }
 
 func (c *Console) staffPage(w http.ResponseWriter, r *http.Request) {

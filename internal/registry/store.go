@@ -27,6 +27,10 @@ type Reader interface {
 	PersonByCF(cf string) (*Person, error)
 	// PersonByNIS finds the holder of the CIE whose chip carries nis.
 	PersonByNIS(nis string) (*Person, error)
+	// PersonsByName returns the persons whose NameKey starts with
+	// NameQuery(query), in NameKey order then by ID, at most limit of them
+	// (0: all). An empty query is ErrInvalid.
+	PersonsByName(query string, limit int) ([]*Person, error)
 	Family(id FamilyID) (*Family, error)
 	// Members returns a family's members, head first, then by relationship
 	// code and birth date.

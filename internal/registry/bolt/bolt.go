@@ -167,7 +167,11 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, openFailure(path, existed, err)
 	}
 	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
-	if err := s.prepare(fresh); err != nil {
+	err = s.prepare(fresh)
+	if err == nil && !opts.ReadOnly {
+		err = ensureNames(db)
+	}
+	if err != nil {
 		_ = db.Close()
 		if !existed {
 			_ = os.Remove(path)

@@ -304,6 +304,7 @@ type writer struct {
 	// entries arrive out of key order.
 	pev       []pevKey
 	pevSorted bool
+	names     [][]byte // name index keys waiting for flushNames
 }
 
 type idRun struct{ lo, hi uint64 }
@@ -466,6 +467,9 @@ func (w *writer) flush() error {
 	if err := w.flushPEv(); err != nil {
 		return err
 	}
+	if err := w.flushNames(); err != nil {
+		return err
+	}
 	if w.personDelta == 0 {
 		return nil
 	}
@@ -596,6 +600,9 @@ func (w *writer) PutPerson(p *registry.Person) error {
 		if err := w.bucket(bucketMembers).Put(w.copyBytes(pairKey(uint64(p.Family), id)), nil); err != nil {
 			return err
 		}
+	}
+	if err := w.indexName(old, p); err != nil {
+		return err
 	}
 	w.scratch = appendPerson(w.scratch[:0], p)
 	val := w.copyBytes(w.scratch)

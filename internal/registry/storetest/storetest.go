@@ -145,6 +145,7 @@ func Run(t *testing.T, f Factory) {
 		{"PersonByCF", testPersonByCF},
 		{"PersonByCFAmbiguous", testPersonByCFAmbiguous},
 		{"PersonByNIS", testPersonByNIS},
+		{"PersonsByName", testPersonsByName},
 		{"Conflicts", testConflicts},
 		{"ReplaceUpdatesIndexes", testReplaceUpdatesIndexes},
 		{"FamiliesAndMembers", testFamiliesAndMembers},
@@ -1029,4 +1030,71 @@ func testContextCancelled(t *testing.T, f Factory) {
 		}
 		return nil
 	})
+}
+
+// Staff find persons by name: surname then given names, by prefix, with
+// case, accents and apostrophes ignored; a renamed person is found by the
+// new name only; the index survives a reopen.
+func testPersonsByName(t *testing.T, f Factory) {
+	s := f.Open(t)
+	rossi := newPerson(t, cfRossi, "Rossi", "Mario", registry.Male, "1950-02-17", "A558")
+	verdiG := newPerson(t, cfVerdiG, "Verdi", "Giuseppe", registry.Male, "1980-01-01", "F205")
+	verdiL := newPerson(t, cfVerdiL, "Verdì", "Luca", registry.Male, "2010-03-15", "F205")
+	ccc := newPerson(t, cfCCC, "D'Angelo", "Nicolò", registry.Male, "1985-04-03", "L219")
+	put(t, s, rossi, verdiL, verdiG, ccc)
+	names := func(r registry.Reader, q string, limit int) []string {
+		t.Helper()
+		ps, err := r.PersonsByName(q, limit)
+		if err != nil {
+			t.Fatalf("PersonsByName(%q): %v", q, err)
+		}
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.CF)
+		}
+		return out
+	}
+	check := func(s registry.Store) {
+		t.Helper()
+		view(t, s, func(r registry.Reader) error {
+			for _, tt := range []struct {
+				q     string
+				limit int
+				want  []string
+			}{
+				{"verdi", 0, []string{cfVerdiG, cfVerdiL}}, // VERDI GIUSEPPE before VERDI LUCA
+				{"VERDI L", 0, []string{cfVerdiL}},
+				{"verdì   giu", 0, []string{cfVerdiG}},
+				{"verdi", 1, []string{cfVerdiG}},
+				{"dangelo nicolo", 0, []string{cfCCC}},
+				{"d'angelo", 0, []string{cfCCC}},
+				{"ross mario", 0, nil}, // a prefix of the whole name, not of each word
+				{"bianchi", 0, nil},
+			} {
+				if got := names(r, tt.q, tt.limit); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Errorf("PersonsByName(%q, %d) = %v, want %v", tt.q, tt.limit, got, tt.want)
+				}
+			}
+			if _, err := r.PersonsByName(" ' ", 0); !errors.Is(err, registry.ErrInvalid) {
+				t.Errorf("an empty name query: %v, want ErrInvalid", err)
+			}
+			return nil
+		})
+	}
+	check(s)
+	// A change of surname (a registry records one) moves the person.
+	renamed := *rossi
+	renamed.Surname = "Rossini"
+	put(t, s, &renamed)
+	view(t, s, func(r registry.Reader) error {
+		if got := names(r, "rossi m", 0); len(got) != 0 {
+			t.Errorf("the old name still finds %v", got)
+		}
+		if got := names(r, "rossini", 0); fmt.Sprint(got) != fmt.Sprint([]string{cfRossi}) {
+			t.Errorf("the new name finds %v", got)
+		}
+		return nil
+	})
+	put(t, s, rossi) // back to Rossi for the reopen
+	check(f.Reopen(t, s))
 }
