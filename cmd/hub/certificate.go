@@ -364,8 +364,15 @@ func (c *cli) protocolExport(ctx context.Context, args []string) error {
 		if over {
 			state = fmt.Sprintf("the register of %s is closed (since %s)", day, closing.Closed.In(protocol.Rome).Format(time.RFC3339))
 		}
+		// A closed day is written in the layout it was closed with, so a
+		// day closed before the register's codes were in the CSV still
+		// gives its bytes.
+		layout := protocol.CSVFormat
+		if over {
+			layout = closing.CSVLayout()
+		}
 		var b strings.Builder
-		sum, err := protocol.WriteCSV(&b, day, entries)
+		sum, err := protocol.WriteCSVFormat(&b, day, entries, layout)
 		if err != nil {
 			return err
 		}

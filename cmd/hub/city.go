@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -77,7 +78,8 @@ func deskSettings(cs *citybolt.Store, desk *issuance.Service) func() (issuance.S
 		if err != nil {
 			return issuance.Settings{}, err
 		}
-		return issuance.Settings{Issuer: iss, PublicURL: cfg.PublicURL, Policy: cfg.CertificatePolicy()}, nil
+		return issuance.Settings{Issuer: iss, PublicURL: cfg.PublicURL, Policy: cfg.CertificatePolicy(),
+			Register: protocol.Register{IPA: cfg.IPACode, AOO: cfg.AOOCode, Code: cfg.RegisterCode}}, nil
 	}
 }
 

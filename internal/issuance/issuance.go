@@ -43,9 +43,12 @@ type Service struct {
 	// PublicURL + "/v/" + id.
 	PublicURL string
 	Policy    certificate.Policy
-	Now       func() time.Time
-	Rand      io.Reader // certificate ids; nil is crypto/rand
-	Log       *slog.Logger
+	// Register is the codes of the certificates' register (IPA, AOO,
+	// register), which every number carries; zero prints bare numbers.
+	Register protocol.Register
+	Now      func() time.Time
+	Rand     io.Reader // certificate ids; nil is crypto/rand
+	Log      *slog.Logger
 	// Audit records every read of a person's data. The entry of an issued
 	// certificate commits with it; a refused request's read is recorded
 	// on its own. Nil only in tests of other concerns.
@@ -86,6 +89,9 @@ type Settings struct {
 	Issuer    certificate.Issuer
 	PublicURL string
 	Policy    certificate.Policy
+	// Register is the codes of the certificates' own register (city
+	// settings IPACode, AOOCode, RegisterCode), carried by every number.
+	Register protocol.Register
 }
 
 // Settings returns the settings the next certificate is issued under.
@@ -97,7 +103,7 @@ func (s *Service) Settings() (Settings, error) {
 		}
 		return st, nil
 	}
-	return Settings{Issuer: s.Issuer, PublicURL: s.PublicURL, Policy: s.Policy}, nil
+	return Settings{Issuer: s.Issuer, PublicURL: s.PublicURL, Policy: s.Policy, Register: s.Register}, nil
 }
 
 // Places is the table places are named from.
@@ -310,7 +316,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	// The certificate is dated when its number is registered, which is now
 	// unless the clock has stepped back a little behind the register
 	// (protocol.Stamp): the document and the register say the same time.
-	rec, replayed, err := s.Certs.IssueWithContrassegno(ctx, now, idem, breakdown.Contrassegno, func(n protocol.Number, registered time.Time) (*certbolt.Built, error) {
+	rec, replayed, err := s.Certs.IssueIn(ctx, settings.Register, now, idem, breakdown.Contrassegno, func(n protocol.Number, registered time.Time) (*certbolt.Built, error) {
 		id, err := certificate.NewID(s.Rand)
 		if err != nil {
 			return nil, err

@@ -14,10 +14,10 @@ func TestNumber(t *testing.T) {
 		n    Number
 		want string
 	}{
-		{Number{2026, 123}, "2026/0000123"},
-		{Number{2026, 1}, "2026/0000001"},
-		{Number{2027, 9999999}, "2027/9999999"},
-		{Number{2027, 12345678}, "2027/12345678"}, // grows past seven digits rather than wrapping
+		{Number{Year: 2026, Seq: 123}, "2026/0000123"},
+		{Number{Year: 2026, Seq: 1}, "2026/0000001"},
+		{Number{Year: 2027, Seq: 9999999}, "2027/9999999"},
+		{Number{Year: 2027, Seq: 12345678}, "2027/12345678"}, // grows past seven digits rather than wrapping
 	}
 	for _, c := range cases {
 		if got := c.n.String(); got != c.want {
@@ -68,7 +68,7 @@ func entry(n Number, at time.Time) Entry {
 
 func TestValidate(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, Rome)
-	good := entry(Number{2026, 1}, at)
+	good := entry(Number{Year: 2026, Seq: 1}, at)
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +91,12 @@ func TestValidate(t *testing.T) {
 func TestWriteCSV(t *testing.T) {
 	day := Day{2026, time.November, 23}
 	at := day.Start().Add(9 * time.Hour)
-	es := []Entry{entry(Number{2026, 3}, at.Add(time.Minute)), entry(Number{2026, 2}, at)}
+	es := []Entry{entry(Number{Year: 2026, Seq: 3}, at.Add(time.Minute)), entry(Number{Year: 2026, Seq: 2}, at)}
 	es[0].Subject = `Certificato, "contestuale"` // needs CSV quoting
 	var buf bytes.Buffer
-	sum, err := WriteCSV(&buf, day, es)
+	// The first layout, which days closed before the register's codes
+	// keep: its bytes must not change.
+	sum, err := WriteCSVFormat(&buf, day, es, CSVFormat1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +114,12 @@ func TestWriteCSV(t *testing.T) {
 	}
 
 	var again bytes.Buffer
-	sum2, _ := WriteCSV(&again, day, []Entry{es[1], es[0]})
+	sum2, _ := WriteCSVFormat(&again, day, []Entry{es[1], es[0]}, CSVFormat1)
 	if sum2 != sum || again.String() != buf.String() {
 		t.Error("the export depends on the input order")
 	}
 
-	other := entry(Number{2026, 4}, at.Add(24*time.Hour))
+	other := entry(Number{Year: 2026, Seq: 4}, at.Add(24*time.Hour))
 	if _, err := WriteCSV(&bytes.Buffer{}, day, append(es, other)); err == nil {
 		t.Error("an entry of another day was accepted")
 	}
@@ -128,24 +130,28 @@ func TestWriteCSV(t *testing.T) {
 
 func TestAnnulment(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, Rome)
-	a := Annulment(Number{2026, 7}, at, "Ufficio protocollo", "emissione non riuscita", "c7")
+	a := Annulment(Number{Year: 2026, Seq: 7}, at, "Ufficio protocollo", "Laura Bianchi, responsabile della gestione documentale", "emissione non riuscita", "c7")
 	if err := a.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if a.Reason() != "emissione non riuscita" || a.DocSHA256 != sha256.Sum256([]byte(a.AnnulmentStatement())) {
 		t.Errorf("annulment %+v", a)
 	}
-	if out := entry(Number{2026, 8}, at); out.Reason() != "" {
+	if out := entry(Number{Year: 2026, Seq: 8}, at); out.Reason() != "" {
 		t.Error("a registration has an annulment reason")
 	}
 	for name, mutate := range map[string]func(*Entry){
-		"no author":       func(e *Entry) { e.Correspondent = "" },
-		"no reason":       func(e *Entry) { e.Subject = "ANNULLATO: " },
-		"reason changed":  func(e *Entry) { e.Subject = "ANNULLATO: altro" },
-		"time changed":    func(e *Entry) { e.Time = e.Time.Add(time.Second) },
-		"number changed":  func(e *Entry) { e.Number.Seq++ },
-		"other doc type":  func(e *Entry) { e.DocType = "certificato anagrafico" },
-		"document digest": func(e *Entry) { e.DocSHA256 = sha256.Sum256([]byte("pdf")) },
+		"no author": func(e *Entry) { e.Correspondent = "" },
+		"no authorisation": func(e *Entry) {
+			*e = Annulment(e.Number, e.Time, e.Correspondent, " ", e.Reason(), e.Ref)
+		},
+		"authorisation changed": func(e *Entry) { e.Authorisation = "Mario Rossi" },
+		"no reason":             func(e *Entry) { e.Subject = "ANNULLATO: " },
+		"reason changed":        func(e *Entry) { e.Subject = "ANNULLATO: altro" },
+		"time changed":          func(e *Entry) { e.Time = e.Time.Add(time.Second) },
+		"number changed":        func(e *Entry) { e.Number.Seq++ },
+		"other doc type":        func(e *Entry) { e.DocType = "certificato anagrafico" },
+		"document digest":       func(e *Entry) { e.DocSHA256 = sha256.Sum256([]byte("pdf")) },
 	} {
 		e := a
 		mutate(&e)
@@ -154,13 +160,108 @@ func TestAnnulment(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if _, err := WriteCSV(&buf, DayOf(at), []Entry{entry(Number{2026, 8}, at), a}); err != nil {
+	if _, err := WriteCSVFormat(&buf, DayOf(at), []Entry{entry(Number{Year: 2026, Seq: 8}, at), a}, CSVFormat1); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "2026/0000007,2026-11-23T10:00:00+01:00,annullato,Ufficio protocollo,ANNULLATO: emissione non riuscita,annullamento di registrazione (art. 54 DPR 445/2000),") ||
 		!strings.HasSuffix(lines[1], ",c7") {
 		t.Errorf("register:\n%s", buf.String())
+	}
+	buf.Reset()
+	if _, err := WriteCSV(&buf, DayOf(at), []Entry{entry(Number{Year: 2026, Seq: 8}, at), a}); err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], ",,,2026/0000007,2026-11-23T10:00:00+01:00,annullato,Ufficio protocollo,ANNULLATO: emissione non riuscita,") ||
+		!strings.HasSuffix(lines[1], ",c7,\"Laura Bianchi, responsabile della gestione documentale\"") {
+		t.Errorf("register:\n%s", buf.String())
+	}
+}
+
+// TestAnnulmentBeforeAuthorisation: an annulment registered before the
+// authorisation was kept (its statement has none) still matches its digest
+// and reads; a new one cannot leave it out.
+func TestAnnulmentBeforeAuthorisation(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, Rome)
+	old := Entry{Number: Number{Year: 2026, Seq: 4}, Time: at, Direction: Annulled, Correspondent: "procedura automatica del protocollo informatico (hub Sportello)",
+		Subject: "ANNULLATO: numero assegnato a un documento la cui emissione non è riuscita", DocType: AnnulmentDocType}
+	old.DocSHA256 = sha256.Sum256([]byte("Registrazione di protocollo n. 2026/0000004 annullata il 2026-03-02T09:30:00+01:00 da procedura automatica del protocollo informatico (hub Sportello). Motivo: numero assegnato a un documento la cui emissione non è riuscita"))
+	if old.DocSHA256 != sha256.Sum256([]byte(old.AnnulmentStatement())) {
+		t.Errorf("the statement of an annulment without authorisation changed: %s", old.AnnulmentStatement())
+	}
+	if err := old.Validate(); err == nil || !strings.Contains(err.Error(), "authorisation") {
+		t.Errorf("a new annulment without authorisation: %v", err)
+	}
+	auto := Annulment(old.Number, at, old.Correspondent, RuleUnregistered, old.Reason(), "")
+	if err := auto.Validate(); err != nil || !strings.Contains(auto.AnnulmentStatement(), "autorizzazione: "+RuleUnregistered) {
+		t.Errorf("automatic annulment: %v %s", err, auto.AnnulmentStatement())
+	}
+}
+
+// TestNumberWithRegister: a number carries its register's codes in the
+// order of DPCM 3.12.2013 art. 9, reads back whole, and numbers written
+// before the codes existed still read.
+func TestNumberWithRegister(t *testing.T) {
+	reg := Register{IPA: "c_f205", AOO: "A1B2C3D", Code: "CERT"}
+	n := Number{Register: reg, Year: 2026, Seq: 123}
+	if got := n.String(); got != "c_f205.A1B2C3D.CERT.2026/0000123" {
+		t.Errorf("String = %q", got)
+	}
+	if n.Short() != "2026/0000123" {
+		t.Errorf("Short = %q", n.Short())
+	}
+	for s, want := range map[string]Number{
+		"c_f205.A1B2C3D.CERT.2026/0000123": n,
+		"2026/0000123":                     {Year: 2026, Seq: 123},
+	} {
+		if got, err := ParseNumber(s); err != nil || got != want {
+			t.Errorf("ParseNumber(%q) = %+v, %v; want %+v", s, got, err, want)
+		}
+	}
+	for _, bad := range []string{"c_f205.A1B2C3D.2026/0000123", ".A1B2C3D.CERT.2026/0000123", "c_f205.A1B2C3D.CE RT.2026/0000123",
+		"c_f205.A1B2C3D.CERT.2026/12", "c_f205.A1B2C3D.CERT.x.2026/0000123", "c_f205.A1B2C3D.CERT.+026/0000123"} {
+		if _, err := ParseNumber(bad); err == nil {
+			t.Errorf("ParseNumber(%q) accepted", bad)
+		}
+	}
+	if !n.Same(Number{Year: 2026, Seq: 123}) || n.Same(Number{Register: reg, Year: 2026, Seq: 124}) {
+		t.Error("Same compares more or less than year and progressive")
+	}
+	for _, bad := range []Register{{IPA: "c_f205"}, {IPA: "c_f205", AOO: "A1", Code: ""}, {IPA: "c.f205", AOO: "A1", Code: "CERT"}, {IPA: "c_f205", AOO: "A1", Code: strings.Repeat("X", MaxCodeLen+1)}} {
+		if err := bad.Check(); !errors.Is(err, ErrRegister) {
+			t.Errorf("Check(%+v) = %v", bad, err)
+		}
+	}
+	e := entry(Number{Register: Register{IPA: "c_f205"}, Year: 2026, Seq: 1}, time.Date(2026, 1, 2, 10, 0, 0, 0, Rome))
+	if err := e.Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an entry with partial codes: %v", err)
+	}
+}
+
+// TestCSVNamesTheRegister: each row of the day's register carries its
+// register's codes, so a day on which the city changed them reads right;
+// a day closed in the first layout still exports its own bytes.
+func TestCSVNamesTheRegister(t *testing.T) {
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, Rome)
+	a := Register{IPA: "c_f205", AOO: "A1B2C3D", Code: "CERT"}
+	b := Register{IPA: "c_f205", AOO: "A1B2C3D", Code: "CERTANAG"}
+	es := []Entry{entry(Number{Register: b, Year: 2026, Seq: 2}, at.Add(time.Hour)), entry(Number{Register: a, Year: 2026, Seq: 1}, at)}
+	var buf bytes.Buffer
+	if _, err := WriteCSV(&buf, DayOf(at), es); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "codice_amministrazione,codice_aoo,codice_registro,numero,data_ora,") ||
+		!strings.HasPrefix(lines[1], "c_f205,A1B2C3D,CERT,2026/0000001,2026-05-04T09:00:00+02:00,uscita,") ||
+		!strings.HasPrefix(lines[2], "c_f205,A1B2C3D,CERTANAG,2026/0000002,2026-05-04T10:00:00+02:00,uscita,") {
+		t.Errorf("register:\n%s", buf.String())
+	}
+	if c := (Closing{}); c.CSVLayout() != CSVFormat1 {
+		t.Errorf("a closing without layout is %d", c.CSVLayout())
+	}
+	if _, err := WriteCSVFormat(&buf, DayOf(at), es, 9); err == nil {
+		t.Error("an unknown layout was written")
 	}
 }
 

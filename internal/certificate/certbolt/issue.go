@@ -42,7 +42,7 @@ func recordRecovery(tx *bbolt.Tx, annulled []protocol.Entry) error {
 		_, err := auditbolt.Append(tx, audit.Entry{
 			// The actor is the hub's protocol procedure, not a person.
 			Time: e.Time, Actor: audit.Actor{Kind: audit.System, ID: "protocollo"}, Subject: "-", Channel: "recovery",
-			Purpose: "annullamento della registrazione di protocollo (art. 54 DPR 445/2000): " + e.Reason(),
+			Purpose: "annullamento della registrazione di protocollo (art. 54 DPR 445/2000): " + e.Reason() + "; autorizzazione: " + e.Authorisation,
 			Data:    "registro di protocollo, numero " + e.Number.String() + " (nessun dato personale letto)",
 			Request: e.Number.String(),
 		})
@@ -106,7 +106,7 @@ func (s *Store) Recovered() []protocol.Entry { return s.numbers.Recovered() }
 // which fails every issuance in flight together, burns no number, and the
 // register has no hole either way.
 func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build func(protocol.Number, time.Time) (*Built, error)) (certificate.Record, bool, error) {
-	return s.IssueWithContrassegno(ctx, at, idem, "", build)
+	return s.IssueIn(ctx, protocol.Register{}, at, idem, "", build)
 }
 
 // IssueWithContrassegno is Issue for a certificate whose bollo is paid by
@@ -116,8 +116,23 @@ func (s *Store) Issue(ctx context.Context, at time.Time, idem Idempotency, build
 // before a number is reserved, and the store records it with the
 // certificate in the same transaction (bucketContrassegni).
 func (s *Store) IssueWithContrassegno(ctx context.Context, at time.Time, idem Idempotency, contrassegno string, build func(protocol.Number, time.Time) (*Built, error)) (certificate.Record, bool, error) {
+	return s.IssueIn(ctx, protocol.Register{}, at, idem, contrassegno, build)
+}
+
+// IssueIn is IssueWithContrassegno in the register whose codes are reg
+// (the city's settings at this issuance): the number build receives, the
+// one the certificate prints and the record and the register keep,
+// carries them, "c_f205.A1B2C3.CERT.2026/0000123". The progressive is the
+// register's one sequence of the year whatever the codes (see
+// protocol.Number), so a change of codes takes effect from the next number
+// and the numbers given keep theirs. Codes that are partly set or
+// malformed are refused before a number is reserved.
+func (s *Store) IssueIn(ctx context.Context, reg protocol.Register, at time.Time, idem Idempotency, contrassegno string, build func(protocol.Number, time.Time) (*Built, error)) (certificate.Record, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return certificate.Record{}, false, err
+	}
+	if err := reg.Check(); err != nil {
+		return certificate.Record{}, false, fmt.Errorf("the certificates cannot be registered: %w", err)
 	}
 	if idem.Key != "" {
 		unlock, err := s.keys.lock(ctx, idem.Key)
@@ -140,6 +155,7 @@ func (s *Store) IssueWithContrassegno(ctx context.Context, at time.Time, idem Id
 	if err != nil {
 		return certificate.Record{}, false, err
 	}
+	n.Register = reg
 	settled := false
 	defer func() {
 		// A panicking renderer still must not leave its number behind; the

@@ -2,6 +2,7 @@ package protobolt
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -77,7 +78,10 @@ type numbering struct {
 	back map[uint64]abandoned
 }
 
-type abandoned struct{ reason, ref string }
+type abandoned struct {
+	reason, ref string
+	reg         protocol.Register // the codes the number was handed out under
+}
 
 // The allocators of the open files of this process.
 var allocators struct {
@@ -222,7 +226,7 @@ func (a *Allocator) registered(n protocol.Number) {
 		if seq < y.registered {
 			delete(y.back, seq)
 			// Dated when written, by Settle.
-			a.unsettled = append(a.unsettled, protocol.Annulment(protocol.Number{Year: n.Year, Seq: seq}, a.latest, a.author, ab.reason, ab.ref))
+			a.unsettled = append(a.unsettled, protocol.Annulment(protocol.Number{Register: ab.reg, Year: n.Year, Seq: seq}, a.latest, a.author, protocol.RuleUnregistered, ab.reason, ab.ref))
 			a.retry.Store(true)
 		}
 	}
@@ -246,7 +250,7 @@ func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.En
 		return nil, fmt.Errorf("protocol number %s was not handed out by this register's allocator", n)
 	}
 	if n.Seq > y.registered {
-		y.back[n.Seq] = abandoned{reason, ref}
+		y.back[n.Seq] = abandoned{reason, ref, n.Register}
 		for y.last > y.registered {
 			if _, ok := y.back[y.last]; !ok {
 				break
@@ -258,7 +262,7 @@ func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.En
 		return nil, nil
 	}
 	a.mu.Unlock()
-	e := protocol.Annulment(n, a.now(), a.author, reason, ref)
+	e := protocol.Annulment(n, a.now(), a.author, protocol.RuleUnregistered, reason, ref)
 	e, err := a.write(e)
 	if err != nil {
 		a.mu.Lock()
@@ -287,7 +291,7 @@ func (a *Allocator) Settle() {
 	for _, e := range pending {
 		// Dated now, not when first attempted: the register records when
 		// the annulment was made.
-		e = protocol.Annulment(e.Number, a.now(), e.Correspondent, e.Reason(), e.Ref)
+		e = protocol.Annulment(e.Number, a.now(), e.Correspondent, e.Authorisation, e.Reason(), e.Ref)
 		if e, err := a.write(e); err != nil && !errors.Is(err, ErrImmutable) {
 			failed = append(failed, e)
 		}
@@ -311,7 +315,7 @@ func (a *Allocator) write(e protocol.Entry) (protocol.Entry, error) {
 	}
 	a.mu.Lock()
 	if e.Time.Before(a.latest) {
-		e = protocol.Annulment(e.Number, a.latest, e.Correspondent, e.Reason(), e.Ref)
+		e = protocol.Annulment(e.Number, a.latest, e.Correspondent, e.Authorisation, e.Reason(), e.Ref)
 	}
 	a.latest = e.Time
 	a.mu.Unlock()
@@ -321,7 +325,7 @@ func (a *Allocator) write(e protocol.Entry) (protocol.Entry, error) {
 			return err
 		}
 		if e.Time.Before(floor) {
-			e = protocol.Annulment(e.Number, floor, e.Correspondent, e.Reason(), e.Ref)
+			e = protocol.Annulment(e.Number, floor, e.Correspondent, e.Authorisation, e.Reason(), e.Ref)
 		}
 		return Write(tx, e)
 	})
@@ -388,23 +392,38 @@ func Recover(tx *bbolt.Tx, at time.Time, by string) ([]protocol.Entry, error) {
 		if done >= last {
 			continue
 		}
-		var holes []uint64
+		// Each hole is annulled under the codes of the registration that
+		// follows it: the codes in use when its number was handed out
+		// (they change only between numbers, see protocol.Number).
+		type hole struct {
+			seq uint64
+			reg protocol.Register
+		}
+		var holes []hole
+		var reg protocol.Register
 		next := done + 1
 		c := yb.Cursor()
-		for k, _ := c.Seek(seqKey(next)); k != nil && next <= last; k, _ = c.Next() {
+		for k, v := c.Seek(seqKey(next)); k != nil && next <= last; k, v = c.Next() {
 			if len(k) != 8 {
 				continue
 			}
+			var w struct {
+				Number protocol.Number `json:"number"`
+			}
+			if err := json.Unmarshal(v, &w); err != nil {
+				return nil, fmt.Errorf("protocol entry %d/%d is damaged: %w", y, binary.BigEndian.Uint64(k), err)
+			}
+			reg = w.Number.Register
 			for s := binary.BigEndian.Uint64(k); next < s; next++ {
-				holes = append(holes, next)
+				holes = append(holes, hole{next, reg})
 			}
 			next++
 		}
 		for ; next <= last; next++ {
-			holes = append(holes, next)
+			holes = append(holes, hole{next, reg})
 		}
-		for _, s := range holes {
-			e := protocol.Annulment(protocol.Number{Year: y, Seq: s}, at, by, ReasonRecovered, "")
+		for _, h := range holes {
+			e := protocol.Annulment(protocol.Number{Register: h.reg, Year: y, Seq: h.seq}, at, by, protocol.RuleUnregistered, ReasonRecovered, "")
 			if err := Write(tx, e); err != nil {
 				return nil, fmt.Errorf("cannot annul the unregistered protocol number %s: %w", e.Number, err)
 			}

@@ -379,14 +379,16 @@ func closeDay(tx *bbolt.Tx, d protocol.Day, now time.Time) (protocol.Closing, []
 	if err != nil {
 		return protocol.Closing{}, nil, err
 	}
-	sum, err := protocol.WriteCSV(io.Discard, d, es)
-	if err != nil {
-		return protocol.Closing{}, nil, err
-	}
 	if v := bs.closed.Get(d.Key()); v != nil {
 		var c protocol.Closing
 		if err := json.Unmarshal(v, &c); err != nil {
 			return c, nil, fmt.Errorf("the closing record of %s is damaged: %w", d, err)
+		}
+		// In the layout it was closed with, so a day closed before the
+		// register's codes were added still gives its bytes.
+		sum, err := protocol.WriteCSVFormat(io.Discard, d, es, c.CSVLayout())
+		if err != nil {
+			return c, nil, err
 		}
 		if c.SHA256 != sum || c.Entries != len(es) {
 			return c, nil, fmt.Errorf("the register of %s no longer matches the one closed on %s (%d entries, SHA-256 %x; now %d entries, %x): the file was changed behind the register's back; restore the backup",
@@ -397,7 +399,11 @@ func closeDay(tx *bbolt.Tx, d protocol.Day, now time.Time) (protocol.Closing, []
 	if today := protocol.DayOf(now); !d.Before(today) {
 		return protocol.Closing{}, nil, fmt.Errorf("the register of %s cannot be closed before the day is over (it is %s)", d, today)
 	}
-	c := protocol.Closing{Day: d, Closed: now, Entries: len(es), SHA256: sum}
+	sum, err := protocol.WriteCSVFormat(io.Discard, d, es, protocol.CSVFormat)
+	if err != nil {
+		return protocol.Closing{}, nil, err
+	}
+	c := protocol.Closing{Day: d, Closed: now, Entries: len(es), SHA256: sum, Format: protocol.CSVFormat}
 	v, err := json.Marshal(c)
 	if err != nil {
 		return c, nil, err

@@ -464,13 +464,13 @@ func TestRegisterKeepsDateOrder(t *testing.T) {
 	}
 	// An annulment between them in number, but dated when it is made.
 	err := db.Update(func(tx *bbolt.Tx) error {
-		return Write(tx, protocol.Annulment(protocol.Number{Year: 2026, Seq: 1}, at.Add(30*time.Second), "x", "lost", ""))
+		return Write(tx, protocol.Annulment(protocol.Number{Year: 2026, Seq: 1}, at.Add(30*time.Second), "x", protocol.RuleUnregistered, "lost", ""))
 	})
 	if !errors.Is(err, protocol.ErrInvalid) {
 		t.Errorf("an annulment dated before the latest entry: %v", err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		return Write(tx, protocol.Annulment(protocol.Number{Year: 2026, Seq: 1}, at.Add(time.Hour), "x", "lost", ""))
+		return Write(tx, protocol.Annulment(protocol.Number{Year: 2026, Seq: 1}, at.Add(time.Hour), "x", protocol.RuleUnregistered, "lost", ""))
 	})
 	if err != nil {
 		t.Fatal(err)
