@@ -124,4 +124,3 @@ func TestAutomaticAnnulmentsNameTheirRuleAndRegister(t *testing.T) {
 		return nil
 	})
 }
-
