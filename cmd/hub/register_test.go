@@ -59,8 +59,9 @@ func TestCertificateRevokeNamesAuthoriser(t *testing.T) {
 	}
 }
 
-// setRegisterCodes stores the city's register codes in data's hub file,
-// as the city settings commands do.
+// setRegisterCodes stores the city's register codes in data's hub file
+// directly, as a file written before hub city set refused partly set codes
+// may hold them.
 func setRegisterCodes(t *testing.T, data string, reg protocol.Register) {
 	t.Helper()
 	db, err := bbolt.Open(registryPath(data), 0o600, &bbolt.Options{Timeout: 5 * time.Second})
@@ -97,7 +98,9 @@ func TestCertificateNumbersCarryTheRegister(t *testing.T) {
 	if !regexp.MustCompile(`protocol \d{4}/0000001,`).MatchString(first) {
 		t.Fatalf("first issuance: %s", first)
 	}
-	setRegisterCodes(t, data, protocol.Register{IPA: "c_f205", AOO: "A1B2C3D", Code: "CERT"})
+	if r := hub(t, "city", "set", "--data", data, "--ipa-code", "c_f205", "--aoo-code", "A1B2C3D", "--register-code", "CERT", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("city set: %s", r.stderr)
+	}
 	cf := strings.Fields(hub(t, "person", "list", "--data", data, "--limit", "1").stdout)[0]
 	pdf := filepath.Join(t.TempDir(), "c.pdf")
 	r := hub(t, "certificate", "issue", "--data", data, "--cf", cf, "--type", "stato_di_famiglia", "--out", pdf)
@@ -109,7 +112,9 @@ func TestCertificateNumbersCarryTheRegister(t *testing.T) {
 	if text := debtest.Run(t, "pdftotext", "-layout", pdf, "-"); !strings.Contains(text, "Protocollo n. "+number+" del ") {
 		t.Errorf("the PDF does not print %s:\n%s", number, text)
 	}
-	setRegisterCodes(t, data, protocol.Register{IPA: "c_f205", AOO: "A1B2C3D", Code: "CERTANAG"})
+	if r := hub(t, "city", "set", "--data", data, "--register-code", "CERTANAG", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("city set: %s", r.stderr)
+	}
 	r = hub(t, "certificate", "issue", "--data", data, "--cf", cf, "--type", "stato_di_famiglia", "--out", pdf)
 	if want := "protocol c_f205.A1B2C3D.CERTANAG." + year + "/0000003,"; r.code != 0 || !strings.Contains(r.stdout, want) {
 		t.Fatalf("after the register code changed: exit %d, want %q\n%s%s", r.code, want, r.stdout, r.stderr)
@@ -117,7 +122,12 @@ func TestCertificateNumbersCarryTheRegister(t *testing.T) {
 	if show := hub(t, "certificate", "show", "--data", data, "--id", id); !strings.Contains(show.stdout, "protocol   "+number+",") {
 		t.Errorf("the number given before the change:\n%s%s", show.stdout, show.stderr)
 	}
-	// Partly set codes do not identify a register: refused, no number used.
+	// Partly set codes do not identify a register: hub city set refuses
+	// them, and a file holding them has its issuances refused, no number
+	// used.
+	if r := hub(t, "city", "set", "--data", data, "--aoo-code", "", "--by", "m.bianchi"); r.code == 0 || !strings.Contains(r.stderr, "set all three or none") {
+		t.Errorf("clearing the AOO alone: exit %d\n%s", r.code, r.stderr)
+	}
 	setRegisterCodes(t, data, protocol.Register{IPA: "c_f205"})
 	if r := hub(t, "certificate", "issue", "--data", data, "--cf", cf, "--type", "stato_di_famiglia", "--out", pdf); r.code == 0 || !strings.Contains(r.stderr, "AOO code is not set") {
 		t.Errorf("issue with partly set codes: exit %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -25,6 +25,7 @@ import (
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/retention"
 )
@@ -384,6 +385,13 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 		return err
 	}
 	now := next.Effective(defaults)
+	// A certificate number carries the three register codes together
+	// (protocol.Register.Check, DPCM 3.12.2013 art. 9): with some set and
+	// not the others every issuance would stop, so such a state is
+	// refused here, where it would be made; set them in one command.
+	if err := (protocol.Register{IPA: now.IPACode, AOO: now.AOOCode, Code: now.RegisterCode}).Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	diff := func(name, a, b string) {
 		if a != b {
 			what = append(what, fmt.Sprintf("%s: %s → %s", name, orNone(a), orNone(b)))

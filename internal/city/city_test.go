@@ -431,11 +431,21 @@ func TestCertificateTexts(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", bad.e, err, bad.want)
 		}
 	}
-	if err := c.Apply(Edit{AOOCode: ptr("")}, Milan(), nil, at, "x"); err != nil || c.Effective(Milan()).AOOCode != "" {
-		t.Errorf("clearing the AOO: %v %q", err, c.AOOCode)
+	// The three register codes go together: a number carries all of them
+	// (protocol.Register.Check), so clearing one alone is refused and
+	// clearing all three works.
+	if err := c.Apply(Edit{AOOCode: ptr("")}, Milan(), nil, at, "x"); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "AOO code is not set") || c.AOOCode != "A1B2C3D" {
+		t.Errorf("clearing the AOO alone: %v %q", err, c.AOOCode)
 	}
-	if got := c.History[len(c.History)-1].What; got != "AOO code: A1B2C3D → (none)" {
+	if err := c.Apply(Edit{IPACode: ptr(""), AOOCode: ptr(""), RegisterCode: ptr("")}, Milan(), nil, at, "x"); err != nil || c.Effective(Milan()).AOOCode != "" {
+		t.Errorf("clearing the register codes: %v %q", err, c.AOOCode)
+	}
+	if got := c.History[len(c.History)-2].What; got != "AOO code: A1B2C3D → (none)" {
 		t.Errorf("clearing recorded as %q", got)
+	}
+	var d Config
+	if err := d.Apply(Edit{IPACode: ptr("c_f205")}, Milan(), nil, at, "x"); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "set all three or none") {
+		t.Errorf("the IPA code alone: %v", err)
 	}
 }
 
