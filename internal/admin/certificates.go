@@ -193,12 +193,21 @@ func parseDayInput(s string) (protocol.Day, bool) {
 	return protocol.Day{}, false
 }
 
-// parseProtocolInput reads a protocol number as a clerk types it:
-// "2026/0000123", "2026/123", or with the register's codes before them
-// ("c_f205/…/2026/0000123"): the last two parts are the year and the
-// progressive.
+// parseProtocolInput reads a protocol number as a clerk types it: as
+// printed, with the register's codes ("c_f205.A1B2C3D.CERT.2026/0000123",
+// protocol.ParseNumber, which finds only that register's certificate), or
+// the year and progressive alone, padded or not ("2026/0000123",
+// "2026/123", "c_f205/…/2026/0000123"): the last two parts are the year
+// and the progressive.
 func parseProtocolInput(s string) (protocol.Number, error) {
-	parts := strings.Split(strings.TrimSpace(s), "/")
+	s = strings.TrimSpace(s)
+	if n, err := protocol.ParseNumber(s); err == nil {
+		return n, nil
+	}
+	parts := strings.Split(s[strings.LastIndex(s, ".")+1:], "/")
+	if len(parts) < 2 {
+		return protocol.Number{}, fmt.Errorf("%q is not a protocol number", s)
+	}
 	y, q := parts[len(parts)-2], parts[len(parts)-1]
 	year, err1 := strconv.Atoi(y)
 	seq, err2 := strconv.ParseUint(q, 10, 64)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
 )
@@ -40,6 +42,25 @@ func TestIssueInRegister(t *testing.T) {
 	es, _ := s.ProtocolDay(protocol.DayOf(at))
 	if len(es) != 2 || es[0].Number.Register != regA || es[1].Number.Register != regB || es[1].Number.String() != b.Protocol {
 		t.Errorf("entries %+v", es)
+	}
+	// Found by the whole number, or the bare year and progressive; not by
+	// the same progressive under other codes, another register's number.
+	for _, scan := range []bool{false, true} {
+		if scan { // a file whose search index is not built: the look-up scans
+			if err := db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bucketProtocols) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for number, want := range map[string]string{a.Protocol: a.ID, "2026/0000002": b.ID, b.Protocol: b.ID, "c_f205.A1B2C3D.REG_UFF.2026/0000001": "", "c_f205.A1B2C3D.CERTANAG.2026/0000001": ""} {
+			n, err := protocol.ParseNumber(number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.ByProtocol(n)
+			if want == "" && !errors.Is(err, ErrNotFound) || want != "" && (err != nil || got.ID != want) {
+				t.Errorf("scan %v: ByProtocol(%s) = %s, %v; want %q", scan, number, got.ID, err, want)
+			}
+		}
 	}
 	r := Retention{DB: db}
 	if n, err := r.PurgeRecords(at.AddDate(0, 0, 1), at.AddDate(3, 0, 0), 10); n != 2 || err != nil {

@@ -195,23 +195,33 @@ func scanDays(tx *bbolt.Tx, fn func(*certificate.Record, protocol.Number) bool) 
 	return nil
 }
 
-// ByProtocol returns the certificate registered with number n.
+// ByProtocol returns the certificate registered with number n. A number
+// given with its register's codes finds only the certificate registered
+// under those codes: the same year and progressive in another register
+// (the comune's general register, say) is another document. A bare
+// "2026/0000123" finds the certificate with that progressive whatever its
+// codes, the progressive being unique in the year (protocol.Number).
 func ByProtocol(tx *bbolt.Tx, n protocol.Number) (certificate.Record, error) {
 	b := tx.Bucket(bucketProtocols)
+	var r certificate.Record
+	var err error
 	if b == nil {
-		return scanProtocol(tx, n)
+		r, err = scanProtocol(tx, n)
+	} else if id := b.Get(protocolKey(n)); id == nil {
+		err = fmt.Errorf("%w: no certificate has protocol number %s", ErrNotFound, n)
+	} else {
+		r, err = Get(tx, string(id))
 	}
-	id := b.Get(protocolKey(n))
-	if id == nil {
+	if err == nil && !n.Register.IsZero() && r.Protocol != n.String() {
 		return certificate.Record{}, fmt.Errorf("%w: no certificate has protocol number %s", ErrNotFound, n)
 	}
-	return Get(tx, string(id))
+	return r, err
 }
 
 func scanProtocol(tx *bbolt.Tx, n protocol.Number) (certificate.Record, error) {
 	var found *certificate.Record
 	err := scanDays(tx, func(r *certificate.Record, m protocol.Number) bool {
-		if m == n {
+		if m.Same(n) {
 			found = r
 		}
 		return found == nil
