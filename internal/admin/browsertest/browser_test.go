@@ -611,11 +611,11 @@ func TestConsole(t *testing.T) {
 			t.Fatal("the demo hub shows no certificates in the console")
 		}
 		id, _, _ := strings.Cut(strings.TrimPrefix(href, "/admin/certificates/"), "?")
-		m := regexp.MustCompile(`subject +.* \(([A-Z0-9]{16})\)`).FindStringSubmatch(h.run(t, "certificate", "show", "--data", h.data, "--id", id))
+		m := regexp.MustCompile(`subject +(.*) \(([A-Z0-9]{16})\)`).FindStringSubmatch(h.run(t, "certificate", "show", "--data", h.data, "--id", id))
 		if m == nil {
 			t.Fatalf("hub certificate show names no subject for %s", id)
 		}
-		cf := m[1]
+		name, cf := m[1], m[2]
 		var results, status, confirm, flash, by, verify string
 		err = chromedp.Run(cctx,
 			chromedp.Navigate(h.url+"/admin/certificates"),
@@ -661,6 +661,30 @@ func TestConsole(t *testing.T) {
 		}
 		if !strings.Contains(reg, "Registro di protocollo del "+day) {
 			t.Errorf("the register page shows %q", reg)
+		}
+		// The same person found by name, lower case, and shown in words;
+		// then a codice fiscale with a mistyped check character, explained.
+		var matches, person, explain string
+		wrong := cf[:15] + map[bool]string{true: "A", false: "B"}[cf[15] != 'A']
+		err = chromedp.Run(cctx,
+			chromedp.Navigate(h.url+"/admin/persons"),
+			chromedp.SetValue(`#q`, strings.ToLower(name), chromedp.ByQuery),
+			chromedp.SetValue(`#purpose`, "verifica su richiesta dell'interessato", chromedp.ByQuery),
+			chromedp.Submit(`#q`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#person-matches`, chromedp.ByQuery), text(`#person-matches`, &matches), shoot("persons-name"),
+			chromedp.Click(`#person-matches a[href*="`+cf+`"]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#person`, chromedp.ByQuery), text(`#person`, &person), shoot("person"),
+			chromedp.Navigate(h.url+"/admin/persons?q="+wrong+"&purpose=verifica"),
+			chromedp.WaitVisible(`#cf-explain`, chromedp.ByQuery), text(`#cf-explain`, &explain), shoot("person-wrong-cf"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(matches, cf) || !strings.Contains(strings.ToUpper(person), strings.ToUpper(name)) || !strings.Contains(person, "Storia della residenza") {
+			t.Errorf("the search by name %q lists %q; the person page says %q", name, matches, person)
+		}
+		if !strings.Contains(explain, "Il carattere 16") {
+			t.Errorf("the wrong code %s is explained as %q", wrong, explain)
 		}
 	})
 
