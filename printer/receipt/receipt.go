@@ -103,7 +103,16 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 		for _, l := range wrap(t.certificate(c.Type), cols, cp) {
 			e.Line(l)
 		}
-		e.Bold(false).Line("  " + t.protocol + " " + c.Protocol)
+		// A number with its register's codes, "c_f205.A1B2C3D.CERT.2026/0000123",
+		// fills a 58 mm line alone: beside its label it would break where
+		// the printer runs out of paper, so it goes on a line of its own,
+		// whole, as the certificate prints it.
+		line := "  " + t.protocol + " " + c.Protocol
+		if len([]rune(line)) > cols {
+			e.Bold(false).Line("  " + t.protocol)
+			line = c.Protocol
+		}
+		e.Bold(false).Line(line)
 	}
 	e.Line(strings.Repeat("-", cols))
 

@@ -240,3 +240,28 @@ func scanQR(t *testing.T, img image.Image) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestLongProtocolNumber: a number with its register's codes is printed
+// whole on a line of its own when it does not fit beside its label.
+func TestLongProtocolNumber(t *testing.T) {
+	const number = "c_f205.A1B2C3D.CERT.2026/0000123"
+	for _, c := range []struct {
+		paper int
+		want  []string
+	}{
+		{58, []string{"  Prot.", number}},
+		{80, []string{"  Prot. " + number}},
+	} {
+		p, err := escpos.Lookup("generic", c.paper)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Demo(demoTime, Italian)
+		r.Certificates[0].Protocol = number
+		got, err := Encode(r, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBack(t, got, p, c.want, false, r.VerifyURL)
+	}
+}
