@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
+	"github.com/sportello/sportello/internal/audit"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
@@ -186,6 +187,26 @@ func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
 		certs, err := certbolt.New(h.DB())
 		if err != nil {
+			return err
+		}
+		// The account running the command is recorded beside the
+		// authoriser it names, as the console records the signed-in clerk:
+		// the revocation reads the certificate's record.
+		actor, err := c.staffActor()
+		if err != nil {
+			return err
+		}
+		before, err := certs.Get(*id)
+		if err != nil {
+			return err
+		}
+		aud, err := c.auditStore(h, nil, nil)
+		if err != nil {
+			return err
+		}
+		if err := aud.Record(ctx, audit.Entry{Time: c.now(), Actor: actor, Subject: before.SubjectCF, Channel: "cli", Request: before.ID,
+			Purpose: "revoca del certificato: " + strings.TrimSpace(*reason) + " (autorizzata da " + strings.TrimSpace(*by) + ")",
+			Data:    "revoca del certificato " + before.ID}); err != nil {
 			return err
 		}
 		rec, err := certs.Revoke(*id, *reason, *by, c.now())

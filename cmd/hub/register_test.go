@@ -57,6 +57,11 @@ func TestCertificateRevokeNamesAuthoriser(t *testing.T) {
 	if !strings.Contains(show.stdout, "rilasciato alla persona sbagliata (authorised by Laura Bianchi)") {
 		t.Errorf("show after revocation:\n%s%s", show.stdout, show.stderr)
 	}
+	// The account that ran it is on the access log with the authoriser.
+	log := hub(t, "audit", "search", "--data", data, "--actor", me(t))
+	if !strings.Contains(log.stdout, "revoca del certificato: rilasciato alla persona sbagliata (autorizzata da Laura Bianchi)") {
+		t.Errorf("audit after revocation:\n%s%s", log.stdout, log.stderr)
+	}
 }
 
 // setRegisterCodes stores the city's register codes in data's hub file
