@@ -35,6 +35,8 @@ func runKioskNow(t *testing.T, stdin string, args ...string) (int, string, strin
 // and a demo receipt printed), and then runs: a clerk logs in and a
 // certificate is issued and printed. Nobody writes kiosk.json; before the
 // set-up, the kiosk says it is not set up rather than asking for a file.
+// Then the city suspends the shop, and the kiosk's status says so, with
+// the reason staff gave.
 func TestFirstRunWithoutHandEditedFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real hub")
@@ -143,6 +145,19 @@ func TestFirstRunWithoutHandEditedFile(t *testing.T) {
 	}
 	if len(files(t, a4, ".pdf")) != 2 || len(files(t, rcpt, ".bin")) != 2 {
 		t.Errorf("the certificate did not print on the set-up's printers: %v, %v", files(t, a4, ".pdf"), files(t, rcpt, ".bin"))
+	}
+
+	// The city suspends the shop: the next status poll says suspended,
+	// not connected, with the reason staff gave; reinstated, it is
+	// connected again.
+	const why = "canone di adesione non versato: chiamare l'ufficio anagrafe"
+	h.run(t, "operator", "suspend", "--data", h.data, st.prof.OperatorID, "--by", "test", "--reason", why)
+	if s := k.flow.RefreshStatus(ctx); !s.Suspended || s.Notice != why {
+		t.Errorf("status after the shop's suspension: %+v, want suspended with %q", s, why)
+	}
+	h.run(t, "operator", "activate", "--data", h.data, st.prof.OperatorID, "--by", "test", "--reason", "paid")
+	if s := k.flow.RefreshStatus(ctx); s.Suspended || !s.HubOnline {
+		t.Errorf("status after reinstatement: %+v", s)
 	}
 }
 

@@ -20,6 +20,9 @@ import (
 type Problem struct {
 	Reason  string `json:"reason"`
 	Message string `json:"message"`
+	// Notice is the city's word to a suspended device (key_suspended):
+	// why it was suspended and whom to call.
+	Notice string `json:"notice,omitempty"`
 }
 
 // Reasons of the 503 answers the protocol register gives (besides

@@ -92,6 +92,8 @@ type Error struct {
 	Reason  Reason
 	Message string
 	Err     error
+	// Notice is what the city told a suspended device (see Suspension).
+	Notice string
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -40,6 +40,8 @@ func WithVerified(ctx context.Context, got *Verified) context.Context {
 type Refusal struct {
 	Reason  Reason `json:"reason"`
 	Message string `json:"message"`
+	// Notice is the city's word to a suspended device: why, whom to call.
+	Notice string `json:"notice,omitempty"`
 }
 
 // Middleware lets through only requests that v accepts. It checks the
@@ -119,6 +121,10 @@ func WriteRefusal(w http.ResponseWriter, err error) {
 	if ref.Reason != "" {
 		ref.Message = err.Error()
 		status = ref.Reason.Status()
+		var e *Error
+		if errors.As(err, &e) {
+			ref.Notice = e.Notice
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -263,7 +263,7 @@ func (v *Verifier) verifyHead(ctx context.Context, m *Message, required []Compon
 	}
 	key, err := v.Keys.ResolveKey(ctx, in.KeyID)
 	if err != nil {
-		return in, got, keyRefusal(in.KeyID, err)
+		return in, got, suspendedRefusal(m, in, sig, err)
 	}
 	if err := VerifySignature(m, in, sig, key); err != nil {
 		return in, got, err

@@ -294,6 +294,19 @@ func TestDeviceSelfAndLiveStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("operator suspended", 403, "key_suspended")
+	// The device itself is told the city's reason; a request its key did
+	// not sign, under the same key id, is refused without it.
+	_, body = f.get(t, d, "/api/v1/devices/self")
+	var p api.Problem
+	if err := json.Unmarshal(body, &p); err != nil || p.Notice != "unpaid fees" {
+		t.Errorf("the suspended device's own request: %s, want the notice %q", body, "unpaid fees")
+	}
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	resp, body := f.get(t, device{keyID: d.keyID, priv: otherKey}, "/api/v1/devices/self")
+	p = api.Problem{}
+	if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != 403 || p.Reason != "key_suspended" || p.Notice != "" || strings.Contains(string(body), "unpaid") {
+		t.Errorf("a request not signed by the suspended key: %d %s, want key_suspended without the notice", resp.StatusCode, body)
+	}
 	if _, err := f.ops.SetStatus(f.shop.ID, operators.Active, "staff", "paid"); err != nil {
 		t.Fatal(err)
 	}

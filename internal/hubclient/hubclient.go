@@ -232,6 +232,8 @@ type APIError struct {
 	Reason     string
 	Message    string
 	RetryAfter time.Duration
+	// Notice is the city's word to this suspended device (key_suspended).
+	Notice string
 }
 
 // Disposition is what to do about the refusal (api.Decide).
@@ -328,7 +330,7 @@ func apiError(resp *http.Response, body []byte) *APIError {
 	e := &APIError{Status: resp.StatusCode, Reason: "http_" + strconv.Itoa(resp.StatusCode)}
 	var p api.Problem
 	if json.Unmarshal(body, &p) == nil && p.Reason != "" {
-		e.Reason, e.Message = p.Reason, p.Message
+		e.Reason, e.Message, e.Notice = p.Reason, p.Message, p.Notice
 	}
 	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
 		e.RetryAfter = time.Duration(min(secs, 24*3600)) * time.Second

@@ -47,7 +47,7 @@ func clientErr(err error) error {
 		if msg == "" {
 			msg = ae.Error()
 		}
-		return &Refusal{Status: ae.Status, Reason: ae.Reason, Message: msg}
+		return &Refusal{Status: ae.Status, Reason: ae.Reason, Message: msg, Notice: ae.Notice}
 	case errors.Is(err, context.Canceled), errors.Is(err, hubclient.ErrBadAnswer):
 		return err
 	}
@@ -123,6 +123,14 @@ func (h *ClientHub) Ping(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", ErrOffline, err)
 	}
 	return nil
+}
+
+// Standing asks the hub, with this device's signature, whether it still
+// hears the device: a *Refusal with ReasonSuspended or ReasonRevoked when
+// city staff have suspended or revoked it (or its shop).
+func (h *ClientHub) Standing(ctx context.Context) error {
+	_, err := h.C.Self(ctx)
+	return clientErr(err)
 }
 
 func (h *ClientHub) LogInClerk(ctx context.Context, req api.ClerkLogin) (*Staff, error) {

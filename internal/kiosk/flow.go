@@ -106,6 +106,11 @@ type Status struct {
 	SetAside int
 	Printer  string // "" when ready, else a short state
 	Reader   string
+	// Suspended is true while the hub refuses this device's key because
+	// city staff suspended or revoked it, or its shop; Notice is the
+	// reason they gave, when the hub told it.
+	Suspended bool
+	Notice    string
 }
 
 // Choice is what the citizen asks for.
@@ -1181,6 +1186,9 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 	var st Status
 	st.HubChecked = true
 	st.HubOnline = f.deps.Hub.Ping(ctx) == nil
+	if sc, ok := f.deps.Hub.(standingChecker); ok && st.HubOnline {
+		st.Suspended, st.Notice = suspension(sc.Standing(ctx))
+	}
 	if st.HubOnline && f.deps.OnContact != nil {
 		f.deps.OnContact(ctx)
 	}
@@ -1363,4 +1371,27 @@ func (f *Flow) SetAgreement(a Agreement) {
 	if f.OnChange != nil {
 		f.OnChange()
 	}
+}
+
+// standingChecker is a Hub that can ask whether the hub still hears this
+// device (ClientHub.Standing).
+type standingChecker interface {
+	Standing(ctx context.Context) error
+}
+
+// Reasons of a hub that no longer hears this device's key
+// (internal/httpsig's key_suspended and key_revoked).
+const (
+	ReasonSuspended = "key_suspended"
+	ReasonRevoked   = "key_revoked"
+)
+
+// suspension reads Standing's answer: whether the device is suspended (or
+// revoked), and the city's notice. Any other failure says nothing about it.
+func suspension(err error) (bool, string) {
+	var r *Refusal
+	if errors.As(err, &r) && (r.Reason == ReasonSuspended || r.Reason == ReasonRevoked) {
+		return true, r.Notice
+	}
+	return false, ""
 }

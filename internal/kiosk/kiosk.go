@@ -141,6 +141,7 @@ type Refusal struct {
 	Status  int
 	Reason  string
 	Message string
+	Notice  string // the city's word to a suspended device: why, whom to call
 }
 
 func (r *Refusal) Error() string { return r.Message }

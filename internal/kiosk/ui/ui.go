@@ -180,6 +180,8 @@ func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
 	hub := u.t(v, "status_hub_unknown")
 	hubColor := theme.ColorNameForeground
 	switch {
+	case st.Suspended:
+		hub, hubColor = u.t(v, "status_hub_suspended"), theme.ColorNameError
 	case st.HubChecked && st.HubOnline:
 		hub, hubColor = u.t(v, "status_hub_online"), theme.ColorNameSuccess
 	case st.HubChecked:
@@ -220,6 +222,9 @@ func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
 
 // screen is the step's own content, with the last problem above it.
 func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
+	if v.Status.Suspended {
+		return u.suspendedScreen(v)
+	}
 	var body fyne.CanvasObject
 	switch v.Step {
 	case kiosk.StepStart:

@@ -538,11 +538,28 @@ func (s *Store) ResolveKey(ctx context.Context, keyID string) (ed25519.PublicKey
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d, _, err := s.Authorise(keyID)
+	d, o, err := s.Authorise(keyID)
+	if errors.Is(err, httpsig.ErrKeySuspended) && d != nil {
+		// The city's reason goes with the refusal, to the device only
+		// (httpsig.Suspension): the shop sees why, not just "suspended".
+		return nil, &httpsig.Suspension{Key: d.PublicKey, Notice: suspensionNotice(d, o), Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return d.PublicKey, nil
+}
+
+// suspensionNotice is the reason city staff gave when they last suspended
+// the device, or else its operator.
+func suspensionNotice(d *operators.Device, o *operators.Operator) string {
+	if d.Status == operators.DeviceSuspended && len(d.History) > 0 {
+		return d.History[len(d.History)-1].Reason
+	}
+	if o != nil && len(o.History) > 0 {
+		return o.History[len(o.History)-1].Reason
+	}
+	return ""
 }
 
 var _ httpsig.KeyResolver = (*Store)(nil)
