@@ -258,9 +258,6 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a := fyneapp.NewWithID("it.sportello.kiosk")
-	w := a.NewWindow(cat.T(kiosk.Lang(o.lang), "app_title"))
-	w.Resize(fyne.NewSize(1024, 720))
 	var (
 		mu       sync.Mutex
 		running  *kioskRun
@@ -273,6 +270,16 @@ func (c *cli) app(ctx context.Context, args []string) error {
 			running.close()
 		}
 	}()
+	// A set-up kiosk opens everything before any window, so that what
+	// cannot open (a damaged outbox, a printer) is told without one.
+	if !needSetup {
+		if running, err = c.startKiosk(ctx, o, prof, keys, log); err != nil {
+			return err
+		}
+	}
+	a := fyneapp.NewWithID("it.sportello.kiosk")
+	w := a.NewWindow(cat.T(kiosk.Lang(o.lang), "app_title"))
+	w.Resize(fyne.NewSize(1024, 720))
 	// show puts the running kiosk's screens in the window; on the UI goroutine.
 	show := func(r *kioskRun) {
 		u := ui.New(a, r.flow, cat)
@@ -321,12 +328,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		w.SetContent(su.Content())
 		su.Detect(ctx)
 	} else {
-		r, err := c.startKiosk(ctx, o, prof, keys, log)
-		if err != nil {
-			return err
-		}
-		running = r
-		show(r)
+		show(running)
 	}
 	go func() {
 		<-ctx.Done()
