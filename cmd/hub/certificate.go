@@ -27,7 +27,7 @@ import (
 
 func init() {
 	register(
-		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT [--diritti-exempt]]] [--use estero|immigrazione|giudiziario] [--contrassegno ID] [--requester CF | --administration TEXT] [--seal-p12 FILE --seal-p12-password-file FILE] [--force] --out FILE.pdf",
+		command{Name: "certificate issue", Usage: "--data DIR --cf CF --type TYPE[,TYPE…] [--exemption CODE [--exemption-text TEXT [--diritti-exempt]]] [--use estero|immigrazione|giudiziario] [--contrassegno ID] [--requester CF | --administration TEXT] [--at YYYY-MM-DD] [--seal-p12 FILE --seal-p12-password-file FILE] [--force] --out FILE.pdf",
 			Help: "issue a certificate at the registry office", Run: (*cli).certificateIssue},
 		command{Name: "certificate revoke", Usage: "--data DIR --id ID --reason TEXT --authorised-by NAME", Help: "revoke an issued certificate, naming who authorised it", Run: (*cli).certificateRevoke},
 		command{Name: "certificate show", Usage: "--data DIR --id ID", Help: "show an issued certificate's record", Run: (*cli).certificateShow},
@@ -114,6 +114,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 	administration := fs.String("administration", "", "the public administration asking and its request's reference (needed for exemption 10)")
 	out := fs.String("out", "", "where to write the PDF")
 	force := fs.Bool("force", false, "force the certificate as the registry officer (ANPR's forzaCertificazione): a partly certifiable record, an open procedure, or cittadinanza for a non-Italian")
+	at := fs.String("at", "", "YYYY-MM-DD: the date a historical certificate (residenza_storica, stato_di_famiglia_storico) describes")
 	publicURL := fs.String("public-url", envOr("SPORTELLO_PUBLIC_URL", "http://127.0.0.1:8080"), "the hub's public URL, printed in the QR")
 	city := fs.String("city", envOr("SPORTELLO_CITY", "F205"), "Belfiore code of the certifying comune")
 	c.addSealFlags(fs)
@@ -134,6 +135,14 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 	case *out == "":
 		return usagef("--out is required")
 	}
+	var atDate registry.Date
+	if *at != "" {
+		d, err := registry.ParseDate(*at)
+		if err != nil {
+			return usagef("--at: %v", err)
+		}
+		atDate = d
+	}
 	outPath := c.path(*out)
 	actor, err := c.staffActor()
 	if err != nil {
@@ -148,6 +157,7 @@ func (c *cli) certificateIssue(ctx context.Context, args []string) error {
 			SubjectCF: *cf, Types: strings.Split(*types, ","), RequesterCF: *requesterCF, Administration: *administration,
 			Exemption: fees.Exemption{Code: *exemption, Text: *exemptionText, DirittiExempt: *dirittiExempt}, Channel: certificate.Office, Actor: actor,
 			Use: *use, Contrassegno: *contrassegno, Force: *force,
+			At: atDate,
 		})
 		if err != nil {
 			return err

@@ -48,6 +48,8 @@ type Issue struct {
 	// Use is the destination of use declared; its wording replaces the
 	// art. 40 sentence (Use.Notice).
 	Use Use
+	// At is the date a historical type describes (Request.At).
+	At registry.Date
 }
 
 // Compose builds the Document for types (as returned by Check) from the
@@ -62,7 +64,7 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		return nil, refuse(ReasonSubjectNotFound, "the subject of the certificate is not in the registry.")
 	}
 	p := d.Person
-	c := composer{d: d, names: names, now: in.Issued}
+	c := composer{d: d, names: names, now: in.Issued, at: in.At}
 	bornPrep, bornAt := c.birthPlace(p)
 	if bornPrep == "a" {
 		bornPrep = "" // the usual case, left out of the sealed JSON
@@ -87,6 +89,10 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		VerifyURL: in.VerifyURL,
 		Facts:     []Fact{{"nome", upperName(p)}, {"cf", p.CF}},
 	}
+	if !in.At.IsZero() {
+		// The date a historical certificate describes is sealed with it.
+		doc.Facts = append(doc.Facts, Fact{"data_di_riferimento", in.At.Italian()})
+	}
 	for _, l := range in.Fees.Lines {
 		// The shop's service fee is the shop's own charge, not the comune's:
 		// it is printed on the shop's receipt (with its VAT treatment) and
@@ -105,7 +111,9 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		doc.Facts = append(doc.Facts, Fact{string(t), fact})
 	}
 	doc.Notices = []string{in.Use.Notice(), ValiditySixMonths}
-	if len(types) == 1 && types[0] == Nascita {
+	// A birth and a death cannot change: art. 41, comma 1, DPR 445/2000
+	// gives such certificates unlimited validity.
+	if len(types) == 1 && (types[0] == Nascita || types[0] == Morte) {
 		doc.Notices[1] = ValidityUnlimited
 	}
 	return doc, nil
@@ -115,6 +123,7 @@ type composer struct {
 	d     *SubjectData
 	names PlaceNamer
 	now   time.Time
+	at    registry.Date
 }
 
 func upperName(p *registry.Person) string { return strings.ToUpper(p.FullName()) }
@@ -287,6 +296,13 @@ func (c composer) section(t Type) (Section, string, error) {
 
 	case StatoDiFamiglia, StatoDiFamigliaEStatoCivile, StatoDiFamigliaConParentela, StatoDiFamigliaAIRE:
 		return c.family(t)
+
+	case Morte:
+		return c.death()
+	case ResidenzaStorica:
+		return c.residenceHistory()
+	case StatoDiFamigliaStorico:
+		return c.pastFamily()
 	}
 	return Section{}, "", refuse(ReasonUnknownType, "%q is not a certificate type.", string(t))
 }
@@ -388,6 +404,106 @@ func (c composer) ending(t Type, ev *registry.Event, o *registry.Person) string 
 		s += ", " + act
 	}
 	return s
+}
+
+// death certifies the death the registry records: date and place from the
+// person's record, the act from the death event when the registry holds it.
+func (c composer) death() (Section, string, error) {
+	p := c.d.Person
+	if p.Alive() {
+		return Section{}, "", refuse(ReasonNotDeceased, "%s is not recorded as deceased, so there is no death to certify.", p.FullName())
+	}
+	died := "Deceduto"
+	if p.Sex == registry.Female {
+		died = "Deceduta"
+	}
+	// Date and place on one line, which the seal carries whole: the
+	// verifier finds each sealed value as one run of the page's text.
+	fact := strings.ToLower(died) + " " + DatedArticle("il", p.DeathDate.Italian())
+	if where := c.place(p.DeathPlace, p.DeathDate); where != "" {
+		fact += " a " + where
+	}
+	lines := []Line{{"Risulta", fact}}
+	if ev := c.d.lastEvent(registry.Death); ev != nil && ev.Act != "" {
+		lines = append(lines, Line{"Atto di morte", ev.Act})
+	}
+	return Section{Heading: "Morte", Lines: lines}, fact, nil
+}
+
+// residenceHistory lists the residence periods the registry holds up to the
+// requested date, oldest first, as the certificato storico di residenza
+// gives "la successione dei diversi indirizzi" of the person; a period
+// still open on that date is shown without its end, which the certificate
+// does not speak of.
+func (c composer) residenceHistory() (Section, string, error) {
+	p, at := c.d.Person, c.at
+	tab := &Table{Header: []string{"Dal", "Al", "Indirizzo"}}
+	var current string
+	for _, r := range p.Residences {
+		if r.From.IsZero() || at.Before(r.From) {
+			continue
+		}
+		to := ""
+		if !r.To.IsZero() && r.To.Before(at) {
+			to = r.To.Italian()
+		} else {
+			current = c.addressOn(r.Address, at)
+		}
+		a := c.addressOn(r.Address, r.From)
+		if r.AIREComune != "" {
+			a += " (AIRE, " + c.place(r.AIREComune, r.From) + ")"
+		}
+		tab.Rows = append(tab.Rows, []string{r.From.Italian(), to, a})
+	}
+	if len(tab.Rows) == 0 {
+		return Section{}, "", refuse(ReasonDateBeforeRecords, "the registry holds no residence of %s up to %s.", p.FullName(), at.Italian())
+	}
+	if current == "" {
+		current = "nessuna residenza nel Comune"
+	}
+	lines := []Line{{"Data di riferimento", at.Italian()}, {"Residenza a quella data", current}}
+	return Section{Heading: "Residenze risultanti all'anagrafe fino alla data di riferimento", Lines: lines, Table: tab}, current, nil
+}
+
+// addressOn is address with the comune named as on day.
+func (c composer) addressOn(a registry.Address, day registry.Date) string {
+	cc := c
+	cc.now = day.Time()
+	return cc.address(a)
+}
+
+// pastFamily prints the famiglia anagrafica as it was on the requested date
+// (LoadPast), each member with the relationship to the head they had then.
+func (c composer) pastFamily() (Section, string, error) {
+	d, at := c.d, c.at
+	past := d.Past
+	if past == nil || past.At != at || len(past.Members) == 0 {
+		return Section{}, "", refuse(ReasonNoFamilyOnDate, "on %s %s belonged to no famiglia anagrafica in this registry.", at.Italian(), d.Person.FullName())
+	}
+	tab := &Table{Header: []string{"Cognome e nome", "Data di nascita", "Luogo di nascita", "Codice fiscale", "Rapporto con l'intestatario"}}
+	head := ""
+	for _, m := range past.Members {
+		rel := m.Relationship
+		if rel == registry.Adopted {
+			rel = registry.Child // adoption is never certified (see certifiedRelationship)
+		}
+		_, bornAt := c.birthPlace(m.Person)
+		tab.Rows = append(tab.Rows, []string{upperName(m.Person), m.Person.BirthDate.Italian(), bornAt, m.Person.CF, rel.Italian(m.Person.Sex)})
+		if m.Relationship == registry.Head && head == "" {
+			head = upperName(m.Person)
+		}
+	}
+	if head == "" {
+		return Section{}, "", refuse(ReasonNoFamily, "on %s the family of %s had no intestatario scheda in the registry, so it cannot be certified.", at.Italian(), d.Person.FullName())
+	}
+	lines := []Line{{"Data di riferimento", at.Italian()}, {"Intestatario della scheda di famiglia", head}}
+	for _, r := range d.Person.Residences {
+		if !r.From.IsZero() && !at.Before(r.From) && (r.To.IsZero() || !r.To.Before(at)) {
+			lines = append(lines, Line{"Residente in", c.addressOn(r.Address, at)})
+			break
+		}
+	}
+	return Section{Heading: "Alla data di riferimento la famiglia anagrafica era così composta", Lines: lines, Table: tab}, head, nil
 }
 
 // certifiedRelationship is the relationship as it may be printed: adoption

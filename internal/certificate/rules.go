@@ -3,6 +3,7 @@ package certificate
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -92,6 +93,24 @@ const (
 	// nor in the requester's famiglia anagrafica. One answer whether the
 	// subject exists, is dead, is in AIRE or does not exist at all.
 	ReasonNotRequesterHousehold = "not_requester_household"
+	// ReasonNotDeceased: a death certificate asked about a living person.
+	ReasonNotDeceased = "not_deceased"
+	// ReasonDateRequired: a historical type (residenza storica, stato di
+	// famiglia storico) asked without the date it is to describe.
+	ReasonDateRequired = "date_required"
+	// ReasonDateNotAllowed: a date given with a type that certifies the
+	// present only.
+	ReasonDateNotAllowed = "date_not_allowed"
+	// ReasonDateInFuture: a historical date after today.
+	ReasonDateInFuture = "date_in_future"
+	// ReasonDateBeforeRecords: a historical date before the first day of
+	// the history the registry keeps for the subject.
+	ReasonDateBeforeRecords = "date_before_records"
+	// ReasonDateAfterDeath: a historical date after the subject's death.
+	ReasonDateAfterDeath = "date_after_death"
+	// ReasonNoFamilyOnDate: the subject belonged to no famiglia anagrafica
+	// on the historical date.
+	ReasonNoFamilyOnDate = "no_family_on_date"
 )
 
 // The one sentence of each refusal about who asks, identical for every
@@ -143,6 +162,10 @@ type Requester struct {
 	// a counter or self-service. Empty for a requester living in a
 	// convivenza or in no family: then only themself.
 	Household []*registry.Person
+	// Famiglie are the requester's periods in famiglie anagrafiche (not
+	// convivenze), from their history (LoadHousehold): they say whether
+	// a deceased subject was in the requester's famiglia when they died.
+	Famiglie []registry.Membership
 }
 
 // LoadHousehold fills q.Household from the registry: the members of the
@@ -153,6 +176,18 @@ func LoadHousehold(r registry.Reader, q *Requester) error {
 	p := q.Person
 	if p == nil {
 		return nil
+	}
+	q.Famiglie = nil
+	for _, m := range p.Memberships {
+		f, err := r.Family(m.Family)
+		if errors.Is(err, registry.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if f.Kind == registry.Famiglia {
+			q.Famiglie = append(q.Famiglie, m)
+		}
 	}
 	q.Household = []*registry.Person{p}
 	if p.Family == 0 {
@@ -207,13 +242,43 @@ func CheckHousehold(req Request, subject *registry.Person) error {
 }
 
 // InHousehold reports whether subject is the requester or a member of the
-// requester's own famiglia anagrafica.
+// requester's own famiglia anagrafica; a deceased subject counts when they
+// died a member of a famiglia the requester belonged to on that day
+// (DiedInFamiglia).
 func InHousehold(q Requester, subject *registry.Person) bool {
 	if subject == nil {
 		return false
 	}
 	for _, m := range q.Household {
 		if m.ID == subject.ID {
+			return true
+		}
+	}
+	return DiedInFamiglia(q, subject)
+}
+
+// DiedInFamiglia reports whether subject died a member of a famiglia
+// anagrafica the requester belonged to on the day of the death.
+//
+// A death ends the person's membership (DPR 223/1989 art. 11: the dead are
+// cancelled from the anagrafe), so the current famiglia of the survivors no
+// longer lists them, yet the widow or the son who lived with them is the
+// family DM Interno 3 November 2021 art. 2 means, and the one who needs the
+// death certificate. Only the registry's own history decides it: the
+// deceased's membership on the day of death and the requester's
+// membership of the same famiglia on that day (Person.Memberships). Civil
+// status certificates are public at the office (art. 450 codice civile);
+// this is the counter's and the kiosk's narrower rule.
+func DiedInFamiglia(q Requester, subject *registry.Person) bool {
+	if subject == nil || subject.Alive() || q.Person == nil {
+		return false
+	}
+	died, ok := subject.MembershipOn(subject.DeathDate)
+	if !ok {
+		return false
+	}
+	for _, m := range q.Famiglie {
+		if m.Family == died.Family && m.Covers(subject.DeathDate) {
 			return true
 		}
 	}
@@ -271,6 +336,9 @@ type Request struct {
 	// citizenships, citizenship undetermined) are never forced. Refused on
 	// any channel but Office: a shop or a kiosk has no officer to decide.
 	Force bool
+	// At is the date a historical type describes (Type.Historical); zero
+	// for every other type.
+	At registry.Date
 }
 
 // SubjectData is what the rules and Compose read about the subject, taken
@@ -283,6 +351,72 @@ type SubjectData struct {
 	// Others are the other parties of the person's events (spouse, civil
 	// partner, cohabitant), by ID.
 	Others map[registry.PersonID]*registry.Person
+	// Past is the famiglia the person belonged to on a historical date,
+	// as LoadPast found it; nil when not loaded or when there was none.
+	Past *PastFamily
+}
+
+// PastFamily is a family as it was on a date: the members whose membership
+// covered it, each with the relationship they had then.
+type PastFamily struct {
+	At      registry.Date
+	Family  *registry.Family
+	Members []PastMember // head first, then by relationship and birth
+}
+
+// PastMember is one member of a PastFamily.
+type PastMember struct {
+	Person       *registry.Person
+	Relationship registry.Relationship
+}
+
+// LoadPast fills d.Past with the family d's person belonged to on day at,
+// read from the registry's membership history (Reader.FamilyHistory). It
+// leaves Past nil when the history shows no family on that day; the rules
+// refuse then.
+func LoadPast(r registry.Reader, d *SubjectData, at registry.Date) error {
+	d.Past = nil
+	m, ok := d.Person.MembershipOn(at)
+	if !ok {
+		return nil
+	}
+	f, err := r.Family(m.Family)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	all, err := r.FamilyHistory(m.Family)
+	if err != nil {
+		return err
+	}
+	past := &PastFamily{At: at, Family: f}
+	for _, o := range all {
+		if om, ok := o.MembershipOn(at); ok && om.Family == m.Family {
+			past.Members = append(past.Members, PastMember{o, om.Relationship})
+		}
+	}
+	// Head first, then by relationship code and birth; an adopted child
+	// sorts as a child, so the order does not tell what the page must not
+	// (adoption is never certified: certifiedRelationship).
+	rank := func(r registry.Relationship) registry.Relationship {
+		if r == registry.Adopted {
+			return registry.Child
+		}
+		return r
+	}
+	sort.SliceStable(past.Members, func(i, j int) bool {
+		a, b := past.Members[i], past.Members[j]
+		if (a.Relationship == registry.Head) != (b.Relationship == registry.Head) {
+			return a.Relationship == registry.Head
+		}
+		if ra, rb := rank(a.Relationship), rank(b.Relationship); ra != rb {
+			return ra < rb
+		}
+		return a.Person.BirthDate.Before(b.Person.BirthDate)
+	})
+	d.Past = past
+	return nil
 }
 
 // Load reads the subject with codice fiscale cf and everything the rules
@@ -386,6 +520,9 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 	if req.Force && req.Channel != Office {
 		return nil, refuse(ReasonForceNotAllowed, "only the registry officer at the office may force a certificate (ANPR's forzaCertificazione); a request from a %s cannot.", channelName(req.Channel))
 	}
+	if err := checkDate(types, req); err != nil {
+		return nil, err
+	}
 	for _, t := range types {
 		if req.Allowed != nil && !req.Allowed[t] {
 			return nil, refuse(ReasonOperatorNotAllowed, "the operator's agreement with the comune does not cover the certificate %s.", strings.ToLower(specByType[t].Subject))
@@ -397,7 +534,7 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 	if err := checkRequester(d, req, types); err != nil {
 		return nil, err
 	}
-	if err := checkSubject(d, types, req.Force); err != nil {
+	if err := checkSubject(d, types, req.Force, req.At); err != nil {
 		return nil, err
 	}
 	return types, nil
@@ -418,6 +555,13 @@ func checkTypes(in []Type) ([]Type, error) {
 		seen[t] = true
 	}
 	types := canonical(in)
+	if len(types) > 1 {
+		for _, t := range types {
+			if standalone[t] {
+				return nil, refuse(ReasonIncompatibleTypes, "%s is issued on a certificate of its own; ask for the other types separately.", t)
+			}
+		}
+	}
 	var familyType Type
 	var aireType, residentType Type
 	for _, t := range types {
@@ -459,6 +603,26 @@ func checkTypes(in []Type) ([]Type, error) {
 	return types, nil
 }
 
+// checkDate checks the historical date against the request alone, before
+// anything about the subject: a date is required by a historical type,
+// refused with any other, and never after today (Europe/Rome).
+func checkDate(types []Type, req Request) error {
+	for _, t := range types {
+		switch {
+		case t.Historical() && req.At.IsZero():
+			return refuse(ReasonDateRequired, "the certificate %s describes a past date: give the date (YYYY-MM-DD) it is to describe.", t)
+		case !t.Historical() && !req.At.IsZero():
+			return refuse(ReasonDateNotAllowed, "the certificate %s describes the present; a date is given only for residenza_storica and stato_di_famiglia_storico.", t)
+		}
+	}
+	if !req.At.IsZero() && !req.Now.IsZero() {
+		if today := registry.DateOf(req.Now.In(rome)); today.Before(req.At) {
+			return refuse(ReasonDateInFuture, "the date %s is in the future; a historical certificate describes a day up to today (%s).", req.At.Italian(), today.Italian())
+		}
+	}
+	return nil
+}
+
 func checkRequester(d *SubjectData, req Request, types []Type) error {
 	q := req.Requester
 	kind := q.KindFor(d.Person)
@@ -480,7 +644,7 @@ func checkRequester(d *SubjectData, req Request, types []Type) error {
 	if req.Channel == SelfService && kind != RequesterSubject {
 		// Online and at kiosks only oneself or one's own famiglia
 		// anagrafica (not a convivenza): anyone else goes to a counter.
-		if d.Family == nil || d.Family.Kind != registry.Famiglia || !d.inFamily(q.Person) {
+		if (d.Family == nil || d.Family.Kind != registry.Famiglia || !d.inFamily(q.Person)) && !DiedInFamiglia(q, d.Person) {
 			return refuse(ReasonRequesterNotAllowed, "self-service certificates are only for yourself or members of your own family; for anyone else ask at a counter.")
 		}
 	}
@@ -524,14 +688,20 @@ func channelName(c Channel) string {
 	return "shop counter"
 }
 
-func checkSubject(d *SubjectData, types []Type, force bool) error {
+func checkSubject(d *SubjectData, types []Type, force bool, at registry.Date) error {
 	p := d.Person
 	name := p.FullName()
-	if !p.Alive() {
+	// The death certificate, and the history up to the death, are
+	// issued about the deceased (afterDeath); nothing else is.
+	past := true
+	for _, t := range types {
+		past = past && afterDeath[t]
+	}
+	if !p.Alive() && !past {
 		return refuse(ReasonSubjectDeceased, "%s is recorded as deceased on %s; certificates about living persons cannot be issued.", name, p.DeathDate.Italian())
 	}
 	_, resident := p.CurrentResidence()
-	if !p.AIRE && !resident {
+	if p.Alive() && !p.AIRE && !resident && !past {
 		return refuse(ReasonSubjectCancelled, "%s is no longer registered as resident nor in AIRE, so the registry cannot certify them.", name)
 	}
 	// ANPR's controls for every certificate, "Procedimento
@@ -555,14 +725,14 @@ func checkSubject(d *SubjectData, types []Type, force bool) error {
 		}
 	}
 	for _, t := range types {
-		if err := checkType(d, t, force); err != nil {
+		if err := checkType(d, t, force, at); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func checkType(d *SubjectData, t Type, force bool) error {
+func checkType(d *SubjectData, t Type, force bool, at registry.Date) error {
 	p := d.Person
 	name := p.FullName()
 	switch specByType[t].scope {
@@ -667,6 +837,23 @@ func checkType(d *SubjectData, t Type, force bool) error {
 		if d.Family == nil || d.Family.Kind != registry.Convivenza {
 			return refuse(ReasonNotInConvivenza, "%s does not live in a convivenza anagrafica (a community such as a care home or a religious house).", name)
 		}
+	case Morte:
+		if p.Alive() {
+			return refuse(ReasonNotDeceased, "%s is not recorded as deceased, so there is no death to certify.", name)
+		}
+	case ResidenzaStorica:
+		return checkHistory(p, t, at, firstResidence(p))
+	case StatoDiFamigliaStorico:
+		if err := checkHistory(p, t, at, firstMembership(p)); err != nil {
+			return err
+		}
+		past := d.Past
+		if past == nil || past.At != at || len(past.Members) == 0 {
+			return refuse(ReasonNoFamilyOnDate, "on %s %s belonged to no famiglia anagrafica in this registry.", at.Italian(), name)
+		}
+		if past.Family.Kind == registry.Convivenza {
+			return refuse(ReasonInConvivenza, "on %s %s lived in a convivenza anagrafica, not in a famiglia; the registry office certifies it.", past.At.Italian(), name)
+		}
 	case StatoDiFamiglia, StatoDiFamigliaEStatoCivile, StatoDiFamigliaConParentela, StatoDiFamigliaAIRE:
 		if d.Family == nil || len(d.Members) == 0 {
 			return refuse(ReasonNoFamily, "%s belongs to no famiglia anagrafica in the registry.", name)
@@ -682,6 +869,37 @@ func checkType(d *SubjectData, t Type, force bool) error {
 		}
 	}
 	return nil
+}
+
+// checkHistory refuses a historical date before first, the first day of the
+// history the registry keeps for the type (zero: it keeps none), or after
+// the subject's death, when there is nothing more to describe.
+func checkHistory(p *registry.Person, t Type, at, first registry.Date) error {
+	if first.IsZero() || at.Before(first) || at.Before(p.BirthDate) {
+		since := "holds no such history"
+		if !first.IsZero() {
+			since = "starts on " + first.Italian()
+		}
+		return refuse(ReasonDateBeforeRecords, "the date %s is before the registry's records of %s for the certificate %s: its history %s.", at.Italian(), p.FullName(), t, since)
+	}
+	if !p.Alive() && p.DeathDate.Before(at) {
+		return refuse(ReasonDateAfterDeath, "the date %s is after the death of %s on %s; give a date up to the death.", at.Italian(), p.FullName(), p.DeathDate.Italian())
+	}
+	return nil
+}
+
+func firstResidence(p *registry.Person) registry.Date {
+	if len(p.Residences) == 0 {
+		return registry.Date{}
+	}
+	return p.Residences[0].From
+}
+
+func firstMembership(p *registry.Person) registry.Date {
+	if len(p.Memberships) == 0 {
+		return registry.Date{}
+	}
+	return p.Memberships[0].From
 }
 
 // distinct counts the different codes in cs, so a citizenship recorded twice

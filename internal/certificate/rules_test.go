@@ -17,10 +17,16 @@ func TestTypesMatchANPR(t *testing.T) {
 		code, _ := strconv.Atoi(r[0])
 		byCode[code] = strings.ToUpper(r[1])
 	}
-	if len(Types()) != 15 {
-		t.Fatalf("%d types, want 15", len(Types()))
-	}
+	anpr := 0
 	for _, s := range Specs() {
+		if !s.Type.ANPR() {
+			// Sportello's own types must keep clear of every ANPR code.
+			if _, taken := byCode[s.Code]; taken || s.Code < LocalCodeBase {
+				t.Errorf("%s: code %d may collide with ANPR's table", s.Type, s.Code)
+			}
+			continue
+		}
+		anpr++
 		if got := byCode[s.Code]; got != s.Subject {
 			t.Errorf("%s: code %d is %q in ANPR's table, we print %q", s.Type, s.Code, got, s.Subject)
 		}
@@ -28,8 +34,16 @@ func TestTypesMatchANPR(t *testing.T) {
 			t.Errorf("ParseType(%q) = %q, %v", s.Type, pt, err)
 		}
 	}
-	if _, err := ParseType("morte"); !isRefusal(err, ReasonUnknownType) {
-		t.Errorf("ParseType(morte): %v", err)
+	if anpr != 15 {
+		t.Errorf("%d ANPR types, want 15", anpr)
+	}
+	for _, local := range []Type{Morte, ResidenzaStorica, StatoDiFamigliaStorico} {
+		if pt, err := ParseType(string(local)); err != nil || pt != local || local.ANPR() {
+			t.Errorf("ParseType(%s) = %q, %v", local, pt, err)
+		}
+	}
+	if _, err := ParseType("morte_presunta"); !isRefusal(err, ReasonUnknownType) {
+		t.Errorf("ParseType(morte_presunta): %v", err)
 	}
 }
 
@@ -276,7 +290,32 @@ func TestRules(t *testing.T) {
 		simple("stato libero and matrimonio", ReasonIncompatibleTypes, giulia, StatoLibero, Matrimonio),
 		simple("matrimonio and unione civile", ReasonIncompatibleTypes, mario, Matrimonio, UnioneCivile),
 		simple("a type twice", ReasonIncompatibleTypes, mario, Residenza, Residenza),
-		simple("unknown type", ReasonUnknownType, mario, Type("morte")),
+		simple("unknown type", ReasonUnknownType, mario, Type("morte_presunta")),
+		// Sportello's own types (see newtypes_test.go for the household
+		// and date rules)
+		simple("morte", "", with(mario, deceased), Morte),
+		simple("morte of a living person", ReasonNotDeceased, mario, Morte),
+		{"residenza storica", func(h *household) (*SubjectData, Request) {
+			r := counterBy(h.mario, ResidenzaStorica)
+			r.At = date("2012-01-01")
+			return h.data(h.mario), r
+		}, ""},
+		simple("residenza storica without a date", ReasonDateRequired, mario, ResidenzaStorica),
+		{"stato di famiglia storico", func(h *household) (*SubjectData, Request) {
+			at := date("2013-01-01")
+			h.mario.Memberships = []registry.Membership{{Family: 1, Relationship: registry.Head, From: date("2010-05-01")}}
+			d := h.data(h.mario)
+			d.Past = &PastFamily{At: at, Family: h.family, Members: []PastMember{{h.mario, registry.Head}, {h.anna, registry.Spouse}}}
+			r := counterBy(h.mario, StatoDiFamigliaStorico)
+			r.At = at
+			return d, r
+		}, ""},
+		{"stato di famiglia storico before the history", func(h *household) (*SubjectData, Request) {
+			h.mario.Memberships = []registry.Membership{{Family: 1, Relationship: registry.Head, From: date("2010-05-01")}}
+			r := counterBy(h.mario, StatoDiFamigliaStorico)
+			r.At = date("2009-01-01")
+			return h.data(h.mario), r
+		}, ReasonDateBeforeRecords},
 		simple("no type", ReasonNoType, mario),
 		simple("contestuale with one ineligible part", ReasonNotFree, mario, Residenza, StatoLibero),
 		simple("partly certifiable contestuale allowed", "", with(mario, partly), Residenza, StatoDiFamiglia),
@@ -348,8 +387,12 @@ func TestRules(t *testing.T) {
 			return h.data(h.mario), r
 		}, ReasonOperatorNotAllowed},
 	}
-	// A deceased person gets none of the 15.
+	// A deceased person gets none of the 15; the death certificate and the
+	// history up to the death are Sportello's own types, tested above.
 	for _, ty := range Types() {
+		if afterDeath[ty] {
+			continue
+		}
 		cases = append(cases, simple(string(ty)+" deceased", ReasonSubjectDeceased, with(mario, deceased), ty))
 	}
 

@@ -26,6 +26,23 @@ const (
 	ContrattoDiConvivenza       Type = "contratto_di_convivenza"
 )
 
+// Types beyond ANPR's online catalogue that Milan's shops issued and every
+// registry office does: the death certificate, from the death the registry
+// records, and the two historical certificates, which describe the
+// residence and the family as they were on a date the requester gives.
+const (
+	Morte                  Type = "morte"
+	ResidenzaStorica       Type = "residenza_storica"
+	StatoDiFamigliaStorico Type = "stato_di_famiglia_storico"
+)
+
+// LocalCodeBase is where Sportello numbers its own types. ANPR's
+// tipo_certificato table numbers its types from 1 to 19 (italia/anpr
+// src/tab/tipo_certificato), and has no code for these three, which it
+// does not issue online; codes from 900 up cannot collide with it, and a
+// record or seal carrying one is plainly not an ANPR certificate code.
+const LocalCodeBase = 900
+
 // scope says whose records a type certifies: residents (APR), Italians
 // abroad (AIRE), or either.
 type scope uint8
@@ -39,7 +56,8 @@ const (
 // Spec describes one type.
 type Spec struct {
 	Type Type
-	// Code is ANPR's tipo_certificato code.
+	// Code is ANPR's tipo_certificato code; LocalCodeBase and up for the
+	// types ANPR does not issue.
 	Code int
 	// Subject is the phrase after "CERTIFICATO ": "DI RESIDENZA",
 	// "ANAGRAFICO DI NASCITA".
@@ -72,7 +90,33 @@ var specs = []Spec{
 	{StatoLibero, 17, "DI STATO LIBERO", "STATO LIBERO", residents, false, false},
 	{UnioneCivile, 18, "ANAGRAFICO DI UNIONE CIVILE", "UNIONE CIVILE", either, true, false},
 	{ContrattoDiConvivenza, 19, "DI CONTRATTO DI CONVIVENZA", "CONTRATTO DI CONVIVENZA", either, false, false},
+	// The death certificate is a stato civile certificate (art. 7, comma
+	// 5, L. 405/1990), issued in bollo unless the city turns the
+	// exemption on, as for nascita and matrimonio.
+	{Morte, LocalCodeBase + 1, "DI MORTE", "MORTE", either, true, false},
+	{ResidenzaStorica, LocalCodeBase + 2, "STORICO DI RESIDENZA", "RESIDENZA STORICA", either, false, false},
+	{StatoDiFamigliaStorico, LocalCodeBase + 3, "STORICO DI STATO DI FAMIGLIA", "STATO DI FAMIGLIA STORICO", either, false, true},
 }
+
+// historical types describe the subject on a date the request gives
+// (Request.At) rather than today.
+var historical = map[Type]bool{ResidenzaStorica: true, StatoDiFamigliaStorico: true}
+
+// Historical reports whether t describes the subject on a given date, which
+// the request must then carry.
+func (t Type) Historical() bool { return historical[t] }
+
+// standalone types go on a certificate of their own: a death certificate
+// is about a person no other type certifies any more, and a historical one
+// speaks of another date than the current types beside it would.
+var standalone = map[Type]bool{Morte: true, ResidenzaStorica: true, StatoDiFamigliaStorico: true}
+
+// afterDeath are the types issued about a deceased person: the death
+// itself, and the history up to it, which heirs need for a succession.
+var afterDeath = map[Type]bool{Morte: true, ResidenzaStorica: true, StatoDiFamigliaStorico: true}
+
+// ANPR reports whether t is one of ANPR's 15 online types.
+func (t Type) ANPR() bool { return t.Valid() && t.Code() < LocalCodeBase }
 
 var specByType = func() map[Type]*Spec {
 	m := make(map[Type]*Spec, len(specs))
@@ -82,7 +126,8 @@ var specByType = func() map[Type]*Spec {
 	return m
 }()
 
-// Types returns the 15 types in ANPR code order.
+// Types returns every type: ANPR's 15 in its code order, then Sportello's
+// own (Morte, ResidenzaStorica, StatoDiFamigliaStorico).
 func Types() []Type {
 	out := make([]Type, len(specs))
 	for i, s := range specs {
@@ -91,7 +136,7 @@ func Types() []Type {
 	return out
 }
 
-// Specs returns the descriptions of all types in ANPR code order.
+// Specs returns the descriptions of all types in code order.
 func Specs() []Spec { return append([]Spec(nil), specs...) }
 
 // Lookup returns the description of t.
@@ -120,10 +165,11 @@ func typeList() string {
 	return strings.Join(names, ", ")
 }
 
-// Valid reports whether t is one of the 15 types.
+// Valid reports whether t is a known type.
 func (t Type) Valid() bool { _, ok := specByType[t]; return ok }
 
-// Code returns ANPR's tipo_certificato code, 0 for an unknown type.
+// Code returns ANPR's tipo_certificato code, or for Sportello's own types a
+// code from LocalCodeBase up; 0 for an unknown type.
 func (t Type) Code() int {
 	if s, ok := specByType[t]; ok {
 		return s.Code

@@ -199,8 +199,9 @@ func (r Request) Hash() string {
 		Operator      string
 		Contrassegno  string `json:",omitempty"`
 		Use           string `json:",omitempty"`
+		At            string `json:",omitempty"` // absent when zero, so older hashes stay valid
 	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), r.requesterKey(), types, r.Exemption, r.Channel, r.Operator.ID,
-		strings.TrimSpace(r.Contrassegno), strings.ToLower(strings.TrimSpace(r.Use))})
+		strings.TrimSpace(r.Contrassegno), strings.ToLower(strings.TrimSpace(r.Use)), r.At.String()})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -235,7 +236,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now, Widening: req.Operator.Widening, Force: req.Force}
+	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now, Widening: req.Operator.Widening, Force: req.Force, At: req.At}
 	read := s.readEntry(req, types, now)
 	var data *certificate.SubjectData
 	// The order is the no-oracle rule (issue 13): who asks, then whether
@@ -267,6 +268,13 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			return err
 		}
 		data = d
+		if !req.At.IsZero() {
+			// The family as it was on the date, for stato di famiglia
+			// storico, read in the same snapshot as the subject.
+			if err := certificate.LoadPast(r, d, req.At); err != nil {
+				return err
+			}
+		}
 		if req.Channel == certificate.Office {
 			creq.Requester, err = requester(r, req.RequesterCF, d.Person)
 			creq.Requester.Administration = strings.TrimSpace(req.Administration)
@@ -323,7 +331,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		}
 		doc, err := certificate.Compose(data, types, names, certificate.Issue{
 			ID: id, Protocol: n.String(), Issued: registered, Issuer: settings.Issuer,
-			VerifyURL: verifyURL(settings.PublicURL, id), Fees: breakdown, Use: use,
+			VerifyURL: verifyURL(settings.PublicURL, id), Fees: breakdown, Use: use, At: req.At,
 		})
 		if err != nil {
 			return nil, err

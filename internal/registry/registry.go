@@ -333,6 +333,93 @@ type Person struct {
 	// the state. ANPR keeps it beside the state (luogoNascita:
 	// localitaEstera) and certificates print "nata a IL CAIRO (EGITTO)".
 	BirthLocality string `json:"birth_locality,omitempty"`
+	// Memberships is the person's history in families and convivenze,
+	// oldest first: the current one (To zero) agrees with Family and
+	// Relationship; earlier ones are kept after a move, a marriage or a
+	// death, as the registry office keeps the past composition of each
+	// famiglia (DPR 223/1989 art. 21 c. 4-5: persons who join are entered
+	// in the scheda di famiglia, those who leave struck off, and the
+	// scheda is archived, not destroyed) for historical certificates.
+	// Empty on records written before the history was kept.
+	Memberships []Membership `json:"memberships,omitempty"`
+}
+
+// Membership is one period in which a person belonged to a family or a
+// convivenza with one relationship to its head. To is the last day of the
+// period (a death's date, the day before a move); zero while it lasts.
+type Membership struct {
+	Family       FamilyID     `json:"family"`
+	Relationship Relationship `json:"relationship"`
+	From         Date         `json:"from"`
+	To           Date         `json:"to,omitzero"`
+}
+
+// Covers reports whether day falls within the period, both ends included.
+func (m Membership) Covers(day Date) bool {
+	return !m.From.IsZero() && !day.Before(m.From) && (m.To.IsZero() || !m.To.Before(day))
+}
+
+// MembershipOn returns the membership period covering day, if the history
+// records one.
+func (p *Person) MembershipOn(day Date) (Membership, bool) {
+	for i := len(p.Memberships) - 1; i >= 0; i-- {
+		if m := p.Memberships[i]; m.Covers(day) {
+			return m, true
+		}
+	}
+	return Membership{}, false
+}
+
+// Join records that p belongs from day on to family with relationship rel:
+// an open membership in another family, or with another relationship, is
+// closed the day before, and Family and Relationship are set. Registry
+// writes that move a person between families call it so the history
+// stays whole.
+func (p *Person) Join(family FamilyID, rel Relationship, day Date) {
+	if n := len(p.Memberships); n > 0 {
+		last := &p.Memberships[n-1]
+		switch {
+		case !last.To.IsZero():
+		case last.Family == family && last.Relationship == rel:
+			p.Family, p.Relationship = family, rel
+			return
+		case !last.From.Before(day):
+			// Corrected on the day it began: the earlier entry never held.
+			p.Memberships = p.Memberships[:n-1]
+		default:
+			last.To = DateOf(day.Time().AddDate(0, 0, -1))
+		}
+	}
+	p.Family, p.Relationship = family, rel
+	if family != 0 {
+		p.Memberships = append(p.Memberships, Membership{Family: family, Relationship: rel, From: day})
+	}
+}
+
+// LeaveOn closes p's open membership on day (a death, an emigration): p
+// belongs to no family after it.
+func (p *Person) LeaveOn(day Date) {
+	if n := len(p.Memberships); n > 0 && p.Memberships[n-1].To.IsZero() {
+		p.Memberships[n-1].To = day
+	}
+	p.Family, p.Relationship = 0, 0
+}
+
+// FirstRecord returns the earliest date from which the registry holds
+// p's residence or family history; zero when it holds none.
+func (p *Person) FirstRecord() Date {
+	var first Date
+	for _, r := range p.Residences {
+		if !r.From.IsZero() && (first.IsZero() || r.From.Before(first)) {
+			first = r.From
+		}
+	}
+	for _, m := range p.Memberships {
+		if !m.From.IsZero() && (first.IsZero() || m.From.Before(first)) {
+			first = m.From
+		}
+	}
+	return first
 }
 
 // Italy is the Belfiore-style code ANPR uses for Italian citizenship.
@@ -407,6 +494,19 @@ func (p *Person) Validate() error {
 		return fmt.Errorf("%w: person %s has civil status %d, not in ANPR table 6", ErrInvalid, p.CF, p.CivilStatus)
 	case p.Family != 0 && !p.Relationship.Valid():
 		return fmt.Errorf("%w: person %s has relationship %d, not in ANPR table 5", ErrInvalid, p.CF, p.Relationship)
+	}
+	for i, m := range p.Memberships {
+		switch {
+		case m.From.IsZero():
+			// The family itself is the store's to check: it must hold it.
+			return fmt.Errorf("%w: person %s has a family membership with no start date", ErrInvalid, p.CF)
+		case !m.Relationship.Valid():
+			return fmt.Errorf("%w: person %s has relationship %d in family %d, not in ANPR table 5", ErrInvalid, p.CF, m.Relationship, m.Family)
+		case !m.To.IsZero() && m.To.Before(m.From):
+			return fmt.Errorf("%w: person %s has a membership of family %d ending %s before it starts %s", ErrInvalid, p.CF, m.Family, m.To, m.From)
+		case i > 0 && (p.Memberships[i-1].To.IsZero() || !p.Memberships[i-1].To.Before(m.From)):
+			return fmt.Errorf("%w: person %s has overlapping family memberships (family %d from %s)", ErrInvalid, p.CF, m.Family, m.From)
+		}
 	}
 	return nil
 }

@@ -35,6 +35,11 @@ type Reader interface {
 	// Members returns a family's members, head first, then by relationship
 	// code and birth date.
 	Members(id FamilyID) ([]*Person, error)
+	// FamilyHistory returns every person who ever belonged to a family
+	// (Person.Memberships) or belongs to it now, in Members' order; a
+	// historical stato di famiglia picks those whose membership covers
+	// its date.
+	FamilyHistory(id FamilyID) ([]*Person, error)
 	// EventsOf returns the events involving a person, oldest first.
 	EventsOf(id PersonID) ([]*Event, error)
 	// Persons calls fn for each person in ID order starting after the given

@@ -21,6 +21,7 @@ type Batch struct {
 	Stats Stats
 
 	home   []int32 // index in Families of each person's family; -1 for none (the deceased)
+	mhome  []int32 // index in Families of each person's membership history's family; -1 for none
 	refs   []int32 // indexes in Persons of every event's persons, then related persons
 	evRefs []evRef
 }
@@ -57,6 +58,11 @@ func (b *Batch) Write(w registry.Writer) error {
 		p.Family = 0
 		if h := b.home[i]; h >= 0 {
 			p.Family = b.Families[h].ID
+		}
+		if h := b.mhome[i]; h >= 0 {
+			for k := range p.Memberships {
+				p.Memberships[k].Family = b.Families[h].ID
+			}
 		}
 		if err := w.PutPerson(p); err != nil {
 			return fmt.Errorf("writing synthetic person %s: %w", p.CF, err)

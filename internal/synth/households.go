@@ -83,10 +83,17 @@ func (g *generator) family(room int, aire bool) {
 		since = g.settle(h.ms, addr, h.latest)
 	}
 	g.equip(h.ms)
+	for _, m := range h.ms {
+		g.member(m.p, m.i, h.home, m.p.Relationship, registry.Date{})
+	}
 	for _, d := range h.dead {
 		r := g.allocResidences(1)
 		r[0] = registry.Residence{Address: addr, From: max(since, d.birth).date(), To: dayOf(d.p.DeathDate).date()}
 		d.p.Residences = r
+		// The late spouse lived in this famiglia until the death (the
+		// household moved in no later than it: h.latest), so the
+		// survivors may have the death certificate at a counter.
+		g.member(d.p, d.i, h.home, deceasedRelationship(h, d), d.p.DeathDate)
 	}
 	for _, f := range h.later {
 		f()
@@ -238,6 +245,25 @@ func (g *generator) deceasedSpouse(h *household, w *member) *member {
 		g.event(registry.Death, died, g.city.Code, []int32{d.i}, nil, "", "")
 	})
 	return d
+}
+
+// deceasedRelationship is the late spouse's relationship to the head of
+// the famiglia they died in: the widowed member's spouse, so the head's
+// spouse, or the head's parent when the widowed member is a parent of the
+// head.
+func deceasedRelationship(h *household, d *member) registry.Relationship {
+	for _, m := range h.ms {
+		if m.p.CivilStatus != registry.Widowed {
+			continue
+		}
+		switch m.p.Relationship {
+		case registry.Head:
+			return registry.Spouse
+		case registry.Parent:
+			return registry.Parent
+		}
+	}
+	return registry.OtherRelative
 }
 
 // partnerOrigin: most foreign residents live with a partner from their own
@@ -608,6 +634,7 @@ func (g *generator) convivenza(room int) {
 	addr := g.cityAddress()
 	for _, m := range ms {
 		g.settle([]*member{m}, addr, g.today-1)
+		g.member(m.p, m.i, home, m.p.Relationship, registry.Date{})
 	}
 	g.equip(ms)
 }

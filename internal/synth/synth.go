@@ -148,6 +148,7 @@ type generator struct {
 	persons []registry.Person // slabs: one allocation per many records
 	res     []registry.Residence
 	docs    []registry.Document
+	mships  []registry.Membership
 	events  []registry.Event
 	fams    []registry.Family
 }
@@ -243,6 +244,29 @@ func (g *generator) allocResidences(n int) []registry.Residence {
 	return g.res[s : s+n : s+n]
 }
 
+// member gives p, batch person i, its membership of the batch's family
+// home with relationship rel: from the day it took up residence at the
+// family's address (for an AIRE family, its last address in the city,
+// where the famiglia was registered before it emigrated) until to, zero
+// while it lasts. Synthetic families form when they move in or at a birth,
+// so no earlier family is invented.
+func (g *generator) member(p *registry.Person, i, home int32, rel registry.Relationship, to registry.Date) {
+	n := len(p.Residences)
+	if n == 0 || home < 0 || !rel.Valid() {
+		return
+	}
+	from := p.Residences[n-1].From
+	if p.Residences[n-1].AIREComune != "" {
+		from = p.Residences[0].From
+	}
+	if len(g.mships) == cap(g.mships) {
+		g.mships = make([]registry.Membership, 0, slab)
+	}
+	g.mships = append(g.mships, registry.Membership{Relationship: rel, From: from, To: to})
+	p.Memberships = g.mships[len(g.mships)-1 : len(g.mships) : len(g.mships)]
+	g.b.mhome[i] = home
+}
+
 func (g *generator) allocDocuments(n int) []registry.Document {
 	if len(g.docs)+n > cap(g.docs) {
 		g.docs = make([]registry.Document, 0, slab)
@@ -312,6 +336,7 @@ func (g *generator) addPerson(p *registry.Person, home int32, birth day) int32 {
 	g.assignCF(p, birth)
 	g.b.Persons = append(g.b.Persons, p)
 	g.b.home = append(g.b.home, home)
+	g.b.mhome = append(g.b.mhome, -1)
 	g.made++
 	st := &g.b.Stats
 	st.Persons++

@@ -7,7 +7,7 @@
 //	events    ID → event record
 //	cf        Base(CF) ‖ ID → exact CF, empty when it is the base itself
 //	nis       NIS → person ID (every CIE the person holds)
-//	members   family ID ‖ person ID → ∅
+//	members   family ID ‖ person ID → ∅ (current and former members: Person.Memberships)
 //	pevents   person ID ‖ event ID → ∅
 //	places    code ‖ 0 ‖ YYYYMMDD of From → place (JSON)
 //	meta      "version" → format version, "persons" → count

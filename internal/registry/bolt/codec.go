@@ -29,6 +29,17 @@ const personV3 = 3
 // the registry keeps, so every other record keeps its bytes.
 const personV5 = 5
 
+// personV4 is format 3 with the e-mail and the open procedure always
+// written (either may be empty) and then the family memberships
+// (Person.Memberships); used only for a person with a membership history
+// and no foreign town of birth, so older records keep their bytes.
+const personV4 = 4
+
+// personV6 is format 5 (e-mail, open procedure, town of birth abroad)
+// followed by the family memberships: a person born abroad with a
+// membership history.
+const personV6 = 6
+
 // eventV2 is an event record with the authentication of a contratto di
 // convivenza at its end (professional, name, date, reference); used only
 // for an event that has one.
@@ -174,9 +185,14 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 	// A person with a contact e-mail is written in format 2, which adds it
 	// at the end; the others keep format 1's bytes, so files written before
 	// the e-mail existed read and check as they did.
+	history := len(p.Memberships) > 0
 	switch {
+	case p.BirthLocality != "" && history:
+		e.byte(personV6)
 	case p.BirthLocality != "":
 		e.byte(personV5)
+	case history:
+		e.byte(personV4)
 	case !p.ProcedureOpen.IsZero():
 		e.byte(personV3)
 	case p.Email != "":
@@ -228,10 +244,21 @@ func appendPerson(b []byte, p *registry.Person) []byte {
 		e.bool(doc.Revoked)
 	}
 	switch {
-	case p.BirthLocality != "":
+	case p.BirthLocality != "" || history:
 		e.str(p.Email)
 		e.date(p.ProcedureOpen)
-		e.str(p.BirthLocality)
+		if p.BirthLocality != "" {
+			e.str(p.BirthLocality)
+		}
+		if history {
+			e.uvarint(uint64(len(p.Memberships)))
+			for _, m := range p.Memberships {
+				e.uvarint(uint64(m.Family))
+				e.byte(byte(m.Relationship))
+				e.date(m.From)
+				e.date(m.To)
+			}
+		}
 	case !p.ProcedureOpen.IsZero():
 		e.str(p.Email)
 		e.date(p.ProcedureOpen)
@@ -255,9 +282,11 @@ func decodePerson(data []byte) (*registry.Person, error) {
 	var d decoder
 	v2 := len(data) > 0 && data[0] == personV2
 	v3 := len(data) > 0 && data[0] == personV3
+	v4 := len(data) > 0 && data[0] == personV4
 	v5 := len(data) > 0 && data[0] == personV5
-	if v2 || v3 || v5 {
-		// Formats 2, 3 and 5 are format 1 with fields at the end.
+	v6 := len(data) > 0 && data[0] == personV6
+	if v2 || v3 || v4 || v5 || v6 {
+		// Formats 2 to 6 are format 1 with fields at the end.
 		data = append([]byte{recordV1}, data[1:]...)
 	}
 	d.start(data, "person")
@@ -330,11 +359,29 @@ func decodePerson(data []byte) (*registry.Person, error) {
 			d.fail(errors.New("format 3 record with no open procedure"))
 		}
 	}
-	if v5 {
+	if v4 || v5 || v6 {
 		p.Email = d.str()
 		p.ProcedureOpen = d.date()
+	}
+	if v5 || v6 {
 		if p.BirthLocality = d.str(); p.BirthLocality == "" && d.err == nil {
-			d.fail(errors.New("format 5 record with no town of birth"))
+			d.fail(errors.New("format 5 or 6 record with no town of birth"))
+		}
+	}
+	if v4 || v6 {
+		n := d.count(8) // family, relationship and two dates take at least 8 bytes
+		if n == 0 && d.err == nil {
+			d.fail(errors.New("format 4 or 6 record with no family membership"))
+		}
+		if n > 0 {
+			p.Memberships = make([]registry.Membership, n)
+		}
+		for i := range p.Memberships {
+			m := &p.Memberships[i]
+			m.Family = registry.FamilyID(d.uvarint())
+			m.Relationship = registry.Relationship(d.byte())
+			m.From = d.date()
+			m.To = d.date()
 		}
 	}
 	if err := d.finish("person"); err != nil {

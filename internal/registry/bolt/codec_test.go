@@ -30,6 +30,12 @@ func TestPersonCodecRoundTrip(t *testing.T) {
 		{"full", full},
 		{"open procedure, no e-mail", &registry.Person{ID: 2, CF: "RSSMRA50B17A558W", Surname: "Rossi", GivenNames: "Mario", Sex: registry.Male,
 			BirthDate: registry.Date{Year: 1950, Month: 2, Day: 17}, ProcedureOpen: registry.Date{Year: 2026, Month: 11, Day: 2}}},
+		{"membership history", &registry.Person{ID: 3, CF: "RSSMRA50B17A558W", Surname: "Rossi", GivenNames: "Mario", Sex: registry.Male,
+			BirthDate: registry.Date{Year: 1950, Month: 2, Day: 17}, Family: 9, Relationship: registry.Head,
+			Memberships: []registry.Membership{
+				{Family: 4, Relationship: registry.Child, From: registry.Date{Year: 1950, Month: 2, Day: 17}, To: registry.Date{Year: 1976, Month: 5, Day: 31}},
+				{Family: 9, Relationship: registry.Head, From: registry.Date{Year: 1976, Month: 6, Day: 1}},
+			}}},
 		{"negative year and large ID", &registry.Person{ID: 1<<64 - 1, BirthDate: registry.Date{Year: -5, Month: 12, Day: 31}}},
 		// Format 5: a birth abroad with its town, with and without an
 		// e-mail and an open procedure.

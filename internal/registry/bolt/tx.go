@@ -161,7 +161,17 @@ func (r *reader) Family(id registry.FamilyID) (*registry.Family, error) {
 	return decodeFamily(data)
 }
 
+// Members lists the current members: the members index also holds every
+// former member (familiesOf), whose current family is another.
 func (r *reader) Members(id registry.FamilyID) ([]*registry.Person, error) {
+	return r.members(id, true)
+}
+
+func (r *reader) FamilyHistory(id registry.FamilyID) ([]*registry.Person, error) {
+	return r.members(id, false)
+}
+
+func (r *reader) members(id registry.FamilyID, current bool) ([]*registry.Person, error) {
 	if r.bucket(bucketFamilies).Get(u64key(uint64(id))) == nil {
 		return nil, fmt.Errorf("no family with ID %d in the registry: %w", id, registry.ErrNotFound)
 	}
@@ -176,6 +186,9 @@ func (r *reader) Members(id registry.FamilyID) ([]*registry.Person, error) {
 		p, err := r.Person(pid)
 		if err != nil {
 			return nil, fmt.Errorf("family %d lists a member that cannot be read: %w", id, err)
+		}
+		if current && p.Family != id {
+			continue
 		}
 		out = append(out, p)
 	}
@@ -521,6 +534,17 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if p.Family != 0 && !w.exists(bucketFamilies, &w.families, uint64(p.Family)) {
 		return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
 	}
+	for _, m := range p.Memberships {
+		if m.Family == 0 {
+			return fmt.Errorf("%w: person %s has a family membership naming no family", registry.ErrInvalid, code)
+		}
+	}
+	fams := familiesOf(p)
+	for _, f := range fams {
+		if !w.exists(bucketFamilies, &w.families, uint64(f)) {
+			return fmt.Errorf("%w: person %s belonged to family %d, which is not in the registry", registry.ErrInvalid, code, f)
+		}
+	}
 	persons := w.personsBucket()
 	var old *registry.Person
 	if p.ID != 0 {
@@ -577,9 +601,11 @@ func (w *writer) PutPerson(p *registry.Person) error {
 				}
 			}
 		}
-		if old.Family != 0 && old.Family != p.Family {
-			if err := w.bucket(bucketMembers).Delete(pairKey(uint64(old.Family), id)); err != nil {
-				return err
+		for _, f := range familiesOf(old) {
+			if !slices.Contains(fams, f) {
+				if err := w.bucket(bucketMembers).Delete(pairKey(uint64(f), id)); err != nil {
+					return err
+				}
 			}
 		}
 	} else {
@@ -596,8 +622,8 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	for _, nis := range niss {
 		w.nis.put([]byte(nis), idVal)
 	}
-	if p.Family != 0 {
-		if err := w.bucket(bucketMembers).Put(w.copyBytes(pairKey(uint64(p.Family), id)), nil); err != nil {
+	for _, f := range fams {
+		if err := w.bucket(bucketMembers).Put(w.copyBytes(pairKey(uint64(f), id)), nil); err != nil {
 			return err
 		}
 	}
@@ -716,4 +742,19 @@ func (w *writer) PutPlaces(ps []places.Place) error {
 		}
 	}
 	return nil
+}
+
+// familiesOf is every family p is indexed under: the current one and each
+// of the history (Person.Memberships), once each.
+func familiesOf(p *registry.Person) []registry.FamilyID {
+	var out []registry.FamilyID
+	if p.Family != 0 {
+		out = append(out, p.Family)
+	}
+	for _, m := range p.Memberships {
+		if m.Family != 0 && !slices.Contains(out, m.Family) {
+			out = append(out, m.Family)
+		}
+	}
+	return out
 }

@@ -149,6 +149,7 @@ func Run(t *testing.T, f Factory) {
 		{"Conflicts", testConflicts},
 		{"ReplaceUpdatesIndexes", testReplaceUpdatesIndexes},
 		{"FamiliesAndMembers", testFamiliesAndMembers},
+		{"FamilyHistory", testFamilyHistory},
 		{"Events", testEvents},
 		{"PersonsAndCount", testPersonsAndCount},
 		{"Places", testPlaces},
@@ -579,6 +580,73 @@ func testReplaceUpdatesIndexes(t *testing.T, f Factory) {
 		}
 		return nil
 	})
+}
+
+// testFamilyHistory: a person who moves keeps the old family in their
+// history; Members lists the current members only, FamilyHistory every
+// member ever, and the history survives a reread and a later move back.
+func testFamilyHistory(t *testing.T, f Factory) {
+	s := f.Open(t)
+	fam1, fam2 := &registry.Family{Kind: registry.Famiglia}, &registry.Family{Kind: registry.Famiglia}
+	err := s.Update(context.Background(), func(w registry.Writer) error {
+		if err := w.PutFamily(fam1); err != nil {
+			return err
+		}
+		return w.PutFamily(fam2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := newPerson(t, cfRossi, "Rossi", "Mario", registry.Male, "1950-02-17", "A558")
+	parent.Join(fam1.ID, registry.Head, date(t, "1975-01-01"))
+	child := newPerson(t, cfCCC, "Cucciolo", "Fabio", registry.Male, "1985-04-03", "L219")
+	child.Join(fam1.ID, registry.Child, date(t, "1985-04-03"))
+	put(t, s, parent)
+	put(t, s, child)
+	child.Join(fam2.ID, registry.Head, date(t, "2010-09-01"))
+	put(t, s, child)
+
+	ids := func(ps []*registry.Person) []registry.PersonID {
+		var out []registry.PersonID
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	view(t, s, func(r registry.Reader) error {
+		if m, err := r.Members(fam1.ID); err != nil || !reflect.DeepEqual(ids(m), []registry.PersonID{parent.ID}) {
+			t.Errorf("Members(first family) = %v, %v; want the parent only", ids(m), err)
+		}
+		if m, err := r.FamilyHistory(fam1.ID); err != nil || !reflect.DeepEqual(ids(m), []registry.PersonID{parent.ID, child.ID}) {
+			t.Errorf("FamilyHistory(first family) = %v, %v; want parent and child", ids(m), err)
+		}
+		if m, err := r.Members(fam2.ID); err != nil || !reflect.DeepEqual(ids(m), []registry.PersonID{child.ID}) {
+			t.Errorf("Members(second family) = %v, %v; want the child", ids(m), err)
+		}
+		got, err := r.Person(child.ID)
+		if err != nil {
+			return err
+		}
+		want := []registry.Membership{
+			{Family: fam1.ID, Relationship: registry.Child, From: date(t, "1985-04-03"), To: date(t, "2010-08-31")},
+			{Family: fam2.ID, Relationship: registry.Head, From: date(t, "2010-09-01")},
+		}
+		if !reflect.DeepEqual(got.Memberships, want) {
+			t.Errorf("memberships read back = %+v, want %+v", got.Memberships, want)
+		}
+		if _, err := r.FamilyHistory(fam2.ID + 1); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("FamilyHistory(unknown family) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+
+	// A membership of a family the registry does not hold is refused.
+	bad := *child
+	bad.Memberships = append([]registry.Membership{{Family: fam2.ID + 7, Relationship: registry.Child, From: date(t, "1980-01-01"), To: date(t, "1980-12-31")}}, child.Memberships...)
+	err = s.Update(context.Background(), func(w registry.Writer) error { return w.PutPerson(&bad) })
+	if !errors.Is(err, registry.ErrInvalid) {
+		t.Errorf("a membership of an unknown family: %v, want ErrInvalid", err)
+	}
 }
 
 func testFamiliesAndMembers(t *testing.T, f Factory) {
