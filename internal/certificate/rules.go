@@ -520,7 +520,7 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 	if req.Force && req.Channel != Office {
 		return nil, refuse(ReasonForceNotAllowed, "only the registry officer at the office may force a certificate (ANPR's forzaCertificazione); a request from a %s cannot.", channelName(req.Channel))
 	}
-	if err := checkDate(types, req); err != nil {
+	if err := CheckDate(types, req.At, req.Now); err != nil {
 		return nil, err
 	}
 	for _, t := range types {
@@ -603,21 +603,22 @@ func checkTypes(in []Type) ([]Type, error) {
 	return types, nil
 }
 
-// checkDate checks the historical date against the request alone, before
-// anything about the subject: a date is required by a historical type,
-// refused with any other, and never after today (Europe/Rome).
-func checkDate(types []Type, req Request) error {
+// CheckDate checks the historical date at against the request alone,
+// before anything about the subject, so a kiosk can check it too: a date
+// is required by a historical type, refused with any other, and never after
+// today in Rome (now).
+func CheckDate(types []Type, at registry.Date, now time.Time) error {
 	for _, t := range types {
 		switch {
-		case t.Historical() && req.At.IsZero():
+		case t.Historical() && at.IsZero():
 			return refuse(ReasonDateRequired, "the certificate %s describes a past date: give the date (YYYY-MM-DD) it is to describe.", t)
-		case !t.Historical() && !req.At.IsZero():
+		case !t.Historical() && !at.IsZero():
 			return refuse(ReasonDateNotAllowed, "the certificate %s describes the present; a date is given only for residenza_storica and stato_di_famiglia_storico.", t)
 		}
 	}
-	if !req.At.IsZero() && !req.Now.IsZero() {
-		if today := registry.DateOf(req.Now.In(rome)); today.Before(req.At) {
-			return refuse(ReasonDateInFuture, "the date %s is in the future; a historical certificate describes a day up to today (%s).", req.At.Italian(), today.Italian())
+	if !at.IsZero() && !now.IsZero() {
+		if today := registry.DateOf(now.In(rome)); today.Before(at) {
+			return refuse(ReasonDateInFuture, "the date %s is in the future; a historical certificate describes a day up to today (%s).", at.Italian(), today.Italian())
 		}
 	}
 	return nil

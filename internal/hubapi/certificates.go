@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
 )
 
 func (s *Server) certificateRoutes(mux *http.ServeMux) {
@@ -87,11 +88,17 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"})
 		return
 	}
+	at, err := historicalDate(req.At)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	// A key is scoped to the operator so two shops can never collide.
 	res, err := s.Desk.Issue(r.Context(), issuance.Request{
 		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, Evidence: evidenceOf(r, *req.Requester),
 		Contrassegno: req.Contrassegno, Use: req.Use,
 		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r), Clerk: clerk,
+		At: at,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -274,3 +281,17 @@ var verifyTmpl = template.Must(template.New("v").Parse(`<!doctype html>
 <p>Confronti questi dati con il certificato cartaceo. Compare these data with the paper certificate.</p>
 </body></html>
 `))
+
+// historicalDate reads the request's "at", the day a historical certificate
+// describes; empty is no date. Whether the types want one is the desk's
+// rule (certificate.CheckDate).
+func historicalDate(s string) (registry.Date, error) {
+	if strings.TrimSpace(s) == "" {
+		return registry.Date{}, nil
+	}
+	d, err := registry.ParseDate(strings.TrimSpace(s))
+	if err != nil {
+		return registry.Date{}, badRequest{"date_invalid", "at: " + err.Error()}
+	}
+	return d, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/printer"
 	"github.com/sportello/sportello/printer/receipt"
 )
@@ -639,6 +640,9 @@ func (f *Flow) Choose(c Choice) error {
 	c.Types = slices.Clone(c.Types)
 	slices.Sort(c.Types)
 	c.Types = slices.Compact(c.Types)
+	if perr := f.checkAt(&c); perr != nil {
+		return f.fail(perr)
+	}
 	svc := f.cfg.ServiceCents
 	// A kiosk is never the registry office, so an exemption kept for
 	// administrations there is refused here before the hub is asked.
@@ -707,6 +711,26 @@ func ContrassegnoFromScan(s string) string {
 	}, s)
 }
 
+// checkAt reads the historical date of c and checks it as the hub will
+// (certificate.CheckDate), so a missing, malformed, future or needless
+// date is explained before anything is sent; the hub checks it again.
+func (f *Flow) checkAt(c *Choice) *Problem {
+	c.At = strings.TrimSpace(c.At)
+	var at registry.Date
+	if c.At != "" {
+		d, err := registry.ParseDate(c.At)
+		if err != nil {
+			return problem("date_invalid", err.Error(), err, c.At)
+		}
+		at = d
+	}
+	if err := certificate.CheckDate(c.Types, at, f.deps.Clock.Now()); err != nil {
+		r, _ := certificate.AsRefusal(err)
+		return problem(r.Reason, r.Message, err)
+	}
+	return nil
+}
+
 // newKey is an idempotency key: random, so it names no person.
 func newKey(r io.Reader) (string, error) {
 	b := make([]byte, 16)
@@ -773,6 +797,7 @@ func (f *Flow) Confirm(ctx context.Context) error {
 	}
 	req := IssueRequest{Key: key, SubjectCF: v.Choice.SubjectCF, Types: v.Choice.Types, Exemption: v.Choice.Exemption,
 		Requester: requester, Channel: channel, Contrassegno: v.Choice.Contrassegno, Use: v.Choice.Use}
+	req.At = v.Choice.At
 	staff := ""
 	if v.Staff != nil {
 		staff = v.Staff.ID

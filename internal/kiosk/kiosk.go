@@ -103,6 +103,8 @@ type IssueRequest struct {
 	// counter applied one; Use the destination of use declared.
 	Contrassegno string
 	Use          string
+	// At is the date, YYYY-MM-DD, a historical certificate describes.
+	At string
 }
 
 // Issued is the hub's answer to an issued request.

@@ -38,8 +38,10 @@ type UI struct {
 	cardPIN   *widget.Entry
 	otherCF   *widget.Entry
 	exText    *widget.Entry
-	marca     *widget.Entry // the contrassegno's identifier: typed, or by a barcode reader that types like a keyboard
-	claimCode *widget.Entry // typed, or filled by a QR scanner that types like a keyboard
+	marca     *widget.Entry   // the contrassegno's identifier: typed, or by a barcode reader that types like a keyboard
+	at        *widget.Entry   // the date of a historical certificate
+	atBox     *fyne.Container // at with its label, shown for historical types only
+	claimCode *widget.Entry   // typed, or filled by a QR scanner that types like a keyboard
 	subject   string
 	types     map[certificate.Type]bool
 	exempt    bool
@@ -71,6 +73,8 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.otherCF = widget.NewEntry()
 	u.exText = widget.NewEntry()
 	u.marca = widget.NewEntry()
+	u.at = widget.NewEntry()
+	u.at.SetPlaceHolder("2015-03-31")
 	u.claimCode = widget.NewEntry()
 	u.root = container.NewStack()
 	flow.OnChange = func() { fyne.Do(u.Refresh) }
@@ -147,6 +151,7 @@ func (u *UI) enter(v kiosk.View) {
 		u.otherCF.SetText("")
 		u.exText.SetText("")
 		u.marca.SetText("")
+		u.at.SetText("")
 		u.claimCode.SetText("")
 		u.types = map[certificate.Type]bool{}
 		u.exempt, u.exCode, u.subject = false, 0, ""
@@ -515,14 +520,29 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 			sel = append(sel, l)
 		}
 	}
+	// The date field shows while a historical type is ticked: only those
+	// take one (certificate.CheckDate).
+	atBox := container.NewVBox(widget.NewLabel(u.t(v, "choose_at")), u.at)
+	u.atBox = atBox
+	showAt := func() {
+		for t := range u.types {
+			if t.Historical() {
+				atBox.Show()
+				return
+			}
+		}
+		atBox.Hide()
+	}
 	types := widget.NewCheckGroup(typeLabels, func(s []string) {
 		u.types = map[certificate.Type]bool{}
 		for _, l := range s {
 			u.types[byLabel[l]] = true
 		}
+		showAt()
 		u.flow.Touch()
 	})
 	types.Selected = sel
+	showAt()
 	// Purpose: bollo, or an exemption from ANPR table 39.
 	var exLabels []string
 	for _, r := range v.Exempt {
@@ -593,6 +613,9 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 			c.Contrassegno = u.marca.Text
 		}
 		c.Use = string(u.use)
+		if atBox.Visible() {
+			c.At = strings.TrimSpace(u.at.Text)
+		}
 		u.run(func(context.Context) error { return u.flow.Choose(c) })
 	})
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
@@ -605,7 +628,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	left.Add(purpose)
 	left.Add(exBox)
 	left.Add(marcaBox)
-	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), types,
+	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), types, atBox,
 		widget.NewLabelWithStyle(u.t(v, "choose_use"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), useSel)
 	return container.NewBorder(hello, container.NewHBox(back, u.accessLogButton(v), layout.NewSpacer(), next), nil, nil,
 		container.NewGridWithColumns(2, container.NewScroll(left), container.NewScroll(right)))
@@ -653,6 +676,9 @@ func (u *UI) reviewScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	if v.Choice.Contrassegno != "" {
 		info.Append(u.t(v, "review_contrassegno"), widget.NewLabel(v.Choice.Contrassegno))
+	}
+	if v.Choice.At != "" {
+		info.Append(u.t(v, "review_at"), widget.NewLabel(v.Choice.At))
 	}
 	confirm := big(u.t(v, "confirm_button"), func() { u.run(u.flow.Confirm) })
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
