@@ -31,7 +31,7 @@ func TestNewTypesIssueAndVerify(t *testing.T) {
 		case dead == "" && strings.Contains(show, "\n  died "):
 			dead = cf
 		case living == "" && strings.Contains(show, "\n  residence ") && !strings.Contains(show, "AIRE"):
-			froms := regexp.MustCompile(`from (\d\d)/(\d\d)/(\d{4})`).FindAllStringSubmatch(show, -1)
+			froms := regexp.MustCompile(`(?m)^  (?:residence|previously) .* from (\d\d)/(\d\d)/(\d{4})`).FindAllStringSubmatch(show, -1)
 			if len(froms) > 0 {
 				living = cf
 				first := froms[len(froms)-1] // previous residences are listed after the current one

@@ -228,6 +228,15 @@ func writePerson(c *cli, pt *places.Table, p *registry.Person, fam *registry.Fam
 			fmt.Fprintf(w, "    %-16s %-40s %s, born %s\n", m.CF, m.FullName(), m.Relationship.Italian(m.Sex), m.BirthDate.Italian())
 		}
 	}
+	// The family history, which the historical stato di famiglia reads
+	// (registry.Person.Memberships): staff choose a date from it.
+	for _, m := range p.Memberships {
+		until := "today"
+		if !m.To.IsZero() {
+			until = m.To.Italian()
+		}
+		fmt.Fprintf(w, "  member           family %d as %s, from %s to %s\n", m.Family, m.Relationship.Italian(p.Sex), m.From.Italian(), until)
+	}
 	for _, e := range events {
 		var who []string
 		for _, id := range e.Persons {

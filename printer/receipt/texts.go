@@ -49,6 +49,9 @@ var texts = map[Lang]strs{
 			"stato_libero":                     "Certificato di stato libero",
 			"unione_civile":                    "Certificato di unione civile",
 			"contratto_di_convivenza":          "Certificato di contratto di convivenza",
+			"morte":                            "Certificato di morte",
+			"residenza_storica":                "Certificato storico di residenza",
+			"stato_di_famiglia_storico":        "Certificato storico di stato di famiglia",
 		},
 	},
 	English: {
@@ -78,6 +81,9 @@ var texts = map[Lang]strs{
 			"stato_libero":                     "Certificate of unmarried status",
 			"unione_civile":                    "Civil union certificate",
 			"contratto_di_convivenza":          "Cohabitation agreement certificate",
+			"morte":                            "Death certificate",
+			"residenza_storica":                "Residence history certificate",
+			"stato_di_famiglia_storico":        "Family status certificate on a past date",
 		},
 	},
 }

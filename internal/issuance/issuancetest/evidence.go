@@ -204,10 +204,11 @@ func (d *Desk) Cast(tb testing.TB) Cast {
 			return err
 		}
 		for i, p := range lodgers {
-			p.Family, p.Relationship = home.ID, registry.ConvivenzaMember
+			rel := registry.ConvivenzaMember
 			if i == 0 {
-				p.Relationship = registry.ConvivenzaHead
+				rel = registry.ConvivenzaHead
 			}
+			p.Join(home.ID, rel, today) // the move closes their famiglia membership
 			if err := w.PutPerson(p); err != nil {
 				return err
 			}
