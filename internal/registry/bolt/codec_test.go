@@ -36,6 +36,9 @@ func TestPersonCodecRoundTrip(t *testing.T) {
 				{Family: 4, Relationship: registry.Child, From: registry.Date{Year: 1950, Month: 2, Day: 17}, To: registry.Date{Year: 1976, Month: 5, Day: 31}},
 				{Family: 9, Relationship: registry.Head, From: registry.Date{Year: 1976, Month: 6, Day: 1}},
 			}}},
+		{"born abroad with a membership history", &registry.Person{ID: 4, CF: "RSSMRA50B17Z336W", Surname: "Rossi", GivenNames: "Maria", Sex: registry.Female,
+			BirthDate: registry.Date{Year: 1950, Month: 2, Day: 17}, BirthPlace: "Z336", BirthLocality: "IL CAIRO", Email: "m@example.org",
+			Memberships: []registry.Membership{{Family: 2, Relationship: registry.Spouse, From: registry.Date{Year: 1990, Month: 1, Day: 1}, To: registry.Date{Year: 2000, Month: 1, Day: 1}}}}},
 		{"negative year and large ID", &registry.Person{ID: 1<<64 - 1, BirthDate: registry.Date{Year: -5, Month: 12, Day: 31}}},
 		// Format 5: a birth abroad with its town, with and without an
 		// e-mail and an open procedure.
