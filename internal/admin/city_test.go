@@ -268,6 +268,8 @@ func TestCertificateSettings(t *testing.T) {
 			"«123/2019» non è un&#39;autorizzazione nella forma", "bollo_authorisation_invalid"},
 		{"bollo", "bollo", admin, url.Values{"csrf": {tok}, "authorisation": {"n. 123/2019 del 15/01/2019"}, "exempt": {"on"}}, http.StatusSeeOther, "", ""},
 		{"bad IPA", "certificates", admin, url.Values{"csrf": {tok}, "ipa": {"comune di milano"}}, http.StatusUnprocessableEntity, "non è un codice dell&#39;Indice PA come c_f205", "ipa_code_invalid"},
+		{"codes partly set", "certificates", admin, url.Values{"csrf": {tok}, "ipa": {"c_f205"}}, http.StatusUnprocessableEntity,
+			"Manca «Codice AOO»: il numero di ogni certificato porta insieme i codici IPA, AOO e del registro", "setting_register_partial"},
 		{"officer and codes", "certificates", admin, url.Values{"csrf": {tok}, "officer": {"Maria Rossi"}, "delegation": {"decreto sindacale n. 12 del 03/02/2025"},
 			"seal_rule": {""}, "ipa": {"C_F205"}, "aoo": {"A1B2C3D"}, "register": {"CERT"}}, http.StatusSeeOther, "", ""},
 	}

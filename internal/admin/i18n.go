@@ -286,6 +286,7 @@ var messages = map[string][2]string{
 	"city.bollo_authorisation_invalid": {"«%[1]s» non è un'autorizzazione nella forma «n. NUMERO del GG/MM/AAAA», ad esempio «n. 123/2019 del 15/01/2019».", "«%[1]s» is not an authorisation as «n. NUMBER del DD/MM/YYYY», e.g. «n. 123/2019 del 15/01/2019»."},
 	"city.setting_too_long":            {"«%[1]s» ha più di %[2]s caratteri.", "«%[1]s» has more than %[2]s characters."},
 	"city.setting_not_one_line":        {"«%[1]s» deve stare su una sola riga.", "«%[1]s» must fit on one line."},
+	"city.setting_register_partial":    {"Manca «%[1]s»: il numero di ogni certificato porta insieme i codici IPA, AOO e del registro (DPCM 3.12.2013, art. 9); si impostano tutti e tre o nessuno.", "«%[1]s» is missing: every certificate's number carries the IPA, AOO and register codes together (DPCM 3.12.2013, art. 9); set all three or none."},
 	"city.setting_amount":              {"«%s» non è un importo in euro come 0,52.", "«%s» is not an amount in euro such as 0,52."},
 	"city.setting_unchanged":           {"Nessun valore è cambiato: le impostazioni restano come sono.", "No value changed: the settings stay as they are."},
 	"fees.offline":                     {"Limiti delle vendite fuori linea", "Offline sales limits"},

@@ -61,6 +61,10 @@ const (
 	ReasonBolloAuthorisation = "bollo_authorisation_invalid" // value
 	ReasonTextTooLong        = "setting_too_long"            // field, most characters
 	ReasonTextLines          = "setting_not_one_line"        // field
+	// ReasonRegisterPartial: the IPA, AOO and register codes are set
+	// together or not at all (DPCM 3.12.2013 art. 9); the field is the
+	// missing one (ipa, aoo, register).
+	ReasonRegisterPartial = "setting_register_partial" // field
 )
 
 func refuse(reason string, args []string, format string, a ...any) error {
@@ -390,6 +394,13 @@ func (c *Config) Apply(e Edit, defaults Config, ops []*operators.Operator, at ti
 	// not the others every issuance would stop, so such a state is
 	// refused here, where it would be made; set them in one command.
 	if err := (protocol.Register{IPA: now.IPACode, AOO: now.AOOCode, Code: now.RegisterCode}).Check(); err != nil {
+		// Which code is missing, by its field key, so the console names
+		// it in the staff member's language.
+		for _, f := range []struct{ key, v string }{{"ipa", now.IPACode}, {"aoo", now.AOOCode}, {"register", now.RegisterCode}} {
+			if f.v == "" {
+				return &Error{Reason: ReasonRegisterPartial, Args: []string{f.key}, msg: strings.TrimPrefix(err.Error(), protocol.ErrRegister.Error()+": ")}
+			}
+		}
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	diff := func(name, a, b string) {

@@ -466,6 +466,7 @@ func TestRefusalReasons(t *testing.T) {
 		{Edit{BolloAuthorisation: ptr("123")}, ReasonBolloAuthorisation, []string{"123"}},
 		{Edit{Delegation: ptr(strings.Repeat("d", 161))}, ReasonTextTooLong, []string{"delegation", "160"}},
 		{Edit{SealRule: ptr("a\nb")}, ReasonTextLines, []string{"seal_rule"}},
+		{Edit{IPACode: ptr("c_f205"), RegisterCode: ptr("CERT")}, ReasonRegisterPartial, []string{"aoo"}},
 	} {
 		var cfg Config
 		err := cfg.Apply(c.e, Milan(), nil, at, "x")
