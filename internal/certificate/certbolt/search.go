@@ -212,7 +212,10 @@ func ByProtocol(tx *bbolt.Tx, n protocol.Number) (certificate.Record, error) {
 	} else {
 		r, err = Get(tx, string(id))
 	}
-	if err == nil && !n.Register.IsZero() && r.Protocol != n.String() {
+	// The codes compare without case: IPA's codes identify an
+	// administration and its AOO whatever their case (IPA's own search
+	// ignores it), and a clerk may type the printed "c_f205" as "C_F205".
+	if err == nil && !n.Register.IsZero() && !strings.EqualFold(r.Protocol, n.String()) {
 		return certificate.Record{}, fmt.Errorf("%w: no certificate has protocol number %s", ErrNotFound, n)
 	}
 	return r, err
