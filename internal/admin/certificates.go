@@ -360,22 +360,34 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 	v := c.newView(r, "cert.title")
 	v.Data = d
 	d.Reason = reason
+	// show renders the certificate's page, which with a purpose names
+	// whose certificate it is: like certificatePage it writes the read to
+	// the access log first.
+	show := func(status int) {
+		if d.Purpose != "" {
+			if err := c.auditCertificate(r, &d.Rec, d.Purpose, "certificato "+d.Rec.ID+" (revoca)"); err != nil {
+				c.fail(w, r, http.StatusInternalServerError, err)
+				return
+			}
+		}
+		c.render(w, r, status, "certificate", v)
+	}
 	switch {
 	case d.Rec.Status == certificate.Revoked:
 		v.Error, v.Reason = trf(lang, "cert.already", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")), "already_revoked"
-		c.render(w, r, http.StatusConflict, "certificate", v)
+		show(http.StatusConflict)
 		return
 	case len([]rune(reason)) < 5 || len(reason) > maxRevokeReason:
 		v.Error, v.Reason = tr(lang, "cert.needreason"), "revoke_reason_required"
-		c.render(w, r, http.StatusUnprocessableEntity, "certificate", v)
+		show(http.StatusUnprocessableEntity)
 		return
 	case certificate.CheckRevocation(reason, who) != nil:
 		v.Error, v.Reason = tr(lang, "cert.badtext"), certificate.ReasonRevocationBadText
-		c.render(w, r, http.StatusUnprocessableEntity, "certificate", v)
+		show(http.StatusUnprocessableEntity)
 		return
 	case r.PostFormValue("confirm") != "1":
 		d.Confirm = true
-		c.render(w, r, http.StatusOK, "certificate", v)
+		show(http.StatusOK)
 		return
 	}
 	if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
@@ -386,7 +398,7 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 	rec, err := c.Certs.Revoke(d.Rec.ID, reason, who, c.now())
 	if errors.Is(err, certificate.ErrAlreadyRevoked) {
 		v.Error, v.Reason = err.Error(), "already_revoked"
-		c.render(w, r, http.StatusConflict, "certificate", v)
+		show(http.StatusConflict)
 		return
 	}
 	if err != nil {

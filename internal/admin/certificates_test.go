@@ -183,6 +183,31 @@ func TestCertificateRevoke(t *testing.T) {
 	}
 }
 
+// The revocation's confirmation step shows whose certificate it is (name,
+// codici fiscali, facts) like the certificate's page, so it is on the
+// access log as that page is: a read without a log entry would let a
+// clerk see a record through the revoke form and leave no trace.
+func TestCertificateRevokeConfirmationAudited(t *testing.T) {
+	f := newFixture(t)
+	rec := f.issue(t, "nnnnppppqqqqrrrr")
+	c, csrf := f.login(t, "clerk")
+	purpose := "richiesta di revoca dell'ufficio"
+	before := map[string]int{}
+	for _, cf := range []string{f.cf, requesterCF} {
+		before[cf] = len(f.auditOf(t, cf, "staff:clerk"))
+	}
+	resp, body := post(t, c, f.srv.URL+"/admin/certificates/"+rec.ID+"/revoke", url.Values{"csrf": {csrf}, "reason": {"rilasciato per errore"}, "purpose": {purpose}})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="revoke-confirm"`) || !strings.Contains(body, "ROSSI MARIO") {
+		t.Fatalf("the confirmation step: %s", resp.Status)
+	}
+	for _, cf := range []string{f.cf, requesterCF} {
+		es := f.auditOf(t, cf, "staff:clerk")
+		if len(es) != before[cf]+1 || es[len(es)-1].Request != rec.ID || es[len(es)-1].Purpose != purpose {
+			t.Errorf("the confirmation step showed %s's certificate with the access log at %+v", cf, es)
+		}
+	}
+}
+
 // Roles that read no personal data do not see certificates.
 func TestCertificatePermissions(t *testing.T) {
 	f := newFixture(t)
