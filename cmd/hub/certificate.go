@@ -210,6 +210,11 @@ func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if before.Status == certificate.Revoked {
+			// Refused before the access log is written, so the log
+			// records no revocation that did not happen.
+			return fmt.Errorf("%w: certificate %s was revoked on %s", certificate.ErrAlreadyRevoked, before.ID, before.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"))
+		}
 		aud, err := c.auditStore(h, nil, nil)
 		if err != nil {
 			return err

@@ -62,6 +62,14 @@ func TestCertificateRevokeNamesAuthoriser(t *testing.T) {
 	if !strings.Contains(log.stdout, "revoca del certificato: rilasciato alla persona sbagliata (autorizzata da Laura Bianchi)") {
 		t.Errorf("audit after revocation:\n%s%s", log.stdout, log.stderr)
 	}
+	// A second revocation is refused, and the access log does not record
+	// a revocation that did not happen.
+	if r := hub(t, "certificate", "revoke", "--data", data, "--id", id, "--reason", "di nuovo", "--authorised-by", "Laura Bianchi"); r.code == 0 || !strings.Contains(r.stderr, "already revoked") {
+		t.Errorf("second revoke: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if log := hub(t, "audit", "search", "--data", data, "--actor", me(t)); strings.Count(log.stdout, "revoca del certificato:") != 1 {
+		t.Errorf("audit after a refused second revocation:\n%s%s", log.stdout, log.stderr)
+	}
 }
 
 // setRegisterCodes stores the city's register codes in data's hub file
