@@ -143,8 +143,19 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, statusOf(err), err)
 		return
 	}
-	if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
-		Purpose: d.Purpose, Subject: code, Data: "elenco dei certificati rilasciati", Channel: "admin", Request: r.URL.Path}); err != nil {
+	// The list names the person each certificate is about: someone else
+	// than code when code asked for it, whose read is recorded too.
+	actor := audit.Actor{Kind: audit.Staff, ID: userOf(r)}
+	es := []audit.Entry{{Time: c.now(), Actor: actor, Purpose: d.Purpose, Subject: code, Data: "elenco dei certificati rilasciati", Channel: "admin", Request: r.URL.Path}}
+	seen := map[string]bool{code: true}
+	for _, rec := range recs {
+		if cf := strings.ToUpper(rec.SubjectCF); cf != "" && !seen[cf] {
+			seen[cf] = true
+			es = append(es, audit.Entry{Time: c.now(), Actor: actor, Purpose: d.Purpose, Subject: cf,
+				Data: "nome, nell'elenco dei certificati chiesti da " + code, Channel: "admin", Request: r.URL.Path})
+		}
+	}
+	if err := c.Audit.RecordAll(r.Context(), es); err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}

@@ -208,6 +208,27 @@ func TestCertificateRevokeConfirmationAudited(t *testing.T) {
 	}
 }
 
+// A search by the requester's codice fiscale lists the certificates they
+// asked for with the name of the person each is about: that person's name
+// is shown, so their read is on the access log too, as the persons page's
+// search by name records each person it lists.
+func TestCertificateSearchByRequesterAuditsSubjects(t *testing.T) {
+	f := newFixture(t)
+	f.issue(t, "sssstttuuuuvvvv")
+	c, _ := f.login(t, "clerk")
+	purpose := "verifica su richiesta dell'interessato"
+	resp, body := get(t, c, f.srv.URL+"/admin/certificates?q="+requesterCF+"&purpose="+url.QueryEscape(purpose))
+	if resp.StatusCode != 200 || !strings.Contains(body, "ROSSI MARIO") {
+		t.Fatalf("search by the requester's CF: %s", resp.Status)
+	}
+	if es := f.auditOf(t, f.cf, "staff:clerk"); len(es) != 1 || es[0].Purpose != purpose || !strings.Contains(es[0].Data, requesterCF) {
+		t.Errorf("the subject listed by the search is recorded as %+v", es)
+	}
+	if es := f.auditOf(t, requesterCF, "staff:clerk"); len(es) != 1 {
+		t.Errorf("the searched code is recorded as %+v", es)
+	}
+}
+
 // Roles that read no personal data do not see certificates.
 func TestCertificatePermissions(t *testing.T) {
 	f := newFixture(t)
