@@ -408,7 +408,12 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, err := c.Certs.Revoke(d.Rec.ID, reason, who, c.now())
 	if errors.Is(err, certificate.ErrAlreadyRevoked) {
-		v.Error, v.Reason = err.Error(), "already_revoked"
+		// Another clerk revoked it meanwhile: said as the check above says
+		// it, and the page shows their revocation.
+		if rec.Status == certificate.Revoked {
+			d.Rec = rec
+		}
+		v.Error, v.Reason = trf(lang, "cert.already", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")), "already_revoked"
 		show(http.StatusConflict)
 		return
 	}

@@ -229,6 +229,34 @@ func TestCertificateSearchByRequesterAuditsSubjects(t *testing.T) {
 	}
 }
 
+// racingRevoke is a store where another clerk revokes the certificate
+// between the confirmation's checks and its own revocation.
+type racingRevoke struct{ certificate.Store }
+
+func (s racingRevoke) Revoke(id, reason, by string, at time.Time) (certificate.Record, error) {
+	if _, err := s.Store.Revoke(id, "revocato da un collega", "staff:other", at); err != nil {
+		return certificate.Record{}, err
+	}
+	return s.Store.Revoke(id, reason, by, at)
+}
+
+// A revocation that loses the race to another clerk's is told in the
+// clerk's language, with the time of the other revocation, not with the
+// store's English error.
+func TestCertificateRevokeRaceInItalian(t *testing.T) {
+	f := newFixture(t)
+	rec := f.issue(t, "wwwwxxxxyyyyzzzz")
+	f.con.Certs = racingRevoke{f.con.Certs}
+	c, csrf := f.login(t, "clerk")
+	resp, body := post(t, c, f.srv.URL+"/admin/certificates/"+rec.ID+"/revoke", url.Values{"csrf": {csrf}, "reason": {"rilasciato per errore"}, "purpose": {"richiesta di revoca dell'ufficio"}, "confirm": {"1"}})
+	if resp.StatusCode != http.StatusConflict || resp.Header.Get(reasonHeader) != "already_revoked" {
+		t.Fatalf("the lost race: %s %q", resp.Status, resp.Header.Get(reasonHeader))
+	}
+	if !strings.Contains(body, "Il certificato è già stato revocato il ") || strings.Contains(body, "already revoked") {
+		t.Errorf("the lost race is told as:\n%s", body)
+	}
+}
+
 // Roles that read no personal data do not see certificates.
 func TestCertificatePermissions(t *testing.T) {
 	f := newFixture(t)
