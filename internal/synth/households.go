@@ -79,6 +79,9 @@ func (g *generator) family(room int, aire bool) {
 	var since day
 	if aire {
 		g.settleAIRE(h, addr)
+		// The famiglia lived at addr from up to 15 years before it
+		// emigrated (settleAIRE); a partner who died is placed there too.
+		since = h.o.emigrated.addYears(-15)
 	} else {
 		since = g.settle(h.ms, addr, h.latest)
 	}
@@ -88,7 +91,11 @@ func (g *generator) family(room int, aire bool) {
 	}
 	for _, d := range h.dead {
 		r := g.allocResidences(1)
-		r[0] = registry.Residence{Address: addr, From: max(since, d.birth).date(), To: dayOf(d.p.DeathDate).date()}
+		// Never after the death: a partner who died before the household
+		// settled at addr lived there from the day of death at the latest,
+		// so the residence and its membership are never inverted.
+		died := dayOf(d.p.DeathDate)
+		r[0] = registry.Residence{Address: addr, From: min(max(since, d.birth), died).date(), To: died.date()}
 		d.p.Residences = r
 		// The late spouse lived in this famiglia until the death (the
 		// household moved in no later than it: h.latest), so the
