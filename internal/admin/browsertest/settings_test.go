@@ -2,10 +2,12 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -70,7 +72,9 @@ func TestCitySettings(t *testing.T) {
 		chromedp.SetValue(`#bollo-auth`, "n. 123/2019 del 15/01/2019", chromedp.ByQuery),
 		chromedp.Click(`input[name=exempt][value=on]`, chromedp.ByQuery),
 		chromedp.Submit(`#bollo-auth`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.flash`, chromedp.ByQuery), text(`#law-exempt`, &lawExempt),
+		// The page before the submit shows a flash too: wait for the new
+		// page's own, or a loaded machine reads the old one.
+		waitText(`.flash`, "Impostazioni del bollo aggiornate"), text(`#law-exempt`, &lawExempt),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +102,7 @@ func TestCitySettings(t *testing.T) {
 		chromedp.SetValue(`#cert-aoo`, "A1B2C3D", chromedp.ByQuery),
 		chromedp.SetValue(`#cert-register`, "CERT", chromedp.ByQuery),
 		chromedp.Submit(`#cert-officer`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.flash`, chromedp.ByQuery), text(`#city-history`, &history),
+		waitText(`#city-history`, "Maria Rossi"), text(`#city-history`, &history),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -132,3 +136,25 @@ func TestCitySettings(t *testing.T) {
 
 // words is s with every run of white space one space.
 func words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// waitText waits until the element sel holds substr: after a form's submit
+// the old page may still be on screen with an element of the same name, and
+// while the new one loads a read can fail, so it reads again until then.
+func waitText(sel, substr string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var got string
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := chromedp.Text(sel, &got, chromedp.ByQuery).Do(rctx)
+			cancel()
+			if err == nil && strings.Contains(got, substr) {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s never held %q (last %q, %v)", sel, substr, got, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
