@@ -103,12 +103,12 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		doc.Fees = append(doc.Fees, FeeLine{Label: l.Label, Cents: l.Cents, Note: l.Note})
 	}
 	for _, t := range types {
-		sec, fact, err := c.section(t)
+		sec, _, err := c.section(t)
 		if err != nil {
 			return nil, err
 		}
 		doc.Sections = append(doc.Sections, sec)
-		doc.Facts = append(doc.Facts, Fact{string(t), fact})
+		doc.Facts = append(doc.Facts, Fact{string(t), PrintedFact(sec)})
 	}
 	doc.Notices = []string{in.Use.Notice(), ValiditySixMonths}
 	// A birth and a death cannot change: art. 41, comma 1, DPR 445/2000
@@ -117,6 +117,36 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		doc.Notices[1] = ValidityUnlimited
 	}
 	return doc, nil
+}
+
+// PrintedFact is what the seal carries for a section: each value exactly
+// as the page prints it, in print order, one per line of the fact: every
+// line's value, then the first cell of each table row (the member's name,
+// the period's start date).
+//
+// The verifier (internal/seal CompareDocument) must find each sealed value
+// in the page text, so that a page whose printed value was altered is
+// caught. It can only do so for strings the page prints as one run: a
+// value glued from several printed ones ("08/08/1961 CATANIA (CT)" from the
+// date line and the place line, the names of a family's table rows joined
+// by "; ") is never printed as such, since a label or another cell stands
+// between its parts, and such certificates failed verification. Sealing
+// the printed strings themselves keeps the check exact. A table's other
+// cells stay out of the seal, as before, so that the token keeps the QR
+// code readable on paper (seal's TestQRTokenIsCompact: version 20 at most).
+func PrintedFact(sec Section) string {
+	var out []string
+	for _, l := range sec.Lines {
+		out = append(out, l.Value)
+	}
+	if sec.Table != nil {
+		for _, row := range sec.Table.Rows {
+			if len(row) > 0 {
+				out = append(out, row[0])
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 type composer struct {

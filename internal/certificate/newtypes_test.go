@@ -338,7 +338,7 @@ func TestComposeMorte(t *testing.T) {
 	if doc.Notices[1] != ValidityUnlimited {
 		t.Errorf("validity %q", doc.Notices[1])
 	}
-	if f := doc.Facts[len(doc.Facts)-1]; f.Key != "morte" || f.Value != lineValue(doc, "Risulta") {
+	if f := doc.Facts[len(doc.Facts)-1]; f.Key != "morte" || f.Value != lineValue(doc, "Risulta")+"\n"+lineValue(doc, "Atto di morte") {
 		t.Errorf("sealed fact %+v is not the printed death line", f)
 	}
 }
@@ -369,7 +369,7 @@ func TestComposeResidenzaStorica(t *testing.T) {
 	for _, f := range doc.Facts {
 		facts[f.Key] = f.Value
 	}
-	if facts["data_di_riferimento"] != "23/11/2026" || !strings.HasPrefix(facts["residenza_storica"], "Via Giuseppe Verdi 12") {
+	if facts["data_di_riferimento"] != "23/11/2026" || !strings.Contains(facts["residenza_storica"], "\nVia Giuseppe Verdi 12") {
 		t.Errorf("sealed facts %v", facts)
 	}
 }

@@ -507,3 +507,65 @@ func TestEverySignatureByteCounts(t *testing.T) {
 		t.Errorf("%d of %d signature digits can change unnoticed", failed, len(der))
 	}
 }
+
+// TestCompareDocumentPrintedParts: a section's sealed fact is its printed
+// values, one per line (certificate.PrintedFact); each must be printed
+// whole and in order after the subject's codice fiscale. A page printing
+// the values apart (a label between them) matches; a page whose section
+// shows another value does not, even when the sealed value is printed
+// elsewhere — the birth date in the heading, a member's name in another
+// row.
+func TestCompareDocumentPrintedParts(t *testing.T) {
+	c := seal.Claims{
+		ID: "abcdefghijklmnop", Protocol: "2026/0000007", Name: "ROSSI MARIA", CF: "RSSMRA61M48C351X",
+		Issued: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC),
+		Facts: []certificate.Fact{
+			{Key: "nome", Value: "ROSSI MARIA"}, {Key: "cf", Value: "RSSMRA61M48C351X"},
+			{Key: "nascita", Value: "08/08/1961\nCATANIA (CT)"},
+			{Key: "stato_di_famiglia", Value: "ROSSI MARIA\nVia Etnea 1, 95100 CATANIA (CT)\nROSSI MARIA\nBIANCHI LUCA"},
+		},
+	}
+	head := "Certificato n. abcdefghijklmnop Protocollo n. 2026/0000007 del 23/11/2026 10:30 ROSSI MARIA nata a CATANIA (CT) l'08/08/1961 Codice fiscale RSSMRA61M48C351X "
+	birth := "Nascita Data di nascita 08/08/1961 Luogo di nascita CATANIA (CT) "
+	family := "La famiglia anagrafica è così composta Intestatario della scheda di famiglia ROSSI MARIA Residente in Via Etnea 1, 95100 CATANIA (CT) " +
+		"Cognome e nome Data di nascita ROSSI MARIA 08/08/1961 CATANIA (CT) BIANCHI LUCA 02/02/1960 ROMA (RM)"
+	failed := func(text string) []string {
+		var bad []string
+		for _, ch := range seal.CompareDocument(c, text) {
+			if !ch.OK {
+				bad = append(bad, ch.Name)
+			}
+		}
+		return bad
+	}
+	if bad := failed(head + birth + family); len(bad) != 0 {
+		t.Errorf("the printed page is refused: %v", bad)
+	}
+	for _, tc := range []struct{ name, text, want string }{
+		{"birth date", head + strings.Replace(birth, "08/08/1961", "09/08/1961", 1) + family, "fact:nascita"},
+		{"birth place", head + strings.Replace(birth, "CATANIA (CT)", "PALERMO (PA)", 1) + family, "fact:nascita"},
+		{"member", head + birth + strings.Replace(family, "BIANCHI LUCA", "VERDI LUCA", 1), "fact:stato_di_famiglia"},
+		{"head", head + birth + strings.Replace(family, "famiglia ROSSI MARIA", "famiglia VERDI LUCA", 1), "fact:stato_di_famiglia"},
+	} {
+		// The birth date is printed again in the family table, after the
+		// birth section: the search then finds it there and the family
+		// fact, whose values it went past, is the one that fails.
+		if bad := failed(tc.text); len(bad) != 1 || bad[0] != tc.want && bad[0] != "fact:stato_di_famiglia" {
+			t.Errorf("%s changed on the page: failed checks %v, want [%s]", tc.name, bad, tc.want)
+		}
+		// Alone on the page, the birth section names itself.
+		if tc.want == "fact:nascita" {
+			only := c
+			only.Facts = c.Facts[:3]
+			var bad []string
+			for _, ch := range seal.CompareDocument(only, strings.TrimSuffix(tc.text, family)) {
+				if !ch.OK {
+					bad = append(bad, ch.Name)
+				}
+			}
+			if len(bad) != 1 || bad[0] != tc.want {
+				t.Errorf("%s changed on a birth certificate: failed checks %v, want [%s]", tc.name, bad, tc.want)
+			}
+		}
+	}
+}

@@ -390,6 +390,17 @@ func PageText(rdr *pdf.Reader) (text string, err error) {
 // and codice fiscale, and every fact's value. White space is ignored and
 // the sealed strings pass through the renderer's Printable first, as the
 // page shows them.
+//
+// A section's fact holds one printed value per line (certificate.
+// PrintedFact): a line's value or a table row, each a run of the page's
+// text, while a label or another cell stands between two of them. Each
+// part must be printed whole, and the parts of the sections' facts in the
+// order the token gives them, after the subject's codice fiscale: so an
+// altered value is caught even when the same string is printed elsewhere
+// (a birth date in the heading and again in a family table) — the copy
+// elsewhere is out of order. Matching the fact as one string would fail
+// every value the page prints in parts; matching its parts anywhere would
+// let such a duplicate hide a tampered copy.
 func CompareDocument(c Claims, text string) []Check {
 	page := squeeze(text)
 	issued := c.Issued.In(protocol.Rome).Format("02/01/2006 15:04")
@@ -400,9 +411,6 @@ func CompareDocument(c Claims, text string) []Check {
 		{"name", "subject's name", c.Name},
 		{"cf", "codice fiscale", c.CF},
 	}
-	for _, f := range c.Facts {
-		want = append(want, struct{ name, what, value string }{"fact:" + f.Key, "fact " + f.Key, f.Value})
-	}
 	var out []Check
 	for _, w := range want {
 		if w.value == "" && w.name != "id" {
@@ -410,13 +418,57 @@ func CompareDocument(c Claims, text string) []Check {
 		}
 		v := squeeze(certpdf.Printable(w.value))
 		ok := v != "" && strings.Contains(page, v)
-		detail := fmt.Sprintf("%s %q is printed", w.what, w.value)
-		if !ok {
-			detail = fmt.Sprintf("%s %q is not printed", w.what, w.value)
+		out = append(out, printedCheck(w.name, w.what, w.value, ok))
+	}
+	// The sections come after the subject block, which ends with the
+	// codice fiscale.
+	cursor := 0
+	if cf := squeeze(c.CF); cf != "" {
+		if i := strings.Index(page, cf); i >= 0 {
+			cursor = i + len(cf)
 		}
-		out = append(out, Check{Name: w.name, OK: ok, Detail: detail})
+	}
+	for _, f := range c.Facts {
+		if f.Value == "" {
+			continue
+		}
+		name, what := "fact:"+f.Key, "fact "+f.Key
+		switch f.Key {
+		case "nome", "cf", "data_di_riferimento":
+			// The subject's and the certificate's own data, printed in the
+			// heading and possibly again in a section: anywhere will do.
+			v := squeeze(certpdf.Printable(f.Value))
+			out = append(out, printedCheck(name, what, f.Value, v != "" && strings.Contains(page, v)))
+			continue
+		}
+		ok, missing := true, ""
+		for _, part := range strings.Split(f.Value, "\n") {
+			v := squeeze(certpdf.Printable(part))
+			if v == "" {
+				continue
+			}
+			i := strings.Index(page[cursor:], v)
+			if i < 0 {
+				ok, missing = false, part
+				break
+			}
+			cursor += i + len(v)
+		}
+		ch := printedCheck(name, what, f.Value, ok)
+		if !ok && missing != f.Value {
+			ch.Detail = fmt.Sprintf("%s: %q is not printed where the seal puts it", what, missing)
+		}
+		out = append(out, ch)
 	}
 	return out
+}
+
+func printedCheck(name, what, value string, ok bool) Check {
+	detail := fmt.Sprintf("%s %q is printed", what, value)
+	if !ok {
+		detail = fmt.Sprintf("%s %q is not printed", what, value)
+	}
+	return Check{Name: name, OK: ok, Detail: detail}
 }
 
 func squeeze(s string) string {

@@ -72,7 +72,10 @@ func StatoDiFamiglia() certificate.Document {
 		{"MÜLLER ȘTEFĂNESCU LUCA", "MLLLCU10A01F205X", "01/01/2010", "Figlio"},
 		{"MÜLLER ȘTEFĂNESCU ZOË", "MLLZOE14S41F205K", "01/11/2014", "Figlia"},
 	}
-	facts := []certificate.Fact{{Key: "residenza", Value: addr}}
+	// The address is printed only in the opening, above the subject, and
+	// the seal's facts are the values printed after the subject, in order
+	// (certificate.PrintedFact): the members' codici fiscali.
+	var facts []certificate.Fact
 	for _, m := range members {
 		// Codici fiscali keep the QR small; the names are in the table.
 		facts = append(facts, certificate.Fact{Key: "componente", Value: m[1]})
