@@ -180,10 +180,21 @@ func (r *crashRig) register(t *testing.T, cf string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Columns by name: the register's layout grew the city's codes in
+	// front (issue 14), and days closed earlier keep their own.
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, name := range []string{"numero", "direzione", "mittente_destinatario", "riferimento"} {
+		if _, ok := col[name]; !ok {
+			t.Fatalf("the register has no column %q: %v", name, rows[0])
+		}
+	}
 	out := map[string]string{}
 	for _, row := range rows[1:] {
-		if row[2] == "uscita" && strings.Contains(row[4], cf) {
-			out[row[0]] = row[7]
+		if row[col["direzione"]] == "uscita" && strings.Contains(row[col["mittente_destinatario"]], cf) {
+			out[row[col["numero"]]] = row[col["riferimento"]]
 		}
 	}
 	return out
