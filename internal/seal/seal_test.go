@@ -2,9 +2,11 @@ package seal_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -566,6 +568,60 @@ func TestCompareDocumentPrintedParts(t *testing.T) {
 			if len(bad) != 1 || bad[0] != tc.want {
 				t.Errorf("%s changed on a birth certificate: failed checks %v, want [%s]", tc.name, bad, tc.want)
 			}
+		}
+	}
+}
+
+// TestUnterminatedStringRefused: a certificate whose page content has one
+// string's ')' changed (the byte TestEveryByteCounts once hit with its
+// random keys) made the PDF reader's lexer grow without bound — its
+// end-of-stream reads never end the string. The verifier must refuse it.
+// The test fails by panicking, rather than by using all the machine's
+// memory, if the verifier ever hands such a stream to the reader again.
+func TestUnterminatedStringRefused(t *testing.T) {
+	k := testKeys(t)
+	good, _ := issue(t, k, sample.Residenza())
+	at := bytes.Index(good, []byte(")Tj"))
+	if at < 0 || at > bytes.Index(good, []byte("/ByteRange")) {
+		t.Fatal("no uncompressed text operator in the page content")
+	}
+	bad := append([]byte(nil), good...)
+	bad[at] ^= 0x04 // ')' → '-': the string no longer ends
+	done := make(chan struct{})
+	defer close(done)
+	go watchHeap(done, 1<<30)
+	res, err := seal.VerifyPDF(bad, k.Trust())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid {
+		t.Fatal("a certificate with a broken page content verifies")
+	}
+	found := false
+	for _, c := range res.Checks {
+		if c.Name == "token-matches-text" {
+			found = !c.OK && strings.Contains(c.Detail, "not terminated")
+		}
+	}
+	if !found {
+		t.Errorf("the broken page content is not named: %s", res.Summary)
+	}
+}
+
+// watchHeap panics when the heap passes limit before done closes: a test
+// whose code under test allocates without bound then fails at once
+// instead of taking the machine's memory.
+func watchHeap(done <-chan struct{}, limit uint64) {
+	var ms runtime.MemStats
+	for {
+		select {
+		case <-done:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc > limit {
+			panic(fmt.Sprintf("heap at %d bytes: the verifier allocates without bound", ms.HeapAlloc))
 		}
 	}
 }

@@ -109,6 +109,13 @@ func openPDF(b []byte) (rdr *pdf.Reader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("the file is not a readable PDF: %w", err)
 	}
+	// Hub certificates have classic cross-reference tables (the renderer
+	// and pdfsign both write them). A cross-reference stream can place
+	// objects in object streams, which the reader lexes with the same
+	// endless end-of-stream reads as page content (see pdfscan.go).
+	if rdr.XrefInformation.Type != "table" {
+		return nil, errors.New("the file is not a hub certificate: its cross-reference is not a table")
+	}
 	return rdr, nil
 }
 
@@ -378,7 +385,11 @@ func PageText(rdr *pdf.Reader) (text string, err error) {
 	}()
 	var sb strings.Builder
 	for i := 1; i <= rdr.NumPage(); i++ {
-		for _, t := range rdr.Page(i).Content().Text {
+		p := rdr.Page(i)
+		if err := checkPageStreams(p); err != nil {
+			return "", fmt.Errorf("page %d: %w", i, err)
+		}
+		for _, t := range p.Content().Text {
 			sb.WriteString(t.S)
 		}
 	}
