@@ -21,6 +21,48 @@ const maxContentBytes = 4 << 20
 // files from anyone, so every stream the reader will lex is checked here
 // first.
 
+// Bounds of the page tree walk: a hub certificate has a flat tree of a
+// few pages.
+const (
+	maxTreeDepth = 32
+	maxPageNodes = 1000
+)
+
+// pages lists the document's pages by walking the page tree, bounded:
+// the reader's Page(i) follows a Kids entry that points back up the tree
+// for ever (page.go, Reader.Page), and NumPage trusts the file's Count.
+func pages(rdr *pdf.Reader) ([]pdf.Page, error) {
+	var out []pdf.Page
+	nodes := 0
+	var walk func(v pdf.Value, depth int) error
+	walk = func(v pdf.Value, depth int) error {
+		if nodes++; nodes > maxPageNodes || depth > maxTreeDepth {
+			return errors.New("the page tree is too large or loops")
+		}
+		switch v.Key("Type").Name() {
+		case "Page":
+			out = append(out, pdf.Page{V: v})
+			return nil
+		case "Pages":
+			kids := v.Key("Kids")
+			for i := 0; i < kids.Len(); i++ {
+				if err := walk(kids.Index(i), depth+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return errors.New("the page tree holds something other than pages")
+	}
+	if err := walk(rdr.Trailer().Key("Root").Key("Pages"), 0); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the document has no pages")
+	}
+	return out, nil
+}
+
 var errUnterminated = errors.New("a string in the page content is not terminated")
 
 // checkPageStreams refuses page i when a stream its text extraction lexes
@@ -28,6 +70,15 @@ var errUnterminated = errors.New("a string in the page content is not terminated
 // inside a string. Like the reader, it may panic on a malformed file; the
 // caller recovers.
 func checkPageStreams(p pdf.Page) error {
+	// The reader looks up Resources through the Parent chain until one
+	// has them (page.go findInherited); a Parent pointing back down the
+	// tree would never end that walk.
+	n := 0
+	for v := p.V; !v.IsNull(); v = v.Key("Parent") {
+		if n++; n > maxTreeDepth {
+			return errors.New("the page's chain of parents does not end")
+		}
+	}
 	c := p.V.Key("Contents")
 	if c.Kind() != pdf.Stream {
 		return errors.New("the page content is not a single stream")

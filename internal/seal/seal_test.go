@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -623,5 +624,32 @@ func watchHeap(done <-chan struct{}, limit uint64) {
 		if ms.HeapAlloc > limit {
 			panic(fmt.Sprintf("heap at %d bytes: the verifier allocates without bound", ms.HeapAlloc))
 		}
+	}
+}
+
+// TestPageTreeLoopRefused: one bit of the page list's Kids (3 0 R → 1 0 R)
+// makes the page list its own child; the PDF reader's Page(1) then loops
+// for ever. The verifier walks the tree itself, bounded, and refuses.
+func TestPageTreeLoopRefused(t *testing.T) {
+	k := testKeys(t)
+	good, _ := issue(t, k, sample.Residenza())
+	at := bytes.Index(good, []byte("/Type /Pages"))
+	kids := bytes.Index(good[at:], []byte("/Kids ["))
+	if at < 0 || kids < 0 {
+		t.Fatal("no page list in the PDF")
+	}
+	ref := at + kids + len("/Kids [")
+	self := regexp.MustCompile(`(?m)^(\d+) 0 obj\s*<</Type /Pages`).FindSubmatch(good)
+	if self == nil || len(self[1]) != 1 || good[ref] == self[1][0] || good[ref+1] != ' ' {
+		t.Fatalf("the page list's first kid %q is not a one-digit object other than the list", good[ref:ref+6])
+	}
+	bad := append([]byte(nil), good...)
+	bad[ref] = self[1][0]
+	res, err := seal.VerifyPDF(bad, k.Trust())
+	if err == nil && res.Valid {
+		t.Fatal("a certificate whose page list contains itself verifies")
+	}
+	if err == nil && !strings.Contains(res.Summary, "page tree") {
+		t.Errorf("the looping page tree is not named: %s", res.Summary)
 	}
 }

@@ -384,10 +384,13 @@ func PageText(rdr *pdf.Reader) (text string, err error) {
 		}
 	}()
 	var sb strings.Builder
-	for i := 1; i <= rdr.NumPage(); i++ {
-		p := rdr.Page(i)
+	ps, err := pages(rdr)
+	if err != nil {
+		return "", err
+	}
+	for i, p := range ps {
 		if err := checkPageStreams(p); err != nil {
-			return "", fmt.Errorf("page %d: %w", i, err)
+			return "", fmt.Errorf("page %d: %w", i+1, err)
 		}
 		for _, t := range p.Content().Text {
 			sb.WriteString(t.S)
