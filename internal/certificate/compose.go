@@ -103,7 +103,7 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		doc.Fees = append(doc.Fees, FeeLine{Label: l.Label, Cents: l.Cents, Note: l.Note})
 	}
 	for _, t := range types {
-		sec, _, err := c.section(t)
+		sec, err := c.section(t)
 		if err != nil {
 			return nil, err
 		}
@@ -237,32 +237,32 @@ func (c composer) personLine(o *registry.Person) string {
 	return s
 }
 
-func (c composer) section(t Type) (Section, string, error) {
+func (c composer) section(t Type) (Section, error) {
 	d, p := c.d, c.d.Person
 	switch t {
 	case Residenza:
 		r, err := c.residence()
 		if err != nil {
-			return Section{}, "", err
+			return Section{}, err
 		}
 		a := c.address(r.Address)
-		return Section{Heading: "Residenza", Lines: []Line{{"È residente in", a}}}, a, nil
+		return Section{Heading: "Residenza", Lines: []Line{{"È residente in", a}}}, nil
 
 	case ResidenzaAIRE:
 		r, err := c.residence()
 		if err != nil {
-			return Section{}, "", err
+			return Section{}, err
 		}
 		a := c.address(r.Address)
 		com := c.place(r.AIREComune, c.today())
 		return Section{Heading: "Residenza all'estero", Lines: []Line{
 			{"È residente all'estero in", a},
 			{"Comune di iscrizione AIRE", com},
-		}}, a + "; AIRE " + com, nil
+		}}, nil
 
 	case EsistenzaInVita:
 		v := "in vita alla data " + DatedArticle("del", c.today().Italian())
-		return Section{Heading: "Esistenza in vita", Lines: []Line{{"Risulta", v}}}, v, nil
+		return Section{Heading: "Esistenza in vita", Lines: []Line{{"Risulta", v}}}, nil
 
 	case Cittadinanza:
 		// Check lets a non-Italian through only when the officer forced
@@ -276,7 +276,7 @@ func (c composer) section(t Type) (Section, string, error) {
 				v = c.place(code, registry.Date{})
 			}
 		}
-		return Section{Heading: "Cittadinanza", Lines: []Line{{"Cittadinanza", v}}}, v, nil
+		return Section{Heading: "Cittadinanza", Lines: []Line{{"Cittadinanza", v}}}, nil
 
 	case Nascita:
 		_, pl := c.birthPlace(p)
@@ -284,7 +284,7 @@ func (c composer) section(t Type) (Section, string, error) {
 		if p.BirthAct != "" {
 			lines = append(lines, Line{"Atto di nascita", p.BirthAct})
 		}
-		return Section{Heading: "Nascita", Lines: lines}, p.BirthDate.Italian() + " " + pl, nil
+		return Section{Heading: "Nascita", Lines: lines}, nil
 
 	case Matrimonio, UnioneCivile, ContrattoDiConvivenza:
 		return c.union(t)
@@ -302,16 +302,16 @@ func (c composer) section(t Type) (Section, string, error) {
 		if o := d.otherParty(ev); o != nil {
 			lines = append(lines, Line{"Con", c.personLine(o)}, Line{"Dal", ev.Date.Italian()})
 		}
-		return Section{Heading: "Stato civile", Lines: lines}, st, nil
+		return Section{Heading: "Stato civile", Lines: lines}, nil
 
 	case StatoLibero:
 		st := p.CivilStatus.Italian(p.Sex)
-		return Section{Heading: "Stato libero", Lines: []Line{{"È di stato libero", st}}}, "libero (" + st + ")", nil
+		return Section{Heading: "Stato libero", Lines: []Line{{"È di stato libero", st}}}, nil
 
 	case ResidenzaInConvivenza:
 		r, err := c.residence()
 		if err != nil {
-			return Section{}, "", err
+			return Section{}, err
 		}
 		a := c.address(r.Address)
 		role := "convivente"
@@ -322,7 +322,7 @@ func (c composer) section(t Type) (Section, string, error) {
 			{"Convivenza anagrafica", d.Family.Name},
 			{"Indirizzo", a},
 			{"In qualità di", role},
-		}}, d.Family.Name + ", " + a, nil
+		}}, nil
 
 	case StatoDiFamiglia, StatoDiFamigliaEStatoCivile, StatoDiFamigliaConParentela, StatoDiFamigliaAIRE:
 		return c.family(t)
@@ -334,10 +334,10 @@ func (c composer) section(t Type) (Section, string, error) {
 	case StatoDiFamigliaStorico:
 		return c.pastFamily()
 	}
-	return Section{}, "", refuse(ReasonUnknownType, "%q is not a certificate type.", string(t))
+	return Section{}, refuse(ReasonUnknownType, "%q is not a certificate type.", string(t))
 }
 
-func (c composer) union(t Type) (Section, string, error) {
+func (c composer) union(t Type) (Section, error) {
 	d := c.d
 	var kind registry.EventKind
 	var heading, dateLabel, partyLabel, reason string
@@ -352,7 +352,7 @@ func (c composer) union(t Type) (Section, string, error) {
 	ev := d.lastEvent(kind)
 	o := d.otherParty(ev)
 	if o == nil {
-		return Section{}, "", refuse(reason, "the registry holds no %s record with the other party for %s.", strings.ToLower(heading), d.Person.FullName())
+		return Section{}, refuse(reason, "the registry holds no %s record with the other party for %s.", strings.ToLower(heading), d.Person.FullName())
 	}
 	lines := []Line{{dateLabel, ev.Date.Italian()}}
 	where := c.place(ev.Place, ev.Date)
@@ -363,19 +363,16 @@ func (c composer) union(t Type) (Section, string, error) {
 	if ev.Act != "" {
 		lines = append(lines, Line{"Estremi dell'atto", ev.Act})
 	}
-	fact := strings.TrimSpace(ev.Date.Italian()+" "+where) + ", con " + upperName(o)
 	if a := ev.Authentication; t == ContrattoDiConvivenza && a != nil {
 		v := authentication(a)
 		lines = append(lines, Line{"Autenticato da", v})
-		fact += "; autenticato da " + v
 	}
 	if t != ContrattoDiConvivenza {
 		if end := c.ending(t, ev, o); end != "" {
 			lines = append(lines, Line{"Cessazione", end})
-			fact += "; cessato " + end
 		}
 	}
-	return Section{Heading: heading, Lines: lines}, fact, nil
+	return Section{Heading: heading, Lines: lines}, nil
 }
 
 // authentication prints who authenticated a contratto di convivenza and
@@ -438,10 +435,10 @@ func (c composer) ending(t Type, ev *registry.Event, o *registry.Person) string 
 
 // death certifies the death the registry records: date and place from the
 // person's record, the act from the death event when the registry holds it.
-func (c composer) death() (Section, string, error) {
+func (c composer) death() (Section, error) {
 	p := c.d.Person
 	if p.Alive() {
-		return Section{}, "", refuse(ReasonNotDeceased, "%s is not recorded as deceased, so there is no death to certify.", p.FullName())
+		return Section{}, refuse(ReasonNotDeceased, "%s is not recorded as deceased, so there is no death to certify.", p.FullName())
 	}
 	died := "Deceduto"
 	if p.Sex == registry.Female {
@@ -449,15 +446,15 @@ func (c composer) death() (Section, string, error) {
 	}
 	// Date and place on one line, which the seal carries whole: the
 	// verifier finds each sealed value as one run of the page's text.
-	fact := strings.ToLower(died) + " " + DatedArticle("il", p.DeathDate.Italian())
+	v := strings.ToLower(died) + " " + DatedArticle("il", p.DeathDate.Italian())
 	if where := c.place(p.DeathPlace, p.DeathDate); where != "" {
-		fact += " a " + where
+		v += " a " + where
 	}
-	lines := []Line{{"Risulta", fact}}
+	lines := []Line{{"Risulta", v}}
 	if ev := c.d.lastEvent(registry.Death); ev != nil && ev.Act != "" {
 		lines = append(lines, Line{"Atto di morte", ev.Act})
 	}
-	return Section{Heading: "Morte", Lines: lines}, fact, nil
+	return Section{Heading: "Morte", Lines: lines}, nil
 }
 
 // residenceHistory lists the residence periods the registry holds up to the
@@ -465,7 +462,7 @@ func (c composer) death() (Section, string, error) {
 // gives "la successione dei diversi indirizzi" of the person; a period
 // still open on that date is shown without its end, which the certificate
 // does not speak of.
-func (c composer) residenceHistory() (Section, string, error) {
+func (c composer) residenceHistory() (Section, error) {
 	p, at := c.d.Person, c.at
 	tab := &Table{Header: []string{"Dal", "Al", "Indirizzo"}}
 	var current string
@@ -486,13 +483,13 @@ func (c composer) residenceHistory() (Section, string, error) {
 		tab.Rows = append(tab.Rows, []string{r.From.Italian(), to, a})
 	}
 	if len(tab.Rows) == 0 {
-		return Section{}, "", refuse(ReasonDateBeforeRecords, "the registry holds no residence of %s up to %s.", p.FullName(), at.Italian())
+		return Section{}, refuse(ReasonDateBeforeRecords, "the registry holds no residence of %s up to %s.", p.FullName(), at.Italian())
 	}
 	if current == "" {
 		current = "nessuna residenza nel Comune"
 	}
 	lines := []Line{{"Data di riferimento", at.Italian()}, {"Residenza a quella data", current}}
-	return Section{Heading: "Residenze risultanti all'anagrafe fino alla data di riferimento", Lines: lines, Table: tab}, current, nil
+	return Section{Heading: "Residenze risultanti all'anagrafe fino alla data di riferimento", Lines: lines, Table: tab}, nil
 }
 
 // addressOn is address with the comune named as on day.
@@ -504,11 +501,11 @@ func (c composer) addressOn(a registry.Address, day registry.Date) string {
 
 // pastFamily prints the famiglia anagrafica as it was on the requested date
 // (LoadPast), each member with the relationship to the head they had then.
-func (c composer) pastFamily() (Section, string, error) {
+func (c composer) pastFamily() (Section, error) {
 	d, at := c.d, c.at
 	past := d.Past
 	if past == nil || past.At != at || len(past.Members) == 0 {
-		return Section{}, "", refuse(ReasonNoFamilyOnDate, "on %s %s belonged to no famiglia anagrafica in this registry.", at.Italian(), d.Person.FullName())
+		return Section{}, refuse(ReasonNoFamilyOnDate, "on %s %s belonged to no famiglia anagrafica in this registry.", at.Italian(), d.Person.FullName())
 	}
 	tab := &Table{Header: []string{"Cognome e nome", "Data di nascita", "Luogo di nascita", "Codice fiscale", "Rapporto con l'intestatario"}}
 	head := ""
@@ -524,7 +521,7 @@ func (c composer) pastFamily() (Section, string, error) {
 		}
 	}
 	if head == "" {
-		return Section{}, "", refuse(ReasonNoFamily, "on %s the family of %s had no intestatario scheda in the registry, so it cannot be certified.", at.Italian(), d.Person.FullName())
+		return Section{}, refuse(ReasonNoFamily, "on %s the family of %s had no intestatario scheda in the registry, so it cannot be certified.", at.Italian(), d.Person.FullName())
 	}
 	lines := []Line{{"Data di riferimento", at.Italian()}, {"Intestatario della scheda di famiglia", head}}
 	for _, r := range d.Person.Residences {
@@ -533,7 +530,7 @@ func (c composer) pastFamily() (Section, string, error) {
 			break
 		}
 	}
-	return Section{Heading: "Alla data di riferimento la famiglia anagrafica era così composta", Lines: lines, Table: tab}, head, nil
+	return Section{Heading: "Alla data di riferimento la famiglia anagrafica era così composta", Lines: lines, Table: tab}, nil
 }
 
 // certifiedRelationship is the relationship as it may be printed: adoption
@@ -547,11 +544,11 @@ func certifiedRelationship(m *registry.Person) string {
 	return r.Italian(m.Sex)
 }
 
-func (c composer) family(t Type) (Section, string, error) {
+func (c composer) family(t Type) (Section, error) {
 	d := c.d
 	r, err := c.residence()
 	if err != nil {
-		return Section{}, "", err
+		return Section{}, err
 	}
 	header := []string{"Cognome e nome", "Data di nascita", "Luogo di nascita", "Codice fiscale"}
 	switch t {
@@ -561,7 +558,6 @@ func (c composer) family(t Type) (Section, string, error) {
 		header = append(header, "Rapporto con l'intestatario")
 	}
 	tab := &Table{Header: header}
-	var names []string
 	for _, m := range d.Members {
 		if !m.Alive() {
 			continue
@@ -575,7 +571,6 @@ func (c composer) family(t Type) (Section, string, error) {
 			row = append(row, certifiedRelationship(m))
 		}
 		tab.Rows = append(tab.Rows, row)
-		names = append(names, upperName(m))
 	}
 	head := d.head()
 	a := c.address(r.Address)
@@ -590,7 +585,7 @@ func (c composer) family(t Type) (Section, string, error) {
 	if t == StatoDiFamigliaAIRE && r.AIREComune != "" {
 		lines = append(lines, Line{"Comune di iscrizione AIRE", c.place(r.AIREComune, c.today())})
 	}
-	return Section{Heading: "La famiglia anagrafica è così composta", Lines: lines, Table: tab}, strings.Join(names, "; "), nil
+	return Section{Heading: "La famiglia anagrafica è così composta", Lines: lines, Table: tab}, nil
 }
 
 // idEncoding is lower-case base32 without padding: URL-safe, readable aloud,
