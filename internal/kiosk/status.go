@@ -1,0 +1,167 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+)
+
+// RefreshStatus asks the hub, the outbox, the printers and the reader how
+// they are, for the status bar. The UI calls it every few seconds.
+func (f *Flow) RefreshStatus(ctx context.Context) Status {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var st Status
+	st.HubChecked = true
+	st.HubOnline = f.deps.Hub.Ping(ctx) == nil
+	if sc, ok := f.deps.Hub.(standingChecker); ok && st.HubOnline {
+		st.Suspended, st.Notice = suspension(sc.Standing(ctx))
+	}
+	if st.HubOnline && f.deps.OnContact != nil {
+		f.deps.OnContact(ctx)
+	}
+	if f.deps.Outbox != nil {
+		if n, err := f.deps.Outbox.Pending(); err == nil {
+			st.Queued = n
+		}
+		if c, ok := f.deps.Outbox.(setAsideCounter); ok {
+			if n, err := c.SetAside(); err == nil {
+				st.SetAside = n
+			}
+		}
+	}
+	st.Printer = f.deps.Printers.Status(ctx)
+	st.Reader = f.deps.Reader.Status(ctx)
+	f.update(func(v *View) { v.Status = st })
+	return st
+}
+
+func (f *Flow) refreshQueue() {
+	if n, err := f.deps.Outbox.Pending(); err == nil {
+		f.update(func(v *View) { v.Status.Queued = n })
+	}
+}
+
+// CardEvent tells the flow a card was placed on the reader or taken off.
+// On the self-service start screen and on the operator's identification
+// screen a placed card is read at once, as the button would; elsewhere (a
+// card left on the reader while the citizen chooses) it is only shown.
+func (f *Flow) CardEvent(ctx context.Context, placed bool) error {
+	f.mu.Lock()
+	f.v.CardPresent = placed
+	step, busy, staff := f.v.Step, f.v.Busy, f.v.Staff
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
+	if !placed || busy {
+		return nil
+	}
+	switch {
+	case step == StepStart && f.cfg.Mode == SelfService, step == StepIdentify && staff != nil:
+		f.Touch()
+		return f.TapCard(ctx)
+	}
+	return nil
+}
+
+// WatchCards feeds w's card events to the flow until ctx ends, watching
+// again after retry (default 2 s) when the reader fails or is unplugged.
+func (f *Flow) WatchCards(ctx context.Context, w CardWatcher, retry time.Duration) {
+	if retry <= 0 {
+		retry = 2 * time.Second
+	}
+	// Events are applied in order, off the watcher's goroutine, so a card
+	// being read does not hold up the reader's own event loop.
+	events := make(chan bool, 8)
+	defer close(events)
+	go func() {
+		for placed := range events {
+			f.CardEvent(ctx, placed)
+		}
+	}()
+	for ctx.Err() == nil {
+		err := w.WatchCards(ctx, func(placed bool) {
+			select {
+			case events <- placed:
+			case <-ctx.Done():
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		f.deps.Log.Info("watching the card reader failed; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(retry):
+		}
+	}
+}
+
+// ShowPlaces shows the nearest other points of service: from the hub, or
+// from the copy kept when it last answered, with its age.
+func (f *Flow) ShowPlaces(ctx context.Context) error {
+	done, err := f.begin(StepIdentify, StepStart)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if f.deps.Places == nil {
+		return f.fail(problem("places_unavailable", "this kiosk has no directory of points of service", nil))
+	}
+	hctx, cancel := f.ctx(ctx)
+	d, err := f.deps.Places(hctx)
+	cancel()
+	if err != nil {
+		return f.fail(problem("places_unavailable", "the directory cannot be shown: "+err.Error(), err))
+	}
+	f.update(func(v *View) { v.Places, v.Step = &d, StepPlaces })
+	return nil
+}
+
+// SetAgreement applies what the hub now says of the shop's agreement (the
+// caches' refresh calls it): the fee and fee policy previewed and the
+// types offered from the next customer on.
+func (f *Flow) SetAgreement(a Agreement) {
+	f.act.Lock()
+	defer f.act.Unlock()
+	f.mu.Lock()
+	f.cfg.ServiceCents = a.FeeCents
+	f.cfg.Policy = a.Policy(f.cfg.Policy)
+	if len(a.Types) > 0 {
+		f.cfg.Types = slices.Clone(a.Types)
+	}
+	f.cfg.AgreementAsOf, f.cfg.AgreementCached = a.Fetched, a.Cached
+	f.v.AgreementAsOf, f.v.AgreementCached = a.Fetched, a.Cached
+	if f.v.Step == StepStart || f.v.Step == StepLogin || f.v.Step == StepIdentify {
+		f.v.Types = f.cfg.Types
+	}
+	f.mu.Unlock()
+	if f.OnChange != nil {
+		f.OnChange()
+	}
+}
+
+// standingChecker is a Hub that can ask whether the hub still hears this
+// device (ClientHub.Standing).
+type standingChecker interface {
+	Standing(ctx context.Context) error
+}
+
+// Reasons of a hub that no longer hears this device's key
+// (internal/httpsig's key_suspended and key_revoked).
+const (
+	ReasonSuspended = "key_suspended"
+	ReasonRevoked   = "key_revoked"
+)
+
+// suspension reads Standing's answer: whether the device is suspended (or
+// revoked), and the city's notice. Any other failure says nothing about it.
+func suspension(err error) (bool, string) {
+	var r *Refusal
+	if errors.As(err, &r) && (r.Reason == ReasonSuspended || r.Reason == ReasonRevoked) {
+		return true, r.Notice
+	}
+	return false, ""
+}
