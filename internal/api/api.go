@@ -220,6 +220,10 @@ type CertificateRequest struct {
 	// At is the date, YYYY-MM-DD, a historical certificate (residenza
 	// storica, stato di famiglia storico) describes; empty otherwise.
 	At string `json:"at,omitempty"`
+	// PaymentID names the paid Payment (PathPayments) a self-service
+	// request is issued against; the hub refuses a self-service request
+	// with a total above zero without it (ReasonPaymentRequired).
+	PaymentID string `json:"payment_id,omitempty"`
 	// IdempotencyKey travels as the Idempotency-Key header, never in the
 	// body: a client keeps it with the request so every retry, even after
 	// a restart, carries the same one.

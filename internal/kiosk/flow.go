@@ -70,6 +70,10 @@ type Deps struct {
 	Printers Printers
 	Outbox   Outbox
 	Journal  Journal
+	// Payments takes payment in self-service and confirms till payments
+	// at the counter; nil where the kiosk takes none (a self-service
+	// kiosk without it prints nothing that costs money).
+	Payments Payments
 	Clock    Clock
 	Rand     io.Reader // idempotency keys; crypto/rand when nil
 	Log      *slog.Logger

@@ -105,6 +105,9 @@ type IssueRequest struct {
 	Use          string
 	// At is the date, YYYY-MM-DD, a historical certificate describes.
 	At string
+	// PaymentID is the paid payment a self-service request is issued
+	// against (api.CertificateRequest.PaymentID).
+	PaymentID string
 }
 
 // Issued is the hub's answer to an issued request.
@@ -132,6 +135,25 @@ type Hub interface {
 	// LogOutClerk forgets the session at once and tells the hub in the
 	// background; it never blocks.
 	LogOutClerk()
+}
+
+// Payments takes payment for a self-service request before anything is
+// printed (api.PayAtTill, api.PayPagoPA), and lets a shop's counter
+// confirm the till payments of its own self-service kiosks. The hub prices
+// the request itself; the kiosk shows what it answers.
+type Payments interface {
+	// CreatePayment asks the hub for a payment of req (its Key is the
+	// payment's idempotency key too) by method.
+	CreatePayment(ctx context.Context, req IssueRequest, method string) (*api.Payment, error)
+	// Payment is the payment as it stands now.
+	Payment(ctx context.Context, id string) (*api.Payment, error)
+	// CancelPayment drops a pending payment the citizen gave up.
+	CancelPayment(ctx context.Context, id string) error
+	// ConfirmTill confirms, at the shop's counter, that the till took the
+	// money for the payment with this code.
+	ConfirmTill(ctx context.Context, code string) (*api.Payment, error)
+	// PendingTill lists the shop's till payments waiting for the counter.
+	PendingTill(ctx context.Context) ([]api.Payment, error)
 }
 
 // ErrOffline wraps every Hub error that means the hub could not be reached
