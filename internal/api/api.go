@@ -253,6 +253,30 @@ type Person struct {
 	GivenNames string         `json:"given_names"`
 	BirthDate  string         `json:"birth_date"` // YYYY-MM-DD
 	Family     []FamilyMember `json:"family,omitempty"`
+	// Eligibility is which certificates the person may have about
+	// themself on the look-up's channel at this device; absent from a hub
+	// that does not say (the kiosk then offers every type its agreement
+	// names, and the hub refuses at issue).
+	Eligibility *Eligibility `json:"eligibility,omitempty"`
+}
+
+// Eligibility is what a requester may have about one subject (themself or
+// a member of their famiglia anagrafica) on a channel at a device: the
+// types the device's agreement names that the hub would issue, and for
+// each other type the reason code it would refuse it with, judged by the
+// rules it issues by (certificate.Eligible). A historical type is judged
+// without its date, which is checked when the request names it.
+type Eligibility struct {
+	Allowed []string      `json:"allowed"`
+	Missing []TypeMissing `json:"missing,omitempty"`
+}
+
+// TypeMissing is one type the subject may not have, and the reason code
+// of the refusal issuing it would meet (certificate.Reason*), which the
+// kiosk shows in the citizen's language from its catalogue.
+type TypeMissing struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
 }
 
 // FamilyMember is one other living member of the person's famiglia
@@ -263,6 +287,8 @@ type FamilyMember struct {
 	GivenNames   string `json:"given_names"`
 	BirthDate    string `json:"birth_date"`   // YYYY-MM-DD
 	Relationship int    `json:"relationship"` // ANPR table 5, to the head of the family
+	// Eligibility is what the requester may have about this member.
+	Eligibility *Eligibility `json:"eligibility,omitempty"`
 }
 
 // PathIdentify is the look-up a kiosk makes once it has identified the

@@ -339,6 +339,11 @@ type Request struct {
 	// At is the date a historical type describes (Type.Historical); zero
 	// for every other type.
 	At registry.Date
+
+	// undated is set by Eligible only: a historical type is judged
+	// without its date, which the requester gives later and Check
+	// judges then.
+	undated bool
 }
 
 // SubjectData is what the rules and Compose read about the subject, taken
@@ -520,8 +525,10 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 	if req.Force && req.Channel != Office {
 		return nil, refuse(ReasonForceNotAllowed, "only the registry officer at the office may force a certificate (ANPR's forzaCertificazione); a request from a %s cannot.", channelName(req.Channel))
 	}
-	if err := CheckDate(types, req.At, req.Now); err != nil {
-		return nil, err
+	if !req.undated {
+		if err := CheckDate(types, req.At, req.Now); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range types {
 		if req.Allowed != nil && !req.Allowed[t] {
@@ -538,6 +545,15 @@ func Check(d *SubjectData, req Request) ([]Type, error) {
 		return nil, err
 	}
 	return types, nil
+}
+
+// CheckCombination refuses types that cannot go on one certificate
+// (ReasonIncompatibleTypes, ReasonNoType, ReasonUnknownType) by the rules
+// Check applies first, with nothing about the subject: a kiosk uses it to
+// keep an incompatible combination from being ticked at all.
+func CheckCombination(types []Type) error {
+	_, err := checkTypes(types)
+	return err
 }
 
 func checkTypes(in []Type) ([]Type, error) {
@@ -843,8 +859,14 @@ func checkType(d *SubjectData, t Type, force bool, at registry.Date) error {
 			return refuse(ReasonNotDeceased, "%s is not recorded as deceased, so there is no death to certify.", name)
 		}
 	case ResidenzaStorica:
+		if at.IsZero() {
+			return checkUndated(p, t, firstResidence(p))
+		}
 		return checkHistory(p, t, at, firstResidence(p))
 	case StatoDiFamigliaStorico:
+		if at.IsZero() {
+			return checkUndated(p, t, firstMembership(p))
+		}
 		if err := checkHistory(p, t, at, firstMembership(p)); err != nil {
 			return err
 		}
@@ -868,6 +890,17 @@ func checkType(d *SubjectData, t Type, force bool, at registry.Date) error {
 		if (t == StatoDiFamigliaConParentela || t == StatoDiFamigliaEStatoCivile) && len(d.Members) < 2 {
 			return refuse(ReasonSingleMember, "%s lives alone, so there are no family relationships to certify; ask for %s.", name, StatoDiFamiglia)
 		}
+	}
+	return nil
+}
+
+// checkUndated judges a historical type before its date is given (only
+// Eligible asks, since Check refuses a historical type without a date
+// first): it refuses only when the registry keeps no history of the kind
+// at all, so no date could be certified.
+func checkUndated(p *registry.Person, t Type, first registry.Date) error {
+	if first.IsZero() {
+		return refuse(ReasonDateBeforeRecords, "the registry keeps no history of %s for the certificate %s.", p.FullName(), t)
 	}
 	return nil
 }

@@ -118,6 +118,17 @@ var useExemptions = map[Use]struct {
 		"a certificate for use abroad may only be exempt from bollo for an ONLUS (1), a sports club (2), an adoption (6), a foreign pension (9) or another law named (99)."},
 }
 
+// NeedsExemption reports whether a certificate for use u must be exempt
+// from bollo (CheckUse refuses it in bollo): a kiosk then offers no bollo.
+func (u Use) NeedsExemption() bool { return useExemptions[u].exempt }
+
+// AllowsExemption reports whether table 39 code goes with use u, as
+// CheckUse judges it: a kiosk offers only these codes for the use.
+func (u Use) AllowsExemption(code int) bool {
+	lim, ok := useExemptions[u]
+	return !ok || code == 0 || lim.codes == nil || slices.Contains(lim.codes, code)
+}
+
 // CheckUse refuses a use that conflicts with how the bollo is paid: b is
 // the computed fee (exempt when its bollo line is 0).
 func CheckUse(u Use, b fees.Breakdown) error {
@@ -129,7 +140,7 @@ func CheckUse(u Use, b fees.Breakdown) error {
 	switch {
 	case lim.exempt && !exempt:
 		return refuse(ReasonUseConflictsExemption, "%s", lim.why)
-	case b.Exemption.Code != 0 && lim.codes != nil && !slices.Contains(lim.codes, b.Exemption.Code):
+	case !u.AllowsExemption(b.Exemption.Code):
 		return refuse(ReasonUseConflictsExemption, "exemption code %d does not go with this use: %s", b.Exemption.Code, lim.why)
 	}
 	return nil

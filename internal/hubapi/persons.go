@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -89,25 +91,45 @@ func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := evidenceOf(r, req.Requester)
 	actor := deviceActor(r)
+	// The device's agreement says which types it may issue at all; the
+	// answer tells, for each person shown, which of them the requester
+	// may have (item 3 of issue 15), so the kiosk offers nothing the hub
+	// would refuse. Without an operator directory (tests of other
+	// concerns) every type is judged.
+	var op issuance.Operator
+	if s.DeviceOperator != nil {
+		if op, err = s.operatorOf(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	now := s.Now()
 
 	var view api.Person
 	var name string // the requester's, as their family members' access log names them
 	err = s.Store.View(r.Context(), func(rd registry.Reader) error {
-		q, err := s.Desk.Requester(rd, ev, channel, s.Now())
+		q, err := s.Desk.Requester(rd, ev, channel, now)
 		if err != nil {
 			return err
 		}
 		p := q.Person
 		name = p.FullName()
 		view = api.Person{CF: p.CF, Surname: p.Surname, GivenNames: p.GivenNames, BirthDate: p.BirthDate.String()}
+		if view.Eligibility, err = s.eligibility(rd, q, p.CF, channel, op, now); err != nil {
+			return err
+		}
 		// Only whom the requester may have certificates about: their own
 		// famiglia anagrafica, living (LoadHousehold leaves a convivenza out).
 		for _, m := range q.Household {
 			if m.ID == p.ID || !m.Alive() {
 				continue
 			}
-			view.Family = append(view.Family, api.FamilyMember{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames,
-				BirthDate: m.BirthDate.String(), Relationship: int(m.Relationship)})
+			fm := api.FamilyMember{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames,
+				BirthDate: m.BirthDate.String(), Relationship: int(m.Relationship)}
+			if fm.Eligibility, err = s.eligibility(rd, q, m.CF, channel, op, now); err != nil {
+				return err
+			}
+			view.Family = append(view.Family, fm)
 		}
 		return nil
 	})
@@ -130,13 +152,13 @@ func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The read is served only once every person shown is in the audit log.
-	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica", Channel: string(channel), Clerk: clerk}}
+	entries := []audit.Entry{{Actor: actor, Purpose: personPurpose, Subject: view.CF, Data: "nome, data di nascita, famiglia anagrafica, certificati rilasciabili", Channel: string(channel), Clerk: clerk}}
 	// A member's entry names the requester by name for the member's own
 	// access log, and by codice fiscale after the requester mark, which
 	// the inspector reads and the access log leaves out.
 	for _, m := range view.Family {
 		entries = append(entries, audit.Entry{Actor: actor, Purpose: personPurpose + "; richiedente " + view.CF, Subject: m.CF,
-			Data: "nome e data di nascita, come componente della famiglia di " + name, Channel: string(channel), Clerk: clerk})
+			Data: "nome, data di nascita e certificati rilasciabili, come componente della famiglia di " + name, Channel: string(channel), Clerk: clerk})
 	}
 	for _, e := range entries {
 		if err := rec.Record(r.Context(), e); err != nil {
@@ -145,6 +167,27 @@ func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, view)
+}
+
+// eligibility is what requester q may have about the subject cf, as the
+// desk judges it (issuance.Service.Eligibility, the rules it issues by):
+// the types it would issue, and the reason code of each other type's
+// refusal (operator_not_allowed for a type outside the agreement). The subject is q or a member of q's own
+// famiglia anagrafica, whom the look-up shows anyway.
+func (s *Server) eligibility(rd registry.Reader, q certificate.Requester, cf string, channel certificate.Channel, op issuance.Operator, now time.Time) (*api.Eligibility, error) {
+	verdicts, err := s.Desk.Eligibility(rd, q, cf, channel, op, now)
+	if err != nil {
+		return nil, err
+	}
+	e := &api.Eligibility{Allowed: []string{}}
+	for _, v := range verdicts {
+		if v.Reason == "" {
+			e.Allowed = append(e.Allowed, string(v.Type))
+		} else {
+			e.Missing = append(e.Missing, api.TypeMissing{Type: string(v.Type), Reason: v.Reason})
+		}
+	}
+	return e, nil
 }
 
 // holdsValid reports whether p holds a document matching match that is valid today.

@@ -435,6 +435,35 @@ func (s *Service) Requester(r registry.Reader, ev identify.Evidence, channel cer
 	return q, certificate.LoadHousehold(r, &q)
 }
 
+// Eligibility judges, within the caller's registry view, which certificate
+// types the identified requester q may have about the subject with
+// codice fiscale cf on channel under op's agreement, type by type, by the
+// rules Issue applies (certificate.Eligible calls certificate.Check).
+// Nothing is written: the caller records the read in the audit log as it
+// records the look-up that shows it. The household rule comes first, as in
+// Issue, so a subject the requester may not see is one refusal
+// (ReasonNotRequesterHousehold) whatever the registry holds of them.
+func (s *Service) Eligibility(r registry.Reader, q certificate.Requester, cf string, channel certificate.Channel, op Operator, now time.Time) ([]certificate.Verdict, error) {
+	creq := certificate.Request{Requester: q, Channel: channel, Allowed: op.Allowed, Now: now, Widening: op.Widening}
+	d, err := certificate.Load(r, cf)
+	if err != nil {
+		if _, ok := certificate.AsRefusal(err); !ok {
+			return nil, err
+		}
+	}
+	var subject *registry.Person
+	if d != nil {
+		subject = d.Person
+	}
+	if herr := certificate.CheckHousehold(creq, subject); herr != nil {
+		return nil, herr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return certificate.Eligible(d, creq, nil), nil
+}
+
 // readEntry is the audit entry of this request's read of the registry,
 // naming the subject as the request gave it until the registry has
 // resolved it.

@@ -75,9 +75,10 @@ func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, e
 	if err != nil {
 		return nil, clientErr(err)
 	}
-	p := &Person{CF: pv.CF, Surname: pv.Surname, GivenNames: pv.GivenNames, BirthDate: pv.BirthDate}
+	p := &Person{CF: pv.CF, Surname: pv.Surname, GivenNames: pv.GivenNames, BirthDate: pv.BirthDate, Eligibility: eligibilityOf(pv.Eligibility)}
 	for _, m := range pv.Family {
-		p.Family = append(p.Family, Member{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames, BirthDate: m.BirthDate, Relationship: m.Relationship})
+		p.Family = append(p.Family, Member{CF: m.CF, Surname: m.Surname, GivenNames: m.GivenNames, BirthDate: m.BirthDate, Relationship: m.Relationship,
+			Eligibility: eligibilityOf(m.Eligibility)})
 	}
 	return p, nil
 }

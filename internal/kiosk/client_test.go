@@ -234,6 +234,14 @@ func TestClientHubLookup(t *testing.T) {
 					if m.CF == h.who.CF || m.Relationship == 0 || m.BirthDate == "" {
 						t.Errorf("family member %+v", m)
 					}
+					if !m.Eligibility.Told {
+						t.Errorf("the hub's eligibility for %s did not reach the kiosk", m.CF)
+					}
+				}
+				// The hub judged every type for the person too: the
+				// device's agreement names residenza alone.
+				if e := p.Eligibility; !e.Told || e.Why(certificate.StatoLibero) != certificate.ReasonOperatorNotAllowed || e.Why(certificate.Residenza) != "" {
+					t.Errorf("the person's eligibility %+v, want residenza only", e)
 				}
 				// The hub logged the read with the channel the kiosk named.
 				es, err := h.desk.Audit.Search(audit.Query{Subject: h.who.CF}, 0)

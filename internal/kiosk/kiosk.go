@@ -60,6 +60,9 @@ type Person struct {
 	GivenNames string
 	BirthDate  string // YYYY-MM-DD
 	Family     []Member
+	// Eligibility is what the hub says the person may have about
+	// themself here (eligibility.go).
+	Eligibility Eligibility
 }
 
 // Name is "Given names Surname", as a screen greets someone.
@@ -72,6 +75,9 @@ type Member struct {
 	GivenNames   string
 	BirthDate    string
 	Relationship int // ANPR table 5, to the head of the family
+	// Eligibility is what the hub says the requester may have about
+	// this member here.
+	Eligibility Eligibility
 }
 
 // Name is "Given names Surname".
