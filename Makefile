@@ -13,10 +13,10 @@ FUZZTIME ?= 30s
 # The demo builds the Fyne kiosk (cgo: GL, X11, PC/SC, libusb) and runs it
 # under Xvfb when there is no display; the tests add systemd (systemd-creds),
 # CUPS, pcscd with the virtual reader driver, poppler, zbar, NSS tools and
-# Chromium. Node.js (for
+# Chromium. The kiosk's speech mode speaks with espeak-ng. Node.js (for
 # the RFC 9421 interoperability test) comes from Debian only when no node is
 # on the PATH already.
-DEMO_PACKAGES := ca-certificates curl gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libpcsclite-dev libusb-1.0-0-dev xvfb x11-apps netpbm
+DEMO_PACKAGES := ca-certificates curl gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libpcsclite-dev libusb-1.0-0-dev xvfb x11-apps netpbm espeak-ng
 TEST_PACKAGES := $(DEMO_PACKAGES) systemd cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium
 
 .PHONY: help

@@ -60,6 +60,13 @@ type Config struct {
 	// hub could not be reached at start. The screens say how old it is.
 	AgreementAsOf   time.Time
 	AgreementCached bool
+
+	// IdleWarning is how long before either timeout the screen asks "Ti
+	// serve più tempo?" with the seconds left, any key or touch keeping
+	// the session (default 20 s: WCAG 2.2 success criterion 2.2.1, which
+	// EN 301 549 clause 11.2.2.1 adopts, asks for a warning and at least
+	// 20 seconds to extend with a simple action).
+	IdleWarning time.Duration
 }
 
 // Deps are the flow's connections to the world. Journal may be nil (the
@@ -172,6 +179,14 @@ type View struct {
 	Exempt          []fees.Reason // ANPR table 39, for the purpose choice
 	Shop            string
 	Subject         string // the chosen subject's name
+
+	// IdleLeft is the time left before the idle timeout wipes the
+	// session, while the "need more time?" countdown shows (else 0).
+	IdleLeft time.Duration
+	// Visit counts the sessions: it changes when the customer (or, at the
+	// counter, the clerk) is forgotten, so a screen resets what one
+	// citizen chose for themselves (speech, text size) for the next.
+	Visit int
 }
 
 // Flow is one kiosk's state machine. Its actions may be called from any
@@ -194,6 +209,7 @@ type Flow struct {
 	jobs  []string       // the last sale's print jobs, printed from the spool while it holds them
 	claim *receipt.Claim // last claim receipt, kept for reprint until the next customer
 	key   string         // idempotency key of the request under review
+	visit int            // View.Visit
 	// requester is how the citizen of this visit was identified (the CIE
 	// tap, or codice fiscale and document), sent with the look-up and
 	// with every request, and forgotten with the customer.
@@ -216,6 +232,9 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	}
 	if cfg.OperatorIdle <= 0 {
 		cfg.OperatorIdle = 15 * time.Minute
+	}
+	if cfg.IdleWarning <= 0 {
+		cfg.IdleWarning = 20 * time.Second
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 20 * time.Second
@@ -251,6 +270,7 @@ func (f *Flow) reset(full bool) {
 	if full {
 		f.endSession()
 		staff, lang = nil, f.cfg.Lang
+		f.visit++
 	}
 	for i := range f.pdf {
 		f.pdf[i] = 0
@@ -259,7 +279,7 @@ func (f *Flow) reset(full bool) {
 	wipeEvidence(f.requester)
 	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.requester = nil, nil, nil, nil, "", nil
 	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: certificate.ExemptionsOn(f.channel()), Shop: f.cfg.Shop, Recovered: rec,
-		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card}
+		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card, Visit: f.visit}
 	switch {
 	case f.cfg.Mode == SelfService:
 		f.v.Step = StepStart
@@ -352,6 +372,7 @@ func (f *Flow) begin(steps ...Step) (func(), error) {
 		return nil, problem("wrong_step", fmt.Sprintf("this action is not available on the %s screen", step), nil)
 	}
 	f.last = f.deps.Clock.Now()
+	f.v.IdleLeft = 0
 	f.v.Problem = nil
 	f.v.Busy = true
 	f.mu.Unlock()
@@ -383,15 +404,24 @@ func (f *Flow) ctx(parent context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(parent, f.cfg.Timeout)
 }
 
-// Touch records activity (a key press, a scroll) so the idle timer restarts.
+// Touch records activity (a key press, a scroll) so the idle timer
+// restarts; it ends the "need more time?" countdown if it shows ("Sì,
+// altro tempo" and any key call it).
 func (f *Flow) Touch() {
 	f.mu.Lock()
 	f.last = f.deps.Clock.Now()
+	warned := f.v.IdleLeft > 0
+	f.v.IdleLeft = 0
 	f.mu.Unlock()
+	if warned && f.OnChange != nil {
+		f.OnChange()
+	}
 }
 
-// Tick applies the idle timeouts; the UI calls it every second or so. It
-// reports whether the session was wiped.
+// Tick applies the idle timeouts; the UI calls it every second or so. In
+// the last IdleWarning before a timeout it shows the countdown (View.IdleLeft,
+// changed at each tick); at the timeout it wipes the session. It reports
+// whether the session was wiped.
 func (f *Flow) Tick() bool {
 	if !f.act.TryLock() { // an action is running: it is not idle
 		return false
@@ -399,21 +429,26 @@ func (f *Flow) Tick() bool {
 	defer f.act.Unlock()
 	f.mu.Lock()
 	idle := f.deps.Clock.Now().Sub(f.last)
-	wipe := false
-	switch f.cfg.Mode {
-	case SelfService:
-		wipe = f.v.Step != StepStart && idle >= f.cfg.IdleTimeout
-		if wipe {
-			f.reset(true)
-		}
-	case Operator:
-		wipe = f.v.Staff != nil && idle >= f.cfg.OperatorIdle
-		if wipe {
-			f.reset(true)
-		}
+	var limit time.Duration
+	switch {
+	case f.cfg.Mode == SelfService && f.v.Step != StepStart:
+		limit = f.cfg.IdleTimeout
+	case f.cfg.Mode == Operator && f.v.Staff != nil:
+		limit = f.cfg.OperatorIdle
 	}
+	wipe := limit > 0 && idle >= limit
+	before := f.v.IdleLeft
+	switch {
+	case wipe:
+		f.reset(true)
+	case limit > 0 && limit-idle <= min(f.cfg.IdleWarning, limit/2):
+		f.v.IdleLeft = limit - idle
+	default:
+		f.v.IdleLeft = 0
+	}
+	changed := wipe || f.v.IdleLeft != before
 	f.mu.Unlock()
-	if wipe && f.OnChange != nil {
+	if changed && f.OnChange != nil {
 		f.OnChange()
 	}
 	return wipe

@@ -1,0 +1,424 @@
+package kiosk
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+// Steps lists every screen a flow can show, in the order a visit meets
+// them; the accessibility tests walk it so a screen added later without a
+// spoken text is noticed (its step must be added here).
+var Steps = []Step{StepStart, StepLogin, StepIdentify, StepPIN, StepChoose, StepReview, StepWorking, StepDone,
+	StepSummary, StepClaim, StepPlaces, StepAccessLog}
+
+// Speech is what speech mode says of a screen. EN 301 549 V3.2.1 clause
+// 5.1.3.1 asks a kiosk closed to screen readers to give every piece of
+// visual information needed to use it as audio: the screen's title, what
+// it says and what the citizen can do, in the screen's language (5.1.3.14).
+type Speech struct {
+	Lang  Lang
+	Title string
+	// Lines are what the screen says, in reading order: a refusal first
+	// (5.1.3.15, non-visual error identification), then the content.
+	Lines []string
+	// Choices are the screen's actions and options, with the label the
+	// screen shows; number key N picks Choices[N-1].
+	Choices []string
+	// Keys is the sentence that tells how to move and choose by keys.
+	Keys string
+}
+
+// Text is the whole of it as one utterance: the title, the lines, each
+// choice with its number key, and the keys.
+func (s Speech) Text(cat *Catalog) string {
+	var parts []string
+	add := func(t string) {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			return
+		}
+		if !strings.ContainsAny(t[len(t)-1:], ".:;!?") {
+			t += "."
+		}
+		parts = append(parts, t)
+	}
+	add(s.Title)
+	for _, l := range s.Lines {
+		add(l)
+	}
+	for i, c := range s.Choices {
+		if i < 9 {
+			add(cat.T(s.Lang, "speak_choice", i+1, c))
+		} else {
+			add(c)
+		}
+	}
+	add(s.Keys)
+	return SayAmounts(strings.Join(parts, " "), s.Lang)
+}
+
+// SpeakOptions are what the screen knows and the flow does not.
+type SpeakOptions struct {
+	// CF says the identified person's codice fiscale aloud: only when the
+	// citizen asks for it (EN 301 549 5.1.3.9, private data spoken only
+	// with the user's agreement). It is never spoken otherwise.
+	CF bool
+	// PINDigits is how many digits of the PIN are typed: speech says the
+	// count, never the digits (5.1.3.8, masked entry).
+	PINDigits int
+}
+
+// Spoken is the speech of v's screen, built from the same catalogue keys
+// the screen shows, so the two say the same thing. A step it does not know
+// gives an empty Speech: the screen then reads its own labels.
+func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
+	t := func(key string, args ...any) string { return cat.T(v.Lang, key, args...) }
+	s := Speech{Lang: v.Lang, Keys: t("speak_keys")}
+	if v.Status.Suspended {
+		s.Title = t("suspended_title")
+		s.Lines = []string{t("suspended_body")}
+		if v.Status.Notice != "" {
+			s.Lines = append(s.Lines, t("suspended_reason", v.Status.Notice))
+		} else {
+			s.Lines = append(s.Lines, t("suspended_no_reason"))
+		}
+		s.Lines = append(s.Lines, t("suspended_call"), t("suspended_waiting"))
+		s.Keys = ""
+		return s
+	}
+	if v.Problem != nil {
+		s.Lines = append(s.Lines, cat.Problem(v.Lang, v.Problem))
+	}
+	line := func(l ...string) { s.Lines = append(s.Lines, l...) }
+	choice := func(c ...string) { s.Choices = append(s.Choices, c...) }
+	places := func() {
+		if v.HasPlaces {
+			choice(t("places_button"))
+		}
+	}
+	switch v.Step {
+	case StepStart:
+		s.Title = t("start_title")
+		line(t("start_subtitle"), t("start_tap"))
+		for _, l := range Langs {
+			choice(t("lang_" + string(l)))
+		}
+		choice(t("start_button"))
+		places()
+	case StepLogin:
+		s.Title = t("login_title")
+		line(t("login_card_hint"), t("speak_fields", strings.Join([]string{t("login_pin")}, ", ")),
+			t("login_password_title"), t("speak_fields", strings.Join([]string{t("login_cf"), t("login_password"), t("login_totp")}, ", ")))
+		choice(t("login_button"), t("login_password_button"))
+	case StepIdentify:
+		s.Title = t("identify_title")
+		line(t("identify_tap"), t("identify_or"), t("speak_fields", t("identify_cf")+", "+t("identify_document")), t("identify_claim"))
+		choice(t("identify_tap_button"), t("identify_button"), t("claim_button"), t("summary_button"))
+		places()
+	case StepPIN:
+		s.Title = t("pin_title")
+		line(t("pin_hint"), t("speak_pin_typed", o.PINDigits))
+		choice(t("pin_button"), t("cancel_button"))
+		s.Keys = t("speak_keys_pin")
+	case StepChoose:
+		s.Title = t("choose_title")
+		if v.Person != nil {
+			line(t("choose_hello", v.Person.Name()))
+			if o.CF {
+				line(t("speak_cf", Spell(v.Person.CF, v.Lang)))
+			}
+		}
+		line(t("choose_types"))
+		for _, ty := range v.Types {
+			choice(t("type_" + string(ty)))
+		}
+		if v.Person != nil {
+			line(t("choose_subject"))
+			self := "choose_self"
+			if v.Mode == Operator {
+				self = "choose_requester"
+			}
+			choice(t(self, v.Person.Name()))
+			for _, m := range v.Person.Family {
+				choice(m.Name())
+			}
+		}
+		line(t("choose_purpose"))
+		choice(t("purpose_bollo"), t("purpose_exempt"))
+		if v.Mode == Operator {
+			choice(t("purpose_contrassegno"))
+		}
+		choice(t("choose_button"), t("back_button"), t("access_log_button"))
+	case StepReview:
+		s.Title = t("review_title")
+		line(t("review_subject") + ": " + v.Subject)
+		var names []string
+		for _, ty := range v.Choice.Types {
+			names = append(names, t("type_"+string(ty)))
+		}
+		line(t("review_certificates") + ": " + strings.Join(names, ", "))
+		if us := certificate.Use(v.Choice.Use); us != certificate.UseOrdinary && v.Choice.Use != "" {
+			line(t("review_use") + ": " + t("use_"+us.String()))
+		}
+		if v.Choice.Contrassegno != "" {
+			line(t("review_contrassegno") + " " + Spell(v.Choice.Contrassegno, v.Lang))
+		}
+		if v.Choice.At != "" {
+			line(t("review_at") + ": " + SayDate(v.Choice.At, v.Lang))
+		}
+		if v.Preview != nil {
+			for _, l := range v.Preview.Lines {
+				amount := t("fee_exempt")
+				if l.Cents != 0 {
+					amount = EuroWords(l.Cents, v.Lang)
+				}
+				label := l.Label
+				if cat.Has(v.Lang, "fee_"+string(l.Kind)) {
+					label = t("fee_" + string(l.Kind))
+				}
+				line(label + ": " + amount)
+			}
+			line(t("review_total") + ": " + EuroWords(v.Preview.TotalCents, v.Lang))
+		}
+		choice(t("confirm_button"), t("back_button"))
+	case StepWorking:
+		s.Title = t("working_title")
+		if v.Progress.Key != "" {
+			line(t(v.Progress.Key))
+		}
+		s.Keys = ""
+	case StepDone:
+		next := t("next_button")
+		if v.Mode == SelfService {
+			next = t("finish_button")
+		}
+		switch {
+		case v.Result == nil:
+			s.Title = t("done_title")
+			choice(next)
+			return s
+		case v.Result.Issued == nil:
+			s.Title = t("done_queued_title")
+			line(t("done_queued"), t("done_claim", Spell(v.Result.Claim, v.Lang)), t("done_claim_printed"))
+		default:
+			is := v.Result.Issued
+			s.Title = t("done_title")
+			line(t("done_protocol", SayProtocol(is.Protocol, v.Lang)), is.Title, v.Subject,
+				t("review_total")+": "+EuroWords(is.TotalCents, v.Lang))
+		}
+		choice(t("reprint_button"), next)
+	case StepSummary:
+		if v.Summary == nil {
+			return s
+		}
+		sm := v.Summary
+		s.Title = t("summary_title", SayDate(sm.Day.In(protocol.Rome).Format("2006-01-02"), v.Lang))
+		line(fmt.Sprintf("%s: %d", t("summary_transactions"), sm.Transactions), fmt.Sprintf("%s: %d", t("summary_certificates"), sm.Certificates),
+			t("summary_collected")+": "+EuroWords(sm.Collected, v.Lang))
+		choice(t("back_button"))
+	case StepClaim:
+		if v.Claimed == nil {
+			return s
+		}
+		c := v.Claimed
+		s.Title = t("claim_title", Spell(c.Code, v.Lang))
+		when := SayDate(c.Queued.In(protocol.Rome).Format("2006-01-02"), v.Lang)
+		switch c.State {
+		case ClaimQueued:
+			line(t("claim_queued", when))
+		case ClaimRefused:
+			why := c.Message
+			if why == "" {
+				why = c.Reason
+			}
+			line(t("claim_refused", when, why, EuroWords(c.AmountCents, v.Lang)))
+		default:
+			prot := ""
+			if c.Issued != nil {
+				prot = SayProtocol(c.Issued.Protocol, v.Lang)
+			}
+			line(t("claim_issued_no_copy", prot))
+		}
+		choice(t("back_button"))
+	case StepPlaces:
+		s.Title = t("places_title")
+		if v.Places != nil {
+			for _, p := range v.Places.Places {
+				state := t("places_closed")
+				if p.Open {
+					state = t("places_open")
+				}
+				line(fmt.Sprintf("%s, %s, %s, %s", p.Name, state, t("speak_metres", p.DistanceM), p.Address))
+			}
+		}
+		choice(t("back_button"))
+	case StepAccessLog:
+		l := v.AccessLog
+		if l == nil {
+			return s
+		}
+		s.Title = t("access_log_title", l.Name)
+		line(t("access_log_period", SayDate(l.From, v.Lang), SayDate(l.To, v.Lang), l.Total))
+		if len(l.Lines) == 0 {
+			line(t("access_log_empty"))
+		}
+		for _, ln := range l.Lines {
+			kind := ln.Kind
+			if cat.Has(v.Lang, "access_log_kind_"+ln.Kind) {
+				kind = t("access_log_kind_" + ln.Kind)
+			}
+			line(fmt.Sprintf("%s, %s, %s. %s. %s", SayDate(ln.Time.In(protocol.Rome).Format("2006-01-02"), v.Lang), kind, ln.Place, ln.What,
+				t("access_log_why", ln.Why)))
+		}
+		line(t("access_log_page", l.Page, l.Pages))
+		choice(t("access_log_close"))
+		if l.Page > 1 {
+			choice(t("access_log_newer"))
+		}
+		if l.Page < l.Pages {
+			choice(t("access_log_older"))
+		}
+		if v.Mode == Operator {
+			choice(t("access_log_print"))
+		}
+	default:
+		return Speech{Lang: v.Lang}
+	}
+	return s
+}
+
+// SpokenIdle is what speech mode says when the idle countdown starts: the
+// question, the seconds left and how to keep the session.
+func SpokenIdle(v View, cat *Catalog) string {
+	secs := int((v.IdleLeft + time.Second - 1) / time.Second)
+	return cat.T(v.Lang, "idle_title") + " " + cat.T(v.Lang, "idle_left", secs) + " " + cat.T(v.Lang, "speak_idle_keys")
+}
+
+var (
+	monthsIT = []string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
+	monthsEN = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+)
+
+// SayDate writes a YYYY-MM-DD date as a synthesiser reads it well:
+// "17 febbraio 1950", "17 February 1950" (digits and slashes come out as
+// "diciassette barra zero due"); anything else unchanged.
+func SayDate(s string, lang Lang) string {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	months := monthsIT
+	if lang == English {
+		months = monthsEN
+	}
+	day := strconv.Itoa(d.Day())
+	if lang == Italian && d.Day() == 1 {
+		day = "1º" // "primo", as Italian says the first of the month
+	}
+	return fmt.Sprintf("%s %s %d", day, months[d.Month()-1], d.Year())
+}
+
+// EuroWords says an amount of cents as words a synthesiser says well:
+// "18 euro e 52 centesimi", "18 euros and 52 cents". The figures stay
+// digits: espeak-ng reads numbers in either language; what it reads badly
+// is "18,52 EUR" (the comma, the currency code).
+func EuroWords(cents int64, lang Lang) string {
+	neg := cents < 0
+	if neg {
+		cents = -cents
+	}
+	e, c := cents/100, cents%100
+	var parts []string
+	if lang == English {
+		if e > 0 || c == 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", e, plural(e, "euro", "euros")))
+		}
+		if c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, plural(c, "cent", "cents")))
+		}
+		s := strings.Join(parts, " and ")
+		if neg {
+			s = "minus " + s
+		}
+		return s
+	}
+	if e > 0 || c == 0 {
+		parts = append(parts, fmt.Sprintf("%d euro", e)) // "euro" is invariable in Italian
+	}
+	if c > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", c, plural(c, "centesimo", "centesimi")))
+	}
+	s := strings.Join(parts, " e ")
+	if neg {
+		s = "meno " + s
+	}
+	return s
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// amountRE is an amount as the screens write it (fees.Euro and the
+// catalogue): "16,00 EUR", "1.234,56 EUR", "16.00 EUR".
+var amountRE = regexp.MustCompile(`(\d{1,3}(?:[.,]\d{3})*)[.,](\d{2}) ?(?:EUR|€)`)
+
+// SayAmounts rewrites every amount written as on the screens in s into
+// words (EuroWords), so a catalogue sentence with "16,00 EUR" is said as
+// "16 euro".
+func SayAmounts(s string, lang Lang) string {
+	return amountRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := amountRE.FindStringSubmatch(m)
+		units := strings.NewReplacer(".", "", ",", "").Replace(sub[1])
+		e, err1 := strconv.ParseInt(units, 10, 64)
+		c, err2 := strconv.ParseInt(sub[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			return m
+		}
+		return EuroWords(e*100+c, lang)
+	})
+}
+
+// Spell says a code character by character (a claim code, a codice
+// fiscale, a contrassegno), the dashes named, so that a listener can write
+// it down: "K, 7, Q, X, trattino, M, 2, P, A".
+func Spell(code string, lang Lang) string {
+	var out []string
+	for _, r := range strings.TrimSpace(code) {
+		switch {
+		case r == '-':
+			out = append(out, map[Lang]string{Italian: "trattino", English: "dash"}[lang])
+		case r == '/':
+			out = append(out, map[Lang]string{Italian: "barra", English: "slash"}[lang])
+		case unicode.IsSpace(r):
+		default:
+			out = append(out, string(unicode.ToUpper(r)))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// SayProtocol says a protocol number "2026/0000042" as "42 del 2026" /
+// "42 of 2026": the register's progressive number and its year, as an
+// Italian office reads it aloud.
+func SayProtocol(p string, lang Lang) string {
+	year, num, ok := strings.Cut(p, "/")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return Spell(p, lang)
+	}
+	if lang == English {
+		return fmt.Sprintf("%d of %s", n, year)
+	}
+	return fmt.Sprintf("%d del %s", n, year)
+}
