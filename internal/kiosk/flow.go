@@ -126,6 +126,11 @@ type Choice struct {
 	SubjectCF string
 	Types     []certificate.Type
 	Exemption fees.Exemption
+	// Exempt says the citizen chose "Esente da bollo": Choose then
+	// refuses until Exemption names the reason (table 39), rather than
+	// preview, and charge, the bollo. An Exemption with a code is exempt
+	// whatever Exempt says.
+	Exempt bool
 	// Contrassegno is the 14-digit identifier of the marca da bollo the
 	// counter applies (typed or read from its barcode); empty for virtual
 	// bollo.

@@ -66,6 +66,9 @@ func (f *Flow) Choose(c Choice) error {
 	c.Types = slices.Clone(c.Types)
 	slices.Sort(c.Types)
 	c.Types = slices.Compact(c.Types)
+	if perr := f.checkChoice(p, c); perr != nil {
+		return f.fail(perr)
+	}
 	if perr := f.checkAt(&c); perr != nil {
 		return f.fail(perr)
 	}
@@ -104,6 +107,31 @@ func (f *Flow) Choose(c Choice) error {
 		v.Choice, v.Preview, v.Subject = c, &b, subject
 		v.Step = StepReview
 	})
+	return nil
+}
+
+// checkChoice refuses, before any fee is shown, what the hub would refuse
+// of the choice by the same rules the choose screen applies to its boxes:
+// a type the hub said at the look-up this subject may not have (the
+// reason is the hub's, shown from the catalogue), types that cannot share
+// one certificate (certificate.CheckCombination), and "Esente da bollo"
+// without the exemption's reason, which would otherwise preview, and
+// charge, the bollo.
+func (f *Flow) checkChoice(p *Person, c Choice) *Problem {
+	if e := p.EligibilityOf(c.SubjectCF); e.Told {
+		for _, t := range c.Types {
+			if why := e.Why(t); why != "" {
+				return problem("hub_"+why, fmt.Sprintf("the hub said at the look-up that %s cannot be issued about this person here (%s)", t, why), nil)
+			}
+		}
+	}
+	if err := certificate.CheckCombination(c.Types); err != nil {
+		r, _ := certificate.AsRefusal(err)
+		return problem("hub_"+r.Reason, r.Message, err)
+	}
+	if c.Exempt && c.Exemption.Code == 0 {
+		return problem("exemption_reason_required", "exempt from bollo was chosen without the reason of the exemption", nil)
+	}
 	return nil
 }
 
