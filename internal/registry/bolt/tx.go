@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -192,19 +191,7 @@ func (r *reader) members(id registry.FamilyID, current bool) ([]*registry.Person
 		}
 		out = append(out, p)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if (a.Relationship == registry.Head) != (b.Relationship == registry.Head) {
-			return a.Relationship == registry.Head
-		}
-		if a.Relationship != b.Relationship {
-			return a.Relationship < b.Relationship
-		}
-		if a.BirthDate != b.BirthDate {
-			return a.BirthDate.Before(b.BirthDate)
-		}
-		return a.ID < b.ID
-	})
+	slices.SortStableFunc(out, registry.CompareMembers)
 	return out, nil
 }
 
@@ -240,12 +227,7 @@ func (r *reader) eventsOf(id registry.PersonID, pending []uint64) ([]*registry.E
 		}
 		out = append(out, ev)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Date != out[j].Date {
-			return out[i].Date.Before(out[j].Date)
-		}
-		return out[i].ID < out[j].ID
-	})
+	slices.SortStableFunc(out, registry.CompareEvents)
 	return out, nil
 }
 

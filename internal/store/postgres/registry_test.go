@@ -1,0 +1,154 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/sportello/sportello/internal/pgtest"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/registry/storetest"
+)
+
+var pg pgtest.Shared
+
+func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+
+// factory opens each store on a database of its own, and Reopen on the
+// same database again.
+type factory struct {
+	mu    sync.Mutex
+	conns map[registry.Store]string
+}
+
+func open(t *testing.T, conn string) *Registry {
+	t.Helper()
+	s, err := OpenRegistry(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func (f *factory) Open(t *testing.T) registry.Store {
+	t.Helper()
+	conn := pg.Database(t)
+	s := open(t, conn)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conns[s] = conn
+	return s
+}
+
+func (f *factory) Reopen(t *testing.T, s registry.Store) registry.Store {
+	t.Helper()
+	f.mu.Lock()
+	conn := f.conns[s]
+	f.mu.Unlock()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(t, conn)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conns[s2] = conn
+	return s2
+}
+
+func TestRegistry(t *testing.T) {
+	storetest.Run(t, &factory{conns: map[registry.Store]string{}})
+}
+
+// A database a newer release migrated further is refused, not written.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	conn := pg.Database(t)
+	db, err := Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.Version(ctx); err != nil || v != len(ms) {
+		t.Fatalf("schema version after Open = %d, %v; want %d, the number of migrations", v, err, len(ms))
+	}
+	if _, err := db.pool.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", len(ms)+1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := Open(ctx, conn); !errors.Is(err, ErrVersion) {
+		if err == nil {
+			db.Close()
+		}
+		t.Fatalf("Open(newer schema) = %v, want ErrVersion", err)
+	}
+}
+
+// Each migration commits with its version or not at all: a failing one
+// leaves the database at the version before it, and Open fails.
+func TestMigrationAtomic(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pg.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := append(ms, migration{version: len(ms) + 1, name: "broken",
+		sql: "CREATE TABLE half_done (x int); SELECT no_such_function()"})
+	if err := migrate(ctx, db.pool, broken); err == nil {
+		t.Fatal("a failing migration was reported applied")
+	}
+	if v, err := db.Version(ctx); err != nil || v != len(ms) {
+		t.Errorf("schema version after a failed migration = %d, %v; want %d", v, err, len(ms))
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("the failed migration's first statement stayed: %d tables, %v", n, err)
+	}
+	// Applying the known ones again changes nothing.
+	if err := migrate(ctx, db.pool, ms); err != nil {
+		t.Errorf("migrate on a current database: %v", err)
+	}
+}
+
+// Hubs starting at once on a new database apply each migration once.
+func TestConcurrentOpen(t *testing.T) {
+	conn := pg.Database(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := Open(context.Background(), conn)
+			if err == nil {
+				db.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// After Close the store says so.
+func TestClosed(t *testing.T) {
+	s := open(t, pg.Database(t))
+	s.Close()
+	if err := s.View(context.Background(), func(registry.Reader) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("View after Close = %v, want ErrClosed", err)
+	}
+}

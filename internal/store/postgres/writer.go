@@ -1,0 +1,384 @@
+package postgres
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// writer queues its writes and sends them together with the next query it
+// must answer (a check before a write, or a read), in one round trip: a
+// bulk import of a person costs one round trip, not one per table.
+//
+// Every check a Put makes (is the code or NIS held, does the family exist)
+// is answered before its first write is queued, so a refused Put leaves
+// the transaction as it was and usable, as registry.Writer requires:
+// PostgreSQL would abort the whole transaction on a failed statement.
+type writer struct {
+	reader
+	batch       *pgx.Batch
+	broken      error    // a queued write failed: the transaction is aborted
+	assigned    []func() // undo ID assignments if the transaction fails
+	personDelta int
+
+	// Highest ID of each table, read once per transaction on first need.
+	// Writers hold the registry lock, so nobody else assigns IDs
+	// meanwhile; records are never deleted, so max(id) is the sequence
+	// bbolt keeps, and like it rolls back with the transaction.
+	maxID  [3]int64
+	loaded [3]bool
+
+	// Runs of IDs this transaction assigned one after the other: they
+	// exist without asking (the events of persons just put, the persons
+	// of a family just put).
+	persons, families idRun
+}
+
+const (
+	tablePersons = iota
+	tableFamilies
+	tableEvents
+)
+
+var idTables = [3]string{"persons", "families", "events"}
+
+type idRun struct{ lo, hi int64 }
+
+func (r *idRun) has(id int64) bool { return r.lo != 0 && id >= r.lo && id <= r.hi }
+
+func (r *idRun) stored(id int64) {
+	if r.lo != 0 && id == r.hi+1 {
+		r.hi = id
+	} else {
+		r.lo, r.hi = id, id
+	}
+}
+
+// send sends the queued writes and then, when q is not empty, the query q
+// whose one row is scanned into dest.
+func (w *writer) send(q string, args []any, dest ...any) error {
+	if w.broken != nil {
+		return w.broken
+	}
+	b := w.batch
+	writes := b.Len()
+	if q != "" {
+		b.Queue(q, args...)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	w.batch = &pgx.Batch{}
+	br := w.tx.SendBatch(w.ctx, b)
+	for range writes {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			w.broken = fmt.Errorf("a registry write failed, so the update cannot go on: %w", dbError(err))
+			return w.broken
+		}
+	}
+	if q != "" {
+		if err := br.QueryRow().Scan(dest...); err != nil {
+			_ = br.Close()
+			return dbError(err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return dbError(err)
+	}
+	return nil
+}
+
+func (w *writer) forgetAssigned() {
+	for _, undo := range w.assigned {
+		undo()
+	}
+	w.assigned = nil
+}
+
+// nextID assigns the next ID of table t.
+func (w *writer) nextID(t int) (int64, error) {
+	if !w.loaded[t] {
+		if err := w.send("SELECT coalesce(max(id), 0) FROM "+idTables[t], nil, &w.maxID[t]); err != nil {
+			return 0, err
+		}
+		w.loaded[t] = true
+	}
+	w.maxID[t]++
+	return w.maxID[t], nil
+}
+
+// seen notes an ID given by the caller, so later assigned IDs pass it.
+func (w *writer) seen(t int, id int64) {
+	if w.loaded[t] && id > w.maxID[t] {
+		w.maxID[t] = id
+	}
+}
+
+func (w *writer) CountPersons() (int, error) {
+	n, err := w.reader.CountPersons()
+	return n + w.personDelta, err
+}
+
+// cieNIS returns the distinct NIS of the person's CIE documents: only a
+// CIE's chip carries one a kiosk can read.
+func cieNIS(p *registry.Person) []string {
+	var out []string
+	for _, d := range p.Documents {
+		nis := strings.TrimSpace(d.NIS)
+		if d.Kind == registry.CIE && nis != "" && !slices.Contains(out, nis) {
+			out = append(out, nis)
+		}
+	}
+	return out
+}
+
+// familiesOf is every family p is a member of: the current one and each of
+// the history (Person.Memberships), once each.
+func familiesOf(p *registry.Person) []int64 {
+	var out []int64
+	if p.Family != 0 {
+		out = append(out, int64(p.Family))
+	}
+	for _, m := range p.Memberships {
+		if m.Family != 0 && !slices.Contains(out, int64(m.Family)) {
+			out = append(out, int64(m.Family))
+		}
+	}
+	return out
+}
+
+// checkPerson answers every question PutPerson asks before it writes: the
+// holder of the exact code; a NIS of the person held by someone else, and
+// by whom; the families named that do not exist, in the order given; and
+// whether the ID is a stored person's.
+const checkPerson = `SELECT
+	(SELECT id FROM persons WHERE cf = $1),
+	n.nis, n.person_id,
+	ARRAY(SELECT u.f FROM unnest($4::bigint[]) WITH ORDINALITY AS u(f, i)
+		WHERE NOT EXISTS (SELECT 1 FROM families WHERE id = u.f) ORDER BY u.i),
+	EXISTS (SELECT 1 FROM persons WHERE id = $3)
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (SELECT nis, person_id FROM person_nis
+	WHERE nis = ANY($2::text[]) AND person_id <> $3 ORDER BY nis LIMIT 1) AS n ON true`
+
+func (w *writer) PutPerson(p *registry.Person) error {
+	if p == nil {
+		return fmt.Errorf("%w: no person given", registry.ErrInvalid)
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	code, base, err := normalizeCF(p.CF)
+	if err != nil {
+		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
+	}
+	if p.ID > math.MaxInt64 {
+		return fmt.Errorf("%w: person ID %d is too large", registry.ErrInvalid, p.ID)
+	}
+	for _, m := range p.Memberships {
+		if m.Family == 0 {
+			return fmt.Errorf("%w: person %s has a family membership naming no family", registry.ErrInvalid, code)
+		}
+	}
+	fams := familiesOf(p)
+	var ask []int64 // families not known to exist
+	for _, f := range fams {
+		if !w.families.has(f) {
+			ask = append(ask, f)
+		}
+	}
+	niss := cieNIS(p)
+	id := int64(p.ID)
+	var (
+		holder    *int64
+		nis       *string
+		nisHolder *int64
+		missing   []int64
+		exists    bool
+	)
+	if err := w.send(checkPerson, []any{code, niss, id, ask}, &holder, &nis, &nisHolder, &missing, &exists); err != nil {
+		return err
+	}
+	// The order of registry/bolt's checks, so both refuse alike.
+	if len(missing) > 0 {
+		if missing[0] == int64(p.Family) {
+			return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
+		}
+		return fmt.Errorf("%w: person %s belonged to family %d, which is not in the registry", registry.ErrInvalid, code, missing[0])
+	}
+	if holder != nil && *holder != id {
+		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, *holder, registry.ErrConflict)
+	}
+	if nis != nil {
+		return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", *nis, *nisHolder, registry.ErrConflict)
+	}
+
+	if id == 0 {
+		if id, err = w.nextID(tablePersons); err != nil {
+			return err
+		}
+		p.ID = registry.PersonID(id)
+		w.assigned = append(w.assigned, func() { p.ID = 0 })
+	} else {
+		w.seen(tablePersons, id)
+	}
+	p.CF = code
+	data, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("person %s cannot be encoded: %w", code, err)
+	}
+	var family any // NULL: no family
+	if p.Family != 0 {
+		family = int64(p.Family)
+	}
+	w.batch.Queue(`INSERT INTO persons (id, cf, cf_base, name_key, family_id, record) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET cf = excluded.cf, cf_base = excluded.cf_base, name_key = excluded.name_key,
+		family_id = excluded.family_id, record = excluded.record`,
+		id, code, base, registry.NameKey(p.Surname, p.GivenNames), family, data)
+	if exists {
+		// A replacement: drop the NIS and families the person no
+		// longer has.
+		w.batch.Queue("DELETE FROM person_nis WHERE person_id = $1 AND NOT (nis = ANY($2::text[]))", id, orEmpty(niss))
+		w.batch.Queue("DELETE FROM family_members WHERE person_id = $1 AND NOT (family_id = ANY($2::bigint[]))", id, orEmpty(fams))
+	} else {
+		w.personDelta++
+		w.persons.stored(id)
+	}
+	if len(niss) > 0 {
+		w.batch.Queue("INSERT INTO person_nis (nis, person_id) SELECT unnest($1::text[]), $2 ON CONFLICT (nis) DO NOTHING", niss, id)
+	}
+	if len(fams) > 0 {
+		w.batch.Queue("INSERT INTO family_members (family_id, person_id) SELECT unnest($1::bigint[]), $2 ON CONFLICT DO NOTHING", fams, id)
+	}
+	return nil
+}
+
+// orEmpty makes a nil slice an empty array: x = ANY(NULL) is NULL, and
+// NOT NULL would keep every row.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (w *writer) PutFamily(f *registry.Family) error {
+	if f == nil {
+		return fmt.Errorf("%w: no family given", registry.ErrInvalid)
+	}
+	if f.Kind != registry.Famiglia && f.Kind != registry.Convivenza {
+		return fmt.Errorf("%w: family kind %d is neither a famiglia (1) nor a convivenza (2)", registry.ErrInvalid, f.Kind)
+	}
+	if f.ID > math.MaxInt64 {
+		return fmt.Errorf("%w: family ID %d is too large", registry.ErrInvalid, f.ID)
+	}
+	id := int64(f.ID)
+	if id == 0 {
+		var err error
+		if id, err = w.nextID(tableFamilies); err != nil {
+			return err
+		}
+		f.ID = registry.FamilyID(id)
+		w.assigned = append(w.assigned, func() { f.ID = 0 })
+	} else {
+		w.seen(tableFamilies, id)
+	}
+	w.batch.Queue(`INSERT INTO families (id, kind, name) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name`, id, int16(f.Kind), f.Name)
+	w.families.stored(id)
+	return nil
+}
+
+func (w *writer) PutEvent(e *registry.Event) error {
+	if e == nil {
+		return fmt.Errorf("%w: no event given", registry.ErrInvalid)
+	}
+	if e.Kind == "" {
+		return fmt.Errorf("%w: the event has no kind", registry.ErrInvalid)
+	}
+	if e.Date.IsZero() {
+		return fmt.Errorf("%w: the %s event has no date", registry.ErrInvalid, e.Kind)
+	}
+	if len(e.Persons) == 0 {
+		return fmt.Errorf("%w: the %s event of %s involves nobody", registry.ErrInvalid, e.Kind, e.Date)
+	}
+	if e.ID > math.MaxInt64 {
+		return fmt.Errorf("%w: event ID %d is too large", registry.ErrInvalid, e.ID)
+	}
+	var ask []int64 // persons not known to exist
+	for _, list := range [][]registry.PersonID{e.Persons, e.Related} {
+		for _, pid := range list {
+			if pid > math.MaxInt64 {
+				return fmt.Errorf("%w: the %s event of %s refers to person %d, who is not in the registry", registry.ErrInvalid, e.Kind, e.Date, pid)
+			}
+			if !w.persons.has(int64(pid)) {
+				ask = append(ask, int64(pid))
+			}
+		}
+	}
+	if len(ask) > 0 {
+		var missing []int64
+		err := w.send(`SELECT ARRAY(SELECT u.p FROM unnest($1::bigint[]) WITH ORDINALITY AS u(p, i)
+			WHERE NOT EXISTS (SELECT 1 FROM persons WHERE id = u.p) ORDER BY u.i)`, []any{ask}, &missing)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%w: the %s event of %s refers to person %d, who is not in the registry", registry.ErrInvalid, e.Kind, e.Date, missing[0])
+		}
+	}
+	id := int64(e.ID)
+	if id == 0 {
+		var err error
+		if id, err = w.nextID(tableEvents); err != nil {
+			return err
+		}
+		e.ID = registry.EventID(id)
+		w.assigned = append(w.assigned, func() { e.ID = 0 })
+	} else {
+		w.seen(tableEvents, id)
+		// A replacement may involve other persons.
+		w.batch.Queue("DELETE FROM person_events WHERE event_id = $1", id)
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("the %s event of %s cannot be encoded: %w", e.Kind, e.Date, err)
+	}
+	w.batch.Queue("INSERT INTO events (id, record) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = excluded.record", id, data)
+	persons := make([]int64, len(e.Persons))
+	for i, pid := range e.Persons {
+		persons[i] = int64(pid)
+	}
+	w.batch.Queue("INSERT INTO person_events (person_id, event_id) SELECT unnest($1::bigint[]), $2 ON CONFLICT DO NOTHING", persons, id)
+	return nil
+}
+
+func (w *writer) PutPlaces(ps []places.Place) error {
+	for i := range ps {
+		p := ps[i]
+		code := strings.ToUpper(strings.TrimSpace(p.Code))
+		if code == "" || strings.ContainsRune(code, 0) {
+			return fmt.Errorf("%w: place %q has no code", registry.ErrInvalid, p.Name)
+		}
+		p.Code = code
+		from := "00000000"
+		if !p.From.IsZero() {
+			from = p.From.Format("20060102")
+		}
+		data, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("place %s: %w", code, err)
+		}
+		w.batch.Queue("INSERT INTO places (code, valid_from, record) VALUES ($1, $2, $3) ON CONFLICT (code, valid_from) DO UPDATE SET record = excluded.record",
+			code, from, data)
+	}
+	return nil
+}
