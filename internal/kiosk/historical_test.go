@@ -25,6 +25,13 @@ func TestHistoricalDateChoice(t *testing.T) {
 		{"in the future", storica, "2099-01-01", "date_in_future"},
 		{"with a current type", []certificate.Type{certificate.Residenza}, "2015-03-31", "date_not_allowed"},
 		{"family on a past date", []certificate.Type{certificate.StatoDiFamigliaStorico}, " 2015-03-31 ", ""},
+		// As Italians write a date (issue 15): day first, any of the usual
+		// separators; a two-digit year is ambiguous and refused.
+		{"day first", storica, "31/03/2015", ""},
+		{"day first with dots", storica, "31.3.2015", ""},
+		{"day first with dashes", storica, "31-03-2015", ""},
+		{"two-digit year", storica, "31/03/15", "date_invalid"},
+		{"no such day, day first", storica, "30/02/2015", "date_invalid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, Operator)

@@ -172,11 +172,12 @@ func (f *Flow) checkAt(c *Choice) *Problem {
 	c.At = strings.TrimSpace(c.At)
 	var at registry.Date
 	if c.At != "" {
-		d, err := registry.ParseDate(c.At)
+		d, err := ParseDay(c.At)
 		if err != nil {
 			return problem("date_invalid", err.Error(), err, c.At)
 		}
-		at = d
+		// The hub and the certificate take the ISO form.
+		at, c.At = d, d.String()
 	}
 	if err := certificate.CheckDate(c.Types, at, f.deps.Clock.Now()); err != nil {
 		r, _ := certificate.AsRefusal(err)

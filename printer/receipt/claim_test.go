@@ -29,7 +29,7 @@ func TestEncodeClaim(t *testing.T) {
 			"Codice di ritiro", "7KX-M4Q-TZ2",
 		}, true},
 		{"tm-t88", 80, English, []string{
-			"Operator: OP-0042", "2026-03-12 14:05", "CLAIM RECEIPT", "This receipt is not a certificate.",
+			"Operator: OP-0042", "12/03/2026 14:05", "CLAIM RECEIPT", "This receipt is not a certificate.",
 			"Certificate of residence", "Family status certificate",
 			"TOTAL" + strings.Repeat(" ", 42-5-5) + "€2.26", "Claim code", "7KX-M4Q-TZ2",
 		}, true},

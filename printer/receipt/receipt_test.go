@@ -39,7 +39,7 @@ func TestEncode(t *testing.T) {
 			"Verifica l'autenticità del certificato:",
 		}, true},
 		{"tm-t88", 80, English, []string{
-			"Edicola Città Studi", "Operator: OP-0042", "2026-03-12 14:05",
+			"Edicola Città Studi", "Operator: OP-0042", "12/03/2026 14:05",
 			"Certificate of residence", "  Ref. 2026/000123",
 			"Stamp duty (bollo)" + strings.Repeat(" ", 42-18-6) + "€16.00",
 			"TOTAL" + strings.Repeat(" ", 42-5-6) + "€18.52",

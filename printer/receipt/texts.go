@@ -58,7 +58,7 @@ var texts = map[Lang]strs{
 		operator: "Operator", protocol: "Ref.", total: "TOTAL", exempt: "exempt",
 		verify:     "Check this certificate is genuine:",
 		privacy:    "Privacy: your personal data is processed by the municipality only to issue the certificate (EU Reg. 2016/679); the full notice is available from the shop.",
-		timeLayout: "2006-01-02 15:04",
+		timeLayout: "02/01/2006 15:04", // day first in English too (issue 15): read in Italy, where 03/04 is 3 April
 		claimTitle: "CLAIM RECEIPT", notCertificate: "This receipt is not a certificate.",
 		claimCode: "Claim code",
 		claimWait: "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",

@@ -19,7 +19,7 @@ func (u *UI) typeLabel(v kiosk.View, t certificate.Type) string { return u.t(v, 
 
 func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	p := v.Person
-	hello := heading(u.t(v, "choose_hello", p.Name()))
+	hello := heading(u.t(v, u.flow.Greeting(), p.Name()))
 	// Subject: oneself, the family, and at the counter anyone else by CF.
 	selfKey := "choose_self"
 	if v.Mode == kiosk.Operator {
@@ -28,7 +28,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	labels := []string{u.t(v, selfKey, p.Name())}
 	cfs := []string{p.CF}
 	for _, m := range p.Family {
-		labels = append(labels, fmt.Sprintf("%s (%s)", m.Name(), m.BirthDate))
+		labels = append(labels, fmt.Sprintf("%s (%s)", m.Name(), day(m.BirthDate)))
 		cfs = append(cfs, m.CF)
 	}
 	other := "—"
@@ -67,6 +67,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	// The date field shows while a historical type is ticked: only those
 	// take one (certificate.CheckDate).
+	u.at.SetPlaceHolder(u.t(v, "choose_at_placeholder"))
 	atBox := container.NewVBox(widget.NewLabel(u.t(v, "choose_at")), u.at)
 	u.atBox = atBox
 	showAt := func() {
@@ -141,7 +142,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	useSel := widget.NewSelect(useLabels, func(s string) { u.use = byUse[s] })
 	useSel.Selected = u.t(v, "use_"+u.use.String())
-	next := big(u.t(v, "choose_button"), func() {
+	choose := func() {
 		c := kiosk.Choice{SubjectCF: u.subject}
 		if c.SubjectCF == "" {
 			c.SubjectCF = u.otherCF.Text
@@ -162,7 +163,19 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 			c.At = strings.TrimSpace(u.at.Text)
 		}
 		u.run(func(context.Context) error { return u.flow.Choose(c) })
-	})
+	}
+	next := big(u.t(v, "choose_button"), choose)
+	// Enter in a typed field goes on, as the button does; not in the
+	// contrassegno's, which a barcode reader fills ending with Enter,
+	// before the operator has finished choosing.
+	for _, e := range []*widget.Entry{u.otherCF, u.at, u.exText} {
+		e.OnSubmitted = func(string) {
+			if !u.flow.View().Busy {
+				choose()
+			}
+		}
+	}
+	u.otherCF.SetPlaceHolder(u.t(v, "cf_placeholder"))
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	u.busy(v, next, back)
 	left := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_subject"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), subj)

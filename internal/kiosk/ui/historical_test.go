@@ -43,14 +43,14 @@ func TestHistoricalChoose(t *testing.T) {
 		}
 		fyne.DoAndWait(func() {
 			u.types = map[certificate.Type]bool{certificate.ResidenzaStorica: true}
-			u.at.SetText("2015-03-31")
+			u.at.SetText("31/03/2015")
 			u.Refresh()
 		})
 		if !u.atBox.Visible() {
 			t.Errorf("%s: no date field with residenza storica ticked", lang)
 		}
 		golden(t, w, "operator_choose_historical_"+string(lang))
-		if err := f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.ResidenzaStorica}, At: "2015-03-31"}); err != nil {
+		if err := f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B17A558W", Types: []certificate.Type{certificate.ResidenzaStorica}, At: "31/03/2015"}); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, w, "operator_review_historical_"+string(lang))

@@ -43,7 +43,7 @@ func (u *UI) startScreen(v kiosk.View) fyne.CanvasObject {
 // loginScreen is the clerk's log-in: their own CIE and its PIN, or, at a
 // shop without a reader, codice fiscale, password and the app's code.
 func (u *UI) loginScreen(v kiosk.View) fyne.CanvasObject {
-	u.staffPIN.SetPlaceHolder("••••••••")
+	u.staffPIN.SetPlaceHolder(u.t(v, "cie_pin_placeholder"))
 	login := func() {
 		pin := u.staffPIN.Text
 		u.staffPIN.SetText("")
@@ -51,15 +51,15 @@ func (u *UI) loginScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	u.staffPIN.OnSubmitted = func(string) { login() }
 	btn := big(u.t(v, "login_button"), login)
-	u.clerkCF.SetPlaceHolder("RSSMRA50B17A558W")
-	u.clerkTOTP.SetPlaceHolder("123456")
+	u.clerkCF.SetPlaceHolder(u.t(v, "cf_placeholder"))
+	u.clerkTOTP.SetPlaceHolder(u.t(v, "login_totp_placeholder"))
 	pwLogin := func() {
 		cf, pw, code := u.clerkCF.Text, u.clerkPass.Text, u.clerkTOTP.Text
 		u.clerkPass.SetText("")
 		u.clerkTOTP.SetText("")
 		u.run(func(ctx context.Context) error { return u.flow.LoginPassword(ctx, cf, pw, code) })
 	}
-	u.clerkTOTP.OnSubmitted = func(string) { pwLogin() }
+	u.onEnter(pwLogin, u.clerkCF, u.clerkPass, u.clerkTOTP)
 	pwBtn := widget.NewButton(u.t(v, "login_password_button"), pwLogin)
 	u.busy(v, btn, pwBtn)
 	hint := widget.NewLabel(u.t(v, "login_card_hint"))
@@ -82,18 +82,20 @@ func (u *UI) loginScreen(v kiosk.View) fyne.CanvasObject {
 
 func (u *UI) identifyScreen(v kiosk.View) fyne.CanvasObject {
 	tap := big(u.t(v, "identify_tap_button"), func() { u.run(u.flow.TapCard) })
-	u.cfEntry.SetPlaceHolder("RSSMRA50B17A558W")
-	u.docEntry.SetPlaceHolder("CA12345AB")
-	ident := widget.NewButton(u.t(v, "identify_button"), func() {
+	u.cfEntry.SetPlaceHolder(u.t(v, "cf_placeholder"))
+	u.docEntry.SetPlaceHolder(u.t(v, "identify_document_placeholder"))
+	identify := func() {
 		cf, doc := u.cfEntry.Text, u.docEntry.Text
 		u.run(func(ctx context.Context) error { return u.flow.IdentifyByCF(ctx, cf, doc) })
-	})
+	}
+	u.onEnter(identify, u.cfEntry, u.docEntry)
+	ident := widget.NewButton(u.t(v, "identify_button"), identify)
 	summary := widget.NewButtonWithIcon(u.t(v, "summary_button"), theme.ListIcon(), func() { u.run(func(context.Context) error { return u.flow.ShowSummary() }) })
 	redeem := func() {
 		code := u.claimCode.Text
 		u.run(func(ctx context.Context) error { return u.flow.Redeem(ctx, code) })
 	}
-	u.claimCode.SetPlaceHolder("ABC-DEF-GHJ")
+	u.claimCode.SetPlaceHolder(u.t(v, "identify_claim_placeholder"))
 	u.claimCode.OnSubmitted = func(string) { redeem() }
 	claim := widget.NewButtonWithIcon(u.t(v, "claim_button"), theme.DocumentPrintIcon(), redeem)
 	u.busy(v, tap, ident, summary, claim)
@@ -113,7 +115,7 @@ func (u *UI) pinScreen(v kiosk.View) fyne.CanvasObject {
 		u.run(func(ctx context.Context) error { return u.flow.EnterPIN(ctx, pin) })
 	}
 	u.cardPIN.OnSubmitted = func(string) { submit() }
-	u.cardPIN.SetPlaceHolder("••••••••")
+	u.cardPIN.SetPlaceHolder(u.t(v, "cie_pin_placeholder"))
 	// A keypad: a touch screen has no keyboard.
 	var keys []fyne.CanvasObject
 	for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"} {

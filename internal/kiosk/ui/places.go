@@ -39,7 +39,7 @@ func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
 			state = u.t(v, "places_open")
 		}
 		name := widget.NewLabelWithStyle(fmt.Sprintf("%s · %s", p.Name, state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		detail := fmt.Sprintf("%s · %s · %d m", p.Category, p.Address, p.DistanceM)
+		detail := fmt.Sprintf("%s · %s · %s", p.Category, p.Address, distance(v.Lang, p.DistanceM))
 		if p.Transit != "" {
 			detail += " · " + p.Transit
 		}
@@ -53,6 +53,25 @@ func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	return container.NewBorder(heading(u.t(v, "places_title")), container.NewHBox(back), nil, nil, container.NewVScroll(list))
+}
+
+// distance is how far a place is, as a citizen reads it: from 1 km in
+// kilometres with one decimal, the decimal separator of the language
+// ("1,3 km", "1.3 km"); nearer, in metres rounded to ten ("450 m"), as
+// walking distances are read on street signs and maps. The straight-line
+// distance the hub measures is not a route, so more precision would claim
+// what it does not know.
+func distance(lang kiosk.Lang, m int) string {
+	if r := (m + 5) / 10 * 10; r < 1000 {
+		return fmt.Sprintf("%d m", r)
+	}
+	// One decimal, rounded half up in whole metres: 1250 m is 1.3 km.
+	tenths := (m + 50) / 100
+	s := fmt.Sprintf("%d.%d km", tenths/10, tenths%10)
+	if lang == kiosk.Italian {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 // age says how old a copy is, in the units an operator reads at a glance.

@@ -56,7 +56,7 @@ func (u *UI) reviewScreen(v kiosk.View) fyne.CanvasObject {
 		info.Append(u.t(v, "review_contrassegno"), widget.NewLabel(v.Choice.Contrassegno))
 	}
 	if v.Choice.At != "" {
-		info.Append(u.t(v, "review_at"), widget.NewLabel(v.Choice.At))
+		info.Append(u.t(v, "review_at"), widget.NewLabel(day(v.Choice.At)))
 	}
 	confirm := big(u.t(v, "confirm_button"), func() { u.run(u.flow.Confirm) })
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })

@@ -69,7 +69,6 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.exText = widget.NewEntry()
 	u.marca = widget.NewEntry()
 	u.at = widget.NewEntry()
-	u.at.SetPlaceHolder("2015-03-31")
 	u.claimCode = widget.NewEntry()
 	u.root = container.NewStack()
 	flow.OnChange = func() { fyne.Do(u.Refresh) }

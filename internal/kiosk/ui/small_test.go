@@ -1,0 +1,199 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/kiosk"
+)
+
+// changes returns a wait that blocks until the flow's view satisfies
+// cond with no action running, and the screen has been redrawn from that
+// view: the action Enter started runs off the UI goroutine, and its last
+// change (the end of the action, Busy cleared) redraws the screen before
+// the hook passes the view on. Call it before the action.
+func changes(t *testing.T, f *kiosk.Flow) func(cond func(kiosk.View) bool) {
+	ch := make(chan kiosk.View, 64)
+	prev := f.OnChange
+	f.OnChange = func() {
+		v := f.View() // what the redraw below shows at least
+		prev()
+		select {
+		case ch <- v:
+		default:
+		}
+	}
+	return func(cond func(kiosk.View) bool) {
+		t.Helper()
+		for {
+			select {
+			case v := <-ch:
+				if cond(v) && !v.Busy {
+					return
+				}
+			case <-time.After(10 * time.Second): // a hang, not a timing: the action never changed the view
+				t.Fatalf("the view never got there: step %s, problem %v", f.View().Step, f.View().Problem)
+			}
+		}
+	}
+}
+
+func enter(e *widget.Entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+
+// TestEnterSubmits: Enter in a form's field moves on to the form's next
+// empty field, and submits it once every field is filled: the clerk's
+// password log-in, the codice fiscale and document, the date of a
+// historical certificate.
+func TestEnterSubmits(t *testing.T) {
+	a := test.NewTempApp(t)
+	h := &hub{}
+	cfg := kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
+		Types: []certificate.Type{certificate.Residenza, certificate.ResidenzaStorica}}
+	f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := New(a, f, catalog(t))
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(fyne.NewSize(1024, 720))
+	wait := changes(t, f)
+
+	// Log-in: codice fiscale, Enter → the password; password, Enter → the
+	// app's code; code, Enter → logged in.
+	test.Type(u.clerkCF, "RSSMRA50B17A558W")
+	enter(u.clerkCF)
+	if w.Canvas().Focused() != u.clerkPass || f.View().Step != kiosk.StepLogin {
+		t.Fatalf("Enter after the codice fiscale: focus on %v, step %s", w.Canvas().Focused(), f.View().Step)
+	}
+	test.Type(u.clerkPass, "segreto")
+	enter(u.clerkPass)
+	if w.Canvas().Focused() != u.clerkTOTP {
+		t.Fatalf("Enter after the password: focus on %v", w.Canvas().Focused())
+	}
+	test.Type(u.clerkTOTP, "123456")
+	enter(u.clerkTOTP)
+	wait(func(v kiosk.View) bool { return v.Step == kiosk.StepIdentify })
+
+	// Identification: codice fiscale, Enter → the document; Enter → the choice.
+	test.Type(u.cfEntry, "RSSMRA50B17A558W")
+	enter(u.cfEntry)
+	if w.Canvas().Focused() != u.docEntry || f.View().Step != kiosk.StepIdentify {
+		t.Fatalf("Enter after the codice fiscale: focus on %v, step %s", w.Canvas().Focused(), f.View().Step)
+	}
+	test.Type(u.docEntry, "CA12345AB")
+	enter(u.docEntry)
+	wait(func(v kiosk.View) bool { return v.Step == kiosk.StepChoose })
+
+	// The date of a historical certificate, as Italians write it.
+	fyne.DoAndWait(func() {
+		u.types = map[certificate.Type]bool{certificate.ResidenzaStorica: true}
+		u.Refresh()
+	})
+	test.Type(u.at, "31/03/2015")
+	enter(u.at)
+	wait(func(v kiosk.View) bool { return v.Step == kiosk.StepReview })
+	if got := f.View().Choice.At; got != "2015-03-31" {
+		t.Errorf("the date went on as %q", got)
+	}
+	if !hasTextDeep(u.Content(), "31/03/2015") {
+		t.Error("the review does not show the date as 31/03/2015")
+	}
+}
+
+// TestGreetingAndBirthDates: the choice screen greets by the time of day
+// in Rome and shows the family's birth dates as 16/12/1983.
+func TestGreetingAndBirthDates(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		lang  kiosk.Lang
+		at    time.Time
+		greet string
+	}{
+		{kiosk.Italian, time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), "Buongiorno, MARIO ROSSI"},
+		{kiosk.Italian, time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), "Buon pomeriggio, MARIO ROSSI"},
+		{kiosk.Italian, time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC), "Buonasera, MARIO ROSSI"},
+		{kiosk.English, time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC), "Good evening, MARIO ROSSI"},
+	} {
+		a := test.NewTempApp(t)
+		h := &hub{}
+		f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola Centrale", Types: []certificate.Type{certificate.Residenza}},
+			kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{tt.at}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := New(a, f, catalog(t))
+		test.NewTempWindow(t, u.Content()).Resize(fyne.NewSize(1024, 720))
+		f.SetLang(tt.lang)
+		f.LoginCard(ctx, "12345678")
+		if err := f.TapCard(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !hasTextDeep(u.Content(), tt.greet) {
+			t.Errorf("%s at %s: no %q", tt.lang, tt.at, tt.greet)
+		}
+		if !hasTextDeep(u.Content(), "MARIA MORETTI (16/12/1983)") || hasTextDeep(u.Content(), "1983-12-16") {
+			t.Errorf("%s: the family's birth date is not written 16/12/1983", tt.lang)
+		}
+	}
+}
+
+// TestDistance: one decimal from 1 km, in the language's notation;
+// metres, rounded to ten, below.
+func TestDistance(t *testing.T) {
+	for _, tt := range []struct {
+		m      int
+		it, en string
+	}{
+		{0, "0 m", "0 m"},
+		{454, "450 m", "450 m"},
+		{995, "1,0 km", "1.0 km"},
+		{1250, "1,3 km", "1.3 km"},
+		{1349, "1,3 km", "1.3 km"},
+		{3100, "3,1 km", "3.1 km"},
+		{12345, "12,3 km", "12.3 km"},
+	} {
+		if got := distance(kiosk.Italian, tt.m); got != tt.it {
+			t.Errorf("%d m in Italian: %q, want %q", tt.m, got, tt.it)
+		}
+		if got := distance(kiosk.English, tt.m); got != tt.en {
+			t.Errorf("%d m in English: %q, want %q", tt.m, got, tt.en)
+		}
+	}
+}
+
+// hasTextDeep is hasText through scrolls and into radio and check
+// options and form items.
+func hasTextDeep(o fyne.CanvasObject, s string) bool {
+	switch o := o.(type) {
+	case *widget.Label:
+		return strings.Contains(o.Text, s)
+	case *widget.RadioGroup:
+		return slices.ContainsFunc(o.Options, func(x string) bool { return strings.Contains(x, s) })
+	case *widget.CheckGroup:
+		return slices.ContainsFunc(o.Options, func(x string) bool { return strings.Contains(x, s) })
+	case *widget.Form:
+		for _, it := range o.Items {
+			if strings.Contains(it.Text, s) || hasTextDeep(it.Widget, s) {
+				return true
+			}
+		}
+	case *container.Scroll:
+		return hasTextDeep(o.Content, s)
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			if hasTextDeep(c, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
