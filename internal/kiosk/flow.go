@@ -185,6 +185,10 @@ type View struct {
 	Shop            string
 	Subject         string // the chosen subject's name
 
+	// Greeting is the catalogue key of the greeting for the hour now in
+	// Rome ("Buongiorno", "Buon pomeriggio", "Buonasera", GreetingKey).
+	Greeting string
+
 	// IdleLeft is the time left before the idle timeout wipes the
 	// session, while the "need more time?" countdown shows (else 0).
 	IdleLeft time.Duration
@@ -336,6 +340,7 @@ func (f *Flow) View() View {
 		v.Claimed = &c
 	}
 	now := f.deps.Clock.Now()
+	v.Greeting = GreetingKey(now)
 	if v.AgreementCached {
 		v.AgreementAge = now.Sub(v.AgreementAsOf)
 	}

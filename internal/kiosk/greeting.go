@@ -21,6 +21,3 @@ func GreetingKey(t time.Time) string {
 	}
 	return "choose_hello_evening"
 }
-
-// Greeting is GreetingKey at the flow's clock now.
-func (f *Flow) Greeting() string { return GreetingKey(f.deps.Clock.Now()) }

@@ -32,7 +32,7 @@ func TestGreetingByTimeOfDay(t *testing.T) {
 	}
 	r := newRig(t, Operator)
 	r.clock.t = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC) // 20:00 in Rome
-	if got := r.flow.Greeting(); got != "choose_hello_evening" {
+	if got := r.flow.View().Greeting; got != "choose_hello_evening" {
 		t.Errorf("the flow greets with %s at 20:00 in Rome", got)
 	}
 }

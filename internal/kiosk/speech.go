@@ -130,7 +130,7 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 	case StepChoose:
 		s.Title = t("choose_title")
 		if v.Person != nil {
-			line(t("choose_hello", v.Person.Name()))
+			line(t(v.Greeting, v.Person.Name()))
 			if o.CF {
 				line(t("speak_cf", Spell(v.Person.CF, v.Lang)))
 			}

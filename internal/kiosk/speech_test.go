@@ -146,7 +146,7 @@ func TestSpokenSelfService(t *testing.T) {
 			r.flow.EnterPIN(ctx, "12345678")
 			r.step(t, StepChoose)
 			s = say(SpeakOptions{})
-			must(s, T("choose_hello", "MARIO ROSSI"), T("type_residenza"), T("choose_button"))
+			must(s, T("choose_hello_morning", "MARIO ROSSI"), T("type_residenza"), T("choose_button"))
 			if strings.Contains(s, r.flow.View().Person.CF) || strings.Contains(s, Spell(r.flow.View().Person.CF, lang)) {
 				t.Errorf("the codice fiscale is said unasked: %q", s)
 			}

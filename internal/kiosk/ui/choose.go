@@ -19,7 +19,7 @@ func (u *UI) typeLabel(v kiosk.View, t certificate.Type) string { return u.t(v, 
 
 func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	p := v.Person
-	hello := heading(u.t(v, u.flow.Greeting(), p.Name()))
+	hello := heading(u.t(v, v.Greeting, p.Name()))
 	// Subject: oneself, the family, and at the counter anyone else by CF.
 	selfKey := "choose_self"
 	if v.Mode == kiosk.Operator {
