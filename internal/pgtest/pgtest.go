@@ -109,7 +109,12 @@ func newestMajor(root string) string {
 // Start initialises a cluster in a new temporary directory and starts a
 // server on it. initdb refuses to run as root, so as root the cluster is
 // made and run by the postgres user the Debian package creates.
-func Start(ctx context.Context) (*Server, error) {
+//
+// The server runs without fsync, as tests need no durability; settings
+// ("name=value", given to postgres as -c) are applied after the defaults,
+// so a benchmark that claims durability passes "fsync=on",
+// "synchronous_commit=on" and "full_page_writes=on".
+func Start(ctx context.Context, settings ...string) (*Server, error) {
 	bin, err := FindBin()
 	if err != nil {
 		return nil, err
@@ -152,6 +157,9 @@ func Start(ctx context.Context) (*Server, error) {
 		return nil, fmt.Errorf("initdb failed: %v: %s%s", err, out, log)
 	}
 	opts := fmt.Sprintf("-k %s -p %d -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off", dir, port)
+	for _, set := range settings {
+		opts += " -c " + set
+	}
 	start := fmt.Sprintf("%s -D %s -o %s -l %s -w -t 60 start", quote(filepath.Join(bin, "pg_ctl")),
 		quote(data), quote(opts), quote(filepath.Join(dir, "server.log")))
 	if out, err := s.asOwner(start).CombinedOutput(); err != nil {
@@ -229,6 +237,9 @@ func (s *Server) stop() error {
 
 // Shared is one server for a test package, started on first use.
 type Shared struct {
+	// Settings are passed to Start.
+	Settings []string
+
 	once sync.Once
 	srv  *Server
 	err  error
@@ -238,15 +249,24 @@ type Shared struct {
 // its result is the exit code for os.Exit.
 func (sh *Shared) Run(m *testing.M) int {
 	code := m.Run()
-	if sh.srv != nil {
-		if err := sh.srv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "pgtest:", err)
-			if code == 0 {
-				code = 1
-			}
+	if err := sh.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		if code == 0 {
+			code = 1
 		}
 	}
 	return code
+}
+
+// Stop stops the server if one was started. A TestMain with several
+// Shared servers calls it for each after m.Run.
+func (sh *Shared) Stop() error {
+	if sh.srv == nil {
+		return nil
+	}
+	srv := sh.srv
+	sh.srv = nil
+	return srv.Stop()
 }
 
 // Server returns the shared server, starting it on the first call. Where
@@ -256,7 +276,7 @@ func (sh *Shared) Server(tb testing.TB) *Server {
 	sh.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		sh.srv, sh.err = Start(ctx)
+		sh.srv, sh.err = Start(ctx, sh.Settings...)
 	})
 	if sh.err != nil {
 		if os.Getenv("CI") == "true" {

@@ -93,14 +93,23 @@ func TestDatabases(t *testing.T) {
 	}
 }
 
-// Stop ends the server and removes everything it wrote.
+// Start applies the settings given; Stop ends the server and removes
+// everything it wrote.
 func TestStartStop(t *testing.T) {
 	pg.Server(t) // skips (or fails under CI) where PostgreSQL is missing
-	s, err := Start(context.Background())
+	ctx := context.Background()
+	s, err := Start(ctx, "fsync=on", "work_mem=5MB")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := s.Dir()
+	// Settings given override the test defaults (fsync off).
+	for name, want := range map[string]string{"fsync": "on", "work_mem": "5MB", "listen_addresses": ""} {
+		var got string
+		if err := s.admin.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,59 @@ type writer struct {
 	// exist without asking (the events of persons just put, the persons
 	// of a family just put).
 	persons, families idRun
+
+	// A bulk load's index of every codice fiscale and NIS held, read
+	// once the transaction has put bulkAfter persons: new persons are
+	// then checked in memory and their writes sent in batches, with no
+	// round trip each. The lock keeps it true until commit; a
+	// replacement (whose old codes it would have to forget) drops it.
+	bulk       *bulkIndex
+	noBulk     bool
+	personPuts int
+}
+
+// bulkAfter is how many persons an Update puts before it reads the bulk
+// index; reading it costs a scan of the codes, which pays only for an
+// import. bulkFlush is how many queued writes are sent at once.
+const (
+	bulkAfter = 4096
+	bulkFlush = 2000
+)
+
+type bulkIndex struct {
+	cf, nis map[string]int64 // exact code or NIS → holder
+}
+
+// loadBulk reads the bulk index.
+func (w *writer) loadBulk() error {
+	if err := w.send("", nil); err != nil {
+		return err
+	}
+	var n int64
+	if err := w.tx.QueryRow(w.ctx, "SELECT count(*) FROM persons").Scan(&n); err != nil {
+		return dbError(err)
+	}
+	b := &bulkIndex{cf: make(map[string]int64, 2*n), nis: make(map[string]int64, 2*n)}
+	for _, q := range []struct {
+		sql string
+		m   map[string]int64
+	}{{"SELECT cf, id FROM persons", b.cf}, {"SELECT nis, person_id FROM person_nis", b.nis}} {
+		rows, err := w.tx.Query(w.ctx, q.sql)
+		if err != nil {
+			return dbError(err)
+		}
+		var key string
+		var id int64
+		_, err = pgx.ForEachRow(rows, []any{&key, &id}, func() error {
+			q.m[key] = id
+			return nil
+		})
+		if err != nil {
+			return dbError(err)
+		}
+	}
+	w.bulk = b
+	return nil
 }
 
 const (
@@ -197,6 +250,17 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	}
 	niss := cieNIS(p)
 	id := int64(p.ID)
+	if w.personPuts++; w.personPuts == bulkAfter && !w.noBulk {
+		if err := w.loadBulk(); err != nil {
+			return err
+		}
+	}
+	if id != 0 && w.bulk != nil {
+		w.bulk, w.noBulk = nil, true // it may be a replacement
+	}
+	if w.bulk != nil && len(ask) == 0 {
+		return w.putNew(p, code, base, fams, niss)
+	}
 	var (
 		holder    *int64
 		nis       *string
@@ -221,6 +285,9 @@ func (w *writer) PutPerson(p *registry.Person) error {
 		return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", *nis, *nisHolder, registry.ErrConflict)
 	}
 
+	if !exists && w.bulk != nil {
+		return w.putNew(p, code, base, fams, niss)
+	}
 	if id == 0 {
 		if id, err = w.nextID(tablePersons); err != nil {
 			return err
@@ -230,6 +297,42 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	} else {
 		w.seen(tablePersons, id)
 	}
+	return w.queuePerson(p, code, base, fams, niss, exists)
+}
+
+// putNew puts a new person (ID zero) during a bulk load: the codes are
+// checked against the bulk index, the families are known to exist.
+func (w *writer) putNew(p *registry.Person, code, base string, fams []int64, niss []string) error {
+	if holder, ok := w.bulk.cf[code]; ok {
+		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, holder, registry.ErrConflict)
+	}
+	for _, nis := range niss {
+		if holder, ok := w.bulk.nis[nis]; ok {
+			return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", nis, holder, registry.ErrConflict)
+		}
+	}
+	id, err := w.nextID(tablePersons)
+	if err != nil {
+		return err
+	}
+	p.ID = registry.PersonID(id)
+	w.assigned = append(w.assigned, func() { p.ID = 0 })
+	w.bulk.cf[code] = id
+	for _, nis := range niss {
+		w.bulk.nis[nis] = id
+	}
+	if err := w.queuePerson(p, code, base, fams, niss, false); err != nil {
+		return err
+	}
+	if w.batch.Len() >= bulkFlush {
+		return w.send("", nil)
+	}
+	return nil
+}
+
+// queuePerson queues the writes of a checked person.
+func (w *writer) queuePerson(p *registry.Person, code, base string, fams []int64, niss []string, exists bool) error {
+	id := int64(p.ID)
 	p.CF = code
 	data, err := json.Marshal(p)
 	if err != nil {
