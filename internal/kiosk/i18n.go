@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -61,7 +62,24 @@ func (c *Catalog) T(lang Lang, key string, args ...any) string {
 	if len(args) == 0 {
 		return s
 	}
+	if slices.ContainsFunc(args, func(a any) bool { _, ok := a.(Phrase); return ok }) {
+		args = slices.Clone(args) // the caller's, left as given
+		for i, a := range args {
+			if p, ok := a.(Phrase); ok {
+				args[i] = c.T(lang, p.Key, p.Args...)
+			}
+		}
+	}
 	return fmt.Sprintf(s, args...)
+}
+
+// Phrase is a sentence of the catalogue given as the argument of another,
+// written in the same language: a refusal and the reason for it (the
+// codice fiscale's wrong character, say) composed without either sentence
+// knowing the other's words.
+type Phrase struct {
+	Key  string
+	Args []any
 }
 
 // Problem renders a problem: its translation when there is one, else its

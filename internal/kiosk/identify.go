@@ -3,7 +3,6 @@ package kiosk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/sportello/sportello/internal/api"
@@ -110,7 +109,7 @@ func (f *Flow) IdentifyByCF(ctx context.Context, cf, document string) error {
 	cf = strings.ToUpper(strings.TrimSpace(cf))
 	document = strings.ToUpper(strings.TrimSpace(document))
 	if err := codicefiscale.Validate(cf); err != nil {
-		return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", cf, err), err, cf))
+		return f.fail(cfProblem(cf, err))
 	}
 	if len(document) < 5 {
 		return f.fail(problem("document_missing", "type the number of the identity document the citizen shows", nil))

@@ -51,7 +51,7 @@ func (f *Flow) Choose(c Choice) error {
 		// widens it as the law allows), and refuses with one reason
 		// whoever the subject is.
 		if err := codicefiscale.Validate(c.SubjectCF); err != nil {
-			return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", c.SubjectCF, err), err, c.SubjectCF))
+			return f.fail(cfProblem(c.SubjectCF, err))
 		}
 		subject = c.SubjectCF
 	}

@@ -3,7 +3,6 @@ package kiosk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -74,7 +73,7 @@ func (f *Flow) LoginPassword(ctx context.Context, cf, password, code string) err
 	cf = strings.ToUpper(strings.TrimSpace(cf))
 	code = strings.TrimSpace(code)
 	if err := codicefiscale.Validate(cf); err != nil {
-		return f.fail(problem("cf_invalid", fmt.Sprintf("%q is not a valid codice fiscale: %v", cf, err), err, cf))
+		return f.fail(cfProblem(cf, err))
 	}
 	if password == "" || len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return f.fail(problem("clerk_password_format", "type the password and the 6-digit code of the authenticator app", nil))

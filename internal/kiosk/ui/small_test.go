@@ -197,3 +197,55 @@ func hasTextDeep(o fyne.CanvasObject, s string) bool {
 	}
 	return false
 }
+
+// TestSmallThingsScreens: the screens issue 15's small things changed, in
+// both languages: the log-in's hints, a mistyped codice fiscale explained
+// at the identification and for the "other person" of the choice, and the
+// places directory.
+func TestSmallThingsScreens(t *testing.T) {
+	ctx := context.Background()
+	for _, lang := range kiosk.Langs {
+		for _, tt := range []struct {
+			name  string
+			steps func(f *kiosk.Flow, u *UI)
+			want  kiosk.Step
+		}{
+			{"operator_login_hints", func(f *kiosk.Flow, u *UI) {}, kiosk.StepLogin},
+			{"operator_identify_wrong_cf", func(f *kiosk.Flow, u *UI) {
+				f.LoginCard(ctx, "12345678")
+				f.IdentifyByCF(ctx, "RSSMRA50B17A558X", "CA12345AB")
+			}, kiosk.StepIdentify},
+			{"operator_choose_other_cf", func(f *kiosk.Flow, u *UI) {
+				f.LoginCard(ctx, "12345678")
+				f.TapCard(ctx)
+				fyne.DoAndWait(func() {
+					u.subject = ""
+					u.otherCF.SetText("RSSMRA50B171558W")
+					u.types = map[certificate.Type]bool{certificate.Residenza: true}
+					u.Refresh()
+				})
+				f.Choose(kiosk.Choice{SubjectCF: "RSSMRA50B171558W", Types: []certificate.Type{certificate.Residenza}})
+			}, kiosk.StepChoose},
+			{"operator_places", func(f *kiosk.Flow, u *UI) {
+				f.LoginCard(ctx, "12345678")
+				f.ShowPlaces(ctx)
+			}, kiosk.StepPlaces},
+		} {
+			name := tt.name + "_" + string(lang)
+			t.Run(name, func(t *testing.T) {
+				a := test.NewTempApp(t)
+				f := newFlow(t, kiosk.Operator, &hub{})
+				u := New(a, f, catalog(t))
+				w := test.NewTempWindow(t, u.Content())
+				w.Resize(fyne.NewSize(1024, 720))
+				f.SetLang(lang)
+				tt.steps(f, u)
+				f.RefreshStatus(ctx)
+				if got := f.View().Step; got != tt.want {
+					t.Fatalf("step %s, want %s (%v)", got, tt.want, f.View().Problem)
+				}
+				golden(t, w, name)
+			})
+		}
+	}
+}
