@@ -7,6 +7,10 @@
 -- codice fiscale, its omocodia base, the name key, the current family, and
 -- the NIS, member and event links. Those columns are written by the store
 -- from the same record in the same statement group, so they cannot drift.
+--
+-- Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): a
+-- bulk load sends each table's new rows with one COPY, in whatever order,
+-- and the store checks every reference itself before it writes.
 
 -- The person count, kept as registry/bolt's meta "persons" is: count(*)
 -- reads every row, and the hub shows the count at start and on its status.
@@ -29,7 +33,7 @@ CREATE TABLE persons (
     -- registry.NameKey; bytewise order ("C") so a prefix is one index
     -- range and the order is registry/bolt's.
     name_key text COLLATE "C" NOT NULL,
-    family_id bigint REFERENCES families (id),
+    family_id bigint REFERENCES families (id) DEFERRABLE INITIALLY DEFERRED,
     record jsonb NOT NULL
 );
 CREATE INDEX persons_cf_base ON persons (cf_base);
@@ -39,14 +43,14 @@ CREATE INDEX persons_name_key ON persons (name_key, id);
 -- number a kiosk reads without a PIN.
 CREATE TABLE person_nis (
     nis text PRIMARY KEY,
-    person_id bigint NOT NULL REFERENCES persons (id)
+    person_id bigint NOT NULL REFERENCES persons (id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX person_nis_person ON person_nis (person_id);
 
 -- Current and former members (Person.Family and Person.Memberships).
 CREATE TABLE family_members (
-    family_id bigint NOT NULL REFERENCES families (id),
-    person_id bigint NOT NULL REFERENCES persons (id),
+    family_id bigint NOT NULL REFERENCES families (id) DEFERRABLE INITIALLY DEFERRED,
+    person_id bigint NOT NULL REFERENCES persons (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (family_id, person_id)
 );
 CREATE INDEX family_members_person ON family_members (person_id);
@@ -59,8 +63,8 @@ CREATE TABLE events (
 -- The persons an event involves (Event.Persons; Related are not indexed,
 -- as in registry/bolt).
 CREATE TABLE person_events (
-    person_id bigint NOT NULL REFERENCES persons (id),
-    event_id bigint NOT NULL REFERENCES events (id),
+    person_id bigint NOT NULL REFERENCES persons (id) DEFERRABLE INITIALLY DEFERRED,
+    event_id bigint NOT NULL REFERENCES events (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (person_id, event_id)
 );
 CREATE INDEX person_events_event ON person_events (event_id);
