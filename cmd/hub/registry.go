@@ -19,8 +19,8 @@ import (
 
 func init() {
 	register(
-		command{Name: "seed", Usage: "--data DIR --persons N [--seed S]", Help: "fill an empty registry with a synthetic city", Run: (*cli).seed},
-		command{Name: "person list", Usage: "--data DIR [--limit N]", Help: "list residents: codice fiscale and name, one a line", Run: (*cli).personList},
+		command{Name: "seed", Usage: "--data DIR | --db URL --persons N [--seed S]", Help: "fill an empty registry with a synthetic city", Run: (*cli).seed},
+		command{Name: "person list", Usage: "--data DIR | --db URL [--limit N]", Help: "list residents: codice fiscale and name, one a line", Run: (*cli).personList},
 		command{Name: "person show", Usage: "--data DIR --cf CF | --nis NIS [--purpose TEXT] [--json]", Help: "show one person's registry record (recorded in the audit log)", Run: (*cli).personShow},
 		command{Name: "places import", Usage: "--data DIR FILE", Help: "load ANPR's archive of comuni or table of foreign states", Run: (*cli).placesImport},
 	)
@@ -29,6 +29,7 @@ func init() {
 func (c *cli) seed(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub seed")
 	data := c.dataFlag(fs)
+	db := c.dbFlag(fs)
 	n := fs.Int("persons", 0, "number of residents")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same city")
 	if err := cmdline.NoArgs(fs, args); err != nil {
@@ -38,7 +39,7 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 		return usagef("--persons must be a positive number of residents")
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return c.withStore(ctx, *data, writeCreate, func(st registry.Store) error {
+	return c.withRegistry(ctx, *db, *data, writeCreate, func(st registry.Store) error {
 		var have int
 		if err := st.View(ctx, func(r registry.Reader) (err error) { have, err = r.CountPersons(); return }); err != nil {
 			return err
@@ -61,6 +62,7 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 func (c *cli) personList(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub person list")
 	data := c.dataFlag(fs)
+	db := c.dbFlag(fs)
 	limit := fs.Int("limit", 0, "list at most N persons (0: all)")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
@@ -68,7 +70,7 @@ func (c *cli) personList(ctx context.Context, args []string) error {
 	if *limit < 0 {
 		return usagef("--limit must not be negative")
 	}
-	return c.withStore(ctx, *data, readExisting, func(st registry.Store) error {
+	return c.withRegistry(ctx, *db, *data, readExisting, func(st registry.Store) error {
 		return st.View(ctx, func(r registry.Reader) error {
 			n := 0
 			return r.Persons(0, func(p *registry.Person) (bool, error) {
