@@ -148,8 +148,8 @@ func (c *FileCheck) run(tx *bbolt.Tx, key []byte) error {
 		}
 	})
 	tx.Bucket(bPayload).ForEach(func(k, _ []byte) error {
-		if len(k) != 8 || tx.Bucket(bPending).Get(k) == nil && tx.Bucket(bRefused).Get(k) == nil {
-			c.problem("payload %x belongs to no pending or refused operation", k)
+		if len(k) != 8 || tx.Bucket(bPending).Get(k) == nil && tx.Bucket(bRefused).Get(k) == nil && !keeps(tx, k) {
+			c.problem("payload %x belongs to no pending or refused operation, nor to a delivered one that keeps it", k)
 		}
 		return nil
 	})
@@ -179,4 +179,11 @@ func (c *FileCheck) run(tx *bbolt.Tx, key []byte) error {
 		return nil
 	})
 	return nil
+}
+
+// keeps says the operation with id k was delivered and keeps its payload
+// (Result.Keep).
+func keeps(tx *bbolt.Tx, k []byte) bool {
+	t := getTombstone(tx, binary.BigEndian.Uint64(k))
+	return t != nil && t.Kept
 }

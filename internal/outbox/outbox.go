@@ -137,6 +137,9 @@ type Entry struct {
 	Refusal     *Refusal  // why the hub refused it (Refused, Dismissed)
 	DoneAt      time.Time // when it was delivered, refused or dismissed
 	ResultRef   string    // the hub's reference for the result (Delivered)
+	// Kept says a delivered operation's payload is kept until Release
+	// (Result.Keep); KeptPayload reads it.
+	Kept bool
 }
 
 // Stats summarises the queue for the status bar.
@@ -258,6 +261,10 @@ type tombstone struct {
 	DoneAt   time.Time `json:"done_at"`
 	Ref      string    `json:"ref,omitempty"`
 	Reason   string    `json:"reason,omitempty"` // the refusal's machine code; its message may name the person
+	// Kept: the payload stays in bPayload, sealed when Personal, until
+	// Release (Result.Keep).
+	Kept     bool `json:"kept,omitempty"`
+	Personal bool `json:"personal,omitempty"`
 }
 
 // Open opens or creates the outbox file at path.
@@ -738,6 +745,12 @@ func (o *Outbox) Purge() (int, error) {
 				tx.Bucket(bKeys).Delete([]byte(t.Key))); err != nil {
 				return err
 			}
+			if t.Kept {
+				// Never collected: its request goes with it.
+				if err := errors.Join(tx.Bucket(bPayload).Delete(idKey(t.ID)), markDirty(tx)); err != nil {
+					return err
+				}
+			}
 		}
 		n = len(old)
 		return nil
@@ -871,7 +884,12 @@ func (o *Outbox) delivered(id uint64, res Result) (Entry, error) {
 			return fmt.Errorf("operation %d is no longer pending", id)
 		}
 		t := r.tombstone(Delivered, now, res.Ref)
-		if err := errors.Join(tx.Bucket(bPending).Delete(idKey(id)), tx.Bucket(bPayload).Delete(idKey(id))); err != nil {
+		if err := tx.Bucket(bPending).Delete(idKey(id)); err != nil {
+			return err
+		}
+		if res.Keep {
+			t.Kept, t.Personal = true, r.Personal
+		} else if err := tx.Bucket(bPayload).Delete(idKey(id)); err != nil {
 			return err
 		}
 		if err := putJSON(tx.Bucket(bDone), id, t); err != nil {
@@ -884,7 +902,7 @@ func (o *Outbox) delivered(id uint64, res Result) (Entry, error) {
 			return err
 		}
 		e = t.entry()
-		if r.Personal {
+		if r.Personal && !res.Keep {
 			return markDirty(tx)
 		}
 		return nil
@@ -1024,5 +1042,46 @@ func (t *tombstone) entry() Entry {
 	if t.Reason != "" {
 		e.Refusal = &Refusal{Reason: t.Reason}
 	}
+	e.Kept = t.Kept
 	return e
+}
+
+// KeptPayload is the payload a delivered operation keeps (Result.Keep),
+// opened.
+func (o *Outbox) KeptPayload(id uint64) ([]byte, error) {
+	var out []byte
+	err := o.view(func(tx *bbolt.Tx) error {
+		t := getTombstone(tx, id)
+		if t == nil || !t.Kept {
+			return fmt.Errorf("operation %d keeps no payload: %w", id, ErrNotFound)
+		}
+		v := tx.Bucket(bPayload).Get(idKey(id))
+		if v == nil {
+			return fmt.Errorf("operation %d has lost the payload it keeps", id)
+		}
+		r := &record{ID: t.ID, Key: t.Key, Personal: t.Personal, Payload: append([]byte(nil), v...)}
+		var err error
+		out, err = o.payload(r)
+		return err
+	})
+	return out, err
+}
+
+// Release deletes the payload a delivered operation kept (Result.Keep):
+// what needed it is done. Releasing one that keeps nothing does nothing.
+func (o *Outbox) Release(id uint64) error {
+	return o.update(func(tx *bbolt.Tx) error {
+		t := getTombstone(tx, id)
+		if t == nil || !t.Kept {
+			return nil
+		}
+		t.Kept = false
+		if err := errors.Join(tx.Bucket(bPayload).Delete(idKey(id)), putJSON(tx.Bucket(bDone), id, t)); err != nil {
+			return err
+		}
+		if t.Personal {
+			return markDirty(tx)
+		}
+		return nil
+	})
 }

@@ -20,6 +20,12 @@ type Result struct {
 	// Jobs are the documents to print for it (a certificate, its receipt),
 	// put in the outbox's spool in the commit that records the delivery.
 	Jobs []Job
+	// Keep keeps the operation's payload, sealed as it was queued, beside
+	// its tombstone until Release: the hub accepted the operation, but
+	// what follows needs the request again and its requester present, as
+	// a self-service kiosk's request is collected there with the same card
+	// (issue 15, item 5). Purge deletes it with the tombstone.
+	Keep bool
 }
 
 // Refusal is why an operation left the queue for the operator: a

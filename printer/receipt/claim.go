@@ -23,6 +23,11 @@ type Claim struct {
 	TotalCents int64
 	Code       string // the outbox's claim code, "ABC-DEF-GHJ"
 	Lang       Lang
+	// Collect is a self-service kiosk's claim: nothing was paid, and the
+	// citizen collects the certificate there with the code and the same
+	// CIE once the city has confirmed the request, paying then; nothing
+	// is printed unattended (issue 15, item 5).
+	Collect bool
 }
 
 // Total is the sum of the fee lines.
@@ -82,7 +87,11 @@ func EncodeClaim(c Claim, p escpos.Profile) ([]byte, error) {
 	e.Bold(true).Size(2, 2).Line(c.Code).Size(1, 1).Bold(false)
 	e.QR(c.Code, qrModule(p), escpos.ECCMedium)
 	e.Align(escpos.Left)
-	for _, l := range wrap(t.claimWait, cols, cp) {
+	wait := t.claimWait
+	if c.Collect {
+		wait = t.claimCollect
+	}
+	for _, l := range wrap(wait, cols, cp) {
 		e.Line(l)
 	}
 	e.Feed(1)

@@ -59,6 +59,10 @@ type Receipt struct {
 	TotalCents int64
 	VerifyURL  string // encoded in the QR
 	Lang       Lang
+	// Copy marks a reprint: "COPIA" under the header, as on the copy of
+	// the certificate a self-service kiosk reprints (never a second
+	// original, issue 15 item 4).
+	Copy bool
 }
 
 // Total is the sum of the fee lines.
@@ -97,6 +101,9 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 	e := escpos.NewEncoder(p)
 
 	header(e, t, r.Shop, r.Address, r.OperatorID, r.Time)
+	if r.Copy {
+		e.Align(escpos.Center).Bold(true).Size(2, 2).Line(t.copy).Size(1, 1).Bold(false).Align(escpos.Left)
+	}
 
 	for _, c := range r.Certificates {
 		e.Bold(true)

@@ -7,8 +7,12 @@ type strs struct {
 	timeLayout                                         string
 	// The claim receipt's own sentences (claim.go).
 	claimTitle, notCertificate, claimCode, claimWait string
-	fees                                             map[FeeKind]string
-	types                                            map[string]string
+	// claimCollect replaces claimWait on a self-service kiosk's claim
+	// receipt: collected there with the card, paid then (Claim.Collect).
+	claimCollect string
+	copy         string // a reprint's mark (Receipt.Copy)
+	fees         map[FeeKind]string
+	types        map[string]string
 }
 
 // certificate names a certificate type in the receipt's language; an
@@ -28,8 +32,10 @@ var texts = map[Lang]strs{
 		privacy:    "Privacy: i dati personali sono trattati dal Comune solo per il rilascio del certificato (Reg. UE 2016/679); l'informativa è disponibile presso l'esercente.",
 		timeLayout: "02/01/2006 15:04",
 		claimTitle: "RICEVUTA DI PRENOTAZIONE", notCertificate: "Questa ricevuta non è un certificato.",
-		claimCode: "Codice di ritiro",
-		claimWait: "Il collegamento con il Comune è momentaneamente assente: il certificato sarà stampato qui appena tornerà, oppure quando tornerai con questa ricevuta.",
+		claimCode:    "Codice di ritiro",
+		claimWait:    "Il collegamento con il Comune è momentaneamente assente: il certificato sarà stampato qui appena tornerà, oppure quando tornerai con questa ricevuta.",
+		copy:         "COPIA",
+		claimCollect: "Non hai pagato nulla. Il certificato sarà emesso quando il Comune avrà confermato la tua identità: ritiralo a questo chiosco con il codice qui sopra e la tua CIE, e pagalo in quel momento.",
 		fees: map[FeeKind]string{
 			Bollo: "Imposta di bollo", Exemption: "Bollo", Diritti: "Diritti di segreteria", Service: "Servizio",
 		},
@@ -60,8 +66,10 @@ var texts = map[Lang]strs{
 		privacy:    "Privacy: your personal data is processed by the municipality only to issue the certificate (EU Reg. 2016/679); the full notice is available from the shop.",
 		timeLayout: "02/01/2006 15:04", // day first in English too (issue 15): read in Italy, where 03/04 is 3 April
 		claimTitle: "CLAIM RECEIPT", notCertificate: "This receipt is not a certificate.",
-		claimCode: "Claim code",
-		claimWait: "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",
+		claimCode:    "Claim code",
+		claimWait:    "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",
+		copy:         "COPY (COPIA)",
+		claimCollect: "Nothing has been paid. The certificate will be issued once the city has confirmed your identity: collect it at this kiosk with the code above and your CIE, and pay for it then.",
 		fees: map[FeeKind]string{
 			Bollo: "Stamp duty (bollo)", Exemption: "Stamp duty", Diritti: "Registry fee", Service: "Service fee",
 		},
