@@ -162,3 +162,67 @@ func TestClosed(t *testing.T) {
 		t.Errorf("View after Close = %v, want ErrClosed", err)
 	}
 }
+
+// Two hubs on one database write the registry at once: their updates run
+// one after the other (the registry lock), so every person gets an ID of
+// its own and a codice fiscale put by both is refused to exactly one.
+func TestTwoHubsOneDatabase(t *testing.T) {
+	conn := pg.Database(t)
+	hubs := []*Registry{open(t, conn), open(t, conn)}
+	const updates, perUpdate = 15, 3
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*updates*2)
+	for h, s := range hubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range updates {
+				err := s.Update(context.Background(), func(w registry.Writer) error {
+					for k := range perUpdate {
+						if err := w.PutPerson(resident(1000*h + perUpdate*u + k)); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- fmt.Errorf("hub %d, update %d: %w", h, u, err)
+				}
+				// The same code from both hubs: one of them is refused.
+				shared := resident(50000 + u)
+				errs <- s.Update(context.Background(), func(w registry.Writer) error { return w.PutPerson(shared) })
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	conflicts := 0
+	for err := range errs {
+		switch {
+		case errors.Is(err, registry.ErrConflict):
+			conflicts++
+		case err != nil:
+			t.Error(err)
+		}
+	}
+	if conflicts != updates {
+		t.Errorf("%d of the %d codes put by both hubs were refused, want each once", conflicts, updates)
+	}
+	err := hubs[0].View(context.Background(), func(r registry.Reader) error {
+		want := 2*updates*perUpdate + updates
+		if n, err := r.CountPersons(); err != nil || n != want {
+			t.Errorf("CountPersons = %d, %v; want %d", n, err, want)
+		}
+		seen := map[registry.PersonID]bool{}
+		return r.Persons(0, func(p *registry.Person) (bool, error) {
+			if seen[p.ID] {
+				t.Errorf("ID %d given twice", p.ID)
+			}
+			seen[p.ID] = true
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

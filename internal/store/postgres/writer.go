@@ -413,10 +413,14 @@ func (w *writer) queuePerson(p *registry.Person, code, base string, fams []int64
 	if p.Family != 0 {
 		family = int64(p.Family)
 	}
-	w.batch.Queue(`INSERT INTO persons (id, cf, cf_base, name_key, family_id, record) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET cf = excluded.cf, cf_base = excluded.cf_base, name_key = excluded.name_key,
-		family_id = excluded.family_id, record = excluded.record`,
-		id, code, base, registry.NameKey(p.Surname, p.GivenNames), family, data)
+	// A new person is a plain INSERT: were the registry lock ever
+	// bypassed, a clash of IDs would fail rather than overwrite.
+	upsert := `INSERT INTO persons (id, cf, cf_base, name_key, family_id, record) VALUES ($1, $2, $3, $4, $5, $6)`
+	if exists {
+		upsert += ` ON CONFLICT (id) DO UPDATE SET cf = excluded.cf, cf_base = excluded.cf_base, name_key = excluded.name_key,
+		family_id = excluded.family_id, record = excluded.record`
+	}
+	w.batch.Queue(upsert, id, code, base, registry.NameKey(p.Surname, p.GivenNames), family, data)
 	if exists {
 		// A replacement: drop the NIS and families the person no
 		// longer has.
