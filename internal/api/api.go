@@ -200,6 +200,9 @@ const (
 // CertificateRequest is the body of POST /api/v1/certificates, which also
 // needs an Idempotency-Key header.
 type CertificateRequest struct {
+	// CF is the subject's codice fiscale; empty on a counter or
+	// self-service request, the requester themself as the evidence
+	// identifies them (a request queued offline after a CIE tap).
 	CF        string         `json:"cf"`
 	Types     []string       `json:"types"`
 	Exemption fees.Exemption `json:"exemption"`

@@ -288,7 +288,10 @@ func TestIssueCertificateValidation(t *testing.T) {
 	}{
 		{"wrong check character", map[string]any{"cf": "RSSMRA50B17F205X", "types": res}, 422, "invalid_cf"},
 		{"too short", map[string]any{"cf": "RSSMRA50B17", "types": res}, 422, "invalid_cf"},
-		{"empty", map[string]any{"cf": "", "types": res}, 422, "invalid_cf"},
+		// An empty subject is the requester themself (a request a kiosk
+		// queued offline after a CIE tap): refused only when the
+		// evidence identifies nobody.
+		{"empty, no one identified", map[string]any{"cf": "", "types": res, "requester": api.RequesterEvidence{Method: "spid"}}, 403, "identification_failed"},
 		{"symbols", map[string]any{"cf": "RSSMRA50B17F20$W", "types": res}, 422, "invalid_cf"},
 		{"impossible month", map[string]any{"cf": "RSSMRA50Z17F205W", "types": res}, 422, "invalid_cf"},
 		{"control characters", map[string]any{"cf": "RSSMRA50B17F205\x00", "types": res}, 422, "invalid_cf"},

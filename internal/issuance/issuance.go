@@ -122,6 +122,11 @@ func (s *Service) placeTable() *places.Table {
 
 // Request is one certificate request, already authenticated by the caller.
 type Request struct {
+	// SubjectCF is whom the certificate is about. Empty on a counter or
+	// self-service request means the requester themself, as the evidence
+	// identifies them: a kiosk that served a new customer while the hub
+	// could not be reached knows only their card's NIS after a CIE tap
+	// (the chip's level 1 holds no codice fiscale), and asks for them.
 	SubjectCF string
 	Types     []string
 	Exemption fees.Exemption
@@ -248,7 +253,13 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 				return err
 			}
 		}
-		d, err := certificate.Load(r, req.SubjectCF)
+		subjectCF := req.SubjectCF
+		if strings.TrimSpace(subjectCF) == "" && req.Channel != certificate.Office {
+			// The requester themself (Request.SubjectCF).
+			subjectCF = creq.Requester.CF
+			read.Subject = subjectCF
+		}
+		d, err := certificate.Load(r, subjectCF)
 		if err != nil {
 			if bad := malformedCF("subject's", err); bad != err {
 				return bad

@@ -123,19 +123,34 @@ func (f *Flow) lookup(ctx context.Context, ev *api.RequesterEvidence, channel ce
 	hctx, cancel := f.ctx(ctx)
 	defer cancel()
 	p, err := f.deps.Hub.LookupPerson(hctx, PersonQuery{Requester: *cloneEvidence(ev), Channel: channel})
+	types := f.cfg.Types
 	if err != nil {
 		f.noteHub(err)
-		return f.fail(hubProblem(err))
+		if !errors.Is(err, ErrOffline) || rateLimited(err) {
+			return f.fail(hubProblem(err))
+		}
+		// The hub is away: a customer the kiosk can identify itself is
+		// served for themselves, the request queued (offline.go).
+		var perr *Problem
+		if p, perr = f.provisional(ev); perr != nil {
+			return f.fail(perr)
+		}
+		types = OfflineTypes(types)
+	} else {
+		f.noteHub(nil)
 	}
-	f.noteHub(nil)
 	f.update(func(v *View) {
 		if f.requester != ev {
 			wipeEvidence(f.requester)
 		}
 		f.requester = ev
 		v.Person = p
+		v.Types = types
 		v.Choice = Choice{SubjectCF: p.CF}
 		v.Subject = p.Name()
+		if p.Provisional != "" {
+			v.Subject = p.ProvisionalLabel()
+		}
 		v.Step = StepChoose
 	})
 	return nil

@@ -32,6 +32,14 @@ const (
 	SelfService Mode = "self-service" // a citizen alone at a kiosk
 )
 
+// Key is the mode in translation keys: "operator" or "self_service".
+func (m Mode) Key() string {
+	if m == SelfService {
+		return "self_service"
+	}
+	return "operator"
+}
+
 // ParseMode reads a --mode value.
 func ParseMode(s string) (Mode, error) {
 	switch Mode(s) {
@@ -63,6 +71,14 @@ type Person struct {
 	// Eligibility is what the hub says the person may have about
 	// themself here (eligibility.go).
 	Eligibility Eligibility
+	// Provisional is set (to the evidence's method, api.EvidenceCIE or
+	// api.EvidenceDocument) for a person the kiosk identified itself while
+	// the hub could not be reached (offline.go): no name and no family are
+	// known, CF is empty after a CIE tap (the chip's level 1 holds only
+	// the NIS), and the request is for this person alone, issued once the
+	// hub confirms the identity.
+	Provisional string
+	NIS         string // a provisional person's card, after a CIE tap
 }
 
 // Name is "Given names Surname", as a screen greets someone.

@@ -32,6 +32,18 @@ func (f *Flow) Choose(c Choice) error {
 	c.SubjectCF = strings.ToUpper(strings.TrimSpace(c.SubjectCF))
 	subject := ""
 	switch {
+	case p.Provisional != "":
+		// Identified by the kiosk alone: for themselves only, of the
+		// types every resident can have (offline.go).
+		if c.SubjectCF != p.CF {
+			return f.fail(problem("offline_self_only", "while the hub cannot be reached a new customer is served for themselves only", nil))
+		}
+		for _, t := range c.Types {
+			if !slices.Contains(OfflineTypes(f.cfg.Types), t) {
+				return f.fail(problem("offline_type_not_allowed", fmt.Sprintf("the %s certificate cannot be requested while the hub cannot be reached", t), nil, string(t)))
+			}
+		}
+		subject = p.ProvisionalLabel()
 	case c.SubjectCF == p.CF:
 		subject = p.Name()
 	default:
@@ -318,6 +330,7 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		f.refreshQueue()
 		cr := receipt.Claim{Shop: f.cfg.Shop, Address: f.cfg.Address, OperatorID: f.cfg.OperatorID, Time: now,
 			Types: typeNames(req.Types), Fees: receiptFees(v.Preview.Lines), TotalCents: total, Code: claim, Lang: receipt.Lang(v.Lang)}
+		cr.IdentityPending = v.Person != nil && v.Person.Provisional != ""
 		f.update(func(v *View) {
 			f.claim = &cr
 			v.Result = &Result{Claim: claim}

@@ -28,6 +28,11 @@ type Claim struct {
 	// CIE once the city has confirmed the request, paying then; nothing
 	// is printed unattended (issue 15, item 5).
 	Collect bool
+	// IdentityPending says the kiosk identified the citizen itself while
+	// the Comune could not be reached (a new customer served offline):
+	// the receipt then says, instead of the usual wait, that the
+	// certificate is issued only once the Comune confirms who they are.
+	IdentityPending bool
 }
 
 // Total is the sum of the fee lines.
@@ -88,8 +93,12 @@ func EncodeClaim(c Claim, p escpos.Profile) ([]byte, error) {
 	e.QR(c.Code, qrModule(p), escpos.ECCMedium)
 	e.Align(escpos.Left)
 	wait := t.claimWait
-	if c.Collect {
+	switch {
+	case c.Collect:
+		// A self-service kiosk's claim says collection and identity both.
 		wait = t.claimCollect
+	case c.IdentityPending:
+		wait = t.claimIdentity
 	}
 	for _, l := range wrap(wait, cols, cp) {
 		e.Line(l)

@@ -102,3 +102,33 @@ func TestValidateClaim(t *testing.T) {
 		t.Errorf("demo claim does not validate: %v", err)
 	}
 }
+
+// TestClaimIdentityPending: the claim receipt of a new customer served
+// while the Comune could not be reached says, in words a citizen
+// understands, that the certificate is issued once the Comune confirms
+// who they are, and what happens if it does not, instead of promising
+// to print it when the link is back.
+func TestClaimIdentityPending(t *testing.T) {
+	for lang, want := range map[Lang][]string{
+		Italian: {"non ha ancora potuto confermare la tua identità", "sarà rilasciato appena il Comune la confermerà", "ritiralo con questa ricevuta", "quanto pagato ti sarà restituito"},
+		English: {"could not yet confirm who you are", "issued as soon as the city confirms your identity", "collect it with this receipt", "what you paid is given back"},
+	} {
+		p, _ := escpos.Lookup("tm-t20", 80)
+		c := DemoClaim(demoTime, lang)
+		c.IdentityPending = true
+		got, err := EncodeClaim(c, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := readBack(t, got, p, []string{c.Code}, true, c.Code)
+		text := strings.Join(strings.Fields(doc.Text()), " ")
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the receipt does not say %q:\n%s", lang, w, doc.Text())
+			}
+		}
+		if strings.Contains(text, "appena tornerà") || strings.Contains(text, "as soon as it is back") {
+			t.Errorf("%s: the receipt promises printing on the link's return:\n%s", lang, doc.Text())
+		}
+	}
+}

@@ -11,8 +11,11 @@ type strs struct {
 	// receipt: collected there with the card, paid then (Claim.Collect).
 	claimCollect string
 	copy         string // a reprint's mark (Receipt.Copy)
-	fees         map[FeeKind]string
-	types        map[string]string
+	// claimIdentity replaces claimWait at a counter for a new customer
+	// served offline (Claim.IdentityPending).
+	claimIdentity string
+	fees          map[FeeKind]string
+	types         map[string]string
 }
 
 // certificate names a certificate type in the receipt's language; an
@@ -36,6 +39,9 @@ var texts = map[Lang]strs{
 		claimWait:    "Il collegamento con il Comune è momentaneamente assente: il certificato sarà stampato qui appena tornerà, oppure quando tornerai con questa ricevuta.",
 		copy:         "COPIA",
 		claimCollect: "Non hai pagato nulla. Il certificato sarà emesso quando il Comune avrà confermato la tua identità: ritiralo a questo chiosco con il codice qui sopra e la tua CIE, e pagalo in quel momento.",
+		claimIdentity: "Il collegamento con il Comune è momentaneamente assente, quindi il Comune non ha ancora potuto confermare la tua identità. " +
+			"Il certificato sarà rilasciato appena il Comune la confermerà: ritiralo con questa ricevuta e il codice qui sopra. " +
+			"Se il Comune non potrà confermarla, il certificato non sarà rilasciato e quanto pagato ti sarà restituito.",
 		fees: map[FeeKind]string{
 			Bollo: "Imposta di bollo", Exemption: "Bollo", Diritti: "Diritti di segreteria", Service: "Servizio",
 		},
@@ -70,6 +76,9 @@ var texts = map[Lang]strs{
 		claimWait:    "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",
 		copy:         "COPY (COPIA)",
 		claimCollect: "Nothing has been paid. The certificate will be issued once the city has confirmed your identity: collect it at this kiosk with the code above and your CIE, and pay for it then.",
+		claimIdentity: "The connection to the city is down for now, so the city could not yet confirm who you are. " +
+			"The certificate will be issued as soon as the city confirms your identity: collect it with this receipt and the code above. " +
+			"If the city cannot confirm it, no certificate is issued and what you paid is given back.",
 		fees: map[FeeKind]string{
 			Bollo: "Stamp duty (bollo)", Exemption: "Stamp duty", Diritti: "Registry fee", Service: "Service fee",
 		},

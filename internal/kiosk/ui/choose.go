@@ -19,20 +19,31 @@ func (u *UI) typeLabel(v kiosk.View, t certificate.Type) string { return u.t(v, 
 
 func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	p := v.Person
-	hello := heading(u.t(v, v.Greeting, p.Name()))
+	var hello fyne.CanvasObject = heading(u.t(v, v.Greeting, p.Name()))
 	// Subject: oneself, the family, and at the counter anyone else by CF.
 	selfKey := "choose_self"
 	if v.Mode == kiosk.Operator {
 		selfKey = "choose_requester"
 	}
-	labels := []string{u.t(v, selfKey, p.Name())}
+	name := p.Name()
+	provisional := p.Provisional != ""
+	if provisional {
+		// Identified by the kiosk alone while the hub is away: for
+		// themselves only, and the screen says why (kiosk/offline.go).
+		name = p.ProvisionalLabel()
+		note := widget.NewLabel(u.t(v, "choose_provisional_"+v.Mode.Key()))
+		note.Wrapping = fyne.TextWrapWord
+		note.Importance = widget.WarningImportance
+		hello = container.NewVBox(heading(u.t(v, "choose_hello_provisional")), note)
+	}
+	labels := []string{u.t(v, selfKey, name)}
 	cfs := []string{p.CF}
 	for _, m := range p.Family {
 		labels = append(labels, fmt.Sprintf("%s (%s)", m.Name(), day(m.BirthDate)))
 		cfs = append(cfs, m.CF)
 	}
 	other := "—"
-	if v.Mode == kiosk.Operator {
+	if v.Mode == kiosk.Operator && !provisional {
 		other = u.t(v, "identify_cf") + "…"
 		labels = append(labels, other)
 		cfs = append(cfs, "")
@@ -51,7 +62,10 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 			subj.Selected = labels[i]
 		}
 	}
-	if u.subject == "" && v.Mode == kiosk.Operator {
+	switch {
+	case provisional:
+		subj.Selected = labels[0]
+	case u.subject == "" && v.Mode == kiosk.Operator:
 		subj.Selected = other
 	}
 	var typeLabels []string
@@ -144,7 +158,9 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	useSel.Selected = u.t(v, "use_"+u.use.String())
 	choose := func() {
 		c := kiosk.Choice{SubjectCF: u.subject}
-		if c.SubjectCF == "" {
+		if provisional {
+			c.SubjectCF = p.CF
+		} else if c.SubjectCF == "" {
 			c.SubjectCF = u.otherCF.Text
 		}
 		for _, t := range v.Types {
@@ -179,7 +195,7 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	u.busy(v, next, back)
 	left := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_subject"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), subj)
-	if v.Mode == kiosk.Operator {
+	if v.Mode == kiosk.Operator && !provisional {
 		left.Add(u.otherCF)
 	}
 	left.Add(widget.NewLabelWithStyle(u.t(v, "choose_purpose"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))

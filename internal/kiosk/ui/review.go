@@ -92,9 +92,15 @@ func (u *UI) doneScreen(v kiosk.View) fyne.CanvasObject {
 	}
 	if v.Result.Issued == nil {
 		claim := heading(u.t(v, "done_claim", v.Result.Claim))
-		msg := widget.NewLabel(u.t(v, "done_queued"))
+		queued, printed := "done_queued", "done_claim_printed"
+		if v.Person != nil && v.Person.Provisional != "" {
+			// A new customer served offline: the certificate waits for
+			// the Comune to confirm who they are (kiosk/offline.go).
+			queued, printed = "done_queued_identity_"+v.Mode.Key(), "done_claim_printed_identity_"+v.Mode.Key()
+		}
+		msg := widget.NewLabel(u.t(v, queued))
 		msg.Wrapping = fyne.TextWrapWord
-		give := widget.NewLabel(u.t(v, "done_claim_printed"))
+		give := widget.NewLabel(u.t(v, printed))
 		give.Wrapping = fyne.TextWrapWord
 		reprint := widget.NewButtonWithIcon(u.t(v, "reprint_button"), theme.DocumentPrintIcon(), func() { u.run(u.flow.Reprint) })
 		u.busy(v, reprint, next)
