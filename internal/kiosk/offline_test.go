@@ -67,6 +67,13 @@ func TestNewCustomerServedOffline(t *testing.T) {
 	if want := OfflineTypes(certificate.Types()); !slices.Equal(v.Types, want) || slices.Contains(v.Types, certificate.StatoLibero) {
 		t.Errorf("types offered offline %v, want %v", v.Types, want)
 	}
+	cat, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if said := Spoken(v, cat, SpeakOptions{}).Text(cat); !strings.Contains(said, "Nuovo cliente") || !strings.Contains(said, cfOther) {
+		t.Errorf("speech mode reads the offline choice as %q", said)
+	}
 	wantProblem(t, "someone else", r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}}), "offline_self_only")
 	wantProblem(t, "stato libero", r.flow.Choose(Choice{SubjectCF: cfOther, Types: []certificate.Type{certificate.StatoLibero}}), "offline_type_not_allowed")
 	if err := r.flow.Choose(Choice{SubjectCF: cfOther, Types: []certificate.Type{certificate.Residenza}}); err != nil {

@@ -129,8 +129,14 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		s.Keys = t("speak_keys_pin")
 	case StepChoose:
 		s.Title = t("choose_title")
-		if v.Person != nil {
+		switch {
+		case v.Person != nil && v.Person.Provisional != "":
+			// A new customer served offline (offline.go), as the screen says.
+			line(t("choose_hello_provisional"), t("choose_provisional_"+v.Mode.Key()))
+		case v.Person != nil:
 			line(t(v.Greeting, v.Person.Name()))
+		}
+		if v.Person != nil {
 			if o.CF {
 				line(t("speak_cf", Spell(v.Person.CF, v.Lang)))
 			}
@@ -145,7 +151,11 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			if v.Mode == Operator {
 				self = "choose_requester"
 			}
-			choice(t(self, v.Person.Name()))
+			name := v.Person.Name()
+			if v.Person.Provisional != "" {
+				name = v.Person.ProvisionalLabel()
+			}
+			choice(t(self, name))
 			for _, m := range v.Person.Family {
 				choice(m.Name())
 			}
@@ -206,7 +216,11 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			return s
 		case v.Result.Issued == nil:
 			s.Title = t("done_queued_title")
-			line(t("done_queued"), t("done_claim", Spell(v.Result.Claim, v.Lang)), t("done_claim_printed"))
+			queued, printed := "done_queued", "done_claim_printed"
+			if v.Person != nil && v.Person.Provisional != "" {
+				queued, printed = "done_queued_identity_"+v.Mode.Key(), "done_claim_printed_identity_"+v.Mode.Key()
+			}
+			line(t(queued), t("done_claim", Spell(v.Result.Claim, v.Lang)), t(printed))
 		default:
 			is := v.Result.Issued
 			s.Title = t("done_title")
