@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"image/color"
+	"reflect"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -45,7 +48,27 @@ type UI struct {
 	use       certificate.Use // the destination of use chosen
 	lastStep  kiosk.Step
 	ctx       context.Context
-	drawCount int
+
+	// The frame, made once (see Refresh): the header, rebuilt only when
+	// what it shows changes; the status bar and the banner, changed in
+	// place; the page, which holds the step's body.
+	frame       *fyne.Container // the border of header, status bar and page
+	headerBox   *fyne.Container
+	headerShown *hdrKey
+	status      *statusBar
+	banner      *banner
+	bannerBox   *fyne.Container // lays the banner out at the top of the page
+	page        *fyne.Container
+	shown       *kiosk.View // screenKey of the body on the page
+	force       bool        // rebuild the body at the next update (Refresh)
+	drawCount   int         // bodies built, for the tests
+	// The body's buttons that an action in progress disables (busyObjs),
+	// those setBusy disabled (busyOff), whether the body was built while
+	// busy and whether it shows busy now.
+	busyObjs             []fyne.Disableable
+	busyOff              []fyne.Disableable
+	builtBusy, shownBusy bool
+	live                 []func(kiosk.View) // the body's in-place updaters (onRefresh)
 }
 
 // New makes the UI of flow; call Content for the window's content and
@@ -70,9 +93,20 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.marca = widget.NewEntry()
 	u.at = widget.NewEntry()
 	u.claimCode = widget.NewEntry()
-	u.root = container.NewStack()
-	flow.OnChange = func() { fyne.Do(u.Refresh) }
-	u.Refresh()
+	u.headerBox = container.NewStack()
+	u.status = newStatusBar()
+	u.banner = newBanner()
+	u.banner.Hide()
+	u.page = container.NewStack()
+	// The banner lies over the top of the page rather than above it, so a
+	// problem appearing or going never moves the buttons under the user's
+	// finger (issue 15, item 6).
+	u.bannerBox = container.New(overTop{}, u.banner)
+	u.frame = container.NewBorder(u.headerBox, u.status.box, nil, nil,
+		container.NewPadded(container.NewStack(u.page, u.bannerBox)))
+	u.root = container.NewStack(u.frame)
+	flow.OnChange = func() { fyne.Do(u.update) }
+	u.update()
 	return u
 }
 
@@ -84,6 +118,7 @@ func (u *UI) SetHighContrast(on bool) {
 	u.theme.HighContrast = on
 	u.app.Settings().SetTheme(&Theme{Scale: u.theme.Scale, HighContrast: on})
 	u.theme = u.app.Settings().Theme().(*Theme)
+	// Screens may have taken colours from the old theme: draw them again.
 	u.Refresh()
 }
 
@@ -118,17 +153,54 @@ func (u *UI) run(fn func(ctx context.Context) error) {
 	go fn(u.ctx)
 }
 
-// Refresh redraws the current screen from the flow's view. Must run on the
-// UI goroutine.
+// Refresh rebuilds the window's body from the flow's view, for a change of
+// the UI's own state that the body shows (the theme; inputs set by code).
+// The flow's own changes, status polls included, come through update,
+// which rebuilds only what changed. Must run on the UI goroutine.
 func (u *UI) Refresh() {
+	u.force = true
+	u.update()
+}
+
+// update brings the window up to date with the flow's view; the flow's
+// OnChange calls it (through fyne.Do, on the UI goroutine).
+//
+// The window is a frame that lives as long as the UI: the header, the
+// status bar and the problem banner are built once and changed in place,
+// and the step's body is rebuilt only when what it shows changes (see
+// screenKey). A status poll every few seconds therefore leaves the body's
+// widgets as they are: a list keeps its scroll position, an open drop-down
+// stays open on the same Select, a half-typed field keeps its text, and a
+// tap never lands on a widget that a rebuild has just taken out of the
+// window (the nil canvas behind the crash in widget.NewPopUpMenu, issue 15).
+func (u *UI) update() {
 	v := u.flow.View()
 	if v.Step != u.lastStep {
 		u.enter(v)
 	}
 	u.lastStep = v.Step
-	u.drawCount++
-	u.root.Objects = []fyne.CanvasObject{container.NewBorder(u.header(v), u.statusBar(v), nil, nil, container.NewPadded(u.screen(v)))}
-	u.root.Refresh()
+	if hk := headerKey(v, u.theme.HighContrast); u.headerShown == nil || *u.headerShown != hk {
+		u.headerShown = &hk
+		u.headerBox.Objects = []fyne.CanvasObject{u.header(v)}
+		// The frame, not only the box: a header of another height moves
+		// the page.
+		u.frame.Refresh()
+	}
+	if u.updateStatus(v) {
+		u.frame.Refresh()
+	}
+	u.updateBanner(v)
+	key := screenKey(v)
+	switch {
+	case u.force || u.shown == nil || !reflect.DeepEqual(*u.shown, key) || (u.builtBusy && !v.Busy):
+		u.build(v)
+		u.shown, u.force = &key, false
+	case v.Busy != u.shownBusy:
+		u.setBusy(v.Busy)
+	}
+	for _, fn := range u.live {
+		fn(v)
+	}
 }
 
 // enter clears what the previous screen left in the inputs.
@@ -157,6 +229,91 @@ func (u *UI) enter(v kiosk.View) {
 	}
 }
 
+// screenKey is the part of a view the body shows: two views with equal
+// keys draw the same body, so the body is not rebuilt between them.
+//
+// Left out, because they change by themselves while someone is using the
+// screen and are shown elsewhere or in place:
+//   - Status (hub, queue, printers, reader: the status bar), but for
+//     Suspended and Notice, which replace every step by the suspended screen;
+//   - CardPresent (the status bar), AgreementAge and PlacesAge (they grow
+//     with the clock; a screen that shows them registers a live updater);
+//   - AgreementAsOf while the agreement is not a cached copy (the caches'
+//     refresh restamps it every quarter of an hour and no screen shows it);
+//   - Problem (the banner, see updateBanner);
+//   - Busy (the buttons given to u.busy are disabled and enabled in place).
+//
+// Everything else (the step, the language, the person, the choice, the
+// preview, the result, the progress, the pages, and any field a screen
+// adds to kiosk.View) rebuilds the body when it changes. A screen that
+// wants to show a status value must update its widget in place with
+// u.onRefresh, never read it from the view it was built with.
+func screenKey(v kiosk.View) kiosk.View {
+	k := v
+	k.Status = kiosk.Status{Suspended: v.Status.Suspended, Notice: v.Status.Notice}
+	k.CardPresent = false
+	k.AgreementAge, k.PlacesAge = 0, 0
+	if !k.AgreementCached {
+		k.AgreementAsOf = time.Time{}
+	}
+	k.Problem = nil
+	k.Busy = false
+	return k
+}
+
+// hdrKey is what the header shows.
+type hdrKey struct {
+	mode     kiosk.Mode
+	lang     kiosk.Lang
+	shop     string
+	staff    kiosk.Staff
+	loggedIn bool
+	contrast bool
+}
+
+func headerKey(v kiosk.View, contrast bool) hdrKey {
+	k := hdrKey{mode: v.Mode, lang: v.Lang, shop: v.Shop, contrast: contrast}
+	if v.Staff != nil {
+		k.staff, k.loggedIn = *v.Staff, true
+	}
+	return k
+}
+
+// build makes the step's body afresh, forgetting the previous one's
+// buttons and live updaters.
+func (u *UI) build(v kiosk.View) {
+	u.busyObjs, u.busyOff, u.live = nil, nil, nil
+	u.builtBusy, u.shownBusy = v.Busy, v.Busy
+	u.drawCount++
+	u.page.Objects = []fyne.CanvasObject{u.screen(v)}
+	u.page.Refresh()
+}
+
+// onRefresh registers fn to run with every later view until the body is
+// rebuilt: the way a screen keeps a status value it shows (an age, a
+// state) current without being rebuilt. fn runs on the UI goroutine.
+func (u *UI) onRefresh(fn func(v kiosk.View)) { u.live = append(u.live, fn) }
+
+// setBusy disables the body's busy buttons while an action runs and gives
+// back, when it ends, those it disabled (a button the screen disabled for
+// its own reasons stays so).
+func (u *UI) setBusy(busy bool) {
+	u.shownBusy = busy
+	if busy {
+		for _, o := range u.busyObjs {
+			if !o.Disabled() {
+				o.Disable()
+				u.busyOff = append(u.busyOff, o)
+			}
+		}
+		return
+	}
+	for _, o := range u.busyOff {
+		o.Enable()
+	}
+	u.busyOff = nil
+}
+
 func (u *UI) header(v kiosk.View) fyne.CanvasObject {
 	mode := u.t(v, "mode_operator")
 	if v.Mode == kiosk.SelfService {
@@ -174,8 +331,56 @@ func (u *UI) header(v kiosk.View) fyne.CanvasObject {
 	return container.NewVBox(container.NewHBox(title, layout.NewSpacer(), container.NewHBox(right...)), widget.NewSeparator())
 }
 
-func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
-	st := v.Status
+// statusBar holds the status bar's widgets, made once and changed in
+// place by updateStatus.
+type statusBar struct {
+	box, row                        *fyne.Container
+	dot                             *canvas.Circle
+	dotBox                          *fyne.Container
+	hub, printer, reader, agreement *widget.Label
+	seps                            [3]*widget.Separator
+	spacer                          fyne.CanvasObject
+	progress                        *widget.ProgressBar
+	progressBox                     *fyne.Container
+}
+
+func newStatusBar() *statusBar {
+	s := &statusBar{dot: canvas.NewCircle(color.Transparent), hub: widget.NewLabel(""), printer: widget.NewLabel(""),
+		reader: widget.NewLabel(""), agreement: widget.NewLabel(""), spacer: layout.NewSpacer(), progress: widget.NewProgressBar()}
+	for i := range s.seps {
+		s.seps[i] = widget.NewSeparator()
+	}
+	s.dot.Resize(fyne.NewSize(12, 12))
+	s.dotBox = container.NewGridWrap(fyne.NewSize(14, 14), s.dot)
+	s.progressBox = container.NewGridWrap(fyne.NewSize(180, 24), s.progress)
+	s.row = container.NewHBox()
+	s.box = container.NewVBox(widget.NewSeparator(), s.row)
+	return s
+}
+
+// arrange puts in the bar's row the items shown: the cached agreement's
+// age and the progress bar only when there is one. It reports whether the
+// row changed (and was laid out again).
+func (s *statusBar) arrange(agreement, progress bool) bool {
+	items := []fyne.CanvasObject{s.dotBox, s.hub, s.seps[0], s.printer, s.seps[1], s.reader}
+	if agreement {
+		items = append(items, s.seps[2], s.agreement)
+	}
+	if progress {
+		items = append(items, s.spacer, s.progressBox)
+	}
+	if !slices.Equal(items, s.row.Objects) {
+		s.row.Objects = items
+		s.row.Refresh()
+		return true
+	}
+	return false
+}
+
+// updateStatus shows v's status in the bar's widgets. It reports whether
+// the bar's height may have changed (an item came or went).
+func (u *UI) updateStatus(v kiosk.View) bool {
+	s, st := u.status, v.Status
 	hub := u.t(v, "status_hub_unknown")
 	hubColor := theme.ColorNameForeground
 	switch {
@@ -203,23 +408,66 @@ func (u *UI) statusBar(v kiosk.View) fyne.CanvasObject {
 	case v.CardPresent:
 		readerText = u.t(v, "status_reader_card")
 	}
-	dot := canvas.NewCircle(u.theme.Color(hubColor, theme.VariantLight))
-	dot.Resize(fyne.NewSize(12, 12))
-	items := []fyne.CanvasObject{container.NewGridWrap(fyne.NewSize(14, 14), dot), widget.NewLabel(hub), widget.NewSeparator(),
-		widget.NewLabel(printerText), widget.NewSeparator(), widget.NewLabel(readerText)}
+	if c := u.theme.Color(hubColor, theme.VariantLight); s.dot.FillColor != c {
+		s.dot.FillColor = c
+		s.dot.Refresh()
+	}
+	// A label whose text changed may be wider or narrower: the row lays
+	// its items out again.
+	changed := setText(s.hub, hub)
+	changed = setText(s.printer, printerText) || changed
+	changed = setText(s.reader, readerText) || changed
 	if v.AgreementCached {
-		items = append(items, widget.NewSeparator(), widget.NewLabel(u.t(v, "status_agreement_cached", age(v.AgreementAge))))
+		changed = setText(s.agreement, u.t(v, "status_agreement_cached", age(v.AgreementAge))) || changed
 	}
-	if v.Progress.Total > 0 {
-		pb := widget.NewProgressBar()
-		pb.Max = float64(v.Progress.Total)
-		pb.SetValue(float64(v.Progress.Done))
-		items = append(items, layout.NewSpacer(), container.NewGridWrap(fyne.NewSize(180, 24), pb))
+	arranged := s.arrange(v.AgreementCached, v.Progress.Total > 0)
+	if !arranged && changed {
+		s.row.Refresh()
 	}
-	return container.NewVBox(widget.NewSeparator(), container.NewHBox(items...))
+	if v.Progress.Total > 0 && (s.progress.Max != float64(v.Progress.Total) || s.progress.Value != float64(v.Progress.Done)) {
+		s.progress.Max = float64(v.Progress.Total)
+		s.progress.SetValue(float64(v.Progress.Done))
+	}
+	return arranged
 }
 
-// screen is the step's own content, with the last problem above it.
+// setText changes l's text if it differs, so an unchanged status costs no
+// redraw, and reports whether it did.
+func setText(l *widget.Label, s string) bool {
+	if l.Text == s {
+		return false
+	}
+	l.SetText(s)
+	return true
+}
+
+func showIf(on bool, objs ...fyne.CanvasObject) {
+	for _, o := range objs {
+		if on && !o.Visible() {
+			o.Show()
+		} else if !on && o.Visible() {
+			o.Hide()
+		}
+	}
+}
+
+// updateBanner shows the last problem in the banner, or hides it. The
+// suspended screen says all there is to say: no banner over it.
+func (u *UI) updateBanner(v kiosk.View) {
+	text := ""
+	if v.Problem != nil && !v.Status.Suspended {
+		text = u.cat.Problem(v.Lang, v.Problem)
+	}
+	if text == u.banner.Text() && u.banner.Visible() == (text != "") {
+		return
+	}
+	u.banner.SetText(text)
+	showIf(text != "", u.banner)
+	// A new sentence may take another number of lines.
+	u.bannerBox.Refresh()
+}
+
+// screen is the step's own content, below the report of a restart.
 func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 	if v.Status.Suspended {
 		return u.suspendedScreen(v)
@@ -253,21 +501,10 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
-	var top []fyne.CanvasObject
-	if v.Recovered != nil {
-		top = append(top, u.recovered(v))
-	}
-	if v.Problem != nil {
-		msg := widget.NewLabel(u.cat.Problem(v.Lang, v.Problem))
-		msg.Importance = widget.DangerImportance
-		msg.Wrapping = fyne.TextWrapWord
-		msg.TextStyle.Bold = true
-		top = append(top, msg)
-	}
-	if len(top) == 0 {
+	if v.Recovered == nil {
 		return body
 	}
-	return container.NewBorder(container.NewVBox(top...), nil, nil, nil, body)
+	return container.NewBorder(u.recovered(v), nil, nil, nil, body)
 }
 
 // recovered is the report of a restart: what the kiosk found unfinished
@@ -319,7 +556,10 @@ func big(label string, fn func()) *widget.Button {
 	return b
 }
 
+// busy disables objs while an action runs: now if one is running, and in
+// place when one starts on this body (see setBusy).
 func (u *UI) busy(v kiosk.View, objs ...fyne.Disableable) {
+	u.busyObjs = append(u.busyObjs, objs...)
 	if !v.Busy {
 		return
 	}
