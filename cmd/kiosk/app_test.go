@@ -512,8 +512,8 @@ func TestOfflineThenOnline(t *testing.T) {
 		t.Fatalf("agreement from the hub: %+v %v", fresh, err)
 	}
 	places := kiosk.FetchDirectory(client, 45.4642, 9.19, time.Now)
-	if d, err := cache.Directory(ctx, places); err != nil || d.Cached || len(d.Places) == 0 {
-		t.Fatalf("directory from the hub: %+v %v", d, err)
+	if d, err := cache.Directory(ctx, places); err != nil || d.Cached || len(d.Places) == 0 || d.Places[0].TotalCents == nil || d.Places[0].Kind == "" {
+		t.Fatalf("directory from the hub (with each place's kind and total price): %+v %v", d, err)
 	}
 	h.stop()
 	// ...and read back, with their age, once it does not.

@@ -180,6 +180,12 @@ type DirectoryEntry struct {
 	// offices, which have no agreement and charge none.
 	FeeCents *int     `json:"fee_cents,omitempty"`
 	Types    []string `json:"certificate_types,omitempty"`
+	// OrdinaryTotalCents is what a citizen pays there, in all, for one
+	// ordinary certificate (residenza in bollo for the ordinary use, or
+	// the first type the shop issues): bollo, diritti di segreteria and the
+	// shop's fee, as the hub's fee policy computes them when it issues;
+	// absent when the place issues nothing.
+	OrdinaryTotalCents *int64 `json:"ordinary_total_cents,omitempty"`
 }
 
 // DirectoryDay is an entry's opening on the day asked about, holidays and

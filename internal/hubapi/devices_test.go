@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -541,7 +542,11 @@ func TestSignatureRefusals(t *testing.T) {
 
 func TestDirectoryAPI(t *testing.T) {
 	f := newDevFixture(t)
-	d := f.enrol(t, f.shop.ID)
+	// The asking device's own shop is left out of its answers
+	// (TestDirectoryLeavesOutTheAskingShop): this one is a totem far
+	// away, so the shops below are all listed.
+	totem := f.addShopOf(t, "Totem Bicocca", operators.SelfService, 45.5180, 9.2130, operators.Active)
+	d := f.enrol(t, totem.ID)
 	f.addShop(t, "Edicola Duomo", 45.4642, 9.1900, operators.Active)
 	f.addShop(t, "Edicola sospesa", 45.4645, 9.1905, operators.Suspended)
 	office := &operators.Operator{
@@ -600,7 +605,7 @@ func TestDirectoryAPI(t *testing.T) {
 
 	resp, body = f.get(t, d, "/api/v1/directory.geojson")
 	var fc operators.FeatureCollection
-	if err := json.Unmarshal(body, &fc); err != nil || resp.Header.Get("Content-Type") != "application/geo+json" || len(fc.Features) != 3 {
+	if err := json.Unmarshal(body, &fc); err != nil || resp.Header.Get("Content-Type") != "application/geo+json" || len(fc.Features) != 4 {
 		t.Errorf("geojson: %v %s %d features", err, resp.Header.Get("Content-Type"), len(fc.Features))
 	}
 }
@@ -692,5 +697,57 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !bytes.Equal(served, openAPIDoc) {
 		t.Errorf("/openapi.json: %d, %d bytes", resp.StatusCode, len(served))
+	}
+}
+
+// TestDirectoryLeavesOutTheAskingShop: a kiosk's "nearby" list is of the
+// other places a citizen could go — its own shop is not among them, for
+// its devices only — and each says which certificates it issues and what
+// a citizen pays there, in all, for an ordinary one.
+func TestDirectoryLeavesOutTheAskingShop(t *testing.T) {
+	f := newDevFixture(t)
+	own := f.enrol(t, f.shop.ID) // Edicola Loreto
+	duomo := f.addShop(t, "Edicola Duomo", 45.4642, 9.1900, operators.Active)
+	other := f.enrol(t, duomo.ID)
+	office := &operators.Operator{
+		LegalName: "Comune di Milano - Anagrafe centrale", PartitaIVA: "01199250158", Category: operators.RegistryOffice,
+		Address: operators.Address{Street: "Via Larga", Number: "12", CAP: "20122", City: "Milano", Lat: 45.4614, Lon: 9.1937},
+	}
+	if err := f.ops.Add(office, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	f.ops.SetStatus(office.ID, operators.Approved, "staff", "")
+	f.ops.SetStatus(office.ID, operators.Active, "staff", "")
+
+	list := func(d device) map[string]api.DirectoryEntry {
+		t.Helper()
+		resp, body := f.get(t, d, "/api/v1/directory?lat=45.4857&lon=9.2163&include_closed=true")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		var got api.Directory
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]api.DirectoryEntry{}
+		for _, e := range got.Results {
+			out[e.ID] = e
+		}
+		return out
+	}
+	mine := list(own)
+	if _, ok := mine[f.shop.ID]; ok || len(mine) != 2 {
+		t.Errorf("Edicola Loreto's kiosk is sent to its own shop, or misses others: %+v", mine)
+	}
+	if _, ok := list(other)[f.shop.ID]; !ok {
+		t.Error("another shop's kiosk does not list Edicola Loreto")
+	}
+	// Bollo 16,00 + diritti 0,52 + the shop's 2,00; at the office no fee.
+	d := mine[duomo.ID]
+	if d.OrdinaryTotalCents == nil || *d.OrdinaryTotalCents != 1600+52+200 || !slices.Equal(d.Types, []string{"residenza"}) {
+		t.Errorf("Edicola Duomo: total %v, types %v", d.OrdinaryTotalCents, d.Types)
+	}
+	if o := mine[office.ID]; o.OrdinaryTotalCents == nil || *o.OrdinaryTotalCents != 1600+52 {
+		t.Errorf("the registry office: total %v", o.OrdinaryTotalCents)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/operators"
 )
 
@@ -32,6 +34,22 @@ func (s *Server) directory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The asking kiosk's own shop is where the citizen already stands:
+	// it is not one of the places to go to instead.
+	if keyID, err := signedKey(r); err == nil {
+		if d, err := s.Operators.Device(keyID); err == nil {
+			q.Exclude = d.OperatorID
+		}
+	}
+	pol := certificate.Policy{}
+	if s.Desk != nil {
+		st, err := s.Desk.Settings()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		pol = st.Policy
+	}
 	resp := api.Directory{At: q.At.UTC(), Near: q.Near, Results: []api.DirectoryEntry{}}
 	for _, l := range operators.Nearest(ops, q, s.Operators.CurrentPolicy().Calendar) {
 		o := l.Operator
@@ -51,10 +69,46 @@ func (s *Server) directory(w http.ResponseWriter, r *http.Request) {
 				e.Types = append(e.Types, string(t))
 			}
 		}
+		if total, ok := ordinaryTotal(o, pol); ok {
+			e.OrdinaryTotalCents = &total
+		}
 		resp.Results = append(resp.Results, e)
 	}
 	w.Header().Set("Cache-Control", "private, max-age=60")
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// ordinaryTotal is what a citizen pays at o for one ordinary certificate:
+// a certificate of residence (or, where o does not issue it, the first
+// type it does) in bollo for the ordinary use, computed by the same
+// certificate.Fees the issuing runs, on the channel o issues on (a
+// self-service kiosk's, the registry office's, else a shop's counter) and
+// with o's service fee. A place with an agreement that lists no type
+// issues nothing and has no price.
+func ordinaryTotal(o *operators.Operator, pol certificate.Policy) (int64, bool) {
+	t := certificate.Residenza
+	var svc int64
+	if a := o.Agreement; a != nil {
+		if len(a.Types) == 0 {
+			return 0, false
+		}
+		if !slices.Contains(a.Types, t) {
+			t = a.Types[0]
+		}
+		svc = int64(a.FeeCents)
+	}
+	ch := certificate.Counter
+	switch o.Category {
+	case operators.SelfService:
+		ch = certificate.SelfService
+	case operators.RegistryOffice:
+		ch = certificate.Office
+	}
+	b, err := certificate.Fees(certificate.FeeRequest{Types: []certificate.Type{t}, ServiceCents: svc, Channel: ch}, pol)
+	if err != nil {
+		return 0, false
+	}
+	return b.TotalCents, true
 }
 
 func (s *Server) directoryQuery(r *http.Request) (operators.Query, error) {

@@ -86,8 +86,23 @@ func TestEnrolSelfDirectoryProfile(t *testing.T) {
 	if err != nil || self.KeyID != p.KeyID || !self.MayIssue || self.FeeCents != 200 {
 		t.Fatalf("self: %+v %v", self, err)
 	}
+	// The directory lists the other places, never the asking device's
+	// own shop.
+	w, _ := operators.ParseWeek("mon-sat 07:00-19:00")
+	other := &operators.Operator{LegalName: "Tabacchi Loreto", PartitaIVA: "01199250158", Category: operators.Tabaccheria,
+		Address:   operators.Address{Street: "Piazzale Loreto", Number: "9", CAP: "20131", City: "Milano", Lat: 45.4861, Lon: 9.2160},
+		Hours:     operators.Hours{Week: w},
+		Agreement: &operators.Agreement{Signed: registry.Date{Year: 2026, Month: 1, Day: 1}, Expires: registry.Date{Year: 2027, Month: 1, Day: 1}, FeeCents: 150, Types: []certificate.Type{certificate.Residenza}}}
+	if err := ops.Add(other, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []operators.Status{operators.Approved, operators.Active} {
+		if _, err := ops.SetStatus(other.ID, st, "staff", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ds, err := c.Directory(ctx, hubclient.DirectoryQuery{Lat: 45.4642, Lon: 9.19, At: time.Date(2026, 4, 7, 10, 0, 0, 0, operators.Rome)})
-	if err != nil || len(ds) != 1 || !ds[0].Open || ds[0].Transit.Stop != "" || ds[0].DistanceM < 2000 {
+	if err != nil || len(ds) != 1 || ds[0].ID != other.ID || !ds[0].Open || ds[0].Transit.Stop != "" || ds[0].DistanceM < 2000 {
 		t.Errorf("directory: %+v %v", ds, err)
 	}
 	geo, err := c.DirectoryGeoJSON(ctx)

@@ -68,6 +68,15 @@ type Place struct {
 	Today     string   `json:"today"` // the day Spans are for, YYYY-MM-DD
 	Spans     []string `json:"spans"`
 	Transit   string   `json:"transit,omitempty"`
+	// Kind is the category's code (operators.Category), for the screen
+	// to name in its language; Category is the hub's Italian label.
+	Kind string `json:"kind,omitempty"`
+	// Types are the certificates issued there (certificate.Type codes);
+	// TotalCents is what a citizen pays there in all for an ordinary one
+	// (api.DirectoryEntry.OrdinaryTotalCents), nil when the hub did not
+	// say.
+	Types      []string `json:"types,omitempty"`
+	TotalCents *int64   `json:"total_cents,omitempty"`
 }
 
 // Directory is the nearest points of service, as the hub listed them at Fetched.
@@ -212,7 +221,7 @@ func FetchDirectory(c *hubclient.Client, lat, lon float64, now func() time.Time)
 		d := &Directory{Fetched: now()}
 		for _, e := range es {
 			p := Place{Name: e.Name, Category: e.CategoryLabel, Address: e.Address, DistanceM: e.DistanceM, Open: e.Open,
-				Today: e.Today.Date, Spans: []string{}}
+				Today: e.Today.Date, Spans: []string{}, Kind: string(e.Category), Types: e.Types, TotalCents: e.OrdinaryTotalCents}
 			for _, iv := range e.Today.Spans {
 				p.Spans = append(p.Spans, iv.String())
 			}

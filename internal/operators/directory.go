@@ -35,6 +35,9 @@ type Query struct {
 	At            time.Time
 	IncludeClosed bool // also list those closed at At, after the open ones
 	Limit         int  // 0: all
+	// Exclude is an operator left out: the asking kiosk's own shop, which
+	// a citizen standing in it is not sent to.
+	Exclude string
 }
 
 // Listing is one answer of the directory.
@@ -55,7 +58,7 @@ func Nearest(ops []*Operator, q Query, cal Calendar) []Listing {
 	day := registry.DateOf(q.At.In(Rome))
 	var out []Listing
 	for _, o := range ops {
-		if !Listed(o) {
+		if !Listed(o) || (q.Exclude != "" && o.ID == q.Exclude) {
 			continue
 		}
 		open := o.Hours.OpenAt(q.At, cal)

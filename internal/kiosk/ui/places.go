@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/kiosk"
 	"github.com/sportello/sportello/internal/protocol"
 )
@@ -34,12 +35,25 @@ func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
 		list.Add(note)
 	}
 	for _, p := range d.Places {
+		if p.TotalCents != nil {
+			// What the price is: said once, above the places.
+			note := widget.NewLabelWithStyle(u.t(v, "places_price_note"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+			note.Wrapping = fyne.TextWrapWord
+			list.Add(note)
+			break
+		}
+	}
+	for _, p := range d.Places {
 		state := u.t(v, "places_closed")
 		if p.Open {
 			state = u.t(v, "places_open")
 		}
 		name := widget.NewLabelWithStyle(fmt.Sprintf("%s · %s", p.Name, state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		detail := fmt.Sprintf("%s · %s · %s", p.Category, p.Address, distance(v.Lang, p.DistanceM))
+		category := p.Category
+		if p.Kind != "" && u.cat.Has(v.Lang, "category_"+p.Kind) {
+			category = u.t(v, "category_"+p.Kind)
+		}
+		detail := fmt.Sprintf("%s · %s · %s", category, p.Address, distance(v.Lang, p.DistanceM))
 		if p.Transit != "" {
 			detail += " · " + p.Transit
 		}
@@ -50,9 +64,39 @@ func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
 		dl.Wrapping = fyne.TextWrapWord
 		list.Add(name)
 		list.Add(dl)
+		if offer := u.placeOffer(v, p); offer != "" {
+			ol := widget.NewLabel(offer)
+			ol.Wrapping = fyne.TextWrapWord
+			list.Add(ol)
+		}
 	}
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.Back() })
 	return container.NewBorder(heading(u.t(v, "places_title")), container.NewHBox(back), nil, nil, container.NewVScroll(list))
+}
+
+// placeOffer says which certificates p issues, by name, and what a
+// citizen pays there in all for an ordinary one; "" when the hub said
+// neither (a kept copy from an older hub).
+func (u *UI) placeOffer(v kiosk.View, p kiosk.Place) string {
+	var parts []string
+	if len(p.Types) > 0 {
+		names := make([]string, 0, len(p.Types))
+		for _, t := range p.Types {
+			if u.cat.Has(v.Lang, "type_"+t) {
+				names = append(names, u.t(v, "type_"+t))
+			} else {
+				names = append(names, strings.ReplaceAll(t, "_", " ")) // a type newer than this kiosk
+			}
+		}
+		parts = append(parts, u.t(v, "places_types", strings.Join(names, ", ")))
+	} else if p.TotalCents != nil {
+		// No agreement limits what the city's own office issues.
+		parts = append(parts, u.t(v, "places_all_types"))
+	}
+	if p.TotalCents != nil {
+		parts = append(parts, u.t(v, "places_total", fees.Euro(*p.TotalCents)))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // distance is how far a place is, as a citizen reads it: from 1 km in

@@ -234,7 +234,13 @@ func TestSmallThingsScreens(t *testing.T) {
 			name := tt.name + "_" + string(lang)
 			t.Run(name, func(t *testing.T) {
 				a := test.NewTempApp(t)
-				f := newFlow(t, kiosk.Operator, &hub{})
+				h := &hub{}
+				cfg := kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
+					Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia, certificate.Nascita, certificate.Cittadinanza, certificate.StatoCivile}}
+				f, err := kiosk.New(cfg, kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{now}, Places: nearby})
+				if err != nil {
+					t.Fatal(err)
+				}
 				u := New(a, f, catalog(t))
 				w := test.NewTempWindow(t, u.Content())
 				w.Resize(fyne.NewSize(1024, 720))
@@ -248,4 +254,18 @@ func TestSmallThingsScreens(t *testing.T) {
 			})
 		}
 	}
+}
+
+// nearby is the directory as a current hub answers it: each place's
+// category code, the certificates it issues and the total price there.
+func nearby(context.Context) (kiosk.Directory, error) {
+	total := func(c int64) *int64 { return &c }
+	return kiosk.Directory{Fetched: now, Places: []kiosk.Place{
+		{Name: "Tabacchi Loreto", Category: "Tabaccheria", Kind: "tabaccheria", Address: "Piazzale Loreto 9, Milano", DistanceM: 454, Open: true,
+			Spans: []string{"07:00-13:00", "15:00-19:30"}, Transit: "M1, M2", Types: []string{"residenza", "stato_di_famiglia"}, TotalCents: total(1852)},
+		{Name: "Anagrafe centrale", Category: "Ufficio anagrafe", Kind: "registry_office", Address: "Via Larga 12, Milano", DistanceM: 1349,
+			Spans: []string{"08:30-15:30"}, TotalCents: total(1652)},
+		{Name: "Totem Stazione Centrale", Category: "Totem self-service", Kind: "self_service_kiosk", Address: "Piazza Duca d'Aosta 1, Milano", DistanceM: 3100,
+			Open: true, Spans: []string{"00:00-24:00"}, Types: []string{"residenza", "stato_di_famiglia", "nascita"}, TotalCents: total(1652)},
+	}}, nil
 }
