@@ -41,10 +41,11 @@ type writer struct {
 	persons, families idRun
 
 	// A bulk load's index of every codice fiscale and NIS held, read
-	// once the transaction has put bulkAfter persons: new persons are
-	// then checked in memory and their writes sent in batches, with no
-	// round trip each. The lock keeps it true until commit; a
-	// replacement (whose old codes it would have to forget) drops it.
+	// once the transaction has put an eighth of the registry (bulkAfter
+	// persons at least): new persons are then checked in memory and
+	// their rows sent with COPY, with no round trip each. The lock keeps
+	// it true until commit; a replacement (whose old codes it would have
+	// to forget) drops it.
 	bulk       *bulkIndex
 	noBulk     bool
 	personPuts int
@@ -118,7 +119,7 @@ func (w *writer) loadBulk() error {
 	if err := w.tx.QueryRow(w.ctx, "SELECT count(*) FROM persons").Scan(&n); err != nil {
 		return dbError(err)
 	}
-	b := &bulkIndex{cf: make(map[string]int64, 2*n), nis: make(map[string]int64, 2*n)}
+	b := &bulkIndex{cf: make(map[string]int64, n+bulkCopy), nis: make(map[string]int64, n+bulkCopy)}
 	for _, q := range []struct {
 		sql string
 		m   map[string]int64
