@@ -129,6 +129,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
+		if err := c.paymentAPI(h, api, desk, nil); err != nil {
+			ctl.Close()
+			return err
+		}
 		if api.CSCAs, err = c.loadCSCAs(cscaFiles, *demo); err != nil {
 			ctl.Close()
 			return err

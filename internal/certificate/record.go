@@ -150,6 +150,12 @@ type Record struct {
 	// office (ANPR's forzaCertificazione, Request.Force).
 	Forced bool `json:"forced,omitempty"`
 
+	// PaymentID and PaidWith are the payment a self-service certificate
+	// was issued against and its method ("till": the shop collected the
+	// money; "pagopa": the city did), for the settlement (issue 15).
+	PaymentID string `json:"payment_id,omitempty"`
+	PaidWith  string `json:"paid_with,omitempty"`
+
 	Status       Status    `json:"status"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 	RevokeReason string    `json:"revoke_reason,omitempty"`

@@ -98,7 +98,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		SubjectCF: req.CF, Types: req.Types, Exemption: req.Exemption, Evidence: evidenceOf(r, *req.Requester),
 		Contrassegno: req.Contrassegno, Use: req.Use,
 		Channel: channel, Operator: op, IdempotencyKey: op.ID + "/" + key, Actor: deviceActor(r), Clerk: clerk,
-		At: at,
+		At: at, PaymentID: strings.TrimSpace(req.PaymentID),
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -79,6 +80,10 @@ type Server struct {
 	// Limits weighs every signed request of a limited route (rates, daily
 	// caps, opening hours, anomaly flags; see limited); nil applies none.
 	Limits *limits.Guard
+	// Payments takes the payments of self-service requests (payments.go);
+	// nil refuses every payment, so self-service issues only what costs
+	// nothing.
+	Payments *payment.Service
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
 	AnyHours    bool
@@ -104,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 	s.personRoutes(mux)
 	s.accessLogRoutes(mux)
 	s.clerkRoutes(mux)
+	s.paymentRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)
@@ -118,6 +124,9 @@ func statusOf(err error) (int, string) {
 	var herr *httpsig.Error
 	var br badRequest
 	var ae apiError
+	if status, reason, ok := paymentStatus(err); ok {
+		return status, reason
+	}
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.reason

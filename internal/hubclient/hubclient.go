@@ -639,6 +639,63 @@ func (c *Client) EndClerkSession(ctx context.Context, token string) error {
 	return err
 }
 
+// CreatePayment asks the hub for a payment of req by method
+// (api.PayAtTill, api.PayPagoPA) before req is sent: idemKey is req's own
+// Idempotency-Key, so a retry answers the same payment, and the
+// certificate request sent once it is paid names it (req.PaymentID).
+func (c *Client) CreatePayment(ctx context.Context, req api.PaymentRequest, idemKey string) (*api.Payment, error) {
+	if strings.TrimSpace(idemKey) == "" {
+		return nil, errors.New("a payment needs the Idempotency-Key of the request it pays for")
+	}
+	var p api.Payment
+	if _, err := c.callJSON(ctx, "POST", api.PathPayments, nil, req, idemKey, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Payment is the payment id as it stands now (the hub asks pagoPA about a
+// pending notice first).
+func (c *Client) Payment(ctx context.Context, id string) (*api.Payment, error) {
+	var p api.Payment
+	if _, err := c.callJSON(ctx, "GET", paymentPath(id), nil, nil, "", &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// CancelPayment drops a pending payment the citizen gave up; a paid one
+// stays paid (the hub answers it as it stands).
+func (c *Client) CancelPayment(ctx context.Context, id string) error {
+	_, _, err := c.call(ctx, "DELETE", paymentPath(id), nil, nil, "")
+	return err
+}
+
+// ConfirmPayment confirms, at the shop's counter, that the till took the
+// money for the payment with confirm.Code. It needs the clerk session
+// (SetClerk).
+func (c *Client) ConfirmPayment(ctx context.Context, confirm api.PaymentConfirm) (*api.Payment, error) {
+	var p api.Payment
+	if _, err := c.callJSON(ctx, "POST", api.PathPaymentConfirm, nil, confirm, "", &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PendingPayments lists the shop's till payments waiting for the counter
+// (needs the clerk session).
+func (c *Client) PendingPayments(ctx context.Context) (*api.PaymentList, error) {
+	var l api.PaymentList
+	if _, err := c.callJSON(ctx, "GET", api.PathPayments, nil, nil, "", &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+func paymentPath(id string) string {
+	return strings.Replace(api.PathPayment, "{id}", url.PathEscape(id), 1)
+}
+
 // clerkOverride names, in a call's context, the session to send instead of
 // the client's own.
 type clerkOverride struct{}

@@ -27,6 +27,7 @@ import (
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/identify"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
@@ -65,8 +66,23 @@ type Service struct {
 	// self-service requests; nil checks document evidence only (no CSCA
 	// is trusted, so no CIE tap identifies anyone).
 	Identify *identify.Verifier
+	// Payments holds the payments self-service requests are paid with
+	// (issue 15): a self-service request with a total above zero is
+	// issued only against a paid one, marked used in the issuing
+	// transaction. Nil: such a request is refused (payment.ErrRequired).
+	Payments Payments
 
 	places atomic.Pointer[places.Table]
+}
+
+// Payments is what the desk needs of the payment store (paybolt.Store).
+type Payments interface {
+	// Check says whether payment id pays for claim now, before a number
+	// is reserved (payment.Payment.Admits).
+	Check(id string, c payment.Claim, now time.Time) (payment.Payment, error)
+	// UseIn marks it used by certificate certID in tx, the transaction
+	// that stores the certificate.
+	UseIn(tx *bbolt.Tx, id string, c payment.Claim, certID string, now time.Time) error
 }
 
 // Notices queues the notice a certificate's subject is sent.
@@ -166,6 +182,9 @@ type Request struct {
 	// self-service and at the office. It is recorded on the certificate
 	// and in every audit entry of the request.
 	Clerk audit.Clerk
+	// PaymentID names the paid payment a self-service request is issued
+	// against (Service.Payments); ignored on other channels.
+	PaymentID string
 }
 
 // Operator is what issuance needs to know of a shop's agreement.
@@ -211,6 +230,31 @@ func (r Request) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// PricedHash is the hash of what a payment pays for: the subject, the
+// types, exemption, channel, operator, contrassegno, use and date, the
+// things that decide the price and the certificate. Unlike Hash it leaves
+// out the requester's evidence: a citizen who taps their CIE again after
+// paying still asks for what they paid for.
+func (r Request) PricedHash() string {
+	types := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		types[i] = strings.ToLower(strings.TrimSpace(t))
+	}
+	b, _ := json.Marshal(struct {
+		CF           string
+		Types        []string
+		Exemption    fees.Exemption
+		Channel      certificate.Channel
+		Operator     string
+		Contrassegno string
+		Use          string
+		At           string
+	}{strings.ToUpper(strings.TrimSpace(r.SubjectCF)), types, r.Exemption, r.Channel, r.Operator.ID,
+		strings.TrimSpace(r.Contrassegno), strings.ToLower(strings.TrimSpace(r.Use)), r.At.String()})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 // requesterKey is who asks, as the request names them: a retry carries the
 // same evidence (the kiosk's outbox keeps the body), another requester is
 // another request.
@@ -225,24 +269,78 @@ func (r Request) requesterKey() string {
 	return strings.ToUpper(strings.TrimSpace(r.RequesterCF))
 }
 
-// Issue decides, charges and issues. Refusals are *certificate.Refusal and
-// leave nothing behind: no protocol number, no record.
-func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
+// checked is a request the desk has decided to issue: what it read and
+// priced, before any number.
+type checked struct {
+	now       time.Time
+	settings  Settings
+	types     []certificate.Type
+	creq      certificate.Request
+	data      *certificate.SubjectData
+	read      audit.Entry
+	breakdown fees.Breakdown
+}
+
+// Priced is a request as the desk would issue it now: its total and what a
+// payment for it records.
+type Priced struct {
+	TotalCents int64
+	// Hash is Request.PricedHash.
+	Hash        string
+	Types       []string
+	SubjectName string
+	// RequesterCF and RequesterName are who asks (a pagoPA debtor).
+	RequesterCF, RequesterName string
+}
+
+// Price runs every check Issue runs (the requester's identification, the
+// subject, the household, eligibility, the exemption, the fees) without
+// issuing or numbering anything, so that no payment is taken for a
+// certificate the desk would refuse. Its read of the registry is recorded
+// in the audit log like an issuance's; refusals are Issue's.
+func (s *Service) Price(ctx context.Context, req Request) (Priced, error) {
+	c, err := s.check(ctx, req)
+	if err != nil {
+		return Priced{}, err
+	}
+	if s.Audit != nil {
+		entry := c.read
+		entry.Purpose += "; verifica e importo prima del pagamento, nessun certificato rilasciato"
+		if err := s.Audit.Record(ctx, entry); err != nil {
+			return Priced{}, err
+		}
+	}
+	p := Priced{TotalCents: c.breakdown.TotalCents, Hash: req.PricedHash(), SubjectName: c.data.Person.FullName(),
+		RequesterCF: c.creq.Requester.CF}
+	for _, t := range c.types {
+		p.Types = append(p.Types, string(t))
+	}
+	if c.creq.Requester.Person != nil {
+		p.RequesterName = c.creq.Requester.Person.FullName()
+	}
+	return p, nil
+}
+
+// check runs every rule of the request up to its price, recording the read
+// behind a refusal (refused); it issues nothing.
+func (s *Service) check(ctx context.Context, req Request) (*checked, error) {
 	types := make([]certificate.Type, 0, len(req.Types))
 	for _, t := range req.Types {
 		ct, err := certificate.ParseType(t)
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		types = append(types, ct)
 	}
 	now := s.Now()
 	settings, err := s.Settings()
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
+
 	creq := certificate.Request{Types: types, Channel: req.Channel, Allowed: req.Operator.Allowed, Now: now, Widening: req.Operator.Widening, Force: req.Force, At: req.At}
 	read := s.readEntry(req, types, now)
+	c := &checked{now: now, settings: settings, types: types, read: read}
 	var data *certificate.SubjectData
 	// The order is the no-oracle rule (issue 13): who asks, then whether
 	// they may see the subject at all, and only then anything about the
@@ -308,23 +406,54 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	}
 	if err != nil {
 		if _, ok := certificate.AsRefusal(err); ok {
-			return Result{}, s.refused(ctx, req, read, err)
+			return nil, s.refused(ctx, req, read, err)
 		}
-		return Result{}, err
+		return nil, err
 	}
 	read.Subject = data.Person.CF
 	types, err = certificate.Check(data, creq)
 	if err != nil {
-		return Result{}, s.refused(ctx, req, read, err)
+		return nil, s.refused(ctx, req, read, err)
 	}
 	if err := certificate.CheckExemption(req.Exemption, req.Channel, creq.Requester.KindFor(data.Person)); err != nil {
-		return Result{}, s.refused(ctx, req, read, err)
+		return nil, s.refused(ctx, req, read, err)
 	}
 	breakdown, err := certificate.Fees(certificate.FeeRequest{Types: types, Exemption: req.Exemption, ServiceCents: req.Operator.ServiceCents, Channel: req.Channel, Contrassegno: req.Contrassegno, Use: req.Use}, settings.Policy)
 	if err != nil {
-		return Result{}, s.refused(ctx, req, read, err)
+		return nil, s.refused(ctx, req, read, err)
 	}
 
+	c.types, c.creq, c.data, c.read, c.breakdown = types, creq, data, read, breakdown
+	return c, nil
+}
+
+// Issue decides, charges and issues. Refusals are *certificate.Refusal and
+// leave nothing behind: no protocol number, no record. A self-service
+// request with a total above zero is issued only against its paid payment
+// (req.PaymentID), which the issuing transaction marks used.
+func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
+	c, err := s.check(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	now, settings, types, creq, data, read, breakdown := c.now, c.settings, c.types, c.creq, c.data, c.read, c.breakdown
+	claim := payment.Claim{RequestKey: req.IdempotencyKey, RequestHash: req.PricedHash(), AmountCents: breakdown.TotalCents}
+	paid := req.Channel == certificate.SelfService && breakdown.TotalCents > 0
+	var pay payment.Payment
+	if paid {
+		// Issue 15: nothing is printed unattended before it is paid. The
+		// payment is checked here, before a number is reserved, and again
+		// in the transaction that uses it.
+		switch {
+		case strings.TrimSpace(req.PaymentID) == "":
+			return Result{}, s.refused(ctx, req, read, fmt.Errorf("%w: this request costs %d cents; pay it at the till or with pagoPA, then send it naming the payment", payment.ErrRequired, breakdown.TotalCents))
+		case s.Payments == nil:
+			return Result{}, s.refused(ctx, req, read, fmt.Errorf("%w: this hub takes no payments", payment.ErrRequired))
+		}
+		if pay, err = s.Payments.Check(req.PaymentID, claim, now); err != nil {
+			return Result{}, s.refused(ctx, req, read, err)
+		}
+	}
 	var pdf []byte
 	idem := certbolt.Idempotency{Key: req.IdempotencyKey}
 	use, _ := certificate.ParseUse(req.Use) // certificate.Fees refused an unknown one
@@ -360,6 +489,12 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			built.Also = func(tx *bbolt.Tx) error { _, err := s.Audit.Append(tx, entry); return err }
 		}
 		s.alsoNotice(built, data, creq.Requester, req.Operator, settings.Issuer)
+		if paid {
+			// Who collected the money, for the settlement: the city
+			// through pagoPA, or the shop at its till.
+			built.Record.PaymentID, built.Record.PaidWith = pay.ID, string(pay.Method)
+			s.alsoUsePayment(built, req.PaymentID, claim, now)
+		}
 		return built, nil
 	})
 	if _, ok := certificate.AsRefusal(err); ok {
@@ -405,6 +540,24 @@ func (s *Service) alsoNotice(built *certbolt.Built, data *certificate.SubjectDat
 			}
 		}
 		return s.Notices.Notice(tx, n)
+	}
+}
+
+// alsoUsePayment adds to the issuing transaction the payment's move to
+// used: the certificate and the payment's use commit together, so a crash
+// can neither issue without using the payment nor use it without issuing.
+// A payment used meanwhile by another request fails the transaction, and
+// the number goes back (certbolt.Store.IssueIn).
+func (s *Service) alsoUsePayment(built *certbolt.Built, id string, c payment.Claim, now time.Time) {
+	prev := built.Also
+	certID := built.Record.ID
+	built.Also = func(tx *bbolt.Tx) error {
+		if prev != nil {
+			if err := prev(tx); err != nil {
+				return err
+			}
+		}
+		return s.Payments.UseIn(tx, id, c, certID, now)
 	}
 }
 
