@@ -239,8 +239,11 @@ func (s *Service) ConfirmTill(operatorID, code, clerkID, clerkName string) (Paym
 	if p.OperatorID != operatorID || p.Method != Till {
 		return Payment{}, fmt.Errorf("%w: no till payment %s at this shop", ErrNotFound, code)
 	}
-	if p.State == Paid && p.ConfirmedBy != "" {
+	switch p.State {
+	case Paid, Used:
 		return p, nil // a confirmation repeated (a double tap): the same answer
+	case Cancelled, Expired:
+		return p, fmt.Errorf("%w: the till payment %s is %s; the kiosk must ask for a new one", ErrExpired, code, p.State)
 	}
 	return s.Store.Update(p.ID, func(q *Payment) error { return q.MarkPaid(s.Now(), clerkID, clerkName, "") })
 }
