@@ -23,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
@@ -204,6 +205,19 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 			back := &issuance.Service{Registry: desk.Registry, Certs: desk.Certs, Keys: desk.Keys, Issuer: desk.Issuer,
 				PublicURL: desk.PublicURL, Policy: desk.Policy, Now: clock, Log: slog.New(slog.DiscardHandler), Identify: trust}
 			back.SetPlaces(table)
+			back.Payments = desk.Payments
+			if channel == certificate.SelfService {
+				// Self-service prints only what is paid (issue 15): the
+				// demo's kiosk customers paid at the shop's till.
+				if err := demoPay(back, api, &req, clock, issued+refused); err != nil {
+					var ref *certificate.Refusal
+					if errors.As(err, &ref) {
+						refused++
+						continue
+					}
+					return err
+				}
+			}
 			if _, err := back.Issue(context.Background(), req); err != nil {
 				var ref *certificate.Refusal
 				if errors.As(err, &ref) {
@@ -220,6 +234,32 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 		d = protocol.DayOf(d.Start().Add(36 * time.Hour))
 	}
 	log.Info("demo certificates issued", "issued", issued, "refused", refused)
+	return nil
+}
+
+// demoPay takes and confirms at the shop's till the payment of the demo's
+// self-service request req, the n-th of the demo, and names it in req.
+func demoPay(back *issuance.Service, api *hubapi.Server, req *issuance.Request, clock func() time.Time, n int) error {
+	if api.Payments == nil {
+		return nil
+	}
+	ctx := context.Background()
+	req.IdempotencyKey = fmt.Sprintf("%s/demo-%d", req.Operator.ID, n)
+	priced, err := back.Price(ctx, *req)
+	if err != nil || priced.TotalCents <= 0 {
+		return err
+	}
+	pays := &payment.Service{Store: api.Payments.Store, Now: clock}
+	p, _, err := pays.Create(ctx, payment.Order{Method: payment.Till, AmountCents: priced.TotalCents, RequestKey: req.IdempotencyKey,
+		RequestHash: priced.Hash, DeviceKeyID: demoDevice, OperatorID: req.Operator.ID, Types: priced.Types, SubjectName: priced.SubjectName,
+		SubjectCF: req.SubjectCF})
+	if err != nil {
+		return err
+	}
+	if _, err := pays.ConfirmTill(req.Operator.ID, p.TillCode, demoStaff, "Demo"); err != nil {
+		return err
+	}
+	req.PaymentID = p.ID
 	return nil
 }
 

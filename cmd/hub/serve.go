@@ -28,7 +28,7 @@ const demoPersons = 3000
 
 func init() {
 	register(
-		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET] [--appio-url URL --appio-key-file FILE] [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-require-tls]] [--notify-retry D] [--csca FILE]... [--seal-p12 FILE --seal-p12-password-file FILE]", Help: "run the hub's HTTP server", Run: (*cli).serve},
+		command{Name: "serve", Usage: "[--data DIR] [--addr HOST:PORT] [--demo] [--public-url URL] [--city BELFIORE] [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-plain-http [--trusted-proxy CIDR]...] [--read-timeout D] [--write-timeout D] [--idle-timeout D] [--max-connections N] [--max-connections-per-address N] [--metrics-allow CIDR]... [--metrics-token-file FILE] [--audit-journal SOCKET] [--appio-url URL --appio-key-file FILE] [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-require-tls]] [--notify-retry D] [--pagopa-url URL --pagopa-key-file FILE --pagopa-creditor CF --pagopa-segregation-code NN --pagopa-iban IBAN --pagopa-category CODE] [--csca FILE]... [--seal-p12 FILE --seal-p12-password-file FILE]", Help: "run the hub's HTTP server", Run: (*cli).serve},
 	)
 }
 
@@ -45,6 +45,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	fs.Var(&cscaFiles, "csca", "PEM `FILE` of the CSCA certificates CIEs are checked against (repeatable; --demo adds the virtual cards' test CSCA)")
 	auditJournal := fs.String("audit-journal", "", "also copy each signed audit anchor to the systemd journal at this socket (usually "+anchorlog.JournalSocket+"); off by default")
 	notices := addNotifyFlags(fs)
+	pagoPA := addPagoPAFlags(fs)
 	c.addSealFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
@@ -53,6 +54,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := notices.check(); err != nil {
+		return err
+	}
+	if err := pagoPA.check(); err != nil {
 		return err
 	}
 	if err := apiFlags.check(*demo); err != nil {
@@ -129,7 +133,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
-		if err := c.paymentAPI(h, api, desk, nil); err != nil {
+		if err := c.paymentAPI(h, api, desk, pagoPA); err != nil {
 			ctl.Close()
 			return err
 		}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,8 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/payment/gpd"
+	"github.com/sportello/sportello/internal/payment/gpd/gpdtest"
 	"github.com/sportello/sportello/internal/payment/paybolt"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -309,4 +313,76 @@ func (f *payFixture) unattended(t *testing.T) device {
 		t.Fatal(err)
 	}
 	return device{dv.KeyID, priv}
+}
+
+func TestPagoPAPaymentThenIssue(t *testing.T) {
+	var f *payFixture
+	gpdSrv := gpdtest.New("gpd-key", "01199250158", func() time.Time { return f.clock() })
+	defer gpdSrv.Close()
+	f = newPayFixture(t, &gpd.Client{BaseURL: gpdSrv.URL, Key: "gpd-key", CreditorCF: "01199250158", CompanyName: "Comune di Milano",
+		SegregationCode: "07", IBAN: "IT60X0542811101000000123456", Category: "9/0101108TS/"})
+	kiosk := f.unattended(t)
+	req := f.request(t, kiosk)
+
+	st, p, reason := f.pay(t, kiosk, "sale-1", req, api.PayPagoPA)
+	if st != http.StatusCreated || p.State != api.PaymentPending || len(p.NoticeNumber) != 18 || p.NoticeNumber[0] != '3' || p.CreditorFiscalCode != "01199250158" || p.Code != "" {
+		t.Fatalf("create pagoPA payment: %d %s %+v", st, reason, p)
+	}
+	if want := "PAGOPA|002|" + p.NoticeNumber + "|01199250158|" + strconv.FormatInt(p.AmountCents, 10); p.QR != want {
+		t.Errorf("QR %q, want %q", p.QR, want)
+	}
+	req.PaymentID = p.ID
+	if st, _, reason := f.issueKey(t, kiosk, "sale-1", req); st != http.StatusConflict || reason != api.ReasonPaymentPending {
+		t.Fatalf("issue before the citizen paid: %d %s", st, reason)
+	}
+	if st, got, _ := f.getPayment(t, kiosk, p.ID); st != http.StatusOK || got.State != api.PaymentPending {
+		t.Fatalf("payment before paying: %d %+v", st, got)
+	}
+	// The citizen pays the notice in a banking app.
+	if !gpdSrv.Pay(p.NoticeNumber, f.clock().Add(-time.Second)) {
+		t.Fatal("the test service could not collect the notice")
+	}
+	st, got, _ := f.getPayment(t, kiosk, p.ID)
+	if st != http.StatusOK || got.State != api.PaymentPaid || got.Receipt == "" || got.Paid == nil {
+		t.Fatalf("payment once paid at pagoPA: %d %+v", st, got)
+	}
+	st, c, reason := f.issueKey(t, kiosk, "sale-1", req)
+	if st != http.StatusCreated || c.TotalCents != p.AmountCents {
+		t.Fatalf("issue once paid: %d %s", st, reason)
+	}
+	if rec, _ := f.desk.Certs.Get(c.ID); rec.PaidWith != string(payment.PagoPA) || rec.PaymentID != p.ID {
+		t.Errorf("certificate paid with %q by %q, want pagopa %s", rec.PaidWith, rec.PaymentID, p.ID)
+	}
+	if _, got, _ := f.getPayment(t, kiosk, p.ID); got.State != api.PaymentUsed {
+		t.Errorf("after issue: %+v", got)
+	}
+
+	// Given up: the notice is withdrawn at GPD and cannot be paid.
+	req2 := f.request(t, kiosk)
+	_, p2, _ := f.pay(t, kiosk, "sale-2", req2, api.PayPagoPA)
+	if st, body := f.sendKey(t, kiosk, "DELETE", "/api/v1/payments/"+p2.ID, "", nil, ""); st != http.StatusOK || !strings.Contains(string(body), `"cancelled"`) {
+		t.Fatalf("cancel: %d %s", st, body)
+	}
+	if gpdSrv.Pay(p2.NoticeNumber, f.clock()) {
+		t.Error("a cancelled notice could still be paid at pagoPA")
+	}
+
+	// The service is down: no payment, 503 payment_service_down, nothing stored.
+	gpdSrv.SetDown(true)
+	if st, _, reason := f.pay(t, kiosk, "sale-3", f.request(t, kiosk), api.PayPagoPA); st != http.StatusServiceUnavailable || reason != api.ReasonPaymentServiceDown {
+		t.Errorf("pagoPA down: %d %s, want 503 %s", st, reason, api.ReasonPaymentServiceDown)
+	}
+	if _, err := f.store.ByKey(f.shopOf(t, kiosk) + "/sale-3"); !errors.Is(err, payment.ErrNotFound) {
+		t.Errorf("a payment was stored while pagoPA was down: %v", err)
+	}
+}
+
+// shopOf is the operator id of device d.
+func (f *payFixture) shopOf(t *testing.T, d device) string {
+	t.Helper()
+	_, o, err := f.ops.Authorise(d.keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.ID
 }

@@ -220,7 +220,14 @@ func (s *Service) Cancel(ctx context.Context, id string) (Payment, error) {
 		return s.Store.Update(id, func(q *Payment) error { return q.Cancel(s.Now()) })
 	}
 	if p.Method == PagoPA && s.Gateway != nil && p.IUPD != "" {
-		if err := s.Gateway.CancelPosition(ctx, p.IUPD); err != nil {
+		if err := s.Gateway.CancelPosition(ctx, p.IUPD); errors.Is(err, ErrTransition) {
+			// Paid meanwhile: it stays paid, as the service says.
+			q, gerr := s.Get(ctx, id)
+			if gerr != nil {
+				return q, gerr
+			}
+			return q, err
+		} else if err != nil {
 			return p, err
 		}
 	}
