@@ -114,7 +114,9 @@ type failingUse struct{ *paybolt.Store }
 
 var errUseFailed = errors.New("used meanwhile")
 
-func (f failingUse) UseIn(*bbolt.Tx, string, payment.Claim, string, time.Time) error { return errUseFailed }
+func (f failingUse) UseIn(*bbolt.Tx, string, payment.Claim, string, time.Time) error {
+	return errUseFailed
+}
 
 // TestPaymentUsedInTheIssuingTransaction: when the payment cannot be used
 // in the transaction that stores the certificate, nothing is issued: no
