@@ -45,6 +45,13 @@ type Reader interface {
 	// Persons calls fn for each person in ID order starting after the given
 	// ID, until fn returns false or an error.
 	Persons(after PersonID, fn func(*Person) (bool, error)) error
+	// Families calls fn for each family in ID order starting after the
+	// given ID, until fn returns false or an error; with Persons and
+	// Events it walks the whole registry (moving it to another store).
+	Families(after FamilyID, fn func(*Family) (bool, error)) error
+	// Events calls fn for each event in ID order starting after the
+	// given ID, until fn returns false or an error.
+	Events(after EventID, fn func(*Event) (bool, error)) error
 	// CountPersons returns how many persons the registry holds.
 	CountPersons() (int, error)
 	// Places returns the place records imported into this registry.

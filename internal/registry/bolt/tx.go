@@ -249,6 +249,34 @@ func (r *reader) Persons(after registry.PersonID, fn func(*registry.Person) (boo
 	return nil
 }
 
+func (r *reader) Families(after registry.FamilyID, fn func(*registry.Family) (bool, error)) error {
+	return walk(r.bucket(bucketFamilies), uint64(after), decodeFamily, fn)
+}
+
+func (r *reader) Events(after registry.EventID, fn func(*registry.Event) (bool, error)) error {
+	return walk(r.bucket(bucketEvents), uint64(after), decodeEvent, fn)
+}
+
+// walk decodes the records of an ID-keyed bucket after the given ID, in
+// order, and calls fn with each.
+func walk[T any](b *bbolt.Bucket, after uint64, decode func([]byte) (*T, error), fn func(*T) (bool, error)) error {
+	if after == math.MaxUint64 {
+		return nil
+	}
+	c := b.Cursor()
+	for k, v := c.Seek(u64key(after + 1)); k != nil; k, v = c.Next() {
+		rec, err := decode(v)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		more, err := fn(rec)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
 func (r *reader) storedCount() (int, error) {
 	v := r.bucket(bucketMeta).Get(keyPersons)
 	if v == nil {

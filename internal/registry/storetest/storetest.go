@@ -152,6 +152,7 @@ func Run(t *testing.T, f Factory) {
 		{"FamilyHistory", testFamilyHistory},
 		{"Events", testEvents},
 		{"PersonsAndCount", testPersonsAndCount},
+		{"FamiliesAndEventsWalk", testFamiliesAndEventsWalk},
 		{"Places", testPlaces},
 		{"Rollback", testRollback},
 		{"SnapshotIsolation", testSnapshotIsolation},
@@ -1165,4 +1166,85 @@ func testPersonsByName(t *testing.T, f Factory) {
 	})
 	put(t, s, rossi) // back to Rossi for the reopen
 	check(f.Reopen(t, s))
+}
+
+// testFamiliesAndEventsWalk: Families and Events give every record in ID
+// order from after a given ID, stop when fn says so and pass fn's error
+// on — what moving a registry to another store reads.
+func testFamiliesAndEventsWalk(t *testing.T, f Factory) {
+	s := f.Open(t)
+	p := newPerson(t, cfRossi, "Rossi", "Mario", registry.Male, "1950-02-17", "A558")
+	q := newPerson(t, cfBianL, "Bianchi", "Laura", registry.Female, "1985-08-01", "F205")
+	put(t, s, p, q)
+	fams := []*registry.Family{{Kind: registry.Famiglia}, {Kind: registry.Convivenza, Name: "Istituto San Giuseppe"}, {Kind: registry.Famiglia}}
+	evs := []*registry.Event{
+		{Kind: registry.Marriage, Date: date(t, "2008-06-21"), Place: "F205", Persons: []registry.PersonID{p.ID, q.ID}, Act: "anno 2008 parte II serie A n. 45"},
+		{Kind: registry.Birth, Date: date(t, "1950-02-17"), Place: "A558", Persons: []registry.PersonID{p.ID}},
+		{Kind: registry.CohabitationPact, Date: date(t, "2019-05-02"), Persons: []registry.PersonID{q.ID},
+			Authentication: &registry.Authentication{Professional: registry.Notary, Name: "Notaio Bruno", Date: date(t, "2019-04-30"), Reference: "rep. 1234"}},
+	}
+	err := s.Update(context.Background(), func(w registry.Writer) error {
+		for _, fam := range fams {
+			if err := w.PutFamily(fam); err != nil {
+				return err
+			}
+		}
+		for _, e := range evs {
+			if err := w.PutEvent(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	view(t, s, func(r registry.Reader) error {
+		for _, tt := range []struct {
+			after registry.FamilyID
+			limit int
+			want  []*registry.Family
+		}{
+			{0, 10, fams},
+			{fams[0].ID, 10, fams[1:]},
+			{0, 1, fams[:1]},
+			{fams[2].ID, 10, nil},
+		} {
+			var got []*registry.Family
+			err := r.Families(tt.after, func(f *registry.Family) (bool, error) {
+				got = append(got, f)
+				return len(got) < tt.limit, nil
+			})
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Families(after %d, limit %d) = %v, %v; want %v", tt.after, tt.limit, got, err, tt.want)
+			}
+		}
+		for _, tt := range []struct {
+			after registry.EventID
+			limit int
+			want  []*registry.Event
+		}{
+			{0, 10, evs},
+			{evs[0].ID, 10, evs[1:]},
+			{0, 2, evs[:2]},
+			{evs[2].ID, 10, nil},
+		} {
+			var got []*registry.Event
+			err := r.Events(tt.after, func(e *registry.Event) (bool, error) {
+				got = append(got, e)
+				return len(got) < tt.limit, nil
+			})
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Events(after %d, limit %d) = %v, %v; want %v", tt.after, tt.limit, got, err, tt.want)
+			}
+		}
+		if err := r.Families(0, func(*registry.Family) (bool, error) { return true, stop }); !errors.Is(err, stop) {
+			t.Errorf("Families with fn failing = %v, want fn's error", err)
+		}
+		if err := r.Events(0, func(*registry.Event) (bool, error) { return true, stop }); !errors.Is(err, stop) {
+			t.Errorf("Events with fn failing = %v, want fn's error", err)
+		}
+		return nil
+	})
 }

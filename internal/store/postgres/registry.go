@@ -432,52 +432,87 @@ func (r *reader) EventsOf(id registry.PersonID) ([]*registry.Event, error) {
 	return out, nil
 }
 
-// personsPage is how many persons Persons reads at a time: fn may use the
-// reader, and a transaction runs one query at a time.
-const personsPage = 1000
+// page is how many records Persons, Families and Events read at a time:
+// fn may use the reader, and a transaction runs one query at a time.
+const page = 1000
 
 func (r *reader) Persons(after registry.PersonID, fn func(*registry.Person) (bool, error)) error {
-	for {
-		if after >= math.MaxInt64 {
-			return nil
-		}
-		if err := r.ready(); err != nil {
-			return err
-		}
-		rows, err := r.tx.Query(r.ctx, "SELECT id, record FROM persons WHERE id > $1 ORDER BY id LIMIT $2", int64(after), personsPage)
-		if err != nil {
-			return dbError(err)
-		}
-		var page []*registry.Person
-		for rows.Next() {
+	return walk(r, "SELECT id, record FROM persons WHERE id > $1 ORDER BY id LIMIT $2", uint64(after),
+		func(rows pgx.Rows) (*registry.Person, uint64, error) {
 			var id int64
 			var data []byte
 			if err := rows.Scan(&id, &data); err != nil {
-				rows.Close()
-				return dbError(err)
+				return nil, 0, dbError(err)
 			}
 			p, err := decodePerson(id, data)
+			return p, uint64(id), err
+		}, fn)
+}
+
+func (r *reader) Families(after registry.FamilyID, fn func(*registry.Family) (bool, error)) error {
+	return walk(r, "SELECT id, kind, name FROM families WHERE id > $1 ORDER BY id LIMIT $2", uint64(after),
+		func(rows pgx.Rows) (*registry.Family, uint64, error) {
+			var id int64
+			var kind int16
+			f := new(registry.Family)
+			if err := rows.Scan(&id, &kind, &f.Name); err != nil {
+				return nil, 0, dbError(err)
+			}
+			f.ID, f.Kind = registry.FamilyID(id), registry.FamilyKind(kind)
+			return f, uint64(id), nil
+		}, fn)
+}
+
+func (r *reader) Events(after registry.EventID, fn func(*registry.Event) (bool, error)) error {
+	return walk(r, "SELECT id, record FROM events WHERE id > $1 ORDER BY id LIMIT $2", uint64(after),
+		func(rows pgx.Rows) (*registry.Event, uint64, error) {
+			var id int64
+			var data []byte
+			if err := rows.Scan(&id, &data); err != nil {
+				return nil, 0, dbError(err)
+			}
+			e, err := decodeEvent(id, data)
+			return e, uint64(id), err
+		}, fn)
+}
+
+// walk reads the records sql selects after an ID, a page at a time (sql
+// takes the ID and the page size), and calls fn with each.
+func walk[T any](r *reader, sql string, after uint64, scan func(pgx.Rows) (*T, uint64, error), fn func(*T) (bool, error)) error {
+	for after < math.MaxInt64 {
+		if err := r.ready(); err != nil {
+			return err
+		}
+		rows, err := r.tx.Query(r.ctx, sql, int64(after), page)
+		if err != nil {
+			return dbError(err)
+		}
+		var recs []*T
+		var last uint64
+		for rows.Next() {
+			rec, id, err := scan(rows)
 			if err != nil {
 				rows.Close()
-				return fmt.Errorf("person %d: %w", id, err)
+				return err
 			}
-			page = append(page, p)
+			recs, last = append(recs, rec), id
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return dbError(err)
 		}
-		for _, p := range page {
-			more, err := fn(p)
+		for _, rec := range recs {
+			more, err := fn(rec)
 			if err != nil || !more {
 				return err
 			}
-			after = p.ID
 		}
-		if len(page) < personsPage {
+		if len(recs) < page {
 			return nil
 		}
+		after = last
 	}
+	return nil
 }
 
 func (r *reader) CountPersons() (int, error) {
