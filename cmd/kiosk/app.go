@@ -382,7 +382,7 @@ func (c *cli) startKiosk(ctx context.Context, o appOptions, prof *hubclient.Prof
 
 	// What the agreement allows and charges: from the hub when it answers,
 	// else from the copy kept in the profile when it last did.
-	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, OperatorID: prof.OperatorID,
+	cfg := kiosk.Config{Mode: mode, Shop: shop.Shop, Address: shop.Address, LegalName: shop.LegalName, PartitaIVA: shop.PartitaIVA, OperatorID: prof.OperatorID,
 		Lang: kiosk.Lang(o.lang), IdleTimeout: time.Duration(shop.IdleSeconds) * time.Second}
 	cache := st.cache
 	fetchAgreement := kiosk.FetchAgreement(client, c.now)

@@ -87,7 +87,7 @@ func (h *fakeHub) Issue(_ context.Context, req IssueRequest) (*Issued, error) {
 	}
 	h.issued = append(h.issued, req)
 	h.n++
-	b, err := certificate.Fees(certificate.FeeRequest{Types: req.Types, Exemption: req.Exemption, ServiceCents: 150, Channel: certificate.Counter}, certificate.Policy{})
+	b, err := certificate.Fees(certificate.FeeRequest{Types: req.Types, Exemption: req.Exemption, ServiceCents: 150, Channel: certificate.Counter, Contrassegno: req.Contrassegno}, certificate.Policy{})
 	if err != nil {
 		return nil, err
 	}

@@ -38,9 +38,14 @@ const (
 
 // Config is what a flow needs to know of its kiosk.
 type Config struct {
-	Mode       Mode
-	Shop       string // printed on receipts
-	Address    string
+	Mode    Mode
+	Shop    string // printed on receipts
+	Address string
+	// LegalName and PartitaIVA are the shop's operator as the agreement
+	// registered it (ShopConfig, from api.DeviceShop), printed on every
+	// receipt under the sign.
+	LegalName  string
+	PartitaIVA string
 	OperatorID string
 	// ServiceCents is the shop's service fee from its agreement; it is
 	// shown in the preview, the hub charges it.

@@ -328,7 +328,7 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		// it already: it then answers the same certificate).
 		f.deps.Log.Info("the request waits in the outbox", "claim", claim, "err", err)
 		f.refreshQueue()
-		cr := receipt.Claim{Shop: f.cfg.Shop, Address: f.cfg.Address, OperatorID: f.cfg.OperatorID, Time: now,
+		cr := receipt.Claim{Shop: f.cfg.Shop, Address: f.cfg.Address, LegalName: f.cfg.LegalName, PartitaIVA: f.cfg.PartitaIVA, OperatorID: f.cfg.OperatorID, Time: now,
 			Types: typeNames(req.Types), Fees: receiptFees(v.Preview.Lines), TotalCents: total, Code: claim, Lang: receipt.Lang(v.Lang)}
 		cr.IdentityPending = v.Person != nil && v.Person.Provisional != ""
 		f.update(func(v *View) {
@@ -500,12 +500,66 @@ func (f *Flow) Reprint(ctx context.Context) error {
 		f.pdf, f.rcpt = pdf, rc
 		f.mu.Unlock()
 	}
-	err = f.print(ctx, res.Issued, pdf, *rc)
+	// The receipt of a reprint says COPIA: the citizen has the original.
+	cp := *rc
+	cp.Copy = true
+	err = f.print(ctx, res.Issued, pdf, cp)
 	f.update(func(v *View) { v.Step = StepDone })
 	if err != nil {
 		return f.fail(err)
 	}
 	return nil
+}
+
+// ReprintReceipt prints the last sale's receipt alone again, marked
+// COPIA: a citizen who lost it, or wants one for their accounts, needs no
+// second certificate. A receipt the printer never printed is printed from
+// the spool as the original; a claim receipt is printed again as it was.
+func (f *Flow) ReprintReceipt(ctx context.Context) error {
+	done, err := f.begin(StepDone)
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	res, rc, cr, jobs := f.v.Result, f.rcpt, f.claim, f.jobs
+	lang := f.v.Lang
+	staff := ""
+	if f.v.Staff != nil {
+		staff = f.v.Staff.ID
+	}
+	f.mu.Unlock()
+	finish := func(err error) error {
+		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+		if err != nil {
+			return f.fail(err)
+		}
+		return nil
+	}
+	if res != nil && res.Issued == nil && cr != nil {
+		return finish(f.printClaim(ctx, *cr))
+	}
+	if res == nil || res.Issued == nil {
+		return f.fail(problem("nothing_to_reprint", "there is no printed receipt to print again", nil))
+	}
+	// The sale's jobs are the certificate, then its receipt.
+	f.progress(StepWorking, 1, 2, "progress_printing_receipt")
+	pctx, cancel := f.ctx(ctx)
+	if len(jobs) > 1 && slices.Contains(f.waitingJobs(), jobs[len(jobs)-1]) {
+		err = f.deps.Printers.PrintJob(pctx, jobs[len(jobs)-1])
+	} else {
+		r := f.receipt(res.Issued, staff, lang)
+		if rc != nil {
+			r = *rc
+		}
+		r.Copy = true
+		err = f.deps.Printers.PrintReceipt(pctx, r)
+	}
+	cancel()
+	if err != nil {
+		return finish(problem("print_receipt_failed", "the receipt could not be printed: "+err.Error(), err))
+	}
+	return finish(nil)
 }
 
 // waitingJobs are the current sale's jobs the spool still holds, in order.
@@ -627,7 +681,7 @@ func (f *Flow) journal(s Sale) {
 
 // receipt maps the hub's fee lines to receipt lines.
 func (f *Flow) receipt(is *Issued, staff string, lang Lang) receipt.Receipt {
-	r := receipt.Receipt{Shop: f.cfg.Shop, Address: f.cfg.Address, OperatorID: f.cfg.OperatorID, Time: is.Issued,
+	r := receipt.Receipt{Shop: f.cfg.Shop, Address: f.cfg.Address, LegalName: f.cfg.LegalName, PartitaIVA: f.cfg.PartitaIVA, OperatorID: f.cfg.OperatorID, Time: is.Issued,
 		TotalCents: is.TotalCents, VerifyURL: is.VerifyURL, Lang: receipt.Lang(lang)}
 	if r.Time.IsZero() {
 		r.Time = f.deps.Clock.Now()
@@ -651,7 +705,9 @@ func receiptFees(lines []fees.Line) []receipt.Fee {
 			}
 			out = append(out, receipt.Fee{Kind: receipt.Exemption, Code: code})
 		case l.Kind == fees.Bollo:
-			out = append(out, receipt.Fee{Kind: receipt.Bollo, Cents: l.Cents})
+			// The marca's number, when one paid it, as the certificate
+			// states it (art. 15 DPR 642/1972).
+			out = append(out, receipt.Fee{Kind: receipt.Bollo, Cents: l.Cents, Contrassegno: l.Contrassegno})
 		case l.Kind == fees.Diritti:
 			out = append(out, receipt.Fee{Kind: receipt.Diritti, Cents: l.Cents})
 		case l.Kind == fees.Service:

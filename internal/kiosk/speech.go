@@ -226,6 +226,10 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			s.Title = t("done_title")
 			line(t("done_protocol", SayProtocol(is.Protocol, v.Lang)), is.Title, v.Subject,
 				t("review_total")+": "+EuroWords(is.TotalCents, v.Lang))
+			if v.Mode == Operator {
+				choice(t("reprint_button"), t("reprint_receipt_button"), next)
+				return s
+			}
 		}
 		choice(t("reprint_button"), next)
 	case StepSummary:

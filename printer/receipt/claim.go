@@ -15,6 +15,8 @@ import (
 type Claim struct {
 	Shop       string
 	Address    string
+	LegalName  string // as on Receipt
+	PartitaIVA string
 	OperatorID string
 	Time       time.Time
 	Types      []string // DESIGN.md identifiers of the certificates asked for
@@ -70,7 +72,7 @@ func EncodeClaim(c Claim, p escpos.Profile) ([]byte, error) {
 	t := texts[c.Lang]
 	cols, cp := p.Paper.Columns, p.CodePage
 	e := escpos.NewEncoder(p)
-	header(e, t, c.Shop, c.Address, c.OperatorID, c.Time)
+	header(e, t, issuer{c.Shop, c.LegalName, c.Address, c.PartitaIVA}, c.OperatorID, c.Time)
 
 	e.Align(escpos.Center).Bold(true).Line(t.claimTitle).Bold(false)
 	for _, l := range wrap(t.notCertificate, cols, cp) {
@@ -113,7 +115,9 @@ func EncodeClaim(c Claim, p escpos.Profile) ([]byte, error) {
 func DemoClaim(at time.Time, lang Lang) Claim {
 	return Claim{
 		Shop:       "Edicola Città Studi",
+		LegalName:  "Rossi Giornali S.n.c.",
 		Address:    "Piazza Leonardo da Vinci 32, Milano",
+		PartitaIVA: "01234567897",
 		OperatorID: "OP-0042",
 		Time:       at,
 		Types:      []string{"residenza", "stato_di_famiglia"},

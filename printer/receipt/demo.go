@@ -7,7 +7,9 @@ import "time"
 func Demo(at time.Time, lang Lang) Receipt {
 	return Receipt{
 		Shop:       "Edicola Città Studi",
+		LegalName:  "Rossi Giornali S.n.c.",
 		Address:    "Piazza Leonardo da Vinci 32, Milano",
+		PartitaIVA: "01234567897",
 		OperatorID: "OP-0042",
 		Time:       at,
 		Certificates: []Certificate{

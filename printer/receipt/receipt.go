@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	_ "time/tzdata" // Rome's rules on a machine without a zone database
 	"unicode/utf8"
 
 	"github.com/sportello/sportello/internal/fees"
@@ -37,7 +38,11 @@ type Fee struct {
 	Kind  FeeKind
 	Cents int64
 	Code  string // for Exemption: the exemption's code or short text
-	Label string // for Other; overrides the standard label when set
+	// Contrassegno is, on a Bollo line, the 14-digit identifier of the
+	// marca da bollo applied (art. 15 DPR 642/1972: how the bollo was
+	// paid), printed under it so the receipt matches the certificate.
+	Contrassegno string
+	Label        string // for Other; overrides the standard label when set
 }
 
 // Certificate is one certificate issued in this transaction.
@@ -48,10 +53,21 @@ type Certificate struct {
 
 // Receipt is everything printed on one receipt.
 type Receipt struct {
-	Shop         string
-	Address      string // optional second header line
-	OperatorID   string
-	Time         time.Time // printed in its own location
+	Shop    string
+	Address string // optional second header line
+	// LegalName and PartitaIVA are the shop's operator as the city's
+	// agreement registered it (api.DeviceShop): a receipt for a service
+	// fee names who charged it and their VAT number (art. 21 DPR
+	// 633/1972 asks both of an invoice; a receipt of the shop's own fee
+	// carries the same, so the citizen knows whom they paid). Printed
+	// when set; LegalName only when it differs from Shop.
+	LegalName  string
+	PartitaIVA string
+	OperatorID string
+	// Time is printed in Rome's time (Europe/Rome), whatever its own
+	// location and the machine's zone: the citizen reads the shop's
+	// clock, and the hub answers in UTC.
+	Time         time.Time
 	Certificates []Certificate
 	Fees         []Fee
 	// TotalCents, when not zero, must equal the sum of Fees: a guard
@@ -100,7 +116,7 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 	cp := p.CodePage
 	e := escpos.NewEncoder(p)
 
-	header(e, t, r.Shop, r.Address, r.OperatorID, r.Time)
+	header(e, t, issuer{r.Shop, r.LegalName, r.Address, r.PartitaIVA}, r.OperatorID, r.Time)
 	if r.Copy {
 		e.Align(escpos.Center).Bold(true).Size(2, 2).Line(t.copy).Size(1, 1).Bold(false).Align(escpos.Left)
 	}
@@ -139,21 +155,45 @@ func Encode(r Receipt, p escpos.Profile) ([]byte, error) {
 	return e.Bytes()
 }
 
+// issuer is who a receipt comes from: the shop's sign, and the operator
+// as the agreement registered it.
+type issuer struct {
+	shop, legalName, address, partitaIVA string
+}
+
+// rome is the zone every receipt's time is printed in; time/tzdata keeps
+// it there on a machine without a zone database.
+var rome = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
 // header is the shop, the operator and the time, as every receipt begins.
-func header(e *escpos.Encoder, t strs, shop, address, operatorID string, at time.Time) {
+func header(e *escpos.Encoder, t strs, is issuer, operatorID string, at time.Time) {
 	cols, cp := e.Profile().Paper.Columns, e.Profile().CodePage
 	e.Align(escpos.Center).Bold(true).Size(1, 2)
-	for _, l := range wrap(shop, cols, cp) {
+	for _, l := range wrap(is.shop, cols, cp) {
 		e.Line(l)
 	}
 	e.Size(1, 1).Bold(false)
-	if address != "" {
-		for _, l := range wrap(address, cols, cp) {
+	if n := strings.TrimSpace(is.legalName); n != "" && !strings.EqualFold(n, strings.TrimSpace(is.shop)) {
+		for _, l := range wrap(n, cols, cp) {
 			e.Line(l)
 		}
 	}
+	if is.address != "" {
+		for _, l := range wrap(is.address, cols, cp) {
+			e.Line(l)
+		}
+	}
+	if is.partitaIVA != "" {
+		e.Line(t.partitaIVA + " " + is.partitaIVA)
+	}
 	e.Line(t.operator + ": " + operatorID)
-	e.Line(at.Format(t.timeLayout))
+	e.Line(at.In(rome).Format(t.timeLayout))
 	e.Align(escpos.Left).Line(strings.Repeat("-", cols))
 }
 
@@ -173,6 +213,9 @@ func feeLines(e *escpos.Encoder, t strs, fs []Fee, lang Lang) {
 			continue
 		}
 		e.Line(columns(label, money(f.Cents, lang), cols, cp))
+		if f.Kind == Bollo && f.Contrassegno != "" {
+			e.Line("  " + t.contrassegno + " " + f.Contrassegno)
+		}
 	}
 	e.Bold(true).Line(columns(t.total, money(sum(fs), lang), cols, cp)).Bold(false)
 }

@@ -4,6 +4,7 @@ import "strings"
 
 type strs struct {
 	operator, protocol, total, exempt, verify, privacy string
+	partitaIVA, contrassegno                           string
 	timeLayout                                         string
 	// The claim receipt's own sentences (claim.go).
 	claimTitle, notCertificate, claimCode, claimWait string
@@ -30,6 +31,7 @@ func (s strs) certificate(id string) string {
 
 var texts = map[Lang]strs{
 	Italian: {
+		partitaIVA: "P.IVA", contrassegno: "Contrassegno n.",
 		operator: "Operatore", protocol: "Prot.", total: "TOTALE", exempt: "esente",
 		verify:     "Verifica l'autenticità del certificato:",
 		privacy:    "Privacy: i dati personali sono trattati dal Comune solo per il rilascio del certificato (Reg. UE 2016/679); l'informativa è disponibile presso l'esercente.",
@@ -67,6 +69,7 @@ var texts = map[Lang]strs{
 		},
 	},
 	English: {
+		partitaIVA: "VAT no. (P.IVA)", contrassegno: "Revenue stamp no.",
 		operator: "Operator", protocol: "Ref.", total: "TOTAL", exempt: "exempt",
 		verify:     "Check this certificate is genuine:",
 		privacy:    "Privacy: your personal data is processed by the municipality only to issue the certificate (EU Reg. 2016/679); the full notice is available from the shop.",

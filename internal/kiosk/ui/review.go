@@ -110,10 +110,17 @@ func (u *UI) doneScreen(v kiosk.View) fyne.CanvasObject {
 	is := v.Result.Issued
 	reprint := widget.NewButtonWithIcon(u.t(v, "reprint_button"), theme.DocumentPrintIcon(), func() { u.run(u.flow.Reprint) })
 	u.busy(v, reprint, next)
+	buttons := container.NewHBox(reprint)
+	if v.Mode == kiosk.Operator {
+		// The receipt alone, marked COPIA (kiosk.Flow.ReprintReceipt).
+		receiptOnly := widget.NewButtonWithIcon(u.t(v, "reprint_receipt_button"), theme.DocumentPrintIcon(), func() { u.run(u.flow.ReprintReceipt) })
+		u.busy(v, receiptOnly)
+		buttons.Add(receiptOnly)
+	}
 	prot := widget.NewLabelWithStyle(u.t(v, "done_protocol", is.Protocol), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	prot.SizeName = theme.SizeNameSubHeadingText
 	title := widget.NewLabel(is.Title)
 	title.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(heading(u.t(v, "done_title")), container.NewHBox(reprint, layout.NewSpacer(), next), nil, nil,
+	return container.NewBorder(heading(u.t(v, "done_title")), container.NewHBox(buttons, layout.NewSpacer(), next), nil, nil,
 		container.NewVBox(prot, title, widget.NewLabel(v.Subject), widget.NewSeparator(), u.feeTable(v, is.Fees, is.TotalCents)))
 }
