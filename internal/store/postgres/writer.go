@@ -41,21 +41,22 @@ type writer struct {
 	persons, families idRun
 
 	// A bulk load's index of every codice fiscale and NIS held, read
-	// once the transaction has put an eighth of the registry (bulkAfter
+	// once the transaction has put a fiftieth of the registry (bulkAfter
 	// persons at least): new persons are then checked in memory and
 	// their rows sent with COPY, with no round trip each. The lock keeps
 	// it true until commit; a replacement (whose old codes it would have
 	// to forget) drops it.
-	bulk       *bulkIndex
-	noBulk     bool
-	personPuts int
-	bulkAt     int                      // personPuts at which to read it
-	rows       [len(copyTables)][][]any // new rows of a bulk load, for COPY
+	bulk   *bulkIndex
+	noBulk bool
+	puts   int                      // records put
+	bulkAt int                      // puts at which to read it
+	rows   [len(copyTables)][][]any // new rows of a bulk load, for COPY
 }
 
 // bulkAfter is how many persons an Update puts before it considers reading
-// the bulk index; it reads it once it has put an eighth as many persons as
-// the registry holds, since reading costs a scan of every code and pays
+// the bulk index; it reads it once it has put a fiftieth as many persons
+// as the registry holds: reading costs about a microsecond a person held,
+// a person checked in the database a round trip of 50–100, so it pays
 // only for an import. bulkFlush is how many queued writes are sent at
 // once.
 const (
@@ -64,7 +65,8 @@ const (
 )
 
 type bulkIndex struct {
-	cf, nis map[string]int64 // exact code or NIS → holder
+	cf, nis           map[string]int64 // exact code or NIS → holder
+	persons, families map[int64]bool   // every ID stored or put
 }
 
 // bulkCopy is how many new persons a bulk load gathers before it sends
@@ -110,6 +112,22 @@ func (w *writer) flushRows() error {
 	return nil
 }
 
+// maybeBulk counts a Put and reads the bulk index when the update has put
+// enough records for it to pay.
+func (w *writer) maybeBulk() error {
+	if w.puts++; w.puts != max(bulkAfter, w.bulkAt) || w.noBulk || w.bulk != nil {
+		return nil
+	}
+	n, err := w.reader.CountPersons()
+	if err != nil {
+		return err
+	}
+	if w.bulkAt = n / 50; w.puts >= w.bulkAt {
+		return w.loadBulk()
+	}
+	return nil
+}
+
 // loadBulk reads the bulk index.
 func (w *writer) loadBulk() error {
 	if err := w.send("", nil); err != nil {
@@ -119,11 +137,16 @@ func (w *writer) loadBulk() error {
 	if err := w.tx.QueryRow(w.ctx, "SELECT count(*) FROM persons").Scan(&n); err != nil {
 		return dbError(err)
 	}
-	b := &bulkIndex{cf: make(map[string]int64, n+bulkCopy), nis: make(map[string]int64, n+bulkCopy)}
+	b := &bulkIndex{cf: make(map[string]int64, n+bulkCopy), nis: make(map[string]int64, n+bulkCopy),
+		persons: make(map[int64]bool, n+bulkCopy), families: map[int64]bool{}}
 	for _, q := range []struct {
 		sql string
-		m   map[string]int64
-	}{{"SELECT cf, id FROM persons", b.cf}, {"SELECT nis, person_id FROM person_nis", b.nis}} {
+		add func(key string, id int64)
+	}{
+		{"SELECT cf, id FROM persons", func(cf string, id int64) { b.cf[cf], b.persons[id] = id, true }},
+		{"SELECT nis, person_id FROM person_nis", func(nis string, id int64) { b.nis[nis] = id }},
+		{"SELECT '', id FROM families", func(_ string, id int64) { b.families[id] = true }},
+	} {
 		rows, err := w.tx.Query(w.ctx, q.sql)
 		if err != nil {
 			return dbError(err)
@@ -131,7 +154,7 @@ func (w *writer) loadBulk() error {
 		var key string
 		var id int64
 		_, err = pgx.ForEachRow(rows, []any{&key, &id}, func() error {
-			q.m[key] = id
+			q.add(key, id)
 			return nil
 		})
 		if err != nil {
@@ -209,14 +232,31 @@ func (w *writer) forgetAssigned() {
 
 // nextID assigns the next ID of table t.
 func (w *writer) nextID(t int) (int64, error) {
-	if !w.loaded[t] {
-		if err := w.send("SELECT coalesce(max(id), 0) FROM "+idTables[t], nil, &w.maxID[t]); err != nil {
-			return 0, err
-		}
-		w.loaded[t] = true
+	if err := w.loadMax(t); err != nil {
+		return 0, err
 	}
 	w.maxID[t]++
 	return w.maxID[t], nil
+}
+
+// loadMax reads the highest ID of table t, once per transaction.
+func (w *writer) loadMax(t int) error {
+	if !w.loaded[t] {
+		if err := w.send("SELECT coalesce(max(id), 0) FROM "+idTables[t], nil, &w.maxID[t]); err != nil {
+			return err
+		}
+		w.loaded[t] = true
+	}
+	return nil
+}
+
+// unused reports whether no record of table t has id: IDs only grow and
+// records are never deleted, so an ID above the highest is free.
+func (w *writer) unused(t int, id int64) (bool, error) {
+	if err := w.loadMax(t); err != nil {
+		return false, err
+	}
+	return id > w.maxID[t], nil
 }
 
 // seen notes an ID given by the caller, so later assigned IDs pass it.
@@ -301,21 +341,19 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	}
 	niss := cieNIS(p)
 	id := int64(p.ID)
-	if w.personPuts++; w.personPuts == max(bulkAfter, w.bulkAt) && !w.noBulk {
-		n, err := w.reader.CountPersons()
-		if err != nil {
-			return err
-		}
-		if w.bulkAt = n / 8; w.personPuts >= w.bulkAt {
-			if err := w.loadBulk(); err != nil {
-				return err
+	if err := w.maybeBulk(); err != nil {
+		return err
+	}
+	if w.bulk != nil && w.bulk.persons[id] {
+		// A replacement: the index would have to forget its old codes.
+		w.bulk, w.noBulk = nil, true
+	}
+	if w.bulk != nil {
+		for _, f := range fams {
+			if !w.bulk.families[f] {
+				return missingFamily(p, code, f)
 			}
 		}
-	}
-	if id != 0 && w.bulk != nil {
-		w.bulk, w.noBulk = nil, true // it may be a replacement
-	}
-	if w.bulk != nil && len(ask) == 0 {
 		return w.putNew(p, code, base, fams, niss)
 	}
 	var (
@@ -330,10 +368,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	}
 	// The order of registry/bolt's checks, so both refuse alike.
 	if len(missing) > 0 {
-		if missing[0] == int64(p.Family) {
-			return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
-		}
-		return fmt.Errorf("%w: person %s belonged to family %d, which is not in the registry", registry.ErrInvalid, code, missing[0])
+		return missingFamily(p, code, missing[0])
 	}
 	if holder != nil && *holder != id {
 		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, *holder, registry.ErrConflict)
@@ -342,9 +377,6 @@ func (w *writer) PutPerson(p *registry.Person) error {
 		return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", *nis, *nisHolder, registry.ErrConflict)
 	}
 
-	if !exists && w.bulk != nil {
-		return w.putNew(p, code, base, fams, niss)
-	}
 	if id == 0 {
 		if id, err = w.nextID(tablePersons); err != nil {
 			return err
@@ -357,8 +389,16 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	return w.queuePerson(p, code, base, fams, niss, exists)
 }
 
-// putNew puts a new person (ID zero) during a bulk load: the codes are
-// checked against the bulk index, the families are known to exist.
+func missingFamily(p *registry.Person, code string, f int64) error {
+	if f == int64(p.Family) {
+		return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
+	}
+	return fmt.Errorf("%w: person %s belonged to family %d, which is not in the registry", registry.ErrInvalid, code, f)
+}
+
+// putNew puts a new person (ID zero, or one no person has) during a bulk
+// load: the codes are checked against the bulk index, the families are
+// known to exist.
 func (w *writer) putNew(p *registry.Person, code, base string, fams []int64, niss []string) error {
 	if holder, ok := w.bulk.cf[code]; ok {
 		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, holder, registry.ErrConflict)
@@ -368,12 +408,18 @@ func (w *writer) putNew(p *registry.Person, code, base string, fams []int64, nis
 			return fmt.Errorf("the CIE with NIS %s already belongs to person %d: %w", nis, holder, registry.ErrConflict)
 		}
 	}
-	id, err := w.nextID(tablePersons)
-	if err != nil {
-		return err
+	id := int64(p.ID)
+	if id == 0 {
+		var err error
+		if id, err = w.nextID(tablePersons); err != nil {
+			return err
+		}
+		p.ID = registry.PersonID(id)
+		w.assigned = append(w.assigned, func() { p.ID = 0 })
+	} else {
+		w.seen(tablePersons, id)
 	}
-	p.ID = registry.PersonID(id)
-	w.assigned = append(w.assigned, func() { p.ID = 0 })
+	w.bulk.persons[id] = true
 	w.bulk.cf[code] = id
 	for _, nis := range niss {
 		w.bulk.nis[nis] = id
@@ -459,6 +505,9 @@ func (w *writer) PutFamily(f *registry.Family) error {
 	if f.ID > math.MaxInt64 {
 		return fmt.Errorf("%w: family ID %d is too large", registry.ErrInvalid, f.ID)
 	}
+	if err := w.maybeBulk(); err != nil {
+		return err
+	}
 	id := int64(f.ID)
 	fresh := id == 0
 	if fresh {
@@ -471,8 +520,9 @@ func (w *writer) PutFamily(f *registry.Family) error {
 	} else {
 		w.seen(tableFamilies, id)
 	}
-	if w.bulk != nil && fresh {
+	if w.bulk != nil && (fresh || !w.bulk.families[id]) {
 		w.rows[copyFamilies] = append(w.rows[copyFamilies], []any{id, int16(f.Kind), f.Name})
+		w.bulk.families[id] = true
 	} else {
 		w.batch.Queue(`INSERT INTO families (id, kind, name) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name`, id, int16(f.Kind), f.Name)
@@ -497,13 +547,19 @@ func (w *writer) PutEvent(e *registry.Event) error {
 	if e.ID > math.MaxInt64 {
 		return fmt.Errorf("%w: event ID %d is too large", registry.ErrInvalid, e.ID)
 	}
+	if err := w.maybeBulk(); err != nil {
+		return err
+	}
 	var ask []int64 // persons not known to exist
 	for _, list := range [][]registry.PersonID{e.Persons, e.Related} {
 		for _, pid := range list {
 			if pid > math.MaxInt64 {
 				return fmt.Errorf("%w: the %s event of %s refers to person %d, who is not in the registry", registry.ErrInvalid, e.Kind, e.Date, pid)
 			}
-			if !w.persons.has(int64(pid)) {
+			switch {
+			case w.bulk != nil && !w.bulk.persons[int64(pid)]:
+				return fmt.Errorf("%w: the %s event of %s refers to person %d, who is not in the registry", registry.ErrInvalid, e.Kind, e.Date, pid)
+			case w.bulk == nil && !w.persons.has(int64(pid)):
 				ask = append(ask, int64(pid))
 			}
 		}
@@ -528,7 +584,15 @@ func (w *writer) PutEvent(e *registry.Event) error {
 		}
 		e.ID = registry.EventID(id)
 		w.assigned = append(w.assigned, func() { e.ID = 0 })
-	} else {
+	} else if w.bulk != nil {
+		// A bulk load copies an event with an ID no event has.
+		unused, err := w.unused(tableEvents, id)
+		if err != nil {
+			return err
+		}
+		fresh = unused
+	}
+	if !fresh {
 		w.seen(tableEvents, id)
 		// A replacement may involve other persons.
 		w.batch.Queue("DELETE FROM person_events WHERE event_id = $1", id)
@@ -544,6 +608,7 @@ func (w *writer) PutEvent(e *registry.Event) error {
 		}
 	}
 	if w.bulk != nil && fresh {
+		w.seen(tableEvents, id)
 		w.rows[copyEvents] = append(w.rows[copyEvents], []any{id, data})
 		for _, pid := range persons {
 			w.rows[copyPersonEvents] = append(w.rows[copyPersonEvents], []any{pid, id})
