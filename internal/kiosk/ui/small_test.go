@@ -18,17 +18,16 @@ import (
 
 // changes returns a wait that blocks until the flow's view satisfies
 // cond with no action running, and the screen has been redrawn from that
-// view: the action Enter started runs off the UI goroutine, and its last
-// change (the end of the action, Busy cleared) redraws the screen before
-// the hook passes the view on. Call it before the action.
+// view. The action Enter started runs off the UI goroutine; each change it
+// makes is handed to the test's goroutine, which redraws the screen there
+// (the test driver's fyne.Do would run it on the action's goroutine, beside
+// the test's own typing). Call it before the action.
 func changes(t *testing.T, f *kiosk.Flow) func(cond func(kiosk.View) bool) {
-	ch := make(chan kiosk.View, 64)
-	prev := f.OnChange
+	ch := make(chan struct{}, 256)
+	redraw := f.OnChange
 	f.OnChange = func() {
-		v := f.View() // what the redraw below shows at least
-		prev()
 		select {
-		case ch <- v:
+		case ch <- struct{}{}:
 		default:
 		}
 	}
@@ -36,7 +35,9 @@ func changes(t *testing.T, f *kiosk.Flow) func(cond func(kiosk.View) bool) {
 		t.Helper()
 		for {
 			select {
-			case v := <-ch:
+			case <-ch:
+				v := f.View() // what the redraw below shows at least
+				redraw()
 				if cond(v) && !v.Busy {
 					return
 				}
