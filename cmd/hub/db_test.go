@@ -32,3 +32,36 @@ func TestRegistryInPostgres(t *testing.T) {
 		t.Errorf("hub person list on an unreachable database = %d, %q", r.code, r.stderr)
 	}
 }
+
+// hub migrate moves a seeded city's registry into PostgreSQL: the same
+// persons are listed from both, and a second move is refused.
+func TestMigrateToPostgres(t *testing.T) {
+	data := t.TempDir()
+	if r := hub(t, "seed", "--data", data, "--persons", "300", "--seed", "4"); r.code != 0 {
+		t.Fatalf("hub seed = %d, %q", r.code, r.stderr)
+	}
+	conn := pg.Database(t)
+	r := hub(t, "migrate", "--from", "bolt", data, "--to", conn)
+	if r.code != 0 || !regexp.MustCompile(`^moved the registry: \d+ persons, \d+ families, \d+ events, 0 places; the counts match\n`).MatchString(r.stdout) {
+		t.Fatalf("hub migrate = %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	fromBolt := hub(t, "person", "list", "--data", data)
+	fromPostgres := hub(t, "person", "list", "--db", conn)
+	if fromBolt.code != 0 || fromPostgres.code != 0 || fromBolt.stdout != fromPostgres.stdout || strings.Count(fromBolt.stdout, "\n") < 300 {
+		t.Errorf("person list from the file (%d lines) and from PostgreSQL (%d lines) differ: %q %q",
+			strings.Count(fromBolt.stdout, "\n"), strings.Count(fromPostgres.stdout, "\n"), fromBolt.stderr, fromPostgres.stderr)
+	}
+	r = hub(t, "migrate", "--from", "bolt", data, "--to", conn)
+	if r.code != 1 || !strings.Contains(r.stderr, "not empty") {
+		t.Errorf("a second hub migrate = %d, %q; want a refusal", r.code, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"migrate", "--from", "sqlite", data, "--to", conn},
+		{"migrate", "--from", "bolt", "--to", conn},
+		{"migrate", "--from", "bolt", data},
+	} {
+		if r := hub(t, args...); r.code != 2 {
+			t.Errorf("hub %v = %d, %q; want a usage error", args, r.code, r.stderr)
+		}
+	}
+}
