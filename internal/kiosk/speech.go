@@ -3,6 +3,7 @@ package kiosk
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -268,12 +269,31 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 	case StepPlaces:
 		s.Title = t("places_title")
 		if v.Places != nil {
+			if slices.ContainsFunc(v.Places.Places, func(p Place) bool { return p.TotalCents != nil }) {
+				line(t("places_price_note"))
+			}
 			for _, p := range v.Places.Places {
 				state := t("places_closed")
 				if p.Open {
 					state = t("places_open")
 				}
-				line(fmt.Sprintf("%s, %s, %s, %s", p.Name, state, t("speak_metres", p.DistanceM), p.Address))
+				far := t("speak_metres", roundedMetres(p.DistanceM))
+				if roundedMetres(p.DistanceM) >= 1000 {
+					far = t("speak_kilometres", Kilometres(p.DistanceM, v.Lang))
+				}
+				line(fmt.Sprintf("%s, %s, %s, %s", p.Name, state, far, p.Address))
+				// What the screen says under it: the certificates issued
+				// there and the price, in words.
+				if len(p.Types) > 0 {
+					names := make([]string, 0, len(p.Types))
+					for _, ty := range p.Types {
+						names = append(names, t("type_"+ty))
+					}
+					line(t("places_types", strings.Join(names, ", ")))
+				}
+				if p.TotalCents != nil {
+					line(t("places_total", EuroWords(*p.TotalCents, v.Lang)))
+				}
 			}
 		}
 		choice(t("back_button"))

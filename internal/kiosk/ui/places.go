@@ -53,7 +53,7 @@ func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
 		if p.Kind != "" && u.cat.Has(v.Lang, "category_"+p.Kind) {
 			category = u.t(v, "category_"+p.Kind)
 		}
-		detail := fmt.Sprintf("%s · %s · %s", category, p.Address, distance(v.Lang, p.DistanceM))
+		detail := fmt.Sprintf("%s · %s · %s", category, p.Address, kiosk.Distance(p.DistanceM, v.Lang))
 		if p.Transit != "" {
 			detail += " · " + p.Transit
 		}
@@ -97,25 +97,6 @@ func (u *UI) placeOffer(v kiosk.View, p kiosk.Place) string {
 		parts = append(parts, u.t(v, "places_total", fees.Euro(*p.TotalCents)))
 	}
 	return strings.Join(parts, " · ")
-}
-
-// distance is how far a place is, as a citizen reads it: from 1 km in
-// kilometres with one decimal, the decimal separator of the language
-// ("1,3 km", "1.3 km"); nearer, in metres rounded to ten ("450 m"), as
-// walking distances are read on street signs and maps. The straight-line
-// distance the hub measures is not a route, so more precision would claim
-// what it does not know.
-func distance(lang kiosk.Lang, m int) string {
-	if r := (m + 5) / 10 * 10; r < 1000 {
-		return fmt.Sprintf("%d m", r)
-	}
-	// One decimal, rounded half up in whole metres: 1250 m is 1.3 km.
-	tenths := (m + 50) / 100
-	s := fmt.Sprintf("%d.%d km", tenths/10, tenths%10)
-	if lang == kiosk.Italian {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
 }
 
 // age says how old a copy is, in the units an operator reads at a glance.

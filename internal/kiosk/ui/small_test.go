@@ -147,30 +147,6 @@ func TestGreetingAndBirthDates(t *testing.T) {
 	}
 }
 
-// TestDistance: one decimal from 1 km, in the language's notation;
-// metres, rounded to ten, below.
-func TestDistance(t *testing.T) {
-	for _, tt := range []struct {
-		m      int
-		it, en string
-	}{
-		{0, "0 m", "0 m"},
-		{454, "450 m", "450 m"},
-		{995, "1,0 km", "1.0 km"},
-		{1250, "1,3 km", "1.3 km"},
-		{1349, "1,3 km", "1.3 km"},
-		{3100, "3,1 km", "3.1 km"},
-		{12345, "12,3 km", "12.3 km"},
-	} {
-		if got := distance(kiosk.Italian, tt.m); got != tt.it {
-			t.Errorf("%d m in Italian: %q, want %q", tt.m, got, tt.it)
-		}
-		if got := distance(kiosk.English, tt.m); got != tt.en {
-			t.Errorf("%d m in English: %q, want %q", tt.m, got, tt.en)
-		}
-	}
-}
-
 // hasTextDeep is hasText through scrolls and into radio and check
 // options and form items.
 func hasTextDeep(o fyne.CanvasObject, s string) bool {
