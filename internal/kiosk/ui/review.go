@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -51,6 +52,17 @@ func (u *UI) reviewScreen(v kiosk.View) fyne.CanvasObject {
 		widget.NewFormItem(u.t(v, "review_certificates"), widget.NewLabel(strings.Join(names, "\n"))))
 	if us := certificate.Use(v.Choice.Use); us != certificate.UseOrdinary {
 		info.Append(u.t(v, "review_use"), widget.NewLabel(u.t(v, "use_"+us.String())))
+	}
+	if ex := v.Choice.Exemption; ex.Code != 0 {
+		// The exemption chosen, by code and words, before the total it
+		// makes (item 4 of issue 15); 99 adds the law the citizen named.
+		words := fmt.Sprintf("%d · %s", ex.Code, u.exemptionLabel(v, ex.Code))
+		if t := strings.TrimSpace(ex.Text); t != "" {
+			words += ": " + t
+		}
+		l := widget.NewLabel(words)
+		l.Wrapping = fyne.TextWrapWord
+		info.Append(u.t(v, "review_exemption"), l)
 	}
 	if v.Choice.Contrassegno != "" {
 		info.Append(u.t(v, "review_contrassegno"), widget.NewLabel(v.Choice.Contrassegno))
