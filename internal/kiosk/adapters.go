@@ -316,6 +316,25 @@ func (p *DevicePrinters) Status(ctx context.Context) string {
 // QueueKind is the outbox operation kind of a queued certificate request.
 const QueueKind = "certificate.request"
 
+// QueuePayKind is the outbox operation kind of a self-service request
+// queued while the hub could not be reached: delivering it asks the hub
+// for its payment (which confirms the requester and the eligibility), and
+// the request is then kept for its collection at the kiosk (collect.go).
+// Its outbox key is PayKeyPrefix and the request's own key, which the hub
+// sees (the payment's Idempotency-Key is the request's).
+const QueuePayKind = "certificate.payment"
+
+// PayKeyPrefix prefixes the outbox key of a QueuePayKind operation, so the
+// request sent once paid is queued under its own key.
+const PayKeyPrefix = "pay-"
+
+// waitsForPayment says a request must be paid before the hub issues it: a
+// self-service request with a total above zero that names no payment
+// (api.ReasonPaymentRequired).
+func waitsForPayment(req IssueRequest, amountCents int64) bool {
+	return req.Channel == certificate.SelfService && req.PaymentID == "" && amountCents > 0
+}
+
 // Queue is the kiosk's journal of requests in its bbolt outbox: each
 // request is written there before it is sent, delivered through Hub, and
 // committed with its print jobs.
@@ -326,6 +345,13 @@ type Queue struct {
 	// sent at the counter is read, before it is committed. It is a test
 	// hook: the kiosk's crash test stops the process there.
 	Answered func()
+	// Payments and PayMethods deliver QueuePayKind operations (a
+	// self-service kiosk's); Keep makes every delivery keep its request
+	// for its collection at the kiosk, with no print jobs (a self-service
+	// kiosk prints nothing unattended).
+	Payments   Payments
+	PayMethods []string
+	Keep       bool
 }
 
 func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64, online bool) (string, error) {
@@ -333,8 +359,15 @@ func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64
 	if err != nil {
 		return "", err
 	}
-	e, err := q.Outbox.Enqueue(ctx, outbox.Op{Kind: QueueKind, IdempotencyKey: req.Key, Payload: payload, PersonalData: true,
-		AmountCents: amountCents, Now: true, Online: online})
+	kind, key := QueueKind, req.Key
+	if waitsForPayment(req, amountCents) {
+		// Not sent now (Now would hold it for a Deliver that never
+		// comes): the sender asks for its payment when the hub answers.
+		kind, key = QueuePayKind, PayKeyPrefix+req.Key
+		online = false
+	}
+	e, err := q.Outbox.Enqueue(ctx, outbox.Op{Kind: kind, IdempotencyKey: key, Payload: payload, PersonalData: true,
+		AmountCents: amountCents, Now: kind == QueueKind, Online: online})
 	if err != nil {
 		return "", err
 	}
@@ -352,7 +385,8 @@ func (q *Queue) Deliver(ctx context.Context, key string, render Render) (*Delive
 	// refused, with nothing charged, rather than queued behind a claim
 	// code for a device that may not be heard for days. One sent before
 	// has its claim code and stays queued, in order, as the Sender keeps it.
-	out, derr := q.Outbox.Deliver(ctx, e.ID, deliverer(q.Hub, render, q.Answered, e.Attempts == 0))
+	out, derr := q.Outbox.Deliver(ctx, e.ID, deliverer(delivererOpts{hub: q.Hub, payments: q.Payments, methods: q.PayMethods, render: render,
+		answered: q.Answered, live: e.Attempts == 0}))
 	switch out.Entry.State {
 	case outbox.Delivered:
 		d := &Delivery{Claim: out.Entry.ClaimCode}
@@ -404,7 +438,7 @@ func (q *Queue) Unfinished(context.Context) ([]Unfinished, error) {
 	}
 	var out []Unfinished
 	for _, e := range es {
-		if e.Kind != QueueKind {
+		if e.Kind != QueueKind && e.Kind != QueuePayKind {
 			continue
 		}
 		u := Unfinished{Key: e.IdempotencyKey, Claim: e.ClaimCode, Queued: e.EnqueuedAt, AmountCents: e.AmountCents}
@@ -431,15 +465,22 @@ func (q *Queue) Lookup(_ context.Context, code string) (*Claimed, error) {
 	case err != nil:
 		return nil, err
 	}
-	if e.Kind != QueueKind {
+	if e.Kind != QueueKind && e.Kind != QueuePayKind {
 		return nil, fmt.Errorf("%w: %s names a %s operation, not a certificate request", ErrClaimUnknown, code, e.Kind)
 	}
 	c := &Claimed{Code: e.ClaimCode, Queued: e.EnqueuedAt, Settled: e.DoneAt, AmountCents: e.AmountCents,
-		Attempts: e.Attempts, LastError: e.LastError}
+		Attempts: e.Attempts, LastError: e.LastError, Kept: e.Kept}
 	switch e.State {
 	case outbox.Pending:
 		c.State = ClaimQueued
 	case outbox.Delivered:
+		if e.Kind == QueuePayKind {
+			// Confirmed: the hub made its payment; not issued until
+			// paid at the collection.
+			c.State = ClaimQueued
+			c.Payment = decodePayment(e.ResultRef)
+			break
+		}
 		c.State = ClaimIssued
 		c.Issued = decodeDelivery(e.ResultRef)
 	default: // refused, or refused and dismissed by the operator
@@ -449,6 +490,52 @@ func (q *Queue) Lookup(_ context.Context, code string) (*Claimed, error) {
 		}
 	}
 	return c, nil
+}
+
+// Kept reads back the request a self-service claim keeps for its
+// collection.
+func (q *Queue) Kept(_ context.Context, code string) (IssueRequest, error) {
+	e, err := q.Outbox.Lookup(code)
+	if err != nil {
+		return IssueRequest{}, err
+	}
+	payload, err := q.Outbox.KeptPayload(e.ID)
+	if err != nil {
+		return IssueRequest{}, err
+	}
+	return DecodeQueued(payload)
+}
+
+// Release forgets a collected claim's request.
+func (q *Queue) Release(_ context.Context, code string) error {
+	e, err := q.Outbox.Lookup(code)
+	if err != nil {
+		return err
+	}
+	return q.Outbox.Release(e.ID)
+}
+
+// keptPayment is what an outbox tombstone keeps of the payment the hub
+// made for a QueuePayKind operation: its identifier and how it is paid,
+// nothing that names the person.
+type keptPayment struct {
+	ID          string    `json:"payment_id"`
+	Method      string    `json:"method"`
+	AmountCents int64     `json:"amount_cents"`
+	Expires     time.Time `json:"expires"`
+}
+
+func encodePayment(p *api.Payment) string {
+	b, _ := json.Marshal(keptPayment{ID: p.ID, Method: p.Method, AmountCents: p.AmountCents, Expires: p.Expires})
+	return string(b)
+}
+
+func decodePayment(ref string) *api.Payment {
+	var k keptPayment
+	if json.Unmarshal([]byte(ref), &k) != nil || k.ID == "" {
+		return nil
+	}
+	return &api.Payment{ID: k.ID, Method: k.Method, AmountCents: k.AmountCents, Expires: k.Expires, State: api.PaymentPending}
 }
 
 // delivery is what an outbox tombstone keeps of an issued certificate: enough
@@ -494,7 +581,8 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 		return IssueRequest{}, fmt.Errorf("the queued request is not the expected JSON: %w", err)
 	}
 	req := IssueRequest{Key: q.Key, SubjectCF: q.Body.CF, Exemption: q.Body.Exemption, Requester: q.Body.Requester,
-		Channel: certificate.Channel(q.Body.Channel), Contrassegno: q.Body.Contrassegno, Use: q.Body.Use}
+		Channel: certificate.Channel(q.Body.Channel), Contrassegno: q.Body.Contrassegno, Use: q.Body.Use,
+		At: q.Body.At, PaymentID: q.Body.PaymentID}
 	for _, t := range q.Body.Types {
 		req.Types = append(req.Types, certificate.Type(t))
 	}
@@ -507,19 +595,49 @@ func DecodeQueued(payload []byte) (IssueRequest, error) {
 // it are committed together, and OnResult prints the jobs. A PDF that
 // cannot be downloaded leaves the request pending, to be sent again under
 // its key (the hub answers the same certificate).
-func Deliverer(hub Hub, render Render) outbox.Deliverer { return deliverer(hub, render, nil, false) }
+func Deliverer(hub Hub, render Render) outbox.Deliverer {
+	return deliverer(delivererOpts{hub: hub, render: render})
+}
 
-// deliverer is Deliverer; live, for a sale the citizen waits for at the
-// counter, turns a Hold into a refusal (the Sender, delivering what was
-// queued, keeps it in the queue until the device may speak again).
-func deliverer(hub Hub, render Render, answered func(), live bool) outbox.Deliverer {
+// SelfServiceDeliverer sends a self-service kiosk's queued requests: a
+// QueuePayKind one asks the hub for its payment, a paid one is issued; both
+// keep their request for the collection at the kiosk, with nothing to print
+// (a certificate is never printed into an unattended tray).
+func SelfServiceDeliverer(hub Hub, payments Payments, methods []string) outbox.Deliverer {
+	return deliverer(delivererOpts{hub: hub, payments: payments, methods: methods, keep: true})
+}
+
+// delivererOpts configures deliverer: live, for a sale the citizen waits for at
+// the counter, turns a Hold into a refusal (the Sender, delivering what was
+// queued, keeps it in the queue until the device may speak again); keep
+// keeps the request for its collection (outbox.Result.Keep), rendering no
+// print jobs.
+type delivererOpts struct {
+	hub      Hub
+	payments Payments
+	methods  []string
+	render   Render
+	answered func()
+	live     bool
+	keep     bool
+}
+
+// deliverer is Deliverer and SelfServiceDeliverer.
+func deliverer(o delivererOpts) outbox.Deliverer {
+	hub, render, answered, live := o.hub, o.render, o.answered, o.live
+	if o.keep {
+		render = nil
+	}
 	return outbox.DelivererFunc(func(ctx context.Context, e outbox.Entry) (outbox.Result, error) {
-		if e.Kind != QueueKind {
+		if e.Kind != QueueKind && e.Kind != QueuePayKind {
 			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "unknown_kind", fmt.Sprintf("this kiosk cannot deliver %q operations", e.Kind))
 		}
 		req, err := DecodeQueued(e.Payload)
 		if err != nil {
 			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "bad_payload", err.Error())
+		}
+		if e.Kind == QueuePayKind {
+			return o.askPayment(ctx, req)
 		}
 		if req.Requester == nil {
 			// Queued by a kiosk from before requester evidence: the hub
@@ -555,7 +673,7 @@ func deliverer(hub Hub, render Render, answered func(), live bool) outbox.Delive
 			// A refusal here is no refusal of the request: it was issued.
 			return outbox.Result{}, &outbox.RetryableError{Err: fmt.Errorf("the hub issued certificate %s but its PDF could not be downloaded: %w", is.Protocol, keepOffline(err))}
 		}
-		res := outbox.Result{Ref: encodeDelivery(is)}
+		res := outbox.Result{Ref: encodeDelivery(is), Keep: o.keep}
 		if render != nil {
 			jobs, err := render(is, pdf)
 			if err != nil {
@@ -572,6 +690,43 @@ func deliverer(hub Hub, render Render, answered func(), live bool) outbox.Delive
 		res.Body, _ = json.Marshal(is)
 		return res, nil
 	})
+}
+
+// askPayment asks the hub for the payment of a queued self-service request,
+// by the first method it offers: the hub checks the requester and the
+// eligibility as for issuing, so an answer confirms the request, which is
+// then kept for its collection. A refusal is the request's: the citizen
+// is told at the collection.
+func (o delivererOpts) askPayment(ctx context.Context, req IssueRequest) (outbox.Result, error) {
+	if o.payments == nil {
+		return outbox.Result{}, &outbox.RetryableError{Err: errors.New("this kiosk has no payments to ask the hub for")}
+	}
+	methods := o.methods
+	if len(methods) == 0 {
+		methods = DefaultPayMethods
+	}
+	var p *api.Payment
+	var err error
+	for i, m := range methods {
+		p, err = o.payments.CreatePayment(ctx, req, m)
+		var r *Refusal
+		if errors.As(err, &r) && r.Reason == api.ReasonPaymentMethod && i < len(methods)-1 {
+			continue
+		}
+		break
+	}
+	var r *Refusal
+	var ae *hubclient.APIError
+	switch {
+	case errors.As(err, &r):
+		return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
+	case errors.As(err, &ae):
+		return outbox.Result{}, outbox.ClassifyCause(err, ae.Status, ae.RetryAfter, ae.Reason, ae.Message)
+	case err != nil:
+		return outbox.Result{}, err
+	}
+	body, _ := json.Marshal(p)
+	return outbox.Result{Ref: encodePayment(p), Body: body, Keep: true}, nil
 }
 
 // keepOffline keeps ErrOffline in an error's chain and nothing else, so

@@ -20,7 +20,7 @@ func TestQueuedRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	req := IssueRequest{Key: "kiosk-abc", SubjectCF: cfMaria, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia},
 		Exemption: fees.Exemption{Code: 99, Text: "art. 1 legge"}, Channel: certificate.SelfService,
-		Requester: withPIN(fakeTap(nisMario, 7))}
+		Requester: withPIN(fakeTap(nisMario, 7)), PaymentID: "pay-7"}
 	dir := t.TempDir()
 	ob, err := outbox.Open(filepath.Join(dir, "o.db"), outbox.Options{Key: make([]byte, 32)})
 	if err != nil {
@@ -241,5 +241,75 @@ func TestDirTransport(t *testing.T) {
 	}
 	if _, err := d.Status(context.Background()); !errors.Is(err, printer.ErrNoStatus) {
 		t.Errorf("status: %v", err)
+	}
+}
+
+// TestQueuedForCollection: a self-service request queued unpaid is, when
+// the hub answers, a request for its payment (the hub confirms the
+// requester and prices it), kept sealed for its collection; a paid one
+// the sender delivers is issued and kept too; neither leaves anything to
+// print.
+func TestQueuedForCollection(t *testing.T) {
+	ctx := context.Background()
+	req := IssueRequest{Key: "kiosk-abc", SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza},
+		Channel: certificate.SelfService, Requester: withPIN(fakeTap(nisMario, 7))}
+	ob, err := outbox.Open(filepath.Join(t.TempDir(), "o.db"), outbox.Options{Key: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	hub := newFakeHub(testNow)
+	pay := &fakePayments{hub: hub, offer: []string{api.PayAtTill}}
+	q := &Queue{Outbox: ob, Hub: hub, Payments: pay, Keep: true}
+	hub.offline = true
+	claim, err := q.Enqueue(ctx, req, 1652, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := req
+	paid.Key, paid.PaymentID = "kiosk-def", "pay-9"
+	claim2, err := q.Enqueue(ctx, paid, 1652, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Paid, then the hub went away while the kiosk sent it.
+	if _, err := q.Deliver(ctx, paid.Key, nil); !errors.Is(err, ErrOffline) {
+		t.Fatalf("deliver with the hub away: %v", err)
+	}
+	if c, err := q.Lookup(ctx, claim); err != nil || c.State != ClaimQueued || c.Kept || c.Payment != nil {
+		t.Fatalf("queued: %+v %v", c, err)
+	}
+	hub.offline = false
+	sender := ob.NewSender(SelfServiceDeliverer(hub, pay, DefaultPayMethods), outbox.SenderOptions{})
+	if n, err := sender.Drain(ctx); err != nil || n != 2 {
+		t.Fatalf("drained %d, %v", n, err)
+	}
+	// The hub was asked for the payment of exactly the request queued,
+	// by the method it offers (pagoPA refused, the till then).
+	if len(pay.created) != 1 || !reflect.DeepEqual(pay.created[0], req) || !reflect.DeepEqual(pay.methods, []string{api.PayPagoPA, api.PayAtTill}) {
+		t.Fatalf("payments asked %+v by %v", pay.created, pay.methods)
+	}
+	c, err := q.Lookup(ctx, claim)
+	if err != nil || c.State != ClaimQueued || !c.Kept || c.Payment == nil || c.Payment.ID != "pay-1" || c.Payment.Method != api.PayAtTill {
+		t.Fatalf("confirmed: %+v %v", c, err)
+	}
+	if got, err := q.Kept(ctx, claim); err != nil || !reflect.DeepEqual(got, req) {
+		t.Fatalf("kept %+v %v", got, err)
+	}
+	c2, err := q.Lookup(ctx, claim2)
+	if err != nil || c2.State != ClaimIssued || !c2.Kept || c2.Issued == nil || c2.Issued.ID == "" {
+		t.Fatalf("issued while away: %+v %v", c2, err)
+	}
+	if len(hub.issued) != 1 || hub.issued[0].PaymentID != "pay-9" {
+		t.Fatalf("issued %+v", hub.issued)
+	}
+	if jobs, err := ob.Jobs(); err != nil || len(jobs) != 0 {
+		t.Fatalf("a self-service delivery left %d print jobs (%v)", len(jobs), err)
+	}
+	if err := q.Release(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Kept(ctx, claim); err == nil {
+		t.Error("a released claim still keeps its request")
 	}
 }

@@ -87,7 +87,7 @@ func (h *ClientHub) LookupPerson(ctx context.Context, q PersonQuery) (*Person, e
 func requestOf(req IssueRequest) api.CertificateRequest {
 	return api.CertificateRequest{CF: req.SubjectCF, Types: typeNames(req.Types), Exemption: req.Exemption,
 		Requester: req.Requester, Channel: string(req.Channel), IdempotencyKey: req.Key,
-		Contrassegno: req.Contrassegno, Use: req.Use, At: req.At}
+		Contrassegno: req.Contrassegno, Use: req.Use, At: req.At, PaymentID: req.PaymentID}
 }
 
 func (h *ClientHub) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {

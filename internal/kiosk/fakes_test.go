@@ -258,6 +258,7 @@ type fakeOutbox struct {
 	hub     *fakeHub
 	spool   *printer.MemSpool
 	queued  []IssueRequest // every request written, in order
+	keys    []string       // the outbox key of each
 	amount  int64
 	full    bool                // the offline limits refuse what is not online
 	claims  map[string]*Claimed // what Lookup answers, by code
@@ -266,6 +267,8 @@ type fakeOutbox struct {
 	fail    error               // every Enqueue fails with it while set
 	now     func() time.Time
 	at      map[string]time.Time // key → when written
+	// released are the claim codes whose kept request was let go.
+	released []string
 }
 
 func (o *fakeOutbox) Lookup(_ context.Context, code string) (*Claimed, error) {
@@ -299,22 +302,27 @@ func (o *fakeOutbox) Enqueue(_ context.Context, req IssueRequest, cents int64, o
 	if o.codes == nil {
 		o.codes, o.at = map[string]string{}, map[string]time.Time{}
 	}
-	if code, ok := o.codes[req.Key]; ok {
+	key := req.Key
+	if waitsForPayment(req, cents) {
+		key = PayKeyPrefix + key // as Queue files it
+	}
+	if code, ok := o.codes[key]; ok {
 		return code, nil
 	}
 	o.queued = append(o.queued, req)
+	o.keys = append(o.keys, key)
 	o.amount += cents
 	code := fmt.Sprintf("CLAIM%d", len(o.queued))
-	o.codes[req.Key] = code
-	o.at[req.Key] = o.now()
-	o.pending = append(o.pending, req.Key)
+	o.codes[key] = code
+	o.at[key] = o.now()
+	o.pending = append(o.pending, key)
 	o.settle(code, Claimed{State: ClaimQueued, AmountCents: cents})
 	return code, nil
 }
 
 func (o *fakeOutbox) request(key string) IssueRequest {
-	for _, r := range o.queued {
-		if r.Key == key {
+	for i, r := range o.queued {
+		if o.keys[i] == key {
 			return r
 		}
 	}
@@ -390,6 +398,7 @@ type rig struct {
 	out     *fakeOutbox
 	clock   *fakeClock
 	journal *MemJournal
+	pay     *fakePayments
 }
 
 var (
@@ -401,12 +410,13 @@ func newRig(t testing.TB, mode Mode) *rig {
 	spool := printer.NewMemSpool()
 	hub := newFakeHub(testNow)
 	r := &rig{hub: hub, reader: &fakeReader{nis: nisMario, pin: "12345678", tries: 3},
-		prn: &fakePrinters{spool: spool}, out: &fakeOutbox{hub: hub, spool: spool}, clock: &fakeClock{t: testNow}, journal: &MemJournal{}}
+		prn: &fakePrinters{spool: spool}, out: &fakeOutbox{hub: hub, spool: spool}, clock: &fakeClock{t: testNow}, journal: &MemJournal{},
+		pay: &fakePayments{hub: hub}}
 	cfg := Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150}
 	if mode == SelfService {
 		cfg.ServiceCents = 0
 	}
-	f, err := New(cfg, Deps{Hub: r.hub, Reader: r.reader, Printers: r.prn, Outbox: r.out, Journal: r.journal, Clock: r.clock})
+	f, err := New(cfg, Deps{Hub: r.hub, Reader: r.reader, Printers: r.prn, Outbox: r.out, Journal: r.journal, Clock: r.clock, Payments: r.pay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,6 +433,18 @@ func (r *rig) logIn() error {
 	return err
 }
 
+// payLast marks the last payment created paid, lets a poll fall due and
+// polls: the flow then sends and prints the request.
+func (r *rig) payLast(t testing.TB) {
+	t.Helper()
+	r.step(t, StepPay)
+	r.pay.set(r.flow.View().Payment.ID, api.PaymentPaid)
+	r.clock.Add(DefaultPayPoll)
+	if err := r.flow.PollPayment(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (r *rig) step(t testing.TB, want Step) {
 	t.Helper()
 	if v := r.flow.View(); v.Step != want {
@@ -431,3 +453,144 @@ func (r *rig) step(t testing.TB, want Step) {
 }
 
 var _ = fees.Bollo
+
+// fakePayments is the hub's payments as a self-service kiosk sees them:
+// each created payment waits until the test marks it paid (a till
+// confirmed, or pagoPA's receipt arrived).
+type fakePayments struct {
+	mu        sync.Mutex
+	hub       *fakeHub
+	payments  map[string]*api.Payment
+	byKey     map[string]string // idempotency key → payment id
+	created   []IssueRequest
+	methods   []string // the method of each creation tried, in order
+	offer     []string // methods the hub offers; every one when nil
+	cancelled []string
+	polls     int
+	n         int
+}
+
+func (p *fakePayments) CreatePayment(_ context.Context, req IssueRequest, method string) (*api.Payment, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hub != nil && p.hub.Ping(context.Background()) != nil {
+		return nil, fmt.Errorf("%w: dial refused", ErrOffline)
+	}
+	p.methods = append(p.methods, method)
+	if p.offer != nil && !slices.Contains(p.offer, method) {
+		return nil, &Refusal{Status: 400, Reason: api.ReasonPaymentMethod, Message: "not offered"}
+	}
+	if p.payments == nil {
+		p.payments, p.byKey = map[string]*api.Payment{}, map[string]string{}
+	}
+	p.created = append(p.created, req)
+	if id, ok := p.byKey[req.Key]; ok {
+		c := *p.payments[id]
+		return &c, nil
+	}
+	p.n++
+	pay := &api.Payment{ID: fmt.Sprintf("pay-%d", p.n), Method: method, State: api.PaymentPending, AmountCents: 1652,
+		Created: testNow, Expires: testNow.Add(30 * time.Minute)}
+	if method == api.PayAtTill {
+		pay.Code = fmt.Sprintf("K7P%d", p.n)
+	} else {
+		pay.NoticeNumber, pay.CreditorFiscalCode = "301000000000012345", "01199250158"
+		pay.QR = "PAGOPA|002|301000000000012345|01199250158|1652"
+	}
+	p.payments[pay.ID], p.byKey[req.Key] = pay, pay.ID
+	c := *pay
+	return &c, nil
+}
+
+func (p *fakePayments) Payment(_ context.Context, id string) (*api.Payment, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hub != nil && p.hub.Ping(context.Background()) != nil {
+		return nil, fmt.Errorf("%w: dial refused", ErrOffline)
+	}
+	p.polls++
+	pay, ok := p.payments[id]
+	if !ok {
+		return nil, &Refusal{Status: 404, Reason: api.ReasonPaymentUnknown, Message: "no such payment"}
+	}
+	c := *pay
+	return &c, nil
+}
+
+func (p *fakePayments) CancelPayment(_ context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cancelled = append(p.cancelled, id)
+	if pay, ok := p.payments[id]; ok && pay.State == api.PaymentPending {
+		pay.State = api.PaymentCancelled
+	}
+	return nil
+}
+
+func (p *fakePayments) ConfirmTill(_ context.Context, code string) (*api.Payment, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pay := range p.payments {
+		if pay.Code == code {
+			pay.State = api.PaymentPaid
+			c := *pay
+			return &c, nil
+		}
+	}
+	return nil, &Refusal{Status: 404, Reason: api.ReasonPaymentUnknown, Message: "no such code"}
+}
+
+func (p *fakePayments) PendingTill(context.Context) ([]api.Payment, error) { return nil, nil }
+
+// set moves payment id to state.
+func (p *fakePayments) set(id, state string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.payments[id].State = state
+}
+
+// Kept answers the request of a claim the fake keeps for its collection.
+func (o *fakeOutbox) Kept(_ context.Context, code string) (IssueRequest, error) {
+	c, ok := o.claims[code]
+	if !ok || !c.Kept {
+		return IssueRequest{}, fmt.Errorf("%w: %s is kept for no collection", ErrClaimUnknown, code)
+	}
+	for k, cc := range o.codes {
+		if cc == code {
+			r := o.request(k)
+			r.Requester = cloneEvidence(r.Requester)
+			return r, nil
+		}
+	}
+	return IssueRequest{}, errors.New("no request")
+}
+
+func (o *fakeOutbox) Release(_ context.Context, code string) error {
+	if c, ok := o.claims[code]; ok {
+		c.Kept = false
+		o.released = append(o.released, code)
+	}
+	return nil
+}
+
+// confirm is the outbox's sender delivering a queued self-service request
+// once the hub answers: the hub made its payment, the request is kept for
+// its collection, nothing is printed.
+func (o *fakeOutbox) confirm(t testing.TB, code string, pay *fakePayments) *api.Payment {
+	t.Helper()
+	for k, cc := range o.codes {
+		if cc != code {
+			continue
+		}
+		p, err := pay.CreatePayment(context.Background(), o.request(k), api.PayPagoPA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.pending = slices.DeleteFunc(o.pending, func(x string) bool { return x == k })
+		c := o.claims[code]
+		c.Payment, c.Kept = p, true
+		return p
+	}
+	t.Fatalf("no claim %s", code)
+	return nil
+}

@@ -72,6 +72,13 @@ type Config struct {
 	// EN 301 549 clause 11.2.2.1 adopts, asks for a warning and at least
 	// 20 seconds to extend with a simple action).
 	IdleWarning time.Duration
+	// PayMethods are the payment methods a self-service kiosk offers, in
+	// order (api.PayAtTill, api.PayPagoPA); DefaultPayMethods when empty.
+	// PayPoll is how often the pay screen asks the hub, PayIdle its idle
+	// wipe (DefaultPayPoll, DefaultPayIdle).
+	PayMethods []string
+	PayPoll    time.Duration
+	PayIdle    time.Duration
 }
 
 // Deps are the flow's connections to the world. Journal may be nil (the
@@ -152,6 +159,9 @@ type Choice struct {
 type Result struct {
 	Issued *Issued // nil when queued
 	Claim  string  // the claim code when queued
+	// Paid: a self-service request queued after it was paid (the hub
+	// went away meanwhile); it is collected here with the claim code.
+	Paid bool
 }
 
 // View is a snapshot of a flow for a screen to render. It shares nothing
@@ -173,9 +183,10 @@ type View struct {
 	// operator dismisses it.
 	Recovered *Recovered
 	Summary   *Summary
-	Claimed   *Claimed   // StepClaim: the request a returning citizen's claim code names
-	Places    *Directory // StepPlaces
-	AccessLog *AccessLog // StepAccessLog: the page shown
+	Claimed   *Claimed     // StepClaim: the request a returning citizen's claim code names
+	Places    *Directory   // StepPlaces
+	Payment   *api.Payment // StepPay: how to pay, as the hub last said
+	AccessLog *AccessLog   // StepAccessLog: the page shown
 	// PlacesAge and AgreementAge are how old the directory shown and the
 	// fees previewed are, when they come from the cached copy (else 0).
 	PlacesAge       time.Duration
@@ -228,6 +239,8 @@ type Flow struct {
 	// tap, or codice fiscale and document), sent with the look-up and
 	// with every request, and forgotten with the customer.
 	requester *api.RequesterEvidence
+	pay       *payState   // StepPay: the payment awaited and its request (pay.go)
+	collect   *collecting // StepCollect: the claim being collected (collect.go)
 }
 
 // New makes a flow on its first screen.
@@ -292,6 +305,11 @@ func (f *Flow) reset(full bool) {
 	rec := f.v.Recovered
 	wipeEvidence(f.requester)
 	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.requester = nil, nil, nil, nil, "", nil
+	f.pay = nil
+	if f.collect != nil {
+		wipeEvidence(f.collect.req.Requester)
+		f.collect = nil
+	}
 	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: certificate.ExemptionsOn(f.channel()), Shop: f.cfg.Shop, Recovered: rec,
 		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card, Visit: f.visit}
 	switch {
@@ -447,14 +465,16 @@ func (f *Flow) Tick() bool {
 	var limit time.Duration
 	switch {
 	case f.cfg.Mode == SelfService && f.v.Step != StepStart:
-		limit = f.cfg.IdleTimeout
+		limit = f.idleTimeout(f.v.Step) // longer on the pay screen (pay.go)
 	case f.cfg.Mode == Operator && f.v.Staff != nil:
 		limit = f.cfg.OperatorIdle
 	}
 	wipe := limit > 0 && idle >= limit
 	before := f.v.IdleLeft
+	var paying *payState
 	switch {
 	case wipe:
+		paying = f.pay
 		f.reset(true)
 	case limit > 0 && limit-idle <= min(f.cfg.IdleWarning, limit/2):
 		f.v.IdleLeft = limit - idle
@@ -463,6 +483,7 @@ func (f *Flow) Tick() bool {
 	}
 	changed := wipe || f.v.IdleLeft != before
 	f.mu.Unlock()
+	f.payWiped(paying) // a wiped session's payment is cancelled
 	if changed && f.OnChange != nil {
 		f.OnChange()
 	}

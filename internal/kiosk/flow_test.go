@@ -493,7 +493,13 @@ func TestSelfService(t *testing.T) {
 					if v := r.flow.View(); v.Preview.TotalCents != 1600+52 {
 						t.Errorf("self-service preview %d: no service fee expected", v.Preview.TotalCents)
 					}
-					err = r.flow.Confirm(ctx)
+					if err = r.flow.Confirm(ctx); err == nil {
+						// Nothing issued before it is paid.
+						if len(r.hub.issued) != 0 || len(r.prn.a4) != 0 {
+							t.Fatalf("issued %d, printed %d before the payment", len(r.hub.issued), len(r.prn.a4))
+						}
+						r.payLast(t)
+					}
 				}
 			}
 			var p *Problem

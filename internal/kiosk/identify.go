@@ -13,7 +13,7 @@ import (
 // TapCard reads the citizen's CIE. In operator mode the verified NIS
 // identifies the citizen at once; in self-service the PIN comes next.
 func (f *Flow) TapCard(ctx context.Context) error {
-	done, err := f.begin(StepStart, StepIdentify)
+	done, err := f.begin(StepStart, StepIdentify, StepCollect)
 	if err != nil {
 		return err
 	}
@@ -23,6 +23,12 @@ func (f *Flow) TapCard(ctx context.Context) error {
 	ev, err := f.deps.Reader.ReadCard(rctx)
 	if err != nil {
 		return f.fail(cardProblem(err))
+	}
+	f.mu.Lock()
+	collecting := f.collect != nil && f.v.Step == StepCollect
+	f.mu.Unlock()
+	if collecting {
+		return f.collectTap(ev) // collect.go: the same card as the request's
 	}
 	if f.cfg.Mode == SelfService {
 		f.update(func(v *View) {
@@ -91,6 +97,12 @@ func (f *Flow) EnterPIN(ctx context.Context, pin string) error {
 	f.mu.Unlock()
 	if ev == nil {
 		return f.fail(problem("card_unreadable", "tap the card again before typing the PIN", nil))
+	}
+	f.mu.Lock()
+	collecting := f.collect != nil
+	f.mu.Unlock()
+	if collecting {
+		return f.collectPIN(ctx) // collect.go: pay, then print
 	}
 	return f.lookup(ctx, ev, certificate.SelfService)
 }

@@ -281,6 +281,12 @@ type Outbox interface {
 	// saying what is wrong with a mistyped code, ErrClaimUnknown for one
 	// this kiosk never issued (or forgot after its retention).
 	Lookup(ctx context.Context, code string) (*Claimed, error)
+	// Kept reads back the request of a self-service claim the outbox keeps
+	// for its collection at this kiosk (Claimed.Kept), to check the card
+	// of the citizen collecting it and to send it once paid (collect.go).
+	Kept(ctx context.Context, code string) (IssueRequest, error)
+	// Release forgets a collected claim's kept request.
+	Release(ctx context.Context, code string) error
 }
 
 // Render makes the print jobs of an issued sale from the hub's answer and
@@ -332,6 +338,11 @@ type Claimed struct {
 	Issued      *Issued // ClaimIssued; its ID is empty for requests delivered before kiosks kept it
 	Reason      string  // ClaimRefused: the hub's machine code
 	Message     string  // ClaimRefused: the hub's sentence, while the outbox still holds it
+	// Payment is the payment the hub created when it confirmed a
+	// self-service request queued for collection; Kept says the outbox
+	// keeps its request (sealed) until it is collected here (collect.go).
+	Payment *api.Payment
+	Kept    bool
 }
 
 // Clock tells the time; tests fix it.

@@ -66,6 +66,15 @@ func (f *Flow) Recover(ctx context.Context) (Recovered, error) {
 	}
 	f.backfill(unfinished)
 	render := f.Render()
+	if f.cfg.Mode == SelfService {
+		// Nobody is at a self-service kiosk that starts again: what was
+		// queued is sent by the outbox's sender, which prints nothing and
+		// keeps each request for its collection here (collect.go).
+		for _, u := range unfinished {
+			rec.Queued = append(rec.Queued, u.Claim)
+		}
+		unfinished = nil
+	}
 	for i, u := range unfinished {
 		hctx, cancel := f.ctx(ctx)
 		d, err := f.deps.Outbox.Deliver(hctx, u.Key, render)
@@ -99,7 +108,10 @@ func (f *Flow) Recover(ctx context.Context) (Recovered, error) {
 		switch {
 		case !j.Started.IsZero():
 			rec.Uncertain = append(rec.Uncertain, j.Name)
-		case j.Attempts > 0:
+		case j.Attempts > 0 || f.cfg.Mode == SelfService:
+			// A self-service kiosk never prints by itself into an
+			// unattended tray (issue 15, item 5): the job waits for a
+			// reprint by whoever checks the kiosk.
 			rec.Waiting = append(rec.Waiting, j.Name)
 		default:
 			pctx, cancel := f.ctx(ctx)

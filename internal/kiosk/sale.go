@@ -270,6 +270,18 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		staff = v.Staff.ID
 	}
 	total := v.Preview.TotalCents
+	if f.mustPay(total) {
+		// Self-service: paid first, then sent (pay.go).
+		return f.startPayment(ctx, req, v, staff)
+	}
+	return f.send(ctx, req, v, staff, total)
+}
+
+// send writes req to the outbox, sends it and prints what the hub issued,
+// or the claim receipt when the hub cannot be reached; v is the reviewed
+// view the request was confirmed on. Called within an action.
+func (f *Flow) send(ctx context.Context, req IssueRequest, v View, staff string, total int64) error {
+	key := req.Key
 	f.progress(StepWorking, 0, 4, "progress_issuing")
 
 	claim, err := f.deps.Outbox.Enqueue(ctx, req, total, false)
@@ -313,6 +325,13 @@ func (f *Flow) Confirm(ctx context.Context) error {
 			f.deps.Log.Warn("a refused request could not be dismissed from the outbox", "claim", claim, "err", derr)
 		}
 		f.journal(Sale{Time: f.deps.Clock.Now(), Settles: claim, Refused: refusal.Reason, Void: true})
+		if req.PaymentID != "" {
+			// Paid, then refused: not back to "Conferma", which would
+			// take a second payment. The payment stays paid and unused
+			// at the hub, for the city to refund.
+			f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })
+			return f.fail(problem("paid_refused", "the Comune refused the request after it was paid ("+hubProblem(err).Error()+"): the payment "+req.PaymentID+" is refunded by the Comune", err, req.PaymentID))
+		}
 		newKey, kerr := newKey(f.deps.Rand)
 		f.update(func(v *View) {
 			if kerr == nil {
@@ -330,10 +349,13 @@ func (f *Flow) Confirm(ctx context.Context) error {
 		f.refreshQueue()
 		cr := receipt.Claim{Shop: f.cfg.Shop, Address: f.cfg.Address, LegalName: f.cfg.LegalName, PartitaIVA: f.cfg.PartitaIVA, OperatorID: f.cfg.OperatorID, Time: now,
 			Types: typeNames(req.Types), Fees: receiptFees(v.Preview.Lines), TotalCents: total, Code: claim, Lang: receipt.Lang(v.Lang)}
+		// Paid at a self-service kiosk, then the hub went away: collected
+		// here with the code and the card once issued (collect.go).
+		cr.Collect, cr.Paid = req.PaymentID != "", req.PaymentID != ""
 		cr.IdentityPending = v.Person != nil && v.Person.Provisional != ""
 		f.update(func(v *View) {
 			f.claim = &cr
-			v.Result = &Result{Claim: claim}
+			v.Result = &Result{Claim: claim, Paid: cr.Paid}
 		})
 		perr := f.printClaim(ctx, cr)
 		f.update(func(v *View) { v.Step = StepDone; v.Progress = Progress{} })

@@ -30,6 +30,9 @@ type Claim struct {
 	// CIE once the city has confirmed the request, paying then; nothing
 	// is printed unattended (issue 15, item 5).
 	Collect bool
+	// Paid: a Collect claim already paid (the hub went away after the
+	// payment): the receipt says so rather than that nothing was paid.
+	Paid bool
 	// IdentityPending says the kiosk identified the citizen itself while
 	// the Comune could not be reached (a new customer served offline):
 	// the receipt then says, instead of the usual wait, that the
@@ -99,6 +102,9 @@ func EncodeClaim(c Claim, p escpos.Profile) ([]byte, error) {
 	case c.Collect:
 		// A self-service kiosk's claim says collection and identity both.
 		wait = t.claimCollect
+		if c.Paid {
+			wait = t.claimCollectPaid
+		}
 	case c.IdentityPending:
 		wait = t.claimIdentity
 	}

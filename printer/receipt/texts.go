@@ -11,7 +11,9 @@ type strs struct {
 	// claimCollect replaces claimWait on a self-service kiosk's claim
 	// receipt: collected there with the card, paid then (Claim.Collect).
 	claimCollect string
-	copy         string // a reprint's mark (Receipt.Copy)
+	// claimCollectPaid is claimCollect for a request already paid.
+	claimCollectPaid string
+	copy             string // a reprint's mark (Receipt.Copy)
 	// claimIdentity replaces claimWait at a counter for a new customer
 	// served offline (Claim.IdentityPending).
 	claimIdentity string
@@ -37,10 +39,11 @@ var texts = map[Lang]strs{
 		privacy:    "Privacy: i dati personali sono trattati dal Comune solo per il rilascio del certificato (Reg. UE 2016/679); l'informativa è disponibile presso l'esercente.",
 		timeLayout: "02/01/2006 15:04",
 		claimTitle: "RICEVUTA DI PRENOTAZIONE", notCertificate: "Questa ricevuta non è un certificato.",
-		claimCode:    "Codice di ritiro",
-		claimWait:    "Il collegamento con il Comune è momentaneamente assente: il certificato sarà stampato qui appena tornerà, oppure quando tornerai con questa ricevuta.",
-		copy:         "COPIA",
-		claimCollect: "Non hai pagato nulla. Il certificato sarà emesso quando il Comune avrà confermato la tua identità: ritiralo a questo chiosco con il codice qui sopra e la tua CIE, e pagalo in quel momento.",
+		claimCode:        "Codice di ritiro",
+		claimWait:        "Il collegamento con il Comune è momentaneamente assente: il certificato sarà stampato qui appena tornerà, oppure quando tornerai con questa ricevuta.",
+		copy:             "COPIA",
+		claimCollectPaid: "Hai già pagato. Il certificato sarà emesso appena il collegamento con il Comune tornerà: ritiralo a questo chiosco con il codice qui sopra e la tua CIE.",
+		claimCollect:     "Non hai pagato nulla. Il certificato sarà emesso quando il Comune avrà confermato la tua identità: ritiralo a questo chiosco con il codice qui sopra e la tua CIE, e pagalo in quel momento.",
 		claimIdentity: "Il collegamento con il Comune è momentaneamente assente, quindi il Comune non ha ancora potuto confermare la tua identità. " +
 			"Il certificato sarà rilasciato appena il Comune la confermerà: ritiralo con questa ricevuta e il codice qui sopra. " +
 			"Se il Comune non potrà confermarla, il certificato non sarà rilasciato e quanto pagato ti sarà restituito.",
@@ -75,10 +78,11 @@ var texts = map[Lang]strs{
 		privacy:    "Privacy: your personal data is processed by the municipality only to issue the certificate (EU Reg. 2016/679); the full notice is available from the shop.",
 		timeLayout: "02/01/2006 15:04", // day first in English too (issue 15): read in Italy, where 03/04 is 3 April
 		claimTitle: "CLAIM RECEIPT", notCertificate: "This receipt is not a certificate.",
-		claimCode:    "Claim code",
-		claimWait:    "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",
-		copy:         "COPY (COPIA)",
-		claimCollect: "Nothing has been paid. The certificate will be issued once the city has confirmed your identity: collect it at this kiosk with the code above and your CIE, and pay for it then.",
+		claimCode:        "Claim code",
+		claimWait:        "The connection to the city is down for now: the certificate will be printed here as soon as it is back, or when you come back with this receipt.",
+		copy:             "COPY (COPIA)",
+		claimCollectPaid: "You have paid. The certificate will be issued as soon as the connection to the city is back: collect it at this kiosk with the code above and your CIE.",
+		claimCollect:     "Nothing has been paid. The certificate will be issued once the city has confirmed your identity: collect it at this kiosk with the code above and your CIE, and pay for it then.",
 		claimIdentity: "The connection to the city is down for now, so the city could not yet confirm who you are. " +
 			"The certificate will be issued as soon as the city confirms your identity: collect it with this receipt and the code above. " +
 			"If the city cannot confirm it, no certificate is issued and what you paid is given back.",

@@ -32,6 +32,10 @@ func (u *UI) startScreen(v kiosk.View) fyne.CanvasObject {
 	box := container.NewVBox(title, sub,
 		container.NewGridWithColumns(len(langs), langs...),
 		container.NewCenter(container.NewGridWrap(fyne.NewSize(96, 96), icon)), tap, btn)
+	// A request queued while the hub was away is collected here.
+	collect := widget.NewButtonWithIcon(u.t(v, "collect_button"), theme.DocumentPrintIcon(), func() { u.flow.StartCollect() })
+	u.busy(v, collect)
+	box.Add(collect)
 	if v.HasPlaces {
 		places := widget.NewButtonWithIcon(u.t(v, "places_button"), theme.SearchIcon(), func() { u.run(u.flow.ShowPlaces) })
 		u.busy(v, places)

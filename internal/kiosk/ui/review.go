@@ -112,6 +112,12 @@ func (u *UI) doneScreen(v kiosk.View) fyne.CanvasObject {
 		}
 		msg := widget.NewLabel(u.t(v, queued))
 		msg.Wrapping = fyne.TextWrapWord
+		if v.Mode == kiosk.SelfService {
+			printed = "done_claim_collect" // collected here with the card, paid then
+			if v.Result.Paid {
+				printed = "done_claim_collect_paid"
+			}
+		}
 		give := widget.NewLabel(u.t(v, printed))
 		give.Wrapping = fyne.TextWrapWord
 		reprint := widget.NewButtonWithIcon(u.t(v, "reprint_button"), theme.DocumentPrintIcon(), func() { u.run(u.flow.Reprint) })

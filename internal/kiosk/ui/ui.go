@@ -140,6 +140,7 @@ func (u *UI) Start(ctx context.Context) {
 				u.flow.RefreshStatus(ctx)
 			case <-idle.C:
 				u.flow.Tick()
+				u.flow.PollPayment(ctx) // when one is due, on the flow's clock
 			}
 		}
 	}()
@@ -496,6 +497,10 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.claimScreen(v)
 	case kiosk.StepPlaces:
 		body = u.placesScreen(v)
+	case kiosk.StepPay:
+		body = u.payScreen(v)
+	case kiosk.StepCollect:
+		body = u.collectScreen(v)
 	case kiosk.StepAccessLog:
 		body = u.accessLogScreen(v)
 	default:
