@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sportello/sportello/internal/protocol"
+
 	"github.com/sportello/sportello/internal/api"
 )
 
@@ -277,4 +279,42 @@ func (f *Flow) idleTimeout(step Step) time.Duration {
 		return f.payIdle()
 	}
 	return f.cfg.IdleTimeout
+}
+
+// spokenPay is the speech of the pay and collection screens, from the keys
+// they show (internal/kiosk/ui/pay.go): the amount in words, the till code
+// and the notice number spelled.
+func spokenPay(s *Speech, v View, t func(string, ...any) string, line, choice func(...string)) {
+	if v.Step == StepCollect {
+		s.Title = t("collect_title")
+		if v.Claimed != nil {
+			line(Spell(v.Claimed.Code, v.Lang), t("collect_tap"))
+			choice(t("start_button"), t("cancel_button"))
+			return
+		}
+		line(t("collect_hint"))
+		choice(t("collect_find"), t("cancel_button"))
+		return
+	}
+	s.Title = t("pay_title")
+	p := v.Payment
+	if p == nil {
+		line(t("pay_waiting"))
+		return
+	}
+	line(t("pay_amount", EuroWords(p.AmountCents, v.Lang)))
+	if p.Method == api.PayAtTill {
+		line(t("pay_till"), Spell(p.Code, v.Lang))
+	} else {
+		line(t("pay_pagopa"), t("pay_pagopa_scan"), t("pay_notice", Spell(p.NoticeNumber, v.Lang)), t("pay_creditor", Spell(p.CreditorFiscalCode, v.Lang)))
+	}
+	if p.State == api.PaymentPaid || p.State == api.PaymentUsed {
+		line(t("pay_paid"))
+	} else {
+		line(t("pay_waiting"))
+	}
+	if !p.Expires.IsZero() {
+		line(t("pay_expires", p.Expires.In(protocol.Rome).Format("15:04")))
+	}
+	choice(t("pay_cancel"))
 }

@@ -111,8 +111,10 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		for _, l := range Langs {
 			choice(t("lang_" + string(l)))
 		}
-		choice(t("start_button"))
+		choice(t("start_button"), t("collect_button"))
 		places()
+	case StepPay, StepCollect:
+		spokenPay(&s, v, t, line, choice)
 	case StepLogin:
 		s.Title = t("login_title")
 		line(t("login_card_hint"), t("speak_fields", strings.Join([]string{t("login_pin")}, ", ")),
@@ -220,6 +222,12 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			queued, printed := "done_queued", "done_claim_printed"
 			if v.Person != nil && v.Person.Provisional != "" {
 				queued, printed = "done_queued_identity_"+v.Mode.Key(), "done_claim_printed_identity_"+v.Mode.Key()
+			}
+			if v.Mode == SelfService {
+				printed = "done_claim_collect" // collected here with the card (collect.go)
+				if v.Result.Paid {
+					printed = "done_claim_collect_paid"
+				}
 			}
 			line(t(queued), t("done_claim", Spell(v.Result.Claim, v.Lang)), t(printed))
 		default:

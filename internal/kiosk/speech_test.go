@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"github.com/sportello/sportello/internal/api"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,6 +164,19 @@ func TestSpokenSelfService(t *testing.T) {
 			if strings.Contains(s, "12345678") {
 				t.Errorf("the PIN is said: %q", s)
 			}
+			// The pay screen: the amount in words, the till code spelled.
+			r.flow.cfg.PayMethods = []string{api.PayAtTill}
+			if err := r.flow.Confirm(ctx); err != nil {
+				t.Fatal(err)
+			}
+			p := r.flow.View().Payment
+			must(say(SpeakOptions{}), T("pay_title"), EuroWords(p.AmountCents, lang), T("pay_till"), Spell(p.Code, lang), T("pay_waiting"),
+				T("speak_choice", 1, T("pay_cancel")))
+			r.flow.CancelPayment(ctx)
+			r.flow.Next()
+			r.flow.SetLang(lang)
+			r.flow.StartCollect()
+			must(say(SpeakOptions{}), T("collect_title"), T("collect_hint"), T("collect_find"))
 		})
 	}
 }
