@@ -594,3 +594,11 @@ func (o *fakeOutbox) confirm(t testing.TB, code string, pay *fakePayments) *api.
 	t.Fatalf("no claim %s", code)
 	return nil
 }
+
+// CopyPDF is the hub's "COPIA" PDF of a certificate.
+func (h *fakeHub) CopyPDF(_ context.Context, id string) ([]byte, error) {
+	if h.pdfFails {
+		return nil, fmt.Errorf("%w: timeout", ErrOffline)
+	}
+	return []byte("%PDF-1.7 COPIA " + id), nil
+}

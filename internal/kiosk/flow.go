@@ -241,6 +241,7 @@ type Flow struct {
 	requester *api.RequesterEvidence
 	pay       *payState   // StepPay: the payment awaited and its request (pay.go)
 	collect   *collecting // StepCollect: the claim being collected (collect.go)
+	copies    int         // self-service: copies of this visit's certificate reprinted (copy.go)
 }
 
 // New makes a flow on its first screen.
@@ -305,7 +306,7 @@ func (f *Flow) reset(full bool) {
 	rec := f.v.Recovered
 	wipeEvidence(f.requester)
 	f.pdf, f.rcpt, f.jobs, f.claim, f.key, f.requester = nil, nil, nil, nil, "", nil
-	f.pay = nil
+	f.pay, f.copies = nil, 0
 	if f.collect != nil {
 		wipeEvidence(f.collect.req.Requester)
 		f.collect = nil

@@ -244,3 +244,42 @@ func TestCollectByClaimCode(t *testing.T) {
 		t.Fatalf("a second collection: %v", err)
 	}
 }
+
+// TestSelfServiceReprintIsOneCopy: a self-service reprint is the hub's
+// COPIA, with a receipt saying so, once; a second is refused. At the
+// counter a reprint is the original again, as before.
+func TestSelfServiceReprintIsOneCopy(t *testing.T) {
+	r := newRig(t, SelfService)
+	r.toReview(t)
+	r.flow.Confirm(ctx)
+	r.payLast(t)
+	r.step(t, StepDone)
+	if err := r.flow.Reprint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.prn.a4) != 2 || string(r.prn.a4[1]) != "%PDF-1.7 COPIA id1" || len(r.prn.receipts) != 2 || r.prn.receipts[0].Copy || !r.prn.receipts[1].Copy {
+		t.Fatalf("printed %q, receipts %+v", r.prn.a4, r.prn.receipts)
+	}
+	var p *Problem
+	if err := r.flow.Reprint(ctx); !errors.As(err, &p) || p.Key != "reprint_once" {
+		t.Fatalf("a second reprint: %v", err)
+	}
+	r.step(t, StepDone)
+	if len(r.prn.a4) != 2 {
+		t.Fatalf("a second reprint printed: %d", len(r.prn.a4))
+	}
+
+	o := newRig(t, Operator)
+	login(o)
+	o.flow.TapCard(ctx)
+	o.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}})
+	o.flow.Confirm(ctx)
+	for range 2 {
+		if err := o.flow.Reprint(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(o.prn.a4) != 3 || string(o.prn.a4[2]) != "%PDF-1.7 id1" {
+		t.Fatalf("counter reprints %q", o.prn.a4)
+	}
+}

@@ -505,6 +505,9 @@ func (f *Flow) Reprint(ctx context.Context) error {
 		}
 		return nil
 	}
+	if f.cfg.Mode == SelfService {
+		return f.reprintCopy(ctx, res.Issued) // one COPIA, never a second original (copy.go)
+	}
 	if pdf == nil {
 		hctx, cancel := f.ctx(ctx)
 		pdf, err = f.deps.Hub.PDF(hctx, res.Issued.ID)
