@@ -559,8 +559,16 @@ func (c *cli) counter(st *station, client *hubclient.Client, cfg kiosk.Config, d
 	if kill := crashAt("print-receipt"); kill != nil {
 		st.rp.Sent = func(printer.Job) { kill() }
 	}
-	queue := &kiosk.Queue{Outbox: st.outbox, Hub: hub, Answered: crashAt("answered")}
-	deps.Hub, deps.Outbox, deps.Journal = hub, queue, st.journal
+	// Self-service takes payment through the hub before anything prints;
+	// the counter confirms its till's payments through it too.
+	payments := kiosk.NewClientPayments(client)
+	methods, err := st.shop.PayMethods()
+	if err != nil {
+		return nil, err
+	}
+	cfg.PayMethods = methods
+	queue := &kiosk.Queue{Outbox: st.outbox, Hub: hub, Answered: crashAt("answered"), Payments: payments, PayMethods: methods}
+	deps.Hub, deps.Outbox, deps.Journal, deps.Payments = hub, queue, st.journal, payments
 	deps.Printers = &kiosk.DevicePrinters{A4: st.a4, Receipt: st.rp, Profile: prof58, Now: c.now}
 	if os.Getenv(crashEnv) != "" {
 		deps.Checkpoint = func(step string) {
@@ -574,7 +582,14 @@ func (c *cli) counter(st *station, client *hubclient.Client, cfg kiosk.Config, d
 		return nil, err
 	}
 	k := &counter{flow: flow, log: log}
-	k.sender = st.outbox.NewSender(kiosk.Deliverer(hub, flow.Render()), outbox.SenderOptions{Logger: log, OnResult: func(o outbox.Outcome) {
+	deliver := kiosk.Deliverer(hub, flow.Render())
+	if cfg.Mode == kiosk.SelfService {
+		// Nobody watches a self-service kiosk's tray: what the sender
+		// delivers is kept for its collection there, by claim code and
+		// the same CIE, and nothing is printed (issue 15, item 5).
+		deliver = kiosk.SelfServiceDeliverer(hub, payments, methods)
+	}
+	k.sender = st.outbox.NewSender(deliver, outbox.SenderOptions{Logger: log, OnResult: func(o outbox.Outcome) {
 		settleOutcome(context.Background(), flow, o, log)
 	}})
 	return k, nil
@@ -596,8 +611,13 @@ func (k *counter) run(ctx context.Context) {
 func settleOutcome(ctx context.Context, flow *kiosk.Flow, o outbox.Outcome, log *slog.Logger) {
 	e := o.Entry
 	c := kiosk.Claimed{Code: e.ClaimCode, Queued: e.EnqueuedAt, Settled: e.DoneAt, AmountCents: e.AmountCents}
-	switch e.State {
-	case outbox.Delivered:
+	switch {
+	case e.State == outbox.Delivered && e.Kind == kiosk.QueuePayKind:
+		// Confirmed: the hub made the payment of a self-service request
+		// queued while it was away. Nothing is sold until it is paid at
+		// its collection, nothing printed.
+		log.Info("a queued self-service request was confirmed; it waits for its collection", "claim", e.ClaimCode)
+	case e.State == outbox.Delivered:
 		var is kiosk.Issued
 		if err := json.Unmarshal(o.Result.Body, &is); err != nil {
 			log.Error("the hub's answer to a delivered request is not readable", "claim", e.ClaimCode, "err", err)
@@ -609,10 +629,13 @@ func settleOutcome(ctx context.Context, flow *kiosk.Flow, o outbox.Outcome, log 
 		for _, j := range o.Result.Jobs {
 			ids = append(ids, j.ID)
 		}
+		if len(ids) == 0 {
+			return // kept for its collection (a self-service kiosk's)
+		}
 		if err := flow.PrintJobs(ctx, ids); err != nil {
 			log.Error("a delivered request did not print; it waits in the spool (kiosk printer jobs)", "protocol", is.Protocol, "err", err)
 		}
-	case outbox.Refused:
+	case e.State == outbox.Refused:
 		c.State = kiosk.ClaimRefused
 		if e.Refusal != nil {
 			c.Reason, c.Message = e.Refusal.Reason, e.Refusal.Message
@@ -690,7 +713,8 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 			v := flow.View()
 			return flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia}})
 		})
-		add("selfservice-done", func() error { return flow.Confirm(ctx) })
+		// Nothing prints before it is paid: the walk stops at the pay screen.
+		add("selfservice-pay", func() error { return flow.Confirm(ctx) })
 	} else {
 		add("operator-login", func() error { return nil })
 		add("operator-identify", func() error { return flow.LoginCard(ctx, virtual.DemoPIN) })

@@ -346,12 +346,9 @@ type Queue struct {
 	// hook: the kiosk's crash test stops the process there.
 	Answered func()
 	// Payments and PayMethods deliver QueuePayKind operations (a
-	// self-service kiosk's); Keep makes every delivery keep its request
-	// for its collection at the kiosk, with no print jobs (a self-service
-	// kiosk prints nothing unattended).
+	// self-service kiosk's), should Recover send one.
 	Payments   Payments
 	PayMethods []string
-	Keep       bool
 }
 
 func (q *Queue) Enqueue(ctx context.Context, req IssueRequest, amountCents int64, online bool) (string, error) {

@@ -260,7 +260,7 @@ func TestQueuedForCollection(t *testing.T) {
 	defer ob.Close()
 	hub := newFakeHub(testNow)
 	pay := &fakePayments{hub: hub, offer: []string{api.PayAtTill}}
-	q := &Queue{Outbox: ob, Hub: hub, Payments: pay, Keep: true}
+	q := &Queue{Outbox: ob, Hub: hub, Payments: pay}
 	hub.offline = true
 	claim, err := q.Enqueue(ctx, req, 1652, false)
 	if err != nil {

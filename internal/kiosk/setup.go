@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/atomicfile"
 )
 
@@ -49,6 +50,12 @@ type ShopConfig struct {
 	// service; without them the kiosk shows no directory.
 	Lat float64 `json:"lat,omitempty"`
 	Lon float64 `json:"lon,omitempty"`
+	// Payment is how a self-service kiosk takes payment: "till" (api.PayAtTill,
+	// a kiosk inside a shop whose till takes the money and whose counter
+	// confirms the code), "pagopa" (api.PayPagoPA, an unattended kiosk:
+	// a pagoPA notice paid in a banking app), or empty for pagoPA first
+	// and the till when the city offers no pagoPA (DefaultPayMethods).
+	Payment string `json:"payment,omitempty"`
 	// SetUp is when the set-up wrote the file; zero when written by hand.
 	SetUp time.Time `json:"set_up,omitzero"`
 }
@@ -340,4 +347,17 @@ func setupProblem(key string, err error, args ...any) *Problem {
 		args = append(args, strings.TrimSuffix(err.Error(), "."))
 	}
 	return problem(key, "", err, args...)
+}
+
+// PayMethods are the payment methods kiosk.json's Payment names, in the
+// order a self-service kiosk offers them; an error for a value it does not
+// know.
+func (c ShopConfig) PayMethods() ([]string, error) {
+	switch c.Payment {
+	case "":
+		return DefaultPayMethods, nil
+	case api.PayAtTill, api.PayPagoPA:
+		return []string{c.Payment}, nil
+	}
+	return nil, fmt.Errorf("%s: payment %q is neither %q nor %q", ShopFile, c.Payment, api.PayAtTill, api.PayPagoPA)
 }
