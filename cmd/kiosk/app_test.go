@@ -197,14 +197,15 @@ type kioskRig struct {
 	profile        *hubclient.Profile
 }
 
-func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode) *kioskRig {
+func newKiosk(tb testing.TB, h *demoHub, mode kiosk.Mode, opts ...func(*kiosk.Config)) *kioskRig {
 	tb.Helper()
-	return newKioskOn(tb, h, mode, nil, "")
+	return newKioskOn(tb, h, mode, nil, "", opts...)
 }
 
 // newKioskOn is newKiosk reading cards from prov's reader; nil is an
-// in-process virtual CIE of a demo resident.
-func newKioskOn(tb testing.TB, h *demoHub, mode kiosk.Mode, prov cardreader.Provider, readerName string) *kioskRig {
+// in-process virtual CIE of a demo resident. opts change the flow's
+// configuration.
+func newKioskOn(tb testing.TB, h *demoHub, mode kiosk.Mode, prov cardreader.Provider, readerName string, opts ...func(*kiosk.Config)) *kioskRig {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -264,8 +265,13 @@ func newKioskOn(tb testing.TB, h *demoHub, mode kiosk.Mode, prov cardreader.Prov
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r.flow, err = kiosk.New(kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: a.FeeCents, Policy: a.Policy(certificate.Policy{})},
-		kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Outbox: &kiosk.Queue{Outbox: r.ob, Hub: hub}})
+	cfg := kiosk.Config{Mode: mode, Shop: "Edicola E2E", OperatorID: prof.OperatorID, ServiceCents: a.FeeCents, Policy: a.Policy(certificate.Policy{})}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	payments := kiosk.NewClientPayments(client)
+	r.flow, err = kiosk.New(cfg, kiosk.Deps{Hub: hub, Reader: reader, Printers: printers, Payments: payments,
+		Outbox: &kiosk.Queue{Outbox: r.ob, Hub: hub, Payments: payments, PayMethods: cfg.PayMethods}})
 	if err != nil {
 		tb.Fatal(err)
 	}
