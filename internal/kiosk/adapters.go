@@ -823,3 +823,41 @@ func (d *DirTransport) Status(context.Context) (printer.Status, error) {
 }
 
 func (d *DirTransport) Close() error { return nil }
+
+// ---- payments ----
+
+// ClientPayments is Payments over the kiosk's signed hub client.
+type ClientPayments struct{ C *hubclient.Client }
+
+// NewClientPayments binds an enrolled client.
+func NewClientPayments(c *hubclient.Client) *ClientPayments { return &ClientPayments{C: c} }
+
+// CreatePayment asks the hub for the payment of req, under req's own
+// Idempotency-Key: the request sent once paid carries the same key, and a
+// retry answers the same payment.
+func (p *ClientPayments) CreatePayment(ctx context.Context, req IssueRequest, method string) (*api.Payment, error) {
+	pay, err := p.C.CreatePayment(ctx, api.PaymentRequest{Request: requestOf(req), Method: method}, req.Key)
+	return pay, clientErr(err)
+}
+
+func (p *ClientPayments) Payment(ctx context.Context, id string) (*api.Payment, error) {
+	pay, err := p.C.Payment(ctx, id)
+	return pay, clientErr(err)
+}
+
+func (p *ClientPayments) CancelPayment(ctx context.Context, id string) error {
+	return clientErr(p.C.CancelPayment(ctx, id))
+}
+
+func (p *ClientPayments) ConfirmTill(ctx context.Context, code string) (*api.Payment, error) {
+	pay, err := p.C.ConfirmPayment(ctx, api.PaymentConfirm{Code: code})
+	return pay, clientErr(err)
+}
+
+func (p *ClientPayments) PendingTill(ctx context.Context) ([]api.Payment, error) {
+	l, err := p.C.PendingPayments(ctx)
+	if err != nil {
+		return nil, clientErr(err)
+	}
+	return l.Payments, nil
+}
