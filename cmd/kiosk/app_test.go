@@ -434,7 +434,7 @@ func TestEndToEndPCSC(t *testing.T) {
 
 	for _, mode := range []kiosk.Mode{kiosk.Operator, kiosk.SelfService} {
 		t.Run(string(mode), func(t *testing.T) {
-			r := newKioskOn(t, h, mode, prov, pcsctest.Reader1)
+			r := newKioskOn(t, h, mode, prov, pcsctest.Reader1, tillNow)
 			defer r.reader.Close()
 			if mode == kiosk.Operator {
 				if err := r.flow.LoginCard(context.Background(), virtual.DemoPIN); err != nil {
@@ -480,6 +480,13 @@ func TestEndToEndPCSC(t *testing.T) {
 			}
 			if err := r.flow.Confirm(context.Background()); err != nil {
 				t.Fatal(err)
+			}
+			if mode == kiosk.SelfService {
+				// Nothing prints before it is paid: at the shop's till.
+				if pdfs := files(t, r.a4Dir, ".pdf"); len(pdfs) != 0 {
+					t.Fatalf("printed %v before the payment", pdfs)
+				}
+				payAtTill(t, h, r)
 			}
 			if v := r.flow.View(); v.Step != kiosk.StepDone || v.Result == nil || v.Result.Issued == nil {
 				t.Fatalf("after confirming: step %s, result %+v, problem %v", v.Step, v.Result, v.Problem)

@@ -33,8 +33,7 @@ func TestSelfServiceHubDownCollect(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
 	h := startHub(t, data)
-	// The shop's till, polled whenever the test says (no wait).
-	self := newKiosk(t, h, kiosk.SelfService, func(c *kiosk.Config) { c.PayMethods, c.PayPoll = []string{api.PayAtTill}, time.Nanosecond })
+	self := newKiosk(t, h, kiosk.SelfService, tillNow)
 	counter := newKiosk(t, h, kiosk.Operator)
 	h.stop()
 
@@ -146,5 +145,31 @@ func TestSelfServiceHubDownCollect(t *testing.T) {
 	self.flow.StartCollect()
 	if err := self.flow.Collect(ctx, code); err == nil {
 		t.Fatal("a collected claim code was accepted again")
+	}
+}
+
+// tillNow configures a self-service kiosk to take payment at the shop's
+// till and to ask the hub whenever the test polls (no wait).
+func tillNow(c *kiosk.Config) { c.PayMethods, c.PayPoll = []string{api.PayAtTill}, time.Nanosecond }
+
+// payAtTill is the shop's till taking the money for the code on r's pay
+// screen: the shop's counter kiosk confirms it with its clerk's session,
+// and r sees it paid, then issues and prints.
+func payAtTill(tb testing.TB, h *demoHub, r *kioskRig) {
+	tb.Helper()
+	ctx := context.Background()
+	v := r.flow.View()
+	if v.Step != kiosk.StepPay || v.Payment == nil || v.Payment.Code == "" {
+		tb.Fatalf("not on the pay screen: step %s, payment %+v, problem %v", v.Step, v.Payment, v.Problem)
+	}
+	counter := newKiosk(tb, h, kiosk.Operator)
+	if err := counter.flow.LoginCard(ctx, virtual.DemoPIN); err != nil {
+		tb.Fatal(err)
+	}
+	if p, err := kiosk.NewClientPayments(counter.hub.C).ConfirmTill(ctx, v.Payment.Code); err != nil || p.State != api.PaymentPaid {
+		tb.Fatalf("the counter confirming the till payment: %+v, %v", p, err)
+	}
+	if err := r.flow.PollPayment(ctx); err != nil {
+		tb.Fatal(err)
 	}
 }
