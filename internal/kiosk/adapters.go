@@ -707,7 +707,7 @@ func (o delivererOpts) askPayment(ctx context.Context, req IssueRequest) (outbox
 	for i, m := range methods {
 		p, err = o.payments.CreatePayment(ctx, req, m)
 		var r *Refusal
-		if errors.As(err, &r) && r.Reason == api.ReasonPaymentMethod && i < len(methods)-1 {
+		if errors.As(err, &r) && otherMethod(r.Reason) && i < len(methods)-1 {
 			continue
 		}
 		break

@@ -70,6 +70,14 @@ func (f *Flow) payMethods() []string {
 	return DefaultPayMethods
 }
 
+// otherMethod says a refusal of one payment method is worth the next: the
+// hub does not offer it to this kiosk (api.ReasonPaymentMethod), or the
+// pagoPA service did not answer (api.ReasonPaymentServiceDown), when the
+// till still takes money.
+func otherMethod(reason string) bool {
+	return reason == api.ReasonPaymentMethod || reason == api.ReasonPaymentServiceDown
+}
+
 // createPayment asks the hub for a payment of req by the first method it
 // offers this kiosk.
 func (f *Flow) createPayment(ctx context.Context, req IssueRequest) (*api.Payment, error) {
@@ -81,7 +89,7 @@ func (f *Flow) createPayment(ctx context.Context, req IssueRequest) (*api.Paymen
 		p, err = f.deps.Payments.CreatePayment(hctx, req, m)
 		cancel()
 		var r *Refusal
-		if errors.As(err, &r) && r.Reason == api.ReasonPaymentMethod && i < len(methods)-1 {
+		if errors.As(err, &r) && otherMethod(r.Reason) && i < len(methods)-1 {
 			continue
 		}
 		return p, err
