@@ -176,10 +176,13 @@ func (f *Flow) collectPIN(ctx context.Context) error {
 	cancel()
 	f.noteHub(err)
 	if err != nil {
+		// The card is checked: back to its prompt, to try again.
+		f.update(func(v *View) { v.Step = StepCollect })
 		return f.fail(hubProblem(err))
 	}
 	switch p.State {
 	case api.PaymentExpired, api.PaymentCancelled:
+		f.update(func(*View) { f.reset(true) })
 		return f.fail(problem("collect_expired", "the time to pay this request is over: ask again", nil))
 	}
 	view := View{Lang: lang, Preview: &b, Choice: Choice{SubjectCF: req.SubjectCF, Types: req.Types, Exemption: req.Exemption, Use: req.Use, At: req.At}}
