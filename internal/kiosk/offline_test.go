@@ -25,7 +25,8 @@ func offlineRig(t *testing.T, mode Mode) (*rig, *outbox.Outbox) {
 	}
 	t.Cleanup(func() { ob.Close() })
 	cfg := Config{Mode: mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150}
-	r.flow, err = New(cfg, Deps{Hub: r.hub, Reader: r.reader, Printers: r.prn, Outbox: &Queue{Outbox: ob, Hub: r.hub}, Journal: r.journal, Clock: r.clock})
+	r.flow, err = New(cfg, Deps{Hub: r.hub, Reader: r.reader, Printers: r.prn, Outbox: &Queue{Outbox: ob, Hub: r.hub, Payments: r.pay}, Journal: r.journal, Clock: r.clock,
+		Payments: r.pay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,18 +143,22 @@ func TestNewCustomerServedOfflineByCIE(t *testing.T) {
 	if err := r.flow.Confirm(ctx); err != nil {
 		t.Fatalf("Confirm offline: %v", err)
 	}
-	if len(r.prn.claims) != 1 || !r.prn.claims[0].IdentityPending {
+	// Self-service: nothing paid yet, collected here with the code and
+	// the card once the Comune confirmed it (collect.go).
+	if len(r.prn.claims) != 1 || !r.prn.claims[0].Collect {
 		t.Fatalf("claim receipts %+v", r.prn.claims)
 	}
 	r.flow.Next()
 	r.hub.offline = false
-	if _, err := ob.NewSender(Deliverer(r.hub, r.flow.Render()), outbox.SenderOptions{}).Drain(ctx); err != nil {
+	if _, err := ob.NewSender(SelfServiceDeliverer(r.hub, r.pay, nil), outbox.SenderOptions{}).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.hub.issued) != 1 {
-		t.Fatalf("%d requests reached the hub, want 1", len(r.hub.issued))
+	// The hub confirms it by making its payment; nothing is issued
+	// before it is paid.
+	if len(r.pay.created) != 1 || len(r.hub.issued) != 0 {
+		t.Fatalf("%d payments asked, %d requests issued: want the payment alone", len(r.pay.created), len(r.hub.issued))
 	}
-	got := r.hub.issued[0]
+	got := r.pay.created[0]
 	if got.SubjectCF != "" || got.Requester == nil || got.Requester.Method != api.EvidenceCIE || got.Requester.NIS != "099999999999" ||
 		!got.Requester.PINProved || len(got.Requester.Response) == 0 || got.Channel != certificate.SelfService {
 		t.Errorf("the hub got %+v (requester %+v): want the tap, PIN proved, no subject", got, got.Requester)

@@ -62,7 +62,8 @@ func TestGoldenOfflineNewCustomer(t *testing.T) {
 				h := &hub{offline: true}
 				cfg := kiosk.Config{Mode: tt.mode, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150,
 					Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia, certificate.Nascita, certificate.Cittadinanza, certificate.StatoCivile}}
-				f, err := kiosk.New(cfg, kiosk.Deps{Hub: downHub{h}, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{now}})
+				f, err := kiosk.New(cfg, kiosk.Deps{Hub: downHub{h}, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: &clock{now},
+					Payments: payments{h}})
 				if err != nil {
 					t.Fatal(err)
 				}
