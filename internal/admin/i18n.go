@@ -318,6 +318,8 @@ var messages = map[string][2]string{
 	"set.total": {"Totale", "Total"}, "set.districts": {"Totali per zona", "Totals per district"},
 	"set.districtnote": {"La zona è ricavata dal CAP dell'indirizzo dell'esercente.", "The district is derived from the CAP (postcode) of the operator's address."},
 	"set.operators":    {"Esercenti", "Operators"}, "set.collected": {"Incassato", "Collected"},
+	"set.pagopa":     {"Incassato dal Comune con pagoPA (tolto dal dovuto)", "Collected by the city through pagoPA (taken off what is due)"},
+	"set.paidpagopa": {"pagoPA, al Comune", "pagoPA, to the city"}, "set.paidtill": {"self-service, alla cassa", "self-service, at the till"},
 	"settlement.title": {"Rendiconto", "Settlement"}, "set.csv": {"Scarica CSV", "Download CSV"}, "set.pdf": {"Scarica PDF", "Download PDF"},
 	"set.csvcomma": {"CSV con virgole e punti decimali", "CSV with commas and decimal points"},
 	"set.revoked":  {"revocati", "revoked"}, "set.lines": {"Certificati del mese", "Certificates of the month"},

@@ -234,7 +234,14 @@ func SettlementPDF(city string, o *operators.Operator, s settlement.Settlement, 
 		{"Corrispettivi di servizio trattenuti dall'esercente", fees.Euro(s.ServiceCents)},
 		{"Bollo pagato con contrassegno (non dovuto al Comune)", fees.Euro(s.ContrassegnoCents)},
 		{"Totale incassato dai cittadini", fees.Euro(s.CollectedCents)},
-		{"Da versare al Comune (bollo e diritti)", fees.Euro(s.DueCents())},
+	}
+	if s.PagoPACents > 0 {
+		// Self-service sales paid with a pagoPA notice: the city holds
+		// that money already (issue 15).
+		sum = append(sum, [2]string{"Incassato dal Comune con pagoPA (self-service)", fees.Euro(s.PagoPACents)},
+			[2]string{"Da versare al Comune (bollo e diritti, meno quanto incassato con pagoPA)", fees.Euro(s.DueCents())})
+	} else {
+		sum = append(sum, [2]string{"Da versare al Comune (bollo e diritti)", fees.Euro(s.DueCents())})
 	}
 	for i, kv := range sum {
 		style := ""

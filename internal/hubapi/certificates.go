@@ -138,6 +138,10 @@ func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if c := r.URL.Query().Get("copy"); c == "1" || c == "true" {
+		s.certificateCopy(w, r, rec)
+		return
+	}
 	pdf, err := s.Desk.Certs.PDF(id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -145,6 +149,41 @@ func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "certificato-"+id+".pdf"))
+	w.Write(pdf)
+}
+
+// certificateCopy answers ?copy=1: a copy of the certificate (issue 15: a
+// self-service reprint is one copy, never a second original), rebuilt from
+// its record, marked "COPIA — non valida come originale" on every page
+// and unsealed. It is offered while the original is (the city's
+// re-download window), and audited as a copy: it shows the subject's data
+// to the device again.
+func (s *Server) certificateCopy(w http.ResponseWriter, r *http.Request, rec certificate.Record) {
+	if !rec.PDFDeleted.IsZero() {
+		s.fail(w, r, fmt.Errorf("%w: certificate %s", certificate.ErrPDFExpired, rec.ID))
+		return
+	}
+	pdf, err := s.Desk.CopyPDF(rec)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.Desk.Audit != nil {
+		clerk, _ := s.counterClerk(r, string(rec.Channel))
+		types := make([]string, len(rec.Types))
+		for i, t := range rec.Types {
+			types[i] = string(t)
+		}
+		e := audit.Entry{Time: s.Now(), Actor: deviceActor(r), Subject: rec.SubjectCF, Data: "copia del certificato " + strings.Join(types, "+"),
+			Purpose: "copia (ristampa) del certificato " + rec.Protocol + ", non valida come originale", Channel: string(rec.Channel), Request: rec.ID, Clerk: clerk}
+		if err := s.Desk.Audit.Record(r.Context(), e); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.Log.Info("certificate copy", "id", rec.ID, "key_id", deviceActor(r).ID)
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "certificato-"+rec.ID+"-copia.pdf"))
 	w.Write(pdf)
 }
 

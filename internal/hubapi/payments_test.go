@@ -6,16 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/digitorus/pdf"
 	"go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
@@ -23,6 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/payment/gpd/gpdtest"
 	"github.com/sportello/sportello/internal/payment/paybolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/seal"
 )
 
 // payFixture is the clerk fixture with payments: a1 is shop A's
@@ -385,4 +389,74 @@ func (f *payFixture) shopOf(t *testing.T, d device) string {
 		t.Fatal(err)
 	}
 	return o.ID
+}
+
+// TestSelfServiceReprintIsACopy: the copy of a self-service certificate is
+// marked COPIA on every page, carries no seal a verifier accepts (no
+// signature, no token) and is audited as a copy; the original is unchanged.
+func TestSelfServiceReprintIsACopy(t *testing.T) {
+	f := newPayFixture(t, nil)
+	req := f.request(t, f.a1)
+	_, p, _ := f.pay(t, f.a1, "sale-1", req, api.PayAtTill)
+	token := f.clerkAt(t, f.a2)
+	if st, body := f.sendKey(t, f.a2, "POST", api.PathPaymentConfirm, "", api.PaymentConfirm{Code: p.Code}, token); st != http.StatusOK {
+		t.Fatalf("confirm: %d %s", st, body)
+	}
+	req.PaymentID = p.ID
+	st, c, reason := f.issueKey(t, f.a1, "sale-1", req)
+	if st != http.StatusCreated {
+		t.Fatalf("issue: %d %s", st, reason)
+	}
+	st, original := f.sendKey(t, f.a1, "GET", "/api/v1/certificates/"+c.ID+"/pdf", "", nil, "")
+	if st != http.StatusOK {
+		t.Fatalf("original: %d", st)
+	}
+	if res, err := seal.VerifyPDF(original, f.desk.Keys.Trust()); err != nil || !res.Valid {
+		t.Fatalf("the original does not verify: %+v %v", res, err)
+	}
+	st, cp := f.sendKey(t, f.a1, "GET", "/api/v1/certificates/"+c.ID+"/pdf?copy=1", "", nil, "")
+	if st != http.StatusOK || !bytes.HasPrefix(cp, []byte("%PDF")) {
+		t.Fatalf("copy: %d %.200s", st, cp)
+	}
+	if bytes.Contains(cp, []byte("/ByteRange")) || bytes.Contains(cp, []byte(certpdf.TokenKeyword)) {
+		t.Error("the copy carries a signature or a seal token")
+	}
+	res, err := seal.VerifyPDF(cp, f.desk.Keys.Trust())
+	if err != nil || res.Valid {
+		t.Errorf("a verifier accepts the copy: %+v %v", res, err)
+	}
+	rdr, err := pdf.NewReader(bytes.NewReader(cp), int64(len(cp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rdr.NumPage() < 1 {
+		t.Fatal("the copy has no page")
+	}
+	for i := 1; i <= rdr.NumPage(); i++ {
+		var sb strings.Builder
+		for _, tx := range rdr.Page(i).Content().Text {
+			sb.WriteString(tx.S)
+		}
+		// The reader drops the spaces between words.
+		if text := sb.String(); strings.Count(text, "COPIA") < 2 || !strings.Contains(text, "COPIA—nonvalidacomeoriginale") {
+			t.Errorf("page %d of the copy is not marked COPIA twice (band and watermark): %.300q", i, text)
+		}
+	}
+	if os.Getenv("SPORTELLO_SAVE_COPY") != "" {
+		os.WriteFile(os.Getenv("SPORTELLO_SAVE_COPY"), cp, 0o644)
+	}
+	es, err := f.desk.Audit.Search(audit.Query{Subject: f.clerk.CF}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := false
+	for _, e := range es {
+		copied = copied || e.Request == c.ID && strings.Contains(e.Purpose, "copia") && e.Actor.ID == f.a1.keyID
+	}
+	if !copied {
+		t.Errorf("no audit entry of the copy: %+v", es)
+	}
+	if st, _ := f.sendKey(t, f.b1, "GET", "/api/v1/certificates/"+c.ID+"/pdf?copy=1", "", nil, ""); st != http.StatusNotFound {
+		t.Errorf("another shop's copy: %d", st)
+	}
 }

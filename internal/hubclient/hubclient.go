@@ -600,6 +600,14 @@ func (c *Client) CertificatePDF(ctx context.Context, id string) ([]byte, error) 
 	return b, err
 }
 
+// CertificateCopyPDF downloads a copy of an issued certificate (GET
+// …/pdf?copy=1): every page marked "COPIA — non valida come originale",
+// without the seal; what a self-service kiosk prints for a reprint.
+func (c *Client) CertificateCopyPDF(ctx context.Context, id string) ([]byte, error) {
+	_, b, err := c.call(ctx, "GET", "/api/v1/certificates/"+url.PathEscape(id)+"/pdf", url.Values{"copy": {"1"}}, nil, "")
+	return b, err
+}
+
 // ReportBacklog sends the outbox's figures to the hub
 // (PUT /api/v1/devices/self/status); the last report replaces the others.
 func (c *Client) ReportBacklog(ctx context.Context, b Backlog) error {

@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
+	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/identify"
@@ -715,6 +716,19 @@ func malformedCF(whose string, err error) error {
 		return err
 	}
 	return &certificate.Refusal{Reason: certificate.ReasonInvalidCF, Message: "the " + whose + " " + cfe.Error(), Err: err}
+}
+
+// CopyPDF renders a copy of the certificate rec (certificate.CopyOf) under
+// the city's settings now: every page marked certpdf.CopyMark, its QR the
+// bare verification URL, no seal token and no signature, so no verifier
+// takes it for the original.
+func (s *Service) CopyPDF(rec certificate.Record) ([]byte, error) {
+	st, err := s.Settings()
+	if err != nil {
+		return nil, err
+	}
+	url := verifyURL(st.PublicURL, rec.ID)
+	return certpdf.Render(certificate.CopyOf(rec, st.Issuer, url), certpdf.Seal{QR: url, Copy: certpdf.CopyMark})
 }
 
 // VerifyURL is the public verification page of certificate id.

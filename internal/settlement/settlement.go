@@ -28,6 +28,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
@@ -93,13 +94,24 @@ type Amounts struct {
 	ContrassegnoCents int64 `json:"contrassegno_cents"`
 	// CollectedCents is what citizens paid at the counter.
 	CollectedCents int64 `json:"collected_cents"`
+	// PagoPACents is what citizens paid for this operator's self-service
+	// certificates with a pagoPA notice (issue 15): money the city
+	// collected, never held by the shop, so it is not in CollectedCents
+	// and is taken off what the shop owes (DueCents); a sale paid at the
+	// shop's till is the shop's, like a counter sale.
+	PagoPACents int64 `json:"pagopa_cents"`
 }
 
 // DueCents is what the operator transfers to the city: bollo and diritti.
 // The city accounts for the bollo to the State (it is paid "in modo
 // virtuale" under art. 15 DPR 642/1972 by the issuing comune). A bollo
 // paid by contrassegno is not part of it (ContrassegnoCents).
-func (a Amounts) DueCents() int64 { return a.BolloCents + a.DirittiCents }
+//
+// The city already holds what was paid through pagoPA (PagoPACents),
+// bollo, diritti and the shop's fee alike: it is taken off, so a month of
+// pagoPA sales only leaves the city owing the shop its fees (a negative
+// amount due).
+func (a Amounts) DueCents() int64 { return a.BolloCents + a.DirittiCents - a.PagoPACents }
 
 func (a *Amounts) add(b Amounts) {
 	a.Certificates += b.Certificates
@@ -109,6 +121,7 @@ func (a *Amounts) add(b Amounts) {
 	a.ServiceCents += b.ServiceCents
 	a.ContrassegnoCents += b.ContrassegnoCents
 	a.CollectedCents += b.CollectedCents
+	a.PagoPACents += b.PagoPACents
 }
 
 // Line is one certificate of a settlement. It carries no personal data:
@@ -126,6 +139,9 @@ type Line struct {
 	// ClerkID is the clerk who issued it at the counter (the shop knows
 	// its clerks by id; the name stays out of the accountant's papers).
 	ClerkID string
+	// PaidWith is how a self-service certificate was paid: "till" (the
+	// shop collected it) or "pagopa" (the city did); empty at the counter.
+	PaidWith string
 	Amounts
 }
 
@@ -165,7 +181,7 @@ func Settle(op Operator, m Month, recs []certificate.Record) (Settlement, error)
 			return s, err
 		}
 		s.add(a)
-		s.Lines = append(s.Lines, Line{ID: r.ID, Protocol: r.Protocol, Issued: r.Issued, Types: r.Types, Channel: r.Channel, Status: r.Status, PDFGone: !r.PDFDeleted.IsZero(), ClerkID: r.ClerkID, Amounts: a})
+		s.Lines = append(s.Lines, Line{ID: r.ID, Protocol: r.Protocol, Issued: r.Issued, Types: r.Types, Channel: r.Channel, Status: r.Status, PDFGone: !r.PDFDeleted.IsZero(), ClerkID: r.ClerkID, PaidWith: r.PaidWith, Amounts: a})
 		t := certificate.Type("")
 		if len(r.Types) > 0 {
 			t = r.Types[0]
@@ -190,6 +206,9 @@ func Settle(op Operator, m Month, recs []certificate.Record) (Settlement, error)
 
 func amountsOf(r *certificate.Record) (Amounts, error) {
 	a := Amounts{Certificates: 1, CollectedCents: r.TotalCents}
+	if r.PaidWith == string(payment.PagoPA) {
+		a.CollectedCents, a.PagoPACents = 0, r.TotalCents
+	}
 	if r.Status == certificate.Revoked {
 		a.Revoked = 1
 	}
@@ -356,9 +375,11 @@ func (c csvWriter) flush() error {
 func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
 	cw := newCSV(w, f)
 	eur := f.Amount
-	// contrassegno_eur comes last so the earlier columns keep their place
-	// for the spreadsheets already built on them.
-	cw.row("operatore", "mese", "certificato", "protocollo", "rilasciato", "tipi", "canale", "stato", "bollo_eur", "diritti_eur", "servizio_eur", "totale_eur", "contrassegno_eur")
+	// contrassegno_eur, then pagamento and incassato_comune_eur come last
+	// so the earlier columns keep their place for the spreadsheets already
+	// built on them.
+	cw.row("operatore", "mese", "certificato", "protocollo", "rilasciato", "tipi", "canale", "stato", "bollo_eur", "diritti_eur", "servizio_eur", "totale_eur", "contrassegno_eur",
+		"pagamento", "incassato_comune_eur")
 	for _, l := range s.Lines {
 		types := make([]string, len(l.Types))
 		for i, t := range l.Types {
@@ -366,10 +387,11 @@ func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
 		}
 		cw.row(s.Operator.ID, s.Month.String(), l.ID, l.Protocol, l.Issued.In(protocol.Rome).Format(time.RFC3339),
 			strings.Join(types, "+"), string(l.Channel), string(l.Status),
-			eur(l.BolloCents), eur(l.DirittiCents), eur(l.ServiceCents), eur(l.CollectedCents), eur(l.ContrassegnoCents))
+			eur(l.BolloCents), eur(l.DirittiCents), eur(l.ServiceCents), eur(l.CollectedCents), eur(l.ContrassegnoCents),
+			l.PaidWith, eur(l.PagoPACents))
 	}
 	cw.row(s.Operator.ID, s.Month.String(), "TOTALE", fmt.Sprint(s.Certificates), "", "", "", fmt.Sprintf("%d revocati", s.Revoked),
-		eur(s.BolloCents), eur(s.DirittiCents), eur(s.ServiceCents), eur(s.CollectedCents), eur(s.ContrassegnoCents))
+		eur(s.BolloCents), eur(s.DirittiCents), eur(s.ServiceCents), eur(s.CollectedCents), eur(s.ContrassegnoCents), "", eur(s.PagoPACents))
 	return cw.flush()
 }
 
@@ -377,10 +399,10 @@ func WriteCSV(w io.Writer, s Settlement, f CSVFormat) error {
 func WriteSummaryCSV(w io.Writer, m Month, ss []Settlement, f CSVFormat) error {
 	cw := newCSV(w, f)
 	eur := f.Amount
-	cw.row("mese", "livello", "operatore", "nome", "zona", "certificati", "revocati", "bollo_eur", "diritti_eur", "servizio_eur", "incassato_eur", "dovuto_al_comune_eur", "contrassegno_eur")
+	cw.row("mese", "livello", "operatore", "nome", "zona", "certificati", "revocati", "bollo_eur", "diritti_eur", "servizio_eur", "incassato_eur", "dovuto_al_comune_eur", "contrassegno_eur", "incassato_comune_pagopa_eur")
 	row := func(level, id, name, district string, a Amounts) {
 		cw.row(m.String(), level, id, name, district, fmt.Sprint(a.Certificates), fmt.Sprint(a.Revoked),
-			eur(a.BolloCents), eur(a.DirittiCents), eur(a.ServiceCents), eur(a.CollectedCents), eur(a.DueCents()), eur(a.ContrassegnoCents))
+			eur(a.BolloCents), eur(a.DirittiCents), eur(a.ServiceCents), eur(a.CollectedCents), eur(a.DueCents()), eur(a.ContrassegnoCents), eur(a.PagoPACents))
 	}
 	for _, s := range ss {
 		row("operatore", s.Operator.ID, s.Operator.Name, s.Operator.District, s.Amounts)

@@ -71,7 +71,7 @@ func TestSettle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 1+4+1 || len(rows[0]) != 13 {
+		if len(rows) != 1+4+1 || len(rows[0]) != 15 { // pagamento and incassato_comune_eur last (issue 15)
 			t.Fatalf("%d CSV rows of %d columns", len(rows), len(rows[0]))
 		}
 		last := rows[len(rows)-1]
@@ -221,5 +221,49 @@ func TestSettleContrassegno(t *testing.T) {
 	}
 	if last := rows[len(rows)-1]; last[8] != "16.00" || last[12] != "16.00" {
 		t.Errorf("totals row %q", last)
+	}
+}
+
+// TestSettleSelfServicePayments (issue 15): a self-service sale paid at
+// the shop's till is money the shop collected, like a counter sale; one
+// paid with a pagoPA notice is money the city collected, so it is not in
+// what the shop collected and is taken off what it owes. The CSV says how
+// each was paid.
+func TestSettleSelfServicePayments(t *testing.T) {
+	apr := time.Date(2026, 4, 10, 10, 0, 0, 0, protocol.Rome)
+	till := rec(t, "t", "op-1", apr, fees.Exemption{}, 100, certificate.Residenza)
+	till.Channel, till.PaidWith = certificate.SelfService, "till"
+	pagopa := rec(t, "p", "op-1", apr.Add(time.Hour), fees.Exemption{}, 100, certificate.Residenza)
+	pagopa.Channel, pagopa.PaidWith = certificate.SelfService, "pagopa"
+	s, err := Settle(Operator{ID: "op-1"}, Month{2026, time.April}, []certificate.Record{till, pagopa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	each := fees.BolloCents + fees.DirittiCents + 100
+	if s.CollectedCents != each || s.PagoPACents != each {
+		t.Errorf("collected by the shop %d, by the city %d; want %d each", s.CollectedCents, s.PagoPACents, each)
+	}
+	// The shop owes the city bollo and diritti of both, less what the city
+	// already holds of the pagoPA sale: it keeps its fee of the till sale
+	// and is owed its fee of the pagoPA one.
+	if want := int64(2*(fees.BolloCents+fees.DirittiCents) - each); s.DueCents() != want {
+		t.Errorf("due %d, want %d", s.DueCents(), want)
+	}
+	if s.Lines[0].PaidWith != "till" || s.Lines[1].PaidWith != "pagopa" {
+		t.Errorf("lines paid with %q, %q", s.Lines[0].PaidWith, s.Lines[1].PaidWith)
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, s, CommaCSV); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := rows[0]; h[13] != "pagamento" || h[14] != "incassato_comune_eur" {
+		t.Errorf("header %q", h)
+	}
+	if rows[1][13] != "till" || rows[1][14] != "0.00" || rows[2][13] != "pagopa" || rows[2][14] != CommaCSV.Amount(each) {
+		t.Errorf("rows %q %q", rows[1], rows[2])
 	}
 }

@@ -28,7 +28,21 @@ type Seal struct {
 	Token string
 	// QR is the QR code's content: the verification URL carrying Token.
 	QR string
+	// Copy, when set, renders a copy (issue 15: a self-service reprint is
+	// one copy, never a second original): every page carries Copy as a
+	// band at the top and across the page, no token goes in the Keywords,
+	// and the text beside the QR says the copy has no seal. The caller
+	// gives a QR without a token (the bare verification URL) and does not
+	// sign the PDF, so nothing in it is a seal a verifier would accept.
+	Copy string
 }
+
+// CopyMark is the copy's mark (Seal.Copy); copyWord is printed across
+// every page of a copy, the whole mark in the band at its top.
+const (
+	CopyMark = "COPIA — non valida come originale"
+	copyWord = "COPIA"
+)
 
 // TokenKeyword prefixes the seal token in the PDF's Keywords entry.
 const TokenKeyword = "sportello-seal:"
@@ -66,7 +80,7 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 		return nil, fmt.Errorf("the QR seal cannot be encoded: %w", err)
 	}
 
-	r := &renderer{f: fpdf.New("P", "mm", "A4", ""), fo: fo, doc: doc}
+	r := &renderer{f: fpdf.New("P", "mm", "A4", ""), fo: fo, doc: doc, copy: s.Copy}
 	f := r.f
 	issued := doc.Issued.In(protocol.Rome)
 	f.SetCatalogSort(true)
@@ -82,8 +96,11 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 	f.SetTitle(doc.Title, true)
 	f.SetAuthor(doc.Issuer.Comune, true)
 	f.SetSubject(fmt.Sprintf("Certificato %s, protocollo %s", doc.ID, doc.Protocol), true)
-	if s.Token != "" {
+	if s.Token != "" && s.Copy == "" {
 		f.SetKeywords(TokenKeyword+s.Token, false)
+	}
+	if s.Copy != "" {
+		f.SetSubject(fmt.Sprintf("%s: certificato %s, protocollo %s", s.Copy, doc.ID, doc.Protocol), true)
 	}
 	f.AddFontFromBytes("dejavu", "", fo.regular.def, fo.regular.z)
 	f.AddFontFromBytes("dejavu", "B", fo.bold.def, fo.bold.z)
@@ -114,9 +131,10 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 }
 
 type renderer struct {
-	f   *fpdf.Fpdf
-	fo  *fontFiles
-	doc *certificate.Document
+	f    *fpdf.Fpdf
+	fo   *fontFiles
+	doc  *certificate.Document
+	copy string // Seal.Copy
 }
 
 func (r *renderer) t(s string) string { return r.fo.encode(s) }
@@ -493,6 +511,18 @@ func (r *renderer) seal(bits [][]bool, issued time.Time) {
 	w := contentW - qrSize - 6
 	f.SetXY(x, y)
 	r.font(true, 9)
+	if r.copy != "" {
+		f.MultiCell(w, 4.6, r.t("Copia del certificato n. "+d.ID), "", "L", false)
+		f.SetX(x)
+		r.font(false, 9)
+		f.MultiCell(w, 4.6, r.t("Protocollo n. "+d.Protocol+" "+certificate.DatedArticle("del", issued.Format("02/01/2006 15:04"))), "", "L", false)
+		f.Ln(1.5)
+		f.SetX(x)
+		r.font(true, 8)
+		f.MultiCell(w, 3.9, r.t("Questa copia non porta il sigillo elettronico del Comune e non vale come originale. "+
+			"Il codice QR apre la pagina pubblica che dice se l'originale è valido: "+d.VerifyURL+"."), "", "L", false)
+		return
+	}
 	f.MultiCell(w, 4.6, r.t("Certificato n. "+d.ID), "", "L", false)
 	f.SetX(x)
 	r.font(false, 9)
@@ -513,12 +543,45 @@ func (r *renderer) seal(bits [][]bool, issued time.Time) {
 
 func (r *renderer) footer() {
 	f := r.f
+	if r.copy != "" {
+		r.copyMark()
+	}
 	f.SetY(pageH - margin + 4)
 	r.font(false, 7.5)
 	r.gray(110)
 	f.CellFormat(contentW/2, 4, r.t(r.doc.Issuer.Comune+" — certificato "+r.doc.ID), "", 0, "L", false, 0, "")
 	f.CellFormat(contentW/2, 4, r.t(fmt.Sprintf("pagina %d di {nb}", f.PageNo())), "", 0, "R", false, 0, "")
 	r.gray(0)
+}
+
+// copyMark stamps the page as a copy: a red band at the top, above the
+// header, and the mark in large letters across the page, translucent so
+// the text under it stays readable and a photocopy still shows it.
+func (r *renderer) copyMark() {
+	f := r.f
+	x, y := f.GetXY()
+	f.SetAutoPageBreak(false, 0)
+	f.SetFillColor(180, 20, 20)
+	f.Rect(0, 0, pageW, 9, "F")
+	f.SetTextColor(255, 255, 255)
+	r.font(true, 10)
+	f.SetXY(0, 1.5)
+	f.CellFormat(pageW, 6, r.t(r.copy), "", 0, "C", false, 0, "")
+	f.SetAlpha(0.22, "Normal")
+	f.SetTextColor(180, 20, 20)
+	r.font(true, 110)
+	f.TransformBegin()
+	f.TransformRotate(50, pageW/2, pageH/2-20)
+	// "COPIA" alone across the body, above the QR code, which stays clear
+	// (a negative x would count from the right of the page).
+	f.SetXY(0, pageH/2-20-20)
+	f.CellFormat(pageW, 40, r.t(copyWord), "", 0, "C", false, 0, "")
+	f.TransformEnd()
+	f.SetAlpha(1, "Normal")
+	f.SetTextColor(0, 0, 0)
+	f.SetFillColor(255, 255, 255)
+	f.SetAutoPageBreak(true, margin+footerSpace)
+	f.SetXY(x, y)
 }
 
 // drawQR paints dark modules as filled rectangles, vector shapes that stay
