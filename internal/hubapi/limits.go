@@ -52,7 +52,34 @@ var (
 	// TOTP): rates and caps bound guessing, and failed log-ins feed the
 	// refusal ratio, which suspends a device that keeps guessing.
 	limitClerkLogIn = limitRoute{}
+	// limitPayment is POST /api/v1/payments, the first step of a
+	// self-service sale: it reads the registry as issuing does, and no
+	// money is taken outside the hours the shop may then issue in. Its
+	// subject is left to the issuance that follows, which counts it once.
+	limitPayment = limitRoute{issuance: true, subject: paymentChannel}
+	// limitTillConfirm is the counter confirming a till code: rates and
+	// caps bound a device trying codes, and unknown codes (404) feed the
+	// refusal ratio.
+	limitTillConfirm = limitRoute{}
 )
+
+// paymentChannel is the channel of the request a payment is for (no
+// subject: see limitPayment); the body is put back for the handler.
+func paymentChannel(r *http.Request) (string, string) {
+	b, ok := peekBody(r)
+	if !ok {
+		return "", ""
+	}
+	var in api.PaymentRequest
+	if json.Unmarshal(b, &in) != nil {
+		return "", ""
+	}
+	ch := in.Request.Channel
+	if ch == "" {
+		ch = api.ChannelSelfService
+	}
+	return "", ch
+}
 
 // limited puts the limits (package limits) in front of a signed kiosk route:
 // rate per device, clerk and shop, daily caps, opening hours for issuance,

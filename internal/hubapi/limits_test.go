@@ -358,3 +358,19 @@ func TestRepeatedSubjectAndRefusalRatioFlags(t *testing.T) {
 		t.Fatalf("device b's next request: %+v", got)
 	}
 }
+
+// TestPaymentOnlyWithinOpeningHours (issue 15): a self-service sale starts
+// with its payment, which the shop's hours bind as the issuance does — no
+// money is taken for a certificate the shop could not then issue.
+func TestPaymentOnlyWithinOpeningHours(t *testing.T) {
+	f := newLimitFixture(t, quiet)
+	dev := f.enrol(t)
+	f.clock.t = time.Date(2026, 11, 23, 20, 0, 0, 0, operators.Rome)
+	b, _ := json.Marshal(api.PaymentRequest{Method: api.PayAtTill, Request: api.CertificateRequest{CF: f.who.CF, Types: []string{"residenza"}, Channel: api.ChannelSelfService}})
+	req, _ := http.NewRequest("POST", f.srv.URL+api.PathPayments, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "k-evening")
+	if a := f.send(t, dev, req, b); a.status != http.StatusForbidden || a.reason != limits.ReasonOutsideHours {
+		t.Fatalf("a payment at 20:00: %+v, want 403 outside_opening_hours", a)
+	}
+}

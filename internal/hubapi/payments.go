@@ -23,9 +23,9 @@ import (
 func (s *Server) paymentRoutes(mux *http.ServeMux) {
 	// The paths are api.PathPayments, api.PathPaymentConfirm and
 	// api.PathPayment, spelt out for TestOpenAPIMatchesRoutes.
-	mux.Handle("POST /api/v1/payments", s.signed(http.HandlerFunc(s.createPayment)))
+	mux.Handle("POST /api/v1/payments", s.signed(s.limited(limitPayment, http.HandlerFunc(s.createPayment))))
 	mux.Handle("GET /api/v1/payments", s.signed(http.HandlerFunc(s.pendingPayments)))
-	mux.Handle("POST /api/v1/payments/confirm", s.signed(http.HandlerFunc(s.confirmPayment)))
+	mux.Handle("POST /api/v1/payments/confirm", s.signed(s.limited(limitTillConfirm, http.HandlerFunc(s.confirmPayment))))
 	mux.Handle("GET /api/v1/payments/{id}", s.signed(http.HandlerFunc(s.getPayment)))
 	mux.Handle("DELETE /api/v1/payments/{id}", s.signed(http.HandlerFunc(s.cancelPayment)))
 }
