@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/places"
@@ -61,15 +62,113 @@ func (s *Registry) View(ctx context.Context, fn func(registry.Reader) error) err
 	if s.closed.Load() {
 		return errClosed
 	}
-	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot read the registry: %w: %w", ErrUnavailable, err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if err := fn(&reader{ctx: ctx, tx: tx}); err != nil {
+	// A connection left in a transaction or busy (fn failed, the context
+	// ended) is closed by the pool, not reused.
+	defer conn.Release()
+	tx := &viewTx{conn: conn}
+	err = fn(&reader{ctx: ctx, tx: tx})
+	if tx.begun {
+		end := "COMMIT"
+		if err != nil {
+			end = "ROLLBACK"
+		}
+		if _, e := conn.Exec(ctx, end); e != nil && err == nil {
+			err = fmt.Errorf("the registry read did not end cleanly: %w", e)
+		}
+	}
+	return err
+}
+
+// viewBegin starts a View's transaction: one snapshot, taken by the
+// first query, as a bbolt read transaction gives.
+const viewBegin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+// viewTx is a View's transaction, begun in the same round trip as the
+// View's first query: a counter look-up costs two round trips (begin
+// with the query, then commit) instead of three. A View that reads
+// nothing begins nothing.
+type viewTx struct {
+	conn  *pgxpool.Conn
+	begun bool
+}
+
+func (t *viewTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.begun {
+		return t.conn.Query(ctx, sql, args...)
+	}
+	t.begun = true
+	b := &pgx.Batch{}
+	b.Queue(viewBegin)
+	b.Queue(sql, args...)
+	br := t.conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+func (t *viewTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := t.Query(ctx, sql, args...)
+	return firstRow{rows, err}
+}
+
+// batchRows are the rows of a batch's last query; closing them ends the
+// batch, so the connection takes the next query.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	err    error // the batch's, at its close
+	closed bool
+}
+
+func (r *batchRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	r.err = r.br.Close()
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	return r.err
+}
+
+// firstRow is pgx.Row over rows: the first row, or pgx.ErrNoRows.
+type firstRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r firstRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
 }
 
 // Update runs fn in one transaction, alone among registry writers: every
@@ -91,7 +190,7 @@ func (s *Registry) Update(ctx context.Context, fn func(registry.Writer) error) (
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", registryLock); err != nil {
 		return fmt.Errorf("cannot lock the registry for an update: %w", err)
 	}
-	w := &writer{reader: reader{ctx: ctx, tx: tx}, batch: &pgx.Batch{}}
+	w := &writer{reader: reader{ctx: ctx, tx: tx}, tx: tx, batch: &pgx.Batch{}}
 	w.sync = func() error { return w.send("", nil) }
 	defer func() {
 		if err != nil {
@@ -155,8 +254,14 @@ func decodeEvent(id int64, data []byte) (*registry.Event, error) {
 // writes it has queued, so it sees them.
 type reader struct {
 	ctx  context.Context
-	tx   pgx.Tx
+	tx   querier
 	sync func() error
+}
+
+// querier is what a reader asks: a View's viewTx, an Update's pgx.Tx.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 func (r *reader) ready() error {

@@ -226,3 +226,53 @@ func TestTwoHubsOneDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A View whose fn fails, or that stops reading part-way, leaves no
+// transaction open on the server and the store goes on working.
+func TestViewEnds(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pg.Database(t))
+	if err := s.Update(ctx, func(w registry.Writer) error {
+		for i := range 1500 { // more than a page of Persons
+			if err := w.PutPerson(resident(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	failure := errors.New("clerk cancelled")
+	for i := range 8 {
+		err := s.View(ctx, func(r registry.Reader) error {
+			if _, err := r.PersonByCF(resident(i).CF); err != nil {
+				return err
+			}
+			return failure
+		})
+		if !errors.Is(err, failure) {
+			t.Fatalf("View = %v, want fn's error", err)
+		}
+		err = s.View(ctx, func(r registry.Reader) error {
+			return r.Persons(0, func(*registry.Person) (bool, error) { return false, nil })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var open int
+	err := s.db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'").Scan(&open)
+	if err != nil || open != 0 {
+		t.Errorf("%d connections idle in a transaction, %v; want none", open, err)
+	}
+	err = s.View(ctx, func(r registry.Reader) error {
+		n, err := r.CountPersons()
+		if err == nil && n != 1500 {
+			t.Errorf("CountPersons = %d, want 1500", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 // PostgreSQL would abort the whole transaction on a failed statement.
 type writer struct {
 	reader
+	tx          pgx.Tx // the reader's too
 	batch       *pgx.Batch
 	broken      error    // a queued write failed: the transaction is aborted
 	assigned    []func() // undo ID assignments if the transaction fails
