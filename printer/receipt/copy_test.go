@@ -53,12 +53,43 @@ func TestClaimCollect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		textGolden(t, "paper_claim_collect_"+string(lang), got, p)
 		doc := readBack(t, got, p, nil, true, c.Code)
 		text := strings.Join(strings.Fields(doc.Text()), " ")
 		for _, w := range want {
 			if !strings.Contains(text, w) {
 				t.Errorf("%s: the claim receipt does not say %q:\n%s", lang, w, text)
 			}
+		}
+	}
+}
+
+// TestClaimCollectPaid: paid, then the hub went away: the claim receipt
+// says it was paid, and where and how it is collected.
+func TestClaimCollectPaid(t *testing.T) {
+	p, err := escpos.Lookup("tm-t20", 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[Lang][]string{
+		Italian: {"Hai già pagato", "ritiralo a questo chiosco con il codice", "la tua CIE"},
+		English: {"You have paid", "collect it at this kiosk with the code", "your CIE"},
+	} {
+		c := DemoClaim(demoTime, lang)
+		c.Collect, c.Paid = true, true
+		got, err := EncodeClaim(c, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := readBack(t, got, p, nil, true, c.Code)
+		text := strings.Join(strings.Fields(doc.Text()), " ")
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the claim receipt does not say %q:\n%s", lang, w, text)
+			}
+		}
+		if strings.Contains(text, "Non hai pagato") || strings.Contains(text, "Nothing has been paid") {
+			t.Errorf("%s: a paid claim says nothing was paid:\n%s", lang, text)
 		}
 	}
 }
