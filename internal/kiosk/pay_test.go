@@ -283,3 +283,55 @@ func TestSelfServiceReprintIsOneCopy(t *testing.T) {
 		t.Fatalf("counter reprints %q", o.prn.a4)
 	}
 }
+
+// TestPaidThenHubAway: paid, then the hub went away before the request
+// reached it: the claim receipt says it is paid and collected here; once
+// the sender had it issued (kept, not printed), the citizen collects it
+// with the code and the same card, paying nothing again.
+func TestPaidThenHubAway(t *testing.T) {
+	r := newRig(t, SelfService)
+	r.toReview(t)
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pay := r.flow.View().Payment
+	r.pay.set(pay.ID, api.PaymentPaid)
+	r.pay.hub = nil // the payment's state is read; the hub fails on the request
+	r.hub.offline = true
+	r.clock.Add(DefaultPayPoll)
+	if err := r.flow.PollPayment(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.step(t, StepDone)
+	v := r.flow.View()
+	if v.Result == nil || v.Result.Claim == "" || !v.Result.Paid || len(r.prn.claims) != 1 || !r.prn.claims[0].Collect || !r.prn.claims[0].Paid {
+		t.Fatalf("result %+v, claim receipts %+v", v.Result, r.prn.claims)
+	}
+	if len(r.prn.a4) != 0 || len(r.out.queued) != 1 || r.out.queued[0].PaymentID != pay.ID {
+		t.Fatalf("printed %d, queued %+v", len(r.prn.a4), r.out.queued)
+	}
+	code := v.Result.Claim
+	r.flow.Next()
+
+	// The sender delivers it once the hub is back, keeping it for the
+	// collection and printing nothing.
+	r.hub.offline = false
+	is, err := r.hub.Issue(ctx, r.out.queued[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.out.settle(code, Claimed{State: ClaimIssued, Issued: is, Kept: true})
+
+	r.flow.StartCollect()
+	if err := r.flow.Collect(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	r.flow.TapCard(ctx)
+	if err := r.flow.EnterPIN(ctx, "12345678"); err != nil {
+		t.Fatal(err)
+	}
+	r.step(t, StepDone)
+	if len(r.prn.a4) != 1 || len(r.prn.receipts) != 1 || len(r.pay.created) != 1 || !slices.Equal(r.out.released, []string{code}) {
+		t.Fatalf("printed %d and %d, payments %d, released %v", len(r.prn.a4), len(r.prn.receipts), len(r.pay.created), r.out.released)
+	}
+}
