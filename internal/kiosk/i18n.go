@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Catalog holds the screens' sentences per language, read from
@@ -95,4 +96,26 @@ func (c *Catalog) Problem(lang Lang, p *Problem) string {
 		return c.T(lang, "hub_refused", p.Error())
 	}
 	return p.Error()
+}
+
+// HubReason is what a screen says of a refusal the hub gave with reason
+// and message: the catalogue's sentence for the reason (hub_<reason>) in
+// lang, without its last full stop so that it can sit inside another
+// sentence; the hub's message only for a reason the catalogue lacks (a
+// newer hub than this kiosk), else the code itself.
+func (c *Catalog) HubReason(lang Lang, reason, message string) string {
+	if c.Has(lang, "hub_"+reason) || c.Has(Italian, "hub_"+reason) {
+		s := strings.TrimSuffix(c.T(lang, "hub_"+reason), ".")
+		// After the colon of the sentence around it, in lower case
+		// unless it starts with an acronym ("CIE").
+		if r := []rune(s); len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
+			r[0] = unicode.ToLower(r[0])
+			s = string(r)
+		}
+		return s
+	}
+	if message != "" {
+		return message
+	}
+	return reason
 }

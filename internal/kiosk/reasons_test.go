@@ -34,3 +34,26 @@ func TestEveryHubReasonTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedClaimSaysTheReason: a queued request the hub refused later is
+// told, on the claim screen's speech as on its text, with the catalogue's
+// sentence for the reason, not the hub's English message; a reason the
+// catalogue lacks falls back to the message.
+func TestRefusedClaimSaysTheReason(t *testing.T) {
+	c, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Langs {
+		v := View{Step: StepClaim, Lang: lang, Claimed: &Claimed{Code: "K7Q-XM2-PA4", State: ClaimRefused, AmountCents: 1802,
+			Reason: "several_citizenships", Message: "hub English Qx9"}}
+		said := Spoken(v, c, SpeakOptions{}).Text(c)
+		want := strings.TrimSuffix(c.T(lang, "hub_several_citizenships"), ".")[1:] // after a colon, in lower case
+		if strings.Contains(said, "Qx9") || !strings.Contains(said, want) {
+			t.Errorf("%s: the refused claim is said as %q", lang, said)
+		}
+		if got := c.HubReason(lang, "a_reason_from_a_newer_hub", "its message"); got != "its message" {
+			t.Errorf("%s: an unknown reason reads %q", lang, got)
+		}
+	}
+}

@@ -261,10 +261,9 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		case ClaimQueued:
 			line(t("claim_queued", when))
 		case ClaimRefused:
-			why := c.Message
-			if why == "" {
-				why = c.Reason
-			}
+			// The catalogue's sentence for the hub's reason, never its
+			// English message (issue 15 item 3).
+			why := cat.HubReason(v.Lang, c.Reason, c.Message)
 			line(t("claim_refused", when, why, EuroWords(c.AmountCents, v.Lang)))
 		default:
 			prot := ""

@@ -68,10 +68,9 @@ func (u *UI) claimScreen(v kiosk.View) fyne.CanvasObject {
 			lines = append(lines, u.t(v, "claim_attempts", c.Attempts, c.LastError))
 		}
 	case kiosk.ClaimRefused:
-		why := c.Message
-		if why == "" {
-			why = c.Reason
-		}
+		// The catalogue's sentence for the hub's reason, never its
+		// English message (issue 15 item 3).
+		why := u.cat.HubReason(v.Lang, c.Reason, c.Message)
 		lines = append(lines, u.t(v, "claim_refused", when, why, fees.Euro(c.AmountCents)))
 	default:
 		prot := ""

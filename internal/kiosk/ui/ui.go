@@ -528,7 +528,7 @@ func (u *UI) recovered(v kiosk.View) fyne.CanvasObject {
 		items = append(items, line(widget.SuccessImportance, "recovered_issued", s.Claim, s.Protocol))
 	}
 	for _, s := range r.Refused {
-		items = append(items, line(widget.WarningImportance, "recovered_refused", s.Claim, s.Reason))
+		items = append(items, line(widget.WarningImportance, "recovered_refused", s.Claim, u.cat.HubReason(v.Lang, s.Reason, "")))
 	}
 	for _, c := range r.Queued {
 		items = append(items, line(widget.MediumImportance, "recovered_queued", c))
