@@ -70,10 +70,10 @@ type demoHub struct {
 	enrolled string
 }
 
-func startHub(tb testing.TB, data string) *demoHub {
+func startHub(tb testing.TB, data string, args ...string) *demoHub {
 	tb.Helper()
 	h := &demoHub{bin: buildHub(tb), data: data}
-	h.cmd = exec.Command(h.bin, "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
+	h.cmd = exec.Command(h.bin, append([]string{"serve", "--demo", "--data", data, "--addr", "127.0.0.1:0"}, args...)...)
 	h.cmd.Env = append(os.Environ(), "SPORTELLO_PUBLIC_URL=")
 	out, err := h.cmd.StdoutPipe()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/kiosk"
 	"github.com/sportello/sportello/internal/outbox"
+	"github.com/sportello/sportello/internal/payment/gpd/gpdtest"
 	"github.com/sportello/sportello/printer/escpos/escposdec"
 )
 
@@ -171,5 +173,63 @@ func payAtTill(tb testing.TB, h *demoHub, r *kioskRig) {
 	}
 	if err := r.flow.PollPayment(ctx); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// TestSelfServicePagoPA: at an unattended kiosk the citizen gets a pagoPA
+// notice (its number, the creditor and the QR a banking app reads), the
+// hub creates the debt position at the city's GPD service (here its local
+// stand-in, gpdtest, which follows GPD's published API) and the kiosk
+// prints only once the citizen has paid the notice.
+func TestSelfServicePagoPA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real hub")
+	}
+	ctx := context.Background()
+	const creditor = "01199250158"
+	gpdSrv := gpdtest.New("gpd-key", creditor, time.Now)
+	defer gpdSrv.Close()
+	keyFile := filepath.Join(t.TempDir(), "gpd.key")
+	if err := os.WriteFile(keyFile, []byte("gpd-key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHub(t, t.TempDir(), "--pagopa-url", gpdSrv.URL, "--pagopa-key-file", keyFile, "--pagopa-creditor", creditor,
+		"--pagopa-segregation-code", "07", "--pagopa-iban", "IT60X0542811101000000123456", "--pagopa-category", "9/0101108TS/")
+	r := newKiosk(t, h, kiosk.SelfService, func(c *kiosk.Config) { c.PayMethods, c.PayPoll = []string{api.PayPagoPA}, time.Nanosecond })
+	if err := r.flow.TapCard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.EnterPIN(ctx, virtual.DemoPIN); err != nil {
+		t.Fatal(err)
+	}
+	v := r.flow.View()
+	if err := r.flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v = r.flow.View()
+	p := v.Payment
+	if v.Step != kiosk.StepPay || p == nil || p.Method != api.PayPagoPA || len(p.NoticeNumber) != 18 || p.CreditorFiscalCode != creditor ||
+		!strings.HasPrefix(p.QR, "PAGOPA|002|"+p.NoticeNumber+"|"+creditor+"|") {
+		t.Fatalf("pay screen: step %s, payment %+v, problem %v", v.Step, p, v.Problem)
+	}
+	if err := r.flow.PollPayment(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.flow.View(); v.Step != kiosk.StepPay || len(files(t, r.a4Dir, ".pdf")) != 0 {
+		t.Fatalf("before the notice was paid: step %s, %d certificates", v.Step, len(files(t, r.a4Dir, ".pdf")))
+	}
+	// The citizen pays the notice in a banking app.
+	if !gpdSrv.Pay(p.NoticeNumber, time.Now()) {
+		t.Fatalf("the notice %s is not payable at the GPD stand-in", p.NoticeNumber)
+	}
+	if err := r.flow.PollPayment(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v = r.flow.View()
+	if v.Step != kiosk.StepDone || v.Result == nil || v.Result.Issued == nil || len(files(t, r.a4Dir, ".pdf")) != 1 {
+		t.Fatalf("after paying: step %s, result %+v, problem %v, %d certificates", v.Step, v.Result, v.Problem, len(files(t, r.a4Dir, ".pdf")))
 	}
 }
