@@ -131,6 +131,9 @@ type Status struct {
 	// reason they gave, when the hub told it.
 	Suspended bool
 	Notice    string
+	// TillPending is how many till payments of the shop's self-service
+	// kiosks wait for this counter (till.go); 0 where none are taken.
+	TillPending int
 }
 
 // Choice is what the citizen asks for.
@@ -187,6 +190,7 @@ type View struct {
 	Places    *Directory   // StepPlaces
 	Payment   *api.Payment // StepPay: how to pay, as the hub last said
 	AccessLog *AccessLog   // StepAccessLog: the page shown
+	Till      *Till        // StepTill: the till payments waiting
 	// PlacesAge and AgreementAge are how old the directory shown and the
 	// fees previewed are, when they come from the cached copy (else 0).
 	PlacesAge       time.Duration
@@ -194,6 +198,7 @@ type View struct {
 	AgreementCached bool
 	AgreementAge    time.Duration
 	HasPlaces       bool // the directory can be shown
+	HasTill         bool // the counter confirms its self-service kiosks' till payments (till.go)
 	CardPresent     bool // a card is on the reader (with a CardWatcher running)
 	Busy            bool // an action is running
 	Types           []certificate.Type
@@ -312,7 +317,7 @@ func (f *Flow) reset(full bool) {
 		f.collect = nil
 	}
 	f.v = View{Mode: f.cfg.Mode, Lang: lang, Staff: staff, Status: st, Types: f.cfg.Types, Exempt: certificate.ExemptionsOn(f.channel()), Shop: f.cfg.Shop, Recovered: rec,
-		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, CardPresent: card, Visit: f.visit}
+		AgreementAsOf: f.cfg.AgreementAsOf, AgreementCached: f.cfg.AgreementCached, HasPlaces: f.deps.Places != nil, HasTill: f.cfg.Mode == Operator && f.deps.Payments != nil, CardPresent: card, Visit: f.visit}
 	switch {
 	case f.cfg.Mode == SelfService:
 		f.v.Step = StepStart

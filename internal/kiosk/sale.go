@@ -695,6 +695,7 @@ func (f *Flow) settlement(c *Claimed) (Sale, bool) {
 func (f *Flow) Settle(c Claimed) {
 	if s, ok := f.settlement(&c); ok {
 		f.journal(s)
+		f.liveSummary()
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // them; the accessibility tests walk it so a screen added later without a
 // spoken text is noticed (its step must be added here).
 var Steps = []Step{StepStart, StepLogin, StepIdentify, StepPIN, StepChoose, StepReview, StepWorking, StepDone,
-	StepSummary, StepClaim, StepPlaces, StepAccessLog}
+	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill}
 
 // Speech is what speech mode says of a screen. EN 301 549 V3.2.1 clause
 // 5.1.3.1 asks a kiosk closed to screen readers to give every piece of
@@ -124,6 +124,9 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		s.Title = t("identify_title")
 		line(t("identify_tap"), t("identify_or"), t("speak_fields", t("identify_cf")+", "+t("identify_document")), t("identify_claim"))
 		choice(t("identify_tap_button"), t("identify_button"), t("claim_button"), t("summary_button"))
+		if v.HasTill {
+			choice(t("till_button", v.Status.TillPending))
+		}
 		places()
 	case StepPIN:
 		s.Title = t("pin_title")
@@ -249,7 +252,30 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		s.Title = t("summary_title", SayDate(sm.Day.In(protocol.Rome).Format("2006-01-02"), v.Lang))
 		line(fmt.Sprintf("%s: %d", t("summary_transactions"), sm.Transactions), fmt.Sprintf("%s: %d", t("summary_certificates"), sm.Certificates),
 			t("summary_collected")+": "+EuroWords(sm.Collected, v.Lang))
+		line(t("summary_method_counter") + ": " + EuroWords(sm.ByMethod[MethodCounter], v.Lang))
+		if v.HasTill || sm.TillPayments > 0 {
+			line(t("summary_method_till", sm.TillPayments) + ": " + EuroWords(sm.ByMethod[MethodTill], v.Lang))
+		}
+		if sm.ByMethod[MethodPagoPA] > 0 {
+			line(t("summary_method_pagopa") + ": " + EuroWords(sm.ByMethod[MethodPagoPA], v.Lang))
+		}
 		choice(t("back_button"))
+	case StepTill:
+		s.Title = t("till_title")
+		line(t("till_hint"))
+		if v.Till != nil {
+			if c := v.Till.Confirmed; c != nil {
+				line(t("till_confirmed", Spell(c.Code, v.Lang), EuroWords(c.AmountCents, v.Lang), strings.Join(c.Types, ", ")))
+			}
+			if len(v.Till.Pending) == 0 {
+				line(t("till_empty"))
+			}
+			for _, p := range v.Till.Pending {
+				line(Spell(p.Code, v.Lang) + ": " + EuroWords(p.AmountCents, v.Lang))
+			}
+		}
+		line(t("speak_fields", t("till_code")))
+		choice(t("till_confirm_button"), t("back_button"), t("till_refresh_button"))
 	case StepClaim:
 		if v.Claimed == nil {
 			return s

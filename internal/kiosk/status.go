@@ -33,7 +33,19 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 	}
 	st.Printer = f.deps.Printers.Status(ctx)
 	st.Reader = f.deps.Reader.Status(ctx)
-	f.update(func(v *View) { v.Status = st })
+	till, tillOK := 0, false
+	if st.HubOnline {
+		till, tillOK = f.refreshTill(ctx)
+	}
+	f.update(func(v *View) {
+		if !tillOK && f.tillReady() {
+			// Not asked (the hub away, another screen): the last count.
+			till = v.Status.TillPending
+		}
+		st.TillPending = till
+		v.Status = st
+	})
+	f.liveSummary()
 	return st
 }
 

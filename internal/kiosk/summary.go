@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -30,12 +31,31 @@ type Sale struct {
 	Total    int64       `json:"total_cents"`
 	Settles  string      `json:"settles,omitempty"` // a settlement: the claim code it settles
 	Refused  string      `json:"refused,omitempty"` // a settlement: the hub's reason for refusing
+	// Method is how the money was taken (MethodCounter when empty, as
+	// every sale journaled before methods were); Payment is the hub's
+	// payment id of a till or pagoPA payment.
+	Method  string `json:"method,omitempty"`
+	Payment string `json:"payment,omitempty"`
 	// Void marks a refusal given while the citizen was at the counter:
 	// the sale never happened and nothing was taken, so the day's
 	// account leaves it out. (Every request is written down before it
 	// is sent, hence before the hub can refuse it.)
 	Void bool `json:"void,omitempty"`
 }
+
+// How a sale's money was taken, for the day's totals by method.
+const (
+	// MethodCounter: paid at this counter (cash or the shop's own card
+	// terminal) for a certificate issued here.
+	MethodCounter = "counter"
+	// MethodTill: a till payment this counter confirmed for one of the
+	// shop's self-service kiosks (till.go); the certificate is issued
+	// there, the money is in this till.
+	MethodTill = "till"
+	// MethodPagoPA: paid with a pagoPA notice at a self-service kiosk;
+	// the money went to the city, not through the shop.
+	MethodPagoPA = "pagopa"
+)
 
 // Journal keeps the day's sales across restarts of the app.
 type Journal interface {
@@ -69,13 +89,20 @@ type Summary struct {
 	// telematici) the shop sold and applied: the State had it when the
 	// shop printed the marca, so it is owed to nobody here (fees.Shares).
 	Contrassegno int64
+	// ByMethod is what was taken by each method (MethodCounter,
+	// MethodTill, MethodPagoPA), refused sales left out; TillPayments
+	// counts the till payments confirmed here for self-service kiosks,
+	// whose money is in Collected (the till holds it) but in no share:
+	// the self-service kiosk's own account settles it.
+	ByMethod     map[string]int64
+	TillPayments int
 }
 
 // Summarise adds up sales, applying the settlements among them to the
 // queued sales they name. A settlement for a sale outside sales (queued
 // on an earlier day) is left to that day's account.
 func Summarise(day time.Time, sales []Sale) Summary {
-	s := Summary{Day: day, ByType: map[string]int{}}
+	s := Summary{Day: day, ByType: map[string]int{}, ByMethod: map[string]int64{}}
 	settled := map[string]Sale{}
 	for _, sale := range sales {
 		if sale.Settles != "" {
@@ -92,6 +119,17 @@ func Summarise(day time.Time, sales []Sale) Summary {
 		if st, ok := settled[sale.Claim]; ok && sale.Claim != "" && st.Void {
 			continue
 		}
+		method := sale.Method
+		if method == "" {
+			method = MethodCounter
+		}
+		if method == MethodTill && sale.Protocol == "" && sale.Claim == "" {
+			// Money taken here for a self-service kiosk's certificate.
+			s.TillPayments++
+			s.Collected += sale.Total
+			s.ByMethod[MethodTill] += sale.Total
+			continue
+		}
 		s.Transactions++
 		if sale.Claim != "" && sale.Protocol == "" {
 			st, ok := settled[sale.Claim]
@@ -100,6 +138,7 @@ func Summarise(day time.Time, sales []Sale) Summary {
 				s.Queued++
 				s.Collected += sale.Total
 				s.QueuedCents += sale.Total
+				s.ByMethod[method] += sale.Total
 				continue
 			case st.Refused != "":
 				s.Refused++
@@ -118,6 +157,7 @@ func Summarise(day time.Time, sales []Sale) Summary {
 		}
 		for _, l := range sale.Fees {
 			s.Collected += l.Cents
+			s.ByMethod[method] += l.Cents
 			_ = shares.Add(l) // the hub charges no other kind: the hub's settlement refuses one
 		}
 	}
@@ -238,4 +278,33 @@ func (j *FileJournal) Since(t time.Time) ([]Sale, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// liveSummary recomputes the day's account while its screen is open, so
+// the screen follows the sales the outbox's sender settles in the
+// background and whatever else reaches the journal (issue 15 item 7: the
+// summary updates while open). The status poll and Settle call it; the
+// view changes only when the account does.
+func (f *Flow) liveSummary() {
+	f.mu.Lock()
+	on := f.v.Step == StepSummary
+	f.mu.Unlock()
+	if !on {
+		return
+	}
+	s, err := f.Summary()
+	if err != nil {
+		f.deps.Log.Warn("the day's summary could not be read again", "err", err)
+		return
+	}
+	f.mu.Lock()
+	changed := f.v.Step == StepSummary && (f.v.Summary == nil || !reflect.DeepEqual(*f.v.Summary, s))
+	f.mu.Unlock()
+	if changed {
+		f.update(func(v *View) {
+			if v.Step == StepSummary {
+				v.Summary = &s
+			}
+		})
+	}
 }

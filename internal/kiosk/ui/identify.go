@@ -109,7 +109,18 @@ func (u *UI) identifyScreen(v kiosk.View) fyne.CanvasObject {
 		widget.NewLabel(u.t(v, "identify_or")), form, container.NewHBox(ident),
 		widget.NewSeparator(), widget.NewLabel(u.t(v, "identify_claim")),
 		container.NewBorder(nil, nil, nil, claim, u.claimCode),
-		layout.NewSpacer(), container.NewHBox(u.placesButton(v, summary)...))
+		layout.NewSpacer(), container.NewHBox(u.identifyButtons(v, summary)...))
+}
+
+// identifyButtons are the identification screen's bottom row: the day's
+// summary, the till payments when the counter confirms them, the
+// directory.
+func (u *UI) identifyButtons(v kiosk.View, summary *widget.Button) []fyne.CanvasObject {
+	bs := u.placesButton(v, summary)
+	if v.HasTill {
+		bs = append([]fyne.CanvasObject{bs[0], u.tillButton(v)}, bs[1:]...)
+	}
+	return bs
 }
 
 func (u *UI) pinScreen(v kiosk.View) fyne.CanvasObject {

@@ -38,6 +38,15 @@ func (u *UI) summaryScreen(v kiosk.View) fyne.CanvasObject {
 	if s.QueuedCents > 0 {
 		row("   "+u.t(v, "summary_queued_cents"), fees.Euro(s.QueuedCents), false)
 	}
+	// What was taken by each method (kiosk.Summary.ByMethod).
+	row(u.t(v, "summary_by_method"), "", false)
+	row("   "+u.t(v, "summary_method_counter"), fees.Euro(s.ByMethod[kiosk.MethodCounter]), false)
+	if v.HasTill || s.TillPayments > 0 {
+		row("   "+u.t(v, "summary_method_till", s.TillPayments), fees.Euro(s.ByMethod[kiosk.MethodTill]), false)
+	}
+	if s.ByMethod[kiosk.MethodPagoPA] > 0 {
+		row("   "+u.t(v, "summary_method_pagopa"), fees.Euro(s.ByMethod[kiosk.MethodPagoPA]), false)
+	}
 	row(u.t(v, "summary_state"), fees.Euro(s.State), false)
 	row(u.t(v, "summary_city"), fees.Euro(s.City), false)
 	row(u.t(v, "summary_shop"), fees.Euro(s.Shop), false)

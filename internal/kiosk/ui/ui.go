@@ -40,6 +40,7 @@ type UI struct {
 	at        *widget.Entry   // the date of a historical certificate
 	atBox     *fyne.Container // at with its label, shown for historical types only
 	claimCode *widget.Entry   // typed, or filled by a QR scanner that types like a keyboard
+	tillCode  *widget.Entry   // a till payment's code (till.go), typed or scanned
 	subject   string
 	types     map[certificate.Type]bool
 	exempt    bool
@@ -93,6 +94,7 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.marca = widget.NewEntry()
 	u.at = widget.NewEntry()
 	u.claimCode = widget.NewEntry()
+	u.tillCode = widget.NewEntry()
 	u.headerBox = container.NewStack()
 	u.status = newStatusBar()
 	u.banner = newBanner()
@@ -220,6 +222,7 @@ func (u *UI) enter(v kiosk.View) {
 		u.marca.SetText("")
 		u.at.SetText("")
 		u.claimCode.SetText("")
+		u.tillCode.SetText("")
 		u.types = map[certificate.Type]bool{}
 		u.exempt, u.exCode, u.subject = false, 0, ""
 		u.withMarca, u.use = false, certificate.UseOrdinary
@@ -503,6 +506,8 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.collectScreen(v)
 	case kiosk.StepAccessLog:
 		body = u.accessLogScreen(v)
+	case kiosk.StepTill:
+		body = u.tillScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
