@@ -5,10 +5,12 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/hubapi"
@@ -78,6 +80,17 @@ func TestIdentify(t *testing.T) {
 			}
 			if p.CF != who.CF || p.Surname != who.Surname || p.BirthDate != who.BirthDate.String() {
 				t.Errorf("person %+v, want %s %s", p, who.CF, who.Surname)
+			}
+			// What they may have reaches the kiosk on either channel: a
+			// living person, so no death certificate, for the reason the
+			// hub would refuse it with; each member judged too.
+			if e := p.Eligibility; e == nil || !slices.Contains(e.Missing, api.TypeMissing{Type: string(certificate.Morte), Reason: certificate.ReasonNotDeceased}) {
+				t.Errorf("eligibility %+v, want morte missing for not_deceased", e)
+			}
+			for _, m := range p.Family {
+				if m.Eligibility == nil {
+					t.Errorf("no eligibility for the member %s", m.CF)
+				}
 			}
 			es, err := d.Audit.Search(audit.Query{Subject: who.CF}, 0)
 			if err != nil || len(es) == 0 {

@@ -2,7 +2,11 @@ package kiosk
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/sportello/sportello/assets"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fees"
@@ -86,4 +90,38 @@ func TestChooseWithoutEligibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.step(t, StepReview)
+}
+
+// TestEligibilitySpoken: speech mode says of the choose screen what it
+// shows: the types the requester may have as choices, each missing one
+// with the catalogue's reason and not as a choice; the review says the
+// exemption chosen.
+func TestEligibilitySpoken(t *testing.T) {
+	cat, err := LoadCatalog(assets.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, Operator)
+	tellEligibility(r)
+	identified(r)
+	for _, lang := range Langs {
+		r.flow.SetLang(lang)
+		s := Spoken(r.flow.View(), cat, SpeakOptions{})
+		cittadinanza := cat.T(lang, "type_"+string(certificate.Cittadinanza))
+		if slices.Contains(s.Choices, cittadinanza) || !slices.Contains(s.Choices, cat.T(lang, "type_"+string(certificate.Residenza))) {
+			t.Errorf("%s: choices %q", lang, s.Choices)
+		}
+		if !slices.ContainsFunc(s.Lines, func(l string) bool {
+			return strings.HasPrefix(l, cittadinanza+": ") && strings.Contains(l, cat.HubReason(lang, certificate.ReasonSeveralCitizenships, ""))
+		}) {
+			t.Errorf("%s: lines %q do not say why cittadinanza is missing", lang, s.Lines)
+		}
+	}
+	if err := r.flow.Choose(Choice{SubjectCF: cfMario, Types: []certificate.Type{certificate.Residenza}, Exempt: true, Exemption: fees.Exemption{Code: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	text := Spoken(r.flow.View(), cat, SpeakOptions{}).Text(cat)
+	if !strings.Contains(text, cat.T(English, "exemption_reason_3")) {
+		t.Errorf("the review's speech does not say the exemption: %q", text)
+	}
 }

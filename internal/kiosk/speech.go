@@ -148,8 +148,22 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			}
 		}
 		line(t("choose_types"))
+		// As the screen shows them for the requester (the subject it
+		// starts on): only what the hub said they may have, then why
+		// each other type is missing.
+		var elig Eligibility
+		if v.Person != nil {
+			elig = v.Person.Eligibility
+		}
 		for _, ty := range v.Types {
-			choice(t("type_" + string(ty)))
+			if elig.Why(ty) == "" {
+				choice(t("type_" + string(ty)))
+			}
+		}
+		for _, ty := range v.Types {
+			if why := elig.Why(ty); why != "" {
+				line(t("type_"+string(ty)) + ": " + cat.HubReason(v.Lang, why, ""))
+			}
 		}
 		if v.Person != nil {
 			line(t("choose_subject"))
@@ -182,6 +196,17 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		line(t("review_certificates") + ": " + strings.Join(names, ", "))
 		if us := certificate.Use(v.Choice.Use); us != certificate.UseOrdinary && v.Choice.Use != "" {
 			line(t("review_use") + ": " + t("use_"+us.String()))
+		}
+		if ex := v.Choice.Exemption; ex.Code != 0 {
+			// The exemption chosen, as the review shows it.
+			words := strconv.Itoa(ex.Code)
+			if k := "exemption_reason_" + words; cat.Has(v.Lang, k) {
+				words += ", " + t(k)
+			}
+			if ex.Text != "" {
+				words += ": " + ex.Text
+			}
+			line(t("review_exemption") + ": " + words)
 		}
 		if v.Choice.Contrassegno != "" {
 			line(t("review_contrassegno") + " " + Spell(v.Choice.Contrassegno, v.Lang))
