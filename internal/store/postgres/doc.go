@@ -50,4 +50,14 @@
 // Registry writes are rare (the registry office, a bulk import), so one
 // writer at a time costs nothing worth the retries SERIALIZABLE would ask
 // of every caller's fn. Readers never wait for the lock.
+//
+// # Round trips
+//
+// A View begins its transaction in the same round trip as its first
+// query, so a counter look-up costs two. An Update queues its writes and
+// sends them with the next check it must answer; once it has put a
+// fiftieth of the registry (a bulk import, hub seed, registry.Copy) it
+// reads every code, NIS, person and family ID held into memory, checks
+// new records there and sends them with one COPY per table, foreign keys
+// being checked at commit.
 package postgres
