@@ -16,6 +16,7 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -92,6 +93,14 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if id := strings.TrimSpace(req.PaymentID); id != "" && s.Payments != nil {
+		// A pagoPA notice paid since the kiosk last asked: the desk must
+		// see it paid. The service not answering leaves it as stored.
+		if _, err := s.Payments.Get(r.Context(), id); err != nil && !errors.Is(err, payment.ErrServiceDown) && !errors.Is(err, payment.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	// A key is scoped to the operator so two shops can never collide.
 	res, err := s.Desk.Issue(r.Context(), issuance.Request{

@@ -136,7 +136,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	p, created, err := s.Payments.Create(r.Context(), payment.Order{
 		Method: method, AmountCents: priced.TotalCents, RequestKey: ireq.IdempotencyKey, RequestHash: priced.Hash,
 		DeviceKeyID: deviceActor(r).ID, OperatorID: op.ID, Types: priced.Types, SubjectName: priced.SubjectName,
-		SubjectCF: strings.ToUpper(strings.TrimSpace(req.CF)),
+		SubjectCF: priced.SubjectCF,
 		DebtorCF:  priced.RequesterCF, DebtorName: priced.RequesterName,
 		Description: "Certificato anagrafico " + strings.Join(priced.Types, ", "),
 	})

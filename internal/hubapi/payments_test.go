@@ -361,6 +361,16 @@ func TestPagoPAPaymentThenIssue(t *testing.T) {
 		t.Errorf("after issue: %+v", got)
 	}
 
+	// Paid at pagoPA while the kiosk was not asking: the hub asks GPD
+	// when the request names the payment.
+	req4 := f.request(t, kiosk)
+	_, p4, _ := f.pay(t, kiosk, "sale-4", req4, api.PayPagoPA)
+	gpdSrv.Pay(p4.NoticeNumber, f.clock())
+	req4.PaymentID = p4.ID
+	if st, _, reason := f.issueKey(t, kiosk, "sale-4", req4); st != http.StatusCreated {
+		t.Errorf("issue against a notice paid unpolled: %d %s", st, reason)
+	}
+
 	// Given up: the notice is withdrawn at GPD and cannot be paid.
 	req2 := f.request(t, kiosk)
 	_, p2, _ := f.pay(t, kiosk, "sale-2", req2, api.PayPagoPA)

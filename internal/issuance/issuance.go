@@ -290,6 +290,9 @@ type Priced struct {
 	Hash        string
 	Types       []string
 	SubjectName string
+	// SubjectCF is whom the certificate is about, as the registry holds
+	// it (the requester's own when the request names no subject).
+	SubjectCF string
 	// RequesterCF and RequesterName are who asks (a pagoPA debtor).
 	RequesterCF, RequesterName string
 }
@@ -311,7 +314,7 @@ func (s *Service) Price(ctx context.Context, req Request) (Priced, error) {
 			return Priced{}, err
 		}
 	}
-	p := Priced{TotalCents: c.breakdown.TotalCents, Hash: req.PricedHash(), SubjectName: c.data.Person.FullName(),
+	p := Priced{TotalCents: c.breakdown.TotalCents, Hash: req.PricedHash(), SubjectName: c.data.Person.FullName(), SubjectCF: c.data.Person.CF,
 		RequesterCF: c.creq.Requester.CF}
 	for _, t := range c.types {
 		p.Types = append(p.Types, string(t))
