@@ -9,14 +9,36 @@ import (
 
 // RefreshStatus asks the hub, the outbox, the printers and the reader how
 // they are, for the status bar. The UI calls it every few seconds.
+//
+// The bar says what the last poll found (issue 15, item 6): the hub is
+// online only when it answered this poll, both its health check and this
+// device's signed standing call; suspended when it said so, and still
+// suspended while it cannot be reached (the city's last word stands until
+// the hub says otherwise; a kiosk going offline is not reinstated by it).
+// A problem shown whose cause this poll saw end is cleared: see ended.
 func (f *Flow) RefreshStatus(ctx context.Context) Status {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	f.mu.Lock()
+	prev, shown := f.v.Status, f.v.Problem
+	f.mu.Unlock()
 	var st Status
 	st.HubChecked = true
 	st.HubOnline = f.deps.Hub.Ping(ctx) == nil
 	if sc, ok := f.deps.Hub.(standingChecker); ok && st.HubOnline {
-		st.Suspended, st.Notice = suspension(sc.Standing(ctx))
+		err := sc.Standing(ctx)
+		suspended, notice := suspension(err)
+		switch {
+		case suspended:
+			st.Suspended, st.Notice = true, notice
+		case errors.Is(err, ErrOffline) && !rateLimited(err):
+			// The health check answered but this device's own call did
+			// not get through: the hub cannot be used from here.
+			st.HubOnline = false
+		}
+	}
+	if !st.HubOnline && prev.Suspended {
+		st.Suspended, st.Notice = true, prev.Notice
 	}
 	if st.HubOnline && f.deps.OnContact != nil {
 		f.deps.OnContact(ctx)
@@ -44,9 +66,41 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 		}
 		st.TillPending = till
 		v.Status = st
+		// Only the problem shown when the poll began: one an action
+		// raised meanwhile may be newer than what the poll saw.
+		if v.Problem != nil && v.Problem == shown && ended(v.Problem.Key, prev, st) {
+			v.Problem = nil
+		}
 	})
 	f.liveSummary()
 	return st
+}
+
+// The problems whose cause a status poll can see end, by key.
+var (
+	// The hub could not be reached: over once it answers a poll.
+	hubAwayProblems = []string{"hub_offline", "clerk_offline", "access_log_offline", "offline_no_types"}
+	// A printer failed: over once a poll sees the printers report a fault
+	// and then ready again. A failure the printers never reported (the
+	// spooler said ready all along) stays until the next action: nothing
+	// says it is over, and the sentence tells to reprint.
+	printerProblems = []string{"print_a4_failed", "print_receipt_failed", "print_claim_failed", "access_log_print_failed"}
+	// The reader failed: likewise, once it reported a fault and is ready.
+	readerProblems = []string{"card_unreadable"}
+)
+
+// ended tells whether the cause of the problem with key went between the
+// poll before (prev) and this one (now).
+func ended(key string, prev, now Status) bool {
+	switch {
+	case slices.Contains(hubAwayProblems, key):
+		return now.HubOnline
+	case slices.Contains(printerProblems, key):
+		return prev.Printer != "" && now.Printer == ""
+	case slices.Contains(readerProblems, key):
+		return prev.Reader != "" && now.Reader == ""
+	}
+	return false
 }
 
 func (f *Flow) refreshQueue() {

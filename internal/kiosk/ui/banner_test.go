@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/kiosk"
 )
 
@@ -84,4 +86,52 @@ func shows(o fyne.CanvasObject, s string) bool {
 		}
 	}
 	return false
+}
+
+// awayHub refuses the clerk's log-in while offline, as the real one does.
+type awayHub struct{ *hub }
+
+func (h *awayHub) LogInClerk(ctx context.Context, l api.ClerkLogin) (*kiosk.Staff, error) {
+	if h.offline {
+		return nil, fmt.Errorf("%w: dial refused", kiosk.ErrOffline)
+	}
+	return h.hub.LogInClerk(ctx, l)
+}
+
+// TestBannerGoesWithItsCause: the clerk's log-in failed because the city
+// could not be reached; the banner saying so stays while the polls find
+// the hub away and goes at the first poll that reaches it, the status bar
+// turning from "non raggiungibile" to "collegato" with it.
+func TestBannerGoesWithItsCause(t *testing.T) {
+	ctx := context.Background()
+	a := test.NewTempApp(t)
+	h := &awayHub{hub: &hub{offline: true}}
+	f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola Centrale", OperatorID: "op-1"},
+		kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h.hub}, Clock: &clock{now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := New(a, f, catalog(t))
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(fyne.NewSize(1024, 720))
+	cat := catalog(t)
+	f.RefreshStatus(ctx)
+	f.LoginCard(ctx, "12345678")
+	p := f.View().Problem
+	if p == nil || p.Key != "clerk_offline" {
+		t.Fatalf("problem %v, want clerk_offline", p)
+	}
+	msg := cat.Problem(kiosk.Italian, p)
+	f.RefreshStatus(ctx)
+	if !shows(u.Content(), msg) || !shows(u.Content(), cat.T(kiosk.Italian, "status_hub_offline")) {
+		t.Fatal("with the hub still away, the banner or the offline status is not shown")
+	}
+	h.offline = false
+	f.RefreshStatus(ctx)
+	if shows(u.Content(), msg) {
+		t.Error("the banner stays after the hub answered")
+	}
+	if !shows(u.Content(), cat.T(kiosk.Italian, "status_hub_online")) {
+		t.Error("the status bar does not say the hub is back")
+	}
 }
