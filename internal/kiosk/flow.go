@@ -227,6 +227,7 @@ type Flow struct {
 	deps Deps
 
 	// OnChange is called (without locks held) after the view changed.
+	// Set it before the flow's goroutines start, or with SetOnChange.
 	OnChange func()
 
 	act sync.Mutex // one action at a time
@@ -394,8 +395,25 @@ func (f *Flow) update(fn func(v *View)) {
 	f.mu.Lock()
 	fn(&f.v)
 	f.mu.Unlock()
-	if f.OnChange != nil {
-		f.OnChange()
+	f.changed()
+}
+
+// SetOnChange sets OnChange while the flow may already be running: the
+// kiosk starts its sender and card watcher before the window exists, and
+// either may change the view while the window's UI hooks itself on.
+func (f *Flow) SetOnChange(fn func()) {
+	f.mu.Lock()
+	f.OnChange = fn
+	f.mu.Unlock()
+}
+
+// changed calls OnChange, read under the lock SetOnChange writes it under.
+func (f *Flow) changed() {
+	f.mu.Lock()
+	on := f.OnChange
+	f.mu.Unlock()
+	if on != nil {
+		on()
 	}
 }
 
@@ -452,8 +470,8 @@ func (f *Flow) Touch() {
 	warned := f.v.IdleLeft > 0
 	f.v.IdleLeft = 0
 	f.mu.Unlock()
-	if warned && f.OnChange != nil {
-		f.OnChange()
+	if warned {
+		f.changed()
 	}
 }
 
@@ -490,8 +508,8 @@ func (f *Flow) Tick() bool {
 	changed := wipe || f.v.IdleLeft != before
 	f.mu.Unlock()
 	f.payWiped(paying) // a wiped session's payment is cancelled
-	if changed && f.OnChange != nil {
-		f.OnChange()
+	if changed {
+		f.changed()
 	}
 	return wipe
 }
@@ -514,7 +532,5 @@ func (f *Flow) Logout() {
 	f.mu.Lock()
 	f.reset(true)
 	f.mu.Unlock()
-	if f.OnChange != nil {
-		f.OnChange()
-	}
+	f.changed()
 }

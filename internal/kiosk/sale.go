@@ -616,9 +616,7 @@ func (f *Flow) Next() {
 	f.mu.Lock()
 	f.reset(f.cfg.Mode == SelfService)
 	f.mu.Unlock()
-	if f.OnChange != nil {
-		f.OnChange()
-	}
+	f.changed()
 }
 
 // ShowSummary shows today's account (operator mode).

@@ -118,9 +118,7 @@ func (f *Flow) CardEvent(ctx context.Context, placed bool) error {
 	f.v.CardPresent = placed
 	step, busy, staff := f.v.Step, f.v.Busy, f.v.Staff
 	f.mu.Unlock()
-	if f.OnChange != nil {
-		f.OnChange()
-	}
+	f.changed()
 	if !placed || busy {
 		return nil
 	}
@@ -204,9 +202,7 @@ func (f *Flow) SetAgreement(a Agreement) {
 		f.v.Types = f.cfg.Types
 	}
 	f.mu.Unlock()
-	if f.OnChange != nil {
-		f.OnChange()
-	}
+	f.changed()
 }
 
 // standingChecker is a Hub that can ask whether the hub still hears this

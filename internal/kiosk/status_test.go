@@ -202,3 +202,42 @@ func TestStatusTellsSuspendedAndOffline(t *testing.T) {
 		t.Errorf("status %+v after the city reinstated the device", st)
 	}
 }
+
+// TestSetOnChangeWhileRunning: the window hooks itself on a flow whose
+// card watcher is already feeding it events (cmd/kiosk starts the watcher
+// and the sender before the window); under the race detector this is the
+// check that the hook is handed over safely, and every change after it
+// reaches the new hook.
+func TestSetOnChangeWhileRunning(t *testing.T) {
+	r := newRig(t, Operator)
+	c, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	events, started := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		r.flow.CardEvent(c, false)
+		close(started)
+		for {
+			select {
+			case <-c.Done():
+				return
+			case <-events:
+				r.flow.CardEvent(c, true)
+			default:
+				r.flow.CardEvent(c, false)
+			}
+		}
+	}()
+	<-started
+	got := make(chan struct{}, 1)
+	r.flow.SetOnChange(func() {
+		select {
+		case got <- struct{}{}:
+		default:
+		}
+	})
+	events <- struct{}{}
+	<-got
+	cancel()
+	<-done
+}

@@ -64,6 +64,7 @@ func TestEnterSubmits(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := New(a, f, catalog(t))
+	u.spawn = inline // see UI.spawn: race-free under Fyne's test driver
 	w := test.NewTempWindow(t, u.Content())
 	w.Resize(fyne.NewSize(1024, 720))
 	wait := changes(t, f)

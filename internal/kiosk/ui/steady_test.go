@@ -21,6 +21,10 @@ type statusPrinters struct {
 
 func (p *statusPrinters) Status(context.Context) string { return p.state }
 
+// inline runs an action on the test's goroutine, which plays the UI
+// goroutine under Fyne's test driver (see UI.spawn).
+func inline(fn func()) { fn() }
+
 // laidOut finds the objects of type T shown under o (through widgets'
 // renderers, skipping what is hidden), in the order they are drawn.
 func laidOut[T fyne.CanvasObject](o fyne.CanvasObject) []T {

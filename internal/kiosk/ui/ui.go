@@ -70,6 +70,11 @@ type UI struct {
 	busyOff              []fyne.Disableable
 	builtBusy, shownBusy bool
 	live                 []func(kiosk.View) // the body's in-place updaters (onRefresh)
+	// spawn runs an action off the UI goroutine (go fn()). Fyne's test
+	// driver has no UI goroutine: its fyne.Do runs the update on the
+	// action's own goroutine, beside the test's taps, so a test that taps
+	// a button runs the action inline instead.
+	spawn func(fn func())
 }
 
 // New makes the UI of flow; call Content for the window's content and
@@ -79,7 +84,7 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	if flow.View().Mode == kiosk.SelfService {
 		scale = 1.5
 	}
-	u := &UI{flow: flow, cat: cat, app: a, theme: &Theme{Scale: scale}, ctx: context.Background(),
+	u := &UI{flow: flow, cat: cat, app: a, theme: &Theme{Scale: scale}, ctx: context.Background(), spawn: func(fn func()) { go fn() },
 		types: map[certificate.Type]bool{}}
 	a.Settings().SetTheme(u.theme)
 	u.staffPIN = widget.NewPasswordEntry()
@@ -107,7 +112,7 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 	u.frame = container.NewBorder(u.headerBox, u.status.box, nil, nil,
 		container.NewPadded(container.NewStack(u.page, u.bannerBox)))
 	u.root = container.NewStack(u.frame)
-	flow.OnChange = func() { fyne.Do(u.update) }
+	flow.SetOnChange(func() { fyne.Do(u.update) })
 	u.update()
 	return u
 }
@@ -153,7 +158,8 @@ func (u *UI) t(v kiosk.View, key string, args ...any) string { return u.cat.T(v.
 // run calls an action off the UI goroutine.
 func (u *UI) run(fn func(ctx context.Context) error) {
 	u.flow.Touch()
-	go fn(u.ctx)
+	ctx := u.ctx
+	u.spawn(func() { fn(ctx) })
 }
 
 // Refresh rebuilds the window's body from the flow's view, for a change of
