@@ -78,6 +78,7 @@ func textGolden(t *testing.T, name string, got []byte, p escpos.Profile) *escpos
 	}
 	text := paper(doc, p.Paper.Columns)
 	path := filepath.Join("testdata", name+".txt")
+	writePaperPNG(t, name, doc, p.Paper.Columns)
 	if *update {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
