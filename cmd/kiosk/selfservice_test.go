@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,6 +144,47 @@ func TestSelfServiceHubDownCollect(t *testing.T) {
 		t.Fatalf("printed %d certificates and %d receipts; want the certificate and its receipt after the claim receipt",
 			len(files(t, self.a4Dir, ".pdf")), len(files(t, self.rcptDir, ".bin")))
 	}
+	// A reprint is one copy, the hub's COPIA, with a receipt saying so;
+	// never a second original.
+	if err := self.flow.Reprint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pdfs := files(t, self.a4Dir, ".pdf")
+	if len(pdfs) != 2 {
+		t.Fatalf("after the reprint: %d certificates", len(pdfs))
+	}
+	copies := 0
+	for _, p := range pdfs {
+		out, err := exec.Command("pdftotext", p, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext (Debian poppler-utils) %s: %v", p, err)
+		}
+		if strings.Contains(string(out), "COPIA") {
+			copies++
+		}
+	}
+	if copies != 1 {
+		t.Errorf("%d of the 2 certificates printed say COPIA, want the reprint alone", copies)
+	}
+	rcpts := files(t, self.rcptDir, ".bin")
+	copied := 0
+	for _, p := range rcpts {
+		raw, _ := os.ReadFile(p)
+		if d, err := escposdec.Decode(raw); err == nil && strings.Contains(d.Text(), "COPIA") {
+			copied++
+		}
+	}
+	if len(rcpts) != 3 || copied != 1 {
+		t.Errorf("receipts %d, %d saying COPIA; want the claim receipt, the receipt and its copy", len(rcpts), copied)
+	}
+	var p *kiosk.Problem
+	if err := self.flow.Reprint(ctx); !errors.As(err, &p) || p.Key != "reprint_once" {
+		t.Errorf("a second reprint: %v, want reprint_once", err)
+	}
+	if n := len(files(t, self.a4Dir, ".pdf")); n != 2 {
+		t.Errorf("a second reprint printed: %d certificates", n)
+	}
+
 	// The code is spent: it prints nothing a second time.
 	self.flow.Next()
 	self.flow.StartCollect()

@@ -118,6 +118,19 @@ func (h *ClientHub) PDF(ctx context.Context, id string) ([]byte, error) {
 	return b, nil
 }
 
+// CopyPDF downloads the "COPIA" of an issued certificate (every page
+// marked, no seal), what a self-service kiosk reprints (copy.go).
+func (h *ClientHub) CopyPDF(ctx context.Context, id string) ([]byte, error) {
+	b, err := h.C.CertificateCopyPDF(ctx, id)
+	if err != nil {
+		return nil, clientErr(err)
+	}
+	if !bytes.HasPrefix(b, []byte("%PDF")) {
+		return nil, errors.New("the hub's answer is not a PDF")
+	}
+	return b, nil
+}
+
 func (h *ClientHub) Ping(ctx context.Context) error {
 	_, err := h.C.Health(ctx)
 	if err != nil {
