@@ -106,7 +106,7 @@ func (u *UI) collectScreen(v kiosk.View) fyne.CanvasObject {
 		c := u.claimCode.Text
 		u.run(func(ctx context.Context) error { return u.flow.Collect(ctx, c) })
 	}
-	u.claimCode.SetPlaceHolder("ABC-DEF-GHJ")
+	u.claimCode.SetPlaceHolder(u.t(v, "identify_claim_placeholder"))
 	u.claimCode.OnSubmitted = func(string) { find() }
 	hint := widget.NewLabel(u.t(v, "collect_hint"))
 	hint.Wrapping = fyne.TextWrapWord
