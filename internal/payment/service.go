@@ -128,6 +128,10 @@ func (s *Service) Create(ctx context.Context, o Order) (p Payment, created bool,
 			}
 			return prev, false, nil
 		}
+		if err != nil {
+			// Not stored: the notice must not stay payable at pagoPA.
+			_ = s.Gateway.CancelPosition(ctx, p.IUPD)
+		}
 		return p, err == nil, err
 	}
 	for range 8 {
