@@ -190,3 +190,54 @@ func TestOfflineProblemsHaveSentences(t *testing.T) {
 		}
 	}
 }
+
+// TestNewCustomerNotConfirmed: when the hub, back, does not confirm the
+// identity the counter checked offline (a document the registry does not
+// hold for that codice fiscale), nothing is issued: the request is set
+// aside for the operator with the hub's reason, and the claim code tells
+// the returning citizen it was refused and that the amount is theirs.
+func TestNewCustomerNotConfirmed(t *testing.T) {
+	ctx := context.Background()
+	r, ob := offlineRig(t, Operator)
+	if err := r.logIn(); err != nil {
+		t.Fatal(err)
+	}
+	r.hub.offline = true
+	if err := r.flow.IdentifyByCF(ctx, cfOther, "CB98765XY"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.Choose(Choice{SubjectCF: cfOther, Types: []certificate.Type{certificate.Residenza}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	claim := r.flow.View().Result.Claim
+	r.flow.Next()
+	r.hub.offline = false
+	r.hub.refuse = &Refusal{Status: 403, Reason: api.ReasonIdentificationFailed, Message: "the requester could not be identified"}
+	if _, err := ob.NewSender(Deliverer(r.hub, r.flow.Render()), outbox.SenderOptions{}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ob.Stats(); st.Refused != 1 || st.Pending != 0 {
+		t.Errorf("outbox %+v: want the request set aside for the operator", st)
+	}
+	if len(r.hub.issued) != 0 {
+		t.Errorf("issued %d", len(r.hub.issued))
+	}
+	if err := r.flow.Redeem(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.flow.View(); v.Step != StepClaim || v.Claimed.State != ClaimRefused || v.Claimed.Reason != api.ReasonIdentificationFailed {
+		t.Errorf("the claim code after the refusal: step %s, %+v", v.Step, v.Claimed)
+	}
+	if err := r.flow.Back(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.ShowSummary(); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.flow.View().Summary; s.Refused != 1 || s.RefusedCents == 0 || s.Collected != 0 {
+		t.Errorf("the day's account: %+v, want the amount to give back", s)
+	}
+}
