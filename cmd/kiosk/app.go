@@ -283,6 +283,11 @@ func (c *cli) app(ctx context.Context, args []string) error {
 	// show puts the running kiosk's screens in the window; on the UI goroutine.
 	show := func(r *kioskRun) {
 		u := ui.New(a, r.flow, cat)
+		if r.mode == kiosk.SelfService {
+			// Speech mode's voice (F1 or "Guida vocale"): espeak-ng, from
+			// Debian's package of that name.
+			u.SetSpeaker(&kiosk.Espeak{})
+		}
 		if o.contrast {
 			u.SetHighContrast(true)
 		}

@@ -17,7 +17,7 @@ import (
 // them; the accessibility tests walk it so a screen added later without a
 // spoken text is noticed (its step must be added here).
 var Steps = []Step{StepStart, StepLogin, StepIdentify, StepPIN, StepChoose, StepReview, StepWorking, StepDone,
-	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill}
+	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect}
 
 // Speech is what speech mode says of a screen. EN 301 549 V3.2.1 clause
 // 5.1.3.1 asks a kiosk closed to screen readers to give every piece of
@@ -74,6 +74,11 @@ type SpeakOptions struct {
 	// PINDigits is how many digits of the PIN are typed: speech says the
 	// count, never the digits (5.1.3.8, masked entry).
 	PINDigits int
+	// Subject is the codice fiscale of the subject chosen on the choose
+	// screen (the person identified when empty): the types offered are
+	// those the hub said this subject may have, the others said missing
+	// with the reason.
+	Subject string
 }
 
 // Spoken is the speech of v's screen, built from the same catalogue keys
@@ -148,13 +153,14 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			}
 		}
 		line(t("choose_types"))
-		// As the screen shows them for the requester (the subject it
-		// starts on): only what the hub said they may have, then why
-		// each other type is missing.
-		var elig Eligibility
-		if v.Person != nil {
-			elig = v.Person.Eligibility
+		// As the screen shows them for the subject chosen (the requester
+		// at first): only what the hub said they may have, then why each
+		// other type is missing.
+		subject := o.Subject
+		if subject == "" && v.Person != nil {
+			subject = v.Person.CF
 		}
+		elig := v.Person.EligibilityOf(subject)
 		for _, ty := range v.Types {
 			if elig.Why(ty) == "" {
 				choice(t("type_" + string(ty)))
@@ -178,6 +184,9 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			choice(t(self, name))
 			for _, m := range v.Person.Family {
 				choice(m.Name())
+			}
+			if v.Mode == Operator {
+				choice(t("identify_cf") + "…") // anyone else, by codice fiscale
 			}
 		}
 		line(t("choose_purpose"))

@@ -33,11 +33,34 @@ var (
 	hcButton     = color.NRGBA{40, 40, 40, 255}
 	hcError      = color.NRGBA{255, 110, 110, 255}
 	hcSuccess    = color.NRGBA{90, 230, 120, 255}
+
+	// The normal palette is Fyne's light one with the colours that carry
+	// text darkened until they reach WCAG 2.2's 4.5:1 on white (success
+	// criterion 1.4.3, EN 301 549 clause 11.1.4.3): Fyne's own red, green,
+	// amber, blue and placeholder grey give 3.7, 1.5, 2.2, 4.47 and 3.2
+	// (TestContrast computes them).
+	lightPrimary     = color.NRGBA{0x1f, 0x4f, 0xd0, 255}
+	lightError       = color.NRGBA{0xc6, 0x28, 0x28, 255}
+	lightSuccess     = color.NRGBA{0x2e, 0x7d, 0x32, 255}
+	lightWarning     = color.NRGBA{0xa1, 0x4a, 0x00, 255}
+	lightPlaceHolder = color.NRGBA{0x63, 0x63, 0x63, 255}
 )
 
 func (t *Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 	if !t.HighContrast {
 		// The light variant always: a kiosk in a shop window is read in daylight.
+		switch n {
+		case theme.ColorNamePrimary, theme.ColorNameHyperlink:
+			return lightPrimary
+		case theme.ColorNameError:
+			return lightError
+		case theme.ColorNameSuccess:
+			return lightSuccess
+		case theme.ColorNameWarning:
+			return lightWarning
+		case theme.ColorNamePlaceHolder:
+			return lightPlaceHolder
+		}
 		return theme.DefaultTheme().Color(n, theme.VariantLight)
 	}
 	switch n {

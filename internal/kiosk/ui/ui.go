@@ -75,6 +75,8 @@ type UI struct {
 	// action's own goroutine, beside the test's taps, so a test that taps
 	// a button runs the action inline instead.
 	spawn func(fn func())
+
+	acc access // speech, text size, keys, countdown (access.go, keys.go)
 }
 
 // New makes the UI of flow; call Content for the window's content and
@@ -113,6 +115,7 @@ func New(a fyne.App, flow *kiosk.Flow, cat *kiosk.Catalog) *UI {
 		container.NewPadded(container.NewStack(u.page, u.bannerBox)))
 	u.root = container.NewStack(u.frame)
 	flow.SetOnChange(func() { fyne.Do(u.update) })
+	u.initAccess()
 	u.update()
 	return u
 }
@@ -184,7 +187,8 @@ func (u *UI) Refresh() {
 // window (the nil canvas behind the crash in widget.NewPopUpMenu, issue 15).
 func (u *UI) update() {
 	v := u.flow.View()
-	if v.Step != u.lastStep {
+	entered := v.Step != u.lastStep
+	if entered {
 		u.enter(v)
 	}
 	u.lastStep = v.Step
@@ -210,6 +214,7 @@ func (u *UI) update() {
 	for _, fn := range u.live {
 		fn(v)
 	}
+	u.accessRefresh(v, entered)
 }
 
 // enter clears what the previous screen left in the inputs.
@@ -335,10 +340,13 @@ func (u *UI) header(v kiosk.View) fyne.CanvasObject {
 		right = append(right, widget.NewLabel(v.Staff.Name))
 		right = append(right, widget.NewButtonWithIcon(u.t(v, "logout_button"), theme.LogoutIcon(), func() { u.flow.Logout() }))
 	}
+	right = append(right, u.accessControls(v)...)
 	hc := widget.NewCheck(u.t(v, "high_contrast"), u.SetHighContrast)
 	hc.Checked = u.theme.HighContrast
 	right = append(right, hc)
-	return container.NewVBox(container.NewHBox(title, layout.NewSpacer(), container.NewHBox(right...)), widget.NewSeparator())
+	// The title gives way to the controls (it truncates) when the text is large.
+	title.Truncation = fyne.TextTruncateEllipsis
+	return container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(right...), title), widget.NewSeparator())
 }
 
 // statusBar holds the status bar's widgets, made once and changed in
