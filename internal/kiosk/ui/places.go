@@ -29,10 +29,16 @@ func (u *UI) placesScreen(v kiosk.View) fyne.CanvasObject {
 	d := v.Places
 	list := container.NewVBox()
 	if d.Cached {
-		note := widget.NewLabel(u.t(v, "places_cached", d.Fetched.In(protocol.Rome).Format("02/01/2006 15:04"), age(v.PlacesAge)))
+		text := func(v kiosk.View) string {
+			return u.t(v, "places_cached", d.Fetched.In(protocol.Rome).Format("02/01/2006 15:04"), age(v.PlacesAge))
+		}
+		note := widget.NewLabel(text(v))
 		note.Wrapping = fyne.TextWrapWord
 		note.Importance = widget.WarningImportance
 		list.Add(note)
+		// The copy ages while the list is read: in place, the list keeps
+		// its scroll.
+		u.onRefresh(func(v kiosk.View) { setText(note, text(v)) })
 	}
 	for _, p := range d.Places {
 		if p.TotalCents != nil {

@@ -75,10 +75,14 @@ func (u *UI) reviewScreen(v kiosk.View) fyne.CanvasObject {
 	u.busy(v, confirm, back)
 	body := container.NewVBox(info, widget.NewSeparator(), u.feeTable(v, v.Preview.Lines, v.Preview.TotalCents))
 	if v.AgreementCached {
-		note := widget.NewLabel(u.t(v, "review_fees_cached", v.AgreementAsOf.In(protocol.Rome).Format("02/01/2006 15:04"), age(v.AgreementAge)))
+		text := func(v kiosk.View) string {
+			return u.t(v, "review_fees_cached", v.AgreementAsOf.In(protocol.Rome).Format("02/01/2006 15:04"), age(v.AgreementAge))
+		}
+		note := widget.NewLabel(text(v))
 		note.Wrapping = fyne.TextWrapWord
 		note.Importance = widget.WarningImportance
 		body.Add(note)
+		u.onRefresh(func(v kiosk.View) { setText(note, text(v)) }) // the copy ages in place
 	}
 	return container.NewBorder(heading(u.t(v, "review_title")), container.NewHBox(back, layout.NewSpacer(), confirm), nil, nil, body)
 }

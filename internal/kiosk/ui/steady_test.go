@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/internal/protocol"
 )
 
 // statusPrinters are the test printers with a state the status poll reads.
@@ -161,5 +163,95 @@ func TestStatusPollLeavesTheScreenAlone(t *testing.T) {
 	shown := laidOut[*widget.Select](u.Content())
 	if len(shown) != 1 || shown[0].Selected != sel.Options[1] || u.use != certificate.Uses()[1] {
 		t.Errorf("the choice made in the menu is not on the screen (shown %q, use %q, want %q)", shown[0].Selected, u.use, sel.Options[1])
+	}
+}
+
+// TestRefusalLeavesTheScreenAlone: "Vedi il costo" with no certificate
+// ticked is refused; the buttons are disabled while the action runs and
+// given back after it, the banner tells why, and the scrolled column and
+// the open choices stay as they were (a refusal is no new screen).
+func TestRefusalLeavesTheScreenAlone(t *testing.T) {
+	ctx := context.Background()
+	a := test.NewTempApp(t)
+	f := newFlow(t, kiosk.Operator, &hub{})
+	u := New(a, f, catalog(t))
+	u.spawn = inline
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(fyne.NewSize(1024, 560))
+	f.LoginCard(ctx, "12345678")
+	f.TapCard(ctx)
+	c := w.Canvas()
+	left := laidOut[*container.Scroll](u.Content())[0]
+	test.Scroll(c, a.Driver().AbsolutePositionForObject(left).AddXY(20, 20), 0, -120)
+	offset := left.Offset
+	if offset.Y <= 0 {
+		t.Fatal("the left column did not scroll")
+	}
+	builds := u.drawCount
+	var next *widget.Button
+	for _, b := range laidOut[*widget.Button](u.Content()) {
+		if b.Text == catalog(t).T(kiosk.Italian, "choose_button") {
+			next = b
+		}
+	}
+	if next == nil {
+		t.Fatal("no button to see the cost")
+	}
+	test.Tap(next)
+	if p := f.View().Problem; p == nil || p.Key != "no_type" {
+		t.Fatalf("problem %v, want no_type", p)
+	}
+	if !shows(u.Content(), catalog(t).Problem(kiosk.Italian, f.View().Problem)) {
+		t.Error("the banner does not say why")
+	}
+	if s := laidOut[*container.Scroll](u.Content()); len(s) == 0 || s[0] != left || left.Offset != offset {
+		t.Errorf("the refusal replaced or moved the scrolled column (offset %v, was %v)", left.Offset, offset)
+	}
+	if next.Disabled() {
+		t.Error("the button stays disabled after the action")
+	}
+	if u.drawCount != builds {
+		t.Errorf("the refusal rebuilt the screen %d times", u.drawCount-builds)
+	}
+}
+
+// TestPlacesAgeInPlace: the directory's kept copy ages while it is read;
+// the note saying how old it is follows the clock at each poll, the list
+// keeping its scroll.
+func TestPlacesAgeInPlace(t *testing.T) {
+	ctx := context.Background()
+	a := test.NewTempApp(t)
+	h := &hub{}
+	clk := &clock{now}
+	f, err := kiosk.New(kiosk.Config{Mode: kiosk.Operator, Shop: "Edicola Centrale", OperatorID: "op-1"},
+		kiosk.Deps{Hub: h, Reader: reader{}, Printers: &printers{}, Outbox: &outbox{hub: h}, Clock: clk, Places: places})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := New(a, f, catalog(t))
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(fyne.NewSize(1024, 420))
+	f.LoginCard(ctx, "12345678")
+	if err := f.ShowPlaces(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list := laidOut[*container.Scroll](u.Content())[0]
+	test.Scroll(w.Canvas(), a.Driver().AbsolutePositionForObject(list).AddXY(20, 20), 0, -60)
+	offset := list.Offset
+	if offset.Y <= 0 {
+		t.Fatal("the list did not scroll")
+	}
+	cat := catalog(t)
+	fetched := now.Add(-2 * time.Hour).In(protocol.Rome).Format("02/01/2006 15:04")
+	if !shows(u.Content(), cat.T(kiosk.Italian, "places_cached", fetched, "2 h 00 min")) {
+		t.Fatal("the note does not say the copy is 2 hours old")
+	}
+	clk.t = now.Add(15 * time.Minute)
+	f.RefreshStatus(ctx)
+	if !shows(u.Content(), cat.T(kiosk.Italian, "places_cached", fetched, "2 h 15 min")) {
+		t.Error("the note did not follow the clock")
+	}
+	if s := laidOut[*container.Scroll](u.Content()); len(s) == 0 || s[0] != list || list.Offset != offset {
+		t.Errorf("the poll replaced or moved the list (offset %v, was %v)", list.Offset, offset)
 	}
 }
