@@ -80,7 +80,9 @@ func TestPrinterTestFile(t *testing.T) {
 				t.Fatalf("receipt does not decode: %v", err)
 			}
 			text := doc.Text()
-			for _, want := range []string{"Edicola Città Studi", "Operatore: OP-0042", "12/03/2026 14:05",
+			// The CLI's clock says 14:05 UTC: the receipt prints Rome's
+			// time, 15:05 (CET).
+			for _, want := range []string{"Edicola Città Studi", "Operatore: OP-0042", "12/03/2026 15:05",
 				"Certificato di residenza", "Prot. 2026/000123", tt.euro, "TOTALE", "18,52", "autenticità"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("receipt lacks %q:\n%s", want, text)
