@@ -180,10 +180,26 @@ func (f *Flow) collectPIN(ctx context.Context) error {
 		f.update(func(v *View) { v.Step = StepCollect })
 		return f.fail(hubProblem(err))
 	}
-	switch p.State {
-	case api.PaymentExpired, api.PaymentCancelled:
-		f.update(func(*View) { f.reset(true) })
-		return f.fail(problem("collect_expired", "the time to pay this request is over: ask again", nil))
+	if p.State == api.PaymentExpired || p.State == api.PaymentCancelled {
+		// The claim receipt says: collect it here with the code and the
+		// CIE, and pay then — whenever the citizen comes back. The payment
+		// the hub made when it confirmed the request waits only its TTL
+		// (payment.DefaultTTL), so a later collection asks for a new one
+		// of the kept request under its own key: the hub frees the key of
+		// an expired payment and checks the request again as for issuing.
+		np, err := f.createPayment(ctx, req)
+		f.noteHub(err)
+		var r *Refusal
+		switch {
+		case errors.As(err, &r):
+			// Refused now (no longer eligible, say): nothing is due.
+			f.update(func(*View) { f.reset(true) })
+			return f.fail(hubProblem(err))
+		case err != nil:
+			f.update(func(v *View) { v.Step = StepCollect })
+			return f.fail(hubProblem(err))
+		}
+		p = np
 	}
 	view := View{Lang: lang, Preview: &b, Choice: Choice{SubjectCF: req.SubjectCF, Types: req.Types, Exemption: req.Exemption, Use: req.Use, At: req.At}}
 	f.update(func(v *View) {

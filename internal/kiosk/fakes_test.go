@@ -484,7 +484,9 @@ func (p *fakePayments) CreatePayment(_ context.Context, req IssueRequest, method
 		p.payments, p.byKey = map[string]*api.Payment{}, map[string]string{}
 	}
 	p.created = append(p.created, req)
-	if id, ok := p.byKey[req.Key]; ok {
+	if id, ok := p.byKey[req.Key]; ok && p.payments[id].State != api.PaymentExpired && p.payments[id].State != api.PaymentCancelled {
+		// As the hub does: a live payment answers again; an expired or
+		// cancelled one frees its key (payment.Service.Create).
 		c := *p.payments[id]
 		return &c, nil
 	}

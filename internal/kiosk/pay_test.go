@@ -245,6 +245,52 @@ func TestCollectByClaimCode(t *testing.T) {
 	}
 }
 
+// TestCollectAfterPaymentExpired: the claim receipt tells the citizen to
+// collect at the kiosk whenever they come and pay then, but the payment the
+// hub made when it confirmed the queued request waits only its TTL. A
+// citizen who comes back after it expired gets a new payment of the kept
+// request, pays it, and the certificate prints — not "ask again".
+func TestCollectAfterPaymentExpired(t *testing.T) {
+	r := newRig(t, SelfService)
+	r.toReview(t)
+	r.hub.offline = true
+	if err := r.flow.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	code := r.flow.View().Result.Claim
+	r.flow.Next()
+	r.hub.offline = false
+	old := r.out.confirm(t, code, r.pay)
+	r.pay.set(old.ID, api.PaymentExpired) // the citizen came back the next day
+
+	r.flow.StartCollect()
+	if err := r.flow.Collect(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.TapCard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.flow.EnterPIN(ctx, "12345678"); err != nil {
+		t.Fatalf("collection after the payment expired: %v", err)
+	}
+	r.step(t, StepPay)
+	v := r.flow.View()
+	if v.Payment == nil || v.Payment.ID == old.ID || v.Payment.State != api.PaymentPending || len(r.hub.issued) != 0 {
+		t.Fatalf("pay screen %+v (expired one %s), issued %d", v.Payment, old.ID, len(r.hub.issued))
+	}
+	if last := r.pay.created[len(r.pay.created)-1]; last.Key != r.out.queued[0].Key {
+		t.Fatalf("new payment asked under key %q, the kept request's is %q", last.Key, r.out.queued[0].Key)
+	}
+	r.payLast(t)
+	r.step(t, StepDone)
+	if len(r.hub.issued) != 1 || r.hub.issued[0].PaymentID != v.Payment.ID || len(r.prn.a4) != 1 {
+		t.Fatalf("issued %+v, printed %d", r.hub.issued, len(r.prn.a4))
+	}
+	if !slices.Equal(r.out.released, []string{code}) {
+		t.Fatalf("released %v", r.out.released)
+	}
+}
+
 // TestSelfServiceReprintIsOneCopy: a self-service reprint is the hub's
 // COPIA, with a receipt saying so, once; a second is refused. At the
 // counter a reprint is the original again, as before.
