@@ -105,6 +105,9 @@ func (s *Server) counterClerk(r *http.Request, channel string) (audit.Clerk, err
 	if channel == api.ChannelSelfService {
 		return audit.Clerk{}, nil
 	}
+	if err := s.attended(r); err != nil {
+		return audit.Clerk{}, err
+	}
 	c, ok := ClerkOf(r.Context())
 	if !ok {
 		if !s.RequireClerk {
@@ -294,4 +297,29 @@ func (s *Server) clerkLogOut(w http.ResponseWriter, r *http.Request) {
 		s.Log.Info("clerk logged out", "clerk", c.ID)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// attended refuses the counter channel to a device of the city's
+// self-service kiosk operator (operators.SelfService): nobody stands at
+// an unattended totem to check a document or take money, so its requests
+// are self-service — identified by CIE and PIN and paid before they are
+// issued (issue 15 item 4) — whatever channel the request names. Without
+// this a totem naming "counter" would be issued an original unpaid
+// wherever no clerk log-in is required.
+func (s *Server) attended(r *http.Request) error {
+	if s.Operators == nil {
+		return nil
+	}
+	keyID, err := signedKey(r)
+	if err != nil {
+		return err
+	}
+	_, o, err := s.Operators.Authorise(keyID)
+	if err != nil {
+		return err
+	}
+	if o.Category == operators.SelfService {
+		return badRequest{certificate.ReasonInvalidChannel, o.DisplayName() + " is an unattended self-service kiosk: its requests are on the self_service channel, not counter"}
+	}
+	return nil
 }

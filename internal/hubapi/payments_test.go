@@ -470,3 +470,31 @@ func TestSelfServiceReprintIsACopy(t *testing.T) {
 		t.Errorf("another shop's copy: %d", st)
 	}
 }
+
+// TestUnattendedKioskIsNeverACounter: a device of the city's self-service
+// kiosk operator that names the counter channel is refused, so it can
+// neither take an original unpaid nor identify someone by a typed
+// codice fiscale and document number — also on a hub that requires no
+// clerk log-in, where nothing else stopped it.
+func TestUnattendedKioskIsNeverACounter(t *testing.T) {
+	f := newPayFixture(t, nil)
+	f.api.RequireClerk = false
+	kiosk := f.unattended(t)
+	req := f.request(t, kiosk)
+	req.Channel = api.ChannelCounter
+	if st, c, reason := f.issueKey(t, kiosk, "k1", req); st != http.StatusBadRequest || reason != certificate.ReasonInvalidChannel || c.ID != "" {
+		t.Fatalf("unpaid counter request from an unattended kiosk: %d %s %+v, want 400 %s", st, reason, c, certificate.ReasonInvalidChannel)
+	}
+	if st, reason := f.lookup(t, kiosk, ""); st != http.StatusBadRequest || reason != certificate.ReasonInvalidChannel {
+		t.Fatalf("counter look-up from an unattended kiosk: %d %s", st, reason)
+	}
+	// Its own channel still works: unpaid is refused for want of payment.
+	req.Channel = api.ChannelSelfService
+	if st, _, reason := f.issueKey(t, kiosk, "k2", req); st != http.StatusPaymentRequired || reason != api.ReasonPaymentRequired {
+		t.Fatalf("self-service request unpaid: %d %s", st, reason)
+	}
+	// A shop's counter device is untouched.
+	if st, body := f.issue(t, f.a2, ""); st != http.StatusCreated {
+		t.Fatalf("shop counter issue: %d %s", st, body)
+	}
+}
