@@ -27,24 +27,9 @@ type cfChar struct {
 	Wrong bool
 }
 
-// cfPart is the part of the code position pos (1-based) belongs to.
-func cfPart(pos int) string {
-	switch {
-	case pos <= 3:
-		return "cf.part.surname"
-	case pos <= 6:
-		return "cf.part.name"
-	case pos <= 8:
-		return "cf.part.year"
-	case pos == 9:
-		return "cf.part.month"
-	case pos <= 11:
-		return "cf.part.day"
-	case pos <= 15:
-		return "cf.part.place"
-	}
-	return "cf.part.check"
-}
+// cfPart is the message key of the part of the code position pos
+// (1-based) belongs to (codicefiscale.PartOf).
+func cfPart(pos int) string { return "cf.part." + codicefiscale.PartOf(pos) }
 
 // explainCF returns nil when code is a valid codice fiscale, else its
 // explanation in lang.

@@ -56,22 +56,5 @@ func cfRule(code string, err error) Phrase {
 }
 
 // cfPart is the catalogue key of the part of the code position pos
-// (1-based) belongs to: surname 1–3, name 4–6, year 7–8, month 9, day and
-// sex 10–11, birthplace 12–15, check character 16.
-func cfPart(pos int) string {
-	switch {
-	case pos <= 3:
-		return "cf_part_surname"
-	case pos <= 6:
-		return "cf_part_name"
-	case pos <= 8:
-		return "cf_part_year"
-	case pos == 9:
-		return "cf_part_month"
-	case pos <= 11:
-		return "cf_part_day"
-	case pos <= 15:
-		return "cf_part_place"
-	}
-	return "cf_part_check"
-}
+// (1-based) belongs to (codicefiscale.PartOf).
+func cfPart(pos int) string { return "cf_part_" + codicefiscale.PartOf(pos) }
