@@ -700,7 +700,7 @@ func (o delivererOpts) askPayment(ctx context.Context, req IssueRequest) (outbox
 	}
 	methods := o.methods
 	if len(methods) == 0 {
-		methods = DefaultPayMethods
+		methods = DefaultPayMethods()
 	}
 	var p *api.Payment
 	var err error

@@ -280,7 +280,7 @@ func TestQueuedForCollection(t *testing.T) {
 		t.Fatalf("queued: %+v %v", c, err)
 	}
 	hub.offline = false
-	sender := ob.NewSender(SelfServiceDeliverer(hub, pay, DefaultPayMethods), outbox.SenderOptions{})
+	sender := ob.NewSender(SelfServiceDeliverer(hub, pay, DefaultPayMethods()), outbox.SenderOptions{})
 	if n, err := sender.Drain(ctx); err != nil || n != 2 {
 		t.Fatalf("drained %d, %v", n, err)
 	}

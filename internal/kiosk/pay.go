@@ -33,7 +33,9 @@ const (
 // when kiosk.json names none: a pagoPA notice first, since it needs nobody
 // at the kiosk, and the shop's till when the city's hub offers no pagoPA
 // service (it then refuses api.PayPagoPA with api.ReasonPaymentMethod).
-var DefaultPayMethods = []string{api.PayPagoPA, api.PayAtTill}
+// It is a function, not a shared slice, so no caller can change the
+// order for every other (no package-level mutable state).
+func DefaultPayMethods() []string { return []string{api.PayPagoPA, api.PayAtTill} }
 
 // DefaultPayPoll is how often the pay screen asks the hub whether the
 // payment arrived.
@@ -67,7 +69,7 @@ func (f *Flow) payMethods() []string {
 	if len(f.cfg.PayMethods) > 0 {
 		return f.cfg.PayMethods
 	}
-	return DefaultPayMethods
+	return DefaultPayMethods()
 }
 
 // otherMethod says a refusal of one payment method is worth the next: the

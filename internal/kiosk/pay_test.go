@@ -381,3 +381,16 @@ func TestPaidThenHubAway(t *testing.T) {
 		t.Fatalf("printed %d and %d, payments %d, released %v", len(r.prn.a4), len(r.prn.receipts), len(r.pay.created), r.out.released)
 	}
 }
+
+// TestDefaultPayMethodsNotShared: the default order is no shared slice one
+// kiosk's configuration could rewrite for every other.
+func TestDefaultPayMethodsNotShared(t *testing.T) {
+	m, err := ShopConfig{}.PayMethods()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m[0] = api.PayAtTill
+	if got := DefaultPayMethods(); !slices.Equal(got, []string{api.PayPagoPA, api.PayAtTill}) {
+		t.Fatalf("the default changed to %v", got)
+	}
+}

@@ -355,7 +355,7 @@ func setupProblem(key string, err error, args ...any) *Problem {
 func (c ShopConfig) PayMethods() ([]string, error) {
 	switch c.Payment {
 	case "":
-		return DefaultPayMethods, nil
+		return DefaultPayMethods(), nil
 	case api.PayAtTill, api.PayPagoPA:
 		return []string{c.Payment}, nil
 	}
