@@ -242,6 +242,14 @@ func (f *Flow) CancelPayment(ctx context.Context) error {
 	ps := f.pay
 	f.mu.Unlock()
 	f.dropPayment(ctx, ps)
+	if p := f.paidMeanwhile(ctx, ps); p != nil {
+		// The till took the money (or pagoPA collected it) before the
+		// cancel reached the hub, which keeps a paid payment paid: the
+		// citizen is standing here and gets what they paid for, not a
+		// review and a payment no request can use any more.
+		f.update(func(v *View) { c := *p; v.Payment = &c })
+		return f.paid(ctx, ps, p)
+	}
 	key, kerr := newKey(f.deps.Rand)
 	f.update(func(v *View) {
 		f.pay = nil
@@ -273,6 +281,21 @@ func (f *Flow) dropPayment(ctx context.Context, ps *payState) {
 		// taken from the citizen.
 		f.deps.Log.Warn("the payment given up could not be cancelled at the hub; it expires by itself", "payment", ps.payment.ID, "err", err)
 	}
+}
+
+// paidMeanwhile is ps's payment when the hub says it is paid after the
+// citizen gave it up; nil otherwise (or when the hub does not answer).
+func (f *Flow) paidMeanwhile(ctx context.Context, ps *payState) *api.Payment {
+	if ps == nil || ps.payment == nil || f.deps.Payments == nil {
+		return nil
+	}
+	hctx, cancel := f.ctx(ctx)
+	p, err := f.deps.Payments.Payment(hctx, ps.payment.ID)
+	cancel()
+	if err != nil || (p.State != api.PaymentPaid && p.State != api.PaymentUsed) {
+		return nil
+	}
+	return p
 }
 
 // payWiped is called by Tick when it wiped a session on the pay screen.

@@ -108,6 +108,24 @@ func TestPayEnds(t *testing.T) {
 			t.Fatalf("a second Conferma: step %s, payment %+v", v.Step, v.Payment)
 		}
 	})
+	t.Run("cancel after the till took the money", func(t *testing.T) {
+		// The counter confirmed the till code before the pay screen's
+		// next poll, and the citizen pressed "Annulla il pagamento": the
+		// hub keeps it paid, so the citizen gets what they paid for
+		// rather than a review and a payment nobody can use.
+		r := newRig(t, SelfService)
+		r.toReview(t)
+		r.flow.Confirm(ctx)
+		id := r.flow.View().Payment.ID
+		r.pay.set(id, api.PaymentPaid)
+		if err := r.flow.CancelPayment(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.step(t, StepDone)
+		if len(r.hub.issued) != 1 || r.hub.issued[0].PaymentID != id || len(r.prn.a4) != 1 {
+			t.Fatalf("issued %+v, printed %d", r.hub.issued, len(r.prn.a4))
+		}
+	})
 	t.Run("idle wipe", func(t *testing.T) {
 		r := newRig(t, SelfService)
 		r.toReview(t)
