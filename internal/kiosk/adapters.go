@@ -702,16 +702,7 @@ func (o delivererOpts) askPayment(ctx context.Context, req IssueRequest) (outbox
 	if len(methods) == 0 {
 		methods = DefaultPayMethods()
 	}
-	var p *api.Payment
-	var err error
-	for i, m := range methods {
-		p, err = o.payments.CreatePayment(ctx, req, m)
-		var r *Refusal
-		if errors.As(err, &r) && otherMethod(r.Reason) && i < len(methods)-1 {
-			continue
-		}
-		break
-	}
+	p, err := payByFirst(methods, func(m string) (*api.Payment, error) { return o.payments.CreatePayment(ctx, req, m) })
 	var r *Refusal
 	var ae *hubclient.APIError
 	switch {

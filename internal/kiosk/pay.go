@@ -83,13 +83,22 @@ func otherMethod(reason string) bool {
 // createPayment asks the hub for a payment of req by the first method it
 // offers this kiosk.
 func (f *Flow) createPayment(ctx context.Context, req IssueRequest) (*api.Payment, error) {
-	methods := f.payMethods()
+	return payByFirst(f.payMethods(), func(m string) (*api.Payment, error) {
+		hctx, cancel := f.ctx(ctx)
+		defer cancel()
+		return f.deps.Payments.CreatePayment(hctx, req, m)
+	})
+}
+
+// payByFirst tries create with each method in order and answers the first
+// payment, going on to the next method only when the hub refused one it
+// does not offer or pagoPA did not answer (otherMethod). The pay screen
+// and the outbox's sender of a queued request both ask this way.
+func payByFirst(methods []string, create func(method string) (*api.Payment, error)) (*api.Payment, error) {
 	var err error
 	for i, m := range methods {
-		hctx, cancel := f.ctx(ctx)
 		var p *api.Payment
-		p, err = f.deps.Payments.CreatePayment(hctx, req, m)
-		cancel()
+		p, err = create(m)
 		var r *Refusal
 		if errors.As(err, &r) && otherMethod(r.Reason) && i < len(methods)-1 {
 			continue
