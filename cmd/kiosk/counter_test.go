@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie/virtual"
@@ -23,7 +24,21 @@ func printedText(t *testing.T, r *kioskRig) string {
 	if len(bins) == 0 {
 		t.Fatal("no receipt printed")
 	}
-	raw, err := os.ReadFile(bins[len(bins)-1])
+	// The newest receipt by time written, not by name: a job's name
+	// carries its second and then random digits, so two receipts printed
+	// within one second (the claim receipt and the issued one, on a fast
+	// machine) sort by chance.
+	newest, newestAt := "", time.Time{}
+	for _, b := range bins {
+		fi, err := os.Stat(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.ModTime().After(newestAt) {
+			newest, newestAt = b, fi.ModTime()
+		}
+	}
+	raw, err := os.ReadFile(newest)
 	if err != nil {
 		t.Fatal(err)
 	}
