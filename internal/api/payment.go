@@ -82,8 +82,9 @@ type Payment struct {
 	Paid        *time.Time `json:"paid,omitempty"`
 	ConfirmedBy string     `json:"confirmed_by,omitempty"`
 	Receipt     string     `json:"receipt,omitempty"`
-	// Types and SubjectName describe what is being paid for, for the
-	// shop's operator screen (the subject's name only, no codice fiscale).
+	// Types and SubjectName describe what is being paid for. The shop's
+	// list of pending till payments (GET PathPayments) carries the types
+	// only: it is polled, not an audited read, so it names no one.
 	Types       []string `json:"types,omitempty"`
 	SubjectName string   `json:"subject_name,omitempty"`
 }

@@ -152,7 +152,7 @@ func TestTillPaymentThenIssue(t *testing.T) {
 	st, body := f.sendKey(t, f.a2, "GET", api.PathPayments, "", nil, token)
 	var list api.PaymentList
 	json.Unmarshal(body, &list)
-	if st != http.StatusOK || len(list.Payments) != 1 || list.Payments[0].Code != p.Code || list.Payments[0].SubjectName == "" {
+	if st != http.StatusOK || len(list.Payments) != 1 || list.Payments[0].Code != p.Code || list.Payments[0].SubjectName != "" || len(list.Payments[0].Types) != 1 {
 		t.Fatalf("pending till payments at the counter: %d %s", st, body)
 	}
 	// Shop B's kiosk takes its own till payment; its code is unknown at A.
