@@ -11,7 +11,11 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/sportello/sportello/internal/codicefiscale"
 )
 
 // Sentinel errors. Store implementations wrap them so callers can use errors.Is.
@@ -497,6 +501,8 @@ func (p *Person) Validate() error {
 	}
 	for i, m := range p.Memberships {
 		switch {
+		case m.Family == 0:
+			return fmt.Errorf("%w: person %s has a family membership naming no family", ErrInvalid, p.CF)
 		case m.From.IsZero():
 			// The family itself is the store's to check: it must hold it.
 			return fmt.Errorf("%w: person %s has a family membership with no start date", ErrInvalid, p.CF)
@@ -507,6 +513,68 @@ func (p *Person) Validate() error {
 		case i > 0 && (p.Memberships[i-1].To.IsZero() || !p.Memberships[i-1].To.Before(m.From)):
 			return fmt.Errorf("%w: person %s has overlapping family memberships (family %d from %s)", ErrInvalid, p.CF, m.Family, m.From)
 		}
+	}
+	return nil
+}
+
+// Families is every family p is a member of, now or in its history
+// (Memberships), once each, the current one first: the families a store
+// must hold before it holds p, and indexes p under.
+func (p *Person) Families() []FamilyID {
+	var out []FamilyID
+	if p.Family != 0 {
+		out = append(out, p.Family)
+	}
+	for _, m := range p.Memberships {
+		if m.Family != 0 && !slices.Contains(out, m.Family) {
+			out = append(out, m.Family)
+		}
+	}
+	return out
+}
+
+// CIENIS is the distinct NIS of p's CIE documents: only a CIE's chip
+// carries one a kiosk can read, so only these identify p by card.
+func (p *Person) CIENIS() []string {
+	var out []string
+	for _, d := range p.Documents {
+		nis := strings.TrimSpace(d.NIS)
+		if d.Kind == CIE && nis != "" && !slices.Contains(out, nis) {
+			out = append(out, nis)
+		}
+	}
+	return out
+}
+
+// NormalizeCF returns a codice fiscale as every store keeps and looks it up
+// (upper case, no surrounding spaces) and its omocodia base form, or why it
+// is not one.
+func NormalizeCF(cf string) (code, base string, err error) {
+	base, err = codicefiscale.Base(cf)
+	if err != nil {
+		return "", "", err
+	}
+	return strings.ToUpper(strings.TrimSpace(cf)), base, nil
+}
+
+// Validate checks what any store must refuse to save of a family.
+func (f *Family) Validate() error {
+	if f.Kind != Famiglia && f.Kind != Convivenza {
+		return fmt.Errorf("%w: family kind %d is neither a famiglia (1) nor a convivenza (2)", ErrInvalid, f.Kind)
+	}
+	return nil
+}
+
+// Validate checks what any store must refuse to save of an event; that
+// the persons it names exist is the store's to check.
+func (e *Event) Validate() error {
+	switch {
+	case e.Kind == "":
+		return fmt.Errorf("%w: the event has no kind", ErrInvalid)
+	case e.Date.IsZero():
+		return fmt.Errorf("%w: the %s event has no date", ErrInvalid, e.Kind)
+	case len(e.Persons) == 0:
+		return fmt.Errorf("%w: the %s event of %s involves nobody", ErrInvalid, e.Kind, e.Date)
 	}
 	return nil
 }

@@ -37,16 +37,6 @@ func pairKey(a, b uint64) []byte {
 	return k[:]
 }
 
-// normalizeCF returns the code as stored and looked up (upper case, no
-// surrounding spaces) and its omocodia base form.
-func normalizeCF(cf string) (code, base string, err error) {
-	base, err = codicefiscale.Base(cf)
-	if err != nil {
-		return "", "", err
-	}
-	return strings.ToUpper(strings.TrimSpace(cf)), base, nil
-}
-
 func placeKey(code string, p places.Place) []byte {
 	from := "00000000"
 	if !p.From.IsZero() {
@@ -117,7 +107,7 @@ func (r *reader) cfMatch(code, base string) (exact, any registry.PersonID, count
 }
 
 func (r *reader) PersonByCF(cf string) (*registry.Person, error) {
-	code, base, err := normalizeCF(cf)
+	code, base, err := registry.NormalizeCF(cf)
 	if err != nil {
 		return nil, err
 	}
@@ -508,25 +498,6 @@ func (w *writer) CountPersons() (int, error) {
 	return n + w.personDelta, err
 }
 
-// cieNIS returns the distinct NIS of the person's CIE documents.
-func cieNIS(p *registry.Person) []string {
-	var out []string
-	for _, d := range p.Documents {
-		nis := strings.TrimSpace(d.NIS)
-		if d.Kind != registry.CIE || nis == "" {
-			continue
-		}
-		dup := false
-		for _, o := range out {
-			dup = dup || o == nis
-		}
-		if !dup {
-			out = append(out, nis)
-		}
-	}
-	return out
-}
-
 func (w *writer) PutPerson(p *registry.Person) error {
 	if p == nil {
 		return fmt.Errorf("%w: no person given", registry.ErrInvalid)
@@ -534,7 +505,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	code, base, err := normalizeCF(p.CF)
+	code, base, err := registry.NormalizeCF(p.CF)
 	if err != nil {
 		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
 	}
@@ -544,12 +515,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if p.Family != 0 && !w.exists(bucketFamilies, &w.families, uint64(p.Family)) {
 		return fmt.Errorf("%w: person %s belongs to family %d, which is not in the registry", registry.ErrInvalid, code, p.Family)
 	}
-	for _, m := range p.Memberships {
-		if m.Family == 0 {
-			return fmt.Errorf("%w: person %s has a family membership naming no family", registry.ErrInvalid, code)
-		}
-	}
-	fams := familiesOf(p)
+	fams := p.Families()
 	for _, f := range fams {
 		if !w.exists(bucketFamilies, &w.families, uint64(f)) {
 			return fmt.Errorf("%w: person %s belonged to family %d, which is not in the registry", registry.ErrInvalid, code, f)
@@ -570,7 +536,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if exact, _, _ := w.cfMatch(code, base); exact != 0 && exact != p.ID {
 		return fmt.Errorf("codice fiscale %s already belongs to person %d: %w", code, exact, registry.ErrConflict)
 	}
-	niss := cieNIS(p)
+	niss := p.CIENIS()
 	for _, nis := range niss {
 		if v := w.nis.get([]byte(nis)); v != nil {
 			if holder := registry.PersonID(binary.BigEndian.Uint64(v)); holder != p.ID {
@@ -595,12 +561,12 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	id := uint64(p.ID)
 
 	if old != nil {
-		if _, oldBase, err := normalizeCF(old.CF); err == nil && oldBase != base {
+		if _, oldBase, err := registry.NormalizeCF(old.CF); err == nil && oldBase != base {
 			if err := w.cf.del([]byte(oldBase + string(u64key(id)))); err != nil {
 				return err
 			}
 		}
-		for _, nis := range cieNIS(old) {
+		for _, nis := range old.CIENIS() {
 			still := false
 			for _, n := range niss {
 				still = still || n == nis
@@ -611,7 +577,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 				}
 			}
 		}
-		for _, f := range familiesOf(old) {
+		for _, f := range old.Families() {
 			if !slices.Contains(fams, f) {
 				if err := w.bucket(bucketMembers).Delete(pairKey(uint64(f), id)); err != nil {
 					return err
@@ -655,8 +621,8 @@ func (w *writer) PutFamily(f *registry.Family) error {
 	if f == nil {
 		return fmt.Errorf("%w: no family given", registry.ErrInvalid)
 	}
-	if f.Kind != registry.Famiglia && f.Kind != registry.Convivenza {
-		return fmt.Errorf("%w: family kind %d is neither a famiglia (1) nor a convivenza (2)", registry.ErrInvalid, f.Kind)
+	if err := f.Validate(); err != nil {
+		return err
 	}
 	b := w.bucket(bucketFamilies)
 	if f.ID == 0 {
@@ -682,14 +648,8 @@ func (w *writer) PutEvent(e *registry.Event) error {
 	if e == nil {
 		return fmt.Errorf("%w: no event given", registry.ErrInvalid)
 	}
-	if e.Kind == "" {
-		return fmt.Errorf("%w: the event has no kind", registry.ErrInvalid)
-	}
-	if e.Date.IsZero() {
-		return fmt.Errorf("%w: the %s event has no date", registry.ErrInvalid, e.Kind)
-	}
-	if len(e.Persons) == 0 {
-		return fmt.Errorf("%w: the %s event of %s involves nobody", registry.ErrInvalid, e.Kind, e.Date)
+	if err := e.Validate(); err != nil {
+		return err
 	}
 	for _, list := range [][]registry.PersonID{e.Persons, e.Related} {
 		for _, pid := range list {
@@ -752,19 +712,4 @@ func (w *writer) PutPlaces(ps []places.Place) error {
 		}
 	}
 	return nil
-}
-
-// familiesOf is every family p is indexed under: the current one and each
-// of the history (Person.Memberships), once each.
-func familiesOf(p *registry.Person) []registry.FamilyID {
-	var out []registry.FamilyID
-	if p.Family != 0 {
-		out = append(out, p.Family)
-	}
-	for _, m := range p.Memberships {
-		if m.Family != 0 && !slices.Contains(out, m.Family) {
-			out = append(out, m.Family)
-		}
-	}
-	return out
 }

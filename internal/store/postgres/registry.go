@@ -222,16 +222,6 @@ func dbError(err error) error {
 	return fmt.Errorf("the registry database failed: %w", err)
 }
 
-// normalizeCF returns the code as stored and looked up (upper case, no
-// surrounding spaces) and its omocodia base form.
-func normalizeCF(cf string) (code, base string, err error) {
-	base, err = codicefiscale.Base(cf)
-	if err != nil {
-		return "", "", err
-	}
-	return strings.ToUpper(strings.TrimSpace(cf)), base, nil
-}
-
 func decodePerson(id int64, data []byte) (*registry.Person, error) {
 	p := new(registry.Person)
 	if err := json.Unmarshal(data, p); err != nil {
@@ -297,7 +287,7 @@ func (r *reader) Person(id registry.PersonID) (*registry.Person, error) {
 }
 
 func (r *reader) PersonByCF(cf string) (*registry.Person, error) {
-	code, base, err := normalizeCF(cf)
+	code, base, err := registry.NormalizeCF(cf)
 	if err != nil {
 		return nil, err
 	}

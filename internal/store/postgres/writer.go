@@ -272,34 +272,6 @@ func (w *writer) CountPersons() (int, error) {
 	return n + w.personDelta, err
 }
 
-// cieNIS returns the distinct NIS of the person's CIE documents: only a
-// CIE's chip carries one a kiosk can read.
-func cieNIS(p *registry.Person) []string {
-	var out []string
-	for _, d := range p.Documents {
-		nis := strings.TrimSpace(d.NIS)
-		if d.Kind == registry.CIE && nis != "" && !slices.Contains(out, nis) {
-			out = append(out, nis)
-		}
-	}
-	return out
-}
-
-// familiesOf is every family p is a member of: the current one and each of
-// the history (Person.Memberships), once each.
-func familiesOf(p *registry.Person) []int64 {
-	var out []int64
-	if p.Family != 0 {
-		out = append(out, int64(p.Family))
-	}
-	for _, m := range p.Memberships {
-		if m.Family != 0 && !slices.Contains(out, int64(m.Family)) {
-			out = append(out, int64(m.Family))
-		}
-	}
-	return out
-}
-
 // checkPerson answers every question PutPerson asks before it writes: the
 // holder of the exact code; a NIS of the person held by someone else, and
 // by whom; the families named that do not exist, in the order given; and
@@ -321,26 +293,21 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	code, base, err := normalizeCF(p.CF)
+	code, base, err := registry.NormalizeCF(p.CF)
 	if err != nil {
 		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
 	}
 	if p.ID > math.MaxInt64 {
 		return fmt.Errorf("%w: person ID %d is too large", registry.ErrInvalid, p.ID)
 	}
-	for _, m := range p.Memberships {
-		if m.Family == 0 {
-			return fmt.Errorf("%w: person %s has a family membership naming no family", registry.ErrInvalid, code)
-		}
-	}
-	fams := familiesOf(p)
+	fams := familyIDs(p)
 	var ask []int64 // families not known to exist
 	for _, f := range fams {
 		if !w.families.has(f) {
 			ask = append(ask, f)
 		}
 	}
-	niss := cieNIS(p)
+	niss := p.CIENIS()
 	id := int64(p.ID)
 	if err := w.maybeBulk(); err != nil {
 		return err
@@ -500,8 +467,8 @@ func (w *writer) PutFamily(f *registry.Family) error {
 	if f == nil {
 		return fmt.Errorf("%w: no family given", registry.ErrInvalid)
 	}
-	if f.Kind != registry.Famiglia && f.Kind != registry.Convivenza {
-		return fmt.Errorf("%w: family kind %d is neither a famiglia (1) nor a convivenza (2)", registry.ErrInvalid, f.Kind)
+	if err := f.Validate(); err != nil {
+		return err
 	}
 	if f.ID > math.MaxInt64 {
 		return fmt.Errorf("%w: family ID %d is too large", registry.ErrInvalid, f.ID)
@@ -536,14 +503,8 @@ func (w *writer) PutEvent(e *registry.Event) error {
 	if e == nil {
 		return fmt.Errorf("%w: no event given", registry.ErrInvalid)
 	}
-	if e.Kind == "" {
-		return fmt.Errorf("%w: the event has no kind", registry.ErrInvalid)
-	}
-	if e.Date.IsZero() {
-		return fmt.Errorf("%w: the %s event has no date", registry.ErrInvalid, e.Kind)
-	}
-	if len(e.Persons) == 0 {
-		return fmt.Errorf("%w: the %s event of %s involves nobody", registry.ErrInvalid, e.Kind, e.Date)
+	if err := e.Validate(); err != nil {
+		return err
 	}
 	if e.ID > math.MaxInt64 {
 		return fmt.Errorf("%w: event ID %d is too large", registry.ErrInvalid, e.ID)
@@ -641,4 +602,13 @@ func (w *writer) PutPlaces(ps []places.Place) error {
 			code, from, data)
 	}
 	return nil
+}
+
+// familyIDs is p.Families as the database's bigint keys.
+func familyIDs(p *registry.Person) []int64 {
+	var out []int64
+	for _, f := range p.Families() {
+		out = append(out, int64(f))
+	}
+	return out
 }
