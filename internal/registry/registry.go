@@ -501,8 +501,6 @@ func (p *Person) Validate() error {
 	}
 	for i, m := range p.Memberships {
 		switch {
-		case m.Family == 0:
-			return fmt.Errorf("%w: person %s has a family membership naming no family", ErrInvalid, p.CF)
 		case m.From.IsZero():
 			// The family itself is the store's to check: it must hold it.
 			return fmt.Errorf("%w: person %s has a family membership with no start date", ErrInvalid, p.CF)
@@ -512,6 +510,22 @@ func (p *Person) Validate() error {
 			return fmt.Errorf("%w: person %s has a membership of family %d ending %s before it starts %s", ErrInvalid, p.CF, m.Family, m.To, m.From)
 		case i > 0 && (p.Memberships[i-1].To.IsZero() || !p.Memberships[i-1].To.Before(m.From)):
 			return fmt.Errorf("%w: person %s has overlapping family memberships (family %d from %s)", ErrInvalid, p.CF, m.Family, m.From)
+		}
+	}
+	return nil
+}
+
+// ValidateStored checks what a store must refuse besides Validate: a
+// membership naming no family. Validate allows it because a record being
+// built (the synthetic city, an import) names its families before the
+// store has given them IDs.
+func (p *Person) ValidateStored() error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	for _, m := range p.Memberships {
+		if m.Family == 0 {
+			return fmt.Errorf("%w: person %s has a family membership naming no family", ErrInvalid, p.CF)
 		}
 	}
 	return nil

@@ -290,7 +290,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if p == nil {
 		return fmt.Errorf("%w: no person given", registry.ErrInvalid)
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.ValidateStored(); err != nil {
 		return err
 	}
 	code, base, err := registry.NormalizeCF(p.CF)
