@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/httpsig"
@@ -89,7 +91,14 @@ type Server struct {
 	AnyHours    bool
 	limitCounts limitCounter
 	started     time.Time
-	storage     storageHealth
+
+	// reads is where a hub without the desk's audit store records reads:
+	// set up once per server (its buckets made in one write transaction),
+	// not per look-up.
+	readsOnce sync.Once
+	reads     audit.Recorder
+	readsErr  error
+	storage   storageHealth
 }
 
 // Handler returns the hub's routes.

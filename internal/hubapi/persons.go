@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -32,10 +31,6 @@ func (s *Server) personRoutes(mux *http.ServeMux) {
 // personPurpose is the legal basis written in the audit log for each read.
 const personPurpose = "identificazione del richiedente per il rilascio di certificati anagrafici, art. 33 DPR 223/1989"
 
-// auditStores holds one audit store per hub file, so its buckets are set up
-// once rather than in a write transaction on every look-up.
-var auditStores sync.Map // *bbolt.DB → *auditbolt.Store
-
 // auditRecorder is where reads are recorded: the audit chain in the
 // registry's own bbolt file, as `hub person show` and `hub audit` use it.
 func (s *Server) auditRecorder() (audit.Recorder, error) {
@@ -43,20 +38,15 @@ func (s *Server) auditRecorder() (audit.Recorder, error) {
 	if s.Desk != nil && s.Desk.Audit != nil {
 		return s.Desk.Audit, nil
 	}
-	holder, ok := s.Store.(interface{ DB() *bbolt.DB })
-	if !ok {
-		return nil, errors.New("the hub has no audit log to record reads in, so it serves none")
-	}
-	db := holder.DB()
-	if rec, ok := auditStores.Load(db); ok {
-		return rec.(audit.Recorder), nil
-	}
-	rec, err := auditbolt.New(db, s.Now)
-	if err != nil {
-		return nil, err
-	}
-	got, _ := auditStores.LoadOrStore(db, rec)
-	return got.(audit.Recorder), nil
+	s.readsOnce.Do(func() {
+		holder, ok := s.Store.(interface{ DB() *bbolt.DB })
+		if !ok {
+			s.readsErr = errors.New("the hub has no audit log to record reads in, so it serves none")
+			return
+		}
+		s.reads, s.readsErr = auditbolt.New(holder.DB(), s.Now)
+	})
+	return s.reads, s.readsErr
 }
 
 func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
