@@ -62,9 +62,9 @@ func tillRig(t *testing.T) (*rig, *tillFake) {
 	r := newRig(t, Operator)
 	pay := &tillFake{pending: []api.Payment{
 		{ID: "pay-2", Method: api.PayAtTill, State: api.PaymentPending, AmountCents: 1652, Code: "H7KM4Q", Created: testNow.Add(-2 * time.Minute),
-			Types: []string{"residenza"}, SubjectName: "Maria Moretti"},
+			Types: []string{"residenza"}},
 		{ID: "pay-1", Method: api.PayAtTill, State: api.PaymentPending, AmountCents: 52, Code: "B3NR8T", Created: testNow.Add(-5 * time.Minute),
-			Types: []string{"stato_di_famiglia"}, SubjectName: "Luca Verdi"},
+			Types: []string{"stato_di_famiglia"}},
 	}}
 	var err error
 	r.flow, err = New(Config{Mode: Operator, Shop: "Edicola Centrale", OperatorID: "op-1", ServiceCents: 150},

@@ -71,11 +71,9 @@ func (u *UI) tillScreen(v kiosk.View) fyne.CanvasObject {
 		g := container.New(layout.NewFormLayout())
 		for _, p := range tl.Pending {
 			code := widget.NewLabelWithStyle(spaced(p.Code), fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
-			what := u.paidFor(v, p.Types)
-			if p.SubjectName != "" {
-				what += " · " + p.SubjectName
-			}
-			line := widget.NewLabel(u.t(v, "till_row", fees.Euro(p.AmountCents), what, p.Created.In(protocol.Rome).Format("15:04")))
+			// The hub's list names no one (hubapi pendingPayments): the code,
+			// the amount and what is paid for are what the till needs.
+			line := widget.NewLabel(u.t(v, "till_row", fees.Euro(p.AmountCents), u.paidFor(v, p.Types), p.Created.In(protocol.Rome).Format("15:04")))
 			line.Wrapping = fyne.TextWrapWord
 			g.Add(code)
 			g.Add(line)

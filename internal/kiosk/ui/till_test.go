@@ -41,11 +41,11 @@ func (p *tillPays) PendingTill(context.Context) ([]api.Payment, error) {
 func tillPayments() *tillPays {
 	return &tillPays{pending: []api.Payment{
 		{ID: "p1", Method: api.PayAtTill, State: api.PaymentPending, AmountCents: 1652, Code: "H7KM4Q", Created: now.Add(-4 * time.Minute),
-			Types: []string{"residenza"}, SubjectName: "Maria Moretti"},
+			Types: []string{"residenza"}},
 		{ID: "p2", Method: api.PayAtTill, State: api.PaymentPending, AmountCents: 1652, Code: "B3NR8T", Created: now.Add(-2 * time.Minute),
-			Types: []string{"stato_di_famiglia", "residenza"}, SubjectName: "Luca Verdi"},
+			Types: []string{"stato_di_famiglia", "residenza"}},
 		{ID: "p3", Method: api.PayAtTill, State: api.PaymentPending, AmountCents: 52, Code: "TZ2XKA", Created: now.Add(-1 * time.Minute),
-			Types: []string{"nascita"}, SubjectName: "Giulia Verdi"},
+			Types: []string{"nascita"}},
 	}}
 }
 
