@@ -515,20 +515,29 @@ func (p *Person) Validate() error {
 	return nil
 }
 
-// ValidateStored checks what a store must refuse besides Validate: a
-// membership naming no family. Validate allows it because a record being
-// built (the synthetic city, an import) names its families before the
-// store has given them IDs.
-func (p *Person) ValidateStored() error {
+// ValidateStored checks what a store must refuse of a person it is asked
+// to put (none at all, what Validate refuses, a membership naming no
+// family) and returns the codice fiscale as stored and its omocodia base
+// (NormalizeCF). Validate allows a membership with no family because a
+// record being built (the synthetic city, an import) names its families
+// before the store has given them IDs.
+func (p *Person) ValidateStored() (code, base string, err error) {
+	if p == nil {
+		return "", "", fmt.Errorf("%w: no person given", ErrInvalid)
+	}
 	if err := p.Validate(); err != nil {
-		return err
+		return "", "", err
 	}
 	for _, m := range p.Memberships {
 		if m.Family == 0 {
-			return fmt.Errorf("%w: person %s has a family membership naming no family", ErrInvalid, p.CF)
+			return "", "", fmt.Errorf("%w: person %s has a family membership naming no family", ErrInvalid, p.CF)
 		}
 	}
-	return nil
+	code, base, err = NormalizeCF(p.CF)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return code, base, nil
 }
 
 // Families is every family p is a member of, now or in its history
@@ -573,6 +582,9 @@ func NormalizeCF(cf string) (code, base string, err error) {
 
 // Validate checks what any store must refuse to save of a family.
 func (f *Family) Validate() error {
+	if f == nil {
+		return fmt.Errorf("%w: no family given", ErrInvalid)
+	}
 	if f.Kind != Famiglia && f.Kind != Convivenza {
 		return fmt.Errorf("%w: family kind %d is neither a famiglia (1) nor a convivenza (2)", ErrInvalid, f.Kind)
 	}
@@ -583,6 +595,8 @@ func (f *Family) Validate() error {
 // the persons it names exist is the store's to check.
 func (e *Event) Validate() error {
 	switch {
+	case e == nil:
+		return fmt.Errorf("%w: no event given", ErrInvalid)
 	case e.Kind == "":
 		return fmt.Errorf("%w: the event has no kind", ErrInvalid)
 	case e.Date.IsZero():

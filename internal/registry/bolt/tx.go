@@ -499,15 +499,9 @@ func (w *writer) CountPersons() (int, error) {
 }
 
 func (w *writer) PutPerson(p *registry.Person) error {
-	if p == nil {
-		return fmt.Errorf("%w: no person given", registry.ErrInvalid)
-	}
-	if err := p.ValidateStored(); err != nil {
-		return err
-	}
-	code, base, err := registry.NormalizeCF(p.CF)
+	code, base, err := p.ValidateStored()
 	if err != nil {
-		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
+		return err
 	}
 	if w.personPuts++; w.personPuts == w.buildAt && (w.cf.filter == nil || w.nis.filter == nil) {
 		w.buildFilters()
@@ -618,9 +612,6 @@ func (w *writer) PutPerson(p *registry.Person) error {
 }
 
 func (w *writer) PutFamily(f *registry.Family) error {
-	if f == nil {
-		return fmt.Errorf("%w: no family given", registry.ErrInvalid)
-	}
 	if err := f.Validate(); err != nil {
 		return err
 	}
@@ -645,9 +636,6 @@ func (w *writer) PutFamily(f *registry.Family) error {
 }
 
 func (w *writer) PutEvent(e *registry.Event) error {
-	if e == nil {
-		return fmt.Errorf("%w: no event given", registry.ErrInvalid)
-	}
 	if err := e.Validate(); err != nil {
 		return err
 	}

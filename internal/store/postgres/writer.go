@@ -287,15 +287,9 @@ LEFT JOIN LATERAL (SELECT nis, person_id FROM person_nis
 	WHERE nis = ANY($2::text[]) AND person_id <> $3 ORDER BY nis LIMIT 1) AS n ON true`
 
 func (w *writer) PutPerson(p *registry.Person) error {
-	if p == nil {
-		return fmt.Errorf("%w: no person given", registry.ErrInvalid)
-	}
-	if err := p.ValidateStored(); err != nil {
-		return err
-	}
-	code, base, err := registry.NormalizeCF(p.CF)
+	code, base, err := p.ValidateStored()
 	if err != nil {
-		return fmt.Errorf("%w: %w", registry.ErrInvalid, err)
+		return err
 	}
 	if p.ID > math.MaxInt64 {
 		return fmt.Errorf("%w: person ID %d is too large", registry.ErrInvalid, p.ID)
@@ -464,9 +458,6 @@ func orEmpty[T any](s []T) []T {
 }
 
 func (w *writer) PutFamily(f *registry.Family) error {
-	if f == nil {
-		return fmt.Errorf("%w: no family given", registry.ErrInvalid)
-	}
 	if err := f.Validate(); err != nil {
 		return err
 	}
@@ -500,9 +491,6 @@ func (w *writer) PutFamily(f *registry.Family) error {
 }
 
 func (w *writer) PutEvent(e *registry.Event) error {
-	if e == nil {
-		return fmt.Errorf("%w: no event given", registry.ErrInvalid)
-	}
 	if err := e.Validate(); err != nil {
 		return err
 	}
