@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/admin"
-	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie"
@@ -27,6 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 // DemoStaffPassword is the password of the demo's staff accounts (admin,

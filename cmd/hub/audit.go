@@ -20,12 +20,12 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/anchorlog"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 func init() {
@@ -417,7 +417,7 @@ func (c *cli) auditedRead(h *hubFile, e audit.Entry, fn func(c *cli, r registry.
 	}
 	var seq uint64
 	err = h.DB().Update(func(tx *bbolt.Tx) error {
-		if err := fn(&inner, bolt.ReaderOf(tx), &e); err != nil {
+		if err := fn(&inner, registrybolt.ReaderOf(tx), &e); err != nil {
 			return err
 		}
 		got, err := aud.Append(tx, e)

@@ -14,8 +14,6 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
-	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/issuance"
@@ -23,6 +21,8 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
+	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 )
 
 func init() {

@@ -11,9 +11,9 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
-	"github.com/sportello/sportello/internal/audit/auditbolt"
-	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 func init() {

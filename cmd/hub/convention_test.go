@@ -19,11 +19,11 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/notify/mail/smtptest"
-	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // conventionHub seeds a small city with the demo shops, enrols a device for

@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	"github.com/sportello/sportello/internal/api"
-	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 // adviseDamage is cmdline.AdviseDamage for hub.db.

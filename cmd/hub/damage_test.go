@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/internal/boltfile/bolttest"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile/bolttest"
 )
 
 // damageRig is a hub data directory with every kind of record (the demo's

@@ -16,14 +16,14 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/notify/notifybolt"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/citybolt"
+	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -177,7 +177,7 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 // hubFile is the hub's open data file: the registry store, whose bbolt
 // handle (Store.DB) the sibling stores share, and the data directory it is in.
 type hubFile struct {
-	*bolt.Store
+	*registrybolt.Store
 	Dir  string
 	city *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
 	// audit is the audit store that anchors as it records (auditStore);
@@ -216,8 +216,8 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	}
 	// A large initial map spares a writer from waiting on open readers while
 	// the file grows; it reserves address space, not memory.
-	st, err := bolt.Open(file, bolt.Options{ReadOnly: mode == readExisting || mode == readIfAny, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
-	if errors.Is(err, bolt.ErrLocked) {
+	st, err := registrybolt.Open(file, registrybolt.Options{ReadOnly: mode == readExisting || mode == readIfAny, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
+	if errors.Is(err, registrybolt.ErrLocked) {
 		if _, serr := os.Stat(filepath.Join(dataDir, control.SocketName)); serr == nil {
 			return errForward
 		}

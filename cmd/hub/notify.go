@@ -19,8 +19,8 @@ import (
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/notify/appio"
 	mailn "github.com/sportello/sportello/internal/notify/mail"
-	"github.com/sportello/sportello/internal/notify/notifybolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
 func init() {

@@ -16,14 +16,14 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/httpsig"
-	"github.com/sportello/sportello/internal/httpsig/noncebolt"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/limits"
-	"github.com/sportello/sportello/internal/limits/limitsbolt"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
+	"github.com/sportello/sportello/internal/store/bolt/noncebolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 func init() {

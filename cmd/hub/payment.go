@@ -10,7 +10,7 @@ import (
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/payment/gpd"
-	"github.com/sportello/sportello/internal/payment/paybolt"
+	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
 // pagoPAFlags are hub serve's settings of the city's pagoPA

@@ -9,9 +9,9 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/debtest"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 )
 
 // issueOne seeds a city in data and issues a stato di famiglia to its first

@@ -10,12 +10,12 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit/anchorlog"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 func init() {

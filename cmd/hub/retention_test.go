@@ -15,8 +15,8 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 )
 
 // clockAhead is the SPORTELLO_CLOCK_OFFSET that moves the hub's clock by

@@ -18,7 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
 
@@ -66,7 +66,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if os.Getenv("GOGC") == "" { // an operator's explicit GOGC wins
-		debug.SetGCPercent(bolt.ServeGCPercent)
+		debug.SetGCPercent(registrybolt.ServeGCPercent)
 	}
 	if c.store != nil {
 		return errors.New("another hub is already serving from this data directory")

@@ -14,10 +14,10 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
-	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 func init() {

@@ -9,9 +9,9 @@ import (
 
 	bberrors "go.etcd.io/bbolt/errors"
 
-	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/outbox"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 func init() {

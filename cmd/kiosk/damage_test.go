@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/internal/boltfile/bolttest"
 	"github.com/sportello/sportello/internal/outbox"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile/bolttest"
 	"github.com/sportello/sportello/printer"
 )
 

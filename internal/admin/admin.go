@@ -32,17 +32,17 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
-	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/settlement"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/citybolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 //go:embed templates/*.html static/*

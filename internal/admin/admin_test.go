@@ -14,19 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/city"
-	"github.com/sportello/sportello/internal/city/citybolt"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
+	"github.com/sportello/sportello/internal/store/bolt/citybolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 const pw = "a long enough password"
@@ -45,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	now := time.Date(2026, 4, 7, 10, 0, 0, 0, operators.Rome)
 	clock := func() time.Time { return now }
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "hub.db"), bolt.Options{})
+	st, err := registrybolt.Open(filepath.Join(t.TempDir(), "hub.db"), registrybolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

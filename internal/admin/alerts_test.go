@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/internal/limits"
-	"github.com/sportello/sportello/internal/limits/limitsbolt"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
 )
 
 // TestAlertsPageReviewReinstates: the limits flagged one device and

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sportello/sportello/internal/admin/adminbolt"
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/frontdoor"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 type ctxKey struct{}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // TestDeviceBacklogShown: the operator page's device list shows what each

@@ -12,9 +12,9 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 const requesterCF = "VRDLGU70A01F205R" // Verdi Luigi, 1.1.1970, Milano

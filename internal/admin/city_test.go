@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sportello/sportello/internal/admin/adminbolt"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 // TestFeeCap: only an admin changes the cap, with the form's CSRF token; a

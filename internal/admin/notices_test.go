@@ -8,7 +8,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/notify"
-	"github.com/sportello/sportello/internal/notify/notifybolt"
+	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
 // Staff see each notification's deliveries, the ones refused for good first

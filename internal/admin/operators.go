@@ -14,10 +14,10 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/settlement"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 func (c *Console) routes(mux *http.ServeMux) {

@@ -12,7 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 // The persons page: one registry record in words (place names from the
@@ -172,7 +172,7 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 	actor := audit.Actor{Kind: audit.Staff, ID: userOf(r)}
 	today := registry.DateOf(c.now().In(romeZone()))
 	err := c.DB.Update(func(tx *bbolt.Tx) error {
-		rd := bolt.ReaderOf(tx)
+		rd := registrybolt.ReaderOf(tx)
 		names, err := newPlaceNamer(rd)
 		if err != nil {
 			return err

@@ -5,7 +5,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/sportello/sportello/internal/boltfile"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 // PrintStructure lists on w what boltfile.Check found in file, as hub check

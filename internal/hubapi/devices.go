@@ -14,7 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // deviceRoutes registers enrolment, the directory, the API description and

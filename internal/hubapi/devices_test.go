@@ -32,9 +32,9 @@ import (
 	"github.com/sportello/sportello/internal/httpsig/httpsigtest"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 // devClock is a settable clock shared by hub and kiosk in these tests.
@@ -67,7 +67,7 @@ func newDevFixture(t *testing.T) *devFixture {
 // before it serves.
 func newDevFixtureWith(t *testing.T, with func(*Server)) *devFixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "hub.db"), bolt.Options{})
+	st, err := registrybolt.Open(filepath.Join(t.TempDir(), "hub.db"), registrybolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

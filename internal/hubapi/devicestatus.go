@@ -9,7 +9,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // deviceStatusRoutes registers the kiosks' reports of their offline

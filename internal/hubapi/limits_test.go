@@ -21,11 +21,11 @@ import (
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/limits"
-	"github.com/sportello/sportello/internal/limits/limitsbolt"
 	"github.com/sportello/sportello/internal/limits/limitstest"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // limitFixture is the real handler stack with the limits on: a seeded

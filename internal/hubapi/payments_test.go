@@ -24,9 +24,9 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/payment/gpd"
 	"github.com/sportello/sportello/internal/payment/gpd/gpdtest"
-	"github.com/sportello/sportello/internal/payment/paybolt"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
 // payFixture is the clerk fixture with payments: a1 is shop A's

@@ -13,9 +13,9 @@ import (
 	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 )
 
 func (f *fixture) get(t *testing.T, path string, sign bool) (*http.Response, []byte) {

@@ -10,8 +10,8 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/api"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 // TestRetainedCertificateAnswers: once retention has deleted a

@@ -19,9 +19,9 @@ import (
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 var now = time.Date(2026, 4, 7, 8, 0, 0, 0, time.UTC)
@@ -32,7 +32,7 @@ func clock() time.Time { return now }
 // active shop, and returns an enrolment code for it.
 func realHub(t *testing.T) (*httptest.Server, *opbolt.Store, string) {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "hub.db"), bolt.Options{})
+	st, err := registrybolt.Open(filepath.Join(t.TempDir(), "hub.db"), registrybolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

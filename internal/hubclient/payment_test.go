@@ -16,10 +16,10 @@ import (
 	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/operators/opbolt"
 	"github.com/sportello/sportello/internal/payment"
-	"github.com/sportello/sportello/internal/payment/paybolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
 // TestPaymentsAtTheTill drives the payment methods against the hub's real

@@ -15,7 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/protocol"
-	"github.com/sportello/sportello/internal/protocol/protobolt"
+	"github.com/sportello/sportello/internal/store/bolt/protobolt"
 )
 
 func pdfText(t *testing.T, pdf []byte) string {

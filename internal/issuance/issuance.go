@@ -21,9 +21,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
@@ -33,6 +31,8 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 // Service issues certificates.

@@ -12,8 +12,8 @@ import (
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/notify"
-	"github.com/sportello/sportello/internal/notify/notifybolt"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
 // queueNotices is the hub's wiring of issuance.Notices to the queue.

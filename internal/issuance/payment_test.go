@@ -15,7 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/payment"
-	"github.com/sportello/sportello/internal/payment/paybolt"
+	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
 // payments gives d a payment store in its own file and answers it.

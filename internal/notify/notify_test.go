@@ -17,7 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/notify/appio/appiotest"
 	"github.com/sportello/sportello/internal/notify/mail"
 	"github.com/sportello/sportello/internal/notify/mail/smtptest"
-	"github.com/sportello/sportello/internal/notify/notifybolt"
+	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
 const cf = "RSSMRA50B17A558W"

@@ -9,7 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/sportello/sportello/internal/boltfile"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 // maxFileProblems is how many problems CheckFile lists.

@@ -34,8 +34,8 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/sportello/sportello/internal/boltfile"
 	"github.com/sportello/sportello/internal/fees"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 // Defaults for Options fields left zero.

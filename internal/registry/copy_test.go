@@ -9,14 +9,14 @@ import (
 
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/registry/storetest"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
 
 func openBolt(t *testing.T) registry.Store {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "registry.db"), bolt.Options{NoSync: true})
+	s, err := registrybolt.Open(filepath.Join(t.TempDir(), "registry.db"), registrybolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // Store is the registry's persistence. Implementations live side by side
-// (registry/bolt, and store/postgres in PostgreSQL) and must all pass the suite
+// (store/bolt/registrybolt, and store/postgres in PostgreSQL) and must all pass the suite
 // in registry/storetest.
 //
 // All reads happen inside View, which sees one consistent snapshot; all

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 const benchPersons = 1_400_000
@@ -26,8 +26,8 @@ var benchToday = registry.Date{Year: 2025, Month: 6, Day: 1}
 
 // bulkOptions are the options hub seed uses: no fsync per commit and the
 // map sized for a city-sized registry up front.
-func bulkOptions() bolt.Options {
-	return bolt.Options{NoSync: true, InitialMmapSize: 1 << 30}
+func bulkOptions() registrybolt.Options {
+	return registrybolt.Options{NoSync: true, InitialMmapSize: 1 << 30}
 }
 
 // BenchmarkSeed1400000 seeds a Milan-sized registry into a bolt store:
@@ -37,7 +37,7 @@ func BenchmarkSeed1400000(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		path := filepath.Join(b.TempDir(), "registry.db")
-		s, err := bolt.Open(path, bulkOptions())
+		s, err := registrybolt.Open(path, bulkOptions())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -86,19 +86,19 @@ func BenchmarkGenerate1400000(b *testing.B) {
 var lookupStore struct {
 	once sync.Once
 	dir  string
-	s    *bolt.Store
+	s    *registrybolt.Store
 	cfs  []string
 	err  error
 }
 
 // seededStore seeds the 1.4M registry once per process.
-func seededStore(b *testing.B) (*bolt.Store, []string) {
+func seededStore(b *testing.B) (*registrybolt.Store, []string) {
 	ls := &lookupStore
 	ls.once.Do(func() {
 		if ls.dir, ls.err = os.MkdirTemp("", "synth-lookup-"); ls.err != nil {
 			return
 		}
-		if ls.s, ls.err = bolt.Open(filepath.Join(ls.dir, "registry.db"), bulkOptions()); ls.err != nil {
+		if ls.s, ls.err = registrybolt.Open(filepath.Join(ls.dir, "registry.db"), bulkOptions()); ls.err != nil {
 			return
 		}
 		cfg := Config{Persons: benchPersons, Seed: 1, Today: benchToday}
@@ -110,7 +110,7 @@ func seededStore(b *testing.B) (*bolt.Store, []string) {
 		if ls.err = ls.s.Close(); ls.err != nil {
 			return
 		}
-		if ls.s, ls.err = bolt.Open(filepath.Join(ls.dir, "registry.db"), bolt.Options{}); ls.err != nil {
+		if ls.s, ls.err = registrybolt.Open(filepath.Join(ls.dir, "registry.db"), registrybolt.Options{}); ls.err != nil {
 			return
 		}
 		runtime.GC()
@@ -156,7 +156,7 @@ func BenchmarkLookupByCF1400000(b *testing.B) {
 	}
 	lat := make([]time.Duration, 0, max(b.N, 1))
 	ctx := context.Background()
-	defer debug.SetGCPercent(debug.SetGCPercent(bolt.ServeGCPercent)) // as hub serve runs
+	defer debug.SetGCPercent(debug.SetGCPercent(registrybolt.ServeGCPercent)) // as hub serve runs
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	i := 0

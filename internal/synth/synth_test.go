@@ -14,7 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 var testToday = registry.Date{Year: 2025, Month: time.June, Day: 1}
@@ -566,7 +566,7 @@ func TestDays(t *testing.T) {
 func TestSeedIntoBolt(t *testing.T) {
 	cfg := Config{Persons: 3000, Seed: 9, Today: testToday, BatchPersons: 1000}
 	path := filepath.Join(t.TempDir(), "registry.db")
-	s, err := bolt.Open(path, bolt.Options{NoSync: true})
+	s, err := registrybolt.Open(path, registrybolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,7 +586,7 @@ func TestSeedIntoBolt(t *testing.T) {
 		t.Errorf("Seed stats %+v, Generate stats %+v", st, want)
 	}
 
-	s, err = bolt.Open(path, bolt.Options{ReadOnly: true})
+	s, err = registrybolt.Open(path, registrybolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,22 +12,22 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/anchorlog"
-	"github.com/sportello/sportello/internal/audit/auditbolt"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/certificate/certbolt"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
 
 // Desk is a desk over its own hub file.
 type Desk struct {
 	*issuance.Service
-	Store *bolt.Store
+	Store *registrybolt.Store
 	// Residents are the codici fiscali of living residents with an address
 	// (not AIRE, fully certifiable), in registry order: subjects any
 	// residenza request accepts.
@@ -45,7 +45,7 @@ func New(tb testing.TB, persons int, seed int64, now time.Time) *Desk {
 // (a small file system a test fills, say).
 func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *Desk {
 	tb.Helper()
-	st, err := bolt.Open(filepath.Join(dir, "hub.db"), bolt.Options{})
+	st, err := registrybolt.Open(filepath.Join(dir, "hub.db"), registrybolt.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

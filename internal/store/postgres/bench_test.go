@@ -11,11 +11,11 @@ import (
 
 	"github.com/sportello/sportello/internal/pgtest"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
 
-// The benchmarks compare registry/bolt and this store side by side on the
+// The benchmarks compare store/bolt/registrybolt and this store side by side on the
 // same synthetic city (internal/synth, as hub seed makes it), both durable
 // at each commit: bbolt as hub seed opens it (fsync at commit), PostgreSQL
 // on a server of its own with fsync, synchronous_commit and
@@ -42,7 +42,7 @@ func seed(b *testing.B, st registry.Store) synth.Stats {
 
 func openBolt(b *testing.B) registry.Store {
 	b.Helper()
-	s, err := bolt.Open(filepath.Join(b.TempDir(), "registry.db"), bolt.Options{InitialMmapSize: 1 << 30})
+	s, err := registrybolt.Open(filepath.Join(b.TempDir(), "registry.db"), registrybolt.Options{InitialMmapSize: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/registry/bolt"
 	"github.com/sportello/sportello/internal/registry/storetest"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
 
@@ -17,7 +17,7 @@ import (
 // persons, families and events alike.
 func TestCopyFromBolt(t *testing.T) {
 	ctx := context.Background()
-	src, err := bolt.Open(filepath.Join(t.TempDir(), "registry.db"), bolt.Options{NoSync: true})
+	src, err := registrybolt.Open(filepath.Join(t.TempDir(), "registry.db"), registrybolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

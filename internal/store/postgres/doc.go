@@ -3,9 +3,9 @@
 // database (issue 16).
 //
 // Today it holds the registry: Registry implements registry.Store and
-// passes registry/storetest like registry/bolt. The plan of DESIGN.md ("The
+// passes registry/storetest like store/bolt/registrybolt. The plan of DESIGN.md ("The
 // hub's inside") is that internal/store gathers every backend: the bbolt
-// stores (registry/bolt, certificate/certbolt, operators/opbolt, …) move
+// stores (store/bolt/registrybolt, certificate/certbolt, operators/opbolt, …) move
 // to internal/store/bolt beside this package, each domain keeps its Store
 // interface and conformance suite, and one hub transaction hands out each
 // domain's view of it. Until then this package grows one domain at a time,
@@ -14,11 +14,12 @@
 // # Schema and migrations
 //
 // The schema is a sequence of SQL files embedded from migrations/, named
-// NNNN_what.sql and numbered from 1 without gaps. Open applies those the
+// NNNN_what.sql and numbered upwards (a gap is allowed: each domain holds its own
+// numbers). Open applies those the
 // database has not seen, each in its own transaction together with its row
 // in schema_migrations, under an advisory lock so that hubs starting at
-// once apply each migration exactly once. A database whose version is
-// higher than the last file this program knows was written by a newer
+// once apply each migration exactly once. A database that records a
+// version this program has no file for was written by a newer
 // release: Open refuses it (ErrVersion) rather than write into a schema it
 // does not understand.
 //
@@ -31,10 +32,10 @@
 // codice fiscale (unique), its omocodia base (look-up of omocodes), the
 // name key (prefix search), the current family, the NIS of each CIE
 // (unique), family members and the persons of each event. So a field added
-// to registry.Person needs no migration (registry/bolt needs a new record
+// to registry.Person needs no migration (store/bolt/registrybolt needs a new record
 // format for it), SQL can still read any field (record->>'surname') for
 // reports and checks, and the columns the store relies on are derived from
-// the same record in the same transaction. registry/bolt's hand-rolled
+// the same record in the same transaction. store/bolt/registrybolt's hand-rolled
 // binary codec saves decoding time on a memory-mapped file; here the
 // round trip to the server dominates a look-up, not the JSON.
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,8 +47,10 @@ func migrations() ([]migration, error) {
 	for _, e := range entries { // ReadDir sorts by name
 		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
 		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != len(out)+1 {
-			return nil, fmt.Errorf("migration file %s: want %04d_name.sql", e.Name(), len(out)+1)
+		// Numbers only grow; a gap is allowed, so domains developed side by
+		// side can each hold a number of their own.
+		if !ok || err != nil || v < 1 || (len(out) > 0 && v <= out[len(out)-1].version) {
+			return nil, fmt.Errorf("migration file %s: want NNNN_name.sql numbered above the one before", e.Name())
 		}
 		data, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
 		if err != nil {
@@ -142,17 +145,30 @@ func migrateOne(ctx context.Context, pool *pgxpool.Pool, ms []migration) (done b
 	if _, err := tx.Exec(ctx, create); err != nil {
 		return false, fmt.Errorf("cannot create the schema_migrations table: %w", err)
 	}
-	var have int
-	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
 		return false, fmt.Errorf("cannot read the database schema version: %w", err)
 	}
-	switch {
-	case have > len(ms):
-		return false, fmt.Errorf("the database has schema version %d; this program knows versions up to %d, so a newer release of Sportello wrote it: %w", have, len(ms), ErrVersion)
-	case have == len(ms):
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return false, fmt.Errorf("cannot read the database schema version: %w", err)
+	}
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	have := map[int]bool{}
+	for _, v := range applied {
+		if !known[v] {
+			return false, fmt.Errorf("the database has schema version %d, which this program does not know, so a newer release of Sportello wrote it: %w", v, ErrVersion)
+		}
+		have[v] = true
+	}
+	i := slices.IndexFunc(ms, func(m migration) bool { return !have[m.version] })
+	if i < 0 {
 		return true, tx.Commit(ctx)
 	}
-	m := ms[have]
+	m := ms[i]
 	if _, err := tx.Exec(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("database migration %04d_%s failed: %w", m.version, m.name, err)
 	}

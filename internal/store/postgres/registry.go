@@ -200,10 +200,7 @@ func (s *Registry) Update(ctx context.Context, fn func(registry.Writer) error) (
 	if err := fn(w); err != nil {
 		return err
 	}
-	if w.personDelta != 0 {
-		w.batch.Queue("UPDATE registry_counts SET persons = persons + $1", w.personDelta)
-	}
-	if err := w.send("", nil); err != nil {
+	if err := w.finish(); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

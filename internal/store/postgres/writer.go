@@ -28,6 +28,9 @@ type writer struct {
 	broken      error    // a queued write failed: the transaction is aborted
 	assigned    []func() // undo ID assignments if the transaction fails
 	personDelta int
+	// lazyLock: the writer of a hub transaction (Store.Update), which
+	// takes the registry lock on its first change, not at begin.
+	lazyLock, locked bool
 
 	// Highest ID of each table, read once per transaction on first need.
 	// Writers hold the registry lock, so nobody else assigns IDs
@@ -287,6 +290,9 @@ LEFT JOIN LATERAL (SELECT nis, person_id FROM person_nis
 	WHERE nis = ANY($2::text[]) AND person_id <> $3 ORDER BY nis LIMIT 1) AS n ON true`
 
 func (w *writer) PutPerson(p *registry.Person) error {
+	if err := w.lock(); err != nil {
+		return err
+	}
 	code, base, err := p.ValidateStored()
 	if err != nil {
 		return err
@@ -328,7 +334,7 @@ func (w *writer) PutPerson(p *registry.Person) error {
 	if err := w.send(checkPerson, []any{code, niss, id, ask}, &holder, &nis, &nisHolder, &missing, &exists); err != nil {
 		return err
 	}
-	// The order of registry/bolt's checks, so both refuse alike.
+	// The order of store/bolt/registrybolt's checks, so both refuse alike.
 	if len(missing) > 0 {
 		return missingFamily(p, code, missing[0])
 	}
@@ -458,6 +464,9 @@ func orEmpty[T any](s []T) []T {
 }
 
 func (w *writer) PutFamily(f *registry.Family) error {
+	if err := w.lock(); err != nil {
+		return err
+	}
 	if err := f.Validate(); err != nil {
 		return err
 	}
@@ -491,6 +500,9 @@ func (w *writer) PutFamily(f *registry.Family) error {
 }
 
 func (w *writer) PutEvent(e *registry.Event) error {
+	if err := w.lock(); err != nil {
+		return err
+	}
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -571,6 +583,9 @@ func (w *writer) PutEvent(e *registry.Event) error {
 }
 
 func (w *writer) PutPlaces(ps []places.Place) error {
+	if err := w.lock(); err != nil {
+		return err
+	}
 	for i := range ps {
 		p := ps[i]
 		code := strings.ToUpper(strings.TrimSpace(p.Code))
@@ -599,4 +614,27 @@ func familyIDs(p *registry.Person) []int64 {
 		out = append(out, int64(f))
 	}
 	return out
+}
+
+// lock takes the registry's writer lock for a hub transaction's writer,
+// once, before its first change: writers of the registry go one at a
+// time (IDs are max(id)+1; see writer.maxID).
+func (w *writer) lock() error {
+	if !w.lazyLock || w.locked {
+		return nil
+	}
+	if _, err := w.tx.Exec(w.ctx, "SELECT pg_advisory_xact_lock($1)", registryLock); err != nil {
+		return fmt.Errorf("cannot lock the registry for an update: %w", err)
+	}
+	w.locked = true
+	return nil
+}
+
+// finish sends what the writer still holds, before the commit.
+func (w *writer) finish() error {
+	if w.personDelta != 0 {
+		w.batch.Queue("UPDATE registry_counts SET persons = persons + $1", w.personDelta)
+		w.personDelta = 0
+	}
+	return w.send("", nil)
 }

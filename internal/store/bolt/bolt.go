@@ -1,0 +1,160 @@
+// Package bolt is the hub's storage in one bbolt file, for a city that
+// runs one hub on one machine: it implements store.Store by handing out,
+// inside one bbolt transaction, each domain's view implemented by the
+// packages in this folder (registrybolt, certbolt, protobolt, auditbolt, …).
+// Those packages, and this one, are the only ones of the hub that import
+// bbolt.
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+)
+
+// Store is the hub's bbolt file seen as a store.Store.
+type Store struct {
+	reg *registrybolt.Store
+	db  *bbolt.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New wraps the open registry file reg, whose handle every domain shares.
+// Closing the Store closes reg.
+func New(reg *registrybolt.Store) *Store {
+	return &Store{reg: reg, db: reg.DB()}
+}
+
+// Open opens (creating it if need be) the hub's file at path.
+func Open(path string, opts registrybolt.Options) (*Store, error) {
+	reg, err := registrybolt.Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return New(reg), nil
+}
+
+// Registry returns the registry store on the same file.
+func (s *Store) Registry() *registrybolt.Store { return s.reg }
+
+// Backend is "bolt".
+func (s *Store) Backend() string { return "bolt" }
+
+// Close closes the file.
+func (s *Store) Close() error { return s.reg.Close() }
+
+// Update runs fn in one bbolt write transaction.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("update not started: %w", err)
+	}
+	var t *tx
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		t = &tx{s: s, btx: btx, writable: true}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush()
+	})
+	if err != nil && t != nil {
+		t.forget()
+	}
+	return closedError(err)
+}
+
+// Batch runs fn through bbolt's group commit (DB.Batch): concurrent calls
+// share one fsync, and a call whose batch failed runs again alone.
+func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("update not started: %w", err)
+	}
+	err := s.db.Batch(func(btx *bbolt.Tx) error {
+		t := &tx{s: s, btx: btx, writable: true}
+		if err := fn(t); err != nil {
+			t.forget()
+			return err
+		}
+		if err := t.flush(); err != nil {
+			t.forget()
+			return err
+		}
+		return nil
+	})
+	return closedError(err)
+}
+
+// View runs fn on a read-only snapshot.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("read not started: %w", err)
+	}
+	return closedError(s.db.View(func(btx *bbolt.Tx) error {
+		return fn(&tx{s: s, btx: btx})
+	}))
+}
+
+func closedError(err error) error {
+	if errors.Is(err, bberrors.ErrDatabaseNotOpen) {
+		return fmt.Errorf("the hub's data file is closed: %w", err)
+	}
+	if errors.Is(err, bberrors.ErrTxNotWritable) {
+		return fmt.Errorf("%w: %w", store.ErrReadOnly, err)
+	}
+	return err
+}
+
+// tx is one bbolt transaction; each domain's view is made on first use.
+type tx struct {
+	s        *Store
+	btx      *bbolt.Tx
+	writable bool
+
+	reg      registry.Writer
+	regFlush func() error
+	regUndo  func()
+}
+
+// Bolt returns the bbolt transaction under t, for the bbolt packages of
+// this folder only; nothing above the stores may call it.
+func (t *tx) Bolt() *bbolt.Tx { return t.btx }
+
+func (t *tx) flush() error {
+	if t.regFlush != nil {
+		return t.regFlush()
+	}
+	return nil
+}
+
+func (t *tx) forget() {
+	if t.regUndo != nil {
+		t.regUndo()
+	}
+}
+
+func (t *tx) Registry() registry.Writer {
+	if t.reg == nil {
+		if t.writable {
+			t.reg, t.regFlush, t.regUndo = t.s.reg.WriterIn(t.btx)
+		} else {
+			t.reg = readOnlyRegistry{registrybolt.ReaderOf(t.btx)}
+		}
+	}
+	return t.reg
+}
+
+// readOnlyRegistry is the registry in a View.
+type readOnlyRegistry struct{ registry.Reader }
+
+func (readOnlyRegistry) PutPerson(*registry.Person) error { return store.ErrReadOnly }
+func (readOnlyRegistry) PutFamily(*registry.Family) error { return store.ErrReadOnly }
+func (readOnlyRegistry) PutEvent(*registry.Event) error   { return store.ErrReadOnly }
+func (readOnlyRegistry) PutPlaces([]places.Place) error   { return store.ErrReadOnly }

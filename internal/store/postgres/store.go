@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
+)
+
+// Store is the hub's storage in PostgreSQL: a store.Store whose
+// transactions are the database's, so several hubs on one database share
+// every domain (issue 16).
+type Store struct {
+	db     *DB
+	owns   bool
+	closed atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// OpenStore opens the database at conn, bringing its schema up to date.
+func OpenStore(ctx context.Context, conn string) (*Store, error) {
+	db, err := Open(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, owns: true}, nil
+}
+
+// Store returns the hub's storage on db; closing it leaves db open.
+func (db *DB) Store() *Store { return &Store{db: db} }
+
+// Backend is "postgres".
+func (s *Store) Backend() string { return "postgres" }
+
+// Close ends the store's use of the database.
+func (s *Store) Close() error {
+	if !s.closed.Swap(true) && s.owns {
+		s.db.Close()
+	}
+	return nil
+}
+
+var errStoreClosed = fmt.Errorf("the hub's database is closed: %w", ErrClosed)
+
+// Update runs fn in one READ COMMITTED transaction. Domains that need
+// more (the registry's writers, the protocol register's numbering) take
+// their own locks inside it when first used.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("update not started: %w", err)
+	}
+	if s.closed.Load() {
+		return errStoreClosed
+	}
+	ptx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("cannot write to the database: %w: %w", ErrUnavailable, err)
+	}
+	defer ptx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	t := &tx{ctx: ctx, ptx: ptx, writable: true}
+	defer func() {
+		if err != nil {
+			t.forget()
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("the change was not committed: %w", err)
+	}
+	return nil
+}
+
+// Batch is Update: PostgreSQL commits concurrent transactions in groups
+// of its own.
+func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Update(ctx, fn)
+}
+
+// View runs fn on one REPEATABLE READ, read-only snapshot.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("read not started: %w", err)
+	}
+	if s.closed.Load() {
+		return errStoreClosed
+	}
+	ptx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("cannot read the database: %w: %w", ErrUnavailable, err)
+	}
+	defer ptx.Rollback(ctx) //nolint:errcheck // a read-only transaction has nothing to keep
+	return fn(&tx{ctx: ctx, ptx: ptx})
+}
+
+// tx is one database transaction; each domain's view is made on first
+// use.
+type tx struct {
+	ctx      context.Context
+	ptx      pgx.Tx
+	writable bool
+
+	reg *writer
+}
+
+func (t *tx) flush() error {
+	if t.reg != nil {
+		return t.reg.finish()
+	}
+	return nil
+}
+
+func (t *tx) forget() {
+	if t.reg != nil {
+		t.reg.forgetAssigned()
+	}
+}
+
+// Registry returns the registry's view. Its writer takes the registry's
+// advisory lock on its first change, so a transaction that only reads
+// the registry (an issuance) does not queue behind registry writers.
+func (t *tx) Registry() registry.Writer {
+	if !t.writable {
+		return readOnlyRegistry{&reader{ctx: t.ctx, tx: t.ptx}}
+	}
+	if t.reg == nil {
+		t.reg = &writer{reader: reader{ctx: t.ctx, tx: t.ptx}, tx: t.ptx, batch: &pgx.Batch{}, lazyLock: true}
+		w := t.reg
+		w.sync = func() error { return w.send("", nil) }
+	}
+	return t.reg
+}
+
+// readOnlyRegistry is the registry in a View.
+type readOnlyRegistry struct{ registry.Reader }
+
+func (readOnlyRegistry) PutPerson(*registry.Person) error { return store.ErrReadOnly }
+func (readOnlyRegistry) PutFamily(*registry.Family) error { return store.ErrReadOnly }
+func (readOnlyRegistry) PutEvent(*registry.Event) error   { return store.ErrReadOnly }
+func (readOnlyRegistry) PutPlaces([]places.Place) error   { return store.ErrReadOnly }

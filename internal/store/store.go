@@ -1,0 +1,93 @@
+// Package store is the hub's storage seen from above: one transaction
+// that spans every domain, on whichever backend the city runs (bbolt for
+// one machine, PostgreSQL for several hubs on one database).
+//
+// Each domain package owns the interface of its view of a transaction
+// (registry.Writer, certificate.Tx, protocol.Tx, audit.Tx, …), its
+// sentinel errors and a conformance suite every backend passes; this
+// package only gathers those views, so an issuance commits its record, its
+// protocol entry and its audit entries at once on any backend. The
+// backends live below it, side by side: internal/store/bolt and
+// internal/store/postgres. Nothing above the stores imports bbolt or pgx.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// Store is the hub's storage.
+type Store interface {
+	// Update runs fn in one read-write transaction: everything fn changes
+	// through tx's views is committed together, or nothing if fn (or the
+	// commit) fails. fn must not keep tx or the views after it returns.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn on a consistent read-only snapshot; a change through
+	// its views fails with ErrReadOnly.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Batch is Update for many small concurrent writers (an issuance per
+	// request): the backend may commit several calls in one transaction,
+	// so fn may run more than once and must only change what it is given
+	// through tx. Backends without group commit run Update.
+	Batch(ctx context.Context, fn func(Tx) error) error
+	// Backend names the backend for logs and metrics: "bolt" or
+	// "postgres".
+	Backend() string
+	Close() error
+}
+
+// Tx is one transaction; each method hands out one domain's view of it.
+// Domains are added here as their interfaces are (issue 16: certificates,
+// protocol register, audit, operators and devices, staff and sessions,
+// city settings, nonces, payments, notices, limits).
+type Tx interface {
+	// Registry is the register of residents. In a View it is read-only:
+	// its Put and Delete methods fail with ErrReadOnly.
+	Registry() registry.Writer
+}
+
+// ErrReadOnly is a change attempted in a View.
+var ErrReadOnly = errors.New("read-only transaction")
+
+// Domain adapts a Store to one domain's view, for a domain's conformance
+// suite and for code that needs only that domain: Domain(s, Tx.Audit).
+func Domain[T any](s Store, view func(Tx) T) Runner[T] {
+	return runner[T]{s: s, view: view}
+}
+
+// Runner runs functions on one domain's view of a Store's transactions.
+type Runner[T any] interface {
+	Update(ctx context.Context, fn func(T) error) error
+	View(ctx context.Context, fn func(T) error) error
+}
+
+type runner[T any] struct {
+	s    Store
+	view func(Tx) T
+}
+
+func (r runner[T]) Update(ctx context.Context, fn func(T) error) error {
+	return r.s.Update(ctx, func(tx Tx) error { return fn(r.view(tx)) })
+}
+
+func (r runner[T]) View(ctx context.Context, fn func(T) error) error {
+	return r.s.View(ctx, func(tx Tx) error { return fn(r.view(tx)) })
+}
+
+// RegistryOf is s seen as a registry.Store, for code that needs the
+// register of residents alone (seeding, look-ups, registry/storetest).
+func RegistryOf(s Store) registry.Store { return registryStore{s} }
+
+type registryStore struct{ s Store }
+
+func (r registryStore) View(ctx context.Context, fn func(registry.Reader) error) error {
+	return r.s.View(ctx, func(tx Tx) error { return fn(tx.Registry()) })
+}
+
+func (r registryStore) Update(ctx context.Context, fn func(registry.Writer) error) error {
+	return r.s.Update(ctx, func(tx Tx) error { return fn(tx.Registry()) })
+}
+
+func (r registryStore) Close() error { return r.s.Close() }
