@@ -58,7 +58,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 		return err
 	}
 	con := &admin.Console{
-		DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: desk.Audit,
+		Stores: h.stores, DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs, Audit: desk.Audit,
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Limits: api.Limits, Now: c.now, Log: log,
 		Kit: kit,
 	}

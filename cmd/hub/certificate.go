@@ -92,7 +92,7 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err != nil {
 		return nil, err
 	}
-	d := &issuance.Service{Registry: h.Store, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
+	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
 		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud}
 	d.SetPlaces(table)
 	d.Current = deskSettings(cs, d)

@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
@@ -178,8 +179,11 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 // handle (Store.DB) the sibling stores share, and the data directory it is in.
 type hubFile struct {
 	*registrybolt.Store
-	Dir  string
-	city *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
+	// stores is the same file as the hub's store.Store (issue 16: code
+	// moves from the concrete stores to it).
+	stores *bolt.Store
+	Dir    string
+	city   *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
 	// audit is the audit store that anchors as it records (auditStore);
 	// auditJournal, hub serve's --audit-journal, is where it copies anchors.
 	audit        *hubAudit
@@ -226,7 +230,7 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err != nil {
 		return err
 	}
-	hf := &hubFile{Store: st, Dir: dataDir}
+	hf := &hubFile{Store: st, stores: bolt.New(st), Dir: dataDir}
 	ferr := fn(hf)
 	if err := hf.audit.close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)

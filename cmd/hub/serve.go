@@ -127,7 +127,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		defer stopNotifier()
-		api := &hubapi.Server{Store: h.Store, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
+		api := &hubapi.Server{Store: h.Store, Stores: h.stores, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
 		metrics.apply(api)
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
 			ctl.Close()

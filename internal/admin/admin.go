@@ -39,6 +39,7 @@ import (
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/settlement"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
@@ -50,6 +51,9 @@ var files embed.FS
 
 // Console holds what the pages need. All stores share the hub's one file.
 type Console struct {
+	// Stores is the hub's storage, every domain in one transaction
+	// (issue 16: DB and the concrete stores below move to it).
+	Stores    store.Store
 	DB        *bbolt.DB // the hub's file: audited registry reads run in one transaction with their audit entry
 	Staff     *adminbolt.Store
 	Operators *opbolt.Store

@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
@@ -36,7 +37,10 @@ func (e badRequest) Error() string { return e.msg }
 // Server holds what the handlers need.
 type Server struct {
 	Store registry.Store
-	Desk  *issuance.Service // issues certificates; its Keys publish the JWKS
+	// Stores is the hub's storage, every domain in one transaction
+	// (issue 16: the fields of concrete bbolt stores below move to it).
+	Stores store.Store
+	Desk   *issuance.Service // issues certificates; its Keys publish the JWKS
 	// Verifier checks RFC 9421 signatures on the kiosk routes; without one
 	// those routes refuse every request.
 	Verifier *httpsig.Verifier

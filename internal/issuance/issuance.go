@@ -31,6 +31,7 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
@@ -38,9 +39,12 @@ import (
 // Service issues certificates.
 type Service struct {
 	Registry registry.Store
-	Certs    *certbolt.Store
-	Keys     *seal.Keys
-	Issuer   certificate.Issuer
+	// Stores is the hub's storage, every domain in one transaction
+	// (issue 16: Certs, Audit and the hooks below move to it).
+	Stores store.Store
+	Certs  *certbolt.Store
+	Keys   *seal.Keys
+	Issuer certificate.Issuer
 	// PublicURL is the hub's public base URL; certificates link to
 	// PublicURL + "/v/" + id.
 	PublicURL string
