@@ -13,7 +13,8 @@
 //
 // States: pending → paid → used; pending → expired (not paid in time) or
 // cancelled (the citizen gave up). Nothing else moves. The package knows
-// nothing of HTTP or storage: its Store is implemented by paybolt.
+// nothing of HTTP or storage: its view of a hub transaction (Tx) is
+// implemented by each backend of package store.
 package payment
 
 import (

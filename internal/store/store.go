@@ -15,6 +15,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -46,6 +48,13 @@ type Tx interface {
 	// Registry is the register of residents. In a View it is read-only:
 	// its Put and Delete methods fail with ErrReadOnly.
 	Registry() registry.Writer
+	// Payments are the payments self-service requests are paid with; the
+	// desk marks one used in the transaction that issues its certificate.
+	Payments() payment.Tx
+	// Notices is the queue of notifications to certificates' subjects;
+	// the desk enqueues one in the transaction that issues its
+	// certificate.
+	Notices() notify.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.
@@ -91,3 +100,18 @@ func (r registryStore) Update(ctx context.Context, fn func(registry.Writer) erro
 }
 
 func (r registryStore) Close() error { return r.s.Close() }
+
+// PaymentsOf is s seen as a payment.Store, each call one transaction, for
+// the payment service.
+func PaymentsOf(s Store) payment.Store { return payment.Over(Domain(s, Tx.Payments)) }
+
+// NoticesOf is s seen as the notification queue the sender works on, each
+// call one transaction.
+func NoticesOf(s Store) notify.Store { return notify.Over(Domain(s, Tx.Notices)) }
+
+// Waker is a Store that says when a transaction that enqueued a notice
+// has committed, so the sender need not poll for it; on a database
+// shared by several hubs it hears only its own hub's commits.
+type Waker interface {
+	NoticeWake() <-chan struct{}
+}

@@ -1,19 +1,24 @@
-// Package paymenttest is the suite every payment.Store implementation
-// must pass, so that another store behaves as paybolt does.
+// Package paymenttest is the suite every backend's payment.Tx must pass
+// (store.Tx.Payments), so that PostgreSQL behaves as bbolt does.
 //
-// An implementation's test calls Run with a function that opens a new,
-// empty store (closed by the test's cleanup):
+// A backend's test calls Run with a function that opens a new, empty hub
+// store (closed by the test's cleanup) and one that opens a second
+// store.Store on the same data, as a second hub on one database does (a
+// backend of one process returns the store it is given):
 //
-//	func TestStore(t *testing.T) { paymenttest.Run(t, open) }
+//	func TestPayments(t *testing.T) { paymenttest.Run(t, open, twin) }
 package paymenttest
 
 import (
+	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/store"
 )
 
 var t0 = time.Date(2026, 12, 5, 14, 0, 0, 0, time.UTC)
@@ -25,7 +30,14 @@ func till(id, key, op, code string, created time.Time) *payment.Payment {
 }
 
 // Run runs the suite.
-func Run(t *testing.T, open func(t *testing.T) payment.Store) {
+func Run(t *testing.T, openStore func(t *testing.T) store.Store, twin func(t *testing.T, s store.Store) store.Store) {
+	open := func(t *testing.T) payment.Store { return store.PaymentsOf(openStore(t)) }
+	t.Run("UseInTheTransaction", func(t *testing.T) { testUse(t, openStore(t)) })
+	t.Run("ViewRefusesWrites", func(t *testing.T) { testView(t, openStore(t)) })
+	t.Run("TwoHubsUseOnce", func(t *testing.T) {
+		a := openStore(t)
+		testTwoHubs(t, a, twin(t, a))
+	})
 	t.Run("CreateGet", func(t *testing.T) {
 		s := open(t)
 		p := till("pay-1", "op-1/k1", "op-1", "ABC234", t0)
@@ -147,4 +159,148 @@ func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 			t.Errorf("since at a shop without payments: %+v %v", ps, err)
 		}
 	})
+}
+
+func paid(t *testing.T, s payment.Store, id, key string) payment.Payment {
+	t.Helper()
+	if err := s.Create(till(id, key, "op-1", "C"+id, t0)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Update(id, func(p *payment.Payment) error { return p.MarkPaid(t0.Add(time.Minute), "clerk-1", "Anna", "") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func claim(p payment.Payment) payment.Claim {
+	return payment.Claim{RequestKey: p.RequestKey, RequestHash: p.RequestHash, AmountCents: p.AmountCents}
+}
+
+// testUse: Use commits with the transaction or not at all, and only once.
+func testUse(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ps := store.PaymentsOf(s)
+	p := paid(t, ps, "pay-1", "op-1/k1")
+	at := t0.Add(2 * time.Minute)
+	boom := errors.New("the certificate could not be stored")
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Payments().Use("pay-1", claim(p), "cert-1", at); err != nil {
+			return err
+		}
+		if got, err := tx.Payments().Get("pay-1"); err != nil || got.State != payment.Used {
+			t.Errorf("inside the transaction the payment is %s (%v), want used", got.State, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failed transaction: %v", err)
+	}
+	if got, _ := ps.Get("pay-1"); got.State != payment.Paid || got.Certificate != "" {
+		t.Fatalf("a failed transaction left the payment %s for %q", got.State, got.Certificate)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Payments().Use("pay-1", claim(p), "cert-1", at) }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ps.Get("pay-1")
+	if got.State != payment.Used || got.Certificate != "cert-1" || !got.Ended.Equal(at) {
+		t.Errorf("after use: %+v", got)
+	}
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.Payments().Use("pay-1", claim(p), "cert-2", at) })
+	if !errors.Is(err, payment.ErrUsed) {
+		t.Errorf("a second certificate on one payment: %v, want ErrUsed", err)
+	}
+	other := claim(p)
+	other.AmountCents++
+	q := paid(t, ps, "pay-2", "op-1/k2")
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.Payments().Use("pay-2", other, "cert-3", at) })
+	if !errors.Is(err, payment.ErrMismatch) {
+		t.Errorf("another amount: %v, want ErrMismatch", err)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Payments().Use("pay-x", claim(q), "cert-3", at) }); !errors.Is(err, payment.ErrNotFound) {
+		t.Errorf("an unknown payment: %v, want ErrNotFound", err)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Payments().Put(till("pay-y", "op-1/ky", "op-1", "XYZ234", t0)) }); !errors.Is(err, payment.ErrNotFound) {
+		t.Errorf("Put of an unknown payment: %v, want ErrNotFound", err)
+	}
+}
+
+func testView(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ps := store.PaymentsOf(s)
+	p := paid(t, ps, "pay-1", "op-1/k1")
+	for name, fn := range map[string]func(payment.Tx) error{
+		"create": func(tx payment.Tx) error { return tx.Create(till("pay-2", "op-1/k2", "op-1", "DEF567", t0)) },
+		"put":    func(tx payment.Tx) error { return tx.Put(&p) },
+		"use":    func(tx payment.Tx) error { return tx.Use("pay-1", claim(p), "cert-1", t0.Add(time.Hour)) },
+	} {
+		err := s.View(ctx, func(tx store.Tx) error {
+			if _, err := tx.Payments().Get("pay-1"); err != nil {
+				t.Errorf("%s: a View cannot read: %v", name, err)
+			}
+			return fn(tx.Payments())
+		})
+		if !errors.Is(err, store.ErrReadOnly) {
+			t.Errorf("%s in a View: %v, want ErrReadOnly", name, err)
+		}
+	}
+	if got, _ := ps.Get("pay-1"); got.State != payment.Paid {
+		t.Errorf("a View changed the payment: %s", got.State)
+	}
+	if _, err := ps.Get("pay-2"); !errors.Is(err, payment.ErrNotFound) {
+		t.Errorf("a View created a payment: %v", err)
+	}
+}
+
+// testTwoHubs: requests naming one payment, sent to two hubs at once,
+// issue one certificate; a till code is held across hubs.
+func testTwoHubs(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	p := paid(t, store.PaymentsOf(a), "pay-1", "op-1/k1")
+	if got, err := store.PaymentsOf(b).Get("pay-1"); err != nil || got.State != payment.Paid {
+		t.Fatalf("the second hub reads %+v %v", got, err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			s := []store.Store{a, b}[i%2]
+			errs[i] = s.Update(ctx, func(tx store.Tx) error {
+				return tx.Payments().Use("pay-1", claim(p), "cert-"+string(rune('a'+i)), t0.Add(2*time.Minute))
+			})
+		})
+	}
+	wg.Wait()
+	used := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			used++
+		case !errors.Is(err, payment.ErrUsed):
+			t.Errorf("request %d: %v, want ErrUsed or success", i, err)
+		}
+	}
+	if used != 1 {
+		t.Errorf("%d certificates issued against one payment, want 1", used)
+	}
+	for i := range n {
+		wg.Go(func() {
+			s := []store.Store{a, b}[i%2]
+			errs[i] = store.PaymentsOf(s).Create(till("pay-c"+string(rune('a'+i)), "op-1/kc"+string(rune('a'+i)), "op-1", "SAME23", t0))
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, payment.ErrCodeTaken):
+			t.Errorf("payment %d: %v, want ErrCodeTaken or success", i, err)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d pending payments of one shop hold one till code, want 1", created)
+	}
 }

@@ -14,9 +14,13 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
+	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
+	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
@@ -24,6 +28,8 @@ import (
 type Store struct {
 	reg *registrybolt.Store
 	db  *bbolt.DB
+	// wake is rung once a transaction that enqueued a notice commits.
+	wake chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -31,7 +37,7 @@ var _ store.Store = (*Store)(nil)
 // New wraps the open registry file reg, whose handle every domain shares.
 // Closing the Store closes reg.
 func New(reg *registrybolt.Store) *Store {
-	return &Store{reg: reg, db: reg.DB()}
+	return &Store{reg: reg, db: reg.DB(), wake: make(chan struct{}, 1)}
 }
 
 // Open opens (creating it if need be) the hub's file at path.
@@ -45,6 +51,17 @@ func Open(path string, opts registrybolt.Options) (*Store, error) {
 
 // Registry returns the registry store on the same file.
 func (s *Store) Registry() *registrybolt.Store { return s.reg }
+
+// NoticeWake fires after a transaction that enqueued a notice commits
+// (store.Waker).
+func (s *Store) NoticeWake() <-chan struct{} { return s.wake }
+
+func (s *Store) ringNotices() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
 
 // Backend is "bolt".
 func (s *Store) Backend() string { return "bolt" }
@@ -150,6 +167,12 @@ func (t *tx) Registry() registry.Writer {
 	}
 	return t.reg
 }
+
+// Payments is paybolt's view of t.
+func (t *tx) Payments() payment.Tx { return paybolt.In(t.btx) }
+
+// Notices is notifybolt's view of t.
+func (t *tx) Notices() notify.Tx { return notifybolt.In(t.btx, t.s.ringNotices) }
 
 // readOnlyRegistry is the registry in a View.
 type readOnlyRegistry struct{ registry.Reader }

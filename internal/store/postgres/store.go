@@ -19,6 +19,9 @@ type Store struct {
 	db     *DB
 	owns   bool
 	closed atomic.Bool
+	// wake is rung once a transaction of this Store that enqueued a
+	// notice commits; other hubs' senders find it when they next look.
+	wake chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -29,11 +32,22 @@ func OpenStore(ctx context.Context, conn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, owns: true}, nil
+	return &Store{db: db, owns: true, wake: make(chan struct{}, 1)}, nil
 }
 
 // Store returns the hub's storage on db; closing it leaves db open.
-func (db *DB) Store() *Store { return &Store{db: db} }
+func (db *DB) Store() *Store { return &Store{db: db, wake: make(chan struct{}, 1)} }
+
+// NoticeWake fires after a transaction of s that enqueued a notice
+// commits (store.Waker).
+func (s *Store) NoticeWake() <-chan struct{} { return s.wake }
+
+func (s *Store) ringNotices() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
 
 // Backend is "postgres".
 func (s *Store) Backend() string { return "postgres" }
@@ -63,7 +77,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error)
 		return fmt.Errorf("cannot write to the database: %w: %w", ErrUnavailable, err)
 	}
 	defer ptx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	t := &tx{ctx: ctx, ptx: ptx, writable: true}
+	t := &tx{s: s, ctx: ctx, ptx: ptx, writable: true}
 	defer func() {
 		if err != nil {
 			t.forget()
@@ -77,6 +91,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error)
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("the change was not committed: %w", err)
+	}
+	for _, f := range t.committed {
+		f()
 	}
 	return nil
 }
@@ -100,18 +117,24 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("cannot read the database: %w: %w", ErrUnavailable, err)
 	}
 	defer ptx.Rollback(ctx) //nolint:errcheck // a read-only transaction has nothing to keep
-	return fn(&tx{ctx: ctx, ptx: ptx})
+	return fn(&tx{s: s, ctx: ctx, ptx: ptx})
 }
 
 // tx is one database transaction; each domain's view is made on first
 // use.
 type tx struct {
+	s        *Store
 	ctx      context.Context
 	ptx      pgx.Tx
 	writable bool
 
 	reg *writer
+	// committed run once the transaction has committed.
+	committed []func()
 }
+
+// afterCommit runs f once t commits, not at all if it does not.
+func (t *tx) afterCommit(f func()) { t.committed = append(t.committed, f) }
 
 func (t *tx) flush() error {
 	if t.reg != nil {

@@ -1,6 +1,6 @@
 // Package paybolt keeps payments in the hub's bbolt file, beside the
 // certificates, so that the desk marks a payment used in the very
-// transaction that issues its certificate (UseIn).
+// transaction that issues its certificate (payment.Tx.Use).
 //
 // Layout (keys are byte strings; values JSON):
 //
@@ -12,6 +12,7 @@ package paybolt
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sportello/sportello/internal/payment"
 )
@@ -31,25 +33,43 @@ var (
 	allBuckets     = [][]byte{bucketPayments, bucketKeys, bucketCodes, bucketByOp}
 )
 
-// Store is payment.Store on a bbolt file.
-type Store struct{ db *bbolt.DB }
+// In is the payments' view of btx. In a read-only transaction its changes
+// fail with bbolt's ErrTxNotWritable.
+func In(btx *bbolt.Tx) payment.Tx { return txn{btx} }
 
-var _ payment.Store = (*Store)(nil)
+type txn struct{ tx *bbolt.Tx }
 
-// New opens the payments of db, creating their buckets.
-func New(db *bbolt.DB) (*Store, error) {
-	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("cannot create the payments' bucket %q: %w", name, err)
-			}
+// bucket returns the bucket name, made on a write's first use; nil when a
+// read finds the file without payments.
+func (t txn) bucket(name []byte) (*bbolt.Bucket, error) {
+	if b := t.tx.Bucket(name); b != nil || !t.tx.Writable() {
+		return b, nil
+	}
+	for _, n := range allBuckets {
+		if _, err := t.tx.CreateBucketIfNotExists(n); err != nil {
+			return nil, fmt.Errorf("cannot create the payments' bucket %q: %w", n, err)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	return t.tx.Bucket(name), nil
+}
+
+func (t txn) value(name, key []byte) ([]byte, error) {
+	b, err := t.bucket(name)
+	if b == nil || err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return b.Get(key), nil
+}
+
+func (t txn) put(name, key, value []byte) error {
+	if !t.tx.Writable() {
+		return bberrors.ErrTxNotWritable
+	}
+	b, err := t.bucket(name)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, value)
 }
 
 func codeKey(op, code string) []byte { return append(append([]byte(op), 0), code...) }
@@ -60,9 +80,12 @@ func opKey(op string, created time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-func get(tx *bbolt.Tx, id string) (payment.Payment, error) {
+func (t txn) Get(id string) (payment.Payment, error) {
 	var p payment.Payment
-	v := tx.Bucket(bucketPayments).Get([]byte(id))
+	v, err := t.value(bucketPayments, []byte(id))
+	if err != nil {
+		return p, err
+	}
 	if v == nil {
 		return p, fmt.Errorf("%w: %q", payment.ErrNotFound, id)
 	}
@@ -72,140 +95,163 @@ func get(tx *bbolt.Tx, id string) (payment.Payment, error) {
 	return p, nil
 }
 
-func put(tx *bbolt.Tx, p *payment.Payment) error {
+func (t txn) store(p *payment.Payment) error {
 	v, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketPayments).Put([]byte(p.ID), v)
+	return t.put(bucketPayments, []byte(p.ID), v)
 }
 
-// Create implements payment.Store.
-func (s *Store) Create(p *payment.Payment) error {
+func (t txn) Create(p *payment.Payment) error {
 	if p.ID == "" || p.RequestKey == "" || p.OperatorID == "" {
 		return errors.New("a payment needs an id, a request key and an operator")
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketPayments).Get([]byte(p.ID)) != nil {
-			return fmt.Errorf("payment id %s is taken", p.ID)
-		}
-		if id := tx.Bucket(bucketKeys).Get([]byte(p.RequestKey)); id != nil {
-			prev, err := get(tx, string(id))
-			if err != nil {
-				return err
-			}
-			prev.Due(p.Created)
-			if prev.Live() {
-				return fmt.Errorf("%w: payment %s", payment.ErrKeyTaken, prev.ID)
-			}
-		}
-		if p.TillCode != "" {
-			if id := tx.Bucket(bucketCodes).Get(codeKey(p.OperatorID, p.TillCode)); id != nil {
-				prev, err := get(tx, string(id))
-				if err != nil {
-					return err
-				}
-				if prev.State == payment.Pending && p.Created.Before(prev.Expires) {
-					return fmt.Errorf("%w: %s", payment.ErrCodeTaken, p.TillCode)
-				}
-			}
-			if err := tx.Bucket(bucketCodes).Put(codeKey(p.OperatorID, p.TillCode), []byte(p.ID)); err != nil {
-				return err
-			}
-		}
-		if err := tx.Bucket(bucketKeys).Put([]byte(p.RequestKey), []byte(p.ID)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketByOp).Put(opKey(p.OperatorID, p.Created, p.ID), nil); err != nil {
-			return err
-		}
-		return put(tx, p)
-	})
-}
-
-// Get implements payment.Store.
-func (s *Store) Get(id string) (p payment.Payment, err error) {
-	err = s.db.View(func(tx *bbolt.Tx) error { p, err = get(tx, id); return err })
-	return p, err
-}
-
-// ByKey implements payment.Store.
-func (s *Store) ByKey(key string) (p payment.Payment, err error) {
-	err = s.db.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bucketKeys).Get([]byte(key))
-		if id == nil {
-			return fmt.Errorf("%w: no payment for this request", payment.ErrNotFound)
-		}
-		p, err = get(tx, string(id))
-		return err
-	})
-	return p, err
-}
-
-// ByTillCode implements payment.Store.
-func (s *Store) ByTillCode(op, code string) (p payment.Payment, err error) {
-	err = s.db.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bucketCodes).Get(codeKey(op, code))
-		if id == nil {
-			return fmt.Errorf("%w: no till payment %s at this shop", payment.ErrNotFound, code)
-		}
-		p, err = get(tx, string(id))
-		return err
-	})
-	return p, err
-}
-
-// Since implements payment.Store.
-func (s *Store) Since(op string, since time.Time) (ps []payment.Payment, err error) {
-	err = s.db.View(func(tx *bbolt.Tx) error {
-		prefix := append([]byte(op), 0)
-		start := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(max(since.UnixNano(), 0)))
-		c := tx.Bucket(bucketByOp).Cursor()
-		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			p, err := get(tx, string(k[len(prefix)+8:]))
-			if err != nil {
-				return err
-			}
-			ps = append(ps, p)
-		}
-		return nil
-	})
-	return ps, err
-}
-
-// Update implements payment.Store.
-func (s *Store) Update(id string, fn func(*payment.Payment) error) (p payment.Payment, err error) {
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		if p, err = get(tx, id); err != nil {
-			return err
-		}
-		if err := fn(&p); err != nil {
-			return err
-		}
-		return put(tx, &p)
-	})
-	return p, err
-}
-
-// Check says whether payment id pays for claim now (payment.Payment.Admits),
-// before the desk reserves a number.
-func (s *Store) Check(id string, c payment.Claim, now time.Time) (payment.Payment, error) {
-	p, err := s.Get(id)
-	if err != nil {
-		return p, err
+	if !t.tx.Writable() {
+		return bberrors.ErrTxNotWritable
 	}
-	return p, p.Admits(c, now)
+	if v, err := t.value(bucketPayments, []byte(p.ID)); err != nil || v != nil {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("payment id %s is taken", p.ID)
+	}
+	id, err := t.value(bucketKeys, []byte(p.RequestKey))
+	if err != nil {
+		return err
+	}
+	if id != nil {
+		prev, err := t.Get(string(id))
+		if err != nil {
+			return err
+		}
+		prev.Due(p.Created)
+		if prev.Live() {
+			return fmt.Errorf("%w: payment %s", payment.ErrKeyTaken, prev.ID)
+		}
+	}
+	if p.TillCode != "" {
+		id, err := t.value(bucketCodes, codeKey(p.OperatorID, p.TillCode))
+		if err != nil {
+			return err
+		}
+		if id != nil {
+			prev, err := t.Get(string(id))
+			if err != nil {
+				return err
+			}
+			if prev.State == payment.Pending && p.Created.Before(prev.Expires) {
+				return fmt.Errorf("%w: %s", payment.ErrCodeTaken, p.TillCode)
+			}
+		}
+		if err := t.put(bucketCodes, codeKey(p.OperatorID, p.TillCode), []byte(p.ID)); err != nil {
+			return err
+		}
+	}
+	if err := t.put(bucketKeys, []byte(p.RequestKey), []byte(p.ID)); err != nil {
+		return err
+	}
+	if err := t.put(bucketByOp, opKey(p.OperatorID, p.Created, p.ID), nil); err != nil {
+		return err
+	}
+	return t.store(p)
 }
 
-// UseIn marks payment id used by certificate certID inside tx, the
-// transaction that stores the certificate: both commit or neither does.
-func (s *Store) UseIn(tx *bbolt.Tx, id string, c payment.Claim, certID string, now time.Time) error {
-	p, err := get(tx, id)
+func (t txn) ByKey(key string) (payment.Payment, error) {
+	id, err := t.value(bucketKeys, []byte(key))
+	if err != nil {
+		return payment.Payment{}, err
+	}
+	if id == nil {
+		return payment.Payment{}, fmt.Errorf("%w: no payment for this request", payment.ErrNotFound)
+	}
+	return t.Get(string(id))
+}
+
+func (t txn) ByTillCode(op, code string) (payment.Payment, error) {
+	id, err := t.value(bucketCodes, codeKey(op, code))
+	if err != nil {
+		return payment.Payment{}, err
+	}
+	if id == nil {
+		return payment.Payment{}, fmt.Errorf("%w: no till payment %s at this shop", payment.ErrNotFound, code)
+	}
+	return t.Get(string(id))
+}
+
+func (t txn) Since(op string, since time.Time) (ps []payment.Payment, err error) {
+	b, err := t.bucket(bucketByOp)
+	if b == nil || err != nil {
+		return nil, err
+	}
+	prefix := append([]byte(op), 0)
+	start := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(max(since.UnixNano(), 0)))
+	c := b.Cursor()
+	for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		p, err := t.Get(string(k[len(prefix)+8:]))
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+func (t txn) Put(p *payment.Payment) error {
+	if !t.tx.Writable() {
+		return bberrors.ErrTxNotWritable
+	}
+	if _, err := t.Get(p.ID); err != nil {
+		return err
+	}
+	return t.store(p)
+}
+
+func (t txn) Use(id string, c payment.Claim, certID string, now time.Time) error {
+	if !t.tx.Writable() {
+		return bberrors.ErrTxNotWritable
+	}
+	p, err := t.Get(id)
 	if err != nil {
 		return err
 	}
 	if err := p.Use(c, certID, now); err != nil {
 		return err
 	}
-	return put(tx, &p)
+	return t.store(&p)
+}
+
+// Store is payment.Store on a bbolt file, each call one transaction.
+//
+// Deprecated: use the hub's store.Store (payment.Over(store.Domain(s,
+// store.Tx.Payments))); kept until every caller has moved.
+type Store struct {
+	payment.Store
+	db *bbolt.DB
+}
+
+// New opens the payments of db.
+func New(db *bbolt.DB) (*Store, error) {
+	return &Store{Store: payment.Over(runner{db}), db: db}, nil
+}
+
+// Check is payment.Check.
+func (s *Store) Check(id string, c payment.Claim, now time.Time) (payment.Payment, error) {
+	return payment.Check(s.Store, id, c, now)
+}
+
+// UseIn marks payment id used by certificate certID inside tx, the
+// transaction that stores the certificate: both commit or neither does.
+func (s *Store) UseIn(tx *bbolt.Tx, id string, c payment.Claim, certID string, now time.Time) error {
+	return In(tx).Use(id, c, certID, now)
+}
+
+type runner struct{ db *bbolt.DB }
+
+func (r runner) Update(_ context.Context, fn func(payment.Tx) error) error {
+	return r.db.Update(func(tx *bbolt.Tx) error { return fn(In(tx)) })
+}
+
+func (r runner) View(_ context.Context, fn func(payment.Tx) error) error {
+	return r.db.View(func(tx *bbolt.Tx) error { return fn(In(tx)) })
 }
