@@ -19,7 +19,6 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -34,8 +33,9 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
-	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/settlement"
@@ -312,22 +312,18 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, err e
 	c.render(w, r, status, "error", v)
 }
 
-// statusOf maps domain errors of the stores to HTTP status.
+// statusOf is the HTTP status of err, by the hub's one table of errors
+// (hubfault), which the API answers with too.
 func statusOf(err error) int {
-	switch {
-	case errors.Is(err, operators.ErrNotFound), errors.Is(err, certificate.ErrNotFound), errors.Is(err, staff.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, operators.ErrInvalid), errors.Is(err, operators.ErrTransition), errors.Is(err, staff.ErrInvalid), errors.Is(err, city.ErrInvalid),
-		errors.Is(err, staff.ErrExists), errors.Is(err, settlement.ErrInvalid), errors.As(err, new(badInput)):
-		return http.StatusUnprocessableEntity
-	}
-	return http.StatusInternalServerError
+	k, _ := hubfault.Of(err)
+	return k.Status()
 }
 
-// badInput is a form value the console refuses.
-type badInput string
-
-func (b badInput) Error() string { return string(b) }
+// badInput is a form value the console refuses: the request's content
+// refused (fault.Invalid, 422 unless the page says otherwise).
+func badInput(msg string) error {
+	return fault.New(fault.Invalid, hubfault.ReasonInvalid, msg)
+}
 
 // redirect answers a POST with 303 to a page of this site, with a flash
 // key.

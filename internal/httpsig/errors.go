@@ -10,7 +10,8 @@ package httpsig
 
 import (
 	"errors"
-	"net/http"
+
+	"github.com/sportello/sportello/internal/fault"
 )
 
 // Sentinel errors a KeyResolver returns (possibly wrapped) so the verifier
@@ -67,24 +68,28 @@ var Reasons = []Reason{
 	ReasonKeyLookupFailed, ReasonNonceStoreFailed, ReasonWeakPublicKey,
 }
 
-// Status is the HTTP status a refusal for this reason is answered with:
-// 403 when the signer is known but not allowed, 413 for an oversize body,
-// 400 for content that could not be read,
-// 503 when the hub itself could not decide, 401 otherwise.
-func (r Reason) Status() int {
+// Kind is what sort of refusal this reason is (package fault, whose one
+// table gives the HTTP status): forbidden when the signer is known but not
+// allowed, too large for an oversize body, malformed for content that
+// could not be read, unavailable when the hub itself could not decide,
+// unauthenticated otherwise.
+func (r Reason) Kind() fault.Kind {
 	switch r {
 	case ReasonKeyRevoked, ReasonKeySuspended:
-		return http.StatusForbidden
+		return fault.Forbidden
 	case ReasonBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
+		return fault.TooLarge
 	case ReasonBodyUnreadable:
-		return http.StatusBadRequest
+		return fault.Malformed
 	case ReasonKeyLookupFailed, ReasonNonceStoreFailed:
-		return http.StatusServiceUnavailable
+		return fault.Unavailable
 	default:
-		return http.StatusUnauthorized
+		return fault.Unauthenticated
 	}
 }
+
+// Status is the HTTP status a refusal for this reason is answered with.
+func (r Reason) Status() int { return r.Kind().Status() }
 
 // Error is a refused message: the reason code, a sentence for people, and
 // the underlying cause when there is one.

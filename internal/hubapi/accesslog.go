@@ -9,6 +9,7 @@ import (
 	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -29,8 +30,7 @@ func (s *Server) accessLogRoutes(mux *http.ServeMux) {
 
 // identificationFailed is the one answer to every failed identification: the
 // cause stays in the hub's log, so the answer cannot probe the registry.
-var identificationFailed = apiError{http.StatusForbidden, api.ReasonIdentificationFailed,
-	errors.New("the card or document does not identify a person of the registry; nothing about anyone was read")}
+var identificationFailed = fault.New(fault.Forbidden, api.ReasonIdentificationFailed, "the card or document does not identify a person of the registry; nothing about anyone was read")
 
 func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 	keyID, err := signedKey(r)
@@ -48,7 +48,7 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Requester.Method == "" {
-		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the access log is shown only to the person it is about: send their CIE tap (or, at a counter, their document)"})
+		s.fail(w, r, fault.New(fault.Malformed, api.ReasonRequesterEvidenceRequired, "the access log is shown only to the person it is about: send their CIE tap (or, at a counter, their document)"))
 		return
 	}
 	if req.Page == 0 {
@@ -111,7 +111,7 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := accesslog.Query(src, s.placeNames(), s.protocols, who.CF, s.Now(), req.Page, req.PageSize)
 	if errors.Is(err, accesslog.ErrBadPage) {
-		err = badRequest{api.ReasonBadPage, err.Error()}
+		err = fault.New(fault.Malformed, api.ReasonBadPage, err.Error())
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpsig"
 )
 
@@ -29,7 +30,7 @@ func decodeBody(r *http.Request, limit int64, v any, shape string) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest{"bad_request", fmt.Sprintf("%s: %v", shape, err)}
+		return fault.New(fault.Malformed, "bad_request", fmt.Sprintf("%s: %v", shape, err))
 	}
 	return nil
 }
@@ -42,7 +43,7 @@ func requestChannel(channel, def string) (string, error) {
 	case api.ChannelCounter, api.ChannelSelfService:
 		return channel, nil
 	}
-	return "", badRequest{"bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", channel)}
+	return "", fault.New(fault.Malformed, "bad_request", fmt.Sprintf("channel %q is neither counter nor self_service", channel))
 }
 
 // peekBody reads r's body (at most one byte past what a handler accepts, so

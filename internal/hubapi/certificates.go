@@ -12,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
@@ -66,7 +67,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" || len(key) > 200 {
-		s.fail(w, r, badRequest{"idempotency_key_required", "every certificate request needs an Idempotency-Key header of at most 200 characters, so a retry never issues or charges twice"})
+		s.fail(w, r, fault.New(fault.Malformed, "idempotency_key_required", "every certificate request needs an Idempotency-Key header of at most 200 characters, so a retry never issues or charges twice"))
 		return
 	}
 	var req api.CertificateRequest
@@ -86,7 +87,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Requester == nil || req.Requester.Method == "" {
-		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"})
+		s.fail(w, r, fault.New(fault.Malformed, api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"))
 		return
 	}
 	at, err := historicalDate(req.At)
@@ -339,7 +340,7 @@ func historicalDate(s string) (registry.Date, error) {
 	}
 	d, err := registry.ParseDate(strings.TrimSpace(s))
 	if err != nil {
-		return registry.Date{}, badRequest{"date_invalid", "at: " + err.Error()}
+		return registry.Date{}, fault.New(fault.Malformed, "date_invalid", "at: "+err.Error())
 	}
 	return d, nil
 }

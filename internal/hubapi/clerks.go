@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie"
 	"github.com/sportello/sportello/internal/codicefiscale"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
@@ -61,7 +62,7 @@ func (s *Server) withClerk(next http.Handler) http.Handler {
 		c, err := s.resolveClerk(keyID, token)
 		if err != nil {
 			s.Log.Info("clerk session refused", "key_id", keyID, "err", err)
-			s.fail(w, r, clerkError(err))
+			s.fail(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clerkKey{}, c)))
@@ -113,34 +114,9 @@ func (s *Server) counterClerk(r *http.Request, channel string) (audit.Clerk, err
 		if !s.RequireClerk {
 			return audit.Clerk{}, nil
 		}
-		return audit.Clerk{}, apiError{http.StatusUnauthorized, api.ReasonClerkLoginRequired,
-			errors.New("a clerk must log in at this device with their own CIE and PIN (or password and code) before issuing or looking anyone up")}
+		return audit.Clerk{}, fault.New(fault.Unauthenticated, api.ReasonClerkLoginRequired, "a clerk must log in at this device with their own CIE and PIN (or password and code) before issuing or looking anyone up")
 	}
 	return audit.Clerk{ID: c.ID, Name: c.Name}, nil
-}
-
-// clerkError maps the log-in's and the session's errors to status and reason.
-func clerkError(err error) error {
-	for _, m := range []struct {
-		target error
-		status int
-		reason string
-	}{
-		{operators.ErrClerkNotEnabled, http.StatusForbidden, api.ReasonClerkNotEnabled},
-		{operators.ErrClerkSuspended, http.StatusForbidden, api.ReasonClerkSuspended},
-		{operators.ErrClerkExpired, http.StatusForbidden, api.ReasonClerkExpired},
-		{operators.ErrClerkNotTrained, http.StatusForbidden, api.ReasonClerkNotTrained},
-		{operators.ErrClerkCredentials, http.StatusUnauthorized, api.ReasonClerkPasswordWrong},
-		{operators.ErrClerkTOTPReused, http.StatusUnauthorized, api.ReasonClerkCodeReused},
-		{operators.ErrSessionExpired, http.StatusUnauthorized, api.ReasonClerkSessionExpired},
-		{operators.ErrSessionUnknown, http.StatusUnauthorized, api.ReasonClerkLoginRequired},
-		{operators.ErrSessionOtherOwner, http.StatusUnauthorized, api.ReasonClerkLoginRequired},
-	} {
-		if errors.Is(err, m.target) {
-			return apiError{m.status, m.reason, err}
-		}
-	}
-	return err
 }
 
 // maxClerkLoginBody bounds a log-in: a CIE's key and SOD, a few kB.
@@ -153,7 +129,7 @@ func (s *Server) clerkLogIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Clerks == nil || s.Operators == nil {
-		s.fail(w, r, apiError{http.StatusNotFound, "not_found", errors.New("this hub keeps no clerks")})
+		s.fail(w, r, fault.New(fault.NotFound, "not_found", "this hub keeps no clerks"))
 		return
 	}
 	_, op, err := s.Operators.Authorise(keyID)
@@ -176,14 +152,14 @@ func (s *Server) clerkLogIn(w http.ResponseWriter, r *http.Request) {
 		method = operators.LoginPassword
 		c, err = s.clerkByPassword(op.ID, req, now)
 	default:
-		err = badRequest{"bad_request", "log in with either the clerk's CIE or codice fiscale, password and code"}
+		err = fault.New(fault.Malformed, "bad_request", "log in with either the clerk's CIE or codice fiscale, password and code")
 	}
 	if err == nil {
 		err = c.MayWork(op.ID, now)
 	}
 	if err != nil {
 		s.Log.Info("clerk log-in refused", "key_id", keyID, "operator", op.ID, "method", method, "err", err)
-		s.fail(w, r, clerkError(err))
+		s.fail(w, r, err)
 		return
 	}
 	token, sess, err := operators.NewClerkSession(nil, c, keyID, method, now)
@@ -204,13 +180,13 @@ func (s *Server) clerkLogIn(w http.ResponseWriter, r *http.Request) {
 // record, else through the registry, whose CIE must be valid today.
 func (s *Server) clerkByTap(ctx context.Context, keyID, opID string, ev *api.RequesterEvidence, now time.Time) (*operators.Clerk, error) {
 	if ev.Method != api.EvidenceCIE {
-		return nil, badRequest{"bad_request", fmt.Sprintf("a clerk logs in with a CIE tap, method %q, not %q", api.EvidenceCIE, ev.Method)}
+		return nil, fault.New(fault.Malformed, "bad_request", fmt.Sprintf("a clerk logs in with a CIE tap, method %q, not %q", api.EvidenceCIE, ev.Method))
 	}
 	if !ev.PINProved {
-		return nil, apiError{http.StatusForbidden, api.ReasonClerkPINNotVerified, errors.New("the card's PIN was not verified: a clerk logs in with their CIE and its PIN")}
+		return nil, fault.New(fault.Forbidden, api.ReasonClerkPINNotVerified, "the card's PIN was not verified: a clerk logs in with their CIE and its PIN")
 	}
 	if d := now.Sub(ev.TappedAt); d > MaxClerkTapAge || d < -MaxClerkTapAge {
-		return nil, apiError{http.StatusForbidden, api.ReasonClerkTapStale, fmt.Errorf("the tap was made at %s, too far from the hub's time %s: tap the card again", ev.TappedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+		return nil, fault.New(fault.Forbidden, api.ReasonClerkTapStale, fmt.Sprintf("the tap was made at %s, too far from the hub's time %s: tap the card again", ev.TappedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 	}
 	res := cie.VerifyTap(cie.Tap{NIS: ev.NIS, Kpub: ev.Kpub, SOD: ev.SOD, Nonce: ev.TapNonce, TappedAt: ev.TappedAt, Response: ev.Response},
 		keyID, cie.Options{CSCAs: s.CSCAs, Now: now})
@@ -219,7 +195,7 @@ func (s *Server) clerkByTap(ctx context.Context, keyID, opID string, ev *api.Req
 		if len(res.Problems) > 0 {
 			detail = res.Problems[0].Detail
 		}
-		return nil, apiError{http.StatusForbidden, api.ReasonClerkCardNotGenuine, errors.New("the card is not a genuine CIE tapped at this device: " + detail)}
+		return nil, fault.New(fault.Forbidden, api.ReasonClerkCardNotGenuine, "the card is not a genuine CIE tapped at this device: "+detail)
 	}
 	if c, err := s.Clerks.ClerkByNIS(opID, res.NIS); err == nil {
 		return c, nil
@@ -233,7 +209,7 @@ func (s *Server) clerkByTap(ctx context.Context, keyID, opID string, ev *api.Req
 			return err
 		}
 		if !holdsValid(p, registry.DateOf(now.In(operators.Rome)), func(d registry.Document) bool { return d.NIS == res.NIS }) {
-			return apiError{http.StatusForbidden, api.ReasonClerkCardNotValid, errors.New("this CIE is expired or revoked: log in with a valid one")}
+			return fault.New(fault.Forbidden, api.ReasonClerkCardNotValid, "this CIE is expired or revoked: log in with a valid one")
 		}
 		cf = p.CF
 		return nil
@@ -263,7 +239,7 @@ func (s *Server) clerkOfShop(opID, cf string) (*operators.Clerk, error) {
 func (s *Server) clerkByPassword(opID string, req api.ClerkLogin, now time.Time) (*operators.Clerk, error) {
 	cf := strings.ToUpper(strings.TrimSpace(req.CF))
 	if err := codicefiscale.Validate(cf); err != nil {
-		return nil, badRequest{certificate.ReasonInvalidCF, fmt.Sprintf("codice fiscale %q is not valid: %v", cf, err)}
+		return nil, fault.New(fault.Malformed, certificate.ReasonInvalidCF, fmt.Sprintf("codice fiscale %q is not valid: %v", cf, err))
 	}
 	c, err := s.clerkOfShop(opID, cf)
 	if err != nil {
@@ -319,7 +295,7 @@ func (s *Server) attended(r *http.Request) error {
 		return err
 	}
 	if o.Category == operators.SelfService {
-		return badRequest{certificate.ReasonInvalidChannel, o.DisplayName() + " is an unattended self-service kiosk: its requests are on the self_service channel, not counter"}
+		return fault.New(fault.Malformed, certificate.ReasonInvalidChannel, o.DisplayName()+" is an unattended self-service kiosk: its requests are on the self_service channel, not counter")
 	}
 	return nil
 }

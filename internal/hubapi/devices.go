@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -62,7 +63,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(req.Code) == "" {
-		s.fail(w, r, badRequest{"bad_request", "the enrolment request has no code; city staff give one with hub operator enrol-code"})
+		s.fail(w, r, fault.New(fault.Malformed, "bad_request", "the enrolment request has no code; city staff give one with hub operator enrol-code"))
 		return
 	}
 	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
@@ -70,14 +71,14 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		pub, err = base64.RawURLEncoding.DecodeString(req.PublicKey)
 	}
 	if err != nil || len(pub) != ed25519.PublicKeySize {
-		s.fail(w, r, badRequest{"bad_public_key", "public_key must be the base64 of a raw 32-byte Ed25519 public key"})
+		s.fail(w, r, fault.New(fault.Malformed, "bad_public_key", "public_key must be the base64 of a raw 32-byte Ed25519 public key"))
 		return
 	}
 	// Checked before the code is redeemed, so a kiosk whose key is refused
 	// can make a new key and enrol with the same code.
 	if err := httpsig.CheckPublicKey(pub); err != nil {
 		s.Log.Info("enrolment refused", "err", err, "remote", r.RemoteAddr)
-		s.fail(w, r, badRequest{string(httpsig.ReasonWeakPublicKey), err.Error() + "; make a new key with the kiosk's enrol command"})
+		s.fail(w, r, fault.New(fault.Malformed, string(httpsig.ReasonWeakPublicKey), err.Error()+"; make a new key with the kiosk's enrol command"))
 		return
 	}
 	d, err := s.Operators.Enrol(req.Code, pub, req.Name)
@@ -94,30 +95,17 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// apiError is a refusal with its own status and reason code.
-type apiError struct {
-	status int
-	reason string
-	err    error
-}
-
-func (e apiError) Error() string { return e.err.Error() }
-func (e apiError) Unwrap() error { return e.err }
-
+// enrolError is what an enrolment's errors answer besides the table's
+// (hubfault): an operator that may not enrol devices is refused as outside
+// its agreement, and its invalid data is a malformed enrolment.
 func enrolError(err error) error {
 	switch {
-	case errors.Is(err, operators.ErrCodeUnknown):
-		return apiError{http.StatusForbidden, "enrolment_code_invalid", err}
-	case errors.Is(err, operators.ErrCodeUsed):
-		return apiError{http.StatusConflict, "enrolment_code_used", err}
-	case errors.Is(err, operators.ErrCodeExpired):
-		return apiError{http.StatusGone, "enrolment_code_expired", err}
 	case errors.Is(err, opbolt.ErrKeyInUse):
-		return apiError{http.StatusConflict, "key_in_use", err}
+		return fault.Wrap(fault.Conflict, "key_in_use", err)
 	case errors.Is(err, operators.ErrTransition):
-		return apiError{http.StatusForbidden, "operator_not_allowed", err}
+		return fault.Wrap(fault.Forbidden, "operator_not_allowed", err)
 	case errors.Is(err, operators.ErrInvalid):
-		return apiError{http.StatusBadRequest, "bad_request", err}
+		return fault.Wrap(fault.Malformed, "bad_request", err)
 	}
 	return err
 }

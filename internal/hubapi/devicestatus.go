@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
@@ -33,7 +34,7 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.OldestAgeSeconds < 0 || in.OldestAgeSeconds > int64(opbolt.MaxBacklogAge/time.Second) {
-		s.fail(w, r, badRequest{reasonBacklog, fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(opbolt.MaxBacklogAge/time.Second))})
+		s.fail(w, r, fault.New(fault.Malformed, reasonBacklog, fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(opbolt.MaxBacklogAge/time.Second))))
 		return
 	}
 	b, err := s.Operators.SetBacklog(keyID, opbolt.Backlog{Pending: in.Pending, Refused: in.Refused,
@@ -55,7 +56,7 @@ const reasonBacklog = "implausible_backlog"
 // statusError maps an impossible report to 400; other errors keep theirs.
 func statusError(err error) error {
 	if errors.Is(err, operators.ErrInvalid) {
-		return badRequest{reasonBacklog, err.Error()}
+		return fault.New(fault.Malformed, reasonBacklog, err.Error())
 	}
 	return err
 }

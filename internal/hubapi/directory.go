@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/operators"
 )
 
@@ -117,7 +118,7 @@ func (s *Server) directoryQuery(r *http.Request) (operators.Query, error) {
 	coord := func(name string, max float64) (float64, error) {
 		x, err := strconv.ParseFloat(v.Get(name), 64)
 		if err != nil || x < -max || x > max {
-			return 0, badRequest{"bad_request", fmt.Sprintf("%s must be a number of degrees between -%g and %g", name, max, max)}
+			return 0, fault.New(fault.Malformed, "bad_request", fmt.Sprintf("%s must be a number of degrees between -%g and %g", name, max, max))
 		}
 		return x, nil
 	}
@@ -130,13 +131,13 @@ func (s *Server) directoryQuery(r *http.Request) (operators.Query, error) {
 	}
 	if at := v.Get("at"); at != "" {
 		if q.At, err = time.Parse(time.RFC3339, at); err != nil {
-			return q, badRequest{"bad_request", fmt.Sprintf("at must be an RFC 3339 time such as 2026-04-07T10:00:00+02:00, not %q", at)}
+			return q, fault.New(fault.Malformed, "bad_request", fmt.Sprintf("at must be an RFC 3339 time such as 2026-04-07T10:00:00+02:00, not %q", at))
 		}
 	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > maxDirectoryLimit {
-			return q, badRequest{"bad_request", fmt.Sprintf("limit must be a whole number from 1 to %d", maxDirectoryLimit)}
+			return q, fault.New(fault.Malformed, "bad_request", fmt.Sprintf("limit must be a whole number from 1 to %d", maxDirectoryLimit))
 		}
 		q.Limit = n
 	}
@@ -145,7 +146,7 @@ func (s *Server) directoryQuery(r *http.Request) (operators.Query, error) {
 	case "true", "1":
 		q.IncludeClosed = true
 	default:
-		return q, badRequest{"bad_request", "include_closed must be true or false"}
+		return q, fault.New(fault.Malformed, "bad_request", "include_closed must be true or false")
 	}
 	return q, nil
 }

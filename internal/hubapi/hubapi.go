@@ -16,23 +16,18 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
-	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
-
-// badRequest is a malformed request: 400 with its reason code.
-type badRequest struct{ reason, msg string }
-
-func (e badRequest) Error() string { return e.msg }
 
 // Server holds what the handlers need.
 type Server struct {
@@ -130,62 +125,21 @@ func (s *Server) Handler() http.Handler {
 	return s.logRequests(s.signAPIResponses(h))
 }
 
-// statusOf maps domain errors to HTTP status and reason code.
+// statusOf is the HTTP status and reason code of err: the idempotency
+// key's conflict of the certificates' store, then the hub's one table
+// (hubfault).
 func statusOf(err error) (int, string) {
-	var refusal *certificate.Refusal
 	var conflict *certbolt.ConflictError
-	var herr *httpsig.Error
-	var br badRequest
-	var ae apiError
-	if status, reason, ok := paymentStatus(err); ok {
-		return status, reason
+	if errors.As(err, &conflict) && !hasFault(err) {
+		return fault.Conflict.Status(), "idempotency_conflict"
 	}
-	switch {
-	case errors.As(err, &ae):
-		return ae.status, ae.reason
-	case errors.As(err, &herr):
-		return herr.Reason.Status(), string(herr.Reason)
-	case errors.As(err, &conflict):
-		return http.StatusConflict, "idempotency_conflict"
-	case errors.As(err, &refusal):
-		switch refusal.Reason {
-		case certificate.ReasonSubjectNotFound:
-			return http.StatusNotFound, refusal.Reason
-		case certificate.ReasonOperatorNotAllowed, certificate.ReasonRequesterNotAllowed,
-			certificate.ReasonIdentificationFailed, certificate.ReasonNotRequesterHousehold:
-			return http.StatusForbidden, refusal.Reason
-		case certificate.ReasonRequesterEvidenceRequired:
-			return http.StatusBadRequest, refusal.Reason
-		case certificate.ReasonContrassegnoUsed:
-			// The marca is already on another certificate: the request
-			// conflicts with the hub's state, not with its own form.
-			return http.StatusConflict, refusal.Reason
-		}
-		return http.StatusUnprocessableEntity, refusal.Reason
-	case errors.Is(err, certificate.ErrPDFExpired):
-		return http.StatusGone, api.ReasonPDFExpired
-	case errors.Is(err, certbolt.ErrNotFound):
-		return http.StatusNotFound, "not_found"
-	case errors.As(err, &br):
-		return http.StatusBadRequest, br.reason
-	case errors.Is(err, registry.ErrNotFound):
-		return http.StatusNotFound, "not_found"
-	case errors.Is(err, registry.ErrAmbiguous):
-		return http.StatusConflict, "ambiguous"
-	case errors.Is(err, registry.ErrConflict):
-		return http.StatusConflict, "conflict"
-	case errors.Is(err, registry.ErrInvalid):
-		return http.StatusUnprocessableEntity, "invalid"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, api.ReasonUnavailable
-	case errors.Is(err, protocol.ErrClockBehind):
-		return http.StatusServiceUnavailable, api.ReasonRegisterClockBehind
-	case errors.Is(err, protocol.ErrDayClosed):
-		return http.StatusServiceUnavailable, api.ReasonRegisterDayClosed
-	case storageFull(err):
-		return http.StatusServiceUnavailable, api.ReasonStorageFull
-	}
-	return http.StatusInternalServerError, "internal"
+	return hubfault.Status(err)
+}
+
+// hasFault reports whether a handler classified err itself.
+func hasFault(err error) bool {
+	_, ok := fault.As(err)
+	return ok
 }
 
 // storageFullMessage is what clients read of a full disk: not the paths

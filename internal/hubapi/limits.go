@@ -15,6 +15,8 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -220,15 +222,6 @@ func (s *Server) afterLimits(r *http.Request, req limitedRequest, d limits.Decis
 	s.Log.Warn("limits: device suspended until staff review it", "key_id", req.Device, "operator", req.Shop, "reason", reason)
 }
 
-// limitStatus is the HTTP status of each refusal of the limits.
-func limitStatus(reason string) int {
-	switch reason {
-	case limits.ReasonRateLimited, limits.ReasonDailyCap:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusForbidden
-}
-
 // refuseLimited answers a refusal of the limits, after recording it in the
 // audit log: a refusal that could not be audited is answered 503.
 func (s *Server) refuseLimited(w http.ResponseWriter, r *http.Request, req limitedRequest, d limits.Decision) {
@@ -246,13 +239,13 @@ func (s *Server) refuseLimited(w http.ResponseWriter, r *http.Request, req limit
 	}
 	if err != nil {
 		s.Log.Error("limits: cannot audit a refusal", "key_id", req.Device, "reason", d.Reason, "err", err)
-		s.fail(w, r, apiError{http.StatusServiceUnavailable, api.ReasonUnavailable, errors.New("the hub could not record the refusal of this request in its audit log; try again later")})
+		s.fail(w, r, fault.New(fault.Unavailable, api.ReasonUnavailable, "the hub could not record the refusal of this request in its audit log; try again later"))
 		return
 	}
 	if d.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(d.RetryAfter.Seconds())), 10))
 	}
-	writeJSON(w, limitStatus(d.Reason), api.Problem{Reason: d.Reason, Message: d.Message})
+	writeJSON(w, hubfault.LimitKind(d.Reason).Status(), api.Problem{Reason: d.Reason, Message: d.Message})
 }
 
 // bodySubject reads the certificate request's subject and channel and puts

@@ -5,13 +5,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
 	"strings"
 
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
@@ -27,34 +27,34 @@ func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) 
 // the client a trusted proxy named (see package frontdoor): behind a
 // proxy on the same machine that the hub was not told about, every
 // request looks local, so such a set-up must use the token.
-func (s *Server) metricsAllowed(r *http.Request) (apiError, bool) {
+func (s *Server) metricsAllowed(r *http.Request) (*fault.Error, bool) {
 	if s.MetricsToken != "" {
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
 			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.MetricsToken)) == 1 {
-			return apiError{}, true
+			return nil, true
 		}
 	}
 	if a, ok := frontdoor.ClientAddr(r); ok {
 		if len(s.MetricsAllow) == 0 && a.IsLoopback() {
-			return apiError{}, true
+			return nil, true
 		}
 		for _, p := range s.MetricsAllow {
 			if p.Contains(a) {
-				return apiError{}, true
+				return nil, true
 			}
 		}
 	}
 	if s.MetricsToken != "" {
-		return apiError{http.StatusUnauthorized, "metrics_token_required", errors.New("from this address the metrics need the bearer token configured on the hub (hub serve --metrics-token-file)")}, false
+		return fault.New(fault.Unauthenticated, "metrics_token_required", "from this address the metrics need the bearer token configured on the hub (hub serve --metrics-token-file)"), false
 	}
-	return apiError{http.StatusForbidden, "metrics_forbidden", errors.New("the metrics are served only to the addresses configured on the hub (hub serve --metrics-allow), loopback by default")}, false
+	return fault.New(fault.Forbidden, "metrics_forbidden", "the metrics are served only to the addresses configured on the hub (hub serve --metrics-allow), loopback by default"), false
 }
 
 // metrics writes the Prometheus text exposition format (version 0.0.4) by
 // hand: a few counters and gauges do not need a client library.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	if err, ok := s.metricsAllowed(r); !ok {
-		if err.status == http.StatusUnauthorized {
+		if err.Kind == fault.Unauthenticated {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
 		}
 		s.fail(w, r, err)

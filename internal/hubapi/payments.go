@@ -9,6 +9,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
@@ -28,29 +29,6 @@ func (s *Server) paymentRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/payments/confirm", s.signed(s.limited(limitTillConfirm, http.HandlerFunc(s.confirmPayment))))
 	mux.Handle("GET /api/v1/payments/{id}", s.signed(http.HandlerFunc(s.getPayment)))
 	mux.Handle("DELETE /api/v1/payments/{id}", s.signed(http.HandlerFunc(s.cancelPayment)))
-}
-
-// paymentStatus maps the payment domain's errors to status and reason.
-func paymentStatus(err error) (int, string, bool) {
-	for _, m := range []struct {
-		target error
-		status int
-		reason string
-	}{
-		{payment.ErrRequired, http.StatusPaymentRequired, api.ReasonPaymentRequired},
-		{payment.ErrNotPaid, http.StatusConflict, api.ReasonPaymentPending},
-		{payment.ErrMismatch, http.StatusConflict, api.ReasonPaymentMismatch},
-		{payment.ErrUsed, http.StatusConflict, api.ReasonPaymentUsed},
-		{payment.ErrExpired, http.StatusGone, api.ReasonPaymentExpired},
-		{payment.ErrNotFound, http.StatusNotFound, api.ReasonPaymentUnknown},
-		{payment.ErrMethod, http.StatusBadRequest, api.ReasonPaymentMethod},
-		{payment.ErrServiceDown, http.StatusServiceUnavailable, api.ReasonPaymentServiceDown},
-	} {
-		if errors.Is(err, m.target) {
-			return m.status, m.reason, true
-		}
-	}
-	return 0, "", false
 }
 
 // apiPayment is p as a kiosk sees it.
@@ -84,7 +62,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" || len(key) > 200 {
-		s.fail(w, r, badRequest{"idempotency_key_required", "a payment needs the Idempotency-Key of the certificate request it pays for, at most 200 characters"})
+		s.fail(w, r, fault.New(fault.Malformed, "idempotency_key_required", "a payment needs the Idempotency-Key of the certificate request it pays for, at most 200 characters"))
 		return
 	}
 	var body api.PaymentRequest
@@ -108,7 +86,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Requester == nil || req.Requester.Method == "" {
-		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"})
+		s.fail(w, r, fault.New(fault.Malformed, api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: identify the person asking with their CIE, or their codice fiscale and identity document, and send it as requester"))
 		return
 	}
 	at, err := historicalDate(req.At)
@@ -248,8 +226,7 @@ func (s *Server) cancelPayment(w http.ResponseWriter, r *http.Request) {
 func (s *Server) tillClerk(r *http.Request) (*operators.Clerk, error) {
 	c, ok := ClerkOf(r.Context())
 	if !ok {
-		return nil, apiError{http.StatusUnauthorized, api.ReasonClerkLoginRequired,
-			errors.New("a clerk must log in at the counter before confirming or listing till payments")}
+		return nil, fault.New(fault.Unauthenticated, api.ReasonClerkLoginRequired, "a clerk must log in at the counter before confirming or listing till payments")
 	}
 	return c, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
@@ -66,7 +67,7 @@ func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {
 	}
 	channel := certificate.Channel(ch)
 	if req.Requester.Method == "" {
-		s.fail(w, r, badRequest{api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: send the CIE tap, or the codice fiscale and the number of the identity document shown"})
+		s.fail(w, r, fault.New(fault.Malformed, api.ReasonRequesterEvidenceRequired, "the request names no requester evidence: send the CIE tap, or the codice fiscale and the number of the identity document shown"))
 		return
 	}
 	clerk, err := s.counterClerk(r, string(channel))

@@ -17,13 +17,14 @@ import (
 // with, so the kiosk's catalogue test (internal/kiosk) can demand a
 // sentence for each. It reads the sources: every exported Reason*
 // constant of the packages whose refusals the API passes on, and every
-// reason this package writes itself, must be on the list.
+// reason this package and the error table (fault/hubfault) write
+// themselves, must be on the list.
 func TestReasonsComplete(t *testing.T) {
 	listed := Reasons()
 	// The staff console's, never a kiosk's: a revocation is decided
 	// there (internal/admin).
 	staffOnly := map[string]bool{"revocation.go": true}
-	for _, dir := range []string{"../certificate", "../fees", "../api", "../limits", "../httpsig"} {
+	for _, dir := range []string{"../certificate", "../fees", "../api", "../limits", "../httpsig", "../fault/hubfault"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("%s: %v", dir, err)
@@ -65,8 +66,10 @@ func TestReasonsComplete(t *testing.T) {
 			t.Errorf("no reason constant found in %s", dir)
 		}
 	}
-	own := regexp.MustCompile(`(?:badRequest\{|apiError\{http\.Status\w+, |return http\.Status\w+, |Reason: )"([a-z0-9_]+)"`)
+	own := regexp.MustCompile(`(?:fault\.(?:New|Wrap)\(fault\.\w+, |\.Status\(\), |Reason: )"([a-z0-9_]+)"`)
 	files, _ := filepath.Glob("*.go")
+	table, _ := filepath.Glob("../fault/hubfault/*.go")
+	files = append(files, table...)
 	n := 0
 	for _, file := range files {
 		if strings.HasSuffix(file, "_test.go") {

@@ -1,34 +1,11 @@
 package hubapi
 
 import (
-	"errors"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
 )
-
-// storageFull reports whether err is the disk, or the account's quota,
-// being full. bbolt returns the write(2) error wrapped, but reports a
-// failure to grow its file with the cause formatted as text ("file resize
-// error: %s", "file sync error: %s"), hence the second test, kept to those
-// two sentences so that no text a client sends can pass for a full disk.
-func storageFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return true
-	}
-	msg := err.Error()
-	for _, op := range []string{"file resize error: ", "file sync error: "} {
-		for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
-			if i := strings.Index(msg, op); i >= 0 && strings.Contains(msg[i:], errno.Error()) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // retryAfter is the Retry-After, in seconds, of a 503 answer with reason:
 // a full disk waits for someone to free space, a clock behind the register
