@@ -5,8 +5,10 @@
 // SHA-256 of the document are fixed when the number is assigned. A daily
 // register lists one day's entries in number order.
 //
-// Numbering and storage live in protocol/protobolt; this package holds the
-// types, the year and day rules, and the daily export.
+// This package holds the types, the year and day rules, the daily export,
+// and the interfaces of the register's stores (Tx, Numbering, store.go);
+// the stores live under internal/store (bolt/protobolt, postgres), with
+// their conformance suite in protocol/protocoltest.
 package protocol
 
 import (

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -38,6 +39,11 @@ type Store interface {
 	// "postgres".
 	Backend() string
 	Close() error
+	// Numbering hands out the protocol register's numbers outside any
+	// transaction (reserve, registered, abandon, close a day, recover);
+	// on a database several hubs share, from the database, so the hubs
+	// number one sequence.
+	Numbering() protocol.Numbering
 }
 
 // Tx is one transaction; each method hands out one domain's view of it.
@@ -55,6 +61,10 @@ type Tx interface {
 	// the desk enqueues one in the transaction that issues its
 	// certificate.
 	Notices() notify.Tx
+	// Protocol is the protocol register: a document's entry is written
+	// here, in the transaction that stores the document. In a View its
+	// Write fails with ErrReadOnly.
+	Protocol() protocol.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.

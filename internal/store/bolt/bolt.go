@@ -17,10 +17,12 @@ import (
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
+	"github.com/sportello/sportello/internal/store/bolt/protobolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
@@ -29,7 +31,8 @@ type Store struct {
 	reg *registrybolt.Store
 	db  *bbolt.DB
 	// wake is rung once a transaction that enqueued a notice commits.
-	wake chan struct{}
+	wake    chan struct{}
+	numbers *protobolt.Numbering
 }
 
 var _ store.Store = (*Store)(nil)
@@ -37,7 +40,7 @@ var _ store.Store = (*Store)(nil)
 // New wraps the open registry file reg, whose handle every domain shares.
 // Closing the Store closes reg.
 func New(reg *registrybolt.Store) *Store {
-	return &Store{reg: reg, db: reg.DB(), wake: make(chan struct{}, 1)}
+	return &Store{reg: reg, db: reg.DB(), wake: make(chan struct{}, 1), numbers: protobolt.NewNumbering(reg.DB())}
 }
 
 // Open opens (creating it if need be) the hub's file at path.
@@ -62,6 +65,10 @@ func (s *Store) ringNotices() {
 	default:
 	}
 }
+
+// Numbering is the protocol register's numbering on this file: its
+// allocator, shared with every user of the same open file in this process.
+func (s *Store) Numbering() protocol.Numbering { return s.numbers }
 
 // Backend is "bolt".
 func (s *Store) Backend() string { return "bolt" }
@@ -138,6 +145,8 @@ type tx struct {
 	reg      registry.Writer
 	regFlush func() error
 	regUndo  func()
+
+	proto protocol.Tx
 }
 
 // Bolt returns the bbolt transaction under t, for the bbolt packages of
@@ -173,6 +182,21 @@ func (t *tx) Payments() payment.Tx { return paybolt.In(t.btx) }
 
 // Notices is notifybolt's view of t.
 func (t *tx) Notices() notify.Tx { return notifybolt.In(t.btx, t.s.ringNotices) }
+
+func (t *tx) Protocol() protocol.Tx {
+	if t.proto == nil {
+		t.proto = protobolt.In(t.btx)
+		if !t.writable {
+			t.proto = readOnlyProtocol{t.proto}
+		}
+	}
+	return t.proto
+}
+
+// readOnlyProtocol is the protocol register in a View.
+type readOnlyProtocol struct{ protocol.Tx }
+
+func (readOnlyProtocol) Write(protocol.Entry) error { return store.ErrReadOnly }
 
 // readOnlyRegistry is the registry in a View.
 type readOnlyRegistry struct{ registry.Reader }

@@ -17,12 +17,12 @@ import (
 )
 
 // DefaultAuthor signs the annulments the allocator registers on its own.
-const DefaultAuthor = "procedura automatica del protocollo informatico (hub Sportello)"
+const DefaultAuthor = protocol.DefaultAuthor
 
 // Reasons of the annulments the allocator and its callers register.
 const (
-	ReasonRecovered = "numero assegnato a un documento non registrato prima dell'interruzione del servizio"
-	ReasonFailed    = "numero assegnato a un documento la cui emissione non è riuscita"
+	ReasonRecovered = protocol.ReasonRecovered
+	ReasonFailed    = protocol.ReasonFailed
 )
 
 // AllocatorOptions tune an Allocator; the zero value is right for a hub.
@@ -35,6 +35,9 @@ type AllocatorOptions struct {
 	// with the annulments it made (if any), so that what records them (the
 	// audit log) commits with them or not at all.
 	Recovered func(tx *bbolt.Tx, annulled []protocol.Entry) error
+	// Start, when set, dates the recovery scan's annulments instead of
+	// Now: the caller's clock reading when it opened the numbering.
+	Start time.Time
 }
 
 // Allocator hands out protocol numbers in memory so that documents can be
@@ -66,6 +69,10 @@ type Allocator struct {
 	unsettled []protocol.Entry
 	retry     atomic.Bool // unsettled is not empty
 	recovered []protocol.Entry
+	// reported is set once the recovery scan's annulments were handed to
+	// a caller (the Recovered option or TakeRecovered), so they are
+	// recorded once.
+	reported bool
 }
 
 // numbering is one year's state of an Allocator.
@@ -118,12 +125,19 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 			return err
 		}
 		var err error
-		if a.recovered, err = Recover(tx, a.now(), a.author); err != nil {
+		start := opts.Start
+		if start.IsZero() {
+			start = a.now()
+		}
+		if a.recovered, err = Recover(tx, start, a.author); err != nil {
 			return err
 		}
-		if len(a.recovered) > 0 && opts.Recovered != nil {
-			if err := opts.Recovered(tx, a.recovered); err != nil {
-				return fmt.Errorf("the annulments of the recovery scan could not be recorded: %w", err)
+		if opts.Recovered != nil {
+			a.reported = true
+			if len(a.recovered) > 0 {
+				if err := opts.Recovered(tx, a.recovered); err != nil {
+					return fmt.Errorf("the annulments of the recovery scan could not be recorded: %w", err)
+				}
 			}
 		}
 		a.latest, err = Floor(tx)
@@ -148,6 +162,31 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 // allocator was created, for the hub's log.
 func (a *Allocator) Recovered() []protocol.Entry { return a.recovered }
 
+// TakeRecovered returns the recovery scan's annulments the first time it
+// is called, if no Recovered option recorded them already; nil after.
+func (a *Allocator) TakeRecovered() []protocol.Entry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reported {
+		return nil
+	}
+	a.reported = true
+	return a.recovered
+}
+
+// Outstanding reports whether n was handed out by Reserve and has not
+// been given back or annulled by the allocator: a number Write may still
+// register (one already registered is refused there as a duplicate).
+func (a *Allocator) Outstanding(n protocol.Number) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	y := a.years[n.Year]
+	if y == nil || n.Seq == 0 || n.Seq > y.last {
+		return false
+	}
+	_, back := y.back[n.Seq]
+	return !back
+}
 func (a *Allocator) file() (*bbolt.DB, error) {
 	db := a.db.Value()
 	if db == nil {
@@ -243,6 +282,12 @@ func (a *Allocator) registered(n protocol.Number) {
 // the process ends first, made by the next recovery scan: the error says
 // so.
 func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.Entry, error) {
+	return a.AbandonAt(n, a.now(), reason, ref)
+}
+
+// AbandonAt is Abandon with an annulment made now dated at (or the
+// register's latest time, if later).
+func (a *Allocator) AbandonAt(n protocol.Number, at time.Time, reason, ref string) (*protocol.Entry, error) {
 	a.mu.Lock()
 	y := a.years[n.Year]
 	if y == nil || n.Seq > y.last {
@@ -262,7 +307,7 @@ func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.En
 		return nil, nil
 	}
 	a.mu.Unlock()
-	e := protocol.Annulment(n, a.now(), a.author, protocol.RuleUnregistered, reason, ref)
+	e := protocol.Annulment(n, at, a.author, protocol.RuleUnregistered, reason, ref)
 	e, err := a.write(e)
 	if err != nil {
 		a.mu.Lock()
@@ -278,22 +323,35 @@ func (a *Allocator) Abandon(n protocol.Number, reason, ref string) (*protocol.En
 // not write, and those of numbers held back when a later number was
 // registered. Reserve calls it; it costs an atomic load when there is
 // nothing to do.
-func (a *Allocator) Settle() {
+func (a *Allocator) Settle() { _, _ = a.SettleAt(a.now()) }
+
+// SettleAt is Settle dating the annulments at (or the register's latest
+// time, if later); it returns the annulments it wrote, and an error if
+// some could not be written (they stay queued for the next call).
+func (a *Allocator) SettleAt(at time.Time) ([]protocol.Entry, error) {
 	if !a.retry.Load() {
-		return
+		return nil, nil
 	}
 	a.mu.Lock()
 	pending := a.unsettled
 	a.unsettled = nil
 	a.retry.Store(false)
 	a.mu.Unlock()
-	var failed []protocol.Entry
+	var failed, written []protocol.Entry
+	var first error
 	for _, e := range pending {
 		// Dated now, not when first attempted: the register records when
 		// the annulment was made.
-		e = protocol.Annulment(e.Number, a.now(), e.Correspondent, e.Authorisation, e.Reason(), e.Ref)
-		if e, err := a.write(e); err != nil && !errors.Is(err, ErrImmutable) {
+		e = protocol.Annulment(e.Number, at, e.Correspondent, e.Authorisation, e.Reason(), e.Ref)
+		e, err := a.write(e)
+		switch {
+		case err == nil:
+			written = append(written, e)
+		case !errors.Is(err, ErrImmutable):
 			failed = append(failed, e)
+			if first == nil {
+				first = err
+			}
 		}
 	}
 	if len(failed) > 0 {
@@ -301,7 +359,9 @@ func (a *Allocator) Settle() {
 		a.unsettled = append(a.unsettled, failed...)
 		a.retry.Store(true)
 		a.mu.Unlock()
+		return written, fmt.Errorf("%d annulments of the protocol register could not be written and will be retried: %w", len(failed), first)
 	}
+	return written, nil
 }
 
 // write registers annulment e, dated no earlier than anything the register
@@ -343,12 +403,16 @@ func (a *Allocator) write(e protocol.Entry) (protocol.Entry, error) {
 // day's entries, the ones the closing covers. Closing a closed day changes
 // nothing and checks the day still matches its closing.
 func (a *Allocator) CloseDay(d protocol.Day) (c protocol.Closing, es []protocol.Entry, err error) {
+	return a.CloseDayAt(d, a.now())
+}
+
+// CloseDayAt is CloseDay when the clock reads now.
+func (a *Allocator) CloseDayAt(d protocol.Day, now time.Time) (c protocol.Closing, es []protocol.Entry, err error) {
 	db, err := a.file()
 	if err != nil {
 		return c, nil, err
 	}
 	a.mu.Lock()
-	now := a.now()
 	if now.Before(a.latest) {
 		now = a.latest
 	}

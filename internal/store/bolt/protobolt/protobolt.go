@@ -66,8 +66,8 @@ var (
 
 // Errors; the errors returned wrap them.
 var (
-	ErrNotFound       = errors.New("protocol entry not found")
-	ErrImmutable      = errors.New("protocol entries cannot be changed")
+	ErrNotFound       = protocol.ErrNotFound  // the register's own sentinels, so callers test either
+	ErrImmutable      = protocol.ErrImmutable // (both names match)
 	ErrNotInitialised = errors.New("protocol register not initialised")
 	ErrAllocated      = errors.New("protocol numbers of this file are assigned by its allocator")
 )
