@@ -99,3 +99,87 @@ func (c *AnchorCheck) ConfirmPruned(p Pruned, minMonths int) error {
 	}
 	return nil
 }
+
+// PruneWalk is the backend-neutral part of a store's Prune: it decides
+// whether a batch has anything to remove, checks every entry the batch
+// removes as Verify would, in number order from the checkpoint, and gives
+// the checkpoint to store once they are gone. A store reads the entries
+// after the checkpoint while More is true, hands each to Next, deletes the
+// ones Next accepted and stores Checkpoint.
+type PruneWalk struct {
+	p     Pruned
+	at    Head
+	limit int
+	prev  Head
+	n     int
+}
+
+// StartPrune checks a request to prune up to at, at most limit entries,
+// against the checkpoint p and the recorded head. When there is nothing
+// to remove it returns a nil walk and whether the chain already starts
+// after at.
+func StartPrune(p Pruned, head, at Head, limit int) (w *PruneWalk, done bool, err error) {
+	if limit < 1 {
+		return nil, false, fmt.Errorf("a pruning batch must remove at least one entry, not %d", limit)
+	}
+	switch {
+	case at.Seq == 0:
+		return nil, true, nil
+	case at.Seq > head.Seq:
+		return nil, false, fmt.Errorf("cannot prune the audit log up to entry %d: it ends at entry %d", at.Seq, head.Seq)
+	case at.Seq == p.At.Seq && at.Hash != p.At.Hash:
+		return nil, false, fmt.Errorf("%w: entry %d has hash %s by the retention checkpoint, not %s", ErrBroken, at.Seq, p.At.Hash, at.Hash)
+	case p.Through.Seq >= at.Seq:
+		return nil, true, nil
+	}
+	return &PruneWalk{p: p, at: at, limit: limit, prev: p.Through}, false, nil
+}
+
+// From is the number of the first entry the walk takes.
+func (w *PruneWalk) From() uint64 { return w.p.Through.Seq + 1 }
+
+// More reports whether the walk takes another entry.
+func (w *PruneWalk) More() bool { return w.n < w.limit && w.prev.Seq < w.at.Seq }
+
+// Next checks the next stored record, found under number key: it must be
+// the entry after the last one taken, whole, and at the anchored points
+// have the anchored hash. It returns the entry, whose search keys the
+// store deletes with it.
+func (w *PruneWalk) Next(key uint64, record []byte) (Entry, error) {
+	seq := w.prev.Seq + 1
+	if key != seq {
+		return Entry{}, &Break{Seq: seq, Problem: "is missing, so the log is not pruned over the gap"}
+	}
+	e, stored, err := Decode(record)
+	if err != nil {
+		return Entry{}, &Break{Seq: seq, Problem: fmt.Sprintf("cannot be read (%v), so the log is not pruned over it", err)}
+	}
+	if e.Seq != seq || Link(w.prev.Hash, &e) != stored {
+		return Entry{}, &Break{Seq: seq, Problem: "does not match its hash, so the log is not pruned over it"}
+	}
+	for _, want := range []Head{w.at, w.p.At} {
+		if seq == want.Seq && stored != want.Hash {
+			return Entry{}, &Break{Seq: seq, Problem: fmt.Sprintf("has hash %s, not the %s anchored: the log was rewritten, so it is not pruned", stored, want.Hash)}
+		}
+	}
+	w.n++
+	w.prev = Head{Seq: seq, Hash: stored}
+	return e, nil
+}
+
+// Checkpoint is the checkpoint to store once the entries taken are
+// deleted, the number of them, and whether the chain now starts after the
+// point asked for. A walk that took nothing found a gap: an error.
+func (w *PruneWalk) Checkpoint() (p Pruned, removed int, done bool, err error) {
+	if w.n == 0 {
+		return w.p, 0, false, &Break{Seq: w.prev.Seq + 1, Problem: "is missing, so the log is not pruned over the gap"}
+	}
+	// The checkpoint keeps the furthest point ever decided: a city that
+	// lengthened its period since stops earlier, but the chain must still
+	// reach the point an earlier run anchored its removal to.
+	decided := w.at
+	if w.p.At.Seq > w.at.Seq {
+		decided = w.p.At
+	}
+	return Pruned{Through: w.prev, At: decided}, w.n, w.prev.Seq == w.at.Seq, nil
+}

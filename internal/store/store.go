@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
@@ -65,6 +66,9 @@ type Tx interface {
 	// here, in the transaction that stores the document. In a View its
 	// Write fails with ErrReadOnly.
 	Protocol() protocol.Tx
+	// Audit is the audit log of reads of persons' data. In a View its
+	// Append and Prune fail with ErrReadOnly.
+	Audit() audit.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.

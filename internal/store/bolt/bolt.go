@@ -14,12 +14,14 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 	"github.com/sportello/sportello/internal/store/bolt/protobolt"
@@ -197,6 +199,14 @@ func (t *tx) Protocol() protocol.Tx {
 type readOnlyProtocol struct{ protocol.Tx }
 
 func (readOnlyProtocol) Write(protocol.Entry) error { return store.ErrReadOnly }
+
+// Audit returns the audit log's view.
+func (t *tx) Audit() audit.Tx {
+	if t.writable {
+		return auditbolt.In(t.btx)
+	}
+	return store.ReadOnlyAudit(auditbolt.In(t.btx))
+}
 
 // readOnlyRegistry is the registry in a View.
 type readOnlyRegistry struct{ registry.Reader }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
@@ -131,6 +132,7 @@ type tx struct {
 	reg *writer
 	// committed run once the transaction has committed.
 	committed []func()
+	aud       *auditLog
 }
 
 // afterCommit runs f once t commits, not at all if it does not.
@@ -162,6 +164,18 @@ func (t *tx) Registry() registry.Writer {
 		w.sync = func() error { return w.send("", nil) }
 	}
 	return t.reg
+}
+
+// Audit returns the audit log's view. Its first Append locks the chain's
+// head until the transaction ends.
+func (t *tx) Audit() audit.Tx {
+	if t.aud == nil {
+		t.aud = &auditLog{ctx: t.ctx, tx: t.ptx, writable: t.writable}
+	}
+	if !t.writable {
+		return store.ReadOnlyAudit(t.aud)
+	}
+	return t.aud
 }
 
 // readOnlyRegistry is the registry in a View.

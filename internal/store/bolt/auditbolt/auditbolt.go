@@ -52,7 +52,7 @@ var (
 // Errors; returned errors wrap them.
 var (
 	ErrNotInitialised = errors.New("audit log not initialised")
-	ErrDamaged        = errors.New("audit log metadata damaged")
+	ErrDamaged        = audit.ErrStoreDamaged
 )
 
 // Init creates the log's buckets if they are missing. Call it once in a
@@ -291,7 +291,7 @@ func Get(tx *bbolt.Tx, seq uint64) (audit.Entry, error) {
 		rec = b.Get(seqKey(seq))
 	}
 	if rec == nil {
-		return audit.Entry{}, fmt.Errorf("there is no audit entry %d", seq)
+		return audit.Entry{}, fmt.Errorf("%w: there is no audit entry %d", audit.ErrNotFound, seq)
 	}
 	e, _, err := audit.Decode(rec)
 	if err != nil {
@@ -436,10 +436,8 @@ func New(db *bbolt.DB, now func() time.Time) (*Store, error) {
 
 var _ audit.Recorder = (*Store)(nil)
 
-// ErrBehindAnchor means the store's chain does not reach, or does not
-// match, the last signed anchor: its tail was cut, it was rewritten, or it
-// is a backup older than the anchor file beside it.
-var ErrBehindAnchor = errors.New("audit log behind its last anchor")
+// ErrBehindAnchor is audit.ErrBehindAnchor.
+var ErrBehindAnchor = audit.ErrBehindAnchor
 
 // AnchorTo makes the store anchor every head it commits with a, whose Last
 // is the last anchor kept. It first checks that the stored chain reaches

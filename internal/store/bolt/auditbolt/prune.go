@@ -111,9 +111,6 @@ func Prune(tx *bbolt.Tx, at audit.Head, limit int) (removed int, done bool, err 
 	if log == nil || meta == nil {
 		return 0, false, fmt.Errorf("%w: call auditbolt.Init when opening the hub's file", ErrNotInitialised)
 	}
-	if limit < 1 {
-		return 0, false, fmt.Errorf("a pruning batch must remove at least one entry, not %d", limit)
-	}
 	p, err := Pruned(tx)
 	if err != nil {
 		return 0, false, err
@@ -122,75 +119,49 @@ func Prune(tx *bbolt.Tx, at audit.Head, limit int) (removed int, done bool, err 
 	if err != nil {
 		return 0, false, err
 	}
-	switch {
-	case at.Seq == 0:
-		return 0, true, nil
-	case at.Seq > head.Seq:
-		return 0, false, fmt.Errorf("cannot prune the audit log up to entry %d: it ends at entry %d", at.Seq, head.Seq)
-	case at.Seq == p.At.Seq && at.Hash != p.At.Hash:
-		return 0, false, fmt.Errorf("%w: entry %d has hash %s by the retention checkpoint, not %s", audit.ErrBroken, at.Seq, p.At.Hash, at.Hash)
-	case p.Through.Seq >= at.Seq:
-		return 0, true, nil
+	w, done, err := audit.StartPrune(p, head, at, limit)
+	if w == nil {
+		return 0, done, err
 	}
 	subj, act, days := tx.Bucket(bucketSubject), tx.Bucket(bucketActor), tx.Bucket(bucketDays)
-	type doomed struct {
-		seq uint64
-		e   audit.Entry
-	}
-	var gone []doomed
-	prev := p.Through
+	var gone []audit.Entry
 	c := log.Cursor()
-	for k, rec := c.Seek(seqKey(prev.Seq + 1)); k != nil && len(gone) < limit && prev.Seq < at.Seq; k, rec = c.Next() {
-		if len(k) != 8 || binary.BigEndian.Uint64(k) != prev.Seq+1 {
-			return 0, false, &audit.Break{Seq: prev.Seq + 1, Problem: "is missing, so the log is not pruned over the gap"}
+	for k, rec := c.Seek(seqKey(w.From())); k != nil && w.More(); k, rec = c.Next() {
+		seq := uint64(0)
+		if len(k) == 8 {
+			seq = binary.BigEndian.Uint64(k)
 		}
-		seq := prev.Seq + 1
-		e, stored, err := audit.Decode(rec)
+		e, err := w.Next(seq, rec)
 		if err != nil {
-			return 0, false, &audit.Break{Seq: seq, Problem: fmt.Sprintf("cannot be read (%v), so the log is not pruned over it", err)}
+			return 0, false, err
 		}
-		if e.Seq != seq || audit.Link(prev.Hash, &e) != stored {
-			return 0, false, &audit.Break{Seq: seq, Problem: "does not match its hash, so the log is not pruned over it"}
-		}
-		for _, want := range []audit.Head{at, p.At} {
-			if seq == want.Seq && stored != want.Hash {
-				return 0, false, &audit.Break{Seq: seq, Problem: fmt.Sprintf("has hash %s, not the %s anchored: the log was rewritten, so it is not pruned", stored, want.Hash)}
-			}
-		}
-		gone = append(gone, doomed{seq, e})
-		prev = audit.Head{Seq: seq, Hash: stored}
+		gone = append(gone, e)
 	}
-	if len(gone) == 0 {
-		return 0, false, &audit.Break{Seq: prev.Seq + 1, Problem: "is missing, so the log is not pruned over the gap"}
+	next, removed, done, err := w.Checkpoint()
+	if err != nil {
+		return 0, false, err
 	}
 	// Deleted after the walk: a bbolt cursor that deletes as it walks can
 	// skip the key after each one it deletes.
-	for _, g := range gone {
+	for _, e := range gone {
 		for _, ix := range []struct {
 			b   *bbolt.Bucket
 			key []byte
 		}{
-			{subj, subjectKey(g.e.Subject, g.seq)},
-			{act, actorKey(g.e.Actor, g.seq)},
-			{days, dayKey(protocol.DayOf(g.e.Time), g.seq)},
-			{log, seqKey(g.seq)},
+			{subj, subjectKey(e.Subject, e.Seq)},
+			{act, actorKey(e.Actor, e.Seq)},
+			{days, dayKey(protocol.DayOf(e.Time), e.Seq)},
+			{log, seqKey(e.Seq)},
 		} {
 			if err := ix.b.Delete(ix.key); err != nil {
 				return 0, false, err
 			}
 		}
 	}
-	// The checkpoint keeps the furthest point ever decided: a city that
-	// lengthened its period since stops earlier, but the chain must still
-	// reach the point an earlier run anchored its removal to.
-	decided := at
-	if p.At.Seq > at.Seq {
-		decided = p.At
-	}
-	if err := putPruned(tx, audit.Pruned{Through: prev, At: decided}); err != nil {
+	if err := putPruned(tx, next); err != nil {
 		return 0, false, err
 	}
-	return len(gone), prev.Seq == at.Seq, nil
+	return removed, done, nil
 }
 
 // hashAt is the stored hash of entry seq, nil when the log has no such entry.
