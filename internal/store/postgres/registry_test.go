@@ -84,10 +84,12 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := db.Version(ctx); err != nil || v != len(ms) {
-		t.Fatalf("schema version after Open = %d, %v; want %d, the number of migrations", v, err, len(ms))
+	// Numbers may leave gaps: the version is the last migration's.
+	last := ms[len(ms)-1].version
+	if v, err := db.Version(ctx); err != nil || v != last {
+		t.Fatalf("schema version after Open = %d, %v; want %d, the last migration's", v, err, last)
 	}
-	if _, err := db.pool.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", len(ms)+1); err != nil {
+	if _, err := db.pool.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", last+1); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -112,13 +114,14 @@ func TestMigrationAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := append(ms, migration{version: len(ms) + 1, name: "broken",
+	last := ms[len(ms)-1].version
+	broken := append(ms, migration{version: last + 1, name: "broken",
 		sql: "CREATE TABLE half_done (x int); SELECT no_such_function()"})
 	if err := migrate(ctx, db.pool, broken); err == nil {
 		t.Fatal("a failing migration was reported applied")
 	}
-	if v, err := db.Version(ctx); err != nil || v != len(ms) {
-		t.Errorf("schema version after a failed migration = %d, %v; want %d", v, err, len(ms))
+	if v, err := db.Version(ctx); err != nil || v != last {
+		t.Errorf("schema version after a failed migration = %d, %v; want %d", v, err, last)
 	}
 	var n int
 	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'").Scan(&n); err != nil || n != 0 {
