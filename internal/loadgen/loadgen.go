@@ -178,7 +178,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	setupErrs := make([]error, len(cfg.Kiosks))
 	var wg sync.WaitGroup
 	for i, k := range cfg.Kiosks {
-		ws[i] = &worker{run: r, kiosk: k, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i))), known: map[string]*api.Person{},
+		ws[i] = &worker{run: r, kiosk: k, rng: newRand(cfg.Seed + uint64(i)), known: map[string]*api.Person{},
 			times: map[string][]time.Duration{}, refusals: map[string]int{}, errors: map[string]int{},
 			// Each kiosk is its own machine: its own connections.
 			c: &hubclient.Client{HTTP: &http.Client{Transport: transport.Clone(), Timeout: 30 * time.Second}, Retry: hubclient.Retry{Attempts: 1}}}
@@ -218,6 +218,8 @@ func newTransport(caPEM string, conns int) (*http.Transport, error) {
 	}
 	return tr, nil
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
 // run is what the kiosks share: the bounds and the count of requests.
 type run struct {
