@@ -8,7 +8,7 @@ import (
 
 // AccessLog asks for the citizen's own access log (POST /api/v1/access-log)
 // with the evidence of who they are; the hub verifies it and records the
-// look-up. A failed identification is an *APIError with
+// look-up. A failed identification is an *api.Refusal with
 // api.ReasonIdentificationFailed.
 func (c *Client) AccessLog(ctx context.Context, req api.AccessLogRequest) (*api.AccessLog, error) {
 	var out api.AccessLog

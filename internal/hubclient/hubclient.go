@@ -225,26 +225,9 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// APIError is a refusal from the hub: the HTTP status and the hub's
-// api.Problem, with the wait it asked for in Retry-After.
-type APIError struct {
-	Status     int
-	Reason     string
-	Message    string
-	RetryAfter time.Duration
-	// Notice is the city's word to this suspended device (key_suspended).
-	Notice string
-}
-
-// Disposition is what to do about the refusal (api.Decide).
-func (e *APIError) Disposition() api.Disposition { return api.Decide(e.Status, e.Reason) }
-
-func (e *APIError) Error() string {
-	if e.Message != "" {
-		return fmt.Sprintf("the hub refused the request (%s): %s", e.Reason, e.Message)
-	}
-	return fmt.Sprintf("the hub answered HTTP %d", e.Status)
-}
+// APIError is the hub's refusal as this client returns it: api.Refusal,
+// the kiosk side's one refusal type, under the name callers know.
+type APIError = api.Refusal
 
 // ErrUnsignedResponse means an answer did not carry a valid signature by
 // the pinned hub key for the request it answers: it may not come from the
@@ -326,16 +309,16 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	return p, nil
 }
 
-func apiError(resp *http.Response, body []byte) *APIError {
-	e := &APIError{Status: resp.StatusCode, Reason: "http_" + strconv.Itoa(resp.StatusCode)}
-	var p api.Problem
-	if json.Unmarshal(body, &p) == nil && p.Reason != "" {
-		e.Reason, e.Message, e.Notice = p.Reason, p.Message, p.Notice
+func apiError(resp *http.Response, body []byte) *api.Refusal {
+	var p *api.Problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		p = nil
 	}
+	var wait time.Duration
 	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
-		e.RetryAfter = time.Duration(min(secs, 24*3600)) * time.Second
+		wait = time.Duration(min(secs, 24*3600)) * time.Second
 	}
-	return e
+	return api.RefusalOf(resp.StatusCode, p, wait)
 }
 
 // verify checks that resp is the hub's answer to req, the request this
@@ -367,7 +350,7 @@ func IdempotencyKey(r io.Reader) (string, error) { return httpsig.NewNonce(r) }
 // call is one logical request: body is JSON-encoded when not nil, idemKey
 // is set on writes (generated when empty). It returns the answer's status
 // and content once its signature is verified; a non-2xx status is an
-// *APIError.
+// *api.Refusal.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, idemKey string) (int, []byte, error) {
 	p := c.Profile
 	if p == nil {
@@ -452,8 +435,10 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		moved, verr := c.verify(ctx, p, req, resp, answer)
 		if verr != nil {
-			if resp.StatusCode >= 500 {
-				// A proxy's error page in front of a hub that is down.
+			if resp.StatusCode >= 500 || api.Decide(resp.StatusCode, "") == api.Retry {
+				// A proxy's error page in front of a hub that is down, or
+				// a proxy's timeout or rate limit: not the hub's word,
+				// retried as api.Decide retries the status.
 				lastErr = fmt.Errorf("the hub answered HTTP %d, unsigned", resp.StatusCode)
 				continue
 			}
@@ -618,7 +603,7 @@ func (c *Client) ReportBacklog(ctx context.Context, b Backlog) error {
 // Identify sends the evidence of who stands at the kiosk to POST
 // /api/v1/persons/identify; the hub verifies it (CIE tap or document) and
 // answers the person and their famiglia anagrafica. Every failed
-// identification is one *APIError, api.ReasonIdentificationFailed.
+// identification is one *api.Refusal, api.ReasonIdentificationFailed.
 func (c *Client) Identify(ctx context.Context, req api.IdentifyRequest) (*Person, error) {
 	var p Person
 	if _, err := c.callJSON(ctx, "POST", api.PathIdentify, nil, req, "", &p); err != nil {

@@ -644,10 +644,10 @@ func deliverer(o delivererOpts) outbox.Deliverer {
 				"the request was queued without the evidence of who asked for it, which the hub requires: the citizen must ask again")
 		}
 		is, err := hub.Issue(ctx, req)
-		var r *Refusal
-		var ae *hubclient.APIError
+		r, refused := api.Refused(err)
+		var ae *api.Refusal
 		switch {
-		case errors.As(err, &r):
+		case refused:
 			if live && api.Decide(r.Status, r.Reason) == api.Hold {
 				return outbox.Result{}, &outbox.Refusal{Reason: r.Reason, Message: r.Message}
 			}
@@ -703,10 +703,10 @@ func (o delivererOpts) askPayment(ctx context.Context, req IssueRequest) (outbox
 		methods = DefaultPayMethods()
 	}
 	p, err := payByFirst(methods, func(m string) (*api.Payment, error) { return o.payments.CreatePayment(ctx, req, m) })
-	var r *Refusal
-	var ae *hubclient.APIError
+	r, refused := api.Refused(err)
+	var ae *api.Refusal
 	switch {
-	case errors.As(err, &r):
+	case refused:
 		return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
 	case errors.As(err, &ae):
 		return outbox.Result{}, outbox.ClassifyCause(err, ae.Status, ae.RetryAfter, ae.Reason, ae.Message)

@@ -31,27 +31,29 @@ func NewClientHub(c *hubclient.Client) *ClientHub { return &ClientHub{C: c} }
 
 // clientErr maps the client's errors onto the flow's, for every call the
 // kiosk makes to the hub, as api.Decide says: an answer the hub will give
-// again (a refusal, or a device it will not hear now) is a *Refusal; an
+// again (a refusal, or a device it will not hear now) is the client's
+// *api.Refusal itself (api.Refused); an
 // answer that is not the declared JSON stays a plain error, since the hub
 // was reached; anything else (no connection, the hub unavailable or failing
 // on the request, an answer the pinned key did not sign) is ErrOffline, so
-// the flow queues. The hub's answer stays in the chain (*hubclient.APIError)
-// for the outbox to classify the same way.
+// the flow queues. The hub's answer stays in the chain (*api.Refusal) for
+// the outbox to classify the same way.
 func clientErr(err error) error {
-	var ae *hubclient.APIError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ae) && (ae.Disposition() == api.Refuse || ae.Disposition() == api.Hold):
-		msg := ae.Message
-		if msg == "" {
-			msg = ae.Error()
-		}
-		return &Refusal{Status: ae.Status, Reason: ae.Reason, Message: msg, Notice: ae.Notice}
+	case isRefused(err):
+		return err
 	case errors.Is(err, context.Canceled), errors.Is(err, hubclient.ErrBadAnswer):
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrOffline, err)
+}
+
+// isRefused reports whether err is a refusal the flow tells the operator.
+func isRefused(err error) bool {
+	_, ok := api.Refused(err)
+	return ok
 }
 
 // rateLimited reports whether err is the hub's 429 rate_limited: the
@@ -59,7 +61,7 @@ func clientErr(err error) error {
 // for the Retry-After, but the hub answered, and the clerk is told to
 // slow down rather than that the hub cannot be reached.
 func rateLimited(err error) bool {
-	var ae *hubclient.APIError
+	var ae *api.Refusal
 	return errors.As(err, &ae) && (ae.Reason == limits.ReasonRateLimited || ae.Reason == "" && ae.Status == http.StatusTooManyRequests)
 }
 

@@ -189,9 +189,8 @@ func (f *Flow) collectPIN(ctx context.Context) error {
 		// an expired payment and checks the request again as for issuing.
 		np, err := f.createPayment(ctx, req)
 		f.noteHub(err)
-		var r *Refusal
 		switch {
-		case errors.As(err, &r):
+		case isRefused(err):
 			// Refused now (no longer eligible, say): nothing is due.
 			f.update(func(*View) { f.reset(true) })
 			return f.fail(hubProblem(err))

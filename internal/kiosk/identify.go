@@ -169,9 +169,9 @@ func (f *Flow) lookup(ctx context.Context, ev *api.RequesterEvidence, channel ce
 }
 
 func hubProblem(err error) *Problem {
-	var r *Refusal
+	r, refused := api.Refused(err)
 	switch {
-	case errors.As(err, &r):
+	case refused:
 		return problem("hub_"+r.Reason, r.Message, err)
 	case rateLimited(err):
 		return problem("hub_rate_limited", "the hub asks this device to slow down: try again in a moment", err)

@@ -182,15 +182,10 @@ type Payments interface {
 // (as opposed to a refusal): the flow then queues the request.
 var ErrOffline = errors.New("the hub cannot be reached")
 
-// Refusal is the hub's 4xx answer: a machine reason and a sentence.
-type Refusal struct {
-	Status  int
-	Reason  string
-	Message string
-	Notice  string // the city's word to a suspended device: why, whom to call
-}
-
-func (r *Refusal) Error() string { return r.Message }
+// Refusal is the hub's answer refusing a request: api.Refusal, the kiosk
+// side's one refusal type, from the hub client to the screen. The flow
+// treats an error as the hub's refusal when api.Refused says so.
+type Refusal = api.Refusal
 
 // CardReader reads the citizen's CIE.
 type CardReader interface {

@@ -99,8 +99,7 @@ func payByFirst(methods []string, create func(method string) (*api.Payment, erro
 	for i, m := range methods {
 		var p *api.Payment
 		p, err = create(m)
-		var r *Refusal
-		if errors.As(err, &r) && otherMethod(r.Reason) && i < len(methods)-1 {
+		if r, ok := api.Refused(err); ok && otherMethod(r.Reason) && i < len(methods)-1 {
 			continue
 		}
 		return p, err
@@ -182,8 +181,7 @@ func (f *Flow) PollPayment(ctx context.Context) error {
 	ps.nextPoll = f.deps.Clock.Now().Add(f.payPoll())
 	f.mu.Unlock()
 	if err != nil {
-		var r *Refusal
-		if errors.As(err, &r) {
+		if _, ok := api.Refused(err); ok {
 			return f.payEnded(hubProblem(err))
 		}
 		// Not reached: the payment is the hub's, so the screen waits

@@ -2,8 +2,9 @@ package kiosk
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/sportello/sportello/internal/api"
 )
 
 // Recovered is what a kiosk found unfinished when it started again after a
@@ -79,9 +80,9 @@ func (f *Flow) Recover(ctx context.Context) (Recovered, error) {
 		hctx, cancel := f.ctx(ctx)
 		d, err := f.deps.Outbox.Deliver(hctx, u.Key, render)
 		cancel()
-		var r *Refusal
+		r, refused := api.Refused(err)
 		switch {
-		case errors.As(err, &r):
+		case refused:
 			f.Settle(Claimed{Code: u.Claim, State: ClaimRefused, Settled: f.deps.Clock.Now(), Reason: r.Reason, Message: r.Message})
 			rec.Refused = append(rec.Refused, RecoveredSale{Claim: u.Claim, Reason: r.Reason})
 			continue

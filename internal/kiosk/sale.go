@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/fees"
@@ -315,9 +316,9 @@ func (f *Flow) send(ctx context.Context, req IssueRequest, v View, staff string,
 	d, err := f.deps.Outbox.Deliver(hctx, key, f.render(staff, v.Lang))
 	cancel()
 	f.noteHub(err)
-	var refusal *Refusal
+	refusal, refused := api.Refused(err)
 	switch {
-	case errors.As(err, &refusal):
+	case refused:
 		// Nothing was issued or charged. The operator has the hub's
 		// reason on the screen; the outbox keeps only its code, and a
 		// second try is a new request with a new key.

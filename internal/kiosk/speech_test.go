@@ -1,13 +1,14 @@
 package kiosk
 
 import (
-	"github.com/sportello/sportello/internal/api"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/internal/api"
 
 	"github.com/sportello/sportello/assets"
 	"github.com/sportello/sportello/internal/certificate"

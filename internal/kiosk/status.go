@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/sportello/sportello/internal/api"
 )
 
 // RefreshStatus asks the hub, the outbox, the printers and the reader how
@@ -221,8 +223,7 @@ const (
 // suspension reads Standing's answer: whether the device is suspended (or
 // revoked), and the city's notice. Any other failure says nothing about it.
 func suspension(err error) (bool, string) {
-	var r *Refusal
-	if errors.As(err, &r) && (r.Reason == ReasonSuspended || r.Reason == ReasonRevoked) {
+	if r, ok := api.Refused(err); ok && (r.Reason == ReasonSuspended || r.Reason == ReasonRevoked) {
 		return true, r.Notice
 	}
 	return false, ""
