@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/atomicfile"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/cmdline"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store"
+)
+
+func init() {
+	register(command{Name: "protocol export", Usage: "--data DIR --day YYYY-MM-DD [--out FILE.csv]", Help: "write the daily protocol register", Run: (*cli).protocolExport})
+}
+
+// recoverProtocol annuls the protocol numbers a stopped hub left reserved
+// without an entry (protocol.Numbering.Recover) and records each annulment
+// in the audit log, so numbers annulled when nobody is at a console still
+// show in the log staff and the DPO read.
+func (c *cli) recoverProtocol(ctx context.Context, h *hubFile) error {
+	annulled, err := h.stores.Numbering().Recover(ctx, c.now())
+	if err != nil {
+		return fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
+	}
+	if len(annulled) == 0 {
+		return nil
+	}
+	es := make([]audit.Entry, len(annulled))
+	for i, e := range annulled {
+		es[i] = annulmentAudit(e)
+	}
+	aud, err := c.auditStore(h, nil, nil)
+	if err != nil {
+		return err
+	}
+	if err := aud.RecordAll(ctx, es); err != nil {
+		return fmt.Errorf("%d protocol numbers were annulled but the annulments could not be recorded in the audit log: %w", len(es), err)
+	}
+	return nil
+}
+
+// annulmentAudit is the audit entry of an annulment the hub's protocol
+// procedure made on its own: no person's data was read, so the subject is
+// "-".
+func annulmentAudit(e protocol.Entry) audit.Entry {
+	return audit.Entry{
+		Time: e.Time, Actor: audit.Actor{Kind: audit.System, ID: "protocollo"}, Subject: "-", Channel: "recovery",
+		Purpose: "annullamento della registrazione di protocollo (art. 54 DPR 445/2000): " + e.Reason() + "; autorizzazione: " + e.Authorisation,
+		Data:    "registro di protocollo, numero " + e.Number.String() + " (nessun dato personale letto)",
+		Request: e.Number.String(),
+	}
+}
+
+func (c *cli) protocolExport(ctx context.Context, args []string) error {
+	fs := cmdline.FlagSet("hub protocol export")
+	data := c.dataFlag(fs)
+	dayFlag := fs.String("day", "", "the day, YYYY-MM-DD")
+	out := fs.String("out", "", "write the CSV here instead of standard output")
+	if err := cmdline.NoArgs(fs, args); err != nil {
+		return err
+	}
+	day, err := protocol.ParseDay(*dayFlag)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		if err := c.recoverProtocol(ctx, h); err != nil {
+			return err
+		}
+		numbers := h.stores.Numbering()
+		// A day that is over is closed by its export: the register sent to
+		// conservation must not change afterwards, so nothing more is filed
+		// into it, and every later export of it gives the same bytes. A day
+		// not over yet is exported as it stands, and stays open.
+		var entries []protocol.Entry
+		var closing protocol.Closing
+		over := day.Before(protocol.DayOf(c.now()))
+		if over {
+			closing, entries, err = numbers.CloseDay(ctx, day, c.now())
+		} else {
+			err = h.stores.View(ctx, func(tx store.Tx) (err error) { entries, err = tx.Protocol().Day(day); return err })
+		}
+		if err != nil {
+			return err
+		}
+		state := fmt.Sprintf("%s is not over: the register is provisional and the day stays open", day)
+		if over {
+			state = fmt.Sprintf("the register of %s is closed (since %s)", day, closing.Closed.In(protocol.Rome).Format(time.RFC3339))
+		}
+		// A closed day is written in the layout it was closed with, so a
+		// day closed before the register's codes were in the CSV still
+		// gives its bytes.
+		layout := protocol.CSVFormat
+		if over {
+			layout = closing.CSVLayout()
+		}
+		var b strings.Builder
+		sum, err := protocol.WriteCSVFormat(&b, day, entries, layout)
+		if err != nil {
+			return err
+		}
+		if over && sum != closing.SHA256 {
+			return fmt.Errorf("the register of %s was closed with SHA-256 %x but exports as %x; restore the backup", day, closing.SHA256, sum)
+		}
+		if *out == "" {
+			if _, err := io.WriteString(c.stdout, b.String()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "%d entries, sha-256 %x; %s\n", len(entries), sum, state)
+			return nil
+		}
+		if err := atomicfile.Write(c.path(*out), []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("cannot write %s: %v", *out, err)
+		}
+		fmt.Fprintf(c.stdout, "wrote %d entries of %s to %s, sha-256 %x; %s\n", len(entries), day, *out, sum, state)
+		return nil
+	})
+}
