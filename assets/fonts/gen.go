@@ -1,8 +1,8 @@
 //go:build ignore
 
 // gen writes sportello-latin.map, the single-byte encoding the certificate
-// renderer uses, and the fpdf font definitions (.json, .z) for the two
-// subset DejaVu Sans files beside it. Run from this directory:
+// renderer uses, and the fpdf font definitions (.json) for the two subset
+// DejaVu Sans files beside it. Run from this directory:
 //
 //	go run gen.go
 //
@@ -111,6 +111,12 @@ func main() {
 	}
 	for _, f := range []string{"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"} {
 		if err := fpdf.MakeFont(f, enc, ".", os.Stderr, true); err != nil {
+			log.Fatal(err)
+		}
+		// MakeFont also writes the whole font compressed (.z); the renderer
+		// embeds instead the subset of the glyphs each certificate shows,
+		// made from the .ttf, so the .z would only be dead weight.
+		if err := os.Remove(strings.TrimSuffix(f, ".ttf") + ".z"); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -2,12 +2,15 @@ package seal_test
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -582,12 +585,7 @@ func TestCompareDocumentPrintedParts(t *testing.T) {
 func TestUnterminatedStringRefused(t *testing.T) {
 	k := testKeys(t)
 	good, _ := issue(t, k, sample.Residenza())
-	at := bytes.Index(good, []byte(")Tj"))
-	if at < 0 || at > bytes.Index(good, []byte("/ByteRange")) {
-		t.Fatal("no uncompressed text operator in the page content")
-	}
-	bad := append([]byte(nil), good...)
-	bad[at] ^= 0x04 // ')' → '-': the string no longer ends
+	bad := breakPageString(t, good)
 	done := make(chan struct{})
 	defer close(done)
 	go watchHeap(done, 1<<30)
@@ -607,6 +605,48 @@ func TestUnterminatedStringRefused(t *testing.T) {
 	if !found {
 		t.Errorf("the broken page content is not named: %s", res.Summary)
 	}
+}
+
+// breakPageString returns pdf with one string's ')' in the page content
+// changed to '-', so the string no longer ends. The page content is
+// compressed: it is decompressed, changed and compressed again into the
+// same room (zlib readers ignore the zeros after the end), so every offset
+// in the file stays right and only the content is broken.
+func breakPageString(t *testing.T, pdf []byte) []byte {
+	t.Helper()
+	m := regexp.MustCompile(`<</Filter /FlateDecode /Length (\d+)>>\nstream\n`).FindSubmatchIndex(pdf)
+	if m == nil {
+		t.Fatal("no compressed page content")
+	}
+	n, _ := strconv.Atoi(string(pdf[m[2]:m[3]]))
+	room := pdf[m[1] : m[1]+n]
+	zr, err := zlib.NewReader(bytes.NewReader(room))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(content, []byte(")Tj"))
+	if at < 0 {
+		t.Fatal("no text operator in the page content")
+	}
+	content[at] ^= 0x04 // ')' → '-'
+	for level := zlib.BestSpeed; level <= zlib.BestCompression; level++ {
+		var z bytes.Buffer
+		w, _ := zlib.NewWriterLevel(&z, level)
+		w.Write(content)
+		w.Close()
+		if z.Len() <= n {
+			bad := bytes.Clone(pdf)
+			copy(bad[m[1]:], z.Bytes())
+			clear(bad[m[1]+z.Len() : m[1]+n])
+			return bad
+		}
+	}
+	t.Fatal("the changed page content does not fit its room at any compression level")
+	return nil
 }
 
 // watchHeap panics when the heap passes limit before done closes: a test

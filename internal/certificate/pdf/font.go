@@ -19,8 +19,11 @@ import (
 // document, which costs more than the whole 10 ms budget of one certificate.
 
 type fontFiles struct {
-	regular, bold struct{ def, z []byte }
-	toByte        map[rune]byte
+	regular, bold struct {
+		def []byte   // fpdf's definition: widths, descriptor, encoding
+		ttf *ttfFont // the font, subset for each document (finish)
+	}
+	toByte map[rune]byte
 }
 
 var (
@@ -38,13 +41,22 @@ func loadFonts() (*fontFiles, error) {
 			}
 			return b
 		}
-		fonts.regular.def, fonts.regular.z = read("DejaVuSans.json"), read("DejaVuSans.z")
-		fonts.bold.def, fonts.bold.z = read("DejaVuSans-Bold.json"), read("DejaVuSans-Bold.z")
+		fonts.regular.def, fonts.bold.def = read("DejaVuSans.json"), read("DejaVuSans-Bold.json")
+		regular, bold := read("DejaVuSans.ttf"), read("DejaVuSans-Bold.ttf")
 		m := read("sportello-latin.map")
 		if fontsErr != nil {
 			return
 		}
-		fonts.toByte, fontsErr = parseMap(m)
+		if fonts.toByte, fontsErr = parseMap(m); fontsErr != nil {
+			return
+		}
+		if fonts.regular.ttf, fontsErr = parseTTF(regular, fonts.toByte); fontsErr != nil {
+			fontsErr = fmt.Errorf("the embedded font DejaVuSans.ttf: %w", fontsErr)
+			return
+		}
+		if fonts.bold.ttf, fontsErr = parseTTF(bold, fonts.toByte); fontsErr != nil {
+			fontsErr = fmt.Errorf("the embedded font DejaVuSans-Bold.ttf: %w", fontsErr)
+		}
 	})
 	return &fonts, fontsErr
 }

@@ -86,8 +86,7 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 	f.SetCatalogSort(true)
 	// Uncompressed page streams: fpdf allocates a new zlib writer (about a
 	// megabyte, then zeroed and collected) for every page, which cost 40 %
-	// of a rendering; the page's operators are a few kilobytes beside the
-	// embedded fonts, so a certificate grows by 7-10 kB (some 16 %).
+	// of a rendering; finish compresses them with a reused one.
 	f.SetCompression(false)
 	f.SetCreationDate(issued)
 	f.SetModificationDate(issued)
@@ -102,8 +101,10 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 	if s.Copy != "" {
 		f.SetSubject(fmt.Sprintf("%s: certificato %s, protocollo %s", s.Copy, doc.ID, doc.Protocol), true)
 	}
-	f.AddFontFromBytes("dejavu", "", fo.regular.def, fo.regular.z)
-	f.AddFontFromBytes("dejavu", "B", fo.bold.def, fo.bold.z)
+	// The fonts' files are markers here: finish embeds in their place the
+	// subsets of the glyphs the pages show.
+	f.AddFontFromBytes("dejavu", "", fo.regular.def, fontMarker("regular"))
+	f.AddFontFromBytes("dejavu", "B", fo.bold.def, fontMarker("bold"))
 	f.SetMargins(margin, margin, margin)
 	f.SetAutoPageBreak(true, margin+footerSpace)
 	f.AliasNbPages("{nb}")
@@ -123,11 +124,11 @@ func Render(doc *certificate.Document, s Seal) ([]byte, error) {
 	r.seal(bitmap(code), issued)
 
 	var buf bytes.Buffer
-	buf.Grow(64 << 10) // fonts and page: growing from empty copied the file several times
+	buf.Grow(32 << 10) // growing from empty copied the file several times
 	if err := f.Output(&buf); err != nil {
 		return nil, fmt.Errorf("the certificate PDF could not be written: %w", err)
 	}
-	return buf.Bytes(), nil
+	return finish(buf.Bytes(), map[string]*ttfFont{"regular": fo.regular.ttf, "bold": fo.bold.ttf})
 }
 
 type renderer struct {
