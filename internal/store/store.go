@@ -16,6 +16,7 @@ import (
 	"errors"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
@@ -69,6 +70,9 @@ type Tx interface {
 	// Audit is the audit log of reads of persons' data. In a View its
 	// Append and Prune fail with ErrReadOnly.
 	Audit() audit.Tx
+	// Certificates is the issued certificates' records (their PDFs are
+	// kept outside the transaction, in a blob.Store).
+	Certificates() certificate.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.

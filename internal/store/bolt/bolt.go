@@ -15,6 +15,7 @@ import (
 	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
@@ -22,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 	"github.com/sportello/sportello/internal/store/bolt/protobolt"
@@ -207,6 +209,9 @@ func (t *tx) Audit() audit.Tx {
 	}
 	return store.ReadOnlyAudit(auditbolt.In(t.btx))
 }
+
+// Certificates is the issued certificates' view (certbolt).
+func (t *tx) Certificates() certificate.Tx { return certbolt.In(t.btx) }
 
 // readOnlyRegistry is the registry in a View.
 type readOnlyRegistry struct{ registry.Reader }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
@@ -176,6 +177,11 @@ func (t *tx) Audit() audit.Tx {
 		return store.ReadOnlyAudit(t.aud)
 	}
 	return t.aud
+}
+
+// Certificates is the issued certificates' view (certificates.go).
+func (t *tx) Certificates() certificate.Tx {
+	return &certs{ctx: t.ctx, tx: t.ptx, writable: t.writable}
 }
 
 // readOnlyRegistry is the registry in a View.

@@ -29,7 +29,6 @@ package certbolt
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,23 +54,14 @@ var (
 var (
 	ErrNotFound       = certificate.ErrNotFound
 	ErrAlreadyRevoked = certificate.ErrAlreadyRevoked
-	ErrDuplicateID    = errors.New("certificate id already used")
+	ErrDuplicateID    = certificate.ErrDuplicateID
 	ErrNotInitialised = errors.New("certificate store not initialised")
-	ErrIdempotency    = errors.New("idempotency key reused with a different request")
+	ErrIdempotency    = certificate.ErrIdempotency
 )
 
-// ConflictError is returned when an idempotency key comes back with a
-// different request: the client must use a new key for a new request.
-type ConflictError struct {
-	Key string
-	ID  string // the certificate the key was first used for
-}
-
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("the idempotency key %q was already used for a different request (certificate %s); use a new key for a new request.", e.Key, e.ID)
-}
-
-func (e *ConflictError) Unwrap() error { return ErrIdempotency }
+// ConflictError is certificate.ConflictError: an idempotency key came back
+// with a different request.
+type ConflictError = certificate.ConflictError
 
 // Init creates this package's buckets and the protocol register's. Call it
 // once in a write transaction when the hub opens its file.
@@ -85,6 +75,9 @@ func Init(tx *bbolt.Tx) error {
 		return err
 	}
 	if err := initSearch(tx); err != nil {
+		return err
+	}
+	if err := initKept(tx); err != nil {
 		return err
 	}
 	return protobolt.Init(tx)
@@ -138,7 +131,7 @@ func indexKey(prefix []byte, d protocol.Day, n protocol.Number, id string) []byt
 }
 
 func put(tx *bbolt.Tx, r *certificate.Record) error {
-	v, err := json.Marshal(r)
+	v, err := certificate.EncodeRecord(r)
 	if err != nil {
 		return err
 	}
@@ -158,8 +151,8 @@ func Get(tx *bbolt.Tx, id string) (certificate.Record, error) {
 		}
 		return certificate.Record{}, fmt.Errorf("%w: no certificate has id %q", ErrNotFound, id)
 	}
-	var r certificate.Record
-	if err := json.Unmarshal(v, &r); err != nil {
+	r, err := certificate.DecodeRecord(v)
+	if err != nil {
 		return r, fmt.Errorf("the record of certificate %s is damaged: %w", id, err)
 	}
 	return r, nil

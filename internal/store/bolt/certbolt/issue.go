@@ -336,34 +336,11 @@ func (p *pending) write(tx *bbolt.Tx) error {
 		return err
 	}
 	rec := &p.rec
-	if err := put(tx, rec); err != nil {
+	if err := writeRecord(tx, rec, protocol.DayOf(p.entry.Time), p.entry.Number); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bucketPDF).Put([]byte(rec.ID), p.pdf); err != nil {
 		return err
-	}
-	day := protocol.DayOf(p.entry.Time)
-	if err := tx.Bucket(bucketDays).Put(indexKey(nil, day, p.entry.Number, rec.ID), nil); err != nil {
-		return err
-	}
-	if rec.OperatorID != "" {
-		if err := tx.Bucket(bucketOps).Put(indexKey(opPrefix(rec.OperatorID), day, p.entry.Number, rec.ID), nil); err != nil {
-			return err
-		}
-	}
-	if err := indexSearch(tx, rec, day, p.entry.Number); err != nil {
-		return err
-	}
-	if rec.Contrassegno != "" {
-		if err := tx.Bucket(bucketContrassegni).Put([]byte(rec.Contrassegno), []byte(rec.ID)); err != nil {
-			return err
-		}
-	}
-	if p.idem.Key != "" {
-		v, _ := json.Marshal(idemValue{ID: rec.ID, Hash: p.idem.RequestHash})
-		if err := tx.Bucket(bucketIdem).Put([]byte(p.idem.Key), v); err != nil {
-			return err
-		}
 	}
 	if p.also != nil {
 		return p.also(tx)

@@ -17,8 +17,8 @@ import (
 //
 //	cert_purged     id → certificate.Purged (JSON): what is kept of a
 //	                certificate whose record was purged, no personal data
-//	cert_retention  "pdf_through" → YYYYMMDD: every PDF of the days before
-//	                it is deleted, so the next run starts there
+//	cert_retention  "pdf_through": no longer written (cert_pdf_kept, tx.go,
+//	                took its place); the bucket stays for older files
 //
 // The protocol register (protobolt) is not touched: it is the register of
 // the documents the comune issued, kept under the archival rules of DPR
@@ -26,7 +26,6 @@ import (
 var (
 	bucketPurged    = []byte("cert_purged")
 	bucketRetention = []byte("cert_retention")
-	keyPDFThrough   = []byte("pdf_through")
 )
 
 func initRetention(tx *bbolt.Tx) error {
@@ -127,48 +126,27 @@ func expired(tx *bbolt.Tx, from []byte, cutoff time.Time, pdfs bool, fn func(key
 // ExpiredPDFs counts the PDFs still kept of certificates issued before
 // cutoff.
 func ExpiredPDFs(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
-	err = expired(tx, pdfFrom(tx), cutoff, true, func([]byte, *certificate.Record) (bool, error) {
+	err = keptBefore(tx, cutoff, func([]byte, *certificate.Record) (bool, error) {
 		n++
 		return true, nil
 	})
 	return n, err
 }
 
-func pdfFrom(tx *bbolt.Tx) []byte {
-	if b := tx.Bucket(bucketRetention); b != nil {
-		return bytes.Clone(b.Get(keyPDFThrough))
-	}
-	return nil
-}
-
 // DeletePDFs deletes at most limit PDFs of certificates issued before
 // cutoff, noting on each record when (at); it returns how many went, and
 // 0 once none is left. The record, with the document's hash, stays.
 func DeletePDFs(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error) {
-	if err := initRetention(tx); err != nil {
+	if err := Init(tx); err != nil {
 		return 0, err
 	}
-	pdfs := tx.Bucket(bucketPDF)
-	through := protocol.DayOf(cutoff).Key()
-	err = expired(tx, pdfFrom(tx), cutoff, true, func(key []byte, r *certificate.Record) (bool, error) {
+	err = keptBefore(tx, cutoff, func(_ []byte, r *certificate.Record) (bool, error) {
 		if n == limit {
-			// The days before this one are done: the next batch starts
-			// here, not at the first day again.
-			through = bytes.Clone(key[:8])
 			return false, nil
 		}
-		if err := pdfs.Delete([]byte(idOf(key))); err != nil {
-			return false, err
-		}
-		r.PDFDeleted = at.UTC()
 		n++
-		return true, put(tx, r)
+		return true, pdfDeleted(tx, r, at)
 	})
-	if err == nil {
-		// Every day before through is done; through itself may still hold
-		// PDFs (the cutoff's day, those issued after the cutoff's time).
-		err = tx.Bucket(bucketRetention).Put(keyPDFThrough, through)
-	}
 	return n, err
 }
 
@@ -186,21 +164,26 @@ func ExpiredRecords(tx *bbolt.Tx, cutoff time.Time) (n int, err error) {
 // Of each it removes the record, the PDF if still kept, the index keys and
 // the idempotency key, and keeps a certificate.Purged: the id and the day,
 // no personal data. The protocol register's entry stays.
-func PurgeRecords(tx *bbolt.Tx, cutoff, at time.Time, limit int) (n int, err error) {
-	if err := initRetention(tx); err != nil {
-		return 0, err
+func PurgeRecords(tx *bbolt.Tx, cutoff, at time.Time, limit int) (int, error) {
+	rs, err := purgeRecords(tx, cutoff, at, limit)
+	return len(rs), err
+}
+
+func purgeRecords(tx *bbolt.Tx, cutoff, at time.Time, limit int) (out []certificate.Record, err error) {
+	if err := Init(tx); err != nil {
+		return nil, err
 	}
 	err = expired(tx, nil, cutoff, false, func(_ []byte, r *certificate.Record) (bool, error) {
-		if n == limit {
+		if len(out) == limit {
 			return false, nil
 		}
 		if err := purge(tx, r, at); err != nil {
 			return false, err
 		}
-		n++
+		out = append(out, *r)
 		return true, nil
 	})
-	return n, err
+	return out, err
 }
 
 func purge(tx *bbolt.Tx, r *certificate.Record, at time.Time) error {
@@ -222,6 +205,7 @@ func purge(tx *bbolt.Tx, r *certificate.Record, at time.Time) error {
 		{bucketCerts, []byte(r.ID)},
 		{bucketPDF, []byte(r.ID)},
 		{bucketDays, indexKey(nil, day, n, r.ID)},
+		{bucketKept, indexKey(nil, day, n, r.ID)},
 	}
 	if r.OperatorID != "" {
 		deletes = append(deletes, struct{ bucket, key []byte }{bucketOps, indexKey(opPrefix(r.OperatorID), day, n, r.ID)})
