@@ -649,3 +649,33 @@ func testTwoHubsStale(t *testing.T, open Open, second Second) {
 		t.Fatalf("next number after the recovery: %s, %v; want 2026/0000003", n, err)
 	}
 }
+
+// Bench registers b.N entries on s from parallel goroutines, as
+// issuances do: Reserve, the entry written in a Batch, Registered. It
+// reports registrations per second.
+func Bench(b *testing.B, s store.Store) {
+	var clock atomic.Int64
+	now := func() time.Time { return base.Add(time.Duration(clock.Add(int64(time.Microsecond)))) }
+	var id atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n, at, err := s.Numbering().Reserve(ctx, now(), protocol.Register{})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			e := entry(n, at, fmt.Sprintf("cert-%d", id.Add(1)))
+			if err := s.Batch(ctx, func(tx store.Tx) error { return tx.Protocol().Write(e) }); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := s.Numbering().Registered(ctx, n, now()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "registrations/s")
+}
