@@ -127,7 +127,9 @@ func finish(raw []byte, fonts map[string]*ttfFont) ([]byte, error) {
 		}
 	}
 	resStyle := map[string]string{}
-	nameObjs := map[int]string{} // font dictionaries and descriptors naming a font, by style
+	nameObjs := map[int]string{}   // font dictionaries and descriptors naming a font, by style
+	widthObjs := map[int]string{}  // the fonts' /Widths arrays, by style
+	encodingObjs := map[int]bool{} // the fonts' encodings
 	var pages []*pdfObject
 	for i := range objs {
 		o := &objs[i]
@@ -159,6 +161,12 @@ func finish(raw []byte, fonts map[string]*ttfFont) ([]byte, error) {
 				resStyle[string(ref[1])] = style
 				nameObjs[fontObj.num] = style
 				nameObjs[atoi(d[1])] = style
+				if w := reWidthsRef.FindSubmatch(fontObj.body); w != nil {
+					widthObjs[atoi(w[1])] = style
+				}
+				if e := reEncodingRef.FindSubmatch(fontObj.body); e != nil {
+					encodingObjs[atoi(e[1])] = true
+				}
 			}
 		}
 	}
@@ -208,6 +216,20 @@ func finish(raw []byte, fonts map[string]*ttfFont) ([]byte, error) {
 			out.Write(tagSubset(o.body, used[style]))
 			continue
 		}
+		if style, ok := widthObjs[o.num]; ok {
+			out.Write(shownWidths(o.body, used[style]))
+			continue
+		}
+		if encodingObjs[o.num] {
+			var all [256]bool
+			for _, u := range used {
+				for c, ok := range u {
+					all[c] = all[c] || ok
+				}
+			}
+			out.Write(shownDifferences(o.body, &all))
+			continue
+		}
 		out.Write(o.body)
 	}
 	xref := out.Len()
@@ -224,7 +246,76 @@ func finish(raw []byte, fonts map[string]*ttfFont) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-var reFontName = regexp.MustCompile(`/(BaseFont|FontName) /`)
+var (
+	reFontName    = regexp.MustCompile(`/(BaseFont|FontName) /`)
+	reWidthsRef   = regexp.MustCompile(`/Widths\s+(\d+) 0 R`)
+	reEncodingRef = regexp.MustCompile(`/Encoding\s+(\d+) 0 R`)
+	reFirstChar   = regexp.MustCompile(`/FirstChar\s+(\d+)`)
+	reDifferences = regexp.MustCompile(`/Differences\s*\[([^\]]*)\]`)
+)
+
+// widthsFirst is the code of a /Widths array's first entry: fpdf's
+// /FirstChar for the fonts it embeds.
+const widthsFirst = 32
+
+// shownWidths rewrites a font's /Widths array (body is the array object)
+// with 0 for the codes the page does not show: nothing is placed with
+// them, and the zeros are half the bytes.
+func shownWidths(body []byte, used *[256]bool) []byte {
+	start, end := bytes.IndexByte(body, '['), bytes.IndexByte(body, ']')
+	if start < 0 || end < start {
+		return body
+	}
+	ws := bytes.Fields(body[start+1 : end])
+	var b bytes.Buffer
+	b.Grow(len(body))
+	b.Write(body[:start+1])
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if c := widthsFirst + i; c < 256 && !used[c] {
+			b.WriteByte('0')
+		} else {
+			b.Write(w)
+		}
+	}
+	b.Write(body[end:])
+	return b.Bytes()
+}
+
+// shownDifferences rewrites an encoding's /Differences to the codes the
+// page shows: the others name glyphs nothing draws.
+func shownDifferences(body []byte, used *[256]bool) []byte {
+	m := reDifferences.FindSubmatchIndex(body)
+	if m == nil {
+		return body
+	}
+	var b bytes.Buffer
+	b.Grow(len(body))
+	b.Write(body[:m[2]])
+	code, next := 0, -1
+	for _, tok := range bytes.Fields(body[m[2]:m[3]]) {
+		if tok[0] != '/' {
+			code = atoi(tok)
+			continue
+		}
+		if code < 256 && used[code] {
+			if code != next {
+				if b.Len() > m[2] {
+					b.WriteByte(' ')
+				}
+				b.WriteString(strconv.Itoa(code))
+			}
+			b.WriteByte(' ')
+			b.Write(tok)
+			next = code + 1
+		}
+		code++
+	}
+	b.Write(body[m[3]:])
+	return b.Bytes()
+}
 
 // tagSubset prefixes the font's name in a font dictionary or descriptor
 // with the subset's tag, six capitals and "+", as PDF asks of a font

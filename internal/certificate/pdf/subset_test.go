@@ -124,3 +124,18 @@ func TestShownCodes(t *testing.T) {
 		t.Error("a font not embedded was accepted")
 	}
 }
+
+func TestShownWidthsAndDifferences(t *testing.T) {
+	var used [256]bool
+	for _, c := range []byte{32, 34, 127, 128, 132, 133} {
+		used[c] = true
+	}
+	w := shownWidths([]byte("[318 401 460 838]\n"), &used)
+	if string(w) != "[318 0 460 0]\n" {
+		t.Errorf("widths %q", w)
+	}
+	d := shownDifferences([]byte("<</Type /Encoding /Differences [127 /Euro /quoteright 131 /endash /emdash /abreve 200 /x]>>"), &used)
+	if want := "<</Type /Encoding /Differences [127 /Euro /quoteright 132 /emdash /abreve]>>"; string(d) != want {
+		t.Errorf("differences %q, want %q", d, want)
+	}
+}
