@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ func init() {
 // without an entry (protocol.Numbering.Recover) and records each annulment
 // in the audit log, so numbers annulled when nobody is at a console still
 // show in the log staff and the DPO read.
-func (c *cli) recoverProtocol(ctx context.Context, h *hubFile) error {
+// log (nil: none) hears of each.
+func (c *cli) recoverProtocol(ctx context.Context, h *hubFile, log *slog.Logger) error {
 	annulled, err := h.stores.Numbering().Recover(ctx, c.now())
 	if err != nil {
 		return fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
@@ -33,6 +35,10 @@ func (c *cli) recoverProtocol(ctx context.Context, h *hubFile) error {
 	es := make([]audit.Entry, len(annulled))
 	for i, e := range annulled {
 		es[i] = annulmentAudit(e)
+		if log != nil {
+			log.Warn("protocol number annulled: it was handed out and its document was never registered",
+				"protocol", e.Number.String(), "reason", e.Reason())
+		}
 	}
 	aud, err := c.auditStore(h, nil, nil)
 	if err != nil {
@@ -42,6 +48,24 @@ func (c *cli) recoverProtocol(ctx context.Context, h *hubFile) error {
 		return fmt.Errorf("%d protocol numbers were annulled but the annulments could not be recorded in the audit log: %w", len(es), err)
 	}
 	return nil
+}
+
+// protocolRecovery runs the protocol register's recovery every half
+// protocol.ReservationTimeout until ctx ends, so that on a database
+// several hubs share, the numbers a stopped hub left reserved are annulled
+// by the hubs still running, and no number stays open in the register for
+// long. On a hub's own file it writes the annulments still waiting.
+func (c *cli) protocolRecovery(ctx context.Context, h *hubFile, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(protocol.ReservationTimeout / 2):
+		}
+		if err := c.recoverProtocol(ctx, h, log); err != nil && ctx.Err() == nil {
+			log.Error("protocol recovery", "err", err)
+		}
+	}
 }
 
 // annulmentAudit is the audit entry of an annulment the hub's protocol
@@ -69,7 +93,7 @@ func (c *cli) protocolExport(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
-		if err := c.recoverProtocol(ctx, h); err != nil {
+		if err := c.recoverProtocol(ctx, h, nil); err != nil {
 			return err
 		}
 		numbers := h.stores.Numbering()

@@ -169,6 +169,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		retDone := make(chan struct{})
 		go func() { defer close(retDone); c.retentionDaily(retCtx, h, log) }()
 		defer func() { stopRet(); <-retDone }()
+		// So does the protocol register's recovery of numbers left
+		// reserved (by another hub, on a shared database).
+		recCtx, stopRec := context.WithCancel(context.Background())
+		recDone := make(chan struct{})
+		go func() { defer close(recDone); c.protocolRecovery(recCtx, h, log) }()
+		defer func() { stopRec(); <-recDone }()
 		httpDone := make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ln) }()
 		log.Info("hub listening", "url", scheme+"://"+ln.Addr().String(), "data", dataDir, "version", version)
