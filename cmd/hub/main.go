@@ -21,10 +21,13 @@ import (
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+	"github.com/sportello/sportello/internal/store/postgres"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -104,6 +107,7 @@ type cli struct {
 	uid            int               // inside hub serve: the caller's user id, from the control socket
 	damaged        chan<- error      // inside hub serve: told when the command meets damage in the file, to stop the hub
 	seal           sealFlags         // the comune's own seal (PKCS#12) for the desk, when the command was given one
+	db             *string           // --db: the PostgreSQL database, when the records are there
 }
 
 type command = cmdline.Command[*cli]
@@ -139,7 +143,8 @@ func defaultDataDir() string {
 }
 
 func (c *cli) dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", defaultDataDir(), "data directory")
+	c.db = fs.String("db", os.Getenv(dbEnv), "PostgreSQL database (postgres://…) holding the hub's records, shared by every hub of the city; empty: the bbolt file in the data directory (default $SPORTELLO_DB)")
+	return fs.String("data", defaultDataDir(), "data directory (with --db: the hub's keys and documents only)")
 }
 
 // path resolves p against the caller's working directory.
@@ -178,12 +183,16 @@ func (c *cli) withStore(ctx context.Context, dataDir string, mode storeMode, fn 
 // hubFile is the hub's open data file: the registry store, whose bbolt
 // handle (Store.DB) the sibling stores share, and the data directory it is in.
 type hubFile struct {
-	*registrybolt.Store
-	// stores is the same file as the hub's store.Store (issue 16: code
-	// moves from the concrete stores to it).
-	stores *bolt.Store
-	Dir    string
-	city   *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
+	// Store is the register of residents in the hub's storage.
+	registry.Store
+	// stores is the hub's storage, every domain in one transaction: the
+	// bbolt file in Dir, or the PostgreSQL database of --db.
+	stores store.Store
+	// file is the bbolt file under stores; nil when the hub's records are
+	// in PostgreSQL.
+	file *registrybolt.Store
+	Dir  string
+	city *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
 	// audit is the audit store that anchors as it records (auditStore);
 	// auditJournal, hub serve's --audit-journal, is where it copies anchors.
 	audit        *hubAudit
@@ -199,6 +208,31 @@ type hubFile struct {
 	api *hubapi.Server
 }
 
+// DB is the hub's bbolt handle, for the code not yet moved onto
+// store.Store (issue 16); nil when the records are in PostgreSQL.
+func (h *hubFile) DB() *bbolt.DB {
+	if h.file == nil {
+		return nil
+	}
+	return h.file.DB()
+}
+
+// Path is the hub's data file, or the database it uses.
+func (h *hubFile) Path() string {
+	if h.file == nil {
+		return h.stores.Backend()
+	}
+	return h.file.Path()
+}
+
+// CheckRecords checks every record of the bbolt file.
+func (h *hubFile) CheckRecords(ctx context.Context) (*registrybolt.RecordCheck, error) {
+	if h.file == nil {
+		return nil, errors.New("hub check reads a data directory's bbolt file; a PostgreSQL database is checked by PostgreSQL itself")
+	}
+	return h.file.CheckRecords(ctx)
+}
+
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own
 // inside hub serve, else the file opened directly. When a running hub holds
 // the file it returns errForward, so the command runs in that hub instead.
@@ -207,6 +241,9 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 		return fn(c.store)
 	}
 	dataDir = c.path(dataDir)
+	if c.db != nil && *c.db != "" {
+		return c.withDatabase(ctx, dataDir, *c.db, mode, fn)
+	}
 	file := registryPath(dataDir)
 	if mode != writeCreate {
 		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
@@ -230,13 +267,38 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err != nil {
 		return err
 	}
-	hf := &hubFile{Store: st, stores: bolt.New(st), Dir: dataDir}
+	hf := &hubFile{Store: st, stores: bolt.New(st), file: st, Dir: dataDir}
 	ferr := fn(hf)
 	if err := hf.audit.close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
 	}
 	if err := st.Close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the registry %s: %w", file, err)
+	}
+	return ferr
+}
+
+// withDatabase runs fn with the hub's records in the PostgreSQL database
+// at conn. Every hub of the city and every staff command use the database
+// at once, so nothing is forwarded to a running hub; the data directory
+// keeps what is the machine's own (the keys).
+func (c *cli) withDatabase(ctx context.Context, dataDir, conn string, mode storeMode, fn func(*hubFile) error) error {
+	if mode == writeCreate {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
+		}
+	}
+	st, err := postgres.OpenStore(ctx, conn)
+	if err != nil {
+		return err
+	}
+	hf := &hubFile{Store: store.RegistryOf(st), stores: st, Dir: dataDir}
+	ferr := fn(hf)
+	if err := hf.audit.close(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
+	}
+	if err := st.Close(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("cannot close the database: %w", err)
 	}
 	return ferr
 }

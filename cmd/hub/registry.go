@@ -29,7 +29,6 @@ func init() {
 func (c *cli) seed(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub seed")
 	data := c.dataFlag(fs)
-	db := c.dbFlag(fs)
 	n := fs.Int("persons", 0, "number of residents")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same city")
 	if err := cmdline.NoArgs(fs, args); err != nil {
@@ -39,7 +38,7 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 		return usagef("--persons must be a positive number of residents")
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return c.withRegistry(ctx, *db, *data, writeCreate, func(st registry.Store) error {
+	return c.withStore(ctx, *data, writeCreate, func(st registry.Store) error {
 		var have int
 		if err := st.View(ctx, func(r registry.Reader) (err error) { have, err = r.CountPersons(); return }); err != nil {
 			return err
@@ -62,7 +61,6 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 func (c *cli) personList(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub person list")
 	data := c.dataFlag(fs)
-	db := c.dbFlag(fs)
 	limit := fs.Int("limit", 0, "list at most N persons (0: all)")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
@@ -70,7 +68,7 @@ func (c *cli) personList(ctx context.Context, args []string) error {
 	if *limit < 0 {
 		return usagef("--limit must not be negative")
 	}
-	return c.withRegistry(ctx, *db, *data, readExisting, func(st registry.Store) error {
+	return c.withStore(ctx, *data, readExisting, func(st registry.Store) error {
 		return st.View(ctx, func(r registry.Reader) error {
 			n := 0
 			return r.Persons(0, func(p *registry.Person) (bool, error) {
