@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/notify"
@@ -73,6 +74,9 @@ type Tx interface {
 	// Certificates is the issued certificates' records (their PDFs are
 	// kept outside the transaction, in a blob.Store).
 	Certificates() certificate.Tx
+	// Staff is the console's records: staff accounts, sessions, failed
+	// log-in tallies, the daily counters of refusals.
+	Staff() staff.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.
@@ -97,6 +101,12 @@ type runner[T any] struct {
 
 func (r runner[T]) Update(ctx context.Context, fn func(T) error) error {
 	return r.s.Update(ctx, func(tx Tx) error { return fn(r.view(tx)) })
+}
+
+// Batch is Store.Batch on the domain's view; code that would share
+// commits asks for it by type assertion.
+func (r runner[T]) Batch(ctx context.Context, fn func(T) error) error {
+	return r.s.Batch(ctx, func(tx Tx) error { return fn(r.view(tx)) })
 }
 
 func (r runner[T]) View(ctx context.Context, fn func(T) error) error {

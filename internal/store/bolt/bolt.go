@@ -14,6 +14,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
+	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/notify"
@@ -22,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
@@ -183,6 +185,9 @@ func (t *tx) Registry() registry.Writer {
 
 // Payments is paybolt's view of t.
 func (t *tx) Payments() payment.Tx { return paybolt.In(t.btx) }
+
+// Staff is adminbolt's view of t.
+func (t *tx) Staff() staff.Tx { return adminbolt.In(t.btx) }
 
 // Notices is notifybolt's view of t.
 func (t *tx) Notices() notify.Tx { return notifybolt.In(t.btx, t.s.ringNotices) }

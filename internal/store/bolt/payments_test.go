@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sportello/sportello/internal/admin/staff/stafftest"
 	"github.com/sportello/sportello/internal/notify/notifytest"
 	"github.com/sportello/sportello/internal/payment/paymenttest"
 	"github.com/sportello/sportello/internal/store"
@@ -27,3 +28,5 @@ func sameHub(_ *testing.T, s store.Store) store.Store { return s }
 func TestPayments(t *testing.T) { paymenttest.Run(t, openHub, sameHub) }
 
 func TestNotices(t *testing.T) { notifytest.Run(t, openHub, sameHub) }
+
+func TestStaff(t *testing.T) { stafftest.Run(t, openHub, sameHub) }

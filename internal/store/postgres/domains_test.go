@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sportello/sportello/internal/admin/staff/stafftest"
 	"github.com/sportello/sportello/internal/notify/notifytest"
 	"github.com/sportello/sportello/internal/payment/paymenttest"
 	"github.com/sportello/sportello/internal/store"
@@ -45,3 +46,5 @@ func twin(t *testing.T, s store.Store) store.Store {
 func TestPayments(t *testing.T) { paymenttest.Run(t, openHub, twin) }
 
 func TestNotices(t *testing.T) { notifytest.Run(t, openHub, twin) }
+
+func TestStaff(t *testing.T) { stafftest.Run(t, openHub, twin) }

@@ -1,36 +1,54 @@
-package adminbolt
+// Package stafftest is the suite every backend's staff.Tx must pass
+// (store.Tx.Staff), run through staff.Service as the console uses it, so
+// that PostgreSQL behaves as bbolt does: log-in limits under concurrent
+// attempts, sessions, account changes, the daily counters, and two hubs on
+// one database sharing sessions and limits.
+//
+// A backend's test calls Run with a function that opens a new, empty hub
+// store (closed by the test's cleanup) and one that opens a second
+// store.Store on the same data, as a second hub on one database does (a
+// backend of one process returns the store it is given).
+package stafftest
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
-	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store"
 )
 
-func open(t *testing.T, now *time.Time) *Store {
-	t.Helper()
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "hub.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
+type (
+	Store      = staff.Service
+	Attempt    = staff.Attempt
+	EventCount = staff.EventCount
+	suite      struct {
+		open func(t *testing.T) store.Store
+		twin func(t *testing.T, s store.Store) store.Store
 	}
-	t.Cleanup(func() { db.Close() })
-	s, err := New(db, func() time.Time { return *now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+)
+
+const (
+	EventRefused       = staff.EventRefused
+	EventVerifyUnknown = staff.EventVerifyUnknown
+)
+
+// service is the console's operations on s with the clock *now.
+func service(s store.Store, now *time.Time) *Store {
+	return staff.NewService(store.Domain(s, store.Tx.Staff), func() time.Time { return *now })
 }
+
+// open is the service on a new hub store.
+func (x suite) open1(t *testing.T, now *time.Time) *Store { return service(x.open(t), now) }
 
 // addAccount adds user with role and the password "una-password-lunga".
 func addAccount(t *testing.T, s *Store, user string, role staff.Role, at time.Time) {
@@ -44,6 +62,26 @@ func addAccount(t *testing.T, s *Store, user string, role staff.Role, at time.Ti
 	}
 }
 
+// Run runs the suite.
+func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing.T, s store.Store) store.Store) {
+	x := suite{open, twin}
+	t.Run("LoginSessionLockout", x.tLoginSessionLockout)
+	t.Run("BurstIsCountedInOneTransaction", x.tBurstIsCountedInOneTransaction)
+	t.Run("OutOfOrderAttemptsCount", x.tOutOfOrderAttemptsCount)
+	t.Run("RightPasswordInsideBurst", x.tRightPasswordInsideBurst)
+	t.Run("StrangerCannotLockOutClerk", x.tStrangerCannotLockOutClerk)
+	t.Run("UnknownUserAnswersLikeWrongPassword", x.tUnknownUserAnswersLikeWrongPassword)
+	t.Run("LoginBusy", x.tLoginBusy)
+	t.Run("ConcurrentChecksBounded", x.tConcurrentChecksBounded)
+	t.Run("AdminClearsLockoutAndReauth", x.tAdminClearsLockoutAndReauth)
+	t.Run("Events", x.tEvents)
+	t.Run("LastAdminStays", x.tLastAdminStays)
+	t.Run("ChangeEndsSessions", x.tChangeEndsSessions)
+	t.Run("TxReadsAndWrites", x.tTx)
+	t.Run("ViewRefusesWrites", x.tView)
+	t.Run("TwoHubs", x.tTwoHubs)
+}
+
 var (
 	desk     = netip.MustParseAddr("192.0.2.10")   // the clerk's usual address
 	attacker = netip.MustParseAddr("198.51.100.7") // someone else's
@@ -54,9 +92,9 @@ func login(s *Store, user, password string, from netip.Addr) (string, *staff.Ses
 	return tok, sess, err
 }
 
-func TestLoginSessionLockout(t *testing.T) {
+func (x suite) tLoginSessionLockout(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	a, err := staff.NewAccount(nil, "anna", "Anna Bianchi", staff.Admin, "a long enough pass", now, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -129,9 +167,9 @@ func countChecks(s *Store) *atomic.Int32 {
 // A burst of wrong guesses fired at once gets 5 checks, not one each, and
 // the right password after it is refused: the failure count is read and
 // written in the transaction that lets an attempt through.
-func TestBurstIsCountedInOneTransaction(t *testing.T) {
+func (x suite) tBurstIsCountedInOneTransaction(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now) // the clock stands still: every guess at the same instant
+	s := x.open1(t, &now) // the clock stands still: every guess at the same instant
 	addAccount(t, s, "anna", staff.Clerk, now)
 	checks := countChecks(s)
 	const burst = 40
@@ -171,12 +209,12 @@ func TestBurstIsCountedInOneTransaction(t *testing.T) {
 // lock, so the transactions may see their timestamps out of order: an
 // attempt stamped earlier than failures already recorded must count them.
 // (Here each attempt's clock reads a second earlier than the last.)
-func TestOutOfOrderAttemptsCount(t *testing.T) {
+func (x suite) tOutOfOrderAttemptsCount(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	back := now
-	s.now = func() time.Time { back = back.Add(-time.Second); return back }
+	s.Now = func() time.Time { back = back.Add(-time.Second); return back }
 	for range 10 {
 		login(s, "anna", "a wrong guess, again", attacker)
 	}
@@ -187,9 +225,9 @@ func TestOutOfOrderAttemptsCount(t *testing.T) {
 
 // The right password arriving while 5 guesses are still being checked is
 // refused without a check: attempts in flight count.
-func TestRightPasswordInsideBurst(t *testing.T) {
+func (x suite) tRightPasswordInsideBurst(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	s.Gate = staff.NewGate(8, 8)
 	inside := make(chan struct{}, 8)
@@ -227,9 +265,9 @@ func TestRightPasswordInsideBurst(t *testing.T) {
 // Guessing from elsewhere does not lock the clerk out: not from one
 // address, nor from many (the account-wide limit spares the clerk's usual
 // address); a source guessing across user names is stopped as a whole.
-func TestStrangerCannotLockOutClerk(t *testing.T) {
+func (x suite) tStrangerCannotLockOutClerk(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	addAccount(t, s, "bruno", staff.Clerk, now)
 	if _, _, err := login(s, "anna", "una-password-lunga", desk); err != nil { // yesterday, at her desk
@@ -274,9 +312,9 @@ func TestStrangerCannotLockOutClerk(t *testing.T) {
 
 // An unknown user name, a wrong password and a disabled account answer
 // alike, lock out alike and cost one password check each.
-func TestUnknownUserAnswersLikeWrongPassword(t *testing.T) {
+func (x suite) tUnknownUserAnswersLikeWrongPassword(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	addAccount(t, s, "carla", staff.Clerk, now)
 	if _, err := s.Change("carla", func(a *staff.Account) error { return a.Disable(now, "test") }); err != nil {
@@ -317,9 +355,9 @@ func TestUnknownUserAnswersLikeWrongPassword(t *testing.T) {
 
 // Beyond the gate's queue a log-in is refused at once with ErrBusy, and is
 // not counted as a failure.
-func TestLoginBusy(t *testing.T) {
+func (x suite) tLoginBusy(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	s.Gate = staff.NewGate(1, 0)
 	running := make(chan struct{})
@@ -339,9 +377,9 @@ func TestLoginBusy(t *testing.T) {
 
 // However many log-ins arrive at once, at most the gate's size of
 // password checks run at the same time.
-func TestConcurrentChecksBounded(t *testing.T) {
+func (x suite) tConcurrentChecksBounded(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	const size, n = 2, 24
 	s.Gate = staff.NewGate(size, n)
@@ -373,9 +411,9 @@ func TestConcurrentChecksBounded(t *testing.T) {
 
 // An administrator's change lifts the account's lock-outs; Reauth counts
 // wrong passwords like log-ins and applies its change only on success.
-func TestAdminClearsLockoutAndReauth(t *testing.T) {
+func (x suite) tAdminClearsLockoutAndReauth(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	addAccount(t, s, "anna", staff.Clerk, now)
 	for range 5 {
 		login(s, "anna", "a wrong guess, again", desk)
@@ -411,16 +449,16 @@ func TestAdminClearsLockoutAndReauth(t *testing.T) {
 	if _, err := s.PurgeSessions(); err != nil {
 		t.Fatal(err)
 	}
-	var left int
-	s.db.View(func(tx *bbolt.Tx) error { left = tx.Bucket(bucketThrottle).Stats().KeyN; return nil })
-	if left != 0 {
-		t.Errorf("%d idle counters left after the purge", left)
+	var left staff.Tallies
+	s.Store.View(context.Background(), func(tx staff.Tx) (err error) { left, err = tx.Tallies("anna", staff.SourceOf(desk), now); return err })
+	if !reflect.DeepEqual(left, staff.Tallies{}) {
+		t.Errorf("idle counters left after the purge: %+v", left)
 	}
 }
 
-func TestEvents(t *testing.T) {
+func (x suite) tEvents(t *testing.T) {
 	now := time.Date(2026, 4, 7, 9, 0, 0, 0, time.UTC)
-	s := open(t, &now)
+	s := x.open1(t, &now)
 	for _, e := range []struct {
 		at           time.Time
 		kind, reason string
@@ -439,8 +477,8 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []EventCount{
-		{protocol.DayOf(now), EventRefused, "subject_not_found", 2},
-		{protocol.DayOf(now.Add(24 * time.Hour)), EventVerifyUnknown, "", 1},
+		{Day: protocol.DayOf(now), Kind: EventRefused, Reason: "subject_not_found", Count: 2},
+		{Day: protocol.DayOf(now.Add(24 * time.Hour)), Kind: EventVerifyUnknown, Count: 1},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v, want %+v", got, want)
@@ -453,9 +491,9 @@ func TestEvents(t *testing.T) {
 }
 
 // The last enabled admin cannot be disabled: nobody could manage staff.
-func TestLastAdminStays(t *testing.T) {
+func (x suite) tLastAdminStays(t *testing.T) {
 	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
-	s := open(t, &at)
+	s := x.open1(t, &at)
 	for _, u := range []string{"anna", "bruno"} {
 		addAccount(t, s, u, staff.Admin, at)
 	}
@@ -476,9 +514,9 @@ func TestLastAdminStays(t *testing.T) {
 
 // An administrator's change ends the sessions of the account changed, so a
 // browser signed in with the old password is out; other accounts stay in.
-func TestChangeEndsSessions(t *testing.T) {
+func (x suite) tChangeEndsSessions(t *testing.T) {
 	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
-	s := open(t, &at)
+	s := x.open1(t, &at)
 	tokens := map[string]string{}
 	for _, u := range []string{"anna", "bruno"} {
 		addAccount(t, s, u, staff.Clerk, at)
@@ -497,5 +535,252 @@ func TestChangeEndsSessions(t *testing.T) {
 	}
 	if _, _, err := s.Session(tokens["bruno"]); err != nil {
 		t.Errorf("bruno's session after anna's change: %v", err)
+	}
+}
+
+// tTx checks the view itself: what the service does not reach alone.
+func (x suite) tTx(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
+	s := x.open(t)
+	r := store.Domain(s, store.Tx.Staff)
+	var anna, bruno *staff.Account
+	for _, u := range []string{"bruno", "anna"} {
+		a, err := staff.NewAccount(nil, u, strings.ToUpper(u), staff.Clerk, "una-password-lunga", at, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Update(ctx, func(tx staff.Tx) error { return tx.AddAccount(a, false) }); err != nil {
+			t.Fatal(err)
+		}
+		if u == "anna" {
+			anna = a
+		} else {
+			bruno = a
+		}
+	}
+	if err := r.Update(ctx, func(tx staff.Tx) error { return tx.AddAccount(anna, false) }); !errors.Is(err, staff.ErrExists) {
+		t.Errorf("a second account anna: %v, want ErrExists", err)
+	}
+	err := r.View(ctx, func(tx staff.Tx) error {
+		as, err := tx.Accounts()
+		if err != nil || len(as) != 2 || as[0].User != "anna" || as[1].User != "bruno" {
+			t.Errorf("accounts: %v %v, want anna, bruno", as, err)
+		}
+		if got, err := tx.Account("bruno"); err != nil || !reflect.DeepEqual(got, bruno) {
+			t.Errorf("bruno: %+v %v, want %+v", got, err, bruno)
+		}
+		if _, err := tx.Account("carla"); !errors.Is(err, staff.ErrNotFound) {
+			t.Errorf("an unknown account: %v, want ErrNotFound", err)
+		}
+		if _, err := tx.Session("no-such-token"); !errors.Is(err, staff.ErrNoSession) {
+			t.Errorf("an unknown session: %v, want ErrNoSession", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sessions: stored by token, ended one by one, by user, or by age.
+	live := &staff.Session{User: "anna", Created: at, LastSeen: at}
+	old := &staff.Session{User: "bruno", Created: at.Add(-48 * time.Hour), LastSeen: at.Add(-48 * time.Hour)}
+	err = r.Update(ctx, func(tx staff.Tx) error {
+		for tok, sess := range map[string]*staff.Session{"tok-a1": live, "tok-a2": live, "tok-b": old} {
+			if err := tx.PutSession(tok, sess); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := func(tok string) error {
+		return r.View(ctx, func(tx staff.Tx) error { _, err := tx.Session(tok); return err })
+	}
+	n := 0
+	if err := r.Update(ctx, func(tx staff.Tx) (err error) { n, err = tx.PurgeSessions(at); return err }); err != nil || n != 1 {
+		t.Errorf("purge: %d %v, want bruno's old session", n, err)
+	}
+	if err := session("tok-b"); !errors.Is(err, staff.ErrNoSession) {
+		t.Errorf("a purged session: %v", err)
+	}
+	if err := session("tok-a1"); err != nil {
+		t.Errorf("a live session after the purge: %v", err)
+	}
+	if err := r.Update(ctx, func(tx staff.Tx) error { return tx.DeleteSession("tok-a1") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := session("tok-a1"); !errors.Is(err, staff.ErrNoSession) {
+		t.Errorf("a deleted session: %v", err)
+	}
+	if err := session("tok-a2"); err != nil {
+		t.Errorf("anna's other session: %v", err)
+	}
+	if err := r.Update(ctx, func(tx staff.Tx) error { return tx.EndSessions("anna") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := session("tok-a2"); !errors.Is(err, staff.ErrNoSession) {
+		t.Errorf("a session of a user whose sessions ended: %v", err)
+	}
+	// Tallies: by user and source, the source's shared by every name;
+	// cleared for a user; purged once idle.
+	th := staff.DefaultThrottle
+	fail := func(user, source string, when time.Time) {
+		t.Helper()
+		err := r.Update(ctx, func(tx staff.Tx) error {
+			ts, err := tx.Tallies(user, source, when)
+			if err != nil {
+				return err
+			}
+			th.Reserve(&ts, when)
+			th.Fail(&ts, when)
+			return tx.PutTallies(user, source, ts)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tallies := func(user, source string) (ts staff.Tallies) {
+		t.Helper()
+		if err := r.View(ctx, func(tx staff.Tx) (err error) { ts, err = tx.Tallies(user, source, at); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	long := strings.Repeat("x", 80)
+	fail("anna", "192.0.2.0/24", at)
+	fail("anna", "198.51.100.0/24", at)
+	fail(long, "192.0.2.0/24", at)
+	if ts := tallies("anna", "192.0.2.0/24"); len(ts.Pair.Failures) != 1 || len(ts.Source.Failures) != 2 || len(ts.Account.Failures) != 2 {
+		t.Errorf("anna's tallies from 192.0.2.0/24: %+v, want 1 pair, 2 source, 2 account failures", ts)
+	}
+	if ts := tallies(long, "192.0.2.0/24"); len(ts.Pair.Failures) != 1 || len(ts.Account.Failures) != 1 {
+		t.Errorf("a long name's tallies: %+v", ts)
+	}
+	if err := r.Update(ctx, func(tx staff.Tx) error { return tx.ClearTallies("anna") }); err != nil {
+		t.Fatal(err)
+	}
+	if ts := tallies("anna", "198.51.100.0/24"); len(ts.Pair.Failures) != 0 || len(ts.Account.Failures) != 0 || len(ts.Source.Failures) != 1 {
+		t.Errorf("anna's tallies once cleared: %+v, want the source's kept", ts)
+	}
+	if err := r.Update(ctx, func(tx staff.Tx) error { return tx.PurgeTallies(th, at) }); err != nil {
+		t.Fatal(err)
+	}
+	if ts := tallies(long, "192.0.2.0/24"); len(ts.Pair.Failures) != 1 {
+		t.Errorf("a purge at once dropped a fresh tally: %+v", ts)
+	}
+	later := at.Add(30 * 24 * time.Hour)
+	if err := r.Update(ctx, func(tx staff.Tx) error { return tx.PurgeTallies(th, later) }); err != nil {
+		t.Fatal(err)
+	}
+	if ts := tallies(long, "192.0.2.0/24"); !reflect.DeepEqual(ts, staff.Tallies{}) {
+		t.Errorf("idle tallies after a purge: %+v", ts)
+	}
+	// A failed transaction leaves nothing.
+	boom := errors.New("boom")
+	err = r.Update(ctx, func(tx staff.Tx) error {
+		bruno.Name = "changed"
+		if err := tx.PutAccount(bruno); err != nil {
+			return err
+		}
+		if err := tx.Count(protocol.DayOf(at), EventRefused, "x"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	_ = r.View(ctx, func(tx staff.Tx) error {
+		if got, _ := tx.Account("bruno"); got.Name != "BRUNO" {
+			t.Errorf("a failed transaction changed bruno: %q", got.Name)
+		}
+		if evs, _ := tx.Events(protocol.DayOf(at), protocol.DayOf(at)); len(evs) != 0 {
+			t.Errorf("a failed transaction counted: %+v", evs)
+		}
+		return nil
+	})
+}
+
+func (x suite) tView(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
+	s := x.open(t)
+	a, err := staff.NewAccount(nil, "anna", "", staff.Clerk, "una-password-lunga", at, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A store that never held an account reads as empty.
+	err = s.View(ctx, func(tx store.Tx) error {
+		if as, err := tx.Staff().Accounts(); err != nil || len(as) != 0 {
+			t.Errorf("accounts of a new store: %v %v", as, err)
+		}
+		if ts, err := tx.Staff().Tallies("anna", "x", at); err != nil || !reflect.DeepEqual(ts, staff.Tallies{}) {
+			t.Errorf("tallies of a new store: %+v %v", ts, err)
+		}
+		if evs, err := tx.Staff().Events(protocol.DayOf(at), protocol.DayOf(at)); err != nil || len(evs) != 0 {
+			t.Errorf("events of a new store: %+v %v", evs, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := &staff.Session{User: "anna", Created: at, LastSeen: at}
+	for name, fn := range map[string]func(staff.Tx) error{
+		"add":            func(tx staff.Tx) error { return tx.AddAccount(a, false) },
+		"put":            func(tx staff.Tx) error { return tx.PutAccount(a) },
+		"put session":    func(tx staff.Tx) error { return tx.PutSession("tok", sess) },
+		"delete session": func(tx staff.Tx) error { return tx.DeleteSession("tok") },
+		"end sessions":   func(tx staff.Tx) error { return tx.EndSessions("anna") },
+		"purge sessions": func(tx staff.Tx) error { _, err := tx.PurgeSessions(at); return err },
+		"put tallies":    func(tx staff.Tx) error { return tx.PutTallies("anna", "x", staff.Tallies{}) },
+		"clear tallies":  func(tx staff.Tx) error { return tx.ClearTallies("anna") },
+		"purge tallies":  func(tx staff.Tx) error { return tx.PurgeTallies(staff.DefaultThrottle, at) },
+		"count":          func(tx staff.Tx) error { return tx.Count(protocol.DayOf(at), EventRefused, "x") },
+	} {
+		if err := s.View(ctx, func(tx store.Tx) error { return fn(tx.Staff()) }); !errors.Is(err, store.ErrReadOnly) {
+			t.Errorf("%s in a View: %v, want ErrReadOnly", name, err)
+		}
+	}
+}
+
+// tTwoHubs: a session opened on one hub is valid on the other and ended
+// by a log-out there; failed log-ins on both count against one limit.
+func (x suite) tTwoHubs(t *testing.T) {
+	now := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
+	sa := x.open(t)
+	a, b := service(sa, &now), service(x.twin(t, sa), &now)
+	addAccount(t, a, "anna", staff.Clerk, now)
+	tok, _, err := login(a, "anna", "una-password-lunga", desk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, acc, err := b.Session(tok); err != nil || sess.User != "anna" || acc.User != "anna" {
+		t.Fatalf("hub B reads hub A's session: %+v %+v %v", sess, acc, err)
+	}
+	if err := b.Logout(tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Session(tok); !errors.Is(err, staff.ErrNoSession) {
+		t.Errorf("hub A after a log-out on hub B: %v, want ErrNoSession", err)
+	}
+	// Guesses spread over both hubs at once: no more checks than one
+	// hub would allow.
+	checks := countChecks(a)
+	bChecks := countChecks(b)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			_, _, _ = login([]*Store{a, b}[i%2], "anna", fmt.Sprintf("guess %d", i), attacker)
+		})
+	}
+	wg.Wait()
+	if n, max := checks.Load()+bChecks.Load(), int32(staff.DefaultThrottle.Pair.Max); n > max {
+		t.Errorf("%d guesses checked across two hubs, want at most %d", n, max)
+	}
+	if _, _, err := login(b, "anna", "una-password-lunga", attacker); !errors.Is(err, staff.ErrLocked) {
+		t.Errorf("the right password from the guessing source: %v, want ErrLocked", err)
 	}
 }
