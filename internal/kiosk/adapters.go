@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -627,11 +626,11 @@ func deliverer(o delivererOpts) outbox.Deliverer {
 	}
 	return outbox.DelivererFunc(func(ctx context.Context, e outbox.Entry) (outbox.Result, error) {
 		if e.Kind != QueueKind && e.Kind != QueuePayKind {
-			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "unknown_kind", fmt.Sprintf("this kiosk cannot deliver %q operations", e.Kind))
+			return outbox.Result{}, &outbox.Refusal{Reason: "unknown_kind", Message: fmt.Sprintf("this kiosk cannot deliver %q operations", e.Kind)}
 		}
 		req, err := DecodeQueued(e.Payload)
 		if err != nil {
-			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, "bad_payload", err.Error())
+			return outbox.Result{}, &outbox.Refusal{Reason: "bad_payload", Message: err.Error()}
 		}
 		if e.Kind == QueuePayKind {
 			return o.askPayment(ctx, req)
@@ -640,26 +639,17 @@ func deliverer(o delivererOpts) outbox.Deliverer {
 			// Queued by a kiosk from before requester evidence: the hub
 			// refuses it, and nobody can add the tap now. A refusal the
 			// operator sees, not a retry for ever.
-			return outbox.Result{}, outbox.ClassifyHTTP(http.StatusBadRequest, 0, api.ReasonRequesterEvidenceRequired,
-				"the request was queued without the evidence of who asked for it, which the hub requires: the citizen must ask again")
+			return outbox.Result{}, &outbox.Refusal{Reason: api.ReasonRequesterEvidenceRequired, Message: "the request was queued without the evidence of who asked for it, which the hub requires: the citizen must ask again"}
 		}
 		is, err := hub.Issue(ctx, req)
-		r, refused := api.Refused(err)
-		var ae *api.Refusal
-		switch {
-		case refused:
-			if live && api.Decide(r.Status, r.Reason) == api.Hold {
+		if err != nil {
+			if r, ok := api.Refused(err); ok && live && r.Disposition() == api.Hold {
+				// A sale being made: refused now, not queued (Queue.Deliver).
 				return outbox.Result{}, &outbox.Refusal{Reason: r.Reason, Message: r.Message}
 			}
-			// Not the *Refusal as the cause: a request held in the queue
-			// is no refusal to whoever reads the error.
-			return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
-		case errors.As(err, &ae):
-			// The hub answered, unavailable or failing on this request:
-			// the outbox retries the one and sets the other aside. The
-			// client's error stays in the chain: a 503 is ErrOffline.
-			return outbox.Result{}, outbox.ClassifyCause(err, ae.Status, ae.RetryAfter, ae.Reason, ae.Message)
-		case err != nil:
+			// The hub's answer (*api.Refusal), if any, is in the chain
+			// with the client's error around it (a 503 is ErrOffline):
+			// the outbox decides by it, as api.Decide says.
 			return outbox.Result{}, err
 		}
 		if answered != nil {
@@ -703,14 +693,8 @@ func (o delivererOpts) askPayment(ctx context.Context, req IssueRequest) (outbox
 		methods = DefaultPayMethods()
 	}
 	p, err := payByFirst(methods, func(m string) (*api.Payment, error) { return o.payments.CreatePayment(ctx, req, m) })
-	r, refused := api.Refused(err)
-	var ae *api.Refusal
-	switch {
-	case refused:
-		return outbox.Result{}, outbox.ClassifyHTTP(r.Status, 0, r.Reason, r.Message)
-	case errors.As(err, &ae):
-		return outbox.Result{}, outbox.ClassifyCause(err, ae.Status, ae.RetryAfter, ae.Reason, ae.Message)
-	case err != nil:
+	if err != nil {
+		// The hub's answer, if any, is the outbox's to decide (api.Decide).
 		return outbox.Result{}, err
 	}
 	body, _ := json.Marshal(p)

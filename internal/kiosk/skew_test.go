@@ -218,6 +218,8 @@ func TestClientAndOutboxDecideAlike(t *testing.T) {
 			}
 			payload, _ := json.Marshal(queued{req.Key, requestOf(req)})
 			_, err = Deliverer(h.hub, nil).Deliver(context.Background(), outbox.Entry{Op: outbox.Op{Kind: QueueKind, IdempotencyKey: req.Key, Payload: payload}})
+			// As the outbox takes it (Sender, Outbox.Deliver).
+			err = outbox.Classify(err)
 			var re *outbox.RetryableError
 			var rf *outbox.Refusal
 			got := "other"

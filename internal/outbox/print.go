@@ -259,6 +259,7 @@ func (o *Outbox) Deliver(ctx context.Context, id uint64, d Deliverer) (Outcome, 
 		return Outcome{Entry: cur}, err
 	}
 	res, derr := d.Deliver(ctx, e)
+	derr = Classify(derr)
 	if derr == nil {
 		done, err := o.delivered(id, res)
 		if err != nil {

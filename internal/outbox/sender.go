@@ -98,8 +98,7 @@ func ClassifyHTTP(status int, retryAfter time.Duration, reason, message string) 
 // ClassifyCause is ClassifyHTTP keeping cause, the error the hub's answer
 // arrived as, in a RetryableError's chain.
 func ClassifyCause(cause error, status int, retryAfter time.Duration, reason, message string) error {
-	d := api.Decide(status, reason)
-	if d == 0 {
+	if api.Decide(status, reason) == 0 {
 		return nil
 	}
 	if reason == "" {
@@ -108,15 +107,50 @@ func ClassifyCause(cause error, status int, retryAfter time.Duration, reason, me
 	if message == "" {
 		message = http.StatusText(status)
 	}
-	if d == api.Refuse {
-		return &Refusal{Reason: reason, Message: message}
-	}
-	return &RetryableError{Err: fmt.Errorf("the hub answered %d %s: %s (%s)", status, http.StatusText(status), message, reason),
-		After: retryAfter, Reason: reason, SetAside: d == api.SetAside, Hold: d == api.Hold, Cause: cause}
+	return classifyRefusal(cause, &api.Refusal{Status: status, Reason: reason, Message: message, RetryAfter: retryAfter})
 }
 
-// Deliverer sends one operation to the hub, with its idempotency key, and
-// classifies the outcome (see ClassifyHTTP).
+// Classify is what the outbox makes of a Deliverer's error: a *Refusal or
+// *RetryableError the deliverer decided on stands; the hub's answer
+// (*api.Refusal) in the chain, as the hub client returns it, is decided by
+// its Disposition (api.Decide); anything else is worth another try.
+func Classify(err error) error {
+	var why *Refusal
+	var re *RetryableError
+	var hub *api.Refusal
+	switch {
+	case err == nil, errors.As(err, &why), errors.As(err, &re):
+		return err
+	case errors.As(err, &hub):
+		return classifyRefusal(err, hub)
+	}
+	return err
+}
+
+// classifyRefusal is the outbox's error for the hub's answer r, which
+// arrived as cause.
+func classifyRefusal(cause error, r *api.Refusal) error {
+	d := r.Disposition()
+	switch d {
+	case 0:
+		return nil
+	case api.Refuse:
+		return &Refusal{Reason: r.Reason, Message: r.Message}
+	}
+	err := fmt.Errorf("the hub answered %d %s: %s (%s)", r.Status, http.StatusText(r.Status), r.Message, r.Reason)
+	if d == api.Hold {
+		// Not the hub's refusal as the cause: a request held in the
+		// queue is no refusal to whoever reads the error (api.Refused).
+		cause = nil
+	}
+	return &RetryableError{Err: err, After: r.RetryAfter, Reason: r.Reason, SetAside: d == api.SetAside, Hold: d == api.Hold, Cause: cause}
+}
+
+// Deliverer sends one operation to the hub, with its idempotency key. An
+// error carrying the hub's answer (*api.Refusal, as the hub client returns
+// it) is decided by the outbox as api.Decide says; a deliverer returns a
+// *Refusal or *RetryableError only for what it decides itself (see
+// ClassifyHTTP), and any other error is tried again.
 type Deliverer interface {
 	Deliver(ctx context.Context, e Entry) (Result, error)
 }
@@ -252,6 +286,7 @@ func (s *Sender) Drain(ctx context.Context) (int, error) {
 		actx, cancel := context.WithTimeout(ctx, s.opt.AttemptTimeout)
 		res, err := s.d.Deliver(actx, e)
 		cancel()
+		err = Classify(err)
 		if err == nil {
 			done, err := s.o.delivered(e.ID, res)
 			if err != nil {
