@@ -18,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
@@ -77,6 +78,8 @@ type Tx interface {
 	// Staff is the console's records: staff accounts, sessions, failed
 	// log-in tallies, the daily counters of refusals.
 	Staff() staff.Tx
+	// City is the city's settings: what staff changed of the defaults.
+	City() city.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.

@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
@@ -26,6 +27,7 @@ import (
 	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
+	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 	"github.com/sportello/sportello/internal/store/bolt/protobolt"
@@ -185,6 +187,9 @@ func (t *tx) Registry() registry.Writer {
 
 // Payments is paybolt's view of t.
 func (t *tx) Payments() payment.Tx { return paybolt.In(t.btx) }
+
+// City is citybolt's view of t.
+func (t *tx) City() city.Tx { return citybolt.In(t.btx) }
 
 // Staff is adminbolt's view of t.
 func (t *tx) Staff() staff.Tx { return adminbolt.In(t.btx) }

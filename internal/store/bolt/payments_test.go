@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/internal/admin/staff/stafftest"
+	"github.com/sportello/sportello/internal/city/citytest"
 	"github.com/sportello/sportello/internal/notify/notifytest"
 	"github.com/sportello/sportello/internal/payment/paymenttest"
 	"github.com/sportello/sportello/internal/store"
@@ -30,3 +31,5 @@ func TestPayments(t *testing.T) { paymenttest.Run(t, openHub, sameHub) }
 func TestNotices(t *testing.T) { notifytest.Run(t, openHub, sameHub) }
 
 func TestStaff(t *testing.T) { stafftest.Run(t, openHub, sameHub) }
+
+func TestCity(t *testing.T) { citytest.Run(t, openHub, sameHub) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/internal/admin/staff/stafftest"
+	"github.com/sportello/sportello/internal/city/citytest"
 	"github.com/sportello/sportello/internal/notify/notifytest"
 	"github.com/sportello/sportello/internal/payment/paymenttest"
 	"github.com/sportello/sportello/internal/store"
@@ -48,3 +49,5 @@ func TestPayments(t *testing.T) { paymenttest.Run(t, openHub, twin) }
 func TestNotices(t *testing.T) { notifytest.Run(t, openHub, twin) }
 
 func TestStaff(t *testing.T) { stafftest.Run(t, openHub, twin) }
+
+func TestCity(t *testing.T) { citytest.Run(t, openHub, twin) }

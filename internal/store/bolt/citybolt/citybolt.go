@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/operators"
@@ -53,9 +54,12 @@ func Get(tx *bbolt.Tx) (city.Config, error) {
 
 // Put stores c.
 func Put(tx *bbolt.Tx, c city.Config) error {
-	b := tx.Bucket(bucketCity)
-	if b == nil {
-		return fmt.Errorf("the city's settings bucket is missing; call citybolt.Init when opening the hub's file")
+	if !tx.Writable() {
+		return bberrors.ErrTxNotWritable
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketCity)
+	if err != nil {
+		return fmt.Errorf("cannot create the city's bucket %q: %w", bucketCity, err)
 	}
 	v, err := json.Marshal(c)
 	if err != nil {
@@ -63,6 +67,15 @@ func Put(tx *bbolt.Tx, c city.Config) error {
 	}
 	return b.Put(keyConfig, v)
 }
+
+// In is the settings' view of btx (city.Tx). A bbolt write transaction
+// holds the file's one writer lock, so Get needs no lock of its own.
+func In(btx *bbolt.Tx) city.Tx { return txn{btx} }
+
+type txn struct{ tx *bbolt.Tx }
+
+func (t txn) Get() (city.Config, error) { return Get(t.tx) }
+func (t txn) Put(c city.Config) error   { return Put(t.tx, c) }
 
 // Store reads and changes the settings. Defaults are what unset fields
 // stand for: the hub's flags and Milan's programme.
