@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
@@ -95,7 +96,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ops.PolicyIn = settings.PolicyIn
-	con := &Console{DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
+	con := &Console{Stores: bolt.New(st), DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)

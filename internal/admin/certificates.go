@@ -16,6 +16,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // Certificate work for the registry's clerks: find an issued certificate
@@ -462,7 +463,8 @@ func (c *Console) registerDay(w http.ResponseWriter, r *http.Request, v *view) (
 		c.render(w, r, http.StatusUnprocessableEntity, "register", v)
 		return nil, false
 	}
-	es, err := c.Certs.ProtocolDay(day)
+	var es []protocol.Entry
+	err := c.Stores.View(r.Context(), func(tx store.Tx) (err error) { es, err = tx.Protocol().Day(day); return err })
 	if err != nil {
 		c.fail(w, r, statusOf(err), err)
 		return nil, false
