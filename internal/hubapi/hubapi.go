@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
-	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -25,7 +23,6 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
@@ -125,29 +122,12 @@ func (s *Server) Handler() http.Handler {
 	return s.logRequests(s.signAPIResponses(h))
 }
 
-// statusOf is the HTTP status and reason code of err: the idempotency
-// key's conflict of the certificates' store, then the hub's one table
-// (hubfault).
-func statusOf(err error) (int, string) {
-	var conflict *certbolt.ConflictError
-	if errors.As(err, &conflict) && !hasFault(err) {
-		return fault.Conflict.Status(), "idempotency_conflict"
-	}
-	return hubfault.Status(err)
-}
-
-// hasFault reports whether a handler classified err itself.
-func hasFault(err error) bool {
-	_, ok := fault.As(err)
-	return ok
-}
-
 // storageFullMessage is what clients read of a full disk: not the paths
 // and errors of the hub's files, which the log has.
 const storageFullMessage = "the hub's storage is full: nothing of the request was stored; try again later"
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, reason := statusOf(err)
+	status, reason := hubfault.Status(err)
 	msg := err.Error()
 	switch {
 	case status == http.StatusInternalServerError:

@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/disktest"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
@@ -175,7 +176,7 @@ func TestStorageErrorsAre503(t *testing.T) {
 		{fmt.Errorf("cannot register: %w", protocol.ErrClockBehind), api.ReasonRegisterClockBehind},
 		{fmt.Errorf("cannot register: %w", protocol.ErrDayClosed), api.ReasonRegisterDayClosed},
 	} {
-		if status, reason := statusOf(c.err); status != http.StatusServiceUnavailable || reason != c.reason {
+		if status, reason := hubfault.Status(c.err); status != http.StatusServiceUnavailable || reason != c.reason {
 			t.Errorf("%v: %d %s, want 503 %s", c.err, status, reason, c.reason)
 		}
 	}
@@ -183,7 +184,7 @@ func TestStorageErrorsAre503(t *testing.T) {
 		errors.New("write /x: input/output error"),
 		errors.New(`the subject "no space left on device" is not a codice fiscale`), // text a client chose
 	} {
-		if status, reason := statusOf(err); status != 500 || reason != "internal" {
+		if status, reason := hubfault.Status(err); status != 500 || reason != "internal" {
 			t.Errorf("%v: %d %s", err, status, reason)
 		}
 	}

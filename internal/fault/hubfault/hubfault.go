@@ -76,7 +76,9 @@ var sentinels = []sentinel{
 	{operators.ErrCodeUsed, fault.Conflict, ReasonEnrolmentCodeUsed},
 	{operators.ErrCodeExpired, fault.Gone, ReasonEnrolmentCodeExpired},
 
-	// The certificates.
+	// The certificates. An idempotency key sent again with another
+	// request (*certificate.ConflictError).
+	{certificate.ErrIdempotency, fault.Conflict, ReasonIdempotencyConflict},
 	{certificate.ErrPDFExpired, fault.Gone, api.ReasonPDFExpired},
 	{certificate.ErrNotFound, fault.NotFound, ReasonNotFound},
 
@@ -106,6 +108,10 @@ var sentinels = []sentinel{
 	{protocol.ErrClockBehind, fault.Unavailable, api.ReasonRegisterClockBehind},
 	{protocol.ErrDayClosed, fault.Unavailable, api.ReasonRegisterDayClosed},
 }
+
+// ReasonIdempotencyConflict: the Idempotency-Key was used before for
+// another request; a new request needs a new key.
+const ReasonIdempotencyConflict = "idempotency_conflict"
 
 // Reasons of the devices' enrolment.
 const (

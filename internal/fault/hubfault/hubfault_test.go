@@ -58,6 +58,7 @@ func TestStatus(t *testing.T) {
 		{"enrolment code used", wrap(operators.ErrCodeUsed), 409, "enrolment_code_used"},
 		{"enrolment code expired", wrap(operators.ErrCodeExpired), 410, "enrolment_code_expired"},
 
+		{"idempotency conflict", wrap(&certificate.ConflictError{Key: "k", ID: "c1"}), 409, "idempotency_conflict"},
 		{"pdf expired", wrap(certificate.ErrPDFExpired), 410, "pdf_expired"},
 		{"certificate not found", wrap(certificate.ErrNotFound), 404, "not_found"},
 		{"person not found", wrap(registry.ErrNotFound), 404, "not_found"},
