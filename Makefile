@@ -61,9 +61,14 @@ test: check-go deps ## Install test dependencies and run the whole suite.
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/hub
 	$(GO) test -count=1 ./...
 
+# BENCH_FLAGS: -quick leaves out the slow rows (1.4M residents, the
+# PostgreSQL import), -only REGEXP keeps the matching rows, -v shows go
+# test's output.
+BENCH_FLAGS ?=
+
 .PHONY: bench
-bench: check-go deps ## Run every benchmark; the README's performance table comes from it (slow: seeds 1.4M residents).
-	$(GO) test -run '^$$' -bench . ./...
+bench: check-go deps ## Print the README's performance table measured now, one row per figure beside its reference (slow: seeds 1.4M residents; BENCH_FLAGS=-quick skips that).
+	$(GO) run ./scripts/benchtable $(BENCH_FLAGS)
 
 .PHONY: fuzz
 fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
