@@ -23,7 +23,7 @@ import (
 
 func init() {
 	register(command{Name: "loadtest",
-		Usage: "--hub URL [--hub URL]... --data DIR [--kiosks N] [--duration D] [--max-requests M] [--mix lookup=35,issue=35,retry=10,refusal=10,burst=10] [--burst N] [--people N] [--operator ID] [--ca FILE] [--seed N] [--json]",
+		Usage: "--hub URL [--hub URL]... --data DIR [--kiosks N] [--duration D] [--max-requests M] [--mix lookup=35,issue=35,retry=10,refusal=10,burst=10] [--burst N] [--people N] [--operator ID] [--prime] [--ca FILE] [--seed N] [--json]",
 		Help:  "drive a running demo hub as N kiosks over signed HTTPS (look-ups, issuances, retries, refusals, offline bursts) and report throughput, latency percentiles and errors by reason; it issues real certificates, so it refuses any hub but one hub serve --demo made",
 		Run:   (*cli).loadtest})
 }
@@ -53,6 +53,7 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 	people := fs.Int("people", 100, "residents the kiosks serve, read from the hub's registry")
 	opID := fs.String("operator", demoShopID, "the shop the kiosks are enrolled for (its agreement names the certificate types)")
 	caFile := fs.String("ca", "", "PEM `FILE` of the hub's TLS certificate (default: DIR/tls/cert.pem, the demo's own, when there is one)")
+	prime := fs.Bool("prime", false, "each kiosk looks every resident up before the measured run, so an issuance-only mix measures issuances alone")
 	seed := fs.Uint64("seed", 0, "seed of the kiosks' choices (0: random)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := cmdline.NoArgs(fs, args); err != nil {
@@ -115,7 +116,7 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stderr, "hub loadtest: %d kiosks at %s, %d residents, mix %s; the demo city's limits are lifted (hub city set --limit-… puts them back)\n", len(ks), *opID, len(persons), mix)
 
 	rep, err := loadgen.Run(ctx, loadgen.Config{Kiosks: ks, People: persons, Duration: *duration, MaxRequests: *maxReq,
-		Mix: mix, Burst: *burst, HubCAPEM: caPEM, Seed: *seed})
+		Mix: mix, Burst: *burst, HubCAPEM: caPEM, Seed: *seed, Prime: *prime})
 	if err != nil {
 		return err
 	}

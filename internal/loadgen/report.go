@@ -64,7 +64,8 @@ type Report struct {
 	// code, or one of Reason*).
 	Errors    map[string]int `json:"errors"`
 	ErrorRate float64        `json:"error_rate"`
-	// Setup is the enrolments' and clerk log-ins' latency.
+	// Setup is the latency of the enrolments, clerk log-ins and the
+	// look-ups of Config.Prime, sent before the measured run.
 	Setup Latency `json:"setup"`
 }
 

@@ -87,9 +87,11 @@ func rows() []row {
 			figs: []figure{
 				{"8 kiosks", "./cmd/hub", "BenchmarkLoadHTTPS/issue/kiosks=8", "issued/s", "/s", false},
 				{"p99", "./cmd/hub", "BenchmarkLoadHTTPS/issue/kiosks=8", "p99-ms", "ms", false},
+				{"CPU (hub and generator)", "./cmd/hub", "BenchmarkLoadHTTPS/issue/kiosks=8", "cpu-ms/op", "ms", false},
 				{"32 kiosks", "./cmd/hub", "BenchmarkLoadHTTPS/issue/kiosks=32", "issued/s", "/s", false},
 				{"p99", "./cmd/hub", "BenchmarkLoadHTTPS/issue/kiosks=32", "p99-ms", "ms", false},
 				{"in process", "./internal/issuance", "BenchmarkIssueParallel", "certs/s", "/s", true},
+				{"CPU", "./internal/issuance", "BenchmarkIssueParallel", "cpu-ns/op", "ms", true},
 			}},
 		{what: "the load generator's default mix (look-ups, issuances, retries, refusals, offline bursts) over signed HTTPS (BenchmarkLoadHTTPS/mix)", target: "—",
 			runs: []run{{pkg: "./cmd/hub", benchtime: "3000x", args: []string{"-bench", "^BenchmarkLoadHTTPS$"}}},
@@ -309,7 +311,7 @@ func format(v float64, unit, show string) string {
 	case strings.HasPrefix(unit, "ns/"):
 	case strings.HasSuffix(unit, "-µs"):
 		ns = v * 1e3
-	case strings.HasSuffix(unit, "-ms"):
+	case strings.HasSuffix(unit, "-ms"), strings.HasPrefix(unit, "cpu-ms/"):
 		ns = v * 1e6
 	case strings.HasPrefix(unit, "s/"), strings.HasPrefix(unit, "cpu-s/"):
 		ns = v * 1e9
