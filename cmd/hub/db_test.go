@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/internal/pgtest"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store/postgres"
 )
 
 var pg pgtest.Shared
@@ -63,5 +67,36 @@ func TestMigrateToPostgres(t *testing.T) {
 		if r := hub(t, args...); r.code != 2 {
 			t.Errorf("hub %v = %d, %q; want a usage error", args, r.code, r.stderr)
 		}
+	}
+}
+
+// hub protocol export works on a register in PostgreSQL (--db): a number
+// a stopped hub left reserved past protocol.ReservationTimeout is annulled
+// (and its annulment recorded in the audit log there), and a day that is
+// over is closed, every later export giving the same bytes.
+func TestProtocolExportInPostgres(t *testing.T) {
+	conn := pg.Database(t)
+	ctx := context.Background()
+	s, err := postgres.OpenStore(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := time.Now().Add(-protocol.ReservationTimeout - time.Minute)
+	n, _, err := s.Numbering().Reserve(ctx, left, protocol.Register{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	today := protocol.DayOf(time.Now())
+	r := hub(t, "protocol", "export", "--db", conn, "--day", today.String())
+	if r.code != 0 || !strings.Contains(r.stdout, n.String()+",") || !strings.Contains(r.stdout, protocol.ReasonRecovered) || !strings.Contains(r.stderr, "provisional") {
+		t.Fatalf("hub protocol export --db = %d, want %s annulled\n%s%s", r.code, n, r.stdout, r.stderr)
+	}
+	yesterday := protocol.DayOf(today.Start().Add(-time.Hour))
+	sha := regexp.MustCompile(`sha-256 ([0-9a-f]{64})`)
+	first := hub(t, "protocol", "export", "--db", conn, "--day", yesterday.String())
+	again := hub(t, "protocol", "export", "--db", conn, "--day", yesterday.String())
+	if first.code != 0 || again.code != 0 || !strings.Contains(first.stderr, "is closed") || sha.FindString(first.stderr) == "" || sha.FindString(first.stderr) != sha.FindString(again.stderr) {
+		t.Errorf("closing yesterday in PostgreSQL: %d %q, then %d %q", first.code, first.stderr, again.code, again.stderr)
 	}
 }

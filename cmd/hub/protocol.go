@@ -40,11 +40,25 @@ func (c *cli) recoverProtocol(ctx context.Context, h *hubFile, log *slog.Logger)
 				"protocol", e.Number.String(), "reason", e.Reason())
 		}
 	}
-	aud, err := c.auditStore(h, nil, nil)
-	if err != nil {
-		return err
+	record := func() error {
+		return h.stores.Update(ctx, func(tx store.Tx) error {
+			for _, e := range es {
+				if _, err := tx.Audit().Append(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	if err := aud.RecordAll(ctx, es); err != nil {
+	if h.file != nil {
+		// The hub's own file: through its audit store, which anchors.
+		aud, err := c.auditStore(h, nil, nil)
+		if err != nil {
+			return err
+		}
+		record = func() error { return aud.RecordAll(ctx, es) }
+	}
+	if err := record(); err != nil {
 		return fmt.Errorf("%d protocol numbers were annulled but the annulments could not be recorded in the audit log: %w", len(es), err)
 	}
 	return nil
