@@ -26,7 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // DemoStaffPassword is the password of the demo's staff accounts (admin,
@@ -38,10 +38,7 @@ const DemoStaffPassword = "sportello-demo"
 // month of certificates from the demo shops, so settlements and charts
 // have something to show.
 func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Service, demo bool, log *slog.Logger) error {
-	st, err := adminbolt.New(h.DB(), c.now)
-	if err != nil {
-		return err
-	}
+	st := h.staff(c.now)
 	if api.Operators == nil {
 		return errors.New("the console needs the operator store")
 	}
@@ -72,7 +69,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 
 // purgeSessions drops dead sessions now and then; a live hub would
 // otherwise keep every session ever opened.
-func purgeSessions(st *adminbolt.Store, log *slog.Logger) {
+func purgeSessions(st *staff.Service, log *slog.Logger) {
 	for {
 		if n, err := st.PurgeSessions(); err != nil {
 			log.Warn("admin: cannot purge sessions", "err", err)
@@ -84,7 +81,7 @@ func purgeSessions(st *adminbolt.Store, log *slog.Logger) {
 	}
 }
 
-func (c *cli) seedDemoStaff(st *adminbolt.Store) error {
+func (c *cli) seedDemoStaff(st *staff.Service) error {
 	as, err := st.Accounts()
 	if err != nil {
 		return err
@@ -281,4 +278,10 @@ func demoTap(nis string, at time.Time) (identify.Evidence, error) {
 	}
 	return identify.Evidence{Method: identify.CIE, Device: demoDevice, NIS: tap.NIS, Kpub: tap.Kpub, SOD: tap.SOD,
 		TapNonce: tap.Nonce, TappedAt: tap.TappedAt, Response: tap.Response, PINProved: true}, nil
+}
+
+// staff is the console's operations on the hub's storage: on a database
+// several hubs share, a session opened on one is valid on all.
+func (h *hubFile) staff(now func() time.Time) *staff.Service {
+	return staff.NewService(store.Domain(h.stores, store.Tx.Staff), now)
 }

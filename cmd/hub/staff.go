@@ -11,13 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 func init() {
@@ -52,11 +50,7 @@ func staffSwitch(disable bool) func(*cli, context.Context, []string) error {
 			return err
 		}
 		return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
-			st, err := adminbolt.New(h.DB(), c.now)
-			if err != nil {
-				return err
-			}
-			a, err := st.Change(*user, func(a *staff.Account) error {
+			a, err := h.staff(c.now).Change(*user, func(a *staff.Account) error {
 				if disable {
 					return a.Disable(c.now(), who)
 				}
@@ -127,11 +121,7 @@ func (c *cli) staffAdd(ctx context.Context, args []string) error {
 	}
 	acc := &staff.Account{User: *user, Name: strings.TrimSpace(*name), Role: role, PasswordHash: phc, Created: c.now().UTC(), CreatedBy: by}
 	err = c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
-		st, err := adminbolt.New(h.DB(), c.now)
-		if err != nil {
-			return err
-		}
-		if err := st.Add(acc, *replace); err != nil {
+		if err := h.staff(c.now).Add(acc, *replace); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "staff %s added with role %s\n", acc.User, acc.Role)
@@ -210,15 +200,7 @@ func (c *cli) staffList(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
-		var as []*staff.Account
-		err := h.DB().View(func(tx *bbolt.Tx) error {
-			var err error
-			as, err = adminbolt.Accounts(tx)
-			if errors.Is(err, adminbolt.ErrNotInitialised) {
-				return nil
-			}
-			return err
-		})
+		as, err := h.staff(c.now).Accounts()
 		if err != nil {
 			return err
 		}

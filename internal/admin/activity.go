@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 type countRow struct {
@@ -112,19 +112,19 @@ func (c *Console) activityPage(w http.ResponseWriter, r *http.Request) {
 		}
 		n := int(e.Count)
 		switch e.Kind {
-		case adminbolt.EventRefused:
+		case staff.EventRefused:
 			refused[i] += n
 			reasons[e.Reason] += n
-		case adminbolt.EventSignature:
+		case staff.EventSignature:
 			sig[i] += n
 			reasons["signature: "+e.Reason] += n
-		case adminbolt.EventVerifyUnknown:
+		case staff.EventVerifyUnknown:
 			unknown[i] += n
 			verif[tr(lang, "activity.verify_unknown")] += n
-		case adminbolt.EventVerifyRevoked:
+		case staff.EventVerifyRevoked:
 			revoked[i] += n
 			verif[tr(lang, "activity.verify_revoked")] += n
-		case adminbolt.EventVerifyValid:
+		case staff.EventVerifyValid:
 			verif[tr(lang, "activity.verify_valid")] += n
 		}
 	}
@@ -190,16 +190,16 @@ func (c *Console) observe(next http.Handler) http.Handler {
 		var kind, reason string
 		switch {
 		case verify && rec.status == http.StatusNotFound:
-			kind = adminbolt.EventVerifyUnknown
+			kind = staff.EventVerifyUnknown
 		case verify && rec.status == http.StatusOK:
-			kind = adminbolt.EventVerifyValid
+			kind = staff.EventVerifyValid
 			if cr, err := c.Certs.Get(strings.TrimPrefix(r.URL.Path, "/v/")); err == nil && cr.Status == certificate.Revoked {
-				kind = adminbolt.EventVerifyRevoked
+				kind = staff.EventVerifyRevoked
 			}
 		case api && (rec.status == http.StatusUnauthorized || (rec.status == http.StatusForbidden && r.URL.Path != "/api/v1/certificates")):
-			kind, reason = adminbolt.EventSignature, rec.reason()
+			kind, reason = staff.EventSignature, rec.reason()
 		case api && r.Method == http.MethodPost && r.URL.Path == "/api/v1/certificates" && rec.status >= 400 && rec.status < 500:
-			kind, reason = adminbolt.EventRefused, rec.reason()
+			kind, reason = staff.EventRefused, rec.reason()
 		default:
 			return
 		}

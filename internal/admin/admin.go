@@ -40,7 +40,6 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/settlement"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
@@ -55,7 +54,7 @@ type Console struct {
 	// (issue 16: DB and the concrete stores below move to it).
 	Stores    store.Store
 	DB        *bbolt.DB // the hub's file: audited registry reads run in one transaction with their audit entry
-	Staff     *adminbolt.Store
+	Staff     *staff.Service
 	Operators *opbolt.Store
 	Certs     certificate.Store // certificate/certbolt on the hub's file
 	Audit     *auditbolt.Store

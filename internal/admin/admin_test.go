@@ -21,8 +21,8 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
@@ -52,10 +52,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	db := st.DB()
-	staffStore, err := adminbolt.New(db, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stores := bolt.New(st)
+	staffStore := staff.NewService(store.Domain(stores, store.Tx.Staff), clock)
 	for _, r := range staff.Roles {
 		a, err := staff.NewAccount(nil, string(r), "", r, pw, now, "test")
 		if err != nil {
@@ -96,7 +94,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ops.PolicyIn = settings.PolicyIn
-	con := &Console{Stores: bolt.New(st), DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
+	con := &Console{Stores: stores, DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)
@@ -326,7 +324,7 @@ func TestObserveCountsRefusals(t *testing.T) {
 	}
 	// The stub API answers 422 to everything, so /v/ look-ups count as
 	// neither valid nor unknown; the refused request counts by reason.
-	if got[adminbolt.EventRefused+"/subject_not_found"] != 1 || len(got) != 1 {
+	if got[staff.EventRefused+"/subject_not_found"] != 1 || len(got) != 1 {
 		t.Fatalf("events %v", got)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/frontdoor"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 )
 
 type ctxKey struct{}
@@ -131,7 +130,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, http.StatusForbidden, lv, "login_expired", tr(lang, "login.expired"))
 		return
 	}
-	token, _, _, err := c.Staff.Login(r.Context(), adminbolt.Attempt{User: lv.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("code"), From: clientAddr(r)})
+	token, _, _, err := c.Staff.Login(r.Context(), staff.Attempt{User: lv.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("code"), From: clientAddr(r)})
 	if err != nil {
 		// One answer for a wrong password, an unknown user name and a
 		// disabled account: the page does not tell which names exist.

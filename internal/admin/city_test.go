@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
+	"github.com/sportello/sportello/internal/admin/staff"
 )
 
 // TestFeeCap: only an admin changes the cap, with the form's CSRF token; a
@@ -112,10 +112,10 @@ func TestStaffManagement(t *testing.T) {
 	if resp, _ := post(t, admin, staffURL+"clerk/password", url.Values{"csrf": {tok}, "password": {newPW}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("password reset: %s", resp.Status)
 	}
-	if _, _, _, err := f.con.Staff.Login(context.Background(), adminbolt.Attempt{User: "clerk", Password: pw}); err == nil {
+	if _, _, _, err := f.con.Staff.Login(context.Background(), staff.Attempt{User: "clerk", Password: pw}); err == nil {
 		t.Error("the old password still signs in")
 	}
-	if _, _, _, err := f.con.Staff.Login(context.Background(), adminbolt.Attempt{User: "clerk", Password: newPW}); err != nil {
+	if _, _, _, err := f.con.Staff.Login(context.Background(), staff.Attempt{User: "clerk", Password: newPW}); err != nil {
 		t.Errorf("the new password: %v", err)
 	}
 	acc, _ = f.con.Staff.Account("clerk")

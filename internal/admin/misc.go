@@ -13,7 +13,6 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/protocol"
-	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/totp"
 )
 
@@ -138,7 +137,7 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request) {
 // password, and, when the account already has codes, a current code from
 // the old secret too. Otherwise whoever borrowed a signed-in browser could
 // put the account's codes on their own phone, or turn them off. The check
-// counts against the log-in limits like a log-in (adminbolt.Store.Reauth).
+// counts against the log-in limits like a log-in (staff.Service.Reauth).
 func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.account")
@@ -147,7 +146,7 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 		d.QR = qrSVG(d.URI)
 		return d
 	}
-	attempt := adminbolt.Attempt{User: a.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("current"), From: clientAddr(r)}
+	attempt := staff.Attempt{User: a.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("current"), From: clientAddr(r)}
 	switch r.PostFormValue("action") {
 	case "start":
 		secret, err := totp.NewSecret(c.Rand)
