@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/internal/notify/appio"
 	mailn "github.com/sportello/sportello/internal/notify/mail"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
@@ -139,11 +140,7 @@ func (c *cli) notifyList(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
-		q, err := notifybolt.New(h.DB())
-		if err != nil {
-			return err
-		}
-		items, err := q.List()
+		items, err := store.NoticesOf(h.stores).List()
 		if err != nil {
 			return err
 		}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/payment/gpd"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // pagoPAFlags are hub serve's settings of the city's pagoPA
@@ -67,11 +70,8 @@ func (f *pagoPAFlags) client(company string) *gpd.Client {
 // self-service requests with a cost are issued only once paid (issue 15),
 // at the shop's till or, with the --pagopa flags, by a pagoPA notice.
 func (c *cli) paymentAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service, f *pagoPAFlags) error {
-	st, err := paybolt.New(h.DB())
-	if err != nil {
-		return err
-	}
-	desk.Payments = st
+	st := store.PaymentsOf(h.stores)
+	desk.Payments = deskPayments{st}
 	api.Payments = &payment.Service{Store: st, Now: c.now}
 	if f != nil && f.url != "" {
 		set, err := desk.Settings()
@@ -81,4 +81,18 @@ func (c *cli) paymentAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service,
 		api.Payments.Gateway = f.client(set.Issuer.Comune)
 	}
 	return nil
+}
+
+// deskPayments is what the desk needs of the payments: the check before a
+// number is reserved, through the hub's store, and the use inside the
+// desk's bbolt issuing transaction, until the desk commits through
+// store.Store (then tx.Payments().Use).
+type deskPayments struct{ payment.Store }
+
+func (d deskPayments) Check(id string, c payment.Claim, now time.Time) (payment.Payment, error) {
+	return payment.Check(d.Store, id, c, now)
+}
+
+func (d deskPayments) UseIn(tx *bbolt.Tx, id string, c payment.Claim, certID string, now time.Time) error {
+	return paybolt.In(tx).Use(id, c, certID, now)
 }
