@@ -94,6 +94,8 @@ type Tx interface {
 	Closed(d Day) (Closing, bool, error)
 	// LastClosed returns the closing of the latest closed day, if any.
 	LastClosed() (Closing, bool, error)
+	// Closings lists every closing, oldest day first.
+	Closings() ([]Closing, error)
 }
 
 // Numbering hands out the register's numbers. Its methods run their own
@@ -138,4 +140,15 @@ type Numbering interface {
 	// left behind once it is ReservationTimeout old, or, on a store only
 	// one process writes (bbolt), when that process started.
 	Recover(ctx context.Context, at time.Time) ([]Entry, error)
+}
+
+// Importer is implemented by the Tx of a store that can take a register
+// as another store kept it (hub migrate): entries, registrations and
+// annulments alike, under their own numbers and times, and the closings
+// of the days they fill. The numbering then goes on after the highest
+// number of each year and no earlier than the latest time. An entry
+// whose number the store already holds is refused (ErrImmutable), as is
+// an invalid one (ErrInvalid).
+type Importer interface {
+	Import(entries []Entry, closings []Closing) error
 }

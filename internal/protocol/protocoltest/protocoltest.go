@@ -54,6 +54,7 @@ func Run(t *testing.T, open Open, second Second) {
 		{"CloseDay", testCloseDay},
 		{"RecoverSparesInFlight", testRecoverSparesInFlight},
 		{"Concurrent", testConcurrent},
+		{"Import", testImport},
 		{"TwoHubs", testTwoHubs},
 		{"TwoHubsStale", testTwoHubsStale},
 	}
@@ -456,6 +457,9 @@ func testCloseDay(t *testing.T, open Open, _ Second) {
 		if got, ok, err := p.LastClosed(); err != nil || !ok || got.Day != d {
 			return fmt.Errorf("LastClosed = %+v, %v, %v", got, ok, err)
 		}
+		if cs, err := p.Closings(); err != nil || len(cs) != 1 || cs[0].SHA256 != c.SHA256 {
+			return fmt.Errorf("Closings = %+v, %v; want the one closing", cs, err)
+		}
 		if _, ok, err := p.Closed(protocol.DayOf(d.End())); err != nil || ok {
 			return fmt.Errorf("the next day reads as closed: %v, %v", ok, err)
 		}
@@ -605,6 +609,47 @@ func hubs(t *testing.T, stores []store.Store, workers, each int) {
 }
 
 var errFailed = errors.New("the issuance failed")
+
+func testImport(t *testing.T, open Open, _ Second) {
+	s := open(t)
+	var supported bool
+	_ = s.Update(ctx, func(tx store.Tx) error { _, supported = tx.Protocol().(protocol.Importer); return nil })
+	if !supported {
+		t.Skip("the backend takes no imports")
+	}
+	d := protocol.DayOf(base)
+	e1 := entry(num(2026, 1), base, "a")
+	ann := protocol.Annulment(num(2026, 2), base.Add(time.Hour), protocol.DefaultAuthor, protocol.RuleUnregistered, protocol.ReasonRecovered, "")
+	e3 := entry(num(2026, 3), base.Add(time.Minute), "c")
+	sum, err := protocol.WriteCSV(io.Discard, d, []protocol.Entry{e1, ann, e3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := protocol.Closing{Day: d, Closed: d.End().Add(time.Hour), Entries: 3, SHA256: sum, Format: protocol.CSVFormat}
+	imp := func(es []protocol.Entry, cs []protocol.Closing) error {
+		return s.Update(ctx, func(tx store.Tx) error { return tx.Protocol().(protocol.Importer).Import(es, cs) })
+	}
+	if err := imp([]protocol.Entry{e1, ann, e3}, []protocol.Closing{c}); err != nil {
+		t.Fatal(err)
+	}
+	if got := day(t, s, d); len(got) != 3 || got[1].Direction != protocol.Annulled || got[2].Ref != "c" {
+		t.Fatalf("the imported day holds %+v", got)
+	}
+	if err := imp([]protocol.Entry{e3}, nil); !errors.Is(err, protocol.ErrImmutable) {
+		t.Fatalf("importing a number held: %v, want ErrImmutable", err)
+	}
+	// The numbering goes on after the import, in the next day.
+	n, at, err := s.Numbering().Reserve(ctx, d.End().Add(time.Minute), protocol.Register{})
+	if err != nil || n != num(2026, 4) {
+		t.Fatalf("reserving after the import: %s, %v; want 2026/0000004", n, err)
+	}
+	if err := write(s, entry(n, at, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Numbering().Reserve(ctx, base.Add(2*time.Hour), protocol.Register{}); !errors.Is(err, protocol.ErrClockBehind) {
+		t.Fatalf("reserving in the imported closed day: %v, want ErrClockBehind", err)
+	}
+}
 
 func testConcurrent(t *testing.T, open Open, _ Second) {
 	hubs(t, []store.Store{open(t)}, 8, 25)

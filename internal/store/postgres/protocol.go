@@ -211,6 +211,24 @@ func (v protoTx) LastClosed() (protocol.Closing, bool, error) {
 	return closingOf(v.t.ctx, v.t.ptx, "SELECT closing FROM protocol_closed ORDER BY day DESC LIMIT 1")
 }
 
+func (v protoTx) Closings() ([]protocol.Closing, error) {
+	rows, err := v.t.ptx.Query(v.t.ctx, "SELECT closing FROM protocol_closed ORDER BY day")
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the protocol register's closings: %w", err)
+	}
+	datas, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the protocol register's closings: %w", err)
+	}
+	out := make([]protocol.Closing, len(datas))
+	for i, data := range datas {
+		if err := json.Unmarshal(data, &out[i]); err != nil {
+			return nil, fmt.Errorf("a closing record of the protocol register is damaged: %w", err)
+		}
+	}
+	return out, nil
+}
+
 func closingOf(ctx context.Context, q pgx.Tx, sql string, args ...any) (protocol.Closing, bool, error) {
 	var data []byte
 	err := q.QueryRow(ctx, sql, args...).Scan(&data)
@@ -591,4 +609,58 @@ func (nb numbering) Recover(ctx context.Context, at time.Time) (out []protocol.E
 		return nil
 	})
 	return out, err
+}
+
+var _ protocol.Importer = protoTx{}
+
+// Import writes entries and closings as they are (protocol.Importer), and
+// moves each year's numbering past its highest number and the floor past
+// the latest time.
+func (v protoTx) Import(entries []protocol.Entry, closings []protocol.Closing) error {
+	t := v.t
+	if _, err := t.ptx.Exec(t.ctx, "SELECT latest_ns FROM protocol_state FOR UPDATE"); err != nil {
+		return fmt.Errorf("cannot lock the protocol register: %w", err)
+	}
+	var latest int64
+	last := map[int]uint64{}
+	b := &pgx.Batch{}
+	for i := range entries {
+		e := &entries[i]
+		if e.Number.Seq == 0 {
+			return fmt.Errorf("%w: an entry has no number", protocol.ErrInvalid)
+		}
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("entry %s: %w", e.Number, err)
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		b.Queue("INSERT INTO protocol_entries (year, seq, day, at_ns, entry) VALUES ($1, $2, $3, $4, $5)",
+			e.Number.Year, int64(e.Number.Seq), dayNum(protocol.DayOf(e.Time)), e.Time.UnixNano(), data)
+		last[e.Number.Year] = max(last[e.Number.Year], e.Number.Seq)
+		latest = max(latest, e.Time.UnixNano())
+	}
+	for _, c := range closings {
+		data, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		b.Queue("INSERT INTO protocol_closed (day, closing) VALUES ($1, $2)", dayNum(c.Day), data)
+		latest = max(latest, c.Day.End().UnixNano())
+	}
+	for y, seq := range last {
+		b.Queue(`INSERT INTO protocol_years AS y (year, last) VALUES ($1, $2)
+			ON CONFLICT (year) DO UPDATE SET last = greatest(y.last, $2)`, y, int64(seq))
+	}
+	if len(entries)+len(closings) > 0 {
+		b.Queue("UPDATE protocol_state SET latest_ns = greatest(coalesce(latest_ns, $1), $1)", latest)
+	}
+	if err := t.ptx.SendBatch(t.ctx, b).Close(); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("%w: the register already holds one of the entries or closings imported", protocol.ErrImmutable)
+		}
+		return fmt.Errorf("cannot import the protocol register: %w", err)
+	}
+	return nil
 }

@@ -86,6 +86,23 @@ func (v txView) LastClosed() (protocol.Closing, bool, error) {
 	return bs.lastClosed()
 }
 
+func (v txView) Closings() ([]protocol.Closing, error) {
+	b := v.tx.Bucket(bucketClosed)
+	if b == nil {
+		return nil, nil
+	}
+	var out []protocol.Closing
+	err := b.ForEach(func(k, raw []byte) error {
+		var c protocol.Closing
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("the closing record of day %s is damaged: %w", k, err)
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
 // Numbering is protocol.Numbering on a bbolt file: the file's Allocator
 // (AllocatorFor), made on first use, whose recovery scan then runs. A
 // bbolt file is held by one process, so the allocator knows every
