@@ -44,10 +44,22 @@ func TestMigrateToPostgres(t *testing.T) {
 	if r := hub(t, "seed", "--data", data, "--persons", "300", "--seed", "4"); r.code != 0 {
 		t.Fatalf("hub seed = %d, %q", r.code, r.stderr)
 	}
+	// A closed day of the protocol register moves too, and exports the
+	// same bytes from the database.
+	yesterday := protocol.DayOf(protocol.DayOf(time.Now()).Start().Add(-time.Hour)).String()
+	closed := hub(t, "protocol", "export", "--data", data, "--day", yesterday)
+	sha := regexp.MustCompile(`sha-256 ([0-9a-f]{64})`)
+	if closed.code != 0 || sha.FindString(closed.stderr) == "" {
+		t.Fatalf("hub protocol export = %d, %q", closed.code, closed.stderr)
+	}
 	conn := pg.Database(t)
 	r := hub(t, "migrate", "--from", "bolt", data, "--to", conn)
-	if r.code != 0 || !regexp.MustCompile(`^moved the registry: \d+ persons, \d+ families, \d+ events, 0 places; the counts match\n`).MatchString(r.stdout) {
+	if r.code != 0 || !regexp.MustCompile(`^moved the registry: \d+ persons, \d+ families, \d+ events, 0 places; the counts match\n`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "moved the protocol register: 0 entries, 1 closed days; the counts match") {
 		t.Fatalf("hub migrate = %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if moved := hub(t, "protocol", "export", "--db", conn, "--day", yesterday); moved.code != 0 || sha.FindString(moved.stderr) != sha.FindString(closed.stderr) {
+		t.Errorf("the moved closed day exports %q, want %s", moved.stderr, sha.FindString(closed.stderr))
 	}
 	fromBolt := hub(t, "person", "list", "--data", data)
 	fromPostgres := hub(t, "person", "list", "--db", conn)

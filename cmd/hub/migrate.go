@@ -6,6 +6,7 @@ import (
 
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/postgres"
 )
 
@@ -39,13 +40,23 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer dst.Close()
-	return c.withStore(ctx, pos[0], readExisting, func(src registry.Store) error {
-		n, err := registry.Copy(ctx, dst, src)
+	dstStores, err := postgres.OpenStore(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer dstStores.Close()
+	return c.withHub(ctx, pos[0], readExisting, func(h *hubFile) error {
+		n, err := registry.Copy(ctx, dst, h.Store)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "moved the registry: %d persons, %d families, %d events, %d places; the counts match\n",
 			n.Persons, n.Families, n.Events, n.Places)
+		p, err := store.CopyProtocol(ctx, dstStores, h.stores)
+		if err != nil {
+			return fmt.Errorf("the registry was moved, but not the protocol register: %w", err)
+		}
+		fmt.Fprintf(c.stdout, "moved the protocol register: %d entries, %d closed days; the counts match\n", p.Entries, p.Closed)
 		fmt.Fprintf(c.stdout, "certificates, operators, the audit log and the city's settings stay in %s: they have no PostgreSQL store yet\n", c.path(pos[0]))
 		return nil
 	})
