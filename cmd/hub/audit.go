@@ -16,16 +16,14 @@ import (
 	"time"
 	"unicode"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
-	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 func init() {
@@ -77,7 +75,7 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 		// the anchors are read: read them again for the new one.
 		for try := 0; ; try++ {
 			var err error
-			if err = h.DB().View(func(tx *bbolt.Tx) (err error) { pruned, err = auditbolt.Pruned(tx); return err }); err != nil {
+			if err = h.stores.View(ctx, func(tx store.Tx) (err error) { pruned, err = tx.Audit().Pruned(); return err }); err != nil {
 				return err
 			}
 			// The anchors are read before the log: every anchor in them
@@ -112,11 +110,11 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 				check = audit.NewAnchorCheck(nil)
 			}
 			var now audit.Pruned
-			err = h.DB().View(func(tx *bbolt.Tx) (err error) {
-				if now, err = auditbolt.Pruned(tx); err != nil {
+			err = h.stores.View(ctx, func(tx store.Tx) (err error) {
+				if now, err = tx.Audit().Pruned(); err != nil {
 					return err
 				}
-				head, err = auditbolt.Verify(tx, append(published, check.Anchors()...)...)
+				head, err = tx.Audit().Verify(append(published, check.Anchors()...)...)
 				return err
 			})
 			if err != nil {
@@ -182,27 +180,44 @@ func (l *fileList) Set(s string) error { *l = append(*l, s); return nil }
 // anchorPath is where the hub keeps the audit chain's signed anchors.
 func anchorPath(dataDir string) string { return filepath.Join(dataDir, anchorlog.FileName) }
 
-// hubAudit is a hub file's audit store, anchoring as it records.
+// hubAudit is a hub file's audit log, anchoring as it records.
 type hubAudit struct {
-	store   *auditbolt.Store
+	// stores is the hub's stores anchoring every head they commit; it
+	// replaces hubFile.stores.
+	stores *store.Anchoring
+	// rec records reads through stores.
+	rec store.Recorder
+	// legacy is the same log for the issuance's commit path, which still
+	// appends in certbolt's bbolt transaction (the certs lane moves it to
+	// the stores); it anchors with the same Anchorer. nil on PostgreSQL.
+	legacy  *auditbolt.Store
 	file    *anchorlog.File
 	journal *anchorlog.Journal
 }
 
-// auditStore is the hub file's one audit store, made on first use: every
-// head it commits is signed with the hub's issuing key and appended to
-// DIR/audit-anchors.log (and sent to the journal at h.auditJournal, when
-// set) before the commit returns. keys are the hub's keys when the caller
+// Record appends e in a transaction of its own, anchored before it
+// returns.
+func (a *hubAudit) Record(ctx context.Context, e audit.Entry) error { return a.rec.Record(ctx, e) }
+
+// auditStore is the hub file's one audit log, set up on first use: every
+// head a transaction of h.stores commits is signed with the hub's issuing
+// key and appended to DIR/audit-anchors.log (and sent to the journal at
+// h.auditJournal, when set) before the commit returns; h.stores is that
+// anchoring store from then on. keys are the hub's keys when the caller
 // has them (nil: loaded, or made on first use, from DIR/keys); log hears of
 // anchors that fail after their commit (nil: the command's stderr).
-func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*auditbolt.Store, error) {
+func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*hubAudit, error) {
 	if h.audit != nil {
-		return h.audit.store, nil
+		return h.audit, nil
 	}
-	st, err := auditbolt.New(h.DB(), c.now)
-	if err != nil {
-		return nil, err
+	var legacy *auditbolt.Store
+	if db := h.DB(); db != nil {
+		var err error
+		if legacy, err = auditbolt.New(db, c.now); err != nil {
+			return nil, err
+		}
 	}
+	var err error
 	if keys == nil {
 		if keys, err = seal.LoadOrCreate(keysDir(h.Dir), c.now); err != nil {
 			return nil, err
@@ -222,21 +237,26 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*auditb
 	if err != nil {
 		return nil, err
 	}
-	a := &hubAudit{store: st, file: file}
+	a := &hubAudit{legacy: legacy, file: file}
 	sinks := []audit.AnchorSink{file}
 	if h.auditJournal != "" {
 		a.journal = &anchorlog.Journal{Socket: h.auditJournal, OnError: onErr}
 		sinks = append(sinks, a.journal)
 	}
 	anchorer := audit.NewAnchorer(keys.TokenKey, keys.KeyID, c.now, last.Head, sinks...)
-	if err := st.AnchorTo(anchorer, onErr); err != nil {
+	a.stores, err = store.AnchorAudit(context.Background(), h.stores, anchorer, onErr)
+	if err == nil && legacy != nil {
+		// Reached the same anchor already: this only ties legacy to it.
+		err = legacy.AnchorTo(anchorer, onErr)
+	}
+	if err != nil {
 		a.close()
-		if errors.Is(err, auditbolt.ErrBehindAnchor) {
+		if errors.Is(err, audit.ErrBehindAnchor) {
 			return nil, fmt.Errorf("%w; nothing is recorded over the gap: hub audit verify --data %s shows what is missing, and if the file was restored on purpose, move %s aside to start a new anchor file", err, h.Dir, path)
 		}
 		return nil, err
 	}
-	if now := st.Anchored(); log != nil && now.Seq > last.Seq {
+	if now := a.stores.Anchored(); log != nil && now.Seq > last.Seq {
 		if last.Seq == 0 {
 			log.Warn("audit anchors: none found, so anchoring starts at the head; entries before it are anchored from now, not from when they were recorded",
 				"file", path, "head", now.Seq)
@@ -245,8 +265,10 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*auditb
 				"file", path, "from", last.Seq+1, "to", now.Seq)
 		}
 	}
+	a.rec = store.NewRecorder(a.stores, c.now)
+	h.stores = a.stores
 	h.audit = a
-	return st, nil
+	return a, nil
 }
 
 func (a *hubAudit) close() error {
@@ -291,10 +313,10 @@ func (c *cli) auditSearch(ctx context.Context, args []string) error {
 		return usagef("--to %s is before --from %s", q.To, q.From)
 	}
 	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
-		return h.DB().View(func(tx *bbolt.Tx) error {
+		return h.stores.View(ctx, func(tx store.Tx) error {
 			enc := json.NewEncoder(c.stdout)
 			n := 0
-			return auditbolt.Search(tx, q, func(e audit.Entry) (bool, error) {
+			return tx.Audit().Search(q, func(e audit.Entry) (bool, error) {
 				var err error
 				if *asJSON {
 					err = enc.Encode(e)
@@ -321,15 +343,15 @@ func (c *cli) auditAnchors(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.withHub(ctx, *data, readExisting, func(h *hubFile) error {
-		return h.DB().View(func(tx *bbolt.Tx) error {
-			as, err := auditbolt.Anchors(tx)
+		return h.stores.View(ctx, func(tx store.Tx) error {
+			as, err := tx.Audit().Anchors()
 			if err != nil {
 				return err
 			}
 			for _, a := range as {
 				fmt.Fprintln(c.stdout, a)
 			}
-			head, err := auditbolt.Head(tx)
+			head, err := tx.Audit().Head()
 			if err != nil {
 				return err
 			}
@@ -416,11 +438,11 @@ func (c *cli) auditedRead(h *hubFile, e audit.Entry, fn func(c *cli, r registry.
 		return fmt.Errorf("the read cannot be recorded in the audit log, so nothing is shown: %w", err)
 	}
 	var seq uint64
-	err = h.DB().Update(func(tx *bbolt.Tx) error {
-		if err := fn(&inner, registrybolt.ReaderOf(tx), &e); err != nil {
+	err = aud.stores.Update(context.Background(), func(tx store.Tx) error {
+		if err := fn(&inner, tx.Registry(), &e); err != nil {
 			return err
 		}
-		got, err := aud.Append(tx, e)
+		got, err := tx.Audit().Append(e)
 		if err != nil {
 			return fmt.Errorf("the read cannot be recorded in the audit log, so nothing is shown: %w", err)
 		}
@@ -430,7 +452,7 @@ func (c *cli) auditedRead(h *hubFile, e audit.Entry, fn func(c *cli, r registry.
 	if err != nil {
 		return err
 	}
-	if aud.Anchored().Seq < seq {
+	if aud.stores.Anchored().Seq < seq {
 		return fmt.Errorf("the read is recorded as audit entry %d but its anchor could not be written to %s, so nothing is shown", seq, anchorPath(h.Dir))
 	}
 	_, err = c.stdout.Write(out.Bytes())

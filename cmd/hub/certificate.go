@@ -90,7 +90,7 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 		return nil, err
 	}
 	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
-		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud}
+		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud.legacy}
 	d.SetPlaces(table)
 	d.Current = deskSettings(cs, d)
 	h.city = cs

@@ -8,11 +8,10 @@ import (
 	"strings"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sportello/sportello/internal/cmdline"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
@@ -66,8 +65,8 @@ func (c *cli) check(ctx context.Context, args []string) error {
 		} else {
 			fmt.Fprintf(c.stdout, "registry   %d persons, %d families, %d events and their indexes: intact\n", rc.Persons, rc.Families, rc.Events)
 		}
-		err = h.DB().View(func(tx *bbolt.Tx) error {
-			head, err := auditbolt.Verify(tx)
+		err = h.stores.View(ctx, func(tx store.Tx) error {
+			head, err := tx.Audit().Verify()
 			if err != nil {
 				cmdline.PrintDamage(c.stdout, "audit log", []string{err.Error()}, 0)
 				problems = append(problems, "the audit log: "+err.Error())

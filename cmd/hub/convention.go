@@ -9,18 +9,15 @@ import (
 	"strings"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/atomicfile"
-	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/retention"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
@@ -132,7 +129,7 @@ func (c *cli) conventionSources(ctx context.Context, h *hubFile) (convention.Sou
 	if err != nil {
 		return convention.Sources{}, convention.City{}, err
 	}
-	src.Operators, src.Audit = ops, auditReader{h.DB()}
+	src.Operators, src.Audit = ops, store.AuditLog{S: h.stores, Ctx: ctx}
 	return src, city, nil
 }
 
@@ -203,20 +200,6 @@ func (n kitNotices) Notices() ([]convention.Setting, error) {
 		}
 	}
 	return append(out, convention.Setting{Label: "Canali", Value: strings.Join(names, "; ")}), nil
-}
-
-// auditReader searches the audit log without opening it for writing:
-// the export only reads, and may run on a file opened read-only.
-type auditReader struct{ db *bbolt.DB }
-
-func (a auditReader) Search(q audit.Query, limit int) (es []audit.Entry, err error) {
-	err = a.db.View(func(tx *bbolt.Tx) error {
-		return auditbolt.Search(tx, q, func(e audit.Entry) (bool, error) {
-			es = append(es, e)
-			return limit == 0 || len(es) < limit, nil
-		})
-	})
-	return es, err
 }
 
 // kitTarget refuses a --out that holds anything, unless force.

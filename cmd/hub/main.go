@@ -186,7 +186,9 @@ type hubFile struct {
 	// Store is the register of residents in the hub's storage.
 	registry.Store
 	// stores is the hub's storage, every domain in one transaction: the
-	// bbolt file in Dir, or the PostgreSQL database of --db.
+	// bbolt file in Dir, or the PostgreSQL database of --db. Once
+	// auditStore has run it anchors the audit log's head at every commit
+	// that appended to it (store.Anchoring): hand it out after that.
 	stores store.Store
 	// file is the bbolt file under stores; nil when the hub's records are
 	// in PostgreSQL.

@@ -7,14 +7,12 @@ import (
 	"log/slog"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/seal"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
@@ -59,7 +57,7 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 	if err != nil {
 		return retention.Report{}, err
 	}
-	job := &retention.Job{Certs: certbolt.Retention{DB: h.DB()}, Audit: auditbolt.Retention{DB: h.DB()}}
+	job := &retention.Job{Certs: certbolt.Retention{DB: h.DB()}, Audit: store.AuditLog{S: h.stores, Ctx: ctx}}
 	// Audit entries are pruned only at points the hub's signed anchors
 	// recorded; a hub without its keys has none to trust.
 	if key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir)); err == nil {
@@ -114,8 +112,8 @@ func (c *cli) printRetention(h *hubFile, r retention.Report) {
 			at  time.Time
 			ok  bool
 		}
-		_ = h.DB().View(func(tx *bbolt.Tx) error {
-			en, ok, err := auditbolt.Oldest(tx)
+		_ = h.stores.View(context.Background(), func(tx store.Tx) error {
+			en, ok, err := tx.Audit().Oldest()
 			e.seq, e.at, e.ok = en.Seq, en.Time, ok
 			return err
 		})

@@ -223,3 +223,55 @@ func (r Recorder) RecordAll(ctx context.Context, es []audit.Entry) error {
 	}
 	return r.s.Batch(ctx, fn)
 }
+
+// AuditLog is s's audit log outside any transaction, each call its own:
+// retention's view of it (retention.AuditLog, each pruning batch its own
+// transaction) and searches for the console and the convention kit.
+type AuditLog struct {
+	S Store
+	// Ctx is the context the calls run under; nil is Background.
+	Ctx context.Context
+}
+
+func (l AuditLog) ctx() context.Context {
+	if l.Ctx == nil {
+		return context.Background()
+	}
+	return l.Ctx
+}
+
+// Expired is audit.Tx's Expired on a snapshot.
+func (l AuditLog) Expired(cutoff time.Time) (n int, last audit.Head, err error) {
+	err = l.S.View(l.ctx(), func(tx Tx) error { n, last, err = tx.Audit().Expired(cutoff); return err })
+	return n, last, err
+}
+
+// Pruned is audit.Tx's Pruned on a snapshot.
+func (l AuditLog) Pruned() (p audit.Pruned, err error) {
+	err = l.S.View(l.ctx(), func(tx Tx) error { p, err = tx.Audit().Pruned(); return err })
+	return p, err
+}
+
+// Prune is audit.Tx's Prune in a transaction of its own.
+func (l AuditLog) Prune(at audit.Head, limit int) (n int, done bool, err error) {
+	err = l.S.Update(l.ctx(), func(tx Tx) error { n, done, err = tx.Audit().Prune(at, limit); return err })
+	return n, done, err
+}
+
+// Search returns the entries q selects, at most limit of them (0: all).
+func (l AuditLog) Search(q audit.Query, limit int) (es []audit.Entry, err error) {
+	err = l.S.View(l.ctx(), func(tx Tx) error {
+		es = es[:0]
+		return tx.Audit().Search(q, func(e audit.Entry) (bool, error) {
+			es = append(es, e)
+			return limit == 0 || len(es) < limit, nil
+		})
+	})
+	return es, err
+}
+
+// Verify is audit.Tx's Verify on a snapshot.
+func (l AuditLog) Verify(published ...audit.Anchor) (h audit.Head, err error) {
+	err = l.S.View(l.ctx(), func(tx Tx) error { h, err = tx.Audit().Verify(published...); return err })
+	return h, err
+}
