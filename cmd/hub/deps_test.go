@@ -15,7 +15,6 @@ import (
 var stillImportingBbolt = []string{
 	depcheck.Module + "/cmd/hub",
 	depcheck.Module + "/internal/admin",
-	depcheck.Module + "/internal/hubapi",
 	depcheck.Module + "/internal/issuance",
 }
 

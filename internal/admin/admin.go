@@ -40,7 +40,6 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/settlement"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
@@ -57,7 +56,6 @@ type Console struct {
 	Staff     *staff.Service
 	Operators *opbolt.Store
 	Certs     certificate.Store // certificate/certbolt on the hub's file
-	Audit     *auditbolt.Store
 	// City is the comune's name, shown in page headers.
 	City string
 	// FeeCapCents is the city's cap on the operator's service fee when
@@ -146,6 +144,19 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(d.Seconds())))
 		h.ServeHTTP(w, r)
 	})
+}
+
+// reads records reads of persons' data in the audit log, each with its
+// own commit, anchored (Stores anchors in the hub) before it returns.
+func (c *Console) reads() store.Recorder { return store.NewRecorder(c.Stores, c.now) }
+
+// auditLog is the audit log outside a transaction, under r's context
+// (nil r: Background).
+func (c *Console) auditLog(r *http.Request) store.AuditLog {
+	if r == nil {
+		return store.AuditLog{S: c.Stores}
+	}
+	return store.AuditLog{S: c.Stores, Ctx: r.Context()}
 }
 
 func (c *Console) now() time.Time {

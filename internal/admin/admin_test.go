@@ -23,7 +23,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
@@ -78,10 +77,6 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aud, err := auditbolt.New(db, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
 	birth := registry.Date{Year: 1950, Month: 2, Day: 17}
 	cf := "RSSMRA50B17A558W" // DESIGN.md's reference code: Rossi Mario, 17.2.1950, A558
 	if err := st.Update(context.Background(), func(w registry.Writer) error {
@@ -94,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ops.PolicyIn = settings.PolicyIn
-	con := &Console{Stores: stores, DB: db, Staff: staffStore, Operators: ops, Certs: certs, Audit: aud, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
+	con := &Console{Stores: stores, DB: db, Staff: staffStore, Operators: ops, Certs: certs, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)
@@ -278,14 +273,14 @@ func TestPersonReadIsAudited(t *testing.T) {
 	if resp, _ := get(t, c, f.srv.URL+"/admin/persons?cf="+f.cf); resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("look-up without a purpose: %s", resp.Status)
 	}
-	if es, _ := f.con.Audit.Search(audit.Query{Subject: f.cf}, 0); len(es) != 0 {
+	if es, _ := f.con.auditLog(nil).Search(audit.Query{Subject: f.cf}, 0); len(es) != 0 {
 		t.Fatalf("a refused look-up was recorded: %+v", es)
 	}
 	resp, body := get(t, c, f.srv.URL+"/admin/persons?cf="+f.cf+"&purpose="+url.QueryEscape("certificato allo sportello"))
 	if resp.StatusCode != 200 || !strings.Contains(body, "ROSSI MARIO") {
 		t.Fatalf("look-up: %s", resp.Status)
 	}
-	es, err := f.con.Audit.Search(audit.Query{Subject: f.cf}, 0)
+	es, err := f.con.auditLog(nil).Search(audit.Query{Subject: f.cf}, 0)
 	if err != nil || len(es) != 1 || es[0].Actor.String() != "staff:clerk" || es[0].Purpose != "certificato allo sportello" || es[0].Channel != "admin" {
 		t.Fatalf("audit entries %+v, %v", es, err)
 	}
@@ -294,7 +289,7 @@ func TestPersonReadIsAudited(t *testing.T) {
 	if _, body := get(t, a, f.srv.URL+"/admin/audit?cf="+f.cf); !strings.Contains(body, "staff:clerk") {
 		t.Fatal("the auditor's search does not list the clerk's read")
 	}
-	if es, _ := f.con.Audit.Search(audit.Query{Subject: f.cf, Actor: "staff:auditor"}, 0); len(es) != 1 {
+	if es, _ := f.con.auditLog(nil).Search(audit.Query{Subject: f.cf, Actor: "staff:auditor"}, 0); len(es) != 1 {
 		t.Fatalf("the auditor's search was not recorded: %+v", es)
 	}
 }

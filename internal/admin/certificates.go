@@ -156,7 +156,7 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 				Data: "nome, nell'elenco dei certificati chiesti da " + code, Channel: "admin", Request: r.URL.Path})
 		}
 	}
-	if err := c.Audit.RecordAll(r.Context(), es); err != nil {
+	if err := c.reads().RecordAll(r.Context(), es); err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
@@ -313,7 +313,7 @@ func (c *Console) auditCertificate(r *http.Request, rec *certificate.Record, pur
 		es = append(es, audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 			Purpose: purpose, Subject: cf, Data: data, Channel: "admin", Request: rec.ID})
 	}
-	return c.Audit.RecordAll(r.Context(), es)
+	return c.reads().RecordAll(r.Context(), es)
 }
 
 // certificatePDF serves the issued PDF to staff while it is kept: 410
@@ -402,7 +402,7 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 		show(http.StatusOK)
 		return
 	}
-	if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+	if err := c.reads().Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 		Purpose: "revoca del certificato: " + reason, Subject: d.Rec.SubjectCF, Data: "revoca del certificato " + d.Rec.ID, Channel: "admin", Request: d.Rec.ID}); err != nil {
 		c.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -488,7 +488,7 @@ func (c *Console) registerDay(w http.ResponseWriter, r *http.Request, v *view) (
 		}
 	}
 	if len(audits) > 0 {
-		if err := c.Audit.RecordAll(r.Context(), audits); err != nil {
+		if err := c.reads().RecordAll(r.Context(), audits); err != nil {
 			c.fail(w, r, http.StatusInternalServerError, err)
 			return nil, false
 		}

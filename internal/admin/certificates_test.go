@@ -40,7 +40,7 @@ func (f *fixture) issue(t *testing.T, id string) certificate.Record {
 
 func (f *fixture) auditOf(t *testing.T, cf, actor string) []audit.Entry {
 	t.Helper()
-	es, err := f.con.Audit.Search(audit.Query{Subject: cf, Actor: actor}, 0)
+	es, err := f.con.auditLog(nil).Search(audit.Query{Subject: cf, Actor: actor}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func TestAuditPageNamesClerk(t *testing.T) {
 	f := newFixture(t)
 	e := audit.Entry{Time: f.con.now(), Actor: audit.Actor{Kind: audit.Device, ID: "dev-abc"}, Purpose: "identificazione",
 		Subject: f.cf, Data: "scheda anagrafica", Channel: "counter", Clerk: audit.Clerk{ID: "cl-0007", Name: "Maria Moretti"}}
-	if err := f.con.Audit.Record(context.Background(), e); err != nil {
+	if err := f.con.reads().Record(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := f.login(t, "auditor")

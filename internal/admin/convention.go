@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // conventionSources wires each section of the convention kit to the
@@ -19,7 +20,7 @@ func (c *Console) conventionSources() (convention.Sources, convention.City, erro
 		city.Office, city.Address = cfg.Office, cfg.Address
 	}
 	src := c.Kit
-	src.Operators, src.Audit = c.Operators, c.Audit
+	src.Operators, src.Audit = c.Operators, store.AuditLog{S: c.Stores}
 	return src, city, nil
 }
 

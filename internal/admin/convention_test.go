@@ -39,7 +39,7 @@ func TestConventionKitDownload(t *testing.T) {
 		{Actor: audit.Actor{Kind: audit.Staff, ID: "m.bianchi"}, Subject: "VRDGPP70C03F205Z"},
 	} {
 		e.Time, e.Purpose, e.Data, e.Channel = f.con.now(), "rilascio certificato anagrafico (art. 33 DPR 223/1989)", "certificato residenza", "counter"
-		if err := f.con.Audit.Record(context.Background(), e); err != nil {
+		if err := f.con.reads().Record(context.Background(), e); err != nil {
 			t.Fatal(err)
 		}
 	}

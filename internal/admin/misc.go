@@ -43,13 +43,13 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 		// Looking up who read a person's data reads that person's data
 		// trail: it goes on the record too, before the results are shown.
 		if aq.Subject != "" {
-			if err := c.Audit.Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
+			if err := c.reads().Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 				Purpose: "controllo degli accessi ai dati (audit)", Subject: aq.Subject, Data: "registro degli accessi", Channel: "admin"}); err != nil {
 				c.fail(w, r, http.StatusInternalServerError, err)
 				return
 			}
 		}
-		if entries, err = c.Audit.Search(aq, auditLimit); err != nil {
+		if entries, err = c.auditLog(r).Search(aq, auditLimit); err != nil {
 			c.fail(w, r, http.StatusInternalServerError, err)
 			return
 		}
@@ -57,7 +57,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 	var verified string
 	var broken error
 	if q.Get("verify") == "1" {
-		h, err := c.Audit.Verify()
+		h, err := c.auditLog(r).Verify()
 		if errors.Is(err, audit.ErrBroken) {
 			broken = err
 		} else if err != nil {

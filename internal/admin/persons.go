@@ -7,12 +7,10 @@ import (
 	"strings"
 	"unicode"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // The persons page: one registry record in words (place names from the
@@ -171,8 +169,10 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	actor := audit.Actor{Kind: audit.Staff, ID: userOf(r)}
 	today := registry.DateOf(c.now().In(romeZone()))
-	err := c.DB.Update(func(tx *bbolt.Tx) error {
-		rd := registrybolt.ReaderOf(tx)
+	// The reads and their audit entries commit together: a page is shown
+	// only once every read on it is on the record.
+	err := c.Stores.Update(r.Context(), func(tx store.Tx) error {
+		rd, aud := tx.Registry(), tx.Audit()
 		names, err := newPlaceNamer(rd)
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 			d.Limited = len(ps) == nameMatchLimit
 			for _, p := range ps {
 				d.Matches = append(d.Matches, personRow{CF: p.CF, Name: p.FullName(), Born: p.BirthDate.Italian() + " · " + names.name(p.BirthPlace, p.BirthDate)})
-				if _, err := c.Audit.Append(tx, audit.Entry{Time: c.now(), Actor: actor, Purpose: d.Purpose, Subject: p.CF,
+				if _, err := aud.Append(audit.Entry{Time: c.now(), Actor: actor, Purpose: d.Purpose, Subject: p.CF,
 					Data: "nome e nascita, nei risultati della ricerca per nome «" + d.Q + "»", Channel: "admin", Request: r.URL.Path}); err != nil {
 					return err
 				}
@@ -209,7 +209,7 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 		if res, ok := p.CurrentResidence(); ok {
 			d.Residence = strings.TrimSpace(res.Address.Line() + ", " + res.Address.CAP + " " + names.name(res.Address.Comune, today))
 		}
-		_, err = c.Audit.Append(tx, audit.Entry{Time: c.now(), Actor: actor,
+		_, err = aud.Append(audit.Entry{Time: c.now(), Actor: actor,
 			Purpose: d.Purpose, Subject: p.CF, Data: "scheda anagrafica e famiglia", Channel: "admin", Request: r.URL.Path})
 		return err
 	})

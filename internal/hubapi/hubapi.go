@@ -10,11 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
-	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -88,13 +86,7 @@ type Server struct {
 	limitCounts limitCounter
 	started     time.Time
 
-	// reads is where a hub without the desk's audit store records reads:
-	// set up once per server (its buckets made in one write transaction),
-	// not per look-up.
-	readsOnce sync.Once
-	reads     audit.Recorder
-	readsErr  error
-	storage   storageHealth
+	storage storageHealth
 }
 
 // Handler returns the hub's routes.

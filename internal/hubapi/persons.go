@@ -7,15 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // personRoutes registers the look-up a kiosk makes once it has identified
@@ -32,22 +30,17 @@ func (s *Server) personRoutes(mux *http.ServeMux) {
 // personPurpose is the legal basis written in the audit log for each read.
 const personPurpose = "identificazione del richiedente per il rilascio di certificati anagrafici, art. 33 DPR 223/1989"
 
-// auditRecorder is where reads are recorded: the audit chain in the
-// registry's own bbolt file, as `hub person show` and `hub audit` use it.
+// auditRecorder is where reads are recorded: the desk's log when the
+// server has a desk, else the hub's stores (which, in the hub, anchor
+// what they commit).
 func (s *Server) auditRecorder() (audit.Recorder, error) {
-	// The desk's store is the hub's one, which anchors what it records.
 	if s.Desk != nil && s.Desk.Audit != nil {
 		return s.Desk.Audit, nil
 	}
-	s.readsOnce.Do(func() {
-		holder, ok := s.Store.(interface{ DB() *bbolt.DB })
-		if !ok {
-			s.readsErr = errors.New("the hub has no audit log to record reads in, so it serves none")
-			return
-		}
-		s.reads, s.readsErr = auditbolt.New(holder.DB(), s.Now)
-	})
-	return s.reads, s.readsErr
+	if s.Stores == nil {
+		return nil, errors.New("the hub has no audit log to record reads in, so it serves none")
+	}
+	return store.NewRecorder(s.Stores, s.Now), nil
 }
 
 func (s *Server) identifyPerson(w http.ResponseWriter, r *http.Request) {

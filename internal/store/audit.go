@@ -185,7 +185,8 @@ type Recorder struct {
 
 var _ audit.Recorder = Recorder{}
 
-// NewRecorder records in s; now stamps entries recorded without a time.
+// NewRecorder records in s; now stamps entries recorded without a time
+// (nil: such entries are refused, as having no time).
 func NewRecorder(s Store, now func() time.Time) Recorder { return Recorder{s: s, now: now} }
 
 // Record appends e. It returns once the entry is committed and, when s
@@ -205,7 +206,7 @@ func (r Recorder) RecordAll(ctx context.Context, es []audit.Entry) error {
 	fn := func(tx Tx) error {
 		lg := tx.Audit()
 		for _, e := range es {
-			if e.Time.IsZero() {
+			if e.Time.IsZero() && r.now != nil {
 				e.Time = r.now()
 			}
 			if _, err := lg.Append(e); err != nil {
