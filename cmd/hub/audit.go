@@ -199,6 +199,11 @@ type hubAudit struct {
 // returns.
 func (a *hubAudit) Record(ctx context.Context, e audit.Entry) error { return a.rec.Record(ctx, e) }
 
+// RecordAll appends es together, all or none, as Record appends one.
+func (a *hubAudit) RecordAll(ctx context.Context, es []audit.Entry) error {
+	return a.rec.RecordAll(ctx, es)
+}
+
 // auditStore is the hub file's one audit log, set up on first use: every
 // head a transaction of h.stores commits is signed with the hub's issuing
 // key and appended to DIR/audit-anchors.log (and sent to the journal at
