@@ -117,7 +117,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			ctl.Close()
 			return err
 		}
-		if err := c.noteClockOffset(ctx, "hub serve", desk.Audit.Record, log); err != nil {
+		if err := c.noteClockOffset(ctx, "hub serve", h.audit.Record, log); err != nil {
 			ctl.Close()
 			return err
 		}
