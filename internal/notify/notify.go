@@ -13,6 +13,12 @@
 // that it may be a duplicate. Outside that window a delivery the server
 // accepted is never sent again, and one it did not accept is never dropped.
 //
+// Several hubs on one database run a sender each on one queue. A sender
+// claims a delivery before sending it (Claimer: the mark "sending" is
+// stored only if the delivery is still as the sender read it), so two
+// senders never send it both; the claim is a lease (NextAt) that another
+// hub's sender takes over once it has passed, when the claiming hub stopped.
+//
 // This package knows nothing of HTTP, SMTP or storage.
 package notify
 
@@ -246,20 +252,31 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 	ch := n.Channel()
 	d := it.Delivery(ch)
 	now := s.Now()
-	if d.Done() || (d.State == Pending && d.NextAt.After(now) && !early) {
+	// Not yet due: a pending one waiting out its backoff, or one another
+	// sender holds the lease of (the first run after a start tries them
+	// all: the hub that stopped was most likely this one).
+	if d.Done() || (d.NextAt.After(now) && !early) {
 		return false, nil
 	}
 	if d.State == Sending {
 		s.Log.Warn("a notification was being sent when the hub stopped: sending it again, the citizen may receive it twice",
 			"id", it.ID, "channel", ch)
 	}
-	d.State, d.Attempts = Sending, d.Attempts+1
-	if err := s.Queue.Mark(it.ID, ch, d); err != nil {
-		return false, err
-	}
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
+	}
+	seen := d
+	// The lease outlasts the send by a minute: a hub still sending is
+	// not taken over by another.
+	d.State, d.Attempts, d.NextAt = Sending, d.Attempts+1, now.Add(timeout+time.Minute)
+	if c, ok := s.Queue.(Claimer); ok {
+		won, err := c.Claim(it.ID, ch, seen, d)
+		if err != nil || !won {
+			return false, err // another hub's sender has it
+		}
+	} else if err := s.Queue.Mark(it.ID, ch, d); err != nil {
+		return false, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	rc, err := n.Send(sctx, it.Message)

@@ -195,19 +195,42 @@ func TestNoRecipientSkipped(t *testing.T) {
 	}
 }
 
-// A delivery found "sending" (the hub stopped mid-send) is sent again at
-// the next run: never lost.
+// A delivery found "sending" (the hub stopped mid-send) is sent again once
+// its lease has passed: never lost, and not taken from a hub still
+// sending it.
 func TestSendingAtStartResent(t *testing.T) {
 	r := newRig(t)
 	r.enqueue(t, issued().Item(r.clk.t))
-	future := r.clk.t.Add(time.Hour)
+	lease := r.clk.t.Add(time.Hour)
 	for _, ch := range []string{"appio", "email"} {
-		if err := r.queue.Mark("C1", ch, notify.Delivery{State: notify.Sending, Attempts: 1, NextAt: future}); err != nil {
+		if err := r.queue.Mark("C1", ch, notify.Delivery{State: notify.Sending, Attempts: 1, NextAt: lease}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if n, err := r.s.RunOnce(context.Background()); err != nil || n != 0 {
+		t.Fatalf("%d sent within the lease, %v; want 0", n, err)
+	}
+	r.clk.t = lease
 	if n, err := r.s.RunOnce(context.Background()); err != nil || n != 2 {
 		t.Fatalf("%d sent, %v; want 2", n, err)
+	}
+}
+
+// Two senders on one queue (two hubs on one database) that read the same
+// due delivery send it once: the claim is a compare-and-set.
+func TestClaimOnce(t *testing.T) {
+	r := newRig(t)
+	r.enqueue(t, issued().Item(r.clk.t))
+	seen := notify.Delivery{State: notify.Pending}
+	claim := notify.Delivery{State: notify.Sending, Attempts: 1, NextAt: r.clk.t.Add(time.Minute)}
+	if won, err := r.queue.Claim("C1", "appio", seen, claim); err != nil || !won {
+		t.Fatalf("first claim: %v %v", won, err)
+	}
+	if won, err := r.queue.Claim("C1", "appio", seen, claim); err != nil || won {
+		t.Fatalf("second claim of the same delivery: %v %v, want lost", won, err)
+	}
+	if _, err := r.queue.Claim("C9", "appio", seen, claim); !errors.Is(err, notify.ErrNotFound) {
+		t.Errorf("claim of an unknown item: %v", err)
 	}
 }
 

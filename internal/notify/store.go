@@ -20,8 +20,8 @@ type Tx interface {
 	// Get returns the item id, or ErrNotFound.
 	Get(id string) (Item, error)
 	// Due returns the items with a delivery among channels that is not
-	// done and due at now (Sending counts as due: its hub stopped),
-	// oldest enqueued first.
+	// done and due at now (a Sending one once its lease, NextAt, has
+	// passed: its hub stopped), oldest enqueued first.
 	Due(now time.Time, channels []string) ([]Item, error)
 	// Next returns the earliest time a delivery on channels is due, and
 	// false when none is waiting.
@@ -85,6 +85,40 @@ func (s Store) List() (items []Item, err error) {
 	return items, err
 }
 
+// Claimer is a Queue several senders may work on at once (one per hub on
+// a shared database).
+type Claimer interface {
+	// Claim records d as channel's delivery of item id only if that
+	// delivery is still seen, and says whether it did: of senders that
+	// read the same delivery, one claims it.
+	Claim(id, channel string, seen, d Delivery) (bool, error)
+}
+
+var _ Claimer = Store{}
+
+// Claim implements Claimer: Tx.Get in a write transaction holds the item
+// until the transaction ends, so the comparison and the mark are one step.
+func (s Store) Claim(id, channel string, seen, d Delivery) (won bool, err error) {
+	err = s.r.Update(context.Background(), func(tx Tx) error {
+		it, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		if !it.Delivery(channel).same(seen) {
+			return nil
+		}
+		won = true
+		return tx.Mark(id, channel, d)
+	})
+	return won, err
+}
+
+// same compares deliveries as stored (times to the instant).
+func (d Delivery) same(o Delivery) bool {
+	return d.State == o.State && d.Attempts == o.Attempts && d.NextAt.Equal(o.NextAt) && d.Receipt == o.Receipt &&
+		d.SentAt.Equal(o.SentAt) && d.LastError == o.LastError
+}
+
 // Get is Tx.Get.
 func (s Store) Get(id string) (it Item, err error) {
 	err = s.r.View(context.Background(), func(tx Tx) error { it, err = tx.Get(id); return err })
@@ -107,7 +141,7 @@ func CheckItem(it Item) error {
 func (it *Item) Wants(now time.Time, channels []string) bool {
 	for _, ch := range channels {
 		d := it.Delivery(ch)
-		if !d.Done() && (d.State == Sending || !d.NextAt.After(now)) {
+		if !d.Done() && !d.NextAt.After(now) {
 			return true
 		}
 	}

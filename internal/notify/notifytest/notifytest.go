@@ -111,11 +111,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 		if got, _ := q.Get("C2"); !reflect.DeepEqual(got.Delivery("appio"), later) {
 			t.Errorf("marked %+v, read %+v", later, got.Delivery("appio"))
 		}
-		if due, err := q.Due(t0.Add(time.Minute), channels); err != nil || !reflect.DeepEqual(ids(due), []string{"C3"}) {
-			t.Errorf("due before C2's retry: %v %v, want C3 (sending)", ids(due), err)
+		if due, err := q.Due(t0.Add(time.Minute), channels); err != nil || len(due) != 0 {
+			t.Errorf("due before C2's retry and within C3's lease: %v %v, want none", ids(due), err)
 		}
-		if due, _ := q.Due(t0.Add(time.Hour), channels); !reflect.DeepEqual(ids(due), []string{"C2", "C3"}) {
+		if due, _ := q.Due(t0.Add(time.Hour), channels); !reflect.DeepEqual(ids(due), []string{"C2"}) {
 			t.Errorf("due at C2's retry: %v", ids(due))
+		}
+		if due, _ := q.Due(t0.Add(2*time.Hour), channels); !reflect.DeepEqual(ids(due), []string{"C2", "C3"}) {
+			t.Errorf("due once C3's lease passed: %v", ids(due))
 		}
 		if due, _ := q.Due(t0.Add(time.Hour), []string{"email"}); len(due) != 0 {
 			t.Errorf("due on the e-mail channel, all sent: %v", ids(due))
@@ -203,6 +206,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 		}
 		if got, _ := store.NoticesOf(a).Get("C1"); got.Delivery("appio").State != notify.Sent {
 			t.Errorf("a delivery marked on one hub is %s on the other", got.Delivery("appio").State)
+		}
+		// Both hubs' senders read the e-mail delivery pending: one claims it.
+		seen := notify.Delivery{State: notify.Pending}
+		claim := notify.Delivery{State: notify.Sending, Attempts: 1, NextAt: t0.Add(time.Minute)}
+		wonA, errA := store.NoticesOf(a).Claim("C1", "email", seen, claim)
+		wonB, errB := qb.Claim("C1", "email", seen, claim)
+		if errA != nil || errB != nil || wonA == wonB {
+			t.Errorf("claims of one delivery on two hubs: %v %v, %v %v; want one won", wonA, errA, wonB, errB)
 		}
 		enqueue(t, b, item("C1", t0.Add(time.Hour)))
 		if items, _ := store.NoticesOf(a).List(); len(items) != 1 {
