@@ -57,10 +57,16 @@ func hub(t *testing.T, args ...string) result {
 // real directory.
 func hubIn(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return hubEnv(t, stdin, nil, args...)
+}
+
+// hubEnv is hubIn with more environment variables (NAME=value).
+func hubEnv(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hubBin, args...)
-	cmd.Env = append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"))
+	cmd.Env = append(append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused")), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
