@@ -126,8 +126,20 @@ func (r registryStore) View(ctx context.Context, fn func(registry.Reader) error)
 	return r.s.View(ctx, func(tx Tx) error { return fn(tx.Registry()) })
 }
 
+// Update takes the registry's writer lock before fn reads anything, where
+// the store locks lazily (PostgreSQL: a hub transaction's writer locks at
+// its first change, so issuances that only read do not queue): fn's
+// read-modify-write is then not lost to another hub's.
 func (r registryStore) Update(ctx context.Context, fn func(registry.Writer) error) error {
-	return r.s.Update(ctx, func(tx Tx) error { return fn(tx.Registry()) })
+	return r.s.Update(ctx, func(tx Tx) error {
+		w := tx.Registry()
+		if l, ok := w.(interface{ LockForUpdate() error }); ok {
+			if err := l.LockForUpdate(); err != nil {
+				return err
+			}
+		}
+		return fn(w)
+	})
 }
 
 func (r registryStore) Close() error { return r.s.Close() }

@@ -630,6 +630,10 @@ func (w *writer) lock() error {
 	return nil
 }
 
+// LockForUpdate takes the registry's writer lock now, before fn reads
+// what it will change (store.RegistryOf's Update).
+func (w *writer) LockForUpdate() error { return w.lock() }
+
 // finish sends what the writer still holds, before the commit.
 func (w *writer) finish() error {
 	if w.personDelta != 0 {
