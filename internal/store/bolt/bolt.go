@@ -105,22 +105,31 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 
 // Batch runs fn through bbolt's group commit (DB.Batch): concurrent calls
 // share one fsync, and a call whose batch failed runs again alone.
+//
+// bbolt runs fn again when another call of its batch fails (the batch is
+// rolled back and retried without it), and reports the batch's commit
+// error to fn's caller even though fn succeeded: each time, what fn's run
+// assigned in memory (the registry's IDs) is forgotten, as Update does,
+// so a record is not written under an ID its rolled-back run was given.
 func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("update not started: %w", err)
 	}
+	var last *tx
 	err := s.db.Batch(func(btx *bbolt.Tx) error {
+		if last != nil {
+			last.forget() // the transaction of fn's previous run was rolled back
+		}
 		t := &tx{s: s, btx: btx, writable: true}
+		last = t
 		if err := fn(t); err != nil {
-			t.forget()
 			return err
 		}
-		if err := t.flush(); err != nil {
-			t.forget()
-			return err
-		}
-		return nil
+		return t.flush()
 	})
+	if err != nil && last != nil {
+		last.forget()
+	}
 	return closedError(err)
 }
 
