@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/pgtest"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/store/postgres"
 )
 
@@ -37,8 +45,10 @@ func TestRegistryInPostgres(t *testing.T) {
 	}
 }
 
-// hub migrate moves a seeded city's registry into PostgreSQL: the same
-// persons are listed from both, and a second move is refused.
+// hub migrate moves a whole city into PostgreSQL: the registry, issued
+// certificates (one revoked), the audit log, the city's settings; the
+// counts match, the same records read back from both, the copied audit
+// log verifies, and a second move is refused.
 func TestMigrateToPostgres(t *testing.T) {
 	data := t.TempDir()
 	if r := hub(t, "seed", "--data", data, "--persons", "300", "--seed", "4"); r.code != 0 {
@@ -52,10 +62,33 @@ func TestMigrateToPostgres(t *testing.T) {
 	if closed.code != 0 || sha.FindString(closed.stderr) == "" {
 		t.Fatalf("hub protocol export = %d, %q", closed.code, closed.stderr)
 	}
+	if r := hub(t, "city", "set", "--data", data, "--fee-cap", "120", "--by", "m.bianchi"); r.code != 0 {
+		t.Fatalf("hub city set = %d, %q", r.code, r.stderr)
+	}
+	var ids []string
+	list := hub(t, "person", "list", "--data", data, "--limit", "40")
+	for _, line := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+		cf := strings.Fields(line)[0]
+		r := hub(t, "certificate", "issue", "--data", data, "--cf", cf, "--type", "residenza", "--out", filepath.Join(t.TempDir(), "c.pdf"))
+		if m := regexp.MustCompile(`issued (\w+)`).FindStringSubmatch(r.stdout); r.code == 0 && m != nil {
+			ids = append(ids, m[1])
+		}
+		if len(ids) == 3 {
+			break
+		}
+	}
+	if len(ids) < 3 {
+		t.Fatalf("only %d residenza certificates could be issued", len(ids))
+	}
+	if r := hub(t, "certificate", "revoke", "--data", data, "--id", ids[1], "--reason", "rilasciato alla persona sbagliata", "--authorised-by", "Laura Bianchi"); r.code != 0 {
+		t.Fatalf("hub certificate revoke = %d, %q", r.code, r.stderr)
+	}
 	conn := pg.Database(t)
 	r := hub(t, "migrate", "--from", "bolt", data, "--to", conn)
-	if r.code != 0 || !regexp.MustCompile(`^moved the registry: \d+ persons, \d+ families, \d+ events, 0 places; the counts match\n`).MatchString(r.stdout) ||
-		!strings.Contains(r.stdout, "moved the protocol register: 0 entries, 1 closed days; the counts match") {
+	if r.code != 0 || !regexp.MustCompile(`(?m)^registry: \d+ persons, \d+ families, \d+ events, 0 places$`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "the counts match") || !strings.Contains(r.stdout, "certificates: 3 records") || !strings.Contains(r.stdout, "protocol register: 3 entries, 1 closed days") ||
+		!regexp.MustCompile(`(?m)^audit log: [1-9]\d* entries`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "city settings: 1 settings changed by staff") {
 		t.Fatalf("hub migrate = %d, %q, %q", r.code, r.stdout, r.stderr)
 	}
 	if moved := hub(t, "protocol", "export", "--db", conn, "--day", yesterday); moved.code != 0 || sha.FindString(moved.stderr) != sha.FindString(closed.stderr) {
@@ -66,6 +99,59 @@ func TestMigrateToPostgres(t *testing.T) {
 	if fromBolt.code != 0 || fromPostgres.code != 0 || fromBolt.stdout != fromPostgres.stdout || strings.Count(fromBolt.stdout, "\n") < 300 {
 		t.Errorf("person list from the file (%d lines) and from PostgreSQL (%d lines) differ: %q %q",
 			strings.Count(fromBolt.stdout, "\n"), strings.Count(fromPostgres.stdout, "\n"), fromBolt.stderr, fromPostgres.stderr)
+	}
+	// The records read back through the stores: the same certificates
+	// (the revoked one revoked), the same settings, and an audit log that
+	// verifies and ends at the file's head.
+	ctx := context.Background()
+	src, err := bolt.Open(registryPath(data), registrybolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := postgres.OpenStore(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	type snapshot struct {
+		Certs []certificate.Record
+		Proto []protocol.Entry
+		City  city.Config
+		Head  audit.Head
+	}
+	read := func(s store.Store) (snap snapshot) {
+		err := s.View(ctx, func(tx store.Tx) (err error) {
+			for _, id := range ids {
+				c, err := tx.Certificates().Get(id)
+				if err != nil {
+					return err
+				}
+				snap.Certs = append(snap.Certs, c)
+				n, err := protocol.ParseNumber(c.Protocol)
+				if err != nil {
+					return err
+				}
+				e, err := tx.Protocol().Get(n)
+				if err != nil {
+					return err
+				}
+				snap.Proto = append(snap.Proto, e)
+			}
+			if snap.City, err = tx.City().Get(); err != nil {
+				return err
+			}
+			snap.Head, err = tx.Audit().Verify()
+			return err
+		})
+		if err != nil {
+			t.Fatalf("reading the %s store: %v", s.Backend(), err)
+		}
+		return snap
+	}
+	want, got := read(src), read(dst)
+	if fmt.Sprint(got) != fmt.Sprint(want) || got.Certs[1].Status != certificate.Revoked || got.Head.Seq == 0 {
+		t.Errorf("the moved city reads back\n%+v\nwant\n%+v", got, want)
 	}
 	r = hub(t, "migrate", "--from", "bolt", data, "--to", conn)
 	if r.code != 1 || !strings.Contains(r.stderr, "not empty") {

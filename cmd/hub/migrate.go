@@ -5,20 +5,18 @@ import (
 	"fmt"
 
 	"github.com/sportello/sportello/internal/cmdline"
-	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/postgres"
+	"github.com/sportello/sportello/internal/store/storecopy"
 )
 
 func init() {
 	register(command{Name: "migrate", Usage: "--from bolt DIR --to postgres://…",
-		Help: "move a city's registry from a data directory to PostgreSQL, counts checked", Run: (*cli).migrate})
+		Help: "move a city from a data directory to PostgreSQL, every domain's counts checked", Run: (*cli).migrate})
 }
 
-// migrate moves the registry of a data directory into an empty PostgreSQL
-// database (issue 16). Only the registry has a PostgreSQL store so far;
-// the hub's other records stay in the data directory, and the command
-// says so.
+// migrate moves a whole city from a data directory into an empty
+// PostgreSQL database (issue 16): every domain the stores have a view of,
+// through storecopy, each domain's counts checked on the database.
 func (c *cli) migrate(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub migrate")
 	from := fs.String("from", "", "kind of the source: bolt (a data directory)")
@@ -35,29 +33,20 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	case *to == "":
 		return usagef("give the database to move into: --to postgres://…")
 	}
-	dst, err := postgres.OpenRegistry(ctx, *to)
+	dst, err := postgres.OpenStore(ctx, *to)
 	if err != nil {
 		return err
 	}
 	defer dst.Close()
-	dstStores, err := postgres.OpenStore(ctx, *to)
-	if err != nil {
-		return err
-	}
-	defer dstStores.Close()
 	return c.withHub(ctx, pos[0], readExisting, func(h *hubFile) error {
-		n, err := registry.Copy(ctx, dst, h.Store)
+		n, skipped, err := storecopy.Copy(ctx, dst, h.stores)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "moved the registry: %d persons, %d families, %d events, %d places; the counts match\n",
-			n.Persons, n.Families, n.Events, n.Places)
-		p, err := store.CopyProtocol(ctx, dstStores, h.stores)
-		if err != nil {
-			return fmt.Errorf("the registry was moved, but not the protocol register: %w", err)
+		fmt.Fprintf(c.stdout, "moved the city from %s; the counts match:\n%s\n", c.path(pos[0]), n)
+		for _, s := range skipped {
+			fmt.Fprintf(c.stdout, "left behind: %s\n", s)
 		}
-		fmt.Fprintf(c.stdout, "moved the protocol register: %d entries, %d closed days; the counts match\n", p.Entries, p.Closed)
-		fmt.Fprintf(c.stdout, "certificates, operators, the audit log and the city's settings stay in %s: they have no PostgreSQL store yet\n", c.path(pos[0]))
 		return nil
 	})
 }

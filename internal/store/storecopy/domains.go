@@ -1,0 +1,370 @@
+package storecopy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store"
+)
+
+// batch is how many records one Update of the destination writes: the
+// copy of a large city is many short transactions, not one that holds
+// every row.
+const batch = 5000
+
+// The widest span of days the day-keyed views are asked about.
+var (
+	firstDay = protocol.Day{Year: 1, Month: time.January, Day: 1}
+	lastDay  = protocol.Day{Year: 9999, Month: time.December, Day: 31}
+)
+
+// inBatches writes items into dst, batch of them an Update.
+func inBatches[T any](ctx context.Context, dst store.Store, items []T, put func(store.Tx, T) error) error {
+	for len(items) > 0 {
+		n := min(batch, len(items))
+		if err := dst.Update(ctx, func(tx store.Tx) error {
+			for _, it := range items[:n] {
+				if err := put(tx, it); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
+// same compares two records as their JSON: what both backends store.
+func same(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+// City settings: one record.
+
+func cityEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		c, err := tx.City().Get()
+		empty = reflect.ValueOf(c).IsZero()
+		return err
+	})
+	return empty, err
+}
+
+func copyCity(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	var c city.Config
+	if err := src.View(ctx, func(tx store.Tx) (err error) { c, err = tx.City().Get(); return err }); err != nil {
+		return nil, nil, err
+	}
+	if reflect.ValueOf(c).IsZero() {
+		return Counts{{"city settings", "settings changed by staff", 0}}, nil, nil
+	}
+	if err := dst.Update(ctx, func(tx store.Tx) error { return tx.City().Put(c) }); err != nil {
+		return nil, nil, err
+	}
+	var got city.Config
+	if err := dst.View(ctx, func(tx store.Tx) (err error) { got, err = tx.City().Get(); return err }); err != nil {
+		return nil, nil, err
+	}
+	if !same(got, c) {
+		return nil, nil, fmt.Errorf("the settings read back from the destination differ from the source's")
+	}
+	return Counts{{"city settings", "settings changed by staff", 1}}, nil, nil
+}
+
+// Staff: accounts (with their password hashes) and the daily counters of
+// refusals. Sessions are stored by their token's hash and cannot be
+// listed: staff log in again on the new store. Failed log-in tallies are
+// short-lived and stay behind.
+
+func staffEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		as, err := tx.Staff().Accounts()
+		if err != nil {
+			return err
+		}
+		ev, err := tx.Staff().Events(firstDay, lastDay)
+		empty = len(as) == 0 && len(ev) == 0
+		return err
+	})
+	return empty, err
+}
+
+func copyStaff(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	var accounts []*staff.Account
+	var events []staff.EventCount
+	if err := src.View(ctx, func(tx store.Tx) (err error) {
+		if accounts, err = tx.Staff().Accounts(); err != nil {
+			return err
+		}
+		events, err = tx.Staff().Events(firstDay, lastDay)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	if err := inBatches(ctx, dst, accounts, func(tx store.Tx, a *staff.Account) error { return tx.Staff().PutAccount(a) }); err != nil {
+		return nil, nil, err
+	}
+	total := 0
+	if err := inBatches(ctx, dst, events, func(tx store.Tx, e staff.EventCount) error {
+		for range e.Count {
+			if err := tx.Staff().Count(e.Day, e.Kind, e.Reason); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	for _, e := range events {
+		total += int(e.Count)
+	}
+	var gotAccounts []*staff.Account
+	var gotEvents []staff.EventCount
+	if err := dst.View(ctx, func(tx store.Tx) (err error) {
+		if gotAccounts, err = tx.Staff().Accounts(); err != nil {
+			return err
+		}
+		gotEvents, err = tx.Staff().Events(firstDay, lastDay)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	if !same(gotAccounts, accounts) {
+		return nil, nil, fmt.Errorf("%w, or they differ", mismatch("staff accounts", len(accounts), len(gotAccounts)))
+	}
+	if !same(gotEvents, events) {
+		return nil, nil, fmt.Errorf("%w, or they differ", mismatch("daily refusal counters", len(events), len(gotEvents)))
+	}
+	return Counts{{"staff", "accounts", len(accounts)}, {"staff", "refusals counted", total}},
+		Skipped{"staff console sessions stay behind (they are kept by their token's hash): staff log in again"}, nil
+}
+
+// Certificates: every record kept, as it is (revoked, PDF deleted…), with
+// its idempotency key and contrassegno. Records purged by retention left
+// only a marker, which no view lists; they stay behind.
+
+// farFuture is a cutoff after every certificate: ExpiredRecords(farFuture)
+// counts them all.
+var farFuture = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+func certificatesEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		n, err := tx.Certificates().ExpiredRecords(farFuture)
+		empty = n == 0
+		return err
+	})
+	return empty, err
+}
+
+// allCertificates reads every record of c, day by day, in day and
+// protocol order.
+func allCertificates(c certificate.Tx) ([]certificate.Record, error) {
+	var all []certificate.Record
+	since := time.Time{}
+	for {
+		at, ok, err := c.OldestIssued(since)
+		if err != nil || !ok {
+			return all, err
+		}
+		d := protocol.DayOf(at)
+		rs, err := c.ByDay(d)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+		since = d.End()
+	}
+}
+
+func copyCertificates(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	var recs []certificate.Record
+	want := 0
+	if err := src.View(ctx, func(tx store.Tx) (err error) {
+		if want, err = tx.Certificates().ExpiredRecords(farFuture); err != nil {
+			return err
+		}
+		recs, err = allCertificates(tx.Certificates())
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	if len(recs) != want {
+		return nil, nil, fmt.Errorf("the source counts %d certificates but %d were read day by day", want, len(recs))
+	}
+	if err := inBatches(ctx, dst, recs, func(tx store.Tx, r certificate.Record) error { return tx.Certificates().Put(r) }); err != nil {
+		return nil, nil, err
+	}
+	var got []certificate.Record
+	if err := dst.View(ctx, func(tx store.Tx) (err error) { got, err = allCertificates(tx.Certificates()); return err }); err != nil {
+		return nil, nil, err
+	}
+	if len(got) != len(recs) {
+		return nil, nil, mismatch("certificates", len(recs), len(got))
+	}
+	for i := range got {
+		if !same(got[i], recs[i]) {
+			return nil, nil, fmt.Errorf("certificate %s reads back from the destination different from the source's", recs[i].ID)
+		}
+	}
+	return Counts{{"certificates", "records", len(recs)}},
+		Skipped{"the certificates' PDFs stay in the data directory's file (no view moves them yet); records purged by retention leave no record to move"}, nil
+}
+
+// Audit log: the entries are appended to the empty destination in their
+// order with their own times, which rebuilds the same chain (a hash
+// covers the entry and the one before it, nothing of the backend) and
+// the same daily anchors; the destination's head must then be the
+// source's, which is checked, and its chain is verified.
+
+func auditEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		h, err := tx.Audit().Head()
+		empty = h.Seq == 0
+		return err
+	})
+	return empty, err
+}
+
+func copyAudit(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	var entries []audit.Entry
+	var head audit.Head
+	var anchors []audit.Anchor
+	if err := src.View(ctx, func(tx store.Tx) error {
+		a := tx.Audit()
+		p, err := a.Pruned()
+		if err != nil {
+			return err
+		}
+		if !p.IsZero() {
+			return fmt.Errorf("the source's audit log was pruned through entry %d by retention; a pruned log cannot be rebuilt entry by entry", p.Through.Seq)
+		}
+		if head, err = a.Head(); err != nil {
+			return err
+		}
+		if anchors, err = a.Anchors(); err != nil {
+			return err
+		}
+		return a.Search(audit.Query{}, func(e audit.Entry) (bool, error) { entries = append(entries, e); return true, nil })
+	}); err != nil {
+		return nil, nil, err
+	}
+	if uint64(len(entries)) != head.Seq {
+		return nil, nil, fmt.Errorf("the source's audit log ends at entry %d but %d entries were read", head.Seq, len(entries))
+	}
+	if err := inBatches(ctx, dst, entries, func(tx store.Tx, e audit.Entry) error {
+		got, err := tx.Audit().Append(e)
+		if err == nil && got.Seq != e.Seq {
+			err = fmt.Errorf("entry %d was appended as %d", e.Seq, got.Seq)
+		}
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	var gotHead audit.Head
+	var gotAnchors []audit.Anchor
+	var n int
+	if err := dst.View(ctx, func(tx store.Tx) (err error) {
+		a := tx.Audit()
+		if gotHead, err = a.Verify(anchors...); err != nil {
+			return err
+		}
+		if n, err = a.Count(); err != nil {
+			return err
+		}
+		gotAnchors, err = a.Anchors()
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case n != len(entries):
+		return nil, nil, mismatch("audit entries", len(entries), n)
+	case gotHead != head:
+		return nil, nil, fmt.Errorf("the copied audit log ends at %s, the source's at %s", gotHead, head)
+	case len(gotAnchors) != len(anchors):
+		return nil, nil, mismatch("daily audit anchors", len(anchors), len(gotAnchors))
+	}
+	for i := range anchors {
+		if gotAnchors[i].Day != anchors[i].Day || gotAnchors[i].Head != anchors[i].Head {
+			return nil, nil, fmt.Errorf("the copied audit log's anchor %s differs from the source's %s", gotAnchors[i], anchors[i])
+		}
+	}
+	return Counts{{"audit log", "entries", n}, {"audit log", "daily anchors", len(anchors)}}, nil, nil
+}
+
+// Notices: every queued item with its deliveries. A settled item's text
+// and address were dropped (notify.Tx.Settle); it is queued with a
+// placeholder text and settled again at once, so it reads back as it was.
+
+// settledText stands in for a settled item's dropped text while it is
+// queued; Settle removes it in the same transaction.
+var settledText = strings.Repeat(".", notify.MarkdownMin)
+
+func noticesEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		items, err := tx.Notices().List()
+		empty = len(items) == 0
+		return err
+	})
+	return empty, err
+}
+
+func copyNotices(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	var items []notify.Item
+	if err := src.View(ctx, func(tx store.Tx) (err error) { items, err = tx.Notices().List(); return err }); err != nil {
+		return nil, nil, err
+	}
+	if err := inBatches(ctx, dst, items, func(tx store.Tx, it notify.Item) error {
+		q := tx.Notices()
+		settled := it.Message.Markdown == ""
+		if settled {
+			it.Message.Markdown = settledText
+		}
+		if err := q.Enqueue(it); err != nil {
+			return err
+		}
+		for ch, d := range it.Deliveries {
+			if err := q.Mark(it.ID, ch, d); err != nil {
+				return err
+			}
+		}
+		if settled {
+			return q.Settle(it.ID)
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	var got []notify.Item
+	if err := dst.View(ctx, func(tx store.Tx) (err error) { got, err = tx.Notices().List(); return err }); err != nil {
+		return nil, nil, err
+	}
+	if len(got) != len(items) {
+		return nil, nil, mismatch("notices", len(items), len(got))
+	}
+	byID := make(map[string]notify.Item, len(got))
+	for _, it := range got {
+		byID[it.ID] = it
+	}
+	for _, it := range items {
+		if !same(byID[it.ID], it) {
+			return nil, nil, fmt.Errorf("notice %s reads back from the destination different from the source's", it.ID)
+		}
+	}
+	return Counts{{"notices", "queued notifications", len(items)}}, nil, nil
+}
