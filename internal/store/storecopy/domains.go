@@ -154,6 +154,28 @@ func copyStaff(ctx context.Context, dst, src store.Store) (Counts, Skipped, erro
 		Skipped{"staff console sessions stay behind (they are kept by their token's hash): staff log in again"}, nil
 }
 
+// Protocol register: store.CopyProtocol moves the entries under their
+// numbers and times, the closed days with their closings, and the
+// numbering on after them.
+
+func protocolEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		ys, err := tx.Protocol().Years()
+		if err != nil {
+			return err
+		}
+		cs, err := tx.Protocol().Closings()
+		empty = len(ys) == 0 && len(cs) == 0
+		return err
+	})
+	return empty, err
+}
+
+func copyProtocol(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	n, err := store.CopyProtocol(ctx, dst, src)
+	return Counts{{"protocol register", "entries", n.Entries}, {"protocol register", "closed days", n.Closed}}, nil, err
+}
+
 // Certificates: every record kept, as it is (revoked, PDF deleted…), with
 // its idempotency key and contrassegno. Records purged by retention left
 // only a marker, which no view lists; they stay behind.
