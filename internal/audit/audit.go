@@ -9,8 +9,11 @@
 // show too, once an anchor has been printed or published outside the file
 // (the daily protocol register is the natural place).
 //
-// This package knows nothing of storage: audit/auditbolt keeps the chain in
-// the hub's bbolt file.
+// This package knows nothing of storage: Tx is what a store offers in a
+// hub transaction (store.Tx.Audit), kept by internal/store/bolt/auditbolt
+// in the hub's bbolt file and by internal/store/postgres in the database,
+// where every hub on it appends to one chain. audittest is the suite both
+// pass.
 package audit
 
 import (
