@@ -1,0 +1,129 @@
+package storecopy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/pgtest"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+	"github.com/sportello/sportello/internal/store/postgres"
+	"github.com/sportello/sportello/internal/store/storecopy"
+)
+
+var pg pgtest.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// The domains the hub's command test does not fill move too: staff
+// accounts with their password hashes and the refusal counters, queued
+// notices (one delivered and settled, its text gone), an audit log over
+// two days (so a daily anchor); a copy into a store holding any of it is
+// refused before anything is written.
+func TestCopyBoltToPostgres(t *testing.T) {
+	ctx := context.Background()
+	src, err := bolt.Open(filepath.Join(t.TempDir(), "hub.db"), registrybolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	day := time.Date(2026, time.March, 2, 9, 0, 0, 0, protocol.Rome)
+	text := strings.Repeat("Il certificato richiesto è pronto. ", 4)
+	err = src.Update(ctx, func(tx store.Tx) error {
+		for _, a := range []*staff.Account{
+			{User: "m.bianchi", Name: "Maria Bianchi", Role: staff.Admin, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA"},
+			{User: "l.rossi", Role: staff.Clerk, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdDI$aGFzaDI"},
+		} {
+			if err := tx.Staff().PutAccount(a); err != nil {
+				return err
+			}
+		}
+		for range 3 {
+			if err := tx.Staff().Count(protocol.DayOf(day), "refusal", "ineligible"); err != nil {
+				return err
+			}
+		}
+		for i, at := range []time.Time{day, day.Add(time.Minute), day.Add(26 * time.Hour)} {
+			if _, err := tx.Audit().Append(audit.Entry{Time: at, Actor: audit.Actor{Kind: "staff", ID: "m.bianchi"},
+				Purpose: "rilascio certificato", Subject: fmt.Sprintf("RSSMRA80A01H501%c", 'A'+i), Data: "scheda anagrafica", Channel: "cli"}); err != nil {
+				return err
+			}
+		}
+		q := tx.Notices()
+		for i, id := range []string{"cert-1", "cert-2"} {
+			if err := q.Enqueue(notify.Item{ID: id, Enqueued: day.Add(time.Duration(i) * time.Minute),
+				Message: notify.Message{CF: "RSSMRA80A01H501U", Email: "m@example.org", Subject: "Certificato pronto", Markdown: text}}); err != nil {
+				return err
+			}
+		}
+		if err := q.Mark("cert-1", "appio", notify.Delivery{State: notify.Sent, Attempts: 1, Receipt: "01ABC", SentAt: day.Add(time.Minute)}); err != nil {
+			return err
+		}
+		return q.Settle("cert-1")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := postgres.OpenStore(ctx, pg.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	n, skipped, err := storecopy.Copy(ctx, dst, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := n.String()
+	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "registry: 0 persons"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the counts say\n%s\nwant %q", got, want)
+		}
+	}
+	if len(skipped) == 0 {
+		t.Error("the copy names nothing left behind; the sessions and the PDFs stay")
+	}
+	err = dst.View(ctx, func(tx store.Tx) error {
+		a, err := tx.Staff().Account("m.bianchi")
+		if err != nil || a.PasswordHash != "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA" || a.Role != staff.Admin {
+			t.Errorf("m.bianchi reads back as %+v, %v", a, err)
+		}
+		it, err := tx.Notices().Get("cert-1")
+		if err != nil || it.Message.Markdown != "" || it.Message.Email != "" || it.Delivery("appio").Receipt != "01ABC" {
+			t.Errorf("the settled notice reads back as %+v, %v", it, err)
+		}
+		it, err = tx.Notices().Get("cert-2")
+		if err != nil || it.Message.Markdown != text {
+			t.Errorf("the queued notice reads back as %+v, %v", it, err)
+		}
+		e, err := tx.Audit().Get(2)
+		if err != nil || e.Subject != "RSSMRA80A01H501B" || !e.Time.Equal(day.Add(time.Minute)) {
+			t.Errorf("audit entry 2 reads back as %+v, %v", e, err)
+		}
+		_, err = tx.Audit().Verify()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := storecopy.Copy(ctx, dst, src); !errors.Is(err, storecopy.ErrNotEmpty) {
+		t.Errorf("a second copy = %v, want ErrNotEmpty", err)
+	}
+}
