@@ -252,10 +252,11 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 	ch := n.Channel()
 	d := it.Delivery(ch)
 	now := s.Now()
-	// Not yet due: a pending one waiting out its backoff, or one another
-	// sender holds the lease of (the first run after a start tries them
-	// all: the hub that stopped was most likely this one).
-	if d.Done() || (d.NextAt.After(now) && !early) {
+	// Not yet due: a pending one waiting out its backoff (the first run
+	// after a start tries those all the same), or one a sender holds the
+	// lease of — even on that first run, since on a shared database the
+	// sender may be another hub's, sending it now.
+	if d.Done() || (d.NextAt.After(now) && (!early || d.State == Sending)) {
 		return false, nil
 	}
 	if d.State == Sending {
