@@ -10,6 +10,7 @@ import (
 // (Use) and what the payment service reads and writes. Every backend
 // passes the suite in package paymenttest.
 type Tx interface {
+	Lister
 	// Create stores a new payment. It fails with ErrKeyTaken when a live
 	// payment (Payment.Live) holds p.RequestKey, and with ErrCodeTaken
 	// when p is a till payment whose code a payment of the same operator

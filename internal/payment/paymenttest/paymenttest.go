@@ -65,6 +65,40 @@ func Run(t *testing.T, openStore func(t *testing.T) store.Store, twin func(t *te
 			}
 		}
 	})
+	t.Run("All", func(t *testing.T) {
+		s := openStore(t)
+		var ps []payment.Payment
+		read := func(tx store.Tx) (err error) { ps, err = tx.Payments().All(); return err }
+		if err := s.View(context.Background(), read); err != nil || len(ps) != 0 {
+			t.Fatalf("All on an empty store = %v, %v", ps, err)
+		}
+		// Created out of order, two at one instant: oldest first, ties by id.
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			for _, p := range []*payment.Payment{
+				till("pay-c", "op-2/k1", "op-2", "GHK234", t0.Add(time.Hour)),
+				till("pay-b", "op-1/k2", "op-1", "DEF567", t0),
+				till("pay-a", "op-1/k1", "op-1", "ABC234", t0),
+			} {
+				if err := tx.Payments().Create(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.View(context.Background(), read); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, p := range ps {
+			ids = append(ids, p.ID)
+		}
+		if want := []string{"pay-a", "pay-b", "pay-c"}; !reflect.DeepEqual(ids, want) || ps[2].OperatorID != "op-2" {
+			t.Errorf("All = %v, want %v with their records", ids, want)
+		}
+	})
 	t.Run("KeyTakenWhileLive", func(t *testing.T) {
 		s := open(t)
 		if err := s.Create(till("pay-1", "op-1/k1", "op-1", "ABC234", t0)); err != nil {

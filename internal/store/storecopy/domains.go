@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -389,4 +390,46 @@ func copyNotices(ctx context.Context, dst, src store.Store) (Counts, Skipped, er
 		}
 	}
 	return Counts{{"notices", "queued notifications", len(items)}}, nil, nil
+}
+
+// Payments: every payment, created again oldest first (so each request
+// key names its latest payment, as in the source) and then put as it is
+// now (paid, used by its certificate, cancelled…).
+
+func paymentsEmpty(ctx context.Context, s store.Store) (empty bool, err error) {
+	err = s.View(ctx, func(tx store.Tx) error {
+		ps, err := tx.Payments().All()
+		empty = len(ps) == 0
+		return err
+	})
+	return empty, err
+}
+
+func copyPayments(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	var ps []payment.Payment
+	if err := src.View(ctx, func(tx store.Tx) (err error) { ps, err = tx.Payments().All(); return err }); err != nil {
+		return nil, nil, err
+	}
+	if err := inBatches(ctx, dst, ps, func(tx store.Tx, p payment.Payment) error {
+		created := p
+		if err := tx.Payments().Create(&created); err != nil {
+			return fmt.Errorf("payment %s: %w", p.ID, err)
+		}
+		return tx.Payments().Put(&p)
+	}); err != nil {
+		return nil, nil, err
+	}
+	var got []payment.Payment
+	if err := dst.View(ctx, func(tx store.Tx) (err error) { got, err = tx.Payments().All(); return err }); err != nil {
+		return nil, nil, err
+	}
+	if len(got) != len(ps) {
+		return nil, nil, mismatch("payments", len(ps), len(got))
+	}
+	for i := range got {
+		if !same(got[i], ps[i]) {
+			return nil, nil, fmt.Errorf("payment %s reads back from the destination different from the source's", ps[i].ID)
+		}
+	}
+	return Counts{{"payments", "payments", len(ps)}}, nil, nil
 }

@@ -74,6 +74,7 @@ var domains = []domain{
 	{"certificates", certificatesEmpty, copyCertificates},
 	{"audit log", auditEmpty, copyAudit},
 	{"notices", noticesEmpty, copyNotices},
+	{"payments", paymentsEmpty, copyPayments},
 }
 
 // Copy moves every domain of src into dst, which must be empty (ErrNotEmpty

@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pgtest"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 
 // The domains the hub's command test does not fill move too: staff
 // accounts with their password hashes and the refusal counters, queued
-// notices (one delivered and settled, its text gone), an audit log over
+// notices (one delivered and settled, its text gone), payments (one paid), an audit log over
 // two days (so a daily anchor); a copy into a store holding any of it is
 // refused before anything is written.
 func TestCopyBoltToPostgres(t *testing.T) {
@@ -77,7 +78,23 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		if err := q.Mark("cert-1", "appio", notify.Delivery{State: notify.Sent, Attempts: 1, Receipt: "01ABC", SentAt: day.Add(time.Minute)}); err != nil {
 			return err
 		}
-		return q.Settle("cert-1")
+		if err := q.Settle("cert-1"); err != nil {
+			return err
+		}
+		for i, id := range []string{"pay-2", "pay-1"} {
+			p := &payment.Payment{ID: id, Method: payment.Till, State: payment.Pending, AmountCents: 1852, RequestKey: "op-1/k" + id,
+				RequestHash: "h", DeviceKeyID: "dev-a", OperatorID: "op-1", TillCode: fmt.Sprintf("ABC23%d", i+4), Created: day.Add(time.Duration(i) * time.Minute),
+				Expires: day.Add(time.Hour), Types: []string{"residenza"}, SubjectName: "Mario Rossi", SubjectCF: "RSSMRA50B17A558W"}
+			if err := tx.Payments().Create(p); err != nil {
+				return err
+			}
+		}
+		p, err := tx.Payments().Get("pay-1")
+		if err != nil {
+			return err
+		}
+		p.State = payment.Paid
+		return tx.Payments().Put(&p)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +109,7 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := n.String()
-	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "registry: 0 persons"} {
+	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "payments: 2 payments", "registry: 0 persons"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the counts say\n%s\nwant %q", got, want)
 		}
@@ -116,6 +133,9 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		e, err := tx.Audit().Get(2)
 		if err != nil || e.Subject != "RSSMRA80A01H501B" || !e.Time.Equal(day.Add(time.Minute)) {
 			t.Errorf("audit entry 2 reads back as %+v, %v", e, err)
+		}
+		if p, err := tx.Payments().Get("pay-1"); err != nil || p.State != payment.Paid || p.AmountCents != 1852 {
+			t.Errorf("payment pay-1 reads back as %+v, %v", p, err)
 		}
 		_, err = tx.Audit().Verify()
 		return err
