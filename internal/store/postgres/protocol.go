@@ -621,6 +621,18 @@ func (v protoTx) Import(entries []protocol.Entry, closings []protocol.Closing) e
 	if _, err := t.ptx.Exec(t.ctx, "SELECT latest_ns FROM protocol_state FOR UPDATE"); err != nil {
 		return fmt.Errorf("cannot lock the protocol register: %w", err)
 	}
+	// Numbers handed out here and not yet ended (the state row, locked,
+	// keeps new ones out until the import commits) would meet the
+	// imported entries: an entry under a reserved number leaves Recover
+	// failing on its annulment from then on.
+	var pending int64
+	if err := t.ptx.QueryRow(t.ctx, "SELECT count(*) FROM protocol_reservations").Scan(&pending); err != nil {
+		return fmt.Errorf("cannot read the protocol register's reservations: %w", err)
+	}
+	if pending > 0 && len(entries) > 0 {
+		return fmt.Errorf("%w: %d protocol numbers are handed out on this database and not yet registered (a hub numbers on it, or stopped while it did): stop its hubs and let the recovery end them (%s) before moving a register in",
+			protocol.ErrImmutable, pending, protocol.ReservationTimeout)
+	}
 	var latest int64
 	last := map[int]uint64{}
 	b := &pgx.Batch{}
