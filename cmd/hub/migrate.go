@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sportello/sportello/internal/cmdline"
@@ -40,8 +41,13 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	defer dst.Close()
 	return c.withHub(ctx, pos[0], readExisting, func(h *hubFile) error {
 		n, skipped, err := storecopy.Copy(ctx, dst, h.stores)
-		if err != nil {
+		if errors.Is(err, storecopy.ErrNotEmpty) {
 			return err
+		}
+		if err != nil {
+			// Part of the city may be in the database already: a second
+			// try would be refused as not empty.
+			return fmt.Errorf("%w\nthe database may hold part of the city now: drop it and create it empty before moving again (%s is unchanged)", err, c.path(pos[0]))
 		}
 		fmt.Fprintf(c.stdout, "moved the city from %s; the counts match:\n%s\n", c.path(pos[0]), n)
 		for _, s := range skipped {
