@@ -147,3 +147,64 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		t.Errorf("a second copy = %v, want ErrNotEmpty", err)
 	}
 }
+
+// losing is a Store whose writes lose every notice but the first: what a
+// destination that drops records looks like to the copy.
+type losing struct{ store.Store }
+
+func (l losing) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return l.Store.Update(ctx, func(tx store.Tx) error { return fn(losingTx{tx}) })
+}
+
+type losingTx struct{ store.Tx }
+
+func (t losingTx) Notices() notify.Tx { return losingNotices{t.Tx.Notices()} }
+
+type losingNotices struct{ notify.Tx }
+
+func (q losingNotices) Enqueue(it notify.Item) error {
+	if it.ID != "n-1" {
+		return nil
+	}
+	return q.Tx.Enqueue(it)
+}
+
+func (q losingNotices) Mark(id, channel string, d notify.Delivery) error {
+	if id != "n-1" {
+		return nil
+	}
+	return q.Tx.Mark(id, channel, d)
+}
+
+// A destination that does not keep what it was given fails the copy by
+// its count: the copy reads every domain back.
+func TestCopyCountsMismatch(t *testing.T) {
+	ctx := context.Background()
+	src, err := bolt.Open(filepath.Join(t.TempDir(), "hub.db"), registrybolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	at := time.Date(2026, time.March, 2, 9, 0, 0, 0, protocol.Rome)
+	err = src.Update(ctx, func(tx store.Tx) error {
+		for _, id := range []string{"n-1", "n-2"} {
+			if err := tx.Notices().Enqueue(notify.Item{ID: id, Enqueued: at,
+				Message: notify.Message{CF: "RSSMRA80A01H501U", Subject: "Certificato pronto", Markdown: strings.Repeat("testo ", 20)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := bolt.Open(filepath.Join(t.TempDir(), "dst.db"), registrybolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	_, _, err = storecopy.Copy(ctx, losing{dst}, src)
+	if err == nil || !strings.Contains(err.Error(), "the source holds 2 notices but the destination 1") {
+		t.Errorf("a copy into a store that lost a notice = %v, want the counts' mismatch", err)
+	}
+}
