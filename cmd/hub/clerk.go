@@ -15,7 +15,6 @@ import (
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // Named clerks (issue 13): city staff enable each person who works a
@@ -74,7 +73,7 @@ func (c *cli) clerkAdd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 		if err := ops.AddClerk(k, who); err != nil {
 			if errors.Is(err, operators.ErrInvalid) {
 				// The sentence without the store's generic prefix.
@@ -97,7 +96,7 @@ func (c *cli) clerkList(ctx context.Context, args []string) error {
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	return c.withOperators(ctx, *data, false, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, false, func(ops *operators.Service) error {
 		all, err := ops.Clerks(*opID)
 		if err != nil {
 			return err
@@ -136,7 +135,7 @@ func clerkLifecycle(to operators.ClerkStatus) func(*cli, context.Context, []stri
 		if to == operators.ClerkSuspended && strings.TrimSpace(*reason) == "" {
 			return usagef("say why with --reason TEXT: the clerk and the shop will ask")
 		}
-		return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+		return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 			k, err := ops.SetClerkStatus(id, to, who, *reason)
 			if err != nil {
 				return err
@@ -177,7 +176,7 @@ func (c *cli) loadCSCAs(files []string, demo bool) ([]*x509.Certificate, error) 
 // one whose card the demo kiosk simulates (scripts/demo.sh and the kiosk's
 // end-to-end tests pick it the same way), so the demo's clerk logs in with
 // the virtual CIE and its PIN. On every start it says so.
-func (c *cli) seedDemoClerks(h *hubFile, ops *opbolt.Store, log *slog.Logger) error {
+func (c *cli) seedDemoClerks(h *hubFile, ops *operators.Service, log *slog.Logger) error {
 	today := registry.DateOf(c.now().In(operators.Rome))
 	var who *registry.Person
 	var nis string

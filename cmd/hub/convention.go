@@ -19,7 +19,6 @@ import (
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 func init() {
@@ -269,7 +268,7 @@ func writeKit(dir string, files []convention.File, force bool) error {
 // kitClerks lists a shop's named clerks (operators.Clerk) with whether each
 // may work today, and the rules of their log-in as this hub applies them.
 type kitClerks struct {
-	ops     *opbolt.Store
+	ops     *operators.Service
 	now     func() time.Time
 	h       *hubFile
 	serving bool

@@ -45,7 +45,7 @@ func conventionHub(t *testing.T) (data string, mine, others []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := addDemoOperators(ops, time.Now()); err != nil {
+	if err := addDemoOperators(ops.Service, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	enrol := func(op string) string {

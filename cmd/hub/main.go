@@ -274,7 +274,9 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err := hf.audit.close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
 	}
-	if err := st.Close(); err != nil && ferr == nil {
+	// Closing the hub's store writes the limits' counts behind, then
+	// closes the file.
+	if err := hf.stores.Close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the registry %s: %w", file, err)
 	}
 	return ferr

@@ -21,9 +21,6 @@ import (
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
-	"github.com/sportello/sportello/internal/store/bolt/noncebolt"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 func init() {
@@ -43,7 +40,7 @@ func init() {
 	)
 }
 
-func (c *cli) withOperators(ctx context.Context, data string, write bool, fn func(*opbolt.Store) error) error {
+func (c *cli) withOperators(ctx context.Context, data string, write bool, fn func(*operators.Service) error) error {
 	mode := readExisting
 	if write {
 		mode = writeCreate
@@ -89,7 +86,7 @@ func (c *cli) operatorWidening(ctx context.Context, args []string) error {
 	case !*clear && strings.TrimSpace(*basis) == "":
 		return usagef("--basis TEXT (the legal basis) or --clear is required")
 	}
-	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 		o, err := ops.SetWidening(id, *basis)
 		if err != nil {
 			return err
@@ -167,7 +164,7 @@ func (c *cli) operatorAdd(ctx context.Context, args []string) error {
 		}
 		o.Agreement = a
 	}
-	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 		if err := ops.Add(o, *by); err != nil {
 			return err
 		}
@@ -190,7 +187,7 @@ func (c *cli) operatorList(ctx context.Context, args []string) error {
 			return usagef("--status: %v", err)
 		}
 	}
-	return c.withOperators(ctx, *data, false, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, false, func(ops *operators.Service) error {
 		all, err := ops.List()
 		if err != nil {
 			return err
@@ -214,7 +211,7 @@ func (c *cli) operatorShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withOperators(ctx, *data, false, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, false, func(ops *operators.Service) error {
 		o, err := ops.Get(id)
 		if err != nil {
 			return err
@@ -317,7 +314,7 @@ func lifecycle(to operators.Status) func(*cli, context.Context, []string) error 
 		if (to == operators.Suspended || to == operators.Revoked) && strings.TrimSpace(*reason) == "" {
 			return usagef("say why with --reason TEXT: the shop will ask")
 		}
-		return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+		return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 			o, err := ops.SetStatus(id, to, *by, *reason)
 			if err != nil {
 				return err
@@ -345,7 +342,7 @@ func (c *cli) operatorEnrolCode(ctx context.Context, args []string) error {
 	if *ttl <= 0 {
 		return usagef("--ttl must be positive")
 	}
-	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 		code, rec, err := ops.IssueCode(id, *by, *ttl)
 		if err != nil {
 			return err
@@ -372,7 +369,7 @@ func (c *cli) deviceRevoke(ctx context.Context, args []string) error {
 		return err
 	}
 	*by = who
-	return c.withOperators(ctx, *data, true, func(ops *opbolt.Store) error {
+	return c.withOperators(ctx, *data, true, func(ops *operators.Service) error {
 		d, err := ops.RevokeDevice(keyID, *by, *reason)
 		if err != nil {
 			return err
@@ -390,12 +387,10 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	if err != nil {
 		return err
 	}
-	// Used nonces live in the hub's file, so a request captured on the
-	// wire is still a replay after a restart inside its validity window.
-	nonces, err := noncebolt.Open(h.DB(), 0)
-	if err != nil {
-		return err
-	}
+	// Used nonces live in the hub's store, so a request captured on the
+	// wire is still a replay after a restart inside its validity window,
+	// and to every hub on the same database.
+	nonces := h.stores.Nonces()
 	refusals := &httpsig.RefusalCounter{}
 	api.Operators = ops
 	// Counter look-ups and issuances need a named clerk logged in at the
@@ -416,11 +411,7 @@ func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service
 	if err != nil {
 		return err
 	}
-	lim, err := limitsbolt.New(h.DB())
-	if err != nil {
-		return err
-	}
-	api.Limits = &limits.Guard{Store: lim, Now: c.now, Settings: func() (limits.Settings, error) {
+	api.Limits = &limits.Guard{Store: h.stores.Limits(), Now: c.now, Settings: func() (limits.Settings, error) {
 		cfg, err := cs.Current()
 		return cfg.Limits, err
 	}}
@@ -460,7 +451,7 @@ func (c *cli) seedDemoOperators(h *hubFile, log *slog.Logger) error {
 // demoShopID is the first demo operator: the shop whose kiosk enrols.
 const demoShopID = "op-0001"
 
-func addDemoOperators(ops *opbolt.Store, now time.Time) error {
+func addDemoOperators(ops *operators.Service, now time.Time) error {
 	today := registry.DateOf(now.In(operators.Rome))
 	agreement := func(fee int, types ...certificate.Type) *operators.Agreement {
 		return &operators.Agreement{

@@ -41,7 +41,6 @@ import (
 	"github.com/sportello/sportello/internal/settlement"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 //go:embed templates/*.html static/*
@@ -54,7 +53,7 @@ type Console struct {
 	Stores    store.Store
 	DB        *bbolt.DB // the hub's file: audited registry reads run in one transaction with their audit entry
 	Staff     *staff.Service
-	Operators *opbolt.Store
+	Operators *operators.Service
 	Certs     certificate.Store // certificate/certbolt on the hub's file
 	// City is the comune's name, shown in page headers.
 	City string

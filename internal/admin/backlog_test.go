@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // TestDeviceBacklogShown: the operator page's device list shows what each
@@ -32,10 +31,10 @@ func TestDeviceBacklogShown(t *testing.T) {
 		}
 		keys = append(keys, d.KeyID)
 	}
-	if _, err := f.ops.SetBacklog(keys[0], opbolt.Backlog{Pending: 4, Refused: 2, OldestAge: 3 * time.Hour, AmountCents: 7208}); err != nil {
+	if _, err := f.ops.SetBacklog(keys[0], operators.Backlog{Pending: 4, Refused: 2, OldestAge: 3 * time.Hour, AmountCents: 7208}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ops.SetBacklog(keys[1], opbolt.Backlog{}); err != nil {
+	if _, err := f.ops.SetBacklog(keys[1], operators.Backlog{}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := f.login(t, "clerk")

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -9,15 +8,12 @@ import (
 	"strings"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/settlement"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 func (c *Console) routes(mux *http.ServeMux) {
@@ -185,7 +181,7 @@ func (c *Console) operatorList(w http.ResponseWriter, r *http.Request) {
 type deviceView struct {
 	*operators.Device
 	Offline bool
-	Backlog *opbolt.Backlog // the device's last report of its offline queue; nil if none
+	Backlog *operators.Backlog // the device's last report of its offline queue; nil if none
 }
 
 type operatorPageData struct {
@@ -282,27 +278,10 @@ func (c *Console) operatorPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "operator", v)
 }
 
-// codesOf lists the enrolment codes issued for an operator, newest first.
-// opbolt keeps them by hash only; this reads its documented bucket.
+// codesOf lists the last ten enrolment codes issued for an operator,
+// newest first.
 func (c *Console) codesOf(id string) ([]operators.EnrolmentCode, error) {
-	var out []operators.EnrolmentCode
-	err := c.DB.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte("op_codes"))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(_, v []byte) error {
-			var ec operators.EnrolmentCode
-			if err := json.Unmarshal(v, &ec); err != nil {
-				return err
-			}
-			if ec.OperatorID == id {
-				out = append(out, ec)
-			}
-			return nil
-		})
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].IssuedAt.After(out[j].IssuedAt) })
+	out, err := c.Operators.Codes(id)
 	if len(out) > 10 {
 		out = out[:10]
 	}
@@ -347,27 +326,11 @@ func (c *Console) operatorCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateOperator changes an operator in one transaction and validates it
-// against the city's policy before storing it.
+// against the city's policy as that transaction sees it: a cap lowered
+// meanwhile cannot let an agreement above it through.
 func (c *Console) updateOperator(id string, fn func(*operators.Operator) error) error {
-	return c.DB.Update(func(tx *bbolt.Tx) error {
-		o, err := opbolt.Operator(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-		// The cap as this transaction sees it: a cap lowered meanwhile
-		// cannot let an agreement above it through.
-		p, err := c.Operators.PolicyAt(tx)
-		if err != nil {
-			return err
-		}
-		if err := o.Validate(p); err != nil {
-			return err
-		}
-		return opbolt.PutOperator(tx, o)
-	})
+	_, err := c.Operators.Update(id, fn)
+	return err
 }
 
 func (c *Console) operatorHours(w http.ResponseWriter, r *http.Request) {

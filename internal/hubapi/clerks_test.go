@@ -24,7 +24,8 @@ import (
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/totp"
 )
 
@@ -34,7 +35,7 @@ import (
 type clerkFixture struct {
 	srv        *httptest.Server
 	api        *Server
-	ops        *opbolt.Store
+	ops        *operators.Service
 	desk       *issuance.Service
 	mu         sync.Mutex
 	now        time.Time
@@ -58,10 +59,7 @@ func newClerkFixture(t *testing.T) *clerkFixture {
 	t.Helper()
 	d := issuancetest.New(t, 200, 3, testNow)
 	f := &clerkFixture{now: testNow, desk: d.Service}
-	ops, err := opbolt.New(d.Store.DB(), f.clock, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ops := operators.NewService(bolt.New(d.Store), store.Tx.Operators, nil, f.clock, operators.Policy{Calendar: operators.Milan})
 	f.ops = ops
 	ca, err := virtual.TestCSCA()
 	if err != nil {

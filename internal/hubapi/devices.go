@@ -15,7 +15,6 @@ import (
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // deviceRoutes registers enrolment, the directory, the API description and
@@ -100,7 +99,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 // its agreement, and its invalid data is a malformed enrolment.
 func enrolError(err error) error {
 	switch {
-	case errors.Is(err, opbolt.ErrKeyInUse):
+	case errors.Is(err, operators.ErrKeyInUse):
 		return fault.Wrap(fault.Conflict, "key_in_use", err)
 	case errors.Is(err, operators.ErrTransition):
 		return fault.Wrap(fault.Forbidden, "operator_not_allowed", err)

@@ -33,7 +33,8 @@ import (
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
@@ -48,7 +49,7 @@ func (c *devClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Un
 
 type devFixture struct {
 	srv      *httptest.Server
-	ops      *opbolt.Store
+	ops      *operators.Service
 	clock    *devClock
 	hubPub   ed25519.PublicKey
 	refusals *httpsig.RefusalCounter
@@ -73,10 +74,7 @@ func newDevFixtureWith(t *testing.T, with func(*Server)) *devFixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	clock := &devClock{t: devNow}
-	ops, err := opbolt.New(st.DB(), clock.now, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ops := operators.NewService(bolt.New(st), store.Tx.Operators, nil, clock.now, operators.Policy{Calendar: operators.Milan})
 	hubPub, hubPriv, _ := ed25519.GenerateKey(nil)
 	refusals := &httpsig.RefusalCounter{}
 	api := &Server{

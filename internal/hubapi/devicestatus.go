@@ -10,7 +10,6 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/operators"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // deviceStatusRoutes registers the kiosks' reports of their offline
@@ -33,11 +32,11 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if in.OldestAgeSeconds < 0 || in.OldestAgeSeconds > int64(opbolt.MaxBacklogAge/time.Second) {
-		s.fail(w, r, fault.New(fault.Malformed, reasonBacklog, fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(opbolt.MaxBacklogAge/time.Second))))
+	if in.OldestAgeSeconds < 0 || in.OldestAgeSeconds > int64(operators.MaxBacklogAge/time.Second) {
+		s.fail(w, r, fault.New(fault.Malformed, reasonBacklog, fmt.Sprintf("oldest_age_seconds %d is not between zero and %d", in.OldestAgeSeconds, int64(operators.MaxBacklogAge/time.Second))))
 		return
 	}
-	b, err := s.Operators.SetBacklog(keyID, opbolt.Backlog{Pending: in.Pending, Refused: in.Refused,
+	b, err := s.Operators.SetBacklog(keyID, operators.Backlog{Pending: in.Pending, Refused: in.Refused,
 		OldestAge: time.Duration(in.OldestAgeSeconds) * time.Second, AmountCents: in.AmountCents})
 	if err != nil {
 		s.fail(w, r, statusError(err))
@@ -49,7 +48,7 @@ func (s *Server) putDeviceStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // reasonBacklog refuses a report whose figures cannot be true of a kiosk's
-// queue (negative, beyond opbolt's bounds, or inconsistent): the console
+// queue (negative, beyond the bounds of operators.Backlog, or inconsistent): the console
 // must never show them, nor add them up.
 const reasonBacklog = "implausible_backlog"
 

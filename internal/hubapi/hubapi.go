@@ -21,7 +21,6 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 )
 
 // Server holds what the handlers need.
@@ -39,7 +38,7 @@ type Server struct {
 	DeviceOperator func(ctx context.Context, keyID string) (issuance.Operator, error)
 	// Operators holds operators, devices and enrolment codes: enrolment and
 	// the directory; it backs DeviceOperator when that is nil.
-	Operators *opbolt.Store
+	Operators *operators.Service
 	// Clerks keeps the shops' named clerks and their sessions (clerks.go);
 	// nil serves no clerk log-in.
 	Clerks operators.ClerkStore

@@ -24,8 +24,8 @@ import (
 	"github.com/sportello/sportello/internal/limits/limitstest"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 )
 
 // limitFixture is the real handler stack with the limits on: a seeded
@@ -35,7 +35,7 @@ import (
 type limitFixture struct {
 	srv      *httptest.Server
 	api      *Server
-	ops      *opbolt.Store
+	ops      *operators.Service
 	guard    *limits.Guard
 	desk     *issuance.Service
 	clock    *devClock
@@ -49,10 +49,8 @@ func newLimitFixture(t *testing.T, set limits.Settings) *limitFixture {
 	t.Helper()
 	d := issuancetest.New(t, 200, 3, testNow)
 	f := &limitFixture{desk: d.Service, clock: &devClock{t: testNow}, settings: set}
-	ops, err := opbolt.New(d.Store.DB(), f.clock.now, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stores := bolt.New(d.Store)
+	ops := operators.NewService(stores, store.Tx.Operators, nil, f.clock.now, operators.Policy{Calendar: operators.Milan})
 	f.ops = ops
 	var h operators.Hours
 	for day := time.Monday; day <= time.Saturday; day++ {
@@ -65,16 +63,13 @@ func newLimitFixture(t *testing.T, set limits.Settings) *limitFixture {
 		t.Fatal(err)
 	}
 	for _, st := range []operators.Status{operators.Approved, operators.Active} {
+		var err error
 		if o, err = ops.SetStatus(o.ID, st, "staff", "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f.shop = o
-	store, err := limitsbolt.New(d.Store.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.guard = &limits.Guard{Store: store, Now: f.clock.now, Settings: func() (limits.Settings, error) { return f.settings, nil }}
+	f.guard = &limits.Guard{Store: stores.Limits(), Now: f.clock.now, Settings: func() (limits.Settings, error) { return f.settings, nil }}
 	f.api = &Server{
 		Store: d.Store, Desk: d.Service, Operators: ops, Now: f.clock.now, Log: slog.New(slog.DiscardHandler),
 		Verifier: &httpsig.Verifier{Keys: ops, Clock: f.clock.now, MaxBody: 64 << 10},

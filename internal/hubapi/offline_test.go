@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"testing"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -29,9 +27,7 @@ func TestAgreementCarriesOfflineLimits(t *testing.T) {
 		t.Errorf("no city setting: %+v, want the defaults %+v", got, operators.DefaultOfflineLimits)
 	}
 	city := operators.OfflineLimits{OperationCents: 2000, TotalCents: 10000, Count: 10, AgeHours: 8}
-	f.ops.PolicyIn = func(*bbolt.Tx) (operators.Policy, error) {
-		return operators.Policy{Offline: city}, nil
-	}
+	f.ops.Policy = operators.Policy{Offline: city}
 	if got := self().Offline; got == nil || *got != city {
 		t.Errorf("the city's limits: %+v, want %+v", got, city)
 	}

@@ -12,7 +12,8 @@ import (
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 )
 
 // send signs req over body with signer (nil sends it unsigned, as a
@@ -46,7 +47,7 @@ func signerIf(sign bool, signer *httpsig.Signer) *httpsig.Signer {
 // residenza, with one device ("banco 1") enrolled, kept in the desk's own
 // bbolt file.
 type activeShop struct {
-	ops   *opbolt.Store
+	ops   *operators.Service
 	id    string // the shop's operator id
 	keyID string
 	key   ed25519.PrivateKey
@@ -54,10 +55,7 @@ type activeShop struct {
 
 func newActiveShop(t *testing.T, d *issuancetest.Desk) activeShop {
 	t.Helper()
-	ops, err := opbolt.New(d.Store.DB(), d.Now, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ops := operators.NewService(bolt.New(d.Store), store.Tx.Operators, nil, d.Now, operators.Policy{Calendar: operators.Milan})
 	o := &operators.Operator{LegalName: "Rossi Giornali S.n.c.", Name: "Edicola Centrale", PartitaIVA: "01199250158", Category: operators.Edicola,
 		Address:   operators.Address{Street: "Piazza Duomo", Number: "1", CAP: "20121", City: "Milano", Lat: 45.46, Lon: 9.19},
 		Agreement: &operators.Agreement{Signed: registry.Date{Year: 2026, Month: 1, Day: 1}, Expires: registry.Date{Year: 2027, Month: 12, Day: 31}, FeeCents: 200, Types: []certificate.Type{certificate.Residenza}}}
@@ -65,6 +63,7 @@ func newActiveShop(t *testing.T, d *issuancetest.Desk) activeShop {
 		t.Fatal(err)
 	}
 	for _, st := range []operators.Status{operators.Approved, operators.Active} {
+		var err error
 		if o, err = ops.SetStatus(o.ID, st, "staff", "test"); err != nil {
 			t.Fatal(err)
 		}

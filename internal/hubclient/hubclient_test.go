@@ -20,7 +20,8 @@ import (
 	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
@@ -30,17 +31,14 @@ func clock() time.Time { return now }
 
 // realHub serves the hub's real handler stack over a bbolt file holding one
 // active shop, and returns an enrolment code for it.
-func realHub(t *testing.T) (*httptest.Server, *opbolt.Store, string) {
+func realHub(t *testing.T) (*httptest.Server, *operators.Service, string) {
 	t.Helper()
 	st, err := registrybolt.Open(filepath.Join(t.TempDir(), "hub.db"), registrybolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ops, err := opbolt.New(st.DB(), clock, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ops := operators.NewService(bolt.New(st), store.Tx.Operators, nil, clock, operators.Policy{Calendar: operators.Milan})
 	w, _ := operators.ParseWeek("mon-sat 07:00-19:00")
 	o := &operators.Operator{LegalName: "Edicola Loreto", PartitaIVA: "01199250158", Category: operators.Edicola,
 		Address:   operators.Address{Street: "Piazzale Loreto", Number: "1", CAP: "20131", City: "Milano", Lat: 45.4859, Lon: 9.2165},

@@ -18,7 +18,8 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/opbolt"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
@@ -29,10 +30,7 @@ import (
 func TestPaymentsAtTheTill(t *testing.T) {
 	ctx := context.Background()
 	d := issuancetest.New(t, 120, 5, now)
-	ops, err := opbolt.New(d.Store.DB(), clock, operators.Policy{Calendar: operators.Milan})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ops := operators.NewService(bolt.New(d.Store), store.Tx.Operators, nil, clock, operators.Policy{Calendar: operators.Milan})
 	pays, err := paybolt.New(d.Store.DB())
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,10 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
@@ -48,6 +51,15 @@ type Store interface {
 	// on a database several hubs share, from the database, so the hubs
 	// number one sequence.
 	Numbering() protocol.Numbering
+
+	// Nonces remembers the signed API's used nonces (httpsig.Verifier's
+	// NonceStore) for every hub on the same data: a request accepted by
+	// one is a replay to all (issue 16). It lives as long as the Store.
+	Nonces() httpsig.NonceStore
+	// Limits keeps the request limits' daily counts and alerts
+	// (limits.Guard's Store), shared by every hub on the same data; the
+	// hub flushes it before it closes the Store.
+	Limits() limits.Store
 }
 
 // Tx is one transaction; each method hands out one domain's view of it.
@@ -80,6 +92,9 @@ type Tx interface {
 	Staff() staff.Tx
 	// City is the city's settings: what staff changed of the defaults.
 	City() city.Tx
+	// Operators is operators, their devices and enrolment codes, clerks
+	// and their sessions.
+	Operators() operators.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
@@ -18,7 +20,10 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
@@ -28,7 +33,10 @@ import (
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
+	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
+	"github.com/sportello/sportello/internal/store/bolt/noncebolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
+	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 	"github.com/sportello/sportello/internal/store/bolt/protobolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
@@ -41,6 +49,13 @@ type Store struct {
 	// wake is rung once a transaction that enqueued a notice commits.
 	wake    chan struct{}
 	numbers *protobolt.Numbering
+
+	// The nonces and the limits' counts are kept in memory in front of
+	// the file (one process writes it: bbolt locks it), made on first use.
+	noncesOnce sync.Once
+	nonces     httpsig.NonceStore
+	limitsOnce sync.Once
+	limits     limits.Store
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,8 +96,68 @@ func (s *Store) Numbering() protocol.Numbering { return s.numbers }
 // Backend is "bolt".
 func (s *Store) Backend() string { return "bolt" }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.reg.Close() }
+// Nonces is the used nonces of the file (noncebolt), loaded into memory
+// on first use. Should the file refuse (a read-only file never opened
+// writable), every Use fails with the reason, so requests are refused
+// rather than let through unchecked.
+func (s *Store) Nonces() httpsig.NonceStore {
+	s.noncesOnce.Do(func() {
+		n, err := noncebolt.Open(s.db, 0)
+		if err != nil {
+			s.nonces = failingNonces{err}
+			return
+		}
+		s.nonces = n
+	})
+	return s.nonces
+}
+
+type failingNonces struct{ err error }
+
+func (f failingNonces) Use(context.Context, string, string, time.Time, time.Time) (bool, error) {
+	return false, fmt.Errorf("the hub's nonces cannot be read: %w", f.err)
+}
+
+// Limits is the limits' counts and alerts of the file (limitsbolt): the
+// day's counts are written behind (limitsbolt.Store.TakeDaily says why),
+// so the hub flushes them before closing.
+func (s *Store) Limits() limits.Store {
+	s.limitsOnce.Do(func() {
+		l, err := limitsbolt.New(s.db)
+		if err != nil {
+			s.limits = failingLimits{err}
+			return
+		}
+		s.limits = l
+	})
+	return s.limits
+}
+
+type failingLimits struct{ err error }
+
+func (f failingLimits) fail() error { return fmt.Errorf("the hub's limits cannot be read: %w", f.err) }
+func (f failingLimits) TakeDaily(context.Context, string, []limits.Cap) (int, []int, error) {
+	return 0, nil, f.fail()
+}
+func (f failingLimits) Flush(context.Context) error { return f.fail() }
+func (f failingLimits) Raise(_ context.Context, a limits.Alert) (limits.Alert, bool, error) {
+	return a, false, f.fail()
+}
+func (f failingLimits) Alerts(context.Context) ([]limits.Alert, error) { return nil, f.fail() }
+func (f failingLimits) Close(context.Context, string, limits.Review) ([]limits.Alert, error) {
+	return nil, f.fail()
+}
+
+// Close writes the limits' counts behind (when they were used) and closes
+// the file.
+func (s *Store) Close() error {
+	s.limitsOnce.Do(func() {}) // no limits made from here on
+	var flushErr error
+	if s.limits != nil {
+		flushErr = s.limits.Flush(context.Background())
+	}
+	return errors.Join(flushErr, s.reg.Close())
+}
 
 // Update runs fn in one bbolt write transaction.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -231,6 +306,9 @@ func (t *tx) Audit() audit.Tx {
 
 // Certificates is the issued certificates' view (certbolt).
 func (t *tx) Certificates() certificate.Tx { return certbolt.In(t.btx) }
+
+// Operators is the operators' view of the transaction.
+func (t *tx) Operators() operators.Tx { return opbolt.In(t.btx) }
 
 // readOnlyRegistry is the registry in a View.
 type readOnlyRegistry struct{ registry.Reader }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
@@ -23,7 +25,14 @@ type Store struct {
 	closed atomic.Bool
 	// wake is rung once a transaction of this Store that enqueued a
 	// notice commits; other hubs' senders find it when they next look.
-	wake chan struct{}
+	wake   chan struct{}
+	nonces *nonces
+	limits *limitsStore
+	conn   string // the address OpenStore was given, for tests opening a second Store
+}
+
+func newStore(db *DB, owns bool) *Store {
+	return &Store{db: db, owns: owns, wake: make(chan struct{}, 1), nonces: &nonces{db: db}, limits: &limitsStore{db: db}}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -34,11 +43,13 @@ func OpenStore(ctx context.Context, conn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, owns: true, wake: make(chan struct{}, 1)}, nil
+	s := newStore(db, true)
+	s.conn = conn
+	return s, nil
 }
 
 // Store returns the hub's storage on db; closing it leaves db open.
-func (db *DB) Store() *Store { return &Store{db: db, wake: make(chan struct{}, 1)} }
+func (db *DB) Store() *Store { return newStore(db, false) }
 
 // NoticeWake fires after a transaction of s that enqueued a notice
 // commits (store.Waker).
@@ -50,6 +61,13 @@ func (s *Store) ringNotices() {
 	default:
 	}
 }
+
+// Nonces is the used nonces in the database, shared by every hub on it.
+func (s *Store) Nonces() httpsig.NonceStore { return s.nonces }
+
+// Limits is the limits' counts and alerts in the database, shared by
+// every hub on it.
+func (s *Store) Limits() limits.Store { return s.limits }
 
 // Backend is "postgres".
 func (s *Store) Backend() string { return "postgres" }
