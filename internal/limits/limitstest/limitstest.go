@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/limits"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // Memory is a Store in memory.
@@ -200,6 +201,92 @@ func Run(t *testing.T, open func(t *testing.T) limits.Store, reopen func(t *test
 		}
 		if len(all) != 3 || len(ids) != 3 {
 			t.Fatalf("ids are not unique: %+v", all)
+		}
+	})
+}
+
+// RunStore runs the suite on the limits of hub stores
+// (store.Store.Limits): open opens a new, empty store; reopen closes one
+// (which writes its counts behind) and opens its data again.
+func RunStore(t *testing.T, open func(t *testing.T) store.Store, reopen func(t *testing.T, s store.Store) store.Store) {
+	var mu sync.Mutex
+	of := map[limits.Store]store.Store{}
+	keep := func(s store.Store) limits.Store {
+		l := s.Limits()
+		mu.Lock()
+		defer mu.Unlock()
+		of[l] = s
+		return l
+	}
+	Run(t, func(t *testing.T) limits.Store { return keep(open(t)) }, func(t *testing.T, l limits.Store) limits.Store {
+		mu.Lock()
+		s := of[l]
+		mu.Unlock()
+		return keep(reopen(t, s))
+	})
+}
+
+// RunShared runs the checks of two hubs on the same data: second opens
+// another Store on the data of first. The daily caps hold for the city,
+// not per hub, and a device has one open alert of a kind whichever hub
+// raised it.
+func RunShared(t *testing.T, open func(t *testing.T) store.Store, second func(t *testing.T, first store.Store) store.Store) {
+	ctx := context.Background()
+	t.Run("two hubs count against one cap", func(t *testing.T) {
+		a := open(t)
+		hubs := []limits.Store{a.Limits(), second(t, a).Limits()}
+		caps := []limits.Cap{{Key: "shop:s", Max: 10}}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		taken, refused := 0, 0
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				full, _, err := hubs[i%2].TakeDaily(ctx, "2026-12-05", caps)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Error(err)
+				case full < 0:
+					taken++
+				default:
+					refused++
+				}
+			}()
+		}
+		wg.Wait()
+		if taken != 10 || refused != 6 {
+			t.Fatalf("%d taken and %d refused by two hubs, want 10 and 6: the cap is the city's", taken, refused)
+		}
+	})
+	t.Run("one open alert per device and kind across hubs", func(t *testing.T) {
+		a := open(t)
+		hubs := []limits.Store{a.Limits(), second(t, a).Limits()}
+		at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+		al := limits.Alert{Kind: limits.Flood, Level: limits.LevelAlert, Device: "dev-a", Shop: "op-1", Figure: 10, Threshold: 10, Window: 10, Raised: at, Updated: at}
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := hubs[i%2].Raise(ctx, al); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		all, err := hubs[1].Alerts(ctx)
+		if err != nil || len(all) != 1 {
+			t.Fatalf("alerts after raises on two hubs: %+v, %v; want one", all, err)
+		}
+		closed, err := hubs[0].Close(ctx, "dev-a", limits.Review{At: at, By: "staff:rossi", Note: "ok"})
+		if err != nil || len(closed) != 1 {
+			t.Fatalf("close: %+v, %v", closed, err)
+		}
+		if all, _ := hubs[1].Alerts(ctx); len(all) != 1 || all[0].Open() {
+			t.Errorf("hub B after hub A's review: %+v", all)
 		}
 	})
 }

@@ -137,7 +137,7 @@ func (l *limitsStore) Raise(ctx context.Context, a limits.Alert) (stored limits.
 			}
 			changed = limits.Merge(&cur, a)
 			stored = cur
-			return putAlert(ctx, tx, cur, "UPDATE limit_alerts SET record = $4 WHERE id = $1")
+			return putAlert(ctx, tx, cur, "UPDATE limit_alerts SET record = $4 WHERE id = $1 AND device = $2 AND kind = $3")
 		case !errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("cannot read the device's alerts: %w", err)
 		}
