@@ -99,7 +99,9 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 		var n int
 		var err error
 		switch st := s.Nonces().(type) {
-		case interface{ Stored(context.Context) (int, error) }:
+		case interface {
+			Stored(context.Context) (int, error)
+		}:
 			n, err = st.Stored(ctx)
 		case interface{ Stored() (int, error) }:
 			n, err = st.Stored()
