@@ -63,7 +63,7 @@ func Shop() *operators.Operator {
 	}
 }
 
-func activeShop(t *testing.T, s *operators.Service, o *operators.Operator) *operators.Operator {
+func activeShop(t testing.TB, s *operators.Service, o *operators.Operator) *operators.Operator {
 	t.Helper()
 	if err := s.Add(o, "staff"); err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func activeShop(t *testing.T, s *operators.Service, o *operators.Operator) *oper
 	return o
 }
 
-func enrol(t *testing.T, s *operators.Service, opID, name string) (*operators.Device, ed25519.PublicKey) {
+func enrol(t testing.TB, s *operators.Service, opID, name string) (*operators.Device, ed25519.PublicKey) {
 	t.Helper()
 	code, _, err := s.IssueCode(opID, "staff", 0)
 	if err != nil {

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/operators/operatorstest"
 	"github.com/sportello/sportello/internal/pgtest"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
@@ -128,4 +130,29 @@ func BenchmarkPersonByCF(b *testing.B) {
 			b.ReportMetric(float64(durations[len(durations)*99/100].Nanoseconds())/1000, "p99-µs")
 		})
 	}
+}
+
+// BenchmarkSignedRequest is the store work of one signed kiosk request
+// besides its business (operatorstest.BenchRequests: key and standing,
+// nonce, daily counts), on the hub's bbolt file and on PostgreSQL side by
+// side.
+//
+//	go test -run '^$' -bench SignedRequest ./internal/store/postgres
+func BenchmarkSignedRequest(b *testing.B) {
+	b.Run("bolt", func(b *testing.B) {
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "hub.db"), registrybolt.Options{InitialMmapSize: 1 << 30})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		operatorstest.BenchRequests(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		s, err := OpenStore(context.Background(), durable.Database(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		operatorstest.BenchRequests(b, s)
+	})
 }
