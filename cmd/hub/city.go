@@ -19,7 +19,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
-	bbolt "go.etcd.io/bbolt"
 )
 
 func init() {
@@ -54,21 +53,19 @@ func (c *cli) cityStore(h *hubFile) (*citybolt.Store, error) {
 }
 
 // newOperators is the operators' service on the hub's store, reading the
-// city's policy from the settings as each transaction sees them.
+// city's policy from the settings as each transaction sees them (a cap
+// lowered meanwhile cannot let an agreement above it through), with the
+// serving hub's defaults or else the environment's.
 func (c *cli) newOperators(h *hubFile) (*operators.Service, error) {
-	cs, err := c.cityStore(h)
-	if err != nil {
-		return nil, err
+	defaults := cityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", ""))
+	if h.city != nil {
+		defaults = h.city.Defaults
 	}
 	return operators.NewService(h.stores, store.Tx.Operators, func(tx store.Tx) (operators.Policy, error) {
-		return cs.PolicyIn(boltTx(tx))
+		cfg, err := tx.City().Get()
+		return cfg.Effective(defaults).Policy(), err
 	}, c.now, hubPolicy), nil
 }
-
-// boltTx is the bbolt transaction under tx, for the city's settings, which
-// have no view of their own in store.Tx yet (issue 16: the staff lane's
-// city.Tx replaces this).
-func boltTx(tx store.Tx) *bbolt.Tx { return tx.(interface{ Bolt() *bbolt.Tx }).Bolt() }
 
 // deskSettings reads the city's settings for each issuance of desk.
 func deskSettings(cs *citybolt.Store, desk *issuance.Service) func() (issuance.Settings, error) {
