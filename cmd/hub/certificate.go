@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/store"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cmdline"
@@ -20,7 +21,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
-	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 )
 
 func init() {
@@ -73,10 +73,7 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	}
 	// The city's settings, kept in the file, win over the flags, which
 	// stand for what the settings leave unset.
-	cs, err := citybolt.New(h.DB(), c.now, cityDefaults(city, publicURL))
-	if err != nil {
-		return nil, err
-	}
+	cs := store.CityOf(h.stores, c.now, cityDefaults(city, publicURL))
 	cfg, err := cs.Current()
 	if err != nil {
 		return nil, err

@@ -18,7 +18,6 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 )
 
 func init() {
@@ -45,11 +44,11 @@ func cityDefaults(belfiore, publicURL string) city.Config {
 
 // cityStore is the serving hub's settings store, or one on h with the
 // defaults of the environment (SPORTELLO_CITY, SPORTELLO_PUBLIC_URL).
-func (c *cli) cityStore(h *hubFile) (*citybolt.Store, error) {
+func (c *cli) cityStore(h *hubFile) (*city.Settings, error) {
 	if h.city != nil {
 		return h.city, nil
 	}
-	return citybolt.New(h.DB(), c.now, cityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", "")))
+	return store.CityOf(h.stores, c.now, cityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", ""))), nil
 }
 
 // newOperators is the operators' service on the hub's store, reading the
@@ -68,7 +67,7 @@ func (c *cli) newOperators(h *hubFile) (*operators.Service, error) {
 }
 
 // deskSettings reads the city's settings for each issuance of desk.
-func deskSettings(cs *citybolt.Store, desk *issuance.Service) func() (issuance.Settings, error) {
+func deskSettings(cs *city.Settings, desk *issuance.Service) func() (issuance.Settings, error) {
 	return func() (issuance.Settings, error) {
 		cfg, err := cs.Current()
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/atomicfile"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/operators"
@@ -18,7 +19,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 )
 
 func init() {
@@ -155,7 +155,7 @@ func (c *cli) kitSections(h *hubFile, serving bool) (convention.Sources, error) 
 
 // kitRetention is the city's retention policy (package retention) as the
 // hub applies it: the daily job of hub serve and hub retention run.
-type kitRetention struct{ cs *citybolt.Store }
+type kitRetention struct{ cs *city.Settings }
 
 func (k kitRetention) Retention() (convention.Retention, error) {
 	cfg, err := k.cs.Current()
@@ -320,7 +320,7 @@ func (k kitClerks) ClerkRules() ([]convention.Setting, error) {
 // kitLimits are the city's thresholds (package limits) that hub serve's
 // guard applies to every shop's devices and clerks, worded for the
 // agreement.
-type kitLimits struct{ cs *citybolt.Store }
+type kitLimits struct{ cs *city.Settings }
 
 func (k kitLimits) Limits(string) ([]convention.Setting, error) {
 	cfg, err := k.cs.Current()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/hubapi"
@@ -23,7 +24,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/store/postgres"
@@ -194,7 +194,7 @@ type hubFile struct {
 	// in PostgreSQL.
 	file *registrybolt.Store
 	Dir  string
-	city *citybolt.Store // inside hub serve: the city's settings with the serving flags as defaults
+	city *city.Settings // inside hub serve: the city's settings with the serving flags as defaults
 	// audit is the audit store that anchors as it records (auditStore);
 	// auditJournal, hub serve's --audit-journal, is where it copies anchors.
 	audit        *hubAudit

@@ -33,6 +33,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fault/hubfault"
@@ -40,7 +41,6 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/settlement"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 )
 
 //go:embed templates/*.html static/*
@@ -62,7 +62,7 @@ type Console struct {
 	FeeCapCents int
 	// Settings are the city's settings in the hub's file; with them the
 	// admin may change the fee cap from the fee page.
-	Settings *citybolt.Store
+	Settings *city.Settings
 	// Limits are the hub's rate limits and anomaly flags (package limits):
 	// their alerts page and the review that reinstates a suspended device.
 	// nil hides the alerts.

@@ -89,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ops.PolicyIn = settings.PolicyIn
-	con := &Console{Stores: stores, DB: db, Staff: staffStore, Operators: ops.Service, Certs: certs, City: "Milano", FeeCapCents: 200, Settings: settings, Now: clock}
+	con := &Console{Stores: stores, DB: db, Staff: staffStore, Operators: ops.Service, Certs: certs, City: "Milano", FeeCapCents: 200, Settings: store.CityOf(stores, clock, city.Milan()), Now: clock}
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)

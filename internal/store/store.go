@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
@@ -172,4 +173,11 @@ func NoticesOf(s Store) notify.Store { return notify.Over(Domain(s, Tx.Notices))
 // shared by several hubs it hears only its own hub's commits.
 type Waker interface {
 	NoticeWake() <-chan struct{}
+}
+
+// CityOf is the city's settings kept in s, with defaults for the fields
+// staff never set; a new fee cap is checked against the operators'
+// agreements in the transaction that sets it.
+func CityOf(s Store, now func() time.Time, defaults city.Config) *city.Settings {
+	return city.NewSettings[Tx](s, Tx.City, Tx.Operators, now, defaults)
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 )
 
@@ -84,6 +86,41 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 		}
 		if got := get(t, s); !same(got, want) {
 			t.Errorf("a View changed the settings: %+v", got)
+		}
+	})
+	// The settings service: a fee cap below an agreement in force is
+	// refused in the transaction that would set it, and nothing changes;
+	// one above it is kept, with the defaults for what is unset.
+	t.Run("SettingsCheckTheCapAgainstAgreements", func(t *testing.T) {
+		s := open(t)
+		now := func() time.Time { return t0 }
+		err := s.Update(ctx, func(tx store.Tx) error {
+			return tx.Operators().AddOperator(&operators.Operator{LegalName: "Edicola Test", PartitaIVA: "12345670157", Category: operators.Edicola,
+				Status: operators.Active, Agreement: &operators.Agreement{Signed: registry.DateOf(t0.AddDate(0, -1, 0)), Expires: registry.DateOf(t0.AddDate(1, 0, 0)), FeeCents: 150}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := store.CityOf(s, now, city.Milan())
+		low, high := 100, 180
+		if _, err := set.Set(city.Edit{FeeCapCents: &low}, "staff:anna"); err == nil {
+			t.Error("a fee cap of 1,00 EUR was set below an agreement of 1,50 EUR in force")
+		}
+		if got := get(t, s); !same(got, city.Config{}) {
+			t.Errorf("a refused change stored %+v", got)
+		}
+		cur, err := set.Set(city.Edit{FeeCapCents: &high}, "staff:anna")
+		if err != nil {
+			t.Fatalf("a cap above every agreement: %v", err)
+		}
+		if cur.FeeCapCents != high || cur.Belfiore != city.Milan().Belfiore {
+			t.Errorf("effective settings after the change: cap %d, Belfiore %q", cur.FeeCapCents, cur.Belfiore)
+		}
+		if stored, err := set.Stored(); err != nil || stored.FeeCapCents != high {
+			t.Errorf("stored cap %d (%v), want %d", stored.FeeCapCents, err, high)
+		}
+		if c, err := set.Current(); err != nil || c.FeeCapCents != high {
+			t.Errorf("current cap %d (%v), want %d", c.FeeCapCents, err, high)
 		}
 	})
 	t.Run("TwoHubs", func(t *testing.T) {
