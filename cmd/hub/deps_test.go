@@ -24,7 +24,6 @@ var stillImportingBbolt = []string{
 // only the hub's constructor opens internal/store/bolt.
 var stillImportingBoltStores = []string{
 	depcheck.Module + "/cmd/hub",
-	depcheck.Module + "/internal/admin",
 	depcheck.Module + "/internal/hubapi",
 	depcheck.Module + "/internal/issuance",
 }
