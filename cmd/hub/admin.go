@@ -199,7 +199,7 @@ func seedDemoCertificates(h *hubFile, desk *issuance.Service, api *hubapi.Server
 			req := issuance.Request{SubjectCF: subj, Types: []string{string(t)}, Exemption: fees.Exemption{Code: ex}, Channel: channel,
 				Evidence: ev, Operator: issuance.Operator{ID: shop.ID, ServiceCents: int64(shop.Agreement.FeeCents)}}
 			clock := func() time.Time { return at }
-			back := &issuance.Service{Registry: desk.Registry, Certs: desk.Certs, Keys: desk.Keys, Issuer: desk.Issuer,
+			back := &issuance.Service{Registry: desk.Registry, Stores: desk.Stores, Blobs: desk.Blobs, Certs: desk.Certs, Keys: desk.Keys, Issuer: desk.Issuer,
 				PublicURL: desk.PublicURL, Policy: desk.Policy, Now: clock, Log: slog.New(slog.DiscardHandler), Identify: trust}
 			back.SetPlaces(table)
 			back.Payments = desk.Payments

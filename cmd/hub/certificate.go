@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/blob/blobdir"
 	"github.com/sportello/sportello/internal/store"
 
 	"github.com/sportello/sportello/internal/certificate"
@@ -44,21 +45,22 @@ func envOr(name, def string) string {
 // keysDir holds the hub's seal keys inside the data directory.
 func keysDir(dataDir string) string { return filepath.Join(dataDir, "keys") }
 
+// pdfDir holds the certificates' PDFs, by SHA-256, inside the data
+// directory (blobdir).
+func pdfDir(dataDir string) string { return filepath.Join(dataDir, "pdf") }
+
 // newDesk assembles the certificate desk on an open hub file. Inside hub
 // serve the serving hub's desk is reused, so an import's new places reach it.
 func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*issuance.Service, error) {
 	if c.desk != nil {
 		return c.desk, nil
 	}
-	certs, err := certbolt.New(h.DB(), certbolt.Options{Now: c.now})
+	// The certificates' PDFs are kept by content beside the hub's file,
+	// not in it (issue 16: ~100 GB a year in one file at a large city's
+	// pace); the records keep each one's hash.
+	blobs, err := blobdir.Open(pdfDir(h.Dir))
 	if err != nil {
 		return nil, err
-	}
-	if log != nil {
-		for _, e := range certs.Recovered() {
-			log.Warn("protocol number annulled at start: it was handed out before the hub stopped and its certificate was never registered",
-				"protocol", e.Number.String(), "reason", e.Reason())
-		}
 	}
 	keys, err := seal.LoadOrCreate(keysDir(h.Dir), c.now)
 	if err != nil {
@@ -86,7 +88,26 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err != nil {
 		return nil, err
 	}
-	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Certs: certs, Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
+	// Numbers a stopped hub left reserved without a certificate are
+	// annulled before the first is handed out, each on the audit log.
+	annulled, err := h.stores.Numbering().Recover(context.Background(), c.now())
+	if err != nil {
+		return nil, fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
+	}
+	if len(annulled) > 0 {
+		es := make([]audit.Entry, len(annulled))
+		for i, e := range annulled {
+			es[i] = annulmentAudit(e)
+			if log != nil {
+				log.Warn("protocol number annulled at start: it was handed out before the hub stopped and its certificate was never registered",
+					"protocol", e.Number.String(), "reason", e.Reason())
+			}
+		}
+		if err := aud.RecordAll(context.Background(), es); err != nil {
+			return nil, fmt.Errorf("%d protocol numbers were annulled but the annulments could not be recorded in the audit log: %w", len(es), err)
+		}
+	}
+	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Blobs: blobs, Certs: store.CertificatesOf(h.stores, blobs), Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
 		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud.legacy}
 	d.SetPlaces(table)
 	d.Current = deskSettings(cs, d)

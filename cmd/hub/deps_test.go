@@ -15,7 +15,6 @@ import (
 var stillImportingBbolt = []string{
 	depcheck.Module + "/cmd/hub",
 	depcheck.Module + "/internal/admin",
-	depcheck.Module + "/internal/issuance",
 }
 
 // stillImportingBoltStores are the packages above the stores that still

@@ -12,8 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/notify"
@@ -90,14 +88,37 @@ func (f *notifyFlags) notifiers(now func() time.Time) []notify.Notifier {
 	return ns
 }
 
-// deskNotices queues issuance's notices in the notification queue.
+// deskNotices queues issuance's notices in the notification queue, the
+// notices' view of the issuing transaction; the hub's store wakes the
+// sender once it commits (bolt.Store.NoticeWake).
 type deskNotices struct {
-	q   *notifybolt.Store
 	now func() time.Time
 }
 
-func (d deskNotices) Notice(tx *bbolt.Tx, n issuance.Notice) error {
-	return d.q.Enqueue(tx, notify.Issued(n).Item(d.now()))
+func (d deskNotices) Notice(tx store.Tx, n issuance.Notice) error {
+	return tx.Notices().Enqueue(notify.Issued(n).Item(d.now()))
+}
+
+// eitherWake forwards a wake-up from a or b until ctx ends: the queue is
+// written both through its own store (the console) and through the hub's
+// (issuance).
+func eitherWake(ctx context.Context, a, b <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a:
+			case <-b:
+			}
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return out
 }
 
 // startNotifier wires the queue into desk and starts the sender; it
@@ -113,7 +134,7 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 	if err != nil {
 		return nil, err
 	}
-	desk.Notices = deskNotices{q, c.now}
+	desk.Notices = deskNotices{c.now}
 	var channels []string
 	for _, n := range ns {
 		channels = append(channels, n.Channel())
@@ -125,7 +146,7 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.Run(ctx, q.Wake(), func() (time.Time, bool) {
+		s.Run(ctx, eitherWake(ctx, q.Wake(), h.stores.NoticeWake()), func() (time.Time, bool) {
 			at, ok, err := q.Next(channels)
 			return at, ok && err == nil
 		})

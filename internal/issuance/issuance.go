@@ -18,9 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/certificate"
 	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
 	"github.com/sportello/sportello/internal/codicefiscale"
@@ -33,16 +32,21 @@ import (
 	"github.com/sportello/sportello/internal/seal"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
-	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 // Service issues certificates.
 type Service struct {
 	Registry registry.Store
-	// Stores is the hub's storage, every domain in one transaction
-	// (issue 16: Certs, Audit and the hooks below move to it).
+	// Stores is the hub's storage, every domain in one transaction: an
+	// issuance's protocol number comes from its Numbering, and its
+	// protocol entry, record, audit entry, notice and payment's use
+	// commit together in one of its transactions (commit.go).
 	Stores store.Store
-	Certs  *certbolt.Store
+	// Blobs keeps the certificates' PDFs by content, outside Stores.
+	Blobs blob.Store
+	// Certs is the issued certificates as the hub's pages read them:
+	// store.CertificatesOf(Stores, Blobs).
+	Certs  certificate.Store
 	Keys   *seal.Keys
 	Issuer certificate.Issuer
 	// PublicURL is the hub's public base URL; certificates link to
@@ -78,21 +82,24 @@ type Service struct {
 	Payments Payments
 
 	places atomic.Pointer[places.Table]
+	keys   keyLocks // idempotency keys being issued
+	marks  keyLocks // contrassegni being issued
+	group  group
 }
 
-// Payments is what the desk needs of the payment store (paybolt.Store).
+// Payments is what the desk needs of the payment store (paybolt.Store):
+// the payment is marked used through the issuing transaction's
+// payments' view (store.Tx.Payments).
 type Payments interface {
 	// Check says whether payment id pays for claim now, before a number
 	// is reserved (payment.Payment.Admits).
 	Check(id string, c payment.Claim, now time.Time) (payment.Payment, error)
-	// UseIn marks it used by certificate certID in tx, the transaction
-	// that stores the certificate.
-	UseIn(tx *bbolt.Tx, id string, c payment.Claim, certID string, now time.Time) error
 }
 
-// Notices queues the notice a certificate's subject is sent.
+// Notices queues the notice a certificate's subject is sent, in tx, the
+// transaction that stores the certificate.
 type Notices interface {
-	Notice(tx *bbolt.Tx, n Notice) error
+	Notice(tx store.Tx, n Notice) error
 }
 
 // Notice is what the subject of a certificate issued at someone else's
@@ -463,16 +470,16 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	var pdf []byte
-	idem := certbolt.Idempotency{Key: req.IdempotencyKey}
+	idem := idempotency{key: req.IdempotencyKey}
 	use, _ := certificate.ParseUse(req.Use) // certificate.Fees refused an unknown one
-	if idem.Key != "" {
-		idem.RequestHash = req.Hash()
+	if idem.key != "" {
+		idem.hash = req.Hash()
 	}
 	names := s.placeTable()
 	// The certificate is dated when its number is registered, which is now
 	// unless the clock has stepped back a little behind the register
 	// (protocol.Stamp): the document and the register say the same time.
-	rec, replayed, err := s.Certs.IssueIn(ctx, settings.Register, now, idem, breakdown.Contrassegno, func(n protocol.Number, registered time.Time) (*certbolt.Built, error) {
+	rec, replayed, err := s.commit(ctx, settings.Register, now, idem, breakdown.Contrassegno, func(n protocol.Number, registered time.Time) (*built, error) {
 		id, err := certificate.NewID(s.Rand)
 		if err != nil {
 			return nil, err
@@ -487,23 +494,27 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		if pdf, _, err = s.Keys.IssuePDF(doc); err != nil {
 			return nil, fmt.Errorf("cannot seal certificate %s: %w", id, err)
 		}
-		built := &certbolt.Built{Record: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), PDF: pdf}
-		built.Record.ClerkID, built.Record.ClerkName = req.Clerk.ID, req.Clerk.Name
-		built.Record.Seal = s.Keys.SealedBy()
-		built.Record.Use = use
-		if s.Audit != nil {
+		b := &built{rec: certificate.NewRecord(doc, data, creq, req.Operator.ID, breakdown), pdf: pdf}
+		b.rec.ClerkID, b.rec.ClerkName = req.Clerk.ID, req.Clerk.Name
+		b.rec.Seal = s.Keys.SealedBy()
+		b.rec.Use = use
+		if s.wantsAudit() {
 			entry := read
 			entry.Request = id
-			built.Also = func(tx *bbolt.Tx) error { _, err := s.Audit.Append(tx, entry); return err }
+			b.audit = &entry
 		}
-		s.alsoNotice(built, data, creq.Requester, req.Operator, settings.Issuer)
+		b.notice = s.notice(&b.rec, data, creq.Requester, req.Operator, settings.Issuer)
 		if paid {
 			// Who collected the money, for the settlement: the city
-			// through pagoPA, or the shop at its till.
-			built.Record.PaymentID, built.Record.PaidWith = pay.ID, string(pay.Method)
-			s.alsoUsePayment(built, req.PaymentID, claim, now)
+			// through pagoPA, or the shop at its till. The payment's use
+			// commits with the certificate, so a crash can neither issue
+			// without using the payment nor use it without issuing; a
+			// payment used meanwhile by another request fails the
+			// transaction, and the number goes back.
+			b.rec.PaymentID, b.rec.PaidWith = pay.ID, string(pay.Method)
+			b.pay = &payUse{id: req.PaymentID, claim: claim, now: now}
 		}
-		return built, nil
+		return b, nil
 	})
 	if _, ok := certificate.AsRefusal(err); ok {
 		// A contrassegno already used, found by the store before any
@@ -514,7 +525,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	if replayed {
-		if pdf, err = s.Certs.PDF(rec.ID); err != nil {
+		if pdf, err = s.PDF(ctx, rec); err != nil {
 			return Result{}, err
 		}
 	}
@@ -525,14 +536,15 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 	return Result{Record: rec, PDF: pdf, Replayed: replayed}, nil
 }
 
-// alsoNotice adds the subject's notice to the issuing transaction when the
-// certificate is about someone other than the requester.
-func (s *Service) alsoNotice(built *certbolt.Built, data *certificate.SubjectData, rq certificate.Requester, op Operator, issuer certificate.Issuer) {
+// notice is the subject's notice of a certificate about someone other
+// than the requester, queued in the issuing transaction; nil when none is
+// sent.
+func (s *Service) notice(rec *certificate.Record, data *certificate.SubjectData, rq certificate.Requester, op Operator, issuer certificate.Issuer) *Notice {
 	subject := data.Person
 	if s.Notices == nil || rq.CF == "" || rq.CF == subject.CF || !subject.Alive() {
-		return
+		return nil
 	}
-	n := Notice{CertificateID: built.Record.ID, Protocol: built.Record.Protocol, Title: built.Record.Title, Issued: built.Record.Issued,
+	n := Notice{CertificateID: rec.ID, Protocol: rec.Protocol, Title: rec.Title, Issued: rec.Issued,
 		SubjectCF: subject.CF, SubjectEmail: subject.Email, RequesterName: rq.CF, Place: op.Name}
 	if rq.Person != nil {
 		n.RequesterName = rq.Person.FullName()
@@ -540,33 +552,7 @@ func (s *Service) alsoNotice(built *certbolt.Built, data *certificate.SubjectDat
 	if n.Place == "" {
 		n.Place = strings.TrimSpace(strings.Trim(issuer.Office+", "+issuer.Comune, ", "))
 	}
-	prev := built.Also
-	built.Also = func(tx *bbolt.Tx) error {
-		if prev != nil {
-			if err := prev(tx); err != nil {
-				return err
-			}
-		}
-		return s.Notices.Notice(tx, n)
-	}
-}
-
-// alsoUsePayment adds to the issuing transaction the payment's move to
-// used: the certificate and the payment's use commit together, so a crash
-// can neither issue without using the payment nor use it without issuing.
-// A payment used meanwhile by another request fails the transaction, and
-// the number goes back (certbolt.Store.IssueIn).
-func (s *Service) alsoUsePayment(built *certbolt.Built, id string, c payment.Claim, now time.Time) {
-	prev := built.Also
-	certID := built.Record.ID
-	built.Also = func(tx *bbolt.Tx) error {
-		if prev != nil {
-			if err := prev(tx); err != nil {
-				return err
-			}
-		}
-		return s.Payments.UseIn(tx, id, c, certID, now)
-	}
+	return &n
 }
 
 // householdMark is what a refusal's audit entry says of a subject outside

@@ -6,24 +6,23 @@ import (
 	"testing"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
-// queueNotices is the hub's wiring of issuance.Notices to the queue.
+// queueNotices is the hub's wiring of issuance.Notices to the queue, the
+// notices' view of the issuing transaction.
 type queueNotices struct {
-	q   *notifybolt.Store
 	now func() time.Time
 }
 
-func (n queueNotices) Notice(tx *bbolt.Tx, in issuance.Notice) error {
-	return n.q.Enqueue(tx, notify.Issued(in).Item(n.now()))
+func (n queueNotices) Notice(tx store.Tx, in issuance.Notice) error {
+	return tx.Notices().Enqueue(notify.Issued(in).Item(n.now()))
 }
 
 // household finds two living residents of one famiglia anagrafica.
@@ -69,7 +68,7 @@ func TestNoticeQueuedWithCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Notices = queueNotices{q, d.Now}
+	d.Notices = queueNotices{d.Now}
 	requester, subject := household(t, d)
 	err = d.Store.Update(context.Background(), func(w registry.Writer) error {
 		p, err := w.PersonByCF(subject.CF)

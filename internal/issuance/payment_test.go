@@ -8,13 +8,12 @@ import (
 	"testing"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
@@ -107,15 +106,24 @@ func TestSelfServiceIssuedOnlyWhenPaid(t *testing.T) {
 	}
 }
 
-// failingUse is a payment store whose use fails in the issuing
-// transaction, after its check passed: as if another request used the
-// payment between the check and the commit.
-type failingUse struct{ *paybolt.Store }
+// staleCheck is a payment store whose check answers with the payment as
+// it was before another request used it: the use in the issuing
+// transaction, which reads the payment as it is, then fails.
+type staleCheck struct {
+	*paybolt.Store
+	seen payment.Payment
+}
 
-var errUseFailed = errors.New("used meanwhile")
+func (f staleCheck) Check(string, payment.Claim, time.Time) (payment.Payment, error) {
+	return f.seen, nil
+}
 
-func (f failingUse) UseIn(*bbolt.Tx, string, payment.Claim, string, time.Time) error {
-	return errUseFailed
+// setPayment stores p as it is, through the hub's store.
+func setPayment(t *testing.T, d *issuancetest.Desk, p payment.Payment) {
+	t.Helper()
+	if err := d.Stores.Update(context.Background(), func(tx store.Tx) error { return tx.Payments().Put(&p) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPaymentUsedInTheIssuingTransaction: when the payment cannot be used
@@ -134,13 +142,18 @@ func TestPaymentUsedInTheIssuingTransaction(t *testing.T) {
 	req := counter(c.Requester, tap)
 	req.Channel = certificate.SelfService
 	p := paidFor(t, d, st, &req)
-	d.Payments = failingUse{st}
-	if _, err := d.Issue(ctx, req); !errors.Is(err, errUseFailed) {
-		t.Fatalf("issue with a failing use: %v", err)
+	// Another request uses the payment between the check and the commit.
+	d.Payments = staleCheck{st, p}
+	used := p
+	used.State, used.Certificate = payment.Used, "another-certificate"
+	setPayment(t, d, used)
+	if _, err := d.Issue(ctx, req); !errors.Is(err, payment.ErrUsed) {
+		t.Fatalf("issue with a payment used meanwhile: %v, want ErrUsed", err)
 	}
-	if got, _ := st.Get(p.ID); got.State != payment.Paid || got.Certificate != "" {
-		t.Errorf("payment after the failed issue: %+v, want still paid", got)
+	if got, _ := st.Get(p.ID); got.State != payment.Used || got.Certificate != "another-certificate" {
+		t.Errorf("payment after the failed issue: %+v, want the other request's use untouched", got)
 	}
+	setPayment(t, d, p)
 	d.Payments = st
 	res, err := d.Issue(ctx, req)
 	if err != nil || res.Replayed {

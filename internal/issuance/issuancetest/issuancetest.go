@@ -12,14 +12,16 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/audit/anchorlog"
+	"github.com/sportello/sportello/internal/blob/blobdir"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
-	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
@@ -55,7 +57,8 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 	if _, err := synth.Seed(context.Background(), st, cfg, nil); err != nil {
 		tb.Fatal(err)
 	}
-	certs, err := certbolt.New(st.DB())
+	stores := bolt.New(st)
+	blobs, err := blobdir.Open(filepath.Join(dir, "pdf"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -81,7 +84,7 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 		tb.Fatal(err)
 	}
 	d := &Desk{Store: st, Service: &issuance.Service{
-		Registry: st, Certs: certs, Keys: keys, PublicURL: "https://hub.example", Audit: aud,
+		Registry: st, Stores: stores, Blobs: blobs, Certs: store.CertificatesOf(stores, blobs), Keys: keys, PublicURL: "https://hub.example", Audit: aud,
 		// The virtual CIE's issuer is trusted, so CIETap's taps identify.
 		Identify: &identify.Verifier{CSCAs: []*x509.Certificate{csca}},
 		Issuer:   certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock,

@@ -312,3 +312,14 @@ func (v view) OldestIssued(since time.Time) (time.Time, bool, error) {
 	}
 	return OldestIssued(v.tx, since)
 }
+
+// LegacyPDF returns a copy of the PDF of certificate id kept in the file
+// by a hub from before PDFs moved to the blob store (store.LegacyPDFs).
+func (v view) LegacyPDF(id string) ([]byte, bool) {
+	b := v.tx.Bucket(bucketPDF)
+	if b == nil {
+		return nil, false
+	}
+	pdf := b.Get([]byte(id))
+	return bytes.Clone(pdf), pdf != nil
+}
