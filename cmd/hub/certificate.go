@@ -90,22 +90,8 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	}
 	// Numbers a stopped hub left reserved without a certificate are
 	// annulled before the first is handed out, each on the audit log.
-	annulled, err := h.stores.Numbering().Recover(context.Background(), c.now())
-	if err != nil {
-		return nil, fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
-	}
-	if len(annulled) > 0 {
-		es := make([]audit.Entry, len(annulled))
-		for i, e := range annulled {
-			es[i] = annulmentAudit(e)
-			if log != nil {
-				log.Warn("protocol number annulled at start: it was handed out before the hub stopped and its certificate was never registered",
-					"protocol", e.Number.String(), "reason", e.Reason())
-			}
-		}
-		if err := aud.RecordAll(context.Background(), es); err != nil {
-			return nil, fmt.Errorf("%d protocol numbers were annulled but the annulments could not be recorded in the audit log: %w", len(es), err)
-		}
+	if err := c.recoverProtocol(context.Background(), h, log); err != nil {
+		return nil, err
 	}
 	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Blobs: blobs, Certs: store.CertificatesOf(h.stores, blobs), Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
 		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud.legacy}

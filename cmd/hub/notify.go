@@ -90,7 +90,7 @@ func (f *notifyFlags) notifiers(now func() time.Time) []notify.Notifier {
 
 // deskNotices queues issuance's notices in the notification queue, the
 // notices' view of the issuing transaction; the hub's store wakes the
-// sender once it commits (bolt.Store.NoticeWake).
+// sender once it commits (store.Waker).
 type deskNotices struct {
 	now func() time.Time
 }
@@ -146,7 +146,11 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.Run(ctx, eitherWake(ctx, q.Wake(), h.stores.NoticeWake()), func() (time.Time, bool) {
+		wake := q.Wake()
+		if w, ok := h.stores.(store.Waker); ok {
+			wake = eitherWake(ctx, wake, w.NoticeWake())
+		}
+		s.Run(ctx, wake, func() (time.Time, bool) {
 			at, ok, err := q.Next(channels)
 			return at, ok && err == nil
 		})
