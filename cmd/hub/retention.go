@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/audit/anchorlog"
+	"github.com/sportello/sportello/internal/blob/blobdir"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/seal"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 func init() {
@@ -57,7 +57,11 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 	if err != nil {
 		return retention.Report{}, err
 	}
-	job := &retention.Job{Certs: certbolt.Retention{DB: h.DB()}, Audit: store.AuditLog{S: h.stores, Ctx: ctx}}
+	blobs, err := blobdir.Open(pdfDir(h.Dir))
+	if err != nil {
+		return retention.Report{}, err
+	}
+	job := &retention.Job{Certs: store.CertificateRetention(h.stores, blobs), Audit: store.AuditLog{S: h.stores, Ctx: ctx}}
 	// Audit entries are pruned only at points the hub's signed anchors
 	// recorded; a hub without its keys has none to trust.
 	if key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir)); err == nil {

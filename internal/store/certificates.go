@@ -112,3 +112,94 @@ func (c certStore) ProtocolDay(d protocol.Day) (es []protocol.Entry, err error) 
 	err = c.s.View(context.Background(), func(tx Tx) error { es, err = tx.Protocol().Day(d); return err })
 	return es, err
 }
+
+// CertificateRetention is the certificates' side of retention
+// (retention.Certificates) on s, with the PDFs in blobs: each batch its
+// own transaction, so a large hub never holds one huge transaction, and a
+// dry run only reads. A record is marked before its PDF is deleted, so a
+// crash between the two leaves an orphan document no record names (which
+// the next sweep of blobs may delete), never a record naming a document
+// that is gone without saying so.
+func CertificateRetention(s Store, blobs blob.Store) CertRetention {
+	return CertRetention{s: s, blobs: blobs}
+}
+
+// CertRetention implements retention.Certificates.
+type CertRetention struct {
+	s     Store
+	blobs blob.Store
+}
+
+func (r CertRetention) ExpiredPDFs(cutoff time.Time) (int, error) {
+	rs, err := viewCerts(r.s, func(t certificate.Tx) ([]certificate.Record, error) { return t.ExpiredPDFs(cutoff, 0) })
+	return len(rs), err
+}
+
+func (r CertRetention) DeletePDFs(cutoff, at time.Time, limit int) (int, error) {
+	ctx := context.Background()
+	var rs []certificate.Record
+	err := r.s.Update(ctx, func(tx Tx) (err error) {
+		c := tx.Certificates()
+		if rs, err = c.ExpiredPDFs(cutoff, limit); err != nil {
+			return err
+		}
+		for _, rec := range rs {
+			if err := c.PDFDeleted(rec.ID, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(rs), r.deleteDocs(ctx, rs)
+}
+
+func (r CertRetention) ExpiredRecords(cutoff time.Time) (int, error) {
+	return viewCerts(r.s, func(t certificate.Tx) (int, error) { return t.ExpiredRecords(cutoff) })
+}
+
+func (r CertRetention) PurgeRecords(cutoff, at time.Time, limit int) (int, error) {
+	ctx := context.Background()
+	var rs []certificate.Record
+	err := r.s.Update(ctx, func(tx Tx) (err error) {
+		rs, err = tx.Certificates().PurgeRecords(cutoff, at, limit)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	var kept []certificate.Record
+	for _, rec := range rs {
+		if rec.PDFDeleted.IsZero() {
+			kept = append(kept, rec)
+		}
+	}
+	return len(rs), r.deleteDocs(ctx, kept)
+}
+
+func (r CertRetention) OldestIssued(since time.Time) (t time.Time, ok bool, err error) {
+	err = r.s.View(context.Background(), func(tx Tx) error {
+		t, ok, err = tx.Certificates().OldestIssued(since)
+		return err
+	})
+	return t, ok, err
+}
+
+// deleteDocs deletes the PDFs of rs from the blob store.
+func (r CertRetention) deleteDocs(ctx context.Context, rs []certificate.Record) error {
+	if r.blobs == nil {
+		return nil
+	}
+	for _, rec := range rs {
+		sum, err := blob.ParseSum(rec.DocSHA256)
+		if err != nil {
+			continue // a record naming no document has none to delete
+		}
+		if err := r.blobs.Delete(ctx, sum); err != nil {
+			return fmt.Errorf("the document of certificate %s could not be deleted: %w", rec.ID, err)
+		}
+	}
+	return nil
+}
