@@ -147,7 +147,11 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 	go func() {
 		defer close(done)
 		wake := q.Wake()
-		if w, ok := h.stores.(store.Waker); ok {
+		st := h.stores
+		if a, ok := st.(*store.Anchoring); ok {
+			st = a.Store // the anchoring wrapper does not say when notices commit
+		}
+		if w, ok := st.(store.Waker); ok {
 			wake = eitherWake(ctx, wake, w.NoticeWake())
 		}
 		s.Run(ctx, wake, func() (time.Time, bool) {
