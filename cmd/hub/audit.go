@@ -419,7 +419,7 @@ func (c *cli) staffActor() (audit.Actor, error) {
 // that open the file for writing only to record an audit entry: they must
 // not create an empty registry.
 func (c *cli) requireRegistry(dataDir string) error {
-	if c.store != nil {
+	if c.store != nil || (c.db != nil && *c.db != "") { // a database's registry is there to open
 		return nil
 	}
 	dir := c.path(dataDir)
