@@ -47,7 +47,18 @@ func keysDir(dataDir string) string { return filepath.Join(dataDir, "keys") }
 
 // pdfDir holds the certificates' PDFs, by SHA-256, inside the data
 // directory (blobdir).
-func pdfDir(dataDir string) string { return filepath.Join(dataDir, "pdf") }
+// pdfDirEnv names the PDFs' directory when --pdf-dir is not given.
+const pdfDirEnv = "SPORTELLO_PDF_DIR"
+
+// pdfDir is where the certificates' PDFs of the hub in dataDir are kept:
+// --pdf-dir, or DIR/pdf. Hubs serving from one database share one
+// directory (a network mount), so a PDF one issued another serves.
+func (c *cli) pdfDir(dataDir string) string {
+	if c.pdfs != nil && *c.pdfs != "" {
+		return c.path(*c.pdfs)
+	}
+	return filepath.Join(dataDir, "pdf")
+}
 
 // newDesk assembles the certificate desk on an open hub file. Inside hub
 // serve the serving hub's desk is reused, so an import's new places reach it.
@@ -58,7 +69,7 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	// The certificates' PDFs are kept by content beside the hub's file,
 	// not in it (issue 16: ~100 GB a year in one file at a large city's
 	// pace); the records keep each one's hash.
-	blobs, err := blobdir.Open(pdfDir(h.Dir))
+	blobs, err := blobdir.Open(h.pdfDir)
 	if err != nil {
 		return nil, err
 	}

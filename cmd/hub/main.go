@@ -108,6 +108,7 @@ type cli struct {
 	damaged        chan<- error      // inside hub serve: told when the command meets damage in the file, to stop the hub
 	seal           sealFlags         // the comune's own seal (PKCS#12) for the desk, when the command was given one
 	db             *string           // --db: the PostgreSQL database, when the records are there
+	pdfs           *string           // --pdf-dir: the certificates' PDFs, when not DIR/pdf
 }
 
 type command = cmdline.Command[*cli]
@@ -143,6 +144,7 @@ func defaultDataDir() string {
 }
 
 func (c *cli) dataFlag(fs *flag.FlagSet) *string {
+	c.pdfs = fs.String("pdf-dir", os.Getenv(pdfDirEnv), "directory of the certificates' PDFs, which every hub of a city serving from one --db shares (default DIR/pdf; $"+pdfDirEnv+")")
 	c.db = fs.String("db", os.Getenv(dbEnv), "PostgreSQL database (postgres://…) holding the hub's records, shared by every hub of the city; empty: the bbolt file in the data directory (default $SPORTELLO_DB)")
 	return fs.String("data", defaultDataDir(), "data directory (with --db: the hub's keys and documents only)")
 }
@@ -193,8 +195,10 @@ type hubFile struct {
 	// file is the bbolt file under stores; nil when the hub's records are
 	// in PostgreSQL.
 	file *registrybolt.Store
-	Dir  string
-	city *city.Settings // inside hub serve: the city's settings with the serving flags as defaults
+	// pdfDir holds the certificates' PDFs (blobdir), by their SHA-256.
+	pdfDir string
+	Dir    string
+	city   *city.Settings // inside hub serve: the city's settings with the serving flags as defaults
 	// audit is the audit store that anchors as it records (auditStore);
 	// auditJournal, hub serve's --audit-journal, is where it copies anchors.
 	audit        *hubAudit
@@ -269,7 +273,7 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err != nil {
 		return err
 	}
-	hf := &hubFile{Store: st, stores: bolt.New(st), file: st, Dir: dataDir}
+	hf := &hubFile{Store: st, stores: bolt.New(st), file: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}
 	ferr := fn(hf)
 	if err := hf.audit.close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
@@ -296,7 +300,7 @@ func (c *cli) withDatabase(ctx context.Context, dataDir, conn string, mode store
 	if err != nil {
 		return err
 	}
-	hf := &hubFile{Store: store.RegistryOf(st), stores: st, Dir: dataDir}
+	hf := &hubFile{Store: store.RegistryOf(st), stores: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}
 	ferr := fn(hf)
 	if err := hf.audit.close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)

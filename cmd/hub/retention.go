@@ -57,7 +57,7 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 	if err != nil {
 		return retention.Report{}, err
 	}
-	blobs, err := blobdir.Open(pdfDir(h.Dir))
+	blobs, err := blobdir.Open(h.pdfDir)
 	if err != nil {
 		return retention.Report{}, err
 	}

@@ -50,8 +50,8 @@ func copyTree(t *testing.T, src, dst string) {
 // accepted is refused as a replay by the other (nonces are shared).
 func TestTwoHubsOnePostgres(t *testing.T) {
 	conn := pg.Database(t)
-	dirA, dirB := t.TempDir(), t.TempDir()
-	a := startServe(t, "--demo", "--db", conn, "--data", dirA, "--addr", "127.0.0.1:0")
+	dirA, dirB, pdfs := t.TempDir(), t.TempDir(), t.TempDir()
+	a := startServe(t, "--demo", "--db", conn, "--data", dirA, "--pdf-dir", pdfs, "--addr", "127.0.0.1:0")
 	// The second hub is the same city: its seal and token keys, and the
 	// certificate its clients trust, are the first one's.
 	copyTree(t, filepath.Join(dirA, "keys"), filepath.Join(dirB, "keys"))
@@ -63,7 +63,7 @@ func TestTwoHubsOnePostgres(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dirB, demoMarker), marker, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := startServe(t, "--demo", "--db", conn, "--data", dirB, "--addr", "127.0.0.1:0")
+	b := startServe(t, "--demo", "--db", conn, "--data", dirB, "--pdf-dir", pdfs, "--addr", "127.0.0.1:0")
 
 	env := []string{"SPORTELLO_DB=" + conn}
 	r := hubEnv(t, "", env, "loadtest", "--hub", a.URL, "--hub", b.URL, "--data", dirA, "--kiosks", "4", "--people", "10",
@@ -99,6 +99,38 @@ func TestTwoHubsOnePostgres(t *testing.T) {
 		}
 		t.Logf("%d requests to two hubs, %d certificates issued; the register runs 1–%d", rep.Requests, rep.Issued, last.Seq)
 		seen := map[string]bool{}
+		defer func() {
+			// Both hubs keep their PDFs in the one directory they share,
+			// so either serves what the other issued.
+			var files int
+			filepath.WalkDir(pdfs, func(_ string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					files++
+				}
+				return err
+			})
+			if files < len(seen)-1 {
+				t.Errorf("%d PDFs in the shared directory for %d certificates", files, len(seen)-1)
+			}
+			// Each hub's public page answers for a certificate of the register.
+			for id := range seen {
+				if id == "" {
+					continue
+				}
+				for _, h := range []*runningHub{a, b} {
+					resp, err := h.Client(t).Get(h.URL + "/v/" + id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					page, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(id)) {
+						t.Errorf("%s/v/%s: %d", h.URL, id, resp.StatusCode)
+					}
+				}
+				break
+			}
+		}()
 		for seq := uint64(1); seq <= last.Seq; seq++ {
 			e, err := reg.Get(protocol.Number{Year: year, Seq: seq})
 			if err != nil {
