@@ -55,7 +55,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 		return err
 	}
 	con := &admin.Console{
-		Stores: h.stores, DB: h.DB(), Staff: st, Operators: api.Operators, Certs: desk.Certs,
+		Stores: h.stores, Staff: st, Operators: api.Operators, Certs: desk.Certs,
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Limits: api.Limits, Now: c.now, Log: log,
 		Kit: kit,
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 )
 
 func init() {
@@ -186,11 +185,7 @@ type hubAudit struct {
 	// replaces hubFile.stores.
 	stores *store.Anchoring
 	// rec records reads through stores.
-	rec store.Recorder
-	// legacy is the same log for the issuance's commit path, which still
-	// appends in certbolt's bbolt transaction (the certs lane moves it to
-	// the stores); it anchors with the same Anchorer. nil on PostgreSQL.
-	legacy  *auditbolt.Store
+	rec     store.Recorder
 	file    *anchorlog.File
 	journal *anchorlog.Journal
 }
@@ -215,13 +210,6 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*hubAud
 	if h.audit != nil {
 		return h.audit, nil
 	}
-	var legacy *auditbolt.Store
-	if db := h.DB(); db != nil {
-		var err error
-		if legacy, err = auditbolt.New(db, c.now); err != nil {
-			return nil, err
-		}
-	}
 	var err error
 	if keys == nil {
 		if keys, err = seal.LoadOrCreate(keysDir(h.Dir), c.now); err != nil {
@@ -242,7 +230,7 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*hubAud
 	if err != nil {
 		return nil, err
 	}
-	a := &hubAudit{legacy: legacy, file: file}
+	a := &hubAudit{file: file}
 	sinks := []audit.AnchorSink{file}
 	if h.auditJournal != "" {
 		a.journal = &anchorlog.Journal{Socket: h.auditJournal, OnError: onErr}
@@ -250,10 +238,6 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*hubAud
 	}
 	anchorer := audit.NewAnchorer(keys.TokenKey, keys.KeyID, c.now, last.Head, sinks...)
 	a.stores, err = store.AnchorAudit(context.Background(), h.stores, anchorer, onErr)
-	if err == nil && legacy != nil {
-		// Reached the same anchor already: this only ties legacy to it.
-		err = legacy.AnchorTo(anchorer, onErr)
-	}
 	if err != nil {
 		a.close()
 		if errors.Is(err, audit.ErrBehindAnchor) {

@@ -105,7 +105,7 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 		return nil, err
 	}
 	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Blobs: blobs, Certs: store.CertificatesOf(h.stores, blobs), Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
-		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud.legacy}
+		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud}
 	d.SetPlaces(table)
 	d.Current = deskSettings(cs, d)
 	h.city = cs

@@ -29,8 +29,6 @@ import (
 	"strings"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
@@ -51,7 +49,6 @@ type Console struct {
 	// Stores is the hub's storage, every domain in one transaction
 	// (issue 16: DB and the concrete stores below move to it).
 	Stores    store.Store
-	DB        *bbolt.DB // the hub's file: audited registry reads run in one transaction with their audit entry
 	Staff     *staff.Service
 	Operators *operators.Service
 	Certs     certificate.Store // certificate/certbolt on the hub's file

@@ -27,6 +27,7 @@ import (
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
 	"github.com/sportello/sportello/internal/store/bolt/opbolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 const pw = "a long enough password"
@@ -36,6 +37,7 @@ type fixture struct {
 	con   *Console
 	ops   *opbolt.Store
 	certs *certbolt.Store
+	db    *bbolt.DB // the fixture's file, for tests that age its records
 	reg   registry.Store
 	cf    string
 	opID  string
@@ -89,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ops.PolicyIn = settings.PolicyIn
-	con := &Console{Stores: stores, DB: db, Staff: staffStore, Operators: ops.Service, Certs: certs, City: "Milano", FeeCapCents: 200, Settings: store.CityOf(stores, clock, city.Milan()), Now: clock}
+	con := &Console{Stores: stores, Staff: staffStore, Operators: ops.Service, Certs: certs, City: "Milano", FeeCapCents: 200, Settings: store.CityOf(stores, clock, city.Milan()), Now: clock}
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)
@@ -97,7 +99,7 @@ func newFixture(t *testing.T) *fixture {
 	})
 	srv := httptest.NewServer(con.Wrap(api))
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, con: con, ops: ops, certs: certs, reg: st, cf: cf, opID: o.ID}
+	return &fixture{srv: srv, con: con, ops: ops, certs: certs, db: db, reg: st, cf: cf, opID: o.ID}
 }
 
 // client is a browser: a cookie jar, no automatic redirects.

@@ -21,7 +21,7 @@ import (
 // why in the device's history; the thresholds are set from the same page.
 func TestAlertsPageReviewReinstates(t *testing.T) {
 	f := newFixture(t)
-	store, err := limitsbolt.New(f.con.DB)
+	store, err := limitsbolt.New(f.db)
 	if err != nil {
 		t.Fatal(err)
 	}

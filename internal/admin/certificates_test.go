@@ -121,7 +121,7 @@ func TestCertificateSearchAndView(t *testing.T) {
 		t.Errorf("the PDF without a session: %s", resp.Status)
 	}
 	// Once retention deleted it: 410, the page says so.
-	if _, err := (certbolt.Retention{DB: f.con.DB}).DeletePDFs(f.con.now().Add(time.Hour), f.con.now(), 10); err != nil {
+	if _, err := (certbolt.Retention{DB: f.db}).DeletePDFs(f.con.now().Add(time.Hour), f.con.now(), 10); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = get(t, c, f.srv.URL+"/admin/certificates/"+rec.ID+"/pdf?purpose="+url.QueryEscape(purpose))

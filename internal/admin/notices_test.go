@@ -20,7 +20,7 @@ func TestNoticesPage(t *testing.T) {
 	if _, body := get(t, c, f.srv.URL+"/admin/notices"); !strings.Contains(body, "Le notifiche ai cittadini sono spente") {
 		t.Fatalf("notifications off not said:\n%s", body)
 	}
-	q, err := notifybolt.New(f.con.DB)
+	q, err := notifybolt.New(f.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestNoticesPage(t *testing.T) {
 	for _, id := range []string{"cert-sent", "cert-refused", "cert-waiting"} {
 		is := notify.Issued{CertificateID: id, Protocol: "2026/0000001", Title: "Certificato di residenza", Issued: at,
 			SubjectCF: f.cf, RequesterName: "ROSSI ANNA", Place: "Edicola Test"}
-		if err := f.con.DB.Update(func(tx *bbolt.Tx) error { return q.Enqueue(tx, is.Item(at)) }); err != nil {
+		if err := f.db.Update(func(tx *bbolt.Tx) error { return q.Enqueue(tx, is.Item(at)) }); err != nil {
 			t.Fatal(err)
 		}
 	}

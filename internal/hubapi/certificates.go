@@ -19,7 +19,6 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 func (s *Server) certificateRoutes(mux *http.ServeMux) {
@@ -215,7 +214,7 @@ func deviceActor(r *http.Request) audit.Actor {
 
 // unknownCertificate is certbolt's answer for an unknown certificate id.
 func unknownCertificate(id string) error {
-	return fmt.Errorf("%w: no certificate has id %q", certbolt.ErrNotFound, id)
+	return fmt.Errorf("%w: no certificate has id %q", certificate.ErrNotFound, id)
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
@@ -263,7 +262,7 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
 			v.Revoked = rec.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04")
 			v.Reason = rec.RevokeReason
 		}
-	case !errors.Is(err, certbolt.ErrNotFound):
+	case !errors.Is(err, certificate.ErrNotFound):
 		s.fail(w, r, err)
 		return
 	}

@@ -31,7 +31,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 )
 
 // Service issues certificates.
@@ -62,7 +61,7 @@ type Service struct {
 	// Audit records every read of a person's data. The entry of an issued
 	// certificate commits with it; a refused request's read is recorded
 	// on its own. Nil only in tests of other concerns.
-	Audit *auditbolt.Store
+	Audit audit.Recorder
 	// Current, when set, gives the city's settings at each issuance in
 	// place of Issuer, PublicURL and Policy, so a change staff make while
 	// the hub runs applies from the next certificate.

@@ -30,6 +30,9 @@ import (
 type Desk struct {
 	*issuance.Service
 	Store *registrybolt.Store
+	// Audit is the desk's audit log as its bbolt store, for tests that
+	// search it; the Service records through it too (Service.Audit).
+	Audit *auditbolt.Store
 	// Residents are the codici fiscali of living residents with an address
 	// (not AIRE, fully certifiable), in registry order: subjects any
 	// residenza request accepts.
@@ -83,7 +86,7 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d := &Desk{Store: st, Service: &issuance.Service{
+	d := &Desk{Store: st, Audit: aud, Service: &issuance.Service{
 		Registry: st, Stores: stores, Blobs: blobs, Certs: store.CertificatesOf(stores, blobs), Keys: keys, PublicURL: "https://hub.example", Audit: aud,
 		// The virtual CIE's issuer is trusted, so CIETap's taps identify.
 		Identify: &identify.Verifier{CSCAs: []*x509.Certificate{csca}},
