@@ -21,7 +21,6 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
-	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 )
 
 func init() {
@@ -207,10 +206,6 @@ func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
 		return usagef("%v (give --reason TEXT and --authorised-by NAME)", err)
 	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
-		certs, err := certbolt.New(h.DB())
-		if err != nil {
-			return err
-		}
 		// The account running the command is recorded beside the
 		// authoriser it names, as the console records the signed-in clerk:
 		// the revocation reads the certificate's record.
@@ -218,25 +213,31 @@ func (c *cli) certificateRevoke(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		before, err := certs.Get(*id)
-		if err != nil {
-			return err
-		}
-		if before.Status == certificate.Revoked {
-			// Refused before the access log is written, so the log
-			// records no revocation that did not happen.
-			return fmt.Errorf("%w: certificate %s was revoked on %s", certificate.ErrAlreadyRevoked, before.ID, before.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"))
-		}
 		aud, err := c.auditStore(h, nil, nil)
 		if err != nil {
 			return err
 		}
-		if err := aud.Record(ctx, audit.Entry{Time: c.now(), Actor: actor, Subject: before.SubjectCF, Channel: "cli", Request: before.ID,
-			Purpose: "revoca del certificato: " + strings.TrimSpace(*reason) + " (autorizzata da " + strings.TrimSpace(*by) + ")",
-			Data:    "revoca del certificato " + before.ID}); err != nil {
+		// The revocation and its audit entry commit together, or neither
+		// does: the log never records a revocation that did not happen,
+		// nor a revocation go unrecorded.
+		var rec certificate.Record
+		err = aud.stores.Update(ctx, func(tx store.Tx) error {
+			before, err := tx.Certificates().Get(*id)
+			if err != nil {
+				return err
+			}
+			if before.Status == certificate.Revoked {
+				return fmt.Errorf("%w: certificate %s was revoked on %s", certificate.ErrAlreadyRevoked, before.ID, before.RevokedAt.In(protocol.Rome).Format("02/01/2006 15:04"))
+			}
+			now := c.now()
+			if _, err := tx.Audit().Append(audit.Entry{Time: now, Actor: actor, Subject: before.SubjectCF, Channel: "cli", Request: before.ID,
+				Purpose: "revoca del certificato: " + strings.TrimSpace(*reason) + " (autorizzata da " + strings.TrimSpace(*by) + ")",
+				Data:    "revoca del certificato " + before.ID}); err != nil {
+				return err
+			}
+			rec, err = tx.Certificates().Revoke(*id, *reason, *by, now)
 			return err
-		}
-		rec, err := certs.Revoke(*id, *reason, *by, c.now())
+		})
 		if err != nil {
 			return err
 		}
@@ -256,11 +257,11 @@ func (c *cli) certificateShow(ctx context.Context, args []string) error {
 		return usagef("--id is required")
 	}
 	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
-		certs, err := certbolt.New(h.DB())
-		if err != nil {
+		var rec certificate.Record
+		err := h.stores.View(ctx, func(tx store.Tx) (err error) {
+			rec, err = tx.Certificates().Get(*id)
 			return err
-		}
-		rec, err := certs.Get(*id)
+		})
 		if err != nil {
 			return err
 		}

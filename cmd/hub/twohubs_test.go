@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,23 @@ func TestTwoHubsOnePostgres(t *testing.T) {
 					if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(id)) {
 						t.Errorf("%s/v/%s: %d", h.URL, id, resp.StatusCode)
 					}
+				}
+				// Staff revoke it on the database while both hubs serve;
+				// hub B's public page says so at once.
+				if r := hubEnv(t, "", env, "certificate", "revoke", "--data", dirA, "--id", id, "--reason", "rilasciato per errore", "--authorised-by", "Laura Bianchi"); r.code != 0 {
+					t.Fatalf("hub certificate revoke --db: %d %q", r.code, r.stderr)
+				}
+				if r := hubEnv(t, "", env, "certificate", "show", "--data", dirB, "--id", id); r.code != 0 || !strings.Contains(r.stdout, "revoked") {
+					t.Errorf("hub certificate show --db after the revocation: %d %q %q", r.code, r.stdout, r.stderr)
+				}
+				resp, err := b.Client(t).Get(b.URL + "/v/" + id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !bytes.Contains(bytes.ToLower(page), []byte("revoc")) {
+					t.Errorf("hub B's page of certificate %s does not say it was revoked:\n%s", id, page)
 				}
 				break
 			}
