@@ -21,13 +21,12 @@ import (
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/store/postgres"
-	bbolt "go.etcd.io/bbolt"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -208,19 +207,10 @@ type hubFile struct {
 	notifyChannels []string
 	// notices is, inside hub serve with notifications on, their queue,
 	// which the console lists for staff.
-	notices *notifybolt.Store
+	notices *notify.Store
 	// api is, inside hub serve, the serving API, whose settings the
 	// convention kit reports.
 	api *hubapi.Server
-}
-
-// DB is the hub's bbolt handle, for the code not yet moved onto
-// store.Store (issue 16); nil when the records are in PostgreSQL.
-func (h *hubFile) DB() *bbolt.DB {
-	if h.file == nil {
-		return nil
-	}
-	return h.file.DB()
 }
 
 // Path is the hub's data file, or the database it uses.

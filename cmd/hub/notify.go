@@ -19,7 +19,6 @@ import (
 	mailn "github.com/sportello/sportello/internal/notify/mail"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
 
 func init() {
@@ -99,28 +98,6 @@ func (d deskNotices) Notice(tx store.Tx, n issuance.Notice) error {
 	return tx.Notices().Enqueue(notify.Issued(n).Item(d.now()))
 }
 
-// eitherWake forwards a wake-up from a or b until ctx ends: the queue is
-// written both through its own store (the console) and through the hub's
-// (issuance).
-func eitherWake(ctx context.Context, a, b <-chan struct{}) <-chan struct{} {
-	out := make(chan struct{}, 1)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-a:
-			case <-b:
-			}
-			select {
-			case out <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return out
-}
-
 // startNotifier wires the queue into desk and starts the sender; it
 // returns a function that stops the sender and waits for it. With no
 // channel configured it says so and queues nothing.
@@ -130,29 +107,28 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 		log.Info("citizen notifications are off: give --appio-url with --appio-key-file, or --smtp-addr with --smtp-from, to notify subjects of certificates issued at a household member's request")
 		return func() {}, nil
 	}
-	q, err := notifybolt.New(h.DB())
-	if err != nil {
-		return nil, err
-	}
+	// The queue is the hub's store's: on a database several hubs share,
+	// each delivery is claimed by one sender (notify.Store.Claim).
+	q := store.NoticesOf(h.stores)
 	desk.Notices = deskNotices{c.now}
 	var channels []string
 	for _, n := range ns {
 		channels = append(channels, n.Channel())
 	}
-	h.notifyChannels, h.notices = channels, q
+	h.notifyChannels, h.notices = channels, &q
 	log.Info("citizen notifications on", "channels", strings.Join(channels, ","))
 	s := &notify.Sender{Queue: q, Notifiers: ns, Now: c.now, Log: log, Base: f.retry}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wake := q.Wake()
+		var wake <-chan struct{} // nil: the sender polls at its next due time only
 		st := h.stores
 		if a, ok := st.(*store.Anchoring); ok {
 			st = a.Store // the anchoring wrapper does not say when notices commit
 		}
 		if w, ok := st.(store.Waker); ok {
-			wake = eitherWake(ctx, wake, w.NoticeWake())
+			wake = w.NoticeWake()
 		}
 		s.Run(ctx, wake, func() (time.Time, bool) {
 			at, ok, err := q.Next(channels)

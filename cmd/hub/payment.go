@@ -12,8 +12,6 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/payment/gpd"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/paybolt"
-	bbolt "go.etcd.io/bbolt"
 )
 
 // pagoPAFlags are hub serve's settings of the city's pagoPA
@@ -84,15 +82,10 @@ func (c *cli) paymentAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service,
 }
 
 // deskPayments is what the desk needs of the payments: the check before a
-// number is reserved, through the hub's store, and the use inside the
-// desk's bbolt issuing transaction, until the desk commits through
-// store.Store (then tx.Payments().Use).
+// number is reserved, through the hub's store (the use is in the issuing
+// transaction, tx.Payments().Use).
 type deskPayments struct{ payment.Store }
 
 func (d deskPayments) Check(id string, c payment.Claim, now time.Time) (payment.Payment, error) {
 	return payment.Check(d.Store, id, c, now)
-}
-
-func (d deskPayments) UseIn(tx *bbolt.Tx, id string, c payment.Claim, certID string, now time.Time) error {
-	return paybolt.In(tx).Use(id, c, certID, now)
 }
