@@ -198,3 +198,32 @@ func TestProtocolExportInPostgres(t *testing.T) {
 		t.Errorf("closing yesterday in PostgreSQL: %d %q, then %d %q", first.code, first.stderr, again.code, again.stderr)
 	}
 }
+
+// TestMigrateDemoCity: the demo city, as hub serve --demo made it (its
+// registry, shops, devices, clerks, staff, certificates, register and
+// audit log), moves to PostgreSQL whole, counts checked, and a hub then
+// serves from the database.
+func TestMigrateDemoCity(t *testing.T) {
+	data := t.TempDir()
+	h := startHub(t, data, "127.0.0.1:0")
+	h.stop(t)
+	conn := pg.Database(t)
+	r := hub(t, "migrate", "--from", "bolt", data, "--to", conn)
+	if r.code != 0 {
+		t.Fatalf("hub migrate of the demo city = %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`registry: [1-9]\d* persons`), regexp.MustCompile(`operators: [1-9]\d* operators`),
+		regexp.MustCompile(`[1-9]\d* clerks`), regexp.MustCompile(`certificates: [1-9]\d* records`),
+		regexp.MustCompile(`staff: [1-9]\d* accounts`),
+	} {
+		if !want.MatchString(r.stdout) {
+			t.Errorf("hub migrate says\n%s\nwant a line matching %s", r.stdout, want)
+		}
+	}
+	fromBolt := hub(t, "operator", "list", "--data", data)
+	fromPostgres := hubEnv(t, "", []string{"SPORTELLO_DB=" + conn}, "operator", "list", "--data", data)
+	if fromBolt.code != 0 || fromPostgres.code != 0 || fromBolt.stdout != fromPostgres.stdout {
+		t.Errorf("operator list from the file and from PostgreSQL differ:\n%s%s\n%s%s", fromBolt.stdout, fromBolt.stderr, fromPostgres.stdout, fromPostgres.stderr)
+	}
+}

@@ -86,6 +86,8 @@ type Tx interface {
 	DeleteClerkSession(hash string) error
 	// DeleteClerkSessions deletes every session of clerk id.
 	DeleteClerkSessions(clerkID string) error
+
+	Restorer
 }
 
 // AddOperator records a new application from o (its ID is assigned by the

@@ -94,6 +94,62 @@ func enrol(t testing.TB, s *operators.Service, opID, name string) (*operators.De
 func Run(t *testing.T, open Open) {
 	ctx := context.Background()
 
+	// hub migrate restores operators and clerks under their own ids; the
+	// ids handed out afterwards come after them, and an id stored already
+	// is refused.
+	t.Run("restore keeps ids and moves the sequence", func(t *testing.T) {
+		st := open(t)
+		o := Shop()
+		o.ID = "op-0042"
+		c := &operators.Clerk{ID: "cl-0007", OperatorID: o.ID, CF: "RSSMRA50B17A558W", Name: "Mario Rossi"}
+		err := st.Update(ctx, func(tx store.Tx) error {
+			if err := tx.Operators().RestoreOperator(o); err != nil {
+				return err
+			}
+			return tx.Operators().RestoreClerk(c)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var next *operators.Operator
+		var nextClerk *operators.Clerk
+		err = st.Update(ctx, func(tx store.Tx) error {
+			if err := tx.Operators().RestoreOperator(o); !errors.Is(err, operators.ErrInvalid) {
+				t.Errorf("restoring %s twice: %v, want ErrInvalid", o.ID, err)
+			}
+			if err := tx.Operators().RestoreOperator(&operators.Operator{ID: "shop-1"}); !errors.Is(err, operators.ErrInvalid) {
+				t.Errorf("restoring an id of another form: %v, want ErrInvalid", err)
+			}
+			next = Shop()
+			next.Address.Number = "2" // another shop of the same owner
+			if err := tx.Operators().AddOperator(next); err != nil {
+				return err
+			}
+			nextClerk = &operators.Clerk{OperatorID: next.ID, CF: "VRDLGU80A01F205X", Name: "Luigi Verdi"}
+			return tx.Operators().AddClerk(nextClerk)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.ID != "op-0043" || nextClerk.ID != "cl-0008" {
+			t.Errorf("after restoring op-0042 and cl-0007 the next ids are %s and %s, want op-0043 and cl-0008", next.ID, nextClerk.ID)
+		}
+		err = st.View(ctx, func(tx store.Tx) error {
+			got, err := tx.Operators().Operator("op-0042")
+			if err != nil || got.LegalName != o.LegalName {
+				t.Errorf("restored operator: %+v, %v", got, err)
+			}
+			cl, err := tx.Operators().Clerk("cl-0007")
+			if err != nil || cl.CF != c.CF {
+				t.Errorf("restored clerk: %+v, %v", cl, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("add, list, lifecycle", func(t *testing.T) {
 		s := Service(open(t), newClock())
 		o := activeShop(t, s, Shop())

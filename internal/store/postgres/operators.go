@@ -297,3 +297,59 @@ func (v opsView) DeleteClerkSession(hash string) error {
 func (v opsView) DeleteClerkSessions(clerkID string) error {
 	return v.write("DELETE FROM clerk_sessions WHERE clerk_id = $1", clerkID)
 }
+
+// restore moves sequence seq past n, so that nextval never gives an id a
+// restored record holds (operators.Restorer).
+func (v opsView) restore(seq string, n int64) error {
+	// seq is one of two constant names, never input.
+	if _, err := v.tx.Exec(v.ctx, "SELECT setval('"+seq+"', greatest($1::bigint, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "+seq+")))", n); err != nil {
+		return opsError(err)
+	}
+	return nil
+}
+
+func (v opsView) RestoreOperator(o *operators.Operator) error {
+	if !v.writable {
+		return store.ErrReadOnly
+	}
+	n, err := operators.IDNumber(o.ID, "op")
+	if err != nil {
+		return err
+	}
+	if _, err := v.tx.Exec(v.ctx, "SELECT pg_advisory_xact_lock($1)", operatorsLock); err != nil {
+		return opsError(err)
+	}
+	if _, err := v.Operator(o.ID); err == nil {
+		return fmt.Errorf("%w: %s is stored already", operators.ErrInvalid, o.ID)
+	}
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	if err := v.write("INSERT INTO operators (id, record) VALUES ($1, $2)", o.ID, data); err != nil {
+		return err
+	}
+	return v.restore("operator_ids", n)
+}
+
+func (v opsView) RestoreClerk(c *operators.Clerk) error {
+	if !v.writable {
+		return store.ErrReadOnly
+	}
+	n, err := operators.IDNumber(c.ID, "cl")
+	if err != nil {
+		return err
+	}
+	if _, err := v.Clerk(c.ID); err == nil {
+		return fmt.Errorf("%w: %s is stored already", operators.ErrInvalid, c.ID)
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := v.write("INSERT INTO clerks (id, operator_id, cf, nis, record) VALUES ($1, $2, $3, $4, $5)",
+		c.ID, c.OperatorID, c.CF, c.NIS, data); err != nil {
+		return err
+	}
+	return v.restore("clerk_ids", n)
+}

@@ -70,6 +70,7 @@ var domains = []domain{
 	{"registry", registryEmpty, copyRegistry},
 	{"city settings", cityEmpty, copyCity},
 	{"staff", staffEmpty, copyStaff},
+	{"operators", operatorsEmpty, copyOperators},
 	{"protocol register", protocolEmpty, copyProtocol},
 	{"certificates", certificatesEmpty, copyCertificates},
 	{"audit log", auditEmpty, copyAudit},

@@ -2,6 +2,7 @@ package storecopy_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pgtest"
 	"github.com/sportello/sportello/internal/protocol"
@@ -94,7 +96,29 @@ func TestCopyBoltToPostgres(t *testing.T) {
 			return err
 		}
 		p.State = payment.Paid
-		return tx.Payments().Put(&p)
+		if err := tx.Payments().Put(&p); err != nil {
+			return err
+		}
+		// Two shops, the second with a code, an enrolled device that
+		// reported its queue, and a clerk.
+		ops := tx.Operators()
+		for _, n := range []string{"1", "2"} {
+			if err := ops.AddOperator(&operators.Operator{LegalName: "Edicola " + n, PartitaIVA: "12345670157", Category: operators.Edicola,
+				Address: operators.Address{Street: "Piazzale Loreto", Number: n, CAP: "20131", City: "Milano"}}); err != nil {
+				return err
+			}
+		}
+		if err := ops.PutCode(operators.EnrolmentCode{Hash: "c0de", OperatorID: "op-0002", IssuedBy: "staff:m.bianchi", IssuedAt: day, Expires: day.Add(72 * time.Hour), UsedAt: day.Add(time.Hour), UsedBy: "dev-a"}); err != nil {
+			return err
+		}
+		pub, _, _ := ed25519.GenerateKey(nil)
+		if err := ops.AddDevice(&operators.Device{KeyID: "dev-a", OperatorID: "op-0002", Name: "Cassa", PublicKey: pub, EnrolledAt: day.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := ops.PutBacklog(operators.Backlog{KeyID: "dev-a", Pending: 3}); err != nil {
+			return err
+		}
+		return ops.AddClerk(&operators.Clerk{OperatorID: "op-0002", CF: "RSSMRA50B17A558W", Name: "Mario Rossi"})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +133,8 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := n.String()
-	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "payments: 2 payments", "registry: 0 persons"} {
+	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "payments: 2 payments", "registry: 0 persons",
+		"operators: 2 operators, 1 enrolment codes, 1 devices, 1 backlog reports, 1 clerks"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the counts say\n%s\nwant %q", got, want)
 		}
@@ -137,8 +162,29 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		if p, err := tx.Payments().Get("pay-1"); err != nil || p.State != payment.Paid || p.AmountCents != 1852 {
 			t.Errorf("payment pay-1 reads back as %+v, %v", p, err)
 		}
+		if d, err := tx.Operators().Device("dev-a"); err != nil || d.OperatorID != "op-0002" || len(d.PublicKey) != ed25519.PublicKeySize {
+			t.Errorf("device dev-a reads back as %+v, %v", d, err)
+		}
+		if c, err := tx.Operators().Clerk("cl-0001"); err != nil || c.OperatorID != "op-0002" {
+			t.Errorf("clerk cl-0001 reads back as %+v, %v", c, err)
+		}
 		_, err = tx.Audit().Verify()
 		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The database's sequences start after the moved ids.
+	err = dst.Update(ctx, func(tx store.Tx) error {
+		o := &operators.Operator{LegalName: "Tabaccheria", PartitaIVA: "12345670157", Category: operators.Tabaccheria,
+			Address: operators.Address{Street: "Via Padova", Number: "1", CAP: "20127", City: "Milano"}}
+		if err := tx.Operators().AddOperator(o); err != nil {
+			return err
+		}
+		if o.ID != "op-0003" {
+			t.Errorf("the first operator added after the move is %s, want op-0003", o.ID)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

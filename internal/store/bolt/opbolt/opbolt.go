@@ -248,3 +248,33 @@ func (v view) Backlog(keyID string) (*operators.Backlog, error) {
 	}
 	return b, err
 }
+
+// restore stores value under id in bucket name as another store kept it
+// (operators.Restorer), moving the bucket's sequence past id's number.
+func (v view) restore(name []byte, prefix, id string, value any) error {
+	n, err := operators.IDNumber(id, prefix)
+	if err != nil {
+		return err
+	}
+	b, err := v.bucket(name)
+	if err != nil {
+		return err
+	}
+	if b.Get([]byte(id)) != nil {
+		return fmt.Errorf("%w: %s is stored already", operators.ErrInvalid, id)
+	}
+	if uint64(n) > b.Sequence() {
+		if err := b.SetSequence(uint64(n)); err != nil {
+			return err
+		}
+	}
+	return put(v, name, id, value)
+}
+
+func (v view) RestoreOperator(o *operators.Operator) error {
+	return v.restore(bucketOperators, "op", o.ID, o)
+}
+
+func (v view) RestoreClerk(c *operators.Clerk) error {
+	return v.restore(bucketClerks, "cl", c.ID, c)
+}
