@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/cmdline"
@@ -19,9 +20,14 @@ func adviseDamage(err error) error { return cmdline.AdviseDamage(err, "hub check
 // file; inside hub serve it is the serving hub's, which stops.
 func (c *cli) guard(args []string, fn func() error) error {
 	var file string
-	if c.store != nil {
-		file = c.store.Path()
-	} else {
+	switch {
+	case c.store != nil && c.store.file == nil, c.store == nil && cmdline.FlagValue(args, "db", os.Getenv(dbEnv)) != "":
+		// The records are in PostgreSQL: no bbolt file to be damaged, and
+		// a failure is not a damaged file's.
+		return fn()
+	case c.store != nil:
+		file = c.store.file.Path()
+	default:
 		file = registryPath(c.path(cmdline.FlagValue(args, "data", defaultDataDir())))
 	}
 	err := adviseDamage(boltfile.Guard(file, fn))

@@ -213,14 +213,6 @@ type hubFile struct {
 	api *hubapi.Server
 }
 
-// Path is the hub's data file, or the database it uses.
-func (h *hubFile) Path() string {
-	if h.file == nil {
-		return h.stores.Backend()
-	}
-	return h.file.Path()
-}
-
 // CheckRecords checks every record of the bbolt file.
 func (h *hubFile) CheckRecords(ctx context.Context) (*registrybolt.RecordCheck, error) {
 	if h.file == nil {
@@ -263,15 +255,19 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err != nil {
 		return err
 	}
-	hf := &hubFile{Store: st, stores: bolt.New(st), file: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}
+	return runHub(&hubFile{Store: st, stores: bolt.New(st), file: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}, "the registry "+file, fn)
+}
+
+// runHub runs fn on hf, then closes its audit anchor file and its store
+// (which writes the limits' counts behind, then closes the file or the
+// database connections), what names the store in an error.
+func runHub(hf *hubFile, what string, fn func(*hubFile) error) error {
 	ferr := fn(hf)
 	if err := hf.audit.close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
 	}
-	// Closing the hub's store writes the limits' counts behind, then
-	// closes the file.
 	if err := hf.stores.Close(); err != nil && ferr == nil {
-		ferr = fmt.Errorf("cannot close the registry %s: %w", file, err)
+		ferr = fmt.Errorf("cannot close %s: %w", what, err)
 	}
 	return ferr
 }
@@ -290,15 +286,7 @@ func (c *cli) withDatabase(ctx context.Context, dataDir, conn string, mode store
 	if err != nil {
 		return err
 	}
-	hf := &hubFile{Store: store.RegistryOf(st), stores: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}
-	ferr := fn(hf)
-	if err := hf.audit.close(); err != nil && ferr == nil {
-		ferr = fmt.Errorf("cannot close the audit anchor file: %w", err)
-	}
-	if err := st.Close(); err != nil && ferr == nil {
-		ferr = fmt.Errorf("cannot close the database: %w", err)
-	}
-	return ferr
+	return runHub(&hubFile{Store: store.RegistryOf(st), stores: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}, "the database", fn)
 }
 
 // forward runs the command line in the hub that holds the registry.

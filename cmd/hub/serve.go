@@ -152,7 +152,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
 		damaged := make(chan error, 1) // a request met damage in the file: stop
-		srv := front.NewServer(front.Wrap(guardHTTP(api.Handler(), h.Path(), log, damaged)), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+		handler := api.Handler()
+		if h.file != nil { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
+			handler = guardHTTP(handler, h.file.Path(), log, damaged)
+		}
+		srv := front.NewServer(front.Wrap(handler), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 
 		ctlCtx, stopCtl := context.WithCancel(context.Background())
 		ctlDone := make(chan error, 1)
