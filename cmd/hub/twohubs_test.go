@@ -89,6 +89,7 @@ func TestTwoHubsOnePostgres(t *testing.T) {
 	}
 	defer st.Close()
 	year := time.Now().Year()
+	var issued []string // the certificates of the register, in its order
 	err = st.View(ctx, func(tx store.Tx) error {
 		reg := tx.Protocol()
 		last, err := reg.Last(year)
@@ -100,70 +101,59 @@ func TestTwoHubsOnePostgres(t *testing.T) {
 		}
 		t.Logf("%d requests to two hubs, %d certificates issued; the register runs 1–%d", rep.Requests, rep.Issued, last.Seq)
 		seen := map[string]bool{}
-		defer func() {
-			// Both hubs keep their PDFs in the one directory they share,
-			// so either serves what the other issued.
-			var files int
-			filepath.WalkDir(pdfs, func(_ string, d os.DirEntry, err error) error {
-				if err == nil && !d.IsDir() {
-					files++
-				}
-				return err
-			})
-			if files < len(seen)-1 {
-				t.Errorf("%d PDFs in the shared directory for %d certificates", files, len(seen)-1)
-			}
-			// Each hub's public page answers for a certificate of the register.
-			for id := range seen {
-				if id == "" {
-					continue
-				}
-				for _, h := range []*runningHub{a, b} {
-					resp, err := h.Client(t).Get(h.URL + "/v/" + id)
-					if err != nil {
-						t.Fatal(err)
-					}
-					page, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(id)) {
-						t.Errorf("%s/v/%s: %d", h.URL, id, resp.StatusCode)
-					}
-				}
-				// Staff revoke it on the database while both hubs serve;
-				// hub B's public page says so at once.
-				if r := hubEnv(t, "", env, "certificate", "revoke", "--data", dirA, "--id", id, "--reason", "rilasciato per errore", "--authorised-by", "Laura Bianchi"); r.code != 0 {
-					t.Fatalf("hub certificate revoke --db: %d %q", r.code, r.stderr)
-				}
-				if r := hubEnv(t, "", env, "certificate", "show", "--data", dirB, "--id", id); r.code != 0 || !strings.Contains(r.stdout, "revoked") {
-					t.Errorf("hub certificate show --db after the revocation: %d %q %q", r.code, r.stdout, r.stderr)
-				}
-				resp, err := b.Client(t).Get(b.URL + "/v/" + id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				page, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if !bytes.Contains(bytes.ToLower(page), []byte("revoc")) {
-					t.Errorf("hub B's page of certificate %s does not say it was revoked:\n%s", id, page)
-				}
-				break
-			}
-		}()
 		for seq := uint64(1); seq <= last.Seq; seq++ {
 			e, err := reg.Get(protocol.Number{Year: year, Seq: seq})
 			if err != nil {
 				t.Errorf("number %d of %d: %v", seq, year, err)
 				continue
 			}
-			if e.Ref != "" && seen[e.Ref] {
+			if e.Ref == "" { // an annulment
+				continue
+			}
+			if seen[e.Ref] {
 				t.Errorf("certificate %s registered twice", e.Ref)
 			}
 			seen[e.Ref] = true
+			issued = append(issued, e.Ref)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(issued) == 0 {
+		t.Fatal("the register holds no certificate")
+	}
+
+	// Both hubs keep their PDFs in the one directory they share, so either
+	// serves what the other issued.
+	var files int
+	filepath.WalkDir(pdfs, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return err
+	})
+	if files < len(issued) {
+		t.Errorf("%d PDFs in the shared directory for %d certificates", files, len(issued))
+	}
+	// Each hub's public page answers for a certificate of the register.
+	id := issued[len(issued)-1]
+	for _, h := range []*runningHub{a, b} {
+		if status, page := verificationPage(t, h, id); status != http.StatusOK || !bytes.Contains(page, []byte(id)) {
+			t.Errorf("%s/v/%s: %d", h.URL, id, status)
+		}
+	}
+	// Staff revoke it on the database while both hubs serve; hub B's
+	// public page says so at once.
+	if r := hubEnv(t, "", env, "certificate", "revoke", "--data", dirA, "--id", id, "--reason", "rilasciato per errore", "--authorised-by", "Laura Bianchi"); r.code != 0 {
+		t.Fatalf("hub certificate revoke --db: %d %q", r.code, r.stderr)
+	}
+	if r := hubEnv(t, "", env, "certificate", "show", "--data", dirB, "--id", id); r.code != 0 || !strings.Contains(r.stdout, "revoked") {
+		t.Errorf("hub certificate show --db after the revocation: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, page := verificationPage(t, b, id); !bytes.Contains(bytes.ToLower(page), []byte("revoc")) {
+		t.Errorf("hub B's page of certificate %s does not say it was revoked:\n%s", id, page)
 	}
 
 	// A request hub A accepted, presented to hub B under the same
@@ -205,4 +195,16 @@ func enrolCode(t *testing.T, env []string, data string) string {
 		t.Fatalf("hub operator enrol-code: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	return m[1]
+}
+
+// verificationPage fetches hub h's public page of certificate id.
+func verificationPage(t *testing.T, h *runningHub, id string) (int, []byte) {
+	t.Helper()
+	resp, err := h.Client(t).Get(h.URL + "/v/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, page
 }
