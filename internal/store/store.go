@@ -25,6 +25,7 @@ import (
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -181,3 +182,14 @@ type Waker interface {
 func CityOf(s Store, now func() time.Time, defaults city.Config) *city.Settings {
 	return city.NewSettings[Tx](s, Tx.City, Tx.Operators, now, defaults)
 }
+
+// ReadOnlyRegistry is the registry's view in a View: r's reads, and every
+// change refused with ErrReadOnly (each backend hands it out).
+func ReadOnlyRegistry(r registry.Reader) registry.Writer { return readOnlyRegistry{r} }
+
+type readOnlyRegistry struct{ registry.Reader }
+
+func (readOnlyRegistry) PutPerson(*registry.Person) error { return ErrReadOnly }
+func (readOnlyRegistry) PutFamily(*registry.Family) error { return ErrReadOnly }
+func (readOnlyRegistry) PutEvent(*registry.Event) error   { return ErrReadOnly }
+func (readOnlyRegistry) PutPlaces([]places.Place) error   { return ErrReadOnly }

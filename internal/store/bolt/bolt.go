@@ -25,7 +25,6 @@ import (
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
-	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
@@ -263,7 +262,7 @@ func (t *tx) Registry() registry.Writer {
 		if t.writable {
 			t.reg, t.regFlush, t.regUndo = t.s.reg.WriterIn(t.btx)
 		} else {
-			t.reg = readOnlyRegistry{registrybolt.ReaderOf(t.btx)}
+			t.reg = store.ReadOnlyRegistry(registrybolt.ReaderOf(t.btx))
 		}
 	}
 	return t.reg
@@ -309,11 +308,3 @@ func (t *tx) Certificates() certificate.Tx { return certbolt.In(t.btx) }
 
 // Operators is the operators' view of the transaction.
 func (t *tx) Operators() operators.Tx { return opbolt.In(t.btx) }
-
-// readOnlyRegistry is the registry in a View.
-type readOnlyRegistry struct{ registry.Reader }
-
-func (readOnlyRegistry) PutPerson(*registry.Person) error { return store.ErrReadOnly }
-func (readOnlyRegistry) PutFamily(*registry.Family) error { return store.ErrReadOnly }
-func (readOnlyRegistry) PutEvent(*registry.Event) error   { return store.ErrReadOnly }
-func (readOnlyRegistry) PutPlaces([]places.Place) error   { return store.ErrReadOnly }

@@ -11,7 +11,6 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
-	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -175,7 +174,7 @@ func (t *tx) forget() {
 // the registry (an issuance) does not queue behind registry writers.
 func (t *tx) Registry() registry.Writer {
 	if !t.writable {
-		return readOnlyRegistry{&reader{ctx: t.ctx, tx: t.ptx}}
+		return store.ReadOnlyRegistry(&reader{ctx: t.ctx, tx: t.ptx})
 	}
 	if t.reg == nil {
 		t.reg = &writer{reader: reader{ctx: t.ctx, tx: t.ptx}, tx: t.ptx, batch: &pgx.Batch{}, lazyLock: true}
@@ -201,11 +200,3 @@ func (t *tx) Audit() audit.Tx {
 func (t *tx) Certificates() certificate.Tx {
 	return &certs{ctx: t.ctx, tx: t.ptx, writable: t.writable}
 }
-
-// readOnlyRegistry is the registry in a View.
-type readOnlyRegistry struct{ registry.Reader }
-
-func (readOnlyRegistry) PutPerson(*registry.Person) error { return store.ErrReadOnly }
-func (readOnlyRegistry) PutFamily(*registry.Family) error { return store.ErrReadOnly }
-func (readOnlyRegistry) PutEvent(*registry.Event) error   { return store.ErrReadOnly }
-func (readOnlyRegistry) PutPlaces([]places.Place) error   { return store.ErrReadOnly }
