@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
@@ -97,6 +98,10 @@ type Tx interface {
 	// Operators is operators, their devices and enrolment codes, clerks
 	// and their sessions.
 	Operators() operators.Tx
+	// Delegations is the citizens' delegations and the acts done under
+	// them (issue 17); a certificate obtained by a delegate records its
+	// use in the transaction that issues it.
+	Delegations() delegation.Tx
 }
 
 // ErrReadOnly is a change attempted in a View.

@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
@@ -32,6 +33,7 @@ import (
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
+	"github.com/sportello/sportello/internal/store/bolt/delegationbolt"
 	"github.com/sportello/sportello/internal/store/bolt/limitsbolt"
 	"github.com/sportello/sportello/internal/store/bolt/noncebolt"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
@@ -305,6 +307,9 @@ func (t *tx) Audit() audit.Tx {
 
 // Certificates is the issued certificates' view (certbolt).
 func (t *tx) Certificates() certificate.Tx { return certbolt.In(t.btx) }
+
+// Delegations is delegationbolt's view of t.
+func (t *tx) Delegations() delegation.Tx { return delegationbolt.In(t.btx) }
 
 // Operators is the operators' view of the transaction.
 func (t *tx) Operators() operators.Tx { return opbolt.In(t.btx) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff/stafftest"
 	"github.com/sportello/sportello/internal/city/citytest"
+	"github.com/sportello/sportello/internal/delegation/delegationtest"
 	"github.com/sportello/sportello/internal/notify/notifytest"
 	"github.com/sportello/sportello/internal/payment/paymenttest"
 	"github.com/sportello/sportello/internal/store"
@@ -51,3 +52,5 @@ func TestNotices(t *testing.T) { notifytest.Run(t, openHub, twin) }
 func TestStaff(t *testing.T) { stafftest.Run(t, openHub, twin) }
 
 func TestCity(t *testing.T) { citytest.Run(t, openHub, twin) }
+
+func TestDelegations(t *testing.T) { delegationtest.Run(t, openHub, twin) }
