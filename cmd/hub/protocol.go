@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
-	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
@@ -20,46 +19,30 @@ func init() {
 }
 
 // recoverProtocol annuls the protocol numbers a stopped hub left reserved
-// without an entry (protocol.Numbering.Recover) and records each annulment
-// in the audit log, so numbers annulled when nobody is at a console still
-// show in the log staff and the DPO read.
+// without an entry (protocol.Numbering.Recover); the store records each
+// annulment in the audit log in the transaction that writes it, so numbers
+// annulled when nobody is at a console still show in the log staff and
+// the DPO read, and a crash cannot leave one without the other. On the
+// hub's own file the numbering anchors the entries it recorded.
 // log (nil: none) hears of each.
 func (c *cli) recoverProtocol(ctx context.Context, h *hubFile, log *slog.Logger) error {
-	annulled, err := h.stores.Numbering().Recover(ctx, c.now())
-	if err != nil {
-		return fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
-	}
-	if len(annulled) == 0 {
-		return nil
-	}
-	es := make([]audit.Entry, len(annulled))
-	for i, e := range annulled {
-		es[i] = annulmentAudit(e)
-		if log != nil {
-			log.Warn("protocol number annulled: it was handed out and its document was never registered",
-				"protocol", e.Number.String(), "reason", e.Reason())
-		}
-	}
-	record := func() error {
-		return h.stores.Update(ctx, func(tx store.Tx) error {
-			for _, e := range es {
-				if _, err := tx.Audit().Append(e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
+	numbers := h.stores.Numbering()
 	if h.file != nil {
-		// The hub's own file: through its audit store, which anchors.
 		aud, err := c.auditStore(h, nil, nil)
 		if err != nil {
 			return err
 		}
-		record = func() error { return aud.RecordAll(ctx, es) }
+		numbers = aud.stores.Numbering()
 	}
-	if err := record(); err != nil {
-		return fmt.Errorf("%d protocol numbers were annulled but the annulments could not be recorded in the audit log: %w", len(es), err)
+	annulled, err := numbers.Recover(ctx, c.now())
+	if err != nil {
+		return fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
+	}
+	for _, e := range annulled {
+		if log != nil {
+			log.Warn("protocol number annulled: it was handed out and its document was never registered",
+				"protocol", e.Number.String(), "reason", e.Reason())
+		}
 	}
 	return nil
 }
@@ -79,18 +62,6 @@ func (c *cli) protocolRecovery(ctx context.Context, h *hubFile, log *slog.Logger
 		if err := c.recoverProtocol(ctx, h, log); err != nil && ctx.Err() == nil {
 			log.Error("protocol recovery", "err", err)
 		}
-	}
-}
-
-// annulmentAudit is the audit entry of an annulment the hub's protocol
-// procedure made on its own: no person's data was read, so the subject is
-// "-".
-func annulmentAudit(e protocol.Entry) audit.Entry {
-	return audit.Entry{
-		Time: e.Time, Actor: audit.Actor{Kind: audit.System, ID: "protocollo"}, Subject: "-", Channel: "recovery",
-		Purpose: "annullamento della registrazione di protocollo (art. 54 DPR 445/2000): " + e.Reason() + "; autorizzazione: " + e.Authorisation,
-		Data:    "registro di protocollo, numero " + e.Number.String() + " (nessun dato personale letto)",
-		Request: e.Number.String(),
 	}
 }
 

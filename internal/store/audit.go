@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/protocol"
 )
 
 // ReadOnlyAudit is v with its changes refused with ErrReadOnly: the audit
@@ -147,6 +148,59 @@ func (s *Anchoring) run(ctx context.Context, update func(context.Context, func(T
 		s.onErr(anchorErr)
 	}
 	return nil, anchorErr
+}
+
+// Numbering is the Store's numbering, whose annulments, recorded in the
+// audit log by the backend in the transaction that writes them, are
+// anchored once that has committed, as an Update's entries are.
+func (s *Anchoring) Numbering() protocol.Numbering {
+	return anchoringNumbering{Numbering: s.Store.Numbering(), s: s}
+}
+
+type anchoringNumbering struct {
+	protocol.Numbering
+	s *Anchoring
+}
+
+// anchor anchors the head the log has now, if annulments were recorded.
+func (n anchoringNumbering) anchor(ctx context.Context, annulled int) {
+	if annulled == 0 {
+		return
+	}
+	var head audit.Head
+	err := n.s.Store.View(ctx, func(tx Tx) (err error) { head, err = tx.Audit().Head(); return err })
+	if err == nil {
+		n.s.mu.Lock()
+		if head.Seq > n.s.committed.Seq {
+			n.s.committed = head
+		}
+		head = n.s.committed
+		n.s.mu.Unlock()
+		err = n.s.a.Anchor(head)
+	}
+	if err != nil && n.s.onErr != nil {
+		n.s.onErr(err)
+	}
+}
+
+func (n anchoringNumbering) Registered(ctx context.Context, num protocol.Number, at time.Time) ([]protocol.Entry, error) {
+	out, err := n.Numbering.Registered(ctx, num, at)
+	n.anchor(ctx, len(out))
+	return out, err
+}
+
+func (n anchoringNumbering) Abandon(ctx context.Context, num protocol.Number, at time.Time, reason, ref string) (*protocol.Entry, error) {
+	e, err := n.Numbering.Abandon(ctx, num, at, reason, ref)
+	if e != nil {
+		n.anchor(ctx, 1)
+	}
+	return e, err
+}
+
+func (n anchoringNumbering) Recover(ctx context.Context, at time.Time) ([]protocol.Entry, error) {
+	out, err := n.Numbering.Recover(ctx, at)
+	n.anchor(ctx, len(out))
+	return out, err
 }
 
 // anchorTx notes whether fn appended to the audit log.

@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -51,6 +53,7 @@ func Run(t *testing.T, open Open, second Second) {
 		{"GiveBack", testGiveBack},
 		{"AnnulBelowRegistered", testAnnulBelowRegistered},
 		{"HeldThenAnnulled", testHeldThenAnnulled},
+		{"AnnulmentsAudited", testAnnulmentsAudited},
 		{"CloseDay", testCloseDay},
 		{"RecoverSparesInFlight", testRecoverSparesInFlight},
 		{"Concurrent", testConcurrent},
@@ -381,6 +384,83 @@ func testAnnulBelowRegistered(t *testing.T, open Open, _ Second) {
 	}
 }
 
+// AuditedAnnulments returns the numbers whose annulment s's audit log
+// records (audit.Annulment's entries), in the log's order.
+func AuditedAnnulments(t *testing.T, s store.Store) []string {
+	t.Helper()
+	var out []string
+	err := s.View(ctx, func(tx store.Tx) error {
+		return tx.Audit().Search(audit.Query{Actor: audit.ProtocolActor.String()}, func(e audit.Entry) (bool, error) {
+			out = append(out, e.Request)
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testAnnulmentsAudited: every annulment the numbering makes on its own
+// is in the audit log as soon as the call that made it returns, recorded
+// by the store in the annulment's transaction, not left to the caller.
+func testAnnulmentsAudited(t *testing.T, open Open, _ Second) {
+	s := open(t)
+	nb := s.Numbering()
+	// 1 abandoned below a registered 2: annulled by Abandon.
+	n1, _, err := nb.Reserve(ctx, base, protocol.Register{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue(t, s, base.Add(time.Second), "b")
+	if a, err := nb.Abandon(ctx, n1, base.Add(2*time.Second), protocol.ReasonFailed, ""); err != nil || a == nil {
+		t.Fatalf("abandon below a registered number: %v, %v", a, err)
+	}
+	// 3 held back, then annulled when 4 is registered.
+	n3, _, err := nb.Reserve(ctx, base.Add(3*time.Second), protocol.Register{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n4, at4, err := nb.Reserve(ctx, base.Add(4*time.Second), protocol.Register{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := nb.Abandon(ctx, n3, base.Add(5*time.Second), protocol.ReasonFailed, ""); err != nil || a != nil {
+		t.Fatalf("abandon with a later number in flight: %v, %v; want it held", a, err)
+	}
+	if err := write(s, entry(n4, at4, "d")); err != nil {
+		t.Fatal(err)
+	}
+	ann, err := nb.Registered(ctx, n4, base.Add(6*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bbolt writes the held annulment at the next call that settles.
+	if len(ann) == 0 {
+		if ann, err = nb.Recover(ctx, base.Add(7*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ann) != 1 || ann[0].Number.Seq != n3.Seq {
+		t.Fatalf("annulments after registering 4: %+v; want 3's", ann)
+	}
+	got := AuditedAnnulments(t, s)
+	if want := []string{n1.String(), n3.String()}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("the audit log records the annulments of %v, want %v", got, want)
+	}
+	var es []audit.Entry
+	if err := s.View(ctx, func(tx store.Tx) error {
+		return tx.Audit().Search(audit.Query{}, func(e audit.Entry) (bool, error) { es = append(es, e); return true, nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.Actor == audit.ProtocolActor && (e.Subject != "-" || !strings.Contains(e.Purpose, protocol.ReasonFailed)) {
+			t.Fatalf("annulment entry %+v", e)
+		}
+	}
+}
+
 func testHeldThenAnnulled(t *testing.T, open Open, _ Second) {
 	s := open(t)
 	nb := s.Numbering()
@@ -685,6 +765,10 @@ func testTwoHubsStale(t *testing.T, open Open, second Second) {
 	ann, err := b.Numbering().Recover(ctx, base.Add(protocol.ReservationTimeout+time.Minute))
 	if err != nil || len(ann) != 1 || ann[0].Number.Seq != n1.Seq || ann[0].Reason() != protocol.ReasonRecovered {
 		t.Fatalf("Recover after the timeout: %+v, %v; want number 1 annulled as recovered", ann, err)
+	}
+	// Recorded with the annulment, on the database both hubs share.
+	if got := AuditedAnnulments(t, a); len(got) != 1 || got[0] != n1.String() {
+		t.Fatalf("the audit log records the annulments of %v, want %s's", got, n1)
 	}
 	// Hub A comes back late: its number is gone.
 	if err := write(a, entry(n1, at1, "a")); !errors.Is(err, protocol.ErrImmutable) && !errors.Is(err, protocol.ErrNotReserved) {

@@ -64,7 +64,23 @@ var _ store.Store = (*Store)(nil)
 // New wraps the open registry file reg, whose handle every domain shares.
 // Closing the Store closes reg.
 func New(reg *registrybolt.Store) *Store {
-	return &Store{reg: reg, db: reg.DB(), wake: make(chan struct{}, 1), numbers: protobolt.NewNumbering(reg.DB())}
+	return &Store{reg: reg, db: reg.DB(), wake: make(chan struct{}, 1), numbers: protobolt.NewNumbering(reg.DB(), auditAnnulments)}
+}
+
+// auditAnnulments records in the audit log, in the transaction that writes
+// them, the annulments the numbering makes on its own (the recovery scan,
+// numbers abandoned below a registered one): one commit for both, so no
+// crash leaves an annulment the log does not show.
+func auditAnnulments(btx *bbolt.Tx, annulled []protocol.Entry) error {
+	if err := auditbolt.Init(btx); err != nil {
+		return err
+	}
+	for _, e := range annulled {
+		if _, err := auditbolt.Append(btx, audit.Annulment(e)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Open opens (creating it if need be) the hub's file at path.

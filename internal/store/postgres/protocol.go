@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -391,6 +392,17 @@ func annul(ctx context.Context, ptx pgx.Tx, as []annulment, at, latest time.Time
 	b.Queue("UPDATE protocol_state SET latest_ns = $1", at.UnixNano())
 	if err := ptx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("cannot register the annulment of an unregistered protocol number: %w", err)
+	}
+	// The audit log records each annulment in the same transaction, so a
+	// crash cannot leave an annulment the log does not show. The head's
+	// row lock is taken last, after the register's rows: an issuance
+	// holds its reservation and then the head, never a register row the
+	// numbering holds, so the two never wait on each other in a cycle.
+	log := &auditLog{ctx: ctx, tx: ptx, writable: true}
+	for _, e := range out {
+		if _, err := log.Append(audit.Annulment(e)); err != nil {
+			return nil, fmt.Errorf("the annulment of protocol number %s could not be recorded in the audit log: %w", e.Number, err)
+		}
 	}
 	return out, nil
 }

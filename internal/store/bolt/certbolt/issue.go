@@ -30,23 +30,16 @@ type Options struct {
 	Author string
 }
 
-// recordRecovery appends to the audit log, in the recovery scan's
-// transaction, one entry per annulment the scan made, so that numbers
-// annulled at start, when nobody is at a console, still show in the log
-// staff and the DPO read. No person's data was read: the subject is "-".
+// recordRecovery appends to the audit log, in the transaction that
+// writes them, one entry per annulment the numbering made, so that numbers
+// annulled when nobody is at a console still show in the log staff and
+// the DPO read.
 func recordRecovery(tx *bbolt.Tx, annulled []protocol.Entry) error {
 	if err := auditbolt.Init(tx); err != nil {
 		return err
 	}
 	for _, e := range annulled {
-		_, err := auditbolt.Append(tx, audit.Entry{
-			// The actor is the hub's protocol procedure, not a person.
-			Time: e.Time, Actor: audit.Actor{Kind: audit.System, ID: "protocollo"}, Subject: "-", Channel: "recovery",
-			Purpose: "annullamento della registrazione di protocollo (art. 54 DPR 445/2000): " + e.Reason() + "; autorizzazione: " + e.Authorisation,
-			Data:    "registro di protocollo, numero " + e.Number.String() + " (nessun dato personale letto)",
-			Request: e.Number.String(),
-		})
-		if err != nil {
+		if _, err := auditbolt.Append(tx, audit.Annulment(e)); err != nil {
 			return err
 		}
 	}
@@ -76,7 +69,7 @@ func New(db *bbolt.DB, opts ...Options) (*Store, error) {
 	if err := db.Update(Init); err != nil {
 		return nil, err
 	}
-	numbers, err := protobolt.AllocatorFor(db, protobolt.AllocatorOptions{Now: o.Now, Author: o.Author, Recovered: recordRecovery})
+	numbers, err := protobolt.AllocatorFor(db, protobolt.AllocatorOptions{Now: o.Now, Author: o.Author, Annulled: recordRecovery})
 	if err != nil {
 		return nil, err
 	}

@@ -31,10 +31,12 @@ type AllocatorOptions struct {
 	Now func() time.Time
 	// Author signs annulments; empty is DefaultAuthor.
 	Author string
-	// Recovered, when set, is called in the recovery scan's transaction
-	// with the annulments it made (if any), so that what records them (the
-	// audit log) commits with them or not at all.
-	Recovered func(tx *bbolt.Tx, annulled []protocol.Entry) error
+	// Annulled, when set, is called in every transaction that writes
+	// annulments (the recovery scan's, and each annulment of a number
+	// abandoned below a registered one) with the annulments it wrote, so
+	// that what records them (the audit log) commits with them or not at
+	// all: a crash between the two would otherwise lose the record.
+	Annulled func(tx *bbolt.Tx, annulled []protocol.Entry) error
 	// Start, when set, dates the recovery scan's annulments instead of
 	// Now: the caller's clock reading when it opened the numbering.
 	Start time.Time
@@ -55,9 +57,10 @@ type AllocatorOptions struct {
 // whole run of issuances fails together (a full disk) every number comes
 // back and none is annulled.
 type Allocator struct {
-	db     weak.Pointer[bbolt.DB] // weak, so the process-wide table does not keep closed files alive
-	now    func() time.Time
-	author string
+	db       weak.Pointer[bbolt.DB] // weak, so the process-wide table does not keep closed files alive
+	now      func() time.Time
+	author   string
+	annulled func(tx *bbolt.Tx, annulled []protocol.Entry) error
 
 	mu sync.Mutex
 	// years holds the numbering of each year in use.
@@ -70,8 +73,7 @@ type Allocator struct {
 	retry     atomic.Bool // unsettled is not empty
 	recovered []protocol.Entry
 	// reported is set once the recovery scan's annulments were handed to
-	// a caller (the Recovered option or TakeRecovered), so they are
-	// recorded once.
+	// a caller (TakeRecovered), so they are reported once.
 	reported bool
 }
 
@@ -113,7 +115,7 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 	if a := allocators.m[key]; a != nil {
 		return a, nil
 	}
-	a := &Allocator{db: key, now: opts.Now, author: opts.Author, years: map[int]*numbering{}}
+	a := &Allocator{db: key, now: opts.Now, author: opts.Author, annulled: opts.Annulled, years: map[int]*numbering{}}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -132,12 +134,9 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 		if a.recovered, err = Recover(tx, start, a.author); err != nil {
 			return err
 		}
-		if opts.Recovered != nil {
-			a.reported = true
-			if len(a.recovered) > 0 {
-				if err := opts.Recovered(tx, a.recovered); err != nil {
-					return fmt.Errorf("the annulments of the recovery scan could not be recorded: %w", err)
-				}
+		if a.annulled != nil && len(a.recovered) > 0 {
+			if err := a.annulled(tx, a.recovered); err != nil {
+				return fmt.Errorf("the annulments of the recovery scan could not be recorded: %w", err)
 			}
 		}
 		a.latest, err = Floor(tx)
@@ -163,7 +162,8 @@ func AllocatorFor(db *bbolt.DB, opts AllocatorOptions) (*Allocator, error) {
 func (a *Allocator) Recovered() []protocol.Entry { return a.recovered }
 
 // TakeRecovered returns the recovery scan's annulments the first time it
-// is called, if no Recovered option recorded them already; nil after.
+// is called, nil after: for the caller's log (the Annulled option
+// recorded them with the scan).
 func (a *Allocator) TakeRecovered() []protocol.Entry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -387,7 +387,13 @@ func (a *Allocator) write(e protocol.Entry) (protocol.Entry, error) {
 		if e.Time.Before(floor) {
 			e = protocol.Annulment(e.Number, floor, e.Correspondent, e.Authorisation, e.Reason(), e.Ref)
 		}
-		return Write(tx, e)
+		if err := Write(tx, e); err != nil {
+			return err
+		}
+		if a.annulled != nil {
+			return a.annulled(tx, []protocol.Entry{e})
+		}
+		return nil
 	})
 	if err == nil {
 		a.Registered(e.Number)

@@ -109,7 +109,8 @@ func (v txView) Closings() ([]protocol.Closing, error) {
 // reservation; numbers reserved by a process that stopped are the holes
 // the scan finds at the next start.
 type Numbering struct {
-	db *bbolt.DB
+	db       *bbolt.DB
+	annulled func(*bbolt.Tx, []protocol.Entry) error
 
 	mu sync.Mutex
 	a  *Allocator
@@ -118,8 +119,11 @@ type Numbering struct {
 var _ protocol.Numbering = (*Numbering)(nil)
 
 // NewNumbering returns the numbering of db; nothing is read until it is
-// used.
-func NewNumbering(db *bbolt.DB) *Numbering { return &Numbering{db: db} }
+// used. annulled (nil: nothing) records the annulments it makes in their
+// own transaction (AllocatorOptions.Annulled): the hub's audit log.
+func NewNumbering(db *bbolt.DB, annulled func(*bbolt.Tx, []protocol.Entry) error) *Numbering {
+	return &Numbering{db: db, annulled: annulled}
+}
 
 // allocator returns the file's allocator, making it (and running the
 // recovery scan, dated at) on first use. A failed start is retried by
@@ -130,7 +134,7 @@ func (n *Numbering) allocator(at time.Time) (*Allocator, error) {
 	if n.a != nil {
 		return n.a, nil
 	}
-	a, err := AllocatorFor(n.db, AllocatorOptions{Start: at})
+	a, err := AllocatorFor(n.db, AllocatorOptions{Start: at, Annulled: n.annulled})
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +197,7 @@ func (n *Numbering) CloseDay(ctx context.Context, d protocol.Day, at time.Time) 
 }
 
 // Recover returns the annulments of the recovery scan the file's
-// allocator ran when it started in this process (once, unless the
-// certificate store's start recorded them already), and writes the
+// allocator ran when it started in this process (once), and writes the
 // annulments still waiting. Numbers in flight in this process are the
 // allocator's to settle, so no further scan runs while it holds the file.
 func (n *Numbering) Recover(ctx context.Context, at time.Time) ([]protocol.Entry, error) {
