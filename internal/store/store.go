@@ -29,6 +29,7 @@ import (
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/reminder"
 )
 
 // Store is the hub's storage.
@@ -102,7 +103,13 @@ type Tx interface {
 	// them (issue 17); a certificate obtained by a delegate records its
 	// use in the transaction that issues it.
 	Delegations() delegation.Tx
+	// Reminders is the citizens' choices of channel per kind of reminder;
+	// reminder.Enqueue reads them in the transaction that queues a
+	// reminder (Tx is a reminder.Txs).
+	Reminders() reminder.Tx
 }
+
+var _ reminder.Txs = Tx(nil)
 
 // ErrReadOnly is a change attempted in a View.
 var ErrReadOnly = errors.New("read-only transaction")

@@ -28,6 +28,7 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/reminder"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
@@ -41,6 +42,7 @@ import (
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 	"github.com/sportello/sportello/internal/store/bolt/protobolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+	"github.com/sportello/sportello/internal/store/bolt/reminderbolt"
 )
 
 // Store is the hub's bbolt file seen as a store.Store.
@@ -326,6 +328,9 @@ func (t *tx) Certificates() certificate.Tx { return certbolt.In(t.btx) }
 
 // Delegations is delegationbolt's view of t.
 func (t *tx) Delegations() delegation.Tx { return delegationbolt.In(t.btx) }
+
+// Reminders is reminderbolt's view of t.
+func (t *tx) Reminders() reminder.Tx { return reminderbolt.In(t.btx) }
 
 // Operators is the operators' view of the transaction.
 func (t *tx) Operators() operators.Tx { return opbolt.In(t.btx) }
