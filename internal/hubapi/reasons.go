@@ -8,6 +8,7 @@ import (
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
+	"github.com/sportello/sportello/internal/request"
 )
 
 // Reasons lists every reason code a kiosk may read in a Problem from this
@@ -55,6 +56,8 @@ func Reasons() []string {
 		"conflict", "invalid", "idempotency_conflict", reasonBacklog, "enrolment_code_invalid", "enrolment_code_used",
 		"enrolment_code_expired", "key_in_use", "metrics_token_required", "metrics_forbidden",
 	}
+	// request: the demographic requests' refusals (issue 17).
+	rs = append(rs, request.Reasons()...)
 	// httpsig: the signed request's checks.
 	for _, r := range []httpsig.Reason{
 		httpsig.ReasonMissingSignature, httpsig.ReasonMalformedSignatureInput, httpsig.ReasonMalformedSignature,

@@ -30,6 +30,7 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/reminder"
+	"github.com/sportello/sportello/internal/request"
 )
 
 // Store is the hub's storage.
@@ -107,6 +108,10 @@ type Tx interface {
 	// reminder.Enqueue reads them in the transaction that queues a
 	// reminder (Tx is a reminder.Txs).
 	Reminders() reminder.Tx
+	// Requests is the demographic requests filed with the registry office
+	// (issue 17): a request commits with its protocol entry and audit
+	// entries, and its acceptance with the registry's change.
+	Requests() request.Tx
 }
 
 var _ reminder.Txs = Tx(nil)

@@ -26,6 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/request"
 	"github.com/sportello/sportello/internal/settlement"
 )
 
@@ -81,6 +82,14 @@ var sentinels = []sentinel{
 	{certificate.ErrIdempotency, fault.Conflict, ReasonIdempotencyConflict},
 	{certificate.ErrPDFExpired, fault.Gone, api.ReasonPDFExpired},
 	{certificate.ErrNotFound, fault.NotFound, ReasonNotFound},
+
+	// The demographic requests (package request); their refusals of a
+	// form are *fault.Error already.
+	{request.ErrNotFound, fault.NotFound, request.ReasonNotFound},
+	{request.ErrStale, fault.Conflict, request.ReasonStale},
+	{request.ErrTransition, fault.Conflict, request.ReasonState},
+	{request.ErrExists, fault.Conflict, ReasonConflict},
+	{request.ErrInvalid, fault.Invalid, ReasonInvalid},
 
 	// The registry.
 	{registry.ErrNotFound, fault.NotFound, ReasonNotFound},

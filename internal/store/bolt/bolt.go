@@ -29,6 +29,7 @@ import (
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/reminder"
+	"github.com/sportello/sportello/internal/request"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
@@ -43,6 +44,7 @@ import (
 	"github.com/sportello/sportello/internal/store/bolt/protobolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/store/bolt/reminderbolt"
+	"github.com/sportello/sportello/internal/store/bolt/requestbolt"
 )
 
 // Store is the hub's bbolt file seen as a store.Store.
@@ -334,3 +336,6 @@ func (t *tx) Reminders() reminder.Tx { return reminderbolt.In(t.btx) }
 
 // Operators is the operators' view of the transaction.
 func (t *tx) Operators() operators.Tx { return opbolt.In(t.btx) }
+
+// Requests is requestbolt's view of t.
+func (t *tx) Requests() request.Tx { return requestbolt.In(t.btx) }

@@ -1,0 +1,9 @@
+package bolt
+
+import (
+	"testing"
+
+	"github.com/sportello/sportello/internal/request/requesttest"
+)
+
+func TestRequests(t *testing.T) { requesttest.Run(t, openHub, sameHub) }
