@@ -239,7 +239,7 @@ func TestBadFilingsLeaveNothing(t *testing.T) {
 			[]request.File{{Name: "doc.pdf", Data: []byte("%PDF-1.4 atto")}}, request.ReasonContradictory},
 		"a residence change from this comune": {request.ResidenceChange, request.Form{Residence: &request.ResidenceForm{Origin: request.FromComune, OriginPlace: "F205",
 			Persons: []request.Mover{{CF: p.CF}}, NewAddress: request.NewAddress{Street: street, Number: "1"}, Statement: true}}, nil, request.ReasonContradictory},
-		"a convivenza with oneself": {request.Cohabitation, request.Form{Cohabit: &request.CohabitForm{Action: request.CohabitStart, Partners: [2]string{p.CF, p.CF}, Statement: true}}, nil, request.ReasonContradictory},
+		"a convivenza with oneself":              {request.Cohabitation, request.Form{Cohabit: &request.CohabitForm{Action: request.CohabitStart, Partners: [2]string{p.CF, p.CF}, Statement: true}}, nil, request.ReasonContradictory},
 		"a historical certificate in the future": {request.Historical, request.Form{Historical: &request.HistoricalForm{SubjectCF: p.CF, What: "stato_di_famiglia", Date: "2030-01-01", Purpose: "successione"}}, nil, request.ReasonFieldInvalid},
 	} {
 		fl := f.counter(p.CF)
