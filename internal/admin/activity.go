@@ -55,7 +55,7 @@ func (c *Console) activityPage(w http.ResponseWriter, r *http.Request) {
 	for i, d := range dayList {
 		recs, err := c.Certs.ByDay(d)
 		if err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 		for _, rec := range recs {
@@ -96,7 +96,7 @@ func (c *Console) activityPage(w http.ResponseWriter, r *http.Request) {
 
 	events, err := c.Staff.Events(d.From, d.To)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	refused, unknown, revoked, sig := make([]int, days), make([]int, days), make([]int, days), make([]int, days)

@@ -34,7 +34,6 @@ import (
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/fault"
-	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/settlement"
@@ -268,13 +267,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	t := c.tmpl[v.Lang][name]
 	if t == nil {
 		c.log().Error("admin: no template", "name", name)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		http.Error(w, "internal error", fault.Internal.Status())
 		return
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		c.log().Error("admin: template", "name", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		http.Error(w, "internal error", fault.Internal.Status())
 		return
 	}
 	securityHeaders(w)
@@ -304,31 +303,6 @@ func securityHeaders(w http.ResponseWriter) {
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
-}
-
-// fail shows an error page with one sentence.
-func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
-	v := c.newView(r, "error.title")
-	if status >= 500 {
-		c.log().Error("admin", "method", r.Method, "path", r.URL.Path, "err", err)
-		v.Error = tr(v.Lang, "error.internal")
-	} else {
-		v.Error = err.Error()
-	}
-	c.render(w, r, status, "error", v)
-}
-
-// statusOf is the HTTP status of err, by the hub's one table of errors
-// (hubfault), which the API answers with too.
-func statusOf(err error) int {
-	k, _ := hubfault.Of(err)
-	return k.Status()
-}
-
-// badInput is a form value the console refuses: the request's content
-// refused (fault.Invalid, 422 unless the page says otherwise).
-func badInput(msg string) error {
-	return fault.New(fault.Invalid, hubfault.ReasonInvalid, msg)
 }
 
 // redirect answers a POST with 303 to a page of this site, with a flash

@@ -370,8 +370,8 @@ func TestOversizeFormRefused(t *testing.T) {
 	f := newFixture(t)
 	big := url.Values{"user": {"admin"}, "password": {"x"}, "junk": {strings.Repeat("A", maxFormBytes+1)}}
 	resp, body := post(t, f.client(t), f.srv.URL+"/admin/login", big)
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, tr("it", "error.form_size")) {
-		t.Errorf("anonymous oversize log-in form: %s, want 413 with %q", resp.Status, tr("it", "error.form_size"))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, reasonText("it", "form_too_large")) {
+		t.Errorf("anonymous oversize log-in form: %s, want 413 with %q", resp.Status, reasonText("it", "form_too_large"))
 	}
 	c, csrf := f.login(t, "admin")
 	big.Set("csrf", csrf)

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -68,13 +68,12 @@ func (c *Console) openAlerts(r *http.Request) (int, error) {
 }
 
 func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request) {
-	c.showAlerts(w, r, http.StatusOK, "")
+	c.showAlerts(w, r, nil)
 }
 
-// showAlerts renders the page, with msg as its error when not empty.
-func (c *Console) showAlerts(w http.ResponseWriter, r *http.Request, status int, msg string) {
+// showAlerts renders the page, with refusal said on it when not nil.
+func (c *Console) showAlerts(w http.ResponseWriter, r *http.Request, refusal error) {
 	v := c.newView(r, "nav.alerts")
-	v.Error = msg
 	d := alertsData{Closed: r.URL.Query().Get("all") == "1"}
 	if v.User != nil {
 		d.CanReview, d.CanEdit = v.User.Role.Can(staff.ManageOperators), v.User.Role.Can(staff.ManageCity) && c.Settings != nil
@@ -82,7 +81,7 @@ func (c *Console) showAlerts(w http.ResponseWriter, r *http.Request, status int,
 	if c.Limits != nil {
 		all, err := c.Limits.Store.Alerts(r.Context())
 		if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 		shops := map[string]string{}
@@ -126,7 +125,7 @@ func (c *Console) showAlerts(w http.ResponseWriter, r *http.Request, status int,
 	if c.Settings != nil {
 		stored, err := c.Settings.Stored()
 		if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 		cur := stored.Effective(c.Settings.Defaults)
@@ -141,7 +140,7 @@ func (c *Console) showAlerts(w http.ResponseWriter, r *http.Request, status int,
 		sort.SliceStable(d.History, func(i, j int) bool { return d.History[i].At.After(d.History[j].At) })
 	}
 	v.Data = d
-	c.render(w, r, status, "alerts", v)
+	c.renderOr(w, r, "alerts", v, refusal)
 }
 
 // alertReview is staff's review of a device the limits flagged: its open
@@ -150,31 +149,30 @@ func (c *Console) showAlerts(w http.ResponseWriter, r *http.Request, status int,
 // note is required: it is what a later review reads.
 func (c *Console) alertReview(w http.ResponseWriter, r *http.Request) {
 	if c.Limits == nil {
-		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no limits"))
+		c.fail(w, r, refused(fault.NotFound, "no_limits"))
 		return
 	}
 	key := r.PathValue("key")
 	note := strings.TrimSpace(r.PostFormValue("note"))
-	lang := langOf(r)
 	if note == "" {
-		c.showAlerts(w, r, http.StatusUnprocessableEntity, tr(lang, "alerts.noteneeded"))
+		c.showAlerts(w, r, refused(fault.Invalid, "alert_note_required"))
 		return
 	}
 	by := "staff:" + userOf(r)
 	dev, err := c.Operators.Device(key)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	if dev.Status == operators.DeviceSuspended {
 		if _, err := c.Operators.ReinstateDevice(key, by, note); err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 	}
 	closed, err := c.Limits.Reinstate(r.Context(), key, by, note)
 	if err != nil && !errors.Is(err, limits.ErrNotFound) {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: device reviewed after the limits' alerts", "key_id", key, "alerts_closed", len(closed),
@@ -195,13 +193,13 @@ func (c *Console) limitsSet(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			c.showAlerts(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("%s: %q is not a whole number", f.Name, v))
+			c.showAlerts(w, r, refused(fault.Invalid, "not_whole_number", f.Name, v))
 			return
 		}
 		e.Limits[f.Name] = n
 	}
 	if len(e.Limits) == 0 {
-		c.showAlerts(w, r, http.StatusUnprocessableEntity, tr(langOf(r), "alerts.nothing"))
+		c.showAlerts(w, r, refused(fault.Invalid, "limits_unchanged"))
 		return
 	}
 	if !c.applySettings(w, r, e, c.showAlerts) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/frontdoor"
 )
 
@@ -52,7 +54,7 @@ func (c *Console) require(perm staff.Permission, h http.HandlerFunc) http.Handle
 			return
 		}
 		if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &authInfo{acc: acc, sess: sess, token: ck.Value}))
@@ -62,12 +64,12 @@ func (c *Console) require(perm staff.Permission, h http.HandlerFunc) http.Handle
 				return
 			}
 			if !sameSite(r) || !tokensEqual(r.PostFormValue("csrf"), sess.CSRF) {
-				c.fail(w, r, http.StatusForbidden, badInput(tr(langOf(r), "error.csrf")))
+				c.fail(w, r, refused(fault.Forbidden, "csrf_failed"))
 				return
 			}
 		}
 		if perm != "" && !acc.Role.Can(perm) {
-			c.fail(w, r, http.StatusForbidden, badInput(tr(langOf(r), "error.forbidden")))
+			c.fail(w, r, refused(fault.Forbidden, "role_forbidden"))
 			return
 		}
 		h(w, r)
@@ -76,7 +78,7 @@ func (c *Console) require(perm staff.Permission, h http.HandlerFunc) http.Handle
 
 func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		c.fail(w, r, http.StatusUnauthorized, badInput(tr(langOf(r), "error.session")))
+		c.fail(w, r, refused(fault.Unauthenticated, "session_expired"))
 		return
 	}
 	http.Redirect(w, r, "/admin/login?next="+urlQuery(r.URL.RequestURI()), http.StatusSeeOther)
@@ -99,27 +101,25 @@ type loginView struct {
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	c.showLogin(w, r, http.StatusOK, loginView{User: r.URL.Query().Get("user"), Next: r.URL.Query().Get("next")}, "", "")
+	c.showLogin(w, r, loginView{User: r.URL.Query().Get("user"), Next: r.URL.Query().Get("next")}, nil)
 }
 
 // showLogin renders the form with a fresh log-in CSRF token, kept in a
 // cookie and a hidden field: a forged cross-site log-in carries neither.
-func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, lv loginView, reason, msg string) {
+func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, lv loginView, refusal error) {
 	tok, err := staff.RandomToken(c.Rand)
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	setCookie(w, r, loginCookie, tok, "/admin/", 600)
 	lv.Token = tok
 	v := c.newView(r, "login.title")
-	v.Error, v.Reason = msg, reason
 	v.Data = lv
-	c.render(w, r, status, "login", v)
+	c.renderOr(w, r, "login", v, refusal)
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	lang := langOf(r)
 	if err := r.ParseForm(); err != nil {
 		c.formFailed(w, r, err)
 		return
@@ -127,21 +127,22 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	lv := loginView{User: strings.TrimSpace(r.PostFormValue("user")), Next: r.PostFormValue("next")}
 	ck, err := r.Cookie(loginCookie)
 	if err != nil || !sameSite(r) || !tokensEqual(ck.Value, r.PostFormValue("csrf")) {
-		c.showLogin(w, r, http.StatusForbidden, lv, "login_expired", tr(lang, "login.expired"))
+		c.showLogin(w, r, lv, refused(fault.Forbidden, "login_expired"))
 		return
 	}
 	token, _, _, err := c.Staff.Login(r.Context(), staff.Attempt{User: lv.User, Password: r.PostFormValue("password"), Code: r.PostFormValue("code"), From: clientAddr(r)})
 	if err != nil {
 		// One answer for a wrong password, an unknown user name and a
 		// disabled account: the page does not tell which names exist.
-		reason, status, msg := c.loginRefusal(w, lang, err)
-		if status == 0 {
-			c.fail(w, r, http.StatusInternalServerError, err)
+		why := c.loginRefusal(w, err)
+		if why == nil {
+			c.fail(w, r, err)
 			return
 		}
+		_, reason := hubfault.Of(why)
 		c.log().Info("admin: failed log-in", "user", lv.User, "from", clientAddr(r), "reason", reason)
 		lv.NeedCode = reason == "login_code_required"
-		c.showLogin(w, r, status, lv, reason, msg)
+		c.showLogin(w, r, lv, why)
 		return
 	}
 	clearCookie(w, r, loginCookie, "/admin/")
@@ -154,27 +155,27 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// loginRefusal maps a refused log-in or password confirmation to its
-// reason code, status and sentence, and sets Retry-After when waiting
-// helps; status 0 means err is no refusal but a failure of the hub.
-func (c *Console) loginRefusal(w http.ResponseWriter, lang string, err error) (reason string, status int, msg string) {
+// loginRefusal is the console's refusal of a log-in or password
+// confirmation that err refused, and sets Retry-After when waiting helps;
+// nil means err is no refusal but a failure of the hub.
+func (c *Console) loginRefusal(w http.ResponseWriter, err error) error {
 	var locked *staff.LockedError
 	switch {
 	case errors.As(err, &locked):
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(locked.Until.Sub(c.now()).Seconds())))))
-		return "login_locked", http.StatusTooManyRequests, trf(lang, "login.locked", locked.Until.In(romeZone()).Format("15:04"))
+		return refused(fault.TooMany, "login_locked", locked.Until.In(romeZone()).Format("15:04"))
 	case errors.Is(err, staff.ErrBusy):
 		// The hub's own load, not this client's doing: 503, not 429.
 		w.Header().Set("Retry-After", "1")
-		return "login_busy", http.StatusServiceUnavailable, tr(lang, "login.busy")
+		return refused(fault.Unavailable, "login_busy")
 	case errors.Is(err, staff.ErrTOTPMissing):
-		return "login_code_required", http.StatusUnauthorized, tr(lang, "login.needcode")
+		return refused(fault.Unauthenticated, "login_code_required")
 	case errors.Is(err, staff.ErrBadLogin), errors.Is(err, staff.ErrDisabled):
-		return "login_failed", http.StatusUnauthorized, tr(lang, "login.failed")
+		return refused(fault.Unauthenticated, "login_failed")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "login_busy", http.StatusServiceUnavailable, tr(lang, "login.busy")
+		return refused(fault.Unavailable, "login_busy")
 	}
-	return "", 0, ""
+	return nil
 }
 
 // clientAddr is frontdoor.ClientAddr, the zero Addr when it cannot be
@@ -187,7 +188,7 @@ func clientAddr(r *http.Request) netip.Addr {
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
 		if err := c.Staff.Logout(ck.Value); err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 	}
@@ -209,8 +210,8 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
 // larger than maxFormBytes, 400 otherwise.
 func (c *Console) formFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		c.fail(w, r, http.StatusRequestEntityTooLarge, badInput(tr(langOf(r), "error.form_size")))
+		c.fail(w, r, refused(fault.TooLarge, "form_too_large"))
 		return
 	}
-	c.fail(w, r, http.StatusBadRequest, badInput(tr(langOf(r), "error.form")))
+	c.fail(w, r, refused(fault.Malformed, "form_unreadable"))
 }

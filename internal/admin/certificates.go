@@ -14,6 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
@@ -75,15 +76,12 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	refuse := func(status int, reason, msg string) {
-		v.Error, v.Reason = msg, reason
-		c.render(w, r, status, "certificates", v)
-	}
+	refuse := func(err error) { c.renderRefused(w, r, "certificates", v, err) }
 	// A day: the list shows no personal data.
 	if day, ok := parseDayInput(d.Q); ok {
 		recs, err := c.Certs.ByDay(day)
 		if err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 		d.Kind, d.Day = "day", day.String()
@@ -97,16 +95,16 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(d.Q, "/") {
 		n, err := parseProtocolInput(d.Q)
 		if err != nil {
-			refuse(http.StatusUnprocessableEntity, "bad_protocol", trf(v.Lang, "cert.badprotocol", d.Q))
+			refuse(refused(fault.Invalid, "bad_protocol", d.Q))
 			return
 		}
 		rec, err := c.Certs.ByProtocol(n)
 		if errors.Is(err, certificate.ErrNotFound) {
-			refuse(http.StatusNotFound, "certificate_not_found", trf(v.Lang, "cert.noprotocol", n.String()))
+			refuse(refused(fault.NotFound, "certificate_not_found", n.String()))
 			return
 		}
 		if err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 		http.Redirect(w, r, certURL(rec.ID, d.Purpose), http.StatusSeeOther)
@@ -119,29 +117,29 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, certURL(rec.ID, d.Purpose), http.StatusSeeOther)
 		return
 	} else if pe := (*certificate.PurgedError)(nil); errors.As(err, &pe) {
-		refuse(http.StatusGone, "certificate_purged", trf(v.Lang, "cert.purged", pe.ID, pe.Issued.Italian(), pe.At.In(operators.Rome).Format("02/01/2006")))
+		refuse(refused(fault.Gone, "certificate_purged", pe.ID, pe.Issued.Italian(), pe.At.In(operators.Rome).Format("02/01/2006")))
 		return
 	} else if !errors.Is(err, certificate.ErrNotFound) {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	// Then it must be a codice fiscale.
 	if len(code) != 16 {
-		refuse(http.StatusUnprocessableEntity, "bad_query", trf(v.Lang, "cert.badquery", d.Q))
+		refuse(refused(fault.Invalid, "bad_query", d.Q))
 		return
 	}
 	if ex := explainCF(code, v.Lang); ex != nil {
 		d.CF = ex
-		refuse(http.StatusUnprocessableEntity, "invalid_cf", trf(v.Lang, "cert.notfoundorcf", code))
+		refuse(refused(fault.Invalid, "invalid_cf"))
 		return
 	}
 	if !purposeOK(d.Purpose) {
-		refuse(http.StatusUnprocessableEntity, "purpose_required", tr(v.Lang, "persons.needpurpose"))
+		refuse(refused(fault.Invalid, "purpose_required"))
 		return
 	}
 	recs, err := c.Certs.ByCF(code, certListLimit)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	// The list names the person each certificate is about: someone else
@@ -157,7 +155,7 @@ func (c *Console) certificateSearch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := c.reads().RecordAll(r.Context(), es); err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	d.Kind, d.Q, d.Records, d.Limited = "cf", code, c.rows(recs), len(recs) == certListLimit
@@ -257,7 +255,7 @@ func (c *Console) certificatePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := c.auditCertificate(r, &d.Rec, purpose, "certificato "+d.Rec.ID); err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	c.render(w, r, http.StatusOK, "certificate", v)
@@ -269,15 +267,14 @@ func (c *Console) loadCertificate(w http.ResponseWriter, r *http.Request, purpos
 	id := r.PathValue("id")
 	rec, err := c.Certs.Get(id)
 	if err != nil {
-		lang := langOf(r)
 		var pe *certificate.PurgedError
 		switch {
 		case errors.As(err, &pe):
-			c.refusal(w, r, http.StatusGone, "certificate_purged", trf(lang, "cert.purged", pe.ID, pe.Issued.Italian(), pe.At.In(operators.Rome).Format("02/01/2006")))
+			c.fail(w, r, refused(fault.Gone, "certificate_purged", pe.ID, pe.Issued.Italian(), pe.At.In(operators.Rome).Format("02/01/2006")))
 		case errors.Is(err, certificate.ErrNotFound):
-			c.refusal(w, r, http.StatusNotFound, "certificate_not_found", trf(lang, "cert.notfound", id))
+			c.fail(w, r, refused(fault.NotFound, "certificate_not_found", id))
 		default:
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 		}
 		return nil, false
 	}
@@ -292,13 +289,6 @@ func (c *Console) loadCertificate(w http.ResponseWriter, r *http.Request, purpos
 		}
 	}
 	return d, true
-}
-
-// refusal shows the error page with a reason code.
-func (c *Console) refusal(w http.ResponseWriter, r *http.Request, status int, reason, msg string) {
-	v := c.newView(r, "error.title")
-	v.Error, v.Reason = msg, reason
-	c.render(w, r, status, "error", v)
 }
 
 // auditCertificate records a staff read of rec: one entry for its
@@ -324,22 +314,21 @@ func (c *Console) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lang := langOf(r)
 	if d.Purpose == "" {
-		c.refusal(w, r, http.StatusUnprocessableEntity, "purpose_required", tr(lang, "persons.needpurpose"))
+		c.fail(w, r, refused(fault.Invalid, "purpose_required"))
 		return
 	}
 	pdf, err := c.Certs.PDF(d.Rec.ID)
 	switch {
 	case errors.Is(err, certificate.ErrPDFExpired):
-		c.refusal(w, r, http.StatusGone, "pdf_expired", trf(lang, "cert.pdfgone", d.Rec.PDFDeleted.In(operators.Rome).Format("02/01/2006")))
+		c.fail(w, r, refused(fault.Gone, "pdf_expired"))
 		return
 	case err != nil:
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	if err := c.auditCertificate(r, &d.Rec, d.Purpose, "PDF del certificato "+d.Rec.ID); err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pdf")
@@ -356,7 +345,6 @@ const maxRevokeReason = 500
 // revokes. Both carry the session's CSRF token (require). The revocation
 // is written to the access log with who revoked and why.
 func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
-	lang := langOf(r)
 	purpose := strings.TrimSpace(r.PostFormValue("purpose"))
 	d, ok := c.loadCertificate(w, r, purpose)
 	if !ok {
@@ -375,36 +363,33 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 	// show renders the certificate's page, which with a purpose names
 	// whose certificate it is: like certificatePage it writes the read to
 	// the access log first.
-	show := func(status int) {
+	show := func(refusal error) {
 		if d.Purpose != "" {
 			if err := c.auditCertificate(r, &d.Rec, d.Purpose, "certificato "+d.Rec.ID+" (revoca)"); err != nil {
-				c.fail(w, r, http.StatusInternalServerError, err)
+				c.fail(w, r, err)
 				return
 			}
 		}
-		c.render(w, r, status, "certificate", v)
+		c.renderOr(w, r, "certificate", v, refusal)
 	}
 	switch {
 	case d.Rec.Status == certificate.Revoked:
-		v.Error, v.Reason = trf(lang, "cert.already", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")), "already_revoked"
-		show(http.StatusConflict)
+		show(refused(fault.Conflict, "already_revoked", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")))
 		return
 	case len([]rune(reason)) < 5 || len(reason) > maxRevokeReason:
-		v.Error, v.Reason = tr(lang, "cert.needreason"), "revoke_reason_required"
-		show(http.StatusUnprocessableEntity)
+		show(refused(fault.Invalid, "revoke_reason_required"))
 		return
 	case certificate.CheckRevocation(reason, who) != nil:
-		v.Error, v.Reason = tr(lang, "cert.badtext"), certificate.ReasonRevocationBadText
-		show(http.StatusUnprocessableEntity)
+		show(refused(fault.Invalid, certificate.ReasonRevocationBadText))
 		return
 	case r.PostFormValue("confirm") != "1":
 		d.Confirm = true
-		show(http.StatusOK)
+		show(nil)
 		return
 	}
 	if err := c.reads().Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 		Purpose: "revoca del certificato: " + reason, Subject: d.Rec.SubjectCF, Data: "revoca del certificato " + d.Rec.ID, Channel: "admin", Request: d.Rec.ID}); err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	rec, err := c.Certs.Revoke(d.Rec.ID, reason, who, c.now())
@@ -414,12 +399,11 @@ func (c *Console) certificateRevoke(w http.ResponseWriter, r *http.Request) {
 		if rec.Status == certificate.Revoked {
 			d.Rec = rec
 		}
-		v.Error, v.Reason = trf(lang, "cert.already", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")), "already_revoked"
-		show(http.StatusConflict)
+		show(refused(fault.Conflict, "already_revoked", d.Rec.RevokedAt.In(operators.Rome).Format("02/01/2006 15:04")))
 		return
 	}
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: certificate revoked", "id", rec.ID, "protocol", rec.Protocol, "by", who, "reason", reason)
@@ -447,8 +431,7 @@ func (c *Console) registerDay(w http.ResponseWriter, r *http.Request, v *view) (
 	if s := strings.TrimSpace(q.Get("day")); s != "" {
 		var ok bool
 		if day, ok = parseDayInput(s); !ok {
-			v.Error, v.Reason = trf(v.Lang, "register.badday", s), "bad_day"
-			c.render(w, r, http.StatusUnprocessableEntity, "register", v)
+			c.renderRefused(w, r, "register", v, refused(fault.Invalid, "bad_day", s))
 			return nil, false
 		}
 	}
@@ -459,21 +442,20 @@ func (c *Console) registerDay(w http.ResponseWriter, r *http.Request, v *view) (
 		return nil, false
 	}
 	if !purposeOK(d.Purpose) {
-		v.Error, v.Reason = tr(v.Lang, "persons.needpurpose"), "purpose_required"
-		c.render(w, r, http.StatusUnprocessableEntity, "register", v)
+		c.renderRefused(w, r, "register", v, refused(fault.Invalid, "purpose_required"))
 		return nil, false
 	}
 	var es []protocol.Entry
 	err := c.Stores.View(r.Context(), func(tx store.Tx) (err error) { es, err = tx.Protocol().Day(day); return err })
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return nil, false
 	}
 	// The register's correspondents are the requesters' codes; its
 	// certificates are about their subjects.
 	recs, err := c.Certs.ByDay(day)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return nil, false
 	}
 	var audits []audit.Entry
@@ -489,7 +471,7 @@ func (c *Console) registerDay(w http.ResponseWriter, r *http.Request, v *view) (
 	}
 	if len(audits) > 0 {
 		if err := c.reads().RecordAll(r.Context(), audits); err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return nil, false
 		}
 	}
@@ -517,7 +499,7 @@ func (c *Console) registerCSV(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	sum, err := protocol.WriteCSV(&buf, day, d.Entries)
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/retention"
@@ -35,7 +35,7 @@ func (c *Console) feeCapSet(w http.ResponseWriter, r *http.Request) {
 	}
 	cents, err := parseEuro(r.PostFormValue("cap"))
 	if err != nil {
-		c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+		c.showFees(w, r, err)
 		return
 	}
 	capCents := int(cents)
@@ -68,7 +68,7 @@ func (c *Console) offlineSet(w http.ResponseWriter, r *http.Request) {
 	if v := field("sale"); v != "" {
 		cents, err := parseEuroUpTo(v, operators.MaxOfflineOperationCents/100)
 		if err != nil {
-			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+			c.showFees(w, r, err)
 			return
 		}
 		e.OfflineOperationCents = &cents
@@ -76,17 +76,17 @@ func (c *Console) offlineSet(w http.ResponseWriter, r *http.Request) {
 	if v := field("total"); v != "" {
 		cents, err := parseEuroUpTo(v, operators.MaxOfflineTotalCents/100)
 		if err != nil {
-			c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+			c.showFees(w, r, err)
 			return
 		}
 		e.OfflineTotalCents = &cents
 	}
 	if err := wholeNumbers(r, []intField{{"count", &e.OfflineCount}, {"hours", &e.OfflineAgeHours}}); err != nil {
-		c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+		c.showFees(w, r, err)
 		return
 	}
 	if e.Empty() {
-		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one offline limit to change")
+		c.showFees(w, r, refused(fault.Invalid, "setting_unchanged"))
 		return
 	}
 	if !c.applySettings(w, r, e, c.showFees) {
@@ -115,11 +115,11 @@ func (c *Console) retentionSet(w http.ResponseWriter, r *http.Request) {
 	}
 	var e city.Edit
 	if err := wholeNumbers(r, []intField{{"months", &e.RetentionRecordsMonths}, {"pdfdays", &e.RetentionPDFDays}}); err != nil {
-		c.showFees(w, r, http.StatusUnprocessableEntity, err.Error())
+		c.showFees(w, r, err)
 		return
 	}
 	if e.Empty() {
-		c.showFees(w, r, http.StatusUnprocessableEntity, "give at least one retention period to change")
+		c.showFees(w, r, refused(fault.Invalid, "setting_unchanged"))
 		return
 	}
 	if !c.applySettings(w, r, e, c.showFees) {
@@ -133,7 +133,7 @@ func (c *Console) retentionSet(w http.ResponseWriter, r *http.Request) {
 // none with a 404, and reports whether there are settings to change.
 func (c *Console) haveSettings(w http.ResponseWriter, r *http.Request) bool {
 	if c.Settings == nil {
-		c.fail(w, r, http.StatusNotFound, badInput("this hub keeps no city settings"))
+		c.fail(w, r, refused(fault.NotFound, "no_settings"))
 		return false
 	}
 	return true
@@ -143,19 +143,15 @@ func (c *Console) haveSettings(w http.ResponseWriter, r *http.Request) bool {
 // city settings. A change the settings refuse (city.ErrInvalid) is shown
 // on the form's own page by show; any other failure is a server error.
 // It reports whether e was recorded.
-func (c *Console) applySettings(w http.ResponseWriter, r *http.Request, e city.Edit, show func(http.ResponseWriter, *http.Request, int, string)) bool {
+func (c *Console) applySettings(w http.ResponseWriter, r *http.Request, e city.Edit, show func(http.ResponseWriter, *http.Request, error)) bool {
 	_, err := c.Settings.Set(e, "staff:"+userOf(r))
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, city.ErrInvalid):
-		msg, reason := settingRefusal(langOf(r), err)
-		if reason != "" {
-			w.Header().Set(reasonHeader, reason)
-		}
-		show(w, r, http.StatusUnprocessableEntity, msg)
+		show(w, r, err)
 	default:
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 	}
 	return false
 }
@@ -178,7 +174,7 @@ func wholeNumbers(r *http.Request, fields []intField) error {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", v)
+			return refused(fault.Invalid, "not_whole_number", f.name, v)
 		}
 		*f.to = &n
 	}
@@ -255,10 +251,9 @@ func (c *Console) dirittiSet(w http.ResponseWriter, r *http.Request) {
 	}
 	now, err := c.certificateSettingsNow()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
-	lang := langOf(r)
 	e := city.Edit{Diritti: map[certificate.Channel]fees.Rates{}}
 	for _, row := range now.Diritti {
 		var rates fees.Rates
@@ -269,7 +264,7 @@ func (c *Console) dirittiSet(w http.ResponseWriter, r *http.Request) {
 			v := strings.TrimSpace(r.PostFormValue("diritti-" + string(row.Channel) + "-" + f.name))
 			cents, err := parseEuroUpTo(v, city.MaxDirittiCents/100)
 			if err != nil {
-				c.refuseSetting(w, r, "setting_amount", trf(lang, "city.setting_amount", v))
+				c.showFees(w, r, refused(fault.Invalid, "setting_amount", v))
 				return
 			}
 			*f.to = cents
@@ -279,7 +274,7 @@ func (c *Console) dirittiSet(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(e.Diritti) == 0 {
-		c.refuseSetting(w, r, "setting_unchanged", tr(lang, "city.setting_unchanged"))
+		c.showFees(w, r, refused(fault.Invalid, "setting_unchanged"))
 		return
 	}
 	if !c.applySettings(w, r, e, c.showFees) {
@@ -297,7 +292,7 @@ func (c *Console) bolloSet(w http.ResponseWriter, r *http.Request) {
 	}
 	now, err := c.certificateSettingsNow()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	var e city.Edit
@@ -310,11 +305,11 @@ func (c *Console) bolloSet(w http.ResponseWriter, r *http.Request) {
 			e.BirthMarriageExempt = &on
 		}
 	default:
-		c.fail(w, r, http.StatusBadRequest, badInput("the exemption is on or off"))
+		c.fail(w, r, refused(fault.Malformed, "form_unreadable"))
 		return
 	}
 	if e.Empty() {
-		c.refuseSetting(w, r, "setting_unchanged", tr(langOf(r), "city.setting_unchanged"))
+		c.showFees(w, r, refused(fault.Invalid, "setting_unchanged"))
 		return
 	}
 	if !c.applySettings(w, r, e, c.showFees) {
@@ -332,7 +327,7 @@ func (c *Console) certificateTextsSet(w http.ResponseWriter, r *http.Request) {
 	}
 	now, err := c.certificateSettingsNow()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	var e city.Edit
@@ -344,7 +339,7 @@ func (c *Console) certificateTextsSet(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if e.Empty() {
-		c.refuseSetting(w, r, "setting_unchanged", tr(langOf(r), "city.setting_unchanged"))
+		c.showFees(w, r, refused(fault.Invalid, "setting_unchanged"))
 		return
 	}
 	if !c.applySettings(w, r, e, c.showFees) {
@@ -354,22 +349,10 @@ func (c *Console) certificateTextsSet(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/admin/fees", "certificates")
 }
 
-// refuseSetting shows the fee page with msg, its reason code in the
-// Sportello-Reason header.
-func (c *Console) refuseSetting(w http.ResponseWriter, r *http.Request, reason, msg string) {
-	w.Header().Set(reasonHeader, reason)
-	c.showFees(w, r, http.StatusUnprocessableEntity, msg)
-}
-
-// settingRefusal is the sentence for a change the settings refused, in
-// the staff member's language when the catalogue has its reason (the
-// channel and field arguments translated too), else as the settings
-// wrote it; and its reason code.
-func settingRefusal(lang string, err error) (msg, reason string) {
-	var ce *city.Error
-	if !errors.As(err, &ce) || !knownKey(lang, "city."+ce.Reason) {
-		return err.Error(), ""
-	}
+// settingSentence is the sentence for a change the settings refused
+// (ce, whose reason the catalogue has), in the staff member's language,
+// the channel and field arguments translated too.
+func settingSentence(lang string, ce *city.Error) string {
 	args := make([]any, len(ce.Args))
 	for i, a := range ce.Args {
 		args[i] = a
@@ -383,5 +366,5 @@ func settingRefusal(lang string, err error) (msg, reason string) {
 	case strings.HasPrefix(ce.Reason, "setting_") && knownKey(lang, "fees.cert."+ce.Args[0]):
 		args[0] = tr(lang, "fees.cert."+ce.Args[0])
 	}
-	return trf(lang, "city."+ce.Reason, args...), ce.Reason
+	return reasonText(lang, ce.Reason, args...)
 }

@@ -34,7 +34,7 @@ func TestFeeCap(t *testing.T) {
 	}{
 		{"clerk", clerk, url.Values{"csrf": {clerkTok}, "cap": {"1,80"}}, http.StatusForbidden, "", 200},
 		{"no token", admin, url.Values{"cap": {"1,80"}}, http.StatusForbidden, "", 200},
-		{"not an amount", admin, url.Values{"csrf": {tok}, "cap": {"due"}}, http.StatusUnprocessableEntity, "not an amount", 200},
+		{"not an amount", admin, url.Values{"csrf": {tok}, "cap": {"due"}}, http.StatusUnprocessableEntity, "non è un importo in euro", 200},
 		{"below the agreement", admin, url.Values{"csrf": {tok}, "cap": {"1,20"}}, http.StatusUnprocessableEntity, "Edicola Test (1,50 EUR)", 200},
 		{"admin", admin, url.Values{"csrf": {tok}, "cap": {"1,80"}}, http.StatusSeeOther, "", 180},
 	}
@@ -149,10 +149,10 @@ func TestOfflineLimitsPage(t *testing.T) {
 	}{
 		{"clerk", clerk, url.Values{"csrf": {clerkTok}, "sale": {"20,00"}}, http.StatusForbidden, "", 5000},
 		{"no token", admin, url.Values{"sale": {"20,00"}}, http.StatusForbidden, "", 5000},
-		{"nothing", admin, url.Values{"csrf": {tok}}, http.StatusUnprocessableEntity, "at least one", 5000},
-		{"not an amount", admin, url.Values{"csrf": {tok}, "sale": {"venti"}}, http.StatusUnprocessableEntity, "not an amount", 5000},
+		{"nothing", admin, url.Values{"csrf": {tok}}, http.StatusUnprocessableEntity, "Nessun valore è cambiato", 5000},
+		{"not an amount", admin, url.Values{"csrf": {tok}, "sale": {"venti"}}, http.StatusUnprocessableEntity, "non è un importo in euro", 5000},
 		{"over the total", admin, url.Values{"csrf": {tok}, "sale": {"600,00"}}, http.StatusUnprocessableEntity, "above the offline total cap", 5000},
-		{"hours not a number", admin, url.Values{"csrf": {tok}, "hours": {"mezza"}}, http.StatusUnprocessableEntity, "whole number", 5000},
+		{"hours not a number", admin, url.Values{"csrf": {tok}, "hours": {"mezza"}}, http.StatusUnprocessableEntity, "non è un numero intero", 5000},
 		{"admin", admin, url.Values{"csrf": {tok}, "sale": {"20,00"}, "hours": {"8"}}, http.StatusSeeOther, "", 2000},
 	}
 	for _, tt := range tests {
@@ -198,9 +198,9 @@ func TestRetentionPage(t *testing.T) {
 	}{
 		{"clerk", clerk, url.Values{"csrf": {clerkTok}, "months": {"48"}}, http.StatusForbidden, "", 36, 30},
 		{"no token", admin, url.Values{"months": {"48"}}, http.StatusForbidden, "", 36, 30},
-		{"nothing", admin, url.Values{"csrf": {tok}}, http.StatusUnprocessableEntity, "at least one", 36, 30},
+		{"nothing", admin, url.Values{"csrf": {tok}}, http.StatusUnprocessableEntity, "Nessun valore è cambiato", 36, 30},
 		{"under 36 months", admin, url.Values{"csrf": {tok}, "months": {"12"}}, http.StatusUnprocessableEntity, "between 36 and 120 months", 36, 30},
-		{"not a number", admin, url.Values{"csrf": {tok}, "pdfdays": {"trenta"}}, http.StatusUnprocessableEntity, "whole number", 36, 30},
+		{"not a number", admin, url.Values{"csrf": {tok}, "pdfdays": {"trenta"}}, http.StatusUnprocessableEntity, "non è un numero intero", 36, 30},
 		{"admin", admin, url.Values{"csrf": {tok}, "months": {"48"}, "pdfdays": {"14"}}, http.StatusSeeOther, "", 48, 14},
 	}
 	for _, tt := range tests {
@@ -257,7 +257,7 @@ func TestCertificateSettings(t *testing.T) {
 		want       string // in the answer
 		reason     string // Sportello-Reason
 	}{
-		{"clerk", "diritti", clerk, url.Values{"csrf": {clerkTok}}, http.StatusForbidden, "", ""},
+		{"clerk", "diritti", clerk, url.Values{"csrf": {clerkTok}}, http.StatusForbidden, "", "role_forbidden"},
 		{"none at the counter", "diritti", admin, diritti("0,00/0,00", "0,52/0,26"), http.StatusUnprocessableEntity,
 			"Solo il chiosco self-service può non applicare diritti: sul canale «sportello dell&#39;esercente»", "diritti_none_not_allowed"},
 		{"exempt above in bollo", "diritti", admin, diritti("0,52/0,60", "0,52/0,26"), http.StatusUnprocessableEntity, "non possono superare quelli in bollo (0,52 EUR)", "diritti_exempt_above"},

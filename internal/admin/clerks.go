@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -22,15 +23,15 @@ func (c *Console) clerkAdd(w http.ResponseWriter, r *http.Request) {
 	k := &operators.Clerk{OperatorID: id, CF: r.PostFormValue("cf"), Name: r.PostFormValue("name"), NIS: r.PostFormValue("nis")}
 	var err error
 	if k.Trained, err = registry.ParseDate(strings.TrimSpace(r.PostFormValue("trained"))); err != nil {
-		c.fail(w, r, http.StatusUnprocessableEntity, badInput("the training date is not a date: "+err.Error()))
+		c.fail(w, r, refused(fault.Invalid, "date_invalid"))
 		return
 	}
 	if k.EnabledUntil, err = registry.ParseDate(strings.TrimSpace(r.PostFormValue("until"))); err != nil {
-		c.fail(w, r, http.StatusUnprocessableEntity, badInput("the enabled-until date is not a date: "+err.Error()))
+		c.fail(w, r, refused(fault.Invalid, "date_invalid"))
 		return
 	}
 	if err := c.Operators.AddClerk(k, "staff:"+userOf(r)); err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: clerk enabled", "operator", id, "clerk", k.ID, "by", userOf(r))
@@ -42,7 +43,7 @@ func (c *Console) clerkStatus(w http.ResponseWriter, r *http.Request) {
 	to := operators.ClerkStatus(r.PostFormValue("to"))
 	k, err := c.Operators.SetClerkStatus(id, to, "staff:"+userOf(r), strings.TrimSpace(r.PostFormValue("reason")))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: clerk status", "clerk", id, "to", to, "by", userOf(r))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sportello/sportello/internal/convention"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/store"
 )
 
@@ -30,28 +31,28 @@ func (c *Console) conventionSources() (convention.Sources, convention.City, erro
 func (c *Console) conventionKit(w http.ResponseWriter, r *http.Request) {
 	src, city, err := c.conventionSources()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	now := c.now()
 	k, err := convention.Gather(src, city, r.PathValue("id"), convention.Period{}, now)
 	switch {
 	case errors.Is(err, convention.ErrNoAgreement):
-		c.fail(w, r, http.StatusConflict, badInput(tr(langOf(r), "op.kit.noagreement")))
+		c.fail(w, r, refused(fault.Conflict, "no_agreement"))
 		return
 	case err != nil:
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	files, err := k.Files()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	dir := convention.DirName(k.Operator.ID, now)
 	zip, err := convention.Zip(dir, files, now)
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	download(w, "application/zip", dir+".zip", zip)

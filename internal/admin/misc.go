@@ -12,6 +12,8 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/totp"
 )
@@ -27,13 +29,13 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if s := q.Get("from"); s != "" {
 		if aq.From, err = protocol.ParseDay(s); err != nil {
-			c.fail(w, r, http.StatusUnprocessableEntity, badInput(err.Error()))
+			c.fail(w, r, refused(fault.Invalid, "bad_day", s))
 			return
 		}
 	}
 	if s := q.Get("to"); s != "" {
 		if aq.To, err = protocol.ParseDay(s); err != nil {
-			c.fail(w, r, http.StatusUnprocessableEntity, badInput(err.Error()))
+			c.fail(w, r, refused(fault.Invalid, "bad_day", s))
 			return
 		}
 	}
@@ -45,12 +47,12 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 		if aq.Subject != "" {
 			if err := c.reads().Record(r.Context(), audit.Entry{Time: c.now(), Actor: audit.Actor{Kind: audit.Staff, ID: userOf(r)},
 				Purpose: "controllo degli accessi ai dati (audit)", Subject: aq.Subject, Data: "registro degli accessi", Channel: "admin"}); err != nil {
-				c.fail(w, r, http.StatusInternalServerError, err)
+				c.fail(w, r, err)
 				return
 			}
 		}
 		if entries, err = c.auditLog(r).Search(aq, auditLimit); err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 	}
@@ -61,7 +63,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, audit.ErrBroken) {
 			broken = err
 		} else if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		} else {
 			verified = fmt.Sprintf("%d · %s", h.Seq, h.Hash)
@@ -84,7 +86,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) staffPage(w http.ResponseWriter, r *http.Request) {
 	as, err := c.Staff.Accounts()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	v := c.newView(r, "nav.staff")
@@ -98,7 +100,7 @@ func (c *Console) staffPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) staffAdd(w http.ResponseWriter, r *http.Request) {
 	role, err := staff.ParseRole(r.PostFormValue("role"))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	a, err := staff.NewAccount(c.Rand, strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("name"), role, r.PostFormValue("password"), c.now(), "staff:"+userOf(r))
@@ -106,7 +108,7 @@ func (c *Console) staffAdd(w http.ResponseWriter, r *http.Request) {
 		err = c.Staff.Add(a, false)
 	}
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: staff account added", "user", a.User, "role", a.Role, "by", userOf(r))
@@ -151,7 +153,7 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 	case "start":
 		secret, err := totp.NewSecret(c.Rand)
 		if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 		v.Data = setup(secret)
@@ -159,13 +161,13 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 	case "confirm":
 		secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(r.PostFormValue("secret"))
 		if err != nil || len(secret) < 10 {
-			c.fail(w, r, http.StatusUnprocessableEntity, badInput("the one-time code secret in the form is damaged; start again"))
+			c.fail(w, r, refused(fault.Invalid, "totp_secret_damaged"))
 			return
 		}
 		step, ok := staff.VerifyTOTP(secret, r.PostFormValue("code"), c.now(), 0)
 		if !ok {
-			v.Data, v.Error, v.Reason = setup(secret), tr(v.Lang, "account.badcode"), "totp_code_mismatch"
-			c.render(w, r, http.StatusUnprocessableEntity, "account", v)
+			v.Data = setup(secret)
+			c.renderRefused(w, r, "account", v, refused(fault.Invalid, "totp_code_mismatch"))
 			return
 		}
 		err = c.Staff.Reauth(r.Context(), attempt, func(acc *staff.Account) error {
@@ -192,24 +194,26 @@ func (c *Console) accountTOTP(w http.ResponseWriter, r *http.Request) {
 		c.log().Info("admin: one-time codes turned off", "user", a.User, "from", clientAddr(r))
 		redirect(w, r, "/admin/account", "totp_off")
 	default:
-		c.fail(w, r, http.StatusBadRequest, badInput("unknown action"))
+		c.fail(w, r, refused(fault.Malformed, "unknown_action"))
 	}
 }
 
 // reauthRefused shows the account page again with why the password (or
 // code) was not accepted.
 func (c *Console) reauthRefused(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	reason, status, msg := c.loginRefusal(w, v.Lang, err)
-	switch {
-	case status == 0:
-		c.fail(w, r, http.StatusInternalServerError, err)
+	why := c.loginRefusal(w, err)
+	if why == nil {
+		c.fail(w, r, err)
 		return
-	case reason == "login_failed" || reason == "login_code_required":
-		reason, status, msg = "reauth_failed", http.StatusForbidden, tr(v.Lang, "account.badpassword")
+	}
+	_, reason := hubfault.Of(why)
+	if reason == "login_failed" || reason == "login_code_required" {
+		// Signed in already: the password or code is wrong, and who
+		// is asking is known.
+		why, reason = refused(fault.Forbidden, "reauth_failed"), "reauth_failed"
 	}
 	c.log().Info("admin: password confirmation refused", "user", userOf(r), "from", clientAddr(r), "reason", reason)
-	v.Error, v.Reason = msg, reason
-	c.render(w, r, status, "account", v)
+	c.renderRefused(w, r, "account", v, why)
 }
 
 // qrSVG draws a QR code as SVG squares, for authenticator apps to scan.

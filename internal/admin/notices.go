@@ -37,7 +37,7 @@ func (c *Console) noticesPage(w http.ResponseWriter, r *http.Request) {
 	if c.Notices != nil {
 		items, err := c.Notices.List()
 		if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 		for _, it := range items {

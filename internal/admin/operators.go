@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
@@ -74,7 +74,7 @@ type dashboardData struct {
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	ops, err := c.Operators.List()
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	now := c.now()
@@ -91,7 +91,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		devs, err := c.Operators.Devices(o.ID)
 		if err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 		for _, dv := range devs {
@@ -105,20 +105,20 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	today, err := c.Certs.ByDay(protocol.DayOf(now))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	d.Today = len(today)
 	a, _, err := c.monthSettlements(settlement.MonthOf(now))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	d.MonthAmounts, d.Month = a, a.Certificates
 	d.Alerts = -1
 	if c.Limits != nil {
 		if d.Alerts, err = c.openAlerts(r); err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 	}
@@ -143,7 +143,7 @@ type operatorRow struct {
 func (c *Console) operatorList(w http.ResponseWriter, r *http.Request) {
 	ops, err := c.Operators.List()
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	filter := r.URL.Query().Get("status")
@@ -154,7 +154,7 @@ func (c *Console) operatorList(w http.ResponseWriter, r *http.Request) {
 		}
 		devs, err := c.Operators.Devices(o.ID)
 		if err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 		n := 0
@@ -269,7 +269,7 @@ func (c *Console) operatorData(r *http.Request, id string) (*operatorPageData, e
 func (c *Console) operatorPage(w http.ResponseWriter, r *http.Request) {
 	d, err := c.operatorData(r, r.PathValue("id"))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	v := c.newView(r, "operator.title")
@@ -292,12 +292,12 @@ func (c *Console) operatorStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	to, err := operators.ParseStatus(r.PostFormValue("to"))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if _, err := c.Operators.SetStatus(id, to, "staff:"+userOf(r), reason); err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: operator status", "operator", id, "to", to, "by", userOf(r))
@@ -308,13 +308,13 @@ func (c *Console) operatorCode(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	code, rec, err := c.Operators.IssueCode(id, "staff:"+userOf(r), operators.DefaultCodeTTL)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	c.log().Info("admin: enrolment code issued", "operator", id, "by", userOf(r))
 	d, err := c.operatorData(r, id)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	// The code is shown once, in this answer: only its hash is stored.
@@ -346,7 +346,7 @@ func (c *Console) operatorHours(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	redirect(w, r, "/admin/operators/"+id, "hours")
@@ -356,7 +356,7 @@ func (c *Console) operatorAgreement(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	err := c.updateOperator(id, func(o *operators.Operator) error {
 		if o.Category == operators.RegistryOffice {
-			return badInput("a registry office is the city's own and has no agreement")
+			return refused(fault.Invalid, "office_no_agreement")
 		}
 		a := &operators.Agreement{}
 		if o.Agreement != nil {
@@ -366,10 +366,10 @@ func (c *Console) operatorAgreement(w http.ResponseWriter, r *http.Request) {
 		}
 		var err error
 		if a.Signed, err = registry.ParseDate(r.PostFormValue("signed")); err != nil {
-			return badInput(fmt.Sprintf("the signing date: %v", err))
+			return refused(fault.Invalid, "date_invalid")
 		}
 		if a.Expires, err = registry.ParseDate(r.PostFormValue("expires")); err != nil {
-			return badInput(fmt.Sprintf("the expiry date: %v", err))
+			return refused(fault.Invalid, "date_invalid")
 		}
 		cents, err := parseEuro(r.PostFormValue("fee"))
 		if err != nil {
@@ -379,7 +379,7 @@ func (c *Console) operatorAgreement(w http.ResponseWriter, r *http.Request) {
 		for _, s := range r.PostForm["types"] {
 			t, err := certificate.ParseType(s)
 			if err != nil {
-				return badInput(err.Error())
+				return refused(fault.Invalid, "certificate_type_unknown", s)
 			}
 			a.Types = append(a.Types, t)
 		}
@@ -387,7 +387,7 @@ func (c *Console) operatorAgreement(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	redirect(w, r, "/admin/operators/"+id, "agreement")
@@ -402,7 +402,7 @@ func parseEuroUpTo(s string, max int64) (int64, error) {
 	s = strings.ReplaceAll(s, ",", ".")
 	whole, frac, _ := strings.Cut(s, ".")
 	if len(frac) > 2 || whole == "" {
-		return 0, badInput(fmt.Sprintf("%q is not an amount in euro such as 1,50", s))
+		return 0, refused(fault.Invalid, "setting_amount", s)
 	}
 	for len(frac) < 2 {
 		frac += "0"
@@ -410,7 +410,7 @@ func parseEuroUpTo(s string, max int64) (int64, error) {
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
 	if err1 != nil || err2 != nil || w < 0 || w > max || f < 0 {
-		return 0, badInput(fmt.Sprintf("%q is not an amount in euro such as 1,50", s))
+		return 0, refused(fault.Invalid, "setting_amount", s)
 	}
 	return w*100 + f, nil
 }
@@ -419,7 +419,7 @@ func (c *Console) deviceRevoke(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	d, err := c.Operators.RevokeDevice(key, "staff:"+userOf(r), r.PostFormValue("reason"))
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	redirect(w, r, "/admin/operators/"+d.OperatorID, "device")

@@ -2,12 +2,12 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"unicode"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
@@ -153,18 +153,15 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 		d.CF = strings.ToUpper(d.Q)
 		if ex := explainCF(d.CF, lang); ex != nil {
 			d.CFErr = ex
-			v.Error, v.Reason = tr(lang, "persons.badcf"), "invalid_cf"
-			c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
+			c.renderRefused(w, r, "persons", v, refused(fault.Invalid, "invalid_cf"))
 			return
 		}
 	} else if registry.NameQuery(d.Q) == "" {
-		v.Error, v.Reason = tr(lang, "persons.badquery"), "bad_query"
-		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
+		c.renderRefused(w, r, "persons", v, refused(fault.Invalid, "person_query_invalid"))
 		return
 	}
 	if !purposeOK(d.Purpose) {
-		v.Error, v.Reason = tr(lang, "persons.needpurpose"), "purpose_required"
-		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
+		c.renderRefused(w, r, "persons", v, refused(fault.Invalid, "purpose_required"))
 		return
 	}
 	actor := audit.Actor{Kind: audit.Staff, ID: userOf(r)}
@@ -215,15 +212,13 @@ func (c *Console) personsPage(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
-		v.Error, v.Reason = fmt.Sprintf(tr(lang, "persons.notfound"), d.CF), "subject_not_found"
-		c.render(w, r, http.StatusNotFound, "persons", v)
+		c.renderRefused(w, r, "persons", v, refused(fault.NotFound, "subject_not_found"))
 		return
 	case errors.Is(err, registry.ErrInvalid), errors.Is(err, registry.ErrAmbiguous):
-		v.Error = err.Error()
-		c.render(w, r, http.StatusUnprocessableEntity, "persons", v)
+		c.renderRefused(w, r, "persons", v, err)
 		return
 	case err != nil:
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	c.render(w, r, http.StatusOK, "persons", v)

@@ -25,7 +25,7 @@ func (c *Console) publicDirectory(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r)
 	ops, err := c.Operators.List()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	now := c.now()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/pdffont"
@@ -27,7 +28,7 @@ func csvFormatOf(r *http.Request) (settlement.CSVFormat, error) {
 	case "comma":
 		return settlement.CommaCSV, nil
 	}
-	return 0, badInput(fmt.Sprintf("sep=%q is neither semicolon nor comma", r.URL.Query().Get("sep")))
+	return 0, refused(fault.Invalid, "csv_separator_unknown", r.URL.Query().Get("sep"))
 }
 
 // monthOf reads ?month=YYYY-MM, this month by default.
@@ -81,12 +82,12 @@ type settlementsData struct {
 func (c *Console) settlementsPage(w http.ResponseWriter, r *http.Request) {
 	m, err := c.monthOf(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	total, ss, err := c.monthSettlements(m)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	v := c.newView(r, "nav.settlements")
@@ -97,22 +98,22 @@ func (c *Console) settlementsPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) settlementsCSV(w http.ResponseWriter, r *http.Request) {
 	m, err := c.monthOf(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	format, err := csvFormatOf(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	_, ss, err := c.monthSettlements(m)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
 	if err := settlement.WriteSummaryCSV(&buf, m, ss, format); err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	download(w, "text/csv; charset=utf-8", fmt.Sprintf("rendiconto-%s.csv", m), buf.Bytes())
@@ -134,7 +135,7 @@ func (c *Console) oneSettlement(r *http.Request) (*operators.Operator, settlemen
 func (c *Console) settlementPage(w http.ResponseWriter, r *http.Request) {
 	o, s, err := c.oneSettlement(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	v := c.newView(r, "settlement.title")
@@ -150,17 +151,17 @@ func (c *Console) settlementPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) settlementCSV(w http.ResponseWriter, r *http.Request) {
 	format, err := csvFormatOf(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	o, s, err := c.oneSettlement(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
 	if err := settlement.WriteCSV(&buf, s, format); err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	download(w, "text/csv; charset=utf-8", fmt.Sprintf("rendiconto-%s-%s.csv", o.ID, s.Month), buf.Bytes())
@@ -169,12 +170,12 @@ func (c *Console) settlementCSV(w http.ResponseWriter, r *http.Request) {
 func (c *Console) settlementPDF(w http.ResponseWriter, r *http.Request) {
 	o, s, err := c.oneSettlement(r)
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	pdf, err := SettlementPDF(c.City, o, s, c.now())
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	download(w, "application/pdf", fmt.Sprintf("rendiconto-%s-%s.pdf", o.ID, s.Month), pdf)
@@ -317,14 +318,14 @@ type feeRow struct {
 }
 
 func (c *Console) feesPage(w http.ResponseWriter, r *http.Request) {
-	c.showFees(w, r, http.StatusOK, "")
+	c.showFees(w, r, nil)
 }
 
 // showFees renders the fee page, with msg as its error when not empty.
-func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, msg string) {
+func (c *Console) showFees(w http.ResponseWriter, r *http.Request, refusal error) {
 	ops, err := c.Operators.List()
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	var rows []feeRow
@@ -336,37 +337,36 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].FeeCents > rows[j].FeeCents })
 	capCents, err := c.feeCap()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	var history []city.Change
 	if c.Settings != nil {
 		stored, err := c.Settings.Stored()
 		if err != nil {
-			c.fail(w, r, http.StatusInternalServerError, err)
+			c.fail(w, r, err)
 			return
 		}
 		history = stored.History
 	}
 	offline, err := c.offlineLimits()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	keep, err := c.retentionPolicy()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	// The diritti are the city's, per channel, as the hub charges them.
 	certs, err := c.certificateSettingsNow()
 	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, err)
+		c.fail(w, r, err)
 		return
 	}
 	a, _ := authOf(r)
 	v := c.newView(r, "nav.fees")
-	v.Error = msg
 	v.Data = struct {
 		Bollo        int64
 		Cap          int
@@ -380,5 +380,5 @@ func (c *Console) showFees(w http.ResponseWriter, r *http.Request, status int, m
 		Certificates certificateSettings
 	}{fees.BolloCents, capCents, fees.Amount(int64(capCents), ',', 0),
 		c.Settings != nil && a != nil && a.Role.Can(staff.ManageCity), history, fees.Reasons(), rows, offline, keep, certs}
-	c.render(w, r, status, "fees", v)
+	c.renderOr(w, r, "fees", v, refusal)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/fault"
 )
 
 // staffChange applies an admin's change to the account in the path,
@@ -14,13 +15,13 @@ func (c *Console) staffChange(what string, fn func(r *http.Request, a *staff.Acc
 	return func(w http.ResponseWriter, r *http.Request) {
 		user := r.PathValue("user")
 		if what == "disable" && user == userOf(r) {
-			c.fail(w, r, http.StatusUnprocessableEntity, badInput(tr(langOf(r), "staff.notself")))
+			c.fail(w, r, refused(fault.Invalid, "staff_not_self"))
 			return
 		}
 		by := "staff:" + userOf(r)
 		a, err := c.Staff.Change(user, func(a *staff.Account) error { return fn(r, a, c.now(), by) })
 		if err != nil {
-			c.fail(w, r, statusOf(err), err)
+			c.fail(w, r, err)
 			return
 		}
 		c.log().Info("admin: staff account changed", "user", a.User, "change", what, "by", userOf(r))

@@ -197,7 +197,7 @@ func ticks(peak int) []int {
 func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {
 	ops, err := c.Operators.List()
 	if err != nil {
-		c.fail(w, r, statusOf(err), err)
+		c.fail(w, r, err)
 		return
 	}
 	v := c.newView(r, "nav.map")
