@@ -38,7 +38,8 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 		return usagef("--persons must be a positive number of residents")
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return c.withStore(ctx, *data, writeCreate, func(st registry.Store) error {
+	return c.withHub(ctx, *data, writeCreate, func(h *hubFile) error {
+		st := h.Store
 		var have int
 		if err := st.View(ctx, func(r registry.Reader) (err error) { have, err = r.CountPersons(); return }); err != nil {
 			return err
@@ -48,7 +49,13 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 		}
 		start := time.Now()
 		cfg := synth.Config{Persons: *n, Seed: *seed, Today: registry.DateOf(c.now()), City: synth.DefaultCity()}
-		stats, err := synth.Seed(ctx, st, cfg, log)
+		seed := synth.Seed
+		if h.file == nil {
+			// PostgreSQL loads an empty registry in one transaction
+			// several times faster (store/postgres freshLoad).
+			seed = synth.SeedOne
+		}
+		stats, err := seed(ctx, st, cfg, log)
 		if err != nil {
 			return err
 		}

@@ -55,6 +55,10 @@ type writer struct {
 	puts   int                      // records put
 	bulkAt int                      // puts at which to read it
 	rows   [len(copyTables)][][]any // new rows of a bulk load, for COPY
+	// rebuild holds, during a bulk load into an empty registry, the
+	// statements that put back the indexes and foreign keys it dropped
+	// (freshLoad); finish runs them before the commit.
+	rebuild []string
 }
 
 // bulkAfter is how many persons an Update puts before it considers reading
@@ -127,13 +131,14 @@ func (w *writer) maybeBulk() error {
 		return err
 	}
 	if w.bulkAt = n / 50; w.puts >= w.bulkAt {
-		return w.loadBulk()
+		return w.loadBulk(n == 0)
 	}
 	return nil
 }
 
-// loadBulk reads the bulk index.
-func (w *writer) loadBulk() error {
+// loadBulk reads the bulk index; fresh: the registry was empty when the
+// transaction began.
+func (w *writer) loadBulk(fresh bool) error {
 	if err := w.send("", nil); err != nil {
 		return err
 	}
@@ -166,6 +171,91 @@ func (w *writer) loadBulk() error {
 		}
 	}
 	w.bulk = b
+	if fresh {
+		return w.freshLoad()
+	}
+	return nil
+}
+
+// freshLoad prepares a bulk load into a registry that was empty when the
+// transaction began (hub seed, hub migrate): the tables' secondary
+// indexes and foreign keys are dropped, and finish builds each index in
+// one sort and checks each foreign key with one join over the loaded
+// rows. Kept in place they cost the most of such a load: every row added
+// to four indexes one at a time, and at commit one lookup per reference
+// (about six a person) by the deferred triggers that check them.
+//
+// The statements that put them back are read from the catalogue, so they
+// are whatever the migrations made. It is all one transaction: a load that
+// fails leaves the schema as it was, and no other transaction sees the
+// tables without them (DROP locks them until the commit; the registry
+// was empty, so readers of another hub wait for the load rather than
+// read nothing). The store checked every reference itself before it
+// queued a row, so the joins at the end find nothing amiss but what
+// another program wrote meanwhile, which they refuse.
+func (w *writer) freshLoad() error {
+	if err := w.send("", nil); err != nil {
+		return err
+	}
+	// Rows written before the bulk index have their checks pending: run
+	// them now, as ALTER TABLE refuses a table with pending trigger events.
+	if _, err := w.tx.Exec(w.ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+		return dbError(err)
+	}
+	tables := make([]string, len(copyTables))
+	for i, t := range copyTables {
+		tables[i] = t.name
+	}
+	type dropped struct{ drop, rebuild string }
+	var all []dropped
+	// Foreign keys first: an index they rely on could not go before them.
+	rows, err := w.tx.Query(w.ctx, `SELECT cl.relname, c.conname, pg_get_constraintdef(c.oid)
+		FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid
+		WHERE c.contype = 'f' AND cl.relnamespace = current_schema()::regnamespace AND cl.relname = ANY($1)
+		ORDER BY cl.relname, c.conname`, tables)
+	if err != nil {
+		return dbError(err)
+	}
+	var table, name, def string
+	_, err = pgx.ForEachRow(rows, []any{&table, &name, &def}, func() error {
+		t, c := pgx.Identifier{table}.Sanitize(), pgx.Identifier{name}.Sanitize()
+		all = append(all, dropped{"ALTER TABLE " + t + " DROP CONSTRAINT " + c, "ALTER TABLE " + t + " ADD CONSTRAINT " + c + " " + def})
+		return nil
+	})
+	if err != nil {
+		return dbError(err)
+	}
+	// Indexes that back no constraint (primary keys and unique codes stay:
+	// the load's own checks read them).
+	rows, err = w.tx.Query(w.ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
+		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1)
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+			WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
+		ORDER BY i.tablename, i.indexname`, tables)
+	if err != nil {
+		return dbError(err)
+	}
+	_, err = pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		all = append(all, dropped{"DROP INDEX " + pgx.Identifier{name}.Sanitize(), def})
+		return nil
+	})
+	if err != nil {
+		return dbError(err)
+	}
+	for _, d := range all {
+		if _, err := w.tx.Exec(w.ctx, d.drop); err != nil {
+			return fmt.Errorf("cannot prepare the registry for a bulk load: %w", dbError(err))
+		}
+	}
+	// Indexes before the foreign keys, which are checked once they exist.
+	for i := len(all) - 1; i >= 0; i-- {
+		w.rebuild = append(w.rebuild, all[i].rebuild)
+	}
+	// A larger sort area builds the indexes in memory rather than in
+	// temporary files; LOCAL: for this transaction only.
+	if _, err := w.tx.Exec(w.ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
+		return dbError(err)
+	}
 	return nil
 }
 
@@ -640,5 +730,15 @@ func (w *writer) finish() error {
 		w.batch.Queue("UPDATE registry_counts SET persons = persons + $1", w.personDelta)
 		w.personDelta = 0
 	}
-	return w.send("", nil)
+	if err := w.send("", nil); err != nil {
+		return err
+	}
+	for _, q := range w.rebuild {
+		if _, err := w.tx.Exec(w.ctx, q); err != nil {
+			w.broken = fmt.Errorf("the registry's indexes and references could not be rebuilt after a bulk load: %w", dbError(err))
+			return w.broken
+		}
+	}
+	w.rebuild = nil
+	return nil
 }
