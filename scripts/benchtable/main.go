@@ -70,6 +70,16 @@ func rows() []row {
 		{what: "seed 1,400,000 residents into bbolt (BenchmarkSeed1400000)", target: "< 60 s", slow: true,
 			runs: []run{{pkg: "./internal/synth", benchtime: "1x"}},
 			figs: []figure{{"", "./internal/synth", "BenchmarkSeed1400000", "s/seed", "s", false}, {"CPU", "./internal/synth", "BenchmarkSeed1400000", "cpu-s/seed", "s", false}}},
+		{what: "seed 1,400,000 residents into PostgreSQL: hub seed --db, one transaction, unix socket, fsync on (postgres BenchmarkSeed1400000; CPU of the seeding process, not the server's)", target: "< 120 s", slow: true,
+			runs: []run{
+				{pkg: "./internal/store/postgres", benchtime: "1x", args: []string{"-bench", "^BenchmarkSeed1400000$"}},
+				{pkg: "./internal/synth", benchtime: "1x"},
+			},
+			figs: []figure{
+				{"", "./internal/store/postgres", "BenchmarkSeed1400000", "s/seed", "s", false},
+				{"CPU", "./internal/store/postgres", "BenchmarkSeed1400000", "cpu-s/seed", "s", false},
+				{"bbolt", "./internal/synth", "BenchmarkSeed1400000", "s/seed", "s", true},
+			}},
 		{what: "look-up by codice fiscale in that store (BenchmarkLookupByCF1400000, GOGC 400)", target: "p99 < 50 µs", slow: true,
 			runs: []run{{pkg: "./internal/synth", benchtime: "300000x", env: []string{gogc400}}},
 			figs: []figure{{"p50", "./internal/synth", "BenchmarkLookupByCF1400000", "p50-µs", "µs", false}, {"p99", "./internal/synth", "BenchmarkLookupByCF1400000", "p99-µs", "µs", false}, {"p999", "./internal/synth", "BenchmarkLookupByCF1400000", "p999-µs", "µs", false}}},
