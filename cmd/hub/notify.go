@@ -35,6 +35,7 @@ type notifyFlags struct {
 	smtpRequireTLS         bool
 	retry                  time.Duration
 	appioKey               string
+	reminders              bool
 }
 
 func addNotifyFlags(fs *flag.FlagSet) *notifyFlags {
@@ -44,6 +45,7 @@ func addNotifyFlags(fs *flag.FlagSet) *notifyFlags {
 	fs.StringVar(&f.smtpAddr, "smtp-addr", "", "SMTP server HOST:PORT; with --smtp-from, citizens with a contact e-mail are notified by e-mail (STARTTLS when offered)")
 	fs.StringVar(&f.smtpFrom, "smtp-from", "", "sender address of notification e-mails, e.g. \"Comune di Milano <anagrafe@comune.milano.it>\"")
 	fs.BoolVar(&f.smtpRequireTLS, "smtp-require-tls", false, "refuse to send e-mail to a server that does not offer STARTTLS")
+	fs.BoolVar(&f.reminders, "reminders", true, "while notifications are on, queue the scheduled reminders (a CIE expiring within 90 days) at start and every morning")
 	fs.DurationVar(&f.retry, "notify-retry", 30*time.Second, "wait before the first retry of a notification that could not be delivered; doubled at each failure, up to 6h")
 	return f
 }
@@ -135,7 +137,15 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 			return at, ok && err == nil
 		})
 	}()
-	return func() { cancel(); <-done }, nil
+	// Scheduled reminders (issue 17) go out through the same queue: the
+	// scan runs only while there is a channel to send them on, so a
+	// reminder of an appointment tomorrow is not queued to go out weeks
+	// late.
+	stopScan := func() {}
+	if f.reminders {
+		stopScan = c.startReminderScan(h, desk.PublicURL, log)
+	}
+	return func() { stopScan(); cancel(); <-done }, nil
 }
 
 func (c *cli) notifyList(ctx context.Context, args []string) error {

@@ -110,8 +110,8 @@ func (s *Scan[T]) Run(ctx context.Context) {
 				return
 			}
 			log.Error("the daily reminder scan failed; it runs again at the next scan", "err", err)
-		} else if n > 0 {
-			log.Info("reminders queued", "count", n)
+		} else {
+			log.Info("reminder scan done", "queued", n)
 		}
 		wait := s.next(s.Now()).Sub(s.Now())
 		t := time.NewTimer(max(wait, time.Minute))
