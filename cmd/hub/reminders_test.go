@@ -68,6 +68,19 @@ func TestRemindersExactlyOnceAcrossRestart(t *testing.T) {
 	if res := hub(t, "person", "contact", "--data", data, "--cf", r.CF, "--email", "cittadina@example.org"); res.code != 0 {
 		t.Fatalf("person contact: %s", res.stderr)
 	}
+	// Staff record the citizen's choices: e-mail only for appointments;
+	// the CIE's reminder keeps both channels. A kind that does not exist
+	// is refused.
+	if res := hub(t, "reminders", "set", "--data", data, "--cf", r.CF, "--kind", "appointment", "--channel", "email", "--by", "anna"); res.code != 0 {
+		t.Fatalf("reminders set: %s", res.stderr)
+	}
+	if res := hub(t, "reminders", "set", "--data", data, "--cf", r.CF, "--kind", "birthday", "--channel", "email", "--by", "anna"); res.code == 0 || !strings.Contains(res.stderr, "birthday") {
+		t.Errorf("reminders set --kind birthday: exit %d, %s", res.code, res.stderr)
+	}
+	show := hub(t, "reminders", "show", "--data", data, "--cf", r.CF).stdout
+	if !strings.Contains(show, "appointment      email") || !strings.Contains(show, "cie-expiry       both") || !strings.Contains(show, "staff:anna") {
+		t.Errorf("reminders show:\n%s", show)
+	}
 	list := func() string {
 		var out []string
 		for _, l := range strings.Split(hub(t, "notify", "list", "--data", data).stdout, "\n") {
