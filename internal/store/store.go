@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
@@ -112,6 +113,9 @@ type Tx interface {
 	// (issue 17): a request commits with its protocol entry and audit
 	// entries, and its acceptance with the registry's change.
 	Requests() request.Tx
+	// Appointments is the registry offices, their calendars and closures,
+	// and the bookings (issue 17).
+	Appointments() appointment.Tx
 }
 
 var _ reminder.Txs = Tx(nil)

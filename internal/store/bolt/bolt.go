@@ -17,6 +17,7 @@ import (
 	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
@@ -32,6 +33,7 @@ import (
 	"github.com/sportello/sportello/internal/request"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/adminbolt"
+	"github.com/sportello/sportello/internal/store/bolt/apptbolt"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/certbolt"
 	"github.com/sportello/sportello/internal/store/bolt/citybolt"
@@ -339,3 +341,6 @@ func (t *tx) Operators() operators.Tx { return opbolt.In(t.btx) }
 
 // Requests is requestbolt's view of t.
 func (t *tx) Requests() request.Tx { return requestbolt.In(t.btx) }
+
+// Appointments is apptbolt's view of t.
+func (t *tx) Appointments() appointment.Tx { return apptbolt.In(t.btx) }

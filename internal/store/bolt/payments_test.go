@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/internal/admin/staff/stafftest"
+	"github.com/sportello/sportello/internal/appointment/appointmenttest"
 	"github.com/sportello/sportello/internal/city/citytest"
 	"github.com/sportello/sportello/internal/delegation/delegationtest"
 	"github.com/sportello/sportello/internal/notify/notifytest"
@@ -36,3 +37,5 @@ func TestStaff(t *testing.T) { stafftest.Run(t, openHub, sameHub) }
 func TestCity(t *testing.T) { citytest.Run(t, openHub, sameHub) }
 
 func TestDelegations(t *testing.T) { delegationtest.Run(t, openHub, sameHub) }
+
+func TestAppointments(t *testing.T) { appointmenttest.Run(t, openHub, sameHub) }
