@@ -156,6 +156,11 @@ type Record struct {
 	PaymentID string `json:"payment_id,omitempty"`
 	PaidWith  string `json:"paid_with,omitempty"`
 
+	// DelegationID is the delegation under which the requester (the
+	// delegate, RequesterCF) obtained this certificate about the subject
+	// (the delegator), issue 17; empty otherwise.
+	DelegationID string `json:"delegation_id,omitempty"`
+
 	Status       Status    `json:"status"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 	RevokeReason string    `json:"revoke_reason,omitempty"`

@@ -317,8 +317,10 @@ func New(g Grant, now time.Time, rnd io.Reader) (Delegation, error) {
 	return d, nil
 }
 
-// same reports whether two codici fiscali are one person's, omocodes
+// Same reports whether two codici fiscali are one person's, omocodes
 // included.
+func Same(a, b string) bool { return same(a, b) }
+
 func same(a, b string) bool {
 	ba, err1 := codicefiscale.Base(a)
 	bb, err2 := codicefiscale.Base(b)

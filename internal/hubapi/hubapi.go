@@ -106,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	s.accessLogRoutes(mux)
 	s.clerkRoutes(mux)
 	s.paymentRoutes(mux)
+	s.delegationRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)

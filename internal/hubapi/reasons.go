@@ -5,6 +5,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
@@ -41,6 +42,11 @@ func Reasons() []string {
 		fees.ReasonUnknownExemption, fees.ReasonExemptionTextEmpty, fees.ReasonExemptionTextLong,
 		fees.ReasonExemptionTextInvalid, fees.ReasonExemptionTextStray, fees.ReasonServiceFeeAboveCap,
 		fees.ReasonNegativeFee, fees.ReasonDirittiExemptNot99, fees.ReasonContrassegnoInvalid, fees.ReasonContrassegnoExempt,
+		// delegation: the delegations' rules and the desk's use of them.
+		delegation.ReasonSelf, delegation.ReasonMinor, delegation.ReasonDelegatorMinor, delegation.ReasonDelegateCF,
+		delegation.ReasonUntilPast, delegation.ReasonUntilTooFar, delegation.ReasonNoScope, delegation.ReasonScopeNotLawful,
+		delegation.ReasonUnknownScope, delegation.ReasonNotFound, delegation.ReasonRevoked, delegation.ReasonExpired,
+		delegation.ReasonNotDelegator, delegation.ReasonOutOfScope,
 		// limits: the guard in front of issuance.
 		limits.ReasonRateLimited, limits.ReasonDailyCap, limits.ReasonOutsideHours, limits.ReasonDeviceSuspended,
 		// api: the wire contract's own.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
@@ -46,6 +47,10 @@ type built struct {
 	audit  *audit.Entry
 	notice *Notice
 	pay    *payUse
+	// use is the act recorded under the delegation the certificate was
+	// obtained under, and delegateAudit the delegate's own audit entry.
+	use           *delegation.Use
+	delegateAudit *audit.Entry
 }
 
 type payUse struct {
@@ -228,6 +233,17 @@ func (s *Service) write(tx store.Tx, p *pending) error {
 			return err
 		}
 	}
+	if e := p.b.delegateAudit; e != nil {
+		if err := s.appendAudit(tx, *e); err != nil {
+			return err
+		}
+	}
+	if u := p.b.use; u != nil {
+		// Refused if the delegator revoked it since the check.
+		if err := tx.Delegations().RecordUse(*u); err != nil {
+			return err
+		}
+	}
 	if n := p.b.notice; n != nil && s.Notices != nil {
 		if err := s.Notices.Notice(tx, *n); err != nil {
 			return err
@@ -240,6 +256,11 @@ func (s *Service) write(tx store.Tx, p *pending) error {
 	}
 	return nil
 }
+
+// AppendAudit appends e in tx as the desk appends its own entries, so it
+// is anchored with them: for the acts other services commit in the hub's
+// transactions (the delegations').
+func (s *Service) AppendAudit(tx store.Tx, e audit.Entry) error { return s.appendAudit(tx, e) }
 
 // appendAudit appends an issued certificate's audit entry in its
 // transaction, anchored by the hub's anchorer after the commit: through

@@ -23,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	certpdf "github.com/sportello/sportello/internal/certificate/pdf"
 	"github.com/sportello/sportello/internal/codicefiscale"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/payment"
@@ -109,6 +110,9 @@ type Notice struct {
 	SubjectCF, SubjectEmail        string
 	RequesterName                  string
 	Place                          string // the shop or the office, by name
+	// Delegation is the id of the delegation the subject gave the
+	// requester, when the certificate was obtained under it.
+	Delegation string
 }
 
 // Settings are the city's choices a certificate is issued under.
@@ -290,6 +294,9 @@ type checked struct {
 	data      *certificate.SubjectData
 	read      audit.Entry
 	breakdown fees.Breakdown
+	// delegation is the delegation the certificate is obtained under;
+	// nil for the requester's own or their household's.
+	delegation *delegation.Delegation
 }
 
 // Priced is a request as the desk would issue it now: its total and what a
@@ -356,10 +363,14 @@ func (s *Service) check(ctx context.Context, req Request) (*checked, error) {
 	read := s.readEntry(req, types, now)
 	c := &checked{now: now, settings: settings, types: types, read: read}
 	var data *certificate.SubjectData
+	// deleg is the subject's delegation to the requester that lets them
+	// have these types (issue 17), found after a first pass refused the
+	// subject as outside the requester's household.
+	var deleg *delegation.Delegation
 	// The order is the no-oracle rule (issue 13): who asks, then whether
 	// they may see the subject at all, and only then anything about the
 	// subject, so a refusal about a stranger says nothing of them.
-	err = s.Registry.View(ctx, func(r registry.Reader) error {
+	view := func(r registry.Reader) error {
 		if req.Channel != certificate.Office {
 			if err := s.identify(r, req, now, &creq.Requester); err != nil {
 				return err
@@ -384,8 +395,10 @@ func (s *Service) check(ctx context.Context, req Request) (*checked, error) {
 		if d != nil {
 			subject = d.Person
 		}
-		if herr := certificate.CheckHousehold(creq, subject); herr != nil {
-			return herr
+		if deleg == nil || subject == nil || !delegation.Same(deleg.DelegatorCF, subject.CF) {
+			if herr := certificate.CheckHousehold(creq, subject); herr != nil {
+				return herr
+			}
 		}
 		if err != nil {
 			return err
@@ -409,7 +422,36 @@ func (s *Service) check(ctx context.Context, req Request) (*checked, error) {
 			read.Purpose += "; fuori dalla famiglia anagrafica del richiedente, in base a: " + w
 		}
 		return nil
-	})
+	}
+	err = s.Registry.View(ctx, view)
+	if ref, ok := certificate.AsRefusal(err); ok && ref.Reason == certificate.ReasonNotRequesterHousehold && s.Stores != nil && creq.Requester.CF != "" {
+		// Outside the household: a delegation the subject gave the
+		// requester may still let them have these types. The registry
+		// is read again with it, in a snapshot of its own; the
+		// delegation's use is checked again, under its lock, in the
+		// transaction that issues (RecordUse).
+		var found bool
+		var lerr error
+		deleg, found, lerr = s.delegationFor(ctx, req.SubjectCF, creq.Requester.CF, types, now)
+		switch {
+		case lerr != nil:
+			return nil, lerr
+		case deleg != nil:
+			read = s.readEntry(req, types, now)
+			data = nil
+			err = s.Registry.View(ctx, view)
+		case found:
+			err = &certificate.Refusal{Reason: delegation.ReasonOutOfScope,
+				Message: "the delegation the subject gave the requester does not cover these certificates."}
+		}
+	}
+	if deleg != nil && err == nil {
+		// Recorded under both names: the subject's entry names the
+		// delegate and the delegation, and the delegate gets an entry of
+		// their own (Issue).
+		read.Purpose += fmt.Sprintf("; per delega %s di %s a %s (art. 38 DPR 445/2000)", deleg.ID, deleg.DelegatorCF, deleg.DelegateCF)
+		c.delegation = deleg
+	}
 	if creq.Requester.CF != "" && req.Channel != certificate.Office {
 		read.Purpose += "; richiedente " + creq.Requester.CF
 	}
@@ -502,7 +544,22 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 			entry.Request = id
 			b.audit = &entry
 		}
+		if d := c.delegation; d != nil {
+			b.rec.DelegationID = d.ID
+			b.use = &delegation.Use{DelegationID: d.ID, At: registered, Service: "certificato " + strings.ToLower(b.rec.Title),
+				Ref: id, Channel: string(req.Channel), Place: req.Operator.Name}
+			if b.audit != nil {
+				// The delegate's own entry: what they did for whom.
+				e := *b.audit
+				e.Subject = d.DelegateCF
+				e.Data = "atto per delega: " + e.Data + " di " + d.DelegatorCF
+				b.delegateAudit = &e
+			}
+		}
 		b.notice = s.notice(&b.rec, data, creq.Requester, req.Operator, settings.Issuer)
+		if b.notice != nil && c.delegation != nil {
+			b.notice.Delegation = c.delegation.ID
+		}
 		if paid {
 			// Who collected the money, for the settlement: the city
 			// through pagoPA, or the shop at its till. The payment's use
@@ -552,6 +609,29 @@ func (s *Service) notice(rec *certificate.Record, data *certificate.SubjectData,
 		n.Place = strings.TrimSpace(strings.Trim(issuer.Office+", "+issuer.Comune, ", "))
 	}
 	return &n
+}
+
+// delegationFor finds the delegation, live now, the subject subjectCF
+// gave requesterCF that covers types: d nil and found true when one is
+// live but covers less.
+func (s *Service) delegationFor(ctx context.Context, subjectCF, requesterCF string, types []certificate.Type, now time.Time) (d *delegation.Delegation, found bool, err error) {
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	err = s.Stores.View(ctx, func(tx store.Tx) error {
+		given, err := tx.Delegations().Received(requesterCF)
+		if err != nil {
+			return err
+		}
+		one, ok, live := delegation.Find(given, subjectCF, requesterCF, names, now)
+		if ok {
+			d = &one
+		}
+		found = live
+		return nil
+	})
+	return d, found, err
 }
 
 // householdMark is what a refusal's audit entry says of a subject outside

@@ -19,6 +19,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/limits"
@@ -91,6 +92,10 @@ var sentinels = []sentinel{
 	{request.ErrExists, fault.Conflict, ReasonConflict},
 	{request.ErrInvalid, fault.Invalid, ReasonInvalid},
 
+	// The delegations (issue 17).
+	{delegation.ErrNotFound, fault.NotFound, delegation.ReasonNotFound},
+	{delegation.ErrNotLive, fault.Gone, delegation.ReasonRevoked},
+
 	// The registry.
 	{registry.ErrNotFound, fault.NotFound, ReasonNotFound},
 	{registry.ErrAmbiguous, fault.Conflict, ReasonAmbiguous},
@@ -132,11 +137,13 @@ const (
 // refusalKinds are the kinds of the certificate rules' refusals that are
 // not Invalid (the request's content refused).
 var refusalKinds = map[string]fault.Kind{
-	certificate.ReasonSubjectNotFound:           fault.NotFound,
-	certificate.ReasonOperatorNotAllowed:        fault.Forbidden,
-	certificate.ReasonRequesterNotAllowed:       fault.Forbidden,
-	certificate.ReasonIdentificationFailed:      fault.Forbidden,
-	certificate.ReasonNotRequesterHousehold:     fault.Forbidden,
+	certificate.ReasonSubjectNotFound:       fault.NotFound,
+	certificate.ReasonOperatorNotAllowed:    fault.Forbidden,
+	certificate.ReasonRequesterNotAllowed:   fault.Forbidden,
+	certificate.ReasonIdentificationFailed:  fault.Forbidden,
+	certificate.ReasonNotRequesterHousehold: fault.Forbidden,
+	// A delegation the subject gave covers other services (issue 17).
+	delegation.ReasonOutOfScope:                 fault.Forbidden,
 	certificate.ReasonRequesterEvidenceRequired: fault.Malformed,
 	// The marca is already on another certificate: the request conflicts
 	// with the hub's state, not with its own form.
