@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/delegation"
+	"github.com/sportello/sportello/internal/dossier"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/registry"
@@ -33,9 +33,9 @@ const (
 var limitCitizen = limitRoute{}
 
 func (s *Server) delegationRoutes(mux *http.ServeMux) {
-	mux.Handle("POST "+api.PathDelegations, s.signed(s.limited(limitCitizen, http.HandlerFunc(s.giveDelegation))))
-	mux.Handle("POST "+api.PathDelegationList, s.signed(s.limited(limitCitizen, http.HandlerFunc(s.listDelegations))))
-	mux.Handle("POST "+api.PathDelegationRevoke+"{id}/revoke", s.signed(s.limited(limitCitizen, http.HandlerFunc(s.revokeDelegation))))
+	mux.Handle("POST /api/v1/delegations", s.signed(s.limited(limitCitizen, http.HandlerFunc(s.giveDelegation))))
+	mux.Handle("POST /api/v1/delegations/list", s.signed(s.limited(limitCitizen, http.HandlerFunc(s.listDelegations))))
+	mux.Handle("POST /api/v1/delegations/{id}/revoke", s.signed(s.limited(limitCitizen, http.HandlerFunc(s.revokeDelegation))))
 }
 
 // citizen is a citizen identified at a kiosk for their own records, and
@@ -66,7 +66,7 @@ func (s *Server) identifyCitizen(w http.ResponseWriter, r *http.Request, ev api.
 		s.fail(w, r, fault.New(fault.Malformed, api.ReasonRequesterEvidenceRequired, "only the person concerned may do this: send their CIE tap (or, at a counter, their document)"))
 		return c, false
 	}
-	if s.IdentifyRequester == nil || s.Stores == nil {
+	if s.IdentifyRequester == nil || s.stores() == nil {
 		s.fail(w, r, errors.New("no verifier of requester evidence or no store is configured, so no citizen's records can be served"))
 		return c, false
 	}
@@ -95,6 +95,14 @@ func (s *Server) identifyCitizen(w http.ResponseWriter, r *http.Request, ev api.
 		return c, false
 	}
 	return c, true
+}
+
+// stores is the hub's storage: Stores, else the desk's.
+func (s *Server) stores() store.Store {
+	if s.Stores == nil && s.Desk != nil {
+		return s.Desk.Stores
+	}
+	return s.Stores
 }
 
 // appendAudit appends e in tx the way the desk appends its own, so it is
@@ -138,7 +146,7 @@ func (s *Server) giveDelegation(w http.ResponseWriter, r *http.Request) {
 	id := delegationID(c.actor.ID, idem)
 	var out delegation.Delegation
 	var replay bool
-	err = s.Stores.Update(r.Context(), func(tx store.Tx) error {
+	err = s.stores().Update(r.Context(), func(tx store.Tx) error {
 		if prev, err := tx.Delegations().Get(id); err == nil {
 			if prev.DelegatorCF != c.who.CF || !delegation.Same(prev.DelegateCF, req.DelegateCF) {
 				return fault.New(fault.Conflict, hubfault.ReasonIdempotencyConflict, "this Idempotency-Key gave another delegation; a new delegation needs a new key")
@@ -195,7 +203,7 @@ func (s *Server) giveDelegation(w http.ResponseWriter, r *http.Request) {
 	if replay {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, delegationView(out, nil, now))
+	writeJSON(w, status, dossier.View(out, nil, now))
 }
 
 func (s *Server) listDelegations(w http.ResponseWriter, r *http.Request) {
@@ -220,9 +228,9 @@ func (s *Server) listDelegations(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.Delegations{CF: c.who.CF, Name: c.who.FullName()}
 	now := s.Now()
-	err = s.Stores.View(r.Context(), func(tx store.Tx) error {
+	err = s.stores().View(r.Context(), func(tx store.Tx) error {
 		var err error
-		out.Given, out.Received, err = DelegationsOf(tx.Delegations(), c.who.CF, now)
+		out.Given, out.Received, err = dossier.Delegations(tx.Delegations(), c.who.CF, now)
 		return err
 	})
 	if err != nil {
@@ -230,40 +238,6 @@ func (s *Server) listDelegations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// DelegationsOf is cf's delegations, given and received, newest first,
-// with the acts done under each: what the kiosk and the dossier show.
-func DelegationsOf(v delegation.Tx, cf string, now time.Time) (given, received []api.Delegation, err error) {
-	given, received = []api.Delegation{}, []api.Delegation{}
-	for _, side := range []struct {
-		list func(string) ([]delegation.Delegation, error)
-		out  *[]api.Delegation
-	}{{v.Given, &given}, {v.Received, &received}} {
-		ds, err := side.list(cf)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, d := range ds {
-			uses, err := v.Uses(d.ID)
-			if err != nil {
-				return nil, nil, err
-			}
-			*side.out = append(*side.out, delegationView(d, uses, now))
-		}
-	}
-	return given, received, nil
-}
-
-func delegationView(d delegation.Delegation, uses []delegation.Use, now time.Time) api.Delegation {
-	out := api.Delegation{ID: d.ID, DelegatorCF: d.DelegatorCF, DelegatorName: d.DelegatorName, DelegateCF: d.DelegateCF,
-		DelegateName: d.DelegateName, Until: d.Until.String(), Created: d.Created, State: d.State(now), Revoked: d.Revoked,
-		Scope: api.DelegationScope{Certificates: d.Scope.Certificates, Requests: d.Scope.Requests, Appointments: d.Scope.Appointments},
-		Uses: []api.DelegationUse{}}
-	for _, u := range uses {
-		out.Uses = append(out.Uses, api.DelegationUse{At: u.At, Service: u.Service, Ref: u.Ref, Channel: u.Channel, Place: u.Place})
-	}
-	return out
 }
 
 func (s *Server) revokeDelegation(w http.ResponseWriter, r *http.Request) {
@@ -280,7 +254,7 @@ func (s *Server) revokeDelegation(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	var out delegation.Delegation
 	var uses []delegation.Use
-	err := s.Stores.Update(r.Context(), func(tx store.Tx) error {
+	err := s.stores().Update(r.Context(), func(tx store.Tx) error {
 		d, err := tx.Delegations().Get(id)
 		if errors.Is(err, delegation.ErrNotFound) {
 			return &fault.Error{Kind: fault.NotFound, Reason: delegation.ReasonNotFound, Msg: "there is no delegation " + id + ".", Err: err}
@@ -305,5 +279,5 @@ func (s *Server) revokeDelegation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, delegationView(out, uses, now))
+	writeJSON(w, http.StatusOK, dossier.View(out, uses, now))
 }

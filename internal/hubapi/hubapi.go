@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/dossier"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -81,9 +82,14 @@ type Server struct {
 	Payments *payment.Service
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
-	AnyHours    bool
-	limitCounts limitCounter
-	started     time.Time
+	AnyHours bool
+	// DossierRequests and DossierAppointments fill the citizen's
+	// dossier's sections of requests and appointments (dossier.go); nil
+	// shows the section as not available on this hub.
+	DossierRequests     dossier.Requests
+	DossierAppointments dossier.Appointments
+	limitCounts         limitCounter
+	started             time.Time
 
 	storage storageHealth
 }
@@ -107,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 	s.clerkRoutes(mux)
 	s.paymentRoutes(mux)
 	s.delegationRoutes(mux)
+	s.dossierRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)

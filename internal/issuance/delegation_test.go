@@ -105,7 +105,10 @@ func TestDelegateObtainsCertificate(t *testing.T) {
 	_, err = d.Issue(ctx, req("k2", "stato_civile"))
 	wantRefusal(t, "a type the delegation does not cover", err, delegation.ReasonOutOfScope)
 
-	if err := d.Stores.Update(ctx, func(tx store.Tx) error { _, err := tx.Delegations().Revoke(g.ID, now, "self_service:"+delegator); return err }); err != nil {
+	if err := d.Stores.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Delegations().Revoke(g.ID, now, "self_service:"+delegator)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = d.Issue(ctx, req("k3", "residenza"))
