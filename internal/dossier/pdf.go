@@ -187,7 +187,7 @@ func delegations(f *fpdf.Fpdf, ds []api.Delegation, given bool) {
 		if d.Scope.Appointments {
 			scope = append(scope, "appuntamenti")
 		}
-		line(f, fmt.Sprintf("Delega %s %s per %s, fino al %s — %s, usata %d volte", d.ID, who, strings.Join(scope, "; "), italianDate(d.Until), d.State, len(d.Uses)))
+		line(f, fmt.Sprintf("Delega %s %s per %s, fino al %s — %s, atti compiuti: %d", d.ID, who, strings.Join(scope, "; "), italianDate(d.Until), d.State, len(d.Uses)))
 		for _, u := range d.Uses {
 			s := fmt.Sprintf("    usata il %s: %s", u.At.In(protocol.Rome).Format("02/01/2006 15:04"), u.Service)
 			if u.Place != "" {

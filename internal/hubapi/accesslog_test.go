@@ -44,6 +44,7 @@ type logFixture struct {
 	signer *httpsig.Signer
 	desk   *issuancetest.Desk
 	keyID  string
+	server *Server
 }
 
 func newLogFixture(t *testing.T) *logFixture {
@@ -56,7 +57,7 @@ func newLogFixture(t *testing.T) *logFixture {
 		IdentifyRequester: nisIdentifier(d.Store)}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &logFixture{srv: srv, desk: d, keyID: shop.keyID, signer: &httpsig.Signer{Key: shop.key, KeyID: shop.keyID, Clock: d.Now}}
+	return &logFixture{srv: srv, desk: d, keyID: shop.keyID, server: s, signer: &httpsig.Signer{Key: shop.key, KeyID: shop.keyID, Clock: d.Now}}
 }
 
 func (f *logFixture) post(t *testing.T, body any, sign bool) (int, []byte) {

@@ -546,7 +546,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (Result, error) {
 		}
 		if d := c.delegation; d != nil {
 			b.rec.DelegationID = d.ID
-			b.use = &delegation.Use{DelegationID: d.ID, At: registered, Service: "certificato " + strings.ToLower(b.rec.Title),
+			b.use = &delegation.Use{DelegationID: d.ID, At: registered, Service: strings.ToLower(b.rec.Title),
 				Ref: id, Channel: string(req.Channel), Place: req.Operator.Name}
 			if b.audit != nil {
 				// The delegate's own entry: what they did for whom.
