@@ -266,17 +266,27 @@ func parseDayKey(k string) (protocol.Day, error) {
 func (l *auditLog) Verify(published ...audit.Anchor) (audit.Head, error) {
 	// In a read-write transaction (READ COMMITTED) the walk would see
 	// entries committed after it read the head: holding the head row
-	// keeps appenders out until it ends. A View is one snapshot already.
-	lock := ""
+	// keeps appenders out until it ends. It is locked as Append locks it,
+	// FOR UPDATE, and kept as this transaction's: a shared lock that a
+	// later Append in the same transaction upgraded deadlocked with any
+	// other transaction doing the same (each waiting for the other's
+	// share). A View is one snapshot already.
 	if l.writable && l.locked == nil {
-		lock = "FOR SHARE"
+		h, err := l.readHead("FOR UPDATE")
+		if err != nil {
+			return audit.Head{}, err
+		}
+		l.locked = &h
 	}
-	recorded, err := l.readHead(lock)
-	if err != nil {
-		return audit.Head{}, err
-	}
+	var recorded pgHead
 	if l.locked != nil {
 		recorded = *l.locked
+	} else {
+		h, err := l.readHead("")
+		if err != nil {
+			return audit.Head{}, err
+		}
+		recorded = h
 	}
 	stored, err := l.Anchors()
 	if err != nil {

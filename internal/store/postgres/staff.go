@@ -168,7 +168,10 @@ func (v staffView) PurgeSessions(now time.Time) (int, error) {
 	// Liveness is staff.Session.Live's to decide: the rows are read and
 	// the dead ones deleted by key. Sessions are few (one per signed-in
 	// browser).
-	rows, err := v.t.ptx.Query(v.t.ctx, "SELECT token_sha256, record FROM staff_sessions FOR UPDATE")
+	// Sessions being changed (a log-in, a log-out) are skipped, not
+	// waited for: the purge then never holds one session while it waits
+	// for another (see PurgeTallies), and the next purge sees them.
+	rows, err := v.t.ptx.Query(v.t.ctx, "SELECT token_sha256, record FROM staff_sessions FOR UPDATE SKIP LOCKED")
 	if err != nil {
 		return 0, fmt.Errorf("cannot read the sessions: %w", err)
 	}
@@ -251,7 +254,13 @@ func (v staffView) PurgeTallies(th staff.Throttle, now time.Time) error {
 	if err := v.write(); err != nil {
 		return err
 	}
-	rows, err := v.t.ptx.Query(v.t.ctx, "SELECT kind, user_name, source, tally FROM staff_tallies FOR UPDATE")
+	// A log-in attempt locks its three rows one after the other (tallyRows'
+	// order) while it records them; the purge, which reads every row,
+	// would take them in the table's order and could hold one an attempt
+	// wants next while waiting for one it holds: a deadlock. Rows an
+	// attempt holds are being changed, so not idle: the purge skips them
+	// and never waits, and the next purge looks at them again.
+	rows, err := v.t.ptx.Query(v.t.ctx, "SELECT kind, user_name, source, tally FROM staff_tallies FOR UPDATE SKIP LOCKED")
 	if err != nil {
 		return fmt.Errorf("cannot read the failed log-ins: %w", err)
 	}
