@@ -110,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	s.deviceStatusRoutes(mux)
 	s.personRoutes(mux)
 	s.accessLogRoutes(mux)
+	s.reminderRoutes(mux)
 	s.clerkRoutes(mux)
 	s.paymentRoutes(mux)
 	s.delegationRoutes(mux)

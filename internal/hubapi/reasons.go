@@ -57,6 +57,7 @@ func Reasons() []string {
 		api.ReasonClerkCardNotGenuine, api.ReasonClerkPINNotVerified, api.ReasonClerkTapStale, api.ReasonClerkCardNotValid,
 		api.ReasonPaymentRequired, api.ReasonPaymentPending, api.ReasonPaymentMismatch, api.ReasonPaymentUsed,
 		api.ReasonPaymentExpired, api.ReasonPaymentUnknown, api.ReasonPaymentMethod, api.ReasonPaymentServiceDown,
+		api.ReasonReminderPrefInvalid,
 		// This package's own and the error table's (fault/hubfault).
 		"bad_request", "bad_public_key", "idempotency_key_required", "date_invalid", "not_found", "ambiguous",
 		"conflict", "invalid", "idempotency_conflict", reasonBacklog, "enrolment_code_invalid", "enrolment_code_used",
