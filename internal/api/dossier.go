@@ -29,8 +29,8 @@ type Dossier struct {
 	// Certificates are those issued about the citizen, or at their
 	// request about someone else, newest first.
 	Certificates        []DossierCertificate `json:"certificates"`
-	Requests            DossierRequests      `json:"requests"`
-	Appointments        DossierAppointments  `json:"appointments"`
+	Requests            []DossierRequest     `json:"requests"`
+	Appointments        []DossierAppointment `json:"appointments"`
 	DelegationsGiven    []Delegation         `json:"delegations_given"`
 	DelegationsReceived []Delegation         `json:"delegations_received"`
 	// AccessLog is who read the citizen's data in the last 12 months,
@@ -100,14 +100,6 @@ type DossierCertificate struct {
 	CopyAvailable bool `json:"copy_available"`
 }
 
-// DossierRequests is the citizen's requests filed into the protocol, or
-// why the hub cannot list them (Available false, Note).
-type DossierRequests struct {
-	Available bool             `json:"available"`
-	Note      string           `json:"note,omitempty"`
-	Items     []DossierRequest `json:"items"`
-}
-
 // DossierRequest is one request and its status.
 type DossierRequest struct {
 	ID       string    `json:"id"`
@@ -116,14 +108,6 @@ type DossierRequest struct {
 	Title    string    `json:"title"`
 	Filed    time.Time `json:"filed"`
 	Status   string    `json:"status"`
-}
-
-// DossierAppointments is the citizen's appointments, or why the hub
-// cannot list them.
-type DossierAppointments struct {
-	Available bool                 `json:"available"`
-	Note      string               `json:"note,omitempty"`
-	Items     []DossierAppointment `json:"items"`
 }
 
 // DossierAppointment is one booked appointment.

@@ -44,6 +44,7 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/request"
 )
 
 // Reason codes of the delegations' refusals; each has its sentence in the
@@ -95,16 +96,15 @@ const AdultAge = 18
 // delegator's appointments.
 const Appointments = "appuntamenti"
 
-// Request kinds a delegation may cover: filed for the delegator under DPR
-// 445/2000 art. 38 c. 3. The identifiers are the requests' (issue 17 item
-// 1); a kind the law wants filed in person is in notDelegable.
-var delegableRequests = []string{"cambio_indirizzo", "residenza", "certificato_storico", "rettifica_dati"}
+// Request kinds a delegation may cover (internal/request): filed for the
+// delegator under DPR 445/2000 art. 38 c. 3. A kind the law wants filed in
+// person is in notDelegable.
+var delegableRequests = []string{string(request.AddressChange), string(request.ResidenceChange), string(request.Historical), string(request.Correction)}
 
 // notDelegable are the request kinds no delegation may cover, with why.
 var notDelegable = map[string]string{
-	"dat":             "the disposizioni anticipate di trattamento are delivered in person by their author (L. 219/2017 art. 4 c. 6)",
-	"convivenza":      "a convivenza di fatto is declared by both cohabitants themselves (L. 76/2016 c. 37)",
-	"fine_convivenza": "the end of a convivenza di fatto is declared by the cohabitants themselves (L. 76/2016 c. 37)",
+	string(request.DAT):          "the disposizioni anticipate di trattamento are delivered in person by their author (L. 219/2017 art. 4 c. 6)",
+	string(request.Cohabitation): "a convivenza di fatto, and its end, are declared by the cohabitants themselves (L. 76/2016 c. 37)",
 }
 
 // Scope is what a delegation lets the delegate do for the delegator.

@@ -75,7 +75,7 @@ func TestNew(t *testing.T) {
 		{"unknown certificate", func(g *Grant) { g.Scope = Scope{Certificates: []string{"patente"}} }, ReasonUnknownScope},
 		{"unknown request", func(g *Grant) { g.Scope = Scope{Requests: []string{"passaporto"}} }, ReasonUnknownScope},
 		{"DAT in person only", func(g *Grant) { g.Scope = Scope{Requests: []string{"dat"}} }, ReasonScopeNotLawful},
-		{"convivenza in person only", func(g *Grant) { g.Scope = Scope{Requests: []string{"cambio_indirizzo", "convivenza"}} }, ReasonScopeNotLawful},
+		{"convivenza in person only", func(g *Grant) { g.Scope = Scope{Requests: []string{"cambio_indirizzo", "convivenza_di_fatto"}} }, ReasonScopeNotLawful},
 	} {
 		g := good
 		c.change(&g)

@@ -6,10 +6,9 @@
 // their data. The kiosk shows it after CIE and PIN; a counter prints it
 // (Render) at the citizen's request.
 //
-// Requests and appointments live in other packages, reached through the
-// small interfaces here: a hub that has none wired says so in the section
-// ("non disponibile") rather than showing an empty list as if there were
-// nothing.
+// Every section but the access log is read in one snapshot of the hub's
+// store: registry, certificates, requests (internal/request), appointments
+// (internal/appointment) and delegations.
 package dossier
 
 import (
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/places"
@@ -27,23 +27,9 @@ import (
 	"github.com/sportello/sportello/internal/store"
 )
 
-// Requests lists a citizen's requests filed into the protocol and their
-// status, newest first.
-type Requests interface {
-	RequestsOf(ctx context.Context, cf string) ([]api.DossierRequest, error)
-}
-
-// Appointments lists a citizen's appointments, soonest first.
-type Appointments interface {
-	AppointmentsOf(ctx context.Context, cf string) ([]api.DossierAppointment, error)
-}
-
 // AccessLog reads the last 12 months of who read cf's data, newest first,
 // at most limit lines, and how many there are in all.
 type AccessLog func(ctx context.Context, cf string, now time.Time, limit int) ([]api.AccessLine, int, error)
-
-// Unavailable is what a section the hub cannot fill says.
-const Unavailable = "non disponibile: il servizio non è ancora attivo su questo hub"
 
 // ExpiringDays is how soon a document's expiry is flagged: the CIE
 // renewal offered 180 days ahead (issue 17 item 3).
@@ -51,14 +37,12 @@ const ExpiringDays = 180
 
 // Sources are where a dossier's sections come from.
 type Sources struct {
-	// Stores holds the registry, the certificates and the delegations,
-	// read in one snapshot.
+	// Stores holds the registry, the certificates, the requests, the
+	// appointments and the delegations, read in one snapshot.
 	Stores store.Store
 	// Places names comuni and states; nil prints their codes.
-	Places       *places.Table
-	AccessLog    AccessLog
-	Requests     Requests
-	Appointments Appointments
+	Places    *places.Table
+	AccessLog AccessLog
 }
 
 // ErrNoPerson: the citizen is not in the registry.
@@ -67,7 +51,8 @@ var ErrNoPerson = errors.New("the citizen is not in the registry")
 // Assemble builds cf's dossier as it stands at now.
 func Assemble(ctx context.Context, src Sources, cf string, now time.Time) (*api.Dossier, error) {
 	d := &api.Dossier{Generated: now, Household: []api.DossierMember{}, Documents: []api.DossierDocument{},
-		Certificates: []api.DossierCertificate{}, AccessLog: []api.AccessLine{}}
+		Certificates: []api.DossierCertificate{}, AccessLog: []api.AccessLine{},
+		Requests: []api.DossierRequest{}, Appointments: []api.DossierAppointment{}}
 	today := registry.DateOf(now.In(protocol.Rome))
 	err := src.Stores.View(ctx, func(tx store.Tx) error {
 		r := tx.Registry()
@@ -100,8 +85,38 @@ func Assemble(ctx context.Context, src Sources, cf string, now time.Time) (*api.
 				Channel: string(rec.Channel), Delegation: rec.DelegationID, Status: string(rec.Status),
 				CopyAvailable: rec.PDFDeleted.IsZero() && rec.Status == certificate.Valid})
 		}
-		d.DelegationsGiven, d.DelegationsReceived, err = Delegations(tx.Delegations(), p.CF, now)
-		return err
+		if d.DelegationsGiven, d.DelegationsReceived, err = Delegations(tx.Delegations(), p.CF, now); err != nil {
+			return err
+		}
+		rs, err := tx.Requests().OfPerson(p.CF)
+		if err != nil {
+			return err
+		}
+		for i := range rs {
+			sum := rs[i].Summary()
+			d.Requests = append(d.Requests, api.DossierRequest{ID: sum.ID, Protocol: sum.Protocol, Kind: string(sum.Kind), Title: sum.Title,
+				Filed: sum.Filed, Status: sum.StatusText})
+		}
+		bs, err := tx.Appointments().ByPerson(p.CF)
+		if err != nil {
+			return err
+		}
+		offices := map[string]string{}
+		for _, b := range bs {
+			name, ok := offices[b.OfficeID]
+			if !ok {
+				name = b.OfficeID
+				if o, err := tx.Appointments().Office(b.OfficeID); err == nil {
+					name = o.Name
+				} else if !errors.Is(err, appointment.ErrNotFound) {
+					return err
+				}
+				offices[b.OfficeID] = name
+			}
+			d.Appointments = append(d.Appointments, api.DossierAppointment{Ref: b.Ref, Service: b.Service.Italian(), Office: name,
+				At: b.Start, Status: bookingState(b.State)})
+		}
+		return nil
 	})
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil, ErrNoPerson
@@ -109,30 +124,25 @@ func Assemble(ctx context.Context, src Sources, cf string, now time.Time) (*api.
 	if err != nil {
 		return nil, err
 	}
-	d.Requests = api.DossierRequests{Available: src.Requests != nil, Items: []api.DossierRequest{}}
-	if src.Requests == nil {
-		d.Requests.Note = Unavailable
-	} else if d.Requests.Items, err = src.Requests.RequestsOf(ctx, d.Person.CF); err != nil {
-		return nil, err
-	}
-	d.Appointments = api.DossierAppointments{Available: src.Appointments != nil, Items: []api.DossierAppointment{}}
-	if src.Appointments == nil {
-		d.Appointments.Note = Unavailable
-	} else if d.Appointments.Items, err = src.Appointments.AppointmentsOf(ctx, d.Person.CF); err != nil {
-		return nil, err
-	}
 	if src.AccessLog != nil {
 		if d.AccessLog, d.AccessTotal, err = src.AccessLog(ctx, d.Person.CF, now, api.DossierAccessLines); err != nil {
 			return nil, err
 		}
 	}
-	if d.Requests.Items == nil {
-		d.Requests.Items = []api.DossierRequest{}
-	}
-	if d.Appointments.Items == nil {
-		d.Appointments.Items = []api.DossierAppointment{}
-	}
 	return d, nil
+}
+
+// bookingState is a booking's state in Italian.
+func bookingState(s appointment.State) string {
+	switch s {
+	case appointment.Booked:
+		return "prenotato"
+	case appointment.CheckedIn:
+		return "presentato allo sportello"
+	case appointment.Cancelled:
+		return "annullato"
+	}
+	return string(s)
 }
 
 func placeName(t *places.Table, code string, on registry.Date) string {

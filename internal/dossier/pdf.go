@@ -92,13 +92,10 @@ func Render(d *api.Dossier, at time.Time) ([]byte, error) {
 	}
 
 	section(f, "Le mie pratiche")
-	switch {
-	case !d.Requests.Available:
-		line(f, "Sezione "+d.Requests.Note+".")
-	case len(d.Requests.Items) == 0:
+	if len(d.Requests) == 0 {
 		line(f, "Nessuna pratica presentata.")
 	}
-	for _, r := range d.Requests.Items {
+	for _, r := range d.Requests {
 		s := fmt.Sprintf("%s — presentata il %s, stato: %s", r.Title, r.Filed.In(protocol.Rome).Format("02/01/2006"), r.Status)
 		if r.Protocol != "" {
 			s += ", protocollo " + r.Protocol
@@ -107,13 +104,10 @@ func Render(d *api.Dossier, at time.Time) ([]byte, error) {
 	}
 
 	section(f, "I miei appuntamenti")
-	switch {
-	case !d.Appointments.Available:
-		line(f, "Sezione "+d.Appointments.Note+".")
-	case len(d.Appointments.Items) == 0:
+	if len(d.Appointments) == 0 {
 		line(f, "Nessun appuntamento.")
 	}
-	for _, a := range d.Appointments.Items {
+	for _, a := range d.Appointments {
 		line(f, fmt.Sprintf("%s — %s, %s, stato: %s (rif. %s)", a.Service, a.At.In(protocol.Rome).Format("02/01/2006 15:04"), a.Office, a.Status, a.Ref))
 	}
 

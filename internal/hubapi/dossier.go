@@ -73,7 +73,7 @@ func (s *Server) dossier(w http.ResponseWriter, r *http.Request) (*api.Dossier, 
 		s.fail(w, r, fmt.Errorf("cannot record the look-up in the audit log: %w", err))
 		return nil, false
 	}
-	src := dossier.Sources{Stores: s.stores(), Requests: s.DossierRequests, Appointments: s.DossierAppointments}
+	src := dossier.Sources{Stores: s.stores()}
 	if s.Desk != nil {
 		src.Places = s.Desk.Places()
 	}

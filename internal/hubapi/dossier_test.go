@@ -12,31 +12,20 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/request"
+	"github.com/sportello/sportello/internal/store"
 )
-
-// fakeRequests and fakeAppointments stand in for the requests' and the
-// appointments' packages in the dossier until they are wired.
-type fakeRequests []api.DossierRequest
-
-func (f fakeRequests) RequestsOf(context.Context, string) ([]api.DossierRequest, error) {
-	return f, nil
-}
-
-type fakeAppointments []api.DossierAppointment
-
-func (f fakeAppointments) AppointmentsOf(context.Context, string) ([]api.DossierAppointment, error) {
-	return f, nil
-}
 
 // A seeded citizen's dossier shows every section: their data and
 // household, documents with expiry, the certificate a delegate obtained
-// about them under their delegation (with the delegation's use), requests
-// and appointments, the delegation received, and who read their data; the
-// PDF says the same. Without requests and appointments wired the two
-// sections say they are not available.
+// about them under their delegation (with the delegation's use), their
+// request and appointment, the delegation received, and who read their
+// data; the PDF says the same.
 func TestDossierShowsEverySection(t *testing.T) {
 	f := newLogFixture(t)
 	ps := cieHolders(t, f, 2)
@@ -80,15 +69,30 @@ func TestDossierShowsEverySection(t *testing.T) {
 		}
 		return d
 	}
-	d := get()
-	if d.Requests.Available || d.Appointments.Available || !strings.Contains(d.Requests.Note, "non disponibile") {
-		t.Errorf("with nothing wired: requests %+v, appointments %+v", d.Requests, d.Appointments)
-	}
-
+	// A request filed and an appointment booked, in the hub's store.
 	filed := testNow.Add(-48 * time.Hour)
-	f.server.DossierRequests = fakeRequests{{ID: "R1", Protocol: "2026/0000042", Kind: "cambio_indirizzo", Title: "Cambio di indirizzo", Filed: filed, Status: "in esame"}}
-	f.server.DossierAppointments = fakeAppointments{{Ref: "A-7", Service: "Rinnovo CIE", Office: "Anagrafe centrale", At: testNow.Add(72 * time.Hour), Status: "prenotato"}}
-	d = get()
+	err = f.desk.Stores.Update(ctx, func(tx store.Tx) error {
+		r := &request.Request{ID: "R1", Kind: request.AddressChange, Protocol: "2026/0000042", Filed: filed, SHA256: "ab12",
+			Channel: "self_service", Actor: "device:k1", RequesterCF: me.CF, Persons: []string{me.CF},
+			Form:   request.Form{Address: &request.AddressForm{Persons: []string{me.CF}, NewAddress: request.NewAddress{Street: "Via Padova", Number: "12"}, Statement: true}},
+			Status: request.Filed, History: []request.Event{{Time: filed, Actor: "device:k1", Action: request.ActionFiled}}}
+		if err := tx.Requests().Create(r); err != nil {
+			return err
+		}
+		o := &appointment.Office{ID: "centrale", Name: "Anagrafe centrale", Address: "Via Larga 12", Counters: []appointment.Counter{{Number: 1}},
+			Calendars: []appointment.Calendar{{Service: appointment.CIERenewal, Minutes: 20, Counters: []int{1},
+				Hours: []appointment.Hours{{Weekday: time.Thursday, From: "09:00", To: "12:00"}}}}}
+		if err := tx.Appointments().PutOffice(o); err != nil {
+			return err
+		}
+		return tx.Appointments().Book(&appointment.Booking{Ref: "A-7", OfficeID: "centrale", Service: appointment.CIERenewal,
+			Start: time.Date(2026, 11, 26, 9, 0, 0, 0, protocol.Rome), Minutes: 20, CF: me.CF, Name: me.FullName(),
+			Channel: appointment.Kiosk, By: f.keyID, State: appointment.Booked, Created: testNow, Updated: testNow}, []int{1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := get()
 	if d.Person.CF != me.CF || d.Person.Address == "" || d.Person.BirthPlace == "" || len(d.Documents) == 0 || d.Documents[0].Expires == "" || d.Documents[0].State == "" {
 		t.Errorf("person and documents: %+v %+v", d.Person, d.Documents)
 	}
@@ -102,7 +106,7 @@ func TestDossierShowsEverySection(t *testing.T) {
 	if len(d.DelegationsReceived) != 1 || d.DelegationsReceived[0].DelegatorCF != friend.CF {
 		t.Errorf("delegations received: %+v", d.DelegationsReceived)
 	}
-	if !d.Requests.Available || len(d.Requests.Items) != 1 || !d.Appointments.Available || len(d.Appointments.Items) != 1 {
+	if len(d.Requests) != 1 || d.Requests[0].Protocol != "2026/0000042" || len(d.Appointments) != 1 || d.Appointments[0].Office != "Anagrafe centrale" {
 		t.Errorf("requests %+v, appointments %+v", d.Requests, d.Appointments)
 	}
 	kinds := map[string]bool{}
@@ -137,8 +141,8 @@ func TestDossierShowsEverySection(t *testing.T) {
 	}
 	flat := strings.Join(strings.Fields(string(text)), " ")
 	for _, want := range []string{"Fascicolo del cittadino", me.CF, "I miei dati", "La mia famiglia anagrafica", "I miei documenti",
-		"Certificati rilasciati", res.Record.Protocol, "con la delega " + res.Record.DelegationID, "Le mie pratiche", "Cambio di indirizzo",
-		"I miei appuntamenti", "Rinnovo CIE", "Deleghe che ho conferito", "Deleghe che ho ricevuto", "Chi ha consultato i miei dati"} {
+		"Certificati rilasciati", res.Record.Protocol, "con la delega " + res.Record.DelegationID, "Le mie pratiche", "2026/0000042",
+		"I miei appuntamenti", "Rinnovo carta d'identità elettronica", "Deleghe che ho conferito", "Deleghe che ho ricevuto", "Chi ha consultato i miei dati"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the PDF does not say %q:\n%s", want, text)
 		}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
-	"github.com/sportello/sportello/internal/dossier"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -82,14 +81,9 @@ type Server struct {
 	Payments *payment.Service
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
-	AnyHours bool
-	// DossierRequests and DossierAppointments fill the citizen's
-	// dossier's sections of requests and appointments (dossier.go); nil
-	// shows the section as not available on this hub.
-	DossierRequests     dossier.Requests
-	DossierAppointments dossier.Appointments
-	limitCounts         limitCounter
-	started             time.Time
+	AnyHours    bool
+	limitCounts limitCounter
+	started     time.Time
 
 	storage storageHealth
 }
