@@ -125,6 +125,23 @@ type Delivery struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
+// MaxClockSkew is how far the clocks of the hubs sharing a database may
+// disagree (NTP keeps them within a second; this bounds a broken one). A
+// lease is set by the clock of the hub that claims it and read by the
+// clocks of the others: a hub whose clock is ahead must not take over a
+// lease still held, which would send the notification twice.
+const MaxClockSkew = 5 * time.Minute
+
+// DueAt is when the delivery is next due: NextAt, or for a Sending one,
+// whose NextAt is a lease another hub's clock may have set, MaxClockSkew
+// after it.
+func (d Delivery) DueAt() time.Time {
+	if d.State == Sending {
+		return d.NextAt.Add(MaxClockSkew)
+	}
+	return d.NextAt
+}
+
 // Done reports whether the delivery needs nothing more.
 func (d Delivery) Done() bool { return d.State == Sent || d.State == Skipped || d.State == Failed }
 
@@ -256,7 +273,7 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 	// after a start tries those all the same), or one a sender holds the
 	// lease of — even on that first run, since on a shared database the
 	// sender may be another hub's, sending it now.
-	if d.Done() || (d.NextAt.After(now) && (!early || d.State == Sending)) {
+	if d.Done() || (d.DueAt().After(now) && (!early || d.State == Sending)) {
 		return false, nil
 	}
 	if d.State == Sending {

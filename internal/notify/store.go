@@ -21,7 +21,8 @@ type Tx interface {
 	Get(id string) (Item, error)
 	// Due returns the items with a delivery among channels that is not
 	// done and due at now (a Sending one once its lease, NextAt, has
-	// passed: its hub stopped), oldest enqueued first.
+	// passed by MaxClockSkew: its hub stopped; Item.Wants), oldest
+	// enqueued first.
 	Due(now time.Time, channels []string) ([]Item, error)
 	// Next returns the earliest time a delivery on channels is due, and
 	// false when none is waiting.
@@ -141,7 +142,7 @@ func CheckItem(it Item) error {
 func (it *Item) Wants(now time.Time, channels []string) bool {
 	for _, ch := range channels {
 		d := it.Delivery(ch)
-		if !d.Done() && !d.NextAt.After(now) {
+		if !d.Done() && !d.DueAt().After(now) {
 			return true
 		}
 	}
@@ -156,8 +157,8 @@ func (it *Item) NextDue(channels []string) (at time.Time, ok bool) {
 		if d.Done() {
 			continue
 		}
-		if !ok || d.NextAt.Before(at) {
-			at, ok = d.NextAt, true
+		if !ok || d.DueAt().Before(at) {
+			at, ok = d.DueAt(), true
 		}
 	}
 	return at, ok

@@ -278,9 +278,18 @@ const (
 	AbsoluteTimeout = 12 * time.Hour
 )
 
-// Live reports whether the session is still valid at now.
+// MaxClockSkew is how far the clocks of the hubs sharing a database may
+// disagree (NTP keeps them within a second; this bounds a broken one). A
+// session is stamped by the clock of the hub that opened it and checked by
+// every hub's: one opened on a hub whose clock is ahead is not yet
+// "created" by the clock of a hub behind it.
+const MaxClockSkew = 5 * time.Minute
+
+// Live reports whether the session is still valid at now. A session made
+// in now's future by more than the hubs' clocks may disagree is not: its
+// times were not written by a hub of this city's clocks.
 func (s *Session) Live(now time.Time) bool {
-	return now.Sub(s.LastSeen) < IdleTimeout && now.Sub(s.Created) < AbsoluteTimeout && !now.Before(s.Created)
+	return now.Sub(s.LastSeen) < IdleTimeout && now.Sub(s.Created) < AbsoluteTimeout && !now.Before(s.Created.Add(-MaxClockSkew))
 }
 
 // NewSession makes a session for user and returns the token for the

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 	t.Run("TxReadsAndWrites", x.tTx)
 	t.Run("ViewRefusesWrites", x.tView)
 	t.Run("TwoHubs", x.tTwoHubs)
+	t.Run("TwoHubsClocksDiffer", x.tTwoHubsClocksDiffer)
 }
 
 var (
@@ -782,5 +783,31 @@ func (x suite) tTwoHubs(t *testing.T) {
 	}
 	if _, _, err := login(b, "anna", "una-password-lunga", attacker); !errors.Is(err, staff.ErrLocked) {
 		t.Errorf("the right password from the guessing source: %v, want ErrLocked", err)
+	}
+}
+
+// tTwoHubsClocksDiffer: hub A's clock runs two minutes ahead of hub B's.
+// A session opened on A is valid on B at once, though B's clock has not
+// reached its creation time yet; it still ends by either clock's timeout.
+func (x suite) tTwoHubsClocksDiffer(t *testing.T) {
+	bNow := time.Date(2026, 4, 7, 10, 0, 0, 0, time.UTC)
+	aNow := bNow.Add(2 * time.Minute)
+	sa := x.open(t)
+	a, b := service(sa, &aNow), service(x.twin(t, sa), &bNow)
+	addAccount(t, a, "anna", staff.Clerk, aNow)
+	tok, _, err := login(a, "anna", "una-password-lunga", desk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, _, err := b.Session(tok); err != nil || sess.User != "anna" {
+		t.Fatalf("hub B, its clock behind hub A's, reads A's new session: %+v %v", sess, err)
+	}
+	bNow = bNow.Add(20 * time.Minute)
+	if _, _, err := b.Session(tok); err != nil {
+		t.Fatalf("hub B twenty minutes later: %v", err)
+	}
+	aNow = aNow.Add(20*time.Minute + staff.IdleTimeout)
+	if _, _, err := a.Session(tok); !errors.Is(err, staff.ErrNoSession) {
+		t.Fatalf("hub A past the idle timeout: %v, want ErrNoSession", err)
 	}
 }
