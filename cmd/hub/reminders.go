@@ -25,7 +25,7 @@ func init() {
 // bookURL is where a citizen books an appointment. Domains with
 // reminders due on a date (appointments the day before) add theirs here.
 func reminderSources(bookURL string) []reminder.Source[store.Tx] {
-	return []reminder.Source[store.Tx]{reminder.CIEExpiringSource[store.Tx](bookURL)}
+	return []reminder.Source[store.Tx]{reminder.CIEExpiringSource[store.Tx](bookURL), reminder.AppointmentsTomorrowSource[store.Tx]}
 }
 
 // startReminderScan starts the daily scan of scheduled reminders on the

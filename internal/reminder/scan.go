@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -168,4 +169,37 @@ func newestCIE(p *registry.Person) (registry.Document, bool) {
 		}
 	}
 	return best, found
+}
+
+// AppointmentTxs is a hub transaction with appointments; store.Tx is one.
+type AppointmentTxs interface {
+	Txs
+	Appointments() appointment.Tx
+}
+
+// AppointmentsTomorrowSource finds the appointments booked for the day
+// after now's (Rome): one reminder per booking and start, so a booking
+// moved to another day is reminded the day before its new date, and a
+// cancelled one (no longer Booked) not at all.
+func AppointmentsTomorrowSource[T AppointmentTxs](tx T, now time.Time) ([]Reminder, error) {
+	r := now.In(protocol.Rome)
+	from := time.Date(r.Year(), r.Month(), r.Day()+1, 0, 0, 0, 0, protocol.Rome)
+	bs, err := tx.Appointments().Starting(from, from.AddDate(0, 0, 1))
+	if err != nil {
+		return nil, err
+	}
+	offices := map[string]appointment.Office{}
+	var out []Reminder
+	for _, b := range bs {
+		o, ok := offices[b.OfficeID]
+		if !ok {
+			if o, err = tx.Appointments().Office(b.OfficeID); err != nil {
+				return nil, err
+			}
+			offices[b.OfficeID] = o
+		}
+		out = append(out, AppointmentTomorrow{CF: b.CF, AppointmentID: b.Ref, At: b.Start, Office: o.Name,
+			Address: o.Address, Service: b.Service.Italian(), Code: b.Ref}.Reminder())
+	}
+	return out, nil
 }

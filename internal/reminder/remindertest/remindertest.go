@@ -6,12 +6,15 @@ package remindertest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/notify"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/reminder"
 	"github.com/sportello/sportello/internal/store"
@@ -261,6 +264,61 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if !got[soon.CF] || !got[edge.CF] || len(got) != 2 {
 			t.Errorf("reminded %v, want %s and %s", got, soon.CF, edge.CF)
+		}
+	})
+	t.Run("AppointmentsTomorrow", func(t *testing.T) {
+		// t0 is Saturday 5 December 2026, 11:00 in Rome: tomorrow is the
+		// 6th, whatever the bookings' offices open on.
+		s := open(t)
+		rome := func(d, h int) time.Time { return time.Date(2026, 12, d, h, 0, 0, 0, protocol.Rome) }
+		office := &appointment.Office{ID: "centro", Name: "Anagrafe centrale", Address: "Via Larga 12",
+			Counters: []appointment.Counter{{Number: 1}},
+			Calendars: []appointment.Calendar{{Service: appointment.CIEIssue, Minutes: 20, Counters: []int{1},
+				Hours: []appointment.Hours{{Weekday: time.Sunday, From: "00:00", To: "23:40"}, {Weekday: time.Monday, From: "00:00", To: "23:40"}}}}}
+		// One booking per person and service: each its own citizen.
+		book := func(ref string, start time.Time, state appointment.State) *appointment.Booking {
+			return &appointment.Booking{Ref: ref, OfficeID: "centro", Service: appointment.CIEIssue, Start: start, Minutes: 20,
+				CF: CF("BNCMRA80C44" + map[string]string{"TOMORROW": "F205", "LATE": "F206", "TODAY": "F207", "AFTER": "F208", "GONE": "F209"}[ref]), Name: "BIANCHI MARIA", Channel: appointment.Kiosk, By: "dev-1", State: state, Created: t0, Updated: t0}
+		}
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			if err := tx.Appointments().PutOffice(office); err != nil {
+				return err
+			}
+			for _, b := range []*appointment.Booking{book("TOMORROW", rome(6, 9), appointment.Booked), book("LATE", rome(6, 23), appointment.Booked),
+				book("TODAY", rome(5, 15), appointment.Booked), book("AFTER", rome(7, 9), appointment.Booked)} {
+				if err := tx.Appointments().Book(b, []int{1}); err != nil {
+					return err
+				}
+			}
+			gone := book("GONE", rome(6, 10), appointment.Booked)
+			if err := tx.Appointments().Book(gone, []int{1}); err != nil {
+				return err
+			}
+			gone.State = appointment.Cancelled
+			return tx.Appointments().Put(gone)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan := &reminder.Scan[store.Tx]{Store: s, Now: func() time.Time { return t0 },
+			Sources: []reminder.Source[store.Tx]{reminder.AppointmentsTomorrowSource[store.Tx]}}
+		if n, err := scan.RunOnce(context.Background()); err != nil || n != 2 {
+			t.Fatalf("scan queued %d (%v), want 2: tomorrow's at 9 and 23, not today's, the day after's or the cancelled one", n, err)
+		}
+		if n, err := scan.RunOnce(context.Background()); err != nil || n != 0 {
+			t.Errorf("second scan queued %d (%v), want 0", n, err)
+		}
+		items, err := store.NoticesOf(s).List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, it := range items {
+			texts = append(texts, it.Message.Markdown)
+		}
+		if len(texts) != 2 || !strings.Contains(strings.Join(texts, ""), "06/12/2026 alle 09:00") ||
+			!strings.Contains(texts[0], "Anagrafe centrale") || !strings.Contains(strings.Join(texts, ""), "23:00") {
+			t.Errorf("reminders:\n%s", strings.Join(texts, "\n---\n"))
 		}
 	})
 }
