@@ -15,7 +15,6 @@ const (
 type DossierQuery struct {
 	Requester RequesterEvidence `json:"requester"`
 	Channel   string            `json:"channel,omitempty"`
-	Lang      string            `json:"lang,omitempty"` // the PDF's language: "it" (default) or "en"
 }
 
 // Dossier is the citizen's dossier (Fascicolo del cittadino): everything

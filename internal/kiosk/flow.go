@@ -190,6 +190,10 @@ type View struct {
 	Places    *Directory   // StepPlaces
 	Payment   *api.Payment // StepPay: how to pay, as the hub last said
 	AccessLog *AccessLog   // StepAccessLog: the page shown
+	// Delegations and Dossier are the citizen's own records
+	// (StepDelegations, StepDossier; delegation.go).
+	Delegations *api.Delegations
+	Dossier     *api.Dossier
 	Till      *Till        // StepTill: the till payments waiting
 	// PlacesAge and AgreementAge are how old the directory shown and the
 	// fees previewed are, when they come from the cached copy (else 0).

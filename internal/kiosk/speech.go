@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
 )
@@ -393,6 +394,44 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		if v.Mode == Operator {
 			choice(t("access_log_print"))
 		}
+	case StepDelegations:
+		l := v.Delegations
+		if l == nil {
+			return s
+		}
+		s.Title = t("delegations_title", l.Name)
+		for _, side := range []struct {
+			key string
+			ds  []api.Delegation
+		}{{"delegations_given", l.Given}, {"delegations_received", l.Received}} {
+			line(t(side.key, len(side.ds)))
+			for _, d := range side.ds {
+				who := d.DelegateName
+				if side.key == "delegations_received" {
+					who = d.DelegatorName
+				}
+				if who == "" {
+					who = d.DelegateCF
+				}
+				line(t("delegations_line", who, SayDate(d.Until, v.Lang), d.State, len(d.Uses)))
+			}
+		}
+		choice(t("delegations_give"), t("delegations_revoke"), t("back_button"))
+	case StepDossier:
+		d := v.Dossier
+		if d == nil {
+			return s
+		}
+		s.Title = t("dossier_title", d.Person.Surname+" "+d.Person.GivenNames)
+		line(t("dossier_address", d.Person.Address), t("dossier_household", len(d.Household)))
+		for _, doc := range d.Documents {
+			line(t("dossier_document", doc.Number, SayDate(doc.Expires, v.Lang)))
+		}
+		line(t("dossier_counts", len(d.Certificates), len(d.Requests), len(d.Appointments), len(d.DelegationsGiven), len(d.DelegationsReceived), d.AccessTotal))
+		if v.Mode == Operator {
+			choice(t("dossier_print"))
+		}
+		choice(t("back_button"))
 	default:
 		return Speech{Lang: v.Lang}
 	}
