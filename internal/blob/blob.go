@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sum is a document's SHA-256, its address.
@@ -62,4 +63,14 @@ type Store interface {
 	// Walk calls fn with every sum kept, in no particular order, until fn
 	// returns false or an error (the retention sweep's orphan check).
 	Walk(ctx context.Context, fn func(Sum) (bool, error)) error
+}
+
+// Ager is a Store that knows when each document was last written: the
+// retention sweep deletes only documents older than any issuance still
+// under way, so one written for a transaction not yet committed stays.
+type Ager interface {
+	// Written is when the document with sum s was last put (a Put of
+	// data already kept counts as a write); ErrNotFound if it is not
+	// kept.
+	Written(ctx context.Context, s Sum) (time.Time, error)
 }

@@ -121,6 +121,20 @@ type Certificates interface {
 	OldestIssued(since time.Time) (time.Time, bool, error)
 }
 
+// OrphanSweeper is implemented by Certificates whose PDFs live outside
+// the records' transactions (a blob store): a PDF is kept before the
+// transaction that records its certificate, so one whose transaction then
+// failed is named by no record. DeleteOrphans deletes the documents
+// written before before that no record names, and returns how many.
+type OrphanSweeper interface {
+	DeleteOrphans(ctx context.Context, before time.Time) (int, error)
+}
+
+// OrphanAge is how old a document no record names must be before a run
+// deletes it: longer than any issuance takes between keeping its PDF and
+// committing, so a document about to be named stays.
+const OrphanAge = time.Hour
+
 // AuditLog is what retention needs of the audit log.
 type AuditLog interface {
 	// Expired is the run of entries recorded before cutoff at the start
@@ -168,6 +182,9 @@ type Report struct {
 	// them goes.
 	RecordsCutoff, PDFCutoff time.Time
 	PDFs, Records, Entries   int
+	// Orphans is how many documents no record named the run deleted
+	// (OrphanSweeper; not counted in a dry run).
+	Orphans int
 	// Pruned is the audit chain's retention checkpoint after the run (in
 	// a dry run: as it would be).
 	Pruned audit.Pruned
@@ -213,6 +230,13 @@ func (j *Job) Run(ctx context.Context, policy Policy, now time.Time, dryRun bool
 	if dryRun {
 		r.OldestRecord, r.HasOldRecord, err = j.Certs.OldestIssued(r.RecordsCutoff)
 		return r, err
+	}
+	if sw, ok := j.Certs.(OrphanSweeper); ok {
+		// Deleting a document no record names reads nobody's data: it
+		// is not recorded in the audit log.
+		if r.Orphans, err = sw.DeleteOrphans(ctx, now.Add(-OrphanAge)); err != nil {
+			return r, fmt.Errorf("after deleting %d documents no certificate names: %w", r.Orphans, err)
+		}
 	}
 	if r.PDFs+r.Records+r.Entries == 0 {
 		r.OldestRecord, r.HasOldRecord, err = j.Certs.OldestIssued(r.RecordsCutoff)

@@ -187,6 +187,69 @@ func (r CertRetention) OldestIssued(since time.Time) (t time.Time, ok bool, err 
 	return t, ok, err
 }
 
+// DeleteOrphans deletes the documents written before before that no
+// certificate record names with its PDF kept (retention.OrphanSweeper):
+// the PDF of an issuance whose transaction failed after the document was
+// kept, and one whose record retention marked just before a crash. The
+// caller's bound (an hour ago) leaves alone the documents of issuances
+// still under way, kept and not yet committed. Blob stores that cannot
+// tell a document's age (not a blob.Ager) are not swept.
+//
+// The records are read after the documents were listed, so a record
+// committed meanwhile is seen; the PDFs kept are those of the re-download
+// window (retention.MaxPDFDays at most), so the set read is bounded.
+func (r CertRetention) DeleteOrphans(ctx context.Context, before time.Time) (int, error) {
+	ager, ok := r.blobs.(blob.Ager)
+	if !ok {
+		return 0, nil
+	}
+	var old []blob.Sum
+	err := r.blobs.Walk(ctx, func(sum blob.Sum) (bool, error) {
+		w, err := ager.Written(ctx, sum)
+		switch {
+		case errors.Is(err, blob.ErrNotFound):
+			// Deleted meanwhile (retention on another hub).
+		case err != nil:
+			return false, err
+		case w.Before(before):
+			old = append(old, sum)
+		}
+		return true, nil
+	})
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	named := map[blob.Sum]bool{}
+	err = r.s.View(ctx, func(tx Tx) error {
+		// Every record whose PDF is kept: issued before a cutoff later
+		// than any record's issue.
+		rs, err := tx.Certificates().ExpiredPDFs(before.AddDate(10, 0, 0), 0)
+		if err != nil {
+			return err
+		}
+		for _, rec := range rs {
+			if sum, err := blob.ParseSum(rec.DocSHA256); err == nil {
+				named[sum] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sum := range old {
+		if named[sum] {
+			continue
+		}
+		if err := r.blobs.Delete(ctx, sum); err != nil {
+			return n, fmt.Errorf("the orphan document %s could not be deleted: %w", sum, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // deleteDocs deletes the PDFs of rs from the blob store.
 func (r CertRetention) deleteDocs(ctx context.Context, rs []certificate.Record) error {
 	if r.blobs == nil {

@@ -69,6 +69,10 @@ func (s *Store) Put(ctx context.Context, data []byte) (blob.Sum, error) {
 	}
 	dir, file := s.path(sum)
 	if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, data) {
+		// Written anew as far as the orphan sweep can tell (Written): the
+		// document is about to be named by a record again.
+		now := time.Now()
+		_ = os.Chtimes(file, now, now)
 		// Another hub may have renamed it in a moment ago and not yet
 		// synced the directory: sync it here, as this Put promises.
 		atomicfile.SyncDir(dir)
@@ -123,6 +127,25 @@ func (s *Store) Delete(ctx context.Context, sum blob.Sum) error {
 	}
 	atomicfile.SyncDir(dir)
 	return nil
+}
+
+var _ blob.Ager = (*Store)(nil)
+
+// Written is when the document with sum sum was last put: its file's
+// modification time (blob.Ager).
+func (s *Store) Written(ctx context.Context, sum blob.Sum) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	_, file := s.path(sum)
+	fi, err := os.Lstat(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, fmt.Errorf("%w: %s", blob.ErrNotFound, sum)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("blobdir: %w", err)
+	}
+	return fi.ModTime(), nil
 }
 
 // Walk calls fn with the sum of every document kept. Names that are not a

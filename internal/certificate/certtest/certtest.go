@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Revoke", testRevoke},
 		{"ExpiredPDFs", testExpiredPDFs},
 		{"Purge", testPurge},
+		{"OrphanDocuments", testOrphanDocuments},
 		{"FailedUpdateLeavesNothing", testAtomic},
 		{"ViewRefusesWrites", testReadOnly},
 		{"ConcurrentKeyOnce", testConcurrentKey},
