@@ -16,103 +16,22 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/faulttest"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/payment"
 )
-
-// statusesAllowed are the statuses a console handler may name itself:
-// success, redirects, and the protocol's own answers (304, 405 with its
-// Allow header). Every refusal's status is fault's table's, for the kind
-// of the error (refuse).
-var statusesAllowed = map[string]bool{
-	"StatusOK": true, "StatusCreated": true, "StatusNoContent": true,
-	"StatusMovedPermanently": true, "StatusFound": true, "StatusSeeOther": true,
-	"StatusTemporaryRedirect": true, "StatusPermanentRedirect": true,
-	"StatusNotModified": true, "StatusMethodNotAllowed": true,
-}
-
-// writesStatus are the calls that answer with a status given to them.
-var writesStatus = map[string]bool{"WriteHeader": true, "Error": true, "render": true, "Redirect": true}
-
-// statusLiterals reports where src names an HTTP error status itself: an
-// http.Status… constant outside statusesAllowed, or a number from 400 to
-// 599 passed to a call that answers with it, except as an operand of == or != (reading the
-// status of an answer another handler wrote, as the activity counter
-// does).
-func statusLiterals(fset *token.FileSet, f *ast.File) []string {
-	compared := map[ast.Node]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if b, ok := n.(*ast.BinaryExpr); ok && (b.Op == token.EQL || b.Op == token.NEQ) {
-			compared[b.X], compared[b.Y] = true, true
-		}
-		return true
-	})
-	var found []string
-	ast.Inspect(f, func(n ast.Node) bool {
-		switch e := n.(type) {
-		case *ast.SelectorExpr:
-			if id, ok := e.X.(*ast.Ident); ok && id.Name == "http" && strings.HasPrefix(e.Sel.Name, "Status") &&
-				e.Sel.Name != "StatusText" && !statusesAllowed[e.Sel.Name] && !compared[e] {
-				found = append(found, fmt.Sprintf("%s: http.%s", fset.Position(e.Pos()), e.Sel.Name))
-			}
-		case *ast.CallExpr:
-			name := ""
-			switch fn := e.Fun.(type) {
-			case *ast.Ident:
-				name = fn.Name
-			case *ast.SelectorExpr:
-				name = fn.Sel.Name
-			}
-			if !writesStatus[name] {
-				return true
-			}
-			for _, a := range e.Args {
-				if lit, ok := a.(*ast.BasicLit); ok && lit.Kind == token.INT {
-					if v, err := strconv.Atoi(lit.Value); err == nil && v >= 400 && v <= 599 {
-						found = append(found, fmt.Sprintf("%s: status %d", fset.Position(lit.Pos()), v))
-					}
-				}
-			}
-		}
-		return true
-	})
-	return found
-}
 
 // TestNoStatusLiterals: no console or public-page handler decides a
 // refusal's status itself; each answers through fail, renderRefused or
 // renderOr with a fault, whose kind fault's one table turns into the
 // status the API would answer too.
 func TestNoStatusLiterals(t *testing.T) {
-	// The check itself finds what it must.
-	fset := token.NewFileSet()
-	bad, err := parser.ParseFile(fset, "bad.go", `package admin
-func h(w http.ResponseWriter) {
-	w.WriteHeader(http.StatusConflict)
-	http.Error(w, "no", 404)
-	if status == http.StatusNotFound { w.WriteHeader(http.StatusOK) }
-}`, 0)
+	found, err := faulttest.DirStatusLiterals(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := statusLiterals(fset, bad); len(got) != 2 || !strings.Contains(got[0], "StatusConflict") || !strings.Contains(got[1], "404") {
-		t.Fatalf("the check found %q in a handler naming 409 and 404", got)
-	}
-	files, err := filepath.Glob("*.go")
-	if err != nil || len(files) < 10 {
-		t.Fatalf("sources: %v %v", files, err)
-	}
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, at := range statusLiterals(fset, f) {
-			t.Errorf("%s: a refusal's status comes from its fault's kind (c.fail, c.renderRefused, c.renderOr), not from the handler", at)
-		}
+	for _, at := range found {
+		t.Errorf("%s: a refusal's status comes from its fault's kind (c.fail, c.renderRefused, c.renderOr), not from the handler", at)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/sportello/sportello/internal/fault"
 )
 
 type verifiedKey struct{}
@@ -117,7 +119,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // that is not a refusal is answered 500 without detail.
 func WriteRefusal(w http.ResponseWriter, err error) {
 	ref := Refusal{Reason: ReasonOf(err), Message: "internal error"}
-	status := http.StatusInternalServerError
+	status := fault.Internal.Status()
 	if ref.Reason != "" {
 		ref.Message = err.Error()
 		status = ref.Reason.Status()
@@ -158,7 +160,7 @@ func ResponseSigner(s *Signer, next http.Handler) http.Handler {
 			for _, k := range []string{"Content-Digest", "Signature-Input", "Signature", "Content-Type"} {
 				h.Del(k)
 			}
-			http.Error(w, "the response could not be signed", http.StatusInternalServerError)
+			http.Error(w, "the response could not be signed", fault.Internal.Status())
 			return
 		}
 		if bodyAllowed(status) {

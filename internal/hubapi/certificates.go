@@ -243,14 +243,14 @@ type verification struct {
 func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	v := verification{ID: id, Status: "unknown", Issuer: s.Desk.Issuer.Comune}
-	status := http.StatusNotFound
+	status := fault.NotFound.Status()
 	rec, err := s.Desk.Certs.Get(id)
 	var gone *certificate.PurgedError
 	switch {
 	case errors.As(err, &gone):
 		// Issued here, its record purged at the end of the retention
 		// period: the day alone, never who it was about.
-		status = http.StatusGone
+		status = fault.Gone.Status()
 		v.Status, v.Issued = "purged", gone.Issued.Italian()
 	case err == nil:
 		status = http.StatusOK

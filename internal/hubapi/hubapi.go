@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance"
@@ -168,7 +169,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if full, since := s.probeStorage(); full {
 		h.Status, h.Reason, h.Message, h.Since = api.StatusDegraded, api.ReasonStorageFull, storageFullMessage, &since
 		w.Header().Set("Retry-After", retryAfter(api.ReasonStorageFull))
-		writeJSON(w, http.StatusServiceUnavailable, h)
+		writeJSON(w, fault.Unavailable.Status(), h)
 		return
 	}
 	writeJSON(w, http.StatusOK, h)
