@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/request/desk"
 	"github.com/sportello/sportello/internal/store"
 )
 
@@ -80,6 +81,9 @@ type Server struct {
 	// nil refuses every payment, so self-service issues only what costs
 	// nothing.
 	Payments *payment.Service
+	// Requests files and reads demographic requests (requests.go); nil
+	// refuses them.
+	Requests *desk.Desk
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
 	AnyHours    bool
@@ -110,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 	s.paymentRoutes(mux)
 	s.delegationRoutes(mux)
 	s.dossierRoutes(mux)
+	s.requestRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)

@@ -339,3 +339,20 @@ func parseTables(fsys fs.FS) (*tables, error) {
 	}
 	return t, nil
 }
+
+// Street is the city's street list as a look-up: the CAP of the street
+// named name (case and spacing aside), the city's first CAP for a street
+// that has none, and false for a street the city has not. The requests'
+// desk checks a new address against it.
+func (c City) Street(name string) (string, bool) {
+	name = strings.Join(strings.Fields(name), " ")
+	for _, s := range c.Streets {
+		if strings.EqualFold(s.Name, name) {
+			if s.CAP == "" && len(c.CAPs) > 0 {
+				return c.CAPs[0], true
+			}
+			return s.CAP, true
+		}
+	}
+	return "", false
+}

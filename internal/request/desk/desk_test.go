@@ -23,23 +23,6 @@ import (
 
 var now = time.Date(2026, 12, 3, 10, 0, 0, 0, protocol.Rome)
 
-// Streets is the synthetic city's street list, as the hub gives it.
-func Streets() func(string) (string, bool) {
-	city := synth.DefaultCity()
-	return func(name string) (string, bool) {
-		for _, s := range city.Streets {
-			if strings.EqualFold(s.Name, name) {
-				cap := s.CAP
-				if cap == "" {
-					cap = city.CAPs[0]
-				}
-				return cap, true
-			}
-		}
-		return "", false
-	}
-}
-
 type fixture struct {
 	t    *testing.T
 	iss  *issuancetest.Desk
@@ -48,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	iss := issuancetest.New(t, 400, 7, now)
-	return &fixture{t: t, iss: iss, desk: &desk.Desk{Stores: iss.Service.Stores, Issuance: iss.Service, Street: Streets(), Now: iss.Service.Now}}
+	return &fixture{t: t, iss: iss, desk: &desk.Desk{Stores: iss.Service.Stores, Issuance: iss.Service, Street: synth.DefaultCity().Street, Now: iss.Service.Now}}
 }
 
 // adult is an identifiable adult resident with a famiglia, not AIRE.
