@@ -62,6 +62,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 	if h.notices != nil {
 		con.Notices = h.notices
 	}
+	con.Requests = api.Requests
 	api.Admin = con.Wrap
 	go purgeSessions(st, log)
 	return nil

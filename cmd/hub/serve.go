@@ -18,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/registry"
+	requestdesk "github.com/sportello/sportello/internal/request/desk"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
@@ -146,6 +147,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		api.AnyHours = *demo
 		// The same CSCA list identifies requesters by their CIE taps.
 		desk.Identify = requesterVerifier(api.CSCAs, api, log)
+		// Demographic requests (issue 17) go through the same desk's
+		// identification and settings; a new address is checked against
+		// the city's street list (the embedded one of the synthetic city).
+		api.Requests = &requestdesk.Desk{Stores: desk.Stores, Issuance: desk, Street: synth.DefaultCity().Street, Now: c.now, Log: log}
 		if err := c.adminConsole(h, api, desk, *demo, log); err != nil {
 			ctl.Close()
 			return err

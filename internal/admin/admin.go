@@ -36,6 +36,7 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/request/desk"
 	"github.com/sportello/sportello/internal/settlement"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -72,9 +73,12 @@ type Console struct {
 	// Notices is the citizens' notification queue; nil says notifications
 	// are off.
 	Notices NoticeList
-	Now     func() time.Time
-	Log     *slog.Logger
-	Rand    io.Reader // codes and tokens; crypto/rand when nil
+	// Requests is the desk of demographic requests (requests.go); nil
+	// hides them.
+	Requests *desk.Desk
+	Now      func() time.Time
+	Log      *slog.Logger
+	Rand     io.Reader // codes and tokens; crypto/rand when nil
 
 	tmpl map[string]map[string]*template.Template // lang → page → template
 }
@@ -236,6 +240,7 @@ var navPages = []struct {
 	{"/admin/persons", "nav.persons", staff.ReadPersons},
 	{"/admin/certificates", "nav.certificates", staff.ReadCertificates},
 	{"/admin/register", "nav.register", staff.ReadCertificates},
+	{"/admin/requests", "nav.requests", staff.ReviewRequests},
 	{"/admin/audit", "nav.audit", staff.SearchAudit},
 	{"/admin/notices", "nav.notices", staff.ViewActivity},
 	{"/admin/staff", "nav.staff", staff.ManageStaff},

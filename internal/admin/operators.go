@@ -53,6 +53,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/notices", c.require(staff.ViewActivity, c.noticesPage))
 	mux.Handle("GET /admin/persons", c.require(staff.ReadPersons, c.personsPage))
 	c.certificateRoutes(mux)
+	c.requestRoutes(mux)
 	mux.Handle("GET /admin/staff", c.require(staff.ManageStaff, c.staffPage))
 	mux.Handle("POST /admin/staff", c.require(staff.ManageStaff, c.staffAdd))
 	c.staffRoutes(mux)

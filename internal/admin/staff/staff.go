@@ -77,14 +77,17 @@ const (
 	ReadCertificates Permission = "read_certificates"
 	// RevokeCertificates revokes an issued certificate with a reason.
 	RevokeCertificates Permission = "revoke_certificates"
+	// ReviewRequests opens the demographic requests (issue 17), their
+	// documents, and decides them: personal data, every read audited.
+	ReviewRequests Permission = "review_requests"
 )
 
 // grants is the permission table. Separation of duties: the auditor, who
 // checks who read personal data, reads none itself; finance settles but
 // does not change the network.
 var grants = map[Role][]Permission{
-	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff, ManageCity, ReadCertificates, RevokeCertificates},
-	Clerk:   {ViewOperators, ManageOperators, ViewFees, ViewActivity, ReadPersons, ReadCertificates, RevokeCertificates},
+	Admin:   {ViewOperators, ManageOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit, ReadPersons, ManageStaff, ManageCity, ReadCertificates, RevokeCertificates, ReviewRequests},
+	Clerk:   {ViewOperators, ManageOperators, ViewFees, ViewActivity, ReadPersons, ReadCertificates, RevokeCertificates, ReviewRequests},
 	Finance: {ViewOperators, ViewFees, ViewSettlements, ViewActivity},
 	Auditor: {ViewOperators, ViewFees, ViewSettlements, ViewActivity, SearchAudit},
 }
