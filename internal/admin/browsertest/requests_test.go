@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,14 +47,14 @@ func TestDecideRequest(t *testing.T) {
 		if len(cf) != 16 {
 			continue
 		}
-		var q registry.Person
-		if err := json.Unmarshal([]byte(h.run(t, "person", "show", "--data", h.data, "--cf", cf, "--json", "--purpose", "prova della console")), &q); err != nil {
+		q, err := showPerson(t, h, cf)
+		if err != nil {
 			continue
 		}
 		cur, ok := q.CurrentResidence()
 		d, valid := q.ValidDocument(today)
 		if ok && valid && q.Alive() && !q.AIRE && q.Family != 0 && q.ProcedureOpen.IsZero() && cur.Address.Comune == "F205" && q.BirthDate.AgeAt(today) >= 20 {
-			p, doc = &q, d
+			p, doc = q, d
 			break
 		}
 	}
@@ -136,8 +137,8 @@ func TestDecideRequest(t *testing.T) {
 	if err != nil || got.Status != string(request.Accepted) || got.Decision != "Accertamento della polizia locale positivo." {
 		t.Errorf("the kiosk reads %+v, %v", got, err)
 	}
-	var q registry.Person
-	if err := json.Unmarshal([]byte(h.run(t, "person", "show", "--data", h.data, "--cf", p.CF, "--json", "--purpose", "prova della console")), &q); err != nil {
+	q, err := showPerson(t, h, p.CF)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if cur, _ := q.CurrentResidence(); cur.Address.Street != street || cur.Address.Number != "17" || !q.ProcedureOpen.IsZero() {
@@ -147,4 +148,18 @@ func TestDecideRequest(t *testing.T) {
 	if out := h.run(t, "audit", "search", "--data", h.data, "--cf", p.CF); !strings.Contains(out, "staff:clerk") || !strings.Contains(out, filed.Protocol) {
 		t.Errorf("audit search for %s:\n%s", p.CF, out)
 	}
+}
+
+// showPerson is `hub person show --json`'s person.
+func showPerson(t *testing.T, h *hubProc, cf string) (*registry.Person, error) {
+	var out struct {
+		Person *registry.Person `json:"person"`
+	}
+	if err := json.Unmarshal([]byte(h.run(t, "person", "show", "--data", h.data, "--cf", cf, "--json", "--purpose", "prova della console")), &out); err != nil {
+		return nil, err
+	}
+	if out.Person == nil {
+		return nil, errors.New("no person in the answer")
+	}
+	return out.Person, nil
 }
