@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/frontdoor"
 	"github.com/sportello/sportello/internal/hubapi"
+	"github.com/sportello/sportello/internal/opendata"
 	"github.com/sportello/sportello/internal/registry"
 	requestdesk "github.com/sportello/sportello/internal/request/desk"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
@@ -158,6 +160,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
 		damaged := make(chan error, 1) // a request met damage in the file: stop
 		handler := api.Handler()
+		// The open-data pages are public, beside the API (issue 17).
+		pub := http.NewServeMux()
+		pub.Handle("/opendata/", &opendata.Handler{Store: h.stores, Now: c.now, Log: log})
+		pub.Handle("/opendata", http.RedirectHandler("/opendata/", http.StatusMovedPermanently))
+		pub.Handle("/", handler)
+		handler = pub
 		if h.file != nil { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
 			handler = guardHTTP(handler, h.file.Path(), log, damaged)
 		}
