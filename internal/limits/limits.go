@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +145,21 @@ type Store interface {
 	Alerts(ctx context.Context) ([]Alert, error)
 	// Close reviews every open alert of device; ErrNotFound when it has none.
 	Close(ctx context.Context, device string, r Review) ([]Alert, error)
+}
+
+// Restorer is a Store that takes alerts as another store kept them (hub
+// migrate): under their own ids, open or reviewed, into a store holding
+// none. Its next alert's id comes after the highest restored, so no id
+// is given twice.
+type Restorer interface {
+	RestoreAlerts(ctx context.Context, as []Alert) error
+}
+
+// AlertSeq is the number in alert id ("al-00000012": 12), false for an id
+// not of that form.
+func AlertSeq(id string) (uint64, bool) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(id, "al-"), 10, 64)
+	return n, err == nil && strings.HasPrefix(id, "al-")
 }
 
 // Request is one signed request as the Guard weighs it.

@@ -152,6 +152,41 @@ func (l *limitsStore) Raise(ctx context.Context, a limits.Alert) (stored limits.
 	return stored, changed, err
 }
 
+var _ limits.Restorer = (*limitsStore)(nil)
+
+// RestoreAlerts writes as under their own ids (limits.Restorer) and moves
+// the ids' sequence past the highest; the open ones' unique index refuses
+// two open alerts of a device and kind.
+func (l *limitsStore) RestoreAlerts(ctx context.Context, as []limits.Alert) error {
+	return l.update(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", alertsLock); err != nil {
+			return err
+		}
+		var top uint64
+		for _, a := range as {
+			n, ok := limits.AlertSeq(a.ID)
+			if !ok {
+				return fmt.Errorf("alert id %q is not an alert's id", a.ID)
+			}
+			top = max(top, n)
+			data, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO limit_alerts (id, device, kind, open, record) VALUES ($1, $2, $3, $4, $5)",
+				a.ID, a.Device, string(a.Kind), a.Open(), data); err != nil {
+				return fmt.Errorf("cannot restore alert %s: %w", a.ID, err)
+			}
+		}
+		if top > 0 {
+			if _, err := tx.Exec(ctx, "SELECT setval('limit_alert_ids', greatest($1, (SELECT last_value FROM limit_alert_ids)))", int64(top)); err != nil {
+				return fmt.Errorf("cannot move the alerts' ids past the restored ones: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 func putAlert(ctx context.Context, tx pgx.Tx, a limits.Alert, sql string) error {
 	data, err := json.Marshal(a)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
@@ -571,4 +573,44 @@ func copyOperators(ctx context.Context, dst, src store.Store) (Counts, Skipped, 
 			{"operators", "clerks", len(all.clerks)},
 		}, Skipped{"clerks' sessions at the kiosks (each clerk logs in again)"},
 		nil
+}
+
+// Limits' alerts: every alert, open or reviewed, under its own id
+// (limits.Restorer), so staff find on the new store what they were
+// reviewing and the reviews they made. The day's counts are not moved:
+// they last a day, and a city moves its hubs with the hubs stopped.
+
+func alertsEmpty(ctx context.Context, s store.Store) (bool, error) {
+	as, err := s.Limits().Alerts(ctx)
+	return len(as) == 0, err
+}
+
+func copyAlerts(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	as, err := src.Limits().Alerts(ctx)
+	if err != nil || len(as) == 0 {
+		return Counts{{"limits", "alerts", 0}}, nil, err
+	}
+	r, ok := dst.Limits().(limits.Restorer)
+	if !ok {
+		return nil, nil, fmt.Errorf("the destination cannot take alerts under their own ids")
+	}
+	// Alerts lists newest first: restored oldest first.
+	old := slices.Clone(as)
+	slices.Reverse(old)
+	if err := r.RestoreAlerts(ctx, old); err != nil {
+		return nil, nil, err
+	}
+	got, err := dst.Limits().Alerts(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(got) != len(as) {
+		return nil, nil, mismatch("alerts", len(as), len(got))
+	}
+	for i := range got {
+		if !same(got[i], as[i]) {
+			return nil, nil, fmt.Errorf("alert %s reads back from the destination different from the source's", as[i].ID)
+		}
+	}
+	return Counts{{"limits", "alerts", len(as)}}, nil, nil
 }

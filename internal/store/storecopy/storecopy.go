@@ -76,6 +76,7 @@ var domains = []domain{
 	{"audit log", auditEmpty, copyAudit},
 	{"notices", noticesEmpty, copyNotices},
 	{"payments", paymentsEmpty, copyPayments},
+	{"limits' alerts", alertsEmpty, copyAlerts},
 }
 
 // Copy moves every domain of src into dst, which must be empty (ErrNotEmpty

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
@@ -123,6 +125,21 @@ func TestCopyBoltToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two alerts: one reviewed by staff, one open.
+	lim := src.Limits()
+	for _, dev := range []string{"dev-a", "dev-b"} {
+		if _, _, err := lim.Raise(ctx, limits.Alert{Kind: limits.Flood, Level: limits.LevelAlert, Device: dev, Shop: "op-0002",
+			Figure: 40, Threshold: 30, Window: 10, Raised: day, Updated: day}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lim.Close(ctx, "dev-a", limits.Review{At: day.Add(time.Hour), By: "m.bianchi", Note: "fila alla cassa"}); err != nil {
+		t.Fatal(err)
+	}
+	srcAlerts, err := lim.Alerts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dst, err := postgres.OpenStore(ctx, pg.Database(t))
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +151,7 @@ func TestCopyBoltToPostgres(t *testing.T) {
 	}
 	got := n.String()
 	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "payments: 2 payments", "registry: 0 persons",
-		"operators: 2 operators, 1 enrolment codes, 1 devices, 1 backlog reports, 1 clerks"} {
+		"operators: 2 operators, 1 enrolment codes, 1 devices, 1 backlog reports, 1 clerks", "limits: 2 alerts"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the counts say\n%s\nwant %q", got, want)
 		}
@@ -173,6 +190,17 @@ func TestCopyBoltToPostgres(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got, err := dst.Limits().Alerts(ctx); err != nil || !reflect.DeepEqual(got, srcAlerts) {
+		t.Errorf("the alerts read back as %+v, %v; want %+v", got, err, srcAlerts)
+	}
+	// The next alert takes the next id, and dev-b's open one is updated,
+	// not doubled.
+	if a, _, err := dst.Limits().Raise(ctx, limits.Alert{Kind: limits.Flood, Level: limits.LevelAlert, Device: "dev-c", Raised: day, Updated: day}); err != nil || a.ID != "al-00000003" {
+		t.Errorf("the first alert raised after the move: %+v, %v; want al-00000003", a, err)
+	}
+	if a, changed, err := dst.Limits().Raise(ctx, limits.Alert{Kind: limits.Flood, Level: limits.LevelSuspend, Device: "dev-b", Raised: day, Updated: day}); err != nil || a.ID != srcAlerts[0].ID || !changed {
+		t.Errorf("a breach of dev-b after the move: %+v, %v, %v; want its open alert %s raised", a, changed, err, srcAlerts[0].ID)
 	}
 	// The database's sequences start after the moved ids.
 	err = dst.Update(ctx, func(tx store.Tx) error {

@@ -302,6 +302,42 @@ func (s *Store) Raise(ctx context.Context, a limits.Alert) (stored limits.Alert,
 	return stored, changed, err
 }
 
+var _ limits.Restorer = (*Store)(nil)
+
+// RestoreAlerts writes as under their own ids (limits.Restorer) and moves
+// the ids' sequence past the highest.
+func (s *Store) RestoreAlerts(ctx context.Context, as []limits.Alert) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		alerts, open, err := alertBuckets(tx)
+		if err != nil {
+			return err
+		}
+		seq := alerts.Sequence()
+		for _, a := range as {
+			n, ok := limits.AlertSeq(a.ID)
+			if !ok {
+				return fmt.Errorf("alert id %q is not an alert's id", a.ID)
+			}
+			if alerts.Get([]byte(a.ID)) != nil {
+				return fmt.Errorf("alert %s is held already", a.ID)
+			}
+			if err := putAlert(alerts, a); err != nil {
+				return err
+			}
+			if a.Open() {
+				if err := open.Put(openKey(a.Device, a.Kind), []byte(a.ID)); err != nil {
+					return err
+				}
+			}
+			seq = max(seq, n)
+		}
+		return alerts.SetSequence(seq)
+	})
+}
+
 func (s *Store) Alerts(ctx context.Context) (out []limits.Alert, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
