@@ -343,9 +343,11 @@ func (s *Store) Alerts(ctx context.Context) (out []limits.Alert, err error) {
 		return nil, err
 	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
-		b, err := bucket(tx, bucketAlerts)
-		if err != nil {
-			return err
+		b := tx.Bucket(bucketAlerts)
+		if b == nil {
+			// A file no writable hub opened since it had limits (read
+			// only, by hub migrate): it holds no alert.
+			return nil
 		}
 		c := b.Cursor()
 		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
