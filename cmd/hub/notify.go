@@ -89,17 +89,6 @@ func (f *notifyFlags) notifiers(now func() time.Time) []notify.Notifier {
 	return ns
 }
 
-// deskNotices queues issuance's notices in the notification queue, the
-// notices' view of the issuing transaction; the hub's store wakes the
-// sender once it commits (store.Waker).
-type deskNotices struct {
-	now func() time.Time
-}
-
-func (d deskNotices) Notice(tx store.Tx, n issuance.Notice) error {
-	return tx.Notices().Enqueue(notify.Issued(n).Item(d.now()))
-}
-
 // startNotifier wires the queue into desk and starts the sender; it
 // returns a function that stops the sender and waits for it. With no
 // channel configured it says so and queues nothing.
@@ -112,7 +101,9 @@ func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, 
 	// The queue is the hub's store's: on a database several hubs share,
 	// each delivery is claimed by one sender (notify.Store.Claim).
 	q := store.NoticesOf(h.stores)
-	desk.Notices = deskNotices{c.now}
+	// issuance.QueueNotices queues in the issuing transaction; the
+	// hub's store wakes the sender once it commits (store.Waker).
+	desk.Notices = issuance.QueueNotices{Now: c.now}
 	var channels []string
 	for _, n := range ns {
 		channels = append(channels, n.Channel())

@@ -12,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/reminder"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
@@ -29,7 +30,7 @@ func TestDelegateObtainsCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Notices = queueNotices{d.Now}
+	d.Notices = issuance.QueueNotices{Now: d.Now}
 	delegate, delegator := c.Requester, c.Stranger
 	ev := d.Evidence(t, delegate)
 	req := func(key string, types ...string) issuance.Request {
@@ -98,8 +99,28 @@ func TestDelegateObtainsCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) != 1 || items[0].Message.CF != delegator || !strings.Contains(items[0].Message.Markdown, g.ID) {
+	if len(items) != 1 || items[0].ID != "reminder/delegation-used/"+g.ID+"/"+res.Record.ID || items[0].Message.CF != delegator ||
+		!strings.Contains(items[0].Message.Markdown, g.ID) {
 		t.Errorf("the delegator's notices: %+v", items)
+	}
+
+	// A delegator who turned these reminders off is not told of the next
+	// use, which is still recorded.
+	err = d.Stores.Update(ctx, func(tx store.Tx) error {
+		return tx.Reminders().SetPreference(delegator, reminder.DelegationUsed, reminder.None, "citizen:test", now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := d.Issue(ctx, req("k1b", "stato_di_famiglia"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := q.List(); len(items) != 1 {
+		t.Errorf("after choosing no reminders of delegations' use: %d notices, want still 1", len(items))
+	}
+	if res2.Record.DelegationID != g.ID {
+		t.Errorf("second certificate under delegation %q", res2.Record.DelegationID)
 	}
 
 	_, err = d.Issue(ctx, req("k2", "stato_civile"))

@@ -9,18 +9,9 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/notifybolt"
 )
-
-// deskNotices queues the desk's notices as the hub does (cmd/hub).
-type deskNotices struct{}
-
-func (deskNotices) Notice(tx store.Tx, n issuance.Notice) error {
-	return tx.Notices().Enqueue(notify.Issued(n).Item(testNow))
-}
 
 // Issue 17's "a delegate obtains a certificate for the delegator and the
 // delegator sees it", end to end through the signed client and the hub's
@@ -38,7 +29,7 @@ func TestDelegationThroughHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.desk.Notices = deskNotices{}
+	h.desk.Notices = issuance.QueueNotices{Now: h.desk.Now}
 	// The delegate: an adult of another family with a valid document.
 	var delegate *registry.Person
 	var doc registry.Document
@@ -132,7 +123,7 @@ func TestDelegationThroughHub(t *testing.T) {
 	}
 	notified := false
 	for _, it := range items {
-		if it.ID == cert.ID && it.Message.CF == h.who.CF && strings.Contains(it.Message.Markdown, id) {
+		if it.ID == "reminder/delegation-used/"+id+"/"+cert.ID && it.Message.CF == h.who.CF && strings.Contains(it.Message.Markdown, id) {
 			notified = true
 		}
 	}
