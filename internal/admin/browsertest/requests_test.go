@@ -107,19 +107,35 @@ func TestDecideRequest(t *testing.T) {
 		t.Fatalf("filed as %+v", filed)
 	}
 
+	shoot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			if !*screenshots {
+				return nil
+			}
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+				return err
+			}
+			dir := filepath.Join(repoRoot(t), "docs", "screenshots")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "admin-"+name+".png"), buf, 0o644)
+		})
+	}
 	var queue, status, flash, history, form string
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(h.url+"/admin/"), login("clerk", demoPassword),
 		chromedp.Navigate(h.url+"/admin/requests"), chromedp.WaitVisible(`#req-list`, chromedp.ByQuery),
 		chromedp.Click(`#queue-cambio_indirizzo`, chromedp.ByQuery), chromedp.WaitVisible(`#req-`+filed.ID, chromedp.ByQuery),
-		text(`#req-`+filed.ID, &queue),
+		text(`#req-`+filed.ID, &queue), shoot("requests"),
 		chromedp.Click(`#req-`+filed.ID+` a`, chromedp.ByQuery), chromedp.WaitVisible(`#req-purpose`, chromedp.ByQuery),
 		chromedp.SetValue(`#purpose`, "istruttoria cambio di indirizzo", chromedp.ByQuery),
 		chromedp.Click(`#req-show`, chromedp.ByQuery), chromedp.WaitVisible(`#req-history`, chromedp.ByQuery),
-		text(`#req-form`, &form),
+		text(`#req-form`, &form), shoot("request"),
 		chromedp.SetValue(`#text`, "Accertamento della polizia locale positivo.", chromedp.ByQuery),
 		chromedp.Click(`#req-accept`, chromedp.ByQuery),
-		waitText(`.flash`, "Pratica accolta"), text(`.flash`, &flash), text(`#req-status`, &status), text(`#req-history`, &history),
+		waitText(`.flash`, "Pratica accolta"), text(`.flash`, &flash), text(`#req-status`, &status), text(`#req-history`, &history), shoot("request-accepted"),
 	)
 	if err != nil {
 		t.Fatal(err)
