@@ -151,3 +151,13 @@ func Decide(status int, reason string) Disposition {
 	}
 	return SetAside
 }
+
+// RetryUnsigned reports whether to try again after an answer the hub's key
+// did not sign: not the hub's word, so never a refusal, but the page of
+// something in front of it. A server error (a proxy's page in front of a
+// hub that is down) or a status Decide retries (a proxy's timeout or rate
+// limit) is tried again; anything else is given up as an answer the
+// client cannot trust, which the kiosk takes as the hub not reached.
+func RetryUnsigned(status int) bool {
+	return status >= 500 || Decide(status, "") == Retry
+}

@@ -90,3 +90,17 @@ func TestDecideNamesEverySignatureReason(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryUnsigned: an answer the hub did not sign is retried when it is
+// a server's error or a status Decide retries, and given up otherwise —
+// whatever reason it may claim, since nothing vouches for it.
+func TestRetryUnsigned(t *testing.T) {
+	for status, want := range map[int]bool{
+		500: true, 501: true, 502: true, 503: true, 504: true, 408: true, 425: true, 429: true,
+		400: false, 401: false, 403: false, 404: false, 409: false, 422: false, 302: false,
+	} {
+		if got := RetryUnsigned(status); got != want {
+			t.Errorf("RetryUnsigned(%d) = %v, want %v", status, got, want)
+		}
+	}
+}

@@ -435,10 +435,10 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		moved, verr := c.verify(ctx, p, req, resp, answer)
 		if verr != nil {
-			if resp.StatusCode >= 500 || api.Decide(resp.StatusCode, "") == api.Retry {
+			if api.RetryUnsigned(resp.StatusCode) {
 				// A proxy's error page in front of a hub that is down, or
 				// a proxy's timeout or rate limit: not the hub's word,
-				// retried as api.Decide retries the status.
+				// retried as package api says.
 				lastErr = fmt.Errorf("the hub answered HTTP %d, unsigned", resp.StatusCode)
 				continue
 			}
