@@ -28,6 +28,8 @@ type Store struct {
 	nonces *nonces
 	limits *limitsStore
 	conn   string // the address OpenStore was given, for tests opening a second Store
+	// batches is Batch's queue (batch.go).
+	batches batchGroup
 }
 
 func newStore(db *DB, owns bool) *Store {
@@ -115,12 +117,6 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error)
 		f()
 	}
 	return nil
-}
-
-// Batch is Update: PostgreSQL commits concurrent transactions in groups
-// of its own.
-func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
-	return s.Update(ctx, fn)
 }
 
 // View runs fn on one REPEATABLE READ, read-only snapshot.
