@@ -220,23 +220,13 @@ func (s *Service) prepare(ctx context.Context, n protocol.Number, at time.Time, 
 	return p, nil
 }
 
-// write makes p's changes in tx.
+// write makes p's changes in tx but its audit entry (writeAudit).
 func (s *Service) write(tx store.Tx, p *pending) error {
 	if err := tx.Protocol().Write(p.entry); err != nil {
 		return err
 	}
 	if err := tx.Certificates().Put(p.b.rec); err != nil {
 		return err
-	}
-	if e := p.b.audit; e != nil {
-		if err := s.appendAudit(tx, *e); err != nil {
-			return err
-		}
-	}
-	if e := p.b.delegateAudit; e != nil {
-		if err := s.appendAudit(tx, *e); err != nil {
-			return err
-		}
 	}
 	if u := p.b.use; u != nil {
 		// Refused if the delegator revoked it since the check.
@@ -261,6 +251,20 @@ func (s *Service) write(tx store.Tx, p *pending) error {
 // is anchored with them: for the acts other services commit in the hub's
 // transactions (the delegations').
 func (s *Service) AppendAudit(tx store.Tx, e audit.Entry) error { return s.appendAudit(tx, e) }
+
+// writeAudit appends p's audit entries in tx: the read's, and the
+// delegation's when a delegate asked.
+func (s *Service) writeAudit(tx store.Tx, p *pending) error {
+	for _, e := range []*audit.Entry{p.b.audit, p.b.delegateAudit} {
+		if e == nil {
+			continue
+		}
+		if err := s.appendAudit(tx, *e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // appendAudit appends an issued certificate's audit entry in its
 // transaction, anchored by the hub's anchorer after the commit: through
@@ -400,14 +404,21 @@ func (g *group) commit(ctx context.Context, s *Service, p *pending) error {
 // commitAll writes batch in one transaction. A failed issuance may have
 // left part of its writes in the transaction, so it rolls everything back
 // and each issuance is retried alone: one failure cannot sink the others.
+//
+// The audit entries go last: the first append takes the chain's head,
+// which every hub on a shared database appends to, until the commit
+// (audit.Tx), so the batch's other writes are made before it rather than
+// while other hubs wait for it.
 func (s *Service) commitAll(ctx context.Context, batch []*pending) {
 	err := s.Stores.Update(ctx, func(tx store.Tx) error {
-		for _, p := range batch {
-			if p.err = s.write(tx, p); p.err != nil {
-				if len(batch) > 1 {
-					return errSolo
+		for _, step := range []func(store.Tx, *pending) error{s.write, s.writeAudit} {
+			for _, p := range batch {
+				if p.err = step(tx, p); p.err != nil {
+					if len(batch) > 1 {
+						return errSolo
+					}
+					return p.err
 				}
-				return p.err
 			}
 		}
 		return nil
