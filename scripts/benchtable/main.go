@@ -89,6 +89,19 @@ func rows() []row {
 		{what: "issuances per second in process, 2 cores (issuance BenchmarkIssueParallel, GOGC 400)", target: "≥ 1,000/s",
 			runs: []run{{pkg: "./internal/issuance", benchtime: "2000x", env: []string{gogc400}}},
 			figs: []figure{{"", "./internal/issuance", "BenchmarkIssueParallel", "certs/s", "/s", false}}},
+		{what: "issuances per second in process on PostgreSQL, unix socket, every domain in the database (issuance BenchmarkIssueParallelPostgres, GOGC 400; CPU of the hub's process, not the server's)", target: "≥ 300/s",
+			runs: []run{{pkg: "./internal/issuance", benchtime: "2000x", env: []string{gogc400}}},
+			figs: []figure{
+				{"", "./internal/issuance", "BenchmarkIssueParallelPostgres", "certs/s", "/s", false},
+				{"CPU", "./internal/issuance", "BenchmarkIssueParallelPostgres", "cpu-ns/op", "ms", false},
+				{"bbolt", "./internal/issuance", "BenchmarkIssueParallel", "certs/s", "/s", true},
+			}},
+		{what: "audited reads, 16 handlers at once, one entry each through store.Recorder (postgres BenchmarkAuditRecord; fsync on, unix socket)", target: "—",
+			runs: []run{{pkg: "./internal/store/postgres", benchtime: "2s", args: []string{"-bench", "^BenchmarkAuditRecord$"}}},
+			figs: []figure{
+				{"PostgreSQL", "./internal/store/postgres", "BenchmarkAuditRecord/postgres", "entries/s", "/s", false},
+				{"bbolt", "./internal/store/postgres", "BenchmarkAuditRecord/bolt", "entries/s", "/s", true},
+			}},
 		{what: "issuances over signed HTTPS on loopback, in-process demo hub, load generator on the same cores (cmd/hub BenchmarkLoadHTTPS)", target: "≥ 500/s, p99 < 50 ms",
 			runs: []run{
 				{pkg: "./cmd/hub", benchtime: "3000x", args: []string{"-bench", "^BenchmarkLoadHTTPS$"}},
