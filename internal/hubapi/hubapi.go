@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/httpsig"
@@ -84,6 +85,9 @@ type Server struct {
 	// Requests files and reads demographic requests (requests.go); nil
 	// refuses them.
 	Requests *desk.Desk
+	// Appointments books the registry offices' appointments
+	// (appointments.go); nil answers every appointment route 404.
+	Appointments *appointment.Service
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
 	AnyHours    bool
@@ -115,6 +119,7 @@ func (s *Server) Handler() http.Handler {
 	s.delegationRoutes(mux)
 	s.dossierRoutes(mux)
 	s.requestRoutes(mux)
+	s.appointmentRoutes(mux)
 	var h http.Handler = mux
 	if s.Admin != nil {
 		h = s.Admin(mux)

@@ -58,6 +58,10 @@ func Reasons() []string {
 		api.ReasonPaymentRequired, api.ReasonPaymentPending, api.ReasonPaymentMismatch, api.ReasonPaymentUsed,
 		api.ReasonPaymentExpired, api.ReasonPaymentUnknown, api.ReasonPaymentMethod, api.ReasonPaymentServiceDown,
 		api.ReasonReminderPrefInvalid,
+		api.ReasonSlotTaken, api.ReasonAppointmentAlreadyBooked, api.ReasonAppointmentNotASlot,
+		api.ReasonAppointmentOfficeClosed, api.ReasonAppointmentTooFar, api.ReasonAppointmentNotYours,
+		api.ReasonAppointmentNotOpen, api.ReasonAppointmentNotToday, api.ReasonAppointmentUnknown,
+		api.ReasonAppointmentInvalid, api.ReasonAppointmentNoPerson,
 		// This package's own and the error table's (fault/hubfault).
 		"bad_request", "bad_public_key", "idempotency_key_required", "date_invalid", "not_found", "ambiguous",
 		"conflict", "invalid", "idempotency_conflict", reasonBacklog, "enrolment_code_invalid", "enrolment_code_used",

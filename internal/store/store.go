@@ -214,3 +214,10 @@ func (readOnlyRegistry) PutPerson(*registry.Person) error { return ErrReadOnly }
 func (readOnlyRegistry) PutFamily(*registry.Family) error { return ErrReadOnly }
 func (readOnlyRegistry) PutEvent(*registry.Event) error   { return ErrReadOnly }
 func (readOnlyRegistry) PutPlaces([]places.Place) error   { return ErrReadOnly }
+
+// AppointmentsOf is the appointments' service on s: each call one
+// transaction, its audit entry in it, the person read from the registry
+// in it.
+func AppointmentsOf(s Store, now func() time.Time) *appointment.Service {
+	return appointment.NewService[Tx](s, Tx.Appointments, Tx.Audit, func(tx Tx) registry.Reader { return tx.Registry() }, now)
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/delegation"
@@ -60,6 +61,20 @@ var sentinels = []sentinel{
 	{payment.ErrNotFound, fault.NotFound, api.ReasonPaymentUnknown},
 	{payment.ErrMethod, fault.Malformed, api.ReasonPaymentMethod},
 	{payment.ErrServiceDown, fault.Unavailable, api.ReasonPaymentServiceDown},
+
+	// The appointments (package appointment): a slot that just went is
+	// a conflict the citizen resolves by choosing another.
+	{appointment.ErrSlotTaken, fault.Conflict, api.ReasonSlotTaken},
+	{appointment.ErrAlreadyBooked, fault.Conflict, api.ReasonAppointmentAlreadyBooked},
+	{appointment.ErrNotASlot, fault.Invalid, api.ReasonAppointmentNotASlot},
+	{appointment.ErrClosed, fault.Invalid, api.ReasonAppointmentOfficeClosed},
+	{appointment.ErrTooFar, fault.Invalid, api.ReasonAppointmentTooFar},
+	{appointment.ErrNotYours, fault.Forbidden, api.ReasonAppointmentNotYours},
+	{appointment.ErrNotBooked, fault.Conflict, api.ReasonAppointmentNotOpen},
+	{appointment.ErrNotToday, fault.Conflict, api.ReasonAppointmentNotToday},
+	{appointment.ErrNotFound, fault.NotFound, api.ReasonAppointmentUnknown},
+	{appointment.ErrNoPerson, fault.NotFound, api.ReasonAppointmentNoPerson},
+	{appointment.ErrInvalid, fault.Invalid, api.ReasonAppointmentInvalid},
 
 	// A clerk's log-in and session at a device (package operators): who
 	// is not established is a 401, a clerk who may not work now a 403.
