@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/opendata"
 	"github.com/sportello/sportello/internal/registry"
 	requestdesk "github.com/sportello/sportello/internal/request/desk"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
@@ -132,6 +133,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		defer stopNotifier()
 		api := &hubapi.Server{Store: h.Store, Stores: h.stores, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
 		metrics.apply(api)
+		api.Appointments = store.AppointmentsOf(h.stores, c.now)
+		if *demo {
+			if err := demoOffices(ctx, api.Appointments); err != nil {
+				ctl.Close()
+				return err
+			}
+		}
 		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
 			ctl.Close()
 			return err
