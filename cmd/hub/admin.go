@@ -57,7 +57,7 @@ func (c *cli) adminConsole(h *hubFile, api *hubapi.Server, desk *issuance.Servic
 	con := &admin.Console{
 		Stores: h.stores, Staff: st, Operators: api.Operators, Certs: desk.Certs,
 		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.city, Limits: api.Limits, Now: c.now, Log: log,
-		Kit: kit,
+		Kit: kit, Appointments: api.Appointments,
 	}
 	if h.notices != nil {
 		con.Notices = h.notices

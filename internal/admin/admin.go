@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/admin/staff"
+	"github.com/sportello/sportello/internal/appointment"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/convention"
@@ -76,9 +77,12 @@ type Console struct {
 	// Requests is the desk of demographic requests (requests.go); nil
 	// hides them.
 	Requests *desk.Desk
-	Now      func() time.Time
-	Log      *slog.Logger
-	Rand     io.Reader // codes and tokens; crypto/rand when nil
+	// Appointments is the registry offices' appointments; nil says the
+	// hub books none.
+	Appointments *appointment.Service
+	Now          func() time.Time
+	Log          *slog.Logger
+	Rand         io.Reader // codes and tokens; crypto/rand when nil
 
 	tmpl map[string]map[string]*template.Template // lang → page → template
 }
@@ -243,6 +247,7 @@ var navPages = []struct {
 	{"/admin/requests", "nav.requests", staff.ReviewRequests},
 	{"/admin/audit", "nav.audit", staff.SearchAudit},
 	{"/admin/notices", "nav.notices", staff.ViewActivity},
+	{"/admin/appointments", "nav.appointments", staff.ReadPersons},
 	{"/admin/staff", "nav.staff", staff.ManageStaff},
 	{"/admin/account", "nav.account", ""},
 }

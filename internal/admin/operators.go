@@ -58,6 +58,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/staff", c.require(staff.ManageStaff, c.staffAdd))
 	c.staffRoutes(mux)
 	c.alertRoutes(mux)
+	c.appointmentRoutes(mux)
 	mux.Handle("GET /admin/account", c.require("", c.accountPage))
 	mux.Handle("POST /admin/account/totp", c.require("", c.accountTOTP))
 }

@@ -82,4 +82,7 @@ var reasonSentences = map[string][2]string{
 	"setting_register_partial":    {"Manca «%[1]s»: il numero di ogni certificato porta insieme i codici IPA, AOO e del registro (DPCM 3.12.2013, art. 9); si impostano tutti e tre o nessuno.", "«%[1]s» is missing: every certificate's number carries the IPA, AOO and register codes together (DPCM 3.12.2013, art. 9); set all three or none."},
 	"setting_amount":              {"«%s» non è un importo in euro come 0,52.", "«%s» is not an amount in euro such as 0,52."},
 	"setting_unchanged":           {"Nessun valore è cambiato: le impostazioni restano come sono.", "No value changed: the settings stay as they are."},
+	"no_appointments":             {"Questo hub non gestisce appuntamenti.", "This hub keeps no appointments."},
+	"closure_dates":               {"Le date devono essere giorni nella forma AAAA-MM-GG, la fine non prima dell'inizio.", "Dates must be days in the form YYYY-MM-DD, the end not before the start."},
+	"appointment_invalid":         {"La richiesta di appuntamento non è completa o non è corretta: ricontrolli servizio, orario e codice.", "The appointment request is incomplete or incorrect: check the service, the time and the code."},
 }
