@@ -254,14 +254,22 @@ func (c *checker) resident(field, code string) (*registry.Person, error) {
 		return nil, err
 	}
 	p, err := c.env.Registry.PersonByCF(code)
-	if errors.Is(err, registry.ErrNotFound) || err == nil && !p.Alive() {
-		return nil, refuse(ReasonPersonUnknown, "La persona con codice fiscale %s (%s) non risulta tra i residenti.", code, field)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		p = nil
+	case err != nil:
 		return nil, err
 	}
+	// The household first, as a certificate request does (issue 13's
+	// no-oracle rule): at a counter or a kiosk a code nobody has and a
+	// stranger's get the same refusal, so a filing tells no one who lives
+	// in the city. The office (CheckHousehold lets it act for anyone)
+	// is told which.
 	if herr := certificate.CheckHousehold(certificate.Request{Requester: c.env.Requester, Channel: c.env.Channel}, p); herr != nil {
 		return nil, refuse(ReasonNotHousehold, "La persona con codice fiscale %s (%s) non fa parte della famiglia anagrafica del richiedente.", code, field)
+	}
+	if p == nil || !p.Alive() {
+		return nil, refuse(ReasonPersonUnknown, "La persona con codice fiscale %s (%s) non risulta tra i residenti.", code, field)
 	}
 	c.add(p.CF)
 	return p, nil
