@@ -38,3 +38,14 @@ func (e *PurgedError) Error() string {
 }
 
 func (e *PurgedError) Unwrap() error { return ErrPurged }
+
+// PurgedCopier is a Tx that lists and takes what retention kept of the
+// certificates it purged (hub migrate), so /v/{id} on the new store still
+// answers "issued here on that day, details no longer held".
+type PurgedCopier interface {
+	// AllPurged lists every purged certificate's marker, by id.
+	AllPurged() ([]Purged, error)
+	// RestorePurged writes ps as they are; an id held already, by a
+	// record or a marker, is refused (ErrDuplicateID) and nothing written.
+	RestorePurged(ps []Purged) error
+}

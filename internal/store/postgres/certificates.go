@@ -29,6 +29,60 @@ type certs struct {
 
 var _ certificate.Tx = (*certs)(nil)
 
+var _ certificate.PurgedCopier = (*certs)(nil)
+
+// AllPurged lists the purged certificates' markers by id
+// (certificate.PurgedCopier).
+func (c *certs) AllPurged() ([]certificate.Purged, error) {
+	rows, err := c.tx.Query(c.ctx, `SELECT id, record FROM certificates_purged ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, certError(err)
+	}
+	var out []certificate.Purged
+	var id string
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &data}, func() error {
+		var p certificate.Purged
+		if err := json.Unmarshal(data, &p); err != nil {
+			return fmt.Errorf("what is kept of the purged certificate %s is damaged: %w", id, err)
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, certError(err)
+	}
+	return out, nil
+}
+
+// RestorePurged writes ps as they are (certificate.PurgedCopier).
+func (c *certs) RestorePurged(ps []certificate.Purged) error {
+	if !c.writable {
+		return store.ErrReadOnly
+	}
+	for _, p := range ps {
+		if p.ID == "" {
+			return fmt.Errorf("a purged certificate's marker has no id")
+		}
+		var taken bool
+		err := c.tx.QueryRow(c.ctx, `SELECT EXISTS (SELECT 1 FROM certificates WHERE id = $1) OR EXISTS (SELECT 1 FROM certificates_purged WHERE id = $1)`, p.ID).Scan(&taken)
+		if err != nil {
+			return certError(err)
+		}
+		if taken {
+			return fmt.Errorf("%w: %s", certificate.ErrDuplicateID, p.ID)
+		}
+		data, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if _, err := c.tx.Exec(c.ctx, `INSERT INTO certificates_purged (id, record) VALUES ($1, $2)`, p.ID, data); err != nil {
+			return certError(err)
+		}
+	}
+	return nil
+}
+
 func certError(err error) error {
 	return fmt.Errorf("the certificates' database failed: %w", err)
 }

@@ -3,6 +3,7 @@ package storecopy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -247,8 +248,47 @@ func copyCertificates(ctx context.Context, dst, src store.Store) (Counts, Skippe
 			return nil, nil, fmt.Errorf("certificate %s reads back from the destination different from the source's", recs[i].ID)
 		}
 	}
-	return Counts{{"certificates", "records", len(recs)}},
-		Skipped{"the certificates' PDFs are not in the database: those in the data directory's pdf folder serve as they are (give the hubs --pdf-dir there), those an older release kept inside hub.db stay there; records purged by retention leave no record to move"}, nil
+	// What retention kept of the certificates it purged: the id and the
+	// day, so the verification page still answers for them.
+	var purged []certificate.Purged
+	if err := src.View(ctx, func(tx store.Tx) (err error) {
+		c, ok := tx.Certificates().(certificate.PurgedCopier)
+		if !ok {
+			return errors.New("the source cannot list its purged certificates")
+		}
+		purged, err = c.AllPurged()
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	if len(purged) > 0 {
+		if err := inBatches(ctx, dst, purged, func(tx store.Tx, p certificate.Purged) error {
+			c, ok := tx.Certificates().(certificate.PurgedCopier)
+			if !ok {
+				return errors.New("the destination cannot take purged certificates")
+			}
+			return c.RestorePurged([]certificate.Purged{p})
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	var gotPurged []certificate.Purged
+	if err := dst.View(ctx, func(tx store.Tx) (err error) {
+		gotPurged, err = tx.Certificates().(certificate.PurgedCopier).AllPurged()
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	if len(gotPurged) != len(purged) {
+		return nil, nil, mismatch("purged certificates", len(purged), len(gotPurged))
+	}
+	for i := range gotPurged {
+		if !same(gotPurged[i], purged[i]) {
+			return nil, nil, fmt.Errorf("purged certificate %s reads back from the destination different from the source's", purged[i].ID)
+		}
+	}
+	return Counts{{"certificates", "records", len(recs)}, {"certificates", "purged", len(purged)}},
+		Skipped{"the certificates' PDFs are not in the database: those in the data directory's pdf folder serve as they are (give the hubs --pdf-dir there), those an older release kept inside hub.db stay there"}, nil
 }
 
 // Audit log: the entries are appended to the empty destination in their

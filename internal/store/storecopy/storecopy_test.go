@@ -14,6 +14,8 @@ import (
 
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/certificate/certtest"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/operators"
@@ -125,6 +127,17 @@ func TestCopyBoltToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A certificate retention purged: its marker moves.
+	purgedCert := certtest.Sample(1, 0)
+	if err := src.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Certificates().Put(purgedCert); err != nil {
+			return err
+		}
+		_, err := tx.Certificates().PurgeRecords(purgedCert.Issued.Add(time.Minute), purgedCert.Issued.AddDate(3, 0, 1), 10)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// Two alerts: one reviewed by staff, one open.
 	lim := src.Limits()
 	for _, dev := range []string{"dev-a", "dev-b"} {
@@ -151,7 +164,7 @@ func TestCopyBoltToPostgres(t *testing.T) {
 	}
 	got := n.String()
 	for _, want := range []string{"staff: 2 accounts, 3 refusals counted", "audit log: 3 entries, 1 daily anchors", "notices: 2 queued notifications", "payments: 2 payments", "registry: 0 persons",
-		"operators: 2 operators, 1 enrolment codes, 1 devices, 1 backlog reports, 1 clerks", "limits: 2 alerts"} {
+		"operators: 2 operators, 1 enrolment codes, 1 devices, 1 backlog reports, 1 clerks", "limits: 2 alerts", "certificates: 0 records, 1 purged"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the counts say\n%s\nwant %q", got, want)
 		}
@@ -189,6 +202,16 @@ func TestCopyBoltToPostgres(t *testing.T) {
 		return err
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Certificates().Get(purgedCert.ID)
+		var p *certificate.PurgedError
+		if !errors.As(err, &p) || p.ID != purgedCert.ID {
+			t.Errorf("the purged certificate reads on the destination as %v, want its marker", err)
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := dst.Limits().Alerts(ctx); err != nil || !reflect.DeepEqual(got, srcAlerts) {

@@ -37,6 +37,51 @@ func initRetention(tx *bbolt.Tx) error {
 	return nil
 }
 
+var _ certificate.PurgedCopier = view{}
+
+// AllPurged lists the purged certificates' markers by id
+// (certificate.PurgedCopier).
+func (v view) AllPurged() ([]certificate.Purged, error) {
+	b := v.tx.Bucket(bucketPurged)
+	if b == nil {
+		return nil, nil
+	}
+	var out []certificate.Purged
+	err := b.ForEach(func(k, raw []byte) error {
+		var p certificate.Purged
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return fmt.Errorf("what is kept of the purged certificate %s is damaged: %w", k, err)
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// RestorePurged writes ps as they are (certificate.PurgedCopier).
+func (v view) RestorePurged(ps []certificate.Purged) error {
+	if err := v.ready(); err != nil {
+		return err
+	}
+	b := v.tx.Bucket(bucketPurged)
+	for _, p := range ps {
+		if p.ID == "" {
+			return fmt.Errorf("a purged certificate's marker has no id")
+		}
+		if b.Get([]byte(p.ID)) != nil || v.tx.Bucket(bucketCerts).Get([]byte(p.ID)) != nil {
+			return fmt.Errorf("%w: %s", certificate.ErrDuplicateID, p.ID)
+		}
+		raw, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(p.ID), raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // purged returns the error of a look-up of a purged certificate, or nil
 // when id was never purged.
 func purged(tx *bbolt.Tx, id string) error {
