@@ -422,6 +422,15 @@ func (c *checker) residence(f *ResidenceForm) error {
 		case err != nil:
 			return err
 		}
+		// Someone the registry knows outside the requester's household:
+		// at a counter or a kiosk one sentence for whatever stops them
+		// (dead, resident here, a procedure open since a date), so the
+		// filing tells a stranger nothing of them (issue 13's no-oracle
+		// rule); the office is told which.
+		if certificate.CheckHousehold(certificate.Request{Requester: c.env.Requester, Channel: c.env.Channel}, p) != nil &&
+			(!p.Alive() || !p.ProcedureOpen.IsZero() || residentHere(p, c.env.Comune)) {
+			return refuse(ReasonContradictory, "La persona %s non può essere dichiarata in questa pratica: si rivolga all'ufficio anagrafe.", code)
+		}
 		if !p.Alive() {
 			return refuse(ReasonContradictory, "La persona %s risulta deceduta.", code)
 		}
@@ -437,6 +446,12 @@ func (c *checker) residence(f *ResidenceForm) error {
 		return refuse(ReasonContradictory, "Il dichiarante deve essere tra le persone che si trasferiscono.")
 	}
 	return statement(f.Statement)
+}
+
+// residentHere reports whether p lives in comune now (not AIRE).
+func residentHere(p *registry.Person, comune string) bool {
+	cur, ok := p.CurrentResidence()
+	return ok && !p.AIRE && cur.Address.Comune == comune
 }
 
 // checkMover checks the personal data of a person moving in, and that

@@ -55,3 +55,35 @@ func TestNoOracleOnStrangers(t *testing.T) {
 		t.Errorf("reason %s, want %s", rs, request.ReasonNotHousehold)
 	}
 }
+
+// TestResidenceNoOracleOnStrangers: a declaration of residence naming a
+// resident of another household is refused without saying they live
+// here (nor whether they died or have a procedure open).
+func TestResidenceNoOracleOnStrangers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.adult()
+	stranger := ""
+	for _, cf := range f.iss.Residents {
+		if q := f.person(cf); q.Family != p.Family && q.Family != 0 && q.Alive() {
+			stranger = cf
+			break
+		}
+	}
+	q := f.person(stranger)
+	fl := f.counter(p.CF)
+	fl.Kind = request.ResidenceChange
+	fl.Form = request.Form{Residence: &request.ResidenceForm{Origin: request.FromComune, OriginPlace: "H501",
+		Persons: []request.Mover{{CF: stranger, Surname: q.Surname, GivenNames: q.GivenNames, BirthDate: q.BirthDate.String(), Sex: string(q.Sex), BirthPlace: q.BirthPlace, Citizenship: "Z000"}, {CF: p.CF}},
+		NewAddress: request.NewAddress{Street: synth.DefaultCity().Streets[0].Name, Number: "1"}, Statement: true}}
+	_, _, err := f.desk.File(ctx, fl)
+	if err == nil {
+		t.Fatal("a declaration of residence naming a stranger was filed")
+	}
+	if reason(err) != request.ReasonContradictory {
+		t.Fatalf("refused before the persons were looked up: %v", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "residente") || strings.Contains(msg, "deceduta") || strings.Contains(msg, "aperta") {
+		t.Errorf("the refusal tells the requester about %s: %q", stranger, msg)
+	}
+}
