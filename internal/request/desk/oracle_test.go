@@ -74,7 +74,7 @@ func TestResidenceNoOracleOnStrangers(t *testing.T) {
 	fl := f.counter(p.CF)
 	fl.Kind = request.ResidenceChange
 	fl.Form = request.Form{Residence: &request.ResidenceForm{Origin: request.FromComune, OriginPlace: "H501",
-		Persons: []request.Mover{{CF: stranger, Surname: q.Surname, GivenNames: q.GivenNames, BirthDate: q.BirthDate.String(), Sex: string(q.Sex), BirthPlace: q.BirthPlace, Citizenship: "Z000"}, {CF: p.CF}},
+		Persons:    []request.Mover{{CF: stranger, Surname: q.Surname, GivenNames: q.GivenNames, BirthDate: q.BirthDate.String(), Sex: string(q.Sex), BirthPlace: q.BirthPlace, Citizenship: "Z000"}, {CF: p.CF}},
 		NewAddress: request.NewAddress{Street: synth.DefaultCity().Streets[0].Name, Number: "1"}, Statement: true}}
 	_, _, err := f.desk.File(ctx, fl)
 	if err == nil {
