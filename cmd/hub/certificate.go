@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,14 +11,15 @@ import (
 
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/blob/blobdir"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/store"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
@@ -59,15 +61,26 @@ func (c *cli) pdfDir(dataDir string) string {
 	return filepath.Join(dataDir, "pdf")
 }
 
-// newDesk assembles the certificate desk on an open hub file. Inside hub
-// serve the serving hub's desk is reused, so an import's new places reach it.
+// newDesk is the certificate desk of the hub built on an open hub file
+// (hubcore.New). Inside hub serve the serving hub's desk is reused, so an
+// import's new places reach it.
 func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*issuance.Service, error) {
 	if c.desk != nil {
 		return c.desk, nil
 	}
-	// The certificates' PDFs are kept by content beside the hub's file,
-	// not in it (issue 16: ~100 GB a year in one file at a large city's
-	// pace); the records keep each one's hash.
+	hb, err := c.newHub(context.Background(), h, hubcore.Config{PublicURL: publicURL, Belfiore: city, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return hb.Desk, nil
+}
+
+// newHub builds the hub on an open hub file with cfg's serving settings:
+// the PDFs by content beside the hub's file, not in it (issue 16: ~100 GB
+// a year in one file at a large city's pace), the hub's keys with the
+// comune's seal when the command was given one, the audit log anchoring as
+// it records, and the hub's clock.
+func (c *cli) newHub(ctx context.Context, h *hubFile, cfg hubcore.Config) (*hubcore.Hub, error) {
 	blobs, err := blobdir.Open(h.pdfDir)
 	if err != nil {
 		return nil, err
@@ -76,39 +89,22 @@ func (c *cli) newDesk(h *hubFile, publicURL, city string, log *slog.Logger) (*is
 	if err != nil {
 		return nil, err
 	}
-	if err := c.useSeal(keys, log); err != nil {
+	if err := c.useSeal(keys, cfg.Log); err != nil {
 		return nil, err
 	}
-	var table *places.Table
-	if err := h.View(context.Background(), func(r registry.Reader) (err error) { table, err = placeTable(r); return }); err != nil {
-		return nil, err
-	}
-	// The city's settings, kept in the file, win over the flags, which
-	// stand for what the settings leave unset.
-	cs := store.CityOf(h.stores, c.now, cityDefaults(city, publicURL))
-	cfg, err := cs.Current()
+	aud, err := c.auditStore(h, keys, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
-	issuer, err := cfg.Issuer(table)
+	cfg.Stores, cfg.Registry, cfg.Blobs, cfg.Keys, cfg.Audit, cfg.Clock = h.stores, h.Store, blobs, keys, aud, c.now
+	cfg.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: map[string]ed25519.PublicKey{keys.KeyID: keys.TokenKey.Public().(ed25519.PublicKey)}}
+	cfg.ClockOffset = c.clockOffset
+	hb, err := hubcore.New(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	aud, err := c.auditStore(h, keys, log)
-	if err != nil {
-		return nil, err
-	}
-	// Numbers a stopped hub left reserved without a certificate are
-	// annulled before the first is handed out, each on the audit log.
-	if err := c.recoverProtocol(context.Background(), h, log); err != nil {
-		return nil, err
-	}
-	d := &issuance.Service{Registry: h.Store, Stores: h.stores, Blobs: blobs, Certs: store.CertificatesOf(h.stores, blobs), Keys: keys, Issuer: issuer, PublicURL: cfg.PublicURL,
-		Policy: cfg.CertificatePolicy(), Now: c.now, Log: log, Audit: aud}
-	d.SetPlaces(table)
-	d.Current = deskSettings(cs, d)
-	h.city = cs
-	return d, nil
+	h.city = hb.City
+	return hb, nil
 }
 
 func (c *cli) certificateIssue(ctx context.Context, args []string) error {

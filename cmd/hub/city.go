@@ -11,11 +11,10 @@ import (
 	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/fees"
-	"github.com/sportello/sportello/internal/issuance"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
-	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -28,58 +27,30 @@ func init() {
 	)
 }
 
-// hubPolicy is the operators' policy where no city settings apply: Milan's.
-var hubPolicy = city.Milan().Policy()
-
-// cityDefaults are what unset city settings stand for: Milan's programme,
-// with the comune and public URL the hub was started with.
-func cityDefaults(belfiore, publicURL string) city.Config {
-	d := city.Milan()
-	if belfiore != "" {
-		d.Belfiore = strings.ToUpper(belfiore)
-	}
-	d.PublicURL = publicURL
-	return d
-}
-
 // cityStore is the serving hub's settings store, or one on h with the
 // defaults of the environment (SPORTELLO_CITY, SPORTELLO_PUBLIC_URL).
 func (c *cli) cityStore(h *hubFile) (*city.Settings, error) {
 	if h.city != nil {
 		return h.city, nil
 	}
-	return store.CityOf(h.stores, c.now, cityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", ""))), nil
+	return store.CityOf(h.stores, c.now, envCityDefaults()), nil
 }
 
-// newOperators is the operators' service on the hub's store, reading the
-// city's policy from the settings as each transaction sees them (a cap
-// lowered meanwhile cannot let an agreement above it through), with the
-// serving hub's defaults or else the environment's.
+// envCityDefaults are the city's defaults a staff command gets from the
+// environment: SPORTELLO_CITY and SPORTELLO_PUBLIC_URL.
+func envCityDefaults() city.Config {
+	return hubcore.CityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", ""))
+}
+
+// newOperators is the operators' service on the hub's store
+// (hubcore.NewOperators), with the serving hub's defaults or else the
+// environment's.
 func (c *cli) newOperators(h *hubFile) (*operators.Service, error) {
-	defaults := cityDefaults(envOr("SPORTELLO_CITY", "F205"), envOr("SPORTELLO_PUBLIC_URL", ""))
+	defaults := envCityDefaults()
 	if h.city != nil {
 		defaults = h.city.Defaults
 	}
-	return operators.NewService(h.stores, store.Tx.Operators, func(tx store.Tx) (operators.Policy, error) {
-		cfg, err := tx.City().Get()
-		return cfg.Effective(defaults).Policy(), err
-	}, c.now, hubPolicy), nil
-}
-
-// deskSettings reads the city's settings for each issuance of desk.
-func deskSettings(cs *city.Settings, desk *issuance.Service) func() (issuance.Settings, error) {
-	return func() (issuance.Settings, error) {
-		cfg, err := cs.Current()
-		if err != nil {
-			return issuance.Settings{}, err
-		}
-		iss, err := cfg.Issuer(desk.Places())
-		if err != nil {
-			return issuance.Settings{}, err
-		}
-		return issuance.Settings{Issuer: iss, PublicURL: cfg.PublicURL, Policy: cfg.CertificatePolicy(),
-			Register: protocol.Register{IPA: cfg.IPACode, AOO: cfg.AOOCode, Code: cfg.RegisterCode}}, nil
-	}
+	return hubcore.NewOperators(h.stores, defaults, c.now), nil
 }
 
 func (c *cli) cityShow(ctx context.Context, args []string) error {

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -169,64 +168,4 @@ func (c *cli) loadCSCAs(files []string, demo bool) ([]*x509.Certificate, error) 
 		out = append(out, ca)
 	}
 	return out, nil
-}
-
-// seedDemoClerks enables, on first start, one clerk at each active demo
-// shop: the first living resident with a family who holds a valid CIE, the
-// one whose card the demo kiosk simulates (scripts/demo.sh and the kiosk's
-// end-to-end tests pick it the same way), so the demo's clerk logs in with
-// the virtual CIE and its PIN. On every start it says so.
-func (c *cli) seedDemoClerks(h *hubFile, ops *operators.Service, log *slog.Logger) error {
-	today := registry.DateOf(c.now().In(operators.Rome))
-	var who *registry.Person
-	var nis string
-	if err := h.Store.View(context.Background(), func(r registry.Reader) error {
-		return r.Persons(0, func(p *registry.Person) (bool, error) {
-			if !p.Alive() || p.AIRE || p.Family == 0 {
-				return true, nil
-			}
-			for _, d := range p.Documents {
-				if d.Kind != registry.CIE || d.NIS == "" || !d.ValidOn(today) {
-					continue
-				}
-				ms, err := r.Members(p.Family)
-				if err != nil || len(ms) < 2 {
-					return err == nil, err
-				}
-				who, nis = p, d.NIS
-				return false, nil
-			}
-			return true, nil
-		})
-	}); err != nil {
-		return err
-	}
-	if who == nil {
-		return fmt.Errorf("no resident of the demo city holds a valid CIE to be its clerk")
-	}
-	existing, err := ops.Clerks("")
-	if err != nil {
-		return err
-	}
-	if len(existing) == 0 {
-		all, err := ops.List()
-		if err != nil {
-			return err
-		}
-		for _, o := range all {
-			if o.Status != operators.Active || o.Category == operators.RegistryOffice {
-				continue
-			}
-			k := &operators.Clerk{CF: who.CF, Name: strings.TrimSpace(who.GivenNames + " " + who.Surname), OperatorID: o.ID,
-				Trained:      registry.DateOf(today.Time().AddDate(0, -1, 0)),
-				EnabledUntil: registry.DateOf(today.Time().AddDate(1, 0, 0))}
-			if err := ops.AddClerk(k, demoStaff); err != nil {
-				return fmt.Errorf("cannot enable the demo clerk at %s: %w", o.DisplayName(), err)
-			}
-		}
-		log.Info("demo clerks enabled", "cf", who.CF)
-	}
-	fmt.Fprintf(c.stdout, "demo clerk: %s %s (%s) logs in at the kiosk with the virtual CIE of NIS %s and PIN %s\n",
-		who.GivenNames, who.Surname, who.CF, nis, virtual.DemoPIN)
-	return nil
 }

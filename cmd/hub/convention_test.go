@@ -16,10 +16,13 @@ import (
 	"testing"
 	"time"
 
+	hubcore "github.com/sportello/sportello/internal/hub"
+
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cie/virtual"
+	"github.com/sportello/sportello/internal/city"
 	"github.com/sportello/sportello/internal/convention"
 	"github.com/sportello/sportello/internal/notify/mail/smtptest"
 	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
@@ -41,11 +44,11 @@ func conventionHub(t *testing.T) (data string, mine, others []string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ops, err := opbolt.New(db, time.Now, hubPolicy)
+	ops, err := opbolt.New(db, time.Now, city.Milan().Policy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := addDemoOperators(ops.Service, time.Now()); err != nil {
+	if err := hubcore.AddDemoOperators(ops.Service, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	enrol := func(op string) string {

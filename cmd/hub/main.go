@@ -17,11 +17,12 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/city"
+	"github.com/sportello/sportello/internal/clock"
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
@@ -51,46 +52,30 @@ func main() {
 // the system clock too, but a moved system clock shows in every log of
 // the machine and an environment variable does not: each command says on
 // stderr that it is set, and hub serve and hub retention run also say so
-// in the audit log (noteClockOffset), since a clock moved ahead purges
+// in the audit log (hubcore.NoteClockOffset), since a clock moved ahead purges
 // records early.
-const clockOffsetEnv = "SPORTELLO_CLOCK_OFFSET"
+const clockOffsetEnv = hubcore.ClockOffsetEnv
 
-func movedClock(offset string) (func() time.Time, time.Duration, error) {
+func movedClock(offset string) (clock.Clock, time.Duration, error) {
 	if offset == "" {
-		return time.Now, 0, nil
+		return clock.System, 0, nil
 	}
 	d, err := time.ParseDuration(offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s=%q is not a duration such as +720h", clockOffsetEnv, offset)
 	}
 	fmt.Fprintf(os.Stderr, "hub: the clock is moved by %s (%s)\n", d, clockOffsetEnv)
-	return func() time.Time { return time.Now().Add(d) }, d, nil
+	return clock.Offset(d), d, nil
 }
 
-// clockActor is who the audit log names for a moved clock.
-var clockActor = audit.Actor{Kind: audit.System, ID: "clock"}
-
-// noteClockOffset records in the audit log, and warns in the log, that
-// this command runs on a clock moved by SPORTELLO_CLOCK_OFFSET: the chain
-// then shows that the entries after it were dated, and retention decided,
-// on that clock. Nothing is recorded when the clock is not moved.
+// noteClockOffset records in the audit log, and warns in log (nil: the
+// command's stderr), that this command runs on a moved clock
+// (hubcore.NoteClockOffset).
 func (c *cli) noteClockOffset(ctx context.Context, command string, record func(context.Context, audit.Entry) error, log *slog.Logger) error {
-	if c.clockOffset == 0 {
-		return nil
-	}
-	now := c.now()
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	log.Warn("THE HUB'S CLOCK IS MOVED: every date it writes and every retention cutoff it applies follows the moved clock, not the machine's",
-		"env", clockOffsetEnv, "offset", c.clockOffset.String(), "hub_now", now.UTC().Format(time.RFC3339), "machine_now", now.Add(-c.clockOffset).UTC().Format(time.RFC3339), "command", command)
-	err := record(ctx, audit.Entry{Time: now, Actor: clockActor, Subject: "-", Data: "orologio del hub", Channel: "cli",
-		Purpose: fmt.Sprintf("%s avviato con l'orologio spostato di %s (%s): ora del hub %s, ora della macchina %s",
-			command, c.clockOffset, clockOffsetEnv, now.UTC().Format(time.RFC3339), now.Add(-c.clockOffset).UTC().Format(time.RFC3339))})
-	if err != nil {
-		return fmt.Errorf("the hub's clock is moved by %s (%s) and this cannot be recorded in the audit log: %w", c.clockOffset, clockOffsetEnv, err)
-	}
-	return nil
+	return hubcore.NoteClockOffset(ctx, c.clockOffset, c.now, command, record, log)
 }
 
 // cli is one invocation of a hub command: its output streams, the directory
@@ -205,9 +190,6 @@ type hubFile struct {
 	// notifyChannels are, inside hub serve, the channels citizens'
 	// notices go out on ("appio", "email"); none when they are off.
 	notifyChannels []string
-	// notices is, inside hub serve with notifications on, their queue,
-	// which the console lists for staff.
-	notices *notify.Store
 	// api is, inside hub serve, the serving API, whose settings the
 	// convention kit reports.
 	api *hubapi.Server

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/mail"
 	"os"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/cmdline"
-	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/notify"
 	"github.com/sportello/sportello/internal/notify/appio"
 	mailn "github.com/sportello/sportello/internal/notify/mail"
@@ -87,56 +85,6 @@ func (f *notifyFlags) notifiers(now func() time.Time) []notify.Notifier {
 		ns = append(ns, &mailn.Client{Addr: f.smtpAddr, From: f.smtpFrom, RequireTLS: f.smtpRequireTLS, Now: now})
 	}
 	return ns
-}
-
-// startNotifier wires the queue into desk and starts the sender; it
-// returns a function that stops the sender and waits for it. With no
-// channel configured it says so and queues nothing.
-func (c *cli) startNotifier(h *hubFile, desk *issuance.Service, f *notifyFlags, log *slog.Logger) (func(), error) {
-	ns := f.notifiers(c.now)
-	if len(ns) == 0 {
-		log.Info("citizen notifications are off: give --appio-url with --appio-key-file, or --smtp-addr with --smtp-from, to notify subjects of certificates issued at a household member's request")
-		return func() {}, nil
-	}
-	// The queue is the hub's store's: on a database several hubs share,
-	// each delivery is claimed by one sender (notify.Store.Claim).
-	q := store.NoticesOf(h.stores)
-	// issuance.QueueNotices queues in the issuing transaction; the
-	// hub's store wakes the sender once it commits (store.Waker).
-	desk.Notices = issuance.QueueNotices{Now: c.now}
-	var channels []string
-	for _, n := range ns {
-		channels = append(channels, n.Channel())
-	}
-	h.notifyChannels, h.notices = channels, &q
-	log.Info("citizen notifications on", "channels", strings.Join(channels, ","))
-	s := &notify.Sender{Queue: q, Notifiers: ns, Now: c.now, Log: log, Base: f.retry}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var wake <-chan struct{} // nil: the sender polls at its next due time only
-		st := h.stores
-		if a, ok := st.(*store.Anchoring); ok {
-			st = a.Store // the anchoring wrapper does not say when notices commit
-		}
-		if w, ok := st.(store.Waker); ok {
-			wake = w.NoticeWake()
-		}
-		s.Run(ctx, wake, func() (time.Time, bool) {
-			at, ok, err := q.Next(channels)
-			return at, ok && err == nil
-		})
-	}()
-	// Scheduled reminders (issue 17) go out through the same queue: the
-	// scan runs only while there is a channel to send them on, so a
-	// reminder of an appointment tomorrow is not queued to go out weeks
-	// late.
-	stopScan := func() {}
-	if f.reminders {
-		stopScan = c.startReminderScan(h, desk.PublicURL, log)
-	}
-	return func() { stopScan(); cancel(); <-done }, nil
 }
 
 func (c *cli) notifyList(ctx context.Context, args []string) error {

@@ -3,22 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sportello/sportello/internal/fees"
+	hubcore "github.com/sportello/sportello/internal/hub"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/cmdline"
-	"github.com/sportello/sportello/internal/httpsig"
-	"github.com/sportello/sportello/internal/hubapi"
-	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
 )
@@ -379,143 +374,5 @@ func (c *cli) deviceRevoke(ctx context.Context, args []string) error {
 	})
 }
 
-// operatorAPI gives the HTTP API the operator store, the device verifier
-// (reading device and operator status on every request) and the hub's
-// response key: the seal's Ed25519 token key, published in the JWKS.
-func (c *cli) operatorAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service, f *serveFlags, log *slog.Logger) error {
-	ops, err := c.newOperators(h)
-	if err != nil {
-		return err
-	}
-	// Used nonces live in the hub's store, so a request captured on the
-	// wire is still a replay after a restart inside its validity window,
-	// and to every hub on the same database.
-	nonces := h.stores.Nonces()
-	refusals := &httpsig.RefusalCounter{}
-	api.Operators = ops
-	// Counter look-ups and issuances need a named clerk logged in at the
-	// device (issue 13: a shared shop PIN is not enough).
-	api.Clerks = ops
-	api.RequireClerk = true
-	h.api = api
-	api.Refusals = refusals
-	// One window for the requests the hub checks and the answers it signs.
-	window := httpsig.DefaultWindow
-	window.Skew = f.skew
-	api.Verifier = &httpsig.Verifier{Keys: ops, Nonces: nonces, Clock: c.now, Window: window, Metrics: refusals, Logger: log}
-	api.HubSigner = &httpsig.Signer{Key: desk.Keys.TokenKey, KeyID: desk.Keys.KeyID, Clock: c.now, Window: window}
-	// The limits read the city's thresholds at each request, so `hub city
-	// set --limit-…` holds from the next one; their alerts and daily counts
-	// live in the hub's file, their rate buckets in memory.
-	cs, err := c.cityStore(h)
-	if err != nil {
-		return err
-	}
-	api.Limits = &limits.Guard{Store: h.stores.Limits(), Now: c.now, Settings: func() (limits.Settings, error) {
-		cfg, err := cs.Current()
-		return cfg.Limits, err
-	}}
-	return nil
-}
-
-// demoStaff signs the demo's records.
-const demoStaff = "demo"
-
-// seedDemoOperators adds, on first start, a few Milan shops and registry
-// offices with their hours and transit lines, and one pending application.
-// On every start it prints a fresh enrolment code for the demo shop's kiosk
-// (codes are kept hashed, so an old one cannot be shown again).
-func (c *cli) seedDemoOperators(h *hubFile, log *slog.Logger) error {
-	ops, err := c.newOperators(h)
-	if err != nil {
-		return err
-	}
-	all, err := ops.List()
-	if err != nil {
-		return err
-	}
-	if len(all) == 0 {
-		if err := addDemoOperators(ops, c.now()); err != nil {
-			return fmt.Errorf("cannot add the demo operators: %w", err)
-		}
-		log.Info("demo operators added")
-	}
-	code, _, err := ops.IssueCode(demoShopID, demoStaff, 0)
-	if err != nil {
-		return fmt.Errorf("cannot issue the demo shop's enrolment code: %w", err)
-	}
-	fmt.Fprintf(c.stdout, "enrolment code: %s\n", code)
-	return c.seedDemoClerks(h, ops, log)
-}
-
 // demoShopID is the first demo operator: the shop whose kiosk enrols.
-const demoShopID = "op-0001"
-
-func addDemoOperators(ops *operators.Service, now time.Time) error {
-	today := registry.DateOf(now.In(operators.Rome))
-	agreement := func(fee int, types ...certificate.Type) *operators.Agreement {
-		return &operators.Agreement{
-			Signed:   registry.DateOf(today.Time().AddDate(0, -2, 0)),
-			Expires:  registry.DateOf(today.Time().AddDate(3, 0, 0)),
-			FeeCents: fee, Types: types,
-		}
-	}
-	all := certificate.Types()
-	week := func(s string) operators.Hours {
-		w, err := operators.ParseWeek(s)
-		if err != nil {
-			panic(err) // fixed demo data
-		}
-		return operators.Hours{Week: w}
-	}
-	type demo struct {
-		o      *operators.Operator
-		status operators.Status
-	}
-	demos := []demo{
-		{&operators.Operator{LegalName: "Edicola Loreto di Giulia Ferrari", Name: "Edicola Loreto", PartitaIVA: "12345670157", Category: operators.Edicola,
-			Address:   operators.Address{Street: "Piazzale Loreto", Number: "1", CAP: "20131", City: "Milano", Lat: 45.48593, Lon: 9.21652},
-			Hours:     week("mon-fri 06:30-13:00 15:00-19:30; sat 06:30-13:00; sun 07:00-12:00"),
-			Transit:   operators.Transit{Metro: []string{"M1", "M2"}, Stop: "Loreto", WalkMins: 1},
-			Agreement: agreement(200, all...)}, operators.Active},
-		{&operators.Operator{LegalName: "Tabaccheria Porta Romana S.n.c.", Name: "Tabacchi Porta Romana", PartitaIVA: "12345680156", Category: operators.Tabaccheria,
-			Address:   operators.Address{Street: "Corso di Porta Romana", Number: "116", CAP: "20122", City: "Milano", Lat: 45.45175, Lon: 9.20237},
-			Hours:     week("mon-sat 07:00-20:00"),
-			Transit:   operators.Transit{Metro: []string{"M3"}, Stop: "Porta Romana", WalkMins: 2},
-			Agreement: agreement(150, certificate.Residenza, certificate.StatoDiFamiglia, certificate.Cittadinanza, certificate.EsistenzaInVita)}, operators.Active},
-		{&operators.Operator{LegalName: "Cartoleria Garibaldi di Luca Colombo", Name: "Cartoleria Garibaldi", PartitaIVA: "12345690155", Category: operators.Cartoleria,
-			Address:   operators.Address{Street: "Corso Garibaldi", Number: "71", CAP: "20121", City: "Milano", Lat: 45.47797, Lon: 9.18487},
-			Hours:     week("mon-fri 09:00-13:00 15:00-19:00; sat 09:30-12:30"),
-			Transit:   operators.Transit{Metro: []string{"M2", "M5"}, Rail: []string{"S1", "S2", "S5", "S6", "S13"}, Stop: "Garibaldi FS", WalkMins: 6},
-			Agreement: agreement(100, certificate.Residenza, certificate.StatoDiFamiglia)}, operators.Active},
-		{&operators.Operator{LegalName: "Comune di Milano", Name: "Anagrafe centrale - Via Larga", PartitaIVA: "01199250158", Category: operators.RegistryOffice,
-			Address: operators.Address{Street: "Via Larga", Number: "12", CAP: "20122", City: "Milano", Lat: 45.46127, Lon: 9.19398},
-			Hours:   week("mon-fri 08:30-15:30"),
-			Transit: operators.Transit{Metro: []string{"M1", "M3"}, Stop: "Duomo", WalkMins: 6}}, operators.Active},
-		{&operators.Operator{LegalName: "Comune di Milano", Name: "Anagrafe Municipio 8 - Via Quarenghi", PartitaIVA: "01199250158", Category: operators.RegistryOffice,
-			Address: operators.Address{Street: "Via Giacomo Quarenghi", Number: "21", CAP: "20151", City: "Milano", Lat: 45.49837, Lon: 9.12218},
-			Hours:   week("mon-fri 08:30-13:30"),
-			Transit: operators.Transit{Metro: []string{"M1"}, Stop: "Bonola", WalkMins: 8}}, operators.Active},
-		{&operators.Operator{LegalName: "Edicola Città Studi di Paolo Galli", Name: "Edicola Città Studi", PartitaIVA: "12345700152", Category: operators.Edicola,
-			Address:   operators.Address{Street: "Piazza Leonardo da Vinci", Number: "2", CAP: "20133", City: "Milano", Lat: 45.47857, Lon: 9.22726},
-			Hours:     week("mon-sat 06:00-13:00"),
-			Transit:   operators.Transit{Metro: []string{"M2"}, Stop: "Piola", WalkMins: 4},
-			Agreement: agreement(200, certificate.Residenza)}, operators.Applied},
-	}
-	for _, d := range demos {
-		if err := ops.Add(d.o, demoStaff); err != nil {
-			return fmt.Errorf("%s: %w", d.o.DisplayName(), err)
-		}
-		if d.status == operators.Active {
-			for _, st := range []operators.Status{operators.Approved, operators.Active} {
-				if _, err := ops.SetStatus(d.o.ID, st, demoStaff, "demo programme"); err != nil {
-					return fmt.Errorf("%s: %w", d.o.DisplayName(), err)
-				}
-			}
-		}
-	}
-	if _, err := ops.Get(demoShopID); err != nil {
-		return errors.New("the demo shop did not get the expected id " + demoShopID)
-	}
-	return nil
-}
+const demoShopID = hubcore.DemoShopID

@@ -5,13 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/sportello/sportello/internal/hubapi"
-	"github.com/sportello/sportello/internal/issuance"
-	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/payment/gpd"
-	"github.com/sportello/sportello/internal/store"
 )
 
 // pagoPAFlags are hub serve's settings of the city's pagoPA
@@ -64,28 +59,11 @@ func (f *pagoPAFlags) client(company string) *gpd.Client {
 		IBAN: strings.ReplaceAll(f.iban, " ", ""), Category: f.category}
 }
 
-// paymentAPI keeps payments in the hub's file and lets the desk use them:
-// self-service requests with a cost are issued only once paid (issue 15),
-// at the shop's till or, with the --pagopa flags, by a pagoPA notice.
-func (c *cli) paymentAPI(h *hubFile, api *hubapi.Server, desk *issuance.Service, f *pagoPAFlags) error {
-	st := store.PaymentsOf(h.stores)
-	desk.Payments = deskPayments{st}
-	api.Payments = &payment.Service{Store: st, Now: c.now}
-	if f != nil && f.url != "" {
-		set, err := desk.Settings()
-		if err != nil {
-			return err
-		}
-		api.Payments.Gateway = f.client(set.Issuer.Comune)
+// gateway is the pagoPA client the flags describe, nil without them; the
+// hub names the comune in it (hub.Config.PagoPA).
+func (f *pagoPAFlags) gateway() *gpd.Client {
+	if f.url == "" {
+		return nil
 	}
-	return nil
-}
-
-// deskPayments is what the desk needs of the payments: the check before a
-// number is reserved, through the hub's store (the use is in the issuing
-// transaction, tx.Payments().Use).
-type deskPayments struct{ payment.Store }
-
-func (d deskPayments) Check(id string, c payment.Claim, now time.Time) (payment.Payment, error) {
-	return payment.Check(d.Store, id, c, now)
+	return f.client("")
 }

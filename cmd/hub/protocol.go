@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/cmdline"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/store"
 )
@@ -19,50 +20,17 @@ func init() {
 }
 
 // recoverProtocol annuls the protocol numbers a stopped hub left reserved
-// without an entry (protocol.Numbering.Recover); the store records each
-// annulment in the audit log in the transaction that writes it, so numbers
-// annulled when nobody is at a console still show in the log staff and
-// the DPO read, and a crash cannot leave one without the other. On the
-// hub's own file the numbering anchors the entries it recorded.
-// log (nil: none) hears of each.
+// without an entry (hubcore.RecoverProtocol); the store records each
+// annulment in the audit log in the transaction that writes it. On the
+// hub's own file the numbering of the anchoring store anchors the entries
+// it recorded. log (nil: none) hears of each.
 func (c *cli) recoverProtocol(ctx context.Context, h *hubFile, log *slog.Logger) error {
-	numbers := h.stores.Numbering()
 	if h.file != nil {
-		aud, err := c.auditStore(h, nil, nil)
-		if err != nil {
+		if _, err := c.auditStore(h, nil, nil); err != nil { // h.stores anchors from now on
 			return err
 		}
-		numbers = aud.stores.Numbering()
 	}
-	annulled, err := numbers.Recover(ctx, c.now())
-	if err != nil {
-		return fmt.Errorf("the protocol register could not be checked for unregistered numbers: %w", err)
-	}
-	for _, e := range annulled {
-		if log != nil {
-			log.Warn("protocol number annulled: it was handed out and its document was never registered",
-				"protocol", e.Number.String(), "reason", e.Reason())
-		}
-	}
-	return nil
-}
-
-// protocolRecovery runs the protocol register's recovery every half
-// protocol.ReservationTimeout until ctx ends, so that on a database
-// several hubs share, the numbers a stopped hub left reserved are annulled
-// by the hubs still running, and no number stays open in the register for
-// long. On a hub's own file it writes the annulments still waiting.
-func (c *cli) protocolRecovery(ctx context.Context, h *hubFile, log *slog.Logger) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(protocol.ReservationTimeout / 2):
-		}
-		if err := c.recoverProtocol(ctx, h, log); err != nil && ctx.Err() == nil {
-			log.Error("protocol recovery", "err", err)
-		}
-	}
+	return hubcore.RecoverProtocol(ctx, h.stores, c.now, log)
 }
 
 func (c *cli) protocolExport(ctx context.Context, args []string) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cmdline"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/synth"
@@ -267,18 +268,7 @@ func writePerson(c *cli, pt *places.Table, p *registry.Person, fam *registry.Fam
 
 // placeTable is the embedded default table overlaid with the places this
 // registry imported (r may be nil: no registry yet).
-func placeTable(r registry.Reader) (*places.Table, error) {
-	t := places.Default().Clone()
-	if r == nil {
-		return t, nil
-	}
-	ps, err := r.Places()
-	if err != nil {
-		return nil, err
-	}
-	t.Add(ps...)
-	return t, nil
-}
+func placeTable(r registry.Reader) (*places.Table, error) { return hubcore.PlaceTable(r) }
 
 func (c *cli) placesImport(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub places import")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 
@@ -19,28 +18,6 @@ func init() {
 		command{Name: "reminders show", Usage: "--data DIR --cf CF", Help: "show the channel a citizen chose for each kind of reminder", Run: (*cli).remindersShow},
 		command{Name: "reminders set", Usage: "--data DIR --cf CF --kind KIND --channel both|appio|email|none --by USER", Help: "record, for a citizen who asked staff, the channel of one kind of reminder (cie-expiry, request-status, appointment, delegation-used)", Run: (*cli).remindersSet},
 	)
-}
-
-// reminderSources are the scheduled reminders the daily scan looks for;
-// bookURL is where a citizen books an appointment. Domains with
-// reminders due on a date (appointments the day before) add theirs here.
-func reminderSources(bookURL string) []reminder.Source[store.Tx] {
-	return []reminder.Source[store.Tx]{reminder.CIEExpiringSource[store.Tx](bookURL), reminder.AppointmentsTomorrowSource[store.Tx]}
-}
-
-// startReminderScan starts the daily scan of scheduled reminders on the
-// hub's store; it returns a function that stops it and waits. The scan
-// runs at once (a hub that was stopped catches up) and then every
-// morning; what it queues the sender delivers.
-func (c *cli) startReminderScan(h *hubFile, bookURL string, log *slog.Logger) func() {
-	s := &reminder.Scan[store.Tx]{Store: h.stores, Sources: reminderSources(bookURL), Now: c.now, Log: log}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
-	return func() { cancel(); <-done }
 }
 
 func (c *cli) remindersShow(ctx context.Context, args []string) error {

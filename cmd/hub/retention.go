@@ -10,6 +10,7 @@ import (
 	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/blob/blobdir"
 	"github.com/sportello/sportello/internal/cmdline"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/retention"
 	"github.com/sportello/sportello/internal/seal"
@@ -22,9 +23,6 @@ func init() {
 			Help: "delete issued PDFs past the re-download window, purge issuance records and audit entries past the retention period (hub city set --retention-…); --dry-run says what would go", Run: (*cli).retentionRun},
 	)
 }
-
-// retentionEvery is how often hub serve runs retention.
-const retentionEvery = 24 * time.Hour
 
 func (c *cli) retentionRun(ctx context.Context, args []string) error {
 	fs := cmdline.FlagSet("hub retention run")
@@ -47,13 +45,10 @@ func (c *cli) retentionRun(ctx context.Context, args []string) error {
 	})
 }
 
-// retention runs the city's retention policy on h at the hub's clock.
+// retention runs the city's retention policy on h at the hub's clock
+// (hubcore.Retention).
 func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Logger) (retention.Report, error) {
 	cs, err := c.cityStore(h)
-	if err != nil {
-		return retention.Report{}, err
-	}
-	cfg, err := cs.Current()
 	if err != nil {
 		return retention.Report{}, err
 	}
@@ -61,11 +56,11 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 	if err != nil {
 		return retention.Report{}, err
 	}
-	job := &retention.Job{Certs: store.CertificateRetention(h.stores, blobs), Audit: store.AuditLog{S: h.stores, Ctx: ctx}}
+	run := hubcore.Retention{Stores: h.stores, Blobs: blobs, City: cs, Now: c.now}
 	// Audit entries are pruned only at points the hub's signed anchors
 	// recorded; a hub without its keys has none to trust.
 	if key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir)); err == nil {
-		job.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)}}
+		run.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)}}
 	}
 	if !dry {
 		// The run's own entry goes through the anchoring store: its
@@ -75,12 +70,12 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 		if err != nil {
 			return retention.Report{}, fmt.Errorf("the retention run cannot be recorded in the audit log, so nothing was removed: %w", err)
 		}
-		job.Record = aud.Record
+		run.Record = aud.Record
 		if err := c.noteClockOffset(ctx, "hub retention run", aud.Record, log); err != nil {
 			return retention.Report{}, err
 		}
 	}
-	return job.Run(ctx, cfg.Retention, c.now(), dry)
+	return run.Run(ctx, dry)
 }
 
 func (c *cli) printRetention(h *hubFile, r retention.Report) {
@@ -126,24 +121,4 @@ func (c *cli) printRetention(h *hubFile, r retention.Report) {
 		}
 	}
 	fmt.Fprintln(c.stdout, "the protocol register is kept whole: it is the comune's register of documents, under its own archival rules")
-}
-
-// retentionDaily runs retention in hub serve at start and then every
-// retentionEvery, until ctx ends; each run is logged, and recorded in the
-// audit log by the run itself.
-func (c *cli) retentionDaily(ctx context.Context, h *hubFile, log *slog.Logger) {
-	for {
-		r, err := c.retention(ctx, h, false, log)
-		if err != nil {
-			log.Error("retention run", "err", err, "pdfs_deleted", r.PDFs, "records_purged", r.Records, "audit_entries_pruned", r.Entries)
-		} else {
-			log.Info("retention run", "pdfs_deleted", r.PDFs, "records_purged", r.Records, "audit_entries_pruned", r.Entries,
-				"audit_held", r.HeldEntries, "records_cutoff", r.RecordsCutoff, "pdf_cutoff", r.PDFCutoff)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(retentionEvery):
-		}
-	}
 }

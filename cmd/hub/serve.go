@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,18 +17,12 @@ import (
 	"github.com/sportello/sportello/internal/cmdline"
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/frontdoor"
-	"github.com/sportello/sportello/internal/hubapi"
-	"github.com/sportello/sportello/internal/opendata"
-	"github.com/sportello/sportello/internal/registry"
-	requestdesk "github.com/sportello/sportello/internal/request/desk"
-	"github.com/sportello/sportello/internal/store"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
-	"github.com/sportello/sportello/internal/synth"
 )
 
-// demoPersons is the size of the city --demo seeds on first start: big
-// enough to browse and to find omocodes, small enough to start in seconds.
-const demoPersons = 3000
+// demoPersons is the size of the city --demo seeds on first start.
+const demoPersons = hubcore.DemoPersons
 
 func init() {
 	register(
@@ -96,14 +90,6 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 	return c.withHub(ctx, dataDir, writeCreate, func(h *hubFile) error {
 		h.auditJournal = *auditJournal
-		if *demo {
-			if err := seedDemo(ctx, h.Store, c.now(), log); err != nil {
-				return err
-			}
-			if err := c.seedDemoOperators(h, log); err != nil {
-				return err
-			}
-		}
 		ln, madeCert, err := apiFlags.listen(ln, dataDir, c.now) // the TLS listener, when serving HTTPS
 		if err != nil {
 			return err
@@ -116,64 +102,39 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		if *publicURL == "" {
 			*publicURL = scheme + "://" + ln.Addr().String()
 		}
-		desk, err := c.newDesk(h, *publicURL, *city, log)
+		cscas, err := c.loadCSCAs(cscaFiles, *demo)
 		if err != nil {
 			ctl.Close()
 			return err
 		}
-		if err := c.noteClockOffset(ctx, "hub serve", h.audit.Record, log); err != nil {
-			ctl.Close()
-			return err
-		}
-		stopNotifier, err := c.startNotifier(h, desk, notices, log)
+		// The whole hub, from one constructor: hub serve adds the
+		// listener, the control socket and the damage guard.
+		hb, err := c.newHub(ctx, h, hubcore.Config{Log: log, Belfiore: *city, PublicURL: *publicURL,
+			CSCAs: cscas, Notifiers: notices.notifiers(c.now), NotifyRetry: notices.retry, Reminders: notices.reminders, PagoPA: pagoPA.gateway(),
+			MetricsAllow: []netip.Prefix(metrics.allow), MetricsToken: metrics.token, Skew: apiFlags.skew,
+			// People try the demo at any hour; a city's hub keeps
+			// issuance within each shop's opening hours.
+			AnyHours: *demo, Demo: *demo, Out: c.stdout,
+			Version: version, StorageProbe: storageProbe(h.Dir)})
 		if err != nil {
 			ctl.Close()
 			return err
 		}
-		defer stopNotifier()
-		api := &hubapi.Server{Store: h.Store, Stores: h.stores, Desk: desk, Log: log, Now: c.now, Version: version, StorageProbe: storageProbe(h.Dir)}
-		metrics.apply(api)
-		api.Appointments = store.AppointmentsOf(h.stores, c.now)
+		h.api, h.notifyChannels = hb.API, hb.Channels
 		if *demo {
-			if err := demoOffices(ctx, api.Appointments); err != nil {
+			if err := demoOffices(ctx, hb.API.Appointments); err != nil {
 				ctl.Close()
 				return err
 			}
 		}
-		if err := c.operatorAPI(h, api, desk, apiFlags, log); err != nil {
-			ctl.Close()
-			return err
-		}
-		if err := c.paymentAPI(h, api, desk, pagoPA); err != nil {
-			ctl.Close()
-			return err
-		}
-		if api.CSCAs, err = c.loadCSCAs(cscaFiles, *demo); err != nil {
-			ctl.Close()
-			return err
-		}
-		// People try the demo at any hour; a city's hub keeps issuance
-		// within each shop's opening hours.
-		api.AnyHours = *demo
-		// The same CSCA list identifies requesters by their CIE taps.
-		desk.Identify = requesterVerifier(api.CSCAs, api, log)
-		// Demographic requests (issue 17) go through the same desk's
-		// identification and settings; a new address is checked against
-		// the city's street list (the embedded one of the synthetic city).
-		api.Requests = &requestdesk.Desk{Stores: desk.Stores, Issuance: desk, Street: synth.DefaultCity().Street, Now: c.now, Log: log}
-		if err := c.adminConsole(h, api, desk, *demo, log); err != nil {
+		desk := hb.Desk
+		if err := c.noteClockOffset(ctx, "hub serve", h.audit.Record, log); err != nil {
 			ctl.Close()
 			return err
 		}
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
 		damaged := make(chan error, 1) // a request met damage in the file: stop
-		handler := api.Handler()
-		// The open-data pages are public, beside the API (issue 17).
-		pub := http.NewServeMux()
-		pub.Handle("/opendata/", &opendata.Handler{Store: h.stores, Now: c.now, Log: log})
-		pub.Handle("/opendata", http.RedirectHandler("/opendata/", http.StatusMovedPermanently))
-		pub.Handle("/", handler)
-		handler = pub
+		handler := hb.Handler()
 		if h.file != nil { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
 			handler = guardHTTP(handler, h.file.Path(), log, damaged)
 		}
@@ -188,18 +149,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 				return inner.run(ctx, req.Args)
 			})
 		}()
-		// Retention runs daily with the hub's clock; it ends before the
-		// file closes.
-		retCtx, stopRet := context.WithCancel(context.Background())
-		retDone := make(chan struct{})
-		go func() { defer close(retDone); c.retentionDaily(retCtx, h, log) }()
-		defer func() { stopRet(); <-retDone }()
-		// So does the protocol register's recovery of numbers left
-		// reserved (by another hub, on a shared database).
-		recCtx, stopRec := context.WithCancel(context.Background())
-		recDone := make(chan struct{})
-		go func() { defer close(recDone); c.protocolRecovery(recCtx, h, log) }()
-		defer func() { stopRec(); <-recDone }()
+		// The hub's background work (notices, retention, the protocol
+		// register's recovery, stale sessions) runs with the hub's clock
+		// and ends before the file closes.
+		runCtx, stopRun := context.WithCancel(context.Background())
+		runDone := make(chan struct{})
+		go func() { defer close(runDone); hb.Run(runCtx) }()
+		defer func() { stopRun(); <-runDone }()
 		httpDone := make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ln) }()
 		log.Info("hub listening", "url", scheme+"://"+ln.Addr().String(), "data", dataDir, "version", version)
@@ -228,10 +184,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		<-ctlDone
 		// The limits write their daily counts behind; no request is left
 		// to count, so what they hold goes to the file now.
-		if h.api != nil && h.api.Limits != nil {
-			if ferr := h.api.Limits.Store.Flush(shutCtx); ferr != nil {
-				log.Error("the day's request counts could not be written", "err", ferr)
-			}
+		if ferr := hb.Close(); ferr != nil {
+			log.Error("closing the hub", "err", ferr)
 		}
 		log.Info("hub stopped")
 		if stopped != nil {
@@ -266,23 +220,5 @@ func demoDir(dataDir string) error {
 	if err := os.WriteFile(marker, []byte(note), 0o600); err != nil {
 		return fmt.Errorf("cannot mark %s as the demo's: %v", dataDir, unwrapPath(err))
 	}
-	return nil
-}
-
-// seedDemo fills an empty registry with the demo city, once.
-func seedDemo(ctx context.Context, st registry.Store, now time.Time, log *slog.Logger) error {
-	var n int
-	if err := st.View(ctx, func(r registry.Reader) (err error) { n, err = r.CountPersons(); return }); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	cfg := synth.Config{Persons: demoPersons, Seed: 1, Today: registry.DateOf(now), City: synth.DefaultCity()}
-	stats, err := synth.Seed(ctx, st, cfg, log)
-	if err != nil {
-		return fmt.Errorf("cannot seed the demo city: %w", err)
-	}
-	log.Info("demo city seeded", "persons", stats.Persons)
 	return nil
 }
