@@ -8,11 +8,9 @@ import (
 	"strings"
 	"time"
 
-	bberrors "go.etcd.io/bbolt/errors"
-
 	"github.com/sportello/sportello/internal/cmdline"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt/boltfile"
 )
 
 func init() {
@@ -22,7 +20,7 @@ func init() {
 }
 
 // check reads the whole file twice over: first its bbolt structure with
-// plain reads (boltfile.Check, which nothing in the file can crash), then,
+// plain reads (hubcore.CheckFile, which nothing in the file can crash), then,
 // only if that is sound, what the stores keep in it. What it finds is
 // listed on stdout, one problem a line, and the command exits 1 with one
 // sentence; a file it finds sound exits 0.
@@ -40,8 +38,8 @@ func (c *cli) check(ctx context.Context, args []string) error {
 	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("there is no registry in %s", dir)
 	}
-	rep, err := boltfile.Check(file, 300*time.Millisecond)
-	if errors.Is(err, bberrors.ErrTimeout) {
+	rep, err := hubcore.CheckFile(file, 300*time.Millisecond)
+	if errors.Is(err, hubcore.ErrFileInUse) {
 		return fmt.Errorf("the registry file %s is in use by a running hub: stop it, then run hub check", file)
 	}
 	if err != nil {
@@ -79,7 +77,7 @@ func (c *cli) check(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(problems) > 0 {
-			return &boltfile.DamageError{Path: file, Problem: strings.Join(problems, "; ")}
+			return &hubcore.DamageError{Path: file, Problem: strings.Join(problems, "; ")}
 		}
 		return nil
 	})

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/cmdline"
-	"github.com/sportello/sportello/internal/store/bolt/boltfile"
+	hubcore "github.com/sportello/sportello/internal/hub"
 )
 
 // adviseDamage is cmdline.AdviseDamage for hub.db.
@@ -21,17 +21,17 @@ func adviseDamage(err error) error { return cmdline.AdviseDamage(err, "hub check
 func (c *cli) guard(args []string, fn func() error) error {
 	var file string
 	switch {
-	case c.store != nil && c.store.file == nil, c.store == nil && cmdline.FlagValue(args, "db", os.Getenv(dbEnv)) != "":
+	case c.store != nil && c.store.file == "", c.store == nil && cmdline.FlagValue(args, "db", os.Getenv(dbEnv)) != "":
 		// The records are in PostgreSQL: no bbolt file to be damaged, and
 		// a failure is not a damaged file's.
 		return fn()
 	case c.store != nil:
-		file = c.store.file.Path()
+		file = c.store.file
 	default:
 		file = registryPath(c.path(cmdline.FlagValue(args, "data", defaultDataDir())))
 	}
-	err := adviseDamage(boltfile.Guard(file, fn))
-	if _, ok := boltfile.AsDamage(err); ok && c.damaged != nil {
+	err := adviseDamage(hubcore.Guard(file, fn))
+	if _, ok := hubcore.AsDamage(err); ok && c.damaged != nil {
 		select {
 		case c.damaged <- err:
 		default:
@@ -46,7 +46,7 @@ func (c *cli) guard(args []string, fn func() error) error {
 // spread the damage. Kiosks retry a 503 later, against a restored file.
 func guardHTTP(next http.Handler, file string, log *slog.Logger, damaged chan<- error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := boltfile.Guard(file, func() error { next.ServeHTTP(w, r); return nil })
+		err := hubcore.Guard(file, func() error { next.ServeHTTP(w, r); return nil })
 		if err == nil {
 			return
 		}

@@ -25,9 +25,6 @@ import (
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
-	"github.com/sportello/sportello/internal/store/postgres"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -176,9 +173,11 @@ type hubFile struct {
 	// auditStore has run it anchors the audit log's head at every commit
 	// that appended to it (store.Anchoring): hand it out after that.
 	stores store.Store
-	// file is the bbolt file under stores; nil when the hub's records are
-	// in PostgreSQL.
-	file *registrybolt.Store
+	// storage is the hub's open records (hub.Storage).
+	storage *hubcore.Storage
+	// file is the bbolt file under stores; empty when the hub's records
+	// are in PostgreSQL.
+	file string
 	// pdfDir holds the certificates' PDFs (blobdir), by their SHA-256.
 	pdfDir string
 	Dir    string
@@ -196,11 +195,8 @@ type hubFile struct {
 }
 
 // CheckRecords checks every record of the bbolt file.
-func (h *hubFile) CheckRecords(ctx context.Context) (*registrybolt.RecordCheck, error) {
-	if h.file == nil {
-		return nil, errors.New("hub check reads a data directory's bbolt file; a PostgreSQL database is checked by PostgreSQL itself")
-	}
-	return h.file.CheckRecords(ctx)
+func (h *hubFile) CheckRecords(ctx context.Context) (*hubcore.RecordCheck, error) {
+	return h.storage.CheckRecords(ctx)
 }
 
 // withHub runs fn with the hub's data file in dataDir: the serving hub's own
@@ -225,10 +221,8 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	} else if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
 	}
-	// A large initial map spares a writer from waiting on open readers while
-	// the file grows; it reserves address space, not memory.
-	st, err := registrybolt.Open(file, registrybolt.Options{ReadOnly: mode == readExisting || mode == readIfAny, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
-	if errors.Is(err, registrybolt.ErrLocked) {
+	st, err := hubcore.OpenFile(file, mode == readExisting || mode == readIfAny)
+	if errors.Is(err, hubcore.ErrLocked) {
 		if _, serr := os.Stat(filepath.Join(dataDir, control.SocketName)); serr == nil {
 			return errForward
 		}
@@ -237,7 +231,7 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	if err != nil {
 		return err
 	}
-	return runHub(&hubFile{Store: st, stores: bolt.New(st), file: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}, "the registry "+file, fn)
+	return runHub(&hubFile{Store: st.Registry, stores: st.Stores, storage: st, file: file, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}, "the registry "+file, fn)
 }
 
 // runHub runs fn on hf, then closes its audit anchor file and its store
@@ -264,11 +258,11 @@ func (c *cli) withDatabase(ctx context.Context, dataDir, conn string, mode store
 			return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
 		}
 	}
-	st, err := postgres.OpenStore(ctx, conn)
+	st, err := hubcore.OpenDatabase(ctx, conn)
 	if err != nil {
 		return err
 	}
-	return runHub(&hubFile{Store: store.RegistryOf(st), stores: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}, "the database", fn)
+	return runHub(&hubFile{Store: st.Registry, stores: st.Stores, storage: st, Dir: dataDir, pdfDir: c.pdfDir(dataDir)}, "the database", fn)
 }
 
 // forward runs the command line in the hub that holds the registry.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sportello/sportello/internal/cmdline"
-	"github.com/sportello/sportello/internal/store/postgres"
+	hubcore "github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/store/storecopy"
 )
 
@@ -34,11 +34,12 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	case *to == "":
 		return usagef("give the database to move into: --to postgres://…")
 	}
-	dst, err := postgres.OpenStore(ctx, *to)
+	db, err := hubcore.OpenDatabase(ctx, *to)
 	if err != nil {
 		return err
 	}
-	defer dst.Close()
+	defer db.Close()
+	dst := db.Stores
 	return c.withHub(ctx, pos[0], readExisting, func(h *hubFile) error {
 		n, skipped, err := storecopy.Copy(ctx, dst, h.stores)
 		if errors.Is(err, storecopy.ErrNotEmpty) {

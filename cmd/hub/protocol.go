@@ -25,7 +25,7 @@ func init() {
 // hub's own file the numbering of the anchoring store anchors the entries
 // it recorded. log (nil: none) hears of each.
 func (c *cli) recoverProtocol(ctx context.Context, h *hubFile, log *slog.Logger) error {
-	if h.file != nil {
+	if h.file != "" {
 		if _, err := c.auditStore(h, nil, nil); err != nil { // h.stores anchors from now on
 			return err
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/frontdoor"
 	hubcore "github.com/sportello/sportello/internal/hub"
-	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 // demoPersons is the size of the city --demo seeds on first start.
@@ -64,7 +63,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if os.Getenv("GOGC") == "" { // an operator's explicit GOGC wins
-		debug.SetGCPercent(registrybolt.ServeGCPercent)
+		debug.SetGCPercent(hubcore.ServeGCPercent)
 	}
 	if c.store != nil {
 		return errors.New("another hub is already serving from this data directory")
@@ -135,8 +134,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
 		damaged := make(chan error, 1) // a request met damage in the file: stop
 		handler := hb.Handler()
-		if h.file != nil { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
-			handler = guardHTTP(handler, h.file.Path(), log, damaged)
+		if h.file != "" { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
+			handler = guardHTTP(handler, h.file, log, damaged)
 		}
 		srv := front.NewServer(front.Wrap(handler), apiFlags.limits, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 

@@ -1,0 +1,107 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	bberrors "go.etcd.io/bbolt/errors"
+
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/store/bolt"
+	"github.com/sportello/sportello/internal/store/bolt/boltfile"
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
+	"github.com/sportello/sportello/internal/store/postgres"
+)
+
+// Storage is a hub's open records: a bbolt file on one machine, or a
+// PostgreSQL database every hub of the city shares. Opening them lives
+// here, in the hub's constructor, so nothing above it names a backend
+// (cmd/hub's dependency test).
+type Storage struct {
+	// Registry is the register of residents.
+	Registry registry.Store
+	// Stores is every domain in one transaction.
+	Stores store.Store
+	// file is the bbolt file; nil on PostgreSQL.
+	file *registrybolt.Store
+}
+
+// ErrLocked means another process holds the bbolt file (a running hub).
+var ErrLocked = registrybolt.ErrLocked
+
+// ServeGCPercent is the garbage collector's setting for a serving hub, whose
+// registry keeps large indexes in memory (registrybolt).
+const ServeGCPercent = registrybolt.ServeGCPercent
+
+// OpenFile opens the hub's bbolt file at path, creating it unless
+// readOnly. A large initial map spares a writer from waiting on open
+// readers while the file grows; it reserves address space, not memory.
+func OpenFile(path string, readOnly bool) (*Storage, error) {
+	st, err := registrybolt.Open(path, registrybolt.Options{ReadOnly: readOnly, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
+	if err != nil {
+		return nil, err
+	}
+	return &Storage{Registry: st, Stores: bolt.New(st), file: st}, nil
+}
+
+// OpenDatabase opens the hub's PostgreSQL database at conn, applying its
+// migrations.
+func OpenDatabase(ctx context.Context, conn string) (*Storage, error) {
+	st, err := postgres.OpenStore(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &Storage{Registry: store.RegistryOf(st), Stores: st}, nil
+}
+
+// File is the bbolt file's path; empty when the records are in
+// PostgreSQL.
+func (s *Storage) File() string {
+	if s.file == nil {
+		return ""
+	}
+	return s.file.Path()
+}
+
+// Close closes the store (which writes the limits' counts behind, then
+// closes the file or the database connections).
+func (s *Storage) Close() error { return s.Stores.Close() }
+
+// RecordCheck is what CheckRecords found in a bbolt file's registry.
+type RecordCheck = registrybolt.RecordCheck
+
+// CheckRecords checks every registry record and index of the bbolt file.
+func (s *Storage) CheckRecords(ctx context.Context) (*RecordCheck, error) {
+	if s.file == nil {
+		return nil, errors.New("hub check reads a data directory's bbolt file; a PostgreSQL database is checked by PostgreSQL itself")
+	}
+	return s.file.CheckRecords(ctx)
+}
+
+// FileReport is what CheckFile found in a bbolt file's structure.
+type FileReport = boltfile.Report
+
+// ErrFileInUse means CheckFile could not read the file: a process holds it.
+var ErrFileInUse = errors.New("the file is in use")
+
+// CheckFile reads the bbolt file's structure with plain reads, which
+// nothing in the file can crash (boltfile.Check).
+func CheckFile(path string, timeout time.Duration) (*FileReport, error) {
+	rep, err := boltfile.Check(path, timeout)
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return nil, ErrFileInUse
+	}
+	return rep, err
+}
+
+// DamageError says a bbolt file is damaged, and where.
+type DamageError = boltfile.DamageError
+
+// Guard runs fn so that damage in the bbolt file met on the way (a panic
+// inside bbolt, a memory fault) returns a *DamageError (boltfile.Guard).
+func Guard(file string, fn func() error) error { return boltfile.Guard(file, fn) }
+
+// AsDamage finds a *DamageError in err.
+func AsDamage(err error) (*DamageError, bool) { return boltfile.AsDamage(err) }
