@@ -102,6 +102,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	if s.Log == nil { // a nil logger discards, as everywhere in the hub
+		s.Log = slog.New(slog.DiscardHandler)
+	}
 	s.started = s.Now()
 	if s.IdentifyRequester == nil && s.Desk != nil {
 		s.IdentifyRequester = s.identifyWithDesk

@@ -277,7 +277,7 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 		return false, nil
 	}
 	if d.State == Sending {
-		s.Log.Warn("a notification was being sent when the hub stopped: sending it again, the citizen may receive it twice",
+		s.logger().Warn("a notification was being sent when the hub stopped: sending it again, the citizen may receive it twice",
 			"id", it.ID, "channel", ch)
 	}
 	timeout := s.Timeout
@@ -308,14 +308,14 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 		d.State, d.LastError, d.NextAt = Skipped, err.Error(), time.Time{}
 	case errors.As(err, &ref) && ref.Permanent:
 		d.State, d.LastError, d.NextAt = Failed, err.Error(), time.Time{}
-		s.Log.Error("a notification was refused for good; staff see it in hub notify list", "id", it.ID, "channel", ch, "err", err)
+		s.logger().Error("a notification was refused for good; staff see it in hub notify list", "id", it.ID, "channel", ch, "err", err)
 	default:
 		wait := s.backoff(d.Attempts)
 		if ref != nil && ref.RetryAfter > wait {
 			wait = ref.RetryAfter
 		}
 		d.State, d.LastError, d.NextAt = Pending, err.Error(), now.Add(wait)
-		s.Log.Warn("a notification could not be delivered; it stays queued", "id", it.ID, "channel", ch, "attempt", d.Attempts, "retry_at", d.NextAt, "err", err)
+		s.logger().Warn("a notification could not be delivered; it stays queued", "id", it.ID, "channel", ch, "attempt", d.Attempts, "retry_at", d.NextAt, "err", err)
 	}
 	if it.Deliveries == nil {
 		it.Deliveries = map[string]Delivery{}
@@ -327,6 +327,14 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 	return d.State == Sent, nil
 }
 
+// logger is Log, or a logger that discards when it is nil.
+func (s *Sender) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
 // Run delivers until ctx ends: every delivery not done at once (backoffs
 // included), then those due whenever wake fires or the next retry is due
 // (next tells when; it may be nil for "only on wake").
@@ -334,7 +342,7 @@ func (s *Sender) Run(ctx context.Context, wake <-chan struct{}, next func() (tim
 	for early := true; ; early = false {
 		wait := time.Minute
 		if _, err := s.run(ctx, early); err != nil && ctx.Err() == nil {
-			s.Log.Error("the notification queue cannot be read or written; trying again in a minute", "err", err)
+			s.logger().Error("the notification queue cannot be read or written; trying again in a minute", "err", err)
 		} else if next != nil {
 			if at, ok := next(); ok {
 				wait = max(at.Sub(s.Now()), 0)
