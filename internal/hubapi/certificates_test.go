@@ -16,7 +16,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
@@ -110,7 +110,7 @@ func TestIssueCertificateAPI(t *testing.T) {
 	}
 
 	// The read is in the audit log under the device that asked.
-	if es, err := f.desk.Audit.(*auditbolt.Store).Search(audit.Query{Actor: "device:dev-1"}, 10); err != nil || len(es) != 1 || es[0].Subject != cf || es[0].Request != got.ID {
+	if es, err := (store.AuditLog{S: f.desk.Stores}).Search(audit.Query{Actor: "device:dev-1"}, 10); err != nil || len(es) != 1 || es[0].Subject != cf || es[0].Request != got.ID {
 		t.Errorf("audit entries %+v, %v", es, err)
 	}
 

@@ -26,7 +26,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/totp"
 )
 
@@ -219,7 +218,7 @@ func TestClerkLogInWithCIENamesTheClerk(t *testing.T) {
 	if err != nil || rec.ClerkID != f.clerk.ID || rec.ClerkName != f.clerk.Name {
 		t.Errorf("certificate record names clerk %q %q (%v), want %s %s", rec.ClerkID, rec.ClerkName, err, f.clerk.ID, f.clerk.Name)
 	}
-	es, err := f.desk.Audit.(*auditbolt.Store).Search(audit.Query{Actor: "clerk:" + f.clerk.ID}, 100)
+	es, err := store.AuditLog{S: f.desk.Stores}.Search(audit.Query{Actor: "clerk:" + f.clerk.ID}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

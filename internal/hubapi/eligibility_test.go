@@ -12,9 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/registry"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
-
-	"go.etcd.io/bbolt"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // TestEligibilityIsIssuance: the look-up tells, for the requester and each
@@ -112,11 +110,7 @@ func TestEligibilityIsIssuance(t *testing.T) {
 
 	// The reads are audited as the look-up's: each person shown, with
 	// the certificates they may have.
-	db := f.desk.Registry.(interface{ DB() *bbolt.DB }).DB()
-	rec, err := auditbolt.New(db, f.d.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := store.AuditLog{S: f.desk.Stores}
 	es, err := rec.Search(audit.Query{Subject: c.Member}, 100)
 	if err != nil {
 		t.Fatal(err)

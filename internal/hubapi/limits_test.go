@@ -26,7 +26,6 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 )
 
 // limitFixture is the real handler stack with the limits on: a seeded
@@ -163,7 +162,7 @@ func (f *limitFixture) metrics(t *testing.T) string {
 
 func (f *limitFixture) limitAudit(t *testing.T, d device) []audit.Entry {
 	t.Helper()
-	es, err := f.desk.Audit.(*auditbolt.Store).Search(audit.Query{Actor: "device:" + d.keyID}, 100)
+	es, err := store.AuditLog{S: f.desk.Stores}.Search(audit.Query{Actor: "device:" + d.keyID}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

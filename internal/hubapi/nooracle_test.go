@@ -12,7 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // TestNoOracle is issue 13's test: for a subject outside the requester's
@@ -115,7 +115,7 @@ func TestNoOracle(t *testing.T) {
 	}
 
 	// The precise cause is in the audit log, not in the answer.
-	es, err := f.desk.Audit.(*auditbolt.Store).Search(audit.Query{Subject: c.Requester}, 200)
+	es, err := store.AuditLog{S: f.desk.Stores}.Search(audit.Query{Subject: c.Requester}, 200)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 	"github.com/sportello/sportello/internal/payment/gpd/gpdtest"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/seal"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt/paybolt"
 )
 
@@ -175,7 +175,7 @@ func TestTillPaymentThenIssue(t *testing.T) {
 	if st != http.StatusOK || paid.State != api.PaymentPaid || paid.ConfirmedBy != f.clerk.Name || paid.Paid == nil {
 		t.Fatalf("confirm: %d %s", st, body)
 	}
-	es, err := f.desk.Audit.(*auditbolt.Store).Search(audit.Query{Actor: "clerk:" + f.clerk.ID}, 100)
+	es, err := store.AuditLog{S: f.desk.Stores}.Search(audit.Query{Actor: "clerk:" + f.clerk.ID}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,7 +456,7 @@ func TestSelfServiceReprintIsACopy(t *testing.T) {
 	if os.Getenv("SPORTELLO_SAVE_COPY") != "" {
 		os.WriteFile(os.Getenv("SPORTELLO_SAVE_COPY"), cp, 0o644)
 	}
-	es, err := f.desk.Audit.(*auditbolt.Store).Search(audit.Query{Subject: f.clerk.CF}, 0)
+	es, err := store.AuditLog{S: f.desk.Stores}.Search(audit.Query{Subject: f.clerk.CF}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,16 +6,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/sportello/sportello/internal/accesslog"
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 )
 
 func (f *fixture) get(t *testing.T, path string, sign bool) (*http.Response, []byte) {
@@ -103,11 +100,7 @@ func TestPersonLookup(t *testing.T) {
 	}
 
 	// Two successful look-ups of the requester: each recorded, as the device.
-	db := f.desk.Registry.(interface{ DB() *bbolt.DB }).DB()
-	rec, err := auditbolt.New(db, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := store.AuditLog{S: f.desk.Stores}
 	es, err := rec.Search(audit.Query{Subject: c.Requester}, 100)
 	if err != nil {
 		t.Fatal(err)

@@ -267,27 +267,11 @@ func (s *Service) writeAudit(tx store.Tx, p *pending) error {
 }
 
 // appendAudit appends an issued certificate's audit entry in its
-// transaction, anchored by the hub's anchorer after the commit: through
-// the store when it anchors (store.AnchorAudit), else through the audit
-// log's own store (Service.Audit).
+// transaction; when the store anchors (store.AnchorAudit) the hub's
+// anchorer anchors it after the commit.
 func (s *Service) appendAudit(tx store.Tx, e audit.Entry) error {
-	if _, anchoring := s.Stores.(*store.Anchoring); anchoring || s.Audit == nil {
-		_, err := tx.Audit().Append(e)
-		return err
-	}
-	if a, ok := s.Audit.(txAppender); ok {
-		_, err := a.AppendIn(tx, e)
-		return err
-	}
 	_, err := tx.Audit().Append(e)
 	return err
-}
-
-// txAppender is an audit log that appends in the caller's transaction and
-// anchors what it appended itself (auditbolt.Store, in tests of a desk
-// whose store does not anchor).
-type txAppender interface {
-	AppendIn(tx store.Tx, e audit.Entry) (audit.Entry, error)
 }
 
 // wantsAudit says whether issued certificates get an audit entry: always

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
+	"github.com/sportello/sportello/internal/store"
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
@@ -43,7 +43,7 @@ func TestEveryReadIsAudited(t *testing.T) {
 	if _, ok := certificate.AsRefusal(err); !ok {
 		t.Fatalf("want a refusal, got %v", err)
 	}
-	es, err := d.Audit.(*auditbolt.Store).Search(audit.Query{Actor: "staff:clerk1"}, 10)
+	es, err := store.AuditLog{S: d.Stores}.Search(audit.Query{Actor: "staff:clerk1"}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestEveryReadIsAudited(t *testing.T) {
 	if _, err := d.Issue(context.Background(), issuance.Request{SubjectCF: cfs[2], Types: []string{"residenza"}, Channel: certificate.Office}); err == nil {
 		t.Error("an unattributable read issued a certificate")
 	}
-	if _, err := d.Audit.(*auditbolt.Store).Verify(); err != nil {
+	if _, err := (store.AuditLog{S: d.Stores}).Verify(); err != nil {
 		t.Errorf("audit chain: %v", err)
 	}
 }

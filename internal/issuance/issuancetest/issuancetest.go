@@ -21,7 +21,6 @@ import (
 	"github.com/sportello/sportello/internal/seal"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/store/bolt"
-	"github.com/sportello/sportello/internal/store/bolt/auditbolt"
 	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 	"github.com/sportello/sportello/internal/synth"
 )
@@ -30,13 +29,21 @@ import (
 type Desk struct {
 	*issuance.Service
 	Store *registrybolt.Store
-	// Audit is the desk's audit log as its bbolt store, for tests that
-	// search it; the Service records through it too (Service.Audit).
-	Audit *auditbolt.Store
+	// Audit is the desk's audit log, store-neutral, for tests that search
+	// or write it; the Service records through the same store.
+	Audit AuditLog
 	// Residents are the codici fiscali of living residents with an address
 	// (not AIRE, fully certifiable), in registry order: subjects any
 	// residenza request accepts.
 	Residents []string
+}
+
+// AuditLog is a hub's audit log whatever its store: searched and verified
+// through store.AuditLog, written through store.Recorder, each call a
+// transaction of its own.
+type AuditLog struct {
+	store.AuditLog
+	store.Recorder
 }
 
 // New seeds a city of persons residents with seed and assembles the desk,
@@ -69,25 +76,25 @@ func NewIn(tb testing.TB, dir string, persons int, seed int64, now time.Time) *D
 	if err != nil {
 		tb.Fatal(err)
 	}
-	aud, err := auditbolt.New(st.DB(), clock)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// Every commit's audit head is anchored, as in the hub.
+	// Every commit's audit head is anchored, as in the hub: the desk's
+	// store is the anchoring one (store.AnchorAudit).
 	anchors, err := anchorlog.Open(filepath.Join(dir, anchorlog.FileName))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { anchors.Close() })
-	if err := aud.AnchorTo(audit.NewAnchorer(keys.TokenKey, keys.KeyID, clock, audit.Head{}, anchors), nil); err != nil {
+	anchoring, err := store.AnchorAudit(context.Background(), stores, audit.NewAnchorer(keys.TokenKey, keys.KeyID, clock, audit.Head{}, anchors),
+		func(err error) { tb.Errorf("audit anchor: %v", err) })
+	if err != nil {
 		tb.Fatal(err)
 	}
+	aud := AuditLog{AuditLog: store.AuditLog{S: anchoring}, Recorder: store.NewRecorder(anchoring, clock)}
 	csca, err := virtual.TestCSCA()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	d := &Desk{Store: st, Audit: aud, Service: &issuance.Service{
-		Registry: st, Stores: stores, Blobs: blobs, Certs: store.CertificatesOf(stores, blobs), Keys: keys, PublicURL: "https://hub.example", Audit: aud,
+		Registry: st, Stores: anchoring, Blobs: blobs, Certs: store.CertificatesOf(anchoring, blobs), Keys: keys, PublicURL: "https://hub.example", Audit: aud.Recorder,
 		// The virtual CIE's issuer is trusted, so CIETap's taps identify.
 		Identify: &identify.Verifier{CSCAs: []*x509.Certificate{csca}},
 		Issuer:   certificate.Issuer{Comune: "Comune di Milano", Belfiore: "F205", Place: "Milano"}, Now: clock,
