@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/cie/virtual"
 	"github.com/sportello/sportello/internal/hub"
 	"github.com/sportello/sportello/internal/hub/hubtest"
 	"github.com/sportello/sportello/internal/hubclient"
@@ -49,7 +51,8 @@ func exercise(t *testing.T, h *hubtest.Hub) {
 		t.Fatal(err)
 	}
 	c := &hubclient.Client{Clock: h.Clock.Now}
-	if _, err := c.Enrol(ctx, h.URL, code, "Cassa 1"); err != nil {
+	prof, err := c.Enrol(ctx, h.URL, code, "Cassa 1")
+	if err != nil {
 		t.Fatal(err)
 	}
 	cf := resident(t, h)
@@ -85,6 +88,20 @@ func exercise(t *testing.T, h *hubtest.Hub) {
 	if _, err := h.AuditLog().Verify(); err != nil {
 		t.Errorf("the audit chain does not verify: %v", err)
 	}
+	// The citizen's access log, served from the store whatever records
+	// into it, shows the certificate.
+	tap := issuancetest.CIETap(t, virtual.Genuine, prof.KeyID, issuancetest.CIENIS(t, h.Registry, cf, now), now, true)
+	log, err := c.AccessLog(ctx, api.AccessLogRequest{Requester: *issuancetest.API(tap)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := false
+	for _, l := range log.Lines {
+		shown = shown || strings.Contains(l.Reference, cert.Protocol)
+	}
+	if !shown {
+		t.Errorf("the access log of %s does not show protocol %s: %+v", cf, cert.Protocol, log.Lines)
+	}
 	if body := get(t, h.URL+"/v/"+cert.ID); !strings.Contains(body, cert.Protocol) {
 		t.Errorf("the verification page does not show protocol %s", cert.Protocol)
 	}
@@ -93,7 +110,7 @@ func exercise(t *testing.T, h *hubtest.Hub) {
 	}
 }
 
-// resident is a living resident with a valid document today.
+// resident is a living resident holding a valid CIE today.
 func resident(t *testing.T, h *hubtest.Hub) string {
 	t.Helper()
 	var cf string
@@ -103,9 +120,11 @@ func resident(t *testing.T, h *hubtest.Hub) string {
 			if _, res := p.CurrentResidence(); !res || !p.Alive() || p.AIRE || p.PartlyCertifiable {
 				return true, nil
 			}
-			if _, ok := p.ValidDocument(today); ok {
-				cf = p.CF
-				return false, nil
+			for _, d := range p.Documents {
+				if d.Kind == registry.CIE && d.NIS != "" && d.ValidOn(today) {
+					cf = p.CF
+					return false, nil
+				}
 			}
 			return true, nil
 		})

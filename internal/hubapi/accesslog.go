@@ -1,6 +1,7 @@
 package hubapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // RequesterIdentifier returns the living registry person the evidence a
@@ -96,7 +98,7 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	src, ok := rec.(accesslog.Source)
+	src, ok := s.auditSource(r.Context(), rec)
 	if !ok {
 		s.fail(w, r, errors.New("the hub's audit log cannot be searched"))
 		return
@@ -190,4 +192,18 @@ func (n *placeNames) place(a audit.Actor) string {
 		return "Esercizio convenzionato non più registrato"
 	}
 	return n.office
+}
+
+// auditSource is where the access log reads the audit log: the hub's
+// store, whatever records into it (an anchoring recorder cannot search),
+// else the recorder itself when it can.
+func (s *Server) auditSource(ctx context.Context, rec audit.Recorder) (accesslog.Source, bool) {
+	switch {
+	case s.Stores != nil:
+		return store.AuditLog{S: s.Stores, Ctx: ctx}, true
+	case s.Desk != nil && s.Desk.Stores != nil:
+		return store.AuditLog{S: s.Desk.Stores, Ctx: ctx}, true
+	}
+	src, ok := rec.(accesslog.Source)
+	return src, ok
 }
