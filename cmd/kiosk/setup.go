@@ -64,7 +64,9 @@ func (e *setupEnv) deps(now func() time.Time) kiosk.SetupDeps {
 			return found, err
 		},
 		Readers:   listReaders,
-		TestPrint: testPrint,
+		TestPrint: func(ctx context.Context, kind kiosk.PrinterKind, p kiosk.FoundPrinter, lang kiosk.Lang) error {
+			return testPrint(ctx, kind, p, lang, now)
+		},
 		Save:      func(cfg kiosk.ShopConfig) error { return kiosk.WriteShopConfig(e.dir, cfg) },
 		Clock:     kiosk.ClockFunc(now),
 	}
@@ -144,8 +146,9 @@ func listReaders(ctx context.Context) ([]string, error) {
 	return p.Readers(ctx)
 }
 
-// testPrint prints an A4 test page, or a demo receipt, on p.
-func testPrint(ctx context.Context, kind kiosk.PrinterKind, p kiosk.FoundPrinter, lang kiosk.Lang) error {
+// testPrint prints an A4 test page, or a demo receipt, on p, dated by the
+// kiosk's clock.
+func testPrint(ctx context.Context, kind kiosk.PrinterKind, p kiosk.FoundPrinter, lang kiosk.Lang, clock func() time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	pr, err := openJobPrinter(ctx, p.URI, printer.NewMemSpool(), string(lang))
@@ -153,7 +156,7 @@ func testPrint(ctx context.Context, kind kiosk.PrinterKind, p kiosk.FoundPrinter
 		return err
 	}
 	defer pr.Transport.Close()
-	now := time.Now()
+	now := clock()
 	job := printer.Job{Printer: p.URI, Created: now, ID: printer.NewJobID(now)}
 	if kind == kiosk.A4 {
 		job.Format, job.Name = printer.FormatPDF, "Sportello test page"
