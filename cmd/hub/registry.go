@@ -51,7 +51,7 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 		start := time.Now()
 		cfg := synth.Config{Persons: *n, Seed: *seed, Today: registry.DateOf(c.now()), City: synth.DefaultCity()}
 		seed := synth.Seed
-		if h.file == nil {
+		if h.file == "" {
 			// PostgreSQL loads an empty registry in one transaction
 			// several times faster (store/postgres freshLoad).
 			seed = synth.SeedOne

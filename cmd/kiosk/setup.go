@@ -63,12 +63,12 @@ func (e *setupEnv) deps(now func() time.Time) kiosk.SetupDeps {
 			}
 			return found, err
 		},
-		Readers:   listReaders,
+		Readers: listReaders,
 		TestPrint: func(ctx context.Context, kind kiosk.PrinterKind, p kiosk.FoundPrinter, lang kiosk.Lang) error {
 			return testPrint(ctx, kind, p, lang, now)
 		},
-		Save:      func(cfg kiosk.ShopConfig) error { return kiosk.WriteShopConfig(e.dir, cfg) },
-		Clock:     kiosk.ClockFunc(now),
+		Save:  func(cfg kiosk.ShopConfig) error { return kiosk.WriteShopConfig(e.dir, cfg) },
+		Clock: kiosk.ClockFunc(now),
 	}
 }
 
