@@ -56,7 +56,7 @@ func NewOperators(st store.Store, defaults city.Config, now func() time.Time) *o
 	return operators.NewService(st, store.Tx.Operators, func(tx store.Tx) (operators.Policy, error) {
 		cfg, err := tx.City().Get()
 		return cfg.Effective(defaults).Policy(), err
-	}, now, hubPolicy)
+	}, now, hubPolicy())
 }
 
 // requesterVerifier checks requesters' evidence with cscas; a tap may be as

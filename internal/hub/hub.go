@@ -247,7 +247,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	con := &admin.Console{
 		Stores: cfg.Stores, Staff: h.Staff, Operators: h.Operators, Certs: desk.Certs,
-		City: desk.Issuer.Place, FeeCapCents: hubPolicy.FeeCapCents, Settings: h.City, Limits: api.Limits, Now: now, Log: log,
+		City: desk.Issuer.Place, FeeCapCents: hubPolicy().FeeCapCents, Settings: h.City, Limits: api.Limits, Now: now, Log: log,
 		Kit: KitSections(KitConfig{City: h.City, Operators: h.Operators, Clock: now, API: api, Channels: h.Channels, Serving: true}),
 	}
 	if h.notices != nil {
@@ -378,7 +378,7 @@ func (h *Hub) purgeSessions(ctx context.Context) {
 }
 
 // hubPolicy is the operators' policy where no city settings apply: Milan's.
-var hubPolicy = city.Milan().Policy()
+func hubPolicy() operators.Policy { return city.Milan().Policy() }
 
 // CityDefaults are what unset city settings stand for: Milan's programme,
 // with the comune and public URL the hub was started with.

@@ -84,9 +84,6 @@ func (h *Hub) retentionOnce(ctx context.Context) (retention.Report, error) {
 // daily jobs months ahead.
 const ClockOffsetEnv = "SPORTELLO_CLOCK_OFFSET"
 
-// clockActor is who the audit log names for a moved clock.
-var clockActor = audit.Actor{Kind: audit.System, ID: "clock"}
-
 // NoteClockOffset records in the audit log, and warns in log, that command
 // runs on a clock moved by offset (SPORTELLO_CLOCK_OFFSET): the chain then
 // shows that the entries after it were dated, and retention decided, on
@@ -100,7 +97,7 @@ func NoteClockOffset(ctx context.Context, offset time.Duration, now func() time.
 		log.Warn("THE HUB'S CLOCK IS MOVED: every date it writes and every retention cutoff it applies follows the moved clock, not the machine's",
 			"env", ClockOffsetEnv, "offset", offset.String(), "hub_now", t.UTC().Format(time.RFC3339), "machine_now", t.Add(-offset).UTC().Format(time.RFC3339), "command", command)
 	}
-	err := record(ctx, audit.Entry{Time: t, Actor: clockActor, Subject: "-", Data: "orologio del hub", Channel: "cli",
+	err := record(ctx, audit.Entry{Time: t, Actor: audit.Actor{Kind: audit.System, ID: "clock"}, Subject: "-", Data: "orologio del hub", Channel: "cli",
 		Purpose: fmt.Sprintf("%s avviato con l'orologio spostato di %s (%s): ora del hub %s, ora della macchina %s",
 			command, offset, ClockOffsetEnv, t.UTC().Format(time.RFC3339), t.Add(-offset).UTC().Format(time.RFC3339))})
 	if err != nil {
