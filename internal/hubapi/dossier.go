@@ -80,7 +80,7 @@ func (s *Server) dossier(w http.ResponseWriter, r *http.Request) (*api.Dossier, 
 	if src.Places == nil {
 		src.Places = places.Default()
 	}
-	if as, ok := rec.(accesslog.Source); ok {
+	if as, ok := s.auditSource(r.Context(), rec); ok {
 		names := s.placeNames()
 		src.AccessLog = func(_ context.Context, cf string, now time.Time, limit int) ([]api.AccessLine, int, error) {
 			page, err := accesslog.Query(as, names, s.protocols, cf, now, 1, limit)
