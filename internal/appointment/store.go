@@ -56,4 +56,7 @@ type Tx interface {
 	// [from, to), by start, counter and reference: the appointments due
 	// tomorrow, for the reminders.
 	Starting(from, to time.Time) ([]Booking, error)
+	// All returns every booking of every office, whatever its state, by
+	// start, counter and reference: what `hub migrate` moves.
+	All() ([]Booking, error)
 }

@@ -232,6 +232,9 @@ type Tx interface {
 	RecordUse(u Use) error
 	// Uses lists the acts done under delegation id, oldest first.
 	Uses(id string) ([]Use, error)
+	// All returns every delegation, whatever its state, newest first (as
+	// Sort orders them): what `hub migrate` moves.
+	All() ([]Delegation, error)
 }
 
 // NewID is a new delegation id: "D" and 16 hex digits.

@@ -171,6 +171,9 @@ type Tx interface {
 	// SetPreference records cf's choice for kind (ErrInvalid for an
 	// unknown kind or choice, or an empty cf), by whom and when.
 	SetPreference(cf string, kind Kind, c Choice, by string, at time.Time) error
+	// All returns every stored choice, by cf then kind, each with its own
+	// author and time: what `hub migrate` moves.
+	All() ([]Chosen, error)
 }
 
 // ErrInvalid is a preference that cannot be recorded.
@@ -293,6 +296,13 @@ type Stored struct {
 	Choice  Choice    `json:"choice"`
 	By      string    `json:"by,omitempty"`
 	Updated time.Time `json:"updated,omitzero"`
+}
+
+// Chosen is one stored choice with whose and which kind it is.
+type Chosen struct {
+	CF   string
+	Kind Kind
+	Stored
 }
 
 // Add folds one stored choice into p (the latest change gives By and

@@ -285,6 +285,10 @@ func (v appointments) ByPerson(cf string) ([]appointment.Booking, error) {
 		ORDER BY start_ns, counter, ref COLLATE "C"`, cf)
 }
 
+func (v appointments) All() ([]appointment.Booking, error) {
+	return list[appointment.Booking](v, "bookings", `SELECT record FROM appointments ORDER BY start_ns, counter, ref COLLATE "C"`)
+}
+
 func (v appointments) Starting(from, to time.Time) ([]appointment.Booking, error) {
 	return list[appointment.Booking](v, "bookings", `SELECT record FROM appointments
 		WHERE state = 'booked' AND start_ns >= $1 AND start_ns < $2

@@ -70,8 +70,16 @@ func (v delegations) get(id string, lock bool) (delegation.Delegation, error) {
 
 func (v delegations) Get(id string) (delegation.Delegation, error) { return v.get(id, false) }
 
+func (v delegations) All() ([]delegation.Delegation, error) { return v.list("", "") }
+
+// list reads the delegations whose column is cf, every one when column is
+// empty.
 func (v delegations) list(column, cf string) ([]delegation.Delegation, error) {
-	rows, err := v.t.ptx.Query(v.t.ctx, "SELECT id, record FROM delegations WHERE "+column+" = $1", strings.ToUpper(cf))
+	sql, args := "SELECT id, record FROM delegations", []any{}
+	if column != "" {
+		sql, args = sql+" WHERE "+column+" = $1", []any{strings.ToUpper(cf)}
+	}
+	rows, err := v.t.ptx.Query(v.t.ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list delegations: %w", err)
 	}

@@ -37,6 +37,24 @@ func (v reminders) Preferences(cf string) (reminder.Preferences, error) {
 	return p, nil
 }
 
+func (v reminders) All() ([]reminder.Chosen, error) {
+	rows, err := v.t.ptx.Query(v.t.ctx, `SELECT cf, kind, choice, set_by, updated_ns FROM reminder_prefs ORDER BY cf COLLATE "C", kind COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the reminder preferences: %w", err)
+	}
+	var out []reminder.Chosen
+	var cf, kind, choice, by string
+	var ns int64
+	_, err = pgx.ForEachRow(rows, []any{&cf, &kind, &choice, &by, &ns}, func() error {
+		out = append(out, reminder.Chosen{CF: cf, Kind: reminder.Kind(kind), Stored: reminder.Stored{Choice: reminder.Choice(choice), By: by, Updated: time.Unix(0, ns).UTC()}})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the reminder preferences: %w", err)
+	}
+	return out, nil
+}
+
 func (v reminders) SetPreference(cf string, kind reminder.Kind, c reminder.Choice, by string, at time.Time) error {
 	cf, err := reminder.CheckPreference(cf, kind, c)
 	if err != nil {

@@ -77,14 +77,19 @@ var domains = []domain{
 	{"notices", noticesEmpty, copyNotices},
 	{"payments", paymentsEmpty, copyPayments},
 	{"limits' alerts", alertsEmpty, copyAlerts},
+	{"appointment offices", officesEmpty, copyOffices},
 }
 
 // Copy moves every domain of src into dst, which must be empty (ErrNotEmpty
 // otherwise: checked for every domain before anything is written). src is
 // only read. It returns the counts of what moved, each checked on dst, and
-// what could not be moved. On an error dst holds part of the city and
+// what could not be moved. A source holding records of a domain not moved
+// yet is refused (ErrUnmoved) before anything is written. On an error dst holds part of the city and
 // must be emptied (dropped) before another try.
 func Copy(ctx context.Context, dst, src store.Store) (Counts, Skipped, error) {
+	if err := checkMoved(ctx, src); err != nil {
+		return nil, nil, err
+	}
 	for _, d := range domains {
 		ok, err := d.empty(ctx, dst)
 		if err != nil {

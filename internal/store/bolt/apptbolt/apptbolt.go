@@ -371,6 +371,10 @@ func (t txn) ByPerson(cf string) ([]appointment.Booking, error) {
 	})
 }
 
+func (t txn) All() ([]appointment.Booking, error) {
+	return t.scan(bucketBookings, nil, nil, func(k, _ []byte) (string, bool) { return string(k), true })
+}
+
 func (t txn) Starting(from, to time.Time) ([]appointment.Booking, error) {
 	end := ns(to)
 	return t.scan(bucketStart, nil, ns(from), func(k, _ []byte) (string, bool) {

@@ -123,6 +123,24 @@ func (t txn) list(index []byte, cf string) ([]delegation.Delegation, error) {
 	return out, nil
 }
 
+func (t txn) All() ([]delegation.Delegation, error) {
+	b := t.tx.Bucket(bucketDelegations)
+	if b == nil {
+		return nil, nil
+	}
+	var out []delegation.Delegation
+	err := b.ForEach(func(k, v []byte) error {
+		var d delegation.Delegation
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("delegation %s is damaged: %w", k, err)
+		}
+		out = append(out, d)
+		return nil
+	})
+	delegation.Sort(out)
+	return out, err
+}
+
 func (t txn) Given(cf string) ([]delegation.Delegation, error) { return t.list(bucketGiven, cf) }
 
 func (t txn) Received(cf string) ([]delegation.Delegation, error) { return t.list(bucketReceived, cf) }

@@ -45,6 +45,27 @@ func (t txn) Preferences(cf string) (reminder.Preferences, error) {
 	return p, nil
 }
 
+func (t txn) All() ([]reminder.Chosen, error) {
+	b := t.tx.Bucket(bucketPrefs)
+	if b == nil {
+		return nil, nil
+	}
+	var out []reminder.Chosen
+	err := b.ForEach(func(k, v []byte) error {
+		cf, kind, ok := strings.Cut(string(k), "/")
+		if !ok {
+			return fmt.Errorf("the reminder preference key %q is damaged", k)
+		}
+		c := reminder.Chosen{CF: cf, Kind: reminder.Kind(kind)}
+		if err := json.Unmarshal(v, &c.Stored); err != nil {
+			return fmt.Errorf("the reminder preference %q is damaged: %w", k, err)
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
 func (t txn) SetPreference(cf string, kind reminder.Kind, c reminder.Choice, by string, at time.Time) error {
 	cf, err := reminder.CheckPreference(cf, kind, c)
 	if err != nil {
