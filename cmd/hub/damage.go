@@ -30,10 +30,20 @@ func (c *cli) guard(args []string, fn func() error) error {
 	default:
 		file = registryPath(c.path(cmdline.FlagValue(args, "data", defaultDataDir())))
 	}
-	err := adviseDamage(hubcore.Guard(file, fn))
-	if _, ok := hubcore.AsDamage(err); ok && c.damaged != nil {
+	err := hubcore.Guard(file, fn)
+	if c.damaged != nil {
+		return reportDamage(err, c.damaged)
+	}
+	return adviseDamage(err)
+}
+
+// reportDamage tells hub serve, on damaged, that err is damage met in its
+// file, so that it stops; it returns err advised (what to run next).
+func reportDamage(err error, damaged chan<- error) error {
+	err = adviseDamage(err)
+	if _, ok := hubcore.AsDamage(err); ok {
 		select {
-		case c.damaged <- err:
+		case damaged <- err:
 		default:
 		}
 	}

@@ -108,7 +108,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		// The whole hub, from one constructor: hub serve adds the
 		// listener, the control socket and the damage guard.
-		hb, err := c.newHub(ctx, h, hubcore.Config{Log: log, Belfiore: *city, PublicURL: *publicURL,
+		damaged := make(chan error, 1) // a request, a command or background work met damage in the file: stop
+		var guard func(func() error) error
+		if h.file != "" { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
+			guard = func(fn func() error) error { return reportDamage(hubcore.Guard(h.file, fn), damaged) }
+		}
+		hb, err := c.newHub(ctx, h, hubcore.Config{Log: log, Guard: guard, Belfiore: *city, PublicURL: *publicURL,
 			CSCAs: cscas, Notifiers: notices.notifiers(c.now), NotifyRetry: notices.retry, Reminders: notices.reminders, PagoPA: pagoPA.gateway(),
 			MetricsAllow: []netip.Prefix(metrics.allow), MetricsToken: metrics.token, Skew: apiFlags.skew,
 			// People try the demo at any hour; a city's hub keeps
@@ -132,7 +137,6 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		front := frontdoor.Config{Proxies: apiFlags.proxies}
-		damaged := make(chan error, 1) // a request met damage in the file: stop
 		handler := hb.Handler()
 		if h.file != "" { // damage is a bbolt file's; PostgreSQL keeps its own pages whole
 			handler = guardHTTP(handler, h.file, log, damaged)

@@ -109,6 +109,11 @@ type Config struct {
 	// StorageProbe says, while the disk is full, whether it takes writes
 	// again (/healthz); nil: never full.
 	StorageProbe func() error
+	// Guard runs each piece of background work (Run): hub serve's
+	// damage guard on a bbolt file, which turns a read of a file cut short
+	// under the hub into an error and stops the hub, instead of a memory
+	// fault ending the process with a stack dump. Nil runs them as they are.
+	Guard func(fn func() error) error
 	// Anchors are the signed audit anchors retention prunes against
 	// (anchorlog.Signed); nil: retention prunes no audit entry.
 	Anchors retention.Anchors
@@ -283,7 +288,16 @@ func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, job := range []func(context.Context){h.runNotices, h.runReminders, h.retentionDaily, h.protocolRecovery, h.purgeSessions} {
 		wg.Add(1)
-		go func() { defer wg.Done(); job(ctx) }()
+		go func() {
+			defer wg.Done()
+			if h.cfg.Guard == nil {
+				job(ctx)
+				return
+			}
+			if err := h.cfg.Guard(func() error { job(ctx); return nil }); err != nil {
+				h.log.Error("background work stopped", "err", err)
+			}
+		}()
 	}
 	wg.Wait()
 }
