@@ -366,6 +366,12 @@ func testMove(t *testing.T, s store.Store) {
 }
 
 func testLists(t *testing.T, s store.Store) {
+	view(t, s, func(tx appointment.Tx) error {
+		if bs, err := tx.All(); err != nil || len(bs) != 0 {
+			t.Errorf("every booking of an empty store: %v %v", refs(bs), err)
+		}
+		return nil
+	})
 	mon := t0.Add(time.Hour)
 	tue := mon.Add(24 * time.Hour)
 	bs := []*appointment.Booking{
@@ -427,6 +433,8 @@ func testLists(t *testing.T, s store.Store) {
 		check("due on Tuesday (P5 cancelled)", got, err, "P3@1")
 		got, err = tx.Starting(mon.Add(20*time.Minute), mon.Add(21*time.Minute))
 		check("due at 09:20 exactly", got, err, "P1@1")
+		got, err = tx.All()
+		check("every booking, cancelled and checked in too", got, err, "P2@1", "P4@2", "R1@3", "P1@1", "P3@1", "P5@1")
 		return nil
 	})
 }

@@ -123,6 +123,32 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 			t.Fatal(err)
 		}
 	})
+	t.Run("All", func(t *testing.T) {
+		s := open(t)
+		var all []delegation.Delegation
+		list := func() {
+			t.Helper()
+			if err := s.View(ctx, func(tx store.Tx) (err error) { all, err = tx.Delegations().All(); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if list(); len(all) != 0 {
+			t.Errorf("every delegation of an empty store: %v", ids(all))
+		}
+		// D2 and D5 were made at the same instant: the id orders them.
+		put(t, s, sample("D1", anna, mario, t0), sample("D2", carla, anna, t0.Add(time.Hour)),
+			sample("D3", mario, carla, t0.Add(2*time.Hour)), sample("D5", anna, carla, t0.Add(time.Hour)))
+		if err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.Delegations().Revoke("D3", t0.Add(3*time.Hour), "staff:anna"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		list()
+		if got := fmt.Sprint(ids(all)); got != "[D3 D5 D2 D1]" {
+			t.Errorf("every delegation: %s, want [D3 D5 D2 D1] (newest first, revoked too)", got)
+		}
+		if len(all) == 4 && (all[0].Revoked.IsZero() || all[0].RevokedBy != "staff:anna") {
+			t.Errorf("the revoked delegation lists as %+v", all[0])
+		}
+	})
 	t.Run("RevokeAndUse", func(t *testing.T) {
 		s := open(t)
 		put(t, s, sample("D1", anna, mario, t0))

@@ -123,6 +123,50 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("another citizen's choices: %v", o.Choices)
 		}
 	})
+	t.Run("All", func(t *testing.T) {
+		s := open(t)
+		all := func() []reminder.Chosen {
+			t.Helper()
+			var cs []reminder.Chosen
+			if err := s.View(context.Background(), func(tx store.Tx) (err error) { cs, err = tx.Reminders().All(); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return cs
+		}
+		if cs := all(); len(cs) != 0 {
+			t.Errorf("every choice of an empty store: %v", cs)
+		}
+		for _, c := range []struct {
+			cf string
+			k  reminder.Kind
+			c  reminder.Choice
+			by string
+			at time.Time
+		}{
+			{cfB, reminder.RequestStatus, reminder.None, "citizen:kiosk-2", t0},
+			{cfA, reminder.CIEExpiry, reminder.Email, "staff:anna", t0.Add(time.Hour)},
+			{cfA, reminder.Appointment, reminder.AppIO, "citizen:kiosk-1", t0.Add(2 * time.Hour)},
+		} {
+			if err := set(s, c.cf, c.k, c.c, c.by, c.at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Each choice keeps its own author and time, by cf then kind.
+		want := []reminder.Chosen{
+			{CF: cfA, Kind: reminder.Appointment, Stored: reminder.Stored{Choice: reminder.AppIO, By: "citizen:kiosk-1", Updated: t0.Add(2 * time.Hour)}},
+			{CF: cfA, Kind: reminder.CIEExpiry, Stored: reminder.Stored{Choice: reminder.Email, By: "staff:anna", Updated: t0.Add(time.Hour)}},
+			{CF: cfB, Kind: reminder.RequestStatus, Stored: reminder.Stored{Choice: reminder.None, By: "citizen:kiosk-2", Updated: t0}},
+		}
+		got := all()
+		if len(got) != len(want) {
+			t.Fatalf("every choice: %+v, want %+v", got, want)
+		}
+		for i := range want {
+			if got[i].CF != want[i].CF || got[i].Kind != want[i].Kind || got[i].Choice != want[i].Choice || got[i].By != want[i].By || !got[i].Updated.Equal(want[i].Updated) {
+				t.Errorf("choice %d: %+v, want %+v", i, got[i], want[i])
+			}
+		}
+	})
 	t.Run("Refusals", func(t *testing.T) {
 		s := open(t)
 		for _, bad := range []struct {
