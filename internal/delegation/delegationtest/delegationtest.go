@@ -138,7 +138,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 		// D2 and D5 were made at the same instant: the id orders them.
 		put(t, s, sample("D1", anna, mario, t0), sample("D2", carla, anna, t0.Add(time.Hour)),
 			sample("D3", mario, carla, t0.Add(2*time.Hour)), sample("D5", anna, carla, t0.Add(time.Hour)))
-		if err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.Delegations().Revoke("D3", t0.Add(3*time.Hour), "staff:anna"); return err }); err != nil {
+		if err := s.Update(ctx, func(tx store.Tx) error {
+			_, err := tx.Delegations().Revoke("D3", t0.Add(3*time.Hour), "staff:anna")
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		list()

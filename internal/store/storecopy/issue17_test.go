@@ -81,7 +81,7 @@ func TestCopyIssue17Domains(t *testing.T) {
 		r := &request.Request{ID: "R1", Kind: request.AddressChange, Protocol: "2026/0000042", Filed: day, SHA256: strings.Repeat("ab", 32),
 			Channel: "kiosk", Actor: "device:k1", RequesterCF: mario, Persons: []string{mario}, Status: request.Filed,
 			Attachments: []request.Attachment{{Name: "contratto.pdf", MediaType: "application/pdf", Size: int64(len(attachment)), SHA256: sum}},
-			History: []request.Event{{Time: day, Actor: "device:k1"}}, IdempotencyKey: "k1/1"}
+			History:     []request.Event{{Time: day, Actor: "device:k1"}}, IdempotencyKey: "k1/1"}
 		if err := q.Create(r); err != nil {
 			return err
 		}
