@@ -163,10 +163,13 @@ func copyRequests(ctx context.Context, dst, src store.Store) (Counts, Skipped, e
 	if err != nil {
 		return nil, nil, err
 	}
+	// An attachment two requests carry is stored once.
 	var sums []string
+	seen := map[string]bool{}
 	for _, r := range rs {
 		for _, a := range r.Attachments {
-			if !slices.Contains(sums, a.SHA256) {
+			if !seen[a.SHA256] {
+				seen[a.SHA256] = true
 				sums = append(sums, a.SHA256)
 			}
 		}
