@@ -200,8 +200,8 @@ func TestProtocolExportInPostgres(t *testing.T) {
 }
 
 // TestMigrateDemoCity: the demo city, as hub serve --demo made it (its
-// registry, shops, devices, clerks, staff, certificates, register and
-// audit log), moves to PostgreSQL whole, counts checked, and a hub then
+// registry, shops, devices, clerks, staff, certificates, register, audit
+// log and its two appointment offices), moves to PostgreSQL whole, counts checked, and a hub then
 // serves from the database.
 func TestMigrateDemoCity(t *testing.T) {
 	data := t.TempDir()
@@ -215,7 +215,7 @@ func TestMigrateDemoCity(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`registry: [1-9]\d* persons`), regexp.MustCompile(`operators: [1-9]\d* operators`),
 		regexp.MustCompile(`[1-9]\d* clerks`), regexp.MustCompile(`certificates: [1-9]\d* records`),
-		regexp.MustCompile(`staff: [1-9]\d* accounts`),
+		regexp.MustCompile(`staff: [1-9]\d* accounts`), regexp.MustCompile(`appointments: 2 offices`),
 	} {
 		if !want.MatchString(r.stdout) {
 			t.Errorf("hub migrate says\n%s\nwant a line matching %s", r.stdout, want)
