@@ -60,12 +60,8 @@ func guardHTTP(next http.Handler, file string, log *slog.Logger, damaged chan<- 
 		if err == nil {
 			return
 		}
-		err = adviseDamage(err)
+		err = reportDamage(err, damaged)
 		log.Error("the hub stops: its file is damaged", "method", r.Method, "path", r.URL.Path, "err", err)
-		select {
-		case damaged <- err:
-		default:
-		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Retry-After", "3600")
 		w.WriteHeader(http.StatusServiceUnavailable)
