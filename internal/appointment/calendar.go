@@ -4,66 +4,16 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
 )
 
-// Holiday returns the name of the Italian national holiday on day, if it
-// is one: the civil holidays of L. 260/1949 as amended by L. 54/1977 and
-// DPR 792/1985 (Epiphany restored), 2 June restored by L. 336/2000, the
-// religious feasts of the 1985 Concordat (L. 121/1985) with Easter Monday,
-// and 4 October (St Francis of Assisi, patron saint of Italy) restored as
-// a holiday from 2026 by L. 8.10.2025 n. 151. A city's patron saint is not here:
-// it is a closure the city enters.
-func Holiday(day registry.Date) (string, bool) {
-	fixed := map[[2]int]string{
-		{1, 1}:   "Capodanno",
-		{1, 6}:   "Epifania",
-		{4, 25}:  "Festa della Liberazione",
-		{5, 1}:   "Festa del Lavoro",
-		{6, 2}:   "Festa della Repubblica",
-		{8, 15}:  "Assunzione",
-		{11, 1}:  "Ognissanti",
-		{12, 8}:  "Immacolata Concezione",
-		{12, 25}: "Natale",
-		{12, 26}: "Santo Stefano",
-	}
-	if n, ok := fixed[[2]int{int(day.Month), day.Day}]; ok {
-		return n, true
-	}
-	if day.Year >= 2026 && day.Month == time.October && day.Day == 4 {
-		return "San Francesco d'Assisi", true
-	}
-	easter := Easter(day.Year)
-	if day == easter {
-		return "Pasqua", true
-	}
-	if day == registry.DateOf(easter.Time().AddDate(0, 0, 1)) {
-		return "Lunedì dell'Angelo", true
-	}
-	return "", false
-}
-
-// Easter is Easter Sunday of year in the Gregorian calendar (the
-// anonymous Gregorian computus, Meeus/Jones/Butcher).
-func Easter(year int) registry.Date {
-	a := year % 19
-	b, c := year/100, year%100
-	d, e := b/4, b%4
-	f := (b + 8) / 25
-	g := (b - f + 1) / 3
-	h := (19*a + b - d - g + 15) % 30
-	i, k := c/4, c%4
-	l := (32 + 2*e + 2*i - h - k) % 7
-	m := (a + 11*h + 22*l) / 451
-	month := (h + l - 7*m + 114) / 31
-	dd := (h+l-7*m+114)%31 + 1
-	return registry.Date{Year: year, Month: time.Month(month), Day: dd}
-}
-
 // ClosedOn says why office is closed on day, if it is: a national
-// holiday or one of closures.
+// holiday (the one calendar of them, operators.Calendar's, which shops'
+// opening hours use too) or one of closures. A city's patron saint is not
+// a national holiday: it is a closure the city enters.
 func ClosedOn(office string, day registry.Date, closures []Closure) (string, bool) {
-	if n, ok := Holiday(day); ok {
+	if n, ok := (operators.Calendar{}).Holiday(day); ok {
 		return n, true
 	}
 	for i := range closures {

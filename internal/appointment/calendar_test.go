@@ -7,16 +7,7 @@ import (
 	"github.com/sportello/sportello/internal/registry"
 )
 
-func TestEaster(t *testing.T) {
-	// Easter Sundays from the Gregorian tables.
-	for year, want := range map[int]string{2024: "2024-03-31", 2025: "2025-04-20", 2026: "2026-04-05", 2027: "2027-03-28", 2038: "2038-04-25", 2285: "2285-03-22"} {
-		if got := Easter(year).String(); got != want {
-			t.Errorf("Easter %d = %s, want %s", year, got, want)
-		}
-	}
-}
-
-func TestHoliday(t *testing.T) {
+func TestClosedOnHolidays(t *testing.T) {
 	d := func(s string) registry.Date {
 		t.Helper()
 		x, err := registry.ParseDate(s)
@@ -29,8 +20,8 @@ func TestHoliday(t *testing.T) {
 		"2026-01-06": true, "2026-04-06": true, "2026-04-05": true, "2026-06-02": true, "2026-12-08": true,
 		"2026-12-26": true, "2026-10-04": true, "2025-10-04": false, "2026-04-07": false, "2026-12-07": false,
 	} {
-		if _, got := Holiday(d(day)); got != want {
-			t.Errorf("Holiday(%s) = %v, want %v", day, got, want)
+		if _, got := ClosedOn("centrale", d(day), nil); got != want {
+			t.Errorf("ClosedOn(%s) = %v, want %v", day, got, want)
 		}
 	}
 }

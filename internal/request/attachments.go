@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -103,38 +104,13 @@ func Deadlines(filed time.Time, rome *time.Location) (registerBy, silence time.T
 }
 
 // WorkingDay reports whether d is a working day in Italy: not a Saturday
-// or Sunday and not a national holiday (L. 260/1949 and its amendments:
-// 1 and 6 January, Easter Monday, 25 April, 1 May, 2 June, 15 August,
-// 1 November, 8, 25 and 26 December). A comune's patron saint's day is
-// not counted: it is a city's, not the law's.
+// or Sunday and not a national holiday (operators.Calendar's, the one
+// calendar of them, with 4 October from 2026). A comune's patron saint's
+// day is not counted: it is a city's, not the law's.
 func WorkingDay(d registry.Date) bool {
-	t := d.Time()
-	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+	if wd := d.Time().Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return false
 	}
-	fixed := [][2]int{{1, 1}, {1, 6}, {4, 25}, {5, 1}, {6, 2}, {8, 15}, {11, 1}, {12, 8}, {12, 25}, {12, 26}}
-	for _, f := range fixed {
-		if int(d.Month) == f[0] && d.Day == f[1] {
-			return false
-		}
-	}
-	em := easter(d.Year).AddDate(0, 0, 1)
-	return !(em.Month() == d.Month && em.Day() == d.Day)
-}
-
-// easter is Easter Sunday of year y (the anonymous Gregorian algorithm,
-// Meeus/Jones/Butcher).
-func easter(y int) time.Time {
-	a := y % 19
-	b, c := y/100, y%100
-	d, e := b/4, b%4
-	f := (b + 8) / 25
-	g := (b - f + 1) / 3
-	h := (19*a + b - d - g + 15) % 30
-	i, k := c/4, c%4
-	l := (32 + 2*e + 2*i - h - k) % 7
-	m := (a + 11*h + 22*l) / 451
-	month := (h + l - 7*m + 114) / 31
-	day := (h+l-7*m+114)%31 + 1
-	return time.Date(y, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	_, holiday := (operators.Calendar{}).Holiday(d)
+	return !holiday
 }

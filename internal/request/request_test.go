@@ -96,6 +96,12 @@ func TestDeadlines(t *testing.T) {
 			t.Errorf("register-by ends at %02d:%02d, want the end of the day", h, m)
 		}
 	}
+	// 4 October is a national holiday again from 2026 (L. 151/2025):
+	// Monday 4 October 2027 is not a working day; Tuesday 4 October 2022
+	// was.
+	if WorkingDay(registry.Date{Year: 2027, Month: 10, Day: 4}) || !WorkingDay(registry.Date{Year: 2022, Month: 10, Day: 4}) {
+		t.Error("4 October is a holiday from 2026 only")
+	}
 	if WorkingDay(registry.Date{Year: 2026, Month: 6, Day: 2}) || !WorkingDay(registry.Date{Year: 2026, Month: 6, Day: 3}) {
 		t.Error("2 June is a holiday, 3 June 2026 a working Wednesday")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sportello/sportello/internal/appointment"
+	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -20,7 +21,7 @@ import (
 // national holiday.
 func workday(d time.Time) time.Time {
 	for {
-		_, holiday := appointment.Holiday(registry.DateOf(d))
+		_, holiday := (operators.Calendar{}).Holiday(registry.DateOf(d))
 		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday && !holiday {
 			return d
 		}
