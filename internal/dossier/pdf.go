@@ -11,6 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/pdffont"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
 )
 
 // Render lays the dossier out on A4, in Italian, dated at: what a counter
@@ -201,11 +202,11 @@ func nameOr(name, cf string) string {
 }
 
 func italianDate(s string) string {
-	t, err := time.Parse("2006-01-02", s)
+	d, err := registry.ParseDate(s)
 	if err != nil {
 		return s
 	}
-	return t.Format("02/01/2006")
+	return d.Italian()
 }
 
 func sinceText(s string) string {

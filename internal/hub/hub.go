@@ -167,9 +167,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Blobs == nil {
 		return nil, errors.New("hub: no blob store for the certificates' PDFs")
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.System
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/identify"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/protocol"
@@ -91,10 +92,6 @@ func (d *Desk) newID() (string, error) {
 	return "P" + idEncoding.EncodeToString(b[:]), nil
 }
 
-// ReasonIdempotencyConflict is hubfault's: a key sent again with another
-// filing.
-const reasonIdempotencyConflict = "idempotency_conflict"
-
 // File checks a filing and registers it: a protocol number (incoming),
 // the SHA-256 of the canonical filing, the request record, its audit
 // entries, the open-procedure mark on the persons a residence or address
@@ -143,7 +140,7 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 				prev = &r
 				return nil
 			case err == nil:
-				return fault.New(fault.Conflict, reasonIdempotencyConflict, "La chiave di idempotenza è già stata usata per un'altra pratica.")
+				return fault.New(fault.Conflict, hubfault.ReasonIdempotencyConflict, "La chiave di idempotenza è già stata usata per un'altra pratica.")
 			case !errors.Is(err, request.ErrNotFound):
 				return err
 			}
