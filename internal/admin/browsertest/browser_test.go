@@ -147,6 +147,13 @@ func (h *hubProc) run(t *testing.T, args ...string) string {
 // trusting h's own certificate (by its public key) and no other error.
 func newBrowser(t *testing.T, h *hubProc) (context.Context, context.CancelFunc) {
 	t.Helper()
+	return newBrowserFor(t, h, 90*time.Second)
+}
+
+// newBrowserFor is newBrowser for a test that drives the console for
+// longer than a page or two.
+func newBrowserFor(t *testing.T, h *hubProc, limit time.Duration) (context.Context, context.CancelFunc) {
+	t.Helper()
 	spki := spkiHash(t, h.cert)
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -173,7 +180,7 @@ func newBrowser(t *testing.T, h *hubProc) (context.Context, context.CancelFunc) 
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, limit)
 	return ctx, func() { cancelT(); cancelC(); cancelA() }
 }
 

@@ -61,41 +61,7 @@ func TestDecideRequest(t *testing.T) {
 	if p == nil {
 		t.Fatal("no resident of the demo city can file a request")
 	}
-	m := regexp.MustCompile(`enrolment code: (\S+)`).FindStringSubmatch(h.run(t, "operator", "enrol-code", "--data", h.data, "op-0001"))
-	if m == nil {
-		t.Fatal("hub operator enrol-code printed no code")
-	}
-	ca, err := os.ReadFile(h.cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kiosk := &hubclient.Client{Retry: hubclient.Retry{Attempts: 1}}
-	if _, err := kiosk.Enrol(context.Background(), h.url, m[1], "Cassa pratiche", hubclient.EnrolOptions{HubCAPEM: string(ca)}); err != nil {
-		t.Fatal(err)
-	}
-	// The hub takes counter requests only under a clerk logged in at the
-	// device: one with a password and a code, as a shop without a card
-	// reader does.
-	pw := filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(pw, []byte("una password di prova\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().In(operators.Rome)
-	out := h.run(t, "clerk", "add", "--data", h.data, "--operator", "op-0001", "--cf", "RSSMRA50B17A558W", "--name", "Mario Rossi",
-		"--trained", now.AddDate(0, 0, -1).Format("2006-01-02"), "--until", now.AddDate(1, 0, 0).Format("2006-01-02"), "--password-file", pw)
-	secret := regexp.MustCompile(`TOTP secret [^:]*: ([A-Z2-7]+)`).FindStringSubmatch(out)
-	if secret == nil {
-		t.Fatalf("hub clerk add printed no TOTP secret:\n%s", out)
-	}
-	code, err := operators.TOTPCode(secret[1], totp.StepAt(time.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := kiosk.LogInClerk(context.Background(), api.ClerkLogin{CF: "RSSMRA50B17A558W", Password: "una password di prova", TOTP: code})
-	if err != nil {
-		t.Fatalf("clerk log-in: %v", err)
-	}
-	kiosk.SetClerk(sess.Token)
+	kiosk, _ := counterKiosk(t, h)
 	street := synth.DefaultCity().Streets[7].Name
 	filed, err := kiosk.FileRequest(context.Background(), api.RequestFiling{Kind: string(request.AddressChange), IdempotencyKey: "browser-1",
 		Requester: &api.RequesterEvidence{Method: api.EvidenceDocument, CF: p.CF, Document: doc.Number},
@@ -164,6 +130,53 @@ func TestDecideRequest(t *testing.T) {
 	if out := h.run(t, "audit", "search", "--data", h.data, "--cf", p.CF); !strings.Contains(out, "staff:clerk") || !strings.Contains(out, filed.Protocol) {
 		t.Errorf("audit search for %s:\n%s", p.CF, out)
 	}
+}
+
+// counterKiosk enrols a device of the demo's shop op-0001, as a shop's
+// kiosk does with its enrolment code, and logs in a clerk there: the hub
+// takes counter requests only under a clerk logged in at the device, one
+// with a password and a code, as a shop without a card reader does. The
+// client is the kiosk's own signed one. logIn logs the clerk in again:
+// a clerk's session ends at midnight, which a test may run across.
+func counterKiosk(t *testing.T, h *hubProc) (kiosk *hubclient.Client, logIn func()) {
+	t.Helper()
+	m := regexp.MustCompile(`enrolment code: (\S+)`).FindStringSubmatch(h.run(t, "operator", "enrol-code", "--data", h.data, "op-0001"))
+	if m == nil {
+		t.Fatal("hub operator enrol-code printed no code")
+	}
+	ca, err := os.ReadFile(h.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kiosk = &hubclient.Client{Retry: hubclient.Retry{Attempts: 1}}
+	if _, err := kiosk.Enrol(context.Background(), h.url, m[1], "Cassa pratiche", hubclient.EnrolOptions{HubCAPEM: string(ca)}); err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pw, []byte("una password di prova\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(operators.Rome)
+	out := h.run(t, "clerk", "add", "--data", h.data, "--operator", "op-0001", "--cf", "RSSMRA50B17A558W", "--name", "Mario Rossi",
+		"--trained", now.AddDate(0, 0, -1).Format("2006-01-02"), "--until", now.AddDate(1, 0, 0).Format("2006-01-02"), "--password-file", pw)
+	secret := regexp.MustCompile(`TOTP secret [^:]*: ([A-Z2-7]+)`).FindStringSubmatch(out)
+	if secret == nil {
+		t.Fatalf("hub clerk add printed no TOTP secret:\n%s", out)
+	}
+	logIn = func() {
+		t.Helper()
+		code, err := operators.TOTPCode(secret[1], totp.StepAt(time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := kiosk.LogInClerk(context.Background(), api.ClerkLogin{CF: "RSSMRA50B17A558W", Password: "una password di prova", TOTP: code})
+		if err != nil {
+			t.Fatalf("clerk log-in: %v", err)
+		}
+		kiosk.SetClerk(sess.Token)
+	}
+	logIn()
+	return kiosk, logIn
 }
 
 // showPerson is `hub person show --json`'s person.
