@@ -7,9 +7,11 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/sportello/sportello/internal/api"
@@ -21,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/request/desk"
 	"github.com/sportello/sportello/internal/store"
@@ -92,7 +95,10 @@ type Server struct {
 	// demo, which people try at any time of day. Never on a city's hub.
 	AnyHours    bool
 	limitCounts limitCounter
-	started     time.Time
+	// httpCounts and allocFailures feed /metrics (metrics.go).
+	httpCounts    statusCounter
+	allocFailures atomic.Uint64
+	started       time.Time
 
 	storage storageHealth
 }
@@ -137,6 +143,9 @@ const storageFullMessage = "the hub's storage is full: nothing of the request wa
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, reason := hubfault.Status(err)
 	msg := err.Error()
+	if errors.Is(err, protocol.ErrAllocation) {
+		s.allocFailures.Add(1)
+	}
 	switch {
 	case status == http.StatusInternalServerError:
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -231,6 +240,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		s.httpCounts.add(rec.status)
 		if rec.status == http.StatusCreated {
 			// Something was stored (a certificate, an enrolment): the
 			// storage takes writes, whatever it did before.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/frontdoor"
@@ -77,6 +78,17 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	for _, r := range reasons {
 		fmt.Fprintf(&b, "sportello_signature_refusals_total{reason=%q} %d\n", string(r), counts[r])
 	}
+	fmt.Fprintln(&b, "# HELP sportello_build_info The hub's version, as /healthz reports it; always 1.")
+	fmt.Fprintln(&b, "# TYPE sportello_build_info gauge")
+	fmt.Fprintf(&b, "sportello_build_info{version=%q} 1\n", s.Version)
+	fmt.Fprintln(&b, "# HELP sportello_http_requests_total Requests the hub answered since it started (kiosk API, console, verification pages), by status class: 2xx, 3xx, 4xx, 5xx.")
+	fmt.Fprintln(&b, "# TYPE sportello_http_requests_total counter")
+	for class := 2; class <= 5; class++ {
+		fmt.Fprintf(&b, "sportello_http_requests_total{code=\"%dxx\"} %d\n", class, s.httpCounts.byClass[class].Load())
+	}
+	fmt.Fprintln(&b, "# HELP sportello_protocol_allocation_failures_total Certificates and request filings refused since the hub started because the protocol register could not hand out a number (storage failing, clock behind the register, invalid register codes).")
+	fmt.Fprintln(&b, "# TYPE sportello_protocol_allocation_failures_total counter")
+	fmt.Fprintf(&b, "sportello_protocol_allocation_failures_total %d\n", s.allocFailures.Load())
 	if s.Operators != nil {
 		ops, err := s.Operators.List()
 		if err != nil {
@@ -85,6 +97,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 		byStatus := map[operators.Status]int{}
 		devices := map[operators.DeviceStatus]int{}
+		var contact, pending bytes.Buffer
 		for _, o := range ops {
 			byStatus[o.Status]++
 			ds, err := s.Operators.Devices(o.ID)
@@ -94,8 +107,32 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, d := range ds {
 				devices[d.Status]++
+				if d.Status != operators.DeviceActive {
+					continue
+				}
+				bl, err := s.Operators.Backlog(d.KeyID)
+				if err != nil {
+					s.fail(w, r, err)
+					return
+				}
+				last := int64(0)
+				if !d.LastContact.IsZero() {
+					last = d.LastContact.Unix()
+				}
+				n := 0
+				if bl != nil {
+					n = bl.Pending
+				}
+				fmt.Fprintf(&contact, "sportello_device_last_contact_timestamp_seconds{device=%q,operator=%q} %d\n", d.KeyID, o.ID, last)
+				fmt.Fprintf(&pending, "sportello_device_backlog_pending{device=%q,operator=%q} %d\n", d.KeyID, o.ID, n)
 			}
 		}
+		fmt.Fprintf(&b, "# HELP sportello_device_last_contact_timestamp_seconds When each active device was last heard from (Unix time, to within %v; 0 if never).\n", operators.ContactInterval)
+		fmt.Fprintln(&b, "# TYPE sportello_device_last_contact_timestamp_seconds gauge")
+		b.Write(contact.Bytes())
+		fmt.Fprintln(&b, "# HELP sportello_device_backlog_pending Operations waiting in each active device's offline queue, as the device last reported them (0 if it never did).")
+		fmt.Fprintln(&b, "# TYPE sportello_device_backlog_pending gauge")
+		b.Write(pending.Bytes())
 		fmt.Fprintln(&b, "# HELP sportello_operators Operators in the programme, by status.")
 		fmt.Fprintln(&b, "# TYPE sportello_operators gauge")
 		for _, st := range []operators.Status{operators.Applied, operators.Approved, operators.Active, operators.Suspended, operators.Revoked} {
@@ -157,6 +194,16 @@ func (s *Server) limitMetrics(ctx context.Context, b *bytes.Buffer) error {
 	fmt.Fprintln(b, "# TYPE sportello_devices_suspended_total counter")
 	fmt.Fprintf(b, "sportello_devices_suspended_total %d\n", suspended)
 	return nil
+}
+
+// statusCounter counts the hub's answers by status class (index 2 for
+// 2xx … 5 for 5xx), for the error ratio; the zero value is ready.
+type statusCounter struct{ byClass [6]atomic.Uint64 }
+
+func (c *statusCounter) add(status int) {
+	if k := status / 100; k >= 2 && k <= 5 {
+		c.byClass[k].Add(1)
+	}
 }
 
 func containsReason(rs []httpsig.Reason, r httpsig.Reason) bool {

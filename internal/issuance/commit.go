@@ -126,7 +126,7 @@ func (s *Service) commit(ctx context.Context, reg protocol.Register, at time.Tim
 	numbers := s.Stores.Numbering()
 	n, stamped, err := numbers.Reserve(ctx, at, reg)
 	if err != nil {
-		return certificate.Record{}, false, err
+		return certificate.Record{}, false, protocol.AllocationFailed(err)
 	}
 	// From here on the number must end registered, given back or annulled,
 	// whatever happens to ctx: a reserved number is not left behind.

@@ -152,3 +152,24 @@ type Numbering interface {
 type Importer interface {
 	Import(entries []Entry, closings []Closing) error
 }
+
+// ErrAllocation marks an error of Numbering.Reserve as its callers return
+// it: no number could be handed out, so the certificate or filing that
+// needed one was refused. The hub counts these for its monitoring (an
+// alert fires on them: a register that cannot number stops every desk).
+var ErrAllocation = errors.New("no protocol number could be allocated")
+
+// AllocationFailed marks err, from Numbering.Reserve, with ErrAllocation;
+// its message stays err's and errors.Is and errors.As still find what err
+// wraps. A nil err stays nil.
+func AllocationFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return allocationError{err}
+}
+
+type allocationError struct{ err error }
+
+func (e allocationError) Error() string   { return e.err.Error() }
+func (e allocationError) Unwrap() []error { return []error{ErrAllocation, e.err} }

@@ -174,7 +174,7 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 	numbers := d.Stores.Numbering()
 	n, stamped, err := numbers.Reserve(ctx, now, settings.Register)
 	if err != nil {
-		return request.Request{}, false, err
+		return request.Request{}, false, protocol.AllocationFailed(err)
 	}
 	// From here the number ends registered or abandoned, whatever
 	// happens to ctx.
