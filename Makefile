@@ -12,6 +12,7 @@ FUZZTIME ?= 30s
 # Debian packages, installed with apt-get only when missing (idempotent).
 # The demo builds the Fyne kiosk (cgo: GL, X11, PC/SC, libusb) and runs it
 # under Xvfb when there is no display; the tests add systemd (systemd-creds),
+# prometheus (its promtool checks the alert rules in deploy/),
 # CUPS, pcscd with the virtual reader driver, poppler, zbar, NSS tools,
 # Chromium and PostgreSQL (its server binaries only: internal/pgtest starts
 # a private server per test package, none runs otherwise). The kiosk's
@@ -19,7 +20,7 @@ FUZZTIME ?= 30s
 # the RFC 9421 interoperability test) comes from Debian only when no node is
 # on the PATH already.
 DEMO_PACKAGES := ca-certificates curl gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libpcsclite-dev libusb-1.0-0-dev xvfb x11-apps netpbm espeak-ng
-TEST_PACKAGES := $(DEMO_PACKAGES) systemd cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium postgresql
+TEST_PACKAGES := $(DEMO_PACKAGES) systemd prometheus cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium postgresql
 
 .PHONY: help
 help: ## Show this list of targets.
