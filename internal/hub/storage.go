@@ -3,8 +3,10 @@ package hub
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sportello/sportello/internal/registry"
@@ -63,6 +65,22 @@ func (s *Storage) File() string {
 		return ""
 	}
 	return s.file.Path()
+}
+
+// CopyFile hands write a consistent copy of the bbolt file while the hub
+// keeps serving: one read transaction fixes the pages, so size is exactly
+// what copy writes (bbolt's Tx.WriteTo), however many writes commit
+// meanwhile. On PostgreSQL there is no file: pg_dump copies the database.
+func (s *Storage) CopyFile(write func(size int64, copy func(io.Writer) error) error) error {
+	if s.file == nil {
+		return errors.New("the records are in PostgreSQL, not in a bbolt file")
+	}
+	return s.file.DB().View(func(tx *bbolt.Tx) error {
+		return write(tx.Size(), func(w io.Writer) error {
+			_, err := tx.WriteTo(w)
+			return err
+		})
+	})
 }
 
 // Close closes the store (which writes the limits' counts behind, then
