@@ -280,11 +280,13 @@ func (h *Hub) Handler() http.Handler {
 
 // Run does the hub's background work until ctx ends: it delivers
 // citizens' notices, queues the scheduled reminders, runs retention now
-// and daily, annuls protocol numbers other hubs left reserved, and drops
-// dead console sessions. It returns once every piece has stopped.
+// and daily, annuls protocol numbers other hubs left reserved, drops
+// dead console sessions and accepts the residence changes the office left
+// undecided past their term (silence.go). It returns once every piece has
+// stopped.
 func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, job := range []func(context.Context){h.runNotices, h.runReminders, h.retentionDaily, h.protocolRecovery, h.purgeSessions} {
+	for _, job := range []func(context.Context){h.runNotices, h.runReminders, h.retentionDaily, h.protocolRecovery, h.purgeSessions, h.silenceAssent} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -150,7 +150,7 @@ type Attachment struct {
 type Event struct {
 	Time   time.Time `json:"time"`
 	Actor  string    `json:"actor"`  // "staff:mrossi", "device:k1", "system"
-	Action string    `json:"action"` // filed, assigned, asked, answered, accepted, refused
+	Action string    `json:"action"` // filed, assigned, asked, answered, accepted, silence_assent, refused
 	Note   string    `json:"note,omitempty"`
 	// Attachments are the documents added by this step (an answer).
 	Attachments []Attachment `json:"attachments,omitempty"`
@@ -164,6 +164,9 @@ const (
 	ActionAnswered = "answered"
 	ActionAccepted = "accepted"
 	ActionRefused  = "refused"
+	// ActionSilenceAssent: a residence or address change the office did
+	// not decide within its term, accepted by law (desk.AssentBySilence).
+	ActionSilenceAssent = "silence_assent"
 )
 
 // Request is one filed request as the store keeps it.
@@ -201,6 +204,9 @@ type Request struct {
 	// Decision is the reasons of an acceptance or a refusal.
 	Decision string    `json:"decision,omitempty"`
 	Decided  time.Time `json:"decided,omitzero"`
+	// BySilence says an Accepted request was accepted by the office's
+	// silence, not by a staff member's decision.
+	BySilence bool `json:"by_silence,omitempty"`
 
 	// RegisterBy and SilenceAssent are a residence change's deadlines
 	// (Deadlines); zero for other kinds.
@@ -257,8 +263,12 @@ type Summary struct {
 
 // Summary is r's line in a person's list.
 func (r *Request) Summary() Summary {
+	text := r.Status.Italian()
+	if r.BySilence && r.Status == Accepted {
+		text = "accolta per silenzio-assenso"
+	}
 	return Summary{ID: r.ID, Kind: r.Kind, Title: r.Kind.Title(), Protocol: r.Protocol, Filed: r.Filed, Status: r.Status,
-		StatusText: r.Status.Italian(), Question: r.Question, Decision: r.Decision, Decided: r.Decided}
+		StatusText: text, Question: r.Question, Decision: r.Decision, Decided: r.Decided}
 }
 
 // Filing is what a citizen files: what its hash covers.

@@ -310,7 +310,7 @@ func (d *Desk) remind(tx store.Tx, rec request.Request, change string, at time.T
 		note = rec.Question
 	}
 	r := reminder.RequestChanged{CF: rec.RequesterCF, RequestID: rec.ID, Change: change, Protocol: rec.Protocol,
-		Title: rec.Kind.Title(), Status: rec.Status.Italian(), Note: note}.Reminder()
+		Title: rec.Kind.Title(), Status: rec.Summary().StatusText, Note: note}.Reminder()
 	_, err := reminder.Enqueue(tx, r, at)
 	return err
 }

@@ -292,11 +292,42 @@ func (d *Desk) unmark(tx store.Tx, rec *request.Request) error {
 	return nil
 }
 
+// Suspension is the longest the silence-assent term stops while the
+// office waits for the citizen's answer: once, for no more than 30 days
+// (art. 2 c. 7 L. 241/1990).
+const Suspension = 30 * 24 * time.Hour
+
+// SilenceDue is when an open residence or address change is accepted by
+// the office's silence, at now: its SilenceAssent moved on by the time the
+// first question waited for its answer (still waiting: until now), at most
+// Suspension. Zero for the kinds that have no such term.
+func SilenceDue(rec request.Request, now time.Time) time.Time {
+	if rec.SilenceAssent.IsZero() {
+		return time.Time{}
+	}
+	var asked, answered time.Time
+	for _, e := range rec.History {
+		switch {
+		case e.Action == request.ActionAsked && asked.IsZero():
+			asked = e.Time
+		case e.Action == request.ActionAnswered && !asked.IsZero() && answered.IsZero():
+			answered = e.Time
+		}
+	}
+	if asked.IsZero() {
+		return rec.SilenceAssent
+	}
+	if answered.IsZero() {
+		answered = now
+	}
+	return rec.SilenceAssent.Add(min(max(answered.Sub(asked), 0), Suspension))
+}
+
 // Silent reports whether an open residence or address change has passed
-// its silence-assent day at now: accepted by law (art. 20 L. 241/1990),
-// for the office to register.
+// its silence-assent day (SilenceDue) at now: accepted by law (art. 20 L.
+// 241/1990; DL 5/2012 art. 5), what AssentBySilence records.
 func Silent(rec request.Request, now time.Time) bool {
-	return rec.Status.Open() && !rec.SilenceAssent.IsZero() && now.After(rec.SilenceAssent)
+	return rec.Status.Open() && !rec.SilenceAssent.IsZero() && now.After(SilenceDue(rec, now))
 }
 
 // today is the day of t in Rome.
