@@ -8,6 +8,14 @@ LDFLAGS := -X main.version=$(VERSION)
 DEMO_DATA ?= demo-data
 DEMO_ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 30s
+# Packaging: nfpm, pinned, run through the Go toolchain (nothing to install).
+NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+DIST ?= dist
+DEB_ARCH ?= amd64
+# A Debian version from the tag (v1.2.3 → 1.2.3, v1.2.3-4-gabc → 1.2.3+4.gabc),
+# else 0~gitDATE.HASH: Debian versions must start with a digit.
+DEB_VERSION ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null | sed 's/^v//; s/-\([0-9]*\)-g/+\1.g/'); \
+	[ -n "$$v" ] || v=0~git$$(git log -1 --format=%cd.%h --date=format:%Y%m%d 2>/dev/null || echo 0); echo $$v)
 
 # Debian packages, installed with apt-get only when missing (idempotent).
 # The demo builds the Fyne kiosk (cgo: GL, X11, PC/SC, libusb) and runs it
@@ -83,6 +91,17 @@ fuzz: check-go ## Run every fuzz target for FUZZTIME (default 30s).
 demo: check-go demo-deps build ## Start the demo hub on https://127.0.0.1:8080 (its own certificate) and a kiosk enrolled and set up with it (virtual CIE, file printers); without a display, save the kiosk's screens and keep the hub up until Ctrl-C.
 	DEMO_DATA=$(DEMO_DATA) DEMO_ADDR=$(DEMO_ADDR) GO=$(GO) scripts/demo.sh
 
+.PHONY: package
+package: package-hub ## Build the packages in dist/: the hub's .deb (and the other packages the targets below add).
+
+# package-hub: dist/sportello-hub_VERSION_ARCH.deb, the static hub with its
+# hardened systemd unit, sysusers.d user and /etc/sportello/hub.conf.
+.PHONY: package-hub
+package-hub: check-go ## Build dist/sportello-hub_*.deb (DEB_VERSION, DEB_ARCH).
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(DEB_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/package/sportello-hub ./cmd/hub
+	mkdir -p $(DIST)
+	VERSION=$(DEB_VERSION) ARCH=$(DEB_ARCH) $(NFPM) package --config packaging/hub/nfpm.yaml --packager deb --target $(DIST)/
+
 .PHONY: clean
 clean: ## Remove build output and demo data.
-	rm -rf bin $(DEMO_DATA)
+	rm -rf bin $(DIST) $(DEMO_DATA)

@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/internal/hubapi"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/sdnotify"
 	"github.com/sportello/sportello/internal/store"
 )
 
@@ -40,6 +41,9 @@ func main() {
 		os.Exit(2)
 	}
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr, dir: wd, now: now, clockOffset: offset}
+	// systemd's notification socket, for hub serve in a Type=notify unit;
+	// a malformed one is hub serve's error, not every command's.
+	c.systemd, c.systemdErr = sdnotify.FromEnv(os.Getenv, os.Getpid())
 	os.Exit(c.run(ctx, os.Args[1:]))
 }
 
@@ -82,14 +86,16 @@ type cli struct {
 	stdout, stderr io.Writer
 	dir            string
 	now            func() time.Time
-	clockOffset    time.Duration     // SPORTELLO_CLOCK_OFFSET's, zero when the clock is the machine's
-	store          *hubFile          // non-nil only inside hub serve
-	desk           *issuance.Service // the serving hub's certificate desk
-	uid            int               // inside hub serve: the caller's user id, from the control socket
-	damaged        chan<- error      // inside hub serve: told when the command meets damage in the file, to stop the hub
-	seal           sealFlags         // the comune's own seal (PKCS#12) for the desk, when the command was given one
-	db             *string           // --db: the PostgreSQL database, when the records are there
-	pdfs           *string           // --pdf-dir: the certificates' PDFs, when not DIR/pdf
+	clockOffset    time.Duration      // SPORTELLO_CLOCK_OFFSET's, zero when the clock is the machine's
+	store          *hubFile           // non-nil only inside hub serve
+	desk           *issuance.Service  // the serving hub's certificate desk
+	uid            int                // inside hub serve: the caller's user id, from the control socket
+	damaged        chan<- error       // inside hub serve: told when the command meets damage in the file, to stop the hub
+	seal           sealFlags          // the comune's own seal (PKCS#12) for the desk, when the command was given one
+	db             *string            // --db: the PostgreSQL database, when the records are there
+	pdfs           *string            // --pdf-dir: the certificates' PDFs, when not DIR/pdf
+	systemd        *sdnotify.Notifier // hub serve tells systemd it is ready, well and stopping
+	systemdErr     error              // a malformed NOTIFY_SOCKET or WATCHDOG_USEC
 }
 
 type command = cmdline.Command[*cli]

@@ -18,6 +18,8 @@ import (
 	"github.com/sportello/sportello/internal/control"
 	"github.com/sportello/sportello/internal/frontdoor"
 	hubcore "github.com/sportello/sportello/internal/hub"
+	"github.com/sportello/sportello/internal/sdnotify"
+	"github.com/sportello/sportello/internal/store"
 )
 
 // demoPersons is the size of the city --demo seeds on first start.
@@ -46,6 +48,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	c.addSealFlags(fs)
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
+	}
+	if c.systemdErr != nil {
+		return c.systemdErr
 	}
 	if err := c.seal.check(); err != nil {
 		return err
@@ -168,17 +173,49 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			fmt.Fprintf(c.stdout, "TLS certificate: %s (SHA-256 %s)\n", madeCert, fingerprint(madeCert))
 		}
 		fmt.Fprintf(c.stdout, "hub listening on %s://%s\n", scheme, ln.Addr())
+		// Listening, with the stores open and the background work
+		// started: systemd may start what comes after the hub.
+		if err := c.systemd.Notify(sdnotify.Ready, "STATUS=serving on "+scheme+"://"+ln.Addr().String()); err != nil {
+			log.Warn("telling systemd the hub is ready", "err", err)
+		}
+		// The watchdog's ticker is the machine's time, not the hub's
+		// clock: it paces systemd's timeout, which is the machine's.
+		var watchdog <-chan time.Time
+		if every := c.systemd.WatchdogInterval(); every > 0 {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			watchdog = t.C
+		}
 
 		var stopped error
-		select {
-		case <-ctx.Done():
-			log.Info("shutting down", "reason", "signal")
-		case stopped = <-damaged:
-			log.Info("shutting down", "reason", "damaged file")
-		case err := <-httpDone:
-			stopCtl()
-			<-ctlDone
-			return fmt.Errorf("the HTTP server stopped: %w", err)
+	serving:
+		for {
+			select {
+			case <-ctx.Done():
+				log.Info("shutting down", "reason", "signal")
+				break serving
+			case stopped = <-damaged:
+				log.Info("shutting down", "reason", "damaged file")
+				break serving
+			case err := <-httpDone:
+				stopCtl()
+				<-ctlDone
+				return fmt.Errorf("the HTTP server stopped: %w", err)
+			case <-watchdog:
+				// A hub whose records cannot be read within the
+				// interval is not well: no ping, and systemd restarts it
+				// once its timeout passes.
+				if err := alive(ctx, h, c.systemd.WatchdogInterval()); err != nil {
+					log.Warn("watchdog: the hub's records do not answer", "err", err)
+					continue
+				}
+				if err := c.systemd.Notify(sdnotify.Watchdog); err != nil {
+					log.Warn("pinging systemd's watchdog", "err", err)
+				}
+			}
+		}
+		if err := c.systemd.Notify(sdnotify.Stopping); err != nil {
+			log.Warn("telling systemd the hub is stopping", "err", err)
 		}
 		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -196,6 +233,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		return err
 	})
+}
+
+// alive reads the hub's records once, within limit: what the watchdog
+// asks before each ping.
+func alive(ctx context.Context, h *hubFile, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return h.stores.View(ctx, func(store.Tx) error { return nil })
 }
 
 // demoMarker is the file hub serve --demo leaves in a data directory it
