@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -23,7 +24,7 @@ import (
 func init() {
 	register(
 		command{Name: "printer list", Usage: "[--cups HOST:PORT]",
-			Help: "list USB printers with their IEEE 1284 IDs, /dev/usb/lp* devices and CUPS queues",
+			Help: "list USB printers with their IEEE 1284 IDs, /dev/usb/lp* devices, CUPS queues and, on Windows, the spooler's printers",
 			Run:  (*cli).printerList},
 		command{Name: "printer test", Usage: "--printer URI [--model tm-t20|tm-t88|generic] [--paper MM] [--lang it|en] [--format auto|escpos|pdf]",
 			Help: "print a demo receipt (or an A4 test page to IPP and .pdf printers) and report the printer's status",
@@ -68,11 +69,28 @@ func (c *cli) printerList(ctx context.Context, args []string) error {
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 
+	if runtime.GOOS == "windows" {
+		// On Windows every printer, USB ones included, is a spooler queue.
+		fmt.Fprintln(w, "Windows printers:")
+		qs, err := transport.ListSpooler()
+		switch {
+		case err != nil:
+			fmt.Fprintf(w, "  cannot list: %s\n", cmdline.Sentence(err.Error()))
+		case len(qs) == 0:
+			fmt.Fprintln(w, "  none installed")
+		}
+		for _, q := range qs {
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", q.URI(), q.Driver, q.Port, transport.SpoolerStatus(q.Status))
+		}
+	}
+
 	fmt.Fprintln(w, "USB printers:")
 	devs, err := usb.List()
 	switch {
 	case err != nil:
 		fmt.Fprintf(w, "  cannot list: %s\n", cmdline.Sentence(err.Error()))
+	case runtime.GOOS == "windows":
+		fmt.Fprintln(w, "  reached through the Windows printers above (usb:// is not available on Windows)")
 	case len(devs) == 0:
 		fmt.Fprintln(w, "  none connected")
 	}

@@ -92,8 +92,9 @@ func shopOf(ctx context.Context, cl *hubclient.Client) (kiosk.ShopIdentity, erro
 		Address: d.Shop.Address, Lat: d.Shop.Lat, Lon: d.Shop.Lon, Mode: mode}, nil
 }
 
-// findPrinters lists the CUPS queues at cups (host:port), then the USB
-// printers and the kernel's printer devices. A4 printers are office
+// findPrinters lists the CUPS queues at cups (host:port), the Windows
+// spooler's printers (on Windows), then the USB printers and the kernel's
+// printer devices. A4 printers are office
 // printers behind CUPS (DESIGN.md); a USB or /dev/usb/lp printer the kiosk
 // drives itself is a receipt printer, as is a queue whose make and model
 // is a known ESC/POS one. What could not be listed is the error, beside
@@ -120,6 +121,17 @@ func findPrinters(ctx context.Context, cups string) ([]kiosk.FoundPrinter, error
 			}
 			found = append(found, f)
 		}
+	}
+	qs, err := transport.ListSpooler()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, q := range qs {
+		f := kiosk.FoundPrinter{URI: q.URI(), Name: q.Name, Detail: strings.TrimSpace(q.Driver + " " + q.Port), Kind: kiosk.A4}
+		if m := escpos.ForDeviceID(q.Driver + " " + q.Name); m != "generic" {
+			f.Kind, f.Model = kiosk.Receipts, m
+		}
+		found = append(found, f)
 	}
 	devs, err := usb.List()
 	if err != nil {

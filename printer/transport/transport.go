@@ -1,10 +1,12 @@
 // Package transport carries jobs to printers over the cables that need no
 // cgo: raw TCP (port 9100), IPP (CUPS or any IPP Everywhere printer), Linux
-// /dev/usb/lp* and plain files. USB through libusb is in transport/usb, kept
-// apart so the hub builds with CGO_ENABLED=0.
+// /dev/usb/lp*, the Windows print spooler and plain files. USB through
+// libusb is in transport/usb, kept apart so the hub builds with
+// CGO_ENABLED=0.
 //
 // Printers are named by URI (DESIGN.md): tcp://HOST:9100,
-// ipp://HOST:PORT/printers/NAME, file:///PATH, lp:///dev/usb/lp0, and
+// ipp://HOST:PORT/printers/NAME, file:///PATH, lp:///dev/usb/lp0,
+// winspool://NAME (Windows only), and
 // usb://VID:PID[/SERIAL] (opened by transport/usb).
 package transport
 
@@ -36,6 +38,12 @@ func Open(ctx context.Context, uri string, opts Options) (printer.Transport, err
 		// Checked before parsing: VID:PID looks like a host with a bad port.
 		return nil, fmt.Errorf("printer %q needs the USB transport (printer/transport/usb), which this program was built without", uri)
 	}
+	if name, ok, err := parseSpoolerURI(uri); ok {
+		if err != nil {
+			return nil, err
+		}
+		return openSpooler(name)
+	}
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme == "" {
 		return nil, fmt.Errorf("printer %q is not a URI such as tcp://HOST:9100 or file:///PATH", uri)
@@ -56,7 +64,7 @@ func Open(ctx context.Context, uri string, opts Options) (printer.Transport, err
 		}
 		return OpenLP(u.Path)
 	}
-	return nil, fmt.Errorf("printer URI scheme %q is not one of tcp, ipp, ipps, file, lp, usb", u.Scheme)
+	return nil, fmt.Errorf("printer URI scheme %q is not one of tcp, ipp, ipps, file, lp, usb, winspool", u.Scheme)
 }
 
 func openTCP(ctx context.Context, u *url.URL) (printer.Transport, error) {

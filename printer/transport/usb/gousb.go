@@ -1,10 +1,11 @@
+//go:build !windows
+
 package usb
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/gousb"
 
@@ -153,15 +154,6 @@ func Open(uri string) (*Printer, error) {
 	return p, nil
 }
 
-func speaksESCPOS(id printer.DeviceID) bool {
-	for _, c := range id.Commands {
-		if strings.EqualFold(strings.ReplaceAll(c, "/", ""), "ESCPOS") {
-			return true
-		}
-	}
-	return false
-}
-
 func serialOf(d *gousb.Device) string {
 	s, err := d.SerialNumber()
 	if err != nil {
@@ -169,17 +161,6 @@ func serialOf(d *gousb.Device) string {
 	}
 	return s
 }
-
-// Info is one connected USB printer.
-type Info struct {
-	Address  Address
-	Bus, Dev int
-	ID       printer.DeviceID
-	Err      error // why the ID could not be read
-}
-
-// URI is the address to give `kiosk printer test --printer`.
-func (i Info) URI() string { return i.Address.String() }
 
 // List finds every connected USB printer-class device and reads its IEEE
 // 1284 ID. The kernel driver is detached only while the ID is read.

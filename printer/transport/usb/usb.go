@@ -209,3 +209,24 @@ func ParseURI(uri string) (Address, error) {
 	}
 	return Address{Vendor: uint16(vid), Product: uint16(pid), Serial: serial}, nil
 }
+
+// Info is one connected USB printer.
+type Info struct {
+	Address  Address
+	Bus, Dev int
+	ID       printer.DeviceID
+	Err      error // why the ID could not be read
+}
+
+// URI is the address to give `kiosk printer test --printer`.
+func (i Info) URI() string { return i.Address.String() }
+
+// speaksESCPOS says whether a device ID lists ESC/POS among its command sets.
+func speaksESCPOS(id printer.DeviceID) bool {
+	for _, c := range id.Commands {
+		if strings.EqualFold(strings.ReplaceAll(c, "/", ""), "ESCPOS") {
+			return true
+		}
+	}
+	return false
+}
