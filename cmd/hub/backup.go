@@ -21,7 +21,7 @@ func init() {
 	register(
 		command{Name: "backup", Usage: "--data DIR --to FILE [--with-keys --passphrase-file FILE]",
 			Help: "write a backup of the hub's records, PDFs and audit anchors (and, sealed under a passphrase, its keys) while it serves", Run: (*cli).backup},
-		command{Name: "restore", Usage: "--from FILE --data NEWDIR --city BELFIORE [--passphrase-file FILE]",
+		command{Name: "restore", Usage: "--from FILE --data NEWDIR [--db postgres://…] --city BELFIORE [--passphrase-file FILE]",
 			Help: "restore a backup into a new data directory, refusing one that fails its checksum or is of another city", Run: (*cli).restore},
 	)
 }
@@ -36,6 +36,7 @@ const (
 	memberData = "data/"
 	memberDB   = memberData + "hub.db"
 	memberPDF  = memberData + "pdf/"
+	memberDump = "database.dump" // pg_dump's custom format
 )
 
 func (c *cli) backup(ctx context.Context, args []string) error {
@@ -108,7 +109,20 @@ func (c *cli) backup(ctx context.Context, args []string) error {
 				return err
 			}
 		} else {
-			return errors.New("hub backup of a PostgreSQL database is not built yet: use pg_dump")
+			// pg_dump's snapshot is taken after the anchors were read, as
+			// the bbolt copy is.
+			dump, err := os.CreateTemp("", "sportello-dump-")
+			if err != nil {
+				return err
+			}
+			dump.Close()
+			defer os.Remove(dump.Name())
+			if err := hubcore.DumpDatabase(ctx, *c.db, dump.Name()); err != nil {
+				return err
+			}
+			if err := w.AddFile(memberDump, dump.Name()); err != nil {
+				return err
+			}
 		}
 		if _, err := os.Stat(filepath.Join(h.Dir, demoMarker)); err == nil {
 			if err := w.AddFile(memberData+demoMarker, filepath.Join(h.Dir, demoMarker)); err != nil {
@@ -208,8 +222,6 @@ func (c *cli) restore(ctx context.Context, args []string) error {
 		return usagef("give the backup to restore: --from FILE")
 	case *cityFlag == "":
 		return usagef("give the comune whose backup this is: --city BELFIORE (such as F205), so a backup of another city is never restored by mistake")
-	case *c.db != "":
-		return usagef("restoring into a PostgreSQL database is not built yet: use pg_restore")
 	case *c.pdfs != "":
 		return usagef("hub restore puts the PDFs in DIR/pdf; move them to the shared directory afterwards")
 	}
@@ -247,8 +259,11 @@ func (c *cli) restore(ctx context.Context, args []string) error {
 		if !strings.EqualFold(m.City, wantCity) {
 			return fmt.Errorf("%w: it is the backup of %s, made %s, and this restore is for %s", backup.ErrCity, m.City, m.Created.Format("2006-01-02 15:04 MST"), wantCity)
 		}
-		if m.Backend != "bolt" {
-			return fmt.Errorf("the backup holds a %s database; restore it with --db", m.Backend)
+		switch {
+		case m.Backend == "postgres" && *c.db == "":
+			return usagef("the backup holds a PostgreSQL database: give the empty database to restore it into with --db postgres://…")
+		case m.Backend != "postgres" && *c.db != "":
+			return usagef("the backup holds a data directory's bbolt file, not a PostgreSQL database: leave --db out (hub migrate moves a restored directory into PostgreSQL)")
 		}
 		if m.Keys != nil && passphrase == nil {
 			return usagef("the backup holds the hub's keys sealed under a passphrase: give --passphrase-file FILE")
@@ -278,15 +293,26 @@ func (c *cli) restore(ctx context.Context, args []string) error {
 		}
 	}
 	dataDir := filepath.Join(staging, filepath.FromSlash(strings.TrimSuffix(memberData, "/")))
-	rep, err := hubcore.CheckFile(filepath.Join(dataDir, "hub.db"), 0)
-	if err != nil {
-		return fmt.Errorf("the backup's records cannot be read: %w", err)
-	}
-	if !rep.OK() {
-		return fmt.Errorf("the backup's records are damaged: %s", rep.Summary())
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
 	}
 	if err := os.Chmod(dataDir, 0o700); err != nil {
 		return err
+	}
+	if m.Backend == "postgres" {
+		// Last of the checks and in one transaction: a refused restore
+		// leaves the database empty and nothing in NEWDIR.
+		if err := hubcore.RestoreDatabase(ctx, *c.db, filepath.Join(staging, memberDump)); err != nil {
+			return err
+		}
+	} else {
+		rep, err := hubcore.CheckFile(filepath.Join(dataDir, "hub.db"), 0)
+		if err != nil {
+			return fmt.Errorf("the backup's records cannot be read: %w", err)
+		}
+		if !rep.OK() {
+			return fmt.Errorf("the backup's records are damaged: %s", rep.Summary())
+		}
 	}
 	if _, err := os.Stat(target); err == nil {
 		if err := os.Remove(target); err != nil { // empty, checked above
@@ -294,7 +320,13 @@ func (c *cli) restore(ctx context.Context, args []string) error {
 		}
 	}
 	if err := os.Rename(dataDir, target); err != nil {
+		if m.Backend == "postgres" {
+			return fmt.Errorf("the database is restored, but the keys, anchors and PDFs could not be moved into %s: %v; drop and re-create the database before trying again", target, unwrapPath(err))
+		}
 		return fmt.Errorf("cannot move the restored data into %s: %v", target, unwrapPath(err))
+	}
+	if m.Backend == "postgres" {
+		fmt.Fprintln(c.stdout, "the records are restored into the database of --db")
 	}
 	fmt.Fprintf(c.stdout, "restored the backup of %s made %s by Sportello %s into %s (%d members)\n",
 		m.City, m.Created.Format("2006-01-02 15:04:05 MST"), m.Version, target, len(m.Members))

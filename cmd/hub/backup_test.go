@@ -135,3 +135,69 @@ func damaged(t *testing.T, file string) string {
 	b[len(b)/2] ^= 0x40
 	return writeTemp(t, string(b))
 }
+
+// TestBackupRestorePostgres is TestBackupRestore on PostgreSQL: pg_dump of
+// the city's database with the data directory's keys, anchors and PDFs,
+// restored with pg_restore into an empty database of the private server;
+// a database that holds tables is refused and left as it was.
+func TestBackupRestorePostgres(t *testing.T) {
+	conn := pg.Database(t)
+	data := t.TempDir()
+	if r := hub(t, "seed", "--db", conn, "--data", data, "--persons", "120"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	issued := regexp.MustCompile(`^issued (\w+), protocol`)
+	var id, pdf string
+	list := hub(t, "person", "list", "--db", conn, "--limit", "40")
+	for _, line := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+		out := filepath.Join(t.TempDir(), "c.pdf")
+		r := hub(t, "certificate", "issue", "--db", conn, "--data", data, "--cf", strings.Fields(line)[0], "--type", "residenza", "--out", out)
+		if m := issued.FindStringSubmatch(r.stdout); r.code == 0 && m != nil {
+			id, pdf = m[1], out
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no certificate issued")
+	}
+	pass := writeTemp(t, "una frase lunga abbastanza\n")
+	file := filepath.Join(t.TempDir(), "hub.backup")
+	if r := hub(t, "backup", "--db", conn, "--data", data, "--to", file, "--with-keys", "--passphrase-file", pass); r.code != 0 || !strings.Contains(r.stdout, "(1 PDFs)") {
+		t.Fatalf("backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	parent := t.TempDir()
+	restored := filepath.Join(parent, "restored")
+	// Into the database it came from: refused, nothing written.
+	if r := hub(t, "restore", "--from", file, "--db", conn, "--data", restored, "--city", "F205", "--passphrase-file", pass); r.code != 1 || !strings.Contains(r.stderr, "already holds tables") {
+		t.Fatalf("restore into a database with tables: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("the refused restore left %s behind", entries[0].Name())
+	}
+	if r := hub(t, "restore", "--from", file, "--data", restored, "--city", "F205", "--passphrase-file", pass); r.code != 2 || !strings.Contains(r.stderr, "--db") {
+		t.Errorf("a PostgreSQL backup without --db: exit %d\n%s", r.code, r.stderr)
+	}
+	empty := pg.Database(t)
+	r := hub(t, "restore", "--from", file, "--db", empty, "--data", restored, "--city", "F205", "--passphrase-file", pass)
+	if r.code != 0 || !strings.Contains(r.stdout, "restored into the database") {
+		t.Fatalf("restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := hub(t, "audit", "verify", "--db", empty, "--data", restored); r.code != 0 || !verifyHead.MatchString(r.stdout) || strings.HasPrefix(r.stdout, "0 entries") {
+		t.Fatalf("audit verify on the restored database: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := hub(t, "verify", pdf, "--data", restored); r.code != 0 {
+		t.Errorf("hub verify on the restored keys: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	h := startServe(t, "--db", empty, "--data", restored, "--addr", "127.0.0.1:0", "--insecure-plain-http")
+	req, _ := http.NewRequest("GET", h.URL+"/v/"+id, nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"status":"valid"`) {
+		t.Errorf("/v/%s on the restored hub: %d %s", id, resp.StatusCode, b)
+	}
+}

@@ -186,3 +186,21 @@ func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// Empty reports whether the database at conn holds no table outside
+// PostgreSQL's own catalogues: the only database a restore may write into,
+// so that it never mixes a backup with records already there.
+func Empty(ctx context.Context, conn string) (bool, error) {
+	cfg, err := pgx.ParseConfig(conn)
+	if err != nil {
+		return false, fmt.Errorf("the database address is not valid: %w", err)
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("cannot reach the database %s: %w: %w", describe(cfg), ErrUnavailable, err)
+	}
+	defer c.Close(ctx)
+	var n int
+	err = c.QueryRow(ctx, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')").Scan(&n)
+	return n == 0, err
+}
