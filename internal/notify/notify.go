@@ -152,6 +152,10 @@ type Item struct {
 	ID       string    `json:"id"`
 	Message  Message   `json:"message"`
 	Enqueued time.Time `json:"enqueued"`
+	// Expires, when set, is when the message stops being worth sending
+	// (an appointment's reminder once the appointment began): a delivery
+	// not made by then is skipped, never sent late.
+	Expires time.Time `json:"expires,omitzero"`
 	// Deliveries by channel; a channel with no entry is pending.
 	Deliveries map[string]Delivery `json:"deliveries,omitempty"`
 }
@@ -276,6 +280,9 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 	if d.Done() || (d.DueAt().After(now) && (!early || d.State == Sending)) {
 		return false, nil
 	}
+	if !it.Expires.IsZero() && !now.Before(it.Expires) {
+		return false, s.expire(it, ch, d)
+	}
 	if d.State == Sending {
 		s.logger().Warn("a notification was being sent when the hub stopped: sending it again, the citizen may receive it twice",
 			"id", it.ID, "channel", ch)
@@ -325,6 +332,29 @@ func (s *Sender) deliver(ctx context.Context, it *Item, n Notifier, early bool) 
 		return false, fmt.Errorf("notification %s on %s ended as %s but that could not be recorded: %w", it.ID, ch, d.State, err)
 	}
 	return d.State == Sent, nil
+}
+
+// ExpiredNote is what a delivery skipped past the item's Expires records.
+const ExpiredNote = "not sent: past the time it was useful"
+
+// expire records d, due past it's Expires, as skipped; on a shared queue
+// only if no other sender changed it meanwhile.
+func (s *Sender) expire(it *Item, ch string, d Delivery) error {
+	seen := d
+	d.State, d.LastError, d.NextAt = Skipped, ExpiredNote, time.Time{}
+	if c, ok := s.Queue.(Claimer); ok {
+		if won, err := c.Claim(it.ID, ch, seen, d); err != nil || !won {
+			return err
+		}
+	} else if err := s.Queue.Mark(it.ID, ch, d); err != nil {
+		return err
+	}
+	if it.Deliveries == nil {
+		it.Deliveries = map[string]Delivery{}
+	}
+	it.Deliveries[ch] = d
+	s.logger().Info("a notification expired before it could be sent", "id", it.ID, "channel", ch, "expires", it.Expires)
+	return nil
 }
 
 // logger is Log, or a logger that discards when it is nil.

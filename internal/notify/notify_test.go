@@ -299,3 +299,31 @@ func TestRunStartsWithEveryPendingDelivery(t *testing.T) {
 		t.Fatalf("start pass delivered %d App IO and %d e-mail messages, want 1 and 1", len(r.io.Messages()), len(r.smtp.Messages()))
 	}
 }
+
+// A notification past its Expires (an appointment's reminder once the
+// appointment began: the hub was stopped until then) is skipped on every
+// channel, not sent late; one still within it goes out.
+func TestExpiredNotSentLate(t *testing.T) {
+	r := newRig(t)
+	late := issued().Item(r.clk.t)
+	late.ID, late.Expires = "late", r.clk.t.Add(time.Hour)
+	timely := issued().Item(r.clk.t)
+	timely.ID, timely.Expires = "timely", r.clk.t.Add(3*time.Hour)
+	r.enqueue(t, late)
+	r.enqueue(t, timely)
+	r.clk.t = r.clk.t.Add(2 * time.Hour)
+	if n, err := r.s.RunOnce(context.Background()); err != nil || n != 2 {
+		t.Fatalf("sent %d (%v); want 2, the timely one on both channels", n, err)
+	}
+	for _, ch := range []string{"appio", "email"} {
+		if d := r.delivery(t, "late", ch); d.State != notify.Skipped || d.LastError != notify.ExpiredNote {
+			t.Errorf("the expired one on %s: %+v", ch, d)
+		}
+		if d := r.delivery(t, "timely", ch); d.State != notify.Sent {
+			t.Errorf("the timely one on %s: %+v", ch, d)
+		}
+	}
+	if got := len(r.io.Messages()); got != 1 {
+		t.Errorf("App IO received %d messages, want 1", got)
+	}
+}

@@ -198,6 +198,10 @@ type Reminder struct {
 	// Subject and Markdown follow App IO's limits (notify.Message).
 	Subject  string
 	Markdown string
+	// Expires, when set, is when the reminder stops being useful (the
+	// appointment's start, the card's expiry): it is not queued from
+	// then, and a queued one not yet delivered is dropped.
+	Expires time.Time
 }
 
 // ID is the reminder's notification id: its deterministic key in the
@@ -235,6 +239,9 @@ func Enqueue(tx Txs, r Reminder, now time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if !r.Expires.IsZero() && !now.Before(r.Expires) {
+		return false, nil
+	}
 	choice := prefs.Choice(r.Kind)
 	if choice == None {
 		return false, nil
@@ -259,7 +266,7 @@ func Enqueue(tx Txs, r Reminder, now time.Time) (bool, error) {
 	} else if !errors.Is(err, notify.ErrNotFound) {
 		return false, err
 	}
-	it := notify.Item{ID: id, Enqueued: now,
+	it := notify.Item{ID: id, Enqueued: now, Expires: r.Expires,
 		Message: notify.Message{CF: r.CF, Email: email, Subject: r.Subject, Markdown: r.Markdown}}
 	for _, ch := range Channels {
 		if !choice.Allows(ch) {

@@ -180,11 +180,16 @@ type AppointmentTxs interface {
 // AppointmentsTomorrowSource finds the appointments booked for the day
 // after now's (Rome): one reminder per booking and start, so a booking
 // moved to another day is reminded the day before its new date, and a
-// cancelled one (no longer Booked) not at all.
+// cancelled one (no longer Booked) not at all. It also finds today's
+// appointments not yet begun that were booked before yesterday: their
+// reminder was due yesterday, and a hub stopped then sends it now, once
+// (the same key), and never after the appointment began (Expires).
 func AppointmentsTomorrowSource[T AppointmentTxs](tx T, now time.Time) ([]Reminder, error) {
 	r := now.In(protocol.Rome)
+	today := time.Date(r.Year(), r.Month(), r.Day(), 0, 0, 0, 0, protocol.Rome)
 	from := time.Date(r.Year(), r.Month(), r.Day()+1, 0, 0, 0, 0, protocol.Rome)
-	bs, err := tx.Appointments().Starting(from, from.AddDate(0, 0, 1))
+	yesterday := time.Date(r.Year(), r.Month(), r.Day()-1, 0, 0, 0, 0, protocol.Rome)
+	bs, err := tx.Appointments().Starting(today, from.AddDate(0, 0, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +203,14 @@ func AppointmentsTomorrowSource[T AppointmentTxs](tx T, now time.Time) ([]Remind
 			}
 			offices[b.OfficeID] = o
 		}
+		sameDay := b.Start.Before(from)
+		if sameDay && (!b.Start.After(now) || !b.Created.Before(yesterday)) {
+			// Begun already, or booked too late to be reminded the day
+			// before: the citizen knows.
+			continue
+		}
 		out = append(out, AppointmentTomorrow{CF: b.CF, AppointmentID: b.Ref, At: b.Start, Office: o.Name,
-			Address: o.Address, Service: b.Service.Italian(), Code: b.Ref}.Reminder())
+			Address: o.Address, Service: b.Service.Italian(), Code: b.Ref, SameDay: sameDay}.Reminder())
 	}
 	return out, nil
 }

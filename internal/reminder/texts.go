@@ -38,7 +38,10 @@ func (c CIEExpiring) Reminder() Reminder {
 	}
 	fmt.Fprintf(&b, "*Your electronic identity card %s expires on %s. Book an appointment at the registry office to renew it.*\n", c.Number, c.Expires)
 	return Reminder{Kind: CIEExpiry, Key: c.CF + "/" + c.Number + "/" + c.Expires.String(), CF: c.CF,
-		Subject: "La sua carta d'identità scade il " + c.Expires.Italian(), Markdown: clip(b.String())}
+		Subject: "La sua carta d'identità scade il " + c.Expires.Italian(), Markdown: clip(b.String()),
+		// Worth sending until the card's last day ends: the renewal can
+		// still be booked.
+		Expires: time.Date(c.Expires.Year, c.Expires.Month, c.Expires.Day+1, 0, 0, 0, 0, protocol.Rome)}
 }
 
 // RequestChanged is the reminder that a request changed status.
@@ -85,6 +88,9 @@ type AppointmentTomorrow struct {
 	// Code is the booking code on the confirmation (its QR), shown at
 	// the office.
 	Code string
+	// SameDay: the reminder goes out on the appointment's own day, late
+	// (the hub was stopped the day before), and says "today".
+	SameDay bool
 }
 
 // Reminder implements the kind: one per appointment and time, so a moved
@@ -92,7 +98,11 @@ type AppointmentTomorrow struct {
 func (a AppointmentTomorrow) Reminder() Reminder {
 	at := a.At.In(protocol.Rome)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Le ricordiamo l'appuntamento di domani, **%s alle %s**, presso **%s**", at.Format("02/01/2006"), at.Format("15:04"), a.Office)
+	day, dayEN := "domani", "tomorrow"
+	if a.SameDay {
+		day, dayEN = "oggi", "today"
+	}
+	fmt.Fprintf(&b, "Le ricordiamo l'appuntamento di %s, **%s alle %s**, presso **%s**", day, at.Format("02/01/2006"), at.Format("15:04"), a.Office)
 	if a.Address != "" {
 		fmt.Fprintf(&b, " (%s)", a.Address)
 	}
@@ -101,9 +111,11 @@ func (a AppointmentTomorrow) Reminder() Reminder {
 		fmt.Fprintf(&b, " Codice di prenotazione: **%s**.", a.Code)
 	}
 	b.WriteString("\n\nSe non può venire, annulli o sposti l'appuntamento a una postazione self-service o presso l'ufficio: il posto andrà a un altro cittadino.\n\n")
-	fmt.Fprintf(&b, "*Reminder: your appointment (%s) is tomorrow, %s at %s, at %s.*\n", a.Service, at.Format("2006-01-02"), at.Format("15:04"), a.Office)
+	fmt.Fprintf(&b, "*Reminder: your appointment (%s) is %s, %s at %s, at %s.*\n", a.Service, dayEN, at.Format("2006-01-02"), at.Format("15:04"), a.Office)
+	// The key is the same on either day, so a reminder sent the day
+	// before is not sent again on the day; none goes once it began.
 	return Reminder{Kind: Appointment, Key: a.AppointmentID + "/" + a.At.UTC().Format(time.RFC3339), CF: a.CF,
-		Subject: subject("Appuntamento domani alle " + at.Format("15:04") + ": " + a.Service), Markdown: clip(b.String())}
+		Subject: subject("Appuntamento " + day + " alle " + at.Format("15:04") + ": " + a.Service), Markdown: clip(b.String()), Expires: a.At}
 }
 
 // DelegationActed is the reminder to a delegator that their delegate

@@ -365,4 +365,75 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("reminders:\n%s", strings.Join(texts, "\n---\n"))
 		}
 	})
+	t.Run("AppointmentMissedWhileDown", func(t *testing.T) {
+		// The hub was stopped all of Saturday 5 December, when Sunday's
+		// reminders were due; it comes back on Sunday at 7:00 in Rome.
+		s := open(t)
+		rome := func(d, h int) time.Time { return time.Date(2026, 12, d, h, 0, 0, 0, protocol.Rome) }
+		office := &appointment.Office{ID: "centro", Name: "Anagrafe centrale", Address: "Via Larga 12",
+			Counters: []appointment.Counter{{Number: 1}},
+			Calendars: []appointment.Calendar{{Service: appointment.CIEIssue, Minutes: 20, Counters: []int{1},
+				Hours: []appointment.Hours{{Weekday: time.Sunday, From: "00:00", To: "23:40"}, {Weekday: time.Monday, From: "00:00", To: "23:40"}}}}}
+		book := func(ref, cf string, start, created time.Time) *appointment.Booking {
+			return &appointment.Booking{Ref: ref, OfficeID: "centro", Service: appointment.CIEIssue, Start: start, Minutes: 20,
+				CF: CF("BNCMRA80C44" + cf), Name: "BIANCHI MARIA", Channel: appointment.Kiosk, By: "dev-1", State: appointment.Booked, Created: created, Updated: created}
+		}
+		missed := book("MISSED", "F205", rome(6, 10), rome(2, 12))      // due Saturday, not sent
+		begun := book("BEGUN", "F206", rome(6, 6), rome(2, 12))         // began before the hub came back
+		lastMinute := book("LASTMIN", "F207", rome(6, 15), rome(5, 18)) // booked Saturday evening: never reminded
+		monday := book("MONDAY", "F208", rome(7, 9), rome(2, 12))       // tomorrow's, as every day
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			if err := tx.Appointments().PutOffice(office); err != nil {
+				return err
+			}
+			for _, b := range []*appointment.Booking{missed, begun, lastMinute, monday} {
+				if err := tx.Appointments().Book(b, []int{1}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := rome(6, 7)
+		scan := &reminder.Scan[store.Tx]{Store: s, Now: func() time.Time { return now },
+			Sources: []reminder.Source[store.Tx]{reminder.AppointmentsTomorrowSource[store.Tx]}}
+		if n, err := scan.RunOnce(context.Background()); err != nil || n != 2 {
+			t.Fatalf("the scan at restart queued %d (%v), want 2: the missed one of today and tomorrow's", n, err)
+		}
+		// Later that day, and again before the appointment: not twice.
+		now = rome(6, 9)
+		if n, err := scan.RunOnce(context.Background()); err != nil || n != 0 {
+			t.Errorf("a second scan queued %d (%v), want 0", n, err)
+		}
+		items, err := store.NoticesOf(s).List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var today *notify.Item
+		for i := range items {
+			if items[i].Message.CF == missed.CF {
+				today = &items[i]
+			}
+		}
+		if today == nil || !strings.Contains(today.Message.Markdown, "di oggi") || !today.Expires.Equal(missed.Start) {
+			t.Fatalf("the missed reminder: %+v; want today's wording, expiring at the appointment", today)
+		}
+		// Once the appointment began nothing is queued for it any more.
+		now = rome(6, 11)
+		s2 := open(t)
+		if err := s2.Update(context.Background(), func(tx store.Tx) error {
+			if err := tx.Appointments().PutOffice(office); err != nil {
+				return err
+			}
+			return tx.Appointments().Book(book("MISSED", "F205", rome(6, 10), rome(2, 12)), []int{1})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		scan.Store = s2
+		if n, err := scan.RunOnce(context.Background()); err != nil || n != 0 {
+			t.Errorf("after the appointment began the scan queued %d (%v)", n, err)
+		}
+	})
 }
