@@ -12,6 +12,9 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/places"
+	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/request"
 	"github.com/sportello/sportello/internal/request/desk"
 )
@@ -96,7 +99,7 @@ func (c *Console) requestQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, k := range request.Kinds() {
-		qk := queueKind{Kind: string(k), Title: k.Title(), Current: d.Kind == string(k)}
+		qk := queueKind{Kind: string(k), Title: kindTitle(v.Lang, k), Current: d.Kind == string(k)}
 		for _, rec := range all {
 			if rec.Kind == k {
 				qk.Total++
@@ -162,7 +165,7 @@ func (c *Console) loadRequest(w http.ResponseWriter, r *http.Request, purpose, w
 		c.fail(w, r, err)
 		return nil, false
 	}
-	d.Form = formFields(rec.Form)
+	d.Form = formFields(langOf(r), rec.Form, registry.DateOf(c.now().In(operators.Rome)))
 	for _, a := range rec.Attachments {
 		d.Files = append(d.Files, requestFile{Attachment: a, Step: request.ActionFiled})
 	}
@@ -174,20 +177,21 @@ func (c *Console) loadRequest(w http.ResponseWriter, r *http.Request, purpose, w
 	return d, true
 }
 
-// formFields lists a form's fields for the page, in Italian as the form
-// names them.
-func formFields(f request.Form) []formField {
+// formFields lists a form's fields for the page in the console's
+// language (places named as they are called today): dates as the registry prints them, places and relationships by
+// name rather than code, so the clerk reads what was declared.
+func formFields(lang string, f request.Form, today registry.Date) []formField {
 	var out []formField
-	add := func(label, value string) {
+	add := func(key, value string) {
 		if strings.TrimSpace(value) != "" {
-			out = append(out, formField{label, value})
+			out = append(out, formField{tr(lang, "req.f."+key), value})
 		}
 	}
 	yes := func(b bool) string {
 		if b {
-			return "sì"
+			return tr(lang, "req.yes")
 		}
-		return "no"
+		return tr(lang, "req.no")
 	}
 	addr := func(a request.NewAddress) string {
 		s := a.Street + " " + a.Number
@@ -196,39 +200,70 @@ func formFields(f request.Form) []formField {
 		}
 		return s
 	}
+	names := placeNamer{places.Default()}
+	day := func(s string) string {
+		if d, err := registry.ParseDate(s); err == nil {
+			return d.Italian()
+		}
+		return s
+	}
+	// coded is the catalogue's word for a form's coded value, the value
+	// itself when the catalogue has none (a form filed by a newer kiosk).
+	coded := func(prefix, v string) string {
+		if knownKey(lang, prefix+v) {
+			return tr(lang, prefix+v)
+		}
+		return v
+	}
 	switch {
 	case f.Address != nil:
-		add("Persone che cambiano indirizzo", strings.Join(f.Address.Persons, ", "))
-		add("Nuovo indirizzo", addr(f.Address.NewAddress))
-		add("Dichiarazione di responsabilità", yes(f.Address.Statement))
+		add("moving", strings.Join(f.Address.Persons, ", "))
+		add("address", addr(f.Address.NewAddress))
+		add("statement", yes(f.Address.Statement))
 	case f.Residence != nil:
-		add("Provenienza", f.Residence.Origin+" "+f.Residence.OriginPlace)
+		origin := coded("req.f.origin.", f.Residence.Origin)
+		add("origin", origin+": "+names.name(f.Residence.OriginPlace, today)+" ("+f.Residence.OriginPlace+")")
 		for i, m := range f.Residence.Persons {
-			add(fmt.Sprintf("Persona %d", i+1), fmt.Sprintf("%s %s · %s · %s %s, nato/a il %s a %s · cittadinanza %s · relazione %d",
-				m.Surname, m.GivenNames, m.CF, "sesso", m.Sex, m.BirthDate, m.BirthPlace, m.Citizenship, m.Relationship))
+			birth, _ := registry.ParseDate(m.BirthDate)
+			rel := tr(lang, "req.f.rel.none")
+			if r := registry.Relationship(m.Relationship); m.Relationship != 0 && r.Valid() {
+				rel = r.Italian(registry.Sex(strings.ToUpper(m.Sex + " ")[0]))
+			} else if m.Relationship != 0 {
+				rel = fmt.Sprint(m.Relationship)
+			}
+			add("person", fmt.Sprintf(tr(lang, "req.f.mover"), i+1, m.Surname, m.GivenNames, m.CF, m.Sex,
+				day(m.BirthDate), names.name(m.BirthPlace, birth), names.name(m.Citizenship, today), rel))
 		}
-		add("Nuovo indirizzo", addr(f.Residence.NewAddress))
-		add("Dichiarazione di responsabilità", yes(f.Residence.Statement))
+		add("address", addr(f.Residence.NewAddress))
+		add("statement", yes(f.Residence.Statement))
 	case f.Cohabit != nil:
-		add("Azione", f.Cohabit.Action)
-		add("Conviventi", f.Cohabit.Partners[0]+", "+f.Cohabit.Partners[1])
-		add("Dichiarazione di entrambi", yes(f.Cohabit.Statement))
+		add("action", coded("req.f.cohabit.", f.Cohabit.Action))
+		add("partners", f.Cohabit.Partners[0]+", "+f.Cohabit.Partners[1])
+		add("both", yes(f.Cohabit.Statement))
 	case f.Historical != nil:
-		add("Persona", f.Historical.SubjectCF)
-		add("Certificato", f.Historical.What)
-		add("Data", f.Historical.Date)
-		add("Uso", f.Historical.Purpose)
+		add("subject", f.Historical.SubjectCF)
+		add("certificate", coded("req.f.what.", f.Historical.What))
+		add("date", day(f.Historical.Date))
+		add("use", f.Historical.Purpose)
 	case f.DAT != nil:
-		add("Data del documento", f.DAT.DocumentDate)
-		add("Fiduciario", strings.TrimSpace(f.DAT.TrusteeName+" "+f.DAT.TrusteeCF))
-		add("Dichiarazione", yes(f.DAT.Statement))
+		add("docdate", day(f.DAT.DocumentDate))
+		add("trustee", strings.TrimSpace(f.DAT.TrusteeName+" "+f.DAT.TrusteeCF))
+		add("statement", yes(f.DAT.Statement))
 	case f.Correction != nil:
-		add("Persona", f.Correction.SubjectCF)
-		add("Dato da correggere", f.Correction.Field)
-		add("Valore corretto", f.Correction.Correct)
-		add("Motivo", f.Correction.Reason)
+		add("subject", f.Correction.SubjectCF)
+		add("field", coded("req.f.field.", f.Correction.Field))
+		add("correct", f.Correction.Correct)
+		add("reason", f.Correction.Reason)
 	}
 	return out
+}
+
+// kindTitle is a kind's name in the console's language.
+func kindTitle(lang string, k request.Kind) string {
+	if knownKey(lang, "req.kind."+string(k)) {
+		return tr(lang, "req.kind."+string(k))
+	}
+	return k.Title()
 }
 
 func (c *Console) requestPage(w http.ResponseWriter, r *http.Request) {
@@ -389,4 +424,48 @@ var requestMessages = map[string][2]string{
 	"req.state.more_info":       {"in attesa di integrazione", "waiting for the citizen"},
 	"req.state.accepted":        {"accolta", "accepted"},
 	"req.state.refused":         {"respinta", "refused"},
+
+	"req.kind.cambio_indirizzo":    {"Cambio di indirizzo nel Comune", "Change of address within the comune"},
+	"req.kind.cambio_residenza":    {"Dichiarazione di residenza (da altro Comune o dall'estero)", "Declaration of residence (from another comune or from abroad)"},
+	"req.kind.convivenza_di_fatto": {"Convivenza di fatto", "Convivenza di fatto (de facto cohabitation)"},
+	"req.kind.certificato_storico": {"Richiesta di certificato storico", "Request of a historical certificate"},
+	"req.kind.dat":                 {"Consegna DAT (disposizioni anticipate di trattamento)", "Receipt of a DAT (advance healthcare directives)"},
+	"req.kind.rettifica_dati":      {"Rettifica di dati anagrafici", "Correction of registry data"},
+
+	"req.yes":                      {"sì", "yes"},
+	"req.no":                       {"no", "no"},
+	"req.f.moving":                 {"Persone che cambiano indirizzo", "Persons changing address"},
+	"req.f.address":                {"Nuovo indirizzo", "New address"},
+	"req.f.statement":              {"Dichiarazione di responsabilità", "Statement of truth (art. 76 DPR 445/2000)"},
+	"req.f.origin":                 {"Provenienza", "Coming from"},
+	"req.f.origin.comune":          {"altro Comune", "another comune"},
+	"req.f.origin.estero":          {"estero", "abroad"},
+	"req.f.person":                 {"Persona che si trasferisce", "Person moving in"},
+	"req.f.mover":                  {"%d. %s %s · %s · sesso %s · nato/a il %s a %s · cittadinanza %s · relazione: %s", "%d. %s %s · %s · sex %s · born %s in %s · citizenship %s · relationship: %s"},
+	"req.f.rel.none":               {"non indicata", "not given"},
+	"req.f.action":                 {"Azione", "Action"},
+	"req.f.cohabit.costituzione":   {"costituzione", "registration"},
+	"req.f.cohabit.cessazione":     {"cessazione", "end"},
+	"req.f.partners":               {"Conviventi", "Partners"},
+	"req.f.both":                   {"Dichiarazione di entrambi", "Statement of both partners"},
+	"req.f.subject":                {"Persona", "Person"},
+	"req.f.certificate":            {"Certificato", "Certificate"},
+	"req.f.what.residenza":         {"residenza storica", "residence history"},
+	"req.f.what.stato_di_famiglia": {"stato di famiglia storico", "family as it was on a date"},
+	"req.f.date":                   {"Data", "Date"},
+	"req.f.use":                    {"Uso", "Purpose"},
+	"req.f.docdate":                {"Data del documento", "Date of the document"},
+	"req.f.trustee":                {"Fiduciario", "Trustee (fiduciario)"},
+	"req.f.field":                  {"Dato da correggere", "Datum to correct"},
+	"req.f.field.surname":          {"cognome", "surname"},
+	"req.f.field.given_names":      {"nome", "given names"},
+	"req.f.field.birth_date":       {"data di nascita", "date of birth"},
+	"req.f.field.birth_place":      {"luogo di nascita", "place of birth"},
+	"req.f.field.sex":              {"sesso", "sex"},
+	"req.f.field.email":            {"indirizzo e-mail", "e-mail address"},
+	"req.f.correct":                {"Valore corretto", "Correct value"},
+	"req.f.reason":                 {"Motivo", "Reason"},
+	"req.channel.counter":          {"sportello di un esercente", "a shop's counter"},
+	"req.channel.self_service":     {"postazione self-service", "self-service kiosk"},
+	"req.channel.office":           {"ufficio anagrafe", "registry office"},
 }

@@ -134,6 +134,7 @@ func TestEveryRequestKind(t *testing.T) {
 	}
 	street := synth.DefaultCity().Streets[12].Name
 	abroad, _ := aire.CurrentResidence()
+	var residence *api.Request
 
 	t.Run("residence from abroad", func(t *testing.T) {
 		rec := file("kinds-residence", aire, request.ResidenceChange, request.Form{Residence: &request.ResidenceForm{
@@ -144,6 +145,7 @@ func TestEveryRequestKind(t *testing.T) {
 					BirthPlace: aire.BirthPlace, Citizenship: registry.Italy, Relationship: 1},
 				{CF: partnerCF, Surname: "Dubois", GivenNames: "Jean", Sex: "M", BirthDate: born.Format("2006-01-02"), BirthPlace: "Z110", Citizenship: "Z110"},
 			}}})
+		residence = rec
 		if rec.SilenceAssent.IsZero() || rec.RegisterBy.IsZero() {
 			t.Errorf("a residence declaration has no deadlines: %+v", rec)
 		}
@@ -304,6 +306,27 @@ func TestEveryRequestKind(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	// The same page for a clerk who reads English: its labels, kinds and
+	// coded values too.
+	t.Run("in English", func(t *testing.T) {
+		var title, form, queue string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/requests/"+residence.ID+"?lang=en&purpose="+url.QueryEscape("reading the declaration")),
+			chromedp.WaitVisible(`#req-history`, chromedp.ByQuery), text(`#rtitle`, &title), text(`#req-form`, &form), shoot("request-residence-en"),
+			chromedp.Navigate(h.url+"/admin/requests?status=all&lang=en"), chromedp.WaitVisible(`#req-list`, chromedp.ByQuery), text(`#req-queues`, &queue), shoot("requests-en"),
+			chromedp.Navigate(h.url+"/admin/requests?lang=it"), chromedp.WaitVisible(`#req-list`, chromedp.ByQuery))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Declaration of residence", "Coming from", "abroad", "Person moving in", "born", "Statement of truth"} {
+			if !strings.Contains(title+form, want) {
+				t.Errorf("the English page lacks %q: %q %q", want, title, form)
+			}
+		}
+		if !strings.Contains(queue, "Correction of registry data") || strings.Contains(queue, "Rettifica") {
+			t.Errorf("the English queues: %q", queue)
+		}
+	})
 	t.Run("protocol register", func(t *testing.T) {
 		days := map[string][][]string{}
 		for _, rec := range filed {
