@@ -79,7 +79,7 @@ func runBounded(t *testing.T, args []string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hubBin, args...)
-	cmd.Env = append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"))
+	cmd.Env = append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"), "SPORTELLO_CONFIG=")
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

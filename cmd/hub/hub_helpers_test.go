@@ -57,6 +57,7 @@ func startServe(t *testing.T, args ...string) *runningHub {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	cmd := exec.CommandContext(ctx, hubBin, append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), "SPORTELLO_CONFIG=") // not the machine's hub.conf
 	stdout, _ := cmd.StdoutPipe()
 	h := &runningHub{cmd: cmd, logs: &lockedBuffer{}}
 	cmd.Stderr = h.logs

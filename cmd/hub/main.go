@@ -40,11 +40,38 @@ func main() {
 		fmt.Fprintf(os.Stderr, "hub: %s\n", err)
 		os.Exit(2)
 	}
+	conf, err := readSettings(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hub: %s\n", cmdline.Sentence(err.Error()))
+		os.Exit(2)
+	}
+	cmdline.SetDefaults(&cmdline.Defaults{Prog: "hub", Prefix: "SPORTELLO_", Getenv: os.Getenv, File: conf})
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr, dir: wd, now: now, clockOffset: offset}
 	// systemd's notification socket, for hub serve in a Type=notify unit;
 	// a malformed one is hub serve's error, not every command's.
 	c.systemd, c.systemdErr = sdnotify.FromEnv(os.Getenv, os.Getpid())
 	os.Exit(c.run(ctx, os.Args[1:]))
+}
+
+// settingsEnv names the settings file every command reads (hub.conf):
+// unset, settingsFile if there is one; empty, none.
+const (
+	settingsEnv  = "SPORTELLO_CONFIG"
+	settingsFile = "/etc/sportello/hub.conf"
+)
+
+// readSettings reads the settings file the environment names, or the
+// package's when it names none. A flag on the command line wins over
+// $SPORTELLO_NAME, which wins over the file (cmdline.Defaults).
+func readSettings(lookup func(string) (string, bool)) (*cmdline.Config, error) {
+	path, named := lookup(settingsEnv)
+	switch {
+	case !named:
+		return cmdline.ReadConfig(settingsFile, true)
+	case path == "":
+		return nil, nil
+	}
+	return cmdline.ReadConfig(path, false)
 }
 
 // clockOffsetEnv moves the hub's clock by a duration ("+27000h"), as

@@ -66,7 +66,8 @@ func hubEnv(t *testing.T, stdin string, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hubBin, args...)
-	cmd.Env = append(append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused")), env...)
+	// No settings file: the machine's /etc/sportello/hub.conf is not the test's.
+	cmd.Env = append(append(os.Environ(), "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "unused"), "SPORTELLO_CONFIG="), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -140,7 +140,8 @@ func FlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
-// Parse parses flags, allowing them after positional arguments too, and
+// Parse parses flags, allowing them after positional arguments too, fills
+// the flags left unset from the program's Defaults (SetDefaults), and
 // returns the positional arguments.
 func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -156,6 +157,11 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
+			if d := defaults.Load(); d != nil {
+				if err := d.apply(fs); err != nil {
+					return nil, err
+				}
+			}
 			return pos, nil
 		}
 		pos = append(pos, args[0])

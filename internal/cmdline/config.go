@@ -1,0 +1,171 @@
+package cmdline
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+)
+
+// Defaults are where a command's flags take the values the command line
+// does not give: first the environment (Prefix followed by the flag's name
+// in capitals, dashes as underscores: SPORTELLO_PUBLIC_URL for
+// --public-url), then the settings file. One place for every command, so
+// that a hub.conf line means the same to hub serve and to a staff command.
+type Defaults struct {
+	Prog   string              // the program's name, which FlagSet names start with ("hub")
+	Prefix string              // of the environment variables ("SPORTELLO_")
+	Getenv func(string) string // os.Getenv, or a test's
+	File   *Config             // nil: no settings file
+}
+
+// defaults is what Parse applies; only a program's main sets it, so tests
+// that run commands in-process see the command line alone.
+var defaults atomic.Pointer[Defaults]
+
+// SetDefaults makes Parse fill the flags the command line leaves unset
+// from d (nil: from nothing).
+func SetDefaults(d *Defaults) { defaults.Store(d) }
+
+// Config is a settings file: NAME = VALUE lines, each the value of flag
+// --NAME. Lines before any [section] are for every command that has the
+// flag; the lines under [serve] (or [person list]) only for that command,
+// and there a flag the command lacks is an error, not a silent no-op. A
+// repeatable flag may be given on several lines. # or ; starts a comment
+// line; a value may be put in double quotes to keep its outer spaces.
+type Config struct {
+	Path    string
+	entries []configEntry
+}
+
+type configEntry struct {
+	section, name, value string
+	line                 int
+}
+
+var (
+	configSection = regexp.MustCompile(`^\[\s*([a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)?)\s*\]$`)
+	configName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
+
+// ReadConfig reads the settings file at path. A file that is not there is
+// no error when optional (the default path of a program that has not been
+// set up), and nil is returned. Every error names the file and the line
+// and is a UsageError: a bad settings file is bad usage (exit 2).
+func ReadConfig(path string, optional bool) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if optional && errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, Usagef("cannot read the settings file %s: %v", path, err)
+	}
+	defer f.Close()
+	return ParseConfig(path, f)
+}
+
+// ParseConfig reads a settings file's text from r; path names it in errors.
+func ParseConfig(path string, r io.Reader) (*Config, error) {
+	c := &Config{Path: path}
+	sc := bufio.NewScanner(r)
+	section := ""
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			m := configSection.FindStringSubmatch(line)
+			if m == nil {
+				return nil, Usagef("%s:%d: %q is not a section such as [serve] or [person list]", path, n, line)
+			}
+			section = m[1]
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok {
+			return nil, Usagef("%s:%d: %q is not NAME = VALUE", path, n, line)
+		}
+		name = strings.TrimLeft(name, "-") // "--addr = …" is what was meant
+		if !configName.MatchString(name) {
+			return nil, Usagef("%s:%d: %q is not a flag's name (lower-case letters, digits and dashes)", path, n, name)
+		}
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		c.entries = append(c.entries, configEntry{section, name, value, n})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, Usagef("cannot read the settings file %s: %v", path, err)
+	}
+	return c, nil
+}
+
+// apply sets each flag of fs the command line left unset from the
+// environment, else from the file.
+func (d *Defaults) apply(fset *flag.FlagSet) error {
+	given := map[string]bool{}
+	fset.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	command := strings.TrimPrefix(fset.Name(), d.Prog+" ")
+
+	if d.File != nil {
+		for _, e := range d.File.entries {
+			if e.section == command && fset.Lookup(e.name) == nil {
+				return Usagef("%s:%d: %s %s has no flag --%s", d.File.Path, e.line, d.Prog, command, e.name)
+			}
+		}
+	}
+	var err error
+	fset.VisitAll(func(f *flag.Flag) {
+		if err != nil || given[f.Name] {
+			return
+		}
+		env := d.Prefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := d.getenv(env); v != "" {
+			if serr := fset.Set(f.Name, v); serr != nil {
+				err = Usagef("$%s=%q is not a value for --%s: %v", env, v, f.Name, serr)
+			}
+			return
+		}
+		if d.File == nil {
+			return
+		}
+		// The command's own section wins over the lines for every
+		// command; within one, a repeatable flag takes every line.
+		var lines []configEntry
+		for _, want := range []string{command, ""} {
+			for _, e := range d.File.entries {
+				if e.section == want && e.name == f.Name {
+					lines = append(lines, e)
+				}
+			}
+			if len(lines) > 0 {
+				break
+			}
+		}
+		for _, e := range lines {
+			if serr := fset.Set(f.Name, e.value); serr != nil {
+				err = Usagef("%s:%d: %q is not a value for --%s: %v", d.File.Path, e.line, e.value, f.Name, serr)
+				return
+			}
+		}
+	})
+	return err
+}
+
+func (d *Defaults) getenv(name string) string {
+	if d.Getenv == nil {
+		return ""
+	}
+	return d.Getenv(name)
+}
