@@ -714,7 +714,11 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 			return flow.TapCard(ctx)
 		})
 		add("selfservice-choose", func() error { return flow.EnterPIN(ctx, virtual.DemoPIN) })
+		add("selfservice-dossier", func() error { return flow.ShowDossier(ctx) })
 		add("selfservice-review", func() error {
+			if err := flow.CloseRecords(); err != nil {
+				return err
+			}
 			v := flow.View()
 			return flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza, certificate.StatoDiFamiglia}})
 		})
@@ -724,7 +728,11 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 		add("operator-login", func() error { return nil })
 		add("operator-identify", func() error { return flow.LoginCard(ctx, virtual.DemoPIN) })
 		add("operator-choose", func() error { return flow.TapCard(ctx) })
+		add("operator-dossier", func() error { return flow.ShowDossier(ctx) })
 		add("operator-review", func() error {
+			if err := flow.CloseRecords(); err != nil {
+				return err
+			}
 			v := flow.View()
 			return flow.Choose(kiosk.Choice{SubjectCF: v.Person.CF, Types: []certificate.Type{certificate.Residenza}})
 		})

@@ -9,9 +9,9 @@ import (
 )
 
 // Steps of the citizen's own records (issue 17): their delegations, given
-// and received, and their dossier. They are spoken (Spoken) but not yet in
-// Steps: the Fyne screens that show them are still to be written, and
-// Steps lists the screens the UI's accessibility tests walk.
+// and received, and their dossier. StepDelegations is spoken (Spoken) but
+// not yet in Steps, the screens the UI's accessibility tests walk: its
+// Fyne screen is still to be written.
 const (
 	StepDelegations Step = "delegations"
 	StepDossier     Step = "dossier"

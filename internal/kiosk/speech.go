@@ -18,7 +18,7 @@ import (
 // them; the accessibility tests walk it so a screen added later without a
 // spoken text is noticed (its step must be added here).
 var Steps = []Step{StepStart, StepLogin, StepIdentify, StepPIN, StepChoose, StepReview, StepWorking, StepDone,
-	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect}
+	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect, StepDossier}
 
 // Speech is what speech mode says of a screen. EN 301 549 V3.2.1 clause
 // 5.1.3.1 asks a kiosk closed to screen readers to give every piece of
@@ -195,7 +195,7 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		if v.Mode == Operator {
 			choice(t("purpose_contrassegno"))
 		}
-		choice(t("choose_button"), t("back_button"), t("access_log_button"))
+		choice(t("choose_button"), t("back_button"), t("access_log_button"), t("dossier_button"))
 	case StepReview:
 		s.Title = t("review_title")
 		line(t("review_subject") + ": " + v.Subject)

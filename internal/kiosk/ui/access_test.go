@@ -270,6 +270,15 @@ var screens = []struct {
 		f.TapCard(context.Background())
 		return f.ShowAccessLog(context.Background())
 	}, kiosk.StepAccessLog},
+	{"dossier", kiosk.SelfService, nil, func(f *kiosk.Flow) error {
+		pinned(f)
+		return f.ShowDossier(context.Background())
+	}, kiosk.StepDossier},
+	{"dossier_counter", kiosk.Operator, nil, func(f *kiosk.Flow) error {
+		loggedIn(f)
+		f.TapCard(context.Background())
+		return f.ShowDossier(context.Background())
+	}, kiosk.StepDossier},
 }
 
 func pinned(f *kiosk.Flow) error {

@@ -235,7 +235,10 @@ func (u *UI) chooseScreen(v kiosk.View) fyne.CanvasObject {
 	left.Add(exBox)
 	left.Add(marcaBox)
 	right := container.NewVBox(widget.NewLabelWithStyle(u.t(v, "choose_types"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), typesBox, atBox, missingBox)
-	return container.NewBorder(hello, container.NewHBox(back, u.accessLogButton(v), layout.NewSpacer(), next), nil, nil,
+	// The citizen's own records have a row of their own: beside the
+	// navigation they would not fit at the largest text size.
+	records := container.NewHBox(u.accessLogButton(v), u.dossierButton(v))
+	return container.NewBorder(hello, container.NewVBox(records, container.NewHBox(back, layout.NewSpacer(), next)), nil, nil,
 		container.NewGridWithColumns(2, container.NewVScroll(left), container.NewVScroll(right)))
 }
 

@@ -522,6 +522,8 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.accessLogScreen(v)
 	case kiosk.StepTill:
 		body = u.tillScreen(v)
+	case kiosk.StepDossier:
+		body = u.dossierScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}
