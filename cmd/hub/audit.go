@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,11 +83,13 @@ func (c *cli) auditVerify(ctx context.Context, args []string) error {
 			check = nil
 			anchored := func(file string) error {
 				if check == nil {
-					key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir))
+					// Every key the hub signed with: anchors signed before a
+					// rotation check against the retired key.
+					pub, err := seal.LoadPublicKeys(keysDir(h.Dir))
 					if err != nil {
 						return fmt.Errorf("the audit anchors cannot be checked: %w", err)
 					}
-					check = audit.NewAnchorCheck(map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)})
+					check = audit.NewAnchorCheck(pub)
 					check.Watch(pruned.At)
 				}
 				return anchorlog.Each(file, check.Add)
@@ -221,8 +222,7 @@ func (c *cli) auditStore(h *hubFile, keys *seal.Keys, log *slog.Logger) (*hubAud
 		onErr = func(err error) { log.Error("audit anchor", "err", err) }
 	}
 	path := anchorPath(h.Dir)
-	pub := map[string]ed25519.PublicKey{keys.KeyID: keys.TokenKey.Public().(ed25519.PublicKey)}
-	last, _, err := anchorlog.LastSigned(path, pub)
+	last, _, err := anchorlog.LastSigned(path, keys.PublicKeys())
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"os"
@@ -97,7 +96,7 @@ func (c *cli) newHub(ctx context.Context, h *hubFile, cfg hubcore.Config) (*hubc
 		return nil, err
 	}
 	cfg.Stores, cfg.Registry, cfg.Blobs, cfg.Keys, cfg.Audit, cfg.Clock = h.stores, h.Store, blobs, keys, aud, c.now
-	cfg.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: map[string]ed25519.PublicKey{keys.KeyID: keys.TokenKey.Public().(ed25519.PublicKey)}}
+	cfg.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: keys.PublicKeys()}
 	cfg.ClockOffset = c.clockOffset
 	hb, err := hubcore.New(ctx, cfg)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"time"
@@ -59,8 +58,8 @@ func (c *cli) retention(ctx context.Context, h *hubFile, dry bool, log *slog.Log
 	run := hubcore.Retention{Stores: h.stores, Blobs: blobs, City: cs, Now: c.now}
 	// Audit entries are pruned only at points the hub's signed anchors
 	// recorded; a hub without its keys has none to trust.
-	if key, kid, err := seal.LoadIssuingKey(keysDir(h.Dir)); err == nil {
-		run.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: map[string]ed25519.PublicKey{kid: key.Public().(ed25519.PublicKey)}}
+	if pub, err := seal.LoadPublicKeys(keysDir(h.Dir)); err == nil {
+		run.Anchors = anchorlog.Signed{Path: anchorPath(h.Dir), Keys: pub}
 	}
 	if !dry {
 		// The run's own entry goes through the anchoring store: its

@@ -28,6 +28,7 @@ import (
 	"github.com/sportello/sportello/internal/clock"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/hubapi"
+	"github.com/sportello/sportello/internal/keyhandover"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/notify"
@@ -315,7 +316,8 @@ func (h *Hub) Close() error {
 
 // wireOperators gives the API the operator store, the device verifier
 // (reading device and operator status on every request), the hub's
-// response key (the seal's Ed25519 token key, published in the JWKS) and
+// response key (the token key until a rotation set one apart; published in
+// the JWKS) with the hand-overs that lead kiosks to it, and
 // the limits.
 func (h *Hub) wireOperators(api *hubapi.Server) {
 	cfg := h.cfg
@@ -335,7 +337,10 @@ func (h *Hub) wireOperators(api *hubapi.Server) {
 	// wire is still a replay after a restart inside its validity window,
 	// and to every hub on the same database.
 	api.Verifier = &httpsig.Verifier{Keys: h.Operators, Nonces: cfg.Stores.Nonces(), Clock: h.now, Window: window, Metrics: refusals, Logger: h.log}
-	api.HubSigner = &httpsig.Signer{Key: cfg.Keys.TokenKey, KeyID: cfg.Keys.KeyID, Clock: h.now, Window: window}
+	api.HubSigner = &httpsig.Signer{Key: cfg.Keys.ResponseKey, KeyID: cfg.Keys.ResponseKeyID, Clock: h.now, Window: window}
+	if len(cfg.Keys.Handovers) > 0 {
+		api.KeyHandover = keyhandover.Encode(cfg.Keys.Handovers)
+	}
 	// The limits read the city's thresholds at each request, so `hub city
 	// set --limit-…` holds from the next one; their alerts and daily counts
 	// live in the store, their rate buckets in memory.

@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/keyhandover"
 	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/operators"
 )
@@ -41,6 +42,9 @@ func (s *Server) signAPIResponses(next http.Handler) http.Handler {
 	signed := httpsig.ResponseSigner(s.HubSigner, next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+			if s.KeyHandover != "" {
+				w.Header().Set(keyhandover.Header, s.KeyHandover)
+			}
 			signed.ServeHTTP(w, r)
 			return
 		}

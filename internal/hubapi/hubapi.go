@@ -56,6 +56,11 @@ type Server struct {
 	// HubSigner signs every /api/v1/ response (the seal's token key, which
 	// kiosks pin at enrolment); nil leaves responses unsigned.
 	HubSigner *httpsig.Signer
+	// KeyHandover goes with every signed answer (header
+	// keyhandover.Header) once the response key has been rotated: the chain
+	// of hand-overs, each signed by the key it retires, through which a
+	// kiosk pinned to an older key accepts HubSigner's.
+	KeyHandover string
 	// Refusals counts signature refusals for /metrics; give the same
 	// counter to Verifier.Metrics.
 	Refusals *httpsig.RefusalCounter

@@ -30,6 +30,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
+	"github.com/sportello/sportello/internal/keyhandover"
 )
 
 // Profile is what enrolment leaves on the kiosk: its private key, its key
@@ -110,8 +111,13 @@ type Client struct {
 	// Sleep waits between attempts; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger // may be nil
+	// OnHubKey is told when the client accepted a new hub key through a
+	// hand-over signed by the pinned one, to keep p in the device's
+	// profile; the new key is in force for this client already.
+	OnHubKey func(p *Profile)
 
 	hubTime hubTime
+	keyMu   sync.Mutex // guards Profile's HubKey and HubKeyID across calls
 	clerk   clerkToken
 }
 
@@ -333,15 +339,52 @@ func apiError(resp *http.Response, body []byte) *api.Refusal {
 // client learns the hub's time (learnTime). It reports whether that moved
 // the client's idea of the hub's clock.
 func (c *Client) verify(ctx context.Context, p *Profile, req *http.Request, resp *http.Response, body []byte) (bool, error) {
-	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: p.HubKeyID, Key: ed25519.PublicKey(p.HubKey)},
+	c.keyMu.Lock()
+	kid, key := p.HubKeyID, ed25519.PublicKey(p.HubKey)
+	c.keyMu.Unlock()
+	got, err := c.verifyWith(ctx, kid, key, req, resp, body)
+	if err != nil {
+		nkid, nkey, herr := c.handedOver(kid, key, resp)
+		if herr != nil {
+			return false, fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
+		}
+		if got, err = c.verifyWith(ctx, nkid, nkey, req, resp, body); err != nil {
+			return false, fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
+		}
+		c.keyMu.Lock()
+		p.HubKeyID, p.HubKey = nkid, nkey
+		c.keyMu.Unlock()
+		if c.Log != nil {
+			c.Log.Info("the hub's answers are signed by a new key, handed over by the pinned one", "old", kid, "new", nkid)
+		}
+		if c.OnHubKey != nil {
+			c.OnHubKey(p)
+		}
+	}
+	return c.learnTime(got.Created, c.now()), nil
+}
+
+// handedOver follows the hub's chain of key hand-overs sent with resp from
+// the pinned key; no chain, or one not signed by the pinned key, is an
+// error and the pin stays.
+func (c *Client) handedOver(kid string, key ed25519.PublicKey, resp *http.Response) (string, ed25519.PublicKey, error) {
+	v := resp.Header.Get(keyhandover.Header)
+	if v == "" {
+		return "", nil, keyhandover.ErrNoHandover
+	}
+	chain, err := keyhandover.Decode(v)
+	if err != nil {
+		return "", nil, err
+	}
+	return keyhandover.Follow(kid, key, chain)
+}
+
+func (c *Client) verifyWith(ctx context.Context, kid string, key ed25519.PublicKey, req *http.Request, resp *http.Response, body []byte) (*httpsig.Verified, error) {
+	v := &httpsig.Verifier{Keys: httpsig.StaticKey{KeyID: kid, Key: key},
 		Clock: c.Clock, Window: c.Window, SignerClock: true}
 	bound := *resp
 	bound.Request = req
-	got, err := v.VerifyResponse(ctx, &bound, body)
-	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrUnsignedResponse, err)
-	}
-	return c.learnTime(got.Created, c.now()), nil
+	return v.VerifyResponse(ctx, &bound, body)
 }
 
 // IdempotencyKey makes a fresh key for a write: 128 random bits.

@@ -39,6 +39,19 @@ func realHub(t *testing.T) (*httptest.Server, *operators.Service, string) {
 	}
 	t.Cleanup(func() { st.Close() })
 	ops := operators.NewService(bolt.New(st), store.Tx.Operators, nil, clock, operators.Policy{Calendar: operators.Milan})
+	code := activeShop(t, ops)
+	_, hubKey, _ := ed25519.GenerateKey(nil)
+	api := &hubapi.Server{Store: st, Operators: ops, Now: clock, Log: slog.New(slog.DiscardHandler),
+		Verifier:  &httpsig.Verifier{Keys: ops, Clock: clock},
+		HubSigner: &httpsig.Signer{Key: hubKey, KeyID: "hub", Clock: clock}}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return srv, ops, code
+}
+
+// activeShop adds an active shop to ops and returns an enrolment code.
+func activeShop(t *testing.T, ops *operators.Service) string {
+	t.Helper()
 	w, _ := operators.ParseWeek("mon-sat 07:00-19:00")
 	o := &operators.Operator{LegalName: "Edicola Loreto", PartitaIVA: "01199250158", Category: operators.Edicola,
 		Address:   operators.Address{Street: "Piazzale Loreto", Number: "1", CAP: "20131", City: "Milano", Lat: 45.4859, Lon: 9.2165},
@@ -53,13 +66,7 @@ func realHub(t *testing.T) (*httptest.Server, *operators.Service, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, hubKey, _ := ed25519.GenerateKey(nil)
-	api := &hubapi.Server{Store: st, Operators: ops, Now: clock, Log: slog.New(slog.DiscardHandler),
-		Verifier:  &httpsig.Verifier{Keys: ops, Clock: clock},
-		HubSigner: &httpsig.Signer{Key: hubKey, KeyID: "hub", Clock: clock}}
-	srv := httptest.NewServer(api.Handler())
-	t.Cleanup(srv.Close)
-	return srv, ops, code
+	return code
 }
 
 func TestEnrolSelfDirectoryProfile(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // JWK is one public key in RFC 7517 form; the hub publishes Ed25519 keys
@@ -26,15 +27,38 @@ type KeySet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// JWKS is the hub's public key set: the issuing key (QR tokens and signed
-// responses). Keys retired after a rotation stay listed so older paper
-// still verifies; today there is one.
+// JWKS is the hub's public key set: the token key (QR tokens), the
+// response key when a rotation set it apart (signed answers), and each
+// retired token key until every certificate it sealed has expired, so
+// older paper still verifies.
 func (k *Keys) JWKS() KeySet {
-	pub := k.TokenKey.Public().(ed25519.PublicKey)
-	return KeySet{Keys: []JWK{{
-		Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub),
-		Kid: k.KeyID, Use: "sig", Alg: "EdDSA",
-	}}}
+	ks := KeySet{Keys: []JWK{okp(k.KeyID, k.TokenKey.Public().(ed25519.PublicKey))}}
+	if k.ResponseKeyID != "" && k.ResponseKeyID != k.KeyID {
+		ks.Keys = append(ks.Keys, okp(k.ResponseKeyID, k.ResponseKey.Public().(ed25519.PublicKey)))
+	}
+	now := k.clock()
+	for _, r := range k.Retired {
+		if r.published(now) {
+			ks.Keys = append(ks.Keys, r.jwk())
+		}
+	}
+	return ks
+}
+
+func okp(kid string, pub ed25519.PublicKey) JWK {
+	return JWK{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: kid, Use: "sig", Alg: "EdDSA"}
+}
+
+func (r Retired) jwk() JWK {
+	return JWK{Kty: "OKP", Crv: "Ed25519", X: r.X, Kid: r.Kid, Use: "sig", Alg: "EdDSA"}
+}
+
+// clock is the time the key set is published at.
+func (k *Keys) clock() time.Time {
+	if k.now == nil {
+		return time.Now()
+	}
+	return k.now()
 }
 
 // ParseKeySet reads a JWKS document, keeping the Ed25519 keys.

@@ -10,11 +10,9 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -25,12 +23,19 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
+	"github.com/sportello/sportello/internal/keyhandover"
 )
 
 // Files in the key directory. Private keys are PKCS#8 PEM with mode 0600.
 const (
-	TokenKeyFile = "token-ed25519.pem" // issuing key: QR tokens and signed API responses
-	CACertFile   = "ca.pem"            // the hub CA, which offices trust
+	TokenKeyFile = "token-ed25519.pem" // issuing key: QR tokens and audit anchors
+	// ResponseKeyFile signs the API's answers once the response key has
+	// been rotated apart from the token key; a directory without it (every
+	// one made before rotation existed) signs answers with the token key.
+	ResponseKeyFile = "response-ed25519.pem"
+	CACertFile      = "ca.pem" // the hub CA, which offices trust
+	// CAKeyFile may be absent: the CA's key then stays on an offline
+	// machine and seal certificates are issued there (IssueSeal).
 	CAKeyFile    = "ca-key.pem"
 	SealCertFile = "seal.pem" // PDF seal certificate, issued by the hub CA
 	SealKeyFile  = "seal-key.pem"
@@ -53,6 +58,17 @@ var documentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
 type Keys struct {
 	TokenKey ed25519.PrivateKey
 	KeyID    string // JWK "kid" of TokenKey: RFC 7638 thumbprint, shortened
+	// ResponseKey signs the API's answers, which kiosks check against the
+	// key they pinned at enrolment: TokenKey itself until a rotation of
+	// the response key (RotateResponse) set it apart.
+	ResponseKey   ed25519.PrivateKey
+	ResponseKeyID string
+	// Handovers pass the response-signing role from each retired response
+	// key to its successor, signed by the retiring key: how a kiosk pinned
+	// to an old key learns the new one.
+	Handovers []keyhandover.Handover
+	// Retired are the keys and seal certificates rotations replaced.
+	Retired []Retired
 
 	// CA is the hub's own CA, made on first start, which issues the demo
 	// seal certificate.
@@ -61,7 +77,8 @@ type Keys struct {
 	// the hub was given the comune's own (LoadPKCS12), or another Signer.
 	Seal Signer
 
-	caKey *ecdsa.PrivateKey // issues a new seal certificate when seal*.pem are removed
+	caKey *ecdsa.PrivateKey // issues a new seal certificate when seal*.pem are removed; nil with an offline CA
+	now   func() time.Time  // decides which retired keys the JWKS still lists
 }
 
 // LoadOrCreate reads the hub's keys from dir, creating the directory and
@@ -75,14 +92,17 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("the key directory %s cannot be created: %w", dir, err)
 	}
-	k := &Keys{}
+	k := &Keys{now: now}
 	var err error
 	if k.TokenKey, err = loadOrCreateEd25519(filepath.Join(dir, TokenKeyFile)); err != nil {
 		return nil, err
 	}
 	k.KeyID = keyID(k.TokenKey.Public().(ed25519.PublicKey))
+	if err := k.loadRotations(dir); err != nil {
+		return nil, err
+	}
 
-	k.CA, k.caKey, err = loadPair(dir, CACertFile, CAKeyFile)
+	k.CA, k.caKey, err = loadCA(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +119,9 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 		return nil, err
 	}
 	if sealCert == nil {
+		if k.caKey == nil {
+			return nil, fmt.Errorf("there is no seal certificate in %s and the CA key is not on this machine: make one with hub keys seal-request, issue it with hub keys issue-seal on the machine holding the CA key, and install it with hub keys install-seal", dir)
+		}
 		if sealCert, sealKey, err = newSealCert(k.CA, k.caKey, now()); err != nil {
 			return nil, err
 		}
@@ -113,18 +136,11 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 	return k, nil
 }
 
-// LoadIssuingKey reads the issuing key (Ed25519) and its key id from dir
-// without creating anything, for commands that only check what it signed.
-func LoadIssuingKey(dir string) (ed25519.PrivateKey, string, error) {
-	priv, err := loadEd25519(filepath.Join(dir, TokenKeyFile))
-	if err != nil {
-		return nil, "", err
-	}
-	return priv, keyID(priv.Public().(ed25519.PublicKey)), nil
-}
-
 // SignMessage signs msg with the issuing key (Ed25519), e.g. an API response.
 func (k *Keys) SignMessage(msg []byte) []byte { return ed25519.Sign(k.TokenKey, msg) }
+
+// CAKeyHere reports whether the CA's private key is on this machine.
+func (k *Keys) CAKeyHere() bool { return k.caKey != nil }
 
 // CAPEM is the hub CA certificate in PEM, for offices to trust.
 func (k *Keys) CAPEM() []byte {
@@ -142,7 +158,16 @@ func (k *Keys) Trust() Trust {
 			pool.AddCert(chain[len(chain)-1])
 		}
 	}
-	return Trust{Roots: pool, Keys: k.JWKS()}
+	// The hub's own checks trust every token key it ever sealed with, also
+	// those the JWKS no longer lists: the key is the hub's, and a
+	// certificate's validity is a question for the page, not the key.
+	ks := k.JWKS()
+	for _, r := range k.Retired {
+		if r.Use == UseToken && !r.published(k.clock()) {
+			ks.Keys = append(ks.Keys, r.jwk())
+		}
+	}
+	return Trust{Roots: pool, Keys: ks}
 }
 
 // SealedBy names the seal as the verification page shows it: the seal
@@ -153,11 +178,9 @@ func (k *Keys) SealedBy() string {
 	return fmt.Sprintf("%s (certificato rilasciato da %s)", c.Subject.CommonName, c.Issuer.CommonName)
 }
 
-func keyID(pub ed25519.PublicKey) string {
-	// RFC 7638: SHA-256 over the required members in lexicographic order.
-	thumb := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`))
-	return base64.RawURLEncoding.EncodeToString(thumb[:8])
-}
+// keyID is the RFC 7638 thumbprint (SHA-256 over the required members in
+// lexicographic order), shortened: the one key id kiosks and verifiers see.
+func keyID(pub ed25519.PublicKey) string { return keyhandover.KeyID(pub) }
 
 func loadOrCreateEd25519(path string) (ed25519.PrivateKey, error) {
 	priv, err := loadEd25519(path)
@@ -274,8 +297,13 @@ func newSealCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time) (
 	if caKey == nil {
 		return nil, nil, errors.New("the hub CA key is missing, so no seal certificate can be issued")
 	}
+	return issue(sealTemplate(ca, now), ca, caKey)
+}
+
+// sealTemplate is a seal certificate from now, within ca's validity.
+func sealTemplate(ca *x509.Certificate, now time.Time) *x509.Certificate {
 	tmpl := &x509.Certificate{
-		Subject:   pkix.Name{CommonName: "Sportello Hub Seal", Organization: []string{"Sportello"}, Country: []string{"IT"}},
+		Subject:   sealSubject,
 		NotBefore: now.Add(-backdate),
 		NotAfter:  now.Add(sealValidity),
 		// NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer:
@@ -288,8 +316,11 @@ func newSealCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time) (
 	if tmpl.NotAfter.After(ca.NotAfter) {
 		tmpl.NotAfter = ca.NotAfter
 	}
-	return issue(tmpl, ca, caKey)
+	return tmpl
 }
+
+// serialLimit bounds certificate serials: 127 random bits, positive.
+var serialLimit = new(big.Int).Lsh(big.NewInt(1), 127)
 
 // issue makes a new P-256 key and a certificate for it from tmpl with a
 // random serial, signed by parentKey as parent, or self-signed when parent
@@ -299,7 +330,7 @@ func issue(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.C
 	if err != nil {
 		return nil, nil, err
 	}
-	if tmpl.SerialNumber, err = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127)); err != nil {
+	if tmpl.SerialNumber, err = rand.Int(rand.Reader, serialLimit); err != nil {
 		return nil, nil, err
 	}
 	if parent == nil {

@@ -91,8 +91,9 @@ func TestLoadOrCreatePersistsKeys(t *testing.T) {
 		t.Errorf("seal certificate validity %v–%v does not come from the clock", sc.NotBefore, sc.NotAfter)
 	}
 
-	// Half a CA pair must not be silently replaced.
-	if err := os.Remove(filepath.Join(dir, seal.CAKeyFile)); err != nil {
+	// A CA key without its certificate must not be silently replaced (a
+	// certificate without its key is the offline CA: TestOfflineCA).
+	if err := os.Remove(filepath.Join(dir, seal.CACertFile)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := seal.LoadOrCreate(dir, clock); err == nil || !strings.Contains(err.Error(), "only part") {

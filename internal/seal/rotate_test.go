@@ -1,0 +1,225 @@
+package seal_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/certificate/pdf/sample"
+	"github.com/sportello/sportello/internal/keyhandover"
+	"github.com/sportello/sportello/internal/seal"
+)
+
+func kids(ks seal.KeySet) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range ks.Keys {
+		out[k.Kid] = true
+	}
+	return out
+}
+
+// publicTrust is what an office builds from what the hub publishes.
+func publicTrust(t *testing.T, k *seal.Keys) seal.Trust {
+	t.Helper()
+	jwks, err := json.Marshal(k.JWKS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := seal.NewTrust(k.CAPEM(), jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trust
+}
+
+func TestRotationKeepsOldCertificatesVerifiable(t *testing.T) {
+	dir := t.TempDir()
+	now := sample.Issued
+	clk := func() time.Time { return now }
+	k1, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.ResponseKeyID != k1.KeyID {
+		t.Fatalf("a new directory signs answers with %s, not its token key %s", k1.ResponseKeyID, k1.KeyID)
+	}
+	old, _ := issue(t, k1, sample.Residenza())
+
+	until := now.Add(seal.SixMonths)
+	tok, err := seal.RotateToken(dir, now, until, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl, err := seal.RotateSeal(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsp, err := seal.RotateResponse(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Old != k1.KeyID || rsp.Old != k1.KeyID || sl.Old == sl.New {
+		t.Fatalf("rotations: token %+v, response %+v, seal %+v", tok, rsp, sl)
+	}
+
+	now = now.Add(24 * time.Hour)
+	k2, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k2.KeyID != tok.New || k2.ResponseKeyID != rsp.New || k2.KeyID == k2.ResponseKeyID {
+		t.Fatalf("after the rotations the token key is %s (want %s), the response key %s (want %s)", k2.KeyID, tok.New, k2.ResponseKeyID, rsp.New)
+	}
+	if got := k2.Seal.Certificate().SerialNumber.Text(16); got != sl.New {
+		t.Fatalf("the seal in use is %s, not the rotated %s", got, sl.New)
+	}
+	if ks := kids(k2.JWKS()); !ks[k1.KeyID] || !ks[k2.KeyID] || !ks[k2.ResponseKeyID] || len(ks) != 3 {
+		t.Fatalf("the JWKS lists %v; want the retired token key %s, the new %s and the response key %s", ks, k1.KeyID, k2.KeyID, k2.ResponseKeyID)
+	}
+	// The old certificate verifies with the hub's own trust and with what
+	// it publishes; the new key seals with the new seal.
+	for name, trust := range map[string]seal.Trust{"hub": k2.Trust(), "published": publicTrust(t, k2)} {
+		if res, err := seal.VerifyPDF(old, trust); err != nil || !res.Valid {
+			t.Fatalf("%s trust: the certificate sealed before the rotation: %v %s", name, err, res.Summary)
+		}
+	}
+	fresh, tokNew := issue(t, k2, sample.StatoDiFamiglia())
+	if !strings.Contains(tokNew, "") || bytes.Equal(fresh, old) {
+		t.Fatal("no new certificate")
+	}
+	res, err := seal.VerifyPDF(fresh, publicTrust(t, k2))
+	if err != nil || !res.Valid || !strings.Contains(res.Signer, "Seal") {
+		t.Fatalf("the certificate sealed after the rotation: %v %s", err, res.Summary)
+	}
+	if _, err := seal.VerifyToken(tokNew, seal.KeySet{Keys: []seal.JWK{k1.JWKS().Keys[0]}}); err == nil {
+		t.Fatal("a token sealed after the rotation verifies with the retired key")
+	}
+	// Kiosks pinned to the old key reach the new one.
+	kid, key, err := keyhandover.Follow(k1.KeyID, k1.TokenKey.Public().(ed25519.PublicKey), k2.Handovers)
+	if err != nil || kid != k2.ResponseKeyID || !key.Equal(k2.ResponseKey.Public()) {
+		t.Fatalf("the hand-over leads from %s to %s (%v), want %s", k1.KeyID, kid, err, k2.ResponseKeyID)
+	}
+	// Anchors signed by any key stay checkable.
+	pub, err := seal.LoadPublicKeys(dir)
+	if err != nil || pub[k1.KeyID] == nil || pub[k2.KeyID] == nil || pub[k2.ResponseKeyID] == nil {
+		t.Fatalf("public keys %v: %v", pub, err)
+	}
+
+	// Once every certificate the old token key sealed has expired, the
+	// JWKS drops it; the hub itself still recognises its paper.
+	now = until.Add(time.Second)
+	k3, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := kids(k3.JWKS()); ks[k1.KeyID] || len(ks) != 2 {
+		t.Fatalf("after %s the JWKS still lists %v", until, ks)
+	}
+	if res, _ := seal.VerifyPDF(old, publicTrust(t, k3)); res.Valid {
+		t.Fatal("the published key set still verifies a token of a key it dropped")
+	}
+	if res, err := seal.VerifyPDF(old, k3.Trust()); err != nil || !res.Valid {
+		t.Fatalf("the hub no longer recognises its own old certificate: %v %s", err, res.Summary)
+	}
+}
+
+func TestRetiredTokenKeyForeverWhenUnlimited(t *testing.T) {
+	dir := t.TempDir()
+	now := sample.Issued
+	clk := func() time.Time { return now }
+	k1, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.RotateToken(dir, now, time.Time{}, true); err != nil {
+		t.Fatal(err)
+	}
+	now = now.AddDate(30, 0, 0)
+	k2, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kids(k2.JWKS())[k1.KeyID] {
+		t.Fatal("a token key that sealed certificates of unlimited validity left the JWKS")
+	}
+}
+
+func TestOfflineCA(t *testing.T) {
+	dir, offline := t.TempDir(), t.TempDir()
+	now := sample.Issued
+	clk := func() time.Time { return now }
+	k1, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := issue(t, k1, sample.Residenza())
+	// The CA key goes to the offline machine; only ca.pem stays.
+	caKey := filepath.Join(offline, seal.CAKeyFile)
+	if err := os.Rename(filepath.Join(dir, seal.CAKeyFile), caKey); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := seal.LoadOrCreate(dir, clk)
+	if err != nil || k2.CAKeyHere() {
+		t.Fatalf("a hub without the CA key: %v (CA key here: %v)", err, k2 != nil && k2.CAKeyHere())
+	}
+	if _, err := os.Stat(filepath.Join(dir, seal.CAKeyFile)); err == nil {
+		t.Fatal("loading the keys made a new CA key")
+	}
+	if _, err := seal.RotateSeal(dir, now); err == nil || !strings.Contains(err.Error(), "seal-request") {
+		t.Fatalf("rotating the seal without the CA key: %v", err)
+	}
+	csr, err := seal.SealRequest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, _ := os.ReadFile(filepath.Join(dir, seal.CACertFile))
+	caKeyPEM, _ := os.ReadFile(caKey)
+	cert, err := seal.IssueSeal(csr, caPEM, caKeyPEM, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A certificate from another CA for the same request is refused.
+	other := t.TempDir()
+	if _, err := seal.LoadOrCreate(other, clk); err != nil {
+		t.Fatal(err)
+	}
+	otherCA, _ := os.ReadFile(filepath.Join(other, seal.CACertFile))
+	otherKey, _ := os.ReadFile(filepath.Join(other, seal.CAKeyFile))
+	forged, err := seal.IssueSeal(csr, otherCA, otherKey, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.InstallSeal(dir, forged, now); err == nil || !strings.Contains(err.Error(), "hub CA") {
+		t.Fatalf("a seal from another CA: %v", err)
+	}
+	if _, err := seal.IssueSeal(csr, caPEM, otherKey, now); err == nil {
+		t.Fatal("a CA certificate with another CA's key issued a seal")
+	}
+
+	rot, err := seal.InstallSeal(dir, cert, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.InstallSeal(dir, cert, now); err == nil {
+		t.Fatal("the same request was installed twice")
+	}
+	k3, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k3.Seal.Certificate().SerialNumber.Text(16); got != rot.New || rot.Old == rot.New {
+		t.Fatalf("the seal in use is %s, want the installed %s (rotation %+v)", got, rot.New, rot)
+	}
+	fresh, _ := issue(t, k3, sample.StatoDiFamiglia())
+	for _, pdf := range [][]byte{old, fresh} {
+		if res, err := seal.VerifyPDF(pdf, publicTrust(t, k3)); err != nil || !res.Valid {
+			t.Fatalf("%v %s", err, res.Summary)
+		}
+	}
+}
