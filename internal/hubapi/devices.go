@@ -13,8 +13,8 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/httpsig"
-	"github.com/sportello/sportello/internal/keyhandover"
 	"github.com/sportello/sportello/internal/issuance"
+	"github.com/sportello/sportello/internal/keyhandover"
 	"github.com/sportello/sportello/internal/operators"
 )
 
