@@ -111,12 +111,18 @@ func Compose(d *SubjectData, types []Type, names PlaceNamer, in Issue) (*Documen
 		doc.Facts = append(doc.Facts, Fact{string(t), PrintedFact(sec)})
 	}
 	doc.Notices = []string{in.Use.Notice(), ValiditySixMonths}
-	// A birth and a death cannot change: art. 41, comma 1, DPR 445/2000
-	// gives such certificates unlimited validity.
-	if len(types) == 1 && (types[0] == Nascita || types[0] == Morte) {
+	if UnlimitedValidity(types) {
 		doc.Notices[1] = ValidityUnlimited
 	}
 	return doc, nil
+}
+
+// UnlimitedValidity reports whether a certificate of types is valid
+// without a time limit: a birth and a death cannot change, and art. 41,
+// comma 1, DPR 445/2000 gives such certificates unlimited validity; every
+// other is valid six months.
+func UnlimitedValidity(types []Type) bool {
+	return len(types) == 1 && (types[0] == Nascita || types[0] == Morte)
 }
 
 // PrintedFact is what the seal carries for a section: each value exactly
