@@ -116,6 +116,22 @@ func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang strin
 // openPrivateProfile is openProfile on a profile made the kiosk user's
 // only: it holds keys and personal data, even when someone made it by hand
 // with a looser mode.
+// hubClient is the signed client of the kiosk enrolled in dir, on the
+// kiosk's clock. A new hub key it accepts, handed over by the one pinned,
+// is kept in the profile, so the kiosk keeps talking after restarts too.
+func (c *cli) hubClient(prof *hubclient.Profile, dir string) *hubclient.Client {
+	client := hubclient.New(prof)
+	client.Clock = c.now
+	client.OnHubKey = func(p *hubclient.Profile) {
+		if err := keystore.SetHubKey(dir, p); err != nil {
+			fmt.Fprintf(c.stderr, "kiosk: the hub's new key %s is in use but could not be kept in the profile: %s\n", p.HubKeyID, cmdline.Sentence(err.Error()))
+			return
+		}
+		fmt.Fprintf(c.stderr, "kiosk: the hub's answers are signed by its new key %s, handed over by the one pinned; kept in the profile\n", p.HubKeyID)
+	}
+	return client
+}
+
 func (c *cli) openPrivateProfile(dir string, sf *secretFlags) (*hubclient.Profile, keystore.Keys, error) {
 	if _, serr := os.Stat(dir); serr == nil {
 		if err := atomicfile.PrivateDir(dir); err != nil {
@@ -309,8 +325,7 @@ func (c *cli) app(ctx context.Context, args []string) error {
 		}
 	}
 	if needSetup {
-		client := hubclient.New(prof)
-		client.Clock = c.now
+		client := c.hubClient(prof, o.profile)
 		env := &setupEnv{client: client, dir: o.profile, cups: defaultCUPS}
 		s, err := kiosk.NewSetup(env.deps(c.now), kiosk.Lang(o.lang))
 		if err != nil {
@@ -381,8 +396,7 @@ func (c *cli) startKiosk(ctx context.Context, o appOptions, prof *hubclient.Prof
 		}
 	}
 
-	client := hubclient.New(prof)
-	client.Clock = c.now
+	client := c.hubClient(prof, o.profile)
 	client.Retry = hubclient.Retry{Attempts: 2}
 
 	// What the agreement allows and charges: from the hub when it answers,

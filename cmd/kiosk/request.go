@@ -41,9 +41,7 @@ func (c *cli) requestClient(dir string, sf *secretFlags) (*hubclient.Client, err
 	if err != nil {
 		return nil, err
 	}
-	cl := hubclient.New(prof)
-	cl.Clock = c.now
-	return cl, nil
+	return c.hubClient(prof, dir), nil
 }
 
 func (c *cli) requestFile(ctx context.Context, args []string) error {

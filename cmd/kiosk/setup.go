@@ -231,8 +231,7 @@ func (c *cli) setup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	client := hubclient.New(prof)
-	client.Clock = c.now
+	client := c.hubClient(prof, *profile)
 	env := &setupEnv{client: client, dir: *profile, cups: *cups, model: *model}
 	if *a4 != "" {
 		env.given = append(env.given, kiosk.FoundPrinter{URI: *a4, Name: *a4, Detail: "--a4", Kind: kiosk.A4})

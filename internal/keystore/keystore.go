@@ -304,3 +304,29 @@ func Migrate(dir string, s Sealer) (*hubclient.Profile, Keys, error) {
 	}
 	return p, k, nil
 }
+
+// SetHubKey keeps in dir's profile the hub key p pins now: one the client
+// accepted through a hand-over signed by the key pinned before
+// (hubclient.Client.OnHubKey), so the next start pins it too. Only the
+// public hub key changes; the sealed keys are not opened.
+func SetHubKey(dir string, p *hubclient.Profile) error {
+	f, err := read(dir)
+	if err != nil {
+		return err
+	}
+	if f.KeyID != p.KeyID {
+		return fmt.Errorf("the kiosk profile in %s is of device %s, not %s", dir, f.KeyID, p.KeyID)
+	}
+	if len(p.HubKey) != ed25519.PublicKeySize || p.HubKeyID == "" {
+		return errors.New("the new hub key is not an Ed25519 key with its id")
+	}
+	f.HubKey, f.HubKeyID = p.HubKey, p.HubKeyID
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, ProfileFile), b, 0o600); err != nil {
+		return fmt.Errorf("cannot write the kiosk profile: %w", err)
+	}
+	return nil
+}

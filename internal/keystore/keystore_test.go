@@ -287,3 +287,29 @@ func TestChoose(t *testing.T) {
 		t.Errorf("unknown method: %v", err)
 	}
 }
+
+func TestSetHubKeyKeepsHandedOverKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "profile")
+	p, k := enrolment(t)
+	if err := keystore.Save(dir, p, k, cheap(pass)); err != nil {
+		t.Fatal(err)
+	}
+	next := *p
+	next.HubKey, next.HubKeyID = bytes.Repeat([]byte{7}, 32), "new-hub-key"
+	if err := keystore.SetHubKey(dir, &next); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := keystore.Load(dir, secret(pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.HubKeyID != "new-hub-key" || !bytes.Equal(back.HubKey, next.HubKey) || !bytes.Equal(back.DeviceKey, p.DeviceKey) {
+		t.Errorf("after SetHubKey: %+v", back)
+	}
+	noKeyOnDisk(t, dir, k)
+	other := next
+	other.KeyID = "dev-other"
+	if err := keystore.SetHubKey(dir, &other); err == nil {
+		t.Error("another device's profile took the hub key")
+	}
+}
