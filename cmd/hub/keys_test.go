@@ -134,7 +134,7 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("verify seven months on: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	h.stop(t)
-	if r := hub(t, "keys", "list", "--data", data); !regexp.MustCompile(`(?m)^retired token  `+regexp.QuoteMeta(before.KeyID)+`, retired \S+, no longer published$`).MatchString(r.stdout) {
+	if r := hub(t, "keys", "list", "--data", data); !regexp.MustCompile(`(?m)^retired token  ` + regexp.QuoteMeta(before.KeyID) + `, retired \S+, no longer published$`).MatchString(r.stdout) {
 		t.Errorf("keys list:\n%s%s", r.stdout, r.stderr)
 	}
 }
