@@ -33,6 +33,11 @@ type RequestFiling struct {
 	// Form has exactly the section of Kind.
 	Form        request.Form `json:"form"`
 	Attachments []Upload     `json:"attachments,omitempty"`
+	// ForCF, when set, is the person the identified requester files for
+	// as their delegate: a delegation of theirs in force must cover Kind
+	// (refused otherwise with delegation_out_of_scope or
+	// delegation_not_found).
+	ForCF string `json:"for_cf,omitempty"`
 	// IdempotencyKey travels as the Idempotency-Key header.
 	IdempotencyKey string `json:"-"`
 }
@@ -63,17 +68,19 @@ type Request struct {
 	Decision string    `json:"decision,omitempty"`
 	Decided  time.Time `json:"decided,omitzero"`
 	// RegisterBy and SilenceAssent are a move's deadlines.
-	RegisterBy    time.Time            `json:"register_by,omitzero"`
-	SilenceAssent time.Time            `json:"silence_assent,omitzero"`
-	RequesterCF   string               `json:"requester_cf"`
-	Persons       []string             `json:"persons"`
-	Attachments   []request.Attachment `json:"attachments,omitempty"`
-	Replayed      bool                 `json:"replayed,omitempty"`
+	RegisterBy    time.Time `json:"register_by,omitzero"`
+	SilenceAssent time.Time `json:"silence_assent,omitzero"`
+	RequesterCF   string    `json:"requester_cf"`
+	// DelegateCF is who filed it for RequesterCF under a delegation.
+	DelegateCF  string               `json:"delegate_cf,omitempty"`
+	Persons     []string             `json:"persons"`
+	Attachments []request.Attachment `json:"attachments,omitempty"`
+	Replayed    bool                 `json:"replayed,omitempty"`
 }
 
 // RequestOf is r as the API answers it.
 func RequestOf(r request.Request) Request {
 	return Request{ID: r.ID, Kind: string(r.Kind), Title: r.Kind.Title(), Protocol: r.Protocol, Filed: r.Filed, SHA256: r.SHA256,
 		Status: string(r.Status), StatusText: r.Status.Italian(), Question: r.Question, Decision: r.Decision, Decided: r.Decided,
-		RegisterBy: r.RegisterBy, SilenceAssent: r.SilenceAssent, RequesterCF: r.RequesterCF, Persons: r.Persons, Attachments: r.Attachments}
+		RegisterBy: r.RegisterBy, SilenceAssent: r.SilenceAssent, RequesterCF: r.RequesterCF, DelegateCF: r.DelegateCF, Persons: r.Persons, Attachments: r.Attachments}
 }

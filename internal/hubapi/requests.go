@@ -76,7 +76,7 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, replayed, err := s.Requests.File(r.Context(), desk.Filing{Kind: request.Kind(body.Kind), Form: body.Form, Files: files(body.Attachments),
 		Channel: certificate.Channel(ch), Evidence: evidenceOf(r, *body.Requester), OperatorID: op.ID, Actor: deviceActor(r), Clerk: clerk,
-		IdempotencyKey: op.ID + "/" + key})
+		IdempotencyKey: op.ID + "/" + key, ForCF: body.ForCF})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -188,6 +188,10 @@ type Request struct {
 	RequesterCF   string `json:"requester_cf"`
 	RequesterName string `json:"requester_name,omitempty"`
 	RequesterMail string `json:"requester_email,omitempty"`
+	// DelegateCF and DelegationID: the request was filed for the requester
+	// by their delegate under that delegation (DPR 445/2000 art. 38 c. 3).
+	DelegateCF   string `json:"delegate_cf,omitempty"`
+	DelegationID string `json:"delegation_id,omitempty"`
 	// Persons is the codici fiscali of everyone the request concerns
 	// (the requester, the persons moving, the partners, the subject):
 	// whose requests a person's list shows.
@@ -278,6 +282,9 @@ type Filing struct {
 	Channel     Channel      `json:"channel"`
 	Form        Form         `json:"form"`
 	Attachments []Attachment `json:"attachments"`
+	// DelegateCF is who filed it for RequesterCF under a delegation;
+	// empty (and absent from Canonical) when the requester filed it.
+	DelegateCF string `json:"delegate_cf,omitempty"`
 }
 
 // Canonical is the filing as the bytes its SHA-256 is taken of: JSON with
@@ -286,6 +293,7 @@ type Filing struct {
 // size and SHA-256, so the hash fixes their content too).
 func (f Filing) Canonical() []byte {
 	f.RequesterCF = strings.ToUpper(strings.TrimSpace(f.RequesterCF))
+	f.DelegateCF = strings.ToUpper(strings.TrimSpace(f.DelegateCF))
 	if f.Attachments == nil {
 		f.Attachments = []Attachment{}
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/delegation"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/fault/hubfault"
 	"github.com/sportello/sportello/internal/identify"
@@ -69,6 +70,11 @@ type Filing struct {
 	// IdempotencyKey, already scoped to the caller, makes a retried
 	// filing return the first request.
 	IdempotencyKey string
+	// ForCF, when set, is the person the identified requester files for
+	// as their delegate: a live delegation from ForCF to the requester
+	// must cover Kind (delegation.Scope.Requests), and the request is
+	// checked and filed as ForCF's, recorded under both names.
+	ForCF string
 }
 
 func (d *Desk) now() time.Time {
@@ -124,12 +130,21 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 	var checked request.Checked
 	var prev *request.Request
 	var hash string
+	// delegate is who files for q under deleg, when ForCF is set.
+	var delegate certificate.Requester
+	var deleg *delegation.Delegation
 	err = d.Stores.View(ctx, func(tx store.Tx) error {
 		var err error
 		if q, err = d.requester(tx.Registry(), f, now); err != nil {
 			return err
 		}
-		filing := request.Filing{Kind: f.Kind, RequesterCF: q.CF, Channel: request.Channel(f.Channel), Form: f.Form, Attachments: atts}
+		if strings.TrimSpace(f.ForCF) != "" {
+			delegate = q
+			if q, deleg, err = d.delegated(tx, q, f, now); err != nil {
+				return err
+			}
+		}
+		filing := request.Filing{Kind: f.Kind, RequesterCF: q.CF, Channel: request.Channel(f.Channel), Form: f.Form, Attachments: atts, DelegateCF: delegate.CF}
 		hash = filing.Hash()
 		if f.IdempotencyKey != "" {
 			// A retry is answered before the form is checked again: the
@@ -170,6 +185,9 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 	if q.Person != nil {
 		rec.RequesterName, rec.RequesterMail = q.Person.FullName(), q.Person.Email
 	}
+	if deleg != nil {
+		rec.DelegateCF, rec.DelegationID = delegate.CF, deleg.ID
+	}
 
 	numbers := d.Stores.Numbering()
 	n, stamped, err := numbers.Reserve(ctx, now, settings.Register)
@@ -184,11 +202,17 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 		rec.RegisterBy, rec.SilenceAssent = request.Deadlines(stamped, protocol.Rome)
 	}
 	rec.History = []request.Event{{Time: stamped, Actor: rec.Actor, Action: request.ActionFiled, Note: "protocollo " + rec.Protocol}}
+	if deleg != nil {
+		rec.History[0].Note += fmt.Sprintf("; presentata da %s per delega %s (art. 38 DPR 445/2000)", delegate.CF, deleg.ID)
+	}
 	who := rec.RequesterName
 	if who == "" {
 		who = q.CF
 	} else {
 		who += " (" + q.CF + ")"
+	}
+	if deleg != nil {
+		who += " tramite il delegato " + delegate.CF
 	}
 	if f.OperatorID != "" {
 		who += " presso esercente " + f.OperatorID
@@ -210,7 +234,14 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 		if err := d.mark(tx, rec, checked, registry.DateOf(stamped.In(protocol.Rome))); err != nil {
 			return err
 		}
-		if err := d.audit(tx, rec, f.Actor, f.Clerk, string(f.Channel), stamped, "presentazione pratica anagrafica"); err != nil {
+		purpose := "presentazione pratica anagrafica"
+		if deleg != nil {
+			purpose += fmt.Sprintf(" per delega %s di %s a %s (art. 38 DPR 445/2000)", deleg.ID, deleg.DelegatorCF, delegate.CF)
+			if err := d.recordDelegated(tx, rec, *deleg, delegate, f, stamped); err != nil {
+				return err
+			}
+		}
+		if err := d.audit(tx, rec, f.Actor, f.Clerk, string(f.Channel), stamped, purpose); err != nil {
 			return err
 		}
 		return d.remind(tx, rec, "0", stamped)
@@ -312,5 +343,72 @@ func (d *Desk) remind(tx store.Tx, rec request.Request, change string, at time.T
 	r := reminder.RequestChanged{CF: rec.RequesterCF, RequestID: rec.ID, Change: change, Protocol: rec.Protocol,
 		Title: rec.Kind.Title(), Status: rec.Summary().StatusText, Note: note}.Reminder()
 	_, err := reminder.Enqueue(tx, r, at)
+	return err
+}
+
+// delegated finds the live delegation f.ForCF gave the identified
+// delegate that covers f.Kind, and returns the delegator as the requester
+// the form is checked for (their household). A delegation that exists but
+// covers other services, or none in force, refuses the filing.
+func (d *Desk) delegated(tx store.Tx, delegate certificate.Requester, f Filing, now time.Time) (certificate.Requester, *delegation.Delegation, error) {
+	forCF := strings.ToUpper(strings.TrimSpace(f.ForCF))
+	given, err := tx.Delegations().Received(delegate.CF)
+	if err != nil {
+		return certificate.Requester{}, nil, err
+	}
+	var found *delegation.Delegation
+	live := false
+	for _, g := range given {
+		if !delegation.Same(g.DelegatorCF, forCF) || !delegation.Same(g.DelegateCF, delegate.CF) || !g.Live(now) {
+			continue
+		}
+		live = true
+		if g.Scope.CoversRequest(string(f.Kind)) {
+			found = &g
+			break
+		}
+	}
+	switch {
+	case found == nil && live:
+		return certificate.Requester{}, nil, fault.New(fault.Forbidden, delegation.ReasonOutOfScope,
+			fmt.Sprintf("La delega ricevuta da %s non comprende le pratiche di tipo «%s».", forCF, f.Kind.Title()))
+	case found == nil:
+		return certificate.Requester{}, nil, fault.New(fault.Forbidden, delegation.ReasonNotFound,
+			fmt.Sprintf("Non risulta una delega in vigore di %s alla persona identificata.", forCF))
+	}
+	p, err := tx.Registry().PersonByCF(found.DelegatorCF)
+	if err != nil {
+		return certificate.Requester{}, nil, err
+	}
+	q := certificate.Requester{CF: p.CF, Person: p}
+	if err := certificate.LoadHousehold(tx.Registry(), &q); err != nil {
+		return certificate.Requester{}, nil, err
+	}
+	return q, found, nil
+}
+
+// recordDelegated records, in the filing's transaction, the use of the
+// delegation (refused there if it was revoked meanwhile), the delegate's
+// own audit entry, and the delegator's notice that their delegate acted.
+func (d *Desk) recordDelegated(tx store.Tx, rec request.Request, g delegation.Delegation, delegate certificate.Requester, f Filing, at time.Time) error {
+	if err := tx.Delegations().RecordUse(delegation.Use{DelegationID: g.ID, At: at, Service: "pratica " + rec.Kind.Title(),
+		Ref: rec.Protocol, Channel: string(f.Channel), Place: f.OperatorID}); err != nil {
+		return err
+	}
+	actor := f.Actor
+	if actor.Kind == "" {
+		actor = audit.Actor{Kind: audit.System, ID: "requests"}
+	}
+	if _, err := tx.Audit().Append(audit.Entry{Time: at, Actor: actor, Subject: delegate.CF, Clerk: f.Clerk, Channel: string(f.Channel), Request: rec.ID,
+		Data: "atto per delega: pratica " + string(rec.Kind) + " " + rec.Protocol + " di " + g.DelegatorCF,
+		Purpose: fmt.Sprintf("presentazione pratica anagrafica per delega %s (art. 38 DPR 445/2000)", g.ID)}); err != nil {
+		return err
+	}
+	name := delegate.CF
+	if delegate.Person != nil {
+		name = delegate.Person.FullName()
+	}
+	_, err := reminder.Enqueue(tx, reminder.DelegationActed{DelegatorCF: g.DelegatorCF, DelegationID: g.ID, ActID: rec.ID, DelegateName: name,
+		What: "pratica " + rec.Kind.Title() + " (protocollo " + rec.Protocol + ")", At: at, Place: f.OperatorID}.Reminder(), at)
 	return err
 }
