@@ -400,7 +400,7 @@ func (d *Desk) recordDelegated(tx store.Tx, rec request.Request, g delegation.De
 		actor = audit.Actor{Kind: audit.System, ID: "requests"}
 	}
 	if _, err := tx.Audit().Append(audit.Entry{Time: at, Actor: actor, Subject: delegate.CF, Clerk: f.Clerk, Channel: string(f.Channel), Request: rec.ID,
-		Data: "atto per delega: pratica " + string(rec.Kind) + " " + rec.Protocol + " di " + g.DelegatorCF,
+		Data:    "atto per delega: pratica " + string(rec.Kind) + " " + rec.Protocol + " di " + g.DelegatorCF,
 		Purpose: fmt.Sprintf("presentazione pratica anagrafica per delega %s (art. 38 DPR 445/2000)", g.ID)}); err != nil {
 		return err
 	}
