@@ -14,7 +14,7 @@ import (
 
 func init() {
 	register(command{Name: "opendata export", Usage: "--data DIR --month YYYY-MM --out DIR",
-		Help: "write a month's open-data statistics (certificates, appointments by district, channel and type; counts below 5 suppressed) as CSV and JSON, with schema.json", Run: (*cli).opendataExport})
+		Help: "write a month's open-data statistics (certificates, appointments, requests with their outcome, by district, channel and type; counts below 5 suppressed) as CSV and JSON, with schema.json", Run: (*cli).opendataExport})
 }
 
 func (c *cli) opendataExport(ctx context.Context, args []string) error {

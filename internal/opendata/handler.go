@@ -44,7 +44,7 @@ var listing = template.Must(template.New("opendata").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><main>
 <h1>Dati aperti dell'anagrafe</h1>
-<p>Statistiche mensili dei certificati rilasciati e degli appuntamenti prenotati, per zona (CAP di residenza), canale e tipo.
+<p>Statistiche mensili dei certificati rilasciati, degli appuntamenti prenotati e delle pratiche anagrafiche presentate (con il loro esito), per zona (CAP di residenza), canale e tipo.
 I numeri inferiori a {{.Min}} sono oscurati (campo <code>suppressed</code>) perché nessuna persona sia riconoscibile.
 Struttura dei file: <a href="schema.json">schema.json</a> (Frictionless Table Schema).</p>
 <table><thead><tr><th>Mese</th>{{range .Datasets}}<th>{{.}}</th>{{end}}</tr></thead><tbody>

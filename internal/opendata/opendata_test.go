@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,8 @@ import (
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/opendata"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/request"
+	"github.com/sportello/sportello/internal/store"
 )
 
 var issued = time.Date(2026, 11, 10, 10, 0, 0, 0, protocol.Rome)
@@ -153,5 +156,85 @@ func TestValidateRefuses(t *testing.T) {
 	}
 	if errs := s.Validate([][]string{{"month", "district", "channel", "type", "n", "suppressed"}}); errs == nil {
 		t.Error("a wrong header validates")
+	}
+}
+
+// Requests filed in November 2026 give November's requests file: six
+// changes of address accepted at a counter for one district are
+// published, two DATs still open at a kiosk suppressed, one refused
+// declaration of someone not yet resident counted under "non residente"
+// (suppressed); requests filed on 31 October and on 1 December (Rome
+// time) are not November's. The CSV validates against the schema and the
+// public page lists and serves it.
+func TestRequestsMonth(t *testing.T) {
+	d := issuancetest.New(t, 200, 3, issued)
+	cfs := d.Identifiable(t, 2)
+	ctx := context.Background()
+	n := 0
+	file := func(cf string, kind request.Kind, channel string, status request.Status, filed time.Time) {
+		t.Helper()
+		n++
+		rec := &request.Request{ID: fmt.Sprintf("req-%d", n), Kind: kind, Protocol: fmt.Sprintf("2026/%07d", n), SHA256: strings.Repeat("ab", 32),
+			Filed: filed, Status: status, Channel: request.Channel(channel), RequesterCF: cf, Persons: []string{cf}}
+		if err := d.Service.Stores.Update(ctx, func(tx store.Tx) error { return tx.Requests().Create(rec) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		file(cfs[0], request.AddressChange, "counter", request.Accepted, issued.Add(time.Duration(i)*time.Hour))
+	}
+	file(cfs[1], request.DAT, "self_service", request.Filed, issued)
+	file(cfs[1], request.DAT, "self_service", request.MoreInfo, issued)
+	file("DBSJNE56H14Z110W", request.ResidenceChange, "counter", request.Refused, issued)
+	file(cfs[0], request.Historical, "counter", request.Accepted, time.Date(2026, 10, 31, 23, 30, 0, 0, protocol.Rome))
+	file(cfs[0], request.Historical, "counter", request.Accepted, time.Date(2026, 12, 1, 0, 30, 0, 0, protocol.Rome))
+
+	rows, err := opendata.Requests(ctx, d.Service.Stores, time.Date(2026, 11, 1, 0, 0, 0, 0, protocol.Rome))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byType := map[string]opendata.Row{}
+	for _, r := range rows {
+		if _, dup := byType[r.Type]; dup {
+			t.Errorf("two rows of %s: %+v", r.Type, rows)
+		}
+		byType[r.Type] = r
+	}
+	if len(rows) != 3 {
+		t.Fatalf("rows %+v, want three", rows)
+	}
+	if r := byType["cambio_indirizzo/accepted"]; r.Suppressed || r.Count == nil || *r.Count != 6 || r.Channel != "counter" || r.Month != "2026-11" || r.District == "" || r.District == "non residente" {
+		t.Errorf("address changes: %+v", r)
+	}
+	if r := byType["dat/open"]; !r.Suppressed || r.Count != nil || r.Channel != "self_service" {
+		t.Errorf("DATs: %+v", r)
+	}
+	if r := byType["cambio_residenza/refused"]; !r.Suppressed || r.District != "non residente" {
+		t.Errorf("the refused declaration: %+v", r)
+	}
+	table := parse(t, opendata.CSV(rows))
+	if errs := opendata.TableSchema().Validate(table); errs != nil {
+		t.Errorf("the CSV does not validate: %v\n%s", errs, opendata.CSV(rows))
+	}
+
+	srv := httptest.NewServer(&opendata.Handler{Store: d.Service.Stores, Now: func() time.Time { return issued.AddDate(0, 1, 0) }})
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/opendata/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `href="2026-11/requests.csv"`) || !strings.Contains(string(page), `href="2026-11/requests.json"`) {
+		t.Errorf("the listing does not offer the requests:\n%s", page)
+	}
+	resp, err = http.Get(srv.URL + "/opendata/2026-11/requests.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != string(opendata.CSV(rows)) {
+		t.Errorf("requests.csv %d:\n%s", resp.StatusCode, body)
 	}
 }

@@ -1,5 +1,6 @@
 // Package opendata publishes monthly statistics of the registry office's
-// services (certificates issued, appointments booked) by district,
+// services (certificates issued, appointments booked, demographic
+// requests filed and how they were decided) by district,
 // channel and type, as CSV and JSON described by a Frictionless Table
 // Schema (https://specs.frictionlessdata.io/table-schema/), the way ANPR
 // publishes its own figures (issue 17, item 7).
@@ -60,13 +61,13 @@ func TableSchema() Schema {
 		MissingValues: []string{""},
 		PrimaryKey:    []string{"month", "district", "channel", "type"},
 		Fields: []Field{
-			{Name: "month", Title: "Mese", Description: "Month of the service, in Rome time, as YYYY-MM.", Type: "string",
+			{Name: "month", Title: "Mese", Description: "Month of the service (a request's filing), in Rome time, as YYYY-MM.", Type: "string",
 				Constraints: Constraints{Required: true, Pattern: `[0-9]{4}-(0[1-9]|1[0-2])`}},
-			{Name: "district", Title: "Zona", Description: "Postal code (CAP) of the residence of the person the service was for, on its date; \"non residente\" when none.", Type: "string",
+			{Name: "district", Title: "Zona", Description: "Postal code (CAP) of the residence of the person the service was for (a request's requester), on its date; \"non residente\" when none (one moving in from elsewhere).", Type: "string",
 				Constraints: Constraints{Required: true}},
 			{Name: "channel", Title: "Canale", Description: "counter: a shop's or office's counter for the requester; self_service: a kiosk with the citizen's CIE; office: the registry office's staff.", Type: "string",
 				Constraints: Constraints{Required: true, Enum: Channels}},
-			{Name: "type", Title: "Tipo", Description: "Certificate types (joined by +) or appointment service.", Type: "string",
+			{Name: "type", Title: "Tipo", Description: "Certificate types (joined by +); appointment service; or a request's kind and where it stands when the file is made, as KIND/open, KIND/accepted or KIND/refused.", Type: "string",
 				Constraints: Constraints{Required: true}},
 			{Name: "count", Title: "Numero", Description: fmt.Sprintf("How many; empty when fewer than %d (suppressed).", MinCount), Type: "integer",
 				Constraints: Constraints{Minimum: &min}},

@@ -15,11 +15,12 @@ import (
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/request"
 	"github.com/sportello/sportello/internal/store"
 )
 
 // Datasets are the datasets published each month, by file name.
-var Datasets = []string{"certificates", "appointments"}
+var Datasets = []string{"certificates", "appointments", "requests"}
 
 // Row is one published figure: how many services of one type went
 // through one channel for residents of one district in one month.
@@ -147,6 +148,48 @@ func apptChannel(c appointment.Channel) string {
 	return "counter"
 }
 
+// Request outcomes, the second part of a requests row's type.
+const (
+	OutcomeOpen     = "open"
+	OutcomeAccepted = "accepted"
+	OutcomeRefused  = "refused"
+)
+
+// Requests counts the demographic requests filed in month, by the
+// requester's district on the day of filing, the channel, and their kind
+// with where they stand when the file is made ("cambio_residenza/open",
+// "dat/accepted"): a month's figures move from open to accepted or
+// refused as the office decides, and stop moving once all are decided.
+func Requests(ctx context.Context, s store.Store, month time.Time) ([]Row, error) {
+	counts := map[key]int{}
+	end := month.AddDate(0, 1, 0)
+	err := s.View(ctx, func(tx store.Tx) error {
+		all, err := tx.Requests().List(request.Filter{})
+		if err != nil {
+			return err
+		}
+		for _, rec := range all {
+			if rec.Filed.Before(month) || !rec.Filed.Before(end) {
+				continue
+			}
+			counts[key{district(tx.Registry(), rec.RequesterCF, registry.DateOf(rec.Filed.In(protocol.Rome))), certChannel(certificate.Channel(rec.Channel)),
+				string(rec.Kind) + "/" + outcome(rec.Status)}]++
+		}
+		return nil
+	})
+	return publish(month.Format("2006-01"), counts), err
+}
+
+func outcome(s request.Status) string {
+	switch s {
+	case request.Accepted:
+		return OutcomeAccepted
+	case request.Refused:
+		return OutcomeRefused
+	}
+	return OutcomeOpen
+}
+
 // Dataset computes the named dataset (one of Datasets) for month.
 func Dataset(ctx context.Context, s store.Store, name string, month time.Time) ([]Row, error) {
 	switch name {
@@ -154,6 +197,8 @@ func Dataset(ctx context.Context, s store.Store, name string, month time.Time) (
 		return Certificates(ctx, s, month)
 	case "appointments":
 		return Appointments(ctx, s, month)
+	case "requests":
+		return Requests(ctx, s, month)
 	}
 	return nil, fmt.Errorf("no dataset %q: there are %s", name, strings.Join(Datasets, ", "))
 }
