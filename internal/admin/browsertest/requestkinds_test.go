@@ -19,6 +19,7 @@ import (
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/hub"
+	"github.com/sportello/sportello/internal/opendata"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/request"
@@ -325,6 +326,57 @@ func TestEveryRequestKind(t *testing.T) {
 		}
 		if !strings.Contains(queue, "Correction of registry data") || strings.Contains(queue, "Rettifica") {
 			t.Errorf("the English queues: %q", queue)
+		}
+	})
+	// The month's open data count the requests by kind and outcome, each
+	// below 5 and so suppressed, in files that validate against the
+	// schema written beside them.
+	t.Run("open data", func(t *testing.T) {
+		want := map[string]map[string]bool{}
+		for _, rec := range filed {
+			month := rec.Filed.In(operators.Rome).Format("2006-01")
+			if want[month] == nil {
+				want[month] = map[string]bool{}
+			}
+			got, err := read(rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[month][rec.Kind+"/"+got.Status] = true
+		}
+		for month, types := range want {
+			out := t.TempDir()
+			h.run(t, "opendata", "export", "--data", h.data, "--month", month, "--out", out)
+			b, err := os.ReadFile(filepath.Join(out, "schema.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var schema opendata.Schema
+			if err := json.Unmarshal(b, &schema); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(filepath.Join(out, month, "requests.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(f).ReadAll()
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if errs := schema.Validate(rows); errs != nil {
+				t.Errorf("requests.csv of %s: %v", month, errs)
+			}
+			for _, row := range rows[1:] {
+				// month, district, channel, type, count, suppressed
+				if row[2] != "counter" || row[4] != "" || row[5] != "true" {
+					t.Errorf("requests.csv of %s publishes %q: the test filed fewer than 5 of each at a counter", month, row)
+				}
+				delete(types, row[3])
+			}
+			if len(types) != 0 {
+				t.Errorf("requests.csv of %s lacks %v:\n%q", month, types, rows)
+			}
 		}
 	})
 	t.Run("protocol register", func(t *testing.T) {
