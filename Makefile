@@ -92,7 +92,7 @@ demo: check-go demo-deps build ## Start the demo hub on https://127.0.0.1:8080 (
 	DEMO_DATA=$(DEMO_DATA) DEMO_ADDR=$(DEMO_ADDR) GO=$(GO) scripts/demo.sh
 
 .PHONY: package
-package: package-hub ## Build the packages in dist/: the hub's .deb (and the other packages the targets below add).
+package: package-hub package-kiosk ## Build the packages in dist/: the hub's .deb (and the other packages the targets below add).
 
 # package-hub: dist/sportello-hub_VERSION_ARCH.deb, the static hub with its
 # hardened systemd unit, sysusers.d user and /etc/sportello/hub.conf.
@@ -101,6 +101,23 @@ package-hub: check-go ## Build dist/sportello-hub_*.deb (DEB_VERSION, DEB_ARCH).
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(DEB_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/package/sportello-hub ./cmd/hub
 	mkdir -p $(DIST)
 	VERSION=$(DEB_VERSION) ARCH=$(DEB_ARCH) $(NFPM) package --config packaging/hub/nfpm.yaml --packager deb --target $(DIST)/
+
+# package-kiosk: dist/sportello-kiosk_VERSION_ARCH.deb, built natively with
+# cgo (Fyne, PC/SC, libusb) for this machine's architecture; `fyne package`
+# (pinned) makes the desktop entry and icon from cmd/kiosk/FyneApp.toml; nfpm
+# runs in the staging directory on packaging/kiosk/nfpm.yaml.
+FYNE ?= $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
+KIOSK_STAGE ?= $(DIST)/.kiosk
+
+.PHONY: package-kiosk
+package-kiosk: check-go demo-deps ## Build dist/sportello-kiosk_*.deb: the kiosk, its desktop entry, udev rules for readers and USB printers, the self-service X session (DEB_VERSION).
+	rm -rf $(KIOSK_STAGE) && mkdir -p $(KIOSK_STAGE) $(DIST)
+	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(KIOSK_STAGE)/sportello-kiosk ./cmd/kiosk
+	cd $(KIOSK_STAGE) && $(FYNE) package --os linux --release --exe $(abspath $(KIOSK_STAGE))/sportello-kiosk --src $(CURDIR)/cmd/kiosk --name Sportello
+	tar -xJf $(KIOSK_STAGE)/Sportello.tar.xz -C $(KIOSK_STAGE) --strip-components=1
+	find packaging/kiosk -maxdepth 1 -type f ! -name '*.go' -exec cp -p {} $(KIOSK_STAGE)/ \;
+	cd $(KIOSK_STAGE) && VERSION=$(DEB_VERSION) ARCH=$$($(GO) env GOARCH) $(NFPM) package --config nfpm.yaml --packager deb --target $(abspath $(DIST))/
+	rm -rf $(KIOSK_STAGE)
 
 .PHONY: clean
 clean: ## Remove build output and demo data.
