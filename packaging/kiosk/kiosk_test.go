@@ -179,9 +179,19 @@ func TestKioskDeb(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	dist := t.TempDir()
+	// fyne package counts its builds in FyneApp.toml: it must do so on a
+	// copy, not in the source tree.
+	meta := filepath.Join(root, "cmd", "kiosk", "FyneApp.toml")
+	before, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(mk, "-C", root, "package-kiosk", "DIST="+dist, "VERSION=v1.2.3", "DEB_VERSION=1.2.3")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make package-kiosk: %v\n%s", err, out)
+	}
+	if after, _ := os.ReadFile(meta); string(after) != string(before) {
+		t.Errorf("make package-kiosk changed cmd/kiosk/FyneApp.toml:\n%s", after)
 	}
 	deb := filepath.Join(dist, "sportello-kiosk_1.2.3_amd64.deb")
 	info, err := exec.Command(dpkgDeb, "-f", deb).Output()
