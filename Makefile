@@ -105,8 +105,9 @@ package-hub: check-go ## Build dist/sportello-hub_*.deb (DEB_VERSION, DEB_ARCH).
 # package-kiosk: dist/sportello-kiosk_VERSION_ARCH.deb, built natively with
 # cgo (Fyne, PC/SC, libusb) for this machine's architecture; `fyne package`
 # (pinned) makes the desktop entry and icon from cmd/kiosk/FyneApp.toml, on a
-# copy in the staging directory since it counts its builds in that file; nfpm
-# runs in the staging directory on packaging/kiosk/nfpm.yaml.
+# copy in the staging directory since it counts its builds in that file (and
+# wants Go code beside it, though it packs the binary built here); nfpm runs
+# in the staging directory on packaging/kiosk/nfpm.yaml.
 FYNE ?= $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
 KIOSK_STAGE ?= $(DIST)/.kiosk
 
@@ -114,8 +115,8 @@ KIOSK_STAGE ?= $(DIST)/.kiosk
 package-kiosk: check-go demo-deps ## Build dist/sportello-kiosk_*.deb: the kiosk, its desktop entry, udev rules for readers and USB printers, the self-service X session (DEB_VERSION).
 	rm -rf $(KIOSK_STAGE) && mkdir -p $(KIOSK_STAGE) $(DIST)
 	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(KIOSK_STAGE)/sportello-kiosk ./cmd/kiosk
-	cp cmd/kiosk/FyneApp.toml cmd/kiosk/Icon.png $(KIOSK_STAGE)/
-	cd $(KIOSK_STAGE) && $(FYNE) package --os linux --release --exe $(abspath $(KIOSK_STAGE))/sportello-kiosk --src . --name Sportello
+	mkdir -p $(KIOSK_STAGE)/src && cp cmd/kiosk/FyneApp.toml cmd/kiosk/Icon.png cmd/kiosk/main.go $(KIOSK_STAGE)/src/
+	cd $(KIOSK_STAGE) && $(FYNE) package --os linux --release --exe $(abspath $(KIOSK_STAGE))/sportello-kiosk --src src --name Sportello
 	tar -xJf $(KIOSK_STAGE)/Sportello.tar.xz -C $(KIOSK_STAGE) --strip-components=1
 	find packaging/kiosk -maxdepth 1 -type f ! -name '*.go' -exec cp -p {} $(KIOSK_STAGE)/ \;
 	cd $(KIOSK_STAGE) && VERSION=$(DEB_VERSION) ARCH=$$($(GO) env GOARCH) $(NFPM) package --config nfpm.yaml --packager deb --target $(abspath $(DIST))/
