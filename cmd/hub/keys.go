@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
@@ -77,8 +78,7 @@ func (c *cli) keysRotate(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		c.afterRotation()
-		return nil
+		return c.afterRotation(what)
 	})
 }
 
@@ -153,11 +153,21 @@ func orNone(s string) string {
 	return s
 }
 
-// afterRotation tells the operator when the new keys sign.
-func (c *cli) afterRotation() {
-	if c.store != nil {
-		fmt.Fprintln(c.stdout, "the serving hub signs with the new keys from its next start: restart it (systemctl restart sportello-hub)")
+// afterRotation makes a serving hub seal with the new token key and seal
+// at once (its JWKS listing what was retired), and says when the new
+// response key signs.
+func (c *cli) afterRotation(what []string) error {
+	if c.desk == nil || c.desk.Keys == nil {
+		return nil
 	}
+	if err := c.desk.Keys.Reload(); err != nil {
+		return fmt.Errorf("the keys were rotated but the serving hub cannot read them: %w; restart it (systemctl restart sportello-hub)", err)
+	}
+	fmt.Fprintln(c.stdout, "the serving hub seals with the new keys from now on")
+	if slices.Contains(what, seal.UseResponse) {
+		fmt.Fprintln(c.stdout, "the new response key signs answers from the hub's next start: restart it (systemctl restart sportello-hub); kiosks follow by themselves")
+	}
+	return nil
 }
 
 func (c *cli) keysList(ctx context.Context, args []string) error {
@@ -277,8 +287,7 @@ func (c *cli) keysInstallSeal(ctx context.Context, args []string) error {
 		if err := c.noteRotation(ctx, aud, rot); err != nil {
 			return err
 		}
-		c.afterRotation()
-		return nil
+		return c.afterRotation([]string{seal.UseSeal})
 	})
 }
 

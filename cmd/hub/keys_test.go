@@ -114,11 +114,19 @@ func TestKeysRotate(t *testing.T) {
 	if s := page(h); s != "valid" {
 		t.Errorf("/v/%s after the rotation: %q", id, s)
 	}
-	// While serving, the command runs in the hub and says when the keys
-	// take over.
-	r = hub(t, "keys", "rotate", "--data", data, "response")
-	if r.code != 0 || !strings.Contains(r.stdout, "restart") {
+	// While serving, the command runs in the hub: the new token key seals
+	// and is published at once; the new response key signs from the
+	// next start.
+	r = hub(t, "keys", "rotate", "--data", data, "token", "response")
+	if r.code != 0 || !strings.Contains(r.stdout, "seals with the new keys from now on") || !strings.Contains(r.stdout, "restart") {
 		t.Errorf("keys rotate while serving: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	third, err := seal.LoadOrCreate(filepath.Join(data, "keys"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := jwks(h); !ks[before.KeyID] || !ks[after.KeyID] || !ks[third.KeyID] {
+		t.Errorf("the serving hub's JWKS lists %v after a rotation while serving; want %s, %s and %s", ks, before.KeyID, after.KeyID, third.KeyID)
 	}
 	h.stop(t)
 
@@ -127,8 +135,8 @@ func TestKeysRotate(t *testing.T) {
 	// still recognises its paper.
 	t.Setenv(clockOffsetEnv, clockAhead(7, 0))
 	h = startServe(t, "--data", data, "--addr", "127.0.0.1:0", "--insecure-plain-http")
-	if ks := jwks(h); ks[before.KeyID] || !ks[after.KeyID] {
-		t.Errorf("seven months on the JWKS lists %v; want %s and not %s", ks, after.KeyID, before.KeyID)
+	if ks := jwks(h); ks[before.KeyID] || ks[after.KeyID] || !ks[third.KeyID] {
+		t.Errorf("seven months on the JWKS lists %v; want %s and neither %s nor %s", ks, third.KeyID, before.KeyID, after.KeyID)
 	}
 	if r := hub(t, "verify", "--data", data, old); r.code != 0 {
 		t.Errorf("verify seven months on: exit %d\n%s%s", r.code, r.stdout, r.stderr)

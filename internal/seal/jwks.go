@@ -32,6 +32,8 @@ type KeySet struct {
 // retired token key until every certificate it sealed has expired, so
 // older paper still verifies.
 func (k *Keys) JWKS() KeySet {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	ks := KeySet{Keys: []JWK{okp(k.KeyID, k.TokenKey.Public().(ed25519.PublicKey))}}
 	if k.ResponseKeyID != "" && k.ResponseKeyID != k.KeyID {
 		ks.Keys = append(ks.Keys, okp(k.ResponseKeyID, k.ResponseKey.Public().(ed25519.PublicKey)))

@@ -20,6 +20,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
@@ -79,6 +80,13 @@ type Keys struct {
 
 	caKey *ecdsa.PrivateKey // issues a new seal certificate when seal*.pem are removed; nil with an offline CA
 	now   func() time.Time  // decides which retired keys the JWKS still lists
+	dir   string
+	// dirSeal is the seal loaded from dir: Reload replaces Seal only
+	// while it is this one, never a comune's own seal set in its place.
+	dirSeal Signer
+	// mu guards TokenKey, KeyID, Seal, Retired and CA against Reload
+	// while a serving hub seals and publishes.
+	mu sync.RWMutex
 }
 
 // LoadOrCreate reads the hub's keys from dir, creating the directory and
@@ -92,7 +100,7 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("the key directory %s cannot be created: %w", dir, err)
 	}
-	k := &Keys{now: now}
+	k := &Keys{now: now, dir: dir}
 	var err error
 	if k.TokenKey, err = loadOrCreateEd25519(filepath.Join(dir, TokenKeyFile)); err != nil {
 		return nil, err
@@ -133,17 +141,52 @@ func LoadOrCreate(dir string, now func() time.Time) (*Keys, error) {
 		return nil, fmt.Errorf("the seal certificate in %s was not issued by the CA beside it: %w", dir, err)
 	}
 	k.Seal = &memorySigner{cert: sealCert, chain: []*x509.Certificate{k.CA}, key: sealKey}
+	k.dirSeal = k.Seal
 	return k, nil
 }
 
+// Reload reads the token key, the seal and the retired keys from the key
+// directory again after a rotation, so that a serving hub seals with the
+// new ones from the next certificate and its JWKS lists what the rotation
+// retired. A seal the comune gave in place of the directory's (PKCS#12)
+// stays. The response key is not swapped: answers are signed with it
+// until the hub restarts, and kiosks take the new one from its hand-over
+// then.
+func (k *Keys) Reload() error {
+	fresh, err := LoadOrCreate(k.dir, k.now)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.TokenKey, k.KeyID, k.Retired, k.CA, k.caKey = fresh.TokenKey, fresh.KeyID, fresh.Retired, fresh.CA, fresh.caKey
+	if k.Seal == k.dirSeal {
+		k.Seal = fresh.Seal
+	}
+	k.dirSeal = fresh.Seal
+	return nil
+}
+
+// signing is what seals now: the token key, its id and the seal.
+func (k *Keys) signing() (ed25519.PrivateKey, string, Signer) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.TokenKey, k.KeyID, k.Seal
+}
+
 // SignMessage signs msg with the issuing key (Ed25519), e.g. an API response.
-func (k *Keys) SignMessage(msg []byte) []byte { return ed25519.Sign(k.TokenKey, msg) }
+func (k *Keys) SignMessage(msg []byte) []byte {
+	key, _, _ := k.signing()
+	return ed25519.Sign(key, msg)
+}
 
 // CAKeyHere reports whether the CA's private key is on this machine.
 func (k *Keys) CAKeyHere() bool { return k.caKey != nil }
 
 // CAPEM is the hub CA certificate in PEM, for offices to trust.
 func (k *Keys) CAPEM() []byte {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.CA.Raw})
 }
 
@@ -151,6 +194,9 @@ func (k *Keys) CAPEM() []byte {
 // chain ends in a root, that root for PDF signatures, and the published key
 // set for QR tokens.
 func (k *Keys) Trust() Trust {
+	ks := k.JWKS()
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	pool := x509.NewCertPool()
 	pool.AddCert(k.CA)
 	if k.Seal != nil {
@@ -161,7 +207,6 @@ func (k *Keys) Trust() Trust {
 	// The hub's own checks trust every token key it ever sealed with, also
 	// those the JWKS no longer lists: the key is the hub's, and a
 	// certificate's validity is a question for the page, not the key.
-	ks := k.JWKS()
 	for _, r := range k.Retired {
 		if r.Use == UseToken && !r.published(k.clock()) {
 			ks.Keys = append(ks.Keys, r.jwk())
@@ -174,7 +219,8 @@ func (k *Keys) Trust() Trust {
 // certificate's holder and the CA that issued it, as pdfsig and PDF
 // readers name them.
 func (k *Keys) SealedBy() string {
-	c := k.Seal.Certificate()
+	_, _, sl := k.signing()
+	c := sl.Certificate()
 	return fmt.Sprintf("%s (certificato rilasciato da %s)", c.Subject.CommonName, c.Issuer.CommonName)
 }
 

@@ -44,7 +44,8 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert := k.Seal.Certificate()
+	_, _, sl := k.signing() // one seal for the whole signature, whatever a rotation does meanwhile
+	cert := sl.Certificate()
 	// A hub that runs past its seal's expiry must stop sealing rather than
 	// issue PDFs every validator rejects: the comune renews the seal with
 	// its trust service (or the demo seal by removing seal*.pem). Only
@@ -52,8 +53,8 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 	if at.After(cert.NotAfter) {
 		return nil, fmt.Errorf("the seal certificate %q expired on %s: renew it before issuing", cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339))
 	}
-	certs := embedded(k.Seal)
-	sigSize, err := maxSignatureSize(k.Seal.Public())
+	certs := embedded(sl)
+	sigSize, err := maxSignatureSize(sl.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 			CertType:   sign.CertificationSignature,
 			DocMDPPerm: sign.DoNotAllowAnyChangesPerms,
 		},
-		Signer:            placeholderSigner{k.Seal.Public(), sigSize},
+		Signer:            placeholderSigner{sl.Public(), sigSize},
 		DigestAlgorithm:   crypto.SHA256,
 		Certificate:       cert,
 		CertificateChains: [][]*x509.Certificate{certs},
@@ -86,7 +87,7 @@ func (k *Keys) SignPDF(in []byte, at time.Time) ([]byte, error) {
 	h.Write(signed[br[0] : br[0]+br[1]])
 	h.Write(signed[br[2] : br[2]+br[3]])
 	var digest [sha256.Size]byte
-	cms, err := cmsSignedData(k.Seal, certs, h.Sum(digest[:0]), at)
+	cms, err := cmsSignedData(sl, certs, h.Sum(digest[:0]), at)
 	if err != nil {
 		return nil, err
 	}

@@ -162,6 +162,8 @@ func parseCert(path string, b []byte) (*x509.Certificate, error) {
 // retired, by key id: what checks the audit anchors, which a rotation
 // must not orphan.
 func (k *Keys) PublicKeys() map[string]ed25519.PublicKey {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	out := map[string]ed25519.PublicKey{
 		k.KeyID:         k.TokenKey.Public().(ed25519.PublicKey),
 		k.ResponseKeyID: k.ResponseKey.Public().(ed25519.PublicKey),

@@ -223,3 +223,49 @@ func TestOfflineCA(t *testing.T) {
 		}
 	}
 }
+
+// A serving hub reloads its keys after a rotation: the new token key and
+// seal seal at once, and a comune's own seal set in place of the
+// directory's stays.
+func TestReloadAfterRotation(t *testing.T) {
+	dir := t.TempDir()
+	clk := func() time.Time { return sample.Issued }
+	live, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := live.KeyID
+	oldSeal := live.Seal.Certificate()
+	tok, err := seal.RotateToken(dir, clk(), clk().Add(seal.SixMonths), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.RotateSeal(dir, clk()); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if live.KeyID != tok.New || live.Seal.Certificate().Equal(oldSeal) || !kids(live.JWKS())[old] {
+		t.Fatalf("after Reload: token key %s (want %s), JWKS %v", live.KeyID, tok.New, kids(live.JWKS()))
+	}
+	pdf, _ := issue(t, live, sample.Residenza())
+	if res, err := seal.VerifyPDF(pdf, publicTrust(t, live)); err != nil || !res.Valid {
+		t.Fatalf("sealed after Reload: %v %s", err, res.Summary)
+	}
+
+	other, err := seal.LoadOrCreate(t.TempDir(), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.Seal = other.Seal // the comune's own seal, as hub serve --seal-p12 sets it
+	if _, err := seal.RotateSeal(dir, clk()); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if live.Seal != other.Seal {
+		t.Fatal("Reload replaced the comune's own seal with the directory's")
+	}
+}

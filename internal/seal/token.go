@@ -71,7 +71,8 @@ func (k *Keys) SignToken(c Claims) (string, error) {
 	for _, f := range c.Facts {
 		w.Facts = append(w.Facts, [2]string{f.Key, f.Value})
 	}
-	h, err := json.Marshal(header{Alg: "EdDSA", Kid: k.KeyID})
+	key, kid, _ := k.signing()
+	h, err := json.Marshal(header{Alg: "EdDSA", Kid: kid})
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +82,7 @@ func (k *Keys) SignToken(c Claims) (string, error) {
 	}
 	enc := base64.RawURLEncoding
 	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(p)
-	return signing + "." + enc.EncodeToString(ed25519.Sign(k.TokenKey, []byte(signing))), nil
+	return signing + "." + enc.EncodeToString(ed25519.Sign(key, []byte(signing))), nil
 }
 
 // VerifyToken checks token against the key set and returns its claims.
