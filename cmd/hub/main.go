@@ -291,7 +291,9 @@ func (c *cli) withDatabase(ctx context.Context, dataDir, conn string, mode store
 			return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
 		}
 	}
-	st, err := hubcore.OpenDatabase(ctx, conn)
+	// A database an older release wrote is backed up into the data
+	// directory before its schema is upgraded.
+	st, err := hubcore.OpenDatabaseUpgrading(ctx, conn, filepath.Join(dataDir, "backups"), c.now, c.stderr)
 	if err != nil {
 		return err
 	}

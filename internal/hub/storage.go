@@ -3,7 +3,10 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -52,6 +55,30 @@ func OpenFile(path string, readOnly bool) (*Storage, error) {
 // migrations.
 func OpenDatabase(ctx context.Context, conn string) (*Storage, error) {
 	st, err := postgres.OpenStore(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &Storage{Registry: store.RegistryOf(st), Stores: st}, nil
+}
+
+// OpenDatabaseUpgrading is OpenDatabase for a hub that keeps its
+// pre-upgrade backups in backupDir: when the database holds an older
+// schema than this release's, a pg_dump of it is written there before the
+// first migration (named for both schema versions and the time), and out
+// is told where; if the dump fails nothing is migrated.
+func OpenDatabaseUpgrading(ctx context.Context, conn, backupDir string, now func() time.Time, out io.Writer) (*Storage, error) {
+	st, err := postgres.OpenStoreWith(ctx, conn, postgres.Options{BeforeMigrate: func(ctx context.Context, from, to int) error {
+		if err := os.MkdirAll(backupDir, 0o700); err != nil {
+			return fmt.Errorf("cannot create %s for the backup taken before upgrading: %w", backupDir, err)
+		}
+		file := filepath.Join(backupDir, fmt.Sprintf("pre-upgrade-schema-%d-to-%d-%s.dump", from, to, now().UTC().Format("20060102T150405Z")))
+		if err := DumpDatabase(ctx, conn, file); err != nil {
+			os.Remove(file)
+			return fmt.Errorf("the backup before upgrading failed: %w", err)
+		}
+		fmt.Fprintf(out, "the database has schema version %d, older than this release's %d: backed it up to %s (pg_restore reads it) before upgrading it\n", from, to, file)
+		return nil
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -73,9 +73,23 @@ type DB struct {
 	pool *pgxpool.Pool
 }
 
+// Options are what a caller of OpenWith may add to Open.
+type Options struct {
+	// BeforeMigrate, when set, runs once before the first migration is
+	// applied to a database that already holds an older schema (from, the
+	// highest version applied, to the newest this program knows), while
+	// the migration lock is held so one hub of many runs it; an error
+	// stops the upgrade with nothing applied. The hub takes its
+	// pre-upgrade backup here. A new, empty database needs none.
+	BeforeMigrate func(ctx context.Context, from, to int) error
+}
+
 // Open connects to the database at conn (a postgres:// URL or key=value
 // string, as libpq reads them) and brings its schema up to date.
-func Open(ctx context.Context, conn string) (*DB, error) {
+func Open(ctx context.Context, conn string) (*DB, error) { return OpenWith(ctx, conn, Options{}) }
+
+// OpenWith is Open with opts.
+func OpenWith(ctx context.Context, conn string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(conn)
 	if err != nil {
 		return nil, fmt.Errorf("the database address is not valid: %w", err)
@@ -90,7 +104,7 @@ func Open(ctx context.Context, conn string) (*DB, error) {
 	}
 	ms, err := migrations()
 	if err == nil {
-		err = migrate(ctx, pool, ms)
+		err = migrate(ctx, pool, ms, opts.BeforeMigrate)
 	}
 	if err != nil {
 		pool.Close()
@@ -116,18 +130,19 @@ func (db *DB) Version(ctx context.Context) (int, error) {
 
 // migrate applies ms to the database, each migration in a transaction of
 // its own with its schema_migrations row.
-func migrate(ctx context.Context, pool *pgxpool.Pool, ms []migration) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, ms []migration, before func(ctx context.Context, from, to int) error) error {
 	for {
-		done, err := migrateOne(ctx, pool, ms)
+		done, err := migrateOne(ctx, pool, ms, before)
 		if err != nil || done {
 			return err
 		}
+		before = nil // the backup is of the schema as it was found
 	}
 }
 
 // migrateOne applies the first migration the database lacks; done when it
 // lacks none.
-func migrateOne(ctx context.Context, pool *pgxpool.Pool, ms []migration) (done bool, err error) {
+func migrateOne(ctx context.Context, pool *pgxpool.Pool, ms []migration, before func(ctx context.Context, from, to int) error) (done bool, err error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("cannot update the database schema: %w", err)
@@ -160,7 +175,7 @@ func migrateOne(ctx context.Context, pool *pgxpool.Pool, ms []migration) (done b
 	have := map[int]bool{}
 	for _, v := range applied {
 		if !known[v] {
-			return false, fmt.Errorf("the database has schema version %d, which this program does not know, so a newer release of Sportello wrote it: %w", v, ErrVersion)
+			return false, fmt.Errorf("the database has schema version %d, which this program does not know (it reads versions up to %d), so a newer release of Sportello wrote it: install that release or a later one: %w", v, ms[len(ms)-1].version, ErrVersion)
 		}
 		have[v] = true
 	}
@@ -169,6 +184,11 @@ func migrateOne(ctx context.Context, pool *pgxpool.Pool, ms []migration) (done b
 		return true, tx.Commit(ctx)
 	}
 	m := ms[i]
+	if before != nil && len(applied) > 0 {
+		if err := before(ctx, slices.Max(applied), ms[len(ms)-1].version); err != nil {
+			return false, fmt.Errorf("the database's schema was not upgraded: %w", err)
+		}
+	}
 	if _, err := tx.Exec(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("database migration %04d_%s failed: %w", m.version, m.name, err)
 	}

@@ -117,7 +117,7 @@ func TestMigrationAtomic(t *testing.T) {
 	last := ms[len(ms)-1].version
 	broken := append(ms, migration{version: last + 1, name: "broken",
 		sql: "CREATE TABLE half_done (x int); SELECT no_such_function()"})
-	if err := migrate(ctx, db.pool, broken); err == nil {
+	if err := migrate(ctx, db.pool, broken, nil); err == nil {
 		t.Fatal("a failing migration was reported applied")
 	}
 	if v, err := db.Version(ctx); err != nil || v != last {
@@ -128,7 +128,7 @@ func TestMigrationAtomic(t *testing.T) {
 		t.Errorf("the failed migration's first statement stayed: %d tables, %v", n, err)
 	}
 	// Applying the known ones again changes nothing.
-	if err := migrate(ctx, db.pool, ms); err != nil {
+	if err := migrate(ctx, db.pool, ms, nil); err != nil {
 		t.Errorf("migrate on a current database: %v", err)
 	}
 }

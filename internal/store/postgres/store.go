@@ -40,7 +40,12 @@ var _ store.Store = (*Store)(nil)
 
 // OpenStore opens the database at conn, bringing its schema up to date.
 func OpenStore(ctx context.Context, conn string) (*Store, error) {
-	db, err := Open(ctx, conn)
+	return OpenStoreWith(ctx, conn, Options{})
+}
+
+// OpenStoreWith is OpenStore with opts (OpenWith).
+func OpenStoreWith(ctx context.Context, conn string, opts Options) (*Store, error) {
+	db, err := OpenWith(ctx, conn, opts)
 	if err != nil {
 		return nil, err
 	}
