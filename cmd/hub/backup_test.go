@@ -7,8 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sportello/sportello/internal/store/bolt/registrybolt"
 )
 
 // issueSome seeds a registry in data and issues certificates at the office
@@ -199,5 +204,36 @@ func TestBackupRestorePostgres(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"status":"valid"`) {
 		t.Errorf("/v/%s on the restored hub: %d %s", id, resp.StatusCode, b)
+	}
+}
+
+// hub serve refuses a data directory a newer release wrote (a later file
+// format), in one sentence naming both releases, and changes nothing.
+func TestServeRefusesNewerData(t *testing.T) {
+	data := t.TempDir()
+	if r := hub(t, "seed", "--data", data, "--persons", "10"); r.code != 0 {
+		t.Fatalf("seed: %s", r.stderr)
+	}
+	db, err := bbolt.Open(registryPath(data), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		if err := meta.Put([]byte("version"), []byte(strconv.Itoa(registrybolt.FormatVersion+1))); err != nil {
+			return err
+		}
+		return meta.Put([]byte("release"), []byte("9.0.0"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before := readFile(t, registryPath(data))
+	r := hub(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--insecure-plain-http")
+	if r.code != 1 || !strings.Contains(r.stderr, "written by Sportello 9.0.0; Sportello dev reads format") || !strings.Contains(r.stderr, "refuses to start") {
+		t.Fatalf("serve on newer data: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if string(readFile(t, registryPath(data))) != string(before) {
+		t.Error("the refused start changed the file")
 	}
 }

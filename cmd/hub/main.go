@@ -254,7 +254,7 @@ func (c *cli) withHub(ctx context.Context, dataDir string, mode storeMode, fn fu
 	} else if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the data directory %s: %v", dataDir, unwrapPath(err))
 	}
-	st, err := hubcore.OpenFile(file, mode == readExisting || mode == readIfAny)
+	st, err := hubcore.OpenFileAs(file, mode == readExisting || mode == readIfAny, version)
 	if errors.Is(err, hubcore.ErrLocked) {
 		if _, serr := os.Stat(filepath.Join(dataDir, control.SocketName)); serr == nil {
 			return errForward

@@ -43,8 +43,14 @@ const ServeGCPercent = registrybolt.ServeGCPercent
 // OpenFile opens the hub's bbolt file at path, creating it unless
 // readOnly. A large initial map spares a writer from waiting on open
 // readers while the file grows; it reserves address space, not memory.
-func OpenFile(path string, readOnly bool) (*Storage, error) {
-	st, err := registrybolt.Open(path, registrybolt.Options{ReadOnly: readOnly, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30})
+func OpenFile(path string, readOnly bool) (*Storage, error) { return OpenFileAs(path, readOnly, "") }
+
+// OpenFileAs is OpenFile by the Sportello release named release, which is
+// recorded in the file when it is opened to write, and named with the
+// release that wrote it when the file's format is one this release cannot
+// read (a newer release's: it refuses to start on it).
+func OpenFileAs(path string, readOnly bool, release string) (*Storage, error) {
+	st, err := registrybolt.Open(path, registrybolt.Options{ReadOnly: readOnly, Timeout: 300 * time.Millisecond, InitialMmapSize: 1 << 30, Release: release})
 	if err != nil {
 		return nil, err
 	}

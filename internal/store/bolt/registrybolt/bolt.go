@@ -76,6 +76,7 @@ var (
 		bucketMembers, bucketPEvents, bucketPlaces, bucketMeta}
 
 	keyVersion = []byte("version")
+	keyRelease = []byte("release") // the release that last opened the file to write
 	keyPersons = []byte("persons")
 )
 
@@ -94,6 +95,10 @@ type Options struct {
 	// readers to grow its map, so a hub expecting a large registry, or a
 	// bulk load, avoids those stalls by mapping the expected size at once.
 	InitialMmapSize int
+	// Release is the Sportello release opening the file (cmd/hub's
+	// version), recorded in the file at each writable open so that a
+	// release meeting a format it cannot read names the one that wrote it.
+	Release string
 }
 
 // Store is a registry.Store on a bbolt file. It is safe for concurrent use:
@@ -102,6 +107,7 @@ type Store struct {
 	db       *bbolt.DB
 	path     string
 	readOnly bool
+	release  string // Options.Release
 
 	indexMaps [2]indexMaps // reused by each Update; bbolt runs one at a time
 	// filters of the cf and nis buckets, built by the first Update large
@@ -166,7 +172,7 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, openFailure(path, existed, err)
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, release: opts.Release}
 	err = s.prepare(fresh)
 	if err == nil && !opts.ReadOnly {
 		err = ensureNames(db)
@@ -237,7 +243,7 @@ func (s *Store) prepare(fresh bool) error {
 			return &openError{msg: fmt.Sprintf("the file %s is not a Sportello registry or is damaged (its format version %q is not a number)", s.path, meta.Get(keyVersion)), sentinel: ErrNotRegistry}
 		}
 		if v != FormatVersion {
-			return &openError{msg: fmt.Sprintf("the registry file %s has format version %d; this program reads version %d only, so it was written by a different release of Sportello", s.path, v, FormatVersion), sentinel: ErrVersion}
+			return &openError{msg: s.versionMessage(v, string(meta.Get(keyRelease))), sentinel: ErrVersion}
 		}
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
@@ -246,8 +252,14 @@ func (s *Store) prepare(fresh bool) error {
 		}
 		return nil
 	}
-	if s.readOnly || !fresh {
+	if s.readOnly {
 		return s.db.View(check)
+	}
+	if !fresh {
+		if err := s.db.View(check); err != nil {
+			return err
+		}
+		return s.recordRelease()
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if prepareHook != nil {
@@ -268,8 +280,61 @@ func (s *Store) prepare(fresh bool) error {
 				return fmt.Errorf("cannot initialise the registry file %s: %w", s.path, err)
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(strconv.Itoa(FormatVersion)))
+		if err := tx.Bucket(bucketMeta).Put(keyVersion, []byte(strconv.Itoa(FormatVersion))); err != nil {
+			return err
+		}
+		return putRelease(tx, s.release)
 	})
+}
+
+// versionMessage is the sentence for a file of format v, last written by
+// release written ("" for a file from before releases were recorded).
+func (s *Store) versionMessage(v int, written string) string {
+	by, this := "a release of Sportello that did not record its version", "this release"
+	if written != "" {
+		by = "Sportello " + written
+	}
+	if s.release != "" {
+		this = "Sportello " + s.release
+	}
+	if v > FormatVersion {
+		return fmt.Sprintf("the registry file %s has format version %d, written by %s; %s reads format %d and older, so it refuses to start on it: run %s or a later one (or restore a backup taken before the upgrade)", s.path, v, by, this, FormatVersion, by)
+	}
+	return fmt.Sprintf("the registry file %s has format version %d, written by %s; %s reads format %d only and has no upgrade from format %d", s.path, v, by, this, FormatVersion, v)
+}
+
+// recordRelease notes the release opening an existing file to write, when
+// it is not the one already recorded.
+func (s *Store) recordRelease() error {
+	if s.release == "" {
+		return nil
+	}
+	var same bool
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		same = string(tx.Bucket(bucketMeta).Get(keyRelease)) == s.release
+		return nil
+	}); err != nil || same {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error { return putRelease(tx, s.release) })
+}
+
+func putRelease(tx *bbolt.Tx, release string) error {
+	if release == "" {
+		return nil
+	}
+	return tx.Bucket(bucketMeta).Put(keyRelease, []byte(release))
+}
+
+// Release is the release that last opened the file to write; empty when
+// none recorded it.
+func (s *Store) Release() (string, error) {
+	var r string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		r = string(tx.Bucket(bucketMeta).Get(keyRelease))
+		return nil
+	})
+	return r, err
 }
 
 // Path returns the file the store was opened on.
