@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/hubclient"
 	"github.com/sportello/sportello/internal/seal"
 )
 
@@ -144,5 +145,39 @@ func TestKeysRotate(t *testing.T) {
 	h.stop(t)
 	if r := hub(t, "keys", "list", "--data", data); !regexp.MustCompile(`(?m)^retired token  ` + regexp.QuoteMeta(before.KeyID) + `, retired \S+, no longer published$`).MatchString(r.stdout) {
 		t.Errorf("keys list:\n%s%s", r.stdout, r.stderr)
+	}
+}
+
+// TestKioskAcrossResponseKeyRotation: a kiosk enrolled with a serving hub
+// keeps talking after hub keys rotate response and the restart that puts
+// the new key in use, taking the key from the hand-over.
+func TestKioskAcrossResponseKeyRotation(t *testing.T) {
+	data, addr := t.TempDir(), freeAddr(t)
+	h := startHub(t, data, addr)
+	p, err := (&hubclient.Client{HTTP: h.Client(t)}).Enrol(t.Context(), h.URL, h.Code, "Cassa")
+	if err != nil {
+		t.Fatalf("enrol: %v", err)
+	}
+	pinned := p.HubKeyID
+	var kept []string
+	c := &hubclient.Client{Profile: p, HTTP: h.Client(t), OnHubKey: func(p *hubclient.Profile) { kept = append(kept, p.HubKeyID) }}
+	if _, err := c.Self(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r := hub(t, "keys", "rotate", "--data", data, "response")
+	if r.code != 0 || !strings.Contains(r.stdout, "response key "+pinned+" → ") {
+		t.Fatalf("keys rotate response while serving: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := c.Self(t.Context()); err != nil || len(kept) != 0 {
+		t.Fatalf("before the restart the hub still signs with the old key: %v (new keys %v)", err, kept)
+	}
+	h.stop(t)
+	h = startHub(t, data, addr)
+	c.HTTP = h.Client(t)
+	if self, err := c.Self(t.Context()); err != nil || self.KeyID != p.KeyID {
+		t.Fatalf("after the restart: %+v %v", self, err)
+	}
+	if p.HubKeyID == pinned || len(kept) != 1 || kept[0] != p.HubKeyID {
+		t.Fatalf("the kiosk pins %s (was %s), kept %v", p.HubKeyID, pinned, kept)
 	}
 }
