@@ -20,15 +20,21 @@ func adviseDamage(err error) error { return cmdline.AdviseDamage(err, "hub check
 // file; inside hub serve it is the serving hub's, which stops.
 func (c *cli) guard(args []string, fn func() error) error {
 	var file string
+	// What hub.conf or the environment says when the command line does
+	// not (the flags are not parsed yet).
+	name := ""
+	if cmd, _ := cmdline.Lookup(commands, args); cmd != nil {
+		name = cmd.Name
+	}
 	switch {
-	case c.store != nil && c.store.file == "", c.store == nil && cmdline.FlagValue(args, "db", os.Getenv(dbEnv)) != "":
+	case c.store != nil && c.store.file == "", c.store == nil && cmdline.FlagValue(args, "db", cmdline.Setting(name, "db", os.Getenv(dbEnv))) != "":
 		// The records are in PostgreSQL: no bbolt file to be damaged, and
 		// a failure is not a damaged file's.
 		return fn()
 	case c.store != nil:
 		file = c.store.file
 	default:
-		file = registryPath(c.path(cmdline.FlagValue(args, "data", defaultDataDir())))
+		file = registryPath(c.path(cmdline.FlagValue(args, "data", cmdline.Setting(name, "data", defaultDataDir()))))
 	}
 	err := hubcore.Guard(file, fn)
 	if c.damaged != nil {

@@ -169,3 +169,33 @@ func (d *Defaults) getenv(name string) string {
 	}
 	return d.Getenv(name)
 }
+
+// Setting is the value the program's Defaults give flag name of command
+// ("serve") when the command line does not: $PREFIX_NAME, else the
+// file's line for it, the command's section first; def when neither
+// has one. It is FlagValue's default for what must be known before the
+// command parses its flags (which file a command will open).
+func Setting(command, name, def string) string {
+	d := defaults.Load()
+	if d == nil {
+		return def
+	}
+	if v := d.getenv(d.Prefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+		return v
+	}
+	if d.File == nil {
+		return def
+	}
+	for _, section := range []string{command, ""} {
+		v, found := "", false
+		for _, e := range d.File.entries {
+			if e.section == section && e.name == name {
+				v, found = e.value, true // the last line counts, as Set would leave it
+			}
+		}
+		if found {
+			return v
+		}
+	}
+	return def
+}

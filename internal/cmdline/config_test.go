@@ -165,3 +165,22 @@ func TestReadConfig(t *testing.T) {
 		t.Errorf("got %+v, %v", c, err)
 	}
 }
+
+func TestSetting(t *testing.T) {
+	SetDefaults(nil)
+	if got := Setting("serve", "data", "d"); got != "d" {
+		t.Errorf("no defaults: %q", got)
+	}
+	withDefaults(t, map[string]string{"SPORTELLO_DB": "postgres:///x"}, settings)
+	for _, tt := range []struct{ command, name, want string }{
+		{"serve", "addr", "0.0.0.0:8443"},
+		{"loadtest", "addr", "0.0.0.0:1"},
+		{"person list", "data", "/var/lib/sportello"},
+		{"serve", "db", "postgres:///x"},
+		{"serve", "pdf-dir", "default"},
+	} {
+		if got := Setting(tt.command, tt.name, "default"); got != tt.want {
+			t.Errorf("Setting(%q, %q) = %q, want %q", tt.command, tt.name, got, tt.want)
+		}
+	}
+}
