@@ -65,7 +65,7 @@ build: check-go ## Build bin/hub (static, CGO_ENABLED=0).
 
 .PHONY: test
 test: check-go deps ## Install test dependencies and run the whole suite.
-	@unformatted=$$(gofmt -l cmd internal printer assets); [ -z "$$unformatted" ] || { echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; }
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); [ -z "$$unformatted" ] || { echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; }
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/hub
 	$(GO) test -count=1 -timeout 45m ./...
