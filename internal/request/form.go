@@ -418,9 +418,24 @@ func (c *checker) residence(f *ResidenceForm) error {
 		p, err := c.env.Registry.PersonByCF(code)
 		switch {
 		case errors.Is(err, registry.ErrNotFound):
-			continue // a newcomer: the registry knows them on acceptance
+			p = nil
 		case err != nil:
 			return err
+		}
+		// The declarant declares for themself, their household and the
+		// minors in their care; every other adult moving makes their own
+		// declaration (DPR 223/1989 art. 6 and 13), which staff take at
+		// the office with each one's signature. At a counter or a kiosk
+		// an adult outside the household is refused whether the registry
+		// knows them or not (no oracle), so no one's procedure is opened
+		// by a stranger's filing.
+		inHousehold := p != nil && certificate.CheckHousehold(certificate.Request{Requester: c.env.Requester, Channel: c.env.Channel}, p) == nil
+		if born, berr := registry.ParseDate(m.BirthDate); c.env.Channel != certificate.Office && code != strings.ToUpper(c.env.Requester.CF) &&
+			!inHousehold && (berr != nil || born.AgeAt(c.env.Today) >= 18) {
+			return refuse(ReasonNotCovered, "%s è maggiorenne e non fa parte della sua famiglia anagrafica: deve rendere la propria dichiarazione, di persona o all'ufficio anagrafe.", code)
+		}
+		if p == nil {
+			continue // a newcomer: the registry knows them on acceptance
 		}
 		// Someone the registry knows outside the requester's household:
 		// at a counter or a kiosk one sentence for whatever stops them

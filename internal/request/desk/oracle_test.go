@@ -4,6 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/registry"
+	"github.com/sportello/sportello/internal/store"
 
 	"github.com/sportello/sportello/internal/codicefiscale"
 	"github.com/sportello/sportello/internal/request"
@@ -80,10 +84,62 @@ func TestResidenceNoOracleOnStrangers(t *testing.T) {
 	if err == nil {
 		t.Fatal("a declaration of residence naming a stranger was filed")
 	}
-	if reason(err) != request.ReasonContradictory {
-		t.Fatalf("refused before the persons were looked up: %v", err)
+	if reason(err) != request.ReasonNotCovered {
+		t.Fatalf("a stranger named in a declaration: %v, want %s", err, request.ReasonNotCovered)
 	}
-	if msg := err.Error(); strings.Contains(msg, "residente") || strings.Contains(msg, "deceduta") || strings.Contains(msg, "aperta") {
+	if msg := err.Error(); strings.Contains(msg, "risulta") || strings.Contains(msg, "deceduta") || strings.Contains(msg, "aperta") {
 		t.Errorf("the refusal tells the requester about %s: %q", stranger, msg)
+	}
+}
+
+// TestResidenceCoversOnlyWhomItMay: at a counter a declaration of
+// residence covers the declarant, their household and minors; an adult
+// outside the household — one the registry knows living in another
+// comune, whose procedure the filing would open, or one it does not
+// know — is refused with the same reason and sentence, so no one's
+// procedure is opened by another's filing and the refusal tells nothing of
+// the registry. A minor newcomer is not refused for that.
+func TestResidenceCoversOnlyWhomItMay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.adult()
+	born := time.Date(1980, 2, 3, 0, 0, 0, 0, time.UTC)
+	away, _ := codicefiscale.Encode(codicefiscale.Subject{Surname: "Lontani", Name: "Carla", Sex: 'F', Birth: born, Place: "H501"})
+	err := store.RegistryOf(f.desk.Stores).Update(ctx, func(w registry.Writer) error {
+		q := &registry.Person{CF: away, Surname: "LONTANI", GivenNames: "CARLA", Sex: registry.Female, BirthDate: registry.DateOf(born), BirthPlace: "H501",
+			Citizenships: []string{registry.Italy}, CivilStatus: registry.Single,
+			Residences: []registry.Residence{{Address: registry.Address{Street: "VIA APPIA", Number: "1", Comune: "H501"}, From: registry.DateOf(born)}}}
+		return w.PutPerson(q)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, _ := codicefiscale.Encode(codicefiscale.Subject{Surname: "Nuovi", Name: "Marco", Sex: 'M', Birth: born, Place: "H501"})
+	kid := born.AddDate(36, 0, 0)
+	minor, _ := codicefiscale.Encode(codicefiscale.Subject{Surname: "Nuovi", Name: "Ugo", Sex: 'M', Birth: kid, Place: "H501"})
+	mover := func(cf, surname, name, sex string, b time.Time) request.Mover {
+		return request.Mover{CF: cf, Surname: surname, GivenNames: name, Sex: sex, BirthDate: b.Format("2006-01-02"), BirthPlace: "H501", Citizenship: registry.Italy}
+	}
+	file := func(m request.Mover) error {
+		fl := f.counter(p.CF)
+		fl.Kind = request.ResidenceChange
+		fl.Form = request.Form{Residence: &request.ResidenceForm{Origin: request.FromComune, OriginPlace: "H501",
+			Persons: []request.Mover{m, {CF: p.CF}}, NewAddress: request.NewAddress{Street: synth.DefaultCity().Streets[0].Name, Number: "1"}, Statement: true}}
+		_, _, err := f.desk.File(ctx, fl)
+		return err
+	}
+	errAway := file(mover(away, "Lontani", "Carla", "F", born))
+	errUnknown := file(mover(unknown, "Nuovi", "Marco", "M", born))
+	if reason(errAway) != request.ReasonNotCovered || reason(errUnknown) != request.ReasonNotCovered {
+		t.Fatalf("an adult outside the household: known elsewhere %v, unknown %v; want %s for both", errAway, errUnknown, request.ReasonNotCovered)
+	}
+	if a, u := strings.ReplaceAll(errAway.Error(), away, "X"), strings.ReplaceAll(errUnknown.Error(), unknown, "X"); a != u {
+		t.Errorf("the refusals differ, telling who the registry knows:\n%s\n%s", a, u)
+	}
+	if q := f.person(away); !q.ProcedureOpen.IsZero() {
+		t.Errorf("the procedure of %s was opened by another's filing", away)
+	}
+	if err := file(mover(minor, "Nuovi", "Ugo", "M", kid)); reason(err) == request.ReasonNotCovered {
+		t.Errorf("a minor moving with the declarant: %v", err)
 	}
 }
