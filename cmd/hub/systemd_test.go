@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -145,4 +147,40 @@ func TestSettingsPrecedence(t *testing.T) {
 	if got.code != 0 || got.stdout != want.stdout {
 		t.Errorf("from hub.conf, environment and flags: exit %d %q %q; want %q", got.code, got.stdout, got.stderr, want.stdout)
 	}
+}
+
+// TestPackagedSettings: the hub.conf the Debian package installs names
+// only flags hub serve has, with values it takes: hub serve starts on it
+// (HTTPS with a certificate of its own), with the data directory and the
+// address moved by the environment and the command line as a test needs.
+func TestPackagedSettings(t *testing.T) {
+	conf, err := filepath.Abs("../../packaging/hub/hub.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// No journal socket on every test machine: --audit-journal "" turns
+	// the file's copy to the journal off.
+	cmd := exec.CommandContext(ctx, hubBin, "serve", "--addr", "127.0.0.1:0", "--audit-journal", "")
+	cmd.Env = append(os.Environ(), "SPORTELLO_CONFIG="+conf, "SPORTELLO_DATA="+filepath.Join(t.TempDir(), "state"))
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "hub listening on https://127.0.0.1:") {
+			go io.Copy(io.Discard, stdout)
+			return
+		}
+	}
+	cmd.Wait()
+	t.Fatalf("hub serve did not start on the packaged hub.conf:\n%s", logs.String())
 }
