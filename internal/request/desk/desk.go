@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sportello/sportello/internal/audit"
@@ -51,7 +50,6 @@ type Desk struct {
 	Rand   io.Reader // request ids; nil is crypto/rand
 	Log    *slog.Logger
 
-	keys sync.Map // idempotency key → *sync.Mutex, one filing of a key at a time in this process
 }
 
 // Filing is one request as a kiosk, a counter or the office sends it.
@@ -111,11 +109,6 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 	}
 	if !f.Kind.Valid() {
 		return rec, false, request.Refuse(request.ReasonKindUnknown, "Il tipo di pratica %q non esiste.", f.Kind)
-	}
-	if f.IdempotencyKey != "" {
-		mu, _ := d.keys.LoadOrStore(f.IdempotencyKey, &sync.Mutex{})
-		mu.(*sync.Mutex).Lock()
-		defer mu.(*sync.Mutex).Unlock()
 	}
 	atts, err := request.CheckAttachments(f.Kind, f.Files)
 	if err != nil {
@@ -249,6 +242,11 @@ func (d *Desk) File(ctx context.Context, f Filing) (rec request.Request, replaye
 	if err != nil {
 		if _, aerr := numbers.Abandon(ctx, n, d.now(), protocol.ReasonFailed+" (pratica "+id+")", id); aerr != nil {
 			err = fmt.Errorf("%w; %w", err, aerr)
+		} else if errors.Is(err, request.ErrExists) && f.IdempotencyKey != "" {
+			// The same key filed at the same moment (a retry racing the
+			// first try, here or on another hub): the store's unique key
+			// let one through; this one answers with it.
+			return d.replay(ctx, f.IdempotencyKey, hash)
 		}
 		return request.Request{}, false, err
 	}
@@ -411,4 +409,19 @@ func (d *Desk) recordDelegated(tx store.Tx, rec request.Request, g delegation.De
 	_, err := reminder.Enqueue(tx, reminder.DelegationActed{DelegatorCF: g.DelegatorCF, DelegationID: g.ID, ActID: rec.ID, DelegateName: name,
 		What: "pratica " + rec.Kind.Title() + " (protocollo " + rec.Protocol + ")", At: at, Place: f.OperatorID}.Reminder(), at)
 	return err
+}
+
+// replay answers a filing whose idempotency key another filing stored
+// first: that request when it filed the same (replayed), a conflict when
+// the key was used for another filing.
+func (d *Desk) replay(ctx context.Context, key, hash string) (request.Request, bool, error) {
+	var prev request.Request
+	err := d.Stores.View(ctx, func(tx store.Tx) (err error) { prev, err = tx.Requests().ByKey(key); return err })
+	switch {
+	case err != nil:
+		return request.Request{}, false, err
+	case prev.SHA256 != hash:
+		return request.Request{}, false, fault.New(fault.Conflict, hubfault.ReasonIdempotencyConflict, "La chiave di idempotenza è già stata usata per un'altra pratica.")
+	}
+	return prev, true, nil
 }

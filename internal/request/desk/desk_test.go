@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -308,5 +309,44 @@ func TestAskAnswerRefuse(t *testing.T) {
 	})
 	if len(ids) != 4 {
 		t.Errorf("notices %v, want 4", ids)
+	}
+}
+
+// TestSameKeyAtOnceFilesOnce: filings retried with one idempotency key at
+// the same moment file one request; every caller gets it, and the desk
+// keeps no per-key state that grows with every key ever used.
+func TestSameKeyAtOnceFilesOnce(t *testing.T) {
+	f := newFixture(t)
+	p := f.adult()
+	fl := f.counter(p.CF)
+	fl.Kind = request.Historical
+	fl.Form = request.Form{Historical: &request.HistoricalForm{SubjectCF: p.CF, What: "residenza", Purpose: "pratica di successione"}}
+	fl.IdempotencyKey = "op-1/same"
+	const n = 8
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec, _, err := f.desk.File(context.Background(), fl)
+			ids[i], errs[i] = rec.ID, err
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("filing %d: %s (%v); want %s", i, ids[i], errs[i], ids[0])
+		}
+	}
+	rs, err := f.desk.Queue(context.Background(), request.Historical)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("%d requests filed (%v), want 1", len(rs), err)
+	}
+	// Another filing under the key is a conflict, not a replay.
+	fl.Form.Historical.Purpose = "altro"
+	if _, _, err := f.desk.File(context.Background(), fl); err == nil {
+		t.Error("a different filing under a used key was accepted")
 	}
 }
