@@ -49,7 +49,6 @@ type Desk struct {
 	Now    func() time.Time
 	Rand   io.Reader // request ids; nil is crypto/rand
 	Log    *slog.Logger
-
 }
 
 // Filing is one request as a kiosk, a counter or the office sends it.
