@@ -729,6 +729,7 @@ func walkScreens(ctx context.Context, flow *kiosk.Flow, u *ui.UI, w fyne.Window,
 		})
 		add("selfservice-choose", func() error { return flow.EnterPIN(ctx, virtual.DemoPIN) })
 		add("selfservice-dossier", func() error { return flow.ShowDossier(ctx) })
+		add("selfservice-delegations", func() error { return flow.ShowDelegations(ctx) })
 		add("selfservice-review", func() error {
 			if err := flow.CloseRecords(); err != nil {
 				return err

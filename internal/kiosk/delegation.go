@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/delegation"
 )
 
 // Steps of the citizen's own records (issue 17): their delegations, given
-// and received, and their dossier. StepDelegations is spoken (Spoken) but
-// not yet in Steps, the screens the UI's accessibility tests walk: its
-// Fyne screen is still to be written.
+// and received, and their dossier.
 const (
 	StepDelegations Step = "delegations"
 	StepDossier     Step = "dossier"
@@ -63,13 +63,21 @@ func clientErrOrNil(err error) error {
 	return clientErr(err)
 }
 
+// DelegableCertificates are the certificate types the delegation screen
+// offers, and DelegableRequests the request kinds: those the hub accepts
+// in a delegation's scope (a DAT or a convivenza is declared in person).
+func DelegableCertificates() []certificate.Type { return certificate.Types() }
+
+// DelegableRequests: see DelegableCertificates.
+func DelegableRequests() []string { return delegation.DelegableRequests() }
+
 // Delegation is what the citizen chooses on the delegation screen.
 type Delegation struct {
 	DelegateCF   string
 	Certificates []string
 	Requests     []string
 	Appointments bool
-	Until        string // YYYY-MM-DD
+	Until        string // as typed: 28/02/2027, or 2027-02-28
 }
 
 // records returns the hub of the citizen's records and their evidence, or
@@ -107,7 +115,7 @@ func recordsProblem(what string, err error) *Problem {
 // revoke them: at the self-service kiosk after CIE and PIN, at a counter
 // after the clerk identified them.
 func (f *Flow) ShowDelegations(ctx context.Context) error {
-	done, err := f.begin(StepChoose, StepDelegations)
+	done, err := f.begin(StepChoose, StepDossier, StepDelegations)
 	if err != nil {
 		return err
 	}
@@ -147,6 +155,11 @@ func (f *Flow) GiveDelegation(ctx context.Context, d Delegation) error {
 		return f.fail(p)
 	}
 	defer wipeEvidence(ev)
+	// The date as the citizen types it (28/02/2027); the hub speaks ISO.
+	until, err := ParseDay(d.Until)
+	if err != nil {
+		return f.fail(problem("delegations_until_invalid", err.Error(), err))
+	}
 	key, err := newKey(f.deps.Rand)
 	if err != nil {
 		return f.fail(problem("delegations_unavailable", err.Error(), err))
@@ -154,7 +167,7 @@ func (f *Flow) GiveDelegation(ctx context.Context, d Delegation) error {
 	hctx, cancel := f.ctx(ctx)
 	defer cancel()
 	_, err = h.GiveDelegation(hctx, api.DelegationRequest{Requester: *ev, Channel: channel, DelegateCF: strings.ToUpper(strings.TrimSpace(d.DelegateCF)),
-		Scope: api.DelegationScope{Certificates: d.Certificates, Requests: d.Requests, Appointments: d.Appointments}, Until: d.Until}, key)
+		Scope: api.DelegationScope{Certificates: d.Certificates, Requests: d.Requests, Appointments: d.Appointments}, Until: until.String()}, key)
 	f.noteHub(err)
 	if err != nil {
 		return f.fail(recordsProblem("delegations", err))
@@ -256,4 +269,15 @@ func (f *Flow) CloseRecords() error {
 	defer done()
 	f.update(func(v *View) { v.Step, v.Delegations, v.Dossier = StepChoose, nil, nil })
 	return nil
+}
+
+// DelegationActive is the state of a delegation that may be used and
+// revoked (api.Delegation.State).
+const DelegationActive = "attiva"
+
+func nameOrCF(name, cf string) string {
+	if name != "" {
+		return name
+	}
+	return cf
 }

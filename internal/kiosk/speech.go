@@ -18,7 +18,7 @@ import (
 // them; the accessibility tests walk it so a screen added later without a
 // spoken text is noticed (its step must be added here).
 var Steps = []Step{StepStart, StepLogin, StepIdentify, StepPIN, StepChoose, StepReview, StepWorking, StepDone,
-	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect, StepDossier}
+	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect, StepDossier, StepDelegations}
 
 // Speech is what speech mode says of a screen. EN 301 549 V3.2.1 clause
 // 5.1.3.1 asks a kiosk closed to screen readers to give every piece of
@@ -406,17 +406,26 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 		}{{"delegations_given", l.Given}, {"delegations_received", l.Received}} {
 			line(t(side.key, len(side.ds)))
 			for _, d := range side.ds {
-				who := d.DelegateName
+				who := nameOrCF(d.DelegateName, d.DelegateCF)
 				if side.key == "delegations_received" {
-					who = d.DelegatorName
-				}
-				if who == "" {
-					who = d.DelegateCF
+					who = nameOrCF(d.DelegatorName, d.DelegatorCF)
 				}
 				line(t("delegations_line", who, SayDate(d.Until, v.Lang), d.State, len(d.Uses)))
 			}
 		}
-		choice(t("delegations_give"), t("delegations_revoke"), t("back_button"))
+		for _, d := range l.Given {
+			if d.State == DelegationActive {
+				choice(t("delegations_revoke_one", nameOrCF(d.DelegateName, d.DelegateCF)))
+			}
+		}
+		line(t("delegations_give"))
+		for _, ty := range DelegableCertificates() {
+			choice(t("type_" + string(ty)))
+		}
+		for _, k := range DelegableRequests() {
+			choice(t("request_kind_" + k))
+		}
+		choice(t("delegations_scope_appointments"), t("delegations_give_button"), t("back_button"))
 	case StepDossier:
 		d := v.Dossier
 		if d == nil {
@@ -428,6 +437,7 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			line(t("dossier_document", doc.Number, SayDate(doc.Expires, v.Lang)))
 		}
 		line(t("dossier_counts", len(d.Certificates), len(d.Requests), len(d.Appointments), len(d.DelegationsGiven), len(d.DelegationsReceived), d.AccessTotal))
+		choice(t("delegations_button"))
 		if v.Mode == Operator {
 			choice(t("dossier_print"))
 		}

@@ -279,6 +279,16 @@ var screens = []struct {
 		f.TapCard(context.Background())
 		return f.ShowDossier(context.Background())
 	}, kiosk.StepDossier},
+	{"delegations", kiosk.SelfService, nil, func(f *kiosk.Flow) error {
+		pinned(f)
+		return f.ShowDelegations(context.Background())
+	}, kiosk.StepDelegations},
+	{"delegations_counter", kiosk.Operator, nil, func(f *kiosk.Flow) error {
+		loggedIn(f)
+		f.TapCard(context.Background())
+		f.ShowDossier(context.Background())
+		return f.ShowDelegations(context.Background())
+	}, kiosk.StepDelegations},
 }
 
 func pinned(f *kiosk.Flow) error {

@@ -173,7 +173,7 @@ func (u *UI) dossierScreen(v kiosk.View) fyne.CanvasObject {
 
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.CloseRecords() })
 	u.busy(v, back)
-	bottom := []fyne.CanvasObject{back, layout.NewSpacer()}
+	bottom := []fyne.CanvasObject{back, layout.NewSpacer(), u.delegationsButton(v)}
 	if v.Mode == kiosk.Operator {
 		// At a counter the clerk prints it at the citizen's request; a
 		// self-service kiosk prints nothing a passer-by could pick up.
@@ -188,16 +188,26 @@ func (u *UI) dossierScreen(v kiosk.View) fyne.CanvasObject {
 // scope says in a few words what a delegation lets the delegate do.
 func (u *UI) scope(v kiosk.View, s api.DelegationScope) string {
 	var parts []string
-	if n := len(s.Certificates); n > 0 {
-		parts = append(parts, u.t(v, "dossier_scope_certificates", n))
+	names := func(prefix string, codes []string) string {
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = c
+			if u.cat.Has(v.Lang, prefix+c) {
+				out[i] = strings.ToLower(u.t(v, prefix+c))
+			}
+		}
+		return strings.Join(out, ", ")
 	}
-	if n := len(s.Requests); n > 0 {
-		parts = append(parts, u.t(v, "dossier_scope_requests", n))
+	if len(s.Certificates) > 0 {
+		parts = append(parts, u.t(v, "dossier_scope_certificates", names("type_", s.Certificates)))
+	}
+	if len(s.Requests) > 0 {
+		parts = append(parts, u.t(v, "dossier_scope_requests", names("request_kind_", s.Requests)))
 	}
 	if s.Appointments {
 		parts = append(parts, u.t(v, "dossier_scope_appointments"))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 func nameOr(name, cf string) string {

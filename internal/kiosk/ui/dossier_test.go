@@ -15,6 +15,7 @@ import (
 // The screens' hub keeps the citizen's records: one delegation given and
 // one received, and a dossier with something in every section.
 func (h *hub) GiveDelegation(_ context.Context, req api.DelegationRequest, _ string) (*api.Delegation, error) {
+	h.gave = append(h.gave, req)
 	return &api.Delegation{ID: "dl-2", DelegatorCF: "RSSMRA50B17A558W", DelegateCF: req.DelegateCF, Scope: req.Scope, Until: req.Until, State: "attiva"}, nil
 }
 
@@ -23,6 +24,7 @@ func (h *hub) Delegations(context.Context, api.DelegationsRequest) (*api.Delegat
 }
 
 func (h *hub) RevokeDelegation(_ context.Context, id string, _ api.DelegationsRequest) (*api.Delegation, error) {
+	h.revoked = append(h.revoked, id)
 	return &api.Delegation{ID: id, State: "revocata"}, nil
 }
 
@@ -150,7 +152,7 @@ func TestDossierByTaps(t *testing.T) {
 			}
 			for _, s := range []string{"ROSSI MARIO", "MORETTI MARIA · moglie · 16/12/1983", "CA12345AB · scade il 17/02/2027 · in scadenza",
 				"Certificato di residenza · protocollo 2026/0001201", "riguarda MORETTI MARIA", "Cambio di indirizzo nel Comune",
-				"in attesa di integrazione", "AP-7K2M", "A BIANCHI LUCA per certificati (2 tipi), appuntamenti, fino al 31/03/2027",
+				"in attesa di integrazione", "AP-7K2M", "A BIANCHI LUCA per certificati (residenza, stato di famiglia); appuntamenti, fino al 31/03/2027",
 				"Da VERDI GIUSEPPE", "Luca Verdi", "Altre 5 registrazioni"} {
 				if !showsText(u.Content(), s) {
 					t.Errorf("the dossier does not show %q", s)

@@ -47,6 +47,7 @@ type UI struct {
 	exCode    int
 	withMarca bool            // the bollo is paid with a contrassegno applied at the counter
 	use       certificate.Use // the destination of use chosen
+	deleg     *delegState     // the delegations screen's form (delegations.go)
 	lastStep  kiosk.Step
 	ctx       context.Context
 
@@ -237,6 +238,8 @@ func (u *UI) enter(v kiosk.View) {
 		u.types = map[certificate.Type]bool{}
 		u.exempt, u.exCode, u.subject = false, 0, ""
 		u.withMarca, u.use = false, certificate.UseOrdinary
+	case kiosk.StepDelegations:
+		u.deleg = nil
 	case kiosk.StepChoose:
 		if u.subject == "" && v.Person != nil {
 			u.subject = v.Person.CF
@@ -524,6 +527,8 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.tillScreen(v)
 	case kiosk.StepDossier:
 		body = u.dossierScreen(v)
+	case kiosk.StepDelegations:
+		body = u.delegationsScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}

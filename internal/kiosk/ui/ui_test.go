@@ -30,7 +30,11 @@ var update = flag.Bool("update", false, "rewrite the golden screens in testdata/
 
 var now = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 
-type hub struct{ offline bool }
+type hub struct {
+	offline bool
+	gave    []api.DelegationRequest // delegations given (delegations_test.go)
+	revoked []string
+}
 
 func (h *hub) LookupPerson(context.Context, kiosk.PersonQuery) (*kiosk.Person, error) {
 	return &kiosk.Person{CF: "RSSMRA50B17A558W", Surname: "ROSSI", GivenNames: "MARIO", BirthDate: "1950-02-17",
