@@ -1,7 +1,6 @@
 package hubapi
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -12,6 +11,10 @@ import (
 	"github.com/sportello/sportello/internal/store"
 )
 
+// reminderPurpose is what the audit log says of a citizen's read or
+// change of their reminder choices.
+const reminderPurpose = "consultazione e modifica delle preferenze dei promemoria da parte dell'interessato"
+
 func (s *Server) reminderRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/reminder-preferences", s.signed(s.limited(limitAccessLog, http.HandlerFunc(s.reminderPreferences))))
 }
@@ -20,22 +23,9 @@ func (s *Server) reminderRoutes(mux *http.ServeMux) {
 // channel per kind of reminder; only the citizen, identified as for their
 // access log, reads or changes them.
 func (s *Server) reminderPreferences(w http.ResponseWriter, r *http.Request) {
-	keyID, err := signedKey(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	var req api.ReminderPreferencesRequest
 	if err := decodeBody(r, maxRequestBody, &req, "the request body is not the expected JSON {requester, channel, set}"); err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if req.Channel, err = requestChannel(req.Channel, api.ChannelSelfService); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if req.Requester.Method == "" {
-		s.fail(w, r, fault.New(fault.Malformed, api.ReasonRequesterEvidenceRequired, "reminder preferences are shown and changed only by the person they belong to: send their CIE tap (or, at a counter, their document)"))
 		return
 	}
 	for _, c := range req.Set {
@@ -45,29 +35,19 @@ func (s *Server) reminderPreferences(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.IdentifyRequester == nil || s.Stores == nil {
-		s.fail(w, r, errors.New("no verifier of requester evidence or no hub store is configured, so no reminder preferences can be shown"))
+	// One identification for every citizen's own records (delegations.go):
+	// a failed one is in the audit log here too.
+	c, ok := s.identifyCitizen(w, r, req.Requester, req.Channel, reminderPurpose, "preferenze dei promemoria")
+	if !ok {
 		return
 	}
-	who, err := s.IdentifyRequester(r, req.Requester, req.Channel == api.ChannelSelfService)
-	if err != nil {
-		if errors.Is(err, ErrIdentification) {
-			s.Log.Info("reminder preferences refused: identification failed", "key_id", keyID, "cause", err)
-			err = identificationFailed
-		}
-		s.fail(w, r, err)
-		return
-	}
-	if _, err := s.counterClerk(r, req.Channel); err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	who, keyID := c.who, c.actor.ID
 	var p reminder.Preferences
 	run := s.Stores.View
 	if len(req.Set) > 0 {
 		run = s.Stores.Update
 	}
-	err = run(r.Context(), func(tx store.Tx) error {
+	err := run(r.Context(), func(tx store.Tx) error {
 		for _, c := range req.Set {
 			if err := tx.Reminders().SetPreference(who.CF, reminder.Kind(c.Kind), reminder.Choice(c.Choice), "citizen:"+keyID, s.Now()); err != nil {
 				return err

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/httpsig"
 	"github.com/sportello/sportello/internal/issuance/issuancetest"
 	"github.com/sportello/sportello/internal/registry"
@@ -93,6 +95,19 @@ func TestReminderPreferences(t *testing.T) {
 	status, _, pr = post(api.ReminderPreferencesRequest{Requester: api.RequesterEvidence{Method: api.EvidenceCIE, NIS: cie.NIS}, Set: []api.ReminderChoice{{Kind: "request-status", Choice: "none"}}})
 	if status != http.StatusForbidden || pr.Reason != api.ReasonIdentificationFailed {
 		t.Errorf("without the PIN: %d %+v", status, pr)
+	}
+	// The failed identification is in the audit log, as for every
+	// citizen's own records.
+	es, err := store.AuditLog{S: d.Service.Stores}.Search(audit.Query{Subject: "NIS " + cie.NIS}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := false
+	for _, e := range es {
+		audited = audited || strings.Contains(e.Purpose, "identificazione non riuscita") && e.Data == "preferenze dei promemoria"
+	}
+	if !audited {
+		t.Errorf("the failed identification is not in the audit log: %+v", es)
 	}
 	var stored reminder.Preferences
 	d.Service.Stores.View(context.Background(), func(tx store.Tx) (err error) {
