@@ -176,7 +176,11 @@ func (c *cli) keysList(ctx context.Context, args []string) error {
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
-	k, err := seal.LoadOrCreate(keysDir(c.path(*data)), c.now)
+	dir := keysDir(c.path(*data))
+	if _, err := os.Stat(dir); err != nil { // listing must not make keys
+		return fmt.Errorf("there are no hub keys in %s", dir)
+	}
+	k, err := seal.LoadOrCreate(dir, c.now)
 	if err != nil {
 		return err
 	}

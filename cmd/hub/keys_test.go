@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -44,6 +45,12 @@ func TestKeysRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if r := hub(t, "keys", "list", "--data", filepath.Join(dir, "none")); r.code != 1 {
+		t.Errorf("keys list of a directory without keys: exit %d %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none")); err == nil {
+		t.Error("keys list made a key directory")
+	}
 	if r := hub(t, "keys", "rotate", "--data", data, "banana"); r.code != 2 {
 		t.Errorf("rotating an unknown key: exit %d %s", r.code, r.stderr)
 	}
