@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/audit"
@@ -83,6 +86,14 @@ func (c *cli) newHub(ctx context.Context, h *hubFile, cfg hubcore.Config) (*hubc
 	blobs, err := blobdir.Open(h.pdfDir)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Demo {
+		if _, err := os.Stat(filepath.Join(keysDir(h.Dir), seal.TokenKeyFile)); errors.Is(err, fs.ErrNotExist) {
+			since := hubcore.DemoKeysSince(c.now())
+			if _, err := seal.LoadOrCreate(keysDir(h.Dir), func() time.Time { return since }); err != nil {
+				return nil, err
+			}
+		}
 	}
 	keys, err := seal.LoadOrCreate(keysDir(h.Dir), c.now)
 	if err != nil {

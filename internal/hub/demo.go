@@ -80,6 +80,18 @@ func (h *Hub) seedDemoStaff() error {
 	return nil
 }
 
+// DemoKeysSince is the time the demo's keys are made as of, on a first
+// start at now. seedDemoCertificates signs this month's past certificates
+// with the desk's clock set back to their days; a seal certificate made at
+// now would be younger than those signatures, and hub verify would refuse
+// every one of them ("signing time outside of certificate validity"). So
+// the demo makes its keys as if the hub had been running since the day
+// before the month's first.
+func DemoKeysSince(now time.Time) time.Time {
+	today := protocol.DayOf(now)
+	return protocol.Day{Year: today.Year, Month: today.Month, Day: 1}.Start().Add(-24 * time.Hour)
+}
+
 // seedDemoCertificates issues, once, certificates from the active demo
 // shops on the days of this month so far, through the real desk with its
 // clock set back, so every record, protocol entry and PDF is genuine.
