@@ -130,12 +130,6 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		h.api, h.notifyChannels = hb.API, hb.Channels
-		if *demo {
-			if err := demoOffices(ctx, hb.API.Appointments); err != nil {
-				ctl.Close()
-				return err
-			}
-		}
 		desk := hb.Desk
 		if err := c.noteClockOffset(ctx, "hub serve", h.audit.Record, log); err != nil {
 			ctl.Close()

@@ -239,6 +239,11 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	// city's street list (the embedded one of the synthetic city).
 	api.Appointments = store.AppointmentsOf(cfg.Stores, now)
 	api.Requests = &requestdesk.Desk{Stores: cfg.Stores, Issuance: desk, Street: synth.DefaultCity().Street, Now: now, Log: log}
+	if cfg.Demo {
+		if err := h.seedDemoOffices(ctx); err != nil {
+			return nil, err
+		}
+	}
 
 	h.Staff = staff.NewService(store.Domain(cfg.Stores, store.Tx.Staff), now)
 	if cfg.Demo {
