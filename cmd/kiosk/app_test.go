@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -657,6 +658,8 @@ func TestAppCommandLine(t *testing.T) {
 		inStderr string
 	}{
 		{[]string{"help"}, 0, "kiosk enrol", ""},
+		{[]string{"version"}, 0, "kiosk dev (" + runtime.GOOS + "/" + runtime.GOARCH + ", go", ""},
+		{[]string{"version", "extra"}, 2, "", "unexpected argument"},
 		{[]string{"--help"}, 0, "kiosk run", ""},
 		{[]string{"--bogus"}, 2, "", "usage: kiosk run"},
 		{[]string{"--lang", "fr", "--profile", empty}, 2, "", "neither it nor en"},

@@ -5,9 +5,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -48,4 +50,18 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	cmd, err := cmdline.ExecGuarded(ctx, c, commands, args, func(fn func() error) error { return c.guard(args, fn) })
 	return cmdline.Report(c.stdout, c.stderr, "kiosk", intro, commands, cmd, args, err)
+}
+
+func init() {
+	register(command{Name: "version", Help: "print the kiosk's version and the platform it was built for", Run: (*cli).version})
+}
+
+// version answers which build a shop runs: support asks it first, and the
+// Windows smoke test checks that the .exe starts at all.
+func (c *cli) version(_ context.Context, args []string) error {
+	if err := cmdline.NoArgs(cmdline.FlagSet("version"), args); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "kiosk %s (%s/%s, %s)\n", version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+	return nil
 }
