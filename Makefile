@@ -28,7 +28,10 @@ DEB_VERSION ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null | 
 # the RFC 9421 interoperability test) comes from Debian only when no node is
 # on the PATH already.
 DEMO_PACKAGES := ca-certificates curl gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libpcsclite-dev libusb-1.0-0-dev xvfb x11-apps netpbm espeak-ng
-TEST_PACKAGES := $(DEMO_PACKAGES) systemd prometheus cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium postgresql
+# The Windows kiosk is cross-compiled with mingw-w64 and zipped; the tests
+# run it under Wine (wine64) in Xvfb, looking for its window with xwininfo.
+WINDOWS_PACKAGES := gcc-mingw-w64-x86-64 zip
+TEST_PACKAGES := $(DEMO_PACKAGES) systemd prometheus cups poppler-utils zbar-tools pcscd vsmartcard-vpcd pcsc-tools libnss3-tools chromium postgresql $(WINDOWS_PACKAGES) wine wine64 x11-utils
 
 .PHONY: help
 help: ## Show this list of targets.
@@ -92,7 +95,7 @@ demo: check-go demo-deps build ## Start the demo hub on https://127.0.0.1:8080 (
 	DEMO_DATA=$(DEMO_DATA) DEMO_ADDR=$(DEMO_ADDR) GO=$(GO) scripts/demo.sh
 
 .PHONY: package
-package: package-hub package-kiosk ## Build the packages in dist/: the hub's .deb (and the other packages the targets below add).
+package: package-hub package-kiosk package-windows ## Build the packages in dist/: the hub's .deb, the kiosk's .deb and the Windows kiosk's zip.
 
 # package-hub: dist/sportello-hub_VERSION_ARCH.deb, the static hub with its
 # hardened systemd unit, sysusers.d user and /etc/sportello/hub.conf.
@@ -121,6 +124,22 @@ package-kiosk: check-go demo-deps ## Build dist/sportello-kiosk_*.deb: the kiosk
 	find packaging/kiosk -maxdepth 1 -type f ! -name '*.go' -exec cp -p {} $(KIOSK_STAGE)/ \;
 	cd $(KIOSK_STAGE) && VERSION=$(DEB_VERSION) ARCH=$$($(GO) env GOARCH) $(NFPM) package --config nfpm.yaml --packager deb --target $(abspath $(DIST))/
 	rm -rf $(KIOSK_STAGE)
+
+# package-windows: dist/sportello-kiosk-windows-amd64.zip, the kiosk
+# cross-compiled for Windows with Debian's mingw-w64 (cgo: Fyne's OpenGL
+# window), with the Italian instructions for the shop. It needs no DLL
+# beyond Windows' own (packaging/windows/windows_test.go checks the import
+# table), so the zip holds the .exe and the text only.
+WINDOWS_ZIP := $(DIST)/sportello-kiosk-windows-amd64.zip
+.PHONY: package-windows
+package-windows: check-go ## Build dist/sportello-kiosk-windows-amd64.zip (the kiosk for Windows, cross-compiled here).
+	$(call apt_install,$(WINDOWS_PACKAGES),)
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/windows/kiosk.exe ./cmd/kiosk
+	mkdir -p $(DIST)
+	sed 's/$$/\r/' packaging/windows/README-it.txt > bin/windows/README-it.txt
+	rm -f $(WINDOWS_ZIP)
+	cd bin/windows && zip -q -X -9 $(abspath $(WINDOWS_ZIP)) kiosk.exe README-it.txt
+	@echo "$(WINDOWS_ZIP): $$(stat -c %s $(WINDOWS_ZIP)) bytes"
 
 .PHONY: clean
 clean: ## Remove build output and demo data.
