@@ -134,7 +134,7 @@ WINDOWS_ZIP := $(DIST)/sportello-kiosk-windows-amd64.zip
 .PHONY: package-windows
 package-windows: check-go ## Build dist/sportello-kiosk-windows-amd64.zip (the kiosk for Windows, cross-compiled here).
 	$(call apt_install,$(WINDOWS_PACKAGES),)
-	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/windows/kiosk.exe ./cmd/kiosk
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags "$(LDFLAGS)" -o bin/windows/kiosk.exe ./cmd/kiosk
 	mkdir -p $(DIST)
 	sed 's/$$/\r/' packaging/windows/README-it.txt > bin/windows/README-it.txt
 	rm -f $(WINDOWS_ZIP)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -33,8 +34,14 @@ func init() {
 		Run:   (*cli).setup})
 }
 
-// defaultCUPS is where the machine's own CUPS listens.
-const defaultCUPS = "127.0.0.1:631"
+// defaultCUPS is where the machine's own CUPS listens. Windows has no CUPS:
+// its printers are the spooler's queues, which the set-up lists anyway.
+var defaultCUPS = func() string {
+	if runtime.GOOS == "windows" {
+		return ""
+	}
+	return "127.0.0.1:631"
+}()
 
 // setupEnv is what the set-up reads the world with: the enrolled profile's
 // hub client and the CUPS server.

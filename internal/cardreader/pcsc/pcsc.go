@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -20,11 +21,20 @@ type Provider struct {
 	ctx *scard.Context
 }
 
-// New establishes a PC/SC context; it fails when pcscd is not running.
+// serviceHint names the service PC/SC needs where this kiosk runs.
+var serviceHint = func() string {
+	if runtime.GOOS == "windows" {
+		return "is the Windows Smart Card service running, with a reader's driver installed?"
+	}
+	return "is pcscd running?"
+}()
+
+// New establishes a PC/SC context; it fails when pcscd (on Windows, the
+// Smart Card service) is not running.
 func New() (*Provider, error) {
 	c, err := scard.EstablishContext()
 	if err != nil {
-		return nil, fmt.Errorf("could not reach the PC/SC service (is pcscd running?): %w", err)
+		return nil, fmt.Errorf("could not reach the PC/SC service (%s): %w", serviceHint, err)
 	}
 	return &Provider{ctx: c}, nil
 }
