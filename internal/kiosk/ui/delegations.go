@@ -133,7 +133,9 @@ func (u *UI) delegationsScreen(v kiosk.View) fyne.CanvasObject {
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.CloseRecords() })
 	u.busy(v, back)
 	return container.NewBorder(heading(u.t(v, "delegations_title", l.Name)), container.NewHBox(back, layout.NewSpacer(), give), nil, nil,
-		container.NewGridWithColumns(2, container.NewVScroll(list), container.NewVScroll(right)))
+		// The form scrolls both ways: its longest option at the largest
+		// text would otherwise widen the window past a 1280-pixel screen.
+		container.NewGridWithColumns(2, container.NewVScroll(list), container.NewScroll(right)))
 }
 
 // delegState is the delegations screen's own state while it is on.
