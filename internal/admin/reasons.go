@@ -17,6 +17,9 @@ var reasonSentences = map[string][2]string{
 	"conflict":     {"La modifica è in conflitto con i dati del hub: ricarichi la pagina e verifichi.", "The change conflicts with the hub's records: reload the page and check."},
 	"ambiguous":    {"I dati indicati corrispondono a più persone: serve il codice fiscale esatto.", "The details given match more than one person: give the exact codice fiscale."},
 
+	// A kiosk's, of a hub that no longer serves its API version.
+	"api_version_unsupported": {"Il hub non serve più la versione dell'API di questo chiosco: il chiosco va aggiornato, le richieste in coda restano in attesa.", "The hub no longer serves this kiosk's API version: the kiosk must be updated; queued requests wait."},
+
 	// The session, the form and the role (auth.go).
 	"csrf_failed":     {"Il modulo è scaduto o non proviene da questa console: ricarichi la pagina e riprovi.", "The form has expired or did not come from this console: reload the page and try again."},
 	"role_forbidden":  {"Il suo ruolo non consente di aprire questa pagina.", "Your role does not allow this page."},

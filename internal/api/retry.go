@@ -129,6 +129,10 @@ var byReason = map[string]Disposition{
 	// The device was suspended: nothing it sends will be heard until
 	// staff reinstate it.
 	limits.ReasonDeviceSuspended: Hold,
+	// The hub does not serve this kiosk's API version: nothing it sends
+	// would be understood until the kiosk is updated, and nothing queued
+	// is wrong.
+	ReasonAPIVersionUnsupported: Hold,
 }
 
 // Decide says what to do with an answer of this status and reason code:

@@ -98,7 +98,10 @@ type Server struct {
 	Appointments *appointment.Service
 	// AnyHours lets devices issue outside their shop's opening hours: the
 	// demo, which people try at any time of day. Never on a city's hub.
-	AnyHours    bool
+	AnyHours bool
+	// Versions are the API versions the hub states it serves (versions.go);
+	// nil states HubVersions. Tests give a hub retiring a version.
+	Versions    *api.Versions
 	limitCounts limitCounter
 	// httpCounts and allocFailures feed /metrics (metrics.go).
 	httpCounts    statusCounter
@@ -122,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /api/versions", s.versions)
 	s.certificateRoutes(mux)
 	s.deviceRoutes(mux)
 	s.deviceStatusRoutes(mux)
@@ -138,7 +142,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Admin != nil {
 		h = s.Admin(mux)
 	}
-	return s.logRequests(s.signAPIResponses(h))
+	return s.logRequests(s.stateVersions(s.signAPIResponses(h)))
 }
 
 // storageFullMessage is what clients read of a full disk: not the paths

@@ -62,6 +62,8 @@ func Reasons() []string {
 		api.ReasonAppointmentOfficeClosed, api.ReasonAppointmentTooFar, api.ReasonAppointmentNotYours,
 		api.ReasonAppointmentNotOpen, api.ReasonAppointmentNotToday, api.ReasonAppointmentUnknown,
 		api.ReasonAppointmentInvalid, api.ReasonAppointmentNoPerson,
+		// The kiosk's own, of an answer whose hub does not serve its version.
+		api.ReasonAPIVersionUnsupported,
 		// This package's own and the error table's (fault/hubfault).
 		"bad_request", "bad_public_key", "idempotency_key_required", "date_invalid", "not_found", "ambiguous",
 		"conflict", "invalid", "idempotency_conflict", reasonBacklog, "enrolment_code_invalid", "enrolment_code_used",

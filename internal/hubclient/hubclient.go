@@ -119,6 +119,7 @@ type Client struct {
 	hubTime hubTime
 	keyMu   sync.Mutex // guards Profile's HubKey and HubKeyID across calls
 	clerk   clerkToken
+	version hubVersion
 }
 
 // clerkToken is the session of the clerk logged in at the device, sent
@@ -289,6 +290,9 @@ func (c *Client) Enrol(ctx context.Context, hubURL, code, name string, opts ...E
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("the hub's answer could not be read: %w", err)
+	}
+	if r := c.noteVersion(resp); r != nil {
+		return nil, r
 	}
 	if resp.StatusCode != http.StatusCreated {
 		return nil, apiError(resp, answer)
@@ -476,6 +480,13 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			lastErr = fmt.Errorf("the hub's answer was cut off: %w", err)
 			continue
 		}
+		// Before the signature: a hub that no longer serves this version
+		// may not sign its answers to it the way this client checks, and
+		// however it answers, nothing more is sent until the kiosk is
+		// updated (Hold: the outbox keeps its queue).
+		if r := c.noteVersion(resp); r != nil {
+			return resp.StatusCode, answer, r
+		}
 		moved, verr := c.verify(ctx, p, req, resp, answer)
 		if verr != nil {
 			if api.RetryUnsigned(resp.StatusCode) {
@@ -559,6 +570,9 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if r := c.noteVersion(resp); r != nil {
+		return nil, r
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, apiError(resp, b)
 	}
