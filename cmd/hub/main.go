@@ -46,6 +46,10 @@ func main() {
 		os.Exit(2)
 	}
 	cmdline.SetDefaults(&cmdline.Defaults{Prog: "hub", Prefix: "SPORTELLO_", Getenv: os.Getenv, File: conf})
+	if _, err := becomeOwner(os.Args[1:], wd); err != nil {
+		fmt.Fprintf(os.Stderr, "hub: %s\n", cmdline.Sentence(err.Error()))
+		os.Exit(1)
+	}
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr, dir: wd, now: now, clockOffset: offset}
 	// systemd's notification socket, for hub serve in a Type=notify unit;
 	// a malformed one is hub serve's error, not every command's.

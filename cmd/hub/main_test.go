@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -278,5 +279,50 @@ func TestServe(t *testing.T) {
 	r = hub(t, "person", "list", "--data", data)
 	if n := strings.Count(r.stdout, "\n"); r.code != 0 || n != health.Persons {
 		t.Errorf("after restart: exit %d, %d persons, want %d", r.code, n, health.Persons)
+	}
+}
+
+// TestRootRunsAsDataOwner: a staff command run as root on the data
+// directory of the service's user runs as that user, so what it makes there
+// the next hub serve can read (issue 18: a root-owned hub.db or key stopped
+// the service).
+func TestRootRunsAsDataOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("make test runs as root; this test needs root to change user")
+		}
+		t.Skip("needs root")
+	}
+	const nobody = 65534
+	base := t.TempDir()
+	// t.TempDir's directories are root's 0700: let the owner reach data.
+	for _, p := range []string{base, filepath.Dir(base)} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(base, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(data, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	r := hub(t, "seed", "--data", data, "--persons", "3")
+	if r.code != 0 {
+		t.Fatalf("seed as root on nobody's directory: exit %d\n%s", r.code, r.stderr)
+	}
+	entries, err := os.ReadDir(data)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("seed made nothing in %s (%v)", data, err)
+	}
+	for _, e := range entries {
+		fi, err := os.Stat(filepath.Join(data, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != nobody {
+			t.Errorf("%s is owned by uid %d, not the data directory's owner %d", e.Name(), uid, nobody)
+		}
 	}
 }
