@@ -45,7 +45,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "hub: %s\n", cmdline.Sentence(err.Error()))
 		os.Exit(2)
 	}
-	cmdline.SetDefaults(&cmdline.Defaults{Prog: "hub", Prefix: "SPORTELLO_", Getenv: os.Getenv, File: conf})
+	cmdline.SetDefaults(&cmdline.Defaults{Prog: "hub", Prefix: "SPORTELLO_", Getenv: os.Getenv, File: conf,
+		// The TLS mode is one setting: the shipped hub.conf's
+		// tls-self-signed gives way to a certificate or to plain HTTP
+		// given in the environment or on the command line.
+		Groups: [][]string{{"tls-cert", "tls-key", "tls-self-signed", "insecure-plain-http"}}})
 	if _, err := becomeOwner(os.Args[1:], wd); err != nil {
 		fmt.Fprintf(os.Stderr, "hub: %s\n", cmdline.Sentence(err.Error()))
 		os.Exit(1)

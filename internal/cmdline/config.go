@@ -22,7 +22,22 @@ type Defaults struct {
 	Prefix string              // of the environment variables ("SPORTELLO_")
 	Getenv func(string) string // os.Getenv, or a test's
 	File   *Config             // nil: no settings file
+	// Groups are flags that together make one setting (the TLS mode:
+	// --tls-cert and --tls-key, --tls-self-signed, --insecure-plain-http).
+	// The highest source that gives any flag of a group gives the whole
+	// setting: the lower sources' values for the others are not applied,
+	// so the file's tls-self-signed gives way to SPORTELLO_TLS_CERT or
+	// to --insecure-plain-http instead of conflicting with them.
+	Groups [][]string
 }
+
+// Where a flag's value comes from, lowest first.
+const (
+	fromNone = iota
+	fromFile
+	fromEnv
+	fromCommandLine
+)
 
 // defaults is what Parse applies; only a program's main sets it, so tests
 // that run commands in-process see the command line alone.
@@ -125,12 +140,37 @@ func (d *Defaults) apply(fset *flag.FlagSet) error {
 			}
 		}
 	}
+	// The source each flag would take its value from, and each group's
+	// highest: a flag of a group below it is left at its default.
+	source := func(name string) int {
+		switch {
+		case given[name]:
+			return fromCommandLine
+		case d.getenv(d.envName(name)) != "":
+			return fromEnv
+		case d.File != nil && d.File.has(command, name):
+			return fromFile
+		}
+		return fromNone
+	}
+	floor := map[string]int{}
+	for _, g := range d.Groups {
+		top := fromNone
+		for _, name := range g {
+			if fset.Lookup(name) != nil {
+				top = max(top, source(name))
+			}
+		}
+		for _, name := range g {
+			floor[name] = top
+		}
+	}
 	var err error
 	fset.VisitAll(func(f *flag.Flag) {
-		if err != nil || given[f.Name] {
+		if err != nil || given[f.Name] || source(f.Name) < floor[f.Name] {
 			return
 		}
-		env := d.Prefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := d.envName(f.Name)
 		if v := d.getenv(env); v != "" {
 			if serr := fset.Set(f.Name, v); serr != nil {
 				err = Usagef("$%s=%q is not a value for --%s: %v", env, v, f.Name, serr)
@@ -161,6 +201,22 @@ func (d *Defaults) apply(fset *flag.FlagSet) error {
 		}
 	})
 	return err
+}
+
+// envName is the environment variable of flag name: SPORTELLO_PUBLIC_URL.
+func (d *Defaults) envName(name string) string {
+	return d.Prefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// has says whether the file gives flag name to command, in its section or
+// before any.
+func (c *Config) has(command, name string) bool {
+	for _, e := range c.entries {
+		if (e.section == command || e.section == "") && e.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Defaults) getenv(name string) string {

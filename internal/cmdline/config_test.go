@@ -184,3 +184,43 @@ func TestSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupIsOneSetting: the shipped hub.conf's tls-self-signed gives way
+// to a TLS mode given higher up, instead of making it "not both" (issue 18).
+func TestGroupIsOneSetting(t *testing.T) {
+	const file = "[serve]\ntls-self-signed = true\n"
+	tlsFlags := func() (*flag.FlagSet, *bool, *bool, *string) {
+		fs := FlagSet("hub serve")
+		self := fs.Bool("tls-self-signed", false, "")
+		plain := fs.Bool("insecure-plain-http", false, "")
+		cert := fs.String("tls-cert", "", "")
+		fs.String("tls-key", "", "")
+		return fs, self, plain, cert
+	}
+	for _, tc := range []struct {
+		name        string
+		env         map[string]string
+		args        []string
+		self, plain bool
+		cert        string
+	}{
+		{"file alone", nil, nil, true, false, ""},
+		{"command line", nil, []string{"--insecure-plain-http"}, false, true, ""},
+		{"environment", map[string]string{"SPORTELLO_TLS_CERT": "c.pem", "SPORTELLO_TLS_KEY": "k.pem"}, nil, false, false, "c.pem"},
+		{"environment under command line", map[string]string{"SPORTELLO_TLS_CERT": "c.pem"}, []string{"--tls-self-signed"}, true, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			withDefaults(t, tc.env, file)
+			d := *defaults.Load()
+			d.Groups = [][]string{{"tls-cert", "tls-key", "tls-self-signed", "insecure-plain-http"}}
+			SetDefaults(&d)
+			fs, self, plain, cert := tlsFlags()
+			if _, err := Parse(fs, tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if *self != tc.self || *plain != tc.plain || *cert != tc.cert {
+				t.Errorf("tls-self-signed %v, insecure-plain-http %v, tls-cert %q; want %v, %v, %q", *self, *plain, *cert, tc.self, tc.plain, tc.cert)
+			}
+		})
+	}
+}
