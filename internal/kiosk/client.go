@@ -135,11 +135,19 @@ func (h *ClientHub) CopyPDF(ctx context.Context, id string) ([]byte, error) {
 
 func (h *ClientHub) Ping(ctx context.Context) error {
 	_, err := h.C.Health(ctx)
+	if versionRefused(err) {
+		// Not reachable for this kiosk, and why: the status bar says so.
+		return fmt.Errorf("%w: %w", ErrOffline, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrOffline, err)
 	}
 	return nil
 }
+
+// APISunset is the day the hub stops serving this kiosk's API version,
+// while it is retiring it.
+func (h *ClientHub) APISunset() (time.Time, bool) { return h.C.Sunset() }
 
 // Standing asks the hub, with this device's signature, whether it still
 // hears the device: a *Refusal with ReasonSuspended or ReasonRevoked when

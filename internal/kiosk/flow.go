@@ -134,6 +134,13 @@ type Status struct {
 	// TillPending is how many till payments of the shop's self-service
 	// kiosks wait for this counter (till.go); 0 where none are taken.
 	TillPending int
+	// APIUnsupported is true while the hub states it does not serve the
+	// API version this kiosk speaks (api_version_unsupported): nothing is
+	// sent, the outbox keeps its queue, the kiosk must be updated.
+	// APISunset is the day the hub stops serving it, while it is retiring
+	// it (RFC 8594 Sunset); zero otherwise.
+	APIUnsupported bool
+	APISunset      time.Time
 }
 
 // Choice is what the citizen asks for.

@@ -26,9 +26,14 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 	f.mu.Unlock()
 	var st Status
 	st.HubChecked = true
-	st.HubOnline = f.deps.Hub.Ping(ctx) == nil
+	pingErr := f.deps.Hub.Ping(ctx)
+	st.HubOnline = pingErr == nil
+	st.APIUnsupported = versionRefused(pingErr)
 	if sc, ok := f.deps.Hub.(standingChecker); ok && st.HubOnline {
 		err := sc.Standing(ctx)
+		if versionRefused(err) {
+			st.APIUnsupported, st.HubOnline = true, false
+		}
 		suspended, notice := suspension(err)
 		switch {
 		case suspended:
@@ -38,6 +43,9 @@ func (f *Flow) RefreshStatus(ctx context.Context) Status {
 			// not get through: the hub cannot be used from here.
 			st.HubOnline = false
 		}
+	}
+	if vr, ok := f.deps.Hub.(versionReporter); ok {
+		st.APISunset, _ = vr.APISunset()
 	}
 	if !st.HubOnline && prev.Suspended {
 		st.Suspended, st.Notice = true, prev.Notice
@@ -205,6 +213,18 @@ func (f *Flow) SetAgreement(a Agreement) {
 	}
 	f.mu.Unlock()
 	f.changed()
+}
+
+// versionReporter is a Hub that tells the sunset of this kiosk's API
+// version, as the hub last stated it (ClientHub.APISunset).
+type versionReporter interface {
+	APISunset() (time.Time, bool)
+}
+
+// versionRefused tells a hub that does not serve this kiosk's API version.
+func versionRefused(err error) bool {
+	var r *api.Refusal
+	return errors.As(err, &r) && r.Reason == api.ReasonAPIVersionUnsupported
 }
 
 // standingChecker is a Hub that can ask whether the hub still hears this

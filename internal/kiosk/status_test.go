@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/api"
 )
 
 // pollHub is the fake hub with what a status poll also asks: the device's
@@ -240,4 +243,52 @@ func TestSetOnChangeWhileRunning(t *testing.T) {
 	<-got
 	cancel()
 	<-done
+}
+
+// versionHub is pollHub whose hub states, like hubclient after its
+// answers, whether it retires or no longer serves this kiosk's version.
+type versionHub struct {
+	*pollHub
+	pingErr error
+	sunset  time.Time
+}
+
+func (h *versionHub) Ping(ctx context.Context) error {
+	if h.pingErr != nil {
+		return h.pingErr
+	}
+	return h.pollHub.Ping(ctx)
+}
+
+func (h *versionHub) APISunset() (time.Time, bool) { return h.sunset, !h.sunset.IsZero() }
+
+// TestStatusTellsAPIVersion: the status carries the sunset of a version
+// being retired, and a hub that no longer serves the kiosk's version is
+// told as such (not as a hub merely away), from the health call or the
+// device's signed call.
+func TestStatusTellsAPIVersion(t *testing.T) {
+	r, h, _, _ := pollRig(t, Operator)
+	vh := &versionHub{pollHub: h}
+	r.flow.deps.Hub = vh
+	if st := r.flow.RefreshStatus(ctx); !st.HubOnline || st.APIUnsupported || !st.APISunset.IsZero() {
+		t.Fatalf("status %+v", st)
+	}
+	vh.sunset = time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	if st := r.flow.RefreshStatus(ctx); !st.HubOnline || !st.APISunset.Equal(vh.sunset) {
+		t.Errorf("status %+v, want the sunset", st)
+	}
+	refusal := &api.Refusal{Status: 404, Reason: api.ReasonAPIVersionUnsupported}
+	vh.pingErr = fmt.Errorf("%w: %w", ErrOffline, refusal)
+	if st := r.flow.RefreshStatus(ctx); st.HubOnline || !st.APIUnsupported {
+		t.Errorf("status %+v, want the version refused", st)
+	}
+	vh.pingErr = nil
+	h.setStanding(refusal)
+	if st := r.flow.RefreshStatus(ctx); st.HubOnline || !st.APIUnsupported {
+		t.Errorf("status %+v, want the version refused by the signed call", st)
+	}
+	h.setStanding(nil)
+	if st := r.flow.RefreshStatus(ctx); !st.HubOnline || st.APIUnsupported {
+		t.Errorf("status %+v once the kiosk speaks the hub's version", st)
+	}
 }

@@ -405,6 +405,8 @@ func (u *UI) updateStatus(v kiosk.View) bool {
 	hub := u.t(v, "status_hub_unknown")
 	hubColor := theme.ColorNameForeground
 	switch {
+	case st.APIUnsupported:
+		hub, hubColor = u.t(v, "hub_api_version_unsupported"), theme.ColorNameError
 	case st.Suspended:
 		hub, hubColor = u.t(v, "status_hub_suspended"), theme.ColorNameError
 	case st.HubChecked && st.HubOnline:
@@ -417,6 +419,9 @@ func (u *UI) updateStatus(v kiosk.View) bool {
 	}
 	if st.SetAside > 0 {
 		hub += " · " + u.t(v, "status_set_aside", st.SetAside)
+	}
+	if !st.APISunset.IsZero() {
+		hub += " · " + u.t(v, "api_version_sunset", st.APISunset.Format("02/01/2006"))
 	}
 	printerText := u.t(v, "status_printer_ok")
 	if st.Printer != "" {
