@@ -27,20 +27,23 @@ type KeySet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// JWKS is the hub's public key set: the token key (QR tokens), the
-// response key when a rotation set it apart (signed answers), and each
-// retired token key until every certificate it sealed has expired, so
-// older paper still verifies.
+// JWKS is the hub's public key set, what checks QR seals and audit
+// anchors: the token key in force and each retired token key until every
+// certificate it sealed has expired, each listed once. The response key is
+// not published: kiosks pin it at enrolment and follow its hand-overs,
+// never reading the JWKS, and after a token rotation it is the old token
+// key, which must leave the set when its certificates expire — listed as a
+// response key, a leaked old token key would forge verifying seals for as
+// long as it signs answers.
 func (k *Keys) JWKS() KeySet {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	ks := KeySet{Keys: []JWK{okp(k.KeyID, k.TokenKey.Public().(ed25519.PublicKey))}}
-	if k.ResponseKeyID != "" && k.ResponseKeyID != k.KeyID {
-		ks.Keys = append(ks.Keys, okp(k.ResponseKeyID, k.ResponseKey.Public().(ed25519.PublicKey)))
-	}
+	listed := map[string]bool{k.KeyID: true}
 	now := k.clock()
 	for _, r := range k.Retired {
-		if r.published(now) {
+		if r.published(now) && !listed[r.Kid] {
+			listed[r.Kid] = true
 			ks.Keys = append(ks.Keys, r.jwk())
 		}
 	}

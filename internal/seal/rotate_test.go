@@ -78,8 +78,8 @@ func TestRotationKeepsOldCertificatesVerifiable(t *testing.T) {
 	if got := k2.Seal.Certificate().SerialNumber.Text(16); got != sl.New {
 		t.Fatalf("the seal in use is %s, not the rotated %s", got, sl.New)
 	}
-	if ks := kids(k2.JWKS()); !ks[k1.KeyID] || !ks[k2.KeyID] || !ks[k2.ResponseKeyID] || len(ks) != 3 {
-		t.Fatalf("the JWKS lists %v; want the retired token key %s, the new %s and the response key %s", ks, k1.KeyID, k2.KeyID, k2.ResponseKeyID)
+	if ks := kids(k2.JWKS()); !ks[k1.KeyID] || !ks[k2.KeyID] || ks[k2.ResponseKeyID] || len(ks) != 2 {
+		t.Fatalf("the JWKS lists %v; want the retired token key %s and the new %s, not the response key %s (kiosks pin it)", ks, k1.KeyID, k2.KeyID, k2.ResponseKeyID)
 	}
 	// The old certificate verifies with the hub's own trust and with what
 	// it publishes; the new key seals with the new seal.
@@ -117,7 +117,7 @@ func TestRotationKeepsOldCertificatesVerifiable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ks := kids(k3.JWKS()); ks[k1.KeyID] || len(ks) != 2 {
+	if ks := kids(k3.JWKS()); ks[k1.KeyID] || len(ks) != 1 {
 		t.Fatalf("after %s the JWKS still lists %v", until, ks)
 	}
 	if res, _ := seal.VerifyPDF(old, publicTrust(t, k3)); res.Valid {
@@ -267,5 +267,50 @@ func TestReloadAfterRotation(t *testing.T) {
 	}
 	if live.Seal != other.Seal {
 		t.Fatal("Reload replaced the comune's own seal with the directory's")
+	}
+}
+
+// A token rotation keeps the old token key for signed answers (kiosks pin
+// it), but the JWKS — what checks QR seals — lists only token keys: the
+// one in force and each retired one until its certificates expire, each
+// once. Otherwise a leaked old token key would forge verifying seals for
+// as long as it signs answers (issue 18 review).
+func TestRetiredTokenKeyLeavesJWKSWhenItsCertificatesExpire(t *testing.T) {
+	dir := t.TempDir()
+	now := sample.Issued
+	clk := func() time.Time { return now }
+	k1, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := now.Add(seal.SixMonths)
+	if _, err := seal.RotateToken(dir, now, until, false); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []string {
+		k, err := seal.LoadOrCreate(dir, clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, j := range k.JWKS().Keys {
+			out = append(out, j.Kid)
+		}
+		return out
+	}
+	now = now.Add(time.Hour)
+	k2, err := seal.LoadOrCreate(dir, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k2.ResponseKeyID != k1.KeyID {
+		t.Fatalf("the answers are signed by %s, not by the key kiosks pinned %s", k2.ResponseKeyID, k1.KeyID)
+	}
+	if got := list(); len(got) != 2 || got[0] != k2.KeyID || got[1] != k1.KeyID {
+		t.Fatalf("right after the rotation the JWKS lists %v; want the new token key %s and the retired %s, once each", got, k2.KeyID, k1.KeyID)
+	}
+	now = until.Add(time.Second)
+	if got := list(); len(got) != 1 || got[0] != k2.KeyID {
+		t.Fatalf("after %s the JWKS lists %v; want only the token key in force %s", until, got, k2.KeyID)
 	}
 }
