@@ -211,6 +211,11 @@ type Request struct {
 	// BySilence says an Accepted request was accepted by the office's
 	// silence, not by a staff member's decision.
 	BySilence bool `json:"by_silence,omitempty"`
+	// Outcome is what an accepted historical certificate request
+	// delivered: the certificate issued from the registry, or the
+	// document the office prepared from its paper archive. Nil for the
+	// other kinds and for an open or refused request.
+	Outcome *Outcome `json:"outcome,omitempty"`
 
 	// RegisterBy and SilenceAssent are a residence change's deadlines
 	// (Deadlines); zero for other kinds.
@@ -223,6 +228,19 @@ type Request struct {
 	// Version counts the saves: Tx.Put refuses a copy older than the
 	// stored one (ErrStale).
 	Version int `json:"version"`
+}
+
+// Outcome is what an accepted request delivered to the citizen: exactly
+// one of a certificate issued through the hub's issuance path (sealed,
+// numbered in the register, verifiable at /v/{id}) or a document the
+// office prepared by hand and attached on acceptance (records from before
+// computerisation, which the registry does not hold).
+type Outcome struct {
+	CertificateID       string `json:"certificate_id,omitempty"`
+	CertificateProtocol string `json:"certificate_protocol,omitempty"`
+	// Document is the office's prepared PDF, kept with the attachments
+	// (Tx.PutAttachment) under its SHA-256.
+	Document *Attachment `json:"document,omitempty"`
 }
 
 // Check is what every store refuses to keep.
@@ -263,6 +281,9 @@ type Summary struct {
 	Question   string    `json:"question,omitempty"`
 	Decision   string    `json:"decision,omitempty"`
 	Decided    time.Time `json:"decided,omitzero"`
+	// Outcome is what an accepted historical certificate request
+	// delivered, for the citizen to print (Request.Outcome).
+	Outcome *Outcome `json:"outcome,omitempty"`
 }
 
 // Summary is r's line in a person's list.
@@ -272,7 +293,7 @@ func (r *Request) Summary() Summary {
 		text = "accolta per silenzio-assenso"
 	}
 	return Summary{ID: r.ID, Kind: r.Kind, Title: r.Kind.Title(), Protocol: r.Protocol, Filed: r.Filed, Status: r.Status,
-		StatusText: text, Question: r.Question, Decision: r.Decision, Decided: r.Decided}
+		StatusText: text, Question: r.Question, Decision: r.Decision, Decided: r.Decided, Outcome: r.Outcome}
 }
 
 // Filing is what a citizen files: what its hash covers.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/identify"
+	"github.com/sportello/sportello/internal/issuance"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/registry"
 	"github.com/sportello/sportello/internal/request"
@@ -239,8 +241,35 @@ func (d *Desk) Refuse(ctx context.Context, id string, version int, by Staff, rea
 }
 
 // Accept accepts request id and applies its registry change in the same
-// transaction (apply.go), keeping the registry's history.
+// transaction (apply.go), keeping the registry's history. A historical
+// certificate request is accepted with AcceptWith.
 func (d *Desk) Accept(ctx context.Context, id string, version int, by Staff, reasons string) (request.Request, error) {
+	return d.AcceptWith(ctx, id, version, by, reasons, Delivery{})
+}
+
+// Delivery is what the clerk gives with the acceptance of a historical
+// certificate request (ignored for the other kinds).
+type Delivery struct {
+	// Document is the certificate the office prepared from its paper
+	// archive, for records from before computerisation that the registry
+	// does not hold: a PDF, kept as the request's outcome. Without it the
+	// certificate is composed from the registry and issued.
+	Document *request.File
+	// Exemption is the bollo (and diritti) exemption the request claims
+	// under the law it names (fees.Exemption); zero pays the usual fees.
+	Exemption fees.Exemption
+}
+
+// AcceptWith accepts request id like Accept and, for a historical
+// certificate request, delivers the certificate: the office's prepared
+// PDF (dl.Document) becomes the request's outcome, or else the
+// certificate is issued from the registry through the hub's issuance path
+// (sealed, numbered in the register, verifiable) and linked to the
+// request. A certificate the registry cannot compose (a date before its
+// records, a subject it no longer holds) refuses the acceptance with the
+// certificate's reason code and leaves the request open, so the clerk can
+// attach the prepared document instead.
+func (d *Desk) AcceptWith(ctx context.Context, id string, version int, by Staff, reasons string, dl Delivery) (request.Request, error) {
 	why := strings.TrimSpace(reasons)
 	if utf8.RuneCountInString(why) > MaxNote {
 		return request.Request{}, request.Refuse(request.ReasonFieldInvalid, "La motivazione supera %d caratteri.", MaxNote)
@@ -248,6 +277,22 @@ func (d *Desk) Accept(ctx context.Context, id string, version int, by Staff, rea
 	settings, err := d.Issuance.Settings()
 	if err != nil {
 		return request.Request{}, err
+	}
+	var outcome *request.Outcome
+	if current, err := d.Get(ctx, id); err != nil {
+		return request.Request{}, err
+	} else if current.Kind == request.Historical {
+		if err := open(&current, "accepted"); err != nil {
+			return request.Request{}, err
+		}
+		if version != 0 && current.Version != version {
+			return request.Request{}, fmt.Errorf("%w: request %s is at version %d, the page showed %d", request.ErrStale, id, current.Version, version)
+		}
+		if outcome, err = d.deliver(ctx, current, by, dl); err != nil {
+			return request.Request{}, err
+		}
+	} else if dl.Document != nil {
+		return request.Request{}, request.Refuse(request.ReasonContradictory, "Solo la richiesta di certificato storico si accoglie allegando il certificato preparato.")
 	}
 	return d.step(ctx, id, version, by.actor(), "admin", "accepted", "decisione sulla pratica anagrafica: accolta", true, func(tx store.Tx, rec *request.Request, now time.Time) error {
 		if err := open(rec, "accepted"); err != nil {
@@ -262,10 +307,67 @@ func (d *Desk) Accept(ctx context.Context, id string, version int, by Staff, rea
 		if why == "" {
 			why = "accolta"
 		}
-		rec.Status, rec.Decision, rec.Decided = request.Accepted, why, now
-		rec.History = append(rec.History, request.Event{Time: now, Actor: by.actor().String(), Action: request.ActionAccepted, Note: why})
+		note := why
+		var atts []request.Attachment
+		if outcome != nil {
+			if outcome.Document != nil {
+				// The document is kept in the transaction that accepts:
+				// never a kept document without its acceptance.
+				if _, err := tx.Requests().PutAttachment(dl.Document.Data); err != nil {
+					return err
+				}
+				atts = []request.Attachment{*outcome.Document}
+				note += " — certificato storico preparato dall'ufficio"
+			} else {
+				note += " — certificato storico rilasciato, prot. " + outcome.CertificateProtocol
+			}
+		}
+		rec.Status, rec.Decision, rec.Decided, rec.Outcome = request.Accepted, why, now, outcome
+		rec.History = append(rec.History, request.Event{Time: now, Actor: by.actor().String(), Action: request.ActionAccepted, Note: note, Attachments: atts})
 		return nil
 	})
+}
+
+// deliver prepares the outcome of historical certificate request rec.
+//
+// The certificate is issued before the acceptance's transaction, not in
+// it: issuance reserves its protocol number and seals the PDF in its own
+// commit (issuance.Service.Issue), which cannot join another transaction.
+// Its idempotency key is the request's, so an acceptance that fails after
+// issuing (a stale page, a crash) and is tried again links the same
+// certificate instead of issuing a second one.
+func (d *Desk) deliver(ctx context.Context, rec request.Request, by Staff, dl Delivery) (*request.Outcome, error) {
+	if dl.Document != nil {
+		atts, err := request.CheckAttachments(request.Historical, []request.File{*dl.Document})
+		if err != nil {
+			return nil, err
+		}
+		if atts[0].MediaType != request.PDF {
+			return nil, request.Refuse(request.ReasonAttachmentType, "Il certificato storico preparato dall'ufficio si allega come file PDF.")
+		}
+		return &request.Outcome{Document: &atts[0]}, nil
+	}
+	f := rec.Form.Historical
+	if f == nil {
+		return nil, fmt.Errorf("%w: request %s has no historical certificate form", request.ErrInvalid, rec.ID)
+	}
+	t, at := certificate.ResidenzaStorica, today(d.now())
+	if f.What == "stato_di_famiglia" {
+		t = certificate.StatoDiFamigliaStorico
+		var err error
+		if at, err = registry.ParseDate(f.Date); err != nil {
+			return nil, request.Refuse(request.ReasonFieldInvalid, "La data dello stato di famiglia storico %q non è nella forma AAAA-MM-GG.", f.Date)
+		}
+	}
+	res, err := d.Issuance.Issue(ctx, issuance.Request{
+		SubjectCF: f.SubjectCF, Types: []string{string(t)}, At: at, Exemption: dl.Exemption,
+		Channel: certificate.Office, RequesterCF: rec.RequesterCF, Actor: by.actor(),
+		IdempotencyKey: "request-outcome:" + rec.ID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &request.Outcome{CertificateID: res.Record.ID, CertificateProtocol: res.Record.Protocol}, nil
 }
 
 // unmark lifts the open-procedure mark a filing set.
