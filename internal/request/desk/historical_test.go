@@ -43,7 +43,10 @@ func TestHistoricalAcceptanceDelivers(t *testing.T) {
 			t.Fatalf("accepted as %+v, outcome %+v", got.Status, got.Outcome)
 		}
 		var cert certificate.Record
-		err = f.iss.Service.Stores.View(ctx, func(tx store.Tx) (err error) { cert, err = tx.Certificates().Get(got.Outcome.CertificateID); return err })
+		err = f.iss.Service.Stores.View(ctx, func(tx store.Tx) (err error) {
+			cert, err = tx.Certificates().Get(got.Outcome.CertificateID)
+			return err
+		})
 		if err != nil {
 			t.Fatalf("the issued certificate is not in the register: %v", err)
 		}
