@@ -159,6 +159,7 @@ func (c *cli) requestShow(ctx context.Context, args []string) error {
 	profile := fs.String("profile", defaultProfileDir(), "kiosk profile `DIR`")
 	sf := addSecretFlags(fs)
 	id := fs.String("id", "", "the request's id")
+	outcomeTo := fs.String("outcome-to", "", "write the PDF the accepted request delivered (a historical certificate) to `FILE`, to print")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
 	}
@@ -180,5 +181,26 @@ func (c *cli) requestShow(ctx context.Context, args []string) error {
 	if rec.Decision != "" {
 		fmt.Fprintf(c.stdout, "  decision: %s\n", rec.Decision)
 	}
+	if o := rec.Outcome; o != nil {
+		if o.CertificateID != "" {
+			fmt.Fprintf(c.stdout, "  certificate issued: %s (protocol %s)\n", o.CertificateID, o.CertificateProtocol)
+		} else if o.Document != nil {
+			fmt.Fprintf(c.stdout, "  certificate prepared by the office: %s (%d bytes)\n", o.Document.Name, o.Document.Size)
+		}
+	}
+	if *outcomeTo == "" {
+		return nil
+	}
+	if rec.Outcome == nil {
+		return fmt.Errorf("request %s has delivered no document yet (status: %s)", rec.ID, rec.StatusText)
+	}
+	pdf, err := cl.RequestOutcome(ctx, rec.ID)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*outcomeTo, pdf, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "  written to %s\n", *outcomeTo)
 	return nil
 }

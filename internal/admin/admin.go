@@ -37,6 +37,7 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/limits"
 	"github.com/sportello/sportello/internal/operators"
+	"github.com/sportello/sportello/internal/request"
 	"github.com/sportello/sportello/internal/request/desk"
 	"github.com/sportello/sportello/internal/settlement"
 	"github.com/sportello/sportello/internal/store"
@@ -120,7 +121,13 @@ const maxFormBytes = 64 << 10
 func limitForms(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && strings.HasPrefix(r.URL.Path, "/admin/") {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			limit := int64(maxFormBytes)
+			if strings.HasPrefix(r.URL.Path, "/admin/requests/") && strings.HasSuffix(r.URL.Path, "/accept") {
+				// The acceptance of a historical certificate request
+				// carries the office's prepared PDF.
+				limit += request.MaxAttachmentBytes
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/admin/staff"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/fees"
 	"github.com/sportello/sportello/internal/operators"
 	"github.com/sportello/sportello/internal/places"
 	"github.com/sportello/sportello/internal/registry"
@@ -131,6 +133,12 @@ type requestPageData struct {
 	// Files are every document filed with it, with the step that added it.
 	Files []requestFile
 	Open  bool
+	// Historical offers, on the accept form of a historical certificate
+	// request, the choice between the certificate composed from the
+	// registry (with the exemptions of ANPR table 39) and the document the
+	// office prepared from its archive.
+	Historical bool
+	Exemptions []fees.Reason
 }
 
 type formField struct{ Label, Value string }
@@ -153,6 +161,16 @@ func (c *Console) loadRequest(w http.ResponseWriter, r *http.Request, purpose, w
 		return nil, false
 	}
 	d := &requestPageData{Purpose: purpose, Rec: rec, Row: c.rowOf(rec), Open: rec.Status.Open()}
+	if rec.Kind == request.Historical && d.Open {
+		d.Historical = true
+		for _, e := range fees.Reasons() {
+			// Code 99 (altro motivo) needs the law written out; the
+			// office's historical certificates claim the listed ones.
+			if e.Code != 99 {
+				d.Exemptions = append(d.Exemptions, e)
+			}
+		}
+	}
 	if purpose == "" {
 		return d, true
 	}
@@ -331,7 +349,10 @@ func (c *Console) requestStep(w http.ResponseWriter, r *http.Request) {
 	case "ask":
 		_, err = c.Requests.Ask(r.Context(), id, version, by, text)
 	case "accept":
-		_, err = c.Requests.Accept(r.Context(), id, version, by, text)
+		var dl desk.Delivery
+		if dl, err = delivery(r); err == nil {
+			_, err = c.Requests.AcceptWith(r.Context(), id, version, by, text, dl)
+		}
 	case "refuse":
 		_, err = c.Requests.Refuse(r.Context(), id, version, by, text)
 	default:
@@ -360,6 +381,35 @@ func (c *Console) requestStep(w http.ResponseWriter, r *http.Request) {
 		u += "&purpose=" + url.QueryEscape(purpose)
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// delivery is what the accept form of a historical certificate request
+// sends: the exemption claimed for the certificate composed from the
+// registry, or the office's prepared PDF (the desk checks its type and
+// size).
+func delivery(r *http.Request) (desk.Delivery, error) {
+	var dl desk.Delivery
+	if code := strings.TrimSpace(r.PostFormValue("exemption")); code != "" {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			return dl, fault.New(fault.Invalid, fees.ReasonUnknownExemption, fmt.Sprintf("%q is not an exemption code", code))
+		}
+		dl.Exemption = fees.Exemption{Code: n}
+	}
+	if r.PostFormValue("outcome") != "document" {
+		return dl, nil
+	}
+	f, h, err := r.FormFile("document")
+	if err != nil {
+		return dl, request.Refuse(request.ReasonAttachmentRequired, "Alleghi il certificato storico preparato dall'ufficio (PDF).")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, request.MaxAttachmentBytes+1))
+	if err != nil {
+		return dl, err
+	}
+	dl.Document = &request.File{Name: h.Filename, Data: data}
+	return dl, nil
 }
 
 func init() {
@@ -396,6 +446,13 @@ var requestMessages = map[string][2]string{
 	"req.channel":               {"Canale", "Channel"},
 	"req.hash":                  {"SHA-256 di quanto presentato", "SHA-256 of what was filed"},
 	"req.form":                  {"Modulo", "Form"},
+	"req.outcome":               {"Esito", "Outcome"},
+	"req.outcome.compose":       {"Rilascia il certificato dai dati dell'anagrafe", "Issue the certificate from the registry's data"},
+	"req.outcome.document":      {"Allega il certificato preparato dall'ufficio (archivio cartaceo, PDF)", "Attach the certificate the office prepared (paper archive, PDF)"},
+	"req.outcome.exemption":     {"Esenzione dal bollo", "Stamp duty exemption"},
+	"req.outcome.noexemption":   {"nessuna: diritti e bollo ordinari", "none: the usual fees and stamp duty"},
+	"req.outcome.certificate":   {"Certificato rilasciato", "Certificate issued"},
+	"req.outcome.prepared":      {"Certificato preparato dall'ufficio", "Certificate prepared by the office"},
 	"req.files":                 {"Documenti", "Documents"},
 	"req.nofiles":               {"Nessun documento allegato.", "No document attached."},
 	"req.history":               {"Storia della pratica", "History of the request"},

@@ -76,11 +76,14 @@ type Request struct {
 	Persons     []string             `json:"persons"`
 	Attachments []request.Attachment `json:"attachments,omitempty"`
 	Replayed    bool                 `json:"replayed,omitempty"`
+	// Outcome is what an accepted historical certificate request
+	// delivered; its PDF is at …/requests/{id}/outcome.
+	Outcome *request.Outcome `json:"outcome,omitempty"`
 }
 
 // RequestOf is r as the API answers it.
 func RequestOf(r request.Request) Request {
 	return Request{ID: r.ID, Kind: string(r.Kind), Title: r.Kind.Title(), Protocol: r.Protocol, Filed: r.Filed, SHA256: r.SHA256,
 		Status: string(r.Status), StatusText: r.Status.Italian(), Question: r.Question, Decision: r.Decision, Decided: r.Decided,
-		RegisterBy: r.RegisterBy, SilenceAssent: r.SilenceAssent, RequesterCF: r.RequesterCF, DelegateCF: r.DelegateCF, Persons: r.Persons, Attachments: r.Attachments}
+		RegisterBy: r.RegisterBy, SilenceAssent: r.SilenceAssent, RequesterCF: r.RequesterCF, DelegateCF: r.DelegateCF, Persons: r.Persons, Attachments: r.Attachments, Outcome: r.Outcome}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/request"
@@ -28,6 +29,7 @@ func (s *Server) requestRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/requests", s.signed(http.HandlerFunc(s.fileRequest)))
 	mux.Handle("GET /api/v1/requests/{id}", s.signed(http.HandlerFunc(s.getRequest)))
 	mux.Handle("POST /api/v1/requests/{id}/answer", s.signed(http.HandlerFunc(s.answerRequest)))
+	mux.Handle("GET /api/v1/requests/{id}/outcome", s.signed(http.HandlerFunc(s.requestOutcome)))
 }
 
 var noRequests = fault.New(fault.Unavailable, api.ReasonUnavailable, "this hub takes no demographic requests")
@@ -117,6 +119,55 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, api.RequestOf(rec))
+}
+
+// requestOutcome answers the PDF an accepted historical certificate
+// request delivered, for the shop that filed it to print for the citizen:
+// the certificate the office issued from the registry (the sealed
+// original: this is its delivery), or the document it prepared from its
+// archive. Each delivery is in the access log, as it shows the subject's
+// data to the device.
+func (s *Server) requestOutcome(w http.ResponseWriter, r *http.Request) {
+	if s.Requests == nil {
+		s.fail(w, r, noRequests)
+		return
+	}
+	rec, err := s.ownRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o := rec.Outcome
+	if o == nil {
+		s.fail(w, r, request.Refuse(request.ReasonState, "La pratica %s non ha un documento da consegnare.", rec.Protocol))
+		return
+	}
+	var pdf []byte
+	what := "certificato storico preparato dall'ufficio"
+	if o.CertificateID != "" {
+		what = "certificato storico " + o.CertificateProtocol
+		pdf, err = s.Desk.Certs.PDF(o.CertificateID)
+	} else if o.Document != nil {
+		_, pdf, err = s.Requests.Attachment(r.Context(), rec.ID, o.Document.SHA256)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.Desk.Audit != nil {
+		clerk, _ := s.counterClerk(r, string(rec.Channel))
+		for _, cf := range rec.Persons {
+			e := audit.Entry{Time: s.Now(), Actor: deviceActor(r), Subject: cf, Data: what,
+				Purpose: "consegna dell'esito della pratica " + rec.Protocol, Channel: string(rec.Channel), Request: rec.ID, Clerk: clerk}
+			if err := s.Desk.Audit.Record(r.Context(), e); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "esito-"+rec.ID+".pdf"))
+	w.Write(pdf)
 }
 
 func (s *Server) answerRequest(w http.ResponseWriter, r *http.Request) {

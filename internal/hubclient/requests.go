@@ -36,3 +36,10 @@ func (c *Client) AnswerRequest(ctx context.Context, id string, a api.RequestAnsw
 	}
 	return &out, nil
 }
+
+// RequestOutcome downloads the PDF an accepted historical certificate
+// request delivered (GET …/requests/{id}/outcome), to print for the citizen.
+func (c *Client) RequestOutcome(ctx context.Context, id string) ([]byte, error) {
+	_, b, err := c.call(ctx, "GET", api.PathRequests+"/"+url.PathEscape(id)+"/outcome", nil, nil, "")
+	return b, err
+}
