@@ -59,7 +59,13 @@ func (c *Console) require(perm staff.Permission, h http.HandlerFunc) http.Handle
 		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &authInfo{acc: acc, sess: sess, token: ck.Value}))
 		if r.Method == http.MethodPost {
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// The accept form of a historical certificate request
+				// uploads the office's prepared PDF (bounded by limitForms).
+				parse = func() error { return r.ParseMultipartForm(maxFormBytes) }
+			}
+			if err := parse(); err != nil {
 				c.formFailed(w, r, err)
 				return
 			}

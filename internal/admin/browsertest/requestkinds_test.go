@@ -34,7 +34,9 @@ import (
 // each makes its change: an Italian abroad (AIRE) comes back with a
 // partner the registry did not know, both registered as residents in one
 // famiglia; the two then register a convivenza di fatto and end it; a
-// historical certificate is accepted for the office to prepare; a DAT is
+// historical certificate is issued from the registry on acceptance and
+// another prepared by the office is attached as a PDF, both fetched by the
+// shop that filed them; a DAT is
 // recorded with its document; a name is corrected, after the office asked
 // for more and the citizen answered from the kiosk, with the registry's
 // history keeping what it was. One request is refused with its reasons.
@@ -108,7 +110,11 @@ func TestEveryRequestKind(t *testing.T) {
 			waitText(`.flash`, flash), text(`#req-status`, &status), text(`#req-history`, &history), after,
 		)
 		if err != nil {
-			t.Fatalf("%s %s in the console: %v", action, rec.Protocol, err)
+			var alert string
+			actx, stop := context.WithTimeout(ctx, 5*time.Second)
+			chromedp.Run(actx, chromedp.Evaluate(`(document.querySelector('[role=alert]')||{}).innerText||''`, &alert)) //nolint:errcheck // only to say why
+			stop()
+			t.Fatalf("%s %s in the console: %v (the page says %q)", action, rec.Protocol, err, alert)
 		}
 		return status, history, form
 	}
@@ -226,13 +232,60 @@ func TestEveryRequestKind(t *testing.T) {
 		}
 	})
 	t.Run("historical certificate", func(t *testing.T) {
+		// Composed from the registry: accepting issues the certificate
+		// through the issuance path, linked to the request; the shop that
+		// filed it fetches the sealed PDF to print, verifiable at /v/{id}.
 		rec := file("kinds-historical", resident, request.Historical, request.Form{Historical: &request.HistoricalForm{
 			SubjectCF: resident.CF, What: "residenza", Purpose: "pratica di successione"}})
-		status, history, form := decide(t, rec, "accept", "Il certificato storico è pronto: si ritira allo sportello anagrafe.")
+		status, history, form := decide(t, rec, "accept", "Il certificato storico è pronto: si ritira allo sportello anagrafe.", "request-historical", "request-historical-accepted")
 		if !strings.Contains(form, "pratica di successione") {
 			t.Errorf("the form shows %q", form)
 		}
 		accepted(t, rec, status, history, "Il certificato storico è pronto: si ritira allo sportello anagrafe.")
+		var outcome, verified string
+		if err := chromedp.Run(ctx, text(`#req-outcome`, &outcome)); err != nil || !strings.Contains(outcome, "Certificato rilasciato") {
+			t.Errorf("the console shows the outcome as %q (%v)", outcome, err)
+		}
+		got, err := read(rec.ID)
+		if err != nil || got.Outcome == nil || got.Outcome.CertificateID == "" {
+			t.Fatalf("the kiosk reads the outcome as %+v (%v)", got, err)
+		}
+		var pdf []byte
+		if err := again(func() (err error) { pdf, err = kiosk.RequestOutcome(bg, rec.ID); return err }); err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
+			t.Fatalf("the kiosk fetched %d bytes of the certificate: %v", len(pdf), err)
+		}
+		if err := chromedp.Run(ctx, chromedp.Navigate(h.url+"/v/"+got.Outcome.CertificateID), text(`[role=status]`, &verified)); err != nil || !strings.Contains(strings.ToLower(verified), "valido") {
+			t.Errorf("the issued certificate verifies as %q (%v)", verified, err)
+		}
+
+		// Before computerisation: the clerk attaches the PDF the office
+		// prepared from its paper archive.
+		rec = file("kinds-historical-archive", resident, request.Historical, request.Form{Historical: &request.HistoricalForm{
+			SubjectCF: resident.CF, What: "stato_di_famiglia", Date: resident.BirthDate.String(), Purpose: "pensione di reversibilità"}})
+		prepared := filepath.Join(t.TempDir(), "storico.pdf")
+		doc := "%PDF-1.7\n% certificato storico dall'archivio cartaceo\n%%EOF\n"
+		if err := os.WriteFile(prepared, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var files string
+		err = chromedp.Run(ctx,
+			chromedp.Navigate(h.url+"/admin/requests/"+rec.ID+"?purpose="+url.QueryEscape("istruttoria della pratica "+rec.Protocol)),
+			chromedp.WaitVisible(`#req-delivery`, chromedp.ByQuery),
+			chromedp.Click(`#outcome-document`, chromedp.ByQuery),
+			chromedp.SetUploadFiles(`#document`, []string{prepared}, chromedp.ByQuery),
+			chromedp.SetValue(`#text`, "Certificato preparato dall'archivio storico.", chromedp.ByQuery),
+			chromedp.Click(`#req-accept`, chromedp.ByQuery),
+			waitText(`.flash`, "Pratica accolta"), text(`#req-outcome`, &outcome), text(`#req-files`, &files), shoot("request-historical-prepared"),
+		)
+		if err != nil {
+			t.Fatalf("accepting with the prepared PDF: %v", err)
+		}
+		if !strings.Contains(outcome, "storico.pdf") || !strings.Contains(files, "storico.pdf") {
+			t.Errorf("the prepared document on the page: outcome %q, files %q", outcome, files)
+		}
+		if err := again(func() (err error) { pdf, err = kiosk.RequestOutcome(bg, rec.ID); return err }); err != nil || string(pdf) != doc {
+			t.Errorf("the kiosk fetched %q: %v", pdf, err)
+		}
 	})
 	t.Run("DAT", func(t *testing.T) {
 		pdf := api.Upload{Name: "dat.pdf", Data: []byte("%PDF-1.7\n% disposizioni anticipate di trattamento\n%%EOF\n")}
