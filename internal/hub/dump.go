@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,8 @@ func DumpDatabase(ctx context.Context, conn, file string) error {
 	if err != nil {
 		return err
 	}
-	return runTool(ctx, bin, "--format=custom", "--no-owner", "--no-privileges", "--file="+file, "--dbname="+conn)
+	conn, env := toolConn(conn)
+	return runTool(ctx, bin, env, "--format=custom", "--no-owner", "--no-privileges", "--file="+file, "--dbname="+conn)
 }
 
 // RestoreDatabase loads file, written by DumpDatabase, into the database at
@@ -40,7 +42,8 @@ func RestoreDatabase(ctx context.Context, conn, file string) error {
 	if err != nil {
 		return err
 	}
-	return runTool(ctx, bin, "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "--dbname="+conn, file)
+	conn, env := toolConn(conn)
+	return runTool(ctx, bin, env, "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "--dbname="+conn, file)
 }
 
 // pgTool finds a PostgreSQL client program: on the PATH (Debian's wrapper
@@ -63,11 +66,106 @@ func major(p string) int {
 	return n
 }
 
-func runTool(ctx context.Context, bin string, args ...string) error {
+// toolConn splits the database's password off conn (a postgres:// URL or
+// key=value words) into PGPASSWORD for the client program's environment:
+// a command line is visible to every user of the machine in ps, the
+// environment only to the process's own user.
+func toolConn(conn string) (string, []string) {
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		u, err := url.Parse(conn)
+		if err != nil {
+			return conn, nil // the client program says what is wrong with it
+		}
+		pw, set := "", false
+		if u.User != nil {
+			pw, set = u.User.Password()
+			if set {
+				u.User = url.User(u.User.Username())
+			}
+		}
+		q := u.Query()
+		if q.Has("password") {
+			pw, set = q.Get("password"), true
+			q.Del("password")
+			u.RawQuery = q.Encode()
+		}
+		if !set {
+			return conn, nil
+		}
+		return u.String(), []string{"PGPASSWORD=" + pw}
+	}
+	words, ok := connWords(conn)
+	if !ok {
+		return conn, nil
+	}
+	var kept []string
+	var env []string
+	for _, w := range words {
+		if w.key == "password" {
+			env = []string{"PGPASSWORD=" + w.value}
+			continue
+		}
+		kept = append(kept, w.raw)
+	}
+	return strings.Join(kept, " "), env
+}
+
+type connWord struct{ key, value, raw string }
+
+// connWords splits libpq's key=value words, a value maybe in single quotes
+// with backslash escapes; false when conn is not such words.
+func connWords(conn string) ([]connWord, bool) {
+	var words []connWord
+	s := conn
+	for {
+		s = strings.TrimLeft(s, " \t\n")
+		if s == "" {
+			return words, true
+		}
+		start := s
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return nil, false
+		}
+		key := strings.TrimSpace(s[:eq])
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var value strings.Builder
+		if strings.HasPrefix(s, "'") {
+			i, closed := 1, false
+			for ; i < len(s); i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+					value.WriteByte(s[i])
+					continue
+				}
+				if s[i] == '\'' {
+					closed = true
+					i++
+					break
+				}
+				value.WriteByte(s[i])
+			}
+			if !closed {
+				return nil, false
+			}
+			s = s[i:]
+		} else {
+			end := strings.IndexAny(s, " \t\n")
+			if end < 0 {
+				end = len(s)
+			}
+			value.WriteString(s[:end])
+			s = s[end:]
+		}
+		words = append(words, connWord{key, value.String(), strings.TrimSpace(start[:len(start)-len(s)])})
+	}
+}
+
+func runTool(ctx context.Context, bin string, env []string, args ...string) error {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
+	cmd.Env = append(append(os.Environ(), "PGCONNECT_TIMEOUT=10"), env...)
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
