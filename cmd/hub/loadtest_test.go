@@ -69,9 +69,13 @@ func TestLoadtestRefuses(t *testing.T) {
 	if r := hub(t, "loadtest", "--hub", "https://127.0.0.1:1", "--data", data); r.code != 1 || !strings.Contains(r.stderr, "hub serve --demo") {
 		t.Errorf("a directory the demo did not make: exit %d %s", r.code, r.stderr)
 	}
+	// No --data anywhere: not on the command line, and not from
+	// SPORTELLO_DATA, which hub.conf's precedence would otherwise take.
+	if r := hubEnv(t, "", []string{"SPORTELLO_DATA="}, "loadtest", "--hub", "https://127.0.0.1:1"); r.code != 2 {
+		t.Errorf("loadtest without --data: exit %d %s", r.code, r.stderr)
+	}
 	for _, args := range [][]string{
 		{"--data", data},
-		{"--hub", "https://127.0.0.1:1"},
 		{"--hub", "https://127.0.0.1:1", "--data", data, "--mix", "lookup=x"},
 		{"--hub", "https://127.0.0.1:1", "--data", data, "--duration", "0"},
 		{"--hub", "https://127.0.0.1:1", "--data", data, "--kiosks", "0"},
