@@ -98,6 +98,12 @@ type AppointmentSlot struct {
 type AppointmentIdentity struct {
 	Requester RequesterEvidence `json:"requester"`
 	Channel   string            `json:"channel,omitempty"` // ChannelSelfService (default) or ChannelCounter
+	// ForCF, when set, is the person the identified citizen acts for as
+	// their delegate: a delegation in force from ForCF to them must grant
+	// the appointments scope (refused otherwise with
+	// delegation_out_of_scope or delegation_not_found), and the
+	// appointments listed, booked, moved or cancelled are ForCF's.
+	ForCF string `json:"for_cf,omitempty"`
 }
 
 // AppointmentBooking books a slot for the identified citizen.

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/delegation"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -56,6 +59,29 @@ type in struct {
 	appts Tx
 	audit audit.Tx
 	reg   registry.Reader
+	deleg Delegated
+}
+
+// Delegated is what an act for someone else needs of the transaction
+// (issue 17): the delegations, whose use is recorded under the
+// delegation's lock in the act's own transaction, and the enqueuing of
+// the delegator's notice. Notify is passed in because internal/reminder,
+// which writes the notice, imports this package.
+type Delegated struct {
+	Delegations delegation.Tx
+	Notify      func(Acted) error
+}
+
+// Acted is a delegate's act on the delegator's appointment, of which the
+// delegator is told (reminder.DelegationActed).
+type Acted struct {
+	DelegatorCF  string
+	DelegationID string
+	// ActID is one per act: the reference and what was done to it.
+	ActID        string
+	DelegateName string
+	What         string
+	At           time.Time
 }
 
 // Service is the appointments as the kiosk API, the console and the
@@ -69,14 +95,21 @@ type Service struct {
 
 // NewService returns the service on s's transactions: appts, aud and reg
 // give the appointments', the audit log's and the registry's views of
-// one. now is the hub's clock.
-func NewService[T any](s Transactor[T], appts func(T) Tx, aud func(T) audit.Tx, reg func(T) registry.Reader, now func() time.Time) *Service {
+// one, deleg its delegations (nil: nobody acts for another). now is the
+// hub's clock.
+func NewService[T any](s Transactor[T], appts func(T) Tx, aud func(T) audit.Tx, reg func(T) registry.Reader, deleg func(T) Delegated, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	return &Service{
 		run: func(ctx context.Context, write bool, fn func(in) error) error {
-			f := func(tx T) error { return fn(in{appts: appts(tx), audit: aud(tx), reg: reg(tx)}) }
+			f := func(tx T) error {
+				t := in{appts: appts(tx), audit: aud(tx), reg: reg(tx)}
+				if deleg != nil {
+					t.deleg = deleg(tx)
+				}
+				return fn(t)
+			}
 			if write {
 				return s.Update(ctx, f)
 			}
@@ -184,6 +217,12 @@ type Actor struct {
 	Channel Channel
 	// Clerk is the shop's named clerk, when there is one.
 	Clerk audit.Clerk
+	// ForCF, when set, is the person the identified citizen acts for as
+	// their delegate (DPR 445/2000 art. 38 c. 3): a delegation in force
+	// from ForCF to them must grant the appointments scope, and the
+	// booking is ForCF's. Refused otherwise with
+	// delegation_out_of_scope or delegation_not_found.
+	ForCF string
 }
 
 // Request is a booking to make.
@@ -208,7 +247,16 @@ func (s *Service) Book(ctx context.Context, req Request) (b Booking, err error) 
 	}
 	err = s.run(ctx, true, func(t in) error {
 		now := s.now()
-		p, err := person(t.reg, req.CF)
+		var g *delegation.Delegation
+		forCF := req.CF
+		if req.By.ForCF != "" {
+			d, err := s.delegated(t, req.CF, req.By.ForCF, now)
+			if err != nil {
+				return err
+			}
+			g, forCF = &d, d.DelegatorCF
+		}
+		p, err := person(t.reg, forCF)
 		if err != nil {
 			return err
 		}
@@ -231,13 +279,17 @@ func (s *Service) Book(ctx context.Context, req Request) (b Booking, err error) 
 		b = Booking{Ref: ref, OfficeID: req.Office, Service: req.Service, Start: req.Start.UTC(), Minutes: cal.Minutes,
 			CF: p.CF, Name: strings.TrimSpace(p.GivenNames + " " + p.Surname), Channel: req.By.Channel, By: req.By.Audit.ID,
 			State: Booked, Created: now.UTC(), Updated: now.UTC()}
-		if req.RequesterCF != "" && !strings.EqualFold(req.RequesterCF, p.CF) {
+		// A delegate is not made the booking's requester: what they may
+		// change of it is what their delegation in force allows, so a
+		// revoked delegation leaves them nothing (the delegation's uses
+		// and the audit log name them).
+		if g == nil && req.RequesterCF != "" && !strings.EqualFold(req.RequesterCF, p.CF) {
 			b.RequesterCF = strings.ToUpper(req.RequesterCF)
 		}
 		if err := t.appts.Book(&b, counters); err != nil {
 			return err
 		}
-		return s.record(t, req.By, b, "prenotazione appuntamento")
+		return s.recordAct(t, req.By, req.CF, g, b, "prenotazione appuntamento", "prenotazione")
 	})
 	return b, err
 }
@@ -286,13 +338,17 @@ func person(r registry.Reader, cf string) (*registry.Person, error) {
 // record appends the audit entry of a booking's change: the person's
 // name and appointment were read and written for them.
 func (s *Service) record(t in, by Actor, b Booking, what string) error {
-	ch := map[Channel]string{Kiosk: "self_service", Shop: "counter", Console: "admin"}[by.Channel]
-	if ch == "" {
-		ch = "office"
-	}
-	_, err := t.audit.Append(audit.Entry{Time: s.now(), Actor: by.Audit, Subject: b.CF, Channel: ch,
+	_, err := t.audit.Append(audit.Entry{Time: s.now(), Actor: by.Audit, Subject: b.CF, Channel: auditChannel(by.Channel),
 		Purpose: what + ", " + b.Service.Italian(), Data: "appuntamento " + b.Ref, Request: b.Ref, Clerk: by.Clerk})
 	return err
+}
+
+// auditChannel is c as the audit log names channels.
+func auditChannel(c Channel) string {
+	if ch := map[Channel]string{Kiosk: "self_service", Shop: "counter", Console: "admin"}[c]; ch != "" {
+		return ch
+	}
+	return "office"
 }
 
 // mine checks that cf may change b: the person, or whoever booked it for
@@ -308,6 +364,107 @@ func mine(b Booking, by Actor, cf string) error {
 	return nil
 }
 
+// allowed checks that cf may change b (mine), or, acting for by.ForCF,
+// that a delegation in force grants cf the appointments scope and b is
+// the delegator's: that delegation is returned.
+func (s *Service) allowed(t in, b Booking, by Actor, cf string) (*delegation.Delegation, error) {
+	if by.ForCF == "" {
+		return nil, mine(b, by, cf)
+	}
+	g, err := s.delegated(t, cf, by.ForCF, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if !delegation.Same(b.CF, g.DelegatorCF) {
+		return nil, fmt.Errorf("%w: %s", ErrNotYours, b.Ref)
+	}
+	return &g, nil
+}
+
+// delegated returns the delegation in force at now from forCF to the
+// identified delegateCF that grants the appointments scope. One in force
+// that covers other services only refuses with delegation_out_of_scope,
+// none with delegation_not_found (both 403, catalogued).
+func (s *Service) delegated(t in, delegateCF, forCF string, now time.Time) (delegation.Delegation, error) {
+	delegateCF = strings.ToUpper(strings.TrimSpace(delegateCF))
+	forCF = strings.ToUpper(strings.TrimSpace(forCF))
+	var given []delegation.Delegation
+	if t.deleg.Delegations != nil && delegateCF != "" {
+		var err error
+		if given, err = t.deleg.Delegations.Received(delegateCF); err != nil {
+			return delegation.Delegation{}, err
+		}
+	}
+	live := false
+	for _, g := range given {
+		if !delegation.Same(g.DelegatorCF, forCF) || !delegation.Same(g.DelegateCF, delegateCF) || !g.Live(now) {
+			continue
+		}
+		live = true
+		if g.Scope.Appointments {
+			return g, nil
+		}
+	}
+	if live {
+		return delegation.Delegation{}, fault.New(fault.Forbidden, delegation.ReasonOutOfScope,
+			fmt.Sprintf("La delega ricevuta da %s non comprende gli appuntamenti.", forCF))
+	}
+	return delegation.Delegation{}, fault.New(fault.Forbidden, delegation.ReasonNotFound,
+		fmt.Sprintf("Non risulta una delega in vigore di %s alla persona identificata.", forCF))
+}
+
+// ActingFor returns forCF when a delegation in force grants delegateCF
+// the appointments of forCF (see Actor.ForCF): whose appointments a
+// delegate's kiosk lists.
+func (s *Service) ActingFor(ctx context.Context, delegateCF, forCF string) (cf string, err error) {
+	err = s.run(ctx, false, func(t in) error {
+		g, err := s.delegated(t, delegateCF, forCF, s.now())
+		cf = g.DelegatorCF
+		return err
+	})
+	return cf, err
+}
+
+// Person returns the living registry person with cf.
+func (s *Service) Person(ctx context.Context, cf string) (p *registry.Person, err error) {
+	err = s.run(ctx, false, func(t in) error { p, err = person(t.reg, cf); return err })
+	return p, err
+}
+
+// recordAct records b's change: the person's audit entry and, done by
+// delegateCF under g, the delegation's use (refused there if revoked
+// meanwhile), the delegate's own audit entry and the delegator's notice,
+// all in the change's transaction.
+func (s *Service) recordAct(t in, by Actor, delegateCF string, g *delegation.Delegation, b Booking, what, verb string) error {
+	if g == nil {
+		return s.record(t, by, b, what)
+	}
+	delegateCF = strings.ToUpper(strings.TrimSpace(delegateCF))
+	now := s.now()
+	if err := s.record(t, by, b, fmt.Sprintf("%s per delega %s di %s a %s (art. 38 DPR 445/2000)", what, g.ID, g.DelegatorCF, delegateCF)); err != nil {
+		return err
+	}
+	if err := t.deleg.Delegations.RecordUse(delegation.Use{DelegationID: g.ID, At: now, Service: verb + " appuntamento " + b.Service.Italian(),
+		Ref: b.Ref, Channel: auditChannel(by.Channel), Place: by.Audit.ID}); err != nil {
+		return err
+	}
+	if _, err := t.audit.Append(audit.Entry{Time: now, Actor: by.Audit, Subject: delegateCF, Channel: auditChannel(by.Channel), Clerk: by.Clerk,
+		Request: b.Ref, Data: "atto per delega: " + verb + " appuntamento " + b.Ref + " di " + g.DelegatorCF,
+		Purpose: fmt.Sprintf("%s per delega %s (art. 38 DPR 445/2000), %s", what, g.ID, b.Service.Italian())}); err != nil {
+		return err
+	}
+	if t.deleg.Notify == nil {
+		return nil
+	}
+	name := delegateCF
+	if p, err := person(t.reg, delegateCF); err == nil {
+		name = strings.TrimSpace(p.GivenNames + " " + p.Surname)
+	}
+	at := b.Start.In(Rome).Format("02/01/2006 15:04")
+	return t.deleg.Notify(Acted{DelegatorCF: g.DelegatorCF, DelegationID: g.ID, ActID: b.Ref + "-" + verb + "-" + strconv.FormatInt(now.Unix(), 10),
+		DelegateName: name, What: fmt.Sprintf("%s dell'appuntamento %s (%s, %s)", verb, FormatRef(b.Ref), b.Service.Italian(), at), At: now})
+}
+
 // Move moves booking ref to start at office (the same service), for cf
 // (see Cancel), keeping its reference.
 func (s *Service) Move(ctx context.Context, ref, cf, office string, start time.Time, by Actor) (b Booking, err error) {
@@ -317,7 +474,8 @@ func (s *Service) Move(ctx context.Context, ref, cf, office string, start time.T
 		if err != nil {
 			return err
 		}
-		if err := mine(old, by, cf); err != nil {
+		g, err := s.allowed(t, old, by, cf)
+		if err != nil {
 			return err
 		}
 		if old.State != Booked {
@@ -330,7 +488,7 @@ func (s *Service) Move(ctx context.Context, ref, cf, office string, start time.T
 		if b, err = t.appts.Move(ref, office, start.UTC(), cal.Minutes, counters, s.now().UTC()); err != nil {
 			return err
 		}
-		return s.record(t, by, b, "spostamento appuntamento")
+		return s.recordAct(t, by, cf, g, b, "spostamento appuntamento", "spostamento")
 	})
 	return b, err
 }
@@ -343,7 +501,8 @@ func (s *Service) Cancel(ctx context.Context, ref, cf string, by Actor) (b Booki
 		if b, err = t.appts.Get(ref); err != nil {
 			return err
 		}
-		if err := mine(b, by, cf); err != nil {
+		g, err := s.allowed(t, b, by, cf)
+		if err != nil {
 			return err
 		}
 		if b.State != Booked {
@@ -353,7 +512,7 @@ func (s *Service) Cancel(ctx context.Context, ref, cf string, by Actor) (b Booki
 		if err := t.appts.Put(&b); err != nil {
 			return err
 		}
-		return s.record(t, by, b, "annullamento appuntamento")
+		return s.recordAct(t, by, cf, g, b, "annullamento appuntamento", "annullamento")
 	})
 	return b, err
 }

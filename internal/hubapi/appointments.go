@@ -17,8 +17,9 @@ import (
 // person in front of it, lists the offices and their free slots, and
 // books, moves or cancels the appointments of the citizen it identified,
 // as Milan's newsstands booked registry-office appointments. The person
-// booked for is always the one identified: nobody books, moves or cancels
-// in someone else's name.
+// booked for is the one identified, or the one whose delegation in force
+// grants the identified person the appointments (for_cf): nobody else
+// books, moves or cancels in someone else's name.
 
 func (s *Server) appointmentRoutes(mux *http.ServeMux) {
 	// The paths are api.PathAppointment…, spelt out for
@@ -121,7 +122,7 @@ func (s *Server) appointmentCitizen(r *http.Request, id *api.AppointmentIdentity
 	if err != nil {
 		return nil, by, err
 	}
-	by = appointment.Actor{Audit: audit.Actor{Kind: audit.Device, ID: keyID}, Channel: appointment.Kiosk, Clerk: clerk}
+	by = appointment.Actor{Audit: audit.Actor{Kind: audit.Device, ID: keyID}, Channel: appointment.Kiosk, Clerk: clerk, ForCF: strings.TrimSpace(id.ForCF)}
 	if id.Channel == api.ChannelCounter {
 		by.Channel = appointment.Shop
 	}
@@ -144,12 +145,23 @@ func (s *Server) appointmentsMine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	offer, err := s.Appointments.OfferFor(ctx, who.CF)
+	cf := who.CF
+	if req.ForCF != "" {
+		if cf, err = s.Appointments.ActingFor(ctx, who.CF, req.ForCF); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if who, err = s.Appointments.Person(ctx, cf); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	offer, err := s.Appointments.OfferFor(ctx, cf)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	bs, err := s.Appointments.Upcoming(ctx, who.CF)
+	bs, err := s.Appointments.Upcoming(ctx, cf)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -195,7 +207,11 @@ func (s *Server) bookAppointment(w http.ResponseWriter, r *http.Request) {
 		// A retried request (the answer lost on the way) finds its own
 		// booking: the same slot of the same service is that booking,
 		// answered again rather than refused.
-		if held, ok := s.sameBooking(r, who.CF, req); ok {
+		mineCF := who.CF
+		if by.ForCF != "" {
+			mineCF = by.ForCF
+		}
+		if held, ok := s.sameBooking(r, mineCF, req); ok {
 			b, err, status = held, nil, http.StatusOK
 		}
 	}

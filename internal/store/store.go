@@ -217,7 +217,16 @@ func (readOnlyRegistry) PutPlaces([]places.Place) error   { return ErrReadOnly }
 
 // AppointmentsOf is the appointments' service on s: each call one
 // transaction, its audit entry in it, the person read from the registry
-// in it.
+// in it, and a delegate's act recorded under the delegation and notified
+// to the delegator in it.
 func AppointmentsOf(s Store, now func() time.Time) *appointment.Service {
-	return appointment.NewService[Tx](s, Tx.Appointments, Tx.Audit, func(tx Tx) registry.Reader { return tx.Registry() }, now)
+	return appointment.NewService[Tx](s, Tx.Appointments, Tx.Audit, func(tx Tx) registry.Reader { return tx.Registry() }, appointmentDelegations, now)
+}
+
+func appointmentDelegations(tx Tx) appointment.Delegated {
+	return appointment.Delegated{Delegations: tx.Delegations(), Notify: func(a appointment.Acted) error {
+		_, err := reminder.Enqueue(tx, reminder.DelegationActed{DelegatorCF: a.DelegatorCF, DelegationID: a.DelegationID, ActID: a.ActID,
+			DelegateName: a.DelegateName, What: a.What, At: a.At}.Reminder(), a.At)
+		return err
+	}}
 }
