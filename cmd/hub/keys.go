@@ -155,9 +155,13 @@ func orNone(s string) string {
 
 // afterRotation makes a serving hub seal with the new token key and seal
 // at once (its JWKS listing what was retired), and says when the new
-// response key signs.
+// response key signs. Without a serving desk (no hub serves this data
+// directory, or --db, whose rotation is never forwarded) nothing was
+// reloaded: a hub serving these keys keeps sealing with the old ones
+// until it restarts, and the operator must be told so.
 func (c *cli) afterRotation(what []string) error {
 	if c.desk == nil || c.desk.Keys == nil {
+		fmt.Fprintln(c.stdout, "no serving hub took the new keys: a hub serving this data keeps sealing with the old ones until it restarts (systemctl restart sportello-hub)")
 		return nil
 	}
 	if err := c.desk.Keys.Reload(); err != nil {

@@ -58,6 +58,12 @@ func TestKeysRotate(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "token key "+before.KeyID+" → ") || !strings.Contains(r.stdout, "response key "+before.KeyID+" → ") {
 		t.Fatalf("keys rotate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// No serving hub took the keys (none runs here; with --db none is
+	// ever reached): the operator is told to restart, not left believing
+	// the new keys seal (issue 18 review).
+	if !strings.Contains(r.stdout, "no serving hub took the new keys") || !strings.Contains(r.stdout, "systemctl restart sportello-hub") {
+		t.Errorf("a rotation no serving hub took does not say to restart:\n%s", r.stdout)
+	}
 	after, err := seal.LoadOrCreate(filepath.Join(data, "keys"), nil)
 	if err != nil {
 		t.Fatal(err)
