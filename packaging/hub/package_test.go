@@ -265,3 +265,17 @@ func sameBinary(t *testing.T, root, deb string) {
 		t.Errorf("/usr/bin/sportello-hub is not the one of %s", filepath.Base(deb))
 	}
 }
+
+// TestUnitStartWaits: the unit gives hub serve's start-up work (a
+// pre-upgrade pg_dump and the schema migration, before READY=1) no start
+// timeout; with systemd's default 90 s a big city's upgrade was killed
+// mid-way and restarted into the same work (issue 18).
+func TestUnitStartWaits(t *testing.T) {
+	text, err := os.ReadFile("sportello-hub.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains("\n"+string(text), "\nTimeoutStartSec=infinity\n") {
+		t.Error("the unit has no TimeoutStartSec=infinity: the default 90 s start timeout kills a long upgrade before READY=1")
+	}
+}
