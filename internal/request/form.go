@@ -423,16 +423,19 @@ func (c *checker) residence(f *ResidenceForm) error {
 			return err
 		}
 		// The declarant declares for themself, their household and the
-		// minors in their care; every other adult moving makes their own
-		// declaration (DPR 223/1989 art. 6 and 13), which staff take at
-		// the office with each one's signature. At a counter or a kiosk
-		// an adult outside the household is refused whether the registry
-		// knows them or not (no oracle), so no one's procedure is opened
-		// by a stranger's filing.
+		// minors in their care; every other adult moving must sign the
+		// declaration too (DPR 223/1989 art. 6 and 13; the ministry's
+		// form asks for each adult's signature), which the office takes
+		// when it checks the move. So at a counter or a kiosk such an
+		// adult is filed as named but nothing of their record is touched:
+		// no open procedure, which a stranger's filing must not set on
+		// someone, and no check of their record either, so the filing
+		// answers the same whether the registry knows them or not (no
+		// oracle). The office sees them in the form and decides.
 		inHousehold := p != nil && certificate.CheckHousehold(certificate.Request{Requester: c.env.Requester, Channel: c.env.Channel}, p) == nil
 		if born, berr := registry.ParseDate(m.BirthDate); c.env.Channel != certificate.Office && code != strings.ToUpper(c.env.Requester.CF) &&
 			!inHousehold && (berr != nil || born.AgeAt(c.env.Today) >= 18) {
-			return refuse(ReasonNotCovered, "%s è maggiorenne e non fa parte della sua famiglia anagrafica: deve rendere la propria dichiarazione, di persona o all'ufficio anagrafe.", code)
+			continue
 		}
 		if p == nil {
 			continue // a newcomer: the registry knows them on acceptance

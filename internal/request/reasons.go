@@ -31,9 +31,6 @@ const (
 	ReasonState              = "request_state"
 	ReasonNotYours           = "request_not_yours"
 	ReasonDecisionMissing    = "request_decision_missing"
-	// ReasonNotCovered: a declaration of residence names an adult outside
-	// the declarant's household, whom only their own declaration covers.
-	ReasonNotCovered = "request_person_not_covered"
 )
 
 // Reasons lists every reason code of this package.
@@ -42,14 +39,12 @@ func Reasons() []string {
 		ReasonAddressUnknown, ReasonSameAddress, ReasonPersonUnknown, ReasonNotHousehold, ReasonMinor,
 		ReasonStatementMissing, ReasonAttachmentType, ReasonAttachmentTooLarge, ReasonAttachmentRequired,
 		ReasonAttachmentsMany, ReasonProcedureOpen, ReasonNotFound, ReasonStale, ReasonState, ReasonNotYours,
-		ReasonDecisionMissing, ReasonNotCovered}
+		ReasonDecisionMissing}
 }
 
 // Sentences are each reason's one sentence, Italian then English, for the
 // kiosk's and the console's catalogues.
 var Sentences = map[string][2]string{
-	ReasonNotCovered: {"Ogni maggiorenne che si trasferisce e non fa parte della famiglia anagrafica del dichiarante deve rendere la propria dichiarazione.",
-		"Every adult moving who is not in the declarant's household must make their own declaration."},
 	ReasonKindUnknown:        {"Il tipo di pratica richiesto non esiste.", "The kind of request asked for does not exist."},
 	ReasonFormMismatch:       {"Il modulo compilato non corrisponde al tipo di pratica.", "The form filled in does not match the kind of request."},
 	ReasonFieldMissing:       {"Manca un dato obbligatorio del modulo.", "A required field of the form is missing."},
