@@ -259,15 +259,15 @@ func (f *Flow) PrintDossier(ctx context.Context) error {
 	return nil
 }
 
-// CloseRecords goes back from the delegations or the dossier to the
+// CloseRecords goes back from the delegations, the dossier or the requests to the
 // citizen's choices.
 func (f *Flow) CloseRecords() error {
-	done, err := f.begin(StepDelegations, StepDossier)
+	done, err := f.begin(StepDelegations, StepDossier, StepRequests, StepRequestFiled)
 	if err != nil {
 		return err
 	}
 	defer done()
-	f.update(func(v *View) { v.Step, v.Delegations, v.Dossier = StepChoose, nil, nil })
+	f.update(func(v *View) { v.Step, v.Delegations, v.Dossier, v.Filed = StepChoose, nil, nil, nil })
 	return nil
 }
 

@@ -201,7 +201,8 @@ type View struct {
 	// (StepDelegations, StepDossier; delegation.go).
 	Delegations *api.Delegations
 	Dossier     *api.Dossier
-	Till        *Till // StepTill: the till payments waiting
+	Filed       *api.Request // StepRequestFiled: the request just filed (requests.go)
+	Till        *Till        // StepTill: the till payments waiting
 	// PlacesAge and AgreementAge are how old the directory shown and the
 	// fees previewed are, when they come from the cached copy (else 0).
 	PlacesAge       time.Duration

@@ -18,7 +18,7 @@ import (
 // them; the accessibility tests walk it so a screen added later without a
 // spoken text is noticed (its step must be added here).
 var Steps = []Step{StepStart, StepLogin, StepIdentify, StepPIN, StepChoose, StepReview, StepWorking, StepDone,
-	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect, StepDossier, StepDelegations}
+	StepSummary, StepClaim, StepPlaces, StepAccessLog, StepTill, StepPay, StepCollect, StepDossier, StepDelegations, StepRequests, StepRequestFiled}
 
 // Speech is what speech mode says of a screen. EN 301 549 V3.2.1 clause
 // 5.1.3.1 asks a kiosk closed to screen readers to give every piece of
@@ -426,6 +426,23 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			choice(t("request_kind_" + k))
 		}
 		choice(t("delegations_scope_appointments"), t("delegations_give_button"), t("back_button"))
+	case StepRequests:
+		s.Title = t("requests_title")
+		line(t("requests_not_here"))
+		for _, k := range KioskKinds() {
+			choice(t("request_kind_" + string(k)))
+		}
+		line(t("requests_fields"))
+		choice(t("requests_what_"+HistoricalResidence), t("requests_what_"+HistoricalFamily), t("requests_statement"), t("requests_statement_check"),
+			t("requests_file_button"), t("back_button"))
+	case StepRequestFiled:
+		r := v.Filed
+		if r == nil {
+			return s
+		}
+		s.Title = t("requests_filed_title")
+		line(r.Title, t("requests_filed_protocol", r.Protocol, SayDate(r.Filed.In(protocol.Rome).Format("2006-01-02"), v.Lang)), t("requests_filed_status", r.StatusText))
+		choice(t("requests_another"), t("back_button"))
 	case StepDossier:
 		d := v.Dossier
 		if d == nil {
@@ -437,7 +454,7 @@ func Spoken(v View, cat *Catalog, o SpeakOptions) Speech {
 			line(t("dossier_document", doc.Number, SayDate(doc.Expires, v.Lang)))
 		}
 		line(t("dossier_counts", len(d.Certificates), len(d.Requests), len(d.Appointments), len(d.DelegationsGiven), len(d.DelegationsReceived), d.AccessTotal))
-		choice(t("delegations_button"))
+		choice(t("delegations_button"), t("requests_button"))
 		if v.Mode == Operator {
 			choice(t("dossier_print"))
 		}

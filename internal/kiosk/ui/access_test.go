@@ -15,6 +15,7 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/kiosk"
+	"github.com/sportello/sportello/internal/request"
 )
 
 // recorder is the Speaker of the tests: it keeps what speech mode said.
@@ -289,6 +290,16 @@ var screens = []struct {
 		f.ShowDossier(context.Background())
 		return f.ShowDelegations(context.Background())
 	}, kiosk.StepDelegations},
+	{"requests", kiosk.SelfService, nil, func(f *kiosk.Flow) error {
+		pinned(f)
+		return f.ShowRequests(context.Background())
+	}, kiosk.StepRequests},
+	{"request_filed_counter", kiosk.Operator, nil, func(f *kiosk.Flow) error {
+		loggedIn(f)
+		f.TapCard(context.Background())
+		f.ShowRequests(context.Background())
+		return f.FileRequest(context.Background(), kiosk.RequestDraft{Kind: request.Historical, What: kiosk.HistoricalResidence, Purpose: "pensione"})
+	}, kiosk.StepRequestFiled},
 }
 
 func pinned(f *kiosk.Flow) error {

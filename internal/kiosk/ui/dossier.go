@@ -173,7 +173,7 @@ func (u *UI) dossierScreen(v kiosk.View) fyne.CanvasObject {
 
 	back := widget.NewButton(u.t(v, "back_button"), func() { u.flow.CloseRecords() })
 	u.busy(v, back)
-	bottom := []fyne.CanvasObject{back, layout.NewSpacer(), u.delegationsButton(v)}
+	bottom := []fyne.CanvasObject{back, layout.NewSpacer(), u.delegationsButton(v), u.requestsButton(v)}
 	if v.Mode == kiosk.Operator {
 		// At a counter the clerk prints it at the citizen's request; a
 		// self-service kiosk prints nothing a passer-by could pick up.

@@ -48,6 +48,7 @@ type UI struct {
 	withMarca bool            // the bollo is paid with a contrassegno applied at the counter
 	use       certificate.Use // the destination of use chosen
 	deleg     *delegState     // the delegations screen's form (delegations.go)
+	req       *reqForm        // the request screen's form (requests.go)
 	lastStep  kiosk.Step
 	ctx       context.Context
 
@@ -240,6 +241,8 @@ func (u *UI) enter(v kiosk.View) {
 		u.withMarca, u.use = false, certificate.UseOrdinary
 	case kiosk.StepDelegations:
 		u.deleg = nil
+	case kiosk.StepRequests:
+		u.req = nil
 	case kiosk.StepChoose:
 		if u.subject == "" && v.Person != nil {
 			u.subject = v.Person.CF
@@ -534,6 +537,10 @@ func (u *UI) screen(v kiosk.View) fyne.CanvasObject {
 		body = u.dossierScreen(v)
 	case kiosk.StepDelegations:
 		body = u.delegationsScreen(v)
+	case kiosk.StepRequests:
+		body = u.requestsScreen(v)
+	case kiosk.StepRequestFiled:
+		body = u.requestFiledScreen(v)
 	default:
 		body = widget.NewLabel(string(v.Step))
 	}

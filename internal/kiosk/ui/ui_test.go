@@ -34,6 +34,7 @@ type hub struct {
 	offline bool
 	gave    []api.DelegationRequest // delegations given (delegations_test.go)
 	revoked []string
+	filed   []api.RequestFiling // requests filed (requests_test.go)
 }
 
 func (h *hub) LookupPerson(context.Context, kiosk.PersonQuery) (*kiosk.Person, error) {
