@@ -70,12 +70,15 @@ var (
 
 // ReadConfig reads the settings file at path. A file that is not there is
 // no error when optional (the default path of a program that has not been
-// set up), and nil is returned. Every error names the file and the line
-// and is a UsageError: a bad settings file is bad usage (exit 2).
+// set up), and nil is returned; so is one the user may not read, since the
+// packaged /etc/sportello/hub.conf is 0640 root:sportello (it may hold a
+// database password) and anyone may still run hub cf check. Every error
+// names the file and the line and is a UsageError: a bad settings file is
+// bad usage (exit 2).
 func ReadConfig(path string, optional bool) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if optional && errors.Is(err, fs.ErrNotExist) {
+		if optional && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)) {
 			return nil, nil
 		}
 		var pe *fs.PathError

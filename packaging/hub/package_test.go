@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -170,7 +171,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 		"usr/bin/sportello-hub":                 0o755,
 		unit:                                    0o644,
 		"usr/lib/sysusers.d/sportello-hub.conf": 0o644,
-		"etc/sportello/hub.conf":                0o644,
+		"etc/sportello/hub.conf":                0o640,
 	} {
 		fi, err := os.Stat(filepath.Join(root, name))
 		if err != nil {
@@ -179,8 +180,12 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 		if fi.Mode().Perm() != mode {
 			t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), mode)
 		}
-		if uid, gid := owner(fi); uid != 0 || gid != 0 {
-			t.Errorf("%s: owned by %d:%d, want root", name, uid, gid)
+		wantGID := uint32(0)
+		if name == "etc/sportello/hub.conf" { // it may hold a database password: the hub's group reads it, nobody else
+			wantGID = rootGID(t, root, "sportello")
+		}
+		if uid, gid := owner(fi); uid != 0 || gid != wantGID {
+			t.Errorf("%s: owned by %d:%d, want 0:%d", name, uid, gid, wantGID)
 		}
 	}
 	sameBinary(t, root, old)
@@ -278,4 +283,24 @@ func TestUnitStartWaits(t *testing.T) {
 	if !strings.Contains("\n"+string(text), "\nTimeoutStartSec=infinity\n") {
 		t.Error("the unit has no TimeoutStartSec=infinity: the default 90 s start timeout kills a long upgrade before READY=1")
 	}
+}
+
+// rootGID is group name's id in root's own /etc/group.
+func rootGID(t *testing.T, root, name string) uint32 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "etc/group"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, ":"); len(f) >= 3 && f[0] == name {
+			id, err := strconv.ParseUint(f[2], 10, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return uint32(id)
+		}
+	}
+	t.Fatalf("no group %s in the root's /etc/group", name)
+	return 0
 }
