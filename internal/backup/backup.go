@@ -40,8 +40,8 @@ import (
 
 // Format is the version of this layout, written in every manifest. A
 // reader refuses a manifest of a later format: it cannot know what a later
-// writer put there.
-const Format = 1
+// writer put there. Format 2 binds sealed keys to every other member.
+const Format = 2
 
 // ManifestName is the manifest's member name, the tar's last.
 const ManifestName = "manifest.json"
@@ -113,6 +113,11 @@ func NewWriter(w io.Writer, m Manifest) *Writer {
 // Add writes a member of size bytes that write produces; it fails if write
 // produces another number of bytes.
 func (w *Writer) Add(name string, size int64, write func(io.Writer) error) error {
+	if w.m.Keys != nil {
+		// The sealed keys vouch for the members before them (associated);
+		// one written after them would be vouched for by nothing.
+		return errors.New("the keys must be the backup's last member")
+	}
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -188,8 +193,11 @@ func (w *Writer) AddKeys(files map[string][]byte, passphrase []byte) error {
 		return err
 	}
 	sealed := aead.Seal(nil, s.Nonce, plain.Bytes(), associated(w.m))
+	if err := w.AddBytes(KeysName, sealed); err != nil {
+		return err
+	}
 	w.m.Keys = s
-	return w.AddBytes(KeysName, sealed)
+	return nil
 }
 
 // Close writes the manifest and ends the file; it returns the manifest.
@@ -224,8 +232,33 @@ func (s *Sealing) aead(passphrase []byte) (interface {
 	return chacha20poly1305.NewX(key)
 }
 
+// associated is what the sealed keys are bound to: the city and the time,
+// so they cannot be moved into another backup, and from format 2 the
+// backend and every other member's name, size and SHA-256. The manifest's
+// checksums alone stop accidents, not someone who can rewrite the file
+// (change the audit anchors, then their line in the manifest); bound to
+// the keys, such a change makes the keys refuse to open, and only the
+// passphrase could seal them again.
 func associated(m Manifest) []byte {
-	return []byte("sportello backup keys\x00" + m.City + "\x00" + m.Created.UTC().Format(time.RFC3339Nano))
+	ad := []byte("sportello backup keys\x00" + m.City + "\x00" + m.Created.UTC().Format(time.RFC3339Nano))
+	if m.Format < 2 {
+		return ad
+	}
+	var others []Member
+	for _, x := range m.Members {
+		if x.Name != KeysName {
+			others = append(others, x)
+		}
+	}
+	b, err := json.Marshal(struct {
+		Backend string   `json:"backend"`
+		Members []Member `json:"members"`
+	}{m.Backend, others})
+	if err != nil {
+		panic(err) // strings and integers always marshal
+	}
+	sum := sha256.Sum256(b)
+	return append(append(ad, 0), sum[:]...)
 }
 
 // OpenKeys opens the keys' member sealed, read from the backup m, with
@@ -243,6 +276,9 @@ func OpenKeys(m Manifest, sealed, passphrase []byte) (map[string][]byte, error) 
 	}
 	plain, err := aead.Open(nil, m.Keys.Nonce, sealed, associated(m))
 	if err != nil {
+		if m.Format >= 2 {
+			return nil, fmt.Errorf("%w, or the backup was changed after it was written", ErrPassphrase)
+		}
 		return nil, ErrPassphrase
 	}
 	files := map[string][]byte{}

@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -168,5 +171,61 @@ func TestNamesStayInside(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(parent, "escape")); err == nil {
 		t.Fatal("a member was written outside the directory")
+	}
+}
+
+// TestKeysVouchForTheMembers: whoever can rewrite a backup can change a
+// member and its line in the manifest so every checksum agrees; with the
+// keys in it, the keys then refuse to open, so restore refuses it.
+func TestKeysVouchForTheMembers(t *testing.T) {
+	b := sample(t, true)
+	var changedSum string
+	forged := rewrite(t, b, func(name string, c []byte) []byte {
+		if name == "data/hub.db" {
+			c = []byte("other records")
+			sum := sha256.Sum256(c)
+			changedSum = hex.EncodeToString(sum[:])
+		}
+		return c
+	})
+	// rewrite keeps the old manifest: put the forged member's checksum in it.
+	forged = rewrite(t, forged, func(name string, c []byte) []byte {
+		if name != ManifestName {
+			return c
+		}
+		var m Manifest
+		if err := json.Unmarshal(c, &m); err != nil {
+			t.Fatal(err)
+		}
+		for i := range m.Members {
+			if m.Members[i].Name == "data/hub.db" {
+				m.Members[i].SHA256, m.Members[i].Size = changedSum, int64(len("other records"))
+			}
+		}
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	})
+	dir := t.TempDir()
+	m, err := Extract(bytes.NewReader(forged), dir, nil)
+	if err != nil {
+		t.Fatalf("the forged backup's checksums should agree (that is the attack): %v", err)
+	}
+	sealed, err := os.ReadFile(filepath.Join(dir, KeysName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenKeys(m, sealed, []byte("correct horse")); !errors.Is(err, ErrPassphrase) {
+		t.Fatalf("keys of a backup changed after it was written: %v, want a refusal", err)
+	}
+	// Nothing may follow the keys, which vouch only for what came before.
+	w := NewWriter(io.Discard, Manifest{City: "F205", Created: created})
+	if err := w.AddKeys(map[string][]byte{"keys/k": []byte("k")}, []byte("correct horse")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddBytes("data/late", []byte("x")); err == nil {
+		t.Error("a member after the keys was accepted")
 	}
 }
