@@ -445,8 +445,7 @@ func (c *checker) residence(f *ResidenceForm) error {
 		// (dead, resident here, a procedure open since a date), so the
 		// filing tells a stranger nothing of them (issue 13's no-oracle
 		// rule); the office is told which.
-		if certificate.CheckHousehold(certificate.Request{Requester: c.env.Requester, Channel: c.env.Channel}, p) != nil &&
-			(!p.Alive() || !p.ProcedureOpen.IsZero() || residentHere(p, c.env.Comune)) {
+		if !inHousehold && (!p.Alive() || !p.ProcedureOpen.IsZero() || residentHere(p, c.env.Comune)) {
 			return refuse(ReasonContradictory, "La persona %s non può essere dichiarata in questa pratica: si rivolga all'ufficio anagrafe.", code)
 		}
 		if !p.Alive() {
