@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sportello/sportello/internal/atomicfile"
 	"github.com/sportello/sportello/internal/audit/anchorlog"
 	"github.com/sportello/sportello/internal/backup"
 	"github.com/sportello/sportello/internal/cmdline"
@@ -293,10 +294,7 @@ func (c *cli) restore(ctx context.Context, args []string) error {
 		}
 	}
 	dataDir := filepath.Join(staging, filepath.FromSlash(strings.TrimSuffix(memberData, "/")))
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return err
-	}
-	if err := os.Chmod(dataDir, 0o700); err != nil {
+	if err := atomicfile.PrivateDir(dataDir); err != nil {
 		return err
 	}
 	if m.Backend == "postgres" {

@@ -60,9 +60,6 @@ type Versions struct {
 	Deprecated map[string]Retirement `json:"deprecated"`
 }
 
-// Serves reports whether v is among the versions served.
-func (vs Versions) Serves(v string) bool { return slices.Contains(vs.Supported, v) }
-
 // SetHeaders writes the version headers of an answer given in version v:
 // which version answered, the set served and, for a version being retired,
 // Deprecation and Sunset.

@@ -91,15 +91,6 @@ func OpenDatabaseUpgrading(ctx context.Context, conn, backupDir string, now func
 	return &Storage{Registry: store.RegistryOf(st), Stores: st}, nil
 }
 
-// File is the bbolt file's path; empty when the records are in
-// PostgreSQL.
-func (s *Storage) File() string {
-	if s.file == nil {
-		return ""
-	}
-	return s.file.Path()
-}
-
 // CopyFile hands write a consistent copy of the bbolt file while the hub
 // keeps serving: one read transaction fixes the pages, so size is exactly
 // what copy writes (bbolt's Tx.WriteTo), however many writes commit

@@ -23,11 +23,15 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.apiVersions())
 }
 
+// hubVersions is HubVersions made once: every /api/ answer reads it, and
+// nothing changes it (SetHeaders only reads).
+var hubVersions = HubVersions()
+
 func (s *Server) apiVersions() api.Versions {
 	if s.Versions != nil {
 		return *s.Versions
 	}
-	return HubVersions()
+	return hubVersions
 }
 
 // stateVersions puts the version headers on every /api/ answer and on

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,11 +79,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) file(w http.ResponseWriter, r *http.Request, rest string) {
 	month, file, ok := strings.Cut(rest, "/")
 	name, ext, ok2 := strings.Cut(file, ".")
-	listed := false
-	for _, m := range h.months() {
-		listed = listed || m == month
-	}
-	if !ok || !ok2 || !listed || (ext != "csv" && ext != "json") || !slicesContains(Datasets, name) {
+	listed := slices.Contains(h.months(), month)
+	if !ok || !ok2 || !listed || (ext != "csv" && ext != "json") || !slices.Contains(Datasets, name) {
 		http.Error(w, "Non esiste: i file pubblicati sono elencati in /opendata/.", http.StatusNotFound)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -149,7 +150,7 @@ func (s Schema) Validate(rows [][]string) []error {
 		for i, f := range s.Fields {
 			v, c := row[i], f.Constraints
 			if missing(v) {
-				if c.Required || slicesContains(s.PrimaryKey, f.Name) {
+				if c.Required || slices.Contains(s.PrimaryKey, f.Name) {
 					if !add("row %d: %s is required", line, f.Name) {
 						return errs
 					}
@@ -203,20 +204,11 @@ func checkValue(f Field, v string, pattern *regexp.Regexp) error {
 	default:
 		return fmt.Errorf("type %q is not one this validator knows", f.Type)
 	}
-	if len(c.Enum) > 0 && !slicesContains(c.Enum, v) {
+	if len(c.Enum) > 0 && !slices.Contains(c.Enum, v) {
 		return fmt.Errorf("not one of %s", strings.Join(c.Enum, ", "))
 	}
 	if pattern != nil && !pattern.MatchString(v) {
 		return fmt.Errorf("does not match %s", c.Pattern)
 	}
 	return nil
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

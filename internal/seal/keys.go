@@ -174,12 +174,6 @@ func (k *Keys) signing() (ed25519.PrivateKey, string, Signer) {
 	return k.TokenKey, k.KeyID, k.Seal
 }
 
-// SignMessage signs msg with the issuing key (Ed25519), e.g. an API response.
-func (k *Keys) SignMessage(msg []byte) []byte {
-	key, _, _ := k.signing()
-	return ed25519.Sign(key, msg)
-}
-
 // CAKeyHere reports whether the CA's private key is on this machine.
 func (k *Keys) CAKeyHere() bool { return k.caKey != nil }
 
