@@ -113,9 +113,6 @@ func (c *cli) openStation(ctx context.Context, dir string, demo bool, lang strin
 	return c.openStationWith(ctx, dir, demo, lang, prof, keys, log)
 }
 
-// openPrivateProfile is openProfile on a profile made the kiosk user's
-// only: it holds keys and personal data, even when someone made it by hand
-// with a looser mode.
 // hubClient is the signed client of the kiosk enrolled in dir, on the
 // kiosk's clock. A new hub key it accepts, handed over by the one pinned,
 // is kept in the profile, so the kiosk keeps talking after restarts too.
@@ -132,6 +129,9 @@ func (c *cli) hubClient(prof *hubclient.Profile, dir string) *hubclient.Client {
 	return client
 }
 
+// openPrivateProfile is openProfile on a profile made the kiosk user's
+// only: it holds keys and personal data, even when someone made it by hand
+// with a looser mode.
 func (c *cli) openPrivateProfile(dir string, sf *secretFlags) (*hubclient.Profile, keystore.Keys, error) {
 	if _, serr := os.Stat(dir); serr == nil {
 		if err := atomicfile.PrivateDir(dir); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,12 +31,6 @@ func init() {
 	)
 }
 
-// multiFlag collects a repeated flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
 func (c *cli) requestClient(dir string, sf *secretFlags) (*hubclient.Client, error) {
 	prof, _, err := c.openProfile(dir, sf)
 	if err != nil {
@@ -57,7 +52,7 @@ func (c *cli) requestFile(ctx context.Context, args []string) error {
 	clerkPW := fs.String("clerk-password-file", "", "a file holding the clerk's password")
 	clerkTOTP := fs.String("clerk-totp", "", "the clerk's current code")
 	printTo := fs.String("printer", "", "print the receipt on this receipt printer (URI as for kiosk printer test)")
-	var attach multiFlag
+	var attach listFlag
 	fs.Var(&attach, "attach", "a document to attach (PDF, JPEG or PNG); repeat for several")
 	if err := cmdline.NoArgs(fs, args); err != nil {
 		return err
@@ -73,7 +68,7 @@ func (c *cli) requestFile(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&form); err != nil {
 		return fmt.Errorf("the form %s is not a request form: %v", *formFile, err)

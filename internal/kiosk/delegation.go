@@ -29,38 +29,31 @@ type RecordsHub interface {
 // GiveDelegation implements RecordsHub.
 func (h *ClientHub) GiveDelegation(ctx context.Context, req api.DelegationRequest, idemKey string) (*api.Delegation, error) {
 	d, err := h.C.GiveDelegation(ctx, req, idemKey)
-	return d, clientErrOrNil(err)
+	return d, clientErr(err)
 }
 
 // Delegations implements RecordsHub.
 func (h *ClientHub) Delegations(ctx context.Context, req api.DelegationsRequest) (*api.Delegations, error) {
 	l, err := h.C.Delegations(ctx, req)
-	return l, clientErrOrNil(err)
+	return l, clientErr(err)
 }
 
 // RevokeDelegation implements RecordsHub.
 func (h *ClientHub) RevokeDelegation(ctx context.Context, id string, req api.DelegationsRequest) (*api.Delegation, error) {
 	d, err := h.C.RevokeDelegation(ctx, id, req)
-	return d, clientErrOrNil(err)
+	return d, clientErr(err)
 }
 
 // Dossier implements RecordsHub.
 func (h *ClientHub) Dossier(ctx context.Context, q api.DossierQuery) (*api.Dossier, error) {
 	d, err := h.C.Dossier(ctx, q)
-	return d, clientErrOrNil(err)
+	return d, clientErr(err)
 }
 
 // DossierPDF implements RecordsHub.
 func (h *ClientHub) DossierPDF(ctx context.Context, q api.DossierQuery) ([]byte, error) {
 	b, err := h.C.DossierPDF(ctx, q)
-	return b, clientErrOrNil(err)
-}
-
-func clientErrOrNil(err error) error {
-	if err == nil {
-		return nil
-	}
-	return clientErr(err)
+	return b, clientErr(err)
 }
 
 // DelegableCertificates are the certificate types the delegation screen

@@ -23,7 +23,7 @@ type RequestsHub interface {
 // FileRequest implements RequestsHub.
 func (h *ClientHub) FileRequest(ctx context.Context, req api.RequestFiling) (*api.Request, error) {
 	r, err := h.C.FileRequest(ctx, req)
-	return r, clientErrOrNil(err)
+	return r, clientErr(err)
 }
 
 // KioskKinds are the request kinds the kiosk's screens file: those that
